@@ -1,0 +1,73 @@
+"""The menu: public read with ETag, and the manager's edits."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from edge.api.http import actor, body, box_of, ok
+from edge.api.writes import creator, updater
+from edge.domain import menu
+from edge.errors import Invalid
+from edge.permissions import require
+
+
+async def public_menu(request: Request):
+    """The live menu (no sign-in). Revalidate with If-None-Match: unchanged menus answer 304."""
+    version, payload = await box_of(request).menu_json()
+    etag = f'"menu-{version}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(payload, media_type="application/json", headers=headers)
+
+
+async def full_menu(request: Request):
+    """Everything on the menu including hidden items and categories (managers)."""
+    require(await actor(request), "menu.edit")
+    return ok(await box_of(request).read(menu.snapshot, True))
+
+
+async def set_availability(request: Request):
+    """86 an item or bring it back: {available: false|true}."""
+    who = await actor(request)
+    data = await body(request)
+    if set(data) != {"available"}:
+        raise Invalid("send {available: true|false}", field="available")
+    item_id = request.path_params["item_id"]
+    await box_of(request).write(menu.set_available, who, item_id, data["available"])
+    return ok({"id": item_id, "available": data["available"]})
+
+
+routes = [
+    Route("/api/menu", public_menu, methods=["GET"]),
+    Route("/api/menu/all", full_menu, methods=["GET"]),
+    Route("/api/menu/tax-rates", creator(menu.create_tax_rate, "Add a tax rate: {name, rate_bp}."),
+          methods=["POST"]),
+    Route("/api/menu/tax-rates/{rate_id}",
+          updater(menu.update_tax_rate, "Change a tax rate.", "rate_id"), methods=["PATCH"]),
+    Route("/api/menu/categories",
+          creator(menu.create_category, "Add a category: {name, position?}."), methods=["POST"]),
+    Route("/api/menu/categories/{category_id}",
+          updater(menu.update_category, "Rename, reorder or hide a category.", "category_id"),
+          methods=["PATCH"]),
+    Route("/api/menu/items",
+          creator(menu.create_item, "Add an item: {category_id, name, price, tax_rate_id, station,"
+                  " course, modifier_group_ids?}."), methods=["POST"]),
+    Route("/api/menu/items/{item_id}",
+          updater(menu.update_item, "Change an item (price, station, groups, ...).", "item_id"),
+          methods=["PATCH"]),
+    Route("/api/menu/items/{item_id}/availability", set_availability, methods=["PUT"]),
+    Route("/api/menu/modifier-groups",
+          creator(menu.create_group, "Add a modifier group: {name, min_choices, max_choices,"
+                  " modifiers: [{name, price_delta}]}."), methods=["POST"]),
+    Route("/api/menu/modifier-groups/{group_id}",
+          updater(menu.update_group, "Change a modifier group.", "group_id"), methods=["PATCH"]),
+    Route("/api/menu/modifier-groups/{group_id}/modifiers",
+          creator(menu.create_modifier, "Add a modifier to a group: {name, price_delta}.",
+                  "group_id"), methods=["POST"]),
+    Route("/api/menu/modifiers/{modifier_id}",
+          updater(menu.update_modifier, "Change or 86 a modifier.", "modifier_id"),
+          methods=["PATCH"]),
+]

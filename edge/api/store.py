@@ -1,0 +1,28 @@
+"""Store settings."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from edge.api.http import actor, body, box_of, ok
+from edge.domain import store
+
+
+async def get_store(request: Request):
+    """The store's settings (anyone signed in)."""
+    await actor(request)
+    return ok(await box_of(request).read(store.get))
+
+
+async def update_store(request: Request):
+    """Change settings: name, timezone, currency, taxes, hours, holidays, QR switches, guest URL."""
+    who = await actor(request)
+    data = await body(request)
+    return ok(await box_of(request).write(store.update, who, data))
+
+
+routes = [
+    Route("/api/store", get_store, methods=["GET"]),
+    Route("/api/store", update_store, methods=["PATCH"]),
+]

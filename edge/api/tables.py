@@ -1,0 +1,96 @@
+"""Areas, tables and their QR codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from edge import qrsheet
+from edge.api.http import actor, box_of, ok
+from edge.api.writes import creator, updater
+from edge.domain import store, tables
+from edge.errors import Conflict, NotFound
+from edge.permissions import require
+
+
+async def floor(request: Request):
+    """Areas with their tables."""
+    require(await actor(request), "tables.view")
+    return ok(await box_of(request).read(tables.floor))
+
+
+async def rotate_qr(request: Request):
+    """Void this table's printed QR codes (print the new one)."""
+    who = await actor(request)
+    table_id = request.path_params["table_id"]
+    version = await box_of(request).write(tables.rotate_qr, who, table_id)
+    return ok({"id": table_id, "qr_version": version})
+
+
+async def rotate_all_qr(request: Request):
+    """Void every printed QR code in the store (print a new sheet)."""
+    who = await actor(request)
+    return ok({"qr_epoch": await box_of(request).write(tables.rotate_all_qr, who)})
+
+
+async def table_qr(request: Request):
+    """One table's QR card as SVG."""
+    require(await actor(request), "tables.edit")
+    box = box_of(request)
+    settings, codes = await box.read(_codes, box.identity.qr_secret)
+    table_id = request.path_params["table_id"]
+    found = [c for c in codes if c[0] == table_id]
+    if not found:
+        raise NotFound("no such table", id=table_id)
+    return _svg(qrsheet.table_svg(settings["name"], found[0][1], found[0][2]),
+                f"table-{found[0][1]}.svg")
+
+
+async def qr_sheet(request: Request):
+    """Every enabled table's QR card on A4 pages, as SVG, ready to print and cut."""
+    require(await actor(request), "tables.edit")
+    box = box_of(request)
+    settings, codes = await box.read(_codes, box.identity.qr_secret)
+    cards = [(name, url) for _, name, url, enabled in codes if enabled]
+    return _svg(qrsheet.sheet_svg(settings["name"], cards), "table-qr-codes.svg")
+
+
+def _codes(conn: Any, secret: bytes) -> tuple[dict[str, Any], list[tuple[str, str, str, bool]]]:
+    settings = store.get(conn)
+    if not settings["guest_base_url"]:
+        raise Conflict(
+            "set the guest base URL (Settings) first: the codes must point at this box",
+            code="guest_base_url_missing",
+        )
+    codes = []
+    for area in tables.floor(conn):
+        for table in area["tables"]:
+            token = tables.qr_token(secret, table["id"], table["qr_version"], settings["qr_epoch"])
+            url = qrsheet.guest_url(settings["guest_base_url"], token)
+            codes.append((table["id"], table["name"], url, table["enabled"]))
+    return settings, codes
+
+
+def _svg(svg: str, filename: str) -> Response:
+    return Response(svg, media_type="image/svg+xml",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+
+
+routes = [
+    Route("/api/tables", floor, methods=["GET"]),
+    Route("/api/areas", creator(tables.create_area, "Add an area: {name}."), methods=["POST"]),
+    Route("/api/areas/{area_id}", updater(tables.update_area, "Rename or reorder an area.",
+                                          "area_id"), methods=["PATCH"]),
+    Route("/api/tables", creator(tables.create_table, "Add a table: {area_id, name, seats}."),
+          methods=["POST"]),
+    Route("/api/tables/qr-sheet.svg", qr_sheet, methods=["GET"]),
+    Route("/api/tables/rotate-qr", rotate_all_qr, methods=["POST"]),
+    Route("/api/tables/{table_id}",
+          updater(tables.update_table, "Rename, move, resize, enable or disable a table.",
+                  "table_id"), methods=["PATCH"]),
+    Route("/api/tables/{table_id}/qr.svg", table_qr, methods=["GET"]),
+    Route("/api/tables/{table_id}/rotate-qr", rotate_qr, methods=["POST"]),
+]

@@ -1,0 +1,37 @@
+"""Handlers made from a domain function, for the many plain create/update endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+
+from edge.api.http import actor, body, box_of, ok
+
+
+def creator(fn: Callable[..., str], doc: str, *path: str) -> Callable[[Request], Any]:
+    """POST handler: `fn(conn, actor, *path params, body)` -> {"id": new id}, 201."""
+
+    async def handler(request: Request):
+        who = await actor(request)
+        data = await body(request)
+        args = [request.path_params[p] for p in path]
+        new_id = await box_of(request).write(fn, who, *args, data)
+        return ok({"id": new_id}, 201)
+
+    handler.__doc__ = doc
+    return handler
+
+
+def updater(fn: Callable[..., Any], doc: str, param: str) -> Callable[[Request], Any]:
+    """PATCH handler: `fn(conn, actor, id, body)` -> {"id": id}."""
+
+    async def handler(request: Request):
+        who = await actor(request)
+        data = await body(request)
+        await box_of(request).write(fn, who, request.path_params[param], data)
+        return ok({"id": request.path_params[param]})
+
+    handler.__doc__ = doc
+    return handler

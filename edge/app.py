@@ -1,0 +1,66 @@
+"""The edge's Starlette application."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from importlib import resources
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.responses import RedirectResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from edge.api import feed, http, menu, orders, staff, store, system, tables
+from edge.box import Box
+from edge.config import EdgeSettings
+from edge.errors import GalleyError
+
+
+def ui_dir() -> Path:
+    return Path(str(resources.files("ui")))
+
+
+async def _home(request):
+    return RedirectResponse("/admin/")
+
+
+def create_app(
+    settings: EdgeSettings | None = None, *, after_commit: Callable[[], None] | None = None
+) -> Starlette:
+    settings = settings or EdgeSettings.load()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        box = Box(settings, asyncio.get_running_loop(), after_commit=after_commit)
+        app.state.box = box
+        try:
+            yield
+        finally:
+            box.close()
+
+    ui = ui_dir()
+    routes = [
+        *system.routes,
+        *staff.routes,
+        *store.routes,
+        *menu.routes,
+        *tables.routes,
+        *orders.routes,
+        *feed.routes,
+        Route("/", _home, methods=["GET"]),
+        Mount("/admin", StaticFiles(directory=ui / "admin", html=True), name="admin"),
+        Mount("/ui", StaticFiles(directory=ui), name="ui"),
+    ]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            GalleyError: http.on_galley_error,
+            HTTPException: http.on_http_error,
+            Exception: http.on_unexpected,
+        },
+    )

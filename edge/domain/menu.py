@@ -1,0 +1,243 @@
+"""The menu: tax rates, categories, items, modifier groups and their modifiers, availability.
+
+Items keep their price in minor units and point at a tax rate; an order line copies name, price
+and rate when it is made, so a later price change never rewrites a bill.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from edge.domain import fields as f
+from edge.errors import Conflict, Invalid
+from edge.events import WriteConnection, commit
+from edge.permissions import Actor, require
+from sync.ids import uuid7
+
+COURSES = ("DRINKS", "STARTERS", "MAINS", "DESSERTS")
+
+TAX_RATE = {"name": f.text(40), "rate_bp": f.integer(0, 10_000), "position": f.integer(0)}
+CATEGORY = {"name": f.text(60), "position": f.integer(0), "active": f.boolean}
+ITEM = {
+    "category_id": f.identifier,
+    "name": f.text(80),
+    "description": f.text(300, blank=True),
+    "price": f.integer(0, 100_000_000),
+    "tax_rate_id": f.identifier,
+    "station": f.code,
+    "course": f.code,
+    "position": f.integer(0),
+    "available": f.boolean,
+    "active": f.boolean,
+}
+GROUP = {
+    "name": f.text(60),
+    "min_choices": f.integer(0, 50),
+    "max_choices": f.integer(1, 50),
+    "position": f.integer(0),
+}
+MODIFIER = {
+    "name": f.text(60),
+    "price_delta": f.integer(-100_000_000, 100_000_000),
+    "position": f.integer(0),
+    "available": f.boolean,
+}
+
+
+def create_tax_rate(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> str:
+    require(actor, "menu.edit")
+    row = f.clean(TAX_RATE, values, required=("name", "rate_bp"))
+    row.setdefault("position", f.next_position(conn, "tax_rates"))
+    return _create(conn, actor, "tax_rates", row)
+
+
+def update_tax_rate(conn: WriteConnection, actor: Actor, rate_id: str, values: dict[str, Any]):
+    require(actor, "menu.edit")
+    _exists(conn, "tax_rates", rate_id)
+    commit(conn, actor.id, "tax_rates", rate_id, "update", f.clean(TAX_RATE, values))
+
+
+def create_category(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> str:
+    require(actor, "menu.edit")
+    row = f.clean(CATEGORY, values, required=("name",))
+    row.setdefault("position", f.next_position(conn, "menu_categories"))
+    return _create(conn, actor, "menu_categories", row)
+
+
+def update_category(conn: WriteConnection, actor: Actor, category_id: str, values: dict[str, Any]):
+    require(actor, "menu.edit")
+    _exists(conn, "menu_categories", category_id)
+    commit(conn, actor.id, "menu_categories", category_id, "update", f.clean(CATEGORY, values))
+
+
+def create_item(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> str:
+    require(actor, "menu.edit")
+    groups = values.pop("modifier_group_ids", [])
+    row = f.clean(ITEM, values, required=("category_id", "name", "price", "tax_rate_id"))
+    _check_item_refs(conn, row)
+    row.setdefault("position", f.next_position(conn, "menu_items", "category_id = ?",
+                                               (row["category_id"],)))
+    item_id = _create(conn, actor, "menu_items", row)
+    set_item_groups(conn, actor, item_id, groups)
+    return item_id
+
+
+def update_item(conn: WriteConnection, actor: Actor, item_id: str, values: dict[str, Any]) -> None:
+    require(actor, "menu.edit")
+    _exists(conn, "menu_items", item_id)
+    groups = values.pop("modifier_group_ids", None)
+    row = f.clean(ITEM, values)
+    _check_item_refs(conn, row)
+    commit(conn, actor.id, "menu_items", item_id, "update", row)
+    if groups is not None:
+        set_item_groups(conn, actor, item_id, groups)
+
+
+def set_available(conn: WriteConnection, actor: Actor, item_id: str, available: bool) -> None:
+    """86 an item (available=False) or bring it back; floor staff may do this."""
+    require(actor, "menu.availability")
+    _exists(conn, "menu_items", item_id)
+    commit(conn, actor.id, "menu_items", item_id, "update",
+           {"available": f.boolean("available", available)})
+
+
+def set_item_groups(conn: WriteConnection, actor: Actor, item_id: str, group_ids: Any) -> None:
+    """Make the item's modifier groups exactly `group_ids`, in that order."""
+    if not isinstance(group_ids, list) or len(set(map(str, group_ids))) != len(group_ids):
+        raise Invalid("modifier_group_ids must be a list of distinct ids",
+                      field="modifier_group_ids")
+    for group_id in group_ids:
+        f.identifier("modifier_group_ids", group_id)
+        _exists(conn, "modifier_groups", group_id, "modifier_group_ids")
+    links = {
+        row["group_id"]: row["id"]
+        for row in conn.execute(
+            "SELECT id, group_id FROM item_modifier_groups WHERE item_id = ?", (item_id,)
+        )
+    }
+    for group_id, link_id in links.items():
+        if group_id not in group_ids:
+            commit(conn, actor.id, "item_modifier_groups", link_id, "delete")
+    for position, group_id in enumerate(group_ids):
+        if group_id in links:
+            commit(conn, actor.id, "item_modifier_groups", links[group_id], "update",
+                   {"position": position})
+        else:
+            _create(conn, actor, "item_modifier_groups",
+                    {"item_id": item_id, "group_id": group_id, "position": position})
+
+
+def create_group(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> str:
+    """A modifier group, optionally with its modifiers: {..., "modifiers": [{name, price_delta}]}"""
+    require(actor, "menu.edit")
+    modifiers = values.pop("modifiers", [])
+    row = f.clean(GROUP, values, required=("name",))
+    row.setdefault("position", f.next_position(conn, "modifier_groups"))
+    _check_choices(row.get("min_choices", 0), row.get("max_choices", 1))
+    group_id = _create(conn, actor, "modifier_groups", row)
+    if not isinstance(modifiers, list):
+        raise Invalid("modifiers must be a list", field="modifiers")
+    for modifier in modifiers:
+        create_modifier(conn, actor, group_id, dict(modifier))
+    return group_id
+
+
+def update_group(conn: WriteConnection, actor: Actor, group_id: str, values: dict[str, Any]):
+    require(actor, "menu.edit")
+    current = _exists(conn, "modifier_groups", group_id)
+    row = f.clean(GROUP, values)
+    _check_choices(row.get("min_choices", current["min_choices"]),
+                   row.get("max_choices", current["max_choices"]))
+    commit(conn, actor.id, "modifier_groups", group_id, "update", row)
+
+
+def create_modifier(conn: WriteConnection, actor: Actor, group_id: str, values: dict[str, Any]):
+    require(actor, "menu.edit")
+    _exists(conn, "modifier_groups", group_id)
+    row = f.clean(MODIFIER, values, required=("name",))
+    row.setdefault("position", f.next_position(conn, "modifiers", "group_id = ?", (group_id,)))
+    return _create(conn, actor, "modifiers", {"group_id": group_id, **row})
+
+
+def update_modifier(conn: WriteConnection, actor: Actor, modifier_id: str, values: dict[str, Any]):
+    require(actor, "menu.availability" if set(values) == {"available"} else "menu.edit")
+    _exists(conn, "modifiers", modifier_id)
+    commit(conn, actor.id, "modifiers", modifier_id, "update", f.clean(MODIFIER, values))
+
+
+def snapshot(conn: sqlite3.Connection, include_hidden: bool = False) -> dict[str, Any]:
+    """The whole live menu as the pages and the public endpoint show it; managers editing it
+    also see hidden (inactive) categories and items."""
+    shown = "1" if include_hidden else "active = 1"
+    rates = [dict(r) for r in conn.execute("SELECT id, name, rate_bp FROM tax_rates ORDER BY position")]
+    groups = {
+        row["id"]: {**dict(row), "modifiers": []}
+        for row in conn.execute(
+            "SELECT id, name, min_choices, max_choices, position FROM modifier_groups"
+            " ORDER BY position"
+        )
+    }
+    for row in conn.execute(
+        "SELECT id, group_id, name, price_delta, available FROM modifiers ORDER BY position"
+    ):
+        groups[row["group_id"]]["modifiers"].append(
+            {"id": row["id"], "name": row["name"], "price_delta": row["price_delta"],
+             "available": bool(row["available"])}
+        )
+    links: dict[str, list[str]] = {}
+    for row in conn.execute(
+        "SELECT item_id, group_id FROM item_modifier_groups ORDER BY position"
+    ):
+        links.setdefault(row["item_id"], []).append(row["group_id"])
+    categories = [
+        {**dict(row), "active": bool(row["active"]), "items": []}
+        for row in conn.execute(
+            f"SELECT id, name, position, active FROM menu_categories WHERE {shown}"
+            " ORDER BY position"
+        )
+    ]
+    by_id = {c["id"]: c for c in categories}
+    for row in conn.execute(
+        "SELECT id, category_id, name, description, price, tax_rate_id, station, course,"
+        f" available, active, position FROM menu_items WHERE {shown} ORDER BY position"
+    ):
+        if row["category_id"] in by_id:
+            by_id[row["category_id"]]["items"].append(
+                {**dict(row), "available": bool(row["available"]), "active": bool(row["active"]),
+                 "modifier_group_ids": links.get(row["id"], [])}
+            )
+    return {"tax_rates": rates, "categories": categories, "modifier_groups": list(groups.values())}
+
+
+def _create(conn: WriteConnection, actor: Actor, table: str, row: dict[str, Any]) -> str:
+    new_id = uuid7()
+    commit(conn, actor.id, table, new_id, "create", row)
+    return new_id
+
+
+_WHAT = {
+    "tax_rates": "tax rate",
+    "menu_categories": "category",
+    "menu_items": "menu item",
+    "modifier_groups": "modifier group",
+    "modifiers": "modifier",
+}
+
+
+def _exists(
+    conn: sqlite3.Connection, table: str, row_id: str, field: str | None = None
+) -> sqlite3.Row:
+    return f.existing(conn, table, row_id, _WHAT[table], field)
+
+
+def _check_item_refs(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
+    if "category_id" in row:
+        _exists(conn, "menu_categories", row["category_id"], "category_id")
+    if "tax_rate_id" in row:
+        _exists(conn, "tax_rates", row["tax_rate_id"], "tax_rate_id")
+
+
+def _check_choices(low: int, high: int) -> None:
+    if high < low:
+        raise Conflict("max_choices must be at least min_choices", code="choices")

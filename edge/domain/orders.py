@@ -1,0 +1,305 @@
+"""Orders: counter (walk-in) and table orders taken by staff, their lines and server-side totals.
+
+A line copies what it needs from the menu (name, price with modifiers, tax rate, station,
+course) so the bill and the kitchen see what was ordered even if the menu changes later.
+A line is `pending` until it is sent to the kitchen (tickets set `sent`); a pending line can be
+changed or removed by the floor, a line that is not pending only voided, by a manager, with a
+reason. Payments close orders (a later module); here an order stays `open`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from edge.domain import fields as f
+from edge.domain import pricing
+from edge.domain import store as store_settings
+from edge.errors import Conflict, Invalid
+from edge.events import WriteConnection, commit
+from edge.permissions import Actor, require
+from sync.clock import iso, utcnow
+from sync.ids import uuid7
+
+KINDS = ("counter", "table")
+MAX_LINES = 200
+
+LINE = {
+    "item_id": f.identifier,
+    "quantity": f.integer(1, 999),
+    "modifier_ids": lambda key, value: value,  # checked against the item's groups below
+    "seat": f.optional(f.integer(1, 99)),
+    "note": f.text(140, blank=True),
+}
+LINE_CHANGE = {key: LINE[key] for key in ("quantity", "seat", "note")}
+ORDER = {
+    "kind": f.choice(*KINDS),
+    "table_id": f.optional(f.identifier),
+    "covers": f.integer(0, 500),
+    "note": f.text(200, blank=True),
+    "lines": lambda key, value: value,
+}
+
+
+def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
+    """A new open order, numbered per business day, with its first lines (maybe none)."""
+    require(actor, "order.create")
+    order = f.clean(ORDER, values, required=("kind",))
+    lines = _lines_arg(order.pop("lines", []))
+    table_id = order.get("table_id")
+    if order["kind"] == "table":
+        if table_id is None:
+            raise Invalid("a table order needs table_id", code="missing_field", field="table_id")
+        table = f.existing(conn, "tables", table_id, "table", "table_id")
+        if not table["enabled"]:
+            raise Conflict(f"table {table['name']} is disabled", code="table_disabled")
+    elif table_id is not None:
+        raise Invalid("a counter order has no table", field="table_id")
+    store = store_settings.get(conn)
+    now = utcnow()
+    day = store_settings.business_day(store, now)
+    number = conn.execute(
+        "SELECT COALESCE(MAX(number), 0) + 1 FROM orders WHERE business_day = ?", (day,)
+    ).fetchone()[0]
+    priced = _price(conn, lines, iso(now))
+    totals = _totals(store, priced)
+    order_id = uuid7()
+    commit(conn, actor.id, "orders", order_id, "create", {
+        "number": number,
+        "business_day": day,
+        "kind": order["kind"],
+        "table_id": table_id,
+        "covers": order.get("covers", 0),
+        "note": order.get("note", ""),
+        "currency": store["currency"],
+        "opened_by": actor.id,
+        "created_at": iso(now),
+        **totals,
+    })
+    for line in priced:
+        commit(conn, actor.id, "order_lines", uuid7(), "create", {"order_id": order_id, **line})
+    return get(conn, order_id)
+
+
+def add_lines(conn: WriteConnection, actor: Actor, order_id: str, lines: Any) -> dict[str, Any]:
+    require(actor, "order.edit")
+    _open_order(conn, order_id)
+    lines = _lines_arg(lines)
+    if not lines:
+        raise Invalid("lines must not be empty", field="lines")
+    for line in _price(conn, lines, iso(utcnow())):
+        commit(conn, actor.id, "order_lines", uuid7(), "create", {"order_id": order_id, **line})
+    return _retotal(conn, actor, order_id)
+
+
+def update_line(
+    conn: WriteConnection, actor: Actor, line_id: str, values: dict[str, Any]
+) -> dict[str, Any]:
+    """Change quantity, seat or note of a line that has not gone to the kitchen yet."""
+    require(actor, "order.edit")
+    line = _pending_line(conn, line_id)
+    changes = f.clean(LINE_CHANGE, values)
+    if "quantity" in changes:
+        changes["amount"] = line["unit_price"] * changes["quantity"]
+    commit(conn, actor.id, "order_lines", line_id, "update", changes)
+    return _retotal(conn, actor, line["order_id"])
+
+
+def remove_line(conn: WriteConnection, actor: Actor, line_id: str) -> dict[str, Any]:
+    """Take back a line that has not gone to the kitchen; once sent, it can only be voided."""
+    require(actor, "order.edit")
+    line = _pending_line(conn, line_id)
+    commit(conn, actor.id, "order_lines", line_id, "delete")
+    return _retotal(conn, actor, line["order_id"])
+
+
+def void_line(
+    conn: WriteConnection, actor: Actor, line_id: str, reason: Any, approver: Actor | None = None
+) -> dict[str, Any]:
+    """Void a line, with a reason; needs a manager, or a manager's approval on the spot."""
+    approved_by = require(actor, "order.void_line", approver)
+    reason = f.text(140)("reason", reason)
+    line = f.existing(conn, "order_lines", line_id, "order line")
+    _open_order(conn, line["order_id"])
+    if line["state"] == "voided":
+        raise Conflict("the line is already voided", code="already_voided")
+    commit(conn, actor.id, "order_lines", line_id, "update",
+           {"state": "voided", "void_reason": reason}, approver=approved_by)
+    return _retotal(conn, actor, line["order_id"], approver=approved_by)
+
+
+def get(conn: sqlite3.Connection, order_id: str) -> dict[str, Any]:
+    order = dict(f.existing(conn, "orders", order_id, "order"))
+    order["taxes"] = json.loads(order["taxes"])
+    order["lines"] = [
+        {**dict(row), "modifiers": json.loads(row["modifiers"])}
+        for row in conn.execute(
+            "SELECT * FROM order_lines WHERE order_id = ? ORDER BY created_at, id", (order_id,)
+        )
+    ]
+    return order
+
+
+def list_orders(
+    conn: sqlite3.Connection, *, status: str | None = None, business_day: str | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT o.*, t.name AS table_name FROM orders o LEFT JOIN tables t ON t.id = o.table_id"
+        " WHERE (:status IS NULL OR o.status = :status)"
+        " AND (:day IS NULL OR o.business_day = :day) ORDER BY o.id DESC LIMIT :limit",
+        {"status": status, "day": business_day, "limit": limit},
+    )
+    return [{**dict(row), "taxes": json.loads(row["taxes"])} for row in rows]
+
+
+def _lines_arg(lines: Any) -> list[dict[str, Any]]:
+    if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
+        raise Invalid("lines must be a list of objects", field="lines")
+    if len(lines) > MAX_LINES:
+        raise Invalid(f"at most {MAX_LINES} lines at once", field="lines")
+    return [f.clean(LINE, line, required=("item_id",)) for line in lines]
+
+
+def _price(conn: sqlite3.Connection, lines: Sequence[dict[str, Any]], now: str) -> list[dict]:
+    """Turn requested lines into priced line rows, checking items, 86s and modifier rules."""
+    if not lines:
+        return []
+    item_ids = list({line["item_id"] for line in lines})
+    marks = ",".join("?" * len(item_ids))
+    items = {
+        row["id"]: row
+        for row in conn.execute(
+            "SELECT i.*, t.rate_bp, t.name AS tax_name FROM menu_items i"
+            f" JOIN tax_rates t ON t.id = i.tax_rate_id WHERE i.id IN ({marks})",
+            item_ids,
+        )
+    }
+    groups: dict[str, list[sqlite3.Row]] = {}
+    for row in conn.execute(
+        "SELECT l.item_id, g.* FROM item_modifier_groups l"
+        f" JOIN modifier_groups g ON g.id = l.group_id WHERE l.item_id IN ({marks})"
+        " ORDER BY l.position",
+        item_ids,
+    ):
+        groups.setdefault(row["item_id"], []).append(row)
+    modifier_ids = list({m for line in lines for m in _modifier_ids(line)})
+    modifiers = {
+        row["id"]: row
+        for row in conn.execute(
+            f"SELECT * FROM modifiers WHERE id IN ({','.join('?' * len(modifier_ids))})",
+            modifier_ids,
+        )
+    } if modifier_ids else {}
+    priced = []
+    for line in lines:
+        item = items.get(line["item_id"])
+        if item is None or not item["active"]:
+            raise Invalid("no such menu item", code="unknown_item", item_id=line["item_id"])
+        if not item["available"]:
+            raise Conflict(f"{item['name']} is sold out", code="item_unavailable",
+                           item_id=item["id"])
+        chosen = _choose(item, groups.get(item["id"], []), _modifier_ids(line), modifiers)
+        unit_price = item["price"] + sum(m["price_delta"] for m in chosen)
+        if unit_price < 0:
+            raise Invalid(f"{item['name']} would cost less than nothing", code="negative_price")
+        quantity = line.get("quantity", 1)
+        priced.append({
+            "item_id": item["id"],
+            "name": item["name"],
+            "unit_price": unit_price,
+            "quantity": quantity,
+            "modifiers": chosen,
+            "seat": line.get("seat"),
+            "note": line.get("note", ""),
+            "station": item["station"],
+            "course": item["course"],
+            "tax_rate_bp": item["rate_bp"],
+            "tax_name": item["tax_name"],
+            "amount": unit_price * quantity,
+            "created_at": now,
+        })
+    return priced
+
+
+def _modifier_ids(line: dict[str, Any]) -> list[str]:
+    ids = line.get("modifier_ids", [])
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise Invalid("modifier_ids must be a list of ids", field="modifier_ids")
+    if len(set(ids)) != len(ids):
+        raise Invalid("a modifier is chosen twice", field="modifier_ids")
+    return ids
+
+
+def _choose(
+    item: sqlite3.Row, groups: list[sqlite3.Row], chosen_ids: list[str],
+    modifiers: dict[str, sqlite3.Row],
+) -> list[dict[str, Any]]:
+    """The chosen modifiers, checked against the item's groups and their min/max choices."""
+    by_group: dict[str, list[sqlite3.Row]] = {g["id"]: [] for g in groups}
+    for modifier_id in chosen_ids:
+        modifier = modifiers.get(modifier_id)
+        if modifier is None or modifier["group_id"] not in by_group:
+            raise Invalid(f"that modifier is not offered with {item['name']}",
+                          code="unknown_modifier", modifier_id=modifier_id)
+        if not modifier["available"]:
+            raise Conflict(f"{modifier['name']} is sold out", code="modifier_unavailable",
+                           modifier_id=modifier_id)
+        by_group[modifier["group_id"]].append(modifier)
+    for group in groups:
+        count = len(by_group[group["id"]])
+        if not group["min_choices"] <= count <= group["max_choices"]:
+            raise Invalid(
+                f"{item['name']}: choose {group['min_choices']} to {group['max_choices']}"
+                f" from {group['name']}",
+                code="modifier_choices", group_id=group["id"],
+            )
+    return [
+        {"id": m["id"], "name": m["name"], "price_delta": m["price_delta"]}
+        for g in groups for m in by_group[g["id"]]
+    ]
+
+
+def _totals(store: dict[str, Any], lines: Sequence[Any]) -> dict[str, Any]:
+    result = pricing.totals(
+        (pricing.PricedLine(line["amount"], line["tax_rate_bp"], line["tax_name"]) for line in lines),
+        prices_include_tax=store["prices_include_tax"],
+        rounding=store["tax_rounding"],
+    )
+    return {
+        "subtotal": result.subtotal,
+        "tax_total": result.tax_total,
+        "total": result.total,
+        "taxes": [t.to_json() for t in result.taxes],
+    }
+
+
+def _retotal(
+    conn: WriteConnection, actor: Actor, order_id: str, approver: str | None = None
+) -> dict[str, Any]:
+    lines = conn.execute(
+        "SELECT amount, tax_rate_bp, tax_name FROM order_lines"
+        " WHERE order_id = ? AND state != 'voided'",
+        (order_id,),
+    ).fetchall()
+    commit(conn, actor.id, "orders", order_id, "update",
+           _totals(store_settings.get(conn), lines), approver=approver)
+    return get(conn, order_id)
+
+
+def _open_order(conn: sqlite3.Connection, order_id: str) -> sqlite3.Row:
+    order = f.existing(conn, "orders", order_id, "order")
+    if order["status"] != "open":
+        raise Conflict(f"order #{order['number']} is {order['status']}", code="order_closed")
+    return order
+
+
+def _pending_line(conn: sqlite3.Connection, line_id: str) -> sqlite3.Row:
+    line = f.existing(conn, "order_lines", line_id, "order line")
+    _open_order(conn, line["order_id"])
+    if line["state"] != "pending":
+        raise Conflict("the line has gone to the kitchen; void it instead", code="line_sent")
+    return line
+

@@ -1,0 +1,223 @@
+"""Staff, their PINs, sign-in per device, and lockout after repeated wrong PINs.
+
+PINs are kept as scrypt hashes. Checking a PIN costs tens of milliseconds on purpose, so it runs
+off the event loop and outside the writer (`edge.auth`); the functions here only record the
+outcome. Lockout state lives in `pin_failures`, so a restart does not reset it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+import sqlite3
+from datetime import timedelta
+from typing import Any
+
+from edge.errors import Conflict, Invalid, Locked, NotFound
+from edge.events import WriteConnection, commit
+from edge.permissions import ROLES, Actor, require
+from sync.clock import iso, parse_iso, utcnow
+from sync.ids import uuid7
+
+LOCKOUT_AFTER = 5  # wrong PINs in a row before the first lockout
+LOCKOUT_FIRST_SECONDS = 30
+LOCKOUT_MAX_SECONDS = 15 * 60
+_PIN = re.compile(r"^\d{4,8}$")
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def hash_pin(pin: str) -> str:
+    check_pin_format(pin)
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(pin.encode(), salt=salt, dklen=32, **_SCRYPT)
+    n, r, p = _SCRYPT["n"], _SCRYPT["r"], _SCRYPT["p"]
+    return f"scrypt${n}${r}${p}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_pin(pin: str, stored: str) -> bool:
+    """Constant-time check of `pin` against a stored hash; slow by design (run it in a thread)."""
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt" or not isinstance(pin, str):
+        return False
+    candidate = hashlib.scrypt(
+        pin.encode(), salt=_unb64(salt), dklen=32, n=int(n), r=int(r), p=int(p)
+    )
+    return hmac.compare_digest(candidate, _unb64(digest))
+
+
+def check_pin_format(pin: Any) -> str:
+    if not isinstance(pin, str) or not _PIN.match(pin):
+        raise Invalid("a PIN is 4 to 8 digits", field="pin")
+    return pin
+
+
+def token_id(token: str) -> str:
+    """Sessions are stored under the token's hash: a copy of the database signs nobody in."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def list_staff(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT s.id, s.name, s.role, s.active, f.failures, f.locked_until FROM staff s"
+        " LEFT JOIN pin_failures f ON f.id = s.id ORDER BY s.active DESC, s.name"
+    ).fetchall()
+    return [
+        {**dict(row), "active": bool(row["active"]), "failures": row["failures"] or 0}
+        for row in rows
+    ]
+
+
+def get(conn: sqlite3.Connection, staff_id: str) -> dict[str, Any]:
+    row = conn.execute("SELECT * FROM staff WHERE id = ?", (staff_id,)).fetchone()
+    if row is None:
+        raise NotFound("no such staff member", code="unknown_staff")
+    return dict(row)
+
+
+def create(conn: WriteConnection, actor: Actor, name: str, role: str, pin_hash: str) -> str:
+    _check_role_change(actor, role)
+    staff_id = uuid7()
+    commit(conn, actor.id, "staff", staff_id, "create",
+           {"name": _name(name), "role": role, "pin_hash": pin_hash, "active": True})
+    return staff_id
+
+
+def update(conn: WriteConnection, actor: Actor, staff_id: str, changes: dict[str, Any]) -> None:
+    current = get(conn, staff_id)
+    _check_role_change(actor, current["role"])
+    fields: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key == "name":
+            fields[key] = _name(value)
+        elif key == "role":
+            _check_role_change(actor, value)
+            fields[key] = value
+        elif key == "active":
+            if not isinstance(value, bool):
+                raise Invalid("active must be true or false", field=key)
+            if not value and staff_id == actor.id:
+                raise Conflict("you cannot deactivate yourself", code="self_deactivate")
+            fields[key] = value
+        elif key == "pin_hash":
+            fields[key] = value
+        else:
+            raise Invalid(f"not a staff field: {key}", code="unknown_field")
+    commit(conn, actor.id, "staff", staff_id, "update", fields)
+    if fields.get("active") is False or "role" in fields or "pin_hash" in fields:
+        end_sessions(conn, actor, staff_id)
+    if "pin_hash" in fields:
+        _clear_failures(conn, actor.id, staff_id)
+
+
+def locked_until(conn: sqlite3.Connection, staff_id: str) -> str | None:
+    """When the lockout of `staff_id` ends, if it is locked out now."""
+    row = conn.execute("SELECT locked_until FROM pin_failures WHERE id = ?", (staff_id,)).fetchone()
+    if row and row["locked_until"] and parse_iso(row["locked_until"]) > utcnow():
+        return row["locked_until"]
+    return None
+
+
+def raise_if_locked(conn: sqlite3.Connection, staff_id: str) -> None:
+    until = locked_until(conn, staff_id)
+    if until:
+        wait = max(1, int((parse_iso(until) - utcnow()).total_seconds() + 0.999))
+        raise Locked(
+            f"too many wrong PINs; try again in {wait} s", retry_after=wait, locked_until=until
+        )
+
+
+def record_wrong_pin(conn: WriteConnection, staff_id: str, device: str) -> str | None:
+    """Count a wrong PIN; from the fifth in a row, lock out for 30 s, doubling up to 15 min."""
+    row = conn.execute("SELECT failures FROM pin_failures WHERE id = ?", (staff_id,)).fetchone()
+    failures = (row["failures"] if row else 0) + 1
+    until = None
+    if failures >= LOCKOUT_AFTER:
+        seconds = min(LOCKOUT_FIRST_SECONDS * 2 ** (failures - LOCKOUT_AFTER), LOCKOUT_MAX_SECONDS)
+        until = iso(utcnow() + timedelta(seconds=seconds))
+    fields = {"failures": failures, "locked_until": until}
+    commit(conn, f"device:{device}", "pin_failures", staff_id,
+           "update" if row else "create", fields)
+    return until
+
+
+def sign_in(
+    conn: WriteConnection, staff_id: str, device: str, token_hash: str, hours: int
+) -> dict[str, Any]:
+    """Open a session for a staff member whose PIN was just checked."""
+    staff = get(conn, staff_id)
+    if not staff["active"]:
+        raise NotFound("no such staff member", code="unknown_staff")
+    raise_if_locked(conn, staff_id)
+    _clear_failures(conn, staff_id, staff_id)
+    now = utcnow()
+    session = {
+        "staff_id": staff_id,
+        "device": device,
+        "created_at": iso(now),
+        "expires_at": iso(now + timedelta(hours=hours)),
+    }
+    commit(conn, staff_id, "staff_sessions", token_hash, "create", session)
+    return {"id": staff_id, "name": staff["name"], "role": staff["role"], **session}
+
+
+def approve(conn: WriteConnection, staff_id: str) -> None:
+    """A manager's PIN was right: their wrong-PIN count starts again."""
+    raise_if_locked(conn, staff_id)
+    _clear_failures(conn, staff_id, staff_id)
+
+
+def sign_out(conn: WriteConnection, actor: Actor, token_hash: str) -> None:
+    commit(conn, actor.id, "staff_sessions", token_hash, "update", {"ended_at": iso(utcnow())})
+
+
+def end_sessions(conn: WriteConnection, actor: Actor, staff_id: str) -> None:
+    rows = conn.execute(
+        "SELECT id FROM staff_sessions WHERE staff_id = ? AND ended_at IS NULL", (staff_id,)
+    ).fetchall()
+    for row in rows:
+        commit(conn, actor.id, "staff_sessions", row["id"], "update", {"ended_at": iso(utcnow())})
+
+
+def session_actor(conn: sqlite3.Connection, token_hash: str) -> tuple[Actor, str] | None:
+    """The staff member behind a live session, and when the session expires."""
+    row = conn.execute(
+        "SELECT s.staff_id, s.device, s.expires_at, st.name, st.role FROM staff_sessions s"
+        " JOIN staff st ON st.id = s.staff_id"
+        " WHERE s.id = ? AND s.ended_at IS NULL AND st.active = 1",
+        (token_hash,),
+    ).fetchone()
+    if row is None or parse_iso(row["expires_at"]) <= utcnow():
+        return None
+    return Actor(row["staff_id"], row["name"], row["role"], row["device"]), row["expires_at"]
+
+
+def _clear_failures(conn: WriteConnection, actor_id: str, staff_id: str) -> None:
+    if conn.execute("SELECT 1 FROM pin_failures WHERE id = ?", (staff_id,)).fetchone():
+        commit(conn, actor_id, "pin_failures", staff_id, "update",
+               {"failures": 0, "locked_until": None})
+
+
+def _check_role_change(actor: Actor, role: str) -> None:
+    if role not in ROLES:
+        raise Invalid(f"role must be one of {', '.join(ROLES)}", field="role")
+    require(actor, "staff.edit_owner" if role == "owner" else "staff.edit")
+
+
+def _name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > 60:
+        raise Invalid("a name is 1 to 60 characters", field="name")
+    return value.strip()
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

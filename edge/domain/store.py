@@ -1,0 +1,210 @@
+"""Store settings: name, timezone, money and tax rules, opening hours, QR ordering switches.
+
+The business day and opening hours are decided in the store's timezone; storage stays UTC.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from edge.domain.fields import boolean, choice, text
+from edge.domain.pricing import ROUNDINGS
+from edge.errors import Invalid
+from edge.events import WriteConnection, commit
+from edge.permissions import Actor, require
+from sync.ids import uuid7
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+QR_MODES = ("draft_first", "direct")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_JSON_FIELDS = ("opening_hours", "holidays")
+_BOOL_FIELDS = ("prices_include_tax", "qr_kill_switch")
+
+EDITABLE = (
+    "name",
+    "timezone",
+    "currency",
+    "prices_include_tax",
+    "tax_rounding",
+    "business_day_starts",
+    "opening_hours",
+    "holidays",
+    "qr_mode",
+    "qr_kill_switch",
+    "guest_base_url",
+)
+
+
+def get(conn: sqlite3.Connection) -> dict[str, Any]:
+    row = conn.execute("SELECT * FROM store").fetchone()
+    if row is None:
+        raise LookupError("the store has not been set up")
+    store = dict(row)
+    for name in _JSON_FIELDS:
+        store[name] = json.loads(store[name])
+    for name in _BOOL_FIELDS:
+        store[name] = bool(store[name])
+    return store
+
+
+def create(conn: WriteConnection, actor: Actor, name: str, **settings: Any) -> str:
+    """The store row, made once when the box is set up."""
+    require(actor, "settings.edit")
+    if conn.execute("SELECT 1 FROM store").fetchone():
+        raise Invalid("the store is already set up", code="already_set_up")
+    fields = validate({"name": name, **settings})
+    store_id = uuid7()
+    commit(conn, actor.id, "store", store_id, "create", fields)
+    return store_id
+
+
+def update(conn: WriteConnection, actor: Actor, changes: dict[str, Any]) -> dict[str, Any]:
+    require(actor, "settings.edit")
+    store = get(conn)
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise Invalid(f"not a store setting: {', '.join(sorted(unknown))}", code="unknown_field")
+    commit(conn, actor.id, "store", store["id"], "update", validate(changes))
+    return get(conn)
+
+
+def validate(changes: dict[str, Any]) -> dict[str, Any]:
+    """Check each setting and return the values to store."""
+    out: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key == "name":
+            out[key] = text(80)(key, value)
+        elif key == "timezone":
+            out[key] = _timezone(value)
+        elif key == "currency":
+            if not (isinstance(value, str) and re.fullmatch(r"[A-Z]{3}", value)):
+                raise Invalid("currency must be an ISO 4217 code such as EUR", field=key)
+            out[key] = value
+        elif key in _BOOL_FIELDS:
+            out[key] = boolean(key, value)
+        elif key == "tax_rounding":
+            out[key] = choice(*ROUNDINGS)(key, value)
+        elif key == "qr_mode":
+            out[key] = choice(*QR_MODES)(key, value)
+        elif key == "business_day_starts":
+            if not (isinstance(value, str) and _HHMM.match(value)):
+                raise Invalid("business_day_starts must be HH:MM", field=key)
+            out[key] = value
+        elif key == "opening_hours":
+            out[key] = _opening_hours(value)
+        elif key == "holidays":
+            out[key] = _holidays(value)
+        elif key == "guest_base_url":
+            out[key] = _guest_base_url(value)
+        else:
+            raise Invalid(f"not a store setting: {key}", code="unknown_field")
+    return out
+
+
+def business_day(store: dict[str, Any], moment: datetime) -> str:
+    """The trading day `moment` belongs to: a night shift after midnight counts to the day before."""
+    local = moment.astimezone(ZoneInfo(store["timezone"]))
+    starts = time.fromisoformat(store["business_day_starts"])
+    day = local.date()
+    if local.time() < starts:
+        day -= timedelta(days=1)
+    return day.isoformat()
+
+
+def hours_on(store: dict[str, Any], day: date) -> list[list[str]]:
+    """Opening periods on a calendar day: a holiday exception wins over the weekday's hours."""
+    for holiday in store["holidays"]:
+        if holiday["date"] == day.isoformat():
+            return holiday["hours"]
+    return store["opening_hours"].get(WEEKDAYS[day.weekday()], [])
+
+
+def is_open(store: dict[str, Any], moment: datetime) -> bool:
+    """Open at `moment`? A period may run past midnight ("18:00"-"02:00")."""
+    local = moment.astimezone(ZoneInfo(store["timezone"]))
+    now = local.time().strftime("%H:%M")
+    for start, end in hours_on(store, local.date()):
+        if (start <= now < end) if start < end else (now >= start):
+            return True
+    for start, end in hours_on(store, local.date() - timedelta(days=1)):
+        if end <= start and now < end:
+            return True
+    return False
+
+
+def _timezone(value: Any) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise Invalid(f"unknown timezone {value!r}", field="timezone") from exc
+    return value
+
+
+def _periods(key: str, value: Any) -> list[list[str]]:
+    if not isinstance(value, list):
+        raise Invalid(f"{key} must be a list of [open, close] pairs", field=key)
+    periods = []
+    for period in value:
+        if (
+            not isinstance(period, list | tuple)
+            or len(period) != 2
+            or not all(isinstance(p, str) and _HHMM.match(p) for p in period)
+            or period[0] == period[1]
+        ):
+            raise Invalid(f"{key}: each period is [\"HH:MM\", \"HH:MM\"]", field=key)
+        periods.append([period[0], period[1]])
+    return periods
+
+
+def _opening_hours(value: Any) -> dict[str, list[list[str]]]:
+    if not isinstance(value, dict) or set(value) - set(WEEKDAYS):
+        raise Invalid("opening_hours maps mon..sun to periods", field="opening_hours")
+    return {day: _periods(f"opening_hours.{day}", value[day]) for day in WEEKDAYS if day in value}
+
+
+def _holidays(value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        raise Invalid("holidays must be a list", field="holidays")
+    out = []
+    for holiday in value:
+        if not isinstance(holiday, dict):
+            raise Invalid("each holiday is {date, hours, note}", field="holidays")
+        try:
+            day = date.fromisoformat(str(holiday.get("date")))
+        except ValueError as exc:
+            raise Invalid("each holiday needs a date YYYY-MM-DD", field="holidays") from exc
+        note = holiday.get("note", "")
+        if not isinstance(note, str):
+            raise Invalid("a holiday note is text", field="holidays")
+        out.append({"date": day.isoformat(), "hours": _periods("holidays.hours",
+                                                               holiday.get("hours", [])),
+                    "note": note[:80]})
+    return sorted(out, key=lambda h: h["date"])
+
+
+def _guest_base_url(value: Any) -> str:
+    """Where guests' phones reach this box. Never a `.local` name: many Androids cannot resolve
+    mDNS, so a QR pointing there would not open."""
+    if value == "":
+        return ""
+    if not isinstance(value, str):
+        raise Invalid("guest_base_url must be a URL", field="guest_base_url")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise Invalid("guest_base_url must be an http(s) URL", field="guest_base_url")
+    if parts.hostname.endswith(".local"):
+        raise Invalid(
+            "guest_base_url may not be a .local name: many phones cannot resolve it; "
+            "use the box's LAN address or a name the store owns",
+            code="mdns_name",
+            field="guest_base_url",
+        )
+    if parts.query or parts.fragment:
+        raise Invalid("guest_base_url has no query or fragment", field="guest_base_url")
+    return value.rstrip("/")

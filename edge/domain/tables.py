@@ -1,0 +1,139 @@
+"""Areas, tables, and the signed token in each table's QR code.
+
+A token is `<table id>.<qr version>.<signature>`: HMAC-SHA256 with the store's QR secret over the
+table id, the table's `qr_version` and the store's `qr_epoch`. Bumping the table's version voids
+its printed codes; bumping the epoch voids every code in the store.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import sqlite3
+from typing import Any
+
+from edge.domain import fields as f
+from edge.errors import Forbidden, Invalid
+from edge.events import WriteConnection, commit
+from edge.permissions import Actor, require
+from sync.ids import is_uuid, uuid7
+
+AREA = {"name": f.text(40), "position": f.integer(0)}
+TABLE = {
+    "area_id": f.identifier,
+    "name": f.text(20),
+    "seats": f.integer(0, 100),
+    "enabled": f.boolean,
+    "position": f.integer(0),
+}
+
+
+def create_area(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> str:
+    require(actor, "tables.edit")
+    row = f.clean(AREA, values, required=("name",))
+    row.setdefault("position", f.next_position(conn, "areas"))
+    area_id = uuid7()
+    commit(conn, actor.id, "areas", area_id, "create", row)
+    return area_id
+
+
+def update_area(conn: WriteConnection, actor: Actor, area_id: str, values: dict[str, Any]) -> None:
+    require(actor, "tables.edit")
+    _get(conn, "areas", area_id)
+    commit(conn, actor.id, "areas", area_id, "update", f.clean(AREA, values))
+
+
+def create_table(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> str:
+    require(actor, "tables.edit")
+    row = f.clean(TABLE, values, required=("area_id", "name"))
+    _get(conn, "areas", row["area_id"], field="area_id")
+    _unique_name(conn, row["name"])
+    row.setdefault("position", f.next_position(conn, "tables", "area_id = ?", (row["area_id"],)))
+    table_id = uuid7()
+    commit(conn, actor.id, "tables", table_id, "create", row)
+    return table_id
+
+
+def update_table(conn: WriteConnection, actor: Actor, table_id: str, values: dict[str, Any]):
+    """Rename, move, resize, enable or disable a table (a disabled table takes no QR orders)."""
+    require(actor, "tables.edit")
+    _get(conn, "tables", table_id)
+    row = f.clean(TABLE, values)
+    if "area_id" in row:
+        _get(conn, "areas", row["area_id"], field="area_id")
+    if "name" in row:
+        _unique_name(conn, row["name"], table_id)
+    commit(conn, actor.id, "tables", table_id, "update", row)
+
+
+def rotate_qr(conn: WriteConnection, actor: Actor, table_id: str) -> int:
+    """Void the table's printed QR codes; the next sheet carries a new token."""
+    require(actor, "tables.edit")
+    table = _get(conn, "tables", table_id)
+    version = table["qr_version"] + 1
+    commit(conn, actor.id, "tables", table_id, "update", {"qr_version": version})
+    return version
+
+
+def rotate_all_qr(conn: WriteConnection, actor: Actor) -> int:
+    """Void every printed QR code of the store at once."""
+    require(actor, "tables.edit")
+    store = conn.execute("SELECT id, qr_epoch FROM store").fetchone()
+    commit(conn, actor.id, "store", store["id"], "update", {"qr_epoch": store["qr_epoch"] + 1})
+    return store["qr_epoch"] + 1
+
+
+def floor(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Areas with their tables, in order, for the pages."""
+    areas = [
+        {**dict(row), "tables": []}
+        for row in conn.execute("SELECT id, name, position FROM areas ORDER BY position")
+    ]
+    by_id = {a["id"]: a for a in areas}
+    for row in conn.execute(
+        "SELECT id, area_id, name, seats, enabled, qr_version, position FROM tables"
+        " ORDER BY position, name"
+    ):
+        by_id[row["area_id"]]["tables"].append({**dict(row), "enabled": bool(row["enabled"])})
+    return areas
+
+
+def qr_token(secret: bytes, table_id: str, qr_version: int, qr_epoch: int) -> str:
+    return f"{table_id}.{qr_version}.{_signature(secret, table_id, qr_version, qr_epoch)}"
+
+
+def check_qr_token(conn: sqlite3.Connection, secret: bytes, token: str) -> dict[str, Any]:
+    """The table a guest's token names, if the signature and the versions are current."""
+    parts = token.split(".") if isinstance(token, str) else []
+    if len(parts) != 3 or not is_uuid(parts[0]) or not parts[1].isdigit():
+        raise Forbidden("this QR code is not valid", code="bad_qr_token")
+    table_id, version = parts[0], int(parts[1])
+    epoch = conn.execute("SELECT qr_epoch FROM store").fetchone()["qr_epoch"]
+    expected = _signature(secret, table_id, version, epoch)
+    table = conn.execute("SELECT * FROM tables WHERE id = ?", (table_id,)).fetchone()
+    if (
+        not hmac.compare_digest(expected, parts[2])
+        or table is None
+        or table["qr_version"] != version
+    ):
+        raise Forbidden("this QR code is not valid any more", code="bad_qr_token")
+    return dict(table)
+
+
+def _signature(secret: bytes, table_id: str, version: int, epoch: int) -> str:
+    message = f"table:{table_id}:{version}:{epoch}".encode()
+    digest = hmac.new(secret, message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:18]).decode()
+
+
+def _get(
+    conn: sqlite3.Connection, table: str, row_id: str, *, field: str | None = None
+) -> sqlite3.Row:
+    return f.existing(conn, table, row_id, "area" if table == "areas" else "table", field)
+
+
+def _unique_name(conn: sqlite3.Connection, name: str, table_id: str | None = None) -> None:
+    row = conn.execute("SELECT id FROM tables WHERE name = ? AND id IS NOT ?", (name, table_id))
+    if row.fetchone():
+        raise Invalid(f"there is already a table {name}", code="duplicate_name", field="name")

@@ -1,0 +1,161 @@
+"""The one write path: every state change is one `commit(...)` in the writer's transaction.
+
+`commit` applies the change to its domain table and appends one row to `events`. That row is
+at once the audit trail, the sync outbox (`origin = 'local'`, pushed by `seq`) and the realtime
+feed (sent to websockets after the transaction is on disk).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sync.clock import HybridClock, iso, utcnow
+from sync.ids import uuid7
+
+Op = Literal["create", "update", "delete"]
+Origin = Literal["local", "hub"]
+
+# Domain tables that `commit` may write; the entity name is the table name.
+ENTITIES = frozenset(
+    {
+        "store",
+        "tax_rates",
+        "staff",
+        "pin_failures",
+        "staff_sessions",
+        "menu_categories",
+        "menu_items",
+        "modifier_groups",
+        "modifiers",
+        "item_modifier_groups",
+        "areas",
+        "tables",
+        "orders",
+        "order_lines",
+    }
+)
+
+# Fields that are never copied into an event: the feed is broadcast and synced.
+SECRET_FIELDS = frozenset({"pin_hash"})
+
+
+class WriteConnection(sqlite3.Connection):
+    """The writer's connection: carries the clock and the events of the running transaction."""
+
+    clock: HybridClock
+    pending: list[Event]
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    id: str
+    hlc: str
+    at: str
+    entity: str
+    entity_id: str
+    op: str
+    fields: dict[str, Any]
+    base_rev: int
+    actor: str | None
+    approver: str | None
+    origin: str
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Event:
+        data = dict(row)
+        data["fields"] = json.loads(data["fields"])
+        return cls(**data)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def commit(
+    conn: WriteConnection,
+    actor: str | None,
+    entity: str,
+    entity_id: str,
+    op: Op,
+    fields: dict[str, Any] | None = None,
+    *,
+    approver: str | None = None,
+    origin: Origin = "local",
+    base_rev: int | None = None,
+) -> Event | None:
+    """Apply one change to `entity` and record it; returns the event, or None for a no-op update.
+
+    `fields` is the new state of the columns that change (all columns on create). An update that
+    changes nothing writes nothing. The caller's transaction (the writer's savepoint) makes the
+    domain write and the event row one atomic step.
+    """
+    if entity not in ENTITIES:
+        raise ValueError(f"{entity!r} is not a domain table")
+    fields = dict(fields or {})
+    if op == "create":
+        columns = ["id", *fields]
+        conn.execute(
+            f"INSERT INTO {entity} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            [entity_id, *map(_stored, fields.values())],
+        )
+        rev = fields.get("hub_rev", 0)
+    else:
+        row = conn.execute(f"SELECT * FROM {entity} WHERE id = ?", (entity_id,)).fetchone()
+        if row is None:
+            raise LookupError(f"{entity} {entity_id} does not exist")
+        rev = row["hub_rev"]
+        if op == "update":
+            fields = {k: v for k, v in fields.items() if row[k] != _stored(v)}
+            if not fields:
+                return None
+            assignments = ", ".join(f"{column} = ?" for column in fields)
+            conn.execute(
+                f"UPDATE {entity} SET {assignments} WHERE id = ?",
+                [*map(_stored, fields.values()), entity_id],
+            )
+        elif op == "delete":
+            fields = dict(row)
+            conn.execute(f"DELETE FROM {entity} WHERE id = ?", (entity_id,))
+        else:
+            raise ValueError(f"unknown op {op!r}")
+    for secret in SECRET_FIELDS & fields.keys():
+        fields[secret] = "***"
+    event_id = uuid7()
+    hlc = str(conn.clock.tick())
+    at = iso(utcnow())
+    fields_json = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+    base = rev if base_rev is None else base_rev
+    cursor = conn.execute(
+        "INSERT INTO events (id, hlc, at, entity, entity_id, op, fields, base_rev, actor,"
+        " approver, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (event_id, hlc, at, entity, entity_id, op, fields_json, base, actor, approver, origin),
+    )
+    event = Event(
+        cursor.lastrowid or 0, event_id, hlc, at, entity, entity_id, op, fields, base,
+        actor, approver, origin,
+    )
+    conn.pending.append(event)
+    return event
+
+
+def _stored(value: Any) -> Any:
+    """Column value for a field: lists and dicts are kept as JSON text, booleans as 0/1."""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def since(conn: sqlite3.Connection, seq: int, limit: int = 500) -> list[Event]:
+    rows = conn.execute(
+        "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+    ).fetchall()
+    return [Event.from_row(row) for row in rows]
+
+
+def last_seq(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]

@@ -1,0 +1,76 @@
+"""Printable table QR codes (SVG, drawn with segno): one per table, or an A4 sheet of them.
+
+The code holds `<guest base URL>/t/<signed token>`. The guest base URL is a store setting (the
+box's LAN address or a name the store owns), never a `.local` name.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+import segno
+
+A4 = (794, 1123)  # CSS pixels at 96 dpi
+COLUMNS, ROWS = 3, 4
+
+
+def guest_url(base_url: str, token: str) -> str:
+    return f"{base_url}/t/{token}"
+
+
+def table_svg(store_name: str, table_name: str, url: str) -> str:
+    """One table's card, sized for a table tent."""
+    width, height = 300, 380
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"'
+        f' viewBox="0 0 {width} {height}">'
+        f'<rect width="{width}" height="{height}" fill="#fff"/>'
+        + _card(store_name, table_name, url, 0, 0, width, height)
+        + "</svg>"
+    )
+
+
+def sheet_svg(store_name: str, tables: list[tuple[str, str]]) -> str:
+    """A4 pages stacked vertically, 12 cards per page, with cut lines; (table name, url) pairs."""
+    width, height = A4
+    per_page = COLUMNS * ROWS
+    pages = max(1, -(-len(tables) // per_page))
+    cell_w, cell_h = width // COLUMNS, height // ROWS
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height * pages}"'
+        f' viewBox="0 0 {width} {height * pages}">',
+        f'<rect width="{width}" height="{height * pages}" fill="#fff"/>',
+    ]
+    for index, (name, url) in enumerate(tables):
+        page, slot = divmod(index, per_page)
+        row, column = divmod(slot, COLUMNS)
+        x, y = column * cell_w, page * height + row * cell_h
+        parts.append(
+            f'<rect x="{x + 4}" y="{y + 4}" width="{cell_w - 8}" height="{cell_h - 8}"'
+            ' fill="none" stroke="#bbb" stroke-dasharray="6 4"/>'
+        )
+        parts.append(_card(store_name, name, url, x, y, cell_w, cell_h))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _card(store_name: str, table_name: str, url: str, x: int, y: int, w: int, h: int) -> str:
+    code = segno.make(url, error="m")
+    size = min(w - 40, h - 110)
+    modules = code.symbol_size(scale=1, border=2)[0]
+    scale = size / modules
+    inner = code.svg_inline(scale=scale, border=2, omitsize=True)
+    inner = inner.replace("<svg ", f'<svg x="{x + (w - size) / 2:.1f}" y="{y + 48}"'
+                          f' width="{size:.1f}" height="{size:.1f}"'
+                          f' viewBox="0 0 {modules * scale:.1f} {modules * scale:.1f}" ', 1)
+    cx = x + w / 2
+    font = 'font-family="Helvetica, Arial, sans-serif" text-anchor="middle"'
+    return (
+        f'<text x="{cx:.1f}" y="{y + 32}" {font} font-size="13" fill="#555">'
+        f"{escape(store_name)}</text>"
+        + inner
+        + f'<text x="{cx:.1f}" y="{y + 48 + size + 30:.1f}" {font} font-size="24"'
+        f' font-weight="700" fill="#111">Table {escape(table_name)}</text>'
+        + f'<text x="{cx:.1f}" y="{y + 48 + size + 50:.1f}" {font} font-size="12" fill="#555">'
+        "Scan to see the menu and order</text>"
+    )

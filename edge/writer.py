@@ -1,0 +1,185 @@
+"""One thread owns the write connection; the event loop hands it work and awaits the result.
+
+Whatever is queued when the thread comes round is committed together (group commit): one
+`BEGIN IMMEDIATE ... COMMIT` and so one fsync for many writes, each write in its own savepoint
+so that one failure does not sink the others. A caller hears back only after COMMIT returned,
+that is after the transaction is on disk (`synchronous=FULL`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from edge import db
+from edge.errors import GalleyError, NotFound, StorageError
+from edge.events import Event, WriteConnection
+from sync.clock import HybridClock, Timestamp
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Publish = Callable[[list[Event]], None]
+
+
+@dataclass
+class _Job:
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+    result: Any = None
+    error: BaseException | None = None
+    events: list[Event] = field(default_factory=list)
+
+
+@dataclass
+class WriterStats:
+    commits: int = 0
+    writes: int = 0
+    failed_writes: int = 0
+
+
+_STOP = object()
+
+
+class Writer:
+    def __init__(
+        self,
+        path: str | Path,
+        node: str,
+        *,
+        publish: Publish | None = None,
+        max_batch: int = 256,
+        after_commit: Callable[[], None] | None = None,
+    ) -> None:
+        """`after_commit` runs in the writer thread after each COMMIT (tests use it to play a
+        slow SD card); `publish` receives each transaction's events, in order, in the writer
+        thread, after the commit and in commit order."""
+        self.path = str(path)
+        self.max_batch = max_batch
+        self.publish = publish
+        self.after_commit = after_commit
+        self.stats = WriterStats()
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._conn = db.connect(self.path, factory=WriteConnection)
+        last = self._conn.execute("SELECT hlc FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        self._conn.clock = HybridClock(node, Timestamp.parse(last[0]) if last else None)
+        self._conn.pending = []
+        self._thread = threading.Thread(target=self._run, name="galley-writer", daemon=True)
+        self._thread.start()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(conn, *args)` in a write transaction; return once it is durable."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue.put(_Job(fn, args, loop, future))
+        return await future
+
+    def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        """The same from plain threads (CLI seeding, tests): blocks until durable."""
+
+        async def go() -> T:
+            return await self.run(fn, *args)
+
+        return asyncio.run(go())
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(_STOP)
+            self._thread.join()
+        self._conn.close()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < self.max_batch:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is _STOP:
+                    stop = True
+                    break
+                batch.append(job)
+            self._commit(batch)
+            if stop:
+                return
+
+    def _commit(self, batch: list[_Job]) -> None:
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for job in batch:
+                self._apply(conn, job)
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            log.exception("write transaction failed; %d writes refused", len(batch))
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for job in batch:
+                job.error, job.events = StorageError(f"the write was not saved: {exc}"), []
+            self.stats.failed_writes += len(batch)
+        else:
+            self.stats.commits += 1
+            self.stats.writes += len(batch)
+            if self.after_commit:
+                self.after_commit()
+        events = [event for job in batch for event in job.events]
+        for job in batch:
+            job.loop.call_soon_threadsafe(_settle, job)
+        if events and self.publish:
+            self.publish(events)
+
+    @staticmethod
+    def _apply(conn: WriteConnection, job: _Job) -> None:
+        conn.execute("SAVEPOINT job")
+        conn.pending = []
+        try:
+            job.result = job.fn(conn, *job.args)
+        except BaseException as exc:
+            conn.execute("ROLLBACK TO job")
+            conn.execute("RELEASE job")
+            job.error = _translate(exc)
+        else:
+            conn.execute("RELEASE job")
+            job.events = conn.pending
+        conn.pending = []
+
+
+def _translate(exc: BaseException) -> BaseException:
+    if isinstance(exc, GalleyError):
+        return exc
+    if isinstance(exc, LookupError):
+        return NotFound(str(exc))
+    if isinstance(exc, sqlite3.IntegrityError):
+        log.warning("write refused by a constraint: %s", exc)
+        return StorageError(f"the write breaks a database rule: {exc}", code="constraint")
+    if isinstance(exc, sqlite3.Error):
+        log.exception("write failed", exc_info=exc)
+        return StorageError(f"the write was not saved: {exc}")
+    return exc
+
+
+def _settle(job: _Job) -> None:
+    if job.future.done():  # the caller went away (client disconnected); the write stands
+        return
+    if job.error is not None:
+        job.future.set_exception(job.error)
+    else:
+        job.future.set_result(job.result)

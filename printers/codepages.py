@@ -1,0 +1,117 @@
+"""Unicode text -> single-byte code page runs a receipt printer can print.
+
+Why not python-escpos's automatic ``MagicEncode.write``: it sends any text
+containing a CJK ideograph as raw GB18030 bytes without selecting a code page
+(garbage on a Latin printer), and from an unknown state it picks the code page
+with the lowest ESC t number, so a job can switch tables mid-line for no
+reason. We drive it explicitly instead: ``printable`` first reduces the text to
+characters the profile's code pages can hold (folding accents or using ``?``,
+never raising), then ``runs`` splits it into ``(code page, text)`` pieces that
+``MagicEncode.write_with_encoding`` emits with the right ``ESC t n``.
+
+The byte tables come from python-escpos's printer database, so the renderer and
+the emulator agree with the codec a real printer uses.
+"""
+
+from __future__ import annotations
+
+import codecs
+import unicodedata
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+
+from escpos.capabilities import CAPABILITIES
+
+REPLACEMENT = "?"
+
+
+@lru_cache(maxsize=64)
+def python_codec(codepage: str) -> str:
+    """The Python codec name for an escpos code page, e.g. ``CP858 -> cp858``."""
+    entry = CAPABILITIES["encodings"].get(codepage, {})
+    name = entry.get("python_encode")
+    if not name:
+        raise ValueError(f"code page {codepage!r} has no Python codec")
+    codecs.lookup(name)
+    return name
+
+
+@lru_cache(maxsize=64)
+def upper_half(codepage: str) -> tuple[str, ...]:
+    """Characters at bytes 0x80-0xFF ('' where the code page has none)."""
+    codec = python_codec(codepage)
+    chars = []
+    for byte in range(0x80, 0x100):
+        try:
+            chars.append(bytes([byte]).decode(codec))
+        except UnicodeDecodeError:
+            chars.append("")
+    return tuple(chars)
+
+
+@lru_cache(maxsize=64)
+def _charset(codepage: str) -> frozenset[str]:
+    return frozenset(c for c in upper_half(codepage) if len(c) == 1)
+
+
+def can_encode(codepage: str, char: str) -> bool:
+    """True if ``char`` is printable ASCII or sits in the code page's upper half."""
+    return 0x20 <= ord(char) < 0x7F or char in _charset(codepage)
+
+
+def decode_byte(codepage: str, byte: int) -> str:
+    """The character a printer shows for ``byte`` in ``codepage`` (for the emulator)."""
+    if byte < 0x80:
+        return chr(byte)
+    return upper_half(codepage)[byte - 0x80] or REPLACEMENT
+
+
+def _fold(char: str, codepages: Sequence[str]) -> str:
+    """Best printable stand-in: the character without accents, else ``?``."""
+    base = "".join(
+        c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+    )
+    if base and all(any(can_encode(cp, c) for cp in codepages) for c in base):
+        return base
+    return REPLACEMENT
+
+
+def printable(text: str, codepages: Sequence[str]) -> str:
+    """Reduce ``text`` to one line the printer can print; never raises.
+
+    Control characters (including ESC, which could otherwise smuggle commands in
+    from a menu item name) become spaces; characters no code page holds are
+    folded (``ồ -> o``) or replaced with ``?``. The result has one column per
+    character, so layout can measure it with ``len``.
+    """
+    out = []
+    for char in unicodedata.normalize("NFC", text):
+        if char in "\t\n\r" or unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+            out.append(" " if char in "\t\n\r" else "")
+        elif any(can_encode(cp, char) for cp in codepages):
+            out.append(char)
+        else:
+            out.append(_fold(char, codepages))
+    return "".join(out)
+
+
+def runs(text: str, codepages: Sequence[str], current: str) -> Iterator[tuple[str, str]]:
+    """Split printable ``text`` into ``(code page, piece)`` runs.
+
+    Stays on ``current`` as long as it can (fewest ``ESC t`` switches), and
+    otherwise takes the first of ``codepages`` that holds the character.
+    """
+    piece: list[str] = []
+    for char in text:
+        if not can_encode(current, char):
+            target = next((cp for cp in codepages if can_encode(cp, char)), None)
+            if target is None:
+                char = REPLACEMENT
+            else:
+                if piece:
+                    yield current, "".join(piece)
+                    piece = []
+                current = target
+        piece.append(char)
+    if piece:
+        yield current, "".join(piece)

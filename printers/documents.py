@@ -1,0 +1,239 @@
+"""The neutral documents the store prints, before any printer is chosen.
+
+The edge builds these from its tables; ``printers.render`` turns them into the
+bytes of one particular printer. Keeping them free of ESC/POS means the same
+kitchen ticket can go to a 58 mm backup printer or a kitchen screen, and a job
+can be rendered again for another printer when it is rerouted.
+
+Money fields are integer minor units in the document's ``currency``; datetimes
+are already in the store's local time (the edge decides the timezone).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from printers.money import format_money
+
+__all__ = [
+    "Document",
+    "KitchenLine",
+    "KitchenTicket",
+    "Mark",
+    "Receipt",
+    "ReceiptLine",
+    "Report",
+    "ReportRow",
+    "ReportSection",
+    "ShiftReport",
+    "TableQrTent",
+    "TaxLine",
+    "Tender",
+    "Adjustment",
+    "TestPage",
+    "VoidChit",
+    "XReport",
+    "ZReport",
+    "format_money",
+]
+
+
+class Mark(StrEnum):
+    """Why a kitchen ticket is printed again or differs from the first one."""
+
+    ADD = "ADD"
+    VOID = "VOID"
+    REPRINT = "REPRINT"
+
+
+# --- receipt ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    """One sold item: ``amount`` is the line total (qty x price, after modifiers)."""
+
+    qty: int
+    name: str
+    amount: int
+    modifiers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TaxLine:
+    """Tax at one rate; ``rate_bp`` in basis points (1000 = 10 %)."""
+
+    name: str
+    rate_bp: int
+    amount: int
+    included: bool = False
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """A discount (negative) or charge (service, delivery) between subtotal and total."""
+
+    label: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class Tender:
+    """How part of the total was paid (cash, card, QRIS...)."""
+
+    method: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A customer receipt: the first ``header`` line is the store name, printed large."""
+
+    currency: str
+    header: tuple[str, ...]
+    lines: tuple[ReceiptLine, ...]
+    subtotal: int
+    total: int
+    taxes: tuple[TaxLine, ...] = ()
+    adjustments: tuple[Adjustment, ...] = ()
+    tenders: tuple[Tender, ...] = ()
+    change: int = 0
+    order_no: str = ""
+    table: str = ""
+    staff: str = ""
+    at: datetime | None = None
+    qr_payload: str | None = None
+    qr_caption: str = "Your digital receipt"
+    footer: tuple[str, ...] = ()
+    copy_label: str = ""
+
+    def money(self, minor: int) -> str:
+        """Format ``minor`` in this receipt's currency."""
+        return format_money(minor, self.currency)
+
+
+# --- kitchen ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KitchenLine:
+    """One item for the cook; ``mark`` flags a single added or voided line."""
+
+    qty: int
+    name: str
+    modifiers: tuple[str, ...] = ()
+    note: str = ""
+    seat: str = ""
+    mark: Mark | None = None
+
+
+@dataclass(frozen=True)
+class KitchenTicket:
+    """What one station must cook for one table, read from across the kitchen."""
+
+    station: str
+    table: str
+    ticket_no: str
+    lines: tuple[KitchenLine, ...]
+    at: datetime | None = None
+    course: str = ""
+    seat: str = ""
+    order_no: str = ""
+    staff: str = ""
+    guests: int | None = None
+    mark: Mark | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class VoidChit:
+    """Tells a station to stop cooking items already sent."""
+
+    station: str
+    table: str
+    ticket_no: str
+    lines: tuple[KitchenLine, ...]
+    reason: str = ""
+    staff: str = ""
+    at: datetime | None = None
+
+
+# --- reports ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """A label and an already formatted value (money via ``format_money``)."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    """A titled block of rows, e.g. "Payments" or "Tax"."""
+
+    title: str
+    rows: tuple[ReportRow, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    """A generic report; X, Z and shift reports only differ in title and content."""
+
+    title: str
+    rows: tuple[ReportRow, ...] = ()
+    sections: tuple[ReportSection, ...] = ()
+    header: tuple[str, ...] = ()
+    at: datetime | None = None
+    footer: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class XReport(Report):
+    """Mid-day totals; reading it changes nothing."""
+
+    title: str = "X REPORT"
+
+
+@dataclass(frozen=True)
+class ZReport(Report):
+    """End-of-day totals; printed when the business day is closed."""
+
+    title: str = "Z REPORT"
+
+
+@dataclass(frozen=True)
+class ShiftReport(Report):
+    """One cashier's shift: float, takings, counted cash, difference."""
+
+    title: str = "SHIFT REPORT"
+
+
+# --- other -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TableQrTent:
+    """A card for a table: guests scan ``url`` to order from their phone."""
+
+    table: str
+    url: str
+    store: str = ""
+    caption: str = "Scan to order"
+
+
+@dataclass(frozen=True)
+class TestPage:
+    """Proves a printer works: columns, code pages, QR, cut."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    printer_name: str = ""
+    at: datetime | None = None
+    lines: tuple[str, ...] = field(default=())
+
+
+Document = Receipt | KitchenTicket | VoidChit | Report | TableQrTent | TestPage

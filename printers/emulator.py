@@ -1,0 +1,336 @@
+"""A network receipt printer in software: TCP 9100, decodes what it receives.
+
+Used by the tests (a real socket, real bytes, no mocks of our own code), by
+``galley demo`` and by anyone without a printer on the desk. It can be told to
+misbehave the ways real printers do:
+
+- ``offline``: stops listening, so connects are refused (a printer switched off);
+- ``paper_out``: answers status "paper end" and prints nothing;
+- ``cover_open``: answers status "cover open" and prints nothing;
+- ``slow_ms``: waits that long after each chunk it reads (a busy printer).
+
+In an async test::
+
+    emulator = Emulator(port=0)
+    await emulator.start()
+    ...                      # send to ("127.0.0.1", emulator.port)
+    await emulator.wait_for_jobs(1)
+    await emulator.stop()
+
+In a sync test, ``with run_in_thread(port=0) as emulator:`` runs the same
+server on its own event loop thread. From the command line:
+``galley printer emulate --port 9100 [--host H] [--paper-out] [--offline] [--slow-ms N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+import threading
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from printers.decoder import Decoder, Job
+from printers.status import PrinterStatus
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_PORT = 9100
+
+
+class Emulator:
+    """An asyncio TCP printer; each connection is one ``Job``.
+
+    ``jobs`` holds what came out of the printer; ``discarded`` holds jobs that
+    arrived while it could not print (paper out, cover open). Connections that
+    only asked for status appear in neither.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = DEFAULT_PORT,
+        *,
+        escpos_profile: str = "TM-T20II",
+        paper_out: bool = False,
+        paper_near_end: bool = False,
+        cover_open: bool = False,
+        offline: bool = False,
+        slow_ms: int = 0,
+        chunk_size: int = 256,
+        on_job: Callable[[Job], None] | None = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.escpos_profile = escpos_profile
+        self.paper_out = paper_out
+        self.paper_near_end = paper_near_end
+        self.cover_open = cover_open
+        self.slow_ms = slow_ms
+        self.chunk_size = chunk_size
+        self.on_job = on_job
+        self.jobs: list[Job] = []
+        self.discarded: list[Job] = []
+        self._offline = offline
+        self._server: asyncio.Server | None = None
+        self._connections: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._changed: asyncio.Condition | None = None
+        self._started = False
+
+    # -- state ---------------------------------------------------------------
+
+    @property
+    def offline(self) -> bool:
+        """True while the printer refuses connections."""
+        return self._offline
+
+    def status(self) -> PrinterStatus:
+        """What the printer answers to DLE EOT right now."""
+        blocked = self.paper_out or self.cover_open
+        return PrinterStatus(
+            online=not blocked,
+            paper_near_end=self.paper_near_end or self.paper_out,
+            paper_out=self.paper_out,
+            cover_open=self.cover_open,
+        )
+
+    async def set_offline(self, offline: bool) -> None:
+        """Switch the printer off (refuse and drop connections) or back on."""
+        self._offline = offline
+        if not self._started:
+            return
+        if offline:
+            await self._close_server()
+            for writer in list(self._connections):
+                writer.transport.abort()
+        elif self._server is None:
+            await self._listen()
+
+    # -- lifecycle -----------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start listening (unless created offline); ``port=0`` picks a free port."""
+        self._changed = asyncio.Condition()
+        self._started = True
+        if not self._offline:
+            await self._listen()
+
+    async def _listen(self) -> None:
+        self._server = await asyncio.start_server(self._handle, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        log.info("printer emulator listening on %s:%s", self.host, self.port)
+
+    async def _close_server(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+            await server.wait_closed()
+
+    async def stop(self) -> None:
+        """Stop listening, drop connections and wait for their handlers."""
+        self._started = False
+        if self._server is not None:
+            self._server.close()
+        for writer in list(self._connections):
+            writer.transport.abort()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._close_server()
+
+    async def wait_for_jobs(self, count: int, timeout: float = 5.0) -> list[Job]:
+        """Wait until ``count`` jobs were printed (or discarded); return the printed ones."""
+        assert self._changed is not None, "start() first"
+
+        def enough() -> bool:
+            return len(self.jobs) + len(self.discarded) >= count
+
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(enough), timeout)
+        return list(self.jobs)
+
+    # -- one connection ------------------------------------------------------
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        self._connections.add(writer)
+        peer = writer.get_extra_info("peername")
+        job = Job(peer=f"{peer[0]}:{peer[1]}" if peer else "")
+        decoder = Decoder(job, status=self.status, escpos_profile=self.escpos_profile)
+        try:
+            while True:
+                data = await reader.read(self.chunk_size)
+                if not data:
+                    break
+                if self.slow_ms:
+                    await asyncio.sleep(self.slow_ms / 1000)
+                reply = decoder.feed(data)
+                if reply:
+                    writer.write(reply)
+                    await writer.drain()
+        except (ConnectionError, OSError):
+            log.debug("connection from %s dropped", job.peer)
+        finally:
+            self._connections.discard(writer)
+            writer.close()
+            with contextlib.suppress(ConnectionError, OSError):
+                await writer.wait_closed()
+            await self._record(decoder.finish())
+            if task is not None:
+                self._tasks.discard(task)
+
+    async def _record(self, job: Job) -> None:
+        if not job.has_output:
+            return
+        job.printed = self.status().can_print
+        (self.jobs if job.printed else self.discarded).append(job)
+        if self.on_job is not None:
+            self.on_job(job)
+        if self._changed is not None:
+            async with self._changed:
+                self._changed.notify_all()
+
+
+async def serve(host: str = "127.0.0.1", port: int = DEFAULT_PORT, **options: Any) -> None:
+    """Run an emulator until cancelled."""
+    emulator = Emulator(host, port, **options)
+    await emulator.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await emulator.stop()
+
+
+# --- for synchronous tests ---------------------------------------------------
+
+
+class ThreadedEmulator:
+    """An ``Emulator`` on its own event loop in a background thread.
+
+    Attribute reads (``jobs``, ``port``) go straight to the emulator; methods
+    that touch sockets are run on the emulator's loop and waited for.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        options.setdefault("port", 0)
+        self.emulator = Emulator(**options)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    _FORWARDED = frozenset({"paper_out", "paper_near_end", "cover_open", "slow_ms", "on_job"})
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.emulator, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self._FORWARDED:
+            setattr(self.emulator, name, value)
+        else:
+            super().__setattr__(name, value)
+
+    def _call(self, coro: Coroutine[Any, Any, T], timeout: float | None = 10.0) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def start(self) -> ThreadedEmulator:
+        """Start the loop thread and the server."""
+        self._thread.start()
+        self._call(self.emulator.start())
+        return self
+
+    def stop(self) -> None:
+        """Stop the server, then the loop, then join the thread."""
+        try:
+            self._call(self.emulator.stop())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+            self._loop.close()
+
+    def set_offline(self, offline: bool) -> None:
+        """See ``Emulator.set_offline``."""
+        self._call(self.emulator.set_offline(offline))
+
+    def wait_for_jobs(self, count: int, timeout: float = 5.0) -> list[Job]:
+        """See ``Emulator.wait_for_jobs``."""
+        return self._call(self.emulator.wait_for_jobs(count, timeout), timeout + 1)
+
+    def __enter__(self) -> ThreadedEmulator:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+@contextlib.contextmanager
+def run_in_thread(**options: Any) -> Iterator[ThreadedEmulator]:
+    """Run an emulator (on a free port unless ``port`` is given) for a sync test."""
+    emulator = ThreadedEmulator(**options).start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+# --- command line --------------------------------------------------------------
+
+
+def _print_job(job: Job, png_dir: Path | None, count: list[int]) -> None:
+    count[0] += 1
+    state = "printed" if job.printed else "NOT printed (printer cannot print)"
+    print(f"--- job {count[0]} from {job.peer}, {len(job.raw)} bytes, {state} ---")
+    print(job.text())
+    if png_dir is not None:
+        from printers.preview import preview_png
+
+        path = png_dir / f"job-{count[0]:04d}.png"
+        path.write_bytes(preview_png(job))
+        print(f"[preview {path}]")
+    sys.stdout.flush()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Options of ``galley printer emulate``."""
+    parser = argparse.ArgumentParser(
+        prog="galley printer emulate",
+        description="Run a network ESC/POS printer emulator and print each job it receives.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port (9100)")
+    parser.add_argument("--profile", default="TM-T20II", help="python-escpos printer profile")
+    parser.add_argument("--paper-out", action="store_true", help="report paper end, print nothing")
+    parser.add_argument("--offline", action="store_true", help="refuse connections")
+    parser.add_argument("--slow-ms", type=int, default=0, help="delay after each chunk read")
+    parser.add_argument("--png-dir", type=Path, help="also save a PNG preview of each job here")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point for ``galley printer emulate``; runs until Ctrl-C."""
+    args = build_parser().parse_args(argv)
+    count = [0]
+    if args.png_dir is not None:
+        args.png_dir.mkdir(parents=True, exist_ok=True)
+    options = {
+        "escpos_profile": args.profile,
+        "paper_out": args.paper_out,
+        "offline": args.offline,
+        "slow_ms": args.slow_ms,
+        "on_job": lambda job: _print_job(job, args.png_dir, count),
+    }
+    state = "offline" if args.offline else f"listening on {args.host}:{args.port}"
+    print(f"printer emulator {state} (Ctrl-C to stop)", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(args.host, args.port, **options))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

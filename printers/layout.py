@@ -1,0 +1,44 @@
+"""Fixed-width text layout for receipt columns (pure string functions).
+
+Thermal printers have no layout engine: a "two column" receipt is a left text
+padded with spaces until the amount ends at the last column. These helpers take
+text that ``codepages.printable`` already reduced to one column per character.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+
+def wrap(text: str, width: int, indent: str = "") -> list[str]:
+    """Wrap ``text`` to ``width``; continuation lines get ``indent``; never drops text."""
+    if not text.strip():
+        return [""]
+    return textwrap.wrap(
+        text,
+        width=width,
+        subsequent_indent=indent,
+        break_long_words=True,
+        break_on_hyphens=False,
+    ) or [""]
+
+
+def two_columns(left: str, right: str, width: int, indent: str = "  ") -> list[str]:
+    """``left`` then ``right`` flush with the last column, wrapping ``left`` if long.
+
+    The amount always shares a line with the end of the label when it fits, so
+    a reader's eye runs straight down the amounts.
+    """
+    if not right:
+        return wrap(left, width, indent)
+    room = width - len(right) - 1
+    if room < 4:
+        return [*wrap(left, width, indent), right.rjust(width)]
+    lines = wrap(left, room, indent)
+    lines[-1] = lines[-1].ljust(room) + " " + right
+    return [line.rstrip() if i < len(lines) - 1 else line for i, line in enumerate(lines)]
+
+
+def rule(width: int, char: str = "-") -> str:
+    """A horizontal line across the paper."""
+    return char * width

@@ -1,0 +1,330 @@
+"""Documents -> ESC/POS bytes for one printer profile.
+
+Rendering is pure: the same document and profile always give the same bytes,
+which the print queue stores in the job and a transport delivers later (a
+reprint sends the stored bytes again). python-escpos's ``Dummy`` printer
+produces the commands; we only decide the layout and drive its code page
+handling explicitly (see ``printers.codepages``).
+
+Every job starts with ``ESC @`` (forget the previous job's modes) and
+``ESC t n`` (the profile's first code page), and ends with a cut, or a feed to
+the tear bar on printers without a cutter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import singledispatch
+from typing import Literal
+
+from escpos.constants import QR_ECLEVEL_M
+from escpos.printer import Dummy
+
+from printers import codepages, layout
+from printers.documents import (
+    Document,
+    KitchenLine,
+    KitchenTicket,
+    Receipt,
+    Report,
+    TableQrTent,
+    TaxLine,
+    TestPage,
+    VoidChit,
+)
+from printers.errors import PrinterUnsupported
+from printers.money import format_money
+from printers.profiles import PrinterProfile
+
+Align = Literal["left", "center", "right"]
+Size = Literal["normal", "tall", "big"]
+
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+
+SAMPLE_TEXT = (
+    "Café crème €5",
+    "Señor Ñandú",
+    "Müller",
+    "Français ç",
+    "Nasi goreng spesial, ayam bakar",
+)
+
+
+class Page:
+    """A print job being written: text with styles, QR codes, cut.
+
+    Keeps the current alignment, emphasis and size so a style command is sent
+    only when it changes, which keeps golden files readable.
+    """
+
+    def __init__(self, profile: PrinterProfile) -> None:
+        self.profile = profile
+        self.printer = Dummy(profile=profile.escpos_profile)
+        self._align: Align = "left"
+        self._bold = False
+        self._size: Size = "normal"
+        self.printer.hw("INIT")
+        self._codepage = profile.codepages[0]
+        self.printer.magic.write_with_encoding(self._codepage, None)
+
+    @property
+    def width(self) -> int:
+        """Columns available at the current text size."""
+        return self.profile.columns // 2 if self._size == "big" else self.profile.columns
+
+    def style(self, *, align: Align = "left", bold: bool = False, size: Size = "normal") -> None:
+        """Switch to this style (only the changed parts are sent)."""
+        if size != self._size:
+            self.printer.set(
+                normal_textsize=size == "normal",
+                double_height=size in ("tall", "big"),
+                double_width=size == "big",
+            )
+            self._size = size
+            self._bold = False  # ESC ! also clears emphasis
+        if bold != self._bold:
+            self.printer.set(bold=bold)
+            self._bold = bold
+        if align != self._align:
+            self.printer.set(align=align)
+            self._align = align
+
+    def line(self, text: str = "", **style) -> None:
+        """Print one line, wrapped to the width of its style."""
+        self.style(**style)
+        text = self.text(text)
+        for part in layout.wrap(text, self.width) if len(text) > self.width else [text]:
+            self._write_encoded(part)
+            self.printer.magic.write_with_encoding(self._codepage, "\n")
+
+    def columns(self, left: str, right: str, **style) -> None:
+        """Print ``left`` and ``right`` on one row, ``right`` flush with the edge."""
+        self.style(**style)
+        for part in layout.two_columns(self.text(left), self.text(right), self.width):
+            self._write_encoded(part)
+            self.printer.magic.write_with_encoding(self._codepage, "\n")
+
+    def rule(self, char: str = "-") -> None:
+        """A horizontal line in normal size."""
+        self.line(layout.rule(self.profile.columns, char))
+
+    def text(self, value: str) -> str:
+        """``value`` reduced to what this printer can print."""
+        return codepages.printable(value, self.profile.codepages)
+
+    def _write_encoded(self, text: str) -> None:
+        for codepage, piece in codepages.runs(text, self.profile.codepages, self._codepage):
+            self.printer.magic.write_with_encoding(codepage, piece)
+            self._codepage = codepage
+
+    def qr(self, payload: str) -> None:
+        """A centred QR code: the printer draws it if it can, else a raster image."""
+        self.style(align="center")
+        if self.profile.native_qr:
+            self.printer.qr(payload, ec=QR_ECLEVEL_M, size=self.profile.qr_size, native=True)
+            self.printer.magic.write_with_encoding(self._codepage, "\n")
+        else:
+            self.printer.qr(
+                payload,
+                ec=QR_ECLEVEL_M,
+                size=self.profile.qr_size,
+                native=False,
+                image_arguments={"center": True, "impl": "bitImageRaster"},
+            )
+
+    def finish(self) -> bytes:
+        """Cut (or feed to the tear bar) and return the job's bytes."""
+        self.style()
+        if self.profile.cut:
+            self.printer.cut(mode="PART" if self.profile.partial_cut else "FULL")
+        else:
+            self.printer.print_and_feed(self.profile.feed_lines)
+        return self.printer.output
+
+
+def render(document: Document, profile: PrinterProfile) -> bytes:
+    """ESC/POS bytes that print ``document`` on a printer of ``profile``."""
+    page = Page(profile)
+    _draw(document, page)
+    return page.finish()
+
+
+def drawer_pulse(profile: PrinterProfile, pin: int = 2) -> bytes:
+    """Bytes that open the cash drawer on ``pin`` (2 or 5): ``ESC p m t1 t2``.
+
+    A separate job, not part of the receipt: the drawer opens when the sale is
+    paid, even if the receipt cannot print.
+    """
+    if pin not in profile.drawer_pins:
+        raise PrinterUnsupported(f"{profile.name} has no cash drawer on pin {pin}")
+    printer = Dummy(profile=profile.escpos_profile)
+    printer.cashdraw(pin)
+    return printer.output
+
+
+# --- one drawing function per document ---------------------------------------
+
+
+@singledispatch
+def _draw(document: object, page: Page) -> None:
+    raise TypeError(f"cannot render {type(document).__name__}")
+
+
+def _when(at: datetime | None) -> str:
+    return at.strftime(TIME_FORMAT) if at else ""
+
+
+def _rate(rate_bp: int) -> str:
+    whole, frac = divmod(rate_bp, 100)
+    return f"{whole}%" if not frac else f"{whole}.{frac:02d}".rstrip("0") + "%"
+
+
+def _tax_label(tax: TaxLine) -> str:
+    label = f"{tax.name} {_rate(tax.rate_bp)}"
+    return f"incl. {label}" if tax.included else label
+
+
+@_draw.register
+def _receipt(doc: Receipt, page: Page) -> None:
+    money: Callable[[int], str] = doc.money
+    if doc.header:
+        page.line(doc.header[0], align="center", bold=True, size="big")
+        for text in doc.header[1:]:
+            page.line(text, align="center")
+    if doc.copy_label:
+        page.line(doc.copy_label, align="center", bold=True, size="tall")
+    page.rule()
+    if doc.order_no or doc.at:
+        page.columns(f"Order {doc.order_no}" if doc.order_no else "", _when(doc.at))
+    if doc.table or doc.staff:
+        page.columns(f"Table {doc.table}" if doc.table else "", doc.staff)
+    page.rule()
+    for item in doc.lines:
+        page.columns(f"{item.qty}x {item.name}", money(item.amount))
+        for modifier in item.modifiers:
+            page.line(f"   + {modifier}")
+    page.rule()
+    page.columns("Subtotal", money(doc.subtotal))
+    for adjustment in doc.adjustments:
+        page.columns(adjustment.label, money(adjustment.amount))
+    for tax in doc.taxes:
+        page.columns(_tax_label(tax), money(tax.amount))
+    page.columns("TOTAL", format_money(doc.total, doc.currency, code=True), bold=True, size="tall")
+    for tender in doc.tenders:
+        page.columns(tender.method, money(tender.amount))
+    if doc.change:
+        page.columns("Change", money(doc.change))
+    if doc.qr_payload:
+        page.rule()
+        page.line(doc.qr_caption, align="center")
+        page.qr(doc.qr_payload)
+    if doc.footer:
+        page.rule()
+        for text in doc.footer:
+            page.line(text, align="center")
+
+
+def _kitchen_line(page: Page, item: KitchenLine) -> None:
+    mark = f"{item.mark} " if item.mark else ""
+    page.line(f"{mark}{item.qty}x {item.name}", bold=True, size="tall")
+    if item.seat:
+        page.line(f"   seat {item.seat}")
+    for modifier in item.modifiers:
+        page.line(f"   + {modifier}", bold=True)
+    if item.note:
+        page.line(f"   ! {item.note}", bold=True)
+
+
+@_draw.register
+def _kitchen_ticket(doc: KitchenTicket, page: Page) -> None:
+    page.line(doc.station.upper(), align="center", bold=True)
+    if doc.mark:
+        page.line(f"*** {doc.mark} ***", align="center", bold=True, size="big")
+    page.line(doc.table, align="center", bold=True, size="big")
+    page.columns(f"#{doc.ticket_no}", _when(doc.at), bold=True)
+    details = [
+        f"Order {doc.order_no}" if doc.order_no else "",
+        doc.staff,
+        f"{doc.guests} guests" if doc.guests else "",
+    ]
+    if any(details):
+        page.line("  ".join(d for d in details if d))
+    if doc.course or doc.seat:
+        course = " / ".join(x for x in (doc.course, f"seat {doc.seat}" if doc.seat else "") if x)
+        page.line(f"-- {course} --", align="center", bold=True, size="tall")
+    page.rule()
+    for item in doc.lines:
+        _kitchen_line(page, item)
+    if doc.note:
+        page.rule()
+        page.line(f"! {doc.note}", bold=True)
+    page.rule()
+
+
+@_draw.register
+def _void_chit(doc: VoidChit, page: Page) -> None:
+    page.line(doc.station.upper(), align="center", bold=True)
+    page.line("*** VOID ***", align="center", bold=True, size="big")
+    page.line(doc.table, align="center", bold=True, size="big")
+    page.columns(f"#{doc.ticket_no}", _when(doc.at), bold=True)
+    page.rule()
+    for item in doc.lines:
+        page.line(f"VOID {item.qty}x {item.name}", bold=True, size="tall")
+        for modifier in item.modifiers:
+            page.line(f"   + {modifier}")
+    page.rule()
+    if doc.reason:
+        page.line(f"Reason: {doc.reason}")
+    if doc.staff:
+        page.line(f"By: {doc.staff}")
+
+
+@_draw.register
+def _report(doc: Report, page: Page) -> None:
+    for text in doc.header:
+        page.line(text, align="center")
+    page.line(doc.title, align="center", bold=True, size="big")
+    if doc.at:
+        page.line(_when(doc.at), align="center")
+    page.rule()
+    for row in doc.rows:
+        page.columns(row.label, row.value)
+    for section in doc.sections:
+        page.rule()
+        page.line(section.title, bold=True)
+        for row in section.rows:
+            page.columns(row.label, row.value)
+    page.rule()
+    for text in doc.footer:
+        page.line(text, align="center")
+
+
+@_draw.register
+def _table_qr_tent(doc: TableQrTent, page: Page) -> None:
+    if doc.store:
+        page.line(doc.store, align="center")
+    page.line(doc.table, align="center", bold=True, size="big")
+    page.line(doc.caption, align="center")
+    page.qr(doc.url)
+
+
+@_draw.register
+def _test_page(doc: TestPage, page: Page) -> None:
+    profile = page.profile
+    page.line("TEST PAGE", align="center", bold=True, size="big")
+    if doc.printer_name:
+        page.line(doc.printer_name, align="center")
+    if doc.at:
+        page.line(_when(doc.at), align="center")
+    page.rule()
+    page.columns("Profile", profile.name)
+    page.columns("Columns", str(profile.columns))
+    page.columns("Code pages", " ".join(profile.codepages))
+    page.line("".join(str(i % 10) for i in range(1, profile.columns + 1)))
+    for text in (*SAMPLE_TEXT, *doc.lines):
+        page.line(text)
+    page.line("Bold", bold=True)
+    page.line("Tall", size="tall")
+    page.line("Big", size="big")
+    page.qr("GALLEY TEST PAGE")
