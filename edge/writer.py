@@ -140,11 +140,12 @@ class Writer:
             self.stats.writes += len(batch)
             if self.after_commit:
                 self.after_commit()
+        # Publish before answering: a caller that hears back then finds caches already current.
         events = [event for job in batch for event in job.events]
-        for job in batch:
-            job.loop.call_soon_threadsafe(_settle, job)
         if events and self.publish:
             self.publish(events)
+        for job in batch:
+            job.loop.call_soon_threadsafe(_settle, job)
 
     @staticmethod
     def _apply(conn: WriteConnection, job: _Job) -> None:

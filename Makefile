@@ -1,0 +1,40 @@
+# Galley: `make run` sets up and starts the demo; `make test` sets up and runs every test.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test bench lint system clean
+
+$(BIN)/galley: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# Debian packages the tests need: Chromium for the browser tests, wrk for the benchmarks.
+system:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+run: $(BIN)/galley
+	$(BIN)/galley demo
+
+test: $(BIN)/galley system
+	$(BIN)/pytest
+
+bench: $(BIN)/galley system
+	GALLEY_BENCH=full $(BIN)/pytest tests/perf -s -q
+
+lint: $(BIN)/galley
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

@@ -1,0 +1,160 @@
+"""Sign-in with PINs, lockout that survives a restart, permissions and manager approval."""
+
+from datetime import timedelta
+
+import httpx
+import pytest
+from freezegun import freeze_time
+
+from edge.app import create_app
+from edge.domain import staff
+from tests.conftest import PINS, count, sign_in, staff_id
+
+
+async def attempt(client, role, pin):
+    return await client.post("/api/sessions", json={
+        "staff_id": await staff_id(client, role), "pin": pin, "device": "pos-1"})
+
+
+async def test_sign_in_gives_a_token_that_names_the_staff_member(client):
+    headers = await sign_in(client, "cashier")
+    me = (await client.get("/api/me", headers=headers)).json()
+    assert me["role"] == "cashier" and me["device"] == "test"
+    assert "order.create" in me["permissions"] and "menu.edit" not in me["permissions"]
+
+
+async def test_wrong_pin_is_refused_and_writes_no_session(client, settings):
+    before = count(settings.database, "staff_sessions")
+    response = await attempt(client, "waiter", "0000")
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "wrong_pin"
+    assert count(settings.database, "staff_sessions") == before
+
+
+async def test_unknown_staff_and_malformed_sign_in_are_refused(client):
+    unknown = await client.post("/api/sessions", json={
+        "staff_id": "01900000-0000-7000-8000-000000000000", "pin": "1234", "device": "x"})
+    assert unknown.status_code == 401 and unknown.json()["error"]["code"] == "unknown_staff"
+    missing_device = await client.post("/api/sessions", json={
+        "staff_id": await staff_id(client, "waiter"), "pin": "4444"})
+    assert missing_device.status_code == 422
+    assert missing_device.json()["error"]["field"] == "device"
+
+
+async def test_five_wrong_pins_lock_out_with_backoff_that_survives_a_restart(settings):
+    with freeze_time("2026-11-21 12:00:00", tick=True) as frozen:
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://edge") as client:
+                codes = [(await attempt(client, "waiter", "9999")).status_code for _ in range(5)]
+                assert codes == [401, 401, 401, 401, 423]
+                locked = await attempt(client, "waiter", PINS["waiter"])  # even the right PIN
+                assert locked.status_code == 423
+                assert locked.json()["error"]["code"] == "locked_out"
+                assert 1 <= int(locked.headers["Retry-After"]) <= 30
+
+        # A restart (a new process on the same database) does not forget the lockout.
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://edge") as client:
+                assert (await attempt(client, "waiter", PINS["waiter"])).status_code == 423
+                frozen.tick(timedelta(seconds=31))
+                sixth = await attempt(client, "waiter", "9999")  # lockout doubles: 60 s
+                assert sixth.status_code == 423
+                assert 31 <= int(sixth.headers["Retry-After"]) <= 60
+                frozen.tick(timedelta(seconds=61))
+                assert (await attempt(client, "waiter", PINS["waiter"])).status_code == 201
+                # A good sign-in starts the count again.
+                again = [(await attempt(client, "waiter", "9999")).status_code for _ in range(4)]
+                assert again == [401] * 4
+
+
+def test_lockout_backoff_doubles_and_is_capped():
+    seconds = [
+        min(staff.LOCKOUT_FIRST_SECONDS * 2 ** (n - staff.LOCKOUT_AFTER), staff.LOCKOUT_MAX_SECONDS)
+        for n in range(5, 12)
+    ]
+    assert seconds == [30, 60, 120, 240, 480, 900, 900]
+
+
+def test_pins_are_stored_as_scrypt_hashes():
+    stored = staff.hash_pin("4821")
+    assert stored.startswith("scrypt$") and "4821" not in stored
+    assert staff.verify_pin("4821", stored) and not staff.verify_pin("4822", stored)
+    assert not staff.verify_pin("4821", "garbage")
+
+
+async def test_a_waiter_may_not_edit_the_menu_and_nothing_is_written(client, settings, waiter):
+    before = count(settings.database, "events")
+    response = await client.post("/api/menu/categories", headers=waiter, json={"name": "Secret"})
+    assert response.status_code == 403
+    assert response.json()["error"] == {
+        "code": "forbidden", "message": "a waiter may not do menu.edit", "permission": "menu.edit"}
+    assert count(settings.database, "events") == before
+
+
+async def test_no_token_and_a_forged_token_are_refused(client):
+    assert (await client.get("/api/me")).status_code == 401
+    forged = await client.get("/api/me", headers={"Authorization": "Bearer forged"})
+    assert forged.status_code == 401 and forged.json()["error"]["code"] == "session_ended"
+
+
+async def test_sign_out_ends_the_token(client):
+    headers = await sign_in(client, "waiter")
+    assert (await client.delete("/api/sessions/current", headers=headers)).status_code == 200
+    assert (await client.get("/api/me", headers=headers)).status_code == 401
+
+
+async def test_sessions_expire(client, settings):
+    with freeze_time("2026-11-21 12:00:00", tick=True) as frozen:
+        headers = await sign_in(client, "waiter")
+        assert (await client.get("/api/me", headers=headers)).status_code == 200
+        frozen.tick(timedelta(hours=settings.session_hours, seconds=1))
+        assert (await client.get("/api/me", headers=headers)).status_code == 401
+
+
+async def test_manager_manages_staff_and_deactivation_ends_their_sessions(client, manager):
+    created = await client.post("/api/staff", headers=manager,
+                                json={"name": "Nina", "role": "waiter", "pin": "8080"})
+    assert created.status_code == 201
+    nina = created.json()["id"]
+    login = await client.post("/api/sessions",
+                              json={"staff_id": nina, "pin": "8080", "device": "phone"})
+    nina_headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    assert (await client.get("/api/me", headers=nina_headers)).status_code == 200
+    off = await client.patch(f"/api/staff/{nina}", headers=manager, json={"active": False})
+    assert off.status_code == 200
+    assert (await client.get("/api/me", headers=nina_headers)).status_code == 401
+    roster = (await client.get("/api/staff/roster")).json()
+    assert nina not in [m["id"] for m in roster]
+
+
+async def test_a_manager_may_not_create_an_owner_or_use_a_bad_pin(client, manager):
+    owner = await client.post("/api/staff", headers=manager,
+                              json={"name": "Boss", "role": "owner", "pin": "1234"})
+    assert owner.status_code == 403
+    bad_pin = await client.post("/api/staff", headers=manager,
+                                json={"name": "Al", "role": "waiter", "pin": "12"})
+    assert bad_pin.status_code == 422 and bad_pin.json()["error"]["field"] == "pin"
+    bad_role = await client.post("/api/staff", headers=manager,
+                                 json={"name": "Al", "role": "chef", "pin": "1234"})
+    assert bad_role.status_code == 422
+
+
+async def test_the_event_log_never_holds_a_pin_hash(client, settings, manager):
+    await client.post("/api/staff", headers=manager,
+                      json={"name": "Nina", "role": "waiter", "pin": "8080"})
+    from edge import db
+
+    conn = db.connect(settings.database, readonly=True)
+    fields = [r[0] for r in conn.execute("SELECT fields FROM events WHERE entity = 'staff'")]
+    assert fields and all("scrypt$" not in f for f in fields)
+
+
+@pytest.mark.parametrize("role", ["waiter", "kitchen", "cashier"])
+async def test_floor_roles_cannot_read_the_audit_or_staff(client, role):
+    headers = await sign_in(client, role)
+    assert (await client.get("/api/audit", headers=headers)).status_code == 403
+    assert (await client.get("/api/staff", headers=headers)).status_code == 403

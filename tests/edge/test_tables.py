@@ -1,0 +1,88 @@
+"""Areas, tables, signed QR tokens and the printable sheet."""
+
+import re
+
+from edge import db
+from edge.domain import tables
+from tests.edge.menu_helpers import table_id
+
+
+async def test_floor_has_two_areas_and_twelve_tables(client, waiter):
+    floor = (await client.get("/api/tables", headers=waiter)).json()
+    assert [a["name"] for a in floor] == ["Dining room", "Terrace"]
+    assert sum(len(a["tables"]) for a in floor) == 12
+
+
+async def test_qr_sheet_is_svg_with_every_enabled_table(client, manager):
+    floor = (await client.get("/api/tables", headers=manager)).json()
+    await client.patch(f"/api/tables/{table_id(floor, 'T4')}", headers=manager,
+                       json={"enabled": False})
+    sheet = await client.get("/api/tables/qr-sheet.svg", headers=manager)
+    assert sheet.status_code == 200 and sheet.headers["content-type"] == "image/svg+xml"
+    assert sheet.text.startswith("<svg") and "Table 1<" in sheet.text
+    assert "Table T4<" not in sheet.text
+    assert sheet.text.count('class="segno"') == 11
+
+
+async def test_qr_token_verifies_and_rotation_voids_old_codes(client, settings, manager):
+    floor = (await client.get("/api/tables", headers=manager)).json()
+    t1 = table_id(floor, "1")
+    conn = db.connect(settings.database, readonly=True)
+    secret = bytes.fromhex(conn.execute("SELECT value FROM box WHERE name='qr_secret'")
+                           .fetchone()[0])
+    token = tables.qr_token(secret, t1, 1, 1)
+    assert tables.check_qr_token(conn, secret, token)["id"] == t1
+
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    for bad in (forged, "nonsense", f"{t1}.1", tables.qr_token(b"other secret", t1, 1, 1)):
+        try:
+            tables.check_qr_token(conn, secret, bad)
+        except Exception as exc:  # noqa: BLE001 - the refusal is what we test
+            assert getattr(exc, "code", "") == "bad_qr_token"
+        else:
+            raise AssertionError(f"{bad} was accepted")
+
+    rotated = await client.post(f"/api/tables/{t1}/rotate-qr", headers=manager)
+    assert rotated.json()["qr_version"] == 2
+    try:
+        tables.check_qr_token(conn, secret, token)
+        raise AssertionError("an old QR code still works")
+    except Exception as exc:  # noqa: BLE001
+        assert getattr(exc, "code", "") == "bad_qr_token"
+    new = tables.qr_token(secret, t1, 2, 1)
+    assert tables.check_qr_token(conn, secret, new)["id"] == t1
+    await client.post("/api/tables/rotate-qr", headers=manager)
+    try:
+        tables.check_qr_token(conn, secret, new)
+        raise AssertionError("store-wide rotation left a code valid")
+    except Exception as exc:  # noqa: BLE001
+        assert getattr(exc, "code", "") == "bad_qr_token"
+
+
+async def test_one_table_qr_points_at_the_guest_base_url(client, manager):
+    floor = (await client.get("/api/tables", headers=manager)).json()
+    svg = await client.get(f"/api/tables/{table_id(floor, '3')}/qr.svg", headers=manager)
+    assert svg.status_code == 200 and "Table 3" in svg.text
+    assert re.search(r"<path", svg.text)
+
+
+async def test_no_sheet_without_a_guest_base_url(client, manager):
+    await client.patch("/api/store", headers=manager, json={"guest_base_url": ""})
+    refused = await client.get("/api/tables/qr-sheet.svg", headers=manager)
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "guest_base_url_missing"
+
+
+async def test_table_names_are_unique_and_areas_must_exist(client, manager):
+    floor = (await client.get("/api/tables", headers=manager)).json()
+    area = floor[0]["id"]
+    dup = await client.post("/api/tables", headers=manager, json={"area_id": area, "name": "1"})
+    assert dup.status_code == 422 and dup.json()["error"]["code"] == "duplicate_name"
+    nowhere = await client.post("/api/tables", headers=manager, json={
+        "area_id": "01900000-0000-7000-8000-000000000000", "name": "99"})
+    assert nowhere.status_code == 422
+    made = await client.post("/api/tables", headers=manager,
+                             json={"area_id": area, "name": "9", "seats": 6})
+    assert made.status_code == 201
+    waiter_tries = await client.post("/api/areas", headers={}, json={"name": "Bar"})
+    assert waiter_tries.status_code == 401

@@ -1,0 +1,56 @@
+import uuid
+
+from freezegun import freeze_time
+
+from sync.clock import HybridClock, Timestamp, iso, parse_iso, utcnow
+from sync.ids import is_uuid, uuid7
+
+
+def test_uuid7_stays_ordered_when_the_clock_goes_back():
+    later = uuid7()
+    with freeze_time("2001-01-01"):
+        assert uuid7() > later
+
+
+def test_uuid7_is_version_7_and_time_ordered_even_when_the_clock_stands_still():
+    with freeze_time("2031-01-01 12:00:00"):
+        ids = [uuid7() for _ in range(5000)]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
+    parsed = uuid.UUID(ids[0])
+    assert parsed.version == 7 and parsed.variant == uuid.RFC_4122
+    assert parsed.int >> 80 == int(parse_iso("2031-01-01T12:00:00Z").timestamp() * 1000)
+
+
+def test_uuid7_follows_the_clock():
+    with freeze_time("2031-01-01 12:00:00") as frozen:
+        first = uuid7()
+        frozen.tick(1)
+        assert uuid7() > first
+    assert is_uuid(first) and not is_uuid("not-an-id") and not is_uuid(42)
+
+
+def test_hlc_never_goes_backwards_and_absorbs_remote_clocks():
+    with freeze_time("2031-01-01 12:00:00") as frozen:
+        clock = HybridClock("edge1")
+        a, b = clock.tick(), clock.tick()
+        assert a < b and a.ms == b.ms and b.counter == a.counter + 1
+        frozen.move_to("2026-11-21 11:00:00")  # the wall clock jumps back an hour
+        c = clock.tick()
+        assert c > b
+        remote = Timestamp(b.ms + 60_000, 7, "hub")
+        d = clock.observe(remote)
+        assert d > remote and d.ms == remote.ms and d.counter == 8
+        assert str(d) > str(c)  # the text form sorts like the clock
+        assert Timestamp.parse(str(d)) == d
+
+
+def test_hlc_resumes_after_the_last_stored_reading():
+    with freeze_time("2031-01-01 12:00:00"):
+        last = Timestamp(int(utcnow().timestamp() * 1000) + 5000, 3, "edge1")
+        assert HybridClock("edge1", last).tick() > last
+
+
+def test_iso_is_utc_with_milliseconds():
+    with freeze_time("2026-11-21 12:34:56.789"):
+        assert iso(utcnow()) == "2026-11-21T12:34:56.789Z"
