@@ -45,13 +45,11 @@ async def live(websocket: WebSocket):
         who = await actor(websocket)
         topics = parse_topics(websocket.query_params.get("topics"), who)
         since = int(websocket.query_params.get("since", "0"))
-    except (GalleyError, ValueError) as exc:
-        await websocket.accept()
-        body = exc.body() if isinstance(exc, GalleyError) else {
-            "error": {"code": "bad_query", "message": "since must be a whole number"}}
-        await websocket.send_json(body)
-        await websocket.close(code=4401 if getattr(exc, "status", 400) == 401 else 4400)
-        return
+    except ValueError:
+        return await _refuse(websocket, GalleyError("since must be a whole number",
+                                                    code="bad_query"))
+    except GalleyError as exc:
+        return await _refuse(websocket, exc)
     await websocket.accept()
     subscription = box.bus.subscribe(topics)
     try:
@@ -79,6 +77,13 @@ async def live(websocket: WebSocket):
         pass
     finally:
         box.bus.unsubscribe(subscription)
+
+
+async def _refuse(websocket: WebSocket, exc: GalleyError) -> None:
+    """Say why in the JSON error shape, then close with 4000 + the HTTP status."""
+    await websocket.accept()
+    await websocket.send_json(exc.body())
+    await websocket.close(code=4000 + exc.status)
 
 
 async def _watch_close(websocket: WebSocket, scope: Any) -> None:

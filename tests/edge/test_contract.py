@@ -1,0 +1,64 @@
+"""One JSON error shape everywhere, an OpenAPI entry for every route, every setting documented."""
+
+from pathlib import Path
+
+import pytest
+from starlette.routing import Mount, Route, WebSocketRoute
+
+from edge.config import EdgeSettings, documented
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def assert_error_shape(response):
+    assert 400 <= response.status_code < 500, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    error = response.json()["error"]
+    assert isinstance(error["code"], str) and error["code"]
+    assert isinstance(error["message"], str) and error["message"]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("GET", "/nowhere", None),
+    ("DELETE", "/api/menu", None),
+    ("GET", "/api/me", None),
+    ("POST", "/api/orders", b"{"),
+    ("POST", "/api/orders", b"[]"),
+    ("POST", "/api/sessions", b'{"staff_id": 1}'),
+    ("PATCH", "/api/store", b'{"name": ""}'),
+    ("GET", "/api/orders/not-an-id", None),
+    ("GET", "/api/events?since=-1", None),
+    ("PATCH", "/api/menu/items/01900000-0000-7000-8000-000000000000", b'{"price": 1}'),
+])
+async def test_every_refusal_has_the_same_json_shape(client, manager, method, path, body):
+    response = await client.request(method, path, content=body, headers=manager
+                                    if path != "/api/me" else {})
+    assert_error_shape(response)
+
+
+async def test_openapi_describes_every_route(app, client):
+    spec = (await client.get("/openapi.json")).json()
+    assert spec["openapi"].startswith("3.")
+    for route in app.routes:
+        if isinstance(route, Route):
+            for method in route.methods - {"HEAD"}:
+                operation = spec["paths"][route.path][method.lower()]
+                assert operation["summary"], f"{method} {route.path} has no description"
+        elif isinstance(route, WebSocketRoute):
+            assert spec["paths"][route.path]["get"]["x-websocket"] is True
+        elif isinstance(route, Mount):
+            assert route.path + "/{path}" in spec["paths"]
+
+
+def test_every_setting_is_documented_in_the_readme():
+    text = README.read_text()
+    for env, help_text, _ in documented():
+        assert f"`{env}`" in text, f"{env} is not in the README"
+        assert help_text
+    assert len(documented()) == len(EdgeSettings.__dataclass_fields__)
+
+
+def test_settings_come_from_the_environment_and_flags():
+    settings = EdgeSettings.load({"GALLEY_EDGE_PORT": "9000", "GALLEY_DATA_DIR": "/tmp/x"})
+    assert settings.port == 9000 and settings.database == Path("/tmp/x/edge.db")
+    assert EdgeSettings.load({"GALLEY_EDGE_PORT": "9000"}, port="9100").port == 9100

@@ -1,0 +1,125 @@
+"""Helpers shared by the benchmarks and the crash tests: a real edge server in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from edge import demo
+
+ROOT = Path(__file__).resolve().parents[2]
+PINS = {role: pin for _, role, pin in demo.STAFF}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def copy_demo(template: Path, data_dir: Path) -> Path:
+    """A fresh data dir holding a copy of the seeded demo database."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy(template, data_dir / "edge.db")
+    return data_dir
+
+
+@dataclass
+class EdgeServer:
+    """`python -m tests.perf.serve` as a child process, optionally pinned to one CPU."""
+
+    data_dir: Path
+    cpu: int | None = None
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def start(self, ready_within: float = 20.0) -> EdgeServer:
+        command = [sys.executable, "-m", "tests.perf.serve", "--data-dir", str(self.data_dir),
+                   "--port", str(self.port)]
+        if self.cpu is not None:
+            # taskset execs the command: the child's pid is the server's pid.
+            command = ["taskset", "-c", str(self.cpu), *command]
+        self.proc = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        self.wait_ready(ready_within)
+        return self
+
+    def wait_ready(self, within: float) -> None:
+        """Poll /healthz until the server answers 200 (bounded); fail if it dies first."""
+        deadline = time.monotonic() + within
+        last: Exception | str = "no answer"
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the edge server exited with {self.proc.returncode}")
+            try:
+                response = httpx.get(f"{self.url}/healthz", timeout=1.0)
+                if response.status_code == 200:
+                    return
+                last = f"{response.status_code} {response.text}"
+            except httpx.TransportError as exc:
+                last = exc
+            time.sleep(0.05)  # readiness poll interval, not an assertion
+        raise RuntimeError(f"the edge server did not become ready in {within}s: {last}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no lifespan, no flush; what is on disk is what survives."""
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stats(self) -> dict[str, Any]:
+        response = httpx.get(f"{self.url}/_bench/stats", timeout=5.0)
+        response.raise_for_status()
+        return response.json()
+
+
+def sign_in(base_url: str, role: str, device: str = "bench") -> str:
+    """A bearer token for the demo staff member with `role`."""
+    with httpx.Client(base_url=base_url, timeout=10.0) as http:
+        roster = http.get("/api/staff/roster").json()
+        staff_id = next(member["id"] for member in roster if member["role"] == role)
+        response = http.post(
+            "/api/sessions", json={"staff_id": staff_id, "pin": PINS[role], "device": device}
+        )
+        assert response.status_code == 201, response.text
+        return response.json()["token"]
+
+
+def plain_items(base_url: str) -> list[str]:
+    """Ids of orderable menu items that have no modifier groups (no choices to make)."""
+    menu = httpx.get(f"{base_url}/api/menu", timeout=10.0).json()
+    return [
+        item["id"]
+        for category in menu["categories"]
+        for item in category["items"]
+        if item["active"] and item["available"] and not item["modifier_group_ids"]
+    ]

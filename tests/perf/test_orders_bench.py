@@ -1,0 +1,121 @@
+"""Benchmark: staff creating 5-line counter orders over real HTTP, against /healthz as ceiling.
+
+The server (uvicorn, uvloop, httptools, one process incl. its writer thread) is pinned to CPU 0
+and wrk to CPU 1. `GALLEY_BENCH=full` (make bench) runs 10 s phases and asserts the targets;
+otherwise 2 s phases only prove that the benchmark runs. Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.perf import wrk
+from tests.perf.harness import EdgeServer, copy_demo, plain_items, sign_in
+from tests.perf.serve import rss_mb
+
+pytestmark = pytest.mark.perf
+
+FULL = os.environ.get("GALLEY_BENCH") == "full"
+PHASE_S = 10.0 if FULL else 2.0
+WARMUP_S = 1.0 if FULL else 0.0
+RSS_AFTER_ORDERS = 10_000
+LINES = 5
+
+# Targets on the 2-core reference machine (full size only).
+MIN_CEILING = 8_000
+MIN_RATIO = 0.15
+MAX_P99_MS = 25.0
+MAX_RSS_MB = 150.0
+
+
+def _orders(data_dir: Path) -> int:
+    conn = sqlite3.connect(f"file:{data_dir / 'edge.db'}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def _clean(result: wrk.WrkResult, what: str) -> None:
+    assert result.non_2xx == 0, f"{what}: {result.non_2xx} non-2xx responses\n{result.output}"
+    assert not any(result.socket_errors.values()), (
+        f"{what}: socket errors {result.socket_errors}\n{result.output}"
+    )
+
+
+def test_orders_throughput(demo_template: Path, tmp_path: Path) -> None:
+    wrk.wrk_binary()  # fail early, and clearly, without wrk
+    data_dir = copy_demo(demo_template, tmp_path / "edge")
+    server = EdgeServer(data_dir, cpu=0).start()
+    try:
+        token = sign_in(server.url, "waiter")
+        items = plain_items(server.url)
+        assert len(items) >= LINES
+        order = json.dumps(
+            {"kind": "counter", "lines": [{"item_id": i, "quantity": 1} for i in items[:LINES]]}
+        )
+        health_lua = wrk.script(tmp_path / "healthz.lua")
+        orders_lua = wrk.script(
+            tmp_path / "orders.lua",
+            "POST",
+            order,
+            {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        )
+        health_url, orders_url = f"{server.url}/healthz", f"{server.url}/api/orders"
+
+        if WARMUP_S:
+            _clean(wrk.run(health_url, health_lua, WARMUP_S), "healthz warm-up")
+            _clean(wrk.run(orders_url, orders_lua, WARMUP_S), "orders warm-up")
+
+        ceiling = wrk.run(health_url, health_lua, PHASE_S)
+        _clean(ceiling, "healthz")
+
+        orders_before, before = _orders(data_dir), server.stats()
+        result = wrk.run(orders_url, orders_lua, PHASE_S)
+        after = server.stats()
+        _clean(result, "orders")
+        made = _orders(data_dir) - orders_before
+        # Every acknowledged order is in the database (some unacknowledged ones may be too:
+        # wrk stops with requests in flight).
+        assert made >= result.requests, (made, result.requests)
+        assert after["failed_writes"] == before["failed_writes"]
+        commits = after["commits"] - before["commits"]
+        writes = after["writes"] - before["writes"]
+
+        if FULL and _orders(data_dir) < RSS_AFTER_ORDERS:
+            missing = RSS_AFTER_ORDERS - _orders(data_dir)
+            extra = wrk.run(orders_url, orders_lua, math.ceil(missing / result.per_s) + 1)
+            _clean(extra, "orders top-up")
+            assert _orders(data_dir) >= RSS_AFTER_ORDERS
+        rss = rss_mb(server.pid)
+    finally:
+        server.stop()
+
+    ratio = result.per_s / ceiling.per_s
+    report = {
+        "bench": "orders",
+        "throughput_per_s": round(result.per_s, 1),
+        "p50_ms": round(result.p50_ms, 2),
+        "p99_ms": round(result.p99_ms, 2),
+        "ceiling_per_s": round(ceiling.per_s, 1),
+        "ratio": round(ratio, 3),
+        "orders_per_commit": round(writes / commits, 2) if commits else 0.0,
+        "rss_mb": round(rss, 1),
+    }
+    print("\n" + json.dumps(report))
+
+    if not FULL:
+        return  # small size proves the benchmark runs; targets hold only at full size
+    assert ceiling.per_s >= MIN_CEILING, (
+        f"/healthz reached only {ceiling.per_s:.0f} req/s (< {MIN_CEILING}): the load generator"
+        " or the machine is the bottleneck, not the edge; the numbers are not meaningful"
+    )
+    assert ratio >= MIN_RATIO, f"orders/healthz ratio {ratio:.3f} < {MIN_RATIO}: {report}"
+    assert result.p99_ms < MAX_P99_MS, f"p99 {result.p99_ms:.1f} ms >= {MAX_P99_MS}: {report}"
+    assert rss < MAX_RSS_MB, f"RSS {rss:.0f} MB >= {MAX_RSS_MB} after 10,000 orders: {report}"

@@ -1,0 +1,221 @@
+"""Round trips through a real TCP socket: render -> transport -> emulator -> decoded job."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import selectors
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from printer_samples import ACCENTED, sample_documents, sample_receipt, sample_ticket
+
+from printers.decoder import decode
+from printers.documents import TestPage
+from printers.emulator import Emulator, build_parser, run_in_thread
+from printers.errors import PaperOut, PrinterOffline
+from printers.preview import preview_png
+from printers.profiles import TM_T20II, TM_T88V
+from printers.render import drawer_pulse, render
+from printers.transports import NetworkTransport, SerialTransport
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def deliver(port: int, *jobs: bytes, **options) -> object:
+    """What the print worker does: connect, send, read status, close."""
+    transport = NetworkTransport("127.0.0.1", port, **options)
+    try:
+        for data in jobs:
+            transport.send(data)
+        return transport.read_status()
+    finally:
+        transport.close()
+
+
+async def test_accented_text_cut_and_qr_survive_the_wire(emulator):
+    data = render(TestPage(lines=(*ACCENTED, "Pizza 🍕 拉面")), TM_T20II)
+    status = await asyncio.to_thread(deliver, emulator.port, data)
+    [job] = await emulator.wait_for_jobs(1)
+    for text in ACCENTED:
+        assert text in job.lines
+    assert "Pizza ? ??" in job.lines
+    assert job.cuts == ["partial"]
+    assert job.qr == ["GALLEY TEST PAGE"]
+    assert bytes(job.raw).startswith(data)
+    assert status is not None and status.can_print
+
+
+async def test_receipt_round_trip_equals_local_decoding(emulator):
+    receipt = sample_receipt()
+    data = render(receipt, TM_T88V)
+    await asyncio.to_thread(deliver, emulator.port, data, drawer_pulse(TM_T88V, 2))
+    [job] = await emulator.wait_for_jobs(1)
+    assert job.lines == decode(data).lines
+    assert job.qr == [receipt.qr_payload]
+    assert job.drawer_pulses == [2]
+    assert "TOTAL                            27.90 EUR" in job.lines
+
+
+async def test_every_document_round_trips(emulator):
+    documents = sample_documents()
+    for document in documents.values():
+        await asyncio.to_thread(deliver, emulator.port, render(document, TM_T20II))
+    jobs = await emulator.wait_for_jobs(len(documents))
+    assert [job.lines for job in jobs] == [
+        decode(render(document, TM_T20II)).lines for document in documents.values()
+    ]
+    assert all(job.cuts == ["partial"] and not job.unknown for job in jobs)
+
+
+async def test_status_only_connections_are_not_jobs(emulator):
+    status = await asyncio.to_thread(deliver, emulator.port)
+    assert status is not None and status.can_print
+    await asyncio.to_thread(deliver, emulator.port, render(sample_ticket(), TM_T20II))
+    await emulator.wait_for_jobs(1)
+    assert len(emulator.jobs) == 1
+
+
+async def test_paper_out_is_reported_and_nothing_prints(emulator):
+    emulator.paper_out = True
+    status = await asyncio.to_thread(deliver, emulator.port, render(sample_receipt(), TM_T20II))
+    assert status.paper_out and not status.online and not status.can_print
+    with pytest.raises(PaperOut):
+        status.raise_for_status()
+    await emulator.wait_for_jobs(1)
+    assert emulator.jobs == [] and len(emulator.discarded) == 1
+    assert not emulator.discarded[0].printed
+
+    emulator.paper_out = False  # paper refilled: the queue retries
+    await asyncio.to_thread(deliver, emulator.port, render(sample_receipt(), TM_T20II))
+    assert len(await emulator.wait_for_jobs(2)) == 1
+
+
+async def test_offline_printer_refuses_within_the_timeout(emulator):
+    port = emulator.port
+    await emulator.set_offline(True)
+    started = time.monotonic()
+    with pytest.raises(PrinterOffline):
+        await asyncio.to_thread(deliver, port, b"\x1b@x\n", connect_timeout=1.0)
+    assert time.monotonic() - started < 1.0
+
+    await emulator.set_offline(False)  # switched back on, same address
+    assert emulator.port == port
+    await asyncio.to_thread(deliver, port, b"\x1b@back\n")
+    [job] = await emulator.wait_for_jobs(1)
+    assert job.lines == ["back"]
+
+
+async def test_going_offline_drops_open_connections(emulator):
+    transport = NetworkTransport("127.0.0.1", emulator.port, status_timeout=2.0)
+    await asyncio.to_thread(transport.send, b"\x1b@half a job")
+    await emulator.set_offline(True)
+    with pytest.raises(PrinterOffline):
+        await asyncio.to_thread(transport.read_status)
+    transport.close()
+
+
+async def test_slow_printer_still_prints_but_status_can_time_out():
+    emulator = Emulator("127.0.0.1", 0, slow_ms=200, chunk_size=64)
+    await emulator.start()
+    try:
+        status = await asyncio.to_thread(
+            deliver, emulator.port, render(sample_ticket(), TM_T20II), status_timeout=0.05
+        )
+        assert status is None  # the answer is still queued behind the job
+        [job] = await emulator.wait_for_jobs(1, timeout=30)
+        assert "2x Burger" in job.lines
+    finally:
+        await emulator.stop()
+
+
+def test_sync_tests_use_a_threaded_emulator():
+    with run_in_thread() as emulator:
+        deliver(emulator.port, render(sample_ticket(), TM_T20II))
+        [job] = emulator.wait_for_jobs(1)
+        assert "Terrace 12" in job.lines
+
+        emulator.paper_out = True
+        status = deliver(emulator.port)
+        assert status.paper_out
+
+        emulator.set_offline(True)
+        with pytest.raises(PrinterOffline):
+            deliver(emulator.port, b"x")
+
+
+def test_serial_transport_over_socket_url_reaches_the_emulator():
+    with run_in_thread(cover_open=True) as emulator:
+        transport = SerialTransport(f"socket://127.0.0.1:{emulator.port}", status_timeout=2.0)
+        transport.send(render(TestPage(lines=("Müller",)), TM_T20II))
+        status = transport.read_status()
+        transport.close()
+        assert status.cover_open and not status.online
+        emulator.wait_for_jobs(1)
+        assert "Müller" in emulator.discarded[0].lines
+
+
+def test_preview_png(tmp_path):
+    job = decode(render(sample_receipt(), TM_T20II))
+    png = preview_png(job)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    from PIL import Image
+
+    (tmp_path / "r.png").write_bytes(png)
+    with Image.open(tmp_path / "r.png") as image:
+        assert image.width == 48 * 7 + 24 and image.height > 400
+
+
+def test_cli_options():
+    args = build_parser().parse_args(
+        ["--port", "9101", "--host", "0.0.0.0", "--paper-out", "--slow-ms", "5"]
+    )
+    assert (args.port, args.host, args.paper_out, args.offline, args.slow_ms) == (
+        9101,
+        "0.0.0.0",
+        True,
+        False,
+        5,
+    )
+
+
+def _read_line(process: subprocess.Popen, deadline: float) -> str:
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    try:
+        while time.monotonic() < deadline:
+            if selector.select(timeout=deadline - time.monotonic()):
+                return process.stdout.readline()
+        raise AssertionError("emulator CLI printed nothing in time")
+    finally:
+        selector.close()
+
+
+def test_cli_prints_each_decoded_job(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "utf-8"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "printers.emulator", "--port", "0", "--png-dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        first = _read_line(process, deadline)
+        port = int(first.split("listening on 127.0.0.1:")[1].split()[0])
+        deliver(port, render(TestPage(lines=("Señor Ñandú",)), TM_T20II))
+        lines = []
+        while not any(line.startswith("[preview") for line in lines):
+            lines.append(_read_line(process, deadline).rstrip("\n"))
+        assert lines[0].startswith("--- job 1 from 127.0.0.1:")
+        assert "Señor Ñandú" in lines and "[QR GALLEY TEST PAGE]" in lines
+        assert (tmp_path / "job-0001.png").exists()
+    finally:
+        process.terminate()
+        process.wait(10)
+        process.stdout.close()

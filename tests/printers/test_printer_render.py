@@ -1,0 +1,231 @@
+"""Rendering: exact bytes for the commands that matter, and a golden file per document."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from freezegun import freeze_time
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from printer_samples import AT, sample_documents, sample_receipt, sample_receipt_idr, sample_ticket
+
+from printers.decoder import decode
+from printers.documents import KitchenLine, Receipt, ReceiptLine, TableQrTent, TestPage
+from printers.errors import PrinterUnsupported
+from printers.profiles import GENERIC_58MM, PROFILES, TM_T20II, TM_T88V, get_profile
+from printers.render import drawer_pulse, render
+
+ESC, GS = b"\x1b", b"\x1d"
+INIT = ESC + b"@"
+
+
+def qr_store(payload: str) -> bytes:
+    data = payload.encode()
+    size = len(data) + 3
+    return GS + b"(k" + bytes([size % 256, size // 256]) + b"1P0" + data
+
+
+QR_PRINT = GS + b"(k\x03\x001Q0"
+
+
+@pytest.mark.parametrize("profile", PROFILES.values(), ids=PROFILES.keys())
+@pytest.mark.parametrize("name", sample_documents().keys())
+def test_golden(name, profile, golden):
+    document = sample_documents()[name]
+    golden(f"{name}__{profile.name}", render(document, profile))
+
+
+@pytest.mark.parametrize("profile", PROFILES.values(), ids=PROFILES.keys())
+@pytest.mark.parametrize("name", sample_documents().keys())
+def test_every_job_starts_with_init_and_code_page(name, profile):
+    data = render(sample_documents()[name], profile)
+    slot = profile.codepage_slots[profile.codepages[0]]
+    assert data.startswith(INIT + ESC + b"t" + bytes([slot]))
+
+
+def test_tm_t20ii_selects_pc858_and_ends_with_partial_cut():
+    data = render(sample_receipt(), TM_T20II)
+    assert data[:5] == b"\x1b@\x1bt\x13"
+    assert data.endswith(ESC + b"d\x06" + GS + b"V\x01")
+
+
+def test_generic_58mm_has_no_cutter_and_feeds_to_the_tear_bar():
+    data = render(sample_receipt(), GENERIC_58MM)
+    assert GS + b"V" not in data
+    assert data.endswith(ESC + b"d\x04")
+
+
+def test_full_cut_when_the_printer_has_no_partial_cut():
+    data = render(sample_receipt(), replace(TM_T88V, partial_cut=False))
+    assert data.endswith(GS + b"V\x00")
+
+
+def test_native_qr_uses_gs_paren_k_model_size_ec_store_print():
+    receipt = sample_receipt()
+    data = render(receipt, TM_T20II)
+    expected = (
+        GS + b"(k\x04\x001A2\x00"  # model 2
+        + GS + b"(k\x03\x001C\x06"  # module size 6
+        + GS + b"(k\x03\x001E1"  # error correction M
+        + qr_store(receipt.qr_payload)
+        + QR_PRINT
+    )  # fmt: skip
+    assert expected in data
+
+
+def test_without_native_qr_the_code_is_a_raster_image():
+    data = render(sample_receipt(), GENERIC_58MM)
+    assert GS + b"(k" not in data
+    assert GS + b"v0\x00" in data
+
+
+def test_store_name_is_big_bold_and_centred():
+    data = render(sample_receipt(), TM_T20II)
+    assert ESC + b"!0" + ESC + b"E\x01" + ESC + b"a\x01" + b"Caf\x82 M\x81ller\n" in data
+
+
+def test_kitchen_table_name_is_double_size():
+    job = decode(render(sample_ticket(), TM_T20II))
+    table = next(line for line in job.printed_lines if line.text == "Terrace 12")
+    assert (table.width, table.height, table.bold, table.align) == (2, 2, True, "center")
+
+
+def test_kitchen_ticket_marks():
+    job = decode(render(sample_ticket(), TM_T20II))
+    assert "ADD 1x Crème brûlée" in job.lines
+    reprint = replace(sample_ticket(), mark="REPRINT")
+    assert "*** REPRINT ***" in decode(render(reprint, TM_T20II)).lines
+
+
+@pytest.mark.parametrize(
+    ("text", "encoded"),
+    [
+        ("Café crème €5", b"Caf\x82 cr\x8ame \xd55"),  # PC858 has the euro at 0xD5
+        ("Señor Ñandú", b"Se\xa4or \xa5and\xa3"),
+        ("Müller", b"M\x81ller"),
+        ("Français ç", b"Fran\x87ais \x87"),
+        ("Nasi goreng spesial, ayam bakar", b"Nasi goreng spesial, ayam bakar"),
+    ],
+)
+def test_accented_text_in_pc858(text, encoded):
+    data = render(TestPage(lines=(text,)), TM_T20II)
+    assert encoded + b"\n" in data
+
+
+def test_generic_printer_switches_code_page_only_for_the_euro():
+    data = render(TableQrTent(table="x", url="u", caption="Café €5 ok"), GENERIC_58MM)
+    # PC437 (slot 52 on this family) holds é; the euro needs PC858 (slot 53),
+    # which then stays selected: no switch back for plain ASCII.
+    assert data.startswith(INIT + ESC + b"t\x34")
+    assert b"Caf\x82 " + ESC + b"t\x35" + b"\xd5" + b"5 ok\n" in data
+
+
+@pytest.mark.parametrize(
+    ("text", "printed"),
+    [
+        ("Pizza 🍕", "Pizza ?"),
+        ("拉面 ramen", "?? ramen"),
+        ("ラーメン", "????"),
+        ("Phở bò", "Pho bò"),  # ở folded (no code page has it), ò kept
+        ("Ｔａｂｌｅ", "Table"),  # full-width letters fold to ASCII
+        ("zero\u200bwidth", "zerowidth"),
+        ("bell\x07 esc\x1b[p", "bell esc[p"),  # control codes never reach the printer
+    ],
+)
+@pytest.mark.parametrize("profile", PROFILES.values(), ids=PROFILES.keys())
+def test_unprintable_characters_are_replaced_not_raised(text, printed, profile):
+    job = decode(render(TestPage(lines=(text,)), profile), escpos_profile=profile.escpos_profile)
+    assert printed in job.lines
+
+
+def test_no_gb18030_bytes_for_chinese_text():
+    """python-escpos's MagicEncode would send GB18030 here; we must not."""
+    data = render(TestPage(lines=("拉面",)), TM_T20II)
+    assert "拉面".encode("gb18030") not in data
+    assert b"??\n" in data
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60))
+def test_any_text_renders_and_decodes_to_one_printable_line(text):
+    for profile in PROFILES.values():
+        receipt = Receipt(
+            currency="EUR",
+            header=(text,),
+            lines=(ReceiptLine(1, text, 100, (text,)),),
+            subtotal=100,
+            total=100,
+        )
+        job = decode(render(receipt, profile), escpos_profile=profile.escpos_profile)
+        assert all(len(line) <= profile.columns for line in job.lines)
+        assert job.cuts == (["partial"] if profile.cut else [])
+
+
+def test_long_names_wrap_and_keep_amounts_flush_right():
+    long = "Nasi goreng spesial, ayam bakar, telur mata sapi, kerupuk udang"
+    receipt = replace(sample_receipt(), lines=(ReceiptLine(1, long, 123456),))
+    job = decode(render(receipt, TM_T88V))
+    rows = [line for line in job.lines if "1,234.56" in line]
+    assert rows == [rows[0]] and rows[0].endswith("1,234.56") and len(rows[0]) == 42
+    assert all(len(line) <= 42 for line in job.lines)
+
+
+def test_kitchen_modifiers_notes_and_seats():
+    job = decode(render(sample_ticket(), GENERIC_58MM), escpos_profile="POS-5890")
+    assert "2x Burger" in job.lines
+    assert "   seat 1" in job.lines
+    assert "   + no onion" in job.lines
+    assert "   ! allergy: peanuts" in job.lines
+    assert "-- Mains --" in job.lines
+
+
+def test_receipt_money_uses_currency_decimals():
+    job = decode(render(sample_receipt_idr(), TM_T20II))
+    assert any(line.startswith("TOTAL") and line.endswith("160,545 IDR") for line in job.lines)
+    assert any(line.startswith("PB1 10%") and line.endswith("14,595") for line in job.lines)
+
+
+@freeze_time("2024-05-17 19:42:00")
+def test_document_time_is_printed_as_given():
+    from datetime import datetime
+
+    page = TestPage(printer_name="Bar", at=datetime.now())
+    assert "2024-05-17 19:42" in decode(render(page, TM_T20II)).lines
+    assert render(page, TM_T20II) == render(TestPage(printer_name="Bar", at=AT), TM_T20II)
+
+
+def test_void_chit_lines():
+    from printers.documents import VoidChit
+
+    chit = VoidChit("Grill", "T1", "9", (KitchenLine(2, "Burger"),), reason="late")
+    job = decode(render(chit, TM_T20II))
+    assert job.lines[:3] == ["GRILL", "*** VOID ***", "T1"]
+    assert "VOID 2x Burger" in job.lines and "Reason: late" in job.lines
+
+
+def test_unknown_document_is_a_type_error():
+    with pytest.raises(TypeError):
+        render("not a document", TM_T20II)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("pin", "expected"), [(2, b"\x1bp\x00\x32\x32"), (5, b"\x1bp\x01\x32\x32")]
+)
+def test_drawer_pulse(pin, expected):
+    assert drawer_pulse(TM_T20II, pin) == expected
+
+
+def test_drawer_pulse_on_printer_without_drawer_port():
+    with pytest.raises(PrinterUnsupported):
+        drawer_pulse(GENERIC_58MM)
+
+
+def test_profiles_from_settings():
+    assert TM_T20II.columns == 48 and TM_T88V.columns == 42 and GENERIC_58MM.columns == 32
+    narrow = get_profile("TM-T20II", columns=42, codepages=["CP1252"])
+    assert narrow.columns == 42 and narrow.codepage_slots == {"CP1252": 16}
+    with pytest.raises(ValueError):
+        get_profile("TM-UNKNOWN")
+    with pytest.raises(ValueError):
+        get_profile("TM-T20II", codepages=["CP9999"])

@@ -1,0 +1,276 @@
+"""Transports: explicit timeouts and every failure mapped to the printer error tree."""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import time
+
+import pytest
+import serial
+import usb.core
+from fake_usb import FakeDevice, patch_find
+
+from printers.errors import (
+    PrinterError,
+    PrinterNotFound,
+    PrinterOffline,
+    PrinterTimeout,
+)
+from printers.status import PrinterStatus
+from printers.transports import (
+    FileTransport,
+    NetworkTransport,
+    SerialTransport,
+    UsbTransport,
+    transport_from_config,
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- network -----------------------------------------------------------------
+
+
+def test_refused_connection_is_offline_and_quick():
+    transport = NetworkTransport("127.0.0.1", free_port(), connect_timeout=2.0)
+    started = time.monotonic()
+    with pytest.raises(PrinterOffline):
+        transport.send(b"x")
+    assert time.monotonic() - started < 2.0
+
+
+def test_write_that_stalls_is_a_timeout():
+    """A printer that accepts but stops reading (buffer full) must not hang the worker."""
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        transport = NetworkTransport(*server.getsockname(), timeout=0.3)
+        with pytest.raises(PrinterTimeout):
+            transport.send(b"\0" * (64 * 1024 * 1024))
+        transport.close()
+
+
+def test_printer_closing_the_connection_is_offline():
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        transport = NetworkTransport(*server.getsockname(), status_timeout=2.0)
+        transport.send(b"\x1b@")
+        conn, _ = server.accept()
+        conn.close()
+        with pytest.raises(PrinterOffline):
+            transport.read_status()
+
+
+def test_silent_printer_gives_unknown_status():
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        with NetworkTransport(*server.getsockname(), status_timeout=0.05) as transport:
+            assert transport.read_status() is None
+
+
+def test_unresolvable_host_is_not_found(monkeypatch):
+    def no_dns(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    with pytest.raises(PrinterNotFound):
+        NetworkTransport("kitchen-printer.invalid").send(b"x")
+
+
+# --- serial --------------------------------------------------------------------
+
+
+def test_serial_loop_carries_the_exact_bytes():
+    transport = SerialTransport("loop://", 38400, status_timeout=0.05)
+    transport.send(b"\x1b@hello\n\x1dV\x01")
+    assert transport.port.read(11) == b"\x1b@hello\n\x1dV\x01"
+    assert transport.port.baudrate == 38400
+    assert transport.port.write_timeout == 10.0
+    transport.close()
+
+
+def test_serial_status_answer_is_read_and_echo_ignored():
+    transport = SerialTransport("loop://", status_timeout=0.05)
+    transport.send(b"\x12")  # stands in for the printer's answer to DLE EOT 1
+    assert transport.read_status() == PrinterStatus()
+    transport.close()
+
+
+def test_serial_without_answers_is_unknown_status():
+    with SerialTransport("loop://", status_timeout=0.05) as transport:
+        assert transport.read_status() is None
+
+
+def test_missing_serial_port_is_not_found():
+    with pytest.raises(PrinterNotFound):
+        SerialTransport("/dev/ttyGALLEY-NOPE").send(b"x")
+
+
+def test_serial_write_timeout_is_printer_timeout(monkeypatch):
+    transport = SerialTransport("loop://")
+    port = transport._open()
+
+    def stalled(data):
+        raise serial.SerialTimeoutException("Write timeout")
+
+    monkeypatch.setattr(port, "write", stalled)
+    with pytest.raises(PrinterTimeout):
+        transport.send(b"x")
+    assert transport.port is None  # dropped; next send reopens
+
+
+# --- file / device node ---------------------------------------------------------
+
+
+def test_file_appends_and_flushes(tmp_path):
+    path = tmp_path / "printer.bin"
+    transport = FileTransport(path)
+    transport.send(b"one")
+    transport.send(b"two")
+    assert path.read_bytes() == b"onetwo"
+    assert transport.read_status() is None
+
+
+def test_missing_device_node_is_not_found(tmp_path):
+    with pytest.raises(PrinterNotFound):
+        FileTransport(tmp_path / "lp0", create=False).send(b"x")
+    with pytest.raises(PrinterNotFound):
+        FileTransport(tmp_path).send(b"x")
+    assert FileTransport("/dev/usb/lp9").create is False
+
+
+def test_device_without_reader_is_offline(tmp_path):
+    fifo = tmp_path / "lp0"
+    os.mkfifo(fifo)
+    with pytest.raises(PrinterOffline):  # ENXIO: nobody on the other end
+        FileTransport(fifo, create=False).send(b"x")
+
+
+def test_device_that_stops_accepting_is_a_timeout(tmp_path):
+    fifo = tmp_path / "lp0"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        with pytest.raises(PrinterTimeout):
+            FileTransport(fifo, create=False, timeout=0.1).send(b"\0" * (4 * 1024 * 1024))
+    finally:
+        os.close(reader)
+
+
+# --- USB -----------------------------------------------------------------------
+
+
+def test_usb_not_present(monkeypatch):
+    patch_find(monkeypatch)
+    with pytest.raises(PrinterNotFound):
+        UsbTransport(0x04B8, 0x0E15).send(b"x")
+
+
+def test_usb_detaches_claims_writes_with_timeout_and_gives_back(monkeypatch):
+    device = FakeDevice()
+    patch_find(monkeypatch, device)
+    transport = UsbTransport(0x04B8, 0x0E15, timeout=2.5)
+    transport.send(b"\x1b@hi")
+    transport.close()
+    assert device.written == b"\x1b@hi"
+    assert device.log == [
+        "detach 0",
+        "claim 0",
+        "write ep=0x01 timeout=2500",
+        "release 0",
+        "attach 0",
+        "dispose",
+    ]
+
+
+def test_usb_selects_by_serial_number(monkeypatch):
+    first, second = FakeDevice(serial_number="A"), FakeDevice(serial_number="B")
+    patch_find(monkeypatch, first, second)
+    UsbTransport(0x04B8, 0x0E15, serial_number="B").send(b"x")
+    assert second.written == b"x" and first.written == b""
+
+
+def test_usb_status_over_in_endpoint(monkeypatch):
+    device = FakeDevice(answers=[0x1A, 0x32, 0x7E])
+    patch_find(monkeypatch, device)
+    status = UsbTransport(0x04B8, 0x0E15).read_status()
+    assert status is not None and status.paper_out and not status.online
+    assert device.written == b"\x10\x04\x01\x10\x04\x02\x10\x04\x04"
+
+
+def test_usb_no_answer_is_unknown_status(monkeypatch):
+    patch_find(monkeypatch, FakeDevice())
+    assert UsbTransport(0x04B8, 0x0E15, status_timeout=0.05).read_status() is None
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (usb.core.USBTimeoutError("Operation timed out", -7, errno.ETIMEDOUT), PrinterTimeout),
+        (usb.core.USBError("No such device", -4, errno.ENODEV), PrinterOffline),
+        (usb.core.USBError("Input/Output Error", -1, errno.EIO), PrinterOffline),
+        (usb.core.USBError("Resource busy", -6, errno.EBUSY), PrinterOffline),
+        (usb.core.USBError("Access denied", -3, errno.EACCES), PrinterNotFound),
+    ],
+)
+def test_usb_errors_are_translated(monkeypatch, error, expected):
+    patch_find(monkeypatch, FakeDevice(write_error=error))
+    with pytest.raises(expected) as info:
+        UsbTransport(0x04B8, 0x0E15).send(b"x")
+    assert not isinstance(info.value, usb.core.USBError)
+    assert isinstance(info.value.__cause__, usb.core.USBError)
+
+
+def test_usb_short_write_is_a_timeout(monkeypatch):
+    patch_find(monkeypatch, FakeDevice(short_write=True))
+    with pytest.raises(PrinterTimeout):
+        UsbTransport(0x04B8, 0x0E15).send(b"abc")
+
+
+def test_usb_without_backend_is_not_found(monkeypatch):
+    def no_backend(**kwargs):
+        raise usb.core.NoBackendError("No backend available")
+
+    monkeypatch.setattr(usb.core, "find", no_backend)
+    with pytest.raises(PrinterNotFound):
+        UsbTransport(0x04B8, 0x0E15).send(b"x")
+
+
+# --- from settings ---------------------------------------------------------------
+
+
+def test_transport_from_config():
+    network = transport_from_config({"kind": "network", "host": "127.0.0.1", "port": 9101})
+    assert isinstance(network, NetworkTransport) and network.port == 9101
+    usb_t = transport_from_config({"kind": "usb", "vendor_id": "0x04b8", "product_id": 3605})
+    assert isinstance(usb_t, UsbTransport) and (usb_t.vendor_id, usb_t.product_id) == (
+        0x04B8,
+        0x0E15,
+    )
+    serial_t = transport_from_config({"kind": "serial", "url": "loop://", "baudrate": 19200})
+    assert isinstance(serial_t, SerialTransport) and serial_t.settings["baudrate"] == 19200
+    file_t = transport_from_config({"kind": "file", "path": "/dev/usb/lp0", "timeout": 3})
+    assert isinstance(file_t, FileTransport) and file_t.timeout == 3
+
+
+@pytest.mark.parametrize(
+    "config",
+    [{"kind": "bluetooth"}, {}, {"kind": "network", "host": "h", "colour": "red"}],
+)
+def test_bad_config_is_a_value_error(config):
+    with pytest.raises(ValueError):
+        transport_from_config(config)
+
+
+def test_errors_form_one_tree():
+    for error in (PrinterNotFound, PrinterOffline, PrinterTimeout):
+        assert issubclass(error, PrinterError)
