@@ -69,4 +69,3 @@ def _member(conn: Any, staff_id: str) -> dict[str, Any] | None:
         "SELECT id, name, role, pin_hash FROM staff WHERE id = ? AND active = 1", (staff_id,)
     ).fetchone()
     return dict(row) if row else None
-

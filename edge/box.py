@@ -157,4 +157,3 @@ class Box:
 
 def fresh_token() -> str:
     return secrets.token_urlsafe(32)
-

@@ -46,7 +46,9 @@ class EdgeSettings:
             if raw is not None:
                 values[f.name] = _convert(f.default, raw)
         settings = cls(**values)
-        given = {k: _convert(getattr(settings, k), v) for k, v in overrides.items() if v is not None}
+        given = {
+            k: _convert(getattr(settings, k), v) for k, v in overrides.items() if v is not None
+        }
         return replace(settings, **given)
 
     @classmethod

@@ -11,14 +11,18 @@ import re
 import sqlite3
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
 _MIGRATION = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
-def connect(path: str | Path, *, readonly: bool = False, factory: type = sqlite3.Connection):
+def connect(
+    path: str | Path, *, readonly: bool = False, factory: type = sqlite3.Connection
+) -> Any:
     """A connection in autocommit mode: callers issue `BEGIN` themselves."""
+    conn: Any
     if readonly:
         conn = sqlite3.connect(
             f"file:{path}?mode=ro",
@@ -30,7 +34,10 @@ def connect(path: str | Path, *, readonly: bool = False, factory: type = sqlite3
         )
     else:
         conn = sqlite3.connect(
-            path, isolation_level=None, check_same_thread=False, cached_statements=256,
+            path,
+            isolation_level=None,
+            check_same_thread=False,
+            cached_statements=256,
             factory=factory,
         )
     conn.row_factory = sqlite3.Row

@@ -28,11 +28,19 @@ STAFF = [  # name, role, PIN
     ("Kim Oliveira", "kitchen", "5555"),
 ]
 GROUPS = {
-    "doneness": ("How cooked", 1, 1, [("Rare", 0), ("Medium rare", 0), ("Medium", 0),
-                                      ("Well done", 0)]),
+    "doneness": (
+        "How cooked",
+        1,
+        1,
+        [("Rare", 0), ("Medium rare", 0), ("Medium", 0), ("Well done", 0)],
+    ),
     "side": ("Side", 1, 1, [("Fries", 0), ("Salad", 0), ("Rice", 0), ("Sweet potato", 150)]),
-    "extras": ("Extras", 0, 3, [("Extra cheese", 150), ("Bacon", 200), ("Fried egg", 120),
-                                ("Avocado", 180)]),
+    "extras": (
+        "Extras",
+        0,
+        3,
+        [("Extra cheese", 150), ("Bacon", 200), ("Fried egg", 120), ("Avocado", 180)],
+    ),
     "size": ("Size", 1, 1, [("Regular", 0), ("Large", 100)]),
     "milk": ("Milk", 0, 1, [("Oat milk", 50), ("Soy milk", 50), ("Lactose-free", 30)]),
     "ice": ("Ice & lemon", 0, 2, [("No ice", 0), ("Lemon", 0)]),
@@ -49,10 +57,24 @@ MENU: dict[str, list[tuple[str, int, str, str, str, tuple[str, ...], str]]] = {
         ("Chicken wings", 850, "KITCHEN", "STARTERS", "food", ("extras",), "Piri-piri glaze"),
     ],
     "Mains": [
-        ("Ribeye steak 300g", 2650, "KITCHEN", "MAINS", "food", ("doneness", "side"),
-         "Dry-aged, herb butter"),
-        ("Beef burger", 1450, "KITCHEN", "MAINS", "food", ("doneness", "side", "extras"),
-         "Brioche bun, cheddar, pickles"),
+        (
+            "Ribeye steak 300g",
+            2650,
+            "KITCHEN",
+            "MAINS",
+            "food",
+            ("doneness", "side"),
+            "Dry-aged, herb butter",
+        ),
+        (
+            "Beef burger",
+            1450,
+            "KITCHEN",
+            "MAINS",
+            "food",
+            ("doneness", "side", "extras"),
+            "Brioche bun, cheddar, pickles",
+        ),
         ("Grilled sea bass", 1950, "KITCHEN", "MAINS", "food", ("side",), "Lemon, capers"),
         ("Mushroom risotto", 1450, "KITCHEN", "MAINS", "food", ("extras",), "Parmesan, truffle"),
         ("Chicken piri-piri", 1550, "KITCHEN", "MAINS", "food", ("side",), "Half chicken"),
@@ -72,7 +94,15 @@ MENU: dict[str, list[tuple[str, int, str, str, str, tuple[str, ...], str]]] = {
         ("Still water", 250, "BAR", "DRINKS", "drinks", ("size",), "Luso"),
         ("Sparkling water", 280, "BAR", "DRINKS", "drinks", ("size",), "Pedras"),
         ("Cola", 300, "BAR", "DRINKS", "drinks", ("ice",), "Glass bottle"),
-        ("Fresh orange juice", 400, "BAR", "DRINKS", "drinks", ("size", "ice"), "Squeezed to order"),
+        (
+            "Fresh orange juice",
+            400,
+            "BAR",
+            "DRINKS",
+            "drinks",
+            ("size", "ice"),
+            "Squeezed to order",
+        ),
         ("Draft beer", 350, "BAR", "DRINKS", "drinks", ("size",), "Super Bock"),
         ("House red wine", 450, "BAR", "DRINKS", "drinks", (), "Douro, glass"),
         ("House white wine", 450, "BAR", "DRINKS", "drinks", (), "Vinho verde, glass"),
@@ -102,26 +132,43 @@ def seed(conn: WriteConnection, pin_hashes: dict[str, str], guest_base_url: str 
         "drinks": menu.create_tax_rate(conn, SYSTEM, {"name": "IVA 23%", "rate_bp": 2300}),
     }
     groups = {
-        key: menu.create_group(conn, SYSTEM, {
-            "name": name, "min_choices": low, "max_choices": high,
-            "modifiers": [{"name": m, "price_delta": delta} for m, delta in modifiers],
-        })
+        key: menu.create_group(
+            conn,
+            SYSTEM,
+            {
+                "name": name,
+                "min_choices": low,
+                "max_choices": high,
+                "modifiers": [{"name": m, "price_delta": delta} for m, delta in modifiers],
+            },
+        )
         for key, (name, low, high, modifiers) in GROUPS.items()
     }
     for category, items in MENU.items():
         category_id = menu.create_category(conn, SYSTEM, {"name": category})
         for name, price, station, course, rate, item_groups, description in items:
-            menu.create_item(conn, SYSTEM, {
-                "category_id": category_id, "name": name, "price": price,
-                "tax_rate_id": rates[rate], "station": station, "course": course,
-                "description": description,
-                "modifier_group_ids": [groups[g] for g in item_groups],
-            })
+            menu.create_item(
+                conn,
+                SYSTEM,
+                {
+                    "category_id": category_id,
+                    "name": name,
+                    "price": price,
+                    "tax_rate_id": rates[rate],
+                    "station": station,
+                    "course": course,
+                    "description": description,
+                    "modifier_group_ids": [groups[g] for g in item_groups],
+                },
+            )
     for area, names in AREAS.items():
         area_id = tables.create_area(conn, SYSTEM, {"name": area})
         for name in names:
-            tables.create_table(conn, SYSTEM, {"area_id": area_id, "name": name,
-                                               "seats": 2 if name.startswith("T") else 4})
+            tables.create_table(
+                conn,
+                SYSTEM,
+                {"area_id": area_id, "name": name, "seats": 2 if name.startswith("T") else 4},
+            )
 
 
 def pin_hashes() -> dict[str, str]:

@@ -65,7 +65,7 @@ class Event:
     origin: str
 
     @classmethod
-    def from_row(cls, row: sqlite3.Row) -> Event:
+    def from_row(cls, row: sqlite3.Row | dict[str, Any]) -> Event:
         data = dict(row)
         data["fields"] = json.loads(data["fields"])
         return cls(**data)
@@ -134,8 +134,18 @@ def commit(
         (event_id, hlc, at, entity, entity_id, op, fields_json, base, actor, approver, origin),
     )
     event = Event(
-        cursor.lastrowid or 0, event_id, hlc, at, entity, entity_id, op, fields, base,
-        actor, approver, origin,
+        cursor.lastrowid or 0,
+        event_id,
+        hlc,
+        at,
+        entity,
+        entity_id,
+        op,
+        fields,
+        base,
+        actor,
+        approver,
+        origin,
     )
     conn.pending.append(event)
     return event

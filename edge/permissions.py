@@ -12,8 +12,14 @@ from edge.errors import Forbidden
 
 ROLES = ("owner", "manager", "cashier", "waiter", "kitchen")
 
-_FLOOR = {"order.create", "order.edit", "order.view", "menu.view", "menu.availability",
-          "tables.view"}
+_FLOOR = {
+    "order.create",
+    "order.edit",
+    "order.view",
+    "menu.view",
+    "menu.availability",
+    "tables.view",
+}
 _MANAGER = _FLOOR | {
     "order.void_line",
     "menu.edit",

@@ -15,7 +15,10 @@ def is_set_up(conn: sqlite3.Connection) -> bool:
 
 
 def set_up(
-    conn: WriteConnection, store_name: str, owner_name: str, owner_pin_hash: str,
+    conn: WriteConnection,
+    store_name: str,
+    owner_name: str,
+    owner_pin_hash: str,
     settings: dict[str, Any] | None = None,
 ) -> str:
     """One transaction: the store, a 0 % tax rate to start from, and its owner."""

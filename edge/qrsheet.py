@@ -60,9 +60,13 @@ def _card(store_name: str, table_name: str, url: str, x: int, y: int, w: int, h:
     modules = code.symbol_size(scale=1, border=2)[0]
     scale = size / modules
     inner = code.svg_inline(scale=scale, border=2, omitsize=True)
-    inner = inner.replace("<svg ", f'<svg x="{x + (w - size) / 2:.1f}" y="{y + 48}"'
-                          f' width="{size:.1f}" height="{size:.1f}"'
-                          f' viewBox="0 0 {modules * scale:.1f} {modules * scale:.1f}" ', 1)
+    inner = inner.replace(
+        "<svg ",
+        f'<svg x="{x + (w - size) / 2:.1f}" y="{y + 48}"'
+        f' width="{size:.1f}" height="{size:.1f}"'
+        f' viewBox="0 0 {modules * scale:.1f} {modules * scale:.1f}" ',
+        1,
+    )
     cx = x + w / 2
     font = 'font-family="Helvetica, Arial, sans-serif" text-anchor="middle"'
     return (

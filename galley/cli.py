@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-
 import logging
 import secrets
 import socket
@@ -33,8 +32,9 @@ def main(argv: list[str] | None = None) -> int:
 
     printer = parts.add_parser("printer", help="printers")
     printer_cmds = printer.add_subparsers(dest="command", required=True)
-    printer_cmds.add_parser("emulate", help="a TCP ESC/POS printer that shows what it prints",
-                            add_help=False)
+    printer_cmds.add_parser(
+        "emulate", help="a TCP ESC/POS printer that shows what it prints", add_help=False
+    )
 
     args, rest = parser.parse_known_args(argv)
     if args.part == "printer":
@@ -44,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     settings = _settings(args)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     if args.part == "demo":
         return _demo(settings, fresh=args.fresh)
     if args.command == "init":
@@ -103,11 +105,18 @@ def _serve(settings: EdgeSettings) -> int:
     from edge.app import create_app
 
     if not _is_set_up(settings):
-        print("This box has no store yet: run `galley edge init --store-name NAME "
-              "--owner-name NAME` first.", file=sys.stderr)
+        print(
+            "This box has no store yet: run `galley edge init --store-name NAME "
+            "--owner-name NAME` first.",
+            file=sys.stderr,
+        )
         return 1
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level=settings.log_level.lower())
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+    )
     return 0
 
 
@@ -164,5 +173,3 @@ def _start_emulator() -> int | None:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-

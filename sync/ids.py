@@ -20,6 +20,7 @@ _seq = 0
 def uuid7() -> str:
     """A new UUIDv7 string; monotonic within one process even when the clock stands still."""
     global _last_ms, _seq
+    noise = int.from_bytes(os.urandom(10), "big")
     with _lock:
         ms = now_ms()
         if ms <= _last_ms:
@@ -29,12 +30,12 @@ def uuid7() -> str:
                 ms += 1
                 _seq = 0
         else:
-            _seq = int.from_bytes(os.urandom(2), "big") & 0x3FF
+            _seq = noise >> 70  # a random start (10 bits) leaves room to count up
         _last_ms = ms
         seq = _seq
-    rand = int.from_bytes(os.urandom(8), "big") & 0x3FFFFFFFFFFFFFFF
-    value = (ms & 0xFFFFFFFFFFFF) << 80 | 0x7 << 76 | seq << 64 | 0b10 << 62 | rand
-    return str(uuid.UUID(int=value))
+    value = (ms & 0xFFFFFFFFFFFF) << 80 | 0x7 << 76 | seq << 64 | 0b10 << 62
+    text = f"{value | (noise & 0x3FFFFFFFFFFFFFFF):032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def is_uuid(text: object) -> bool:

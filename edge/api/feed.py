@@ -28,11 +28,13 @@ async def poll(request: Request):
     limit = query_int(request, "limit", PAGE, 1, PAGE)
     batch = await box_of(request).read(events.since, since, limit)
     last = batch[-1].seq if batch else since
-    return ok({
-        "events": [e.to_json() for e in batch if topic_of(e) in topics],
-        "last_seq": last,
-        "has_more": len(batch) == limit,
-    })
+    return ok(
+        {
+            "events": [e.to_json() for e in batch if topic_of(e) in topics],
+            "last_seq": last,
+            "has_more": len(batch) == limit,
+        }
+    )
 
 
 async def live(websocket: WebSocket):
@@ -46,8 +48,9 @@ async def live(websocket: WebSocket):
         topics = parse_topics(websocket.query_params.get("topics"), who)
         since = int(websocket.query_params.get("since", "0"))
     except ValueError:
-        return await _refuse(websocket, GalleyError("since must be a whole number",
-                                                    code="bad_query"))
+        return await _refuse(
+            websocket, GalleyError("since must be a whole number", code="bad_query")
+        )
     except GalleyError as exc:
         return await _refuse(websocket, exc)
     await websocket.accept()
@@ -58,10 +61,10 @@ async def live(websocket: WebSocket):
             last = since
             while True:
                 batch = await box.read(events.since, last, PAGE)
-                for event in batch:
-                    if topic_of(event) in topics:
-                        await websocket.send_json(event.to_json())
-                    last = event.seq
+                for past in batch:
+                    if topic_of(past) in topics:
+                        await websocket.send_json(past.to_json())
+                    last = past.seq
                 if len(batch) < PAGE:
                     break
             while True:
@@ -127,10 +130,9 @@ def _audit(conn: Any, filters: dict[str, Any]) -> list[dict[str, Any]]:
     ).fetchall()
     out = []
     for row in rows:
-        event = events.Event.from_row(
-            {k: row[k] for k in row.keys() if k not in ("actor_name", "approver_name")}
-        ).to_json()
-        out.append({**event, "actor_name": row["actor_name"], "approver_name": row["approver_name"]})
+        data = dict(row)
+        names = {"actor_name": data.pop("actor_name"), "approver_name": data.pop("approver_name")}
+        out.append({**events.Event.from_row(data).to_json(), **names})
     return out
 
 

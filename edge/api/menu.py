@@ -43,31 +43,65 @@ async def set_availability(request: Request):
 routes = [
     Route("/api/menu", public_menu, methods=["GET"]),
     Route("/api/menu/all", full_menu, methods=["GET"]),
-    Route("/api/menu/tax-rates", creator(menu.create_tax_rate, "Add a tax rate: {name, rate_bp}."),
-          methods=["POST"]),
-    Route("/api/menu/tax-rates/{rate_id}",
-          updater(menu.update_tax_rate, "Change a tax rate.", "rate_id"), methods=["PATCH"]),
-    Route("/api/menu/categories",
-          creator(menu.create_category, "Add a category: {name, position?}."), methods=["POST"]),
-    Route("/api/menu/categories/{category_id}",
-          updater(menu.update_category, "Rename, reorder or hide a category.", "category_id"),
-          methods=["PATCH"]),
-    Route("/api/menu/items",
-          creator(menu.create_item, "Add an item: {category_id, name, price, tax_rate_id, station,"
-                  " course, modifier_group_ids?}."), methods=["POST"]),
-    Route("/api/menu/items/{item_id}",
-          updater(menu.update_item, "Change an item (price, station, groups, ...).", "item_id"),
-          methods=["PATCH"]),
+    Route(
+        "/api/menu/tax-rates",
+        creator(menu.create_tax_rate, "Add a tax rate: {name, rate_bp}."),
+        methods=["POST"],
+    ),
+    Route(
+        "/api/menu/tax-rates/{rate_id}",
+        updater(menu.update_tax_rate, "Change a tax rate.", "rate_id"),
+        methods=["PATCH"],
+    ),
+    Route(
+        "/api/menu/categories",
+        creator(menu.create_category, "Add a category: {name, position?}."),
+        methods=["POST"],
+    ),
+    Route(
+        "/api/menu/categories/{category_id}",
+        updater(menu.update_category, "Rename, reorder or hide a category.", "category_id"),
+        methods=["PATCH"],
+    ),
+    Route(
+        "/api/menu/items",
+        creator(
+            menu.create_item,
+            "Add an item: {category_id, name, price, tax_rate_id, station,"
+            " course, modifier_group_ids?}.",
+        ),
+        methods=["POST"],
+    ),
+    Route(
+        "/api/menu/items/{item_id}",
+        updater(menu.update_item, "Change an item (price, station, groups, ...).", "item_id"),
+        methods=["PATCH"],
+    ),
     Route("/api/menu/items/{item_id}/availability", set_availability, methods=["PUT"]),
-    Route("/api/menu/modifier-groups",
-          creator(menu.create_group, "Add a modifier group: {name, min_choices, max_choices,"
-                  " modifiers: [{name, price_delta}]}."), methods=["POST"]),
-    Route("/api/menu/modifier-groups/{group_id}",
-          updater(menu.update_group, "Change a modifier group.", "group_id"), methods=["PATCH"]),
-    Route("/api/menu/modifier-groups/{group_id}/modifiers",
-          creator(menu.create_modifier, "Add a modifier to a group: {name, price_delta}.",
-                  "group_id"), methods=["POST"]),
-    Route("/api/menu/modifiers/{modifier_id}",
-          updater(menu.update_modifier, "Change or 86 a modifier.", "modifier_id"),
-          methods=["PATCH"]),
+    Route(
+        "/api/menu/modifier-groups",
+        creator(
+            menu.create_group,
+            "Add a modifier group: {name, min_choices, max_choices,"
+            " modifiers: [{name, price_delta}]}.",
+        ),
+        methods=["POST"],
+    ),
+    Route(
+        "/api/menu/modifier-groups/{group_id}",
+        updater(menu.update_group, "Change a modifier group.", "group_id"),
+        methods=["PATCH"],
+    ),
+    Route(
+        "/api/menu/modifier-groups/{group_id}/modifiers",
+        creator(
+            menu.create_modifier, "Add a modifier to a group: {name, price_delta}.", "group_id"
+        ),
+        methods=["POST"],
+    ),
+    Route(
+        "/api/menu/modifiers/{modifier_id}",
+        updater(menu.update_modifier, "Change or 86 a modifier.", "modifier_id"),
+        methods=["PATCH"],
+    ),
 ]

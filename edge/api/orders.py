@@ -23,12 +23,16 @@ async def list_orders(request: Request):
     """Orders, newest first: ?status=open&day=YYYY-MM-DD&limit=100."""
     require(await actor(request), "order.view")
     params = request.query_params
-    return ok(await box_of(request).read(
-        lambda conn: orders.list_orders(
-            conn, status=params.get("status"), business_day=params.get("day"),
-            limit=query_int(request, "limit", 100, 1, 1000),
+    return ok(
+        await box_of(request).read(
+            lambda conn: orders.list_orders(
+                conn,
+                status=params.get("status"),
+                business_day=params.get("day"),
+                limit=query_int(request, "limit", 100, 1, 1000),
+            )
         )
-    ))
+    )
 
 
 async def get_order(request: Request):

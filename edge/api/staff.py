@@ -21,8 +21,9 @@ async def roster(request: Request):
 async def sign_in(request: Request):
     """Sign in on a device with a PIN: {staff_id, pin, device} -> {token, staff}."""
     data = await body(request)
-    session = await auth.sign_in(box_of(request), data.get("staff_id"), data.get("pin"),
-                                 data.get("device"))
+    session = await auth.sign_in(
+        box_of(request), data.get("staff_id"), data.get("pin"), data.get("device")
+    )
     return ok(session, 201)
 
 
@@ -36,8 +37,15 @@ async def sign_out(request: Request):
 async def me(request: Request):
     """Who is signed in on this device, and what they may do."""
     who = await actor(request)
-    return ok({"id": who.id, "name": who.name, "role": who.role, "device": who.device,
-               "permissions": sorted(PERMISSIONS[who.role])})
+    return ok(
+        {
+            "id": who.id,
+            "name": who.name,
+            "role": who.role,
+            "device": who.device,
+            "permissions": sorted(PERMISSIONS[who.role]),
+        }
+    )
 
 
 async def list_staff(request: Request):

@@ -14,8 +14,10 @@ async def healthz(request: Request):
     """Liveness for systemd and the load balancer: is the writer alive, how far is the log."""
     box = box_of(request)
     alive = box.writer.alive
-    return ok({"status": "ok" if alive else "writer_down", "last_seq": box.bus.last_seq},
-              200 if alive else 503)
+    return ok(
+        {"status": "ok" if alive else "writer_down", "last_seq": box.bus.last_seq},
+        200 if alive else 503,
+    )
 
 
 async def openapi(request: Request):
@@ -50,12 +52,21 @@ def describe(routes: list[BaseRoute]) -> dict[str, Any]:
         "info": {"title": "Galley edge", "version": "1"},
         "components": {
             "securitySchemes": {"staff": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": {
-                "type": "object",
-                "properties": {"error": {"type": "object", "required": ["code", "message"],
-                                         "properties": {"code": {"type": "string"},
-                                                        "message": {"type": "string"}}}},
-            }},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "properties": {
+                                "code": {"type": "string"},
+                                "message": {"type": "string"},
+                            },
+                        }
+                    },
+                }
+            },
         },
         "paths": paths,
     }
@@ -63,8 +74,10 @@ def describe(routes: list[BaseRoute]) -> dict[str, Any]:
 
 def _operation(route: Route | WebSocketRoute, doc: str) -> dict[str, Any]:
     summary, _, description = doc.partition("\n")
-    error = {"description": "refused", "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/Error"}}}}
+    error = {
+        "description": "refused",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
     return {
         "summary": summary.strip(),
         "description": " ".join(description.split()),

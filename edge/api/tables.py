@@ -45,8 +45,9 @@ async def table_qr(request: Request):
     found = [c for c in codes if c[0] == table_id]
     if not found:
         raise NotFound("no such table", id=table_id)
-    return _svg(qrsheet.table_svg(settings["name"], found[0][1], found[0][2]),
-                f"table-{found[0][1]}.svg")
+    return _svg(
+        qrsheet.table_svg(settings["name"], found[0][1], found[0][2]), f"table-{found[0][1]}.svg"
+    )
 
 
 async def qr_sheet(request: Request):
@@ -75,22 +76,35 @@ def _codes(conn: Any, secret: bytes) -> tuple[dict[str, Any], list[tuple[str, st
 
 
 def _svg(svg: str, filename: str) -> Response:
-    return Response(svg, media_type="image/svg+xml",
-                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+    return Response(
+        svg,
+        media_type="image/svg+xml",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
 
 
 routes = [
     Route("/api/tables", floor, methods=["GET"]),
     Route("/api/areas", creator(tables.create_area, "Add an area: {name}."), methods=["POST"]),
-    Route("/api/areas/{area_id}", updater(tables.update_area, "Rename or reorder an area.",
-                                          "area_id"), methods=["PATCH"]),
-    Route("/api/tables", creator(tables.create_table, "Add a table: {area_id, name, seats}."),
-          methods=["POST"]),
+    Route(
+        "/api/areas/{area_id}",
+        updater(tables.update_area, "Rename or reorder an area.", "area_id"),
+        methods=["PATCH"],
+    ),
+    Route(
+        "/api/tables",
+        creator(tables.create_table, "Add a table: {area_id, name, seats}."),
+        methods=["POST"],
+    ),
     Route("/api/tables/qr-sheet.svg", qr_sheet, methods=["GET"]),
     Route("/api/tables/rotate-qr", rotate_all_qr, methods=["POST"]),
-    Route("/api/tables/{table_id}",
-          updater(tables.update_table, "Rename, move, resize, enable or disable a table.",
-                  "table_id"), methods=["PATCH"]),
+    Route(
+        "/api/tables/{table_id}",
+        updater(
+            tables.update_table, "Rename, move, resize, enable or disable a table.", "table_id"
+        ),
+        methods=["PATCH"],
+    ),
     Route("/api/tables/{table_id}/qr.svg", table_qr, methods=["GET"]),
     Route("/api/tables/{table_id}/rotate-qr", rotate_qr, methods=["POST"]),
 ]

@@ -87,7 +87,9 @@ def clean(
         raise Invalid(f"unknown field: {', '.join(sorted(unknown))}", code="unknown_field")
     missing = [key for key in required if key not in values]
     if missing:
-        raise Invalid(f"missing field: {', '.join(missing)}", code="missing_field", field=missing[0])
+        raise Invalid(
+            f"missing field: {', '.join(missing)}", code="missing_field", field=missing[0]
+        )
     return {key: rules[key](key, value) for key, value in values.items()}
 
 

@@ -76,8 +76,9 @@ def create_item(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> 
     groups = values.pop("modifier_group_ids", [])
     row = f.clean(ITEM, values, required=("category_id", "name", "price", "tax_rate_id"))
     _check_item_refs(conn, row)
-    row.setdefault("position", f.next_position(conn, "menu_items", "category_id = ?",
-                                               (row["category_id"],)))
+    row.setdefault(
+        "position", f.next_position(conn, "menu_items", "category_id = ?", (row["category_id"],))
+    )
     item_id = _create(conn, actor, "menu_items", row)
     set_item_groups(conn, actor, item_id, groups)
     return item_id
@@ -98,15 +99,22 @@ def set_available(conn: WriteConnection, actor: Actor, item_id: str, available: 
     """86 an item (available=False) or bring it back; floor staff may do this."""
     require(actor, "menu.availability")
     _exists(conn, "menu_items", item_id)
-    commit(conn, actor.id, "menu_items", item_id, "update",
-           {"available": f.boolean("available", available)})
+    commit(
+        conn,
+        actor.id,
+        "menu_items",
+        item_id,
+        "update",
+        {"available": f.boolean("available", available)},
+    )
 
 
 def set_item_groups(conn: WriteConnection, actor: Actor, item_id: str, group_ids: Any) -> None:
     """Make the item's modifier groups exactly `group_ids`, in that order."""
     if not isinstance(group_ids, list) or len(set(map(str, group_ids))) != len(group_ids):
-        raise Invalid("modifier_group_ids must be a list of distinct ids",
-                      field="modifier_group_ids")
+        raise Invalid(
+            "modifier_group_ids must be a list of distinct ids", field="modifier_group_ids"
+        )
     for group_id in group_ids:
         f.identifier("modifier_group_ids", group_id)
         _exists(conn, "modifier_groups", group_id, "modifier_group_ids")
@@ -121,11 +129,21 @@ def set_item_groups(conn: WriteConnection, actor: Actor, item_id: str, group_ids
             commit(conn, actor.id, "item_modifier_groups", link_id, "delete")
     for position, group_id in enumerate(group_ids):
         if group_id in links:
-            commit(conn, actor.id, "item_modifier_groups", links[group_id], "update",
-                   {"position": position})
+            commit(
+                conn,
+                actor.id,
+                "item_modifier_groups",
+                links[group_id],
+                "update",
+                {"position": position},
+            )
         else:
-            _create(conn, actor, "item_modifier_groups",
-                    {"item_id": item_id, "group_id": group_id, "position": position})
+            _create(
+                conn,
+                actor,
+                "item_modifier_groups",
+                {"item_id": item_id, "group_id": group_id, "position": position},
+            )
 
 
 def create_group(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> str:
@@ -147,8 +165,10 @@ def update_group(conn: WriteConnection, actor: Actor, group_id: str, values: dic
     require(actor, "menu.edit")
     current = _exists(conn, "modifier_groups", group_id)
     row = f.clean(GROUP, values)
-    _check_choices(row.get("min_choices", current["min_choices"]),
-                   row.get("max_choices", current["max_choices"]))
+    _check_choices(
+        row.get("min_choices", current["min_choices"]),
+        row.get("max_choices", current["max_choices"]),
+    )
     commit(conn, actor.id, "modifier_groups", group_id, "update", row)
 
 
@@ -170,7 +190,9 @@ def snapshot(conn: sqlite3.Connection, include_hidden: bool = False) -> dict[str
     """The whole live menu as the pages and the public endpoint show it; managers editing it
     also see hidden (inactive) categories and items."""
     shown = "1" if include_hidden else "active = 1"
-    rates = [dict(r) for r in conn.execute("SELECT id, name, rate_bp FROM tax_rates ORDER BY position")]
+    rates = [
+        dict(r) for r in conn.execute("SELECT id, name, rate_bp FROM tax_rates ORDER BY position")
+    ]
     groups = {
         row["id"]: {**dict(row), "modifiers": []}
         for row in conn.execute(
@@ -182,13 +204,15 @@ def snapshot(conn: sqlite3.Connection, include_hidden: bool = False) -> dict[str
         "SELECT id, group_id, name, price_delta, available FROM modifiers ORDER BY position"
     ):
         groups[row["group_id"]]["modifiers"].append(
-            {"id": row["id"], "name": row["name"], "price_delta": row["price_delta"],
-             "available": bool(row["available"])}
+            {
+                "id": row["id"],
+                "name": row["name"],
+                "price_delta": row["price_delta"],
+                "available": bool(row["available"]),
+            }
         )
     links: dict[str, list[str]] = {}
-    for row in conn.execute(
-        "SELECT item_id, group_id FROM item_modifier_groups ORDER BY position"
-    ):
+    for row in conn.execute("SELECT item_id, group_id FROM item_modifier_groups ORDER BY position"):
         links.setdefault(row["item_id"], []).append(row["group_id"])
     categories = [
         {**dict(row), "active": bool(row["active"]), "items": []}
@@ -204,8 +228,12 @@ def snapshot(conn: sqlite3.Connection, include_hidden: bool = False) -> dict[str
     ):
         if row["category_id"] in by_id:
             by_id[row["category_id"]]["items"].append(
-                {**dict(row), "available": bool(row["available"]), "active": bool(row["active"]),
-                 "modifier_group_ids": links.get(row["id"], [])}
+                {
+                    **dict(row),
+                    "available": bool(row["available"]),
+                    "active": bool(row["active"]),
+                    "modifier_group_ids": links.get(row["id"], []),
+                }
             )
     return {"tax_rates": rates, "categories": categories, "modifier_groups": list(groups.values())}
 

@@ -66,21 +66,28 @@ def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[
     priced = _price(conn, lines, iso(now))
     totals = _totals(store, priced)
     order_id = uuid7()
-    commit(conn, actor.id, "orders", order_id, "create", {
+    row = {
         "number": number,
         "business_day": day,
         "kind": order["kind"],
         "table_id": table_id,
+        "status": "open",
         "covers": order.get("covers", 0),
         "note": order.get("note", ""),
         "currency": store["currency"],
         "opened_by": actor.id,
         "created_at": iso(now),
         **totals,
-    })
+    }
+    commit(conn, actor.id, "orders", order_id, "create", row)
+    created = []
     for line in priced:
-        commit(conn, actor.id, "order_lines", uuid7(), "create", {"order_id": order_id, **line})
-    return get(conn, order_id)
+        line_row = {"order_id": order_id, **line, "state": "pending", "void_reason": None}
+        line_id = uuid7()
+        commit(conn, actor.id, "order_lines", line_id, "create", line_row)
+        created.append({"id": line_id, **line_row, "hub_rev": 0})
+    # The new order as `get` would read it, without reading it back.
+    return {"id": order_id, **row, "hub_rev": 0, "lines": created}
 
 
 def add_lines(conn: WriteConnection, actor: Actor, order_id: str, lines: Any) -> dict[str, Any]:
@@ -125,8 +132,15 @@ def void_line(
     _open_order(conn, line["order_id"])
     if line["state"] == "voided":
         raise Conflict("the line is already voided", code="already_voided")
-    commit(conn, actor.id, "order_lines", line_id, "update",
-           {"state": "voided", "void_reason": reason}, approver=approved_by)
+    commit(
+        conn,
+        actor.id,
+        "order_lines",
+        line_id,
+        "update",
+        {"state": "voided", "void_reason": reason},
+        approver=approved_by,
+    )
     return _retotal(conn, actor, line["order_id"], approver=approved_by)
 
 
@@ -143,7 +157,10 @@ def get(conn: sqlite3.Connection, order_id: str) -> dict[str, Any]:
 
 
 def list_orders(
-    conn: sqlite3.Connection, *, status: str | None = None, business_day: str | None = None,
+    conn: sqlite3.Connection,
+    *,
+    status: str | None = None,
+    business_day: str | None = None,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
     rows = conn.execute(
@@ -186,41 +203,48 @@ def _price(conn: sqlite3.Connection, lines: Sequence[dict[str, Any]], now: str) 
     ):
         groups.setdefault(row["item_id"], []).append(row)
     modifier_ids = list({m for line in lines for m in _modifier_ids(line)})
-    modifiers = {
-        row["id"]: row
-        for row in conn.execute(
-            f"SELECT * FROM modifiers WHERE id IN ({','.join('?' * len(modifier_ids))})",
-            modifier_ids,
-        )
-    } if modifier_ids else {}
+    modifiers = (
+        {
+            row["id"]: row
+            for row in conn.execute(
+                f"SELECT * FROM modifiers WHERE id IN ({','.join('?' * len(modifier_ids))})",
+                modifier_ids,
+            )
+        }
+        if modifier_ids
+        else {}
+    )
     priced = []
     for line in lines:
         item = items.get(line["item_id"])
         if item is None or not item["active"]:
             raise Invalid("no such menu item", code="unknown_item", item_id=line["item_id"])
         if not item["available"]:
-            raise Conflict(f"{item['name']} is sold out", code="item_unavailable",
-                           item_id=item["id"])
+            raise Conflict(
+                f"{item['name']} is sold out", code="item_unavailable", item_id=item["id"]
+            )
         chosen = _choose(item, groups.get(item["id"], []), _modifier_ids(line), modifiers)
         unit_price = item["price"] + sum(m["price_delta"] for m in chosen)
         if unit_price < 0:
             raise Invalid(f"{item['name']} would cost less than nothing", code="negative_price")
         quantity = line.get("quantity", 1)
-        priced.append({
-            "item_id": item["id"],
-            "name": item["name"],
-            "unit_price": unit_price,
-            "quantity": quantity,
-            "modifiers": chosen,
-            "seat": line.get("seat"),
-            "note": line.get("note", ""),
-            "station": item["station"],
-            "course": item["course"],
-            "tax_rate_bp": item["rate_bp"],
-            "tax_name": item["tax_name"],
-            "amount": unit_price * quantity,
-            "created_at": now,
-        })
+        priced.append(
+            {
+                "item_id": item["id"],
+                "name": item["name"],
+                "unit_price": unit_price,
+                "quantity": quantity,
+                "modifiers": chosen,
+                "seat": line.get("seat"),
+                "note": line.get("note", ""),
+                "station": item["station"],
+                "course": item["course"],
+                "tax_rate_bp": item["rate_bp"],
+                "tax_name": item["tax_name"],
+                "amount": unit_price * quantity,
+                "created_at": now,
+            }
+        )
     return priced
 
 
@@ -234,7 +258,9 @@ def _modifier_ids(line: dict[str, Any]) -> list[str]:
 
 
 def _choose(
-    item: sqlite3.Row, groups: list[sqlite3.Row], chosen_ids: list[str],
+    item: sqlite3.Row,
+    groups: list[sqlite3.Row],
+    chosen_ids: list[str],
     modifiers: dict[str, sqlite3.Row],
 ) -> list[dict[str, Any]]:
     """The chosen modifiers, checked against the item's groups and their min/max choices."""
@@ -242,11 +268,17 @@ def _choose(
     for modifier_id in chosen_ids:
         modifier = modifiers.get(modifier_id)
         if modifier is None or modifier["group_id"] not in by_group:
-            raise Invalid(f"that modifier is not offered with {item['name']}",
-                          code="unknown_modifier", modifier_id=modifier_id)
+            raise Invalid(
+                f"that modifier is not offered with {item['name']}",
+                code="unknown_modifier",
+                modifier_id=modifier_id,
+            )
         if not modifier["available"]:
-            raise Conflict(f"{modifier['name']} is sold out", code="modifier_unavailable",
-                           modifier_id=modifier_id)
+            raise Conflict(
+                f"{modifier['name']} is sold out",
+                code="modifier_unavailable",
+                modifier_id=modifier_id,
+            )
         by_group[modifier["group_id"]].append(modifier)
     for group in groups:
         count = len(by_group[group["id"]])
@@ -254,17 +286,22 @@ def _choose(
             raise Invalid(
                 f"{item['name']}: choose {group['min_choices']} to {group['max_choices']}"
                 f" from {group['name']}",
-                code="modifier_choices", group_id=group["id"],
+                code="modifier_choices",
+                group_id=group["id"],
             )
     return [
         {"id": m["id"], "name": m["name"], "price_delta": m["price_delta"]}
-        for g in groups for m in by_group[g["id"]]
+        for g in groups
+        for m in by_group[g["id"]]
     ]
 
 
 def _totals(store: dict[str, Any], lines: Sequence[Any]) -> dict[str, Any]:
     result = pricing.totals(
-        (pricing.PricedLine(line["amount"], line["tax_rate_bp"], line["tax_name"]) for line in lines),
+        (
+            pricing.PricedLine(line["amount"], line["tax_rate_bp"], line["tax_name"])
+            for line in lines
+        ),
         prices_include_tax=store["prices_include_tax"],
         rounding=store["tax_rounding"],
     )
@@ -284,8 +321,15 @@ def _retotal(
         " WHERE order_id = ? AND state != 'voided'",
         (order_id,),
     ).fetchall()
-    commit(conn, actor.id, "orders", order_id, "update",
-           _totals(store_settings.get(conn), lines), approver=approver)
+    commit(
+        conn,
+        actor.id,
+        "orders",
+        order_id,
+        "update",
+        _totals(store_settings.get(conn), lines),
+        approver=approver,
+    )
     return get(conn, order_id)
 
 
@@ -302,4 +346,3 @@ def _pending_line(conn: sqlite3.Connection, line_id: str) -> sqlite3.Row:
     if line["state"] != "pending":
         raise Conflict("the line has gone to the kitchen; void it instead", code="line_sent")
     return line
-

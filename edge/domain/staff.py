@@ -83,8 +83,14 @@ def get(conn: sqlite3.Connection, staff_id: str) -> dict[str, Any]:
 def create(conn: WriteConnection, actor: Actor, name: str, role: str, pin_hash: str) -> str:
     _check_role_change(actor, role)
     staff_id = uuid7()
-    commit(conn, actor.id, "staff", staff_id, "create",
-           {"name": _name(name), "role": role, "pin_hash": pin_hash, "active": True})
+    commit(
+        conn,
+        actor.id,
+        "staff",
+        staff_id,
+        "create",
+        {"name": _name(name), "role": role, "pin_hash": pin_hash, "active": True},
+    )
     return staff_id
 
 
@@ -141,8 +147,9 @@ def record_wrong_pin(conn: WriteConnection, staff_id: str, device: str) -> str |
         seconds = min(LOCKOUT_FIRST_SECONDS * 2 ** (failures - LOCKOUT_AFTER), LOCKOUT_MAX_SECONDS)
         until = iso(utcnow() + timedelta(seconds=seconds))
     fields = {"failures": failures, "locked_until": until}
-    commit(conn, f"device:{device}", "pin_failures", staff_id,
-           "update" if row else "create", fields)
+    commit(
+        conn, f"device:{device}", "pin_failures", staff_id, "update" if row else "create", fields
+    )
     return until
 
 
@@ -199,8 +206,14 @@ def session_actor(conn: sqlite3.Connection, token_hash: str) -> tuple[Actor, str
 
 def _clear_failures(conn: WriteConnection, actor_id: str, staff_id: str) -> None:
     if conn.execute("SELECT 1 FROM pin_failures WHERE id = ?", (staff_id,)).fetchone():
-        commit(conn, actor_id, "pin_failures", staff_id, "update",
-               {"failures": 0, "locked_until": None})
+        commit(
+            conn,
+            actor_id,
+            "pin_failures",
+            staff_id,
+            "update",
+            {"failures": 0, "locked_until": None},
+        )
 
 
 def _check_role_change(actor: Actor, role: str) -> None:

@@ -108,7 +108,7 @@ def validate(changes: dict[str, Any]) -> dict[str, Any]:
 
 
 def business_day(store: dict[str, Any], moment: datetime) -> str:
-    """The trading day `moment` belongs to: a night shift after midnight counts to the day before."""
+    """The trading day of `moment`: a night shift after midnight counts to the day before."""
     local = moment.astimezone(ZoneInfo(store["timezone"]))
     starts = time.fromisoformat(store["business_day_starts"])
     day = local.date()
@@ -157,7 +157,7 @@ def _periods(key: str, value: Any) -> list[list[str]]:
             or not all(isinstance(p, str) and _HHMM.match(p) for p in period)
             or period[0] == period[1]
         ):
-            raise Invalid(f"{key}: each period is [\"HH:MM\", \"HH:MM\"]", field=key)
+            raise Invalid(f'{key}: each period is ["HH:MM", "HH:MM"]', field=key)
         periods.append([period[0], period[1]])
     return periods
 
@@ -182,9 +182,13 @@ def _holidays(value: Any) -> list[dict[str, Any]]:
         note = holiday.get("note", "")
         if not isinstance(note, str):
             raise Invalid("a holiday note is text", field="holidays")
-        out.append({"date": day.isoformat(), "hours": _periods("holidays.hours",
-                                                               holiday.get("hours", [])),
-                    "note": note[:80]})
+        out.append(
+            {
+                "date": day.isoformat(),
+                "hours": _periods("holidays.hours", holiday.get("hours", [])),
+                "note": note[:80],
+            }
+        )
     return sorted(out, key=lambda h: h["date"])
 
 

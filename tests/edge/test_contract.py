@@ -18,21 +18,25 @@ def assert_error_shape(response):
     assert isinstance(error["message"], str) and error["message"]
 
 
-@pytest.mark.parametrize(("method", "path", "body"), [
-    ("GET", "/nowhere", None),
-    ("DELETE", "/api/menu", None),
-    ("GET", "/api/me", None),
-    ("POST", "/api/orders", b"{"),
-    ("POST", "/api/orders", b"[]"),
-    ("POST", "/api/sessions", b'{"staff_id": 1}'),
-    ("PATCH", "/api/store", b'{"name": ""}'),
-    ("GET", "/api/orders/not-an-id", None),
-    ("GET", "/api/events?since=-1", None),
-    ("PATCH", "/api/menu/items/01900000-0000-7000-8000-000000000000", b'{"price": 1}'),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/nowhere", None),
+        ("DELETE", "/api/menu", None),
+        ("GET", "/api/me", None),
+        ("POST", "/api/orders", b"{"),
+        ("POST", "/api/orders", b"[]"),
+        ("POST", "/api/sessions", b'{"staff_id": 1}'),
+        ("PATCH", "/api/store", b'{"name": ""}'),
+        ("GET", "/api/orders/not-an-id", None),
+        ("GET", "/api/events?since=-1", None),
+        ("PATCH", "/api/menu/items/01900000-0000-7000-8000-000000000000", b'{"price": 1}'),
+    ],
+)
 async def test_every_refusal_has_the_same_json_shape(client, manager, method, path, body):
-    response = await client.request(method, path, content=body, headers=manager
-                                    if path != "/api/me" else {})
+    response = await client.request(
+        method, path, content=body, headers=manager if path != "/api/me" else {}
+    )
     assert_error_shape(response)
 
 

@@ -16,10 +16,17 @@ async def test_counter_order_with_modifiers_seat_and_note(client, waiter):
     m = await menu(client)
     burger = item(m, "Beef burger")
     lines = [
-        {"item_id": burger["id"], "quantity": 2, "seat": 1, "note": "no onion",
-         "modifier_ids": [modifier(m, "How cooked", "Medium")["id"],
-                          modifier(m, "Side", "Sweet potato")["id"],
-                          modifier(m, "Extras", "Bacon")["id"]]},
+        {
+            "item_id": burger["id"],
+            "quantity": 2,
+            "seat": 1,
+            "note": "no onion",
+            "modifier_ids": [
+                modifier(m, "How cooked", "Medium")["id"],
+                modifier(m, "Side", "Sweet potato")["id"],
+                modifier(m, "Extras", "Bacon")["id"],
+            ],
+        },
         {"item_id": item(m, "Cola")["id"]},
     ]
     response = await create(client, waiter, lines=lines, note="birthday")
@@ -42,8 +49,9 @@ async def test_totals_come_from_the_server_not_the_client(client, waiter):
     m = await menu(client)
     response = await create(client, waiter, lines=[{"item_id": item(m, "Espresso")["id"]}])
     assert response.json()["total"] == 120
-    forged = await create(client, waiter, total=1, lines=[{"item_id": item(m, "Espresso")["id"],
-                                                           "unit_price": 1}])
+    forged = await create(
+        client, waiter, total=1, lines=[{"item_id": item(m, "Espresso")["id"], "unit_price": 1}]
+    )
     assert forged.status_code == 422 and forged.json()["error"]["code"] == "unknown_field"
 
 
@@ -51,13 +59,21 @@ async def test_table_order_and_disabled_table(client, waiter, manager):
     floor = (await client.get("/api/tables", headers=waiter)).json()
     t5 = table_id(floor, "5")
     m = await menu(client)
-    ok = await client.post("/api/orders", headers=waiter, json={
-        "kind": "table", "table_id": t5, "covers": 3,
-        "lines": [{"item_id": item(m, "Espresso")["id"]}]})
+    ok = await client.post(
+        "/api/orders",
+        headers=waiter,
+        json={
+            "kind": "table",
+            "table_id": t5,
+            "covers": 3,
+            "lines": [{"item_id": item(m, "Espresso")["id"]}],
+        },
+    )
     assert ok.status_code == 201 and ok.json()["table_id"] == t5
     await client.patch(f"/api/tables/{t5}", headers=manager, json={"enabled": False})
-    refused = await client.post("/api/orders", headers=waiter, json={
-        "kind": "table", "table_id": t5, "lines": []})
+    refused = await client.post(
+        "/api/orders", headers=waiter, json={"kind": "table", "table_id": t5, "lines": []}
+    )
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "table_disabled"
     no_table = await client.post("/api/orders", headers=waiter, json={"kind": "table"})
     assert no_table.status_code == 422
@@ -80,12 +96,16 @@ async def test_order_numbers_restart_each_business_day_in_the_store_timezone(cli
 async def test_add_change_and_remove_lines_retotal_the_order(client, waiter):
     m = await menu(client)
     order = (await create(client, waiter, lines=[{"item_id": item(m, "Espresso")["id"]}])).json()
-    added = await client.post(f"/api/orders/{order['id']}/lines", headers=waiter,
-                              json={"lines": [{"item_id": item(m, "Pastel de nata")["id"]}]})
+    added = await client.post(
+        f"/api/orders/{order['id']}/lines",
+        headers=waiter,
+        json={"lines": [{"item_id": item(m, "Pastel de nata")["id"]}]},
+    )
     assert added.status_code == 201 and added.json()["total"] == 120 + 250
     nata = added.json()["lines"][1]
-    changed = await client.patch(f"/api/order-lines/{nata['id']}", headers=waiter,
-                                 json={"quantity": 3, "note": "to share"})
+    changed = await client.patch(
+        f"/api/order-lines/{nata['id']}", headers=waiter, json={"quantity": 3, "note": "to share"}
+    )
     assert changed.json()["total"] == 120 + 750
     removed = await client.delete(f"/api/order-lines/{nata['id']}", headers=waiter)
     assert removed.json()["total"] == 120 and len(removed.json()["lines"]) == 1
@@ -93,21 +113,29 @@ async def test_add_change_and_remove_lines_retotal_the_order(client, waiter):
 
 async def test_void_needs_a_manager_and_a_reason(client, settings, waiter, manager):
     m = await menu(client)
-    order = (await create(client, waiter, lines=[{"item_id": item(m, "Espresso")["id"]},
-                                                 {"item_id": item(m, "Cola")["id"]}])).json()
+    order = (
+        await create(
+            client,
+            waiter,
+            lines=[{"item_id": item(m, "Espresso")["id"]}, {"item_id": item(m, "Cola")["id"]}],
+        )
+    ).json()
     line = order["lines"][0]["id"]
-    refused = await client.post(f"/api/order-lines/{line}/void", headers=waiter,
-                                json={"reason": "guest changed mind"})
+    refused = await client.post(
+        f"/api/order-lines/{line}/void", headers=waiter, json={"reason": "guest changed mind"}
+    )
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "approval_required"
     no_reason = await client.post(f"/api/order-lines/{line}/void", headers=manager, json={})
     assert no_reason.status_code == 422 and no_reason.json()["error"]["field"] == "reason"
-    voided = await client.post(f"/api/order-lines/{line}/void", headers=manager,
-                               json={"reason": "spilled"})
+    voided = await client.post(
+        f"/api/order-lines/{line}/void", headers=manager, json={"reason": "spilled"}
+    )
     assert voided.status_code == 200
     assert voided.json()["total"] == 300 and voided.json()["lines"][0]["state"] == "voided"
-    again = await client.post(f"/api/order-lines/{line}/void", headers=manager,
-                              json={"reason": "twice"})
+    again = await client.post(
+        f"/api/order-lines/{line}/void", headers=manager, json={"reason": "twice"}
+    )
     assert again.status_code == 409
 
 
@@ -118,18 +146,30 @@ async def test_a_waiter_voids_with_a_managers_pin_recorded_as_approver(client, s
     roster = (await client.get("/api/staff/roster")).json()
     manager_id = next(s["id"] for s in roster if s["role"] == "manager")
     cashier_id = next(s["id"] for s in roster if s["role"] == "cashier")
-    wrong = await client.post(f"/api/order-lines/{line}/void", headers=waiter, json={
-        "reason": "wrong drink", "approval": {"staff_id": manager_id, "pin": "0000"}})
+    wrong = await client.post(
+        f"/api/order-lines/{line}/void",
+        headers=waiter,
+        json={"reason": "wrong drink", "approval": {"staff_id": manager_id, "pin": "0000"}},
+    )
     assert wrong.status_code == 401
-    not_a_manager = await client.post(f"/api/order-lines/{line}/void", headers=waiter, json={
-        "reason": "wrong drink", "approval": {"staff_id": cashier_id, "pin": "3333"}})
+    not_a_manager = await client.post(
+        f"/api/order-lines/{line}/void",
+        headers=waiter,
+        json={"reason": "wrong drink", "approval": {"staff_id": cashier_id, "pin": "3333"}},
+    )
     assert not_a_manager.status_code == 403
-    ok = await client.post(f"/api/order-lines/{line}/void", headers=waiter, json={
-        "reason": "wrong drink", "approval": {"staff_id": manager_id, "pin": "2222"}})
+    ok = await client.post(
+        f"/api/order-lines/{line}/void",
+        headers=waiter,
+        json={"reason": "wrong drink", "approval": {"staff_id": manager_id, "pin": "2222"}},
+    )
     assert ok.status_code == 200, ok.text
     conn = db.connect(settings.database, readonly=True)
-    event = conn.execute("SELECT actor, approver, fields FROM events WHERE entity = 'order_lines'"
-                         " AND entity_id = ? AND op = 'update'", (line,)).fetchone()
+    event = conn.execute(
+        "SELECT actor, approver, fields FROM events WHERE entity = 'order_lines'"
+        " AND entity_id = ? AND op = 'update'",
+        (line,),
+    ).fetchone()
     waiter_id = next(s["id"] for s in roster if s["role"] == "waiter")
     assert (event["actor"], event["approver"]) == (waiter_id, manager_id)
     assert "wrong drink" in event["fields"]
@@ -144,8 +184,11 @@ async def test_a_waiter_voids_with_a_managers_pin_recorded_as_approver(client, s
         ({"item_id": "ESPRESSO", "quantity": 0}, 422, "invalid"),
         ({"item_id": "ESPRESSO", "quantity": 1.5}, 422, "invalid"),
         ({"item_id": "BURGER"}, 422, "modifier_choices"),
-        ({"item_id": "ESPRESSO", "modifier_ids": ["01900000-0000-7000-8000-000000000001"]},
-         422, "unknown_modifier"),
+        (
+            {"item_id": "ESPRESSO", "modifier_ids": ["01900000-0000-7000-8000-000000000001"]},
+            422,
+            "unknown_modifier",
+        ),
         ({"item_id": "ESPRESSO", "seat": 0}, 422, "invalid"),
     ],
 )
@@ -165,8 +208,9 @@ async def test_bad_lines_are_refused_and_nothing_is_written(
 async def test_an_86d_item_cannot_be_ordered(client, settings, waiter):
     m = await menu(client)
     nata = item(m, "Pastel de nata")["id"]
-    off = await client.put(f"/api/menu/items/{nata}/availability", headers=waiter,
-                           json={"available": False})
+    off = await client.put(
+        f"/api/menu/items/{nata}/availability", headers=waiter, json={"available": False}
+    )
     assert off.status_code == 200
     before = count(settings.database, "orders")
     response = await create(client, waiter, lines=[{"item_id": nata}])
@@ -178,8 +222,9 @@ async def test_an_86d_item_cannot_be_ordered(client, settings, waiter):
 @pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b"\xff\xfe", b'"text"'])
 async def test_malformed_json_is_refused(client, settings, waiter, raw):
     before = count(settings.database, "events")
-    response = await client.post("/api/orders", headers={**waiter, "content-type":
-                                                         "application/json"}, content=raw)
+    response = await client.post(
+        "/api/orders", headers={**waiter, "content-type": "application/json"}, content=raw
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "malformed_json"
     assert count(settings.database, "events") == before
@@ -198,8 +243,17 @@ async def test_lists_and_reads_orders(client, waiter):
     assert listed[0]["id"] == made["id"]
     one = (await client.get(f"/api/orders/{made['id']}", headers=waiter)).json()
     assert one["lines"][0]["name"] == "Cola"
-    missing = await client.get("/api/orders/01900000-0000-7000-8000-000000000000",
-                               headers=waiter)
+    missing = await client.get("/api/orders/01900000-0000-7000-8000-000000000000", headers=waiter)
     assert missing.status_code == 404
     bad_limit = await client.get("/api/orders?limit=abc", headers=waiter)
     assert bad_limit.status_code == 400
+
+
+async def test_a_new_order_reads_back_exactly_as_it_was_answered(client, waiter):
+    m = await menu(client)
+    made = (await create(client, waiter, covers=2, lines=[
+        {"item_id": item(m, "Beef burger")["id"], "seat": 2, "modifier_ids": [
+            modifier(m, "How cooked", "Rare")["id"], modifier(m, "Side", "Fries")["id"]]},
+        {"item_id": item(m, "Cola")["id"], "quantity": 3}])).json()
+    read = (await client.get(f"/api/orders/{made['id']}", headers=waiter)).json()
+    assert made == read

@@ -12,8 +12,10 @@ from tests.conftest import PINS, count, sign_in, staff_id
 
 
 async def attempt(client, role, pin):
-    return await client.post("/api/sessions", json={
-        "staff_id": await staff_id(client, role), "pin": pin, "device": "pos-1"})
+    return await client.post(
+        "/api/sessions",
+        json={"staff_id": await staff_id(client, role), "pin": pin, "device": "pos-1"},
+    )
 
 
 async def test_sign_in_gives_a_token_that_names_the_staff_member(client):
@@ -32,11 +34,14 @@ async def test_wrong_pin_is_refused_and_writes_no_session(client, settings):
 
 
 async def test_unknown_staff_and_malformed_sign_in_are_refused(client):
-    unknown = await client.post("/api/sessions", json={
-        "staff_id": "01900000-0000-7000-8000-000000000000", "pin": "1234", "device": "x"})
+    unknown = await client.post(
+        "/api/sessions",
+        json={"staff_id": "01900000-0000-7000-8000-000000000000", "pin": "1234", "device": "x"},
+    )
     assert unknown.status_code == 401 and unknown.json()["error"]["code"] == "unknown_staff"
-    missing_device = await client.post("/api/sessions", json={
-        "staff_id": await staff_id(client, "waiter"), "pin": "4444"})
+    missing_device = await client.post(
+        "/api/sessions", json={"staff_id": await staff_id(client, "waiter"), "pin": "4444"}
+    )
     assert missing_device.status_code == 422
     assert missing_device.json()["error"]["field"] == "device"
 
@@ -91,7 +96,10 @@ async def test_a_waiter_may_not_edit_the_menu_and_nothing_is_written(client, set
     response = await client.post("/api/menu/categories", headers=waiter, json={"name": "Secret"})
     assert response.status_code == 403
     assert response.json()["error"] == {
-        "code": "forbidden", "message": "a waiter may not do menu.edit", "permission": "menu.edit"}
+        "code": "forbidden",
+        "message": "a waiter may not do menu.edit",
+        "permission": "menu.edit",
+    }
     assert count(settings.database, "events") == before
 
 
@@ -116,12 +124,14 @@ async def test_sessions_expire(client, settings):
 
 
 async def test_manager_manages_staff_and_deactivation_ends_their_sessions(client, manager):
-    created = await client.post("/api/staff", headers=manager,
-                                json={"name": "Nina", "role": "waiter", "pin": "8080"})
+    created = await client.post(
+        "/api/staff", headers=manager, json={"name": "Nina", "role": "waiter", "pin": "8080"}
+    )
     assert created.status_code == 201
     nina = created.json()["id"]
-    login = await client.post("/api/sessions",
-                              json={"staff_id": nina, "pin": "8080", "device": "phone"})
+    login = await client.post(
+        "/api/sessions", json={"staff_id": nina, "pin": "8080", "device": "phone"}
+    )
     nina_headers = {"Authorization": f"Bearer {login.json()['token']}"}
     assert (await client.get("/api/me", headers=nina_headers)).status_code == 200
     off = await client.patch(f"/api/staff/{nina}", headers=manager, json={"active": False})
@@ -132,20 +142,24 @@ async def test_manager_manages_staff_and_deactivation_ends_their_sessions(client
 
 
 async def test_a_manager_may_not_create_an_owner_or_use_a_bad_pin(client, manager):
-    owner = await client.post("/api/staff", headers=manager,
-                              json={"name": "Boss", "role": "owner", "pin": "1234"})
+    owner = await client.post(
+        "/api/staff", headers=manager, json={"name": "Boss", "role": "owner", "pin": "1234"}
+    )
     assert owner.status_code == 403
-    bad_pin = await client.post("/api/staff", headers=manager,
-                                json={"name": "Al", "role": "waiter", "pin": "12"})
+    bad_pin = await client.post(
+        "/api/staff", headers=manager, json={"name": "Al", "role": "waiter", "pin": "12"}
+    )
     assert bad_pin.status_code == 422 and bad_pin.json()["error"]["field"] == "pin"
-    bad_role = await client.post("/api/staff", headers=manager,
-                                 json={"name": "Al", "role": "chef", "pin": "1234"})
+    bad_role = await client.post(
+        "/api/staff", headers=manager, json={"name": "Al", "role": "chef", "pin": "1234"}
+    )
     assert bad_role.status_code == 422
 
 
 async def test_the_event_log_never_holds_a_pin_hash(client, settings, manager):
-    await client.post("/api/staff", headers=manager,
-                      json={"name": "Nina", "role": "waiter", "pin": "8080"})
+    await client.post(
+        "/api/staff", headers=manager, json={"name": "Nina", "role": "waiter", "pin": "8080"}
+    )
     from edge import db
 
     conn = db.connect(settings.database, readonly=True)

@@ -25,43 +25,58 @@ def test_business_day_follows_the_store_timezone_and_cutoff():
     assert store.business_day(STORE, at("2026-11-20T22:30:00")) == "2026-11-21"
 
 
-@pytest.mark.parametrize(("utc", "open_"), [
-    ("2026-11-20T11:30:00", True),   # Fri 18:30 Jakarta
-    ("2026-11-20T18:30:00", True),   # Sat 01:30: Friday's late period
-    ("2026-11-20T19:30:00", False),  # Sat 02:30
-    ("2026-11-21T04:00:00", True),   # Sat 11:00
-    ("2026-11-21T08:00:00", False),  # Sat 15:00
-    ("2026-11-22T04:00:00", False),  # Sunday: no hours
-    ("2026-12-25T12:00:00", False),  # a Friday, but a holiday
-])
+@pytest.mark.parametrize(
+    ("utc", "open_"),
+    [
+        ("2026-11-20T11:30:00", True),  # Fri 18:30 Jakarta
+        ("2026-11-20T18:30:00", True),  # Sat 01:30: Friday's late period
+        ("2026-11-20T19:30:00", False),  # Sat 02:30
+        ("2026-11-21T04:00:00", True),  # Sat 11:00
+        ("2026-11-21T08:00:00", False),  # Sat 15:00
+        ("2026-11-22T04:00:00", False),  # Sunday: no hours
+        ("2026-12-25T12:00:00", False),  # a Friday, but a holiday
+    ],
+)
 def test_opening_hours_with_late_periods_and_holidays(utc, open_):
     assert store.is_open(STORE, at(utc)) is open_
 
 
 async def test_manager_changes_settings(client, manager):
-    response = await client.patch("/api/store", headers=manager, json={
-        "name": "Harbour Kitchen Porto", "qr_kill_switch": True, "qr_mode": "direct",
-        "opening_hours": {"mon": [["09:00", "17:00"]]}, "guest_base_url": "http://10.0.0.5:8000/"})
+    response = await client.patch(
+        "/api/store",
+        headers=manager,
+        json={
+            "name": "Harbour Kitchen Porto",
+            "qr_kill_switch": True,
+            "qr_mode": "direct",
+            "opening_hours": {"mon": [["09:00", "17:00"]]},
+            "guest_base_url": "http://10.0.0.5:8000/",
+        },
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["qr_kill_switch"] is True and body["guest_base_url"] == "http://10.0.0.5:8000"
     assert (await client.get("/api/store", headers=manager)).json()["name"].endswith("Porto")
 
 
-@pytest.mark.parametrize(("change", "code"), [
-    ({"timezone": "Mars/Olympus"}, "invalid"),
-    ({"currency": "euro"}, "invalid"),
-    ({"guest_base_url": "http://galley.local:8000"}, "mdns_name"),
-    ({"guest_base_url": "ftp://10.0.0.5"}, "invalid"),
-    ({"opening_hours": {"mon": [["9:00", "17:00"]]}}, "invalid"),
-    ({"opening_hours": {"funday": []}}, "invalid"),
-    ({"holidays": [{"date": "2026-13-45"}]}, "invalid"),
-    ({"qr_kill_switch": "yes"}, "invalid"),
-    ({"qr_mode": "sometimes"}, "invalid"),
-    ({"qr_epoch": 9}, "unknown_field"),
-])
-async def test_bad_settings_are_refused_and_nothing_changes(client, settings, manager, change,
-                                                             code):
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"timezone": "Mars/Olympus"}, "invalid"),
+        ({"currency": "euro"}, "invalid"),
+        ({"guest_base_url": "http://galley.local:8000"}, "mdns_name"),
+        ({"guest_base_url": "ftp://10.0.0.5"}, "invalid"),
+        ({"opening_hours": {"mon": [["9:00", "17:00"]]}}, "invalid"),
+        ({"opening_hours": {"funday": []}}, "invalid"),
+        ({"holidays": [{"date": "2026-13-45"}]}, "invalid"),
+        ({"qr_kill_switch": "yes"}, "invalid"),
+        ({"qr_mode": "sometimes"}, "invalid"),
+        ({"qr_epoch": 9}, "unknown_field"),
+    ],
+)
+async def test_bad_settings_are_refused_and_nothing_changes(
+    client, settings, manager, change, code
+):
     before = count(settings.database, "events")
     response = await client.patch("/api/store", headers=manager, json=change)
     assert response.status_code == 422, response.text

@@ -15,8 +15,9 @@ async def test_floor_has_two_areas_and_twelve_tables(client, waiter):
 
 async def test_qr_sheet_is_svg_with_every_enabled_table(client, manager):
     floor = (await client.get("/api/tables", headers=manager)).json()
-    await client.patch(f"/api/tables/{table_id(floor, 'T4')}", headers=manager,
-                       json={"enabled": False})
+    await client.patch(
+        f"/api/tables/{table_id(floor, 'T4')}", headers=manager, json={"enabled": False}
+    )
     sheet = await client.get("/api/tables/qr-sheet.svg", headers=manager)
     assert sheet.status_code == 200 and sheet.headers["content-type"] == "image/svg+xml"
     assert sheet.text.startswith("<svg") and "Table 1<" in sheet.text
@@ -28,8 +29,9 @@ async def test_qr_token_verifies_and_rotation_voids_old_codes(client, settings, 
     floor = (await client.get("/api/tables", headers=manager)).json()
     t1 = table_id(floor, "1")
     conn = db.connect(settings.database, readonly=True)
-    secret = bytes.fromhex(conn.execute("SELECT value FROM box WHERE name='qr_secret'")
-                           .fetchone()[0])
+    secret = bytes.fromhex(
+        conn.execute("SELECT value FROM box WHERE name='qr_secret'").fetchone()[0]
+    )
     token = tables.qr_token(secret, t1, 1, 1)
     assert tables.check_qr_token(conn, secret, token)["id"] == t1
 
@@ -78,11 +80,15 @@ async def test_table_names_are_unique_and_areas_must_exist(client, manager):
     area = floor[0]["id"]
     dup = await client.post("/api/tables", headers=manager, json={"area_id": area, "name": "1"})
     assert dup.status_code == 422 and dup.json()["error"]["code"] == "duplicate_name"
-    nowhere = await client.post("/api/tables", headers=manager, json={
-        "area_id": "01900000-0000-7000-8000-000000000000", "name": "99"})
+    nowhere = await client.post(
+        "/api/tables",
+        headers=manager,
+        json={"area_id": "01900000-0000-7000-8000-000000000000", "name": "99"},
+    )
     assert nowhere.status_code == 422
-    made = await client.post("/api/tables", headers=manager,
-                             json={"area_id": area, "name": "9", "seats": 6})
+    made = await client.post(
+        "/api/tables", headers=manager, json={"area_id": area, "name": "9", "seats": 6}
+    )
     assert made.status_code == 201
     waiter_tries = await client.post("/api/areas", headers={}, json={"name": "Bar"})
     assert waiter_tries.status_code == 401

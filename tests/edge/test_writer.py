@@ -22,8 +22,6 @@ def store_path(tmp_path):
     return path
 
 
-
-
 def make_area(conn, area_id, name):
     commit(conn, "test", "areas", area_id, "create", {"name": name})
     return area_id
@@ -86,9 +84,16 @@ async def test_constraint_errors_become_storage_errors_and_write_nothing(store_p
     writer = Writer(store_path, "n1")
     try:
         with pytest.raises(StorageError) as refused:
-            await writer.run(lambda conn: commit(
-                conn, "t", "tables", area_id(5), "create",
-                {"area_id": area_id(404), "name": "X"}))
+            await writer.run(
+                lambda conn: commit(
+                    conn,
+                    "t",
+                    "tables",
+                    area_id(5),
+                    "create",
+                    {"area_id": area_id(404), "name": "X"},
+                )
+            )
     finally:
         writer.close()
     assert refused.value.code == "constraint"
@@ -125,8 +130,11 @@ def test_a_failed_migration_leaves_the_database_as_it_was(tmp_path, monkeypatch)
     prepare(path)
     conn = db.connect(path)
     good = db.migrations()
-    monkeypatch.setattr(db, "migrations", lambda: [*good, (len(good) + 1, "bad.sql",
-                                                           "CREATE TABLE x (a);\nSELEC oops;")])
+    monkeypatch.setattr(
+        db,
+        "migrations",
+        lambda: [*good, (len(good) + 1, "bad.sql", "CREATE TABLE x (a);\nSELEC oops;")],
+    )
     with pytest.raises(sqlite3.OperationalError):
         db.migrate(conn)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == len(good)
