@@ -160,15 +160,16 @@ def _demo(settings: EdgeSettings, *, fresh: bool) -> int:
     return 0
 
 
-def _start_emulator() -> int | None:
-    """The demo's receipt/kitchen printer, if the printers package offers the emulator."""
+def _start_emulator(port: int = 9100) -> int | None:
+    """The demo's printer: a real TCP ESC/POS printer that shows what it receives."""
+    from printers.emulator import ThreadedEmulator
+
     try:
-        from printers.emulator import Emulator
-    except ImportError:
+        ThreadedEmulator(host="127.0.0.1", port=port).start()
+    except OSError as exc:
+        print(f"  (printer emulator not started: port {port}: {exc.strerror})")
         return None
-    emulator = Emulator(host="127.0.0.1", port=9100)
-    emulator.run_in_thread()
-    return 9100
+    return port
 
 
 if __name__ == "__main__":
