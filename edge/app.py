@@ -24,6 +24,15 @@ def ui_dir() -> Path:
     return Path(str(resources.files("ui")))
 
 
+class Pages(StaticFiles):
+    """Static pages that browsers revalidate each time, so an updated box never runs old JS."""
+
+    def file_response(self, *args, **kwargs):
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
 async def _home(request):
     return RedirectResponse("/admin/")
 
@@ -52,8 +61,8 @@ def create_app(
         *orders.routes,
         *feed.routes,
         Route("/", _home, methods=["GET"]),
-        Mount("/admin", StaticFiles(directory=ui / "admin", html=True), name="admin"),
-        Mount("/ui", StaticFiles(directory=ui), name="ui"),
+        Mount("/admin", Pages(directory=ui / "admin", html=True), name="admin"),
+        Mount("/ui", Pages(directory=ui), name="ui"),
     ]
     return Starlette(
         routes=routes,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,31 +9,27 @@ from contextlib import contextmanager
 import uvicorn
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
-def serve(app, port: int | None = None) -> Iterator[str]:
-    """Run `app` on 127.0.0.1 until the block ends; yields its base URL."""
-    port = port or free_port()
+def serve(app) -> Iterator[str]:
+    """Run `app` on a free 127.0.0.1 port until the block ends; yields its base URL."""
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio"
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", ws="websockets-sansio"
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)
     thread.start()
-    ready = threading.Event()
-    for _ in range(200):  # readiness: up to 10 s
+    pause = threading.Event()
+    for _ in range(200):  # readiness polling, at most ~10 s
         if server.started or not thread.is_alive():
             break
-        ready.wait(0.05)
+        pause.wait(0.05)
     if not server.started:
+        server.should_exit = True
+        thread.join(5)
         raise RuntimeError("uvicorn did not start")
+    port = server.servers[0].sockets[0].getsockname()[1]
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(10)

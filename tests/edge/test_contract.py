@@ -66,3 +66,13 @@ def test_settings_come_from_the_environment_and_flags():
     settings = EdgeSettings.load({"GALLEY_EDGE_PORT": "9000", "GALLEY_DATA_DIR": "/tmp/x"})
     assert settings.port == 9000 and settings.database == Path("/tmp/x/edge.db")
     assert EdgeSettings.load({"GALLEY_EDGE_PORT": "9000"}, port="9100").port == 9100
+
+
+async def test_pages_are_served_and_revalidated(client):
+    home = await client.get("/")
+    assert home.status_code == 307 and home.headers["location"] == "/admin/"
+    page = await client.get("/admin/")
+    assert page.status_code == 200 and "<html" in page.text.lower()
+    assert page.headers["cache-control"] == "no-cache"
+    module = await client.get("/ui/lib/api.js")
+    assert module.status_code == 200 and "javascript" in module.headers["content-type"]

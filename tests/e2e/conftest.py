@@ -1,0 +1,122 @@
+"""A real edge under uvicorn on 127.0.0.1 and a real Chromium driven by Playwright.
+
+Each test gets its own copy of the seeded demo store (the `settings` fixture of
+tests/conftest.py) served by its own uvicorn in a background thread; the browser is started
+once per session. Nothing here reaches the internet: Chromium is Debian's, launched with
+background networking off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from edge import demo
+from edge.app import create_app
+from edge.config import EdgeSettings
+from tests.live import serve
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+PINS = {name: pin for name, _, pin in demo.STAFF}
+MANAGER = "Marco Ferreira"
+OWNER = "Olivia Santos"
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass
+class LiveEdge:
+    url: str
+    settings: EdgeSettings
+
+    @contextlib.contextmanager
+    def client(self, name: str = OWNER) -> Iterator[httpx.Client]:
+        """An HTTP client signed in as demo staff member `name` (another device)."""
+        with httpx.Client(base_url=self.url, timeout=10) as http:
+            roster = http.get("/api/staff/roster").json()
+            staff_id = next(m["id"] for m in roster if m["name"] == name)
+            response = http.post(
+                "/api/sessions",
+                json={"staff_id": staff_id, "pin": PINS[name], "device": "e2e-api"},
+            )
+            response.raise_for_status()
+            http.headers["Authorization"] = f"Bearer {response.json()['token']}"
+            yield http
+
+
+@pytest.fixture
+def live_edge(settings: EdgeSettings) -> Iterator[LiveEdge]:
+    """The edge app under a real uvicorn on a free 127.0.0.1 port, in a background thread."""
+    with serve(create_app(settings)) as url:
+        yield LiveEdge(url, settings)
+
+
+@pytest.fixture(scope="module")
+def browser(demo_template: Path) -> Iterator[Browser]:
+    # Playwright's sync API keeps an event loop running on this thread while it is open, which
+    # asyncio.run() and async tests cannot share: so the template is built first (hence the
+    # argument) and the browser closes with each module, before any async test runs.
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_edge: LiveEdge) -> Iterator[Page]:
+    context = browser.new_context(
+        base_url=live_edge.url,
+        viewport={"width": 1280, "height": 860},
+        locale="en-US",
+        timezone_id="Europe/Lisbon",
+        accept_downloads=True,
+        service_workers="block",
+    )
+    context.set_default_timeout(8000)
+    # Nothing may come from the internet: fail loudly if the page asks for it.
+    outside: list[str] = []
+
+    def guard(route):
+        outside.append(route.request.url)
+        route.abort()
+
+    context.route(
+        lambda url: not url.startswith(live_edge.url) and not url.startswith(("blob:", "data:")),
+        guard,
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not outside, f"the page tried to reach the internet: {outside}"
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+def sign_in(page: Page, name: str = MANAGER, pin: str | None = None) -> None:
+    """Sign in on the admin page through the tiles and the PIN pad (keyboard digits)."""
+    page.goto("/admin/")
+    page.get_by_role("button", name=name).click()
+    page.keyboard.type(pin or PINS[name])
+    page.keyboard.press("Enter")
+    expect(page.locator(".topbar .who-name")).to_have_text(name)
+    expect(page.locator(".conn")).to_have_attribute("data-state", "live")

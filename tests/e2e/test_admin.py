@@ -1,0 +1,188 @@
+"""The manager's page in a real browser against a real edge."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import MANAGER, OWNER, LiveEdge, sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+def item_row(page: Page, name: str):
+    return page.locator(f'.item-row[data-item-name="{name}"]')
+
+
+def item_id(live_edge: LiveEdge, name: str) -> str:
+    with live_edge.client() as http:
+        menu = http.get("/api/menu/all").json()
+    return next(i["id"] for c in menu["categories"] for i in c["items"] if i["name"] == name)
+
+
+def test_sign_in_wrong_pin_then_right(page: Page):
+    page.goto("/admin/")
+    # Only managers and owners are offered on this screen.
+    expect(page.locator(".staff-tile")).to_have_count(2)
+    page.get_by_role("button", name=MANAGER).click()
+    for digit in "9999":
+        page.locator(f'.pin-key[data-digit="{digit}"]').click()
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".pin-message")).to_have_text("Wrong PIN. Please try again.")
+    page.keyboard.type("2222")
+    page.keyboard.press("Enter")
+    expect(page.locator(".topbar .who-name")).to_have_text(MANAGER)
+    expect(page.get_by_role("heading", name="Menu")).to_be_visible()
+    # The sign-in survives a reload (kept per device in localStorage) ...
+    page.reload()
+    expect(page.locator(".topbar .who-name")).to_have_text(MANAGER)
+    # ... and signing out ends it.
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.locator(".staff-tile").first).to_be_visible()
+
+
+def test_lockout_shows_a_countdown(page: Page):
+    page.goto("/admin/")
+    page.get_by_role("button", name=OWNER).click()
+    for _ in range(5):
+        page.keyboard.type("0000")
+        page.keyboard.press("Enter")
+        expect(page.locator(".pin-key-ok")).to_be_disabled()  # cleared, or locked
+        expect(page.locator(".pin-pad")).not_to_have_class(re.compile("is-busy"))
+    message = page.locator(".pin-message")
+    expect(message).to_contain_text("Too many wrong PINs.")
+    expect(message).to_contain_text(re.compile(r"Try again in 0:[0-3]\d"))
+    expect(page.locator('.pin-key[data-digit="1"]')).to_be_disabled()
+
+
+def test_86_persists_and_other_devices_changes_arrive_live(page: Page, live_edge: LiveEdge):
+    sign_in(page)
+    page.locator(".cat-btn", has_text="Starters").click()
+    burrata = item_row(page, "Burrata")
+    expect(burrata).not_to_have_class(re.compile("is-86"))
+    burrata.get_by_role("switch").click()
+    expect(burrata).to_have_class(re.compile("is-86"))
+    expect(burrata.locator(".avail-label")).to_have_text("86'd")
+
+    page.reload()
+    expect(page.locator(".conn")).to_have_attribute("data-state", "live")
+    expect(item_row(page, "Burrata")).to_have_class(re.compile("is-86"))
+    with live_edge.client(OWNER) as http:
+        menu = http.get("/api/menu/all").json()
+    burrata_api = next(i for c in menu["categories"] for i in c["items"] if i["name"] == "Burrata")
+    assert burrata_api["available"] is False
+
+    # Another device (the kitchen) 86's an item and renames one: the page follows, no reload.
+    page.evaluate("window.__same_page = true")
+    prawns = item_id(live_edge, "Garlic prawns")
+    soup = item_id(live_edge, "Soup of the day")
+    with live_edge.client("Kim Oliveira") as kitchen:
+        response = kitchen.put(f"/api/menu/items/{prawns}/availability", json={"available": False})
+        assert response.status_code == 200, response.text
+    with live_edge.client(OWNER) as owner:
+        response = owner.patch(f"/api/menu/items/{soup}", json={"name": "Soup of the week"})
+        assert response.status_code == 200, response.text
+    expect(item_row(page, "Garlic prawns")).to_have_class(re.compile("is-86"))
+    expect(item_row(page, "Soup of the week")).to_be_visible()
+    assert page.evaluate("window.__same_page") is True
+
+
+def test_edit_item_price_shows_formatted_price(page: Page, live_edge: LiveEdge):
+    sign_in(page)
+    page.locator(".cat-btn", has_text="Mains").click()
+    row = item_row(page, "Beef burger")
+    expect(row.locator(".item-price")).to_have_text("€14.50")
+    row.get_by_role("button", name="Edit").click()
+    dialog = page.locator("dialog.modal")
+    price = dialog.locator('input[name="price"]')
+    expect(price).to_have_value("14.50")
+    price.fill("15,999")
+    dialog.get_by_role("button", name="Save changes").click()
+    expect(dialog.locator(".msg")).to_contain_text("up to 2 decimals")
+    price.fill("15.9")
+    dialog.get_by_role("button", name="Save changes").click()
+    expect(dialog).to_have_count(0)
+    expect(row.locator(".item-price")).to_have_text("€15.90")
+    with live_edge.client() as http:
+        menu = http.get("/api/menu/all").json()
+    burger = next(i for c in menu["categories"] for i in c["items"] if i["name"] == "Beef burger")
+    assert burger["price"] == 1590
+
+
+def test_add_table_and_download_qr_sheet(page: Page):
+    sign_in(page)
+    page.get_by_role("link", name="Tables").click()
+    terrace = page.locator('.area-card[data-area="Terrace"]')
+    terrace.get_by_placeholder("Table name").fill("T9")
+    terrace.get_by_label("Seats").fill("6")
+    terrace.get_by_role("button", name="Add table").click()
+    tile = terrace.locator('.table-tile[data-table="T9"]')
+    expect(tile).to_contain_text("6 seats")
+
+    with (
+        page.expect_response(re.compile(r"/api/tables/qr-sheet\.svg$")) as response_info,
+        page.expect_download() as download_info,
+    ):
+        page.get_by_role("button", name="Download QR sheet").click()
+    response = response_info.value
+    assert response.status == 200
+    assert response.headers["content-type"].startswith("image/svg+xml")
+    download = download_info.value
+    assert download.suggested_filename == "table-qr-codes.svg"
+    svg = Path(download.path()).read_text(encoding="utf-8")
+    assert svg.lstrip().startswith(("<svg", "<?xml"))
+    assert ">Table T9<" in svg
+
+
+def test_invalid_guest_url_shows_server_message_and_audit_names_actor(page: Page):
+    sign_in(page)
+    page.get_by_role("link", name="Settings").click()
+    url = page.locator('input[name="guest_base_url"]')
+    url.fill("http://box.local")
+    page.get_by_role("button", name="Save settings").click()
+    inline = page.locator('[data-error-for="guest_base_url"]')
+    expect(inline).to_contain_text("may not be a .local name")
+    expect(url).to_have_attribute("aria-invalid", "true")
+
+    url.fill("http://192.168.1.20:8000")
+    page.locator('input[name="name"]').fill("Harbour Kitchen Lisboa")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator(".save-bar .msg")).to_have_text("Settings saved.")
+    expect(page.locator(".brand-store")).to_have_text("Harbour Kitchen Lisboa")
+
+    page.get_by_role("link", name="Audit").click()
+    page.get_by_label("What").select_option("store")
+    page.get_by_role("button", name="Show").click()
+    first = page.locator(".audit-table tbody tr").first
+    expect(first).to_contain_text("Marco Ferreira")
+    expect(first).to_contain_text("Settings")
+    expect(first).to_contain_text("Harbour Kitchen Lisboa")
+    expect(first).to_contain_text("http://192.168.1.20:8000")
+
+
+def test_staff_add_and_deactivate(page: Page, live_edge: LiveEdge):
+    sign_in(page)
+    page.get_by_role("link", name="Staff").click()
+    page.get_by_role("button", name="+ Add staff").click()
+    dialog = page.locator("dialog.modal")
+    dialog.get_by_label("Name").fill("Nina Rocha")
+    dialog.get_by_label("Role").select_option("cashier")
+    dialog.get_by_label("PIN").fill("12")
+    dialog.get_by_role("button", name="Add staff").click()
+    expect(dialog.locator(".msg")).to_have_text("A PIN is 4 to 8 digits.")
+    dialog.get_by_label("PIN").fill("6789")
+    dialog.get_by_role("button", name="Add staff").click()
+    row = page.locator('tr[data-staff="Nina Rocha"]')
+    expect(row).to_contain_text("cashier")
+    expect(row).to_contain_text("Active")
+
+    row.get_by_role("button", name="Deactivate").click()
+    page.locator("dialog.modal").get_by_role("button", name="Deactivate").click()
+    expect(row).to_contain_text("Inactive")
+    expect(row.get_by_role("button", name="Reactivate")).to_be_visible()
+    with live_edge.client() as http:
+        roster = http.get("/api/staff/roster").json()
+    assert "Nina Rocha" not in {m["name"] for m in roster}

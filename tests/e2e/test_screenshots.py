@@ -1,0 +1,69 @@
+"""Every section at a phone, a counter tablet and a wall screen: no sideways scrolling, and a
+screenshot of each in /screenshots (gitignored) for a person to look at."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import MANAGER, SCREENSHOTS, sign_in
+
+pytestmark = pytest.mark.e2e
+
+VIEWPORTS = {"phone": (360, 740), "tablet": (1024, 768), "wall": (1920, 1080)}
+SECTIONS = {
+    "menu": ".item-row",
+    "tables": ".table-tile",
+    "staff": "tr[data-staff]",
+    "settings": ".hours-row",
+    "audit": ".audit-table tr[data-seq]",
+}
+
+
+def fits_width(page: Page) -> bool:
+    return page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_sections_fit_every_screen(page: Page):
+    SCREENSHOTS.mkdir(exist_ok=True)
+    for label, (width, height) in VIEWPORTS.items():
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto("/admin/")
+        page.evaluate("localStorage.clear()")
+        page.reload()
+        page.get_by_role("button", name=MANAGER).click()
+        expect(page.locator(".pin-keys")).to_be_visible()
+        page.keyboard.type("12")
+        page.screenshot(path=SCREENSHOTS / f"{label}-signin.png")
+        assert fits_width(page), f"sign-in scrolls sideways at {label}"
+        page.keyboard.press("Backspace")
+        page.keyboard.press("Backspace")
+        sign_in(page) if width >= 600 else _sign_in_small(page)
+        for section, ready in SECTIONS.items():
+            page.goto(f"/admin/#/{section}")
+            expect(page.locator(ready).first).to_be_visible()
+            expect(page.locator(".conn")).to_have_attribute("data-state", "live")
+            page.screenshot(path=SCREENSHOTS / f"{label}-{section}.png")
+            if section == "menu":
+                page.get_by_role("button", name="Modifier groups").click()
+                expect(page.locator(".group-card").first).to_be_visible()
+                page.screenshot(path=SCREENSHOTS / f"{label}-menu-groups.png")
+                assert fits_width(page), f"modifier groups scroll sideways at {label}"
+                page.get_by_role("button", name="Items", exact=True).click()
+            if section == "settings":
+                page.screenshot(path=SCREENSHOTS / f"{label}-settings-full.png", full_page=True)
+            assert fits_width(page), f"{section} scrolls sideways at {label}"
+        page.goto("/admin/#/menu")
+        page.locator(".item-row").first.get_by_role("button", name="Edit").click()
+        expect(page.locator("dialog.modal")).to_be_visible()
+        page.screenshot(path=SCREENSHOTS / f"{label}-menu-edit.png")
+        page.keyboard.press("Escape")
+
+
+def _sign_in_small(page: Page) -> None:
+    """On a phone the name in the top bar is hidden; wait for the section heading instead."""
+    page.goto("/admin/")
+    page.get_by_role("button", name=MANAGER).click()
+    page.keyboard.type("2222")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Menu")).to_be_visible()

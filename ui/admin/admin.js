@@ -1,0 +1,200 @@
+// The manager's page: sign in, then menu, tables, staff, settings and the audit trail, kept
+// current by the live feed.
+
+import { Api } from "/ui/lib/api.js";
+import { Live } from "/ui/lib/live.js";
+import { formatMoney } from "/ui/lib/money.js";
+import { mountSignIn } from "/ui/lib/pinpad.js";
+import { Session, deviceName } from "/ui/lib/session.js";
+import { h, toast } from "./dom.js";
+import audit from "./audit.js";
+import menu from "./menu.js";
+import settings from "./settings.js";
+import staff from "./staff.js";
+import tables from "./tables.js";
+
+const SECTIONS = [menu, tables, staff, settings, audit];
+const TOPICS = ["menu", "tables", "staff", "store"];
+const CONN_LABEL = {
+  connecting: "Connecting…",
+  live: "Live",
+  reconnecting: "Reconnecting…",
+  polling: "Live (polling)",
+  offline: "Offline",
+  stopped: "Offline",
+};
+
+const root = document.getElementById("app");
+const session = new Session(deviceName("admin"));
+const api = new Api({ token: () => session.token, onUnauthorized: () => ended() });
+
+let app = null; // the running shell: {live, section, ...}
+
+function ended(text = "Your sign-in has ended. Please sign in again.") {
+  if (!app) return;
+  stopApp();
+  session.clear();
+  showSignIn(text);
+}
+
+function stopApp() {
+  if (!app) return;
+  app.live.stop();
+  if (app.current && app.current.destroy) app.current.destroy();
+  window.removeEventListener("hashchange", app.onHash);
+  app = null;
+}
+
+function showSignIn(notice) {
+  mountSignIn(root, {
+    api,
+    session,
+    roles: ["owner", "manager"],
+    title: "Galley manager",
+    subtitle: notice || "Tap your name to sign in",
+    onSignedIn: () => start(),
+  });
+}
+
+async function start() {
+  let me;
+  try {
+    me = await api.get("/api/me");
+  } catch {
+    session.clear();
+    showSignIn();
+    return;
+  }
+  if (!me.permissions.includes("menu.edit")) {
+    await session.signOut(api);
+    showSignIn(`${me.name}: this page is for managers and owners.`);
+    return;
+  }
+  root.replaceChildren(h("p", { class: "boot muted" }, "Loading the store…"));
+  let health;
+  let store;
+  try {
+    [health, store] = await Promise.all([api.get("/healthz"), api.get("/api/store")]);
+  } catch (err) {
+    root.replaceChildren(h("div", { class: "boot" },
+      h("p", { class: "msg msg-error" }, `Could not load the store: ${err.message}`),
+      h("button", { class: "btn", onclick: () => start() }, "Try again")));
+    return;
+  }
+  mountShell(me, store, health.last_seq);
+}
+
+function mountShell(me, store, since) {
+  const conn = h("span", { class: "conn", "data-state": "connecting", title: "Live updates" }, CONN_LABEL.connecting);
+  const storeName = h("span", { class: "brand-store" }, store.name);
+  const main = h("main", { class: "content", id: "content", tabindex: "-1" });
+  const links = SECTIONS.map((section) =>
+    h("a", { href: `#/${section.id}`, class: "nav-link", "data-section": section.id },
+      h("span", { class: "nav-icon", "aria-hidden": "true" }, icon(section.icon)),
+      h("span", {}, section.title)));
+  const signOut = h("button", { type: "button", class: "btn btn-ghost btn-sm", onclick: async () => {
+    stopApp();
+    await session.signOut(api);
+    showSignIn("Signed out.");
+  } }, "Sign out");
+
+  root.replaceChildren(h("div", { class: "shell" },
+    h("header", { class: "topbar" },
+      h("div", { class: "brand" },
+        h("span", { class: "brand-mark", "aria-hidden": "true" }, "G"),
+        h("span", { class: "brand-text" }, h("span", { class: "brand-app" }, "Galley"), storeName)),
+      h("span", { class: "spacer" }),
+      conn,
+      h("span", { class: "who" },
+        h("span", { class: "who-name" }, me.name),
+        h("span", { class: "badge badge-accent who-role" }, me.role)),
+      signOut),
+    h("nav", { class: "sidenav", "aria-label": "Sections" }, links),
+    main));
+
+  const ctx = {
+    api,
+    me,
+    store,
+    money: (minor) => formatMoney(minor, ctx.store.currency),
+    toast,
+    go: (id) => { location.hash = `#/${id}`; },
+    async refreshStore() {
+      ctx.store = await api.get("/api/store");
+      storeName.textContent = ctx.store.name;
+      return ctx.store;
+    },
+  };
+
+  const live = new Live({
+    api,
+    token: () => session.token,
+    topics: TOPICS,
+    since,
+    onState: (state) => {
+      conn.dataset.state = state;
+      conn.textContent = CONN_LABEL[state] || state;
+      document.body.dataset.live = state;
+    },
+    onEvent: async (event) => {
+      if (event.entity === "store") {
+        try { await ctx.refreshStore(); } catch { /* the next event or reload will catch up */ }
+      }
+      if (event.entity === "staff" && event.entity_id === me.id && event.fields && event.fields.active === false) {
+        ended("Your account was deactivated.");
+        return;
+      }
+      if (app && app.current && app.current.onEvent) app.current.onEvent(event);
+    },
+    onUnauthorized: () => ended(),
+  });
+
+  app = { live, current: null, onHash: null, links, main, ctx };
+  app.onHash = () => show();
+  window.addEventListener("hashchange", app.onHash);
+  show();
+  live.start();
+}
+
+function show() {
+  if (!app) return;
+  const id = (location.hash.match(/^#\/([\w-]+)/) || [])[1];
+  const section = SECTIONS.find((s) => s.id === id) || SECTIONS[0];
+  if (app.current && app.current.destroy) app.current.destroy();
+  for (const link of app.links) {
+    const active = link.dataset.section === section.id;
+    link.classList.toggle("active", active);
+    if (active) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  document.title = `${section.title} · Galley`;
+  app.main.replaceChildren();
+  app.current = section.mount(app.main, app.ctx) || null;
+}
+
+const ICONS = {
+  menu: "M4 6h16M4 12h16M4 18h10",
+  tables: "M3 9h18M6 9v9M18 9v9M8 5h8",
+  staff: "M16 19v-1a4 4 0 0 0-4-4H8a4 4 0 0 0-4 4v1M10 10a3 3 0 1 0 0-6 3 3 0 0 0 0 6M20 19v-1a3 3 0 0 0-2-2.8M15 4.2a3 3 0 0 1 0 5.6",
+  settings: "M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6M4 12h2M18 12h2M12 4v2M12 18v2M6.3 6.3l1.4 1.4M16.3 16.3l1.4 1.4M6.3 17.7l1.4-1.4M16.3 7.7l1.4-1.4",
+  audit: "M9 5h10M9 12h10M9 19h10M5 5h.01M5 12h.01M5 19h.01",
+};
+
+function icon(name) {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "20");
+  svg.setAttribute("height", "20");
+  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("d", ICONS[name] || ICONS.menu);
+  path.setAttribute("fill", "none");
+  path.setAttribute("stroke", "currentColor");
+  path.setAttribute("stroke-width", "2");
+  path.setAttribute("stroke-linecap", "round");
+  path.setAttribute("stroke-linejoin", "round");
+  svg.append(path);
+  return svg;
+}
+
+if (session.token) start();
+else showSignIn();

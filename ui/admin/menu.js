@@ -1,0 +1,456 @@
+// Menu: categories and their items (price, station, course, 86), the item editor, and the
+// modifier groups. Reloads itself when the live feed reports a menu change from any device.
+
+import { formatDelta, minorDigits, parseMoney, toDecimalText } from "/ui/lib/money.js";
+import { act, field, h, modal, msgBox, say, switchInput } from "./dom.js";
+
+const COURSES = ["DRINKS", "STARTERS", "MAINS", "DESSERTS"];
+const MENU_ENTITIES = new Set(["tax_rates", "menu_categories", "menu_items", "modifier_groups",
+  "modifiers", "item_modifier_groups"]);
+
+function currencySymbol(currency) {
+  try {
+    const part = new Intl.NumberFormat(undefined, { style: "currency", currency })
+      .formatToParts(0).find((p) => p.type === "currency");
+    return part ? part.value : currency;
+  } catch {
+    return currency;
+  }
+}
+
+function priceInput(name, minor, currency, { allowNegative = false } = {}) {
+  const digits = minorDigits(currency);
+  const example = digits ? `12.${"5".padEnd(digits, "0")}` : "1200";
+  return h("div", { class: "input-money" },
+    h("span", { class: "prefix" }, currencySymbol(currency)),
+    h("input", { class: "input", name, inputmode: "decimal", autocomplete: "off",
+      placeholder: allowNegative ? `-${example.slice(0, -1)}` : example,
+      value: minor === undefined || minor === null ? "" : toDecimalText(minor, currency) }));
+}
+
+function readPrice(form, name, currency, opts) {
+  const input = form.elements[name];
+  const minor = parseMoney(input.value, currency, opts);
+  if (minor === null) {
+    input.setAttribute("aria-invalid", "true");
+    input.focus();
+    const digits = minorDigits(currency);
+    const err = new Error(`Enter the amount as a number with up to ${digits} decimals, for example ${digits ? "12.50" : "1200"}.`);
+    err.details = { field: name };
+    throw err;
+  }
+  return minor;
+}
+
+function intValue(form, name) {
+  const raw = form.elements[name].value.trim();
+  if (!/^\d+$/.test(raw)) {
+    const err = new Error(`${name.replace("_", " ")} must be a whole number.`);
+    err.details = { field: name };
+    throw err;
+  }
+  return Number(raw);
+}
+
+export default {
+  id: "menu",
+  title: "Menu",
+  icon: "menu",
+  mount(root, ctx) {
+    const state = { data: null, categoryId: null, view: "items", query: "", timer: null, destroyed: false };
+    const pageMsg = msgBox();
+    const body = h("div", { class: "menu-body" });
+    const search = h("input", { class: "input search", type: "search", placeholder: "Find an item…",
+      "aria-label": "Find an item", oninput: () => { state.query = search.value.trim().toLowerCase(); render(); } });
+    const tabItems = h("button", { type: "button", class: "seg-btn", onclick: () => setView("items") }, "Items");
+    const tabGroups = h("button", { type: "button", class: "seg-btn", onclick: () => setView("groups") }, "Modifier groups");
+    root.append(
+      h("div", { class: "page-head" },
+        h("h1", {}, "Menu"),
+        h("div", { class: "seg", role: "tablist" }, tabItems, tabGroups),
+        h("span", { class: "spacer" }),
+        search),
+      pageMsg,
+      body);
+
+    function setView(view) {
+      state.view = view;
+      render();
+    }
+
+    async function load() {
+      try {
+        state.data = await ctx.api.get("/api/menu/all");
+        say(pageMsg, "");
+      } catch (err) {
+        say(pageMsg, `Could not load the menu: ${err.message}`);
+        return;
+      }
+      if (state.destroyed) return;
+      const ids = state.data.categories.map((c) => c.id);
+      if (!ids.includes(state.categoryId)) state.categoryId = ids[0] || null;
+      render();
+    }
+
+    function reloadSoon() {
+      clearTimeout(state.timer);
+      state.timer = setTimeout(load, 120);
+    }
+
+    function money(minor) {
+      return ctx.money(minor);
+    }
+
+    function render() {
+      tabItems.classList.toggle("active", state.view === "items");
+      tabGroups.classList.toggle("active", state.view === "groups");
+      tabItems.setAttribute("aria-selected", String(state.view === "items"));
+      tabGroups.setAttribute("aria-selected", String(state.view === "groups"));
+      search.hidden = state.view !== "items";
+      if (!state.data) {
+        body.replaceChildren(h("p", { class: "empty" }, "Loading the menu…"));
+        return;
+      }
+      const scroll = document.scrollingElement.scrollTop;
+      body.replaceChildren(state.view === "items" ? renderItems() : renderGroups());
+      document.scrollingElement.scrollTop = scroll;
+    }
+
+    // ---------- items ----------
+
+    function renderItems() {
+      const { categories } = state.data;
+      const list = h("nav", { class: "cat-list card", "aria-label": "Categories" });
+      for (const category of categories) {
+        list.append(h("button", {
+          type: "button",
+          class: `cat-btn${category.id === state.categoryId && !state.query ? " active" : ""}${category.active ? "" : " is-hidden"}`,
+          "data-category-id": category.id,
+          onclick: () => { state.categoryId = category.id; state.query = ""; search.value = ""; render(); },
+        }, h("span", { class: "cat-name" }, category.name),
+        category.active ? null : h("span", { class: "badge" }, "Hidden"),
+        h("span", { class: "cat-count" }, String(category.items.length))));
+      }
+      list.append(h("button", { type: "button", class: "cat-btn cat-add", onclick: addCategory }, "+ Add category"));
+
+      let panel;
+      if (state.query) {
+        const found = [];
+        for (const category of categories) {
+          for (const item of category.items) {
+            if (item.name.toLowerCase().includes(state.query)) found.push(item);
+          }
+        }
+        panel = h("section", { class: "card items-panel" },
+          h("div", { class: "card-head" }, h("h2", {}, `Items matching “${state.query}”`)),
+          found.length ? h("ul", { class: "item-list" }, found.map(itemRow))
+            : h("p", { class: "empty" }, "No item has that name."));
+      } else {
+        const category = categories.find((c) => c.id === state.categoryId);
+        panel = category ? categoryPanel(category)
+          : h("section", { class: "card items-panel" }, h("p", { class: "empty" }, "No categories yet. Add the first one."));
+      }
+      return h("div", { class: "menu-layout" }, list, panel);
+    }
+
+    function categoryPanel(category) {
+      const message = msgBox();
+      const hide = h("button", { type: "button", class: "btn btn-sm", onclick: () =>
+        act(hide, message, async () => {
+          await ctx.api.patch(`/api/menu/categories/${category.id}`, { active: !category.active });
+          ctx.toast(category.active ? `${category.name} is hidden from the menu` : `${category.name} is back on the menu`);
+          await load();
+        }) }, category.active ? "Hide" : "Show");
+      const available = category.items.filter((i) => i.available && i.active).length;
+      return h("section", { class: "card items-panel", "data-category": category.name },
+        h("div", { class: "card-head" },
+          h("div", { class: "head-title" },
+            h("h2", {}, category.name, " ", category.active ? null : h("span", { class: "badge" }, "Hidden")),
+            h("span", { class: "head-sub" }, `${available} of ${category.items.length} on sale`)),
+          h("div", { class: "row" },
+            h("button", { type: "button", class: "btn btn-sm", onclick: () => renameCategory(category) }, "Rename"),
+            hide,
+            h("button", { type: "button", class: "btn btn-sm btn-primary", onclick: () => editItem(null, category) }, "+ Add item"))),
+        message,
+        category.items.length ? h("ul", { class: "item-list" }, category.items.map(itemRow))
+          : h("p", { class: "empty" }, "No items in this category yet."));
+    }
+
+    function itemRow(item) {
+      const message = msgBox("item-msg");
+      const toggle = switchInput({
+        name: "available",
+        checked: item.available,
+        label: h("span", { class: "avail-label" }, item.available ? "Available" : "86'd"),
+        onchange: async (event) => {
+          const input = event.target;
+          const want = input.checked;
+          const done = await act(input, message, async () => {
+            await ctx.api.put(`/api/menu/items/${item.id}/availability`, { available: want });
+            return true;
+          });
+          if (done) {
+            item.available = want;
+            row.classList.toggle("is-86", !want);
+            row.querySelector(".avail-label").textContent = want ? "Available" : "86'd";
+            ctx.toast(want ? `${item.name} is available again` : `${item.name} is 86'd`);
+          } else {
+            input.checked = !want;
+          }
+        },
+      });
+      const groups = item.modifier_group_ids.length;
+      const row = h("li", { class: `item-row${item.available ? "" : " is-86"}${item.active ? "" : " is-hidden"}`,
+        "data-item-id": item.id, "data-item-name": item.name },
+      h("div", { class: "item-main" },
+        h("div", { class: "item-name" }, item.name,
+          item.active ? null : h("span", { class: "badge" }, "Hidden"),
+          h("span", { class: "badge badge-danger badge-86" }, "86")),
+        item.description ? h("div", { class: "item-desc" }, item.description) : null,
+        h("div", { class: "item-meta" },
+          h("span", { class: "badge badge-info" }, item.station),
+          h("span", { class: "badge" }, item.course),
+          groups ? h("span", { class: "muted small" }, `${groups} modifier group${groups > 1 ? "s" : ""}`) : null)),
+      h("div", { class: "item-price num" }, money(item.price)),
+      h("div", { class: "item-actions" }, toggle,
+        h("button", { type: "button", class: "btn btn-sm", onclick: () => editItem(item) }, "Edit")),
+      message);
+      return row;
+    }
+
+    function codeOptions(id, values) {
+      return h("datalist", { id }, [...new Set(values)].map((value) => h("option", { value })));
+    }
+
+    function editItem(item, category) {
+      const { tax_rates: rates, categories, modifier_groups: groups } = state.data;
+      const currency = ctx.store.currency;
+      const stations = categories.flatMap((c) => c.items.map((i) => i.station)).concat(["KITCHEN", "BAR"]);
+      const courses = COURSES.concat(categories.flatMap((c) => c.items.map((i) => i.course)));
+      const current = item || { name: "", description: "", price: null, tax_rate_id: rates[0] && rates[0].id,
+        station: "KITCHEN", course: "MAINS", modifier_group_ids: [], active: true, category_id: category.id };
+      const chosen = new Set(current.modifier_group_ids);
+      const groupChecks = h("div", { class: "check-grid" }, groups.map((group) =>
+        h("label", { class: "check" },
+          h("input", { type: "checkbox", name: "group", value: group.id, checked: chosen.has(group.id) }),
+          h("span", {}, group.name, " ", h("span", { class: "muted small" }, `(${group.min_choices}–${group.max_choices})`)))));
+      const body = [
+        field("Name", h("input", { class: "input", name: "name", value: current.name, maxlength: "80", required: true })),
+        field("Description", h("textarea", { class: "input", name: "description", maxlength: "300", rows: "2" }, current.description || "")),
+        h("div", { class: "grid-2" },
+          field("Price", priceInput("price", current.price, currency), "Including tax when the store's prices include tax"),
+          field("Tax rate", h("select", { class: "select", name: "tax_rate_id" }, rates.map((rate) =>
+            h("option", { value: rate.id, selected: rate.id === current.tax_rate_id }, `${rate.name} (${rate.rate_bp / 100}%)`))))),
+        h("div", { class: "grid-2" },
+          field("Station", h("input", { class: "input", name: "station", value: current.station, list: "stations",
+            autocapitalize: "characters" }), "Where it is made: KITCHEN, BAR…"),
+          field("Course", h("input", { class: "input", name: "course", value: current.course, list: "courses",
+            autocapitalize: "characters" }), "When it is fired")),
+        codeOptions("stations", stations),
+        codeOptions("courses", courses),
+        h("div", { class: "grid-2" },
+          field("Category", h("select", { class: "select", name: "category_id" }, categories.map((c) =>
+            h("option", { value: c.id, selected: c.id === current.category_id }, c.name)))),
+          h("div", { class: "field" }, h("span", {}, "On the menu"),
+            switchInput({ name: "active", checked: current.active, label: "Shown to guests and staff" }))),
+        h("fieldset", {}, h("legend", {}, "Modifier groups"),
+          groups.length ? groupChecks : h("p", { class: "muted" }, "No modifier groups yet.")),
+      ];
+      modal({
+        title: item ? `Edit ${item.name}` : `Add an item to ${category.name}`,
+        body,
+        submitLabel: item ? "Save changes" : "Add item",
+        async onSubmit(form) {
+          const values = {
+            name: form.elements.name.value.trim(),
+            description: form.elements.description.value.trim(),
+            price: readPrice(form, "price", currency),
+            tax_rate_id: form.elements.tax_rate_id.value,
+            station: form.elements.station.value.trim().toUpperCase(),
+            course: form.elements.course.value.trim().toUpperCase(),
+            category_id: form.elements.category_id.value,
+            active: form.elements.active.checked,
+          };
+          const checked = [...form.querySelectorAll("input[name=group]:checked")].map((i) => i.value);
+          const kept = current.modifier_group_ids.filter((id) => checked.includes(id));
+          const ids = kept.concat(checked.filter((id) => !kept.includes(id)));
+          if (item) {
+            const changes = {};
+            for (const [key, value] of Object.entries(values)) {
+              if (item[key] !== value) changes[key] = value;
+            }
+            if (ids.join() !== item.modifier_group_ids.join()) changes.modifier_group_ids = ids;
+            if (Object.keys(changes).length) await ctx.api.patch(`/api/menu/items/${item.id}`, changes);
+            ctx.toast(`${values.name} saved`);
+          } else {
+            await ctx.api.post("/api/menu/items", { ...values, modifier_group_ids: ids });
+            ctx.toast(`${values.name} added`);
+          }
+          state.categoryId = values.category_id;
+          await load();
+          return true;
+        },
+      });
+    }
+
+    function addCategory() {
+      modal({
+        title: "Add a category",
+        submitLabel: "Add category",
+        body: field("Name", h("input", { class: "input", name: "name", maxlength: "60" })),
+        async onSubmit(form) {
+          const result = await ctx.api.post("/api/menu/categories", { name: form.elements.name.value.trim() });
+          state.categoryId = result.id;
+          state.view = "items";
+          await load();
+          return true;
+        },
+      });
+    }
+
+    function renameCategory(category) {
+      modal({
+        title: `Rename ${category.name}`,
+        body: field("Name", h("input", { class: "input", name: "name", value: category.name, maxlength: "60" })),
+        async onSubmit(form) {
+          await ctx.api.patch(`/api/menu/categories/${category.id}`, { name: form.elements.name.value.trim() });
+          await load();
+          return true;
+        },
+      });
+    }
+
+    // ---------- modifier groups ----------
+
+    function renderGroups() {
+      const groups = state.data.modifier_groups;
+      const usage = new Map();
+      for (const category of state.data.categories) {
+        for (const item of category.items) {
+          for (const id of item.modifier_group_ids) usage.set(id, (usage.get(id) || 0) + 1);
+        }
+      }
+      return h("div", { class: "stack" },
+        h("div", { class: "row-between" },
+          h("p", { class: "muted" }, "Choices a guest or waiter makes for an item: doneness, sides, extras."),
+          h("button", { type: "button", class: "btn btn-primary", onclick: () => editGroup(null) }, "+ Add group")),
+        groups.length ? h("div", { class: "grid groups-grid" }, groups.map((group) => groupCard(group, usage.get(group.id) || 0)))
+          : h("p", { class: "empty card" }, "No modifier groups yet."));
+    }
+
+    function rule(group) {
+      if (group.min_choices === 0) return `Optional, up to ${group.max_choices}`;
+      if (group.min_choices === group.max_choices) return `Pick exactly ${group.min_choices}`;
+      return `Pick ${group.min_choices} to ${group.max_choices}`;
+    }
+
+    function groupCard(group, used) {
+      const message = msgBox();
+      const name = h("input", { class: "input input-sm", name: "name", placeholder: "Add a choice", "aria-label": "New modifier name" });
+      const delta = priceInput("price_delta", null, ctx.store.currency, { allowNegative: true });
+      delta.querySelector("input").placeholder = "0.00";
+      delta.querySelector("input").setAttribute("aria-label", "Price change");
+      delta.querySelector("input").classList.add("input-sm");
+      const add = h("button", { type: "submit", class: "btn btn-sm" }, "Add");
+      const addForm = h("form", { class: "mod-add", novalidate: true, onsubmit: (event) => {
+        event.preventDefault();
+        act(add, message, async () => {
+          const text = delta.querySelector("input").value.trim();
+          const priceDelta = text ? readPrice(addForm, "price_delta", ctx.store.currency, { allowNegative: true }) : 0;
+          await ctx.api.post(`/api/menu/modifier-groups/${group.id}/modifiers`, { name: name.value.trim(), price_delta: priceDelta });
+          await load();
+        }, { form: addForm });
+      } }, name, delta, add);
+      return h("section", { class: "card group-card", "data-group-id": group.id },
+        h("div", { class: "card-head" },
+          h("h3", {}, group.name),
+          h("button", { type: "button", class: "btn btn-sm", onclick: () => editGroup(group) }, "Edit")),
+        h("div", { class: "card-body stack-sm" },
+          h("div", { class: "row" }, h("span", { class: "badge badge-accent" }, rule(group)),
+            h("span", { class: "muted small" }, used ? `on ${used} item${used > 1 ? "s" : ""}` : "not on any item")),
+          h("ul", { class: "mod-list" }, group.modifiers.map((modifier) => modifierRow(modifier, message))),
+          addForm,
+          message));
+    }
+
+    function modifierRow(modifier, message) {
+      const toggle = switchInput({
+        name: "available",
+        checked: modifier.available,
+        label: h("span", { class: "sr-only" }, `${modifier.name} available`),
+        onchange: async (event) => {
+          const input = event.target;
+          const done = await act(input, message, async () => {
+            await ctx.api.patch(`/api/menu/modifiers/${modifier.id}`, { available: input.checked });
+            return true;
+          });
+          if (!done) input.checked = !input.checked;
+          else reloadSoon();
+        },
+      });
+      return h("li", { class: `mod-row${modifier.available ? "" : " is-86"}` },
+        h("span", { class: "mod-name" }, modifier.name),
+        h("span", { class: "mod-delta num muted" }, formatDelta(modifier.price_delta, ctx.store.currency)),
+        toggle,
+        h("button", { type: "button", class: "btn btn-ghost btn-sm", onclick: () => editModifier(modifier) }, "Edit"));
+    }
+
+    function editModifier(modifier) {
+      const currency = ctx.store.currency;
+      modal({
+        title: `Edit ${modifier.name}`,
+        body: [
+          field("Name", h("input", { class: "input", name: "name", value: modifier.name, maxlength: "60" })),
+          field("Price change", priceInput("price_delta", modifier.price_delta, currency, { allowNegative: true }), "Added to the item's price; negative for a discount"),
+        ],
+        async onSubmit(form) {
+          await ctx.api.patch(`/api/menu/modifiers/${modifier.id}`, {
+            name: form.elements.name.value.trim(),
+            price_delta: readPrice(form, "price_delta", currency, { allowNegative: true }),
+          });
+          await load();
+          return true;
+        },
+      });
+    }
+
+    function editGroup(group) {
+      const current = group || { name: "", min_choices: 0, max_choices: 1 };
+      modal({
+        title: group ? `Edit ${group.name}` : "Add a modifier group",
+        submitLabel: group ? "Save" : "Add group",
+        body: [
+          field("Name", h("input", { class: "input", name: "name", value: current.name, maxlength: "60" })),
+          h("div", { class: "grid-2" },
+            field("At least", h("input", { class: "input", name: "min_choices", type: "number", min: "0", max: "50", inputmode: "numeric", value: String(current.min_choices) }), "0 makes it optional"),
+            field("At most", h("input", { class: "input", name: "max_choices", type: "number", min: "1", max: "50", inputmode: "numeric", value: String(current.max_choices) }))),
+          group ? null : h("p", { class: "muted small" }, "Add the modifiers once the group exists."),
+        ],
+        async onSubmit(form) {
+          const values = {
+            name: form.elements.name.value.trim(),
+            min_choices: intValue(form, "min_choices"),
+            max_choices: intValue(form, "max_choices"),
+          };
+          if (group) await ctx.api.patch(`/api/menu/modifier-groups/${group.id}`, values);
+          else await ctx.api.post("/api/menu/modifier-groups", { ...values, modifiers: [] });
+          await load();
+          return true;
+        },
+      });
+    }
+
+    render();
+    load();
+    return {
+      onEvent(event) {
+        if (MENU_ENTITIES.has(event.entity)) reloadSoon();
+        else if (event.entity === "store" && event.fields && "currency" in event.fields) reloadSoon();
+      },
+      destroy() {
+        state.destroyed = true;
+        clearTimeout(state.timer);
+      },
+    };
+  },
+};

@@ -1,0 +1,222 @@
+// Tables: areas and their tables, QR codes to download or print, and rotating codes that
+// have leaked (a rotated code stops working at once).
+
+import { act, confirmAction, field, h, modal, msgBox, printBlob, saveBlob, say, switchInput } from "./dom.js";
+
+const TABLE_ENTITIES = new Set(["areas", "tables"]);
+
+function fileName(name) {
+  return `table-${name.replace(/[^\w-]+/g, "_")}.svg`;
+}
+
+export default {
+  id: "tables",
+  title: "Tables",
+  icon: "tables",
+  mount(root, ctx) {
+    const state = { areas: null, timer: null };
+    const qrMsg = msgBox();
+    const body = h("div", { class: "stack" });
+
+    const sheetButton = h("button", { type: "button", class: "btn", onclick: () => sheet("download", sheetButton) }, "Download QR sheet");
+    const printButton = h("button", { type: "button", class: "btn", onclick: () => sheet("print", printButton) }, "Print QR sheet");
+    const rotateAll = h("button", { type: "button", class: "btn btn-danger", onclick: () => confirmAction({
+      title: "Replace every QR code?",
+      text: "Every printed table QR code in the store stops working at once. Print and put out the new sheet straight after.",
+      confirmLabel: "Replace all codes",
+      async action() {
+        await ctx.api.post("/api/tables/rotate-qr");
+        ctx.toast("All QR codes replaced: print the new sheet");
+      },
+    }) }, "Replace all QR codes");
+
+    root.append(
+      h("div", { class: "page-head" },
+        h("h1", {}, "Tables"),
+        h("span", { class: "spacer" }),
+        h("button", { type: "button", class: "btn btn-primary", onclick: addArea }, "+ Add area")),
+      h("section", { class: "card qr-card" },
+        h("div", { class: "card-body stack-sm" },
+          h("div", { class: "row-between" },
+            h("div", { class: "head-title" },
+              h("h2", {}, "QR codes"),
+              h("span", { class: "head-sub" }, "One card per table in use, on A4 pages ready to cut. Guests scan it to order.")),
+            h("div", { class: "toolbar" }, sheetButton, printButton, rotateAll)),
+          qrMsg)),
+      body);
+
+    async function sheet(how, button) {
+      await act(button, qrMsg, async () => {
+        const blob = await ctx.api.blob("/api/tables/qr-sheet.svg");
+        if (how === "print") printBlob(blob);
+        else saveBlob(blob, "table-qr-codes.svg");
+      });
+      linkToSettings();
+    }
+
+    function linkToSettings() {
+      if (qrMsg.textContent && /guest base URL/i.test(qrMsg.textContent)) {
+        qrMsg.append(" ", h("a", { href: "#/settings" }, "Open settings"));
+      }
+    }
+
+    async function load() {
+      try {
+        state.areas = await ctx.api.get("/api/tables");
+      } catch (err) {
+        body.replaceChildren(h("p", { class: "msg msg-error" }, `Could not load the tables: ${err.message}`));
+        return;
+      }
+      render();
+    }
+
+    function reloadSoon() {
+      clearTimeout(state.timer);
+      state.timer = setTimeout(load, 120);
+    }
+
+    function render() {
+      if (!state.areas.length) {
+        body.replaceChildren(h("p", { class: "empty card" }, "No areas yet. Add the dining room first."));
+        return;
+      }
+      body.replaceChildren(...state.areas.map(areaCard));
+    }
+
+    function areaCard(area) {
+      const message = msgBox();
+      const name = h("input", { class: "input input-sm", name: "name", placeholder: "Table name", maxlength: "20", "aria-label": `New table name in ${area.name}` });
+      const seats = h("input", { class: "input input-sm seats-input", name: "seats", type: "number", min: "0", max: "100", value: "4", inputmode: "numeric", "aria-label": "Seats" });
+      const add = h("button", { type: "submit", class: "btn btn-sm btn-primary" }, "Add table");
+      const form = h("form", { class: "table-add", novalidate: true, onsubmit: (event) => {
+        event.preventDefault();
+        act(add, message, async () => {
+          await ctx.api.post("/api/tables", { area_id: area.id, name: name.value.trim(), seats: Number(seats.value || 0) });
+          ctx.toast(`Table ${name.value.trim()} added`);
+          name.value = "";
+          await load();
+        }, { form });
+      } }, name, h("label", { class: "row seats-label" }, h("span", { class: "small muted" }, "Seats"), seats), add);
+      const seatsTotal = area.tables.filter((t) => t.enabled).reduce((sum, t) => sum + t.seats, 0);
+      return h("section", { class: "card area-card", "data-area": area.name },
+        h("div", { class: "card-head" },
+          h("div", { class: "head-title" },
+            h("h2", {}, area.name),
+            h("span", { class: "head-sub" }, `${area.tables.length} tables · ${seatsTotal} seats in use`)),
+          h("button", { type: "button", class: "btn btn-sm", onclick: () => renameArea(area) }, "Rename")),
+        h("div", { class: "card-body stack-sm" },
+          area.tables.length ? h("ul", { class: "table-grid" }, area.tables.map((table) => tableTile(table)))
+            : h("p", { class: "muted" }, "No tables in this area yet."),
+          form,
+          message));
+    }
+
+    function tableTile(table) {
+      const message = msgBox();
+      const qr = h("button", { type: "button", class: "btn btn-sm", onclick: () => act(qr, message, async () => {
+        saveBlob(await ctx.api.blob(`/api/tables/${table.id}/qr.svg`), fileName(table.name));
+      }).then(() => { if (/guest base URL/i.test(message.textContent)) message.append(" ", h("a", { href: "#/settings" }, "Open settings")); }) }, "QR");
+      const enabled = switchInput({
+        name: "enabled",
+        checked: table.enabled,
+        label: h("span", { class: "small" }, table.enabled ? "In use" : "Off"),
+        onchange: async (event) => {
+          const input = event.target;
+          const ok = await act(input, message, async () => {
+            await ctx.api.patch(`/api/tables/${table.id}`, { enabled: input.checked });
+            return true;
+          });
+          if (!ok) input.checked = !input.checked;
+          else reloadSoon();
+        },
+      });
+      return h("li", { class: `table-tile${table.enabled ? "" : " is-off"}`, "data-table": table.name },
+        h("div", { class: "table-tile-head" },
+          h("span", { class: "table-name" }, table.name),
+          h("span", { class: "table-seats muted small" }, `${table.seats} seats`)),
+        enabled,
+        h("div", { class: "row table-actions" },
+          h("button", { type: "button", class: "btn btn-sm", onclick: () => editTable(table) }, "Edit"),
+          qr),
+        message);
+    }
+
+    function rotateTable(table) {
+      confirmAction({
+        title: `New QR code for table ${table.name}?`,
+        text: `The code printed on table ${table.name} stops working at once. Print the new one straight after.`,
+        confirmLabel: "Replace code",
+        async action() {
+          await ctx.api.post(`/api/tables/${table.id}/rotate-qr`);
+          ctx.toast(`Table ${table.name} has a new QR code`);
+          await load();
+        },
+      });
+    }
+
+    function editTable(table) {
+      const dialog = modal({
+        extraActions: [h("button", { type: "button", class: "btn btn-danger", title: "Make a new code; the printed one stops working",
+          onclick: () => { dialog.close(); rotateTable(table); } }, "New QR code")],
+        title: `Table ${table.name}`,
+        body: [
+          h("div", { class: "grid-2" },
+            field("Name", h("input", { class: "input", name: "name", value: table.name, maxlength: "20" })),
+            field("Seats", h("input", { class: "input", name: "seats", type: "number", min: "0", max: "100", inputmode: "numeric", value: String(table.seats) }))),
+          field("Area", h("select", { class: "select", name: "area_id" }, state.areas.map((a) =>
+            h("option", { value: a.id, selected: a.id === table.area_id }, a.name)))),
+          switchInput({ name: "enabled", checked: table.enabled, label: "In use (takes QR orders)" }),
+        ],
+        async onSubmit(form) {
+          const values = {
+            name: form.elements.name.value.trim(),
+            seats: Number(form.elements.seats.value || 0),
+            area_id: form.elements.area_id.value,
+            enabled: form.elements.enabled.checked,
+          };
+          const changes = Object.fromEntries(Object.entries(values).filter(([k, v]) => table[k] !== v));
+          if (Object.keys(changes).length) await ctx.api.patch(`/api/tables/${table.id}`, changes);
+          await load();
+          return true;
+        },
+      });
+    }
+
+    function addArea() {
+      modal({
+        title: "Add an area",
+        submitLabel: "Add area",
+        body: field("Name", h("input", { class: "input", name: "name", maxlength: "40", placeholder: "Terrace, Bar, Upstairs…" })),
+        async onSubmit(form) {
+          await ctx.api.post("/api/areas", { name: form.elements.name.value.trim() });
+          await load();
+          return true;
+        },
+      });
+    }
+
+    function renameArea(area) {
+      modal({
+        title: `Rename ${area.name}`,
+        body: field("Name", h("input", { class: "input", name: "name", value: area.name, maxlength: "40" })),
+        async onSubmit(form) {
+          await ctx.api.patch(`/api/areas/${area.id}`, { name: form.elements.name.value.trim() });
+          await load();
+          return true;
+        },
+      });
+    }
+
+    body.append(h("p", { class: "empty" }, "Loading tables…"));
+    load();
+    say(qrMsg, "");
+    return {
+      onEvent(event) {
+        if (TABLE_ENTITIES.has(event.entity)) reloadSoon();
+      },
+      destroy() {
+        clearTimeout(state.timer);
+      },
+    };
+  },
+};

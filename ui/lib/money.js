@@ -1,0 +1,72 @@
+// Money is integer minor units plus an ISO currency, never floats. These helpers only format
+// and parse at the edges of the screen.
+
+const formatters = new Map();
+
+function formatter(currency, locale) {
+  const key = `${locale || ""}|${currency}`;
+  if (!formatters.has(key)) {
+    formatters.set(key, new Intl.NumberFormat(locale || undefined, { style: "currency", currency }));
+  }
+  return formatters.get(key);
+}
+
+/** How many decimals the currency has: EUR 2, JPY 0, KWD 3. */
+export function minorDigits(currency) {
+  try {
+    return formatter(currency).resolvedOptions().maximumFractionDigits;
+  } catch {
+    return 2;
+  }
+}
+
+/** 1250, "EUR" -> "€12.50" (in the browser's locale unless `locale` is given). */
+export function formatMoney(minor, currency, locale) {
+  const digits = minorDigits(currency);
+  const value = Number(minor) / 10 ** digits; // display only; never fed back into a total
+  try {
+    return formatter(currency, locale).format(value);
+  } catch {
+    return `${value.toFixed(digits)} ${currency}`;
+  }
+}
+
+/** A signed delta for modifiers: +€1.50, −€0.50, or "" for zero. */
+export function formatDelta(minor, currency, locale) {
+  if (!minor) return "";
+  const text = formatMoney(Math.abs(minor), currency, locale);
+  return (minor < 0 ? "−" : "+") + text;
+}
+
+/** Minor units as the plain decimal a person types: 1250 -> "12.50". */
+export function toDecimalText(minor, currency) {
+  const digits = minorDigits(currency);
+  const negative = minor < 0;
+  const text = String(Math.abs(Math.trunc(minor))).padStart(digits + 1, "0");
+  const whole = digits ? text.slice(0, -digits) : text;
+  const fraction = digits ? `.${text.slice(-digits)}` : "";
+  return (negative ? "-" : "") + whole + fraction;
+}
+
+/**
+ * What a person typed ("12.5", "12,50", "€ 12", "-0.5") as minor units, by string arithmetic
+ * so no float rounding creeps in. Returns null when it is not an amount with at most the
+ * currency's number of decimals.
+ */
+export function parseMoney(input, currency, { allowNegative = false } = {}) {
+  const digits = minorDigits(currency);
+  let text = String(input ?? "").trim().replace(/[\s\u00a0]/g, "").replace(/[^\d.,\-−]/g, "");
+  text = text.replace("−", "-");
+  const negative = text.startsWith("-");
+  if (negative) text = text.slice(1);
+  if (negative && !allowNegative) return null;
+  if (!text) return null;
+  const match = text.match(/^(\d*)(?:[.,](\d*))?$/);
+  if (!match) return null;
+  const [, whole = "", fraction = ""] = match;
+  if (!whole && !fraction) return null;
+  if (fraction.length > digits) return null;
+  const minor = Number(whole || "0") * 10 ** digits + Number((fraction || "").padEnd(digits, "0") || "0");
+  if (!Number.isSafeInteger(minor)) return null;
+  return negative ? -minor : minor;
+}

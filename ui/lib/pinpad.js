@@ -1,0 +1,271 @@
+// Staff sign-in: tiles to pick who you are, then a PIN pad. Big touch targets; the keyboard
+// works too (digits, Backspace, Enter, Escape). Shows the edge's answers plainly: a wrong PIN,
+// and a lockout with a live countdown.
+//
+//   mountSignIn(element, { api, session, roles: ["owner", "manager"], onSignedIn })
+//
+// `createPinPad` is the bare pad, for a manager's on-the-spot approval in other surfaces.
+
+const MIN_DIGITS = 4;
+const MAX_DIGITS = 8;
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (key === "class") node.className = value;
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function initials(name) {
+  return name.split(/\s+/).filter(Boolean).slice(0, 2).map((part) => part[0].toUpperCase()).join("");
+}
+
+export function clock(seconds) {
+  const s = Math.max(0, Math.ceil(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+/**
+ * A PIN pad. `onSubmit(pin)` returns a promise; while it runs the pad is busy.
+ * Returns {element, clear(), setMessage(text, kind), lock(seconds, text), focus(), destroy()}.
+ */
+export function createPinPad({ onSubmit, label = "PIN", submitLabel = "Sign in" }) {
+  let digits = "";
+  let busy = false;
+  let lockedUntil = 0;
+  let lockTimer = null;
+
+  const dots = el("div", { class: "pin-dots", "aria-hidden": "true" });
+  const live = el("div", { class: "sr-only", "aria-live": "polite" });
+  const message = el("p", { class: "pin-message", role: "status", "aria-live": "polite" });
+  const keys = el("div", { class: "pin-keys" });
+  const pad = el("div", { class: "pin-pad", tabindex: "-1", role: "group", "aria-label": label },
+    dots, live, message, keys);
+
+  const submit = el("button", { type: "button", class: "pin-key pin-key-ok", "aria-label": submitLabel,
+    onclick: () => go() }, "OK");
+  const back = el("button", { type: "button", class: "pin-key pin-key-fn", "aria-label": "Delete last digit",
+    onclick: () => erase() }, "⌫");
+  for (const digit of ["1", "2", "3", "4", "5", "6", "7", "8", "9"]) {
+    keys.append(el("button", { type: "button", class: "pin-key", "data-digit": digit,
+      onclick: () => press(digit) }, digit));
+  }
+  keys.append(back, el("button", { type: "button", class: "pin-key", "data-digit": "0",
+    onclick: () => press("0") }, "0"), submit);
+
+  function render() {
+    dots.replaceChildren();
+    const slots = Math.max(MIN_DIGITS, digits.length);
+    for (let i = 0; i < slots; i += 1) {
+      dots.append(el("span", { class: i < digits.length ? "pin-dot filled" : "pin-dot" }));
+    }
+    live.textContent = `${digits.length} digits entered`;
+    const locked = Date.now() < lockedUntil;
+    for (const button of keys.querySelectorAll("button")) button.disabled = busy || locked;
+    submit.disabled = busy || locked || digits.length < MIN_DIGITS;
+    pad.classList.toggle("is-busy", busy);
+  }
+
+  function setMessage(text, kind = "error") {
+    message.textContent = text || "";
+    message.dataset.kind = kind;
+  }
+
+  function press(digit) {
+    if (busy || Date.now() < lockedUntil || digits.length >= MAX_DIGITS) return;
+    digits += digit;
+    if (message.dataset.kind !== "lock") setMessage("");
+    render();
+  }
+
+  function erase() {
+    if (busy) return;
+    digits = digits.slice(0, -1);
+    render();
+  }
+
+  function clear() {
+    digits = "";
+    render();
+  }
+
+  async function go() {
+    if (busy || Date.now() < lockedUntil || digits.length < MIN_DIGITS) return;
+    busy = true;
+    render();
+    try {
+      await onSubmit(digits);
+    } finally {
+      busy = false;
+      render();
+    }
+  }
+
+  function lock(seconds, text) {
+    lockedUntil = Date.now() + seconds * 1000;
+    clear();
+    clearInterval(lockTimer);
+    const tick = () => {
+      const left = (lockedUntil - Date.now()) / 1000;
+      if (left <= 0) {
+        clearInterval(lockTimer);
+        setMessage("You can try again now.", "info");
+        render();
+        return;
+      }
+      setMessage(`${text} Try again in ${clock(left)}.`, "lock");
+    };
+    tick();
+    lockTimer = setInterval(tick, 250);
+    render();
+  }
+
+  function shake() {
+    pad.classList.remove("shake");
+    void pad.offsetWidth; // restart the animation
+    pad.classList.add("shake");
+  }
+
+  function onKey(event) {
+    if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (/^\d$/.test(event.key)) press(event.key);
+    else if (event.key === "Backspace") erase();
+    else if (event.key === "Enter") go();
+    else return;
+    event.preventDefault();
+  }
+  document.addEventListener("keydown", onKey);
+
+  render();
+  return {
+    element: pad,
+    clear,
+    setMessage,
+    lock,
+    shake,
+    focus: () => pad.focus(),
+    destroy() {
+      document.removeEventListener("keydown", onKey);
+      clearInterval(lockTimer);
+    },
+  };
+}
+
+/**
+ * The whole sign-in screen. Only staff whose role is in `roles` are offered (all when empty).
+ * Calls `onSignedIn(staff)` once the edge accepts the PIN.
+ */
+export function mountSignIn(root, { api, session, roles = [], title = "Sign in", subtitle = "",
+  onSignedIn = () => {} }) {
+  let pad = null;
+  const onEscape = (event) => {
+    if (event.key === "Escape" && pad) {
+      event.preventDefault();
+      showTiles();
+    }
+  };
+  document.addEventListener("keydown", onEscape);
+
+  const card = el("section", { class: "signin-card", "aria-labelledby": "signin-title" });
+  root.replaceChildren(el("div", { class: "signin" }, card));
+
+  function header(text, sub) {
+    const nodes = [el("h1", { id: "signin-title", class: "signin-title" }, text)];
+    if (sub) nodes.push(el("p", { class: "signin-sub" }, sub));
+    return nodes;
+  }
+
+  async function showTiles() {
+    if (pad) {
+      pad.destroy();
+      pad = null;
+    }
+    const status = el("p", { class: "pin-message", role: "status" }, "Loading staff…");
+    card.replaceChildren(...header(title, subtitle || "Tap your name"), status);
+    let roster;
+    try {
+      roster = await api.get("/api/staff/roster");
+    } catch (err) {
+      status.textContent = `Could not load the staff list: ${err.message}`;
+      status.dataset.kind = "error";
+      card.append(el("button", { type: "button", class: "btn", onclick: showTiles }, "Try again"));
+      return;
+    }
+    const allowed = roster.filter((member) => !roles.length || roles.includes(member.role));
+    status.remove();
+    if (!allowed.length) {
+      card.append(el("p", { class: "pin-message", "data-kind": "error" },
+        "Nobody on the staff list may use this screen."));
+      return;
+    }
+    const tiles = el("div", { class: "staff-tiles" });
+    for (const member of allowed) {
+      tiles.append(el("button", { type: "button", class: "staff-tile", "data-staff-id": member.id,
+        onclick: () => showPad(member) },
+      el("span", { class: "avatar", "aria-hidden": "true" }, initials(member.name)),
+      el("span", { class: "staff-tile-name" }, member.name),
+      el("span", { class: "staff-tile-role" }, member.role)));
+    }
+    card.append(tiles);
+    if (roles.length && roster.length > allowed.length) {
+      card.append(el("p", { class: "signin-foot" }, `Only ${roles.join(" and ")}s can sign in here.`));
+    }
+    tiles.querySelector("button").focus();
+  }
+
+  function showPad(member) {
+    if (pad) pad.destroy();
+    pad = createPinPad({
+      label: `PIN for ${member.name}`,
+      async onSubmit(pin) {
+        try {
+          const staff = await session.signIn(api, member.id, pin);
+          pad.destroy();
+          pad = null;
+          document.removeEventListener("keydown", onEscape);
+          onSignedIn(staff);
+        } catch (err) {
+          pad.clear();
+          if (err.code === "wrong_pin") {
+            pad.setMessage("Wrong PIN. Please try again.");
+            pad.shake();
+          } else if (err.code === "locked_out") {
+            pad.lock(Number(err.details.retry_after) || 30, "Too many wrong PINs.");
+            pad.shake();
+          } else if (err.code === "unknown_staff") {
+            pad.setMessage("This staff member can no longer sign in. Ask a manager.");
+          } else {
+            pad.setMessage(err.message || "Sign-in failed.");
+          }
+        }
+      },
+    });
+    const backButton = el("button", { type: "button", class: "btn btn-ghost signin-back",
+      onclick: showTiles }, "← Not you?");
+    card.replaceChildren(
+      el("div", { class: "signin-who" },
+        el("span", { class: "avatar avatar-lg", "aria-hidden": "true" }, initials(member.name)),
+        el("div", {}, el("h1", { id: "signin-title", class: "signin-title" }, member.name),
+          el("p", { class: "signin-sub" }, "Enter your PIN"))),
+      pad.element,
+      backButton,
+    );
+    pad.focus();
+  }
+
+  showTiles();
+  return {
+    destroy() {
+      if (pad) pad.destroy();
+      document.removeEventListener("keydown", onEscape);
+    },
+  };
+}
