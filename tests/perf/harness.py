@@ -53,8 +53,15 @@ class EdgeServer:
         return self.proc.pid
 
     def start(self, ready_within: float = 20.0) -> EdgeServer:
-        command = [sys.executable, "-m", "tests.perf.serve", "--data-dir", str(self.data_dir),
-                   "--port", str(self.port)]
+        command = [
+            sys.executable,
+            "-m",
+            "tests.perf.serve",
+            "--data-dir",
+            str(self.data_dir),
+            "--port",
+            str(self.port),
+        ]
         if self.cpu is not None:
             # taskset execs the command: the child's pid is the server's pid.
             command = ["taskset", "-c", str(self.cpu), *command]

@@ -10,6 +10,7 @@ resident memory, so a benchmark can tell how many orders went into each commit.
 from __future__ import annotations
 
 import argparse
+import threading
 from pathlib import Path
 
 import uvicorn
@@ -40,6 +41,9 @@ async def bench_stats(request: Request) -> JSONResponse:
             "writes": stats.writes,
             "failed_writes": stats.failed_writes,
             "rss_mb": rss_mb(),
+            # native thread ids, to split the process's CPU time by thread in /proc
+            "writer_tid": request.app.state.box.writer._thread.native_id,
+            "loop_tid": threading.get_native_id(),
         }
     )
 

@@ -73,6 +73,8 @@ def test_orders_throughput(demo_template: Path, tmp_path: Path) -> None:
             _clean(wrk.run(health_url, health_lua, WARMUP_S), "healthz warm-up")
             _clean(wrk.run(orders_url, orders_lua, WARMUP_S), "orders warm-up")
 
+        # The ceiling is measured before and after the orders, and the better run counts: a
+        # burst of other work on the machine during one of them must not pass for our limit.
         ceiling = wrk.run(health_url, health_lua, PHASE_S)
         _clean(ceiling, "healthz")
 
@@ -87,6 +89,10 @@ def test_orders_throughput(demo_template: Path, tmp_path: Path) -> None:
         assert after["failed_writes"] == before["failed_writes"]
         commits = after["commits"] - before["commits"]
         writes = after["writes"] - before["writes"]
+
+        ceiling_after = wrk.run(health_url, health_lua, PHASE_S)
+        _clean(ceiling_after, "healthz after orders")
+        ceiling = max(ceiling, ceiling_after, key=lambda r: r.per_s)
 
         if FULL and _orders(data_dir) < RSS_AFTER_ORDERS:
             missing = RSS_AFTER_ORDERS - _orders(data_dir)

@@ -44,8 +44,9 @@ class WrkResult:
         return self.requests / self.seconds
 
 
-def script(path: Path, method: str = "GET", body: str | None = None,
-           headers: dict[str, str] | None = None) -> Path:
+def script(
+    path: Path, method: str = "GET", body: str | None = None, headers: dict[str, str] | None = None
+) -> Path:
     """A wrk script that sends one fixed request (wrk builds it once) and reports as JSON."""
     lines = [f'wrk.method = "{method}"']
     if body is not None:
@@ -68,8 +69,22 @@ def wrk_binary() -> str:
 
 def run(url: str, lua: Path, seconds: float) -> WrkResult:
     """`taskset -c 1 wrk -t2 -c20 -dNs --latency -s lua url`, parsed."""
-    command = ["taskset", "-c", str(LOAD_CPU), wrk_binary(), "-t", str(THREADS),
-               "-c", str(CONNECTIONS), "-d", f"{seconds:g}s", "--latency", "-s", str(lua), url]
+    command = [
+        "taskset",
+        "-c",
+        str(LOAD_CPU),
+        wrk_binary(),
+        "-t",
+        str(THREADS),
+        "-c",
+        str(CONNECTIONS),
+        "-d",
+        f"{seconds:g}s",
+        "--latency",
+        "-s",
+        str(lua),
+        url,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
     assert done.returncode == 0, f"wrk failed ({done.returncode}): {done.stderr}\n{done.stdout}"
     line = next((x for x in done.stdout.splitlines() if x.startswith("WRKJSON ")), None)
