@@ -54,12 +54,12 @@ def create_app(
     ui = ui_dir()
     routes = [
         *system.routes,
+        *orders.routes,  # the busiest routes first: Starlette tries routes in order
+        *feed.routes,
+        *menu.routes,
         *staff.routes,
         *store.routes,
-        *menu.routes,
         *tables.routes,
-        *orders.routes,
-        *feed.routes,
         Route("/", _home, methods=["GET"]),
         Mount("/admin", Pages(directory=ui / "admin", html=True), name="admin"),
         Mount("/ui", Pages(directory=ui), name="ui"),

@@ -18,9 +18,7 @@ log = logging.getLogger(__name__)
 _MIGRATION = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
-def connect(
-    path: str | Path, *, readonly: bool = False, factory: type = sqlite3.Connection
-) -> Any:
+def connect(path: str | Path, *, readonly: bool = False, factory: type = sqlite3.Connection) -> Any:
     """A connection in autocommit mode: callers issue `BEGIN` themselves."""
     conn: Any
     if readonly:

@@ -9,44 +9,62 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from sync.clock import HybridClock, iso, utcnow
 from sync.ids import uuid7
 
+T = TypeVar("T")
+# One compact encoder, made once: json.dumps with options builds a new encoder on every call.
+to_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 Op = Literal["create", "update", "delete"]
 Origin = Literal["local", "hub"]
 
-# Domain tables that `commit` may write; the entity name is the table name.
-ENTITIES = frozenset(
-    {
-        "store",
-        "tax_rates",
-        "staff",
-        "pin_failures",
-        "staff_sessions",
-        "menu_categories",
-        "menu_items",
-        "modifier_groups",
-        "modifiers",
-        "item_modifier_groups",
-        "areas",
-        "tables",
-        "orders",
-        "order_lines",
-    }
-)
+# Domain tables that `commit` may write (the entity name is the table name), each with the
+# family it belongs to: the realtime topic, and what a cached copy depends on.
+ENTITIES = {
+    "store": "store",
+    "tax_rates": "menu",
+    "menu_categories": "menu",
+    "menu_items": "menu",
+    "modifier_groups": "menu",
+    "modifiers": "menu",
+    "item_modifier_groups": "menu",
+    "areas": "tables",
+    "tables": "tables",
+    "orders": "orders",
+    "order_lines": "orders",
+    "staff": "staff",
+    "pin_failures": "staff",
+    "staff_sessions": "staff",
+}
+# Rows created together with their parent in one change and one event: an order and its lines.
+PARTS = {"orders": "order_lines"}
 
 # Fields that are never copied into an event: the feed is broadcast and synced.
 SECRET_FIELDS = frozenset({"pin_hash"})
 
 
 class WriteConnection(sqlite3.Connection):
-    """The writer's connection: carries the clock and the events of the running transaction."""
+    """The writer's connection: carries the clock, the events of the running transaction, and
+    a cache of what the writer reads on every order (store settings, menu), by family."""
 
     clock: HybridClock
     pending: list[Event]
+    cache: dict[str, Any]
+
+
+def cached(conn: sqlite3.Connection, family: str, build: Callable[[], T]) -> T:
+    """`build()`, kept on the writer's connection until a commit touches `family` (or a write
+    rolls back). Other connections just build."""
+    cache = getattr(conn, "cache", None)
+    if cache is None:
+        return build()
+    if family not in cache:
+        cache[family] = build()
+    return cache[family]
 
 
 @dataclass(frozen=True)
@@ -85,15 +103,20 @@ def commit(
     approver: str | None = None,
     origin: Origin = "local",
     base_rev: int | None = None,
+    parts: list[dict[str, Any]] | None = None,
 ) -> Event | None:
     """Apply one change to `entity` and record it; returns the event, or None for a no-op update.
 
     `fields` is the new state of the columns that change (all columns on create). An update that
-    changes nothing writes nothing. The caller's transaction (the writer's savepoint) makes the
-    domain write and the event row one atomic step.
+    changes nothing writes nothing. `parts` are new rows of the entity's part table (an order's
+    lines, each with its `id`), created in the same change and listed in the same event. The
+    caller's transaction (the writer's savepoint) makes the domain write and the event row one
+    atomic step.
     """
-    if entity not in ENTITIES:
+    family = ENTITIES.get(entity)
+    if family is None:
         raise ValueError(f"{entity!r} is not a domain table")
+    conn.cache.pop(family, None)
     fields = dict(fields or {})
     if op == "create":
         columns = ["id", *fields]
@@ -109,7 +132,7 @@ def commit(
         rev = row["hub_rev"]
         if op == "update":
             fields = {k: v for k, v in fields.items() if row[k] != _stored(v)}
-            if not fields:
+            if not fields and not parts:
                 return None
             assignments = ", ".join(f"{column} = ?" for column in fields)
             conn.execute(
@@ -121,12 +144,20 @@ def commit(
             conn.execute(f"DELETE FROM {entity} WHERE id = ?", (entity_id,))
         else:
             raise ValueError(f"unknown op {op!r}")
+    if parts:
+        table = PARTS[entity]
+        columns = list(parts[0])  # every part has the same keys, in the same order
+        conn.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            [[_stored(value) for value in part.values()] for part in parts],
+        )
+        fields[table] = parts
     for secret in SECRET_FIELDS & fields.keys():
         fields[secret] = "***"
     event_id = uuid7()
     hlc = str(conn.clock.tick())
     at = iso(utcnow())
-    fields_json = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+    fields_json = to_json(fields)
     base = rev if base_rev is None else base_rev
     cursor = conn.execute(
         "INSERT INTO events (id, hlc, at, entity, entity_id, op, fields, base_rev, actor,"
@@ -154,7 +185,7 @@ def commit(
 def _stored(value: Any) -> Any:
     """Column value for a field: lists and dicts are kept as JSON text, booleans as 0/1."""
     if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        return to_json(value)
     if isinstance(value, bool):
         return int(value)
     return value

@@ -14,27 +14,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from edge.errors import Forbidden, Invalid
-from edge.events import Event
+from edge.events import ENTITIES, Event
 from edge.permissions import Actor
 
 log = logging.getLogger(__name__)
 
-FAMILY = {
-    "store": "store",
-    "tax_rates": "menu",
-    "menu_categories": "menu",
-    "menu_items": "menu",
-    "modifier_groups": "menu",
-    "modifiers": "menu",
-    "item_modifier_groups": "menu",
-    "areas": "tables",
-    "tables": "tables",
-    "orders": "orders",
-    "order_lines": "orders",
-    "staff": "staff",
-    "pin_failures": "staff",
-    "staff_sessions": "staff",
-}
 # Who may follow a topic: the permission it needs (None: anyone signed in).
 TOPICS: dict[str, str | None] = {
     "store": None,
@@ -47,7 +31,7 @@ QUEUE_LIMIT = 2_000
 
 
 def topic_of(event: Event) -> str:
-    return FAMILY[event.entity]
+    return ENTITIES[event.entity]
 
 
 def parse_topics(raw: str | None, actor: Actor) -> frozenset[str]:

@@ -73,6 +73,7 @@ class Writer:
         last = self._conn.execute("SELECT hlc FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         self._conn.clock = HybridClock(node, Timestamp.parse(last[0]) if last else None)
         self._conn.pending = []
+        self._conn.cache = {}
         self._thread = threading.Thread(target=self._run, name="galley-writer", daemon=True)
         self._thread.start()
 
@@ -130,6 +131,7 @@ class Writer:
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             log.exception("write transaction failed; %d writes refused", len(batch))
+            conn.cache.clear()
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             for job in batch:
@@ -144,8 +146,12 @@ class Writer:
         events = [event for job in batch for event in job.events]
         if events and self.publish:
             self.publish(events)
+        # One wake-up per event loop, not one per write.
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
         for job in batch:
-            job.loop.call_soon_threadsafe(_settle, job)
+            by_loop.setdefault(job.loop, []).append(job)
+        for loop, jobs in by_loop.items():
+            loop.call_soon_threadsafe(_settle, jobs)
 
     @staticmethod
     def _apply(conn: WriteConnection, job: _Job) -> None:
@@ -156,6 +162,7 @@ class Writer:
         except BaseException as exc:
             conn.execute("ROLLBACK TO job")
             conn.execute("RELEASE job")
+            conn.cache.clear()  # it may hold what the rolled-back write read
             job.error = _translate(exc)
         else:
             conn.execute("RELEASE job")
@@ -177,10 +184,11 @@ def _translate(exc: BaseException) -> BaseException:
     return exc
 
 
-def _settle(job: _Job) -> None:
-    if job.future.done():  # the caller went away (client disconnected); the write stands
-        return
-    if job.error is not None:
-        job.future.set_exception(job.error)
-    else:
-        job.future.set_result(job.result)
+def _settle(jobs: list[_Job]) -> None:
+    for job in jobs:
+        if job.future.done():  # the caller went away (client disconnected); the write stands
+            continue
+        if job.error is not None:
+            job.future.set_exception(job.error)
+        else:
+            job.future.set_result(job.result)

@@ -68,9 +68,7 @@ def decode_byte(codepage: str, byte: int) -> str:
 
 def _fold(char: str, codepages: Sequence[str]) -> str:
     """Best printable stand-in: the character without accents, else ``?``."""
-    base = "".join(
-        c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
-    )
+    base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
     if base and all(any(can_encode(cp, c) for cp in codepages) for c in base):
         return base
     return REPLACEMENT

@@ -82,6 +82,7 @@ class Emulator:
         self._connections: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._changed: asyncio.Condition | None = None
+        self._stopping: asyncio.Event | None = None
         self._started = False
 
     # -- state ---------------------------------------------------------------
@@ -118,6 +119,7 @@ class Emulator:
     async def start(self) -> None:
         """Start listening (unless created offline); ``port=0`` picks a free port."""
         self._changed = asyncio.Condition()
+        self._stopping = asyncio.Event()
         self._started = True
         if not self._offline:
             await self._listen()
@@ -128,6 +130,11 @@ class Emulator:
         log.info("printer emulator listening on %s:%s", self.host, self.port)
 
     async def _close_server(self) -> None:
+        # Let accepts already under way reach ``_handle`` first (it drops them
+        # when offline or stopping): CPython 3.11 leaks, unclosed and silent, a
+        # connection accepted in the same tick as ``Server.close``.
+        for _ in range(3):
+            await asyncio.sleep(0)
         server, self._server = self._server, None
         if server is not None:
             server.close()
@@ -135,14 +142,14 @@ class Emulator:
 
     async def stop(self) -> None:
         """Stop listening, drop connections and wait for their handlers."""
-        self._started = False
-        if self._server is not None:
-            self._server.close()
+        self._started = False  # late connections are dropped, not handled
+        await self._close_server()
         for writer in list(self._connections):
             writer.transport.abort()
+        if self._stopping is not None:
+            self._stopping.set()  # wakes a slow printer sleeping between chunks
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._close_server()
 
     async def wait_for_jobs(self, count: int, timeout: float = 5.0) -> list[Job]:
         """Wait until ``count`` jobs were printed (or discarded); return the printed ones."""
@@ -158,6 +165,9 @@ class Emulator:
     # -- one connection ------------------------------------------------------
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._offline or not self._started:  # accepted just before going off
+            writer.transport.abort()
+            return
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
@@ -171,7 +181,7 @@ class Emulator:
                 if not data:
                     break
                 if self.slow_ms:
-                    await asyncio.sleep(self.slow_ms / 1000)
+                    await self._pause(self.slow_ms / 1000)
                 reply = decoder.feed(data)
                 if reply:
                     writer.write(reply)
@@ -186,6 +196,12 @@ class Emulator:
             await self._record(decoder.finish())
             if task is not None:
                 self._tasks.discard(task)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep like a busy printer, but wake up at once when stopping."""
+        assert self._stopping is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def _record(self, job: Job) -> None:
         if not job.has_output:
@@ -325,11 +341,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         "slow_ms": args.slow_ms,
         "on_job": lambda job: _print_job(job, args.png_dir, count),
     }
-    state = "offline" if args.offline else f"listening on {args.host}:{args.port}"
-    print(f"printer emulator {state} (Ctrl-C to stop)", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.host, args.port, **options))
+        asyncio.run(_run_forever(Emulator(args.host, args.port, **options)))
     return 0
+
+
+async def _run_forever(emulator: Emulator) -> None:
+    await emulator.start()
+    where = "offline" if emulator.offline else f"listening on {emulator.host}:{emulator.port}"
+    print(f"printer emulator {where} (Ctrl-C to stop)", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await emulator.stop()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -57,7 +57,7 @@ def preview_png(job: Job, columns: int = 48) -> bytes:
         if kind == "line":
             line: PrintedLine = value
             scale = max(line.width, line.height)
-            text_font = font.font_variant(size=11 * scale) if scale > 1 else font
+            text_font = ImageFont.load_default(size=11 * scale) if scale > 1 else font
             text_width = draw.textlength(line.text, font=text_font)
             x = {
                 "center": int((width - text_width) / 2),

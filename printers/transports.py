@@ -28,7 +28,7 @@ import select
 import socket
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 import serial
 import usb.core
@@ -57,6 +57,10 @@ class Transport(Protocol):
 
     def close(self) -> None: ...
 
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
 
 class _Base:
     """Shared status polling and context management.
@@ -66,7 +70,7 @@ class _Base:
 
     status_timeout: float
 
-    def __enter__(self) -> _Base:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -491,7 +495,7 @@ class FileTransport(_Base):
             flags |= os.O_CREAT
         try:
             fd = os.open(self.path, flags, 0o644)
-        except (FileNotFoundError, NotADirectoryError) as exc:
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
             raise PrinterNotFound(f"{self}: no such file or device") from exc
         except PermissionError as exc:
             raise PrinterNotFound(f"{self}: permission denied") from exc

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from edge.box import Box
 from edge.errors import GalleyError
+from edge.events import to_json
 from edge.permissions import Actor
 
 log = logging.getLogger(__name__)
@@ -49,15 +50,22 @@ async def body(request: Request) -> dict[str, Any]:
     return data
 
 
+class Json(JSONResponse):
+    """JSON with the one compact encoder (Starlette's builds a new encoder per response)."""
+
+    def render(self, content: Any) -> bytes:
+        return to_json(content).encode()
+
+
 def ok(data: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(data, status_code=status)
+    return Json(data, status_code=status)
 
 
 def error_response(exc: GalleyError) -> JSONResponse:
     headers = {}
     if "retry_after" in exc.details:
         headers["Retry-After"] = str(exc.details["retry_after"])
-    return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
+    return Json(exc.body(), status_code=exc.status, headers=headers)
 
 
 async def on_galley_error(request: Request, exc: Exception) -> Response:

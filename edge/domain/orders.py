@@ -18,7 +18,7 @@ from edge.domain import fields as f
 from edge.domain import pricing
 from edge.domain import store as store_settings
 from edge.errors import Conflict, Invalid
-from edge.events import WriteConnection, commit
+from edge.events import WriteConnection, cached, commit
 from edge.permissions import Actor, require
 from sync.clock import iso, utcnow
 from sync.ids import uuid7
@@ -57,15 +57,14 @@ def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[
             raise Conflict(f"table {table['name']} is disabled", code="table_disabled")
     elif table_id is not None:
         raise Invalid("a counter order has no table", field="table_id")
-    store = store_settings.get(conn)
+    store = store_settings.current(conn)
     now = utcnow()
     day = store_settings.business_day(store, now)
     number = conn.execute(
         "SELECT COALESCE(MAX(number), 0) + 1 FROM orders WHERE business_day = ?", (day,)
     ).fetchone()[0]
-    priced = _price(conn, lines, iso(now))
-    totals = _totals(store, priced)
     order_id = uuid7()
+    lines_rows = _new_lines(order_id, _price(conn, lines, iso(now)))
     row = {
         "number": number,
         "business_day": day,
@@ -77,28 +76,28 @@ def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[
         "currency": store["currency"],
         "opened_by": actor.id,
         "created_at": iso(now),
-        **totals,
+        **_totals(store, lines_rows),
     }
-    commit(conn, actor.id, "orders", order_id, "create", row)
-    created = []
-    for line in priced:
-        line_row = {"order_id": order_id, **line, "state": "pending", "void_reason": None}
-        line_id = uuid7()
-        commit(conn, actor.id, "order_lines", line_id, "create", line_row)
-        created.append({"id": line_id, **line_row, "hub_rev": 0})
+    # One change, one event: the order with its first lines.
+    commit(conn, actor.id, "orders", order_id, "create", row, parts=lines_rows or None)
     # The new order as `get` would read it, without reading it back.
-    return {"id": order_id, **row, "hub_rev": 0, "lines": created}
+    return {
+        "id": order_id,
+        **row,
+        "hub_rev": 0,
+        "lines": [{**line, "hub_rev": 0} for line in lines_rows],
+    }
 
 
 def add_lines(conn: WriteConnection, actor: Actor, order_id: str, lines: Any) -> dict[str, Any]:
+    """More lines on an open order: one change to the order (new lines, new totals)."""
     require(actor, "order.edit")
     _open_order(conn, order_id)
     lines = _lines_arg(lines)
     if not lines:
         raise Invalid("lines must not be empty", field="lines")
-    for line in _price(conn, lines, iso(utcnow())):
-        commit(conn, actor.id, "order_lines", uuid7(), "create", {"order_id": order_id, **line})
-    return _retotal(conn, actor, order_id)
+    new = _new_lines(order_id, _price(conn, lines, iso(utcnow())))
+    return _retotal(conn, actor, order_id, new=new)
 
 
 def update_line(
@@ -182,48 +181,18 @@ def _lines_arg(lines: Any) -> list[dict[str, Any]]:
 
 def _price(conn: sqlite3.Connection, lines: Sequence[dict[str, Any]], now: str) -> list[dict]:
     """Turn requested lines into priced line rows, checking items, 86s and modifier rules."""
-    if not lines:
-        return []
-    item_ids = list({line["item_id"] for line in lines})
-    marks = ",".join("?" * len(item_ids))
-    items = {
-        row["id"]: row
-        for row in conn.execute(
-            "SELECT i.*, t.rate_bp, t.name AS tax_name FROM menu_items i"
-            f" JOIN tax_rates t ON t.id = i.tax_rate_id WHERE i.id IN ({marks})",
-            item_ids,
-        )
-    }
-    groups: dict[str, list[sqlite3.Row]] = {}
-    for row in conn.execute(
-        "SELECT l.item_id, g.* FROM item_modifier_groups l"
-        f" JOIN modifier_groups g ON g.id = l.group_id WHERE l.item_id IN ({marks})"
-        " ORDER BY l.position",
-        item_ids,
-    ):
-        groups.setdefault(row["item_id"], []).append(row)
-    modifier_ids = list({m for line in lines for m in _modifier_ids(line)})
-    modifiers = (
-        {
-            row["id"]: row
-            for row in conn.execute(
-                f"SELECT * FROM modifiers WHERE id IN ({','.join('?' * len(modifier_ids))})",
-                modifier_ids,
-            )
-        }
-        if modifier_ids
-        else {}
-    )
+    menu = cached(conn, "menu", lambda: _menu_for_pricing(conn))
     priced = []
     for line in lines:
-        item = items.get(line["item_id"])
+        item = menu["items"].get(line["item_id"])
         if item is None or not item["active"]:
             raise Invalid("no such menu item", code="unknown_item", item_id=line["item_id"])
         if not item["available"]:
             raise Conflict(
                 f"{item['name']} is sold out", code="item_unavailable", item_id=item["id"]
             )
-        chosen = _choose(item, groups.get(item["id"], []), _modifier_ids(line), modifiers)
+        groups = menu["groups"].get(item["id"], [])
+        chosen = _choose(item, groups, _modifier_ids(line), menu["modifiers"])
         unit_price = item["price"] + sum(m["price_delta"] for m in chosen)
         if unit_price < 0:
             raise Invalid(f"{item['name']} would cost less than nothing", code="negative_price")
@@ -248,6 +217,37 @@ def _price(conn: sqlite3.Connection, lines: Sequence[dict[str, Any]], now: str) 
     return priced
 
 
+def _menu_for_pricing(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+    """Items with their tax rate, each item's modifier groups, and modifiers, by id."""
+    items = {
+        row["id"]: dict(row)
+        for row in conn.execute(
+            "SELECT i.id, i.name, i.price, i.station, i.course, i.available, i.active,"
+            " t.rate_bp, t.name AS tax_name FROM menu_items i"
+            " JOIN tax_rates t ON t.id = i.tax_rate_id"
+        )
+    }
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in conn.execute(
+        "SELECT l.item_id, g.id, g.name, g.min_choices, g.max_choices"
+        " FROM item_modifier_groups l JOIN modifier_groups g ON g.id = l.group_id"
+        " ORDER BY l.position"
+    ):
+        groups.setdefault(row["item_id"], []).append(dict(row))
+    modifiers = {
+        row["id"]: dict(row)
+        for row in conn.execute("SELECT id, group_id, name, price_delta, available FROM modifiers")
+    }
+    return {"items": items, "groups": groups, "modifiers": modifiers}
+
+
+def _new_lines(order_id: str, priced: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {"id": uuid7(), "order_id": order_id, **line, "state": "pending", "void_reason": None}
+        for line in priced
+    ]
+
+
 def _modifier_ids(line: dict[str, Any]) -> list[str]:
     ids = line.get("modifier_ids", [])
     if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
@@ -258,10 +258,10 @@ def _modifier_ids(line: dict[str, Any]) -> list[str]:
 
 
 def _choose(
-    item: sqlite3.Row,
-    groups: list[sqlite3.Row],
+    item: dict[str, Any],
+    groups: list[dict[str, Any]],
     chosen_ids: list[str],
-    modifiers: dict[str, sqlite3.Row],
+    modifiers: dict[str, dict[str, Any]],
 ) -> list[dict[str, Any]]:
     """The chosen modifiers, checked against the item's groups and their min/max choices."""
     by_group: dict[str, list[sqlite3.Row]] = {g["id"]: [] for g in groups}
@@ -314,22 +314,20 @@ def _totals(store: dict[str, Any], lines: Sequence[Any]) -> dict[str, Any]:
 
 
 def _retotal(
-    conn: WriteConnection, actor: Actor, order_id: str, approver: str | None = None
+    conn: WriteConnection,
+    actor: Actor,
+    order_id: str,
+    approver: str | None = None,
+    new: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """Recompute the order's totals from its live lines (and `new` ones, created with it)."""
     lines = conn.execute(
         "SELECT amount, tax_rate_bp, tax_name FROM order_lines"
         " WHERE order_id = ? AND state != 'voided'",
         (order_id,),
     ).fetchall()
-    commit(
-        conn,
-        actor.id,
-        "orders",
-        order_id,
-        "update",
-        _totals(store_settings.get(conn), lines),
-        approver=approver,
-    )
+    totals = _totals(store_settings.current(conn), [*lines, *(new or [])])
+    commit(conn, actor.id, "orders", order_id, "update", totals, approver=approver, parts=new)
     return get(conn, order_id)
 
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from edge.domain.fields import boolean, choice, text
 from edge.domain.pricing import ROUNDINGS
 from edge.errors import Invalid
-from edge.events import WriteConnection, commit
+from edge.events import WriteConnection, cached, commit
 from edge.permissions import Actor, require
 from sync.ids import uuid7
 
@@ -51,6 +51,11 @@ def get(conn: sqlite3.Connection) -> dict[str, Any]:
     for name in _BOOL_FIELDS:
         store[name] = bool(store[name])
     return store
+
+
+def current(conn: sqlite3.Connection) -> dict[str, Any]:
+    """The settings, kept on the writer's connection until a change to the store."""
+    return cached(conn, "store", lambda: get(conn))
 
 
 def create(conn: WriteConnection, actor: Actor, name: str, **settings: Any) -> str:

@@ -111,11 +111,13 @@ async def test_offline_printer_refuses_within_the_timeout(emulator):
 
 async def test_going_offline_drops_open_connections(emulator):
     transport = NetworkTransport("127.0.0.1", emulator.port, status_timeout=2.0)
-    await asyncio.to_thread(transport.send, b"\x1b@half a job")
-    await emulator.set_offline(True)
-    with pytest.raises(PrinterOffline):
-        await asyncio.to_thread(transport.read_status)
-    transport.close()
+    try:
+        await asyncio.to_thread(transport.send, b"\x1b@half a job")
+        await emulator.set_offline(True)
+        with pytest.raises(PrinterOffline):
+            await asyncio.to_thread(transport.read_status)
+    finally:
+        transport.close()
 
 
 async def test_slow_printer_still_prints_but_status_can_time_out():

@@ -139,6 +139,15 @@ def test_unprintable_characters_are_replaced_not_raised(text, printed, profile):
     assert printed in job.lines
 
 
+def test_why_we_drive_magic_encode_ourselves():
+    """Upstream's automatic mode sends Han text as GB18030 with no code page select."""
+    from escpos.printer import Dummy
+
+    printer = Dummy(profile="TM-T20II")
+    printer.text("拉面")
+    assert printer.output == "拉面".encode("gb18030")
+
+
 def test_no_gb18030_bytes_for_chinese_text():
     """python-escpos's MagicEncode would send GB18030 here; we must not."""
     data = render(TestPage(lines=("拉面",)), TM_T20II)
