@@ -6,8 +6,18 @@ from galley.cli import main
 
 def test_edge_init_sets_up_a_store_once(tmp_path, capsys):
     data = str(tmp_path / "box")
-    args = ["edge", "init", "--data-dir", data, "--store-name", "Warung Sari",
-            "--owner-name", "Sari", "--owner-pin", "2468"]
+    args = [
+        "edge",
+        "init",
+        "--data-dir",
+        data,
+        "--store-name",
+        "Warung Sari",
+        "--owner-name",
+        "Sari",
+        "--owner-pin",
+        "2468",
+    ]
     assert main(args) == 0
     assert "PIN 2468" in capsys.readouterr().out
     conn = db.connect(tmp_path / "box" / "edge.db", readonly=True)
@@ -19,8 +29,12 @@ def test_edge_init_sets_up_a_store_once(tmp_path, capsys):
 
 
 def test_edge_init_makes_a_pin_when_none_is_given(tmp_path, capsys):
-    assert main(["edge", "init", "--data-dir", str(tmp_path), "--store-name", "A",
-                 "--owner-name", "B"]) == 0
+    assert (
+        main(
+            ["edge", "init", "--data-dir", str(tmp_path), "--store-name", "A", "--owner-name", "B"]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     pin = out.split("with PIN ")[1].split()[0]
     assert pin.isdigit() and len(pin) == 6

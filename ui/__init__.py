@@ -1,1 +1,1 @@
-"""Static pages (plain HTML, CSS and ES modules), one folder per surface; shipped as package data."""
+"""Static pages (plain HTML, CSS and ES modules), one folder per surface; package data."""

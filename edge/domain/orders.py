@@ -264,7 +264,7 @@ def _choose(
     modifiers: dict[str, dict[str, Any]],
 ) -> list[dict[str, Any]]:
     """The chosen modifiers, checked against the item's groups and their min/max choices."""
-    by_group: dict[str, list[sqlite3.Row]] = {g["id"]: [] for g in groups}
+    by_group: dict[str, list[dict[str, Any]]] = {g["id"]: [] for g in groups}
     for modifier_id in chosen_ids:
         modifier = modifiers.get(modifier_id)
         if modifier is None or modifier["group_id"] not in by_group:
