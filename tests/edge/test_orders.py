@@ -251,9 +251,23 @@ async def test_lists_and_reads_orders(client, waiter):
 
 async def test_a_new_order_reads_back_exactly_as_it_was_answered(client, waiter):
     m = await menu(client)
-    made = (await create(client, waiter, covers=2, lines=[
-        {"item_id": item(m, "Beef burger")["id"], "seat": 2, "modifier_ids": [
-            modifier(m, "How cooked", "Rare")["id"], modifier(m, "Side", "Fries")["id"]]},
-        {"item_id": item(m, "Cola")["id"], "quantity": 3}])).json()
+    made = (
+        await create(
+            client,
+            waiter,
+            covers=2,
+            lines=[
+                {
+                    "item_id": item(m, "Beef burger")["id"],
+                    "seat": 2,
+                    "modifier_ids": [
+                        modifier(m, "How cooked", "Rare")["id"],
+                        modifier(m, "Side", "Fries")["id"],
+                    ],
+                },
+                {"item_id": item(m, "Cola")["id"], "quantity": 3},
+            ],
+        )
+    ).json()
     read = (await client.get(f"/api/orders/{made['id']}", headers=waiter)).json()
     assert made == read
