@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from edge.api import feed, http, menu, orders, staff, store, system, tables
+from edge.api import feed, http, menu, orders, printing, staff, store, system, tables
 from edge.box import Box
 from edge.config import EdgeSettings
 from edge.errors import GalleyError
@@ -60,6 +60,7 @@ def create_app(
         *staff.routes,
         *store.routes,
         *tables.routes,
+        *printing.routes,
         Route("/", _home, methods=["GET"]),
         Mount("/admin", Pages(directory=ui / "admin", html=True), name="admin"),
         Mount("/ui", Pages(directory=ui), name="ui"),

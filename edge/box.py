@@ -26,6 +26,7 @@ from edge.domain import staff as staff_domain
 from edge.errors import Unauthorized
 from edge.events import Event, to_json
 from edge.permissions import Actor
+from edge.print_worker import PrintService
 from edge.realtime import Bus, topic_of
 from edge.writer import Writer
 from sync.clock import parse_iso, utcnow
@@ -91,6 +92,8 @@ class Box:
         self._menu_cache: tuple[int, bytes] | None = None
         self._sessions: dict[str, tuple[Actor, str]] = {}
         self.bus.listen(self._on_events)
+        self.printing = PrintService(self, threads=settings.print_workers)
+        self.printing.start()
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         return await self.writer.run(fn, *args)
@@ -152,6 +155,7 @@ class Box:
                 }
 
     def close(self) -> None:
+        self.printing.stop()
         self.writer.close()
         with self._readers_lock:
             for conn in self._readers:

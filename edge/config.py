@@ -32,6 +32,11 @@ class EdgeSettings:
         256, "GALLEY_WRITER_MAX_BATCH", "Most writes committed together in one transaction."
     )
     log_level: str = _setting("INFO", "GALLEY_LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR.")
+    print_workers: bool = _setting(
+        True,
+        "GALLEY_PRINT_WORKERS",
+        "Run a print worker thread per printer (off: jobs queue up and nothing prints).",
+    )
 
     @property
     def database(self) -> Path:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from edge.domain import menu, staff, tables
+from edge.domain import printers_config as printers
 from edge.events import WriteConnection
 from edge.permissions import SYSTEM
 from edge.provision import set_up
@@ -116,6 +117,12 @@ MENU: dict[str, list[tuple[str, int, str, str, str, tuple[str, ...], str]]] = {
         ("Herbal tea", 200, "BAR", "DESSERTS", "drinks", (), "Lemon verbena"),
     ],
 }
+# The demo's printers: both on the emulator `galley demo` starts on 127.0.0.1:9100.
+EMULATOR = {"kind": "network", "host": "127.0.0.1", "port": 9100}
+PRINTERS: list[dict[str, Any]] = [
+    {"name": "Counter receipt", "role": "receipt", "device": ""},
+    {"name": "Kitchen pass", "role": "kitchen", "stations": ["KITCHEN", "BAR"]},
+]
 AREAS = {"Dining room": [f"{n}" for n in range(1, 9)], "Terrace": ["T1", "T2", "T3", "T4"]}
 
 
@@ -169,6 +176,10 @@ def seed(conn: WriteConnection, pin_hashes: dict[str, str], guest_base_url: str 
                 SYSTEM,
                 {"area_id": area_id, "name": name, "seats": 2 if name.startswith("T") else 4},
             )
+    for printer in PRINTERS:
+        printers.create(
+            conn, SYSTEM, {**printer, "transport": dict(EMULATOR), "profile": "TM-T20II"}
+        )
 
 
 def pin_hashes() -> dict[str, str]:

@@ -7,6 +7,7 @@ feed (sent to websockets after the transaction is on disk).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Callable
@@ -39,6 +40,8 @@ ENTITIES = {
     "staff": "staff",
     "pin_failures": "staff",
     "staff_sessions": "staff",
+    "printers": "printers",
+    "print_jobs": "printers",
 }
 # Rows created together with their parent in one change and one event: an order and its lines.
 PARTS = {"orders": "order_lines"}
@@ -154,6 +157,9 @@ def commit(
         fields[table] = parts
     for secret in SECRET_FIELDS & fields.keys():
         fields[secret] = "***"
+    for key, value in fields.items():
+        if isinstance(value, bytes):
+            fields[key] = digest(value)
     event_id = uuid7()
     hlc = str(conn.clock.tick())
     at = iso(utcnow())
@@ -180,6 +186,12 @@ def commit(
     )
     conn.pending.append(event)
     return event
+
+
+def digest(value: bytes) -> dict[str, Any]:
+    """What an event records of a BLOB (a print job's bytes): not JSON, and too big to broadcast
+    and sync, so its length and sha256 stand in for it."""
+    return {"bytes": len(value), "sha256": hashlib.sha256(value).hexdigest()}
 
 
 def _stored(value: Any) -> Any:

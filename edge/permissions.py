@@ -19,9 +19,12 @@ _FLOOR = {
     "menu.view",
     "menu.availability",
     "tables.view",
+    "printers.view",
 }
 _MANAGER = _FLOOR | {
     "order.void_line",
+    "printers.edit",
+    "drawer.open",
     "menu.edit",
     "tables.edit",
     "staff.view",
@@ -35,11 +38,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "manager": frozenset(_MANAGER),
     "cashier": frozenset(_FLOOR),
     "waiter": frozenset(_FLOOR),
-    "kitchen": frozenset({"order.view", "menu.view", "menu.availability", "tables.view"}),
+    "kitchen": frozenset(
+        {"order.view", "menu.view", "menu.availability", "tables.view", "printers.view"}
+    ),
 }
 
 # Actions a manager can approve for someone who may not do them alone.
-APPROVABLE = frozenset({"order.void_line"})
+APPROVABLE = frozenset({"order.void_line", "drawer.open"})
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ TOPICS: dict[str, str | None] = {
     "tables": "tables.view",
     "orders": "order.view",
     "staff": "staff.view",
+    "printers": "printers.view",
 }
 QUEUE_LIMIT = 2_000
 

@@ -9,6 +9,7 @@ that is after the transaction is on disk (`synchronous=FULL`).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import queue
 import sqlite3
@@ -33,8 +34,8 @@ Publish = Callable[[list[Event]], None]
 class _Job:
     fn: Callable[..., Any]
     args: tuple[Any, ...]
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[Any]
+    loop: asyncio.AbstractEventLoop | None  # None: a plain thread's `submit`
+    future: asyncio.Future[Any] | concurrent.futures.Future[Any]
     result: Any = None
     error: BaseException | None = None
     events: list[Event] = field(default_factory=list)
@@ -69,6 +70,7 @@ class Writer:
         self.after_commit = after_commit
         self.stats = WriterStats()
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._closed = False
         self._conn = db.connect(self.path, factory=WriteConnection)
         last = self._conn.execute("SELECT hlc FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         self._conn.clock = HybridClock(node, Timestamp.parse(last[0]) if last else None)
@@ -88,6 +90,15 @@ class Writer:
         self._queue.put(_Job(fn, args, loop, future))
         return await future
 
+    def submit(self, fn: Callable[..., T], *args: Any) -> concurrent.futures.Future[T]:
+        """The same from any thread without an event loop (print workers): the future settles
+        in the writer thread once the write is durable. Refused after `close`."""
+        if self._closed:
+            raise StorageError("the writer is closed")
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._queue.put(_Job(fn, args, None, future))
+        return future
+
     def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
         """The same from plain threads (CLI seeding, tests): blocks until durable."""
 
@@ -97,6 +108,7 @@ class Writer:
         return asyncio.run(go())
 
     def close(self) -> None:
+        self._closed = True
         if self._thread.is_alive():
             self._queue.put(_STOP)
             self._thread.join()
@@ -146,10 +158,13 @@ class Writer:
         events = [event for job in batch for event in job.events]
         if events and self.publish:
             self.publish(events)
-        # One wake-up per event loop, not one per write.
+        # One wake-up per event loop, not one per write; plain threads' futures settle here.
         by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
         for job in batch:
-            by_loop.setdefault(job.loop, []).append(job)
+            if job.loop is None:
+                _settle([job])
+            else:
+                by_loop.setdefault(job.loop, []).append(job)
         for loop, jobs in by_loop.items():
             loop.call_soon_threadsafe(_settle, jobs)
 

@@ -152,6 +152,7 @@ def _demo(settings: EdgeSettings, *, fresh: bool) -> int:
     print(f"  Health:                               {base}/healthz")
     if emulator:
         print(f"  Printer emulator:                     tcp://127.0.0.1:{emulator}")
+        print("    (the demo's receipt and kitchen printers print there)")
     print("  Staff PINs:")
     for name, role, pin in demo.STAFF:
         print(f"    {role:8} {name:16} {pin}")

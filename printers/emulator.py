@@ -30,6 +30,7 @@ import contextlib
 import logging
 import sys
 import threading
+import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -77,6 +78,8 @@ class Emulator:
         self.on_job = on_job
         self.jobs: list[Job] = []
         self.discarded: list[Job] = []
+        # (first byte, last byte) as time.monotonic() for each printed job, as in ``jobs``.
+        self.job_times: list[tuple[float, float]] = []
         self._offline = offline
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.StreamWriter] = set()
@@ -175,11 +178,14 @@ class Emulator:
         peer = writer.get_extra_info("peername")
         job = Job(peer=f"{peer[0]}:{peer[1]}" if peer else "")
         decoder = Decoder(job, status=self.status, escpos_profile=self.escpos_profile)
+        first = last = 0.0
         try:
             while True:
                 data = await reader.read(self.chunk_size)
                 if not data:
                     break
+                last = time.monotonic()
+                first = first or last
                 if self.slow_ms:
                     await self._pause(self.slow_ms / 1000)
                 reply = decoder.feed(data)
@@ -193,7 +199,7 @@ class Emulator:
             writer.close()
             with contextlib.suppress(ConnectionError, OSError):
                 await writer.wait_closed()
-            await self._record(decoder.finish())
+            await self._record(decoder.finish(), (first, last))
             if task is not None:
                 self._tasks.discard(task)
 
@@ -203,11 +209,13 @@ class Emulator:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
 
-    async def _record(self, job: Job) -> None:
+    async def _record(self, job: Job, times: tuple[float, float] = (0.0, 0.0)) -> None:
         if not job.has_output:
             return
         job.printed = self.status().can_print
         (self.jobs if job.printed else self.discarded).append(job)
+        if job.printed:
+            self.job_times.append(times)
         if self.on_job is not None:
             self.on_job(job)
         if self._changed is not None:

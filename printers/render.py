@@ -150,6 +150,18 @@ def render(document: Document, profile: PrinterProfile) -> bytes:
     return page.finish()
 
 
+def reprint_banner(profile: PrinterProfile) -> bytes:
+    """Bytes to send before a job's stored bytes when it goes out again (a reprint, or a job
+    resumed after a crash mid-send), so the kitchen can tell it from a new order.
+
+    The stored job starts with ``ESC @``, which clears the banner's styles.
+    """
+    page = Page(profile)
+    page.line("*** REPRINT ***", align="center", bold=True, size="big")
+    page.style()
+    return page.printer.output
+
+
 def drawer_pulse(profile: PrinterProfile, pin: int = 2) -> bytes:
     """Bytes that open the cash drawer on ``pin`` (2 or 5): ``ESC p m t1 t2``.
 

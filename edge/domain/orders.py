@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from edge.domain import fields as f
-from edge.domain import pricing
+from edge.domain import pricing, printing
 from edge.domain import store as store_settings
 from edge.errors import Conflict, Invalid
 from edge.events import WriteConnection, cached, commit
@@ -40,14 +40,18 @@ ORDER = {
     "covers": f.integer(0, 500),
     "note": f.text(200, blank=True),
     "lines": lambda key, value: value,
+    "send": f.boolean,
 }
 
 
 def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
-    """A new open order, numbered per business day, with its first lines (maybe none)."""
+    """A new open order, numbered per business day, with its first lines (maybe none).
+
+    With `send: true` the lines go to the kitchen at once (tickets queued in the same write)."""
     require(actor, "order.create")
     order = f.clean(ORDER, values, required=("kind",))
     lines = _lines_arg(order.pop("lines", []))
+    send_now = order.pop("send", False)
     table_id = order.get("table_id")
     if order["kind"] == "table":
         if table_id is None:
@@ -65,6 +69,9 @@ def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[
     ).fetchone()[0]
     order_id = uuid7()
     lines_rows = _new_lines(order_id, _price(conn, lines, iso(now)))
+    if send_now:
+        for line in lines_rows:
+            line["state"] = "sent"
     row = {
         "number": number,
         "business_day": day,
@@ -80,6 +87,8 @@ def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[
     }
     # One change, one event: the order with its first lines.
     commit(conn, actor.id, "orders", order_id, "create", row, parts=lines_rows or None)
+    if send_now and lines_rows:
+        printing.kitchen_tickets(conn, actor, {"id": order_id, **row}, lines_rows, add=False)
     # The new order as `get` would read it, without reading it back.
     return {
         "id": order_id,
@@ -98,6 +107,24 @@ def add_lines(conn: WriteConnection, actor: Actor, order_id: str, lines: Any) ->
         raise Invalid("lines must not be empty", field="lines")
     new = _new_lines(order_id, _price(conn, lines, iso(utcnow())))
     return _retotal(conn, actor, order_id, new=new)
+
+
+def send(conn: WriteConnection, actor: Actor, order_id: str) -> dict[str, Any]:
+    """Send the order's pending lines to the kitchen: they become `sent` and each station with
+    a kitchen printer gets a ticket (marked ADD when earlier lines went before)."""
+    require(actor, "order.edit")
+    order = _open_order(conn, order_id)
+    lines = conn.execute(
+        "SELECT * FROM order_lines WHERE order_id = ? ORDER BY created_at, id", (order_id,)
+    ).fetchall()
+    pending = [line for line in lines if line["state"] == "pending"]
+    if not pending:
+        raise Conflict("nothing new to send", code="nothing_to_send")
+    for line in pending:
+        commit(conn, actor.id, "order_lines", line["id"], "update", {"state": "sent"})
+    add = any(line["state"] == "sent" for line in lines)
+    printing.kitchen_tickets(conn, actor, order, pending, add=add)
+    return get(conn, order_id)
 
 
 def update_line(
@@ -128,9 +155,11 @@ def void_line(
     approved_by = require(actor, "order.void_line", approver)
     reason = f.text(140)("reason", reason)
     line = f.existing(conn, "order_lines", line_id, "order line")
-    _open_order(conn, line["order_id"])
+    order = _open_order(conn, line["order_id"])
     if line["state"] == "voided":
         raise Conflict("the line is already voided", code="already_voided")
+    if line["state"] == "sent":
+        printing.void_chit(conn, actor, order, line, reason)
     commit(
         conn,
         actor.id,

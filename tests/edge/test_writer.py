@@ -139,3 +139,36 @@ def test_a_failed_migration_leaves_the_database_as_it_was(tmp_path, monkeypatch)
         db.migrate(conn)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == len(good)
     assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'x'").fetchone() is None
+
+
+def test_submit_from_a_plain_thread_settles_once_durable(store_path):
+    """Print workers are plain threads: `submit` hands back a concurrent future."""
+    import concurrent.futures
+    import threading
+
+    writer = Writer(store_path, "n1")
+    try:
+        results: list[str] = []
+
+        def worker() -> None:
+            future = writer.submit(make_area, area_id(7), "Patio")
+            assert isinstance(future, concurrent.futures.Future)
+            results.append(future.result(5))
+            with pytest.raises(Invalid):
+                writer.submit(_refuse).result(5)
+
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join(10)
+        assert results == [area_id(7)]
+    finally:
+        writer.close()
+    conn = db.connect(store_path, readonly=True)
+    assert conn.execute("SELECT name FROM areas").fetchall()[0][0] == "Patio"
+    conn.close()
+    with pytest.raises(StorageError):
+        writer.submit(make_area, area_id(8), "late")
+
+
+def _refuse(conn):
+    raise Invalid("no")

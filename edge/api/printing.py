@@ -1,0 +1,146 @@
+"""Printers, the print queue, and what staff print: kitchen tickets, bills, the drawer."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import asdict
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.routing import Route
+
+from edge import auth
+from edge.api.http import actor, body, box_of, ok, query_int
+from edge.domain import orders, print_jobs, printing
+from edge.domain import printers_config as config
+from edge.errors import Invalid
+from edge.permissions import require
+from printers import discovery
+
+MAX_PREFIX_HOSTS = 256  # a /24: one shop's LAN
+
+
+async def list_printers(request: Request):
+    """Every printer with its role, routing, transport, last status and waiting/failed counts."""
+    require(await actor(request), "printers.view")
+    return ok(await box_of(request).read(config.list_printers))
+
+
+async def create_printer(request: Request):
+    """Add a printer: {name, role: receipt|kitchen|report, stations?: [KITCHEN, BAR],
+    device?, transport: {kind: network|usb|serial|file, ...}, profile?, backup_printer_id?,
+    enabled?}."""
+    who = await actor(request)
+    data = await body(request)
+    return ok(await box_of(request).write(config.create, who, data), 201)
+
+
+async def update_printer(request: Request):
+    """Change any of the printer's settings (same fields as create)."""
+    who = await actor(request)
+    data = await body(request)
+    printer_id = request.path_params["printer_id"]
+    return ok(await box_of(request).write(config.update, who, printer_id, data))
+
+
+async def test_printer(request: Request):
+    """Queue a test page on the printer; returns the job."""
+    who = await actor(request)
+    printer_id = request.path_params["printer_id"]
+    return ok(await box_of(request).write(printing.test_page, who, printer_id), 201)
+
+
+async def list_jobs(request: Request):
+    """Print jobs, newest first, without their bytes: ?printer_id=&state=&limit=100."""
+    require(await actor(request), "printers.view")
+    params = request.query_params
+    state = params.get("state")
+    if state is not None and state not in print_jobs.STATES:
+        raise Invalid(f"state must be one of {', '.join(print_jobs.STATES)}", code="bad_query")
+    limit = query_int(request, "limit", 100, 1, 1000)
+    return ok(
+        await box_of(request).read(
+            lambda conn: print_jobs.list_jobs(
+                conn, printer_id=params.get("printer_id"), state=state, limit=limit
+            )
+        )
+    )
+
+
+async def retry_job(request: Request):
+    """A failed or long-waiting job goes back to the queue, due now."""
+    who = await actor(request)
+    job_id = request.path_params["job_id"]
+    return ok(await box_of(request).write(print_jobs.retry, who, job_id))
+
+
+async def reprint_job(request: Request):
+    """The job's bytes again, as a new job under a REPRINT banner."""
+    who = await actor(request)
+    job_id = request.path_params["job_id"]
+    return ok(await box_of(request).write(print_jobs.reprint, who, job_id), 201)
+
+
+async def discover_usb(request: Request):
+    """USB devices that look like receipt printers, each with the transport to configure."""
+    require(await actor(request), "printers.edit")
+    found = await anyio.to_thread.run_sync(discovery.find_usb_printers)
+    return ok([{**asdict(p), "transport": p.config()} for p in found])
+
+
+async def discover_network(request: Request):
+    """Hosts answering on the printer port in one LAN: {subnet: "192.168.1.0/24", port?}."""
+    require(await actor(request), "printers.edit")
+    data = await body(request)
+    subnet, port = data.get("subnet"), data.get("port", 9100)
+    try:
+        network = ipaddress.ip_network(subnet, strict=False)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise Invalid("subnet must be a network such as 192.168.1.0/24", field="subnet") from exc
+    if network.num_addresses > MAX_PREFIX_HOSTS:
+        raise Invalid("subnet is larger than a /24", code="subnet_too_large", field="subnet")
+    if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+        raise Invalid("port must be 1..65535", field="port")
+    found = await anyio.to_thread.run_sync(
+        lambda: discovery.probe_network(str(network), port, timeout=0.5)
+    )
+    return ok([{**asdict(p), "transport": p.config()} for p in found])
+
+
+async def send_order(request: Request):
+    """Send the order's pending lines to the kitchen (tickets per station printer)."""
+    who = await actor(request)
+    order_id = request.path_params["order_id"]
+    return ok(await box_of(request).write(orders.send, who, order_id))
+
+
+async def print_bill(request: Request):
+    """Queue the bill on the receipt printer of the caller's device; returns the job."""
+    who = await actor(request)
+    order_id = request.path_params["order_id"]
+    return ok(await box_of(request).write(printing.print_bill, who, order_id), 201)
+
+
+async def open_drawer(request: Request):
+    """Open the cash drawer (no sale): {reason, approval?: {staff_id, pin}}."""
+    who = await actor(request)
+    data = await body(request)
+    box = box_of(request)
+    approver = await auth.approval(box, data, who.device)
+    return ok(await box.write(printing.open_drawer, who, data.get("reason"), approver), 201)
+
+
+routes = [
+    Route("/api/printers", list_printers, methods=["GET"]),
+    Route("/api/printers", create_printer, methods=["POST"]),
+    Route("/api/printers/discover/usb", discover_usb, methods=["GET"]),
+    Route("/api/printers/discover/network", discover_network, methods=["POST"]),
+    Route("/api/printers/{printer_id}", update_printer, methods=["PATCH"]),
+    Route("/api/printers/{printer_id}/test", test_printer, methods=["POST"]),
+    Route("/api/print-jobs", list_jobs, methods=["GET"]),
+    Route("/api/print-jobs/{job_id}/retry", retry_job, methods=["POST"]),
+    Route("/api/print-jobs/{job_id}/reprint", reprint_job, methods=["POST"]),
+    Route("/api/orders/{order_id}/send", send_order, methods=["POST"]),
+    Route("/api/orders/{order_id}/print-bill", print_bill, methods=["POST"]),
+    Route("/api/drawer/open", open_drawer, methods=["POST"]),
+]

@@ -1,0 +1,296 @@
+"""The durable print queue: rendered bytes waiting for a printer, in order, never dropped.
+
+A job is rendered once when it is made (`payload`, a BLOB: events record its length and
+sha256, never the bytes) and lives in `print_jobs` until it is printed. States:
+
+    queued --(worker picks it)--> sending --(printer took it, status fine)--> printed
+       ^                             |
+       +---(failed attempt: backoff)-+--(config error, no backup, 3 times)--> failed
+                                                                               |
+       +------------------- POST /api/print-jobs/{id}/retry ------------------+
+
+- Order: a printer prints its jobs strictly by `seq`; the head job blocks the ones behind it,
+  so a kitchen never gets course two before course one.
+- Retry: a failed attempt waits 2 s, doubling to at most 60 s, and tries again, for as long as
+  it takes (a printer off all night prints its jobs in the morning).
+- Reroute: after `REROUTE_AFTER` failed attempts, or at once when the printer says it cannot
+  print (paper out, cover open), every waiting job of that printer moves to its backup printer
+  if one is configured and enabled (`rerouted_from` says where it came from; the update is an
+  event like any other). The bytes stay as rendered for the first printer.
+- Failed: only a configuration problem (no such device or host, feature the profile lacks)
+  that repeated `REROUTE_AFTER` times with no backup to go to. A failed job is not dropped: it
+  is listed with its error for a manager, who fixes the printer and retries it.
+- Delivery is at least once: raw TCP 9100 has no acknowledgement, so a job found `sending` when
+  the box starts (a crash mid-send) is sent again, marked `reprint` so the cook sees a REPRINT
+  banner instead of a second identical ticket. Drawer pulses are resent without a banner.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from typing import Any
+
+from edge.domain import fields as f
+from edge.errors import Conflict
+from edge.events import WriteConnection, commit
+from edge.permissions import Actor, require
+from sync.clock import iso, utcnow
+from sync.ids import uuid7
+
+KINDS = ("kitchen_ticket", "void_chit", "receipt", "report", "test_page", "drawer", "other")
+STATES = ("queued", "sending", "printed", "failed")
+REROUTE_AFTER = 3
+BACKOFF_FIRST_S = 2
+BACKOFF_MAX_S = 60
+
+
+def backoff(attempts: int) -> int:
+    """Seconds to wait after the `attempts`-th failed attempt: 2, 4, 8, ... 60."""
+    return min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2 ** max(0, attempts - 1))
+
+
+def enqueue(
+    conn: WriteConnection,
+    actor: str | None,
+    printer_id: str,
+    kind: str,
+    payload: bytes,
+    *,
+    source: tuple[str, str] | None = None,
+    dedupe_key: str | None = None,
+    reprint: bool = False,
+    note: str = "",
+    approver: str | None = None,
+) -> str | None:
+    """Queue `payload` for `printer_id`; returns the job id, or None when `dedupe_key` was
+    queued before (a second pulse for the same tender is an acknowledgement, not an error)."""
+    if dedupe_key is not None:
+        found = conn.execute(
+            "SELECT id FROM print_jobs WHERE dedupe_key = ?", (dedupe_key,)
+        ).fetchone()
+        if found is not None:
+            return None
+    seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM print_jobs").fetchone()[0]
+    now = iso(utcnow())
+    job_id = uuid7()
+    commit(
+        conn,
+        actor,
+        "print_jobs",
+        job_id,
+        "create",
+        {
+            "seq": seq,
+            "printer_id": printer_id,
+            "kind": kind,
+            "payload": payload,
+            "state": "queued",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "reprint": reprint,
+            "source_entity": source[0] if source else None,
+            "source_id": source[1] if source else None,
+            "dedupe_key": dedupe_key,
+            "note": note,
+            "created_at": now,
+        },
+        approver=approver,
+    )
+    return job_id
+
+
+# --- the worker's side -------------------------------------------------------------------
+
+
+def head(conn: sqlite3.Connection, printer_id: str) -> sqlite3.Row | None:
+    """The job the printer must print next (due or not): the oldest waiting one."""
+    return conn.execute(
+        "SELECT * FROM print_jobs WHERE printer_id = ? AND state IN ('queued', 'sending')"
+        " ORDER BY seq LIMIT 1",
+        (printer_id,),
+    ).fetchone()
+
+
+def mark_sending(conn: WriteConnection, job_id: str) -> bool:
+    """Claim the job before its bytes leave; False if it moved or went meanwhile."""
+    row = conn.execute("SELECT state FROM print_jobs WHERE id = ?", (job_id,)).fetchone()
+    if row is None or row["state"] not in ("queued", "sending"):
+        return False
+    commit(conn, None, "print_jobs", job_id, "update", {"state": "sending"})
+    return True
+
+
+def mark_printed(conn: WriteConnection, job_id: str) -> None:
+    now = iso(utcnow())
+    commit(
+        conn,
+        None,
+        "print_jobs",
+        job_id,
+        "update",
+        {"state": "printed", "printed_at": now, "last_error": ""},
+    )
+
+
+def mark_failed(
+    conn: WriteConnection, job_id: str, error: str, *, not_ready: bool, config_error: bool
+) -> str:
+    """Record a failed attempt; returns what happened: `retry`, `rerouted` or `failed`."""
+    job = conn.execute("SELECT * FROM print_jobs WHERE id = ?", (job_id,)).fetchone()
+    if job is None:
+        return "retry"
+    attempts = job["attempts"] + 1
+    now = utcnow()
+    commit(
+        conn,
+        None,
+        "print_jobs",
+        job_id,
+        "update",
+        {
+            "state": "queued",
+            "attempts": attempts,
+            "last_error": error[:500],
+            "next_attempt_at": iso(now + timedelta(seconds=backoff(attempts))),
+        },
+    )
+    if not_ready or attempts >= REROUTE_AFTER:
+        backup = _backup_of(conn, job["printer_id"])
+        if backup is not None:
+            reroute(conn, job["printer_id"], backup)
+            return "rerouted"
+    if config_error and attempts >= REROUTE_AFTER:
+        commit(conn, None, "print_jobs", job_id, "update", {"state": "failed"})
+        return "failed"
+    return "retry"
+
+
+def _backup_of(conn: sqlite3.Connection, printer_id: str) -> str | None:
+    row = conn.execute(
+        "SELECT b.id FROM printers p JOIN printers b ON b.id = p.backup_printer_id"
+        " WHERE p.id = ? AND b.enabled = 1",
+        (printer_id,),
+    ).fetchone()
+    return row["id"] if row else None
+
+
+def reroute(conn: WriteConnection, from_id: str, to_id: str) -> int:
+    """Move every waiting job of `from_id` to `to_id`, in order, due now."""
+    now = iso(utcnow())
+    moved = conn.execute(
+        "SELECT id, rerouted_from FROM print_jobs WHERE printer_id = ?"
+        " AND state IN ('queued', 'sending') ORDER BY seq",
+        (from_id,),
+    ).fetchall()
+    for row in moved:
+        commit(
+            conn,
+            None,
+            "print_jobs",
+            row["id"],
+            "update",
+            {
+                "printer_id": to_id,
+                "rerouted_from": row["rerouted_from"] or from_id,
+                "state": "queued",
+                "attempts": 0,
+                "next_attempt_at": now,
+            },
+        )
+    return len(moved)
+
+
+def recover(conn: WriteConnection) -> int:
+    """At start: jobs caught mid-send by a crash go out again, marked as reprints."""
+    rows = conn.execute("SELECT id, kind FROM print_jobs WHERE state = 'sending'").fetchall()
+    for row in rows:
+        commit(
+            conn,
+            None,
+            "print_jobs",
+            row["id"],
+            "update",
+            {"state": "queued", "reprint": row["kind"] != "drawer"},
+        )
+    return len(rows)
+
+
+# --- what people do ------------------------------------------------------------------------
+
+
+def retry(conn: WriteConnection, actor: Actor, job_id: str) -> dict[str, Any]:
+    """A failed job, or one waiting out a long backoff, goes back to the queue, due now."""
+    require(actor, "printers.edit")
+    job = f.existing(conn, "print_jobs", job_id, "print job")
+    if job["state"] == "printed":
+        raise Conflict("the job was printed; reprint it instead", code="job_printed")
+    commit(
+        conn,
+        actor.id,
+        "print_jobs",
+        job_id,
+        "update",
+        {"state": "queued", "attempts": 0, "next_attempt_at": iso(utcnow())},
+    )
+    return get(conn, job_id)
+
+
+def reprint(conn: WriteConnection, actor: Actor, job_id: str) -> dict[str, Any]:
+    """The same bytes again as a new job, under a REPRINT banner."""
+    require(actor, "printers.edit")
+    job = f.existing(conn, "print_jobs", job_id, "print job")
+    if job["kind"] == "drawer":
+        raise Conflict("a drawer pulse is not reprinted", code="not_printable")
+    new_id = enqueue(
+        conn,
+        actor.id,
+        job["printer_id"],
+        job["kind"],
+        job["payload"],
+        source=(job["source_entity"], job["source_id"]) if job["source_entity"] else None,
+        reprint=True,
+    )
+    assert new_id is not None
+    return get(conn, new_id)
+
+
+LIST_COLUMNS = (
+    "j.id, j.seq, j.printer_id, p.name AS printer_name, j.kind, j.state, j.attempts,"
+    " j.next_attempt_at, j.last_error, j.reprint, j.rerouted_from, j.source_entity,"
+    " j.source_id, j.note, j.created_at, j.printed_at, length(j.payload) AS size"
+)
+
+
+def _view(row: sqlite3.Row) -> dict[str, Any]:
+    job = dict(row)
+    job["reprint"] = bool(job["reprint"])
+    return job
+
+
+def get(conn: sqlite3.Connection, job_id: str) -> dict[str, Any]:
+    row = conn.execute(
+        f"SELECT {LIST_COLUMNS} FROM print_jobs j JOIN printers p ON p.id = j.printer_id"
+        " WHERE j.id = ?",
+        (job_id,),
+    ).fetchone()
+    if row is None:
+        f.existing(conn, "print_jobs", job_id, "print job")  # raises NotFound
+    return _view(row)
+
+
+def list_jobs(
+    conn: sqlite3.Connection,
+    *,
+    printer_id: str | None = None,
+    state: str | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Newest first, without the bytes."""
+    rows = conn.execute(
+        f"SELECT {LIST_COLUMNS} FROM print_jobs j JOIN printers p ON p.id = j.printer_id"
+        " WHERE (:printer IS NULL OR j.printer_id = :printer)"
+        " AND (:state IS NULL OR j.state = :state) ORDER BY j.seq DESC LIMIT :limit",
+        {"printer": printer_id, "state": state, "limit": limit},
+    )
+    return [_view(row) for row in rows]

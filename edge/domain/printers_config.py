@@ -1,0 +1,214 @@
+"""Printers the store has: what each is for, how to reach it, and which one prints what.
+
+A printer row names a role (`receipt`, `kitchen`, `report`), the stations a kitchen printer
+serves, the POS device a receipt printer serves (empty: any), the transport settings that
+`printers.transports.transport_from_config` takes, a profile from `printers.profiles`, an
+optional backup printer, and the last status the print worker read from it.
+
+Routing: a receipt goes to the receipt printer of the device (else any receipt printer), a
+kitchen ticket to the kitchen printer of its station (none: the lines are not printed), a
+report to the report printer (else a receipt printer). A disabled printer is skipped in
+favour of an enabled backup; without one its jobs wait for it to be enabled again.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from edge.domain import fields as f
+from edge.errors import Invalid
+from edge.events import WriteConnection, commit
+from edge.permissions import Actor, require
+from printers.profiles import get_profile
+from printers.status import PrinterStatus
+from printers.transports import transport_from_config
+from sync.clock import iso, parse_iso, utcnow
+from sync.ids import uuid7
+
+ROLES = ("receipt", "kitchen", "report")
+# Status is written when it changes, or at most this often when it does not.
+STATUS_REFRESH_S = 60
+
+
+def _stations(key: str, value: Any) -> list[str]:
+    if not isinstance(value, list) or len(value) > 20:
+        raise Invalid(f"{key} must be a list of station codes", field=key)
+    return sorted({f.code(key, station) for station in value})
+
+
+def _transport(key: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise Invalid(f"{key} must be an object such as {{kind, host, port}}", field=key)
+    try:
+        transport_from_config(value)  # builds it without any I/O: checks kind and options
+    except (ValueError, KeyError) as exc:
+        raise Invalid(f"{key}: {exc}", code="bad_transport", field=key) from exc
+    return value
+
+
+def _profile(key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise Invalid(f"{key} must be a profile name", field=key)
+    try:
+        get_profile(value)
+    except ValueError as exc:
+        raise Invalid(str(exc), code="unknown_profile", field=key) from exc
+    return value
+
+
+PRINTER = {
+    "name": f.text(60),
+    "role": f.choice(*ROLES),
+    "stations": _stations,
+    "device": f.text(60, blank=True),
+    "transport": _transport,
+    "profile": _profile,
+    "backup_printer_id": f.optional(f.identifier),
+    "enabled": f.boolean,
+}
+
+
+def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
+    require(actor, "printers.edit")
+    row = f.clean(PRINTER, values, required=("name", "role", "transport"))
+    printer_id = uuid7()
+    _check_backup(conn, printer_id, row.get("backup_printer_id"))
+    row = {
+        "stations": [],
+        "device": "",
+        "profile": "TM-T20II",
+        "backup_printer_id": None,
+        "enabled": True,
+        **row,
+        "created_at": iso(utcnow()),
+    }
+    commit(conn, actor.id, "printers", printer_id, "create", row)
+    return get(conn, printer_id)
+
+
+def update(
+    conn: WriteConnection, actor: Actor, printer_id: str, values: dict[str, Any]
+) -> dict[str, Any]:
+    require(actor, "printers.edit")
+    f.existing(conn, "printers", printer_id, "printer")
+    changes = f.clean(PRINTER, values)
+    if "backup_printer_id" in changes:
+        _check_backup(conn, printer_id, changes["backup_printer_id"])
+    commit(conn, actor.id, "printers", printer_id, "update", changes)
+    return get(conn, printer_id)
+
+
+def _check_backup(conn: sqlite3.Connection, printer_id: str, backup_id: str | None) -> None:
+    """A backup is another existing printer, and backups never chain back to this one."""
+    seen = {printer_id}
+    while backup_id is not None:
+        if backup_id in seen:
+            raise Invalid("a printer cannot back itself up", field="backup_printer_id")
+        seen.add(backup_id)
+        row = f.existing(conn, "printers", backup_id, "backup printer", "backup_printer_id")
+        backup_id = row["backup_printer_id"]
+
+
+def _view(row: sqlite3.Row) -> dict[str, Any]:
+    printer = dict(row)
+    printer["stations"] = json.loads(printer["stations"])
+    printer["transport"] = json.loads(printer["transport"])
+    for key in ("enabled", "paper_near_end", "paper_out", "cover_open"):
+        printer[key] = bool(printer[key])
+    if printer["online"] is not None:
+        printer["online"] = bool(printer["online"])
+    return printer
+
+
+def get(conn: sqlite3.Connection, printer_id: str) -> dict[str, Any]:
+    return _view(f.existing(conn, "printers", printer_id, "printer"))
+
+
+def list_printers(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Every printer with its last status and how many jobs wait for it."""
+    rows = conn.execute(
+        "SELECT p.*, (SELECT COUNT(*) FROM print_jobs j WHERE j.printer_id = p.id"
+        " AND j.state IN ('queued', 'sending')) AS waiting,"
+        " (SELECT COUNT(*) FROM print_jobs j WHERE j.printer_id = p.id"
+        " AND j.state = 'failed') AS failed"
+        " FROM printers p ORDER BY p.role, p.name"
+    )
+    return [_view(row) for row in rows]
+
+
+# --- routing -------------------------------------------------------------------------------
+
+
+def _usable(conn: sqlite3.Connection, row: sqlite3.Row | None) -> sqlite3.Row | None:
+    """`row` if enabled, else its first enabled backup, else `row` itself: the job waits in a
+    disabled printer's queue until it is enabled again rather than being lost."""
+    first, seen = row, set()
+    while row is not None and not row["enabled"] and row["id"] not in seen:
+        seen.add(row["id"])
+        backup = row["backup_printer_id"]
+        row = (
+            conn.execute("SELECT * FROM printers WHERE id = ?", (backup,)).fetchone()
+            if backup
+            else None
+        )
+    return row if row is not None and row["enabled"] else first
+
+
+def receipt_printer(conn: sqlite3.Connection, device: str) -> sqlite3.Row | None:
+    rows = conn.execute(
+        "SELECT * FROM printers WHERE role = 'receipt' ORDER BY device = ? DESC, device = '' DESC,"
+        " enabled DESC, id",
+        (device,),
+    ).fetchall()
+    for row in rows:
+        if row["device"] in (device, ""):
+            return _usable(conn, row)
+    return _usable(conn, rows[0]) if rows else None
+
+
+def kitchen_printer(conn: sqlite3.Connection, station: str) -> sqlite3.Row | None:
+    for row in conn.execute(
+        "SELECT * FROM printers WHERE role = 'kitchen' ORDER BY enabled DESC, id"
+    ):
+        if station in json.loads(row["stations"]):
+            return _usable(conn, row)
+    return None
+
+
+def report_printer(conn: sqlite3.Connection, device: str = "") -> sqlite3.Row | None:
+    row = conn.execute(
+        "SELECT * FROM printers WHERE role = 'report' ORDER BY enabled DESC, id LIMIT 1"
+    ).fetchone()
+    found = _usable(conn, row)
+    return found if found is not None else receipt_printer(conn, device)
+
+
+# --- status, written by the print worker -------------------------------------------------
+
+
+def record_status(
+    conn: WriteConnection, printer_id: str, status: PrinterStatus | None, error: str
+) -> None:
+    """The printer's status as the worker last saw it (`None`: it did not answer)."""
+    row = conn.execute("SELECT * FROM printers WHERE id = ?", (printer_id,)).fetchone()
+    if row is None:
+        return
+    now = utcnow()
+    fields: dict[str, Any] = {"error": error}
+    if status is not None:
+        fields |= {
+            "online": status.online,
+            "paper_near_end": status.paper_near_end,
+            "paper_out": status.paper_out,
+            "cover_open": status.cover_open,
+        }
+    elif error:
+        fields["online"] = False
+    changed = any(row[k] != (int(v) if isinstance(v, bool) else v) for k, v in fields.items())
+    stale = row["checked_at"] is None or (
+        (now - parse_iso(row["checked_at"])).total_seconds() >= STATUS_REFRESH_S
+    )
+    if changed or stale:
+        commit(conn, None, "printers", printer_id, "update", {**fields, "checked_at": iso(now)})
