@@ -101,11 +101,7 @@ class Writer:
 
     def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
         """The same from plain threads (CLI seeding, tests): blocks until durable."""
-
-        async def go() -> T:
-            return await self.run(fn, *args)
-
-        return asyncio.run(go())
+        return self.submit(fn, *args).result()
 
     def close(self) -> None:
         self._closed = True
