@@ -133,6 +133,10 @@ class NetworkTransport(_Base):
         timeout: float = 10.0,
         status_timeout: float = 2.0,
     ) -> None:
+        if not isinstance(host, str) or not host:
+            raise ValueError("a network printer needs a host")
+        if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+            raise ValueError(f"port must be a whole number from 1 to 65535, got {port!r}")
         self.host = host
         self.port = port
         self.connect_timeout = connect_timeout

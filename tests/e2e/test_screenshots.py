@@ -3,10 +3,13 @@ screenshot of each in /screenshots (gitignored) for a person to look at."""
 
 from __future__ import annotations
 
+import socket
+import time
+
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import MANAGER, SCREENSHOTS, sign_in
+from tests.e2e.conftest import MANAGER, SCREENSHOTS, LiveEdge, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -16,6 +19,7 @@ SECTIONS = {
     "tables": ".table-tile",
     "staff": "tr[data-staff]",
     "settings": ".hours-row",
+    "printers": ".printer-card",
     "audit": ".audit-table tr[data-seq]",
 }
 
@@ -24,8 +28,36 @@ def fits_width(page: Page) -> bool:
     return page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth + 1")
 
 
-def test_sections_fit_every_screen(page: Page):
+def unplugged_printer(live_edge: LiveEdge) -> None:
+    """A printer nobody answers for, with one job tried: it shows Offline and the banner."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with live_edge.client() as http:
+        created = http.post(
+            "/api/printers",
+            json={
+                "name": "Bar tickets",
+                "role": "kitchen",
+                "stations": ["BAR"],
+                "transport": {"kind": "network", "host": "127.0.0.1", "port": port},
+            },
+        )
+        assert created.status_code == 201, created.text
+        printer_id = created.json()["id"]
+        assert http.post(f"/api/printers/{printer_id}/test").status_code == 201
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            row = next(p for p in http.get("/api/printers").json() if p["id"] == printer_id)
+            if row["online"] is False:
+                return
+            time.sleep(0.1)
+    raise AssertionError("the print worker never tried the unplugged printer")
+
+
+def test_sections_fit_every_screen(page: Page, live_edge: LiveEdge):
     SCREENSHOTS.mkdir(exist_ok=True)
+    unplugged_printer(live_edge)
     for label, (width, height) in VIEWPORTS.items():
         page.set_viewport_size({"width": width, "height": height})
         page.goto("/admin/")
@@ -52,6 +84,15 @@ def test_sections_fit_every_screen(page: Page):
                 page.get_by_role("button", name="Items", exact=True).click()
             if section == "settings":
                 page.screenshot(path=SCREENSHOTS / f"{label}-settings-full.png", full_page=True)
+            if section == "printers":
+                expect(page.locator(".printer-alert")).to_contain_text("Bar tickets")
+                expect(page.locator(".jobs-table tbody tr").first).to_be_visible()
+                page.screenshot(path=SCREENSHOTS / f"{label}-printers-full.png", full_page=True)
+                page.get_by_role("button", name="+ Add printer").click()
+                expect(page.locator("dialog.modal")).to_be_visible()
+                page.screenshot(path=SCREENSHOTS / f"{label}-printers-add.png")
+                assert fits_width(page), f"the add printer dialog scrolls sideways at {label}"
+                page.keyboard.press("Escape")
             assert fits_width(page), f"{section} scrolls sideways at {label}"
         page.goto("/admin/#/menu")
         page.locator(".item-row").first.get_by_role("button", name="Edit").click()

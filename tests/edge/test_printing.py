@@ -311,6 +311,15 @@ async def test_refusals_write_nothing(papp, pclient):
         "/api/printers", headers=manager, json={**good, "transport": {"kind": "pigeon"}}
     )
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "bad_transport"
+    for transport in (
+        {"kind": "network", "host": "127.0.0.1", "port": 70000},
+        {"kind": "network", "host": "", "port": 9100},
+    ):
+        refused = await pclient.post(
+            "/api/printers", headers=manager, json={**good, "transport": transport}
+        )
+        assert refused.status_code == 422, transport
+        assert refused.json()["error"]["code"] == "bad_transport"
     bad_profile = await pclient.post(
         "/api/printers", headers=manager, json={**good, "profile": "TM-NOPE"}
     )

@@ -1,5 +1,6 @@
-// The manager's page: sign in, then menu, tables, staff, settings and the audit trail, kept
-// current by the live feed.
+// The manager's page: sign in, then menu, tables, staff, settings, printers and the audit
+// trail, kept current by the live feed. A banner over every section says when a printer
+// cannot print.
 
 import { Api } from "/ui/lib/api.js";
 import { Live } from "/ui/lib/live.js";
@@ -9,11 +10,12 @@ import { Session, deviceName } from "/ui/lib/session.js";
 import { h, toast } from "./dom.js";
 import audit from "./audit.js";
 import menu from "./menu.js";
+import printers, { watchPrinters } from "./printers.js";
 import settings from "./settings.js";
 import staff from "./staff.js";
 import tables from "./tables.js";
 
-const SECTIONS = [menu, tables, staff, settings, audit];
+const SECTIONS = [menu, tables, staff, settings, printers, audit];
 const TOPICS = ["menu", "tables", "staff", "store"];
 const CONN_LABEL = {
   connecting: "Connecting…",
@@ -40,6 +42,7 @@ function ended(text = "Your sign-in has ended. Please sign in again.") {
 function stopApp() {
   if (!app) return;
   app.live.stop();
+  app.ctx.printers.stop();
   if (app.current && app.current.destroy) app.current.destroy();
   window.removeEventListener("hashchange", app.onHash);
   app = null;
@@ -88,6 +91,7 @@ function mountShell(me, store, since) {
   const conn = h("span", { class: "conn", "data-state": "connecting", title: "Live updates" }, CONN_LABEL.connecting);
   const storeName = h("span", { class: "brand-store" }, store.name);
   const main = h("main", { class: "content", id: "content", tabindex: "-1" });
+  const printerAlert = h("div", { class: "printer-alert", role: "alert", hidden: true });
   const links = SECTIONS.map((section) =>
     h("a", { href: `#/${section.id}`, class: "nav-link", "data-section": section.id },
       h("span", { class: "nav-icon", "aria-hidden": "true" }, icon(section.icon)),
@@ -109,6 +113,7 @@ function mountShell(me, store, since) {
         h("span", { class: "who-name" }, me.name),
         h("span", { class: "badge badge-accent who-role" }, me.role)),
       signOut),
+    printerAlert,
     h("nav", { class: "sidenav", "aria-label": "Sections" }, links),
     main));
 
@@ -126,10 +131,17 @@ function mountShell(me, store, since) {
     },
   };
 
+  ctx.printers = watchPrinters(ctx, printerAlert);
+  // The printers topic only exists on a box with printing; an older box refuses it, and then
+  // the printer list is asked for every 10 s instead.
+  const followPrinters = me.permissions.includes("printers.view");
+  const topics = followPrinters ? [...TOPICS, "printers"] : [...TOPICS];
+  ctx.printers.setLive(followPrinters);
+
   const live = new Live({
     api,
     token: () => session.token,
-    topics: TOPICS,
+    topics,
     since,
     onState: (state) => {
       conn.dataset.state = state;
@@ -144,7 +156,16 @@ function mountShell(me, store, since) {
         ended("Your account was deactivated.");
         return;
       }
+      ctx.printers.onEvent(event);
       if (app && app.current && app.current.onEvent) app.current.onEvent(event);
+    },
+    onRefused: (error) => {
+      if (error && ["unknown_topic", "forbidden"].includes(error.code) && live.topics.includes("printers")) {
+        live.topics = live.topics.filter((topic) => topic !== "printers");
+        ctx.printers.setLive(false);
+        return true;
+      }
+      return false;
     },
     onUnauthorized: () => ended(),
   });
@@ -154,6 +175,7 @@ function mountShell(me, store, since) {
   window.addEventListener("hashchange", app.onHash);
   show();
   live.start();
+  ctx.printers.refresh().catch(() => { /* the banner waits for the next refresh */ });
 }
 
 function show() {
@@ -177,6 +199,7 @@ const ICONS = {
   tables: "M3 9h18M6 9v9M18 9v9M8 5h8",
   staff: "M16 19v-1a4 4 0 0 0-4-4H8a4 4 0 0 0-4 4v1M10 10a3 3 0 1 0 0-6 3 3 0 0 0 0 6M20 19v-1a3 3 0 0 0-2-2.8M15 4.2a3 3 0 0 1 0 5.6",
   settings: "M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6M4 12h2M18 12h2M12 4v2M12 18v2M6.3 6.3l1.4 1.4M16.3 16.3l1.4 1.4M6.3 17.7l1.4-1.4M16.3 7.7l1.4-1.4",
+  printers: "M7 9V4h10v5M7 17H5a2 2 0 0 1-2-2v-4a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2v4a2 2 0 0 1-2 2h-2M7 14h10v6H7z",
   audit: "M9 5h10M9 12h10M9 19h10M5 5h.01M5 12h.01M5 19h.01",
 };
 

@@ -7,6 +7,9 @@
 //                           onEvent: (e) => ..., onState: (s) => ... });
 //   live.start();
 //
+// `onRefused(error)` hears why the edge refused the feed (say {code: "unknown_topic"} from an
+// older box); when it answers true (it changed `live.topics`, say), the feed tries again at once.
+//
 // States: "connecting", "live", "reconnecting", "polling" (websocket down, feed still flowing
 // through HTTP), "offline" (nothing reaches the box), "stopped".
 
@@ -16,7 +19,7 @@ const POLL_AFTER_FAILURES = 2;
 
 export class Live {
   constructor({ api, token, topics = [], since = 0, onEvent = () => {}, onState = () => {},
-    onUnauthorized = () => {}, pollMs = 3000, path = "/ws" }) {
+    onUnauthorized = () => {}, onRefused = () => false, pollMs = 3000, path = "/ws" }) {
     this.api = api;
     this.token = token;
     this.topics = topics;
@@ -24,6 +27,8 @@ export class Live {
     this.onEvent = onEvent;
     this.onStateChange = onState;
     this.onUnauthorized = onUnauthorized;
+    this.onRefused = onRefused;
+    this.refused = null;
     this.pollMs = pollMs;
     this.path = path;
     this.state = "stopped";
@@ -108,6 +113,13 @@ export class Live {
         this.onUnauthorized(this.refused);
         return;
       }
+      const refused = this.refused;
+      this.refused = null;
+      if (refused && close.code >= 4400 && close.code < 4500 && this.onRefused(refused)) {
+        this.failures = 0;
+        this.connect();
+        return;
+      }
       this.scheduleReconnect();
     };
   }
@@ -169,7 +181,8 @@ export class Live {
         this.onUnauthorized(err);
         return;
       }
-      this.setState("offline");
+      if (err && err.status >= 400 && err.status < 500 && err.code !== "network" && this.onRefused(err)) again = 0;
+      else this.setState("offline");
     }
     if (this.polling) this.pollTimer = setTimeout(() => this.poll(), again);
   }

@@ -1,0 +1,126 @@
+"""The Printers section against a real edge, its print worker and a printer emulator on a real
+socket: add a network printer, test print, watch it go offline and come back, retry a job."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from printers.emulator import run_in_thread
+from tests.e2e.conftest import LiveEdge, sign_in
+
+pytestmark = pytest.mark.e2e
+
+NAME = "Pass printer"
+
+
+def card(page: Page, name: str = NAME):
+    return page.locator(f'.printer-card[data-printer="{name}"]')
+
+
+def add_printer(page: Page, port: int) -> None:
+    page.get_by_role("button", name="+ Add printer").click()
+    dialog = page.locator("dialog.modal")
+    dialog.locator('input[name="name"]').fill(NAME)
+    dialog.locator('select[name="role"]').select_option("kitchen")
+    expect(dialog.locator('input[name="stations"]')).to_be_visible()
+    expect(dialog.locator('input[name="device"]')).to_be_hidden()
+    dialog.locator('input[name="stations"]').fill("grill, pass")
+    dialog.locator('select[name="kind"]').select_option("network")
+    dialog.locator('input[name="host"]').fill("127.0.0.1")
+    # A port no printer can have is refused inline, next to the field.
+    dialog.locator('input[name="port"]').fill("70000")
+    dialog.get_by_role("button", name="Add printer").click()
+    expect(dialog.locator(".modal-foot .msg")).to_contain_text("1 to 65535")
+    expect(dialog.locator('input[name="port"]')).to_have_attribute("aria-invalid", "true")
+    dialog.locator('input[name="port"]').fill(str(port))
+    dialog.get_by_role("button", name="Add printer").click()
+    expect(dialog).to_have_count(0)
+
+
+def test_add_network_printer_test_print_offline_and_retry(page: Page, live_edge: LiveEdge):
+    with run_in_thread() as emulator:
+        sign_in(page)
+        page.get_by_role("link", name="Printers", exact=True).click()
+        expect(page.get_by_role("heading", name="Printers", exact=True)).to_be_visible()
+        add_printer(page, emulator.port)
+
+        printer = card(page)
+        expect(printer).to_contain_text("Kitchen · GRILL, PASS")
+        expect(printer.locator(".printer-transport")).to_have_text(
+            f"Network · 127.0.0.1:{emulator.port}"
+        )
+        expect(printer.locator(".status-badge")).to_have_text("Unknown")
+        with live_edge.client() as http:
+            saved = next(p for p in http.get("/api/printers").json() if p["name"] == NAME)
+        assert saved["transport"] == {"kind": "network", "host": "127.0.0.1", "port": emulator.port}
+
+        # Test print: the emulator gets the test page; the worker's status read says Online.
+        printer.get_by_role("button", name="Test print").click()
+        jobs = emulator.wait_for_jobs(1, timeout=10)
+        assert "TEST PAGE" in jobs[0].text()
+        expect(printer.locator(".status-badge")).to_have_text("Online")
+        expect(page.locator(".printer-alert")).to_be_hidden()
+        first = page.locator(".jobs-table tbody tr").first
+        expect(first).to_contain_text("Test page")
+        expect(first).to_contain_text(NAME)
+        expect(first.locator(".job-state")).to_have_text("Printed")
+        expect(first.get_by_role("button", name="Reprint")).to_be_visible()
+
+        # The printer is switched off: the next job fails, the card and the banner say so,
+        # and the job waits with its error in plain words and a next try.
+        emulator.set_offline(True)
+        printer.get_by_role("button", name="Test print").click()
+        expect(printer.locator(".status-badge")).to_have_text("Offline", timeout=10000)
+        expect(printer).to_have_attribute("data-status", "offline")
+        banner = page.locator(".printer-alert")
+        expect(banner).to_be_visible()
+        expect(banner).to_contain_text(NAME)
+        expect(banner).to_contain_text("offline")
+        waiting = page.locator('.jobs-table tbody tr[data-state="queued"]').first
+        expect(waiting).to_contain_text("Cannot reach the printer", timeout=10000)
+        expect(waiting.locator(".job-attempts")).to_contain_text(re.compile(r"\d+ tr(y|ies)"))
+        expect(waiting.locator(".next-try")).to_contain_text("Next try")
+        # The banner is on every section, not only this one.
+        page.get_by_role("link", name="Menu", exact=True).click()
+        expect(page.locator(".printer-alert")).to_contain_text(NAME)
+        page.get_by_role("link", name="Printers", exact=True).click()
+
+        # Back on; Retry sends the waiting job now instead of after the backoff.
+        emulator.set_offline(False)
+        waiting = page.locator('.jobs-table tbody tr[data-state="queued"]').first
+        waiting.get_by_role("button", name="Retry").click()
+        emulator.wait_for_jobs(2, timeout=10)
+        expect(card(page).locator(".status-badge")).to_have_text("Online", timeout=10000)
+        expect(page.locator(".printer-alert")).to_be_hidden()
+        expect(page.locator('.jobs-table tbody tr[data-state="queued"]')).to_have_count(0)
+        expect(page.locator('.jobs-table tbody tr[data-state="printed"]')).to_have_count(2)
+
+        # Reprint the first test page: a new job, marked as a reprint.
+        page.locator('.jobs-table tbody tr[data-state="printed"]').last.get_by_role(
+            "button", name="Reprint"
+        ).click()
+        emulator.wait_for_jobs(3, timeout=10)
+        expect(page.locator(".jobs-table tbody tr").first.locator(".job-what")).to_contain_text(
+            "Reprint"
+        )
+
+
+def test_filters_and_refusals_inline(page: Page, live_edge: LiveEdge):
+    sign_in(page)
+    page.goto("/admin/#/printers")
+    expect(page.locator(".printer-card").first).to_be_visible()
+    # The edge refuses a scan wider than a /24: its message shows beside the form.
+    page.locator('input[name="subnet"]').fill("10.0.0.0/16")
+    page.get_by_role("button", name="Scan network").click()
+    expect(page.locator(".discover-net .msg")).to_contain_text("larger than a /24")
+    expect(page.locator('input[name="subnet"]')).to_have_attribute("aria-invalid", "true")
+    # An empty subnet is caught before asking.
+    page.locator('input[name="subnet"]').fill("")
+    page.get_by_role("button", name="Scan network").click()
+    expect(page.locator(".discover-net .msg")).to_contain_text("192.168.1.0/24")
+    # Filters ask the edge again; nothing printed yet in this store.
+    page.locator('select[name="state"]').select_option("failed")
+    expect(page.locator(".jobs-card .empty")).to_have_text("No jobs match.")
