@@ -15,21 +15,11 @@ import httpx
 import pytest
 
 from printers.emulator import run_in_thread
-from tests.perf.harness import EdgeServer, copy_demo, sign_in
+from tests.perf.harness import EdgeServer, copy_demo, plain_items, sign_in
 
 pytestmark = pytest.mark.chaos
 
 JOBS = 50
-
-
-def _kitchen_item(http: httpx.Client) -> str:
-    menu = http.get("/api/menu").json()
-    return next(
-        item["id"]
-        for category in menu["categories"]
-        for item in category["items"]
-        if item["station"] == "KITCHEN" and not item["modifier_group_ids"]
-    )
 
 
 def test_kill_minus_nine_with_tickets_queued(demo_template: Path, tmp_path: Path) -> None:
@@ -49,7 +39,7 @@ def test_kill_minus_nine_with_tickets_queued(demo_template: Path, tmp_path: Path
                     json={"transport": transport, "enabled": False},
                 )
                 assert patched.status_code == 200, patched.text
-                item_id = _kitchen_item(http)
+                item_id = plain_items(server.url, "KITCHEN")[0]
                 numbers = []
                 for _ in range(JOBS):
                     body = {"kind": "counter", "send": True, "lines": [{"item_id": item_id}]}

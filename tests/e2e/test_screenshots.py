@@ -51,7 +51,7 @@ def unplugged_printer(live_edge: LiveEdge) -> None:
             row = next(p for p in http.get("/api/printers").json() if p["id"] == printer_id)
             if row["online"] is False:
                 return
-            time.sleep(0.1)
+            time.sleep(0.1)  # readiness poll interval, bounded by the deadline
     raise AssertionError("the print worker never tried the unplugged printer")
 
 

@@ -121,12 +121,15 @@ def sign_in(base_url: str, role: str, device: str = "bench") -> str:
         return response.json()["token"]
 
 
-def plain_items(base_url: str) -> list[str]:
-    """Ids of orderable menu items that have no modifier groups (no choices to make)."""
+def plain_items(base_url: str, station: str | None = None) -> list[str]:
+    """Ids of orderable menu items (of `station`, if given) with no modifier groups."""
     menu = httpx.get(f"{base_url}/api/menu", timeout=10.0).json()
     return [
         item["id"]
         for category in menu["categories"]
         for item in category["items"]
-        if item["active"] and item["available"] and not item["modifier_group_ids"]
+        if item["active"]
+        and item["available"]
+        and not item["modifier_group_ids"]
+        and station in (None, item["station"])
     ]

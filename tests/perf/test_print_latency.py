@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from printers.emulator import run_in_thread
-from tests.perf.harness import EdgeServer, copy_demo, sign_in
+from tests.perf.harness import EdgeServer, copy_demo, plain_items, sign_in
 
 pytestmark = pytest.mark.perf
 
@@ -39,16 +39,6 @@ MAX_P99_MS = 100.0
 def p99(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)]
-
-
-def _kitchen_item(http: httpx.Client) -> str:
-    menu = http.get("/api/menu").json()
-    return next(
-        item["id"]
-        for category in menu["categories"]
-        for item in category["items"]
-        if item["station"] == "KITCHEN" and not item["modifier_group_ids"]
-    )
 
 
 def _point(http: httpx.Client, printer_id: str, port: int, **more) -> None:
@@ -77,7 +67,11 @@ def test_print_latency(demo_template: Path, tmp_path: Path) -> None:
         ):
             kitchen = next(p for p in http.get("/api/printers").json() if p["role"] == "kitchen")
             _point(http, kitchen["id"], printer.port)
-            order = {"kind": "counter", "send": True, "lines": [{"item_id": _kitchen_item(http)}]}
+            order = {
+                "kind": "counter",
+                "send": True,
+                "lines": [{"item_id": plain_items(server.url, "KITCHEN")[0]}],
+            }
 
             # 1. confirm -> last byte, one order at a time.
             latencies = []
