@@ -52,6 +52,8 @@ class NetworkPrinter:
 
 
 def _has_printer_interface(device: Any) -> bool:
+    """Whether any interface is of the printer class; a device whose descriptors cannot be
+    read (no permission, a backend without the call) is not offered as a printer."""
     try:
         return any(
             interface.bInterfaceClass == USB_CLASS_PRINTER

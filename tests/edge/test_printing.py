@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -28,22 +28,9 @@ UNKNOWN = "01900000-0000-7000-8000-000000000000"
 
 
 @pytest.fixture
-def quiet_settings(settings: EdgeSettings) -> EdgeSettings:
+def settings(settings: EdgeSettings) -> EdgeSettings:
+    """The shared demo store, with no worker threads: tests drive printing with `drain`."""
     return dataclasses.replace(settings, print_workers=False)
-
-
-@pytest.fixture
-async def papp(quiet_settings):
-    application = create_app(quiet_settings)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture
-async def pclient(papp) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=papp)
-    async with httpx.AsyncClient(transport=transport, base_url="http://edge") as http:
-        yield http
 
 
 @pytest.fixture
@@ -90,41 +77,41 @@ def rows(app, sql: str, *args) -> list:
 
 
 async def test_printer_off_for_ten_minutes_then_back_prints_everything_in_order(
-    papp, pclient, emulator
+    app, client, emulator
 ):
-    manager = await sign_in(pclient, "manager")
-    await point_at(pclient, manager, "Kitchen pass", emulator.port)
+    manager = await sign_in(client, "manager")
+    await point_at(client, manager, "Kitchen pass", emulator.port)
     emulator.set_offline(True)
     with freeze_time("2026-11-21 12:00:00", tick=True) as frozen:
         numbers = []
         for _ in range(6):
-            order = await kitchen_order(pclient, manager, send=True)
+            order = await kitchen_order(client, manager, send=True)
             numbers.append(order["number"])
-            await drain(papp)
+            await drain(app)
         for _ in range(10):  # ten minutes of retries, each after its backoff
             frozen.tick(60)
-            await drain(papp)
-        jobs = rows(papp, "SELECT * FROM print_jobs ORDER BY seq")
+            await drain(app)
+        jobs = rows(app, "SELECT * FROM print_jobs ORDER BY seq")
         assert [j["state"] for j in jobs] == ["queued"] * 6
         assert jobs[0]["attempts"] >= 8 and "PrinterOffline" in jobs[0]["last_error"]
-        status = (await printers_by_name(pclient, manager))["Kitchen pass"]
+        status = (await printers_by_name(client, manager))["Kitchen pass"]
         assert status["online"] is False and status["waiting"] == 6
         emulator.set_offline(False)
         frozen.tick(61)
-        await drain(papp)
+        await drain(app)
     printed = emulator.wait_for_jobs(6)
     assert len(printed) == 6 and not emulator.discarded
     tickets = [next(line for line in job.lines if line.startswith("#")) for job in printed]
     assert [t.split()[0] for t in tickets] == [f"#{n}" for n in numbers]
-    assert all(r["state"] == "printed" for r in rows(papp, "SELECT state FROM print_jobs"))
-    online = (await printers_by_name(pclient, manager))["Kitchen pass"]
+    assert all(r["state"] == "printed" for r in rows(app, "SELECT state FROM print_jobs"))
+    online = (await printers_by_name(client, manager))["Kitchen pass"]
     assert online["online"] is True and online["waiting"] == 0
 
 
-async def test_paper_out_reroutes_to_the_backup_printer(papp, pclient, emulator):
-    manager = await sign_in(pclient, "manager")
+async def test_paper_out_reroutes_to_the_backup_printer(app, client, emulator):
+    manager = await sign_in(client, "manager")
     with run_in_thread() as backup_emu:
-        backup = await pclient.post(
+        backup = await client.post(
             "/api/printers",
             headers=manager,
             json={
@@ -136,34 +123,34 @@ async def test_paper_out_reroutes_to_the_backup_printer(papp, pclient, emulator)
         assert backup.status_code == 201, backup.text
         backup_id = backup.json()["id"]
         kitchen = await point_at(
-            pclient, manager, "Kitchen pass", emulator.port, backup_printer_id=backup_id
+            client, manager, "Kitchen pass", emulator.port, backup_printer_id=backup_id
         )
         emulator.paper_out = True
         for name in ("Burrata", "Cola", "Cheesecake"):
-            await kitchen_order(pclient, manager, name, send=True)
-        await drain(papp)
+            await kitchen_order(client, manager, name, send=True)
+        await drain(app)
         printed = backup_emu.wait_for_jobs(3)
     assert len(printed) == 3 and emulator.jobs == [] and emulator.discarded == []
-    jobs = rows(papp, "SELECT * FROM print_jobs ORDER BY seq")
+    jobs = rows(app, "SELECT * FROM print_jobs ORDER BY seq")
     assert {(j["state"], j["printer_id"], j["rerouted_from"]) for j in jobs} == {
         ("printed", backup_id, kitchen["id"])
     }
     assert [job.lines[0] for job in printed] == ["KITCHEN", "BAR", "KITCHEN"]
     moved = rows(
-        papp, "SELECT fields FROM events WHERE entity = 'print_jobs' AND fields LIKE '%rerouted%'"
+        app, "SELECT fields FROM events WHERE entity = 'print_jobs' AND fields LIKE '%rerouted%'"
     )
     assert len(moved) == 3
-    status = (await printers_by_name(pclient, manager))["Kitchen pass"]
+    status = (await printers_by_name(client, manager))["Kitchen pass"]
     assert status["paper_out"] is True and status["online"] is False
 
 
-async def test_send_marks_lines_sent_and_adds_void_chits_and_bills(papp, pclient, emulator):
-    manager = await sign_in(pclient, "manager", device="pos-1")
-    await point_at(pclient, manager, "Kitchen pass", emulator.port)
-    await point_at(pclient, manager, "Counter receipt", emulator.port)
-    m = await menu(pclient)
+async def test_send_marks_lines_sent_and_adds_void_chits_and_bills(app, client, emulator):
+    manager = await sign_in(client, "manager", device="pos-1")
+    await point_at(client, manager, "Kitchen pass", emulator.port)
+    await point_at(client, manager, "Counter receipt", emulator.port)
+    m = await menu(client)
     order = (
-        await pclient.post(
+        await client.post(
             "/api/orders",
             headers=manager,
             json={
@@ -176,25 +163,25 @@ async def test_send_marks_lines_sent_and_adds_void_chits_and_bills(papp, pclient
         )
     ).json()
     assert {line["state"] for line in order["lines"]} == {"pending"}
-    sent = await pclient.post(f"/api/orders/{order['id']}/send", headers=manager)
+    sent = await client.post(f"/api/orders/{order['id']}/send", headers=manager)
     assert sent.status_code == 200, sent.text
     assert {line["state"] for line in sent.json()["lines"]} == {"sent"}
-    again = await pclient.post(f"/api/orders/{order['id']}/send", headers=manager)
+    again = await client.post(f"/api/orders/{order['id']}/send", headers=manager)
     assert again.status_code == 409 and again.json()["error"]["code"] == "nothing_to_send"
-    await pclient.post(
+    await client.post(
         f"/api/orders/{order['id']}/lines",
         headers=manager,
         json={"lines": [{"item_id": item(m, "Pastel de nata")["id"]}]},
     )
-    assert (await pclient.post(f"/api/orders/{order['id']}/send", headers=manager)).is_success
+    assert (await client.post(f"/api/orders/{order['id']}/send", headers=manager)).is_success
     burrata = next(line for line in sent.json()["lines"] if line["name"] == "Burrata")
-    void = await pclient.post(
+    void = await client.post(
         f"/api/order-lines/{burrata['id']}/void", headers=manager, json={"reason": "guest left"}
     )
     assert void.status_code == 200, void.text
-    bill = await pclient.post(f"/api/orders/{order['id']}/print-bill", headers=manager)
+    bill = await client.post(f"/api/orders/{order['id']}/print-bill", headers=manager)
     assert bill.status_code == 201 and bill.json()["kind"] == "receipt"
-    await drain(papp)
+    await drain(app)
     jobs = emulator.wait_for_jobs(5)
     receipt = next(job for job in jobs if job.lines[0] == "Harbour Kitchen")
     # The kitchen printer's jobs come out in the order they were made; the bill has its own.
@@ -204,53 +191,51 @@ async def test_send_marks_lines_sent_and_adds_void_chits_and_bills(papp, pclient
     assert "*** ADD ***" in added.lines and "1x Pastel de nata" in added.lines
     assert "*** VOID ***" in chit.lines and "Reason: guest left" in chit.lines
     assert "BILL" in receipt.lines and receipt.lines[0] == "Harbour Kitchen"
-    listed = (await pclient.get("/api/print-jobs?limit=2", headers=manager)).json()
+    listed = (await client.get("/api/print-jobs?limit=2", headers=manager)).json()
     assert [j["kind"] for j in listed] == ["receipt", "void_chit"]
     assert set(listed[0]) >= {
         "id", "printer_id", "printer_name", "kind", "state", "attempts", "next_attempt_at",
         "last_error", "reprint", "rerouted_from", "created_at", "printed_at",
     }  # fmt: skip
     assert "payload" not in listed[0]
-    event = rows(papp, "SELECT fields FROM events WHERE entity = 'print_jobs' AND op = 'create'")
+    event = rows(app, "SELECT fields FROM events WHERE entity = 'print_jobs' AND op = 'create'")
     payload = json.loads(event[0]["fields"])["payload"]
     assert set(payload) == {"bytes", "sha256"} and payload["bytes"] > 100
 
 
-async def test_drawer_pulse_once_per_cash_tender(papp, pclient, emulator):
-    manager = await sign_in(pclient, "manager")
-    await point_at(pclient, manager, "Counter receipt", emulator.port)
-    box = papp.state.box
+async def test_drawer_pulse_once_per_cash_tender(app, client, emulator):
+    manager = await sign_in(client, "manager")
+    await point_at(client, manager, "Counter receipt", emulator.port)
+    box = app.state.box
     cashier = Actor("c1", "Carla", "cashier", "pos-1")
     first = await box.write(printing.open_drawer_for_tender, cashier, "tender-1", "pos-1")
     second = await box.write(printing.open_drawer_for_tender, cashier, "tender-1", "pos-1")
     assert first is not None and second is None
-    await drain(papp)
+    await drain(app)
     printed = emulator.wait_for_jobs(1)
     assert [job.drawer_pulses for job in printed] == [[2]]
-    assert len(rows(papp, "SELECT id FROM print_jobs WHERE kind = 'drawer'")) == 1
+    assert len(rows(app, "SELECT id FROM print_jobs WHERE kind = 'drawer'")) == 1
 
 
-async def test_no_sale_drawer_needs_a_manager_or_their_approval(papp, pclient, emulator):
-    cashier = await sign_in(pclient, "cashier")
-    refused = await pclient.post("/api/drawer/open", headers=cashier, json={"reason": "change"})
+async def test_no_sale_drawer_needs_a_manager_or_their_approval(app, client, emulator):
+    cashier = await sign_in(client, "cashier")
+    refused = await client.post("/api/drawer/open", headers=cashier, json={"reason": "change"})
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "approval_required"
-    roster = (await pclient.get("/api/staff/roster")).json()
+    roster = (await client.get("/api/staff/roster")).json()
     boss = next(s["id"] for s in roster if s["role"] == "manager")
-    approved = await pclient.post(
+    approved = await client.post(
         "/api/drawer/open",
         headers=cashier,
         json={"reason": "change", "approval": {"staff_id": boss, "pin": "2222"}},
     )
     assert approved.status_code == 201, approved.text
     assert approved.json()["kind"] == "drawer" and approved.json()["note"] == "change"
-    event = rows(papp, "SELECT approver FROM events WHERE entity = 'print_jobs'")
+    event = rows(app, "SELECT approver FROM events WHERE entity = 'print_jobs'")
     assert event == [{"approver": boss}]
 
 
-async def test_a_job_cut_off_mid_send_is_printed_again_with_a_reprint_banner(
-    quiet_settings, emulator
-):
-    app = create_app(quiet_settings)
+async def test_a_job_cut_off_mid_send_is_printed_again_with_a_reprint_banner(settings, emulator):
+    app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://edge") as client:
@@ -259,7 +244,7 @@ async def test_a_job_cut_off_mid_send_is_printed_again_with_a_reprint_banner(
             await kitchen_order(client, manager, send=True)
         job_id = rows(app, "SELECT id FROM print_jobs")[0]["id"]
         await app.state.box.write(print_jobs.mark_sending, job_id)  # then the box dies
-    app = create_app(quiet_settings)
+    app = create_app(settings)
     async with app.router.lifespan_context(app):
         assert rows(app, "SELECT state, reprint FROM print_jobs") == [
             {"state": "queued", "reprint": 1}
@@ -269,45 +254,45 @@ async def test_a_job_cut_off_mid_send_is_printed_again_with_a_reprint_banner(
     assert job.lines[0] == "*** REPRINT ***" and "1x Burrata" in job.lines
 
 
-async def test_test_page_reprint_and_retry_of_a_failed_job(papp, pclient, emulator, tmp_path):
-    manager = await sign_in(pclient, "manager")
-    receipt = (await printers_by_name(pclient, manager))["Counter receipt"]
+async def test_test_page_reprint_and_retry_of_a_failed_job(app, client, emulator, tmp_path):
+    manager = await sign_in(client, "manager")
+    receipt = (await printers_by_name(client, manager))["Counter receipt"]
     gone = {"kind": "file", "path": "/dev/galley-no-such-printer"}
-    await pclient.patch(f"/api/printers/{receipt['id']}", headers=manager, json={"transport": gone})
+    await client.patch(f"/api/printers/{receipt['id']}", headers=manager, json={"transport": gone})
     with freeze_time("2026-11-21 12:00:00", tick=True) as frozen:
-        test = await pclient.post(f"/api/printers/{receipt['id']}/test", headers=manager)
+        test = await client.post(f"/api/printers/{receipt['id']}/test", headers=manager)
         assert test.status_code == 201 and test.json()["kind"] == "test_page"
         for _ in range(print_jobs.REROUTE_AFTER):
-            await drain(papp)
+            await drain(app)
             frozen.tick(61)
-    failed = (await pclient.get("/api/print-jobs?state=failed", headers=manager)).json()
+    failed = (await client.get("/api/print-jobs?state=failed", headers=manager)).json()
     assert [j["id"] for j in failed] == [test.json()["id"]]
     assert "PrinterNotFound" in failed[0]["last_error"]
-    await point_at(pclient, manager, "Counter receipt", emulator.port)
-    retried = await pclient.post(f"/api/print-jobs/{failed[0]['id']}/retry", headers=manager)
+    await point_at(client, manager, "Counter receipt", emulator.port)
+    retried = await client.post(f"/api/print-jobs/{failed[0]['id']}/retry", headers=manager)
     assert retried.status_code == 200 and retried.json()["state"] == "queued"
-    await drain(papp)
-    reprint = await pclient.post(f"/api/print-jobs/{failed[0]['id']}/reprint", headers=manager)
+    await drain(app)
+    reprint = await client.post(f"/api/print-jobs/{failed[0]['id']}/reprint", headers=manager)
     assert reprint.status_code == 201 and reprint.json()["reprint"] is True
-    await drain(papp)
+    await drain(app)
     first, second = emulator.wait_for_jobs(2)
     assert first.lines[0] == "TEST PAGE" and second.lines[:2] == ["*** REPRINT ***", "TEST PAGE"]
 
 
-async def test_refusals_write_nothing(papp, pclient):
-    waiter = await sign_in(pclient, "waiter")
-    manager = await sign_in(pclient, "manager")
+async def test_refusals_write_nothing(app, client):
+    waiter = await sign_in(client, "waiter")
+    manager = await sign_in(client, "manager")
 
     def counts() -> tuple[int, int]:
-        (e,) = rows(papp, "SELECT COUNT(*) AS n FROM events WHERE entity LIKE 'print%'")
-        (p,) = rows(papp, "SELECT COUNT(*) AS n FROM printers")
+        (e,) = rows(app, "SELECT COUNT(*) AS n FROM events WHERE entity LIKE 'print%'")
+        (p,) = rows(app, "SELECT COUNT(*) AS n FROM printers")
         return e["n"], p["n"]
 
     before = counts()
     good = {"name": "X", "role": "receipt", "transport": {"kind": "network", "host": "127.0.0.1"}}
-    forbidden = await pclient.post("/api/printers", headers=waiter, json=good)
+    forbidden = await client.post("/api/printers", headers=waiter, json=good)
     assert forbidden.status_code == 403
-    bad = await pclient.post(
+    bad = await client.post(
         "/api/printers", headers=manager, json={**good, "transport": {"kind": "pigeon"}}
     )
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "bad_transport"
@@ -315,34 +300,34 @@ async def test_refusals_write_nothing(papp, pclient):
         {"kind": "network", "host": "127.0.0.1", "port": 70000},
         {"kind": "network", "host": "", "port": 9100},
     ):
-        refused = await pclient.post(
+        refused = await client.post(
             "/api/printers", headers=manager, json={**good, "transport": transport}
         )
         assert refused.status_code == 422, transport
         assert refused.json()["error"]["code"] == "bad_transport"
-    bad_profile = await pclient.post(
+    bad_profile = await client.post(
         "/api/printers", headers=manager, json={**good, "profile": "TM-NOPE"}
     )
     assert bad_profile.status_code == 422
-    too_large = await pclient.post(
+    too_large = await client.post(
         "/api/printers/discover/network", headers=manager, json={"subnet": "10.0.0.0/16"}
     )
     assert too_large.status_code == 422 and too_large.json()["error"]["code"] == "subnet_too_large"
-    unknown = await pclient.patch(f"/api/printers/{UNKNOWN}", headers=manager, json={"name": "Y"})
+    unknown = await client.patch(f"/api/printers/{UNKNOWN}", headers=manager, json={"name": "Y"})
     assert unknown.status_code == 404
-    assert (await pclient.post(f"/api/printers/{UNKNOWN}/test", headers=manager)).status_code == 404
-    assert (
-        await pclient.post(f"/api/print-jobs/{UNKNOWN}/retry", headers=manager)
-    ).status_code == (404)
-    assert (await pclient.get("/api/printers", headers=waiter)).status_code == 200
+    assert (await client.post(f"/api/printers/{UNKNOWN}/test", headers=manager)).status_code == 404
+    assert (await client.post(f"/api/print-jobs/{UNKNOWN}/retry", headers=manager)).status_code == (
+        404
+    )
+    assert (await client.get("/api/printers", headers=waiter)).status_code == 200
     assert counts() == before
 
 
-async def test_discovery_endpoints_on_loopback(papp, pclient, emulator):
-    manager = await sign_in(pclient, "manager")
-    usb = await pclient.get("/api/printers/discover/usb", headers=manager)
+async def test_discovery_endpoints_on_loopback(app, client, emulator):
+    manager = await sign_in(client, "manager")
+    usb = await client.get("/api/printers/discover/usb", headers=manager)
     assert usb.status_code == 200 and isinstance(usb.json(), list)
-    found = await pclient.post(
+    found = await client.post(
         "/api/printers/discover/network",
         headers=manager,
         json={"subnet": "127.0.0.1/32", "port": emulator.port},
@@ -359,7 +344,7 @@ async def test_discovery_endpoints_on_loopback(papp, pclient, emulator):
 
 
 async def test_workers_print_on_their_own_and_stop_with_the_box(settings, emulator):
-    app = create_app(settings)  # print_workers on, as in production
+    app = create_app(dataclasses.replace(settings, print_workers=True))  # as in production
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://edge") as client:
