@@ -24,7 +24,6 @@ from edge.domain import printers_config as config
 from edge.domain.printing import profile
 from edge.events import Event, WriteConnection
 from printers.errors import PrinterError, PrinterNotFound, PrinterNotReady, PrinterUnsupported
-from printers.render import reprint_banner
 from printers.status import PrinterStatus
 from printers.transports import transport_from_config
 from sync.clock import parse_iso, utcnow
@@ -118,9 +117,7 @@ class PrintWorker:
         status: PrinterStatus | None = None
         seen: list[PrinterStatus] = []  # what the printer answered, even when it then failed
         try:
-            data = bytes(job["payload"])
-            if job["reprint"] and job["kind"] != "drawer":
-                data = reprint_banner(profile(printer["profile"])) + data
+            data = print_jobs.printable(job, profile(printer["profile"]))
             status = self._deliver(json.loads(printer["transport"]), data, seen)
         except PrinterError as error:
             status = seen[-1] if seen else None

@@ -7,6 +7,7 @@ from dataclasses import asdict
 
 import anyio.to_thread
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from edge import auth
@@ -65,6 +66,19 @@ async def list_jobs(request: Request):
             )
         )
     )
+
+
+async def preview_job(request: Request):
+    """The job as a PNG picture of the paper, as its printer would print it now: ?scale=1..3.
+
+    Same permission as listing jobs. Decoded from the stored ESC/POS bytes, so it shows what
+    the printer gets (a rerouted job: as rendered for its backup); `scale=2` for phones and
+    tablets, whose screens have two or three pixels per CSS pixel."""
+    require(await actor(request), "printers.view")
+    job_id = request.path_params["job_id"]
+    scale = query_int(request, "scale", 1, 1, 3)
+    png = await box_of(request).read(print_jobs.preview, job_id, scale)
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 async def retry_job(request: Request):
@@ -138,6 +152,7 @@ routes = [
     Route("/api/printers/{printer_id}", update_printer, methods=["PATCH"]),
     Route("/api/printers/{printer_id}/test", test_printer, methods=["POST"]),
     Route("/api/print-jobs", list_jobs, methods=["GET"]),
+    Route("/api/print-jobs/{job_id}/preview.png", preview_job, methods=["GET"]),
     Route("/api/print-jobs/{job_id}/retry", retry_job, methods=["POST"]),
     Route("/api/print-jobs/{job_id}/reprint", reprint_job, methods=["POST"]),
     Route("/api/orders/{order_id}/send", send_order, methods=["POST"]),

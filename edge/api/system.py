@@ -72,8 +72,18 @@ def describe(routes: list[BaseRoute]) -> dict[str, Any]:
     }
 
 
+# Routes that answer with a file rather than JSON, by the extension their path ends in.
+FILE_TYPES = {".png": "image/png", ".svg": "image/svg+xml"}
+
+
 def _operation(route: Route | WebSocketRoute, doc: str) -> dict[str, Any]:
     summary, _, description = doc.partition("\n")
+    media = next((t for ext, t in FILE_TYPES.items() if route.path.endswith(ext)), None)
+    answer = (
+        {"description": "JSON"}
+        if media is None
+        else {"description": f"a {media} file", "content": {media: {}}}
+    )
     error = {
         "description": "refused",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
@@ -82,7 +92,7 @@ def _operation(route: Route | WebSocketRoute, doc: str) -> dict[str, Any]:
         "summary": summary.strip(),
         "description": " ".join(description.split()),
         "parameters": [_path_param(name) for name in route.param_convertors],
-        "responses": {"200": {"description": "JSON"}, "4XX": error},
+        "responses": {"200": answer, "4XX": error},
     }
 
 

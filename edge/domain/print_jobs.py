@@ -1,7 +1,9 @@
 """The durable print queue: rendered bytes waiting for a printer, in order, never dropped.
 
-A job is rendered once when it is made (`payload`, a BLOB: events record its length and
-sha256, never the bytes) and lives in `print_jobs` until it is printed. States:
+A job is rendered when it is made (`payload`, a BLOB: events record its length and sha256,
+never the bytes) and lives in `print_jobs` until it is printed. Next to the bytes it keeps the
+neutral document they were rendered from (`document`, `printers.codec` JSON; NULL for a drawer
+pulse, which has no document, and for jobs queued before documents were kept). States:
 
     queued --(worker picks it)--> sending --(printer took it, status fine)--> printed
        ^                             |
@@ -16,27 +18,42 @@ sha256, never the bytes) and lives in `print_jobs` until it is printed. States:
 - Reroute: after `REROUTE_AFTER` failed attempts, or at once when the printer says it cannot
   print (paper out, cover open), every waiting job of that printer moves to its backup printer
   if one is configured and enabled (`rerouted_from` says where it came from; the update is an
-  event like any other). The bytes stay as rendered for the first printer.
+  event like any other). When the backup has another profile (a 58 mm printer backing up an
+  80 mm one: 32 columns, not 48), a job with a document is rendered again for the backup in the
+  same update; a job without one keeps its bytes.
 - Failed: only a configuration problem (no such device or host, feature the profile lacks)
   that repeated `REROUTE_AFTER` times with no backup to go to. A failed job is not dropped: it
   is listed with its error for a manager, who fixes the printer and retries it.
 - Delivery is at least once: raw TCP 9100 has no acknowledgement, so a job found `sending` when
   the box starts (a crash mid-send) is sent again, marked `reprint` so the cook sees a REPRINT
   banner instead of a second identical ticket. Drawer pulses are resent without a banner.
+  The banner is not stored: it is rendered for whichever printer sends the job (`printable`).
+- Preview: `preview` draws a job's bytes, banner included, as a PNG (decoded as its printer
+  would, with `printers.decoder` and `printers.preview`), for the admin page.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import sqlite3
 from datetime import timedelta
 from typing import Any
 
 from edge.domain import fields as f
-from edge.errors import Conflict
+from edge.errors import Conflict, NotFound
 from edge.events import WriteConnection, commit
 from edge.permissions import Actor, require
+from printers import codec
+from printers.decoder import decode
+from printers.documents import Document
+from printers.preview import preview_png
+from printers.profiles import PrinterProfile, get_profile
+from printers.render import render, reprint_banner
 from sync.clock import iso, utcnow
 from sync.ids import uuid7
+
+log = logging.getLogger(__name__)
 
 KINDS = ("kitchen_ticket", "void_chit", "receipt", "report", "test_page", "drawer", "other")
 STATES = ("queued", "sending", "printed", "failed")
@@ -57,14 +74,16 @@ def enqueue(
     kind: str,
     payload: bytes,
     *,
+    document: Document | None = None,
     source: tuple[str, str] | None = None,
     dedupe_key: str | None = None,
     reprint: bool = False,
     note: str = "",
     approver: str | None = None,
 ) -> str | None:
-    """Queue `payload` for `printer_id`; returns the job id, or None when `dedupe_key` was
-    queued before (a second pulse for the same tender is an acknowledgement, not an error)."""
+    """Queue `payload` (rendered from `document`, if it has one) for `printer_id`; returns the
+    job id, or None when `dedupe_key` was queued before (a second pulse for the same tender is
+    an acknowledgement, not an error)."""
     if dedupe_key is not None:
         found = conn.execute(
             "SELECT id FROM print_jobs WHERE dedupe_key = ?", (dedupe_key,)
@@ -85,6 +104,7 @@ def enqueue(
             "printer_id": printer_id,
             "kind": kind,
             "payload": payload,
+            "document": codec.to_json(document) if document is not None else None,
             "state": "queued",
             "attempts": 0,
             "next_attempt_at": now,
@@ -176,29 +196,60 @@ def _backup_of(conn: sqlite3.Connection, printer_id: str) -> str | None:
 
 
 def reroute(conn: WriteConnection, from_id: str, to_id: str) -> int:
-    """Move every waiting job of `from_id` to `to_id`, in order, due now."""
+    """Move every waiting job of `from_id` to `to_id`, in order, due now; rendered again for
+    `to_id` when its profile differs and the job has a document."""
     now = iso(utcnow())
+    source, target = _profile_of(conn, from_id), _profile_of(conn, to_id)
     moved = conn.execute(
-        "SELECT id, rerouted_from FROM print_jobs WHERE printer_id = ?"
+        "SELECT id, rerouted_from, document FROM print_jobs WHERE printer_id = ?"
         " AND state IN ('queued', 'sending') ORDER BY seq",
         (from_id,),
     ).fetchall()
     for row in moved:
-        commit(
-            conn,
-            None,
-            "print_jobs",
-            row["id"],
-            "update",
-            {
-                "printer_id": to_id,
-                "rerouted_from": row["rerouted_from"] or from_id,
-                "state": "queued",
-                "attempts": 0,
-                "next_attempt_at": now,
-            },
-        )
+        changes: dict[str, Any] = {
+            "printer_id": to_id,
+            "rerouted_from": row["rerouted_from"] or from_id,
+            "state": "queued",
+            "attempts": 0,
+            "next_attempt_at": now,
+        }
+        if target is not None and target != source:
+            document = _document(row)
+            if document is not None:
+                changes["payload"] = render(document, target)
+        commit(conn, None, "print_jobs", row["id"], "update", changes)
     return len(moved)
+
+
+def _profile_of(conn: sqlite3.Connection, printer_id: str) -> PrinterProfile | None:
+    row = conn.execute("SELECT profile FROM printers WHERE id = ?", (printer_id,)).fetchone()
+    return get_profile(row["profile"]) if row else None
+
+
+def _document(job: sqlite3.Row) -> Document | None:
+    """The job's document, or None when it has none or this version cannot read it (then the
+    stored bytes are what gets printed)."""
+    if job["document"] is None:
+        return None
+    try:
+        return codec.from_json(json.loads(job["document"]))
+    except ValueError as exc:  # DocumentError, or not JSON at all
+        log.warning(
+            "print job %s: document not readable (%s); keeping its bytes",
+            job["id"],
+            exc,
+            extra={"job": job["id"]},
+        )
+        return None
+
+
+def printable(job: sqlite3.Row | dict[str, Any], profile: PrinterProfile) -> bytes:
+    """The bytes that go to the printer: the job's, after a REPRINT banner when it is a
+    reprint (a drawer pulse has no banner)."""
+    data = bytes(job["payload"])
+    if job["reprint"] and job["kind"] != "drawer":
+        data = reprint_banner(profile) + data
+    return data
 
 
 def recover(conn: WriteConnection) -> int:
@@ -248,6 +299,7 @@ def reprint(conn: WriteConnection, actor: Actor, job_id: str) -> dict[str, Any]:
         job["printer_id"],
         job["kind"],
         job["payload"],
+        document=_document(job),
         source=(job["source_entity"], job["source_id"]) if job["source_entity"] else None,
         reprint=True,
     )
@@ -294,3 +346,19 @@ def list_jobs(
         {"printer": printer_id, "state": state, "limit": limit},
     )
     return [_view(row) for row in rows]
+
+
+def preview(conn: sqlite3.Connection, job_id: str, scale: int = 1) -> bytes:
+    """A PNG of the job as its printer would print it now (its profile's width and code pages,
+    the REPRINT banner if it has one), `scale` times the size for screens with denser pixels.
+    Decoding and drawing take 10-30 ms: call it off the event loop (`Box.read`)."""
+    job = conn.execute(
+        "SELECT j.payload, j.kind, j.reprint, p.profile FROM print_jobs j"
+        " JOIN printers p ON p.id = j.printer_id WHERE j.id = ?",
+        (job_id,),
+    ).fetchone()
+    if job is None:
+        raise NotFound("no such print job", id=job_id)
+    profile = get_profile(job["profile"])
+    printed = decode(printable(job, profile), escpos_profile=profile.escpos_profile)
+    return preview_png(printed, profile.columns, scale=scale)

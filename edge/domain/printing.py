@@ -1,7 +1,8 @@
 """What the store prints, made from its tables: kitchen tickets, void chits, bills, test pages,
 drawer pulses. Each is a neutral `printers.documents` document, rendered to the bytes of the
-printer it is routed to and queued (`print_jobs.enqueue`) in the caller's write, so the order
-change and its ticket are one atomic step: a sent order always has its ticket queued.
+printer it is routed to and queued (`print_jobs.enqueue`, bytes and document) in the caller's
+write, so the order change and its ticket are one atomic step: a sent order always has its
+ticket queued. The document stays with the job so a reroute can render it for another printer.
 """
 
 from __future__ import annotations
@@ -72,7 +73,9 @@ def _queue(
     source: tuple[str, str],
 ) -> str | None:
     payload = render(document, profile(printer["profile"]))
-    return print_jobs.enqueue(conn, actor.id, printer["id"], kind, payload, source=source)
+    return print_jobs.enqueue(
+        conn, actor.id, printer["id"], kind, payload, document=document, source=source
+    )
 
 
 def kitchen_printers(conn: sqlite3.Connection) -> dict[str, sqlite3.Row | None]:

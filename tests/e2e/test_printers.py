@@ -124,3 +124,34 @@ def test_filters_and_refusals_inline(page: Page, live_edge: LiveEdge):
     # Filters ask the edge again; nothing printed yet in this store.
     page.locator('select[name="state"]').select_option("failed")
     expect(page.locator(".jobs-card .empty")).to_have_text("No jobs match.")
+
+
+def test_preview_shows_the_job_as_its_printer_prints_it(page: Page, live_edge: LiveEdge):
+    with run_in_thread() as emulator, live_edge.client() as http:
+        kitchen = next(p for p in http.get("/api/printers").json() if p["name"] == "Kitchen pass")
+        transport = {"kind": "network", "host": "127.0.0.1", "port": emulator.port}
+        changed = http.patch(f"/api/printers/{kitchen['id']}", json={"transport": transport})
+        assert changed.status_code == 200, changed.text
+        assert http.post(f"/api/printers/{kitchen['id']}/test").status_code == 201
+        emulator.wait_for_jobs(1, timeout=10)
+
+        sign_in(page)
+        page.goto("/admin/#/printers")
+        row = page.locator(".jobs-table tbody tr").first
+        expect(row.locator(".job-state")).to_have_text("Printed")
+        row.get_by_role("button", name="Preview").click()
+        dialog = page.locator("dialog.preview-modal")
+        expect(dialog.get_by_role("heading", name="Test page")).to_be_visible()
+        expect(dialog).to_contain_text("Kitchen pass")
+        image = dialog.locator("img.preview-image")
+        expect(image).to_be_visible()
+        natural = image.evaluate("img => [img.complete, img.naturalWidth, img.naturalHeight]")
+        assert natural[0] and natural[1] > 0 and natural[2] > natural[1]  # a strip of paper
+        # Drawn at twice the size, shown at the paper's size: 48 columns of a TM-T20II.
+        assert image.evaluate("img => img.getBoundingClientRect().width") == natural[1] / 2
+        dialog.locator(".modal-foot").get_by_role("button", name="Close").click()
+        expect(dialog).to_have_count(0)
+        row.get_by_role("button", name="Preview").click()  # and Escape closes it too
+        expect(page.locator("dialog.preview-modal img.preview-image")).to_be_visible()
+        page.keyboard.press("Escape")
+        expect(page.locator("dialog.preview-modal")).to_have_count(0)

@@ -93,6 +93,15 @@ def test_sections_fit_every_screen(page: Page, live_edge: LiveEdge):
                 page.screenshot(path=SCREENSHOTS / f"{label}-printers-add.png")
                 assert fits_width(page), f"the add printer dialog scrolls sideways at {label}"
                 page.keyboard.press("Escape")
+                page.locator(".jobs-table tbody tr").first.get_by_role(
+                    "button", name="Preview"
+                ).click()
+                image = page.locator("dialog.preview-modal img.preview-image")
+                expect(image).to_be_visible()
+                assert image.evaluate("img => img.naturalWidth") > 0
+                page.screenshot(path=SCREENSHOTS / f"{label}-printers-preview.png")
+                assert fits_width(page), f"the print preview scrolls sideways at {label}"
+                page.keyboard.press("Escape")
             assert fits_width(page), f"{section} scrolls sideways at {label}"
         page.goto("/admin/#/menu")
         page.locator(".item-row").first.get_by_role("button", name="Edit").click()

@@ -14,15 +14,21 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from freezegun import freeze_time
+from websockets.asyncio.client import connect
 
 from edge import db
 from edge.app import create_app
 from edge.config import EdgeSettings
 from edge.domain import print_jobs, printing
+from edge.events import commit, digest
 from edge.permissions import Actor
+from printers import preview
 from printers.emulator import ThreadedEmulator, run_in_thread
+from printers.profiles import GENERIC_58MM, TM_T20II, get_profile
 from tests.conftest import sign_in
 from tests.edge.menu_helpers import item, menu
+from tests.edge.test_contract import assert_error_shape
+from tests.live import serve
 
 UNKNOWN = "01900000-0000-7000-8000-000000000000"
 
@@ -355,3 +361,162 @@ async def test_workers_print_on_their_own_and_stop_with_the_box(settings, emulat
             assert "1x Burrata" in job.lines
         threads = [w.thread for w in app.state.box.printing.workers.values()]
     assert threads and not any(t.is_alive() for t in threads if t is not None)
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", data[:8]
+    assert data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def paper_width(profile_name: str) -> int:
+    """Pixel width `printers.preview` draws a job of that profile's columns at."""
+    return get_profile(profile_name).columns * preview.CHAR_WIDTH + 2 * preview.MARGIN
+
+
+async def test_preview_png_of_a_job_for_whoever_may_list_jobs(app, client):
+    manager = await sign_in(client, "manager")
+    receipt = (await printers_by_name(client, manager))["Counter receipt"]
+    test = await client.post(f"/api/printers/{receipt['id']}/test", headers=manager)
+    job_id = test.json()["id"]
+    shown = await client.get(f"/api/print-jobs/{job_id}/preview.png", headers=manager)
+    assert shown.status_code == 200 and shown.headers["content-type"] == "image/png"
+    width, height = png_size(shown.content)
+    assert width == paper_width("TM-T20II")  # 48 columns
+    assert 300 < height < 3000 and 1_000 < len(shown.content) < 200_000  # a page, not a poster
+    # A reprint shows its REPRINT banner on top: the same page, taller.
+    again = await client.post(f"/api/print-jobs/{job_id}/reprint", headers=manager)
+    reprint = await client.get(f"/api/print-jobs/{again.json()['id']}/preview.png", headers=manager)
+    assert png_size(reprint.content)[0] == width and png_size(reprint.content)[1] > height
+    sharp = await client.get(f"/api/print-jobs/{job_id}/preview.png?scale=2", headers=manager)
+    assert png_size(sharp.content) == (2 * width, 2 * height)  # for two pixels per CSS pixel
+    too_big = await client.get(f"/api/print-jobs/{job_id}/preview.png?scale=9", headers=manager)
+    assert_error_shape(too_big)
+
+    waiter = await sign_in(client, "waiter")  # may list jobs, so may see them
+    assert (await client.get("/api/print-jobs", headers=waiter)).status_code == 200
+    seen = await client.get(f"/api/print-jobs/{job_id}/preview.png", headers=waiter)
+    assert seen.status_code == 200 and seen.content == shown.content
+    anonymous = await client.get(f"/api/print-jobs/{job_id}/preview.png")
+    assert_error_shape(anonymous)
+    assert anonymous.status_code == 401
+    unknown = await client.get(f"/api/print-jobs/{UNKNOWN}/preview.png", headers=manager)
+    assert_error_shape(unknown)
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
+
+
+async def test_a_job_rerouted_to_a_58mm_backup_is_rendered_for_its_32_columns(
+    app, client, emulator
+):
+    manager = await sign_in(client, "manager")
+    note = "Allergy at this table: no nuts, clean board and separate pans for everything please"
+    with run_in_thread(escpos_profile=GENERIC_58MM.escpos_profile) as backup_emu:
+        backup = await client.post(
+            "/api/printers",
+            headers=manager,
+            json={
+                "name": "Pass 58",
+                "role": "kitchen",
+                "profile": GENERIC_58MM.name,
+                "transport": {"kind": "network", "host": "127.0.0.1", "port": backup_emu.port},
+            },
+        )
+        assert backup.status_code == 201, backup.text
+        kitchen = await point_at(
+            client,
+            manager,
+            "Kitchen pass",
+            emulator.port,
+            backup_printer_id=backup.json()["id"],
+        )
+        assert kitchen["profile"] == TM_T20II.name
+        await kitchen_order(client, manager, "Burrata", send=True, note=note)
+        await drain(app)
+        (first,) = emulator.wait_for_jobs(1)
+        assert "-" * TM_T20II.columns in first.lines  # 48 columns on the first printer
+
+        emulator.paper_out = True
+        await kitchen_order(client, manager, "Burrata", send=True, note=note)
+        (printed,) = rows(app, "SELECT id FROM print_jobs WHERE state = 'printed'")
+        again = await client.post(f"/api/print-jobs/{printed['id']}/reprint", headers=manager)
+        assert again.status_code == 201, again.text
+        await drain(app)
+        ticket, reprint = backup_emu.wait_for_jobs(2)
+    assert emulator.discarded == [] and len(emulator.jobs) == 1
+    for job in (ticket, reprint):
+        widths = [len(line.text) * line.width for line in job.printed_lines]
+        assert max(widths) <= GENERIC_58MM.columns, job.text()
+        assert "-" * GENERIC_58MM.columns in job.lines and "1x Burrata" in job.lines
+        assert any(line.startswith("! Allergy") for line in job.lines)
+    assert reprint.lines[0] == "*** REPRINT ***" and ticket.lines[0] == "KITCHEN"
+    moved = rows(app, "SELECT * FROM print_jobs WHERE rerouted_from IS NOT NULL ORDER BY seq")
+    assert [(j["state"], j["printer_id"]) for j in moved] == [("printed", backup.json()["id"])] * 2
+    assert all(j["rerouted_from"] == kitchen["id"] for j in moved)
+    # The new bytes went through the one write path: the reroute event names their digest.
+    (event,) = rows(
+        app,
+        "SELECT fields FROM events WHERE entity = 'print_jobs' AND entity_id = ?"
+        " AND fields LIKE '%rerouted_from%'",
+        moved[0]["id"],
+    )
+    assert json.loads(event["fields"])["payload"] == digest(bytes(moved[0]["payload"]))
+    shown = await client.get(f"/api/print-jobs/{moved[1]['id']}/preview.png", headers=manager)
+    assert png_size(shown.content)[0] == paper_width(GENERIC_58MM.name)
+
+
+async def test_reroute_keeps_the_bytes_of_a_job_it_cannot_render_again(app, client):
+    manager = await sign_in(client, "manager")
+    counter = (await printers_by_name(client, manager))["Counter receipt"]
+    backup = await client.post(
+        "/api/printers",
+        headers=manager,
+        json={
+            "name": "Till 58",
+            "role": "receipt",
+            "profile": GENERIC_58MM.name,
+            "transport": {"kind": "file", "path": "/dev/null"},
+        },
+    )
+    drawer = await client.post("/api/drawer/open", headers=manager, json={"reason": "float"})
+    bill = await client.post(f"/api/printers/{counter['id']}/test", headers=manager)
+    box = app.state.box
+
+    def from_a_newer_version(conn):  # a document this version cannot read
+        commit(conn, None, "print_jobs", bill.json()["id"], "update", {"document": {"type": "X"}})
+
+    await box.write(from_a_newer_version)
+    before = {r["id"]: bytes(r["payload"]) for r in rows(app, "SELECT * FROM print_jobs")}
+    moved = await box.write(print_jobs.reroute, counter["id"], backup.json()["id"])
+    after = {r["id"]: bytes(r["payload"]) for r in rows(app, "SELECT * FROM print_jobs")}
+    assert moved == 2 and after == before
+    assert {drawer.json()["id"], bill.json()["id"]} == set(after)
+    (pulse,) = rows(app, "SELECT document FROM print_jobs WHERE kind = 'drawer'")
+    assert pulse["document"] is None
+
+
+async def test_a_printer_running_out_of_paper_reaches_the_pos_on_the_printers_topic(
+    settings, emulator
+):
+    """The POS follows `/ws?topics=printers`: a paper-out seen by the print worker arrives
+    there as the printer's status change, through real uvicorn and a real websocket."""
+    app = create_app(dataclasses.replace(settings, print_workers=True))
+    with serve(app) as url:
+        async with httpx.AsyncClient(base_url=url) as client:
+            manager = await sign_in(client, "manager")
+            kitchen = await point_at(client, manager, "Kitchen pass", emulator.port)
+            cashier = await sign_in(client, "cashier", device="pos-1")
+            token = cashier["Authorization"].split()[1]
+            since = (await client.get("/healthz")).json()["last_seq"]
+            ws_url = url.replace("http", "ws") + f"/ws?token={token}&topics=printers&since={since}"
+            emulator.paper_out = True
+            async with connect(ws_url) as ws:
+                test = await client.post(f"/api/printers/{kitchen['id']}/test", headers=manager)
+                assert test.status_code == 201
+                seen = []
+                while not any(e["entity"] == "printers" for e in seen):
+                    seen.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+    assert {e["entity"] for e in seen} <= {"printers", "print_jobs"}  # nothing but this topic
+    alert = next(e for e in seen if e["entity"] == "printers")
+    assert alert["entity_id"] == kitchen["id"] and alert["op"] == "update"
+    assert alert["fields"]["paper_out"] is True and alert["fields"]["online"] is False

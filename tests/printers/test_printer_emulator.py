@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import selectors
 import subprocess
@@ -169,6 +170,21 @@ def test_preview_png(tmp_path):
     (tmp_path / "r.png").write_bytes(png)
     with Image.open(tmp_path / "r.png") as image:
         assert image.width == 48 * 7 + 24 and image.height > 400
+
+
+def test_preview_keeps_the_printers_grid_wraps_at_its_edge_and_scales():
+    from PIL import Image
+
+    def size(png: bytes) -> tuple[int, int]:
+        with Image.open(io.BytesIO(png)) as image:
+            return image.size
+
+    ticket = decode(render(sample_ticket(), TM_T20II))
+    on_paper = size(preview_png(ticket, 48))
+    # The same 48-column bytes on a 32-column printer: narrower paper, wrapped lines, longer.
+    narrow = size(preview_png(ticket, 32))
+    assert narrow[0] == 32 * 7 + 24 and narrow[1] > on_paper[1]
+    assert size(preview_png(ticket, 48, scale=2)) == (2 * on_paper[0], 2 * on_paper[1])
 
 
 def test_cli_options():

@@ -1,6 +1,7 @@
 // Printers: the receipt, kitchen and report printers of the store, their live status, the
 // print jobs (retry the stuck ones, reprint the printed ones), test prints, finding printers on
-// USB and the network, and the cash drawer. The alert banner across the top of every section
+// USB and the network, and the cash drawer. Any job can be previewed: the edge draws its bytes
+// as the paper would look (`previewJob`). The alert banner across the top of every section
 // (paper out, cover open, offline) lives here too: see `watchPrinters`.
 
 import { query } from "/ui/lib/api.js";
@@ -44,6 +45,9 @@ const JOB_KINDS = {
 };
 const POLL_MS = 10000;
 const JOB_LIMIT = 50;
+// The edge draws previews at twice their size; shown at half, they stay sharp on phones and
+// tablets (two or three pixels per CSS pixel) and read like the real paper on a desk screen.
+const PREVIEW_SCALE = 2;
 
 /**
  * One shape for a printer, whichever the edge sent: `stations` (a list) or `station`, the
@@ -433,6 +437,9 @@ export default {
           }) }, "Retry");
           actions.push(retry);
         }
+        if (job.kind !== "drawer") {
+          actions.push(h("button", { type: "button", class: "btn btn-sm btn-ghost", onclick: () => previewJob(job) }, "Preview"));
+        }
         if (job.state === "printed") {
           const reprint = h("button", { type: "button", class: "btn btn-sm", onclick: () => act(reprint, message, async () => {
             await ctx.api.post(`/api/print-jobs/${job.id}/reprint`, {});
@@ -470,6 +477,54 @@ export default {
           h("thead", {}, h("tr", {}, h("th", {}, "When"), h("th", {}, "Job"), h("th", {}, "State"),
             h("th", {}, "Details"), h("th", { class: "sr-th" }, h("span", { class: "sr-only" }, "Actions")))),
           h("tbody", {}, rows))));
+    }
+
+    /** The job as its printer prints it, in a dialog: the edge's PNG on a strip of paper. */
+    function previewJob(job) {
+      const printerName = job.printer_name || nameOf(job.printer_id);
+      const message = msgBox();
+      const paper = h("div", { class: "preview-paper", "aria-busy": "true" },
+        h("p", { class: "muted small preview-wait" }, "Drawing the preview…"));
+      const facts = [printerName, timeOf(job.created_at, false), job.reprint ? "reprint" : "",
+        job.rerouted_from ? `moved from ${nameOf(job.rerouted_from)}` : ""].filter(Boolean).join(" · ");
+      const dialog = h("dialog", { class: "modal preview-modal", "aria-labelledby": `preview-${job.id}` },
+        h("div", { class: "modal-form" },
+          h("div", { class: "modal-head" },
+            h("div", { class: "head-title" },
+              h("h2", { id: `preview-${job.id}` }, kindLabel(job.kind)),
+              h("span", { class: "head-sub" }, facts)),
+            h("button", { type: "button", class: "btn btn-ghost btn-icon", "aria-label": "Close", onclick: () => dialog.close() }, "✕")),
+          h("div", { class: "modal-body preview-body" }, paper),
+          h("div", { class: "modal-foot" }, message, h("span", { class: "spacer" }),
+            h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, "Close"))));
+      let url = null;
+      dialog.addEventListener("close", () => {
+        dialog.remove();
+        if (url) URL.revokeObjectURL(url);
+      });
+      // A click on the dimmed page around the dialog closes it, as on a phone one expects.
+      dialog.addEventListener("click", (event) => { if (event.target === dialog) dialog.close(); });
+      document.body.append(dialog);
+      dialog.showModal();
+      ctx.api.blob(`/api/print-jobs/${job.id}/preview.png${query({ scale: PREVIEW_SCALE })}`).then((blob) => {
+        if (!dialog.open) return;
+        url = URL.createObjectURL(blob);
+        const image = h("img", { class: "preview-image", src: url, alt: `${kindLabel(job.kind)} as ${printerName} prints it` });
+        image.addEventListener("load", () => {
+          dialog.style.setProperty("--paper", `${image.naturalWidth / PREVIEW_SCALE}px`);
+          paper.removeAttribute("aria-busy");
+          paper.replaceChildren(image);
+        }, { once: true });
+        image.addEventListener("error", () => {
+          paper.removeAttribute("aria-busy");
+          paper.replaceChildren();
+          say(message, "The preview could not be shown.");
+        }, { once: true });
+      }).catch((err) => {
+        paper.removeAttribute("aria-busy");
+        paper.replaceChildren();
+        say(message, err);
+      });
     }
 
     function nameOf(id) {
