@@ -44,6 +44,9 @@ def connect(path: str | Path, *, readonly: bool = False, factory: type = sqlite3
     if not readonly:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
+        # Savepoint sub-journals (one per write in a group commit) in memory, not in a temp
+        # file: on disk each write copied every page it touched there first.
+        conn.execute("PRAGMA temp_store = MEMORY")
     return conn
 
 

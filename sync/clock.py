@@ -18,9 +18,7 @@ def utcnow() -> datetime:
 
 def iso(moment: datetime) -> str:
     """UTC ISO-8601 with milliseconds and a `Z`, the storage format for every timestamp."""
-    return (
-        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-    )
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def parse_iso(text: str) -> datetime:

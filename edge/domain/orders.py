@@ -63,12 +63,13 @@ def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[
         raise Invalid("a counter order has no table", field="table_id")
     store = store_settings.current(conn)
     now = utcnow()
+    stamp = iso(now)
     day = store_settings.business_day(store, now)
     number = conn.execute(
         "SELECT COALESCE(MAX(number), 0) + 1 FROM orders WHERE business_day = ?", (day,)
     ).fetchone()[0]
     order_id = uuid7()
-    lines_rows = _new_lines(order_id, _price(conn, lines, iso(now)))
+    lines_rows = _new_lines(order_id, _price(conn, lines, stamp))
     if send_now:
         for line in lines_rows:
             line["state"] = "sent"
@@ -82,7 +83,7 @@ def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[
         "note": order.get("note", ""),
         "currency": store["currency"],
         "opened_by": actor.id,
-        "created_at": iso(now),
+        "created_at": stamp,
         **_totals(store, lines_rows),
     }
     # One change, one event: the order with its first lines.

@@ -1,3 +1,4 @@
+import os
 import uuid
 
 from freezegun import freeze_time
@@ -28,6 +29,32 @@ def test_uuid7_follows_the_clock():
         frozen.tick(1)
         assert uuid7() > first
     assert is_uuid(first) and not is_uuid("not-an-id") and not is_uuid(42)
+
+
+def test_is_uuid_takes_only_the_canonical_text_form():
+    assert is_uuid("01A1FFD4-2C62-7381-96AA-6F6E763AF79E")
+    assert not is_uuid("01a1ffd42c62738196aa6f6e763af79e")  # no dashes
+    assert not is_uuid("01a1ffd4-2c62-7381-96aa-6f6e763af79g")
+    assert not is_uuid("01a1ffd4-2c62-7381-96aa-6f6e763af79e\n")
+
+
+def test_a_forked_child_draws_its_own_random_bits():
+    uuid7()  # the parent's pool of random bytes is filled
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: send the random tail of its first id
+        os.write(write, uuid7()[-12:].encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child_tail = os.read(read, 12).decode()
+    os.close(read)
+    os.close(write)
+    assert child_tail != uuid7()[-12:]
+
+
+def test_iso_is_utc_with_milliseconds_and_z():
+    moment = parse_iso("2026-01-02T05:04:05.678901+02:00")
+    assert iso(moment) == "2026-01-02T03:04:05.678Z"
 
 
 def test_hlc_never_goes_backwards_and_absorbs_remote_clocks():
