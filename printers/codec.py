@@ -20,7 +20,6 @@ import types
 import typing
 from datetime import datetime
 from enum import Enum
-from functools import cache
 from typing import Any
 
 from printers import documents as doc
@@ -79,8 +78,9 @@ def _encode(value: Any) -> Any:
     return value
 
 
-@cache
 def _hints(cls: type) -> dict[str, Any]:
+    # Not cached: resolved against this module's `datetime` as it is now, which freezegun
+    # swaps for its own class while a test has the clock frozen.
     return typing.get_type_hints(cls)
 
 

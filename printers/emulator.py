@@ -19,7 +19,10 @@ In an async test::
 
 In a sync test, ``with run_in_thread(port=0) as emulator:`` runs the same
 server on its own event loop thread. From the command line:
-``galley printer emulate --port 9100 [--host H] [--paper-out] [--offline] [--slow-ms N]``.
+``galley printer emulate --port 9100 [--host H] [--profile P] [--png-dir DIR] [--paper-out]
+[--offline] [--slow-ms N]``. ``--profile`` takes the edge's profile names (``generic-58mm``) or
+any python-escpos one (``POS-5890``); it sets the code pages the emulator decodes with and the
+columns its PNG previews are drawn at.
 """
 
 from __future__ import annotations
@@ -32,10 +35,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from escpos.capabilities import get_profile as get_escpos_profile
+
 from printers.decoder import Decoder, Job
+from printers.profiles import PROFILES
 from printers.status import PrinterStatus
 
 log = logging.getLogger(__name__)
@@ -306,7 +313,31 @@ def run_in_thread(**options: Any) -> Iterator[ThreadedEmulator]:
 # --- command line --------------------------------------------------------------
 
 
-def _print_job(job: Job, png_dir: Path | None, count: list[int]) -> None:
+@dataclass(frozen=True)
+class Model:
+    """The printer the command line emulates: its python-escpos profile (code pages) and the
+    columns of its paper (font A), which the PNG previews are drawn at."""
+
+    escpos_profile: str
+    columns: int
+
+
+def printer_model(name: str) -> Model:
+    """``--profile``: an edge profile name (``generic-58mm``, as set on the printer) or a
+    python-escpos one (``POS-5890``)."""
+    known = PROFILES.get(name)
+    if known is not None:
+        return Model(known.escpos_profile, known.columns)
+    try:
+        return Model(name, get_escpos_profile(name).get_columns(0))
+    except KeyError:
+        raise argparse.ArgumentTypeError(
+            f"unknown printer profile {name!r}; use one of {', '.join(PROFILES)}"
+            " or a python-escpos profile name"
+        ) from None
+
+
+def _print_job(job: Job, png_dir: Path | None, columns: int, count: list[int]) -> None:
     count[0] += 1
     state = "printed" if job.printed else "NOT printed (printer cannot print)"
     print(f"--- job {count[0]} from {job.peer}, {len(job.raw)} bytes, {state} ---")
@@ -315,7 +346,7 @@ def _print_job(job: Job, png_dir: Path | None, count: list[int]) -> None:
         from printers.preview import preview_png
 
         path = png_dir / f"job-{count[0]:04d}.png"
-        path.write_bytes(preview_png(job))
+        path.write_bytes(preview_png(job, columns))
         print(f"[preview {path}]")
     sys.stdout.flush()
 
@@ -328,7 +359,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port (9100)")
-    parser.add_argument("--profile", default="TM-T20II", help="python-escpos printer profile")
+    parser.add_argument(
+        "--profile",
+        type=printer_model,
+        default="TM-T20II",
+        help=f"{', '.join(PROFILES)} or a python-escpos profile name; default TM-T20II",
+    )
     parser.add_argument("--paper-out", action="store_true", help="report paper end, print nothing")
     parser.add_argument("--offline", action="store_true", help="refuse connections")
     parser.add_argument("--slow-ms", type=int, default=0, help="delay after each chunk read")
@@ -343,11 +379,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.png_dir is not None:
         args.png_dir.mkdir(parents=True, exist_ok=True)
     options = {
-        "escpos_profile": args.profile,
+        "escpos_profile": args.profile.escpos_profile,
         "paper_out": args.paper_out,
         "offline": args.offline,
         "slow_ms": args.slow_ms,
-        "on_job": lambda job: _print_job(job, args.png_dir, count),
+        "on_job": lambda job: _print_job(job, args.png_dir, args.profile.columns, count),
     }
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_run_forever(Emulator(args.host, args.port, **options)))

@@ -97,7 +97,7 @@ def _strip(text: str, line: PrintedLine, scale: int) -> Image:
     return strip.resize(size, PILImage.Resampling.LANCZOS)
 
 
-def preview_png(job: Job, columns: int = 48, *, scale: int = 1) -> bytes:
+def preview_png(job: Job, columns: int, *, scale: int = 1) -> bytes:
     """Render ``job`` as a PNG receipt ``columns`` characters wide; ``scale`` 2 or 3 for screens
     with more pixels per point (the picture is then that many times larger)."""
     from PIL import Image as PILImage

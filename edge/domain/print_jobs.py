@@ -20,7 +20,9 @@ pulse, which has no document, and for jobs queued before documents were kept). S
   if one is configured and enabled (`rerouted_from` says where it came from; the update is an
   event like any other). When the backup has another profile (a 58 mm printer backing up an
   80 mm one: 32 columns, not 48), a job with a document is rendered again for the backup in the
-  same update; a job without one keeps its bytes.
+  same update; a job without one keeps its bytes. The same goes for a printer whose profile
+  a manager edits: its `queued` and `failed` jobs are rendered again for the new profile in
+  that write (`render_again`); a `sending` job is left to the worker sending it.
 - Failed: only a configuration problem (no such device or host, feature the profile lacks)
   that repeated `REROUTE_AFTER` times with no backup to go to. A failed job is not dropped: it
   is listed with its error for a manager, who fixes the printer and retries it.
@@ -214,11 +216,38 @@ def reroute(conn: WriteConnection, from_id: str, to_id: str) -> int:
             "next_attempt_at": now,
         }
         if target is not None and target != source:
-            document = _document(row)
-            if document is not None:
-                changes["payload"] = render(document, target)
+            changes |= _rendered_for(row, target)
         commit(conn, None, "print_jobs", row["id"], "update", changes)
     return len(moved)
+
+
+def render_again(
+    conn: WriteConnection, actor: str | None, printer_id: str, profile: PrinterProfile
+) -> int:
+    """`printer_id` now has `profile` (a manager edited it): its jobs that wait, `queued` or
+    `failed` (a manager may retry those), are rendered again for it in the same write. A job
+    that is `sending` is on its way to the printer: it is left alone. Returns how many jobs got
+    new bytes."""
+    waiting = conn.execute(
+        "SELECT id, document FROM print_jobs WHERE printer_id = ?"
+        " AND state IN ('queued', 'failed') ORDER BY seq",
+        (printer_id,),
+    ).fetchall()
+    changed = 0
+    for row in waiting:
+        changes = _rendered_for(row, profile)
+        if changes:
+            commit(conn, actor, "print_jobs", row["id"], "update", changes)
+            changed += 1
+    return changed
+
+
+def _rendered_for(job: sqlite3.Row, profile: PrinterProfile) -> dict[str, Any]:
+    """`{"payload": bytes}`: the job's document rendered for `profile`; `{}` when it has no
+    readable document, and keeps the bytes it has (a drawer pulse, a job queued by an older
+    version or written by a newer one)."""
+    document = _document(job)
+    return {"payload": render(document, profile)} if document is not None else {}
 
 
 def _profile_of(conn: sqlite3.Connection, printer_id: str) -> PrinterProfile | None:
@@ -288,17 +317,21 @@ def retry(conn: WriteConnection, actor: Actor, job_id: str) -> dict[str, Any]:
 
 
 def reprint(conn: WriteConnection, actor: Actor, job_id: str) -> dict[str, Any]:
-    """The same bytes again as a new job, under a REPRINT banner."""
+    """The job again as a new job, under a REPRINT banner: rendered anew for the printer's
+    profile as it is now (it may have changed since), or the same bytes when there is no
+    readable document."""
     require(actor, "printers.edit")
     job = f.existing(conn, "print_jobs", job_id, "print job")
     if job["kind"] == "drawer":
         raise Conflict("a drawer pulse is not reprinted", code="not_printable")
+    profile = _profile_of(conn, job["printer_id"])
+    payload = _rendered_for(job, profile).get("payload") if profile else None
     new_id = enqueue(
         conn,
         actor.id,
         job["printer_id"],
         job["kind"],
-        job["payload"],
+        payload or job["payload"],
         document=_document(job),
         source=(job["source_entity"], job["source_id"]) if job["source_entity"] else None,
         reprint=True,

@@ -3,7 +3,8 @@
 A printer row names a role (`receipt`, `kitchen`, `report`), the stations a kitchen printer
 serves, the POS device a receipt printer serves (empty: any), the transport settings that
 `printers.transports.transport_from_config` takes, a profile from `printers.profiles`, an
-optional backup printer, and the last status the print worker read from it.
+optional backup printer, and the last status the print worker read from it. Changing the
+profile renders the printer's waiting jobs again for it (`print_jobs.render_again`).
 
 Routing: a receipt goes to the receipt printer of the device (else any receipt printer), a
 kitchen ticket to the kitchen printer of its station (none: the lines are not printed), a
@@ -18,6 +19,7 @@ import sqlite3
 from typing import Any
 
 from edge.domain import fields as f
+from edge.domain import print_jobs
 from edge.errors import Invalid
 from edge.events import WriteConnection, commit
 from edge.permissions import Actor, require
@@ -91,12 +93,16 @@ def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[
 def update(
     conn: WriteConnection, actor: Actor, printer_id: str, values: dict[str, Any]
 ) -> dict[str, Any]:
+    """Change a printer's settings. A new profile renders its waiting jobs again in the same
+    write (`print_jobs.render_again`): they were made for the old paper width."""
     require(actor, "printers.edit")
-    f.existing(conn, "printers", printer_id, "printer")
+    row = f.existing(conn, "printers", printer_id, "printer")
     changes = f.clean(PRINTER, values)
     if "backup_printer_id" in changes:
         _check_backup(conn, printer_id, changes["backup_printer_id"])
     commit(conn, actor.id, "printers", printer_id, "update", changes)
+    if changes.get("profile", row["profile"]) != row["profile"]:
+        print_jobs.render_again(conn, actor.id, printer_id, get_profile(changes["profile"]))
     return get(conn, printer_id)
 
 

@@ -23,6 +23,7 @@ from edge.domain import print_jobs, printing
 from edge.events import commit, digest
 from edge.permissions import Actor
 from printers import preview
+from printers.decoder import decode
 from printers.emulator import ThreadedEmulator, run_in_thread
 from printers.profiles import GENERIC_58MM, TM_T20II, get_profile
 from tests.conftest import sign_in
@@ -493,6 +494,94 @@ async def test_reroute_keeps_the_bytes_of_a_job_it_cannot_render_again(app, clie
     assert {drawer.json()["id"], bill.json()["id"]} == set(after)
     (pulse,) = rows(app, "SELECT document FROM print_jobs WHERE kind = 'drawer'")
     assert pulse["document"] is None
+
+
+async def test_a_new_profile_renders_the_jobs_waiting_for_the_printer_again(app, client):
+    """The kitchen swaps its 80 mm printer for a 58 mm one while a ticket waits (the printer is
+    off): the ticket comes out in 32 columns, not 48 wrapped."""
+    manager = await sign_in(client, "manager")
+    note = "Allergy at this table: no nuts, clean board and separate pans for everything please"
+    with run_in_thread(escpos_profile=GENERIC_58MM.escpos_profile) as emulator:
+        kitchen = await point_at(client, manager, "Kitchen pass", emulator.port)
+        assert kitchen["profile"] == TM_T20II.name
+        emulator.set_offline(True)
+        await kitchen_order(client, manager, "Burrata", send=True, note=note)
+        await drain(app)
+        (waiting,) = rows(app, "SELECT * FROM print_jobs")
+        assert waiting["state"] == "queued" and "PrinterOffline" in waiting["last_error"]
+        changed = await client.patch(
+            f"/api/printers/{kitchen['id']}", headers=manager, json={"profile": GENERIC_58MM.name}
+        )
+        assert changed.status_code == 200, changed.text
+        emulator.set_offline(False)
+        retried = await client.post(f"/api/print-jobs/{waiting['id']}/retry", headers=manager)
+        assert retried.status_code == 200, retried.text
+        await drain(app)
+        (ticket,) = emulator.wait_for_jobs(1)
+    widths = [len(line.text) * line.width for line in ticket.printed_lines]
+    assert max(widths) <= GENERIC_58MM.columns, ticket.text()
+    assert "-" * GENERIC_58MM.columns in ticket.lines and "1x Burrata" in ticket.lines
+    assert any(line.startswith("! Allergy") for line in ticket.lines)
+    (job,) = rows(app, "SELECT * FROM print_jobs")
+    assert job["state"] == "printed" and bytes(job["payload"]) != bytes(waiting["payload"])
+    # The new bytes went through the one write path, in the manager's name, with the profile.
+    (event,) = rows(
+        app,
+        "SELECT seq, actor, fields FROM events WHERE entity = 'print_jobs' AND entity_id = ?"
+        " AND fields LIKE '%payload%' AND op = 'update'",
+        job["id"],
+    )
+    assert json.loads(event["fields"]) == {"payload": digest(bytes(job["payload"]))}
+    (edit,) = rows(
+        app,
+        "SELECT seq, actor FROM events WHERE entity = 'printers' AND entity_id = ?"
+        " AND op = 'update' AND fields LIKE '%profile%'",
+        kitchen["id"],
+    )
+    assert event["actor"] == edit["actor"] and event["seq"] == edit["seq"] + 1
+
+
+async def test_a_new_profile_leaves_sending_and_printed_jobs_and_jobs_without_a_document(
+    app, client
+):
+    manager = await sign_in(client, "manager")
+    counter = (await printers_by_name(client, manager))["Counter receipt"]
+    drawer = await client.post("/api/drawer/open", headers=manager, json={"reason": "float"})
+    pages = [
+        (await client.post(f"/api/printers/{counter['id']}/test", headers=manager)).json()["id"]
+        for _ in range(5)
+    ]
+    queued, failed, sending, printed, unreadable = pages
+
+    def set_up(conn):
+        for job_id, state in ((failed, "failed"), (sending, "sending"), (printed, "printed")):
+            commit(conn, None, "print_jobs", job_id, "update", {"state": state})
+        commit(conn, None, "print_jobs", unreadable, "update", {"document": {"type": "X"}})
+
+    await app.state.box.write(set_up)
+    before = {r["id"]: bytes(r["payload"]) for r in rows(app, "SELECT * FROM print_jobs")}
+    same = await client.patch(
+        f"/api/printers/{counter['id']}", headers=manager, json={"profile": TM_T20II.name}
+    )
+    assert same.status_code == 200
+    assert {r["id"]: bytes(r["payload"]) for r in rows(app, "SELECT * FROM print_jobs")} == before
+    changed = await client.patch(
+        f"/api/printers/{counter['id']}", headers=manager, json={"profile": GENERIC_58MM.name}
+    )
+    assert changed.status_code == 200, changed.text
+    after = {r["id"]: bytes(r["payload"]) for r in rows(app, "SELECT * FROM print_jobs")}
+    assert {job for job in after if after[job] != before[job]} == {queued, failed}
+    assert after[drawer.json()["id"]] == before[drawer.json()["id"]]
+    states = {r["id"]: r["state"] for r in rows(app, "SELECT id, state FROM print_jobs")}
+    assert (states[queued], states[failed], states[sending]) == ("queued", "failed", "sending")
+    test_page = decode(after[queued], escpos_profile=GENERIC_58MM.escpos_profile)
+    assert max(len(line.text) * line.width for line in test_page.printed_lines) <= 32
+    # A page printed in 48 columns before the change is reprinted for the printer as it is now.
+    again = await client.post(f"/api/print-jobs/{printed}/reprint", headers=manager)
+    assert again.status_code == 201, again.text
+    (reprinted,) = rows(app, "SELECT payload FROM print_jobs WHERE id = ?", again.json()["id"])
+    page = decode(bytes(reprinted["payload"]), escpos_profile=GENERIC_58MM.escpos_profile)
+    assert max(len(line.text) * line.width for line in page.printed_lines) <= 32
 
 
 async def test_a_printer_running_out_of_paper_reaches_the_pos_on_the_printers_topic(

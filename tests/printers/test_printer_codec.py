@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from freezegun import freeze_time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from printer_samples import sample_documents
@@ -81,3 +82,13 @@ def test_only_documents_are_encoded():
     with pytest.raises(codec.DocumentError):
         codec.to_json(Mark.ADD)  # type: ignore[arg-type]
     assert codec.from_json(codec.to_json(KitchenTicket("K", "T", "1", ()))).lines == ()
+
+
+def test_documents_decode_with_the_clock_frozen_and_running():
+    """freezegun swaps `datetime` for its own class; a document read under one must still be
+    read under the other (the edge decodes while tests move time)."""
+    document = sample_documents()["kitchen_ticket"]
+    assert through_json(document) == document
+    with freeze_time("2026-11-21 12:00:00"):
+        assert through_json(document) == document
+    assert through_json(document) == document

@@ -19,7 +19,7 @@ from printers.documents import TestPage
 from printers.emulator import Emulator, build_parser, run_in_thread
 from printers.errors import PaperOut, PrinterOffline
 from printers.preview import preview_png
-from printers.profiles import TM_T20II, TM_T88V
+from printers.profiles import GENERIC_58MM, TM_T20II, TM_T88V
 from printers.render import drawer_pulse, render
 from printers.transports import NetworkTransport, SerialTransport
 
@@ -163,7 +163,7 @@ def test_serial_transport_over_socket_url_reaches_the_emulator():
 
 def test_preview_png(tmp_path):
     job = decode(render(sample_receipt(), TM_T20II))
-    png = preview_png(job)
+    png = preview_png(job, TM_T20II.columns)
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     from PIL import Image
 
@@ -212,10 +212,13 @@ def _read_line(process: subprocess.Popen, deadline: float) -> str:
         selector.close()
 
 
-def test_cli_prints_each_decoded_job(tmp_path):
+def run_cli(png_dir: Path, data: bytes, *options: str) -> list[str]:
+    """Start `python -m printers.emulator` with `options`, send it `data` as one job and return
+    what it prints for that job, up to its `[preview ...]` line."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "utf-8"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "printers.emulator", "--port", "0", "--png-dir", str(tmp_path)],
+        [sys.executable, "-m", "printers.emulator", "--port", "0", "--png-dir", str(png_dir)]
+        + list(options),
         stdout=subprocess.PIPE,
         text=True,
         encoding="utf-8",
@@ -226,14 +229,46 @@ def test_cli_prints_each_decoded_job(tmp_path):
         deadline = time.monotonic() + 20
         first = _read_line(process, deadline)
         port = int(first.split("listening on 127.0.0.1:")[1].split()[0])
-        deliver(port, render(TestPage(lines=("Señor Ñandú",)), TM_T20II))
-        lines = []
+        deliver(port, data)
+        lines: list[str] = []
         while not any(line.startswith("[preview") for line in lines):
             lines.append(_read_line(process, deadline).rstrip("\n"))
-        assert lines[0].startswith("--- job 1 from 127.0.0.1:")
-        assert "Señor Ñandú" in lines and "[QR GALLEY TEST PAGE]" in lines
-        assert (tmp_path / "job-0001.png").exists()
+        return lines
     finally:
         process.terminate()
         process.wait(10)
         process.stdout.close()
+
+
+def png_width(path: Path) -> int:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.width
+
+
+def test_cli_prints_each_decoded_job(tmp_path):
+    lines = run_cli(tmp_path, render(TestPage(lines=("Señor Ñandú",)), TM_T20II))
+    assert lines[0].startswith("--- job 1 from 127.0.0.1:")
+    assert "Señor Ñandú" in lines and "[QR GALLEY TEST PAGE]" in lines
+    assert png_width(tmp_path / "job-0001.png") == 48 * 7 + 24  # TM-T20II, the default
+
+
+@pytest.mark.parametrize("name", [GENERIC_58MM.name, GENERIC_58MM.escpos_profile])
+def test_cli_draws_the_png_at_the_columns_of_its_profile(tmp_path, name):
+    """`--profile generic-58mm` (or python-escpos's `POS-5890`): 32-column paper in the PNG,
+    the same picture the edge's preview draws of that job."""
+    data = render(sample_ticket(), GENERIC_58MM)
+    lines = run_cli(tmp_path, data, "--profile", name)
+    assert "Terrace 12" in lines
+    png = (tmp_path / "job-0001.png").read_bytes()
+    assert png_width(tmp_path / "job-0001.png") == 32 * 7 + 24
+    job = decode(data, escpos_profile=GENERIC_58MM.escpos_profile)
+    assert png == preview_png(job, GENERIC_58MM.columns)
+
+
+def test_cli_profile_sets_the_columns_and_unknown_names_are_refused(capsys):
+    assert build_parser().parse_args(["--profile", "TM-T88V"]).profile.columns == 42
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--profile", "TM-NOPE"])
+    assert "unknown printer profile 'TM-NOPE'" in capsys.readouterr().err
