@@ -100,8 +100,7 @@ def _init(settings: EdgeSettings, store_name: str, owner_name: str, pin: str | N
 
 
 def _serve(settings: EdgeSettings) -> int:
-    import uvicorn
-
+    from edge import server
     from edge.app import create_app
 
     if not _is_set_up(settings):
@@ -111,7 +110,7 @@ def _serve(settings: EdgeSettings) -> int:
             file=sys.stderr,
         )
         return 1
-    uvicorn.run(
+    server.run(
         create_app(settings),
         host=settings.host,
         port=settings.port,
@@ -130,9 +129,7 @@ def lan_address() -> str:
 
 
 def _demo(settings: EdgeSettings, *, fresh: bool) -> int:
-    import uvicorn
-
-    from edge import demo
+    from edge import demo, server
     from edge.app import create_app
 
     if fresh and settings.data_dir.exists():
@@ -157,7 +154,7 @@ def _demo(settings: EdgeSettings, *, fresh: bool) -> int:
     for name, role, pin in demo.STAFF:
         print(f"    {role:8} {name:16} {pin}")
     print()
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    server.run(app, host=settings.host, port=settings.port, log_level="warning")
     return 0
 
 

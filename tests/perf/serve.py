@@ -13,12 +13,12 @@ import argparse
 import threading
 from pathlib import Path
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from edge import server
 from edge.app import create_app
 from edge.config import EdgeSettings
 
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
-    uvicorn.run(
+    server.run(
         build(args.data_dir),
         host="127.0.0.1",
         port=args.port,

@@ -1,0 +1,37 @@
+"""Serving the edge app with uvicorn, the interpreter tuned for how the box spends its time.
+
+One process does everything: the event loop answers HTTP and the writer thread runs SQLite, on
+the same core under load (a Pi has four, but the tills, screens and printers share them).
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+
+# The writer gives up the GIL on every SQLite call and then waits to get it back from a busy
+# event loop, by default for up to 5 ms. A shorter interval measured about 10 % more orders/s
+# (1,520 -> 1,660-1,700 on 20 clients).
+SWITCH_INTERVAL_S = 0.0002
+# Orders make many short-lived dicts; the collector's default (a young collection every 700 net
+# allocations, and full ones walking every object the process ever imported) cost about 5 % of
+# the CPU and 31 ms pauses that set the p99 (26 ms -> 13 ms with these settings, measured).
+YOUNG_COLLECTION_EVERY = 10_000
+
+
+def tune_interpreter() -> None:
+    """Call once, after the app is built and before serving."""
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    gc.collect()
+    gc.freeze()  # what exists now (modules, routes, the app) lives as long as the process
+    gc.set_threshold(YOUNG_COLLECTION_EVERY, 10, 10)
+
+
+def run(app: Starlette, **options: Any) -> None:
+    """`uvicorn.run(app, **options)` with the interpreter tuned first."""
+    tune_interpreter()
+    uvicorn.run(app, **options)
