@@ -86,7 +86,7 @@ async def test_order_numbers_restart_each_business_day_in_the_store_timezone(cli
         a = (await create(client, waiter)).json()
         frozen.move_to("2026-11-22 03:30:00")  # after midnight, still the night of the 21st
         b = (await create(client, waiter)).json()
-        frozen.move_to("2026-11-22 10:00:00")
+        frozen.move_to("2026-11-22 09:30:00")  # the next day, within the 12 h sign-in
         c = (await create(client, waiter)).json()
     assert (a["business_day"], a["number"]) == ("2026-11-21", 1)
     assert (b["business_day"], b["number"]) == ("2026-11-21", 2)
