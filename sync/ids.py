@@ -15,8 +15,9 @@ from sync.clock import now_ms
 _lock = threading.Lock()
 _last_ms = 0
 _seq = 0
-# Random bytes from the OS, fetched 4 KiB at a time: one getrandom() call per id cost more
-# than the rest of making the id. A forked child starts with an empty pool of its own.
+# Random bytes from the OS, fetched 4 KiB at a time: a getrandom() system call for each id
+# (seven per order) showed in strace under load; this makes one per 409 ids. A forked child
+# starts with an empty pool of its own.
 _POOL_SIZE = 4096
 _pool = b""
 _pool_at = 0

@@ -324,15 +324,16 @@ def reprint(conn: WriteConnection, actor: Actor, job_id: str) -> dict[str, Any]:
     job = f.existing(conn, "print_jobs", job_id, "print job")
     if job["kind"] == "drawer":
         raise Conflict("a drawer pulse is not reprinted", code="not_printable")
+    document = _document(job)
     profile = _profile_of(conn, job["printer_id"])
-    payload = _rendered_for(job, profile).get("payload") if profile else None
+    payload = render(document, profile) if document and profile else job["payload"]
     new_id = enqueue(
         conn,
         actor.id,
         job["printer_id"],
         job["kind"],
-        payload or job["payload"],
-        document=_document(job),
+        payload,
+        document=document,
         source=(job["source_entity"], job["source_id"]) if job["source_entity"] else None,
         reprint=True,
     )
