@@ -7,6 +7,7 @@ through `write` (the writer thread) and `read` (a pool of read-only connections 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import sqlite3
@@ -73,7 +74,7 @@ class Box:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
-        with db.connect(self.path, readonly=True) as conn:
+        with contextlib.closing(db.connect(self.path, readonly=True)) as conn:
             last = events.last_seq(conn)
         self.bus = Bus(loop, last)
         self.writer = Writer(

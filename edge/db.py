@@ -6,9 +6,12 @@ survives a power cut; foreign keys on; numbered SQL migrations tracked in `PRAGM
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import re
 import sqlite3
+import threading
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,51 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 _MIGRATION = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+# sqlite3.h: sqlite3_config() and sqlite3_status64() options.
+_SQLITE_CONFIG_MEMSTATUS = 9
+_SQLITE_STATUS_MEMORY_USED = 0
+_tune_lock = threading.Lock()
+_tuned = False
+
+
+def tune_sqlite() -> bool:
+    """Turn SQLite's memory statistics off for this process; call before any connection opens.
+
+    Debian's SQLite counts every allocation under a process-wide mutex (the library default,
+    SQLITE_DEFAULT_MEMSTATUS=1); SQLite's docs advise against it where speed matters, and
+    nothing here reads the counts. Off, a five-line order costs the writer about 6 us less
+    (measured, about 6 %). CPython offers no sqlite3_config(), hence ctypes, on the library the
+    sqlite3 module loaded. The setting can only change with the library shut down, so this does
+    nothing (and says so) if SQLite holds memory, that is if any connection is open. Returns
+    whether the statistics are off."""
+    global _tuned
+    with _tune_lock:
+        if _tuned:
+            return True
+        name = ctypes.util.find_library("sqlite3")
+        if name is None:
+            log.info("SQLite library not found by name; memory statistics stay on")
+            return False
+        lib = ctypes.CDLL(name)
+        if lib.sqlite3_libversion_number() != _version_number(sqlite3.sqlite_version_info):
+            log.info("the sqlite3 module does not use %s; memory statistics stay on", name)
+            return False
+        used, peak = ctypes.c_int64(), ctypes.c_int64()
+        lib.sqlite3_status64(_SQLITE_STATUS_MEMORY_USED, ctypes.byref(used), ctypes.byref(peak), 0)
+        if used.value:
+            log.warning("SQLite is in use (%d bytes); memory statistics stay on", used.value)
+            return False
+        lib.sqlite3_shutdown()
+        _tuned = lib.sqlite3_config(_SQLITE_CONFIG_MEMSTATUS, ctypes.c_int(0)) == 0
+        if lib.sqlite3_initialize() != 0:
+            raise RuntimeError("SQLite did not start again after changing its configuration")
+        return _tuned
+
+
+def _version_number(info: tuple[int, int, int]) -> int:
+    major, minor, patch = info
+    return major * 1_000_000 + minor * 1_000 + patch
 
 
 def connect(path: str | Path, *, readonly: bool = False, factory: type = sqlite3.Connection) -> Any:

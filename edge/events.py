@@ -7,6 +7,7 @@ feed (sent to websockets after the transaction is on disk).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
@@ -130,11 +131,7 @@ def commit(
     conn.cache.pop(family, None)
     fields = dict(fields or {})
     if op == "create":
-        columns = ["id", *fields]
-        conn.execute(
-            f"INSERT INTO {entity} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-            [entity_id, *map(_stored, fields.values())],
-        )
+        conn.execute(_insert_sql(entity, ("id", *fields)), [entity_id, *_stored_all(fields)])
         rev = fields.get("hub_rev", 0)
     else:
         row = conn.execute(f"SELECT * FROM {entity} WHERE id = ?", (entity_id,)).fetchone()
@@ -148,7 +145,7 @@ def commit(
             assignments = ", ".join(f"{column} = ?" for column in fields)
             conn.execute(
                 f"UPDATE {entity} SET {assignments} WHERE id = ?",
-                [*map(_stored, fields.values()), entity_id],
+                [*_stored_all(fields), entity_id],
             )
         elif op == "delete":
             fields = dict(row)
@@ -157,26 +154,22 @@ def commit(
             raise ValueError(f"unknown op {op!r}")
     if parts:
         table = PARTS[entity]
-        columns = list(parts[0])  # every part has the same keys, in the same order
-        conn.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-            [[_stored(value) for value in part.values()] for part in parts],
-        )
+        # every part has the same keys, in the same order
+        conn.executemany(_insert_sql(table, tuple(parts[0])), [_stored_all(p) for p in parts])
         fields[table] = parts
-    for secret in SECRET_FIELDS & fields.keys():
-        fields[secret] = "***"
     for key, value in fields.items():
-        if isinstance(value, bytes):
+        if key in SECRET_FIELDS:
+            fields[key] = "***"
+        elif isinstance(value, bytes):
             fields[key] = digest(value)
     event_id = uuid7()
     hlc = str(conn.clock.tick())
     at = iso(utcnow())
-    fields_json = to_json(fields)
     base = rev if base_rev is None else base_rev
     cursor = conn.execute(
         "INSERT INTO events (id, hlc, at, entity, entity_id, op, fields, base_rev, actor,"
         " approver, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (event_id, hlc, at, entity, entity_id, op, fields_json, base, actor, approver, origin),
+        (event_id, hlc, at, entity, entity_id, op, to_json(fields), base, actor, approver, origin),
     )
     event = Event(
         cursor.lastrowid or 0,
@@ -203,16 +196,23 @@ def digest(value: bytes) -> dict[str, Any]:
 
 
 def _stored(value: Any) -> Any:
-    """Column value for a field: lists and dicts are kept as JSON text, booleans as 0/1.
+    """Column value for a field: lists and dicts are kept as JSON text (sqlite3 itself stores
+    booleans as 0 and 1). Tests exact types: fields are built from JSON and SQLite rows, which
+    hold no subclasses of dict or list."""
+    return to_json(value) if type(value) in _AS_JSON else value
 
-    Called for every column of every row written, so it tests exact types: fields are built
-    from JSON and SQLite rows, which hold no subclasses of dict, list or bool."""
-    kind = type(value)
-    if kind is dict or kind is list:
-        return to_json(value)
-    if kind is bool:
-        return int(value)
-    return value
+
+_AS_JSON = frozenset({dict, list})
+
+
+def _stored_all(values: dict[str, Any]) -> list[Any]:
+    """`_stored` of every value, inline: it runs for every column of every row written."""
+    return [to_json(v) if type(v) in _AS_JSON else v for v in values.values()]
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
 
 def since(conn: sqlite3.Connection, seq: int, limit: int = 500) -> list[Event]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import secrets
 import socket
@@ -81,7 +82,7 @@ def _is_set_up(settings: EdgeSettings) -> bool:
     from edge.provision import is_set_up
 
     prepare(settings.database)
-    with db.connect(settings.database, readonly=True) as conn:
+    with contextlib.closing(db.connect(settings.database, readonly=True)) as conn:
         return is_set_up(conn)
 
 

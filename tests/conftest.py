@@ -16,6 +16,8 @@ from edge.config import EdgeSettings
 from edge.writer import Writer
 
 PINS = {role: pin for _, role, pin in demo.STAFF}
+# The tests run SQLite configured as `galley edge serve` runs it.
+db.tune_sqlite()
 
 
 @pytest.fixture(scope="session")

@@ -69,10 +69,7 @@ def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[
         "SELECT COALESCE(MAX(number), 0) + 1 FROM orders WHERE business_day = ?", (day,)
     ).fetchone()[0]
     order_id = uuid7()
-    lines_rows = _new_lines(order_id, _price(conn, lines, stamp))
-    if send_now:
-        for line in lines_rows:
-            line["state"] = "sent"
+    lines_rows = _new_lines(conn, order_id, lines, stamp, "sent" if send_now else "pending")
     row = {
         "number": number,
         "business_day": day,
@@ -106,7 +103,7 @@ def add_lines(conn: WriteConnection, actor: Actor, order_id: str, lines: Any) ->
     lines = _lines_arg(lines)
     if not lines:
         raise Invalid("lines must not be empty", field="lines")
-    new = _new_lines(order_id, _price(conn, lines, iso(utcnow())))
+    new = _new_lines(conn, order_id, lines, iso(utcnow()))
     return _retotal(conn, actor, order_id, new=new)
 
 
@@ -209,10 +206,16 @@ def _lines_arg(lines: Any) -> list[dict[str, Any]]:
     return [f.clean(LINE, line, required=("item_id",)) for line in lines]
 
 
-def _price(conn: sqlite3.Connection, lines: Sequence[dict[str, Any]], now: str) -> list[dict]:
-    """Turn requested lines into priced line rows, checking items, 86s and modifier rules."""
+def _new_lines(
+    conn: sqlite3.Connection,
+    order_id: str,
+    lines: Sequence[dict[str, Any]],
+    now: str,
+    state: str = "pending",
+) -> list[dict[str, Any]]:
+    """Line rows for requested lines, priced from the menu, checking items, 86s and modifiers."""
     menu = cached(conn, "menu", lambda: _menu_for_pricing(conn))
-    priced = []
+    rows = []
     for line in lines:
         item = menu["items"].get(line["item_id"])
         if item is None or not item["active"]:
@@ -222,13 +225,17 @@ def _price(conn: sqlite3.Connection, lines: Sequence[dict[str, Any]], now: str) 
                 f"{item['name']} is sold out", code="item_unavailable", item_id=item["id"]
             )
         groups = menu["groups"].get(item["id"], [])
-        chosen = _choose(item, groups, _modifier_ids(line), menu["modifiers"])
+        chosen = []
+        if groups or "modifier_ids" in line:
+            chosen = _choose(item, groups, _modifier_ids(line), menu["modifiers"])
         unit_price = item["price"] + sum(m["price_delta"] for m in chosen)
         if unit_price < 0:
             raise Invalid(f"{item['name']} would cost less than nothing", code="negative_price")
         quantity = line.get("quantity", 1)
-        priced.append(
+        rows.append(
             {
+                "id": uuid7(),
+                "order_id": order_id,
                 "item_id": item["id"],
                 "name": item["name"],
                 "unit_price": unit_price,
@@ -242,9 +249,11 @@ def _price(conn: sqlite3.Connection, lines: Sequence[dict[str, Any]], now: str) 
                 "tax_name": item["tax_name"],
                 "amount": unit_price * quantity,
                 "created_at": now,
+                "state": state,
+                "void_reason": None,
             }
         )
-    return priced
+    return rows
 
 
 def _menu_for_pricing(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
@@ -269,13 +278,6 @@ def _menu_for_pricing(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
         for row in conn.execute("SELECT id, group_id, name, price_delta, available FROM modifiers")
     }
     return {"items": items, "groups": groups, "modifiers": modifiers}
-
-
-def _new_lines(order_id: str, priced: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        {"id": uuid7(), "order_id": order_id, **line, "state": "pending", "void_reason": None}
-        for line in priced
-    ]
 
 
 def _modifier_ids(line: dict[str, Any]) -> list[str]:

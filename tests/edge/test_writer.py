@@ -2,7 +2,10 @@
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -118,6 +121,42 @@ def test_the_database_is_wal_with_full_sync_and_foreign_keys(store_path):
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA user_version").fetchone()[0] == len(db.migrations())
+
+
+# Run in a fresh interpreter: whether SQLite may be reconfigured depends on what the process
+# has opened before. Prints whether the statistics went off and SQLite's count of the memory it
+# holds with a connection open (0 when counting is off).
+_TUNE = """
+import ctypes, ctypes.util, sys
+from edge import db
+early = db.connect(sys.argv[2]) if sys.argv[1] == "open-first" else None
+tuned = db.tune_sqlite()
+conn = db.connect(sys.argv[2])
+conn.execute("BEGIN IMMEDIATE"); conn.execute("ROLLBACK")
+lib = ctypes.CDLL(ctypes.util.find_library("sqlite3"))
+used, peak = ctypes.c_int64(), ctypes.c_int64()
+lib.sqlite3_status64(0, ctypes.byref(used), ctypes.byref(peak), 0)
+print(tuned, used.value)
+"""
+
+
+@pytest.mark.parametrize(
+    ("first", "expected_tuned", "counted"),
+    [("tune-first", "True", False), ("open-first", "False", True)],
+)
+def test_sqlite_memory_statistics_go_off_only_before_any_connection(
+    store_path, first, expected_tuned, counted
+):
+    done = subprocess.run(
+        [sys.executable, "-c", _TUNE, first, str(store_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    tuned, used = done.stdout.split()
+    assert tuned == expected_tuned
+    assert (int(used) > 0) is counted, done.stdout
 
 
 def test_migrations_are_numbered_without_gaps():
