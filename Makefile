@@ -27,6 +27,7 @@ run: $(BIN)/galley
 
 test: $(BIN)/galley system
 	$(BIN)/pytest
+	$(BIN)/pytest -q --writes-twice tests/edge tests/printers
 
 bench: $(BIN)/galley system
 	GALLEY_BENCH=full $(BIN)/pytest tests/perf -s -q

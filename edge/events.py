@@ -69,8 +69,9 @@ class WriteConnection(sqlite3.Connection):
 
 
 def cached(conn: sqlite3.Connection, family: str, build: Callable[[], T]) -> T:
-    """`build()`, kept on the writer's connection until a commit touches `family` (or a write
-    rolls back). Other connections just build."""
+    """`build()`, kept on the writer's connection until a commit touches `family` (or any write
+    fails; a key that is no family, such as "order_numbers", is kept until then). Other
+    connections just build."""
     cache = getattr(conn, "cache", None)
     if cache is None:
         return build()

@@ -1,9 +1,13 @@
 """One thread owns the write connection; the event loop hands it work and awaits the result.
 
 Whatever is queued when the thread comes round is committed together (group commit): one
-`BEGIN IMMEDIATE ... COMMIT` and so one fsync for many writes, each write in its own savepoint
-so that one failure does not sink the others. A caller hears back only after COMMIT returned,
-that is after the transaction is on disk (`synchronous=FULL`).
+`BEGIN IMMEDIATE ... COMMIT` and so one fsync for many writes. One failing write must not sink
+the others. Most refusals come before a write changes anything, so the writes first run without
+savepoints (each costs about 8 us of page copying per order, measured); only when a write fails
+after changing rows is the transaction rolled back and the batch run again, each write in its
+own savepoint. So a write function may run twice: it must read and change only the database
+(never the world outside) and leave its arguments as it found them. A caller hears back only
+after COMMIT returned, that is after the transaction is on disk (`synchronous=FULL`).
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ class WriterStats:
     commits: int = 0
     writes: int = 0
     failed_writes: int = 0
+    reruns: int = 0  # batches run again, each write in a savepoint, after a half-done write
 
 
 _STOP = object()
@@ -134,8 +139,15 @@ class Writer:
         conn = self._conn
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for job in batch:
-                self._apply(conn, job)
+            if not all(self._apply(conn, job) for job in batch):
+                # A write failed half-way: undo everything, then each write in a savepoint.
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                conn.cache.clear()
+                self.stats.reruns += 1
+                conn.execute("BEGIN IMMEDIATE")
+                for job in batch:
+                    self._apply_in_savepoint(conn, job)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             log.exception("write transaction failed; %d writes refused", len(batch))
@@ -165,16 +177,33 @@ class Writer:
             loop.call_soon_threadsafe(_settle, jobs)
 
     @staticmethod
-    def _apply(conn: WriteConnection, job: _Job) -> None:
+    def _apply(conn: WriteConnection, job: _Job) -> bool:
+        """Run the write; False if it failed after changing rows (the batch must run again)."""
+        conn.pending = []
+        changes = conn.total_changes
+        try:
+            job.result, job.error = job.fn(conn, *job.args), None
+        except BaseException as exc:
+            if conn.total_changes != changes or not conn.in_transaction:
+                return False
+            conn.cache.clear()  # what the failed write read may not be what comes next
+            job.result, job.error, job.events = None, _translate(exc), []
+        else:
+            job.events = conn.pending
+        conn.pending = []
+        return True
+
+    @staticmethod
+    def _apply_in_savepoint(conn: WriteConnection, job: _Job) -> None:
         conn.execute("SAVEPOINT job")
         conn.pending = []
         try:
-            job.result = job.fn(conn, *job.args)
+            job.result, job.error = job.fn(conn, *job.args), None
         except BaseException as exc:
             conn.execute("ROLLBACK TO job")
             conn.execute("RELEASE job")
             conn.cache.clear()  # it may hold what the rolled-back write read
-            job.error = _translate(exc)
+            job.result, job.error, job.events = None, _translate(exc), []
         else:
             conn.execute("RELEASE job")
             job.events = conn.pending

@@ -20,6 +20,26 @@ PINS = {role: pin for _, role, pin in demo.STAFF}
 db.tune_sqlite()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--writes-twice",
+        action="store_true",
+        help="run every write a second time, the first run rolled back, as the writer does"
+        " after a write fails half-way in a batch: a write that changes its arguments fails",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--writes-twice"):
+        first_run = Writer._apply
+
+        def half_done(conn, job) -> bool:
+            first_run(conn, job)
+            return False  # as if it failed after writing: the batch is rolled back and rerun
+
+        Writer._apply = staticmethod(half_done)  # type: ignore[method-assign]
+
+
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo store seeded once per test session; each test gets its own copy."""

@@ -73,6 +73,7 @@ def update_category(conn: WriteConnection, actor: Actor, category_id: str, value
 
 def create_item(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> str:
     require(actor, "menu.edit")
+    values = dict(values)  # the writer may run this twice: the caller's dict stays as given
     groups = values.pop("modifier_group_ids", [])
     row = f.clean(ITEM, values, required=("category_id", "name", "price", "tax_rate_id"))
     _check_item_refs(conn, row)
@@ -87,6 +88,7 @@ def create_item(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> 
 def update_item(conn: WriteConnection, actor: Actor, item_id: str, values: dict[str, Any]) -> None:
     require(actor, "menu.edit")
     _exists(conn, "menu_items", item_id)
+    values = dict(values)  # the writer may run this twice: the caller's dict stays as given
     groups = values.pop("modifier_group_ids", None)
     row = f.clean(ITEM, values)
     _check_item_refs(conn, row)
@@ -149,6 +151,7 @@ def set_item_groups(conn: WriteConnection, actor: Actor, item_id: str, group_ids
 def create_group(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> str:
     """A modifier group, optionally with its modifiers: {..., "modifiers": [{name, price_delta}]}"""
     require(actor, "menu.edit")
+    values = dict(values)  # the writer may run this twice: the caller's dict stays as given
     modifiers = values.pop("modifiers", [])
     row = f.clean(GROUP, values, required=("name",))
     row.setdefault("position", f.next_position(conn, "modifier_groups"))

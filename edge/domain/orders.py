@@ -65,9 +65,12 @@ def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[
     now = utcnow()
     stamp = iso(now)
     day = store_settings.business_day(store, now)
-    number = conn.execute(
-        "SELECT COALESCE(MAX(number), 0) + 1 FROM orders WHERE business_day = ?", (day,)
-    ).fetchone()[0]
+    last_numbers = cached(conn, "order_numbers", dict)  # business day -> last number given
+    if day not in last_numbers:
+        last_numbers[day] = conn.execute(
+            "SELECT COALESCE(MAX(number), 0) FROM orders WHERE business_day = ?", (day,)
+        ).fetchone()[0]
+    number = last_numbers[day] + 1
     order_id = uuid7()
     lines_rows = _new_lines(conn, order_id, lines, stamp, "sent" if send_now else "pending")
     row = {
@@ -85,6 +88,7 @@ def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[
     }
     # One change, one event: the order with its first lines.
     commit(conn, actor.id, "orders", order_id, "create", row, parts=lines_rows or None)
+    last_numbers[day] = number
     if send_now and lines_rows:
         printing.kitchen_tickets(conn, actor, {"id": order_id, **row}, lines_rows, add=False)
     # The new order as `get` would read it, without reading it back.

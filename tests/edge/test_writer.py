@@ -4,6 +4,7 @@ import asyncio
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -81,6 +82,79 @@ async def test_one_failing_write_does_not_sink_the_others_in_its_transaction(sto
     seqs = [r[0] for r in conn.execute("SELECT seq FROM events ORDER BY seq")]
     assert names == ["one", "two"]
     assert seqs == list(range(1, len(seqs) + 1)), "seq must stay gapless after a rollback"
+
+
+def one_batch(writer: Writer, *writes) -> list:
+    """Submit `writes` so that the writer commits them together, in one transaction: a first
+    write, running (so its batch is closed), holds the writer until all of them are queued.
+    Returns each one's result or error."""
+    running, gate = threading.Event(), threading.Event()
+    held = writer.submit(lambda conn: running.set() or gate.wait(5))
+    assert running.wait(5)
+    futures = [writer.submit(fn, *args) for fn, *args in writes]
+    gate.set()
+    held.result(5)
+    return [f.exception(5) or f.result(5) for f in futures]
+
+
+@pytest.fixture
+def fast_path_only(request):
+    if request.config.getoption("--writes-twice"):
+        pytest.skip("--writes-twice sends every batch down the rerun path")
+
+
+def test_a_write_refused_before_it_changes_anything_costs_the_batch_nothing(
+    store_path, fast_path_only
+):
+    runs: list[str] = []
+
+    def counted(conn, n, name):
+        runs.append(name)
+        return make_area(conn, area_id(n), name)
+
+    def refuse(conn):
+        raise Invalid("refused before writing")
+
+    writer = Writer(store_path, "n1")
+    try:
+        results = one_batch(writer, (counted, 1, "one"), (refuse,), (counted, 2, "two"))
+    finally:
+        writer.close()
+    assert results[0] == area_id(1) and results[2] == area_id(2)
+    assert isinstance(results[1], Invalid)
+    assert runs == ["one", "two"], "no write ran twice"
+    assert writer.stats.reruns == 0 and writer.stats.commits == 2  # the gate's, then the batch's
+
+
+def test_a_write_failing_half_way_reruns_its_batch_each_write_in_a_savepoint(
+    store_path, fast_path_only
+):
+    runs: list[str] = []
+
+    def counted(conn, n, name):
+        runs.append(name)
+        return make_area(conn, area_id(n), name)
+
+    def half_written(conn):
+        make_area(conn, area_id(99), "half written")
+        raise Invalid("refused after writing")
+
+    writer = Writer(store_path, "n1")
+    try:
+        results = one_batch(writer, (counted, 1, "one"), (half_written,), (counted, 2, "two"))
+    finally:
+        writer.close()
+    assert results[0] == area_id(1) and results[2] == area_id(2)
+    assert isinstance(results[1], Invalid)
+    assert runs == ["one", "one", "two"], "the first pass stopped at the half-done write"
+    assert writer.stats.reruns == 1 and writer.stats.commits == 2
+    conn = db.connect(store_path, readonly=True)
+    names = [r[0] for r in conn.execute("SELECT name FROM areas ORDER BY id")]
+    events = conn.execute("SELECT seq, entity_id FROM events ORDER BY seq").fetchall()
+    conn.close()
+    assert names == ["one", "two"]
+    assert [seq for seq, _ in events] == [1, 2], "seq stays gapless"
+    assert [entity for _, entity in events] == [area_id(1), area_id(2)]
 
 
 async def test_constraint_errors_become_storage_errors_and_write_nothing(store_path):
