@@ -14,6 +14,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,7 +30,7 @@ from edge.permissions import Actor
 from edge.print_worker import PrintService
 from edge.realtime import Bus, topic_of
 from edge.writer import Writer
-from sync.clock import parse_iso, utcnow
+from sync.clock import utcnow
 from sync.ids import uuid7
 
 log = logging.getLogger(__name__)
@@ -86,13 +87,13 @@ class Box:
         )
         self.menu_seq = last
         self._menu_cache: tuple[int, bytes] | None = None
-        self._sessions: dict[str, tuple[Actor, str]] = {}
+        self._sessions: dict[str, tuple[Actor, datetime]] = {}
         self.bus.listen(self._on_events)
         self.printing = PrintService(self, threads=settings.print_workers)
         self.printing.start()
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
-        return await self.writer.run(fn, *args)
+        return await self.writer.run_on(self.bus.loop, fn, *args)
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(conn, *args)` on a read-only connection in a worker thread."""
@@ -123,7 +124,7 @@ class Box:
                 raise Unauthorized("your sign-in has ended; sign in again", code="session_ended")
             self._sessions[key] = cached = found
         actor, expires_at = cached
-        if parse_iso(expires_at) <= utcnow():
+        if expires_at <= utcnow():
             self._sessions.pop(key, None)
             raise Unauthorized("your sign-in has ended; sign in again", code="session_ended")
         return actor

@@ -90,7 +90,11 @@ class Writer:
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(conn, *args)` in a write transaction; return once it is durable."""
-        loop = asyncio.get_running_loop()
+        return await self.run_on(asyncio.get_running_loop(), fn, *args)
+
+    async def run_on(self, loop: asyncio.AbstractEventLoop, fn: Callable[..., T], *args: Any) -> T:
+        """`run` for a caller that knows its loop: asyncio.get_running_loop() makes a getpid()
+        system call each time (strace: one per order)."""
         future: asyncio.Future[T] = loop.create_future()
         self._queue.put(_Job(fn, args, loop, future))
         return await future

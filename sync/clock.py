@@ -21,6 +21,21 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
+_second: tuple[int, str] = (-1, "")  # the last whole second now_iso() formatted, and its text
+
+
+def now_iso() -> str:
+    """`iso(utcnow())` at half the cost: the text up to the second is made once a second
+    (every write stamps its event with this)."""
+    global _second
+    whole, micros = divmod(round(time.time() * 1_000_000), 1_000_000)  # as datetime rounds
+    second, text = _second
+    if whole != second:
+        text = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        _second = (whole, text)
+    return f"{text}.{micros // 1000:03d}Z"
+
+
 def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 

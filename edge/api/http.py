@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 from starlette.exceptions import HTTPException
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 
 from edge.box import Box
@@ -34,10 +34,25 @@ async def actor(conn: HTTPConnection) -> Actor:
 
 
 async def body(request: Request) -> dict[str, Any]:
-    """The request's JSON object; anything else is a 400 before any work is done."""
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise GalleyError("the request body is too large", code="too_large")
+    """The request's JSON object; anything else is a 400 before any work is done.
+
+    Read from the ASGI messages directly, not through `Request.body()`: a body over the limit is
+    refused without being held whole, and the async-generator machinery of `Request.stream()`
+    measured a few microseconds per order."""
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise GalleyError("the request body is too large", code="too_large")
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     if not raw:
         return {}
     try:

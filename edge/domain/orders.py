@@ -85,6 +85,7 @@ def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[
         "opened_by": actor.id,
         "created_at": stamp,
         **_totals(store, lines_rows),
+        "hub_rev": 0,
     }
     # One change, one event: the order with its first lines.
     commit(conn, actor.id, "orders", order_id, "create", row, parts=lines_rows or None)
@@ -92,12 +93,7 @@ def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[
     if send_now and lines_rows:
         printing.kitchen_tickets(conn, actor, {"id": order_id, **row}, lines_rows, add=False)
     # The new order as `get` would read it, without reading it back.
-    return {
-        "id": order_id,
-        **row,
-        "hub_rev": 0,
-        "lines": [{**line, "hub_rev": 0} for line in lines_rows],
-    }
+    return {"id": order_id, **row, "lines": lines_rows}
 
 
 def add_lines(conn: WriteConnection, actor: Actor, order_id: str, lines: Any) -> dict[str, Any]:
@@ -255,6 +251,7 @@ def _new_lines(
                 "created_at": now,
                 "state": state,
                 "void_reason": None,
+                "hub_rev": 0,
             }
         )
     return rows

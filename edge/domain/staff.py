@@ -13,7 +13,7 @@ import hmac
 import os
 import re
 import sqlite3
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from edge.errors import Conflict, Invalid, Locked, NotFound
@@ -191,7 +191,7 @@ def end_sessions(conn: WriteConnection, actor: Actor, staff_id: str) -> None:
         commit(conn, actor.id, "staff_sessions", row["id"], "update", {"ended_at": iso(utcnow())})
 
 
-def session_actor(conn: sqlite3.Connection, token_hash: str) -> tuple[Actor, str] | None:
+def session_actor(conn: sqlite3.Connection, token_hash: str) -> tuple[Actor, datetime] | None:
     """The staff member behind a live session, and when the session expires."""
     row = conn.execute(
         "SELECT s.staff_id, s.device, s.expires_at, st.name, st.role FROM staff_sessions s"
@@ -199,9 +199,12 @@ def session_actor(conn: sqlite3.Connection, token_hash: str) -> tuple[Actor, str
         " WHERE s.id = ? AND s.ended_at IS NULL AND st.active = 1",
         (token_hash,),
     ).fetchone()
-    if row is None or parse_iso(row["expires_at"]) <= utcnow():
+    if row is None:
         return None
-    return Actor(row["staff_id"], row["name"], row["role"], row["device"]), row["expires_at"]
+    expires_at = parse_iso(row["expires_at"])
+    if expires_at <= utcnow():
+        return None
+    return Actor(row["staff_id"], row["name"], row["role"], row["device"]), expires_at
 
 
 def _clear_failures(conn: WriteConnection, actor_id: str, staff_id: str) -> None:

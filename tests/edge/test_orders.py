@@ -1,5 +1,7 @@
 """Orders by staff: lines with modifiers, server-side totals, numbering, voids and refusals."""
 
+import json
+
 import pytest
 from freezegun import freeze_time
 
@@ -237,6 +239,41 @@ async def test_malformed_json_is_refused(client, settings, waiter, raw):
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "malformed_json"
     assert count(settings.database, "events") == before
+
+
+async def test_a_body_over_256_kib_is_refused_before_it_is_all_read(client, settings, waiter):
+    sent: list[int] = []
+
+    async def chunks():
+        yield b'{"kind": "counter", "note": "'
+        for _ in range(64):  # 64 x 8 KiB: the refusal comes long before the last chunk
+            sent.append(1)
+            yield b"x" * 8192
+        yield b'"}'
+
+    before = count(settings.database, "events")
+    response = await client.post(
+        "/api/orders", headers={**waiter, "content-type": "application/json"}, content=chunks()
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "too_large"
+    assert len(sent) < 64
+    assert count(settings.database, "events") == before
+
+
+async def test_a_body_in_several_chunks_is_read_whole(client, waiter):
+    m = await menu(client)
+    body = json.dumps({"kind": "counter", "lines": [{"item_id": item(m, "Cola")["id"]}]}).encode()
+
+    async def chunks():
+        for start in range(0, len(body), 7):
+            yield body[start : start + 7]
+
+    response = await client.post(
+        "/api/orders", headers={**waiter, "content-type": "application/json"}, content=chunks()
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["lines"][0]["name"] == "Cola"
 
 
 async def test_kitchen_staff_cannot_take_orders(client):

@@ -1,9 +1,13 @@
 import os
 import uuid
 
-from freezegun import freeze_time
+from datetime import datetime
 
-from sync.clock import HybridClock, Timestamp, iso, parse_iso, utcnow
+from freezegun import freeze_time
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sync.clock import HybridClock, Timestamp, iso, now_iso, parse_iso, utcnow
 from sync.ids import is_uuid, uuid7
 
 
@@ -50,6 +54,13 @@ def test_a_forked_child_draws_its_own_random_bits():
     os.close(read)
     os.close(write)
     assert child_tail != uuid7()[-12:]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1)))
+def test_now_iso_is_iso_of_utcnow(moment):
+    with freeze_time(moment):
+        assert now_iso() == iso(utcnow())
 
 
 def test_iso_is_utc_with_milliseconds_and_z():
