@@ -145,6 +145,9 @@ class Writer:
             conn.execute("BEGIN IMMEDIATE")
             if not all(self._apply(conn, job) for job in batch):
                 # A write failed half-way: undo everything, then each write in a savepoint.
+                log.warning(
+                    "a write failed after changing rows; its batch of %d runs again", len(batch)
+                )
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 conn.cache.clear()
