@@ -1,8 +1,10 @@
 """Benchmark: staff creating 5-line counter orders over real HTTP, against /healthz as ceiling.
 
 The server (uvicorn, uvloop, httptools, one process incl. its writer thread) is pinned to CPU 0
-and wrk to CPU 1. `GALLEY_BENCH=full` (make bench) runs 10 s phases and asserts the targets;
-otherwise 2 s phases only prove that the benchmark runs. Prints one JSON line.
+and wrk to CPU 1. Two rounds of /healthz then orders; the better run of each counts for
+throughput (both are printed too), the worse for p99. `GALLEY_BENCH=full` (make bench) runs
+10 s phases and asserts the targets; otherwise 2 s phases only prove that the benchmark runs.
+Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -73,26 +75,27 @@ def test_orders_throughput(demo_template: Path, tmp_path: Path) -> None:
             _clean(wrk.run(health_url, health_lua, WARMUP_S), "healthz warm-up")
             _clean(wrk.run(orders_url, orders_lua, WARMUP_S), "orders warm-up")
 
-        # The ceiling is measured before and after the orders, and the better run counts: a
-        # burst of other work on the machine during one of them must not pass for our limit.
-        ceiling = wrk.run(health_url, health_lua, PHASE_S)
-        _clean(ceiling, "healthz")
-
-        orders_before, before = _orders(data_dir), server.stats()
-        result = wrk.run(orders_url, orders_lua, PHASE_S)
-        after = server.stats()
-        _clean(result, "orders")
-        made = _orders(data_dir) - orders_before
-        # Every acknowledged order is in the database (some unacknowledged ones may be too:
-        # wrk stops with requests in flight).
-        assert made >= result.requests, (made, result.requests)
-        assert after["failed_writes"] == before["failed_writes"]
-        commits = after["commits"] - before["commits"]
-        writes = after["writes"] - before["writes"]
-
-        ceiling_after = wrk.run(health_url, health_lua, PHASE_S)
-        _clean(ceiling_after, "healthz after orders")
-        ceiling = max(ceiling, ceiling_after, key=lambda r: r.per_s)
+        # Two rounds of (ceiling, orders), and the better run of each counts. Other work on the
+        # machine only ever slows a run down (timeit takes the best of its repeats for the same
+        # reason), so a burst of it during one run must not pass for our limit or the edge's.
+        ceilings, runs = [], []
+        for _ in range(2):
+            ceiling = wrk.run(health_url, health_lua, PHASE_S)
+            _clean(ceiling, "healthz")
+            ceilings.append(ceiling)
+            orders_before, before = _orders(data_dir), server.stats()
+            run = wrk.run(orders_url, orders_lua, PHASE_S)
+            after = server.stats()
+            _clean(run, "orders")
+            # Every acknowledged order is in the database (some unacknowledged ones may be
+            # too: wrk stops with requests in flight).
+            assert _orders(data_dir) - orders_before >= run.requests
+            assert after["failed_writes"] == before["failed_writes"]
+            runs.append(
+                (run, after["writes"] - before["writes"], after["commits"] - before["commits"])
+            )
+        ceiling = max(ceilings, key=lambda r: r.per_s)
+        result, writes, commits = max(runs, key=lambda r: r[0].per_s)
 
         if FULL and _orders(data_dir) < RSS_AFTER_ORDERS:
             missing = RSS_AFTER_ORDERS - _orders(data_dir)
@@ -104,15 +107,18 @@ def test_orders_throughput(demo_template: Path, tmp_path: Path) -> None:
         server.stop()
 
     ratio = result.per_s / ceiling.per_s
+    p99_ms = max(run.p99_ms for run, _, _ in runs)  # latency: the worse run, not the better
     report = {
         "bench": "orders",
         "throughput_per_s": round(result.per_s, 1),
         "p50_ms": round(result.p50_ms, 2),
-        "p99_ms": round(result.p99_ms, 2),
+        "p99_ms": round(p99_ms, 2),
         "ceiling_per_s": round(ceiling.per_s, 1),
         "ratio": round(ratio, 3),
         "orders_per_commit": round(writes / commits, 2) if commits else 0.0,
         "rss_mb": round(rss, 1),
+        "orders_runs_per_s": [round(r.per_s, 1) for r, _, _ in runs],
+        "ceiling_runs_per_s": [round(r.per_s, 1) for r in ceilings],
     }
     print("\n" + json.dumps(report))
 
@@ -123,5 +129,5 @@ def test_orders_throughput(demo_template: Path, tmp_path: Path) -> None:
         " or the machine is the bottleneck, not the edge; the numbers are not meaningful"
     )
     assert ratio >= MIN_RATIO, f"orders/healthz ratio {ratio:.3f} < {MIN_RATIO}: {report}"
-    assert result.p99_ms < MAX_P99_MS, f"p99 {result.p99_ms:.1f} ms >= {MAX_P99_MS}: {report}"
+    assert p99_ms < MAX_P99_MS, f"p99 {p99_ms:.1f} ms >= {MAX_P99_MS}: {report}"
     assert rss < MAX_RSS_MB, f"RSS {rss:.0f} MB >= {MAX_RSS_MB} after 10,000 orders: {report}"
