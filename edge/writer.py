@@ -186,35 +186,42 @@ class Writer:
     @staticmethod
     def _apply(conn: WriteConnection, job: _Job) -> bool:
         """Run the write; False if it failed after changing rows (the batch must run again)."""
-        conn.pending = []
         changes = conn.total_changes
-        try:
-            job.result, job.error = job.fn(conn, *job.args), None
-        except BaseException as exc:
+        exc = _run(conn, job)
+        if exc is not None:
             if conn.total_changes != changes or not conn.in_transaction:
                 return False
-            conn.cache.clear()  # what the failed write read may not be what comes next
-            job.result, job.error, job.events = None, _translate(exc), []
-        else:
-            job.events = conn.pending
-        conn.pending = []
+            _refuse(conn, job, exc)
         return True
 
     @staticmethod
     def _apply_in_savepoint(conn: WriteConnection, job: _Job) -> None:
         conn.execute("SAVEPOINT job")
-        conn.pending = []
-        try:
-            job.result, job.error = job.fn(conn, *job.args), None
-        except BaseException as exc:
+        exc = _run(conn, job)
+        if exc is not None:
             conn.execute("ROLLBACK TO job")
-            conn.execute("RELEASE job")
-            conn.cache.clear()  # it may hold what the rolled-back write read
-            job.result, job.error, job.events = None, _translate(exc), []
-        else:
-            conn.execute("RELEASE job")
-            job.events = conn.pending
+        conn.execute("RELEASE job")
+        if exc is not None:
+            _refuse(conn, job, exc)
+
+
+def _run(conn: WriteConnection, job: _Job) -> BaseException | None:
+    """`job.fn(conn, *args)`: its result and events on the job, or the exception it raised."""
+    conn.pending = []
+    try:
+        job.result, job.error = job.fn(conn, *job.args), None
+        job.events = conn.pending
+        return None
+    except BaseException as exc:
+        return exc
+    finally:
         conn.pending = []
+
+
+def _refuse(conn: WriteConnection, job: _Job, exc: BaseException) -> None:
+    """The write is refused and changed nothing (or was rolled back)."""
+    conn.cache.clear()  # it may hold what the failed write read
+    job.result, job.error, job.events = None, _translate(exc), []
 
 
 def _translate(exc: BaseException) -> BaseException:

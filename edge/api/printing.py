@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import asdict
 
 import anyio.to_thread
@@ -98,8 +99,7 @@ async def reprint_job(request: Request):
 async def discover_usb(request: Request):
     """USB devices that look like receipt printers, each with the transport to configure."""
     require(await actor(request), "printers.edit")
-    found = await anyio.to_thread.run_sync(discovery.find_usb_printers)
-    return ok([{**asdict(p), "transport": p.config()} for p in found])
+    return _found(await anyio.to_thread.run_sync(discovery.find_usb_printers))
 
 
 async def discover_network(request: Request):
@@ -115,10 +115,16 @@ async def discover_network(request: Request):
         raise Invalid("subnet is larger than a /24", code="subnet_too_large", field="subnet")
     if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
         raise Invalid("port must be 1..65535", field="port")
-    found = await anyio.to_thread.run_sync(
-        lambda: discovery.probe_network(str(network), port, timeout=0.5)
+    return _found(
+        await anyio.to_thread.run_sync(
+            lambda: discovery.probe_network(str(network), port, timeout=0.5)
+        )
     )
-    return ok([{**asdict(p), "transport": p.config()} for p in found])
+
+
+def _found(printers: Sequence[discovery.UsbPrinter | discovery.NetworkPrinter]) -> Response:
+    """Discovered printers, each with the transport to configure it with."""
+    return ok([{**asdict(p), "transport": p.config()} for p in printers])
 
 
 async def send_order(request: Request):
