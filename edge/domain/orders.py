@@ -228,7 +228,9 @@ def _new_lines(
         chosen = []
         if groups or "modifier_ids" in line:
             chosen = _choose(item, groups, _modifier_ids(line), menu["modifiers"])
-        unit_price = item["price"] + sum(m["price_delta"] for m in chosen)
+        unit_price = item["price"]
+        for modifier in chosen:
+            unit_price += modifier["price_delta"]
         if unit_price < 0:
             raise Invalid(f"{item['name']} would cost less than nothing", code="negative_price")
         quantity = line.get("quantity", 1)
@@ -331,10 +333,10 @@ def _choose(
 
 def _totals(store: dict[str, Any], lines: Sequence[Any]) -> dict[str, Any]:
     result = pricing.totals(
-        (
+        [
             pricing.PricedLine(line["amount"], line["tax_rate_bp"], line["tax_name"])
             for line in lines
-        ),
+        ],
         prices_include_tax=store["prices_include_tax"],
         rounding=store["tax_rounding"],
     )

@@ -1,6 +1,7 @@
 """The writer: group commit, one savepoint per write, answers only after COMMIT."""
 
 import asyncio
+import json
 import sqlite3
 import subprocess
 import sys
@@ -195,6 +196,35 @@ def test_the_database_is_wal_with_full_sync_and_foreign_keys(store_path):
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA user_version").fetchone()[0] == len(db.migrations())
+
+
+def test_event_fields_are_stored_as_text_even_with_non_ascii_names(store_path):
+    # The JSON is bound as orjson's UTF-8 bytes and cast to TEXT: it must not land as a BLOB.
+    writer = Writer(store_path, "n1")
+    try:
+        writer.run_sync(make_area, area_id(1), "Terraço Padrón")
+    finally:
+        writer.close()
+    conn = db.connect(store_path, readonly=True)
+    kind, fields = conn.execute(
+        "SELECT typeof(fields), fields FROM events WHERE entity = 'areas'"
+    ).fetchone()
+    assert kind == "text"
+    assert json.loads(fields)["name"] == "Terraço Padrón"
+    assert conn.execute("SELECT COUNT(*) FROM events WHERE fields LIKE '%Padrón%'").fetchone()[0]
+
+
+def test_none_and_booleans_are_stored_as_null_and_integers(tmp_path):
+    # edge.db registers plain adapters for None and bool (speed); what is stored must not change.
+    conn = db.connect(tmp_path / "plain.db")
+    conn.execute("CREATE TABLE t (v)")
+    conn.executemany("INSERT INTO t VALUES (?)", [(None,), (True,), (False,)])
+    rows = conn.execute("SELECT typeof(v), v FROM t ORDER BY rowid").fetchall()
+    assert [tuple(row) for row in rows] == [
+        ("null", None),
+        ("integer", 1),
+        ("integer", 0),
+    ]
 
 
 # Run in a fresh interpreter: whether SQLite may be reconfigured depends on what the process
