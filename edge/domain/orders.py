@@ -215,19 +215,20 @@ def _new_lines(
 ) -> list[dict[str, Any]]:
     """Line rows for requested lines, priced from the menu, checking items, 86s and modifiers."""
     menu = cached(conn, "menu", lambda: _menu_for_pricing(conn))
+    items, groups_of, modifiers = menu["items"], menu["groups"], menu["modifiers"]
     rows = []
     for line in lines:
-        item = menu["items"].get(line["item_id"])
+        item = items.get(line["item_id"])
         if item is None or not item["active"]:
             raise Invalid("no such menu item", code="unknown_item", item_id=line["item_id"])
         if not item["available"]:
             raise Conflict(
                 f"{item['name']} is sold out", code="item_unavailable", item_id=item["id"]
             )
-        groups = menu["groups"].get(item["id"], [])
+        groups = groups_of.get(item["id"], ())
         chosen = []
         if groups or "modifier_ids" in line:
-            chosen = _choose(item, groups, _modifier_ids(line), menu["modifiers"])
+            chosen = _choose(item, groups, _modifier_ids(line), modifiers)
         unit_price = item["price"]
         for modifier in chosen:
             unit_price += modifier["price_delta"]
@@ -294,7 +295,7 @@ def _modifier_ids(line: dict[str, Any]) -> list[str]:
 
 def _choose(
     item: dict[str, Any],
-    groups: list[dict[str, Any]],
+    groups: Sequence[dict[str, Any]],
     chosen_ids: list[str],
     modifiers: dict[str, dict[str, Any]],
 ) -> list[dict[str, Any]]:

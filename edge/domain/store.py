@@ -112,12 +112,31 @@ def validate(changes: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# The last answer of `business_day`: (timezone, day start, UTC minute, day).
+_last_day: tuple[str, str, int, str] = ("", "", -1, "")
+
+
 def business_day(store: dict[str, Any], moment: datetime) -> str:
-    """The trading day of `moment`: a night shift after midnight counts to the day before."""
-    local = moment.astimezone(ZoneInfo(store["timezone"]))
-    starts = time.fromisoformat(store["business_day_starts"])
+    """The trading day of `moment`: a night shift after midnight counts to the day before.
+
+    Every order asks, so the last answer is kept for its UTC minute: the day starts at a whole
+    local minute (HH:MM) and today's UTC offsets are whole minutes, so no minute holds two days.
+    """
+    global _last_day
+    timezone, starts = store["timezone"], store["business_day_starts"]
+    minute = int(moment.timestamp()) // 60
+    last = _last_day
+    if last[2] == minute and last[0] == timezone and last[1] == starts:
+        return last[3]
+    day = _business_day(timezone, starts, moment)
+    _last_day = (timezone, starts, minute, day)
+    return day
+
+
+def _business_day(timezone: str, starts: str, moment: datetime) -> str:
+    local = moment.astimezone(ZoneInfo(timezone))
     day = local.date()
-    if local.time() < starts:
+    if local.time() < time.fromisoformat(starts):
         day -= timedelta(days=1)
     return day.isoformat()
 

@@ -1,8 +1,10 @@
 """Store settings, the business day and opening hours."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from edge.domain import store
 from tests.conftest import count
@@ -23,6 +25,22 @@ def test_business_day_follows_the_store_timezone_and_cutoff():
     # 2026-11-20 21:30 UTC is 04:30 on the 21st in Jakarta: before the 05:00 cut-off.
     assert store.business_day(STORE, at("2026-11-20T21:30:00")) == "2026-11-20"
     assert store.business_day(STORE, at("2026-11-20T22:30:00")) == "2026-11-21"
+
+
+@given(
+    timezone=st.sampled_from(["Europe/Lisbon", "America/New_York", "Asia/Kathmandu", "UTC"]),
+    starts=st.sampled_from(["00:00", "02:30", "03:00", "05:00", "23:59"]),
+    start=st.datetimes(datetime(2020, 1, 1), datetime(2035, 1, 1)),
+    steps=st.lists(st.integers(0, 3 * 3600), min_size=1, max_size=40),
+)
+def test_business_day_kept_per_minute_equals_the_full_computation(timezone, starts, start, steps):
+    # Moments a few seconds to hours apart, across DST changes and day starts: the answer kept
+    # for a minute must always be the one computed afresh.
+    settings = {"timezone": timezone, "business_day_starts": starts}
+    moment = start.replace(tzinfo=UTC)
+    for seconds in steps:
+        moment += timedelta(seconds=seconds)
+        assert store.business_day(settings, moment) == store._business_day(timezone, starts, moment)
 
 
 @pytest.mark.parametrize(

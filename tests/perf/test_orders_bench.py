@@ -1,9 +1,10 @@
 """Benchmark: staff creating 5-line counter orders over real HTTP, against /healthz as ceiling.
 
 The server (uvicorn, uvloop, httptools, one process incl. its writer thread) is pinned to CPU 0
-and wrk to CPU 1. Two rounds of /healthz then orders; the better run of each counts for
-throughput (both are printed too), the worse for p99. `GALLEY_BENCH=full` (make bench) runs
-10 s phases and asserts the targets; otherwise 2 s phases only prove that the benchmark runs.
+and wrk to CPU 1. Three rounds of /healthz then orders; the best run of each counts for
+throughput and the median run for p99 (every run is printed too). `GALLEY_BENCH=full`
+(make bench) runs 10 s phases and asserts the targets; otherwise 2 s phases only prove that the
+benchmark runs.
 Prints one JSON line.
 """
 
@@ -13,6 +14,7 @@ import json
 import math
 import os
 import sqlite3
+import statistics
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,7 @@ pytestmark = pytest.mark.perf
 FULL = os.environ.get("GALLEY_BENCH") == "full"
 PHASE_S = 10.0 if FULL else 2.0
 WARMUP_S = 1.0 if FULL else 0.0
+ROUNDS = 3
 RSS_AFTER_ORDERS = 10_000
 LINES = 5
 
@@ -75,11 +78,13 @@ def test_orders_throughput(demo_template: Path, tmp_path: Path) -> None:
             _clean(wrk.run(health_url, health_lua, WARMUP_S), "healthz warm-up")
             _clean(wrk.run(orders_url, orders_lua, WARMUP_S), "orders warm-up")
 
-        # Two rounds of (ceiling, orders), and the better run of each counts. Other work on the
+        # Rounds of (ceiling, orders), and the best run of each counts. Other work on the
         # machine only ever slows a run down (timeit takes the best of its repeats for the same
         # reason), so a burst of it during one run must not pass for our limit or the edge's.
+        # On the shared VM this was measured on, both endpoints halve for a second or more at
+        # a time, at random (seen sampling every 100 ms, with the server's CPU busy throughout).
         ceilings, runs = [], []
-        for _ in range(2):
+        for _ in range(ROUNDS):
             ceiling = wrk.run(health_url, health_lua, PHASE_S)
             _clean(ceiling, "healthz")
             ceilings.append(ceiling)
@@ -107,7 +112,8 @@ def test_orders_throughput(demo_template: Path, tmp_path: Path) -> None:
         server.stop()
 
     ratio = result.per_s / ceiling.per_s
-    p99_ms = max(run.p99_ms for run, _, _ in runs)  # latency: the worse run, not the better
+    # Latency: the median run, so one run stalled by the machine decides neither way.
+    p99_ms = statistics.median(run.p99_ms for run, _, _ in runs)
     report = {
         "bench": "orders",
         "throughput_per_s": round(result.per_s, 1),
@@ -119,6 +125,7 @@ def test_orders_throughput(demo_template: Path, tmp_path: Path) -> None:
         "rss_mb": round(rss, 1),
         "orders_runs_per_s": [round(r.per_s, 1) for r, _, _ in runs],
         "ceiling_runs_per_s": [round(r.per_s, 1) for r in ceilings],
+        "p99_runs_ms": [round(r.p99_ms, 2) for r, _, _ in runs],
     }
     print("\n" + json.dumps(report))
 
