@@ -7,6 +7,7 @@ from starlette.routing import Route
 
 from edge import auth
 from edge.api.http import actor, body, box_of, ok, query_int
+from edge.api.writes import action
 from edge.domain import orders
 from edge.permissions import require
 
@@ -57,13 +58,6 @@ async def update_line(request: Request):
     return ok(await box_of(request).write(orders.update_line, who, line_id, data))
 
 
-async def remove_line(request: Request):
-    """Remove a line not yet sent to the kitchen."""
-    who = await actor(request)
-    line_id = request.path_params["line_id"]
-    return ok(await box_of(request).write(orders.remove_line, who, line_id))
-
-
 async def void_line(request: Request):
     """Void a line: {reason, approval?: {staff_id, pin}}; a manager, or a manager's approval."""
     who = await actor(request)
@@ -80,6 +74,10 @@ routes = [
     Route("/api/orders/{order_id}", get_order, methods=["GET"]),
     Route("/api/orders/{order_id}/lines", add_lines, methods=["POST"]),
     Route("/api/order-lines/{line_id}", update_line, methods=["PATCH"]),
-    Route("/api/order-lines/{line_id}", remove_line, methods=["DELETE"]),
+    Route(
+        "/api/order-lines/{line_id}",
+        action(orders.remove_line, "Remove a line not yet sent to the kitchen.", "line_id"),
+        methods=["DELETE"],
+    ),
     Route("/api/order-lines/{line_id}/void", void_line, methods=["POST"]),
 ]

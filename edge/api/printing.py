@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from edge import auth
 from edge.api.http import actor, body, box_of, ok, query_int
+from edge.api.writes import action
 from edge.domain import orders, print_jobs, printing
 from edge.domain import printers_config as config
 from edge.errors import Invalid
@@ -45,13 +46,6 @@ async def update_printer(request: Request):
     return ok(await box_of(request).write(config.update, who, printer_id, data))
 
 
-async def test_printer(request: Request):
-    """Queue a test page on the printer; returns the job."""
-    who = await actor(request)
-    printer_id = request.path_params["printer_id"]
-    return ok(await box_of(request).write(printing.test_page, who, printer_id), 201)
-
-
 async def list_jobs(request: Request):
     """Print jobs, newest first, without their bytes: ?printer_id=&state=&limit=100."""
     require(await actor(request), "printers.view")
@@ -80,20 +74,6 @@ async def preview_job(request: Request):
     scale = query_int(request, "scale", 1, 1, 3)
     png = await box_of(request).read(print_jobs.preview, job_id, scale)
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
-
-
-async def retry_job(request: Request):
-    """A failed or long-waiting job goes back to the queue, due now."""
-    who = await actor(request)
-    job_id = request.path_params["job_id"]
-    return ok(await box_of(request).write(print_jobs.retry, who, job_id))
-
-
-async def reprint_job(request: Request):
-    """The job's bytes again, as a new job under a REPRINT banner."""
-    who = await actor(request)
-    job_id = request.path_params["job_id"]
-    return ok(await box_of(request).write(print_jobs.reprint, who, job_id), 201)
 
 
 async def discover_usb(request: Request):
@@ -127,20 +107,6 @@ def _found(printers: Sequence[discovery.UsbPrinter | discovery.NetworkPrinter]) 
     return ok([{**asdict(p), "transport": p.config()} for p in printers])
 
 
-async def send_order(request: Request):
-    """Send the order's pending lines to the kitchen (tickets per station printer)."""
-    who = await actor(request)
-    order_id = request.path_params["order_id"]
-    return ok(await box_of(request).write(orders.send, who, order_id))
-
-
-async def print_bill(request: Request):
-    """Queue the bill on the receipt printer of the caller's device; returns the job."""
-    who = await actor(request)
-    order_id = request.path_params["order_id"]
-    return ok(await box_of(request).write(printing.print_bill, who, order_id), 201)
-
-
 async def open_drawer(request: Request):
     """Open the cash drawer (no sale): {reason, approval?: {staff_id, pin}}."""
     who = await actor(request)
@@ -156,12 +122,55 @@ routes = [
     Route("/api/printers/discover/usb", discover_usb, methods=["GET"]),
     Route("/api/printers/discover/network", discover_network, methods=["POST"]),
     Route("/api/printers/{printer_id}", update_printer, methods=["PATCH"]),
-    Route("/api/printers/{printer_id}/test", test_printer, methods=["POST"]),
+    Route(
+        "/api/printers/{printer_id}/test",
+        action(
+            printing.test_page,
+            "Queue a test page on the printer; returns the job.",
+            "printer_id",
+            201,
+        ),
+        methods=["POST"],
+    ),
     Route("/api/print-jobs", list_jobs, methods=["GET"]),
     Route("/api/print-jobs/{job_id}/preview.png", preview_job, methods=["GET"]),
-    Route("/api/print-jobs/{job_id}/retry", retry_job, methods=["POST"]),
-    Route("/api/print-jobs/{job_id}/reprint", reprint_job, methods=["POST"]),
-    Route("/api/orders/{order_id}/send", send_order, methods=["POST"]),
-    Route("/api/orders/{order_id}/print-bill", print_bill, methods=["POST"]),
+    Route(
+        "/api/print-jobs/{job_id}/retry",
+        action(
+            print_jobs.retry,
+            "A failed or long-waiting job goes back to the queue, due now.",
+            "job_id",
+        ),
+        methods=["POST"],
+    ),
+    Route(
+        "/api/print-jobs/{job_id}/reprint",
+        action(
+            print_jobs.reprint,
+            "The job's bytes again, as a new job under a REPRINT banner.",
+            "job_id",
+            201,
+        ),
+        methods=["POST"],
+    ),
+    Route(
+        "/api/orders/{order_id}/send",
+        action(
+            orders.send,
+            "Send the order's pending lines to the kitchen (tickets per station printer).",
+            "order_id",
+        ),
+        methods=["POST"],
+    ),
+    Route(
+        "/api/orders/{order_id}/print-bill",
+        action(
+            printing.print_bill,
+            "Queue the bill on the receipt printer of the caller's device; returns the job.",
+            "order_id",
+            201,
+        ),
+        methods=["POST"],
+    ),
     Route("/api/drawer/open", open_drawer, methods=["POST"]),
 ]

@@ -35,3 +35,14 @@ def updater(fn: Callable[..., Any], doc: str, param: str) -> Callable[[Request],
 
     handler.__doc__ = doc
     return handler
+
+
+def action(fn: Callable[..., Any], doc: str, param: str, status: int = 200) -> Callable[..., Any]:
+    """Handler for an action on one thing in the path: `fn(conn, actor, id)` -> its JSON."""
+
+    async def handler(request: Request):
+        who = await actor(request)
+        return ok(await box_of(request).write(fn, who, request.path_params[param]), status)
+
+    handler.__doc__ = doc
+    return handler
