@@ -57,14 +57,16 @@ async def test_totals_come_from_the_server_not_the_client(client, waiter):
     assert forged.status_code == 422 and forged.json()["error"]["code"] == "unknown_field"
 
 
-async def test_an_order_takes_up_to_200_lines_at_once(client, waiter):
+async def test_an_order_takes_up_to_200_lines_at_once(client, waiter, settings):
     # All of an order's lines go in as one INSERT: the largest one must fit SQLite's limits.
     espresso = item(await menu(client), "Espresso")["id"]
     full = await create(client, waiter, lines=[{"item_id": espresso}] * 200)
     assert full.status_code == 201, full.text
     assert len(full.json()["lines"]) == 200 and full.json()["total"] == 200 * 120
+    before = (count(settings.database, "events"), count(settings.database, "order_lines"))
     too_many = await create(client, waiter, lines=[{"item_id": espresso}] * 201)
     assert too_many.status_code == 422 and too_many.json()["error"]["field"] == "lines"
+    assert (count(settings.database, "events"), count(settings.database, "order_lines")) == before
 
 
 async def test_table_order_and_disabled_table(client, waiter, manager):
