@@ -127,23 +127,40 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Apply the migrations this database has not seen, each in its own transaction."""
+def migrate(conn: sqlite3.Connection, target: int | None = None) -> int:
+    """Apply the migrations this database has not seen (up to `target`, all by default), each
+    in its own transaction.
+
+    Foreign keys are not enforced while a migration runs, so that it can rebuild a table that
+    others refer to (SQLite's procedure for changes ALTER TABLE cannot make: new table, copy,
+    drop, rename); each migration must leave none broken (`PRAGMA foreign_key_check`) or it is
+    rolled back."""
     current = conn.execute("PRAGMA user_version").fetchone()[0]
-    for version, name, sql in migrations():
-        if version <= current:
-            continue
-        log.info("applying migration %s", name, extra={"migration": name})
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _statements(sql):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {version}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        current = version
+    enforced = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    conn.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction: set it first
+    try:
+        for version, name, sql in migrations():
+            if version <= current or (target is not None and version > target):
+                continue
+            log.info("applying migration %s", name, extra={"migration": name})
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _statements(sql):
+                    conn.execute(statement)
+                broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise sqlite3.IntegrityError(
+                        f"migration {name} leaves {len(broken)} broken references, first in"
+                        f" {broken[0][0]} (rowid {broken[0][1]}) to {broken[0][2]}"
+                    )
+                conn.execute(f"PRAGMA user_version = {version}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            current = version
+    finally:
+        conn.execute(f"PRAGMA foreign_keys = {'ON' if enforced else 'OFF'}")
     return current
 
 
