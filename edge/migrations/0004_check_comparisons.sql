@@ -3,7 +3,7 @@
 -- SQLite (3.40, Debian 12) turns `x IN ('a', 'b', 'c')` into a throwaway b-tree that it builds
 -- every time the statement runs; two values become plain comparisons. So every INSERT into
 -- events, orders and order_lines built one: three per order, about 116k of the writer's 950k
--- instructions for a five-line order (callgrind), two thirds of it zeroing fresh pages.
+-- instructions for a five-line order (callgrind), more than half of it zeroing its pages.
 -- The rules are the same. SQLite cannot change a CHECK in place, so each table is rebuilt as
 -- its docs describe (new table, copy, drop, rename, indexes again); the migration runner does
 -- not enforce foreign keys meanwhile and checks them all before it commits.
