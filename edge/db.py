@@ -137,6 +137,7 @@ def migrate(conn: sqlite3.Connection, target: int | None = None) -> int:
     rolled back."""
     current = conn.execute("PRAGMA user_version").fetchone()[0]
     enforced = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    applied = False
     conn.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction: set it first
     try:
         for version, name, sql in migrations():
@@ -159,8 +160,13 @@ def migrate(conn: sqlite3.Connection, target: int | None = None) -> int:
                 conn.execute("ROLLBACK")
                 raise
             current = version
+            applied = True
     finally:
         conn.execute(f"PRAGMA foreign_keys = {'ON' if enforced else 'OFF'}")
+    if applied:
+        # A migration that rebuilds tables leaves a WAL as big as they are, and SQLite reuses a
+        # WAL file without shrinking it: fold it into the database and truncate it, once.
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return current
 
 

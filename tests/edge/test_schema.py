@@ -1,6 +1,7 @@
 """The schema itself: what its constraints cost each write, and upgrades that keep every row."""
 
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -86,6 +87,7 @@ def test_migration_4_rebuilds_tables_keeping_every_row_index_and_reference(tmp_p
     assert db.migrate(conn) == len(db.migrations())
 
     assert _contents(conn) == before
+    assert Path(f"{path}-wal").stat().st_size == 0  # folded in, not left as big as the tables
     assert _indexes(conn) == indexes
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
