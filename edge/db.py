@@ -135,9 +135,8 @@ def migrate(conn: sqlite3.Connection, target: int | None = None) -> int:
     others refer to (SQLite's procedure for changes ALTER TABLE cannot make: new table, copy,
     drop, rename); each migration must leave none broken (`PRAGMA foreign_key_check`) or it is
     rolled back."""
-    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    current = start = conn.execute("PRAGMA user_version").fetchone()[0]
     enforced = conn.execute("PRAGMA foreign_keys").fetchone()[0]
-    applied = False
     conn.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction: set it first
     try:
         for version, name, sql in migrations():
@@ -160,10 +159,9 @@ def migrate(conn: sqlite3.Connection, target: int | None = None) -> int:
                 conn.execute("ROLLBACK")
                 raise
             current = version
-            applied = True
     finally:
         conn.execute(f"PRAGMA foreign_keys = {'ON' if enforced else 'OFF'}")
-    if applied:
+    if current != start:
         # A migration that rebuilds tables leaves a WAL as big as they are, and SQLite reuses a
         # WAL file without shrinking it: fold it into the database and truncate it, once.
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -167,40 +167,16 @@ def commit(
     hlc = str(conn.clock.tick())
     at = now_iso()
     base = rev if base_rev is None else base_rev
+    head, tail = (event_id, hlc, at, entity, entity_id, op), (base, actor, approver, origin)
     # The JSON goes in as the UTF-8 bytes orjson made, cast to TEXT by SQLite: as a str, with
     # any non-ASCII character in it (a dish called "Padrón peppers"), sqlite3 encodes it to
     # UTF-8 all over again, character by character (about 3 % of an order, measured).
     cursor = conn.execute(
         "INSERT INTO events (id, hlc, at, entity, entity_id, op, fields, base_rev, actor,"
         " approver, origin) VALUES (?, ?, ?, ?, ?, ?, CAST(? AS TEXT), ?, ?, ?, ?)",
-        (
-            event_id,
-            hlc,
-            at,
-            entity,
-            entity_id,
-            op,
-            payload,
-            base,
-            actor,
-            approver,
-            origin,
-        ),
+        (*head, payload, *tail),
     )
-    event = Event(
-        cursor.lastrowid or 0,
-        event_id,
-        hlc,
-        at,
-        entity,
-        entity_id,
-        op,
-        fields,
-        base,
-        actor,
-        approver,
-        origin,
-    )
+    event = Event(cursor.lastrowid or 0, *head, fields, *tail)
     conn.pending.append(event)
     return event
 

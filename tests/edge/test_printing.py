@@ -55,13 +55,26 @@ async def printers_by_name(client, headers) -> dict[str, dict]:
     return {p["name"]: p for p in listed}
 
 
+def network(port: int) -> dict:
+    return {"kind": "network", "host": "127.0.0.1", "port": port, "connect_timeout": 1.0}
+
+
 async def point_at(client, headers, name: str, port: int, **more) -> dict:
     printer = (await printers_by_name(client, headers))[name]
-    transport = {"kind": "network", "host": "127.0.0.1", "port": port, "connect_timeout": 1.0}
     response = await client.patch(
-        f"/api/printers/{printer['id']}", headers=headers, json={"transport": transport, **more}
+        f"/api/printers/{printer['id']}", headers=headers, json={"transport": network(port), **more}
     )
     assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def add_printer(client, headers, name: str, role: str, transport: dict, **more) -> dict:
+    response = await client.post(
+        "/api/printers",
+        headers=headers,
+        json={"name": name, "role": role, "transport": transport, **more},
+    )
+    assert response.status_code == 201, response.text
     return response.json()
 
 
@@ -118,17 +131,9 @@ async def test_printer_off_for_ten_minutes_then_back_prints_everything_in_order(
 async def test_paper_out_reroutes_to_the_backup_printer(app, client, emulator):
     manager = await sign_in(client, "manager")
     with run_in_thread() as backup_emu:
-        backup = await client.post(
-            "/api/printers",
-            headers=manager,
-            json={
-                "name": "Bar backup",
-                "role": "kitchen",
-                "transport": {"kind": "network", "host": "127.0.0.1", "port": backup_emu.port},
-            },
-        )
-        assert backup.status_code == 201, backup.text
-        backup_id = backup.json()["id"]
+        backup_id = (
+            await add_printer(client, manager, "Bar backup", "kitchen", network(backup_emu.port))
+        )["id"]
         kitchen = await point_at(
             client, manager, "Kitchen pass", emulator.port, backup_printer_id=backup_id
         )
@@ -413,23 +418,16 @@ async def test_a_job_rerouted_to_a_58mm_backup_is_rendered_for_its_32_columns(
     manager = await sign_in(client, "manager")
     note = "Allergy at this table: no nuts, clean board and separate pans for everything please"
     with run_in_thread(escpos_profile=GENERIC_58MM.escpos_profile) as backup_emu:
-        backup = await client.post(
-            "/api/printers",
-            headers=manager,
-            json={
-                "name": "Pass 58",
-                "role": "kitchen",
-                "profile": GENERIC_58MM.name,
-                "transport": {"kind": "network", "host": "127.0.0.1", "port": backup_emu.port},
-            },
-        )
-        assert backup.status_code == 201, backup.text
-        kitchen = await point_at(
+        backup = await add_printer(
             client,
             manager,
-            "Kitchen pass",
-            emulator.port,
-            backup_printer_id=backup.json()["id"],
+            "Pass 58",
+            "kitchen",
+            network(backup_emu.port),
+            profile=GENERIC_58MM.name,
+        )
+        kitchen = await point_at(
+            client, manager, "Kitchen pass", emulator.port, backup_printer_id=backup["id"]
         )
         assert kitchen["profile"] == TM_T20II.name
         await kitchen_order(client, manager, "Burrata", send=True, note=note)
@@ -452,7 +450,7 @@ async def test_a_job_rerouted_to_a_58mm_backup_is_rendered_for_its_32_columns(
         assert any(line.startswith("! Allergy") for line in job.lines)
     assert reprint.lines[0] == "*** REPRINT ***" and ticket.lines[0] == "KITCHEN"
     moved = rows(app, "SELECT * FROM print_jobs WHERE rerouted_from IS NOT NULL ORDER BY seq")
-    assert [(j["state"], j["printer_id"]) for j in moved] == [("printed", backup.json()["id"])] * 2
+    assert [(j["state"], j["printer_id"]) for j in moved] == [("printed", backup["id"])] * 2
     assert all(j["rerouted_from"] == kitchen["id"] for j in moved)
     # The new bytes went through the one write path: the reroute event names their digest.
     (event,) = rows(
@@ -469,15 +467,13 @@ async def test_a_job_rerouted_to_a_58mm_backup_is_rendered_for_its_32_columns(
 async def test_reroute_keeps_the_bytes_of_a_job_it_cannot_render_again(app, client):
     manager = await sign_in(client, "manager")
     counter = (await printers_by_name(client, manager))["Counter receipt"]
-    backup = await client.post(
-        "/api/printers",
-        headers=manager,
-        json={
-            "name": "Till 58",
-            "role": "receipt",
-            "profile": GENERIC_58MM.name,
-            "transport": {"kind": "file", "path": "/dev/null"},
-        },
+    backup = await add_printer(
+        client,
+        manager,
+        "Till 58",
+        "receipt",
+        {"kind": "file", "path": "/dev/null"},
+        profile=GENERIC_58MM.name,
     )
     drawer = await client.post("/api/drawer/open", headers=manager, json={"reason": "float"})
     bill = await client.post(f"/api/printers/{counter['id']}/test", headers=manager)
@@ -488,7 +484,7 @@ async def test_reroute_keeps_the_bytes_of_a_job_it_cannot_render_again(app, clie
 
     await box.write(from_a_newer_version)
     before = {r["id"]: bytes(r["payload"]) for r in rows(app, "SELECT * FROM print_jobs")}
-    moved = await box.write(print_jobs.reroute, counter["id"], backup.json()["id"])
+    moved = await box.write(print_jobs.reroute, counter["id"], backup["id"])
     after = {r["id"]: bytes(r["payload"]) for r in rows(app, "SELECT * FROM print_jobs")}
     assert moved == 2 and after == before
     assert {drawer.json()["id"], bill.json()["id"]} == set(after)

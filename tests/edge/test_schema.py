@@ -71,13 +71,15 @@ def test_migration_4_rebuilds_tables_keeping_every_row_index_and_reference(tmp_p
             "SELECT id, name FROM staff WHERE role = 'waiter'"
         ).fetchone()
         waiter = Actor(waiter_id, name, "waiter", "till")
-        item_ids = [
-            row[0] for row in conn.execute("SELECT id FROM menu_items ORDER BY position LIMIT 3")
-        ]
-        lines = [{"item_id": i} for i in item_ids if i]
+        (item_id,) = conn.execute(
+            "SELECT id FROM menu_items WHERE id NOT IN (SELECT item_id FROM item_modifier_groups)"
+            " LIMIT 1"
+        ).fetchone()
         for send in (False, True):
             writer.run_sync(
-                orders.create, waiter, {"kind": "counter", "lines": lines[:1], "send": send}
+                orders.create,
+                waiter,
+                {"kind": "counter", "lines": [{"item_id": item_id}], "send": send},
             )
     finally:
         writer.close()
