@@ -25,8 +25,8 @@ _second: tuple[int, str] = (-1, "")  # the last whole second now_iso() formatted
 
 
 def now_iso() -> str:
-    """`iso(utcnow())` at half the cost: the text up to the second is made once a second
-    (every write stamps its event with this)."""
+    """`iso(utcnow())` at half the cost: the text up to the second is made once a second.
+    Every write stamps its event with it; use it for any "now" that is stored."""
     global _second
     whole, micros = divmod(round(time.time() * 1_000_000), 1_000_000)  # as datetime rounds
     second, text = _second

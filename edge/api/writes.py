@@ -37,7 +37,9 @@ def updater(fn: Callable[..., Any], doc: str, param: str) -> Callable[[Request],
     return handler
 
 
-def action(fn: Callable[..., Any], doc: str, param: str, status: int = 200) -> Callable[..., Any]:
+def action(
+    fn: Callable[..., Any], doc: str, param: str, status: int = 200
+) -> Callable[[Request], Any]:
     """Handler for an action on one thing in the path: `fn(conn, actor, id)` -> its JSON."""
 
     async def handler(request: Request):

@@ -20,7 +20,7 @@ from edge.domain import store as store_settings
 from edge.errors import Conflict, Invalid
 from edge.events import WriteConnection, cached, commit
 from edge.permissions import Actor, require
-from sync.clock import iso, utcnow
+from sync.clock import iso, now_iso, utcnow
 from sync.ids import uuid7
 
 KINDS = ("counter", "table")
@@ -103,7 +103,7 @@ def add_lines(conn: WriteConnection, actor: Actor, order_id: str, lines: Any) ->
     lines = _lines_arg(lines)
     if not lines:
         raise Invalid("lines must not be empty", field="lines")
-    new = _new_lines(conn, order_id, lines, iso(utcnow()))
+    new = _new_lines(conn, order_id, lines, now_iso())
     return _retotal(conn, actor, order_id, new=new)
 
 

@@ -52,7 +52,7 @@ from printers.documents import Document
 from printers.preview import preview_png
 from printers.profiles import PrinterProfile, get_profile
 from printers.render import render, reprint_banner
-from sync.clock import iso, utcnow
+from sync.clock import iso, now_iso, utcnow
 from sync.ids import uuid7
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ def enqueue(
         if found is not None:
             return None
     seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM print_jobs").fetchone()[0]
-    now = iso(utcnow())
+    now = now_iso()
     job_id = uuid7()
     commit(
         conn,
@@ -144,7 +144,7 @@ def mark_sending(conn: WriteConnection, job_id: str) -> bool:
 
 
 def mark_printed(conn: WriteConnection, job_id: str) -> None:
-    now = iso(utcnow())
+    now = now_iso()
     commit(
         conn,
         None,
@@ -200,7 +200,7 @@ def _backup_of(conn: sqlite3.Connection, printer_id: str) -> str | None:
 def reroute(conn: WriteConnection, from_id: str, to_id: str) -> int:
     """Move every waiting job of `from_id` to `to_id`, in order, due now; rendered again for
     `to_id` when its profile differs and the job has a document."""
-    now = iso(utcnow())
+    now = now_iso()
     source, target = _profile_of(conn, from_id), _profile_of(conn, to_id)
     moved = conn.execute(
         "SELECT id, rerouted_from, document FROM print_jobs WHERE printer_id = ?"
@@ -311,7 +311,7 @@ def retry(conn: WriteConnection, actor: Actor, job_id: str) -> dict[str, Any]:
         "print_jobs",
         job_id,
         "update",
-        {"state": "queued", "attempts": 0, "next_attempt_at": iso(utcnow())},
+        {"state": "queued", "attempts": 0, "next_attempt_at": now_iso()},
     )
     return get(conn, job_id)
 

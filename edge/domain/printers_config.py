@@ -26,7 +26,7 @@ from edge.permissions import Actor, require
 from printers.profiles import get_profile
 from printers.status import PrinterStatus
 from printers.transports import transport_from_config
-from sync.clock import iso, parse_iso, utcnow
+from sync.clock import iso, now_iso, parse_iso, utcnow
 from sync.ids import uuid7
 
 ROLES = ("receipt", "kitchen", "report")
@@ -84,7 +84,7 @@ def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[
         "backup_printer_id": None,
         "enabled": True,
         **row,
-        "created_at": iso(utcnow()),
+        "created_at": now_iso(),
     }
     commit(conn, actor.id, "printers", printer_id, "create", row)
     return get(conn, printer_id)

@@ -19,7 +19,7 @@ from typing import Any
 from edge.errors import Conflict, Invalid, Locked, NotFound
 from edge.events import WriteConnection, commit
 from edge.permissions import ROLES, Actor, require
-from sync.clock import iso, parse_iso, utcnow
+from sync.clock import iso, now_iso, parse_iso, utcnow
 from sync.ids import uuid7
 
 LOCKOUT_AFTER = 5  # wrong PINs in a row before the first lockout
@@ -180,7 +180,7 @@ def approve(conn: WriteConnection, staff_id: str) -> None:
 
 
 def sign_out(conn: WriteConnection, actor: Actor, token_hash: str) -> None:
-    commit(conn, actor.id, "staff_sessions", token_hash, "update", {"ended_at": iso(utcnow())})
+    commit(conn, actor.id, "staff_sessions", token_hash, "update", {"ended_at": now_iso()})
 
 
 def end_sessions(conn: WriteConnection, actor: Actor, staff_id: str) -> None:
@@ -188,7 +188,7 @@ def end_sessions(conn: WriteConnection, actor: Actor, staff_id: str) -> None:
         "SELECT id FROM staff_sessions WHERE staff_id = ? AND ended_at IS NULL", (staff_id,)
     ).fetchall()
     for row in rows:
-        commit(conn, actor.id, "staff_sessions", row["id"], "update", {"ended_at": iso(utcnow())})
+        commit(conn, actor.id, "staff_sessions", row["id"], "update", {"ended_at": now_iso()})
 
 
 def session_actor(conn: sqlite3.Connection, token_hash: str) -> tuple[Actor, datetime] | None:

@@ -98,6 +98,16 @@ def one_batch(writer: Writer, *writes) -> list:
     return [f.exception(5) or f.result(5) for f in futures]
 
 
+def counting(runs: list[str]):
+    """A write that makes area `n` and notes each run of it in `runs`."""
+
+    def counted(conn, n, name):
+        runs.append(name)
+        return make_area(conn, area_id(n), name)
+
+    return counted
+
+
 @pytest.fixture
 def fast_path_only(request):
     if request.config.getoption("--writes-twice"):
@@ -108,10 +118,7 @@ def test_a_write_refused_before_it_changes_anything_costs_the_batch_nothing(
     store_path, fast_path_only
 ):
     runs: list[str] = []
-
-    def counted(conn, n, name):
-        runs.append(name)
-        return make_area(conn, area_id(n), name)
+    counted = counting(runs)
 
     def refuse(conn):
         raise Invalid("refused before writing")
@@ -131,10 +138,7 @@ def test_a_write_failing_half_way_reruns_its_batch_each_write_in_a_savepoint(
     store_path, fast_path_only
 ):
     runs: list[str] = []
-
-    def counted(conn, n, name):
-        runs.append(name)
-        return make_area(conn, area_id(n), name)
+    counted = counting(runs)
 
     def half_written(conn):
         make_area(conn, area_id(99), "half written")
