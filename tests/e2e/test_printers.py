@@ -99,13 +99,17 @@ def test_add_network_printer_test_print_offline_and_retry(page: Page, live_edge:
         expect(page.locator('.jobs-table tbody tr[data-state="printed"]')).to_have_count(2)
 
         # Reprint the first test page: a new job, marked as a reprint.
-        page.locator('.jobs-table tbody tr[data-state="printed"]').last.get_by_role(
-            "button", name="Reprint"
-        ).click()
+        printed = page.locator('.jobs-table tbody tr[data-state="printed"]')
+        unchanged = printed.first.element_handle()
+        printed.last.get_by_role("button", name="Reprint").click()
         emulator.wait_for_jobs(3, timeout=10)
         expect(page.locator(".jobs-table tbody tr").first.locator(".job-what")).to_contain_text(
             "Reprint"
         )
+        expect(printed).to_have_count(3)
+        # The live updates of the new job redrew the list without replacing the rows that did
+        # not change: a tap on a button being replaced would be lost.
+        assert unchanged.evaluate("row => row.isConnected")
 
 
 def test_filters_and_refusals_inline(page: Page, live_edge: LiveEdge):

@@ -85,6 +85,37 @@ export async function act(button, box, fn, { form } = {}) {
   }
 }
 
+// What `drawList` last drew in each parent: key -> { look, node }.
+const drawn = new WeakMap();
+
+/**
+ * Make `items` the children of `parent`, in order, each drawn by `draw(item)`, but keep the
+ * element of an item whose `key(item)` and `look(item)` (a string of all it shows) have not
+ * changed, and move nothing that is already in place. Live updates redraw a list several
+ * times a second on a busy evening: an element replaced between a finger's touch and its lift
+ * loses the tap, and a button a pending `act` disabled would come back enabled.
+ */
+export function drawList(parent, items, key, look, draw) {
+  const before = drawn.get(parent) || new Map();
+  const now = new Map();
+  const nodes = items.map((item) => {
+    const k = key(item);
+    const seen = look(item);
+    const old = before.get(k);
+    const node = old && old.look === seen ? old.node : draw(item);
+    now.set(k, { look: seen, node });
+    return node;
+  });
+  drawn.set(parent, now);
+  const keep = new Set(nodes);
+  for (const child of [...parent.childNodes]) if (!keep.has(child)) child.remove();
+  let at = parent.firstChild;
+  for (const node of nodes) {
+    if (node === at) at = at.nextSibling;
+    else parent.insertBefore(node, at);
+  }
+}
+
 /**
  * A modal form. `body` is a node (or list); `onSubmit(form, msg)` resolves truthy to close.
  * Returns the dialog (already open).

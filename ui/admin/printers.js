@@ -5,7 +5,7 @@
 // (paper out, cover open, offline) lives here too: see `watchPrinters`.
 
 import { query } from "/ui/lib/api.js";
-import { act, field, formatWhen, h, modal, msgBox, say, switchInput } from "./dom.js";
+import { act, drawList, field, formatWhen, h, modal, msgBox, say, switchInput } from "./dom.js";
 
 const ROLES = {
   receipt: { label: "Receipt", hint: "Bills and receipts at a till" },
@@ -278,6 +278,12 @@ export default {
     const pageMsg = msgBox();
     const grid = h("div", { class: "printer-grid", "aria-live": "polite" });
     const jobsBody = h("div", {});
+    const jobRows = h("tbody", {});
+    const jobsTable = h("div", { class: "table-wrap" },
+      h("table", { class: "table jobs-table" },
+        h("thead", {}, h("tr", {}, h("th", {}, "When"), h("th", {}, "Job"), h("th", {}, "State"),
+          h("th", {}, "Details"), h("th", { class: "sr-th" }, h("span", { class: "sr-only" }, "Actions")))),
+        jobRows));
     const jobsMsg = msgBox();
     const printerFilter = h("select", { class: "select", name: "printer_id", onchange: () => { state.filters.printer_id = printerFilter.value; loadJobs(); } });
     const stateFilter = h("select", { class: "select", name: "state", onchange: () => { state.filters.state = stateFilter.value; loadJobs(); } },
@@ -357,14 +363,17 @@ export default {
           h("p", { class: "small" }, "Add one by hand, or find it on USB or the network below.")));
         return;
       }
-      grid.replaceChildren(...watch.list.map(printerCard));
+      drawList(grid, watch.list, (printer) => printer.id, printerLook, printerCard);
     }
 
     function renderFilter() {
       const current = state.filters.printer_id;
-      printerFilter.replaceChildren(h("option", { value: "" }, "All printers"),
-        watch.list.map((p) => h("option", { value: p.id, selected: p.id === current }, p.name)));
+      const options = [{ id: "", name: "All printers" }, ...watch.list];
+      // The same options keep their elements: a status update must not close an open list.
+      drawList(printerFilter, options, (p) => p.id, (p) => p.name,
+        (p) => h("option", { value: p.id }, p.name));
       if (current && !watch.list.some((p) => p.id === current)) state.filters.printer_id = "";
+      printerFilter.value = state.filters.printer_id;
     }
 
     // Inline messages outlive re-renders (a live update must not wipe an error being read).
@@ -372,6 +381,11 @@ export default {
     function messageFor(key) {
       if (!messages.has(key)) messages.set(key, msgBox());
       return messages.get(key);
+    }
+
+    function printerLook(printer) {
+      const checked = printer.status && printer.status.checked_at;
+      return [JSON.stringify(printer), nameOf(printer.backup_printer_id), checked ? ago(checked) : ""].join("|");
     }
 
     function printerCard(printer) {
@@ -425,58 +439,56 @@ export default {
         jobsBody.replaceChildren(h("p", { class: "empty" }, filtered ? "No jobs match." : "Nothing printed yet."));
         return;
       }
-      const rows = state.jobs.map((job) => {
-        const message = messageFor(`job:${job.id}`);
-        const jobState = JOB_STATES[job.state] || { label: job.state, kind: "" };
-        const actions = [];
-        if (canRetry(job)) {
-          const retry = h("button", { type: "button", class: "btn btn-sm", onclick: () => act(retry, message, async () => {
-            await ctx.api.post(`/api/print-jobs/${job.id}/retry`, {});
-            ctx.toast("Sent again");
-            reloadSoon();
-          }) }, "Retry");
-          actions.push(retry);
-        }
-        if (job.kind !== "drawer") {
-          actions.push(h("button", { type: "button", class: "btn btn-sm btn-ghost", onclick: () => previewJob(job) }, "Preview"));
-        }
-        if (job.state === "printed") {
-          const reprint = h("button", { type: "button", class: "btn btn-sm", onclick: () => act(reprint, message, async () => {
-            await ctx.api.post(`/api/print-jobs/${job.id}/reprint`, {});
-            ctx.toast("Reprint sent");
-            reloadSoon();
-          }) }, "Reprint");
-          actions.push(reprint);
-        }
-        const when = job.state === "printed" && job.printed_at
-          ? h("span", {}, `Printed at ${timeOf(job.printed_at, false)}`)
-          : job.state === "queued" && job.next_attempt_at && job.attempts > 0
-            ? h("span", { class: "next-try", "data-next": job.next_attempt_at }, `Next try ${until(job.next_attempt_at)} (${timeOf(job.next_attempt_at)})`)
-            : job.state === "failed" ? h("span", { class: "muted" }, "Stopped trying: press Retry")
-              : job.state === "sending" ? h("span", { class: "muted" }, "Printing now") : h("span", { class: "muted" }, "Waiting for its turn");
-        const tries = job.attempts ? `${job.attempts} ${job.attempts === 1 ? "try" : "tries"}` : "Not tried yet";
-        return h("tr", { "data-job": job.id, "data-state": job.state },
-          h("td", { "data-label": "When", class: "nowrap job-time" }, timeOf(job.created_at, false)),
-          h("td", { "data-label": "Job" },
-            h("div", { class: "job-what" }, kindLabel(job.kind),
-              job.reprint ? h("span", { class: "badge badge-info" }, "Reprint") : null,
-              job.rerouted_from ? h("span", { class: "badge badge-warn" }, `From ${nameOf(job.rerouted_from)}`) : null),
-            h("div", { class: "muted small" }, job.printer_name || nameOf(job.printer_id))),
-          h("td", { "data-label": "State", class: "job-state-cell" },
-            h("span", { class: `badge job-state ${jobState.kind}` }, jobState.label),
-            h("span", { class: "job-attempts muted small" }, tries)),
-          h("td", { "data-label": "Details", class: "job-details" },
-            h("div", { class: "job-when" }, when),
-            job.last_error && job.state !== "printed"
-              ? h("div", { class: "job-error", title: job.last_error }, plainError(job.last_error))
-              : null),
-          h("td", { class: "actions-cell" }, actions.length ? h("div", { class: "row row-end" }, actions) : null, message));
-      });
-      jobsBody.replaceChildren(h("div", { class: "table-wrap" },
-        h("table", { class: "table jobs-table" },
-          h("thead", {}, h("tr", {}, h("th", {}, "When"), h("th", {}, "Job"), h("th", {}, "State"),
-            h("th", {}, "Details"), h("th", { class: "sr-th" }, h("span", { class: "sr-only" }, "Actions")))),
-          h("tbody", {}, rows))));
+      if (jobsTable.parentNode !== jobsBody) jobsBody.replaceChildren(jobsTable);
+      drawList(jobRows, state.jobs, (job) => job.id, jobLook, jobRow);
+    }
+
+    function jobLook(job) {
+      return [JSON.stringify(job), job.printer_name || nameOf(job.printer_id),
+        job.rerouted_from ? nameOf(job.rerouted_from) : ""].join("|");
+    }
+
+    function jobRow(job) {
+      const message = messageFor(`job:${job.id}`);
+      const jobState = JOB_STATES[job.state] || { label: job.state, kind: "" };
+      const actions = [];
+      // Retry and Reprint: one call each, a toast for the answer, the list again soon.
+      const action = (label, path, done) => {
+        const button = h("button", { type: "button", class: "btn btn-sm", onclick: () => act(button, message, async () => {
+          await ctx.api.post(`/api/print-jobs/${job.id}/${path}`, {});
+          ctx.toast(done);
+          reloadSoon();
+        }) }, label);
+        return button;
+      };
+      if (canRetry(job)) actions.push(action("Retry", "retry", "Sent again"));
+      if (job.kind !== "drawer") {
+        actions.push(h("button", { type: "button", class: "btn btn-sm btn-ghost", onclick: () => previewJob(job) }, "Preview"));
+      }
+      if (job.state === "printed") actions.push(action("Reprint", "reprint", "Reprint sent"));
+      const when = job.state === "printed" && job.printed_at
+        ? h("span", {}, `Printed at ${timeOf(job.printed_at, false)}`)
+        : job.state === "queued" && job.next_attempt_at && job.attempts > 0
+          ? h("span", { class: "next-try", "data-next": job.next_attempt_at }, `Next try ${until(job.next_attempt_at)} (${timeOf(job.next_attempt_at)})`)
+          : job.state === "failed" ? h("span", { class: "muted" }, "Stopped trying: press Retry")
+            : job.state === "sending" ? h("span", { class: "muted" }, "Printing now") : h("span", { class: "muted" }, "Waiting for its turn");
+      const tries = job.attempts ? `${job.attempts} ${job.attempts === 1 ? "try" : "tries"}` : "Not tried yet";
+      return h("tr", { "data-job": job.id, "data-state": job.state },
+        h("td", { "data-label": "When", class: "nowrap job-time" }, timeOf(job.created_at, false)),
+        h("td", { "data-label": "Job" },
+          h("div", { class: "job-what" }, kindLabel(job.kind),
+            job.reprint ? h("span", { class: "badge badge-info" }, "Reprint") : null,
+            job.rerouted_from ? h("span", { class: "badge badge-warn" }, `From ${nameOf(job.rerouted_from)}`) : null),
+          h("div", { class: "muted small" }, job.printer_name || nameOf(job.printer_id))),
+        h("td", { "data-label": "State", class: "job-state-cell" },
+          h("span", { class: `badge job-state ${jobState.kind}` }, jobState.label),
+          h("span", { class: "job-attempts muted small" }, tries)),
+        h("td", { "data-label": "Details", class: "job-details" },
+          h("div", { class: "job-when" }, when),
+          job.last_error && job.state !== "printed"
+            ? h("div", { class: "job-error", title: job.last_error }, plainError(job.last_error))
+            : null),
+        h("td", { class: "actions-cell" }, actions.length ? h("div", { class: "row row-end" }, actions) : null, message));
     }
 
     /** The job as its printer prints it, in a dialog: the edge's PNG on a strip of paper. */
