@@ -83,6 +83,12 @@ def test_add_network_printer_test_print_offline_and_retry(page: Page, live_edge:
         expect(waiting).to_contain_text("Cannot reach the printer", timeout=10000)
         expect(waiting.locator(".job-attempts")).to_contain_text(re.compile(r"\d+ tr(y|ies)"))
         expect(waiting.locator(".next-try")).to_contain_text("Next try")
+        # The next failed try updates the printer; the banner, saying the same, keeps its link.
+        link = banner.locator(".alert-action").element_handle()
+        with page.expect_response(lambda response: response.url.endswith("/api/printers")):
+            expect(waiting.locator(".job-attempts")).to_contain_text("2 tries", timeout=10000)
+        page.evaluate("() => new Promise((done) => requestAnimationFrame(done))")
+        assert link.evaluate("node => node.isConnected")
         # The banner is on every section, not only this one.
         page.get_by_role("link", name="Menu", exact=True).click()
         expect(page.locator(".printer-alert")).to_contain_text(NAME)

@@ -246,20 +246,31 @@ export function watchPrinters(ctx, banner) {
       banner.replaceChildren();
       return;
     }
-    const shown = problems.slice(0, 3);
     const byId = new Map(watch.list.map((p) => [p.id, p]));
+    const listed = problems.slice(0, 3);
+    const alert = {
+      title: problems.length === 1 ? "Printer problem" : `${problems.length} printers need attention`,
+      lines: listed.map(({ printer, state }) => {
+        const backup = printer.backup_printer_id && byId.get(printer.backup_printer_id);
+        return [printer.name, `: ${state.label.toLowerCase()} — ${FIXES[state.key]}.`,
+          backup ? ` Tickets go to ${backup.name}.` : printer.queued ? ` ${printer.queued} waiting.` : ""];
+      }),
+      more: problems.length - listed.length,
+    };
     banner.hidden = false;
-    banner.replaceChildren(
+    // Drawn again only when it says something new: every status update of a failing printer
+    // would otherwise replace the link under a finger, and make screen readers read it again.
+    drawList(banner, [alert], () => "alert", (a) => JSON.stringify(a), drawAlert);
+  }
+
+  function drawAlert(alert) {
+    return h("div", { class: "alert-body" },
       h("span", { class: "alert-icon", "aria-hidden": "true" }, "!"),
       h("div", { class: "alert-text" },
-        h("strong", {}, problems.length === 1 ? "Printer problem" : `${problems.length} printers need attention`),
-        h("ul", { class: "alert-list" }, shown.map(({ printer, state }) => {
-          const backup = printer.backup_printer_id && byId.get(printer.backup_printer_id);
-          return h("li", { "data-printer": printer.name },
-            h("span", { class: "alert-name" }, printer.name), `: ${state.label.toLowerCase()} — ${FIXES[state.key]}.`,
-            backup ? ` Tickets go to ${backup.name}.` : printer.queued ? ` ${printer.queued} waiting.` : "");
-        }),
-        problems.length > shown.length ? h("li", {}, `and ${problems.length - shown.length} more`) : null)),
+        h("strong", {}, alert.title),
+        h("ul", { class: "alert-list" }, alert.lines.map(([name, problem, after]) =>
+          h("li", { "data-printer": name }, h("span", { class: "alert-name" }, name), problem, after)),
+        alert.more ? h("li", {}, `and ${alert.more} more`) : null)),
       h("a", { class: "btn btn-sm alert-action", href: "#/printers" }, "Open printers"));
   }
 
