@@ -75,8 +75,10 @@ def test_86_persists_and_other_devices_changes_arrive_live(page: Page, live_edge
     burrata_api = next(i for c in menu["categories"] for i in c["items"] if i["name"] == "Burrata")
     assert burrata_api["available"] is False
 
-    # Another device (the kitchen) 86's an item and renames one: the page follows, no reload.
+    # Another device (the kitchen) 86's an item and renames one: the page follows, no reload,
+    # and redraws only those rows: a tap on a row being replaced would be lost.
     page.evaluate("window.__same_page = true")
+    untouched = item_row(page, "Burrata").element_handle()
     prawns = item_id(live_edge, "Garlic prawns")
     soup = item_id(live_edge, "Soup of the day")
     with live_edge.client("Kim Oliveira") as kitchen:
@@ -88,6 +90,28 @@ def test_86_persists_and_other_devices_changes_arrive_live(page: Page, live_edge
     expect(item_row(page, "Garlic prawns")).to_have_class(re.compile("is-86"))
     expect(item_row(page, "Soup of the week")).to_be_visible()
     assert page.evaluate("window.__same_page") is True
+    assert untouched.evaluate("row => row.isConnected")
+
+
+def test_half_typed_modifier_survives_a_live_86(page: Page, live_edge: LiveEdge):
+    sign_in(page)
+    page.get_by_role("button", name="Modifier groups").click()
+    card = page.locator(".group-card").first
+    card.get_by_label("New modifier name").fill("Extra crispy")
+    # The kitchen 86's an item meanwhile: the menu reloads under the manager's fingers.
+    with (
+        live_edge.client("Kim Oliveira") as kitchen,
+        page.expect_response(re.compile(r"/api/menu/all$")),
+    ):
+        prawns = item_id(live_edge, "Garlic prawns")
+        response = kitchen.put(f"/api/menu/items/{prawns}/availability", json={"available": False})
+        assert response.status_code == 200, response.text
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(done))")
+    expect(card.get_by_label("New modifier name")).to_have_value("Extra crispy")
+    card.get_by_label("Price change").fill("1.50")
+    card.get_by_role("button", name="Add", exact=True).click()
+    expect(card.locator(".mod-row", has_text="Extra crispy")).to_contain_text("1.50")
+    expect(card.get_by_label("New modifier name")).to_have_value("")
 
 
 def test_edit_item_price_shows_formatted_price(page: Page, live_edge: LiveEdge):
@@ -112,7 +136,7 @@ def test_edit_item_price_shows_formatted_price(page: Page, live_edge: LiveEdge):
     assert burger["price"] == 1590
 
 
-def test_add_table_and_download_qr_sheet(page: Page):
+def test_add_table_and_download_qr_sheet(page: Page, live_edge: LiveEdge):
     sign_in(page)
     page.get_by_role("link", name="Tables").click()
     terrace = page.locator('.area-card[data-area="Terrace"]')
@@ -121,6 +145,20 @@ def test_add_table_and_download_qr_sheet(page: Page):
     terrace.get_by_role("button", name="Add table").click()
     tile = terrace.locator('.table-tile[data-table="T9"]')
     expect(tile).to_contain_text("6 seats")
+
+    # Another device takes a table out of use while the next name is being typed: the tile
+    # follows, the half-typed name stays, and the other tiles are not replaced.
+    terrace.get_by_placeholder("Table name").fill("T1")
+    untouched = tile.element_handle()
+    with live_edge.client() as other:
+        tables = other.get("/api/tables").json()
+        first = next(a for a in tables if a["name"] == "Terrace")["tables"][0]
+        response = other.patch(f"/api/tables/{first['id']}", json={"enabled": False})
+        assert response.status_code == 200, response.text
+    expect(terrace.locator(f'.table-tile[data-table="{first["name"]}"]')).to_contain_text("Off")
+    expect(terrace.get_by_placeholder("Table name")).to_have_value("T1")
+    assert untouched.evaluate("tile => tile.isConnected")
+    terrace.get_by_placeholder("Table name").fill("")
 
     with (
         page.expect_response(re.compile(r"/api/tables/qr-sheet\.svg$")) as response_info,
@@ -178,11 +216,13 @@ def test_staff_add_and_deactivate(page: Page, live_edge: LiveEdge):
     row = page.locator('tr[data-staff="Nina Rocha"]')
     expect(row).to_contain_text("cashier")
     expect(row).to_contain_text("Active")
+    me = page.locator(f'tr[data-staff="{MANAGER}"]').element_handle()
 
     row.get_by_role("button", name="Deactivate").click()
     page.locator("dialog.modal").get_by_role("button", name="Deactivate").click()
     expect(row).to_contain_text("Inactive")
     expect(row.get_by_role("button", name="Reactivate")).to_be_visible()
+    assert me.evaluate("row => row.isConnected")  # only the changed row was redrawn
     with live_edge.client() as http:
         roster = http.get("/api/staff/roster").json()
     assert "Nina Rocha" not in {m["name"] for m in roster}

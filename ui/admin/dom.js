@@ -93,7 +93,9 @@ const drawn = new WeakMap();
  * element of an item whose `key(item)` and `look(item)` (a string of all it shows) have not
  * changed, and move nothing that is already in place. Live updates redraw a list several
  * times a second on a busy evening: an element replaced between a finger's touch and its lift
- * loses the tap, and a button a pending `act` disabled would come back enabled.
+ * loses the tap, a button a pending `act` disabled would come back enabled, and what someone
+ * was typing into a form inside it would be gone. Returns the elements, in order: a card that
+ * holds a form draws with a constant look and is filled in afterwards (its `fill`).
  */
 export function drawList(parent, items, key, look, draw) {
   const before = drawn.get(parent) || new Map();
@@ -114,6 +116,7 @@ export function drawList(parent, items, key, look, draw) {
     if (node === at) at = at.nextSibling;
     else parent.insertBefore(node, at);
   }
+  return nodes;
 }
 
 /**

@@ -2,7 +2,7 @@
 // modifier groups. Reloads itself when the live feed reports a menu change from any device.
 
 import { formatDelta, minorDigits, parseMoney, toDecimalText } from "/ui/lib/money.js";
-import { act, field, h, modal, msgBox, say, switchInput } from "./dom.js";
+import { act, drawList, field, h, modal, msgBox, say, switchInput } from "./dom.js";
 
 const COURSES = ["DRINKS", "STARTERS", "MAINS", "DESSERTS"];
 const MENU_ENTITIES = new Set(["tax_rates", "menu_categories", "menu_items", "modifier_groups",
@@ -111,50 +111,85 @@ export default {
         body.replaceChildren(h("p", { class: "empty" }, "Loading the menu…"));
         return;
       }
-      const scroll = document.scrollingElement.scrollTop;
-      body.replaceChildren(state.view === "items" ? renderItems() : renderGroups());
-      document.scrollingElement.scrollTop = scroll;
+      // Each view is built once and kept: a live update (an 86 from the kitchen, say) redraws
+      // only the rows that changed, so a tap in progress and a half-typed modifier survive it.
+      const view = state.view === "items" ? itemsView : groupsView;
+      if (body.firstChild !== view.root) body.replaceChildren(view.root);
+      view.draw();
     }
 
     // ---------- items ----------
 
-    function renderItems() {
-      const { categories } = state.data;
-      const list = h("nav", { class: "cat-list card", "aria-label": "Categories" });
-      for (const category of categories) {
-        list.append(h("button", {
-          type: "button",
-          class: `cat-btn${category.id === state.categoryId && !state.query ? " active" : ""}${category.active ? "" : " is-hidden"}`,
-          "data-category-id": category.id,
-          onclick: () => { state.categoryId = category.id; state.query = ""; search.value = ""; render(); },
-        }, h("span", { class: "cat-name" }, category.name),
-        category.active ? null : h("span", { class: "badge" }, "Hidden"),
-        h("span", { class: "cat-count" }, String(category.items.length))));
-      }
-      list.append(h("button", { type: "button", class: "cat-btn cat-add", onclick: addCategory }, "+ Add category"));
+    const itemsView = (() => {
+      const list = h("div", { class: "contents" });
+      const panel = h("div", { class: "contents" });
+      return {
+        root: h("div", { class: "menu-layout" },
+          h("nav", { class: "cat-list card", "aria-label": "Categories" }, list,
+            h("button", { type: "button", class: "cat-btn cat-add", onclick: addCategory }, "+ Add category")),
+          panel),
+        draw() {
+          const { categories } = state.data;
+          const buttons = drawList(list, categories, (c) => c.id, categoryButtonLook, categoryButton);
+          buttons.forEach((button, i) => button.classList.toggle("active", categories[i].id === state.categoryId && !state.query));
+          const category = categories.find((c) => c.id === state.categoryId);
+          const shown = state.query ? { key: "search" } : category ? { key: category.id } : { key: "none" };
+          const [card] = drawList(panel, [shown], (p) => p.key, () => "", itemsPanel);
+          card.fill(category);
+        },
+      };
+    })();
 
-      let panel;
-      if (state.query) {
-        const found = [];
-        for (const category of categories) {
-          for (const item of category.items) {
-            if (item.name.toLowerCase().includes(state.query)) found.push(item);
-          }
-        }
-        panel = h("section", { class: "card items-panel" },
-          h("div", { class: "card-head" }, h("h2", {}, `Items matching “${state.query}”`)),
-          found.length ? h("ul", { class: "item-list" }, found.map(itemRow))
-            : h("p", { class: "empty" }, "No item has that name."));
-      } else {
-        const category = categories.find((c) => c.id === state.categoryId);
-        panel = category ? categoryPanel(category)
-          : h("section", { class: "card items-panel" }, h("p", { class: "empty" }, "No categories yet. Add the first one."));
-      }
-      return h("div", { class: "menu-layout" }, list, panel);
+    function categoryButtonLook(category) {
+      return JSON.stringify([category.name, category.active, category.items.length]);
     }
 
-    function categoryPanel(category) {
+    function categoryButton(category) {
+      return h("button", {
+        type: "button",
+        class: `cat-btn${category.active ? "" : " is-hidden"}`,
+        "data-category-id": category.id,
+        onclick: () => { state.categoryId = category.id; state.query = ""; search.value = ""; render(); },
+      }, h("span", { class: "cat-name" }, category.name),
+      category.active ? null : h("span", { class: "badge" }, "Hidden"),
+      h("span", { class: "cat-count" }, String(category.items.length)));
+    }
+
+    /** The right-hand card: a category's items, the items matching the search, or a hint. */
+    function itemsPanel({ key }) {
+      const head = h("div", { class: "card-head" });
       const message = msgBox();
+      const items = h("ul", { class: "item-list" });
+      const empty = h("p", { class: "empty" });
+      const card = h("section", { class: "card items-panel" }, head, message, items, empty);
+      card.fill = (category) => {
+        let shown;
+        if (key === "search") {
+          shown = state.data.categories.flatMap((c) => c.items.filter((i) => i.name.toLowerCase().includes(state.query)));
+          drawList(head, [state.query], (q) => q, (q) => q, (q) => h("h2", {}, `Items matching “${q}”`));
+          empty.textContent = "No item has that name.";
+        } else if (category) {
+          shown = category.items;
+          card.dataset.category = category.name;
+          drawList(head, [category], (c) => c.id, categoryHeadLook, (c) => categoryHead(c, message));
+          empty.textContent = "No items in this category yet.";
+        } else {
+          shown = [];
+          empty.textContent = "No categories yet. Add the first one.";
+        }
+        head.hidden = key === "none";
+        items.hidden = !shown.length;
+        empty.hidden = Boolean(shown.length);
+        drawList(items, shown, (item) => item.id, (item) => JSON.stringify([item, ctx.store.currency]), itemRow);
+      };
+      return card;
+    }
+
+    function categoryHeadLook(category) {
+      return JSON.stringify([category.name, category.active, category.items.map((i) => i.available && i.active)]);
+    }
+
+    function categoryHead(category, message) {
       const hide = h("button", { type: "button", class: "btn btn-sm", onclick: () =>
         act(hide, message, async () => {
           await ctx.api.patch(`/api/menu/categories/${category.id}`, { active: !category.active });
@@ -162,18 +197,14 @@ export default {
           await load();
         }) }, category.active ? "Hide" : "Show");
       const available = category.items.filter((i) => i.available && i.active).length;
-      return h("section", { class: "card items-panel", "data-category": category.name },
-        h("div", { class: "card-head" },
-          h("div", { class: "head-title" },
-            h("h2", {}, category.name, " ", category.active ? null : h("span", { class: "badge" }, "Hidden")),
-            h("span", { class: "head-sub" }, `${available} of ${category.items.length} on sale`)),
-          h("div", { class: "row" },
-            h("button", { type: "button", class: "btn btn-sm", onclick: () => renameCategory(category) }, "Rename"),
-            hide,
-            h("button", { type: "button", class: "btn btn-sm btn-primary", onclick: () => editItem(null, category) }, "+ Add item"))),
-        message,
-        category.items.length ? h("ul", { class: "item-list" }, category.items.map(itemRow))
-          : h("p", { class: "empty" }, "No items in this category yet."));
+      return h("div", { class: "contents" },
+        h("div", { class: "head-title" },
+          h("h2", {}, category.name, " ", category.active ? null : h("span", { class: "badge" }, "Hidden")),
+          h("span", { class: "head-sub" }, `${available} of ${category.items.length} on sale`)),
+        h("div", { class: "row" },
+          h("button", { type: "button", class: "btn btn-sm", onclick: () => renameCategory(category) }, "Rename"),
+          hide,
+          h("button", { type: "button", class: "btn btn-sm btn-primary", onclick: () => editItem(null, category) }, "+ Add item")));
     }
 
     function itemRow(item) {
@@ -322,21 +353,31 @@ export default {
 
     // ---------- modifier groups ----------
 
-    function renderGroups() {
-      const groups = state.data.modifier_groups;
-      const usage = new Map();
-      for (const category of state.data.categories) {
-        for (const item of category.items) {
-          for (const id of item.modifier_group_ids) usage.set(id, (usage.get(id) || 0) + 1);
-        }
-      }
-      return h("div", { class: "stack" },
-        h("div", { class: "row-between" },
-          h("p", { class: "muted" }, "Choices a guest or waiter makes for an item: doneness, sides, extras."),
-          h("button", { type: "button", class: "btn btn-primary", onclick: () => editGroup(null) }, "+ Add group")),
-        groups.length ? h("div", { class: "grid groups-grid" }, groups.map((group) => groupCard(group, usage.get(group.id) || 0)))
-          : h("p", { class: "empty card" }, "No modifier groups yet."));
-    }
+    const groupsView = (() => {
+      const grid = h("div", { class: "grid groups-grid" });
+      const none = h("p", { class: "empty card" }, "No modifier groups yet.");
+      return {
+        root: h("div", { class: "stack" },
+          h("div", { class: "row-between" },
+            h("p", { class: "muted" }, "Choices a guest or waiter makes for an item: doneness, sides, extras."),
+            h("button", { type: "button", class: "btn btn-primary", onclick: () => editGroup(null) }, "+ Add group")),
+          grid, none),
+        draw() {
+          const groups = state.data.modifier_groups;
+          const usage = new Map();
+          for (const category of state.data.categories) {
+            for (const item of category.items) {
+              for (const id of item.modifier_group_ids) usage.set(id, (usage.get(id) || 0) + 1);
+            }
+          }
+          grid.hidden = !groups.length;
+          none.hidden = Boolean(groups.length);
+          // A card keeps its add form while the group exists (its price field shows the currency).
+          const cards = drawList(grid, groups, (g) => g.id, () => ctx.store.currency, groupCard);
+          cards.forEach((card, i) => card.fill(groups[i], usage.get(groups[i].id) || 0));
+        },
+      };
+    })();
 
     function rule(group) {
       if (group.min_choices === 0) return `Optional, up to ${group.max_choices}`;
@@ -344,7 +385,7 @@ export default {
       return `Pick ${group.min_choices} to ${group.max_choices}`;
     }
 
-    function groupCard(group, used) {
+    function groupCard(group) {
       const message = msgBox();
       const name = h("input", { class: "input input-sm", name: "name", placeholder: "Add a choice", "aria-label": "New modifier name" });
       const delta = priceInput("price_delta", null, ctx.store.currency, { allowNegative: true });
@@ -358,19 +399,26 @@ export default {
           const text = delta.querySelector("input").value.trim();
           const priceDelta = text ? readPrice(addForm, "price_delta", ctx.store.currency, { allowNegative: true }) : 0;
           await ctx.api.post(`/api/menu/modifier-groups/${group.id}/modifiers`, { name: name.value.trim(), price_delta: priceDelta });
+          name.value = "";
+          delta.querySelector("input").value = "";
           await load();
         }, { form: addForm });
       } }, name, delta, add);
-      return h("section", { class: "card group-card", "data-group-id": group.id },
-        h("div", { class: "card-head" },
-          h("h3", {}, group.name),
-          h("button", { type: "button", class: "btn btn-sm", onclick: () => editGroup(group) }, "Edit")),
-        h("div", { class: "card-body stack-sm" },
-          h("div", { class: "row" }, h("span", { class: "badge badge-accent" }, rule(group)),
-            h("span", { class: "muted small" }, used ? `on ${used} item${used > 1 ? "s" : ""}` : "not on any item")),
-          h("ul", { class: "mod-list" }, group.modifiers.map((modifier) => modifierRow(modifier, message))),
-          addForm,
-          message));
+      const head = h("div", { class: "card-head" });
+      const facts = h("div", { class: "row" });
+      const modifiers = h("ul", { class: "mod-list" });
+      const card = h("section", { class: "card group-card", "data-group-id": group.id },
+        head, h("div", { class: "card-body stack-sm" }, facts, modifiers, addForm, message));
+      card.fill = (now, used) => {
+        drawList(head, [now], (g) => g.id, (g) => JSON.stringify([g.name, g.min_choices, g.max_choices]), (g) => h("div", { class: "contents" },
+          h("h3", {}, g.name),
+          h("button", { type: "button", class: "btn btn-sm", onclick: () => editGroup(g) }, "Edit")));
+        drawList(facts, [[rule(now), used]], () => "facts", (f) => JSON.stringify(f), ([text, count]) => h("div", { class: "contents" },
+          h("span", { class: "badge badge-accent" }, text),
+          h("span", { class: "muted small" }, count ? `on ${count} item${count > 1 ? "s" : ""}` : "not on any item")));
+        drawList(modifiers, now.modifiers, (m) => m.id, (m) => JSON.stringify([m, ctx.store.currency]), (m) => modifierRow(m, message));
+      };
+      return card;
     }
 
     function modifierRow(modifier, message) {

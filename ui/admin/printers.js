@@ -264,7 +264,7 @@ export function watchPrinters(ctx, banner) {
   }
 
   function drawAlert(alert) {
-    return h("div", { class: "alert-body" },
+    return h("div", { class: "contents" },
       h("span", { class: "alert-icon", "aria-hidden": "true" }, "!"),
       h("div", { class: "alert-text" },
         h("strong", {}, alert.title),

@@ -2,7 +2,7 @@
 // deactivate and reactivate.
 
 import { clock } from "/ui/lib/pinpad.js";
-import { act, confirmAction, field, h, modal, msgBox } from "./dom.js";
+import { act, confirmAction, drawList, field, h, modal, msgBox } from "./dom.js";
 
 const ROLES = ["owner", "manager", "cashier", "waiter", "kitchen"];
 const ROLE_HINT = {
@@ -70,45 +70,51 @@ export default {
       return null;
     }
 
+    // One table for the section's life; its rows are redrawn only when their member changes.
+    const rows = h("tbody", {});
+    const table = h("div", { class: "card" }, h("div", { class: "table-wrap" },
+      h("table", { class: "table staff-table" },
+        h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Role"), h("th", {}, "Status"), h("th", { class: "sr-th" }, h("span", { class: "sr-only" }, "Actions")))),
+        rows)));
+
     function render() {
-      const rows = state.staff.map((member) => {
-        const message = msgBox();
-        const lock = lockText(member);
-        const isMe = member.id === ctx.me.id;
-        const canTouch = member.role !== "owner" || ctx.me.role === "owner";
-        const toggle = h("button", { type: "button", class: member.active ? "btn btn-sm btn-danger" : "btn btn-sm",
-          disabled: isMe || !canTouch,
-          onclick: () => member.active ? confirmAction({
-            title: `Deactivate ${member.name}?`,
-            text: `${member.name} is signed out on every device and can no longer sign in. You can reactivate them later.`,
-            confirmLabel: "Deactivate",
-            async action() {
-              await ctx.api.patch(`/api/staff/${member.id}`, { active: false });
-              ctx.toast(`${member.name} deactivated`);
-              await load();
-            },
-          }) : act(toggle, message, async () => {
-            await ctx.api.patch(`/api/staff/${member.id}`, { active: true });
-            ctx.toast(`${member.name} can sign in again`);
+      if (body.firstChild !== table) body.replaceChildren(table);
+      drawList(rows, state.staff, (member) => member.id, (member) => JSON.stringify(member), staffRow);
+    }
+
+    function staffRow(member) {
+      const message = msgBox();
+      const lock = lockText(member);
+      const isMe = member.id === ctx.me.id;
+      const canTouch = member.role !== "owner" || ctx.me.role === "owner";
+      const toggle = h("button", { type: "button", class: member.active ? "btn btn-sm btn-danger" : "btn btn-sm",
+        disabled: isMe || !canTouch,
+        onclick: () => member.active ? confirmAction({
+          title: `Deactivate ${member.name}?`,
+          text: `${member.name} is signed out on every device and can no longer sign in. You can reactivate them later.`,
+          confirmLabel: "Deactivate",
+          async action() {
+            await ctx.api.patch(`/api/staff/${member.id}`, { active: false });
+            ctx.toast(`${member.name} deactivated`);
             await load();
-          }) }, member.active ? "Deactivate" : "Reactivate");
-        return h("tr", { class: member.active ? "" : "is-inactive", "data-staff": member.name },
-          h("td", { "data-label": "Name" }, h("div", { class: "staff-name" }, member.name, isMe ? h("span", { class: "muted small" }, " (you)") : null)),
-          h("td", { "data-label": "Role" }, h("span", { class: "role-chip" }, member.role)),
-          h("td", { "data-label": "Status", class: "status-cell" },
-            member.active ? h("span", { class: "badge badge-ok" }, "Active") : h("span", { class: "badge" }, "Inactive"),
-            lock ? h("span", { class: `badge ${lock.kind} lock-badge`, "data-locked-until": member.locked_until || "" }, lock.text) : null),
-          h("td", { class: "actions-cell" },
-            h("div", { class: "row row-end" },
-              h("button", { type: "button", class: "btn btn-sm", disabled: !canTouch, onclick: () => editStaff(member) }, "Edit"),
-              h("button", { type: "button", class: "btn btn-sm", disabled: !canTouch, onclick: () => resetPin(member) }, "Reset PIN"),
-              toggle),
-            message));
-      });
-      body.replaceChildren(h("div", { class: "card" }, h("div", { class: "table-wrap" },
-        h("table", { class: "table staff-table" },
-          h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Role"), h("th", {}, "Status"), h("th", { class: "sr-th" }, h("span", { class: "sr-only" }, "Actions")))),
-          h("tbody", {}, rows)))));
+          },
+        }) : act(toggle, message, async () => {
+          await ctx.api.patch(`/api/staff/${member.id}`, { active: true });
+          ctx.toast(`${member.name} can sign in again`);
+          await load();
+        }) }, member.active ? "Deactivate" : "Reactivate");
+      return h("tr", { class: member.active ? "" : "is-inactive", "data-staff": member.name },
+        h("td", { "data-label": "Name" }, h("div", { class: "staff-name" }, member.name, isMe ? h("span", { class: "muted small" }, " (you)") : null)),
+        h("td", { "data-label": "Role" }, h("span", { class: "role-chip" }, member.role)),
+        h("td", { "data-label": "Status", class: "status-cell" },
+          member.active ? h("span", { class: "badge badge-ok" }, "Active") : h("span", { class: "badge" }, "Inactive"),
+          lock ? h("span", { class: `badge ${lock.kind} lock-badge`, "data-locked-until": member.locked_until || "" }, lock.text) : null),
+        h("td", { class: "actions-cell" },
+          h("div", { class: "row row-end" },
+            h("button", { type: "button", class: "btn btn-sm", disabled: !canTouch, onclick: () => editStaff(member) }, "Edit"),
+            h("button", { type: "button", class: "btn btn-sm", disabled: !canTouch, onclick: () => resetPin(member) }, "Reset PIN"),
+            toggle),
+          message));
     }
 
     function roleSelect(current) {

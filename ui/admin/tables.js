@@ -1,7 +1,7 @@
 // Tables: areas and their tables, QR codes to download or print, and rotating codes that
 // have leaked (a rotated code stops working at once).
 
-import { act, confirmAction, field, h, modal, msgBox, printBlob, saveBlob, say, switchInput } from "./dom.js";
+import { act, confirmAction, drawList, field, h, modal, msgBox, printBlob, saveBlob, say, switchInput } from "./dom.js";
 
 const TABLE_ENTITIES = new Set(["areas", "tables"]);
 
@@ -80,7 +80,10 @@ export default {
         body.replaceChildren(h("p", { class: "empty card" }, "No areas yet. Add the dining room first."));
         return;
       }
-      body.replaceChildren(...state.areas.map(areaCard));
+      // An area's card stays while the area exists, so a table name being typed into its form
+      // survives another device's changes; its head and tiles are redrawn when they change.
+      const cards = drawList(body, state.areas, (area) => area.id, () => "", areaCard);
+      cards.forEach((card, i) => card.fill(state.areas[i]));
     }
 
     function areaCard(area) {
@@ -97,18 +100,33 @@ export default {
           await load();
         }, { form });
       } }, name, h("label", { class: "row seats-label" }, h("span", { class: "small muted" }, "Seats"), seats), add);
+      const head = h("div", { class: "card-head" });
+      const grid = h("ul", { class: "table-grid" });
+      const none = h("p", { class: "muted" }, "No tables in this area yet.");
+      const card = h("section", { class: "card area-card" },
+        head, h("div", { class: "card-body stack-sm" }, grid, none, form, message));
+      card.fill = (now) => {
+        card.dataset.area = now.name;
+        name.setAttribute("aria-label", `New table name in ${now.name}`);
+        drawList(head, [now], (a) => a.id, areaLook, areaHead);
+        grid.hidden = !now.tables.length;
+        none.hidden = Boolean(now.tables.length);
+        drawList(grid, now.tables, (table) => table.id, (table) => JSON.stringify(table), tableTile);
+      };
+      return card;
+    }
+
+    function areaLook(area) {
+      return JSON.stringify([area.name, area.tables.map((t) => [t.enabled, t.seats])]);
+    }
+
+    function areaHead(area) {
       const seatsTotal = area.tables.filter((t) => t.enabled).reduce((sum, t) => sum + t.seats, 0);
-      return h("section", { class: "card area-card", "data-area": area.name },
-        h("div", { class: "card-head" },
-          h("div", { class: "head-title" },
-            h("h2", {}, area.name),
-            h("span", { class: "head-sub" }, `${area.tables.length} tables · ${seatsTotal} seats in use`)),
-          h("button", { type: "button", class: "btn btn-sm", onclick: () => renameArea(area) }, "Rename")),
-        h("div", { class: "card-body stack-sm" },
-          area.tables.length ? h("ul", { class: "table-grid" }, area.tables.map((table) => tableTile(table)))
-            : h("p", { class: "muted" }, "No tables in this area yet."),
-          form,
-          message));
+      return h("div", { class: "contents" },
+        h("div", { class: "head-title" },
+          h("h2", {}, area.name),
+          h("span", { class: "head-sub" }, `${area.tables.length} tables · ${seatsTotal} seats in use`)),
+        h("button", { type: "button", class: "btn btn-sm", onclick: () => renameArea(area) }, "Rename"));
     }
 
     function tableTile(table) {
