@@ -94,8 +94,8 @@ const drawn = new WeakMap();
  * changed, and move nothing that is already in place. Live updates redraw a list several
  * times a second on a busy evening: an element replaced between a finger's touch and its lift
  * loses the tap, a button a pending `act` disabled would come back enabled, and what someone
- * was typing into a form inside it would be gone. Returns the elements, in order: a card that
- * holds a form draws with a constant look and is filled in afterwards (its `fill`).
+ * was typing into a form inside it would be gone. So a card that holds a form is drawn with a
+ * constant look and given a `fill(item)`, which is called with the current item, kept or new.
  */
 export function drawList(parent, items, key, look, draw) {
   const before = drawn.get(parent) || new Map();
@@ -106,6 +106,7 @@ export function drawList(parent, items, key, look, draw) {
     const old = before.get(k);
     const node = old && old.look === seen ? old.node : draw(item);
     now.set(k, { look: seen, node });
+    if (node.fill) node.fill(item);
     return node;
   });
   drawn.set(parent, now);
@@ -116,7 +117,6 @@ export function drawList(parent, items, key, look, draw) {
     if (node === at) at = at.nextSibling;
     else parent.insertBefore(node, at);
   }
-  return nodes;
 }
 
 /**

@@ -130,12 +130,13 @@ export default {
           panel),
         draw() {
           const { categories } = state.data;
-          const buttons = drawList(list, categories, (c) => c.id, categoryButtonLook, categoryButton);
-          buttons.forEach((button, i) => button.classList.toggle("active", categories[i].id === state.categoryId && !state.query));
+          drawList(list, categories, (c) => c.id, categoryButtonLook, categoryButton);
+          for (const button of list.children) {
+            button.classList.toggle("active", button.dataset.categoryId === state.categoryId && !state.query);
+          }
           const category = categories.find((c) => c.id === state.categoryId);
-          const shown = state.query ? { key: "search" } : category ? { key: category.id } : { key: "none" };
-          const [card] = drawList(panel, [shown], (p) => p.key, () => "", itemsPanel);
-          card.fill(category);
+          const key = state.query ? "search" : category ? category.id : "none";
+          drawList(panel, [{ key, category }], (p) => p.key, () => "", itemsPanel);
         },
       };
     })();
@@ -162,7 +163,7 @@ export default {
       const items = h("ul", { class: "item-list" });
       const empty = h("p", { class: "empty" });
       const card = h("section", { class: "card items-panel" }, head, message, items, empty);
-      card.fill = (category) => {
+      card.fill = ({ category }) => {
         let shown;
         if (key === "search") {
           shown = state.data.categories.flatMap((c) => c.items.filter((i) => i.name.toLowerCase().includes(state.query)));
@@ -373,8 +374,8 @@ export default {
           grid.hidden = !groups.length;
           none.hidden = Boolean(groups.length);
           // A card keeps its add form while the group exists (its price field shows the currency).
-          const cards = drawList(grid, groups, (g) => g.id, () => ctx.store.currency, groupCard);
-          cards.forEach((card, i) => card.fill(groups[i], usage.get(groups[i].id) || 0));
+          drawList(grid, groups.map((group) => ({ group, used: usage.get(group.id) || 0 })),
+            (g) => g.group.id, () => ctx.store.currency, groupCard);
         },
       };
     })();
@@ -385,7 +386,7 @@ export default {
       return `Pick ${group.min_choices} to ${group.max_choices}`;
     }
 
-    function groupCard(group) {
+    function groupCard({ group }) {
       const message = msgBox();
       const name = h("input", { class: "input input-sm", name: "name", placeholder: "Add a choice", "aria-label": "New modifier name" });
       const delta = priceInput("price_delta", null, ctx.store.currency, { allowNegative: true });
@@ -409,7 +410,7 @@ export default {
       const modifiers = h("ul", { class: "mod-list" });
       const card = h("section", { class: "card group-card", "data-group-id": group.id },
         head, h("div", { class: "card-body stack-sm" }, facts, modifiers, addForm, message));
-      card.fill = (now, used) => {
+      card.fill = ({ group: now, used }) => {
         drawList(head, [now], (g) => g.id, (g) => JSON.stringify([g.name, g.min_choices, g.max_choices]), (g) => h("div", { class: "contents" },
           h("h3", {}, g.name),
           h("button", { type: "button", class: "btn btn-sm", onclick: () => editGroup(g) }, "Edit")));

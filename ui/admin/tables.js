@@ -82,8 +82,7 @@ export default {
       }
       // An area's card stays while the area exists, so a table name being typed into its form
       // survives another device's changes; its head and tiles are redrawn when they change.
-      const cards = drawList(body, state.areas, (area) => area.id, () => "", areaCard);
-      cards.forEach((card, i) => card.fill(state.areas[i]));
+      drawList(body, state.areas, (area) => area.id, () => "", areaCard);
     }
 
     function areaCard(area) {
