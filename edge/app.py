@@ -15,6 +15,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from edge.api import feed, http, menu, orders, printing, staff, store, system, tables
+from edge.api.openapi import contract
 from edge.box import Box
 from edge.config import EdgeSettings
 from edge.errors import GalleyError
@@ -33,7 +34,9 @@ class Pages(StaticFiles):
         return response
 
 
+@contract(status=307, public=True)
 async def _home(request):
+    """The manager's pages."""
     return RedirectResponse("/admin/")
 
 

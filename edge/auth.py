@@ -12,18 +12,26 @@ from typing import Any
 import anyio.to_thread
 
 from edge.box import Box, fresh_token
+from edge.domain import fields as f
 from edge.domain import staff
-from edge.errors import Invalid, Unauthorized
+from edge.errors import Unauthorized
 from edge.permissions import Actor
-from sync.ids import is_uuid
+
+DEVICE = f.text(60)  # names the device: "POS 1", "Bar tablet"
+CREDENTIALS = f.Form(
+    {"staff_id": f.identifier, "pin": staff.pin_format}, required=("staff_id", "pin")
+)
+SIGN_IN = f.Form(
+    {**CREDENTIALS.rules, "device": DEVICE}, required=(*CREDENTIALS.required, "device")
+)
+APPROVAL = f.nested(CREDENTIALS)
+# The body of an action that needs a manager: the reason, and a manager's PIN unless the
+# signed-in staff member is one.
+APPROVED = f.Form({"reason": f.REASON, "approval": APPROVAL}, required=("reason",))
 
 
-async def check_pin(box: Box, staff_id: Any, pin: Any, device: str) -> Actor:
+async def check_pin(box: Box, staff_id: str, pin: str, device: str) -> Actor:
     """The staff member whose PIN this is, or Unauthorized / Locked (recording the failure)."""
-    if not is_uuid(staff_id):
-        raise Invalid("staff_id must be an id", field="staff_id")
-    if not isinstance(pin, str):
-        raise Invalid("pin must be text", field="pin")
     member = await box.read(_member, staff_id)
     if member is None:
         raise Unauthorized("unknown staff member", code="unknown_staff")
@@ -36,9 +44,11 @@ async def check_pin(box: Box, staff_id: Any, pin: Any, device: str) -> Actor:
     return Actor(member["id"], member["name"], member["role"], device)
 
 
-async def sign_in(box: Box, staff_id: Any, pin: Any, device: Any) -> dict[str, Any]:
-    device = _device(device)
-    actor = await check_pin(box, staff_id, pin, device)
+async def sign_in(box: Box, values: dict[str, Any]) -> dict[str, Any]:
+    """`values` as SIGN_IN describes them -> {token, staff}."""
+    values = SIGN_IN.clean(values)
+    device = values["device"]
+    actor = await check_pin(box, values["staff_id"], values["pin"], device)
     token = fresh_token()
     session = await box.write(
         staff.sign_in, actor.id, device, staff.token_id(token), box.settings.session_hours
@@ -47,21 +57,13 @@ async def sign_in(box: Box, staff_id: Any, pin: Any, device: Any) -> dict[str, A
 
 
 async def approval(box: Box, body: dict[str, Any], device: str) -> Actor | None:
-    """The approving manager named in `body["approval"] = {"staff_id", "pin"}`, if any."""
+    """The approving manager in `body["approval"]` (a body APPROVED has cleaned), if any."""
     given = body.pop("approval", None)
     if given is None:
         return None
-    if not isinstance(given, dict):
-        raise Invalid("approval is {staff_id, pin}", field="approval")
-    approver = await check_pin(box, given.get("staff_id"), given.get("pin"), device)
+    approver = await check_pin(box, given["staff_id"], given["pin"], device)
     await box.write(staff.approve, approver.id)
     return approver
-
-
-def _device(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > 60:
-        raise Invalid("device must name the device (1 to 60 characters)", field="device")
-    return value.strip()
 
 
 def _member(conn: Any, staff_id: str) -> dict[str, Any] | None:

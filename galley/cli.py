@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="galley", description=__doc__)
     parts = parser.add_subparsers(dest="part", required=True)
 
-    demo = parts.add_parser("demo", help="hub + edge + printer emulator with a demo store")
+    demo = parts.add_parser("demo", help="the edge and a printer emulator with a demo store")
     EdgeSettings.add_arguments(demo)
     demo.add_argument("--fresh", action="store_true", help="start from an empty demo store")
 

@@ -11,21 +11,38 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from edge import events
-from edge.api.http import actor, box_of, ok, query_int
+from edge.api.http import Query, actor, box_of, ok, whole, words
+from edge.api.openapi import contract
 from edge.errors import GalleyError
 from edge.permissions import require
 from edge.realtime import parse_topics, topic_of
 
 log = logging.getLogger(__name__)
 PAGE = 500
+TOPICS = words("comma-separated topics (default: all you may see)")
+POLL = Query(topics=TOPICS, since=whole(0), limit=whole(PAGE, 1, PAGE))
+LIVE = Query(
+    token=words("bearer token (browsers cannot set headers on a websocket)"),
+    topics=TOPICS,
+    since=whole(0),
+)
+AUDIT = Query(
+    entity=words("a table name: orders, menu_items, ..."),
+    entity_id=words("an id"),
+    actor=words("a staff member's id"),
+    before=whole(2**62),
+    limit=whole(100, 1, 500),
+    **{"from": words("UTC ISO time, inclusive"), "to": words("UTC ISO time, exclusive")},
+)
 
 
+@contract(query=POLL)
 async def poll(request: Request):
-    """Events after ?since=SEQ on ?topics=a,b (default: all you may see), oldest first."""
+    """Events after `since` on some topics, oldest first: for clients whose websocket drops."""
     who = await actor(request)
-    topics = parse_topics(request.query_params.get("topics"), who)
-    since = query_int(request, "since", 0)
-    limit = query_int(request, "limit", PAGE, 1, PAGE)
+    query = POLL.read(request)
+    topics = parse_topics(query["topics"], who)
+    since, limit = query["since"], query["limit"]
     batch = await box_of(request).read(events.since, since, limit)
     last = batch[-1].seq if batch else since
     return ok(
@@ -37,6 +54,7 @@ async def poll(request: Request):
     )
 
 
+@contract(query=LIVE)
 async def live(websocket: WebSocket):
     """Websocket `/ws?token=..&topics=a,b&since=SEQ`: the backlog after SEQ, then live events.
 
@@ -45,12 +63,9 @@ async def live(websocket: WebSocket):
     box = box_of(websocket)
     try:
         who = await actor(websocket)
-        topics = parse_topics(websocket.query_params.get("topics"), who)
-        since = int(websocket.query_params.get("since", "0"))
-    except ValueError:
-        return await _refuse(
-            websocket, GalleyError("since must be a whole number", code="bad_query")
-        )
+        query = LIVE.read(websocket)
+        topics = parse_topics(query["topics"], who)
+        since = query["since"]
     except GalleyError as exc:
         return await _refuse(websocket, exc)
     await websocket.accept()
@@ -99,20 +114,11 @@ async def _watch_close(websocket: WebSocket, scope: Any) -> None:
         scope.cancel()
 
 
+@contract(query=AUDIT)
 async def audit(request: Request):
-    """Who did what (managers): ?entity=&entity_id=&actor=&from=ISO&to=ISO&before=SEQ&limit=."""
+    """Who did what (managers), newest first; page back with `before` = the last seq seen."""
     require(await actor(request), "audit.view")
-    params = request.query_params
-    filters = {
-        "entity": params.get("entity") or None,
-        "entity_id": params.get("entity_id") or None,
-        "actor": params.get("actor") or None,
-        "from": params.get("from") or None,
-        "to": params.get("to") or None,
-        "before": query_int(request, "before", 2**62),
-        "limit": query_int(request, "limit", 100, 1, 500),
-    }
-    rows = await box_of(request).read(_audit, filters)
+    rows = await box_of(request).read(_audit, AUDIT.read(request))
     return ok({"events": rows, "next_before": rows[-1]["seq"] if rows else None})
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -110,14 +112,54 @@ async def on_unexpected(request: Request, exc: Exception) -> Response:
     )
 
 
-def query_int(request: Request, name: str, default: int, low: int = 0, high: int = 10**12) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise GalleyError(f"{name} must be a whole number", code="bad_query") from exc
-    if not low <= value <= high:
-        raise GalleyError(f"{name} must be in {low}..{high}", code="bad_query")
-    return value
+@dataclass(frozen=True)
+class Param:
+    """One query parameter: its JSON schema, its value when absent, and how to read it."""
+
+    schema: dict[str, Any]
+    read: Callable[[str, str], Any]
+    default: Any = None
+
+
+def whole(default: int, low: int = 0, high: int = 10**12) -> Param:
+    def read(name: str, raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError as exc:
+            raise GalleyError(f"{name} must be a whole number", code="bad_query") from exc
+        if not low <= value <= high:
+            raise GalleyError(f"{name} must be in {low}..{high}", code="bad_query")
+        return value
+
+    schema = {"type": "integer", "minimum": low, "maximum": high, "default": default}
+    return Param(schema, read, default)
+
+
+def one_of(*choices: str) -> Param:
+    def read(name: str, raw: str) -> str:
+        if raw not in choices:
+            raise GalleyError(f"{name} must be one of {', '.join(choices)}", code="bad_query")
+        return raw
+
+    return Param({"type": "string", "enum": list(choices)}, read)
+
+
+def words(description: str) -> Param:
+    """Free text (an id, a date, a list of topics); an empty value counts as absent."""
+    return Param({"type": "string", "description": description}, lambda name, raw: raw or None)
+
+
+class Query:
+    """The query parameters a handler reads, declared once: for reading and for /openapi.json."""
+
+    def __init__(self, **params: Param) -> None:
+        self.params = params
+
+    def read(self, conn: HTTPConnection) -> dict[str, Any]:
+        """Every declared parameter, its default when absent; a bad value is a 400."""
+        given = conn.query_params
+        out = {}
+        for name, param in self.params.items():
+            raw = given.get(name)
+            out[name] = param.default if raw is None else param.read(name, raw)
+        return out

@@ -7,12 +7,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from edge.api.http import actor, body, box_of, ok
+from edge.api.openapi import contract
 from edge.api.writes import creator, updater
 from edge.domain import menu
-from edge.errors import Invalid
 from edge.permissions import require
 
 
+@contract(public=True)
 async def public_menu(request: Request):
     """The live menu (no sign-in). Revalidate with If-None-Match: unchanged menus answer 304."""
     version, payload = await box_of(request).menu_json()
@@ -29,12 +30,11 @@ async def full_menu(request: Request):
     return ok(await box_of(request).read(menu.snapshot, True))
 
 
+@contract(body=menu.AVAILABILITY)
 async def set_availability(request: Request):
-    """86 an item or bring it back: {available: false|true}."""
+    """86 an item (available: false) or bring it back (true)."""
     who = await actor(request)
-    data = await body(request)
-    if set(data) != {"available"}:
-        raise Invalid("send {available: true|false}", field="available")
+    data = menu.AVAILABILITY.clean(await body(request))
     item_id = request.path_params["item_id"]
     await box_of(request).write(menu.set_available, who, item_id, data["available"])
     return ok({"id": item_id, "available": data["available"]})
@@ -45,36 +45,43 @@ routes = [
     Route("/api/menu/all", full_menu, methods=["GET"]),
     Route(
         "/api/menu/tax-rates",
-        creator(menu.create_tax_rate, "Add a tax rate: {name, rate_bp}."),
+        creator(menu.create_tax_rate, menu.TAX_RATE, "Add a tax rate (rate in basis points)."),
         methods=["POST"],
     ),
     Route(
         "/api/menu/tax-rates/{rate_id}",
-        updater(menu.update_tax_rate, "Change a tax rate.", "rate_id"),
+        updater(menu.update_tax_rate, menu.TAX_RATE, "Change a tax rate.", "rate_id"),
         methods=["PATCH"],
     ),
     Route(
         "/api/menu/categories",
-        creator(menu.create_category, "Add a category: {name, position?}."),
+        creator(menu.create_category, menu.CATEGORY, "Add a category."),
         methods=["POST"],
     ),
     Route(
         "/api/menu/categories/{category_id}",
-        updater(menu.update_category, "Rename, reorder or hide a category.", "category_id"),
+        updater(
+            menu.update_category,
+            menu.CATEGORY,
+            "Rename, reorder or hide a category.",
+            "category_id",
+        ),
         methods=["PATCH"],
     ),
     Route(
         "/api/menu/items",
         creator(
             menu.create_item,
-            "Add an item: {category_id, name, price, tax_rate_id, station,"
-            " course, modifier_group_ids?}.",
+            menu.ITEM,
+            "Add an item (price in minor units), with its station, course and modifier groups.",
         ),
         methods=["POST"],
     ),
     Route(
         "/api/menu/items/{item_id}",
-        updater(menu.update_item, "Change an item (price, station, groups, ...).", "item_id"),
+        updater(
+            menu.update_item, menu.ITEM, "Change an item (price, station, groups, ...).", "item_id"
+        ),
         methods=["PATCH"],
     ),
     Route("/api/menu/items/{item_id}/availability", set_availability, methods=["PUT"]),
@@ -82,26 +89,29 @@ routes = [
         "/api/menu/modifier-groups",
         creator(
             menu.create_group,
-            "Add a modifier group: {name, min_choices, max_choices,"
-            " modifiers: [{name, price_delta}]}.",
+            menu.NEW_GROUP,
+            "Add a modifier group (how many choices a guest makes), maybe with its modifiers.",
         ),
         methods=["POST"],
     ),
     Route(
         "/api/menu/modifier-groups/{group_id}",
-        updater(menu.update_group, "Change a modifier group.", "group_id"),
+        updater(menu.update_group, menu.GROUP, "Change a modifier group.", "group_id"),
         methods=["PATCH"],
     ),
     Route(
         "/api/menu/modifier-groups/{group_id}/modifiers",
         creator(
-            menu.create_modifier, "Add a modifier to a group: {name, price_delta}.", "group_id"
+            menu.create_modifier,
+            menu.MODIFIER,
+            "Add a modifier (a choice with a price delta) to a group.",
+            "group_id",
         ),
         methods=["POST"],
     ),
     Route(
         "/api/menu/modifiers/{modifier_id}",
-        updater(menu.update_modifier, "Change or 86 a modifier.", "modifier_id"),
+        updater(menu.update_modifier, menu.MODIFIER, "Change or 86 a modifier.", "modifier_id"),
         methods=["PATCH"],
     ),
 ]

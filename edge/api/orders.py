@@ -6,31 +6,37 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from edge import auth
-from edge.api.http import actor, body, box_of, ok, query_int
+from edge.api.http import Query, actor, body, box_of, ok, one_of, whole, words
+from edge.api.openapi import contract
 from edge.api.writes import action
 from edge.domain import orders
 from edge.permissions import require
 
+LIST = Query(
+    status=one_of("open", "closed", "cancelled"),
+    day=words("business day, YYYY-MM-DD"),
+    limit=whole(100, 1, 1000),
+)
 
+
+@contract(body=orders.ORDER, status=201)
 async def create_order(request: Request):
-    """Open an order: {kind: counter|table, table_id?, covers?, note?, lines: [{item_id,
-    quantity?, modifier_ids?, seat?, note?}]}. Totals are computed here, never taken."""
+    """Open a counter or table order, maybe with its first lines. With `send: true` they go to
+    the kitchen at once. Prices and totals are computed here, never taken from the client."""
     who = await actor(request)
     data = await body(request)
     return ok(await box_of(request).write(orders.create, who, data), 201)
 
 
+@contract(query=LIST)
 async def list_orders(request: Request):
-    """Orders, newest first: ?status=open&day=YYYY-MM-DD&limit=100."""
+    """Orders, newest first, by status and business day."""
     require(await actor(request), "order.view")
-    params = request.query_params
+    query = LIST.read(request)
     return ok(
         await box_of(request).read(
             lambda conn: orders.list_orders(
-                conn,
-                status=params.get("status"),
-                business_day=params.get("day"),
-                limit=query_int(request, "limit", 100, 1, 1000),
+                conn, status=query["status"], business_day=query["day"], limit=query["limit"]
             )
         )
     )
@@ -42,14 +48,16 @@ async def get_order(request: Request):
     return ok(await box_of(request).read(orders.get, request.path_params["order_id"]))
 
 
+@contract(body=orders.ADD_LINES, status=201)
 async def add_lines(request: Request):
-    """Add lines to an open order: {lines: [...]}."""
+    """Add lines to an open order."""
     who = await actor(request)
     data = await body(request)
     order_id = request.path_params["order_id"]
-    return ok(await box_of(request).write(orders.add_lines, who, order_id, data.get("lines")), 201)
+    return ok(await box_of(request).write(orders.add_lines, who, order_id, data), 201)
 
 
+@contract(body=orders.LINE_CHANGE, partial=True)
 async def update_line(request: Request):
     """Change quantity, seat or note of a line not yet sent to the kitchen."""
     who = await actor(request)
@@ -58,10 +66,11 @@ async def update_line(request: Request):
     return ok(await box_of(request).write(orders.update_line, who, line_id, data))
 
 
+@contract(body=auth.APPROVED)
 async def void_line(request: Request):
-    """Void a line: {reason, approval?: {staff_id, pin}}; a manager, or a manager's approval."""
+    """Void a line, with a reason: a manager, or anyone with a manager's PIN as approval."""
     who = await actor(request)
-    data = await body(request)
+    data = auth.APPROVED.clean(await body(request))
     box = box_of(request)
     approver = await auth.approval(box, data, who.device)
     line_id = request.path_params["line_id"]

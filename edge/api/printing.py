@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import asdict
+from typing import Any
 
 import anyio.to_thread
 from starlette.requests import Request
@@ -12,8 +13,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from edge import auth
-from edge.api.http import actor, body, box_of, ok, query_int
+from edge.api.http import Query, actor, body, box_of, ok, one_of, whole, words
+from edge.api.openapi import contract
 from edge.api.writes import action
+from edge.domain import fields as f
 from edge.domain import orders, print_jobs, printing
 from edge.domain import printers_config as config
 from edge.errors import Invalid
@@ -21,6 +24,28 @@ from edge.permissions import require
 from printers import discovery
 
 MAX_PREFIX_HOSTS = 256  # a /24: one shop's LAN
+JOBS = Query(
+    printer_id=words("a printer's id"),
+    state=one_of(*print_jobs.STATES),
+    limit=whole(100, 1, 1000),
+)
+PREVIEW = Query(scale=whole(1, 1, 3))
+
+
+@f.accepts({"type": "string", "description": "an IPv4 network such as 192.168.1.0/24"})
+def _subnet(key: str, value: Any) -> str:
+    try:
+        if not isinstance(value, str):
+            raise TypeError(value)
+        network = ipaddress.ip_network(value, strict=False)
+    except (TypeError, ValueError) as exc:
+        raise Invalid(f"{key} must be a network such as 192.168.1.0/24", field=key) from exc
+    if network.num_addresses > MAX_PREFIX_HOSTS:
+        raise Invalid(f"{key} is larger than a /24", code="subnet_too_large", field=key)
+    return str(network)
+
+
+SCAN = f.Form({"subnet": _subnet, "port": f.integer(1, 65535)}, required=("subnet",))
 
 
 async def list_printers(request: Request):
@@ -29,15 +54,17 @@ async def list_printers(request: Request):
     return ok(await box_of(request).read(config.list_printers))
 
 
+@contract(body=config.PRINTER, status=201)
 async def create_printer(request: Request):
-    """Add a printer: {name, role: receipt|kitchen|report, stations?: [KITCHEN, BAR],
-    device?, transport: {kind: network|usb|serial|file, ...}, profile?, backup_printer_id?,
-    enabled?}."""
+    """Add a printer: its role (receipt, kitchen, report), the stations a kitchen printer
+    serves, the device whose receipts it prints, how it is reached, its paper profile and a
+    backup printer."""
     who = await actor(request)
     data = await body(request)
     return ok(await box_of(request).write(config.create, who, data), 201)
 
 
+@contract(body=config.PRINTER, partial=True)
 async def update_printer(request: Request):
     """Change any of the printer's settings (same fields as create)."""
     who = await actor(request)
@@ -46,32 +73,24 @@ async def update_printer(request: Request):
     return ok(await box_of(request).write(config.update, who, printer_id, data))
 
 
+@contract(query=JOBS)
 async def list_jobs(request: Request):
-    """Print jobs, newest first, without their bytes: ?printer_id=&state=&limit=100."""
+    """Print jobs, newest first, without their bytes."""
     require(await actor(request), "printers.view")
-    params = request.query_params
-    state = params.get("state")
-    if state is not None and state not in print_jobs.STATES:
-        raise Invalid(f"state must be one of {', '.join(print_jobs.STATES)}", code="bad_query")
-    limit = query_int(request, "limit", 100, 1, 1000)
-    return ok(
-        await box_of(request).read(
-            lambda conn: print_jobs.list_jobs(
-                conn, printer_id=params.get("printer_id"), state=state, limit=limit
-            )
-        )
-    )
+    query = JOBS.read(request)
+    return ok(await box_of(request).read(lambda conn: print_jobs.list_jobs(conn, **query)))
 
 
+@contract(query=PREVIEW)
 async def preview_job(request: Request):
-    """The job as a PNG picture of the paper, as its printer would print it now: ?scale=1..3.
+    """The job as a PNG picture of the paper, as its printer would print it now.
 
     Same permission as listing jobs. Decoded from the stored ESC/POS bytes, so it shows what
     the printer gets (a rerouted job: as rendered for its backup); `scale=2` for phones and
     tablets, whose screens have two or three pixels per CSS pixel."""
     require(await actor(request), "printers.view")
     job_id = request.path_params["job_id"]
-    scale = query_int(request, "scale", 1, 1, 3)
+    scale = PREVIEW.read(request)["scale"]
     png = await box_of(request).read(print_jobs.preview, job_id, scale)
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
@@ -82,23 +101,14 @@ async def discover_usb(request: Request):
     return _found(await anyio.to_thread.run_sync(discovery.find_usb_printers))
 
 
+@contract(body=SCAN)
 async def discover_network(request: Request):
-    """Hosts answering on the printer port in one LAN: {subnet: "192.168.1.0/24", port?}."""
+    """Hosts answering on the printer port (9100 unless given) in one LAN of at most a /24."""
     require(await actor(request), "printers.edit")
-    data = await body(request)
-    subnet, port = data.get("subnet"), data.get("port", 9100)
-    try:
-        network = ipaddress.ip_network(subnet, strict=False)  # type: ignore[arg-type]
-    except (TypeError, ValueError) as exc:
-        raise Invalid("subnet must be a network such as 192.168.1.0/24", field="subnet") from exc
-    if network.num_addresses > MAX_PREFIX_HOSTS:
-        raise Invalid("subnet is larger than a /24", code="subnet_too_large", field="subnet")
-    if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
-        raise Invalid("port must be 1..65535", field="port")
+    scan = SCAN.clean(await body(request))
+    subnet, port = scan["subnet"], scan.get("port", 9100)
     return _found(
-        await anyio.to_thread.run_sync(
-            lambda: discovery.probe_network(str(network), port, timeout=0.5)
-        )
+        await anyio.to_thread.run_sync(lambda: discovery.probe_network(subnet, port, timeout=0.5))
     )
 
 
@@ -107,10 +117,11 @@ def _found(printers: Sequence[discovery.UsbPrinter | discovery.NetworkPrinter]) 
     return ok([{**asdict(p), "transport": p.config()} for p in printers])
 
 
+@contract(body=auth.APPROVED, status=201)
 async def open_drawer(request: Request):
-    """Open the cash drawer (no sale): {reason, approval?: {staff_id, pin}}."""
+    """Open the cash drawer with no sale, with a reason: a manager, or with a manager's PIN."""
     who = await actor(request)
-    data = await body(request)
+    data = auth.APPROVED.clean(await body(request))
     box = box_of(request)
     approver = await auth.approval(box, data, who.device)
     return ok(await box.write(printing.open_drawer, who, data.get("reason"), approver), 201)

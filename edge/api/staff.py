@@ -8,22 +8,23 @@ from starlette.routing import Route
 
 from edge import auth
 from edge.api.http import actor, bearer, body, box_of, ok
+from edge.api.openapi import contract
 from edge.domain import staff
 from edge.permissions import PERMISSIONS, require
 
 
+@contract(public=True)
 async def roster(request: Request):
     """Active staff for the sign-in screen: name and role only."""
     rows = await box_of(request).read(staff.list_staff)
     return ok([{"id": r["id"], "name": r["name"], "role": r["role"]} for r in rows if r["active"]])
 
 
+@contract(body=auth.SIGN_IN, status=201, public=True)
 async def sign_in(request: Request):
-    """Sign in on a device with a PIN: {staff_id, pin, device} -> {token, staff}."""
-    data = await body(request)
-    session = await auth.sign_in(
-        box_of(request), data.get("staff_id"), data.get("pin"), data.get("device")
-    )
+    """Sign in on a device with a PIN; answers {token, staff}. The token is the bearer token
+    of every other call from that device."""
+    session = await auth.sign_in(box_of(request), await body(request))
     return ok(session, 201)
 
 
@@ -54,28 +55,25 @@ async def list_staff(request: Request):
     return ok(await box_of(request).read(staff.list_staff))
 
 
+@contract(body=staff.NEW_MEMBER, status=201)
 async def create_staff(request: Request):
-    """Add a staff member: {name, role, pin}."""
+    """Add a staff member with their PIN."""
     who = await actor(request)
     require(who, "staff.edit")
-    data = await body(request)
-    pin = staff.check_pin_format(data.pop("pin", None))
-    pin_hash = await anyio.to_thread.run_sync(staff.hash_pin, pin)
-    staff_id = await box_of(request).write(
-        staff.create, who, data.get("name"), data.get("role"), pin_hash
-    )
+    data = staff.NEW_MEMBER.clean(await body(request))
+    pin_hash = await anyio.to_thread.run_sync(staff.hash_pin, data["pin"])
+    staff_id = await box_of(request).write(staff.create, who, data["name"], data["role"], pin_hash)
     return ok({"id": staff_id}, 201)
 
 
+@contract(body=staff.MEMBER_CHANGE, partial=True)
 async def update_staff(request: Request):
-    """Rename, change role, (de)activate or set a new PIN: {name?, role?, active?, pin?}."""
+    """Rename, change the role, (de)activate, or set a new PIN (which ends their sign-ins)."""
     who = await actor(request)
     require(who, "staff.edit")
-    data = await body(request)
+    data = staff.MEMBER_CHANGE.clean(await body(request), partial=True)
     if "pin" in data:
-        data["pin_hash"] = await anyio.to_thread.run_sync(
-            staff.hash_pin, staff.check_pin_format(data.pop("pin"))
-        )
+        data["pin_hash"] = await anyio.to_thread.run_sync(staff.hash_pin, data.pop("pin"))
     await box_of(request).write(staff.update, who, request.path_params["staff_id"], data)
     return ok({"id": request.path_params["staff_id"]})
 

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from edge.api.http import actor, body, box_of, ok
+from edge.api.openapi import contract
 from edge.domain import store
 
 
@@ -15,6 +16,7 @@ async def get_store(request: Request):
     return ok(await box_of(request).read(store.get))
 
 
+@contract(body=store.SETTINGS, partial=True)
 async def update_store(request: Request):
     """Change settings: name, timezone, currency, taxes, hours, holidays, QR switches, guest URL."""
     who = await actor(request)

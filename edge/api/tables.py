@@ -85,15 +85,19 @@ def _svg(svg: str, filename: str) -> Response:
 
 routes = [
     Route("/api/tables", floor, methods=["GET"]),
-    Route("/api/areas", creator(tables.create_area, "Add an area: {name}."), methods=["POST"]),
+    Route(
+        "/api/areas",
+        creator(tables.create_area, tables.AREA, "Add an area of the floor."),
+        methods=["POST"],
+    ),
     Route(
         "/api/areas/{area_id}",
-        updater(tables.update_area, "Rename or reorder an area.", "area_id"),
+        updater(tables.update_area, tables.AREA, "Rename or reorder an area.", "area_id"),
         methods=["PATCH"],
     ),
     Route(
         "/api/tables",
-        creator(tables.create_table, "Add a table: {area_id, name, seats}."),
+        creator(tables.create_table, tables.TABLE, "Add a table to an area."),
         methods=["POST"],
     ),
     Route("/api/tables/qr-sheet.svg", qr_sheet, methods=["GET"]),
@@ -101,7 +105,10 @@ routes = [
     Route(
         "/api/tables/{table_id}",
         updater(
-            tables.update_table, "Rename, move, resize, enable or disable a table.", "table_id"
+            tables.update_table,
+            tables.TABLE,
+            "Rename, move, resize, enable or disable a table.",
+            "table_id",
         ),
         methods=["PATCH"],
     ),

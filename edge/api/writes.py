@@ -8,11 +8,15 @@ from typing import Any
 from starlette.requests import Request
 
 from edge.api.http import actor, body, box_of, ok
+from edge.api.openapi import contract
+from edge.domain.fields import Form
 
 
-def creator(fn: Callable[..., str], doc: str, *path: str) -> Callable[[Request], Any]:
-    """POST handler: `fn(conn, actor, *path params, body)` -> {"id": new id}, 201."""
+def creator(fn: Callable[..., str], form: Form, doc: str, *path: str) -> Callable[[Request], Any]:
+    """POST handler: `fn(conn, actor, *path params, body)` -> {"id": new id}, 201; the body is
+    described by `form`, which `fn` checks it with."""
 
+    @contract(body=form, status=201)
     async def handler(request: Request):
         who = await actor(request)
         data = await body(request)
@@ -24,9 +28,10 @@ def creator(fn: Callable[..., str], doc: str, *path: str) -> Callable[[Request],
     return handler
 
 
-def updater(fn: Callable[..., Any], doc: str, param: str) -> Callable[[Request], Any]:
-    """PATCH handler: `fn(conn, actor, id, body)` -> {"id": id}."""
+def updater(fn: Callable[..., Any], form: Form, doc: str, param: str) -> Callable[[Request], Any]:
+    """PATCH handler: `fn(conn, actor, id, body)` -> {"id": id}; the body is any of `form`."""
 
+    @contract(body=form, partial=True)
     async def handler(request: Request):
         who = await actor(request)
         data = await body(request)
@@ -42,6 +47,7 @@ def action(
 ) -> Callable[[Request], Any]:
     """Handler for an action on one thing in the path: `fn(conn, actor, id)` -> its JSON."""
 
+    @contract(status=status)
     async def handler(request: Request):
         who = await actor(request)
         return ok(await box_of(request).write(fn, who, request.path_params[param]), status)

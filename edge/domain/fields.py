@@ -1,19 +1,43 @@
 """Field rules shared by the domain modules: each turns a JSON value into a stored value or
-raises `Invalid` naming the field, so a bad request is refused before anything is written."""
+raises `Invalid` naming the field, so a bad request is refused before anything is written.
+
+Each rule carries the JSON Schema of what it accepts, and a `Form` (the fields one kind of
+request may send) builds its schema from its rules: /openapi.json describes request bodies with
+the very rules that check them."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol, cast
 
 from edge.errors import Invalid, NotFound
 from sync.ids import is_uuid
 
-Rule = Callable[[str, Any], Any]
+
+class Rule(Protocol):
+    schema: dict[str, Any]
+
+    def __call__(self, key: str, value: Any, /) -> Any: ...
+
+
+def accepts(schema: dict[str, Any]) -> Callable[[Callable[[str, Any], Any]], Rule]:
+    """Decorator: `schema` (JSON Schema) describes what the decorated rule accepts."""
+
+    def describe(check: Callable[[str, Any], Any]) -> Rule:
+        check.schema = schema  # type: ignore[attr-defined]
+        return cast(Rule, check)
+
+    return describe
 
 
 def text(limit: int, *, blank: bool = False) -> Rule:
+    schema: dict[str, Any] = {"type": "string", "maxLength": limit}
+    if not blank:
+        schema["pattern"] = r"\S"
+
+    @accepts(schema)
     def rule(key: str, value: Any) -> str:
         if not isinstance(value, str) or (not blank and not value.strip()):
             raise Invalid(f"{key} must be {'a' if blank else 'a non-empty'} text", field=key)
@@ -25,6 +49,13 @@ def text(limit: int, *, blank: bool = False) -> Rule:
 
 
 def integer(low: int | None = None, high: int | None = None) -> Rule:
+    schema: dict[str, Any] = {"type": "integer"}
+    if low is not None:
+        schema["minimum"] = low
+    if high is not None:
+        schema["maximum"] = high
+
+    @accepts(schema)
     def rule(key: str, value: Any) -> int:
         if not isinstance(value, int) or isinstance(value, bool):
             raise Invalid(f"{key} must be a whole number", field=key)
@@ -36,6 +67,7 @@ def integer(low: int | None = None, high: int | None = None) -> Rule:
     return rule
 
 
+@accepts({"type": "boolean"})
 def boolean(key: str, value: Any) -> bool:
     if not isinstance(value, bool):
         raise Invalid(f"{key} must be true or false", field=key)
@@ -43,6 +75,7 @@ def boolean(key: str, value: Any) -> bool:
 
 
 def choice(*choices: str) -> Rule:
+    @accepts({"type": "string", "enum": list(choices)})
     def rule(key: str, value: Any) -> str:
         if value not in choices:
             raise Invalid(f"{key} must be one of {', '.join(choices)}", field=key)
@@ -54,6 +87,7 @@ def choice(*choices: str) -> Rule:
 def optional(inner: Rule) -> Rule:
     """`inner`, or null."""
 
+    @accepts({"anyOf": [inner.schema, {"type": "null"}]})
     def rule(key: str, value: Any) -> Any:
         return None if value is None else inner(key, value)
 
@@ -63,6 +97,7 @@ def optional(inner: Rule) -> Rule:
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,19}$")
 
 
+@accepts({"type": "string", "pattern": r"^\s*[A-Za-z][A-Za-z0-9_]{0,19}\s*$"})
 def code(key: str, value: Any) -> str:
     """Station and course names: BAR, KITCHEN, DRINKS, MAINS ... (upper case, no spaces)."""
     if isinstance(value, str):
@@ -72,26 +107,80 @@ def code(key: str, value: Any) -> str:
     return value
 
 
+@accepts({"type": "string", "format": "uuid"})
 def identifier(key: str, value: Any) -> str:
     if not is_uuid(value):
         raise Invalid(f"{key} must be an id", field=key)
     return value
 
 
-def clean(
-    rules: Mapping[str, Rule], values: Mapping[str, Any], *, required: tuple[str, ...] = ()
-) -> dict[str, Any]:
-    """Check `values` against `rules`; refuse unknown fields and missing required ones."""
-    if not values.keys() <= rules.keys():  # checked first without building sets: every line
-        unknown = set(values) - set(rules)  # of every order comes through here
-        raise Invalid(f"unknown field: {', '.join(sorted(unknown))}", code="unknown_field")
-    for key in required:
-        if key not in values:
-            missing = [key for key in required if key not in values]
-            raise Invalid(
-                f"missing field: {', '.join(missing)}", code="missing_field", field=missing[0]
-            )
-    return {key: rules[key](key, value) for key, value in values.items()}
+REASON = text(140)  # why a line is voided or the drawer opened
+
+
+@dataclass(frozen=True)
+class Form:
+    """The fields one kind of request may send, and those it must (unless `partial`: a change
+    sends only what changes)."""
+
+    rules: Mapping[str, Rule]
+    required: tuple[str, ...] = ()
+
+    def clean(self, values: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
+        """Check `values`; refuse unknown fields and missing required ones."""
+        rules = self.rules
+        if not values.keys() <= rules.keys():  # checked first without building sets: every
+            unknown = set(values) - set(rules)  # line of every order comes through here
+            raise Invalid(f"unknown field: {', '.join(sorted(unknown))}", code="unknown_field")
+        if not partial:
+            for key in self.required:
+                if key not in values:
+                    missing = [key for key in self.required if key not in values]
+                    raise Invalid(
+                        f"missing field: {', '.join(missing)}",
+                        code="missing_field",
+                        field=missing[0],
+                    )
+        return {key: rules[key](key, value) for key, value in values.items()}
+
+    def schema(self, *, partial: bool = False) -> dict[str, Any]:
+        schema: dict[str, Any] = {
+            "type": "object",
+            "properties": {key: rule.schema for key, rule in self.rules.items()},
+            "additionalProperties": False,
+        }
+        if self.required and not partial:
+            schema["required"] = list(self.required)
+        return schema
+
+    def only(self, *keys: str) -> Form:
+        """The same rules for some of the fields, none required."""
+        return Form({key: self.rules[key] for key in keys})
+
+
+def nested(form: Form) -> Rule:
+    """A field holding one object of `form`."""
+
+    @accepts(form.schema())
+    def rule(key: str, value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise Invalid(f"{key} must be an object", field=key)
+        return form.clean(value)
+
+    return rule
+
+
+def listing(form: Form, limit: int) -> Rule:
+    """A field holding a list of at most `limit` objects of `form`."""
+
+    @accepts({"type": "array", "items": form.schema(), "maxItems": limit})
+    def rule(key: str, value: Any) -> list[dict[str, Any]]:
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+            raise Invalid(f"{key} must be a list of objects", field=key)
+        if len(value) > limit:
+            raise Invalid(f"at most {limit} {key} at once", field=key)
+        return [form.clean(item) for item in value]
+
+    return rule
 
 
 def next_position(conn: Any, table: str, where: str = "1", args: tuple[Any, ...] = ()) -> int:

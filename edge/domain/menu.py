@@ -17,37 +17,67 @@ from sync.ids import uuid7
 
 COURSES = ("DRINKS", "STARTERS", "MAINS", "DESSERTS")
 
-TAX_RATE = {"name": f.text(40), "rate_bp": f.integer(0, 10_000), "position": f.integer(0)}
-CATEGORY = {"name": f.text(60), "position": f.integer(0), "active": f.boolean}
-ITEM = {
-    "category_id": f.identifier,
-    "name": f.text(80),
-    "description": f.text(300, blank=True),
-    "price": f.integer(0, 100_000_000),
-    "tax_rate_id": f.identifier,
-    "station": f.code,
-    "course": f.code,
-    "position": f.integer(0),
-    "available": f.boolean,
-    "active": f.boolean,
-}
-GROUP = {
-    "name": f.text(60),
-    "min_choices": f.integer(0, 50),
-    "max_choices": f.integer(1, 50),
-    "position": f.integer(0),
-}
-MODIFIER = {
-    "name": f.text(60),
-    "price_delta": f.integer(-100_000_000, 100_000_000),
-    "position": f.integer(0),
-    "available": f.boolean,
-}
+MAX_MODIFIERS = 100  # in one group
+
+
+@f.accepts({"type": "array", "items": {"type": "string", "format": "uuid"}, "uniqueItems": True})
+def _group_ids(key: str, value: Any) -> list[str]:
+    if not isinstance(value, list) or len(set(map(str, value))) != len(value):
+        raise Invalid(f"{key} must be a list of distinct ids", field=key)
+    return [f.identifier(key, group_id) for group_id in value]
+
+
+TAX_RATE = f.Form(
+    {"name": f.text(40), "rate_bp": f.integer(0, 10_000), "position": f.integer(0)},
+    required=("name", "rate_bp"),
+)
+CATEGORY = f.Form(
+    {"name": f.text(60), "position": f.integer(0), "active": f.boolean}, required=("name",)
+)
+ITEM = f.Form(
+    {
+        "category_id": f.identifier,
+        "name": f.text(80),
+        "description": f.text(300, blank=True),
+        "price": f.integer(0, 100_000_000),
+        "tax_rate_id": f.identifier,
+        "station": f.code,
+        "course": f.code,
+        "position": f.integer(0),
+        "available": f.boolean,
+        "active": f.boolean,
+        "modifier_group_ids": _group_ids,
+    },
+    required=("category_id", "name", "price", "tax_rate_id"),
+)
+MODIFIER = f.Form(
+    {
+        "name": f.text(60),
+        "price_delta": f.integer(-100_000_000, 100_000_000),
+        "position": f.integer(0),
+        "available": f.boolean,
+    },
+    required=("name",),
+)
+GROUP = f.Form(
+    {
+        "name": f.text(60),
+        "min_choices": f.integer(0, 50),
+        "max_choices": f.integer(1, 50),
+        "position": f.integer(0),
+    },
+    required=("name",),
+)
+# A new group may come with its first modifiers.
+NEW_GROUP = f.Form(
+    {**GROUP.rules, "modifiers": f.listing(MODIFIER, MAX_MODIFIERS)}, required=GROUP.required
+)
+AVAILABILITY = f.Form({"available": f.boolean}, required=("available",))
 
 
 def create_tax_rate(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> str:
     require(actor, "menu.edit")
-    row = f.clean(TAX_RATE, values, required=("name", "rate_bp"))
+    row = TAX_RATE.clean(values)
     row.setdefault("position", f.next_position(conn, "tax_rates"))
     return _create(conn, actor, "tax_rates", row)
 
@@ -55,12 +85,12 @@ def create_tax_rate(conn: WriteConnection, actor: Actor, values: dict[str, Any])
 def update_tax_rate(conn: WriteConnection, actor: Actor, rate_id: str, values: dict[str, Any]):
     require(actor, "menu.edit")
     _exists(conn, "tax_rates", rate_id)
-    commit(conn, actor.id, "tax_rates", rate_id, "update", f.clean(TAX_RATE, values))
+    commit(conn, actor.id, "tax_rates", rate_id, "update", TAX_RATE.clean(values, partial=True))
 
 
 def create_category(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> str:
     require(actor, "menu.edit")
-    row = f.clean(CATEGORY, values, required=("name",))
+    row = CATEGORY.clean(values)
     row.setdefault("position", f.next_position(conn, "menu_categories"))
     return _create(conn, actor, "menu_categories", row)
 
@@ -68,14 +98,20 @@ def create_category(conn: WriteConnection, actor: Actor, values: dict[str, Any])
 def update_category(conn: WriteConnection, actor: Actor, category_id: str, values: dict[str, Any]):
     require(actor, "menu.edit")
     _exists(conn, "menu_categories", category_id)
-    commit(conn, actor.id, "menu_categories", category_id, "update", f.clean(CATEGORY, values))
+    commit(
+        conn,
+        actor.id,
+        "menu_categories",
+        category_id,
+        "update",
+        CATEGORY.clean(values, partial=True),
+    )
 
 
 def create_item(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> str:
     require(actor, "menu.edit")
-    values = dict(values)  # the writer may run this twice: the caller's dict stays as given
-    groups = values.pop("modifier_group_ids", [])
-    row = f.clean(ITEM, values, required=("category_id", "name", "price", "tax_rate_id"))
+    row = ITEM.clean(values)
+    groups = row.pop("modifier_group_ids", [])
     _check_item_refs(conn, row)
     row.setdefault(
         "position", f.next_position(conn, "menu_items", "category_id = ?", (row["category_id"],))
@@ -88,9 +124,8 @@ def create_item(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> 
 def update_item(conn: WriteConnection, actor: Actor, item_id: str, values: dict[str, Any]) -> None:
     require(actor, "menu.edit")
     _exists(conn, "menu_items", item_id)
-    values = dict(values)  # the writer may run this twice: the caller's dict stays as given
-    groups = values.pop("modifier_group_ids", None)
-    row = f.clean(ITEM, values)
+    row = ITEM.clean(values, partial=True)
+    groups = row.pop("modifier_group_ids", None)
     _check_item_refs(conn, row)
     commit(conn, actor.id, "menu_items", item_id, "update", row)
     if groups is not None:
@@ -107,18 +142,13 @@ def set_available(conn: WriteConnection, actor: Actor, item_id: str, available: 
         "menu_items",
         item_id,
         "update",
-        {"available": f.boolean("available", available)},
+        AVAILABILITY.clean({"available": available}),
     )
 
 
 def set_item_groups(conn: WriteConnection, actor: Actor, item_id: str, group_ids: Any) -> None:
     """Make the item's modifier groups exactly `group_ids`, in that order."""
-    if not isinstance(group_ids, list) or len(set(map(str, group_ids))) != len(group_ids):
-        raise Invalid(
-            "modifier_group_ids must be a list of distinct ids", field="modifier_group_ids"
-        )
-    for group_id in group_ids:
-        f.identifier("modifier_group_ids", group_id)
+    for group_id in _group_ids("modifier_group_ids", group_ids):
         _exists(conn, "modifier_groups", group_id, "modifier_group_ids")
     links = {
         row["group_id"]: row["id"]
@@ -151,23 +181,20 @@ def set_item_groups(conn: WriteConnection, actor: Actor, item_id: str, group_ids
 def create_group(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> str:
     """A modifier group, optionally with its modifiers: {..., "modifiers": [{name, price_delta}]}"""
     require(actor, "menu.edit")
-    values = dict(values)  # the writer may run this twice: the caller's dict stays as given
-    modifiers = values.pop("modifiers", [])
-    row = f.clean(GROUP, values, required=("name",))
+    row = NEW_GROUP.clean(values)
+    modifiers = row.pop("modifiers", [])
     row.setdefault("position", f.next_position(conn, "modifier_groups"))
     _check_choices(row.get("min_choices", 0), row.get("max_choices", 1))
     group_id = _create(conn, actor, "modifier_groups", row)
-    if not isinstance(modifiers, list):
-        raise Invalid("modifiers must be a list", field="modifiers")
     for modifier in modifiers:
-        create_modifier(conn, actor, group_id, dict(modifier))
+        create_modifier(conn, actor, group_id, modifier)
     return group_id
 
 
 def update_group(conn: WriteConnection, actor: Actor, group_id: str, values: dict[str, Any]):
     require(actor, "menu.edit")
     current = _exists(conn, "modifier_groups", group_id)
-    row = f.clean(GROUP, values)
+    row = GROUP.clean(values, partial=True)
     _check_choices(
         row.get("min_choices", current["min_choices"]),
         row.get("max_choices", current["max_choices"]),
@@ -178,7 +205,7 @@ def update_group(conn: WriteConnection, actor: Actor, group_id: str, values: dic
 def create_modifier(conn: WriteConnection, actor: Actor, group_id: str, values: dict[str, Any]):
     require(actor, "menu.edit")
     _exists(conn, "modifier_groups", group_id)
-    row = f.clean(MODIFIER, values, required=("name",))
+    row = MODIFIER.clean(values)
     row.setdefault("position", f.next_position(conn, "modifiers", "group_id = ?", (group_id,)))
     return _create(conn, actor, "modifiers", {"group_id": group_id, **row})
 
@@ -186,7 +213,7 @@ def create_modifier(conn: WriteConnection, actor: Actor, group_id: str, values: 
 def update_modifier(conn: WriteConnection, actor: Actor, modifier_id: str, values: dict[str, Any]):
     require(actor, "menu.availability" if set(values) == {"available"} else "menu.edit")
     _exists(conn, "modifiers", modifier_id)
-    commit(conn, actor.id, "modifiers", modifier_id, "update", f.clean(MODIFIER, values))
+    commit(conn, actor.id, "modifiers", modifier_id, "update", MODIFIER.clean(values, partial=True))
 
 
 def snapshot(conn: sqlite3.Connection, include_hidden: bool = False) -> dict[str, Any]:

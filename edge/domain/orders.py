@@ -26,22 +26,41 @@ from sync.ids import uuid7
 KINDS = ("counter", "table")
 MAX_LINES = 200
 
-LINE = {
-    "item_id": f.identifier,
-    "quantity": f.integer(1, 999),
-    "modifier_ids": lambda key, value: value,  # checked against the item's groups below
-    "seat": f.optional(f.integer(1, 99)),
-    "note": f.text(140, blank=True),
-}
-LINE_CHANGE = {key: LINE[key] for key in ("quantity", "seat", "note")}
-ORDER = {
-    "kind": f.choice(*KINDS),
-    "table_id": f.optional(f.identifier),
-    "covers": f.integer(0, 500),
-    "note": f.text(200, blank=True),
-    "lines": lambda key, value: value,
-    "send": f.boolean,
-}
+
+@f.accepts({"type": "array", "items": {"type": "string"}, "uniqueItems": True})
+def _modifier_ids(key: str, ids: Any) -> list[str]:
+    """Checked against the item's modifier groups when the line is priced."""
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise Invalid(f"{key} must be a list of ids", field=key)
+    if len(set(ids)) != len(ids):
+        raise Invalid("a modifier is chosen twice", field=key)
+    return ids
+
+
+LINE = f.Form(
+    {
+        "item_id": f.identifier,
+        "quantity": f.integer(1, 999),
+        "modifier_ids": _modifier_ids,
+        "seat": f.optional(f.integer(1, 99)),
+        "note": f.text(140, blank=True),
+    },
+    required=("item_id",),
+)
+LINES = f.listing(LINE, MAX_LINES)
+LINE_CHANGE = LINE.only("quantity", "seat", "note")
+ORDER = f.Form(
+    {
+        "kind": f.choice(*KINDS),
+        "table_id": f.optional(f.identifier),
+        "covers": f.integer(0, 500),
+        "note": f.text(200, blank=True),
+        "lines": LINES,
+        "send": f.boolean,
+    },
+    required=("kind",),
+)
+ADD_LINES = f.Form({"lines": LINES}, required=("lines",))
 
 
 def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
@@ -49,8 +68,8 @@ def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[
 
     With `send: true` the lines go to the kitchen at once (tickets queued in the same write)."""
     require(actor, "order.create")
-    order = f.clean(ORDER, values, required=("kind",))
-    lines = _lines_arg(order.pop("lines", []))
+    order = ORDER.clean(values)
+    lines = order.pop("lines", [])
     send_now = order.pop("send", False)
     table_id = order.get("table_id")
     if order["kind"] == "table":
@@ -96,11 +115,13 @@ def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[
     return {"id": order_id, **row, "lines": lines_rows}
 
 
-def add_lines(conn: WriteConnection, actor: Actor, order_id: str, lines: Any) -> dict[str, Any]:
-    """More lines on an open order: one change to the order (new lines, new totals)."""
+def add_lines(
+    conn: WriteConnection, actor: Actor, order_id: str, values: dict[str, Any]
+) -> dict[str, Any]:
+    """More lines on an open order ({"lines": [...]}): one change (new lines, new totals)."""
     require(actor, "order.edit")
     _open_order(conn, order_id)
-    lines = _lines_arg(lines)
+    lines = ADD_LINES.clean(values)["lines"]
     if not lines:
         raise Invalid("lines must not be empty", field="lines")
     new = _new_lines(conn, order_id, lines, now_iso())
@@ -131,7 +152,7 @@ def update_line(
     """Change quantity, seat or note of a line that has not gone to the kitchen yet."""
     require(actor, "order.edit")
     line = _pending_line(conn, line_id)
-    changes = f.clean(LINE_CHANGE, values)
+    changes = LINE_CHANGE.clean(values)
     if "quantity" in changes:
         changes["amount"] = line["unit_price"] * changes["quantity"]
     commit(conn, actor.id, "order_lines", line_id, "update", changes)
@@ -151,7 +172,7 @@ def void_line(
 ) -> dict[str, Any]:
     """Void a line, with a reason; needs a manager, or a manager's approval on the spot."""
     approved_by = require(actor, "order.void_line", approver)
-    reason = f.text(140)("reason", reason)
+    reason = f.REASON("reason", reason)
     line = f.existing(conn, "order_lines", line_id, "order line")
     order = _open_order(conn, line["order_id"])
     if line["state"] == "voided":
@@ -198,14 +219,6 @@ def list_orders(
     return [{**dict(row), "taxes": json.loads(row["taxes"])} for row in rows]
 
 
-def _lines_arg(lines: Any) -> list[dict[str, Any]]:
-    if not isinstance(lines, list) or not all(isinstance(line, dict) for line in lines):
-        raise Invalid("lines must be a list of objects", field="lines")
-    if len(lines) > MAX_LINES:
-        raise Invalid(f"at most {MAX_LINES} lines at once", field="lines")
-    return [f.clean(LINE, line, required=("item_id",)) for line in lines]
-
-
 def _new_lines(
     conn: sqlite3.Connection,
     order_id: str,
@@ -228,7 +241,7 @@ def _new_lines(
         groups = groups_of.get(item["id"], ())
         chosen = []
         if groups or "modifier_ids" in line:
-            chosen = _choose(item, groups, _modifier_ids(line), modifiers)
+            chosen = _choose(item, groups, line.get("modifier_ids", []), modifiers)
         unit_price = item["price"]
         for modifier in chosen:
             unit_price += modifier["price_delta"]
@@ -282,15 +295,6 @@ def _menu_for_pricing(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
         for row in conn.execute("SELECT id, group_id, name, price_delta, available FROM modifiers")
     }
     return {"items": items, "groups": groups, "modifiers": modifiers}
-
-
-def _modifier_ids(line: dict[str, Any]) -> list[str]:
-    ids = line.get("modifier_ids", [])
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-        raise Invalid("modifier_ids must be a list of ids", field="modifier_ids")
-    if len(set(ids)) != len(ids):
-        raise Invalid("a modifier is chosen twice", field="modifier_ids")
-    return ids
 
 
 def _choose(

@@ -34,12 +34,22 @@ ROLES = ("receipt", "kitchen", "report")
 STATUS_REFRESH_S = 60
 
 
+@f.accepts({"type": "array", "items": f.code.schema, "maxItems": 20})
 def _stations(key: str, value: Any) -> list[str]:
     if not isinstance(value, list) or len(value) > 20:
         raise Invalid(f"{key} must be a list of station codes", field=key)
     return sorted({f.code(key, station) for station in value})
 
 
+@f.accepts(
+    {
+        "type": "object",
+        "properties": {"kind": {"type": "string", "enum": ["network", "usb", "serial", "file"]}},
+        "required": ["kind"],
+        "description": "network {host, port?}, usb {vendor_id, product_id}, serial {url,"
+        " baudrate?} or file {path}; each may add timeout options",
+    }
+)
 def _transport(key: str, value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise Invalid(f"{key} must be an object such as {{kind, host, port}}", field=key)
@@ -50,6 +60,7 @@ def _transport(key: str, value: Any) -> dict[str, Any]:
     return value
 
 
+@f.accepts({"type": "string", "description": "a printer profile name"})
 def _profile(key: str, value: Any) -> str:
     if not isinstance(value, str):
         raise Invalid(f"{key} must be a profile name", field=key)
@@ -60,21 +71,24 @@ def _profile(key: str, value: Any) -> str:
     return value
 
 
-PRINTER = {
-    "name": f.text(60),
-    "role": f.choice(*ROLES),
-    "stations": _stations,
-    "device": f.text(60, blank=True),
-    "transport": _transport,
-    "profile": _profile,
-    "backup_printer_id": f.optional(f.identifier),
-    "enabled": f.boolean,
-}
+PRINTER = f.Form(
+    {
+        "name": f.text(60),
+        "role": f.choice(*ROLES),
+        "stations": _stations,
+        "device": f.text(60, blank=True),
+        "transport": _transport,
+        "profile": _profile,
+        "backup_printer_id": f.optional(f.identifier),
+        "enabled": f.boolean,
+    },
+    required=("name", "role", "transport"),
+)
 
 
 def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
     require(actor, "printers.edit")
-    row = f.clean(PRINTER, values, required=("name", "role", "transport"))
+    row = PRINTER.clean(values)
     printer_id = uuid7()
     _check_backup(conn, printer_id, row.get("backup_printer_id"))
     row = {
@@ -97,7 +111,7 @@ def update(
     write (`print_jobs.render_again`): they were made for the old paper width."""
     require(actor, "printers.edit")
     row = f.existing(conn, "printers", printer_id, "printer")
-    changes = f.clean(PRINTER, values)
+    changes = PRINTER.clean(values, partial=True)
     if "backup_printer_id" in changes:
         _check_backup(conn, printer_id, changes["backup_printer_id"])
     commit(conn, actor.id, "printers", printer_id, "update", changes)

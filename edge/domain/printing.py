@@ -239,7 +239,7 @@ def open_drawer(
 ) -> dict[str, Any]:
     """A manager (or someone a manager approved on the spot) opens the drawer: no sale."""
     approved_by = require(actor, "drawer.open", approver)
-    reason = f.text(140)("reason", reason)
+    reason = f.REASON("reason", reason)
     job_id = _drawer_job(conn, actor, actor.device, None, None, reason, approved_by)
     assert job_id is not None
     return print_jobs.get(conn, job_id)

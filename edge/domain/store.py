@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from edge.domain.fields import boolean, choice, text
+from edge.domain.fields import Form, accepts, boolean, choice, text
 from edge.domain.pricing import ROUNDINGS
 from edge.errors import Invalid
 from edge.events import WriteConnection, cached, commit
@@ -25,20 +25,6 @@ QR_MODES = ("draft_first", "direct")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _JSON_FIELDS = ("opening_hours", "holidays")
 _BOOL_FIELDS = ("prices_include_tax", "qr_kill_switch")
-
-EDITABLE = (
-    "name",
-    "timezone",
-    "currency",
-    "prices_include_tax",
-    "tax_rounding",
-    "business_day_starts",
-    "opening_hours",
-    "holidays",
-    "qr_mode",
-    "qr_kill_switch",
-    "guest_base_url",
-)
 
 
 def get(conn: sqlite3.Connection) -> dict[str, Any]:
@@ -63,7 +49,7 @@ def create(conn: WriteConnection, actor: Actor, name: str, **settings: Any) -> s
     require(actor, "settings.edit")
     if conn.execute("SELECT 1 FROM store").fetchone():
         raise Invalid("the store is already set up", code="already_set_up")
-    fields = validate({"name": name, **settings})
+    fields = SETTINGS.clean({"name": name, **settings})
     store_id = uuid7()
     commit(conn, actor.id, "store", store_id, "create", fields)
     return store_id
@@ -72,44 +58,8 @@ def create(conn: WriteConnection, actor: Actor, name: str, **settings: Any) -> s
 def update(conn: WriteConnection, actor: Actor, changes: dict[str, Any]) -> dict[str, Any]:
     require(actor, "settings.edit")
     store = get(conn)
-    unknown = set(changes) - set(EDITABLE)
-    if unknown:
-        raise Invalid(f"not a store setting: {', '.join(sorted(unknown))}", code="unknown_field")
-    commit(conn, actor.id, "store", store["id"], "update", validate(changes))
+    commit(conn, actor.id, "store", store["id"], "update", SETTINGS.clean(changes, partial=True))
     return get(conn)
-
-
-def validate(changes: dict[str, Any]) -> dict[str, Any]:
-    """Check each setting and return the values to store."""
-    out: dict[str, Any] = {}
-    for key, value in changes.items():
-        if key == "name":
-            out[key] = text(80)(key, value)
-        elif key == "timezone":
-            out[key] = _timezone(value)
-        elif key == "currency":
-            if not (isinstance(value, str) and re.fullmatch(r"[A-Z]{3}", value)):
-                raise Invalid("currency must be an ISO 4217 code such as EUR", field=key)
-            out[key] = value
-        elif key in _BOOL_FIELDS:
-            out[key] = boolean(key, value)
-        elif key == "tax_rounding":
-            out[key] = choice(*ROUNDINGS)(key, value)
-        elif key == "qr_mode":
-            out[key] = choice(*QR_MODES)(key, value)
-        elif key == "business_day_starts":
-            if not (isinstance(value, str) and _HHMM.match(value)):
-                raise Invalid("business_day_starts must be HH:MM", field=key)
-            out[key] = value
-        elif key == "opening_hours":
-            out[key] = _opening_hours(value)
-        elif key == "holidays":
-            out[key] = _holidays(value)
-        elif key == "guest_base_url":
-            out[key] = _guest_base_url(value)
-        else:
-            raise Invalid(f"not a store setting: {key}", code="unknown_field")
-    return out
 
 
 # The last answer of `business_day`: (timezone, day start, UTC minute, day).
@@ -162,12 +112,37 @@ def is_open(store: dict[str, Any], moment: datetime) -> bool:
     return False
 
 
-def _timezone(value: Any) -> str:
+@accepts({"type": "string", "description": "an IANA timezone such as Europe/Lisbon"})
+def _timezone(key: str, value: Any) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
-        raise Invalid(f"unknown timezone {value!r}", field="timezone") from exc
+        raise Invalid(f"unknown timezone {value!r}", field=key) from exc
     return value
+
+
+@accepts({"type": "string", "pattern": "^[A-Z]{3}$"})
+def _currency(key: str, value: Any) -> str:
+    if not (isinstance(value, str) and re.fullmatch(r"[A-Z]{3}", value)):
+        raise Invalid(f"{key} must be an ISO 4217 code such as EUR", field=key)
+    return value
+
+
+_HHMM_SCHEMA = {"type": "string", "pattern": _HHMM.pattern}
+
+
+@accepts(_HHMM_SCHEMA)
+def _day_starts(key: str, value: Any) -> str:
+    if not (isinstance(value, str) and _HHMM.match(value)):
+        raise Invalid(f"{key} must be HH:MM", field=key)
+    return value
+
+
+_PERIODS_SCHEMA = {
+    "type": "array",
+    "items": {"type": "array", "items": _HHMM_SCHEMA, "minItems": 2, "maxItems": 2},
+    "description": "[open, close] pairs; a period may run past midnight",
+}
 
 
 def _periods(key: str, value: Any) -> list[list[str]]:
@@ -186,15 +161,36 @@ def _periods(key: str, value: Any) -> list[list[str]]:
     return periods
 
 
-def _opening_hours(value: Any) -> dict[str, list[list[str]]]:
+@accepts(
+    {
+        "type": "object",
+        "properties": {day: _PERIODS_SCHEMA for day in WEEKDAYS},
+        "additionalProperties": False,
+    }
+)
+def _opening_hours(key: str, value: Any) -> dict[str, list[list[str]]]:
     if not isinstance(value, dict) or set(value) - set(WEEKDAYS):
-        raise Invalid("opening_hours maps mon..sun to periods", field="opening_hours")
-    return {day: _periods(f"opening_hours.{day}", value[day]) for day in WEEKDAYS if day in value}
+        raise Invalid(f"{key} maps mon..sun to periods", field=key)
+    return {day: _periods(f"{key}.{day}", value[day]) for day in WEEKDAYS if day in value}
 
 
-def _holidays(value: Any) -> list[dict[str, Any]]:
+@accepts(
+    {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "date": {"type": "string", "format": "date"},
+                "hours": _PERIODS_SCHEMA,
+                "note": {"type": "string"},
+            },
+            "required": ["date"],
+        },
+    }
+)
+def _holidays(key: str, value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list):
-        raise Invalid("holidays must be a list", field="holidays")
+        raise Invalid(f"{key} must be a list", field=key)
     out = []
     for holiday in value:
         if not isinstance(holiday, dict):
@@ -216,17 +212,22 @@ def _holidays(value: Any) -> list[dict[str, Any]]:
     return sorted(out, key=lambda h: h["date"])
 
 
-def _guest_base_url(value: Any) -> str:
+@accepts({"type": "string", "description": "http(s)://address[:port] guests' phones reach"})
+def _guest_base_url(key: str, value: Any) -> str:
     """Where guests' phones reach this box. Never a `.local` name: many Androids cannot resolve
     mDNS, so a QR pointing there would not open."""
     if value == "":
         return ""
     if not isinstance(value, str):
         raise Invalid("guest_base_url must be a URL", field="guest_base_url")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:  # "http://[" and other broken addresses
+        host = None
+    if host is None or parts.scheme not in ("http", "https"):
         raise Invalid("guest_base_url must be an http(s) URL", field="guest_base_url")
-    if parts.hostname.endswith(".local"):
+    if host.endswith(".local"):
         raise Invalid(
             "guest_base_url may not be a .local name: many phones cannot resolve it; "
             "use the box's LAN address or a name the store owns",
@@ -236,3 +237,21 @@ def _guest_base_url(value: Any) -> str:
     if parts.query or parts.fragment:
         raise Invalid("guest_base_url has no query or fragment", field="guest_base_url")
     return value.rstrip("/")
+
+
+SETTINGS = Form(
+    {
+        "name": text(80),
+        "timezone": _timezone,
+        "currency": _currency,
+        "prices_include_tax": boolean,
+        "tax_rounding": choice(*ROUNDINGS),
+        "business_day_starts": _day_starts,
+        "opening_hours": _opening_hours,
+        "holidays": _holidays,
+        "qr_mode": choice(*QR_MODES),
+        "qr_kill_switch": boolean,
+        "guest_base_url": _guest_base_url,
+    },
+    required=("name",),
+)

@@ -19,19 +19,22 @@ from edge.events import WriteConnection, commit
 from edge.permissions import Actor, require
 from sync.ids import is_uuid, uuid7
 
-AREA = {"name": f.text(40), "position": f.integer(0)}
-TABLE = {
-    "area_id": f.identifier,
-    "name": f.text(20),
-    "seats": f.integer(0, 100),
-    "enabled": f.boolean,
-    "position": f.integer(0),
-}
+AREA = f.Form({"name": f.text(40), "position": f.integer(0)}, required=("name",))
+TABLE = f.Form(
+    {
+        "area_id": f.identifier,
+        "name": f.text(20),
+        "seats": f.integer(0, 100),
+        "enabled": f.boolean,
+        "position": f.integer(0),
+    },
+    required=("area_id", "name"),
+)
 
 
 def create_area(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> str:
     require(actor, "tables.edit")
-    row = f.clean(AREA, values, required=("name",))
+    row = AREA.clean(values)
     row.setdefault("position", f.next_position(conn, "areas"))
     area_id = uuid7()
     commit(conn, actor.id, "areas", area_id, "create", row)
@@ -41,12 +44,12 @@ def create_area(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> 
 def update_area(conn: WriteConnection, actor: Actor, area_id: str, values: dict[str, Any]) -> None:
     require(actor, "tables.edit")
     _get(conn, "areas", area_id)
-    commit(conn, actor.id, "areas", area_id, "update", f.clean(AREA, values))
+    commit(conn, actor.id, "areas", area_id, "update", AREA.clean(values, partial=True))
 
 
 def create_table(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> str:
     require(actor, "tables.edit")
-    row = f.clean(TABLE, values, required=("area_id", "name"))
+    row = TABLE.clean(values)
     _get(conn, "areas", row["area_id"], field="area_id")
     _unique_name(conn, row["name"])
     row.setdefault("position", f.next_position(conn, "tables", "area_id = ?", (row["area_id"],)))
@@ -59,7 +62,7 @@ def update_table(conn: WriteConnection, actor: Actor, table_id: str, values: dic
     """Rename, move, resize, enable or disable a table (a disabled table takes no QR orders)."""
     require(actor, "tables.edit")
     _get(conn, "tables", table_id)
-    row = f.clean(TABLE, values)
+    row = TABLE.clean(values, partial=True)
     if "area_id" in row:
         _get(conn, "areas", row["area_id"], field="area_id")
     if "name" in row:

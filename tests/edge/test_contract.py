@@ -6,6 +6,7 @@ import pytest
 from starlette.routing import Mount, Route, WebSocketRoute
 
 from edge.config import EdgeSettings, documented
+from edge.domain import print_jobs
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -52,6 +53,43 @@ async def test_openapi_describes_every_route(app, client):
             assert spec["paths"][route.path]["get"]["x-websocket"] is True
         elif isinstance(route, Mount):
             assert route.path + "/{path}" in spec["paths"]
+
+
+async def test_openapi_says_what_each_route_takes_and_answers(client):
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    order = paths["/api/orders"]["post"]
+    body = order["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["kind"] and body["additionalProperties"] is False
+    line = body["properties"]["lines"]["items"]
+    assert line["required"] == ["item_id"]
+    assert line["properties"]["quantity"] == {"type": "integer", "minimum": 1, "maximum": 999}
+    assert set(order["responses"]) == {"201", "4XX"}
+    assert order["security"] == [{"staff": []}]
+    assert "security" not in paths["/api/sessions"]["post"]
+    assert "security" not in paths["/api/menu"]["get"]
+    changes = [op for ops in paths.values() for method, op in ops.items() if method == "patch"]
+    assert changes
+    for change in changes:  # a change sends only what changes: nothing is required
+        schema = change["requestBody"]["content"]["application/json"]["schema"]
+        assert schema["properties"] and "required" not in schema, change["summary"]
+    jobs = {p["name"]: p["schema"] for p in paths["/api/print-jobs"]["get"]["parameters"]}
+    assert jobs["state"]["enum"] == list(print_jobs.STATES)
+    assert jobs["limit"] == {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}
+
+
+async def test_every_route_that_needs_a_sign_in_says_so(app, client):
+    """Called without a token, a route answers 401 exactly when its description says it needs
+    one: the description cannot drift from the handlers."""
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    someone = "01900000-0000-7000-8000-000000000000"
+    for route in app.routes:
+        if not isinstance(route, Route):
+            continue
+        url = route.path.format(**{name: someone for name in route.param_convertors})
+        for method in route.methods - {"HEAD"}:
+            needs_sign_in = "security" in paths[route.path][method.lower()]
+            response = await client.request(method, url, json=None if method == "GET" else {})
+            assert (response.status_code == 401) == needs_sign_in, (method, url, response.text)
 
 
 def test_every_setting_is_documented_in_the_readme():

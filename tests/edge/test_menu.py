@@ -91,6 +91,16 @@ async def test_bad_menu_edits_are_refused_and_write_nothing(client, settings, ma
                 "name": "X",
                 "price": 1,
                 "tax_rate_id": rate,
+                "modifier_group_ids": "all",
+            },
+            "invalid",
+        ),
+        (
+            {
+                "category_id": category,
+                "name": "X",
+                "price": 1,
+                "tax_rate_id": rate,
                 "station": "the bar",
             },
             "invalid",
@@ -106,6 +116,13 @@ async def test_bad_menu_edits_are_refused_and_write_nothing(client, settings, ma
         json={"name": "Bad", "min_choices": 3, "max_choices": 1},
     )
     assert choices.status_code == 409
+    for body in (
+        {"name": "Milk", "modifiers": ["Oat milk"]},  # each modifier is an object
+        {"name": "Milk", "modifiers": [{"name": "Oat", "price_delta": "50"}]},
+    ):
+        group = await client.post("/api/menu/modifier-groups", headers=manager, json=body)
+        assert group.status_code == 422, body
+        assert group.json()["error"]["field"] in ("modifiers", "price_delta"), body
     assert count(settings.database, "events") == before
 
 

@@ -44,6 +44,29 @@ async def test_unknown_staff_and_malformed_sign_in_are_refused(client):
     )
     assert missing_device.status_code == 422
     assert missing_device.json()["error"]["field"] == "device"
+    extra = await client.post(
+        "/api/sessions",
+        json={
+            "staff_id": await staff_id(client, "waiter"),
+            "pin": "4444",
+            "device": "x",
+            "remember_me": True,
+        },
+    )
+    assert extra.status_code == 422 and extra.json()["error"]["code"] == "unknown_field"
+
+
+async def test_a_pin_hash_cannot_be_sent_for_a_staff_member(client, settings, manager):
+    """Only a PIN, hashed here: a client-made hash would store whatever it says."""
+    waiter = await staff_id(client, "waiter")
+    before = count(settings.database, "events")
+    response = await client.patch(
+        f"/api/staff/{waiter}", headers=manager, json={"pin_hash": "scrypt$1$1$1$AA$AA"}
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "unknown_field"
+    assert count(settings.database, "events") == before
+    assert (await attempt(client, "waiter", PINS["waiter"])).status_code == 201
 
 
 async def test_five_wrong_pins_lock_out_with_backoff_that_survives_a_restart(settings):

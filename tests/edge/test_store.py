@@ -84,6 +84,7 @@ async def test_manager_changes_settings(client, manager):
         ({"currency": "euro"}, "invalid"),
         ({"guest_base_url": "http://galley.local:8000"}, "mdns_name"),
         ({"guest_base_url": "ftp://10.0.0.5"}, "invalid"),
+        ({"guest_base_url": "http://[10.0.0.5"}, "invalid"),  # urlsplit raises on it
         ({"opening_hours": {"mon": [["9:00", "17:00"]]}}, "invalid"),
         ({"opening_hours": {"funday": []}}, "invalid"),
         ({"holidays": [{"date": "2026-13-45"}]}, "invalid"),
