@@ -54,6 +54,8 @@ async def test_unknown_staff_and_malformed_sign_in_are_refused(client):
         },
     )
     assert extra.status_code == 422 and extra.json()["error"]["code"] == "unknown_field"
+    short = await attempt(client, "waiter", "12")  # cannot be anyone's PIN: not a guess
+    assert short.status_code == 422 and short.json()["error"]["field"] == "pin"
 
 
 async def test_a_pin_hash_cannot_be_sent_for_a_staff_member(client, settings, manager):
