@@ -74,7 +74,7 @@ async def void_line(request: Request):
     box = box_of(request)
     approver = await auth.approval(box, data, who.device)
     line_id = request.path_params["line_id"]
-    return ok(await box.write(orders.void_line, who, line_id, data.get("reason"), approver))
+    return ok(await box.write(orders.void_line, who, line_id, data["reason"], approver))
 
 
 routes = [

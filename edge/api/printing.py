@@ -35,11 +35,11 @@ PREVIEW = Query(scale=whole(1, 1, 3))
 @f.accepts({"type": "string", "description": "an IPv4 network such as 192.168.1.0/24"})
 def _subnet(key: str, value: Any) -> str:
     try:
-        if not isinstance(value, str):
-            raise TypeError(value)
-        network = ipaddress.ip_network(value, strict=False)
-    except (TypeError, ValueError) as exc:
-        raise Invalid(f"{key} must be a network such as 192.168.1.0/24", field=key) from exc
+        network = ipaddress.ip_network(value, strict=False) if isinstance(value, str) else None
+    except ValueError:
+        network = None
+    if network is None:
+        raise Invalid(f"{key} must be a network such as 192.168.1.0/24", field=key)
     if network.num_addresses > MAX_PREFIX_HOSTS:
         raise Invalid(f"{key} is larger than a /24", code="subnet_too_large", field=key)
     return str(network)
@@ -124,7 +124,7 @@ async def open_drawer(request: Request):
     data = auth.APPROVED.clean(await body(request))
     box = box_of(request)
     approver = await auth.approval(box, data, who.device)
-    return ok(await box.write(printing.open_drawer, who, data.get("reason"), approver), 201)
+    return ok(await box.write(printing.open_drawer, who, data["reason"], approver), 201)
 
 
 routes = [

@@ -152,10 +152,6 @@ class Form:
             schema["required"] = list(self.required)
         return schema
 
-    def only(self, *keys: str) -> Form:
-        """The same rules for some of the fields, none required."""
-        return Form({key: self.rules[key] for key in keys})
-
 
 def nested(form: Form) -> Rule:
     """A field holding one object of `form`."""

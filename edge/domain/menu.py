@@ -142,7 +142,7 @@ def set_available(conn: WriteConnection, actor: Actor, item_id: str, available: 
         "menu_items",
         item_id,
         "update",
-        AVAILABILITY.clean({"available": available}),
+        {"available": f.boolean("available", available)},
     )
 
 

@@ -48,7 +48,7 @@ LINE = f.Form(
     required=("item_id",),
 )
 LINES = f.listing(LINE, MAX_LINES)
-LINE_CHANGE = LINE.only("quantity", "seat", "note")
+LINE_CHANGE = f.Form({key: LINE.rules[key] for key in ("quantity", "seat", "note")})
 ORDER = f.Form(
     {
         "kind": f.choice(*KINDS),

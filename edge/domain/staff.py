@@ -115,9 +115,7 @@ def update(conn: WriteConnection, actor: Actor, staff_id: str, changes: dict[str
             _check_role_change(actor, value)
             fields[key] = value
         elif key == "active":
-            if not isinstance(value, bool):
-                raise Invalid("active must be true or false", field=key)
-            if not value and staff_id == actor.id:
+            if not f.boolean(key, value) and staff_id == actor.id:
                 raise Conflict("you cannot deactivate yourself", code="self_deactivate")
             fields[key] = value
         elif key == "pin_hash":

@@ -7,6 +7,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 
 from edge.config import EdgeSettings, documented
 from edge.domain import print_jobs
+from tests.conftest import count
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -31,6 +32,8 @@ def assert_error_shape(response):
         ("PATCH", "/api/store", b'{"name": ""}'),
         ("GET", "/api/orders/not-an-id", None),
         ("GET", "/api/events?since=-1", None),
+        ("GET", "/api/orders?status=paid", None),
+        ("POST", "/api/printers/discover/network", b'{"subnet": 5}'),
         ("PATCH", "/api/menu/items/01900000-0000-7000-8000-000000000000", b'{"price": 1}'),
     ],
 )
@@ -90,6 +93,18 @@ async def test_every_route_that_needs_a_sign_in_says_so(app, client):
             needs_sign_in = "security" in paths[route.path][method.lower()]
             response = await client.request(method, url, json=None if method == "GET" else {})
             assert (response.status_code == 401) == needs_sign_in, (method, url, response.text)
+
+
+async def test_a_manager_action_with_an_unknown_field_is_refused_and_writes_nothing(
+    client, settings, manager
+):
+    before = count(settings.database, "events")
+    response = await client.post(
+        "/api/drawer/open", headers=manager, json={"reason": "float", "amount": 5000}
+    )
+    assert_error_shape(response)
+    assert response.json()["error"]["code"] == "unknown_field"
+    assert count(settings.database, "events") == before
 
 
 def test_every_setting_is_documented_in_the_readme():
