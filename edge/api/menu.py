@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from edge.api.http import actor, body, box_of, ok
 from edge.api.openapi import contract
-from edge.api.writes import creator, updater
+from edge.api.writes import arranger, creator, updater
 from edge.domain import menu
 from edge.permissions import require
 
@@ -59,6 +59,20 @@ routes = [
         methods=["POST"],
     ),
     Route(
+        "/api/menu/categories/order",
+        arranger(menu.arrange_categories, "Put the categories in order (every category's id)."),
+        methods=["PUT"],
+    ),
+    Route(
+        "/api/menu/categories/{category_id}/items/order",
+        arranger(
+            menu.arrange_items,
+            "Put a category's items in order (each of its items' ids).",
+            "category_id",
+        ),
+        methods=["PUT"],
+    ),
+    Route(
         "/api/menu/categories/{category_id}",
         updater(
             menu.update_category,
@@ -93,6 +107,20 @@ routes = [
             "Add a modifier group (how many choices a guest makes), maybe with its modifiers.",
         ),
         methods=["POST"],
+    ),
+    Route(
+        "/api/menu/modifier-groups/order",
+        arranger(menu.arrange_groups, "Put the modifier groups in order (every group's id)."),
+        methods=["PUT"],
+    ),
+    Route(
+        "/api/menu/modifier-groups/{group_id}/modifiers/order",
+        arranger(
+            menu.arrange_modifiers,
+            "Put a group's modifiers in order (each of its modifiers' ids).",
+            "group_id",
+        ),
+        methods=["PUT"],
     ),
     Route(
         "/api/menu/modifier-groups/{group_id}",

@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from edge import qrsheet
 from edge.api.http import actor, box_of, ok
-from edge.api.writes import creator, updater
+from edge.api.writes import arranger, creator, updater
 from edge.domain import store, tables
 from edge.errors import Conflict, NotFound
 from edge.permissions import require
@@ -89,6 +89,20 @@ routes = [
         "/api/areas",
         creator(tables.create_area, tables.AREA, "Add an area of the floor."),
         methods=["POST"],
+    ),
+    Route(
+        "/api/areas/order",
+        arranger(tables.arrange_areas, "Put the areas in order (every area's id)."),
+        methods=["PUT"],
+    ),
+    Route(
+        "/api/areas/{area_id}/tables/order",
+        arranger(
+            tables.arrange_tables,
+            "Put an area's tables in order (each of its tables' ids).",
+            "area_id",
+        ),
+        methods=["PUT"],
     ),
     Route(
         "/api/areas/{area_id}",

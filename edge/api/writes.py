@@ -10,6 +10,7 @@ from starlette.requests import Request
 from edge.api.http import actor, body, box_of, ok
 from edge.api.openapi import contract
 from edge.domain.fields import Form
+from edge.domain.positions import ORDER
 
 
 def creator(fn: Callable[..., str], form: Form, doc: str, *path: str) -> Callable[[Request], Any]:
@@ -37,6 +38,22 @@ def updater(fn: Callable[..., Any], form: Form, doc: str, param: str) -> Callabl
         data = await body(request)
         await box_of(request).write(fn, who, request.path_params[param], data)
         return ok({"id": request.path_params[param]})
+
+    handler.__doc__ = doc
+    return handler
+
+
+def arranger(fn: Callable[..., Any], doc: str, *path: str) -> Callable[[Request], Any]:
+    """PUT handler: `fn(conn, actor, *path params, {"ids": [...]})` puts those rows in that
+    order -> {"ids": [...]}."""
+
+    @contract(body=ORDER)
+    async def handler(request: Request):
+        who = await actor(request)
+        data = await body(request)
+        args = [request.path_params[p] for p in path]
+        await box_of(request).write(fn, who, *args, data)
+        return ok({"ids": data["ids"]})
 
     handler.__doc__ = doc
     return handler

@@ -114,6 +114,13 @@ def identifier(key: str, value: Any) -> str:
     return value
 
 
+@accepts({"type": "array", "items": {"type": "string", "format": "uuid"}, "uniqueItems": True})
+def distinct_ids(key: str, value: Any) -> list[str]:
+    if not isinstance(value, list) or len(set(map(str, value))) != len(value):
+        raise Invalid(f"{key} must be a list of distinct ids", field=key)
+    return [identifier(key, item) for item in value]
+
+
 REASON = text(140)  # why a line is voided or the drawer opened
 
 
@@ -177,11 +184,6 @@ def listing(form: Form, limit: int) -> Rule:
         return [form.clean(item) for item in value]
 
     return rule
-
-
-def next_position(conn: Any, table: str, where: str = "1", args: tuple[Any, ...] = ()) -> int:
-    row = conn.execute(f"SELECT COALESCE(MAX(position), -1) + 1 FROM {table} WHERE {where}", args)
-    return row.fetchone()[0]
 
 
 def existing(conn: Any, table: str, row_id: str, what: str, field: str | None = None) -> Any:

@@ -10,7 +10,8 @@ import sqlite3
 from typing import Any
 
 from edge.domain import fields as f
-from edge.errors import Conflict, Invalid
+from edge.domain.positions import arrange, next_position
+from edge.errors import Conflict
 from edge.events import WriteConnection, commit
 from edge.permissions import Actor, require
 from sync.ids import uuid7
@@ -18,13 +19,6 @@ from sync.ids import uuid7
 COURSES = ("DRINKS", "STARTERS", "MAINS", "DESSERTS")
 
 MAX_MODIFIERS = 100  # in one group
-
-
-@f.accepts({"type": "array", "items": {"type": "string", "format": "uuid"}, "uniqueItems": True})
-def _group_ids(key: str, value: Any) -> list[str]:
-    if not isinstance(value, list) or len(set(map(str, value))) != len(value):
-        raise Invalid(f"{key} must be a list of distinct ids", field=key)
-    return [f.identifier(key, group_id) for group_id in value]
 
 
 TAX_RATE = f.Form(
@@ -46,7 +40,7 @@ ITEM = f.Form(
         "position": f.integer(0),
         "available": f.boolean,
         "active": f.boolean,
-        "modifier_group_ids": _group_ids,
+        "modifier_group_ids": f.distinct_ids,
     },
     required=("category_id", "name", "price", "tax_rate_id"),
 )
@@ -78,7 +72,7 @@ AVAILABILITY = f.Form({"available": f.boolean}, required=("available",))
 def create_tax_rate(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> str:
     require(actor, "menu.edit")
     row = TAX_RATE.clean(values)
-    row.setdefault("position", f.next_position(conn, "tax_rates"))
+    row.setdefault("position", next_position(conn, "tax_rates"))
     return _create(conn, actor, "tax_rates", row)
 
 
@@ -91,7 +85,7 @@ def update_tax_rate(conn: WriteConnection, actor: Actor, rate_id: str, values: d
 def create_category(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> str:
     require(actor, "menu.edit")
     row = CATEGORY.clean(values)
-    row.setdefault("position", f.next_position(conn, "menu_categories"))
+    row.setdefault("position", next_position(conn, "menu_categories"))
     return _create(conn, actor, "menu_categories", row)
 
 
@@ -114,7 +108,7 @@ def create_item(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> 
     groups = row.pop("modifier_group_ids", [])
     _check_item_refs(conn, row)
     row.setdefault(
-        "position", f.next_position(conn, "menu_items", "category_id = ?", (row["category_id"],))
+        "position", next_position(conn, "menu_items", "category_id = ?", (row["category_id"],))
     )
     item_id = _create(conn, actor, "menu_items", row)
     set_item_groups(conn, actor, item_id, groups)
@@ -123,10 +117,13 @@ def create_item(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> 
 
 def update_item(conn: WriteConnection, actor: Actor, item_id: str, values: dict[str, Any]) -> None:
     require(actor, "menu.edit")
-    _exists(conn, "menu_items", item_id)
+    current = _exists(conn, "menu_items", item_id)
     row = ITEM.clean(values, partial=True)
     groups = row.pop("modifier_group_ids", None)
     _check_item_refs(conn, row)
+    moved_to = row.get("category_id", current["category_id"])
+    if moved_to != current["category_id"] and "position" not in row:
+        row["position"] = next_position(conn, "menu_items", "category_id = ?", (moved_to,))
     commit(conn, actor.id, "menu_items", item_id, "update", row)
     if groups is not None:
         set_item_groups(conn, actor, item_id, groups)
@@ -148,7 +145,7 @@ def set_available(conn: WriteConnection, actor: Actor, item_id: str, available: 
 
 def set_item_groups(conn: WriteConnection, actor: Actor, item_id: str, group_ids: Any) -> None:
     """Make the item's modifier groups exactly `group_ids`, in that order."""
-    for group_id in _group_ids("modifier_group_ids", group_ids):
+    for group_id in f.distinct_ids("modifier_group_ids", group_ids):
         _exists(conn, "modifier_groups", group_id, "modifier_group_ids")
     links = {
         row["group_id"]: row["id"]
@@ -183,7 +180,7 @@ def create_group(conn: WriteConnection, actor: Actor, values: dict[str, Any]) ->
     require(actor, "menu.edit")
     row = NEW_GROUP.clean(values)
     modifiers = row.pop("modifiers", [])
-    row.setdefault("position", f.next_position(conn, "modifier_groups"))
+    row.setdefault("position", next_position(conn, "modifier_groups"))
     _check_choices(row.get("min_choices", 0), row.get("max_choices", 1))
     group_id = _create(conn, actor, "modifier_groups", row)
     for modifier in modifiers:
@@ -206,7 +203,7 @@ def create_modifier(conn: WriteConnection, actor: Actor, group_id: str, values: 
     require(actor, "menu.edit")
     _exists(conn, "modifier_groups", group_id)
     row = MODIFIER.clean(values)
-    row.setdefault("position", f.next_position(conn, "modifiers", "group_id = ?", (group_id,)))
+    row.setdefault("position", next_position(conn, "modifiers", "group_id = ?", (group_id,)))
     return _create(conn, actor, "modifiers", {"group_id": group_id, **row})
 
 
@@ -214,6 +211,36 @@ def update_modifier(conn: WriteConnection, actor: Actor, modifier_id: str, value
     require(actor, "menu.availability" if set(values) == {"available"} else "menu.edit")
     _exists(conn, "modifiers", modifier_id)
     commit(conn, actor.id, "modifiers", modifier_id, "update", MODIFIER.clean(values, partial=True))
+
+
+def arrange_categories(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> None:
+    """The categories in the order the menu shows them: `{"ids": [every category id]}`."""
+    require(actor, "menu.edit")
+    arrange(conn, actor.id, "menu_categories", values, "categories")
+
+
+def arrange_items(
+    conn: WriteConnection, actor: Actor, category_id: str, values: dict[str, Any]
+) -> None:
+    """A category's items in the order the menu shows them: `{"ids": [each of its items]}`."""
+    require(actor, "menu.edit")
+    _exists(conn, "menu_categories", category_id)
+    arrange(conn, actor.id, "menu_items", values, "items", "category_id = ?", (category_id,))
+
+
+def arrange_groups(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> None:
+    """The modifier groups in the order the editor lists them."""
+    require(actor, "menu.edit")
+    arrange(conn, actor.id, "modifier_groups", values, "modifier groups")
+
+
+def arrange_modifiers(
+    conn: WriteConnection, actor: Actor, group_id: str, values: dict[str, Any]
+) -> None:
+    """A group's modifiers in the order a guest and the staff see the choices."""
+    require(actor, "menu.edit")
+    _exists(conn, "modifier_groups", group_id)
+    arrange(conn, actor.id, "modifiers", values, "modifiers", "group_id = ?", (group_id,))
 
 
 def snapshot(conn: sqlite3.Connection, include_hidden: bool = False) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import sqlite3
 from typing import Any
 
 from edge.domain import fields as f
+from edge.domain.positions import arrange, next_position
 from edge.errors import Forbidden, Invalid
 from edge.events import WriteConnection, commit
 from edge.permissions import Actor, require
@@ -35,7 +36,7 @@ TABLE = f.Form(
 def create_area(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> str:
     require(actor, "tables.edit")
     row = AREA.clean(values)
-    row.setdefault("position", f.next_position(conn, "areas"))
+    row.setdefault("position", next_position(conn, "areas"))
     area_id = uuid7()
     commit(conn, actor.id, "areas", area_id, "create", row)
     return area_id
@@ -52,7 +53,7 @@ def create_table(conn: WriteConnection, actor: Actor, values: dict[str, Any]) ->
     row = TABLE.clean(values)
     _get(conn, "areas", row["area_id"], field="area_id")
     _unique_name(conn, row["name"])
-    row.setdefault("position", f.next_position(conn, "tables", "area_id = ?", (row["area_id"],)))
+    row.setdefault("position", next_position(conn, "tables", "area_id = ?", (row["area_id"],)))
     table_id = uuid7()
     commit(conn, actor.id, "tables", table_id, "create", row)
     return table_id
@@ -61,13 +62,28 @@ def create_table(conn: WriteConnection, actor: Actor, values: dict[str, Any]) ->
 def update_table(conn: WriteConnection, actor: Actor, table_id: str, values: dict[str, Any]):
     """Rename, move, resize, enable or disable a table (a disabled table takes no QR orders)."""
     require(actor, "tables.edit")
-    _get(conn, "tables", table_id)
+    current = _get(conn, "tables", table_id)
     row = TABLE.clean(values, partial=True)
-    if "area_id" in row:
+    if row.get("area_id", current["area_id"]) != current["area_id"]:
         _get(conn, "areas", row["area_id"], field="area_id")
+        if "position" not in row:  # it goes to the end of its new area
+            row["position"] = next_position(conn, "tables", "area_id = ?", (row["area_id"],))
     if "name" in row:
         _unique_name(conn, row["name"], table_id)
     commit(conn, actor.id, "tables", table_id, "update", row)
+
+
+def arrange_areas(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> None:
+    """The areas in the order the floor shows them: `{"ids": [every area id]}`."""
+    require(actor, "tables.edit")
+    arrange(conn, actor.id, "areas", values, "areas")
+
+
+def arrange_tables(conn: WriteConnection, actor: Actor, area_id: str, values: dict[str, Any]):
+    """An area's tables in the order the floor and the QR sheet show them."""
+    require(actor, "tables.edit")
+    _get(conn, "areas", area_id)
+    arrange(conn, actor.id, "tables", values, "tables", "area_id = ?", (area_id,))
 
 
 def rotate_qr(conn: WriteConnection, actor: Actor, table_id: str) -> int:

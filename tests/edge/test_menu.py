@@ -158,3 +158,94 @@ async def test_changing_an_items_groups_keeps_one_link_each(client, manager):
     )
     assert response.status_code == 200
     assert item(await menu(client), "Beef burger")["modifier_group_ids"] == reordered
+
+
+async def test_manager_puts_categories_and_items_in_order_in_one_write(client, settings, manager):
+    full = (await client.get("/api/menu/all", headers=manager)).json()
+    categories = [c["id"] for c in full["categories"]]
+    reversed_ids = categories[::-1]
+    before = count(settings.database, "events")
+    answer = await client.put(
+        "/api/menu/categories/order", headers=manager, json={"ids": reversed_ids}
+    )
+    assert answer.status_code == 200 and answer.json() == {"ids": reversed_ids}
+    # The guest menu shows the new order; only categories that moved got an event.
+    assert [c["id"] for c in (await menu(client))["categories"]] == reversed_ids
+    moved = sum(1 for old, new in zip(categories, reversed_ids, strict=True) if old != new)
+    assert count(settings.database, "events") == before + moved
+
+    starters = full["categories"][0]
+    items = [i["id"] for i in starters["items"]]
+    last_first = items[-1:] + items[:-1]
+    answer = await client.put(
+        f"/api/menu/categories/{starters['id']}/items/order",
+        headers=manager,
+        json={"ids": last_first},
+    )
+    assert answer.status_code == 200
+    shown = next(c for c in (await menu(client))["categories"] if c["id"] == starters["id"])
+    assert [i["id"] for i in shown["items"]] == last_first
+
+    # Arranging the same order again writes nothing.
+    before = count(settings.database, "events")
+    await client.put("/api/menu/categories/order", headers=manager, json={"ids": reversed_ids})
+    assert count(settings.database, "events") == before
+
+
+async def test_an_order_drawn_from_a_stale_list_is_refused_and_writes_nothing(
+    client, settings, manager, waiter
+):
+    full = (await client.get("/api/menu/all", headers=manager)).json()
+    starters = full["categories"][0]
+    items = [i["id"] for i in starters["items"]]
+    other = full["categories"][1]["items"][0]["id"]
+    path = f"/api/menu/categories/{starters['id']}/items/order"
+    before = count(settings.database, "events")
+    refusals = [
+        (path, {"ids": items[1:]}, 409, "stale_list"),  # another device added an item meanwhile
+        (path, {"ids": [*items, other]}, 409, "stale_list"),  # an item of another category
+        (path, {"ids": [items[0], *items]}, 422, "invalid"),  # one item twice
+        (path, {"ids": "all"}, 422, "invalid"),
+        (path, {}, 422, "missing_field"),
+        (path, {"ids": items, "position": 1}, 422, "unknown_field"),
+        ("/api/menu/categories/" + items[0] + "/items/order", {"ids": items}, 404, "not_found"),
+    ]
+    for url, body, status, code in refusals:
+        answer = await client.put(url, headers=manager, json=body)
+        assert answer.status_code == status, (body, answer.text)
+        assert answer.json()["error"]["code"] == code
+    # Floor staff may 86 an item, not rearrange the menu.
+    answer = await client.put(path, headers=waiter, json={"ids": items[::-1]})
+    assert answer.status_code == 403
+    assert count(settings.database, "events") == before
+
+
+async def test_modifier_groups_and_their_modifiers_are_arranged(client, manager):
+    groups = (await menu(client))["modifier_groups"]
+    ids = [g["id"] for g in groups][::-1]
+    assert (
+        await client.put("/api/menu/modifier-groups/order", headers=manager, json={"ids": ids})
+    ).status_code == 200
+    after = (await menu(client))["modifier_groups"]
+    assert [g["id"] for g in after] == ids
+    group = next(g for g in after if len(g["modifiers"]) > 1)
+    choices = [m["id"] for m in group["modifiers"]][::-1]
+    answer = await client.put(
+        f"/api/menu/modifier-groups/{group['id']}/modifiers/order",
+        headers=manager,
+        json={"ids": choices},
+    )
+    assert answer.status_code == 200
+    again = next(g for g in (await menu(client))["modifier_groups"] if g["id"] == group["id"])
+    assert [m["id"] for m in again["modifiers"]] == choices
+
+
+async def test_an_item_moved_to_another_category_goes_to_its_end(client, manager):
+    full = (await client.get("/api/menu/all", headers=manager)).json()
+    first, second = full["categories"][0], full["categories"][1]
+    moved = first["items"][0]["id"]
+    await client.patch(
+        f"/api/menu/items/{moved}", headers=manager, json={"category_id": second["id"]}
+    )
+    shown = next(c for c in (await menu(client))["categories"] if c["id"] == second["id"])
+    assert [i["id"] for i in shown["items"]] == [i["id"] for i in second["items"]] + [moved]

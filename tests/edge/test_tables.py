@@ -92,3 +92,38 @@ async def test_table_names_are_unique_and_areas_must_exist(client, manager):
     assert made.status_code == 201
     waiter_tries = await client.post("/api/areas", headers={}, json={"name": "Bar"})
     assert waiter_tries.status_code == 401
+
+
+async def test_areas_and_tables_are_arranged_and_the_floor_follows(client, settings, manager):
+    floor = (await client.get("/api/tables", headers=manager)).json()
+    areas = [a["id"] for a in floor][::-1]
+    assert (
+        await client.put("/api/areas/order", headers=manager, json={"ids": areas})
+    ).status_code == 200
+    dining = next(a for a in floor if a["name"] == "Dining room")
+    tables_ids = [t["id"] for t in dining["tables"]]
+    swapped = [tables_ids[1], tables_ids[0], *tables_ids[2:]]
+    answer = await client.put(
+        f"/api/areas/{dining['id']}/tables/order", headers=manager, json={"ids": swapped}
+    )
+    assert answer.status_code == 200
+    after = (await client.get("/api/tables", headers=manager)).json()
+    assert [a["id"] for a in after] == areas
+    assert [t["id"] for t in next(a for a in after if a["id"] == dining["id"])["tables"]] == swapped
+    # A list without the table another device just added is refused.
+    await client.post(
+        "/api/tables", headers=manager, json={"area_id": dining["id"], "name": "99", "seats": 2}
+    )
+    stale = await client.put(
+        f"/api/areas/{dining['id']}/tables/order", headers=manager, json={"ids": swapped}
+    )
+    assert stale.status_code == 409 and stale.json()["error"]["code"] == "stale_list"
+
+
+async def test_a_table_moved_to_another_area_goes_to_its_end(client, manager):
+    floor = (await client.get("/api/tables", headers=manager)).json()
+    dining, terrace = floor
+    moved = dining["tables"][0]["id"]
+    await client.patch(f"/api/tables/{moved}", headers=manager, json={"area_id": terrace["id"]})
+    after = (await client.get("/api/tables", headers=manager)).json()
+    assert [t["id"] for t in after[1]["tables"]] == [t["id"] for t in terrace["tables"]] + [moved]
