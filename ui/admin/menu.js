@@ -2,6 +2,7 @@
 // modifier groups. Reloads itself when the live feed reports a menu change from any device.
 
 import { formatDelta, minorDigits, parseMoney, toDecimalText } from "/ui/lib/money.js";
+import { arrangeDialog } from "./arrange.js";
 import { act, drawList, field, h, modal, msgBox, say, switchInput } from "./dom.js";
 
 const COURSES = ["DRINKS", "STARTERS", "MAINS", "DESSERTS"];
@@ -126,7 +127,11 @@ export default {
       return {
         root: h("div", { class: "menu-layout" },
           h("nav", { class: "cat-list card", "aria-label": "Categories" }, list,
-            h("button", { type: "button", class: "cat-btn cat-add", onclick: addCategory }, "+ Add category")),
+            h("div", { class: "cat-actions" },
+              h("button", { type: "button", class: "cat-btn cat-add", "aria-label": "Add category", onclick: addCategory },
+                "+", h("span", { class: "cat-action-word" }, " Add category")),
+              h("button", { type: "button", class: "cat-btn cat-add", "aria-label": "Reorder categories", onclick: arrangeCategories },
+                "↕", h("span", { class: "cat-action-word" }, " Reorder")))),
           panel),
         draw() {
           const { categories } = state.data;
@@ -190,6 +195,38 @@ export default {
       return JSON.stringify([category.name, category.active, category.items.map((i) => i.available && i.active)]);
     }
 
+    // Each arrange dialog reads the list from state.data, which `load` refreshes.
+    function arrangeCategories() {
+      arrangeDialog({
+        title: "Order of the categories",
+        hint: "Guests, waiters and the POS see the menu in this order.",
+        rows: () => state.data.categories.map((c) => ({ id: c.id, label: c.name,
+          sub: `${c.items.length} item${c.items.length === 1 ? "" : "s"}${c.active ? "" : " · hidden"}` })),
+        refresh: load,
+        async save(ids) {
+          await ctx.api.put("/api/menu/categories/order", { ids });
+          ctx.toast("Category order saved");
+          await load();
+        },
+      });
+    }
+
+    function arrangeItems(categoryId) {
+      const category = () => state.data.categories.find((c) => c.id === categoryId) || { name: "", items: [] };
+      arrangeDialog({
+        title: `Order of ${category().name}`,
+        hint: "Items are shown in this order within the category.",
+        rows: () => category().items.map((i) => ({ id: i.id, label: i.name,
+          sub: [money(i.price), i.available ? null : "86'd", i.active ? null : "hidden"].filter(Boolean).join(" · ") })),
+        refresh: load,
+        async save(ids) {
+          await ctx.api.put(`/api/menu/categories/${categoryId}/items/order`, { ids });
+          ctx.toast(`${category().name}: order saved`);
+          await load();
+        },
+      });
+    }
+
     function categoryHead(category, message) {
       const hide = h("button", { type: "button", class: "btn btn-sm", onclick: () =>
         act(hide, message, async () => {
@@ -205,6 +242,7 @@ export default {
         h("div", { class: "row" },
           h("button", { type: "button", class: "btn btn-sm", onclick: () => renameCategory(category) }, "Rename"),
           hide,
+          category.items.length > 1 ? h("button", { type: "button", class: "btn btn-sm", onclick: () => arrangeItems(category.id) }, "Reorder") : null,
           h("button", { type: "button", class: "btn btn-sm btn-primary", onclick: () => editItem(null, category) }, "+ Add item")));
     }
 
@@ -361,7 +399,9 @@ export default {
         root: h("div", { class: "stack" },
           h("div", { class: "row-between" },
             h("p", { class: "muted" }, "Choices a guest or waiter makes for an item: doneness, sides, extras."),
-            h("button", { type: "button", class: "btn btn-primary", onclick: () => editGroup(null) }, "+ Add group")),
+            h("div", { class: "row" },
+              h("button", { type: "button", class: "btn", onclick: arrangeGroups }, "Reorder groups"),
+              h("button", { type: "button", class: "btn btn-primary", onclick: () => editGroup(null) }, "+ Add group"))),
           grid, none),
         draw() {
           const groups = state.data.modifier_groups;
@@ -411,15 +451,47 @@ export default {
       const card = h("section", { class: "card group-card", "data-group-id": group.id },
         head, h("div", { class: "card-body stack-sm" }, facts, modifiers, addForm, message));
       card.fill = ({ group: now, used }) => {
-        drawList(head, [now], (g) => g.id, (g) => JSON.stringify([g.name, g.min_choices, g.max_choices]), (g) => h("div", { class: "contents" },
+        drawList(head, [now], (g) => g.id, (g) => JSON.stringify([g.name, g.min_choices, g.max_choices, g.modifiers.length > 1]), (g) => h("div", { class: "contents" },
           h("h3", {}, g.name),
-          h("button", { type: "button", class: "btn btn-sm", onclick: () => editGroup(g) }, "Edit")));
+          h("div", { class: "row" },
+            g.modifiers.length > 1 ? h("button", { type: "button", class: "btn btn-sm", onclick: () => arrangeModifiers(g.id) }, "Reorder") : null,
+            h("button", { type: "button", class: "btn btn-sm", onclick: () => editGroup(g) }, "Edit"))));
         drawList(facts, [[rule(now), used]], () => "facts", (f) => JSON.stringify(f), ([text, count]) => h("div", { class: "contents" },
           h("span", { class: "badge badge-accent" }, text),
           h("span", { class: "muted small" }, count ? `on ${count} item${count > 1 ? "s" : ""}` : "not on any item")));
         drawList(modifiers, now.modifiers, (m) => m.id, (m) => JSON.stringify([m, ctx.store.currency]), (m) => modifierRow(m, message));
       };
       return card;
+    }
+
+    function arrangeGroups() {
+      arrangeDialog({
+        title: "Order of the modifier groups",
+        hint: "The groups are listed in this order here and in the item editor.",
+        rows: () => state.data.modifier_groups.map((g) => ({ id: g.id, label: g.name, sub: rule(g) })),
+        refresh: load,
+        async save(ids) {
+          await ctx.api.put("/api/menu/modifier-groups/order", { ids });
+          ctx.toast("Group order saved");
+          await load();
+        },
+      });
+    }
+
+    function arrangeModifiers(groupId) {
+      const group = () => state.data.modifier_groups.find((g) => g.id === groupId) || { name: "", modifiers: [] };
+      arrangeDialog({
+        title: `Order of ${group().name}`,
+        hint: "Guests and staff see the choices in this order.",
+        rows: () => group().modifiers.map((m) => ({ id: m.id, label: m.name,
+          sub: formatDelta(m.price_delta, ctx.store.currency) })),
+        refresh: load,
+        async save(ids) {
+          await ctx.api.put(`/api/menu/modifier-groups/${groupId}/modifiers/order`, { ids });
+          ctx.toast(`${group().name}: order saved`);
+          await load();
+        },
+      });
     }
 
     function modifierRow(modifier, message) {

@@ -1,6 +1,7 @@
 // Tables: areas and their tables, QR codes to download or print, and rotating codes that
 // have leaked (a rotated code stops working at once).
 
+import { arrangeDialog } from "./arrange.js";
 import { act, confirmAction, drawList, field, h, modal, msgBox, printBlob, saveBlob, say, switchInput } from "./dom.js";
 
 const TABLE_ENTITIES = new Set(["areas", "tables"]);
@@ -34,6 +35,7 @@ export default {
       h("div", { class: "page-head" },
         h("h1", {}, "Tables"),
         h("span", { class: "spacer" }),
+        h("button", { type: "button", class: "btn", onclick: arrangeAreas }, "Reorder areas"),
         h("button", { type: "button", class: "btn btn-primary", onclick: addArea }, "+ Add area")),
       h("section", { class: "card qr-card" },
         h("div", { class: "card-body stack-sm" },
@@ -119,13 +121,47 @@ export default {
       return JSON.stringify([area.name, area.tables.map((t) => [t.enabled, t.seats])]);
     }
 
+    // Each arrange dialog reads the floor from state.areas, which `load` refreshes.
+    function arrangeAreas() {
+      arrangeDialog({
+        title: "Order of the areas",
+        hint: "Waiters and the POS see the floor in this order.",
+        rows: () => state.areas.map((a) => ({ id: a.id, label: a.name,
+          sub: `${a.tables.length} table${a.tables.length === 1 ? "" : "s"}` })),
+        refresh: load,
+        async save(ids) {
+          await ctx.api.put("/api/areas/order", { ids });
+          ctx.toast("Area order saved");
+          await load();
+        },
+      });
+    }
+
+    function arrangeTables(areaId) {
+      const area = () => state.areas.find((a) => a.id === areaId) || { name: "", tables: [] };
+      arrangeDialog({
+        title: `Order of ${area().name}`,
+        hint: "Tables are shown in this order on the floor plan and the QR sheet.",
+        rows: () => area().tables.map((t) => ({ id: t.id, label: `Table ${t.name}`,
+          sub: `${t.seats} seats${t.enabled ? "" : " · off"}` })),
+        refresh: load,
+        async save(ids) {
+          await ctx.api.put(`/api/areas/${areaId}/tables/order`, { ids });
+          ctx.toast(`${area().name}: order saved`);
+          await load();
+        },
+      });
+    }
+
     function areaHead(area) {
       const seatsTotal = area.tables.filter((t) => t.enabled).reduce((sum, t) => sum + t.seats, 0);
       return h("div", { class: "contents" },
         h("div", { class: "head-title" },
           h("h2", {}, area.name),
           h("span", { class: "head-sub" }, `${area.tables.length} tables · ${seatsTotal} seats in use`)),
-        h("button", { type: "button", class: "btn btn-sm", onclick: () => renameArea(area) }, "Rename"));
+        h("div", { class: "row" },
+          area.tables.length > 1 ? h("button", { type: "button", class: "btn btn-sm", onclick: () => arrangeTables(area.id) }, "Reorder") : null,
+          h("button", { type: "button", class: "btn btn-sm", onclick: () => renameArea(area) }, "Rename")));
     }
 
     function tableTile(table) {
