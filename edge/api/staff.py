@@ -9,6 +9,7 @@ from starlette.routing import Route
 from edge import auth
 from edge.api.http import actor, bearer, body, box_of, ok
 from edge.api.openapi import contract
+from edge.api.writes import action
 from edge.domain import staff
 from edge.permissions import PERMISSIONS, require
 
@@ -86,4 +87,11 @@ routes = [
     Route("/api/staff", list_staff, methods=["GET"]),
     Route("/api/staff", create_staff, methods=["POST"]),
     Route("/api/staff/{staff_id}", update_staff, methods=["PATCH"]),
+    Route(
+        "/api/staff/{staff_id}/unlock",
+        action(
+            staff.unlock, "End a PIN lockout now (the wrong-PIN count starts again).", "staff_id"
+        ),
+        methods=["POST"],
+    ),
 ]

@@ -129,6 +129,15 @@ def update(conn: WriteConnection, actor: Actor, staff_id: str, changes: dict[str
         _clear_failures(conn, actor.id, staff_id)
 
 
+def unlock(conn: WriteConnection, actor: Actor, staff_id: str) -> dict[str, Any]:
+    """A manager who sees the person in front of them lets them try their PIN again now: the
+    lockout ends and the wrong-PIN count starts again."""
+    current = get(conn, staff_id)
+    _check_role_change(actor, current["role"])
+    _clear_failures(conn, actor.id, staff_id)
+    return {"id": staff_id, "failures": 0, "locked_until": None}
+
+
 def locked_until(conn: sqlite3.Connection, staff_id: str) -> str | None:
     """When the lockout of `staff_id` ends, if it is locked out now."""
     row = conn.execute("SELECT locked_until FROM pin_failures WHERE id = ?", (staff_id,)).fetchone()
@@ -216,7 +225,8 @@ def session_actor(conn: sqlite3.Connection, token_hash: str) -> tuple[Actor, dat
 
 
 def _clear_failures(conn: WriteConnection, actor_id: str, staff_id: str) -> None:
-    if conn.execute("SELECT 1 FROM pin_failures WHERE id = ?", (staff_id,)).fetchone():
+    row = conn.execute("SELECT failures FROM pin_failures WHERE id = ?", (staff_id,)).fetchone()
+    if row and row["failures"]:
         commit(
             conn,
             actor_id,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import MANAGER, OWNER, LiveEdge, sign_in
+from tests.e2e.conftest import MANAGER, OWNER, PINS, LiveEdge, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -226,3 +227,23 @@ def test_staff_add_and_deactivate(page: Page, live_edge: LiveEdge):
     with live_edge.client() as http:
         roster = http.get("/api/staff/roster").json()
     assert "Nina Rocha" not in {m["name"] for m in roster}
+
+
+def test_a_locked_out_cashier_is_unlocked_from_the_staff_list(page: Page, live_edge: LiveEdge):
+    sign_in(page)
+    page.get_by_role("link", name="Staff").click()
+    with httpx.Client(base_url=live_edge.url) as http:
+        roster = http.get("/api/staff/roster").json()
+        cashier = next(m for m in roster if m["role"] == "cashier")
+        for _ in range(5):
+            http.post(
+                "/api/sessions", json={"staff_id": cashier["id"], "pin": "0000", "device": "pos"}
+            )
+        right = {"staff_id": cashier["id"], "pin": PINS[cashier["name"]], "device": "pos"}
+        assert http.post("/api/sessions", json=right).status_code == 423
+        row = page.locator(f'tr[data-staff="{cashier["name"]}"]')
+        expect(row.locator(".lock-badge")).to_contain_text("Locked")  # arrived live
+        row.get_by_role("button", name=f"Unlock {cashier['name']}").click()
+        expect(row.locator(".lock-badge")).to_have_count(0)
+        expect(row.get_by_role("button", name=f"Unlock {cashier['name']}")).to_have_count(0)
+        assert http.post("/api/sessions", json=right).status_code == 201

@@ -199,3 +199,40 @@ async def test_floor_roles_cannot_read_the_audit_or_staff(client, role):
     headers = await sign_in(client, role)
     assert (await client.get("/api/audit", headers=headers)).status_code == 403
     assert (await client.get("/api/staff", headers=headers)).status_code == 403
+
+
+async def test_a_manager_ends_a_lockout_and_the_right_pin_signs_in(client, settings, manager):
+    for _ in range(5):
+        await attempt(client, "cashier", "0000")
+    assert (await attempt(client, "cashier", PINS["cashier"])).status_code == 423
+    cashier = await staff_id(client, "cashier")
+    listed = {m["id"]: m for m in (await client.get("/api/staff", headers=manager)).json()}
+    assert listed[cashier]["failures"] == 5 and listed[cashier]["locked_until"]
+
+    # Floor staff may not; an owner's lockout is the owner's to end; no such member is a 404.
+    waiter = await sign_in(client, "waiter")
+    owner = await staff_id(client, "owner")
+    before = count(settings.database, "events")
+    refused = [
+        (await client.post(f"/api/staff/{cashier}/unlock", headers=waiter), 403),
+        (await client.post(f"/api/staff/{owner}/unlock", headers=manager), 403),
+        (
+            await client.post(
+                f"/api/staff/{'0' * 8}-0000-7000-8000-{'0' * 12}/unlock", headers=manager
+            ),
+            404,
+        ),
+        (await client.post(f"/api/staff/{cashier}/unlock"), 401),
+    ]
+    for answer, status in refused:
+        assert answer.status_code == status, answer.text
+        assert "error" in answer.json()
+    assert count(settings.database, "events") == before
+
+    answer = await client.post(f"/api/staff/{cashier}/unlock", headers=manager)
+    assert answer.status_code == 200 and answer.json()["locked_until"] is None
+    assert (await attempt(client, "cashier", PINS["cashier"])).status_code == 201
+    # Unlocking someone who is not locked out writes nothing.
+    before = count(settings.database, "events")
+    assert (await client.post(f"/api/staff/{cashier}/unlock", headers=manager)).status_code == 200
+    assert count(settings.database, "events") == before

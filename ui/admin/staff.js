@@ -1,4 +1,4 @@
-// Staff: who may sign in, their role, lockouts after wrong PINs; add, change role, reset PIN,
+// Staff: who may sign in, their role, lockouts after wrong PINs (and unlocking); add, change role, reset PIN,
 // deactivate and reactivate.
 
 import { clock } from "/ui/lib/pinpad.js";
@@ -112,6 +112,13 @@ export default {
         h("td", { class: "actions-cell" },
           h("div", { class: "row row-end" },
             h("button", { type: "button", class: "btn btn-sm", disabled: !canTouch, onclick: () => editStaff(member) }, "Edit"),
+            lock ? h("button", { type: "button", class: "btn btn-sm", disabled: !canTouch, "aria-label": `Unlock ${member.name}`,
+              title: "Let them try their PIN again now",
+              onclick: (event) => act(event.currentTarget, message, async () => {
+                await ctx.api.post(`/api/staff/${member.id}/unlock`);
+                ctx.toast(`${member.name} can try their PIN again`);
+                await load();
+              }) }, "Unlock") : null,
             h("button", { type: "button", class: "btn btn-sm", disabled: !canTouch, onclick: () => resetPin(member) }, "Reset PIN"),
             toggle),
           message));
