@@ -117,3 +117,31 @@ def _sign_in_small(page: Page) -> None:
     page.keyboard.type("2222")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Menu")).to_be_visible()
+
+
+def test_tax_rates_card_at_every_screen(page: Page, live_edge: LiveEdge):
+    """The Tax card's rate list, an open edit with the edge's message, and the add form."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    screens = {"phone": (390, 844), "tablet": (1024, 768), "wall": (1920, 1080)}
+    for label, (width, height) in screens.items():
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto("/admin/")
+        page.evaluate("localStorage.clear()")
+        page.reload()
+        sign_in(page) if width >= 600 else _sign_in_small(page)
+        page.goto("/admin/#/settings")
+        card = page.locator("section.card", has=page.locator(".tax-rates"))
+        expect(card.locator(".tax-rate-row").first).to_be_visible()
+        card.scroll_into_view_if_needed()
+        card.screenshot(path=SCREENSHOTS / f"{label}-settings-tax.png")
+        assert fits_width(page), f"the tax rates scroll sideways at {label}"
+        row = card.locator('.tax-rate-row[data-rate-name="IVA 23%"]')
+        row.get_by_role("button", name="Edit").click()
+        row.get_by_label("Rate").fill("150")
+        row.get_by_role("button", name="Save rate").click()
+        expect(row.locator('[data-rate-error="rate_bp"]')).not_to_be_empty()
+        card.get_by_role("button", name="+ Add tax rate").click()
+        card.locator(".tax-rates > .tax-rate-editor").get_by_label("Name").fill("Takeaway 6%")
+        card.screenshot(path=SCREENSHOTS / f"{label}-settings-tax-edit.png")
+        page.screenshot(path=SCREENSHOTS / f"{label}-settings-tax-screen.png")
+        assert fits_width(page), f"the tax rate editor scrolls sideways at {label}"

@@ -1,11 +1,14 @@
-// Store settings: name, money and tax rules, opening hours, holiday exceptions, QR ordering
-// (mode, guest base URL) and the kill switch. The edge validates; its messages show inline.
+// Store settings: name, money and tax rules, the tax rates, opening hours, holiday exceptions,
+// QR ordering (mode, guest base URL) and the kill switch. The edge validates; its messages show
+// inline.
 
-import { act, field, h, msgBox, say, switchInput } from "./dom.js";
+import { act, drawList, explain, field, h, msgBox, say, switchInput } from "./dom.js";
 
 const DAYS = [["mon", "Monday"], ["tue", "Tuesday"], ["wed", "Wednesday"], ["thu", "Thursday"],
   ["fri", "Friday"], ["sat", "Saturday"], ["sun", "Sunday"]];
 const ROUNDING = [["half_up", "Half up (0.5 → 1)"], ["half_even", "Half even (banker's)"], ["down", "Down (truncate)"]];
+// What changes the tax rates or how many items use each one.
+const TAX_ENTITIES = new Set(["tax_rates", "menu_items"]);
 const SIMPLE = ["name", "timezone", "currency", "tax_rounding", "business_day_starts", "qr_mode", "guest_base_url"];
 
 function clone(value) {
@@ -18,6 +21,225 @@ function timezones() {
   } catch {
     return [];
   }
+}
+
+// ---------- tax rates ----------
+// Saved one by one, at once, never by the "Save settings" bar: each editor has its own <form>
+// (outside the settings form, joined by the `form` attribute), and its input events stop at
+// the list so they never mark the settings form dirty.
+
+/** Basis points as the percentage a person reads: 2300 -> "23", 1350 -> "13.5", 1305 -> "13.05". */
+function percentText(bp) {
+  const whole = Math.trunc(bp / 100);
+  const cents = String(bp % 100).padStart(2, "0").replace(/0+$/, "");
+  return cents ? `${whole}.${cents}` : String(whole);
+}
+
+/**
+ * A typed percentage ("13.5", "13,5", "6 %") in basis points, by string arithmetic so that
+ * 13.55 never turns into 1354.9999. Null when it is not a number with at most two decimals;
+ * the range is the edge's to check.
+ */
+function parsePercent(text) {
+  const plain = String(text ?? "").replace(/[\s\u00a0]/g, "").replace(/%$/, "");
+  const match = plain.match(/^(\d*)(?:[.,](\d*))?$/);
+  if (!match) return null;
+  const [, whole = "", fraction = ""] = match;
+  if ((!whole && !fraction) || fraction.length > 2 || whole.length > 9) return null;
+  return Number(whole || "0") * 100 + Number(fraction.padEnd(2, "0"));
+}
+
+/** The edge's message about a tax-rate field, in what the person typed: percent, not basis points. */
+function rateMessage(err) {
+  const range = /must be in (\d+)\.\.(\d+)/.exec(err.message || "");
+  if (err.details.field === "rate_bp" && range) {
+    return `Enter a rate from ${percentText(Number(range[1]))}% to ${percentText(Number(range[2]))}%.`;
+  }
+  return explain(err).replace(/^Rate_bp\b/, "The rate").replace("must be a non-empty text", "cannot be empty");
+}
+
+function usedText(count) {
+  if (!count) return "not used by any item";
+  return `used by ${count} item${count === 1 ? "" : "s"}`;
+}
+
+function taxRatesEditor(ctx) {
+  const state = { timer: null, destroyed: false, loads: 0, forms: 0 };
+  const forms = h("div", { class: "tax-rate-forms", hidden: true });
+  const loadMsg = msgBox();
+  const list = h("ul", { class: "tax-rate-list", hidden: true });
+  const empty = h("p", { class: "muted" }, "Loading tax rates…");
+  const adder = editor({ rate: null, submitLabel: "Add tax rate", onClose: () => { addButton.hidden = false; addButton.focus(); } });
+  const addButton = h("button", { type: "button", class: "btn btn-sm", onclick: () => { addButton.hidden = true; adder.open(); } },
+    "+ Add tax rate");
+  const stop = (event) => event.stopPropagation();
+  const root = h("div", { class: "card-body tax-rates", oninput: stop, onchange: stop },
+    h("div", { class: "row-between" },
+      h("div", { class: "head-title" }, h("h3", {}, "Tax rates"),
+        h("span", { class: "head-sub" }, "Each menu item is taxed at one of these. Changes here save at once.")),
+      addButton),
+    loadMsg, list, empty, adder.root);
+
+  /** The name + percentage form, for a rate (edit) or for null (add). */
+  function editor({ rate, submitLabel, onClose }) {
+    const id = `tax-rate-form-${++state.forms}`;
+    let base = rate; // the rate as it was when editing began: only what is changed from it is sent
+    const form = h("form", { id, novalidate: true, onsubmit: (event) => { event.preventDefault(); save(); } });
+    forms.append(form);
+    const nameInput = h("input", { class: "input", name: "rate_name", form: id, maxlength: "40", autocomplete: "off",
+      placeholder: "e.g. Reduced rate" });
+    const percentInput = h("input", { class: "input", name: "rate_percent", form: id, inputmode: "decimal",
+      autocomplete: "off", placeholder: "e.g. 13.5" });
+    const errors = {
+      name: h("span", { class: "field-error", "data-rate-error": "name", role: "alert" }),
+      rate_bp: h("span", { class: "field-error", "data-rate-error": "rate_bp", role: "alert" }),
+    };
+    const inputs = { name: nameInput, rate_bp: percentInput };
+    const message = msgBox();
+    const saveButton = h("button", { type: "submit", form: id, class: "btn btn-primary btn-sm" }, submitLabel);
+    const cancelButton = h("button", { type: "button", class: "btn btn-sm", onclick: () => close() }, "Cancel");
+    const root = h("div", { class: "tax-rate-editor", hidden: true,
+      onkeydown: (event) => { if (event.key === "Escape") close(); } },
+    field("Name", [nameInput, errors.name]),
+    field("Rate", [h("div", { class: "input-suffix" }, percentInput, h("span", { class: "suffix", "aria-hidden": "true" }, "%")),
+      errors.rate_bp]),
+    rate ? h("p", { class: "tax-rate-note" },
+      "A new rate applies to order lines made from now on. Bills already made keep the rate they were made with.") : null,
+    message,
+    h("div", { class: "tax-rate-actions" }, cancelButton, saveButton));
+
+    function clearErrors() {
+      for (const key of Object.keys(errors)) {
+        errors[key].textContent = "";
+        inputs[key].removeAttribute("aria-invalid");
+      }
+      say(message, "");
+    }
+
+    function fieldError(key, text) {
+      errors[key].textContent = text;
+      inputs[key].setAttribute("aria-invalid", "true");
+      inputs[key].focus();
+    }
+
+    function open() {
+      base = root.current;
+      nameInput.value = base ? base.name : "";
+      percentInput.value = base ? percentText(base.rate_bp) : "";
+      clearErrors();
+      root.hidden = false;
+      (base ? percentInput : nameInput).focus();
+      if (base) percentInput.select();
+    }
+
+    function close() {
+      root.hidden = true;
+      clearErrors();
+      onClose();
+    }
+
+    async function save() {
+      clearErrors();
+      const values = { name: nameInput.value.trim(), rate_bp: parsePercent(percentInput.value) };
+      if (values.rate_bp === null) {
+        fieldError("rate_bp", "Enter a number such as 23 or 13.5 (up to 2 decimals).");
+        return;
+      }
+      await act(saveButton, message, async () => {
+        try {
+          if (base) {
+            const changes = Object.fromEntries(Object.entries(values).filter(([key, value]) => value !== base[key]));
+            if (Object.keys(changes).length) await ctx.api.patch(`/api/menu/tax-rates/${base.id}`, changes);
+          } else {
+            await ctx.api.post("/api/menu/tax-rates", values);
+          }
+        } catch (err) {
+          const key = err.details && err.details.field;
+          if (!(key in errors)) throw err;
+          fieldError(key, rateMessage(err));
+          return;
+        }
+        ctx.toast(base ? `${values.name} saved` : `${values.name} added`);
+        close();
+        await load();
+      });
+    }
+
+    /** The rate changed (maybe on another device) while this form may be open: keep what is typed. */
+    root.update = (now) => {
+      root.current = now;
+      if (root.hidden || !base) return;
+      if (now.name !== base.name || now.rate_bp !== base.rate_bp) {
+        say(message, `Just changed on another device: now ${now.name} at ${percentText(now.rate_bp)}%. ` +
+          "Saving applies only what you changed here.", "warn");
+      }
+    };
+    root.current = rate;
+    return { root, open };
+  }
+
+  function rateRow({ rate }) {
+    const name = h("span", { class: "tax-rate-name" });
+    const used = h("span", { class: "tax-rate-used" });
+    const percent = h("span", { class: "tax-rate-percent num" });
+    const editButton = h("button", { type: "button", class: "btn btn-sm", onclick: () => {
+      row.classList.add("is-editing");
+      view.hidden = true;
+      edit.open();
+    } }, "Edit");
+    const view = h("div", { class: "tax-rate-view" }, h("div", { class: "tax-rate-what" }, name, used), percent, editButton);
+    const edit = editor({ rate, submitLabel: "Save rate", onClose: () => {
+      row.classList.remove("is-editing");
+      view.hidden = false;
+      editButton.focus();
+    } });
+    const row = h("li", { class: "tax-rate-row", "data-rate-id": rate.id }, view, edit.root);
+    row.fill = ({ rate: now, used: count }) => {
+      row.dataset.rateName = now.name;
+      name.textContent = now.name;
+      percent.textContent = `${percentText(now.rate_bp)}%`;
+      used.textContent = usedText(count);
+      editButton.setAttribute("aria-label", `Edit ${now.name}`);
+      edit.root.update(now);
+    };
+    return row;
+  }
+
+  async function load() {
+    const mine = ++state.loads;
+    let menu;
+    try {
+      menu = await ctx.api.get("/api/menu/all");
+    } catch (err) {
+      if (mine === state.loads) say(loadMsg, `Could not load the tax rates: ${explain(err)}`);
+      return;
+    }
+    if (state.destroyed || mine !== state.loads) return; // a later load answers for now
+    say(loadMsg, "");
+    const used = new Map();
+    for (const category of menu.categories) {
+      for (const item of category.items) used.set(item.tax_rate_id, (used.get(item.tax_rate_id) || 0) + 1);
+    }
+    // Rows are kept and refilled (constant look): an edit in progress survives a live update.
+    drawList(list, menu.tax_rates.map((rate) => ({ rate, used: used.get(rate.id) || 0 })), (r) => r.rate.id, () => "", rateRow);
+    list.hidden = !menu.tax_rates.length;
+    empty.hidden = Boolean(menu.tax_rates.length);
+    empty.textContent = "No tax rates yet. Add one before adding menu items.";
+  }
+
+  return {
+    root,
+    forms,
+    load,
+    reloadSoon() {
+      clearTimeout(state.timer);
+      state.timer = setTimeout(load, 120);
+    },
+    destroy() {
+      state.destroyed = true;
+      clearTimeout(state.timer);
+    },
+  };
 }
 
 export default {
@@ -34,7 +256,9 @@ export default {
     const saveButton = h("button", { type: "submit", class: "btn btn-primary" }, "Save settings");
     const resetButton = h("button", { type: "button", class: "btn", onclick: () => { fill(ctx.store); say(saveMsg, ""); } }, "Discard changes");
 
-    root.append(h("div", { class: "page-head" }, h("h1", {}, "Settings")), staleMsg, killSwitchCard(), form);
+    const taxRates = taxRatesEditor(ctx);
+
+    root.append(h("div", { class: "page-head" }, h("h1", {}, "Settings")), staleMsg, killSwitchCard(), form, taxRates.forms);
 
     function markDirty() {
       state.dirty = true;
@@ -52,6 +276,8 @@ export default {
     }
 
     function fill(store) {
+      // The tax-rate list is kept across refills (it may hold a half-typed rate); so is focus in it.
+      const focused = taxRates.root.contains(document.activeElement) ? document.activeElement : null;
       state.hours = clone(store.opening_hours || {});
       state.holidays = clone(store.holidays || []);
       state.dirty = false;
@@ -79,7 +305,8 @@ export default {
               switchInput({ name: "prices_include_tax", checked: store.prices_include_tax, label: "Prices include tax" }),
               errorSlot("prices_include_tax")),
             field("Tax rounding", [h("select", { class: "select", name: "tax_rounding" }, ROUNDING.map(([value, label]) =>
-              h("option", { value, selected: value === store.tax_rounding }, label))), errorSlot("tax_rounding")]))),
+              h("option", { value, selected: value === store.tax_rounding }, label))), errorSlot("tax_rounding")])),
+          taxRates.root),
         h("section", { class: "card" },
           h("div", { class: "card-head" }, h("div", { class: "head-title" }, h("h2", {}, "Opening hours"),
             h("span", { class: "head-sub" }, "Guests can order by QR only while open"))),
@@ -111,6 +338,7 @@ export default {
       );
       drawHours(hoursBox);
       drawHolidays(holidaysBox);
+      if (focused) focused.focus();
     }
 
     function periodsEditor(periods, onChange) {
@@ -261,13 +489,18 @@ export default {
     }
 
     fill(ctx.store);
+    taxRates.load();
     return {
       onEvent(event) {
+        if (TAX_ENTITIES.has(event.entity)) taxRates.reloadSoon();
         if (event.entity !== "store") return;
         const kill = root.querySelector(".kill-card");
         if (kill) kill.draw();
         if (!state.dirty) fill(ctx.store);
         else say(staleMsg, "These settings were just changed on another device. Save to overwrite, or Discard changes to see theirs.", "warn");
+      },
+      destroy() {
+        taxRates.destroy();
       },
     };
   },
