@@ -1,15 +1,20 @@
 """The realtime feed over a real websocket, resume with ?since=, polling, and the audit view."""
 
 import asyncio
+import dataclasses
 import json
+import re
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
 from websockets.asyncio.client import connect
 
 from edge.app import create_app
+from edge.domain import print_jobs, printers_config
 from tests.conftest import sign_in
-from tests.edge.menu_helpers import item, menu
+from tests.edge.menu_helpers import item, menu, table_id
+from tests.edge.test_contract import assert_error_shape
 from tests.live import serve
 
 
@@ -121,3 +126,193 @@ async def test_audit_filters_by_entity_actor_and_time(client, manager):
     assert [e["seq"] for e in window] == [by_entity[0]["seq"]]
     none = (await client.get("/api/audit?to=2000-01-01T00:00:00Z", headers=manager)).json()
     assert none["events"] == [] and none["next_before"] is None
+
+
+# --- the audit page's reads: several entities, hiding printing, names for each row ----------
+
+
+@pytest.fixture
+async def quiet(settings):
+    """The demo edge without print worker threads: these tests write what a worker would."""
+    application = create_app(dataclasses.replace(settings, print_workers=False))
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://edge") as http:
+            yield application, http
+
+
+async def audit_rows(client, headers, query=""):
+    response = await client.get(f"/api/audit?limit=500&{query}", headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()["events"]
+
+
+async def test_audit_finds_or_hides_printing_but_keeps_the_cash_drawer(quiet):
+    app, client = quiet
+    box = app.state.box
+    boss = await sign_in(client, "manager")
+    printers = {p["name"]: p for p in (await client.get("/api/printers", headers=boss)).json()}
+    kitchen = printers["Kitchen pass"]["id"]
+    test = await client.post(f"/api/printers/{kitchen}/test", headers=boss)
+    assert test.status_code == 201, test.text
+    job = test.json()["id"]
+    await box.write(print_jobs.mark_sending, job)
+    await box.write(print_jobs.mark_printed, job)
+    await box.write(printers_config.record_status, kitchen, None, "connect failed")
+    drawer = await client.post("/api/drawer/open", headers=boss, json={"reason": "float"})
+    assert drawer.status_code == 201, drawer.text
+    cola = item(await menu(client), "Cola")["id"]
+    sold_out = await client.put(
+        f"/api/menu/items/{cola}/availability", headers=boss, json={"available": False}
+    )
+    assert sold_out.status_code == 200, sold_out.text
+
+    printing = await audit_rows(client, boss, "entity=printers,print_jobs")
+    assert {e["entity"] for e in printing} == {"printers", "print_jobs"}
+    of_job = [e for e in printing if e["entity_id"] == job]
+    assert [e["fields"].get("state") for e in of_job] == ["printed", "sending", "queued"]
+    # Every row of the job says what it is and where, though an update only has its state.
+    about = {"kind": "test_page", "printer": "Kitchen pass"}
+    assert [e["context"] for e in of_job[:2]] == [about, about]
+    assert of_job[2]["context"] == {**about, "names": {"printer_id": "Kitchen pass"}}
+    offline = next(e for e in printing if e["entity"] == "printers")
+    assert offline["fields"]["online"] is False and offline["actor"] is None
+    assert offline["context"] == {"name": "Kitchen pass"}
+
+    # Hidden: every printer and print job row but the drawer opening, a cash event.
+    everyday = await audit_rows(client, boss, "hide=printing")
+    kept = [e for e in everyday if e["entity"] in ("printers", "print_jobs")]
+    assert [(e["op"], e["fields"]["kind"], e["fields"]["note"]) for e in kept] == [
+        ("create", "drawer", "float")
+    ]
+    assert kept[0]["context"]["printer"] == "Counter receipt"
+    assert everyday[0]["entity"] == "menu_items" and everyday[0]["context"] == {"name": "Cola"}
+    # Hiding printing inside a list that asks for it leaves the drawer alone.
+    both = await audit_rows(client, boss, "entity=print_jobs,menu_items&hide=printing")
+    assert [e["entity"] for e in both[:2]] == ["menu_items", "print_jobs"]
+    assert {e["entity"] for e in both} == {"menu_items", "print_jobs"}
+
+
+async def test_audit_rows_name_orders_lines_tables_and_references(quiet):
+    app, client = quiet
+    boss = await sign_in(client, "manager")
+    m = await menu(client)
+    floor = (await client.get("/api/tables", headers=boss)).json()
+    four = table_id(floor, "4")
+    burger = item(m, "Beef burger")
+    sides = next(g for g in m["modifier_groups"] if g["name"] == "Side")
+    doneness = next(g for g in m["modifier_groups"] if g["name"] == "How cooked")
+    order = await client.post(
+        "/api/orders",
+        headers=boss,
+        json={
+            "kind": "table",
+            "table_id": four,
+            "send": True,
+            "lines": [
+                {"item_id": item(m, "Cola")["id"], "quantity": 2},
+                {
+                    "item_id": burger["id"],
+                    "modifier_ids": [doneness["modifiers"][0]["id"], sides["modifiers"][0]["id"]],
+                },
+            ],
+        },
+    )
+    assert order.status_code == 201, order.text
+    number = order.json()["number"]
+    cola_line = order.json()["lines"][0]["id"]
+    voided = await client.post(
+        f"/api/order-lines/{cola_line}/void", headers=boss, json={"reason": "spilled"}
+    )
+    assert voided.status_code == 200, voided.text
+    off = await client.patch(f"/api/tables/{four}", headers=boss, json={"enabled": False})
+    assert off.status_code == 200, off.text
+
+    rows = await audit_rows(client, boss, "entity=orders,order_lines,tables,print_jobs")
+    table_row, retotal, void, *rest = rows
+    assert table_row["context"] == {"name": "4", "area": "Dining room"}
+    assert table_row["fields"] == {"enabled": False}
+    assert retotal["entity"] == "orders" and retotal["op"] == "update"
+    assert retotal["context"] == {"order_number": number, "order_kind": "table", "table": "4"}
+    assert void["fields"] == {"state": "voided", "void_reason": "spilled"}
+    assert void["context"] == {
+        "name": "Cola",
+        "quantity": 2,
+        "order_number": number,
+        "table": "4",
+    }
+    created = next(e for e in rest if e["entity"] == "orders" and e["op"] == "create")
+    assert created["context"]["names"] == {"table_id": "4"}
+    tickets = [e for e in rest if e["entity"] == "print_jobs"]
+    assert tickets and all(
+        e["context"]["kind"] in ("kitchen_ticket", "void_chit")
+        and e["context"]["order_number"] == number
+        and e["context"]["table"] == "4"
+        for e in tickets
+    )
+    assert {e["context"]["station"] for e in tickets} == {"KITCHEN", "BAR"}
+    chit = next(e for e in tickets if e["context"]["kind"] == "void_chit")
+    assert chit["context"]["item"] == "Cola" and chit["context"]["station"] == "BAR"
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["entity=gossip", "entity=orders,gossip", "hide=everything", "from=yesterday", "to=22/11"],
+)
+async def test_audit_refuses_bad_filters_in_the_json_error_shape(client, manager, query):
+    response = await client.get(f"/api/audit?{query}", headers=manager)
+    assert_error_shape(response)
+    assert response.json()["error"]["code"] == "bad_query"
+
+
+async def test_audit_times_with_an_offset_mean_the_same_instant(client, manager):
+    newest = (await client.get("/api/audit?limit=1", headers=manager)).json()["events"][0]
+    at = datetime.fromisoformat(newest["at"])
+    lisbon_summer = at.astimezone(timezone(timedelta(hours=1))).isoformat()
+    query = {"from": lisbon_summer, "to": (at + timedelta(milliseconds=1)).isoformat()}
+    window = (await client.get("/api/audit", params=query, headers=manager)).json()["events"]
+    assert [e["seq"] for e in window] == [newest["seq"]]
+
+
+async def test_openapi_lists_the_audit_filters(client):
+    spec = (await client.get("/openapi.json")).json()
+    params = {p["name"]: p["schema"] for p in spec["paths"]["/api/audit"]["get"]["parameters"]}
+    assert params["hide"]["enum"] == ["printing"]
+    assert re.fullmatch(params["entity"]["pattern"], "printers,print_jobs")
+    assert not re.fullmatch(params["entity"]["pattern"], "printers,gossip")
+    assert params["from"]["format"] == "date-time"
+
+
+async def test_audit_names_the_printer_and_the_error_of_the_moment(quiet):
+    app, client = quiet
+    boss = await sign_in(client, "manager")
+    printers = {p["name"]: p for p in (await client.get("/api/printers", headers=boss)).json()}
+    kitchen, counter = printers["Kitchen pass"]["id"], printers["Counter receipt"]["id"]
+    backed = await client.patch(
+        f"/api/printers/{kitchen}", headers=boss, json={"backup_printer_id": counter}
+    )
+    assert backed.status_code == 200, backed.text
+    job = (await client.post(f"/api/printers/{kitchen}/test", headers=boss)).json()["id"]
+    for _ in range(3):  # the same error each time; the third attempt moves the job
+        await app.state.box.write(
+            lambda conn: print_jobs.mark_failed(
+                conn, job, "connect failed: refused", not_ready=False, config_error=False
+            )
+        )
+
+    rows = await audit_rows(client, boss, f"entity=print_jobs&entity_id={job}")
+    moved, third, second, first, created = rows
+    assert moved["fields"]["printer_id"] == counter
+    assert moved["context"]["printer"] == "Counter receipt"
+    assert moved["context"]["names"] == {
+        "printer_id": "Counter receipt",
+        "rerouted_from": "Kitchen pass",
+    }
+    assert first["fields"]["last_error"] == "connect failed: refused"
+    for attempt in (third, second):
+        assert "last_error" not in attempt["fields"]
+    for attempt in (third, second, first):
+        assert attempt["context"]["printer"] == "Kitchen pass"  # where it failed, then
+        assert attempt["context"]["last_error"] == "connect failed: refused"
+    assert created["context"]["printer"] == "Kitchen pass"
+    assert "last_error" not in created["context"]

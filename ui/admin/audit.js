@@ -1,88 +1,605 @@
-// Audit: who did what and when, newest first, with the approving manager and what changed.
+// Audit: who did what and when, newest first, in words a manager reads at a glance: "Cola 86'd",
+// "Line voided: 2 × Cola", "Print failed (attempt 3), retrying at 5:31:45 AM — printer offline".
+// Times are the store's (its time zone decides the day), and so are the From/To days. The edge
+// sends each row with the names it needs (`context`: the printer, table, item, order number),
+// so ids, hashes and blobs never reach the screen.
 
-import { act, field, formatWhen, h, msgBox } from "./dom.js";
+import { act, addDays, dayIn, dayStartIn, field, formatWhenIn, h, msgBox } from "./dom.js";
+import { plainError, transportSummary } from "./printers.js";
 
-const ENTITIES = {
-  store: "Settings",
-  menu_items: "Menu item",
-  menu_categories: "Category",
-  modifier_groups: "Modifier group",
-  modifiers: "Modifier",
-  item_modifier_groups: "Item modifiers",
-  tax_rates: "Tax rate",
-  areas: "Area",
-  tables: "Table",
-  staff: "Staff",
-  staff_sessions: "Sign-in",
-  pin_failures: "PIN attempts",
-  orders: "Order",
-  order_lines: "Order line",
-};
-const OPS = { create: "added", update: "changed", delete: "removed" };
 const PAGE = 50;
+const PRINTING = ["printers", "print_jobs"];
 
-function describeValue(value) {
-  if (value === null || value === undefined) return "—";
+// The "What" filter: a value is a comma-separated list of entities, or one of these two.
+const EVERYTHING = "";
+const NOT_PRINTING = "~printing";
+const GROUPS = [
+  [NOT_PRINTING, "Everything but printing"],
+  [EVERYTHING, "Everything"],
+  ["orders,order_lines", "Orders"],
+  ["menu_items,menu_categories,modifier_groups,modifiers,item_modifier_groups,tax_rates", "Menu"],
+  ["areas,tables", "Tables"],
+  ["staff,staff_sessions,pin_failures", "Staff and sign-ins"],
+  ["store", "Settings"],
+  [PRINTING.join(","), "Printing (printers and print jobs)"],
+];
+const ENTITIES = {
+  orders: "Orders only",
+  order_lines: "Order lines",
+  menu_items: "Menu items",
+  menu_categories: "Categories",
+  modifier_groups: "Modifier groups",
+  modifiers: "Modifiers",
+  item_modifier_groups: "Items' modifier groups",
+  tax_rates: "Tax rates",
+  areas: "Areas",
+  tables: "Tables only",
+  staff: "Staff members",
+  staff_sessions: "Sign-ins",
+  pin_failures: "Wrong PINs",
+  printers: "Printers",
+  print_jobs: "Print jobs",
+};
+
+const JOB_KINDS = {
+  kitchen_ticket: "Kitchen ticket",
+  void_chit: "Void chit",
+  receipt: "Receipt",
+  report: "Report",
+  test_page: "Test page",
+  drawer: "Cash drawer",
+  other: "Print job",
+};
+const ROLES = { receipt: "Receipt printer", kitchen: "Kitchen printer", report: "Report printer" };
+const QR_MODES = { draft_first: "Staff confirm guest orders", direct: "Guest orders go straight to the kitchen" };
+const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+// ---- values as words ---------------------------------------------------------------------
+
+// Fields nobody reads: ids, hashes, blobs, sort positions, sync bookkeeping, and what a row's
+// summary already says.
+const HIDDEN = new Set([
+  "id", "hub_rev", "position", "payload", "document", "dedupe_key", "source_entity", "source_id",
+  "seq", "created_at", "checked_at", "currency", "business_day", "opened_by", "order_id",
+  "qr_epoch", "qr_version", "token", "token_hash", "staff_id", "number", "kind", "state",
+  "attempts", "next_attempt_at", "last_error", "status", "order_lines", "subtotal", "tax_total",
+]);
+const MONEY = new Set(["price", "price_delta", "unit_price", "amount", "total"]);
+const PERCENT = new Set(["rate_bp", "tax_rate_bp"]);
+const LABELS = {
+  name: "Name",
+  timezone: "Time zone",
+  prices_include_tax: "Prices include tax",
+  tax_rounding: "Tax rounding",
+  business_day_starts: "Business day starts",
+  opening_hours: "Opening hours",
+  holidays: "Holidays",
+  qr_mode: "QR ordering",
+  qr_kill_switch: "QR ordering stopped",
+  guest_base_url: "Guest address",
+  rate_bp: "Rate",
+  tax_rate_bp: "Tax",
+  tax_name: "Tax",
+  category_id: "Category",
+  tax_rate_id: "Tax rate",
+  description: "Description",
+  price: "Price",
+  price_delta: "Price change",
+  unit_price: "Unit price",
+  amount: "Amount",
+  total: "Total",
+  station: "Station",
+  course: "Course",
+  available: "On sale",
+  active: "Active",
+  min_choices: "Choose at least",
+  max_choices: "Choose at most",
+  group_id: "Modifier group",
+  item_id: "Item",
+  area_id: "Area",
+  table_id: "Table",
+  seats: "Seats",
+  enabled: "In use",
+  role: "Role",
+  pin_hash: "PIN",
+  device: "Device",
+  expires_at: "Signed in until",
+  ended_at: "Ended",
+  failures: "Wrong PINs in a row",
+  locked_until: "Locked out until",
+  covers: "Guests",
+  note: "Note",
+  seat: "Seat",
+  quantity: "Quantity",
+  modifiers: "Choices",
+  void_reason: "Reason",
+  taxes: "Taxes",
+  stations: "Stations",
+  transport: "Connection",
+  profile: "Model",
+  backup_printer_id: "Backup printer",
+  printer_id: "Printer",
+  rerouted_from: "First sent to",
+  online: "Online",
+  paper_near_end: "Paper low",
+  paper_out: "Out of paper",
+  cover_open: "Cover open",
+  error: "Problem",
+  reprint: "Reprint",
+  printed_at: "Printed at",
+};
+
+function capitalise(text) {
+  const value = String(text);
+  return value.charAt(0).toUpperCase() + value.slice(1);
+}
+
+function words(code) {
+  return capitalise(String(code).replaceAll("_", " ").toLowerCase());
+}
+
+function quoted(name) {
+  return name ? `“${name}”` : "";
+}
+
+function percent(bp) {
+  return `${(Number(bp) / 100).toLocaleString(undefined, { maximumFractionDigits: 2 })}%`;
+}
+
+function signedMoney(ctx, minor) {
+  if (!minor) return "no change";
+  return `${minor < 0 ? "−" : "+"}${ctx.money(Math.abs(minor))}`;
+}
+
+function isUuid(value) {
+  return typeof value === "string" && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
+}
+
+function isIsoTime(value) {
+  return typeof value === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value);
+}
+
+function hours(periods) {
+  if (!Array.isArray(periods) || !periods.length) return "closed";
+  return periods.map(([open, close]) => `${open}–${close}`).join(", ");
+}
+
+function openingHours(value) {
+  if (!value || typeof value !== "object") return "";
+  return WEEKDAYS.map((day) => `${capitalise(day)} ${hours(value[day])}`).join(" · ");
+}
+
+function lineText(line) {
+  const choices = (line.modifiers || []).map((m) => m.name).filter(Boolean);
+  return `${line.quantity || 1} × ${line.name}${choices.length ? ` (${choices.join(", ")})` : ""}`;
+}
+
+/** One field's value as words, or null when there is nothing a person would read in it. */
+function valueText(key, value, event, view) {
+  const { ctx } = view;
+  const names = (event.context && event.context.names) || {};
+  if (key in names) return names[key];
+  if (value === null || value === undefined || value === "") return key === "backup_printer_id" ? "none" : null;
+  if (key === "pin_hash") return "changed";
   if (typeof value === "boolean") return value ? "yes" : "no";
-  if (typeof value === "object") return JSON.stringify(value);
+  if (MONEY.has(key) && typeof value === "number") return key === "price_delta" ? signedMoney(ctx, value) : ctx.money(value);
+  if (PERCENT.has(key)) return percent(value);
+  if (key === "opening_hours") return openingHours(value);
+  if (key === "holidays") {
+    if (!Array.isArray(value) || !value.length) return "none";
+    return value.map((day) => `${day.date} ${hours(day.hours)}${day.note ? ` (${day.note})` : ""}`).join(" · ");
+  }
+  if (key === "qr_mode") return QR_MODES[value] || words(value);
+  if (key === "timezone") return String(value).replaceAll("_", " ");
+  if (key === "transport") return transportSummary(value);
+  if (key === "stations") return Array.isArray(value) && value.length ? value.map(words).join(", ") : "none";
+  if (key === "station" || key === "course" || key === "role" || key === "tax_rounding") return words(value);
+  if (key === "modifiers") return Array.isArray(value) && value.length ? value.map((m) => m.name).join(", ") : "none";
+  if (key === "taxes") {
+    if (!Array.isArray(value) || !value.length) return null;
+    return value.map((t) => `${t.name}: ${ctx.money(t.tax)}`).join(", ");
+  }
+  if (key === "error") return plainError(value);
+  if (isUuid(value)) return null; // an id the edge could not name: it says nothing here
+  if (isIsoTime(value)) return view.when(value);
+  if (typeof value === "object") {
+    if ("sha256" in value || "bytes" in value) return null;
+    const parts = Object.entries(value)
+      .filter(([, v]) => v !== null && typeof v !== "object")
+      .map(([k, v]) => `${words(k)}: ${typeof v === "boolean" ? (v ? "yes" : "no") : v}`);
+    return parts.length ? parts.join(", ") : null;
+  }
   return String(value);
 }
 
-function summary(event) {
-  const what = ENTITIES[event.entity] || event.entity;
-  const fields = event.fields || {};
-  const label = fields.name ? ` “${fields.name}”` : "";
-  if (event.entity === "menu_items" && Object.keys(fields).length === 1 && "available" in fields) {
-    return fields.available ? "Item back on sale" : "Item 86'd";
+/** The fields a summary did not already say, as [label, words] pairs. */
+function detailPairs(event, view, said = []) {
+  const skip = new Set(said);
+  const pairs = [];
+  for (const [key, value] of Object.entries(event.fields || {})) {
+    if (HIDDEN.has(key) || skip.has(key)) continue;
+    const text = valueText(key, value, event, view);
+    if (text === null || text === "") continue;
+    pairs.push([LABELS[key] || words(key.replace(/_id$/, "")), text]);
   }
-  if (event.entity === "staff_sessions") {
-    if (event.op === "create") return "Signed in";
-    return "Signed out";
-  }
-  return `${what}${label} ${OPS[event.op] || event.op}`;
+  return pairs;
 }
 
-function changes(event) {
-  const fields = { ...(event.fields || {}) };
-  if (event.entity === "staff_sessions") return h("span", { class: "muted small" }, fields.device ? `on ${fields.device}` : "");
-  // Ids and positions mean nothing to a person reading the trail.
-  const entries = Object.entries(fields).filter(([key, value]) =>
-    key !== "position" && key !== "hub_rev" && !(key.endsWith("_id") && /^[0-9a-f-]{36}$/.test(String(value))));
-  if (!entries.length) return "";
-  return h("dl", { class: "changes" }, entries.slice(0, 12).flatMap(([key, value]) => [
-    h("dt", {}, key.replaceAll("_", " ")),
-    h("dd", {}, describeValue(value).slice(0, 160)),
-  ]));
+// ---- what happened, per kind of row --------------------------------------------------------
+
+function only(fields, ...keys) {
+  const present = Object.keys(fields);
+  return present.length > 0 && present.every((key) => keys.includes(key));
 }
+
+function kindLabel(kind) {
+  return JOB_KINDS[kind] || (kind ? words(kind) : "Print job");
+}
+
+/** "order #12 · Table 4" for a row about an order, a line or a job of one. */
+function orderRef(context, fields = {}) {
+  const number = context.order_number ?? fields.number;
+  const table = context.table || (context.names && context.names.table_id);
+  const parts = [];
+  if (number !== undefined && number !== null) parts.push(`order #${number}`);
+  if (table) parts.push(`Table ${table}`);
+  return parts.join(" · ");
+}
+
+/** A short reason for a printer error, for a summary line: "printer offline". */
+function shortReason(error) {
+  const text = String(error || "");
+  if (!text) return "";
+  if (/out of paper|paper end|paper out/i.test(text)) return "out of paper";
+  if (/cover (is )?open/i.test(text)) return "cover open";
+  if (/refused|connect|unreachable|no route|offline|reset|broken pipe|closed the connection|timed out|timeout|did not accept/i.test(text)) {
+    return "printer offline";
+  }
+  const plain = plainError(text).replace(/[.:].*$/, "");
+  return plain.charAt(0).toLowerCase() + plain.slice(1);
+}
+
+const DESCRIBE = {
+  store(event) {
+    const f = event.fields;
+    if (event.op === "create") return { title: "Store set up", about: f.name };
+    if (only(f, "qr_epoch")) {
+      return { title: "QR codes replaced", about: "Every printed table QR code stopped working: print the new sheet", tone: "warn" };
+    }
+    if (only(f, "qr_kill_switch")) {
+      return {
+        ...(f.qr_kill_switch
+          ? { title: "QR ordering stopped", about: "Guests cannot order from their phones", tone: "warn" }
+          : { title: "QR ordering started again", about: "Guests can order from their phones" }),
+        said: ["qr_kill_switch"],
+      };
+    }
+    return { title: "Settings changed" };
+  },
+
+  tax_rates(event, view) {
+    const name = view.name(event);
+    if (event.op === "create") return { title: `Tax rate ${quoted(name)} added`, said: ["name"] };
+    return { title: `Tax rate ${quoted(name)} changed` };
+  },
+
+  menu_categories(event, view) {
+    const f = event.fields;
+    const name = view.name(event);
+    if (event.op === "create") return { title: `Category ${quoted(name)} added`, said: ["name"] };
+    if (only(f, "active")) return { title: f.active ? `Category ${quoted(name)} back on the menu` : `Category ${quoted(name)} hidden from the menu`, said: ["active"] };
+    if (only(f, "position")) return { title: `Category ${quoted(name)} moved in the menu` };
+    if ("name" in f) return { title: `Category renamed to ${quoted(f.name)}`, said: ["name"] };
+    return { title: `Category ${quoted(name)} changed` };
+  },
+
+  menu_items(event, view) {
+    const f = event.fields;
+    const name = view.name(event);
+    if (event.op === "create") {
+      const price = typeof f.price === "number" ? ` (${view.ctx.money(f.price)})` : "";
+      return { title: `Menu item ${quoted(name)} added${price}`, said: ["name", "price", "available", "active"] };
+    }
+    if (only(f, "available")) {
+      return { ...(f.available ? { title: `${name || "Item"} back on sale` } : { title: `${name || "Item"} 86'd`, about: "Sold out", tone: "warn" }), said: ["available"] };
+    }
+    if (only(f, "active")) return { title: f.active ? `${quoted(name)} back on the menu` : `${quoted(name)} taken off the menu`, said: ["active"] };
+    if (only(f, "position")) return { title: `${quoted(name)} moved in the menu` };
+    if (only(f, "price")) return { title: `Price of ${quoted(name)} set to ${view.ctx.money(f.price)}`, said: ["price"] };
+    return { title: `Menu item ${quoted(name)} changed` };
+  },
+
+  modifier_groups(event, view) {
+    const f = event.fields;
+    const name = view.name(event);
+    if (event.op === "create") return { title: `Modifier group ${quoted(name)} added`, said: ["name"] };
+    if (only(f, "position")) return { title: `Modifier group ${quoted(name)} moved` };
+    return { title: `Modifier group ${quoted(name)} changed` };
+  },
+
+  modifiers(event, view) {
+    const f = event.fields;
+    const name = view.name(event);
+    const group = event.context.group || (event.context.names || {}).group_id;
+    const about = group ? `In ${group}` : "";
+    if (event.op === "create") {
+      const delta = f.price_delta ? ` (${signedMoney(view.ctx, f.price_delta)})` : "";
+      return { title: `Choice ${quoted(name)} added${delta}`, about, said: ["name", "price_delta", "group_id", "available"] };
+    }
+    if (only(f, "available")) {
+      return { ...(f.available ? { title: `${name || "Choice"} back on sale` } : { title: `${name || "Choice"} 86'd`, tone: "warn" }), about, said: ["available"] };
+    }
+    if (only(f, "position")) return { title: `Choice ${quoted(name)} moved`, about };
+    if (only(f, "price_delta")) return { title: `${quoted(name)} now costs ${signedMoney(view.ctx, f.price_delta)}`, about, said: ["price_delta"] };
+    return { title: `Choice ${quoted(name)} changed`, about };
+  },
+
+  item_modifier_groups(event) {
+    const names = event.context.names || {};
+    const group = event.context.group || names.group_id || "A modifier group";
+    const item = event.context.item || names.item_id || "an item";
+    const said = ["item_id", "group_id"];
+    if (event.op === "create") return { title: `${group} offered with ${item}`, said };
+    if (event.op === "delete") return { title: `${group} no longer offered with ${item}`, said };
+    return { title: `Choices of ${item} reordered`, said };
+  },
+
+  areas(event, view) {
+    const f = event.fields;
+    const name = view.name(event);
+    if (event.op === "create") return { title: `Area ${quoted(name)} added`, said: ["name"] };
+    if (only(f, "position")) return { title: `Area ${quoted(name)} moved` };
+    if ("name" in f) return { title: `Area renamed to ${quoted(f.name)}`, said: ["name"] };
+    return { title: `Area ${quoted(name)} changed` };
+  },
+
+  tables(event, view) {
+    const f = event.fields;
+    const name = view.name(event);
+    const table = `Table ${name || ""}`.trim();
+    const area = event.context.area || (event.context.names || {}).area_id;
+    if (event.op === "create") {
+      const seats = f.seats ? `${f.seats} seats` : "";
+      return { title: `${table} added`, about: [area, seats].filter(Boolean).join(" · "), said: ["name", "area_id", "seats", "enabled"] };
+    }
+    if (only(f, "enabled")) {
+      return {
+        ...(f.enabled
+          ? { title: `${table} enabled`, about: "Takes orders again" }
+          : { title: `${table} disabled`, about: "No orders from this table until it is enabled", tone: "warn" }),
+        said: ["enabled"],
+      };
+    }
+    if (only(f, "qr_version")) return { title: `${table}: QR code replaced`, about: "Its printed code stopped working: print the new one", tone: "warn" };
+    if (only(f, "position")) return { title: `${table} moved on the floor plan` };
+    if (only(f, "area_id")) return { title: `${table} moved to ${area || "another area"}`, said: ["area_id"] };
+    if ("name" in f) return { title: `Table renamed to ${f.name}`, said: ["name"] };
+    return { title: `${table} changed` };
+  },
+
+  staff(event, view) {
+    const f = event.fields;
+    const name = view.name(event) || "Staff member";
+    if (event.op === "create") return { title: `${name} added to the staff`, about: f.role ? words(f.role) : "", said: ["name", "role", "active", "pin_hash"] };
+    if (only(f, "active")) return { ...(f.active ? { title: `${name} reactivated` } : { title: `${name} deactivated`, about: "Can no longer sign in", tone: "warn" }), said: ["active"] };
+    if (only(f, "pin_hash")) return { title: `PIN of ${name} changed`, said: ["pin_hash"] };
+    if (only(f, "role")) return { title: `${name} is now ${/^[aeiou]/i.test(f.role) ? "an" : "a"} ${f.role}`, said: ["role"] };
+    if (only(f, "name")) return { title: `Staff member renamed to ${f.name}`, said: ["name"] };
+    return { title: `${name} changed` };
+  },
+
+  staff_sessions(event) {
+    const f = event.fields;
+    const device = f.device ? `On ${f.device}` : "";
+    if (event.op === "create") return { title: "Signed in", about: device, said: ["device", "expires_at"] };
+    const whose = event.context.name;
+    if (whose && event.actor_name && whose !== event.actor_name) {
+      return { title: `Ended the sign-in of ${whose}`, said: ["ended_at"] };
+    }
+    return { title: "Signed out", said: ["ended_at"] };
+  },
+
+  pin_failures(event, view) {
+    const f = event.fields;
+    const name = view.name(event) || "a staff member";
+    if (!f.failures) return { title: `Wrong-PIN count of ${name} cleared`, said: ["failures", "locked_until"] };
+    const locked = f.locked_until ? ` — locked out until ${view.time(f.locked_until)}` : "";
+    return {
+      title: `Wrong PIN for ${name}${locked}`,
+      about: `${f.failures} wrong in a row`,
+      tone: f.locked_until ? "danger" : "warn",
+      said: ["failures", "locked_until"],
+    };
+  },
+
+  orders(event, view) {
+    const f = event.fields;
+    const context = event.context;
+    const number = context.order_number ?? f.number;
+    const label = number !== undefined && number !== null ? `Order #${number}` : "Order";
+    const where = context.table || (context.names || {}).table_id;
+    const place = where ? `Table ${where}` : context.order_kind === "counter" || f.kind === "counter" ? "Counter" : "";
+    const lines = Array.isArray(f.order_lines) ? f.order_lines : [];
+    const extra = lines.length ? [["Items", lines.map(lineText).join(", ")]] : [];
+    const said = ["table_id", "covers", "total", "taxes"];
+    if (event.op === "create") {
+      const count = `${lines.length} line${lines.length === 1 ? "" : "s"}`;
+      const total = typeof f.total === "number" ? `, ${view.ctx.money(f.total)}` : "";
+      const guests = f.covers ? `${f.covers} guest${f.covers === 1 ? "" : "s"}` : "";
+      const sent = lines.length && lines.every((line) => line.state === "sent") ? "sent to the kitchen" : "";
+      return { title: `${label} created (${count}${total})`, about: [place, guests, sent].filter(Boolean).join(" · "), extra, said };
+    }
+    if (f.status === "closed") return { title: `${label} closed`, about: place };
+    if (f.status === "cancelled") return { title: `${label} cancelled`, about: place, tone: "warn" };
+    const total = typeof f.total === "number" ? ` (total ${view.ctx.money(f.total)})` : "";
+    if (lines.length) {
+      return { title: `${lines.length} line${lines.length === 1 ? "" : "s"} added to ${label.toLowerCase()}${total}`, about: place, extra, said };
+    }
+    if (typeof f.total === "number") return { title: `${label} total now ${view.ctx.money(f.total)}`, about: place, said };
+    return { title: `${label} changed`, about: place };
+  },
+
+  order_lines(event) {
+    const f = event.fields;
+    const context = event.context;
+    const line = lineText({ name: context.name || f.name || "item", quantity: context.quantity ?? f.quantity, modifiers: f.modifiers });
+    const about = orderRef(context);
+    if (f.state === "voided") {
+      return { title: `Line voided: ${line}`, about, tone: "danger", said: ["void_reason"], extra: [["Reason", f.void_reason || "—"]] };
+    }
+    if (only(f, "state") && f.state === "sent") return { title: `Sent to the kitchen: ${line}`, about };
+    if (event.op === "delete") return { title: `Line removed before it was sent: ${line}`, about, said: Object.keys(f) };
+    return { title: `Line changed: ${line}`, about };
+  },
+
+  printers(event, view) {
+    const f = event.fields;
+    const name = view.name(event) || "printer";
+    const printer = `Printer ${name}`;
+    if (event.op === "create") {
+      const role = ROLES[f.role] || "Printer";
+      const stations = f.role === "kitchen" && f.stations && f.stations.length ? `: ${f.stations.map(words).join(", ")}` : "";
+      return { title: `${printer} added`, about: `${role}${stations}`, said: ["name", "role", "stations", "enabled"] };
+    }
+    const said = ["online", "paper_out", "cover_open", "paper_near_end"];
+    // What the print worker read from the printer: only the parts that changed are here.
+    if (f.online === false) return { title: `${printer} went offline`, about: f.error ? plainError(f.error) : "", tone: "danger", said: [...said, "error"] };
+    if (f.paper_out === true) return { title: `${printer} is out of paper`, tone: "danger", said };
+    if (f.cover_open === true) return { title: `${printer}: cover open`, tone: "danger", said };
+    if (f.online === true) return { title: `${printer} back online`, said };
+    if (f.paper_out === false) return { title: `${printer}: paper loaded`, said };
+    if (f.cover_open === false) return { title: `${printer}: cover closed`, said };
+    if (f.paper_near_end === true) return { title: `${printer}: paper running low`, tone: "warn", said };
+    if (f.paper_near_end === false) return { title: `${printer}: new paper roll`, said };
+    if (only(f, "error")) return f.error ? { title: `${printer}: ${plainError(f.error)}`, tone: "danger", said: ["error"] } : { title: `${printer}: problem cleared`, said: ["error"] };
+    if (only(f, "checked_at")) return { title: `${printer} checked: no change`, about: "The printer worker looks at each printer every minute" };
+    if (only(f, "enabled")) return { ...(f.enabled ? { title: `${printer} back in use` } : { title: `${printer} taken out of use`, tone: "warn" }), said: ["enabled"] };
+    if (only(f, "backup_printer_id")) {
+      const backup = (event.context.names || {}).backup_printer_id;
+      return { title: backup ? `${printer} now backed up by ${backup}` : `${printer}: no backup printer`, said: ["backup_printer_id"] };
+    }
+    if ("name" in f) return { title: `Printer renamed to ${f.name}`, said: ["name"] };
+    return { title: `${printer}: settings changed` };
+  },
+
+  print_jobs(event, view) {
+    const f = event.fields;
+    const context = event.context;
+    const names = context.names || {};
+    const kind = context.kind || f.kind;
+    const label = kindLabel(kind);
+    const printer = context.printer || names.printer_id || "a printer"; // where it was then
+    const ref = orderRef(context);
+    const station = context.station ? `${words(context.station)} station` : "";
+    const about = [label, ref, context.item, station, printer].filter(Boolean).join(" · ");
+    if (event.op === "create") {
+      if (kind === "drawer") {
+        const sale = f.source_entity === "tenders" || (!f.note && f.source_id);
+        return {
+          title: sale ? "Cash drawer opened for a cash payment" : "Cash drawer opened (no sale)",
+          about: `Drawer on ${printer}`,
+          tone: sale ? "" : "warn",
+          said: ["note", "printer_id", "reprint"],
+          extra: f.note ? [["Reason", f.note]] : [],
+        };
+      }
+      const reprint = f.reprint ? " reprint" : "";
+      return { title: `${label}${reprint} queued on ${printer}`, about: [ref, context.item, station].filter(Boolean).join(" · "), said: ["printer_id", "reprint"] };
+    }
+    if (typeof f.printer_id === "string") {
+      const from = names.rerouted_from ? ` (first sent to ${names.rerouted_from})` : "";
+      return { title: `Moved to backup printer ${names.printer_id || "another printer"}`, about: `${[label, ref].filter(Boolean).join(" · ")}${from}`, tone: "warn", said: ["printer_id", "rerouted_from", "reprint"] };
+    }
+    if (f.state === "printed") return { title: "Printed", about, said: ["printed_at"] };
+    if (f.state === "failed") {
+      const error = context.last_error;
+      return {
+        title: "Print failed: gave up",
+        about,
+        tone: "danger",
+        extra: [...(error ? [["Why", plainError(error)]] : []), ["What to do", "Fix the printer's settings, then retry the job on the Printers page"]],
+      };
+    }
+    if (f.state === "sending" && only(f, "state")) return { title: "Printing…", about };
+    if (f.attempts > 0) {
+      const retry = f.next_attempt_at ? `, retrying at ${view.time(f.next_attempt_at)}` : "";
+      // The error of this attempt: in the event when it differs from the last one, else the
+      // edge sends the one it repeats.
+      const error = f.last_error || context.last_error;
+      const reason = shortReason(error);
+      return {
+        title: `Print failed (attempt ${f.attempts})${retry}${reason ? ` — ${reason}` : ""}`,
+        about,
+        tone: "danger",
+        extra: f.last_error ? [["Why", plainError(f.last_error)]] : [], // said once, when it changes
+      };
+    }
+    if (f.reprint === true && f.state === "queued") return { title: "Sent again after a restart, marked REPRINT", about, said: ["reprint"] };
+    if (f.attempts === 0 && f.state === "queued") return { title: "Sent to print again", about };
+    if (f.state === "queued") return { title: "Waiting to print", about };
+    if ("payload" in f && only(f, "payload")) return { title: "Redrawn for the printer's new paper size", about };
+    return { title: "Print job changed", about };
+  },
+};
+
+function describe(event, view) {
+  const describer = DESCRIBE[event.entity];
+  let found = null;
+  if (describer) {
+    try {
+      found = describer(event, view);
+    } catch (err) {
+      console.warn("audit: cannot describe", event, err); // an odd row must not blank the page
+    }
+  }
+  if (!found) {
+    const op = { create: "added", update: "changed", delete: "removed" }[event.op] || event.op;
+    found = { title: `${words(ENTITIES[event.entity] || event.entity)} ${op}` };
+  }
+  const pairs = [...(found.extra || []), ...detailPairs(event, view, found.said)];
+  return { ...found, pairs };
+}
+
+// ---- who ---------------------------------------------------------------------------------
 
 function who(event, staffById) {
   if (event.actor_name) return event.actor_name;
-  if (!event.actor) return "—";
-  if (event.actor === "system") return "Galley (system)";
+  if (!event.actor) return PRINTING.includes(event.entity) ? "Printer worker" : "Galley";
+  if (event.actor === "system") return "Galley";
   if (event.actor.startsWith("device:")) return `Device ${event.actor.slice(7)}`;
   const member = staffById.get(event.actor);
-  return member ? member.name : event.actor;
+  return member ? member.name : "Unknown";
 }
 
-function dayStartIso(value, addDays = 0) {
-  const [year, month, day] = value.split("-").map(Number);
-  return new Date(year, month - 1, day + addDays).toISOString();
+function isMachine(event) {
+  return !event.actor || event.actor === "system";
 }
+
+// ---- the page ----------------------------------------------------------------------------
 
 export default {
   id: "audit",
   title: "Audit",
   icon: "audit",
   mount(root, ctx) {
-    const state = { before: null, staff: new Map(), filters: {}, done: false };
+    const state = { before: null, staff: new Map(), filters: {}, done: false, day: null };
+    const zone = () => (ctx.store && ctx.store.timezone) || undefined;
+    const view = {
+      ctx,
+      when: (iso) => formatWhenIn(iso, zone(), { dateStyle: "medium", timeStyle: "medium" }),
+      time: (iso) => formatWhenIn(iso, zone(), { timeStyle: "medium" }),
+      name: (event) => event.context.name || (event.fields || {}).name || "",
+    };
     const message = msgBox();
-    const tbody = h("tbody", {});
+    const list = h("div", { class: "card audit-list" });
     const more = h("button", { type: "button", class: "btn", onclick: () => act(more, message, () => page(false)) }, "Load more");
-    const countLine = h("p", { class: "muted small" });
+    const countLine = h("p", { class: "muted small audit-count" });
+    const zoneNote = h("p", { class: "muted small audit-zone" });
 
     const entity = h("select", { class: "select", name: "entity" },
-      h("option", { value: "" }, "Everything"),
-      Object.entries(ENTITIES).map(([value, label]) => h("option", { value }, label)));
+      GROUPS.map(([value, label]) => h("option", { value, selected: value === NOT_PRINTING }, label)),
+      h("optgroup", { label: "Only…" },
+        Object.entries(ENTITIES).map(([value, label]) => h("option", { value }, label))));
     const actor = h("select", { class: "select", name: "actor" }, h("option", { value: "" }, "Anyone"));
     const from = h("input", { class: "input", type: "date", name: "from" });
     const to = h("input", { class: "input", type: "date", name: "to" });
@@ -95,51 +612,116 @@ export default {
     h("div", { class: "audit-apply" }, apply));
 
     root.append(
-      h("div", { class: "page-head" }, h("h1", {}, "Audit")),
+      h("div", { class: "page-head audit-head" }, h("h1", {}, "Audit"), zoneNote),
       filters,
       message,
-      h("div", { class: "card" }, h("div", { class: "table-wrap" },
-        h("table", { class: "table audit-table" },
-          h("thead", {}, h("tr", {}, h("th", {}, "When"), h("th", {}, "Who"), h("th", {}, "What"), h("th", {}, "Details"))),
-          tbody))),
+      list,
       h("div", { class: "row audit-more" }, more, countLine));
 
+    function showZone() {
+      const timeZone = zone();
+      const device = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      zoneNote.textContent = timeZone
+        ? `Times are the store's (${timeZone.replaceAll("_", " ")})${device && device !== timeZone ? ", not this device's" : ""}.`
+        : "";
+    }
+
+    function dayLabel(day) {
+      const today = dayIn(Date.now(), zone());
+      const [year, month, date] = day.split("-").map(Number);
+      const long = formatWhenIn(new Date(Date.UTC(year, month - 1, date, 12)).toISOString(), "UTC",
+        { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+      if (day === today) return ["Today", long];
+      if (day === addDays(today, -1)) return ["Yesterday", long];
+      return [long, ""];
+    }
+
+    /** A table for one store-local day: its heading, then its events (newest first). */
+    function dayTable(day) {
+      const [label, date] = dayLabel(day);
+      const body = h("tbody", {});
+      const section = h("section", { class: "audit-day", "data-day": day },
+        h("h2", { class: "audit-day-head" }, label, date ? h("span", { class: "audit-day-date" }, date) : null),
+        h("div", { class: "table-wrap" },
+          h("table", { class: "table audit-table" },
+            h("colgroup", {}, h("col", { class: "col-when" }), h("col", { class: "col-who" }), h("col", { class: "col-what" })),
+            h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "When"), h("th", { scope: "col" }, "Who"), h("th", { scope: "col" }, "What happened"))),
+            body)));
+      return { section, body };
+    }
+
     function row(event) {
-      const approver = event.approver ? h("div", { class: "small approver" }, "approved by ", h("strong", {}, event.approver_name || event.approver)) : null;
-      return h("tr", { "data-seq": String(event.seq) },
-        h("td", { class: "nowrap", "data-label": "When" }, formatWhen(event.at)),
-        h("td", { "data-label": "Who" }, h("div", { class: "audit-who" }, who(event, state.staff)), approver),
-        h("td", { "data-label": "What" }, h("div", {}, summary(event)),
-          event.origin === "hub" ? h("span", { class: "badge badge-info" }, "from the hub") : null),
-        h("td", { "data-label": "Details" }, changes(event)));
+      const said = describe(event, view);
+      const approver = event.approver
+        ? h("div", { class: "small approver" }, "approved by ", h("strong", {}, event.approver_name || state.staff.get(event.approver)?.name || "a manager"))
+        : null;
+      const details = said.pairs.length
+        ? h("dl", { class: "changes" }, said.pairs.slice(0, 12).flatMap(([label, text]) => [
+          h("dt", {}, label),
+          h("dd", {}, String(text).slice(0, 240)),
+        ]))
+        : null;
+      const classes = ["audit-row"];
+      if (said.tone) classes.push(`is-${said.tone}`);
+      if (isMachine(event)) classes.push("is-machine");
+      return h("tr", { class: classes.join(" "), "data-seq": String(event.seq), "data-entity": event.entity },
+        h("td", { class: "nowrap audit-when", "data-label": "When" },
+          h("time", { datetime: event.at, title: view.when(event.at) }, view.time(event.at))),
+        h("td", { class: "audit-who-cell", "data-label": "Who" }, h("div", { class: "audit-who" }, who(event, state.staff)), approver),
+        h("td", { class: "audit-what", "data-label": "What" },
+          h("div", { class: "audit-title" }, said.title),
+          said.about ? h("div", { class: "audit-about" }, said.about) : null,
+          event.origin === "hub" ? h("span", { class: "badge badge-info" }, "from the hub") : null,
+          details));
+    }
+
+    /** Put a page of events under their store-local days, continuing the last day shown. */
+    function show(events) {
+      for (const event of events) {
+        const day = dayIn(event.at, zone());
+        if (!state.day || state.day.key !== day) {
+          const table = dayTable(day);
+          list.append(table.section);
+          state.day = { key: day, body: table.body };
+        }
+        state.day.body.append(row(event));
+      }
+    }
+
+    function chosenFilters() {
+      const what = entity.value;
+      const timeZone = zone();
+      return {
+        entity: what === NOT_PRINTING ? "" : what,
+        hide: what === NOT_PRINTING ? "printing" : "",
+        actor: actor.value,
+        // Store-local days: From is the start of that day, To the start of the day after it.
+        from: from.value ? dayStartIn(from.value, timeZone) : "",
+        to: to.value ? dayStartIn(addDays(to.value, 1), timeZone) : "",
+      };
     }
 
     async function page(fresh) {
-      if (fresh) {
-        state.before = null;
-        state.done = false;
-        state.filters = {
-          entity: entity.value,
-          actor: actor.value,
-          from: from.value ? dayStartIso(from.value) : "",
-          to: to.value ? dayStartIso(to.value, 1) : "",
-        };
-      }
+      const filtersNow = fresh ? chosenFilters() : state.filters;
       const params = new URLSearchParams({ limit: String(PAGE) });
-      for (const [key, value] of Object.entries(state.filters)) if (value) params.set(key, value);
-      if (state.before) params.set("before", String(state.before));
+      for (const [key, value] of Object.entries(filtersNow)) if (value) params.set(key, value);
+      if (!fresh && state.before) params.set("before", String(state.before));
       const result = await ctx.api.get(`/api/audit?${params}`);
-      const rows = result.events.map(row);
-      if (fresh) tbody.replaceChildren(...rows);
-      else tbody.append(...rows);
-      if (fresh && !rows.length) {
-        tbody.replaceChildren(h("tr", {}, h("td", { colspan: "4", class: "empty" }, "Nothing matches these filters.")));
+      const events = result.events.map((event) => ({ ...event, fields: event.fields || {}, context: event.context || {} }));
+      if (fresh) {
+        state.filters = filtersNow;
+        state.day = null;
+        list.replaceChildren();
+        showZone();
       }
+      show(events);
+      if (fresh && !events.length) list.replaceChildren(h("p", { class: "empty" }, "Nothing matches these filters."));
       state.before = result.next_before;
       state.done = result.events.length < PAGE;
       more.hidden = state.done;
-      const shown = tbody.querySelectorAll("tr[data-seq]").length;
-      countLine.textContent = shown ? `${shown} event${shown > 1 ? "s" : ""} shown${state.done ? " — that is all" : ""}` : "";
+      const shown = list.querySelectorAll("tr[data-seq]").length;
+      const hidden = state.filters.hide === "printing" ? " Printing is hidden: choose Printing or Everything under What to see it." : "";
+      countLine.textContent = shown ? `${shown} event${shown > 1 ? "s" : ""} shown${state.done ? " — that is all" : ""}.${hidden}` : hidden.trim();
     }
 
     (async () => {
@@ -153,6 +735,9 @@ export default {
         // The filter still works without names.
       }
     })();
+    showZone();
+    // The trail opens at its newest event, not where the last section was scrolled to.
+    window.scrollTo({ top: 0 });
     act(null, message, () => page(true));
     return {};
   },
