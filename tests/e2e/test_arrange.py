@@ -89,6 +89,7 @@ def test_tables_of_an_area_are_put_in_order(page: Page, live_edge: LiveEdge):
     page.goto("/admin/#/tables")
     area = page.locator('.area-card[data-area="Dining room"]')
     first_tables = area.locator(".table-name")
+    expect(first_tables).to_have_count(8)  # drawn (all_text_contents does not wait)
     names = first_tables.all_text_contents()
     area.get_by_role("button", name="Reorder").click()
     page.get_by_role("button", name=f"Move Table {names[1]} up").click()
