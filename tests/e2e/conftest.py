@@ -9,6 +9,8 @@ background networking off.
 from __future__ import annotations
 
 import contextlib
+import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,3 +122,31 @@ def sign_in(page: Page, name: str = MANAGER, pin: str | None = None) -> None:
     page.keyboard.press("Enter")
     expect(page.locator(".topbar .who-name")).to_have_text(name)
     expect(page.locator(".conn")).to_have_attribute("data-state", "live")
+
+
+def unplugged_printer(http: httpx.Client, name: str = "Bar tickets") -> str:
+    """A kitchen printer at a port nobody answers on, with a test page the worker has tried:
+    the printer shows offline (the admin's banner) and its job has a failed attempt."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    created = http.post(
+        "/api/printers",
+        json={
+            "name": name,
+            "role": "kitchen",
+            "stations": ["BAR"],
+            "transport": {"kind": "network", "host": "127.0.0.1", "port": port},
+        },
+    )
+    assert created.status_code == 201, created.text
+    printer_id = created.json()["id"]
+    assert http.post(f"/api/printers/{printer_id}/test").status_code == 201
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        printer = next(p for p in http.get("/api/printers").json() if p["id"] == printer_id)
+        jobs = http.get("/api/print-jobs", params={"printer_id": printer_id}).json()
+        if printer["online"] is False and jobs and jobs[0]["attempts"] >= 1:
+            return printer_id
+        time.sleep(0.1)  # readiness poll interval, bounded by the deadline
+    raise AssertionError("the print worker never tried the unplugged printer")

@@ -5,8 +5,6 @@ meaning the store's days."""
 from __future__ import annotations
 
 import re
-import socket
-import time
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import MANAGER, PINS, LiveEdge, sign_in
+from tests.e2e.conftest import MANAGER, PINS, LiveEdge, sign_in, unplugged_printer
 
 pytestmark = pytest.mark.e2e
 
@@ -39,33 +37,6 @@ def table_id(http: httpx.Client, name: str) -> str:
 
 def staff_id(http: httpx.Client, name: str) -> str:
     return next(m["id"] for m in http.get("/api/staff/roster").json() if m["name"] == name)
-
-
-def unplugged_printer(http: httpx.Client, name: str) -> str:
-    """A kitchen printer at a port nobody answers on, with a test page: the worker fails it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    printer = ok(
-        http.post(
-            "/api/printers",
-            json={
-                "name": name,
-                "role": "kitchen",
-                "stations": ["BAR"],
-                "transport": {"kind": "network", "host": "127.0.0.1", "port": port},
-            },
-        ),
-        201,
-    )
-    ok(http.post(f"/api/printers/{printer['id']}/test"), 201)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        jobs = http.get("/api/print-jobs", params={"printer_id": printer["id"]}).json()
-        if jobs and jobs[0]["attempts"] >= 1:
-            return printer["id"]
-        time.sleep(0.1)  # readiness poll interval, bounded by the deadline
-    raise AssertionError("the print worker never tried the unplugged printer")
 
 
 def show(page: Page, what: str | None = None, start: str = "", end: str = "") -> None:

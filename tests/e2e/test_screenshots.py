@@ -3,13 +3,10 @@ screenshot of each in /screenshots (gitignored) for a person to look at."""
 
 from __future__ import annotations
 
-import socket
-import time
-
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import MANAGER, SCREENSHOTS, LiveEdge, sign_in
+from tests.e2e.conftest import MANAGER, SCREENSHOTS, LiveEdge, sign_in, unplugged_printer
 
 pytestmark = pytest.mark.e2e
 
@@ -28,36 +25,10 @@ def fits_width(page: Page) -> bool:
     return page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth + 1")
 
 
-def unplugged_printer(live_edge: LiveEdge) -> None:
-    """A printer nobody answers for, with one job tried: it shows Offline and the banner."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with live_edge.client() as http:
-        created = http.post(
-            "/api/printers",
-            json={
-                "name": "Bar tickets",
-                "role": "kitchen",
-                "stations": ["BAR"],
-                "transport": {"kind": "network", "host": "127.0.0.1", "port": port},
-            },
-        )
-        assert created.status_code == 201, created.text
-        printer_id = created.json()["id"]
-        assert http.post(f"/api/printers/{printer_id}/test").status_code == 201
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            row = next(p for p in http.get("/api/printers").json() if p["id"] == printer_id)
-            if row["online"] is False:
-                return
-            time.sleep(0.1)  # readiness poll interval, bounded by the deadline
-    raise AssertionError("the print worker never tried the unplugged printer")
-
-
 def test_sections_fit_every_screen(page: Page, live_edge: LiveEdge):
     SCREENSHOTS.mkdir(exist_ok=True)
-    unplugged_printer(live_edge)
+    with live_edge.client() as http:
+        unplugged_printer(http)
     for label, (width, height) in VIEWPORTS.items():
         page.set_viewport_size({"width": width, "height": height})
         page.goto("/admin/")
