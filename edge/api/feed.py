@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 import anyio
@@ -12,13 +11,12 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from edge import events
-from edge.api.http import Param, Query, actor, box_of, ok, one_of, whole, words
+from edge.api.http import Query, actor, box_of, instant, ok, one_of, some_of, whole, words
 from edge.api.openapi import contract
 from edge.domain import audit as audit_trail
 from edge.errors import GalleyError
 from edge.permissions import require
 from edge.realtime import parse_topics, topic_of
-from sync.clock import iso
 
 log = logging.getLogger(__name__)
 PAGE = 500
@@ -31,52 +29,16 @@ LIVE = Query(
 )
 
 
-def _entities() -> Param:
-    """A comma-separated list of entities (table names); an unknown one is a 400."""
-    known = sorted(events.ENTITIES)
-    one = "|".join(known)
-
-    def read(name: str, raw: str) -> list[str] | None:
-        wanted = [word.strip() for word in raw.split(",") if word.strip()]
-        unknown = [word for word in wanted if word not in events.ENTITIES]
-        if unknown:
-            raise GalleyError(
-                f"{name}: no such entity {', '.join(unknown)}; one or more of {', '.join(known)}",
-                code="bad_query",
-            )
-        return wanted or None
-
-    schema = {
-        "type": "string",
-        "pattern": f"^({one})(,({one}))*$",
-        "description": "comma-separated entities (table names), e.g. printers,print_jobs",
-    }
-    return Param(schema, read)
-
-
-def _instant(description: str) -> Param:
-    """An ISO-8601 time (`Z` or an offset; none means UTC), in the storage format."""
-
-    def read(name: str, raw: str) -> str:
-        try:
-            moment = datetime.fromisoformat(raw)
-        except ValueError as exc:
-            raise GalleyError(
-                f"{name} must be an ISO time such as 2026-11-22T00:00:00Z", code="bad_query"
-            ) from exc
-        return iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
-
-    return Param({"type": "string", "format": "date-time", "description": description}, read)
-
-
 AUDIT = Query(
-    entity=_entities(),
+    entity=some_of(
+        events.ENTITIES, "comma-separated entities (table names), e.g. printers,print_jobs"
+    ),
     entity_id=words("an id"),
     actor=words("a staff member's id"),
     hide=one_of("printing"),
     before=whole(2**62),
     limit=whole(100, 1, 500),
-    **{"from": _instant("inclusive"), "to": _instant("exclusive")},
+    **{"from": instant("inclusive"), "to": instant("exclusive")},
 )
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -15,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from edge.box import Box
 from edge.errors import GalleyError
 from edge.permissions import Actor
+from sync.clock import iso
 
 log = logging.getLogger(__name__)
 MAX_BODY = 256 * 1024
@@ -142,6 +144,40 @@ def one_of(*choices: str) -> Param:
         return raw
 
     return Param({"type": "string", "enum": list(choices)}, read)
+
+
+def some_of(choices: Collection[str], description: str) -> Param:
+    """A comma-separated list of some of `choices` (an empty one counts as absent)."""
+    known = sorted(choices)
+    one = "|".join(known)
+
+    def read(name: str, raw: str) -> list[str] | None:
+        wanted = [word.strip() for word in raw.split(",") if word.strip()]
+        unknown = [word for word in wanted if word not in choices]
+        if unknown:
+            raise GalleyError(
+                f"{name}: no such {', '.join(unknown)}; one or more of {', '.join(known)}",
+                code="bad_query",
+            )
+        return wanted or None
+
+    schema = {"type": "string", "pattern": f"^({one})(,({one}))*$", "description": description}
+    return Param(schema, read)
+
+
+def instant(description: str) -> Param:
+    """An ISO-8601 time (`Z` or an offset; none means UTC), read as the storage format."""
+
+    def read(name: str, raw: str) -> str:
+        try:
+            moment = datetime.fromisoformat(raw)
+        except ValueError as exc:
+            raise GalleyError(
+                f"{name} must be an ISO time such as 2026-11-22T00:00:00Z", code="bad_query"
+            ) from exc
+        return iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+    return Param({"type": "string", "format": "date-time", "description": description}, read)
 
 
 def words(description: str) -> Param:

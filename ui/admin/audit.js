@@ -4,8 +4,9 @@
 // sends each row with the names it needs (`context`: the printer, table, item, order number),
 // so ids, hashes and blobs never reach the screen.
 
+import { formatDelta, percentText } from "/ui/lib/money.js";
 import { act, addDays, dayIn, dayStartIn, field, formatWhenIn, h, msgBox } from "./dom.js";
-import { plainError, transportSummary } from "./printers.js";
+import { kindLabel, plainError, roleLabel, transportSummary } from "./printers.js";
 
 const PAGE = 50;
 const PRINTING = ["printers", "print_jobs"];
@@ -41,16 +42,6 @@ const ENTITIES = {
   print_jobs: "Print jobs",
 };
 
-const JOB_KINDS = {
-  kitchen_ticket: "Kitchen ticket",
-  void_chit: "Void chit",
-  receipt: "Receipt",
-  report: "Report",
-  test_page: "Test page",
-  drawer: "Cash drawer",
-  other: "Print job",
-};
-const ROLES = { receipt: "Receipt printer", kitchen: "Kitchen printer", report: "Report printer" };
 const QR_MODES = { draft_first: "Staff confirm guest orders", direct: "Guest orders go straight to the kitchen" };
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
@@ -142,15 +133,6 @@ function quoted(name) {
   return name ? `“${name}”` : "";
 }
 
-function percent(bp) {
-  return `${(Number(bp) / 100).toLocaleString(undefined, { maximumFractionDigits: 2 })}%`;
-}
-
-function signedMoney(ctx, minor) {
-  if (!minor) return "no change";
-  return `${minor < 0 ? "−" : "+"}${ctx.money(Math.abs(minor))}`;
-}
-
 function isUuid(value) {
   return typeof value === "string" && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 }
@@ -182,8 +164,8 @@ function valueText(key, value, event, view) {
   if (value === null || value === undefined || value === "") return key === "backup_printer_id" ? "none" : null;
   if (key === "pin_hash") return "changed";
   if (typeof value === "boolean") return value ? "yes" : "no";
-  if (MONEY.has(key) && typeof value === "number") return key === "price_delta" ? signedMoney(ctx, value) : ctx.money(value);
-  if (PERCENT.has(key)) return percent(value);
+  if (MONEY.has(key) && typeof value === "number") return key === "price_delta" ? formatDelta(value, ctx.store.currency) || "no change" : ctx.money(value);
+  if (PERCENT.has(key)) return `${percentText(value)}%`;
   if (key === "opening_hours") return openingHours(value);
   if (key === "holidays") {
     if (!Array.isArray(value) || !value.length) return "none";
@@ -230,10 +212,6 @@ function detailPairs(event, view, said = []) {
 function only(fields, ...keys) {
   const present = Object.keys(fields);
   return present.length > 0 && present.every((key) => keys.includes(key));
-}
-
-function kindLabel(kind) {
-  return JOB_KINDS[kind] || (kind ? words(kind) : "Print job");
 }
 
 /** "order #12 · Table 4" for a row about an order, a line or a job of one. */
@@ -323,14 +301,14 @@ const DESCRIBE = {
     const group = event.context.group || (event.context.names || {}).group_id;
     const about = group ? `In ${group}` : "";
     if (event.op === "create") {
-      const delta = f.price_delta ? ` (${signedMoney(view.ctx, f.price_delta)})` : "";
+      const delta = f.price_delta ? ` (${formatDelta(f.price_delta, view.ctx.store.currency)})` : "";
       return { title: `Choice ${quoted(name)} added${delta}`, about, said: ["name", "price_delta", "group_id", "available"] };
     }
     if (only(f, "available")) {
       return { ...(f.available ? { title: `${name || "Choice"} back on sale` } : { title: `${name || "Choice"} 86'd`, tone: "warn" }), about, said: ["available"] };
     }
     if (only(f, "position")) return { title: `Choice ${quoted(name)} moved`, about };
-    if (only(f, "price_delta")) return { title: `${quoted(name)} now costs ${signedMoney(view.ctx, f.price_delta)}`, about, said: ["price_delta"] };
+    if (only(f, "price_delta")) return { title: `${quoted(name)} now costs ${formatDelta(f.price_delta, view.ctx.store.currency) || "nothing extra"}`, about, said: ["price_delta"] };
     return { title: `Choice ${quoted(name)} changed`, about };
   },
 
@@ -457,7 +435,7 @@ const DESCRIBE = {
     const name = view.name(event) || "printer";
     const printer = `Printer ${name}`;
     if (event.op === "create") {
-      const role = ROLES[f.role] || "Printer";
+      const role = f.role ? `${roleLabel(f.role)} printer` : "Printer";
       const stations = f.role === "kitchen" && f.stations && f.stations.length ? `: ${f.stations.map(words).join(", ")}` : "";
       return { title: `${printer} added`, about: `${role}${stations}`, said: ["name", "role", "stations", "enabled"] };
     }

@@ -174,12 +174,6 @@ export function switchInput({ name, checked, label, danger = false, onchange }) 
   return h("label", { class: danger ? "switch switch-danger" : "switch" }, input, h("span", { class: "track" }), label);
 }
 
-export function formatWhen(iso) {
-  if (!iso) return "";
-  const date = new Date(iso);
-  return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-}
-
 // ---- store-local time ------------------------------------------------------------------
 // The store's time zone decides its days, whatever the zone of the device showing the page:
 // a manager abroad, or a tablet set to UTC, still reads the times the staff lived through.

@@ -1,7 +1,7 @@
 // Menu: categories and their items (price, station, course, 86), the item editor, and the
 // modifier groups. Reloads itself when the live feed reports a menu change from any device.
 
-import { formatDelta, minorDigits, parseMoney, toDecimalText } from "/ui/lib/money.js";
+import { formatDelta, minorDigits, parseMoney, percentText, toDecimalText } from "/ui/lib/money.js";
 import { arrangeDialog } from "./arrange.js";
 import { act, drawList, field, h, modal, msgBox, say, switchInput } from "./dom.js";
 
@@ -310,7 +310,7 @@ export default {
         h("div", { class: "grid-2" },
           field("Price", priceInput("price", current.price, currency), "Including tax when the store's prices include tax"),
           field("Tax rate", h("select", { class: "select", name: "tax_rate_id" }, rates.map((rate) =>
-            h("option", { value: rate.id, selected: rate.id === current.tax_rate_id }, `${rate.name} (${rate.rate_bp / 100}%)`))))),
+            h("option", { value: rate.id, selected: rate.id === current.tax_rate_id }, `${rate.name} (${percentText(rate.rate_bp)}%)`))))),
         h("div", { class: "grid-2" },
           field("Station", h("input", { class: "input", name: "station", value: current.station, list: "stations",
             autocapitalize: "characters" }), "Where it is made: KITCHEN, BAR…"),

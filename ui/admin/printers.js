@@ -5,7 +5,7 @@
 // (paper out, cover open, offline) lives here too: see `watchPrinters`.
 
 import { query } from "/ui/lib/api.js";
-import { act, drawList, field, formatWhen, h, modal, msgBox, say, switchInput } from "./dom.js";
+import { act, drawList, field, formatWhenIn, h, modal, msgBox, say, switchInput } from "./dom.js";
 
 const ROLES = {
   receipt: { label: "Receipt", hint: "Bills and receipts at a till" },
@@ -42,6 +42,7 @@ const JOB_KINDS = {
   ticket: "Kitchen ticket",
   report: "Report",
   drawer: "Cash drawer",
+  other: "Print job",
 };
 const POLL_MS = 10000;
 const JOB_LIMIT = 50;
@@ -128,20 +129,26 @@ function hex(value) {
   return Number(value).toString(16).padStart(4, "0");
 }
 
+/** "Kitchen", "Receipt", "Report": what a printer is used for, in a word. */
+export function roleLabel(role) {
+  return ROLES[role] ? ROLES[role].label : role;
+}
+
 function roleLine(printer) {
-  const role = ROLES[printer.role] ? ROLES[printer.role].label : printer.role;
+  const role = roleLabel(printer.role);
   if (printer.role === "kitchen" && printer.stations.length) return `${role} · ${printer.stations.join(", ")}`;
   if (printer.role === "receipt" && printer.device) return `${role} · ${printer.device}`;
   return role;
 }
 
-function ago(iso) {
+// Times are the store's (its time zone), whatever the device's is.
+function ago(iso, timeZone) {
   if (!iso) return "";
   const seconds = Math.round((Date.now() - Date.parse(iso)) / 1000);
   if (!Number.isFinite(seconds)) return "";
   if (seconds < 45) return "just now";
   if (seconds < 90 * 60) return `${Math.max(1, Math.round(seconds / 60))} min ago`;
-  return formatWhen(iso);
+  return formatWhenIn(iso, timeZone);
 }
 
 function until(iso) {
@@ -152,15 +159,15 @@ function until(iso) {
   return `in ${Math.round(seconds / 60)} min`;
 }
 
-function timeOf(iso, seconds = true) {
-  if (!iso) return "";
+function timeOf(iso, timeZone, seconds = true) {
   const options = { hour: "2-digit", minute: "2-digit" };
   if (seconds) options.second = "2-digit";
-  return new Date(iso).toLocaleTimeString(undefined, options);
+  return formatWhenIn(iso, timeZone, options);
 }
 
-function kindLabel(kind) {
-  if (!kind) return "Job";
+/** "Kitchen ticket", "Cash drawer", ...: what a print job is. */
+export function kindLabel(kind) {
+  if (!kind) return "Print job";
   return JOB_KINDS[kind] || `${kind.charAt(0).toUpperCase()}${kind.slice(1).replaceAll("_", " ")}`;
 }
 
@@ -396,7 +403,7 @@ export default {
 
     function printerLook(printer) {
       const checked = printer.status && printer.status.checked_at;
-      return [JSON.stringify(printer), nameOf(printer.backup_printer_id), checked ? ago(checked) : ""].join("|");
+      return [JSON.stringify(printer), nameOf(printer.backup_printer_id), checked ? ago(checked, ctx.store.timezone) : ""].join("|");
     }
 
     function printerCard(printer) {
@@ -431,7 +438,7 @@ export default {
         : null,
       h("p", { class: "printer-checked muted small" },
         printer.enabled === false ? h("span", { class: "badge" }, "Disabled") : null,
-        printer.status && printer.status.checked_at ? ` Checked ${ago(printer.status.checked_at)}` : " Not checked yet: send a test print"),
+        printer.status && printer.status.checked_at ? ` Checked ${ago(printer.status.checked_at, ctx.store.timezone)}` : " Not checked yet: send a test print"),
       h("div", { class: "printer-actions" },
         testButton,
         h("button", { type: "button", class: "btn btn-sm", onclick: () => editPrinter(printer) }, "Edit"),
@@ -478,14 +485,14 @@ export default {
       }
       if (job.state === "printed") actions.push(action("Reprint", "reprint", "Reprint sent"));
       const when = job.state === "printed" && job.printed_at
-        ? h("span", {}, `Printed at ${timeOf(job.printed_at, false)}`)
+        ? h("span", {}, `Printed at ${timeOf(job.printed_at, ctx.store.timezone, false)}`)
         : job.state === "queued" && job.next_attempt_at && job.attempts > 0
-          ? h("span", { class: "next-try", "data-next": job.next_attempt_at }, `Next try ${until(job.next_attempt_at)} (${timeOf(job.next_attempt_at)})`)
+          ? h("span", { class: "next-try", "data-next": job.next_attempt_at }, `Next try ${until(job.next_attempt_at)} (${timeOf(job.next_attempt_at, ctx.store.timezone)})`)
           : job.state === "failed" ? h("span", { class: "muted" }, "Stopped trying: press Retry")
             : job.state === "sending" ? h("span", { class: "muted" }, "Printing now") : h("span", { class: "muted" }, "Waiting for its turn");
       const tries = job.attempts ? `${job.attempts} ${job.attempts === 1 ? "try" : "tries"}` : "Not tried yet";
       return h("tr", { "data-job": job.id, "data-state": job.state },
-        h("td", { "data-label": "When", class: "nowrap job-time" }, timeOf(job.created_at, false)),
+        h("td", { "data-label": "When", class: "nowrap job-time" }, timeOf(job.created_at, ctx.store.timezone, false)),
         h("td", { "data-label": "Job" },
           h("div", { class: "job-what" }, kindLabel(job.kind),
             job.reprint ? h("span", { class: "badge badge-info" }, "Reprint") : null,
@@ -508,7 +515,7 @@ export default {
       const message = msgBox();
       const paper = h("div", { class: "preview-paper", "aria-busy": "true" },
         h("p", { class: "muted small preview-wait" }, "Drawing the preview…"));
-      const facts = [printerName, timeOf(job.created_at, false), job.reprint ? "reprint" : "",
+      const facts = [printerName, timeOf(job.created_at, ctx.store.timezone, false), job.reprint ? "reprint" : "",
         job.rerouted_from ? `moved from ${nameOf(job.rerouted_from)}` : ""].filter(Boolean).join(" · ");
       const dialog = h("dialog", { class: "modal preview-modal", "aria-labelledby": `preview-${job.id}` },
         h("div", { class: "modal-form" },
@@ -575,7 +582,7 @@ export default {
       const others = watch.list.filter((p) => !printer || p.id !== printer.id);
       const backupSelect = h("select", { class: "select", name: "backup_printer_id" },
         h("option", { value: "" }, "No backup"),
-        others.map((p) => h("option", { value: p.id, selected: p.id === base.backup_printer_id }, `${p.name} (${ROLES[p.role] ? ROLES[p.role].label : p.role})`)));
+        others.map((p) => h("option", { value: p.id, selected: p.id === base.backup_printer_id }, `${p.name} (${roleLabel(p.role)})`)));
 
       function showRoleFields() {
         stationField.hidden = roleSelect.value !== "kitchen";
@@ -823,7 +830,7 @@ export default {
     // Next-try countdowns move on screen; without the live topic the section asks every 10 s.
     state.ticker = setInterval(() => {
       for (const node of root.querySelectorAll(".next-try[data-next]")) {
-        node.textContent = `Next try ${until(node.dataset.next)} (${timeOf(node.dataset.next)})`;
+        node.textContent = `Next try ${until(node.dataset.next)} (${timeOf(node.dataset.next, ctx.store.timezone)})`;
       }
     }, 1000);
     state.poller = setInterval(() => {

@@ -2,6 +2,7 @@
 // QR ordering (mode, guest base URL) and the kill switch. The edge validates; its messages show
 // inline.
 
+import { percentText } from "/ui/lib/money.js";
 import { act, drawList, explain, field, h, msgBox, say, switchInput } from "./dom.js";
 
 const DAYS = [["mon", "Monday"], ["tue", "Tuesday"], ["wed", "Wednesday"], ["thu", "Thursday"],
@@ -27,13 +28,6 @@ function timezones() {
 // Saved one by one, at once, never by the "Save settings" bar: each editor has its own <form>
 // (outside the settings form, joined by the `form` attribute), and its input events stop at
 // the list so they never mark the settings form dirty.
-
-/** Basis points as the percentage a person reads: 2300 -> "23", 1350 -> "13.5", 1305 -> "13.05". */
-function percentText(bp) {
-  const whole = Math.trunc(bp / 100);
-  const cents = String(bp % 100).padStart(2, "0").replace(/0+$/, "");
-  return cents ? `${whole}.${cents}` : String(whole);
-}
 
 /**
  * A typed percentage ("13.5", "13,5", "6 %") in basis points, by string arithmetic so that

@@ -1,5 +1,5 @@
-// Money is integer minor units plus an ISO currency, never floats. These helpers only format
-// and parse at the edges of the screen.
+// Money is integer minor units plus an ISO currency, never floats; tax rates are integer basis
+// points. These helpers only format and parse at the edges of the screen.
 
 const formatters = new Map();
 
@@ -69,4 +69,11 @@ export function parseMoney(input, currency, { allowNegative = false } = {}) {
   const minor = Number(whole || "0") * 10 ** digits + Number((fraction || "").padEnd(digits, "0") || "0");
   if (!Number.isSafeInteger(minor)) return null;
   return negative ? -minor : minor;
+}
+
+/** Basis points as the percentage a person reads: 2300 -> "23", 1350 -> "13.5", 1305 -> "13.05". */
+export function percentText(bp) {
+  const whole = Math.trunc(bp / 100);
+  const cents = String(bp % 100).padStart(2, "0").replace(/0+$/, "");
+  return cents ? `${whole}.${cents}` : String(whole);
 }
