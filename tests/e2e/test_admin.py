@@ -247,3 +247,15 @@ def test_a_locked_out_cashier_is_unlocked_from_the_staff_list(page: Page, live_e
         expect(row.locator(".lock-badge")).to_have_count(0)
         expect(row.get_by_role("button", name=f"Unlock {cashier['name']}")).to_have_count(0)
         assert http.post("/api/sessions", json=right).status_code == 201
+
+
+def test_each_section_opens_at_its_top(page: Page):
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the menu is long here
+    sign_in(page)
+    expect(page.locator(".item-row").first).to_be_visible()
+    page.mouse.wheel(0, 1500)
+    page.wait_for_function("window.scrollY > 400")
+    page.get_by_role("link", name="Settings").click()
+    expect(page.get_by_role("heading", name="Settings", exact=True)).to_be_visible()
+    expect(page.locator(".tax-rates")).to_be_visible()  # a long page: it could stay scrolled
+    assert page.evaluate("window.scrollY") == 0

@@ -191,6 +191,8 @@ function show() {
   }
   document.title = `${section.title} · Galley`;
   app.main.replaceChildren();
+  // Each section opens at its top, not where the last one was scrolled to.
+  window.scrollTo({ top: 0 });
   app.current = section.mount(app.main, app.ctx) || null;
 }
 

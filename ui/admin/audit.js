@@ -714,8 +714,6 @@ export default {
       }
     })();
     showZone();
-    // The trail opens at its newest event, not where the last section was scrolled to.
-    window.scrollTo({ top: 0 });
     act(null, message, () => page(true));
     return {};
   },
