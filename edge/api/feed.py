@@ -37,6 +37,7 @@ AUDIT = Query(
     actor=words("a staff member's id"),
     hide=one_of("printing"),
     before=whole(2**62),
+    after=whole(0),
     limit=whole(100, 1, 500),
     **{"from": instant("inclusive"), "to": instant("exclusive")},
 )
@@ -123,8 +124,9 @@ async def _watch_close(websocket: WebSocket, scope: Any) -> None:
 @contract(query=AUDIT)
 async def audit(request: Request):
     """Who did what (managers), newest first, each row with the names it needs to be read
-    (`context`); page back with `before` = the last seq seen. `hide=printing` leaves out the
-    churn of printers and print jobs but keeps cash drawer openings."""
+    (`context`); page back with `before` = the last seq seen, catch up with `after` = the
+    first. `hide=printing` leaves out the churn of printers and print jobs but keeps cash
+    drawer openings."""
     require(await actor(request), "audit.view")
     query = AUDIT.read(request)
     rows = await box_of(request).read(
@@ -137,6 +139,7 @@ async def audit(request: Request):
             end=query["to"],
             hide_printing=query["hide"] == "printing",
             before=query["before"],
+            after=query["after"],
             limit=query["limit"],
         )
     )

@@ -82,17 +82,19 @@ def read(
     end: str | None = None,
     hide_printing: bool = False,
     before: int = 2**62,
+    after: int = 0,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
-    """Events with `seq < before`, newest first, with the names of who did and approved them
-    and their `context`. `start` (inclusive) and `end` (exclusive) are storage-format UTC
-    times; `entities` keeps only those tables. `hide_printing` leaves out the churn of printers
-    and print jobs (sent, printed, retried, status checks) but keeps the opening of the cash
-    drawer, a print job of kind `drawer` that a manager audits as a cash event."""
+    """Events with `after < seq < before`, newest first, with the names of who did and
+    approved them and their `context`. `start` (inclusive) and `end` (exclusive) are
+    storage-format UTC times; `entities` keeps only those tables. `hide_printing` leaves out the
+    churn of printers and print jobs (sent, printed, retried, status checks) but keeps the
+    opening of the cash drawer, a print job of kind `drawer` that a manager audits as a cash
+    event."""
     rows = conn.execute(
         "SELECT e.*, a.name AS actor_name, p.name AS approver_name FROM events e"
         " LEFT JOIN staff a ON a.id = e.actor LEFT JOIN staff p ON p.id = e.approver"
-        " WHERE e.seq < :before"
+        " WHERE e.seq < :before AND e.seq > :after"
         " AND (:entities IS NULL OR e.entity IN (SELECT value FROM json_each(:entities)))"
         " AND (:entity_id IS NULL OR e.entity_id = :entity_id)"
         " AND (:actor IS NULL OR e.actor = :actor)"
@@ -102,6 +104,7 @@ def read(
         " ORDER BY e.seq DESC LIMIT :limit",
         {
             "before": before,
+            "after": after,
             "entities": json.dumps(entities) if entities else None,
             "entity_id": entity_id,
             "actor": actor,

@@ -227,6 +227,39 @@ def test_from_and_to_are_the_stores_days(page: Page, live_edge: LiveEdge):
     expect(audit_row(page, "Table 7 disabled")).to_have_count(0)
 
 
+def test_what_happens_meanwhile_arrives_on_top_when_the_filters_reach_now(
+    page: Page, live_edge: LiveEdge
+):
+    with live_edge.client() as owner:
+        cola, three = item_id(owner, "Cola"), table_id(owner, "3")
+        sign_in(page)
+        page.goto("/admin/#/audit")
+        expect(page.locator(".conn")).to_have_attribute("data-state", "live")
+        rows = page.locator("tr.audit-row")
+        expect(rows.first).to_have_attribute("data-seq", re.compile(r"\d+"))
+        shown = rows.count()
+        with live_edge.client("Walter Costa") as waiter:  # a sign-in, then an order
+            order = ok(
+                waiter.post("/api/orders", json={"kind": "counter", "lines": [{"item_id": cola}]}),
+                201,
+            )
+        # On top, under today, without Show or a reload; nothing drawn twice.
+        expect(rows.first).to_contain_text(f"Order #{order['number']} created")
+        expect(rows.first).to_have_class(re.compile("is-new"))
+        expect(rows.nth(1)).to_contain_text("Walter Costa")
+        expect(rows).to_have_count(shown + 2)
+        expect(page.locator(".audit-day").first.locator("h2")).to_contain_text("Today")
+        expect(page.locator(".audit-count")).to_contain_text(f"{shown + 2} events shown")
+
+        # Filters that leave an event out leave it out live too.
+        show(page, "Tables")
+        tables_shown = rows.count()
+        ok(owner.patch(f"/api/menu/items/{cola}", json={"price": 333}))
+        ok(owner.patch(f"/api/tables/{three}", json={"enabled": False}))
+        expect(rows.first).to_contain_text("Table 3 disabled")
+        expect(rows).to_have_count(tables_shown + 1)
+
+
 @pytest.mark.parametrize(
     ("zone", "day"),
     [

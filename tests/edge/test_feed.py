@@ -265,6 +265,32 @@ async def test_audit_refuses_bad_filters_in_the_json_error_shape(client, manager
     assert response.json()["error"]["code"] == "bad_query"
 
 
+async def test_audit_catches_up_after_the_newest_row_shown(client, manager):
+    shown = (await client.get("/api/audit?limit=1", headers=manager)).json()["events"][0]
+    m = await menu(client)
+    for name, price in (("Cola", 310), ("Cola", 320), ("Espresso", 150)):
+        await client.patch(
+            f"/api/menu/items/{item(m, name)['id']}", headers=manager, json={"price": price}
+        )
+    newer = (await client.get(f"/api/audit?after={shown['seq']}", headers=manager)).json()
+    assert [e["fields"] for e in newer["events"]] == [
+        {"price": 150},
+        {"price": 320},
+        {"price": 310},
+    ]
+    assert newer["events"][-1]["seq"] == shown["seq"] + 1  # newest first, down to the next one
+    filtered = (
+        await client.get(
+            f"/api/audit?after={shown['seq']}&entity_id={item(m, 'Espresso')['id']}",
+            headers=manager,
+        )
+    ).json()["events"]
+    assert [e["fields"] for e in filtered] == [{"price": 150}]
+    bad = await client.get("/api/audit?after=-1", headers=manager)
+    assert_error_shape(bad)
+    assert bad.json()["error"]["code"] == "bad_query"
+
+
 async def test_audit_times_with_an_offset_mean_the_same_instant(client, manager):
     newest = (await client.get("/api/audit?limit=1", headers=manager)).json()["events"][0]
     at = datetime.fromisoformat(newest["at"])

@@ -16,7 +16,8 @@ import staff from "./staff.js";
 import tables from "./tables.js";
 
 const SECTIONS = [menu, tables, staff, settings, printers, audit];
-const TOPICS = ["menu", "tables", "staff", "store"];
+// What the sections follow live; orders only for the audit trail.
+const TOPICS = ["menu", "tables", "staff", "store", "orders"];
 const CONN_LABEL = {
   connecting: "Connecting…",
   live: "Live",

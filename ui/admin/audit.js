@@ -560,7 +560,9 @@ export default {
   title: "Audit",
   icon: "audit",
   mount(root, ctx) {
-    const state = { before: null, staff: new Map(), filters: {}, done: false, day: null };
+    // `top`: the newest seq shown, where live rows continue from; `day`: the last day table,
+    // where "Load more" continues.
+    const state = { before: null, top: 0, staff: new Map(), filters: {}, done: false, day: null, timer: null, busy: false, again: false };
     const zone = () => (ctx.store && ctx.store.timezone) || undefined;
     const view = {
       ctx,
@@ -666,6 +668,24 @@ export default {
       }
     }
 
+    /** Put events that happened since the page was drawn on top, newest first, under their days. */
+    function showNewer(events) {
+      if (list.querySelector(".empty")) list.replaceChildren();
+      for (const event of [...events].reverse()) {
+        const day = dayIn(event.at, zone());
+        let first = list.querySelector(".audit-day");
+        if (!first || first.dataset.day !== day) {
+          const table = dayTable(day);
+          list.prepend(table.section);
+          if (!state.day) state.day = { key: day, body: table.body };
+          first = table.section;
+        }
+        const fresh = row(event);
+        fresh.classList.add("is-new");
+        first.querySelector("tbody").prepend(fresh);
+      }
+    }
+
     function chosenFilters() {
       const what = entity.value;
       const timeZone = zone();
@@ -679,24 +699,63 @@ export default {
       };
     }
 
-    async function page(fresh) {
-      const filtersNow = fresh ? chosenFilters() : state.filters;
-      const params = new URLSearchParams({ limit: String(PAGE) });
+    async function fetchPage(filtersNow, extra) {
+      const params = new URLSearchParams({ limit: String(PAGE), ...extra });
       for (const [key, value] of Object.entries(filtersNow)) if (value) params.set(key, value);
-      if (!fresh && state.before) params.set("before", String(state.before));
       const result = await ctx.api.get(`/api/audit?${params}`);
       const events = result.events.map((event) => ({ ...event, fields: event.fields || {}, context: event.context || {} }));
+      return { events, next: result.next_before };
+    }
+
+    async function page(fresh) {
+      const filtersNow = fresh ? chosenFilters() : state.filters;
+      const { events, next } = await fetchPage(filtersNow, !fresh && state.before ? { before: state.before } : {});
       if (fresh) {
         state.filters = filtersNow;
         state.day = null;
+        state.top = events.length ? events[0].seq : 0; // nothing matched: all that does is new
         list.replaceChildren();
         showZone();
       }
       show(events);
       if (fresh && !events.length) list.replaceChildren(h("p", { class: "empty" }, "Nothing matches these filters."));
-      state.before = result.next_before;
-      state.done = result.events.length < PAGE;
+      state.before = next;
+      state.done = events.length < PAGE;
       more.hidden = state.done;
+      count();
+    }
+
+    /** Rows committed since the newest one shown, when the filters reach up to now. */
+    async function catchUp() {
+      if (state.busy) {
+        state.again = true;
+        return;
+      }
+      const asked = state.filters;
+      if (asked.to && Date.parse(asked.to) <= Date.now()) return;
+      state.busy = true;
+      try {
+        const { events } = await fetchPage(asked, { after: state.top });
+        if (asked !== state.filters) return; // Show drew the list afresh meanwhile
+        if (events.length >= PAGE) {
+          await page(true); // too many to slot in: draw the newest page afresh
+        } else if (events.length) {
+          state.top = events[0].seq;
+          showNewer(events);
+          count();
+        }
+      } catch {
+        // The next event, or Show, tries again.
+      } finally {
+        state.busy = false;
+        if (state.again) {
+          state.again = false;
+          catchUp();
+        }
+      }
+    }
+
+    function count() {
       const shown = list.querySelectorAll("tr[data-seq]").length;
       const hidden = state.filters.hide === "printing" ? " Printing is hidden: choose Printing or Everything under What to see it." : "";
       countLine.textContent = shown ? `${shown} event${shown > 1 ? "s" : ""} shown${state.done ? " — that is all" : ""}.${hidden}` : hidden.trim();
@@ -715,6 +774,15 @@ export default {
     })();
     showZone();
     act(null, message, () => page(true));
-    return {};
+    return {
+      onEvent() {
+        // Events come in bursts (an order and its tickets): one read for the lot.
+        clearTimeout(state.timer);
+        state.timer = setTimeout(catchUp, 250);
+      },
+      destroy() {
+        clearTimeout(state.timer);
+      },
+    };
   },
 };
