@@ -560,9 +560,13 @@ export default {
   title: "Audit",
   icon: "audit",
   mount(root, ctx) {
-    // `top`: the newest seq shown, where live rows continue from; `day`: the last day table,
-    // where "Load more" continues.
-    const state = { before: null, top: 0, staff: new Map(), filters: {}, done: false, day: null, timer: null, busy: false, again: false };
+    // `filters`: those of the rows shown (null until the first page is drawn); `top`: the newest
+    // seq shown, where live rows continue from; `day`: the last day table, where "Load more"
+    // continues.
+    const state = {
+      before: null, top: 0, staff: new Map(), filters: null, done: false, day: null,
+      timer: null, busy: false, again: false,
+    };
     const zone = () => (ctx.store && ctx.store.timezone) || undefined;
     const view = {
       ctx,
@@ -707,8 +711,7 @@ export default {
       return { events, next: result.next_before };
     }
 
-    async function page(fresh) {
-      const filtersNow = fresh ? chosenFilters() : state.filters;
+    async function page(fresh, filtersNow = fresh ? chosenFilters() : state.filters) {
       const { events, next } = await fetchPage(filtersNow, !fresh && state.before ? { before: state.before } : {});
       if (fresh) {
         state.filters = filtersNow;
@@ -732,13 +735,13 @@ export default {
         return;
       }
       const asked = state.filters;
-      if (asked.to && Date.parse(asked.to) <= Date.now()) return;
+      if (!asked || (asked.to && Date.parse(asked.to) <= Date.now())) return;
       state.busy = true;
       try {
         const { events } = await fetchPage(asked, { after: state.top });
         if (asked !== state.filters) return; // Show drew the list afresh meanwhile
         if (events.length >= PAGE) {
-          await page(true); // too many to slot in: draw the newest page afresh
+          await page(true, asked); // too many to slot in: draw the newest page afresh
         } else if (events.length) {
           state.top = events[0].seq;
           showNewer(events);
