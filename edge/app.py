@@ -41,13 +41,13 @@ async def _home(request):
 
 
 def create_app(
-    settings: EdgeSettings | None = None, *, after_commit: Callable[[], None] | None = None
+    settings: EdgeSettings | None = None, *, after_sync: Callable[[], None] | None = None
 ) -> Starlette:
     settings = settings or EdgeSettings.load()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        box = Box(settings, asyncio.get_running_loop(), after_commit=after_commit)
+        box = Box(settings, asyncio.get_running_loop(), after_sync=after_sync)
         app.state.box = box
         try:
             yield

@@ -67,7 +67,7 @@ class Box:
         settings: EdgeSettings,
         loop: asyncio.AbstractEventLoop,
         *,
-        after_commit: Callable[[], None] | None = None,
+        after_sync: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
         self.path = settings.database
@@ -83,7 +83,7 @@ class Box:
             self.identity.node,
             publish=self.bus.from_writer,
             max_batch=settings.writer_max_batch,
-            after_commit=after_commit,
+            after_sync=after_sync,
         )
         self.menu_seq = last
         self._menu_cache: tuple[int, bytes] | None = None

@@ -1,7 +1,8 @@
 """Opening the edge database and bringing its schema up to date.
 
 WAL so readers never wait for the writer; `synchronous=FULL` so that an acknowledged payment
-survives a power cut; foreign keys on; numbered SQL migrations tracked in `PRAGMA user_version`.
+survives a power cut (the writer's own connection flushes the WAL in a thread of its own instead,
+see `edge.writer`); foreign keys on; numbered SQL migrations tracked in `PRAGMA user_version`.
 """
 
 from __future__ import annotations

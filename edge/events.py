@@ -225,9 +225,11 @@ def _insert_sql(table: str, columns: tuple[str, ...], rows: int = 1) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([values] * rows)}"
 
 
-def since(conn: sqlite3.Connection, seq: int, limit: int = 500) -> list[Event]:
+def since(conn: sqlite3.Connection, seq: int, upto: int, limit: int = 500) -> list[Event]:
+    """Events after `seq` up to `upto`: the feed's readers pass the last published seq, as a
+    committed event is visible here a moment before it is on disk and published."""
     rows = conn.execute(
-        "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)
+        "SELECT * FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?", (seq, upto, limit)
     ).fetchall()
     return [Event.from_row(row) for row in rows]
 

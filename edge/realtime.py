@@ -77,7 +77,7 @@ class Bus:
         self._subscriptions.discard(subscription)
 
     def from_writer(self, events: list[Event]) -> None:
-        """Called in the writer thread after COMMIT."""
+        """Called by the writer's syncer once the events are on disk, in commit order."""
         self.loop.call_soon_threadsafe(self._dispatch, events)
 
     def _dispatch(self, events: list[Event]) -> None:

@@ -6,8 +6,16 @@ the others. Most refusals come before a write changes anything, so the writes fi
 savepoints (each costs about 8 us of page copying per order, measured); only when a write fails
 after changing rows is the transaction rolled back and the batch run again, each write in its
 own savepoint. So a write function may run twice: it must read and change only the database
-(never the world outside) and leave its arguments as it found them. A caller hears back only
-after COMMIT returned, that is after the transaction is on disk (`synchronous=FULL`).
+(never the world outside) and leave its arguments as it found them.
+
+A caller hears back only once its transaction is on disk, but the writer does not wait for the
+disk: it commits without a sync (`synchronous=NORMAL`) and goes on with the next batch while a
+second thread, the syncer, flushes the WAL (`fdatasync`) for every batch committed meanwhile,
+then publishes their events and answers their callers, in commit order. Waiting in COMMIT for
+the fsync left the box's core idle 13-15 % of the time under 20 clients (measured); this way the
+next batch's work fills that time. SQLite's WAL is a log: after a power cut it keeps a prefix of
+the committed transactions, so a batch never survives without the ones before it. Events not yet
+on disk are visible to reads, but the feed serves only published ones (`Bus.last_seq`).
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -48,6 +57,7 @@ class _Job:
 @dataclass
 class WriterStats:
     commits: int = 0
+    syncs: int = 0  # fdatasync calls of the WAL, each for one or more commits
     writes: int = 0
     failed_writes: int = 0
     reruns: int = 0  # batches run again, each write in a savepoint, after a half-done write
@@ -64,29 +74,35 @@ class Writer:
         *,
         publish: Publish | None = None,
         max_batch: int = 256,
-        after_commit: Callable[[], None] | None = None,
+        after_sync: Callable[[], None] | None = None,
     ) -> None:
-        """`after_commit` runs in the writer thread after each COMMIT (tests use it to play a
-        slow SD card); `publish` receives each transaction's events, in order, in the writer
-        thread, after the commit and in commit order."""
+        """`after_sync` runs in the syncer thread after each fsync (tests use it to play a slow
+        SD card); `publish` receives each transaction's events, in commit order, in the syncer
+        thread, once they are on disk."""
         self.path = str(path)
         self.max_batch = max_batch
         self.publish = publish
-        self.after_commit = after_commit
+        self.after_sync = after_sync
         self.stats = WriterStats()
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._committed: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._closed = False
         self._conn = db.connect(self.path, factory=WriteConnection)
+        self._conn.execute("PRAGMA synchronous = NORMAL")  # the syncer makes commits durable
         last = self._conn.execute("SELECT hlc FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        self._wal = _Wal(self.path + "-wal")
+        self._wal.sync()  # what an earlier run left in the OS's cache is on disk from now on
         self._conn.clock = HybridClock(node, Timestamp.parse(last[0]) if last else None)
         self._conn.pending = []
         self._conn.cache = {}
+        self._syncer = threading.Thread(target=self._sync_run, name="galley-syncer", daemon=True)
+        self._syncer.start()
         self._thread = threading.Thread(target=self._run, name="galley-writer", daemon=True)
         self._thread.start()
 
     @property
     def alive(self) -> bool:
-        return self._thread.is_alive()
+        return self._thread.is_alive() and self._syncer.is_alive()
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn(conn, *args)` in a write transaction; return once it is durable."""
@@ -117,7 +133,11 @@ class Writer:
         if self._thread.is_alive():
             self._queue.put(_STOP)
             self._thread.join()
+        if self._syncer.is_alive():
+            self._committed.put(_STOP)
+            self._syncer.join()
         self._conn.close()
+        self._wal.close()
 
     def _run(self) -> None:
         while True:
@@ -167,21 +187,46 @@ class Writer:
         else:
             self.stats.commits += 1
             self.stats.writes += len(batch)
-            if self.after_commit:
-                self.after_commit()
-        # Publish before answering: a caller that hears back then finds caches already current.
-        events = [event for job in batch for event in job.events]
-        if events and self.publish:
-            self.publish(events)
-        # One wake-up per event loop, not one per write; plain threads' futures settle here.
-        by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
-        for job in batch:
-            if job.loop is None:
-                _settle([job])
-            else:
-                by_loop.setdefault(job.loop, []).append(job)
-        for loop, jobs in by_loop.items():
-            loop.call_soon_threadsafe(_settle, jobs)
+        self._committed.put(batch)
+
+    def _sync_run(self) -> None:
+        """The syncer: one fsync for whatever was committed since the last, then the answers."""
+        while True:
+            batches = [self._committed.get()]
+            while True:
+                try:
+                    batches.append(self._committed.get_nowait())
+                except queue.Empty:
+                    break
+            stop = batches[-1] is _STOP
+            if stop:
+                batches.pop()
+            jobs = [job for batch in batches for job in batch]
+            if jobs:
+                self._sync(jobs)
+                # Publish before answering: a caller that hears back finds caches current.
+                events = [event for job in jobs for event in job.events]
+                if events and self.publish:
+                    self.publish(events)
+                _answer(jobs)
+            if stop:
+                return
+
+    def _sync(self, jobs: list[_Job]) -> None:
+        try:
+            self._wal.sync()
+        except OSError as exc:
+            # The transactions are committed but perhaps not on disk: nobody is told they are.
+            log.exception("the WAL could not be flushed to disk; %d writes refused", len(jobs))
+            for job in jobs:
+                if job.error is None:
+                    job.error = StorageError(f"the write may not be on disk: {exc}")
+                job.events = []
+            self.stats.failed_writes += len(jobs)
+            return
+        self.stats.syncs += 1
+        if self.after_sync:
+            self.after_sync()
 
     @staticmethod
     def _apply(conn: WriteConnection, job: _Job) -> bool:
@@ -236,6 +281,44 @@ def _translate(exc: BaseException) -> BaseException:
         log.exception("write failed", exc_info=exc)
         return StorageError(f"the write was not saved: {exc}")
     return exc
+
+
+class _Wal:
+    """The WAL file, opened by us to flush it: fsync works on any descriptor of a file. SQLite
+    keeps the file while a connection is open, but reopen it if another one took its place."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._fd = -1
+        self._inode = -1
+
+    def sync(self) -> None:
+        try:
+            inode = os.stat(self.path).st_ino
+        except FileNotFoundError:
+            return  # no WAL yet, so nothing in it to flush
+        if inode != self._inode:
+            self.close()
+            self._fd = os.open(self.path, os.O_RDONLY)
+            self._inode = os.fstat(self._fd).st_ino
+        os.fdatasync(self._fd)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+        self._fd, self._inode = -1, -1
+
+
+def _answer(jobs: list[_Job]) -> None:
+    """One wake-up per event loop, not one per write; plain threads' futures settle here."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
+    for job in jobs:
+        if job.loop is None:
+            _settle([job])
+        else:
+            by_loop.setdefault(job.loop, []).append(job)
+    for loop, waiting in by_loop.items():
+        loop.call_soon_threadsafe(_settle, waiting)
 
 
 def _settle(jobs: list[_Job]) -> None:

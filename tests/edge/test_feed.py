@@ -4,6 +4,7 @@ import asyncio
 import dataclasses
 import json
 import re
+import threading
 from datetime import datetime, timedelta, timezone
 
 import httpx
@@ -126,6 +127,53 @@ async def test_audit_filters_by_entity_actor_and_time(client, manager):
     assert [e["seq"] for e in window] == [by_entity[0]["seq"]]
     none = (await client.get("/api/audit?to=2000-01-01T00:00:00Z", headers=manager)).json()
     assert none["events"] == [] and none["next_before"] is None
+
+
+async def test_the_feed_serves_a_committed_event_only_once_it_is_on_disk(settings):
+    """The writer commits before the WAL is flushed, and reads may see that row; the feed, the
+    audit and /healthz do not: an event a client saw must never vanish in a power cut and come
+    back as another under the same seq."""
+    armed, flushing, release = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_disk() -> None:
+        if armed.is_set():
+            flushing.set()
+            release.wait(10)
+
+    application = create_app(settings, after_sync=slow_disk)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://edge") as client:
+            boss = await sign_in(client, "manager")
+            cola = item(await menu(client), "Cola")["id"]
+            start = (await client.get("/healthz")).json()["last_seq"]
+            armed.set()
+            change = asyncio.ensure_future(
+                client.patch(f"/api/menu/items/{cola}", headers=boss, json={"price": 999})
+            )
+            try:
+                await asyncio.to_thread(flushing.wait, 10)
+                box = application.state.box
+                price = await box.read(
+                    lambda conn: conn.execute(
+                        "SELECT price FROM menu_items WHERE id = ?", (cola,)
+                    ).fetchone()[0]
+                )
+                assert price == 999  # committed
+                feed = (await client.get(f"/api/events?since={start}", headers=boss)).json()
+                assert feed["events"] == [] and feed["last_seq"] == start
+                assert (await client.get("/healthz")).json()["last_seq"] == start
+                trail = (await client.get("/api/audit?limit=1", headers=boss)).json()["events"]
+                assert trail[0]["seq"] == start
+                assert not change.done()
+            finally:
+                armed.clear()
+                release.set()
+            assert (await change).status_code == 200
+            feed = (await client.get(f"/api/events?since={start}", headers=boss)).json()
+            assert [e["fields"] for e in feed["events"]] == [{"price": 999}]
+            trail = (await client.get(f"/api/audit?after={start}", headers=boss)).json()
+            assert [e["fields"] for e in trail["events"]] == [{"price": 999}]
 
 
 # --- the audit page's reads: several entities, hiding printing, names for each row ----------

@@ -41,11 +41,12 @@ def cpu_seconds(pid: int | str = "self") -> float:
 
 
 async def bench_stats(request: Request) -> JSONResponse:
-    """The writer's counters (commits, writes, failed writes) and this process's RSS."""
+    """The writer's counters (commits, fsyncs, writes, failed writes) and this process's RSS."""
     stats = request.app.state.box.writer.stats
     return JSONResponse(
         {
             "commits": stats.commits,
+            "syncs": stats.syncs,
             "writes": stats.writes,
             "failed_writes": stats.failed_writes,
             "rss_mb": rss_mb(),
