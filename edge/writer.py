@@ -285,7 +285,9 @@ def _translate(exc: BaseException) -> BaseException:
 
 class _Wal:
     """The WAL file, opened by us to flush it: fsync works on any descriptor of a file. SQLite
-    keeps the file while a connection is open, but reopen it if another one took its place."""
+    keeps the file while a connection is open, but reopen it if another one took its place.
+    Closing our descriptor releases none of SQLite's POSIX locks: it locks the database and the
+    -shm file, never the WAL."""
 
     def __init__(self, path: str) -> None:
         self.path = path
