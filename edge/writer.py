@@ -14,8 +14,10 @@ second thread, the syncer, flushes the WAL (`fdatasync`) for every batch committ
 then publishes their events and answers their callers, in commit order. Waiting in COMMIT for
 the fsync left the box's core idle 13-15 % of the time under 20 clients (measured); this way the
 next batch's work fills that time. SQLite's WAL is a log: after a power cut it keeps a prefix of
-the committed transactions, so a batch never survives without the ones before it. Events not yet
-on disk are visible to reads, but the feed serves only published ones (`Bus.last_seq`).
+the committed transactions, so a batch never survives without the ones before it. A commit is
+visible to reads a moment before it is on disk: the feed serves only published events
+(`Bus.last_seq`), and whatever acts on a read through the writer (a print worker claiming a
+job) hears back only once a later commit, and so this one, is on disk.
 """
 
 from __future__ import annotations
