@@ -219,12 +219,11 @@ class Writer:
             self._wal.sync()
         except OSError as exc:
             # The transactions are committed but perhaps not on disk: nobody is told they are.
-            log.exception("the WAL could not be flushed to disk; %d writes refused", len(jobs))
-            for job in jobs:
-                if job.error is None:
-                    job.error = StorageError(f"the write may not be on disk: {exc}")
-                job.events = []
-            self.stats.failed_writes += len(jobs)
+            refused = [job for job in jobs if job.error is None]  # the rest failed before
+            log.exception("the WAL could not be flushed to disk; %d writes refused", len(refused))
+            for job in refused:
+                job.error, job.events = StorageError(f"the write may not be on disk: {exc}"), []
+            self.stats.failed_writes += len(refused)
             return
         self.stats.syncs += 1
         if self.after_sync:
