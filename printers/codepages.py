@@ -59,6 +59,11 @@ def can_encode(codepage: str, char: str) -> bool:
     return 0x20 <= ord(char) < 0x7F or char in _charset(codepage)
 
 
+def can_print(text: str, codepages: Sequence[str]) -> bool:
+    """True if a printer with ``codepages`` prints every character of ``text`` as it is."""
+    return all(any(can_encode(cp, char) for cp in codepages) for char in text)
+
+
 def decode_byte(codepage: str, byte: int) -> str:
     """The character a printer shows for ``byte`` in ``codepage`` (for the emulator)."""
     if byte < 0x80:
@@ -69,7 +74,7 @@ def decode_byte(codepage: str, byte: int) -> str:
 def _fold(char: str, codepages: Sequence[str]) -> str:
     """Best printable stand-in: the character without accents, else ``?``."""
     base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
-    if base and all(any(can_encode(cp, c) for cp in codepages) for c in base):
+    if base and can_print(base, codepages):
         return base
     return REPLACEMENT
 
@@ -86,7 +91,7 @@ def printable(text: str, codepages: Sequence[str]) -> str:
     for char in unicodedata.normalize("NFC", text):
         if char in "\t\n\r" or unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
             out.append(" " if char in "\t\n\r" else "")
-        elif any(can_encode(cp, char) for cp in codepages):
+        elif can_print(char, codepages):
             out.append(char)
         else:
             out.append(_fold(char, codepages))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from printers.money import format_money
+from printers.money import format_amount
 
 __all__ = [
     "Document",
@@ -36,7 +36,7 @@ __all__ = [
     "VoidChit",
     "XReport",
     "ZReport",
-    "format_money",
+    "format_amount",
 ]
 
 
@@ -109,10 +109,6 @@ class Receipt:
     footer: tuple[str, ...] = ()
     copy_label: str = ""
 
-    def money(self, minor: int) -> str:
-        """Format ``minor`` in this receipt's currency."""
-        return format_money(minor, self.currency)
-
 
 # --- kitchen ---------------------------------------------------------------
 
@@ -165,7 +161,7 @@ class VoidChit:
 
 @dataclass(frozen=True)
 class ReportRow:
-    """A label and an already formatted value (money via ``format_money``)."""
+    """A label and an already formatted value (money via ``format_amount``)."""
 
     label: str
     value: str

@@ -13,7 +13,6 @@ the tear bar on printers without a cutter.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from functools import singledispatch
 from typing import Literal
@@ -109,6 +108,10 @@ class Page:
         """A horizontal line in normal size."""
         self.line(layout.rule(self.profile.columns, char))
 
+    def money(self, minor: int, currency: str) -> str:
+        """``minor`` with its currency's symbol if this printer can print it, else its code."""
+        return format_money(minor, currency, self.profile.codepages)
+
     def text(self, value: str) -> str:
         """``value`` reduced to what this printer can print."""
         return codepages.printable(value, self.profile.codepages)
@@ -199,7 +202,9 @@ def _tax_label(tax: TaxLine) -> str:
 
 @_draw.register
 def _receipt(doc: Receipt, page: Page) -> None:
-    money: Callable[[int], str] = doc.money
+    def money(minor: int) -> str:
+        return page.money(minor, doc.currency)
+
     if doc.header:
         page.line(doc.header[0], align="center", bold=True, size="big")
         for text in doc.header[1:]:
@@ -222,7 +227,7 @@ def _receipt(doc: Receipt, page: Page) -> None:
         page.columns(adjustment.label, money(adjustment.amount))
     for tax in doc.taxes:
         page.columns(_tax_label(tax), money(tax.amount))
-    page.columns("TOTAL", format_money(doc.total, doc.currency, code=True), bold=True, size="tall")
+    page.columns("TOTAL", money(doc.total), bold=True, size="tall")
     for tender in doc.tenders:
         page.columns(tender.method, money(tender.amount))
     if doc.change:

@@ -58,7 +58,7 @@ async def test_receipt_round_trip_equals_local_decoding(emulator):
     assert job.lines == decode(data).lines
     assert job.qr == [receipt.qr_payload]
     assert job.drawer_pulses == [2]
-    assert "TOTAL                            27.90 EUR" in job.lines
+    assert "TOTAL                               €27.90" in job.lines
 
 
 async def test_every_document_round_trips(emulator):

@@ -8,7 +8,7 @@ import pytest
 from freezegun import freeze_time
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from printer_samples import AT, sample_documents, sample_receipt, sample_receipt_idr, sample_ticket
+from printer_samples import AT, sample_documents, sample_receipt, sample_ticket
 
 from printers.decoder import decode
 from printers.documents import KitchenLine, Receipt, ReceiptLine, TableQrTent, TestPage
@@ -189,10 +189,26 @@ def test_kitchen_modifiers_notes_and_seats():
     assert "-- Mains --" in job.lines
 
 
-def test_receipt_money_uses_currency_decimals():
-    job = decode(render(sample_receipt_idr(), TM_T20II))
-    assert any(line.startswith("TOTAL") and line.endswith("160,545 IDR") for line in job.lines)
-    assert any(line.startswith("PB1 10%") and line.endswith("14,595") for line in job.lines)
+@pytest.mark.parametrize(
+    ("currency", "total", "mark"),
+    [
+        ("EUR", "€27.90", "€"),
+        ("IDR", "Rp 2,790", "Rp "),  # no decimals
+        ("INR", "INR 27.90", "INR "),  # no code page has ₹
+        ("CHF", "CHF 27.90", "CHF "),
+        ("SEK", "27.90 kr", " kr"),
+        ("KWD", "KWD 2.790", "KWD "),
+    ],
+)
+@pytest.mark.parametrize("profile", PROFILES.values(), ids=PROFILES.keys())
+def test_amounts_end_in_the_last_column_in_every_currency(currency, total, mark, profile):
+    receipt = replace(sample_receipt(), currency=currency)
+    job = decode(render(receipt, profile), escpos_profile=profile.escpos_profile)
+    (total_line,) = [line for line in job.lines if line.startswith("TOTAL")]
+    assert total_line.endswith(" " + total)
+    amounts = [line for line in job.lines if mark in line]
+    assert len(amounts) == 10  # 3 items, subtotal, discount, 2 taxes, total, cash, change
+    assert all(len(line) == profile.columns for line in amounts), job.text()
 
 
 @freeze_time("2024-05-17 19:42:00")
