@@ -6,11 +6,14 @@ kitchen ticket can go to a 58 mm backup printer or a kitchen screen, and a job
 can be rendered again for another printer when it is rerouted.
 
 Money fields are integer minor units in the document's ``currency``; datetimes
-are already in the store's local time (the edge decides the timezone).
+are already in the store's local time (the edge decides the timezone). Text fields
+hold the words as they are printed: ``table`` is "Table 3" (see ``table_label``),
+not the bare "3".
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -37,7 +40,19 @@ __all__ = [
     "XReport",
     "ZReport",
     "format_amount",
+    "table_label",
 ]
+
+
+def table_label(name: str) -> str:
+    """How paper names a table: "Table 3" and "Table T1", but "Terrace 2" as it is.
+
+    A name with a word in it (two letters or more: "Terrace 2", "Bar", "Table 3", "Meja 4")
+    already says what it is; a number or a short code ("3", "T1", "12A") reads as a table only
+    with the word before it.
+    """
+    name = name.strip()
+    return name if re.search(r"[^\W\d_]{2}", name) else f"Table {name}"
 
 
 class Mark(StrEnum):
@@ -63,7 +78,8 @@ class ReceiptLine:
 
 @dataclass(frozen=True)
 class TaxLine:
-    """Tax at one rate; ``rate_bp`` in basis points (1000 = 10 %)."""
+    """Tax at one rate; ``rate_bp`` in basis points (1000 = 10 %). ``name`` is the store's name
+    for the rate, which may show the rate already ("IVA 13%"): then it is printed once."""
 
     name: str
     rate_bp: int

@@ -13,6 +13,7 @@ the tear bar on printers without a cutter.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from functools import singledispatch
 from typing import Literal
@@ -195,8 +196,15 @@ def _rate(rate_bp: int) -> str:
     return f"{whole}%" if not frac else f"{whole}.{frac:02d}".rstrip("0") + "%"
 
 
+def _shows_rate(name: str, rate_bp: int) -> bool:
+    """True if ``name`` already says the rate: "IVA 13%", "VAT 13 %", "TVA 5,5%", "GST 9.0%"."""
+    whole, frac = divmod(rate_bp, 100)
+    digits = f"[.,]{frac:02d}".rstrip("0") + "0*" if frac else "(?:[.,]0+)?"
+    return re.search(rf"(?<![\d.,]){whole}{digits}\s*%", name) is not None
+
+
 def _tax_label(tax: TaxLine) -> str:
-    label = f"{tax.name} {_rate(tax.rate_bp)}"
+    label = tax.name if _shows_rate(tax.name, tax.rate_bp) else f"{tax.name} {_rate(tax.rate_bp)}"
     return f"incl. {label}" if tax.included else label
 
 
@@ -215,7 +223,7 @@ def _receipt(doc: Receipt, page: Page) -> None:
     if doc.order_no or doc.at:
         page.columns(f"Order {doc.order_no}" if doc.order_no else "", _when(doc.at))
     if doc.table or doc.staff:
-        page.columns(f"Table {doc.table}" if doc.table else "", doc.staff)
+        page.columns(doc.table, doc.staff)
     page.rule()
     for item in doc.lines:
         page.columns(f"{item.qty}x {item.name}", money(item.amount))

@@ -40,10 +40,11 @@ def _local_now(conn: sqlite3.Connection) -> datetime:
 
 
 def _table_name(conn: sqlite3.Connection, order: Any) -> str:
+    """Where the order goes, as paper says it: "Table 3", "Terrace 2", "Counter #12"."""
     if order["table_id"] is None:
         return f"Counter #{order['number']}"
     row = conn.execute("SELECT name FROM tables WHERE id = ?", (order["table_id"],)).fetchone()
-    return f"Table {row['name']}" if row else "Table"
+    return doc.table_label(row["name"]) if row else "Table"
 
 
 def _modifiers(line: Any) -> tuple[str, ...]:

@@ -27,7 +27,7 @@ from printers.decoder import decode
 from printers.emulator import ThreadedEmulator, run_in_thread
 from printers.profiles import GENERIC_58MM, TM_T20II, get_profile
 from tests.conftest import sign_in
-from tests.edge.menu_helpers import item, menu
+from tests.edge.menu_helpers import item, menu, table_id
 from tests.edge.test_contract import assert_error_shape
 from tests.live import serve
 
@@ -213,6 +213,17 @@ async def test_send_marks_lines_sent_and_adds_void_chits_and_bills(app, client, 
     event = rows(app, "SELECT fields FROM events WHERE entity = 'print_jobs' AND op = 'create'")
     payload = json.loads(event[0]["fields"])["payload"]
     assert set(payload) == {"bytes", "sha256"} and payload["bytes"] > 100
+
+
+async def test_a_table_with_a_code_for_a_name_is_a_table_on_paper(app, client, emulator):
+    manager = await sign_in(client, "manager")
+    await point_at(client, manager, "Kitchen pass", emulator.port)
+    floor = (await client.get("/api/tables", headers=manager)).json()
+    t1 = table_id(floor, "T1")
+    await kitchen_order(client, manager, "Burrata", kind="table", table_id=t1, send=True)
+    await drain(app)
+    (ticket,) = emulator.wait_for_jobs(1)
+    assert ticket.lines[:2] == ["KITCHEN", "Table T1"]
 
 
 async def test_drawer_pulse_once_per_cash_tender(app, client, emulator):

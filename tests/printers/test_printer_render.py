@@ -11,7 +11,15 @@ from hypothesis import strategies as st
 from printer_samples import AT, sample_documents, sample_receipt, sample_ticket
 
 from printers.decoder import decode
-from printers.documents import KitchenLine, Receipt, ReceiptLine, TableQrTent, TestPage
+from printers.documents import (
+    KitchenLine,
+    Receipt,
+    ReceiptLine,
+    TableQrTent,
+    TaxLine,
+    TestPage,
+    table_label,
+)
 from printers.errors import PrinterUnsupported
 from printers.profiles import GENERIC_58MM, PROFILES, TM_T20II, TM_T88V, get_profile
 from printers.render import drawer_pulse, render
@@ -187,6 +195,42 @@ def test_kitchen_modifiers_notes_and_seats():
     assert "   + no onion" in job.lines
     assert "   ! allergy: peanuts" in job.lines
     assert "-- Mains --" in job.lines
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [
+        ("3", "Table 3"),
+        ("T1", "Table T1"),
+        ("12A", "Table 12A"),
+        (" 7 ", "Table 7"),
+        ("Table 3", "Table 3"),
+        ("Terrace 2", "Terrace 2"),
+        ("Bar", "Bar"),
+        ("Meja 4", "Meja 4"),
+    ],
+)
+def test_a_table_reads_naturally(name, label):
+    assert table_label(name) == label
+
+
+@pytest.mark.parametrize(
+    ("name", "rate_bp", "printed"),
+    [
+        ("IVA 13%", 1300, "incl. IVA 13%"),
+        ("VAT", 1300, "incl. VAT 13%"),
+        ("VAT 13 %", 1300, "incl. VAT 13 %"),
+        ("TVA 5,5%", 550, "incl. TVA 5,5%"),
+        ("GST 9.0%", 900, "incl. GST 9.0%"),
+        ("MwSt. 7%", 1700, "incl. MwSt. 7% 17%"),  # another rate in the name: both are shown
+        ("Tax 113%", 1300, "incl. Tax 113% 13%"),
+        ("IVA 13%", 1350, "incl. IVA 13% 13.5%"),
+    ],
+)
+def test_a_tax_rate_is_printed_once(name, rate_bp, printed):
+    receipt = replace(sample_receipt(), taxes=(TaxLine(name, rate_bp, 445, included=True),))
+    job = decode(render(receipt, TM_T20II))
+    assert any(line.startswith(printed + "  ") for line in job.lines), job.text()
 
 
 @pytest.mark.parametrize(
