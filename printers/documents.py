@@ -105,7 +105,12 @@ class Tender:
 
 @dataclass(frozen=True)
 class Receipt:
-    """A customer receipt: the first ``header`` line is the store name, printed large."""
+    """A customer receipt: the first ``header`` line is the store name, printed large.
+
+    ``lines`` stay in the order they were ordered, not grouped by course as in the kitchen:
+    the guest checks the bill against what they asked for, round by round, and headings would
+    only make the paper longer.
+    """
 
     currency: str
     header: tuple[str, ...]
@@ -131,7 +136,8 @@ class Receipt:
 
 @dataclass(frozen=True)
 class KitchenLine:
-    """One item for the cook; ``mark`` flags a single added or voided line."""
+    """One item for the cook; ``mark`` flags a single added or voided line; ``course`` (DRINKS,
+    STARTERS...) heads the group of lines it is printed in."""
 
     qty: int
     name: str
@@ -139,18 +145,22 @@ class KitchenLine:
     note: str = ""
     seat: str = ""
     mark: Mark | None = None
+    course: str = ""
 
 
 @dataclass(frozen=True)
 class KitchenTicket:
-    """What one station must cook for one table, read from across the kitchen."""
+    """What one station must cook for one table, read from across the kitchen.
+
+    ``lines`` come in the order they are cooked, grouped by course (the edge knows the store's
+    courses and sorts them): each run of one course is printed under a heading that names it.
+    """
 
     station: str
     table: str
     ticket_no: str
     lines: tuple[KitchenLine, ...]
     at: datetime | None = None
-    course: str = ""
     seat: str = ""
     order_no: str = ""
     staff: str = ""
@@ -161,7 +171,7 @@ class KitchenTicket:
 
 @dataclass(frozen=True)
 class VoidChit:
-    """Tells a station to stop cooking items already sent."""
+    """Tells a station to stop cooking items already sent (under course headings, as sent)."""
 
     station: str
     table: str

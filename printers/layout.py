@@ -39,6 +39,6 @@ def two_columns(left: str, right: str, width: int, indent: str = "  ") -> list[s
     return [line.rstrip() if i < len(lines) - 1 else line for i, line in enumerate(lines)]
 
 
-def rule(width: int, char: str = "-") -> str:
-    """A horizontal line across the paper."""
-    return char * width
+def rule(width: int, char: str = "-", title: str = "") -> str:
+    """A horizontal line across the paper, with ``title`` in its middle if given."""
+    return f" {title} ".center(width, char) if title else char * width

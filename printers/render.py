@@ -14,6 +14,7 @@ the tear bar on printers without a cutter.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import singledispatch
 from typing import Literal
@@ -105,9 +106,10 @@ class Page:
             self._write_encoded(part)
             self.printer.magic.write_with_encoding(self._codepage, "\n")
 
-    def rule(self, char: str = "-") -> None:
-        """A horizontal line in normal size."""
-        self.line(layout.rule(self.profile.columns, char))
+    def rule(self, char: str = "-", title: str = "") -> None:
+        """A horizontal line in normal size; one with a ``title`` is bold and tall."""
+        line = layout.rule(self.profile.columns, char, title)
+        self.line(line, bold=bool(title), size="tall" if title else "normal")
 
     def money(self, minor: int, currency: str) -> str:
         """``minor`` with its currency's symbol if this printer can print it, else its code."""
@@ -250,6 +252,21 @@ def _receipt(doc: Receipt, page: Page) -> None:
             page.line(text, align="center")
 
 
+def _by_course(
+    page: Page, lines: Sequence[KitchenLine], draw: Callable[[Page, KitchenLine], None]
+) -> None:
+    """The lines, each run of one course under a rule that names it ("----- MAINS -----"):
+    a cook sees at a glance what goes out first. Lines without a course get a plain rule."""
+    course = None
+    for item in lines:
+        if item.course != course:
+            page.rule(title=item.course)
+            course = item.course
+        draw(page, item)
+    if course is None:
+        page.rule()
+
+
 def _kitchen_line(page: Page, item: KitchenLine) -> None:
     mark = f"{item.mark} " if item.mark else ""
     page.line(f"{mark}{item.qty}x {item.name}", bold=True, size="tall")
@@ -275,16 +292,19 @@ def _kitchen_ticket(doc: KitchenTicket, page: Page) -> None:
     ]
     if any(details):
         page.line("  ".join(d for d in details if d))
-    if doc.course or doc.seat:
-        course = " / ".join(x for x in (doc.course, f"seat {doc.seat}" if doc.seat else "") if x)
-        page.line(f"-- {course} --", align="center", bold=True, size="tall")
-    page.rule()
-    for item in doc.lines:
-        _kitchen_line(page, item)
+    if doc.seat:
+        page.line(f"-- seat {doc.seat} --", align="center", bold=True, size="tall")
+    _by_course(page, doc.lines, _kitchen_line)
     if doc.note:
         page.rule()
         page.line(f"! {doc.note}", bold=True)
     page.rule()
+
+
+def _void_line(page: Page, item: KitchenLine) -> None:
+    page.line(f"VOID {item.qty}x {item.name}", bold=True, size="tall")
+    for modifier in item.modifiers:
+        page.line(f"   + {modifier}")
 
 
 @_draw.register
@@ -293,11 +313,7 @@ def _void_chit(doc: VoidChit, page: Page) -> None:
     page.line("*** VOID ***", align="center", bold=True, size="big")
     page.line(doc.table, align="center", bold=True, size="big")
     page.columns(f"#{doc.ticket_no}", _when(doc.at), bold=True)
-    page.rule()
-    for item in doc.lines:
-        page.line(f"VOID {item.qty}x {item.name}", bold=True, size="tall")
-        for modifier in item.modifiers:
-            page.line(f"   + {modifier}")
+    _by_course(page, doc.lines, _void_line)
     page.rule()
     if doc.reason:
         page.line(f"Reason: {doc.reason}")

@@ -19,6 +19,7 @@ from edge.domain import fields as f
 from edge.domain import print_jobs
 from edge.domain import printers_config as config
 from edge.domain import store as store_settings
+from edge.domain.menu import COURSES
 from edge.errors import Conflict
 from edge.events import WriteConnection, cached
 from edge.permissions import Actor, require
@@ -62,7 +63,16 @@ def _kitchen_line(line: Any, mark: doc.Mark | None = None) -> doc.KitchenLine:
         note=line["note"] or "",
         seat=str(line["seat"]) if line["seat"] is not None else "",
         mark=mark,
+        course=line["course"],
     )
+
+
+def _course_order(line: Any) -> tuple[int, str]:
+    """Sort key putting lines in the order a kitchen sends them out: the menu's courses
+    (drinks, starters, mains, desserts), then any other course by name, so every ticket of the
+    day lists them alike. Sorting is stable: lines of one course keep the order they came in."""
+    course = line["course"]
+    return (COURSES.index(course), "") if course in COURSES else (len(COURSES), course)
 
 
 def _queue(
@@ -111,7 +121,7 @@ def kitchen_tickets(
             station=station,
             table=table,
             ticket_no=str(order["number"]),
-            lines=tuple(_kitchen_line(line) for line in station_lines),
+            lines=tuple(_kitchen_line(line) for line in sorted(station_lines, key=_course_order)),
             at=at,
             order_no=str(order["number"]),
             staff=actor.name,

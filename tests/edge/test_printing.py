@@ -27,7 +27,7 @@ from printers.decoder import decode
 from printers.emulator import ThreadedEmulator, run_in_thread
 from printers.profiles import GENERIC_58MM, TM_T20II, get_profile
 from tests.conftest import sign_in
-from tests.edge.menu_helpers import item, menu, table_id
+from tests.edge.menu_helpers import item, menu, modifier, table_id
 from tests.edge.test_contract import assert_error_shape
 from tests.live import serve
 
@@ -213,6 +213,121 @@ async def test_send_marks_lines_sent_and_adds_void_chits_and_bills(app, client, 
     event = rows(app, "SELECT fields FROM events WHERE entity = 'print_jobs' AND op = 'create'")
     payload = json.loads(event[0]["fields"])["payload"]
     assert set(payload) == {"bytes", "sha256"} and payload["bytes"] > 100
+
+
+async def test_the_kitchen_gets_its_lines_by_course_and_the_bill_reads_naturally(
+    app, client, emulator
+):
+    manager = await sign_in(client, "manager", device="pos-1")
+    await point_at(client, manager, "Kitchen pass", emulator.port)
+    await point_at(client, manager, "Counter receipt", emulator.port)
+    m = await menu(client)
+    floor = (await client.get("/api/tables", headers=manager)).json()
+
+    def line(name: str, *choices: tuple[str, str]) -> dict:
+        chosen = [modifier(m, group, choice)["id"] for group, choice in choices]
+        return {"item_id": item(m, name)["id"], "modifier_ids": chosen}
+
+    # Entered as a waiter takes them: a main first, a drink, a dessert, a starter, a coffee.
+    order = (
+        await client.post(
+            "/api/orders",
+            headers=manager,
+            json={
+                "kind": "table",
+                "table_id": table_id(floor, "3"),  # the demo names its tables "1" to "8"
+                "send": True,
+                "lines": [
+                    line("Grilled sea bass", ("Side", "Fries")),
+                    line("Cola"),
+                    line("Cheesecake"),
+                    line("Burrata"),
+                    line("Espresso"),
+                ],
+            },
+        )
+    ).json()
+    # Courses of the store's own come after the usual four, by name.
+    for name, course in (("Bread & olives", "SIDES"), ("Soup of the day", "KIDS")):
+        changed = await client.patch(
+            f"/api/menu/items/{item(m, name)['id']}", headers=manager, json={"course": course}
+        )
+        assert changed.status_code == 200, changed.text
+    names = ("Bread & olives", "Mushroom risotto", "Soup of the day", "Chicken wings")
+    more = [line(name) for name in names]
+    await client.post(f"/api/orders/{order['id']}/lines", headers=manager, json={"lines": more})
+    assert (await client.post(f"/api/orders/{order['id']}/send", headers=manager)).is_success
+    burrata = next(x for x in order["lines"] if x["name"] == "Burrata")
+    await client.post(
+        f"/api/order-lines/{burrata['id']}/void", headers=manager, json={"reason": "too slow"}
+    )
+    bill = await client.post(f"/api/orders/{order['id']}/print-bill", headers=manager)
+    assert bill.status_code == 201, bill.text
+    total = (await client.get(f"/api/orders/{order['id']}", headers=manager)).json()["total"]
+    await drain(app)
+    # The real bytes, as the emulator decoded them off the wire.
+    jobs = emulator.wait_for_jobs(5)
+    receipt = next(job for job in jobs if job.lines[0] == "Harbour Kitchen")
+    kitchen, bar, added, chit = [job for job in jobs if job is not receipt]  # the printer's order
+
+    def rule(course: str = "") -> str:
+        return f" {course} ".center(48, "-") if course else "-" * 48
+
+    def from_first_course(job, course: str) -> list[str]:
+        return job.lines[job.lines.index(rule(course)) :]
+
+    assert kitchen.lines[:2] == ["KITCHEN", "Table 3"]
+    assert from_first_course(kitchen, "STARTERS")[:8] == [
+        rule("STARTERS"),
+        "1x Burrata",
+        rule("MAINS"),
+        "1x Grilled sea bass",
+        "   + Fries",
+        rule("DESSERTS"),
+        "1x Cheesecake",
+        rule(),
+    ]
+    heading = next(x for x in kitchen.printed_lines if x.text == rule("MAINS"))
+    assert (heading.bold, heading.height, kitchen.lines.count(rule("MAINS"))) == (True, 2, 1)
+    assert from_first_course(bar, "DRINKS")[:4] == [
+        rule("DRINKS"),
+        "1x Cola",
+        rule("DESSERTS"),
+        "1x Espresso",
+    ]
+    # ADD tickets and VOID chits follow the same rule.
+    assert added.lines[:3] == ["KITCHEN", "*** ADD ***", "Table 3"]
+    assert from_first_course(added, "STARTERS")[:8] == [
+        rule("STARTERS"),
+        "1x Chicken wings",
+        rule("MAINS"),
+        "1x Mushroom risotto",
+        rule("KIDS"),
+        "1x Soup of the day",
+        rule("SIDES"),
+        "1x Bread & olives",
+    ]
+    assert from_first_course(chit, "STARTERS")[:3] == [rule("STARTERS"), "VOID 1x Burrata", rule()]
+
+    assert "BILL" in receipt.lines
+    assert any(x.startswith("Table 3 ") for x in receipt.lines)
+    assert not any("Table Table" in x or "% 1" in x for x in receipt.lines)
+    taxes = [x.split("  ")[0] for x in receipt.lines if x.startswith("incl.")]
+    assert taxes == ["incl. IVA 13%", "incl. IVA 23%"]
+    (total_line,) = [x for x in receipt.lines if x.startswith("TOTAL")]
+    assert total_line.endswith(f" €{total // 100}.{total % 100:02d}") and len(total_line) == 48
+    # The bill keeps the order of entry (the voided starter is off it).
+    sold = [x.split("  ")[0] for x in receipt.lines if x[:2] == "1x"]
+    assert sold == [
+        "1x Grilled sea bass",
+        "1x Cola",
+        "1x Cheesecake",
+        "1x Espresso",
+        "1x Bread & olives",
+        "1x Mushroom risotto",
+        "1x Soup of the day",
+        "1x Chicken wings",
+    ]
 
 
 async def test_a_table_with_a_code_for_a_name_is_a_table_on_paper(app, client, emulator):

@@ -85,15 +85,15 @@ def sample_ticket() -> KitchenTicket:
         station="Grill",
         table="Terrace 12",
         ticket_no="A-17",
-        course="Mains",
         order_no="42",
         staff="Ana",
         guests=4,
         at=AT,
-        lines=(
-            KitchenLine(2, "Burger", ("no onion", "medium rare"), seat="1"),
-            KitchenLine(1, "Ayam bakar", note="allergy: peanuts"),
-            KitchenLine(1, "Crème brûlée", mark=Mark.ADD),
+        lines=(  # in course order, as the edge sorts them
+            KitchenLine(1, "Ayam bakar", note="allergy: peanuts", course="STARTERS"),
+            KitchenLine(2, "Burger", ("no onion", "medium rare"), seat="1", course="MAINS"),
+            KitchenLine(1, "Steak frites", course="MAINS"),
+            KitchenLine(1, "Crème brûlée", mark=Mark.ADD, course="DESSERTS"),
         ),
     )
 
@@ -116,7 +116,7 @@ def sample_documents() -> dict[str, object]:
             station="Grill",
             table="Terrace 12",
             ticket_no="A-17",
-            lines=(KitchenLine(1, "Burger", ("no onion",)),),
+            lines=(KitchenLine(1, "Burger", ("no onion",), course="MAINS"),),
             reason="guest changed mind",
             staff="Manager Ñandú",
             at=AT,

@@ -194,7 +194,26 @@ def test_kitchen_modifiers_notes_and_seats():
     assert "   seat 1" in job.lines
     assert "   + no onion" in job.lines
     assert "   ! allergy: peanuts" in job.lines
-    assert "-- Mains --" in job.lines
+
+
+def test_kitchen_lines_under_a_heading_per_course():
+    job = decode(render(sample_ticket(), TM_T20II))
+    headings = [
+        line for line in job.printed_lines if line.text.startswith("---") and " " in line.text
+    ]
+    assert [h.text.strip("- ") for h in headings] == ["STARTERS", "MAINS", "DESSERTS"]
+    assert all(h.bold and h.height == 2 and len(h.text) == 48 for h in headings)
+    mains = job.lines.index(headings[1].text)
+    assert job.lines[mains + 1] == "2x Burger" and "1x Steak frites" in job.lines[mains:]
+    assert job.lines.index("1x Ayam bakar") < mains < job.lines.index("ADD 1x Crème brûlée")
+
+
+def test_kitchen_lines_without_a_course_under_a_plain_rule():
+    lines = tuple(replace(line, course="") for line in sample_ticket().lines)
+    job = decode(render(replace(sample_ticket(), lines=lines), TM_T20II))
+    start = job.lines.index("-" * 48)
+    assert job.lines[start + 1] == "1x Ayam bakar"
+    assert not any(line.startswith("--") and line.strip("- ") for line in job.lines)
 
 
 @pytest.mark.parametrize(
