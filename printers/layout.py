@@ -23,6 +23,18 @@ def wrap(text: str, width: int, indent: str = "") -> list[str]:
     ) or [""]
 
 
+def side_by_side(parts: list[str], width: int, gap: str = "  ") -> list[str]:
+    """``parts`` on as few lines as fit, ``gap`` between them, each part kept whole where it
+    fits on a line ("2 guests" never ends a line with "2" and starts the next with "guests")."""
+    lines: list[str] = []
+    for part in parts:
+        if lines and len(lines[-1]) + len(gap) + len(part) <= width:
+            lines[-1] += gap + part
+        else:
+            lines.extend(wrap(part, width))
+    return lines
+
+
 def two_columns(left: str, right: str, width: int, indent: str = "  ") -> list[str]:
     """``left`` then ``right`` flush with the last column, wrapping ``left`` if long.
 

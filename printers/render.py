@@ -290,8 +290,8 @@ def _kitchen_ticket(doc: KitchenTicket, page: Page) -> None:
         doc.staff,
         f"{doc.guests} guests" if doc.guests else "",
     ]
-    if any(details):
-        page.line("  ".join(d for d in details if d))
+    for text in layout.side_by_side([d for d in details if d], page.profile.columns):
+        page.line(text)
     if doc.seat:
         page.line(f"-- seat {doc.seat} --", align="center", bold=True, size="tall")
     _by_course(page, doc.lines, _kitchen_line)

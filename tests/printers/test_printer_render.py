@@ -194,6 +194,9 @@ def test_kitchen_modifiers_notes_and_seats():
     assert "   seat 1" in job.lines
     assert "   + no onion" in job.lines
     assert "   ! allergy: peanuts" in job.lines
+    longer = replace(sample_ticket(), staff="Marco Ferreira")
+    job = decode(render(longer, GENERIC_58MM), escpos_profile="POS-5890")
+    assert job.lines[3:5] == ["Order 42  Marco Ferreira", "4 guests"]  # not "4" then "guests"
 
 
 def test_kitchen_lines_under_a_heading_per_course():
