@@ -1,0 +1,196 @@
+"""One way to write a value, so that the edge and the hub hash, sign and compare the same bytes.
+
+`canonical_json` is JSON in UTF-8 with sorted keys and no spaces, and only whole numbers: money
+and counts are integers everywhere in Galley, so a float is a bug and raises rather than being
+written in one of its many spellings. `canonical_fields` brings fields to the protocol's form
+(SQLite's 0/1 become false/true, JSON text becomes the value it holds) and checks them against
+their entity's declaration: the hub uses it to validate a pushed event, the edge to write one.
+`store_digest` hashes a store's synced rows: the edge from its tables, the hub from its copy;
+equal digests mean the two have converged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
+
+from sync.entities import ENTITIES, Entity, Kind, synced
+from sync.errors import BadEvent
+
+IMPLICIT = frozenset({"id", "hub_rev"})  # every entity has them; neither is a canonical field
+_SYNCED = frozenset(entity.name for entity in synced())
+
+
+def canonical_json(value: Any) -> bytes:
+    """`value` as canonical JSON (UTF-8 bytes). Raises TypeError for a float (NaN included), a
+    key that is not a string, or anything that is not JSON."""
+    _check_plain(value)
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def _check_plain(value: Any) -> None:
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return
+    if kind is list or kind is tuple:
+        for item in value:
+            _check_plain(item)
+    elif kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                raise TypeError(f"a JSON key must be a string, not {key!r}")
+            _check_plain(item)
+    elif kind is float:
+        raise TypeError(f"{value!r} is a float: the protocol holds whole numbers only")
+    else:
+        raise TypeError(f"{kind.__name__} is not JSON")
+
+
+def same(a: Any, b: Any) -> bool:
+    """Whether two canonical values are the same value: `1 == True` in Python, not in JSON."""
+    if type(a) is not type(b):
+        return False
+    if type(a) is list or type(a) is dict:
+        return canonical_json(a) == canonical_json(b)
+    return bool(a == b)
+
+
+def canonical_fields(entity: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """`fields` of a synced `entity` in the protocol's form, checked against its declaration;
+    `id` and `hub_rev` dropped, part rows (an order's lines) brought to form one by one.
+
+    Raises BadEvent: `unknown_entity`, `local_entity`, `unknown_field`, `bad_value`."""
+    declared = _synced_entity(entity)
+    in_form = _IN_FORM[entity]
+    out: dict[str, Any] = {}
+    for name, value in fields.items():
+        if type(value) is in_form.get(name):
+            out[name] = value
+            continue
+        kind = declared.fields.get(name)
+        if kind is not None:
+            out[name] = _normal(declared, name, kind, value)
+        elif name == declared.parts:
+            out[name] = _part_rows(declared, value)
+        elif name not in IMPLICIT:
+            raise BadEvent(f"{_a(declared.noun)} has no field {name!r}", code="unknown_field")
+    return out
+
+
+# Per entity, the Python type of each text, int and bool field: a value of that exact type is
+# in form as it is. One check passes nearly every value, which is most of the hub's work in
+# checking an order and its lines (measured: 19 us -> 16 us for an order with five lines).
+_PYTHON_TYPES: dict[str, type] = {"text": str, "int": int, "bool": bool}
+_IN_FORM = {
+    entity.name: {
+        name: _PYTHON_TYPES[kind.name]
+        for name, kind in entity.fields.items()
+        if kind.name in _PYTHON_TYPES
+    }
+    for entity in synced()
+}
+
+
+def _synced_entity(name: str) -> Entity:
+    entity = ENTITIES.get(name)
+    if entity is None:
+        raise BadEvent(f"{name!r} is no entity Galley knows", code="unknown_entity")
+    if entity.owner == "local":
+        raise BadEvent(
+            f"{_a(entity.noun)} stays on the box: it is never synced", code="local_entity"
+        )
+    return entity
+
+
+def _normal(entity: Entity, name: str, kind: Kind, value: Any) -> Any:
+    """One field's value in protocol form, or the BadEvent that says why it has none."""
+    kind_name, value_type = kind.name, type(value)
+    if value is None:
+        if kind.nullable:
+            return None
+    elif kind_name == "text":
+        if value_type is str:
+            return value
+    elif kind_name == "int":
+        if value_type is int:
+            return value
+    elif kind_name == "bool":
+        if value_type is bool:
+            return value
+        if value_type is int and (value == 0 or value == 1):
+            return value == 1
+    elif kind_name == "json":
+        parsed = value
+        if value_type is str:
+            try:
+                parsed = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                parsed = None
+        if type(parsed) is list or type(parsed) is dict:
+            try:
+                _check_plain(parsed)
+            except TypeError as error:
+                raise BadEvent(f"{entity.noun} {name}: {error}", code="bad_value") from None
+            return parsed
+    raise BadEvent(
+        f"{entity.noun} {name} should be {_WORDS[kind_name]}, not {_shown(value)}", code="bad_value"
+    )
+
+
+_WORDS = {
+    "text": "text",
+    "int": "a whole number",
+    "bool": "true or false",
+    "json": "a list or an object",
+}
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
+
+
+def _shown(value: Any) -> str:
+    text = "null" if value is None else repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _part_rows(entity: Entity, rows: Any) -> list[dict[str, Any]]:
+    part = ENTITIES[entity.parts or ""]
+    if type(rows) is not list or not all(type(row) is dict for row in rows):
+        raise BadEvent(
+            f"{_a(entity.noun)}'s new {part.noun}s should be a list of rows", code="bad_value"
+        )
+    out = []
+    for row in rows:
+        if type(row.get("id")) is not str:
+            raise BadEvent(f"each new {part.noun} needs its id", code="missing_field")
+        out.append({"id": row["id"], **canonical_fields(part.name, row)})
+    return out
+
+
+def store_digest(rows: Iterable[tuple[str, str, Mapping[str, Any]]]) -> str:
+    """sha256 (hex) of a store's synced rows, each `(entity, id, fields)`, in any order.
+
+    Each row is written as `canonical_json([entity, id, canonical_fields])`, one per line,
+    sorted by (entity, id). Secret fields count: they sync. Raises ValueError for a row of a
+    local entity or the same row twice (either is a bug in the caller's query)."""
+    lines = []
+    for entity, row_id, fields in rows:
+        if entity not in _SYNCED:
+            raise ValueError(f"{entity!r} rows are not synced: they have no place in the digest")
+        lines.append(
+            ((entity, row_id), canonical_json([entity, row_id, canonical_fields(entity, fields)]))
+        )
+    lines.sort(key=lambda line: line[0])
+    digest = hashlib.sha256()
+    previous = None
+    for key, line in lines:
+        if key == previous:
+            raise ValueError(f"{key[0]} {key[1]} is listed twice")
+        previous = key
+        digest.update(line)
+        digest.update(b"\n")
+    return digest.hexdigest()

@@ -1,0 +1,357 @@
+"""Every entity the edge stores, declared once: the contract the edge and the hub both read.
+
+An entity is a table of the edge (its name is the table's name) with its fields and their
+kinds, who owns it, which of its fields are secret, which rows travel inside its events (an
+order's lines), the realtime topic it is broadcast on and the noun the audit calls it. The edge
+derives its registries from this (the tables `commit` writes, parts, secrets, topics, audit
+wording); the hub derives what a store may push and how a row is stored.
+
+Owners:
+
+- `hub`: configuration the hub holds the truth for (store settings, tax rates, menu, areas,
+  tables, staff, printer configuration). A store edits it while offline; the hub merges those
+  edits field by field (`sync.merge`).
+- `edge`: born at the store and append-mostly (orders and their lines). The store's event
+  applies as it is; nothing else edits it.
+- `local`: never leaves the box (sign-ins, wrong PINs, print jobs). Pushing one is refused.
+
+Every entity has two implicit fields, `id` (a UUIDv7 made where the row is made) and `hub_rev`
+(the hub revision the row was last based on), declared nowhere and never canonical.
+
+Note for the edge: a printer's live status is not configuration and is not declared here. The
+`printers` table still holds it in the columns `online`, `paper_near_end`, `paper_out`,
+`cover_open`, `error` and `checked_at`; they move to a `local` table of their own, so that a
+paper-out never syncs and never counts as an edit of the hub's printer.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import Any, Literal
+
+from sync.errors import BadEvent
+
+Owner = Literal["hub", "edge", "local"]
+Row = tuple[str, str, dict[str, Any]]  # (entity, id, fields)
+
+
+class _Default(Enum):
+    REQUIRED = "required"
+
+
+REQUIRED = _Default.REQUIRED  # a field a new row must be given: the column has no DEFAULT
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What a field holds, as the protocol writes it, and what a new row gets without it.
+
+    `text` is a string, `int` a whole number, `bool` true or false (0 or 1 in SQLite), `json` a
+    list or an object (JSON text in SQLite), `blob` bytes (local entities only: never synced).
+    `default` is the column's SQL DEFAULT as a protocol value, so that the hub completes a
+    created row exactly as the edge's INSERT did.
+    """
+
+    name: Literal["text", "int", "bool", "json", "blob"]
+    nullable: bool = False
+    default: Any = REQUIRED
+
+    @property
+    def or_null(self) -> Kind:
+        """This kind, NULL allowed; like a nullable SQL column, it defaults to NULL."""
+        return replace(
+            self, nullable=True, default=None if self.default is REQUIRED else self.default
+        )
+
+    def with_default(self, value: Any) -> Kind:
+        return replace(self, default=value)
+
+
+TEXT = Kind("text")
+INT = Kind("int")
+BOOL = Kind("bool")
+JSON = Kind("json")
+BLOB = Kind("blob")
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    owner: Owner
+    fields: Mapping[str, Kind]
+    topic: str
+    noun: str
+    secret: frozenset[str] = frozenset()  # stored and synced; masked wherever it is shown
+    parts: str | None = None  # the entity whose new rows this one's events carry
+
+    def complete(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """A new row from the canonical fields of its create (without its parts): each field
+        not given gets its default, as the edge's INSERT gave it. A required one missing is a
+        BadEvent (`missing_field`)."""
+        row = {}
+        for name, kind in self.fields.items():
+            if name in fields:
+                row[name] = fields[name]
+            elif kind.default is REQUIRED:
+                raise BadEvent(f"a new {self.noun} needs {name}", code="missing_field")
+            else:
+                row[name] = copy.deepcopy(kind.default) if kind.name == "json" else kind.default
+        return row
+
+    def masked(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """`fields` as they may be shown (a feed, an audit, a response): secrets hidden."""
+        if self.secret.isdisjoint(fields):
+            return dict(fields)
+        return {name: "***" if name in self.secret else value for name, value in fields.items()}
+
+
+_POSITION = INT.with_default(0)
+_ON = BOOL.with_default(True)
+_OFF = BOOL.with_default(False)
+_BLANK = TEXT.with_default("")
+
+_DECLARED = (
+    Entity(
+        name="store",
+        owner="hub",
+        fields={
+            "name": TEXT,
+            "timezone": TEXT.with_default("UTC"),
+            "currency": TEXT.with_default("USD"),
+            "prices_include_tax": _OFF,
+            "tax_rounding": TEXT.with_default("half_up"),
+            "business_day_starts": TEXT.with_default("04:00"),
+            "opening_hours": JSON.with_default({}),
+            "holidays": JSON.with_default([]),
+            "qr_mode": TEXT.with_default("draft_first"),
+            "qr_kill_switch": _OFF,
+            "qr_epoch": INT.with_default(1),
+            "guest_base_url": _BLANK,
+        },
+        topic="store",
+        noun="store",
+    ),
+    Entity(
+        name="tax_rates",
+        owner="hub",
+        fields={"name": TEXT, "rate_bp": INT, "position": _POSITION},
+        topic="menu",
+        noun="tax rate",
+    ),
+    Entity(
+        name="menu_categories",
+        owner="hub",
+        fields={"name": TEXT, "position": _POSITION, "active": _ON},
+        topic="menu",
+        noun="menu category",
+    ),
+    Entity(
+        name="menu_items",
+        owner="hub",
+        fields={
+            "category_id": TEXT,
+            "name": TEXT,
+            "description": _BLANK,
+            "price": INT,
+            "tax_rate_id": TEXT,
+            "station": TEXT.with_default("KITCHEN"),
+            "course": TEXT.with_default("MAINS"),
+            "position": _POSITION,
+            "available": _ON,  # off: 86'd
+            "active": _ON,  # off: removed from the menu
+        },
+        topic="menu",
+        noun="menu item",
+    ),
+    Entity(
+        name="modifier_groups",
+        owner="hub",
+        fields={
+            "name": TEXT,
+            "min_choices": INT.with_default(0),
+            "max_choices": INT.with_default(1),
+            "position": _POSITION,
+        },
+        topic="menu",
+        noun="modifier group",
+    ),
+    Entity(
+        name="modifiers",
+        owner="hub",
+        fields={
+            "group_id": TEXT,
+            "name": TEXT,
+            "price_delta": INT.with_default(0),
+            "position": _POSITION,
+            "available": _ON,
+        },
+        topic="menu",
+        noun="modifier",
+    ),
+    Entity(
+        name="item_modifier_groups",
+        owner="hub",
+        fields={"item_id": TEXT, "group_id": TEXT, "position": _POSITION},
+        topic="menu",
+        noun="item's modifier group",
+    ),
+    Entity(
+        name="areas",
+        owner="hub",
+        fields={"name": TEXT, "position": _POSITION},
+        topic="tables",
+        noun="area",
+    ),
+    Entity(
+        name="tables",
+        owner="hub",
+        fields={
+            "area_id": TEXT,
+            "name": TEXT,
+            "seats": INT.with_default(4),
+            "enabled": _ON,
+            "qr_version": INT.with_default(1),
+            "position": _POSITION,
+        },
+        topic="tables",
+        noun="table",
+    ),
+    Entity(
+        name="staff",
+        owner="hub",
+        fields={"name": TEXT, "role": TEXT, "pin_hash": TEXT, "active": _ON},
+        secret=frozenset({"pin_hash"}),
+        topic="staff",
+        noun="staff member",
+    ),
+    Entity(
+        name="printers",
+        owner="hub",
+        fields={
+            "name": TEXT,
+            "role": TEXT,
+            "stations": JSON.with_default([]),
+            "device": _BLANK,
+            "transport": JSON,
+            "profile": TEXT.with_default("TM-T20II"),
+            "backup_printer_id": TEXT.or_null,
+            "enabled": _ON,
+            "created_at": TEXT,
+        },
+        topic="printers",
+        noun="printer",
+    ),
+    Entity(
+        name="orders",
+        owner="edge",
+        fields={
+            "number": INT,
+            "business_day": TEXT,
+            "kind": TEXT,
+            "table_id": TEXT.or_null,
+            "status": TEXT.with_default("open"),
+            "covers": INT.with_default(0),
+            "note": _BLANK,
+            "currency": TEXT,
+            "subtotal": INT.with_default(0),
+            "tax_total": INT.with_default(0),
+            "total": INT.with_default(0),
+            "taxes": JSON.with_default([]),
+            "opened_by": TEXT,
+            "created_at": TEXT,
+        },
+        parts="order_lines",
+        topic="orders",
+        noun="order",
+    ),
+    Entity(
+        name="order_lines",
+        owner="edge",
+        fields={
+            "order_id": TEXT,
+            "item_id": TEXT,
+            "name": TEXT,
+            "unit_price": INT,
+            "quantity": INT,
+            "modifiers": JSON.with_default([]),
+            "seat": INT.or_null,
+            "note": _BLANK,
+            "station": TEXT,
+            "course": TEXT,
+            "tax_rate_bp": INT,
+            "tax_name": TEXT,
+            "amount": INT,
+            "state": TEXT.with_default("pending"),
+            "void_reason": TEXT.or_null,
+            "created_at": TEXT,
+        },
+        topic="orders",
+        noun="order line",
+    ),
+    Entity(
+        name="staff_sessions",
+        owner="local",
+        fields={
+            "staff_id": TEXT,
+            "device": TEXT,
+            "created_at": TEXT,
+            "expires_at": TEXT,
+            "ended_at": TEXT.or_null,
+        },
+        topic="staff",
+        noun="sign-in",
+    ),
+    Entity(
+        name="pin_failures",
+        owner="local",
+        fields={"failures": INT, "locked_until": TEXT.or_null},
+        topic="staff",
+        noun="wrong PIN count",
+    ),
+    Entity(
+        name="print_jobs",
+        owner="local",
+        fields={
+            "seq": INT,
+            "printer_id": TEXT,
+            "kind": TEXT,
+            "payload": BLOB,
+            "state": TEXT.with_default("queued"),
+            "attempts": INT.with_default(0),
+            "next_attempt_at": TEXT,
+            "last_error": _BLANK,
+            "reprint": _OFF,
+            "source_entity": TEXT.or_null,
+            "source_id": TEXT.or_null,
+            "dedupe_key": TEXT.or_null,
+            "rerouted_from": TEXT.or_null,
+            "note": _BLANK,
+            "created_at": TEXT,
+            "printed_at": TEXT.or_null,
+            "document": JSON.or_null,
+        },
+        topic="printers",
+        noun="print job",
+    ),
+)
+
+ENTITIES: dict[str, Entity] = {entity.name: entity for entity in _DECLARED}
+
+
+def synced() -> tuple[Entity, ...]:
+    """The entities that travel between edge and hub (owner `hub` or `edge`)."""
+    return tuple(entity for entity in _DECLARED if entity.owner != "local")
+
+
+def split_parts(entity: str, fields: Mapping[str, Any]) -> tuple[dict[str, Any], list[Row]]:
+    """An event's canonical fields apart from the part rows it created with them (an order's
+    new lines, listed under `fields["order_lines"]`, each with its `id`), those as rows."""
+    own = dict(fields)
+    part = ENTITIES[entity].parts
+    if part is None or part not in own:
+        return own, []
+    rows = own.pop(part)
+    return own, [(part, row["id"], {k: v for k, v in row.items() if k != "id"}) for row in rows]

@@ -1,0 +1,317 @@
+"""Canonical JSON, canonical fields and the store digest."""
+
+import hashlib
+import json
+import random
+import shutil
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from edge import db
+from edge.domain import menu, orders, staff, store
+from edge.events import Event
+from edge.permissions import SYSTEM, Actor
+from edge.writer import Writer
+from sync.canonical import canonical_fields, canonical_json, same, store_digest
+from sync.entities import ENTITIES, split_parts, synced
+from sync.errors import BadEvent
+
+# ---- canonical_json ------------------------------------------------------------------------
+
+
+def test_keys_are_sorted_at_every_depth_with_no_spaces():
+    assert canonical_json({"b": 1, "a": [{"d": None, "c": True}]}) == (
+        b'{"a":[{"c":true,"d":null}],"b":1}'
+    )
+
+
+def test_text_is_utf8_and_keys_sort_by_code_point():
+    value = {"é": "Padrón", "z": "😀", "Z": "\u2028", "a\n": "tab\t"}
+    out = canonical_json(value)
+    assert out.decode("utf-8") == '{"Z":"\u2028","a\\n":"tab\\t","z":"😀","é":"Padrón"}'
+    assert json.loads(out) == value
+    assert list(json.loads(out)) == sorted(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [1.5, 0.0, float("nan"), float("inf"), {"price": 4.5}, [1, [2.0]], {1: "x"}, b"x", {"x"}],
+)
+def test_anything_but_plain_json_with_whole_numbers_raises(value):
+    with pytest.raises(TypeError):
+        canonical_json(value)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(JSON_VALUES)
+def test_canonical_json_reads_back_as_the_same_value_and_is_the_same_bytes_again(value):
+    out = canonical_json(value)
+    assert json.loads(out) == value
+    assert canonical_json(json.loads(out)) == out
+
+
+def test_same_is_json_equality():
+    assert same([1, {"a": True}], [1, {"a": True}])
+    assert not same(1, True) and not same([1], [True]) and not same({"a": 0}, {"a": False})
+    assert same(None, None) and not same(None, 0) and not same("", None)
+
+
+# ---- canonical_fields ----------------------------------------------------------------------
+
+
+def test_fields_take_the_protocols_form_whatever_sqlite_or_an_event_held():
+    from_sqlite = {
+        "id": "s1",
+        "hub_rev": 4,
+        "name": "Café",
+        "prices_include_tax": 1,
+        "qr_kill_switch": 0,
+        "opening_hours": '{"mon": [["11:00", "22:00"]]}',
+        "holidays": "[]",
+        "qr_epoch": 2,
+    }
+    from_event = {
+        "name": "Café",
+        "prices_include_tax": True,
+        "qr_kill_switch": False,
+        "opening_hours": {"mon": [["11:00", "22:00"]]},
+        "holidays": [],
+        "qr_epoch": 2,
+    }
+    assert canonical_fields("store", from_sqlite) == from_event
+    assert canonical_fields("store", from_event) == from_event
+
+
+def test_an_orders_lines_are_brought_to_form_each():
+    fields = {
+        "total": 900,
+        "hub_rev": 0,
+        "order_lines": [{"id": "l1", "modifiers": "[]", "seat": None, "hub_rev": 0}],
+    }
+    assert canonical_fields("orders", fields) == {
+        "total": 900,
+        "order_lines": [{"id": "l1", "modifiers": [], "seat": None}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("entity", "fields", "code", "words"),
+    [
+        ("nachos", {}, "unknown_entity", "'nachos' is no entity"),
+        ("print_jobs", {"state": "printed"}, "local_entity", "a print job stays on the box"),
+        ("staff_sessions", {}, "local_entity", "a sign-in stays on the box"),
+        ("menu_items", {"colour": "red"}, "unknown_field", "a menu item has no field 'colour'"),
+        ("orders", {"online": True}, "unknown_field", "an order has no field"),
+        ("menu_items", {"price": 4.5}, "bad_value", "menu item price should be a whole number"),
+        ("menu_items", {"price": "450"}, "bad_value", "not '450'"),
+        ("menu_items", {"price": True}, "bad_value", "whole number, not True"),
+        ("menu_items", {"price": None}, "bad_value", "not null"),
+        ("menu_items", {"available": 2}, "bad_value", "available should be true or false"),
+        ("menu_items", {"available": "yes"}, "bad_value", "true or false"),
+        ("menu_items", {"name": 7}, "bad_value", "name should be text"),
+        ("store", {"holidays": "not json"}, "bad_value", "a list or an object"),
+        ("store", {"holidays": "5"}, "bad_value", "a list or an object"),
+        ("store", {"opening_hours": {"mon": [[11.5, 22]]}}, "bad_value", "float"),
+        ("store", {"holidays": '[{"rate": 0.5}]'}, "bad_value", "float"),
+        ("orders", {"order_lines": {"id": "l1"}}, "bad_value", "new order lines should be a list"),
+        ("orders", {"order_lines": [{"name": "Soup"}]}, "missing_field", "order line needs its id"),
+        ("orders", {"order_lines": [{"id": "l1", "quantity": "2"}]}, "bad_value", "quantity"),
+    ],
+)
+def test_fields_that_do_not_fit_their_entity_are_refused_with_a_reason(entity, fields, code, words):
+    with pytest.raises(BadEvent) as refused:
+        canonical_fields(entity, fields)
+    assert refused.value.code == code
+    assert words in refused.value.message
+    assert refused.value.reason.to_json() == {"code": code, "message": refused.value.message}
+
+
+def test_null_where_the_column_allows_it():
+    assert canonical_fields("orders", {"table_id": None}) == {"table_id": None}
+    assert canonical_fields("printers", {"backup_printer_id": None}) == {"backup_printer_id": None}
+
+
+# ---- store_digest --------------------------------------------------------------------------
+
+ITEM = {
+    "category_id": "c1",
+    "name": "Soup",
+    "description": "",
+    "price": 450,
+    "tax_rate_id": "t1",
+    "station": "KITCHEN",
+    "course": "MAINS",
+    "position": 0,
+    "available": True,
+    "active": True,
+}
+ROWS = [
+    ("menu_items", "i1", ITEM),
+    ("menu_items", "i2", {**ITEM, "name": "Tea", "price": 200}),
+    ("tax_rates", "t1", {"name": "IVA 13%", "rate_bp": 1300, "position": 0}),
+    ("staff", "s1", {"name": "Ana", "role": "owner", "pin_hash": "h1", "active": True}),
+]
+
+
+def test_the_digest_is_sha256_of_each_canonical_row_on_its_line_in_order():
+    lines = sorted(canonical_json([e, i, canonical_fields(e, f)]) + b"\n" for e, i, f in ROWS)
+    assert store_digest(ROWS) == hashlib.sha256(b"".join(lines)).hexdigest()
+    assert store_digest([]) == hashlib.sha256(b"").hexdigest()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.permutations(ROWS))
+def test_the_digest_does_not_depend_on_the_order_rows_come_in(rows):
+    assert store_digest(rows) == store_digest(ROWS)
+
+
+def test_the_digest_reads_sqlite_rows_and_protocol_rows_alike():
+    as_sqlite = [(e, i, {**f, "id": i, "hub_rev": 3}) for e, i, f in ROWS]
+    as_sqlite[0][2]["available"] = 1
+    assert store_digest(as_sqlite) == store_digest(ROWS)
+
+
+CHANGES = st.sampled_from(
+    [(row, field) for row in range(len(ROWS)) for field in ROWS[row][2]]
+    + [(row, None) for row in range(len(ROWS))]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(CHANGES, st.data())
+def test_the_digest_changes_with_any_one_field_or_id(change, data):
+    index, field = change
+    entity, row_id, fields = ROWS[index]
+    rows = list(ROWS)
+    if field is None:
+        rows[index] = (entity, row_id + "x", fields)
+    else:
+        value = fields[field]
+        kind = ENTITIES[entity].fields[field].name
+        other = {"text": st.text(), "int": st.integers(0, 10**6), "bool": st.booleans()}[kind]
+        new = data.draw(other.filter(lambda v: v != value))
+        rows[index] = (entity, row_id, {**fields, field: new})
+    assert store_digest(rows) != store_digest(ROWS)
+
+
+def test_secrets_count_in_the_digest():
+    changed = [*ROWS[:3], ("staff", "s1", {**ROWS[3][2], "pin_hash": "h2"})]
+    assert store_digest(changed) != store_digest(ROWS)
+
+
+def test_a_local_row_or_the_same_row_twice_is_a_bug_of_the_caller():
+    with pytest.raises(ValueError, match="not synced"):
+        store_digest([*ROWS, ("print_jobs", "j1", {"state": "queued"})])
+    with pytest.raises(ValueError, match="twice"):
+        store_digest([*ROWS, ROWS[0]])
+
+
+# ---- the contract on a real store ----------------------------------------------------------
+
+
+def _tables(conn):
+    """Every synced row of the edge's database, as the edge would list them for its digest."""
+    rows = []
+    for entity in synced():
+        columns = ", ".join(["id", *entity.fields])
+        for row in conn.execute(f"SELECT {columns} FROM {entity.name}"):
+            rows.append((entity.name, row["id"], dict(row)))
+    return rows
+
+
+def _replayed(conn):
+    """The store rebuilt from nothing but its pushed events and the declarations, as the hub
+    rebuilds it: creates completed with the columns' defaults, parts split off."""
+    rows = {}
+    synced_names = {entity.name for entity in synced()}
+    for row in conn.execute("SELECT * FROM events WHERE origin = 'local' ORDER BY seq"):
+        event = Event.from_row(row)
+        if event.entity not in synced_names:
+            continue
+        own, parts = split_parts(event.entity, canonical_fields(event.entity, event.fields))
+        key = (event.entity, event.entity_id)
+        if event.op == "create":
+            rows[key] = ENTITIES[event.entity].complete(own)
+        elif event.op == "update":
+            rows[key].update(own)
+        else:
+            del rows[key]
+        for part, part_id, fields in parts:
+            rows[(part, part_id)] = ENTITIES[part].complete(fields)
+    return [(entity, row_id, fields) for (entity, row_id), fields in rows.items()]
+
+
+def _masked(rows):
+    return [(entity, row_id, ENTITIES[entity].masked(fields)) for entity, row_id, fields in rows]
+
+
+@pytest.fixture
+def busy_store(tmp_path, demo_template):
+    """The demo store after a service: orders with lines added, sent, voided and taken back;
+    an item 86'd, a price and the opening hours changed, a PIN reset."""
+    path = tmp_path / "edge.db"
+    shutil.copy(demo_template, path)
+    conn = db.connect(path)
+    writer = Writer(path, "n1")
+    try:
+        (waiter_id,) = conn.execute("SELECT id FROM staff WHERE role = 'waiter'").fetchone()
+        waiter = Actor(waiter_id, "Wendy", "waiter", "till")
+        plain = [
+            row[0]
+            for row in conn.execute(
+                "SELECT id FROM menu_items"
+                " WHERE id NOT IN (SELECT item_id FROM item_modifier_groups)"
+            )
+        ]
+        (table_id,) = conn.execute("SELECT id FROM tables LIMIT 1").fetchone()
+        chosen = random.Random(7)
+        for number in range(6):
+            kind = {"kind": "table", "table_id": table_id} if number % 2 else {"kind": "counter"}
+            lines = [
+                {"item_id": chosen.choice(plain), "quantity": 2, "seat": 1},
+                {"item_id": plain[0]},
+            ]
+            order = writer.run_sync(
+                orders.create, waiter, {**kind, "lines": lines, "send": number > 2}
+            )
+            more = writer.run_sync(
+                orders.add_lines, waiter, order["id"], {"lines": [{"item_id": plain[1]}]}
+            )
+            pending = [line for line in more["lines"] if line["state"] == "pending"]
+            writer.run_sync(orders.remove_line, waiter, pending[-1]["id"])
+            if number > 2:
+                writer.run_sync(
+                    orders.void_line, SYSTEM, more["lines"][0]["id"], "dropped on the floor"
+                )
+        writer.run_sync(menu.set_available, SYSTEM, plain[2], False)
+        writer.run_sync(menu.update_item, SYSTEM, plain[3], {"price": 1234, "description": "new"})
+        writer.run_sync(store.update, SYSTEM, {"opening_hours": {"mon": [["12:00", "15:00"]]}})
+        writer.run_sync(staff.update, SYSTEM, waiter_id, {"pin_hash": staff.hash_pin("9090")})
+    finally:
+        writer.close()
+    yield conn
+    conn.close()
+
+
+def test_a_real_stores_events_rebuild_its_tables_to_the_same_digest(busy_store):
+    tables = _tables(busy_store)
+    assert {entity for entity, _, _ in tables} == {entity.name for entity in synced()}
+    assert sum(entity == "order_lines" for entity, _, _ in tables) == 12
+    # Secrets compared masked: the edge still stores "***" in the event (issue 19, section 1).
+    assert store_digest(_masked(_replayed(busy_store))) == store_digest(_masked(tables))
+
+
+@pytest.mark.xfail(strict=True, reason="the edge masks pin_hash in the stored event (issue 19, 1)")
+def test_a_real_stores_events_carry_its_secrets_so_they_sync(busy_store):
+    assert store_digest(_replayed(busy_store)) == store_digest(_tables(busy_store))
