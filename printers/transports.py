@@ -1,4 +1,4 @@
-"""Deliver bytes to a printer: network, USB, serial or a file / device node.
+"""Deliver bytes to a printer: network, USB, serial or its device file.
 
 Every transport has the same three methods, explicit timeouts on every wait
 (python-escpos waits forever on USB and 60 s on the network by default) and
@@ -16,6 +16,10 @@ A transport is used by one worker thread at a time. The print worker does::
 ``read_status`` returns ``None`` when the device gave no answer within
 ``status_timeout`` (one-way cables, write-only device nodes): status unknown
 is not an error. A connection that is gone raises ``PrinterOffline``.
+
+A printer named by a path (a device file, or a serial port given as a path) may only be a
+printer's device (``printers.devices``): saving a printer calls ``check`` so a manager hears at
+once what is wrong, and opening checks again, refusing with ``PrinterNotFound``.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import logging
 import os
 import select
 import socket
+import termios
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol, Self
@@ -34,6 +39,7 @@ import serial
 import usb.core
 import usb.util
 
+from printers import devices
 from printers import status as status_codes
 from printers.errors import (
     PrinterError,
@@ -50,6 +56,8 @@ STATUS_QUERIES = (status_codes.PRINTER, status_codes.OFFLINE_CAUSE, status_codes
 
 class Transport(Protocol):
     """What the print worker needs from any connection to a printer."""
+
+    def check(self) -> None: ...
 
     def send(self, data: bytes) -> None: ...
 
@@ -75,6 +83,10 @@ class _Base:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def check(self) -> None:
+        """Refuse now (``devices.DeviceRefused``) a path that is no printer's device, so that
+        saving the printer says why. Nothing to look at for a network or USB printer."""
 
     def close(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -376,11 +388,18 @@ class UsbTransport(_Base):
 # --- serial ----------------------------------------------------------------
 
 
+SERIAL_SCHEMES = ("socket", "rfc2217", "loop")
+
+
 class SerialTransport(_Base):
     """An RS-232 (or USB-serial) printer via pyserial.
 
-    ``url`` is anything ``serial.serial_for_url`` accepts: ``/dev/ttyUSB0``,
-    ``socket://host:port`` or ``loop://`` in tests.
+    ``url`` is a printer's device (``/dev/ttyUSB0``, checked by ``printers.devices``), or one of
+    the ``serial.serial_for_url`` schemes in ``SERIAL_SCHEMES``: ``socket://host:port``,
+    ``rfc2217://host:port``, ``loop://`` in tests. Its other schemes are refused: ``spy://``
+    writes a log to any file its URL names, ``hwgrep://`` and ``alt://`` open ports no check
+    has seen. pyserial opens the device without creating it and configures it as a terminal
+    before a byte is written, which a regular file cannot pass.
     """
 
     def __init__(
@@ -397,7 +416,16 @@ class SerialTransport(_Base):
         timeout: float = 10.0,
         status_timeout: float = 1.0,
     ) -> None:
+        if not isinstance(url, str) or not url:
+            raise ValueError("a serial printer needs a url, such as /dev/ttyUSB0")
+        scheme = url.split("://", 1)[0].lower() if "://" in url else None
+        if scheme is not None and scheme not in SERIAL_SCHEMES:
+            raise ValueError(
+                f"serial url must be a device such as /dev/ttyUSB0, socket://HOST:PORT or"
+                f" rfc2217://HOST:PORT, not {scheme}://"
+            )
         self.url = url
+        self.device = url if scheme is None else None
         self.settings = {
             "baudrate": baudrate,
             "bytesize": bytesize,
@@ -414,11 +442,20 @@ class SerialTransport(_Base):
     def __repr__(self) -> str:
         return f"SerialTransport({self.url!r})"
 
+    def check(self) -> None:
+        """A url that is a path must be a printer's device (``devices.resolve``)."""
+        if self.device is not None:
+            devices.resolve(self.device)
+
     def _open(self) -> Any:
         if self.port is None:
             try:
+                url = self.url if self.device is None else devices.resolve(self.device)
+            except devices.DeviceRefused as exc:
+                raise PrinterNotFound(f"{self}: {exc}") from exc
+            try:
                 self.port = serial.serial_for_url(
-                    self.url,
+                    url,
                     timeout=self.status_timeout,
                     write_timeout=self.timeout,
                     **self.settings,
@@ -469,48 +506,60 @@ class SerialTransport(_Base):
                 port.close()
 
 
-# --- file / device node ----------------------------------------------------
+# --- a printer's device file -------------------------------------------------
 
 
 class FileTransport(_Base):
-    """Append to a file or a device node such as ``/dev/usb/lp0``.
+    """Write to a printer's device file, such as ``/dev/usb/lp0`` (``printers.devices``).
 
-    Writes are non-blocking with a deadline: the kernel's ``usblp`` driver
-    otherwise blocks a writer forever while the printer is off or out of paper.
-    A missing path under ``/dev`` is ``PrinterNotFound`` (printer unplugged);
-    other paths are created, which is how jobs are captured to disk.
+    Writes are non-blocking with a deadline: the kernel's ``usblp`` driver otherwise blocks a
+    writer forever while the printer is off or out of paper. A device that is not there
+    (unplugged) or a path that is no printer's device is ``PrinterNotFound``: nothing is ever
+    created or written but a printer's character device.
     """
 
-    def __init__(
-        self, path: str | os.PathLike[str], *, timeout: float = 10.0, create: bool | None = None
-    ) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 10.0) -> None:
         self.path = os.fspath(path)
         self.timeout = timeout
         self.status_timeout = 0.0
-        self.create = (not self.path.startswith("/dev/")) if create is None else create
 
     def __repr__(self) -> str:
         return f"FileTransport({self.path!r})"
 
+    def check(self) -> None:
+        """The path must be a printer's device (``devices.resolve``)."""
+        devices.resolve(self.path)
+
     def send(self, data: bytes) -> None:
-        """Append ``data`` and flush it to the device or disk within ``timeout``."""
-        flags = os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-        if self.create:
-            flags |= os.O_CREAT
+        """Write ``data`` to the device within ``timeout``."""
         try:
-            fd = os.open(self.path, flags, 0o644)
+            fd = devices.open_printer(self.path, os.O_WRONLY | os.O_NONBLOCK)
+        except devices.DeviceRefused as exc:
+            raise PrinterNotFound(f"{self}: {exc}") from exc
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
-            raise PrinterNotFound(f"{self}: no such file or device") from exc
+            raise PrinterNotFound(f"{self}: no such device") from exc
         except PermissionError as exc:
             raise PrinterNotFound(f"{self}: permission denied") from exc
         except OSError as exc:
             raise PrinterOffline(f"{self}: cannot open: {exc}") from exc
         try:
+            if os.isatty(fd):
+                self._verbatim(fd)
             self._write_all(fd, data)
-            with contextlib.suppress(OSError):  # device nodes may not support fsync
+            with contextlib.suppress(OSError):  # not every device supports fsync
                 os.fsync(fd)
         finally:
             os.close(fd)
+
+    def _verbatim(self, fd: int) -> None:
+        """A serial port or pseudo-terminal turns each ``\\n`` into ``\\r\\n`` by default
+        (output processing, OPOST): that breaks the bytes of a raster image or a QR code."""
+        try:
+            attributes = termios.tcgetattr(fd)
+            attributes[1] &= ~termios.OPOST
+            termios.tcsetattr(fd, termios.TCSANOW, attributes)
+        except termios.error as exc:
+            raise PrinterOffline(f"{self}: cannot set the port up: {exc}") from exc
 
     def _write_all(self, fd: int, data: bytes) -> None:
         deadline = time.monotonic() + self.timeout
@@ -533,11 +582,11 @@ class FileTransport(_Base):
             view = view[written:]
 
     def read_status(self) -> PrinterStatus | None:
-        """Always ``None``: a file or line-printer node cannot answer queries."""
+        """Always ``None``: a device file written this way cannot answer queries."""
         return None
 
     def close(self) -> None:
-        """Nothing to close: every ``send`` opens and closes the file."""
+        """Nothing to close: every ``send`` opens and closes the device."""
 
 
 # --- from settings ---------------------------------------------------------
@@ -563,6 +612,7 @@ def transport_from_config(config: Mapping[str, Any]) -> Transport:
     ``{"kind": "serial", "url": "/dev/ttyUSB0", "baudrate": 38400}``,
     ``{"kind": "file", "path": "/dev/usb/lp0"}``; each also accepts its
     constructor's keyword options (``timeout``, ``connect_timeout``, ...).
+    Whether a path is a printer's device is the transport's ``check`` (it looks).
     """
     options = dict(config)
     kind = options.pop("kind", None)

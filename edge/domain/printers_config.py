@@ -23,6 +23,7 @@ from edge.domain import print_jobs
 from edge.errors import Invalid
 from edge.events import WriteConnection, commit
 from edge.permissions import Actor, require
+from printers.devices import DeviceRefused
 from printers.profiles import get_profile
 from printers.status import PrinterStatus
 from printers.transports import transport_from_config
@@ -47,16 +48,24 @@ def _stations(key: str, value: Any) -> list[str]:
         "properties": {"kind": {"type": "string", "enum": ["network", "usb", "serial", "file"]}},
         "required": ["kind"],
         "description": "network {host, port?}, usb {vendor_id, product_id}, serial {url,"
-        " baudrate?} or file {path}; each may add timeout options",
+        " baudrate?} or file {path}; each may add timeout options. A path (file, or a serial"
+        " url that is one) must be a printer's device, such as /dev/usb/lp0 or /dev/ttyUSB0",
     }
 )
 def _transport(key: str, value: Any) -> dict[str, Any]:
+    """Settings the print worker can use; a path must be a printer's device now, so a manager
+    cannot make a printer of `edge.db` (`printers.devices`; the worker checks again)."""
     if not isinstance(value, dict):
         raise Invalid(f"{key} must be an object such as {{kind, host, port}}", field=key)
     try:
-        transport_from_config(value)  # builds it without any I/O: checks kind and options
+        transport = transport_from_config(value)  # without I/O: checks kind and options
     except (ValueError, KeyError) as exc:
         raise Invalid(f"{key}: {exc}", code="bad_transport", field=key) from exc
+    try:
+        transport.check()
+    except DeviceRefused as exc:
+        setting = "path" if value["kind"] == "file" else "url"
+        raise Invalid(str(exc), code="not_a_printer_device", field=f"{key}.{setting}") from exc
     return value
 
 

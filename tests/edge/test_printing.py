@@ -30,6 +30,7 @@ from tests.conftest import sign_in
 from tests.edge.menu_helpers import item, menu, modifier, table_id
 from tests.edge.test_contract import assert_error_shape
 from tests.live import serve
+from tests.printer_devices import pty
 
 UNKNOWN = "01900000-0000-7000-8000-000000000000"
 
@@ -395,8 +396,12 @@ async def test_a_job_cut_off_mid_send_is_printed_again_with_a_reprint_banner(set
 async def test_test_page_reprint_and_retry_of_a_failed_job(app, client, emulator, tmp_path):
     manager = await sign_in(client, "manager")
     receipt = (await printers_by_name(client, manager))["Counter receipt"]
-    gone = {"kind": "file", "path": "/dev/galley-no-such-printer"}
-    await client.patch(f"/api/printers/{receipt['id']}", headers=manager, json={"transport": gone})
+    with pty() as device:  # a printer on its device file, then unplugged: no such device
+        gone = {"kind": "file", "path": device.path}
+        changed = await client.patch(
+            f"/api/printers/{receipt['id']}", headers=manager, json={"transport": gone}
+        )
+        assert changed.status_code == 200, changed.text
     with freeze_time("2026-11-21 12:00:00", tick=True) as frozen:
         test = await client.post(f"/api/printers/{receipt['id']}/test", headers=manager)
         assert test.status_code == 201 and test.json()["kind"] == "test_page"
@@ -598,7 +603,7 @@ async def test_reroute_keeps_the_bytes_of_a_job_it_cannot_render_again(app, clie
         manager,
         "Till 58",
         "receipt",
-        {"kind": "file", "path": "/dev/null"},
+        network(9),  # never reached
         profile=GENERIC_58MM.name,
     )
     drawer = await client.post("/api/drawer/open", headers=manager, json={"reason": "float"})

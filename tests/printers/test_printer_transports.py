@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
+import threading
 import time
 
 import pytest
@@ -26,6 +27,7 @@ from printers.transports import (
     UsbTransport,
     transport_from_config,
 )
+from tests.printer_devices import pty
 
 
 def free_port() -> int:
@@ -112,7 +114,21 @@ def test_serial_without_answers_is_unknown_status():
 
 def test_missing_serial_port_is_not_found():
     with pytest.raises(PrinterNotFound):
-        SerialTransport("/dev/ttyGALLEY-NOPE").send(b"x")
+        SerialTransport("/dev/ttyUSB4242").send(b"x")
+
+
+def test_serial_port_given_as_a_path_gets_the_bytes():
+    with pty() as device, SerialTransport(device.path, 19200) as transport:
+        transport.send(b"\x1b@hi\n")
+        assert device.read_all() == b"\x1b@hi\n"
+
+
+@pytest.mark.parametrize(
+    "url", ["spy:///dev/ttyUSB0?file=/var/lib/galley/edge.db", "hwgrep://.*", "ALT://x", ""]
+)
+def test_serial_urls_that_could_reach_anything_are_refused(url):
+    with pytest.raises(ValueError, match="serial"):
+        SerialTransport(url)
 
 
 def test_serial_write_timeout_is_printer_timeout(monkeypatch):
@@ -128,42 +144,51 @@ def test_serial_write_timeout_is_printer_timeout(monkeypatch):
     assert transport.port is None  # dropped; next send reopens
 
 
-# --- file / device node ---------------------------------------------------------
+# --- a printer's device file ---------------------------------------------------
 
 
-def test_file_appends_and_flushes(tmp_path):
-    path = tmp_path / "printer.bin"
-    transport = FileTransport(path)
-    transport.send(b"one")
-    transport.send(b"two")
-    assert path.read_bytes() == b"onetwo"
-    assert transport.read_status() is None
+def test_device_file_gets_the_exact_bytes():
+    """A pseudo-terminal is a real character device: what it is sent is read back as sent,
+    each newline alone (a terminal would make it CR LF and break raster images)."""
+    with pty() as device:
+        transport = FileTransport(device.path)
+        transport.send(b"\x1b@one\n")
+        transport.send(b"\x1dv0\x00\x0a\x0d\x0a")
+        assert device.read_all() == b"\x1b@one\n\x1dv0\x00\x0a\x0d\x0a"
+        assert transport.read_status() is None
 
 
-def test_missing_device_node_is_not_found(tmp_path):
-    with pytest.raises(PrinterNotFound):
-        FileTransport(tmp_path / "lp0", create=False).send(b"x")
-    with pytest.raises(PrinterNotFound):
-        FileTransport(tmp_path).send(b"x")
-    assert FileTransport("/dev/usb/lp9").create is False
+def test_unplugged_device_is_not_found():
+    with pty() as device:
+        device.unplug()
+        with pytest.raises(PrinterNotFound):
+            FileTransport(device.path).send(b"x")
 
 
-def test_device_without_reader_is_offline(tmp_path):
-    fifo = tmp_path / "lp0"
-    os.mkfifo(fifo)
-    with pytest.raises(PrinterOffline):  # ENXIO: nobody on the other end
-        FileTransport(fifo, create=False).send(b"x")
+def test_device_that_stops_accepting_is_a_timeout():
+    with pty() as device, pytest.raises(PrinterTimeout):  # nobody reads: the buffer fills
+        FileTransport(device.path, timeout=0.1).send(b"\0" * (1024 * 1024))
 
 
-def test_device_that_stops_accepting_is_a_timeout(tmp_path):
-    fifo = tmp_path / "lp0"
-    os.mkfifo(fifo)
-    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
-    try:
-        with pytest.raises(PrinterTimeout):
-            FileTransport(fifo, create=False, timeout=0.1).send(b"\0" * (4 * 1024 * 1024))
-    finally:
-        os.close(reader)
+def test_device_that_goes_away_mid_job_is_offline():
+    with pty() as device:
+        writer = FileTransport(device.path)
+        reader_saw = []
+
+        def printer_pulled_out() -> None:  # takes the first bytes, then the cable goes
+            reader_saw.append(os.read(device.master, 16))
+            os.close(device.slave)
+            os.close(device.master)
+            device.master = device.slave = -1
+
+        thread = threading.Thread(target=printer_pulled_out)
+        thread.start()
+        try:
+            with pytest.raises(PrinterOffline):
+                writer.send(b"\0" * (1024 * 1024))
+        finally:
+            thread.join()
+        assert reader_saw and reader_saw[0]
 
 
 # --- USB -----------------------------------------------------------------------
@@ -260,6 +285,8 @@ def test_transport_from_config():
     assert isinstance(serial_t, SerialTransport) and serial_t.settings["baudrate"] == 19200
     file_t = transport_from_config({"kind": "file", "path": "/dev/usb/lp0", "timeout": 3})
     assert isinstance(file_t, FileTransport) and file_t.timeout == 3
+    rfc2217 = transport_from_config({"kind": "serial", "url": "rfc2217://127.0.0.1:7000"})
+    assert isinstance(rfc2217, SerialTransport) and rfc2217.device is None
 
 
 @pytest.mark.parametrize(
