@@ -1,11 +1,12 @@
 // Audit: who did what and when, newest first, in words a manager reads at a glance: "Cola 86'd",
-// "Line voided: 2 × Cola", "Print failed (attempt 3), retrying at 5:31:45 AM — printer offline".
+// "Line voided: 2 × Cola", "Print failed (attempt 3), retrying at 5:31 AM — printer offline".
 // Times are the store's (its time zone decides the day), and so are the From/To days. The edge
 // sends each row with the names it needs (`context`: the printer, table, item, order number),
 // so ids, hashes and blobs never reach the screen.
 
 import { formatDelta, percentText } from "/ui/lib/money.js";
-import { act, addDays, dayIn, dayStartIn, field, formatWhenIn, h, msgBox } from "./dom.js";
+import { addDays, dateTimeIn, dayIn, dayStartIn, longDay, timeIn } from "/ui/lib/time.js";
+import { act, field, h, msgBox } from "./dom.js";
 import { kindLabel, plainError, roleLabel, transportSummary } from "./printers.js";
 
 const PAGE = 50;
@@ -570,8 +571,8 @@ export default {
     const zone = () => (ctx.store && ctx.store.timezone) || undefined;
     const view = {
       ctx,
-      when: (iso) => formatWhenIn(iso, zone(), { dateStyle: "medium", timeStyle: "medium" }),
-      time: (iso) => formatWhenIn(iso, zone(), { timeStyle: "medium" }),
+      when: (iso) => dateTimeIn(iso, zone()),
+      time: (iso) => timeIn(iso, zone()),
       name: (event) => event.context.name || (event.fields || {}).name || "",
     };
     const message = msgBox();
@@ -612,9 +613,7 @@ export default {
 
     function dayLabel(day) {
       const today = dayIn(Date.now(), zone());
-      const [year, month, date] = day.split("-").map(Number);
-      const long = formatWhenIn(new Date(Date.UTC(year, month - 1, date, 12)).toISOString(), "UTC",
-        { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+      const long = longDay(day);
       if (day === today) return ["Today", long];
       if (day === addDays(today, -1)) return ["Yesterday", long];
       return [long, ""];
