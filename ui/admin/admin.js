@@ -5,6 +5,7 @@
 import { Api } from "/ui/lib/api.js";
 import { Live } from "/ui/lib/live.js";
 import { formatMoney } from "/ui/lib/money.js";
+import { showOverflow } from "/ui/lib/overflow.js";
 import { mountSignIn } from "/ui/lib/pinpad.js";
 import { Session, deviceName } from "/ui/lib/session.js";
 import { h, toast } from "./dom.js";
@@ -115,7 +116,7 @@ function mountShell(me, store, since) {
         h("span", { class: "badge badge-accent who-role" }, me.role)),
       signOut),
     printerAlert,
-    h("nav", { class: "sidenav", "aria-label": "Sections" }, links),
+    showOverflow(h("nav", { class: "sidenav", "aria-label": "Sections" }, links)),
     main));
 
   const ctx = {

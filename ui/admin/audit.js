@@ -5,6 +5,7 @@
 // so ids, hashes and blobs never reach the screen.
 
 import { formatDelta, percentText } from "/ui/lib/money.js";
+import { showOverflow } from "/ui/lib/overflow.js";
 import { addDays, dateTimeIn, dayIn, dayStartIn, longDay, timeIn } from "/ui/lib/time.js";
 import { act, field, h, msgBox } from "./dom.js";
 import { kindLabel, plainError, roleLabel, transportSummary } from "./printers.js";
@@ -625,11 +626,11 @@ export default {
       const body = h("tbody", {});
       const section = h("section", { class: "audit-day", "data-day": day },
         h("h2", { class: "audit-day-head" }, label, date ? h("span", { class: "audit-day-date" }, date) : null),
-        h("div", { class: "table-wrap" },
+        showOverflow(h("div", { class: "table-wrap" },
           h("table", { class: "table audit-table" },
             h("colgroup", {}, h("col", { class: "col-when" }), h("col", { class: "col-who" }), h("col", { class: "col-what" })),
             h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "When"), h("th", { scope: "col" }, "Who"), h("th", { scope: "col" }, "What happened"))),
-            body)));
+            body))));
       return { section, body };
     }
 

@@ -2,6 +2,7 @@
 // modifier groups. Reloads itself when the live feed reports a menu change from any device.
 
 import { formatDelta, minorDigits, parseMoney, percentText, toDecimalText } from "/ui/lib/money.js";
+import { showOverflow } from "/ui/lib/overflow.js";
 import { arrangeDialog } from "./arrange.js";
 import { act, drawList, field, h, modal, msgBox, say, switchInput } from "./dom.js";
 
@@ -122,7 +123,7 @@ export default {
     // ---------- items ----------
 
     const itemsView = (() => {
-      const list = h("div", { class: "contents" });
+      const list = showOverflow(h("div", { class: "cat-scroll" }));
       const panel = h("div", { class: "contents" });
       return {
         root: h("div", { class: "menu-layout" },
@@ -278,8 +279,8 @@ export default {
           h("span", { class: "badge badge-danger badge-86" }, "86")),
         item.description ? h("div", { class: "item-desc" }, item.description) : null,
         h("div", { class: "item-meta" },
-          h("span", { class: "badge badge-info" }, item.station),
-          h("span", { class: "badge" }, item.course),
+          tag("Station", item.station, "badge-info"),
+          tag("Course", item.course),
           groups ? h("span", { class: "muted small" }, `${groups} modifier group${groups > 1 ? "s" : ""}`) : null)),
       h("div", { class: "item-price num" }, money(item.price)),
       h("div", { class: "item-actions" }, toggle,
@@ -575,3 +576,10 @@ export default {
     };
   },
 };
+
+/** "Station: Bar", "Course: Desserts": a code under an item, said with what it is. */
+function tag(label, code, kind = "") {
+  const words = String(code).charAt(0) + String(code).slice(1).toLowerCase().replaceAll("_", " ");
+  return h("span", { class: `badge tag ${kind}`, "data-tag": label.toLowerCase() },
+    h("span", { class: "tag-key" }, `${label}:`), " ", words);
+}

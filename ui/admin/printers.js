@@ -5,6 +5,7 @@
 // (paper out, cover open, offline) lives here too: see `watchPrinters`.
 
 import { query } from "/ui/lib/api.js";
+import { showOverflow } from "/ui/lib/overflow.js";
 import { dateTimeIn, timeIn } from "/ui/lib/time.js";
 import { act, drawList, field, h, modal, msgBox, say, switchInput } from "./dom.js";
 
@@ -326,11 +327,11 @@ export default {
     const grid = h("div", { class: "printer-grid", "aria-live": "polite" });
     const jobsBody = h("div", {});
     const jobRows = h("tbody", {});
-    const jobsTable = h("div", { class: "table-wrap" },
+    const jobsTable = showOverflow(h("div", { class: "table-wrap" },
       h("table", { class: "table jobs-table" },
         h("thead", {}, h("tr", {}, h("th", {}, "When"), h("th", {}, "Job"), h("th", {}, "State"),
           h("th", {}, "Details"), h("th", { class: "sr-th" }, h("span", { class: "sr-only" }, "Actions")))),
-        jobRows));
+        jobRows)));
     const jobsMsg = msgBox();
     const printerFilter = h("select", { class: "select", name: "printer_id", onchange: () => { state.filters.printer_id = printerFilter.value; loadJobs(); } });
     const stateFilter = h("select", { class: "select", name: "state", onchange: () => { state.filters.state = stateFilter.value; loadJobs(); } },
