@@ -16,7 +16,12 @@ from tests.e2e.conftest import MANAGER, PINS, SCREENSHOTS, LiveEdge, sign_in, un
 
 pytestmark = pytest.mark.e2e
 
-WIDTHS = {"phone": (390, 844), "portrait": (768, 1024), "tablet": (1024, 768), "laptop": (1280, 860)}
+WIDTHS = {
+    "phone": (390, 844),
+    "portrait": (768, 1024),
+    "tablet": (1024, 768),
+    "laptop": (1280, 860),
+}
 # Each list, the element its rows are drawn in, and its actions.
 LISTS = {
     "staff": ("tr[data-staff]", ".staff-table button, .sidenav a"),
@@ -28,6 +33,7 @@ LISTS = {
         ".item-row",
         ".cat-list button, .items-panel button, .items-panel [role=switch], .page-head button",
     ),
+    "orders": (".order-item", ".order-row, .orders-head button, .orders-status button"),
 }
 
 # For each visible element of `selector`: is it inside the screen and every box that clips it?
@@ -66,7 +72,8 @@ REACHABLE = """(selector) => {
       const scroller = clippers(el).find((node) => node.scrollWidth > node.clientWidth + 1
         && ["auto", "scroll"].includes(getComputedStyle(node).overflowX));
       if (!scroller) {
-        problems.push(`${name(el)}: cut off at ${Math.round(first.box.left)}..${Math.round(first.box.right)}`);
+        const { left, right } = first.box;
+        problems.push(`${name(el)}: cut off at ${Math.round(left)}..${Math.round(right)}`);
         continue;
       }
       const side = first.box.left < scroller.getBoundingClientRect().left ? "start" : "end";
@@ -97,8 +104,7 @@ REACHABLE = """(selector) => {
 
 # Every target a finger may need on the admin page, with its smallest allowed size.
 TARGETS = (
-    ".btn, .seg-btn, .cat-btn, .nav-link, [role=switch], .input, .select,"
-    " .pin-key, .staff-tile"
+    ".btn, .seg-btn, .cat-btn, .nav-link, [role=switch], .input, .select, .pin-key, .staff-tile"
 )
 SIZES = """(selector) => [...document.querySelectorAll(selector)]
   .filter((el) => el.getClientRects().length && getComputedStyle(el).visibility !== "hidden")
@@ -112,7 +118,7 @@ SIZES = """(selector) => [...document.querySelectorAll(selector)]
 
 def busy_store(http: httpx.Client, live_edge: LiveEdge, emulator: ThreadedEmulator) -> None:
     """What makes rows long: a locked-out cashier (Unlock), a printed and a reprinted job
-    (Preview, Reprint), a job retrying on an unplugged printer (Retry)."""
+    (Preview, Reprint), a job retrying on an unplugged printer (Retry); and an order."""
     kitchen = next(p for p in http.get("/api/printers").json() if p["name"] == "Kitchen pass")
     transport = {"kind": "network", "host": "127.0.0.1", "port": emulator.port}
     assert http.patch(f"/api/printers/{kitchen['id']}", json={"transport": transport}).is_success
@@ -123,6 +129,16 @@ def busy_store(http: httpx.Client, live_edge: LiveEdge, emulator: ThreadedEmulat
     emulator.wait_for_jobs(2, timeout=10)
     printed(http, again["id"])
     unplugged_printer(http)
+    menu = http.get("/api/menu").json()
+    nata = next(
+        i["id"] for c in menu["categories"] for i in c["items"] if i["name"] == "Pastel de nata"
+    )
+    order = {
+        "kind": "counter",
+        "note": "a birthday: candle on the nata",
+        "lines": [{"item_id": nata}],
+    }
+    assert http.post("/api/orders", json=order).status_code == 201
     with httpx.Client(base_url=live_edge.url) as anyone:
         roster = anyone.get("/api/staff/roster").json()
         cashier = next(m for m in roster if m["role"] == "cashier")
@@ -199,6 +215,7 @@ def test_touch_screens_get_fingertip_targets_and_a_mouse_keeps_the_compact_page(
             ("staff", "tr[data-staff]"),
             ("printers", ".printer-card"),
             ("tables", ".table-tile"),
+            ("orders", ".orders-list-card"),
         ):
             tablet.goto(f"/admin/#/{section}")
             expect(tablet.locator(ready).first).to_be_visible()

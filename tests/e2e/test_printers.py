@@ -175,7 +175,9 @@ def test_each_job_has_one_status_true_to_its_state_and_tries(page: Page, live_ed
         emulator.set_offline(True)
         kitchen = next(p for p in http.get("/api/printers").json() if p["name"] == "Kitchen pass")
         transport = {"kind": "network", "host": "127.0.0.1", "port": emulator.port}
-        assert http.patch(f"/api/printers/{kitchen['id']}", json={"transport": transport}).is_success
+        assert http.patch(
+            f"/api/printers/{kitchen['id']}", json={"transport": transport}
+        ).is_success
         first = http.post(f"/api/printers/{kitchen['id']}/test").json()
         second = http.post(f"/api/printers/{kitchen['id']}/test").json()
 

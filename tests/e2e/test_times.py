@@ -43,7 +43,9 @@ def test_audit_and_printers_write_a_time_alike_on_the_stores_clock(
         assert http.patch("/api/store", json={"timezone": STORE_ZONE}).is_success
         kitchen = next(p for p in http.get("/api/printers").json() if p["name"] == "Kitchen pass")
         transport = {"kind": "network", "host": "127.0.0.1", "port": emulator.port}
-        assert http.patch(f"/api/printers/{kitchen['id']}", json={"transport": transport}).is_success
+        assert http.patch(
+            f"/api/printers/{kitchen['id']}", json={"transport": transport}
+        ).is_success
         job_id = http.post(f"/api/printers/{kitchen['id']}/test").json()["id"]
         emulator.wait_for_jobs(1, timeout=10)
 

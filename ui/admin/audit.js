@@ -522,6 +522,26 @@ const DESCRIBE = {
   },
 };
 
+/** How the sentences read times and names: the store's clock, the event's own names. */
+function viewFor(ctx) {
+  const zone = () => (ctx.store && ctx.store.timezone) || undefined;
+  return {
+    ctx,
+    zone,
+    when: (iso) => dateTimeIn(iso, zone()),
+    time: (iso) => timeIn(iso, zone()),
+    name: (event) => event.context.name || (event.fields || {}).name || "",
+  };
+}
+
+/**
+ * One event as the audit says it, for any page that tells what happened (an order's history):
+ * {title, about, tone, pairs}. `event` is a row of /api/audit or /api/orders/{id}/events.
+ */
+export function describeEvent(event, ctx) {
+  return describe({ ...event, fields: event.fields || {}, context: event.context || {} }, viewFor(ctx));
+}
+
 function describe(event, view) {
   const describer = DESCRIBE[event.entity];
   let found = null;
@@ -542,7 +562,8 @@ function describe(event, view) {
 
 // ---- who ---------------------------------------------------------------------------------
 
-function who(event, staffById) {
+/** Who did it, in a word: a staff member's name, "Printer worker", "Galley" (the box). */
+export function who(event, staffById = new Map()) {
   if (event.actor_name) return event.actor_name;
   if (!event.actor) return PRINTING.includes(event.entity) ? "Printer worker" : "Galley";
   if (event.actor === "system") return "Galley";
@@ -569,13 +590,8 @@ export default {
       before: null, top: 0, staff: new Map(), filters: null, done: false, day: null,
       timer: null, busy: false, again: false,
     };
-    const zone = () => (ctx.store && ctx.store.timezone) || undefined;
-    const view = {
-      ctx,
-      when: (iso) => dateTimeIn(iso, zone()),
-      time: (iso) => timeIn(iso, zone()),
-      name: (event) => event.context.name || (event.fields || {}).name || "",
-    };
+    const view = viewFor(ctx);
+    const { zone } = view;
     const message = msgBox();
     const list = h("div", { class: "card audit-list" });
     const more = h("button", { type: "button", class: "btn", onclick: () => act(more, message, () => page(false)) }, "Load more");

@@ -1,26 +1,9 @@
 // Small DOM helpers for the admin page: an element builder, inline error messages, toasts,
 // dialogs, and `act` which runs one server call from a button and puts any error beside it.
 
-export function h(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs || {})) {
-    if (value === false || value === null || value === undefined) continue;
-    if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
-    else if (key === "class") node.className = value;
-    else if (key === "dataset") Object.assign(node.dataset, value);
-    else if (key === "value" || key === "checked" || key === "selected" || key === "disabled") node[key] = value;
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  append(node, children);
-  return node;
-}
+import { h } from "/ui/lib/element.js";
 
-function append(node, children) {
-  for (const child of children.flat(Infinity)) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-}
+export { h };
 
 /** An empty inline message area; `say(box, err)` fills it. */
 export function msgBox(extra = "") {

@@ -1,6 +1,7 @@
 // Menu: categories and their items (price, station, course, 86), the item editor, and the
 // modifier groups. Reloads itself when the live feed reports a menu change from any device.
 
+import { tag } from "/ui/lib/element.js";
 import { formatDelta, minorDigits, parseMoney, percentText, toDecimalText } from "/ui/lib/money.js";
 import { showOverflow } from "/ui/lib/overflow.js";
 import { arrangeDialog } from "./arrange.js";
@@ -576,10 +577,3 @@ export default {
     };
   },
 };
-
-/** "Station: Bar", "Course: Desserts": a code under an item, said with what it is. */
-function tag(label, code, kind = "") {
-  const words = String(code).charAt(0) + String(code).slice(1).toLowerCase().replaceAll("_", " ");
-  return h("span", { class: `badge tag ${kind}`, "data-tag": label.toLowerCase() },
-    h("span", { class: "tag-key" }, `${label}:`), " ", words);
-}
