@@ -10,10 +10,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, expect
 
 from printers.emulator import run_in_thread
-from tests.e2e.conftest import LiveEdge, sign_in
+from tests.e2e.conftest import LiveEdge, browser_page, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +37,7 @@ def on_store_clock(iso: str) -> tuple[int, int]:
 
 @pytest.mark.parametrize(("locale", "twelve_hour"), [("en-US", True), ("pt-PT", False)])
 def test_audit_and_printers_write_a_time_alike_on_the_stores_clock(
-    browser: Browser, page: Page, live_edge: LiveEdge, locale: str, twelve_hour: bool
+    browser: Browser, live_edge: LiveEdge, locale: str, twelve_hour: bool
 ):
     with run_in_thread() as emulator, live_edge.client() as http:
         assert http.patch("/api/store", json={"timezone": STORE_ZONE}).is_success
@@ -49,17 +49,7 @@ def test_audit_and_printers_write_a_time_alike_on_the_stores_clock(
         job_id = http.post(f"/api/printers/{kitchen['id']}/test").json()["id"]
         emulator.wait_for_jobs(1, timeout=10)
 
-        context = browser.new_context(
-            base_url=live_edge.url,
-            viewport={"width": 1280, "height": 860},
-            locale=locale,
-            timezone_id="Europe/Lisbon",
-            service_workers="block",
-        )
-        try:
-            there = context.new_page()
-            errors: list[str] = []
-            there.on("pageerror", lambda exc: errors.append(str(exc)))
+        with browser_page(browser, live_edge, locale=locale) as there:
             sign_in(there)
             there.goto("/admin/#/printers")
             row = there.locator(f'.jobs-table tr[data-job="{job_id}"]')
@@ -81,6 +71,3 @@ def test_audit_and_printers_write_a_time_alike_on_the_stores_clock(
             assert logged[:2] == on_store_clock(at)
 
             assert {queued[2], printed[2], logged[2]} == {twelve_hour}
-            assert not errors, errors
-        finally:
-            context.close()

@@ -328,7 +328,7 @@ export default {
     const jobsBody = h("div", {});
     const jobRows = h("tbody", {});
     const jobsTable = showOverflow(h("div", { class: "table-wrap" },
-      h("table", { class: "table jobs-table" },
+      h("table", { class: "table fold-table jobs-table" },
         h("thead", {}, h("tr", {}, h("th", {}, "When"), h("th", {}, "Job"), h("th", {}, "State"),
           h("th", {}, "Details"), h("th", { class: "sr-th" }, h("span", { class: "sr-only" }, "Actions")))),
         jobRows)));

@@ -74,7 +74,7 @@ export default {
     // One table for the section's life; its rows are redrawn only when their member changes.
     const rows = h("tbody", {});
     const table = h("div", { class: "card staff-card" }, showOverflow(h("div", { class: "table-wrap" },
-      h("table", { class: "table staff-table" },
+      h("table", { class: "table fold-table staff-table" },
         h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Role"), h("th", {}, "Status"), h("th", { class: "sr-th" }, h("span", { class: "sr-only" }, "Actions")))),
         rows))));
 
