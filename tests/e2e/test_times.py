@@ -1,7 +1,7 @@
 """One way to write a time on every admin page: the Audit and the Printers sections show the
 same moment alike, on the store's clock (not the browser's), with the hour cycle of the
 device's language (2:25 PM in en-US, 14:25 in pt-PT), never with seconds on one page and
-without on the next."""
+without on the next; and the store's business day, worked out in the browser as the edge does."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
+from edge.domain.store import business_day
 from printers.emulator import run_in_thread
 from tests.e2e.conftest import LiveEdge, browser_page, sign_in
 
@@ -71,3 +72,28 @@ def test_audit_and_printers_write_a_time_alike_on_the_stores_clock(
             assert logged[:2] == on_store_clock(at)
 
             assert {queued[2], printed[2], logged[2]} == {twelve_hour}
+
+
+@pytest.mark.parametrize(
+    ("zone", "starts", "moment"),
+    [
+        ("Europe/Lisbon", "04:00", "2026-11-22T03:59:00+00:00"),  # the night of the 21st
+        ("Europe/Lisbon", "04:00", "2026-11-22T04:00:00+00:00"),  # the 22nd begins
+        ("Europe/Lisbon", "00:00", "2026-03-29T00:30:00+00:00"),  # clocks go forward at 01:00
+        ("America/New_York", "05:30", "2026-11-01T09:00:00+00:00"),  # 04:00 local, back at 02:00
+        ("Asia/Kolkata", "03:00", "2026-06-14T21:29:00+00:00"),  # 02:59 local, half-hour offset
+    ],
+)
+def test_the_pages_business_day_is_the_edges(page: Page, zone: str, starts: str, moment: str):
+    """The Orders section opens on today's business day, worked out in the browser: the same
+    day the edge numbers orders by (`edge.domain.store.business_day`)."""
+    page.goto("/admin/")
+    got = page.evaluate(
+        """async ([moment, store]) => {
+            const { businessDayIn } = await import("/ui/lib/time.js");
+            return businessDayIn(Date.parse(moment), store);
+        }""",
+        [moment, {"timezone": zone, "business_day_starts": starts}],
+    )
+    store = {"timezone": zone, "business_day_starts": starts}
+    assert got == business_day(store, datetime.fromisoformat(moment))

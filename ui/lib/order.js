@@ -12,7 +12,7 @@ import { h, tag } from "/ui/lib/element.js";
 import { formatDelta, formatMoney } from "/ui/lib/money.js";
 import { dateTimeIn, timeIn } from "/ui/lib/time.js";
 
-export const ORDER_STATUS = {
+const ORDER_STATUS = {
   open: { label: "Open", kind: "badge-info" },
   closed: { label: "Closed", kind: "badge-ok" },
   cancelled: { label: "Cancelled", kind: "badge-warn" },

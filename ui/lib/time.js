@@ -25,7 +25,7 @@ function zoneFormat(timeZone, options, locale) {
 }
 
 /** `iso` as the store reads it: in `timeZone` (an IANA name), in the device's language. */
-export function formatWhenIn(iso, timeZone, options = DATE_TIME) {
+function formatWhenIn(iso, timeZone, options = DATE_TIME) {
   if (!iso) return "";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return String(iso);
