@@ -48,6 +48,16 @@ async def get_order(request: Request):
     return ok(await box_of(request).read(orders.get, request.path_params["order_id"]))
 
 
+@contract()
+async def order_events(request: Request):
+    """The order's history, oldest first: its events and those of its lines, each with the
+    names it needs to be read (`context`, as in the audit). Only events on disk."""
+    require(await actor(request), "order.view")
+    box = box_of(request)
+    order_id = request.path_params["order_id"]
+    return ok({"events": await box.read(orders.history, order_id, box.bus.last_seq)})
+
+
 @contract(body=orders.ADD_LINES, status=201)
 async def add_lines(request: Request):
     """Add lines to an open order."""
@@ -81,6 +91,7 @@ routes = [
     Route("/api/orders", create_order, methods=["POST"]),
     Route("/api/orders", list_orders, methods=["GET"]),
     Route("/api/orders/{order_id}", get_order, methods=["GET"]),
+    Route("/api/orders/{order_id}/events", order_events, methods=["GET"]),
     Route("/api/orders/{order_id}/lines", add_lines, methods=["POST"]),
     Route("/api/order-lines/{line_id}", update_line, methods=["PATCH"]),
     Route(

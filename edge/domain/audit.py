@@ -91,9 +91,8 @@ def read(
     churn of printers and print jobs (sent, printed, retried, status checks) but keeps the
     opening of the cash drawer, a print job of kind `drawer` that a manager audits as a cash
     event."""
-    rows = conn.execute(
-        "SELECT e.*, a.name AS actor_name, p.name AS approver_name FROM events e"
-        " LEFT JOIN staff a ON a.id = e.actor LEFT JOIN staff p ON p.id = e.approver"
+    return _read(
+        conn,
         " WHERE e.seq < :before AND e.seq > :after"
         " AND (:entities IS NULL OR e.entity IN (SELECT value FROM json_each(:entities)))"
         " AND (:entity_id IS NULL OR e.entity_id = :entity_id)"
@@ -113,6 +112,35 @@ def read(
             "hide_printing": hide_printing,
             "limit": limit,
         },
+    )
+
+
+def of_order(conn: sqlite3.Connection, order_id: str, upto: int) -> list[dict[str, Any]]:
+    """The story of one order, oldest first, each event with its names and `context` as `read`
+    gives them: the order's own events and those of its lines, up to `upto` (the last seq on
+    disk). A line is born in an event of its order (`fields.order_lines`) and may be deleted
+    since, so its id is read from there. Lookups by (entity, entity_id) on `events_entity`:
+    no walk through the events of other orders."""
+    return _read(
+        conn,
+        " WHERE e.seq <= :upto AND e.seq IN ("
+        "SELECT seq FROM events WHERE entity = 'orders' AND entity_id = :order"
+        " UNION ALL SELECT seq FROM events WHERE entity = 'order_lines' AND entity_id IN ("
+        "SELECT json_extract(part.value, '$.id') FROM events o,"
+        " json_each(o.fields, '$.order_lines') AS part"
+        " WHERE o.entity = 'orders' AND o.entity_id = :order))"
+        " ORDER BY e.seq",
+        {"order": order_id, "upto": upto},
+    )
+
+
+def _read(conn: sqlite3.Connection, where: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Events chosen by `where` (and its ORDER BY), each with the names of who did and approved
+    it and its `context`."""
+    rows = conn.execute(
+        "SELECT e.*, a.name AS actor_name, p.name AS approver_name FROM events e"
+        " LEFT JOIN staff a ON a.id = e.actor LEFT JOIN staff p ON p.id = e.approver" + where,
+        params,
     ).fetchall()
     out = []
     for row in rows:

@@ -14,8 +14,8 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from edge.domain import audit, pricing, printing
 from edge.domain import fields as f
-from edge.domain import pricing, printing
 from edge.domain import store as store_settings
 from edge.errors import Conflict, Invalid
 from edge.events import WriteConnection, cached, commit
@@ -72,6 +72,7 @@ def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[
     lines = order.pop("lines", [])
     send_now = order.pop("send", False)
     table_id = order.get("table_id")
+    table: sqlite3.Row | None = None
     if order["kind"] == "table":
         if table_id is None:
             raise Invalid("a table order needs table_id", code="missing_field", field="table_id")
@@ -112,7 +113,12 @@ def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[
     if send_now and lines_rows:
         printing.kitchen_tickets(conn, actor, {"id": order_id, **row}, lines_rows, add=False)
     # The new order as `get` would read it, without reading it back.
-    return {"id": order_id, **row, "lines": lines_rows}
+    names = {
+        "table_name": table["name"] if table is not None else None,
+        "opened_by_name": actor.name,
+        "line_count": len(lines_rows),
+    }
+    return {"id": order_id, **row, **names, "lines": lines_rows}
 
 
 def add_lines(
@@ -191,16 +197,38 @@ def void_line(
     return _retotal(conn, actor, line["order_id"], approver=approved_by)
 
 
+# An order as pages read it: with the names of its table and of who opened it, and how many
+# of its lines count (voided ones do not). Counting uses `order_lines_order`.
+_ORDER = (
+    "SELECT o.*, t.name AS table_name, s.name AS opened_by_name,"
+    " (SELECT COUNT(*) FROM order_lines l WHERE l.order_id = o.id AND l.state != 'voided')"
+    " AS line_count FROM orders o LEFT JOIN tables t ON t.id = o.table_id"
+    " LEFT JOIN staff s ON s.id = o.opened_by"
+)
+
+
+def _view(row: sqlite3.Row) -> dict[str, Any]:
+    return {**dict(row), "taxes": json.loads(row["taxes"])}
+
+
 def get(conn: sqlite3.Connection, order_id: str) -> dict[str, Any]:
-    order = dict(f.existing(conn, "orders", order_id, "order"))
-    order["taxes"] = json.loads(order["taxes"])
+    row = conn.execute(f"{_ORDER} WHERE o.id = ?", (order_id,)).fetchone()
+    if row is None:
+        f.existing(conn, "orders", order_id, "order")  # raises NotFound
+    order = _view(row)
     order["lines"] = [
-        {**dict(row), "modifiers": json.loads(row["modifiers"])}
-        for row in conn.execute(
+        {**dict(line), "modifiers": json.loads(line["modifiers"])}
+        for line in conn.execute(
             "SELECT * FROM order_lines WHERE order_id = ? ORDER BY created_at, id", (order_id,)
         )
     ]
     return order
+
+
+def history(conn: sqlite3.Connection, order_id: str, upto: int) -> list[dict[str, Any]]:
+    """What happened to the order and its lines, oldest first, up to event `upto`."""
+    f.existing(conn, "orders", order_id, "order")
+    return audit.of_order(conn, order_id, upto)
 
 
 def list_orders(
@@ -210,13 +238,21 @@ def list_orders(
     business_day: str | None = None,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        "SELECT o.*, t.name AS table_name FROM orders o LEFT JOIN tables t ON t.id = o.table_id"
-        " WHERE (:status IS NULL OR o.status = :status)"
-        " AND (:day IS NULL OR o.business_day = :day) ORDER BY o.id DESC LIMIT :limit",
-        {"status": status, "day": business_day, "limit": limit},
-    )
-    return [{**dict(row), "taxes": json.loads(row["taxes"])} for row in rows]
+    """Newest first. The WHERE holds only the filters given, so SQLite can use an index: a
+    day's orders come from the `(business_day, number)` key in number order (the order they
+    were opened in), open ones from `orders_open`."""
+    where: list[str] = []
+    params: dict[str, Any] = {"limit": limit}
+    if business_day is not None:
+        where.append("o.business_day = :day")
+        params["day"] = business_day
+    if status is not None:
+        where.append("o.status = :status")
+        params["status"] = status
+    newest = "o.number DESC" if business_day is not None else "o.id DESC"
+    filters = f" WHERE {' AND '.join(where)}" if where else ""
+    rows = conn.execute(f"{_ORDER}{filters} ORDER BY {newest} LIMIT :limit", params)
+    return [_view(row) for row in rows]
 
 
 def _new_lines(

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -81,15 +82,21 @@ def browser(demo_template: Path) -> Iterator[Browser]:
             chromium.close()
 
 
-@pytest.fixture
-def page(browser: Browser, live_edge: LiveEdge) -> Iterator[Page]:
+@contextlib.contextmanager
+def browser_page(browser: Browser, live_edge: LiveEdge, **options: Any) -> Iterator[Page]:
+    """A page in a fresh browser context on the live edge: a laptop in Lisbon speaking en-US
+    unless `options` say otherwise (a locale, a touch screen). It fails when the page had an
+    uncaught error or asked for anything outside the edge."""
     context = browser.new_context(
-        base_url=live_edge.url,
-        viewport={"width": 1280, "height": 860},
-        locale="en-US",
-        timezone_id="Europe/Lisbon",
-        accept_downloads=True,
-        service_workers="block",
+        **{
+            "base_url": live_edge.url,
+            "viewport": {"width": 1280, "height": 860},
+            "locale": "en-US",
+            "timezone_id": "Europe/Lisbon",
+            "accept_downloads": True,
+            "service_workers": "block",
+            **options,
+        }
     )
     context.set_default_timeout(8000)
     # Nothing may come from the internet: fail loudly if the page asks for it.
@@ -112,6 +119,12 @@ def page(browser: Browser, live_edge: LiveEdge) -> Iterator[Page]:
         context.close()
     assert not outside, f"the page tried to reach the internet: {outside}"
     assert not errors, f"uncaught errors in the page: {errors}"
+
+
+@pytest.fixture
+def page(browser: Browser, live_edge: LiveEdge) -> Iterator[Page]:
+    with browser_page(browser, live_edge) as page:
+        yield page
 
 
 def sign_in(page: Page, name: str = MANAGER, pin: str | None = None) -> None:

@@ -67,6 +67,8 @@ def test_add_network_printer_test_print_offline_and_retry(page: Page, live_edge:
         expect(first).to_contain_text("Test page")
         expect(first).to_contain_text(NAME)
         expect(first.locator(".job-state")).to_have_text("Printed")
+        expect(first.locator(".job-when")).to_have_text(re.compile(r"^Printed at \d{1,2}:\d{2}"))
+        assert "tried" not in first.inner_text()  # one status: printed, not "Not tried yet"
         expect(first.get_by_role("button", name="Reprint")).to_be_visible()
 
         # The printer is switched off: the next job fails, the card and the banner say so,
@@ -81,12 +83,13 @@ def test_add_network_printer_test_print_offline_and_retry(page: Page, live_edge:
         expect(banner).to_contain_text("offline")
         waiting = page.locator('.jobs-table tbody tr[data-state="queued"]').first
         expect(waiting).to_contain_text("Cannot reach the printer", timeout=10000)
-        expect(waiting.locator(".job-attempts")).to_contain_text(re.compile(r"\d+ tr(y|ies)"))
-        expect(waiting.locator(".next-try")).to_contain_text("Next try")
+        expect(waiting.locator(".job-state")).to_have_text("Retrying")
+        expect(waiting.locator(".job-when")).to_contain_text(re.compile(r"\d+ failed tr(y|ies)"))
+        expect(waiting.locator(".next-try")).to_contain_text("next try")
         # The next failed try updates the printer; the banner, saying the same, keeps its link.
         link = banner.locator(".alert-action").element_handle()
         with page.expect_response(lambda response: response.url.endswith("/api/printers")):
-            expect(waiting.locator(".job-attempts")).to_contain_text("2 tries", timeout=10000)
+            expect(waiting.locator(".job-when")).to_contain_text("2 failed tries", timeout=10000)
         page.evaluate("() => new Promise((done) => requestAnimationFrame(done))")
         assert link.evaluate("node => node.isConnected")
         # The banner is on every section, not only this one.
@@ -165,3 +168,39 @@ def test_preview_shows_the_job_as_its_printer_prints_it(page: Page, live_edge: L
         expect(page.locator("dialog.preview-modal img.preview-image")).to_be_visible()
         page.keyboard.press("Escape")
         expect(page.locator("dialog.preview-modal")).to_have_count(0)
+
+
+def test_each_job_has_one_status_true_to_its_state_and_tries(page: Page, live_edge: LiveEdge):
+    with run_in_thread() as emulator, live_edge.client() as http:
+        emulator.set_offline(True)
+        kitchen = next(p for p in http.get("/api/printers").json() if p["name"] == "Kitchen pass")
+        transport = {"kind": "network", "host": "127.0.0.1", "port": emulator.port}
+        assert http.patch(
+            f"/api/printers/{kitchen['id']}", json={"transport": transport}
+        ).is_success
+        first = http.post(f"/api/printers/{kitchen['id']}/test").json()
+        second = http.post(f"/api/printers/{kitchen['id']}/test").json()
+
+        sign_in(page)
+        page.goto("/admin/#/printers")
+        retrying = page.locator(f'.jobs-table tr[data-job="{first["id"]}"]')
+        behind = page.locator(f'.jobs-table tr[data-job="{second["id"]}"]')
+        # The head job failed and waits for its next try; the one behind it waits its turn.
+        expect(retrying.locator(".job-state")).to_have_text("Retrying", timeout=10000)
+        expect(retrying.locator(".job-when")).to_contain_text("1 failed try · next try")
+        expect(behind.locator(".job-state")).to_have_text("Waiting")
+        expect(behind.locator(".job-when")).to_have_text("Waiting for its turn")
+
+        # The printer comes back: the worker prints both by itself, and the first says it took
+        # a second try, not "Printed" beside "Not tried yet".
+        emulator.set_offline(False)
+        emulator.wait_for_jobs(2, timeout=10)
+        expect(retrying.locator(".job-state")).to_have_text("Printed", timeout=10000)
+        expect(retrying.locator(".job-when")).to_have_text(
+            re.compile(r"^Printed at \d{1,2}:\d{2}( [AP]M)? after 1 failed try$")
+        )
+        expect(behind.locator(".job-when")).to_have_text(re.compile(r"^Printed at "))
+        expect(behind.locator(".job-when")).not_to_contain_text("after")  # it never failed
+        for row in (retrying, behind):
+            expect(row.locator(".badge.job-state")).to_have_count(1)
+            assert "Waiting" not in row.inner_text() and "tried yet" not in row.inner_text()

@@ -13,6 +13,7 @@ pytestmark = pytest.mark.e2e
 VIEWPORTS = {"phone": (360, 740), "tablet": (1024, 768), "wall": (1920, 1080)}
 SECTIONS = {
     "menu": ".item-row",
+    "orders": ".order-item",
     "tables": ".table-tile",
     "staff": "tr[data-staff]",
     "settings": ".hours-row",
@@ -29,6 +30,11 @@ def test_sections_fit_every_screen(page: Page, live_edge: LiveEdge):
     SCREENSHOTS.mkdir(exist_ok=True)
     with live_edge.client() as http:
         unplugged_printer(http)
+        menu = http.get("/api/menu").json()
+        items = {i["name"]: i["id"] for c in menu["categories"] for i in c["items"]}
+        lines = [{"item_id": items["Burrata"], "seat": 1}, {"item_id": items["Pastel de nata"]}]
+        order = http.post("/api/orders", json={"kind": "counter", "lines": lines, "send": True})
+        assert order.status_code == 201, order.text
     for label, (width, height) in VIEWPORTS.items():
         page.set_viewport_size({"width": width, "height": height})
         page.goto("/admin/")
@@ -53,6 +59,11 @@ def test_sections_fit_every_screen(page: Page, live_edge: LiveEdge):
                 page.screenshot(path=SCREENSHOTS / f"{label}-menu-groups.png")
                 assert fits_width(page), f"modifier groups scroll sideways at {label}"
                 page.get_by_role("button", name="Items", exact=True).click()
+            if section == "orders":
+                page.locator(".order-row").first.click()
+                expect(page.locator(".order-view .history-entry").first).to_be_visible()
+                page.screenshot(path=SCREENSHOTS / f"{label}-orders-open.png", full_page=True)
+                assert fits_width(page), f"an open order scrolls sideways at {label}"
             if section == "settings":
                 page.screenshot(path=SCREENSHOTS / f"{label}-settings-full.png", full_page=True)
             if section == "printers":

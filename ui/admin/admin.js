@@ -1,22 +1,24 @@
-// The manager's page: sign in, then menu, tables, staff, settings, printers and the audit
-// trail, kept current by the live feed. A banner over every section says when a printer
+// The manager's page: sign in, then menu, orders, tables, staff, settings, printers and the
+// audit trail, kept current by the live feed. A banner over every section says when a printer
 // cannot print.
 
 import { Api } from "/ui/lib/api.js";
 import { Live } from "/ui/lib/live.js";
 import { formatMoney } from "/ui/lib/money.js";
+import { showOverflow } from "/ui/lib/overflow.js";
 import { mountSignIn } from "/ui/lib/pinpad.js";
 import { Session, deviceName } from "/ui/lib/session.js";
 import { h, toast } from "./dom.js";
 import audit from "./audit.js";
 import menu from "./menu.js";
+import orders from "./orders.js";
 import printers, { watchPrinters } from "./printers.js";
 import settings from "./settings.js";
 import staff from "./staff.js";
 import tables from "./tables.js";
 
-const SECTIONS = [menu, tables, staff, settings, printers, audit];
-// What the sections follow live; orders only for the audit trail.
+const SECTIONS = [menu, orders, tables, staff, settings, printers, audit];
+// What the sections follow live.
 const TOPICS = ["menu", "tables", "staff", "store", "orders"];
 const CONN_LABEL = {
   connecting: "Connecting…",
@@ -115,7 +117,7 @@ function mountShell(me, store, since) {
         h("span", { class: "badge badge-accent who-role" }, me.role)),
       signOut),
     printerAlert,
-    h("nav", { class: "sidenav", "aria-label": "Sections" }, links),
+    showOverflow(h("nav", { class: "sidenav", "aria-label": "Sections" }, links)),
     main));
 
   const ctx = {
@@ -199,6 +201,7 @@ function show() {
 
 const ICONS = {
   menu: "M4 6h16M4 12h16M4 18h10",
+  orders: "M6 3h12v18l-3-2-3 2-3-2-3 2zM9 8h6M9 12h6M9 16h3",
   tables: "M3 9h18M6 9v9M18 9v9M8 5h8",
   staff: "M16 19v-1a4 4 0 0 0-4-4H8a4 4 0 0 0-4 4v1M10 10a3 3 0 1 0 0-6 3 3 0 0 0 0 6M20 19v-1a3 3 0 0 0-2-2.8M15 4.2a3 3 0 0 1 0 5.6",
   settings: "M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6M4 12h2M18 12h2M12 4v2M12 18v2M6.3 6.3l1.4 1.4M16.3 16.3l1.4 1.4M6.3 17.7l1.4-1.4M16.3 7.7l1.4-1.4",

@@ -1,11 +1,13 @@
 // Audit: who did what and when, newest first, in words a manager reads at a glance: "Cola 86'd",
-// "Line voided: 2 × Cola", "Print failed (attempt 3), retrying at 5:31:45 AM — printer offline".
+// "Line voided: 2 × Cola", "Print failed (attempt 3), retrying at 5:31 AM — printer offline".
 // Times are the store's (its time zone decides the day), and so are the From/To days. The edge
 // sends each row with the names it needs (`context`: the printer, table, item, order number),
 // so ids, hashes and blobs never reach the screen.
 
 import { formatDelta, percentText } from "/ui/lib/money.js";
-import { act, addDays, dayIn, dayStartIn, field, formatWhenIn, h, msgBox } from "./dom.js";
+import { showOverflow } from "/ui/lib/overflow.js";
+import { addDays, dateTimeIn, dayIn, dayStartIn, longDay, timeIn } from "/ui/lib/time.js";
+import { act, field, h, msgBox } from "./dom.js";
 import { kindLabel, plainError, roleLabel, transportSummary } from "./printers.js";
 
 const PAGE = 50;
@@ -520,6 +522,26 @@ const DESCRIBE = {
   },
 };
 
+/** How the sentences read times and names: the store's clock, the event's own names. */
+function viewFor(ctx) {
+  const zone = () => (ctx.store && ctx.store.timezone) || undefined;
+  return {
+    ctx,
+    zone,
+    when: (iso) => dateTimeIn(iso, zone()),
+    time: (iso) => timeIn(iso, zone()),
+    name: (event) => event.context.name || (event.fields || {}).name || "",
+  };
+}
+
+/**
+ * One event as the audit says it, for any page that tells what happened (an order's history):
+ * {title, about, tone, pairs}. `event` is a row of /api/audit or /api/orders/{id}/events.
+ */
+export function describeEvent(event, ctx) {
+  return describe({ ...event, fields: event.fields || {}, context: event.context || {} }, viewFor(ctx));
+}
+
 function describe(event, view) {
   const describer = DESCRIBE[event.entity];
   let found = null;
@@ -540,7 +562,8 @@ function describe(event, view) {
 
 // ---- who ---------------------------------------------------------------------------------
 
-function who(event, staffById) {
+/** Who did it, in a word: a staff member's name, "Printer worker", "Galley" (the box). */
+export function who(event, staffById = new Map()) {
   if (event.actor_name) return event.actor_name;
   if (!event.actor) return PRINTING.includes(event.entity) ? "Printer worker" : "Galley";
   if (event.actor === "system") return "Galley";
@@ -567,13 +590,8 @@ export default {
       before: null, top: 0, staff: new Map(), filters: null, done: false, day: null,
       timer: null, busy: false, again: false,
     };
-    const zone = () => (ctx.store && ctx.store.timezone) || undefined;
-    const view = {
-      ctx,
-      when: (iso) => formatWhenIn(iso, zone(), { dateStyle: "medium", timeStyle: "medium" }),
-      time: (iso) => formatWhenIn(iso, zone(), { timeStyle: "medium" }),
-      name: (event) => event.context.name || (event.fields || {}).name || "",
-    };
+    const view = viewFor(ctx);
+    const { zone } = view;
     const message = msgBox();
     const list = h("div", { class: "card audit-list" });
     const more = h("button", { type: "button", class: "btn", onclick: () => act(more, message, () => page(false)) }, "Load more");
@@ -612,9 +630,7 @@ export default {
 
     function dayLabel(day) {
       const today = dayIn(Date.now(), zone());
-      const [year, month, date] = day.split("-").map(Number);
-      const long = formatWhenIn(new Date(Date.UTC(year, month - 1, date, 12)).toISOString(), "UTC",
-        { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+      const long = longDay(day);
       if (day === today) return ["Today", long];
       if (day === addDays(today, -1)) return ["Yesterday", long];
       return [long, ""];
@@ -626,11 +642,11 @@ export default {
       const body = h("tbody", {});
       const section = h("section", { class: "audit-day", "data-day": day },
         h("h2", { class: "audit-day-head" }, label, date ? h("span", { class: "audit-day-date" }, date) : null),
-        h("div", { class: "table-wrap" },
+        showOverflow(h("div", { class: "table-wrap" },
           h("table", { class: "table audit-table" },
             h("colgroup", {}, h("col", { class: "col-when" }), h("col", { class: "col-who" }), h("col", { class: "col-what" })),
             h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "When"), h("th", { scope: "col" }, "Who"), h("th", { scope: "col" }, "What happened"))),
-            body)));
+            body))));
       return { section, body };
     }
 

@@ -1,26 +1,9 @@
 // Small DOM helpers for the admin page: an element builder, inline error messages, toasts,
 // dialogs, and `act` which runs one server call from a button and puts any error beside it.
 
-export function h(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs || {})) {
-    if (value === false || value === null || value === undefined) continue;
-    if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
-    else if (key === "class") node.className = value;
-    else if (key === "dataset") Object.assign(node.dataset, value);
-    else if (key === "value" || key === "checked" || key === "selected" || key === "disabled") node[key] = value;
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  append(node, children);
-  return node;
-}
+import { h } from "/ui/lib/element.js";
 
-function append(node, children) {
-  for (const child of children.flat(Infinity)) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-}
+export { h };
 
 /** An empty inline message area; `say(box, err)` fills it. */
 export function msgBox(extra = "") {
@@ -172,86 +155,6 @@ export function field(label, control, hint) {
 export function switchInput({ name, checked, label, danger = false, onchange }) {
   const input = h("input", { type: "checkbox", name, checked: !!checked, onchange, role: "switch" });
   return h("label", { class: danger ? "switch switch-danger" : "switch" }, input, h("span", { class: "track" }), label);
-}
-
-// ---- store-local time ------------------------------------------------------------------
-// The store's time zone decides its days, whatever the zone of the device showing the page:
-// a manager abroad, or a tablet set to UTC, still reads the times the staff lived through.
-
-const DAY_MS = 86400000;
-const zoneFormats = new Map();
-
-function zoneFormat(timeZone, options, locale) {
-  const key = `${locale || ""}|${timeZone || ""}|${JSON.stringify(options)}`;
-  if (!zoneFormats.has(key)) {
-    let format;
-    try {
-      format = new Intl.DateTimeFormat(locale, { ...options, timeZone: timeZone || undefined });
-    } catch {
-      format = new Intl.DateTimeFormat(locale, options); // an unknown zone: the device's
-    }
-    zoneFormats.set(key, format);
-  }
-  return zoneFormats.get(key);
-}
-
-/** `iso` as the store reads it: in `timeZone` (an IANA name), in the device's language. */
-export function formatWhenIn(iso, timeZone, options = { dateStyle: "medium", timeStyle: "short" }) {
-  if (!iso) return "";
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return String(iso);
-  return zoneFormat(timeZone, options).format(date);
-}
-
-/** The wall clock in `timeZone` at `ms` (epoch milliseconds): {year, month, day, hour, ...}. */
-function wallClock(ms, timeZone) {
-  const format = zoneFormat(timeZone, {
-    hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
-    hour: "2-digit", minute: "2-digit", second: "2-digit",
-  }, "en-US");
-  const parts = {};
-  for (const { type, value } of format.formatToParts(new Date(ms))) parts[type] = Number(value);
-  parts.hour %= 24; // some engines say 24 for midnight
-  return parts;
-}
-
-/** How far `timeZone` is ahead of UTC at `ms`, in milliseconds. */
-function zoneOffset(ms, timeZone) {
-  const wall = wallClock(ms, timeZone);
-  const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second);
-  return asUtc - Math.floor(ms / 1000) * 1000;
-}
-
-/** The calendar day ("YYYY-MM-DD") in `timeZone` at `instant` (ms or anything Date takes). */
-export function dayIn(instant, timeZone) {
-  const wall = wallClock(new Date(instant).getTime(), timeZone);
-  return `${String(wall.year).padStart(4, "0")}-${String(wall.month).padStart(2, "0")}-${String(wall.day).padStart(2, "0")}`;
-}
-
-/** "YYYY-MM-DD" plus `days` calendar days. */
-export function addDays(day, days) {
-  const [year, month, date] = day.split("-").map(Number);
-  return new Date(Date.UTC(year, month - 1, date + days)).toISOString().slice(0, 10);
-}
-
-/**
- * The first instant of calendar `day` ("YYYY-MM-DD") in `timeZone`, as a UTC ISO string: its
- * midnight, or, where a clock change skips midnight, the moment the clocks jumped. Each offset
- * the zone has around that day gives a candidate; the earliest that falls on `day` while the
- * millisecond before it does not is the start (when midnight happens twice, the first one).
- */
-export function dayStartIn(day, timeZone) {
-  const [year, month, date] = day.split("-").map(Number);
-  const guess = Date.UTC(year, month - 1, date);
-  const offsets = new Set([-DAY_MS, 0, DAY_MS].map((shift) => zoneOffset(guess + shift, timeZone)));
-  let start = null;
-  for (const offset of offsets) {
-    const candidate = guess - offset;
-    if (dayIn(candidate, timeZone) === day && dayIn(candidate - 1, timeZone) !== day
-        && (start === null || candidate < start)) start = candidate;
-  }
-  if (start === null) start = guess - zoneOffset(guess, timeZone);
-  return new Date(start).toISOString();
 }
 
 /** Download a Blob under `filename` (no server round trip: it is already here). */

@@ -1,7 +1,9 @@
 // Menu: categories and their items (price, station, course, 86), the item editor, and the
 // modifier groups. Reloads itself when the live feed reports a menu change from any device.
 
+import { tag } from "/ui/lib/element.js";
 import { formatDelta, minorDigits, parseMoney, percentText, toDecimalText } from "/ui/lib/money.js";
+import { showOverflow } from "/ui/lib/overflow.js";
 import { arrangeDialog } from "./arrange.js";
 import { act, drawList, field, h, modal, msgBox, say, switchInput } from "./dom.js";
 
@@ -122,7 +124,7 @@ export default {
     // ---------- items ----------
 
     const itemsView = (() => {
-      const list = h("div", { class: "contents" });
+      const list = showOverflow(h("div", { class: "cat-scroll" }));
       const panel = h("div", { class: "contents" });
       return {
         root: h("div", { class: "menu-layout" },
@@ -278,8 +280,8 @@ export default {
           h("span", { class: "badge badge-danger badge-86" }, "86")),
         item.description ? h("div", { class: "item-desc" }, item.description) : null,
         h("div", { class: "item-meta" },
-          h("span", { class: "badge badge-info" }, item.station),
-          h("span", { class: "badge" }, item.course),
+          tag("Station", item.station, "badge-info"),
+          tag("Course", item.course),
           groups ? h("span", { class: "muted small" }, `${groups} modifier group${groups > 1 ? "s" : ""}`) : null)),
       h("div", { class: "item-price num" }, money(item.price)),
       h("div", { class: "item-actions" }, toggle,

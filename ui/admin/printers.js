@@ -5,7 +5,9 @@
 // (paper out, cover open, offline) lives here too: see `watchPrinters`.
 
 import { query } from "/ui/lib/api.js";
-import { act, drawList, field, formatWhenIn, h, modal, msgBox, say, switchInput } from "./dom.js";
+import { showOverflow } from "/ui/lib/overflow.js";
+import { dateTimeIn, timeIn } from "/ui/lib/time.js";
+import { act, drawList, field, h, modal, msgBox, say, switchInput } from "./dom.js";
 
 const ROLES = {
   receipt: { label: "Receipt", hint: "Bills and receipts at a till" },
@@ -24,11 +26,12 @@ const PROFILES = [
   ["generic-58mm", "Generic 58 mm"],
 ];
 const BAUDRATES = [9600, 19200, 38400, 57600, 115200];
+// The job list's filter, by the edge's states (a job `queued` after a failure shows "Retrying").
 const JOB_STATES = {
-  queued: { label: "Waiting", kind: "badge-info" },
-  sending: { label: "Printing", kind: "badge-accent" },
-  printed: { label: "Printed", kind: "badge-ok" },
-  failed: { label: "Failed", kind: "badge-danger" },
+  queued: "Waiting or retrying",
+  sending: "Printing",
+  printed: "Printed",
+  failed: "Failed",
 };
 const JOB_KINDS = {
   test: "Test page",
@@ -148,7 +151,7 @@ function ago(iso, timeZone) {
   if (!Number.isFinite(seconds)) return "";
   if (seconds < 45) return "just now";
   if (seconds < 90 * 60) return `${Math.max(1, Math.round(seconds / 60))} min ago`;
-  return formatWhenIn(iso, timeZone);
+  return dateTimeIn(iso, timeZone);
 }
 
 function until(iso) {
@@ -159,16 +162,43 @@ function until(iso) {
   return `in ${Math.round(seconds / 60)} min`;
 }
 
-function timeOf(iso, timeZone, seconds = true) {
-  const options = { hour: "2-digit", minute: "2-digit" };
-  if (seconds) options.second = "2-digit";
-  return formatWhenIn(iso, timeZone, options);
-}
-
 /** "Kitchen ticket", "Cash drawer", ...: what a print job is. */
 export function kindLabel(kind) {
   if (!kind) return "Print job";
   return JOB_KINDS[kind] || `${kind.charAt(0).toUpperCase()}${kind.slice(1).replaceAll("_", " ")}`;
+}
+
+/**
+ * One status for a job, true to its state and its failed attempts (`attempts` counts the
+ * failures on its printer; a retry or a move to a backup starts it again at 0): its badge, and
+ * the detail beside it. A printed job says when, and how many tries it took if it failed
+ * before; a waiting one whether it has failed yet and when it is tried next.
+ */
+function jobStatus(job, timeZone) {
+  const failures = job.attempts > 0 ? `${job.attempts} failed ${job.attempts === 1 ? "try" : "tries"}` : "";
+  switch (job.state) {
+    case "printed":
+      return { label: "Printed", kind: "badge-ok",
+        detail: [job.printed_at ? `Printed at ${timeIn(job.printed_at, timeZone)}` : "Printed", failures ? ` after ${failures}` : ""] };
+    case "sending":
+      return { label: "Printing", kind: "badge-accent", detail: "Printing now" };
+    case "failed":
+      return { label: "Failed", kind: "badge-danger", detail: `Stopped after ${failures || "failing"}: fix the printer, then Retry` };
+    case "queued":
+      if (!failures) return { label: "Waiting", kind: "badge-info", detail: "Waiting for its turn" };
+      return { label: "Retrying", kind: "badge-warn", detail: [`${capitalised(failures)} · `, h("span", { class: "next-try", "data-next": job.next_attempt_at },
+        nextTry(job.next_attempt_at, timeZone))] };
+    default:
+      return { label: job.state, kind: "", detail: "" };
+  }
+}
+
+function nextTry(iso, timeZone) {
+  return `next try ${until(iso)} (${timeIn(iso, timeZone)})`;
+}
+
+function capitalised(text) {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** A failed job, or one that has waited too long for its next try, can be sent again now. */
@@ -297,16 +327,16 @@ export default {
     const grid = h("div", { class: "printer-grid", "aria-live": "polite" });
     const jobsBody = h("div", {});
     const jobRows = h("tbody", {});
-    const jobsTable = h("div", { class: "table-wrap" },
-      h("table", { class: "table jobs-table" },
+    const jobsTable = showOverflow(h("div", { class: "table-wrap" },
+      h("table", { class: "table fold-table jobs-table" },
         h("thead", {}, h("tr", {}, h("th", {}, "When"), h("th", {}, "Job"), h("th", {}, "State"),
           h("th", {}, "Details"), h("th", { class: "sr-th" }, h("span", { class: "sr-only" }, "Actions")))),
-        jobRows));
+        jobRows)));
     const jobsMsg = msgBox();
     const printerFilter = h("select", { class: "select", name: "printer_id", onchange: () => { state.filters.printer_id = printerFilter.value; loadJobs(); } });
     const stateFilter = h("select", { class: "select", name: "state", onchange: () => { state.filters.state = stateFilter.value; loadJobs(); } },
       h("option", { value: "" }, "All states"),
-      Object.entries(JOB_STATES).map(([value, { label }]) => h("option", { value }, label)));
+      Object.entries(JOB_STATES).map(([value, label]) => h("option", { value }, label)));
     const discovery = discoveryCard();
     const drawerButton = h("button", { type: "button", class: "btn", onclick: openDrawer }, "Open cash drawer");
 
@@ -468,7 +498,6 @@ export default {
 
     function jobRow(job) {
       const message = messageFor(`job:${job.id}`);
-      const jobState = JOB_STATES[job.state] || { label: job.state, kind: "" };
       const actions = [];
       // Retry and Reprint: one call each, a toast for the answer, the list again soon.
       const action = (label, path, done) => {
@@ -484,25 +513,18 @@ export default {
         actions.push(h("button", { type: "button", class: "btn btn-sm btn-ghost", onclick: () => previewJob(job) }, "Preview"));
       }
       if (job.state === "printed") actions.push(action("Reprint", "reprint", "Reprint sent"));
-      const when = job.state === "printed" && job.printed_at
-        ? h("span", {}, `Printed at ${timeOf(job.printed_at, ctx.store.timezone, false)}`)
-        : job.state === "queued" && job.next_attempt_at && job.attempts > 0
-          ? h("span", { class: "next-try", "data-next": job.next_attempt_at }, `Next try ${until(job.next_attempt_at)} (${timeOf(job.next_attempt_at, ctx.store.timezone)})`)
-          : job.state === "failed" ? h("span", { class: "muted" }, "Stopped trying: press Retry")
-            : job.state === "sending" ? h("span", { class: "muted" }, "Printing now") : h("span", { class: "muted" }, "Waiting for its turn");
-      const tries = job.attempts ? `${job.attempts} ${job.attempts === 1 ? "try" : "tries"}` : "Not tried yet";
+      const status = jobStatus(job, ctx.store.timezone);
       return h("tr", { "data-job": job.id, "data-state": job.state },
-        h("td", { "data-label": "When", class: "nowrap job-time" }, timeOf(job.created_at, ctx.store.timezone, false)),
-        h("td", { "data-label": "Job" },
+        h("td", { "data-label": "When", class: "nowrap job-time" }, timeIn(job.created_at, ctx.store.timezone)),
+        h("td", { "data-label": "Job", class: "job-cell" },
           h("div", { class: "job-what" }, kindLabel(job.kind),
             job.reprint ? h("span", { class: "badge badge-info" }, "Reprint") : null,
             job.rerouted_from ? h("span", { class: "badge badge-warn" }, `From ${nameOf(job.rerouted_from)}`) : null),
           h("div", { class: "muted small" }, job.printer_name || nameOf(job.printer_id))),
         h("td", { "data-label": "State", class: "job-state-cell" },
-          h("span", { class: `badge job-state ${jobState.kind}` }, jobState.label),
-          h("span", { class: "job-attempts muted small" }, tries)),
+          h("span", { class: `badge job-state ${status.kind}` }, status.label)),
         h("td", { "data-label": "Details", class: "job-details" },
-          h("div", { class: "job-when" }, when),
+          h("div", { class: "job-when" }, status.detail),
           job.last_error && job.state !== "printed"
             ? h("div", { class: "job-error", title: job.last_error }, plainError(job.last_error))
             : null),
@@ -515,7 +537,7 @@ export default {
       const message = msgBox();
       const paper = h("div", { class: "preview-paper", "aria-busy": "true" },
         h("p", { class: "muted small preview-wait" }, "Drawing the preview…"));
-      const facts = [printerName, timeOf(job.created_at, ctx.store.timezone, false), job.reprint ? "reprint" : "",
+      const facts = [printerName, timeIn(job.created_at, ctx.store.timezone), job.reprint ? "reprint" : "",
         job.rerouted_from ? `moved from ${nameOf(job.rerouted_from)}` : ""].filter(Boolean).join(" · ");
       const dialog = h("dialog", { class: "modal preview-modal", "aria-labelledby": `preview-${job.id}` },
         h("div", { class: "modal-form" },
@@ -830,7 +852,7 @@ export default {
     // Next-try countdowns move on screen; without the live topic the section asks every 10 s.
     state.ticker = setInterval(() => {
       for (const node of root.querySelectorAll(".next-try[data-next]")) {
-        node.textContent = `Next try ${until(node.dataset.next)} (${timeOf(node.dataset.next, ctx.store.timezone)})`;
+        node.textContent = nextTry(node.dataset.next, ctx.store.timezone);
       }
     }, 1000);
     state.poller = setInterval(() => {

@@ -1,6 +1,7 @@
 // Staff: who may sign in, their role, lockouts after wrong PINs (and unlocking); add, change role, reset PIN,
 // deactivate and reactivate.
 
+import { showOverflow } from "/ui/lib/overflow.js";
 import { clock } from "/ui/lib/pinpad.js";
 import { act, confirmAction, drawList, field, h, modal, msgBox } from "./dom.js";
 
@@ -72,10 +73,10 @@ export default {
 
     // One table for the section's life; its rows are redrawn only when their member changes.
     const rows = h("tbody", {});
-    const table = h("div", { class: "card" }, h("div", { class: "table-wrap" },
-      h("table", { class: "table staff-table" },
+    const table = h("div", { class: "card staff-card" }, showOverflow(h("div", { class: "table-wrap" },
+      h("table", { class: "table fold-table staff-table" },
         h("thead", {}, h("tr", {}, h("th", {}, "Name"), h("th", {}, "Role"), h("th", {}, "Status"), h("th", { class: "sr-th" }, h("span", { class: "sr-only" }, "Actions")))),
-        rows)));
+        rows))));
 
     function render() {
       if (body.firstChild !== table) body.replaceChildren(table);

@@ -6,23 +6,10 @@
 //
 // `createPinPad` is the bare pad, for a manager's on-the-spot approval in other surfaces.
 
+import { h } from "/ui/lib/element.js";
+
 const MIN_DIGITS = 4;
 const MAX_DIGITS = 8;
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === false || value === null || value === undefined) continue;
-    if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-    else if (key === "class") node.className = value;
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
 
 function initials(name) {
   return name.split(/\s+/).filter(Boolean).slice(0, 2).map((part) => part[0].toUpperCase()).join("");
@@ -43,29 +30,29 @@ export function createPinPad({ onSubmit, label = "PIN", submitLabel = "Sign in" 
   let lockedUntil = 0;
   let lockTimer = null;
 
-  const dots = el("div", { class: "pin-dots", "aria-hidden": "true" });
-  const live = el("div", { class: "sr-only", "aria-live": "polite" });
-  const message = el("p", { class: "pin-message", role: "status", "aria-live": "polite" });
-  const keys = el("div", { class: "pin-keys" });
-  const pad = el("div", { class: "pin-pad", tabindex: "-1", role: "group", "aria-label": label },
+  const dots = h("div", { class: "pin-dots", "aria-hidden": "true" });
+  const live = h("div", { class: "sr-only", "aria-live": "polite" });
+  const message = h("p", { class: "pin-message", role: "status", "aria-live": "polite" });
+  const keys = h("div", { class: "pin-keys" });
+  const pad = h("div", { class: "pin-pad", tabindex: "-1", role: "group", "aria-label": label },
     dots, live, message, keys);
 
-  const submit = el("button", { type: "button", class: "pin-key pin-key-ok", "aria-label": submitLabel,
+  const submit = h("button", { type: "button", class: "pin-key pin-key-ok", "aria-label": submitLabel,
     onclick: () => go() }, "OK");
-  const back = el("button", { type: "button", class: "pin-key pin-key-fn", "aria-label": "Delete last digit",
+  const back = h("button", { type: "button", class: "pin-key pin-key-fn", "aria-label": "Delete last digit",
     onclick: () => erase() }, "⌫");
   for (const digit of ["1", "2", "3", "4", "5", "6", "7", "8", "9"]) {
-    keys.append(el("button", { type: "button", class: "pin-key", "data-digit": digit,
+    keys.append(h("button", { type: "button", class: "pin-key", "data-digit": digit,
       onclick: () => press(digit) }, digit));
   }
-  keys.append(back, el("button", { type: "button", class: "pin-key", "data-digit": "0",
+  keys.append(back, h("button", { type: "button", class: "pin-key", "data-digit": "0",
     onclick: () => press("0") }, "0"), submit);
 
   function render() {
     dots.replaceChildren();
     const slots = Math.max(MIN_DIGITS, digits.length);
     for (let i = 0; i < slots; i += 1) {
-      dots.append(el("span", { class: i < digits.length ? "pin-dot filled" : "pin-dot" }));
+      dots.append(h("span", { class: i < digits.length ? "pin-dot filled" : "pin-dot" }));
     }
     live.textContent = `${digits.length} digits entered`;
     const locked = Date.now() < lockedUntil;
@@ -174,12 +161,12 @@ export function mountSignIn(root, { api, session, roles = [], title = "Sign in",
   };
   document.addEventListener("keydown", onEscape);
 
-  const card = el("section", { class: "signin-card", "aria-labelledby": "signin-title" });
-  root.replaceChildren(el("div", { class: "signin" }, card));
+  const card = h("section", { class: "signin-card", "aria-labelledby": "signin-title" });
+  root.replaceChildren(h("div", { class: "signin" }, card));
 
   function header(text, sub) {
-    const nodes = [el("h1", { id: "signin-title", class: "signin-title" }, text)];
-    if (sub) nodes.push(el("p", { class: "signin-sub" }, sub));
+    const nodes = [h("h1", { id: "signin-title", class: "signin-title" }, text)];
+    if (sub) nodes.push(h("p", { class: "signin-sub" }, sub));
     return nodes;
   }
 
@@ -188,7 +175,7 @@ export function mountSignIn(root, { api, session, roles = [], title = "Sign in",
       pad.destroy();
       pad = null;
     }
-    const status = el("p", { class: "pin-message", role: "status" }, "Loading staff…");
+    const status = h("p", { class: "pin-message", role: "status" }, "Loading staff…");
     card.replaceChildren(...header(title, subtitle || "Tap your name"), status);
     let roster;
     try {
@@ -196,27 +183,27 @@ export function mountSignIn(root, { api, session, roles = [], title = "Sign in",
     } catch (err) {
       status.textContent = `Could not load the staff list: ${err.message}`;
       status.dataset.kind = "error";
-      card.append(el("button", { type: "button", class: "btn", onclick: showTiles }, "Try again"));
+      card.append(h("button", { type: "button", class: "btn", onclick: showTiles }, "Try again"));
       return;
     }
     const allowed = roster.filter((member) => !roles.length || roles.includes(member.role));
     status.remove();
     if (!allowed.length) {
-      card.append(el("p", { class: "pin-message", "data-kind": "error" },
+      card.append(h("p", { class: "pin-message", "data-kind": "error" },
         "Nobody on the staff list may use this screen."));
       return;
     }
-    const tiles = el("div", { class: "staff-tiles" });
+    const tiles = h("div", { class: "staff-tiles" });
     for (const member of allowed) {
-      tiles.append(el("button", { type: "button", class: "staff-tile", "data-staff-id": member.id,
+      tiles.append(h("button", { type: "button", class: "staff-tile", "data-staff-id": member.id,
         onclick: () => showPad(member) },
-      el("span", { class: "avatar", "aria-hidden": "true" }, initials(member.name)),
-      el("span", { class: "staff-tile-name" }, member.name),
-      el("span", { class: "staff-tile-role" }, member.role)));
+      h("span", { class: "avatar", "aria-hidden": "true" }, initials(member.name)),
+      h("span", { class: "staff-tile-name" }, member.name),
+      h("span", { class: "staff-tile-role" }, member.role)));
     }
     card.append(tiles);
     if (roles.length && roster.length > allowed.length) {
-      card.append(el("p", { class: "signin-foot" }, `Only ${roles.join(" and ")}s can sign in here.`));
+      card.append(h("p", { class: "signin-foot" }, `Only ${roles.join(" and ")}s can sign in here.`));
     }
     tiles.querySelector("button").focus();
   }
@@ -248,13 +235,13 @@ export function mountSignIn(root, { api, session, roles = [], title = "Sign in",
         }
       },
     });
-    const backButton = el("button", { type: "button", class: "btn btn-ghost signin-back",
+    const backButton = h("button", { type: "button", class: "btn btn-ghost signin-back",
       onclick: showTiles }, "← Not you?");
     card.replaceChildren(
-      el("div", { class: "signin-who" },
-        el("span", { class: "avatar avatar-lg", "aria-hidden": "true" }, initials(member.name)),
-        el("div", {}, el("h1", { id: "signin-title", class: "signin-title" }, member.name),
-          el("p", { class: "signin-sub" }, "Enter your PIN"))),
+      h("div", { class: "signin-who" },
+        h("span", { class: "avatar avatar-lg", "aria-hidden": "true" }, initials(member.name)),
+        h("div", {}, h("h1", { id: "signin-title", class: "signin-title" }, member.name),
+          h("p", { class: "signin-sub" }, "Enter your PIN"))),
       pad.element,
       backButton,
     );
