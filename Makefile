@@ -6,10 +6,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test bench lint system clean
 
+# setuptools notes on every editable install that a folder named like a package shadows it:
+# that is how this checkout is meant to run, so the note is left out of the output.
 $(BIN)/galley: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
 # Debian packages the tests need: Chromium for the browser tests, wrk for the benchmarks.
