@@ -24,8 +24,9 @@ system:
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
+# `make run ARGS="--port 8080 --printer-port 9200"` passes options to `galley demo`.
 run: $(BIN)/galley
-	$(BIN)/galley demo
+	$(BIN)/galley demo $(ARGS)
 
 test: $(BIN)/galley system
 	$(BIN)/pytest

@@ -6,12 +6,15 @@ the same core under load (a Pi has four, but the tills, screens and printers sha
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
+from uvicorn.main import STARTUP_FAILURE
 
 from edge import db
 
@@ -34,7 +37,25 @@ def tune_interpreter() -> None:
     gc.set_threshold(YOUNG_COLLECTION_EVERY, 10, 10)
 
 
-def run(app: Starlette, **options: Any) -> None:
-    """`uvicorn.run(app, **options)` with the interpreter tuned first."""
+class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, on_started: Callable[[], None] | None) -> None:
+        super().__init__(config)
+        self._on_started = on_started
+
+    async def startup(self, sockets: Any = None) -> None:
+        await super().startup(sockets)
+        if self.started and self._on_started is not None:
+            self._on_started()
+
+
+def run(app: Starlette, *, on_started: Callable[[], None] | None = None, **options: Any) -> None:
+    """`uvicorn.run(app, **options)` with the interpreter tuned first. `on_started` is called
+    once the server listens: the demo prints its addresses only then, so that they answer."""
     tune_interpreter()
-    uvicorn.run(app, **options)
+    server = _Server(uvicorn.Config(app, **options), on_started)
+    # uvicorn shuts down gracefully on Ctrl-C, then raises the signal again for the caller:
+    # that is the way out here, not an error to print a traceback for.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)  # as uvicorn.run does, when the port is taken, say
