@@ -1,4 +1,4 @@
-"""`galley demo | edge serve | edge init | printer emulate`."""
+"""`galley demo | edge serve | edge init | edge export | printer emulate`."""
 
 from __future__ import annotations
 
@@ -30,6 +30,18 @@ def main(argv: list[str] | None = None) -> int:
     init.add_argument("--store-name", required=True)
     init.add_argument("--owner-name", required=True)
     init.add_argument("--owner-pin", help="4-8 digits; a random one is made and shown if omitted")
+    export = edge_cmds.add_parser(
+        "export", help="one table of the box's database as CSV or JSON (read-only, no secrets)"
+    )
+    EdgeSettings.add_arguments(export)
+    export.add_argument("table", help="a table's name, e.g. orders, order_lines, events")
+    export.add_argument(
+        "--format",
+        choices=("csv", "json"),
+        default="csv",
+        help="csv (a header line, then a line a row) or json (an array of objects); default csv",
+    )
+    export.add_argument("--output", help="a file to write (default: standard output)")
 
     printer = parts.add_parser("printer", help="printers")
     printer_cmds = printer.add_subparsers(dest="command", required=True)
@@ -52,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         return demo.run(settings, fresh=args.fresh, printer_port=args.printer_port)
     if args.command == "init":
         return _init(settings, args.store_name, args.owner_name, args.owner_pin)
+    if args.command == "export":
+        return _export(settings, args.table, args.format, args.output)
     return _serve(settings)
 
 
@@ -94,6 +108,23 @@ def _serve(settings: EdgeSettings) -> int:
         port=settings.port,
         log_level=settings.log_level.lower(),
     )
+    return 0
+
+
+def _export(settings: EdgeSettings, table: str, fmt: str, output: str | None) -> int:
+    from edge import export
+
+    try:
+        with export.reading(settings.database, table) as (columns, rows):
+            if output is None:
+                export.write(columns, rows, fmt, sys.stdout)
+            else:
+                with open(output, "w", encoding="utf-8", newline="") as out:
+                    count = export.write(columns, rows, fmt, out)
+                print(f"{count} rows of {table} written to {output}.", file=sys.stderr)
+    except export.Refused as exc:
+        print(f"galley edge export: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
