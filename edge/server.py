@@ -6,7 +6,6 @@ the same core under load (a Pi has four, but the tills, screens and printers sha
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import sys
 from collections.abc import Callable
@@ -14,7 +13,6 @@ from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
-from uvicorn.main import STARTUP_FAILURE
 
 from edge import db
 
@@ -48,14 +46,18 @@ class _Server(uvicorn.Server):
             self._on_started()
 
 
-def run(app: Starlette, *, on_started: Callable[[], None] | None = None, **options: Any) -> None:
-    """`uvicorn.run(app, **options)` with the interpreter tuned first. `on_started` is called
-    once the server listens: the demo prints its addresses only then, so that they answer."""
+def run(app: Starlette, *, on_started: Callable[[], None] | None = None, **options: Any) -> bool:
+    """`uvicorn.run(app, **options)` with the interpreter tuned first; False if it could not
+    start (uvicorn has logged why: the port is taken, say). `on_started` is called once the
+    server listens: the demo prints its addresses only then, so that they answer."""
     tune_interpreter()
     server = _Server(uvicorn.Config(app, **options), on_started)
-    # uvicorn shuts down gracefully on Ctrl-C, then raises the signal again for the caller:
-    # that is the way out here, not an error to print a traceback for.
-    with contextlib.suppress(KeyboardInterrupt):
+    try:
         server.run()
-    if not server.started:
-        sys.exit(STARTUP_FAILURE)  # as uvicorn.run does, when the port is taken, say
+    except KeyboardInterrupt:
+        pass  # uvicorn stopped gracefully on Ctrl-C, then raised it again: the way out here
+    except SystemExit:
+        if server.started:
+            raise
+        # uvicorn exits when it cannot start (it logged why): the caller says what to do
+    return server.started

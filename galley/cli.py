@@ -102,13 +102,13 @@ def _serve(settings: EdgeSettings) -> int:
             file=sys.stderr,
         )
         return 1
-    server.run(
+    started = server.run(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
     )
-    return 0
+    return 0 if started else 1
 
 
 def _export(settings: EdgeSettings, table: str, fmt: str, output: str | None) -> int:

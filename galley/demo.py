@@ -86,16 +86,16 @@ def run(settings: EdgeSettings, *, fresh: bool, printer_port: int, out: TextIO =
         for suffix in ("", "-wal", "-shm"):
             Path(f"{settings.database}{suffix}").unlink(missing_ok=True)
     emulator = start_emulator(printer_port, out)
-    address = network_address(settings.host)
-    guest_base_url = f"http://{address or '127.0.0.1'}:{settings.port}"
-    if not has_store(settings.database):
-        print("Seeding the demo store ...", file=out, flush=True)
-        hashes = demo.pin_hashes()
-        write_once(settings.database, demo.seed, hashes, guest_base_url, emulator.port)
-    pointing = write_once(settings.database, demo.point_at, guest_base_url, emulator.port)
-    banner = banner_text(settings, address, pointing, emulator.port)
     try:
-        server.run(
+        address = network_address(settings.host)
+        guest_base_url = f"http://{address or '127.0.0.1'}:{settings.port}"
+        if not has_store(settings.database):
+            print("Seeding the demo store ...", file=out, flush=True)
+            hashes = demo.pin_hashes()
+            write_once(settings.database, demo.seed, hashes, guest_base_url, emulator.port)
+        pointing = write_once(settings.database, demo.point_at, guest_base_url, emulator.port)
+        banner = banner_text(settings, address, pointing, emulator.port)
+        started = server.run(
             create_app(settings),
             host=settings.host,
             port=settings.port,
@@ -104,6 +104,13 @@ def run(settings: EdgeSettings, *, fresh: bool, printer_port: int, out: TextIO =
         )
     finally:
         emulator.stop()
+    if not started:
+        print(
+            f"The demo could not listen on port {settings.port} (see above): try another, e.g."
+            f' --port 8080 (make run ARGS="--port 8080").',
+            file=out,
+        )
+        return 1
     return 0
 
 

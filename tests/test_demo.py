@@ -233,23 +233,25 @@ class Output:
         raise AssertionError(f"no line like {pattern!r} in:\n" + "\n".join(self.lines))
 
 
-def test_galley_demo_starts_says_where_and_prints_a_sent_order(tmp_path):
-    port = _free_port()
+def run_demo(tmp_path: Path, *options: str, **how) -> subprocess.Popen:
+    """`galley demo` in a process of its own, kept to this machine, its data in `tmp_path`
+    through GALLEY_DATA_DIR, its output read as text."""
     env = {
         **os.environ,
         "GALLEY_DATA_DIR": str(tmp_path / "demo"),
         "PYTHONPATH": str(ROOT),
         "PYTHONIOENCODING": "utf-8",
     }
-    args = ["demo", "--port", str(port), "--printer-port", "0", "--host", "127.0.0.1"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "galley.cli", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        encoding="utf-8",
-        env=env,
-        cwd=tmp_path,
+    command = [sys.executable, "-m", "galley.cli", "demo", "--host", "127.0.0.1", *options]
+    return subprocess.Popen(
+        command, text=True, encoding="utf-8", env=env, cwd=tmp_path, stdout=subprocess.PIPE, **how
+    )
+
+
+def test_galley_demo_starts_says_where_and_prints_a_sent_order(tmp_path):
+    port = _free_port()
+    process = run_demo(
+        tmp_path, "--port", str(port), "--printer-port", "0", stderr=subprocess.STDOUT
     )
     try:
         out = Output(process)
@@ -290,3 +292,15 @@ def test_galley_demo_starts_says_where_and_prints_a_sent_order(tmp_path):
             process.kill() if process.poll() is None else None
             process.stdout.close()
     assert process.returncode == 0
+
+
+def test_a_taken_port_stops_the_demo_with_what_to_do(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = run_demo(tmp_path, "--port", str(port), "--printer-port", "0")
+        out, _ = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert f"could not listen on port {port}" in out and "--port 8080" in out
+    assert "Galley demo is running" not in out
