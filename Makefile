@@ -6,10 +6,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test bench lint system clean
 
+# setuptools notes on every editable install that a folder named like a package shadows it:
+# that is how this checkout is meant to run, so the note is left out of the output.
 $(BIN)/galley: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
 # Debian packages the tests need: Chromium for the browser tests, wrk for the benchmarks.
@@ -22,8 +24,9 @@ system:
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
+# `make run ARGS="--port 8080 --printer-port 9200"` passes options to `galley demo`.
 run: $(BIN)/galley
-	$(BIN)/galley demo
+	$(BIN)/galley demo $(ARGS)
 
 test: $(BIN)/galley system
 	$(BIN)/pytest

@@ -1,7 +1,8 @@
 """Every setting of the edge, in one place, each documented.
 
-Values come from flags first, then `GALLEY_*` environment variables, then the defaults below.
-`tests/edge/test_settings_documented.py` checks that each one is in the README.
+Values come from flags first, then `GALLEY_*` environment variables, then the defaults below
+(or a command's own, such as `galley demo`'s data folder). `tests/edge/test_contract.py` checks
+that each one is in the README.
 """
 
 from __future__ import annotations
@@ -43,9 +44,16 @@ class EdgeSettings:
         return self.data_dir / "edge.db"
 
     @classmethod
-    def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> EdgeSettings:
+    def load(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        defaults: Mapping[str, Any] | None = None,
+        **overrides: Any,
+    ) -> EdgeSettings:
+        """Flags (`overrides`, None for a flag not given) over the environment over `defaults`
+        (a command's own) over the defaults above."""
         environ = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = dict(defaults or {})
         for f in fields(cls):
             raw = environ.get(f.metadata["env"])
             if raw is not None:
@@ -57,13 +65,18 @@ class EdgeSettings:
         return replace(settings, **given)
 
     @classmethod
-    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+    def add_arguments(
+        cls, parser: argparse.ArgumentParser, defaults: Mapping[str, Any] | None = None
+    ) -> None:
+        """A flag per setting; its help names the variable and the default this command uses."""
+        defaults = defaults or {}
         for f in fields(cls):
+            default = defaults.get(f.name, f.default)
             parser.add_argument(
                 "--" + f.name.replace("_", "-"),
                 dest=f.name,
                 default=None,
-                help=f"{f.metadata['help']} [{f.metadata['env']}, default {f.default}]",
+                help=f"{f.metadata['help']} [{f.metadata['env']}, default {default}]",
             )
 
 

@@ -1,12 +1,21 @@
 """A realistic demo store: 5 categories, 34 items with modifier groups, 12 tables in 2 areas,
 one staff member per role. Used by `galley demo`, by tests that want a real-sized store, and by
-the benchmarks."""
+the benchmarks.
+
+A demo store outlives the address it was seeded at: `point_at` keeps its QR codes and printers
+pointing where the demo runs now, and `pins` tells which demo PINs still sign in.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import sqlite3
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-from edge.domain import menu, staff, tables
+from edge import qrsheet
+from edge.domain import menu, staff, store, tables
 from edge.domain import printers_config as printers
 from edge.events import WriteConnection
 from edge.permissions import SYSTEM
@@ -117,8 +126,9 @@ MENU: dict[str, list[tuple[str, int, str, str, str, tuple[str, ...], str]]] = {
         ("Herbal tea", 200, "BAR", "DESSERTS", "drinks", (), "Lemon verbena"),
     ],
 }
-# The demo's printers: both on the emulator `galley demo` starts on 127.0.0.1:9100.
-EMULATOR = {"kind": "network", "host": "127.0.0.1", "port": 9100}
+# The demo's printers: both on the emulator `galley demo` starts on this machine (port 9100
+# unless another is asked for or it is taken).
+EMULATOR_HOST, EMULATOR_PORT = "127.0.0.1", 9100
 PRINTERS: list[dict[str, Any]] = [
     {"name": "Counter receipt", "role": "receipt", "device": ""},
     {"name": "Kitchen pass", "role": "kitchen", "stations": ["KITCHEN", "BAR"]},
@@ -126,7 +136,12 @@ PRINTERS: list[dict[str, Any]] = [
 AREAS = {"Dining room": [f"{n}" for n in range(1, 9)], "Terrace": ["T1", "T2", "T3", "T4"]}
 
 
-def seed(conn: WriteConnection, pin_hashes: dict[str, str], guest_base_url: str = "") -> None:
+def seed(
+    conn: WriteConnection,
+    pin_hashes: dict[str, str],
+    guest_base_url: str = "",
+    printer_port: int = EMULATOR_PORT,
+) -> None:
     """The whole demo store in one transaction. `pin_hashes` maps PIN -> hash (hashed outside
     the writer because scrypt is slow on purpose)."""
     owner_name, _, owner_pin = STAFF[0]
@@ -176,11 +191,90 @@ def seed(conn: WriteConnection, pin_hashes: dict[str, str], guest_base_url: str 
                 SYSTEM,
                 {"area_id": area_id, "name": name, "seats": 2 if name.startswith("T") else 4},
             )
+    emulator = {"kind": "network", "host": EMULATOR_HOST, "port": printer_port}
     for printer in PRINTERS:
-        printers.create(
-            conn, SYSTEM, {**printer, "transport": dict(EMULATOR), "profile": "TM-T20II"}
-        )
+        printers.create(conn, SYSTEM, {**printer, "transport": emulator, "profile": "TM-T20II"})
 
 
 def pin_hashes() -> dict[str, str]:
     return {pin: staff.hash_pin(pin) for _, _, pin in STAFF}
+
+
+@dataclass(frozen=True)
+class Pointing:
+    """Where a started demo sends guests and print jobs, and what `point_at` changed for it."""
+
+    guest_base_url: str  # what the table QR codes hold now
+    replaced_url: str = ""  # the older URL the demo replaced, if it did
+    owners_url: bool = False  # a person set the URL on the admin page: the demo left it
+    printers_moved: tuple[str, ...] = ()  # printers that now print on the emulator's port
+
+
+def point_at(conn: WriteConnection, guest_base_url: str, printer_port: int) -> Pointing:
+    """Point a seeded demo at where it runs now. The guest base URL follows this machine's
+    address and the demo's port, unless a person set it on the admin page (a name the store
+    owns, say): theirs stays, but not a loopback one, which no phone can open. Printers on
+    this machine are the demo's emulator and follow its port."""
+    current = store.get(conn)["guest_base_url"]
+    replaced, owners = "", False
+    if current != guest_base_url:
+        owners = bool(current) and _set_by_a_person(conn) and not _is_loopback(current)
+        if not owners:
+            store.update(conn, SYSTEM, {"guest_base_url": guest_base_url})
+            replaced = current
+    moved = []
+    for printer in printers.list_printers(conn):
+        transport = printer["transport"]
+        if transport.get("host") == EMULATOR_HOST and transport.get("port") != printer_port:
+            changes = {"transport": {**transport, "port": printer_port}}
+            printers.update(conn, SYSTEM, printer["id"], changes)
+            moved.append(printer["name"])
+    return Pointing(current if owners else guest_base_url, replaced, owners, tuple(moved))
+
+
+def _set_by_a_person(conn: sqlite3.Connection) -> bool:
+    """Whether the last change of the guest base URL was someone's, not the box's own."""
+    row = conn.execute(
+        "SELECT actor FROM events WHERE entity = 'store'"
+        " AND json_type(fields, '$.guest_base_url') IS NOT NULL ORDER BY seq DESC LIMIT 1"
+    ).fetchone()
+    return row is not None and row["actor"] != SYSTEM.id
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def pins(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    """(role, name, PIN) of each demo staff member, where the PIN is the demo's only if it
+    still signs them in ("changed" or "gone" otherwise): checked against the stored hash, a few
+    tens of milliseconds each, so the demo never shows a PIN that stopped working."""
+    rows = {
+        (row["name"], row["role"]): row
+        for row in conn.execute("SELECT name, role, pin_hash FROM staff WHERE active")
+    }
+    shown = []
+    for name, role, pin in STAFF:
+        row = rows.get((name, role))
+        if row is None:
+            shown.append((role, name, "gone"))
+        else:
+            shown.append((role, name, pin if staff.verify_pin(pin, row["pin_hash"]) else "changed"))
+    return shown
+
+
+def first_table_url(conn: sqlite3.Connection, qr_secret: bytes) -> tuple[str, str] | None:
+    """(name, guest URL) of the first table in use: what its QR code opens on a phone."""
+    settings = store.get(conn)
+    for area in tables.floor(conn):
+        for table in area["tables"]:
+            if table["enabled"]:
+                token = tables.qr_token(
+                    qr_secret, table["id"], table["qr_version"], settings["qr_epoch"]
+                )
+                return table["name"], qrsheet.guest_url(settings["guest_base_url"], token)
+    return None

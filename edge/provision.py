@@ -1,17 +1,43 @@
-"""Setting up a new box's store: the store row, a first tax rate and the owner who signs in."""
+"""Setting up a new box's store (the store row, a first tax rate and the owner who signs in), and
+running setup writes outside a server: `galley edge init` and the demo's seeding."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
 
+from edge import db
+from edge.box import prepare
 from edge.domain import menu, staff, store
 from edge.events import WriteConnection
 from edge.permissions import SYSTEM
+from edge.writer import Writer
+
+T = TypeVar("T")
 
 
 def is_set_up(conn: sqlite3.Connection) -> bool:
     return conn.execute("SELECT 1 FROM store").fetchone() is not None
+
+
+def has_store(path: Path) -> bool:
+    """Whether the database at `path` (made or brought up to date here) holds a store."""
+    prepare(path)
+    with contextlib.closing(db.connect(path, readonly=True)) as conn:
+        return is_set_up(conn)
+
+
+def write_once(path: Path, fn: Callable[..., T], *args: Any) -> T:
+    """Run one write on the box's writer, as the server would, without a server."""
+    identity = prepare(path)
+    writer = Writer(path, identity.node)
+    try:
+        return writer.run_sync(fn, *args)
+    finally:
+        writer.close()
 
 
 def set_up(

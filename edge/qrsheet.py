@@ -55,17 +55,15 @@ def sheet_svg(store_name: str, tables: list[tuple[str, str]]) -> str:
 
 
 def _card(store_name: str, table_name: str, url: str, x: int, y: int, w: int, h: int) -> str:
+    # segno draws the code at `size` pixels, its 4-module quiet zone included (phones need
+    # it to find the code); the group puts it in place, so segno's <svg> stays as segno wrote it.
     code = segno.make(url, error="m")
     size = min(w - 40, h - 110)
-    modules = code.symbol_size(scale=1, border=2)[0]
-    scale = size / modules
-    inner = code.svg_inline(scale=scale, border=2, omitsize=True)
-    inner = inner.replace(
-        "<svg ",
-        f'<svg x="{x + (w - size) / 2:.1f}" y="{y + 48}"'
-        f' width="{size:.1f}" height="{size:.1f}"'
-        f' viewBox="0 0 {modules * scale:.1f} {modules * scale:.1f}" ',
-        1,
+    scale = size / code.symbol_size(scale=1)[0]
+    inner = (
+        f'<g transform="translate({x + (w - size) / 2:.1f} {y + 48})">'
+        + code.svg_inline(scale=scale)
+        + "</g>"
     )
     cx = x + w / 2
     font = 'font-family="Helvetica, Arial, sans-serif" text-anchor="middle"'

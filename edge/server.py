@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -34,7 +35,29 @@ def tune_interpreter() -> None:
     gc.set_threshold(YOUNG_COLLECTION_EVERY, 10, 10)
 
 
-def run(app: Starlette, **options: Any) -> None:
-    """`uvicorn.run(app, **options)` with the interpreter tuned first."""
+class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, on_started: Callable[[], None] | None) -> None:
+        super().__init__(config)
+        self._on_started = on_started
+
+    async def startup(self, sockets: Any = None) -> None:
+        await super().startup(sockets)
+        if self.started and self._on_started is not None:
+            self._on_started()
+
+
+def run(app: Starlette, *, on_started: Callable[[], None] | None = None, **options: Any) -> bool:
+    """`uvicorn.run(app, **options)` with the interpreter tuned first; False if it could not
+    start (uvicorn has logged why: the port is taken, say). `on_started` is called once the
+    server listens: the demo prints its addresses only then, so that they answer."""
     tune_interpreter()
-    uvicorn.run(app, **options)
+    server = _Server(uvicorn.Config(app, **options), on_started)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass  # uvicorn stopped gracefully on Ctrl-C, then raised it again: the way out here
+    except SystemExit:
+        if server.started:
+            raise
+        # uvicorn exits when it cannot start (it logged why): the caller says what to do
+    return server.started

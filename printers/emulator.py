@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import re
 import sys
 import threading
 import time
@@ -335,6 +336,20 @@ def printer_model(name: str) -> Model:
             f"unknown printer profile {name!r}; use one of {', '.join(PROFILES)}"
             " or a python-escpos profile name"
         ) from None
+
+
+_FEED_BEFORE_CUT = re.compile(r"\n+(\n\[\w+ cut\])")
+
+
+def framed(job: Job, title: str, columns: int = 48) -> str:
+    """The job's text in a box as wide as its paper (`columns`, or its longest line), `title`
+    on the top edge: one printed ticket stands out among a server's other output. The blank
+    feed before a cut (paper pushed past the cutter) is left out."""
+    lines = _FEED_BEFORE_CUT.sub(r"\1", job.text()).splitlines()
+    width = max([columns, len(title) + 2, *(len(line) for line in lines)])
+    top = f"┌─ {title} " + "─" * (width - len(title) - 1) + "┐"
+    body = [f"│ {line.ljust(width)} │" for line in lines]
+    return "\n".join([top, *body, "└" + "─" * (width + 2) + "┘"])
 
 
 def _print_job(job: Job, png_dir: Path | None, columns: int, count: list[int]) -> None:

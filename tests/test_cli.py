@@ -1,7 +1,21 @@
-"""The `galley` command: setting up a store and refusing to serve an empty box."""
+"""The `galley` command: setting up a store, refusing to serve an empty box, and a
+technician's export of one table (read-only, never a secret)."""
 
-from edge import db
+import base64
+import contextlib
+import csv
+import hashlib
+import io
+import json
+from pathlib import Path
+
+from sqlite_utils import Database
+from sqlite_utils.utils import decode_base64_values
+
+from edge import db, demo
+from edge import export as export_module
 from galley.cli import main
+from tests.conftest import count
 
 
 def test_edge_init_sets_up_a_store_once(tmp_path, capsys):
@@ -43,3 +57,63 @@ def test_edge_init_makes_a_pin_when_none_is_given(tmp_path, capsys):
 def test_serve_refuses_a_box_without_a_store(tmp_path, capsys):
     assert main(["edge", "serve", "--data-dir", str(tmp_path)]) == 1
     assert "galley edge init" in capsys.readouterr().err
+
+
+# --- galley edge export ----------------------------------------------------------------------
+
+
+def export(settings, *args: str) -> list[str]:
+    return ["edge", "export", "--data-dir", str(settings.data_dir), *args]
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_export_writes_a_table_as_csv_without_secret_columns(settings, capsys):
+    before = digest(settings.database)
+    assert main(export(settings, "staff")) == 0
+    assert digest(settings.database) == before  # read-only: not a byte changed
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    with contextlib.closing(db.connect(settings.database, readonly=True)) as conn:
+        columns = [c.name for c in Database(conn)["staff"].columns]  # the schema, in order
+    assert "pin_hash" in columns and list(rows[0]) == [c for c in columns if c != "pin_hash"]
+    assert sorted(r["name"] for r in rows) == sorted(name for name, _, _ in demo.STAFF)
+
+
+def test_export_events_as_json_to_a_file_holds_no_pin_hash(settings, tmp_path, capsys):
+    out = tmp_path / "events.json"
+    assert main(export(settings, "events", "--format", "json", "--output", str(out))) == 0
+    events = json.loads(out.read_text(encoding="utf-8"))
+    assert len(events) == count(settings.database, "events")
+    assert f"{len(events)} rows of events written to {out}" in capsys.readouterr().err
+    assert "scrypt$" not in out.read_text(encoding="utf-8")
+    assert [e["seq"] for e in events] == sorted(e["seq"] for e in events)
+
+
+def test_export_refuses_the_box_table_and_unknown_tables_and_writes_nothing(
+    settings, tmp_path, capsys
+):
+    out = tmp_path / "secrets.csv"
+    assert main(export(settings, "box", "--output", str(out))) == 2
+    assert "never exported" in capsys.readouterr().err
+    assert main(export(settings, "sqlite_master", "--output", str(out))) == 2
+    message = capsys.readouterr().err
+    assert "no table 'sqlite_master' to export" in message and "order_lines" in message
+    assert not out.exists()
+    assert main(["edge", "export", "--data-dir", str(tmp_path / "none"), "orders"]) == 2
+    assert "no database at" in capsys.readouterr().err
+
+
+def test_export_writes_blobs_as_base64_that_sqlite_utils_reads_back():
+    rows = [{"id": "j1", "payload": b"\x1b@Burrata\n\x1dV\x00"}]
+    as_json = io.StringIO()
+    assert export_module.write(["id", "payload"], iter(rows), "json", as_json) == 1
+    assert [decode_base64_values(r) for r in json.loads(as_json.getvalue())] == rows
+    as_csv = io.StringIO()
+    export_module.write(["id", "payload"], iter(rows), "csv", as_csv)
+    line = as_csv.getvalue().splitlines()[1]
+    assert base64.b64decode(line.split(",")[1]) == rows[0]["payload"]
+    empty = io.StringIO()
+    assert export_module.write(["id"], iter([]), "json", empty) == 0
+    assert json.loads(empty.getvalue()) == []

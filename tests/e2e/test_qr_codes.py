@@ -1,0 +1,147 @@
+"""Table QR codes read the way their consumers read them: each file parsed as XML, opened in
+Chromium as a downloaded or printed file is, photographed (a screenshot) and scanned back by a
+real QR reader (zxing-cpp) to the table's guest URL, whose token the box accepts.
+
+A sheet that no browser could open once passed every test because none parsed it, let alone
+scanned it; these tests are the guest's phone in front of the printed paper.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import zxingcpp
+from PIL import Image
+from playwright.sync_api import Locator, Page, expect
+
+from edge import db
+from edge.domain import tables
+from tests.e2e.conftest import SCREENSHOTS, LiveEdge, sign_in
+
+pytestmark = pytest.mark.e2e
+
+SVG = "{http://www.w3.org/2000/svg}svg"
+
+
+@pytest.fixture
+def owner(live_edge: LiveEdge) -> Iterator[httpx.Client]:
+    with live_edge.client() as http:
+        yield http
+
+
+@pytest.fixture
+def floor(owner: httpx.Client) -> list[dict]:
+    """The demo floor grown past one A4 page (14 tables in use), with one table out of use and
+    one whose code was replaced (its current code is version 2)."""
+    terrace = next(a for a in owner.get("/api/tables").json() if a["name"] == "Terrace")
+    for name in ("T5", "T6", "T7"):
+        made = owner.post("/api/tables", json={"area_id": terrace["id"], "name": name})
+        assert made.status_code == 201, made.text
+    ids = {t["name"]: t["id"] for t in terrace["tables"]}
+    assert owner.patch(f"/api/tables/{ids['T4']}", json={"enabled": False}).status_code == 200
+    assert owner.post(f"/api/tables/{ids['T1']}/rotate-qr").status_code == 200
+    return [t for area in owner.get("/api/tables").json() for t in area["tables"]]
+
+
+def in_use(floor: list[dict]) -> set[str]:
+    return {t["name"] for t in floor if t["enabled"]}
+
+
+def fetch_svg(http: httpx.Client, path: str) -> bytes:
+    """The file as the admin page receives it, checked to be well-formed SVG."""
+    response = http.get(path)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "image/svg+xml"
+    root = ET.fromstring(response.content)  # raises on a redefined attribute, as browsers do
+    assert root.tag == SVG
+    return response.content
+
+
+def scanned_tables(live_edge: LiveEdge, png: bytes) -> list[str]:
+    """The names of the tables whose codes a QR reader finds in `png`, in reading order; each
+    code must hold `<guest base URL>/t/<token>` with a token the box accepts now."""
+    codes = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)).convert("L"))
+    with contextlib.closing(db.connect(live_edge.settings.database, readonly=True)) as conn:
+        base = conn.execute("SELECT guest_base_url FROM store").fetchone()[0]
+        secret = bytes.fromhex(
+            conn.execute("SELECT value FROM box WHERE name = 'qr_secret'").fetchone()[0]
+        )
+        names = []
+        for code in sorted(codes, key=lambda c: (c.position.top_left.y, c.position.top_left.x)):
+            assert code.format == zxingcpp.BarcodeFormat.QRCode
+            assert code.text.startswith(f"{base}/t/"), code.text
+            token = code.text.removeprefix(f"{base}/t/")
+            names.append(tables.check_qr_token(conn, secret, token)["name"])
+    return names
+
+
+def open_svg(page: Page, path: str, shot: str) -> bytes:
+    """Open the file in Chromium as a document of its own (a downloaded file opened, the print
+    frame): it must be the SVG, not Chromium's XML error page; return its screenshot."""
+    console: list[str] = []
+    page.on(
+        "console", lambda message: console.append(message.text) if message.type == "error" else None
+    )
+    page.goto(path)
+    assert page.evaluate("document.documentElement.namespaceURI") == "http://www.w3.org/2000/svg"
+    assert page.evaluate("document.getElementsByTagName('parsererror').length") == 0
+    png = page.screenshot(path=SCREENSHOTS / shot)
+    assert not console, console
+    return png
+
+
+def signed_in_files(page: Page, live_edge: LiveEdge) -> None:
+    """Let the browser open the admin's files directly, as the owner's device."""
+    with live_edge.client() as http:
+        page.context.set_extra_http_headers({"Authorization": http.headers["Authorization"]})
+
+
+def test_the_sheet_scans_to_every_table_in_use(page: Page, live_edge: LiveEdge, owner, floor):
+    SCREENSHOTS.mkdir(exist_ok=True)
+    fetch_svg(owner, "/api/tables/qr-sheet.svg")
+    signed_in_files(page, live_edge)
+    page.set_viewport_size({"width": 794, "height": 2 * 1123})  # the whole sheet in view
+    png = open_svg(page, "/api/tables/qr-sheet.svg", "qr-sheet.png")
+    names = scanned_tables(live_edge, png)
+    assert sorted(names) == sorted(in_use(floor))  # each once, T4 (out of use) not at all
+    assert Image.open(io.BytesIO(png)).height >= 2 * 1123  # 14 cards: two A4 pages
+
+
+def test_each_table_card_scans_to_its_table(page: Page, live_edge: LiveEdge, owner, floor):
+    SCREENSHOTS.mkdir(exist_ok=True)
+    signed_in_files(page, live_edge)
+    page.set_viewport_size({"width": 390, "height": 844})  # the card opened on a phone
+    for table in floor:
+        path = f"/api/tables/{table['id']}/qr.svg"
+        fetch_svg(owner, path)
+        png = open_svg(page, path, f"qr-card-{table['name']}.png")
+        assert scanned_tables(live_edge, png) == [table["name"]]
+
+
+def test_print_qr_sheet_prints_codes_that_scan(page: Page, live_edge: LiveEdge, floor):
+    """The admin's Print QR sheet button loads the sheet into a hidden frame and prints it:
+    that frame's document is the sheet, and its codes scan."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    sign_in(page)
+    page.get_by_role("link", name="Tables").click()
+    page.get_by_role("button", name="Print QR sheet").click()
+    frame: Locator = page.locator('iframe[title="print"]')
+    expect(frame).to_have_count(1)
+    document = frame.content_frame.locator(":root")
+    expect(document).to_have_attribute("width", "794")
+    assert frame.content_frame.locator("parsererror").count() == 0
+    # Unfold the frame over the page at the sheet's size to photograph what it would print.
+    height = int(document.get_attribute("height") or 0)
+    page.set_viewport_size({"width": 794, "height": height})
+    frame.evaluate(
+        "(f, h) => { f.style.cssText = `position:fixed;left:0;top:0;z-index:9999;border:0;"
+        "width:794px;height:${h}px`; }",
+        height,
+    )
+    png = frame.screenshot(path=SCREENSHOTS / "qr-sheet-print-frame.png")
+    assert sorted(scanned_tables(live_edge, png)) == sorted(in_use(floor))
