@@ -39,10 +39,6 @@ def accepts(schema: dict[str, Any]) -> Callable[[Callable[[str, Any], Any]], Rul
     return describe
 
 
-def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def text(limit: int, *, blank: bool = False) -> Rule:
     schema: dict[str, Any] = {"type": "string", "maxLength": limit}
     if not blank:
@@ -70,7 +66,7 @@ def integer(low: int | None = None, high: int | None = None) -> Rule:
 
     @accepts(schema)
     def rule(name: str, value: Any) -> int:
-        if not _whole(value):
+        if not isinstance(value, int) or isinstance(value, bool):
             raise Invalid(f"{name} must be a whole number.", field=name)
         if low is not None and value < low:
             raise Invalid(
@@ -91,7 +87,7 @@ def amount(limit: int, *, signed: bool = False) -> Rule:
 
     @accepts({"type": "integer", "minimum": low, "maximum": limit})
     def rule(name: str, value: Any) -> int:
-        if not _whole(value):
+        if not isinstance(value, int) or isinstance(value, bool):
             raise Invalid(
                 f"{name} must be a whole number of cents, such as 1250 for 12.50.", field=name
             )
@@ -107,7 +103,7 @@ def amount(limit: int, *, signed: bool = False) -> Rule:
 @accepts({"type": "integer", "minimum": 0, "maximum": 10_000})
 def basis_points(name: str, value: Any) -> int:
     """A percentage in hundredths of a percent: 1350 is 13.5 %."""
-    if not _whole(value):
+    if not isinstance(value, int) or isinstance(value, bool):
         raise Invalid(f"{name} must be a whole number of basis points (1350 = 13.5%).", field=name)
     if not 0 <= value <= 10_000:
         raise Invalid(f"{name} must be from 0% to 100%.", field=name)
@@ -209,7 +205,9 @@ class Form:
 
     `clean` checks every field and every rule and refuses with all that is wrong at once: one
     `Invalid` whose `fields` maps each bad field to its sentence, `field` names the first, and
-    the message is every sentence in form order. A page puts each sentence under its field."""
+    the message is every sentence in form order. A page puts each sentence under its field.
+    A field declared with its rule alone (one no page shows) is called by its key in plain
+    words: "max_choices" is "Max choices"."""
 
     def __init__(
         self,
@@ -226,11 +224,8 @@ class Form:
         self.required = required
         self.checks = checks
         self.labels = {key: spec.label for key, spec in self.fields.items()}
+        self.rules = {key: spec.rule for key, spec in self.fields.items()}
         self._order = {key: index for index, key in enumerate(self.fields)}
-
-    @property
-    def rules(self) -> dict[str, Rule]:
-        return {key: spec.rule for key, spec in self.fields.items()}
 
     def clean(
         self,
@@ -242,24 +237,24 @@ class Form:
     ) -> dict[str, Any]:
         """Check `values`; refuse unknown fields at once, then everything else together.
         `current`: the row being changed, for the rules across fields."""
-        fields = self.fields
-        if not values.keys() <= fields.keys():  # checked first without building sets: every
-            unknown = set(values) - set(fields)  # line of every order comes through here
+        rules, labels = self.rules, self.labels
+        if not values.keys() <= rules.keys():  # checked first without building sets: every
+            unknown = set(values) - set(rules)  # line of every order comes through here
             raise Invalid(f"unknown field: {', '.join(sorted(unknown))}", code="unknown_field")
-        out: dict[str, Any] = {}
         problems: dict[str, Invalid] = {}
-        for key, value in values.items():
-            spec = fields[key]
-            try:
-                out[key] = spec.rule(spec.label, value)
-            except Invalid as exc:
-                problems[key] = exc
+        try:  # all good, as nearly always: one comprehension, the fastest way through
+            out = {key: rules[key](labels[key], value) for key, value in values.items()}
+        except Invalid:
+            out = {}
+            for key, value in values.items():
+                try:
+                    out[key] = rules[key](labels[key], value)
+                except Invalid as exc:
+                    problems[key] = exc
         if not partial:
             for key in self.required:
                 if key not in values:
-                    problems[key] = Invalid(
-                        f"{fields[key].label} is missing.", code="missing_field"
-                    )
+                    problems[key] = Invalid(f"{labels[key]} is missing.", code="missing_field")
         if self.checks or checks:
             merged = {**(current or {}), **out}
             for key in problems:
@@ -323,11 +318,12 @@ def listing(form: Form, limit: int, *, unique: str | None = None) -> Rule:
                 rows.append(form.clean(item))
             except Invalid as exc:
                 raise Invalid(f"{name}, number {number}: {exc.message}", field=name) from exc
-        seen: set[str] = set()
-        for row in rows if unique else ():
-            if same(row[unique]) in seen:
-                raise Invalid(f"{name}: {row[unique]} is there twice.", field=name)
-            seen.add(same(row[unique]))
+        if unique:
+            seen: set[str] = set()
+            for row in rows:
+                if same(row[unique]) in seen:
+                    raise Invalid(f"{name}: {row[unique]} is there twice.", field=name)
+                seen.add(same(row[unique]))
         return rows
 
     return rule

@@ -153,7 +153,9 @@ def _timezone(name: str, value: Any) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
-        raise Invalid(f"{name} must be a time zone such as Europe/Lisbon.", field=name) from exc
+        raise Invalid(
+            f"{name}: there is no zone {value!r}; pick one such as Europe/Lisbon.", field=name
+        ) from exc
     return value
 
 

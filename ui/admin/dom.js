@@ -133,7 +133,7 @@ export function clearProblems(form) {
  * says how many, and holds those that have no field on the form. `names`: {edge key: control
  * name} where the two differ.
  */
-export function showProblems(form, problems, { names = {}, box } = {}) {
+function showProblems(form, problems, { names = {}, box } = {}) {
   clearProblems(form);
   const marked = [];
   const loose = [];
