@@ -9,6 +9,10 @@
     ├── Locked                  423  too many wrong PINs; `retry_after` seconds
     └── StorageError            503  the database refused a write; nothing was half-written
 
+A form that breaks its rules is one `Invalid` for everything wrong with it (see
+`edge.domain.fields.Form`): besides the message it names the first bad `field` and maps each
+bad field to its sentence in `fields`, so a page puts every sentence under its field at once.
+
 sqlite3, socket and usb errors never leave the module that met them: they are translated here.
 """
 

@@ -61,7 +61,7 @@ async def create_staff(request: Request):
     """Add a staff member with their PIN."""
     who = await actor(request)
     require(who, "staff.edit")
-    data = staff.NEW_MEMBER.clean(await body(request))
+    data = await box_of(request).read(staff.check_new, await body(request))
     pin_hash = await anyio.to_thread.run_sync(staff.hash_pin, data["pin"])
     staff_id = await box_of(request).write(staff.create, who, data["name"], data["role"], pin_hash)
     return ok({"id": staff_id}, 201)
@@ -72,11 +72,12 @@ async def update_staff(request: Request):
     """Rename, change the role, (de)activate, or set a new PIN (which ends their sign-ins)."""
     who = await actor(request)
     require(who, "staff.edit")
-    data = staff.MEMBER_CHANGE.clean(await body(request), partial=True)
+    staff_id = request.path_params["staff_id"]
+    data = await box_of(request).read(staff.check_change, staff_id, await body(request))
     if "pin" in data:
         data["pin_hash"] = await anyio.to_thread.run_sync(staff.hash_pin, data.pop("pin"))
-    await box_of(request).write(staff.update, who, request.path_params["staff_id"], data)
-    return ok({"id": request.path_params["staff_id"]})
+    await box_of(request).write(staff.update, who, staff_id, data)
+    return ok({"id": staff_id})
 
 
 routes = [

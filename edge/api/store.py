@@ -18,13 +18,23 @@ async def get_store(request: Request):
 
 @contract(body=store.SETTINGS, partial=True)
 async def update_store(request: Request):
-    """Change settings: name, timezone, currency, taxes, hours, holidays, QR switches, guest URL."""
+    """Change settings: name, timezone, currency, taxes, hours, holidays, QR switches, guest URL.
+    Answers the settings and the `seq` of the event written (null when nothing changed)."""
     who = await actor(request)
     data = await body(request)
     return ok(await box_of(request).write(store.update, who, data))
 
 
+@contract()
+async def store_choices(request: Request):
+    """What settings offer to pick from: {timezones: [IANA names], currencies: [{code, digits}]}
+    (anyone signed in)."""
+    await actor(request)
+    return ok(store.choices())
+
+
 routes = [
     Route("/api/store", get_store, methods=["GET"]),
     Route("/api/store", update_store, methods=["PATCH"]),
+    Route("/api/store/choices", store_choices, methods=["GET"]),
 ]

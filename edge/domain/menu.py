@@ -7,11 +7,12 @@ and rate when it is made, so a later price change never rewrites a bill.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from typing import Any
 
 from edge.domain import fields as f
 from edge.domain.positions import arrange, next_position
-from edge.errors import Conflict
+from edge.errors import Invalid
 from edge.events import WriteConnection, commit
 from edge.permissions import Actor, require
 from sync.ids import uuid7
@@ -21,33 +22,39 @@ COURSES = ("DRINKS", "STARTERS", "MAINS", "DESSERTS")
 MAX_MODIFIERS = 100  # in one group
 
 
+# Each field with the label the admin page's form shows beside it.
 TAX_RATE = f.Form(
-    {"name": f.text(40), "rate_bp": f.integer(0, 10_000), "position": f.integer(0)},
+    {
+        "name": f.Field("Name", f.text(40)),
+        "rate_bp": f.Field("Rate", f.basis_points),
+        "position": f.integer(0),
+    },
     required=("name", "rate_bp"),
 )
 CATEGORY = f.Form(
-    {"name": f.text(60), "position": f.integer(0), "active": f.boolean}, required=("name",)
+    {"name": f.Field("Name", f.text(60)), "position": f.integer(0), "active": f.boolean},
+    required=("name",),
 )
 ITEM = f.Form(
     {
-        "category_id": f.identifier,
-        "name": f.text(80),
-        "description": f.text(300, blank=True),
-        "price": f.integer(0, 100_000_000),
-        "tax_rate_id": f.identifier,
-        "station": f.code,
-        "course": f.code,
+        "name": f.Field("Name", f.text(80)),
+        "description": f.Field("Description", f.text(300, blank=True)),
+        "price": f.Field("Price", f.amount(100_000_000)),
+        "tax_rate_id": f.Field("Tax rate", f.identifier),
+        "station": f.Field("Station", f.code),
+        "course": f.Field("Course", f.code),
+        "category_id": f.Field("Category", f.identifier),
+        "active": f.Field("On the menu", f.boolean),
+        "modifier_group_ids": f.Field("Modifier groups", f.distinct_ids),
         "position": f.integer(0),
         "available": f.boolean,
-        "active": f.boolean,
-        "modifier_group_ids": f.distinct_ids,
     },
     required=("category_id", "name", "price", "tax_rate_id"),
 )
 MODIFIER = f.Form(
     {
-        "name": f.text(60),
-        "price_delta": f.integer(-100_000_000, 100_000_000),
+        "name": f.Field("Name", f.text(60)),
+        "price_delta": f.Field("Price change", f.amount(100_000_000, signed=True)),
         "position": f.integer(0),
         "available": f.boolean,
     },
@@ -55,17 +62,25 @@ MODIFIER = f.Form(
 )
 GROUP = f.Form(
     {
-        "name": f.text(60),
-        "min_choices": f.integer(0, 50),
-        "max_choices": f.integer(1, 50),
+        "name": f.Field("Name", f.text(60)),
+        "min_choices": f.Field("At least", f.integer(0, 50)),
+        "max_choices": f.Field("At most", f.integer(1, 50)),
         "position": f.integer(0),
     },
     required=("name",),
+    checks=(f.ordered("min_choices", "max_choices"),),
 )
-# A new group may come with its first modifiers.
+# A new group may come with its first modifiers (no two of the same name).
 NEW_GROUP = f.Form(
-    {**GROUP.rules, "modifiers": f.listing(MODIFIER, MAX_MODIFIERS)}, required=GROUP.required
+    {
+        **GROUP.fields,
+        "modifiers": f.Field("Choices", f.listing(MODIFIER, MAX_MODIFIERS, unique="name")),
+    },
+    required=GROUP.required,
+    checks=GROUP.checks,
 )
+# What a group is when a request leaves a count out (the table's defaults).
+GROUP_DEFAULTS = {"min_choices": 0, "max_choices": 1}
 AVAILABILITY = f.Form({"available": f.boolean}, required=("available",))
 
 
@@ -178,10 +193,9 @@ def set_item_groups(conn: WriteConnection, actor: Actor, item_id: str, group_ids
 def create_group(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> str:
     """A modifier group, optionally with its modifiers: {..., "modifiers": [{name, price_delta}]}"""
     require(actor, "menu.edit")
-    row = NEW_GROUP.clean(values)
+    row = NEW_GROUP.clean(values, current=GROUP_DEFAULTS)
     modifiers = row.pop("modifiers", [])
     row.setdefault("position", next_position(conn, "modifier_groups"))
-    _check_choices(row.get("min_choices", 0), row.get("max_choices", 1))
     group_id = _create(conn, actor, "modifier_groups", row)
     for modifier in modifiers:
         create_modifier(conn, actor, group_id, modifier)
@@ -191,26 +205,24 @@ def create_group(conn: WriteConnection, actor: Actor, values: dict[str, Any]) ->
 def update_group(conn: WriteConnection, actor: Actor, group_id: str, values: dict[str, Any]):
     require(actor, "menu.edit")
     current = _exists(conn, "modifier_groups", group_id)
-    row = GROUP.clean(values, partial=True)
-    _check_choices(
-        row.get("min_choices", current["min_choices"]),
-        row.get("max_choices", current["max_choices"]),
-    )
+    row = GROUP.clean(values, partial=True, current=dict(current))
     commit(conn, actor.id, "modifier_groups", group_id, "update", row)
 
 
 def create_modifier(conn: WriteConnection, actor: Actor, group_id: str, values: dict[str, Any]):
     require(actor, "menu.edit")
     _exists(conn, "modifier_groups", group_id)
-    row = MODIFIER.clean(values)
+    row = MODIFIER.clean(values, checks=(_unique_choice(conn, group_id),))
     row.setdefault("position", next_position(conn, "modifiers", "group_id = ?", (group_id,)))
     return _create(conn, actor, "modifiers", {"group_id": group_id, **row})
 
 
 def update_modifier(conn: WriteConnection, actor: Actor, modifier_id: str, values: dict[str, Any]):
     require(actor, "menu.availability" if set(values) == {"available"} else "menu.edit")
-    _exists(conn, "modifiers", modifier_id)
-    commit(conn, actor.id, "modifiers", modifier_id, "update", MODIFIER.clean(values, partial=True))
+    current = _exists(conn, "modifiers", modifier_id)
+    unique = _unique_choice(conn, current["group_id"], modifier_id)
+    row = MODIFIER.clean(values, partial=True, checks=(unique,))
+    commit(conn, actor.id, "modifiers", modifier_id, "update", row)
 
 
 def arrange_categories(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> None:
@@ -323,6 +335,21 @@ def _check_item_refs(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
         _exists(conn, "tax_rates", row["tax_rate_id"], "tax_rate_id")
 
 
-def _check_choices(low: int, high: int) -> None:
-    if high < low:
-        raise Conflict("max_choices must be at least min_choices", code="choices")
+def _unique_choice(
+    conn: sqlite3.Connection, group_id: str, modifier_id: str | None = None
+) -> f.Check:
+    """No two choices of a group share a name: a waiter could not tell which one a guest meant,
+    nor the kitchen which one was rung up."""
+
+    def check(values: Mapping[str, Any], labels: Mapping[str, str]) -> dict[str, Invalid]:
+        if "name" not in values:
+            return {}
+        rows = conn.execute(
+            "SELECT name FROM modifiers WHERE group_id = ? AND id IS NOT ?", (group_id, modifier_id)
+        )
+        if not any(f.same(row["name"]) == f.same(values["name"]) for row in rows):
+            return {}
+        message = f"This group already has a choice called {values['name']}."
+        return {"name": Invalid(message, code="duplicate_name")}
+
+    return check

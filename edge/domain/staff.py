@@ -13,6 +13,7 @@ import hmac
 import os
 import re
 import sqlite3
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -53,18 +54,27 @@ def verify_pin(pin: str, stored: str) -> bool:
 
 
 @f.accepts({"type": "string", "pattern": _PIN.pattern})
-def pin_format(key: str, pin: Any) -> str:
+def pin_format(name: str, pin: Any) -> str:
     if not isinstance(pin, str) or not _PIN.match(pin):
-        raise Invalid("a PIN is 4 to 8 digits", field=key)
+        raise Invalid(f"{name} must be 4 to 8 digits.", field=name)
     return pin
 
 
-NAME = f.text(60)
+# What is stored of a member, each field with the label the admin page's form shows beside it.
+MEMBER = f.Form(
+    {
+        "name": f.Field("Name", f.text(60)),
+        "role": f.Field("Role", f.choice(*ROLES)),
+        "active": f.Field("Active", f.boolean),
+    }
+)
+PIN = f.Field("PIN", pin_format)
 # What a manager sends; the API turns `pin` into `pin_hash` (slow, off the loop) for the domain.
 NEW_MEMBER = f.Form(
-    {"name": NAME, "role": f.choice(*ROLES), "pin": pin_format}, required=("name", "role", "pin")
+    {"name": MEMBER.fields["name"], "role": MEMBER.fields["role"], "pin": PIN},
+    required=("name", "role", "pin"),
 )
-MEMBER_CHANGE = f.Form({**NEW_MEMBER.rules, "active": f.boolean})
+MEMBER_CHANGE = f.Form({**MEMBER.fields, "pin": PIN})
 
 
 def token_id(token: str) -> str:
@@ -90,38 +100,43 @@ def get(conn: sqlite3.Connection, staff_id: str) -> dict[str, Any]:
     return dict(row)
 
 
+def check_new(conn: sqlite3.Connection, values: dict[str, Any]) -> dict[str, Any]:
+    """A new member as a manager sends it, checked whole before the (slow) PIN is hashed, so a
+    name already taken and a bad PIN are said together; `create` checks the name again."""
+    return NEW_MEMBER.clean(values, checks=(_one_active_name(conn),))
+
+
+def check_change(conn: sqlite3.Connection, staff_id: str, values: dict[str, Any]) -> dict[str, Any]:
+    """A change as a manager sends it, checked whole before a new PIN is hashed."""
+    current = get(conn, staff_id)
+    return MEMBER_CHANGE.clean(
+        values, partial=True, current=current, checks=_name_checks(conn, staff_id, values)
+    )
+
+
 def create(conn: WriteConnection, actor: Actor, name: str, role: str, pin_hash: str) -> str:
     _check_role_change(actor, role)
+    row = MEMBER.clean({"name": name, "role": role}, checks=(_one_active_name(conn),))
     staff_id = uuid7()
     commit(
-        conn,
-        actor.id,
-        "staff",
-        staff_id,
-        "create",
-        {"name": NAME("name", name), "role": role, "pin_hash": pin_hash, "active": True},
+        conn, actor.id, "staff", staff_id, "create", {**row, "pin_hash": pin_hash, "active": True}
     )
     return staff_id
 
 
 def update(conn: WriteConnection, actor: Actor, staff_id: str, changes: dict[str, Any]) -> None:
+    """Rename, change the role, (de)activate, or store a new PIN's hash (`pin_hash`)."""
     current = get(conn, staff_id)
     _check_role_change(actor, current["role"])
-    fields: dict[str, Any] = {}
-    for key, value in changes.items():
-        if key == "name":
-            fields[key] = NAME(key, value)
-        elif key == "role":
-            _check_role_change(actor, value)
-            fields[key] = value
-        elif key == "active":
-            if not f.boolean(key, value) and staff_id == actor.id:
-                raise Conflict("you cannot deactivate yourself", code="self_deactivate")
-            fields[key] = value
-        elif key == "pin_hash":
-            fields[key] = value
-        else:
-            raise Invalid(f"not a staff field: {key}", code="unknown_field")
+    stored = {key: value for key, value in changes.items() if key != "pin_hash"}
+    checks = _name_checks(conn, staff_id, stored)
+    fields = MEMBER.clean(stored, partial=True, current=current, checks=checks)
+    if "role" in fields:
+        _check_role_change(actor, fields["role"])
+    if fields.get("active") is False and staff_id == actor.id:
+        raise Conflict("you cannot deactivate yourself", code="self_deactivate")
+    if "pin_hash" in changes:
+        fields["pin_hash"] = changes["pin_hash"]
     commit(conn, actor.id, "staff", staff_id, "update", fields)
     if fields.get("active") is False or "role" in fields or "pin_hash" in fields:
         end_sessions(conn, actor, staff_id)
@@ -235,6 +250,34 @@ def _clear_failures(conn: WriteConnection, actor_id: str, staff_id: str) -> None
             "update",
             {"failures": 0, "locked_until": None},
         )
+
+
+def _one_active_name(conn: sqlite3.Connection, staff_id: str | None = None) -> f.Check:
+    """Two active members never share a name: the sign-in screen shows names only."""
+
+    def check(values: Mapping[str, Any], labels: Mapping[str, str]) -> dict[str, Invalid]:
+        if "name" not in values or not values.get("active", True):
+            return {}
+        rows = conn.execute("SELECT name FROM staff WHERE active = 1 AND id IS NOT ?", (staff_id,))
+        if not any(f.same(row["name"]) == f.same(values["name"]) for row in rows):
+            return {}
+        message = (
+            f"Another active staff member is called {values['name']}: add a surname or an"
+            " initial, as the sign-in screen shows names only."
+        )
+        return {"name": Invalid(message, code="duplicate_name")}
+
+    return check
+
+
+def _name_checks(
+    conn: sqlite3.Connection, staff_id: str, changes: Mapping[str, Any]
+) -> tuple[f.Check, ...]:
+    """A change that renames or reactivates someone is checked against the active names; any
+    other change is not (it leaves the names as they are)."""
+    if "name" in changes or changes.get("active") is True:
+        return (_one_active_name(conn, staff_id),)
+    return ()
 
 
 def _check_role_change(actor: Actor, role: str) -> None:

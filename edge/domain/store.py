@@ -5,19 +5,21 @@ The business day and opening hours are decided in the store's timezone; storage 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sqlite3
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from edge.domain.fields import Form, accepts, boolean, choice, text
+from edge.domain.fields import Field, Form, accepts, boolean, choice, text
 from edge.domain.pricing import ROUNDINGS
 from edge.errors import Invalid
 from edge.events import WriteConnection, cached, commit
 from edge.permissions import Actor, require
+from printers.money import CURRENCIES
 from sync.ids import uuid7
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -56,10 +58,44 @@ def create(conn: WriteConnection, actor: Actor, name: str, **settings: Any) -> s
 
 
 def update(conn: WriteConnection, actor: Actor, changes: dict[str, Any]) -> dict[str, Any]:
+    """The settings after the change, and `seq`: the feed's number of the event it wrote (None
+    when nothing changed), by which the device that saved knows that event for its own."""
     require(actor, "settings.edit")
     store = get(conn)
-    commit(conn, actor.id, "store", store["id"], "update", SETTINGS.clean(changes, partial=True))
-    return get(conn)
+    event = commit(
+        conn, actor.id, "store", store["id"], "update", SETTINGS.clean(changes, partial=True)
+    )
+    return {**get(conn), "seq": event.seq if event else None}
+
+
+def choices() -> dict[str, Any]:
+    """What the settings form offers to pick from: the box's time zones and the currencies."""
+    return {
+        "timezones": _zones(),
+        "currencies": [{"code": code, "digits": digits} for code, digits in CURRENCIES.items()],
+    }
+
+
+# Where IANA places the zones people live in; the rest of the database is old aliases
+# ("US/Eastern", "GB") and fixed offsets with inverted signs ("Etc/GMT+1").
+_REGIONS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+
+
+@functools.cache
+def _zones() -> list[str]:
+    zones = available_timezones()
+    return sorted(zone for zone in zones if zone.split("/", 1)[0] in _REGIONS) + ["UTC"]
 
 
 # The last answer of `business_day`: (timezone, day start, UTC minute, day).
@@ -113,18 +149,21 @@ def is_open(store: dict[str, Any], moment: datetime) -> bool:
 
 
 @accepts({"type": "string", "description": "an IANA timezone such as Europe/Lisbon"})
-def _timezone(key: str, value: Any) -> str:
+def _timezone(name: str, value: Any) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
-        raise Invalid(f"unknown timezone {value!r}", field=key) from exc
+        raise Invalid(
+            f"{name}: there is no zone {value!r}; pick one such as Europe/Lisbon.", field=name
+        ) from exc
     return value
 
 
-@accepts({"type": "string", "pattern": "^[A-Z]{3}$"})
-def _currency(key: str, value: Any) -> str:
-    if not (isinstance(value, str) and re.fullmatch(r"[A-Z]{3}", value)):
-        raise Invalid(f"{key} must be an ISO 4217 code such as EUR", field=key)
+@accepts({"type": "string", "enum": list(CURRENCIES)})
+def _currency(name: str, value: Any) -> str:
+    """One of the currencies paper and pages know the digits of."""
+    if value not in CURRENCIES:
+        raise Invalid(f"{name} must be an ISO 4217 code such as EUR.", field=name)
     return value
 
 
@@ -132,9 +171,9 @@ _HHMM_SCHEMA = {"type": "string", "pattern": _HHMM.pattern}
 
 
 @accepts(_HHMM_SCHEMA)
-def _day_starts(key: str, value: Any) -> str:
+def _day_starts(name: str, value: Any) -> str:
     if not (isinstance(value, str) and _HHMM.match(value)):
-        raise Invalid(f"{key} must be HH:MM", field=key)
+        raise Invalid(f"{name} must be a time such as 05:00.", field=name)
     return value
 
 
@@ -145,18 +184,19 @@ _PERIODS_SCHEMA = {
 }
 
 
-def _periods(key: str, value: Any) -> list[list[str]]:
+def _periods(name: str, value: Any) -> list[list[str]]:
     if not isinstance(value, list):
-        raise Invalid(f"{key} must be a list of [open, close] pairs", field=key)
+        raise Invalid(f"{name} must be a list of [opens, closes] pairs.", field=name)
     periods = []
     for period in value:
         if (
             not isinstance(period, list | tuple)
             or len(period) != 2
             or not all(isinstance(p, str) and _HHMM.match(p) for p in period)
-            or period[0] == period[1]
         ):
-            raise Invalid(f'{key}: each period is ["HH:MM", "HH:MM"]', field=key)
+            raise Invalid(f"{name}: each period needs an opening and a closing time.", field=name)
+        if period[0] == period[1]:
+            raise Invalid(f"{name}: a period can't open and close at {period[0]}.", field=name)
         periods.append([period[0], period[1]])
     return periods
 
@@ -168,10 +208,25 @@ def _periods(key: str, value: Any) -> list[list[str]]:
         "additionalProperties": False,
     }
 )
-def _opening_hours(key: str, value: Any) -> dict[str, list[list[str]]]:
+def _opening_hours(name: str, value: Any) -> dict[str, list[list[str]]]:
     if not isinstance(value, dict) or set(value) - set(WEEKDAYS):
-        raise Invalid(f"{key} maps mon..sun to periods", field=key)
-    return {day: _periods(f"{key}.{day}", value[day]) for day in WEEKDAYS if day in value}
+        raise Invalid(f"{name} maps mon..sun to periods.", field=name)
+    return {
+        day: _periods(f"{name} on {_DAY_NAMES[day]}", value[day])
+        for day in WEEKDAYS
+        if day in value
+    }
+
+
+_DAY_NAMES = {
+    "mon": "Monday",
+    "tue": "Tuesday",
+    "wed": "Wednesday",
+    "thu": "Thursday",
+    "fri": "Friday",
+    "sat": "Saturday",
+    "sun": "Sunday",
+}
 
 
 @accepts(
@@ -188,24 +243,24 @@ def _opening_hours(key: str, value: Any) -> dict[str, list[list[str]]]:
         },
     }
 )
-def _holidays(key: str, value: Any) -> list[dict[str, Any]]:
+def _holidays(name: str, value: Any) -> list[dict[str, Any]]:
     if not isinstance(value, list):
-        raise Invalid(f"{key} must be a list", field=key)
+        raise Invalid(f"{name} must be a list.", field=name)
     out = []
     for holiday in value:
         if not isinstance(holiday, dict):
-            raise Invalid("each holiday is {date, hours, note}", field="holidays")
+            raise Invalid(f"{name}: each one is {{date, hours, note}}.", field=name)
         try:
             day = date.fromisoformat(str(holiday.get("date")))
         except ValueError as exc:
-            raise Invalid("each holiday needs a date YYYY-MM-DD", field="holidays") from exc
+            raise Invalid(f"{name}: each one needs a date.", field=name) from exc
         note = holiday.get("note", "")
         if not isinstance(note, str):
-            raise Invalid("a holiday note is text", field="holidays")
+            raise Invalid(f"{name}: a note is text.", field=name)
         out.append(
             {
                 "date": day.isoformat(),
-                "hours": _periods("holidays.hours", holiday.get("hours", [])),
+                "hours": _periods(f"{name} on {day.isoformat()}", holiday.get("hours", [])),
                 "note": note[:80],
             }
         )
@@ -213,45 +268,47 @@ def _holidays(key: str, value: Any) -> list[dict[str, Any]]:
 
 
 @accepts({"type": "string", "description": "http(s)://address[:port] guests' phones reach"})
-def _guest_base_url(key: str, value: Any) -> str:
+def _guest_base_url(name: str, value: Any) -> str:
     """Where guests' phones reach this box. Never a `.local` name: many Androids cannot resolve
     mDNS, so a QR pointing there would not open."""
     if value == "":
         return ""
+    example = "such as http://192.168.1.20:8000"
     if not isinstance(value, str):
-        raise Invalid("guest_base_url must be a URL", field="guest_base_url")
+        raise Invalid(f"{name} must be an address {example}.", field=name)
     try:
         parts = urlsplit(value)
         host = parts.hostname
     except ValueError:  # "http://[" and other broken addresses
         host = None
     if host is None or parts.scheme not in ("http", "https"):
-        raise Invalid("guest_base_url must be an http(s) URL", field="guest_base_url")
+        raise Invalid(f"{name} must be an http:// or https:// address {example}.", field=name)
     if host.endswith(".local"):
         raise Invalid(
-            "guest_base_url may not be a .local name: many phones cannot resolve it; "
-            "use the box's LAN address or a name the store owns",
+            f"{name} can't be a .local name: many phones cannot open those. Use the box's LAN"
+            f" address ({example.removeprefix('such as ')}) or a name the store owns.",
             code="mdns_name",
-            field="guest_base_url",
+            field=name,
         )
     if parts.query or parts.fragment:
-        raise Invalid("guest_base_url has no query or fragment", field="guest_base_url")
+        raise Invalid(f"{name} can't have a ? or # part.", field=name)
     return value.rstrip("/")
 
 
+# Each field with the label the admin page's Settings form shows beside it, in its order.
 SETTINGS = Form(
     {
-        "name": text(80),
-        "timezone": _timezone,
-        "currency": _currency,
-        "prices_include_tax": boolean,
-        "tax_rounding": choice(*ROUNDINGS),
-        "business_day_starts": _day_starts,
-        "opening_hours": _opening_hours,
-        "holidays": _holidays,
-        "qr_mode": choice(*QR_MODES),
-        "qr_kill_switch": boolean,
-        "guest_base_url": _guest_base_url,
+        "name": Field("Store name", text(80)),
+        "timezone": Field("Time zone", _timezone),
+        "currency": Field("Currency", _currency),
+        "business_day_starts": Field("Business day starts at", _day_starts),
+        "prices_include_tax": Field("Prices include tax", boolean),
+        "tax_rounding": Field("Tax rounding", choice(*ROUNDINGS)),
+        "opening_hours": Field("Opening hours", _opening_hours),
+        "holidays": Field("Holidays and exceptions", _holidays),
+        "qr_mode": Field("When a guest orders", choice(*QR_MODES)),
+        "guest_base_url": Field("Guest base URL", _guest_base_url),
+        "qr_kill_switch": Field("Stop all QR ordering now", boolean),
     },
     required=("name",),
 )

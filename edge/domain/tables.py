@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import sqlite3
+from collections.abc import Mapping
 from typing import Any
 
 from edge.domain import fields as f
@@ -20,13 +21,14 @@ from edge.events import WriteConnection, commit
 from edge.permissions import Actor, require
 from sync.ids import is_uuid, uuid7
 
-AREA = f.Form({"name": f.text(40), "position": f.integer(0)}, required=("name",))
+# Each field with the label the admin page's form shows beside it.
+AREA = f.Form({"name": f.Field("Name", f.text(40)), "position": f.integer(0)}, required=("name",))
 TABLE = f.Form(
     {
-        "area_id": f.identifier,
-        "name": f.text(20),
-        "seats": f.integer(0, 100),
-        "enabled": f.boolean,
+        "name": f.Field("Name", f.text(20)),
+        "seats": f.Field("Seats", f.integer(1, 100)),  # a table nobody can sit at is a typo
+        "area_id": f.Field("Area", f.identifier),
+        "enabled": f.Field("In use", f.boolean),
         "position": f.integer(0),
     },
     required=("area_id", "name"),
@@ -50,9 +52,8 @@ def update_area(conn: WriteConnection, actor: Actor, area_id: str, values: dict[
 
 def create_table(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> str:
     require(actor, "tables.edit")
-    row = TABLE.clean(values)
+    row = TABLE.clean(values, checks=(_unique_name(conn),))
     _get(conn, "areas", row["area_id"], field="area_id")
-    _unique_name(conn, row["name"])
     row.setdefault("position", next_position(conn, "tables", "area_id = ?", (row["area_id"],)))
     table_id = uuid7()
     commit(conn, actor.id, "tables", table_id, "create", row)
@@ -63,13 +64,11 @@ def update_table(conn: WriteConnection, actor: Actor, table_id: str, values: dic
     """Rename, move, resize, enable or disable a table (a disabled table takes no QR orders)."""
     require(actor, "tables.edit")
     current = _get(conn, "tables", table_id)
-    row = TABLE.clean(values, partial=True)
+    row = TABLE.clean(values, partial=True, checks=(_unique_name(conn, table_id),))
     if row.get("area_id", current["area_id"]) != current["area_id"]:
         _get(conn, "areas", row["area_id"], field="area_id")
         if "position" not in row:  # it goes to the end of its new area
             row["position"] = next_position(conn, "tables", "area_id = ?", (row["area_id"],))
-    if "name" in row:
-        _unique_name(conn, row["name"], table_id)
     commit(conn, actor.id, "tables", table_id, "update", row)
 
 
@@ -152,7 +151,18 @@ def _get(
     return f.existing(conn, table, row_id, "area" if table == "areas" else "table", field)
 
 
-def _unique_name(conn: sqlite3.Connection, name: str, table_id: str | None = None) -> None:
-    row = conn.execute("SELECT id FROM tables WHERE name = ? AND id IS NOT ?", (name, table_id))
-    if row.fetchone():
-        raise Invalid(f"there is already a table {name}", code="duplicate_name", field="name")
+def _unique_name(conn: sqlite3.Connection, table_id: str | None = None) -> f.Check:
+    """Table names are unique in the store: staff and guests name a table by it."""
+
+    def check(values: Mapping[str, Any], labels: Mapping[str, str]) -> dict[str, Invalid]:
+        name = values.get("name")
+        if (
+            name is None
+            or not conn.execute(
+                "SELECT 1 FROM tables WHERE name = ? AND id IS NOT ?", (name, table_id)
+            ).fetchone()
+        ):
+            return {}
+        return {"name": Invalid(f"There is already a table {name}.", code="duplicate_name")}
+
+    return check

@@ -126,7 +126,10 @@ def test_edit_item_price_shows_formatted_price(page: Page, live_edge: LiveEdge):
     expect(price).to_have_value("14.50")
     price.fill("15,999")
     dialog.get_by_role("button", name="Save changes").click()
-    expect(dialog.locator(".msg")).to_contain_text("up to 2 decimals")
+    expect(dialog.locator('[data-error-for="price"]')).to_have_text(
+        "Enter an amount such as 12.50, with up to 2 decimals."
+    )
+    expect(price).to_be_focused()
     price.fill("15.9")
     dialog.get_by_role("button", name="Save changes").click()
     expect(dialog).to_have_count(0)
@@ -183,7 +186,7 @@ def test_invalid_guest_url_shows_server_message_and_audit_names_actor(page: Page
     url.fill("http://box.local")
     page.get_by_role("button", name="Save settings").click()
     inline = page.locator('[data-error-for="guest_base_url"]')
-    expect(inline).to_contain_text("may not be a .local name")
+    expect(inline).to_contain_text("Guest base URL can't be a .local name")
     expect(url).to_have_attribute("aria-invalid", "true")
 
     url.fill("http://192.168.1.20:8000")
@@ -211,7 +214,7 @@ def test_staff_add_and_deactivate(page: Page, live_edge: LiveEdge):
     dialog.get_by_label("Role").select_option("cashier")
     dialog.get_by_label("PIN").fill("12")
     dialog.get_by_role("button", name="Add staff").click()
-    expect(dialog.locator(".msg")).to_have_text("A PIN is 4 to 8 digits.")
+    expect(dialog.locator('[data-error-for="pin"]')).to_have_text("PIN must be 4 to 8 digits.")
     dialog.get_by_label("PIN").fill("6789")
     dialog.get_by_role("button", name="Add staff").click()
     row = page.locator('tr[data-staff="Nina Rocha"]')

@@ -33,7 +33,7 @@ def add_printer(page: Page, port: int) -> None:
     # A port no printer can have is refused inline, next to the field.
     dialog.locator('input[name="port"]').fill("70000")
     dialog.get_by_role("button", name="Add printer").click()
-    expect(dialog.locator(".modal-foot .msg")).to_contain_text("1 to 65535")
+    expect(dialog.locator('[data-error-for="port"]')).to_contain_text("1 to 65535")
     expect(dialog.locator('input[name="port"]')).to_have_attribute("aria-invalid", "true")
     dialog.locator('input[name="port"]').fill(str(port))
     dialog.get_by_role("button", name="Add printer").click()
@@ -128,12 +128,16 @@ def test_filters_and_refusals_inline(page: Page, live_edge: LiveEdge):
     # The edge refuses a scan wider than a /24: its message shows beside the form.
     page.locator('input[name="subnet"]').fill("127.0.0.0/16")
     page.get_by_role("button", name="Scan network").click()
-    expect(page.locator(".discover-net .msg")).to_contain_text("larger than a /24")
+    expect(page.locator('.discover-net [data-error-for="subnet"]')).to_contain_text(
+        "larger than a /24"
+    )
     expect(page.locator('input[name="subnet"]')).to_have_attribute("aria-invalid", "true")
     # An empty subnet is caught before asking.
     page.locator('input[name="subnet"]').fill("")
     page.get_by_role("button", name="Scan network").click()
-    expect(page.locator(".discover-net .msg")).to_contain_text("192.168.1.0/24")
+    expect(page.locator('.discover-net [data-error-for="subnet"]')).to_contain_text(
+        "192.168.1.0/24"
+    )
     # Filters ask the edge again; nothing printed yet in this store.
     page.locator('select[name="state"]').select_option("failed")
     expect(page.locator(".jobs-card .empty")).to_have_text("No jobs match.")

@@ -121,7 +121,7 @@ def test_tax_rates_card_at_every_screen(page: Page, live_edge: LiveEdge):
         row.get_by_role("button", name="Edit").click()
         row.get_by_label("Rate").fill("150")
         row.get_by_role("button", name="Save rate").click()
-        expect(row.locator('[data-rate-error="rate_bp"]')).not_to_be_empty()
+        expect(row.locator('[data-error-for="rate_bp"]')).not_to_be_empty()
         card.get_by_role("button", name="+ Add tax rate").click()
         card.locator(".tax-rates > .tax-rate-editor").get_by_label("Name").fill("Takeaway 6%")
         card.screenshot(path=SCREENSHOTS / f"{label}-settings-tax-edit.png")

@@ -111,21 +111,25 @@ def test_a_rate_out_of_range_shows_the_edges_message_and_writes_nothing(
         row.get_by_role("button", name="Save rate").click()
     assert answer.value.status == 422
     assert answer.value.json()["error"]["field"] == "rate_bp"
-    expect(row.locator('[data-rate-error="rate_bp"]')).to_have_text("Enter a rate from 0% to 100%.")
+    expect(row.locator('[data-error-for="rate_bp"]')).to_have_text("Rate must be from 0% to 100%.")
     expect(rate).to_have_attribute("aria-invalid", "true")
     expect(rate).to_have_value("150")  # still open, as typed
     assert menu(live_edge)["tax_rates"] == before
 
-    # Not a number at all: said before anything is sent.
+    # Not a number at all: the page says so in its own words, and the name's problem too.
     rate.fill("twelve")
-    row.get_by_role("button", name="Save rate").click()
-    expect(row.locator('[data-rate-error="rate_bp"]')).to_contain_text("such as 23 or 13.5")
-    # A name is needed: the edge says so next to the name.
-    rate.fill("24")
     row.get_by_label("Name").fill(" ")
     row.get_by_role("button", name="Save rate").click()
-    expect(row.locator('[data-rate-error="name"]')).to_have_text("Name cannot be empty")
-    expect(row.locator('[data-rate-error="rate_bp"]')).to_be_empty()
+    expect(row.locator('[data-error-for="rate_bp"]')).to_contain_text("such as 23 or 13.5")
+    expect(row.locator('[data-error-for="name"]')).to_have_text("Name can't be empty.")
+    expect(row.get_by_label("Name")).to_be_focused()
+    # A field's message goes as soon as it is changed.
+    rate.fill("24")
+    expect(row.locator('[data-error-for="rate_bp"]')).to_be_empty()
+    expect(rate).not_to_have_attribute("aria-invalid", "true")
+    row.get_by_role("button", name="Save rate").click()
+    expect(row.locator('[data-error-for="name"]')).to_have_text("Name can't be empty.")
+    expect(row.locator('[data-error-for="rate_bp"]')).to_be_empty()
     # Cancel puts the row back as it was.
     row.get_by_role("button", name="Cancel").click()
     expect(row.locator(".tax-rate-percent")).to_have_text("23%")

@@ -110,12 +110,6 @@ async def test_bad_menu_edits_are_refused_and_write_nothing(client, settings, ma
         response = await client.post("/api/menu/items", headers=manager, json=body)
         assert response.status_code == 422, body
         assert response.json()["error"]["code"] == code, body
-    choices = await client.post(
-        "/api/menu/modifier-groups",
-        headers=manager,
-        json={"name": "Bad", "min_choices": 3, "max_choices": 1},
-    )
-    assert choices.status_code == 409
     for body in (
         {"name": "Milk", "modifiers": ["Oat milk"]},  # each modifier is an object
         {"name": "Milk", "modifiers": [{"name": "Oat", "price_delta": "50"}]},
@@ -249,3 +243,121 @@ async def test_an_item_moved_to_another_category_goes_to_its_end(client, manager
     )
     shown = next(c for c in (await menu(client))["categories"] if c["id"] == second["id"])
     assert [i["id"] for i in shown["items"]] == [i["id"] for i in second["items"]] + [moved]
+
+
+async def test_every_problem_of_an_item_is_said_at_once_in_the_forms_words(
+    client, settings, manager
+):
+    m = await menu(client)
+    before = count(settings.database, "events")
+    body = {
+        "category_id": m["categories"][0]["id"],
+        "tax_rate_id": m["tax_rates"][0]["id"],
+        "name": " ",
+        "price": -500,
+        "station": "the bar",
+    }
+    response = await client.post("/api/menu/items", headers=manager, json=body)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["fields"] == {
+        "name": "Name can't be empty.",
+        "price": "Price can't be negative.",
+        "station": "Station must be one short word of letters and digits, such as KITCHEN.",
+    }
+    assert error["field"] == "name" and error["code"] == "invalid"
+    assert error["message"] == " ".join(error["fields"].values())  # in the form's order
+    # A missing field is one of the problems, not a refusal that hides the others.
+    del body["tax_rate_id"]
+    response = await client.post("/api/menu/items", headers=manager, json=body)
+    assert response.json()["error"]["fields"]["tax_rate_id"] == "Tax rate is missing."
+    assert count(settings.database, "events") == before
+
+
+async def test_at_least_above_at_most_is_a_422_on_at_most(client, settings, manager):
+    before = count(settings.database, "events")
+    made = await client.post(
+        "/api/menu/modifier-groups",
+        headers=manager,
+        json={"name": "Bad", "min_choices": 3, "max_choices": 1},
+    )
+    assert made.status_code == 422
+    assert made.json()["error"]["fields"] == {
+        "max_choices": "At most must be 3 or more, as “At least” is 3."
+    }
+    # A change is checked against what the group already is: "Extras" is 0 to 3.
+    extras = next(g for g in (await menu(client))["modifier_groups"] if g["name"] == "Extras")
+    path = f"/api/menu/modifier-groups/{extras['id']}"
+    changed = await client.patch(path, headers=manager, json={"min_choices": 4})
+    assert changed.status_code == 422
+    assert changed.json()["error"]["field"] == "max_choices"
+    # Both counts bad on their own: each says so, and the rule across them waits for them.
+    both = await client.patch(path, headers=manager, json={"min_choices": -1, "max_choices": 0})
+    assert both.json()["error"]["fields"] == {
+        "min_choices": "At least can't be negative.",
+        "max_choices": "At most must be at least 1.",
+    }
+    assert count(settings.database, "events") == before
+    fine = await client.patch(path, headers=manager, json={"min_choices": 2, "max_choices": 2})
+    assert fine.status_code == 200
+
+
+async def test_a_group_never_has_two_choices_of_the_same_name(client, settings, manager):
+    groups = (await menu(client))["modifier_groups"]
+    milk = next(g for g in groups if g["name"] == "Milk")
+    before = count(settings.database, "events")
+    twice = await client.post(
+        f"/api/menu/modifier-groups/{milk['id']}/modifiers",
+        headers=manager,
+        json={"name": " oat  MILK ", "price_delta": 60},
+    )
+    assert twice.status_code == 422
+    assert twice.json()["error"]["code"] == "duplicate_name"
+    assert twice.json()["error"]["fields"] == {
+        "name": "This group already has a choice called oat  MILK."
+    }
+    soy = next(m for m in milk["modifiers"] if m["name"] == "Soy milk")
+    renamed = await client.patch(
+        f"/api/menu/modifiers/{soy['id']}", headers=manager, json={"name": "Oat milk"}
+    )
+    assert renamed.status_code == 422 and renamed.json()["error"]["field"] == "name"
+    new_group = await client.post(
+        "/api/menu/modifier-groups",
+        headers=manager,
+        json={"name": "Sauce", "modifiers": [{"name": "Aioli"}, {"name": "aioli"}]},
+    )
+    assert new_group.status_code == 422
+    assert new_group.json()["error"]["fields"] == {"modifiers": "Choices: aioli is there twice."}
+    assert count(settings.database, "events") == before
+    # The same name in another group, and a choice keeping its own name, are fine.
+    other = next(g for g in groups if g["name"] == "Extras")
+    elsewhere = await client.post(
+        f"/api/menu/modifier-groups/{other['id']}/modifiers",
+        headers=manager,
+        json={"name": "Oat milk"},
+    )
+    assert elsewhere.status_code == 201
+    kept = await client.patch(
+        f"/api/menu/modifiers/{soy['id']}",
+        headers=manager,
+        json={"name": "Soy milk", "price_delta": 40},
+    )
+    assert kept.status_code == 200
+
+
+async def test_a_choice_may_lower_the_price(client, manager):
+    """ "No cheese -0.50" exists; the page asks before saving one, the edge takes it."""
+    extras = next(g for g in (await menu(client))["modifier_groups"] if g["name"] == "Extras")
+    made = await client.post(
+        f"/api/menu/modifier-groups/{extras['id']}/modifiers",
+        headers=manager,
+        json={"name": "No cheese", "price_delta": -50},
+    )
+    assert made.status_code == 201
+    added = next(
+        m
+        for g in (await menu(client))["modifier_groups"]
+        for m in g["modifiers"]
+        if m["name"] == "No cheese"
+    )
+    assert added["price_delta"] == -50

@@ -236,3 +236,41 @@ async def test_a_manager_ends_a_lockout_and_the_right_pin_signs_in(client, setti
     before = count(settings.database, "events")
     assert (await client.post(f"/api/staff/{cashier}/unlock", headers=manager)).status_code == 200
     assert count(settings.database, "events") == before
+
+
+async def test_two_active_staff_never_share_a_name(client, settings, manager):
+    """The sign-in screen shows names only: two tiles saying "Walter Costa" cannot be told
+    apart. A name taken and a bad PIN are said together."""
+    before = count(settings.database, "events")
+    taken = await client.post(
+        "/api/staff", headers=manager, json={"name": " walter  COSTA", "role": "waiter", "pin": "1"}
+    )
+    assert taken.status_code == 422
+    error = taken.json()["error"]
+    assert error["code"] == "duplicate_name" and error["field"] == "name"
+    assert error["fields"] == {
+        "name": "Another active staff member is called walter  COSTA: add a surname or an"
+        " initial, as the sign-in screen shows names only.",
+        "pin": "PIN must be 4 to 8 digits.",
+    }
+    cashier = await staff_id(client, "cashier")
+    renamed = await client.patch(
+        f"/api/staff/{cashier}", headers=manager, json={"name": "Walter Costa"}
+    )
+    assert renamed.status_code == 422 and renamed.json()["error"]["field"] == "name"
+    assert count(settings.database, "events") == before
+
+    # Once Walter has left, a new Walter Costa may start; the old one cannot come back as well.
+    walter = await staff_id(client, "waiter")
+    await client.patch(f"/api/staff/{walter}", headers=manager, json={"active": False})
+    again = await client.post(
+        "/api/staff",
+        headers=manager,
+        json={"name": "Walter Costa", "role": "waiter", "pin": "4545"},
+    )
+    assert again.status_code == 201, again.text
+    back = await client.patch(f"/api/staff/{walter}", headers=manager, json={"active": True})
+    assert back.status_code == 422 and back.json()["error"]["code"] == "duplicate_name"
+    # Other changes to someone who shares a name with a former colleague are not refused.
+    role = await client.patch(f"/api/staff/{walter}", headers=manager, json={"role": "cashier"})
+    assert role.status_code == 200

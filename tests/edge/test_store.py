@@ -106,3 +106,59 @@ async def test_bad_settings_are_refused_and_nothing_changes(
 async def test_a_waiter_cannot_change_settings(client, waiter):
     response = await client.patch("/api/store", headers=waiter, json={"qr_kill_switch": True})
     assert response.status_code == 403
+
+
+async def test_every_bad_setting_is_said_at_once_in_the_forms_words(client, settings, manager):
+    before = count(settings.database, "events")
+    response = await client.patch(
+        "/api/store",
+        headers=manager,
+        json={
+            "guest_base_url": "http://galley.local:8000",
+            "currency": "ABC",
+            "name": "",
+            "opening_hours": {"mon": [["09:00", "09:00"]], "tue": [["", "17:00"]]},
+        },
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert list(error["fields"]) == ["name", "currency", "opening_hours", "guest_base_url"]
+    assert error["fields"]["name"] == "Store name can't be empty."
+    assert error["fields"]["currency"] == "Currency must be an ISO 4217 code such as EUR."
+    assert error["fields"]["opening_hours"] == (
+        "Opening hours on Monday: a period can't open and close at 09:00."
+    )
+    assert error["fields"]["guest_base_url"].startswith(
+        "Guest base URL can't be a .local name: many phones cannot open those."
+    )
+    assert error["field"] == "name" and error["code"] == "invalid"
+    assert count(settings.database, "events") == before
+
+
+async def test_the_choices_are_the_boxs_time_zones_and_the_currencies_paper_knows(client, manager):
+    choices = (await client.get("/api/store/choices", headers=manager)).json()
+    assert "Europe/Lisbon" in choices["timezones"] and "UTC" in choices["timezones"]
+    assert "US/Eastern" not in choices["timezones"]  # an old alias: the list offers Americas
+    assert choices["timezones"] == sorted(choices["timezones"][:-1]) + ["UTC"]
+    assert {"code": "EUR", "digits": 2} in choices["currencies"]
+    assert {"code": "IDR", "digits": 0} in choices["currencies"]
+    for zone in ("Asia/Kathmandu", "America/Argentina/Buenos_Aires"):
+        answer = await client.patch("/api/store", headers=manager, json={"timezone": zone})
+        assert answer.status_code == 200, answer.text
+    for currency in ("JPY", "KWD", "EUR"):
+        answer = await client.patch("/api/store", headers=manager, json={"currency": currency})
+        assert answer.status_code == 200, answer.text
+    assert (await client.get("/api/store/choices")).status_code == 401
+
+
+async def test_a_change_answers_the_seq_of_the_event_it_wrote(client, manager):
+    """The saving device knows its own event in the feed by it, so it never shows its own save
+    as another device's change."""
+    answer = (await client.patch("/api/store", headers=manager, json={"name": "Cais"})).json()
+    assert answer["name"] == "Cais"
+    feed = (await client.get(f"/api/events?since={answer['seq'] - 1}", headers=manager)).json()
+    event = feed["events"][0]
+    assert event["seq"] == answer["seq"] and event["entity"] == "store"
+    assert event["fields"] == {"name": "Cais"}
+    same = (await client.patch("/api/store", headers=manager, json={"name": "Cais"})).json()
+    assert same["seq"] is None  # nothing changed, nothing written

@@ -4,6 +4,7 @@ import xml.etree.ElementTree as ET
 
 from edge import db
 from edge.domain import tables
+from tests.conftest import count
 from tests.edge.menu_helpers import table_id
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -84,6 +85,7 @@ async def test_table_names_are_unique_and_areas_must_exist(client, manager):
     area = floor[0]["id"]
     dup = await client.post("/api/tables", headers=manager, json={"area_id": area, "name": "1"})
     assert dup.status_code == 422 and dup.json()["error"]["code"] == "duplicate_name"
+    assert dup.json()["error"]["fields"] == {"name": "There is already a table 1."}
     nowhere = await client.post(
         "/api/tables",
         headers=manager,
@@ -131,3 +133,29 @@ async def test_a_table_moved_to_another_area_goes_to_its_end(client, manager):
     await client.patch(f"/api/tables/{moved}", headers=manager, json={"area_id": terrace["id"]})
     after = (await client.get("/api/tables", headers=manager)).json()
     assert [t["id"] for t in after[1]["tables"]] == [t["id"] for t in terrace["tables"]] + [moved]
+
+
+async def test_a_table_has_at_least_one_seat(client, settings, manager):
+    floor = (await client.get("/api/tables", headers=manager)).json()
+    area = floor[0]["id"]
+    before = count(settings.database, "events")
+    # Two problems at once: the name is taken and nobody can sit at the table.
+    made = await client.post(
+        "/api/tables", headers=manager, json={"area_id": area, "name": "1", "seats": 0}
+    )
+    assert made.status_code == 422
+    assert made.json()["error"]["fields"] == {
+        "name": "There is already a table 1.",
+        "seats": "Seats must be at least 1.",
+    }
+    changed = await client.patch(
+        f"/api/tables/{table_id(floor, '2')}", headers=manager, json={"seats": 0}
+    )
+    assert changed.status_code == 422
+    assert changed.json()["error"] == {
+        "code": "invalid",
+        "message": "Seats must be at least 1.",
+        "field": "seats",
+        "fields": {"seats": "Seats must be at least 1."},
+    }
+    assert count(settings.database, "events") == before

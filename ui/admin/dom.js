@@ -30,42 +30,176 @@ export function explain(err) {
   return message.charAt(0).toUpperCase() + message.slice(1);
 }
 
-let toastHost = null;
+/**
+ * A short confirmation that needs no answer. On a page with a sticky save bar it rises from the
+ * bar's top edge (and moves with it as the bar grows), so it never covers the bar or the
+ * message in it, at any size.
+ */
 export function toast(text, kind = "ok") {
-  if (!toastHost) {
-    toastHost = h("div", { class: "toasts", role: "status", "aria-live": "polite" });
-    document.body.append(toastHost);
+  const bar = document.querySelector(".save-bar");
+  const parent = bar || document.body;
+  let host = parent.querySelector(":scope > .toasts");
+  if (!host) {
+    host = h("div", { class: bar ? "toasts toasts-above" : "toasts", role: "status", "aria-live": "polite" });
+    parent.append(host);
   }
   const item = h("div", { class: kind === "error" ? "toast toast-error" : "toast" }, text);
-  toastHost.append(item);
+  host.append(item);
   setTimeout(() => item.remove(), kind === "error" ? 6000 : 2600);
 }
 
+// ---- a form's problems, each under its field ----------------------------------------------
+// The edge refuses a form with everything wrong with it at once ({field, fields: {key:
+// sentence}}), in the words of the labels the form shows. Each sentence goes under its field,
+// which is marked aria-invalid and described by it; the first bad field takes the focus; a
+// field's message goes as soon as that field changes. What the page itself cannot read (an
+// amount typed as "12,5,0") it sends as typed, for the edge to refuse with the rest, and says
+// why in its own words as that field's custom validity message.
+
+const shown = new WeakMap(); // form -> [{ slot, control }]
+let slots = 0;
+
+/** The control field `key` is typed into: `names[key]` names it where the edge's key differs. */
+function controlOf(form, key, names) {
+  const control = form.elements.namedItem(names[key] || key);
+  return control instanceof RadioNodeList ? control[0] : control;
+}
+
+/** Where field `key`'s message goes: under its control in the control's field, else in the
+ * slot the form made for it (`data-error-for`: a field of several inputs, an inline form). */
+function slotOf(form, key, control) {
+  const box = control && control.closest(".field, fieldset");
+  if (!box) return form.querySelector(`[data-error-for="${CSS.escape(key)}"]`);
+  let slot = box.querySelector(":scope > .field-error");
+  if (!slot) {
+    slot = h("span", { class: "field-error", "data-error-for": key });
+    // Right under the control (before its hint), or at the end of a group of them.
+    const holder = box.matches("fieldset") ? null : [...box.children].find((child) => child.contains(control));
+    if (holder) holder.after(slot);
+    else box.append(slot);
+  }
+  return slot;
+}
+
+/** The problems an error carries, by field (null when it is about no field). A page may point
+ * the first problem at another control by changing `details.field`. */
+function problemsOf(err) {
+  const details = (err && err.details) || {};
+  const field = typeof details.field === "string" ? details.field.split(".")[0] : null;
+  if (!field) return null;
+  const fields = details.fields && typeof details.fields === "object" ? details.fields : { [field]: explain(err) };
+  if (field in fields) return fields;
+  const [first, ...rest] = Object.keys(fields);
+  return { [field]: fields[first], ...Object.fromEntries(rest.map((key) => [key, fields[key]])) };
+}
+
+function unmark({ slot, control }) {
+  slot.textContent = "";
+  if (!control) return;
+  control.removeAttribute("aria-invalid");
+  const rest = (control.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== slot.id);
+  if (rest.length) control.setAttribute("aria-describedby", rest.join(" "));
+  else control.removeAttribute("aria-describedby");
+}
+
+/** Take away what `showProblems` put on `form`. */
+export function clearProblems(form) {
+  for (const entry of shown.get(form) || []) {
+    entry.stop();
+    unmark(entry);
+  }
+  shown.delete(form);
+}
+
 /**
- * Run `fn` for a button: disable it while it runs, clear `box`, show any error in `box`
- * (and mark the field the edge named, when it is in `form`). Returns fn's result or undefined.
+ * Put each of `problems` ({key: sentence}) under its field in `form`, focus the first; `box`
+ * says how many, and holds those that have no field on the form. `names`: {edge key: control
+ * name} where the two differ.
  */
-export async function act(button, box, fn, { form } = {}) {
+function showProblems(form, problems, { names = {}, box } = {}) {
+  clearProblems(form);
+  const marked = [];
+  const loose = [];
+  for (const [key, sentence] of Object.entries(problems)) {
+    const control = controlOf(form, key, names);
+    const slot = slotOf(form, key, control);
+    if (!slot) {
+      loose.push(sentence);
+      continue;
+    }
+    slot.id = slot.id || `problem-${++slots}`;
+    slot.textContent = control && control.validity && control.validity.customError ? control.validationMessage : sentence;
+    if (control) {
+      control.setAttribute("aria-invalid", "true");
+      const ids = (control.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+      control.setAttribute("aria-describedby", [...new Set([...ids, slot.id])].join(" "));
+    }
+    // The message goes when its field changes (for a list of inputs, any of them).
+    const watched = control || slot.parentElement;
+    const entry = { slot, control, stop: () => {
+      watched.removeEventListener("input", fixed);
+      watched.removeEventListener("change", fixed);
+    } };
+    function fixed() {
+      entry.stop();
+      unmark(entry);
+      const left = (shown.get(form) || []).filter((other) => other !== entry);
+      shown.set(form, left);
+      if (!left.length && !loose.length) clearMsg(box);
+    }
+    watched.addEventListener("input", fixed);
+    watched.addEventListener("change", fixed);
+    marked.push(entry);
+  }
+  shown.set(form, marked);
+  if (box) {
+    const where = marked.length === 1 ? "the field marked above" : `the ${marked.length} fields marked above`;
+    say(box, [marked.length ? `Check ${where}.` : "", ...loose].join(" ").trim());
+  }
+  const first = marked[0];
+  if (first && first.control) first.control.focus();
+  else if (first) first.slot.scrollIntoView({ block: "nearest" });
+}
+
+/** A whole number typed in `input`, or the text as typed (for the edge to say what is wrong). */
+export function wholeOf(input) {
+  const text = input.value.trim();
+  return /^-?\d+$/.test(text) ? Number(text) : text;
+}
+
+/**
+ * Run `fn` for a button: disable it while it runs, clear `box`, show any error in `box`; with
+ * `form`, an error about fields puts each problem under its field (`names` as in showProblems).
+ * Returns fn's result or undefined.
+ */
+export async function act(button, box, fn, { form, names } = {}) {
   if (button) button.disabled = true;
   clearMsg(box);
-  if (form) for (const bad of form.querySelectorAll("[aria-invalid]")) bad.removeAttribute("aria-invalid");
+  if (form) clearProblems(form);
   try {
     return await fn();
   } catch (err) {
-    if (box) say(box, err);
+    const problems = form ? problemsOf(err) : null;
+    if (problems) showProblems(form, problems, { names, box });
+    else if (box) say(box, err);
     else toast(explain(err), "error");
-    const field = err && err.details && err.details.field;
-    if (form && field) {
-      const input = form.querySelector(`[name="${CSS.escape(String(field).split(".")[0])}"]`);
-      if (input) {
-        input.setAttribute("aria-invalid", "true");
-        input.focus();
-      }
-    }
     return undefined;
   } finally {
     if (button) button.disabled = false;
   }
+}
+
+/** Ask a question in a dialog; resolves true when the person confirms, false otherwise. */
+export function ask({ title, text, confirmLabel }) {
+  return new Promise((resolve) => {
+    let yes = false;
+    const dialog = modal({ title, body: h("p", {}, text), submitLabel: confirmLabel,
+      onSubmit() {
+        yes = true;
+        return true;
+      } });
+    dialog.addEventListener("close", () => resolve(yes));
+  });
 }
 
 // What `drawList` last drew in each parent: key -> { look, node }.

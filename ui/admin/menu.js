@@ -5,7 +5,7 @@ import { tag } from "/ui/lib/element.js";
 import { formatDelta, minorDigits, parseMoney, percentText, toDecimalText } from "/ui/lib/money.js";
 import { showOverflow } from "/ui/lib/overflow.js";
 import { arrangeDialog } from "./arrange.js";
-import { act, drawList, field, h, modal, msgBox, say, switchInput } from "./dom.js";
+import { act, ask, drawList, field, h, modal, msgBox, say, switchInput, wholeOf } from "./dom.js";
 
 const COURSES = ["DRINKS", "STARTERS", "MAINS", "DESSERTS"];
 const MENU_ENTITIES = new Set(["tax_rates", "menu_categories", "menu_items", "modifier_groups",
@@ -21,38 +21,61 @@ function currencySymbol(currency) {
   }
 }
 
-function priceInput(name, minor, currency, { allowNegative = false } = {}) {
+function example(currency) {
   const digits = minorDigits(currency);
-  const example = digits ? `12.${"5".padEnd(digits, "0")}` : "1200";
+  return digits ? `12.${"5".padEnd(digits, "0")}` : "1200";
+}
+
+function priceInput(name, minor, currency) {
   return h("div", { class: "input-money" },
     h("span", { class: "prefix" }, currencySymbol(currency)),
-    h("input", { class: "input", name, inputmode: "decimal", autocomplete: "off",
-      placeholder: allowNegative ? `-${example.slice(0, -1)}` : example,
+    h("input", { class: "input", name, inputmode: "decimal", autocomplete: "off", placeholder: example(currency),
       value: minor === undefined || minor === null ? "" : toDecimalText(minor, currency) }));
 }
 
-function readPrice(form, name, currency, opts) {
+/**
+ * The amount typed in `name`, in minor units. Text that is no amount is sent as typed: the
+ * edge refuses it together with the form's other problems, and the field says why in the
+ * page's words (its custom validity message, which the form's problems show instead).
+ */
+function readPrice(form, name, currency) {
   const input = form.elements[name];
-  const minor = parseMoney(input.value, currency, opts);
-  if (minor === null) {
-    input.setAttribute("aria-invalid", "true");
-    input.focus();
-    const digits = minorDigits(currency);
-    const err = new Error(`Enter the amount as a number with up to ${digits} decimals, for example ${digits ? "12.50" : "1200"}.`);
-    err.details = { field: name };
-    throw err;
-  }
-  return minor;
+  const minor = parseMoney(input.value, currency);
+  const digits = minorDigits(currency);
+  input.setCustomValidity(minor !== null ? ""
+    : `Enter an amount such as ${example(currency)}${digits ? `, with up to ${digits} decimals` : ""}.`);
+  return minor === null ? input.value : minor;
 }
 
-function intValue(form, name) {
-  const raw = form.elements[name].value.trim();
-  if (!/^\d+$/.test(raw)) {
-    const err = new Error(`${name.replace("_", " ")} must be a whole number.`);
-    err.details = { field: name };
-    throw err;
+/** Before a choice that lowers the item's price is saved: a minus typed by mistake would give
+ * every such order away cheaper, unnoticed. */
+function lowersPrice(name, minor, currency) {
+  if (typeof minor !== "number" || minor >= 0) return true;
+  const amount = toDecimalText(minor, currency);
+  return ask({
+    title: "A choice that lowers the price?",
+    text: `Choices with a negative price lower the item's price: keep ${amount} for ${name || "this choice"}?`,
+    confirmLabel: `Keep ${amount}`,
+  });
+}
+
+/** The value most of `values` have (the first of them on a tie), or `fallback` for none. */
+function mostCommon(values, fallback) {
+  const counts = new Map();
+  for (const value of values) counts.set(value, (counts.get(value) || 0) + 1);
+  let best = fallback;
+  let most = 0;
+  for (const [value, count] of counts) {
+    if (count > most) [best, most] = [value, count];
   }
-  return Number(raw);
+  return best;
+}
+
+/** The course a category's name says, for a category with no items yet: "Starters" is
+ * STARTERS, "Hot drinks" DRINKS; any other is MAINS. */
+function courseOfName(name) {
+  const upper = name.toUpperCase();
+  return COURSES.find((course) => upper.includes(course.replace(/S$/, ""))) || "MAINS";
 }
 
 export default {
@@ -294,13 +317,28 @@ export default {
       return h("datalist", { id }, [...new Set(values)].map((value) => h("option", { value })));
     }
 
+    /**
+     * What a new item in `category` starts as: taxed like the category's items (a drink like
+     * the drinks), else like most of the menu, else at the first rate; made and fired like the
+     * category's items, or, in a new category, as its name says.
+     */
+    function newItem(category) {
+      const { tax_rates: rates, categories } = state.data;
+      const everything = categories.flatMap((c) => c.items);
+      const storeRate = mostCommon(everything.map((i) => i.tax_rate_id), rates[0] && rates[0].id);
+      const own = category.items;
+      return { name: "", description: "", price: null, modifier_group_ids: [], active: true, category_id: category.id,
+        tax_rate_id: mostCommon(own.map((i) => i.tax_rate_id), storeRate),
+        station: mostCommon(own.map((i) => i.station), "KITCHEN"),
+        course: mostCommon(own.map((i) => i.course), courseOfName(category.name)) };
+    }
+
     function editItem(item, category) {
       const { tax_rates: rates, categories, modifier_groups: groups } = state.data;
       const currency = ctx.store.currency;
       const stations = categories.flatMap((c) => c.items.map((i) => i.station)).concat(["KITCHEN", "BAR"]);
       const courses = COURSES.concat(categories.flatMap((c) => c.items.map((i) => i.course)));
-      const current = item || { name: "", description: "", price: null, tax_rate_id: rates[0] && rates[0].id,
-        station: "KITCHEN", course: "MAINS", modifier_group_ids: [], active: true, category_id: category.id };
+      const current = item || newItem(category);
       const chosen = new Set(current.modifier_group_ids);
       const groupChecks = h("div", { class: "check-grid" }, groups.map((group) =>
         h("label", { class: "check" },
@@ -431,22 +469,26 @@ export default {
     function groupCard({ group }) {
       const message = msgBox();
       const name = h("input", { class: "input input-sm", name: "name", placeholder: "Add a choice", "aria-label": "New modifier name" });
-      const delta = priceInput("price_delta", null, ctx.store.currency, { allowNegative: true });
+      const delta = priceInput("price_delta", null, ctx.store.currency);
       delta.querySelector("input").placeholder = "0.00";
       delta.querySelector("input").setAttribute("aria-label", "Price change");
       delta.querySelector("input").classList.add("input-sm");
       const add = h("button", { type: "submit", class: "btn btn-sm" }, "Add");
-      const addForm = h("form", { class: "mod-add", novalidate: true, onsubmit: (event) => {
+      const addForm = h("form", { class: "mod-add", novalidate: true, onsubmit: async (event) => {
         event.preventDefault();
+        const currency = ctx.store.currency;
+        const values = { name: name.value.trim(),
+          price_delta: delta.querySelector("input").value.trim() ? readPrice(addForm, "price_delta", currency) : 0 };
+        if (!await lowersPrice(values.name, values.price_delta, currency)) return;
         act(add, message, async () => {
-          const text = delta.querySelector("input").value.trim();
-          const priceDelta = text ? readPrice(addForm, "price_delta", ctx.store.currency, { allowNegative: true }) : 0;
-          await ctx.api.post(`/api/menu/modifier-groups/${group.id}/modifiers`, { name: name.value.trim(), price_delta: priceDelta });
+          await ctx.api.post(`/api/menu/modifier-groups/${group.id}/modifiers`, values);
           name.value = "";
           delta.querySelector("input").value = "";
           await load();
         }, { form: addForm });
-      } }, name, delta, add);
+      } }, name, delta, add,
+      h("span", { class: "field-error", "data-error-for": "name" }),
+      h("span", { class: "field-error", "data-error-for": "price_delta" }));
       const head = h("div", { class: "card-head" });
       const facts = h("div", { class: "row" });
       const modifiers = h("ul", { class: "mod-list" });
@@ -524,13 +566,13 @@ export default {
         title: `Edit ${modifier.name}`,
         body: [
           field("Name", h("input", { class: "input", name: "name", value: modifier.name, maxlength: "60" })),
-          field("Price change", priceInput("price_delta", modifier.price_delta, currency, { allowNegative: true }), "Added to the item's price; negative for a discount"),
+          field("Price change", priceInput("price_delta", modifier.price_delta, currency), "Added to the item's price; negative for a discount"),
         ],
         async onSubmit(form) {
-          await ctx.api.patch(`/api/menu/modifiers/${modifier.id}`, {
-            name: form.elements.name.value.trim(),
-            price_delta: readPrice(form, "price_delta", currency, { allowNegative: true }),
-          });
+          const values = { name: form.elements.name.value.trim(), price_delta: readPrice(form, "price_delta", currency) };
+          const lowered = values.price_delta !== modifier.price_delta;
+          if (lowered && !await lowersPrice(values.name, values.price_delta, currency)) return false;
+          await ctx.api.patch(`/api/menu/modifiers/${modifier.id}`, values);
           await load();
           return true;
         },
@@ -552,8 +594,8 @@ export default {
         async onSubmit(form) {
           const values = {
             name: form.elements.name.value.trim(),
-            min_choices: intValue(form, "min_choices"),
-            max_choices: intValue(form, "max_choices"),
+            min_choices: wholeOf(form.elements.min_choices),
+            max_choices: wholeOf(form.elements.max_choices),
           };
           if (group) await ctx.api.patch(`/api/menu/modifier-groups/${group.id}`, values);
           else await ctx.api.post("/api/menu/modifier-groups", { ...values, modifiers: [] });

@@ -1,9 +1,9 @@
-// Store settings: name, money and tax rules, the tax rates, opening hours, holiday exceptions,
-// QR ordering (mode, guest base URL) and the kill switch. The edge validates; its messages show
-// inline.
+// Store settings: name, time zone and currency (picked from the box's lists), money and tax
+// rules, the tax rates, opening hours, holiday exceptions, QR ordering (mode, guest base URL)
+// and the kill switch. The edge validates; its messages show under their fields.
 
 import { percentText } from "/ui/lib/money.js";
-import { act, drawList, explain, field, h, msgBox, say, switchInput } from "./dom.js";
+import { act, clearProblems, drawList, explain, field, h, msgBox, say, switchInput } from "./dom.js";
 
 const DAYS = [["mon", "Monday"], ["tue", "Tuesday"], ["wed", "Wednesday"], ["thu", "Thursday"],
   ["fri", "Friday"], ["sat", "Saturday"], ["sun", "Sunday"]];
@@ -16,12 +16,46 @@ function clone(value) {
   return JSON.parse(JSON.stringify(value));
 }
 
-function timezones() {
-  try {
-    return Intl.supportedValuesOf("timeZone");
-  } catch {
-    return [];
+// ---------- time zone and currency pickers ----------
+// Lists from the box (GET /api/store/choices): what it can keep time in and the currencies it
+// prints. Until they arrive, and for a value the lists lack, the current value is an option.
+
+/** "America/Argentina/Buenos_Aires" -> "Argentina / Buenos Aires" (its region is the group). */
+function placeName(zone) {
+  return zone.split("/").slice(1).join(" / ").replaceAll("_", " ");
+}
+
+function zoneOptions(zones, current) {
+  const groups = new Map();
+  const loose = zones.filter((zone) => !zone.includes("/"));
+  for (const zone of zones.filter((z) => z.includes("/"))) {
+    const region = zone.split("/")[0];
+    if (!groups.has(region)) groups.set(region, []);
+    groups.get(region).push(zone);
   }
+  if (current && !zones.includes(current)) loose.unshift(current);
+  return [
+    ...loose.map((zone) => h("option", { value: zone, selected: zone === current }, zone)),
+    ...[...groups].map(([region, members]) => h("optgroup", { label: region },
+      members.map((zone) => h("option", { value: zone, selected: zone === current }, placeName(zone))))),
+  ];
+}
+
+function currencyName(code) {
+  try {
+    return new Intl.DisplayNames(undefined, { type: "currency" }).of(code);
+  } catch {
+    return "";
+  }
+}
+
+function currencyOptions(currencies, current) {
+  const codes = currencies.map((c) => c.code);
+  if (current && !codes.includes(current)) codes.unshift(current);
+  return codes.map((code) => {
+    const name = currencyName(code);
+    return h("option", { value: code, selected: code === current }, name && name !== code ? `${code} — ${name}` : code);
+  });
 }
 
 // ---------- tax rates ----------
@@ -32,7 +66,7 @@ function timezones() {
 /**
  * A typed percentage ("13.5", "13,5", "6 %") in basis points, by string arithmetic so that
  * 13.55 never turns into 1354.9999. Null when it is not a number with at most two decimals;
- * the range is the edge's to check.
+ * the range is the edge's to check ("Rate must be from 0% to 100%.").
  */
 function parsePercent(text) {
   const plain = String(text ?? "").replace(/[\s\u00a0]/g, "").replace(/%$/, "");
@@ -41,15 +75,6 @@ function parsePercent(text) {
   const [, whole = "", fraction = ""] = match;
   if ((!whole && !fraction) || fraction.length > 2 || whole.length > 9) return null;
   return Number(whole || "0") * 100 + Number(fraction.padEnd(2, "0"));
-}
-
-/** The edge's message about a tax-rate field, in what the person typed: percent, not basis points. */
-function rateMessage(err) {
-  const range = /must be in (\d+)\.\.(\d+)/.exec(err.message || "");
-  if (err.details.field === "rate_bp" && range) {
-    return `Enter a rate from ${percentText(Number(range[1]))}% to ${percentText(Number(range[2]))}%.`;
-  }
-  return explain(err).replace(/^Rate_bp\b/, "The rate").replace("must be a non-empty text", "cannot be empty");
 }
 
 function usedText(count) {
@@ -84,36 +109,21 @@ function taxRatesEditor(ctx) {
       placeholder: "e.g. Reduced rate" });
     const percentInput = h("input", { class: "input", name: "rate_percent", form: id, inputmode: "decimal",
       autocomplete: "off", placeholder: "e.g. 13.5" });
-    const errors = {
-      name: h("span", { class: "field-error", "data-rate-error": "name", role: "alert" }),
-      rate_bp: h("span", { class: "field-error", "data-rate-error": "rate_bp", role: "alert" }),
-    };
-    const inputs = { name: nameInput, rate_bp: percentInput };
     const message = msgBox();
     const saveButton = h("button", { type: "submit", form: id, class: "btn btn-primary btn-sm" }, submitLabel);
     const cancelButton = h("button", { type: "button", class: "btn btn-sm", onclick: () => close() }, "Cancel");
     const root = h("div", { class: "tax-rate-editor", hidden: true,
       onkeydown: (event) => { if (event.key === "Escape") close(); } },
-    field("Name", [nameInput, errors.name]),
-    field("Rate", [h("div", { class: "input-suffix" }, percentInput, h("span", { class: "suffix", "aria-hidden": "true" }, "%")),
-      errors.rate_bp]),
+    field("Name", nameInput),
+    field("Rate", h("div", { class: "input-suffix" }, percentInput, h("span", { class: "suffix", "aria-hidden": "true" }, "%"))),
     rate ? h("p", { class: "tax-rate-note" },
       "A new rate applies to order lines made from now on. Bills already made keep the rate they were made with.") : null,
     message,
     h("div", { class: "tax-rate-actions" }, cancelButton, saveButton));
 
     function clearErrors() {
-      for (const key of Object.keys(errors)) {
-        errors[key].textContent = "";
-        inputs[key].removeAttribute("aria-invalid");
-      }
+      clearProblems(form);
       say(message, "");
-    }
-
-    function fieldError(key, text) {
-      errors[key].textContent = text;
-      inputs[key].setAttribute("aria-invalid", "true");
-      inputs[key].focus();
     }
 
     function open() {
@@ -133,30 +143,22 @@ function taxRatesEditor(ctx) {
     }
 
     async function save() {
-      clearErrors();
-      const values = { name: nameInput.value.trim(), rate_bp: parsePercent(percentInput.value) };
-      if (values.rate_bp === null) {
-        fieldError("rate_bp", "Enter a number such as 23 or 13.5 (up to 2 decimals).");
-        return;
-      }
+      // A percentage that is no number goes as typed: the edge refuses it with any other
+      // problem, and the field says why in these words.
+      const bp = parsePercent(percentInput.value);
+      percentInput.setCustomValidity(bp === null ? "Enter a number such as 23 or 13.5 (up to 2 decimals)." : "");
+      const values = { name: nameInput.value.trim(), rate_bp: bp === null ? percentInput.value : bp };
       await act(saveButton, message, async () => {
-        try {
-          if (base) {
-            const changes = Object.fromEntries(Object.entries(values).filter(([key, value]) => value !== base[key]));
-            if (Object.keys(changes).length) await ctx.api.patch(`/api/menu/tax-rates/${base.id}`, changes);
-          } else {
-            await ctx.api.post("/api/menu/tax-rates", values);
-          }
-        } catch (err) {
-          const key = err.details && err.details.field;
-          if (!(key in errors)) throw err;
-          fieldError(key, rateMessage(err));
-          return;
+        if (base) {
+          const changes = Object.fromEntries(Object.entries(values).filter(([key, value]) => value !== base[key]));
+          if (Object.keys(changes).length) await ctx.api.patch(`/api/menu/tax-rates/${base.id}`, changes);
+        } else {
+          await ctx.api.post("/api/menu/tax-rates", values);
         }
         ctx.toast(base ? `${values.name} saved` : `${values.name} added`);
         close();
         await load();
-      });
+      }, { form, names: { name: "rate_name", rate_bp: "rate_percent" } });
     }
 
     /** The rate changed (maybe on another device) while this form may be open: keep what is typed. */
@@ -241,8 +243,12 @@ export default {
   title: "Settings",
   icon: "settings",
   mount(root, ctx) {
-    const state = { hours: null, holidays: null, dirty: false };
-    const errors = new Map(); // field name -> its inline error element
+    const state = { hours: null, holidays: null, dirty: false, choices: { timezones: [], currencies: [] } };
+    // This device's own writes to the store: their events in the feed must never read as
+    // another device's change. While a write is on its way (and until the form shows its
+    // answer) the store's events wait; the answer names the `seq` of the event it wrote, so
+    // each event is then known for ours or theirs, whether it came before the answer or after.
+    const own = { writing: 0, seqs: new Set(), waiting: [] };
     const saveMsg = msgBox();
     const staleMsg = msgBox();
     const form = h("form", { class: "settings-form stack", novalidate: true,
@@ -259,10 +265,9 @@ export default {
       form.classList.add("is-dirty");
     }
 
+    /** Where the problems of a field of many inputs (opening hours, holidays) are said. */
     function errorSlot(name) {
-      const slot = h("span", { class: "field-error", "data-error-for": name, role: "alert" });
-      errors.set(name, slot);
-      return slot;
+      return h("span", { class: "field-error", "data-error-for": name });
     }
 
     function input(name, attrs = {}) {
@@ -276,8 +281,7 @@ export default {
       state.holidays = clone(store.holidays || []);
       state.dirty = false;
       form.classList.remove("is-dirty");
-      errors.clear();
-      const tzList = h("datalist", { id: "tz-list" }, timezones().map((tz) => h("option", { value: tz })));
+      say(staleMsg, "");
       const hoursBox = h("div", { class: "hours" });
       const holidaysBox = h("div", { class: "stack-sm" });
 
@@ -285,21 +289,20 @@ export default {
         h("section", { class: "card" },
           h("div", { class: "card-head" }, h("h2", {}, "Store")),
           h("div", { class: "card-body grid-2" },
-            field("Store name", [input("name", { value: store.name, maxlength: "80" }), errorSlot("name")]),
-            field("Time zone", [input("timezone", { value: store.timezone, list: "tz-list", autocomplete: "off" }), tzList, errorSlot("timezone")],
+            field("Store name", input("name", { value: store.name, maxlength: "80" })),
+            field("Time zone", h("select", { class: "select", name: "timezone" }, zoneOptions(state.choices.timezones, store.timezone)),
               "Decides the business day and opening hours"),
-            field("Currency", [input("currency", { value: store.currency, maxlength: "3", autocapitalize: "characters" }), errorSlot("currency")],
-              "ISO code such as EUR, GBP, USD"),
-            field("Business day starts at", [input("business_day_starts", { type: "time", value: store.business_day_starts }), errorSlot("business_day_starts")],
+            field("Currency", h("select", { class: "select", name: "currency" }, currencyOptions(state.choices.currencies, store.currency)),
+              "What menu prices and bills are in"),
+            field("Business day starts at", input("business_day_starts", { type: "time", value: store.business_day_starts }),
               "Sales after midnight and before this count for the day before"))),
         h("section", { class: "card" },
           h("div", { class: "card-head" }, h("h2", {}, "Tax")),
           h("div", { class: "card-body grid-2" },
             h("div", { class: "field" }, h("span", {}, "Menu prices"),
-              switchInput({ name: "prices_include_tax", checked: store.prices_include_tax, label: "Prices include tax" }),
-              errorSlot("prices_include_tax")),
-            field("Tax rounding", [h("select", { class: "select", name: "tax_rounding" }, ROUNDING.map(([value, label]) =>
-              h("option", { value, selected: value === store.tax_rounding }, label))), errorSlot("tax_rounding")])),
+              switchInput({ name: "prices_include_tax", checked: store.prices_include_tax, label: "Prices include tax" })),
+            field("Tax rounding", h("select", { class: "select", name: "tax_rounding" }, ROUNDING.map(([value, label]) =>
+              h("option", { value, selected: value === store.tax_rounding }, label))))),
           taxRates.root),
         h("section", { class: "card" },
           h("div", { class: "card-head" }, h("div", { class: "head-title" }, h("h2", {}, "Opening hours"),
@@ -320,10 +323,9 @@ export default {
               h("label", { class: "check" }, h("input", { type: "radio", name: "qr_mode", value: "draft_first", checked: store.qr_mode === "draft_first" }),
                 h("span", {}, h("strong", {}, "A waiter confirms first"), h("br"), h("span", { class: "muted small" }, "Orders arrive as drafts for staff to check"))),
               h("label", { class: "check" }, h("input", { type: "radio", name: "qr_mode", value: "direct", checked: store.qr_mode === "direct" }),
-                h("span", {}, h("strong", {}, "Straight to the kitchen"), h("br"), h("span", { class: "muted small" }, "No staff check before cooking"))),
-              errorSlot("qr_mode")),
-            field("Guest base URL", [input("guest_base_url", { value: store.guest_base_url, type: "url", inputmode: "url",
-              placeholder: "http://192.168.1.20:8000", autocomplete: "off", spellcheck: "false" }), errorSlot("guest_base_url")],
+                h("span", {}, h("strong", {}, "Straight to the kitchen"), h("br"), h("span", { class: "muted small" }, "No staff check before cooking")))),
+            field("Guest base URL", input("guest_base_url", { value: store.guest_base_url, type: "url", inputmode: "url",
+              placeholder: "http://192.168.1.20:8000", autocomplete: "off", spellcheck: "false" }),
             "Where guests' phones reach this box on the store Wi-Fi: its LAN address or a name the store owns (not .local)"))),
         h("div", { class: "save-bar" },
           h("span", { class: "save-hint" }, h("span", { class: "when-clean" }, "All changes saved"),
@@ -391,8 +393,8 @@ export default {
       const elements = form.elements;
       const values = {
         name: elements.name.value.trim(),
-        timezone: elements.timezone.value.trim(),
-        currency: elements.currency.value.trim().toUpperCase(),
+        timezone: elements.timezone.value,
+        currency: elements.currency.value,
         tax_rounding: elements.tax_rounding.value,
         business_day_starts: elements.business_day_starts.value,
         qr_mode: (form.querySelector("input[name=qr_mode]:checked") || {}).value,
@@ -412,34 +414,50 @@ export default {
       return changes;
     }
 
+    /** Run `work`, which writes to the store as this device; the store's events wait till
+     * it is done. */
+    async function writing(work) {
+      own.writing += 1;
+      try {
+        return await work();
+      } finally {
+        own.writing -= 1;
+        if (!own.writing) for (const event of own.waiting.splice(0)) changed(event);
+      }
+    }
+
+    /** PATCH the store, knowing the event it writes for this device's own. */
+    async function patch(changes) {
+      const { seq, ...store } = await ctx.api.patch("/api/store", changes);
+      if (seq) own.seqs.add(seq);
+      ctx.store = store;
+    }
+
     async function save() {
-      for (const slot of errors.values()) slot.textContent = "";
       const changes = payload();
       if (!Object.keys(changes).length) {
         say(saveMsg, "Nothing to save.", "info");
         return;
       }
-      await act(saveButton, saveMsg, async () => {
-        try {
-          ctx.store = await ctx.api.patch("/api/store", changes);
-        } catch (err) {
-          const name = err.details && err.details.field ? String(err.details.field).split(".")[0] : null;
-          const slot = name && errors.get(name);
-          if (slot) {
-            slot.textContent = err.message.charAt(0).toUpperCase() + err.message.slice(1);
-            const bad = form.elements[name];
-            if (bad && bad.focus) {
-              bad.setAttribute("aria-invalid", "true");
-              bad.focus();
-            }
-          }
-          throw err;
-        }
-        await ctx.refreshStore();
+      await act(saveButton, saveMsg, () => writing(async () => {
+        await patch(changes);
+        await ctx.refreshStore(); // the shell's copy and the store name in the top bar
         fill(ctx.store);
         say(saveMsg, "Settings saved.", "ok");
-        ctx.toast("Settings saved");
-      }, { form });
+      }), { form });
+    }
+
+    /** The store changed: this device's own write (already shown), or another device's. */
+    function changed(event) {
+      if (own.writing) {
+        own.waiting.push(event);
+        return;
+      }
+      const kill = root.querySelector(".kill-card");
+      if (kill) kill.draw();
+      if (own.seqs.delete(event.seq)) return;
+      if (!state.dirty) fill(ctx.store);
+      else say(staleMsg, "These settings were just changed on another device. Save to overwrite, or Discard changes to see theirs.", "warn");
     }
 
     function killSwitchCard() {
@@ -453,10 +471,10 @@ export default {
         onchange: async (event) => {
           const box = event.target;
           const want = box.checked;
-          const ok = await act(box, message, async () => {
-            ctx.store = await ctx.api.patch("/api/store", { qr_kill_switch: want });
+          const ok = await act(box, message, () => writing(async () => {
+            await patch({ qr_kill_switch: want });
             return true;
-          });
+          }));
           if (!ok) box.checked = !want;
           draw();
           if (ok) ctx.toast(want ? "QR ordering stopped" : "QR ordering is back on");
@@ -482,16 +500,25 @@ export default {
       return card;
     }
 
+    /** The pickers get the box's lists, keeping what is chosen in them (maybe unsaved). */
+    async function loadChoices() {
+      try {
+        state.choices = await ctx.api.get("/api/store/choices");
+      } catch {
+        return; // the pickers keep offering the current values
+      }
+      const { timezone, currency } = form.elements;
+      timezone.replaceChildren(...zoneOptions(state.choices.timezones, timezone.value));
+      currency.replaceChildren(...currencyOptions(state.choices.currencies, currency.value));
+    }
+
     fill(ctx.store);
     taxRates.load();
+    loadChoices();
     return {
       onEvent(event) {
         if (TAX_ENTITIES.has(event.entity)) taxRates.reloadSoon();
-        if (event.entity !== "store") return;
-        const kill = root.querySelector(".kill-card");
-        if (kill) kill.draw();
-        if (!state.dirty) fill(ctx.store);
-        else say(staleMsg, "These settings were just changed on another device. Save to overwrite, or Discard changes to see theirs.", "warn");
+        if (event.entity === "store") changed(event);
       },
       destroy() {
         taxRates.destroy();

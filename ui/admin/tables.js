@@ -2,7 +2,7 @@
 // have leaked (a rotated code stops working at once).
 
 import { arrangeDialog } from "./arrange.js";
-import { act, confirmAction, drawList, field, h, modal, msgBox, printBlob, saveBlob, say, switchInput } from "./dom.js";
+import { act, confirmAction, drawList, field, h, modal, msgBox, printBlob, saveBlob, say, switchInput, wholeOf } from "./dom.js";
 
 const TABLE_ENTITIES = new Set(["areas", "tables"]);
 
@@ -95,12 +95,14 @@ export default {
       const form = h("form", { class: "table-add", novalidate: true, onsubmit: (event) => {
         event.preventDefault();
         act(add, message, async () => {
-          await ctx.api.post("/api/tables", { area_id: area.id, name: name.value.trim(), seats: Number(seats.value || 0) });
+          await ctx.api.post("/api/tables", { area_id: area.id, name: name.value.trim(), seats: wholeOf(seats) });
           ctx.toast(`Table ${name.value.trim()} added`);
           name.value = "";
           await load();
         }, { form });
-      } }, name, h("label", { class: "row seats-label" }, h("span", { class: "small muted" }, "Seats"), seats), add);
+      } }, name, h("label", { class: "row seats-label" }, h("span", { class: "small muted" }, "Seats"), seats), add,
+      h("span", { class: "field-error", "data-error-for": "name" }),
+      h("span", { class: "field-error", "data-error-for": "seats" }));
       const head = h("div", { class: "card-head" });
       const grid = h("ul", { class: "table-grid" });
       const none = h("p", { class: "muted" }, "No tables in this area yet.");
@@ -223,7 +225,7 @@ export default {
         async onSubmit(form) {
           const values = {
             name: form.elements.name.value.trim(),
-            seats: Number(form.elements.seats.value || 0),
+            seats: wholeOf(form.elements.seats),
             area_id: form.elements.area_id.value,
             enabled: form.elements.enabled.checked,
           };

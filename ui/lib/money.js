@@ -51,15 +51,15 @@ export function toDecimalText(minor, currency) {
 /**
  * What a person typed ("12.5", "12,50", "€ 12", "-0.5") as minor units, by string arithmetic
  * so no float rounding creeps in. Returns null when it is not an amount with at most the
- * currency's number of decimals.
+ * currency's number of decimals. A minus is read, not refused: whether an amount may be below
+ * zero is the edge's rule, and it says so in those words ("Price can't be negative.").
  */
-export function parseMoney(input, currency, { allowNegative = false } = {}) {
+export function parseMoney(input, currency) {
   const digits = minorDigits(currency);
   let text = String(input ?? "").trim().replace(/[\s\u00a0]/g, "").replace(/[^\d.,\-−]/g, "");
   text = text.replace("−", "-");
   const negative = text.startsWith("-");
   if (negative) text = text.slice(1);
-  if (negative && !allowNegative) return null;
   if (!text) return null;
   const match = text.match(/^(\d*)(?:[.,](\d*))?$/);
   if (!match) return null;
