@@ -272,11 +272,12 @@ class Form:
     def _refuse(self, problems: dict[str, Invalid]) -> None:
         keys = sorted(problems, key=self._order.__getitem__)
         first = problems[keys[0]]
+        names = [_within(key, self.labels[key], problems[key]) for key in keys]
         raise Invalid(
             " ".join(problems[key].message for key in keys),
             code=first.code,
-            field=keys[0],
-            fields={key: problems[key].message for key in keys},
+            field=names[0],
+            fields={name: problems[key].message for name, key in zip(names, keys, strict=True)},
         )
 
     def schema(self, *, partial: bool = False) -> dict[str, Any]:
@@ -342,3 +343,14 @@ def existing(conn: Any, table: str, row_id: str, what: str, field: str | None = 
             raise Invalid(f"no such {what}", code="unknown_reference", field=field)
         raise NotFound(f"no such {what}", id=row_id)
     return row
+
+
+def _within(key: str, label: str, problem: Invalid) -> str:
+    """The field a problem names: a part of `key` ("transport.path") when a nested rule says
+    which (rules are called with the label as the name, so "<label>.path"), else `key`."""
+    named = problem.details.get("field")
+    if isinstance(named, str):
+        for prefix in (f"{key}.", f"{label}."):
+            if named.startswith(prefix):
+                return f"{key}.{named[len(prefix) :]}"
+    return key

@@ -72,7 +72,9 @@ def choices() -> dict[str, Any]:
     """What the settings form offers to pick from: the box's time zones and the currencies."""
     return {
         "timezones": _zones(),
-        "currencies": [{"code": code, "digits": digits} for code, digits in CURRENCIES.items()],
+        "currencies": [
+            {"code": code, "digits": currency.digits} for code, currency in CURRENCIES.items()
+        ],
     }
 
 
