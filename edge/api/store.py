@@ -11,9 +11,10 @@ from edge.domain import store
 
 
 async def get_store(request: Request):
-    """The store's settings (anyone signed in)."""
+    """The store's settings, with `currency_digits`: the digits its amounts are kept in
+    (anyone signed in)."""
     await actor(request)
-    return ok(await box_of(request).read(store.get))
+    return ok(await box_of(request).read(store.shown))
 
 
 @contract(body=store.SETTINGS, partial=True)

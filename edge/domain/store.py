@@ -19,7 +19,7 @@ from edge.domain.pricing import ROUNDINGS
 from edge.errors import Invalid
 from edge.events import WriteConnection, cached, commit
 from edge.permissions import Actor, require
-from printers.money import CURRENCIES
+from printers.money import CURRENCIES, currency_decimals
 from sync.ids import uuid7
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -65,7 +65,14 @@ def update(conn: WriteConnection, actor: Actor, changes: dict[str, Any]) -> dict
     event = commit(
         conn, actor.id, "store", store["id"], "update", SETTINGS.clean(changes, partial=True)
     )
-    return {**get(conn), "seq": event.seq if event else None}
+    return {**shown(conn), "seq": event.seq if event else None}
+
+
+def shown(conn: sqlite3.Connection) -> dict[str, Any]:
+    """The settings as pages read them: with the digits the store's amounts are kept in, which
+    a browser's own idea of the currency gets wrong (IDR: 2 in ISO 4217, 0 here)."""
+    store = get(conn)
+    return {**store, "currency_digits": currency_decimals(store["currency"])}
 
 
 def choices() -> dict[str, Any]:

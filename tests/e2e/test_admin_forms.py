@@ -385,3 +385,20 @@ def test_form_problems_at_every_screen(page: Page):
         expect(page.locator(".save-bar .msg")).to_contain_text("Check the")
         page.screenshot(path=SCREENSHOTS / f"{label}-settings-problems.png")
         assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_amounts_are_typed_and_shown_in_the_boxs_digits(page: Page, live_edge: LiveEdge):
+    """The browser's idea of a currency's decimals is not always the box's (forint: 0 in
+    Chromium, 2 on the box, as in ISO 4217): the page reads and shows amounts in the box's."""
+    with live_edge.client() as http:
+        assert http.patch("/api/store", json={"currency": "HUF"}).status_code == 200
+    sign_in(page)
+    page.get_by_role("button", name="+ Add item").click()
+    dialog = page.locator("dialog.modal")
+    dialog.locator('[name="name"]').fill("Gulyás")
+    dialog.locator('[name="price"]').fill("1500.50")
+    dialog.get_by_role("button", name="Add item").click()
+    expect(dialog).to_have_count(0)
+    expect(page.locator('.item-row[data-item-name="Gulyás"]')).to_contain_text("1,500.50")
+    items = [i for c in full_menu(live_edge)["categories"] for i in c["items"]]
+    assert next(i["price"] for i in items if i["name"] == "Gulyás") == 150050

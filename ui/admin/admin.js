@@ -4,7 +4,7 @@
 
 import { Api } from "/ui/lib/api.js";
 import { Live } from "/ui/lib/live.js";
-import { formatMoney } from "/ui/lib/money.js";
+import { formatMoney, knowDigits } from "/ui/lib/money.js";
 import { showOverflow } from "/ui/lib/overflow.js";
 import { mountSignIn } from "/ui/lib/pinpad.js";
 import { Session, deviceName } from "/ui/lib/session.js";
@@ -81,6 +81,7 @@ async function start() {
   let store;
   try {
     [health, store] = await Promise.all([api.get("/healthz"), api.get("/api/store")]);
+    knowDigits(store.currency, store.currency_digits);
   } catch (err) {
     root.replaceChildren(h("div", { class: "boot" },
       h("p", { class: "msg msg-error" }, `Could not load the store: ${err.message}`),
@@ -129,6 +130,7 @@ function mountShell(me, store, since) {
     go: (id) => { location.hash = `#/${id}`; },
     async refreshStore() {
       ctx.store = await api.get("/api/store");
+      knowDigits(ctx.store.currency, ctx.store.currency_digits);
       storeName.textContent = ctx.store.name;
       return ctx.store;
     },

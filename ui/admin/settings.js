@@ -2,7 +2,7 @@
 // rules, the tax rates, opening hours, holiday exceptions, QR ordering (mode, guest base URL)
 // and the kill switch. The edge validates; its messages show under their fields.
 
-import { percentText } from "/ui/lib/money.js";
+import { knowDigits, percentText } from "/ui/lib/money.js";
 import { act, clearProblems, drawList, explain, field, h, msgBox, say, switchInput } from "./dom.js";
 
 const DAYS = [["mon", "Monday"], ["tue", "Tuesday"], ["wed", "Wednesday"], ["thu", "Thursday"],
@@ -430,6 +430,7 @@ export default {
     async function patch(changes) {
       const { seq, ...store } = await ctx.api.patch("/api/store", changes);
       if (seq) own.seqs.add(seq);
+      knowDigits(store.currency, store.currency_digits);
       ctx.store = store;
     }
 

@@ -2,17 +2,31 @@
 // points. These helpers only format and parse at the edges of the screen.
 
 const formatters = new Map();
+// Digits the box keeps a currency's amounts in, where it said (`currency_digits` of
+// /api/store): the browser's own idea differs for some (IDR: 2 in the browser, 0 on the box).
+const boxDigits = new Map();
+
+/** The box keeps `currency` in `digits` decimals: format and parse it so from now on. */
+export function knowDigits(currency, digits) {
+  if (!currency || !Number.isInteger(digits) || boxDigits.get(currency) === digits) return;
+  boxDigits.set(currency, digits);
+  for (const key of [...formatters.keys()]) if (key.endsWith(`|${currency}`)) formatters.delete(key);
+}
 
 function formatter(currency, locale) {
   const key = `${locale || ""}|${currency}`;
   if (!formatters.has(key)) {
-    formatters.set(key, new Intl.NumberFormat(locale || undefined, { style: "currency", currency }));
+    const options = { style: "currency", currency };
+    const digits = boxDigits.get(currency);
+    if (digits !== undefined) Object.assign(options, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    formatters.set(key, new Intl.NumberFormat(locale || undefined, options));
   }
   return formatters.get(key);
 }
 
-/** How many decimals the currency has: EUR 2, JPY 0, KWD 3. */
+/** How many decimals the currency has: EUR 2, JPY 0, KWD 3 (IDR 0 once the box said so). */
 export function minorDigits(currency) {
+  if (boxDigits.has(currency)) return boxDigits.get(currency);
   try {
     return formatter(currency).resolvedOptions().maximumFractionDigits;
   } catch {
