@@ -48,20 +48,17 @@ def text(limit: int, *, blank: bool = False) -> Rule:
     return rule
 
 
-def integer(low: int | None = None, high: int | None = None) -> Rule:
-    schema: dict[str, Any] = {"type": "integer"}
-    if low is not None:
-        schema["minimum"] = low
-    if high is not None:
-        schema["maximum"] = high
+# SQLite keeps an integer in 64 bits: a larger one cannot be stored, so no rule lets it in.
+INT64 = (-(2**63), 2**63 - 1)
 
-    @accepts(schema)
+
+def integer(low: int = INT64[0], high: int = INT64[1]) -> Rule:
+    @accepts({"type": "integer", "minimum": low, "maximum": high})
     def rule(key: str, value: Any) -> int:
         if not isinstance(value, int) or isinstance(value, bool):
             raise Invalid(f"{key} must be a whole number", field=key)
-        if (low is not None and value < low) or (high is not None and value > high):
-            bounds = f"{low if low is not None else '-inf'}..{high if high is not None else 'inf'}"
-            raise Invalid(f"{key} must be in {bounds}", field=key)
+        if not low <= value <= high:
+            raise Invalid(f"{key} must be in {low}..{high}", field=key)
         return value
 
     return rule

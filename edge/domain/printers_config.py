@@ -55,7 +55,7 @@ def _transport(key: str, value: Any) -> dict[str, Any]:
         raise Invalid(f"{key} must be an object such as {{kind, host, port}}", field=key)
     try:
         transport_from_config(value)  # builds it without any I/O: checks kind and options
-    except (ValueError, KeyError) as exc:
+    except (ValueError, KeyError, TypeError) as exc:  # TypeError: a kind that is no string
         raise Invalid(f"{key}: {exc}", code="bad_transport", field=key) from exc
     return value
 
