@@ -10,13 +10,14 @@ from edge.api.openapi import contract
 from edge.domain import store
 
 
+@contract(response=store.STORE_VIEW)
 async def get_store(request: Request):
     """The store's settings (anyone signed in)."""
     await actor(request)
     return ok(await box_of(request).read(store.get))
 
 
-@contract(body=store.SETTINGS, partial=True)
+@contract(body=store.SETTINGS, partial=True, response=store.STORE_VIEW, refuses={403})
 async def update_store(request: Request):
     """Change settings: name, timezone, currency, taxes, hours, holidays, QR switches, guest URL."""
     who = await actor(request)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from edge.domain.fields import Form, accepts, boolean, choice, text
 from edge.domain.pricing import ROUNDINGS
+from edge.domain.shapes import HUB_REV, ID, described, shape
 from edge.errors import Invalid
 from edge.events import WriteConnection, cached, commit
 from edge.permissions import Actor, require
@@ -254,4 +255,15 @@ SETTINGS = Form(
         "guest_base_url": _guest_base_url,
     },
     required=("name",),
+)
+
+# What `get` answers: every setting, and the epoch that voids all printed QR codes when bumped.
+STORE_VIEW = shape(
+    "Store",
+    {
+        "id": ID,
+        **described(SETTINGS),
+        "qr_epoch": {"type": "integer", "minimum": 1},
+        "hub_rev": HUB_REV,
+    },
 )
