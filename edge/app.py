@@ -35,7 +35,7 @@ class Pages(StaticFiles):
 
 
 @contract(status=307, public=True)
-async def _home(request):
+async def home(request):
     """The manager's pages."""
     return RedirectResponse("/admin/")
 
@@ -64,7 +64,7 @@ def create_app(
         *store.routes,
         *tables.routes,
         *printing.routes,
-        Route("/", _home, methods=["GET"]),
+        Route("/", home, methods=["GET"]),
         Mount("/admin", Pages(directory=ui / "admin", html=True), name="admin"),
         Mount("/ui", Pages(directory=ui), name="ui"),
     ]

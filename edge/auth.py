@@ -14,6 +14,7 @@ import anyio.to_thread
 from edge.box import Box, fresh_token
 from edge.domain import fields as f
 from edge.domain import staff
+from edge.domain.shapes import shape, text
 from edge.errors import Unauthorized
 from edge.permissions import Actor
 
@@ -28,6 +29,14 @@ APPROVAL = f.nested(CREDENTIALS)
 # The body of an action that needs a manager: the reason, and a manager's PIN unless the
 # signed-in staff member is one.
 APPROVED = f.Form({"reason": f.REASON, "approval": APPROVAL}, required=("reason",))
+# What `sign_in` answers.
+SIGNED_IN = shape(
+    "SignedIn",
+    {
+        "token": text("the bearer token of every other call from this device"),
+        "staff": staff.SESSION_VIEW,
+    },
+)
 
 
 async def check_pin(box: Box, staff_id: str, pin: str, device: str) -> Actor:

@@ -16,6 +16,7 @@ from typing import Any, Literal, NamedTuple, TypeVar
 
 import orjson
 
+from edge.domain.shapes import COUNT, HUB_REV, ID, INSTANT, enum, nullable, shape, text
 from sync.clock import HybridClock, now_iso
 from sync.ids import uuid7
 
@@ -104,6 +105,24 @@ class Event(NamedTuple):
 
     def to_json(self) -> dict[str, Any]:
         return self._asdict()
+
+
+# What `Event.to_json` answers: one row of the feed and the audit trail.
+EVENT_FIELDS = {
+    "seq": {**COUNT, "description": "local, gapless: resume the feed after it"},
+    "id": ID,
+    "hlc": text("hybrid logical clock, sortable"),
+    "at": INSTANT,
+    "entity": enum(ENTITIES),
+    "entity_id": text("the id of the row it changed"),
+    "op": enum(("create", "update", "delete")),
+    "fields": {"type": "object", "description": "what changed (a delete: the whole row)"},
+    "base_rev": HUB_REV,
+    "actor": nullable(text("who did it: a staff id, the system or a device")),
+    "approver": nullable(text("the manager who approved it")),
+    "origin": enum(("local", "hub")),
+}
+EVENT_VIEW = shape("Event", EVENT_FIELDS)
 
 
 def commit(

@@ -65,9 +65,12 @@ def _time_prefix(ms: int) -> str:
     return f"{digits[:8]}-{digits[8:]}-7"
 
 
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# A UUID in its canonical text form; also what the edge's routes accept as an id in a path.
+UUID_TEXT = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
 
 
 def is_uuid(text: object) -> bool:
     """A UUID in its canonical 36-character text form (any version)."""
-    return isinstance(text, str) and _UUID.fullmatch(text) is not None
+    return isinstance(text, str) and UUID_TEXT.fullmatch(text) is not None

@@ -14,13 +14,15 @@ from edge import events
 from edge.api.http import Query, actor, box_of, instant, ok, one_of, some_of, whole, words
 from edge.api.openapi import contract
 from edge.domain import audit as audit_trail
+from edge.domain.shapes import FLAG, array, nullable, shape
 from edge.errors import GalleyError
 from edge.permissions import require
+from edge.realtime import TOPICS as FOLLOWED
 from edge.realtime import parse_topics, topic_of
 
 log = logging.getLogger(__name__)
 PAGE = 500
-TOPICS = words("comma-separated topics (default: all you may see)")
+TOPICS = words(f"comma-separated, of {', '.join(FOLLOWED)} (default: all you may see)")
 POLL = Query(topics=TOPICS, since=whole(0), limit=whole(PAGE, 1, PAGE))
 LIVE = Query(
     token=words("bearer token (browsers cannot set headers on a websocket)"),
@@ -36,14 +38,31 @@ AUDIT = Query(
     entity_id=words("an id"),
     actor=words("a staff member's id"),
     hide=one_of("printing"),
-    before=whole(2**62),
+    before=whole(2**62, high=2**62),
     after=whole(0),
     limit=whole(100, 1, 500),
     **{"from": instant("inclusive"), "to": instant("exclusive")},
 )
 
 
-@contract(query=POLL)
+EVENTS = shape(
+    "Events",
+    {
+        "events": array(events.EVENT_VIEW, "oldest first"),
+        "last_seq": {"type": "integer", "minimum": 0, "description": "ask `since` it next"},
+        "has_more": {**FLAG, "description": "more are waiting: ask again at once"},
+    },
+)
+AUDIT_PAGE = shape(
+    "AuditPage",
+    {
+        "events": array(audit_trail.AUDIT_VIEW, "newest first"),
+        "next_before": nullable({"type": "integer", "description": "`before` of the next page"}),
+    },
+)
+
+
+@contract(query=POLL, response=EVENTS, refuses={403, 422})
 async def poll(request: Request):
     """Events after `since` on some topics, oldest first: for clients whose websocket drops."""
     who = await actor(request)
@@ -62,7 +81,7 @@ async def poll(request: Request):
     )
 
 
-@contract(query=LIVE)
+@contract(query=LIVE, refuses={403, 422})
 async def live(websocket: WebSocket):
     """Websocket `/ws?token=..&topics=a,b&since=SEQ`: the backlog after SEQ, then live events.
 
@@ -122,7 +141,7 @@ async def _watch_close(websocket: WebSocket, scope: Any) -> None:
         scope.cancel()
 
 
-@contract(query=AUDIT)
+@contract(query=AUDIT, response=AUDIT_PAGE, refuses={403})
 async def audit(request: Request):
     """Who did what (managers), newest first, each row with the names it needs to be read
     (`context`); page back with `before` = the last seq seen, catch up with `after` = the

@@ -1,22 +1,28 @@
-"""What every handler shares: the box, the signed-in actor, the JSON body, the error shape."""
+"""What every handler shares: the box, the signed-in actor, the JSON body, the error shape,
+query parameters, and ids in paths."""
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Match, Route
 
 from edge.box import Box
+from edge.domain.shapes import Shape, closed
 from edge.errors import GalleyError
 from edge.permissions import Actor
 from sync.clock import iso
+from sync.ids import UUID_TEXT
 
 log = logging.getLogger(__name__)
 MAX_BODY = 256 * 1024
@@ -57,8 +63,8 @@ async def body(request: Request) -> dict[str, Any]:
         chunks.append(chunk)
         more = message.get("more_body", False)
     raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-    if not raw:
-        return {}
+    if not raw:  # only handlers that take a body read one: a change of nothing is `{}`
+        raise GalleyError("the request needs a JSON object as its body", code="missing_body")
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:  # a ValueError; also for bad UTF-8
@@ -77,6 +83,32 @@ class Json(JSONResponse):
 
 def ok(data: Any, status: int = 200) -> JSONResponse:
     return Json(data, status_code=status)
+
+
+ERROR_VIEW = Shape(
+    "Error",
+    closed(
+        {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string", "description": "for programs: what went wrong"},
+                    "message": {"type": "string", "description": "for people: why, and how on"},
+                    "field": {"type": "string", "description": "the first bad field (422)"},
+                    "fields": {
+                        "type": "object",
+                        "additionalProperties": {"type": "string"},
+                        "description": "every bad field of the form and its message (422)",
+                    },
+                    "retry_after": {"type": "integer", "description": "seconds to wait (423)"},
+                },
+                "additionalProperties": True,  # details: the id not found, the permission ...
+            }
+        },
+        description="a refusal: the one JSON error shape of every 4xx and 5xx answer",
+    ),
+)
 
 
 def error_response(exc: GalleyError) -> JSONResponse:
@@ -99,11 +131,27 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 304:
         return Response(status_code=304, headers=exc.headers)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
+    headers = exc.headers
+    if exc.status_code == 405:
+        headers = {**(headers or {}), **_allow(request)}
     return JSONResponse(
         {"error": {"code": code, "message": exc.detail}},
         status_code=exc.status_code,
-        headers=exc.headers,
+        headers=headers,
     )
+
+
+def _allow(request: Request) -> dict[str, str]:
+    """`Allow`: every method the path answers. Starlette tries routes one by one and names only
+    the methods of the first route on the path, but a path may have one route per method."""
+    methods = {
+        method
+        for route in request.app.routes
+        if isinstance(route, Route) and route.methods
+        if route.matches(request.scope)[0] is not Match.NONE
+        for method in route.methods
+    }
+    return {"Allow": ", ".join(sorted(methods))} if methods else {}
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
@@ -147,22 +195,22 @@ def one_of(*choices: str) -> Param:
 
 
 def some_of(choices: Collection[str], description: str) -> Param:
-    """A comma-separated list of some of `choices` (an empty one counts as absent)."""
+    """A comma-separated list of one or more of `choices`, as its pattern says."""
     known = sorted(choices)
-    one = "|".join(known)
+    one = "|".join(map(re.escape, known))
+    pattern = f"^({one})(,({one}))*$"
 
-    def read(name: str, raw: str) -> list[str] | None:
-        wanted = [word.strip() for word in raw.split(",") if word.strip()]
-        unknown = [word for word in wanted if word not in choices]
-        if unknown:
+    def read(name: str, raw: str) -> list[str]:
+        if re.fullmatch(pattern, raw) is None:
+            unknown = [word for word in raw.split(",") if word and word not in choices]
+            wrong = f"no such {', '.join(unknown)}" if unknown else "not a list"
             raise GalleyError(
-                f"{name}: no such {', '.join(unknown)}; one or more of {', '.join(known)}",
+                f"{name}: {wrong}; name one or more of {', '.join(known)}, separated by commas",
                 code="bad_query",
             )
-        return wanted or None
+        return raw.split(",")
 
-    schema = {"type": "string", "pattern": f"^({one})(,({one}))*$", "description": description}
-    return Param(schema, read)
+    return Param({"type": "string", "pattern": pattern, "description": description}, read)
 
 
 def instant(description: str) -> Param:
@@ -192,10 +240,34 @@ class Query:
         self.params = params
 
     def read(self, conn: HTTPConnection) -> dict[str, Any]:
-        """Every declared parameter, its default when absent; a bad value is a 400."""
+        """Every declared parameter, its default when absent; a bad value, or a parameter it
+        does not take (a typo that would silently filter nothing), is a 400."""
         given = conn.query_params
+        if not given.keys() <= self.params.keys():
+            names = sorted(set(given) - self.params.keys())
+            unknown = ", ".join(name or "(no name)" for name in names)
+            raise GalleyError(
+                f"unknown query parameter: {unknown}; this takes {', '.join(self.params)}",
+                code="bad_query",
+            )
         out = {}
         for name, param in self.params.items():
             raw = given.get(name)
             out[name] = param.default if raw is None else param.read(name, raw)
         return out
+
+
+class IdConvertor(Convertor[str]):
+    """`{name:id}` in a route's path: a UUID (every id the box makes is a UUIDv7). The router
+    answers 404 for anything else, and /openapi.json types the parameter from it."""
+
+    regex = UUID_TEXT.pattern
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("id", IdConvertor())

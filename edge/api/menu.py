@@ -10,10 +10,17 @@ from edge.api.http import actor, body, box_of, ok
 from edge.api.openapi import contract
 from edge.api.writes import arranger, creator, updater
 from edge.domain import menu
+from edge.domain.shapes import FLAG, ID, shape
 from edge.permissions import require
 
+AVAILABLE = shape("Availability", {"id": ID, "available": FLAG})
 
-@contract(public=True)
+
+@contract(
+    public=True,
+    response=menu.MENU_VIEW,
+    also={304: "unchanged since the ETag given in If-None-Match"},
+)
 async def public_menu(request: Request):
     """The live menu (no sign-in). Revalidate with If-None-Match: unchanged menus answer 304."""
     version, payload = await box_of(request).menu_json()
@@ -24,13 +31,14 @@ async def public_menu(request: Request):
     return Response(payload, media_type="application/json", headers=headers)
 
 
+@contract(response=menu.MENU_VIEW, refuses={403})
 async def full_menu(request: Request):
     """Everything on the menu including hidden items and categories (managers)."""
     require(await actor(request), "menu.edit")
     return ok(await box_of(request).read(menu.snapshot, True))
 
 
-@contract(body=menu.AVAILABILITY)
+@contract(body=menu.AVAILABILITY, response=AVAILABLE, refuses={403})
 async def set_availability(request: Request):
     """86 an item (available: false) or bring it back (true)."""
     who = await actor(request)
@@ -49,7 +57,7 @@ routes = [
         methods=["POST"],
     ),
     Route(
-        "/api/menu/tax-rates/{rate_id}",
+        "/api/menu/tax-rates/{rate_id:id}",
         updater(menu.update_tax_rate, menu.TAX_RATE, "Change a tax rate.", "rate_id"),
         methods=["PATCH"],
     ),
@@ -64,7 +72,7 @@ routes = [
         methods=["PUT"],
     ),
     Route(
-        "/api/menu/categories/{category_id}/items/order",
+        "/api/menu/categories/{category_id:id}/items/order",
         arranger(
             menu.arrange_items,
             "Put a category's items in order (each of its items' ids).",
@@ -73,7 +81,7 @@ routes = [
         methods=["PUT"],
     ),
     Route(
-        "/api/menu/categories/{category_id}",
+        "/api/menu/categories/{category_id:id}",
         updater(
             menu.update_category,
             menu.CATEGORY,
@@ -92,19 +100,20 @@ routes = [
         methods=["POST"],
     ),
     Route(
-        "/api/menu/items/{item_id}",
+        "/api/menu/items/{item_id:id}",
         updater(
             menu.update_item, menu.ITEM, "Change an item (price, station, groups, ...).", "item_id"
         ),
         methods=["PATCH"],
     ),
-    Route("/api/menu/items/{item_id}/availability", set_availability, methods=["PUT"]),
+    Route("/api/menu/items/{item_id:id}/availability", set_availability, methods=["PUT"]),
     Route(
         "/api/menu/modifier-groups",
         creator(
             menu.create_group,
             menu.NEW_GROUP,
             "Add a modifier group (how many choices a guest makes), maybe with its modifiers.",
+            refuses={409},
         ),
         methods=["POST"],
     ),
@@ -114,7 +123,7 @@ routes = [
         methods=["PUT"],
     ),
     Route(
-        "/api/menu/modifier-groups/{group_id}/modifiers/order",
+        "/api/menu/modifier-groups/{group_id:id}/modifiers/order",
         arranger(
             menu.arrange_modifiers,
             "Put a group's modifiers in order (each of its modifiers' ids).",
@@ -123,12 +132,14 @@ routes = [
         methods=["PUT"],
     ),
     Route(
-        "/api/menu/modifier-groups/{group_id}",
-        updater(menu.update_group, menu.GROUP, "Change a modifier group.", "group_id"),
+        "/api/menu/modifier-groups/{group_id:id}",
+        updater(
+            menu.update_group, menu.GROUP, "Change a modifier group.", "group_id", refuses={409}
+        ),
         methods=["PATCH"],
     ),
     Route(
-        "/api/menu/modifier-groups/{group_id}/modifiers",
+        "/api/menu/modifier-groups/{group_id:id}/modifiers",
         creator(
             menu.create_modifier,
             menu.MODIFIER,
@@ -138,7 +149,7 @@ routes = [
         methods=["POST"],
     ),
     Route(
-        "/api/menu/modifiers/{modifier_id}",
+        "/api/menu/modifiers/{modifier_id:id}",
         updater(menu.update_modifier, menu.MODIFIER, "Change or 86 a modifier.", "modifier_id"),
         methods=["PATCH"],
     ),

@@ -9,17 +9,19 @@ from edge import auth
 from edge.api.http import Query, actor, body, box_of, ok, one_of, whole, words
 from edge.api.openapi import contract
 from edge.api.writes import action
+from edge.domain import audit as audit_trail
 from edge.domain import orders
+from edge.domain.shapes import array, shape
 from edge.permissions import require
 
 LIST = Query(
-    status=one_of("open", "closed", "cancelled"),
+    status=one_of(*orders.STATUSES),
     day=words("business day, YYYY-MM-DD"),
     limit=whole(100, 1, 1000),
 )
 
 
-@contract(body=orders.ORDER, status=201)
+@contract(body=orders.ORDER, status=201, response=orders.ORDER_VIEW, refuses={403, 409})
 async def create_order(request: Request):
     """Open a counter or table order, maybe with its first lines. With `send: true` they go to
     the kitchen at once. Prices and totals are computed here, never taken from the client."""
@@ -28,7 +30,7 @@ async def create_order(request: Request):
     return ok(await box_of(request).write(orders.create, who, data), 201)
 
 
-@contract(query=LIST)
+@contract(query=LIST, response=array(orders.ORDER_LISTED), refuses={403})
 async def list_orders(request: Request):
     """Orders, newest first, by status and business day."""
     require(await actor(request), "order.view")
@@ -42,13 +44,20 @@ async def list_orders(request: Request):
     )
 
 
+@contract(response=orders.ORDER_VIEW, refuses={403})
 async def get_order(request: Request):
     """One order with its lines."""
     require(await actor(request), "order.view")
     return ok(await box_of(request).read(orders.get, request.path_params["order_id"]))
 
 
-@contract()
+ORDER_HISTORY = shape(
+    "OrderHistory",
+    {"events": array(audit_trail.AUDIT_VIEW, "oldest first, the order's and its lines'")},
+)
+
+
+@contract(response=ORDER_HISTORY, refuses={403})
 async def order_events(request: Request):
     """The order's history, oldest first: its events and those of its lines, each with the
     names it needs to be read (`context`, as in the audit). Only events on disk."""
@@ -58,7 +67,7 @@ async def order_events(request: Request):
     return ok({"events": await box.read(orders.history, order_id, box.bus.last_seq)})
 
 
-@contract(body=orders.ADD_LINES, status=201)
+@contract(body=orders.ADD_LINES, status=201, response=orders.ORDER_VIEW, refuses={403, 409})
 async def add_lines(request: Request):
     """Add lines to an open order."""
     who = await actor(request)
@@ -67,7 +76,7 @@ async def add_lines(request: Request):
     return ok(await box_of(request).write(orders.add_lines, who, order_id, data), 201)
 
 
-@contract(body=orders.LINE_CHANGE, partial=True)
+@contract(body=orders.LINE_CHANGE, partial=True, response=orders.ORDER_VIEW, refuses={403, 409})
 async def update_line(request: Request):
     """Change quantity, seat or note of a line not yet sent to the kitchen."""
     who = await actor(request)
@@ -76,7 +85,7 @@ async def update_line(request: Request):
     return ok(await box_of(request).write(orders.update_line, who, line_id, data))
 
 
-@contract(body=auth.APPROVED)
+@contract(body=auth.APPROVED, response=orders.ORDER_VIEW, refuses={403, 409, 423})
 async def void_line(request: Request):
     """Void a line, with a reason: a manager, or anyone with a manager's PIN as approval."""
     who = await actor(request)
@@ -90,14 +99,20 @@ async def void_line(request: Request):
 routes = [
     Route("/api/orders", create_order, methods=["POST"]),
     Route("/api/orders", list_orders, methods=["GET"]),
-    Route("/api/orders/{order_id}", get_order, methods=["GET"]),
-    Route("/api/orders/{order_id}/events", order_events, methods=["GET"]),
-    Route("/api/orders/{order_id}/lines", add_lines, methods=["POST"]),
-    Route("/api/order-lines/{line_id}", update_line, methods=["PATCH"]),
+    Route("/api/orders/{order_id:id}", get_order, methods=["GET"]),
+    Route("/api/orders/{order_id:id}/events", order_events, methods=["GET"]),
+    Route("/api/orders/{order_id:id}/lines", add_lines, methods=["POST"]),
+    Route("/api/order-lines/{line_id:id}", update_line, methods=["PATCH"]),
     Route(
-        "/api/order-lines/{line_id}",
-        action(orders.remove_line, "Remove a line not yet sent to the kitchen.", "line_id"),
+        "/api/order-lines/{line_id:id}",
+        action(
+            orders.remove_line,
+            "Remove a line not yet sent to the kitchen.",
+            "line_id",
+            response=orders.ORDER_VIEW,
+            refuses={409},
+        ),
         methods=["DELETE"],
     ),
-    Route("/api/order-lines/{line_id}/void", void_line, methods=["POST"]),
+    Route("/api/order-lines/{line_id:id}/void", void_line, methods=["POST"]),
 ]

@@ -19,6 +19,7 @@ from edge.api.writes import action
 from edge.domain import fields as f
 from edge.domain import orders, print_jobs, printing
 from edge.domain import printers_config as config
+from edge.domain.shapes import COUNT, FLAG, array, nullable, shape, text
 from edge.errors import Invalid
 from edge.permissions import require
 from printers import discovery
@@ -48,13 +49,38 @@ def _subnet(key: str, value: Any) -> str:
 SCAN = f.Form({"subnet": _subnet, "port": f.integer(1, 65535)}, required=("subnet",))
 
 
+# What `_found` answers for each printer: the dataclass's fields and the transport to configure.
+_TRANSPORT = config.PRINTER.rules["transport"].schema
+FOUND_USB = shape(
+    "UsbPrinterFound",
+    {
+        "vendor_id": COUNT,
+        "product_id": COUNT,
+        "bus": nullable(COUNT),
+        "address": nullable(COUNT),
+        "vendor": text("Epson, Star Micronics, or empty"),
+        "transport": _TRANSPORT,
+    },
+)
+FOUND_ON_NETWORK = shape(
+    "NetworkPrinterFound",
+    {
+        "host": text(),
+        "port": COUNT,
+        "answers_status": {**FLAG, "description": "it answered DLE EOT like a printer"},
+        "transport": _TRANSPORT,
+    },
+)
+
+
+@contract(response=array(config.PRINTER_LISTED), refuses={403})
 async def list_printers(request: Request):
     """Every printer with its role, routing, transport, last status and waiting/failed counts."""
     require(await actor(request), "printers.view")
     return ok(await box_of(request).read(config.list_printers))
 
 
-@contract(body=config.PRINTER, status=201)
+@contract(body=config.PRINTER, status=201, response=config.PRINTER_VIEW, refuses={403})
 async def create_printer(request: Request):
     """Add a printer: its role (receipt, kitchen, report), the stations a kitchen printer
     serves, the device whose receipts it prints, how it is reached, its paper profile and a
@@ -64,7 +90,7 @@ async def create_printer(request: Request):
     return ok(await box_of(request).write(config.create, who, data), 201)
 
 
-@contract(body=config.PRINTER, partial=True)
+@contract(body=config.PRINTER, partial=True, response=config.PRINTER_VIEW, refuses={403})
 async def update_printer(request: Request):
     """Change any of the printer's settings (same fields as create)."""
     who = await actor(request)
@@ -73,7 +99,7 @@ async def update_printer(request: Request):
     return ok(await box_of(request).write(config.update, who, printer_id, data))
 
 
-@contract(query=JOBS)
+@contract(query=JOBS, response=array(print_jobs.JOB_VIEW), refuses={403})
 async def list_jobs(request: Request):
     """Print jobs, newest first, without their bytes."""
     require(await actor(request), "printers.view")
@@ -81,7 +107,7 @@ async def list_jobs(request: Request):
     return ok(await box_of(request).read(lambda conn: print_jobs.list_jobs(conn, **query)))
 
 
-@contract(query=PREVIEW)
+@contract(query=PREVIEW, refuses={403})
 async def preview_job(request: Request):
     """The job as a PNG picture of the paper, as its printer would print it now.
 
@@ -95,13 +121,14 @@ async def preview_job(request: Request):
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
+@contract(response=array(FOUND_USB), refuses={403})
 async def discover_usb(request: Request):
     """USB devices that look like receipt printers, each with the transport to configure."""
     require(await actor(request), "printers.edit")
     return _found(await anyio.to_thread.run_sync(discovery.find_usb_printers))
 
 
-@contract(body=SCAN)
+@contract(body=SCAN, response=array(FOUND_ON_NETWORK), refuses={403})
 async def discover_network(request: Request):
     """Hosts answering on the printer port (9100 unless given) in one LAN of at most a /24."""
     require(await actor(request), "printers.edit")
@@ -117,7 +144,7 @@ def _found(printers: Sequence[discovery.UsbPrinter | discovery.NetworkPrinter]) 
     return ok([{**asdict(p), "transport": p.config()} for p in printers])
 
 
-@contract(body=auth.APPROVED, status=201)
+@contract(body=auth.APPROVED, status=201, response=print_jobs.JOB_VIEW, refuses={403, 409, 423})
 async def open_drawer(request: Request):
     """Open the cash drawer with no sale, with a reason: a manager, or with a manager's PIN."""
     who = await actor(request)
@@ -132,54 +159,67 @@ routes = [
     Route("/api/printers", create_printer, methods=["POST"]),
     Route("/api/printers/discover/usb", discover_usb, methods=["GET"]),
     Route("/api/printers/discover/network", discover_network, methods=["POST"]),
-    Route("/api/printers/{printer_id}", update_printer, methods=["PATCH"]),
+    Route("/api/printers/{printer_id:id}", update_printer, methods=["PATCH"]),
     Route(
-        "/api/printers/{printer_id}/test",
+        "/api/printers/{printer_id:id}/test",
         action(
             printing.test_page,
             "Queue a test page on the printer; returns the job.",
             "printer_id",
             201,
+            response=print_jobs.JOB_VIEW,
         ),
         methods=["POST"],
+        name="print_test_page",
     ),
     Route("/api/print-jobs", list_jobs, methods=["GET"]),
-    Route("/api/print-jobs/{job_id}/preview.png", preview_job, methods=["GET"]),
+    Route("/api/print-jobs/{job_id:id}/preview.png", preview_job, methods=["GET"]),
     Route(
-        "/api/print-jobs/{job_id}/retry",
+        "/api/print-jobs/{job_id:id}/retry",
         action(
             print_jobs.retry,
             "A failed or long-waiting job goes back to the queue, due now.",
             "job_id",
+            response=print_jobs.JOB_VIEW,
+            refuses={409},
         ),
         methods=["POST"],
+        name="retry_print_job",
     ),
     Route(
-        "/api/print-jobs/{job_id}/reprint",
+        "/api/print-jobs/{job_id:id}/reprint",
         action(
             print_jobs.reprint,
             "The job's bytes again, as a new job under a REPRINT banner.",
             "job_id",
             201,
+            response=print_jobs.JOB_VIEW,
+            refuses={409},
         ),
         methods=["POST"],
+        name="reprint_print_job",
     ),
     Route(
-        "/api/orders/{order_id}/send",
+        "/api/orders/{order_id:id}/send",
         action(
             orders.send,
             "Send the order's pending lines to the kitchen (tickets per station printer).",
             "order_id",
+            response=orders.ORDER_VIEW,
+            refuses={409},
         ),
         methods=["POST"],
+        name="send_order",
     ),
     Route(
-        "/api/orders/{order_id}/print-bill",
+        "/api/orders/{order_id:id}/print-bill",
         action(
             printing.print_bill,
             "Queue the bill on the receipt printer of the caller's device; returns the job.",
             "order_id",
             201,
+            response=print_jobs.JOB_VIEW,
+            refuses={409},
         ),
         methods=["POST"],
     ),

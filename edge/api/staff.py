@@ -9,19 +9,34 @@ from starlette.routing import Route
 from edge import auth
 from edge.api.http import actor, bearer, body, box_of, ok
 from edge.api.openapi import contract
-from edge.api.writes import action
+from edge.api.writes import ID_VIEW, action
 from edge.domain import staff
+from edge.domain.shapes import FLAG, ID, array, described, enum, shape
 from edge.permissions import PERMISSIONS, require
 
+ROSTER_ENTRY = shape("RosterEntry", {"id": ID, **described(staff.NEW_MEMBER, "name", "role")})
+SIGNED_OUT = shape("SignedOut", {"signed_out": FLAG})
+ME = shape(
+    "Me",
+    {
+        "id": ID,
+        **described(staff.NEW_MEMBER, "name", "role"),
+        "device": {"type": "string"},
+        "permissions": array(
+            enum(sorted(frozenset().union(*PERMISSIONS.values()))), "what the role may do"
+        ),
+    },
+)
 
-@contract(public=True)
+
+@contract(public=True, response=array(ROSTER_ENTRY))
 async def roster(request: Request):
     """Active staff for the sign-in screen: name and role only."""
     rows = await box_of(request).read(staff.list_staff)
     return ok([{"id": r["id"], "name": r["name"], "role": r["role"]} for r in rows if r["active"]])
 
 
-@contract(body=auth.SIGN_IN, status=201, public=True)
+@contract(body=auth.SIGN_IN, status=201, public=True, response=auth.SIGNED_IN, refuses={401, 423})
 async def sign_in(request: Request):
     """Sign in on a device with a PIN; answers {token, staff}. The token is the bearer token
     of every other call from that device."""
@@ -29,6 +44,7 @@ async def sign_in(request: Request):
     return ok(session, 201)
 
 
+@contract(response=SIGNED_OUT)
 async def sign_out(request: Request):
     """End this device's sign-in."""
     me = await actor(request)
@@ -36,6 +52,7 @@ async def sign_out(request: Request):
     return ok({"signed_out": True})
 
 
+@contract(response=ME)
 async def me(request: Request):
     """Who is signed in on this device, and what they may do."""
     who = await actor(request)
@@ -50,13 +67,14 @@ async def me(request: Request):
     )
 
 
+@contract(response=array(staff.MEMBER_VIEW), refuses={403})
 async def list_staff(request: Request):
     """Every staff member with their lockout state (managers)."""
     require(await actor(request), "staff.view")
     return ok(await box_of(request).read(staff.list_staff))
 
 
-@contract(body=staff.NEW_MEMBER, status=201)
+@contract(body=staff.NEW_MEMBER, status=201, response=ID_VIEW, refuses={403})
 async def create_staff(request: Request):
     """Add a staff member with their PIN."""
     who = await actor(request)
@@ -67,7 +85,7 @@ async def create_staff(request: Request):
     return ok({"id": staff_id}, 201)
 
 
-@contract(body=staff.MEMBER_CHANGE, partial=True)
+@contract(body=staff.MEMBER_CHANGE, partial=True, response=ID_VIEW, refuses={403, 409})
 async def update_staff(request: Request):
     """Rename, change the role, (de)activate, or set a new PIN (which ends their sign-ins)."""
     who = await actor(request)
@@ -87,12 +105,16 @@ routes = [
     Route("/api/me", me, methods=["GET"]),
     Route("/api/staff", list_staff, methods=["GET"]),
     Route("/api/staff", create_staff, methods=["POST"]),
-    Route("/api/staff/{staff_id}", update_staff, methods=["PATCH"]),
+    Route("/api/staff/{staff_id:id}", update_staff, methods=["PATCH"]),
     Route(
-        "/api/staff/{staff_id}/unlock",
+        "/api/staff/{staff_id:id}/unlock",
         action(
-            staff.unlock, "End a PIN lockout now (the wrong-PIN count starts again).", "staff_id"
+            staff.unlock,
+            "End a PIN lockout now (the wrong-PIN count starts again).",
+            "staff_id",
+            response=staff.LOCKOUT_VIEW,
         ),
         methods=["POST"],
+        name="unlock_staff",
     ),
 ]

@@ -10,6 +10,7 @@ from edge.api.openapi import contract
 from edge.domain import store
 
 
+@contract(response=store.STORE_VIEW)
 async def get_store(request: Request):
     """The store's settings, with `currency_digits`: the digits its amounts are kept in
     (anyone signed in)."""
@@ -17,7 +18,7 @@ async def get_store(request: Request):
     return ok(await box_of(request).read(store.shown))
 
 
-@contract(body=store.SETTINGS, partial=True)
+@contract(body=store.SETTINGS, partial=True, response=store.STORE_CHANGED, refuses={403})
 async def update_store(request: Request):
     """Change settings: name, timezone, currency, taxes, hours, holidays, QR switches, guest URL.
     Answers the settings and the `seq` of the event written (null when nothing changed)."""
@@ -26,7 +27,7 @@ async def update_store(request: Request):
     return ok(await box_of(request).write(store.update, who, data))
 
 
-@contract()
+@contract(response=store.CHOICES)
 async def store_choices(request: Request):
     """What settings offer to pick from: {timezones: [IANA names], currencies: [{code, digits}]}
     (anyone signed in)."""

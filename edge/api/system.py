@@ -7,9 +7,16 @@ from starlette.routing import Route
 
 from edge.api.http import box_of, ok
 from edge.api.openapi import contract, describe
+from edge.domain.shapes import COUNT, enum, shape
+
+HEALTH = shape(
+    "Health",
+    {"status": enum(("ok", "writer_down")), "last_seq": {**COUNT, "description": "on disk"}},
+)
+DESCRIPTION = {"type": "object", "required": ["openapi", "paths"], "description": "OpenAPI 3.1"}
 
 
-@contract(public=True)
+@contract(public=True, response=HEALTH, also={503: HEALTH})
 async def healthz(request: Request):
     """Liveness for systemd and the load balancer: is the writer alive, how far is the log."""
     box = box_of(request)
@@ -20,7 +27,7 @@ async def healthz(request: Request):
     )
 
 
-@contract(public=True)
+@contract(public=True, response=DESCRIPTION)
 async def openapi(request: Request):
     """This description."""
     return ok(describe(request.app.routes))

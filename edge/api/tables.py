@@ -10,18 +10,25 @@ from starlette.routing import Route
 
 from edge import qrsheet
 from edge.api.http import actor, box_of, ok
+from edge.api.openapi import contract
 from edge.api.writes import arranger, creator, updater
 from edge.domain import store, tables
+from edge.domain.shapes import ID, array, shape
 from edge.errors import Conflict, NotFound
 from edge.permissions import require
 
+QR_ROTATED = shape("QrVersion", {"id": ID, "qr_version": tables.QR_VERSION})
+ALL_QR_ROTATED = shape("QrEpoch", {"qr_epoch": {"type": "integer", "minimum": 1}})
 
+
+@contract(response=array(tables.AREA_VIEW), refuses={403})
 async def floor(request: Request):
     """Areas with their tables."""
     require(await actor(request), "tables.view")
     return ok(await box_of(request).read(tables.floor))
 
 
+@contract(response=QR_ROTATED, refuses={403})
 async def rotate_qr(request: Request):
     """Void this table's printed QR codes (print the new one)."""
     who = await actor(request)
@@ -30,12 +37,14 @@ async def rotate_qr(request: Request):
     return ok({"id": table_id, "qr_version": version})
 
 
+@contract(response=ALL_QR_ROTATED, refuses={403})
 async def rotate_all_qr(request: Request):
     """Void every printed QR code in the store (print a new sheet)."""
     who = await actor(request)
     return ok({"qr_epoch": await box_of(request).write(tables.rotate_all_qr, who)})
 
 
+@contract(refuses={403, 409})
 async def table_qr(request: Request):
     """One table's QR card as SVG."""
     require(await actor(request), "tables.edit")
@@ -50,6 +59,7 @@ async def table_qr(request: Request):
     )
 
 
+@contract(refuses={403, 409})
 async def qr_sheet(request: Request):
     """Every enabled table's QR card on A4 pages, as SVG, ready to print and cut."""
     require(await actor(request), "tables.edit")
@@ -96,7 +106,7 @@ routes = [
         methods=["PUT"],
     ),
     Route(
-        "/api/areas/{area_id}/tables/order",
+        "/api/areas/{area_id:id}/tables/order",
         arranger(
             tables.arrange_tables,
             "Put an area's tables in order (each of its tables' ids).",
@@ -105,7 +115,7 @@ routes = [
         methods=["PUT"],
     ),
     Route(
-        "/api/areas/{area_id}",
+        "/api/areas/{area_id:id}",
         updater(tables.update_area, tables.AREA, "Rename or reorder an area.", "area_id"),
         methods=["PATCH"],
     ),
@@ -117,7 +127,7 @@ routes = [
     Route("/api/tables/qr-sheet.svg", qr_sheet, methods=["GET"]),
     Route("/api/tables/rotate-qr", rotate_all_qr, methods=["POST"]),
     Route(
-        "/api/tables/{table_id}",
+        "/api/tables/{table_id:id}",
         updater(
             tables.update_table,
             tables.TABLE,
@@ -126,6 +136,6 @@ routes = [
         ),
         methods=["PATCH"],
     ),
-    Route("/api/tables/{table_id}/qr.svg", table_qr, methods=["GET"]),
-    Route("/api/tables/{table_id}/rotate-qr", rotate_qr, methods=["POST"]),
+    Route("/api/tables/{table_id:id}/qr.svg", table_qr, methods=["GET"]),
+    Route("/api/tables/{table_id:id}/rotate-qr", rotate_qr, methods=["POST"]),
 ]

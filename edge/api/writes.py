@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from starlette.requests import Request
@@ -11,13 +11,21 @@ from edge.api.http import actor, body, box_of, ok
 from edge.api.openapi import contract
 from edge.domain.fields import Form
 from edge.domain.positions import ORDER
+from edge.domain.shapes import ID, array, shape
+
+# What creators and updaters answer, and arrangers.
+ID_VIEW = shape("Id", {"id": ID}, description="the id of the thing made or changed")
+ARRANGED = shape("Arranged", {"ids": array(ID, "in their new order")})
+Handler = Callable[[Request], Any]
 
 
-def creator(fn: Callable[..., str], form: Form, doc: str, *path: str) -> Callable[[Request], Any]:
+def creator(
+    fn: Callable[..., str], form: Form, doc: str, *path: str, refuses: Collection[int] = ()
+) -> Handler:
     """POST handler: `fn(conn, actor, *path params, body)` -> {"id": new id}, 201; the body is
     described by `form`, which `fn` checks it with."""
 
-    @contract(body=form, status=201)
+    @contract(body=form, status=201, response=ID_VIEW, refuses={403, *refuses})
     async def handler(request: Request):
         who = await actor(request)
         data = await body(request)
@@ -25,29 +33,29 @@ def creator(fn: Callable[..., str], form: Form, doc: str, *path: str) -> Callabl
         new_id = await box_of(request).write(fn, who, *args, data)
         return ok({"id": new_id}, 201)
 
-    handler.__doc__ = doc
-    return handler
+    return _named(handler, fn, doc)
 
 
-def updater(fn: Callable[..., Any], form: Form, doc: str, param: str) -> Callable[[Request], Any]:
+def updater(
+    fn: Callable[..., Any], form: Form, doc: str, param: str, *, refuses: Collection[int] = ()
+) -> Handler:
     """PATCH handler: `fn(conn, actor, id, body)` -> {"id": id}; the body is any of `form`."""
 
-    @contract(body=form, partial=True)
+    @contract(body=form, partial=True, response=ID_VIEW, refuses={403, *refuses})
     async def handler(request: Request):
         who = await actor(request)
         data = await body(request)
         await box_of(request).write(fn, who, request.path_params[param], data)
         return ok({"id": request.path_params[param]})
 
-    handler.__doc__ = doc
-    return handler
+    return _named(handler, fn, doc)
 
 
-def arranger(fn: Callable[..., Any], doc: str, *path: str) -> Callable[[Request], Any]:
+def arranger(fn: Callable[..., Any], doc: str, *path: str) -> Handler:
     """PUT handler: `fn(conn, actor, *path params, {"ids": [...]})` puts those rows in that
-    order -> {"ids": [...]}."""
+    order -> {"ids": [...]}; a list that is not the current rows is a 409."""
 
-    @contract(body=ORDER)
+    @contract(body=ORDER, response=ARRANGED, refuses={403, 409})
     async def handler(request: Request):
         who = await actor(request)
         data = await body(request)
@@ -55,19 +63,31 @@ def arranger(fn: Callable[..., Any], doc: str, *path: str) -> Callable[[Request]
         await box_of(request).write(fn, who, *args, data)
         return ok({"ids": data["ids"]})
 
-    handler.__doc__ = doc
-    return handler
+    return _named(handler, fn, doc)
 
 
 def action(
-    fn: Callable[..., Any], doc: str, param: str, status: int = 200
-) -> Callable[[Request], Any]:
-    """Handler for an action on one thing in the path: `fn(conn, actor, id)` -> its JSON."""
+    fn: Callable[..., Any],
+    doc: str,
+    param: str,
+    status: int = 200,
+    *,
+    response: Any,
+    refuses: Collection[int] = (),
+) -> Handler:
+    """Handler for an action on one thing in the path: `fn(conn, actor, id)` -> its JSON, of
+    the shape `response`."""
 
-    @contract(status=status)
+    @contract(status=status, response=response, refuses={403, *refuses})
     async def handler(request: Request):
         who = await actor(request)
         return ok(await box_of(request).write(fn, who, request.path_params[param]), status)
 
+    return _named(handler, fn, doc)
+
+
+def _named(handler: Handler, fn: Callable[..., Any], doc: str) -> Handler:
+    """The handler under the domain function's name (the route's name and its operationId)."""
+    handler.__name__ = handler.__qualname__ = fn.__name__
     handler.__doc__ = doc
     return handler

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from edge import events
+from edge.domain.shapes import nullable, shape, text
 
 # What each kind of row is about, by the id of the row: columns become its `context`.
 _IDS = "(SELECT value FROM json_each(:ids))"
@@ -57,6 +58,21 @@ SUBJECTS = {
     " WHEN 'order_lines' THEN l.order_id END"
     f" LEFT JOIN tables t ON t.id = o.table_id WHERE j.id IN {_IDS}",
 }
+# What `read` answers for each event: the row, who did and approved it, and its `context`.
+AUDIT_VIEW = shape(
+    "AuditEvent",
+    {
+        **events.EVENT_FIELDS,
+        "actor_name": nullable(text()),
+        "approver_name": nullable(text()),
+        "context": {
+            "type": "object",
+            "description": "names to read it by: of what it is about, and in `names` of the"
+            " ids in its fields",
+            "properties": {"names": {"type": "object", "additionalProperties": {"type": "string"}}},
+        },
+    },
+)
 # Fields that hold the id of a named thing, and the table that names it.
 REFERENCES = {
     "printer_id": "printers",

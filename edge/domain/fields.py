@@ -57,23 +57,21 @@ def text(limit: int, *, blank: bool = False) -> Rule:
     return rule
 
 
-def integer(low: int | None = None, high: int | None = None) -> Rule:
-    schema: dict[str, Any] = {"type": "integer"}
-    if low is not None:
-        schema["minimum"] = low
-    if high is not None:
-        schema["maximum"] = high
+# SQLite keeps an integer in 64 bits: a larger one cannot be stored, so no rule lets it in.
+INT64 = (-(2**63), 2**63 - 1)
 
-    @accepts(schema)
+
+def integer(low: int = INT64[0], high: int = INT64[1]) -> Rule:
+    @accepts({"type": "integer", "minimum": low, "maximum": high})
     def rule(name: str, value: Any) -> int:
         if not isinstance(value, int) or isinstance(value, bool):
             raise Invalid(f"{name} must be a whole number.", field=name)
-        if low is not None and value < low:
+        if value < low:
             raise Invalid(
                 f"{name} can't be negative." if low == 0 else f"{name} must be at least {low}.",
                 field=name,
             )
-        if high is not None and value > high:
+        if value > high:
             raise Invalid(f"{name} can be at most {high}.", field=name)
         return value
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from edge.domain import fields as f
 from edge.domain.positions import arrange, next_position
+from edge.domain.shapes import ID, array, described, shape
 from edge.errors import Invalid
 from edge.events import WriteConnection, commit
 from edge.permissions import Actor, require
@@ -82,6 +83,41 @@ NEW_GROUP = f.Form(
 # What a group is when a request leaves a count out (the table's defaults).
 GROUP_DEFAULTS = {"min_choices": 0, "max_choices": 1}
 AVAILABILITY = f.Form({"available": f.boolean}, required=("available",))
+
+# What `snapshot` answers: the menu as the pages show it.
+TAX_RATE_VIEW = shape("TaxRate", {"id": ID, **described(TAX_RATE, "name", "rate_bp")})
+MODIFIER_VIEW = shape(
+    "Modifier", {"id": ID, **described(MODIFIER, "name", "price_delta", "available")}
+)
+GROUP_VIEW = shape(
+    "ModifierGroup",
+    {
+        "id": ID,
+        **described(GROUP, "name", "min_choices", "max_choices", "position"),
+        "modifiers": array(MODIFIER_VIEW),
+    },
+)
+ITEM_VIEW = shape(
+    "MenuItem",
+    {
+        "id": ID,
+        **described(ITEM, "category_id", "name", "description", "price", "tax_rate_id"),
+        **described(ITEM, "station", "course", "available", "active", "position"),
+        "modifier_group_ids": array(ID, "its modifier groups, in order"),
+    },
+)
+CATEGORY_VIEW = shape(
+    "MenuCategory",
+    {"id": ID, **described(CATEGORY), "items": array(ITEM_VIEW)},
+)
+MENU_VIEW = shape(
+    "Menu",
+    {
+        "tax_rates": array(TAX_RATE_VIEW),
+        "categories": array(CATEGORY_VIEW),
+        "modifier_groups": array(GROUP_VIEW),
+    },
+)
 
 
 def create_tax_rate(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> str:

@@ -17,6 +17,20 @@ from typing import Any
 from edge.domain import audit, pricing, printing
 from edge.domain import fields as f
 from edge.domain import store as store_settings
+from edge.domain.shapes import (
+    COUNT,
+    CURRENCY,
+    DAY,
+    HUB_REV,
+    ID,
+    INSTANT,
+    MONEY,
+    array,
+    enum,
+    nullable,
+    shape,
+    text,
+)
 from edge.errors import Conflict, Invalid
 from edge.events import WriteConnection, cached, commit
 from edge.permissions import Actor, require
@@ -24,6 +38,8 @@ from sync.clock import iso, now_iso, utcnow
 from sync.ids import uuid7
 
 KINDS = ("counter", "table")
+STATUSES = ("open", "closed", "cancelled")
+LINE_STATES = ("pending", "sent", "voided")
 MAX_LINES = 200
 
 
@@ -61,6 +77,59 @@ ORDER = f.Form(
     required=("kind",),
 )
 ADD_LINES = f.Form({"lines": LINES}, required=("lines",))
+
+# What `get` (and `create`, without reading back) answers: the order with its lines.
+CHOSEN_MODIFIER = shape("ChosenModifier", {"id": ID, "name": text(), "price_delta": MONEY})
+LINE_VIEW = shape(
+    "OrderLine",
+    {
+        "id": ID,
+        "order_id": ID,
+        "item_id": ID,
+        "name": text("as on the menu when ordered"),
+        "unit_price": {**MONEY, "description": "item price + modifier deltas, as ordered"},
+        "quantity": LINE.rules["quantity"].schema,
+        "modifiers": array(CHOSEN_MODIFIER),
+        "seat": LINE.rules["seat"].schema,
+        "note": LINE.rules["note"].schema,
+        "station": f.code.schema,
+        "course": f.code.schema,
+        "tax_rate_bp": COUNT,
+        "tax_name": text(),
+        "amount": {**MONEY, "description": "unit_price x quantity"},
+        "created_at": INSTANT,
+        "state": enum(LINE_STATES),
+        "void_reason": nullable(f.REASON.schema),
+        "hub_rev": HUB_REV,
+    },
+)
+_ORDER_FIELDS = {
+    "id": ID,
+    "number": {"type": "integer", "minimum": 1, "description": "per business day"},
+    "business_day": DAY,
+    "kind": enum(KINDS),
+    "table_id": nullable(ID),
+    "status": enum(STATUSES),
+    "covers": ORDER.rules["covers"].schema,
+    "note": ORDER.rules["note"].schema,
+    "currency": CURRENCY,
+    "subtotal": {**MONEY, "description": "net of tax"},
+    "tax_total": MONEY,
+    "total": {**MONEY, "description": "what the guest pays"},
+    "taxes": array(pricing.TAX_VIEW),
+    "opened_by": text("who opened it: a staff member's id"),
+    "created_at": INSTANT,
+    "hub_rev": HUB_REV,
+}
+# Every read of an order also names its table and who opened it, and counts its live lines.
+_ORDER_FIELDS |= {
+    "table_name": nullable(text()),
+    "opened_by_name": nullable(text("null: no longer on the staff")),
+    "line_count": {**COUNT, "description": "lines not voided"},
+}
+ORDER_VIEW = shape("Order", {**_ORDER_FIELDS, "lines": array(LINE_VIEW)})
+# What `list_orders` answers: no lines.
+ORDER_LISTED = shape("OrderInList", _ORDER_FIELDS)
 
 
 def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from edge.domain.shapes import COUNT, MONEY, shape, text
+
 ROUNDINGS = ("half_up", "half_even", "down")
 
 # Named tuples, not frozen dataclasses: every order makes one per line, and a frozen
@@ -31,6 +33,18 @@ class TaxLine(NamedTuple):
 
     def to_json(self) -> dict[str, object]:
         return {"name": self.name, "rate_bp": self.rate_bp, "base": self.base, "tax": self.tax}
+
+
+TAX_VIEW = shape(
+    "TaxLine",
+    {
+        "name": text("the tax rate's name"),
+        "rate_bp": {**COUNT, "description": "basis points: 1300 = 13 %"},
+        "base": {**MONEY, "description": "net amount taxed at this rate"},
+        "tax": MONEY,
+    },
+    description="the tax of one rate on an order",
+)
 
 
 class Totals(NamedTuple):

@@ -43,6 +43,7 @@ from datetime import timedelta
 from typing import Any
 
 from edge.domain import fields as f
+from edge.domain.shapes import COUNT, FLAG, ID, INSTANT, enum, nullable, shape, text
 from edge.errors import Conflict, NotFound
 from edge.events import WriteConnection, commit
 from edge.permissions import Actor, require
@@ -345,6 +346,31 @@ LIST_COLUMNS = (
     "j.id, j.seq, j.printer_id, p.name AS printer_name, j.kind, j.state, j.attempts,"
     " j.next_attempt_at, j.last_error, j.reprint, j.rerouted_from, j.source_entity,"
     " j.source_id, j.note, j.created_at, j.printed_at, length(j.payload) AS size"
+)
+
+
+# What `get` and `list_jobs` answer for each job (`LIST_COLUMNS`).
+JOB_VIEW = shape(
+    "PrintJob",
+    {
+        "id": ID,
+        "seq": {**COUNT, "description": "print order"},
+        "printer_id": ID,
+        "printer_name": text(),
+        "kind": enum(KINDS),
+        "state": enum(STATES),
+        "attempts": COUNT,
+        "next_attempt_at": INSTANT,
+        "last_error": text(),
+        "reprint": {**FLAG, "description": "printed under a REPRINT banner"},
+        "rerouted_from": nullable({**ID, "description": "the printer it was meant for"}),
+        "source_entity": nullable(text("what it prints: orders, order_lines, printers ...")),
+        "source_id": nullable(text()),
+        "note": text("why (a no-sale drawer opening's reason)"),
+        "created_at": INSTANT,
+        "printed_at": nullable(INSTANT),
+        "size": {**COUNT, "description": "bytes of ESC/POS"},
+    },
 )
 
 

@@ -20,11 +20,12 @@ from typing import Any
 
 from edge.domain import fields as f
 from edge.domain import print_jobs
+from edge.domain.shapes import COUNT, FLAG, HUB_REV, ID, INSTANT, described, nullable, shape, text
 from edge.errors import Invalid
 from edge.events import WriteConnection, commit
 from edge.permissions import Actor, require
 from printers.devices import DeviceRefused
-from printers.profiles import get_profile
+from printers.profiles import PROFILES, get_profile
 from printers.status import PrinterStatus
 from printers.transports import transport_from_config
 from sync.clock import iso, now_iso, parse_iso, utcnow
@@ -59,7 +60,7 @@ def _transport(key: str, value: Any) -> dict[str, Any]:
         raise Invalid(f"{key} must be an object such as {{kind, host, port}}", field=key)
     try:
         transport = transport_from_config(value)  # without I/O: checks kind and options
-    except (ValueError, KeyError) as exc:
+    except (ValueError, KeyError, TypeError) as exc:  # TypeError: a kind that is no string
         raise Invalid(f"{key}: {exc}", code="bad_transport", field=key) from exc
     try:
         transport.check()
@@ -69,7 +70,7 @@ def _transport(key: str, value: Any) -> dict[str, Any]:
     return value
 
 
-@f.accepts({"type": "string", "description": "a printer profile name"})
+@f.accepts({"type": "string", "enum": list(PROFILES), "description": "the paper and features"})
 def _profile(key: str, value: Any) -> str:
     if not isinstance(value, str):
         raise Invalid(f"{key} must be a profile name", field=key)
@@ -93,6 +94,23 @@ PRINTER = f.Form(
     },
     required=("name", "role", "transport"),
 )
+
+# What `get` answers: the settings and the status the print worker last read.
+_PRINTER_FIELDS = {
+    "id": ID,
+    **described(PRINTER),
+    "online": nullable({**FLAG, "description": "null until first checked"}),
+    "paper_near_end": FLAG,
+    "paper_out": FLAG,
+    "cover_open": FLAG,
+    "error": text("the last error talking to it"),
+    "checked_at": nullable(INSTANT),
+    "created_at": INSTANT,
+    "hub_rev": HUB_REV,
+}
+PRINTER_VIEW = shape("Printer", _PRINTER_FIELDS)
+# What `list_printers` answers for each: the same, and how many jobs wait or failed.
+PRINTER_LISTED = shape("PrinterInList", {**_PRINTER_FIELDS, "waiting": COUNT, "failed": COUNT})
 
 
 def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from edge.domain import fields as f
+from edge.domain.shapes import COUNT, ID, INSTANT, described, nullable, shape
 from edge.errors import Conflict, Invalid, Locked, NotFound
 from edge.events import WriteConnection, commit
 from edge.permissions import ROLES, Actor, require
@@ -75,6 +76,29 @@ NEW_MEMBER = f.Form(
     required=("name", "role", "pin"),
 )
 MEMBER_CHANGE = f.Form({**MEMBER.fields, "pin": PIN})
+
+_LOCKOUT = {
+    "failures": {**COUNT, "description": "wrong PINs in a row"},
+    "locked_until": nullable({**INSTANT, "description": "when a lockout ends"}),
+}
+# What `list_staff` answers for each member.
+MEMBER_VIEW = shape(
+    "StaffMember", {"id": ID, **described(MEMBER_CHANGE, "name", "role", "active"), **_LOCKOUT}
+)
+# What `unlock` answers.
+LOCKOUT_VIEW = shape("Lockout", {"id": ID, **_LOCKOUT})
+# What `sign_in` answers: who, on which device, until when.
+SESSION_VIEW = shape(
+    "Session",
+    {
+        "id": ID,
+        **described(NEW_MEMBER, "name", "role"),
+        "staff_id": ID,
+        "device": {"type": "string", "description": "the device signed in on"},
+        "created_at": INSTANT,
+        "expires_at": INSTANT,
+    },
+)
 
 
 def token_id(token: str) -> str:

@@ -14,8 +14,10 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from edge.domain import shapes
 from edge.domain.fields import Field, Form, accepts, boolean, choice, text
 from edge.domain.pricing import ROUNDINGS
+from edge.domain.shapes import CURRENCY, HUB_REV, ID, array, described, nullable, shape
 from edge.errors import Invalid
 from edge.events import WriteConnection, cached, commit
 from edge.permissions import Actor, require
@@ -320,4 +322,34 @@ SETTINGS = Form(
         "qr_kill_switch": Field("Stop all QR ordering now", boolean),
     },
     required=("name",),
+)
+
+# What `shown` answers: every setting, the digits amounts are kept in, and the epoch that voids
+# all printed QR codes when bumped.
+STORE_VIEW = shape(
+    "Store",
+    {
+        "id": ID,
+        **described(SETTINGS),
+        "qr_epoch": {"type": "integer", "minimum": 1},
+        "hub_rev": HUB_REV,
+        "currency_digits": {"type": "integer", "minimum": 0, "maximum": 3},
+    },
+)
+# What `update` answers: the settings and the seq of the event the change wrote.
+STORE_CHANGED = shape(
+    "StoreChanged",
+    {
+        **STORE_VIEW.schema["properties"],
+        "seq": nullable({"type": "integer", "minimum": 1, "description": "null: nothing changed"}),
+    },
+)
+CHOICES = shape(
+    "StoreChoices",
+    {
+        "timezones": array(shapes.text("an IANA time zone")),
+        "currencies": array(
+            shape("CurrencyChoice", {"code": CURRENCY, "digits": {"type": "integer", "minimum": 0}})
+        ),
+    },
 )

@@ -16,6 +16,7 @@ from typing import Any
 
 from edge.domain import fields as f
 from edge.domain.positions import arrange, next_position
+from edge.domain.shapes import ID, array, described, shape
 from edge.errors import Forbidden, Invalid
 from edge.events import WriteConnection, commit
 from edge.permissions import Actor, require
@@ -33,6 +34,11 @@ TABLE = f.Form(
     },
     required=("area_id", "name"),
 )
+QR_VERSION = {"type": "integer", "minimum": 1, "description": "bumped to void printed QR codes"}
+
+# What `floor` answers: areas with their tables, in order.
+TABLE_VIEW = shape("Table", {"id": ID, **described(TABLE), "qr_version": QR_VERSION})
+AREA_VIEW = shape("Area", {"id": ID, **described(AREA), "tables": array(TABLE_VIEW)})
 
 
 def create_area(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> str:

@@ -1,15 +1,39 @@
-"""One JSON error shape everywhere, an OpenAPI entry for every route, every setting documented."""
+"""One JSON error shape everywhere, an OpenAPI entry for every route that says what it answers
+(checked against real answers), every setting documented."""
 
+import dataclasses
+import json
+import re
+from datetime import datetime
 from pathlib import Path
 
+import httpx
 import pytest
+from jsonschema import Draft202012Validator, FormatChecker
 from starlette.routing import Mount, Route, WebSocketRoute
+from websockets.asyncio.client import connect
 
+from edge.api.openapi import TAG_NOTES
+from edge.app import create_app
 from edge.config import EdgeSettings, documented
 from edge.domain import print_jobs
+from printers.emulator import Emulator
 from tests.conftest import count
+from tests.edge.menu_helpers import item
+from tests.live import serve
 
 README = Path(__file__).resolve().parents[2] / "README.md"
+SOMEONE = "01900000-0000-7000-8000-000000000000"  # an id of nothing
+_INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
+FORMATS = FormatChecker()
+
+
+@FORMATS.checks("date-time", raises=ValueError)
+def _date_time(text: object) -> bool:
+    """RFC 3339, as OpenAPI means it (jsonschema checks it only with an extra package)."""
+    if not isinstance(text, str):
+        return True
+    return _INSTANT.fullmatch(text) is not None and bool(datetime.fromisoformat(text))
 
 
 def assert_error_shape(response):
@@ -20,6 +44,23 @@ def assert_error_shape(response):
     assert isinstance(error["message"], str) and error["message"]
 
 
+def validator(spec, schema):
+    """A validator of `schema`, a part of `spec` whose `$ref`s point into spec's components."""
+    return Draft202012Validator(
+        {**schema, "components": spec["components"]}, format_checker=FORMATS
+    )
+
+
+def operations(app):
+    """(route, method, path as /openapi.json names it) of every HTTP route of the app."""
+    return [
+        (route, method, route.path_format)
+        for route in app.routes
+        if isinstance(route, Route)
+        for method in sorted(route.methods - {"HEAD"})
+    ]
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
@@ -28,13 +69,19 @@ def assert_error_shape(response):
         ("GET", "/api/me", None),
         ("POST", "/api/orders", b"{"),
         ("POST", "/api/orders", b"[]"),
+        ("POST", "/api/orders", None),
+        ("PATCH", "/api/store", None),
         ("POST", "/api/sessions", b'{"staff_id": 1}'),
         ("PATCH", "/api/store", b'{"name": ""}'),
         ("GET", "/api/orders/not-an-id", None),
         ("GET", "/api/events?since=-1", None),
         ("GET", "/api/orders?status=paid", None),
+        ("GET", "/api/audit?entity=", None),
         ("POST", "/api/printers/discover/network", b'{"subnet": 5}'),
         ("PATCH", "/api/menu/items/01900000-0000-7000-8000-000000000000", b'{"price": 1}'),
+        ("POST", "/api/menu/categories", b'{"name": "Late", "position": 9223372036854775808}'),
+        ("POST", "/api/printers", b'{"name": "P", "role": "receipt", "transport": {"kind": {}}}'),
+        ("GET", "/api/print-jobs?status=failed", None),
     ],
 )
 async def test_every_refusal_has_the_same_json_shape(client, manager, method, path, body):
@@ -44,32 +91,119 @@ async def test_every_refusal_has_the_same_json_shape(client, manager, method, pa
     assert_error_shape(response)
 
 
-async def test_openapi_describes_every_route(app, client):
+async def test_a_body_is_required_where_one_is_described(app, client, settings, manager):
+    """No body at all is a 400 like a malformed one, on every route that takes a body, and
+    writes nothing; an empty change (`{}`) is still a change of nothing."""
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    before = count(settings.database, "events")
+    taking = [
+        (method, path)
+        for _, method, path in operations(app)
+        if "requestBody" in paths[path][method.lower()]
+    ]
+    assert len(taking) > 30
+    for method, path in taking:
+        url = re.sub(r"\{\w+\}", SOMEONE, path)
+        response = await client.request(method, url, headers=manager)
+        assert_error_shape(response)
+        assert response.status_code == 400, (method, url, response.text)
+        assert response.json()["error"]["code"] == "missing_body"
+    assert count(settings.database, "events") == before
+    assert (await client.patch("/api/store", headers=manager, json={})).status_code == 200
+
+
+async def test_an_empty_or_loose_entity_list_is_refused_as_its_pattern_says(client, manager):
     spec = (await client.get("/openapi.json")).json()
-    assert spec["openapi"].startswith("3.")
+    params = spec["paths"]["/api/audit"]["get"]["parameters"]
+    pattern = next(p["schema"]["pattern"] for p in params if p["name"] == "entity")
+    for query in ("", ",", "orders,", "orders, tables", " orders"):
+        assert not re.fullmatch(pattern, query)
+        response = await client.get("/api/audit", params={"entity": query}, headers=manager)
+        assert_error_shape(response)
+        assert response.json()["error"]["code"] == "bad_query", query
+    ok = await client.get("/api/audit", params={"entity": "orders,tables"}, headers=manager)
+    assert ok.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("PUT", "/api/store", "GET, HEAD, PATCH"),  # one route per method on the path
+        ("DELETE", "/api/orders", "GET, HEAD, POST"),
+        ("GET", f"/api/order-lines/{SOMEONE}", "DELETE, PATCH"),
+        ("POST", "/healthz", "GET, HEAD"),
+        ("POST", "/admin/index.html", "GET, HEAD"),
+    ],
+)
+async def test_a_method_not_allowed_says_which_are(client, method, path, allow):
+    response = await client.request(method, path)
+    assert response.status_code == 405
+    assert response.headers["allow"] == allow
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+async def test_openapi_describes_every_route(app, client):
+    """Strict: every operation has a unique id, an area, typed path ids, and a schema for
+    each answer; each refusal is the one Error schema."""
+    spec = (await client.get("/openapi.json")).json()
+    assert spec["openapi"].startswith("3.1")
+    assert [tag["name"] for tag in spec["tags"]] == list(TAG_NOTES)
+    ids = []
+    for route, method, path in operations(app):
+        operation = spec["paths"][path][method.lower()]
+        where = f"{method} {path}"
+        assert getattr(route.endpoint, "contract", None), f"{where} declares no contract"
+        assert operation["summary"], f"{where} has no description"
+        assert len(operation["tags"]) == 1 and operation["tags"][0] in TAG_NOTES, where
+        ids.append(operation["operationId"])
+        for param in operation["parameters"]:
+            if param["in"] == "path" and param["name"].endswith("_id"):
+                assert param["schema"]["format"] == "uuid", f"{where}: {{{param['name']}:id}}"
+        for status, answer in operation["responses"].items():
+            content = answer.get("content", {})
+            if status in ("304", "307"):  # not modified, a redirect: no body
+                assert not content, where
+                continue
+            assert content, f"{where} {status} says nothing of its answer"
+            for media, described in content.items():
+                assert described.get("schema"), f"{where} {status} {media} has no schema"
+            if status >= "400" and path != "/healthz":  # a refusal, not a health answer
+                schema = content["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/Error"}, (where, status)
+    assert len(ids) == len(set(ids)), "operationIds are not unique"
     for route in app.routes:
-        if isinstance(route, Route):
-            for method in route.methods - {"HEAD"}:
-                operation = spec["paths"][route.path][method.lower()]
-                assert operation["summary"], f"{method} {route.path} has no description"
-        elif isinstance(route, WebSocketRoute):
-            assert spec["paths"][route.path]["get"]["x-websocket"] is True
+        if isinstance(route, WebSocketRoute):
+            live = spec["paths"][route.path_format]["get"]
+            assert live["x-websocket"] is True and live["x-message"]
         elif isinstance(route, Mount):
-            assert route.path + "/{path}" in spec["paths"]
+            assert spec["paths"][route.path + "/{path}"]["get"]["operationId"]
+    error = spec["components"]["schemas"]["Error"]["properties"]["error"]
+    assert error["required"] == ["code", "message"]
+    assert {"field", "fields"} <= error["properties"].keys()
 
 
 async def test_openapi_says_what_each_route_takes_and_answers(client):
-    paths = (await client.get("/openapi.json")).json()["paths"]
+    spec = (await client.get("/openapi.json")).json()
+    paths = spec["paths"]
     order = paths["/api/orders"]["post"]
     body = order["requestBody"]["content"]["application/json"]["schema"]
     assert body["required"] == ["kind"] and body["additionalProperties"] is False
     line = body["properties"]["lines"]["items"]
     assert line["required"] == ["item_id"]
     assert line["properties"]["quantity"] == {"type": "integer", "minimum": 1, "maximum": 999}
-    assert set(order["responses"]) == {"201", "4XX"}
+    assert set(order["responses"]) == {"201", "400", "401", "403", "409", "422", "503"}
+    created = order["responses"]["201"]["content"]["application/json"]["schema"]
+    assert created == {"$ref": "#/components/schemas/Order"}
+    lines = spec["components"]["schemas"]["Order"]["properties"]["lines"]
+    assert lines == {"type": "array", "items": {"$ref": "#/components/schemas/OrderLine"}}
     assert order["security"] == [{"staff": []}]
     assert "security" not in paths["/api/sessions"]["post"]
     assert "security" not in paths["/api/menu"]["get"]
+    assert set(paths["/api/menu"]["get"]["responses"]) == {"200", "304"}
+    get_order = paths["/api/orders/{order_id}"]["get"]
+    assert get_order["operationId"] == "get_order" and get_order["tags"] == ["orders"]
+    assert get_order["parameters"][0]["schema"]["format"] == "uuid"
+    assert set(get_order["responses"]) == {"200", "401", "403", "404"}
     changes = [op for ops in paths.values() for method, op in ops.items() if method == "patch"]
     assert changes
     for change in changes:  # a change sends only what changes: nothing is required
@@ -84,27 +218,237 @@ async def test_every_route_that_needs_a_sign_in_says_so(app, client):
     """Called without a token, a route answers 401 exactly when its description says it needs
     one: the description cannot drift from the handlers."""
     paths = (await client.get("/openapi.json")).json()["paths"]
-    someone = "01900000-0000-7000-8000-000000000000"
-    for route in app.routes:
-        if not isinstance(route, Route):
-            continue
-        url = route.path.format(**{name: someone for name in route.param_convertors})
-        for method in route.methods - {"HEAD"}:
-            needs_sign_in = "security" in paths[route.path][method.lower()]
-            response = await client.request(method, url, json=None if method == "GET" else {})
-            assert (response.status_code == 401) == needs_sign_in, (method, url, response.text)
+    for route, method, path in operations(app):
+        url = path.format(**{name: SOMEONE for name in route.param_convertors})
+        needs_sign_in = "security" in paths[path][method.lower()]
+        response = await client.request(method, url, json=None if method == "GET" else {})
+        assert (response.status_code == 401) == needs_sign_in, (method, url, response.text)
 
 
-async def test_a_manager_action_with_an_unknown_field_is_refused_and_writes_nothing(
-    client, settings, manager
-):
-    before = count(settings.database, "events")
-    response = await client.post(
-        "/api/drawer/open", headers=manager, json={"reason": "float", "amount": 5000}
+@pytest.fixture
+def quiet_settings(settings):
+    return dataclasses.replace(settings, print_workers=False)
+
+
+@pytest.fixture
+async def emulator():
+    """A printer on loopback for network discovery to find."""
+    printer = Emulator(port=0)
+    await printer.start()
+    yield printer
+    await printer.stop()
+
+
+async def test_every_answer_matches_its_description(quiet_settings, emulator):
+    """A real call of every route on the demo store, over real HTTP, signed in as the owner:
+    each answers its documented success status with a body its documented schema accepts."""
+    app = create_app(quiet_settings)
+    with serve(app) as base:
+        async with httpx.AsyncClient(base_url=base) as http:
+            answers, message = await call_every_route(http, base, emulator.port)
+            spec = (await http.get("/openapi.json")).json()
+    every = {f"{r.name}_file" if isinstance(r, Mount) else r.name for r in app.routes}
+    assert every == answers.keys(), "call_every_route calls each route once: add the new ones"
+    for route, method, path in operations(app):
+        operation = spec["paths"][path][method.lower()]
+        response = answers[route.name]
+        success = next(s for s in operation["responses"] if s.startswith(("2", "3")))
+        assert str(response.status_code) == success, (method, path, response.text)
+        content = operation["responses"][success].get("content", {})
+        media = response.headers.get("content-type", "").split(";")[0]
+        if "application/json" in content:
+            schema = content["application/json"]["schema"]
+            errors = list(validator(spec, schema).iter_errors(response.json()))
+            assert not errors, (method, path, [e.message for e in errors[:3]])
+        elif media == "image/svg+xml":  # parsed and scanned by the QR tests
+            assert b"<svg" in response.content
+        elif media == "image/png":
+            assert response.content.startswith(b"\x89PNG")
+    live = spec["paths"]["/ws"]["get"]
+    errors = list(validator(spec, live["x-message"]).iter_errors(message))
+    assert not errors, [e.message for e in errors[:3]]
+
+
+async def call_every_route(http, base, printer_port):
+    """Each route called once, in an order that gives each something to work on: {route name:
+    response}, and the first message of the websocket."""
+    answers = {}
+
+    async def call(name, method, path, body=None, **options):
+        headers = options.pop("headers", owner)
+        response = await http.request(method, path, json=body, headers=headers, **options)
+        assert response.status_code < 400, (name, response.text)
+        answers[name] = response
+        json_answer = response.headers.get("content-type") == "application/json"
+        return response.json() if json_answer else None
+
+    owner: dict[str, str] = {}
+    await call("healthz", "GET", "/healthz")
+    await call("openapi", "GET", "/openapi.json")
+    await call("home", "GET", "/")
+    await call("admin_file", "GET", "/admin/")
+    await call("ui_file", "GET", "/ui/lib/api.js")
+    roster = await call("roster", "GET", "/api/staff/roster")
+    boss = next(member for member in roster if member["role"] == "owner")
+    session = await call(
+        "sign_in", "POST", "/api/sessions", {"staff_id": boss["id"], "pin": "1111", "device": "c"}
     )
-    assert_error_shape(response)
-    assert response.json()["error"]["code"] == "unknown_field"
-    assert count(settings.database, "events") == before
+    owner["Authorization"] = f"Bearer {session['token']}"
+    await call("me", "GET", "/api/me")
+    await call("get_store", "GET", "/api/store")
+    await call("store_choices", "GET", "/api/store/choices")
+    await call("update_store", "PATCH", "/api/store", {"name": "Harbour Kitchen"})
+
+    public = await call("public_menu", "GET", "/api/menu", headers={})
+    prawns = item(public, "Garlic prawns")["id"]
+    rate = (
+        await call("create_tax_rate", "POST", "/api/menu/tax-rates", {"name": "Zero", "rate_bp": 0})
+    )["id"]
+    await call("update_tax_rate", "PATCH", f"/api/menu/tax-rates/{rate}", {"rate_bp": 600})
+    category = (
+        await call("create_category", "POST", "/api/menu/categories", {"name": "Specials"})
+    )["id"]
+    await call("update_category", "PATCH", f"/api/menu/categories/{category}", {"name": "Today"})
+    sauce = {
+        "name": "Sauce",
+        "min_choices": 0,
+        "max_choices": 1,
+        "modifiers": [{"name": "Aioli", "price_delta": 50}],
+    }
+    group = (await call("create_group", "POST", "/api/menu/modifier-groups", sauce))["id"]
+    await call("update_group", "PATCH", f"/api/menu/modifier-groups/{group}", {"max_choices": 2})
+    ketchup = (
+        await call(
+            "create_modifier",
+            "POST",
+            f"/api/menu/modifier-groups/{group}/modifiers",
+            {"name": "Ketchup"},
+        )
+    )["id"]
+    await call("update_modifier", "PATCH", f"/api/menu/modifiers/{ketchup}", {"available": False})
+    fish = {
+        "category_id": category,
+        "name": "Fish of the day",
+        "price": 1800,
+        "tax_rate_id": rate,
+        "modifier_group_ids": [group],
+    }
+    dish = (await call("create_item", "POST", "/api/menu/items", fish))["id"]
+    await call("update_item", "PATCH", f"/api/menu/items/{dish}", {"price": 1850})
+    await call(
+        "set_availability", "PUT", f"/api/menu/items/{dish}/availability", {"available": True}
+    )
+    everything = await call("full_menu", "GET", "/api/menu/all")
+    groups = everything["modifier_groups"]
+    aioli = next(g for g in groups if g["id"] == group)["modifiers"][0]["id"]
+    await call(
+        "arrange_items", "PUT", f"/api/menu/categories/{category}/items/order", {"ids": [dish]}
+    )
+    await call(
+        "arrange_categories",
+        "PUT",
+        "/api/menu/categories/order",
+        {"ids": [c["id"] for c in everything["categories"]][::-1]},
+    )
+    await call(
+        "arrange_modifiers",
+        "PUT",
+        f"/api/menu/modifier-groups/{group}/modifiers/order",
+        {"ids": [ketchup, aioli]},
+    )
+    await call(
+        "arrange_groups",
+        "PUT",
+        "/api/menu/modifier-groups/order",
+        {"ids": [g["id"] for g in groups][::-1]},
+    )
+
+    floor = await call("floor", "GET", "/api/tables")
+    area = (await call("create_area", "POST", "/api/areas", {"name": "Bar"}))["id"]
+    await call("update_area", "PATCH", f"/api/areas/{area}", {"name": "Bar counter"})
+    table = (
+        await call(
+            "create_table", "POST", "/api/tables", {"area_id": area, "name": "B1", "seats": 2}
+        )
+    )["id"]
+    await call("update_table", "PATCH", f"/api/tables/{table}", {"seats": 3})
+    await call("arrange_tables", "PUT", f"/api/areas/{area}/tables/order", {"ids": [table]})
+    await call(
+        "arrange_areas", "PUT", "/api/areas/order", {"ids": [area, *(a["id"] for a in floor)]}
+    )
+    await call("table_qr", "GET", f"/api/tables/{table}/qr.svg")
+    await call("qr_sheet", "GET", "/api/tables/qr-sheet.svg")
+    await call("rotate_qr", "POST", f"/api/tables/{table}/rotate-qr")
+    await call("rotate_all_qr", "POST", "/api/tables/rotate-qr")
+
+    lines = [
+        {"item_id": prawns, "seat": 1},
+        {"item_id": dish, "modifier_ids": [aioli], "note": "no salt"},
+    ]
+    order = await call(
+        "create_order",
+        "POST",
+        "/api/orders",
+        {"kind": "table", "table_id": table, "covers": 2, "lines": lines},
+    )
+    first, second = (line["id"] for line in order["lines"])
+    await call("list_orders", "GET", "/api/orders")
+    await call("get_order", "GET", f"/api/orders/{order['id']}")
+    await call("order_events", "GET", f"/api/orders/{order['id']}/events")
+    more = await call(
+        "add_lines", "POST", f"/api/orders/{order['id']}/lines", {"lines": [{"item_id": prawns}]}
+    )
+    await call("update_line", "PATCH", f"/api/order-lines/{first}", {"quantity": 2})
+    await call("remove_line", "DELETE", f"/api/order-lines/{more['lines'][-1]['id']}")
+    await call("send_order", "POST", f"/api/orders/{order['id']}/send")
+    await call("void_line", "POST", f"/api/order-lines/{second}/void", {"reason": "dropped it"})
+    bill = await call("print_bill", "POST", f"/api/orders/{order['id']}/print-bill")
+
+    await call("list_printers", "GET", "/api/printers")
+    bar = {
+        "name": "Bar printer",
+        "role": "kitchen",
+        "stations": ["BAR"],
+        "transport": {"kind": "network", "host": "127.0.0.1", "port": printer_port},
+    }
+    printer = (await call("create_printer", "POST", "/api/printers", bar))["id"]
+    await call("update_printer", "PATCH", f"/api/printers/{printer}", {"profile": "generic-58mm"})
+    await call("print_test_page", "POST", f"/api/printers/{printer}/test")
+    await call("list_jobs", "GET", "/api/print-jobs")
+    await call("preview_job", "GET", f"/api/print-jobs/{bill['id']}/preview.png")
+    await call("retry_print_job", "POST", f"/api/print-jobs/{bill['id']}/retry")
+    await call("reprint_print_job", "POST", f"/api/print-jobs/{bill['id']}/reprint")
+    await call("open_drawer", "POST", "/api/drawer/open", {"reason": "change for the float"})
+    await call("discover_usb", "GET", "/api/printers/discover/usb")
+    found = await call(
+        "discover_network",
+        "POST",
+        "/api/printers/discover/network",
+        {"subnet": "127.0.0.1/32", "port": printer_port},
+    )
+    assert [p["transport"]["port"] for p in found] == [printer_port]
+
+    await call("list_staff", "GET", "/api/staff")
+    nina = (
+        await call(
+            "create_staff",
+            "POST",
+            "/api/staff",
+            {"name": "Nina Rocha", "role": "waiter", "pin": "8888"},
+        )
+    )["id"]
+    await call("update_staff", "PATCH", f"/api/staff/{nina}", {"role": "cashier"})
+    await call("unlock_staff", "POST", f"/api/staff/{nina}/unlock")
+
+    await call("poll", "GET", "/api/events?since=0&limit=50")
+    await call("audit", "GET", "/api/audit?limit=50")
+    since = (await http.get("/healthz")).json()["last_seq"] - 1  # a backlog of one event
+    query = f"token={session['token']}&since={since}"
+    async with connect(base.replace("http", "ws") + f"/ws?{query}") as ws:
+        message = json.loads(await ws.recv())
+    answers["live"] = httpx.Response(200)  # the websocket answered: its message is checked
+    await call("sign_out", "DELETE", "/api/sessions/current")
+    return answers, message
 
 
 def test_every_setting_is_documented_in_the_readme():
@@ -129,3 +473,15 @@ async def test_pages_are_served_and_revalidated(client):
     assert page.headers["cache-control"] == "no-cache"
     module = await client.get("/ui/lib/api.js")
     assert module.status_code == 200 and "javascript" in module.headers["content-type"]
+
+
+async def test_a_manager_action_with_an_unknown_field_is_refused_and_writes_nothing(
+    client, settings, manager
+):
+    before = count(settings.database, "events")
+    response = await client.post(
+        "/api/drawer/open", headers=manager, json={"reason": "float", "amount": 5000}
+    )
+    assert_error_shape(response)
+    assert response.json()["error"]["code"] == "unknown_field"
+    assert count(settings.database, "events") == before
