@@ -113,7 +113,6 @@ routes = [
             menu.create_group,
             menu.NEW_GROUP,
             "Add a modifier group (how many choices a guest makes), maybe with its modifiers.",
-            refuses={409},
         ),
         methods=["POST"],
     ),
@@ -133,9 +132,7 @@ routes = [
     ),
     Route(
         "/api/menu/modifier-groups/{group_id:id}",
-        updater(
-            menu.update_group, menu.GROUP, "Change a modifier group.", "group_id", refuses={409}
-        ),
+        updater(menu.update_group, menu.GROUP, "Change a modifier group.", "group_id"),
         methods=["PATCH"],
     ),
     Route(
