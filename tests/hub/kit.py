@@ -6,24 +6,37 @@
     answer = await box.push([order_event(1)], after=0)    # signed POST /sync/v1/push
     page = await box.pull(cursor=0)                       # signed GET /sync/v1/pull
 
-`hub` is an httpx.AsyncClient on the hub (ASGI in-process, or a real server's URL).
+`hub` is an httpx.AsyncClient on the hub: in-process, `httpx.ASGITransport(app=app)` with
+`app = hub.app.create_app(HubSettings(database_url=...))` inside its lifespan (see
+tests/hub/conftest.py); or a real server, `with hub_process(settings) as url:` (uvicorn).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 
+from hub.config import HubSettings
 from hub.domain import owners
 from sync.clock import now_iso, now_ms
 from sync.envelope import PushBatch, PushedEvent
 from sync.ids import uuid7
 from sync.signing import DeviceKey, sign
 
+ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
 _HASH = owners.hash_password(PASSWORD)  # scrypt is slow on purpose: once per test session
 
@@ -159,3 +172,40 @@ def order_event(seq: int, order_id: str | None = None, lines: int = 2) -> Pushed
 def item_fields(name: str = "Espresso", price: int = 250) -> dict[str, Any]:
     """A menu item as a box creates one."""
     return {"category_id": uuid7(), "name": name, "price": price, "tax_rate_id": uuid7()}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def hub_process(settings: HubSettings, ready_within: float = 30.0) -> Iterator[str]:
+    """`galley hub serve` (real uvicorn, `settings.workers` processes) on a free 127.0.0.1
+    port until the block ends; yields its base URL."""
+    port = free_port()
+    env = {**os.environ, **settings.environ(), "GALLEY_HUB_HOST": "127.0.0.1"}
+    env["GALLEY_HUB_PORT"] = str(port)
+    command = [sys.executable, "-m", "galley.cli", "hub", "serve"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + ready_within
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"galley hub serve exited with {process.returncode}")
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{url}/healthz", timeout=2.0).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"galley hub serve did not answer in {ready_within} s")
+            time.sleep(0.05)  # readiness poll interval, not an assertion
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
