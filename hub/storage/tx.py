@@ -274,12 +274,14 @@ class Tx:
         return any(device["key_id"] == key_id for device in self.devices(store_id))
 
     def remember_nonce(self, key_id: str, nonce: str, at: int, forget_before: int) -> bool:
-        """Record a signed request's nonce; False if the key used it before. Nonces older than
-        `forget_before` (outside the signature window) are forgotten."""
-        self._run(
-            "DELETE FROM nonces WHERE tenant_id = ? AND key_id = ? AND at < ?",
-            (self._who(), key_id, forget_before),
-        )
+        """Record a signed request's nonce; False if the key used it before. About one request
+        in sixteen (those whose random nonce starts with 0) also forgets the key's nonces older
+        than `forget_before` (outside the signature window): a round trip saved on the others."""
+        if nonce.startswith("0"):
+            self._run(
+                "DELETE FROM nonces WHERE tenant_id = ? AND key_id = ? AND at < ?",
+                (self._who(), key_id, forget_before),
+            )
         return (
             self._run(
                 "INSERT INTO nonces (key_id, nonce, tenant_id, at) VALUES (?, ?, ?, ?)"

@@ -138,11 +138,13 @@ def test_devices_are_found_by_key_listed_by_store_and_revoked(storage):
 
 def test_a_nonce_is_spent_once_and_old_ones_are_forgotten(storage):
     tenant_id, _ = _tenant(storage)
-    assert _as(storage, tenant_id, Tx.remember_nonce, "k1", "n1", 1000, 0)
-    assert not _as(storage, tenant_id, Tx.remember_nonce, "k1", "n1", 1000, 0)
-    assert _as(storage, tenant_id, Tx.remember_nonce, "k2", "n1", 1000, 0)  # another key's
-    assert _as(storage, tenant_id, Tx.remember_nonce, "k1", "n2", 2000, 1500)  # forgets n1
-    assert _as(storage, tenant_id, Tx.remember_nonce, "k1", "n1", 2000, 1500)
+    assert _as(storage, tenant_id, Tx.remember_nonce, "k1", "a1", 1000, 0)
+    assert not _as(storage, tenant_id, Tx.remember_nonce, "k1", "a1", 1000, 0)
+    assert _as(storage, tenant_id, Tx.remember_nonce, "k2", "a1", 1000, 0)  # another key's
+    assert _as(storage, tenant_id, Tx.remember_nonce, "k1", "a2", 2000, 1500)  # keeps a1
+    assert not _as(storage, tenant_id, Tx.remember_nonce, "k1", "a1", 2000, 1500)
+    assert _as(storage, tenant_id, Tx.remember_nonce, "k1", "0b", 2000, 1500)  # forgets a1
+    assert _as(storage, tenant_id, Tx.remember_nonce, "k1", "a1", 2000, 1500)
 
 
 def test_rows_are_put_found_listed_and_digested(storage):
