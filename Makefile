@@ -14,11 +14,13 @@ $(BIN)/galley: pyproject.toml
 	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-# Debian packages the tests need: Chromium for the browser tests, wrk for the benchmarks.
+# Debian packages the tests need: Chromium for the browser tests, wrk for the benchmarks,
+# PostgreSQL for the hub's tests (they start a throwaway server when none answers).
 system:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \

@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from edge.config import EdgeSettings
+from hub import cli as hub_cli
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     printer_cmds.add_parser(
         "emulate", help="a TCP ESC/POS printer that shows what it prints", add_help=False
     )
+    hub_cli.add_commands(parts)
 
     args, rest = parser.parse_known_args(argv)
     if args.part == "printer":
@@ -56,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         return emulator.main(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.part == "hub":
+        return hub_cli.main(args)
     settings = _settings(args, demo.DEFAULTS if args.part == "demo" else {})
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

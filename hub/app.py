@@ -1,0 +1,46 @@
+"""The hub's Starlette application: stateless, so any number of processes can serve it behind
+a load balancer; all state is in the database `GALLEY_HUB_DATABASE_URL` names."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+
+from hub.api import http, owners, rows, stores, sync, system
+from hub.api.limits import Attempts
+from hub.config import HubSettings
+from hub.storage import open_storage
+
+
+def create_app(settings: HubSettings | None = None) -> Starlette:
+    settings = settings or HubSettings.load()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.storage = open_storage(settings)
+        try:
+            yield
+        finally:
+            app.state.storage.close()
+
+    app = Starlette(
+        routes=[
+            *sync.routes,  # the busiest first: Starlette tries routes in order
+            *system.routes,
+            *owners.routes,
+            *stores.routes,
+            *rows.routes,
+        ],
+        lifespan=lifespan,
+        exception_handlers=http.HANDLERS,
+    )
+    app.state.settings = settings
+    app.state.attempts = Attempts(settings.attempts_per_minute)
+    return app
+
+
+def app_from_environment() -> Starlette:
+    """For uvicorn's workers (`--factory`): each process reads the settings again."""
+    return create_app(HubSettings.load())

@@ -1,0 +1,115 @@
+"""Boxes and their keys: enrolling one with a code, and knowing which one signed a request.
+
+A sync request is the device's if its signature verifies with the device's key, within the
+window either way of the hub's clock, with a nonce the key has not used before, from a key not
+revoked. The stale answer carries the hub's time, so a box whose clock is off can sign with
+the hub's time instead (sync.signing.sign takes `now`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from hub.domain.stores import code_hash
+from hub.errors import Conflict, Forbidden, Gone, NotFound, Unauthorized
+from hub.storage.tx import Tx
+from sync.clock import iso, parse_iso, utcnow
+from sync.envelope import Enrolled, Enrolment
+from sync.errors import BadSignature
+from sync.signing import WINDOW_S, public_key_id, signed_key_id, verify
+
+
+@dataclass(frozen=True)
+class Device:
+    key_id: str
+    tenant_id: str
+    store_id: str
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """What a signature covers, as the hub received it."""
+
+    headers: Mapping[str, str]
+    method: str
+    target: str  # path and query, as sent
+    body: bytes
+
+    def key_id(self) -> str | None:
+        """The key the request names, if it names one in the right form."""
+        try:
+            return signed_key_id(self.headers)
+        except BadSignature:
+            return None
+
+
+def enrol(tx: Tx, enrolment: Enrolment) -> Enrolled:
+    """Bind the box's key to the store the code was made for, using the code up."""
+    code = tx.code(code_hash(enrolment.code))
+    if code is None:
+        raise NotFound("no such enrolment code; check it, or ask the owner for a new one",
+                       code="unknown_code")  # fmt: skip
+    tx.become(code["tenant_id"])
+    if code["used_at"]:
+        raise Gone("this enrolment code was used already; ask the owner for a new one",
+                   code="code_used")  # fmt: skip
+    now = utcnow()
+    if parse_iso(code["expires_at"]) <= now:
+        raise Gone("this enrolment code has expired; ask the owner for a new one",
+                   code="code_expired")  # fmt: skip
+    key_id = public_key_id(enrolment.public_key_pem)
+    if tx.device(key_id) is not None:
+        raise Conflict("this key is enrolled already; a box makes a new key to enrol again",
+                       code="key_enrolled")  # fmt: skip
+    if not tx.use_code(code_hash(enrolment.code), iso(now), key_id):
+        raise Gone("this enrolment code was used already", code="code_used")
+    tx.add_device(key_id, code["store_id"], enrolment.public_key_pem, enrolment.node, iso(now))
+    store = tx.store(code["store_id"])
+    assert store is not None  # a code's store is the tenant's: the foreign key says so
+    return Enrolled(
+        tenant_id=code["tenant_id"], store_id=store["id"], store_name=store["name"], key_id=key_id
+    )
+
+
+def authenticate(tx: Tx, request: SignedRequest) -> Device:
+    """The device that signed `request`, its tenant acting from here on; its nonce is spent.
+    Refuses (401) unsigned, malformed, unknown key, bad signature, stale; (403) revoked;
+    (409) a nonce the key used before."""
+    try:
+        key_id = signed_key_id(request.headers)
+    except BadSignature as error:
+        raise Unauthorized(error.message, code=error.code) from None
+    found = tx.device(key_id)
+    if found is None:
+        raise Unauthorized("no device has this key; enrol the box first", code="unknown_key")
+    now = utcnow()
+    try:
+        signed = verify(
+            found["public_key_pem"],
+            request.headers,
+            request.method,
+            request.target,
+            request.body,
+            now=now,
+        )
+    except BadSignature as error:
+        if error.code == "stale":
+            raise Unauthorized(
+                error.message, code="stale", hub_time=int(now.timestamp()), hub_at=iso(now)
+            ) from None
+        raise Unauthorized(error.message, code=error.code) from None
+    tx.become(found["tenant_id"])
+    if found["revoked_at"]:
+        raise Forbidden("this box's key was revoked; enrol it again", code="revoked")
+    if not tx.remember_nonce(
+        key_id, signed.nonce, signed.timestamp, int(now.timestamp()) - 2 * WINDOW_S
+    ):
+        raise Conflict("this request was sent before (its nonce is spent)", code="replayed")
+    return Device(key_id, found["tenant_id"], found["store_id"])
+
+
+def check_store(device: Device, store_id: str) -> None:
+    """A key speaks for the store it was enrolled for only."""
+    if store_id != device.store_id:
+        raise Forbidden("this box's key is bound to another store", code="wrong_store")

@@ -1,0 +1,167 @@
+"""An owner's edits of the hub-owned rows of one store, or of several stores at once.
+
+Each edit is a change of the store's feed (source "hub") whose cursor becomes the row's
+revision and the revision of every field it changed (field_revs: the hub's value now stands
+against a box's edit based on an older revision). A box takes it on its next pull.
+
+Ids are per store (each box made its own menu), so the same edit for several stores names its
+rows by what they hold rather than by id: "menu items named Espresso in stores A and B: price
+250". `match` is a set of field values (compared as the protocol writes them); each store answers
+with the rows it matched and changed, none if none matched. One transaction, every store locked
+first (in id order): all stores change, or none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hub.domain.feed import shown, synced_entity
+from hub.domain.owners import Owner
+from hub.domain.push import CLOCK
+from hub.errors import Forbidden, Invalid, NotFound
+from hub.storage.tx import ChangeRow, Row, Tx
+from sync.canonical import canonical_fields, same
+from sync.clock import now_iso
+from sync.entities import Entity
+from sync.errors import BadEvent
+from sync.ids import uuid7
+from sync.merge import HUB, revise
+
+
+def _editable(name: str) -> Entity:
+    entity = synced_entity(name)
+    if entity.owner != "hub":
+        raise Forbidden(
+            f"{entity.name} are the store's own: the hub keeps them as the store made them",
+            code="store_owned",
+        )
+    return entity
+
+
+def _checked(entity: Entity, fields: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """`fields` in the protocol's form; a field that is not the entity's, a wrong value, or
+    a secret (set at the store) is a 422 naming it."""
+    secret = sorted(entity.secret & fields.keys())
+    if secret:
+        raise Invalid(
+            f"{secret[0]} is set at the store, not on the hub", code="secret_field", field=key
+        )
+    if "id" in fields or "hub_rev" in fields:
+        raise Invalid("a row's id and revision are not edited", code="unknown_field", field=key)
+    try:
+        return canonical_fields(entity.name, fields)
+    except BadEvent as error:
+        raise Invalid(error.message, code=error.code, field=key) from None
+
+
+class _Edit:
+    """Rows changed by one owner in one transaction: each a change in its store's feed."""
+
+    def __init__(self, tx: Tx, owner: Owner, store_ids: list[str]) -> None:
+        self.tx = tx
+        self.owner = owner
+        self.stores = tx.lock_stores(store_ids)
+        if len(self.stores) != len(set(store_ids)):
+            raise NotFound("no such store", code="unknown_store")
+        self.at = now_iso()
+
+    def write(
+        self, store_id: str, entity: Entity, row: Row, fields: dict[str, Any], op: str
+    ) -> Row:
+        changed = {
+            name: value
+            for name, value in fields.items()
+            if op == "create" or name not in row.fields or not same(value, row.fields[name])
+        }
+        if not changed:
+            return row
+        [cursor] = self.tx.next_cursors(1)
+        done = Row(
+            entity.name,
+            row.id,
+            cursor,
+            {**row.fields, **changed},
+            revise(row.field_revs, changed, cursor, HUB),
+        )
+        self.tx.put_rows(store_id, [done])
+        self.tx.add_changes(
+            store_id,
+            [
+                ChangeRow(
+                    cursor=cursor,
+                    id=uuid7(),
+                    hlc=str(CLOCK.tick()),
+                    at=self.at,
+                    entity=entity.name,
+                    entity_id=row.id,
+                    op=op,
+                    fields=changed,
+                    rev=cursor,
+                    actor=self.owner.email,
+                    source=HUB,
+                    seq=None,
+                    kept={},
+                )
+            ],
+        )
+        return done
+
+
+def _live(tx: Tx, store_id: str, entity: Entity, row_id: str) -> Row:
+    row = tx.rows_by_id(store_id, [row_id]).get((entity.name, row_id))
+    if row is None or row.deleted:
+        raise NotFound(f"no such {entity.noun} in this store", code="unknown_row")
+    return row
+
+
+def edit(
+    tx: Tx, owner: Owner, store_id: str, entity: str, row_id: str, fields: dict[str, Any]
+) -> dict[str, Any]:
+    """Change fields of one row of one store."""
+    declared = _editable(entity)
+    values = _checked(declared, fields, "fields")
+    run = _Edit(tx, owner, [store_id])
+    row = _live(tx, store_id, declared, row_id)
+    return shown(run.write(store_id, declared, row, values, "update"))
+
+
+def create(
+    tx: Tx, owner: Owner, store_id: str, entity: str, fields: dict[str, Any]
+) -> dict[str, Any]:
+    """A new row of a hub-owned entity in one store (a table, a menu item ...), its id made
+    here; fields not given take their defaults, as at the store."""
+    declared = _editable(entity)
+    values = _checked(declared, fields, "fields")
+    try:
+        complete = declared.complete(values)
+    except BadEvent as error:
+        raise Invalid(error.message, code=error.code, field="fields") from None
+    run = _Edit(tx, owner, [store_id])
+    return shown(
+        run.write(store_id, declared, Row(declared.name, uuid7(), 0, {}), complete, "create")
+    )
+
+
+def edit_many(
+    tx: Tx,
+    owner: Owner,
+    entity: str,
+    store_ids: list[str],
+    match: dict[str, Any],
+    fields: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """The same change of the rows matching `match` in each of `store_ids`."""
+    declared = _editable(entity)
+    values = _checked(declared, fields, "fields")
+    wanted = _checked(declared, match, "match") if match else {}
+    run = _Edit(tx, owner, store_ids)
+    out = []
+    for store in run.stores:
+        changed = [
+            shown(run.write(store["id"], declared, row, values, "update"))
+            for row in tx.entity_rows(store["id"], declared.name)
+            if all(same(row.fields.get(name), value) for name, value in wanted.items())
+        ]
+        out.append({"store_id": store["id"], "rows": changed})
+    return out

@@ -1,0 +1,108 @@
+"""What the hub tells about a store: its change feed (the pull), its rows, its inbox (the audit
+of every pushed event with its verdict) and its digest.
+
+The pull gives a box everything, secrets included (a PIN changed on another box must reach it);
+everything an owner reads has its secret fields masked (`Entity.masked`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hub.domain.devices import Device
+from hub.domain.stores import found
+from hub.errors import NotFound
+from hub.storage.tx import Row, Tx
+from sync.canonical import store_digest
+from sync.entities import ENTITIES, Entity
+from sync.envelope import Change, Kept, PullPage
+
+
+def pull(tx: Tx, device: Device, cursor: int, limit: int) -> PullPage:
+    """The store's changes after `cursor`, oldest first, at most `limit`."""
+    rows = tx.changes(device.store_id, after=cursor, limit=limit + 1)
+    page = rows[:limit]
+    changes = [
+        Change(
+            cursor=row.cursor,
+            id=row.id,
+            hlc=row.hlc,
+            at=row.at,
+            entity=row.entity,
+            entity_id=row.entity_id,
+            op=row.op,  # type: ignore[arg-type]
+            fields=row.fields,
+            rev=row.rev,
+            actor=row.actor,
+            source="hub" if row.source == "hub" else "edge",
+            seq=row.seq,
+            kept={name: Kept(**kept) for name, kept in row.kept.items()},
+        )
+        for row in page
+    ]
+    return PullPage(
+        cursor=page[-1].cursor if page else cursor, has_more=len(rows) > limit, changes=changes
+    )
+
+
+def synced_entity(name: str) -> Entity:
+    """A synced entity named in a path; a local one or none is no entity the hub holds."""
+    entity = ENTITIES.get(name)
+    if entity is None or entity.owner == "local":
+        raise NotFound(f"the hub holds no {name!r}", code="unknown_entity")
+    return entity
+
+
+def shown(row: Row) -> dict[str, Any]:
+    """A row as an owner sees it: secrets masked."""
+    return {
+        "entity": row.entity,
+        "id": row.id,
+        "rev": row.rev,
+        "fields": ENTITIES[row.entity].masked(row.fields),
+    }
+
+
+def rows(tx: Tx, store_id: str, entity: str, after: str, limit: int) -> dict[str, Any]:
+    """A page of the store's rows of `entity`, by id; `next` is the `after` of the next page."""
+    declared = synced_entity(entity)
+    page = tx.entity_rows(found(tx, store_id)["id"], declared.name, after=after, limit=limit + 1)
+    more = len(page) > limit
+    page = page[:limit]
+    return {"rows": [shown(row) for row in page], "next": page[-1].id if more else None}
+
+
+def row(tx: Tx, store_id: str, entity: str, row_id: str) -> dict[str, Any]:
+    declared = synced_entity(entity)
+    found_row = tx.rows_by_id(found(tx, store_id)["id"], [row_id]).get((declared.name, row_id))
+    if found_row is None or found_row.deleted:
+        raise NotFound(f"no such {declared.noun} in this store", code="unknown_row")
+    return shown(found_row)
+
+
+def inbox(
+    tx: Tx, store_id: str, after: int, limit: int, status: str | None
+) -> list[dict[str, Any]]:
+    """The store's pushed events from `after` on, each with the hub's verdict; secrets masked
+    (in the event and in the values a merge kept)."""
+    entries = tx.inbox(found(tx, store_id)["id"], after=after, limit=limit, status=status)
+    out = []
+    for entry in entries:
+        entity = ENTITIES.get(entry.event["entity"])
+        event, verdict = dict(entry.event), dict(entry.verdict)
+        if entity is not None and entity.secret:
+            event["fields"] = entity.masked(event["fields"])
+            verdict["kept"] = {
+                name: {**kept, "edge": "***", "hub": "***"} if name in entity.secret else kept
+                for name, kept in verdict["kept"].items()
+            }
+        out.append({"seq": entry.seq, "at": entry.at, "event": event, "verdict": verdict})
+    return out
+
+
+def digest(tx: Tx, store_id: str) -> dict[str, Any]:
+    """The store's digest as the hub holds it (`sync.canonical.store_digest`): equal to the
+    box's, the two hold the same store."""
+    store = found(tx, store_id)
+    live = list(tx.live_rows(store["id"]))
+    return {"store_id": store["id"], "digest": store_digest(live), "rows": len(live)}

@@ -1,0 +1,124 @@
+"""Owners: a tenant and its owner made from the command line, signing in over HTTP, sessions.
+
+A password is kept as a scrypt hash, as the edge keeps PINs. Checking one costs tens of
+milliseconds on purpose, so it runs outside any transaction, in a worker thread; an unknown
+email costs the same check, so the answer's time does not tell which emails have accounts.
+A session is the sha256 of a random bearer token.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from hub.errors import Conflict, Invalid, Unauthorized
+from hub.storage.tx import Tx
+from sync.clock import iso, parse_iso, utcnow
+from sync.ids import uuid7
+
+_COST = {"n": 2**14, "r": 8, "p": 1, "maxmem": 64 * 1024 * 1024}
+MIN_PASSWORD = 10
+
+
+def hash_password(password: str) -> str:
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_COST)
+    encoded = (base64.b64encode(part).decode() for part in (salt, digest))
+    return "scrypt:{n}:{r}:{p}:".format(**_COST) + ":".join(encoded)
+
+
+_DECOY = hash_password(secrets.token_hex(8))  # checked against when no owner has the email
+
+
+def password_matches(password: str, stored: str | None) -> bool:
+    """Constant-time check; slow by design (run it in a thread)."""
+    scheme, n, r, p, salt, digest = (stored or _DECOY).split(":")
+    candidate = hashlib.scrypt(
+        password.encode(),
+        salt=base64.b64decode(salt),
+        dklen=32,
+        n=int(n),
+        r=int(r),
+        p=int(p),
+        maxmem=_COST["maxmem"],
+    )
+    return hmac.compare_digest(candidate, base64.b64decode(digest)) and stored is not None
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Owner:
+    """A signed-in owner, and the tenant every query of theirs is scoped to."""
+
+    id: str
+    tenant_id: str
+    email: str
+
+
+def check_sign_up(tenant_name: str, email: str, password: str) -> None:
+    if not tenant_name.strip():
+        raise Invalid("a tenant needs a name", field="tenant")
+    if "@" not in email.strip("@") or len(email) > 200:
+        raise Invalid("an owner signs in with an email address", field="email")
+    if len(password) < MIN_PASSWORD:
+        raise Invalid(f"a password has at least {MIN_PASSWORD} characters", field="password")
+
+
+def sign_up(tx: Tx, tenant_name: str, email: str, password_hash: str) -> dict[str, Any]:
+    """A new tenant and its owner (the command line's `galley hub create-owner`)."""
+    tenant_id, owner_id, now = uuid7(), uuid7(), iso(utcnow())
+    tx.add_tenant(tenant_id, tenant_name.strip(), now)
+    if not tx.add_owner(owner_id, email.strip().lower(), password_hash, now):
+        raise Conflict(f"{email} already signs in to the hub", code="email_taken")
+    return {"tenant_id": tenant_id, "owner_id": owner_id}
+
+
+def password_hash_of(tx: Tx, email: str) -> str | None:
+    found = tx.owner_by_email(email.strip().lower())
+    return found["password_hash"] if found else None
+
+
+def start_session(tx: Tx, email: str, hours: int) -> dict[str, Any]:
+    """A new session for the owner with `email` (whose password was checked): the token, shown
+    once, and who signed in."""
+    found = tx.owner_by_email(email.strip().lower())
+    if found is None:  # removed between the check and now
+        raise Unauthorized("wrong email or password", code="wrong_credentials")
+    tx.become(found["tenant_id"])
+    token, now = secrets.token_urlsafe(32), utcnow()
+    tx.add_session(token_hash(token), found["id"], iso(now), iso(now + timedelta(hours=hours)))
+    tenant = tx.tenant_row() or {}
+    return {
+        "token": token,
+        "expires_at": iso(now + timedelta(hours=hours)),
+        "owner": {"id": found["id"], "email": found["email"]},
+        "tenant": {"id": found["tenant_id"], "name": tenant.get("name")},
+    }
+
+
+def signed_in(tx: Tx, token: str | None) -> Owner:
+    """The owner whose session `token` is, acting as their tenant from here on; Unauthorized
+    for no token, an unknown one, or one ended or expired."""
+    if not token:
+        raise Unauthorized("sign in first: Authorization: Bearer <token>", code="signed_out")
+    session = tx.session(token_hash(token))
+    if session is None or session["ended_at"] or parse_iso(session["expires_at"]) <= utcnow():
+        raise Unauthorized("this sign-in has ended; sign in again", code="signed_out")
+    tx.become(session["tenant_id"])
+    owner = tx.owner(session["owner_id"])
+    if owner is None:
+        raise Unauthorized("this sign-in has ended; sign in again", code="signed_out")
+    return Owner(owner["id"], owner["tenant_id"], owner["email"])
+
+
+def sign_out(tx: Tx, token: str) -> None:
+    tx.end_session(token_hash(token), iso(utcnow()))

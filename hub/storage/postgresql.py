@@ -1,0 +1,162 @@
+"""The PostgreSQL backend: psycopg 3, a pool of connections per process, row-level security.
+
+Each transaction borrows a connection, runs in a worker thread, and tells PostgreSQL which
+tenant acts (`set_config('galley.tenant', ..., true)`, local to the transaction); the policies
+of 0001_hub.postgresql.sql show it that tenant's rows only. The hub connects as a login role
+granted `galley_hub_app`, which owns no table: a superuser, a role with BYPASSRLS or the
+tables' owner would pass row-level security, so the hub refuses to serve as one.
+
+Migrations run as the tables' owner (`migrate`, with its own URL), one at a time across every
+process that starts together (an advisory lock).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+import anyio.to_thread
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from hub.errors import Unavailable
+from hub.migrations import SCHEMA_TABLE, latest, migrations
+from hub.storage.tx import Tx
+from sync.clock import now_iso
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_MIGRATION_LOCK = 0x6761_6C6C_6579  # "galley": one migrator at a time on a server
+
+
+@functools.lru_cache(maxsize=256)
+def _placeholders(sql: str) -> str:
+    """`?` (the SQL both backends share) as psycopg's `%s`."""
+    return sql.replace("?", "%s")
+
+
+class PostgresTx(Tx):
+    FOR_UPDATE = " FOR UPDATE"
+
+    def __init__(self, cursor: psycopg.Cursor[dict[str, Any]]) -> None:
+        super().__init__()
+        self.cursor = cursor
+
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        self.cursor.execute(_placeholders(sql), params)
+        return self.cursor.fetchall()
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        self.cursor.execute(_placeholders(sql), params)
+        return self.cursor.rowcount
+
+    def _many(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
+        rows = list(params)
+        if rows:
+            self.cursor.executemany(_placeholders(sql), rows)
+
+    def _set(self, name: str, value: str) -> None:
+        self.cursor.execute("SELECT set_config(%s, %s, true)", (name, value))
+
+    def next_cursors(self, count: int) -> list[int]:
+        if count == 0:
+            return []
+        self.cursor.execute(
+            "SELECT nextval('changes_cursor_seq') AS cursor FROM generate_series(1, %s)", (count,)
+        )
+        return sorted(row["cursor"] for row in self.cursor.fetchall())
+
+
+def migrate(owner_url: str) -> int:
+    """Bring the schema up to date, connected as the tables' owner; the version it is at."""
+    with psycopg.connect(owner_url, autocommit=True) as conn:
+        for migration in migrations("postgresql"):
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+                conn.execute(SCHEMA_TABLE)
+                done = conn.execute(
+                    "SELECT 1 FROM hub_schema WHERE version = %s", (migration.version,)
+                ).fetchone()
+                if done:
+                    continue
+                log.info("applying hub migration %04d_%s", migration.version, migration.name)
+                conn.execute(migration.sql.encode())  # no parameters: a script of statements
+                conn.execute(
+                    "INSERT INTO hub_schema (version, name, applied_at) VALUES (%s, %s, %s)",
+                    (migration.version, migration.name, now_iso()),
+                )
+    return latest()
+
+
+class PostgresStorage:
+    dialect = "postgresql"
+
+    def __init__(self, url: str, pool_size: int) -> None:
+        self.url = url
+        self.pool = ConnectionPool(
+            url,
+            min_size=min(2, pool_size),
+            max_size=pool_size,
+            kwargs={"autocommit": True},
+            open=False,
+            name="galley-hub",
+            timeout=10.0,
+        )
+        self.pool.open(wait=True, timeout=30.0)
+
+    def check(self) -> None:
+        """Refuse a schema other than this hub's, and a role that row-level security does not
+        hold."""
+        with self.pool.connection() as conn:
+            found = conn.execute("SELECT to_regclass('hub_schema') IS NOT NULL").fetchone()
+            version = 0
+            if found and found[0]:
+                row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM hub_schema").fetchone()
+                version = row[0] if row else 0
+            if version != latest():
+                raise RuntimeError(
+                    f"the hub's database is at schema version {version}, this hub needs"
+                    f" {latest()}: run `galley hub migrate` with GALLEY_HUB_MIGRATE_URL set to"
+                    " a URL of the tables' owner"
+                )
+            row = conn.execute(
+                "SELECT r.rolsuper, r.rolbypassrls, pg_has_role(current_user, t.tableowner,"
+                " 'MEMBER') FROM pg_roles r, pg_tables t WHERE r.rolname = current_user"
+                " AND t.tablename = 'rows' AND t.schemaname = current_schema()"
+            ).fetchone()
+            if row is None or any(row):
+                raise RuntimeError(
+                    "the hub connects to PostgreSQL as a superuser, a role with BYPASSRLS or the"
+                    " tables' owner, which row-level security does not hold: connect as a login"
+                    " role granted galley_hub_app (README, Hub on PostgreSQL)"
+                )
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(tx, *args)` in one transaction, in a worker thread."""
+        return await anyio.to_thread.run_sync(self._transact, fn, args)
+
+    def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        return self._transact(fn, args)
+
+    def _transact(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        try:
+            with (
+                self.pool.connection() as conn,
+                conn.transaction(),
+                conn.cursor(row_factory=dict_row) as cursor,
+            ):
+                return fn(PostgresTx(cursor), *args)
+        except PoolTimeout:
+            log.error("no PostgreSQL connection free in time")
+            raise Unavailable("the hub's database is busy; try again") from None
+        except psycopg.Error as error:
+            log.exception("PostgreSQL refused a transaction")
+            raise Unavailable(
+                "the hub's database refused the change; nothing was written"
+            ) from error
+
+    def close(self) -> None:
+        self.pool.close()

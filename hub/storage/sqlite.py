@@ -1,0 +1,125 @@
+"""The SQLite backend: one file, one connection, one thread that runs every transaction.
+
+For the demo and a single owner. A transaction is `BEGIN IMMEDIATE` ... `COMMIT` on the
+backend's own thread, so transactions of one process never interleave and a second process
+on the same file waits for the write lock (busy timeout) instead of failing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from hub.errors import Unavailable
+from hub.migrations import SCHEMA_TABLE, latest, migrations
+from hub.storage.tx import Tx
+from sync.clock import now_iso
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _as_dict(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> dict[str, Any]:
+    return {column[0]: value for column, value in zip(cursor.description, values, strict=True)}
+
+
+class SqliteTx(Tx):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__()
+        self.conn = conn
+
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self.conn.execute(sql, params).rowcount
+
+    def _many(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
+        self.conn.executemany(sql, params)
+
+    def next_cursors(self, count: int) -> list[int]:
+        # AUTOINCREMENT keeps the highest cursor ever used here; the transaction holds the
+        # database's write lock, so nobody else takes these meanwhile.
+        found = self._one("SELECT seq FROM sqlite_sequence WHERE name = 'changes'")
+        last = found["seq"] if found else 0
+        return list(range(last + 1, last + 1 + count))
+
+
+class SqliteStorage:
+    dialect = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-sqlite")
+        self._conn = self._thread.submit(self._connect).result()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = _as_dict
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA busy_timeout = 5000")
+        return conn
+
+    def migrate(self) -> int:
+        """Bring the file's schema up to date; the version it is at."""
+        return self._thread.submit(self._migrate).result()
+
+    def _migrate(self) -> int:
+        conn = self._conn
+        conn.execute(SCHEMA_TABLE)
+        have = {row["version"] for row in conn.execute("SELECT version FROM hub_schema")}
+        for migration in migrations("sqlite"):
+            if migration.version in have:
+                continue
+            log.info("applying hub migration %04d_%s", migration.version, migration.name)
+            record = (
+                "INSERT INTO hub_schema (version, name, applied_at) VALUES"
+                f" ({migration.version}, '{migration.name}', '{now_iso()}');"
+            )
+            try:  # one script, so the migration and its record commit together or not at all
+                conn.executescript(f"BEGIN IMMEDIATE;\n{migration.sql}\n{record}\nCOMMIT;")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        return latest()
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(tx, *args)` in one transaction, on the backend's thread."""
+        return await asyncio.wrap_future(self._thread.submit(self._transact, fn, args))
+
+    def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        return self._thread.submit(self._transact, fn, args).result()
+
+    def _transact(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            log.error("the hub database did not start a transaction: %s", error)
+            raise Unavailable("the hub's database is busy; try again") from None
+        try:
+            result = fn(SqliteTx(conn), *args)
+            conn.execute("COMMIT")
+            return result
+        except sqlite3.Error as error:
+            conn.execute("ROLLBACK")
+            log.exception("the hub database refused a transaction")
+            raise Unavailable(
+                "the hub's database refused the change; nothing was written"
+            ) from error
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self._thread.submit(self._conn.close).result()
+        self._thread.shutdown()

@@ -1,0 +1,135 @@
+"""The owner's JSON API over real HTTP: sign-in, stores, codes, rows and edits, the one error
+shape, /openapi.json and /healthz."""
+
+import pytest
+from starlette.routing import Route
+
+from hub.api.openapi import terms_of
+from sync.ids import uuid7
+from tests.hub.kit import PASSWORD, enrolled_box, event, item_fields, new_owner, new_store
+
+
+@pytest.fixture
+async def owner(hub, hub_storage):
+    return await new_owner(hub, hub_storage)
+
+
+def _error(answer, status, code):
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == "application/json"
+    error = answer.json()["error"]
+    assert error["code"] == code and error["message"]
+    return error
+
+
+async def test_sign_in_and_out(hub, owner):
+    _error(await hub.get("/api/stores"), 401, "signed_out")
+    wrong = await hub.post("/api/sessions", json={"email": owner.email, "password": "nope"})
+    _error(wrong, 401, "wrong_credentials")
+    nobody = await hub.post("/api/sessions", json={"email": "x@y.z", "password": PASSWORD})
+    _error(nobody, 401, "wrong_credentials")
+    signed = await hub.post(
+        "/api/sessions", json={"email": owner.email.upper(), "password": PASSWORD}
+    )
+    assert signed.status_code == 201 and signed.json()["tenant"]["id"] == owner.tenant_id
+    headers = {"Authorization": f"Bearer {signed.json()['token']}"}
+    assert (await hub.get("/api/stores", headers=headers)).status_code == 200
+    assert (await hub.delete("/api/sessions/current", headers=headers)).status_code == 200
+    _error(await hub.get("/api/stores", headers=headers), 401, "signed_out")
+    assert (await hub.get("/api/stores", headers=owner.headers)).status_code == 200
+
+
+async def test_stores_and_codes(hub, owner):
+    _error(await hub.post("/api/stores", json={}, headers=owner.headers), 422, "missing_field")
+    _error(
+        await hub.post("/api/stores", json={"name": "A", "x": 1}, headers=owner.headers),
+        422,
+        "unknown_field",
+    )
+    bad = await hub.post("/api/stores", content=b"{", headers=owner.headers)
+    _error(bad, 400, "malformed_json")
+    north = await new_store(hub, owner, "North")
+    south = await new_store(hub, owner, "South")
+    listed = (await hub.get("/api/stores", headers=owner.headers)).json()["stores"]
+    assert [s["name"] for s in listed] == ["North", "South"] and listed[0]["push_upto"] == 0
+    one = await hub.get(f"/api/stores/{south['id']}", headers=owner.headers)
+    assert one.json()["name"] == "South"
+    code = await hub.post(f"/api/stores/{north['id']}/enrolment-codes", headers=owner.headers)
+    assert code.status_code == 201
+    assert len(code.json()["code"]) == 11 and code.json()["expires_at"] > north["created_at"]
+    _error(await hub.get(f"/api/stores/{uuid7()}", headers=owner.headers), 404, "unknown_store")
+
+
+async def test_rows_are_listed_read_created_and_edited(hub, owner):
+    store = await new_store(hub, owner)
+    box = await enrolled_box(hub, owner, store["id"])
+    staff_id, items = uuid7(), sorted(uuid7() for _ in range(3))
+    events = [
+        event(1, "staff", staff_id, "create",
+              {"name": "Ana", "role": "manager", "pin_hash": "scrypt$secret"}),
+        *[event(n + 2, "menu_items", i, "create", item_fields(f"Item {n}")) for n, i in
+          enumerate(items)],
+    ]  # fmt: skip
+    assert (await box.push(events, after=0)).status_code == 200
+    base = f"/api/stores/{store['id']}/rows"
+    page = (await hub.get(f"{base}/menu_items?limit=2", headers=owner.headers)).json()
+    assert [r["id"] for r in page["rows"]] == items[:2] and page["next"] == items[1]
+    rest = (await hub.get(f"{base}/menu_items?after={items[1]}", headers=owner.headers)).json()
+    assert [r["id"] for r in rest["rows"]] == items[2:] and rest["next"] is None
+    member = await hub.get(f"{base}/staff/{staff_id}", headers=owner.headers)
+    assert member.json()["fields"]["pin_hash"] == "***"  # masked where shown
+    inbox = await hub.get(f"/api/stores/{store['id']}/inbox", headers=owner.headers)
+    assert "scrypt$secret" not in inbox.text
+
+    made = await hub.post(
+        f"{base}/tables", json={"fields": {"area_id": uuid7(), "name": "T9"}}, headers=owner.headers
+    )
+    assert made.status_code == 201 and made.json()["fields"]["seats"] == 4  # its default
+    edited = await hub.patch(
+        f"{base}/menu_items/{items[0]}", json={"fields": {"available": 0}}, headers=owner.headers
+    )
+    assert edited.json()["fields"]["available"] is False  # brought to the protocol's form
+    pulled = (await box.pull()).json()["changes"]
+    assert [(c["source"], c["entity"], c["op"]) for c in pulled[-2:]] == [
+        ("hub", "tables", "create"),
+        ("hub", "menu_items", "update"),
+    ]
+
+    async def refused(method, path, body, status, code):
+        answer = await hub.request(method, path, json=body, headers=owner.headers)
+        return _error(answer, status, code)
+
+    await refused("PATCH", f"{base}/menu_items/{items[0]}", {"fields": {"price": "x"}}, 422,
+                  "bad_value")  # fmt: skip
+    await refused("PATCH", f"{base}/menu_items/{items[0]}", {"fields": {"nope": 1}}, 422,
+                  "unknown_field")  # fmt: skip
+    await refused("PATCH", f"{base}/staff/{staff_id}", {"fields": {"pin_hash": "x"}}, 422,
+                  "secret_field")  # fmt: skip
+    await refused("PATCH", f"{base}/orders/{uuid7()}", {"fields": {"note": "x"}}, 403,
+                  "store_owned")  # fmt: skip
+    await refused("GET", f"{base}/print_jobs", None, 404, "unknown_entity")
+    await refused("PATCH", f"{base}/menu_items/{uuid7()}", {"fields": {"price": 1}}, 404,
+                  "unknown_row")  # fmt: skip
+    await refused("POST", f"{base}/tables", {"fields": {"name": "T"}}, 422, "missing_field")
+    await refused("GET", f"{base}/menu_items?limit=0", None, 400, "bad_query")
+
+
+async def test_unknown_paths_and_methods_answer_in_the_error_shape(hub):
+    _error(await hub.get("/nowhere"), 404, "not_found")
+    _error(await hub.put("/api/stores"), 405, "method_not_allowed")
+
+
+async def test_health_and_the_api_description(hub, hub_app):
+    health = await hub.get("/healthz")
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    spec = (await hub.get("/openapi.json")).json()
+    routes = [r for r in hub_app.routes if isinstance(r, Route)]
+    for route in routes:
+        for method in route.methods - {"HEAD"}:
+            operation = spec["paths"][route.path][method.lower()]
+            assert operation["summary"] and "4XX" in operation["responses"]
+            terms = terms_of(route)
+            assert (terms.body is not None) == ("requestBody" in operation)
+            assert ("security" in operation) == (terms.caller != "public")
+    push = spec["paths"]["/sync/v1/push"]["post"]
+    assert push["security"] == [{"device": []}]

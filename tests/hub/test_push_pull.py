@@ -1,0 +1,247 @@
+"""Push and pull over real HTTP with real signatures, on SQLite and PostgreSQL: applied,
+merged with the values kept, rejected with a reason, duplicates, gaps, replays, out of order,
+paging, and owners' edits reaching the pull."""
+
+import asyncio
+
+import pytest
+
+from sync.canonical import store_digest
+from sync.envelope import PullPage, PushResult
+from sync.ids import uuid7
+from tests.hub.kit import (
+    enrolled_box,
+    event,
+    item_fields,
+    new_owner,
+    new_store,
+    order_event,
+)
+
+
+@pytest.fixture
+async def owner(hub, hub_storage):
+    return await new_owner(hub, hub_storage)
+
+
+@pytest.fixture
+async def store(hub, owner):
+    return await new_store(hub, owner, "Café Azul")
+
+
+@pytest.fixture
+async def box(hub, owner, store):
+    return await enrolled_box(hub, owner, store["id"])
+
+
+async def _pushed(box, events, after):
+    answer = await box.push(events, after)
+    assert answer.status_code == 200, answer.text
+    return PushResult.from_json(answer.json())
+
+
+async def _pulled(box, cursor=0, limit=None):
+    answer = await box.pull(cursor, limit)
+    assert answer.status_code == 200, answer.text
+    return PullPage.from_json(answer.json())
+
+
+async def _count(hub, owner, store_id, entity):
+    answer = await hub.get(f"/api/stores/{store_id}/rows/{entity}?limit=500", headers=owner.headers)
+    return len(answer.json()["rows"])
+
+
+async def test_orders_apply_with_their_lines_and_come_back_in_the_pull(hub, owner, store, box):
+    events = [order_event(1, lines=3), order_event(2, lines=1)]
+    result = await _pushed(box, events, after=0)
+    assert result.upto == 2
+    assert [v.status for v in result.verdicts] == ["applied", "applied"]
+    assert all(v.rev for v in result.verdicts)
+    assert await _count(hub, owner, store["id"], "orders") == 2
+    assert await _count(hub, owner, store["id"], "order_lines") == 4
+    page = await _pulled(box)
+    assert [(c.source, c.seq, c.entity) for c in page.changes] == [
+        ("edge", 1, "orders"),
+        ("edge", 2, "orders"),
+    ]
+    assert len(page.changes[0].fields["order_lines"]) == 3
+    assert page.changes[0].rev == result.verdicts[0].rev and not page.has_more
+
+
+async def test_a_batch_sent_again_is_acknowledged_and_changes_nothing_twice(hub, owner, store, box):
+    events = [order_event(1), order_event(2)]
+    first = await _pushed(box, events, after=0)
+    for _ in range(3):  # replayed three times
+        again = await _pushed(box, events, after=0)
+        assert again.verdicts == first.verdicts and again.upto == 2
+    half = await _pushed(box, [*events[1:], order_event(3)], after=1)  # half of it new
+    assert half.verdicts[0] == first.verdicts[1] and half.verdicts[1].status == "applied"
+    assert await _count(hub, owner, store["id"], "orders") == 3
+    assert len((await _pulled(box)).changes) == 3
+    inbox = await hub.get(f"/api/stores/{store['id']}/inbox", headers=owner.headers)
+    assert [entry["seq"] for entry in inbox.json()["events"]] == [1, 2, 3]
+
+
+async def test_a_gap_is_refused_with_the_hubs_cursor_and_out_of_order_batches_converge(
+    hub, owner, store, box
+):
+    early, late = [order_event(1), order_event(2)], [order_event(3), order_event(4)]
+    gap = await box.push(late, after=2)  # the second batch arrives first
+    assert gap.status_code == 409
+    assert gap.json()["error"] == {
+        "code": "gap",
+        "message": gap.json()["error"]["message"],
+        "push_upto": 0,
+    }
+    assert (await _pushed(box, early, after=0)).upto == 2
+    assert (await _pushed(box, late, after=2)).upto == 4
+    assert await _count(hub, owner, store["id"], "orders") == 4
+
+
+async def test_two_pushes_of_one_batch_at_once_apply_it_once(hub, owner, store, box):
+    events = [order_event(seq) for seq in range(1, 21)]
+    answers = await asyncio.gather(*(box.push(events, after=0) for _ in range(4)))
+    assert all(answer.status_code == 200 for answer in answers), [a.text for a in answers]
+    verdicts = [PushResult.from_json(answer.json()).verdicts for answer in answers]
+    assert all(v == verdicts[0] for v in verdicts)
+    assert await _count(hub, owner, store["id"], "orders") == 20
+    assert len((await _pulled(box)).changes) == 20
+
+
+async def test_bad_events_are_rejected_with_a_reason_and_the_rest_apply(hub, owner, store, box):
+    item = uuid7()
+    events = [
+        event(1, "menu_items", item, "create", item_fields()),
+        event(2, "print_jobs", uuid7(), "create", {"state": "queued"}),
+        event(3, "menu_items", item, "update", {"colour": "red"}, base_rev=0),
+        event(4, "menu_items", item, "update", {"price": "cheap"}),
+        event(5, "spaceships", uuid7(), "create", {}),
+        event(6, "menu_items", uuid7(), "update", {"price": 1}),
+        event(7, "menu_items", uuid7(), "create", {"name": "No price"}),
+        order_event(8),
+    ]
+    result = await _pushed(box, events, after=0)
+    reasons = [(v.status, v.reason.code if v.reason else None) for v in result.verdicts]
+    assert reasons == [
+        ("applied", None),
+        ("rejected", "local_entity"),
+        ("rejected", "unknown_field"),
+        ("rejected", "bad_value"),
+        ("rejected", "unknown_entity"),
+        ("rejected", "unknown_row"),
+        ("rejected", "missing_field"),
+        ("applied", None),
+    ]
+    assert result.upto == 8 and all(v.rev is None for v in result.verdicts[1:7])
+    assert len((await _pulled(box)).changes) == 2
+    rejected = await hub.get(
+        f"/api/stores/{store['id']}/inbox?status=rejected", headers=owner.headers
+    )
+    assert [entry["seq"] for entry in rejected.json()["events"]] == [2, 3, 4, 5, 6, 7]
+
+
+async def test_a_field_both_sides_changed_keeps_the_hubs_value_and_says_so(hub, owner, store, box):
+    item = uuid7()
+    created = await _pushed(box, [event(1, "menu_items", item, "create", item_fields())], 0)
+    base = created.verdicts[0].rev
+    edited = await hub.patch(
+        f"/api/stores/{store['id']}/rows/menu_items/{item}",
+        json={"fields": {"price": 300}},
+        headers=owner.headers,
+    )
+    assert edited.status_code == 200, edited.text
+    # Offline meanwhile, the store changed the price and the name, based on the old revision.
+    offline = event(2, "menu_items", item, "update", {"price": 280, "name": "Ristretto"}, base)
+    result = await _pushed(box, [offline], after=1)
+    verdict = result.verdicts[0]
+    assert verdict.status == "merged"
+    kept = verdict.kept["price"]
+    assert (kept.edge, kept.hub, kept.hub_actor) == (280, 300, owner.email)
+    row = await hub.get(f"/api/stores/{store['id']}/rows/menu_items/{item}", headers=owner.headers)
+    assert row.json()["fields"]["price"] == 300 and row.json()["fields"]["name"] == "Ristretto"
+    changes = (await _pulled(box)).changes
+    assert [(c.source, c.fields) for c in changes[1:]] == [
+        ("hub", {"price": 300}),
+        ("edge", {"price": 300, "name": "Ristretto"}),
+    ]
+    assert changes[-1].kept["price"].edge == 280
+    # The store's own later edit, based on the merge, is no conflict with its own.
+    again = event(3, "menu_items", item, "update", {"price": 310}, verdict.rev)
+    assert (await _pushed(box, [again], after=2)).verdicts[0].status == "applied"
+
+
+async def test_a_delete_of_a_row_changed_on_the_hub_is_rejected(hub, owner, store, box):
+    item = uuid7()
+    created = await _pushed(box, [event(1, "menu_items", item, "create", item_fields())], 0)
+    await hub.patch(
+        f"/api/stores/{store['id']}/rows/menu_items/{item}",
+        json={"fields": {"available": False}},
+        headers=owner.headers,
+    )
+    gone = event(2, "menu_items", item, "delete", {}, created.verdicts[0].rev)
+    verdict = (await _pushed(box, [gone], after=1)).verdicts[0]
+    assert (verdict.status, verdict.reason.code) == ("rejected", "changed_on_hub")
+
+
+async def test_pull_pages_by_cursor(hub, owner, store, box):
+    await _pushed(box, [order_event(seq, lines=0) for seq in range(1, 8)], after=0)
+    seen, cursor, pages = [], 0, 0
+    while True:
+        page = await _pulled(box, cursor, limit=3)
+        seen += [change.seq for change in page.changes]
+        cursor, pages = page.cursor, pages + 1
+        if not page.has_more:
+            break
+    assert seen == list(range(1, 8)) and pages == 3
+    assert (await _pulled(box, cursor)).changes == []
+
+
+async def test_an_owners_edit_of_several_stores_reaches_each_on_its_pull(hub, owner, hub_storage):
+    stores = [await new_store(hub, owner, name) for name in ("North", "South", "East")]
+    boxes = [await enrolled_box(hub, owner, s["id"]) for s in stores]
+    for box in boxes:
+        events = [
+            event(1, "menu_items", uuid7(), "create", item_fields("Espresso", 250)),
+            event(2, "menu_items", uuid7(), "create", item_fields("Tea", 200)),
+        ]
+        await _pushed(box, events, after=0)
+    answer = await hub.patch(
+        "/api/rows/menu_items",
+        json={
+            "stores": [stores[0]["id"], stores[1]["id"]],
+            "match": {"name": "Espresso"},
+            "fields": {"price": 275},
+        },
+        headers=owner.headers,
+    )
+    assert answer.status_code == 200, answer.text
+    assert [len(s["rows"]) for s in answer.json()["stores"]] == [1, 1]
+    for box, expected in zip(boxes, ([275], [275], []), strict=True):
+        hub_changes = [c for c in (await _pulled(box)).changes if c.source == "hub"]
+        assert [c.fields["price"] for c in hub_changes] == expected
+
+
+async def test_the_digest_is_that_of_the_rows_the_store_pushed(hub, owner, store, box):
+    order = order_event(1, lines=2)
+    item = event(2, "menu_items", uuid7(), "create", item_fields())
+    await _pushed(box, [order, item], after=0)
+    answer = await hub.get(f"/api/stores/{store['id']}/digest", headers=owner.headers)
+    lines = order.fields["order_lines"]
+    own = {k: v for k, v in order.fields.items() if k != "order_lines"}
+    from sync.entities import ENTITIES
+
+    expected = store_digest(
+        [
+            ("orders", order.entity_id, ENTITIES["orders"].complete(own)),
+            *[
+                (
+                    "order_lines",
+                    line["id"],
+                    ENTITIES["order_lines"].complete({k: v for k, v in line.items() if k != "id"}),
+                )
+                for line in lines
+            ],
+            ("menu_items", item.entity_id, ENTITIES["menu_items"].complete(item.fields)),
+        ]
+    )
+    assert answer.json() == {"store_id": store["id"], "digest": expected, "rows": 4}

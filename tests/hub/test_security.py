@@ -1,0 +1,150 @@
+"""Every refusal of a sync request, with its status, and its row in the refusal audit."""
+
+import dataclasses
+from datetime import timedelta
+
+import orjson
+import pytest
+from freezegun import freeze_time
+
+from hub.app import create_app
+from sync.clock import utcnow
+from sync.signing import DeviceKey, sign
+from tests.hub.kit import (
+    Box,
+    enrol,
+    enrolled_box,
+    new_code,
+    new_owner,
+    new_store,
+    order_event,
+)
+
+
+@pytest.fixture
+async def owner(hub, hub_storage):
+    return await new_owner(hub, hub_storage)
+
+
+@pytest.fixture
+async def store(hub, owner):
+    return await new_store(hub, owner)
+
+
+@pytest.fixture
+async def box(hub, owner, store):
+    return await enrolled_box(hub, owner, store["id"])
+
+
+async def _refusals(hub, owner):
+    answer = await hub.get("/api/refusals", headers=owner.headers)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["refusals"]
+
+
+def _refused(answer, status, code):
+    assert answer.status_code == status, answer.text
+    assert answer.json()["error"]["code"] == code
+    return answer.json()["error"]
+
+
+async def test_an_unsigned_push_is_refused_and_audited_without_its_tenant(hub, owner, box):
+    body = box.batch([order_event(1)], after=0)
+    _refused(await hub.post("/sync/v1/push", content=body), 401, "missing")
+    assert await _refusals(hub, owner) == []  # no key named: no tenant's to read
+
+
+async def test_a_bad_signature_a_stale_one_and_a_replay_are_refused_and_audited(
+    hub, owner, store, box
+):
+    body = box.batch([order_event(1)], after=0)
+    forged = sign(box.key, "POST", "/sync/v1/push", b"another body")
+    _refused(await hub.post("/sync/v1/push", content=body, headers=forged), 401, "bad_signature")
+
+    hour_ago = utcnow() - timedelta(hours=1)
+    stale = _refused(await box.send("POST", "/sync/v1/push", body, now=hour_ago), 401, "stale")
+    assert abs(stale["hub_time"] - utcnow().timestamp()) < 60  # a box corrects its clock by it
+
+    headers = sign(box.key, "POST", "/sync/v1/push", body)
+    assert (await hub.post("/sync/v1/push", content=body, headers=headers)).status_code == 200
+    _refused(await hub.post("/sync/v1/push", content=body, headers=headers), 409, "replayed")
+
+    audit = await _refusals(hub, owner)
+    assert [r["code"] for r in audit] == ["replayed", "stale", "bad_signature"]
+    assert {r["store_id"] for r in audit} == {store["id"]}
+    assert {r["key_id"] for r in audit} == {box.key.key_id}
+    assert {r["request"] for r in audit} == {"POST /sync/v1/push"}
+    shown = orjson.dumps(audit).decode()
+    assert headers["X-Galley-Nonce"] not in shown and headers["X-Galley-Signature"] not in shown
+
+
+async def test_an_unknown_key_a_revoked_key_and_another_stores_key_are_refused(
+    hub, owner, store, box
+):
+    stranger = Box(hub, DeviceKey.generate(), store["id"])
+    _refused(await stranger.pull(), 401, "unknown_key")
+
+    other_store = await new_store(hub, owner, "Other")
+    other = await enrolled_box(hub, owner, other_store["id"])
+    wrong = other.batch([order_event(1)], after=0, store_id=store["id"])
+    _refused(await other.send("POST", "/sync/v1/push", wrong), 403, "wrong_store")
+
+    revoked = await hub.post(
+        f"/api/stores/{store['id']}/devices/{box.key.key_id}/revoke", headers=owner.headers
+    )
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    _refused(await box.pull(), 403, "revoked")
+    _refused(await box.push([order_event(1)], after=0), 403, "revoked")
+
+    audit = await _refusals(hub, owner)
+    assert [(r["code"], r["store_id"]) for r in audit] == [
+        ("revoked", store["id"]),
+        ("revoked", store["id"]),
+        ("wrong_store", other_store["id"]),
+    ]  # the unknown key belongs to no tenant
+    devices = await hub.get(f"/api/stores/{store['id']}/devices", headers=owner.headers)
+    assert [d["revoked_at"] is not None for d in devices.json()["devices"]] == [True]
+
+
+async def test_an_unknown_used_or_expired_code_is_refused_and_audited(hub, owner, store):
+    _refused(await enrol(hub, "NOPE1-NOPE2", DeviceKey.generate()), 404, "unknown_code")
+    code = await new_code(hub, owner, store["id"])
+    first = await enrol(hub, code.lower(), DeviceKey.generate())  # typed in any case
+    assert first.status_code == 201, first.text
+    assert first.json()["store_id"] == store["id"]
+    _refused(await enrol(hub, code, DeviceKey.generate()), 410, "code_used")
+
+    late = await new_code(hub, owner, store["id"])
+    with freeze_time(utcnow() + timedelta(hours=25), real_asyncio=True):
+        _refused(await enrol(hub, late, DeviceKey.generate()), 410, "code_expired")
+    assert [r["code"] for r in await _refusals(hub, owner)] == ["code_expired", "code_used"]
+    assert code not in (await hub.get("/api/refusals", headers=owner.headers)).text
+
+
+async def test_a_key_enrols_once(hub, owner, store, box):
+    again = await enrol(hub, await new_code(hub, owner, store["id"]), box.key)
+    _refused(again, 409, "key_enrolled")
+
+
+async def test_enrolment_is_rate_limited_per_address(hub_settings):
+    app = create_app(dataclasses.replace(hub_settings, attempts_per_minute=3))
+    import httpx
+
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as hub:
+            for _ in range(3):
+                _refused(await enrol(hub, "WRONG-CODE1", DeviceKey.generate()), 404, "unknown_code")
+            limited = await enrol(hub, "WRONG-CODE1", DeviceKey.generate())
+            _refused(limited, 429, "rate_limited")
+            assert 0 < int(limited.headers["Retry-After"]) <= 60
+            with freeze_time(utcnow() + timedelta(seconds=61), real_asyncio=True):
+                _refused(await enrol(hub, "WRONG-CODE1", DeviceKey.generate()), 404, "unknown_code")
+
+
+async def test_bad_bodies_are_400s_in_the_error_shape(hub, box):
+    assert (await box.send("POST", "/sync/v1/push", b"{not json")).status_code == 400
+    future = orjson.dumps({"schema": 2, "store_id": box.store_id, "after": 0, "events": []})
+    _refused(await box.send("POST", "/sync/v1/push", future), 400, "schema_unsupported")
+    _refused(await box.send("GET", "/sync/v1/pull?cursor=-1"), 400, "bad_query")
+    _refused(await hub.post("/sync/v1/enrol", content=b"[]"), 400, "bad_envelope")
