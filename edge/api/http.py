@@ -44,7 +44,21 @@ async def actor(conn: HTTPConnection) -> Actor:
 
 
 async def body(request: Request) -> dict[str, Any]:
-    """The request's JSON object; anything else is a 400 before any work is done.
+    """The request's JSON object; anything else is a 400 before any work is done."""
+    raw = await raw_body(request)
+    if not raw:  # only handlers that take a body read one: a change of nothing is `{}`
+        raise GalleyError("the request needs a JSON object as its body", code="missing_body")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:  # a ValueError; also for bad UTF-8
+        raise GalleyError(f"the body is not valid JSON: {exc}", code="malformed_json") from exc
+    if not isinstance(data, dict):
+        raise GalleyError("the body must be a JSON object", code="malformed_json")
+    return data
+
+
+async def raw_body(request: Request) -> bytes:
+    """The request's body as sent; over `MAX_BODY` is a 400.
 
     Read from the ASGI messages directly, not through `Request.body()`: a body over the limit is
     refused without being held whole, and the async-generator machinery of `Request.stream()`
@@ -62,16 +76,7 @@ async def body(request: Request) -> dict[str, Any]:
             raise GalleyError("the request body is too large", code="too_large")
         chunks.append(chunk)
         more = message.get("more_body", False)
-    raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-    if not raw:  # only handlers that take a body read one: a change of nothing is `{}`
-        raise GalleyError("the request needs a JSON object as its body", code="missing_body")
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:  # a ValueError; also for bad UTF-8
-        raise GalleyError(f"the body is not valid JSON: {exc}", code="malformed_json") from exc
-    if not isinstance(data, dict):
-        raise GalleyError("the body must be a JSON object", code="malformed_json")
-    return data
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 class Json(JSONResponse):

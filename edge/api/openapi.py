@@ -3,10 +3,12 @@
 A handler declares its request body with the domain's `Form` (the rules that check it), its
 query parameters with the `Query` it reads them with, its answer with the `Shape` (or schema)
 declared beside the code that builds it, its success status, whether it needs a signed-in staff
-member, and the refusals particular to it; `contract` hangs that on the handler and `describe`
-reads it back. The rest is read from the route itself: its name is the `operationId`, its path
-the tag, its `{name:id}` convertors the typed path parameters, and the refusals every route of
-its kind can give (a body can be malformed, a path id unknown, a write refused by the disk).
+member, whether it honours an `Idempotency-Key`, and the refusals particular to it; `contract`
+hangs that on the handler (wrapping an idempotent one in `edge.api.idempotency.guarded`) and
+`describe` reads it back. The rest is read from the route itself: its name is the
+`operationId`, its path the tag, its `{name:id}` convertors the typed path parameters, and the
+refusals every route of its kind can give (a body can be malformed, a path id unknown, a write
+refused by the disk).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any, TypeVar
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from edge.api.http import ERROR_VIEW, IdConvertor, Query
+from edge.api.idempotency import HEADER, KEY_SCHEMA, REPLAYED, guarded
 from edge.domain.fields import Form
 from edge.domain.shapes import ID, Shape
 from edge.events import EVENT_VIEW
@@ -35,6 +38,7 @@ class Contract:
     public: bool = False  # answers without a sign-in
     refuses: frozenset[int] = frozenset()  # refusals besides those of every route of its kind
     also: Mapping[int, Any] = field(default_factory=dict)  # other answers: a schema, or words
+    idempotent: bool = False  # honours an Idempotency-Key (edge.api.idempotency)
 
 
 def contract(
@@ -47,13 +51,17 @@ def contract(
     public: bool = False,
     refuses: Collection[int] = (),
     also: Mapping[int, Any] | None = None,
+    idempotent: bool = False,
 ) -> Callable[[H], H]:
     """Decorator: what the handler takes (`partial`: a change, no field required) and answers.
 
     `response` is the JSON Schema of its answer: a `Shape`, or a schema holding them. `refuses`
     lists the refusals particular to it (403 a role may not, 409 a state that refuses, 423 a
     lockout); those of every route of its kind are added. `also` lists other answers that are
-    not refusals: status -> a schema, or the words that describe an answer without a body."""
+    not refusals: status -> a schema, or the words that describe an answer without a body.
+    `idempotent`: a retry with the same `Idempotency-Key` gets the first answer; every route
+    that creates or sends something says so, and makes its write through
+    `edge.api.idempotency.answer`."""
     terms = Contract(
         body.schema(partial=partial) if body else None,
         query,
@@ -62,9 +70,12 @@ def contract(
         public,
         frozenset(refuses),
         also or {},
+        idempotent,
     )
 
     def attach(handler: H) -> H:
+        if idempotent:
+            handler = guarded(handler)  # type: ignore[assignment]
         handler.contract = terms  # type: ignore[attr-defined]
         return handler
 
@@ -103,12 +114,14 @@ TAG_NOTES = {
     "system": "Health, this description, and the static pages.",
 }
 REFUSALS = {
-    400: "malformed: a body that is not a JSON object (or none), or a bad query parameter",
+    400: "malformed: a body that is not a JSON object (or none), a bad query parameter or a bad"
+    " Idempotency-Key",
     401: "not signed in, a sign-in that has ended, or a wrong PIN",
     403: "the staff member's role may not do this",
     404: "no such thing (or an id in the path that is not an id)",
     409: "the thing is in a state that refuses this",
-    422: "the request breaks a rule: `field` names the first bad field, `fields` each of them",
+    422: "the request breaks a rule: `field` names the first bad field, `fields` each of them;"
+    " or its Idempotency-Key was used for another request (`idempotency_key_reused`)",
     423: "locked out after too many wrong PINs; `retry_after` says for how many seconds",
     503: "the database refused the write; nothing was written",
 }
@@ -184,6 +197,10 @@ def _operation(
             {"name": name, "in": "query", "required": False, "schema": param.schema}
             for name, param in terms.query.params.items()
         ]
+    if terms.idempotent:
+        operation["parameters"].append(
+            {"name": HEADER, "in": "header", "required": False, "schema": KEY_SCHEMA}
+        )
     if terms.body is not None:
         operation["requestBody"] = {
             "required": True,
@@ -215,14 +232,21 @@ def _answer(
         return {"description": "a redirect"}
     if terms.response is None:  # undeclared: a test refuses it
         return {"description": "JSON", "content": {"application/json": {}}}
-    return {"description": "JSON", "content": _json(terms.response, components)}
+    answer = {"description": "JSON", "content": _json(terms.response, components)}
+    if terms.idempotent:
+        replayed = {
+            "description": "true: the first answer to this Idempotency-Key again; nothing written",
+            "schema": {"type": "string", "const": "true"},
+        }
+        answer["headers"] = {REPLAYED: replayed}
+    return answer
 
 
 def _refusals(route: Route | WebSocketRoute, method: str, terms: Contract) -> set[int]:
     """The refusals a route can give: its own, and those of every route of its kind."""
     statuses = set(terms.refuses)
-    if terms.body is not None:
-        statuses |= {400, 422}  # not a JSON object; a field against its rule
+    if terms.body is not None or terms.idempotent:
+        statuses |= {400, 422}  # 400 not a JSON object or a bad key; 422 a broken rule
     if terms.query is not None:
         statuses.add(400)
     if not terms.public:

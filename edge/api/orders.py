@@ -7,6 +7,7 @@ from starlette.routing import Route
 
 from edge import auth
 from edge.api.http import Query, actor, body, box_of, ok, one_of, whole, words
+from edge.api.idempotency import answer
 from edge.api.openapi import contract
 from edge.api.writes import action
 from edge.domain import audit as audit_trail
@@ -21,13 +22,19 @@ LIST = Query(
 )
 
 
-@contract(body=orders.ORDER, status=201, response=orders.ORDER_VIEW, refuses={403, 409})
+@contract(
+    body=orders.ORDER,
+    status=201,
+    response=orders.ORDER_VIEW,
+    refuses={403, 409},
+    idempotent=True,
+)
 async def create_order(request: Request):
     """Open a counter or table order, maybe with its first lines. With `send: true` they go to
     the kitchen at once. Prices and totals are computed here, never taken from the client."""
     who = await actor(request)
     data = await body(request)
-    return ok(await box_of(request).write(orders.create, who, data), 201)
+    return await answer(request, 201, orders.create, who, data)
 
 
 @contract(query=LIST, response=array(orders.ORDER_LISTED), refuses={403})
@@ -67,13 +74,19 @@ async def order_events(request: Request):
     return ok({"events": await box.read(orders.history, order_id, box.bus.last_seq)})
 
 
-@contract(body=orders.ADD_LINES, status=201, response=orders.ORDER_VIEW, refuses={403, 409})
+@contract(
+    body=orders.ADD_LINES,
+    status=201,
+    response=orders.ORDER_VIEW,
+    refuses={403, 409},
+    idempotent=True,
+)
 async def add_lines(request: Request):
     """Add lines to an open order."""
     who = await actor(request)
     data = await body(request)
     order_id = request.path_params["order_id"]
-    return ok(await box_of(request).write(orders.add_lines, who, order_id, data), 201)
+    return await answer(request, 201, orders.add_lines, who, order_id, data)
 
 
 @contract(body=orders.LINE_CHANGE, partial=True, response=orders.ORDER_VIEW, refuses={403, 409})
@@ -85,15 +98,14 @@ async def update_line(request: Request):
     return ok(await box_of(request).write(orders.update_line, who, line_id, data))
 
 
-@contract(body=auth.APPROVED, response=orders.ORDER_VIEW, refuses={403, 409, 423})
+@contract(body=auth.APPROVED, response=orders.ORDER_VIEW, refuses={403, 409, 423}, idempotent=True)
 async def void_line(request: Request):
     """Void a line, with a reason: a manager, or anyone with a manager's PIN as approval."""
     who = await actor(request)
     data = auth.APPROVED.clean(await body(request))
-    box = box_of(request)
-    approver = await auth.approval(box, data, who.device)
+    approver = await auth.approval(box_of(request), data, who.device)
     line_id = request.path_params["line_id"]
-    return ok(await box.write(orders.void_line, who, line_id, data["reason"], approver))
+    return await answer(request, 200, orders.void_line, who, line_id, data["reason"], approver)
 
 
 routes = [

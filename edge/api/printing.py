@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from edge import auth
 from edge.api.http import Query, actor, body, box_of, ok, one_of, whole, words
+from edge.api.idempotency import answer
 from edge.api.openapi import contract
 from edge.api.writes import action
 from edge.domain import fields as f
@@ -80,14 +81,16 @@ async def list_printers(request: Request):
     return ok(await box_of(request).read(config.list_printers))
 
 
-@contract(body=config.PRINTER, status=201, response=config.PRINTER_VIEW, refuses={403})
+@contract(
+    body=config.PRINTER, status=201, response=config.PRINTER_VIEW, refuses={403}, idempotent=True
+)
 async def create_printer(request: Request):
     """Add a printer: its role (receipt, kitchen, report), the stations a kitchen printer
     serves, the device whose receipts it prints, how it is reached, its paper profile and a
     backup printer."""
     who = await actor(request)
     data = await body(request)
-    return ok(await box_of(request).write(config.create, who, data), 201)
+    return await answer(request, 201, config.create, who, data)
 
 
 @contract(body=config.PRINTER, partial=True, response=config.PRINTER_VIEW, refuses={403})
@@ -144,14 +147,19 @@ def _found(printers: Sequence[discovery.UsbPrinter | discovery.NetworkPrinter]) 
     return ok([{**asdict(p), "transport": p.config()} for p in printers])
 
 
-@contract(body=auth.APPROVED, status=201, response=print_jobs.JOB_VIEW, refuses={403, 409, 423})
+@contract(
+    body=auth.APPROVED,
+    status=201,
+    response=print_jobs.JOB_VIEW,
+    refuses={403, 409, 423},
+    idempotent=True,
+)
 async def open_drawer(request: Request):
     """Open the cash drawer with no sale, with a reason: a manager, or with a manager's PIN."""
     who = await actor(request)
     data = auth.APPROVED.clean(await body(request))
-    box = box_of(request)
-    approver = await auth.approval(box, data, who.device)
-    return ok(await box.write(printing.open_drawer, who, data["reason"], approver), 201)
+    approver = await auth.approval(box_of(request), data, who.device)
+    return await answer(request, 201, printing.open_drawer, who, data["reason"], approver)
 
 
 routes = [

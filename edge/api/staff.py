@@ -8,8 +8,9 @@ from starlette.routing import Route
 
 from edge import auth
 from edge.api.http import actor, bearer, body, box_of, ok
+from edge.api.idempotency import answer
 from edge.api.openapi import contract
-from edge.api.writes import ID_VIEW, action
+from edge.api.writes import ID_VIEW, action, identified
 from edge.domain import staff
 from edge.domain.shapes import FLAG, ID, array, described, enum, shape
 from edge.permissions import PERMISSIONS, require
@@ -74,15 +75,15 @@ async def list_staff(request: Request):
     return ok(await box_of(request).read(staff.list_staff))
 
 
-@contract(body=staff.NEW_MEMBER, status=201, response=ID_VIEW, refuses={403})
+@contract(body=staff.NEW_MEMBER, status=201, response=ID_VIEW, refuses={403}, idempotent=True)
 async def create_staff(request: Request):
     """Add a staff member with their PIN."""
     who = await actor(request)
     require(who, "staff.edit")
     data = await box_of(request).read(staff.check_new, await body(request))
     pin_hash = await anyio.to_thread.run_sync(staff.hash_pin, data["pin"])
-    staff_id = await box_of(request).write(staff.create, who, data["name"], data["role"], pin_hash)
-    return ok({"id": staff_id}, 201)
+    args = (who, data["name"], data["role"], pin_hash)
+    return await answer(request, 201, staff.create, *args, view=identified)
 
 
 @contract(body=staff.MEMBER_CHANGE, partial=True, response=ID_VIEW, refuses={403, 409})

@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from edge import qrsheet
 from edge.api.http import actor, box_of, ok
+from edge.api.idempotency import answer
 from edge.api.openapi import contract
 from edge.api.writes import arranger, creator, updater
 from edge.domain import store, tables
@@ -28,20 +29,28 @@ async def floor(request: Request):
     return ok(await box_of(request).read(tables.floor))
 
 
-@contract(response=QR_ROTATED, refuses={403})
+@contract(response=QR_ROTATED, refuses={403}, idempotent=True)
 async def rotate_qr(request: Request):
     """Void this table's printed QR codes (print the new one)."""
     who = await actor(request)
     table_id = request.path_params["table_id"]
-    version = await box_of(request).write(tables.rotate_qr, who, table_id)
-    return ok({"id": table_id, "qr_version": version})
+    return await answer(
+        request,
+        200,
+        tables.rotate_qr,
+        who,
+        table_id,
+        view=lambda version: {"id": table_id, "qr_version": version},
+    )
 
 
-@contract(response=ALL_QR_ROTATED, refuses={403})
+@contract(response=ALL_QR_ROTATED, refuses={403}, idempotent=True)
 async def rotate_all_qr(request: Request):
     """Void every printed QR code in the store (print a new sheet)."""
     who = await actor(request)
-    return ok({"qr_epoch": await box_of(request).write(tables.rotate_all_qr, who)})
+    return await answer(
+        request, 200, tables.rotate_all_qr, who, view=lambda epoch: {"qr_epoch": epoch}
+    )
 
 
 @contract(refuses={403, 409})

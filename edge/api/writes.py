@@ -1,4 +1,7 @@
-"""Handlers made from a domain function, for the many plain create/update endpoints."""
+"""Handlers made from a domain function, for the many plain create/update endpoints.
+
+Creators and actions create or send something: they honour an `Idempotency-Key` (a retry gets
+the first answer), as `edge.api.idempotency` says."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import Any
 from starlette.requests import Request
 
 from edge.api.http import actor, body, box_of, ok
+from edge.api.idempotency import answer
 from edge.api.openapi import contract
 from edge.domain.fields import Form
 from edge.domain.positions import ORDER
@@ -25,13 +29,12 @@ def creator(
     """POST handler: `fn(conn, actor, *path params, body)` -> {"id": new id}, 201; the body is
     described by `form`, which `fn` checks it with."""
 
-    @contract(body=form, status=201, response=ID_VIEW, refuses={403, *refuses})
+    @contract(body=form, status=201, response=ID_VIEW, refuses={403, *refuses}, idempotent=True)
     async def handler(request: Request):
         who = await actor(request)
         data = await body(request)
         args = [request.path_params[p] for p in path]
-        new_id = await box_of(request).write(fn, who, *args, data)
-        return ok({"id": new_id}, 201)
+        return await answer(request, 201, fn, who, *args, data, view=identified)
 
     return _named(handler, fn, doc)
 
@@ -78,12 +81,17 @@ def action(
     """Handler for an action on one thing in the path: `fn(conn, actor, id)` -> its JSON, of
     the shape `response`."""
 
-    @contract(status=status, response=response, refuses={403, *refuses})
+    @contract(status=status, response=response, refuses={403, *refuses}, idempotent=True)
     async def handler(request: Request):
         who = await actor(request)
-        return ok(await box_of(request).write(fn, who, request.path_params[param]), status)
+        return await answer(request, status, fn, who, request.path_params[param])
 
     return _named(handler, fn, doc)
+
+
+def identified(new_id: str) -> dict[str, str]:
+    """What a creator answers: the new thing's id."""
+    return {"id": new_id}
 
 
 def _named(handler: Handler, fn: Callable[..., Any], doc: str) -> Handler:

@@ -1,7 +1,6 @@
 """One JSON error shape everywhere, an OpenAPI entry for every route that says what it answers
 (checked against real answers), every setting documented."""
 
-import dataclasses
 import json
 import re
 from datetime import datetime
@@ -17,7 +16,6 @@ from edge.api.openapi import TAG_NOTES
 from edge.app import create_app
 from edge.config import EdgeSettings, documented
 from edge.domain import print_jobs
-from printers.emulator import Emulator
 from tests.conftest import count
 from tests.edge.menu_helpers import item
 from tests.live import serve
@@ -223,20 +221,6 @@ async def test_every_route_that_needs_a_sign_in_says_so(app, client):
         needs_sign_in = "security" in paths[path][method.lower()]
         response = await client.request(method, url, json=None if method == "GET" else {})
         assert (response.status_code == 401) == needs_sign_in, (method, url, response.text)
-
-
-@pytest.fixture
-def quiet_settings(settings):
-    return dataclasses.replace(settings, print_workers=False)
-
-
-@pytest.fixture
-async def emulator():
-    """A printer on loopback for network discovery to find."""
-    printer = Emulator(port=0)
-    await printer.start()
-    yield printer
-    await printer.stop()
 
 
 async def test_every_answer_matches_its_description(quiet_settings, emulator):
