@@ -3,6 +3,13 @@
 // Every call sends JSON, adds the bearer token of the signed-in staff member, and turns the
 // edge's error shape {"error": {"code", "message", ...}} into an ApiError, so pages can show
 // `err.message` next to the action and branch on `err.code`.
+//
+// A POST creates or sends something, and each call of one is one user action: it carries a
+// fresh Idempotency-Key. When no answer comes back (the Wi-Fi lost the request, or lost the
+// answer after the box did the work) it is sent again with the same key, twice at most, so the
+// box makes the thing once and answers the retry as it answered the first time.
+
+const RETRY_DELAYS_MS = [300, 1000];
 
 export class ApiError extends Error {
   constructor(status, code, message, details = {}) {
@@ -30,6 +37,15 @@ async function errorFrom(response) {
   return new ApiError(response.status, "http_error", `the edge answered ${response.status}`);
 }
 
+/** A random key for one action: crypto.randomUUID() exists only in secure contexts, and the
+ * pages run on plain http at the box's LAN address; getRandomValues works everywhere. */
+export function idempotencyKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+const pause = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
 export class Api {
   /**
    * @param {object} options
@@ -52,12 +68,19 @@ export class Api {
       all["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
     }
+    const retries = method === "POST" ? RETRY_DELAYS_MS : [];
+    if (method === "POST") all["Idempotency-Key"] = idempotencyKey();
     let response;
-    try {
-      response = await fetch(this.base + path, init);
-    } catch (cause) {
-      if (cause && cause.name === "AbortError") throw cause;
-      throw new ApiError(0, "network", "cannot reach the store box; check the Wi-Fi and try again");
+    for (let attempt = 0; !response; attempt += 1) {
+      try {
+        response = await fetch(this.base + path, init);
+      } catch (cause) {
+        if (cause && cause.name === "AbortError") throw cause;
+        if (attempt >= retries.length) {
+          throw new ApiError(0, "network", "Cannot reach the store box. Check the Wi-Fi and try again.");
+        }
+        await pause(retries[attempt]);
+      }
     }
     if (!response.ok) {
       const err = await errorFrom(response);
