@@ -16,12 +16,13 @@ from edge.api.idempotency import HEADER, KEY_SCHEMA, REPLAYED
 from edge.app import create_app
 from edge.domain import orders
 from edge.errors import StorageError
-from edge.idempotency import KEY, Claim, recorded
+from edge.idempotency import KEY, Claim, find, recorded
 from edge.permissions import SYSTEM
 from edge.writer import Writer
 from tests.conftest import count, sign_in
 from tests.edge.menu_helpers import item, menu
 from tests.edge.test_contract import assert_error_shape, call_every_route
+from tests.edge.test_order_views import Planned
 from tests.live import serve
 from tests.proxy import Fault, FaultProxy
 
@@ -215,7 +216,7 @@ def test_a_key_and_its_write_are_one_transaction(settings):
     try:
         with pytest.raises(RuntimeError):
             writer.run_sync(recorded, claim, 201, broken_view, orders.create, SYSTEM, order)
-        nobody = Claim(None, "k", "f" * 64)  # type: ignore[arg-type]  # device NOT NULL
+        nobody = Claim(None, "k", "f" * 64)  # device is NOT NULL: the key cannot be stored
         with pytest.raises(StorageError):
             writer.run_sync(recorded, nobody, 201, dict, orders.create, SYSTEM, order)
         assert (count(path, "orders"), count(path, "events")) == before
@@ -224,6 +225,14 @@ def test_a_key_and_its_write_are_one_transaction(settings):
         assert count(path, "orders") == before[0] + 1 and count(path, "idempotency_keys") == 1
     finally:
         writer.close()
+
+
+def test_a_key_is_found_by_its_index(settings):
+    with contextlib.closing(db.connect(settings.database, readonly=True)) as conn:
+        planned = Planned(conn)
+        assert find(planned, Claim("POS 1", "k", "f" * 64)) is None
+    index = "sqlite_autoindex_idempotency_keys_1"
+    assert planned.plans == [f"SEARCH idempotency_keys USING INDEX {index} (device=? AND key=?)"]
 
 
 async def test_openapi_documents_the_key_on_every_idempotent_route(app, client):
