@@ -263,7 +263,7 @@ def test_each_section_opens_at_its_top(page: Page):
     sign_in(page)
     expect(page.locator(".item-row").first).to_be_visible()
     page.mouse.wheel(0, 1500)
-    page.wait_for_function("window.scrollY > 400")
+    page.wait_for_function("() => window.scrollY > 400")  # a function: the policy bars eval
     page.get_by_role("link", name="Settings").click()
     expect(page.get_by_role("heading", name="Settings", exact=True)).to_be_visible()
     expect(page.locator(".tax-rates")).to_be_visible()  # a long page: it could stay scrolled
