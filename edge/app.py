@@ -5,15 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from importlib import resources
-from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.routing import Route
+from starlette.types import ASGIApp
 
+from edge import pages
 from edge.api import feed, http, menu, orders, printing, staff, store, system, tables
 from edge.api.openapi import contract
 from edge.box import Box
@@ -21,17 +20,12 @@ from edge.config import EdgeSettings
 from edge.errors import GalleyError
 
 
-def ui_dir() -> Path:
-    return Path(str(resources.files("ui")))
+class EdgeApp(Starlette):
+    """The app with the security headers put on outside Starlette's error middleware, which
+    answers a 500 past any middleware given to it the usual way."""
 
-
-class Pages(StaticFiles):
-    """Static pages that browsers revalidate each time, so an updated box never runs old JS."""
-
-    def file_response(self, *args, **kwargs):
-        response = super().file_response(*args, **kwargs)
-        response.headers["Cache-Control"] = "no-cache"
-        return response
+    def build_middleware_stack(self) -> ASGIApp:
+        return pages.SecurityHeaders(super().build_middleware_stack())
 
 
 @contract(status=307, public=True)
@@ -54,7 +48,6 @@ def create_app(
         finally:
             box.close()
 
-    ui = ui_dir()
     routes = [
         *system.routes,
         *orders.routes,  # the busiest routes first: Starlette tries routes in order
@@ -65,10 +58,9 @@ def create_app(
         *tables.routes,
         *printing.routes,
         Route("/", home, methods=["GET"]),
-        Mount("/admin", Pages(directory=ui / "admin", html=True), name="admin"),
-        Mount("/ui", Pages(directory=ui), name="ui"),
+        *pages.routes(),
     ]
-    return Starlette(
+    return EdgeApp(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={

@@ -31,20 +31,35 @@ def table_svg(store_name: str, table_name: str, url: str) -> str:
 
 
 def sheet_svg(store_name: str, tables: list[tuple[str, str]]) -> str:
-    """A4 pages stacked vertically, 12 cards per page, with cut lines; (table name, url) pairs."""
+    """A4 pages stacked vertically, 12 cards per page, with cut lines; (table name, url) pairs.
+
+    Each page is an `<svg class="page">` of its own inside the file, so that the admin page
+    prints one per sheet of paper (a tall picture printed as one would cut a row of cards in
+    two at the paper's edge)."""
     width, height = A4
     per_page = COLUMNS * ROWS
-    pages = max(1, -(-len(tables) // per_page))
+    pages = [tables[start : start + per_page] for start in range(0, len(tables), per_page)] or [[]]
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height * len(pages)}"'
+        f' viewBox="0 0 {width} {height * len(pages)}">'
+    ]
+    parts += [_page(store_name, cards, number * height) for number, cards in enumerate(pages)]
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _page(store_name: str, cards: list[tuple[str, str]], top: int) -> str:
+    """One A4 page of cards, placed `top` pixels down the sheet."""
+    width, height = A4
     cell_w, cell_h = width // COLUMNS, height // ROWS
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height * pages}"'
-        f' viewBox="0 0 {width} {height * pages}">',
-        f'<rect width="{width}" height="{height * pages}" fill="#fff"/>',
+        f'<svg class="page" y="{top}" width="{width}" height="{height}"'
+        f' viewBox="0 0 {width} {height}">',
+        f'<rect width="{width}" height="{height}" fill="#fff"/>',
     ]
-    for index, (name, url) in enumerate(tables):
-        page, slot = divmod(index, per_page)
+    for slot, (name, url) in enumerate(cards):
         row, column = divmod(slot, COLUMNS)
-        x, y = column * cell_w, page * height + row * cell_h
+        x, y = column * cell_w, row * cell_h
         parts.append(
             f'<rect x="{x + 4}" y="{y + 4}" width="{cell_w - 8}" height="{cell_h - 8}"'
             ' fill="none" stroke="#bbb" stroke-dasharray="6 4"/>'

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
+from edge import pages
 from edge.api.http import ERROR_VIEW, IdConvertor, Query
 from edge.api.idempotency import HEADER, KEY_SCHEMA, REPLAYED, guarded
 from edge.domain.fields import Form
@@ -152,11 +153,11 @@ def describe(routes: list[BaseRoute]) -> dict[str, Any]:
             paths.setdefault(route.path + "/{path}", {})["get"] = {
                 "operationId": f"{route.name}_file",
                 "tags": ["system"],
-                "summary": f"Static pages under {route.path}/.",
+                "summary": f"The pages' files under {route.path}/ ({', '.join(pages.ASSETS)}).",
                 "parameters": [_path_param("path", route)],
                 "responses": {
-                    "200": {"description": "a file"},
-                    "404": _refusal("no such file", components),
+                    "200": {"description": "a page's file"},
+                    "404": _refusal("no such page file (any other file is not served)", components),
                 },
             }
     return {

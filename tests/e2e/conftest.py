@@ -9,16 +9,17 @@ background networking off.
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from edge import demo
 from edge.app import create_app
@@ -82,11 +83,42 @@ def browser(demo_template: Path) -> Iterator[Browser]:
             chromium.close()
 
 
+@dataclass
+class Console:
+    """What a page wrote to its console as errors. Every one fails the test (a script error, a
+    policy violation, a refused call) unless the test said it provokes it: Chromium writes each
+    4xx answer there, so a test that provokes one allows it with `allow_refusal`."""
+
+    errors: list[str] = field(default_factory=list)
+    allowed: list[re.Pattern[str]] = field(default_factory=list)
+
+    def allow_refusal(self, status: int, path: str) -> None:
+        """Answers `status` to calls of paths that start with `path`."""
+        where = re.escape(path)
+        self.allowed.append(re.compile(rf"status of {status} \(.*\) \(https?://[^/]+{where}"))
+
+    def record(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.errors.append(f"{message.text} ({message.location.get('url', '')})")
+
+    def unexpected(self) -> list[str]:
+        return [e for e in self.errors if not any(p.search(e) for p in self.allowed)]
+
+
+@pytest.fixture
+def console() -> Console:
+    return Console()
+
+
 @contextlib.contextmanager
-def browser_page(browser: Browser, live_edge: LiveEdge, **options: Any) -> Iterator[Page]:
+def browser_page(
+    browser: Browser, live_edge: LiveEdge, console: Console | None = None, **options: Any
+) -> Iterator[Page]:
     """A page in a fresh browser context on the live edge: a laptop in Lisbon speaking en-US
     unless `options` say otherwise (a locale, a touch screen). It fails when the page had an
-    uncaught error or asked for anything outside the edge."""
+    uncaught error, wrote an error to its console that `console` does not allow, or asked for
+    anything outside the edge."""
+    console = console or Console()
     context = browser.new_context(
         **{
             "base_url": live_edge.url,
@@ -113,17 +145,19 @@ def browser_page(browser: Browser, live_edge: LiveEdge, **options: Any) -> Itera
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", console.record)
     try:
         yield page
     finally:
         context.close()
     assert not outside, f"the page tried to reach the internet: {outside}"
     assert not errors, f"uncaught errors in the page: {errors}"
+    assert not console.unexpected(), f"errors in the page's console: {console.unexpected()}"
 
 
 @pytest.fixture
-def page(browser: Browser, live_edge: LiveEdge) -> Iterator[Page]:
-    with browser_page(browser, live_edge) as page:
+def page(browser: Browser, live_edge: LiveEdge, console: Console) -> Iterator[Page]:
+    with browser_page(browser, live_edge, console) as page:
         yield page
 
 

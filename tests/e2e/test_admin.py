@@ -9,7 +9,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import MANAGER, OWNER, PINS, LiveEdge, sign_in
+from tests.e2e.conftest import MANAGER, OWNER, PINS, Console, LiveEdge, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +24,8 @@ def item_id(live_edge: LiveEdge, name: str) -> str:
     return next(i["id"] for c in menu["categories"] for i in c["items"] if i["name"] == name)
 
 
-def test_sign_in_wrong_pin_then_right(page: Page):
+def test_sign_in_wrong_pin_then_right(page: Page, console: Console):
+    console.allow_refusal(401, "/api/sessions")
     page.goto("/admin/")
     # Only managers and owners are offered on this screen.
     expect(page.locator(".staff-tile")).to_have_count(2)
@@ -45,7 +46,9 @@ def test_sign_in_wrong_pin_then_right(page: Page):
     expect(page.locator(".staff-tile").first).to_be_visible()
 
 
-def test_lockout_shows_a_countdown(page: Page):
+def test_lockout_shows_a_countdown(page: Page, console: Console):
+    console.allow_refusal(401, "/api/sessions")
+    console.allow_refusal(423, "/api/sessions")
     page.goto("/admin/")
     page.get_by_role("button", name=OWNER).click()
     for _ in range(5):
@@ -115,7 +118,8 @@ def test_half_typed_modifier_survives_a_live_86(page: Page, live_edge: LiveEdge)
     expect(card.get_by_label("New modifier name")).to_have_value("")
 
 
-def test_edit_item_price_shows_formatted_price(page: Page, live_edge: LiveEdge):
+def test_edit_item_price_shows_formatted_price(page: Page, live_edge: LiveEdge, console: Console):
+    console.allow_refusal(422, "/api/menu/items/")
     sign_in(page)
     page.locator(".cat-btn", has_text="Mains").click()
     row = item_row(page, "Beef burger")
@@ -179,7 +183,8 @@ def test_add_table_and_download_qr_sheet(page: Page, live_edge: LiveEdge):
     assert ">Table T9<" in svg
 
 
-def test_invalid_guest_url_shows_server_message_and_audit_names_actor(page: Page):
+def test_invalid_guest_url_shows_server_message_and_audit_names_actor(page: Page, console: Console):
+    console.allow_refusal(422, "/api/store")
     sign_in(page)
     page.get_by_role("link", name="Settings").click()
     url = page.locator('input[name="guest_base_url"]')
@@ -205,7 +210,8 @@ def test_invalid_guest_url_shows_server_message_and_audit_names_actor(page: Page
     expect(first).to_contain_text("http://192.168.1.20:8000")
 
 
-def test_staff_add_and_deactivate(page: Page, live_edge: LiveEdge):
+def test_staff_add_and_deactivate(page: Page, live_edge: LiveEdge, console: Console):
+    console.allow_refusal(422, "/api/staff")
     sign_in(page)
     page.get_by_role("link", name="Staff").click()
     page.get_by_role("button", name="+ Add staff").click()
@@ -257,7 +263,7 @@ def test_each_section_opens_at_its_top(page: Page):
     sign_in(page)
     expect(page.locator(".item-row").first).to_be_visible()
     page.mouse.wheel(0, 1500)
-    page.wait_for_function("window.scrollY > 400")
+    page.wait_for_function("() => window.scrollY > 400")  # a function: the policy bars eval
     page.get_by_role("link", name="Settings").click()
     expect(page.get_by_role("heading", name="Settings", exact=True)).to_be_visible()
     expect(page.locator(".tax-rates")).to_be_visible()  # a long page: it could stay scrolled

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.conftest import SCREENSHOTS, LiveEdge, sign_in
+from tests.e2e.conftest import SCREENSHOTS, Console, LiveEdge, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -80,7 +80,10 @@ def settings_with_two_problems(page: Page) -> None:
     page.get_by_role("button", name="Save settings").click()
 
 
-def test_a_form_with_three_problems_shows_each_under_its_field(page: Page, live_edge: LiveEdge):
+def test_a_form_with_three_problems_shows_each_under_its_field(
+    page: Page, live_edge: LiveEdge, console: Console
+):
+    console.allow_refusal(422, "/api/menu/")
     before = full_menu(live_edge)
     sign_in(page)
     with page.expect_response(re.compile(r"/api/menu/items$")) as answer:
@@ -114,8 +117,9 @@ def test_a_form_with_three_problems_shows_each_under_its_field(page: Page, live_
 
 
 def test_minus_five_as_a_price_is_refused_and_a_choice_that_lowers_it_is_asked_about(
-    page: Page, live_edge: LiveEdge
+    page: Page, live_edge: LiveEdge, console: Console
 ):
+    console.allow_refusal(422, "/api/menu/")
     sign_in(page)
     page.locator(".cat-btn", has_text="Mains").click()
     page.locator('.item-row[data-item-name="Beef burger"]').get_by_role(
@@ -151,8 +155,9 @@ def test_minus_five_as_a_price_is_refused_and_a_choice_that_lowers_it_is_asked_a
 
 
 def test_each_admin_form_puts_the_edges_problems_under_their_fields(
-    page: Page, live_edge: LiveEdge
+    page: Page, live_edge: LiveEdge, console: Console
 ):
+    console.allow_refusal(422, "/api/")  # every form of the admin page, each refused
     sign_in(page)
     # A modifier group: at least above at most is said under "At most".
     page.get_by_role("button", name="Modifier groups").click()
@@ -314,7 +319,8 @@ def overlap(a: dict, b: dict) -> bool:
     )
 
 
-def test_a_toast_never_covers_the_save_bar(page: Page):
+def test_a_toast_never_covers_the_save_bar(page: Page, console: Console):
+    console.allow_refusal(422, "/api/store")
     SCREENSHOTS.mkdir(exist_ok=True)
     sign_in(page)
     for label, (width, height) in SCREENS.items():
@@ -365,7 +371,8 @@ def test_time_zone_and_currency_are_picked_from_the_boxs_lists(page: Page, live_
     expect(currency).to_have_value("JPY")
 
 
-def test_form_problems_at_every_screen(page: Page):
+def test_form_problems_at_every_screen(page: Page, console: Console):
+    console.allow_refusal(422, "/api/")
     """Screenshots, for a person to look at: forms showing their problems."""
     SCREENSHOTS.mkdir(exist_ok=True)
     sign_in(page)

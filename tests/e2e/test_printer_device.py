@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from printers.decoder import decode
-from tests.e2e.conftest import LiveEdge, sign_in
+from tests.e2e.conftest import Console, LiveEdge, sign_in
 from tests.printer_devices import pty
 
 pytestmark = pytest.mark.e2e
@@ -15,7 +15,10 @@ pytestmark = pytest.mark.e2e
 NAME = "Bar receipt"
 
 
-def test_a_device_file_printer_is_refused_unless_it_is_a_printer(page: Page, live_edge: LiveEdge):
+def test_a_device_file_printer_is_refused_unless_it_is_a_printer(
+    page: Page, live_edge: LiveEdge, console: Console
+):
+    console.allow_refusal(422, "/api/printers")
     database = live_edge.settings.data_dir / "edge.db"
     with pty() as device:
         sign_in(page)

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from printers.emulator import run_in_thread
-from tests.e2e.conftest import LiveEdge, sign_in
+from tests.e2e.conftest import Console, LiveEdge, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -121,7 +121,8 @@ def test_add_network_printer_test_print_offline_and_retry(page: Page, live_edge:
         assert unchanged.evaluate("row => row.isConnected")
 
 
-def test_filters_and_refusals_inline(page: Page, live_edge: LiveEdge):
+def test_filters_and_refusals_inline(page: Page, live_edge: LiveEdge, console: Console):
+    console.allow_refusal(422, "/api/printers/discover/network")
     sign_in(page)
     page.goto("/admin/#/printers")
     expect(page.locator(".printer-card").first).to_be_visible()

@@ -1,6 +1,7 @@
 """Table QR codes read the way their consumers read them: each file parsed as XML, opened in
-Chromium as a downloaded or printed file is, photographed (a screenshot) and scanned back by a
-real QR reader (zxing-cpp) to the table's guest URL, whose token the box accepts.
+Chromium as a downloaded file is and photographed (a screenshot), or printed to PDF and each
+page rendered, then scanned back by a real QR reader (zxing-cpp) to the table's guest URL,
+whose token the box accepts.
 
 A sheet that no browser could open once passed every test because none parsed it, let alone
 scanned it; these tests are the guest's phone in front of the printed paper.
@@ -10,14 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
 import httpx
+import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 from PIL import Image
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from edge import db
 from edge.domain import tables
@@ -26,6 +29,8 @@ from tests.e2e.conftest import SCREENSHOTS, LiveEdge, sign_in
 pytestmark = pytest.mark.e2e
 
 SVG = "{http://www.w3.org/2000/svg}svg"
+A4_POINTS = (595.28, 841.89)
+ONE_CM = {side: "1cm" for side in ("top", "right", "bottom", "left")}  # a print dialog's default
 
 
 @pytest.fixture
@@ -62,10 +67,13 @@ def fetch_svg(http: httpx.Client, path: str) -> bytes:
     return response.content
 
 
-def scanned_tables(live_edge: LiveEdge, png: bytes) -> list[str]:
-    """The names of the tables whose codes a QR reader finds in `png`, in reading order; each
-    code must hold `<guest base URL>/t/<token>` with a token the box accepts now."""
-    codes = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)).convert("L"))
+def scanned_tables(live_edge: LiveEdge, picture: bytes | Image.Image) -> list[str]:
+    """The names of the tables whose codes a QR reader finds in `picture` (a PNG or an image),
+    in reading order; each code must hold `<guest base URL>/t/<token>` with a token the box
+    accepts now."""
+    if isinstance(picture, bytes):
+        picture = Image.open(io.BytesIO(picture))
+    codes = zxingcpp.read_barcodes(picture.convert("L"))
     with contextlib.closing(db.connect(live_edge.settings.database, readonly=True)) as conn:
         base = conn.execute("SELECT guest_base_url FROM store").fetchone()[0]
         secret = bytes.fromhex(
@@ -81,18 +89,12 @@ def scanned_tables(live_edge: LiveEdge, png: bytes) -> list[str]:
 
 
 def open_svg(page: Page, path: str, shot: str) -> bytes:
-    """Open the file in Chromium as a document of its own (a downloaded file opened, the print
-    frame): it must be the SVG, not Chromium's XML error page; return its screenshot."""
-    console: list[str] = []
-    page.on(
-        "console", lambda message: console.append(message.text) if message.type == "error" else None
-    )
+    """Open the file in Chromium as a document of its own (a downloaded file opened): it must be
+    the SVG, not Chromium's XML error page; return its screenshot."""
     page.goto(path)
     assert page.evaluate("document.documentElement.namespaceURI") == "http://www.w3.org/2000/svg"
     assert page.evaluate("document.getElementsByTagName('parsererror').length") == 0
-    png = page.screenshot(path=SCREENSHOTS / shot)
-    assert not console, console
-    return png
+    return page.screenshot(path=SCREENSHOTS / shot)
 
 
 def signed_in_files(page: Page, live_edge: LiveEdge) -> None:
@@ -123,25 +125,38 @@ def test_each_table_card_scans_to_its_table(page: Page, live_edge: LiveEdge, own
         assert scanned_tables(live_edge, png) == [table["name"]]
 
 
-def test_print_qr_sheet_prints_codes_that_scan(page: Page, live_edge: LiveEdge, floor):
-    """The admin's Print QR sheet button loads the sheet into a hidden frame and prints it:
-    that frame's document is the sheet, and its codes scan."""
+def test_print_qr_sheet_prints_one_a4_page_per_twelve_cards(
+    page: Page, live_edge: LiveEdge, owner, floor
+):
+    """The admin's Print QR sheet button prints the sheet's pages, each on a sheet of A4 paper
+    of its own. Printed to PDF as a browser's print dialog does by default (its margins, its
+    paper), each PDF page is rendered and scanned, and its text read: twelve whole cards on the
+    first page (the store's name, the code, the table's name and the hint), the other two on
+    the second, every table in use once. Printed as one tall picture, the fifth row of cards
+    began at the foot of page 1 and ended on page 2."""
     SCREENSHOTS.mkdir(exist_ok=True)
     sign_in(page)
     page.get_by_role("link", name="Tables").click()
+    # Headless Chromium has no print dialog, and a window.print() there leaves the page half
+    # printed; page.pdf() below is what the dialog would make of the page.
+    page.evaluate("() => { window.print = () => { window.printed = (window.printed || 0) + 1; }; }")
     page.get_by_role("button", name="Print QR sheet").click()
-    frame: Locator = page.locator('iframe[title="print"]')
-    expect(frame).to_have_count(1)
-    document = frame.content_frame.locator(":root")
-    expect(document).to_have_attribute("width", "794")
-    assert frame.content_frame.locator("parsererror").count() == 0
-    # Unfold the frame over the page at the sheet's size to photograph what it would print.
-    height = int(document.get_attribute("height") or 0)
-    page.set_viewport_size({"width": 794, "height": height})
-    frame.evaluate(
-        "(f, h) => { f.style.cssText = `position:fixed;left:0;top:0;z-index:9999;border:0;"
-        "width:794px;height:${h}px`; }",
-        height,
-    )
-    png = frame.screenshot(path=SCREENSHOTS / "qr-sheet-print-frame.png")
-    assert sorted(scanned_tables(live_edge, png)) == sorted(in_use(floor))
+    expect(page.locator(".print-pages .print-page")).to_have_count(2)
+    assert page.evaluate("window.printed") == 1
+    expect(page.locator(".print-pages")).to_be_hidden()  # on the screen, the page as it was
+    pdf = pdfium.PdfDocument(page.pdf(format="Letter", prefer_css_page_size=True, margin=ONE_CM))
+    store = owner.get("/api/store").json()["name"]
+    printed = []
+    for number, paper in enumerate(pdf, start=1):
+        assert paper.get_size() == pytest.approx(A4_POINTS, abs=1), f"page {number} is not A4"
+        picture = paper.render(scale=2).to_pil()
+        picture.save(SCREENSHOTS / f"qr-sheet-printed-{number}.png")
+        names = scanned_tables(live_edge, picture)
+        text = paper.get_textpage().get_text_range()
+        cards = (text.count(store), sorted(re.findall(r"Table (\S+)", text)), text.count("Scan"))
+        assert cards == (len(names), sorted(names), len(names)), f"page {number}: {text}"
+        printed.append(names)
+    assert [len(names) for names in printed] == [12, 2]
+    assert sorted(name for names in printed for name in names) == sorted(in_use(floor))
+    page.evaluate("dispatchEvent(new Event('afterprint'))")  # the dialog closed
+    expect(page.locator(".print-pages")).to_have_count(0)

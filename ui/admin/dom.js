@@ -301,17 +301,19 @@ export function saveBlob(blob, filename) {
   setTimeout(() => URL.revokeObjectURL(url), 30000);
 }
 
-/** Print a Blob (an SVG sheet) through a hidden frame, so the page itself stays put. */
-export function printBlob(blob) {
-  const url = URL.createObjectURL(blob);
-  const frame = h("iframe", { src: url, title: "print", style: "position:fixed;width:0;height:0;border:0;right:0;bottom:0" });
-  frame.addEventListener("load", () => {
-    try {
-      frame.contentWindow.focus();
-      frame.contentWindow.print();
-    } finally {
-      setTimeout(() => { frame.remove(); URL.revokeObjectURL(url); }, 60000);
-    }
-  });
-  document.body.append(frame);
+/**
+ * Print `pages` (elements, one for each sheet of paper) instead of this page. They wait in a
+ * part of the document that only the print styles show, each on a page of its own (admin.css),
+ * and go once the printing is done; the page itself stays as it was.
+ */
+export function printPages(pages) {
+  for (const old of document.querySelectorAll("body > .print-pages")) old.remove();
+  const sheets = h("div", { class: "print-pages" }, pages.map((page) => h("div", { class: "print-page" }, page)));
+  document.body.append(sheets);
+  document.body.classList.add("printing-pages");
+  window.addEventListener("afterprint", () => {
+    sheets.remove();
+    document.body.classList.remove("printing-pages");
+  }, { once: true });
+  window.print();
 }

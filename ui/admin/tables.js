@@ -2,12 +2,22 @@
 // have leaked (a rotated code stops working at once).
 
 import { arrangeDialog } from "./arrange.js";
-import { act, confirmAction, drawList, field, h, modal, msgBox, printBlob, saveBlob, say, switchInput, wholeOf } from "./dom.js";
+import { act, confirmAction, drawList, field, h, modal, msgBox, printPages, saveBlob, say, switchInput, wholeOf } from "./dom.js";
 
 const TABLE_ENTITIES = new Set(["areas", "tables"]);
 
 function fileName(name) {
   return `table-${name.replace(/[^\w-]+/g, "_")}.svg`;
+}
+
+/** The A4 pages of the QR sheet (the file holds each as an <svg class="page">), ready to print
+ * one per sheet of paper. */
+async function sheetPages(blob) {
+  const sheet = new DOMParser().parseFromString(await blob.text(), "image/svg+xml");
+  return [...sheet.querySelectorAll(":root > svg.page")].map((page) => {
+    page.removeAttribute("y");
+    return document.importNode(page, true);
+  });
 }
 
 export default {
@@ -50,7 +60,7 @@ export default {
     async function sheet(how, button) {
       await act(button, qrMsg, async () => {
         const blob = await ctx.api.blob("/api/tables/qr-sheet.svg");
-        if (how === "print") printBlob(blob);
+        if (how === "print") printPages(await sheetPages(blob));
         else saveBlob(blob, "table-qr-codes.svg");
       });
       linkToSettings();
