@@ -97,6 +97,11 @@ class Console:
         where = re.escape(path)
         self.allowed.append(re.compile(rf"status of {status} \(.*\) \(https?://[^/]+{where}"))
 
+    def allow_lost(self, path: str) -> None:
+        """Calls of paths that start with `path` that the test cuts off (no answer at all)."""
+        where = re.escape(path)
+        self.allowed.append(re.compile(rf"net::ERR_\w+ \(https?://[^/]+{where}"))
+
     def record(self, message: ConsoleMessage) -> None:
         if message.type == "error":
             self.errors.append(f"{message.text} ({message.location.get('url', '')})")

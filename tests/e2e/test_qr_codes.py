@@ -73,7 +73,9 @@ def scanned_tables(live_edge: LiveEdge, picture: bytes | Image.Image) -> list[st
     accepts now."""
     if isinstance(picture, bytes):
         picture = Image.open(io.BytesIO(picture))
-    codes = zxingcpp.read_barcodes(picture.convert("L"))
+    # A QR reader: a card's dashed cut lines and text can pass for a 1-D barcode (ITF) to a
+    # reader of every format, which no phone's camera app offers for a table code.
+    codes = zxingcpp.read_barcodes(picture.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)
     with contextlib.closing(db.connect(live_edge.settings.database, readonly=True)) as conn:
         base = conn.execute("SELECT guest_base_url FROM store").fetchone()[0]
         secret = bytes.fromhex(
