@@ -8,7 +8,7 @@ import secrets
 import sys
 from typing import Any
 
-from edge.config import EdgeSettings
+from edge.config import EdgeSettings, SettingError
 from hub import cli as hub_cli
 
 
@@ -60,7 +60,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.part == "hub":
         return hub_cli.main(args)
-    settings = _settings(args, demo.DEFAULTS if args.part == "demo" else {})
+    try:
+        settings = _settings(args, demo.DEFAULTS if args.part == "demo" else {})
+    except SettingError as exc:
+        command = "demo" if args.part == "demo" else f"edge {args.command}"
+        print(f"galley {command}: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

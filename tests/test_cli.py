@@ -9,11 +9,13 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from sqlite_utils import Database
 from sqlite_utils.utils import decode_base64_values
 
 from edge import db, demo
 from edge import export as export_module
+from edge.config import EdgeSettings, SettingError
 from galley.cli import main
 from tests.conftest import count
 
@@ -57,6 +59,41 @@ def test_edge_init_makes_a_pin_when_none_is_given(tmp_path, capsys):
 def test_serve_refuses_a_box_without_a_store(tmp_path, capsys):
     assert main(["edge", "serve", "--data-dir", str(tmp_path)]) == 1
     assert "galley edge init" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flag", "variable", "value", "says"),
+    [
+        ("--session-hours", "GALLEY_SESSION_HOURS", "0", "a whole number from 1 to 168"),
+        ("--session-hours", "GALLEY_SESSION_HOURS", "twelve", "a whole number from 1 to 168"),
+        ("--port", "GALLEY_EDGE_PORT", "70000", "a whole number from 1 to 65535"),
+        ("--writer-max-batch", "GALLEY_WRITER_MAX_BATCH", "0", "a whole number from 1 to 10000"),
+        ("--log-level", "GALLEY_LOG_LEVEL", "LOUD", "one of DEBUG, INFO, WARNING, ERROR"),
+        ("--print-workers", "GALLEY_PRINT_WORKERS", "maybe", "on or off"),
+        ("--host", "GALLEY_EDGE_HOST", " ", "an address or name"),
+        ("--data-dir", "GALLEY_DATA_DIR", "", "a folder's path"),
+    ],
+)
+def test_a_setting_that_makes_no_sense_is_refused_naming_its_flag_and_variable(
+    settings, capsys, monkeypatch, flag, variable, value, says
+):
+    """As a flag: `galley edge serve` exits 2 with what the setting takes, and starts nothing.
+    As a variable: the same words."""
+    assert main(["edge", "serve", "--data-dir", str(settings.data_dir), flag, value]) == 2
+    message = capsys.readouterr().err
+    assert message.startswith(f"galley edge serve: {flag} ({variable}) must be {says}"), message
+    assert repr(value) in message
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingError, match=rf"^{flag} \({variable}\) must be {says}"):
+        EdgeSettings.load()
+
+
+def test_settings_that_make_sense_are_read_as_their_kind():
+    given = EdgeSettings.load(
+        {"GALLEY_LOG_LEVEL": "debug", "GALLEY_PRINT_WORKERS": "off", "GALLEY_SESSION_HOURS": "168"}
+    )
+    assert (given.log_level, given.print_workers, given.session_hours) == ("DEBUG", False, 168)
+    assert EdgeSettings.load({}, port="1").port == 1
 
 
 # --- galley edge export ----------------------------------------------------------------------
