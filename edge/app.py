@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import re
 from collections.abc import AsyncIterator, Callable
 from importlib import resources
 from pathlib import Path
@@ -14,7 +16,7 @@ from starlette.responses import RedirectResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from edge.api import feed, http, menu, orders, printing, staff, store, system, tables
+from edge.api import devices, feed, http, menu, orders, printing, staff, store, system, tables
 from edge.api.openapi import contract
 from edge.box import Box
 from edge.config import EdgeSettings
@@ -34,6 +36,24 @@ class Pages(StaticFiles):
         return response
 
 
+class HideTokens(logging.Filter):
+    """Uvicorn's access log prints each request's path with its query string: a client that
+    puts a token in a URL (refused, see `edge.api.http.bearer`) would still leave it in the
+    log, so its value is masked there."""
+
+    _TOKEN = re.compile(r"(?<=[?&]token=)[^&\s\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self._TOKEN.sub("***", arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        return True
+
+
+_HIDE_TOKENS = HideTokens()
+
+
 @contract(status=307, public=True)
 async def home(request):
     """The manager's pages."""
@@ -47,6 +67,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        logging.getLogger("uvicorn.access").addFilter(_HIDE_TOKENS)  # once: the same filter
         box = Box(settings, asyncio.get_running_loop(), after_sync=after_sync)
         app.state.box = box
         try:
@@ -61,6 +82,7 @@ def create_app(
         *feed.routes,
         *menu.routes,
         *staff.routes,
+        *devices.routes,
         *store.routes,
         *tables.routes,
         *printing.routes,

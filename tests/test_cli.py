@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -35,8 +36,15 @@ def test_edge_init_sets_up_a_store_once(tmp_path, capsys):
         "2468",
     ]
     assert main(args) == 0
-    assert "PIN 2468" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "PIN 2468" in out
+    code = re.search(r"paired with code (\w{4}-\w{4}) \(it works once, for 24 hours\)", out)
+    assert code, out
     conn = db.connect(tmp_path / "box" / "edge.db", readonly=True)
+    stored = conn.execute("SELECT id, created_by, expires_at FROM pairing_codes").fetchall()
+    assert [(r["id"], r["created_by"]) for r in stored] == [
+        (hashlib.sha256(code[1].replace("-", "").encode()).hexdigest(), "system")
+    ]  # the code's hash, never the code
     assert conn.execute("SELECT name FROM store").fetchone()[0] == "Warung Sari"
     owner = conn.execute("SELECT name, role FROM staff").fetchall()
     assert [tuple(r) for r in owner] == [("Sari", "owner")]
@@ -59,6 +67,26 @@ def test_edge_init_makes_a_pin_when_none_is_given(tmp_path, capsys):
 def test_serve_refuses_a_box_without_a_store(tmp_path, capsys):
     assert main(["edge", "serve", "--data-dir", str(tmp_path)]) == 1
     assert "galley edge init" in capsys.readouterr().err
+
+
+def test_edge_pair_prints_a_fresh_code_that_pairs_once(settings, capsys):
+    args = ["edge", "pair", "--data-dir", str(settings.data_dir), "--name", "Bar tablet"]
+    assert main([*args, "--hours", "3"]) == 0
+    out = capsys.readouterr().out
+    first = re.search(
+        r"Pair Bar tablet with code (\w{4}-\w{4}) \(it works once, for 3 hours\)", out
+    )
+    assert first, out
+    assert main(args) == 0
+    second = re.search(
+        r"with code (\w{4}-\w{4}) \(it works once, for 1 hour\)", capsys.readouterr().out
+    )
+    assert second and second[1] != first[1]
+    assert count(settings.database, "pairing_codes") == 2
+    with pytest.raises(SystemExit) as refused:
+        main([*args, "--hours", "0"])
+    assert refused.value.code == 2
+    assert main(["edge", "pair", "--data-dir", str(settings.data_dir / "empty")]) == 1
 
 
 @pytest.mark.parametrize(

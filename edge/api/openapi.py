@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from edge.api.http import ERROR_VIEW, IdConvertor, Query
+from edge.domain import devices
 from edge.domain.fields import Form
 from edge.domain.shapes import ID, Shape
 from edge.events import EVENT_VIEW
@@ -33,6 +34,7 @@ class Contract:
     response: Any = None  # JSON Schema of the success answer (may hold Shapes)
     status: int = 200
     public: bool = False  # answers without a sign-in
+    device: bool = False  # answers a paired device only (its credential, no sign-in)
     refuses: frozenset[int] = frozenset()  # refusals besides those of every route of its kind
     also: Mapping[int, Any] = field(default_factory=dict)  # other answers: a schema, or words
 
@@ -45,6 +47,7 @@ def contract(
     response: Any = None,
     status: int = 200,
     public: bool = False,
+    device: bool = False,
     refuses: Collection[int] = (),
     also: Mapping[int, Any] | None = None,
 ) -> Callable[[H], H]:
@@ -53,13 +56,15 @@ def contract(
     `response` is the JSON Schema of its answer: a `Shape`, or a schema holding them. `refuses`
     lists the refusals particular to it (403 a role may not, 409 a state that refuses, 423 a
     lockout); those of every route of its kind are added. `also` lists other answers that are
-    not refusals: status -> a schema, or the words that describe an answer without a body."""
+    not refusals: status -> a schema, or the words that describe an answer without a body.
+    `device`: it answers a paired device, with no staff member signed in (the roster, sign-in)."""
     terms = Contract(
         body.schema(partial=partial) if body else None,
         query,
         response,
         status,
-        public,
+        public or device,
+        device,
         frozenset(refuses),
         also or {},
     )
@@ -85,6 +90,7 @@ TAGS = {
     "staff": "staff",
     "sessions": "staff",
     "me": "staff",
+    "devices": "staff",
     "store": "store",
     "printers": "printing",
     "print-jobs": "printing",
@@ -96,7 +102,7 @@ TAG_NOTES = {
     "menu": "Tax rates, categories, items, modifier groups and modifiers; 86ing.",
     "tables": "Areas, tables and their QR codes.",
     "orders": "Orders taken by staff, their lines, sending them to the kitchen, voids.",
-    "staff": "Sign-in with a PIN on a device, and the staff list.",
+    "staff": "Paired devices, sign-in with a PIN on one, and the staff list.",
     "store": "The store's settings.",
     "printing": "Printers, the print queue, bills and the cash drawer.",
     "feed": "What changed: the event feed (websocket and polling) and the audit trail.",
@@ -104,12 +110,14 @@ TAG_NOTES = {
 }
 REFUSALS = {
     400: "malformed: a body that is not a JSON object (or none), or a bad query parameter",
-    401: "not signed in, a sign-in that has ended, or a wrong PIN",
+    401: "not signed in, a sign-in that has ended (`reason` says why), a device that is not"
+    " paired, or a wrong PIN",
     403: "the staff member's role may not do this",
     404: "no such thing (or an id in the path that is not an id)",
     409: "the thing is in a state that refuses this",
     422: "the request breaks a rule: `field` names the first bad field, `fields` each of them",
     423: "locked out after too many wrong PINs; `retry_after` says for how many seconds",
+    429: "too many tries from this address; `retry_after` says for how many seconds",
     503: "the database refused the write; nothing was written",
 }
 # Routes that answer with a file rather than JSON, by the extension their path ends in.
@@ -156,7 +164,14 @@ def describe(routes: list[BaseRoute]) -> dict[str, Any]:
                     "type": "http",
                     "scheme": "bearer",
                     "description": "the token POST /api/sessions answers (a PIN sign-in)",
-                }
+                },
+                "device": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": devices.HEADER,
+                    "description": "the credential POST /api/devices/pair answers (a paired"
+                    " staff device)",
+                },
             },
             "schemas": dict(sorted(components.schemas.items())),
         },
@@ -189,7 +204,9 @@ def _operation(
             "required": True,
             "content": {"application/json": {"schema": terms.body}},
         }
-    if not terms.public:
+    if terms.device:
+        operation["security"] = [{"device": []}]
+    elif not terms.public:
         operation["security"] = [{"staff": []}]
     answers = {terms.status: _answer(route, terms, components)}
     for status, other in terms.also.items():
@@ -225,7 +242,7 @@ def _refusals(route: Route | WebSocketRoute, method: str, terms: Contract) -> se
         statuses |= {400, 422}  # not a JSON object; a field against its rule
     if terms.query is not None:
         statuses.add(400)
-    if not terms.public:
+    if not terms.public or terms.device:
         statuses.add(401)
     if route.param_convertors:
         statuses.add(404)

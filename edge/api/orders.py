@@ -91,7 +91,7 @@ async def void_line(request: Request):
     who = await actor(request)
     data = auth.APPROVED.clean(await body(request))
     box = box_of(request)
-    approver = await auth.approval(box, data, who.device)
+    approver = await auth.approval(box, data, who)
     line_id = request.path_params["line_id"]
     return ok(await box.write(orders.void_line, who, line_id, data["reason"], approver))
 

@@ -150,7 +150,7 @@ async def open_drawer(request: Request):
     who = await actor(request)
     data = auth.APPROVED.clean(await body(request))
     box = box_of(request)
-    approver = await auth.approval(box, data, who.device)
+    approver = await auth.approval(box, data, who)
     return ok(await box.write(printing.open_drawer, who, data["reason"], approver), 201)
 
 
