@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import re
 from collections.abc import AsyncIterator, Callable
 
 from starlette.applications import Starlette
@@ -13,7 +15,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from edge import pages
-from edge.api import feed, http, menu, orders, printing, staff, store, system, tables
+from edge.api import devices, feed, http, menu, orders, printing, staff, store, system, tables
 from edge.api.openapi import contract
 from edge.box import Box
 from edge.config import EdgeSettings
@@ -26,6 +28,24 @@ class EdgeApp(Starlette):
 
     def build_middleware_stack(self) -> ASGIApp:
         return pages.SecurityHeaders(super().build_middleware_stack())
+
+
+class HideTokens(logging.Filter):
+    """Uvicorn's access log prints each request's path with its query string: a client that
+    puts a token in a URL (refused, see `edge.api.http.bearer`) would still leave it in the
+    log, so its value is masked there."""
+
+    _TOKEN = re.compile(r"(?<=[?&]token=)[^&\s\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self._TOKEN.sub("***", arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        return True
+
+
+_HIDE_TOKENS = HideTokens()
 
 
 @contract(status=307, public=True)
@@ -41,6 +61,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        logging.getLogger("uvicorn.access").addFilter(_HIDE_TOKENS)  # once: the same filter
         box = Box(settings, asyncio.get_running_loop(), after_sync=after_sync)
         app.state.box = box
         try:
@@ -54,6 +75,7 @@ def create_app(
         *feed.routes,
         *menu.routes,
         *staff.routes,
+        *devices.routes,
         *store.routes,
         *tables.routes,
         *printing.routes,

@@ -7,6 +7,7 @@
     ├── NotFound                404
     ├── Conflict                409  the thing is in a state that refuses this
     ├── Locked                  423  too many wrong PINs; `retry_after` seconds
+    ├── TooMany                 429  too many attempts from one address; `retry_after` seconds
     └── StorageError            503  the database refused a write; nothing was half-written
 
 A form that breaks its rules is one `Invalid` for everything wrong with it (see
@@ -66,6 +67,11 @@ class Conflict(GalleyError):
 class Locked(GalleyError):
     status = 423
     code = "locked_out"
+
+
+class TooMany(GalleyError):
+    status = 429
+    code = "too_many_attempts"
 
 
 class StorageError(GalleyError):

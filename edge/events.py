@@ -48,7 +48,10 @@ ENTITIES = {
     "order_lines": "orders",
     "staff": "staff",
     "pin_failures": "staff",
+    "pin_lockouts": "staff",
     "staff_sessions": "staff",
+    "devices": "staff",
+    "pairing_codes": "staff",
     "printers": "printers",
     "print_jobs": "printers",
 }
@@ -56,7 +59,7 @@ ENTITIES = {
 PARTS = {"orders": "order_lines"}
 
 # Fields that are never copied into an event: the feed is broadcast and synced.
-SECRET_FIELDS = frozenset({"pin_hash"})
+SECRET_FIELDS = frozenset({"pin_hash", "secret_hash"})
 
 
 class WriteConnection(sqlite3.Connection):

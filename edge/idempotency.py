@@ -41,8 +41,9 @@ KEY = re.compile(r"[!-~](?:[ -~]{0,198}[!-~])?")
 
 
 def device_of(actor: Actor) -> str:
-    """The scope of an actor's keys: the device the session was signed in on."""
-    return actor.device
+    """The scope of an actor's keys: the paired device the session was signed in on (its id:
+    two devices may share a name)."""
+    return actor.device_id or actor.device
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:

@@ -29,6 +29,7 @@ _MANAGER = _FLOOR | {
     "tables.edit",
     "staff.view",
     "staff.edit",
+    "devices.edit",
     "settings.edit",
     "audit.view",
 }
@@ -54,7 +55,8 @@ class Actor:
     id: str
     name: str
     role: str
-    device: str = ""
+    device: str = ""  # the name of the paired device they signed in on
+    device_id: str = ""
 
     def can(self, permission: str) -> bool:
         return permission in PERMISSIONS.get(self.role, frozenset())

@@ -1,5 +1,6 @@
 """Setting up a new box's store (the store row, a first tax rate and the owner who signs in), and
-running setup writes outside a server: `galley edge init` and the demo's seeding."""
+running setup writes outside a server: `galley edge init`, `galley edge pair` and the demo's
+seeding."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any, TypeVar
 
 from edge import db
 from edge.box import prepare
-from edge.domain import menu, staff, store
+from edge.domain import devices, menu, staff, store
 from edge.events import WriteConnection
 from edge.permissions import SYSTEM
 from edge.writer import Writer
@@ -51,3 +52,11 @@ def set_up(
     store.create(conn, SYSTEM, store_name, **(settings or {}))
     menu.create_tax_rate(conn, SYSTEM, {"name": "No tax", "rate_bp": 0})
     return staff.create(conn, SYSTEM, owner_name, "owner", owner_pin_hash)
+
+
+def pairing_code(path: Path, *, name: str = "", hours: int = 1) -> dict[str, Any]:
+    """A one-time pairing code made at the box's console, valid `hours`: whoever stands at the
+    box is trusted, and the first device of a new store has nobody signed in to make one.
+    Answers it as `devices.PAIRING_CODE` describes it."""
+    values = {"name": name} if name else {}
+    return write_once(path, devices.make_code, SYSTEM, devices.fresh_code(), values, hours * 60)

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from edge.errors import Forbidden, Invalid
+from edge.errors import Forbidden, GalleyError, Invalid
 from edge.events import ENTITIES, Event
 from edge.permissions import Actor
 
@@ -52,9 +52,13 @@ def parse_topics(raw: str | None, actor: Actor) -> frozenset[str]:
 
 @dataclass(eq=False)
 class Subscription:
+    """A subscriber's queue. None in it means no more events: the subscriber fell too far
+    behind (`dropped`), or its sign-in ended (`ended`: why, for the subscriber to say)."""
+
     topics: frozenset[str]
     queue: asyncio.Queue[Event | None] = field(default_factory=asyncio.Queue)
     dropped: bool = False
+    ended: GalleyError | None = None
 
 
 class Bus:
@@ -75,6 +79,12 @@ class Bus:
 
     def unsubscribe(self, subscription: Subscription) -> None:
         self._subscriptions.discard(subscription)
+
+    def end(self, subscription: Subscription, why: GalleyError) -> None:
+        """No more events for `subscription`, from now: not even the rest of this batch."""
+        subscription.ended = why
+        self.unsubscribe(subscription)
+        subscription.queue.put_nowait(None)
 
     def from_writer(self, events: list[Event]) -> None:
         """Called by the writer's syncer once the events are on disk, in commit order."""

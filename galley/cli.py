@@ -1,4 +1,4 @@
-"""`galley demo | edge serve | edge init | edge export | printer emulate`."""
+"""`galley demo | edge serve | edge init | edge pair | edge export | printer emulate`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,12 @@ import secrets
 import sys
 from typing import Any
 
-from edge.config import EdgeSettings
+from edge.config import EdgeSettings, SettingError, whole
 from hub import cli as hub_cli
+
+# How long a pairing code made at the console works, in hours: `edge init`'s for the first
+# device, and `edge pair`'s unless --hours says otherwise.
+INIT_CODE_HOURS, PAIR_CODE_HOURS = 24, 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +35,17 @@ def main(argv: list[str] | None = None) -> int:
     init.add_argument("--store-name", required=True)
     init.add_argument("--owner-name", required=True)
     init.add_argument("--owner-pin", help="4-8 digits; a random one is made and shown if omitted")
+    pair = edge_cmds.add_parser(
+        "pair", help="print a one-time code that pairs a staff device (a tablet, a POS)"
+    )
+    EdgeSettings.add_arguments(pair)
+    pair.add_argument("--name", default="", help="the device's name, e.g. 'Bar tablet'")
+    pair.add_argument(
+        "--hours",
+        type=_code_hours,
+        default=PAIR_CODE_HOURS,
+        help=f"how long the code works, 1 to 72 (default {PAIR_CODE_HOURS})",
+    )
     export = edge_cmds.add_parser(
         "export", help="one table of the box's database as CSV or JSON (read-only, no secrets)"
     )
@@ -60,7 +75,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.part == "hub":
         return hub_cli.main(args)
-    settings = _settings(args, demo.DEFAULTS if args.part == "demo" else {})
+    try:
+        settings = _settings(args, demo.DEFAULTS if args.part == "demo" else {})
+    except SettingError as exc:
+        command = "demo" if args.part == "demo" else f"edge {args.command}"
+        print(f"galley {command}: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -68,9 +88,18 @@ def main(argv: list[str] | None = None) -> int:
         return demo.run(settings, fresh=args.fresh, printer_port=args.printer_port)
     if args.command == "init":
         return _init(settings, args.store_name, args.owner_name, args.owner_pin)
+    if args.command == "pair":
+        return _pair(settings, args.name, args.hours)
     if args.command == "export":
         return _export(settings, args.table, args.format, args.output)
     return _serve(settings)
+
+
+def _code_hours(raw: str) -> int:
+    try:
+        return whole(1, 72)(raw)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"must be {exc}") from None
 
 
 def _settings(args: argparse.Namespace, defaults: dict[str, Any]) -> EdgeSettings:
@@ -90,8 +119,27 @@ def _init(settings: EdgeSettings, store_name: str, owner_name: str, pin: str | N
     pin = pin or f"{secrets.randbelow(10**6):06d}"
     write_once(settings.database, set_up, store_name, owner_name, hash_pin(pin))
     print(f"Store {store_name!r} is set up in {settings.database}.")
-    print(f"Sign in as {owner_name} with PIN {pin} (change it on the admin page).")
+    print(f"Sign in as {owner_name} with PIN {pin} (change it on the admin page),")
+    _print_code(settings, "", INIT_CODE_HOURS, "on the first device, once paired with code")
     return 0
+
+
+def _pair(settings: EdgeSettings, name: str, hours: int) -> int:
+    from edge.provision import has_store
+
+    if not has_store(settings.database):
+        print("This box has no store yet: run `galley edge init` first.", file=sys.stderr)
+        return 1
+    _print_code(settings, name, hours, f"Pair {name or 'a device'} with code")
+    return 0
+
+
+def _print_code(settings: EdgeSettings, name: str, hours: int, lead: str) -> None:
+    from edge.provision import pairing_code
+
+    made = pairing_code(settings.database, name=name, hours=hours)
+    print(f"{lead} {made['code']} (it works once, for {hours} hour{'s' * (hours > 1)}).")
+    print(f"On the device, open http://<this box's address>:{settings.port}/admin/ and enter it.")
 
 
 def _serve(settings: EdgeSettings) -> int:

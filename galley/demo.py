@@ -22,12 +22,13 @@ from typing import Any, TextIO
 from edge import db, demo
 from edge.box import prepare
 from edge.config import EdgeSettings
-from edge.provision import has_store, write_once
+from edge.provision import has_store, pairing_code, write_once
 from printers.decoder import Job
 from printers.emulator import ThreadedEmulator, framed
 
 # `galley demo`'s own defaults: flags and GALLEY_* variables still come first.
 DEFAULTS: dict[str, Any] = {"data_dir": Path("var/demo"), "log_level": "WARNING"}
+CODE_HOURS = 12  # the pairing code each start prints works this long
 # A UDP socket's connect() sends nothing: it only asks the kernel which source address its route
 # to this address would use, that is the address of the interface towards the network. This
 # one is a documentation address (TEST-NET-2): nobody owns it, and nothing is sent to it.
@@ -94,7 +95,8 @@ def run(settings: EdgeSettings, *, fresh: bool, printer_port: int, out: TextIO =
             hashes = demo.pin_hashes()
             write_once(settings.database, demo.seed, hashes, guest_base_url, emulator.port)
         pointing = write_once(settings.database, demo.point_at, guest_base_url, emulator.port)
-        banner = banner_text(settings, address, pointing, emulator.port)
+        code = pairing_code(settings.database, hours=CODE_HOURS)["code"]
+        banner = banner_text(settings, address, pointing, emulator.port, code)
         started = server.run(
             create_app(settings),
             host=settings.host,
@@ -136,9 +138,14 @@ def start_emulator(port: int, out: TextIO) -> ThreadedEmulator:
 
 
 def banner_text(
-    settings: EdgeSettings, address: str | None, pointing: demo.Pointing, printer_port: int
+    settings: EdgeSettings,
+    address: str | None,
+    pointing: demo.Pointing,
+    printer_port: int,
+    code: str,
 ) -> str:
-    """What runs where, what the QR codes open and why, and only PINs that still sign in."""
+    """What runs where, what the QR codes open and why, the pairing code a browser needs
+    before anyone signs in on it, and only PINs that still sign in."""
     identity = prepare(settings.database)
     with contextlib.closing(db.connect(settings.database, readonly=True)) as conn:
         pins = demo.pins(conn)
@@ -171,12 +178,17 @@ def banner_text(
     ]
     if pointing.printers_moved:
         lines.append(_row("Moved to this port", ", ".join(pointing.printers_moved)))
-    lines.append("  Staff PINs")
+    lines += [
+        "  Pair a browser first (staff sign in on paired devices only)",
+        _row("Pairing code", f"{code} (works once, for {CODE_HOURS} hours; each start"),
+        _row("", "prints a new one; a manager makes more under Devices)"),
+        "  Staff PINs",
+    ]
     lines += [f"    {role:8} {name:16} {_pin_text(pin)}" for role, name, pin in pins]
     lines.append("")
     if address:
         lines += [
-            "  !! Anyone on this network can open the admin page and sign in with these PINs.",
+            "  !! Anyone on this network with the pairing code can sign in with these PINs.",
             '  !! To keep the demo to this machine: --host 127.0.0.1 (make run ARGS="--host',
             '  !! 127.0.0.1"); phones then cannot open the table QR codes.',
         ]

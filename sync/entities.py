@@ -13,7 +13,8 @@ Owners:
   edits field by field (`sync.merge`).
 - `edge`: born at the store and append-mostly (orders and their lines). The store's event
   applies as it is; nothing else edits it.
-- `local`: never leaves the box (sign-ins, wrong PINs, print jobs). Pushing one is refused.
+- `local`: never leaves the box (sign-ins, paired devices and their pairing codes, wrong PINs,
+  print jobs). Pushing one is refused.
 
 Every entity has two implicit fields, `id` (a UUIDv7 made where the row is made) and `hub_rev`
 (the hub revision the row was last based on), declared nowhere and never canonical.
@@ -296,20 +297,66 @@ _DECLARED = (
         owner="local",
         fields={
             "staff_id": TEXT,
-            "device": TEXT,
+            "device": TEXT,  # the device's name when signed in
             "created_at": TEXT,
             "expires_at": TEXT,
             "ended_at": TEXT.or_null,
+            "device_id": TEXT.or_null,
+            "end_reason": TEXT.or_null,
         },
         topic="staff",
         noun="sign-in",
     ),
     Entity(
+        name="devices",
+        owner="local",
+        fields={
+            "name": TEXT,
+            "secret_hash": TEXT,
+            "paired_by": TEXT,
+            "paired_at": TEXT,
+            "revoked_at": TEXT.or_null,
+            "revoked_by": TEXT.or_null,
+            "last_sign_in_at": TEXT.or_null,
+        },
+        secret=frozenset({"secret_hash"}),
+        topic="staff",
+        noun="device",
+    ),
+    Entity(
+        name="pairing_codes",
+        owner="local",
+        fields={
+            "name": _BLANK,
+            "created_by": TEXT,
+            "created_at": TEXT,
+            "expires_at": TEXT,
+            "used_at": TEXT.or_null,
+            "device_id": TEXT.or_null,
+        },
+        topic="staff",
+        noun="pairing code",
+    ),
+    Entity(
         name="pin_failures",
         owner="local",
-        fields={"failures": INT, "locked_until": TEXT.or_null},
+        fields={
+            "staff_id": TEXT,
+            "device_id": TEXT,
+            "failures": INT,
+            "locked_until": TEXT.or_null,
+            "hour_started_at": TEXT.or_null,
+            "hour_failures": INT.with_default(0),
+        },
         topic="staff",
         noun="wrong PIN count",
+    ),
+    Entity(
+        name="pin_lockouts",
+        owner="local",
+        fields={"failures": INT, "devices": INT, "locked_until": TEXT.or_null},
+        topic="staff",
+        noun="PIN lock",
     ),
     Entity(
         name="print_jobs",

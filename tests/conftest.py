@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
+from weakref import WeakKeyDictionary
 
 import httpx
 import pytest
@@ -13,9 +15,14 @@ from edge import db, demo
 from edge.app import create_app
 from edge.box import prepare
 from edge.config import EdgeSettings
+from edge.domain import devices
+from edge.provision import pairing_code
 from edge.writer import Writer
 
 PINS = {role: pin for _, role, pin in demo.STAFF}
+# The database of this test's box (the `settings` fixture's): the sign-in helpers make their
+# pairing codes there, as `galley edge pair` would.
+BOX: dict[str, Path] = {}
 # The tests run SQLite configured as `galley edge serve` runs it.
 db.tune_sqlite()
 
@@ -55,11 +62,13 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, demo_template: Path) -> EdgeSettings:
+def settings(tmp_path: Path, demo_template: Path) -> Iterator[EdgeSettings]:
     data = tmp_path / "edge"
     data.mkdir()
     shutil.copy(demo_template, data / "edge.db")
-    return EdgeSettings(data_dir=data)
+    BOX["database"] = data / "edge.db"
+    yield EdgeSettings(data_dir=data)
+    BOX.clear()
 
 
 @pytest.fixture
@@ -76,19 +85,56 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
+# ---- paired devices and sign-in: every test pairs its device first, as a store does ----------
+
+
+def pairing(name: str, database: Path | None = None) -> dict[str, Any]:
+    """The body of `POST /api/devices/pair` for a device called `name`, with a fresh code made
+    at the box's console (`galley edge pair`) in `database` (by default: this test's box)."""
+    return {"code": pairing_code(database or BOX["database"])["code"], "name": name}
+
+
+def credential(answer: httpx.Response) -> dict[str, str]:
+    """The `X-Galley-Device` header of the device a pairing answer paired."""
+    assert answer.status_code == 201, answer.text
+    return {devices.HEADER: answer.json()["credential"]}
+
+
+def signed_in(answer: httpx.Response) -> dict[str, str]:
+    assert answer.status_code == 201, answer.text
+    return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+def sign_in_body(roster: list[dict[str, Any]], role: str) -> dict[str, str]:
+    """The body of `POST /api/sessions` for the demo staff member with `role` (or name)."""
+    member = next(m for m in roster if role in (m["role"], m["name"]))
+    return {"staff_id": member["id"], "pin": PINS.get(member["role"], "")}
+
+
+_paired: WeakKeyDictionary[httpx.AsyncClient, dict[str, dict[str, str]]] = WeakKeyDictionary()
+
+
+async def device_header(client: httpx.AsyncClient, name: str = "test") -> dict[str, str]:
+    """The `X-Galley-Device` header of a device called `name`, paired once per client."""
+    known = _paired.setdefault(client, {})
+    if name not in known:
+        known[name] = credential(await client.post("/api/devices/pair", json=pairing(name)))
+    return known[name]
+
+
 async def staff_id(client: httpx.AsyncClient, role: str) -> str:
-    roster = (await client.get("/api/staff/roster")).json()
+    roster = (await client.get("/api/staff/roster", headers=await device_header(client))).json()
     return next(member["id"] for member in roster if member["role"] == role)
 
 
 async def sign_in(client: httpx.AsyncClient, role: str, device: str = "test") -> dict[str, str]:
-    """Authorization headers for the demo staff member with `role`."""
-    response = await client.post(
-        "/api/sessions",
-        json={"staff_id": await staff_id(client, role), "pin": PINS[role], "device": device},
+    """Authorization headers for the demo staff member with `role`, signed in with their PIN
+    on the paired device called `device`."""
+    paired = await device_header(client, device)
+    roster = (await client.get("/api/staff/roster", headers=paired)).json()
+    return signed_in(
+        await client.post("/api/sessions", headers=paired, json=sign_in_body(roster, role))
     )
-    assert response.status_code == 201, response.text
-    return {"Authorization": f"Bearer {response.json()['token']}"}
 
 
 @pytest.fixture

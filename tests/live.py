@@ -1,19 +1,32 @@
-"""A real uvicorn server in a thread, for websockets and browsers."""
+"""A real uvicorn server in a thread, for websockets and browsers, and the edge's websocket
+feed signed in as the pages sign it in."""
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
 
 import uvicorn
+from websockets.asyncio.client import ClientConnection, connect
 
 
 @contextmanager
-def serve(app) -> Iterator[str]:
-    """Run `app` on a free 127.0.0.1 port until the block ends; yields its base URL."""
+def serve(app, **options: Any) -> Iterator[str]:
+    """Run `app` on a free 127.0.0.1 port until the block ends; yields its base URL. `options`
+    go to uvicorn.Config (a log level, a log config)."""
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", ws="websockets-sansio"
+        app,
+        **{
+            "host": "127.0.0.1",
+            "port": 0,
+            "log_level": "warning",
+            "lifespan": "on",
+            "ws": "websockets-sansio",
+            **options,
+        },
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)
@@ -33,3 +46,14 @@ def serve(app) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@asynccontextmanager
+async def feed(url: str, token: str | None, query: str = "") -> AsyncIterator[ClientConnection]:
+    """The websocket feed of the edge at `url` (http://...), its first message the sign-in's
+    `token` (none sent when None)."""
+    address = url.replace("http", "ws", 1) + "/ws" + (f"?{query}" if query else "")
+    async with connect(address) as ws:
+        if token is not None:
+            await ws.send(json.dumps({"type": "auth", "token": token}))
+        yield ws

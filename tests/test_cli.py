@@ -7,13 +7,16 @@ import csv
 import hashlib
 import io
 import json
+import re
 from pathlib import Path
 
+import pytest
 from sqlite_utils import Database
 from sqlite_utils.utils import decode_base64_values
 
 from edge import db, demo
 from edge import export as export_module
+from edge.config import EdgeSettings, SettingError
 from galley.cli import main
 from tests.conftest import count
 
@@ -33,8 +36,15 @@ def test_edge_init_sets_up_a_store_once(tmp_path, capsys):
         "2468",
     ]
     assert main(args) == 0
-    assert "PIN 2468" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "PIN 2468" in out
+    code = re.search(r"paired with code (\w{4}-\w{4}) \(it works once, for 24 hours\)", out)
+    assert code, out
     conn = db.connect(tmp_path / "box" / "edge.db", readonly=True)
+    stored = conn.execute("SELECT id, created_by, expires_at FROM pairing_codes").fetchall()
+    assert [(r["id"], r["created_by"]) for r in stored] == [
+        (hashlib.sha256(code[1].replace("-", "").encode()).hexdigest(), "system")
+    ]  # the code's hash, never the code
     assert conn.execute("SELECT name FROM store").fetchone()[0] == "Warung Sari"
     owner = conn.execute("SELECT name, role FROM staff").fetchall()
     assert [tuple(r) for r in owner] == [("Sari", "owner")]
@@ -57,6 +67,61 @@ def test_edge_init_makes_a_pin_when_none_is_given(tmp_path, capsys):
 def test_serve_refuses_a_box_without_a_store(tmp_path, capsys):
     assert main(["edge", "serve", "--data-dir", str(tmp_path)]) == 1
     assert "galley edge init" in capsys.readouterr().err
+
+
+def test_edge_pair_prints_a_fresh_code_that_pairs_once(settings, capsys):
+    args = ["edge", "pair", "--data-dir", str(settings.data_dir), "--name", "Bar tablet"]
+    assert main([*args, "--hours", "3"]) == 0
+    out = capsys.readouterr().out
+    first = re.search(
+        r"Pair Bar tablet with code (\w{4}-\w{4}) \(it works once, for 3 hours\)", out
+    )
+    assert first, out
+    assert main(args) == 0
+    second = re.search(
+        r"with code (\w{4}-\w{4}) \(it works once, for 1 hour\)", capsys.readouterr().out
+    )
+    assert second and second[1] != first[1]
+    assert count(settings.database, "pairing_codes") == 2
+    with pytest.raises(SystemExit) as refused:
+        main([*args, "--hours", "0"])
+    assert refused.value.code == 2
+    assert main(["edge", "pair", "--data-dir", str(settings.data_dir / "empty")]) == 1
+
+
+@pytest.mark.parametrize(
+    ("flag", "variable", "value", "says"),
+    [
+        ("--session-hours", "GALLEY_SESSION_HOURS", "0", "a whole number from 1 to 168"),
+        ("--session-hours", "GALLEY_SESSION_HOURS", "twelve", "a whole number from 1 to 168"),
+        ("--port", "GALLEY_EDGE_PORT", "70000", "a whole number from 1 to 65535"),
+        ("--writer-max-batch", "GALLEY_WRITER_MAX_BATCH", "0", "a whole number from 1 to 10000"),
+        ("--log-level", "GALLEY_LOG_LEVEL", "LOUD", "one of DEBUG, INFO, WARNING, ERROR"),
+        ("--print-workers", "GALLEY_PRINT_WORKERS", "maybe", "on or off"),
+        ("--host", "GALLEY_EDGE_HOST", " ", "an address or name"),
+        ("--data-dir", "GALLEY_DATA_DIR", "", "a folder's path"),
+    ],
+)
+def test_a_setting_that_makes_no_sense_is_refused_naming_its_flag_and_variable(
+    settings, capsys, monkeypatch, flag, variable, value, says
+):
+    """As a flag: `galley edge serve` exits 2 with what the setting takes, and starts nothing.
+    As a variable: the same words."""
+    assert main(["edge", "serve", "--data-dir", str(settings.data_dir), flag, value]) == 2
+    message = capsys.readouterr().err
+    assert message.startswith(f"galley edge serve: {flag} ({variable}) must be {says}"), message
+    assert repr(value) in message
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingError, match=rf"^{flag} \({variable}\) must be {says}"):
+        EdgeSettings.load()
+
+
+def test_settings_that_make_sense_are_read_as_their_kind():
+    given = EdgeSettings.load(
+        {"GALLEY_LOG_LEVEL": "debug", "GALLEY_PRINT_WORKERS": "off", "GALLEY_SESSION_HOURS": "168"}
+    )
+    assert (given.log_level, given.print_workers, given.session_hours) == ("DEBUG", False, 168)
+    assert EdgeSettings.load({}, port="1").port == 1
 
 
 # --- galley edge export ----------------------------------------------------------------------

@@ -35,6 +35,7 @@ from printers.documents import TestPage
 from printers.profiles import TM_T20II
 from printers.render import render
 from printers.transports import NetworkTransport
+from tests.conftest import credential, sign_in_body, signed_in
 
 ROOT = Path(__file__).resolve().parents[1]
 IPV4_URL = re.compile(r"^http://(\d{1,3}(?:\.\d{1,3}){3}):(\d+)$")
@@ -137,12 +138,13 @@ def test_the_banner_shows_only_pins_that_still_sign_in(settings):
     )
     write_once(path, staff.update, owner(path), ids["kitchen"], {"active": False})
     pointing = demo.Pointing("http://192.0.2.10:8000")
-    banner = command.banner_text(settings, "192.0.2.10", pointing, 9100)
+    banner = command.banner_text(settings, "192.0.2.10", pointing, 9100, "7KQM-3XWP")
     assert re.search(r"owner +Olivia Santos +1111\n", banner)
     assert re.search(r"manager +Marco Ferreira +changed on the admin page\n", banner)
     assert "2222" not in banner
     assert re.search(r"kitchen +Kim Oliveira +no longer on the staff\n", banner)
-    assert "Anyone on this network can open the admin page" in banner
+    assert re.search(r"Pairing code +7KQM-3XWP \(works once, for 12 hours", banner)
+    assert "Anyone on this network with the pairing code can sign in" in banner
     assert "--host 127.0.0.1" in banner
     assert "http://192.0.2.10:8000/admin/" in banner and "http://127.0.0.1:8000/admin/" in banner
     assert re.search(r"Table 1's QR code opens +http://192\.0\.2\.10:8000/t/\S+\n", banner)
@@ -263,13 +265,15 @@ def test_galley_demo_starts_says_where_and_prints_a_sent_order(tmp_path):
         assert "owner    Olivia Santos    1111" in banner
         assert "Warning" not in banner and "Traceback" not in banner
 
+        code = re.search(r"Pairing code +(\w{4}-\w{4}) ", banner)
+        assert code, banner
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            pair = {"code": code[1], "name": "Newcomer's laptop"}
+            http.headers.update(credential(http.post("/api/devices/pair", json=pair)))
             roster = http.get("/api/staff/roster").json()
-            waiter = next(m["id"] for m in roster if m["role"] == "waiter")
-            signed = http.post(
-                "/api/sessions", json={"staff_id": waiter, "pin": "4444", "device": "test"}
+            http.headers.update(
+                signed_in(http.post("/api/sessions", json=sign_in_body(roster, "waiter")))
             )
-            http.headers["Authorization"] = f"Bearer {signed.json()['token']}"
             menu = http.get("/api/menu").json()
             burrata = next(
                 i["id"] for c in menu["categories"] for i in c["items"] if i["name"] == "Burrata"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
+import orjson
 from starlette.requests import Request
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -15,20 +17,18 @@ from edge.api.http import Query, actor, box_of, instant, ok, one_of, some_of, wh
 from edge.api.openapi import contract
 from edge.domain import audit as audit_trail
 from edge.domain.shapes import FLAG, array, nullable, shape
-from edge.errors import GalleyError
+from edge.errors import GalleyError, Unauthorized
 from edge.permissions import require
 from edge.realtime import TOPICS as FOLLOWED
-from edge.realtime import parse_topics, topic_of
+from edge.realtime import Subscription, parse_topics, topic_of
+from sync.clock import utcnow
 
 log = logging.getLogger(__name__)
 PAGE = 500
+AUTH_SECONDS = 5  # the first message, the sign-in's token, must come this soon
 TOPICS = words(f"comma-separated, of {', '.join(FOLLOWED)} (default: all you may see)")
 POLL = Query(topics=TOPICS, since=whole(0), limit=whole(PAGE, 1, PAGE))
-LIVE = Query(
-    token=words("bearer token (browsers cannot set headers on a websocket)"),
-    topics=TOPICS,
-    since=whole(0),
-)
+LIVE = Query(topics=TOPICS, since=whole(0))
 
 
 AUDIT = Query(
@@ -83,52 +83,99 @@ async def poll(request: Request):
 
 @contract(query=LIVE, refuses={403, 422})
 async def live(websocket: WebSocket):
-    """Websocket `/ws?token=..&topics=a,b&since=SEQ`: the backlog after SEQ, then live events.
+    """Websocket `/ws?topics=a,b&since=SEQ`: the backlog after SEQ, then live events.
 
-    Each message is one event row. Subscribe first, then read the backlog, then skip what the
-    backlog already sent: nothing committed in between is missed or sent twice."""
+    Its first message signs it in: `{"type": "auth", "token": "<bearer token>"}`, within 5 s of
+    opening (a browser cannot set headers on a websocket, and a token in its URL would end up
+    in access logs); nothing else is read before it. A missing, late or wrong one closes it with
+    4401, as does the end of the sign-in later (sign-out, deactivation, a new role or PIN, the
+    device revoked): a last message says why, in the error shape. Then each message is one
+    event row. Subscribe first, then read the backlog, then skip what the backlog already sent:
+    nothing committed in between is missed or sent twice."""
     box = box_of(websocket)
+    deadline = (anyio.current_time() + AUTH_SECONDS, utcnow() + timedelta(seconds=AUTH_SECONDS))
+    await websocket.accept()  # the client may speak from here: its 5 s are counted already
     try:
-        who = await actor(websocket)
         query = LIVE.read(websocket)
-        topics = parse_topics(query["topics"], who)
+        token = await _token(websocket, *deadline)
+        topics = parse_topics(query["topics"], await box.actor(token))
         since = query["since"]
     except GalleyError as exc:
         return await _refuse(websocket, exc)
-    await websocket.accept()
-    subscription = box.bus.subscribe(topics)
+    except WebSocketDisconnect:
+        return
+    subscription = box.follow(token, topics)
     try:
+        await box.actor(token)  # still signed in: an end from now on reaches `subscription`
         async with anyio.create_task_group() as group:
             group.start_soon(_watch_close, websocket, group.cancel_scope)
             last = since
-            while True:
+            while not subscription.ended:
                 batch = await box.read(events.since, last, box.bus.last_seq, PAGE)
                 for past in batch:
+                    if subscription.ended:
+                        break
                     if topic_of(past) in topics:
                         await websocket.send_json(past.to_json())
                     last = past.seq
                 if len(batch) < PAGE:
                     break
-            while True:
+            while not subscription.ended:
                 event = await subscription.queue.get()
-                if event is None:  # fell too far behind: the client resumes with ?since=
-                    await websocket.close(code=4408)
+                if event is None:
                     break
                 if event.seq > last:
                     await websocket.send_json(event.to_json())
                     last = event.seq
+            await _close(websocket, subscription)
             group.cancel_scope.cancel()
+    except GalleyError as exc:
+        await _refuse(websocket, exc)
     except WebSocketDisconnect:
         pass
     finally:
-        box.bus.unsubscribe(subscription)
+        box.unfollow(token, subscription)
+
+
+async def _token(websocket: WebSocket, timer: float, clock: datetime) -> str:
+    """The token of the first message, `{"type": "auth", "token": "..."}`, if it came in time:
+    before the event loop's `timer` (a client that says nothing) and the wall `clock` when it
+    arrived (the one tests move)."""
+    message: Any = None
+    with anyio.CancelScope(deadline=timer):
+        message = await websocket.receive()
+    if message is not None and message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    late = message is None or utcnow() > clock
+    try:
+        data = orjson.loads(message.get("text") or message.get("bytes") or b"") if message else {}
+    except orjson.JSONDecodeError:
+        data = None
+    token = data.get("token") if isinstance(data, dict) and data.get("type") == "auth" else None
+    if late or not isinstance(token, str) or not token:
+        raise Unauthorized(
+            f'send {{"type": "auth", "token": "<bearer token>"}} as the first message, within'
+            f" {AUTH_SECONDS} s of opening",
+            code="sign_in_required",
+        )
+    return token
+
+
+async def _close(websocket: WebSocket, subscription: Subscription) -> None:
+    """The subscription got no more events: its sign-in ended (4401, and why), or it fell too
+    far behind (4408: the client resumes with ?since=)."""
+    if subscription.ended:
+        await _refuse(websocket, subscription.ended)
+    else:
+        await websocket.close(code=4408)
 
 
 async def _refuse(websocket: WebSocket, exc: GalleyError) -> None:
-    """Say why in the JSON error shape, then close with 4000 + the HTTP status."""
-    await websocket.accept()
+    """Say why in the JSON error shape, then close with 4000 + the HTTP status and the message
+    as the reason (cut to the 123 bytes a close frame holds)."""
     await websocket.send_json(exc.body())
-    await websocket.close(code=4000 + exc.status)
+    reason = exc.message.encode()[:123].decode(errors="ignore")
+    await websocket.close(code=4000 + exc.status, reason=reason)
 
 
 async def _watch_close(websocket: WebSocket, scope: Any) -> None:

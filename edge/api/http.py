@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 
 from edge.box import Box
+from edge.domain import devices
 from edge.domain.shapes import Shape, closed
 from edge.errors import GalleyError
 from edge.permissions import Actor
@@ -33,14 +34,26 @@ def box_of(conn: HTTPConnection) -> Box:
 
 
 def bearer(conn: HTTPConnection) -> str | None:
+    """The token of `Authorization: Bearer`, the only place one is read: a token in a URL
+    ends up in access logs, browser history and Referer headers, so `?token=` is refused."""
+    if "token" in conn.query_params:
+        raise GalleyError(
+            "send the token as `Authorization: Bearer <token>`, never in the URL",
+            code="token_in_url",
+        )
     header = conn.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
-    return conn.query_params.get("token")
+    return None
 
 
 async def actor(conn: HTTPConnection) -> Actor:
     return await box_of(conn).actor(bearer(conn))
+
+
+async def paired_device(conn: HTTPConnection) -> dict[str, str]:
+    """The paired device ({id, name}) whose credential came in `X-Galley-Device`, or a 401."""
+    return await box_of(conn).device(conn.headers.get(devices.HEADER))
 
 
 async def body(request: Request) -> dict[str, Any]:
@@ -106,7 +119,10 @@ ERROR_VIEW = Shape(
                         "additionalProperties": {"type": "string"},
                         "description": "every bad field of the form and its message (422)",
                     },
-                    "retry_after": {"type": "integer", "description": "seconds to wait (423)"},
+                    "retry_after": {
+                        "type": "integer",
+                        "description": "seconds to wait (423, 429)",
+                    },
                 },
                 "additionalProperties": True,  # details: the id not found, the permission ...
             }

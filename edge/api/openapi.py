@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from edge import pages
 from edge.api.http import ERROR_VIEW, IdConvertor, Query
 from edge.api.idempotency import HEADER, KEY_SCHEMA, REPLAYED, guarded
+from edge.domain import devices
 from edge.domain.fields import Form
 from edge.domain.shapes import ID, Shape
 from edge.events import EVENT_VIEW
@@ -37,6 +38,7 @@ class Contract:
     response: Any = None  # JSON Schema of the success answer (may hold Shapes)
     status: int = 200
     public: bool = False  # answers without a sign-in
+    device: bool = False  # answers a paired device only (its credential, no sign-in)
     refuses: frozenset[int] = frozenset()  # refusals besides those of every route of its kind
     also: Mapping[int, Any] = field(default_factory=dict)  # other answers: a schema, or words
     idempotent: bool = False  # honours an Idempotency-Key (edge.api.idempotency)
@@ -50,6 +52,7 @@ def contract(
     response: Any = None,
     status: int = 200,
     public: bool = False,
+    device: bool = False,
     refuses: Collection[int] = (),
     also: Mapping[int, Any] | None = None,
     idempotent: bool = False,
@@ -62,13 +65,15 @@ def contract(
     not refusals: status -> a schema, or the words that describe an answer without a body.
     `idempotent`: a retry with the same `Idempotency-Key` gets the first answer; every route
     that creates or sends something says so, and makes its write through
-    `edge.api.idempotency.answer`."""
+    `edge.api.idempotency.answer`.
+    `device`: it answers a paired device, with no staff member signed in (the roster, sign-in)."""
     terms = Contract(
         body.schema(partial=partial) if body else None,
         query,
         response,
         status,
-        public,
+        public or device,
+        device,
         frozenset(refuses),
         also or {},
         idempotent,
@@ -97,6 +102,7 @@ TAGS = {
     "staff": "staff",
     "sessions": "staff",
     "me": "staff",
+    "devices": "staff",
     "store": "store",
     "printers": "printing",
     "print-jobs": "printing",
@@ -108,7 +114,7 @@ TAG_NOTES = {
     "menu": "Tax rates, categories, items, modifier groups and modifiers; 86ing.",
     "tables": "Areas, tables and their QR codes.",
     "orders": "Orders taken by staff, their lines, sending them to the kitchen, voids.",
-    "staff": "Sign-in with a PIN on a device, and the staff list.",
+    "staff": "Paired devices, sign-in with a PIN on one, and the staff list.",
     "store": "The store's settings.",
     "printing": "Printers, the print queue, bills and the cash drawer.",
     "feed": "What changed: the event feed (websocket and polling) and the audit trail.",
@@ -117,13 +123,15 @@ TAG_NOTES = {
 REFUSALS = {
     400: "malformed: a body that is not a JSON object (or none), a bad query parameter or a bad"
     " Idempotency-Key",
-    401: "not signed in, a sign-in that has ended, or a wrong PIN",
+    401: "not signed in, a sign-in that has ended (`reason` says why), a device that is not"
+    " paired, or a wrong PIN",
     403: "the staff member's role may not do this",
     404: "no such thing (or an id in the path that is not an id)",
     409: "the thing is in a state that refuses this",
     422: "the request breaks a rule: `field` names the first bad field, `fields` each of them;"
     " or its Idempotency-Key was used for another request (`idempotency_key_reused`)",
     423: "locked out after too many wrong PINs; `retry_after` says for how many seconds",
+    429: "too many tries from this address; `retry_after` says for how many seconds",
     503: "the database refused the write; nothing was written",
 }
 # Routes that answer with a file rather than JSON, by the extension their path ends in.
@@ -170,7 +178,14 @@ def describe(routes: list[BaseRoute]) -> dict[str, Any]:
                     "type": "http",
                     "scheme": "bearer",
                     "description": "the token POST /api/sessions answers (a PIN sign-in)",
-                }
+                },
+                "device": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": devices.HEADER,
+                    "description": "the credential POST /api/devices/pair answers (a paired"
+                    " staff device)",
+                },
             },
             "schemas": dict(sorted(components.schemas.items())),
         },
@@ -207,7 +222,9 @@ def _operation(
             "required": True,
             "content": {"application/json": {"schema": terms.body}},
         }
-    if not terms.public:
+    if terms.device:
+        operation["security"] = [{"device": []}]
+    elif not terms.public:
         operation["security"] = [{"staff": []}]
     answers = {terms.status: _answer(route, terms, components)}
     for status, other in terms.also.items():
@@ -250,7 +267,7 @@ def _refusals(route: Route | WebSocketRoute, method: str, terms: Contract) -> se
         statuses |= {400, 422}  # 400 not a JSON object or a bad key; 422 a broken rule
     if terms.query is not None:
         statuses.add(400)
-    if not terms.public:
+    if not terms.public or terms.device:
         statuses.add(401)
     if route.param_convertors:
         statuses.add(404)

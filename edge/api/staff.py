@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from edge import auth
-from edge.api.http import actor, bearer, body, box_of, ok
+from edge.api.http import actor, bearer, body, box_of, ok, paired_device
 from edge.api.idempotency import answer
 from edge.api.openapi import contract
 from edge.api.writes import ID_VIEW, action, identified
@@ -22,7 +22,8 @@ ME = shape(
     {
         "id": ID,
         **described(staff.NEW_MEMBER, "name", "role"),
-        "device": {"type": "string"},
+        "device": {"type": "string", "description": "the paired device signed in on"},
+        "device_id": ID,
         "permissions": array(
             enum(sorted(frozenset().union(*PERMISSIONS.values()))), "what the role may do"
         ),
@@ -30,18 +31,21 @@ ME = shape(
 )
 
 
-@contract(public=True, response=array(ROSTER_ENTRY))
+@contract(device=True, response=array(ROSTER_ENTRY))
 async def roster(request: Request):
-    """Active staff for the sign-in screen: name and role only."""
+    """Active staff for the sign-in screen of a paired device: name and role only."""
+    await paired_device(request)
     rows = await box_of(request).read(staff.list_staff)
     return ok([{"id": r["id"], "name": r["name"], "role": r["role"]} for r in rows if r["active"]])
 
 
-@contract(body=auth.SIGN_IN, status=201, public=True, response=auth.SIGNED_IN, refuses={401, 423})
+@contract(body=auth.SIGN_IN, status=201, device=True, response=auth.SIGNED_IN, refuses={423})
 async def sign_in(request: Request):
-    """Sign in on a device with a PIN; answers {token, staff}. The token is the bearer token
-    of every other call from that device."""
-    session = await auth.sign_in(box_of(request), await body(request))
+    """Sign in with a PIN on a paired device; answers {token, staff}. The token is the bearer
+    token of every other call from that device. Wrong PINs lock that staff member out on that
+    device (423), and on every device after many on several."""
+    device = await paired_device(request)
+    session = await auth.sign_in(box_of(request), await body(request), device)
     return ok(session, 201)
 
 
@@ -63,6 +67,7 @@ async def me(request: Request):
             "name": who.name,
             "role": who.role,
             "device": who.device,
+            "device_id": who.device_id,
             "permissions": sorted(PERMISSIONS[who.role]),
         }
     )
@@ -111,7 +116,7 @@ routes = [
         "/api/staff/{staff_id:id}/unlock",
         action(
             staff.unlock,
-            "End a PIN lockout now (the wrong-PIN count starts again).",
+            "End a PIN lockout now, on every device (the wrong-PIN counts start again).",
             "staff_id",
             response=staff.LOCKOUT_VIEW,
         ),

@@ -30,7 +30,13 @@ SUBJECTS = {
     "tax_rates": f"SELECT id, name FROM tax_rates WHERE id IN {_IDS}",
     "areas": f"SELECT id, name FROM areas WHERE id IN {_IDS}",
     "staff": f"SELECT id, name FROM staff WHERE id IN {_IDS}",
-    "pin_failures": f"SELECT id, name FROM staff WHERE id IN {_IDS}",
+    "pin_failures": "SELECT f.id, s.name, d.name AS device FROM pin_failures f"
+    " JOIN staff s ON s.id = f.staff_id JOIN devices d ON d.id = f.device_id"
+    f" WHERE f.id IN {_IDS}",
+    "pin_lockouts": f"SELECT id, name FROM staff WHERE id IN {_IDS}",
+    "devices": f"SELECT id, name FROM devices WHERE id IN {_IDS}",
+    "pairing_codes": "SELECT c.id, c.name, d.name AS device FROM pairing_codes c"
+    f" LEFT JOIN devices d ON d.id = c.device_id WHERE c.id IN {_IDS}",
     "printers": f"SELECT id, name FROM printers WHERE id IN {_IDS}",
     "modifiers": 'SELECT m.id, m.name, g.name AS "group" FROM modifiers m'
     f" JOIN modifier_groups g ON g.id = m.group_id WHERE m.id IN {_IDS}",
@@ -85,6 +91,7 @@ REFERENCES = {
     "group_id": "modifier_groups",
     "item_id": "menu_items",
     "staff_id": "staff",
+    "device_id": "devices",
 }
 
 

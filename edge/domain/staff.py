@@ -1,8 +1,11 @@
-"""Staff, their PINs, sign-in per device, and lockout after repeated wrong PINs.
+"""Staff, their PINs, and their sign-ins on paired devices.
 
 PINs are kept as scrypt hashes. Checking a PIN costs tens of milliseconds on purpose, so it runs
 off the event loop and outside the writer (`edge.auth`); the functions here only record the
-outcome. Lockout state lives in `pin_failures`, so a restart does not reset it.
+outcome, and `edge.domain.lockouts` the wrong ones. A sign-in (session) is stored under its
+token's hash with the device it was made on; it ends at sign-out, when the staff member is
+deactivated or their role or PIN changes, or when the device is revoked, and keeps the reason,
+which every later call with its token is told (and its open sockets, at once).
 """
 
 from __future__ import annotations
@@ -18,16 +21,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from edge.domain import fields as f
+from edge.domain import lockouts
 from edge.domain.shapes import COUNT, ID, INSTANT, described, nullable, shape
-from edge.errors import Conflict, Invalid, Locked, NotFound
+from edge.errors import Conflict, Invalid, NotFound, Unauthorized
 from edge.events import WriteConnection, commit
 from edge.permissions import ROLES, Actor, require
 from sync.clock import iso, now_iso, parse_iso, utcnow
 from sync.ids import uuid7
 
-LOCKOUT_AFTER = 5  # wrong PINs in a row before the first lockout
-LOCKOUT_FIRST_SECONDS = 30
-LOCKOUT_MAX_SECONDS = 15 * 60
 _PIN = re.compile(r"^\d{4,8}$")
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
@@ -78,8 +79,20 @@ NEW_MEMBER = f.Form(
 MEMBER_CHANGE = f.Form({**MEMBER.fields, "pin": PIN})
 
 _LOCKOUT = {
-    "failures": {**COUNT, "description": "wrong PINs in a row"},
-    "locked_until": nullable({**INSTANT, "description": "when a lockout ends"}),
+    "failures": {**COUNT, "description": "wrong PINs in a row, on all devices together"},
+    "locked_devices": {**COUNT, "description": "devices they may not try a PIN on now"},
+    "locked_until": nullable({**INSTANT, "description": "when the last lockout ends"}),
+    "account_lock": nullable(
+        shape(
+            "AccountLock",
+            {
+                "failures": {**COUNT, "description": "the wrong PINs that locked it"},
+                "devices": {**COUNT, "description": "on how many devices"},
+                "locked_until": INSTANT,
+            },
+            description="locked on every device after wrong PINs on several (managers alerted)",
+        )
+    ),
 }
 # What `list_staff` answers for each member.
 MEMBER_VIEW = shape(
@@ -94,7 +107,8 @@ SESSION_VIEW = shape(
         "id": ID,
         **described(NEW_MEMBER, "name", "role"),
         "staff_id": ID,
-        "device": {"type": "string", "description": "the device signed in on"},
+        "device": {"type": "string", "description": "the name of the device signed in on"},
+        "device_id": ID,
         "created_at": INSTANT,
         "expires_at": INSTANT,
     },
@@ -108,11 +122,11 @@ def token_id(token: str) -> str:
 
 def list_staff(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     rows = conn.execute(
-        "SELECT s.id, s.name, s.role, s.active, f.failures, f.locked_until FROM staff s"
-        " LEFT JOIN pin_failures f ON f.id = s.id ORDER BY s.active DESC, s.name"
+        "SELECT id, name, role, active FROM staff ORDER BY active DESC, name"
     ).fetchall()
+    locks = lockouts.of_staff(conn)
     return [
-        {**dict(row), "active": bool(row["active"]), "failures": row["failures"] or 0}
+        {**dict(row), "active": bool(row["active"]), **locks.get(row["id"], lockouts.NONE)}
         for row in rows
     ]
 
@@ -162,118 +176,125 @@ def update(conn: WriteConnection, actor: Actor, staff_id: str, changes: dict[str
     if "pin_hash" in changes:
         fields["pin_hash"] = changes["pin_hash"]
     commit(conn, actor.id, "staff", staff_id, "update", fields)
-    if fields.get("active") is False or "role" in fields or "pin_hash" in fields:
-        end_sessions(conn, actor, staff_id)
+    if fields.get("active") is False:
+        end_sessions(conn, actor, "deactivated", staff_id=staff_id)
+    elif "pin_hash" in fields:
+        end_sessions(conn, actor, "pin_changed", staff_id=staff_id)
+    elif "role" in fields:
+        end_sessions(conn, actor, "role_changed", staff_id=staff_id)
     if "pin_hash" in fields:
-        _clear_failures(conn, actor.id, staff_id)
+        lockouts.clear(conn, actor.id, staff_id)
 
 
 def unlock(conn: WriteConnection, actor: Actor, staff_id: str) -> dict[str, Any]:
-    """A manager who sees the person in front of them lets them try their PIN again now: the
-    lockout ends and the wrong-PIN count starts again."""
+    """A manager who sees the person in front of them lets them try their PIN again now, on
+    every device: each lockout ends and the wrong-PIN counts start again."""
     current = get(conn, staff_id)
     _check_role_change(actor, current["role"])
-    _clear_failures(conn, actor.id, staff_id)
-    return {"id": staff_id, "failures": 0, "locked_until": None}
-
-
-def locked_until(conn: sqlite3.Connection, staff_id: str) -> str | None:
-    """When the lockout of `staff_id` ends, if it is locked out now."""
-    row = conn.execute("SELECT locked_until FROM pin_failures WHERE id = ?", (staff_id,)).fetchone()
-    if row and row["locked_until"] and parse_iso(row["locked_until"]) > utcnow():
-        return row["locked_until"]
-    return None
-
-
-def raise_if_locked(conn: sqlite3.Connection, staff_id: str) -> None:
-    until = locked_until(conn, staff_id)
-    if until:
-        wait = max(1, int((parse_iso(until) - utcnow()).total_seconds() + 0.999))
-        raise Locked(
-            f"too many wrong PINs; try again in {wait} s", retry_after=wait, locked_until=until
-        )
-
-
-def record_wrong_pin(conn: WriteConnection, staff_id: str, device: str) -> str | None:
-    """Count a wrong PIN; from the fifth in a row, lock out for 30 s, doubling up to 15 min."""
-    row = conn.execute("SELECT failures FROM pin_failures WHERE id = ?", (staff_id,)).fetchone()
-    failures = (row["failures"] if row else 0) + 1
-    until = None
-    if failures >= LOCKOUT_AFTER:
-        seconds = min(LOCKOUT_FIRST_SECONDS * 2 ** (failures - LOCKOUT_AFTER), LOCKOUT_MAX_SECONDS)
-        until = iso(utcnow() + timedelta(seconds=seconds))
-    fields = {"failures": failures, "locked_until": until}
-    commit(
-        conn, f"device:{device}", "pin_failures", staff_id, "update" if row else "create", fields
-    )
-    return until
+    lockouts.clear(conn, actor.id, staff_id)
+    return {"id": staff_id, **lockouts.NONE}
 
 
 def sign_in(
-    conn: WriteConnection, staff_id: str, device: str, token_hash: str, hours: int
+    conn: WriteConnection, staff_id: str, device: dict[str, str], token_hash: str, hours: int
 ) -> dict[str, Any]:
-    """Open a session for a staff member whose PIN was just checked."""
+    """Open a session on a paired `device` ({id, name}) for a staff member whose PIN was just
+    checked there; the device's last sign-in is now."""
     staff = get(conn, staff_id)
     if not staff["active"]:
         raise NotFound("no such staff member", code="unknown_staff")
-    raise_if_locked(conn, staff_id)
-    _clear_failures(conn, staff_id, staff_id)
+    revoked = conn.execute("SELECT revoked_at FROM devices WHERE id = ?", (device["id"],))
+    if revoked.fetchone()["revoked_at"]:  # while the PIN was being checked
+        raise ended("device_revoked")
+    lockouts.raise_if_locked(conn, staff_id, device["id"])
+    lockouts.clear_pair(conn, staff_id, device["id"])
     now = utcnow()
     session = {
         "staff_id": staff_id,
-        "device": device,
+        "device": device["name"],
+        "device_id": device["id"],
         "created_at": iso(now),
         "expires_at": iso(now + timedelta(hours=hours)),
     }
     commit(conn, staff_id, "staff_sessions", token_hash, "create", session)
+    commit(conn, staff_id, "devices", device["id"], "update", {"last_sign_in_at": iso(now)})
     return {"id": staff_id, "name": staff["name"], "role": staff["role"], **session}
 
 
-def approve(conn: WriteConnection, staff_id: str) -> None:
-    """A manager's PIN was right: their wrong-PIN count starts again."""
-    raise_if_locked(conn, staff_id)
-    _clear_failures(conn, staff_id, staff_id)
+def approve(conn: WriteConnection, staff_id: str, device_id: str) -> None:
+    """A manager's PIN was right on `device_id`: their wrong-PIN count there starts again."""
+    lockouts.raise_if_locked(conn, staff_id, device_id)
+    lockouts.clear_pair(conn, staff_id, device_id)
 
 
 def sign_out(conn: WriteConnection, actor: Actor, token_hash: str) -> None:
-    commit(conn, actor.id, "staff_sessions", token_hash, "update", {"ended_at": now_iso()})
+    ended = {"ended_at": now_iso(), "end_reason": "signed_out"}
+    commit(conn, actor.id, "staff_sessions", token_hash, "update", ended)
 
 
-def end_sessions(conn: WriteConnection, actor: Actor, staff_id: str) -> None:
+# Why a sign-in ended, as the pages say it after "Your sign-in was ended: ".
+ENDED = {
+    "signed_out": "you signed out",
+    "deactivated": "your account was deactivated",
+    "role_changed": "your role was changed",
+    "pin_changed": "your PIN was changed",
+    "device_revoked": "this device was unpaired from the box",
+    "expired": "it expired",
+}
+
+
+def end_sessions(
+    conn: WriteConnection,
+    actor: Actor,
+    reason: str,
+    *,
+    staff_id: str | None = None,
+    device_id: str | None = None,
+) -> None:
+    """End every open sign-in of `staff_id`, or made on `device_id`, for `reason` (of ENDED)."""
+    column, value = ("staff_id", staff_id) if staff_id else ("device_id", device_id)
     rows = conn.execute(
-        "SELECT id FROM staff_sessions WHERE staff_id = ? AND ended_at IS NULL", (staff_id,)
+        f"SELECT id FROM staff_sessions WHERE {column} = ? AND ended_at IS NULL", (value,)
     ).fetchall()
+    ended = {"ended_at": now_iso(), "end_reason": reason}
     for row in rows:
-        commit(conn, actor.id, "staff_sessions", row["id"], "update", {"ended_at": now_iso()})
+        commit(conn, actor.id, "staff_sessions", row["id"], "update", ended)
 
 
-def session_actor(conn: sqlite3.Connection, token_hash: str) -> tuple[Actor, datetime] | None:
-    """The staff member behind a live session, and when the session expires."""
+def ended(reason: str) -> Unauthorized:
+    """The 401 a token of a sign-in that ended for `reason` gets, on every call."""
+    code = "device_revoked" if reason == "device_revoked" else "session_ended"
+    why = ENDED.get(reason, ENDED["signed_out"])
+    return Unauthorized(f"Your sign-in was ended: {why}.", code=code, reason=reason)
+
+
+def session_actor(conn: sqlite3.Connection, token_hash: str) -> tuple[Actor, datetime]:
+    """The staff member behind a live session, and when the session expires; a 401 that says
+    why for any other token."""
     row = conn.execute(
-        "SELECT s.staff_id, s.device, s.expires_at, st.name, st.role FROM staff_sessions s"
-        " JOIN staff st ON st.id = s.staff_id"
-        " WHERE s.id = ? AND s.ended_at IS NULL AND st.active = 1",
+        "SELECT s.staff_id, s.device_id, s.expires_at, s.ended_at, s.end_reason, st.name,"
+        " st.role, st.active, d.name AS device, d.revoked_at FROM staff_sessions s"
+        " JOIN staff st ON st.id = s.staff_id LEFT JOIN devices d ON d.id = s.device_id"
+        " WHERE s.id = ?",
         (token_hash,),
     ).fetchone()
     if row is None:
-        return None
+        raise Unauthorized("your sign-in has ended; sign in again", code="session_ended")
+    if row["ended_at"]:
+        raise ended(row["end_reason"] or "signed_out")
+    if row["device_id"] is None:  # made before devices were paired
+        raise Unauthorized(
+            "sign in again on a paired device", code="session_ended", reason="device_not_paired"
+        )
+    if row["revoked_at"]:
+        raise ended("device_revoked")
+    if not row["active"]:
+        raise ended("deactivated")
     expires_at = parse_iso(row["expires_at"])
     if expires_at <= utcnow():
-        return None
-    return Actor(row["staff_id"], row["name"], row["role"], row["device"]), expires_at
-
-
-def _clear_failures(conn: WriteConnection, actor_id: str, staff_id: str) -> None:
-    row = conn.execute("SELECT failures FROM pin_failures WHERE id = ?", (staff_id,)).fetchone()
-    if row and row["failures"]:
-        commit(
-            conn,
-            actor_id,
-            "pin_failures",
-            staff_id,
-            "update",
-            {"failures": 0, "locked_until": None},
-        )
+        raise ended("expired")
+    actor = Actor(row["staff_id"], row["name"], row["role"], row["device"], row["device_id"])
+    return actor, expires_at
 
 
 def _one_active_name(conn: sqlite3.Connection, staff_id: str | None = None) -> f.Check:

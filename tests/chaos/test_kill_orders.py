@@ -142,7 +142,7 @@ async def test_kill_minus_nine_mid_orders(demo_template: Path, tmp_path: Path) -
 
     server = EdgeServer(data_dir).start()
     try:
-        token = await asyncio.to_thread(sign_in, server.url, "waiter", "chaos")
+        token = await asyncio.to_thread(sign_in, server, "waiter", "chaos")
         items = await asyncio.to_thread(plain_items, server.url)
         killed = False
 

@@ -27,7 +27,7 @@ def test_kill_minus_nine_with_tickets_queued(demo_template: Path, tmp_path: Path
     with run_in_thread() as emulator:
         server = EdgeServer(data_dir).start()
         try:
-            token = sign_in(server.url, "manager", "chaos")
+            token = sign_in(server, "manager", "chaos")
             headers = {"Authorization": f"Bearer {token}"}
             with httpx.Client(base_url=server.url, headers=headers, timeout=10.0) as http:
                 kitchen = next(

@@ -9,6 +9,7 @@ background networking off.
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import socket
 import time
@@ -24,6 +25,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_play
 from edge import demo
 from edge.app import create_app
 from edge.config import EdgeSettings
+from tests.conftest import credential, pairing, sign_in_body, signed_in
 from tests.live import serve
 
 CHROMIUM = "/usr/bin/chromium"
@@ -36,6 +38,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+DEVICE_KEY = "galley.device"  # where ui/lib/session.js keeps this browser's device credential
 PINS = {name: pin for name, _, pin in demo.STAFF}
 MANAGER = "Marco Ferreira"
 OWNER = "Olivia Santos"
@@ -48,18 +51,26 @@ class LiveEdge:
     url: str
     settings: EdgeSettings
 
+    def pair(self, http: httpx.Client, name: str = "e2e-api") -> dict[str, str]:
+        """Pair the device `http` is (a code made at the box's console); its credential
+        header, which `http` sends from now on."""
+        paired = credential(http.post("/api/devices/pair", json=self.pairing(name)))
+        http.headers.update(paired)
+        return paired
+
+    def pairing(self, name: str) -> dict[str, str]:
+        """The body of `POST /api/devices/pair` for a device called `name`, with a new code."""
+        return pairing(name, self.settings.database)
+
     @contextlib.contextmanager
     def client(self, name: str = OWNER) -> Iterator[httpx.Client]:
-        """An HTTP client signed in as demo staff member `name` (another device)."""
+        """An HTTP client signed in as demo staff member `name`, on another paired device."""
         with httpx.Client(base_url=self.url, timeout=10) as http:
+            self.pair(http)
             roster = http.get("/api/staff/roster").json()
-            staff_id = next(m["id"] for m in roster if m["name"] == name)
-            response = http.post(
-                "/api/sessions",
-                json={"staff_id": staff_id, "pin": PINS[name], "device": "e2e-api"},
+            http.headers.update(
+                signed_in(http.post("/api/sessions", json=sign_in_body(roster, name)))
             )
-            response.raise_for_status()
-            http.headers["Authorization"] = f"Bearer {response.json()['token']}"
             yield http
 
 
@@ -117,12 +128,18 @@ def console() -> Console:
 
 @contextlib.contextmanager
 def browser_page(
-    browser: Browser, live_edge: LiveEdge, console: Console | None = None, **options: Any
+    browser: Browser,
+    live_edge: LiveEdge,
+    console: Console | None = None,
+    *,
+    paired: bool = True,
+    **options: Any,
 ) -> Iterator[Page]:
     """A page in a fresh browser context on the live edge: a laptop in Lisbon speaking en-US
-    unless `options` say otherwise (a locale, a touch screen). It fails when the page had an
-    uncaught error, wrote an error to its console that `console` does not allow, or asked for
-    anything outside the edge."""
+    unless `options` say otherwise (a locale, a touch screen), paired with the box as a manager
+    would pair it (unless not `paired`): its credential is in the browser's storage before the
+    first page loads. It fails when the page had an uncaught error, wrote an error to its
+    console that `console` does not allow, or asked for anything outside the edge."""
     console = console or Console()
     context = browser.new_context(
         **{
@@ -136,6 +153,14 @@ def browser_page(
         }
     )
     context.set_default_timeout(8000)
+    if paired:
+        with httpx.Client(base_url=live_edge.url, timeout=10) as http:
+            answer = http.post("/api/devices/pair", json=live_edge.pairing("Laptop"))
+        kept = json.dumps({"credential": answer.json()["credential"], **answer.json()["device"]})
+        context.add_init_script(
+            f"if (!localStorage.getItem({DEVICE_KEY!r})) localStorage.setItem({DEVICE_KEY!r},"
+            f" {json.dumps(kept)});"
+        )
     # Nothing may come from the internet: fail loudly if the page asks for it.
     outside: list[str] = []
 

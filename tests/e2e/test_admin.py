@@ -57,7 +57,7 @@ def test_lockout_shows_a_countdown(page: Page, console: Console):
         expect(page.locator(".pin-key-ok")).to_be_disabled()  # cleared, or locked
         expect(page.locator(".pin-pad")).not_to_have_class(re.compile("is-busy"))
     message = page.locator(".pin-message")
-    expect(message).to_contain_text("Too many wrong PINs.")
+    expect(message).to_contain_text("Too many wrong PINs on this device.")
     expect(message).to_contain_text(re.compile(r"Try again in 0:[0-3]\d"))
     expect(page.locator('.pin-key[data-digit="1"]')).to_be_disabled()
 
@@ -242,13 +242,12 @@ def test_a_locked_out_cashier_is_unlocked_from_the_staff_list(page: Page, live_e
     sign_in(page)
     page.get_by_role("link", name="Staff").click()
     with httpx.Client(base_url=live_edge.url) as http:
+        live_edge.pair(http, "POS")
         roster = http.get("/api/staff/roster").json()
         cashier = next(m for m in roster if m["role"] == "cashier")
         for _ in range(5):
-            http.post(
-                "/api/sessions", json={"staff_id": cashier["id"], "pin": "0000", "device": "pos"}
-            )
-        right = {"staff_id": cashier["id"], "pin": PINS[cashier["name"]], "device": "pos"}
+            http.post("/api/sessions", json={"staff_id": cashier["id"], "pin": "0000"})
+        right = {"staff_id": cashier["id"], "pin": PINS[cashier["name"]]}
         assert http.post("/api/sessions", json=right).status_code == 423
         row = page.locator(f'tr[data-staff="{cashier["name"]}"]')
         expect(row.locator(".lock-badge")).to_contain_text("Locked")  # arrived live

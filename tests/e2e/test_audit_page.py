@@ -239,7 +239,9 @@ def test_what_happens_meanwhile_arrives_on_top_when_the_filters_reach_now(
         rows = page.locator("tr.audit-row")
         expect(rows.first).to_have_attribute("data-seq", re.compile(r"\d+"))
         shown = rows.count()
-        with live_edge.client("Walter Costa") as waiter:  # a sign-in, then an order
+        # A device paired (a code made, the device, the code used), a sign-in on it (the
+        # sign-in, the device's last sign-in), then an order: six events.
+        with live_edge.client("Walter Costa") as waiter:
             order = ok(
                 waiter.post("/api/orders", json={"kind": "counter", "lines": [{"item_id": cola}]}),
                 201,
@@ -248,9 +250,10 @@ def test_what_happens_meanwhile_arrives_on_top_when_the_filters_reach_now(
         expect(rows.first).to_contain_text(f"Order #{order['number']} created")
         expect(rows.first).to_have_class(re.compile("is-new"))
         expect(rows.nth(1)).to_contain_text("Walter Costa")
-        expect(rows).to_have_count(shown + 2)
+        expect(rows.nth(3)).to_contain_text("“e2e-api” paired")
+        expect(rows).to_have_count(shown + 6)
         expect(page.locator(".audit-day").first.locator("h2")).to_contain_text("Today")
-        expect(page.locator(".audit-count")).to_contain_text(f"{shown + 2} events shown")
+        expect(page.locator(".audit-count")).to_contain_text(f"{shown + 6} events shown")
 
         # Filters that leave an event out leave it out live too.
         show(page, "Tables")

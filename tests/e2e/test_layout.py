@@ -33,6 +33,7 @@ WIDTHS = {
 # Each list, the element its rows are drawn in, and its actions.
 LISTS = {
     "staff": ("tr[data-staff]", ".staff-table button, .sidenav a"),
+    "devices": ("tr[data-device]", ".devices-table button, .page-head button"),
     "printers": (
         '.jobs-table tr[data-state="printed"]',
         ".jobs-table button, .printer-card button, .page-head button",
@@ -147,14 +148,12 @@ def busy_store(http: httpx.Client, live_edge: LiveEdge, emulator: ThreadedEmulat
         "lines": [{"item_id": nata}],
     }
     assert http.post("/api/orders", json=order).status_code == 201
-    with httpx.Client(base_url=live_edge.url) as anyone:
-        roster = anyone.get("/api/staff/roster").json()
+    with httpx.Client(base_url=live_edge.url) as pos:
+        live_edge.pair(pos, "POS")
+        roster = pos.get("/api/staff/roster").json()
         cashier = next(m for m in roster if m["role"] == "cashier")
         for _ in range(5):
-            anyone.post(
-                "/api/sessions",
-                json={"staff_id": cashier["id"], "pin": "0000", "device": "pos"},
-            )
+            pos.post("/api/sessions", json={"staff_id": cashier["id"], "pin": "0000"})
 
 
 def printed(http: httpx.Client, job_id: str) -> None:
@@ -209,6 +208,7 @@ def test_touch_screens_get_fingertip_targets_and_a_mouse_keeps_the_compact_page(
         for section, ready in (
             ("menu", ".item-row"),
             ("staff", "tr[data-staff]"),
+            ("devices", "tr[data-device]"),
             ("printers", ".printer-card"),
             ("tables", ".table-tile"),
             ("orders", ".orders-list-card"),

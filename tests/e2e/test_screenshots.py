@@ -16,6 +16,7 @@ SECTIONS = {
     "orders": ".order-item",
     "tables": ".table-tile",
     "staff": "tr[data-staff]",
+    "devices": "tr[data-device]",
     "settings": ".hours-row",
     "printers": ".printer-card",
     "audit": ".audit-table tr[data-seq]",

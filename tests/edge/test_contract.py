@@ -16,7 +16,7 @@ from edge.api.openapi import TAG_NOTES
 from edge.app import create_app
 from edge.config import EdgeSettings, documented
 from edge.domain import print_jobs
-from tests.conftest import count
+from tests.conftest import count, credential, device_header, pairing
 from tests.edge.menu_helpers import item
 from tests.live import serve
 
@@ -102,7 +102,8 @@ async def test_a_body_is_required_where_one_is_described(app, client, settings, 
     assert len(taking) > 30
     for method, path in taking:
         url = re.sub(r"\{\w+\}", SOMEONE, path)
-        response = await client.request(method, url, headers=manager)
+        headers = {**manager, **await device_header(client)}
+        response = await client.request(method, url, headers=headers)
         assert_error_shape(response)
         assert response.status_code == 400, (method, url, response.text)
         assert response.json()["error"]["code"] == "missing_body"
@@ -195,7 +196,10 @@ async def test_openapi_says_what_each_route_takes_and_answers(client):
     lines = spec["components"]["schemas"]["Order"]["properties"]["lines"]
     assert lines == {"type": "array", "items": {"$ref": "#/components/schemas/OrderLine"}}
     assert order["security"] == [{"staff": []}]
-    assert "security" not in paths["/api/sessions"]["post"]
+    assert paths["/api/sessions"]["post"]["security"] == [{"device": []}]
+    assert paths["/api/staff/roster"]["get"]["security"] == [{"device": []}]
+    assert "security" not in paths["/api/devices/pair"]["post"]
+    assert spec["components"]["securitySchemes"]["device"]["name"] == "X-Galley-Device"
     assert "security" not in paths["/api/menu"]["get"]
     assert set(paths["/api/menu"]["get"]["responses"]) == {"200", "304"}
     get_order = paths["/api/orders/{order_id}"]["get"]
@@ -213,8 +217,8 @@ async def test_openapi_says_what_each_route_takes_and_answers(client):
 
 
 async def test_every_route_that_needs_a_sign_in_says_so(app, client):
-    """Called without a token, a route answers 401 exactly when its description says it needs
-    one: the description cannot drift from the handlers."""
+    """Called without a token or a device credential, a route answers 401 exactly when its
+    description says it needs one: the description cannot drift from the handlers."""
     paths = (await client.get("/openapi.json")).json()["paths"]
     for route, method, path in operations(app):
         url = path.format(**{name: SOMEONE for name in route.param_convertors})
@@ -272,10 +276,16 @@ async def call_every_route(http, base, printer_port):
     await call("home", "GET", "/")
     await call("admin_file", "GET", "/admin/")
     await call("ui_file", "GET", "/ui/lib/api.js")
-    roster = await call("roster", "GET", "/api/staff/roster")
+    await call("pair_device", "POST", "/api/devices/pair", pairing("Contract till"))
+    tablet = credential(answers["pair_device"])
+    roster = await call("roster", "GET", "/api/staff/roster", headers=tablet)
     boss = next(member for member in roster if member["role"] == "owner")
     session = await call(
-        "sign_in", "POST", "/api/sessions", {"staff_id": boss["id"], "pin": "1111", "device": "c"}
+        "sign_in",
+        "POST",
+        "/api/sessions",
+        {"staff_id": boss["id"], "pin": "1111"},
+        headers=tablet,
     )
     owner["Authorization"] = f"Bearer {session['token']}"
     await call("me", "GET", "/api/me")
@@ -424,11 +434,17 @@ async def call_every_route(http, base, printer_port):
     await call("update_staff", "PATCH", f"/api/staff/{nina}", {"role": "cashier"})
     await call("unlock_staff", "POST", f"/api/staff/{nina}/unlock")
 
+    code = await call("make_pairing_code", "POST", "/api/devices/pairing-codes", {"name": "Bar"})
+    bar = (await http.post("/api/devices/pair", json={"code": code["code"]})).json()["device"]
+    await call("list_devices", "GET", "/api/devices")
+    await call("rename_device", "PATCH", f"/api/devices/{bar['id']}", {"name": "Bar tablet"})
+    await call("revoke_device", "POST", f"/api/devices/{bar['id']}/revoke")
+
     await call("poll", "GET", "/api/events?since=0&limit=50")
     await call("audit", "GET", "/api/audit?limit=50")
     since = (await http.get("/healthz")).json()["last_seq"] - 1  # a backlog of one event
-    query = f"token={session['token']}&since={since}"
-    async with connect(base.replace("http", "ws") + f"/ws?{query}") as ws:
+    async with connect(base.replace("http", "ws") + f"/ws?since={since}") as ws:
+        await ws.send(json.dumps({"type": "auth", "token": session["token"]}))
         message = json.loads(await ws.recv())
     answers["live"] = httpx.Response(200)  # the websocket answered: its message is checked
     await call("sign_out", "DELETE", "/api/sessions/current")

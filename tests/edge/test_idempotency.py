@@ -19,7 +19,7 @@ from edge.errors import StorageError
 from edge.idempotency import KEY, Claim, find, recorded
 from edge.permissions import SYSTEM
 from edge.writer import Writer
-from tests.conftest import count, sign_in
+from tests.conftest import count, sign_in, staff_id
 from tests.edge.menu_helpers import item, menu
 from tests.edge.test_contract import assert_error_shape, call_every_route
 from tests.edge.test_order_views import Planned
@@ -30,6 +30,8 @@ from tests.proxy import Fault, FaultProxy
 NOT_IDEMPOTENT = {
     "sign_in": "no device before a sign-in, and its answer holds a bearer token, never stored",
     "discover_network": "a scan of the network: it writes nothing",
+    "pair_device": "no device before it pairs, and its answer holds the device's credential",
+    "make_pairing_code": "its answer holds a one-time code the box keeps only hashed",
 }
 
 
@@ -61,7 +63,8 @@ async def test_the_same_key_twice_makes_one_order_and_answers_the_same(client, w
     assert again.headers["content-type"] == first.headers["content-type"]
     assert (count(settings.database, "orders"), count(settings.database, "events")) == after
     [(device, _, status, body)] = stored_keys(settings)
-    assert (device, status, body.encode()) == ("test", 201, first.content)
+    me = (await client.get("/api/me", headers=waiter)).json()
+    assert (device, status, body.encode()) == (me["device_id"], 201, first.content)
 
 
 async def test_the_same_key_on_another_request_is_refused(client, waiter, settings):
@@ -139,7 +142,11 @@ async def test_keys_of_two_devices_do_not_collide(client, settings):
     two = await client.post("/api/orders", headers=till_two, json={**order, "note": "to go"})
     assert one.status_code == two.status_code == 201
     assert REPLAYED.lower() not in two.headers and one.json()["id"] != two.json()["id"]
-    assert sorted(row[0] for row in stored_keys(settings)) == ["POS 1", "POS 2"]
+    devices = [
+        (await client.get("/api/me", headers=till)).json()["device_id"]
+        for till in (till_one, till_two)
+    ]
+    assert sorted(row[0] for row in stored_keys(settings)) == sorted(devices)
 
 
 async def test_a_retry_while_the_first_is_running_waits_for_its_answer(client, waiter, settings):
@@ -159,7 +166,7 @@ async def test_a_replayed_void_asks_for_no_pin_and_writes_nothing(client, settin
     cashier = await sign_in(client, "cashier")
     order = await espresso_order(client)
     made = (await client.post("/api/orders", headers=cashier, json={**order, "send": True})).json()
-    approval = {"staff_id": await _staff_id(client, "manager"), "pin": "2222"}
+    approval = {"staff_id": await staff_id(client, "manager"), "pin": "2222"}
     void = {"reason": "spilled", "approval": approval}
     headers = keyed(cashier)
     url = f"/api/order-lines/{made['lines'][0]['id']}/void"
@@ -169,11 +176,6 @@ async def test_a_replayed_void_asks_for_no_pin_and_writes_nothing(client, settin
     again = await client.post(url, headers=headers, json=void)
     assert again.headers[REPLAYED] == "true" and again.content == first.content
     assert count(settings.database, "events") == before
-
-
-async def _staff_id(client, role: str) -> str:
-    roster = (await client.get("/api/staff/roster")).json()
-    return next(member["id"] for member in roster if member["role"] == role)
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pytest
 from freezegun import freeze_time
 
 from edge import db
-from tests.conftest import count, sign_in
+from tests.conftest import count, device_header, sign_in
 from tests.edge.menu_helpers import item, menu, modifier, table_id
 
 
@@ -157,7 +157,7 @@ async def test_a_waiter_voids_with_a_managers_pin_recorded_as_approver(client, s
     m = await menu(client)
     order = (await create(client, waiter, lines=[{"item_id": item(m, "Cola")["id"]}])).json()
     line = order["lines"][0]["id"]
-    roster = (await client.get("/api/staff/roster")).json()
+    roster = (await client.get("/api/staff/roster", headers=await device_header(client))).json()
     manager_id = next(s["id"] for s in roster if s["role"] == "manager")
     cashier_id = next(s["id"] for s in roster if s["role"] == "cashier")
     wrong = await client.post(

@@ -102,7 +102,7 @@ async def answers_of_every_kind(app, client) -> dict[str, httpx.Response]:
         "not found": await client.get("/ui/__init__.py"),
         "unknown route": await client.get("/api/nothing"),
         "unauthorized": await client.get("/api/me"),
-        "bad json": await client.post("/api/sessions", content=b"{"),
+        "bad json": await client.post("/api/devices/pair", content=b"{"),
         "method not allowed": await client.post("/admin/index.html"),
         "server error": server_error,
     }

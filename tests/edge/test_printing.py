@@ -14,7 +14,6 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from freezegun import freeze_time
-from websockets.asyncio.client import connect
 
 from edge import db
 from edge.app import create_app
@@ -26,10 +25,10 @@ from printers import preview
 from printers.decoder import decode
 from printers.emulator import ThreadedEmulator, run_in_thread
 from printers.profiles import GENERIC_58MM, TM_T20II, get_profile
-from tests.conftest import sign_in
+from tests.conftest import device_header, sign_in
 from tests.edge.menu_helpers import item, menu, modifier, table_id
 from tests.edge.test_contract import assert_error_shape
-from tests.live import serve
+from tests.live import feed, serve
 from tests.printer_devices import pty
 
 UNKNOWN = "01900000-0000-7000-8000-000000000000"
@@ -360,7 +359,7 @@ async def test_no_sale_drawer_needs_a_manager_or_their_approval(app, client, emu
     cashier = await sign_in(client, "cashier")
     refused = await client.post("/api/drawer/open", headers=cashier, json={"reason": "change"})
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "approval_required"
-    roster = (await client.get("/api/staff/roster")).json()
+    roster = (await client.get("/api/staff/roster", headers=await device_header(client))).json()
     boss = next(s["id"] for s in roster if s["role"] == "manager")
     approved = await client.post(
         "/api/drawer/open",
@@ -724,9 +723,8 @@ async def test_a_printer_running_out_of_paper_reaches_the_pos_on_the_printers_to
             cashier = await sign_in(client, "cashier", device="pos-1")
             token = cashier["Authorization"].split()[1]
             since = (await client.get("/healthz")).json()["last_seq"]
-            ws_url = url.replace("http", "ws") + f"/ws?token={token}&topics=printers&since={since}"
             emulator.paper_out = True
-            async with connect(ws_url) as ws:
+            async with feed(url, token, f"topics=printers&since={since}") as ws:
                 test = await client.post(f"/api/printers/{kitchen['id']}/test", headers=manager)
                 assert test.status_code == 201
                 seen = []

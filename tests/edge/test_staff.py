@@ -7,14 +7,16 @@ import pytest
 from freezegun import freeze_time
 
 from edge.app import create_app
-from edge.domain import staff
-from tests.conftest import PINS, count, sign_in, staff_id
+from edge.domain import lockouts, staff
+from tests.conftest import PINS, count, device_header, sign_in, staff_id
 
 
-async def attempt(client, role, pin):
+async def attempt(client, role, pin, device="pos-1"):
+    """A PIN typed for the demo staff member with `role` on the paired device `device`."""
     return await client.post(
         "/api/sessions",
-        json={"staff_id": await staff_id(client, role), "pin": pin, "device": "pos-1"},
+        headers=await device_header(client, device),
+        json={"staff_id": await staff_id(client, role), "pin": pin},
     )
 
 
@@ -34,27 +36,20 @@ async def test_wrong_pin_is_refused_and_writes_no_session(client, settings):
 
 
 async def test_unknown_staff_and_malformed_sign_in_are_refused(client):
+    paired = await device_header(client)
     unknown = await client.post(
         "/api/sessions",
-        json={"staff_id": "01900000-0000-7000-8000-000000000000", "pin": "1234", "device": "x"},
+        headers=paired,
+        json={"staff_id": "01900000-0000-7000-8000-000000000000", "pin": "1234"},
     )
     assert unknown.status_code == 401 and unknown.json()["error"]["code"] == "unknown_staff"
-    missing_device = await client.post(
-        "/api/sessions", json={"staff_id": await staff_id(client, "waiter"), "pin": "4444"}
-    )
-    assert missing_device.status_code == 422
-    assert missing_device.json()["error"]["field"] == "device"
-    extra = await client.post(
-        "/api/sessions",
-        json={
-            "staff_id": await staff_id(client, "waiter"),
-            "pin": "4444",
-            "device": "x",
-            "remember_me": True,
-        },
-    )
-    assert extra.status_code == 422 and extra.json()["error"]["code"] == "unknown_field"
-    for _ in range(staff.LOCKOUT_AFTER):  # cannot be anyone's PIN: not counted as a guess
+    waiter = await staff_id(client, "waiter")
+    for extra in ({"device": "Till 9"}, {"remember_me": True}):  # the device is the paired one
+        refused = await client.post(
+            "/api/sessions", headers=paired, json={"staff_id": waiter, "pin": "4444", **extra}
+        )
+        assert refused.status_code == 422 and refused.json()["error"]["code"] == "unknown_field"
+    for _ in range(lockouts.LOCKOUT_AFTER):  # cannot be anyone's PIN: not counted as a guess
         short = await attempt(client, "waiter", "12")
         assert short.status_code == 422 and short.json()["error"]["field"] == "pin"
     assert (await attempt(client, "waiter", PINS["waiter"])).status_code == 201
@@ -74,6 +69,8 @@ async def test_a_pin_hash_cannot_be_sent_for_a_staff_member(client, settings, ma
 
 
 async def test_five_wrong_pins_lock_out_with_backoff_that_survives_a_restart(settings):
+    """Any attempt during a lockout counts, the right PIN too (it is not even checked): the
+    lockout only grows by hammering."""
     with freeze_time("2026-11-21 12:00:00", tick=True) as frozen:
         app = create_app(settings)
         async with app.router.lifespan_context(app):
@@ -84,19 +81,23 @@ async def test_five_wrong_pins_lock_out_with_backoff_that_survives_a_restart(set
                 locked = await attempt(client, "waiter", PINS["waiter"])  # even the right PIN
                 assert locked.status_code == 423
                 assert locked.json()["error"]["code"] == "locked_out"
-                assert 1 <= int(locked.headers["Retry-After"]) <= 30
+                assert locked.json()["error"]["scope"] == "device"
+                assert 31 <= int(locked.headers["Retry-After"]) <= 60  # the 6th: 60 s
+                device = await device_header(client, "pos-1")
 
         # A restart (a new process on the same database) does not forget the lockout.
         app = create_app(settings)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://edge") as client:
-                assert (await attempt(client, "waiter", PINS["waiter"])).status_code == 423
-                frozen.tick(timedelta(seconds=31))
-                sixth = await attempt(client, "waiter", "9999")  # lockout doubles: 60 s
-                assert sixth.status_code == 423
-                assert 31 <= int(sixth.headers["Retry-After"]) <= 60
-                frozen.tick(timedelta(seconds=61))
+                client.headers.update(device)  # the same paired device as before
+                seventh = await client.post(
+                    "/api/sessions",
+                    json={"staff_id": await staff_id(client, "waiter"), "pin": PINS["waiter"]},
+                )
+                assert seventh.status_code == 423
+                assert 61 <= int(seventh.headers["Retry-After"]) <= 120
+                frozen.tick(timedelta(seconds=121))
                 assert (await attempt(client, "waiter", PINS["waiter"])).status_code == 201
                 # A good sign-in starts the count again.
                 again = [(await attempt(client, "waiter", "9999")).status_code for _ in range(4)]
@@ -104,11 +105,8 @@ async def test_five_wrong_pins_lock_out_with_backoff_that_survives_a_restart(set
 
 
 def test_lockout_backoff_doubles_and_is_capped():
-    seconds = [
-        min(staff.LOCKOUT_FIRST_SECONDS * 2 ** (n - staff.LOCKOUT_AFTER), staff.LOCKOUT_MAX_SECONDS)
-        for n in range(5, 12)
-    ]
-    assert seconds == [30, 60, 120, 240, 480, 900, 900]
+    seconds = [lockouts.backoff(n) for n in range(1, 13)]
+    assert seconds == [0, 0, 0, 0, 30, 60, 120, 240, 480, 900, 900, 900]
 
 
 def test_pins_are_stored_as_scrypt_hashes():
@@ -157,14 +155,16 @@ async def test_manager_manages_staff_and_deactivation_ends_their_sessions(client
     assert created.status_code == 201
     nina = created.json()["id"]
     login = await client.post(
-        "/api/sessions", json={"staff_id": nina, "pin": "8080", "device": "phone"}
+        "/api/sessions",
+        headers=await device_header(client, "phone"),
+        json={"staff_id": nina, "pin": "8080"},
     )
     nina_headers = {"Authorization": f"Bearer {login.json()['token']}"}
     assert (await client.get("/api/me", headers=nina_headers)).status_code == 200
     off = await client.patch(f"/api/staff/{nina}", headers=manager, json={"active": False})
     assert off.status_code == 200
     assert (await client.get("/api/me", headers=nina_headers)).status_code == 401
-    roster = (await client.get("/api/staff/roster")).json()
+    roster = (await client.get("/api/staff/roster", headers=await device_header(client))).json()
     assert nina not in [m["id"] for m in roster]
 
 
@@ -207,7 +207,8 @@ async def test_a_manager_ends_a_lockout_and_the_right_pin_signs_in(client, setti
     assert (await attempt(client, "cashier", PINS["cashier"])).status_code == 423
     cashier = await staff_id(client, "cashier")
     listed = {m["id"]: m for m in (await client.get("/api/staff", headers=manager)).json()}
-    assert listed[cashier]["failures"] == 5 and listed[cashier]["locked_until"]
+    assert listed[cashier]["failures"] == 6 and listed[cashier]["locked_until"]
+    assert listed[cashier]["locked_devices"] == 1 and listed[cashier]["account_lock"] is None
 
     # Floor staff may not; an owner's lockout is the owner's to end; no such member is a 404.
     waiter = await sign_in(client, "waiter")

@@ -15,10 +15,9 @@ from typing import Any
 
 import httpx
 
-from edge import demo
+from tests.conftest import credential, pairing, sign_in_body, signed_in
 
 ROOT = Path(__file__).resolve().parents[2]
-PINS = {role: pin for _, role, pin in demo.STAFF}
 
 
 def free_port() -> int:
@@ -109,16 +108,14 @@ class EdgeServer:
         return response.json()
 
 
-def sign_in(base_url: str, role: str, device: str = "bench") -> str:
-    """A bearer token for the demo staff member with `role`."""
-    with httpx.Client(base_url=base_url, timeout=10.0) as http:
-        roster = http.get("/api/staff/roster").json()
-        staff_id = next(member["id"] for member in roster if member["role"] == role)
-        response = http.post(
-            "/api/sessions", json={"staff_id": staff_id, "pin": PINS[role], "device": device}
-        )
-        assert response.status_code == 201, response.text
-        return response.json()["token"]
+def sign_in(server: EdgeServer, role: str, device: str = "bench") -> str:
+    """A bearer token for the demo staff member with `role`, on a device paired for it."""
+    with httpx.Client(base_url=server.url, timeout=10.0) as http:
+        body = pairing(device, server.data_dir / "edge.db")
+        paired = credential(http.post("/api/devices/pair", json=body))
+        roster = http.get("/api/staff/roster", headers=paired).json()
+        answer = http.post("/api/sessions", headers=paired, json=sign_in_body(roster, role))
+        return signed_in(answer)["Authorization"].removeprefix("Bearer ")
 
 
 def plain_items(base_url: str, station: str | None = None) -> list[str]:

@@ -60,7 +60,7 @@ def test_orders_throughput(demo_template: Path, tmp_path: Path) -> None:
     data_dir = copy_demo(demo_template, tmp_path / "edge")
     server = EdgeServer(data_dir, cpu=0).start()
     try:
-        token = sign_in(server.url, "waiter")
+        token = sign_in(server, "waiter")
         items = plain_items(server.url)
         assert len(items) >= LINES
         order = json.dumps(

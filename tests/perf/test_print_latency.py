@@ -59,7 +59,7 @@ def test_print_latency(demo_template: Path, tmp_path: Path) -> None:
     data_dir = copy_demo(demo_template, tmp_path / "edge")
     server = EdgeServer(data_dir).start()
     try:
-        token = sign_in(server.url, "manager", "bench")
+        token = sign_in(server, "manager", "bench")
         headers = {"Authorization": f"Bearer {token}"}
         with (
             run_in_thread() as printer,

@@ -83,7 +83,14 @@ def test_owners_follow_the_design():
             "printers",
         },
         "edge": {"orders", "order_lines"},
-        "local": {"staff_sessions", "pin_failures", "print_jobs"},
+        "local": {
+            "staff_sessions",
+            "devices",
+            "pairing_codes",
+            "pin_failures",
+            "pin_lockouts",
+            "print_jobs",
+        },
     }
     assert {e.name for e in synced()} == owners["hub"] | owners["edge"]
 
@@ -95,6 +102,7 @@ def test_nothing_synced_holds_bytes_and_parts_are_synced_entities():
         if entity.parts:
             assert ENTITIES[entity.parts].owner == entity.owner
     assert ENTITIES["staff"].secret == {"pin_hash"}
+    assert ENTITIES["devices"].secret == {"secret_hash"}
     assert ENTITIES["orders"].parts == "order_lines"
 
 

@@ -1,15 +1,19 @@
-// The manager's page: sign in, then menu, orders, tables, staff, settings, printers and the
-// audit trail, kept current by the live feed. A banner over every section says when a printer
-// cannot print.
+// The manager's page: pair the device (once), sign in, then menu, orders, tables, staff,
+// devices, settings, printers and the audit trail, kept current by the live feed. Banners over
+// every section say when a printer cannot print and when someone's PIN is locked on every
+// device. A sign-in the box ends (sign-out elsewhere, a new role or PIN, the device revoked)
+// brings back the sign-in screen, saying why.
 
 import { Api } from "/ui/lib/api.js";
 import { Live } from "/ui/lib/live.js";
 import { formatMoney, knowDigits } from "/ui/lib/money.js";
 import { showOverflow } from "/ui/lib/overflow.js";
 import { mountSignIn } from "/ui/lib/pinpad.js";
-import { Session, deviceName } from "/ui/lib/session.js";
+import { Device, Session } from "/ui/lib/session.js";
 import { h, toast } from "./dom.js";
 import audit from "./audit.js";
+import devices from "./devices.js";
+import { watchLockouts } from "./lockouts.js";
 import menu from "./menu.js";
 import orders from "./orders.js";
 import printers, { watchPrinters } from "./printers.js";
@@ -17,7 +21,7 @@ import settings from "./settings.js";
 import staff from "./staff.js";
 import tables from "./tables.js";
 
-const SECTIONS = [menu, orders, tables, staff, settings, printers, audit];
+const SECTIONS = [menu, orders, tables, staff, devices, settings, printers, audit];
 // What the sections follow live.
 const TOPICS = ["menu", "tables", "staff", "store", "orders"];
 const CONN_LABEL = {
@@ -30,22 +34,30 @@ const CONN_LABEL = {
 };
 
 const root = document.getElementById("app");
-const session = new Session(deviceName("admin"));
-const api = new Api({ token: () => session.token, onUnauthorized: () => ended() });
+const device = new Device();
+const session = new Session("admin");
+const api = new Api({ token: () => session.token, device: () => device.credential, onUnauthorized: (err) => ended(err) });
 
 let app = null; // the running shell: {live, section, ...}
 
-function ended(text = "Your sign-in has ended. Please sign in again.") {
+/** The box ended this sign-in (`err` says why, as it answered a call or closed the feed). */
+function ended(err) {
   if (!app) return;
   stopApp();
   session.clear();
-  showSignIn(text);
+  showSignIn(why(err));
+}
+
+function why(err) {
+  const text = err && err.message ? err.message : "Your sign-in has ended. Please sign in again.";
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function stopApp() {
   if (!app) return;
   app.live.stop();
   app.ctx.printers.stop();
+  app.ctx.lockouts.stop();
   if (app.current && app.current.destroy) app.current.destroy();
   window.removeEventListener("hashchange", app.onHash);
   app = null;
@@ -55,6 +67,7 @@ function showSignIn(notice) {
   mountSignIn(root, {
     api,
     session,
+    device,
     roles: ["owner", "manager"],
     title: "Galley manager",
     subtitle: notice || "Tap your name to sign in",
@@ -66,9 +79,9 @@ async function start() {
   let me;
   try {
     me = await api.get("/api/me");
-  } catch {
+  } catch (err) {
     session.clear();
-    showSignIn();
+    showSignIn(err.status === 401 ? why(err) : "");
     return;
   }
   if (!me.permissions.includes("menu.edit")) {
@@ -96,6 +109,7 @@ function mountShell(me, store, since) {
   const storeName = h("span", { class: "brand-store" }, store.name);
   const main = h("main", { class: "content", id: "content", tabindex: "-1" });
   const printerAlert = h("div", { class: "printer-alert", role: "alert", hidden: true });
+  const lockAlert = h("div", { class: "lock-alert", role: "alert", hidden: true });
   const links = SECTIONS.map((section) =>
     h("a", { href: `#/${section.id}`, class: "nav-link", "data-section": section.id },
       h("span", { class: "nav-icon", "aria-hidden": "true" }, icon(section.icon)),
@@ -117,7 +131,7 @@ function mountShell(me, store, since) {
         h("span", { class: "who-name" }, me.name),
         h("span", { class: "badge badge-accent who-role" }, me.role)),
       signOut),
-    printerAlert,
+    h("div", { class: "alerts" }, printerAlert, lockAlert),
     showOverflow(h("nav", { class: "sidenav", "aria-label": "Sections" }, links)),
     main));
 
@@ -137,6 +151,7 @@ function mountShell(me, store, since) {
   };
 
   ctx.printers = watchPrinters(ctx, printerAlert);
+  ctx.lockouts = watchLockouts(ctx, lockAlert);
   // The printers topic only exists on a box with printing; an older box refuses it, and then
   // the printer list is asked for every 10 s instead.
   const followPrinters = me.permissions.includes("printers.view");
@@ -157,11 +172,8 @@ function mountShell(me, store, since) {
       if (event.entity === "store") {
         try { await ctx.refreshStore(); } catch { /* the next event or reload will catch up */ }
       }
-      if (event.entity === "staff" && event.entity_id === me.id && event.fields && event.fields.active === false) {
-        ended("Your account was deactivated.");
-        return;
-      }
       ctx.printers.onEvent(event);
+      ctx.lockouts.onEvent(event);
       if (app && app.current && app.current.onEvent) app.current.onEvent(event);
     },
     onRefused: (error) => {
@@ -172,7 +184,7 @@ function mountShell(me, store, since) {
       }
       return false;
     },
-    onUnauthorized: () => ended(),
+    onUnauthorized: (err) => ended(err),
   });
 
   app = { live, current: null, onHash: null, links, main, ctx };
@@ -181,6 +193,7 @@ function mountShell(me, store, since) {
   show();
   live.start();
   ctx.printers.refresh().catch(() => { /* the banner waits for the next refresh */ });
+  ctx.lockouts.refresh().catch(() => { /* the banner waits for the next change */ });
 }
 
 function show() {
@@ -206,6 +219,7 @@ const ICONS = {
   orders: "M6 3h12v18l-3-2-3 2-3-2-3 2zM9 8h6M9 12h6M9 16h3",
   tables: "M3 9h18M6 9v9M18 9v9M8 5h8",
   staff: "M16 19v-1a4 4 0 0 0-4-4H8a4 4 0 0 0-4 4v1M10 10a3 3 0 1 0 0-6 3 3 0 0 0 0 6M20 19v-1a3 3 0 0 0-2-2.8M15 4.2a3 3 0 0 1 0 5.6",
+  devices: "M7 3h10a2 2 0 0 1 2 2v14a2 2 0 0 1-2 2H7a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zM11 18h2",
   settings: "M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6M4 12h2M18 12h2M12 4v2M12 18v2M6.3 6.3l1.4 1.4M16.3 16.3l1.4 1.4M6.3 17.7l1.4-1.4M16.3 7.7l1.4-1.4",
   printers: "M7 9V4h10v5M7 17H5a2 2 0 0 1-2-2v-4a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2v4a2 2 0 0 1-2 2h-2M7 14h10v6H7z",
   audit: "M9 5h10M9 12h10M9 19h10M5 5h.01M5 12h.01M5 19h.01",

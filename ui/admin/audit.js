@@ -22,7 +22,8 @@ const GROUPS = [
   ["orders,order_lines", "Orders"],
   ["menu_items,menu_categories,modifier_groups,modifiers,item_modifier_groups,tax_rates", "Menu"],
   ["areas,tables", "Tables"],
-  ["staff,staff_sessions,pin_failures", "Staff and sign-ins"],
+  ["staff,staff_sessions,pin_failures,pin_lockouts", "Staff and sign-ins"],
+  ["devices,pairing_codes", "Devices and pairing"],
   ["store", "Settings"],
   [PRINTING.join(","), "Printing (printers and print jobs)"],
 ];
@@ -40,10 +41,21 @@ const ENTITIES = {
   staff: "Staff members",
   staff_sessions: "Sign-ins",
   pin_failures: "Wrong PINs",
+  pin_lockouts: "PINs locked on every device",
+  devices: "Devices",
+  pairing_codes: "Pairing codes",
   printers: "Printers",
   print_jobs: "Print jobs",
 };
 
+// Why a sign-in ended, as the box records it.
+const ENDED = {
+  signed_out: "Signed out",
+  deactivated: "Deactivated",
+  role_changed: "Their role changed",
+  pin_changed: "Their PIN changed",
+  device_revoked: "The device was revoked",
+};
 const QR_MODES = { draft_first: "Staff confirm guest orders", direct: "Guest orders go straight to the kitchen" };
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
@@ -56,6 +68,8 @@ const HIDDEN = new Set([
   "seq", "created_at", "checked_at", "currency", "business_day", "opened_by", "order_id",
   "qr_epoch", "qr_version", "token", "token_hash", "staff_id", "number", "kind", "state",
   "attempts", "next_attempt_at", "last_error", "status", "order_lines", "subtotal", "tax_total",
+  "secret_hash", "device_id", "hour_started_at", "hour_failures", "end_reason", "paired_by",
+  "revoked_by", "created_by",
 ]);
 const MONEY = new Set(["price", "price_delta", "unit_price", "amount", "total"]);
 const PERCENT = new Set(["rate_bp", "tax_rate_bp"]);
@@ -99,6 +113,11 @@ const LABELS = {
   expires_at: "Signed in until",
   ended_at: "Ended",
   failures: "Wrong PINs in a row",
+  devices: "Devices",
+  last_sign_in_at: "Last sign-in",
+  revoked_at: "Revoked",
+  paired_at: "Paired",
+  used_at: "Used",
   locked_until: "Locked out until",
   covers: "Guests",
   note: "Note",
@@ -373,8 +392,9 @@ const DESCRIBE = {
     const device = f.device ? `On ${f.device}` : "";
     if (event.op === "create") return { title: "Signed in", about: device, said: ["device", "expires_at"] };
     const whose = event.context.name;
-    if (whose && event.actor_name && whose !== event.actor_name) {
-      return { title: `Ended the sign-in of ${whose}`, said: ["ended_at"] };
+    const why = ENDED[f.end_reason];
+    if (whose && (why || (event.actor_name && whose !== event.actor_name))) {
+      return { title: `Sign-in of ${whose} ended`, about: why || "", tone: f.end_reason === "device_revoked" ? "warn" : undefined, said: ["ended_at"] };
     }
     return { title: "Signed out", said: ["ended_at"] };
   },
@@ -382,14 +402,53 @@ const DESCRIBE = {
   pin_failures(event, view) {
     const f = event.fields;
     const name = view.name(event) || "a staff member";
-    if (!f.failures) return { title: `Wrong-PIN count of ${name} cleared`, said: ["failures", "locked_until"] };
-    const locked = f.locked_until ? ` — locked out until ${view.time(f.locked_until)}` : "";
+    const on = event.context.device ? ` on ${event.context.device}` : "";
+    const said = ["failures", "locked_until", "staff_id", "device_id"];
+    if (!f.failures) return { title: `Wrong-PIN count of ${name}${on} cleared`, said };
+    const locked = f.locked_until ? ` — locked out there until ${view.time(f.locked_until)}` : "";
     return {
-      title: `Wrong PIN for ${name}${locked}`,
-      about: `${f.failures} wrong in a row`,
+      title: `Wrong PIN for ${name}${on}${locked}`,
+      about: `${f.failures} in a row`,
       tone: f.locked_until ? "danger" : "warn",
-      said: ["failures", "locked_until"],
+      said,
     };
+  },
+
+  pin_lockouts(event, view) {
+    const f = event.fields;
+    const name = view.name(event) || "A staff member";
+    const said = ["failures", "devices", "locked_until"];
+    if (!f.locked_until) return { title: `PIN of ${name} unlocked on every device`, said };
+    return {
+      title: `PIN of ${name} locked on every device until ${view.time(f.locked_until)}`,
+      about: `${f.failures} wrong tries on ${f.devices} devices within an hour: someone may be guessing`,
+      tone: "danger",
+      said,
+    };
+  },
+
+  devices(event, view) {
+    const f = event.fields;
+    const name = quoted(view.name(event)) || "A device";
+    if (event.op === "create") return { title: `${name} paired`, about: "Staff can sign in on it", said: ["name", "paired_at"] };
+    if (f.revoked_at) return { title: `${name} revoked`, about: "Its sign-ins ended; it must be paired again", tone: "warn", said: ["revoked_at"] };
+    if (only(f, "last_sign_in_at")) return { title: `Signed in on ${name}`, said: ["last_sign_in_at"] };
+    if ("name" in f) return { title: `Device renamed to ${quoted(f.name)}`, said: ["name"] };
+    return { title: `${name} changed` };
+  },
+
+  pairing_codes(event, view) {
+    const f = event.fields;
+    const device = event.context.device || event.context.name || f.name;
+    if (event.op === "create") {
+      return {
+        title: device ? `Pairing code made for ${quoted(device)}` : "Pairing code made",
+        about: `Works once, until ${view.time(f.expires_at)}`,
+        said: ["name", "created_at", "expires_at"],
+      };
+    }
+    if (f.used_at) return { title: `Pairing code used: ${quoted(device) || "a device"} paired`, said: ["used_at"] };
+    return { title: "Pairing code changed" };
   },
 
   orders(event, view) {

@@ -598,8 +598,8 @@ export default {
         h("input", { class: "input", name: "stations", value: (base.stations || []).join(", "), maxlength: "200", placeholder: "e.g. KITCHEN, BAR", autocomplete: "off", autocapitalize: "characters" }),
         "Tickets for these stations print here; separate several with commas");
       const deviceField = field("Till device",
-        h("input", { class: "input", name: "device", value: base.device || "", maxlength: "60", placeholder: "e.g. pos-1", autocomplete: "off" }),
-        "Receipts from this till print here; leave empty for any till");
+        h("input", { class: "input", name: "device", value: base.device || "", maxlength: "60", placeholder: "e.g. POS 1", autocomplete: "off" }),
+        "The till's name under Devices: its receipts print here; leave empty for any till");
       const transportBox = h("div", { class: "grid-2 transport-fields" });
       const others = watch.list.filter((p) => !printer || p.id !== printer.id);
       const backupSelect = h("select", { class: "select", name: "backup_printer_id" },

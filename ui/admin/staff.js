@@ -1,5 +1,6 @@
-// Staff: who may sign in, their role, lockouts after wrong PINs (and unlocking); add, change role, reset PIN,
-// deactivate and reactivate.
+// Staff: who may sign in, their role, lockouts after wrong PINs (on a device, or on every device
+// after guessing on several) and unlocking; add, change role, reset PIN, deactivate and
+// reactivate.
 
 import { showOverflow } from "/ui/lib/overflow.js";
 import { clock } from "/ui/lib/pinpad.js";
@@ -55,7 +56,10 @@ export default {
     function lockText(member) {
       if (member.locked_until) {
         const left = (Date.parse(member.locked_until) - Date.now()) / 1000;
-        if (left > 0) return { text: `Locked · ${clock(left)}`, kind: "badge-danger" };
+        const devices = member.locked_devices;
+        const label = member.account_lock ? "Locked on every device"
+          : `Locked on ${devices === 1 ? "1 device" : `${devices} devices`}`;
+        if (left > 0) return { text: `${label} · ${clock(left)}`, label, kind: "badge-danger" };
       }
       if (member.failures > 0) return { text: `${member.failures} wrong PIN${member.failures > 1 ? "s" : ""}`, kind: "badge-warn" };
       return null;
@@ -99,12 +103,13 @@ export default {
         h("td", { "data-label": "Role" }, h("span", { class: "role-chip" }, member.role)),
         h("td", { "data-label": "Status", class: "status-cell" },
           member.active ? h("span", { class: "badge badge-ok" }, "Active") : h("span", { class: "badge" }, "Inactive"),
-          lock ? h("span", { class: `badge ${lock.kind} lock-badge`, "data-locked-until": member.locked_until || "" }, lock.text) : null),
+          lock ? h("span", { class: `badge ${lock.kind} lock-badge`, "data-locked-until": member.locked_until || "",
+            "data-label": lock.label || "" }, lock.text) : null),
         h("td", { class: "actions-cell" },
           h("div", { class: "row row-end" },
             h("button", { type: "button", class: "btn btn-sm", disabled: !canTouch, onclick: () => editStaff(member) }, "Edit"),
             lock ? h("button", { type: "button", class: "btn btn-sm", disabled: !canTouch, "aria-label": `Unlock ${member.name}`,
-              title: "Let them try their PIN again now",
+              title: "Let them try their PIN again now, on every device",
               onclick: (event) => act(event.currentTarget, message, async () => {
                 await ctx.api.post(`/api/staff/${member.id}/unlock`);
                 ctx.toast(`${member.name} can try their PIN again`);
@@ -184,12 +189,12 @@ export default {
         const until = Date.parse(badge.dataset.lockedUntil);
         if (!until) continue;
         const left = (until - Date.now()) / 1000;
-        badge.textContent = left > 0 ? `Locked · ${clock(left)}` : "Lockout over";
+        badge.textContent = left > 0 ? `${badge.dataset.label} · ${clock(left)}` : "Lockout over";
       }
     }, 1000);
     return {
       onEvent(event) {
-        if (event.entity === "staff" || event.entity === "pin_failures") reloadSoon();
+        if (["staff", "pin_failures", "pin_lockouts"].includes(event.entity)) reloadSoon();
       },
       destroy() {
         clearTimeout(state.timer);

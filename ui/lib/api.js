@@ -1,6 +1,7 @@
 // Talking to the edge: one fetch wrapper for every surface.
 //
-// Every call sends JSON, adds the bearer token of the signed-in staff member, and turns the
+// Every call sends JSON, adds the bearer token of the signed-in staff member and the paired
+// device's credential (X-Galley-Device: the roster and the PIN sign-in need it), and turns the
 // edge's error shape {"error": {"code", "message", ...}} into an ApiError, so pages can show
 // `err.message` next to the action and branch on `err.code`.
 //
@@ -50,11 +51,13 @@ export class Api {
   /**
    * @param {object} options
    * @param {() => (string|null)} [options.token]  the current bearer token
+   * @param {() => (string|null)} [options.device]  this device's credential, once paired
    * @param {(err: ApiError) => void} [options.onUnauthorized]  a 401 on a signed-in call
    * @param {string} [options.base]  prefix for paths (default: same origin)
    */
-  constructor({ token = () => null, onUnauthorized = () => {}, base = "" } = {}) {
+  constructor({ token = () => null, device = () => null, onUnauthorized = () => {}, base = "" } = {}) {
     this.token = token;
+    this.device = device;
     this.onUnauthorized = onUnauthorized;
     this.base = base;
   }
@@ -63,6 +66,8 @@ export class Api {
     const token = this.token();
     const all = { Accept: "application/json", ...headers };
     if (token) all.Authorization = `Bearer ${token}`;
+    const device = this.device();
+    if (device) all["X-Galley-Device"] = device;
     const init = { method, headers: all, signal, cache: "no-store" };
     if (body !== undefined) {
       all["Content-Type"] = "application/json";

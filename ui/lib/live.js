@@ -1,13 +1,16 @@
 // The realtime feed: a websocket on /ws that resumes with ?since=SEQ, reconnects with
 // exponential backoff and jitter, and falls back to polling /api/events while the websocket
 // cannot be opened. Every event row carries `seq`; we remember the last one we saw, so a
-// reconnect misses nothing and nothing is delivered twice.
+// reconnect misses nothing and nothing is delivered twice. The socket signs in with its first
+// message, {"type": "auth", "token"}, never in its URL (URLs end up in logs).
 //
 //   const live = new Live({ api, token: () => session.token, topics: ["menu"], since: 120,
 //                           onEvent: (e) => ..., onState: (s) => ... });
 //   live.start();
 //
-// `onRefused(error)` hears why the edge refused the feed (say {code: "unknown_topic"} from an
+// `onUnauthorized(error)` hears that the sign-in ended (close code 4401, or a 401 while polling),
+// with the box's reason: {code, message, reason}. `onRefused(error)` hears why the edge refused
+// the feed (say {code: "unknown_topic"} from an
 // older box); when it answers true (it changed `live.topics`, say), the feed tries again at once.
 //
 // States: "connecting", "live", "reconnecting", "polling" (websocket down, feed still flowing
@@ -71,7 +74,7 @@ export class Live {
 
   url() {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const params = new URLSearchParams({ token: this.token() || "", since: String(this.lastSeq) });
+    const params = new URLSearchParams({ since: String(this.lastSeq) });
     if (this.topics.length) params.set("topics", this.topics.join(","));
     return `${scheme}//${location.host}${this.path}?${params}`;
   }
@@ -87,6 +90,7 @@ export class Live {
     }
     this.socket = socket;
     socket.onopen = () => {
+      socket.send(JSON.stringify({ type: "auth", token: this.token() || "" }));
       this.failures = 0;
       this.stopPolling();
       this.setState("live");
@@ -110,7 +114,7 @@ export class Live {
       if (!this.running) return;
       if (close.code === 4401) {
         this.stop();
-        this.onUnauthorized(this.refused);
+        this.onUnauthorized(this.refused || { code: "session_ended", message: close.reason });
         return;
       }
       const refused = this.refused;

@@ -1,12 +1,14 @@
 // Staff sign-in: tiles to pick who you are, then a PIN pad. Big touch targets; the keyboard
 // works too (digits, Backspace, Enter, Escape). Shows the edge's answers plainly: a wrong PIN,
-// and a lockout with a live countdown.
+// and a lockout with a live countdown. On a device the box does not know (or no longer), the
+// pairing screen comes first.
 //
-//   mountSignIn(element, { api, session, roles: ["owner", "manager"], onSignedIn })
+//   mountSignIn(element, { api, session, device, roles: ["owner", "manager"], onSignedIn })
 //
 // `createPinPad` is the bare pad, for a manager's on-the-spot approval in other surfaces.
 
 import { h } from "/ui/lib/element.js";
+import { showPairing } from "/ui/lib/pairing.js";
 
 const MIN_DIGITS = 4;
 const MAX_DIGITS = 8;
@@ -146,11 +148,15 @@ export function createPinPad({ onSubmit, label = "PIN", submitLabel = "Sign in" 
   };
 }
 
+// What the box answers a device it will not show the staff to.
+const UNPAIRED = ["device_not_paired", "device_revoked"];
+
 /**
  * The whole sign-in screen. Only staff whose role is in `roles` are offered (all when empty).
- * Calls `onSignedIn(staff)` once the edge accepts the PIN.
+ * Calls `onSignedIn(staff)` once the edge accepts the PIN. `device` (ui/lib/session.js) is
+ * paired first when the box does not know it.
  */
-export function mountSignIn(root, { api, session, roles = [], title = "Sign in", subtitle = "",
+export function mountSignIn(root, { api, session, device, roles = [], title = "Sign in", subtitle = "",
   onSignedIn = () => {} }) {
   let pad = null;
   const onEscape = (event) => {
@@ -177,10 +183,19 @@ export function mountSignIn(root, { api, session, roles = [], title = "Sign in",
     }
     const status = h("p", { class: "pin-message", role: "status" }, "Loading staff…");
     card.replaceChildren(...header(title, subtitle || "Tap your name"), status);
+    // A browser that was never paired has nothing to show the box: it pairs first.
+    if (!device.credential) {
+      pair({ code: "device_not_paired" });
+      return;
+    }
     let roster;
     try {
       roster = await api.get("/api/staff/roster");
     } catch (err) {
+      if (UNPAIRED.includes(err.code)) {
+        pair(err);
+        return;
+      }
       status.textContent = `Could not load the staff list: ${err.message}`;
       status.dataset.kind = "error";
       card.append(h("button", { type: "button", class: "btn", onclick: showTiles }, "Try again"));
@@ -208,6 +223,12 @@ export function mountSignIn(root, { api, session, roles = [], title = "Sign in",
     tiles.querySelector("button").focus();
   }
 
+  function pair(err) {
+    // A device that was paired and then revoked says so; a new one needs no explanation.
+    showPairing(card, { api, device, notice: err.code === "device_revoked" ? err.message : "",
+      onPaired: () => showTiles() });
+  }
+
   function showPad(member) {
     if (pad) pad.destroy();
     pad = createPinPad({
@@ -225,8 +246,15 @@ export function mountSignIn(root, { api, session, roles = [], title = "Sign in",
             pad.setMessage("Wrong PIN. Please try again.");
             pad.shake();
           } else if (err.code === "locked_out") {
-            pad.lock(Number(err.details.retry_after) || 30, "Too many wrong PINs.");
+            const why = err.details.scope === "account"
+              ? "This PIN is locked on every device: a manager can unlock it."
+              : "Too many wrong PINs on this device.";
+            pad.lock(Number(err.details.retry_after) || 30, why);
             pad.shake();
+          } else if (UNPAIRED.includes(err.code)) {
+            pad.destroy();
+            pad = null;
+            pair(err);
           } else if (err.code === "unknown_staff") {
             pad.setMessage("This staff member can no longer sign in. Ask a manager.");
           } else {

@@ -1,40 +1,24 @@
-// Who is signed in on this device. Kept in localStorage per device name, so two surfaces
-// (say the POS and the admin page) in one browser keep separate sign-ins.
+// This browser as the box knows it: the paired device's credential, and who is signed in on
+// each surface. Both in localStorage: the credential is one per browser, shared by the surfaces
+// of one origin (admin now, POS, waiter and KDS later); a sign-in is per surface, so the POS
+// and the admin page in one browser keep separate ones.
 
-const PREFIX = "galley.session.";
-const DEVICE_PREFIX = "galley.device.";
+const DEVICE_KEY = "galley.device";
+const SESSION_PREFIX = "galley.session.";
 
 function storage() {
   try {
     return window.localStorage;
   } catch {
-    return null; // private mode or disabled storage: sign-in lasts for this page only
+    return null; // private mode or disabled storage: kept for this page only
   }
 }
 
-/** A stable name for this browser on this surface, e.g. "admin-7f3k"; the edge logs it. */
-export function deviceName(surface) {
-  const store = storage();
-  const key = DEVICE_PREFIX + surface;
-  let name = store ? store.getItem(key) : null;
-  if (!name) {
-    const suffix = Math.random().toString(36).slice(2, 6);
-    name = `${surface}-${suffix}`;
-    if (store) store.setItem(key, name);
-  }
-  return name;
-}
-
-export class Session {
-  constructor(device) {
-    this.device = device;
-    this.key = PREFIX + device;
+/** A value kept as JSON under `key` (in memory when the browser keeps nothing). */
+class Kept {
+  constructor(key) {
+    this.key = key;
     this.memory = null;
-    this.listeners = new Set();
-    const saved = this.read();
-    if (saved && saved.staff && saved.staff.expires_at && Date.parse(saved.staff.expires_at) <= Date.now()) {
-      this.clear();
-    }
   }
 
   read() {
@@ -47,30 +31,74 @@ export class Session {
     }
   }
 
+  write(value) {
+    const store = storage();
+    if (store && value !== null) store.setItem(this.key, JSON.stringify(value));
+    else if (store) store.removeItem(this.key);
+    this.memory = value;
+  }
+}
+
+/**
+ * The paired device: {credential, id, name}, given once by the box when a pairing code is
+ * entered. The roster and the PIN sign-in answer only a paired device (X-Galley-Device).
+ */
+export class Device {
+  constructor() {
+    this.kept = new Kept(DEVICE_KEY);
+  }
+
+  /** The credential to send as X-Galley-Device, or null on a device not paired yet. */
+  get credential() {
+    const saved = this.kept.read();
+    return saved ? saved.credential : null;
+  }
+
+  /** This device's name, as the manager's Devices list shows it. */
+  get name() {
+    const saved = this.kept.read();
+    return saved ? saved.name : "";
+  }
+
+  /** Pair this browser with the code a manager made; keeps the credential the box answers. */
+  async pair(api, code, name) {
+    const body = name ? { code, name } : { code };
+    const result = await api.post("/api/devices/pair", body);
+    this.kept.write({ credential: result.credential, ...result.device });
+    return result.device;
+  }
+}
+
+export class Session {
+  /** Who is signed in on `surface` ("admin", "pos") of this browser. */
+  constructor(surface) {
+    this.kept = new Kept(SESSION_PREFIX + surface);
+    this.listeners = new Set();
+    const saved = this.kept.read();
+    if (saved && saved.staff && saved.staff.expires_at && Date.parse(saved.staff.expires_at) <= Date.now()) {
+      this.clear();
+    }
+  }
+
   /** The bearer token, or null when nobody is signed in. */
   get token() {
-    const saved = this.read();
+    const saved = this.kept.read();
     return saved ? saved.token : null;
   }
 
   /** {id, name, role, device, expires_at} of the signed-in staff member, or null. */
   get staff() {
-    const saved = this.read();
+    const saved = this.kept.read();
     return saved ? saved.staff : null;
   }
 
   save(token, staff) {
-    const value = { token, staff };
-    const store = storage();
-    if (store) store.setItem(this.key, JSON.stringify(value));
-    else this.memory = value;
+    this.kept.write({ token, staff });
     this.emit();
   }
 
   clear() {
-    const store = storage();
-    if (store) store.removeItem(this.key);
-    this.memory = null;
+    this.kept.write(null);
     this.emit();
   }
 
@@ -83,9 +111,10 @@ export class Session {
     for (const fn of this.listeners) fn(this.staff);
   }
 
-  /** Sign in with a PIN through `api`; keeps the token on success, rethrows ApiError otherwise. */
+  /** Sign in with a PIN through `api` (which sends the device's credential); keeps the token on
+   * success, rethrows ApiError otherwise. */
   async signIn(api, staffId, pin) {
-    const result = await api.post("/api/sessions", { staff_id: staffId, pin, device: this.device });
+    const result = await api.post("/api/sessions", { staff_id: staffId, pin });
     this.save(result.token, result.staff);
     return result.staff;
   }

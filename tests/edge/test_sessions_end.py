@@ -1,0 +1,202 @@
+"""A sign-in that ends ends everywhere, its open websockets included, and a token is never in a
+URL or a log: real uvicorn, real websockets."""
+
+import asyncio
+import json
+import logging
+from collections.abc import Iterator
+from datetime import timedelta
+
+import httpx
+import pytest
+from freezegun import freeze_time
+from websockets.exceptions import ConnectionClosed
+
+from edge.app import create_app
+from tests.conftest import device_header, sign_in, staff_id
+from tests.edge.menu_helpers import item, menu
+from tests.live import feed, serve
+
+
+@pytest.fixture
+def live(settings) -> Iterator[str]:
+    with serve(create_app(settings)) as url:
+        yield url
+
+
+async def received(ws) -> list[dict]:
+    """Every message until the socket closes."""
+    messages = []
+    try:
+        while True:
+            messages.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+    except ConnectionClosed:
+        return messages
+
+
+async def end_by_sign_out(http, boss, whose, token):
+    await http.delete("/api/sessions/current", headers={"Authorization": f"Bearer {token}"})
+
+
+async def end_by_deactivation(http, boss, whose, token):
+    await http.patch(f"/api/staff/{whose}", headers=boss, json={"active": False})
+
+
+async def end_by_role_change(http, boss, whose, token):
+    await http.patch(f"/api/staff/{whose}", headers=boss, json={"role": "cashier"})
+
+
+async def end_by_pin_change(http, boss, whose, token):
+    await http.patch(f"/api/staff/{whose}", headers=boss, json={"pin": "8642"})
+
+
+async def end_by_revoking_the_device(http, boss, whose, token):
+    phone = next(
+        d for d in (await http.get("/api/devices", headers=boss)).json() if d["name"] == "Phone"
+    )
+    await http.post(f"/api/devices/{phone['id']}/revoke", headers=boss)
+
+
+@pytest.mark.parametrize(
+    ("end", "code", "reason"),
+    [
+        (end_by_sign_out, "session_ended", "signed_out"),
+        (end_by_deactivation, "session_ended", "deactivated"),
+        (end_by_role_change, "session_ended", "role_changed"),
+        (end_by_pin_change, "session_ended", "pin_changed"),
+        (end_by_revoking_the_device, "device_revoked", "device_revoked"),
+    ],
+)
+async def test_an_open_socket_closes_with_4401_when_its_sign_in_ends(live, end, code, reason):
+    """The socket is closed in the event loop's turn that publishes the end: the next thing it
+    gets is why, then the close, and not one event made after the end (an order another
+    device sends at once) reaches it. Polling and REST say the same after."""
+    async with httpx.AsyncClient(base_url=live) as http:
+        boss = await sign_in(http, "manager", device="Office")
+        waiter = await sign_in(http, "waiter", device="Phone")
+        token = waiter["Authorization"].split()[1]
+        whose = await staff_id(http, "waiter")
+        cola = item(await menu(http), "Cola")["id"]
+        order = {"kind": "counter", "lines": [{"item_id": cola}]}
+        since = (await http.get("/healthz")).json()["last_seq"]
+        async with feed(live, token, f"topics=orders&since={since}") as ws:
+            assert (await http.post("/api/orders", headers=boss, json=order)).status_code == 201
+            before = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            assert before["entity"] == "orders"  # live, and signed in
+            await end(http, boss, whose, token)
+            assert (await http.post("/api/orders", headers=boss, json=order)).status_code == 201
+            after = await received(ws)
+        assert ws.close_code == 4401
+        assert after == [
+            {"error": {"code": code, "message": after[0]["error"]["message"], "reason": reason}}
+        ]
+        assert after[0]["error"]["message"].startswith("Your sign-in was ended: ")
+        assert ws.close_reason == after[0]["error"]["message"]
+        for refused in (
+            await http.get(f"/api/events?since={since}", headers=waiter),
+            await http.get("/api/me", headers=waiter),
+        ):
+            assert refused.status_code == 401
+            assert refused.json()["error"]["code"] == code
+            assert refused.json()["error"]["reason"] == reason
+        async with feed(live, token) as again:  # and a new socket is refused at once
+            assert (await received(again))[0]["error"]["reason"] == reason
+        assert again.close_code == 4401
+
+
+async def test_the_first_message_signs_the_socket_in(live):
+    """A first message that is not `{"type": "auth", "token"}` with a live token closes the
+    socket with 4401; nothing is read before it."""
+    async with httpx.AsyncClient(base_url=live) as http:
+        token = (await sign_in(http, "waiter"))["Authorization"].split()[1]
+    for first in ({"type": "hello"}, {"type": "auth"}, {"token": token}, "not json", []):
+        async with feed(live, None) as ws:
+            await ws.send(first if isinstance(first, str) else json.dumps(first))
+            refusal = await received(ws)
+        assert ws.close_code == 4401, first
+        assert refusal[0]["error"]["code"] == "sign_in_required"
+    async with feed(live, "forged") as ws:
+        refusal = await received(ws)
+    assert ws.close_code == 4401 and refusal[0]["error"]["code"] == "session_ended"
+    async with feed(live, token, "topics=store") as ws:
+        first = json.loads(await asyncio.wait_for(ws.recv(), 10))
+    assert first["entity"] == "store"  # signed in: the backlog follows (a short one)
+
+
+async def test_a_socket_that_says_nothing_or_too_late_is_closed(settings):
+    """5 s to send the token: none at all, or one after them, closes the socket with 4401."""
+    with (
+        freeze_time("2026-11-21 12:00:00", tick=True) as frozen,
+        # asyncio's loop, whose clock freezegun moves (uvloop's is libuv's own)
+        serve(create_app(settings), loop="asyncio") as url,
+    ):
+        async with httpx.AsyncClient(base_url=url) as http:
+            token = (await sign_in(http, "waiter"))["Authorization"].split()[1]
+        async with feed(url, None) as silent:
+            frozen.tick(timedelta(seconds=6))
+            await silent.ping()  # wakes the server's loop; the deadline has passed
+            refusal = await received(silent)
+        assert silent.close_code == 4401
+        assert refusal[0]["error"]["code"] == "sign_in_required"
+        async with feed(url, None) as late:
+            frozen.tick(timedelta(seconds=6))
+            await late.send(json.dumps({"type": "auth", "token": token}))
+            refusal = await received(late)
+        assert late.close_code == 4401
+        assert refusal[0]["error"]["code"] == "sign_in_required"
+
+
+async def test_a_token_in_the_url_is_refused(client, waiter):
+    token = waiter["Authorization"].split()[1]
+    for headers in ({}, waiter):
+        refused = await client.get(f"/api/me?token={token}", headers=headers)
+        assert refused.status_code == 400
+        assert refused.json()["error"]["code"] == "token_in_url"
+    assert (
+        await client.get(f"/api/events?since=0&token={token}", headers=waiter)
+    ).status_code == 400
+    assert (await client.get("/api/me", headers=waiter)).status_code == 200
+
+
+async def test_no_token_or_credential_reaches_the_servers_log(settings):
+    """Uvicorn's access log at INFO and our own loggers, captured whole, through a sign-in,
+    a websocket, a poll, a URL with a token in it (refused) and a sign-out."""
+    captured: list[str] = []
+
+    class Keep(logging.Handler):
+        """Every record but the test's own HTTP and websocket clients'."""
+
+        def emit(self, record: logging.LogRecord) -> None:
+            if not record.name.startswith(("httpx", "httpcore", "websockets.client")):
+                captured.append(self.format(record))
+
+    keep = Keep(logging.DEBUG)
+    # Each logger that may not pass records up (uvicorn's own configuration stops its access
+    # log there), at INFO, as `galley edge serve` runs.
+    loggers = [logging.getLogger(name) for name in ("", "uvicorn", "uvicorn.access", "edge")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(keep)
+        logger.setLevel(logging.INFO)
+    try:
+        with serve(create_app(settings), log_level="info", log_config=None) as url:
+            async with httpx.AsyncClient(base_url=url) as http:
+                paired = await device_header(http, "Logged tablet")
+                waiter = await sign_in(http, "waiter", device="Logged tablet")
+                token = waiter["Authorization"].split()[1]
+                async with feed(url, token, "topics=store&since=0") as ws:
+                    assert json.loads(await asyncio.wait_for(ws.recv(), 10))["entity"] == "store"
+                assert (await http.get("/api/events?since=0", headers=waiter)).status_code == 200
+                assert (await http.get(f"/api/me?token={token}")).status_code == 400
+                assert (
+                    await http.delete("/api/sessions/current", headers=waiter)
+                ).status_code == 200
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(keep)
+            logger.setLevel(level)
+    logged = "\n".join(dict.fromkeys(captured))
+    assert '"GET /api/events?since=0 HTTP/1.1" 200' in logged  # the access log was on
+    assert "/ws?topics=store&since=0" in logged
+    for secret in (token, *paired.values()):
+        assert secret not in logged
