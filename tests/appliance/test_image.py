@@ -194,10 +194,8 @@ class Machine:
                 return time.monotonic() - started
             except AssertionError:
                 self.stop()
-                why = (
-                    "internal error" if "KVM internal error" in self.errors.read_text() else "hangs"
-                )
-                say(f"KVM does not boot it here (the firmware {why}): software emulation")
+                why = "fails" if "KVM internal error" in self.errors.read_text() else "hangs"
+                say(f"KVM does not boot it here (the firmware {why} under it): emulation")
                 started = time.monotonic()
         self.start("tcg")
         self.wait_for("GET /healthz", self.healthy, 1800)
