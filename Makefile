@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench lint system clean
+.PHONY: run test bench lint system clean image image-test image-tools
 
 # setuptools notes on every editable install that a folder named like a package shadows it:
 # that is how this checkout is meant to run, so the note is left out of the output.
@@ -42,6 +42,33 @@ lint: $(BIN)/galley
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# The appliance (image/README.md): `make image` builds build/image/$(IMAGE_ARCH).img (amd64 or
+# arm64) from Debian's packages and this checkout's wheel; `make image-test` builds the amd64 one,
+# runs the edge in its root and boots it in QEMU (minutes; not part of `make test`). As root.
+IMAGE_ARCH ?= amd64
+IMAGE_PACKAGES := mmdebstrap dosfstools mtools fdisk e2fsprogs
+IMAGE_TEST_PACKAGES := qemu-system-x86 ovmf openssh-client
+image-tools:
+	@need="$(IMAGE_PACKAGES) $(if $(filter image-test,$(MAKECMDGOALS)),$(IMAGE_TEST_PACKAGES)) \
+		$(if $(filter arm64,$(IMAGE_ARCH)),qemu-user-static binfmt-support)"; \
+	missing=$$(for p in $$need; do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@if [ "$(IMAGE_ARCH)" = arm64 ] && [ "$$(uname -m)" != aarch64 ]; then \
+		mountpoint -q /proc/sys/fs/binfmt_misc || \
+			$(SUDO) mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc; \
+		$(SUDO) update-binfmts --enable qemu-aarch64; \
+	fi
+
+image: $(BIN)/galley image-tools
+	$(SUDO) image/build.sh rootfs $(IMAGE_ARCH) build/image/$(IMAGE_ARCH)
+	$(SUDO) image/build.sh disk $(IMAGE_ARCH) build/image/$(IMAGE_ARCH)
+
+image-test: $(BIN)/galley image-tools
+	$(SUDO) GALLEY_IMAGE_TEST=1 $(BIN)/pytest tests/appliance/test_image.py -s -v -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

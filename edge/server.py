@@ -15,6 +15,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from edge import db
+from edge.systemd import Notifier
 
 # The writer gives up the GIL on every SQLite call and then waits to get it back from a busy
 # event loop, by default for up to 5 ms. A shorter interval measured about 10 % more orders/s
@@ -36,14 +37,23 @@ def tune_interpreter() -> None:
 
 
 class _Server(uvicorn.Server):
+    """uvicorn that tells systemd when it serves and when it stops (see `edge.systemd`)."""
+
     def __init__(self, config: uvicorn.Config, on_started: Callable[[], None] | None) -> None:
         super().__init__(config)
         self._on_started = on_started
+        self._systemd = Notifier()
 
     async def startup(self, sockets: Any = None) -> None:
         await super().startup(sockets)
-        if self.started and self._on_started is not None:
-            self._on_started()
+        if self.started:
+            self._systemd.ready()
+            if self._on_started is not None:
+                self._on_started()
+
+    async def shutdown(self, sockets: Any = None) -> None:
+        self._systemd.stopping()
+        await super().shutdown(sockets)
 
 
 def run(app: Starlette, *, on_started: Callable[[], None] | None = None, **options: Any) -> bool:

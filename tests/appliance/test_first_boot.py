@@ -1,0 +1,126 @@
+"""galley-first-boot: the store set up from the technician's setup file by the real
+`galley edge init`, and enrolment's handling of `galley edge enrol`'s exit codes (0 enrolled,
+2 refused for good, 3 hub unreachable: wait longer each time). `galley edge enrol` is the sync
+work's and not here yet: a stand-in `galley` on PATH plays its documented contract."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+
+from image.first_boot import Box, enrol, set_up_store
+
+SETUP = """\
+# Written by the technician
+store_name = Café Azul
+owner_name = Ana Reis
+owner_pin = 2468
+hub = https://hub.galley.test
+code = ABCDE-FGHJK
+"""
+
+
+@pytest.fixture
+def box(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Box:
+    (tmp_path / "boot").mkdir()
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    return Box(boot=tmp_path / "boot", data=tmp_path / "data", user=None)
+
+
+def _store(box: Box) -> tuple[str, list[tuple[str, str]]]:
+    with contextlib.closing(sqlite3.connect(box.data / "edge.db")) as conn:
+        name = conn.execute("SELECT name FROM store").fetchone()[0]
+        return name, conn.execute("SELECT name, role FROM staff").fetchall()
+
+
+def test_store_is_set_up_from_the_setup_file_once(box: Box) -> None:
+    box.setup_file.write_text(SETUP)
+    assert set_up_store(box) == 0
+    assert _store(box) == ("Café Azul", [("Ana Reis", "owner")])
+    report = (box.boot / "galley-first-boot.txt").read_text()
+    assert "PIN 2468" in report and "Change the owner's PIN" in report
+    setup = box.setup_file.read_text()
+    assert "2468" not in setup and "# owner_pin: used to set up the store" in setup
+    assert "code = ABCDE-FGHJK" in setup  # the rest stays for enrolment
+    assert set_up_store(box) == 0  # every boot: the store is there, nothing changes
+    assert _store(box) == ("Café Azul", [("Ana Reis", "owner")])
+
+
+def test_without_a_setup_file_the_store_gets_defaults_and_a_random_pin(box: Box) -> None:
+    assert set_up_store(box) == 0
+    assert _store(box) == ("My store", [("Owner", "owner")])
+    report = (box.boot / "galley-first-boot.txt").read_text()
+    pin = report.split("with PIN ")[1].split()[0]
+    assert pin.isdigit() and len(pin) == 6
+
+
+def test_a_setup_file_galley_refuses_leaves_no_store(box: Box) -> None:
+    box.setup_file.write_text("owner_pin = 12\n")
+    assert set_up_store(box) != 0
+    assert not box.has_store()
+    assert not (box.boot / "galley-first-boot.txt").exists()
+
+
+def _stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *exits: int) -> Path:
+    """A `galley` first on PATH that records its arguments and answers `exits` in turn."""
+    bin_dir, calls = tmp_path / "bin", tmp_path / "calls"
+    bin_dir.mkdir()
+    (tmp_path / "exits").write_text("".join(f"{code}\n" for code in exits))
+    (bin_dir / "galley").write_text(
+        "#!/bin/sh\n"
+        f'echo "$GALLEY_DATA_DIR $*" >> "{calls}"\n'
+        f'code=$(head -n 1 "{tmp_path}/exits"); sed -i 1d "{tmp_path}/exits"\n'
+        'echo "enrol said $code"; exit "$code"\n'
+    )
+    (bin_dir / "galley").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    return calls
+
+
+def test_enrol_waits_longer_each_time_the_hub_is_unreachable(
+    box: Box, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    box.setup_file.write_text(SETUP)
+    calls = _stand_in(tmp_path, monkeypatch, 3, 3, 7, 0)
+    waits: list[float] = []
+    assert enrol(box, sleep=waits.append) == 0
+    assert waits == [30, 60, 120]
+    expected = f"{box.data} edge enrol --hub https://hub.galley.test --code ABCDE-FGHJK"
+    assert calls.read_text().splitlines() == [expected] * 4
+    setup = box.setup_file.read_text()
+    assert "ABCDE-FGHJK" not in setup and "# code: used: the box is enrolled" in setup
+    out = capsys.readouterr().out
+    assert "(unreachable); trying again in 30 s" in out and "(exit 7)" in out
+
+
+def test_enrol_waits_at_most_an_hour(box: Box, tmp_path: Path, monkeypatch) -> None:
+    box.setup_file.write_text(SETUP)
+    _stand_in(tmp_path, monkeypatch, *[3] * 9, 0)
+    waits: list[float] = []
+    assert enrol(box, sleep=waits.append) == 0
+    assert waits == [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]
+
+
+def test_a_refused_code_stops_enrolment_for_good(
+    box: Box, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    box.setup_file.write_text(SETUP)
+    calls = _stand_in(tmp_path, monkeypatch, 2)
+    assert enrol(box, sleep=pytest.fail) == 0
+    assert len(calls.read_text().splitlines()) == 1
+    assert "# code: refused by the hub" in box.setup_file.read_text()
+    assert "works on its own" in capsys.readouterr().err
+    assert enrol(box, sleep=pytest.fail) == 0  # the next boot: no code, no call
+    assert len(calls.read_text().splitlines()) == 1
+
+
+def test_without_hub_and_code_the_box_works_alone(box: Box, tmp_path: Path, monkeypatch) -> None:
+    box.setup_file.write_text("store_name = Azul\nhub = https://hub.galley.test\n")
+    calls = _stand_in(tmp_path, monkeypatch)
+    assert enrol(box, sleep=pytest.fail) == 0
+    assert not calls.exists()
