@@ -80,18 +80,23 @@ def require(actor: Actor, permission: str, approver: Actor | None = None) -> str
     """
     if actor.can(permission):
         return None
+    if not may_ask(actor, permission):
+        raise Forbidden(f"a {actor.role} may not do {permission}", permission=permission)
+    if approver is None:
+        raise Forbidden(
+            f"{permission} needs a manager's approval",
+            code="approval_required",
+            permission=permission,
+        )
+    if approver.can(permission):
+        return approver.id
+    raise Forbidden(f"{approver.name} may not approve {permission}", permission=permission)
+
+
+def may_ask(actor: Actor, permission: str) -> bool:
+    """Whether a manager's approval would let `actor` do `permission` (APPROVABLE)."""
     asking = APPROVABLE.get(permission)
-    if asking is not None and actor.can(asking):
-        if approver is None:
-            raise Forbidden(
-                f"{permission} needs a manager's approval",
-                code="approval_required",
-                permission=permission,
-            )
-        if approver.can(permission):
-            return approver.id
-        raise Forbidden(f"{approver.name} may not approve {permission}", permission=permission)
-    raise Forbidden(f"a {actor.role} may not do {permission}", permission=permission)
+    return asking is not None and actor.can(asking)
 
 
 def visible(actor: Actor, entity: str, row: dict[str, Any]) -> dict[str, Any]:

@@ -104,7 +104,7 @@ async def void_line(request: Request):
     """Void a line, with a reason: a manager, or anyone with a manager's PIN as approval."""
     who = await actor(request)
     data = auth.APPROVED.clean(await body(request))
-    approver = await auth.approval(box_of(request), data, who)
+    approver = await auth.approval(box_of(request), data, who, "order.void_line")
     line_id = request.path_params["line_id"]
     return await answer(request, 200, orders.void_line, who, line_id, data["reason"], approver)
 

@@ -164,7 +164,7 @@ async def open_drawer(request: Request):
     """Open the cash drawer with no sale, with a reason: a manager, or with a manager's PIN."""
     who = await actor(request)
     data = auth.APPROVED.clean(await body(request))
-    approver = await auth.approval(box_of(request), data, who)
+    approver = await auth.approval(box_of(request), data, who, "drawer.open")
     return await answer(request, 201, printing.open_drawer, who, data["reason"], approver)
 
 

@@ -571,6 +571,12 @@ async def test_the_kitchen_prints_no_bill_and_voids_nothing_even_approved(quiet)
     assert void.status_code == 403 and void.json()["error"]["code"] == "forbidden", void.text
     drawer = await client.post("/api/drawer/open", headers=kitchen, json=approved)
     assert drawer.status_code == 403 and drawer.json()["error"]["code"] == "forbidden"
+    # Refused before the PIN is checked: a kitchen screen is no place to try a manager's PIN.
+    guess = {**approved, "approval": {"staff_id": manager, "pin": "0000"}}
+    tried = await client.post(f"/api/order-lines/{line}/void", headers=kitchen, json=guess)
+    assert tried.status_code == 403 and tried.json()["error"]["code"] == "forbidden"
+    staff = (await client.get("/api/staff", headers=await sign_in(client, "owner"))).json()
+    assert next(m for m in staff if m["id"] == manager)["failures"] == 0
     voided = await client.post(f"/api/order-lines/{line}/void", headers=waiter, json=approved)
     assert voided.status_code == 200, voided.text
 
