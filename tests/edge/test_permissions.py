@@ -180,9 +180,12 @@ class World:
         answer = await self.http.post("/api/sessions", headers=device, json=self.sign_in_body())
         return signed_in(answer)
 
-    async def ids(self, path: str, pick: Callable[[Any], list[str]]) -> dict[str, list[str]]:
-        """`{"ids": [...]}` of rows as they are now, for an arranger."""
-        return {"ids": pick(await self.setup("GET", path))}
+    async def arrange(
+        self, path: str, source: str, pick: Callable[[Any], list[str]]
+    ) -> httpx.Response:
+        """PUT to an arranger at `path` the ids `pick` takes from the owner's `source` now."""
+        ids = pick(await self.setup("GET", source))
+        return await self.call("PUT", path, {"ids": ids})
 
     async def websocket(self, query: str, headers: dict[str, str]) -> httpx.Response:
         """The feed opened with `query`, signed in with the token in `headers` (none: an empty
@@ -260,13 +263,13 @@ CALLS: dict[str, Call] = {
     "POST /api/menu/categories": lambda w, how: w.call(
         "POST", "/api/menu/categories", {"name": w.name("Category")}
     ),
-    "PUT /api/menu/categories/order": lambda w, how: _then(
-        w.ids("/api/menu/all", _all_ids("categories")),
-        lambda ids: w.call("PUT", "/api/menu/categories/order", ids),
+    "PUT /api/menu/categories/order": lambda w, how: w.arrange(
+        "/api/menu/categories/order", "/api/menu/all", _all_ids("categories")
     ),
-    "PUT /api/menu/categories/{category_id}/items/order": lambda w, how: _then(
-        w.ids("/api/menu/all", _children("categories", w.category, "items")),
-        lambda ids: w.call("PUT", f"/api/menu/categories/{w.category}/items/order", ids),
+    "PUT /api/menu/categories/{category_id}/items/order": lambda w, how: w.arrange(
+        f"/api/menu/categories/{w.category}/items/order",
+        "/api/menu/all",
+        _children("categories", w.category, "items"),
     ),
     "PATCH /api/menu/categories/{category_id}": lambda w, how: w.call(
         "PATCH", f"/api/menu/categories/{w.category}", {"name": w.name("Today")}
@@ -287,13 +290,13 @@ CALLS: dict[str, Call] = {
         "/api/menu/modifier-groups",
         {"name": w.name("Group"), "min_choices": 0, "max_choices": 1},
     ),
-    "PUT /api/menu/modifier-groups/order": lambda w, how: _then(
-        w.ids("/api/menu/all", _all_ids("modifier_groups")),
-        lambda ids: w.call("PUT", "/api/menu/modifier-groups/order", ids),
+    "PUT /api/menu/modifier-groups/order": lambda w, how: w.arrange(
+        "/api/menu/modifier-groups/order", "/api/menu/all", _all_ids("modifier_groups")
     ),
-    "PUT /api/menu/modifier-groups/{group_id}/modifiers/order": lambda w, how: _then(
-        w.ids("/api/menu/all", _children("modifier_groups", w.group, "modifiers")),
-        lambda ids: w.call("PUT", f"/api/menu/modifier-groups/{w.group}/modifiers/order", ids),
+    "PUT /api/menu/modifier-groups/{group_id}/modifiers/order": lambda w, how: w.arrange(
+        f"/api/menu/modifier-groups/{w.group}/modifiers/order",
+        "/api/menu/all",
+        _children("modifier_groups", w.group, "modifiers"),
     ),
     "PATCH /api/menu/modifier-groups/{group_id}": lambda w, how: w.call(
         "PATCH", f"/api/menu/modifier-groups/{w.group}", {"max_choices": 2}
@@ -345,13 +348,13 @@ CALLS: dict[str, Call] = {
     "GET /api/store/choices": lambda w, how: w.call("GET", "/api/store/choices"),
     "GET /api/tables": lambda w, how: w.call("GET", "/api/tables"),
     "POST /api/areas": lambda w, how: w.call("POST", "/api/areas", {"name": w.name("Area")}),
-    "PUT /api/areas/order": lambda w, how: _then(
-        w.ids("/api/tables", lambda floor: [area["id"] for area in floor]),
-        lambda ids: w.call("PUT", "/api/areas/order", ids),
+    "PUT /api/areas/order": lambda w, how: w.arrange(
+        "/api/areas/order", "/api/tables", lambda floor: [area["id"] for area in floor]
     ),
-    "PUT /api/areas/{area_id}/tables/order": lambda w, how: _then(
-        w.ids("/api/tables", lambda floor: _children("areas", w.area, "tables")({"areas": floor})),
-        lambda ids: w.call("PUT", f"/api/areas/{w.area}/tables/order", ids),
+    "PUT /api/areas/{area_id}/tables/order": lambda w, how: w.arrange(
+        f"/api/areas/{w.area}/tables/order",
+        "/api/tables",
+        lambda floor: _children("areas", w.area, "tables")({"areas": floor}),
     ),
     "PATCH /api/areas/{area_id}": lambda w, how: w.call(
         "PATCH", f"/api/areas/{w.area}", {"name": w.name("Bar")}
