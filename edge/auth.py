@@ -19,7 +19,7 @@ from edge.domain import fields as f
 from edge.domain import lockouts, staff
 from edge.domain.shapes import shape, text
 from edge.errors import Unauthorized
-from edge.permissions import Actor
+from edge.permissions import Actor, may_ask, require
 
 CREDENTIALS = f.Form(
     {"staff_id": f.identifier, "pin": staff.pin_format}, required=("staff_id", "pin")
@@ -67,12 +67,16 @@ async def sign_in(box: Box, values: dict[str, Any], device: dict[str, str]) -> d
     return {"token": token, "staff": session}
 
 
-async def approval(box: Box, body: dict[str, Any], asking: Actor) -> Actor | None:
-    """The approving manager in `body["approval"]` (a body APPROVED has cleaned), if any; their
-    PIN counts on the device `asking` is signed in on."""
+async def approval(box: Box, body: dict[str, Any], asking: Actor, permission: str) -> Actor | None:
+    """The approving manager in `body["approval"]` (a body APPROVED has cleaned), if any, for
+    `permission`; their PIN counts on the device `asking` is signed in on. Someone no approval
+    would help (a cook voiding a line) is refused before any PIN is checked: their device is
+    no place to try a manager's PIN."""
     given = body.pop("approval", None)
     if given is None:
         return None
+    if not (asking.can(permission) or may_ask(asking, permission)):
+        require(asking, permission)  # refuses
     device = {"id": asking.device_id, "name": asking.device}
     approver = await check_pin(box, given["staff_id"], given["pin"], device)
     await box.write(staff.approve, approver.id, device["id"])

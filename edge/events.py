@@ -60,6 +60,14 @@ PARTS = {"orders": "order_lines"}
 
 # Fields that are never copied into an event: the feed is broadcast and synced.
 SECRET_FIELDS = frozenset({"pin_hash", "secret_hash"})
+# Fields of an entity that only some may see, and the permission each needs: where a printer is
+# (its transport, and the errors that name its address or device) is for those who may edit
+# printers. Kept in the row and the event (the hub syncs printers' configuration), left out
+# where they are shown to others (`edge.permissions.visible`): answers, the feed, the audit.
+GUARDED_FIELDS: dict[str, dict[str, str]] = {
+    "printers": {"transport": "printers.edit", "error": "printers.edit"},
+    "print_jobs": {"last_error": "printers.edit"},
+}
 
 
 class WriteConnection(sqlite3.Connection):

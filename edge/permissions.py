@@ -1,14 +1,19 @@
-"""Who may do what. Checked in the domain functions, not only in the pages.
+"""Who may do and see what. Checked in the domain functions, not only in the pages; the README's
+table of every route and topic by role says the same, and a test holds the two together.
 
 A cashier may still do a manager's action when a manager approves it on the spot with their PIN:
-the manager is then recorded as `approver` on the event.
+the manager is then recorded as `approver` on the event. Some fields are for some roles only
+(`edge.events.GUARDED_FIELDS`, a printer's address): `visible` and `seen` leave them out of
+what the others are shown, wherever it is shown.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from edge.errors import Forbidden
+from edge.events import GUARDED_FIELDS
 
 ROLES = ("owner", "manager", "cashier", "waiter", "kitchen")
 
@@ -16,6 +21,7 @@ _FLOOR = {
     "order.create",
     "order.edit",
     "order.view",
+    "order.bill",
     "menu.view",
     "menu.availability",
     "tables.view",
@@ -44,8 +50,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     ),
 }
 
-# Actions a manager can approve for someone who may not do them alone.
-APPROVABLE = frozenset({"order.void_line", "drawer.open"})
+# Actions a manager can approve for someone who may not do them alone, and what that someone
+# must be allowed to do to ask: a line is voided by whoever takes orders, the drawer opened by
+# whoever presents bills; a cook does neither, approved or not.
+APPROVABLE = {"order.void_line": "order.edit", "drawer.open": "order.bill"}
 
 
 @dataclass(frozen=True)
@@ -72,14 +80,44 @@ def require(actor: Actor, permission: str, approver: Actor | None = None) -> str
     """
     if actor.can(permission):
         return None
-    if permission in APPROVABLE:
-        if approver is None:
-            raise Forbidden(
-                f"{permission} needs a manager's approval",
-                code="approval_required",
-                permission=permission,
-            )
-        if approver.can(permission):
-            return approver.id
-        raise Forbidden(f"{approver.name} may not approve {permission}", permission=permission)
-    raise Forbidden(f"a {actor.role} may not do {permission}", permission=permission)
+    if not may_ask(actor, permission):
+        raise Forbidden(f"a {actor.role} may not do {permission}", permission=permission)
+    if approver is None:
+        raise Forbidden(
+            f"{permission} needs a manager's approval",
+            code="approval_required",
+            permission=permission,
+        )
+    if approver.can(permission):
+        return approver.id
+    raise Forbidden(f"{approver.name} may not approve {permission}", permission=permission)
+
+
+def may_ask(actor: Actor, permission: str) -> bool:
+    """Whether a manager's approval would let `actor` do `permission` (APPROVABLE)."""
+    asking = APPROVABLE.get(permission)
+    return asking is not None and actor.can(asking)
+
+
+def visible(actor: Actor, entity: str, row: dict[str, Any]) -> dict[str, Any]:
+    """`row` of `entity` (an answer's object, an event's fields) without the fields `actor` may
+    not see; `row` itself when there are none."""
+    guarded = GUARDED_FIELDS.get(entity)
+    if guarded is None:
+        return row
+    hidden = {key for key, need in guarded.items() if key in row and not actor.can(need)}
+    return {key: value for key, value in row.items() if key not in hidden} if hidden else row
+
+
+def seen(actor: Actor, event: dict[str, Any]) -> dict[str, Any]:
+    """An event (`Event.to_json()`, or an audit row) as `actor` may see it: its `fields`, and an
+    audit row's `context`, as `visible` shows them. Every reader of events goes through here:
+    the websocket, the polling feed, the audit and an order's history."""
+    entity = event["entity"]
+    if entity not in GUARDED_FIELDS:
+        return event
+    shown = dict(event)
+    for part in ("fields", "context"):
+        if part in shown:
+            shown[part] = visible(actor, entity, shown[part])
+    return shown

@@ -19,7 +19,8 @@ from edge.permissions import Actor
 
 log = logging.getLogger(__name__)
 
-# Who may follow a topic: the permission it needs (None: anyone signed in).
+# Who may follow a topic: the permission it needs (None: anyone signed in). What a follower
+# sees of each event is `permissions.seen`: the fields of its entity their role may see.
 TOPICS: dict[str, str | None] = {
     "store": None,
     "menu": "menu.view",

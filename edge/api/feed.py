@@ -18,7 +18,7 @@ from edge.api.openapi import contract
 from edge.domain import audit as audit_trail
 from edge.domain.shapes import FLAG, array, nullable, shape
 from edge.errors import GalleyError, Unauthorized
-from edge.permissions import require
+from edge.permissions import require, seen
 from edge.realtime import TOPICS as FOLLOWED
 from edge.realtime import Subscription, parse_topics, topic_of
 from sync.clock import utcnow
@@ -64,7 +64,8 @@ AUDIT_PAGE = shape(
 
 @contract(query=POLL, response=EVENTS, refuses={403, 422})
 async def poll(request: Request):
-    """Events after `since` on some topics, oldest first: for clients whose websocket drops."""
+    """Events after `since` on some topics, oldest first, as the caller's role may see them:
+    for clients whose websocket drops."""
     who = await actor(request)
     query = POLL.read(request)
     topics = parse_topics(query["topics"], who)
@@ -74,7 +75,7 @@ async def poll(request: Request):
     last = batch[-1].seq if batch else since
     return ok(
         {
-            "events": [e.to_json() for e in batch if topic_of(e) in topics],
+            "events": [seen(who, e.to_json()) for e in batch if topic_of(e) in topics],
             "last_seq": last,
             "has_more": len(batch) == limit,
         }
@@ -90,15 +91,17 @@ async def live(websocket: WebSocket):
     in access logs); nothing else is read before it. A missing, late or wrong one closes it with
     4401, as does the end of the sign-in later (sign-out, deactivation, a new role or PIN, the
     device revoked): a last message says why, in the error shape. Then each message is one
-    event row. Subscribe first, then read the backlog, then skip what the backlog already sent:
-    nothing committed in between is missed or sent twice."""
+    event row, as the signed-in role may see it (`permissions.seen`: a printer's transport only
+    to those who may edit printers). Subscribe first, then read the backlog, then skip what the
+    backlog already sent: nothing committed in between is missed or sent twice."""
     box = box_of(websocket)
     deadline = (anyio.current_time() + AUTH_SECONDS, utcnow() + timedelta(seconds=AUTH_SECONDS))
     await websocket.accept()  # the client may speak from here: its 5 s are counted already
     try:
         query = LIVE.read(websocket)
         token = await _token(websocket, *deadline)
-        topics = parse_topics(query["topics"], await box.actor(token))
+        who = await box.actor(token)
+        topics = parse_topics(query["topics"], who)
         since = query["since"]
     except GalleyError as exc:
         return await _refuse(websocket, exc)
@@ -116,7 +119,7 @@ async def live(websocket: WebSocket):
                     if subscription.ended:
                         break
                     if topic_of(past) in topics:
-                        await websocket.send_json(past.to_json())
+                        await websocket.send_json(seen(who, past.to_json()))
                     last = past.seq
                 if len(batch) < PAGE:
                     break
@@ -125,7 +128,7 @@ async def live(websocket: WebSocket):
                 if event is None:
                     break
                 if event.seq > last:
-                    await websocket.send_json(event.to_json())
+                    await websocket.send_json(seen(who, event.to_json()))
                     last = event.seq
             await _close(websocket, subscription)
             group.cancel_scope.cancel()
@@ -194,7 +197,8 @@ async def audit(request: Request):
     (`context`); page back with `before` = the last seq seen, catch up with `after` = the
     first. `hide=printing` leaves out the churn of printers and print jobs but keeps cash
     drawer openings."""
-    require(await actor(request), "audit.view")
+    who = await actor(request)
+    require(who, "audit.view")
     query = AUDIT.read(request)
     box = box_of(request)
     # Only published events: the page catches up from the newest seq it shows.
@@ -213,7 +217,12 @@ async def audit(request: Request):
             limit=query["limit"],
         )
     )
-    return ok({"events": rows, "next_before": rows[-1]["seq"] if rows else None})
+    return ok(
+        {
+            "events": [seen(who, row) for row in rows],
+            "next_before": rows[-1]["seq"] if rows else None,
+        }
+    )
 
 
 routes = [

@@ -13,7 +13,7 @@ from edge.api.writes import action
 from edge.domain import audit as audit_trail
 from edge.domain import orders
 from edge.domain.shapes import array, shape
-from edge.permissions import require
+from edge.permissions import require, seen
 
 LIST = Query(
     status=one_of(*orders.STATUSES),
@@ -68,10 +68,11 @@ ORDER_HISTORY = shape(
 async def order_events(request: Request):
     """The order's history, oldest first: its events and those of its lines, each with the
     names it needs to be read (`context`, as in the audit). Only events on disk."""
-    require(await actor(request), "order.view")
+    who = await actor(request)
+    require(who, "order.view")
     box = box_of(request)
-    order_id = request.path_params["order_id"]
-    return ok({"events": await box.read(orders.history, order_id, box.bus.last_seq)})
+    rows = await box.read(orders.history, request.path_params["order_id"], box.bus.last_seq)
+    return ok({"events": [seen(who, row) for row in rows]})
 
 
 @contract(
@@ -103,7 +104,7 @@ async def void_line(request: Request):
     """Void a line, with a reason: a manager, or anyone with a manager's PIN as approval."""
     who = await actor(request)
     data = auth.APPROVED.clean(await body(request))
-    approver = await auth.approval(box_of(request), data, who)
+    approver = await auth.approval(box_of(request), data, who, "order.void_line")
     line_id = request.path_params["line_id"]
     return await answer(request, 200, orders.void_line, who, line_id, data["reason"], approver)
 

@@ -22,7 +22,7 @@ from edge.domain import orders, print_jobs, printing
 from edge.domain import printers_config as config
 from edge.domain.shapes import COUNT, FLAG, array, nullable, shape, text
 from edge.errors import Invalid
-from edge.permissions import require
+from edge.permissions import require, visible
 from printers import discovery
 
 MAX_PREFIX_HOSTS = 256  # a /24: one shop's LAN
@@ -76,9 +76,12 @@ FOUND_ON_NETWORK = shape(
 
 @contract(response=array(config.PRINTER_LISTED), refuses={403})
 async def list_printers(request: Request):
-    """Every printer with its role, routing, transport, last status and waiting/failed counts."""
-    require(await actor(request), "printers.view")
-    return ok(await box_of(request).read(config.list_printers))
+    """Every printer with its role, routing, last status and waiting/failed counts; where it is
+    (its transport, and an error that names it) only to those who may edit printers."""
+    who = await actor(request)
+    require(who, "printers.view")
+    printers = await box_of(request).read(config.list_printers)
+    return ok([visible(who, "printers", printer) for printer in printers])
 
 
 @contract(
@@ -104,10 +107,13 @@ async def update_printer(request: Request):
 
 @contract(query=JOBS, response=array(print_jobs.JOB_VIEW), refuses={403})
 async def list_jobs(request: Request):
-    """Print jobs, newest first, without their bytes."""
-    require(await actor(request), "printers.view")
+    """Print jobs, newest first, without their bytes (nor, to those who may not edit printers,
+    their last error, which names the printer's address)."""
+    who = await actor(request)
+    require(who, "printers.view")
     query = JOBS.read(request)
-    return ok(await box_of(request).read(lambda conn: print_jobs.list_jobs(conn, **query)))
+    jobs = await box_of(request).read(lambda conn: print_jobs.list_jobs(conn, **query))
+    return ok([visible(who, "print_jobs", job) for job in jobs])
 
 
 @contract(query=PREVIEW, refuses={403})
@@ -158,7 +164,7 @@ async def open_drawer(request: Request):
     """Open the cash drawer with no sale, with a reason: a manager, or with a manager's PIN."""
     who = await actor(request)
     data = auth.APPROVED.clean(await body(request))
-    approver = await auth.approval(box_of(request), data, who)
+    approver = await auth.approval(box_of(request), data, who, "drawer.open")
     return await answer(request, 201, printing.open_drawer, who, data["reason"], approver)
 
 

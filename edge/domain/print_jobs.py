@@ -45,7 +45,7 @@ from typing import Any
 from edge.domain import fields as f
 from edge.domain.shapes import COUNT, FLAG, ID, INSTANT, enum, nullable, shape, text
 from edge.errors import Conflict, NotFound
-from edge.events import WriteConnection, commit
+from edge.events import GUARDED_FIELDS, WriteConnection, commit
 from edge.permissions import Actor, require
 from printers import codec
 from printers.decoder import decode
@@ -361,7 +361,7 @@ JOB_VIEW = shape(
         "state": enum(STATES),
         "attempts": COUNT,
         "next_attempt_at": INSTANT,
-        "last_error": text(),
+        "last_error": text("why the last attempt failed (to those who may edit printers)"),
         "reprint": {**FLAG, "description": "printed under a REPRINT banner"},
         "rerouted_from": nullable({**ID, "description": "the printer it was meant for"}),
         "source_entity": nullable(text("what it prints: orders, order_lines, printers ...")),
@@ -371,6 +371,7 @@ JOB_VIEW = shape(
         "printed_at": nullable(INSTANT),
         "size": {**COUNT, "description": "bytes of ESC/POS"},
     },
+    optional=GUARDED_FIELDS["print_jobs"],
 )
 
 

@@ -22,7 +22,7 @@ from edge.domain import fields as f
 from edge.domain import print_jobs
 from edge.domain.shapes import COUNT, FLAG, HUB_REV, ID, INSTANT, described, nullable, shape, text
 from edge.errors import Invalid
-from edge.events import WriteConnection, commit
+from edge.events import GUARDED_FIELDS, WriteConnection, commit
 from edge.permissions import Actor, require
 from printers.devices import DeviceRefused
 from printers.profiles import PROFILES, get_profile
@@ -109,8 +109,13 @@ _PRINTER_FIELDS = {
     "hub_rev": HUB_REV,
 }
 PRINTER_VIEW = shape("Printer", _PRINTER_FIELDS)
-# What `list_printers` answers for each: the same, and how many jobs wait or failed.
-PRINTER_LISTED = shape("PrinterInList", {**_PRINTER_FIELDS, "waiting": COUNT, "failed": COUNT})
+# What `list_printers` answers for each: the same, and how many jobs wait or failed; where the
+# printer is (its transport, an error naming it) only to those who may edit printers.
+PRINTER_LISTED = shape(
+    "PrinterInList",
+    {**_PRINTER_FIELDS, "waiting": COUNT, "failed": COUNT},
+    optional=GUARDED_FIELDS["printers"],
+)
 
 
 def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[str, Any]:

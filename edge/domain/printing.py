@@ -22,7 +22,7 @@ from edge.domain import store as store_settings
 from edge.domain.menu import COURSES
 from edge.errors import Conflict
 from edge.events import WriteConnection, cached
-from edge.permissions import Actor, require
+from edge.permissions import Actor, require, visible
 from printers import documents as doc
 from printers.errors import PrinterUnsupported
 from printers.profiles import PrinterProfile, get_profile
@@ -202,9 +202,11 @@ def enqueue_receipt(
 
 
 def print_bill(conn: WriteConnection, actor: Actor, order_id: str) -> dict[str, Any]:
-    require(actor, "order.view")
+    """The bill for the guest, on the receipt printer of the caller's device: floor staff and
+    managers, who present bills (not the kitchen, which may see orders)."""
+    require(actor, "order.bill")
     job_id = enqueue_receipt(conn, actor, order_id, actor.device, copy_label="BILL")
-    return print_jobs.get(conn, job_id)
+    return visible(actor, "print_jobs", print_jobs.get(conn, job_id))
 
 
 def test_page(conn: WriteConnection, actor: Actor, printer_id: str) -> dict[str, Any]:
@@ -253,7 +255,7 @@ def open_drawer(
     reason = f.REASON("reason", reason)
     job_id = _drawer_job(conn, actor, actor.device, None, None, reason, approved_by)
     assert job_id is not None
-    return print_jobs.get(conn, job_id)
+    return visible(actor, "print_jobs", print_jobs.get(conn, job_id))
 
 
 def open_drawer_for_tender(

@@ -1,7 +1,6 @@
 """The realtime feed over a real websocket, resume with ?since=, polling, and the audit view."""
 
 import asyncio
-import dataclasses
 import json
 import re
 import threading
@@ -174,16 +173,6 @@ async def test_the_feed_serves_a_committed_event_only_once_it_is_on_disk(setting
 
 
 # --- the audit page's reads: several entities, hiding printing, names for each row ----------
-
-
-@pytest.fixture
-async def quiet(settings):
-    """The demo edge without print worker threads: these tests write what a worker would."""
-    application = create_app(dataclasses.replace(settings, print_workers=False))
-    async with application.router.lifespan_context(application):
-        transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://edge") as http:
-            yield application, http
 
 
 async def audit_rows(client, headers, query=""):

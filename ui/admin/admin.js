@@ -22,6 +22,18 @@ import staff from "./staff.js";
 import tables from "./tables.js";
 
 const SECTIONS = [menu, orders, tables, staff, devices, settings, printers, audit];
+// What a section needs (the box's permission names, as `/api/me` lists them): a signed-in
+// role sees the sections it may use, and each section hides the buttons it may not.
+const NEEDS = {
+  menu: "menu.edit",
+  orders: "order.view",
+  tables: "tables.edit",
+  staff: "staff.view",
+  devices: "devices.edit",
+  settings: "settings.edit",
+  printers: "printers.view",
+  audit: "audit.view",
+};
 // What the sections follow live.
 const TOPICS = ["menu", "tables", "staff", "store", "orders"];
 const CONN_LABEL = {
@@ -110,7 +122,9 @@ function mountShell(me, store, since) {
   const main = h("main", { class: "content", id: "content", tabindex: "-1" });
   const printerAlert = h("div", { class: "printer-alert", role: "alert", hidden: true });
   const lockAlert = h("div", { class: "lock-alert", role: "alert", hidden: true });
-  const links = SECTIONS.map((section) =>
+  const may = (permission) => me.permissions.includes(permission);
+  const sections = SECTIONS.filter((section) => may(NEEDS[section.id]));
+  const links = sections.map((section) =>
     h("a", { href: `#/${section.id}`, class: "nav-link", "data-section": section.id },
       h("span", { class: "nav-icon", "aria-hidden": "true" }, icon(section.icon)),
       h("span", {}, section.title)));
@@ -138,6 +152,7 @@ function mountShell(me, store, since) {
   const ctx = {
     api,
     me,
+    may,
     store,
     money: (minor) => formatMoney(minor, ctx.store.currency),
     toast,
@@ -154,7 +169,7 @@ function mountShell(me, store, since) {
   ctx.lockouts = watchLockouts(ctx, lockAlert);
   // The printers topic only exists on a box with printing; an older box refuses it, and then
   // the printer list is asked for every 10 s instead.
-  const followPrinters = me.permissions.includes("printers.view");
+  const followPrinters = may("printers.view");
   const topics = followPrinters ? [...TOPICS, "printers"] : [...TOPICS];
   ctx.printers.setLive(followPrinters);
 
@@ -187,7 +202,7 @@ function mountShell(me, store, since) {
     onUnauthorized: (err) => ended(err),
   });
 
-  app = { live, current: null, onHash: null, links, main, ctx };
+  app = { live, current: null, onHash: null, sections, links, main, ctx };
   app.onHash = () => show();
   window.addEventListener("hashchange", app.onHash);
   show();
@@ -199,7 +214,7 @@ function mountShell(me, store, since) {
 function show() {
   if (!app) return;
   const id = (location.hash.match(/^#\/([\w-]+)/) || [])[1];
-  const section = SECTIONS.find((s) => s.id === id) || SECTIONS[0];
+  const section = app.sections.find((s) => s.id === id) || app.sections[0];
   if (app.current && app.current.destroy) app.current.destroy();
   for (const link of app.links) {
     const active = link.dataset.section === section.id;

@@ -12,7 +12,7 @@ export function watchLockouts(ctx, banner) {
     timer: null,
     expiry: null,
     async refresh() {
-      if (!ctx.me.permissions.includes("staff.view")) return;
+      if (!ctx.may("staff.view")) return;
       const staff = await ctx.api.get("/api/staff");
       watch.locked = staff.filter((member) => member.active && member.account_lock);
       render();
@@ -51,7 +51,7 @@ export function watchLockouts(ctx, banner) {
         h("strong", {}, locked.length === 1 ? "A PIN is locked on every device" : `${locked.length} PINs are locked on every device`),
         h("ul", { class: "alert-list" }, locked.map((member) => {
           const lock = member.account_lock;
-          const mayUnlock = member.role !== "owner" || ctx.me.role === "owner";
+          const mayUnlock = member.role !== "owner" || ctx.may("staff.edit_owner");
           const unlock = mayUnlock ? h("button", { type: "button", class: "btn btn-sm alert-action",
             "aria-label": `Unlock ${member.name}`,
             onclick: (event) => act(event.currentTarget, null, async () => {

@@ -337,6 +337,8 @@ export default {
     const stateFilter = h("select", { class: "select", name: "state", onchange: () => { state.filters.state = stateFilter.value; loadJobs(); } },
       h("option", { value: "" }, "All states"),
       Object.entries(JOB_STATES).map(([value, label]) => h("option", { value }, label)));
+    // Who may not edit printers sees no address, nor the buttons that change or test them.
+    const mayEdit = ctx.may("printers.edit");
     const discovery = discoveryCard();
     const drawerButton = h("button", { type: "button", class: "btn", onclick: openDrawer }, "Open cash drawer");
 
@@ -345,16 +347,16 @@ export default {
         h("h1", {}, "Printers"),
         h("span", { class: "spacer" }),
         h("div", { class: "row" },
-          drawerButton,
-          h("button", { type: "button", class: "btn btn-primary", onclick: () => editPrinter(null) }, "+ Add printer"))),
+          ctx.may("drawer.open") ? drawerButton : null,
+          mayEdit ? h("button", { type: "button", class: "btn btn-primary", onclick: () => editPrinter(null) }, "+ Add printer") : null)),
       pageMsg,
       grid,
-      discovery.node,
+      ...(mayEdit ? [discovery.node] : []),
       h("section", { class: "card jobs-card" },
         h("div", { class: "card-head" },
           h("div", { class: "head-title" },
             h("h2", {}, "Print jobs"),
-            h("span", { class: "head-sub" }, "Newest first. Jobs that could not print are tried again by themselves; Retry sends one now.")),
+            h("span", { class: "head-sub" }, `Newest first. Jobs that could not print are tried again by themselves${mayEdit ? "; Retry sends one now" : ""}.`)),
           h("div", { class: "toolbar jobs-filters" },
             h("label", { class: "field" }, h("span", { class: "sr-only" }, "Printer"), printerFilter),
             h("label", { class: "field" }, h("span", { class: "sr-only" }, "State"), stateFilter))),
@@ -408,7 +410,7 @@ export default {
       if (!watch.list.length) {
         grid.replaceChildren(h("div", { class: "card card-pad empty printers-empty" },
           h("p", {}, "No printers yet."),
-          h("p", { class: "small" }, "Add one by hand, or find it on USB or the network below.")));
+          mayEdit ? h("p", { class: "small" }, "Add one by hand, or find it on USB or the network below.") : null));
         return;
       }
       drawList(grid, watch.list, (printer) => printer.id, printerLook, printerCard);
@@ -458,7 +460,7 @@ export default {
           h("span", { class: "printer-role" }, roleLine(printer))),
         h("span", { class: `badge status-badge ${status.kind}` }, status.label)),
       h("dl", { class: "printer-facts" },
-        h("dt", {}, "Connection"), h("dd", { class: "mono printer-transport" }, transportSummary(printer.transport)),
+        printer.transport ? [h("dt", {}, "Connection"), h("dd", { class: "mono printer-transport" }, transportSummary(printer.transport))] : null,
         h("dt", {}, "Model"), h("dd", {}, printer.profile || "—"),
         h("dt", {}, "Backup"), h("dd", {}, backup ? backup.name : "None"),
         h("dt", {}, "Waiting"), h("dd", { class: "printer-queued" },
@@ -468,10 +470,10 @@ export default {
         : null,
       h("p", { class: "printer-checked muted small" },
         printer.enabled === false ? h("span", { class: "badge" }, "Disabled") : null,
-        printer.status && printer.status.checked_at ? ` Checked ${ago(printer.status.checked_at, ctx.store.timezone)}` : " Not checked yet: send a test print"),
+        printer.status && printer.status.checked_at ? ` Checked ${ago(printer.status.checked_at, ctx.store.timezone)}` : ` Not checked yet${mayEdit ? ": send a test print" : ""}`),
       h("div", { class: "printer-actions" },
-        testButton,
-        h("button", { type: "button", class: "btn btn-sm", onclick: () => editPrinter(printer) }, "Edit"),
+        mayEdit ? testButton : null,
+        mayEdit ? h("button", { type: "button", class: "btn btn-sm", onclick: () => editPrinter(printer) }, "Edit") : null,
         h("button", { type: "button", class: "btn btn-sm btn-ghost", onclick: () => {
           state.filters.printer_id = printer.id;
           printerFilter.value = printer.id;
@@ -508,11 +510,11 @@ export default {
         }) }, label);
         return button;
       };
-      if (canRetry(job)) actions.push(action("Retry", "retry", "Sent again"));
+      if (mayEdit && canRetry(job)) actions.push(action("Retry", "retry", "Sent again"));
       if (job.kind !== "drawer") {
         actions.push(h("button", { type: "button", class: "btn btn-sm btn-ghost", onclick: () => previewJob(job) }, "Preview"));
       }
-      if (job.state === "printed") actions.push(action("Reprint", "reprint", "Reprint sent"));
+      if (mayEdit && job.state === "printed") actions.push(action("Reprint", "reprint", "Reprint sent"));
       const status = jobStatus(job, ctx.store.timezone);
       return h("tr", { "data-job": job.id, "data-state": job.state },
         h("td", { "data-label": "When", class: "nowrap job-time" }, timeIn(job.created_at, ctx.store.timezone)),

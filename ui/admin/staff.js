@@ -28,7 +28,7 @@ export default {
     const state = { staff: null, timer: null, ticker: null };
     const pageMsg = msgBox();
     const body = h("div", {});
-    const roles = ROLES.filter((role) => role !== "owner" || ctx.me.role === "owner");
+    const roles = ROLES.filter((role) => role !== "owner" || ctx.may("staff.edit_owner"));
 
     root.append(
       h("div", { class: "page-head" },
@@ -81,7 +81,7 @@ export default {
       const message = msgBox();
       const lock = lockText(member);
       const isMe = member.id === ctx.me.id;
-      const canTouch = member.role !== "owner" || ctx.me.role === "owner";
+      const canTouch = member.role !== "owner" || ctx.may("staff.edit_owner");
       const toggle = h("button", { type: "button", class: member.active ? "btn btn-sm btn-danger" : "btn btn-sm",
         disabled: isMe || !canTouch,
         onclick: () => member.active ? confirmAction({
