@@ -8,8 +8,9 @@ import secrets
 import sys
 from typing import Any
 
-from edge.config import EdgeSettings, SettingError, whole
+from edge.core.config import EdgeSettings
 from hub import cli as hub_cli
+from service.settings import SettingError, whole
 
 # How long a pairing code made at the console works, in hours: `edge init`'s for the first
 # device, and `edge pair`'s unless --hours says otherwise.
@@ -111,7 +112,7 @@ def _settings(args: argparse.Namespace, defaults: dict[str, Any]) -> EdgeSetting
 
 def _init(settings: EdgeSettings, store_name: str, owner_name: str, pin: str | None) -> int:
     from edge.domain.staff import hash_pin
-    from edge.provision import has_store, set_up, write_once
+    from edge.setup.provision import has_store, set_up, write_once
 
     if has_store(settings.database):
         print(f"{settings.database} already holds a store; nothing changed.", file=sys.stderr)
@@ -125,7 +126,7 @@ def _init(settings: EdgeSettings, store_name: str, owner_name: str, pin: str | N
 
 
 def _pair(settings: EdgeSettings, name: str, hours: int) -> int:
-    from edge.provision import has_store
+    from edge.setup.provision import has_store
 
     if not has_store(settings.database):
         print("This box has no store yet: run `galley edge init` first.", file=sys.stderr)
@@ -135,7 +136,7 @@ def _pair(settings: EdgeSettings, name: str, hours: int) -> int:
 
 
 def _print_code(settings: EdgeSettings, name: str, hours: int, lead: str) -> None:
-    from edge.provision import pairing_code
+    from edge.setup.provision import pairing_code
 
     made = pairing_code(settings.database, name=name, hours=hours)
     print(f"{lead} {made['code']} (it works once, for {hours} hour{'s' * (hours > 1)}).")
@@ -143,9 +144,9 @@ def _print_code(settings: EdgeSettings, name: str, hours: int, lead: str) -> Non
 
 
 def _serve(settings: EdgeSettings) -> int:
-    from edge import server
-    from edge.app import create_app
-    from edge.provision import has_store
+    from edge.api.app import create_app
+    from edge.runtime import server
+    from edge.setup.provision import has_store
 
     if not has_store(settings.database):
         print(
@@ -164,7 +165,7 @@ def _serve(settings: EdgeSettings) -> int:
 
 
 def _export(settings: EdgeSettings, table: str, fmt: str, output: str | None) -> int:
-    from edge import export
+    from edge.setup import export
 
     try:
         with export.reading(settings.database, table) as (columns, rows):

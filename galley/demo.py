@@ -19,10 +19,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from edge import db, demo
-from edge.box import prepare
-from edge.config import EdgeSettings
-from edge.provision import has_store, pairing_code, write_once
+from edge.core import db
+from edge.core.config import EdgeSettings
+from edge.core.identity import prepare
+from edge.setup import demo
+from edge.setup.provision import has_store, pairing_code, write_once
 from printers.decoder import Job
 from printers.emulator import ThreadedEmulator, framed
 
@@ -80,8 +81,8 @@ def network_address(host: str, lan: Callable[[], str] = lan_address) -> str | No
 
 def run(settings: EdgeSettings, *, fresh: bool, printer_port: int, out: TextIO = sys.stdout) -> int:
     """Seed or update the demo store, start the emulator, say where everything is, serve."""
-    from edge import server
-    from edge.app import create_app
+    from edge.api.app import create_app
+    from edge.runtime import server
 
     if fresh:
         for suffix in ("", "-wal", "-shm"):

@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 
-from hub.api import http, owners, rows, stores, sync, system
-from hub.api.limits import Attempts
+from hub.api import owners, rows, stores, sync, system
 from hub.config import HubSettings
 from hub.storage import open_storage
+from service import http
+from service.attempts import Attempts
 
 
 def create_app(settings: HubSettings | None = None) -> Starlette:
@@ -37,7 +38,7 @@ def create_app(settings: HubSettings | None = None) -> Starlette:
         exception_handlers=http.HANDLERS,
     )
     app.state.settings = settings
-    app.state.attempts = Attempts(settings.attempts_per_minute)
+    app.state.attempts = Attempts(settings.attempts_per_minute, 60.0)
     return app
 
 

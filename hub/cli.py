@@ -10,7 +10,8 @@ import secrets
 import sys
 from dataclasses import fields
 
-from hub.config import HELP, HubSettings
+from hub.config import HubSettings
+from service.settings import SettingError
 
 
 def add_commands(parts: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -22,13 +23,7 @@ def add_commands(parts: argparse._SubParsersAction) -> None:  # type: ignore[typ
         ("migrate", "bring the hub's database schema up to date"),
         ("create-owner", "make a tenant and its owner, who then signs in over HTTP"),
     ):
-        command = commands.add_parser(name, help=what)
-        for setting in fields(HubSettings):
-            command.add_argument(
-                "--" + setting.name.replace("_", "-"),
-                dest=setting.name,
-                help=f"{HELP[setting.name]} [GALLEY_HUB_{setting.name.upper()}]",
-            )
+        HubSettings.add_arguments(commands.add_parser(name, help=what))
     owner = commands.choices["create-owner"]
     owner.add_argument("--tenant", required=True, help="the tenant's name (a restaurant group)")
     owner.add_argument("--email", required=True, help="the owner signs in with it")
@@ -39,7 +34,11 @@ def add_commands(parts: argparse._SubParsersAction) -> None:  # type: ignore[typ
 
 def main(args: argparse.Namespace) -> int:
     given = {f.name: getattr(args, f.name, None) for f in fields(HubSettings)}
-    settings = HubSettings.load(**given)
+    try:
+        settings = HubSettings.load(**given)
+    except SettingError as exc:
+        print(f"galley hub {args.command}: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -55,8 +54,9 @@ def main(args: argparse.Namespace) -> int:
 
 def create_owner(settings: HubSettings, tenant: str, email: str, password: str | None) -> int:
     from hub.domain import owners
-    from hub.errors import Refusal
     from hub.storage import open_storage
+    from service.errors import GalleyError
+    from sync import hashing
 
     made_up = None
     if password is None:
@@ -66,13 +66,13 @@ def create_owner(settings: HubSettings, tenant: str, email: str, password: str |
             password = made_up = secrets.token_urlsafe(12)
     try:
         owners.check_sign_up(tenant, email, password)
-    except Refusal as refusal:
+    except GalleyError as refusal:
         print(refusal.message, file=sys.stderr)
         return 2
     storage = open_storage(settings)
     try:
-        made = storage.run_sync(owners.sign_up, tenant, email, owners.hash_password(password))
-    except Refusal as refusal:
+        made = storage.run_sync(owners.sign_up, tenant, email, hashing.hash_secret(password))
+    except GalleyError as refusal:
         print(refusal.message, file=sys.stderr)
         return 1
     finally:

@@ -19,6 +19,6 @@ How sync works, in a few lines:
 Modules: `entities` (every entity declared once: fields, owner, secrets, parts, topic),
 `canonical` (canonical JSON, field normalisation, the store digest), `envelope` (the request and
 answer bodies), `signing` (device keys, signed requests), `merge` (the field-by-field rule),
-`errors`, `clock` (UTC time and the hybrid logical clock), `ids` (UUIDv7) and `attempts` (how
-often one address may try something, which the hub and the box both count).
+`errors`, `clock` (UTC time and the hybrid logical clock), `ids` (UUIDv7) and `hashing` (how a
+PIN or a password is kept, which both sides check).
 """

@@ -14,15 +14,10 @@ Owners:
 - `edge`: born at the store and append-mostly (orders and their lines). The store's event
   applies as it is; nothing else edits it.
 - `local`: never leaves the box (sign-ins, paired devices and their pairing codes, wrong PINs,
-  print jobs). Pushing one is refused.
+  print jobs, a printer's live status). Pushing one is refused.
 
 Every entity has two implicit fields, `id` (a UUIDv7 made where the row is made) and `hub_rev`
 (the hub revision the row was last based on), declared nowhere and never canonical.
-
-Note for the edge: a printer's live status is not configuration and is not declared here. The
-`printers` table still holds it in the columns `online`, `paper_near_end`, `paper_out`,
-`cover_open`, `error` and `checked_at`; they move to a `local` table of their own, so that a
-paper-out never syncs and never counts as an edit of the hub's printer.
 """
 
 from __future__ import annotations
@@ -244,6 +239,20 @@ _DECLARED = (
         },
         topic="printers",
         noun="printer",
+    ),
+    Entity(
+        name="printer_status",  # a printer's, by its id: not configuration, never synced
+        owner="local",
+        fields={
+            "online": BOOL.or_null,  # null until first checked
+            "paper_near_end": _OFF,
+            "paper_out": _OFF,
+            "cover_open": _OFF,
+            "error": _BLANK,
+            "checked_at": TEXT.or_null,
+        },
+        topic="printers",
+        noun="printer's status",
     ),
     Entity(
         name="orders",

@@ -11,13 +11,14 @@ from weakref import WeakKeyDictionary
 import httpx
 import pytest
 
-from edge import db, demo
-from edge.app import create_app
-from edge.box import prepare
-from edge.config import EdgeSettings
+from edge.api.app import create_app
+from edge.core import db
+from edge.core.config import EdgeSettings
+from edge.core.identity import prepare
 from edge.domain import devices
-from edge.provision import pairing_code
-from edge.writer import Writer
+from edge.runtime.writer import Writer
+from edge.setup import demo
+from edge.setup.provision import pairing_code
 
 PINS = {role: pin for _, role, pin in demo.STAFF}
 # The database of this test's box (the `settings` fixture's): the sign-in helpers make their

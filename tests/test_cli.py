@@ -14,10 +14,12 @@ import pytest
 from sqlite_utils import Database
 from sqlite_utils.utils import decode_base64_values
 
-from edge import db, demo
-from edge import export as export_module
-from edge.config import EdgeSettings, SettingError
+from edge.core import db
+from edge.core.config import EdgeSettings
+from edge.setup import demo
+from edge.setup import export as export_module
 from galley.cli import main
+from service.settings import SettingError
 from tests.conftest import count
 
 

@@ -25,11 +25,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from edge import db, demo
-from edge.config import EdgeSettings
+from edge.core import db
+from edge.core.config import EdgeSettings
+from edge.core.permissions import Actor
 from edge.domain import staff, store
-from edge.permissions import Actor
-from edge.provision import write_once
+from edge.setup import demo
+from edge.setup.provision import write_once
 from galley import demo as command
 from printers.documents import TestPage
 from printers.profiles import TM_T20II

@@ -1,1 +1,2 @@
-"""Thin HTTP handlers: parse, call one domain function, return JSON."""
+"""The HTTP face: the app, thin handlers (parse, call one domain function, answer JSON), the API
+description and the pages' files."""

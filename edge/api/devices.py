@@ -5,13 +5,13 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.routing import Route
 
-from edge.api.http import actor, body, box_of, ok
 from edge.api.openapi import contract
 from edge.api.writes import action, updater
-from edge.box import fresh_token
 from edge.domain import devices
-from edge.domain.shapes import array
-from edge.domain.staff import token_id
+from edge.runtime.auth import actor, sign_ins
+from edge.runtime.box import box_of
+from service.http import body, client_address, ok
+from service.shapes import array
 
 
 @contract(body=devices.PAIR, status=201, public=True, response=devices.PAIRED, refuses={429})
@@ -19,11 +19,8 @@ async def pair_device(request: Request):
     """Pair this device with the one-time code a manager made: answers the device credential,
     this once, to send as `X-Galley-Device` on the roster and sign-in. Open to anyone on the
     network, so each client address may try 10 times in 10 minutes (429 then)."""
-    box = box_of(request)
-    box.count_pairing(request.client.host if request.client else "")
-    credential = fresh_token()
-    device = await box.write(devices.pair, await body(request), token_id(credential))
-    return ok({"credential": credential, "device": device}, 201)
+    paired = await sign_ins(request).pair(client_address(request), await body(request))
+    return ok(paired, 201)
 
 
 @contract(body=devices.NEW_CODE, status=201, response=devices.PAIRING_CODE, refuses={403})

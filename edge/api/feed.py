@@ -12,15 +12,19 @@ from starlette.requests import Request
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from edge import events
-from edge.api.http import Query, actor, box_of, instant, ok, one_of, some_of, whole, words
 from edge.api.openapi import contract
+from edge.core import events
+from edge.core.events import topic_of
+from edge.core.permissions import require, seen
 from edge.domain import audit as audit_trail
-from edge.domain.shapes import FLAG, array, nullable, shape
-from edge.errors import GalleyError, Unauthorized
-from edge.permissions import require, seen
-from edge.realtime import TOPICS as FOLLOWED
-from edge.realtime import Subscription, parse_topics, topic_of
+from edge.runtime.auth import actor
+from edge.runtime.box import box_of
+from edge.runtime.realtime import TOPICS as FOLLOWED
+from edge.runtime.realtime import Subscription, parse_topics
+from service.errors import GalleyError, Unauthorized
+from service.http import ok
+from service.query import Query, instant, one_of, some_of, whole, words
+from service.shapes import FLAG, array, nullable, shape
 from sync.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -82,7 +86,7 @@ async def poll(request: Request):
     )
 
 
-@contract(query=LIVE, refuses={403, 422})
+@contract(query=LIVE, response=events.EVENT_VIEW, refuses={403, 422})
 async def live(websocket: WebSocket):
     """Websocket `/ws?topics=a,b&since=SEQ`: the backlog after SEQ, then live events.
 
@@ -100,16 +104,17 @@ async def live(websocket: WebSocket):
     try:
         query = LIVE.read(websocket)
         token = await _token(websocket, *deadline)
-        who = await box.actor(token)
+        who = await box.sign_ins.actor(token)
         topics = parse_topics(query["topics"], who)
         since = query["since"]
     except GalleyError as exc:
         return await _refuse(websocket, exc)
     except WebSocketDisconnect:
         return
-    subscription = box.follow(token, topics)
+    subscription = box.sign_ins.follow(token, topics)
     try:
-        await box.actor(token)  # still signed in: an end from now on reaches `subscription`
+        # still signed in: an end from now on reaches `subscription`
+        await box.sign_ins.actor(token)
         async with anyio.create_task_group() as group:
             group.start_soon(_watch_close, websocket, group.cancel_scope)
             last = since
@@ -137,7 +142,7 @@ async def live(websocket: WebSocket):
     except WebSocketDisconnect:
         pass
     finally:
-        box.unfollow(token, subscription)
+        box.sign_ins.unfollow(token, subscription)
 
 
 async def _token(websocket: WebSocket, timer: float, clock: datetime) -> str:

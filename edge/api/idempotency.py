@@ -1,5 +1,5 @@
 """The `Idempotency-Key` header on the routes that create or send something (the HTTP side of
-`edge.idempotency`, which says what a key guarantees and where it is kept).
+`edge.core.idempotency`, which says what a key guarantees and where it is kept).
 
 A handler takes part by declaring it, `@contract(..., idempotent=True)`, which wraps it in
 `guarded` and documents the header, and by making its one write through `answer`, which runs the
@@ -21,9 +21,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Message, Receive
 
-from edge.api.http import actor, box_of, ok, raw_body
-from edge.errors import GalleyError
-from edge.idempotency import KEY, Answer, Claim, device_of, find, fingerprint, recorded
+from edge.core.idempotency import KEY, Answer, Claim, device_of, find, fingerprint, recorded
+from edge.runtime.auth import actor
+from edge.runtime.box import box_of
+from service.errors import GalleyError
+from service.http import ok, raw_body
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"

@@ -6,12 +6,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from edge.api.http import actor, body, box_of, ok
 from edge.api.openapi import contract
 from edge.api.writes import arranger, creator, updater
+from edge.core.permissions import require
 from edge.domain import menu
-from edge.domain.shapes import FLAG, ID, shape
-from edge.permissions import require
+from edge.runtime.auth import actor
+from edge.runtime.box import box_of
+from service.http import body, ok
+from service.shapes import FLAG, ID, shape
 
 AVAILABLE = shape("Availability", {"id": ID, "available": FLAG})
 

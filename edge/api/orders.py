@@ -5,15 +5,18 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.routing import Route
 
-from edge import auth
-from edge.api.http import Query, actor, body, box_of, ok, one_of, whole, words
 from edge.api.idempotency import answer
 from edge.api.openapi import contract
 from edge.api.writes import action
+from edge.core.permissions import require, seen
 from edge.domain import audit as audit_trail
 from edge.domain import orders
-from edge.domain.shapes import array, shape
-from edge.permissions import require, seen
+from edge.runtime import auth
+from edge.runtime.auth import actor
+from edge.runtime.box import box_of
+from service.http import body, ok
+from service.query import Query, one_of, whole, words
+from service.shapes import array, shape
 
 LIST = Query(
     status=one_of(*orders.STATUSES),
@@ -104,7 +107,7 @@ async def void_line(request: Request):
     """Void a line, with a reason: a manager, or anyone with a manager's PIN as approval."""
     who = await actor(request)
     data = auth.APPROVED.clean(await body(request))
-    approver = await auth.approval(box_of(request), data, who, "order.void_line")
+    approver = await auth.sign_ins(request).approval(data, who, "order.void_line")
     line_id = request.path_params["line_id"]
     return await answer(request, 200, orders.void_line, who, line_id, data["reason"], approver)
 

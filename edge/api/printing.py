@@ -12,23 +12,26 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from edge import auth
-from edge.api.http import Query, actor, body, box_of, ok, one_of, whole, words
 from edge.api.idempotency import answer
 from edge.api.openapi import contract
 from edge.api.writes import action
-from edge.domain import fields as f
-from edge.domain import orders, print_jobs, printing
-from edge.domain import printers_config as config
-from edge.domain.shapes import COUNT, FLAG, array, nullable, shape, text
-from edge.errors import Invalid
-from edge.permissions import require, visible
+from edge.core.permissions import require, visible
+from edge.domain import orders, print_queue, printouts
+from edge.domain import store_printers as config
+from edge.runtime import auth
+from edge.runtime.auth import actor
+from edge.runtime.box import box_of
 from printers import discovery
+from service import fields as f
+from service.errors import Invalid
+from service.http import body, ok
+from service.query import Query, one_of, whole, words
+from service.shapes import COUNT, FLAG, array, nullable, shape, text
 
 MAX_PREFIX_HOSTS = 256  # a /24: one shop's LAN
 JOBS = Query(
     printer_id=words("a printer's id"),
-    state=one_of(*print_jobs.STATES),
+    state=one_of(*print_queue.STATES),
     limit=whole(100, 1, 1000),
 )
 PREVIEW = Query(scale=whole(1, 1, 3))
@@ -105,14 +108,14 @@ async def update_printer(request: Request):
     return ok(await box_of(request).write(config.update, who, printer_id, data))
 
 
-@contract(query=JOBS, response=array(print_jobs.JOB_VIEW), refuses={403})
+@contract(query=JOBS, response=array(print_queue.JOB_VIEW), refuses={403})
 async def list_jobs(request: Request):
     """Print jobs, newest first, without their bytes (nor, to those who may not edit printers,
     their last error, which names the printer's address)."""
     who = await actor(request)
     require(who, "printers.view")
     query = JOBS.read(request)
-    jobs = await box_of(request).read(lambda conn: print_jobs.list_jobs(conn, **query))
+    jobs = await box_of(request).read(lambda conn: print_queue.list_jobs(conn, **query))
     return ok([visible(who, "print_jobs", job) for job in jobs])
 
 
@@ -126,7 +129,7 @@ async def preview_job(request: Request):
     require(await actor(request), "printers.view")
     job_id = request.path_params["job_id"]
     scale = PREVIEW.read(request)["scale"]
-    png = await box_of(request).read(print_jobs.preview, job_id, scale)
+    png = await box_of(request).read(print_queue.preview, job_id, scale)
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
@@ -156,7 +159,7 @@ def _found(printers: Sequence[discovery.UsbPrinter | discovery.NetworkPrinter]) 
 @contract(
     body=auth.APPROVED,
     status=201,
-    response=print_jobs.JOB_VIEW,
+    response=print_queue.JOB_VIEW,
     refuses={403, 409, 423},
     idempotent=True,
 )
@@ -164,8 +167,8 @@ async def open_drawer(request: Request):
     """Open the cash drawer with no sale, with a reason: a manager, or with a manager's PIN."""
     who = await actor(request)
     data = auth.APPROVED.clean(await body(request))
-    approver = await auth.approval(box_of(request), data, who, "drawer.open")
-    return await answer(request, 201, printing.open_drawer, who, data["reason"], approver)
+    approver = await auth.sign_ins(request).approval(data, who, "drawer.open")
+    return await answer(request, 201, printouts.open_drawer, who, data["reason"], approver)
 
 
 routes = [
@@ -177,11 +180,11 @@ routes = [
     Route(
         "/api/printers/{printer_id:id}/test",
         action(
-            printing.test_page,
+            printouts.test_page,
             "Queue a test page on the printer; returns the job.",
             "printer_id",
             201,
-            response=print_jobs.JOB_VIEW,
+            response=print_queue.JOB_VIEW,
         ),
         methods=["POST"],
         name="print_test_page",
@@ -191,10 +194,10 @@ routes = [
     Route(
         "/api/print-jobs/{job_id:id}/retry",
         action(
-            print_jobs.retry,
+            print_queue.retry,
             "A failed or long-waiting job goes back to the queue, due now.",
             "job_id",
-            response=print_jobs.JOB_VIEW,
+            response=print_queue.JOB_VIEW,
             refuses={409},
         ),
         methods=["POST"],
@@ -203,11 +206,11 @@ routes = [
     Route(
         "/api/print-jobs/{job_id:id}/reprint",
         action(
-            print_jobs.reprint,
+            print_queue.reprint,
             "The job's bytes again, as a new job under a REPRINT banner.",
             "job_id",
             201,
-            response=print_jobs.JOB_VIEW,
+            response=print_queue.JOB_VIEW,
             refuses={409},
         ),
         methods=["POST"],
@@ -228,11 +231,11 @@ routes = [
     Route(
         "/api/orders/{order_id:id}/print-bill",
         action(
-            printing.print_bill,
+            printouts.print_bill,
             "Queue the bill on the receipt printer of the caller's device; returns the job.",
             "order_id",
             201,
-            response=print_jobs.JOB_VIEW,
+            response=print_queue.JOB_VIEW,
             refuses={409},
         ),
         methods=["POST"],

@@ -6,14 +6,17 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.routing import Route
 
-from edge import auth
-from edge.api.http import actor, bearer, body, box_of, ok, paired_device
 from edge.api.idempotency import answer
 from edge.api.openapi import contract
 from edge.api.writes import ID_VIEW, action, identified
+from edge.core.permissions import PERMISSIONS, require
 from edge.domain import staff
-from edge.domain.shapes import FLAG, ID, array, described, enum, shape
-from edge.permissions import PERMISSIONS, require
+from edge.runtime import auth
+from edge.runtime.auth import actor, paired_device
+from edge.runtime.box import box_of
+from service.http import body, ok
+from service.shapes import FLAG, ID, array, described, enum, shape
+from service.tokens import bearer
 
 ROSTER_ENTRY = shape("RosterEntry", {"id": ID, **described(staff.NEW_MEMBER, "name", "role")})
 SIGNED_OUT = shape("SignedOut", {"signed_out": FLAG})
@@ -31,7 +34,7 @@ ME = shape(
 )
 
 
-@contract(device=True, response=array(ROSTER_ENTRY))
+@contract(auth="device", response=array(ROSTER_ENTRY))
 async def roster(request: Request):
     """Active staff for the sign-in screen of a paired device: name and role only."""
     await paired_device(request)
@@ -39,13 +42,13 @@ async def roster(request: Request):
     return ok([{"id": r["id"], "name": r["name"], "role": r["role"]} for r in rows if r["active"]])
 
 
-@contract(body=auth.SIGN_IN, status=201, device=True, response=auth.SIGNED_IN, refuses={423})
+@contract(body=auth.SIGN_IN, status=201, auth="device", response=auth.SIGNED_IN, refuses={423})
 async def sign_in(request: Request):
     """Sign in with a PIN on a paired device; answers {token, staff}. The token is the bearer
     token of every other call from that device. Wrong PINs lock that staff member out on that
     device (423), and on every device after many on several."""
     device = await paired_device(request)
-    session = await auth.sign_in(box_of(request), await body(request), device)
+    session = await auth.sign_ins(request).sign_in(await body(request), device)
     return ok(session, 201)
 
 
@@ -53,7 +56,7 @@ async def sign_in(request: Request):
 async def sign_out(request: Request):
     """End this device's sign-in."""
     me = await actor(request)
-    await box_of(request).write(staff.sign_out, me, staff.token_id(bearer(request) or ""))
+    await auth.sign_ins(request).sign_out(me, bearer(request))
     return ok({"signed_out": True})
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.routing import Route
 
-from edge.api.http import actor, body, box_of, ok
 from edge.api.openapi import contract
 from edge.domain import store
+from edge.runtime.auth import actor
+from edge.runtime.box import box_of
+from service.http import body, ok
 
 
 @contract(response=store.STORE_VIEW)

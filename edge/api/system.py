@@ -5,9 +5,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.routing import Route
 
-from edge.api.http import box_of, ok
-from edge.api.openapi import contract, describe
-from edge.domain.shapes import COUNT, enum, shape
+from edge.api.openapi import API, contract
+from edge.runtime.box import box_of
+from service.http import ok
+from service.shapes import COUNT, enum, shape
 
 HEALTH = shape(
     "Health",
@@ -30,7 +31,7 @@ async def healthz(request: Request):
 @contract(public=True, response=DESCRIPTION)
 async def openapi(request: Request):
     """This description."""
-    return ok(describe(request.app.routes))
+    return ok(API.describe(request.app.routes))
 
 
 routes = [

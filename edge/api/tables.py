@@ -8,15 +8,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from edge import qrsheet
-from edge.api.http import actor, box_of, ok
 from edge.api.idempotency import answer
 from edge.api.openapi import contract
 from edge.api.writes import arranger, creator, updater
-from edge.domain import store, tables
-from edge.domain.shapes import ID, array, shape
-from edge.errors import Conflict, NotFound
-from edge.permissions import require
+from edge.core.permissions import require
+from edge.domain import qrsheet, store, tables
+from edge.runtime.auth import actor
+from edge.runtime.box import box_of
+from service.errors import Conflict, NotFound
+from service.http import ok
+from service.shapes import ID, array, shape
 
 QR_ROTATED = shape("QrVersion", {"id": ID, "qr_version": tables.QR_VERSION})
 ALL_QR_ROTATED = shape("QrEpoch", {"qr_epoch": {"type": "integer", "minimum": 1}})

@@ -10,12 +10,14 @@ from typing import Any
 
 from starlette.requests import Request
 
-from edge.api.http import actor, body, box_of, ok
 from edge.api.idempotency import answer
 from edge.api.openapi import contract
-from edge.domain.fields import Form
 from edge.domain.positions import ORDER
-from edge.domain.shapes import ID, array, shape
+from edge.runtime.auth import actor
+from edge.runtime.box import box_of
+from service.fields import Form
+from service.http import body, ok
+from service.shapes import ID, array, shape
 
 # What creators and updaters answer, and arrangers.
 ID_VIEW = shape("Id", {"id": ID}, description="the id of the thing made or changed")

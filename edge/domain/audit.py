@@ -18,8 +18,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from edge import events
-from edge.domain.shapes import nullable, shape, text
+from edge.core import events
+from service.shapes import nullable, shape, text
 
 # What each kind of row is about, by the id of the row: columns become its `context`.
 _IDS = "(SELECT value FROM json_each(:ids))"
@@ -38,6 +38,7 @@ SUBJECTS = {
     "pairing_codes": "SELECT c.id, c.name, d.name AS device FROM pairing_codes c"
     f" LEFT JOIN devices d ON d.id = c.device_id WHERE c.id IN {_IDS}",
     "printers": f"SELECT id, name FROM printers WHERE id IN {_IDS}",
+    "printer_status": f"SELECT id, name FROM printers WHERE id IN {_IDS}",  # a printer's id
     "modifiers": 'SELECT m.id, m.name, g.name AS "group" FROM modifiers m'
     f" JOIN modifier_groups g ON g.id = m.group_id WHERE m.id IN {_IDS}",
     "item_modifier_groups": 'SELECT l.id, i.name AS item, g.name AS "group"'
@@ -64,11 +65,14 @@ SUBJECTS = {
     " WHEN 'order_lines' THEN l.order_id END"
     f" LEFT JOIN tables t ON t.id = o.table_id WHERE j.id IN {_IDS}",
 }
+# The entities of the `printers` topic, which `read` may hide.
+PRINTING = json.dumps(sorted(e.name for e in events.ENTITIES.values() if e.topic == "printers"))
 # What `read` answers for each event: the row, who did and approved it, and its `context`.
 AUDIT_VIEW = shape(
     "AuditEvent",
     {
         **events.EVENT_FIELDS,
+        "noun": text("what it is about, in words: a menu item, an order line ..."),
         "actor_name": nullable(text()),
         "approver_name": nullable(text()),
         "context": {
@@ -111,9 +115,9 @@ def read(
     """Events with `after < seq < before`, newest first, with the names of who did and
     approved them and their `context`. `start` (inclusive) and `end` (exclusive) are
     storage-format UTC times; `entities` keeps only those tables. `hide_printing` leaves out the
-    churn of printers and print jobs (sent, printed, retried, status checks) but keeps the
-    opening of the cash drawer, a print job of kind `drawer` that a manager audits as a cash
-    event."""
+    churn of the `printers` topic (printers, print jobs sent, printed, retried, status checks)
+    but keeps the opening of the cash drawer, a print job of kind `drawer` that a manager
+    audits as a cash event."""
     return _read(
         conn,
         " WHERE e.seq < :before AND e.seq > :after"
@@ -121,7 +125,7 @@ def read(
         " AND (:entity_id IS NULL OR e.entity_id = :entity_id)"
         " AND (:actor IS NULL OR e.actor = :actor)"
         " AND (:start IS NULL OR e.at >= :start) AND (:end IS NULL OR e.at < :end)"
-        " AND NOT (:hide_printing AND e.entity IN ('printers', 'print_jobs')"
+        " AND NOT (:hide_printing AND e.entity IN (SELECT value FROM json_each(:printing))"
         " AND NOT (e.op = 'create' AND json_extract(e.fields, '$.kind') = 'drawer'))"
         " ORDER BY e.seq DESC LIMIT :limit",
         {
@@ -133,6 +137,7 @@ def read(
             "start": start,
             "end": end,
             "hide_printing": hide_printing,
+            "printing": PRINTING,
             "limit": limit,
         },
     )
@@ -169,7 +174,8 @@ def _read(conn: sqlite3.Connection, where: str, params: dict[str, Any]) -> list[
     for row in rows:
         data = dict(row)
         names = {"actor_name": data.pop("actor_name"), "approver_name": data.pop("approver_name")}
-        out.append({**events.Event.from_row(data).to_json(), **names})
+        noun = events.ENTITIES[data["entity"]].noun
+        out.append({**events.Event.from_row(data).to_json(), "noun": noun, **names})
     add_context(conn, out)
     return out
 

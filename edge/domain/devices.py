@@ -18,12 +18,14 @@ import sqlite3
 from datetime import timedelta
 from typing import Any
 
-from edge.domain import fields as f
-from edge.domain.shapes import FLAG, ID, INSTANT, described, nullable, shape, text
-from edge.domain.staff import end_sessions, token_id
-from edge.errors import Conflict, Invalid, Unauthorized
-from edge.events import WriteConnection, commit
-from edge.permissions import Actor, require
+from edge.core.events import WriteConnection, commit
+from edge.core.permissions import Actor, require
+from edge.domain.rows import existing
+from edge.domain.staff import end_sessions
+from service import fields as f
+from service.errors import Conflict, Invalid, Unauthorized
+from service.shapes import FLAG, ID, INSTANT, described, nullable, shape, text
+from service.tokens import token_hash
 from sync.clock import iso, now_iso, parse_iso, utcnow
 from sync.ids import uuid7
 
@@ -110,7 +112,7 @@ def make_code(
         "created_at": iso(now),
         "expires_at": iso(now + timedelta(minutes=minutes)),
     }
-    code_id = token_id(code)
+    code_id = token_hash(code)
     commit(conn, actor.id, "pairing_codes", code_id, "create", row)
     return {"id": code_id, "code": format_code(code), "name": name, "expires_at": row["expires_at"]}
 
@@ -120,7 +122,7 @@ def pair(conn: WriteConnection, values: dict[str, Any], credential_hash: str) ->
     device keeps `credential_hash`. Answers the device's id and name."""
     values = PAIR.clean(values)
     code = conn.execute(
-        "SELECT * FROM pairing_codes WHERE id = ?", (token_id(values["code"]),)
+        "SELECT * FROM pairing_codes WHERE id = ?", (token_hash(values["code"]),)
     ).fetchone()
     label = PAIR.labels["code"]
     if code is None:
@@ -159,7 +161,7 @@ def by_credential(conn: sqlite3.Connection, credential: str | None) -> dict[str,
     if credential:
         row = conn.execute(
             "SELECT id, name, revoked_at FROM devices WHERE secret_hash = ?",
-            (token_id(credential),),
+            (token_hash(credential),),
         ).fetchone()
     if row is None:
         raise Unauthorized(
@@ -192,7 +194,7 @@ def list_devices(conn: sqlite3.Connection, actor: Actor) -> list[dict[str, Any]]
 
 def rename(conn: WriteConnection, actor: Actor, device_id: str, values: dict[str, Any]) -> None:
     require(actor, "devices.edit")
-    f.existing(conn, "devices", device_id, "device")
+    existing(conn, "devices", device_id, "device")
     commit(conn, actor.id, "devices", device_id, "update", CHANGE.clean(values, partial=True))
 
 
@@ -201,7 +203,7 @@ def revoke(conn: WriteConnection, actor: Actor, device_id: str) -> dict[str, Any
     until it is paired again with a new code. Not the device you are using: do that from
     another, so that a store never revokes its last way in by a slip."""
     require(actor, "devices.edit")
-    row = f.existing(conn, "devices", device_id, "device")
+    row = existing(conn, "devices", device_id, "device")
     if device_id == actor.device_id:
         raise Conflict(
             "you cannot revoke the device you are using: revoke it from another one",

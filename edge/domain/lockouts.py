@@ -15,7 +15,7 @@ refused during a lockout is not checked, so it does not count there), and a righ
 device clears that device's count only.
 
 Everything lives in tables written through `commit`, so a restart forgets nothing. The PIN check
-itself (scrypt, slow on purpose) runs in `edge.auth`; these functions record its outcome.
+itself (scrypt, slow on purpose) runs in `edge.runtime.auth`; these functions record its outcome.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ import sqlite3
 from datetime import timedelta
 from typing import Any
 
-from edge.errors import Locked
-from edge.events import WriteConnection, commit
+from edge.core.events import WriteConnection, commit
+from service.errors import Locked
 from sync.clock import iso, parse_iso, utcnow
 from sync.ids import uuid7
 

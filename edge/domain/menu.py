@@ -10,12 +10,13 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-from edge.domain import fields as f
+from edge.core.events import WriteConnection, commit
+from edge.core.permissions import Actor, require
 from edge.domain.positions import arrange, next_position
-from edge.domain.shapes import ID, array, described, shape
-from edge.errors import Invalid
-from edge.events import WriteConnection, commit
-from edge.permissions import Actor, require
+from edge.domain.rows import existing
+from service import fields as f
+from service.errors import Invalid
+from service.shapes import ID, array, described, shape
 from sync.ids import uuid7
 
 COURSES = ("DRINKS", "STARTERS", "MAINS", "DESSERTS")
@@ -361,7 +362,7 @@ _WHAT = {
 def _exists(
     conn: sqlite3.Connection, table: str, row_id: str, field: str | None = None
 ) -> sqlite3.Row:
-    return f.existing(conn, table, row_id, _WHAT[table], field)
+    return existing(conn, table, row_id, _WHAT[table], field)
 
 
 def _check_item_refs(conn: sqlite3.Connection, row: dict[str, Any]) -> None:

@@ -14,10 +14,14 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from edge.domain import audit, pricing, printing
-from edge.domain import fields as f
+from edge.core.events import WriteConnection, cached, commit
+from edge.core.permissions import Actor, require
+from edge.domain import audit, pricing, printouts
 from edge.domain import store as store_settings
-from edge.domain.shapes import (
+from edge.domain.rows import existing
+from service import fields as f
+from service.errors import Conflict, Invalid
+from service.shapes import (
     COUNT,
     CURRENCY,
     DAY,
@@ -31,9 +35,6 @@ from edge.domain.shapes import (
     shape,
     text,
 )
-from edge.errors import Conflict, Invalid
-from edge.events import WriteConnection, cached, commit
-from edge.permissions import Actor, require
 from sync.clock import iso, now_iso, utcnow
 from sync.ids import uuid7
 
@@ -145,7 +146,7 @@ def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[
     if order["kind"] == "table":
         if table_id is None:
             raise Invalid("a table order needs table_id", code="missing_field", field="table_id")
-        table = f.existing(conn, "tables", table_id, "table", "table_id")
+        table = existing(conn, "tables", table_id, "table", "table_id")
         if not table["enabled"]:
             raise Conflict(f"table {table['name']} is disabled", code="table_disabled")
     elif table_id is not None:
@@ -180,7 +181,7 @@ def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[
     commit(conn, actor.id, "orders", order_id, "create", row, parts=lines_rows or None)
     last_numbers[day] = number
     if send_now and lines_rows:
-        printing.kitchen_tickets(conn, actor, {"id": order_id, **row}, lines_rows, add=False)
+        printouts.kitchen_tickets(conn, actor, {"id": order_id, **row}, lines_rows, add=False)
     # The new order as `get` would read it, without reading it back.
     names = {
         "table_name": table["name"] if table is not None else None,
@@ -217,7 +218,7 @@ def send(conn: WriteConnection, actor: Actor, order_id: str) -> dict[str, Any]:
     for line in pending:
         commit(conn, actor.id, "order_lines", line["id"], "update", {"state": "sent"})
     add = any(line["state"] == "sent" for line in lines)
-    printing.kitchen_tickets(conn, actor, order, pending, add=add)
+    printouts.kitchen_tickets(conn, actor, order, pending, add=add)
     return get(conn, order_id)
 
 
@@ -248,12 +249,12 @@ def void_line(
     """Void a line, with a reason; needs a manager, or a manager's approval on the spot."""
     approved_by = require(actor, "order.void_line", approver)
     reason = f.REASON("reason", reason)
-    line = f.existing(conn, "order_lines", line_id, "order line")
+    line = existing(conn, "order_lines", line_id, "order line")
     order = _open_order(conn, line["order_id"])
     if line["state"] == "voided":
         raise Conflict("the line is already voided", code="already_voided")
     if line["state"] == "sent":
-        printing.void_chit(conn, actor, order, line, reason)
+        printouts.void_chit(conn, actor, order, line, reason)
     commit(
         conn,
         actor.id,
@@ -283,7 +284,7 @@ def _view(row: sqlite3.Row) -> dict[str, Any]:
 def get(conn: sqlite3.Connection, order_id: str) -> dict[str, Any]:
     row = conn.execute(f"{_ORDER} WHERE o.id = ?", (order_id,)).fetchone()
     if row is None:
-        f.existing(conn, "orders", order_id, "order")  # raises NotFound
+        existing(conn, "orders", order_id, "order")  # raises NotFound
     order = _view(row)
     order["lines"] = [
         {**dict(line), "modifiers": json.loads(line["modifiers"])}
@@ -296,7 +297,7 @@ def get(conn: sqlite3.Connection, order_id: str) -> dict[str, Any]:
 
 def history(conn: sqlite3.Connection, order_id: str, upto: int) -> list[dict[str, Any]]:
     """What happened to the order and its lines, oldest first, up to event `upto`."""
-    f.existing(conn, "orders", order_id, "order")
+    existing(conn, "orders", order_id, "order")
     return audit.of_order(conn, order_id, upto)
 
 
@@ -477,14 +478,14 @@ def _retotal(
 
 
 def _open_order(conn: sqlite3.Connection, order_id: str) -> sqlite3.Row:
-    order = f.existing(conn, "orders", order_id, "order")
+    order = existing(conn, "orders", order_id, "order")
     if order["status"] != "open":
         raise Conflict(f"order #{order['number']} is {order['status']}", code="order_closed")
     return order
 
 
 def _pending_line(conn: sqlite3.Connection, line_id: str) -> sqlite3.Row:
-    line = f.existing(conn, "order_lines", line_id, "order line")
+    line = existing(conn, "order_lines", line_id, "order line")
     _open_order(conn, line["order_id"])
     if line["state"] != "pending":
         raise Conflict("the line has gone to the kitchen; void it instead", code="line_sent")

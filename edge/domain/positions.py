@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from edge.domain import fields as f
-from edge.errors import Conflict
-from edge.events import WriteConnection, commit
+from edge.core.events import WriteConnection, commit
+from service import fields as f
+from service.errors import Conflict
 
 ORDER = f.Form({"ids": f.distinct_ids}, required=("ids",))
 

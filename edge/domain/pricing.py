@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from edge.domain.shapes import COUNT, MONEY, shape, text
+from service.shapes import COUNT, MONEY, shape, text
 
 ROUNDINGS = ("half_up", "half_even", "down")
 

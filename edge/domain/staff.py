@@ -1,58 +1,38 @@
 """Staff, their PINs, and their sign-ins on paired devices.
 
-PINs are kept as scrypt hashes. Checking a PIN costs tens of milliseconds on purpose, so it runs
-off the event loop and outside the writer (`edge.auth`); the functions here only record the
-outcome, and `edge.domain.lockouts` the wrong ones. A sign-in (session) is stored under its
-token's hash with the device it was made on; it ends at sign-out, when the staff member is
-deactivated or their role or PIN changes, or when the device is revoked, and keeps the reason,
-which every later call with its token is told (and its open sockets, at once).
+PINs are kept as scrypt hashes (`sync.hashing`: the hub may set one). Checking a PIN costs tens
+of milliseconds on purpose, so it runs off the event loop and outside the writer
+(`edge.runtime.auth`); the functions here only record the outcome, and `edge.domain.lockouts`
+the wrong ones. A sign-in (session) is stored under its token's hash (`service.tokens`) with
+the device it was made on; it ends at sign-out, when the staff member is deactivated or their
+role or PIN changes, or when the device is revoked, and keeps the reason, which every later
+call with its token is told (and its open sockets, at once).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import os
 import re
 import sqlite3
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from edge.domain import fields as f
+from edge.core.events import WriteConnection, commit
+from edge.core.permissions import ROLES, Actor, require
 from edge.domain import lockouts
-from edge.domain.shapes import COUNT, ID, INSTANT, described, nullable, shape
-from edge.errors import Conflict, Invalid, NotFound, Unauthorized
-from edge.events import WriteConnection, commit
-from edge.permissions import ROLES, Actor, require
+from service import fields as f
+from service.errors import Conflict, Invalid, NotFound, Unauthorized
+from service.shapes import COUNT, ID, INSTANT, described, nullable, shape
+from sync import hashing
 from sync.clock import iso, now_iso, parse_iso, utcnow
 from sync.ids import uuid7
 
 _PIN = re.compile(r"^\d{4,8}$")
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
 def hash_pin(pin: str) -> str:
-    pin_format("pin", pin)
-    salt = os.urandom(16)
-    digest = hashlib.scrypt(pin.encode(), salt=salt, dklen=32, **_SCRYPT)
-    n, r, p = _SCRYPT["n"], _SCRYPT["r"], _SCRYPT["p"]
-    return f"scrypt${n}${r}${p}${_b64(salt)}${_b64(digest)}"
-
-
-def verify_pin(pin: str, stored: str) -> bool:
-    """Constant-time check of `pin` against a stored hash; slow by design (run it in a thread)."""
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "scrypt" or not isinstance(pin, str):
-        return False
-    candidate = hashlib.scrypt(
-        pin.encode(), salt=_unb64(salt), dklen=32, n=int(n), r=int(r), p=int(p)
-    )
-    return hmac.compare_digest(candidate, _unb64(digest))
+    """What is kept of a PIN (after checking it is one); slow by design (run it in a thread)."""
+    return hashing.hash_secret(pin_format("pin", pin))
 
 
 @f.accepts({"type": "string", "pattern": _PIN.pattern})
@@ -115,11 +95,6 @@ SESSION_VIEW = shape(
 )
 
 
-def token_id(token: str) -> str:
-    """Sessions are stored under the token's hash: a copy of the database signs nobody in."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def list_staff(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT id, name, role, active FROM staff ORDER BY active DESC, name"
@@ -129,6 +104,14 @@ def list_staff(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         {**dict(row), "active": bool(row["active"]), **locks.get(row["id"], lockouts.NONE)}
         for row in rows
     ]
+
+
+def active_member(conn: sqlite3.Connection, staff_id: str) -> dict[str, Any] | None:
+    """Who signs in with `staff_id`, and their PIN's hash: an active member, or None."""
+    row = conn.execute(
+        "SELECT id, name, role, pin_hash FROM staff WHERE id = ? AND active = 1", (staff_id,)
+    ).fetchone()
+    return dict(row) if row else None
 
 
 def get(conn: sqlite3.Connection, staff_id: str) -> dict[str, Any]:
@@ -329,11 +312,3 @@ def _check_role_change(actor: Actor, role: str) -> None:
     if role not in ROLES:
         raise Invalid(f"role must be one of {', '.join(ROLES)}", field="role")
     require(actor, "staff.edit_owner" if role == "owner" else "staff.edit")
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

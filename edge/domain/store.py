@@ -14,14 +14,14 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from edge.domain import shapes
-from edge.domain.fields import Field, Form, accepts, boolean, choice, text
+from edge.core.events import WriteConnection, cached, commit
+from edge.core.permissions import Actor, require
 from edge.domain.pricing import ROUNDINGS
-from edge.domain.shapes import CURRENCY, HUB_REV, ID, array, described, nullable, shape
-from edge.errors import Invalid
-from edge.events import WriteConnection, cached, commit
-from edge.permissions import Actor, require
 from printers.money import CURRENCIES, currency_decimals
+from service import shapes
+from service.errors import Invalid
+from service.fields import Field, Form, accepts, boolean, choice, text
+from service.shapes import CURRENCY, HUB_REV, ID, array, described, nullable, shape
 from sync.ids import uuid7
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -14,12 +14,13 @@ import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
-from edge.domain import fields as f
+from edge.core.events import WriteConnection, commit
+from edge.core.permissions import Actor, require
 from edge.domain.positions import arrange, next_position
-from edge.domain.shapes import ID, array, described, shape
-from edge.errors import Forbidden, Invalid
-from edge.events import WriteConnection, commit
-from edge.permissions import Actor, require
+from edge.domain.rows import existing
+from service import fields as f
+from service.errors import Forbidden, Invalid
+from service.shapes import ID, array, described, shape
 from sync.ids import is_uuid, uuid7
 
 # Each field with the label the admin page's form shows beside it.
@@ -154,7 +155,7 @@ def _signature(secret: bytes, table_id: str, version: int, epoch: int) -> str:
 def _get(
     conn: sqlite3.Connection, table: str, row_id: str, *, field: str | None = None
 ) -> sqlite3.Row:
-    return f.existing(conn, table, row_id, "area" if table == "areas" else "table", field)
+    return existing(conn, table, row_id, "area" if table == "areas" else "table", field)
 
 
 def _unique_name(conn: sqlite3.Connection, table_id: str | None = None) -> f.Check:

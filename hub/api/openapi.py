@@ -1,121 +1,57 @@
-"""/openapi.json, read from what each handler declares with `contract`: its body and query
-(the schemas `hub.api.shapes` checks them with), its success status and who may call it."""
+"""The hub's API description: what is its own (security schemes, tags, what each refusal means
+here), and `contract`, with which every handler declares what it takes and answers;
+`service.openapi` makes /openapi.json from them."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from service.openapi import Api
 
-from starlette.routing import BaseRoute, Route
-
-H = TypeVar("H", bound=Callable[..., Any])
-Caller = Literal["owner", "device", "public"]
-
-
-@dataclass(frozen=True)
-class Contract:
-    body: dict[str, Any] | None = None
-    query: dict[str, dict[str, Any]] = field(default_factory=dict)
-    status: int = 200
-    caller: Caller = "owner"
-
-
-def contract(
-    *,
-    body: dict[str, Any] | None = None,
-    query: dict[str, dict[str, Any]] | None = None,
-    status: int = 200,
-    caller: Caller = "owner",
-) -> Callable[[H], H]:
-    terms = Contract(body, query or {}, status, caller)
-
-    def attach(handler: H) -> H:
-        handler.contract = terms  # type: ignore[attr-defined]
-        return handler
-
-    return attach
-
-
-def terms_of(route: Route) -> Contract:
-    return getattr(route.endpoint, "contract", Contract())
-
-
-ERROR = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "field": {"type": "string", "description": "the first bad field (422)"},
-            },
-        }
-    },
-}
-_REFUSED = {
-    "description": "refused, with the reason",
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-}
-_SECURITY = {
-    "owner": {
-        "type": "http",
-        "scheme": "bearer",
-        "description": "the token POST /api/sessions answers",
-    },
-    "device": {
-        "type": "apiKey",
-        "in": "header",
-        "name": "X-Galley-Signature",
-        "description": "Ed25519 over method, path, time, nonce and body digest (sync.signing),"
-        " with X-Galley-Key, X-Galley-Timestamp and X-Galley-Nonce",
-    },
-}
-_SENTENCE = re.compile(r"(?<=[.?!])\s")
-
-
-def describe(routes: list[BaseRoute]) -> dict[str, Any]:
-    paths: dict[str, dict[str, Any]] = {}
-    for route in routes:
-        if isinstance(route, Route):
-            for method in sorted((route.methods or set()) - {"HEAD"}):
-                paths.setdefault(route.path, {})[method.lower()] = _operation(route)
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "Galley hub", "version": "1"},
-        "components": {"securitySchemes": _SECURITY, "schemas": {"Error": ERROR}},
-        "paths": paths,
-    }
-
-
-def _operation(route: Route) -> dict[str, Any]:
-    doc = " ".join((route.endpoint.__doc__ or route.name).split())
-    terms = terms_of(route)
-    parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in route.param_convertors
-    ] + [
-        {"name": name, "in": "query", "required": False, "schema": schema}
-        for name, schema in terms.query.items()
-    ]
-    operation: dict[str, Any] = {
-        "summary": _SENTENCE.split(doc, maxsplit=1)[0],
-        "description": doc,
-        "parameters": parameters,
-        "responses": {
-            str(terms.status): {"description": "JSON", "content": {"application/json": {}}},
-            "4XX": _REFUSED,
+API = Api(
+    title="Galley hub",
+    security={
+        "owner": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "the token POST /api/sessions answers",
         },
-    }
-    if terms.body is not None:
-        operation["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": terms.body}},
-        }
-    if terms.caller != "public":
-        operation["security"] = [{terms.caller: []}]
-    return operation
+        "device": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Galley-Signature",
+            "description": "Ed25519 over method, path, time, nonce and body digest (sync.signing),"
+            " with X-Galley-Key, X-Galley-Timestamp and X-Galley-Nonce",
+        },
+    },
+    default_security="owner",
+    tags={
+        "sync": "sync",
+        "sessions": "owners",
+        "stores": "stores",
+        "refusals": "stores",
+        "rows": "rows",
+        "healthz": "system",
+        "openapi.json": "system",
+    },
+    tag_notes={
+        "sync": "What a store's box calls: enrol once, then push and pull, signed.",
+        "owners": "An owner signs in and out.",
+        "stores": "The tenant's stores, their enrolment codes and boxes, what each pushed, and"
+        " the sync requests refused.",
+        "rows": "Each store's synced rows: read them; edit hub-owned ones, in one store or many.",
+        "system": "Health and this description.",
+    },
+    refusals={
+        400: "malformed: a body that is not what the route takes, or a bad query parameter",
+        401: "not signed in (or the sign-in ended); a sync request unsigned, stale, or signed by"
+        " an unknown key",
+        403: "a revoked key, a key of another store, or a row the hub does not edit",
+        404: "no such thing for this tenant (another tenant's thing is none of theirs)",
+        409: "a replayed nonce, a gap in a store's pushes (`push_upto` says where to resume)",
+        410: "an enrolment code used or expired",
+        422: "the request breaks a rule: `field` names the bad field",
+        429: "too many tries from this address; `retry_after` says for how many seconds",
+        503: "the database did not answer; nothing was written",
+    },
+    unavailable=frozenset({"GET", "POST", "PATCH", "DELETE"}),
+)
+contract = API.contract

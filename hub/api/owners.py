@@ -2,38 +2,49 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import anyio.to_thread
 from starlette.requests import Request
 from starlette.routing import Route
 
-from hub.api import shapes
-from hub.api.http import answer, as_owner, bearer, client, json_body, storage
+from hub.api.http import as_owner, storage
 from hub.api.openapi import contract
 from hub.domain import owners
-from hub.errors import Unauthorized
+from service import fields as f
+from service.errors import Invalid, Unauthorized
+from service.http import body, client_address, ok
+from service.tokens import bearer
 
-SIGN_IN = shapes.body(
-    ("email", "password"), email=shapes.text(3, 200), password=shapes.text(1, 200)
-)
+
+@f.accepts({"type": "string", "minLength": 1, "maxLength": 200})
+def _password(name: str, value: Any) -> str:
+    """A password as typed: spaces are part of it."""
+    if not isinstance(value, str) or not 1 <= len(value) <= 200:
+        raise Invalid(f"{name} must be text of 1 to 200 characters.", field=name)
+    return value
 
 
-@contract(body=SIGN_IN, status=201, caller="public")
+SIGN_IN = f.Form({"email": f.text(200), "password": _password}, required=("email", "password"))
+
+
+@contract(body=SIGN_IN, status=201, public=True, refuses={401, 429})
 async def sign_in(request: Request):
     """Sign in with email and password: a bearer token for the owner API, shown this once."""
-    request.app.state.attempts.count(client(request))
-    values = await json_body(request, SIGN_IN)
+    request.app.state.attempts.count(client_address(request))
+    values = SIGN_IN.clean(await body(request))
     stored = await storage(request).run(owners.password_hash_of, values["email"])
     if not await anyio.to_thread.run_sync(owners.password_matches, values["password"], stored):
         raise Unauthorized("wrong email or password", code="wrong_credentials")
     hours = request.app.state.settings.session_hours
-    return answer(await storage(request).run(owners.start_session, values["email"], hours), 201)
+    return ok(await storage(request).run(owners.start_session, values["email"], hours), 201)
 
 
 @contract()
 async def sign_out(request: Request):
     """End this sign-in."""
     await as_owner(request, owners.sign_out, bearer(request))
-    return answer({"signed_out": True})
+    return ok({"signed_out": True})
 
 
 routes = [

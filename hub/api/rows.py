@@ -4,67 +4,99 @@ next pull."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.routing import Route
 
-from hub.api import shapes
-from hub.api.http import answer, as_owner, by_owner, json_body, query
+from hub.api.http import as_owner, by_owner
 from hub.api.openapi import contract
 from hub.domain import edits, feed
+from service import fields as f
+from service.errors import Invalid
+from service.http import body, ok
+from service.query import Query, whole, words
 
-ANY_OBJECT = {"type": "object", "description": "field: value, as sync.entities declares them"}
-FIELDS = shapes.body(("fields",), fields={**ANY_OBJECT, "minProperties": 1})
-EDIT_MANY = shapes.body(
-    ("stores", "fields"),
-    stores={"type": "array", "items": shapes.UUID, "minItems": 1, "maxItems": 200,
-            "uniqueItems": True},
-    match=ANY_OBJECT,
-    fields={**ANY_OBJECT, "minProperties": 1},
-)  # fmt: skip
-PAGE = {"after": shapes.text(0, 36, default=""), "limit": shapes.whole(1, 500, 100)}
+MOST_STORES = 200
+
+
+def _values(*, at_least: int) -> f.Rule:
+    """An object of field: value, as sync.entities declares them (checked by the domain)."""
+
+    @f.accepts(
+        {
+            "type": "object",
+            "minProperties": at_least,
+            "description": "field: value, as sync.entities declares them",
+        }
+    )
+    def rule(name: str, value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict) or len(value) < at_least:
+            raise Invalid(f"{name} must be an object of at least {at_least} field.", field=name)
+        return value
+
+    return rule
+
+
+@f.accepts({**f.distinct_ids.schema, "minItems": 1, "maxItems": MOST_STORES})
+def _stores(name: str, value: Any) -> list[str]:
+    ids = f.distinct_ids(name, value)
+    if not 1 <= len(ids) <= MOST_STORES:
+        raise Invalid(f"{name} names 1 to {MOST_STORES} stores.", field=name)
+    return ids
+
+
+FIELDS = f.Form({"fields": _values(at_least=1)}, required=("fields",))
+EDIT_MANY = f.Form(
+    {"stores": _stores, "match": _values(at_least=0), "fields": _values(at_least=1)},
+    required=("stores", "fields"),
+)
+PAGE = Query(after=words("the last row id seen"), limit=whole(100, 1, 500))
 
 
 @contract(query=PAGE)
 async def list_rows(request: Request):
     """The store's rows of one entity (menu_items, tables, orders ...), by id; page with
     `after` = `next`. Secrets masked."""
-    p, q = request.path_params, query(request, PAGE)
-    page = await as_owner(request, feed.rows, p["store_id"], p["entity"], q["after"], q["limit"])
-    return answer(page)
+    p, q = request.path_params, PAGE.read(request)
+    page = await as_owner(
+        request, feed.rows, p["store_id"], p["entity"], q["after"] or "", q["limit"]
+    )
+    return ok(page)
 
 
 @contract()
 async def get_row(request: Request):
     """One row of the store."""
     p = request.path_params
-    return answer(await as_owner(request, feed.row, p["store_id"], p["entity"], p["row_id"]))
+    return ok(await as_owner(request, feed.row, p["store_id"], p["entity"], p["row_id"]))
 
 
-@contract(body=FIELDS)
+@contract(body=FIELDS, refuses={403})
 async def edit_row(request: Request):
     """Change fields of one hub-owned row; the hub's value now stands against a box's offline
     edit of the same field."""
-    p, values = request.path_params, await json_body(request, FIELDS)
+    p, values = request.path_params, FIELDS.clean(await body(request))
     row = await by_owner(
         request, edits.edit, p["store_id"], p["entity"], p["row_id"], values["fields"]
     )
-    return answer(row)
+    return ok(row)
 
 
-@contract(body=FIELDS, status=201)
+@contract(body=FIELDS, status=201, refuses={403})
 async def create_row(request: Request):
     """A new hub-owned row in the store (a table, a menu item ...): fields not given take their
     defaults."""
-    p, values = request.path_params, await json_body(request, FIELDS)
+    p, values = request.path_params, FIELDS.clean(await body(request))
     row = await by_owner(request, edits.create, p["store_id"], p["entity"], values["fields"])
-    return answer(row, 201)
+    return ok(row, 201)
 
 
-@contract(body=EDIT_MANY)
+@contract(body=EDIT_MANY, refuses={403})
 async def edit_many(request: Request):
     """The same change in several stores: the rows of `entity` whose fields equal `match`
     ({"name": "Espresso"}; {} for every row) in each store get `fields`. All stores or none."""
-    values = await json_body(request, EDIT_MANY)
+    values = EDIT_MANY.clean(await body(request))
     done = await by_owner(
         request,
         edits.edit_many,
@@ -73,7 +105,7 @@ async def edit_many(request: Request):
         values.get("match", {}),
         values["fields"],
     )
-    return answer({"stores": done})
+    return ok({"stores": done})
 
 
 routes = [

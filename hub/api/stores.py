@@ -5,19 +5,21 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.routing import Route
 
-from hub.api import shapes
-from hub.api.http import answer, as_owner, json_body, query
+from hub.api.http import as_owner
 from hub.api.openapi import contract
 from hub.domain import feed, refusals, stores
 from hub.storage.tx import Tx
+from service import fields as f
+from service.http import body, ok
+from service.query import Query, one_of, whole, words
 
-STORE = shapes.body(("name",), name=shapes.text(1, 80))
-INBOX = {
-    "after": shapes.whole(0, 2**62, 0),
-    "limit": shapes.whole(1, 500, 100),
-    "status": {"type": "string", "enum": ["applied", "merged", "rejected"]},
-}
-REFUSALS = {"after": shapes.text(0, 36, default=""), "limit": shapes.whole(1, 500, 100)}
+STORE = f.Form({"name": f.text(80)}, required=("name",))
+INBOX = Query(
+    after=whole(0, high=2**62),
+    limit=whole(100, 1, 500),
+    status=one_of("applied", "merged", "rejected"),
+)
+REFUSALS = Query(after=words("the last refusal's id seen"), limit=whole(100, 1, 500))
 
 
 def _listed(tx: Tx):
@@ -27,20 +29,20 @@ def _listed(tx: Tx):
 @contract()
 async def list_stores(request: Request):
     """The tenant's stores, by name, each with how far its pushes have come (push_upto)."""
-    return answer(await as_owner(request, _listed))
+    return ok(await as_owner(request, _listed))
 
 
 @contract(body=STORE, status=201)
 async def create_store(request: Request):
     """A new store; enrol its box with an enrolment code."""
-    values = await json_body(request, STORE)
-    return answer(await as_owner(request, stores.new_store, values["name"].strip()), 201)
+    values = STORE.clean(await body(request))
+    return ok(await as_owner(request, stores.new_store, values["name"]), 201)
 
 
 @contract()
 async def get_store(request: Request):
     """One store."""
-    return answer(await as_owner(request, stores.found, request.path_params["store_id"]))
+    return ok(await as_owner(request, stores.found, request.path_params["store_id"]))
 
 
 @contract(status=201)
@@ -49,14 +51,14 @@ async def create_code(request: Request):
     valid for GALLEY_HUB_CODE_HOURS."""
     hours = request.app.state.settings.code_hours
     code = await as_owner(request, stores.new_code, request.path_params["store_id"], hours)
-    return answer(code, 201)
+    return ok(code, 201)
 
 
 @contract()
 async def list_devices(request: Request):
     """The boxes enrolled for this store, revoked ones too."""
     found = await as_owner(request, stores.devices, request.path_params["store_id"])
-    return answer({"devices": found})
+    return ok({"devices": found})
 
 
 @contract()
@@ -64,33 +66,34 @@ async def revoke_device(request: Request):
     """Refuse this box's key from now on (a lost or replaced box); it enrols again with a new
     code and a new key."""
     params = request.path_params
-    return answer(await as_owner(request, stores.revoke, params["store_id"], params["key_id"]))
+    return ok(await as_owner(request, stores.revoke, params["store_id"], params["key_id"]))
 
 
 @contract(query=INBOX)
 async def inbox(request: Request):
     """Every event the store pushed, from seq `after` on, with the hub's verdict (applied,
     merged: which fields kept the hub's value, rejected: why); secrets masked."""
-    q = query(request, INBOX)
+    q = INBOX.read(request)
     entries = await as_owner(
         request, feed.inbox, request.path_params["store_id"], q["after"], q["limit"], q["status"]
     )
-    return answer({"events": entries})
+    return ok({"events": entries})
 
 
 @contract()
 async def digest(request: Request):
     """The digest of the store's synced rows on the hub (sync.canonical.store_digest): the
     same as the box's when the two hold the same store."""
-    return answer(await as_owner(request, feed.digest, request.path_params["store_id"]))
+    return ok(await as_owner(request, feed.digest, request.path_params["store_id"]))
 
 
 @contract(query=REFUSALS)
 async def list_refusals(request: Request):
     """Sync requests the hub refused for the tenant's stores, newest first: which key, what,
     why, from where (no secrets). Page with `after` = the last id seen."""
-    q = query(request, REFUSALS)
-    return answer({"refusals": await as_owner(request, refusals.listed, q["after"], q["limit"])})
+    q = REFUSALS.read(request)
+    listed = await as_owner(request, refusals.listed, q["after"] or "", q["limit"])
+    return ok({"refusals": listed})
 
 
 routes = [

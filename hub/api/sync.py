@@ -13,17 +13,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hub.api import shapes
-from hub.api.http import SYNC_BODY, answer, client, query, raw_body, storage, target
+from hub.api.http import SYNC_BODY, storage, target
 from hub.api.openapi import contract
 from hub.domain import devices, feed, push, refusals
 from hub.domain.devices import SignedRequest
-from hub.errors import Refusal
 from hub.storage.tx import Tx
+from service.errors import GalleyError
+from service.http import client_address, ok, raw_body
+from service.query import Query, whole
 from sync.envelope import MAX_EVENTS, Enrolment, PushBatch
 from sync.errors import BadEnvelope
 
-PULL = {"cursor": shapes.whole(0, 2**62, 0), "limit": shapes.whole(1, MAX_EVENTS, MAX_EVENTS)}
+PULL = Query(cursor=whole(0, high=2**62), limit=whole(MAX_EVENTS, 1, MAX_EVENTS))
 # Refusals that are no security matter (a malformed body, a gap): answered, not audited.
 _NOT_AUDITED = {"bad_envelope", "schema_unsupported", "gap", "too_large", "bad_query"}
 
@@ -32,7 +33,7 @@ def _envelope(read: Callable[[bytes], object], body: bytes) -> object:
     try:
         return read(body)
     except BadEnvelope as error:
-        raise Refusal(error.message, code=error.code) from None
+        raise GalleyError(error.message, code=error.code) from None
 
 
 async def _audited(
@@ -40,11 +41,11 @@ async def _audited(
 ) -> Response:
     try:
         return await work
-    except Refusal as refusal:
-        if refusal.reason not in _NOT_AUDITED:
+    except GalleyError as refusal:
+        if refusal.code not in _NOT_AUDITED:
             where = f"{request.method} {request.url.path}"
             await storage(request).run(
-                refusals.record, refusal, where, client(request), key_id, code
+                refusals.record, refusal, where, client_address(request), key_id, code
             )
         raise
 
@@ -52,18 +53,19 @@ async def _audited(
 @contract(
     body={"type": "object", "description": "sync.envelope.Enrolment (schema 1)"},
     status=201,
-    caller="public",
+    public=True,
+    refuses={404, 410, 429},
 )
 async def enrol(request: Request):
     """Bind a box's public key to the store an enrolment code was made for (one use, before it
     expires): answers the tenant, the store and the key's id."""
-    request.app.state.attempts.count(client(request))
+    request.app.state.attempts.count(client_address(request))
     enrolment = _envelope(Enrolment.from_bytes, await raw_body(request, SYNC_BODY))
     assert isinstance(enrolment, Enrolment)
 
     async def work() -> Response:
         enrolled = await storage(request).run(devices.enrol, enrolment)
-        return answer(enrolled.to_json(), 201)
+        return ok(enrolled.to_json(), 201)
 
     return await _audited(request, work(), key_id=None, code=enrolment.code)
 
@@ -75,8 +77,11 @@ def _push(tx: Tx, signed: SignedRequest):
     return push.push(tx, device, batch)
 
 
-@contract(body={"type": "object", "description": "sync.envelope.PushBatch (schema 1)"},
-          caller="device")  # fmt: skip
+@contract(
+    body={"type": "object", "description": "sync.envelope.PushBatch (schema 1)"},
+    auth="device",
+    refuses={403, 409},
+)
 async def push_batch(request: Request):
     """A store's events after its push cursor, in seq order: each applied exactly once, in one
     transaction, and answered with a verdict (PushResult). A batch that starts beyond the hub's
@@ -87,7 +92,7 @@ async def push_batch(request: Request):
 
     async def work() -> Response:
         result = await storage(request).run(_push, signed)
-        return answer(result.to_json())
+        return ok(result.to_json())
 
     return await _audited(request, work(), key_id=signed.key_id())
 
@@ -96,16 +101,16 @@ def _pull(tx: Tx, signed: SignedRequest, cursor: int, limit: int):
     return feed.pull(tx, devices.authenticate(tx, signed), cursor, limit)
 
 
-@contract(query=PULL, caller="device")
+@contract(query=PULL, auth="device", refuses={403, 409})
 async def pull(request: Request):
     """The store's changes after `cursor`, oldest first (PullPage): owners' edits on the hub
     and the hub's view of what the store pushed; ask again from `cursor` while `has_more`."""
-    q = query(request, PULL)
+    q = PULL.read(request)
     signed = SignedRequest(request.headers, "GET", target(request), b"")
 
     async def work() -> Response:
         page = await storage(request).run(_pull, signed, q["cursor"], q["limit"])
-        return answer(page.to_json())
+        return ok(page.to_json())
 
     return await _audited(request, work(), key_id=signed.key_id())
 

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from hub.domain.stores import code_hash
-from hub.errors import Conflict, Forbidden, Gone, NotFound, Unauthorized
 from hub.storage.tx import Tx
+from service.errors import Conflict, Forbidden, Gone, NotFound, Unauthorized
 from sync.clock import iso, parse_iso, utcnow
 from sync.envelope import Enrolled, Enrolment
 from sync.errors import BadSignature

@@ -19,8 +19,8 @@ from typing import Any
 from hub.domain.feed import shown, synced_entity
 from hub.domain.owners import Owner
 from hub.domain.push import CLOCK
-from hub.errors import Forbidden, Invalid, NotFound
 from hub.storage.tx import ChangeRow, Row, Tx
+from service.errors import Forbidden, Invalid, NotFound
 from sync.canonical import canonical_fields, same
 from sync.clock import now_iso
 from sync.entities import Entity

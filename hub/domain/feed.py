@@ -11,8 +11,8 @@ from typing import Any
 
 from hub.domain.devices import Device
 from hub.domain.stores import found
-from hub.errors import NotFound
 from hub.storage.tx import Row, Tx
+from service.errors import NotFound
 from sync.canonical import store_digest
 from sync.entities import ENTITIES, Entity
 from sync.envelope import Change, Kept, PullPage

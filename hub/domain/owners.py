@@ -1,58 +1,32 @@
 """Owners: a tenant and its owner made from the command line, signing in over HTTP, sessions.
 
-A password is kept as a scrypt hash, as the edge keeps PINs. Checking one costs tens of
-milliseconds on purpose, so it runs outside any transaction, in a worker thread; an unknown
-email costs the same check, so the answer's time does not tell which emails have accounts.
+A password is kept as a scrypt hash, as the edge keeps PINs (`sync.hashing`). Checking one costs
+tens of milliseconds on purpose, so it runs outside any transaction, in a worker thread; an
+unknown email costs the same check, so the answer's time does not tell which emails have
+accounts.
 A session is the sha256 of a random bearer token.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import os
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from hub.errors import Conflict, Invalid, Unauthorized
 from hub.storage.tx import Tx
+from service.errors import Conflict, Invalid, Unauthorized
+from service.tokens import fresh_token, token_hash
+from sync import hashing
 from sync.clock import iso, parse_iso, utcnow
 from sync.ids import uuid7
 
-_COST = {"n": 2**14, "r": 8, "p": 1, "maxmem": 64 * 1024 * 1024}
 MIN_PASSWORD = 10
-
-
-def hash_password(password: str) -> str:
-    salt = os.urandom(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_COST)
-    encoded = (base64.b64encode(part).decode() for part in (salt, digest))
-    return "scrypt:{n}:{r}:{p}:".format(**_COST) + ":".join(encoded)
-
-
-_DECOY = hash_password(secrets.token_hex(8))  # checked against when no owner has the email
+_DECOY = hashing.hash_secret(fresh_token())  # checked against when no owner has the email
 
 
 def password_matches(password: str, stored: str | None) -> bool:
     """Constant-time check; slow by design (run it in a thread)."""
-    scheme, n, r, p, salt, digest = (stored or _DECOY).split(":")
-    candidate = hashlib.scrypt(
-        password.encode(),
-        salt=base64.b64decode(salt),
-        dklen=32,
-        n=int(n),
-        r=int(r),
-        p=int(p),
-        maxmem=_COST["maxmem"],
-    )
-    return hmac.compare_digest(candidate, base64.b64decode(digest)) and stored is not None
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return hashing.matches(password, stored or _DECOY) and stored is not None
 
 
 @dataclass(frozen=True)
@@ -94,7 +68,7 @@ def start_session(tx: Tx, email: str, hours: int) -> dict[str, Any]:
     if found is None:  # removed between the check and now
         raise Unauthorized("wrong email or password", code="wrong_credentials")
     tx.become(found["tenant_id"])
-    token, now = secrets.token_urlsafe(32), utcnow()
+    token, now = fresh_token(), utcnow()
     tx.add_session(token_hash(token), found["id"], iso(now), iso(now + timedelta(hours=hours)))
     tenant = tx.tenant_row() or {}
     return {

@@ -20,8 +20,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from hub.domain.devices import Device, check_store
-from hub.errors import Conflict
 from hub.storage.tx import ChangeRow, InboxEntry, Row, Tx
+from service.errors import Conflict
 from sync.canonical import canonical_fields
 from sync.clock import HybridClock, Timestamp, now_iso
 from sync.entities import ENTITIES, Entity, split_parts

@@ -11,15 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from hub.domain.stores import code_hash
-from hub.errors import Refusal
 from hub.storage.tx import Tx
+from service.errors import GalleyError
 from sync.clock import iso, utcnow
 from sync.ids import uuid7
 
 
 def record(
     tx: Tx,
-    refusal: Refusal,
+    refusal: GalleyError,
     request: str,
     client: str,
     key_id: str | None,
@@ -34,7 +34,7 @@ def record(
             "store_id": who["store_id"] if who else None,
             "key_id": key_id,
             "request": request,
-            "code": refusal.reason,
+            "code": refusal.code,
             "message": refusal.message,
             "client": client,
             "at": iso(utcnow()),

@@ -7,13 +7,13 @@ a technician can type it on a box; 50 bits that no one guesses at the enrolment 
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 from typing import Any
 
-from hub.errors import NotFound
 from hub.storage.tx import Tx
+from service.errors import NotFound
+from service.tokens import token_hash
 from sync.clock import iso, utcnow
 from sync.ids import uuid7
 
@@ -38,7 +38,7 @@ def found(tx: Tx, store_id: str) -> dict[str, Any]:
 def code_hash(code: str) -> str:
     """The hash a code is kept as: the same for `abcd-efgh-jk` as for `ABCDEFGHJK`."""
     plain = "".join(char for char in code.upper() if char.isalnum())
-    return hashlib.sha256(plain.encode()).hexdigest()
+    return token_hash(plain)
 
 
 def new_code(tx: Tx, store_id: str, hours: int) -> dict[str, Any]:

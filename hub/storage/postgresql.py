@@ -22,9 +22,9 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from hub.errors import Unavailable
 from hub.migrations import SCHEMA_TABLE, latest, migrations
 from hub.storage.tx import Tx
+from service.errors import StorageError
 from sync.clock import now_iso
 
 log = logging.getLogger(__name__)
@@ -151,10 +151,10 @@ class PostgresStorage:
                 return fn(PostgresTx(cursor), *args)
         except PoolTimeout:
             log.error("no PostgreSQL connection free in time")
-            raise Unavailable("the hub's database is busy; try again") from None
+            raise StorageError("the hub's database is busy; try again") from None
         except psycopg.Error as error:
             log.exception("PostgreSQL refused a transaction")
-            raise Unavailable(
+            raise StorageError(
                 "the hub's database refused the change; nothing was written"
             ) from error
 

@@ -15,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from hub.errors import Unavailable
 from hub.migrations import SCHEMA_TABLE, latest, migrations
 from hub.storage.tx import Tx
+from service.errors import StorageError
 from sync.clock import now_iso
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ class SqliteStorage:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as error:
             log.error("the hub database did not start a transaction: %s", error)
-            raise Unavailable("the hub's database is busy; try again") from None
+            raise StorageError("the hub's database is busy; try again") from None
         try:
             result = fn(SqliteTx(conn), *args)
             conn.execute("COMMIT")
@@ -113,7 +113,7 @@ class SqliteStorage:
         except sqlite3.Error as error:
             conn.execute("ROLLBACK")
             log.exception("the hub database refused a transaction")
-            raise Unavailable(
+            raise StorageError(
                 "the hub's database refused the change; nothing was written"
             ) from error
         except BaseException:

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from edge.systemd import Notifier
+from edge.runtime.systemd import Notifier
 from galley.cli import main
 from tests.appliance.notify_socket import Listener, free_port
 

@@ -22,9 +22,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
-from edge import demo
-from edge.app import create_app
-from edge.config import EdgeSettings
+from edge.api.app import create_app
+from edge.core.config import EdgeSettings
+from edge.setup import demo
 from tests.conftest import credential, pairing, sign_in_body, signed_in
 from tests.live import serve
 

@@ -129,6 +129,7 @@ def test_rows_read_like_a_managers_log_in_the_stores_time(page: Page, live_edge:
     expect(drawer).to_contain_text("change for the float")
     expect(drawer).to_contain_text(MANAGER)
     expect(page.locator("tr.audit-row[data-entity=printers]")).to_have_count(0)
+    expect(page.locator("tr.audit-row[data-entity=printer_status]")).to_have_count(0)
     expect(page.locator(".audit-count")).to_contain_text("Printing is hidden")
 
     # Times: the store's clock (New York), not the browser's (Lisbon), a day heading per day.
@@ -144,7 +145,7 @@ def test_rows_read_like_a_managers_log_in_the_stores_time(page: Page, live_edge:
     assert_nothing_raw(page)
 
     # Printing: what the worker did, in words, with the printer's name.
-    show(page, "Printing (printers and print jobs)")
+    show(page, "Printing (printers, status, jobs)")
     expect(audit_row(page, "Test page queued on Bar tickets")).to_contain_text("Olivia Santos")
     failed = audit_row(page, "Test page · Bar tickets").filter(
         has_text=re.compile(r"Print failed \(attempt 1\)")

@@ -22,7 +22,7 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from edge import db
+from edge.core import db
 from edge.domain import tables
 from tests.e2e.conftest import SCREENSHOTS, LiveEdge, sign_in
 

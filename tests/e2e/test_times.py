@@ -62,7 +62,8 @@ def test_audit_and_printers_write_a_time_alike_on_the_stores_clock(
             assert printed[:2] == on_store_clock(job["printed_at"])
 
             there.goto("/admin/#/audit")
-            there.get_by_label("What").select_option(label="Printing (printers and print jobs)")
+            printing = "Printing (printers, status, jobs)"
+            there.get_by_label("What").select_option(label=printing)
             there.get_by_role("button", name="Show").click()
             event = there.locator("tr.audit-row", has_text="Printed").first.locator("time")
             expect(event).to_be_visible()

@@ -8,8 +8,8 @@ import dataclasses
 import httpx
 import pytest
 
-from edge.app import create_app
-from edge.config import EdgeSettings
+from edge.api.app import create_app
+from edge.core.config import EdgeSettings
 from printers.emulator import Emulator
 
 

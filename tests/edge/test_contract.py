@@ -12,10 +12,10 @@ from jsonschema import Draft202012Validator, FormatChecker
 from starlette.routing import Mount, Route, WebSocketRoute
 from websockets.asyncio.client import connect
 
+from edge.api.app import create_app
 from edge.api.openapi import TAG_NOTES
-from edge.app import create_app
-from edge.config import EdgeSettings, documented
-from edge.domain import print_jobs
+from edge.core.config import EdgeSettings
+from edge.domain import print_queue
 from tests.conftest import count, credential, device_header, pairing
 from tests.edge.menu_helpers import item
 from tests.live import serve
@@ -212,7 +212,7 @@ async def test_openapi_says_what_each_route_takes_and_answers(client):
         schema = change["requestBody"]["content"]["application/json"]["schema"]
         assert schema["properties"] and "required" not in schema, change["summary"]
     jobs = {p["name"]: p["schema"] for p in paths["/api/print-jobs"]["get"]["parameters"]}
-    assert jobs["state"]["enum"] == list(print_jobs.STATES)
+    assert jobs["state"]["enum"] == list(print_queue.STATES)
     assert jobs["limit"] == {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}
 
 
@@ -453,10 +453,10 @@ async def call_every_route(http, base, printer_port):
 
 def test_every_setting_is_documented_in_the_readme():
     text = README.read_text()
-    for env, help_text, _ in documented():
+    for env, help_text, _ in EdgeSettings.documented():
         assert f"`{env}`" in text, f"{env} is not in the README"
         assert help_text
-    assert len(documented()) == len(EdgeSettings.__dataclass_fields__)
+    assert len(EdgeSettings.documented()) == len(EdgeSettings.__dataclass_fields__)
 
 
 def test_settings_come_from_the_environment_and_flags():

@@ -6,11 +6,12 @@ from datetime import timedelta
 import pytest
 from freezegun import freeze_time
 
-from edge import db
-from edge.domain import devices, lockouts, staff
-from edge.events import commit
-from edge.permissions import SYSTEM
-from edge.provision import pairing_code
+from edge.core import db
+from edge.core.events import commit
+from edge.core.permissions import SYSTEM
+from edge.domain import devices, lockouts
+from edge.setup.provision import pairing_code
+from service.tokens import token_hash
 from tests.conftest import PINS, count, device_header, pairing, sign_in, staff_id
 from tests.edge.menu_helpers import item, menu
 
@@ -64,13 +65,13 @@ async def test_a_code_pairs_one_device_once_and_the_box_keeps_only_hashes(client
     key = paired["credential"]
     assert len(key) >= 43  # 32 random bytes
     stored = rows(settings, "SELECT * FROM devices")
-    assert [d["secret_hash"] for d in stored] == [staff.token_id(key)]
+    assert [d["secret_hash"] for d in stored] == [token_hash(key)]
     events = rows(
         settings, "SELECT fields FROM events WHERE entity IN ('devices', 'pairing_codes')"
     )
     text = " ".join(e["fields"] for e in events)
     assert key not in text and made["code"].replace("-", "") not in text
-    assert staff.token_id(key) not in text  # masked: the feed shows "***"
+    assert token_hash(key) in text  # kept whole, never leaves the box; shown masked (test_secrets)
     roster = await client.get("/api/staff/roster", headers={devices.HEADER: key})
     assert roster.status_code == 200 and {m["role"] for m in roster.json()} >= {"owner"}
 
@@ -193,7 +194,7 @@ async def test_a_sign_in_from_before_devices_were_paired_lets_nobody_in(app, cli
     old = {"staff_id": owner, "device": "admin-7f3k", "created_at": "2026-01-01T00:00:00.000Z",
            "expires_at": "2999-01-01T00:00:00.000Z"}  # fmt: skip
     await app.state.box.write(
-        lambda conn: commit(conn, SYSTEM.id, "staff_sessions", staff.token_id(token), "create", old)
+        lambda conn: commit(conn, SYSTEM.id, "staff_sessions", token_hash(token), "create", old)
     )
     refused = await client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
     assert refused.status_code == 401

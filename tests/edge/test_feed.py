@@ -9,8 +9,11 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from edge.app import create_app
-from edge.domain import print_jobs, printers_config
+from edge.api.app import create_app
+from edge.core.events import ENTITIES
+from edge.domain import print_queue, printer_status
+from edge.domain.audit import SUBJECTS
+from edge.runtime.realtime import TOPICS
 from tests.conftest import sign_in
 from tests.edge.menu_helpers import item, menu, table_id
 from tests.edge.test_contract import assert_error_shape
@@ -21,6 +24,13 @@ from tests.live import feed, serve
 def live(settings):
     with serve(create_app(settings)) as url:
         yield url
+
+
+def test_every_declared_entity_has_a_topic_one_may_follow_and_is_named_in_the_audit():
+    """A table added to `sync.entities` is broadcast on a topic the feed serves; the audit
+    names what each of its rows is about (`SUBJECTS`), or says it in the declared noun."""
+    assert {entity.topic for entity in ENTITIES.values()} <= TOPICS.keys()
+    assert SUBJECTS.keys() <= ENTITIES.keys()
 
 
 async def next_events(ws, n):
@@ -88,18 +98,9 @@ async def test_websocket_refuses_a_bad_token_and_a_forbidden_topic(live):
 async def test_polling_pages_through_the_log(client, waiter):
     page = (await client.get("/api/events?since=0&limit=50&topics=menu", headers=waiter)).json()
     assert page["has_more"] is True and page["last_seq"] == 50
-    assert all(
-        e["entity"]
-        in (
-            "tax_rates",
-            "menu_categories",
-            "menu_items",
-            "modifier_groups",
-            "modifiers",
-            "item_modifier_groups",
-        )
-        for e in page["events"]
-    )
+    menu_entities = {entity.name for entity in ENTITIES.values() if entity.topic == "menu"}
+    assert "menu_items" in menu_entities and "orders" not in menu_entities
+    assert all(e["entity"] in menu_entities for e in page["events"])
     unknown = await client.get("/api/events?topics=gossip", headers=waiter)
     assert unknown.status_code == 422 and unknown.json()["error"]["code"] == "unknown_topic"
 
@@ -190,9 +191,9 @@ async def test_audit_finds_or_hides_printing_but_keeps_the_cash_drawer(quiet):
     test = await client.post(f"/api/printers/{kitchen}/test", headers=boss)
     assert test.status_code == 201, test.text
     job = test.json()["id"]
-    await box.write(print_jobs.mark_sending, job)
-    await box.write(print_jobs.mark_printed, job)
-    await box.write(printers_config.record_status, kitchen, None, "connect failed")
+    await box.write(print_queue.mark_sending, job)
+    await box.write(print_queue.mark_printed, job)
+    await box.write(printer_status.record, kitchen, None, "connect failed")
     drawer = await client.post("/api/drawer/open", headers=boss, json={"reason": "float"})
     assert drawer.status_code == 201, drawer.text
     cola = item(await menu(client), "Cola")["id"]
@@ -201,21 +202,21 @@ async def test_audit_finds_or_hides_printing_but_keeps_the_cash_drawer(quiet):
     )
     assert sold_out.status_code == 200, sold_out.text
 
-    printing = await audit_rows(client, boss, "entity=printers,print_jobs")
-    assert {e["entity"] for e in printing} == {"printers", "print_jobs"}
+    printing = await audit_rows(client, boss, "entity=printers,printer_status,print_jobs")
+    assert {e["entity"] for e in printing} == {"printers", "printer_status", "print_jobs"}
     of_job = [e for e in printing if e["entity_id"] == job]
     assert [e["fields"].get("state") for e in of_job] == ["printed", "sending", "queued"]
     # Every row of the job says what it is and where, though an update only has its state.
     about = {"kind": "test_page", "printer": "Kitchen pass"}
     assert [e["context"] for e in of_job[:2]] == [about, about]
     assert of_job[2]["context"] == {**about, "names": {"printer_id": "Kitchen pass"}}
-    offline = next(e for e in printing if e["entity"] == "printers")
+    offline = next(e for e in printing if e["entity"] == "printer_status")
     assert offline["fields"]["online"] is False and offline["actor"] is None
-    assert offline["context"] == {"name": "Kitchen pass"}
+    assert offline["context"] == {"name": "Kitchen pass"} and offline["entity_id"] == kitchen
 
     # Hidden: every printer and print job row but the drawer opening, a cash event.
     everyday = await audit_rows(client, boss, "hide=printing")
-    kept = [e for e in everyday if e["entity"] in ("printers", "print_jobs")]
+    kept = [e for e in everyday if e["entity"] in ("printers", "printer_status", "print_jobs")]
     assert [(e["op"], e["fields"]["kind"], e["fields"]["note"]) for e in kept] == [
         ("create", "drawer", "float")
     ]
@@ -265,6 +266,7 @@ async def test_audit_rows_name_orders_lines_tables_and_references(quiet):
     rows = await audit_rows(client, boss, "entity=orders,order_lines,tables,print_jobs")
     table_row, retotal, void, *rest = rows
     assert table_row["context"] == {"name": "4", "area": "Dining room"}
+    assert [row["noun"] for row in rows[:3]] == ["table", "order", "order line"]  # declared
     assert table_row["fields"] == {"enabled": False}
     assert retotal["entity"] == "orders" and retotal["op"] == "update"
     assert retotal["context"] == {"order_number": number, "order_kind": "table", "table": "4"}
@@ -356,7 +358,7 @@ async def test_audit_names_the_printer_and_the_error_of_the_moment(quiet):
     job = (await client.post(f"/api/printers/{kitchen}/test", headers=boss)).json()["id"]
     for _ in range(3):  # the same error each time; the third attempt moves the job
         await app.state.box.write(
-            lambda conn: print_jobs.mark_failed(
+            lambda conn: print_queue.mark_failed(
                 conn, job, "connect failed: refused", not_ready=False, config_error=False
             )
         )

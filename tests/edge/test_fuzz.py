@@ -24,16 +24,16 @@ import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
-from edge.api.openapi import describe
-from edge.app import create_app
-from edge.config import EdgeSettings
+from edge.api.app import create_app
+from edge.api.openapi import API
+from edge.core.config import EdgeSettings
 from tests.conftest import credential, pairing, sign_in_body, signed_in
 from tests.live import serve
 
 EXAMPLES = int(os.environ.get("GALLEY_FUZZ_EXAMPLES", "25"))
 SEED = os.environ.get("GALLEY_FUZZ_SEED")
 NOT_FUZZED = ["discover_network", "sign_out", "live"]
-SPEC = describe(create_app(EdgeSettings(print_workers=False)).routes)  # what /openapi.json says
+SPEC = API.describe(create_app(EdgeSettings(print_workers=False)).routes)  # what /openapi.json says
 CONFIG = {
     "generation": {"max-examples": EXAMPLES, "database": "none", "deterministic": SEED is None},
     "phases": {"stateful": {"enabled": False}},

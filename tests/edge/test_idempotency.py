@@ -11,14 +11,14 @@ import httpx
 import pytest
 from starlette.routing import Match, Route
 
-from edge import db
+from edge.api.app import create_app
 from edge.api.idempotency import HEADER, KEY_SCHEMA, REPLAYED
-from edge.app import create_app
+from edge.core import db
+from edge.core.idempotency import KEY, Claim, find, recorded
+from edge.core.permissions import SYSTEM
 from edge.domain import orders
-from edge.errors import StorageError
-from edge.idempotency import KEY, Claim, find, recorded
-from edge.permissions import SYSTEM
-from edge.writer import Writer
+from edge.runtime.writer import Writer
+from service.errors import StorageError
 from tests.conftest import count, sign_in, staff_id
 from tests.edge.menu_helpers import item, menu
 from tests.edge.test_contract import assert_error_shape, call_every_route

@@ -8,7 +8,7 @@ from typing import Any
 
 from freezegun import freeze_time
 
-from edge import db
+from edge.core import db
 from edge.domain import audit, orders
 from tests.conftest import sign_in
 from tests.edge.menu_helpers import item, menu, table_id

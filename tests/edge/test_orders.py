@@ -5,7 +5,7 @@ import json
 import pytest
 from freezegun import freeze_time
 
-from edge import db
+from edge.core import db
 from tests.conftest import count, device_header, sign_in
 from tests.edge.menu_helpers import item, menu, modifier, table_id
 

@@ -11,7 +11,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 
-from edge.pages import ASSETS, Pages, is_asset, ui_dir
+from edge.api.pages import ASSETS, Pages, is_asset, ui_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADERS = ("content-security-policy", "x-content-type-options", "referrer-policy")

@@ -16,10 +16,10 @@ import httpx
 import pytest
 from starlette.routing import Mount, Route, WebSocketRoute
 
-from edge.app import create_app
-from edge.domain import print_jobs, printers_config
-from edge.events import ENTITIES, GUARDED_FIELDS
-from edge.realtime import TOPICS
+from edge.api.app import create_app
+from edge.core.events import ENTITIES, GUARDED_FIELDS
+from edge.domain import print_queue, printer_status
+from edge.runtime.realtime import TOPICS
 from tests.conftest import PINS, device_header, pairing, sign_in, signed_in
 from tests.edge.menu_helpers import item, menu
 from tests.live import feed, serve
@@ -511,7 +511,7 @@ async def test_every_topic_is_followed_by_each_role_as_the_readme_says(world):
     wrong = {}
     for topic, row in readme_table("topic").items():
         cell = row[world.column]
-        entities = [entity for entity, family in ENTITIES.items() if family == topic]
+        entities = [name for name, entity in ENTITIES.items() if entity.topic == topic]
         guarded = [entity for entity in entities if entity in GUARDED_FIELDS]
         since = await world.last_seq(*(guarded[:1] or entities)) - 1
         query = f"topics={topic}&since={since}"
@@ -593,7 +593,7 @@ async def test_only_who_may_edit_printers_sees_where_they_are(quiet):
     printers = (await client.get("/api/printers", headers=manager)).json()
     kitchen = next(p["id"] for p in printers if p["role"] == "kitchen")
     error = "NetworkTransport('127.0.0.1', 9100): no answer to connect"
-    await box.write(printers_config.record_status, kitchen, None, error)
+    await box.write(printer_status.record, kitchen, None, error)
     order = await open_order(client, waiter)  # its ticket waits on the kitchen printer
     job = next(
         j
@@ -601,7 +601,7 @@ async def test_only_who_may_edit_printers_sees_where_they_are(quiet):
         if j["source_id"] == order["id"]
     )
     await box.write(
-        lambda conn: print_jobs.mark_failed(
+        lambda conn: print_queue.mark_failed(
             conn, job["id"], error, not_ready=False, config_error=False
         )
     )

@@ -12,9 +12,9 @@ import dataclasses
 import pytest
 from freezegun import freeze_time
 
-from edge.config import EdgeSettings
-from edge.domain import print_jobs
-from edge.events import commit
+from edge.core.config import EdgeSettings
+from edge.core.events import commit
+from edge.domain import print_queue
 from printers.decoder import decode
 from tests.conftest import sign_in
 from tests.edge.test_contract import assert_error_shape
@@ -93,7 +93,7 @@ async def test_a_file_printer_saved_before_the_rule_fails_its_jobs_and_writes_no
         with freeze_time("2026-11-21 12:00:00", tick=True) as frozen:
             test = await client.post(f"/api/printers/{counter['id']}/test", headers=manager)
             assert test.status_code == 201
-            for _ in range(print_jobs.REROUTE_AFTER):
+            for _ in range(print_queue.REROUTE_AFTER):
                 await drain(app)
                 frozen.tick(61)
         assert refused.contents() == files

@@ -15,12 +15,12 @@ import httpx
 import pytest
 from freezegun import freeze_time
 
-from edge import db
-from edge.app import create_app
-from edge.config import EdgeSettings
-from edge.domain import print_jobs, printing
-from edge.events import commit, digest
-from edge.permissions import Actor
+from edge.api.app import create_app
+from edge.core import db
+from edge.core.config import EdgeSettings
+from edge.core.events import commit, digest
+from edge.core.permissions import Actor
+from edge.domain import print_queue, printouts
 from printers import preview
 from printers.decoder import decode
 from printers.emulator import ThreadedEmulator, run_in_thread
@@ -346,8 +346,8 @@ async def test_drawer_pulse_once_per_cash_tender(app, client, emulator):
     await point_at(client, manager, "Counter receipt", emulator.port)
     box = app.state.box
     cashier = Actor("c1", "Carla", "cashier", "pos-1")
-    first = await box.write(printing.open_drawer_for_tender, cashier, "tender-1", "pos-1")
-    second = await box.write(printing.open_drawer_for_tender, cashier, "tender-1", "pos-1")
+    first = await box.write(printouts.open_drawer_for_tender, cashier, "tender-1", "pos-1")
+    second = await box.write(printouts.open_drawer_for_tender, cashier, "tender-1", "pos-1")
     assert first is not None and second is None
     await drain(app)
     printed = emulator.wait_for_jobs(1)
@@ -381,7 +381,7 @@ async def test_a_job_cut_off_mid_send_is_printed_again_with_a_reprint_banner(set
             await point_at(client, manager, "Kitchen pass", emulator.port)
             await kitchen_order(client, manager, send=True)
         job_id = rows(app, "SELECT id FROM print_jobs")[0]["id"]
-        await app.state.box.write(print_jobs.mark_sending, job_id)  # then the box dies
+        await app.state.box.write(print_queue.mark_sending, job_id)  # then the box dies
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         assert rows(app, "SELECT state, reprint FROM print_jobs") == [
@@ -404,7 +404,7 @@ async def test_test_page_reprint_and_retry_of_a_failed_job(app, client, emulator
     with freeze_time("2026-11-21 12:00:00", tick=True) as frozen:
         test = await client.post(f"/api/printers/{receipt['id']}/test", headers=manager)
         assert test.status_code == 201 and test.json()["kind"] == "test_page"
-        for _ in range(print_jobs.REROUTE_AFTER):
+        for _ in range(print_queue.REROUTE_AFTER):
             await drain(app)
             frozen.tick(61)
     failed = (await client.get("/api/print-jobs?state=failed", headers=manager)).json()
@@ -614,7 +614,7 @@ async def test_reroute_keeps_the_bytes_of_a_job_it_cannot_render_again(app, clie
 
     await box.write(from_a_newer_version)
     before = {r["id"]: bytes(r["payload"]) for r in rows(app, "SELECT * FROM print_jobs")}
-    moved = await box.write(print_jobs.reroute, counter["id"], backup["id"])
+    moved = await box.write(print_queue.reroute, counter["id"], backup["id"])
     after = {r["id"]: bytes(r["payload"]) for r in rows(app, "SELECT * FROM print_jobs")}
     assert moved == 2 and after == before
     assert {drawer.json()["id"], bill.json()["id"]} == set(after)
@@ -728,9 +728,9 @@ async def test_a_printer_running_out_of_paper_reaches_the_pos_on_the_printers_to
                 test = await client.post(f"/api/printers/{kitchen['id']}/test", headers=manager)
                 assert test.status_code == 201
                 seen = []
-                while not any(e["entity"] == "printers" for e in seen):
+                while not any(e["entity"] == "printer_status" for e in seen):
                     seen.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
-    assert {e["entity"] for e in seen} <= {"printers", "print_jobs"}  # nothing but this topic
-    alert = next(e for e in seen if e["entity"] == "printers")
-    assert alert["entity_id"] == kitchen["id"] and alert["op"] == "update"
+    assert {e["entity"] for e in seen} <= {"printers", "printer_status", "print_jobs"}  # the topic
+    alert = next(e for e in seen if e["entity"] == "printer_status")
+    assert alert["entity_id"] == kitchen["id"] and alert["op"] == "create"  # first read
     assert alert["fields"]["paper_out"] is True and alert["fields"]["online"] is False

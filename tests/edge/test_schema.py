@@ -1,16 +1,18 @@
 """The schema itself: what its constraints cost each write, and upgrades that keep every row."""
 
+import re
 import sqlite3
 from pathlib import Path
 
 import pytest
 
-from edge import db, demo
-from edge.box import prepare
+from edge.core import db
+from edge.core.events import _insert_sql
+from edge.core.identity import prepare
+from edge.core.permissions import Actor
 from edge.domain import orders
-from edge.events import _insert_sql
-from edge.permissions import Actor
-from edge.writer import Writer
+from edge.runtime.writer import Writer
+from edge.setup import demo
 
 REBUILT = ("events", "staff", "orders", "order_lines", "printers", "print_jobs")
 
@@ -38,7 +40,7 @@ def test_no_insert_or_update_builds_a_throwaway_table(tmp_path):
     assert "order_lines" in tables and "events" in tables
     for table in tables:
         columns = [row["name"] for row in conn.execute(f"PRAGMA table_info({table})")]
-        insert = _insert_sql(table, tuple(columns))  # as edge.events.commit writes
+        insert = _insert_sql(table, tuple(columns))  # as edge.core.events.commit writes
         update = f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in columns)} WHERE rowid = ?"
         assert "OpenEphemeral" not in _opcodes(conn, insert, len(columns)), table
         assert "OpenEphemeral" not in _opcodes(conn, update, len(columns) + 1), table
@@ -60,10 +62,20 @@ def _indexes(conn: sqlite3.Connection) -> list[tuple]:
     ]
 
 
+STATUS_TABLE = next(
+    re.search(r"CREATE TABLE printer_status \(.*?\n\);", sql, re.S).group(0)
+    for version, _, sql in db.migrations()
+    if version == 7
+)
+
+
 def test_migration_4_rebuilds_tables_keeping_every_row_index_and_reference(tmp_path):
     path = tmp_path / "edge.db"
     conn = db.connect(path)
     assert db.migrate(conn, target=3) == 3
+    # Today's code seeds it, and reads a printer's status from the table migration 7 makes:
+    # there for the seeding only.
+    conn.execute(STATUS_TABLE)
     writer = Writer(path, "n1")
     try:
         writer.run_sync(demo.seed, demo.pin_hashes(), "http://192.0.2.10:8000")
@@ -83,6 +95,7 @@ def test_migration_4_rebuilds_tables_keeping_every_row_index_and_reference(tmp_p
             )
     finally:
         writer.close()
+    conn.execute("DROP TABLE printer_status")
     before, indexes = _contents(conn), _indexes(conn)
     assert before["print_jobs"] and before["order_lines"] and before["printers"]
 
@@ -113,3 +126,31 @@ def test_a_migration_that_breaks_a_reference_is_rolled_back(tmp_path, monkeypatc
     assert conn.execute("PRAGMA user_version").fetchone()[0] == len(good)
     assert conn.execute("SELECT COUNT(*) FROM tables").fetchone()[0] == 0
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_migration_7_moves_a_printers_status_to_a_table_of_its_own(tmp_path):
+    conn = db.connect(tmp_path / "edge.db")
+    assert db.migrate(conn, target=6) == 6
+    conn.execute(
+        "INSERT INTO printers (id, name, role, transport, online, paper_out, error, checked_at,"
+        " created_at) VALUES"
+        " ('p1', 'Bar', 'kitchen', '{}', 0, 1, 'paper out', '2026-01-02T03:04:05Z', '2026-01-01'),"
+        " ('p2', 'Till', 'receipt', '{}', NULL, 0, '', NULL, '2026-01-01')"
+    )
+    assert db.migrate(conn, target=7) == 7
+    status = [dict(row) for row in conn.execute("SELECT * FROM printer_status")]
+    assert status == [
+        {
+            "id": "p1",
+            "online": 0,
+            "paper_near_end": 0,
+            "paper_out": 1,
+            "cover_open": 0,
+            "error": "paper out",
+            "checked_at": "2026-01-02T03:04:05Z",
+            "hub_rev": 0,
+        }
+    ]  # a printer never read has no status yet
+    columns = [row["name"] for row in conn.execute("PRAGMA table_info(printers)")]
+    assert "online" not in columns and "checked_at" not in columns and "transport" in columns
+    assert [row[0] for row in conn.execute("SELECT id FROM printers ORDER BY id")] == ["p1", "p2"]

@@ -12,7 +12,7 @@ import pytest
 from freezegun import freeze_time
 from websockets.exceptions import ConnectionClosed
 
-from edge.app import create_app
+from edge.api.app import create_app
 from tests.conftest import device_header, sign_in, staff_id
 from tests.edge.menu_helpers import item, menu
 from tests.live import feed, serve

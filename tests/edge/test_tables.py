@@ -2,7 +2,7 @@
 
 import xml.etree.ElementTree as ET
 
-from edge import db
+from edge.core import db
 from edge.domain import tables
 from tests.conftest import count
 from tests.edge.menu_helpers import table_id

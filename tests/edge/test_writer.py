@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from edge import db
-from edge.box import prepare
-from edge.errors import Invalid, StorageError
-from edge.events import commit
-from edge.writer import Writer
+from edge.core import db
+from edge.core.events import commit
+from edge.core.identity import prepare
+from edge.runtime.writer import Writer
+from service.errors import Invalid, StorageError
 
 SLOW_FSYNC_S = 0.010  # one fsync on a Pi's SD card
 
@@ -288,7 +288,8 @@ def test_event_fields_are_stored_as_text_even_with_non_ascii_names(store_path):
 
 
 def test_none_and_booleans_are_stored_as_null_and_integers(tmp_path):
-    # edge.db registers plain adapters for None and bool (speed); what is stored must not change.
+    # edge.core.db registers plain adapters for None and bool (speed); what is stored must not
+    # change.
     conn = db.connect(tmp_path / "plain.db")
     conn.execute("CREATE TABLE t (v)")
     conn.executemany("INSERT INTO t VALUES (?)", [(None,), (True,), (False,)])
@@ -305,7 +306,7 @@ def test_none_and_booleans_are_stored_as_null_and_integers(tmp_path):
 # holds with a connection open (0 when counting is off).
 _TUNE = """
 import ctypes, ctypes.util, sys
-from edge import db
+from edge.core import db
 early = db.connect(sys.argv[2]) if sys.argv[1] == "open-first" else None
 tuned = db.tune_sqlite()
 conn = db.connect(sys.argv[2])

@@ -31,6 +31,7 @@ import orjson
 
 from hub.config import HubSettings
 from hub.domain import owners
+from sync import hashing
 from sync.clock import now_iso, now_ms
 from sync.envelope import PushBatch, PushedEvent
 from sync.ids import uuid7
@@ -38,7 +39,7 @@ from sync.signing import DeviceKey, sign
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
-_HASH = owners.hash_password(PASSWORD)  # scrypt is slow on purpose: once per test session
+_HASH = hashing.hash_secret(PASSWORD)  # scrypt is slow on purpose: once per test session
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ shape, /openapi.json and /healthz."""
 import pytest
 from starlette.routing import Route
 
-from hub.api.openapi import terms_of
+from service.openapi import terms_of
 from sync.ids import uuid7
 from tests.hub.kit import PASSWORD, enrolled_box, event, item_fields, new_owner, new_store
 
@@ -127,9 +127,15 @@ async def test_health_and_the_api_description(hub, hub_app):
     for route in routes:
         for method in route.methods - {"HEAD"}:
             operation = spec["paths"][route.path][method.lower()]
-            assert operation["summary"] and "4XX" in operation["responses"]
+            assert operation["summary"] and operation["operationId"] == route.name
+            answers = operation["responses"]
+            refusals = [answer for status, answer in answers.items() if status >= "4"]
+            assert refusals, route.path  # each refusal a route can give, in the one error shape
+            for answer in refusals:
+                schema = answer["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/Error"}
             terms = terms_of(route)
             assert (terms.body is not None) == ("requestBody" in operation)
-            assert ("security" in operation) == (terms.caller != "public")
+            assert ("security" in operation) == (terms.security is not None)
     push = spec["paths"]["/sync/v1/push"]["post"]
     assert push["security"] == [{"device": []}]

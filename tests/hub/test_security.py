@@ -136,7 +136,7 @@ async def test_enrolment_is_rate_limited_per_address(hub_settings):
             for _ in range(3):
                 _refused(await enrol(hub, "WRONG-CODE1", DeviceKey.generate()), 404, "unknown_code")
             limited = await enrol(hub, "WRONG-CODE1", DeviceKey.generate())
-            _refused(limited, 429, "rate_limited")
+            _refused(limited, 429, "too_many_attempts")
             assert 0 < int(limited.headers["Retry-After"]) <= 60
             with freeze_time(utcnow() + timedelta(seconds=61), real_asyncio=True):
                 _refused(await enrol(hub, "WRONG-CODE1", DeviceKey.generate()), 404, "unknown_code")

@@ -2,13 +2,13 @@
 
 from pathlib import Path
 
-from hub.config import HubSettings, documented
+from hub.config import HubSettings
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_setting_is_in_the_readme():
-    for variable, _help, default in documented():
+    for variable, _help, default in HubSettings.documented():
         assert f"`{variable}`" in README, variable
         assert f"`{default}`" in README or default == "", (variable, default)
 

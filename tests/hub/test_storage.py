@@ -8,9 +8,9 @@ import psycopg
 import pytest
 
 from hub.config import HubSettings
-from hub.errors import Refusal
 from hub.storage import open_storage
 from hub.storage.tx import ChangeRow, InboxEntry, Row, Tx
+from service.errors import GalleyError
 from sync.ids import uuid7
 from sync.merge import FieldRev
 
@@ -193,7 +193,7 @@ def test_inbox_keeps_each_seq_once_with_its_verdict(storage):
         storage, tenant_id, lambda tx: tx.inbox(store_id, after=0, limit=9, status="rejected")
     )
     assert [e.seq for e in rejected] == [3]
-    with pytest.raises(Refusal):  # the primary key is the exactly-once
+    with pytest.raises(GalleyError):  # the primary key is the exactly-once
         _as(storage, tenant_id, Tx.add_inbox, store_id, entries[:1])
 
 
@@ -241,9 +241,9 @@ def test_a_transaction_that_fails_writes_nothing(storage):
     def half(tx: Tx):
         tx.become(tenant_id)
         tx.set_push_upto(store_id, 7)
-        raise Refusal("changed my mind")
+        raise GalleyError("changed my mind")
 
-    with pytest.raises(Refusal):
+    with pytest.raises(GalleyError):
         storage.run_sync(half)
     assert _as(storage, tenant_id, Tx.store, store_id)["push_upto"] == 0
 

@@ -5,7 +5,7 @@ import re
 
 from starlette.routing import Route
 
-from hub.api.openapi import terms_of
+from service.openapi import terms_of
 from sync.ids import uuid7
 from tests.hub.kit import enrolled_box, event, item_fields, new_owner, new_store, order_event
 
@@ -46,7 +46,7 @@ async def test_another_tenants_ids_are_not_found_and_never_listed(hub, hub_app, 
     signing_out_last = sorted(hub_app.routes, key=lambda r: r.path == "/api/sessions/current")
     for route in signing_out_last:
         assert isinstance(route, Route)
-        caller = terms_of(route).caller
+        caller = terms_of(route).security
         for method in sorted((route.methods or set()) - {"HEAD"}):
             if caller != "owner":
                 continue  # sync routes: a key speaks for its own store (test_security.py)
@@ -66,6 +66,6 @@ async def test_another_tenants_ids_are_not_found_and_never_listed(hub, hub_app, 
     assert ("GET", "/api/stores") in checked and ("GET", "/api/refusals") in checked
     assert len(checked) == len(
         [(m, r.path) for r in hub_app.routes for m in r.methods - {"HEAD"}
-         if terms_of(r).caller == "owner"]
+         if terms_of(r).security == "owner"]
     )  # fmt: skip
     assert (await hub.get(b_item, headers=b.headers)).json() == before  # B is as it was

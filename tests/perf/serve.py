@@ -19,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from edge import server
-from edge.app import create_app
-from edge.config import EdgeSettings
+from edge.api.app import create_app
+from edge.core.config import EdgeSettings
+from edge.runtime import server
 
 
 def rss_mb(pid: int | str = "self") -> float:

@@ -25,6 +25,7 @@ import pytest
 from hub.config import HubSettings
 from hub.domain import owners
 from hub.storage import open_storage
+from sync import hashing
 from sync.signing import DeviceKey
 from tests import pg
 from tests.hub.kit import PASSWORD, Box, enrol, hub_process, order_event
@@ -92,7 +93,7 @@ def test_hub_ingest() -> None:
         )
         storage = open_storage(settings)
         email = "bench@example.com"
-        storage.run_sync(owners.sign_up, "Bench", email, owners.hash_password(PASSWORD))
+        storage.run_sync(owners.sign_up, "Bench", email, hashing.hash_secret(PASSWORD))
         storage.close()
         with hub_process(settings) as url:
 

@@ -8,10 +8,9 @@ import { formatDelta, percentText } from "/ui/lib/money.js";
 import { showOverflow } from "/ui/lib/overflow.js";
 import { addDays, dateTimeIn, dayIn, dayStartIn, longDay, timeIn } from "/ui/lib/time.js";
 import { act, field, h, msgBox } from "./dom.js";
-import { kindLabel, plainError, roleLabel, transportSummary } from "./printers.js";
+import { PRINTING, kindLabel, plainError, roleLabel, transportSummary } from "./printers.js";
 
 const PAGE = 50;
-const PRINTING = ["printers", "print_jobs"];
 
 // The "What" filter: a value is a comma-separated list of entities, or one of these two.
 const EVERYTHING = "";
@@ -25,7 +24,7 @@ const GROUPS = [
   ["staff,staff_sessions,pin_failures,pin_lockouts", "Staff and sign-ins"],
   ["devices,pairing_codes", "Devices and pairing"],
   ["store", "Settings"],
-  [PRINTING.join(","), "Printing (printers and print jobs)"],
+  [PRINTING.join(","), "Printing (printers, status, jobs)"],
 ];
 const ENTITIES = {
   orders: "Orders only",
@@ -45,6 +44,7 @@ const ENTITIES = {
   devices: "Devices",
   pairing_codes: "Pairing codes",
   printers: "Printers",
+  printer_status: "Printers' status",
   print_jobs: "Print jobs",
 };
 
@@ -500,18 +500,9 @@ const DESCRIBE = {
       const stations = f.role === "kitchen" && f.stations && f.stations.length ? `: ${f.stations.map(words).join(", ")}` : "";
       return { title: `${printer} added`, about: `${role}${stations}`, said: ["name", "role", "stations", "enabled"] };
     }
-    const said = ["online", "paper_out", "cover_open", "paper_near_end"];
-    // What the print worker read from the printer: only the parts that changed are here.
-    if (f.online === false) return { title: `${printer} went offline`, about: f.error ? plainError(f.error) : "", tone: "danger", said: [...said, "error"] };
-    if (f.paper_out === true) return { title: `${printer} is out of paper`, tone: "danger", said };
-    if (f.cover_open === true) return { title: `${printer}: cover open`, tone: "danger", said };
-    if (f.online === true) return { title: `${printer} back online`, said };
-    if (f.paper_out === false) return { title: `${printer}: paper loaded`, said };
-    if (f.cover_open === false) return { title: `${printer}: cover closed`, said };
-    if (f.paper_near_end === true) return { title: `${printer}: paper running low`, tone: "warn", said };
-    if (f.paper_near_end === false) return { title: `${printer}: new paper roll`, said };
-    if (only(f, "error")) return f.error ? { title: `${printer}: ${plainError(f.error)}`, tone: "danger", said: ["error"] } : { title: `${printer}: problem cleared`, said: ["error"] };
-    if (only(f, "checked_at")) return { title: `${printer} checked: no change`, about: "The printer worker looks at each printer every minute" };
+    // Before the status had a table of its own, the printer's row held it too.
+    const status = statusChange(printer, f);
+    if (status) return status;
     if (only(f, "enabled")) return { ...(f.enabled ? { title: `${printer} back in use` } : { title: `${printer} taken out of use`, tone: "warn" }), said: ["enabled"] };
     if (only(f, "backup_printer_id")) {
       const backup = (event.context.names || {}).backup_printer_id;
@@ -519,6 +510,17 @@ const DESCRIBE = {
     }
     if ("name" in f) return { title: `Printer renamed to ${f.name}`, said: ["name"] };
     return { title: `${printer}: settings changed` };
+  },
+
+  printer_status(event, view) {
+    const printer = `Printer ${view.name(event) || "printer"}`;
+    const f = event.fields;
+    const fine = f.online !== false && !f.paper_out && !f.cover_open && !f.paper_near_end;
+    if (event.op === "create" && fine) {
+      const answer = f.online ? "online" : "it does not report its status";
+      return { title: `${printer} first checked: ${answer}`, said: ["online", "paper_out", "cover_open", "paper_near_end", "error"] };
+    }
+    return statusChange(printer, f) || { title: `${printer} checked`, said: ["error"] };
   },
 
   print_jobs(event, view) {
@@ -601,6 +603,25 @@ export function describeEvent(event, ctx) {
   return describe({ ...event, fields: event.fields || {}, context: event.context || {} }, viewFor(ctx));
 }
 
+/** What the print worker read from a printer, said (only the parts that changed are in `f`). */
+function statusChange(printer, f) {
+  const said = ["online", "paper_out", "cover_open", "paper_near_end"];
+  if (f.online === false) return { title: `${printer} went offline`, about: f.error ? plainError(f.error) : "", tone: "danger", said: [...said, "error"] };
+  if (f.paper_out === true) return { title: `${printer} is out of paper`, tone: "danger", said };
+  if (f.cover_open === true) return { title: `${printer}: cover open`, tone: "danger", said };
+  if (f.online === true) return { title: `${printer} back online`, said };
+  if (f.paper_out === false) return { title: `${printer}: paper loaded`, said };
+  if (f.cover_open === false) return { title: `${printer}: cover closed`, said };
+  if (f.paper_near_end === true) return { title: `${printer}: paper running low`, tone: "warn", said };
+  if (f.paper_near_end === false) return { title: `${printer}: new paper roll`, said };
+  const changed = Object.keys(f).filter((key) => key !== "checked_at");
+  if (changed.length === 1 && changed[0] === "error") {
+    return f.error ? { title: `${printer}: ${plainError(f.error)}`, tone: "danger", said: ["error"] } : { title: `${printer}: problem cleared`, said: ["error"] };
+  }
+  if (only(f, "checked_at")) return { title: `${printer} checked: no change`, about: "The printer worker looks at each printer every minute" };
+  return null;
+}
+
 function describe(event, view) {
   const describer = DESCRIBE[event.entity];
   let found = null;
@@ -613,7 +634,7 @@ function describe(event, view) {
   }
   if (!found) {
     const op = { create: "added", update: "changed", delete: "removed" }[event.op] || event.op;
-    found = { title: `${words(ENTITIES[event.entity] || event.entity)} ${op}` };
+    found = { title: `${capitalise(event.noun || words(ENTITIES[event.entity] || event.entity))} ${op}` };
   }
   const pairs = [...(found.extra || []), ...detailPairs(event, view, found.said)];
   return { ...found, pairs };

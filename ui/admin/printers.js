@@ -47,6 +47,8 @@ const JOB_KINDS = {
   drawer: "Cash drawer",
   other: "Print job",
 };
+/** What the box says on the `printers` topic: printers, their live status, print jobs. */
+export const PRINTING = ["printers", "printer_status", "print_jobs"];
 const POLL_MS = 10000;
 const JOB_LIMIT = 50;
 // The edge draws previews at twice their size; shown at half, they stay sharp on phones and
@@ -264,7 +266,7 @@ export function watchPrinters(ctx, banner) {
       }
     },
     onEvent(event) {
-      if (event.entity === "printers" || event.entity === "print_jobs") watch.refreshSoon();
+      if (PRINTING.includes(event.entity)) watch.refreshSoon();
     },
     stop() {
       clearTimeout(watch.timer);

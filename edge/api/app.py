@@ -1,0 +1,87 @@
+"""The edge's Starlette application."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import AsyncIterator, Callable
+
+from starlette.applications import Starlette
+from starlette.responses import RedirectResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from edge.api import devices, feed, menu, orders, pages, printing, staff, store, system, tables
+from edge.api.openapi import contract
+from edge.core.config import EdgeSettings
+from edge.runtime.box import Box
+from service import http
+
+
+class EdgeApp(Starlette):
+    """The app with the security headers put on outside Starlette's error middleware, which
+    answers a 500 past any middleware given to it the usual way."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return pages.SecurityHeaders(super().build_middleware_stack())
+
+
+class HideTokens(logging.Filter):
+    """Uvicorn's access log prints each request's path with its query string: a client that
+    puts a token in a URL (refused, see `service.tokens.bearer`) would still leave it in the
+    log, so its value is masked there."""
+
+    _TOKEN = re.compile(r"(?<=[?&]token=)[^&\s\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self._TOKEN.sub("***", arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        return True
+
+
+_HIDE_TOKENS = HideTokens()
+
+
+@contract(status=307, public=True)
+async def home(request):
+    """The manager's pages."""
+    return RedirectResponse("/admin/")
+
+
+def create_app(
+    settings: EdgeSettings | None = None, *, after_sync: Callable[[], None] | None = None
+) -> Starlette:
+    settings = settings or EdgeSettings.load()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        logging.getLogger("uvicorn.access").addFilter(_HIDE_TOKENS)  # once: the same filter
+        box = Box(settings, asyncio.get_running_loop(), after_sync=after_sync)
+        app.state.box = box
+        try:
+            yield
+        finally:
+            box.close()
+
+    routes = [
+        *system.routes,
+        *orders.routes,  # the busiest routes first: Starlette tries routes in order
+        *feed.routes,
+        *menu.routes,
+        *staff.routes,
+        *devices.routes,
+        *store.routes,
+        *tables.routes,
+        *printing.routes,
+        Route("/", home, methods=["GET"]),
+        *pages.routes(),
+    ]
+    return EdgeApp(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers=http.HANDLERS,
+    )

@@ -1,0 +1,52 @@
+"""Every setting of the edge, in one place, each documented.
+
+Values come from flags first, then `GALLEY_*` environment variables, then the defaults below
+(or a command's own, such as `galley demo`'s data folder), as `service.settings` reads them.
+Each has the values that make sense (a port from 1 to 65535, a sign-in of 1 to 168 hours, ...):
+any other is refused, naming the flag and the variable, and `galley edge serve` exits with that
+message (status 2). `tests/edge/test_contract.py` checks that each one is in the README.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from service.settings import Settings, folder, level, setting, some_text, switch, whole
+
+
+@dataclass(frozen=True)
+class EdgeSettings(Settings):
+    data_dir: Path = setting(
+        Path("var/edge"),
+        "GALLEY_DATA_DIR",
+        "Folder for the edge database (edge.db) and its WAL.",
+        folder,
+    )
+    host: str = setting("0.0.0.0", "GALLEY_EDGE_HOST", "Address the edge listens on.", some_text)
+    port: int = setting(
+        8000, "GALLEY_EDGE_PORT", "TCP port the edge listens on (1 to 65535).", whole(1, 65535)
+    )
+    session_hours: int = setting(
+        12,
+        "GALLEY_SESSION_HOURS",
+        "How long a staff sign-in on a device lasts, in hours (1 to 168).",
+        whole(1, 168),
+    )
+    writer_max_batch: int = setting(
+        256,
+        "GALLEY_WRITER_MAX_BATCH",
+        "Most writes committed together in one transaction (1 to 10000).",
+        whole(1, 10_000),
+    )
+    log_level: str = setting("INFO", "GALLEY_LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR.", level)
+    print_workers: bool = setting(
+        True,
+        "GALLEY_PRINT_WORKERS",
+        "Run a print worker thread per printer (off: jobs queue up and nothing prints).",
+        switch,
+    )
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "edge.db"

@@ -1,0 +1,267 @@
+"""What the store prints, made from its tables: kitchen tickets, void chits, bills, test pages,
+drawer pulses. Each is a neutral `printers.documents` document, rendered to the bytes of the
+printer it is routed to and queued (`print_queue.enqueue`, bytes and document) in the caller's
+write, so the order change and its ticket are one atomic step: a sent order always has its
+ticket queued. The document stays with the job so a reroute can render it for another printer.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from edge.core.events import WriteConnection, cached
+from edge.core.permissions import Actor, require, visible
+from edge.domain import print_queue
+from edge.domain import store as store_settings
+from edge.domain import store_printers as config
+from edge.domain.menu import COURSES
+from edge.domain.rows import existing
+from printers import documents as doc
+from printers.errors import PrinterUnsupported
+from printers.profiles import PrinterProfile, get_profile
+from printers.render import drawer_pulse, render
+from service import fields as f
+from service.errors import Conflict
+from sync.clock import utcnow
+
+
+@functools.lru_cache(maxsize=16)
+def profile(name: str) -> PrinterProfile:
+    return get_profile(name)
+
+
+def _local_now(conn: sqlite3.Connection) -> datetime:
+    store = store_settings.current(conn)
+    return utcnow().astimezone(ZoneInfo(store["timezone"])).replace(tzinfo=None)
+
+
+def _table_name(conn: sqlite3.Connection, order: Any) -> str:
+    """Where the order goes, as paper says it: "Table 3", "Terrace 2", "Counter #12"."""
+    if order["table_id"] is None:
+        return f"Counter #{order['number']}"
+    row = conn.execute("SELECT name FROM tables WHERE id = ?", (order["table_id"],)).fetchone()
+    return doc.table_label(row["name"]) if row else "Table"
+
+
+def _modifiers(line: Any) -> tuple[str, ...]:
+    modifiers = line["modifiers"]
+    if isinstance(modifiers, str):
+        modifiers = json.loads(modifiers)
+    return tuple(m["name"] for m in modifiers)
+
+
+def _kitchen_line(line: Any, mark: doc.Mark | None = None) -> doc.KitchenLine:
+    return doc.KitchenLine(
+        qty=line["quantity"],
+        name=line["name"],
+        modifiers=_modifiers(line),
+        note=line["note"] or "",
+        seat=str(line["seat"]) if line["seat"] is not None else "",
+        mark=mark,
+        course=line["course"],
+    )
+
+
+def _course_order(line: Any) -> tuple[int, str]:
+    """Sort key putting lines in the order a kitchen sends them out: the menu's courses
+    (drinks, starters, mains, desserts), then any other course by name, so every ticket of the
+    day lists them alike. Sorting is stable: lines of one course keep the order they came in."""
+    course = line["course"]
+    return (COURSES.index(course), "") if course in COURSES else (len(COURSES), course)
+
+
+def _queue(
+    conn: WriteConnection,
+    actor: Actor,
+    printer: sqlite3.Row,
+    kind: str,
+    document: doc.Document,
+    source: tuple[str, str],
+) -> str | None:
+    payload = render(document, profile(printer["profile"]))
+    return print_queue.enqueue(
+        conn, actor.id, printer["id"], kind, payload, document=document, source=source
+    )
+
+
+def kitchen_printers(conn: sqlite3.Connection) -> dict[str, sqlite3.Row | None]:
+    """Station -> kitchen printer, cached on the writer until printers change."""
+
+    def build() -> dict[str, sqlite3.Row | None]:
+        stations: set[str] = set()
+        for row in conn.execute("SELECT stations FROM printers WHERE role = 'kitchen'"):
+            stations.update(json.loads(row["stations"]))
+        return {station: config.kitchen_printer(conn, station) for station in stations}
+
+    return cached(conn, "printers", build)
+
+
+def kitchen_tickets(
+    conn: WriteConnection, actor: Actor, order: Any, lines: Sequence[Any], *, add: bool
+) -> list[str]:
+    """One ticket per station that has a kitchen printer; lines of other stations are sent
+    (the kitchen screen shows them) but not printed. `add`: the order had sent lines before."""
+    by_station: dict[str, list[Any]] = {}
+    for line in lines:
+        by_station.setdefault(line["station"], []).append(line)
+    printers = kitchen_printers(conn)
+    table = _table_name(conn, order)
+    at = _local_now(conn)
+    jobs = []
+    for station, station_lines in by_station.items():
+        printer = printers.get(station)
+        if printer is None:
+            continue
+        ticket = doc.KitchenTicket(
+            station=station,
+            table=table,
+            ticket_no=str(order["number"]),
+            lines=tuple(_kitchen_line(line) for line in sorted(station_lines, key=_course_order)),
+            at=at,
+            order_no=str(order["number"]),
+            staff=actor.name,
+            guests=order["covers"] or None,
+            mark=doc.Mark.ADD if add else None,
+            note=order["note"] or "",
+        )
+        job = _queue(conn, actor, printer, "kitchen_ticket", ticket, ("orders", order["id"]))
+        if job:
+            jobs.append(job)
+    return jobs
+
+
+def void_chit(
+    conn: WriteConnection, actor: Actor, order: Any, line: Any, reason: str
+) -> str | None:
+    """Tell the station that cooks `line` (already sent) to stop."""
+    printer = kitchen_printers(conn).get(line["station"])
+    if printer is None:
+        return None
+    chit = doc.VoidChit(
+        station=line["station"],
+        table=_table_name(conn, order),
+        ticket_no=str(order["number"]),
+        lines=(_kitchen_line(line, doc.Mark.VOID),),
+        reason=reason,
+        staff=actor.name,
+        at=_local_now(conn),
+    )
+    return _queue(conn, actor, printer, "void_chit", chit, ("order_lines", line["id"]))
+
+
+def enqueue_receipt(
+    conn: WriteConnection,
+    actor: Actor,
+    order_id: str,
+    device: str,
+    tenders: Iterable[doc.Tender] = (),
+    change: int = 0,
+    copy_label: str = "",
+) -> str:
+    """The bill (no tenders) or, called by payments, the receipt of a paid order."""
+    order = existing(conn, "orders", order_id, "order")
+    printer = config.receipt_printer(conn, device)
+    if printer is None:
+        raise Conflict("no receipt printer is set up", code="no_printer")
+    store = store_settings.current(conn)
+    lines = conn.execute(
+        "SELECT * FROM order_lines WHERE order_id = ? AND state != 'voided'"
+        " ORDER BY created_at, id",
+        (order_id,),
+    ).fetchall()
+    included = bool(store["prices_include_tax"])
+    receipt = doc.Receipt(
+        currency=order["currency"],
+        header=(store["name"],),
+        lines=tuple(
+            doc.ReceiptLine(line["quantity"], line["name"], line["amount"], _modifiers(line))
+            for line in lines
+        ),
+        subtotal=order["subtotal"] if not included else order["total"],
+        total=order["total"],
+        taxes=tuple(
+            doc.TaxLine(t["name"], t["rate_bp"], t["tax"], included)
+            for t in json.loads(order["taxes"])
+        ),
+        tenders=tuple(tenders),
+        change=change,
+        order_no=str(order["number"]),
+        table=_table_name(conn, order) if order["table_id"] else "",
+        staff=actor.name,
+        at=_local_now(conn),
+        copy_label=copy_label,
+    )
+    job = _queue(conn, actor, printer, "receipt", receipt, ("orders", order_id))
+    assert job is not None
+    return job
+
+
+def print_bill(conn: WriteConnection, actor: Actor, order_id: str) -> dict[str, Any]:
+    """The bill for the guest, on the receipt printer of the caller's device: floor staff and
+    managers, who present bills (not the kitchen, which may see orders)."""
+    require(actor, "order.bill")
+    job_id = enqueue_receipt(conn, actor, order_id, actor.device, copy_label="BILL")
+    return visible(actor, "print_jobs", print_queue.get(conn, job_id))
+
+
+def test_page(conn: WriteConnection, actor: Actor, printer_id: str) -> dict[str, Any]:
+    require(actor, "printers.edit")
+    printer = existing(conn, "printers", printer_id, "printer")
+    page = doc.TestPage(printer_name=printer["name"], at=_local_now(conn))
+    job_id = _queue(conn, actor, printer, "test_page", page, ("printers", printer_id))
+    assert job_id is not None
+    return print_queue.get(conn, job_id)
+
+
+def _drawer_job(
+    conn: WriteConnection,
+    actor: Actor,
+    device: str,
+    source: tuple[str, str] | None,
+    key: str | None,
+    note: str = "",
+    approver: str | None = None,
+) -> str | None:
+    printer = config.receipt_printer(conn, device)
+    if printer is None:
+        raise Conflict("no receipt printer with a cash drawer is set up", code="no_printer")
+    try:
+        payload = drawer_pulse(profile(printer["profile"]))
+    except PrinterUnsupported as exc:
+        raise Conflict(str(exc), code="no_drawer") from exc
+    return print_queue.enqueue(
+        conn,
+        actor.id,
+        printer["id"],
+        "drawer",
+        payload,
+        source=source,
+        dedupe_key=key,
+        note=note,
+        approver=approver,
+    )
+
+
+def open_drawer(
+    conn: WriteConnection, actor: Actor, reason: str, approver: Actor | None = None
+) -> dict[str, Any]:
+    """A manager (or someone a manager approved on the spot) opens the drawer: no sale."""
+    approved_by = require(actor, "drawer.open", approver)
+    reason = f.REASON("reason", reason)
+    job_id = _drawer_job(conn, actor, actor.device, None, None, reason, approved_by)
+    assert job_id is not None
+    return visible(actor, "print_jobs", print_queue.get(conn, job_id))
+
+
+def open_drawer_for_tender(
+    conn: WriteConnection, actor: Actor, tender_id: str, device: str
+) -> str | None:
+    """Payments call this after a committed cash tender: one pulse per tender, however often
+    it is called (dedupe key `drawer:<tender_id>`); returns the job id the first time."""
+    return _drawer_job(conn, actor, device, ("tenders", tender_id), f"drawer:{tender_id}")

@@ -1,0 +1,117 @@
+"""The running store box: database, writer, readers, realtime bus, sign-ins, print workers.
+
+One `Box` per process. HTTP handlers reach it with `box_of(request)` and do their work through
+`write` (the writer thread) and `read` (a pool of read-only connections off the loop). It keeps
+the public menu's JSON until a commit on a topic it is made of (`MENU_TOPICS`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from starlette.requests import HTTPConnection
+
+from edge.core import db, events, identity
+from edge.core.config import EdgeSettings
+from edge.core.events import Event, to_json, topic_of
+from edge.domain import menu
+from edge.runtime.auth import SignIns
+from edge.runtime.print_service import PrintService
+from edge.runtime.realtime import Bus
+from edge.runtime.writer import Writer
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def box_of(conn: HTTPConnection) -> Box:
+    """The box a request reaches (one per process)."""
+    return conn.app.state.box
+
+
+# What the public menu's JSON is made of: a commit on these topics makes it stale.
+MENU_TOPICS = frozenset({"menu", "store"})
+
+
+class Box:
+    def __init__(
+        self,
+        settings: EdgeSettings,
+        loop: asyncio.AbstractEventLoop,
+        *,
+        after_sync: Callable[[], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.path = settings.database
+        self.identity = identity.prepare(self.path)
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        with contextlib.closing(db.connect(self.path, readonly=True)) as conn:
+            last = events.last_seq(conn)
+        self.bus = Bus(loop, last)
+        self.writer = Writer(
+            self.path,
+            self.identity.node,
+            publish=self.bus.from_writer,
+            max_batch=settings.writer_max_batch,
+            after_sync=after_sync,
+        )
+        self.menu_seq = last
+        self._menu_cache: tuple[int, bytes] | None = None
+        self.bus.listen(self._on_events)
+        self.sign_ins = SignIns(self.read, self.write, self.bus, settings.session_hours)
+        self.printing = PrintService(
+            self.read_now, self.writer.submit, self.bus.listen, threads=settings.print_workers
+        )
+        self.printing.start()
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        return await self.writer.run_on(self.bus.loop, fn, *args)
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(conn, *args)` on a read-only connection in a worker thread."""
+        return await anyio.to_thread.run_sync(self._read, fn, args)
+
+    def read_now(self, fn: Callable[..., T], *args: Any) -> T:
+        """The same, on the caller's thread: for reads of a few microseconds."""
+        return self._read(fn, args)
+
+    def _read(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = db.connect(self.path, readonly=True)
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return fn(conn, *args)
+
+    async def menu_json(self) -> tuple[int, bytes]:
+        """The public menu as JSON bytes and the event seq it is current to (its ETag)."""
+        version = self.menu_seq
+        cache = self._menu_cache
+        if cache is None or cache[0] != version:
+            snapshot = await self.read(menu.snapshot)
+            body = to_json(snapshot).encode()
+            cache = self._menu_cache = (version, body)
+        return cache
+
+    def _on_events(self, batch: list[Event]) -> None:
+        for event in batch:
+            if topic_of(event) in MENU_TOPICS:
+                self.menu_seq = event.seq
+
+    def close(self) -> None:
+        self.printing.stop()
+        self.writer.close()
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()

@@ -1,0 +1,231 @@
+"""Print workers: one thread per printer delivers its queue, off the event loop and the writer.
+
+A worker reads its printer's head job with a read connection, claims it (`sending`) through the
+writer, sends the bytes with `printers.transports` (explicit timeouts, one connection per job),
+reads DLE EOT status before and after, and records the outcome through the writer
+(`Writer.submit`, from this plain thread). The queue's rules (order, backoff, reroute, failed)
+are in `edge.domain.print_queue`.
+
+A worker needs three things of the box, given to `PrintService` as callables: a quick read on
+its own thread, a way to hand the writer a write from a plain thread (a future), and the bus to
+listen to; it knows nothing else of the box. A worker wakes when a print event is committed (a
+bus listener sets its `threading.Event`) or when its head job's backoff ends. `run_once` /
+`drain` are the whole of its work: the thread runs them in a loop; tests call them directly and
+move time with freezegun instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from edge.core.events import Event, WriteConnection, topic_of
+from edge.domain import print_queue, printer_status
+from edge.domain.printouts import profile
+from printers.errors import PrinterError, PrinterNotFound, PrinterNotReady, PrinterUnsupported
+from printers.status import PrinterStatus
+from printers.transports import transport_from_config
+from sync.clock import parse_iso, utcnow
+
+log = logging.getLogger(__name__)
+
+IDLE_WAIT_S = 30.0  # a worker with nothing due looks again this often anyway
+STOP_TIMEOUT_S = 5.0
+# `read(fn, *args)`: fn(conn, *args) on a read connection, on the caller's thread.
+Read = Callable[..., Any]
+# `submit(fn, *args)`: fn(conn, *args) in the writer; the future settles once it is on disk.
+Submit = Callable[..., concurrent.futures.Future[Any]]
+# `listen(listener)`: listener(events) on the loop for every committed transaction.
+Listen = Callable[[Callable[[list[Event]], None]], None]
+
+
+def _printed(
+    conn: WriteConnection, job_id: str, printer_id: str, status: PrinterStatus | None
+) -> None:
+    print_queue.mark_printed(conn, job_id)
+    printer_status.record(conn, printer_id, status, "")
+
+
+def _failed(
+    conn: WriteConnection,
+    job_id: str,
+    printer_id: str,
+    status: PrinterStatus | None,
+    error: PrinterError,
+) -> str:
+    printer_status.record(conn, printer_id, status, str(error) or type(error).__name__)
+    return print_queue.mark_failed(
+        conn,
+        job_id,
+        f"{type(error).__name__}: {error}",
+        not_ready=isinstance(error, PrinterNotReady),
+        config_error=isinstance(error, (PrinterNotFound, PrinterUnsupported)),
+    )
+
+
+class PrintWorker:
+    def __init__(self, printer_id: str, read: Read, submit: Submit) -> None:
+        self.printer_id = printer_id
+        self._read = read
+        self._submit = submit
+        self.wake = threading.Event()
+        self.stopping = False
+        self.thread: threading.Thread | None = None
+        self.attempts = 0  # jobs tried by this worker, for `PrintService.drain_all`
+
+    def start(self) -> None:
+        self.thread = threading.Thread(
+            target=self._loop, name=f"galley-print-{self.printer_id[-8:]}", daemon=True
+        )
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while not self.stopping:
+            self.wake.clear()
+            try:
+                delay = self.drain()
+            except Exception:  # never let one bad job kill the printer's thread
+                log.exception("print worker failed", extra={"printer": self.printer_id})
+                delay = 2.0
+            self.wake.wait(IDLE_WAIT_S if delay is None else min(delay, IDLE_WAIT_S))
+
+    def drain(self, limit: int = 100_000) -> float | None:
+        """Run jobs until none is due; returns seconds until the next one is, None if none
+        waits."""
+        for _ in range(limit):
+            delay = self.run_once()
+            if delay != 0 or self.stopping:
+                return delay
+        return 0
+
+    def run_once(self) -> float | None:
+        """Try the head job once if it is due. 0: something happened (call again); seconds
+        until the head job is due; None: nothing waits (or the printer is disabled)."""
+        printer = self._read(_printer_row, self.printer_id)
+        if printer is None or not printer["enabled"]:
+            return None
+        job = self._read(print_queue.head, self.printer_id)
+        if job is None:
+            return None
+        wait = (parse_iso(job["next_attempt_at"]) - utcnow()).total_seconds()
+        if wait > 0:
+            return wait
+        if not self._submit(print_queue.mark_sending, job["id"]).result():
+            return 0
+        self.attempts += 1
+        status: PrinterStatus | None = None
+        seen: list[PrinterStatus] = []  # what the printer answered, even when it then failed
+        try:
+            data = print_queue.printable(job, profile(printer["profile"]))
+            status = self._deliver(json.loads(printer["transport"]), data, seen)
+        except PrinterError as error:
+            status = seen[-1] if seen else None
+            outcome = self._submit(_failed, job["id"], self.printer_id, status, error).result()
+            log.warning(
+                "print job %s not printed (%s): %s",
+                job["id"],
+                outcome,
+                error,
+                extra={"job": job["id"], "printer": self.printer_id},
+            )
+            return 0
+        self._submit(_printed, job["id"], self.printer_id, status).result()
+        return 0
+
+    @staticmethod
+    def _deliver(
+        settings: dict[str, Any], data: bytes, seen: list[PrinterStatus]
+    ) -> PrinterStatus | None:
+        """Send `data`; the printer's status afterwards. Raises PrinterError only."""
+        try:
+            transport = transport_from_config(settings)
+        except (ValueError, KeyError) as exc:
+            raise PrinterNotFound(f"bad printer settings: {exc}") from exc
+        with transport:
+            before = transport.read_status()
+            if before is not None:
+                seen.append(before)
+                before.raise_for_status()  # do not fill the buffer of a printer out of paper
+            transport.send(data)
+            after = transport.read_status()
+            if after is not None:
+                seen.append(after)
+                after.raise_for_status()  # paper ran out during the job: it did not print
+            return after
+
+
+def _printer_row(conn: sqlite3.Connection, printer_id: str) -> sqlite3.Row | None:
+    return conn.execute("SELECT * FROM printers WHERE id = ?", (printer_id,)).fetchone()
+
+
+class PrintService:
+    """The box's print workers: one per printer, started with the box, stopped with it."""
+
+    def __init__(self, read: Read, submit: Submit, listen: Listen, *, threads: bool = True) -> None:
+        self._read = read
+        self._submit = submit
+        self._listen = listen
+        self.threads = threads
+        self.workers: dict[str, PrintWorker] = {}
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Requeue jobs a crash caught mid-send, then start a worker per printer."""
+        recovered = self._submit(print_queue.recover).result()
+        if recovered:
+            log.warning("%d print jobs were cut off by a restart; sending them again", recovered)
+        for printer_id in self._read(_printer_ids):
+            self.worker(printer_id)
+        self._listen(self._on_events)
+
+    def worker(self, printer_id: str) -> PrintWorker:
+        with self._lock:
+            worker = self.workers.get(printer_id)
+            if worker is None:
+                worker = PrintWorker(printer_id, self._read, self._submit)
+                self.workers[printer_id] = worker
+                if self.threads:
+                    worker.start()
+        return worker
+
+    def _on_events(self, batch: list[Event]) -> None:
+        """On the loop: a new printer gets a worker; any print event wakes every worker."""
+        touched = False
+        for event in batch:
+            if event.entity == "printers" and event.op == "create":
+                self.worker(event.entity_id)
+            touched = touched or topic_of(event) == "printers"
+        if touched:
+            for worker in list(self.workers.values()):
+                worker.wake.set()
+
+    def drain_all(self, rounds: int = 1_000) -> None:
+        """Drain every printer until nothing is due (tests; rerouting moves work between
+        printers, so go round until a whole round did nothing)."""
+        for printer_id in self._read(_printer_ids):
+            self.worker(printer_id)
+        for _ in range(rounds):
+            before = sum(worker.attempts for worker in self.workers.values())
+            for worker in list(self.workers.values()):
+                worker.drain()
+            if sum(worker.attempts for worker in self.workers.values()) == before:
+                return
+
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
+        for worker in self.workers.values():
+            worker.stopping = True
+            worker.wake.set()
+        for worker in self.workers.values():
+            if worker.thread is not None:
+                worker.thread.join(timeout)
+                if worker.thread.is_alive():
+                    log.warning("print worker %s did not stop in time", worker.printer_id)
+
+
+def _printer_ids(conn: sqlite3.Connection) -> list[str]:
+    return [row[0] for row in conn.execute("SELECT id FROM printers ORDER BY id")]

@@ -1,0 +1,107 @@
+"""In-process publish/subscribe of committed events, by topic.
+
+The writer hands each committed transaction's events over; the bus moves them onto the event
+loop, tells in-process listeners (caches), and queues them for each subscriber (websockets).
+A subscriber that falls too far behind is dropped: it reconnects with `?since=` and, because
+every event is also in the `events` table, misses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from edge.core.events import Event, topic_of
+from edge.core.permissions import Actor
+from service.errors import Forbidden, GalleyError, Invalid
+
+log = logging.getLogger(__name__)
+
+# Who may follow a topic: the permission it needs (None: anyone signed in). What a follower
+# sees of each event is `permissions.seen`: the fields of its entity their role may see.
+TOPICS: dict[str, str | None] = {
+    "store": None,
+    "menu": "menu.view",
+    "tables": "tables.view",
+    "orders": "order.view",
+    "staff": "staff.view",
+    "printers": "printers.view",
+}
+QUEUE_LIMIT = 2_000
+
+
+def parse_topics(raw: str | None, actor: Actor) -> frozenset[str]:
+    """Topics from `?topics=a,b` (all the actor may see when absent), checked against the role."""
+    if not raw:
+        return frozenset(t for t, perm in TOPICS.items() if perm is None or actor.can(perm))
+    topics = frozenset(t.strip() for t in raw.split(",") if t.strip())
+    unknown = topics - TOPICS.keys()
+    if unknown:
+        raise Invalid(f"unknown topic: {', '.join(sorted(unknown))}", code="unknown_topic")
+    for topic in topics:
+        permission = TOPICS[topic]
+        if permission and not actor.can(permission):
+            raise Forbidden(f"a {actor.role} may not follow {topic}", permission=permission)
+    return topics
+
+
+@dataclass(eq=False)
+class Subscription:
+    """A subscriber's queue. None in it means no more events: the subscriber fell too far
+    behind (`dropped`), or its sign-in ended (`ended`: why, for the subscriber to say)."""
+
+    topics: frozenset[str]
+    queue: asyncio.Queue[Event | None] = field(default_factory=asyncio.Queue)
+    dropped: bool = False
+    ended: GalleyError | None = None
+
+
+class Bus:
+    def __init__(self, loop: asyncio.AbstractEventLoop, last_seq: int) -> None:
+        self.loop = loop
+        self.last_seq = last_seq
+        self._subscriptions: set[Subscription] = set()
+        self._listeners: list[Callable[[list[Event]], None]] = []
+
+    def listen(self, listener: Callable[[list[Event]], None]) -> None:
+        """Call `listener(events)` on the loop for every committed transaction."""
+        self._listeners.append(listener)
+
+    def subscribe(self, topics: Iterable[str]) -> Subscription:
+        subscription = Subscription(frozenset(topics))
+        self._subscriptions.add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        self._subscriptions.discard(subscription)
+
+    def end(self, subscription: Subscription, why: GalleyError) -> None:
+        """No more events for `subscription`, from now: not even the rest of this batch."""
+        subscription.ended = why
+        self.unsubscribe(subscription)
+        subscription.queue.put_nowait(None)
+
+    def from_writer(self, events: list[Event]) -> None:
+        """Called by the writer's syncer once the events are on disk, in commit order."""
+        self.loop.call_soon_threadsafe(self._dispatch, events)
+
+    def _dispatch(self, events: list[Event]) -> None:
+        self.last_seq = max(self.last_seq, events[-1].seq)
+        for listener in self._listeners:
+            try:
+                listener(events)
+            except Exception:
+                log.exception("event listener failed")
+        for subscription in list(self._subscriptions):
+            for event in events:
+                if topic_of(event) not in subscription.topics:
+                    continue
+                if subscription.queue.qsize() >= QUEUE_LIMIT:
+                    log.warning("dropping a subscriber %d events behind", QUEUE_LIMIT)
+                    subscription.dropped = True
+                    subscription.queue.put_nowait(None)
+                    self.unsubscribe(subscription)
+                    break
+                subscription.queue.put_nowait(event)

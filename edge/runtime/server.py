@@ -1,0 +1,73 @@
+"""Serving the edge app with uvicorn, the interpreter tuned for how the box spends its time.
+
+One process does everything: the event loop answers HTTP and the writer thread runs SQLite, on
+the same core under load (a Pi has four, but the tills, screens and printers share them).
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+
+from edge.core import db
+from edge.runtime.systemd import Notifier
+
+# The writer gives up the GIL on every SQLite call and then waits to get it back from a busy
+# event loop, by default for up to 5 ms. A shorter interval measured about 10 % more orders/s
+# (1,520 -> 1,660-1,700 on 20 clients).
+SWITCH_INTERVAL_S = 0.0002
+# Orders make many short-lived dicts; the collector's default (a young collection every 700 net
+# allocations, and full ones walking every object the process ever imported) cost about 5 % of
+# the CPU and 31 ms pauses that set the p99 (26 ms -> 13 ms with these settings, measured).
+YOUNG_COLLECTION_EVERY = 10_000
+
+
+def tune_interpreter() -> None:
+    """Call once, after the app is built and before serving (the app opens no database yet)."""
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    gc.collect()
+    db.tune_sqlite()  # after the collection: it frees connections that setup left behind
+    gc.freeze()  # what exists now (modules, routes, the app) lives as long as the process
+    gc.set_threshold(YOUNG_COLLECTION_EVERY, 10, 10)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn that tells systemd when it serves and when it stops (see `edge.runtime.systemd`)."""
+
+    def __init__(self, config: uvicorn.Config, on_started: Callable[[], None] | None) -> None:
+        super().__init__(config)
+        self._on_started = on_started
+        self._systemd = Notifier()
+
+    async def startup(self, sockets: Any = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self._systemd.ready()
+            if self._on_started is not None:
+                self._on_started()
+
+    async def shutdown(self, sockets: Any = None) -> None:
+        self._systemd.stopping()
+        await super().shutdown(sockets)
+
+
+def run(app: Starlette, *, on_started: Callable[[], None] | None = None, **options: Any) -> bool:
+    """`uvicorn.run(app, **options)` with the interpreter tuned first; False if it could not
+    start (uvicorn has logged why: the port is taken, say). `on_started` is called once the
+    server listens: the demo prints its addresses only then, so that they answer."""
+    tune_interpreter()
+    server = _Server(uvicorn.Config(app, **options), on_started)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass  # uvicorn stopped gracefully on Ctrl-C, then raised it again: the way out here
+    except SystemExit:
+        if server.started:
+            raise
+        # uvicorn exits when it cannot start (it logged why): the caller says what to do
+    return server.started
