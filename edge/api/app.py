@@ -8,12 +8,25 @@ import logging
 import re
 from collections.abc import AsyncIterator, Callable
 
+import httpx
 from starlette.applications import Starlette
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from edge.api import devices, feed, menu, orders, pages, printing, staff, store, system, tables
+from edge.api import (
+    devices,
+    feed,
+    menu,
+    orders,
+    pages,
+    printing,
+    staff,
+    store,
+    sync,
+    system,
+    tables,
+)
 from edge.api.openapi import contract
 from edge.core.config import EdgeSettings
 from edge.runtime.box import Box
@@ -53,18 +66,26 @@ async def home(request):
 
 
 def create_app(
-    settings: EdgeSettings | None = None, *, after_sync: Callable[[], None] | None = None
+    settings: EdgeSettings | None = None,
+    *,
+    after_sync: Callable[[], None] | None = None,
+    hub_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Starlette:
+    """The edge app; `hub_transport` carries the sync service's requests (tests: the hub in
+    process, or a proxy that fails), by default the network."""
     settings = settings or EdgeSettings.load()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         logging.getLogger("uvicorn.access").addFilter(_HIDE_TOKENS)  # once: the same filter
-        box = Box(settings, asyncio.get_running_loop(), after_sync=after_sync)
+        loop = asyncio.get_running_loop()
+        box = Box(settings, loop, after_sync=after_sync, hub_transport=hub_transport)
         app.state.box = box
+        box.sync.start()
         try:
             yield
         finally:
+            await box.sync.stop()
             box.close()
 
     routes = [
@@ -77,6 +98,7 @@ def create_app(
         *store.routes,
         *tables.routes,
         *printing.routes,
+        *sync.routes,
         Route("/", home, methods=["GET"]),
         *pages.routes(),
     ]

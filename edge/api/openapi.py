@@ -32,6 +32,7 @@ TAGS = {
     "drawer": "printing",
     "events": "feed",
     "audit": "feed",
+    "sync": "sync",
 }
 TAG_NOTES = {
     "menu": "Tax rates, categories, items, modifier groups and modifiers; 86ing.",
@@ -41,6 +42,7 @@ TAG_NOTES = {
     "store": "The store's settings.",
     "printing": "Printers, the print queue, bills and the cash drawer.",
     "feed": "What changed: the event feed (websocket and polling) and the audit trail.",
+    "sync": "Where the box stands with the hub; conflicts the hub's values won, rejected events.",
     "system": "Health, this description, and the static pages.",
 }
 REFUSALS = {

@@ -1,4 +1,5 @@
-"""The running store box: database, writer, readers, realtime bus, sign-ins, print workers.
+"""The running store box: database, writer, readers, realtime bus, sign-ins, print workers and
+the sync with the hub.
 
 One `Box` per process. HTTP handlers reach it with `box_of(request)` and do their work through
 `write` (the writer thread) and `read` (a pool of read-only connections off the loop). It keeps
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import anyio.to_thread
+import httpx
 from starlette.requests import HTTPConnection
 
 from edge.core import db, events, identity
@@ -25,6 +27,7 @@ from edge.domain import menu
 from edge.runtime.auth import SignIns
 from edge.runtime.print_service import PrintService
 from edge.runtime.realtime import Bus
+from edge.runtime.sync_service import SyncService
 from edge.runtime.writer import Writer
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,7 @@ class Box:
         loop: asyncio.AbstractEventLoop,
         *,
         after_sync: Callable[[], None] | None = None,
+        hub_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.settings = settings
         self.path = settings.database
@@ -72,6 +76,9 @@ class Box:
             self.read_now, self.writer.submit, self.bus.listen, threads=settings.print_workers
         )
         self.printing.start()
+        self.sync = SyncService(
+            settings, self.read, self.write, lambda: self.bus.last_seq, transport=hub_transport
+        )
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         return await self.writer.run_on(self.bus.loop, fn, *args)

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio.to_thread
 import httpx
 import orjson
 
@@ -30,6 +32,7 @@ from sync.errors import BadEnvelope
 from sync.signing import DeviceKey, sign
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 TIMEOUT = httpx.Timeout(30.0, connect=5.0, pool=5.0)
 ENROL, PUSH, PULL = "/sync/v1/enrol", "/sync/v1/push", "/sync/v1/pull"
@@ -71,15 +74,15 @@ class HubClient:
 
     async def enrol(self, enrolment: Enrolment) -> Enrolled:
         answer = await self._send("POST", ENROL, enrolment.to_bytes(), signed=False)
-        return _read(Enrolled.from_bytes, answer)
+        return await _read(Enrolled.from_bytes, answer)
 
     async def push(self, body: bytes) -> PushResult:
         """A PushBatch's bytes, signed. A 409 `gap` is a HubRefused with `push_upto`."""
-        return _read(PushResult.from_bytes, await self._send("POST", PUSH, body))
+        return await _read(PushResult.from_bytes, await self._send("POST", PUSH, body))
 
     async def pull(self, cursor: int, limit: int) -> PullPage:
         target = f"{PULL}?cursor={cursor}&limit={limit}"
-        return _read(PullPage.from_bytes, await self._send("GET", target, b""))
+        return await _read(PullPage.from_bytes, await self._send("GET", target, b""))
 
     async def _send(self, method: str, target: str, body: bytes, *, signed: bool = True):
         for attempt in (1, 2):
@@ -115,9 +118,11 @@ def _refusal(answer: httpx.Response) -> HubRefused:
     return HubRefused(answer.status_code, code, message, error)
 
 
-def _read(parse: Any, answer: httpx.Response) -> Any:
+async def _read(parse: Callable[[bytes], T], answer: httpx.Response) -> T:
+    """The answer parsed in a worker thread: a page of 500 changes takes milliseconds, which
+    the event loop owes to the tills."""
     try:
-        return parse(answer.content)
+        return await anyio.to_thread.run_sync(parse, answer.content)
     except BadEnvelope as error:
         # A hub that answers what this version cannot read: not ours to fix by retrying at
         # once, but neither a refusal of what we sent.

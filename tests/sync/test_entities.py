@@ -92,6 +92,8 @@ def test_owners_follow_the_design():
             "pin_lockouts",
             "print_jobs",
             "printer_status",
+            "sync_conflicts",
+            "sync_rejections",
         },
     }
     assert {e.name for e in synced()} == owners["hub"] | owners["edge"]
