@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parts = parser.add_subparsers(dest="part", required=True)
 
     demo.add_arguments(
-        parts.add_parser("demo", help="the edge and a printer emulator with a demo store")
+        parts.add_parser("demo", help="a demo store's edge, a printer emulator and a hub")
     )
 
     edge = parts.add_parser("edge", help="the store box")
@@ -94,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     if args.part == "demo":
-        return demo.run(settings, fresh=args.fresh, printer_port=args.printer_port)
+        return demo.run(
+            settings, fresh=args.fresh, printer_port=args.printer_port, hub_port=args.hub_port
+        )
     if args.command == "init":
         return _init(settings, args.store_name, args.owner_name, args.owner_pin)
     if args.command == "pair":
