@@ -7,7 +7,9 @@ Two kinds of change come down (`sync.envelope.Change`):
 - One of this box's own pushed events as the hub applied it (`source` edge): the row takes the
   hub's revision (which the box's next edit of it is based on) and, where the hub kept its own
   value against the store's (server wins), that value. The rest is what the box already holds;
-  writing it again would undo a newer edit made here since the push.
+  writing it again would undo a newer edit made here since the push. The store's own rows
+  (orders: owner `edge`) never merge, so their revision is never a base: nothing is written
+  for them, which keeps a backlog's pull from costing the tills a write per order.
 
 A change that cannot be applied here (a row deleted at the store meanwhile, a delete that other
 rows still point at) is kept as a rejection (`sync_inbox`), never dropped, and the next change
@@ -80,6 +82,8 @@ def _apply(conn: WriteConnection, change: Change) -> None:
                origin="hub", hub_event=hub_event, hub_rev=change.rev)  # fmt: skip
 
     if change.source == "edge":
+        if entity.owner == "edge" and not change.kept:
+            return  # an order as the store made it: no merge ever bases on its revision
         if exists and change.op != "delete":  # else deleted here, or by this very event
             write("update", {name: value.hub for name, value in change.kept.items()})
     elif change.op == "delete":
