@@ -109,6 +109,7 @@ class SyncService:
                 backoff = min(backoff * 2, LONGEST_BACKOFF_S)
             else:
                 backoff = FIRST_BACKOFF_S
+                # not enrolled: look again in a second (`galley edge enrol` may run meanwhile)
                 wait = float(self.settings.sync_seconds) if synced is not None else 1.0
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
@@ -129,7 +130,7 @@ class SyncService:
 
     async def _round(self) -> bool | None:
         state = await self._read(identity.sync_state)
-        client = self._client_for(state)
+        client = await self._client_for(state)
         if client is None:
             self.status = Status()
             return None
@@ -141,16 +142,15 @@ class SyncService:
         self.status = replace(self.status, state="online", last_success=now_iso(), last_error=None)
         return True
 
-    def _client_for(self, state: identity.SyncState) -> HubClient | None:
+    async def _client_for(self, state: identity.SyncState) -> HubClient | None:
         if not state.enrolled or not state.hub_url:
             return None
         if self._client is None or self._key_id != state.key_id:
             key = _load_key(self.settings.device_key)
             if key is None or key.key_id != state.key_id:
                 raise HubRefused(0, "no_key", "the box's device key is missing: enrol again", {})
-            if self._client is not None:
-                # an old client's connections close with it; not awaited here (a new key)
-                asyncio.get_running_loop().create_task(self._client.close())
+            if self._client is not None:  # enrolled again: a new key, maybe another hub
+                await self._client.close()
             self._client = HubClient(state.hub_url, key, transport=self._transport)
             self._key_id = state.key_id
         return self._client
