@@ -39,6 +39,13 @@ class EdgeSettings(Settings):
         "Most writes committed together in one transaction (1 to 10000).",
         whole(1, 10_000),
     )
+    feed_replay_limit: int = setting(
+        10_000,
+        "GALLEY_FEED_REPLAY_LIMIT",
+        "Most events the feed replays to a client that resumes (`/ws` and `/api/events` with"
+        " `since`); one further back is told to reload (10 to 10000000).",
+        whole(10, 10_000_000),
+    )
     log_level: str = setting("INFO", "GALLEY_LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR.", level)
     print_workers: bool = setting(
         True,

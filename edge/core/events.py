@@ -304,5 +304,10 @@ def outbox(conn: sqlite3.Connection, after: int, upto: int, limit: int) -> list[
     return [Event.from_row(row) for row in rows]
 
 
+def first_seq(conn: sqlite3.Connection) -> int | None:
+    """The oldest event the box still keeps (retention prunes older ones); None: none yet."""
+    return conn.execute("SELECT MIN(seq) FROM events").fetchone()[0]
+
+
 def last_seq(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
