@@ -22,3 +22,6 @@ CREATE INDEX orders_status ON orders (status, id);
 
 CREATE INDEX print_jobs_state ON print_jobs (state, seq);
 CREATE INDEX print_jobs_printer ON print_jobs (printer_id, seq);
+
+-- Retention (edge.core.retention) forgets idempotency keys after 7 days, oldest first.
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);

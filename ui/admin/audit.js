@@ -857,7 +857,9 @@ export default {
     function count() {
       const shown = list.querySelectorAll("tr[data-seq]").length;
       const hidden = state.filters.hide === "printing" ? " Printing is hidden: choose Printing or Everything under What to see it." : "";
-      countLine.textContent = shown ? `${shown} event${shown > 1 ? "s" : ""} shown${state.done ? " — that is all" : ""}.${hidden}` : hidden.trim();
+      // The box forgets old history once the hub has it (edge/core/retention.py).
+      const older = state.done ? " Older history is on the hub: the box keeps the last weeks of it." : "";
+      countLine.textContent = shown ? `${shown} event${shown > 1 ? "s" : ""} shown${state.done ? " — that is all the box keeps" : ""}.${older}${hidden}` : hidden.trim();
     }
 
     (async () => {
