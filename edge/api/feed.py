@@ -199,8 +199,7 @@ async def _catch_up(websocket: WebSocket, who: Any, subscription: Subscription, 
 def _replayable(conn: Any, since: int, upto: int, limit: int) -> None:
     """Refuse a replay from `since` that is more than `limit` events behind `upto`, or reaches
     back past the events the box keeps (retention prunes the oldest)."""
-    first = events.first_seq(conn)
-    if upto - since > limit or (first is not None and since < first - 1):
+    if upto - since > limit or since < events.forgotten_upto(conn):
         raise Gone(
             f"too far back: more than {limit} events, or older than the box keeps; reload and"
             " follow from the current seq",

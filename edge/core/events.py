@@ -304,9 +304,11 @@ def outbox(conn: sqlite3.Connection, after: int, upto: int, limit: int) -> list[
     return [Event.from_row(row) for row in rows]
 
 
-def first_seq(conn: sqlite3.Connection) -> int | None:
-    """The oldest event the box still keeps (retention prunes older ones); None: none yet."""
-    return conn.execute("SELECT MIN(seq) FROM events").fetchone()[0]
+def forgotten_upto(conn: sqlite3.Connection) -> int:
+    """The newest event retention has deleted (`edge.core.retention`; 0: none): the feed cannot
+    replay from before it."""
+    row = conn.execute("SELECT value FROM box WHERE name = 'forgotten_upto'").fetchone()
+    return int(row[0]) if row else 0
 
 
 def last_seq(conn: sqlite3.Connection) -> int:

@@ -12,7 +12,9 @@ history of everything that syncs. So the box keeps:
   A box that is not enrolled has sent nothing, so it keeps every one of them, for the day it is;
 * idempotency keys: 7 days (a retry comes within seconds; a week covers a tablet left off).
 
-Never the newest event: `seq` is SQLite's rowid, max + 1, and must never go back.
+Never the newest event: `seq` is SQLite's rowid, max + 1, and must never go back. The newest
+seq deleted is kept in the `box` table (`forgotten_upto`): a client of the feed asking from
+before it is told to reload, as it would miss what went.
 
 Each function here deletes at most `BATCH` rows in one short write (a few milliseconds of the
 writer, measured in tests/perf/test_history.py) and answers how many; `edge.runtime.housekeeping`
@@ -59,13 +61,19 @@ def prune_events(conn: sqlite3.Connection, now: datetime, keep: Keep) -> int:
         limit = min(upto["local" if entity.owner == "local" else "synced"], newest - 1)
         if limit <= 0:
             continue
-        gone = conn.execute(
-            "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE entity = ?"
-            " AND seq <= ? ORDER BY seq LIMIT ?)",
+        doomed = conn.execute(
+            "SELECT seq FROM events WHERE entity = ? AND seq <= ? ORDER BY seq LIMIT ?",
             (entity.name, limit, BATCH),
-        ).rowcount
-        if gone:
-            return gone
+        ).fetchall()
+        if doomed:
+            conn.executemany("DELETE FROM events WHERE seq = ?", doomed)
+            # the feed replays nothing from before it (`events.forgotten_upto`)
+            conn.execute(
+                "INSERT INTO box (name, value) VALUES ('forgotten_upto', ?) ON CONFLICT (name)"
+                " DO UPDATE SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+                (doomed[-1][0],),
+            )
+            return len(doomed)
     return 0
 
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from edge.core import db, identity, retention
+from edge.core import db, events, identity, retention
 from edge.core.events import ENTITIES
 from edge.core.retention import Keep
 from edge.runtime.housekeeping import prune
@@ -139,6 +139,14 @@ async def test_old_print_jobs_idempotency_keys_and_events_go_in_batches_through_
     assert set(kept[:-1]) <= set(ENTITIES) - LOCAL
     free = box.read_now(lambda conn: conn.execute("PRAGMA freelist_count").fetchone()[0])
     assert free == 0  # given back to the file system
+
+    # The feed cannot replay what went: a client asking from before it is told to reload.
+    forgotten = box.read_now(events.forgotten_upto)
+    assert forgotten > 1
+    manager = await sign_in(client, "manager")
+    refused = await client.get(f"/api/events?since={forgotten - 1}", headers=manager)
+    assert refused.status_code == 410 and refused.json()["error"]["code"] == "resync"
+    assert (await client.get(f"/api/events?since={forgotten}", headers=manager)).status_code == 200
 
 
 def test_a_new_database_gives_free_pages_back(tmp_path):
