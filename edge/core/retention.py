@@ -70,7 +70,8 @@ def prune_events(conn: sqlite3.Connection, now: datetime, keep: Keep) -> int:
             # the feed replays nothing from before it (`events.forgotten_upto`)
             conn.execute(
                 "INSERT INTO box (name, value) VALUES ('forgotten_upto', ?) ON CONFLICT (name)"
-                " DO UPDATE SET value = MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+                " DO UPDATE SET value = MAX(CAST(value AS INTEGER),"
+                " CAST(excluded.value AS INTEGER))",
                 (doomed[-1][0],),
             )
             return len(doomed)
