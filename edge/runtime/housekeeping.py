@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -58,7 +58,7 @@ class Housekeeping:
 
     def start(self) -> None:
         soon = utcnow() + timedelta(seconds=AFTER_START_S)
-        self.scheduler.add_job(self.run, DateTrigger(run_date=soon), id="prune-after-start")
+        self.scheduler.add_job(self.run, DateTrigger(soon, timezone=UTC), id="prune-after-start")
         self.scheduler.add_job(self.run, CronTrigger(**NIGHTLY), id="prune-nightly")
         self.scheduler.start()
 

@@ -39,6 +39,7 @@ from edge.core import db, events, identity, retention
 from edge.core.config import EdgeSettings
 from edge.core.permissions import Actor
 from edge.domain import orders, print_queue
+from edge.domain import staff as staff_members
 from edge.runtime.writer import Writer
 from tests.perf.harness import ROOT, EdgeServer, copy_demo, plain_items, sign_in
 
@@ -48,6 +49,7 @@ FULL = os.environ.get("GALLEY_BENCH") == "full"
 DAYS = int(os.environ.get("GALLEY_BENCH_DAYS", 400 if FULL else 30))
 PER_DAY = int(os.environ.get("GALLEY_BENCH_ORDERS_PER_DAY", 750 if FULL else 40))
 CALLS = 200 if FULL else 40
+STARTS = 3
 # Days (from the first) of the order whose history is read and of the rare actor's second
 # act: within what the box keeps of synced events, as is the day read "80 days back".
 RECENT_DAY = max(1, DAYS - 60)
@@ -83,6 +85,7 @@ def test_history(demo_template: Path, tmp_path: Path) -> None:
         "db_mb": round(size_mb, 1),
         "mb_per_1000_orders": round(added_mb / (built["orders"] / 1000), 2),
         "read_p99_ms": a["reads"],
+        "read_p50_ms": a["reads_p50"],
         "fresh_read_p99_ms": f["reads"],
         "worst_read_p99_ms": max(a["reads"].values()),
         "startup_cold_ms": a["startup_ms"],
@@ -170,6 +173,9 @@ def _build(template: Path, path: Path) -> dict[str, Any]:
             for hour in hours:
                 hour.result()
             if day % 7 == 6 or day == DAYS - 1:  # the nightly pruning, weekly here
+                cook = staff["kitchen"]  # and a manager's edit of the staff, for the audit's
+                name = f"{cook.name} {'AB'[day // 7 % 2]}"
+                writer.run_sync(staff_members.update, staff["manager"], cook.id, {"name": name})
                 writer.run_sync(_prune)
     writer.close()
     conn = db.connect(path)
@@ -236,11 +242,16 @@ def _prune(conn: Any) -> None:
 
 
 def _measure(data_dir: Path, built: dict[str, Any] | None) -> dict[str, Any]:
-    _drop_from_page_cache(data_dir)
-    server = EdgeServer(data_dir)
-    began = time.monotonic()
-    server.start()
-    startup_ms = (time.monotonic() - began) * 1000
+    starts = []
+    for _ in range(STARTS):  # the median of a few: the machine's load moves each one
+        _drop_from_page_cache(data_dir)
+        server = EdgeServer(data_dir)
+        began = time.monotonic()
+        server.start()
+        starts.append((time.monotonic() - began) * 1000)
+        server.stop()
+    startup_ms = statistics.median(starts)
+    server = EdgeServer(data_dir).start()
     try:
         token = sign_in(server, "manager")
         headers = {"Authorization": f"Bearer {token}"}
@@ -265,8 +276,8 @@ def _measure(data_dir: Path, built: dict[str, Any] | None) -> dict[str, Any]:
             }
             if order_id:
                 reads["order_history"] = (f"/api/orders/{order_id}/events", {})
-            p99 = {
-                name: _p(_timed(lambda p=path, q=query: _ok(http.get(p, params=q)), CALLS), 99)
+            spent = {
+                name: _timed(lambda p=path, q=query: _ok(http.get(p, params=q)), CALLS)
                 for name, (path, query) in reads.items()
             }
             replay_ms = _replay(server.url, token)
@@ -280,7 +291,8 @@ def _measure(data_dir: Path, built: dict[str, Any] | None) -> dict[str, Any]:
         server.stop()
     return {
         "startup_ms": round(startup_ms),
-        "reads": {name: round(value, 2) for name, value in p99.items()},
+        "reads": {name: round(_p(times, 99), 2) for name, times in spent.items()},
+        "reads_p50": {name: round(_p(times, 50), 2) for name, times in spent.items()},
         "replay_ms": round(replay_ms, 1),
         "order_p50_ms": round(_p(taken, 50), 2),
         "order_p99_ms": round(_p(taken, 99), 2),
