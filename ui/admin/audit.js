@@ -618,7 +618,7 @@ function statusChange(printer, f) {
   if (changed.length === 1 && changed[0] === "error") {
     return f.error ? { title: `${printer}: ${plainError(f.error)}`, tone: "danger", said: ["error"] } : { title: `${printer}: problem cleared`, said: ["error"] };
   }
-  if (only(f, "checked_at")) return { title: `${printer} checked: no change`, about: "The printer worker looks at each printer every minute" };
+  if (only(f, "checked_at")) return { title: `${printer} checked: no change`, about: "Recorded by versions that wrote a printer's status every minute" };
   return null;
 }
 
