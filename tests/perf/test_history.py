@@ -50,6 +50,9 @@ DAYS = int(os.environ.get("GALLEY_BENCH_DAYS", 400 if FULL else 30))
 PER_DAY = int(os.environ.get("GALLEY_BENCH_ORDERS_PER_DAY", 750 if FULL else 40))
 CALLS = 200 if FULL else 40
 STARTS = 3
+# What the cached year depends on beside the migrations and its size: change it with `_build`
+# or `_service`.
+BUILD = "2: weekly staff edit and pruning"
 # Days (from the first) of the order whose history is read and of the rare actor's second
 # act: within what the box keeps of synced events, as is the day read "80 days back".
 RECENT_DAY = max(1, DAYS - 60)
@@ -70,6 +73,9 @@ def test_history(demo_template: Path, tmp_path: Path) -> None:
     aged_db, built = _aged(demo_template)
     aged = copy_demo(aged_db, tmp_path / "aged")
     fresh = copy_demo(demo_template, tmp_path / "fresh")
+    # Copying the year pushed the code out of the page cache: one start brings it back, so
+    # that the cold starts measured are the database's.
+    EdgeServer(fresh).start().stop()
     results = {"aged": _measure(aged, built), "fresh": _measure(fresh, None)}
     a, f = results["aged"], results["fresh"]
     size_mb = aged_db.stat().st_size / 2**20
@@ -86,6 +92,7 @@ def test_history(demo_template: Path, tmp_path: Path) -> None:
         "mb_per_1000_orders": round(added_mb / (built["orders"] / 1000), 2),
         "read_p99_ms": a["reads"],
         "read_p50_ms": a["reads_p50"],
+        "fresh_read_p50_ms": f["reads_p50"],
         "fresh_read_p99_ms": f["reads"],
         "worst_read_p99_ms": max(a["reads"].values()),
         "startup_cold_ms": a["startup_ms"],
@@ -93,6 +100,7 @@ def test_history(demo_template: Path, tmp_path: Path) -> None:
         "replay_from_0_ms": a["replay_ms"],
         "new_order_p50_ms": a["order_p50_ms"],
         "new_order_p99_ms": a["order_p99_ms"],
+        "fresh_new_order_p50_ms": f["order_p50_ms"],
         "fresh_new_order_p99_ms": f["order_p99_ms"],
         "new_order_p99_ratio": round(a["order_p99_ms"] / f["order_p99_ms"], 2),
     }
@@ -112,7 +120,7 @@ def _aged(template: Path) -> tuple[Path, dict[str, Any]]:
     key = hashlib.sha256()
     for _, name, sql in db.migrations():
         key.update(name.encode() + sql.encode())
-    key.update(Path(__file__).read_bytes())
+    key.update(BUILD.encode())
     key.update(f"{DAYS}/{PER_DAY}/{KEEP}".encode())
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"history-{DAYS}x{PER_DAY}-{key.hexdigest()[:12]}.db"
