@@ -13,7 +13,19 @@ from starlette.responses import RedirectResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from edge.api import devices, feed, menu, orders, pages, printing, staff, store, system, tables
+from edge.api import (
+    devices,
+    feed,
+    menu,
+    orders,
+    pages,
+    pos,
+    printing,
+    staff,
+    store,
+    system,
+    tables,
+)
 from edge.api.openapi import contract
 from edge.core.config import EdgeSettings
 from edge.runtime.box import Box
@@ -70,6 +82,7 @@ def create_app(
     routes = [
         *system.routes,
         *orders.routes,  # the busiest routes first: Starlette tries routes in order
+        *pos.routes,
         *feed.routes,
         *menu.routes,
         *staff.routes,

@@ -32,6 +32,13 @@ TAGS = {
     "drawer": "printing",
     "events": "feed",
     "audit": "feed",
+    "pos": "pos",
+    "promo-codes": "pos",
+    "checks": "pos",
+    "check-discounts": "pos",
+    "payments": "pos",
+    "shifts": "pos",
+    "reports": "pos",
 }
 TAG_NOTES = {
     "menu": "Tax rates, categories, items, modifier groups and modifiers; 86ing.",
@@ -42,6 +49,8 @@ TAG_NOTES = {
     "printing": "Printers, the print queue, bills and the cash drawer.",
     "feed": "What changed: the event feed (websocket and polling) and the audit trail.",
     "system": "Health, this description, and the static pages.",
+    "pos": "Checks, splits, discounts, tenders and refunds, shifts and the drawer, X and Z"
+    " reports, the POS rules and promo codes.",
 }
 REFUSALS = {
     400: "malformed: a body that is not a JSON object (or none), a bad query parameter or a bad"
