@@ -85,7 +85,7 @@ async def get_check(request: Request):
     return ok(await box_of(request).read(checks.get, request.path_params["check_id"]))
 
 
-@contract(body=checks.SERVICE, response=checks.CHECK_VIEW, refuses={403, 409})
+@contract(body=checks.SERVICE, partial=True, response=checks.CHECK_VIEW, refuses={403, 409})
 async def update_check(request: Request):
     """The check's own service charge (null: the store's rule)."""
     who = await actor(request)

@@ -73,7 +73,7 @@ MERGE = f.Form({"check_id": f.identifier}, required=("check_id",))
 MOVE = f.Form(
     {"line_ids": f.distinct_ids, "to_check_id": f.identifier}, required=("line_ids", "to_check_id")
 )
-SERVICE = f.Form({"service_bp": f.optional(f.basis_points)}, required=("service_bp",))
+SERVICE = f.Form({"service_bp": f.optional(f.basis_points)})
 DISCOUNT = f.Form(
     {
         "line_id": f.optional(f.identifier),
@@ -690,9 +690,9 @@ def set_service(
 ) -> dict[str, Any]:
     """The check's own service charge (null: the store's rule)."""
     require(actor, "check.edit")
-    given = SERVICE.clean(values)
+    given = SERVICE.clean(values, partial=True)
     _open(conn, check_id)
-    commit(conn, actor.id, "checks", check_id, "update", {"service_bp": given["service_bp"]})
+    commit(conn, actor.id, "checks", check_id, "update", given)
     return get(conn, check_id)
 
 

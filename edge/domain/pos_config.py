@@ -81,10 +81,14 @@ def _code(name: str, value: Any) -> str:
     return value
 
 
-def _percent_at_most_all(values: Any, labels: Any) -> dict[str, str]:
+def _promo_rules(values: Any, labels: Any) -> dict[str, str]:
+    problems = {}
     if values.get("kind") == "percent" and values.get("value", 0) > 10_000:
-        return {"value": "A percent discount takes at most 100% (10000)."}
-    return {}
+        problems["value"] = "A percent discount takes at most 100% (10000)."
+    starts, ends = values.get("valid_from"), values.get("valid_until")
+    if starts and ends and ends <= starts:
+        problems["valid_until"] = "Valid until must come after Valid from."
+    return problems
 
 
 PROMO = f.Form(
@@ -101,7 +105,7 @@ PROMO = f.Form(
         "active": f.Field("Active", f.boolean),
     },
     required=("code", "kind", "value"),
-    checks=(_percent_at_most_all, f.ordered("valid_from", "valid_until")),
+    checks=(_promo_rules,),
 )
 PROMO_VIEW = shape(
     "PromoCode",

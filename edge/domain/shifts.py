@@ -164,15 +164,13 @@ def move(
     drawer opens for each."""
     require(actor, "payment.take")
     given = MOVE.clean(values)
+    no_sale = given["kind"] == "no_sale"
+    approved_by = require(actor, "drawer.open", approver) if no_sale else None
     shift = require_open(conn, actor)
-    approved_by = None
-    amount = given.get("amount", 0)
-    if given["kind"] == "no_sale":
-        approved_by = require(actor, "drawer.open", approver)
-        amount = 0
-    elif amount <= 0:
+    amount = 0 if no_sale else given.get("amount", 0)
+    if not no_sale and amount <= 0:
         raise Invalid("Amount must be more than nothing.", field="amount")
-    elif given["kind"] != "pay_in" and amount > expected_cash(conn, shift["id"]):
+    if not no_sale and given["kind"] != "pay_in" and amount > expected_cash(conn, shift["id"]):
         raise Conflict("the drawer does not hold that much", code="not_enough_cash")
     move_id = uuid7()
     row = {

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from tests.conftest import PINS, sign_in, staff_id
-from tests.edge.menu_helpers import item, menu, modifier, table_id
+from tests.edge.menu_helpers import item, menu, table_id
 
 
 async def walk_in(client, who, *names, **extra):

@@ -129,6 +129,12 @@ class World:
         self.job = await self.made(f"/api/orders/{self.order}/print-bill")
         self.device = await self.paired_device("Bar tablet")
         self.printers_seq = await self.last_seq("printers")  # the Bar printer's, with transport
+        await self.setup("POST", "/api/shifts", {"float": 0})  # the owner's till takes payments
+        self.check = await self.fresh_check()
+        self.promo = await self.made(
+            "/api/promo-codes", {"code": "WELCOME", "kind": "fixed", "value": 100}
+        )
+        await self.setup("POST", "/api/reports", {"kind": "x"})
         self.column = column
         if column in ROLES:
             self.who = await sign_in(self.http, column, device=column)
@@ -152,6 +158,22 @@ class World:
         return await self.made(
             "/api/orders", {"kind": "counter", "lines": [{"item_id": self.prawns}]}
         )
+
+    async def fresh_check(self) -> str:
+        return (await self.setup("POST", "/api/checks", {"order_id": await self.fresh_order()}))[
+            "id"
+        ]
+
+    async def shift(self) -> None:
+        """A shift open on the column's till (those who may take payments), for a tender."""
+        if (await self.call("GET", "/api/shifts/current")).json().get("shift") is None:
+            await self.call("POST", "/api/shifts", {"float": 10_000})
+
+    async def payment(self) -> str:
+        """A card payment the owner takes, for a refund."""
+        body = {"method": "card", "reference": "T-1"}
+        taken = await self.setup("POST", f"/api/checks/{await self.fresh_check()}/payments", body)
+        return taken["payment"]["id"]
 
     async def pending_line(self) -> str:
         body = {"lines": [{"item_id": self.prawns}]}
@@ -403,7 +425,108 @@ CALLS: dict[str, Call] = {
     "POST /api/print-jobs/{job_id}/reprint": lambda w, how: w.call(
         "POST", f"/api/print-jobs/{w.job}/reprint"
     ),
+    "GET /api/pos/settings": lambda w, how: w.call("GET", "/api/pos/settings"),
+    "PATCH /api/pos/settings": lambda w, how: w.call(
+        "PATCH", "/api/pos/settings", {"cash_rounding": 1}
+    ),
+    "GET /api/promo-codes": lambda w, how: w.call("GET", "/api/promo-codes"),
+    "POST /api/promo-codes": lambda w, how: w.call(
+        "POST",
+        "/api/promo-codes",
+        {"code": w.name("SAVE").replace(" ", ""), "kind": "percent", "value": 1000},
+    ),
+    "PATCH /api/promo-codes/{promo_id}": lambda w, how: w.call(
+        "PATCH", f"/api/promo-codes/{w.promo}", {"active": True}
+    ),
+    "GET /api/checks": lambda w, how: w.call("GET", "/api/checks"),
+    "POST /api/checks": lambda w, how: _then(
+        w.fresh_order(), lambda order: w.call("POST", "/api/checks", {"order_id": order})
+    ),
+    "GET /api/checks/{check_id}": lambda w, how: w.call("GET", f"/api/checks/{w.check}"),
+    "PATCH /api/checks/{check_id}": lambda w, how: _then(
+        w.fresh_check(),
+        lambda check: w.call("PATCH", f"/api/checks/{check}", {"service_bp": 1000}),
+    ),
+    "POST /api/checks/{check_id}/split": lambda w, how: _then(
+        w.fresh_check(),
+        lambda check: w.call("POST", f"/api/checks/{check}/split", {"by": "even", "ways": 2}),
+    ),
+    "POST /api/checks/{check_id}/merge": lambda w, how: _then(
+        _both(w.fresh_check(), w.fresh_check()),
+        lambda pair: w.call("POST", f"/api/checks/{pair[0]}/merge", {"check_id": pair[1]}),
+    ),
+    "POST /api/checks/{check_id}/move": lambda w, how: _then(
+        _both(w.fresh_check(), w.fresh_check()),
+        lambda pair: _then(
+            w.setup("GET", f"/api/checks/{pair[0]}"),
+            lambda check: w.call(
+                "POST",
+                f"/api/checks/{pair[0]}/move",
+                {"line_ids": [check["lines"][0]["line_id"]], "to_check_id": pair[1]},
+            ),
+        ),
+    ),
+    "POST /api/checks/{check_id}/discounts": lambda w, how: _then(
+        w.fresh_check(),
+        lambda check: w.call(
+            "POST",
+            f"/api/checks/{check}/discounts",
+            {"kind": "percent", "value": 5000, **_approved(w, how, "complaint")},
+        ),
+    ),
+    "DELETE /api/check-discounts/{discount_id}": lambda w, how: _then(
+        w.fresh_check(),
+        lambda check: _then(
+            w.setup(
+                "POST",
+                f"/api/checks/{check}/discounts",
+                {"kind": "fixed", "value": 10, "reason": "regular"},
+            ),
+            lambda view: w.call("DELETE", f"/api/check-discounts/{view['discounts'][0]['id']}"),
+        ),
+    ),
+    "POST /api/checks/{check_id}/payments": lambda w, how: _then(
+        _both(w.fresh_check(), w.shift()),
+        lambda pair: w.call(
+            "POST", f"/api/checks/{pair[0]}/payments", {"method": "card", "reference": "T-2"}
+        ),
+    ),
+    "POST /api/payments/{payment_id}/refund": lambda w, how: _then(
+        _both(w.payment(), w.shift()),
+        lambda pair: w.call(
+            "POST",
+            f"/api/payments/{pair[0]}/refund",
+            {"amount": 1, **_approved(w, how, "wrong dish")},
+        ),
+    ),
+    "GET /api/shifts/current": lambda w, how: w.call("GET", "/api/shifts/current"),
+    "POST /api/shifts": lambda w, how: _then(
+        _closed_shift(w), lambda _: w.call("POST", "/api/shifts", {"float": 5000})
+    ),
+    "POST /api/shifts/current/moves": lambda w, how: _then(
+        w.shift(),
+        lambda _: w.call(
+            "POST", "/api/shifts/current/moves", {"kind": "no_sale", **_approved(w, how)}
+        ),
+    ),
+    "POST /api/shifts/current/close": lambda w, how: _then(
+        w.shift(),
+        lambda _: w.call("POST", "/api/shifts/current/close", {"counted": {"100": 1}}),
+    ),
+    "POST /api/reports": lambda w, how: w.call("POST", "/api/reports", {"kind": "x"}),
+    "GET /api/reports": lambda w, how: w.call("GET", "/api/reports"),
 }
+
+
+async def _both(first: Awaitable[Any], second: Awaitable[Any]) -> tuple[Any, Any]:
+    return await first, await second
+
+
+async def _closed_shift(w: World) -> None:
+    """No shift open on the column's till, so that one can be opened."""
+    current = await w.call("GET", "/api/shifts/current")
+    if current.status_code == 200 and current.json()["shift"] is not None:
+        await w.call("POST", "/api/shifts/current/close", {"counted": {}})
 
 
 async def _then(first: Awaitable[Any], then: Callable[[Any], Awaitable[httpx.Response]]):
