@@ -147,25 +147,38 @@ def split(
     prices_include_tax: bool,
 ) -> list[Totals]:
     """The parts of a check split by `shares` (per part: line id -> its share of that line; a
-    line's shares add up to 1): each of the whole's amounts shared out, rate by rate."""
+    line's shares add up to 1): each of the whole's amounts shared out, rate by rate.
+
+    Per rate, what the guest pays for it (its lines, its tax when prices exclude it, and its
+    share of the service charge) is shared first, by what each part holds of its lines; then the
+    service charge and the tax within each part's amount. So every amount sums exactly over the
+    parts, and an even split's parts differ by a cent at most."""
     count = len(shares)
     rate_of = {line.id: (line.rate_bp, line.tax_name) for line in lines}
-    offset = 0
-    goods = [0] * count
-    taxes: list[list[pricing.TaxLine]] = [[] for _ in range(count)]
+    buckets = []
     for tax in whole.taxes:
         ids = [i for i, rate in rate_of.items() if rate == (tax.rate_bp, tax.name)]
-        amount = sum(whole.lines[i] for i in ids)
+        goods = tax.base + tax.tax
         weights = [sum(whole.lines[i] * part.get(i, 0) for i in ids) for part in shares]
-        amounts, left = _allocate(amount, weights, offset)
+        buckets.append((tax, goods, weights))
+    services = allocate(whole.service_charge, [goods for _, goods, _ in buckets])
+    offset = 0
+    paid = [0] * count
+    service = [0] * count
+    taxes: list[list[pricing.TaxLine]] = [[] for _ in range(count)]
+    for (tax, goods, weights), bucket_service in zip(buckets, services, strict=True):
+        amounts, left = _allocate(goods + bucket_service, weights, offset)
         offset = (offset + left) % count
-        part_taxes = allocate(tax.tax, amounts)
+        part_service = allocate(bucket_service, amounts)
+        part_goods = [a - s for a, s in zip(amounts, part_service, strict=True)]
+        part_taxes = allocate(tax.tax, part_goods)
         for p in range(count):
-            base = amounts[p] - part_taxes[p] if prices_include_tax else amounts[p]
-            taxes[p].append(pricing.TaxLine(tax.name, tax.rate_bp, base, part_taxes[p]))
-            goods[p] += base + part_taxes[p]
-    service = allocate(whole.service_charge, goods)
-    discount = allocate(whole.discount_total, goods)
+            taxes[p].append(
+                pricing.TaxLine(tax.name, tax.rate_bp, part_goods[p] - part_taxes[p], part_taxes[p])
+            )
+            paid[p] += amounts[p]
+            service[p] += part_service[p]
+    discount = allocate(whole.discount_total, paid)
     return [
         Totals(
             subtotal=sum(t.base for t in taxes[p]),
@@ -173,7 +186,7 @@ def split(
             taxes=tuple(taxes[p]),
             discount_total=discount[p],
             service_charge=service[p],
-            total=goods[p] + service[p],
+            total=paid[p],
             discounts={},
             lines={},
         )
