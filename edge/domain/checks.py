@@ -720,7 +720,7 @@ def add_discount(
         if {"kind", "value"} & given.keys():
             raise Invalid("a promo code sets its own discount", field="promo_code")
         promo = pos_config.find_promo(conn, given["promo_code"])
-        _promo_applies(promo, now, existing_discounts)
+        _promo_applies(promo, now, existing_discounts, _promo_rows(conn, check_id))
         row = {"kind": promo["kind"], "value": promo["value"], "promo_code_id": promo["id"]}
         reason = given.get("reason") or f"promo {promo['code']}"
         line_id = None
@@ -771,8 +771,13 @@ def _promo_rows(conn: sqlite3.Connection, check_id: str) -> list[sqlite3.Row]:
 
 
 def _promo_applies(
-    promo: dict[str, Any], now: money.Totals, on_check: Sequence[sqlite3.Row]
+    promo: dict[str, Any],
+    now: money.Totals,
+    on_check: Sequence[sqlite3.Row],
+    promos_on: Sequence[sqlite3.Row],
 ) -> None:
+    """A promo code is refused when inactive, out of its dates, used up, short of its minimum
+    spend, or beside another discount unless both stack."""
     stamp = now_iso()
     if not promo["active"]:
         raise Conflict(f"{promo['code']} is not active", code="promo_inactive")
@@ -786,7 +791,7 @@ def _promo_applies(
         raise Conflict(f"{promo['code']} needs a larger check", code="promo_min_spend")
     if any(d["promo_code_id"] == promo["id"] for d in on_check):
         raise Conflict(f"{promo['code']} is on the check already", code="promo_twice")
-    if on_check and not promo["stackable"]:
+    if on_check and not (promo["stackable"] and all(d["stackable_ok"] for d in promos_on)):
         raise Conflict(
             f"{promo['code']} does not stack with other discounts", code="promo_not_stackable"
         )

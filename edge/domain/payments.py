@@ -132,7 +132,7 @@ def take(
     row = {
         "check_id": check_id,
         "shift_id": shift["id"],
-        "business_day": shift["business_day"],
+        "business_day": shifts.today(conn),
         "method": given["method"],
         "amount": amount,
         "rounding": rounding,
@@ -193,7 +193,7 @@ def refund(
     row = {
         "payment_id": payment_id,
         "shift_id": shift["id"],
-        "business_day": shift["business_day"],
+        "business_day": shifts.today(conn),
         "method": payment["method"],
         "amount": amount,
         "reason": given["reason"],
