@@ -1,0 +1,126 @@
+"""The POS in Chromium against a real edge and a printer emulator: a cashier's whole shift."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from printers.emulator import run_in_thread
+from tests.e2e.conftest import PINS, SCREENSHOTS, LiveEdge
+
+CASHIER = "Carla Mendes"
+MANAGER = "Marco Ferreira"
+
+
+def pos_sign_in(page: Page, name: str) -> None:
+    page.goto("/pos/")
+    page.get_by_role("button", name=name).click()
+    page.keyboard.type(PINS[name])
+    page.keyboard.press("Enter")
+    expect(page.locator(".pos-top .who-name")).to_have_text(name)
+
+
+def money(text: str) -> int:
+    """€12.50 -> 1250."""
+    return int(re.sub(r"\D", "", text))
+
+
+def test_a_cashier_rings_up_splits_pays_two_ways_and_the_z_report_shows_the_variance(
+    page: Page, live_edge: LiveEdge
+):
+    with run_in_thread() as emulator, live_edge.client() as owner:
+        receipt = next(p for p in owner.get("/api/printers").json() if p["role"] == "receipt")
+        transport = {"kind": "network", "host": "127.0.0.1", "port": emulator.port}
+        assert (
+            owner.patch(f"/api/printers/{receipt['id']}", json={"transport": transport}).status_code
+            == 200
+        )
+
+        pos_sign_in(page, CASHIER)
+        # The shift opens with a float; the chip says so.
+        page.get_by_role("button", name="Shift F6").click()
+        page.get_by_label("Float").fill("100.00")
+        page.get_by_role("button", name="Open shift").click()
+        expect(page.locator(".shift-chip")).to_contain_text("Shift open")
+
+        # A walk-in: a sea bass with its side (a choice the group requires), found by search,
+        # and two natas from the grid.
+        page.get_by_role("button", name="Sale", exact=True).click()
+        page.get_by_label("Search or scan").fill("sea bass")
+        page.locator('.pos-item[data-item="Grilled sea bass"]').click()
+        dialog = page.locator("dialog.pos-modal")
+        add = dialog.get_by_role("button", name="Add")
+        expect(add).to_be_disabled()  # the side is required
+        dialog.get_by_role("button", name="Sweet potato").click()
+        expect(add).to_be_enabled()
+        add.click()
+        page.get_by_label("Search or scan").fill("")
+        page.get_by_role("tab", name="Desserts").click()
+        nata = page.locator('.pos-item[data-item="Pastel de nata"]')
+        nata.click()
+        nata.click()
+        expect(page.locator(".ticket-line")).to_have_count(2)
+        expect(page.locator(".ticket-line").first).to_contain_text("Sweet potato")
+        page.screenshot(path=str(SCREENSHOTS / "pos-sale.png"))
+
+        # Pay, split in two.
+        page.get_by_role("button", name="Pay F2").click()
+        pay = page.locator("dialog.pos-modal-wide")
+        total = money(pay.locator(".pay-total dd").inner_text())
+        assert total == 1950 + 150 + 2 * 250
+        pay.get_by_role("button", name="2 ways").click()
+        parts = pay.locator(".pay-part")
+        expect(parts).to_have_count(2)
+        first = money(parts.nth(0).locator(".num").inner_text())
+        second = money(parts.nth(1).locator(".num").inner_text())
+        assert first + second == total and abs(first - second) <= 1
+        # Part one in cash: 20.00 given, the change shown.
+        pay.get_by_label("Cash given").fill("20")
+        pay.get_by_role("button", name="Take cash").click()
+        expect(pay.locator(".msg-ok")).to_contain_text("Change")
+        expect(parts.nth(0)).to_be_disabled()
+        # Part two on the card terminal.
+        pay.get_by_label("Terminal reference").fill("AUTH 991204")
+        pay.get_by_role("button", name="Card paid").click()
+        expect(pay.locator(".pay-done-title")).to_have_text("Paid")
+        page.screenshot(path=str(SCREENSHOTS / "pos-paid.png"))
+        pay.get_by_role("button", name="New sale").click()
+
+        # The receipts reach the printer with the parts' totals (the drawer opened for the cash).
+        jobs = emulator.wait_for_jobs(3, timeout=15)
+        assert sum("drawer pulse" in job.text() for job in jobs) == 1
+        texts = [job.text() for job in jobs if "drawer pulse" not in job.text()]
+        amounts = {f"{first / 100:.2f}", f"{second / 100:.2f}"}
+        assert all("TOTAL" in text for text in texts), texts
+        assert {a for a in amounts if any(a in text for text in texts)} == amounts, texts
+
+        # Close the shift one euro short: the float and part one are expected in the drawer.
+        page.get_by_role("button", name="Shift F6").click()
+        expected = 10_000 + first
+        counted = expected - 100
+        notes = {10_000: counted // 10_000}
+        left = counted % 10_000
+        for coin in (5000, 2000, 1000, 500, 200, 100, 50, 20, 10, 5, 2, 1):
+            notes[coin], left = divmod(left, coin)
+        for value, count in notes.items():
+            if count:
+                page.locator(f'input[name="count-{value}"]').fill(str(count))
+        page.get_by_role("button", name="Close shift").click()
+        result = page.locator(".shift-result")
+        expect(result).to_contain_text("Short")
+        assert money(result.locator(".shift-variance dd").inner_text()) == 100
+        page.screenshot(path=str(SCREENSHOTS / "pos-shift-closed.png"))
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.locator(".signin-sub")).to_have_text("Signed out.")
+
+        # The manager closes the day: the Z report shows the shortfall, and prints.
+        pos_sign_in(page, MANAGER)
+        page.get_by_role("button", name="Shift F6").click()
+        page.get_by_role("button", name="Z report (close the day)").click()
+        report = page.locator('.report[data-kind="z"]')
+        expect(report.locator('[data-row="Over/short"] dd')).to_contain_text("1.00")
+        assert money(report.locator('[data-row="Sales"] dd').inner_text()) == total
+        page.screenshot(path=str(SCREENSHOTS / "pos-z-report.png"))
+        z = emulator.wait_for_jobs(4, timeout=15)[-1].text()
+        assert "Z REPORT" in z and "Over/short" in z
