@@ -229,6 +229,7 @@ def open_check(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> d
                 if check["status"] == "open":
                     _roll_in(conn, actor, check)
             return get(conn, check_id)
+    assert table_id is not None
     table = existing(conn, "tables", table_id, "table", "table_id")
     check = conn.execute(
         "SELECT * FROM checks WHERE table_id = ? AND status = 'open' AND parent_id IS NULL",
