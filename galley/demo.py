@@ -158,6 +158,7 @@ def banner_text(
         "",
         "  On this machine",
         _row("Admin (menu, tables, staff, settings)", f"{here}/admin/"),
+        _row("POS (sales, checks, shifts, X/Z)", f"{here}/pos/"),
         _row("API description", f"{here}/openapi.json"),
         _row("Health", f"{here}/healthz"),
     ]
@@ -165,6 +166,7 @@ def banner_text(
         lines += [
             "  On this network (phones, tablets)",
             _row("Admin", f"http://{address}:{settings.port}/admin/"),
+            _row("POS", f"http://{address}:{settings.port}/pos/"),
         ]
     lines += _guest_lines(pointing, address)
     if table:
