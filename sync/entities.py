@@ -442,7 +442,9 @@ _DECLARED = (
             "created_at": TEXT,
             "paid_at": TEXT.or_null,
             "paid_day": TEXT.or_null,
+            "receipt_token": TEXT.or_null,  # the digital receipt's key: whoever has it reads it
         },
+        secret=frozenset({"receipt_token"}),
         parts="check_items",
         topic="pos",
         noun="check",

@@ -39,6 +39,7 @@ TAGS = {
     "payments": "pos",
     "shifts": "pos",
     "reports": "pos",
+    "receipts": "pos",
 }
 TAG_NOTES = {
     "menu": "Tax rates, categories, items, modifier groups and modifiers; 86ing.",

@@ -13,7 +13,7 @@ from edge.api.idempotency import answer
 from edge.api.openapi import contract
 from edge.api.writes import creator, updater
 from edge.core.permissions import require
-from edge.domain import checks, payments, pos_config, reports, shifts
+from edge.domain import checks, payments, pos_config, receipts, reports, shifts
 from edge.runtime import auth
 from edge.runtime.auth import actor
 from edge.runtime.box import box_of
@@ -220,6 +220,13 @@ async def list_reports(request: Request):
     return ok(await box_of(request).read(reports.list_reports, day))
 
 
+@contract(response=receipts.RECEIPT_VIEW, public=True)
+async def digital_receipt(request: Request):
+    """A paid check's receipt, for the guest who has its link (the QR code on the printed
+    receipt): no sign-in; the unguessable token is the right to read it."""
+    return ok(await box_of(request).read(receipts.digital, request.path_params["token"]))
+
+
 routes = [
     Route("/api/pos/settings", pos_settings, methods=["GET"]),
     Route("/api/pos/settings", update_pos_settings, methods=["PATCH"]),
@@ -278,4 +285,5 @@ routes = [
     Route("/api/shifts/current/close", close_shift, methods=["POST"]),
     Route("/api/reports", make_report, methods=["POST"]),
     Route("/api/reports", list_reports, methods=["GET"]),
+    Route("/api/receipts/{token}", digital_receipt, methods=["GET"]),
 ]

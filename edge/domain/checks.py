@@ -15,6 +15,7 @@ moved from: that would change what was paid for.
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 from collections.abc import Sequence
 from fractions import Fraction
@@ -259,6 +260,7 @@ def _new_check(
         "created_at": now_iso(),
         "paid_at": None,
         "paid_day": None,
+        "receipt_token": None,
     }
     items = [_item(check_id, line_id) for line_id in line_ids]
     commit(conn, actor.id, "checks", check_id, "create", row, parts=items or None)
@@ -628,6 +630,7 @@ def split(
             "created_at": stamp,
             "paid_at": None,
             "paid_day": None,
+            "receipt_token": None,
         }
         items = [_item(part_id, line_id, share) for line_id, share in part.items()]
         commit(conn, actor.id, "checks", part_id, "create", row, parts=items)
@@ -849,12 +852,15 @@ def settle(conn: WriteConnection, actor: Actor, check_id: str) -> bool:
 
 
 def _mark_paid(conn: WriteConnection, actor: Actor, check_id: str, total: int) -> None:
+    """Paid, with the key of its digital receipt (32 random bytes: the link is the right to
+    read it, so it cannot be guessed)."""
     stamp = now_iso()
+    changes = {"status": "paid", "total": total, "paid_at": stamp, "paid_day": _today(conn)}
     commit(
         conn,
         actor.id,
         "checks",
         check_id,
         "update",
-        {"status": "paid", "total": total, "paid_at": stamp, "paid_day": _today(conn)},
+        {**changes, "receipt_token": secrets.token_urlsafe(32)},
     )

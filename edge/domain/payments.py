@@ -21,7 +21,7 @@ from typing import Any
 
 from edge.core.events import WriteConnection, commit
 from edge.core.permissions import Actor, require
-from edge.domain import checks, pos_config, pricing, printouts, shifts
+from edge.domain import checks, pos_config, pricing, printouts, receipts, shifts
 from edge.domain.rows import existing
 from service import fields as f
 from service.errors import Conflict, Invalid
@@ -162,7 +162,8 @@ def print_receipt(conn: WriteConnection, actor: Actor, check_id: str) -> str | N
     """The paid check's receipt, with its tenders and change, on the till's receipt printer (a
     till with none set up: None, the payment stands)."""
     try:
-        return printouts.check_receipt(conn, actor, checks.get(conn, check_id))
+        view = checks.get(conn, check_id)
+        return printouts.check_receipt(conn, actor, view, receipts.link(conn, check_id))
     except Conflict:
         return None
 

@@ -203,9 +203,12 @@ def enqueue_receipt(
     return job
 
 
-def check_receipt(conn: WriteConnection, actor: Actor, check: dict[str, Any]) -> str:
+def check_receipt(
+    conn: WriteConnection, actor: Actor, check: dict[str, Any], qr: str | None = None
+) -> str:
     """The receipt of a check (`edge.domain.checks.get`): its lines (a share of a line when
-    split), discounts and service charge, taxes, tenders, tips and change."""
+    split), discounts and service charge, taxes, tenders, tips and change; `qr`: the link to
+    its digital copy."""
     printer = config.receipt_printer(conn, actor.device)
     if printer is None:
         raise Conflict("no receipt printer is set up", code="no_printer")
@@ -231,8 +234,8 @@ def check_receipt(conn: WriteConnection, actor: Actor, check: dict[str, Any]) ->
             doc.Adjustment(f"Service {check['service_bp'] / 100:g}%", check["service_charge"])
         )
     payments = check["payments"]
-    tenders = [
-        doc.Tender("Cash" if p["method"] == "cash" else "Card", p["amount"] + p["rounding"])
+    tenders = [  # cash as handed over, the change below it
+        doc.Tender("Cash", p["given"]) if p["method"] == "cash" else doc.Tender("Card", p["amount"])
         for p in payments
     ]
     if any(p["tip"] for p in payments):
@@ -253,6 +256,7 @@ def check_receipt(conn: WriteConnection, actor: Actor, check: dict[str, Any]) ->
         table=check["label"],
         staff=actor.name,
         at=local_now(conn),
+        qr_payload=qr,
     )
     job = _queue(conn, actor, printer, "receipt", receipt, ("checks", check["id"]))
     assert job is not None

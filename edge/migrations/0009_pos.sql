@@ -51,11 +51,13 @@ CREATE TABLE checks (
     created_at   TEXT NOT NULL,
     paid_at      TEXT,
     paid_day     TEXT,                       -- the business day it was paid on
+    receipt_token TEXT,                      -- the digital receipt's unguessable key, once paid
     hub_rev      INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX checks_open ON checks (table_id) WHERE status = 'open';
 CREATE INDEX checks_parent ON checks (parent_id) WHERE parent_id IS NOT NULL;
 CREATE INDEX checks_paid_day ON checks (paid_day) WHERE paid_day IS NOT NULL;
+CREATE UNIQUE INDEX checks_receipt ON checks (receipt_token) WHERE receipt_token IS NOT NULL;
 
 -- Which order lines a check holds, and what share of each (a split evenly: 1/N).
 CREATE TABLE check_items (

@@ -94,6 +94,16 @@ def test_a_cashier_rings_up_splits_pays_two_ways_and_the_z_report_shows_the_vari
         amounts = {f"{first / 100:.2f}", f"{second / 100:.2f}"}
         assert all("TOTAL" in text for text in texts), texts
         assert {a for a in amounts if any(a in text for text in texts)} == amounts, texts
+        # Each carries a QR code to its digital copy, which a phone opens (here: this browser).
+        links = [job.qr[0] for job in jobs if job.qr]
+        assert len(links) == 2 and all("/ui/receipt/index.html#" in link for link in links)
+        page.goto("/ui/receipt/index.html#" + links[0].split("#", 1)[1])
+        expect(page.locator(".receipt-total")).to_be_visible()
+        shown = {money(page.locator(".receipt-total .num").inner_text())}
+        assert shown <= {first, second}
+        page.screenshot(path=str(SCREENSHOTS / "pos-digital-receipt.png"))
+        page.goto("/pos/")
+        expect(page.locator(".pos-top .who-name")).to_have_text(CASHIER)
 
         # Close the shift one euro short: the float and part one are expected in the drawer.
         page.get_by_role("button", name="Shift F6").click()

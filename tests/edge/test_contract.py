@@ -3,6 +3,7 @@
 
 import json
 import re
+import sqlite3
 from datetime import datetime
 from pathlib import Path
 
@@ -233,7 +234,9 @@ async def test_every_answer_matches_its_description(quiet_settings, emulator):
     app = create_app(quiet_settings)
     with serve(app) as base:
         async with httpx.AsyncClient(base_url=base) as http:
-            answers, message = await call_every_route(http, base, emulator.port)
+            answers, message = await call_every_route(
+                http, base, emulator.port, quiet_settings.database
+            )
             spec = (await http.get("/openapi.json")).json()
     every = {f"{r.name}_file" if isinstance(r, Mount) else r.name for r in app.routes}
     assert every == answers.keys(), "call_every_route calls each route once: add the new ones"
@@ -257,7 +260,7 @@ async def test_every_answer_matches_its_description(quiet_settings, emulator):
     assert not errors, [e.message for e in errors[:3]]
 
 
-async def call_every_route(http, base, printer_port):
+async def call_every_route(http, base, printer_port, database):
     """Each route called once, in an order that gives each something to work on: {route name:
     response}, and the first message of the websocket."""
     answers = {}
@@ -441,7 +444,7 @@ async def call_every_route(http, base, printer_port):
     await call("rename_device", "PATCH", f"/api/devices/{bar['id']}", {"name": "Bar tablet"})
     await call("revoke_device", "POST", f"/api/devices/{bar['id']}/revoke")
 
-    await pos_calls(call, prawns)
+    await pos_calls(call, prawns, database)
 
     await call("poll", "GET", "/api/events?since=0&limit=50")
     await call("audit", "GET", "/api/audit?limit=50")
@@ -454,7 +457,7 @@ async def call_every_route(http, base, printer_port):
     return answers, message
 
 
-async def pos_calls(call, prawns):
+async def pos_calls(call, prawns, database):
     """Each POS route once: the rules and a promo code, checks split, merged and moved, a
     discount, a shift, tenders, a refund, a drawer move, the close and the reports."""
     await call("pos_settings", "GET", "/api/pos/settings")
@@ -498,6 +501,12 @@ async def pos_calls(call, prawns):
         f"/api/checks/{parts[0]['id']}/payments",
         {"method": "cash", "given": 50_00},
     )
+    conn = sqlite3.connect(database)
+    (token,) = conn.execute(
+        "SELECT receipt_token FROM checks WHERE id = ?", (parts[0]["id"],)
+    ).fetchone()
+    conn.close()
+    await call("digital_receipt", "GET", f"/api/receipts/{token}", headers={})
     refund = {"amount": 100, "reason": "cold soup"}
     await call("refund_payment", "POST", f"/api/payments/{taken['payment']['id']}/refund", refund)
     pay_in = {"kind": "pay_in", "amount": 2000, "reason": "change from the bank"}

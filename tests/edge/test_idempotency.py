@@ -273,7 +273,7 @@ async def test_every_idempotent_route_answers_a_retry_with_its_first_answer(
     with serve(app) as base:
         async with httpx.AsyncClient(base_url=base) as http:
             twice = Twice(http, app, quiet_settings.database)
-            await call_every_route(twice, base, emulator.port)
+            await call_every_route(twice, base, emulator.port, quiet_settings.database)
     idempotent = {
         route.name
         for route in app.routes

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,7 @@ class World:
 
     def __init__(self, http: httpx.AsyncClient, base: str) -> None:
         self.http, self.base = http, base
+        self.database = Path()
         self.owner: dict[str, str] = {}
         self.who: dict[str, str] = {}
         self.column = ""
@@ -135,6 +137,8 @@ class World:
             "/api/promo-codes", {"code": "WELCOME", "kind": "fixed", "value": 100}
         )
         await self.setup("POST", "/api/reports", {"kind": "x"})
+        paid = await self.payment()
+        self.receipt = _receipt_token(self.database, paid)
         self.column = column
         if column in ROLES:
             self.who = await sign_in(self.http, column, device=column)
@@ -516,7 +520,21 @@ CALLS: dict[str, Call] = {
     ),
     "POST /api/reports": lambda w, how: w.call("POST", "/api/reports", {"kind": "x"}),
     "GET /api/reports": lambda w, how: w.call("GET", "/api/reports"),
+    "GET /api/receipts/{token}": lambda w, how: w.call("GET", f"/api/receipts/{w.receipt}"),
 }
+
+
+def _receipt_token(database: Path, payment_id: str) -> str:
+    """The digital receipt's token of the check a payment paid (only its QR code shows it)."""
+    conn = sqlite3.connect(database)
+    try:
+        return conn.execute(
+            "SELECT c.receipt_token FROM checks c JOIN payments p ON p.check_id = c.id"
+            " WHERE p.id = ?",
+            (payment_id,),
+        ).fetchone()[0]
+    finally:
+        conn.close()
 
 
 async def _both(first: Awaitable[Any], second: Awaitable[Any]) -> tuple[Any, Any]:
@@ -592,6 +610,7 @@ async def world(quiet_settings, request) -> AsyncIterator[World]:
     with serve(create_app(quiet_settings)) as base:
         async with httpx.AsyncClient(base_url=base) as http:
             w = World(http, base)
+            w.database = quiet_settings.database
             await w.build(request.param)
             yield w
 
