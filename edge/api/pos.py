@@ -13,7 +13,16 @@ from edge.api.idempotency import answer
 from edge.api.openapi import contract
 from edge.api.writes import creator, updater
 from edge.core.permissions import require
-from edge.domain import checks, payments, pos_config, receipts, reports, shifts
+from edge.domain import (
+    check_splits,
+    checks,
+    discounts,
+    payments,
+    pos_config,
+    receipts,
+    reports,
+    shifts,
+)
 from edge.runtime import auth
 from edge.runtime.auth import actor
 from edge.runtime.box import box_of
@@ -30,7 +39,7 @@ def _approved(form: f.Form) -> f.Form:
     return f.Form({**form.fields, "approval": auth.APPROVAL}, required=form.required)
 
 
-DISCOUNT = _approved(checks.DISCOUNT)
+DISCOUNT = _approved(discounts.DISCOUNT)
 REFUND = _approved(payments.REFUND)
 MOVE = _approved(shifts.MOVE)
 
@@ -120,7 +129,7 @@ async def add_discount(request: Request):
     data = DISCOUNT.clean(await body(request))
     approver = await auth.sign_ins(request).approval(data, who, "discount.large")
     check_id = request.path_params["check_id"]
-    return await answer(request, 201, checks.add_discount, who, check_id, data, approver)
+    return await answer(request, 201, discounts.add_discount, who, check_id, data, approver)
 
 
 @contract(response=checks.CHECK_VIEW, refuses={403, 409})
@@ -128,7 +137,7 @@ async def remove_discount(request: Request):
     """Take a discount off an open check; answers the check."""
     who = await actor(request)
     discount_id = request.path_params["discount_id"]
-    return ok(await box_of(request).write(checks.remove_discount, who, discount_id))
+    return ok(await box_of(request).write(discounts.remove_discount, who, discount_id))
 
 
 # ---- tenders and refunds --------------------------------------------------------------------
@@ -254,8 +263,8 @@ routes = [
     Route(
         "/api/checks/{check_id:id}/split",
         _check_action(
-            checks.split,
-            checks.SPLIT,
+            check_splits.split,
+            check_splits.SPLIT,
             "Split the check by items (`parts`), evenly (`ways`) or by seat; the parts always"
             " add up to the whole, a remainder cent to the first parts in turn.",
         ),
@@ -264,14 +273,18 @@ routes = [
     Route(
         "/api/checks/{check_id:id}/merge",
         _check_action(
-            checks.merge, checks.MERGE, "Bring another open check's lines into this one."
+            check_splits.merge,
+            check_splits.MERGE,
+            "Bring another open check's lines into this one.",
         ),
         methods=["POST"],
     ),
     Route(
         "/api/checks/{check_id:id}/move",
         _check_action(
-            checks.move, checks.MOVE, "Move lines to another open check; answers this one."
+            check_splits.move,
+            check_splits.MOVE,
+            "Move lines to another open check; answers this one.",
         ),
         methods=["POST"],
     ),

@@ -46,50 +46,11 @@ from sync.clock import now_iso, utcnow
 from sync.ids import uuid7
 
 STATUSES = ("open", "split", "paid", "merged")
-SPLITS = ("items", "even", "seat")
-MAX_PARTS = 20
 
 OPEN = f.Form(
     {"table_id": f.optional(f.identifier), "order_id": f.optional(f.identifier)},
 )
-SPLIT = f.Form(
-    {
-        "by": f.choice(*SPLITS),
-        "ways": f.integer(2, MAX_PARTS),
-        "parts": f.Field(
-            "Parts",
-            f.accepts(
-                {
-                    "type": "array",
-                    "items": {"type": "array", "items": {"type": "string", "format": "uuid"}},
-                    "minItems": 2,
-                    "maxItems": MAX_PARTS,
-                }
-            )(lambda name, value: _parts(name, value)),
-        ),
-    },
-    required=("by",),
-)
-MERGE = f.Form({"check_id": f.identifier}, required=("check_id",))
-MOVE = f.Form(
-    {"line_ids": f.distinct_ids, "to_check_id": f.identifier}, required=("line_ids", "to_check_id")
-)
 SERVICE = f.Form({"service_bp": f.optional(f.basis_points)})
-DISCOUNT = f.Form(
-    {
-        "line_id": f.optional(f.identifier),
-        "kind": f.choice("percent", "fixed"),
-        "value": f.integer(0, 100_000_000),
-        "reason": f.text(140, blank=True),
-        "promo_code": f.text(30),
-    },
-)
-
-
-def _parts(name: str, value: Any) -> list[list[str]]:
-    if not isinstance(value, list) or not 2 <= len(value) <= MAX_PARTS:
-        raise Invalid(f"{name} must be a list of 2 to {MAX_PARTS} lists of line ids.", field=name)
-    return [f.distinct_ids(name, part) for part in value]
 
 
 # ---- what a check answers ------------------------------------------------------------------
@@ -228,7 +189,7 @@ def open_check(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> d
             else:
                 check_id = check["id"]
                 if check["status"] == "open":
-                    _roll_in(conn, actor, check)
+                    roll_in(conn, actor, check)
             return get(conn, check_id)
     assert table_id is not None
     table = existing(conn, "tables", table_id, "table", "table_id")
@@ -239,7 +200,7 @@ def open_check(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> d
     if check is None:
         check_id = _new_check(conn, actor, table["id"], [])
         check = existing(conn, "checks", check_id, "check")
-    _roll_in(conn, actor, check)
+    roll_in(conn, actor, check)
     return get(conn, check["id"])
 
 
@@ -262,12 +223,12 @@ def _new_check(
         "paid_day": None,
         "receipt_token": None,
     }
-    items = [_item(check_id, line_id) for line_id in line_ids]
+    items = [item_row(check_id, line_id) for line_id in line_ids]
     commit(conn, actor.id, "checks", check_id, "create", row, parts=items or None)
     return check_id
 
 
-def _item(check_id: str, line_id: str, share: Fraction = Fraction(1)) -> dict[str, Any]:
+def item_row(check_id: str, line_id: str, share: Fraction = Fraction(1)) -> dict[str, Any]:
     return {
         "id": uuid7(),
         "check_id": check_id,
@@ -296,7 +257,7 @@ def _live_lines(conn: sqlite3.Connection, order_id: str) -> list[str]:
     return [row["id"] for row in rows]
 
 
-def _roll_in(conn: WriteConnection, actor: Actor, check: sqlite3.Row) -> None:
+def roll_in(conn: WriteConnection, actor: Actor, check: sqlite3.Row) -> None:
     """Lines ordered since the check was opened join it: of the table's open orders, and of
     the orders it already holds lines of (a walk-in's)."""
     rows = conn.execute(
@@ -307,7 +268,7 @@ def _roll_in(conn: WriteConnection, actor: Actor, check: sqlite3.Row) -> None:
         {"table": check["table_id"], "check": check["id"]},
     ).fetchall()
     if rows:
-        items = [_item(check["id"], row["id"]) for row in rows]
+        items = [item_row(check["id"], row["id"]) for row in rows]
         commit(conn, actor.id, "checks", check["id"], "update", {}, parts=items)
 
 
@@ -324,7 +285,7 @@ def _check_of_order(conn: sqlite3.Connection, order_id: str) -> sqlite3.Row | No
 # ---- what a check comes to ------------------------------------------------------------------
 
 
-def _lines(conn: sqlite3.Connection, check_id: str) -> list[sqlite3.Row]:
+def lines_of(conn: sqlite3.Connection, check_id: str) -> list[sqlite3.Row]:
     return conn.execute(
         "SELECT i.share_num, i.share_den, l.* FROM check_items i"
         " JOIN order_lines l ON l.id = i.line_id WHERE i.check_id = ?"
@@ -333,7 +294,7 @@ def _lines(conn: sqlite3.Connection, check_id: str) -> list[sqlite3.Row]:
     ).fetchall()
 
 
-def _discounts(conn: sqlite3.Connection, check_id: str) -> list[sqlite3.Row]:
+def discounts_of(conn: sqlite3.Connection, check_id: str) -> list[sqlite3.Row]:
     return conn.execute(
         "SELECT d.*, p.code AS promo_code, p.max_discount FROM check_discounts d"
         " LEFT JOIN promo_codes p ON p.id = d.promo_code_id WHERE d.check_id = ?"
@@ -373,7 +334,7 @@ def totals(conn: sqlite3.Connection, check: sqlite3.Row) -> money.Totals:
 
 def _whole(conn: sqlite3.Connection, check: sqlite3.Row) -> tuple[money.Totals, list[money.Line]]:
     store = store_settings.current(conn)
-    rows = _lines(conn, check["id"])
+    rows = lines_of(conn, check["id"])
     lines = [
         money.Line(row["id"], row["amount"], row["tax_rate_bp"], row["tax_name"])
         for row in rows
@@ -381,7 +342,7 @@ def _whole(conn: sqlite3.Connection, check: sqlite3.Row) -> tuple[money.Totals, 
     ]
     discounts = [
         money.Discount(d["id"], d["kind"], d["value"], d["line_id"], d["max_discount"])
-        for d in _discounts(conn, check["id"])
+        for d in discounts_of(conn, check["id"])
     ]
     service = _service_bp(check, _covers(conn, rows), pos_config.current(conn))
     whole = money.compute(
@@ -432,7 +393,7 @@ def paid(payments: Sequence[dict[str, Any]]) -> int:
 def refreshed_total(conn: WriteConnection, actor: Actor, check: sqlite3.Row) -> int:
     """What is due on a check about to be paid, once the lines ordered since have joined it."""
     if check["parent_id"] is None and check["status"] == "open":
-        _roll_in(conn, actor, check)
+        roll_in(conn, actor, check)
     return totals(conn, check).total
 
 
@@ -459,8 +420,8 @@ def get(conn: sqlite3.Connection, check_id: str) -> dict[str, Any]:
                 }
             )
     payments = payments_of(conn, [check_id, *(p["id"] for p in parts)])
-    lines = _lines(conn, check_id)
-    discounts = _discounts(conn, check_id)
+    lines = lines_of(conn, check_id)
+    discounts = discounts_of(conn, check_id)
     table_name = None
     if check["table_id"] is not None:
         row = conn.execute("SELECT name FROM tables WHERE id = ?", (check["table_id"],)).fetchone()
@@ -559,8 +520,9 @@ def list_open(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 # ---- changing a check -----------------------------------------------------------------------
 
 
-def _open(conn: sqlite3.Connection, check_id: str, *, unpaid: bool = True) -> sqlite3.Row:
-    """An open check that is not a part, and (`unpaid`) has no payment yet."""
+def changeable(conn: sqlite3.Connection, check_id: str, *, unpaid: bool = True) -> sqlite3.Row:
+    """An open check that is not a part, and (`unpaid`) has no payment yet: one whose lines and
+    discounts may change."""
     check = existing(conn, "checks", check_id, "check")
     if check["status"] != "open":
         raise Conflict(f"the check is {check['status']}", code="check_not_open")
@@ -571,242 +533,15 @@ def _open(conn: sqlite3.Connection, check_id: str, *, unpaid: bool = True) -> sq
     return check
 
 
-def split(
-    conn: WriteConnection, actor: Actor, check_id: str, values: dict[str, Any]
-) -> dict[str, Any]:
-    """Split an open check: by items (`parts`: every line in one part), evenly (`ways`), or by
-    seat (a part per seat; lines with no seat shared evenly between them)."""
-    require(actor, "check.edit")
-    given = SPLIT.clean(values)
-    check = _open(conn, check_id)
-    _roll_in(conn, actor, check)
-    live = [line for line in _lines(conn, check_id) if line["state"] != "voided"]
-    if not live:
-        raise Conflict("the check has nothing on it to split", code="nothing_to_split")
-    ids = [line["id"] for line in live]
-    by = given["by"]
-    if by == "even":
-        if "ways" not in given:
-            raise Invalid("an even split needs ways", code="missing_field", field="ways")
-        shares = money.even(ids, given["ways"])
-        labels = [f"{n} of {given['ways']}" for n in range(1, given["ways"] + 1)]
-    elif by == "items":
-        parts = given.get("parts")
-        if parts is None:
-            raise Invalid("a split by items needs parts", code="missing_field", field="parts")
-        listed = [i for part in parts for i in part]
-        if sorted(listed) != sorted(ids) or any(not part for part in parts):
-            raise Invalid(
-                "each line of the check goes in exactly one part, and no part is empty",
-                code="bad_parts",
-                field="parts",
-            )
-        shares = [{i: Fraction(1) for i in part} for part in parts]
-        labels = [f"Part {n}" for n in range(1, len(parts) + 1)]
-    else:
-        seats = sorted({line["seat"] for line in live if line["seat"] is not None})
-        if len(seats) < 2:
-            raise Conflict("the lines are not on two seats or more", code="not_enough_seats")
-        shared = [line["id"] for line in live if line["seat"] is None]
-        shares = [
-            {line["id"]: Fraction(1) for line in live if line["seat"] == seat}
-            | {i: Fraction(1, len(seats)) for i in shared}
-            for seat in seats
-        ]
-        labels = [f"Seat {seat}" for seat in seats]
-    stamp = now_iso()
-    for position, (label, part) in enumerate(zip(labels, shares, strict=True)):
-        part_id = uuid7()
-        row = {
-            "business_day": check["business_day"],
-            "table_id": check["table_id"],
-            "parent_id": check_id,
-            "label": label,
-            "position": position,
-            "status": "open",
-            "service_bp": None,
-            "total": 0,
-            "opened_by": actor.id,
-            "created_at": stamp,
-            "paid_at": None,
-            "paid_day": None,
-            "receipt_token": None,
-        }
-        items = [_item(part_id, line_id, share) for line_id, share in part.items()]
-        commit(conn, actor.id, "checks", part_id, "create", row, parts=items)
-    commit(conn, actor.id, "checks", check_id, "update", {"status": "split"})
-    return get(conn, check_id)
-
-
-def merge(
-    conn: WriteConnection, actor: Actor, check_id: str, values: dict[str, Any]
-) -> dict[str, Any]:
-    """Bring another open check's lines and discounts into this one (two tables pay as one)."""
-    require(actor, "check.edit")
-    other_id = MERGE.clean(values)["check_id"]
-    if other_id == check_id:
-        raise Invalid("a check cannot be merged with itself", field="check_id")
-    check = _open(conn, check_id, unpaid=False)
-    other = _open(conn, other_id)
-    _roll_in(conn, actor, other)
-    for row in conn.execute(
-        "SELECT id FROM check_items WHERE check_id = ?", (other_id,)
-    ).fetchall():
-        commit(conn, actor.id, "check_items", row["id"], "update", {"check_id": check_id})
-    for row in conn.execute(
-        "SELECT id FROM check_discounts WHERE check_id = ?", (other_id,)
-    ).fetchall():
-        commit(conn, actor.id, "check_discounts", row["id"], "update", {"check_id": check_id})
-    commit(conn, actor.id, "checks", other_id, "update", {"status": "merged"})
-    _roll_in(conn, actor, check)
-    return get(conn, check_id)
-
-
-def move(
-    conn: WriteConnection, actor: Actor, check_id: str, values: dict[str, Any]
-) -> dict[str, Any]:
-    """Move lines (and their own discounts) to another open check; answers this check."""
-    require(actor, "check.edit")
-    given = MOVE.clean(values)
-    target_id = given["to_check_id"]
-    if target_id == check_id:
-        raise Invalid("the lines are on that check already", field="to_check_id")
-    _open(conn, check_id)
-    _open(conn, target_id, unpaid=False)
-    if not given["line_ids"]:
-        raise Invalid("line_ids must not be empty", field="line_ids")
-    for line_id in given["line_ids"]:
-        item = conn.execute(
-            "SELECT id FROM check_items WHERE check_id = ? AND line_id = ?", (check_id, line_id)
-        ).fetchone()
-        if item is None:
-            raise Invalid("a line is not on this check", code="unknown_line", field="line_ids")
-        commit(conn, actor.id, "check_items", item["id"], "update", {"check_id": target_id})
-        for row in conn.execute(
-            "SELECT id FROM check_discounts WHERE check_id = ? AND line_id = ?", (check_id, line_id)
-        ).fetchall():
-            commit(conn, actor.id, "check_discounts", row["id"], "update", {"check_id": target_id})
-    return get(conn, check_id)
-
-
 def set_service(
     conn: WriteConnection, actor: Actor, check_id: str, values: dict[str, Any]
 ) -> dict[str, Any]:
     """The check's own service charge (null: the store's rule)."""
     require(actor, "check.edit")
     given = SERVICE.clean(values, partial=True)
-    _open(conn, check_id)
+    changeable(conn, check_id)
     commit(conn, actor.id, "checks", check_id, "update", given)
     return get(conn, check_id)
-
-
-def add_discount(
-    conn: WriteConnection,
-    actor: Actor,
-    check_id: str,
-    values: dict[str, Any],
-    approver: Actor | None = None,
-) -> dict[str, Any]:
-    """A discount on the check or one of its lines: a percent or an amount with a reason, or a
-    promo code. Above the store's limit it needs a manager (or a manager's PIN)."""
-    require(actor, "check.edit")
-    given = DISCOUNT.clean(values)
-    check = _open(conn, check_id)
-    _roll_in(conn, actor, check)
-    existing_discounts = _discounts(conn, check_id)
-    line_id = given.get("line_id")
-    live = {line["id"]: line for line in _lines(conn, check_id) if line["state"] != "voided"}
-    if line_id is not None and line_id not in live:
-        raise Invalid("that line is not on this check", code="unknown_line", field="line_id")
-    now = totals(conn, check)
-    approved_by = None
-    if "promo_code" in given:
-        if {"kind", "value"} & given.keys():
-            raise Invalid("a promo code sets its own discount", field="promo_code")
-        promo = pos_config.find_promo(conn, given["promo_code"])
-        _promo_applies(promo, now, existing_discounts, _promo_rows(conn, check_id))
-        row = {"kind": promo["kind"], "value": promo["value"], "promo_code_id": promo["id"]}
-        reason = given.get("reason") or f"promo {promo['code']}"
-        line_id = None
-    else:
-        if not {"kind", "value"} <= given.keys():
-            raise Invalid("a discount needs kind and value", code="missing_field", field="kind")
-        if any(d["promo_code_id"] and not d["stackable_ok"] for d in _promo_rows(conn, check_id)):
-            raise Conflict("the check's promo code does not stack", code="promo_not_stackable")
-        target = live[line_id]["amount"] if line_id else now.goods + now.discount_total
-        limit = pos_config.current(conn)["discount_limit_bp"]
-        if given["kind"] == "percent":
-            if given["value"] > 10_000:
-                raise Invalid("a percent discount takes at most 100% (10000)", field="value")
-            large = given["value"] > limit
-        else:
-            large = given["value"] * 10_000 > limit * target
-        reason = given.get("reason", "")
-        if large:
-            approved_by = require(actor, "discount.large", approver)
-            if not reason:
-                raise Invalid("a discount above the limit needs a reason", field="reason")
-        row = {"kind": given["kind"], "value": given["value"], "promo_code_id": None}
-    commit(
-        conn,
-        actor.id,
-        "check_discounts",
-        uuid7(),
-        "create",
-        {
-            "check_id": check_id,
-            "line_id": line_id,
-            **row,
-            "reason": reason,
-            "created_by": actor.id,
-            "created_at": now_iso(),
-        },
-        approver=approved_by,
-    )
-    return get(conn, check_id)
-
-
-def _promo_rows(conn: sqlite3.Connection, check_id: str) -> list[sqlite3.Row]:
-    return conn.execute(
-        "SELECT d.promo_code_id, p.stackable AS stackable_ok FROM check_discounts d"
-        " JOIN promo_codes p ON p.id = d.promo_code_id WHERE d.check_id = ?",
-        (check_id,),
-    ).fetchall()
-
-
-def _promo_applies(
-    promo: dict[str, Any],
-    now: money.Totals,
-    on_check: Sequence[sqlite3.Row],
-    promos_on: Sequence[sqlite3.Row],
-) -> None:
-    """A promo code is refused when inactive, out of its dates, used up, short of its minimum
-    spend, or beside another discount unless both stack."""
-    stamp = now_iso()
-    if not promo["active"]:
-        raise Conflict(f"{promo['code']} is not active", code="promo_inactive")
-    if promo["valid_from"] and stamp < promo["valid_from"]:
-        raise Conflict(f"{promo['code']} is not valid yet", code="promo_not_yet")
-    if promo["valid_until"] and stamp >= promo["valid_until"]:
-        raise Conflict(f"{promo['code']} has expired", code="promo_expired")
-    if promo["usage_limit"] is not None and promo["uses"] >= promo["usage_limit"]:
-        raise Conflict(f"{promo['code']} has been used up", code="promo_used_up")
-    if now.goods + now.discount_total < promo["min_spend"]:
-        raise Conflict(f"{promo['code']} needs a larger check", code="promo_min_spend")
-    if any(d["promo_code_id"] == promo["id"] for d in on_check):
-        raise Conflict(f"{promo['code']} is on the check already", code="promo_twice")
-    if on_check and not (promo["stackable"] and all(d["stackable_ok"] for d in promos_on)):
-        raise Conflict(
-            f"{promo['code']} does not stack with other discounts", code="promo_not_stackable"
-        )
-
-
-def remove_discount(conn: WriteConnection, actor: Actor, discount_id: str) -> dict[str, Any]:
-    require(actor, "check.edit")
-    discount = existing(conn, "check_discounts", discount_id, "discount")
-    _open(conn, discount["check_id"])
-    commit(conn, actor.id, "check_discounts", discount_id, "delete")
-    return get(conn, discount["check_id"])
 
 
 # ---- paid -----------------------------------------------------------------------------------

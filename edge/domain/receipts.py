@@ -12,7 +12,7 @@ import sqlite3
 from fractions import Fraction
 from typing import Any
 
-from edge.domain import checks
+from edge.domain import checks, pricing
 from edge.domain import store as store_settings
 from service.errors import NotFound
 from service.shapes import CURRENCY, INSTANT, MONEY, array, nullable, shape, text
@@ -50,7 +50,7 @@ RECEIPT_VIEW = shape(
                 "additionalProperties": False,
             }
         ),
-        "taxes": array(checks.pricing.TAX_VIEW),
+        "taxes": array(pricing.TAX_VIEW),
         "service_charge": MONEY,
         "total": MONEY,
         "tenders": array(
