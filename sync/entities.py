@@ -516,7 +516,7 @@ _DECLARED = (
         owner="edge",
         fields={
             "check_id": TEXT,
-            "shift_id": TEXT,
+            "shift_id": TEXT.or_null,  # none: paid at the table
             "business_day": TEXT,
             "method": TEXT,
             "amount": INT,
@@ -560,6 +560,29 @@ _DECLARED = (
         },
         topic="reports",
         noun="report",
+    ),
+    Entity(
+        name="pay_links",
+        owner="edge",
+        fields={
+            "check_id": TEXT,
+            "provider_ref": TEXT,
+            "amount": INT,
+            "url": TEXT,
+            "status": TEXT.with_default("pending"),
+            "payment_id": TEXT.or_null,
+            "created_by": TEXT,
+            "created_at": TEXT,
+        },
+        topic="pos",
+        noun="pay link",
+    ),
+    Entity(
+        name="provider_events",  # the payment provider's webhook deliveries, each once
+        owner="local",
+        fields={"provider_ref": TEXT, "kind": TEXT, "received_at": TEXT},
+        topic="pos",
+        noun="payment provider's event",
     ),
 )
 

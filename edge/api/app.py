@@ -19,6 +19,7 @@ from edge.api import (
     menu,
     orders,
     pages,
+    pay_at_table,
     pos,
     printing,
     staff,
@@ -83,6 +84,7 @@ def create_app(
         *system.routes,
         *orders.routes,  # the busiest routes first: Starlette tries routes in order
         *pos.routes,
+        *pay_at_table.routes,
         *feed.routes,
         *menu.routes,
         *staff.routes,

@@ -40,6 +40,8 @@ TAGS = {
     "shifts": "pos",
     "reports": "pos",
     "receipts": "pos",
+    "pay-links": "pos",
+    "pay": "pos",
 }
 TAG_NOTES = {
     "menu": "Tax rates, categories, items, modifier groups and modifiers; 86ing.",
@@ -65,7 +67,8 @@ REFUSALS = {
     " or its Idempotency-Key was used for another request (`idempotency_key_reused`)",
     423: "locked out after too many wrong PINs; `retry_after` says for how many seconds",
     429: "too many tries from this address; `retry_after` says for how many seconds",
-    503: "the database refused the write; nothing was written",
+    503: "the database refused the write, or (pay at table) the payment provider cannot be"
+    " reached; nothing was written",
 }
 
 API = Api(

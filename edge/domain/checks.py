@@ -86,9 +86,9 @@ PAYMENT_VIEW = shape(
     {
         "id": ID,
         "check_id": ID,
-        "shift_id": ID,
+        "shift_id": nullable({**ID, "description": "null: paid at the table"}),
         "business_day": DAY,
-        "method": enum(("cash", "card")),
+        "method": enum(("cash", "card", "online")),
         "amount": {**MONEY, "description": "what it pays of the check"},
         "rounding": {"type": "integer", "description": "cash rounded to the smallest coin"},
         "tip": MONEY,

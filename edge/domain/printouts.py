@@ -235,7 +235,9 @@ def check_receipt(
         )
     payments = check["payments"]
     tenders = [  # cash as handed over, the change below it
-        doc.Tender("Cash", p["given"]) if p["method"] == "cash" else doc.Tender("Card", p["amount"])
+        doc.Tender("Cash", p["given"])
+        if p["method"] == "cash"
+        else doc.Tender("Card" if p["method"] == "card" else "Paid online", p["amount"])
         for p in payments
     ]
     if any(p["tip"] for p in payments):

@@ -29,7 +29,7 @@ from sync.clock import now_iso
 from sync.ids import uuid7
 
 KINDS = ("x", "z")
-METHODS = ("cash", "card")
+METHODS = ("cash", "card", "online")
 
 
 @f.accepts({"type": "string", "format": "date"})

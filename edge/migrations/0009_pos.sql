@@ -121,13 +121,14 @@ CREATE TABLE drawer_moves (
 );
 CREATE INDEX drawer_moves_shift ON drawer_moves (shift_id);
 
--- One tender on a check. No card data: a card payment keeps the terminal's reference only.
+-- One tender on a check. No card data: a card payment keeps the terminal's reference only, an
+-- online one (pay at table) the provider's intent.
 CREATE TABLE payments (
     id            TEXT PRIMARY KEY,
     check_id      TEXT NOT NULL REFERENCES checks (id),
-    shift_id      TEXT NOT NULL REFERENCES shifts (id),
+    shift_id      TEXT REFERENCES shifts (id),  -- NULL: paid at the table, no till's drawer
     business_day  TEXT NOT NULL,
-    method        TEXT NOT NULL CHECK (method IN ('cash', 'card')),
+    method        TEXT NOT NULL,               -- cash, card, online (pay at table)
     amount        INTEGER NOT NULL,            -- what it pays of the check
     rounding      INTEGER NOT NULL DEFAULT 0,  -- cash rounded to the smallest coin (+/-)
     tip           INTEGER NOT NULL DEFAULT 0,
@@ -170,3 +171,28 @@ CREATE TABLE reports (
 );
 CREATE UNIQUE INDEX reports_one_z ON reports (business_day) WHERE kind = 'z';
 CREATE INDEX reports_day ON reports (business_day);
+
+-- Pay at table: a payment provider's intent for a check, whose link the guest opens (QR).
+CREATE TABLE pay_links (
+    id            TEXT PRIMARY KEY,
+    check_id      TEXT NOT NULL REFERENCES checks (id),
+    provider_ref  TEXT NOT NULL,               -- the provider's intent id
+    amount        INTEGER NOT NULL,
+    url           TEXT NOT NULL,
+    status        TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'paid')),
+    payment_id    TEXT REFERENCES payments (id),
+    created_by    TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    hub_rev       INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX pay_links_provider ON pay_links (provider_ref);
+CREATE INDEX pay_links_check ON pay_links (check_id);
+
+-- The provider's webhook deliveries seen, by the provider's event id: each acts once.
+CREATE TABLE provider_events (
+    id           TEXT PRIMARY KEY,
+    provider_ref TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    received_at  TEXT NOT NULL,
+    hub_rev      INTEGER NOT NULL DEFAULT 0
+);

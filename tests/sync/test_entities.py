@@ -96,6 +96,7 @@ def test_owners_follow_the_design():
             "payments",
             "refunds",
             "reports",
+            "pay_links",
         },
         "local": {
             "staff_sessions",
@@ -105,6 +106,7 @@ def test_owners_follow_the_design():
             "pin_lockouts",
             "print_jobs",
             "printer_status",
+            "provider_events",
         },
     }
     assert {e.name for e in synced()} == owners["hub"] | owners["edge"]

@@ -161,6 +161,7 @@ function reportView(report, ctx) {
     ["Checks paid", String(d.checks)], ["Sales", money(d.sales)], ["Tax", money(d.tax_total)],
     ["Discounts", money(d.discounts)], ["Service charge", money(d.service_charge)],
     ["Cash", money(d.tenders.cash.amount)], ["Card", money(d.tenders.card.amount)],
+    ["Paid at table", money(d.tenders.online.amount)],
     ["Tips", money(d.tips)], ["Refunds", money(d.refunds)], ["Takings", money(d.takings)],
     ["Voids", `${d.voids} · ${money(d.voided)}`], ["Opening float", money(d.floats)],
     ["Expected cash", money(d.expected_cash)], ["Declared cash", money(d.declared_cash)],

@@ -30,7 +30,7 @@ function draw(receipt) {
       receipt.taxes.map((t) => row(included ? `incl. ${t.name}` : t.name, money(t.tax))),
       receipt.service_charge ? row("Service", money(receipt.service_charge)) : null,
       row("Total", money(receipt.total), "receipt-total"),
-      receipt.tenders.map((t) => row(t.method === "cash" ? "Cash" : "Card", money(t.amount))),
+      receipt.tenders.map((t) => row({ cash: "Cash", card: "Card" }[t.method] || "Paid online", money(t.amount))),
       receipt.tenders.some((t) => t.tip) ? row("Tip", money(receipt.tenders.reduce((s, t) => s + t.tip, 0))) : null,
       receipt.change ? row("Change", money(receipt.change)) : null),
     h("p", { class: "small muted receipt-foot" }, "Thank you. Keep this page's link to see your receipt again.")));
