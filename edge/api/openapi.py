@@ -7,6 +7,7 @@ from __future__ import annotations
 from edge.api import pages
 from edge.api.idempotency import HEADER, KEY_SCHEMA, REPLAYED, guarded
 from edge.domain import devices
+from service import webhooks
 from service.openapi import Api, Idempotency
 
 # The area of each operation, by the first segment of its path (after /api/).
@@ -84,6 +85,13 @@ API = Api(
             "in": "header",
             "name": devices.HEADER,
             "description": "the credential POST /api/devices/pair answers (a paired staff device)",
+        },
+        "webhook": {
+            "type": "apiKey",
+            "in": "header",
+            "name": webhooks.SIGNATURE,
+            "description": "the payment provider's HMAC-SHA256 (hex) of Galley-Pay-Timestamp, a"
+            " dot and the raw body, with one of the box's webhook secrets",
         },
     },
     default_security="staff",

@@ -67,7 +67,7 @@ async def pay_link(request: Request):
     return ok(link)
 
 
-@contract(response=pay_at_table.RECEIVED, public=True, refuses={401})
+@contract(response=pay_at_table.RECEIVED, auth="webhook")
 async def pay_webhook(request: Request):
     """The provider's signed notice (HMAC-SHA256 over the timestamp and the raw body, within
     5 minutes, any of the box's current and previous secrets): each event acts once."""

@@ -8,12 +8,13 @@ No card data reaches the box.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from typing import Any
 
 from edge.core.events import WriteConnection, commit
 from edge.core.permissions import SYSTEM, Actor, require
-from edge.domain import checks, payments, shifts
+from edge.domain import checks, payments, printouts, shifts
 from edge.domain import store as store_settings
 from edge.domain.rows import existing
 from service.errors import Conflict, Invalid
@@ -67,7 +68,8 @@ def due(conn: sqlite3.Connection, actor: Actor, check_id: str) -> dict[str, Any]
 def record(
     conn: WriteConnection, actor: Actor, check_id: str, intent: dict[str, Any]
 ) -> dict[str, Any]:
-    """The link the provider made for the check."""
+    """The link the provider made for the check; the bill prints with it as a QR code (on the
+    till's receipt printer, when there is one)."""
     require(actor, "check.edit")
     link_id = uuid7()
     row = {
@@ -81,6 +83,8 @@ def record(
         "created_at": now_iso(),
     }
     commit(conn, actor.id, "pay_links", link_id, "create", row)
+    with contextlib.suppress(Conflict):
+        printouts.check_receipt(conn, actor, checks.get(conn, check_id), intent["url"], bill=True)
     return get(conn, link_id)
 
 

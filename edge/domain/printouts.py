@@ -204,11 +204,15 @@ def enqueue_receipt(
 
 
 def check_receipt(
-    conn: WriteConnection, actor: Actor, check: dict[str, Any], qr: str | None = None
+    conn: WriteConnection,
+    actor: Actor,
+    check: dict[str, Any],
+    qr: str | None = None,
+    bill: bool = False,
 ) -> str:
     """The receipt of a check (`edge.domain.checks.get`): its lines (a share of a line when
     split), discounts and service charge, taxes, tenders, tips and change; `qr`: the link to
-    its digital copy."""
+    its digital copy; a `bill` (not paid yet): `qr` is its pay link."""
     printer = config.receipt_printer(conn, actor.device)
     if printer is None:
         raise Conflict("no receipt printer is set up", code="no_printer")
@@ -259,6 +263,8 @@ def check_receipt(
         staff=actor.name,
         at=local_now(conn),
         qr_payload=qr,
+        qr_caption="Scan to pay at the table" if bill else "Your digital receipt",
+        copy_label="BILL" if bill else "",
     )
     job = _queue(conn, actor, printer, "receipt", receipt, ("checks", check["id"]))
     assert job is not None

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
+import httpx
 from playwright.sync_api import Page, expect
 
+from edge.api.app import create_app
+from galley.pay_sandbox import Sandbox
 from printers.emulator import run_in_thread
-from tests.e2e.conftest import PINS, SCREENSHOTS, LiveEdge
+from tests.e2e.conftest import PINS, SCREENSHOTS, Console, LiveEdge, browser_page
+from tests.live import serve
 
 CASHIER = "Carla Mendes"
 MANAGER = "Marco Ferreira"
@@ -134,3 +139,42 @@ def test_a_cashier_rings_up_splits_pays_two_ways_and_the_z_report_shows_the_vari
         page.screenshot(path=str(SCREENSHOTS / "pos-z-report.png"))
         z = emulator.wait_for_jobs(4, timeout=15)[-1].text()
         assert "Z REPORT" in z and "Over/short" in z
+
+
+def test_a_table_pays_by_qr_and_the_pos_offers_the_rest_when_the_provider_is_down(
+    browser, settings
+):
+    sandbox = Sandbox(secret=b"whsec-e2e")
+    with serve(sandbox.app()) as provider_url:
+        sandbox.base_url = provider_url
+        paying = dataclasses.replace(
+            settings, pay_url=provider_url, pay_webhook_secrets="whsec-e2e", print_workers=False
+        )
+        with serve(create_app(paying)) as url:
+            edge = LiveEdge(url, paying)
+            console = Console()
+            console.allow_refusal(503, "/api/checks/")  # the provider down, on purpose
+            with browser_page(browser, edge, console) as page:
+                pos_sign_in(page, CASHIER)
+                page.get_by_label("Search or scan").fill("prawns")
+                page.locator('.pos-item[data-item="Garlic prawns"]').click()
+                page.get_by_role("button", name="Pay F2").click()
+                pay = page.locator("dialog.pos-modal-wide")
+                pay.get_by_role("button", name="QR bill").click()
+                link = pay.get_by_role("link", name="pay link")
+                expect(link).to_be_visible()
+                # The guest pays on their phone; no webhook reaches this box (its guest address
+                # is not this machine): the POS sees it paid by asking the provider.
+                assert httpx.post(link.get_attribute("href")).json()["status"] == "succeeded"
+                expect(pay.locator(".pay-done-title")).to_have_text("Paid", timeout=10_000)
+                page.screenshot(path=str(SCREENSHOTS / "pos-paid-at-table.png"))
+                pay.get_by_role("button", name="New sale").click()
+                # The provider goes down: the POS says so; cash still works.
+                sandbox.down = True
+                page.get_by_label("Search or scan").fill("prawns")
+                page.locator('.pos-item[data-item="Garlic prawns"]').click()
+                page.get_by_role("button", name="Pay F2").click()
+                qr_bill = pay.get_by_role("button", name="QR bill")
+                qr_bill.click()
+                expect(pay.locator(".pay-online")).to_contain_text("unavailable")
+                expect(qr_bill).to_be_disabled()

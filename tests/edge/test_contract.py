@@ -228,14 +228,14 @@ async def test_every_route_that_needs_a_sign_in_says_so(app, client):
         assert (response.status_code == 401) == needs_sign_in, (method, url, response.text)
 
 
-async def test_every_answer_matches_its_description(quiet_settings, emulator):
+async def test_every_answer_matches_its_description(quiet_settings, emulator, pay_sandbox):
     """A real call of every route on the demo store, over real HTTP, signed in as the owner:
     each answers its documented success status with a body its documented schema accepts."""
     app = create_app(quiet_settings)
     with serve(app) as base:
         async with httpx.AsyncClient(base_url=base) as http:
             answers, message = await call_every_route(
-                http, base, emulator.port, quiet_settings.database
+                http, base, emulator.port, quiet_settings.database, pay_sandbox
             )
             spec = (await http.get("/openapi.json")).json()
     every = {f"{r.name}_file" if isinstance(r, Mount) else r.name for r in app.routes}
@@ -260,7 +260,7 @@ async def test_every_answer_matches_its_description(quiet_settings, emulator):
     assert not errors, [e.message for e in errors[:3]]
 
 
-async def call_every_route(http, base, printer_port, database):
+async def call_every_route(http, base, printer_port, database, sandbox):
     """Each route called once, in an order that gives each something to work on: {route name:
     response}, and the first message of the websocket."""
     answers = {}
@@ -444,7 +444,7 @@ async def call_every_route(http, base, printer_port, database):
     await call("rename_device", "PATCH", f"/api/devices/{bar['id']}", {"name": "Bar tablet"})
     await call("revoke_device", "POST", f"/api/devices/{bar['id']}/revoke")
 
-    await pos_calls(call, prawns, database)
+    await pos_calls(call, prawns, database, sandbox)
 
     await call("poll", "GET", "/api/events?since=0&limit=50")
     await call("audit", "GET", "/api/audit?limit=50")
@@ -457,7 +457,7 @@ async def call_every_route(http, base, printer_port, database):
     return answers, message
 
 
-async def pos_calls(call, prawns, database):
+async def pos_calls(call, prawns, database, sandbox):
     """Each POS route once: the rules and a promo code, checks split, merged and moved, a
     discount, a shift, tenders, a refund, a drawer move, the close and the reports."""
     await call("pos_settings", "GET", "/api/pos/settings")
@@ -512,6 +512,13 @@ async def pos_calls(call, prawns, database):
     pay_in = {"kind": "pay_in", "amount": 2000, "reason": "change from the bank"}
     await call("drawer_move", "POST", "/api/shifts/current/moves", pay_in)
     await call("close_shift", "POST", "/api/shifts/current/close", {"counted": {"5000": 2}})
+    link = await call("create_pay_link", "POST", f"/api/checks/{third['id']}/pay-link")
+    await call("pay_link", "GET", f"/api/pay-links/{link['id']}")
+    intent = {**sandbox.intents[link["provider_ref"]], "status": "succeeded"}
+    event = sandbox.event(intent)
+    await call(
+        "pay_webhook", "POST", "/api/pay/webhook", content=event, headers=sandbox.headers(event)
+    )
     await call("make_report", "POST", "/api/reports", {"kind": "x"})
     await call("list_reports", "GET", "/api/reports")
 

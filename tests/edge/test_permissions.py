@@ -85,6 +85,7 @@ class World:
     def __init__(self, http: httpx.AsyncClient, base: str) -> None:
         self.http, self.base = http, base
         self.database = Path()
+        self.sandbox: Any = None
         self.owner: dict[str, str] = {}
         self.who: dict[str, str] = {}
         self.column = ""
@@ -139,6 +140,8 @@ class World:
         await self.setup("POST", "/api/reports", {"kind": "x"})
         paid = await self.payment()
         self.receipt = _receipt_token(self.database, paid)
+        link = await self.setup("POST", f"/api/checks/{await self.fresh_check()}/pay-link")
+        self.link = link["id"]
         self.column = column
         if column in ROLES:
             self.who = await sign_in(self.http, column, device=column)
@@ -521,7 +524,21 @@ CALLS: dict[str, Call] = {
     "POST /api/reports": lambda w, how: w.call("POST", "/api/reports", {"kind": "x"}),
     "GET /api/reports": lambda w, how: w.call("GET", "/api/reports"),
     "GET /api/receipts/{token}": lambda w, how: w.call("GET", f"/api/receipts/{w.receipt}"),
+    "POST /api/checks/{check_id}/pay-link": lambda w, how: _then(
+        w.fresh_check(), lambda check: w.call("POST", f"/api/checks/{check}/pay-link")
+    ),
+    "GET /api/pay-links/{link_id}": lambda w, how: w.call("GET", f"/api/pay-links/{w.link}"),
+    "POST /api/pay/webhook": lambda w, how: _webhook(w),
 }
+
+
+def _webhook(w: World) -> Awaitable[httpx.Response]:
+    """A delivery the sandbox provider signs (of an intent the box never made: received all
+    the same, and nothing paid)."""
+    intent = {"id": w.name("pi").replace(" ", "_"), "amount": 1, "currency": "EUR"}
+    body = w.sandbox.event({**intent, "status": "succeeded", "reference": ""})
+    headers = {**w.who, **w.sandbox.headers(body)}
+    return w.call("POST", "/api/pay/webhook", content=body, headers=headers)
 
 
 def _receipt_token(database: Path, payment_id: str) -> str:
@@ -606,11 +623,12 @@ async def check(w: World, call: Call, cell: str, refusal: int) -> list[str]:
 
 
 @pytest.fixture
-async def world(quiet_settings, request) -> AsyncIterator[World]:
+async def world(quiet_settings, pay_sandbox, request) -> AsyncIterator[World]:
     with serve(create_app(quiet_settings)) as base:
         async with httpx.AsyncClient(base_url=base) as http:
             w = World(http, base)
             w.database = quiet_settings.database
+            w.sandbox = pay_sandbox
             await w.build(request.param)
             yield w
 

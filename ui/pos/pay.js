@@ -143,7 +143,49 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
           h("label", { class: "field" }, h("span", {}, "Tip"), tip),
           h("label", { class: "field" }, h("span", {}, "Reference"), reference)),
         h("p", { class: "small muted" }, "Take the card on the terminal, then type its reference. Never type a card number."),
-        h("button", { type: "submit", class: "btn" }, "Card paid")));
+        h("button", { type: "submit", class: "btn" }, "Card paid")),
+      payAtTable(what));
+  }
+
+  // Pay at table: the bill prints with the provider's QR code; the guest pays on their phone and
+  // the box hears it (webhook, or by asking the provider), and this dialog follows.
+  let polling = null;
+  function payAtTable(what) {
+    const status = h("p", { class: "small muted", role: "status" }, "The guest scans the bill's QR code and pays on their phone.");
+    const button = h("button", { type: "button", class: "btn", onclick: () => act(async () => {
+      try {
+        const link = await ctx.api.post(`/api/checks/${what.id}/pay-link`);
+        status.replaceChildren("Bill with the QR code printing · waiting for the guest… ",
+          h("a", { href: link.url, target: "_blank", rel: "noopener" }, "pay link"));
+        button.disabled = true;
+        follow(link.id);
+      } catch (err) {
+        if (err.code === "provider_unavailable") {
+          button.disabled = true;
+          status.className = "small msg msg-warn";
+          status.textContent = "Pay at table is unavailable: the payment provider cannot be reached. Take cash or card.";
+        } else throw err;
+      }
+    }) }, "QR bill");
+    return h("div", { class: "card card-pad stack pay-online" }, h("h3", {}, "Pay at table"), status, button);
+  }
+
+  function follow(linkId) {
+    clearInterval(polling);
+    polling = setInterval(async () => {
+      if (!document.body.contains(body)) return clearInterval(polling);
+      try {
+        const link = await ctx.api.get(`/api/pay-links/${linkId}`);
+        if (link.status === "paid") {
+          clearInterval(polling);
+          change = null;
+          await load(check.id);
+        }
+      } catch {
+        // the next tick asks again
+      }
+      return null;
+    }, 2000);
   }
 
   function done() {
