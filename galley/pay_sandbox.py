@@ -8,13 +8,17 @@ makes it refuse everything (503), as a provider behind a dead internet line woul
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -114,3 +118,26 @@ class Sandbox:
                 await http.post(intent["webhook_url"], content=body, headers=self.headers(body))
         except httpx.HTTPError:
             pass  # the box polls when no webhook comes
+
+
+@contextlib.contextmanager
+def running(secret: bytes, host: str = "127.0.0.1") -> Iterator[Sandbox]:
+    """The sandbox on a free port of `host`, in a thread, until the block ends (the demo's)."""
+    sandbox = Sandbox(secret=secret)
+    config = uvicorn.Config(sandbox.app(), host=host, port=0, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="pay-sandbox", daemon=True)
+    thread.start()
+    ready = threading.Event()
+    for _ in range(200):  # readiness polling, at most ~10 s
+        if server.started or not thread.is_alive():
+            break
+        ready.wait(0.05)
+    if not server.started:
+        raise RuntimeError("the payment sandbox did not start")
+    sandbox.base_url = f"http://{host}:{server.servers[0].sockets[0].getsockname()[1]}"
+    try:
+        yield sandbox
+    finally:
+        server.should_exit = True
+        thread.join(10)
