@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from edge.api.idempotency import answer
 from edge.api.openapi import contract
+from edge.api.pay_at_table import provider
 from edge.api.writes import creator, updater
 from edge.core.permissions import require
 from edge.domain import (
@@ -157,15 +158,23 @@ async def take_payment(request: Request):
 
 
 @contract(
-    body=REFUND, status=201, response=checks.PAYMENT_VIEW, refuses={403, 409, 423}, idempotent=True
+    body=REFUND,
+    status=201,
+    response=checks.PAYMENT_VIEW,
+    refuses={403, 409, 423, 503},
+    idempotent=True,
 )
 async def refund_payment(request: Request):
     """Give back all (no amount) or part of a tender, with a reason: a manager's, or with a
-    manager's PIN. Needs an open shift on this till."""
+    manager's PIN. Needs an open shift on this till. A tender paid at the table is refunded by
+    its provider (503 when it cannot be reached: nothing is recorded)."""
     who = await actor(request)
     data = REFUND.clean(await body(request))
     approver = await auth.sign_ins(request).approval(data, who, "payment.refund")
     payment_id = request.path_params["payment_id"]
+    plan = await box_of(request).read(payments.planned, who, payment_id, data, approver)
+    if plan["method"] == "online":
+        await provider(request).refund(plan["reference"], plan["amount"])
     return await answer(request, 201, payments.refund, who, payment_id, data, approver)
 
 

@@ -168,16 +168,24 @@ def print_receipt(conn: WriteConnection, actor: Actor, check_id: str) -> str | N
         return None
 
 
-def refund(
-    conn: WriteConnection,
+def planned(
+    conn: sqlite3.Connection,
     actor: Actor,
     payment_id: str,
     values: dict[str, Any],
     approver: Actor | None = None,
 ) -> dict[str, Any]:
-    """Give back all or part of a tender, to that tender: a manager's, or with a manager's PIN."""
-    approved_by = require(actor, "payment.refund", approver)
-    given = REFUND.clean(values)
+    """What `refund` would give back, and to which tender, refused as it would refuse: read
+    before an online tender's provider is asked to refund it, so that it is asked only for a
+    refund the box will record."""
+    require(actor, "payment.refund", approver)
+    _, payment, amount = _refundable(conn, actor, payment_id, REFUND.clean(values))
+    return {"method": payment["method"], "reference": payment["reference"], "amount": amount}
+
+
+def _refundable(
+    conn: sqlite3.Connection, actor: Actor, payment_id: str, given: dict[str, Any]
+) -> tuple[sqlite3.Row, sqlite3.Row, int]:
     shift = shifts.require_open(conn, actor)
     payment = existing(conn, "payments", payment_id, "payment")
     refundable = payment["amount"] + payment["rounding"] + payment["tip"] - payment["refunded"]
@@ -190,6 +198,21 @@ def refund(
             code="too_much",
             field="amount",
         )
+    return shift, payment, amount
+
+
+def refund(
+    conn: WriteConnection,
+    actor: Actor,
+    payment_id: str,
+    values: dict[str, Any],
+    approver: Actor | None = None,
+) -> dict[str, Any]:
+    """Give back all or part of a tender, to that tender: a manager's, or with a manager's PIN.
+    An online one is refunded by its provider first (`planned` says how much)."""
+    approved_by = require(actor, "payment.refund", approver)
+    given = REFUND.clean(values)
+    shift, payment, amount = _refundable(conn, actor, payment_id, given)
     refund_id = uuid7()
     row = {
         "payment_id": payment_id,

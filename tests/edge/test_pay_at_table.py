@@ -128,3 +128,21 @@ async def test_pay_at_table_off_without_a_provider(client):
     refused = await client.post(f"/api/checks/{check['id']}/pay-link", headers=who)
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "pay_at_table_off"
     assert json.loads(refused.text)["error"]["message"]
+
+
+async def test_an_online_payment_is_refunded_by_its_provider(edge, sandbox, settings):
+    who = await sign_in(edge, "manager", device="till")
+    check, link = await link_for(edge, who)
+    intent = sandbox.intents[link["provider_ref"]]
+    intent["status"] = "succeeded"
+    assert (await webhook(edge, sandbox, sandbox.event(intent))).status_code == 200
+    payment = (await edge.get(f"/api/checks/{check['id']}", headers=who)).json()["payments"][0]
+    assert (await edge.post("/api/shifts", json={"float": 0}, headers=who)).status_code == 201
+    path = f"/api/payments/{payment['id']}/refund"
+    sandbox.down = True
+    down = await edge.post(path, json={"amount": 200, "reason": "cold"}, headers=who)
+    assert down.status_code == 503 and count(settings.database, "refunds") == 0
+    sandbox.down = False
+    refunded = await edge.post(path, json={"amount": 200, "reason": "cold"}, headers=who)
+    assert refunded.status_code == 201 and refunded.json()["refunded"] == 200
+    assert intent["refunded"] == 200
