@@ -63,7 +63,9 @@ async def pay_link(request: Request):
         except (ProviderDown, Conflict):
             return ok(link)
         if intent.status == "succeeded":
-            link = await box.write(pay_at_table.paid, link["provider_ref"]) or link
+            settled = await box.write(pay_at_table.paid, link["provider_ref"])
+            if settled is not None:
+                link = settled
     return ok(link)
 
 
