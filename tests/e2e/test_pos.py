@@ -178,3 +178,32 @@ def test_a_table_pays_by_qr_and_the_pos_offers_the_rest_when_the_provider_is_dow
                 qr_bill.click()
                 expect(pay.locator(".pay-online")).to_contain_text("unavailable")
                 expect(qr_bill).to_be_disabled()
+
+
+def test_five_items_and_cash_take_seven_taps_on_a_tablet(browser, live_edge: LiveEdge):
+    with browser_page(
+        browser, live_edge, viewport={"width": 820, "height": 1180}, has_touch=True
+    ) as page:
+        pos_sign_in(page, CASHIER)
+        page.get_by_role("button", name="Shift F6").click()
+        page.get_by_label("Float").fill("50")
+        page.get_by_role("button", name="Open shift").click()
+        expect(page.locator(".shift-chip")).to_contain_text("Shift open")
+        page.get_by_role("button", name="Sale", exact=True).click()
+        page.get_by_role("tab", name="Desserts").click()
+        taps = 0
+        for name in (
+            "Pastel de nata",
+            "Chocolate mousse",
+            "Cheesecake",
+            "Pastel de nata",
+            "Seasonal fruit",
+        ):
+            page.locator(f'.pos-item[data-item="{name}"]').tap()
+            taps += 1
+        page.get_by_role("button", name="Pay F2").tap()
+        page.locator("dialog.pos-modal-wide .pay-quick .btn-primary").tap()
+        taps += 2
+        expect(page.locator(".pay-done-title")).to_have_text("Paid")
+        assert taps < 10
+        page.screenshot(path=str(SCREENSHOTS / "pos-tablet-paid.png"))

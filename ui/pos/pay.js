@@ -191,7 +191,7 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
   function done() {
     return h("div", { class: "pay-done stack" },
       h("p", { class: "pay-done-title" }, "Paid"),
-      change !== null ? h("p", { class: "pay-change" }, "Change ", h("strong", { class: "num" }, money(change))) : null,
+      change ? h("p", { class: "pay-change" }, "Change ", h("strong", { class: "num" }, money(change))) : null,
       h("p", { class: "muted" }, "The receipt is printing."),
       h("button", { type: "button", class: "btn btn-primary btn-block", autofocus: true, onclick: () => close() }, "New sale"));
   }
