@@ -207,3 +207,27 @@ def test_five_items_and_cash_take_seven_taps_on_a_tablet(browser, live_edge: Liv
         expect(page.locator(".pay-done-title")).to_have_text("Paid")
         assert taps < 10
         page.screenshot(path=str(SCREENSHOTS / "pos-tablet-paid.png"))
+
+
+VIEWPORTS = {"phone": (360, 740), "tablet": (1024, 768), "wall": (1920, 1080)}
+
+
+def test_every_view_fits_a_phone_a_tablet_and_a_wall_screen(page: Page, live_edge: LiveEdge):
+    pos_sign_in(page, CASHIER)
+    page.get_by_role("tab", name="Mains").click()
+    page.locator('.pos-item[data-item="Grilled sea bass"]').click()
+    page.locator("dialog.pos-modal").get_by_role("button", name="Fries").click()
+    page.locator("dialog.pos-modal").get_by_role("button", name="Add").click()
+    for screen, (width, height) in VIEWPORTS.items():
+        page.set_viewport_size({"width": width, "height": height})
+        for view in ("Sale", "Checks", "Orders", "Shift"):
+            page.locator(f'.pos-tab[data-view="{view.lower()}"]').click()
+            expect(page.locator(f'.pos-tab[data-view="{view.lower()}"]')).to_have_attribute(
+                "aria-current", "page"
+            )
+            expect(page.locator(".pos-view :is(.empty, .card, .pos-item)").first).to_be_visible()
+            wide = page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth + 1")
+            page.screenshot(
+                path=str(SCREENSHOTS / f"pos-{screen}-{view.lower()}.png"), full_page=True
+            )
+            assert wide, f"{view} scrolls sideways on a {screen}"
