@@ -231,3 +231,43 @@ def test_every_view_fits_a_phone_a_tablet_and_a_wall_screen(page: Page, live_edg
                 path=str(SCREENSHOTS / f"pos-{screen}-{view.lower()}.png"), full_page=True
             )
             assert wide, f"{view} scrolls sideways on a {screen}"
+
+
+def test_a_void_and_a_refund_with_a_managers_pin_at_the_till(
+    page: Page, live_edge: LiveEdge, console: Console
+):
+    # The till asks without a PIN first: the box answers that a manager must approve.
+    console.allow_refusal(403, "/api/order-lines/")
+    console.allow_refusal(403, "/api/payments/")
+    pos_sign_in(page, CASHIER)
+    page.get_by_role("button", name="Shift F6").click()
+    page.get_by_label("Float").fill("50")
+    page.get_by_role("button", name="Open shift").click()
+    expect(page.locator(".shift-chip")).to_contain_text("Shift open")
+    page.get_by_role("button", name="Sale", exact=True).click()
+    page.get_by_role("tab", name="Desserts").click()
+    page.locator('.pos-item[data-item="Cheesecake"]').click()
+    page.locator('.pos-item[data-item="Pastel de nata"]').click()
+    page.get_by_role("button", name="Pay F2").click()
+    pay = page.locator("dialog.pos-modal-wide")
+    expect(pay.locator(".pay-total dd")).to_contain_text("8.50")
+
+    def approve(reason: str, button: str) -> None:
+        dialog = page.locator("dialog.pos-modal").last
+        dialog.get_by_label("Reason").fill(reason)
+        dialog.get_by_role("button", name=button).click()
+        approval = page.locator("dialog.pos-modal").last
+        approval.get_by_role("button", name=MANAGER).click()
+        page.keyboard.type(PINS[MANAGER])
+        page.keyboard.press("Enter")
+
+    pay.get_by_role("button", name="Void Cheesecake").click()
+    approve("sent by mistake", "Void")
+    expect(pay.locator(".pay-total dd")).to_contain_text("2.50")
+    pay.locator(".pay-quick .btn-primary").click()
+    expect(pay.locator(".pay-done-title")).to_have_text("Paid")
+    pay.get_by_role("button", name="Refund…").click()
+    page.locator("dialog.pos-modal").last.get_by_label("Amount").fill("1.00")
+    approve("cold", "Refund")
+    expect(pay.locator(".pay-payment")).to_contain_text("refunded")
+    expect(pay.locator(".pay-payment")).to_contain_text("1.00")

@@ -59,16 +59,21 @@ export async function withApproval(api, call, why) {
     };
     const choose = h("div", { class: "pos-approvers" });
     const padHolder = h("div", {});
+    let pad = null; // listens to the keyboard until it is destroyed
     const { close } = openModal({
       title: "A manager's approval",
       body: [h("p", { class: "muted" }, why), choose, padHolder],
-      onClose: () => finish(null),
+      onClose: () => {
+        if (pad) pad.destroy();
+        finish(null);
+      },
     });
     for (const manager of roster) {
       choose.append(h("button", { type: "button", class: "btn", onclick: () => ask(manager) }, manager.name));
     }
     function ask(manager) {
-      const pad = createPinPad({
+      if (pad) pad.destroy();
+      pad = createPinPad({
         label: `${manager.name}'s PIN`,
         submitLabel: "Approve",
         onSubmit: async (pin) => {

@@ -66,7 +66,11 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
               h("span", {}, `${line.quantity}× ${line.name}`,
                 line.modifiers.length ? h("span", { class: "muted small" }, ` · ${line.modifiers.join(", ")}`) : null,
                 line.seat ? h("span", { class: "badge" }, `Seat ${line.seat}`) : null),
-              h("span", { class: "num" }, money(line.amount))))),
+              h("span", { class: "pay-line-end" }, h("span", { class: "num" }, money(line.amount)),
+                paid || check.parts.length || check.paid ? null : h("button", {
+                  type: "button", class: "btn btn-ghost btn-sm", "aria-label": `Void ${line.name}`,
+                  onclick: () => voidLine(line),
+                }, "Void"))))),
           h("dl", { class: "pay-sums" },
             ctx.store.prices_include_tax ? null : row("Subtotal", money(check.subtotal)),
             check.discounts.map((d) => h("div", { class: "pay-discount" },
@@ -79,7 +83,11 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
             check.taxes.map((t) => row(ctx.store.prices_include_tax ? `incl. ${t.name}` : t.name, money(t.tax))),
             check.service_charge ? row(`Service ${percentText(check.service_bp)}%`, money(check.service_charge)) : null,
             row("Total", money(check.total), "pay-total"),
-            check.paid ? row("Paid", money(check.paid)) : null,
+            check.payments.map((p) => h("div", { class: "pay-payment" },
+              h("dt", {}, { cash: "Cash", card: "Card", online: "Paid online" }[p.method],
+                p.refunded ? h("span", { class: "muted small" }, ` · refunded ${money(p.refunded)}`) : null,
+                h("button", { type: "button", class: "btn btn-ghost btn-sm", onclick: () => refund(p) }, "Refund…")),
+              h("dd", { class: "num" }, money(p.amount + p.rounding)))),
             check.tips ? row("Tips", money(check.tips)) : null),
           paid || check.parts.length ? null : h("div", { class: "row pay-tools" },
             h("span", { class: "small muted" }, "Split"),
@@ -208,6 +216,53 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
       message.className = "msg msg-ok";
       message.textContent = `Change ${money(taken.change)}`;
     }
+  }
+
+  /** Ask a reason (and a manager's PIN when the box wants one), then `send(reason, approval)`. */
+  function withReason({ title, why, label, extra = null, send }) {
+    const reason = h("input", { class: "input", name: "reason", maxlength: "140", placeholder: "Reason", "aria-label": "Reason" });
+    const note = h("p", { class: "msg", role: "alert" });
+    const { close: closeIt } = openModal({
+      title,
+      body: [note, extra, h("label", { class: "field" }, h("span", {}, "Reason"), reason)],
+      actions: [h("button", { type: "button", class: "btn btn-danger-solid", onclick: async () => {
+        try {
+          const answer = await withApproval(ctx.api, (approval) => send(reason.value.trim(), approval), why);
+          if (answer) {
+            closeIt();
+            await load();
+          }
+        } catch (err) {
+          note.className = "msg msg-error";
+          note.textContent = err.message;
+        }
+      } }, label)],
+    });
+  }
+
+  function voidLine(line) {
+    withReason({
+      title: `Void ${line.quantity}× ${line.name}`,
+      why: "Voiding a line needs a manager.",
+      label: "Void",
+      send: (reason, approval) => ctx.api.post(`/api/order-lines/${line.line_id}/void`, approval ? { reason, approval } : { reason }),
+    });
+  }
+
+  function refund(payment) {
+    const amount = h("input", { class: "input", name: "refund_amount", inputmode: "decimal",
+      value: ctx.decimal(payment.amount + payment.rounding + payment.tip - payment.refunded), "aria-label": "Amount" });
+    withReason({
+      title: "Refund",
+      why: "A refund needs a manager.",
+      label: "Refund",
+      extra: h("label", { class: "field" }, h("span", {}, "Amount"), amount),
+      send: (reason, approval) => {
+        const value = parseMoney(amount.value, ctx.store.currency);
+        const body = { reason, ...(value ? { amount: value } : {}), ...(approval ? { approval } : {}) };
+        return ctx.api.post(`/api/payments/${payment.id}/refund`, body);
+      },
+    });
   }
 
   function split(how) {
