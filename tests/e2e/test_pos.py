@@ -271,3 +271,18 @@ def test_a_void_and_a_refund_with_a_managers_pin_at_the_till(
     approve("cold", "Refund")
     expect(pay.locator(".pay-payment")).to_contain_text("refunded")
     expect(pay.locator(".pay-payment")).to_contain_text("1.00")
+
+
+def test_a_check_splits_by_items_at_the_till(page: Page, live_edge: LiveEdge):
+    pos_sign_in(page, CASHIER)
+    page.get_by_role("tab", name="Desserts").click()
+    page.locator('.pos-item[data-item="Cheesecake"]').click()
+    page.locator('.pos-item[data-item="Pastel de nata"]').click()
+    page.get_by_role("button", name="Pay F2").click()
+    pay = page.locator("dialog.pos-modal-wide")
+    pay.get_by_role("button", name="By items…").click()
+    page.locator("dialog.pos-modal").last.get_by_role("button", name="Split").click()
+    parts = pay.locator(".pay-part")
+    expect(parts).to_have_count(2)
+    expect(parts.nth(0)).to_contain_text("6.00")
+    expect(parts.nth(1)).to_contain_text("2.50")

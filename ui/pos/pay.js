@@ -93,6 +93,7 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
             h("span", { class: "small muted" }, "Split"),
             [2, 3, 4].map((ways) => h("button", { type: "button", class: "btn btn-sm", onclick: () => split({ by: "even", ways }) }, `${ways} ways`)),
             h("button", { type: "button", class: "btn btn-sm", onclick: () => split({ by: "seat" }) }, "By seat"),
+            h("button", { type: "button", class: "btn btn-sm", onclick: () => splitByItems() }, "By items…"),
             h("button", { type: "button", class: "btn btn-sm", onclick: () => discount() }, "Discount…"))),
         h("section", { class: "pay-tender" },
           check.parts.length ? partsList() : null,
@@ -262,6 +263,34 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
         const body = { reason, ...(value ? { amount: value } : {}), ...(approval ? { approval } : {}) };
         return ctx.api.post(`/api/payments/${payment.id}/refund`, body);
       },
+    });
+  }
+
+  function splitByItems() {
+    const lines = check.lines.filter((l) => !l.voided);
+    const picks = lines.map((line, i) => {
+      const select = h("select", { class: "select", "aria-label": `Part for ${line.name}` },
+        [1, 2, 3, 4].map((n) => h("option", { value: String(n), selected: n === (i % 2) + 1 }, `Part ${n}`)));
+      return { line, select };
+    });
+    const note = h("p", { class: "msg", role: "alert" });
+    const { close: closeSplit } = openModal({
+      title: "Split by items",
+      body: [note, h("div", { class: "stack-sm" }, picks.map(({ line, select }) =>
+        h("div", { class: "row-between" }, h("span", {}, `${line.quantity}× ${line.name}`), select)))],
+      actions: [h("button", { type: "button", class: "btn btn-primary", onclick: async () => {
+        const parts = [[], [], [], []];
+        for (const { line, select } of picks) parts[Number(select.value) - 1].push(line.line_id);
+        try {
+          check = await ctx.api.post(`/api/checks/${check.id}/split`, { by: "items", parts: parts.filter((p) => p.length) });
+          target = check.parts[0];
+          closeSplit();
+          draw();
+        } catch (err) {
+          note.className = "msg msg-error";
+          note.textContent = err.message;
+        }
+      } }, "Split")],
     });
   }
 
