@@ -13,7 +13,20 @@ from starlette.responses import RedirectResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from edge.api import devices, feed, menu, orders, pages, printing, staff, store, system, tables
+from edge.api import (
+    devices,
+    feed,
+    menu,
+    orders,
+    pages,
+    pay_at_table,
+    pos,
+    printing,
+    staff,
+    store,
+    system,
+    tables,
+)
 from edge.api.openapi import contract
 from edge.core.config import EdgeSettings
 from edge.runtime.box import Box
@@ -70,6 +83,8 @@ def create_app(
     routes = [
         *system.routes,
         *orders.routes,  # the busiest routes first: Starlette tries routes in order
+        *pos.routes,
+        *pay_at_table.routes,
         *feed.routes,
         *menu.routes,
         *staff.routes,

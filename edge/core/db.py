@@ -127,11 +127,9 @@ def migrations() -> list[tuple[int, str, str]]:
         if match:
             found.append((int(match.group(1)), entry.name, entry.read_text("utf-8")))
     found.sort()
-    # Each number once, in order. A gap is allowed: branches developed side by side each take
-    # their own number, and main holds them all once merged.
-    for (before, _, _), (version, name, _) in zip(found, found[1:], strict=False):
-        if version == before:
-            raise RuntimeError(f"migration {name} shares its number {version:04d} with another")
+    for expected, (version, name, _) in enumerate(found, start=1):
+        if version != expected:
+            raise RuntimeError(f"migration {name} is out of sequence; expected {expected:04d}")
     return found
 
 

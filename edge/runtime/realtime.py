@@ -29,6 +29,8 @@ TOPICS: dict[str, str | None] = {
     "orders": "order.view",
     "staff": "staff.view",
     "printers": "printers.view",
+    "pos": "check.edit",
+    "reports": "reports.run",
 }
 QUEUE_LIMIT = 2_000
 
