@@ -310,5 +310,12 @@ def waiting(conn: sqlite3.Connection, after: int, upto: int) -> int:
     return conn.execute(f"SELECT COUNT(*) {_PUSHED}", (after, upto)).fetchone()[0]
 
 
+def forgotten_upto(conn: sqlite3.Connection) -> int:
+    """The newest event retention has deleted (`edge.core.retention`; 0: none): the feed cannot
+    replay from before it."""
+    row = conn.execute("SELECT value FROM box WHERE name = 'forgotten_upto'").fetchone()
+    return int(row[0]) if row else 0
+
+
 def last_seq(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]

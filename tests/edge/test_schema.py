@@ -69,6 +69,9 @@ STATUS_TABLE = next(
 )
 
 
+PLU_COLUMNS = ("plu", "barcode")
+
+
 def test_migration_4_rebuilds_tables_keeping_every_row_index_and_reference(tmp_path):
     path = tmp_path / "edge.db"
     conn = db.connect(path)
@@ -76,6 +79,8 @@ def test_migration_4_rebuilds_tables_keeping_every_row_index_and_reference(tmp_p
     # Today's code seeds it, and reads a printer's status from the table migration 7 makes:
     # there for the seeding only.
     conn.execute(STATUS_TABLE)
+    for column in PLU_COLUMNS:  # today's demo gives its items PLUs (a later migration's)
+        conn.execute(f"ALTER TABLE menu_items ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
     writer = Writer(path, "n1")
     try:
         writer.run_sync(demo.seed, demo.pin_hashes(), "http://192.0.2.10:8000")
@@ -96,6 +101,8 @@ def test_migration_4_rebuilds_tables_keeping_every_row_index_and_reference(tmp_p
     finally:
         writer.close()
     conn.execute("DROP TABLE printer_status")
+    for column in PLU_COLUMNS:
+        conn.execute(f"ALTER TABLE menu_items DROP COLUMN {column}")
     before, indexes = _contents(conn), _indexes(conn)
     assert before["print_jobs"] and before["order_lines"] and before["printers"]
 
