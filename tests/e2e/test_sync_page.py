@@ -83,7 +83,7 @@ def test_the_badge_and_the_conflict_inbox(browser, live_edge: LiveEdge, hub, sto
         refused = page.locator("article[data-rejection]")
         expect(refused).to_contain_text("Staff member: added", timeout=15000)
         expect(refused).to_contain_text("needs pin_hash")
-        expect(badge).to_have_text("1 conflict", timeout=15000)
+        expect(badge).to_have_text("1 conflict", timeout=20000)  # its next poll (15 s)
         page.screenshot(path=SCREENSHOTS / "sync-desktop.png", full_page=True)
         page.set_viewport_size({"width": 390, "height": 844})
         page.screenshot(path=SCREENSHOTS / "sync-phone.png", full_page=True)
