@@ -109,7 +109,7 @@ class _Edit:
 
 
 def _live(tx: Tx, store_id: str, entity: Entity, row_id: str) -> Row:
-    row = tx.rows_by_id(store_id, [row_id]).get((entity.name, row_id))
+    row = tx.rows_by_id(store_id, [(entity.name, row_id)]).get((entity.name, row_id))
     if row is None or row.deleted:
         raise NotFound(f"no such {entity.noun} in this store", code="unknown_row")
     return row

@@ -74,7 +74,8 @@ def rows(tx: Tx, store_id: str, entity: str, after: str, limit: int) -> dict[str
 
 def row(tx: Tx, store_id: str, entity: str, row_id: str) -> dict[str, Any]:
     declared = synced_entity(entity)
-    found_row = tx.rows_by_id(found(tx, store_id)["id"], [row_id]).get((declared.name, row_id))
+    key = (declared.name, row_id)
+    found_row = tx.rows_by_id(found(tx, store_id)["id"], [key]).get(key)
     if found_row is None or found_row.deleted:
         raise NotFound(f"no such {declared.noun} in this store", code="unknown_row")
     return shown(found_row)

@@ -16,7 +16,6 @@ cost in round trips to the database does not grow with its size.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from hub.domain.devices import Device, check_store
@@ -60,13 +59,12 @@ def push(tx: Tx, device: Device, batch: PushBatch) -> PushResult:
     return PushResult(upto=upto, verdicts=verdicts)
 
 
-def _named_ids(event: PushedEvent) -> Iterator[str]:
-    """The ids of the rows an event touches: its own, and any part rows it carries."""
-    yield event.entity_id
+def _reads_row(event: PushedEvent) -> bool:
+    """Whether applying `event` reads the hub's copy of its row: every event but the create of
+    an edge-owned row, which is made as the store made it (as are the part rows an event
+    carries: new rows, never read)."""
     entity = ENTITIES.get(event.entity)
-    parts = event.fields.get(entity.parts) if entity and entity.parts else None
-    if isinstance(parts, list):
-        yield from (part["id"] for part in parts if isinstance(part, dict) and "id" in part)
+    return entity is not None and not (entity.owner == "edge" and event.op == "create")
 
 
 class _Batch:
@@ -75,7 +73,9 @@ class _Batch:
     def __init__(self, tx: Tx, store_id: str, events: list[PushedEvent]) -> None:
         self.tx = tx
         self.store_id = store_id
-        self.rows = tx.rows_by_id(store_id, (i for event in events for i in _named_ids(event)))
+        self.rows = tx.rows_by_id(
+            store_id, ((e.entity, e.entity_id) for e in events if _reads_row(e))
+        )
         self.touched: dict[tuple[str, str], Row] = {}
         self.cursors = iter(tx.next_cursors(len(events)))
         self.changes: list[ChangeRow] = []

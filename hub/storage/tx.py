@@ -293,20 +293,29 @@ class Tx:
 
     # ---- rows ----------------------------------------------------------------------------------
 
-    def rows_by_id(self, store_id: str, ids: Iterable[str]) -> dict[tuple[str, str], Row]:
-        """The store's rows (deleted ones too) with any of `ids`, by (entity, id)."""
-        wanted = sorted(set(ids))
+    def rows_by_id(
+        self, store_id: str, keys: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], Row]:
+        """The store's rows (deleted ones too) with any of the (entity, id) `keys`, by (entity,
+        id). One query per entity (and per _CHUNK ids): each reads its rows by primary key,
+        however many rows the store holds."""
+        by_entity: dict[str, set[str]] = {}
+        for entity, row_id in keys:
+            by_entity.setdefault(entity, set()).add(row_id)
         found: dict[tuple[str, str], Row] = {}
-        for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start : start + _CHUNK]
-            marks = ", ".join("?" * len(chunk))
-            for record in self._all(
-                "SELECT entity, id, rev, fields, field_revs, deleted FROM rows"
-                f" WHERE tenant_id = ? AND store_id = ? AND id IN ({marks})",
-                (self._who(), store_id, *chunk),
-            ):
-                row = _row(record)
-                found[(row.entity, row.id)] = row
+        for entity, ids in sorted(by_entity.items()):
+            wanted = sorted(ids)
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                for record in self._all(
+                    "SELECT entity, id, rev, fields, field_revs, deleted FROM rows"
+                    " WHERE tenant_id = ? AND store_id = ? AND entity = ?"
+                    f" AND id IN ({marks})",
+                    (self._who(), store_id, entity, *chunk),
+                ):
+                    row = _row(record)
+                    found[(row.entity, row.id)] = row
         return found
 
     def entity_rows(

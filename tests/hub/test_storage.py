@@ -157,7 +157,13 @@ def test_rows_are_put_found_listed_and_digested(storage):
     ]
     rows[4].deleted = True
     _as(storage, tenant_id, Tx.put_rows, store_id, rows)
-    found = _as(storage, tenant_id, Tx.rows_by_id, store_id, [ids[0], ids[4], uuid7()])
+    found = _as(
+        storage,
+        tenant_id,
+        Tx.rows_by_id,
+        store_id,
+        [("menu_items", i) for i in (ids[0], ids[4], uuid7())],
+    )
     assert found == {("menu_items", ids[0]): rows[0], ("menu_items", ids[4]): rows[4]}
     page = _as(storage, tenant_id, lambda tx: tx.entity_rows(store_id, "menu_items", limit=2))
     assert [r.id for r in page] == ids[:2]
@@ -167,13 +173,16 @@ def test_rows_are_put_found_listed_and_digested(storage):
     assert [row_id for _, row_id, _ in live] == ids[:4]
     replaced = Row("menu_items", ids[0], 9, {"name": "new"}, {"name": FieldRev(9, other_store)})
     _as(storage, tenant_id, Tx.put_rows, store_id, [replaced])
-    assert _as(storage, tenant_id, Tx.rows_by_id, store_id, [ids[0]])[("menu_items", ids[0])] == (
-        replaced
-    )
-    assert _as(storage, other, Tx.rows_by_id, store_id, ids) == {}
+    assert _as(storage, tenant_id, Tx.rows_by_id, store_id, [("menu_items", ids[0])])[
+        ("menu_items", ids[0])
+    ] == (replaced)
+    assert _as(storage, other, Tx.rows_by_id, store_id, [("menu_items", i) for i in ids]) == {}
     _as(storage, other, Tx.put_rows, other_store, rows[:1])  # same ids, another store: apart
     assert (
-        _as(storage, tenant_id, Tx.rows_by_id, store_id, [ids[0]])[("menu_items", ids[0])].rev == 9
+        _as(storage, tenant_id, Tx.rows_by_id, store_id, [("menu_items", ids[0])])[
+            ("menu_items", ids[0])
+        ].rev
+        == 9
     )
 
 
