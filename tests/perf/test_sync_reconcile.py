@@ -1,8 +1,10 @@
 """Benchmark: a box that took orders offline (with their lines, sends and voids) reconnects to a
 hub (`galley hub serve`, real uvicorn): seconds until the box's digest equals the hub's, and the
 events per second that took; then, on the same database, raw batched inserts of the rows the hub
-wrote for them (its copy of each row and its inbox entry for each event, 500 events' worth per
-transaction) as the ceiling, and the ratio.
+wrote for them (its copy of each row, its inbox entry and its change-feed entry for each event,
+500 events' worth per transaction) into tables keyed and indexed as the hub's, as the ceiling,
+and the ratio. The events counted are those the box pushed, and the hub's inbox must hold exactly
+as many.
 
 One JSON line per backend (SQLite, PostgreSQL). `GALLEY_BENCH=full` (make bench) takes 20,000
 orders and asserts the targets (under 20 s, ratio at least 0.3); otherwise 500 orders prove the
@@ -15,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -89,33 +92,46 @@ def _events(database: Path) -> int:
         return events.waiting(conn, 0, events.last_seq(conn))
 
 
-def _copies(fetch, store_id: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    rows = fetch(
-        "SELECT store_id, entity, id, tenant_id, rev, fields, field_revs, deleted FROM rows"
-        " WHERE store_id = %s",
-        store_id,
-    )
-    inbox = fetch(
-        "SELECT store_id, seq, tenant_id, event_id, status, event, verdict, at FROM inbox"
-        " WHERE store_id = %s ORDER BY seq",
-        store_id,
-    )
-    return rows, inbox
+TABLES = {
+    "rows": "store_id, entity, id, tenant_id, rev, fields, field_revs, deleted",
+    "inbox": "store_id, seq, tenant_id, event_id, status, event, verdict, at",
+    "changes": "cursor, tenant_id, store_id, id, hlc, at, entity, entity_id, op, fields, rev,"
+    " actor, source, seq, kept",
+}
 
 
-def _chunks(rows: list[Any], inbox: list[Any], events_count: int):
-    """The rows and inbox entries in transactions of BATCH_EVENTS events' worth each."""
+def _copies(fetch, store_id: str) -> dict[str, list[tuple[Any, ...]]]:
+    """What the hub wrote for the store: every row of each table of TABLES, in order."""
+    return {
+        table: fetch(
+            f"SELECT {columns} FROM {table} WHERE store_id = %s ORDER BY 1, 2, 3", store_id
+        )
+        for table, columns in TABLES.items()
+    }
+
+
+def _chunks(copies: dict[str, list[Any]], events_count: int):
+    """Each table's rows in transactions of BATCH_EVENTS events' worth each."""
+    assert len(copies["inbox"]) == events_count, "the hub's inbox holds each pushed event once"
     parts = max(1, -(-events_count // BATCH_EVENTS))
     for part in range(parts):
-        yield (
-            rows[part * len(rows) // parts : (part + 1) * len(rows) // parts],
-            inbox[part * len(inbox) // parts : (part + 1) * len(inbox) // parts],
-        )
+        yield {
+            table: rows[part * len(rows) // parts : (part + 1) * len(rows) // parts]
+            for table, rows in copies.items()
+        }
+
+
+def _insert(table: str, mark: str) -> str:
+    columns = TABLES[table]
+    return (
+        f"INSERT INTO bench_{table} ({columns}) VALUES"
+        f" ({', '.join([mark] * len(columns.split(',')))})"
+    )
 
 
 def _ceiling_sqlite(path: Path, store_id: str, events_count: int) -> float:
     """Raw batched inserts of the same rows, on the hub's SQLite database (synchronous=FULL as
-    the hub runs it), into copies of its tables; events per second."""
+    the hub runs it), into copies of its tables (their keys and indexes); events per second."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA synchronous = FULL")
@@ -123,18 +139,23 @@ def _ceiling_sqlite(path: Path, store_id: str, events_count: int) -> float:
         def fetch(sql: str, arg: str) -> list[tuple[Any, ...]]:
             return conn.execute(sql.replace("%s", "?"), (arg,)).fetchall()
 
-        rows, inbox = _copies(fetch, store_id)
-        conn.execute("CREATE TABLE bench_rows AS SELECT * FROM rows WHERE 0")
-        conn.execute("CREATE TABLE bench_inbox AS SELECT * FROM inbox WHERE 0")
+        copies = _copies(fetch, store_id)
+        schema = conn.execute(
+            "SELECT tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL AND tbl_name IN"
+            f" ({', '.join('?' * len(TABLES))}) ORDER BY type DESC",
+            tuple(TABLES),
+        ).fetchall()
+        for table, sql in schema:  # the table, then its indexes, each named bench_...
+            conn.execute(re.sub(rf"\b({table}\w*)", r"bench_\1", sql))
         started = time.perf_counter()
-        for rows_part, inbox_part in _chunks(rows, inbox, events_count):
+        for part in _chunks(copies, events_count):
             conn.execute("BEGIN IMMEDIATE")
-            conn.executemany(f"INSERT INTO bench_rows VALUES ({', '.join('?' * 8)})", rows_part)
-            conn.executemany(f"INSERT INTO bench_inbox VALUES ({', '.join('?' * 8)})", inbox_part)
+            for table, rows in part.items():
+                conn.executemany(_insert(table, "?"), rows)
             conn.execute("COMMIT")
         seconds = time.perf_counter() - started
-        conn.execute("DROP TABLE bench_rows")
-        conn.execute("DROP TABLE bench_inbox")
+        for table in TABLES:
+            conn.execute(f"DROP TABLE bench_{table}")
     finally:
         conn.close()
     return events_count / seconds
@@ -147,20 +168,19 @@ def _ceiling_postgresql(owner_url: str, store_id: str, events_count: int) -> flo
         def fetch(sql: str, arg: str) -> list[tuple[Any, ...]]:
             return conn.execute(sql, (arg,)).fetchall()
 
-        rows, inbox = _copies(fetch, store_id)
-        conn.execute("CREATE TABLE bench_rows (LIKE rows)")
-        conn.execute("CREATE TABLE bench_inbox (LIKE inbox)")
+        copies = _copies(fetch, store_id)
+        for table in TABLES:
+            conn.execute(f"CREATE TABLE bench_{table} (LIKE {table} INCLUDING ALL)")
         conn.commit()
         started = time.perf_counter()
         with conn.cursor() as cursor:
-            for rows_part, inbox_part in _chunks(rows, inbox, events_count):
-                values = ", ".join(["%s"] * 8)
-                cursor.executemany(f"INSERT INTO bench_rows VALUES ({values})", rows_part)
-                cursor.executemany(f"INSERT INTO bench_inbox VALUES ({values})", inbox_part)
+            for part in _chunks(copies, events_count):
+                for table, rows in part.items():
+                    cursor.executemany(_insert(table, "%s"), rows)
                 conn.commit()
         seconds = time.perf_counter() - started
-        conn.execute("DROP TABLE bench_rows")
-        conn.execute("DROP TABLE bench_inbox")
+        for table in TABLES:
+            conn.execute(f"DROP TABLE bench_{table}")
         conn.commit()
     return events_count / seconds
 
