@@ -10,8 +10,10 @@ since the store's base). An event that cannot apply is rejected with its reason 
 nothing else. Each event gets its inbox row (the audit, with its verdict), each applied or
 merged one a change in the store's feed, whose cursor becomes the row's revision.
 
-Rows, changes and inbox rows are written at the end, each kind in one statement: the batch's
-cost in round trips to the database does not grow with its size.
+Only the rows the events depend on are read (by their whole key, in one query per entity);
+rows, changes and inbox rows are written at the end, each kind in one statement, all together
+with the store's new cursor (one round trip on PostgreSQL): the batch's cost in round trips to
+the database grows neither with its size nor with the store's data.
 """
 
 from __future__ import annotations
@@ -52,10 +54,11 @@ def push(tx: Tx, device: Device, batch: PushBatch) -> PushResult:
             verdicts.append(Verdict.from_json(seen[event.seq]))
         else:
             verdicts.append(batch_run.apply(event))
-    batch_run.write()
-    if batch.events and batch.events[-1].seq > upto:
-        upto = batch.events[-1].seq
-        tx.set_push_upto(store["id"], upto)
+    with tx.together():
+        batch_run.write()
+        if batch.events and batch.events[-1].seq > upto:
+            upto = batch.events[-1].seq
+            tx.set_push_upto(store["id"], upto)
     return PushResult(upto=upto, verdicts=verdicts)
 
 

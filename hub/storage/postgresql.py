@@ -12,9 +12,10 @@ process that starts together (an advisory lock).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import anyio.to_thread
@@ -60,6 +61,11 @@ class PostgresTx(Tx):
 
     def _set(self, name: str, value: str) -> None:
         self.cursor.execute("SELECT set_config(%s, %s, true)", (name, value))
+
+    @contextlib.contextmanager
+    def together(self) -> Iterator[None]:
+        with self.cursor.connection.pipeline():
+            yield
 
     def next_cursors(self, count: int) -> list[int]:
         if count == 0:

@@ -15,6 +15,7 @@ and a pull that read up to cursor N can never later miss a change below N.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,6 +95,13 @@ class Tx:
     def next_cursors(self, count: int) -> list[int]:
         """`count` new change cursors, increasing (call with the store locked)."""
         raise NotImplementedError
+
+    @contextlib.contextmanager
+    def together(self) -> Iterator[None]:
+        """Writes sent one after the other without waiting for each answer (PostgreSQL's
+        pipeline: a batch's rows, changes and inbox entries in one round trip); an error
+        surfaces at the end of the block at the latest."""
+        yield
 
     # ---- tenancy --------------------------------------------------------------------------
 
