@@ -9,10 +9,10 @@ wording); the hub derives what a store may push and how a row is stored.
 Owners:
 
 - `hub`: configuration the hub holds the truth for (store settings, tax rates, menu, areas,
-  tables, staff, printer configuration). A store edits it while offline; the hub merges those
-  edits field by field (`sync.merge`).
-- `edge`: born at the store and append-mostly (orders and their lines). The store's event
-  applies as it is; nothing else edits it.
+  tables, staff, printer configuration, kitchen stations and options). A store edits it
+  while offline; the hub merges those edits field by field (`sync.merge`).
+- `edge`: born at the store and append-mostly (orders and their lines, kitchen tickets). The
+  store's event applies as it is; nothing else edits it.
 - `local`: never leaves the box (sign-ins, paired devices and their pairing codes, wrong PINs,
   print jobs, a printer's live status). Pushing one is refused.
 
@@ -300,6 +300,74 @@ _DECLARED = (
         },
         topic="orders",
         noun="order line",
+    ),
+    Entity(
+        name="stations",
+        owner="hub",
+        fields={"code": TEXT, "name": TEXT, "position": _POSITION, "active": _ON},
+        topic="kitchen",
+        noun="station",
+    ),
+    Entity(
+        name="kitchen_settings",
+        owner="hub",
+        fields={
+            "hold_courses": _ON,
+            "auto_fire": _OFF,
+            "auto_fire_delay": INT.with_default(0),
+            "warn_minutes": INT.with_default(8),
+            "late_minutes": INT.with_default(15),
+        },
+        topic="kitchen",
+        noun="kitchen settings",
+    ),
+    Entity(
+        name="tickets",
+        owner="edge",
+        fields={
+            "order_id": TEXT,
+            "station": TEXT,
+            "number": INT,
+            "business_day": TEXT,
+            "kind": TEXT,
+            "label": TEXT,
+            "order_number": INT,
+            "note": _BLANK,
+            "state": TEXT.with_default("NEW"),
+            "rush": _OFF,
+            "fired_by": TEXT,
+            "fired_at": TEXT,
+            "started_at": TEXT.or_null,
+            "ready_at": TEXT.or_null,
+            "bumped_at": TEXT.or_null,
+            "served_at": TEXT.or_null,
+            "auto_fire_at": TEXT.or_null,
+        },
+        parts="ticket_items",
+        topic="kitchen",
+        noun="ticket",
+    ),
+    Entity(
+        name="ticket_items",
+        owner="edge",
+        fields={
+            "ticket_id": TEXT,
+            "line_id": TEXT,
+            "station": TEXT,
+            "name": TEXT,
+            "quantity": INT,
+            "modifiers": JSON.with_default([]),
+            "note": _BLANK,
+            "seat": INT.or_null,
+            "course": TEXT,
+            "state": TEXT.with_default("NEW"),
+            "voided": _OFF,
+            "fired_at": TEXT,
+            "ready_at": TEXT.or_null,
+            "bumped_at": TEXT.or_null,
+        },
+        topic="kitchen",
+        noun="ticket item",
     ),
     Entity(
         name="staff_sessions",

@@ -13,7 +13,19 @@ from starlette.responses import RedirectResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from edge.api import devices, feed, menu, orders, pages, printing, staff, store, system, tables
+from edge.api import (
+    devices,
+    feed,
+    kitchen,
+    menu,
+    orders,
+    pages,
+    printing,
+    staff,
+    store,
+    system,
+    tables,
+)
 from edge.api.openapi import contract
 from edge.core.config import EdgeSettings
 from edge.runtime.box import Box
@@ -71,6 +83,7 @@ def create_app(
         *system.routes,
         *orders.routes,  # the busiest routes first: Starlette tries routes in order
         *feed.routes,
+        *kitchen.routes,
         *menu.routes,
         *staff.routes,
         *devices.routes,

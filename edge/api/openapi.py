@@ -32,6 +32,10 @@ TAGS = {
     "drawer": "printing",
     "events": "feed",
     "audit": "feed",
+    "kitchen": "kitchen",
+    "stations": "kitchen",
+    "tickets": "kitchen",
+    "ticket-items": "kitchen",
 }
 TAG_NOTES = {
     "menu": "Tax rates, categories, items, modifier groups and modifiers; 86ing.",
@@ -40,6 +44,7 @@ TAG_NOTES = {
     "staff": "Paired devices, sign-in with a PIN on one, and the staff list.",
     "store": "The store's settings.",
     "printing": "Printers, the print queue, bills and the cash drawer.",
+    "kitchen": "Stations, tickets on the kitchen's screens and printers, courses, expo.",
     "feed": "What changed: the event feed (websocket and polling) and the audit trail.",
     "system": "Health, this description, and the static pages.",
 }

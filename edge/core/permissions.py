@@ -26,6 +26,8 @@ _FLOOR = {
     "menu.availability",
     "tables.view",
     "printers.view",
+    "kitchen.view",
+    "kitchen.fire",
 }
 _MANAGER = _FLOOR | {
     "order.void_line",
@@ -38,6 +40,8 @@ _MANAGER = _FLOOR | {
     "devices.edit",
     "settings.edit",
     "audit.view",
+    "kitchen.bump",
+    "kitchen.edit",
 }
 
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -46,7 +50,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "cashier": frozenset(_FLOOR),
     "waiter": frozenset(_FLOOR),
     "kitchen": frozenset(
-        {"order.view", "menu.view", "menu.availability", "tables.view", "printers.view"}
+        {
+            "order.view",
+            "menu.view",
+            "menu.availability",
+            "tables.view",
+            "printers.view",
+            "kitchen.view",
+            "kitchen.fire",  # expo fires courses and marks orders served
+            "kitchen.bump",  # tickets' states, recall, rush, moving an item
+        }
     ),
 }
 

@@ -28,6 +28,7 @@ TOPICS: dict[str, str | None] = {
     "orders": "order.view",
     "staff": "staff.view",
     "printers": "printers.view",
+    "kitchen": "kitchen.view",
 }
 QUEUE_LIMIT = 2_000
 

@@ -375,10 +375,8 @@ async def call_every_route(http, base, printer_port):
     await call("rotate_qr", "POST", f"/api/tables/{table}/rotate-qr")
     await call("rotate_all_qr", "POST", "/api/tables/rotate-qr")
 
-    lines = [
-        {"item_id": prawns, "seat": 1},
-        {"item_id": dish, "modifier_ids": [aioli], "note": "no salt"},
-    ]
+    fish_line = {"item_id": dish, "modifier_ids": [aioli], "note": "no salt"}
+    lines = [{"item_id": prawns, "seat": 1}, fish_line]
     order = await call(
         "create_order",
         "POST",
@@ -397,6 +395,32 @@ async def call_every_route(http, base, printer_port):
     await call("send_order", "POST", f"/api/orders/{order['id']}/send")
     await call("void_line", "POST", f"/api/order-lines/{second}/void", {"reason": "dropped it"})
     bill = await call("print_bill", "POST", f"/api/orders/{order['id']}/print-bill")
+
+    # The kitchen: the prawns fired when the order was sent (the fish, held, was voided).
+    await call("get_kitchen", "GET", "/api/kitchen")
+    await call("update_kitchen_settings", "PATCH", "/api/kitchen/settings", {"warn_minutes": 9})
+    grill = {"code": "GRILL", "name": "Grill"}
+    station = (await call("create_station", "POST", "/api/stations", grill))["id"]
+    await call("update_station", "PATCH", f"/api/stations/{station}", {"name": "Charcoal"})
+    ticket = (await call("kitchen_board", "GET", "/api/tickets?station=KITCHEN"))["tickets"][0]
+    await call("get_ticket", "GET", f"/api/tickets/{ticket['id']}")
+    await call("rush_ticket", "PATCH", f"/api/tickets/{ticket['id']}", {"rush": True})
+    to_grill = {"station": "GRILL"}
+    moved = await call(
+        "move_item", "POST", f"/api/ticket-items/{ticket['items'][0]['id']}/move", to_grill
+    )
+    started = {"state": "IN_PROGRESS"}
+    item_path = f"/api/ticket-items/{moved['items'][0]['id']}/state"
+    await call("set_item_state", "POST", item_path, started)
+    ready = {"state": "READY"}
+    await call("set_ticket_state", "POST", f"/api/tickets/{moved['id']}/state", ready)
+    await call("order_kitchen", "GET", f"/api/orders/{order['id']}/kitchen")
+    await call("expo", "GET", "/api/kitchen/expo")
+    await call("serve_order", "POST", f"/api/orders/{order['id']}/served")
+    await call("recall_ticket", "POST", f"/api/tickets/{moved['id']}/recall")
+    await call("add_lines", "POST", f"/api/orders/{order['id']}/lines", {"lines": [fish_line]})
+    await call("send_order", "POST", f"/api/orders/{order['id']}/send")  # the fish is held
+    await call("fire_course", "POST", f"/api/orders/{order['id']}/fire", {"course": "MAINS"})
 
     await call("list_printers", "GET", "/api/printers")
     bar = {

@@ -111,6 +111,7 @@ class World:
         self.owner = await sign_in(self.http, "owner", device="setup")
         self.staff = {m["role"]: m["id"] for m in await self.setup("GET", "/api/staff")}
         self.prawns = item(await menu(self.http), "Garlic prawns")["id"]
+        self.curry = item(await menu(self.http), "Vegan curry")["id"]
         self.rate = await self.made("/api/menu/tax-rates", {"name": "Zero", "rate_bp": 0})
         self.category = await self.made("/api/menu/categories", {"name": "Specials"})
         fish = {"category_id": self.category, "name": "Fish", "price": 1800}
@@ -128,6 +129,8 @@ class World:
         self.printer = await self.made("/api/printers", bar)
         self.job = await self.made(f"/api/orders/{self.order}/print-bill")
         self.device = await self.paired_device("Bar tablet")
+        self.station = await self.made("/api/stations", {"code": "PASS", "name": "Pass"})
+        self.ticket = await self.fresh_ticket()
         self.printers_seq = await self.last_seq("printers")  # the Bar printer's, with transport
         self.column = column
         if column in ROLES:
@@ -152,6 +155,22 @@ class World:
         return await self.made(
             "/api/orders", {"kind": "counter", "lines": [{"item_id": self.prawns}]}
         )
+
+    async def fresh_ticket(self, state: str = "") -> dict[str, Any]:
+        """The ticket of a counter order sent now (its prawns fire at once), moved on to
+        `state` by the owner when one is given."""
+        body = {"kind": "counter", "send": True, "lines": [{"item_id": self.prawns}]}
+        order = await self.made("/api/orders", body)
+        board = await self.setup("GET", "/api/tickets")
+        ticket = next(t for t in board["tickets"] if t["order_id"] == order)
+        if state:
+            await self.setup("POST", f"/api/tickets/{ticket['id']}/state", {"state": state})
+        return ticket
+
+    async def held_order(self) -> str:
+        """An order sent with a main held behind its starter."""
+        lines = [{"item_id": self.prawns}, {"item_id": self.curry}]
+        return await self.made("/api/orders", {"kind": "counter", "send": True, "lines": lines})
 
     async def pending_line(self) -> str:
         body = {"lines": [{"item_id": self.prawns}]}
@@ -402,6 +421,51 @@ CALLS: dict[str, Call] = {
     ),
     "POST /api/print-jobs/{job_id}/reprint": lambda w, how: w.call(
         "POST", f"/api/print-jobs/{w.job}/reprint"
+    ),
+    "GET /api/kitchen": lambda w, how: w.call("GET", "/api/kitchen"),
+    "PATCH /api/kitchen/settings": lambda w, how: w.call(
+        "PATCH", "/api/kitchen/settings", {"warn_minutes": 9}
+    ),
+    "GET /api/kitchen/expo": lambda w, how: w.call("GET", "/api/kitchen/expo"),
+    "POST /api/stations": lambda w, how: w.call(
+        "POST", "/api/stations", {"code": w.name("S").replace(" ", ""), "name": "Station"}
+    ),
+    "PATCH /api/stations/{station_id}": lambda w, how: w.call(
+        "PATCH", f"/api/stations/{w.station}", {"name": w.name("Pass")}
+    ),
+    "GET /api/tickets": lambda w, how: w.call("GET", "/api/tickets?station=KITCHEN"),
+    "GET /api/tickets/{ticket_id}": lambda w, how: w.call("GET", f"/api/tickets/{w.ticket['id']}"),
+    "PATCH /api/tickets/{ticket_id}": lambda w, how: w.call(
+        "PATCH", f"/api/tickets/{w.ticket['id']}", {"rush": True}
+    ),
+    "POST /api/tickets/{ticket_id}/state": lambda w, how: _then(
+        w.fresh_ticket(),
+        lambda t: w.call("POST", f"/api/tickets/{t['id']}/state", {"state": "BUMPED"}),
+    ),
+    "POST /api/tickets/{ticket_id}/recall": lambda w, how: _then(
+        w.fresh_ticket("BUMPED"), lambda t: w.call("POST", f"/api/tickets/{t['id']}/recall")
+    ),
+    "POST /api/ticket-items/{item_id}/state": lambda w, how: _then(
+        w.fresh_ticket(),
+        lambda t: w.call(
+            "POST", f"/api/ticket-items/{t['items'][0]['id']}/state", {"state": "READY"}
+        ),
+    ),
+    "POST /api/ticket-items/{item_id}/move": lambda w, how: _then(
+        w.fresh_ticket(),
+        lambda t: w.call(
+            "POST", f"/api/ticket-items/{t['items'][0]['id']}/move", {"station": "GRILL"}
+        ),
+    ),
+    "POST /api/orders/{order_id}/fire": lambda w, how: _then(
+        w.held_order(), lambda order: w.call("POST", f"/api/orders/{order}/fire", {})
+    ),
+    "POST /api/orders/{order_id}/served": lambda w, how: _then(
+        w.fresh_ticket("READY"),
+        lambda t: w.call("POST", f"/api/orders/{t['order_id']}/served"),
+    ),
+    "GET /api/orders/{order_id}/kitchen": lambda w, how: w.call(
+        "GET", f"/api/orders/{w.order}/kitchen"
     ),
 }
 

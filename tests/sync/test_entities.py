@@ -82,8 +82,10 @@ def test_owners_follow_the_design():
             "tables",
             "staff",
             "printers",
+            "stations",
+            "kitchen_settings",
         },
-        "edge": {"orders", "order_lines"},
+        "edge": {"orders", "order_lines", "tickets", "ticket_items"},
         "local": {
             "staff_sessions",
             "devices",
