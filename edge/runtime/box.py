@@ -1,4 +1,5 @@
-"""The running store box: database, writer, readers, realtime bus, sign-ins, print workers.
+"""The running store box: database, writer, readers, realtime bus, sign-ins, print workers,
+the kitchen's auto-fire timer.
 
 One `Box` per process. HTTP handlers reach it with `box_of(request)` and do their work through
 `write` (the writer thread) and `read` (a pool of read-only connections off the loop). It keeps
@@ -23,6 +24,7 @@ from edge.core.config import EdgeSettings
 from edge.core.events import Event, to_json, topic_of
 from edge.domain import menu
 from edge.runtime.auth import SignIns
+from edge.runtime.auto_fire import AutoFire
 from edge.runtime.print_service import PrintService
 from edge.runtime.realtime import Bus
 from edge.runtime.writer import Writer
@@ -72,6 +74,7 @@ class Box:
             self.read_now, self.writer.submit, self.bus.listen, threads=settings.print_workers
         )
         self.printing.start()
+        self.auto_fire = AutoFire(self.read_now, self.write, loop)
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         return await self.writer.run_on(self.bus.loop, fn, *args)
@@ -109,6 +112,7 @@ class Box:
                 self.menu_seq = event.seq
 
     def close(self) -> None:
+        self.auto_fire.stop()
         self.printing.stop()
         self.writer.close()
         with self._readers_lock:
