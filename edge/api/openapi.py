@@ -15,6 +15,7 @@ TAGS = {
     "healthz": "system",
     "openapi.json": "system",
     "admin": "system",
+    "kds": "system",
     "ui": "system",
     "ws": "feed",
     "menu": "menu",
