@@ -13,7 +13,7 @@ function words(code) {
 export function mountExpo(main, ctx) {
   const list = h("section", { class: "expo-list", "aria-label": "Orders" });
   const status = h("p", { class: "kds-status", role: "status" });
-  main.replaceChildren(list, h("footer", { class: "kds-keys" }, h("span", { class: "spacer" }), status));
+  main.replaceChildren(list, h("footer", { class: "kds-keys expo-foot" }, status));
   let timer = null;
   const mayFire = ctx.me.permissions.includes("kitchen.fire");
 
