@@ -158,6 +158,10 @@ def banner_text(
         "",
         "  On this machine",
         _row("Admin (menu, tables, staff, settings)", f"{here}/admin/"),
+        _row("Kitchen screens (all, Kitchen, Bar)", f"{here}/kds/"),
+        _row("", f"{here}/kds/?station=KITCHEN"),
+        _row("", f"{here}/kds/?station=BAR"),
+        _row("Expo (readiness, fire, served)", f"{here}/kds/?view=expo"),
         _row("API description", f"{here}/openapi.json"),
         _row("Health", f"{here}/healthz"),
     ]
@@ -165,6 +169,7 @@ def banner_text(
         lines += [
             "  On this network (phones, tablets)",
             _row("Admin", f"http://{address}:{settings.port}/admin/"),
+            _row("Kitchen screens", f"http://{address}:{settings.port}/kds/"),
         ]
     lines += _guest_lines(pointing, address)
     if table:
