@@ -26,6 +26,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection
 
+from printers.emulator import run_in_thread
 from tests.live import feed
 from tests.perf.harness import EdgeServer, copy_demo, plain_items, sign_in
 
@@ -164,7 +165,16 @@ class _sockets:
 def test_kds_latency(demo_template: Path, tmp_path: Path) -> None:
     server = EdgeServer(copy_demo(demo_template, tmp_path / "edge")).start()
     try:
-        result = asyncio.run(_run(server))
+        with run_in_thread() as printer:  # the tickets print too, as in a store
+            manager = {"Authorization": f"Bearer {sign_in(server, 'manager', 'office')}"}
+            with httpx.Client(base_url=server.url, headers=manager, timeout=10.0) as http:
+                for found in http.get("/api/printers").json():
+                    transport = {"kind": "network", "host": "127.0.0.1", "port": printer.port}
+                    changed = http.patch(
+                        f"/api/printers/{found['id']}", json={"transport": transport}
+                    )
+                    assert changed.status_code == 200, changed.text
+            result = asyncio.run(_run(server))
     finally:
         server.stop()
     print("\n" + json.dumps(result))
