@@ -16,6 +16,7 @@ from edge.core.permissions import require
 from edge.domain import stations, tickets
 from edge.runtime.auth import actor
 from edge.runtime.box import box_of
+from service.errors import GalleyError, Invalid
 from service.fields import Form, code
 from service.http import body, ok
 from service.query import Param, Query
@@ -23,7 +24,10 @@ from service.shapes import Shape
 
 
 def _station(name: str, raw: str) -> str:
-    return code(name, raw)
+    try:
+        return code(name, raw)
+    except Invalid as exc:
+        raise GalleyError(exc.message, code="bad_query") from exc
 
 
 BOARD = Query(station=Param(code.schema, _station))

@@ -281,7 +281,8 @@ def _held(conn: sqlite3.Connection, order_id: str) -> list[sqlite3.Row]:
     """The order's lines sent but not fired (held courses), in the order they were taken."""
     return conn.execute(
         "SELECT l.* FROM order_lines l WHERE l.order_id = ? AND l.state = 'sent'"
-        " AND NOT EXISTS (SELECT 1 FROM ticket_items i WHERE i.line_id = l.id)"
+        " AND NOT EXISTS (SELECT 1 FROM ticket_items i"
+        " WHERE i.line_id = l.id AND i.state != 'MOVED')"  # the live items' index
         " ORDER BY l.created_at, l.id",
         (order_id,),
     ).fetchall()

@@ -1,6 +1,6 @@
 """A realistic demo store: 5 categories, 34 items with modifier groups, 12 tables in 2 areas,
-one staff member per role, a kitchen and a bar station. Used by `galley demo`, by tests that want a real-sized store, and by
-the benchmarks.
+one staff member per role, a kitchen and a bar station. Used by `galley demo`, by tests that
+want a real-sized store, and by the benchmarks.
 
 A demo store outlives the address it was seeded at: `point_at` keeps its QR codes and printers
 pointing where the demo runs now, and `pins` tells which demo PINs still sign in.

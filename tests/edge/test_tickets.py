@@ -319,3 +319,36 @@ async def test_stations_are_configured_by_managers(client, manager, waiter):
     codes = [s["code"] for s in kitchen["stations"]]
     assert "GRILL" in codes and "BAR" in codes and "KITCHEN" in codes
     assert kitchen["settings"]["warn_minutes"] == 8
+
+
+async def test_a_bad_station_is_a_bad_query(client, waiter):
+    answer = await client.get("/api/tickets?station=no%20such", headers=waiter)
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "bad_query"
+
+
+async def test_the_screens_reads_use_an_index(client, waiter, settings):
+    """The board, expo, the timer's look and an order's held lines each seek an index, never
+    walk a table (checked on the query plan of every statement they run)."""
+    await order(client, waiter, "Cola", "Burrata", "Beef burger")
+    conn = db.connect(settings.database, readonly=True)
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    try:
+        order_id = conn.execute("SELECT id FROM orders").fetchone()[0]
+        tickets.board(conn, "BAR", 0)
+        tickets.board(conn, None, 0)
+        tickets.due(conn)
+        tickets.progress(conn, order_id)
+        tickets.expo(conn, 0)
+        conn.set_trace_callback(None)
+        walks = []
+        for sql in statements:
+            if not sql.lstrip().upper().startswith("SELECT"):
+                continue
+            for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"):
+                step = row[3]  # a partial index walked is fine: it holds only what is open
+                if step.startswith("SCAN ") and " INDEX " not in step:
+                    walks.append((sql, step))
+    finally:
+        conn.close()
+    assert walks == []
