@@ -192,8 +192,8 @@ def seed(
                 SYSTEM,
                 {"area_id": area_id, "name": name, "seats": 2 if name.startswith("T") else 4},
             )
-    for station in STATIONS:
-        stations.create_station(conn, SYSTEM, station)
+    for kitchen_station in STATIONS:
+        stations.create_station(conn, SYSTEM, kitchen_station)
     emulator = {"kind": "network", "host": EMULATOR_HOST, "port": printer_port}
     for printer in PRINTERS:
         printers.create(conn, SYSTEM, {**printer, "transport": emulator, "profile": "TM-T20II"})
