@@ -190,3 +190,22 @@ def test_a_full_board_at_wall_and_tablet_size(browser: Browser, live_edge: LiveE
             page.screenshot(path=SCREENSHOTS / f"kds-{label}.png")
             page.keyboard.press("ArrowRight")
             expect(page.locator(".tile")).to_have_count(1)
+
+
+def test_tiles_turn_amber_then_red_at_the_stores_minutes(browser: Browser, live_edge: LiveEdge):
+    with live_edge.client() as http:
+        changed = http.patch("/api/kitchen/settings", json={"warn_minutes": 5, "late_minutes": 10})
+        assert changed.status_code == 200, changed.text
+    with live_edge.client(WAITER) as http:
+        send(http, "Burrata")
+    with browser_page(browser, live_edge, viewport=TABLET) as page:
+        page.clock.install()
+        open_screen(page, "?station=KITCHEN")
+        tile = page.locator(".tile")
+        expect(tile).to_have_attribute("data-age", "fresh")
+        page.clock.fast_forward("05:01")
+        expect(tile).to_have_attribute("data-age", "warn")
+        page.clock.fast_forward("05:00")
+        expect(tile).to_have_attribute("data-age", "late")
+        expect(tile.locator(".tile-age")).to_have_text(re.compile(r"^10:0\d$"))
+        page.screenshot(path=SCREENSHOTS / "kds-late.png")
