@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
-from tests.e2e.conftest import PINS, SCREENSHOTS, Console, LiveEdge, browser_page
+from tests.e2e.conftest import PINS, SCREENSHOTS, Console, LiveEdge, browser_page, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -209,3 +209,24 @@ def test_tiles_turn_amber_then_red_at_the_stores_minutes(browser: Browser, live_
         expect(tile).to_have_attribute("data-age", "late")
         expect(tile.locator(".tile-age")).to_have_text(re.compile(r"^10:0\d$"))
         page.screenshot(path=SCREENSHOTS / "kds-late.png")
+
+
+def test_the_audit_says_what_the_kitchen_did(page: Page, live_edge: LiveEdge):
+    with live_edge.client(WAITER) as http:
+        send(http, "Burrata", "Vegan curry")
+    with live_edge.client(COOK) as http:
+        (ticket,) = http.get("/api/tickets?station=KITCHEN").json()["tickets"]
+        http.patch(f"/api/tickets/{ticket['id']}", json={"rush": True})
+        http.post(f"/api/tickets/{ticket['id']}/state", json={"state": "BUMPED"})
+    sign_in(page)
+    page.goto("/admin/#/audit")
+    page.get_by_label("What").select_option(label="Kitchen")
+    with page.expect_response(re.compile(r"/api/audit\?")):
+        page.get_by_role("button", name="Show").click()
+    titles = page.locator("tr.audit-row .audit-title")
+    expect(titles.first).to_have_text("Bumped: 1 × Burrata")  # its item, in the same write
+    expect(titles.nth(1)).to_have_text("Ticket #1 (Kitchen) bumped")
+    expect(page.locator("tr.audit-row", has_text="Ticket #1 (Kitchen) rushed")).to_have_count(1)
+    fired = page.locator("tr.audit-row", has_text="Ticket #1 (Kitchen) fired")
+    expect(fired).to_contain_text("1 × Burrata")
+    expect(fired).to_contain_text("Table 3")
