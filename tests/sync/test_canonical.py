@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from edge.core import db
 from edge.core.events import Event
 from edge.core.permissions import SYSTEM, Actor
-from edge.domain import menu, orders, staff, store
+from edge.domain import menu, orders, staff, stations, store
 from edge.runtime.writer import Writer
 from sync.canonical import canonical_fields, canonical_json, same, store_digest
 from sync.entities import ENTITIES, split_parts, synced
@@ -255,7 +255,8 @@ def _replayed(conn):
 @pytest.fixture
 def busy_store(tmp_path, demo_template):
     """The demo store after a service: orders with lines added, sent, voided and taken back;
-    an item 86'd, a price and the opening hours changed, a PIN reset."""
+    an item 86'd, a price and the opening hours changed, a PIN reset, the kitchen's options
+    changed."""
     path = tmp_path / "edge.db"
     shutil.copy(demo_template, path)
     conn = db.connect(path)
@@ -294,6 +295,7 @@ def busy_store(tmp_path, demo_template):
         writer.run_sync(menu.update_item, SYSTEM, plain[3], {"price": 1234, "description": "new"})
         writer.run_sync(store.update, SYSTEM, {"opening_hours": {"mon": [["12:00", "15:00"]]}})
         writer.run_sync(staff.update, SYSTEM, waiter_id, {"pin_hash": staff.hash_pin("9090")})
+        writer.run_sync(stations.update_settings, SYSTEM, {"warn_minutes": 6})
     finally:
         writer.close()
     yield conn
