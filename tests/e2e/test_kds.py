@@ -230,3 +230,34 @@ def test_the_audit_says_what_the_kitchen_did(page: Page, live_edge: LiveEdge):
     fired = page.locator("tr.audit-row", has_text="Ticket #1 (Kitchen) fired")
     expect(fired).to_contain_text("1 × Burrata")
     expect(fired).to_contain_text("Table 3")
+
+
+def test_a_manager_names_stations_and_sets_the_kitchens_options(
+    page: Page, live_edge: LiveEdge, console: Console
+):
+    console.allow_refusal(422, "/api/kitchen/settings")  # red before amber, refused
+    sign_in(page)
+    page.goto("/admin/#/kitchen")
+    expect(page.locator('tr[data-station="BAR"]')).to_contain_text("Bar")
+    page.get_by_role("button", name="+ Add station").click()
+    page.locator("dialog input[name=name]").fill("Grill")
+    page.locator("dialog input[name=code]").fill("grill")
+    page.get_by_role("dialog").get_by_role("button", name="Save").click()
+    expect(page.locator('tr[data-station="GRILL"]')).to_contain_text("/kds/?station=GRILL")
+    options = page.locator(".kitchen-options")
+    options.get_by_label("A ticket turns amber after").fill("20")
+    options.get_by_label("A ticket turns red after").fill("12")
+    options.get_by_role("button", name="Save").click()
+    expect(options.locator(".field-error")).to_contain_text("20 or more")
+    options.get_by_label("A ticket turns red after").fill("25")
+    options.get_by_role("switch", name=re.compile("Fire the next course")).check()
+    options.get_by_role("button", name="Save").click()
+    expect(page.locator(".toast")).to_have_text("Kitchen options saved")
+    with live_edge.client() as http:
+        settings = http.get("/api/kitchen").json()["settings"]
+    assert (settings["warn_minutes"], settings["late_minutes"], settings["auto_fire"]) == (
+        20,
+        25,
+        True,
+    )
+    page.screenshot(path=SCREENSHOTS / "admin-kitchen.png")

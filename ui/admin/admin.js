@@ -1,5 +1,5 @@
 // The manager's page: pair the device (once), sign in, then menu, orders, tables, staff,
-// devices, settings, printers and the audit trail, kept current by the live feed. Banners over
+// devices, settings, the kitchen, printers and the audit trail, kept current by the live feed. Banners over
 // every section say when a printer cannot print and when someone's PIN is locked on every
 // device. A sign-in the box ends (sign-out elsewhere, a new role or PIN, the device revoked)
 // brings back the sign-in screen, saying why.
@@ -13,6 +13,7 @@ import { Device, Session } from "/ui/lib/session.js";
 import { h, toast } from "./dom.js";
 import audit from "./audit.js";
 import devices from "./devices.js";
+import kitchen from "./kitchen.js";
 import { watchLockouts } from "./lockouts.js";
 import menu from "./menu.js";
 import orders from "./orders.js";
@@ -21,7 +22,7 @@ import settings from "./settings.js";
 import staff from "./staff.js";
 import tables from "./tables.js";
 
-const SECTIONS = [menu, orders, tables, staff, devices, settings, printers, audit];
+const SECTIONS = [menu, orders, tables, staff, devices, settings, kitchen, printers, audit];
 // What a section needs (the box's permission names, as `/api/me` lists them): a signed-in
 // role sees the sections it may use, and each section hides the buttons it may not.
 const NEEDS = {
@@ -31,11 +32,12 @@ const NEEDS = {
   staff: "staff.view",
   devices: "devices.edit",
   settings: "settings.edit",
+  kitchen: "kitchen.edit",
   printers: "printers.view",
   audit: "audit.view",
 };
 // What the sections follow live.
-const TOPICS = ["menu", "tables", "staff", "store", "orders"];
+const TOPICS = ["menu", "tables", "staff", "store", "orders", "kitchen"];
 const CONN_LABEL = {
   connecting: "Connecting…",
   live: "Live",
@@ -238,6 +240,7 @@ const ICONS = {
   settings: "M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6M4 12h2M18 12h2M12 4v2M12 18v2M6.3 6.3l1.4 1.4M16.3 16.3l1.4 1.4M6.3 17.7l1.4-1.4M16.3 7.7l1.4-1.4",
   printers: "M7 9V4h10v5M7 17H5a2 2 0 0 1-2-2v-4a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2v4a2 2 0 0 1-2 2h-2M7 14h10v6H7z",
   audit: "M9 5h10M9 12h10M9 19h10M5 5h.01M5 12h.01M5 19h.01",
+  kitchen: "M7 21h10M7 17h10v4H7zM7 17v-3.5A4 4 0 1 1 9.5 6a3 3 0 0 1 5 0A4 4 0 1 1 17 13.5V17",
 };
 
 function icon(name) {
