@@ -15,7 +15,8 @@ the order's first food (its first course only); later courses are held until som
 `auto_fire_delay` seconds: `fire_due`, which the box's timer calls).
 
 States NEW -> IN_PROGRESS -> READY -> BUMPED, per ticket and per item, each step timed (prep
-times). A ticket moves forward only; `recall` brings one of the last 20 bumped back as READY.
+times). A ticket moves forward only; `recall_ticket` brings one of its station's last 20 bumped back
+as READY.
 """
 
 from __future__ import annotations
@@ -154,11 +155,13 @@ def fire_sent(conn: WriteConnection, actor: Actor, order: Any, lines: Sequence[A
             for line in lines
             if line["course"] == DRINKS or (top is not None and course_rank(line["course"]) <= top)
         ]
-        rest = [line for line in lines if line not in now_lines]
+        going = {line["id"] for line in now_lines}
+        rest = [line for line in lines if line["id"] not in going]
         if top is None and rest and not any(line["course"] != DRINKS for line in held_before):
             first = min(course_rank(line["course"]) for line in rest)
             now_lines += [line for line in rest if course_rank(line["course"]) == first]
-            now_lines = [line for line in lines if line in now_lines]  # as they were taken
+            going |= {line["id"] for line in now_lines}
+            now_lines = [line for line in lines if line["id"] in going]  # as they were taken
     if now_lines:
         _fire(conn, actor, order, now_lines, "ADD" if fired else "FIRE")
 
