@@ -18,9 +18,11 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import multiprocessing
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -55,9 +57,35 @@ async def _screen(ws: ClientConnection, arrivals: dict[str, list[float]]) -> Non
             arrivals.setdefault(event["fields"]["order_id"], []).append(time.monotonic())
 
 
-async def _guest(ws: ClientConnection) -> None:
+def _guests(url: str, token: str, since: int, ready: Any, stop: Any, heard: Any) -> None:
+    """The guests' phones, in a process of their own: 200 websockets on the `orders` topic,
+    each reading every message (counted in `heard`), until `stop` is set. Apart from the
+    screens, so that the screens' arrival times are not held up behind the guests' messages in
+    one event loop."""
+
+    async def run() -> None:
+        contexts = [
+            feed(url, token, f"topics=orders&since={since}", max_queue=None) for _ in range(GUESTS)
+        ]
+        sockets = await asyncio.gather(*(context.__aenter__() for context in contexts))
+        counts = [0] * len(sockets)
+        readers = [asyncio.create_task(_drain(ws, counts, i)) for i, ws in enumerate(sockets)]
+        ready.set()
+        while not stop.is_set():
+            await asyncio.sleep(0.1)  # polling the stop flag between a test's phases
+        for reader in readers:
+            reader.cancel()
+        heard.value = sum(counts)
+        await asyncio.gather(
+            *(context.__aexit__(None, None, None) for context in contexts), return_exceptions=True
+        )
+
+    asyncio.run(run())
+
+
+async def _drain(ws: ClientConnection, counts: list[int], index: int) -> None:
     async for _ in ws:
-        pass
+        counts[index] += 1
 
 
 async def _run(server: EdgeServer) -> dict:
@@ -74,38 +102,17 @@ async def _run(server: EdgeServer) -> dict:
     ) as http:
         since = (await http.get("/api/events?limit=1&since=0")).json()["last_seq"]
         last = (await http.get(f"/api/events?since={since}")).json()["last_seq"]
-        async with _sockets(server.url, kitchen, waiter, last) as (screens, guests):
-            tasks = [asyncio.create_task(_screen(ws, arrivals[i])) for i, ws in enumerate(screens)]
-            tasks += [asyncio.create_task(_guest(ws)) for ws in guests]
+        spawn = multiprocessing.get_context("spawn")
+        ready, stop, heard = spawn.Event(), spawn.Event(), spawn.Value("q", 0)
+        guests = spawn.Process(target=_guests, args=(server.url, waiter, last, ready, stop, heard))
+        guests.start()
+        try:
+            assert await asyncio.to_thread(ready.wait, 60), "the guests' sockets never opened"
+            await _measure(http, server.url, kitchen, last, drink, starter, arrivals, sent)
+        finally:
+            stop.set()
+            await asyncio.to_thread(guests.join, 30)
 
-            async def send(n: int) -> None:
-                body = {
-                    "kind": "counter",
-                    "send": True,
-                    "lines": [
-                        {"item_id": drink[n % len(drink)]},
-                        {"item_id": starter[n % len(starter)]},
-                    ],
-                }
-                started = time.monotonic()
-                answer = await http.post("/api/orders", json=body)
-                assert answer.status_code == 201, answer.text
-                sent[answer.json()["id"]] = started
-
-            sends = []
-            begun = time.monotonic()
-            for n in range(SECONDS * RATE):
-                await asyncio.sleep(max(0.0, begun + n / RATE - time.monotonic()))  # the pace
-                sends.append(asyncio.create_task(send(n)))
-            await asyncio.gather(*sends)
-            deadline = time.monotonic() + GRACE_S
-            expected = len(sent) * TICKETS_PER_ORDER
-            while time.monotonic() < deadline and any(
-                sum(len(times) for times in screen.values()) < expected for screen in arrivals
-            ):
-                await asyncio.sleep(0.05)  # waiting for stragglers, bounded by the grace period
-            for task in tasks:
-                task.cancel()
     latencies = [
         (arrived - sent[order]) * 1000
         for screen in arrivals
@@ -121,6 +128,7 @@ async def _run(server: EdgeServer) -> dict:
         "orders_per_s": RATE,
         "kds_sockets": SCREENS,
         "guest_sockets": GUESTS,
+        "guest_messages": heard.value,  # each order's events, on each guest socket
         "tickets_expected": expected,
         "p50_ms": round(percentile(latencies, 0.5), 2) if latencies else None,
         "p99_ms": round(percentile(latencies, 0.99), 2) if latencies else None,
@@ -130,36 +138,57 @@ async def _run(server: EdgeServer) -> dict:
     }
 
 
+async def _measure(
+    http: httpx.AsyncClient,
+    url: str,
+    kitchen: str,
+    since: int,
+    drink: list[str],
+    starter: list[str],
+    arrivals: list[dict[str, list[float]]],
+    sent: dict[str, float],
+) -> None:
+    """Orders at RATE a second for SECONDS, each screen noting when each ticket arrives."""
+    screens = [feed(url, kitchen, f"topics=kitchen&since={since}") for _ in range(SCREENS)]
+    sockets = await asyncio.gather(*(context.__aenter__() for context in screens))
+    tasks = [asyncio.create_task(_screen(ws, arrivals[i])) for i, ws in enumerate(sockets)]
+
+    async def send(n: int) -> None:
+        body = {
+            "kind": "counter",
+            "send": True,
+            "lines": [
+                {"item_id": drink[n % len(drink)]},
+                {"item_id": starter[n % len(starter)]},
+            ],
+        }
+        started = time.monotonic()
+        answer = await http.post("/api/orders", json=body)
+        assert answer.status_code == 201, answer.text
+        sent[answer.json()["id"]] = started
+
+    sends = []
+    begun = time.monotonic()
+    for n in range(SECONDS * RATE):
+        await asyncio.sleep(max(0.0, begun + n / RATE - time.monotonic()))  # the pace
+        sends.append(asyncio.create_task(send(n)))
+    await asyncio.gather(*sends)
+    deadline = time.monotonic() + GRACE_S
+    expected = len(sent) * TICKETS_PER_ORDER
+    while time.monotonic() < deadline and any(
+        sum(len(times) for times in screen.values()) < expected for screen in arrivals
+    ):
+        await asyncio.sleep(0.05)  # waiting for stragglers, bounded by the grace period
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(
+        *(context.__aexit__(None, None, None) for context in screens), return_exceptions=True
+    )
+
+
 def _course_items(base_url: str, course: str) -> set[str]:
     menu = httpx.get(f"{base_url}/api/menu", timeout=10.0).json()
     return {i["id"] for c in menu["categories"] for i in c["items"] if i["course"] == course}
-
-
-class _sockets:
-    """The screens' and guests' websockets, open together, from seq `since`."""
-
-    def __init__(self, url: str, kitchen: str, waiter: str, since: int) -> None:
-        self.url, self.kitchen, self.waiter, self.since = url, kitchen, waiter, since
-        self.contexts: list = []
-
-    async def __aenter__(self) -> tuple[list[ClientConnection], list[ClientConnection]]:
-        screens = [
-            feed(self.url, self.kitchen, f"topics=kitchen&since={self.since}")
-            for _ in range(SCREENS)
-        ]
-        guests = [
-            feed(self.url, self.waiter, f"topics=orders&since={self.since}", max_queue=None)
-            for _ in range(GUESTS)
-        ]
-        self.contexts = [*screens, *guests]
-        opened = await asyncio.gather(*(context.__aenter__() for context in self.contexts))
-        return list(opened[:SCREENS]), list(opened[SCREENS:])
-
-    async def __aexit__(self, *exc) -> None:
-        await asyncio.gather(
-            *(context.__aexit__(None, None, None) for context in self.contexts),
-            return_exceptions=True,
-        )
 
 
 def test_kds_latency(demo_template: Path, tmp_path: Path) -> None:
