@@ -628,6 +628,13 @@ def kitchen_progress(conn: sqlite3.Connection, order_id: str) -> dict[str, Any] 
     }
 
 
+def readiness(conn: sqlite3.Connection, order_id: str) -> str | None:
+    """The order's kitchen state alone ("cooking", "ready", "served"; None before anything of
+    it was fired): what a guest's phone shows."""
+    found = kitchen_progress(conn, order_id)
+    return found["state"] if found else None
+
+
 def _readiness(tickets: Sequence[sqlite3.Row]) -> str:
     waiting = [t for t in tickets if t["served_at"] is None]
     if not waiting:

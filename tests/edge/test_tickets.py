@@ -256,7 +256,7 @@ async def test_auto_fire_next_course_when_the_previous_is_bumped(client, waiter,
     assert progress["held"] == []
 
 
-async def test_expo_sees_readiness_and_marks_served(client, waiter):
+async def test_expo_sees_readiness_and_marks_served(client, waiter, app):
     expo_staff = await sign_in(client, "kitchen", device="expo")
     sent = await order(client, waiter, "Cola", "Burrata")
     bar = (await board(client, expo_staff, "BAR"))["tickets"][0]
@@ -276,6 +276,10 @@ async def test_expo_sees_readiness_and_marks_served(client, waiter):
     ] == "ready"
     served = await client.post(f"/api/orders/{sent['id']}/served", headers=expo_staff)
     assert served.json()["state"] == "served"
+    box = app.state.box  # what the guests' pages read
+    assert box.read_now(tickets.readiness, sent["id"]) == "served"
+    unsent = await order(client, waiter, "Burrata", send=False)
+    assert box.read_now(tickets.readiness, unsent["id"]) is None
     assert (await client.get("/api/kitchen/expo", headers=expo_staff)).json()["orders"] == []
     nothing = await client.post(f"/api/orders/{sent['id']}/served", headers=expo_staff)
     assert nothing.status_code == 409 and nothing.json()["error"]["code"] == "nothing_ready"
