@@ -186,7 +186,7 @@ def fire_course(
 
 def _fire(
     conn: WriteConnection, actor: Actor, order: Any, lines: Iterable[Any], kind: str
-) -> list[str]:
+) -> None:
     """One ticket per station for `lines`, under one new number of the business day."""
     by_station: dict[str, list[Any]] = {}
     for line in lines:
@@ -196,15 +196,12 @@ def _fire(
     day = store_settings.business_day(store_settings.current(conn), now)
     number = _next_number(conn, day)
     label = printouts.order_label(conn, order)
-    made = []
     for station, station_lines in by_station.items():
         ticket_id = uuid7()
         items = [_item(ticket_id, line, stamp) for line in station_lines]
         row = _ticket_row(order, station, number, day, kind, label, actor, stamp)
         commit(conn, actor.id, "tickets", ticket_id, "create", row, parts=items)
         printouts.kitchen_ticket(conn, actor, order, {"id": ticket_id, **row}, items)
-        made.append(ticket_id)
-    return made
 
 
 def _ticket_row(
