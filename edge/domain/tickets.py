@@ -328,10 +328,11 @@ def set_item_state(
     return get(conn, ticket["id"])
 
 
-def _stamped(state: str, now: str | None = None) -> dict[str, Any]:
+def _stamped(state: str) -> dict[str, Any]:
+    """An item's move to `state`, with its time when it is READY or BUMPED (prep times)."""
     changes: dict[str, Any] = {"state": state}
     if state in ("READY", "BUMPED"):
-        changes[_STAMP[state]] = now or iso(utcnow())
+        changes[_STAMP[state]] = iso(utcnow())
     return changes
 
 
