@@ -184,9 +184,7 @@ def fire_course(
     return progress(conn, order_id)
 
 
-def _fire(
-    conn: WriteConnection, actor: Actor, order: Any, lines: Iterable[Any], kind: str
-) -> None:
+def _fire(conn: WriteConnection, actor: Actor, order: Any, lines: Iterable[Any], kind: str) -> None:
     """One ticket per station for `lines`, under one new number of the business day."""
     by_station: dict[str, list[Any]] = {}
     for line in lines:
