@@ -7,6 +7,7 @@ from __future__ import annotations
 from edge.api import pages
 from edge.api.idempotency import HEADER, KEY_SCHEMA, REPLAYED, guarded
 from edge.domain import devices
+from service import webhooks
 from service.openapi import Api, Idempotency
 
 # The area of each operation, by the first segment of its path (after /api/).
@@ -37,6 +38,16 @@ TAGS = {
     "stations": "kitchen",
     "tickets": "kitchen",
     "ticket-items": "kitchen",
+    "pos": "pos",
+    "promo-codes": "pos",
+    "checks": "pos",
+    "check-discounts": "pos",
+    "payments": "pos",
+    "shifts": "pos",
+    "reports": "pos",
+    "receipts": "pos",
+    "pay-links": "pos",
+    "pay": "pos",
 }
 TAG_NOTES = {
     "menu": "Tax rates, categories, items, modifier groups and modifiers; 86ing.",
@@ -48,6 +59,8 @@ TAG_NOTES = {
     "kitchen": "Stations, tickets on the kitchen's screens and printers, courses, expo.",
     "feed": "What changed: the event feed (websocket and polling) and the audit trail.",
     "system": "Health, this description, and the static pages.",
+    "pos": "Checks, splits, discounts, tenders and refunds, shifts and the drawer, X and Z"
+    " reports, the POS rules and promo codes.",
 }
 REFUSALS = {
     400: "malformed: a body that is not a JSON object (or none), a bad query parameter or a bad"
@@ -61,7 +74,8 @@ REFUSALS = {
     " or its Idempotency-Key was used for another request (`idempotency_key_reused`)",
     423: "locked out after too many wrong PINs; `retry_after` says for how many seconds",
     429: "too many tries from this address; `retry_after` says for how many seconds",
-    503: "the database refused the write; nothing was written",
+    503: "the database refused the write, or (pay at table) the payment provider cannot be"
+    " reached; nothing was written",
 }
 
 API = Api(
@@ -77,6 +91,13 @@ API = Api(
             "in": "header",
             "name": devices.HEADER,
             "description": "the credential POST /api/devices/pair answers (a paired staff device)",
+        },
+        "webhook": {
+            "type": "apiKey",
+            "in": "header",
+            "name": webhooks.SIGNATURE,
+            "description": "the payment provider's HMAC-SHA256 (hex) of Galley-Pay-Timestamp, a"
+            " dot and the raw body, with one of the box's webhook secrets",
         },
     },
     default_security="staff",

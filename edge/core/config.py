@@ -12,7 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from service.settings import Settings, folder, level, setting, some_text, switch, whole
+from service.settings import (
+    Settings,
+    folder,
+    level,
+    setting,
+    some_text,
+    some_text_or_none,
+    switch,
+    whole,
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,20 @@ class EdgeSettings(Settings):
         "GALLEY_PRINT_WORKERS",
         "Run a print worker thread per printer (off: jobs queue up and nothing prints).",
         switch,
+    )
+
+    pay_url: str = setting(
+        "",
+        "GALLEY_PAY_URL",
+        "The payment provider's API for pay at table (empty: pay at table is off).",
+        some_text_or_none,
+    )
+    pay_webhook_secrets: str = setting(
+        "",
+        "GALLEY_PAY_WEBHOOK_SECRETS",
+        "The provider's webhook signing secrets, comma-separated: the current one first, then"
+        " the one it replaced while a rotation overlaps.",
+        some_text_or_none,
     )
 
     @property

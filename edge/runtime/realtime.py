@@ -29,6 +29,8 @@ TOPICS: dict[str, str | None] = {
     "staff": "staff.view",
     "printers": "printers.view",
     "kitchen": "kitchen.view",
+    "pos": "check.edit",
+    "reports": "reports.run",
 }
 QUEUE_LIMIT = 2_000
 

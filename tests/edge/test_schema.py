@@ -71,6 +71,9 @@ STATUS_TABLE = next(
 KITCHEN_TABLES = next(sql for _, name, sql in db.migrations() if name.endswith("_kitchen.sql"))
 
 
+PLU_COLUMNS = ("plu", "barcode")
+
+
 def test_migration_4_rebuilds_tables_keeping_every_row_index_and_reference(tmp_path):
     path = tmp_path / "edge.db"
     conn = db.connect(path)
@@ -79,6 +82,8 @@ def test_migration_4_rebuilds_tables_keeping_every_row_index_and_reference(tmp_p
     # fires a sent order into the kitchen's tables: there for the seeding only.
     conn.execute(STATUS_TABLE)
     conn.executescript(KITCHEN_TABLES)
+    for column in PLU_COLUMNS:  # today's demo gives its items PLUs (a later migration's)
+        conn.execute(f"ALTER TABLE menu_items ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
     writer = Writer(path, "n1")
     try:
         writer.run_sync(demo.seed, demo.pin_hashes(), "http://192.0.2.10:8000")
@@ -101,6 +106,8 @@ def test_migration_4_rebuilds_tables_keeping_every_row_index_and_reference(tmp_p
     conn.execute("DROP TABLE printer_status")
     for table in ("ticket_items", "tickets", "kitchen_settings", "stations"):
         conn.execute(f"DROP TABLE {table}")
+    for column in PLU_COLUMNS:
+        conn.execute(f"ALTER TABLE menu_items DROP COLUMN {column}")
     before, indexes = _contents(conn), _indexes(conn)
     assert before["print_jobs"] and before["order_lines"] and before["printers"]
 

@@ -82,10 +82,26 @@ def test_owners_follow_the_design():
             "tables",
             "staff",
             "printers",
+            "pos_settings",
+            "promo_codes",
             "stations",
             "kitchen_settings",
         },
-        "edge": {"orders", "order_lines", "tickets", "ticket_items"},
+        "edge": {
+            "orders",
+            "order_lines",
+            "tickets",
+            "ticket_items",
+            "checks",
+            "check_items",
+            "check_discounts",
+            "shifts",
+            "drawer_moves",
+            "payments",
+            "refunds",
+            "reports",
+            "pay_links",
+        },
         "local": {
             "staff_sessions",
             "devices",
@@ -94,6 +110,7 @@ def test_owners_follow_the_design():
             "pin_lockouts",
             "print_jobs",
             "printer_status",
+            "provider_events",
         },
     }
     assert {e.name for e in synced()} == owners["hub"] | owners["edge"]
@@ -129,6 +146,8 @@ def test_a_create_is_completed_with_the_columns_defaults():
         "position": 0,
         "available": True,
         "active": True,
+        "plu": "",
+        "barcode": "",
     }
     store = ENTITIES["store"].complete({"name": "Café"})
     store["holidays"].append({"date": "2026-12-25"})  # a default is never shared between rows
