@@ -16,7 +16,7 @@ export default {
   title: "Kitchen",
   icon: "kitchen",
   mount(root, ctx) {
-    const state = { kitchen: null, timer: null };
+    const state = { kitchen: null, timer: null, edited: false };
     const body = h("div", { class: "stack" });
     root.append(
       h("div", { class: "page-head" },
@@ -37,6 +37,9 @@ export default {
           h("th", { class: "sr-th" }, h("span", { class: "sr-only" }, "Actions")))),
         rows)));
     const options = h("form", { class: "card card-pad stack kitchen-options", novalidate: true });
+    // Live changes redraw the options only while nobody is editing them.
+    options.addEventListener("input", () => { state.edited = true; });
+    options.addEventListener("change", () => { state.edited = true; });
 
     async function load() {
       try {
@@ -51,7 +54,7 @@ export default {
     function render() {
       if (body.firstChild !== options) body.replaceChildren(options, stationsCard);
       drawList(rows, state.kitchen.stations, (s) => s.code, (s) => JSON.stringify(s), stationRow);
-      if (!options.matches(":focus-within")) drawOptions();
+      if (!state.edited) drawOptions();
     }
 
     function stationRow(station) {
@@ -116,6 +119,7 @@ export default {
           }
           state.kitchen.settings = await ctx.api.patch("/api/kitchen/settings", values);
           ctx.toast("Kitchen options saved");
+          state.edited = false;
           drawOptions();
         }, { form: options });
       };
