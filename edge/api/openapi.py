@@ -70,6 +70,8 @@ REFUSALS = {
     403: "the staff member's role may not do this",
     404: "no such thing (or an id in the path that is not an id)",
     409: "the thing is in a state that refuses this",
+    410: "`since` is further back than the feed replays (`resync`): reload, then follow from"
+    " `last_seq`",
     422: "the request breaks a rule: `field` names the first bad field, `fields` each of them;"
     " or its Idempotency-Key was used for another request (`idempotency_key_reused`)",
     423: "locked out after too many wrong PINs; `retry_after` says for how many seconds",

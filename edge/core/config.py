@@ -48,6 +48,27 @@ class EdgeSettings(Settings):
         "Most writes committed together in one transaction (1 to 10000).",
         whole(1, 10_000),
     )
+    feed_replay_limit: int = setting(
+        10_000,
+        "GALLEY_FEED_REPLAY_LIMIT",
+        "Most events the feed replays to a client that resumes (`/ws` and `/api/events` with"
+        " `since`); one further back is told to reload (10 to 10000000).",
+        whole(10, 10_000_000),
+    )
+    keep_local_days: int = setting(
+        14,
+        "GALLEY_KEEP_LOCAL_DAYS",
+        "Days the box keeps what never leaves it: print jobs once done (bytes included) and the"
+        " events of local things (printing, printer status, sign-ins); 1 to 3650.",
+        whole(1, 3650),
+    )
+    keep_synced_days: int = setting(
+        90,
+        "GALLEY_KEEP_SYNCED_DAYS",
+        "Days the box keeps events that sync (orders, menu, staff ...) once the hub has them;"
+        " a box not enrolled keeps them all. 1 to 3650.",
+        whole(1, 3650),
+    )
     log_level: str = setting("INFO", "GALLEY_LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR.", level)
     print_workers: bool = setting(
         True,

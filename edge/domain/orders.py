@@ -315,7 +315,7 @@ def list_orders(
 ) -> list[dict[str, Any]]:
     """Newest first. The WHERE holds only the filters given, so SQLite can use an index: a
     day's orders come from the `(business_day, number)` key in number order (the order they
-    were opened in), open ones from `orders_open`."""
+    were opened in), by status from `orders_status`."""
     where: list[str] = []
     params: dict[str, Any] = {"limit": limit}
     if business_day is not None:
