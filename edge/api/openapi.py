@@ -38,6 +38,7 @@ TAGS = {
     "stations": "kitchen",
     "tickets": "kitchen",
     "ticket-items": "kitchen",
+    "sync": "sync",
     "pos": "pos",
     "promo-codes": "pos",
     "checks": "pos",
@@ -58,6 +59,7 @@ TAG_NOTES = {
     "printing": "Printers, the print queue, bills and the cash drawer.",
     "kitchen": "Stations, tickets on the kitchen's screens and printers, courses, expo.",
     "feed": "What changed: the event feed (websocket and polling) and the audit trail.",
+    "sync": "Where the box stands with the hub; conflicts the hub's values won, rejected events.",
     "system": "Health, this description, and the static pages.",
     "pos": "Checks, splits, discounts, tenders and refunds, shifts and the drawer, X and Z"
     " reports, the POS rules and promo codes.",

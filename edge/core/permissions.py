@@ -47,6 +47,7 @@ _MANAGER = _FLOOR | {
     "audit.view",
     "kitchen.bump",
     "kitchen.edit",
+    "sync.manage",
 }
 
 PERMISSIONS: dict[str, frozenset[str]] = {

@@ -30,6 +30,7 @@ TOPICS: dict[str, str | None] = {
     "staff": "staff.view",
     "printers": "printers.view",
     "kitchen": "kitchen.view",
+    "sync": "sync.manage",
     "pos": "check.edit",
     "reports": "reports.run",
 }

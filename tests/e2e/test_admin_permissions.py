@@ -18,6 +18,7 @@ SECTIONS = [
     "Settings",
     "Kitchen",
     "Printers",
+    "Sync",
     "Audit",
 ]
 
