@@ -8,6 +8,7 @@ import { h } from "/ui/lib/element.js";
 import { Live } from "/ui/lib/live.js";
 import { mountSignIn } from "/ui/lib/pinpad.js";
 import { Device, Session } from "/ui/lib/session.js";
+import { syncBadge } from "/ui/lib/syncbadge.js";
 import { mountBoard } from "./board.js";
 import { mountExpo } from "./expo.js";
 
@@ -98,12 +99,13 @@ function mountShell(me, kitchen) {
     showSignIn("Signed out.");
   } }, "Sign out");
   const main = h("main", { class: "kds-main" });
+  const badge = syncBadge({ api });
   root.replaceChildren(h("div", { class: "kds" },
     h("header", { class: "kds-top" },
       h("span", { class: "brand-mark", "aria-hidden": "true" }, "G"),
       chips,
       h("span", { class: "spacer" }),
-      sound, conn, clock,
+      sound, badge.element, conn, clock,
       h("span", { class: "kds-who" }, me.name),
       signOut),
     offline,
@@ -129,7 +131,7 @@ function mountShell(me, kitchen) {
     onUnauthorized: (err) => ended(err),
   });
   const clockTimer = setInterval(tick, 10000);
-  app = { live, screen: { ...screen, destroy: () => { clearInterval(clockTimer); screen.destroy(); } } };
+  app = { live, screen: { ...screen, destroy: () => { clearInterval(clockTimer); badge.stop(); screen.destroy(); } } };
   screen.load().then((lastSeq) => {
     if (!app || app.live !== live) return;
     live.lastSeq = lastSeq;
