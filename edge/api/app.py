@@ -13,7 +13,20 @@ from starlette.responses import RedirectResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from edge.api import devices, feed, menu, orders, pages, printing, staff, store, system, tables
+from edge.api import (
+    devices,
+    feed,
+    guest,
+    menu,
+    orders,
+    pages,
+    printing,
+    staff,
+    store,
+    system,
+    tables,
+    waiter,
+)
 from edge.api.openapi import contract
 from edge.core.config import EdgeSettings
 from edge.runtime.box import Box
@@ -77,6 +90,8 @@ def create_app(
         *store.routes,
         *tables.routes,
         *printing.routes,
+        *guest.routes,
+        *waiter.routes,
         Route("/", home, methods=["GET"]),
         *pages.routes(),
     ]

@@ -32,6 +32,12 @@ TAGS = {
     "drawer": "printing",
     "events": "feed",
     "audit": "feed",
+    "guest": "guest",
+    "t": "guest",
+    "floor": "floor",
+    "drafts": "floor",
+    "draft-lines": "floor",
+    "table-sessions": "floor",
 }
 TAG_NOTES = {
     "menu": "Tax rates, categories, items, modifier groups and modifiers; 86ing.",
@@ -41,6 +47,10 @@ TAG_NOTES = {
     "store": "The store's settings.",
     "printing": "Printers, the print queue, bills and the cash drawer.",
     "feed": "What changed: the event feed (websocket and polling) and the audit trail.",
+    "guest": "A table's guests ordering from their phones (the table QR code): scan, join, the"
+    " shared cart, send, call the waiter, ask for the bill, and their table's own feed.",
+    "floor": "The waiter handheld: tables and their sessions, guests' drafts to check and"
+    " confirm, alerts.",
     "system": "Health, this description, and the static pages.",
 }
 REFUSALS = {
@@ -54,8 +64,10 @@ REFUSALS = {
     422: "the request breaks a rule: `field` names the first bad field, `fields` each of them;"
     " or its Idempotency-Key was used for another request (`idempotency_key_reused`)",
     423: "locked out after too many wrong PINs; `retry_after` says for how many seconds",
+    410: "a table's guest session has ended: scan the table's QR code again",
     429: "too many tries from this address; `retry_after` says for how many seconds",
-    503: "the database refused the write; nothing was written",
+    503: "the database refused the write; nothing was written; or (guests) the table takes no"
+    " QR orders now: `reason` is closed (with today's `hours`), table_disabled or paused",
 }
 
 API = Api(
@@ -71,6 +83,12 @@ API = Api(
             "in": "header",
             "name": devices.HEADER,
             "description": "the credential POST /api/devices/pair answers (a paired staff device)",
+        },
+        "guest": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Galley-Guest",
+            "description": "the guest token POST /api/guest/scan answers (a table's guest)",
         },
     },
     default_security="staff",

@@ -26,6 +26,7 @@ _FLOOR = {
     "menu.availability",
     "tables.view",
     "printers.view",
+    "floor.serve",  # the waiter handheld: drafts, table sessions, guests' alerts
 }
 _MANAGER = _FLOOR | {
     "order.void_line",

@@ -23,6 +23,7 @@ from edge.core.config import EdgeSettings
 from edge.core.events import Event, to_json, topic_of
 from edge.domain import menu
 from edge.runtime.auth import SignIns
+from edge.runtime.guests import Guests
 from edge.runtime.print_service import PrintService
 from edge.runtime.realtime import Bus
 from edge.runtime.writer import Writer
@@ -68,6 +69,7 @@ class Box:
         self._menu_cache: tuple[int, bytes] | None = None
         self.bus.listen(self._on_events)
         self.sign_ins = SignIns(self.read, self.write, self.bus, settings.session_hours)
+        self.guests = Guests(self.read_now, self.identity.qr_secret, self.bus)
         self.printing = PrintService(
             self.read_now, self.writer.submit, self.bus.listen, threads=settings.print_workers
         )

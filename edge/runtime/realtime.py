@@ -28,6 +28,7 @@ TOPICS: dict[str, str | None] = {
     "orders": "order.view",
     "staff": "staff.view",
     "printers": "printers.view",
+    "floor": "floor.serve",
 }
 QUEUE_LIMIT = 2_000
 
@@ -53,6 +54,8 @@ class Subscription:
     behind (`dropped`), or its sign-in ended (`ended`: why, for the subscriber to say)."""
 
     topics: frozenset[str]
+    # Which of its topics' events it gets (None: all): a guest's, its own table's only.
+    accepts: Callable[[Event], bool] | None = None
     queue: asyncio.Queue[Event | None] = field(default_factory=asyncio.Queue)
     dropped: bool = False
     ended: GalleyError | None = None
@@ -69,8 +72,10 @@ class Bus:
         """Call `listener(events)` on the loop for every committed transaction."""
         self._listeners.append(listener)
 
-    def subscribe(self, topics: Iterable[str]) -> Subscription:
-        subscription = Subscription(frozenset(topics))
+    def subscribe(
+        self, topics: Iterable[str], accepts: Callable[[Event], bool] | None = None
+    ) -> Subscription:
+        subscription = Subscription(frozenset(topics), accepts)
         self._subscriptions.add(subscription)
         return subscription
 
@@ -97,6 +102,8 @@ class Bus:
         for subscription in list(self._subscriptions):
             for event in events:
                 if topic_of(event) not in subscription.topics:
+                    continue
+                if subscription.accepts is not None and not subscription.accepts(event):
                     continue
                 if subscription.queue.qsize() >= QUEUE_LIMIT:
                     log.warning("dropping a subscriber %d events behind", QUEUE_LIMIT)

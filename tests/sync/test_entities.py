@@ -83,7 +83,14 @@ def test_owners_follow_the_design():
             "staff",
             "printers",
         },
-        "edge": {"orders", "order_lines"},
+        "edge": {
+            "orders",
+            "order_lines",
+            "table_sessions",
+            "session_members",
+            "drafts",
+            "draft_lines",
+        },
         "local": {
             "staff_sessions",
             "devices",
