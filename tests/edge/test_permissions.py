@@ -407,7 +407,9 @@ CALLS: dict[str, Call] = {
     ),
     "GET /t/{token}": lambda w, how: w.call("GET", f"/t/{w.qr}"),
     "POST /api/guest/scan": lambda w, how: w.call(
-        "POST", "/api/guest/scan", {"token": qr_token_in(BOX["database"], "B1")}  # rotated?
+        "POST",
+        "/api/guest/scan",
+        {"token": qr_token_in(BOX["database"], "B1")},  # rotated?
     ),
     # Guest routes take a guest token, which no column holds: staff 403, anyone else 401.
     "GET /api/guest/table": lambda w, how: w.call("GET", "/api/guest/table"),
