@@ -13,17 +13,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 import anyio
 from starlette.requests import Request
-from starlette.responses import FileResponse
+from starlette.responses import RedirectResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from edge.api.feed import AUTH_SECONDS, EVENTS, PAGE, _refuse, _token, _watch_close
 from edge.api.idempotency import answer
 from edge.api.openapi import contract
-from edge.api.pages import ui_dir
 from edge.core import events
 from edge.core.events import EVENT_VIEW, Event
 from edge.domain import drafts, guest_table, table_sessions
@@ -49,20 +49,21 @@ POLL = Query(since=whole(0), limit=whole(PAGE, 1, PAGE))
 LIVE = Query(since=whole(0))
 
 
-@contract(public=True, also={200: "the guest page"})
+@contract(status=307, public=True)
 async def guest_page(request: Request):
-    """The page a table's QR code opens (`/t/<signed token>`): the phone's menu and cart. The
-    token is checked when the page scans it, so a stale code still shows why."""
-    return FileResponse(ui_dir() / "guest" / "index.html", headers={"Cache-Control": "no-cache"})
+    """What a table's QR code opens (`/t/<signed token>`): the guest page, the token after its
+    `#`, which no browser sends to a server (nor to a log). The page scans it: a stale code
+    still shows why."""
+    token = quote(request.path_params["token"], safe="")
+    return RedirectResponse(f"/ui/guest/index.html#t={token}", status_code=307)
 
 
 @contract(
     body=table_sessions.SCAN,
-    status=201,
     response=SCANNED,
     public=True,
     refuses={403, 410, 429, 503},
-    also={200: "joined the table's open session"},
+    also={201: SCANNED},
 )
 async def guest_scan(request: Request):
     """A phone scanned a table's QR code: 201 with a new session, 200 joining the open one
@@ -99,8 +100,8 @@ async def _guest_write(
     request: Request, status: int, fn: Callable[..., Any], *args: Any, form: bool = False
 ):
     """The guest's write `fn(conn, guest, *args[, body])`, answered with the guest's view."""
-    who = box_of(request).guests.who(request)
     extra = (await body(request),) if form else ()
+    who = box_of(request).guests.who(request)
     return await answer(request, status, _viewed(fn), who, *args, *extra)
 
 

@@ -422,7 +422,7 @@ def _view(conn: sqlite3.Connection, row: sqlite3.Row, now: datetime) -> dict[str
         draft["locked_by"] = draft["locked_by_name"] = draft["lock_expires_at"] = None
     lines = [
         {
-            **dict(line),
+            **{key: line[key] for key in LINE_VIEW.schema["properties"]},
             "modifiers": json.loads(line["modifiers"]),
         }
         for line in _lines(conn, row["id"])
