@@ -1,0 +1,292 @@
+// The guest's phone page: what a table's QR code opens. It scans the code (the token after
+// `#t=`), shows the live menu, lets everyone at the table build one shared cart, sends it, and
+// follows the table's own feed: the cart, who joined, the waiter's answer. The menu is fetched
+// with HTTP revalidation (its ETag: a 304 when unchanged), as a service worker needs HTTPS,
+// which a box's LAN address does not have. The live feed is loaded after the first paint.
+
+import { Api, idempotencyKey } from "/ui/lib/api.js";
+import { h } from "/ui/lib/element.js";
+import { formatDelta, formatMoney } from "/ui/lib/money.js";
+
+const app = document.getElementById("app");
+const conn = document.getElementById("conn");
+const qr = new URLSearchParams(location.hash.slice(1)).get("t") || "";
+const tableKey = `galley.guest.${qr.split(".")[0]}`;
+const kept = {
+  get: () => { try { return localStorage.getItem(tableKey); } catch { return null; } },
+  set: (v) => { try { if (v) localStorage.setItem(tableKey, v); else localStorage.removeItem(tableKey); } catch { /* kept in memory */ } },
+};
+let token = kept.get();
+const api = new Api({ headers: () => (token ? { "X-Galley-Guest": token } : {}) });
+const state = { menu: null, table: null, cartOpen: false, sheet: null, live: null, sendKey: null, error: "" };
+const money = (minor) => formatMoney(minor, state.table ? state.table.currency : "EUR");
+
+const REASONS = {
+  closed: "We are closed right now.",
+  table_disabled: "This table is not taking orders from phones right now.",
+  paused: "Ordering from phones is paused right now.",
+};
+
+function panel(title, text, action) {
+  app.replaceChildren(h("div", { class: "panel", role: "alert" }, h("h2", {}, title), h("p", {}, text), action));
+}
+
+async function scan(fresh = false) {
+  if (!qr) return panel("Scan the code on your table", "Open this page by scanning the QR code on your table.");
+  if (fresh) { token = null; kept.set(null); }
+  try {
+    const joined = await api.post("/api/guest/scan", { token: qr, ...(token ? { guest_token: token } : {}) });
+    token = joined.guest_token;
+    kept.set(token);
+    await start();
+  } catch (err) {
+    refused(err);
+  }
+}
+
+function refused(err) {
+  if (err.status === 410) {
+    if (state.live) state.live.stop();
+    return panel("This table's session has ended", "Thank you for visiting. Starting again opens a new order.",
+      h("button", { class: "primary wide", onclick: () => scan(true) }, "Start again"));
+  }
+  if (err.status === 503) {
+    const hours = err.details.hours && err.details.hours.length
+      ? ` Today we are open ${err.details.hours.map(([a, b]) => `${a}–${b}`).join(", ")}.` : "";
+    return panel("Sorry", `${REASONS[err.details.reason] || err.message}${hours} Please ask a member of staff.`);
+  }
+  if (err.status === 403 || err.status === 401) {
+    return panel("This code does not work any more", "Please ask a member of staff for help.");
+  }
+  if (err.status === 429) return showError("Too many taps at once: please try again in a moment.");
+  return showError(err.message);
+}
+
+function showError(message) {
+  state.error = message;
+  render();
+}
+
+async function loadMenu() {
+  const response = await fetch("/api/menu", { cache: "no-cache", headers: { Accept: "application/json" } });
+  if (response.ok) state.menu = await response.json();
+}
+
+async function loadTable() {
+  try {
+    state.table = await api.get("/api/guest/table");
+    render();
+  } catch (err) {
+    refused(err);
+  }
+}
+
+async function start() {
+  const health = await api.get("/healthz");
+  await Promise.all([loadMenu(), loadTable()]);
+  render();
+  follow(health.last_seq);
+}
+
+let pending = null;
+function soon(fn) {
+  clearTimeout(pending);
+  pending = setTimeout(fn, 60);
+}
+
+async function follow(since) {
+  const { Live } = await import("/ui/lib/live.js");
+  state.live = new Live({
+    api, since, token: () => token, path: "/api/guest/ws", pollPath: "/api/guest/events",
+    onEvent: (event) => soon(async () => {
+      if (!event.entity.startsWith("table_") && !event.entity.startsWith("session_") && !event.entity.startsWith("draft")) await loadMenu();
+      await loadTable();
+      render();
+    }),
+    onState: (s) => {
+      conn.textContent = s === "live" ? "Live" : s === "offline" ? "Offline" : "Reconnecting…";
+      conn.className = s === "live" || s === "polling" ? "conn" : "conn off";
+      if (s === "polling") conn.textContent = "Live";
+    },
+    onRefused: (err) => { if (err.status === 410 || err.code === "session_closed") refused({ status: 410 }); return false; },
+  });
+  state.live.start();
+}
+
+// ---- what the page shows --------------------------------------------------------------
+
+function cart() {
+  const drafts = state.table ? state.table.drafts : [];
+  const last = drafts[drafts.length - 1];
+  return last && !["confirmed", "rejected"].includes(last.status) ? last : null;
+}
+
+function render() {
+  const { menu, table } = state;
+  if (!menu || !table) return;
+  document.getElementById("store").textContent = table.store_name;
+  document.getElementById("table").textContent = `Table ${table.table_name}`;
+  const cats = menu.categories.filter((c) => c.items.length);
+  app.replaceChildren(...[
+    state.error ? h("p", { class: "error", role: "alert" }, state.error) : null,
+    statusLine(),
+    h("nav", { class: "tabs", "aria-label": "Menu sections" },
+      cats.map((c) => h("a", { href: `#cat-${c.id}` }, c.name))),
+    cats.map((c) => h("section", { class: "cat", id: `cat-${c.id}`, "aria-labelledby": `h-${c.id}` },
+      h("h2", { id: `h-${c.id}` }, c.name),
+      c.items.map(dish))),
+    bar(),
+  ].flat().filter(Boolean));
+  if (state.sheet) app.append(state.sheet());
+}
+
+function statusLine() {
+  const drafts = state.table.drafts;
+  const last = drafts[drafts.length - 1];
+  const order = state.table.order;
+  if (!last) return null;
+  if (last.status === "rejected") return h("p", { class: "status no" }, `Not accepted: ${last.reject_reason}`);
+  if (["submitted", "updated", "in_review"].includes(last.status)) {
+    return h("p", { class: "status wait" }, last.status === "in_review" ? "A waiter is checking your order…" : "Sent: waiting for a waiter to confirm.");
+  }
+  if (order) {
+    const progress = order.progress === "ready" ? " · Ready" : order.progress === "cooking" ? " · Cooking" : "";
+    return h("p", { class: "status ok" }, `Order #${order.number} confirmed${progress}`);
+  }
+  return null;
+}
+
+function dish(item) {
+  const out = !item.available;
+  return h("article", { class: `dish${out ? " out" : ""}` },
+    h("div", {}, h("h3", {}, item.name), item.description ? h("p", {}, item.description) : null,
+      h("p", { class: "price" }, money(item.price))),
+    out ? h("span", { class: "out-badge" }, "Sold out")
+      : h("button", { class: "primary", "aria-label": `Add ${item.name}`, onclick: () => openSheet(() => addSheet(item)) }, "Add"));
+}
+
+function bar() {
+  const open = cart();
+  const count = open ? open.lines.reduce((n, l) => n + l.quantity, 0) : 0;
+  return h("div", { class: "bar" }, h("div", { class: "row" },
+    h("button", { class: "primary", onclick: () => openSheet(cartSheet) },
+      count ? `Your order (${count}) · ${money(open.total)}` : "Your order"),
+    h("button", { onclick: () => act("/api/guest/call-waiter"), disabled: state.table.waiter_called },
+      state.table.waiter_called ? "Waiter called" : "Call waiter")));
+}
+
+function openSheet(build) {
+  state.sheet = build;
+  state.error = "";
+  render();
+  const first = app.querySelector(".sheet input, .sheet button");
+  if (first) first.focus();
+}
+
+function closeSheet() {
+  state.sheet = null;
+  render();
+}
+
+function sheet(title, ...body) {
+  return h("div", { class: "sheet", onclick: (e) => { if (e.target === e.currentTarget) closeSheet(); },
+    onkeydown: (e) => { if (e.key === "Escape") closeSheet(); } },
+  h("div", { role: "dialog", "aria-modal": "true", "aria-label": title },
+    h("header", {}, h("h2", {}, title), h("button", { "aria-label": "Close", onclick: closeSheet }, "✕")),
+    state.error ? h("p", { class: "error", role: "alert" }, state.error) : null,
+    ...body));
+}
+
+function addSheet(item) {
+  const groups = (item.modifier_group_ids || []).map((id) => state.menu.modifier_groups.find((g) => g.id === id)).filter(Boolean);
+  let quantity = 1;
+  const qty = h("output", { "aria-live": "polite" }, "1");
+  const step = (d) => { quantity = Math.max(1, Math.min(99, quantity + d)); qty.textContent = String(quantity); };
+  const name = state.table.nickname ? null : h("input", { id: "nick", autocomplete: "nickname", maxlength: "24", required: true });
+  const note = h("input", { id: "note", maxlength: "140", placeholder: "Allergies, no onions…" });
+  const form = h("form", { onsubmit: async (e) => {
+    e.preventDefault();
+    const chosen = [...form.querySelectorAll("input[data-mod]:checked")].map((i) => i.value);
+    try {
+      if (name) await api.post("/api/guest/join", { nickname: name.value });
+      state.table = await api.post("/api/guest/cart", { item_id: item.id, quantity, modifier_ids: chosen, note: note.value });
+      closeSheet();
+    } catch (err) {
+      state.error = err.message;
+      if (err.status === 410 || err.status === 503) refused(err); else render();
+    }
+  } },
+  item.description ? h("p", { class: "hint" }, item.description) : null,
+  name ? [h("label", { for: "nick" }, "Your name, so the table sees who ordered what"), name] : null,
+  groups.map((g) => h("fieldset", {},
+    h("legend", {}, g.name, " ", h("small", {}, g.min_choices ? `choose ${g.min_choices === g.max_choices ? g.min_choices : `${g.min_choices}–${g.max_choices}`}` : `up to ${g.max_choices}, optional`)),
+    g.modifiers.map((m) => h("label", { class: "choice" },
+      h("input", { type: g.max_choices === 1 ? "radio" : "checkbox", name: g.id, value: m.id, "data-mod": "", disabled: !m.available }),
+      h("span", {}, m.name, m.available ? "" : " (sold out)"), h("span", {}, formatDelta(m.price_delta, state.table.currency)))))),
+  h("div", { class: "qty" }, h("span", {}, "Quantity"),
+    h("button", { type: "button", "aria-label": "One less", onclick: () => step(-1) }, "−"), qty,
+    h("button", { type: "button", "aria-label": "One more", onclick: () => step(1) }, "+")),
+  h("label", { for: "note" }, "Note for the kitchen"), note,
+  h("p", {}, " "),
+  h("button", { class: "primary wide", type: "submit" }, "Add to order"));
+  return sheet(item.name, h("p", { class: "price" }, money(item.price)), form);
+}
+
+function cartSheet() {
+  const open = cart();
+  const { table } = state;
+  return sheet("Your table's order",
+    table.members.length ? h("div", { class: "members", "aria-label": "At this table" },
+      table.members.map((m) => h("span", {}, m.nickname + (m.is_host ? " (host)" : "")))) : null,
+    statusLine(),
+    open && open.lines.length ? open.lines.map(cartLine) : h("p", { class: "note" }, "Nothing in the cart yet."),
+    open && open.lines.length ? [
+      h("p", { class: "line" }, h("strong", {}, "Total"), h("strong", {}, money(open.total))),
+      h("button", { class: "primary wide", disabled: open.status !== "open", onclick: send },
+        open.status === "open" ? "Send order" : "Sent"),
+    ] : null,
+    table.order ? h("p", { class: "hint" }, `Order #${table.order.number} so far: ${money(table.order.total)}`) : null,
+    h("p", {}, " "),
+    h("button", { class: "wide", disabled: table.bill_asked, onclick: () => act("/api/guest/ask-bill") },
+      table.bill_asked ? "Bill requested" : "Ask for the bill"));
+}
+
+function cartLine(line) {
+  const mods = line.modifiers.map((m) => m.name).join(", ");
+  const change = (quantity) => (quantity < 1
+    ? act(`/api/guest/cart/${line.id}`, "DELETE")
+    : act(`/api/guest/cart/${line.id}`, "PATCH", { quantity }));
+  return h("div", { class: "line" },
+    h("div", {}, h("strong", {}, `${line.quantity}× ${line.name}`),
+      mods ? h("small", {}, mods) : null, line.note ? h("small", {}, `“${line.note}”`) : null,
+      h("small", {}, line.added_by ? `added by ${line.added_by}` : "added by your waiter"),
+      h("div", { class: "qty" },
+        h("button", { "aria-label": `One less ${line.name}`, onclick: () => change(line.quantity - 1) }, "−"),
+        h("button", { "aria-label": `One more ${line.name}`, onclick: () => change(line.quantity + 1) }, "+"))),
+    h("span", {}, money(line.amount)));
+}
+
+async function send() {
+  state.sendKey ||= idempotencyKey(); // the same key until the box answers: never two orders
+  try {
+    state.table = await api.post("/api/guest/send", undefined, { headers: { "Idempotency-Key": state.sendKey } });
+    state.sendKey = null;
+    state.error = "";
+    render();
+  } catch (err) {
+    if (err.status && err.status !== 0) state.sendKey = null;
+    if (err.status === 410 || err.status === 503) refused(err); else showError(err.message);
+  }
+}
+
+async function act(path, method = "POST", body) {
+  try {
+    state.table = await api.request(method, path, { body });
+    state.error = "";
+    render();
+  } catch (err) {
+    if (err.status === 410 || err.status === 503) refused(err); else showError(err.message);
+  }
+}
+
+scan();
