@@ -92,6 +92,7 @@ def routes() -> list[Mount]:
     ui = ui_dir()
     return [
         Mount("/admin", Pages(directory=ui / "admin", html=True), name="admin"),
+        Mount("/waiter", Pages(directory=ui / "waiter", html=True), name="waiter"),
         Mount("/ui", Pages(directory=ui), name="ui"),
     ]
 

@@ -49,3 +49,73 @@ def test_the_guest_page_paints_the_menu_and_builds_a_cart(browser: Browser, live
         phone.get_by_role("button", name="Your order (1)").click()
         expect(phone.get_by_role("dialog")).to_contain_text("added by Ana")
         phone.screenshot(path=SCREENSHOTS / "guest-cart.png")
+
+
+def waiter_signs_in(page: Page) -> None:
+    page.goto("/waiter/")
+    page.get_by_role("button", name="Walter Costa").click()
+    page.keyboard.type("4444")
+    page.keyboard.press("Enter")
+    expect(page.locator(".conn")).to_have_attribute("data-state", "live")
+
+
+@pytest.mark.parametrize("mode", ["draft_first", "direct"])
+def test_two_phones_share_a_cart_and_see_the_order_confirmed(
+    browser: Browser, live_edge: LiveEdge, console: Console, mode: str
+):
+    open_store(live_edge, qr_mode=mode)
+    url = guest_url(live_edge, "5")
+    with (
+        browser_page(browser, live_edge, paired=False, **PHONE) as ana,
+        browser_page(browser, live_edge, paired=False, **PHONE) as rui,
+        browser_page(browser, live_edge, console, **PHONE) as waiter,
+    ):
+        ana.goto(url)
+        rui.goto(url)
+        add(ana, "Burrata", name="Ana")
+        add(rui, "Garlic prawns", name="Rui")
+        for phone in (ana, rui):  # each sees the other's line, live
+            expect(phone.get_by_role("button", name="Your order (2) · €20.00")).to_be_visible()
+        rui.get_by_role("button", name="Your order (2)").click()
+        expect(rui.get_by_role("dialog")).to_contain_text("Ana (host)")
+        expect(rui.get_by_role("dialog")).to_contain_text("added by Ana")
+        rui.get_by_role("button", name="Send order").click()
+        if mode == "draft_first":
+            expect(ana.get_by_text("Sent: waiting for a waiter to confirm.")).to_be_visible()
+            waiter_signs_in(waiter)
+            waiter.get_by_role("button", name="Table 5").click()
+            waiter.get_by_role("button", name="Check this order").click()
+            waiter.get_by_role("button", name="One more Burrata").click()
+            expect(waiter.get_by_role("dialog")).to_contain_text("2× Burrata")
+            expect(ana.get_by_text("A waiter is checking your order…")).to_be_visible()
+            waiter.screenshot(path=SCREENSHOTS / "waiter-draft.png")
+            waiter.get_by_role("button", name="Confirm and send").click()
+            expect(waiter.get_by_text("No orders waiting.")).to_be_visible()
+        for phone in (ana, rui):
+            expect(phone.get_by_text("Order #1 confirmed").first).to_be_visible()
+        ana.screenshot(path=SCREENSHOTS / f"guest-confirmed-{mode}.png")
+        if mode == "direct":
+            waiter_signs_in(waiter)
+        waiter.get_by_role("tab", name="Tables").click()
+        expect(waiter.get_by_role("button", name="Table 5: With the kitchen")).to_be_visible()
+        ana.get_by_role("button", name="Call waiter").click()
+        expect(waiter.get_by_role("tab", name="Tables · 1 calling")).to_be_visible()
+        waiter.screenshot(path=SCREENSHOTS / f"waiter-tables-{mode}.png")
+
+
+def test_a_phone_whose_socket_dropped_catches_up(browser: Browser, live_edge: LiveEdge):
+    open_store(live_edge)
+    url = guest_url(live_edge, "6")
+    with (
+        browser_page(browser, live_edge, paired=False, **PHONE) as ana,
+        browser_page(browser, live_edge, paired=False, **PHONE) as rui,
+    ):
+        ana.goto(url)
+        rui.goto(url)
+        add(ana, "Burrata", name="Ana")
+        expect(rui.get_by_role("button", name="Your order (1) · €10.50")).to_be_visible()
+        rui.context.set_offline(True)  # its websocket drops
+        add(ana, "Garlic prawns")
+        rui.context.set_offline(False)
+        rui.evaluate("window.dispatchEvent(new Event('online'))")
+        expect(rui.get_by_role("button", name="Your order (2) · €20.00")).to_be_visible()

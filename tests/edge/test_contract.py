@@ -276,6 +276,7 @@ async def call_every_route(http, base, printer_port):
     await call("openapi", "GET", "/openapi.json")
     await call("home", "GET", "/")
     await call("admin_file", "GET", "/admin/")
+    await call("waiter_file", "GET", "/waiter/")
     await call("ui_file", "GET", "/ui/lib/api.js")
     await call("pair_device", "POST", "/api/devices/pair", pairing("Contract till"))
     tablet = credential(answers["pair_device"])

@@ -252,6 +252,7 @@ CALLS: dict[str, Call] = {
     "GET /openapi.json": lambda w, how: w.call("GET", "/openapi.json"),
     "GET /": lambda w, how: w.call("GET", "/", follow_redirects=False),
     "GET /admin/{path}": lambda w, how: w.call("GET", "/admin/"),
+    "GET /waiter/{path}": lambda w, how: w.call("GET", "/waiter/"),
     "GET /ui/{path}": lambda w, how: w.call("GET", "/ui/lib/api.js"),
     "POST /api/orders": lambda w, how: w.call(
         "POST", "/api/orders", {"kind": "counter", "lines": [{"item_id": w.prawns}]}
