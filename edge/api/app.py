@@ -29,6 +29,7 @@ from edge.api import (
 )
 from edge.api.openapi import contract
 from edge.core.config import EdgeSettings
+from edge.runtime import automations
 from edge.runtime.box import Box
 from service import http
 
@@ -75,9 +76,11 @@ def create_app(
         logging.getLogger("uvicorn.access").addFilter(_HIDE_TOKENS)  # once: the same filter
         box = Box(settings, asyncio.get_running_loop(), after_sync=after_sync)
         app.state.box = box
+        scheduler = automations.start(box)
         try:
             yield
         finally:
+            scheduler.shutdown(wait=False)
             box.close()
 
     routes = [
