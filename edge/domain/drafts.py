@@ -406,52 +406,65 @@ _KEEP = (
 )
 
 
+_LINES = (
+    "SELECT l.*, COALESCE(m.nickname, '') AS added_by FROM draft_lines l"
+    " LEFT JOIN session_members m ON m.id = l.member_id"
+)
+
+
 def _lines(conn: sqlite3.Connection, draft_id: str) -> list[sqlite3.Row]:
     return conn.execute(
-        "SELECT l.*, COALESCE(m.nickname, '') AS added_by FROM draft_lines l"
-        " LEFT JOIN session_members m ON m.id = l.member_id"
-        " WHERE l.draft_id = ? ORDER BY l.created_at, l.id",
-        (draft_id,),
+        f"{_LINES} WHERE l.draft_id = ? ORDER BY l.created_at, l.id", (draft_id,)
     ).fetchall()
 
 
-def _view(conn: sqlite3.Connection, row: sqlite3.Row, now: datetime) -> dict[str, Any]:
-    draft = {key: row[key] for key in _KEEP}
-    draft["status"] = _effective(row, now)
-    if draft["status"] != "in_review":
-        draft["locked_by"] = draft["locked_by_name"] = draft["lock_expires_at"] = None
-    lines = [
-        {
-            **{key: line[key] for key in LINE_VIEW.schema["properties"]},
-            "modifiers": json.loads(line["modifiers"]),
-        }
-        for line in _lines(conn, row["id"])
-    ]
-    draft["lines"] = lines
-    draft["total"] = sum(line["amount"] for line in lines)
-    draft["currency"] = store_settings.current(conn)["currency"]
-    return draft
+def _views(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> list[dict[str, Any]]:
+    """Drafts as pages show them, with their lines: one read of the lines for them all (the
+    inbox may hold a draft for every table)."""
+    now = utcnow()
+    currency = store_settings.get(conn)["currency"]
+    lines: dict[str, list[dict[str, Any]]] = {row["id"]: [] for row in rows}
+    if rows:
+        marks = ", ".join("?" * len(rows))
+        for line in conn.execute(
+            f"{_LINES} WHERE l.draft_id IN ({marks}) ORDER BY l.created_at, l.id", list(lines)
+        ):
+            lines[line["draft_id"]].append(
+                {
+                    **{key: line[key] for key in LINE_VIEW.schema["properties"]},
+                    "modifiers": json.loads(line["modifiers"]),
+                }
+            )
+    out = []
+    for row in rows:
+        draft = {key: row[key] for key in _KEEP}
+        draft["status"] = _effective(row, now)
+        if draft["status"] != "in_review":
+            draft["locked_by"] = draft["locked_by_name"] = draft["lock_expires_at"] = None
+        draft["lines"] = lines[row["id"]]
+        draft["total"] = sum(line["amount"] for line in draft["lines"])
+        draft["currency"] = currency
+        out.append(draft)
+    return out
 
 
 def get(conn: sqlite3.Connection, draft_id: str) -> dict[str, Any]:
     row = existing(conn, "drafts", draft_id, "draft", query=f"{_DRAFT} WHERE d.id = ?")
-    return _view(conn, row, utcnow())
+    return _views(conn, [row])[0]
 
 
 def inbox(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """Drafts waiting for a waiter, newest first (`drafts_waiting`)."""
-    now = utcnow()
     rows = conn.execute(
         f"{_DRAFT} WHERE d.status IN ('submitted', 'updated', 'in_review')"
         " ORDER BY d.submitted_at DESC, d.id DESC"
     ).fetchall()
-    return [_view(conn, row, now) for row in rows]
+    return _views(conn, rows)
 
 
 def of_session(conn: sqlite3.Connection, session_id: str) -> list[dict[str, Any]]:
     """The session's drafts, oldest first: what the guests' phones show."""
-    now = utcnow()
     rows = conn.execute(
         f"{_DRAFT} WHERE d.session_id = ? ORDER BY d.created_at, d.id", (session_id,)
     ).fetchall()
-    return [_view(conn, row, now) for row in rows]
+    return _views(conn, rows)

@@ -1,8 +1,6 @@
-// The guest's phone page: what a table's QR code opens. It scans the code (the token after
-// `#t=`), shows the live menu, lets everyone at the table build one shared cart, sends it, and
-// follows the table's own feed: the cart, who joined, the waiter's answer. The menu is fetched
-// with HTTP revalidation (its ETag: a 304 when unchanged), as a service worker needs HTTPS,
-// which a box's LAN address does not have. The live feed is loaded after the first paint.
+// A table's QR code opens this (its token after `#t=`): the live menu, one cart for the table,
+// the table's own feed (loaded after the first paint). The menu revalidates with its ETag: a
+// service worker needs HTTPS, which a box's LAN address has not.
 
 import { Api, idempotencyKey } from "/ui/lib/api.js";
 import { h } from "/ui/lib/element.js";
@@ -14,7 +12,7 @@ const qr = new URLSearchParams(location.hash.slice(1)).get("t") || "";
 const tableKey = `galley.guest.${qr.split(".")[0]}`;
 const kept = {
   get: () => { try { return localStorage.getItem(tableKey); } catch { return null; } },
-  set: (v) => { try { if (v) localStorage.setItem(tableKey, v); else localStorage.removeItem(tableKey); } catch { /* kept in memory */ } },
+  set: (v) => { try { localStorage[v ? "setItem" : "removeItem"](tableKey, v); } catch { /* in memory */ } },
 };
 let token = kept.get();
 const api = new Api({ headers: () => (token ? { "X-Galley-Guest": token } : {}) });
@@ -104,16 +102,14 @@ async function follow(since) {
       render();
     }),
     onState: (s) => {
-      conn.textContent = s === "live" ? "Live" : s === "offline" ? "Offline" : "Reconnecting…";
-      conn.className = s === "live" || s === "polling" ? "conn" : "conn off";
-      if (s === "polling") conn.textContent = "Live";
+      const up = s === "live" || s === "polling";
+      conn.textContent = up ? "Live" : s === "offline" ? "Offline" : "Reconnecting…";
+      conn.className = up ? "conn" : "conn off";
     },
     onRefused: (err) => { if (err.status === 410 || err.code === "session_closed") refused({ status: 410 }); return false; },
   });
   state.live.start();
 }
-
-// ---- what the page shows --------------------------------------------------------------
 
 function cart() {
   const drafts = state.table ? state.table.drafts : [];
