@@ -158,6 +158,7 @@ def banner_text(
         "",
         "  On this machine",
         _row("Admin (menu, tables, staff, settings)", f"{here}/admin/"),
+        _row("Waiter handheld (orders, tables)", f"{here}/waiter/"),
         _row("API description", f"{here}/openapi.json"),
         _row("Health", f"{here}/healthz"),
     ]
@@ -165,12 +166,13 @@ def banner_text(
         lines += [
             "  On this network (phones, tablets)",
             _row("Admin", f"http://{address}:{settings.port}/admin/"),
+            _row("Waiter handheld", f"http://{address}:{settings.port}/waiter/"),
         ]
     lines += _guest_lines(pointing, address)
     if table:
         lines += [
             _row(f"Table {table[0]}'s QR code opens", table[1]),
-            _row("", "(the guest ordering pages are still to come: 'not found' for now)"),
+            _row("", "(a guest's phone on this network orders from it)"),
         ]
     lines += [
         "  Printer emulator",

@@ -36,8 +36,8 @@ CREATE INDEX session_members_session ON session_members (session_id);
 CREATE TABLE drafts (
     id               TEXT PRIMARY KEY,
     session_id       TEXT NOT NULL REFERENCES table_sessions (id),
-    status           TEXT NOT NULL DEFAULT 'open' CHECK (status IN
-                         ('open', 'submitted', 'updated', 'in_review', 'confirmed', 'rejected')),
+    status           TEXT NOT NULL DEFAULT 'open',  -- open, submitted, updated, in_review,
+                                                    -- confirmed, rejected (edge/domain/drafts.py)
     created_at       TEXT NOT NULL,
     updated_at       TEXT NOT NULL,
     submitted_at     TEXT,
