@@ -9,7 +9,8 @@ sign-in is (staff, device, expiry, why it ended) is the domain's (`edge.domain.s
 box knows: a cache of live sign-ins, so a request costs no read, and the websockets each one
 has open. It listens to every committed transaction: a sign-in that ends (signed out,
 deactivated, new role or PIN, device revoked) leaves the cache and closes its websockets in the
-same turn of the event loop that publishes the event, so not one more event reaches them.
+same turn of the event loop that publishes the event, so not one more event reaches them; one
+that expires closes them when it does.
 
 PIN checks: the order matters. A staff member locked out on this device (or everywhere) is
 refused before the (slow, scrypt) PIN check, and the attempt still counts, so a lockout cannot
@@ -21,6 +22,7 @@ asks for it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -88,6 +90,7 @@ class SignIns:
         self._sessions: dict[str, tuple[Actor, datetime]] = {}  # by the token's hash
         self._changed = 0  # counts what empties `_sessions`: a read may be stale
         self._sockets: dict[str, set[Subscription]] = {}  # by the token's hash
+        self._expiries: dict[Subscription, asyncio.TimerHandle] = {}  # of followed sign-ins
         self._pairing = Attempts(PAIRING_TRIES, PAIRING_WINDOW_S)
         bus.listen(self._on_events)
 
@@ -166,19 +169,36 @@ class SignIns:
         return approver
 
     def follow(self, token: str, topics: frozenset[str]) -> Subscription:
-        """Subscribe a websocket of the sign-in `token` to `topics`: when the sign-in ends, the
-        subscription ends with the reason (see `_on_events`)."""
+        """Subscribe a websocket of the sign-in `token` (signed in: `actor` just answered for
+        it) to `topics`: when the sign-in ends, the subscription ends with the reason (see
+        `_on_events`), and when it expires, at that moment (a timer on the loop)."""
+        key = token_hash(token)
         subscription = self._bus.subscribe(topics)
-        self._sockets.setdefault(token_hash(token), set()).add(subscription)
+        self._sockets.setdefault(key, set()).add(subscription)
+        cached = self._sessions.get(key)
+        if cached is not None:
+            left = (cached[1] - utcnow()).total_seconds()
+            self._expiries[subscription] = self._bus.loop.call_later(
+                max(left, 0), self._expire, key, subscription
+            )
         return subscription
 
     def unfollow(self, token: str, subscription: Subscription) -> None:
         self._bus.unsubscribe(subscription)
+        timer = self._expiries.pop(subscription, None)
+        if timer is not None:
+            timer.cancel()
         key = token_hash(token)
         open_sockets = self._sockets.get(key, set())
         open_sockets.discard(subscription)
         if not open_sockets:
             self._sockets.pop(key, None)
+
+    def _expire(self, key: str, subscription: Subscription) -> None:
+        """The sign-in of a followed token expired: its socket gets no more events, and why."""
+        self._expiries.pop(subscription, None)
+        self._sessions.pop(key, None)
+        self._bus.end(subscription, staff.ended("expired"))
 
     async def _raise_locked(self, staff_id: str, until: str | None) -> None:
         if until:

@@ -200,3 +200,28 @@ async def test_no_token_or_credential_reaches_the_servers_log(settings):
     assert "/ws?topics=store&since=0" in logged
     for secret in (token, *paired.values()):
         assert secret not in logged
+
+
+async def test_an_open_socket_closes_when_its_sign_in_expires(settings):
+    """A sign-in lasts `session_hours`: its socket is closed with 4401 when it expires, idle or
+    not, and no event made after reaches it."""
+    with (
+        freeze_time("2026-11-21 12:00:00", tick=True) as frozen,
+        serve(create_app(settings), loop="asyncio") as url,
+    ):
+        async with httpx.AsyncClient(base_url=url) as http:
+            token = (await sign_in(http, "waiter", device="Phone"))["Authorization"].split()[1]
+            since = (await http.get("/healthz")).json()["last_seq"]
+            cola = item(await menu(http), "Cola")["id"]
+            order = {"kind": "counter", "lines": [{"item_id": cola}]}
+            async with feed(url, token, f"topics=orders&since={since}") as ws:
+                boss = await sign_in(http, "manager", device="Office")
+                assert (await http.post("/api/orders", headers=boss, json=order)).status_code == 201
+                assert json.loads(await asyncio.wait_for(ws.recv(), 10))["entity"] == "orders"
+                frozen.tick(timedelta(hours=settings.session_hours, seconds=1))
+                await ws.ping()  # wakes the server's loop: the sign-in's timer is due
+                boss = await sign_in(http, "manager", device="Office")
+                assert (await http.post("/api/orders", headers=boss, json=order)).status_code == 201
+                after = await received(ws)
+    assert ws.close_code == 4401
+    assert after == [{"error": after[0]["error"] | {"reason": "expired"}}], after
