@@ -126,6 +126,7 @@ _DECLARED = (
             "qr_kill_switch": _OFF,
             "qr_epoch": INT.with_default(1),
             "guest_base_url": _BLANK,
+            "daily_pass": _OFF,  # guests give the day's pass before their first Send
         },
         topic="store",
         noun="store",
@@ -315,6 +316,7 @@ _DECLARED = (
             "waiter_called_at": TEXT.or_null,
             "bill_asked_at": TEXT.or_null,
             "purged_at": TEXT.or_null,
+            "pass_ok_at": TEXT.or_null,
         },
         topic="floor",
         noun="table session",

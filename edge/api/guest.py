@@ -118,6 +118,24 @@ async def guest_join(request: Request):
 
 
 @contract(
+    body=table_sessions.PASS,
+    response=guest_table.VIEW,
+    auth=GUEST,
+    refuses={410, 429},
+    idempotent=True,
+)
+async def guest_pass(request: Request):
+    """Give today's pass (when the store asks for one), once per session before the first
+    Send. A table may try 5 times in 5 minutes (429 after)."""
+    box = box_of(request)
+    data = await body(request)
+    who = box.guests.who(request)
+    box.guests.pass_tries.count(who.session_id, "tries of the pass")
+    secret = box.identity.qr_secret
+    return await answer(request, 200, _viewed(table_sessions.give_pass), who, secret, data)
+
+
+@contract(
     body=drafts.LINE,
     status=201,
     response=guest_table.VIEW,
@@ -249,6 +267,7 @@ routes = [
     Route("/api/guest/cart", add_to_cart, methods=["POST"]),
     Route("/api/guest/cart/{line_id:id}", change_cart_line, methods=["PATCH"]),
     Route("/api/guest/cart/{line_id:id}", remove_cart_line, methods=["DELETE"]),
+    Route("/api/guest/pass", guest_pass, methods=["POST"]),
     Route("/api/guest/send", guest_send, methods=["POST"]),
     Route("/api/guest/call-waiter", guest_call_waiter, methods=["POST"]),
     Route("/api/guest/ask-bill", guest_ask_for_bill, methods=["POST"]),

@@ -26,7 +26,8 @@ async def tables_grid(request: Request):
     """Every table: its state (free, seated, ordered, waiting on the kitchen, bill asked,
     paid), when it was seated and last ordered, unpaid too long, and its guests' alerts."""
     require(await actor(request), "floor.serve")
-    return ok(await box_of(request).read(table_sessions.floor))
+    box = box_of(request)
+    return ok(await box.read(table_sessions.floor, box.identity.qr_secret))
 
 
 @contract(response=array(drafts.DRAFT_VIEW, "newest first"), refuses={403})

@@ -211,6 +211,8 @@ def send(conn: WriteConnection, who: Guest) -> dict[str, Any]:
     draft = _current(conn, who.session_id)
     if draft is None or not _lines(conn, draft["id"]):
         raise Conflict("the cart is empty", code="nothing_to_send")
+    if table_sessions.pass_needed(conn, who.session_id):
+        raise Forbidden("give today's pass first: ask a member of staff", code="pass_required")
     if _effective(draft, now) != "open":
         raise _state_error(draft, "send it again")
     stamp = iso(now)

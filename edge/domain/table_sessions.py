@@ -25,7 +25,7 @@ from edge.domain import store as store_settings
 from edge.domain import tables
 from edge.domain.rows import existing
 from service import fields as f
-from service.errors import Conflict, GalleyError, Gone, Unauthorized
+from service.errors import Conflict, GalleyError, Gone, Invalid, Unauthorized
 from service.shapes import FLAG, ID, INSTANT, array, enum, nullable, shape, text
 from sync.clock import iso, utcnow
 from sync.ids import is_uuid, uuid7
@@ -40,6 +40,48 @@ ENTITIES = frozenset({"table_sessions", "session_members", "drafts", "draft_line
 JOIN = f.Form({"nickname": f.Field("Your name", f.text(24))}, required=("nickname",))
 SCAN = f.Form({"token": f.text(200), "guest_token": f.optional(f.text(200))}, required=("token",))
 ENABLE = f.Form({"enabled": f.Field("Takes QR orders", f.boolean)}, required=("enabled",))
+PASS = f.Form({"word": f.Field("Today's pass", f.text(40))}, required=("word",))
+PASS_ROTATES_AT = 4  # o'clock in the store's time zone: a new daily pass
+_WORDS = (
+    "acorn",
+    "anchor",
+    "basil",
+    "berry",
+    "cedar",
+    "cherry",
+    "clove",
+    "coral",
+    "daisy",
+    "ember",
+    "fennel",
+    "fig",
+    "harbor",
+    "hazel",
+    "honey",
+    "iris",
+    "juniper",
+    "kiwi",
+    "lemon",
+    "lime",
+    "maple",
+    "melon",
+    "mint",
+    "olive",
+    "onyx",
+    "orchid",
+    "pearl",
+    "pepper",
+    "plum",
+    "poppy",
+    "quince",
+    "river",
+    "saffron",
+    "sage",
+    "thyme",
+    "tulip",
+    "walnut",
+    "willow",
+)
 
 
 class NotOrdering(GalleyError):
@@ -196,6 +238,39 @@ def touch(conn: WriteConnection, who: Guest, **alerts: str) -> None:
     """The session was used now (its idle clock starts again), maybe raising an alert."""
     fields = {"last_activity_at": iso(utcnow()), **alerts}
     commit(conn, who.actor_id, "table_sessions", who.session_id, "update", fields)
+
+
+def daily_pass(secret: bytes, store: dict[str, Any], now: datetime) -> str:
+    """Today's pass ("olive-42"): a word and a number made from the box's secret and the day,
+    which turns at `PASS_ROTATES_AT` in the store's time zone. Made, not stored: it changes at
+    04:00 whether or not the box was running then, and every handheld reads the same one."""
+    local = now.astimezone(ZoneInfo(store["timezone"])) - timedelta(hours=PASS_ROTATES_AT)
+    digest = hmac.new(secret, f"pass:{local.date().isoformat()}".encode(), hashlib.sha256)
+    first, second = digest.digest()[:2]
+    return f"{_WORDS[first % len(_WORDS)]}-{second % 90 + 10}"
+
+
+def give_pass(conn: WriteConnection, who: Guest, secret: bytes, values: dict[str, Any]) -> None:
+    """A guest gives the pass staff read out (once per session, before the first Send)."""
+    given = PASS.clean(values)["word"]
+    expected = daily_pass(secret, store_settings.current(conn), utcnow())
+    if _plain(given) != _plain(expected):
+        raise Invalid(
+            "That is not today's pass: ask a member of staff.", code="wrong_pass", field="word"
+        )
+    touch(conn, who, pass_ok_at=iso(utcnow()))
+
+
+def _plain(word: str) -> str:
+    return "".join(ch for ch in word.lower() if ch.isalnum())
+
+
+def pass_needed(conn: sqlite3.Connection, session_id: str) -> bool:
+    """Whether the table must give the daily pass before it sends (the store asks for one)."""
+    if not store_settings.current(conn)["daily_pass"]:
+        return False
+    row = conn.execute("SELECT pass_ok_at FROM table_sessions WHERE id = ?", (session_id,))
+    return row.fetchone()["pass_ok_at"] is None
 
 
 def call_waiter(conn: WriteConnection, who: Guest) -> None:
@@ -384,7 +459,14 @@ TABLE_STATE = shape(
         "closed_session_id": nullable({**ID, "description": "the last closed, to restore"}),
     },
 )
-FLOOR_VIEW = shape("Floor", {"tables": array(TABLE_STATE), "now": INSTANT})
+FLOOR_VIEW = shape(
+    "Floor",
+    {
+        "tables": array(TABLE_STATE),
+        "now": INSTANT,
+        "daily_pass": nullable(text("today's pass, when the store asks guests for it")),
+    },
+)
 
 _FLOOR = """
 SELECT t.id, t.name, a.name AS area, t.seats, t.enabled,
@@ -407,9 +489,12 @@ ORDER BY a.position, t.position, t.name
 """
 
 
-def floor(conn: sqlite3.Connection, now: datetime | None = None) -> dict[str, Any]:
-    """Every table with its state, timers and alerts, for the waiter's tables grid."""
+def floor(conn: sqlite3.Connection, secret: bytes, now: datetime | None = None) -> dict[str, Any]:
+    """Every table with its state, timers and alerts, for the waiter's tables grid, and today's
+    pass when the store asks guests for it."""
     now = now or utcnow()
+    store = store_settings.current(conn)
+    word = daily_pass(secret, store, now) if store["daily_pass"] else None
     amber = iso(now - timedelta(minutes=UNPAID_AMBER_MINUTES))
     out = []
     for row in conn.execute(_FLOOR):
@@ -420,7 +505,7 @@ def floor(conn: sqlite3.Connection, now: datetime | None = None) -> dict[str, An
         open_unpaid = data["session_id"] is not None and status != "closed"
         data["unpaid_too_long"] = open_unpaid and data["seated_at"] < amber
         out.append(data)
-    return {"tables": out, "now": iso(now)}
+    return {"tables": out, "now": iso(now), "daily_pass": word}
 
 
 def _state(conn: sqlite3.Connection, table: dict[str, Any], status: str | None, sent: int) -> str:

@@ -18,6 +18,7 @@ CREATE TABLE table_sessions (
     waiter_called_at  TEXT,                       -- an alert on the waiter screens until seen
     bill_asked_at     TEXT,
     purged_at         TEXT,                       -- guests' personal data forgotten
+    pass_ok_at        TEXT,                       -- a guest gave the daily pass
     hub_rev           INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX table_sessions_open ON table_sessions (table_id) WHERE status = 'open';
@@ -68,3 +69,7 @@ CREATE TABLE draft_lines (
     hub_rev     INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX draft_lines_draft ON draft_lines (draft_id);
+
+-- The store may ask guests for the daily pass (a word staff read out, new every day at 04:00)
+-- once per session before the first Send.
+ALTER TABLE store ADD COLUMN daily_pass INTEGER NOT NULL DEFAULT 0;

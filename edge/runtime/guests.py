@@ -22,7 +22,7 @@ from edge.domain import table_sessions
 from edge.domain.table_sessions import Guest
 from edge.runtime.realtime import Bus, Subscription
 from service.attempts import Attempts
-from service.errors import Forbidden
+from service.errors import Forbidden, Unauthorized
 from service.http import client_address
 from sync.clock import utcnow
 
@@ -30,6 +30,7 @@ HEADER = "X-Galley-Guest"
 WINDOW_S = 10
 ADDRESS_CALLS = 60  # one phone: a page load and a busy minute of ordering fit easily
 SESSION_CALLS = 150  # a table of phones together
+PASS_TRIES, PASS_WINDOW_S = 5, 300  # wrong daily passes a table may try
 _SCOPE = "galley.guest"  # where a request's guest is kept once known
 _REMEMBERED = 100_000  # ids whose session is known, before the oldest are forgotten
 
@@ -43,6 +44,7 @@ class Guests:
         self._bus = bus
         self.by_address = Attempts(ADDRESS_CALLS, WINDOW_S)
         self.by_session = Attempts(SESSION_CALLS, WINDOW_S)
+        self.pass_tries = Attempts(PASS_TRIES, PASS_WINDOW_S)
         self._session_of: dict[str, str | None] = {}  # floor row id -> its session
         bus.listen(self._on_events)
 
@@ -52,13 +54,16 @@ class Guests:
 
     def who(self, conn: HTTPConnection) -> Guest:
         """The guest the request's token stands for (401, 410), its call counted per address
-        and per session (429), once per request. A read of a few microseconds, on the loop."""
+        and per session (429), once per request. A read of a few microseconds, on the loop. A
+        call with no guest token is refused before it counts: it costs the box nothing."""
         known = conn.scope.get(_SCOPE)
         if known is None:
-            self.count(conn)
             token = conn.headers.get(HEADER)
             if token is None and "authorization" in conn.headers:
                 raise Forbidden("this is for a table's guests, not staff", code="guests_only")
+            if not token:
+                raise Unauthorized("scan the table's QR code first", code="guest_token_required")
+            self.count(conn)
             known = conn.scope[_SCOPE] = self.resolve(token)
         return known
 

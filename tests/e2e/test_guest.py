@@ -119,3 +119,20 @@ def test_a_phone_whose_socket_dropped_catches_up(browser: Browser, live_edge: Li
         rui.context.set_offline(False)
         rui.evaluate("window.dispatchEvent(new Event('online'))")
         expect(rui.get_by_role("button", name="Your order (2) · €20.00")).to_be_visible()
+
+
+def test_a_table_gives_the_daily_pass_before_it_sends(browser: Browser, live_edge: LiveEdge):
+    open_store(live_edge, daily_pass=True)
+    with live_edge.client() as http:
+        word = http.get("/api/floor").json()["daily_pass"]
+    with browser_page(browser, live_edge, paired=False, **PHONE) as phone:
+        phone.goto(guest_url(live_edge, "7"))
+        add(phone, "Burrata", name="Ana")
+        phone.get_by_role("button", name="Your order (1)").click()
+        dialog = phone.get_by_role("dialog")
+        expect(dialog.get_by_role("button", name="Send order")).to_be_disabled()
+        dialog.get_by_label("Today's pass").fill(word)
+        dialog.get_by_role("button", name="Check the pass").click()
+        dialog.get_by_role("button", name="Send order").click()
+        expect(phone.get_by_text("Sent: waiting for a waiter to confirm.").first).to_be_visible()
+        phone.screenshot(path=SCREENSHOTS / "guest-sent.png")

@@ -476,6 +476,9 @@ async def guest_and_waiter_routes(http, base, call, owner, prawns) -> None:
     )
     extra = more["drafts"][-1]["lines"][-1]["id"]
     await call("remove_cart_line", "DELETE", f"/api/guest/cart/{extra}", headers=guest)
+    await http.patch("/api/store", headers=owner, json={"daily_pass": True})
+    word = (await http.get("/api/floor", headers=owner)).json()["daily_pass"]
+    await call("guest_pass", "POST", "/api/guest/pass", {"word": word}, headers=guest)
     sent = await call("guest_send", "POST", "/api/guest/send", headers=guest)
     draft = sent["drafts"][-1]["id"]
     await call("guest_call_waiter", "POST", "/api/guest/call-waiter", headers=guest)

@@ -206,3 +206,31 @@ async def test_idle_and_paid_sessions_close_and_guests_are_forgotten_a_day_later
         names = box.read_now(lambda c: c.execute("SELECT nickname FROM session_members").fetchall())
         assert [row[0] for row in names] == [""]
         assert (await phone.call("GET", "/api/guest/table")).status_code == 401
+
+
+async def test_the_daily_pass_turns_at_four_and_a_table_gives_it_once(box_and_client):
+    box, client = box_and_client
+    owner, waiter = await sign_in(client, "owner"), await sign_in(client, "waiter")
+    await client.patch("/api/store", headers=owner, json={"daily_pass": True})
+    prawns = item(await menu(client), "Garlic prawns")["id"]
+    with freeze_time("2026-11-20 03:59:00", tick=True) as frozen:  # Lisbon is on UTC in winter
+        before = (await client.get("/api/floor", headers=waiter)).json()["daily_pass"]
+        frozen.tick(timedelta(minutes=2))
+        word = (await client.get("/api/floor", headers=waiter)).json()["daily_pass"]
+        assert word != before and word.split("-")[1].isdigit()
+        frozen.move_to("2026-11-20 12:00:00")
+        assert (await client.get("/api/floor", headers=waiter)).json()["daily_pass"] == word
+        phone = Phone(client)
+        await phone.scan(qr_token(box, "3"))
+        await phone.add(prawns)
+        assert (await phone.table())["pass_needed"] is True
+        refused = await phone.call("POST", "/api/guest/send")
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "pass_required"
+        wrong = [await phone.call("POST", "/api/guest/pass", {"word": "nope"}) for _ in range(6)]
+        assert [w.status_code for w in wrong] == [422] * 5 + [429]
+        frozen.tick(timedelta(minutes=5, seconds=1))
+        given = await phone.call(
+            "POST", "/api/guest/pass", {"word": word.upper().replace("-", " ")}
+        )
+        assert given.status_code == 200 and given.json()["pass_needed"] is False
+        assert (await phone.call("POST", "/api/guest/send")).status_code == 200

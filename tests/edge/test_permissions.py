@@ -423,6 +423,7 @@ CALLS: dict[str, Call] = {
     "DELETE /api/guest/cart/{line_id}": lambda w, how: _then(
         w.draft_line(), lambda line: w.call("DELETE", f"/api/guest/cart/{line}")
     ),
+    "POST /api/guest/pass": lambda w, how: w.call("POST", "/api/guest/pass", {"word": "x"}),
     "POST /api/guest/send": lambda w, how: w.call("POST", "/api/guest/send"),
     "POST /api/guest/call-waiter": lambda w, how: w.call("POST", "/api/guest/call-waiter"),
     "POST /api/guest/ask-bill": lambda w, how: w.call("POST", "/api/guest/ask-bill"),

@@ -4,7 +4,7 @@
 
 import { Api, idempotencyKey } from "/ui/lib/api.js";
 import { h } from "/ui/lib/element.js";
-import { formatDelta, formatMoney } from "/ui/lib/money.js";
+import { formatMoney } from "/ui/lib/money.js";
 
 const app = document.getElementById("app");
 const conn = document.getElementById("conn");
@@ -84,6 +84,7 @@ async function start() {
   await Promise.all([loadMenu(), loadTable()]);
   render();
   follow(health.last_seq);
+  loadSheets();
 }
 
 let pending = null;
@@ -158,21 +159,26 @@ function dish(item) {
     h("div", {}, h("h3", {}, item.name), item.description ? h("p", {}, item.description) : null,
       h("p", { class: "price" }, money(item.price))),
     out ? h("span", { class: "out-badge" }, "Sold out")
-      : h("button", { class: "primary", "aria-label": `Add ${item.name}`, onclick: () => openSheet(() => addSheet(item)) }, "Add"));
+      : h("button", { class: "primary", "aria-label": `Add ${item.name}`, onclick: () => openSheet("addSheet", item) }, "Add"));
 }
 
 function bar() {
   const open = cart();
   const count = open ? open.lines.reduce((n, l) => n + l.quantity, 0) : 0;
   return h("div", { class: "bar" }, h("div", { class: "row" },
-    h("button", { class: "primary", onclick: () => openSheet(cartSheet) },
+    h("button", { class: "primary", onclick: () => openSheet("cartSheet") },
       count ? `Your order (${count}) · ${money(open.total)}` : "Your order"),
     h("button", { onclick: () => act("/api/guest/call-waiter"), disabled: state.table.waiter_called },
       state.table.waiter_called ? "Waiter called" : "Call waiter")));
 }
 
-function openSheet(build) {
-  state.sheet = build;
+// The add and cart sheets are not needed to paint the menu: loaded after it (`sheets.js`).
+let sheets = null;
+const loadSheets = () => (sheets ||= import("/ui/guest/sheets.js"));
+
+async function openSheet(name, ...args) {
+  const built = await loadSheets();
+  state.sheet = () => built[name](page, ...args);
   state.error = "";
   render();
   const first = app.querySelector(".sheet input, .sheet button");
@@ -191,75 +197,6 @@ function sheet(title, ...body) {
     h("header", {}, h("h2", {}, title), h("button", { "aria-label": "Close", onclick: closeSheet }, "✕")),
     state.error ? h("p", { class: "error", role: "alert" }, state.error) : null,
     ...body));
-}
-
-function addSheet(item) {
-  const groups = (item.modifier_group_ids || []).map((id) => state.menu.modifier_groups.find((g) => g.id === id)).filter(Boolean);
-  let quantity = 1;
-  const qty = h("output", { "aria-live": "polite" }, "1");
-  const step = (d) => { quantity = Math.max(1, Math.min(99, quantity + d)); qty.textContent = String(quantity); };
-  const name = state.table.nickname ? null : h("input", { id: "nick", autocomplete: "nickname", maxlength: "24", required: true });
-  const note = h("input", { id: "note", maxlength: "140", placeholder: "Allergies, no onions…" });
-  const form = h("form", { onsubmit: async (e) => {
-    e.preventDefault();
-    const chosen = [...form.querySelectorAll("input[data-mod]:checked")].map((i) => i.value);
-    try {
-      if (name) await api.post("/api/guest/join", { nickname: name.value });
-      state.table = await api.post("/api/guest/cart", { item_id: item.id, quantity, modifier_ids: chosen, note: note.value });
-      closeSheet();
-    } catch (err) {
-      state.error = err.message;
-      if (err.status === 410 || err.status === 503) refused(err); else render();
-    }
-  } },
-  item.description ? h("p", { class: "hint" }, item.description) : null,
-  name ? [h("label", { for: "nick" }, "Your name, so the table sees who ordered what"), name] : null,
-  groups.map((g) => h("fieldset", {},
-    h("legend", {}, g.name, " ", h("small", {}, g.min_choices ? `choose ${g.min_choices === g.max_choices ? g.min_choices : `${g.min_choices}–${g.max_choices}`}` : `up to ${g.max_choices}, optional`)),
-    g.modifiers.map((m) => h("label", { class: "choice" },
-      h("input", { type: g.max_choices === 1 ? "radio" : "checkbox", name: g.id, value: m.id, "data-mod": "", disabled: !m.available }),
-      h("span", {}, m.name, m.available ? "" : " (sold out)"), h("span", {}, formatDelta(m.price_delta, state.table.currency)))))),
-  h("div", { class: "qty" }, h("span", {}, "Quantity"),
-    h("button", { type: "button", "aria-label": "One less", onclick: () => step(-1) }, "−"), qty,
-    h("button", { type: "button", "aria-label": "One more", onclick: () => step(1) }, "+")),
-  h("label", { for: "note" }, "Note for the kitchen"), note,
-  h("p", {}, " "),
-  h("button", { class: "primary wide", type: "submit" }, "Add to order"));
-  return sheet(item.name, h("p", { class: "price" }, money(item.price)), form);
-}
-
-function cartSheet() {
-  const open = cart();
-  const { table } = state;
-  return sheet("Your table's order",
-    table.members.length ? h("div", { class: "members", "aria-label": "At this table" },
-      table.members.map((m) => h("span", {}, m.nickname + (m.is_host ? " (host)" : "")))) : null,
-    statusLine(),
-    open && open.lines.length ? open.lines.map(cartLine) : h("p", { class: "note" }, "Nothing in the cart yet."),
-    open && open.lines.length ? [
-      h("p", { class: "line" }, h("strong", {}, "Total"), h("strong", {}, money(open.total))),
-      h("button", { class: "primary wide", disabled: open.status !== "open", onclick: send },
-        open.status === "open" ? "Send order" : "Sent"),
-    ] : null,
-    table.order ? h("p", { class: "hint" }, `Order #${table.order.number} so far: ${money(table.order.total)}`) : null,
-    h("p", {}, " "),
-    h("button", { class: "wide", disabled: table.bill_asked, onclick: () => act("/api/guest/ask-bill") },
-      table.bill_asked ? "Bill requested" : "Ask for the bill"));
-}
-
-function cartLine(line) {
-  const mods = line.modifiers.map((m) => m.name).join(", ");
-  const change = (quantity) => (quantity < 1
-    ? act(`/api/guest/cart/${line.id}`, "DELETE")
-    : act(`/api/guest/cart/${line.id}`, "PATCH", { quantity }));
-  return h("div", { class: "line" },
-    h("div", {}, h("strong", {}, `${line.quantity}× ${line.name}`),
-      mods ? h("small", {}, mods) : null, line.note ? h("small", {}, `“${line.note}”`) : null,
-      h("small", {}, line.added_by ? `added by ${line.added_by}` : "added by your waiter"),
-      h("div", { class: "qty" },
-        h("button", { "aria-label": `One less ${line.name}`, onclick: () => change(line.quantity - 1) }, "−"),
-        h("button", { "aria-label": `One more ${line.name}`, onclick: () => change(line.quantity + 1) }, "+"))),
-    h("span", {}, money(line.amount)));
 }
 
 async function send() {
@@ -284,5 +221,8 @@ async function act(path, method = "POST", body) {
     if (err.status === 410 || err.status === 503) refused(err); else showError(err.message);
   }
 }
+
+// What sheets.js draws with.
+const page = { state, api, money, sheet, closeSheet, render, refused, statusLine, send, act, cart };
 
 scan();

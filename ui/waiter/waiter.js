@@ -100,6 +100,7 @@ function render() {
       h("button", { class: "btn btn-ghost btn-sm", onclick: async () => { if (ui.live) ui.live.stop(); await session.signOut(api); signIn("Signed out."); } }, "Sign out")),
     offline ? h("div", { class: "w-offline", role: "alert" }, "No connection to the box: what you see may be out of date.") : null,
     ui.store.qr_kill_switch ? h("div", { class: "msg msg-warn", role: "status" }, "QR ordering is paused for the whole store.") : null,
+    ui.floor.daily_pass ? h("p", { class: "w-pass" }, "Today's pass for guests: ", h("strong", {}, ui.floor.daily_pass)) : null,
     h("nav", { class: "w-tabs", role: "tablist" },
       tab("drafts", `Orders to check (${ui.drafts.length})`),
       tab("tables", alerts ? `Tables · ${alerts} calling` : "Tables")),
@@ -193,7 +194,9 @@ function tableSheet(id) {
       h("button", { class: "btn", onclick: () => act(() => api.put(`/api/floor/tables/${t.id}/ordering`, { enabled: !t.enabled })) },
         t.enabled ? "Turn QR ordering off" : "Turn QR ordering on"),
       manager ? h("button", { class: "btn btn-danger", onclick: () => act(async () => { ui.store = await api.patch("/api/store", { qr_kill_switch: !ui.store.qr_kill_switch }); }) },
-        ui.store.qr_kill_switch ? "Resume QR ordering (all tables)" : "Pause QR ordering (all tables)") : null));
+        ui.store.qr_kill_switch ? "Resume QR ordering (all tables)" : "Pause QR ordering (all tables)") : null,
+      manager ? h("button", { class: "btn", onclick: () => act(async () => { ui.store = await api.patch("/api/store", { daily_pass: !ui.store.daily_pass }); }) },
+        ui.store.daily_pass ? "Stop asking guests for the pass" : "Ask guests for the daily pass") : null));
 }
 
 if (session.token) start(); else signIn();
