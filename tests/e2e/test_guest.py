@@ -46,6 +46,15 @@ def test_the_guest_page_paints_the_menu_and_builds_a_cart(browser: Browser, live
         phone.screenshot(path=SCREENSHOTS / "guest-menu.png")
         add(phone, "Ribeye steak 300g", name="Ana", choices=("Medium rare", "Fries"))
         expect(phone.get_by_role("button", name="Your order (1) · €26.50")).to_be_visible()
+        with live_edge.client() as http:  # the kitchen 86s the burrata: it shows at once
+            menu = http.get("/api/menu").json()
+            burrata = next(
+                i for c in menu["categories"] for i in c["items"] if i["name"] == "Burrata"
+            )
+            off = {"available": False}
+            assert http.put(f"/api/menu/items/{burrata['id']}/availability", json=off).is_success
+        expect(phone.get_by_role("button", name="Add Burrata")).to_be_hidden()
+        expect(phone.get_by_text("Sold out")).to_be_visible()
         phone.get_by_role("button", name="Your order (1)").click()
         expect(phone.get_by_role("dialog")).to_contain_text("added by Ana")
         phone.screenshot(path=SCREENSHOTS / "guest-cart.png")
