@@ -4,8 +4,10 @@ same in direct mode; a phone's dropped websocket resumes without missing an upda
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from tests.e2e.conftest import SCREENSHOTS, Console, LiveEdge, browser_page
 from tests.edge.guest_helpers import ALWAYS, qr_token_in
@@ -112,6 +114,32 @@ def test_two_phones_share_a_cart_and_see_the_order_confirmed(
         waiter.screenshot(path=SCREENSHOTS / f"waiter-tables-{mode}.png")
 
 
+class Sockets:
+    """A page's websockets through Playwright, to drop them as a lost Wi-Fi does: `drop` closes
+    the open ones and refuses new ones until `restore`."""
+
+    def __init__(self, page: Page) -> None:
+        self.open: list[WebSocketRoute] = []
+        self.blocked = False
+        page.context.route_web_socket(re.compile(r"/(api/guest/)?ws\b"), self.handle)
+
+    def handle(self, ws: WebSocketRoute) -> None:
+        if self.blocked:
+            ws.close(code=4999, reason="dropped")
+            return
+        ws.connect_to_server()
+        self.open.append(ws)
+
+    def drop(self) -> None:
+        self.blocked = True
+        for ws in self.open:
+            ws.close(code=4999, reason="dropped")
+        self.open.clear()
+
+    def restore(self) -> None:
+        self.blocked = False
+
+
 def test_a_phone_whose_socket_dropped_catches_up(browser: Browser, live_edge: LiveEdge):
     open_store(live_edge)
     url = guest_url(live_edge, "6")
@@ -119,15 +147,19 @@ def test_a_phone_whose_socket_dropped_catches_up(browser: Browser, live_edge: Li
         browser_page(browser, live_edge, paired=False, **PHONE) as ana,
         browser_page(browser, live_edge, paired=False, **PHONE) as rui,
     ):
+        sockets = Sockets(rui)
         ana.goto(url)
         rui.goto(url)
         add(ana, "Burrata", name="Ana")
         expect(rui.get_by_role("button", name="Your order (1) · €10.50")).to_be_visible()
-        rui.context.set_offline(True)  # its websocket drops
+        expect(rui.locator("#conn")).to_have_text("Live")
+        sockets.drop()  # its websocket drops, and cannot come back for now
+        expect(rui.locator("#conn")).not_to_have_text("Live")
         add(ana, "Garlic prawns")
-        rui.context.set_offline(False)
+        sockets.restore()
         rui.evaluate("window.dispatchEvent(new Event('online'))")
         expect(rui.get_by_role("button", name="Your order (2) · €20.00")).to_be_visible()
+        expect(rui.locator("#conn")).to_have_text("Live")
 
 
 def test_a_table_gives_the_daily_pass_before_it_sends(browser: Browser, live_edge: LiveEdge):
@@ -145,3 +177,20 @@ def test_a_table_gives_the_daily_pass_before_it_sends(browser: Browser, live_edg
         dialog.get_by_role("button", name="Send order").click()
         expect(phone.get_by_text("Sent: waiting for a waiter to confirm.").first).to_be_visible()
         phone.screenshot(path=SCREENSHOTS / "guest-sent.png")
+
+
+def test_the_handheld_says_when_it_has_lost_the_box(
+    browser: Browser, live_edge: LiveEdge, console: Console
+):
+    console.allow_lost("/api/")
+    with browser_page(browser, live_edge, console, **PHONE) as waiter:
+        sockets = Sockets(waiter)
+        waiter_signs_in(waiter)
+        sockets.drop()  # the handheld walks out of the Wi-Fi: no socket, no answer
+        waiter.context.route("**/api/**", lambda route: route.abort())
+        expect(waiter.get_by_text("No connection to the box")).to_be_visible(timeout=15000)
+        waiter.screenshot(path=SCREENSHOTS / "waiter-offline.png")
+        waiter.context.unroute("**/api/**")
+        sockets.restore()
+        waiter.evaluate("window.dispatchEvent(new Event('online'))")
+        expect(waiter.get_by_text("No connection to the box")).to_be_hidden(timeout=15000)

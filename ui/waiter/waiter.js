@@ -27,7 +27,8 @@ function ended(err) {
 }
 
 function signIn(notice = "") {
-  mountSignIn(root, { api, session, device, title: "Galley waiter", subtitle: notice || "Tap your name to sign in", onSignedIn: start });
+  mountSignIn(root, { api, session, device, roles: ["owner", "manager", "cashier", "waiter"], title: "Galley waiter",
+    subtitle: notice || "Tap your name to sign in", onSignedIn: start });
 }
 
 const money = (minor) => formatMoney(minor, ui.store ? ui.store.currency : "EUR");
