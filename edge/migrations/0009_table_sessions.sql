@@ -52,7 +52,7 @@ CREATE TABLE drafts (
     hub_rev          INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX drafts_session ON drafts (session_id);
-CREATE INDEX drafts_waiting ON drafts (status) WHERE status IN ('submitted', 'updated', 'in_review');
+CREATE INDEX drafts_status ON drafts (status);  -- the inbox: those waiting for a waiter
 
 CREATE TABLE draft_lines (
     id          TEXT PRIMARY KEY,

@@ -73,9 +73,10 @@ def test_migration_4_rebuilds_tables_keeping_every_row_index_and_reference(tmp_p
     path = tmp_path / "edge.db"
     conn = db.connect(path)
     assert db.migrate(conn, target=3) == 3
-    # Today's code seeds it, and reads a printer's status from the table migration 7 makes:
-    # there for the seeding only.
+    # Today's code seeds it, and reads a printer's status from the table migration 7 makes and
+    # the store's daily pass setting migration 9 adds: there for the seeding only.
     conn.execute(STATUS_TABLE)
+    conn.execute("ALTER TABLE store ADD COLUMN daily_pass INTEGER NOT NULL DEFAULT 0")
     writer = Writer(path, "n1")
     try:
         writer.run_sync(demo.seed, demo.pin_hashes(), "http://192.0.2.10:8000")
@@ -96,6 +97,7 @@ def test_migration_4_rebuilds_tables_keeping_every_row_index_and_reference(tmp_p
     finally:
         writer.close()
     conn.execute("DROP TABLE printer_status")
+    conn.execute("ALTER TABLE store DROP COLUMN daily_pass")
     before, indexes = _contents(conn), _indexes(conn)
     assert before["print_jobs"] and before["order_lines"] and before["printers"]
 
