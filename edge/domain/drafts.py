@@ -44,7 +44,7 @@ from sync.ids import uuid7
 STATES = ("open", "submitted", "updated", "in_review", "confirmed", "rejected")
 WAITING = ("submitted", "updated", "in_review")
 LOCK_SECONDS = 120  # a waiter who walks away lets go of a draft after this
-MAX_LINES = 100
+MAX_LINES = 100  # lines in one draft: a table's round, with room to spare
 # The ordering waiter of direct mode: who the events of a guest's direct order record.
 QR = Actor(id="qr", name="QR ordering", role="waiter", device="guest")
 # Keys a guest might send that look like prices: ignored, as prices are the menu's.
@@ -157,6 +157,8 @@ def add_line(conn: WriteConnection, who: Guest, values: dict[str, Any]) -> None:
         )
     else:
         status = _guest_edit(draft, now)
+        if len(_lines(conn, draft["id"])) >= MAX_LINES:
+            raise Conflict(f"the cart holds {MAX_LINES} lines at most", code="cart_full")
         line["draft_id"] = draft["id"]
         commit(
             conn,

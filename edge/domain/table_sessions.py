@@ -35,7 +35,6 @@ PAID_IDLE_MINUTES = 10  # ... or this long once its order is paid
 PURGE_HOURS = 24  # guests' nicknames are forgotten this long after their session closed
 UNPAID_AMBER_MINUTES = 60  # the tables grid marks an open table unpaid for longer
 STATES = ("free", "seated", "ordered", "kitchen", "bill", "paid")
-ENTITIES = frozenset({"table_sessions", "session_members", "drafts", "draft_lines"})
 
 JOIN = f.Form({"nickname": f.Field("Your name", f.text(24))}, required=("nickname",))
 SCAN = f.Form({"token": f.text(200), "guest_token": f.optional(f.text(200))}, required=("token",))

@@ -124,7 +124,7 @@ async def test_an_idle_or_closed_session_is_gone_and_a_new_scan_starts_afresh(bo
         phone = Phone(client)
         first = (await phone.scan(qr)).json()
         assert (await phone.call("GET", "/api/guest/table")).status_code == 200
-        frozen.tick(timedelta(minutes=table_sessions.IDLE_MINUTES, seconds=1))
+        frozen.tick(timedelta(minutes=table_sessions.IDLE_MINUTES, seconds=60))
         idle = await phone.call("GET", "/api/guest/table")
         assert idle.status_code == 410 and idle.json()["error"]["code"] == "session_closed"
         assert (await phone.scan(qr)).status_code == 410  # holding the old token
@@ -196,12 +196,12 @@ async def test_idle_and_paid_sessions_close_and_guests_are_forgotten_a_day_later
             "is_host": True,
         }
         assert await box.write(table_sessions.close_idle) == 0
-        frozen.tick(timedelta(minutes=table_sessions.IDLE_MINUTES, seconds=1))
+        frozen.tick(timedelta(minutes=table_sessions.IDLE_MINUTES, seconds=60))
         assert await box.write(table_sessions.close_idle) == 1
         assert (await phone.call("GET", "/api/guest/table")).status_code == 410
         frozen.tick(timedelta(hours=23))
         assert await box.write(table_sessions.purge_guests) == 0
-        frozen.tick(timedelta(hours=1, seconds=1))
+        frozen.tick(timedelta(hours=1, seconds=60))
         assert await box.write(table_sessions.purge_guests) == 1
         names = box.read_now(lambda c: c.execute("SELECT nickname FROM session_members").fetchall())
         assert [row[0] for row in names] == [""]
@@ -228,7 +228,7 @@ async def test_the_daily_pass_turns_at_four_and_a_table_gives_it_once(box_and_cl
         assert refused.status_code == 403 and refused.json()["error"]["code"] == "pass_required"
         wrong = [await phone.call("POST", "/api/guest/pass", {"word": "nope"}) for _ in range(6)]
         assert [w.status_code for w in wrong] == [422] * 5 + [429]
-        frozen.tick(timedelta(minutes=5, seconds=1))
+        frozen.tick(timedelta(minutes=5, seconds=60))
         given = await phone.call(
             "POST", "/api/guest/pass", {"word": word.upper().replace("-", " ")}
         )
