@@ -83,12 +83,16 @@ def test_two_phones_share_a_cart_and_see_the_order_confirmed(
     ):
         ana.goto(url)
         rui.goto(url)
-        add(ana, "Burrata", name="Ana")
-        add(rui, "Garlic prawns", name="Rui")
+        ana.get_by_role("button", name="Add Burrata").click()
+        ana.get_by_role("dialog").get_by_label("Your name").fill("Ana")
+        add(rui, "Garlic prawns", name="Rui")  # meanwhile: Ana's half-filled sheet stays as is
+        expect(ana.get_by_role("dialog").get_by_label("Your name")).to_have_value("Ana")
+        ana.get_by_role("dialog").get_by_role("button", name="Add to order").click()
+        expect(ana.get_by_role("dialog")).to_be_hidden()
         for phone in (ana, rui):  # each sees the other's line, live
             expect(phone.get_by_role("button", name="Your order (2) · €20.00")).to_be_visible()
         rui.get_by_role("button", name="Your order (2)").click()
-        expect(rui.get_by_role("dialog")).to_contain_text("Ana (host)")
+        expect(rui.get_by_role("dialog")).to_contain_text("Rui (host)")
         expect(rui.get_by_role("dialog")).to_contain_text("added by Ana")
         rui.get_by_role("button", name="Send order").click()
         if mode == "draft_first":

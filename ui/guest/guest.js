@@ -134,7 +134,13 @@ function render() {
       c.items.map(dish))),
     bar(),
   ].flat().filter(Boolean));
-  if (state.sheet) app.append(state.sheet());
+  if (!state.sheet) return;
+  // A live update draws the order again, but never under a guest's typing, and never the
+  // add sheet (its choices and name are the guest's until they add or close).
+  const typing = state.sheetNode && state.sheetNode.contains(document.activeElement)
+    && document.activeElement.tagName === "INPUT";
+  if (!state.sheetNode || (state.sheetLive && !typing)) state.sheetNode = state.sheet();
+  app.append(state.sheetNode);
 }
 
 function statusLine() {
@@ -179,6 +185,8 @@ const loadSheets = () => (sheets ||= import("/ui/guest/sheets.js"));
 async function openSheet(name, ...args) {
   const built = await loadSheets();
   state.sheet = () => built[name](page, ...args);
+  state.sheetNode = null;
+  state.sheetLive = name === "cartSheet";
   state.error = "";
   render();
   const first = app.querySelector(".sheet input, .sheet button");
@@ -186,7 +194,7 @@ async function openSheet(name, ...args) {
 }
 
 function closeSheet() {
-  state.sheet = null;
+  state.sheet = state.sheetNode = null;
   render();
 }
 

@@ -7,13 +7,14 @@ import { h } from "/ui/lib/element.js";
 import { formatDelta } from "/ui/lib/money.js";
 
 export function addSheet(g, item) {
-  const { state, api, money, sheet, closeSheet, render, refused } = g;
+  const { state, api, money, sheet, closeSheet, refused } = g;
   const groups = (item.modifier_group_ids || []).map((id) => state.menu.modifier_groups.find((g) => g.id === id)).filter(Boolean);
   let quantity = 1;
   const qty = h("output", { "aria-live": "polite" }, "1");
   const step = (d) => { quantity = Math.max(1, Math.min(99, quantity + d)); qty.textContent = String(quantity); };
   const name = state.table.nickname ? null : h("input", { id: "nick", autocomplete: "nickname", maxlength: "24", required: true });
   const note = h("input", { id: "note", maxlength: "140", placeholder: "Allergies, no onions…" });
+  const problem = h("p", { class: "error", role: "alert", hidden: true });
   const form = h("form", { onsubmit: async (e) => {
     e.preventDefault();
     const chosen = [...form.querySelectorAll("input[data-mod]:checked")].map((i) => i.value);
@@ -22,10 +23,12 @@ export function addSheet(g, item) {
       state.table = await api.post("/api/guest/cart", { item_id: item.id, quantity, modifier_ids: chosen, note: note.value });
       closeSheet();
     } catch (err) {
-      state.error = err.message;
-      if (err.status === 410 || err.status === 503) refused(err); else render();
+      if (err.status === 410 || err.status === 503) return refused(err);
+      problem.textContent = err.message; // said in place: what was chosen stays
+      problem.hidden = false;
     }
   } },
+  problem,
   item.description ? h("p", { class: "hint" }, item.description) : null,
   name ? [h("label", { for: "nick" }, "Your name, so the table sees who ordered what"), name] : null,
   groups.map((g) => h("fieldset", {},
