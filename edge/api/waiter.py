@@ -14,20 +14,20 @@ from edge.api.idempotency import answer
 from edge.api.openapi import contract
 from edge.api.writes import ID_VIEW, action
 from edge.core.permissions import Actor, require
-from edge.domain import drafts, table_sessions
+from edge.domain import drafts, floor, table_sessions
 from edge.runtime.auth import actor
 from edge.runtime.box import box_of
 from service.http import body, ok
 from service.shapes import array
 
 
-@contract(response=table_sessions.FLOOR_VIEW, refuses={403})
+@contract(response=floor.FLOOR_VIEW, refuses={403})
 async def tables_grid(request: Request):
     """Every table: its state (free, seated, ordered, waiting on the kitchen, bill asked,
     paid), when it was seated and last ordered, unpaid too long, and its guests' alerts."""
     require(await actor(request), "floor.serve")
     box = box_of(request)
-    return ok(await box.read(table_sessions.floor, box.identity.qr_secret))
+    return ok(await box.read(floor.tables_grid, box.identity.qr_secret))
 
 
 @contract(response=array(drafts.DRAFT_VIEW, "newest first"), refuses={403})
