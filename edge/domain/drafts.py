@@ -54,7 +54,7 @@ LINE = f.Form(
     {key: orders.LINE.rules[key] for key in ("item_id", "quantity", "modifier_ids", "note")},
     required=("item_id",),
 )
-LINE_CHANGE = f.Form({key: orders.LINE.rules[key] for key in ("quantity", "note")})
+LINE_CHANGE = f.Form({key: orders.LINE.rules[key] for key in ("quantity", "modifier_ids", "note")})
 REJECT = f.Form({"reason": f.Field("Reason", f.REASON)}, required=("reason",))
 
 LINE_VIEW = shape(
@@ -183,13 +183,21 @@ def _guest_edit(draft: sqlite3.Row, now: datetime) -> str:
 def change_line(
     conn: WriteConnection, who: Guest | Actor, line_id: str, values: dict[str, Any]
 ) -> str:
-    """Change a line's quantity or note: a guest of the table while the draft is theirs to
-    change, a waiter while holding its lock."""
+    """Change a line's quantity, choices (priced again from the menu) or note: a guest of the
+    table while the draft is theirs to change, a waiter while holding its lock."""
     changes = LINE_CHANGE.clean({k: v for k, v in values.items() if k not in PRICE_LIKE})
     line, draft = _line(conn, line_id)
     status = _may_edit(conn, who, draft)
-    if "quantity" in changes:
-        changes["amount"] = line["unit_price"] * changes["quantity"]
+    if "modifier_ids" in changes:
+        again = {
+            "item_id": line["item_id"],
+            "quantity": changes.get("quantity", line["quantity"]),
+            "modifier_ids": changes.pop("modifier_ids"),
+        }
+        priced = orders.price_lines(conn, [again], line["created_at"])[0]
+        changes |= {key: priced[key] for key in ("name", "unit_price", "modifiers")}
+    unit_price = changes.get("unit_price", line["unit_price"])
+    changes["amount"] = unit_price * changes.get("quantity", line["quantity"])
     commit(conn, _actor_id(who), "draft_lines", line_id, "update", changes)
     _edited(conn, who, draft, status)
     return draft["id"]

@@ -33,7 +33,7 @@ def add(page: Page, dish: str, *, name: str | None = None, choices: tuple[str, .
     if name:
         dialog.get_by_label("Your name").fill(name)
     for choice in choices:
-        dialog.get_by_label(choice).check()
+        dialog.get_by_label(choice, exact=True).check()
     dialog.get_by_role("button", name="Add to order").click()
     expect(dialog).to_be_hidden()
 
@@ -91,7 +91,8 @@ def test_two_phones_share_a_cart_and_see_the_order_confirmed(
         expect(ana.get_by_role("dialog")).to_be_hidden()
         for phone in (ana, rui):  # each sees the other's line, live
             expect(phone.get_by_role("button", name="Your order (2) · €20.00")).to_be_visible()
-        rui.get_by_role("button", name="Your order (2)").click()
+        add(ana, "Ribeye steak 300g", choices=("Rare", "Fries"))
+        rui.get_by_role("button", name="Your order (3)").click()
         expect(rui.get_by_role("dialog")).to_contain_text("Rui (host)")
         expect(rui.get_by_role("dialog")).to_contain_text("added by Ana")
         rui.get_by_role("button", name="Send order").click()
@@ -102,6 +103,12 @@ def test_two_phones_share_a_cart_and_see_the_order_confirmed(
             waiter.get_by_role("button", name="Check this order").click()
             waiter.get_by_role("button", name="One more Burrata").click()
             expect(waiter.get_by_role("dialog")).to_contain_text("2× Burrata")
+            waiter.get_by_role("button", name="One less Garlic prawns").click()  # gone
+            expect(waiter.get_by_role("dialog")).not_to_contain_text("1× Garlic prawns")
+            waiter.get_by_text("Change choices").click()
+            waiter.get_by_role("dialog").get_by_label("Medium", exact=True).check()
+            waiter.get_by_role("button", name="Save choices").click()
+            expect(waiter.get_by_role("dialog")).to_contain_text("Medium, Fries")
             expect(ana.get_by_text("A waiter is checking your order…")).to_be_visible()
             waiter.screenshot(path=SCREENSHOTS / "waiter-draft.png")
             waiter.get_by_role("button", name="Confirm and send").click()

@@ -64,6 +64,14 @@ async def test_each_phone_adds_to_one_cart_priced_here(table):
     ]
     too_few = await first.add(steak["id"], modifier_ids=[rare["id"]])
     assert too_few.status_code == 422 and too_few.json()["error"]["code"] == "modifier_choices"
+    fries = modifier(food, "Side", "Fries")
+    line_id = cart["lines"][0]["id"]
+    choices = {"modifier_ids": [rare["id"], fries["id"]], "unit_price": 1}
+    changed = await second.call("PATCH", f"/api/guest/cart/{line_id}", choices)
+    assert changed.status_code == 200, changed.text
+    steak_line = changed.json()["drafts"][-1]["lines"][0]
+    assert [m["name"] for m in steak_line["modifiers"]] == ["Rare", "Fries"]
+    assert (steak_line["unit_price"], steak_line["amount"]) == (2650, 2 * 2650)
 
 
 async def test_a_sold_out_dish_is_refused(table):

@@ -154,7 +154,8 @@ function draftSheet(d) {
         mine ? h("div", { class: "row" },
           h("button", { class: "btn btn-sm", "aria-label": `One less ${l.name}`, onclick: () => act(() => (l.quantity > 1 ? api.patch(`/api/draft-lines/${l.id}`, { quantity: l.quantity - 1 }) : api.delete(`/api/draft-lines/${l.id}`))) }, "−"),
           h("button", { class: "btn btn-sm", "aria-label": `One more ${l.name}`, onclick: () => act(() => api.patch(`/api/draft-lines/${l.id}`, { quantity: l.quantity + 1 })) }, "+"),
-          h("button", { class: "btn btn-sm btn-danger", onclick: () => act(() => api.delete(`/api/draft-lines/${l.id}`)) }, "Remove")) : null),
+          h("button", { class: "btn btn-sm btn-danger", onclick: () => act(() => api.delete(`/api/draft-lines/${l.id}`)) }, "Remove")) : null,
+        mine ? choices(l) : null),
       h("span", { class: "num" }, money(l.amount)))),
     h("p", { class: "row row-between" }, h("strong", {}, "Total"), h("strong", {}, money(d.total))),
     mine ? [
@@ -164,6 +165,26 @@ function draftSheet(d) {
       h("label", { class: "field", for: "reason" }, "Reject"), reason,
       h("button", { class: "btn btn-danger", onclick: () => act(async () => { await api.post(`${path}/reject`, { reason: reason.value }); ui.open = null; }) }, "Reject order"),
     ] : h("button", { class: "btn btn-primary btn-block", onclick: () => act(() => api.post(`${path}/lock`)) }, "Check this order"));
+}
+
+/** A line's choices, to change while checking the draft: each group of its dish, within the
+ * group's min and max (the box checks them and prices the line again). */
+function choices(line) {
+  const item = ui.menu.categories.flatMap((c) => c.items).find((i) => i.id === line.item_id);
+  const groups = ((item && item.modifier_group_ids) || []).map((id) => ui.menu.modifier_groups.find((g) => g.id === id)).filter(Boolean);
+  if (!groups.length) return null;
+  const chosen = new Set(line.modifiers.map((m) => m.id));
+  const form = h("form", { class: "stack-sm", onsubmit: (e) => {
+    e.preventDefault();
+    const ids = [...form.querySelectorAll("input:checked")].map((i) => i.value);
+    act(() => api.patch(`/api/draft-lines/${line.id}`, { modifier_ids: ids }));
+  } },
+  groups.map((g) => h("fieldset", { class: "stack-sm" }, h("legend", { class: "small muted" }, g.name),
+    g.modifiers.map((m) => h("label", { class: "check" },
+      h("input", { type: g.max_choices === 1 ? "radio" : "checkbox", name: `${line.id}-${g.id}`, value: m.id,
+        checked: chosen.has(m.id), disabled: !m.available }), ` ${m.name}`)))),
+  h("button", { class: "btn btn-sm", type: "submit" }, "Save choices"));
+  return h("details", {}, h("summary", {}, "Change choices"), form);
 }
 
 function tablesGrid() {
