@@ -46,6 +46,11 @@ def test_the_guest_page_paints_the_menu_and_builds_a_cart(browser: Browser, live
         expect(phone.get_by_role("heading", name="Table 3")).to_be_visible()
         expect(phone.get_by_role("button", name="Add Burrata")).to_be_visible()
         phone.screenshot(path=SCREENSHOTS / "guest-menu.png")
+        phone.evaluate("document.documentElement.style.fontSize = '200%'")  # large text
+        assert phone.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth + 1")
+        phone.wait_for_timeout(300)
+        phone.screenshot(path=SCREENSHOTS / "guest-large-text.png")
+        phone.evaluate("document.documentElement.style.fontSize = ''")
         add(phone, "Ribeye steak 300g", name="Ana", choices=("Medium rare", "Fries"))
         expect(phone.get_by_role("button", name="Your order (1) · €26.50")).to_be_visible()
         with live_edge.client() as http:  # the kitchen 86s the burrata: it shows at once
