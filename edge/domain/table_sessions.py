@@ -395,26 +395,32 @@ def kitchen_progress(conn: sqlite3.Connection, order_id: str) -> str | None:
 
 
 def session_of(conn: sqlite3.Connection, entity: str, entity_id: str, fields: dict[str, Any]):
-    """The table session an event of a floor entity belongs to (None: not one of them). The
-    guest feed asks it for every floor event, so creates answer from their own fields."""
+    """The table session an event belongs to: of a floor entity, or of a session's order and its
+    lines (None: no session's). The guest feed asks once per row (`runtime.guests`), so creates
+    answer from their own fields."""
     if entity == "table_sessions":
         return entity_id
     if entity in ("session_members", "drafts"):
-        if "session_id" in fields:
-            return fields["session_id"]
-        row = conn.execute(f"SELECT session_id FROM {entity} WHERE id = ?", (entity_id,))
-        found = row.fetchone()
-        return found[0] if found else None
+        return fields.get("session_id") or _one(
+            conn, f"SELECT session_id FROM {entity} WHERE id = ?", entity_id
+        )
     if entity == "draft_lines":
-        draft_id = fields.get("draft_id")
-        if draft_id is None:
-            found = conn.execute("SELECT draft_id FROM draft_lines WHERE id = ?", (entity_id,))
-            row = found.fetchone()
-            draft_id = row[0] if row else None
-        found = conn.execute("SELECT session_id FROM drafts WHERE id = ?", (draft_id,))
-        row = found.fetchone()
-        return row[0] if row else None
+        draft_id = fields.get("draft_id") or _one(
+            conn, "SELECT draft_id FROM draft_lines WHERE id = ?", entity_id
+        )
+        return _one(conn, "SELECT session_id FROM drafts WHERE id = ?", draft_id)
+    if entity in ("orders", "order_lines"):
+        order_id = entity_id if entity == "orders" else fields.get("order_id")
+        order_id = order_id or _one(
+            conn, "SELECT order_id FROM order_lines WHERE id = ?", entity_id
+        )
+        return _one(conn, "SELECT id FROM table_sessions WHERE order_id = ?", order_id)
     return None
+
+
+def _one(conn: sqlite3.Connection, sql: str, value: Any) -> Any:
+    row = conn.execute(sql, (value,)).fetchone() if value is not None else None
+    return row[0] if row else None
 
 
 MEMBER_VIEW = shape(

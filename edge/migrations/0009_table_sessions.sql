@@ -23,6 +23,7 @@ CREATE TABLE table_sessions (
 );
 CREATE INDEX table_sessions_open ON table_sessions (table_id) WHERE status = 'open';
 CREATE INDEX table_sessions_closed ON table_sessions (closed_at) WHERE status = 'closed';
+CREATE INDEX table_sessions_order ON table_sessions (order_id) WHERE order_id IS NOT NULL;
 
 CREATE TABLE session_members (
     id          TEXT PRIMARY KEY,

@@ -75,15 +75,16 @@ class Guests:
     def follow(self, session_id: str) -> Subscription:
         """A subscription to the session's own events (and the menu's, to see 86s live)."""
         return self._bus.subscribe(
-            ("floor", "menu"), accepts=lambda event: self.shows(session_id, event)
+            ("floor", "orders", "menu"), accepts=lambda event: self.shows(session_id, event)
         )
 
     def shows(self, session_id: str, event: Event) -> bool:
-        """Whether a guest of `session_id` is shown `event`: its own session's, or the menu's."""
+        """Whether a guest of `session_id` is shown `event`: its own session's (its table's
+        order and lines too), or the menu's."""
         topic = topic_of(event)
         if topic == "menu":
             return True
-        return topic == "floor" and self._session(event) == session_id
+        return topic in ("floor", "orders") and self._session(event) == session_id
 
     def _session(self, event: Event) -> str | None:
         known = self._session_of.get(event.entity_id, "")
@@ -102,6 +103,8 @@ class Guests:
 
     def _on_events(self, batch: list[Event]) -> None:
         for event in batch:
+            if event.entity == "table_sessions" and event.fields.get("order_id"):
+                self._remember(event.fields["order_id"], event.entity_id)  # its table's order
             if topic_of(event) != "floor" or event.op != "create":
                 continue
             own = event.entity == "table_sessions"

@@ -201,15 +201,22 @@ async def test_a_guest_polls_only_its_own_tables_events(table):
     await client.post(
         "/api/orders", headers=waiter, json={"kind": "counter", "lines": [{"item_id": prawns}]}
     )
+    sent = (await first.call("POST", "/api/guest/send")).json()["drafts"][-1]
+    confirmed = await client.post(f"/api/drafts/{sent['id']}/confirm", headers=waiter)
+    order_id = confirmed.json()["order_id"]
     mine = (await first.table())["session_id"]
     polled = (await first.call("GET", "/api/guest/events?since=0")).json()
     sessions = {e["entity_id"] for e in polled["events"] if e["entity"] == "table_sessions"}
     assert sessions == {mine}
+    orders = {e["entity_id"] for e in polled["events"] if e["entity"] == "orders"}
+    assert orders == {order_id}  # its table's order (its lines ride in its events), no other
     assert {e["entity"] for e in polled["events"]} <= {
         "table_sessions",
         "session_members",
         "drafts",
         "draft_lines",
+        "orders",
+        "order_lines",
         *MENU,
     }
 

@@ -19,6 +19,8 @@ const api = new Api({ headers: () => (token ? { "X-Galley-Guest": token } : {}) 
 const state = { menu: null, table: null, cartOpen: false, sheet: null, live: null, sendKey: null, error: "" };
 const money = (minor) => formatMoney(minor, state.table ? state.table.currency : "EUR");
 
+// What the table's own events are about; any other is the menu's.
+const TABLE_ENTITIES = ["table_sessions", "session_members", "drafts", "draft_lines", "orders", "order_lines"];
 const REASONS = {
   closed: "We are closed right now.",
   table_disabled: "This table is not taking orders from phones right now.",
@@ -98,7 +100,7 @@ async function follow(since) {
   state.live = new Live({
     api, since, token: () => token, path: "/api/guest/ws", pollPath: "/api/guest/events",
     onEvent: (event) => soon(async () => {
-      if (!event.entity.startsWith("table_") && !event.entity.startsWith("session_") && !event.entity.startsWith("draft")) await loadMenu();
+      if (!TABLE_ENTITIES.includes(event.entity)) await loadMenu(); // a menu change
       await loadTable();
       render();
     }),
