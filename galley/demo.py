@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import ipaddress
+import secrets
 import socket
 import sys
 from collections.abc import Callable, Iterable
@@ -24,6 +26,7 @@ from edge.core.config import EdgeSettings
 from edge.core.identity import prepare
 from edge.setup import demo
 from edge.setup.provision import has_store, pairing_code, write_once
+from galley import pay_sandbox
 from printers.decoder import Job
 from printers.emulator import ThreadedEmulator, framed
 
@@ -88,7 +91,14 @@ def run(settings: EdgeSettings, *, fresh: bool, printer_port: int, out: TextIO =
         for suffix in ("", "-wal", "-shm"):
             Path(f"{settings.database}{suffix}").unlink(missing_ok=True)
     emulator = start_emulator(printer_port, out)
+    sandbox = contextlib.ExitStack()
     try:
+        if not settings.pay_url:  # pay at table through the sandbox provider, on this machine
+            secret = secrets.token_hex(16)
+            provider = sandbox.enter_context(pay_sandbox.running(secret.encode()))
+            settings = dataclasses.replace(
+                settings, pay_url=provider.base_url, pay_webhook_secrets=secret
+            )
         address = network_address(settings.host)
         guest_base_url = f"http://{address or '127.0.0.1'}:{settings.port}"
         if not has_store(settings.database):
@@ -106,6 +116,7 @@ def run(settings: EdgeSettings, *, fresh: bool, printer_port: int, out: TextIO =
             on_started=lambda: print(banner, file=out, flush=True),
         )
     finally:
+        sandbox.close()
         emulator.stop()
     if not started:
         print(
@@ -159,6 +170,7 @@ def banner_text(
         "  On this machine",
         _row("Admin (menu, tables, staff, settings)", f"{here}/admin/"),
         _row("Waiter handheld (orders, tables)", f"{here}/waiter/"),
+        _row("POS (sales, checks, shifts, X/Z)", f"{here}/pos/"),
         _row("API description", f"{here}/openapi.json"),
         _row("Health", f"{here}/healthz"),
     ]
@@ -167,6 +179,7 @@ def banner_text(
             "  On this network (phones, tablets)",
             _row("Admin", f"http://{address}:{settings.port}/admin/"),
             _row("Waiter handheld", f"http://{address}:{settings.port}/waiter/"),
+            _row("POS", f"http://{address}:{settings.port}/pos/"),
         ]
     lines += _guest_lines(pointing, address)
     if table:
@@ -174,6 +187,8 @@ def banner_text(
             _row(f"Table {table[0]}'s QR code opens", table[1]),
             _row("", "(a guest's phone on this network orders from it)"),
         ]
+    if settings.pay_url:
+        lines.append(_row("Pay at table (sandbox provider)", settings.pay_url))
     lines += [
         "  Printer emulator",
         _row("Receipt and kitchen printers", f"tcp://127.0.0.1:{printer_port}"),

@@ -20,6 +20,8 @@ from edge.api import (
     menu,
     orders,
     pages,
+    pay_at_table,
+    pos,
     printing,
     staff,
     store,
@@ -86,6 +88,8 @@ def create_app(
     routes = [
         *system.routes,
         *orders.routes,  # the busiest routes first: Starlette tries routes in order
+        *pos.routes,
+        *pay_at_table.routes,
         *feed.routes,
         *menu.routes,
         *staff.routes,

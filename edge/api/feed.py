@@ -21,7 +21,7 @@ from edge.runtime.auth import actor
 from edge.runtime.box import box_of
 from edge.runtime.realtime import TOPICS as FOLLOWED
 from edge.runtime.realtime import Subscription, parse_topics
-from service.errors import GalleyError, Unauthorized
+from service.errors import GalleyError, Gone, Unauthorized
 from service.http import ok
 from service.query import Query, instant, one_of, some_of, whole, words
 from service.shapes import FLAG, array, nullable, shape
@@ -66,7 +66,7 @@ AUDIT_PAGE = shape(
 )
 
 
-@contract(query=POLL, response=EVENTS, refuses={403, 422})
+@contract(query=POLL, response=EVENTS, refuses={403, 410, 422})
 async def poll(request: Request):
     """Events after `since` on some topics, oldest first, as the caller's role may see them:
     for clients whose websocket drops."""
@@ -75,6 +75,7 @@ async def poll(request: Request):
     topics = parse_topics(query["topics"], who)
     since, limit = query["since"], query["limit"]
     box = box_of(request)
+    await box.read(_replayable, since, box.bus.last_seq, box.settings.feed_replay_limit)
     batch = await box.read(events.since, since, box.bus.last_seq, limit)
     last = batch[-1].seq if batch else since
     return ok(
@@ -86,7 +87,7 @@ async def poll(request: Request):
     )
 
 
-@contract(query=LIVE, response=events.EVENT_VIEW, refuses={403, 422})
+@contract(query=LIVE, response=events.EVENT_VIEW, refuses={403, 410, 422})
 async def live(websocket: WebSocket):
     """Websocket `/ws?topics=a,b&since=SEQ`: the backlog after SEQ, then live events.
 
@@ -97,7 +98,14 @@ async def live(websocket: WebSocket):
     device revoked): a last message says why, in the error shape. Then each message is one
     event row, as the signed-in role may see it (`permissions.seen`: a printer's transport only
     to those who may edit printers). Subscribe first, then read the backlog, then skip what the
-    backlog already sent: nothing committed in between is missed or sent twice."""
+    backlog already sent: nothing committed in between is missed or sent twice.
+
+    The backlog is bounded: a `since` more than `GALLEY_FEED_REPLAY_LIMIT` events back (a
+    reinstalled tablet asking from 0 on a year-old box), or older than the events the box still
+    keeps, is closed at once with 4410 and `{"error": {"code": "resync"}}`: the page reloads
+    its state over REST and follows from the current seq (`/healthz`'s `last_seq`). A backlog
+    within the bound, or a client too slow for the live queue, is read from the database, page
+    by page, never queued: nothing is closed for being long."""
     box = box_of(websocket)
     deadline = (anyio.current_time() + AUTH_SECONDS, utcnow() + timedelta(seconds=AUTH_SECONDS))
     await websocket.accept()  # the client may speak from here: its 5 s are counted already
@@ -118,24 +126,19 @@ async def live(websocket: WebSocket):
         async with anyio.create_task_group() as group:
             group.start_soon(_watch_close, websocket, group.cancel_scope)
             last = since
-            while not subscription.ended:
-                batch = await box.read(events.since, last, box.bus.last_seq, PAGE)
-                for past in batch:
-                    if subscription.ended:
-                        break
-                    if topic_of(past) in topics:
-                        await websocket.send_json(seen(who, past.to_json()))
-                    last = past.seq
-                if len(batch) < PAGE:
-                    break
-            while not subscription.ended:
+            while subscription.ended is None:
+                if subscription.behind:
+                    try:
+                        last = await _catch_up(websocket, who, subscription, last)
+                    except Gone as exc:
+                        box.bus.end(subscription, exc)
+                    continue
                 event = await subscription.queue.get()
-                if event is None:
-                    break
-                if event.seq > last:
+                if event is not None and event.seq > last:
                     await websocket.send_json(seen(who, event.to_json()))
                     last = event.seq
-            await _close(websocket, subscription)
+            if subscription.ended is not None:
+                await _refuse(websocket, subscription.ended)
             group.cancel_scope.cancel()
     except GalleyError as exc:
         await _refuse(websocket, exc)
@@ -169,13 +172,40 @@ async def _token(websocket: WebSocket, timer: float, clock: datetime) -> str:
     return token
 
 
-async def _close(websocket: WebSocket, subscription: Subscription) -> None:
-    """The subscription got no more events: its sign-in ended (4401, and why), or it fell too
-    far behind (4408: the client resumes with ?since=)."""
-    if subscription.ended:
-        await _refuse(websocket, subscription.ended)
-    else:
-        await websocket.close(code=4408)
+async def _catch_up(websocket: WebSocket, who: Any, subscription: Subscription, last: int) -> int:
+    """Send the subscription's events after `last` from the database, a page at a time, until
+    none is left; then let it follow its queue again (`behind` off, with no await between the
+    last read and that, so no event is published unseen). Returns the last seq sent or
+    skipped. Refuses (410 `resync`) a `last` the bound does not reach."""
+    box = box_of(websocket)
+    await box.read(_replayable, last, box.bus.last_seq, box.settings.feed_replay_limit)
+    while subscription.ended is None:
+        upto = box.bus.last_seq
+        batch = await box.read(events.since, last, upto, PAGE)
+        for past in batch:
+            if subscription.ended is not None:
+                return last
+            if topic_of(past) in subscription.topics:
+                await websocket.send_json(seen(who, past.to_json()))
+            last = past.seq
+        if len(batch) < PAGE:
+            last = max(last, upto)
+            if last >= box.bus.last_seq:
+                subscription.behind = False
+                return last
+    return last
+
+
+def _replayable(conn: Any, since: int, upto: int, limit: int) -> None:
+    """Refuse a replay from `since` that is more than `limit` events behind `upto`, or reaches
+    back past the events the box keeps (retention prunes the oldest)."""
+    if upto - since > limit or since < events.forgotten_upto(conn):
+        raise Gone(
+            f"too far back: more than {limit} events, or older than the box keeps; reload and"
+            " follow from the current seq",
+            code="resync",
+            last_seq=upto,
+        )
 
 
 async def _refuse(websocket: WebSocket, exc: GalleyError) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from edge.api import pages
 from edge.api.idempotency import HEADER, KEY_SCHEMA, REPLAYED, guarded
 from edge.domain import devices
+from service import webhooks
 from service.openapi import Api, Idempotency
 
 # The area of each operation, by the first segment of its path (after /api/).
@@ -38,6 +39,16 @@ TAGS = {
     "drafts": "floor",
     "draft-lines": "floor",
     "table-sessions": "floor",
+    "pos": "pos",
+    "promo-codes": "pos",
+    "checks": "pos",
+    "check-discounts": "pos",
+    "payments": "pos",
+    "shifts": "pos",
+    "reports": "pos",
+    "receipts": "pos",
+    "pay-links": "pos",
+    "pay": "pos",
 }
 TAG_NOTES = {
     "menu": "Tax rates, categories, items, modifier groups and modifiers; 86ing.",
@@ -52,6 +63,8 @@ TAG_NOTES = {
     "floor": "The waiter handheld: tables and their sessions, guests' drafts to check and"
     " confirm, alerts.",
     "system": "Health, this description, and the static pages.",
+    "pos": "Checks, splits, discounts, tenders and refunds, shifts and the drawer, X and Z"
+    " reports, the POS rules and promo codes.",
 }
 REFUSALS = {
     400: "malformed: a body that is not a JSON object (or none), a bad query parameter or a bad"
@@ -61,13 +74,15 @@ REFUSALS = {
     403: "the staff member's role may not do this",
     404: "no such thing (or an id in the path that is not an id)",
     409: "the thing is in a state that refuses this",
+    410: "`since` is further back than the feed replays (`resync`): reload, then follow from"
+    " `last_seq`; or a table's guest session has ended: scan the table's QR code again",
     422: "the request breaks a rule: `field` names the first bad field, `fields` each of them;"
     " or its Idempotency-Key was used for another request (`idempotency_key_reused`)",
     423: "locked out after too many wrong PINs; `retry_after` says for how many seconds",
-    410: "a table's guest session has ended: scan the table's QR code again",
     429: "too many tries from this address; `retry_after` says for how many seconds",
-    503: "the database refused the write; nothing was written; or (guests) the table takes no"
-    " QR orders now: `reason` is closed (with today's `hours`), table_disabled or paused",
+    503: "the database refused the write, or (pay at table) the payment provider cannot be"
+    " reached; nothing was written; or (guests) the table takes no QR orders now: `reason` is"
+    " closed (with today's `hours`), table_disabled or paused",
 }
 
 API = Api(
@@ -89,6 +104,13 @@ API = Api(
             "in": "header",
             "name": "X-Galley-Guest",
             "description": "the guest token POST /api/guest/scan answers (a table's guest)",
+        },
+        "webhook": {
+            "type": "apiKey",
+            "in": "header",
+            "name": webhooks.SIGNATURE,
+            "description": "the payment provider's HMAC-SHA256 (hex) of Galley-Pay-Timestamp, a"
+            " dot and the raw body, with one of the box's webhook secrets",
         },
     },
     default_security="staff",

@@ -12,7 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from service.settings import Settings, folder, level, setting, some_text, switch, whole
+from service.settings import (
+    Settings,
+    folder,
+    level,
+    setting,
+    some_text,
+    some_text_or_none,
+    switch,
+    whole,
+)
 
 
 @dataclass(frozen=True)
@@ -39,12 +48,47 @@ class EdgeSettings(Settings):
         "Most writes committed together in one transaction (1 to 10000).",
         whole(1, 10_000),
     )
+    feed_replay_limit: int = setting(
+        10_000,
+        "GALLEY_FEED_REPLAY_LIMIT",
+        "Most events the feed replays to a client that resumes (`/ws` and `/api/events` with"
+        " `since`); one further back is told to reload (10 to 10000000).",
+        whole(10, 10_000_000),
+    )
+    keep_local_days: int = setting(
+        14,
+        "GALLEY_KEEP_LOCAL_DAYS",
+        "Days the box keeps what never leaves it: print jobs once done (bytes included) and the"
+        " events of local things (printing, printer status, sign-ins); 1 to 3650.",
+        whole(1, 3650),
+    )
+    keep_synced_days: int = setting(
+        90,
+        "GALLEY_KEEP_SYNCED_DAYS",
+        "Days the box keeps events that sync (orders, menu, staff ...) once the hub has them;"
+        " a box not enrolled keeps them all. 1 to 3650.",
+        whole(1, 3650),
+    )
     log_level: str = setting("INFO", "GALLEY_LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR.", level)
     print_workers: bool = setting(
         True,
         "GALLEY_PRINT_WORKERS",
         "Run a print worker thread per printer (off: jobs queue up and nothing prints).",
         switch,
+    )
+
+    pay_url: str = setting(
+        "",
+        "GALLEY_PAY_URL",
+        "The payment provider's API for pay at table (empty: pay at table is off).",
+        some_text_or_none,
+    )
+    pay_webhook_secrets: str = setting(
+        "",
+        "GALLEY_PAY_WEBHOOK_SECRETS",
+        "The provider's webhook signing secrets, comma-separated: the current one first, then"
+        " the one it replaced while a rotation overlaps.",
+        some_text_or_none,
     )
 
     @property

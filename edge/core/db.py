@@ -107,6 +107,10 @@ def connect(path: str | Path, *, readonly: bool = False, factory: type = sqlite3
     conn.execute("PRAGMA busy_timeout = 5000")
     conn.execute("PRAGMA foreign_keys = ON")
     if not readonly:
+        # Free pages go back to the file system in small steps (edge.core.retention.give_back).
+        # Only a new database takes it, before WAL and its first table; an older one reuses
+        # its free pages instead (a VACUUM with the box stopped switches it).
+        conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         # Savepoint sub-journals (one per write in a group commit) in memory, not in a temp

@@ -304,5 +304,12 @@ def outbox(conn: sqlite3.Connection, after: int, upto: int, limit: int) -> list[
     return [Event.from_row(row) for row in rows]
 
 
+def forgotten_upto(conn: sqlite3.Connection) -> int:
+    """The newest event retention has deleted (`edge.core.retention`; 0: none): the feed cannot
+    replay from before it."""
+    row = conn.execute("SELECT value FROM box WHERE name = 'forgotten_upto'").fetchone()
+    return int(row[0]) if row else 0
+
+
 def last_seq(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]

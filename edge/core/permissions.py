@@ -27,9 +27,14 @@ _FLOOR = {
     "tables.view",
     "printers.view",
     "floor.serve",  # the waiter handheld: drafts, table sessions, guests' alerts
+    "check.edit",  # open, split, merge, move, discount within the store's limit
+    "payment.take",  # tenders, shifts and the drawer's pay-ins, pay-outs and skims
 }
 _MANAGER = _FLOOR | {
     "order.void_line",
+    "discount.large",  # above the store's limit, or a promo code's usage limit aside
+    "payment.refund",
+    "reports.run",
     "printers.edit",
     "drawer.open",
     "menu.edit",
@@ -54,7 +59,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 # Actions a manager can approve for someone who may not do them alone, and what that someone
 # must be allowed to do to ask: a line is voided by whoever takes orders, the drawer opened by
 # whoever presents bills; a cook does neither, approved or not.
-APPROVABLE = {"order.void_line": "order.edit", "drawer.open": "order.bill"}
+APPROVABLE = {
+    "order.void_line": "order.edit",
+    "drawer.open": "order.bill",
+    "discount.large": "check.edit",
+    "payment.refund": "payment.take",
+}
 
 
 @dataclass(frozen=True)

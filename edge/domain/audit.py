@@ -66,7 +66,10 @@ SUBJECTS = {
     f" LEFT JOIN tables t ON t.id = o.table_id WHERE j.id IN {_IDS}",
 }
 # The entities of the `printers` topic, which `read` may hide.
-PRINTING = json.dumps(sorted(e.name for e in events.ENTITIES.values() if e.topic == "printers"))
+PRINTING = frozenset(e.name for e in events.ENTITIES.values() if e.topic == "printers")
+# A drawer opening: a print job `read` keeps when it hides printing (a cash event). Written as
+# the partial index `events_drawer` is, so that the index serves it.
+DRAWER = "entity = 'print_jobs' AND op = 'create' AND json_extract(fields, '$.kind') = 'drawer'"
 # What `read` answers for each event: the row, who did and approved it, and its `context`.
 AUDIT_VIEW = shape(
     "AuditEvent",
@@ -118,29 +121,79 @@ def read(
     churn of the `printers` topic (printers, print jobs sent, printed, retried, status checks)
     but keeps the opening of the cash drawer, a print job of kind `drawer` that a manager
     audits as a cash event."""
-    return _read(
-        conn,
-        " WHERE e.seq < :before AND e.seq > :after"
-        " AND (:entities IS NULL OR e.entity IN (SELECT value FROM json_each(:entities)))"
-        " AND (:entity_id IS NULL OR e.entity_id = :entity_id)"
-        " AND (:actor IS NULL OR e.actor = :actor)"
-        " AND (:start IS NULL OR e.at >= :start) AND (:end IS NULL OR e.at < :end)"
-        " AND NOT (:hide_printing AND e.entity IN (SELECT value FROM json_each(:printing))"
-        " AND NOT (e.op = 'create' AND json_extract(e.fields, '$.kind') = 'drawer'))"
-        " ORDER BY e.seq DESC LIMIT :limit",
-        {
-            "before": before,
-            "after": after,
-            "entities": json.dumps(entities) if entities else None,
-            "entity_id": entity_id,
-            "actor": actor,
-            "start": start,
-            "end": end,
-            "hide_printing": hide_printing,
-            "printing": PRINTING,
-            "limit": limit,
-        },
-    )
+    shown = entities
+    drawers = False
+    if hide_printing:
+        shown = sorted(set(entities or events.ENTITIES) - PRINTING)
+        drawers = entities is None or "print_jobs" in entities
+    params = {
+        "before": before,
+        "after": after,
+        "entity_id": entity_id,
+        "actor": actor,
+        "start": start,
+        "end": end,
+        "limit": limit,
+    }
+    seqs = _seqs(shown, drawers, entity_id=entity_id, actor=actor, start=start, end=end)
+    return _read(conn, f" WHERE e.seq IN ({seqs}) ORDER BY e.seq DESC", params)
+
+
+def _seqs(
+    entities: list[str] | None,
+    drawers: bool,
+    *,
+    entity_id: str | None,
+    actor: str | None,
+    start: str | None,
+    end: str | None,
+) -> str:
+    """The SELECT of the seqs `read` shows, built from the filters given (a filter written
+    `(:x IS NULL OR col = :x)` would defeat every index). It walks one index, that of the first
+    filter given of: an entity id (`events_entity`: a few rows, sorted), a time (`events_at`,
+    newest first), an actor (`events_actor`), entities (one branch per entity on
+    `events_entity_seq`, and the drawer openings on `events_drawer`, `limit` each), else the
+    seqs themselves. Each walk stops after `limit` rows that pass the other filters; `+` keeps
+    SQLite off the indexes of those. A time filter reads the events in time order, which is seq
+    order unless the box's clock was set back meanwhile."""
+    seqs = ["seq < :before", "seq > :after"]
+    times = [*(["at >= :start"] if start else []), *(["at < :end"] if end else [])]
+    order = "seq DESC"
+    if entity_id is not None:  # `events_entity` is (entity, entity_id): name them all
+        lead = [f"entity IN ({_names(events.ENTITIES)})", "entity_id = :entity_id"]
+    elif times:
+        lead, order, times = times, "at DESC, seq DESC", []
+        seqs = [f"+{term}" for term in seqs]  # else SQLite walks the seqs, reading each time
+    elif actor is not None:
+        lead, actor = ["actor = :actor"], None
+    elif entities is not None:
+        branches = [
+            f"SELECT seq FROM events WHERE entity = '{name}' AND {' AND '.join(seqs)}"
+            " ORDER BY seq DESC LIMIT :limit"
+            for name in entities
+        ]
+        if drawers:
+            branches.append(
+                f"SELECT seq FROM events INDEXED BY events_drawer WHERE {DRAWER}"
+                f" AND {' AND '.join(seqs)} ORDER BY seq DESC LIMIT :limit"
+            )
+        union = " UNION ALL ".join(f"SELECT seq FROM ({branch})" for branch in branches)
+        return f"{union} ORDER BY seq DESC LIMIT :limit" if branches else "SELECT NULL WHERE 0"
+    else:
+        lead = []
+    rest = [f"+{term}" for term in times]
+    if actor is not None:
+        rest.append("+actor = :actor")
+    if entities is not None:
+        kept = f"+entity IN ({_names(entities)})"
+        rest.append(f"({kept} OR +{DRAWER})" if drawers else kept)
+    where = " AND ".join([*lead, *rest, *seqs])
+    return f"SELECT seq FROM events WHERE {where} ORDER BY {order} LIMIT :limit"
+
+
+def _names(entities: Iterable[str]) -> str:
+    """Entity names as SQL literals: declared names, never input."""
+    return ", ".join(f"'{name}'" for name in entities)
 
 
 def of_order(conn: sqlite3.Connection, order_id: str, upto: int) -> list[dict[str, Any]]:

@@ -50,6 +50,8 @@ ITEM = f.Form(
         "modifier_group_ids": f.Field("Modifier groups", f.distinct_ids),
         "position": f.integer(0),
         "available": f.boolean,
+        "plu": f.Field("PLU", f.text(20, blank=True)),  # the till's short code
+        "barcode": f.Field("Barcode", f.text(32, blank=True)),
     },
     required=("category_id", "name", "price", "tax_rate_id"),
 )
@@ -105,6 +107,7 @@ ITEM_VIEW = shape(
         **described(ITEM, "category_id", "name", "description", "price", "tax_rate_id"),
         **described(ITEM, "station", "course", "available", "active", "position"),
         "modifier_group_ids": array(ID, "its modifier groups, in order"),
+        **described(ITEM, "plu", "barcode"),
     },
 )
 CATEGORY_VIEW = shape(
@@ -330,7 +333,8 @@ def snapshot(conn: sqlite3.Connection, include_hidden: bool = False) -> dict[str
     by_id = {c["id"]: c for c in categories}
     for row in conn.execute(
         "SELECT id, category_id, name, description, price, tax_rate_id, station, course,"
-        f" available, active, position FROM menu_items WHERE {shown} ORDER BY position"
+        f" available, active, position, plu, barcode FROM menu_items WHERE {shown}"
+        " ORDER BY position"
     ):
         if row["category_id"] in by_id:
             by_id[row["category_id"]]["items"].append(

@@ -4,7 +4,7 @@ A line copies what it needs from the menu (name, price with modifiers, tax rate,
 course) so the bill and the kitchen see what was ordered even if the menu changes later.
 A line is `pending` until it is sent to the kitchen (tickets set `sent`); a pending line can be
 changed or removed by the floor, a line that is not pending only voided, by a manager, with a
-reason. Payments close orders (a later module); here an order stays `open`.
+reason. An order stays `open` until its check is paid (`edge.domain.checks` calls `close`).
 """
 
 from __future__ import annotations
@@ -267,6 +267,11 @@ def void_line(
     return _retotal(conn, actor, line["order_id"], approver=approved_by)
 
 
+def close(conn: WriteConnection, actor: Actor, order_id: str) -> None:
+    """The order is paid for: its check (every check holding a line of it) is paid."""
+    commit(conn, actor.id, "orders", order_id, "update", {"status": "closed"})
+
+
 # An order as pages read it: with the names of its table and of who opened it, and how many
 # of its lines count (voided ones do not). Counting uses `order_lines_order`.
 _ORDER = (
@@ -310,7 +315,7 @@ def list_orders(
 ) -> list[dict[str, Any]]:
     """Newest first. The WHERE holds only the filters given, so SQLite can use an index: a
     day's orders come from the `(business_day, number)` key in number order (the order they
-    were opened in), open ones from `orders_open`."""
+    were opened in), by status from `orders_status`."""
     where: list[str] = []
     params: dict[str, Any] = {"limit": limit}
     if business_day is not None:

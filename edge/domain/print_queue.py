@@ -283,7 +283,8 @@ def printable(job: sqlite3.Row | dict[str, Any], profile: PrinterProfile) -> byt
 
 
 def recover(conn: WriteConnection) -> int:
-    """At start: jobs caught mid-send by a crash go out again, marked as reprints."""
+    """At start: jobs caught mid-send by a crash go out again, marked as reprints. Found on
+    `print_jobs_state`: a few rows, never the whole table and its bytes."""
     rows = conn.execute("SELECT id, kind FROM print_jobs WHERE state = 'sending'").fetchall()
     for row in rows:
         commit(
@@ -396,11 +397,17 @@ def list_jobs(
     state: str | None = None,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
-    """Newest first, without the bytes."""
+    """Newest first, without the bytes. The WHERE holds only the filters given, so that SQLite
+    walks `print_jobs_printer` or `print_jobs_state` (by a printer's and a state's, both given),
+    else the jobs' print order, newest first, until it has `limit`."""
+    where = [
+        *(["j.printer_id = :printer"] if printer_id is not None else []),
+        *(["j.state = :state"] if state is not None else []),
+    ]
+    filters = f" WHERE {' AND '.join(where)}" if where else ""
     rows = conn.execute(
         f"SELECT {LIST_COLUMNS} FROM print_jobs j JOIN printers p ON p.id = j.printer_id"
-        " WHERE (:printer IS NULL OR j.printer_id = :printer)"
-        " AND (:state IS NULL OR j.state = :state) ORDER BY j.seq DESC LIMIT :limit",
+        f"{filters} ORDER BY j.seq DESC LIMIT :limit",
         {"printer": printer_id, "state": state, "limit": limit},
     )
     return [_view(row) for row in rows]

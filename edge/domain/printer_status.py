@@ -15,10 +15,8 @@ from typing import Any
 from edge.core.events import WriteConnection, commit
 from printers.status import PrinterStatus
 from service.shapes import FLAG, INSTANT, nullable, text
-from sync.clock import iso, parse_iso, utcnow
+from sync.clock import iso, utcnow
 
-# Status is written when it changes, or at most this often when it does not.
-REFRESH_S = 60
 # What a printer's answer holds of its status, beside its configuration.
 FIELDS = {
     "online": nullable({**FLAG, "description": "null until first checked"}),
@@ -50,7 +48,8 @@ def record(
     conn: WriteConnection, printer_id: str, status: PrinterStatus | None, error: str
 ) -> None:
     """The printer's status as the worker last saw it (`None`: it did not answer), written
-    when it changed or was last written `REFRESH_S` ago."""
+    only when it changed: a printer that keeps printing writes no event (a check a minute
+    made 9 % of a busy store's events). `checked_at` is when it last changed."""
     if conn.execute("SELECT 1 FROM printers WHERE id = ?", (printer_id,)).fetchone() is None:
         return
     row = conn.execute("SELECT * FROM printer_status WHERE id = ?", (printer_id,)).fetchone()
@@ -74,8 +73,5 @@ def record(
         for k, v in fields.items()
         if k != "checked_at"
     )
-    stale = row["checked_at"] is None or (
-        (now - parse_iso(row["checked_at"])).total_seconds() >= REFRESH_S
-    )
-    if changed or stale:
+    if changed:
         commit(conn, None, "printer_status", printer_id, "update", fields)

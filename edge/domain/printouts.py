@@ -36,7 +36,8 @@ def profile(name: str) -> PrinterProfile:
     return get_profile(name)
 
 
-def _local_now(conn: sqlite3.Connection) -> datetime:
+def local_now(conn: sqlite3.Connection) -> datetime:
+    """Now in the store's time zone, as paper prints it."""
     store = store_settings.current(conn)
     return utcnow().astimezone(ZoneInfo(store["timezone"])).replace(tzinfo=None)
 
@@ -112,7 +113,7 @@ def kitchen_tickets(
         by_station.setdefault(line["station"], []).append(line)
     printers = kitchen_printers(conn)
     table = _table_name(conn, order)
-    at = _local_now(conn)
+    at = local_now(conn)
     jobs = []
     for station, station_lines in by_station.items():
         printer = printers.get(station)
@@ -150,7 +151,7 @@ def void_chit(
         lines=(_kitchen_line(line, doc.Mark.VOID),),
         reason=reason,
         staff=actor.name,
-        at=_local_now(conn),
+        at=local_now(conn),
     )
     return _queue(conn, actor, printer, "void_chit", chit, ("order_lines", line["id"]))
 
@@ -194,10 +195,90 @@ def enqueue_receipt(
         order_no=str(order["number"]),
         table=_table_name(conn, order) if order["table_id"] else "",
         staff=actor.name,
-        at=_local_now(conn),
+        at=local_now(conn),
         copy_label=copy_label,
     )
     job = _queue(conn, actor, printer, "receipt", receipt, ("orders", order_id))
+    assert job is not None
+    return job
+
+
+def check_receipt(
+    conn: WriteConnection,
+    actor: Actor,
+    check: dict[str, Any],
+    qr: str | None = None,
+    bill: bool = False,
+) -> str:
+    """The receipt of a check (`edge.domain.checks.get`): its lines (a share of a line when
+    split), discounts and service charge, taxes, tenders, tips and change; `qr`: the link to
+    its digital copy; a `bill` (not paid yet): `qr` is its pay link."""
+    printer = config.receipt_printer(conn, actor.device)
+    if printer is None:
+        raise Conflict("no receipt printer is set up", code="no_printer")
+    store = store_settings.current(conn)
+    included = bool(store["prices_include_tax"])
+    lines = []
+    for line in check["lines"]:
+        if line["voided"]:
+            continue
+        num, _, den = line["share"].partition("/")
+        amount, name = line["amount"], line["name"]
+        if den:
+            amount = line["amount"] * int(num) // int(den)
+            name = f"{name} ({line['share']})"
+        lines.append(doc.ReceiptLine(line["quantity"], name, amount, tuple(line["modifiers"])))
+    adjustments = [
+        doc.Adjustment(d["reason"] or "Discount", -d["amount"])
+        for d in check["discounts"]
+        if d["amount"]
+    ]
+    if check["service_charge"]:
+        adjustments.append(
+            doc.Adjustment(f"Service {check['service_bp'] / 100:g}%", check["service_charge"])
+        )
+    payments = check["payments"]
+    tenders = [  # cash as handed over, the change below it
+        doc.Tender("Cash", p["given"])
+        if p["method"] == "cash"
+        else doc.Tender("Card" if p["method"] == "card" else "Paid online", p["amount"])
+        for p in payments
+    ]
+    if any(p["tip"] for p in payments):
+        tenders.append(doc.Tender("Tip", sum(p["tip"] for p in payments)))
+    goods = check["total"] - check["service_charge"]
+    receipt = doc.Receipt(
+        currency=store["currency"],
+        header=(store["name"],),
+        lines=tuple(lines),
+        subtotal=goods + check["discount_total"] - (0 if included else check["tax_total"]),
+        total=check["total"],
+        taxes=tuple(
+            doc.TaxLine(t["name"], t["rate_bp"], t["tax"], included) for t in check["taxes"]
+        ),
+        adjustments=tuple(adjustments),
+        tenders=tuple(tenders),
+        change=sum(p["change"] for p in payments),
+        table=check["label"],
+        staff=actor.name,
+        at=local_now(conn),
+        qr_payload=qr,
+        qr_caption="Scan to pay at the table" if bill else "Your digital receipt",
+        copy_label="BILL" if bill else "",
+    )
+    job = _queue(conn, actor, printer, "receipt", receipt, ("checks", check["id"]))
+    assert job is not None
+    return job
+
+
+def print_report(
+    conn: WriteConnection, actor: Actor, report: doc.Report, source: tuple[str, str]
+) -> str:
+    """An X, Z or shift report on the report printer (else the till's receipt printer)."""
+    printer = config.report_printer(conn, actor.device)
+    if printer is None:
+        raise Conflict("no report or receipt printer is set up", code="no_printer")
+    job = _queue(conn, actor, printer, "report", report, source)
     assert job is not None
     return job
 
@@ -213,7 +294,7 @@ def print_bill(conn: WriteConnection, actor: Actor, order_id: str) -> dict[str, 
 def test_page(conn: WriteConnection, actor: Actor, printer_id: str) -> dict[str, Any]:
     require(actor, "printers.edit")
     printer = existing(conn, "printers", printer_id, "printer")
-    page = doc.TestPage(printer_name=printer["name"], at=_local_now(conn))
+    page = doc.TestPage(printer_name=printer["name"], at=local_now(conn))
     job_id = _queue(conn, actor, printer, "test_page", page, ("printers", printer_id))
     assert job_id is not None
     return print_queue.get(conn, job_id)

@@ -2,7 +2,8 @@
 
 One `Box` per process. HTTP handlers reach it with `box_of(request)` and do their work through
 `write` (the writer thread) and `read` (a pool of read-only connections off the loop). It keeps
-the public menu's JSON until a commit on a topic it is made of (`MENU_TOPICS`).
+the public menu's JSON until a commit on a topic it is made of (`MENU_TOPICS`), and prunes its
+history at night (`housekeeping`).
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from starlette.requests import HTTPConnection
 from edge.core import db, events, identity
 from edge.core.config import EdgeSettings
 from edge.core.events import Event, to_json, topic_of
+from edge.core.retention import Keep
 from edge.domain import menu
 from edge.runtime.auth import SignIns
 from edge.runtime.guests import Guests
+from edge.runtime.housekeeping import Housekeeping
 from edge.runtime.print_service import PrintService
 from edge.runtime.realtime import Bus
 from edge.runtime.writer import Writer
@@ -74,6 +77,12 @@ class Box:
             self.read_now, self.writer.submit, self.bus.listen, threads=settings.print_workers
         )
         self.printing.start()
+        self.housekeeping = Housekeeping(
+            self.write,
+            Keep(settings.keep_local_days, settings.keep_synced_days),
+            self.read_now(_timezone),
+        )
+        self.housekeeping.start()
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         return await self.writer.run_on(self.bus.loop, fn, *args)
@@ -111,9 +120,16 @@ class Box:
                 self.menu_seq = event.seq
 
     def close(self) -> None:
+        self.housekeeping.stop()
         self.printing.stop()
         self.writer.close()
         with self._readers_lock:
             for conn in self._readers:
                 conn.close()
             self._readers.clear()
+
+
+def _timezone(conn: sqlite3.Connection) -> str:
+    """The store's time zone, which sets when the nightly work runs (UTC before provisioning)."""
+    row = conn.execute("SELECT timezone FROM store").fetchone()
+    return row[0] if row else "UTC"

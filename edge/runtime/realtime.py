@@ -2,8 +2,9 @@
 
 The writer hands each committed transaction's events over; the bus moves them onto the event
 loop, tells in-process listeners (caches), and queues them for each subscriber (websockets).
-A subscriber that falls too far behind is dropped: it reconnects with `?since=` and, because
-every event is also in the `events` table, misses nothing.
+A subscriber that is `behind` (reading its backlog, or too slow for its queue) gets nothing
+queued: it reads from the `events` table, where every event is, until it has caught up, and
+then follows the queue again. So a long backlog or a slow client costs memory for none of it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ TOPICS: dict[str, str | None] = {
     "staff": "staff.view",
     "printers": "printers.view",
     "floor": "floor.serve",
+    "pos": "check.edit",
+    "reports": "reports.run",
 }
 QUEUE_LIMIT = 2_000
 
@@ -50,14 +53,16 @@ def parse_topics(raw: str | None, actor: Actor) -> frozenset[str]:
 
 @dataclass(eq=False)
 class Subscription:
-    """A subscriber's queue. None in it means no more events: the subscriber fell too far
-    behind (`dropped`), or its sign-in ended (`ended`: why, for the subscriber to say)."""
+    """A subscriber's queue. None in it means: read the `events` table, the queue fell
+    `behind` (it is empty, and stays so until the subscriber says it has caught up), or no more
+    events, the sign-in ended (`ended`: why, for the subscriber to say). A subscription starts
+    behind: its subscriber reads its backlog first."""
 
     topics: frozenset[str]
     # Which of its topics' events it gets (None: all): a guest's, its own table's only.
     accepts: Callable[[Event], bool] | None = None
     queue: asyncio.Queue[Event | None] = field(default_factory=asyncio.Queue)
-    dropped: bool = False
+    behind: bool = True
     ended: GalleyError | None = None
 
 
@@ -101,14 +106,17 @@ class Bus:
                 log.exception("event listener failed")
         for subscription in list(self._subscriptions):
             for event in events:
+                if subscription.behind:
+                    break
                 if topic_of(event) not in subscription.topics:
                     continue
                 if subscription.accepts is not None and not subscription.accepts(event):
                     continue
                 if subscription.queue.qsize() >= QUEUE_LIMIT:
-                    log.warning("dropping a subscriber %d events behind", QUEUE_LIMIT)
-                    subscription.dropped = True
+                    log.info("a subscriber %d events behind reads the events table", QUEUE_LIMIT)
+                    subscription.behind = True
+                    while not subscription.queue.empty():
+                        subscription.queue.get_nowait()
                     subscription.queue.put_nowait(None)
-                    self.unsubscribe(subscription)
                     break
                 subscription.queue.put_nowait(event)

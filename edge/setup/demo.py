@@ -166,9 +166,11 @@ def seed(
         )
         for key, (name, low, high, modifiers) in GROUPS.items()
     }
+    plu = 100  # the till's short codes: 101, 102 ...
     for category, items in MENU.items():
         category_id = menu.create_category(conn, SYSTEM, {"name": category})
         for name, price, station, course, rate, item_groups, description in items:
+            plu += 1
             menu.create_item(
                 conn,
                 SYSTEM,
@@ -181,6 +183,7 @@ def seed(
                     "course": course,
                     "description": description,
                     "modifier_group_ids": [groups[g] for g in item_groups],
+                    "plu": str(plu),
                 },
             )
     for area, names in AREAS.items():

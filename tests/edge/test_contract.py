@@ -3,6 +3,7 @@
 
 import json
 import re
+import sqlite3
 from datetime import datetime
 from pathlib import Path
 
@@ -228,13 +229,15 @@ async def test_every_route_that_needs_a_sign_in_says_so(app, client):
         assert (response.status_code == 401) == needs_sign_in, (method, url, response.text)
 
 
-async def test_every_answer_matches_its_description(quiet_settings, emulator):
+async def test_every_answer_matches_its_description(quiet_settings, emulator, pay_sandbox):
     """A real call of every route on the demo store, over real HTTP, signed in as the owner:
     each answers its documented success status with a body its documented schema accepts."""
     app = create_app(quiet_settings)
     with serve(app) as base:
         async with httpx.AsyncClient(base_url=base) as http:
-            answers, message = await call_every_route(http, base, emulator.port)
+            answers, message = await call_every_route(
+                http, base, emulator.port, quiet_settings.database, pay_sandbox
+            )
             spec = (await http.get("/openapi.json")).json()
     every = {f"{r.name}_file" if isinstance(r, Mount) else r.name for r in app.routes}
     assert every == answers.keys(), "call_every_route calls each route once: add the new ones"
@@ -258,7 +261,7 @@ async def test_every_answer_matches_its_description(quiet_settings, emulator):
     assert not errors, [e.message for e in errors[:3]]
 
 
-async def call_every_route(http, base, printer_port):
+async def call_every_route(http, base, printer_port, database, sandbox):
     """Each route called once, in an order that gives each something to work on: {route name:
     response}, and the first message of the websocket."""
     answers = {}
@@ -277,6 +280,7 @@ async def call_every_route(http, base, printer_port):
     await call("home", "GET", "/")
     await call("admin_file", "GET", "/admin/")
     await call("waiter_file", "GET", "/waiter/")
+    await call("pos_file", "GET", "/pos/")
     await call("ui_file", "GET", "/ui/lib/api.js")
     await call("pair_device", "POST", "/api/devices/pair", pairing("Contract till"))
     tablet = credential(answers["pair_device"])
@@ -444,6 +448,7 @@ async def call_every_route(http, base, printer_port):
 
     await guest_and_waiter_routes(http, base, call, owner, prawns)
     answers["guest_live"] = httpx.Response(200)  # its first message came
+    await pos_calls(call, prawns, database, sandbox)
 
     await call("poll", "GET", "/api/events?since=0&limit=50")
     await call("audit", "GET", "/api/audit?limit=50")
@@ -511,6 +516,72 @@ async def guest_and_waiter_routes(http, base, call, owner, prawns) -> None:
 def answers_of_scan(response: httpx.Response) -> int:
     assert "guest_token" in response.json(), response.text
     return response.status_code
+
+
+async def pos_calls(call, prawns, database, sandbox):
+    """Each POS route once: the rules and a promo code, checks split, merged and moved, a
+    discount, a shift, tenders, a refund, a drawer move, the close and the reports."""
+    await call("pos_settings", "GET", "/api/pos/settings")
+    await call("update_pos_settings", "PATCH", "/api/pos/settings", {"service_bp": 0})
+    promo = {"code": "WELCOME", "kind": "percent", "value": 1000, "max_discount": 500}
+    promo_id = (await call("create_promo", "POST", "/api/promo-codes", promo))["id"]
+    await call("update_promo", "PATCH", f"/api/promo-codes/{promo_id}", {"stackable": True})
+    await call("list_promo_codes", "GET", "/api/promo-codes")
+
+    async def check() -> dict:
+        lines = [{"item_id": prawns, "seat": 1}, {"item_id": prawns, "seat": 2}]
+        order = await call(
+            "create_order", "POST", "/api/orders", {"kind": "counter", "lines": lines}
+        )
+        return await call("open_check", "POST", "/api/checks", {"order_id": order["id"]})
+
+    first, second, third = await check(), await check(), await check()
+    await call("get_check", "GET", f"/api/checks/{first['id']}")
+    await call("update_check", "PATCH", f"/api/checks/{first['id']}", {"service_bp": 1000})
+    await call(
+        "merge_check", "POST", f"/api/checks/{first['id']}/merge", {"check_id": second["id"]}
+    )
+    line = first["lines"][0]["line_id"]
+    move = {"line_ids": [line], "to_check_id": third["id"]}
+    await call("move_check", "POST", f"/api/checks/{first['id']}/move", move)
+    with_promo = await call(
+        "add_discount", "POST", f"/api/checks/{third['id']}/discounts", {"promo_code": "welcome"}
+    )
+    await call(
+        "remove_discount", "DELETE", f"/api/check-discounts/{with_promo['discounts'][0]['id']}"
+    )
+    await call("list_checks", "GET", "/api/checks")
+    parts = (await call("split_check", "POST", f"/api/checks/{first['id']}/split", {"by": "seat"}))[
+        "parts"
+    ]
+    await call("open_shift", "POST", "/api/shifts", {"float": 10_000})
+    await call("current_shift", "GET", "/api/shifts/current")
+    taken = await call(
+        "take_payment",
+        "POST",
+        f"/api/checks/{parts[0]['id']}/payments",
+        {"method": "cash", "given": 50_00},
+    )
+    conn = sqlite3.connect(database)
+    (token,) = conn.execute(
+        "SELECT receipt_token FROM checks WHERE id = ?", (parts[0]["id"],)
+    ).fetchone()
+    conn.close()
+    await call("digital_receipt", "GET", f"/api/receipts/{token}", headers={})
+    refund = {"amount": 100, "reason": "cold soup"}
+    await call("refund_payment", "POST", f"/api/payments/{taken['payment']['id']}/refund", refund)
+    pay_in = {"kind": "pay_in", "amount": 2000, "reason": "change from the bank"}
+    await call("drawer_move", "POST", "/api/shifts/current/moves", pay_in)
+    await call("close_shift", "POST", "/api/shifts/current/close", {"counted": {"5000": 2}})
+    link = await call("create_pay_link", "POST", f"/api/checks/{third['id']}/pay-link")
+    await call("pay_link", "GET", f"/api/pay-links/{link['id']}")
+    intent = {**sandbox.intents[link["provider_ref"]], "status": "succeeded"}
+    event = sandbox.event(intent)
+    await call(
+        "pay_webhook", "POST", "/api/pay/webhook", content=event, headers=sandbox.headers(event)
+    )
+    await call("make_report", "POST", "/api/reports", {"kind": "x"})
+    await call("list_reports", "GET", "/api/reports")
 
 
 def test_every_setting_is_documented_in_the_readme():

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,8 @@ class World:
 
     def __init__(self, http: httpx.AsyncClient, base: str) -> None:
         self.http, self.base = http, base
+        self.database = Path()
+        self.sandbox: Any = None
         self.owner: dict[str, str] = {}
         self.who: dict[str, str] = {}
         self.column = ""
@@ -134,6 +137,16 @@ class World:
         self.job = await self.made(f"/api/orders/{self.order}/print-bill")
         self.device = await self.paired_device("Bar tablet")
         self.printers_seq = await self.last_seq("printers")  # the Bar printer's, with transport
+        await self.setup("POST", "/api/shifts", {"float": 0})  # the owner's till takes payments
+        self.check = await self.fresh_check()
+        self.promo = await self.made(
+            "/api/promo-codes", {"code": "WELCOME", "kind": "fixed", "value": 100}
+        )
+        await self.setup("POST", "/api/reports", {"kind": "x"})
+        paid = await self.payment()
+        self.receipt = _receipt_token(self.database, paid)
+        link = await self.setup("POST", f"/api/checks/{await self.fresh_check()}/pay-link")
+        self.link = link["id"]
         self.column = column
         if column in ROLES:
             self.who = await sign_in(self.http, column, device=column)
@@ -182,6 +195,22 @@ class World:
         draft = await self.setup("GET", f"/api/drafts/{await self.fresh_draft()}")
         await self.setup("POST", f"/api/table-sessions/{draft['session_id']}/close")
         return draft["session_id"]
+
+    async def fresh_check(self) -> str:
+        return (await self.setup("POST", "/api/checks", {"order_id": await self.fresh_order()}))[
+            "id"
+        ]
+
+    async def shift(self) -> None:
+        """A shift open on the column's till (those who may take payments), for a tender."""
+        if (await self.call("GET", "/api/shifts/current")).json().get("shift") is None:
+            await self.call("POST", "/api/shifts", {"float": 10_000})
+
+    async def payment(self) -> str:
+        """A card payment the owner takes, for a refund."""
+        body = {"method": "card", "reference": "T-1"}
+        taken = await self.setup("POST", f"/api/checks/{await self.fresh_check()}/payments", body)
+        return taken["payment"]["id"]
 
     async def pending_line(self) -> str:
         body = {"lines": [{"item_id": self.prawns}]}
@@ -253,6 +282,7 @@ CALLS: dict[str, Call] = {
     "GET /": lambda w, how: w.call("GET", "/", follow_redirects=False),
     "GET /admin/{path}": lambda w, how: w.call("GET", "/admin/"),
     "GET /waiter/{path}": lambda w, how: w.call("GET", "/waiter/"),
+    "GET /pos/{path}": lambda w, how: w.call("GET", "/pos/"),
     "GET /ui/{path}": lambda w, how: w.call("GET", "/ui/lib/api.js"),
     "POST /api/orders": lambda w, how: w.call(
         "POST", "/api/orders", {"kind": "counter", "lines": [{"item_id": w.prawns}]}
@@ -500,7 +530,136 @@ CALLS: dict[str, Call] = {
     "POST /api/print-jobs/{job_id}/reprint": lambda w, how: w.call(
         "POST", f"/api/print-jobs/{w.job}/reprint"
     ),
+    "GET /api/pos/settings": lambda w, how: w.call("GET", "/api/pos/settings"),
+    "PATCH /api/pos/settings": lambda w, how: w.call(
+        "PATCH", "/api/pos/settings", {"cash_rounding": 1}
+    ),
+    "GET /api/promo-codes": lambda w, how: w.call("GET", "/api/promo-codes"),
+    "POST /api/promo-codes": lambda w, how: w.call(
+        "POST",
+        "/api/promo-codes",
+        {"code": w.name("SAVE").replace(" ", ""), "kind": "percent", "value": 1000},
+    ),
+    "PATCH /api/promo-codes/{promo_id}": lambda w, how: w.call(
+        "PATCH", f"/api/promo-codes/{w.promo}", {"active": True}
+    ),
+    "GET /api/checks": lambda w, how: w.call("GET", "/api/checks"),
+    "POST /api/checks": lambda w, how: _then(
+        w.fresh_order(), lambda order: w.call("POST", "/api/checks", {"order_id": order})
+    ),
+    "GET /api/checks/{check_id}": lambda w, how: w.call("GET", f"/api/checks/{w.check}"),
+    "PATCH /api/checks/{check_id}": lambda w, how: _then(
+        w.fresh_check(),
+        lambda check: w.call("PATCH", f"/api/checks/{check}", {"service_bp": 1000}),
+    ),
+    "POST /api/checks/{check_id}/split": lambda w, how: _then(
+        w.fresh_check(),
+        lambda check: w.call("POST", f"/api/checks/{check}/split", {"by": "even", "ways": 2}),
+    ),
+    "POST /api/checks/{check_id}/merge": lambda w, how: _then(
+        _both(w.fresh_check(), w.fresh_check()),
+        lambda pair: w.call("POST", f"/api/checks/{pair[0]}/merge", {"check_id": pair[1]}),
+    ),
+    "POST /api/checks/{check_id}/move": lambda w, how: _then(
+        _both(w.fresh_check(), w.fresh_check()),
+        lambda pair: _then(
+            w.setup("GET", f"/api/checks/{pair[0]}"),
+            lambda check: w.call(
+                "POST",
+                f"/api/checks/{pair[0]}/move",
+                {"line_ids": [check["lines"][0]["line_id"]], "to_check_id": pair[1]},
+            ),
+        ),
+    ),
+    "POST /api/checks/{check_id}/discounts": lambda w, how: _then(
+        w.fresh_check(),
+        lambda check: w.call(
+            "POST",
+            f"/api/checks/{check}/discounts",
+            {"kind": "percent", "value": 5000, **_approved(w, how, "complaint")},
+        ),
+    ),
+    "DELETE /api/check-discounts/{discount_id}": lambda w, how: _then(
+        w.fresh_check(),
+        lambda check: _then(
+            w.setup(
+                "POST",
+                f"/api/checks/{check}/discounts",
+                {"kind": "fixed", "value": 10, "reason": "regular"},
+            ),
+            lambda view: w.call("DELETE", f"/api/check-discounts/{view['discounts'][0]['id']}"),
+        ),
+    ),
+    "POST /api/checks/{check_id}/payments": lambda w, how: _then(
+        _both(w.fresh_check(), w.shift()),
+        lambda pair: w.call(
+            "POST", f"/api/checks/{pair[0]}/payments", {"method": "card", "reference": "T-2"}
+        ),
+    ),
+    "POST /api/payments/{payment_id}/refund": lambda w, how: _then(
+        _both(w.payment(), w.shift()),
+        lambda pair: w.call(
+            "POST",
+            f"/api/payments/{pair[0]}/refund",
+            {"amount": 1, **_approved(w, how, "wrong dish")},
+        ),
+    ),
+    "GET /api/shifts/current": lambda w, how: w.call("GET", "/api/shifts/current"),
+    "POST /api/shifts": lambda w, how: _then(
+        _closed_shift(w), lambda _: w.call("POST", "/api/shifts", {"float": 5000})
+    ),
+    "POST /api/shifts/current/moves": lambda w, how: _then(
+        w.shift(),
+        lambda _: w.call(
+            "POST", "/api/shifts/current/moves", {"kind": "no_sale", **_approved(w, how)}
+        ),
+    ),
+    "POST /api/shifts/current/close": lambda w, how: _then(
+        w.shift(),
+        lambda _: w.call("POST", "/api/shifts/current/close", {"counted": {"100": 1}}),
+    ),
+    "POST /api/reports": lambda w, how: w.call("POST", "/api/reports", {"kind": "x"}),
+    "GET /api/reports": lambda w, how: w.call("GET", "/api/reports"),
+    "GET /api/receipts/{token}": lambda w, how: w.call("GET", f"/api/receipts/{w.receipt}"),
+    "POST /api/checks/{check_id}/pay-link": lambda w, how: _then(
+        w.fresh_check(), lambda check: w.call("POST", f"/api/checks/{check}/pay-link")
+    ),
+    "GET /api/pay-links/{link_id}": lambda w, how: w.call("GET", f"/api/pay-links/{w.link}"),
+    "POST /api/pay/webhook": lambda w, how: _webhook(w),
 }
+
+
+def _webhook(w: World) -> Awaitable[httpx.Response]:
+    """A delivery the sandbox provider signs (of an intent the box never made: received all
+    the same, and nothing paid)."""
+    intent = {"id": w.name("pi").replace(" ", "_"), "amount": 1, "currency": "EUR"}
+    body = w.sandbox.event({**intent, "status": "succeeded", "reference": ""})
+    headers = {**w.who, **w.sandbox.headers(body)}
+    return w.call("POST", "/api/pay/webhook", content=body, headers=headers)
+
+
+def _receipt_token(database: Path, payment_id: str) -> str:
+    """The digital receipt's token of the check a payment paid (only its QR code shows it)."""
+    conn = sqlite3.connect(database)
+    try:
+        return conn.execute(
+            "SELECT c.receipt_token FROM checks c JOIN payments p ON p.check_id = c.id"
+            " WHERE p.id = ?",
+            (payment_id,),
+        ).fetchone()[0]
+    finally:
+        conn.close()
+
+
+async def _both(first: Awaitable[Any], second: Awaitable[Any]) -> tuple[Any, Any]:
+    return await first, await second
+
+
+async def _closed_shift(w: World) -> None:
+    """No shift open on the column's till, so that one can be opened."""
+    current = await w.call("GET", "/api/shifts/current")
+    if current.status_code == 200 and current.json()["shift"] is not None:
+        await w.call("POST", "/api/shifts/current/close", {"counted": {}})
 
 
 async def _then(first: Awaitable[Any], then: Callable[[Any], Awaitable[httpx.Response]]):
@@ -561,10 +720,12 @@ async def check(w: World, call: Call, cell: str, refusal: int) -> list[str]:
 
 
 @pytest.fixture
-async def world(quiet_settings, request) -> AsyncIterator[World]:
+async def world(quiet_settings, pay_sandbox, request) -> AsyncIterator[World]:
     with serve(create_app(quiet_settings)) as base:
         async with httpx.AsyncClient(base_url=base) as http:
             w = World(http, base)
+            w.database = quiet_settings.database
+            w.sandbox = pay_sandbox
             await w.build(request.param)
             yield w
 

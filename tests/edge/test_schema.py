@@ -69,6 +69,9 @@ STATUS_TABLE = next(
 )
 
 
+PLU_COLUMNS = ("plu", "barcode")
+
+
 def test_migration_4_rebuilds_tables_keeping_every_row_index_and_reference(tmp_path):
     path = tmp_path / "edge.db"
     conn = db.connect(path)
@@ -77,6 +80,8 @@ def test_migration_4_rebuilds_tables_keeping_every_row_index_and_reference(tmp_p
     # the store's daily pass setting migration 9 adds: there for the seeding only.
     conn.execute(STATUS_TABLE)
     conn.execute("ALTER TABLE store ADD COLUMN daily_pass INTEGER NOT NULL DEFAULT 0")
+    for column in PLU_COLUMNS:  # today's demo gives its items PLUs (a later migration's)
+        conn.execute(f"ALTER TABLE menu_items ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
     writer = Writer(path, "n1")
     try:
         writer.run_sync(demo.seed, demo.pin_hashes(), "http://192.0.2.10:8000")
@@ -98,6 +103,8 @@ def test_migration_4_rebuilds_tables_keeping_every_row_index_and_reference(tmp_p
         writer.close()
     conn.execute("DROP TABLE printer_status")
     conn.execute("ALTER TABLE store DROP COLUMN daily_pass")
+    for column in PLU_COLUMNS:
+        conn.execute(f"ALTER TABLE menu_items DROP COLUMN {column}")
     before, indexes = _contents(conn), _indexes(conn)
     assert before["print_jobs"] and before["order_lines"] and before["printers"]
 

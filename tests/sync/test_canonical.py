@@ -1,5 +1,6 @@
 """Canonical JSON, canonical fields and the store digest."""
 
+import dataclasses
 import hashlib
 import json
 import random
@@ -13,7 +14,23 @@ from hypothesis import strategies as st
 from edge.core import db
 from edge.core.events import Event
 from edge.core.permissions import SYSTEM, Actor
-from edge.domain import drafts, menu, orders, staff, store, table_sessions, tables
+from edge.domain import (
+    check_splits,
+    checks,
+    discounts,
+    drafts,
+    menu,
+    orders,
+    pay_at_table,
+    payments,
+    pos_config,
+    reports,
+    shifts,
+    staff,
+    store,
+    table_sessions,
+    tables,
+)
 from edge.runtime.writer import Writer
 from sync.canonical import canonical_fields, canonical_json, same, store_digest
 from sync.clock import utcnow
@@ -304,15 +321,51 @@ def busy_store(tmp_path, demo_template):
             writer.run_sync(drafts.add_line, guest, {"item_id": plain[0], "quantity": 2})
             sent = writer.run_sync(drafts.send, guest)
             writer.run_sync(drafts.confirm, waiter, sent["id"])
+        _pos_service(writer, conn, plain)
     finally:
         writer.close()
     yield conn
     conn.close()
 
 
+SYSTEM_AT_TILL = dataclasses.replace(SYSTEM, device="till")  # an owner at the till's shift
+
+
+def _pos_service(writer: Writer, conn, plain: list[str]) -> None:
+    """At the till: the rules and a promo code, a shift, a check with the promo split in two
+    and paid (cash, then card), a refund, a pay-in, the close, an X report, a pay link."""
+    (cashier_id,) = conn.execute("SELECT id FROM staff WHERE role = 'cashier'").fetchone()
+    till = Actor(cashier_id, "Carla", "cashier", "till")
+    writer.run_sync(pos_config.update, SYSTEM, {"service_bp": 500})
+    writer.run_sync(
+        pos_config.create_promo, SYSTEM, {"code": "TEN", "kind": "percent", "value": 1000}
+    )
+    writer.run_sync(shifts.open_shift, till, {"float": 5000})
+    lines = [{"item_id": plain[4], "quantity": 3}, {"item_id": plain[5]}]
+    order = writer.run_sync(orders.create, till, {"kind": "counter", "lines": lines})
+    check = writer.run_sync(checks.open_check, till, {"order_id": order["id"]})
+    writer.run_sync(discounts.add_discount, till, check["id"], {"promo_code": "TEN"})
+    parts = writer.run_sync(check_splits.split, till, check["id"], {"by": "even", "ways": 2})[
+        "parts"
+    ]
+    cash = writer.run_sync(payments.take, till, parts[0]["id"], {"method": "cash", "given": 10_000})
+    writer.run_sync(payments.take, till, parts[1]["id"], {"method": "card", "reference": "T1"})
+    writer.run_sync(
+        payments.refund, SYSTEM_AT_TILL, cash["payment"]["id"], {"amount": 50, "reason": "r"}
+    )
+    writer.run_sync(shifts.move, till, {"kind": "pay_in", "amount": 500, "reason": "coins"})
+    writer.run_sync(shifts.close, till, {"counted": {"5000": 2}})
+    writer.run_sync(reports.make, SYSTEM_AT_TILL, {"kind": "x"})
+    other = writer.run_sync(orders.create, till, {"kind": "counter", "lines": lines})
+    open_check = writer.run_sync(checks.open_check, till, {"order_id": other["id"]})
+    intent = {"id": "pi_1", "amount": open_check["total"], "url": "http://127.0.0.1:9/pay/pi_1"}
+    writer.run_sync(pay_at_table.record, till, open_check["id"], intent)
+
+
 def test_a_real_stores_events_rebuild_its_tables_to_the_same_digest(busy_store):
     """Secrets included: the events carry the PIN reset's hash, so that it syncs."""
     tables = _tables(busy_store)
     assert {entity for entity, _, _ in tables} == {entity.name for entity in synced()}
-    assert sum(entity == "order_lines" for entity, _, _ in tables) == 12 + 1  # + the guest's
+    # 4 at the till, 1 a guest's
+    assert sum(entity == "order_lines" for entity, _, _ in tables) == 12 + 4 + 1
     assert store_digest(_replayed(busy_store)) == store_digest(tables)

@@ -82,10 +82,21 @@ def test_owners_follow_the_design():
             "tables",
             "staff",
             "printers",
+            "pos_settings",
+            "promo_codes",
         },
         "edge": {
             "orders",
             "order_lines",
+            "checks",
+            "check_items",
+            "check_discounts",
+            "shifts",
+            "drawer_moves",
+            "payments",
+            "refunds",
+            "reports",
+            "pay_links",
             "table_sessions",
             "session_members",
             "drafts",
@@ -99,6 +110,7 @@ def test_owners_follow_the_design():
             "pin_lockouts",
             "print_jobs",
             "printer_status",
+            "provider_events",
         },
     }
     assert {e.name for e in synced()} == owners["hub"] | owners["edge"]
@@ -134,6 +146,8 @@ def test_a_create_is_completed_with_the_columns_defaults():
         "position": 0,
         "available": True,
         "active": True,
+        "plu": "",
+        "barcode": "",
     }
     store = ENTITIES["store"].complete({"name": "Café"})
     store["holidays"].append({"date": "2026-12-25"})  # a default is never shared between rows

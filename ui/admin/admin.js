@@ -200,6 +200,14 @@ function mountShell(me, store, since) {
       return false;
     },
     onUnauthorized: (err) => ended(err),
+    // Away too long for the box to replay what was missed: read everything again, then follow.
+    onResync: async () => {
+      const health = await api.get("/healthz");
+      await ctx.refreshStore();
+      await Promise.all([ctx.printers.refresh(), ctx.lockouts.refresh()]);
+      show();
+      return health.last_seq;
+    },
   });
 
   app = { live, current: null, onHash: null, sections, links, main, ctx };

@@ -618,7 +618,7 @@ function statusChange(printer, f) {
   if (changed.length === 1 && changed[0] === "error") {
     return f.error ? { title: `${printer}: ${plainError(f.error)}`, tone: "danger", said: ["error"] } : { title: `${printer}: problem cleared`, said: ["error"] };
   }
-  if (only(f, "checked_at")) return { title: `${printer} checked: no change`, about: "The printer worker looks at each printer every minute" };
+  if (only(f, "checked_at")) return { title: `${printer} checked: no change`, about: "Recorded by versions that wrote a printer's status every minute" };
   return null;
 }
 
@@ -857,7 +857,9 @@ export default {
     function count() {
       const shown = list.querySelectorAll("tr[data-seq]").length;
       const hidden = state.filters.hide === "printing" ? " Printing is hidden: choose Printing or Everything under What to see it." : "";
-      countLine.textContent = shown ? `${shown} event${shown > 1 ? "s" : ""} shown${state.done ? " — that is all" : ""}.${hidden}` : hidden.trim();
+      // The box forgets old history once the hub has it (edge/core/retention.py).
+      const older = state.done ? " Older history is on the hub: the box keeps the last weeks of it." : "";
+      countLine.textContent = shown ? `${shown} event${shown > 1 ? "s" : ""} shown${state.done ? " — that is all the box keeps" : ""}.${older}${hidden}` : hidden.trim();
     }
 
     (async () => {

@@ -472,7 +472,7 @@ export default {
         : null,
       h("p", { class: "printer-checked muted small" },
         printer.enabled === false ? h("span", { class: "badge" }, "Disabled") : null,
-        printer.status && printer.status.checked_at ? ` Checked ${ago(printer.status.checked_at, ctx.store.timezone)}` : ` Not checked yet${mayEdit ? ": send a test print" : ""}`),
+        printer.status && printer.status.checked_at ? ` Status last changed ${ago(printer.status.checked_at, ctx.store.timezone)}` : ` Not checked yet${mayEdit ? ": send a test print" : ""}`),
       h("div", { class: "printer-actions" },
         mayEdit ? testButton : null,
         mayEdit ? h("button", { type: "button", class: "btn btn-sm", onclick: () => editPrinter(printer) }, "Edit") : null,

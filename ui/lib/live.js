@@ -14,6 +14,10 @@
 // with the box's reason: {code, message, reason}. `onRefused(error)` hears why the edge refused
 // the feed (say {code: "unknown_topic"} from an
 // older box); when it answers true (it changed `live.topics`, say), the feed tries again at once.
+// `onResync(error)` hears that the box will not replay from where the page was (close code
+// 4410, or a 410 while polling, code "resync": too far back, a tablet away for a day): the page
+// reloads its state over REST and answers the seq to follow from (read before that state:
+// /healthz's last_seq); by default it reloads the page.
 //
 // States: "connecting", "live", "reconnecting", "polling" (websocket down, feed still flowing
 // through HTTP), "offline" (nothing reaches the box), "stopped".
@@ -24,8 +28,8 @@ const POLL_AFTER_FAILURES = 2;
 
 export class Live {
   constructor({ api, token, topics = [], since = 0, onEvent = () => {}, onState = () => {},
-    onUnauthorized = () => {}, onRefused = () => false, pollMs = 3000, path = "/ws",
-    pollPath = "/api/events" }) {
+    onUnauthorized = () => {}, onRefused = () => false, onResync = reloadPage, pollMs = 3000,
+    path = "/ws", pollPath = "/api/events" }) {
     this.api = api;
     this.token = token;
     this.topics = topics;
@@ -34,6 +38,7 @@ export class Live {
     this.onStateChange = onState;
     this.onUnauthorized = onUnauthorized;
     this.onRefused = onRefused;
+    this.onResync = onResync;
     this.refused = null;
     this.pollMs = pollMs;
     this.path = path;
@@ -123,6 +128,10 @@ export class Live {
       }
       const refused = this.refused;
       this.refused = null;
+      if (close.code === 4410) {
+        this.resync(refused || { code: "resync", message: close.reason });
+        return;
+      }
       if (refused && close.code >= 4400 && close.code < 4500 && this.onRefused(refused)) {
         this.failures = 0;
         this.connect();
@@ -140,6 +149,24 @@ export class Live {
     } catch (err) {
       console.error("live: a listener failed", err);
     }
+  }
+
+  /** The box will not replay from `lastSeq`: the page reloads its state, then the feed follows
+   * from the seq it answers. */
+  async resync(error) {
+    this.stopPolling();
+    this.setState("reconnecting");
+    let seq;
+    try {
+      seq = await this.onResync(error);
+    } catch {
+      if (this.running) this.scheduleReconnect();
+      return;
+    }
+    if (!this.running) return;
+    if (typeof seq === "number") this.lastSeq = seq;
+    this.failures = 0;
+    this.connect();
   }
 
   scheduleReconnect() {
@@ -189,9 +216,18 @@ export class Live {
         this.onUnauthorized(err);
         return;
       }
+      if (err && err.status === 410) {
+        this.resync(err);
+        return;
+      }
       if (err && err.status >= 400 && err.status < 500 && err.code !== "network" && this.onRefused(err)) again = 0;
       else this.setState("offline");
     }
     if (this.polling) this.pollTimer = setTimeout(() => this.poll(), again);
   }
+}
+
+function reloadPage() {
+  location.reload();
+  return new Promise(() => {}); // the page goes away
 }

@@ -1,0 +1,100 @@
+"""Pay at table: a check's pay link (the provider's intent, printed as a QR code on the bill),
+its status (the box asks the provider when no webhook came), and the provider's webhook."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from starlette.requests import Request
+from starlette.routing import Route
+
+from edge.api.idempotency import answer
+from edge.api.openapi import contract
+from edge.domain import pay_at_table
+from edge.runtime.auth import actor
+from edge.runtime.box import box_of
+from edge.runtime.pay_provider import HttpProvider, PaymentProvider, ProviderDown
+from service import webhooks
+from service.errors import Conflict, Invalid
+from service.http import ok
+
+
+def provider(request: Request) -> PaymentProvider:
+    """The box's provider (GALLEY_PAY_URL), or a 409 when pay at table is off."""
+    state = request.app.state
+    if getattr(state, "pay_provider", None) is None:
+        url = box_of(request).settings.pay_url
+        if not url:
+            raise Conflict("pay at table is not set up on this box", code="pay_at_table_off")
+        state.pay_provider = HttpProvider(url)
+    return state.pay_provider
+
+
+@contract(
+    status=201,
+    response=pay_at_table.PAY_LINK_VIEW,
+    refuses={403, 409, 503},
+    idempotent=True,
+)
+async def create_pay_link(request: Request):
+    """A link for the guest to pay what is left of the check on their phone (print it on the
+    bill as a QR code). 503 `provider_unavailable` when the provider cannot be reached: take
+    another tender."""
+    who = await actor(request)
+    check_id = request.path_params["check_id"]
+    box = box_of(request)
+    wanted = await box.read(pay_at_table.due, who, check_id)
+    intent = await provider(request).create_intent(**wanted)
+    made = {"id": intent.id, "amount": intent.amount, "url": intent.url}
+    return await answer(request, 201, pay_at_table.record, who, check_id, made)
+
+
+@contract(response=pay_at_table.PAY_LINK_VIEW, refuses={403})
+async def pay_link(request: Request):
+    """A pay link and whether it is paid: while it waits, the box asks the provider (a webhook
+    lost on the way changes nothing then). A provider that cannot be reached leaves it waiting."""
+    who = await actor(request)
+    box = box_of(request)
+    link = await box.read(pay_at_table.viewed, who, request.path_params["link_id"])
+    if link["status"] == "pending":
+        try:
+            intent = await provider(request).status(link["provider_ref"])
+        except (ProviderDown, Conflict):
+            return ok(link)
+        if intent.status == "succeeded":
+            settled = await box.write(pay_at_table.paid, link["provider_ref"])
+            if settled is not None:
+                link = settled
+    return ok(link)
+
+
+@contract(response=pay_at_table.RECEIVED, auth="webhook")
+async def pay_webhook(request: Request):
+    """The provider's signed notice (HMAC-SHA256 over the timestamp and the raw body, within
+    5 minutes, any of the box's current and previous secrets): each event acts once."""
+    raw = await request.body()
+    secrets = [
+        s.strip().encode()
+        for s in box_of(request).settings.pay_webhook_secrets.split(",")
+        if s.strip()
+    ]
+    webhooks.verify(
+        secrets,
+        request.headers.get(webhooks.TIMESTAMP),
+        request.headers.get(webhooks.SIGNATURE),
+        raw,
+        time.time(),
+    )
+    try:
+        event = json.loads(raw)
+    except ValueError:
+        raise Invalid("the event is not JSON", code="bad_event") from None
+    return ok(await box_of(request).write(pay_at_table.received, event))
+
+
+routes = [
+    Route("/api/checks/{check_id:id}/pay-link", create_pay_link, methods=["POST"]),
+    Route("/api/pay-links/{link_id:id}", pay_link, methods=["GET"]),
+    Route(pay_at_table.WEBHOOK_PATH, pay_webhook, methods=["POST"]),
+]

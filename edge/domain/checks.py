@@ -1,0 +1,601 @@
+"""Checks: what a table or a walk-in pays. A table's open orders roll into one check; a walk-in's
+order has its own. A check holds order lines (`check_items`), so lines can move between checks
+and a split can give each part a share of a line (an even split: 1/N of each).
+
+The money is never stored until the check is paid: every read computes it from the lines, the
+discounts and the service charge (`check_totals`), so reading a check changes nothing and a
+line voided or added on the floor shows at once. A check picks up the lines ordered since it
+was opened (`_roll_in`) whenever it is opened again or paid.
+
+A split check keeps its lines and discounts; its parts (`parent_id`) each get a share of its
+amounts, and are paid one by one. A check with a payment on it is neither split, merged nor
+moved from: that would change what was paid for.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any
+
+from edge.core.events import WriteConnection, commit
+from edge.core.permissions import Actor, require
+from edge.domain import check_totals as money
+from edge.domain import orders, pos_config, pricing
+from edge.domain import store as store_settings
+from edge.domain.rows import existing
+from service import fields as f
+from service.errors import Conflict, Invalid
+from service.shapes import (
+    COUNT,
+    DAY,
+    HUB_REV,
+    ID,
+    INSTANT,
+    MONEY,
+    array,
+    enum,
+    nullable,
+    shape,
+    text,
+)
+from sync.clock import now_iso, utcnow
+from sync.ids import uuid7
+
+STATUSES = ("open", "split", "paid", "merged")
+
+OPEN = f.Form(
+    {"table_id": f.optional(f.identifier), "order_id": f.optional(f.identifier)},
+)
+SERVICE = f.Form({"service_bp": f.optional(f.basis_points)})
+
+
+# ---- what a check answers ------------------------------------------------------------------
+
+CHECK_LINE = shape(
+    "CheckLine",
+    {
+        "line_id": ID,
+        "order_id": ID,
+        "name": text(),
+        "quantity": COUNT,
+        "modifiers": array(text()),
+        "seat": nullable(COUNT),
+        "amount": {**MONEY, "description": "the whole line, as ordered"},
+        "share": text("the part of the line this check pays: 1, or 1/2 ..."),
+        "voided": {"type": "boolean"},
+    },
+)
+CHECK_DISCOUNT = shape(
+    "CheckDiscount",
+    {
+        "id": ID,
+        "line_id": nullable(ID),
+        "kind": enum(("percent", "fixed")),
+        "value": COUNT,
+        "reason": text(),
+        "promo_code": nullable(text()),
+        "amount": {**MONEY, "description": "what it takes off"},
+    },
+)
+PAYMENT_VIEW = shape(
+    "Payment",
+    {
+        "id": ID,
+        "check_id": ID,
+        "shift_id": nullable({**ID, "description": "null: paid at the table"}),
+        "business_day": DAY,
+        "method": enum(("cash", "card", "online")),
+        "amount": {**MONEY, "description": "what it pays of the check"},
+        "rounding": {"type": "integer", "description": "cash rounded to the smallest coin"},
+        "tip": MONEY,
+        "given": {**MONEY, "description": "cash handed over"},
+        "change": MONEY,
+        "reference": text("the card terminal's reference"),
+        "refunded": MONEY,
+        "taken_by": ID,
+        "created_at": INSTANT,
+        "hub_rev": HUB_REV,
+    },
+)
+PART_VIEW = shape(
+    "CheckPart",
+    {
+        "id": ID,
+        "label": text(),
+        "status": enum(STATUSES),
+        "total": MONEY,
+        "paid": MONEY,
+        "balance": MONEY,
+    },
+)
+CHECK_VIEW = shape(
+    "Check",
+    {
+        "id": ID,
+        "business_day": DAY,
+        "table_id": nullable(ID),
+        "table_name": nullable(text()),
+        "parent_id": nullable(ID),
+        "label": text("Table 3, Counter #12, Seat 2, 1 of 3 ..."),
+        "status": enum(STATUSES),
+        "covers": COUNT,
+        "order_ids": array(ID),
+        "lines": array(CHECK_LINE),
+        "discounts": array(CHECK_DISCOUNT),
+        "subtotal": {**MONEY, "description": "net of tax, after discounts"},
+        "tax_total": MONEY,
+        "taxes": array(pricing.TAX_VIEW),
+        "discount_total": MONEY,
+        "service_bp": COUNT,
+        "service_charge": MONEY,
+        "total": {**MONEY, "description": "what is due"},
+        "paid": MONEY,
+        "tips": MONEY,
+        "balance": {**MONEY, "description": "what is left to pay"},
+        "payments": array(PAYMENT_VIEW),
+        "parts": array(PART_VIEW),
+        "opened_by": ID,
+        "created_at": INSTANT,
+        "paid_at": nullable(INSTANT),
+    },
+)
+CHECK_LISTED = shape(
+    "CheckInList",
+    {
+        key: CHECK_VIEW.schema["properties"][key]
+        for key in (
+            "id",
+            "table_id",
+            "table_name",
+            "label",
+            "status",
+            "covers",
+            "total",
+            "paid",
+            "balance",
+            "created_at",
+        )
+    }
+    | {"line_count": COUNT},
+)
+
+
+# ---- opening a check and what it holds ------------------------------------------------------
+
+
+def open_check(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
+    """The open check of a table (`table_id`) or of an order (`order_id`: a table order's is
+    its table's), made when there is none, with every line ordered since."""
+    require(actor, "check.edit")
+    given = OPEN.clean(values)
+    table_id, order_id = given.get("table_id"), given.get("order_id")
+    if (table_id is None) == (order_id is None):
+        raise Invalid("give a table_id or an order_id", code="missing_field", field="table_id")
+    if order_id is not None:
+        order = existing(conn, "orders", order_id, "order", "order_id")
+        table_id = order["table_id"]
+        if table_id is None:
+            check = _check_of_order(conn, order_id)
+            if check is None:
+                if order["status"] != "open":
+                    raise Conflict(
+                        f"order #{order['number']} is {order['status']}", code="order_closed"
+                    )
+                check_id = _new_check(conn, actor, None, _live_lines(conn, order_id))
+            else:
+                check_id = check["id"]
+                if check["status"] == "open":
+                    roll_in(conn, actor, check)
+            return get(conn, check_id)
+    assert table_id is not None
+    table = existing(conn, "tables", table_id, "table", "table_id")
+    check = conn.execute(
+        "SELECT * FROM checks WHERE table_id = ? AND status = 'open' AND parent_id IS NULL",
+        (table["id"],),
+    ).fetchone()
+    if check is None:
+        check_id = _new_check(conn, actor, table["id"], [])
+        check = existing(conn, "checks", check_id, "check")
+    roll_in(conn, actor, check)
+    return get(conn, check["id"])
+
+
+def _new_check(
+    conn: WriteConnection, actor: Actor, table_id: str | None, line_ids: Sequence[str]
+) -> str:
+    check_id = uuid7()
+    row = {
+        "business_day": _today(conn),
+        "table_id": table_id,
+        "parent_id": None,
+        "label": "",
+        "position": 0,
+        "status": "open",
+        "service_bp": None,
+        "total": 0,
+        "opened_by": actor.id,
+        "created_at": now_iso(),
+        "paid_at": None,
+        "paid_day": None,
+        "receipt_token": None,
+    }
+    items = [item_row(check_id, line_id) for line_id in line_ids]
+    commit(conn, actor.id, "checks", check_id, "create", row, parts=items or None)
+    return check_id
+
+
+def item_row(check_id: str, line_id: str, share: Fraction = Fraction(1)) -> dict[str, Any]:
+    return {
+        "id": uuid7(),
+        "check_id": check_id,
+        "line_id": line_id,
+        "share_num": share.numerator,
+        "share_den": share.denominator,
+        "hub_rev": 0,
+    }
+
+
+def _today(conn: sqlite3.Connection) -> str:
+    return store_settings.business_day(store_settings.current(conn), utcnow())
+
+
+_UNCHECKED = (
+    " AND l.state != 'voided' AND NOT EXISTS (SELECT 1 FROM check_items c WHERE c.line_id = l.id)"
+)
+
+
+def _live_lines(conn: sqlite3.Connection, order_id: str) -> list[str]:
+    rows = conn.execute(
+        f"SELECT l.id FROM order_lines l WHERE l.order_id = ?{_UNCHECKED}"
+        " ORDER BY l.created_at, l.id",
+        (order_id,),
+    )
+    return [row["id"] for row in rows]
+
+
+def roll_in(conn: WriteConnection, actor: Actor, check: sqlite3.Row) -> None:
+    """Lines ordered since the check was opened join it: of the table's open orders, and of
+    the orders it already holds lines of (a walk-in's)."""
+    rows = conn.execute(
+        "SELECT l.id FROM order_lines l JOIN orders o ON o.id = l.order_id"
+        " WHERE o.status = 'open' AND (o.table_id = :table OR o.id IN (SELECT x.order_id FROM"
+        " check_items i JOIN order_lines x ON x.id = i.line_id WHERE i.check_id = :check))"
+        f"{_UNCHECKED} ORDER BY l.created_at, l.id",
+        {"table": check["table_id"], "check": check["id"]},
+    ).fetchall()
+    if rows:
+        items = [item_row(check["id"], row["id"]) for row in rows]
+        commit(conn, actor.id, "checks", check["id"], "update", {}, parts=items)
+
+
+def _check_of_order(conn: sqlite3.Connection, order_id: str) -> sqlite3.Row | None:
+    """The check (not a part) that holds lines of a walk-in's order, open ones first."""
+    return conn.execute(
+        "SELECT c.* FROM checks c WHERE c.parent_id IS NULL AND c.status != 'merged'"
+        " AND c.id IN (SELECT i.check_id FROM check_items i JOIN order_lines l"
+        " ON l.id = i.line_id WHERE l.order_id = ?) ORDER BY c.status != 'open', c.id DESC",
+        (order_id,),
+    ).fetchone()
+
+
+# ---- what a check comes to ------------------------------------------------------------------
+
+
+def lines_of(conn: sqlite3.Connection, check_id: str) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT i.share_num, i.share_den, l.* FROM check_items i"
+        " JOIN order_lines l ON l.id = i.line_id WHERE i.check_id = ?"
+        " ORDER BY l.created_at, l.id",
+        (check_id,),
+    ).fetchall()
+
+
+def discounts_of(conn: sqlite3.Connection, check_id: str) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT d.*, p.code AS promo_code, p.max_discount FROM check_discounts d"
+        " LEFT JOIN promo_codes p ON p.id = d.promo_code_id WHERE d.check_id = ?"
+        " ORDER BY d.created_at, d.id",
+        (check_id,),
+    ).fetchall()
+
+
+def _covers(conn: sqlite3.Connection, lines: Sequence[sqlite3.Row]) -> int:
+    ids = sorted({line["order_id"] for line in lines})
+    if not ids:
+        return 0
+    marks = ", ".join("?" * len(ids))
+    return conn.execute(
+        f"SELECT COALESCE(SUM(covers), 0) FROM orders WHERE id IN ({marks})", ids
+    ).fetchone()[0]
+
+
+def _service_bp(check: sqlite3.Row, covers: int, rules: dict[str, Any]) -> int:
+    if check["service_bp"] is not None:
+        return check["service_bp"]
+    return rules["service_bp"] if covers >= rules["service_min_covers"] else 0
+
+
+def totals(conn: sqlite3.Connection, check: sqlite3.Row) -> money.Totals:
+    """What the check comes to now (a part: its share of its split check's)."""
+    if check["parent_id"] is not None:
+        parent = existing(conn, "checks", check["parent_id"], "check")
+        parts = conn.execute(
+            "SELECT id FROM checks WHERE parent_id = ? ORDER BY position", (parent["id"],)
+        ).fetchall()
+        index = [row["id"] for row in parts].index(check["id"])
+        return _split_totals(conn, parent, [row["id"] for row in parts])[index]
+    whole, _ = _whole(conn, check)
+    return whole
+
+
+def _whole(conn: sqlite3.Connection, check: sqlite3.Row) -> tuple[money.Totals, list[money.Line]]:
+    store = store_settings.current(conn)
+    rows = lines_of(conn, check["id"])
+    lines = [
+        money.Line(row["id"], row["amount"], row["tax_rate_bp"], row["tax_name"])
+        for row in rows
+        if row["state"] != "voided"
+    ]
+    discounts = [
+        money.Discount(d["id"], d["kind"], d["value"], d["line_id"], d["max_discount"])
+        for d in discounts_of(conn, check["id"])
+    ]
+    service = _service_bp(check, _covers(conn, rows), pos_config.current(conn))
+    whole = money.compute(
+        lines,
+        discounts,
+        prices_include_tax=store["prices_include_tax"],
+        rounding=store["tax_rounding"],
+        service_bp=service,
+    )
+    return whole, lines
+
+
+def _split_totals(
+    conn: sqlite3.Connection, parent: sqlite3.Row, part_ids: Sequence[str]
+) -> list[money.Totals]:
+    whole, lines = _whole(conn, parent)
+    shares = []
+    for part_id in part_ids:
+        shares.append(
+            {
+                row["line_id"]: Fraction(row["share_num"], row["share_den"])
+                for row in conn.execute(
+                    "SELECT line_id, share_num, share_den FROM check_items WHERE check_id = ?",
+                    (part_id,),
+                )
+            }
+        )
+    store = store_settings.current(conn)
+    return money.split(whole, lines, shares, prices_include_tax=store["prices_include_tax"])
+
+
+def payments_of(conn: sqlite3.Connection, check_ids: Sequence[str]) -> list[dict[str, Any]]:
+    marks = ", ".join("?" * len(check_ids))
+    return [
+        dict(row)
+        for row in conn.execute(
+            f"SELECT * FROM payments WHERE check_id IN ({marks}) ORDER BY created_at, id",
+            list(check_ids),
+        )
+    ]
+
+
+def paid(payments: Sequence[dict[str, Any]]) -> int:
+    """What payments count towards a check: their amounts (cash rounding and tips apart)."""
+    return sum(p["amount"] for p in payments)
+
+
+def refreshed_total(conn: WriteConnection, actor: Actor, check: sqlite3.Row) -> int:
+    """What is due on a check about to be paid, once the lines ordered since have joined it."""
+    if check["parent_id"] is None and check["status"] == "open":
+        roll_in(conn, actor, check)
+    return totals(conn, check).total
+
+
+def get(conn: sqlite3.Connection, check_id: str) -> dict[str, Any]:
+    check = existing(conn, "checks", check_id, "check")
+    now = totals(conn, check)
+    parts = conn.execute(
+        "SELECT * FROM checks WHERE parent_id = ? ORDER BY position", (check_id,)
+    ).fetchall()
+    part_views = []
+    if parts:
+        for part, part_totals in zip(
+            parts, _split_totals(conn, check, [p["id"] for p in parts]), strict=True
+        ):
+            part_paid = paid(payments_of(conn, [part["id"]]))
+            part_views.append(
+                {
+                    "id": part["id"],
+                    "label": part["label"],
+                    "status": part["status"],
+                    "total": part_totals.total,
+                    "paid": part_paid,
+                    "balance": max(0, part_totals.total - part_paid),
+                }
+            )
+    payments = payments_of(conn, [check_id, *(p["id"] for p in parts)])
+    lines = lines_of(conn, check_id)
+    discounts = discounts_of(conn, check_id)
+    table_name = None
+    if check["table_id"] is not None:
+        row = conn.execute("SELECT name FROM tables WHERE id = ?", (check["table_id"],)).fetchone()
+        table_name = row["name"] if row else None
+    order_ids = sorted({line["order_id"] for line in lines})
+    paid_now = paid(payments)
+    return {
+        "id": check["id"],
+        "business_day": check["business_day"],
+        "table_id": check["table_id"],
+        "table_name": table_name,
+        "parent_id": check["parent_id"],
+        "label": check["label"] or _label(conn, check, table_name, order_ids),
+        "status": check["status"],
+        "covers": _covers(conn, lines),
+        "order_ids": order_ids,
+        "lines": [_line_view(line) for line in lines],
+        "discounts": [
+            {
+                "id": d["id"],
+                "line_id": d["line_id"],
+                "kind": d["kind"],
+                "value": d["value"],
+                "reason": d["reason"],
+                "promo_code": d["promo_code"],
+                "amount": now.discounts.get(d["id"], 0),
+            }
+            for d in discounts
+        ],
+        "subtotal": now.subtotal,
+        "tax_total": now.tax_total,
+        "taxes": [t.to_json() for t in now.taxes],
+        "discount_total": now.discount_total,
+        "service_bp": _service_bp(
+            check
+            if check["parent_id"] is None
+            else existing(conn, "checks", check["parent_id"], "check"),
+            _covers(conn, lines),
+            pos_config.current(conn),
+        ),
+        "service_charge": now.service_charge,
+        "total": now.total,
+        "paid": paid_now,
+        "tips": sum(p["tip"] for p in payments),
+        "balance": max(0, now.total - paid_now),
+        "payments": payments,
+        "parts": part_views,
+        "opened_by": check["opened_by"],
+        "created_at": check["created_at"],
+        "paid_at": check["paid_at"],
+    }
+
+
+def _line_view(line: sqlite3.Row) -> dict[str, Any]:
+    share = Fraction(line["share_num"], line["share_den"])
+    return {
+        "line_id": line["id"],
+        "order_id": line["order_id"],
+        "name": line["name"],
+        "quantity": line["quantity"],
+        "modifiers": [m["name"] for m in json.loads(line["modifiers"])],
+        "seat": line["seat"],
+        "amount": line["amount"],
+        "share": str(share),
+        "voided": line["state"] == "voided",
+    }
+
+
+def _label(
+    conn: sqlite3.Connection, check: sqlite3.Row, table_name: str | None, order_ids: list[str]
+) -> str:
+    if table_name is not None:
+        return table_name
+    if order_ids:
+        row = conn.execute("SELECT number FROM orders WHERE id = ?", (order_ids[0],)).fetchone()
+        return f"Counter #{row['number']}"
+    return "Counter"
+
+
+def list_open(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Open and split checks (not their parts), oldest first."""
+    rows = conn.execute(
+        "SELECT id FROM checks WHERE status IN ('open', 'split') AND parent_id IS NULL"
+        " ORDER BY created_at, id"
+    ).fetchall()
+    listed = []
+    for row in rows:
+        view = get(conn, row["id"])
+        listed.append(
+            {key: view[key] for key in CHECK_LISTED.schema["properties"] if key in view}
+            | {"line_count": sum(1 for line in view["lines"] if not line["voided"])}
+        )
+    return listed
+
+
+# ---- changing a check -----------------------------------------------------------------------
+
+
+def changeable(conn: sqlite3.Connection, check_id: str, *, unpaid: bool = True) -> sqlite3.Row:
+    """An open check that is not a part, and (`unpaid`) has no payment yet: one whose lines and
+    discounts may change."""
+    check = existing(conn, "checks", check_id, "check")
+    if check["status"] != "open":
+        raise Conflict(f"the check is {check['status']}", code="check_not_open")
+    if check["parent_id"] is not None:
+        raise Conflict("a part of a split check is only paid", code="check_is_part")
+    if unpaid and conn.execute("SELECT 1 FROM payments WHERE check_id = ?", (check_id,)).fetchone():
+        raise Conflict("the check has a payment on it", code="check_has_payments")
+    return check
+
+
+def set_service(
+    conn: WriteConnection, actor: Actor, check_id: str, values: dict[str, Any]
+) -> dict[str, Any]:
+    """The check's own service charge (null: the store's rule)."""
+    require(actor, "check.edit")
+    given = SERVICE.clean(values, partial=True)
+    changeable(conn, check_id)
+    commit(conn, actor.id, "checks", check_id, "update", given)
+    return get(conn, check_id)
+
+
+# ---- paid -----------------------------------------------------------------------------------
+
+
+def settle(conn: WriteConnection, actor: Actor, check_id: str) -> bool:
+    """After a payment: the check is paid when its payments cover it; a split check when all
+    its parts are; then every order whose lines are all on paid checks closes. True if paid."""
+    check = existing(conn, "checks", check_id, "check")
+    due = totals(conn, check).total
+    if paid(payments_of(conn, [check_id])) < due:
+        return False
+    _mark_paid(conn, actor, check_id, due)
+    if check["parent_id"] is not None:
+        open_parts = conn.execute(
+            "SELECT 1 FROM checks WHERE parent_id = ? AND status != 'paid'", (check["parent_id"],)
+        ).fetchone()
+        if open_parts is None:
+            parent = existing(conn, "checks", check["parent_id"], "check")
+            _mark_paid(conn, actor, parent["id"], totals(conn, parent).total)
+    order_ids = [
+        row["order_id"]
+        for row in conn.execute(
+            "SELECT DISTINCT l.order_id FROM check_items i JOIN order_lines l ON l.id = i.line_id"
+            " WHERE i.check_id = ?",
+            (check_id,),
+        )
+    ]
+    for order_id in order_ids:
+        unpaid = conn.execute(
+            "SELECT 1 FROM order_lines l JOIN check_items i ON i.line_id = l.id"
+            " JOIN checks c ON c.id = i.check_id WHERE l.order_id = ? AND l.state != 'voided'"
+            " AND c.status IN ('open') LIMIT 1",
+            (order_id,),
+        ).fetchone()
+        unchecked = conn.execute(
+            f"SELECT 1 FROM order_lines l WHERE l.order_id = ?{_UNCHECKED} LIMIT 1", (order_id,)
+        ).fetchone()
+        order = existing(conn, "orders", order_id, "order")
+        if unpaid is None and unchecked is None and order["status"] == "open":
+            orders.close(conn, actor, order_id)
+    return True
+
+
+def _mark_paid(conn: WriteConnection, actor: Actor, check_id: str, total: int) -> None:
+    """Paid, with the key of its digital receipt (32 random bytes: the link is the right to
+    read it, so it cannot be guessed)."""
+    stamp = now_iso()
+    changes = {"status": "paid", "total": total, "paid_at": stamp, "paid_day": _today(conn)}
+    commit(
+        conn,
+        actor.id,
+        "checks",
+        check_id,
+        "update",
+        {**changes, "receipt_token": secrets.token_urlsafe(32)},
+    )

@@ -1,0 +1,140 @@
+"""Discounts on a check or one of its lines: a percent or an amount with a reason (a manager's,
+or with a manager's PIN, above the store's limit), or a promo code with its rules (dates,
+minimum spend, cap, usage limit, one per check unless every one on it stacks)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from edge.core.events import WriteConnection, commit
+from edge.core.permissions import Actor, require
+from edge.domain import check_totals as money
+from edge.domain import checks, pos_config
+from edge.domain.rows import existing
+from service import fields as f
+from service.errors import Conflict, Invalid
+from sync.clock import now_iso
+from sync.ids import uuid7
+
+DISCOUNT = f.Form(
+    {
+        "line_id": f.optional(f.identifier),
+        "kind": f.choice("percent", "fixed"),
+        "value": f.integer(0, 100_000_000),
+        "reason": f.text(140, blank=True),
+        "promo_code": f.text(30),
+    },
+)
+
+
+def add_discount(
+    conn: WriteConnection,
+    actor: Actor,
+    check_id: str,
+    values: dict[str, Any],
+    approver: Actor | None = None,
+) -> dict[str, Any]:
+    """A discount on the check or one of its lines: a percent or an amount with a reason, or a
+    promo code. Above the store's limit it needs a manager (or a manager's PIN)."""
+    require(actor, "check.edit")
+    given = DISCOUNT.clean(values)
+    check = checks.changeable(conn, check_id)
+    checks.roll_in(conn, actor, check)
+    existing_discounts = checks.discounts_of(conn, check_id)
+    line_id = given.get("line_id")
+    live = {
+        line["id"]: line for line in checks.lines_of(conn, check_id) if line["state"] != "voided"
+    }
+    if line_id is not None and line_id not in live:
+        raise Invalid("that line is not on this check", code="unknown_line", field="line_id")
+    now = checks.totals(conn, check)
+    approved_by = None
+    if "promo_code" in given:
+        if {"kind", "value"} & given.keys():
+            raise Invalid("a promo code sets its own discount", field="promo_code")
+        promo = pos_config.find_promo(conn, given["promo_code"])
+        _promo_applies(promo, now, existing_discounts, _promo_rows(conn, check_id))
+        row = {"kind": promo["kind"], "value": promo["value"], "promo_code_id": promo["id"]}
+        reason = given.get("reason") or f"promo {promo['code']}"
+        line_id = None
+    else:
+        if not {"kind", "value"} <= given.keys():
+            raise Invalid("a discount needs kind and value", code="missing_field", field="kind")
+        if any(d["promo_code_id"] and not d["stackable_ok"] for d in _promo_rows(conn, check_id)):
+            raise Conflict("the check's promo code does not stack", code="promo_not_stackable")
+        target = live[line_id]["amount"] if line_id else now.goods + now.discount_total
+        limit = pos_config.current(conn)["discount_limit_bp"]
+        if given["kind"] == "percent":
+            if given["value"] > 10_000:
+                raise Invalid("a percent discount takes at most 100% (10000)", field="value")
+            large = given["value"] > limit
+        else:
+            large = given["value"] * 10_000 > limit * target
+        reason = given.get("reason", "")
+        if large:
+            approved_by = require(actor, "discount.large", approver)
+            if not reason:
+                raise Invalid("a discount above the limit needs a reason", field="reason")
+        row = {"kind": given["kind"], "value": given["value"], "promo_code_id": None}
+    commit(
+        conn,
+        actor.id,
+        "check_discounts",
+        uuid7(),
+        "create",
+        {
+            "check_id": check_id,
+            "line_id": line_id,
+            **row,
+            "reason": reason,
+            "created_by": actor.id,
+            "created_at": now_iso(),
+        },
+        approver=approved_by,
+    )
+    return checks.get(conn, check_id)
+
+
+def _promo_rows(conn: sqlite3.Connection, check_id: str) -> list[sqlite3.Row]:
+    return conn.execute(
+        "SELECT d.promo_code_id, p.stackable AS stackable_ok FROM check_discounts d"
+        " JOIN promo_codes p ON p.id = d.promo_code_id WHERE d.check_id = ?",
+        (check_id,),
+    ).fetchall()
+
+
+def _promo_applies(
+    promo: dict[str, Any],
+    now: money.Totals,
+    on_check: Sequence[sqlite3.Row],
+    promos_on: Sequence[sqlite3.Row],
+) -> None:
+    """A promo code is refused when inactive, out of its dates, used up, short of its minimum
+    spend, or beside another discount unless both stack."""
+    stamp = now_iso()
+    if not promo["active"]:
+        raise Conflict(f"{promo['code']} is not active", code="promo_inactive")
+    if promo["valid_from"] and stamp < promo["valid_from"]:
+        raise Conflict(f"{promo['code']} is not valid yet", code="promo_not_yet")
+    if promo["valid_until"] and stamp >= promo["valid_until"]:
+        raise Conflict(f"{promo['code']} has expired", code="promo_expired")
+    if promo["usage_limit"] is not None and promo["uses"] >= promo["usage_limit"]:
+        raise Conflict(f"{promo['code']} has been used up", code="promo_used_up")
+    if now.goods + now.discount_total < promo["min_spend"]:
+        raise Conflict(f"{promo['code']} needs a larger check", code="promo_min_spend")
+    if any(d["promo_code_id"] == promo["id"] for d in on_check):
+        raise Conflict(f"{promo['code']} is on the check already", code="promo_twice")
+    if on_check and not (promo["stackable"] and all(d["stackable_ok"] for d in promos_on)):
+        raise Conflict(
+            f"{promo['code']} does not stack with other discounts", code="promo_not_stackable"
+        )
+
+
+def remove_discount(conn: WriteConnection, actor: Actor, discount_id: str) -> dict[str, Any]:
+    require(actor, "check.edit")
+    discount = existing(conn, "check_discounts", discount_id, "discount")
+    checks.changeable(conn, discount["check_id"])
+    commit(conn, actor.id, "check_discounts", discount_id, "delete")
+    return checks.get(conn, discount["check_id"])

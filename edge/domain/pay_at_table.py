@@ -1,0 +1,157 @@
+"""Pay at table: the guest pays a check (or a part) on their phone through a payment provider.
+The POS asks for a link (the provider's intent for what is left to pay), prints it as a QR code
+on the bill; the provider tells the box by a signed webhook (`service.webhooks`), or the box
+asks it (polling, when no webhook came). Either way the check takes one online payment: each
+webhook delivery acts once (its event id is kept, `provider_events`), and a link is paid once.
+No card data reaches the box.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from typing import Any
+
+from edge.core.events import WriteConnection, commit
+from edge.core.permissions import SYSTEM, Actor, require
+from edge.domain import checks, payments, printouts, shifts
+from edge.domain import store as store_settings
+from edge.domain.rows import existing
+from service.errors import Conflict, Invalid
+from service.shapes import ID, INSTANT, MONEY, enum, nullable, shape, text
+from sync.clock import now_iso
+from sync.ids import uuid7
+
+WEBHOOK_PATH = "/api/pay/webhook"
+
+PAY_LINK_VIEW = shape(
+    "PayLink",
+    {
+        "id": ID,
+        "check_id": ID,
+        "provider_ref": text("the provider's intent"),
+        "amount": MONEY,
+        "url": text("what the guest opens: the bill's QR code"),
+        "status": enum(("pending", "paid")),
+        "payment_id": nullable(ID),
+        "created_by": ID,
+        "created_at": INSTANT,
+        "hub_rev": {"type": "integer", "minimum": 0},
+    },
+)
+RECEIVED = shape(
+    "WebhookReceived",
+    {"received": {"type": "boolean"}, "duplicate": {"type": "boolean"}},
+)
+
+
+def due(conn: sqlite3.Connection, actor: Actor, check_id: str) -> dict[str, Any]:
+    """What a link would ask the guest for: the check's balance (read before the provider is
+    called, outside the writer), its currency and the address the webhook comes to."""
+    require(actor, "check.edit")
+    check = existing(conn, "checks", check_id, "check")
+    if check["status"] != "open":
+        raise Conflict(f"the check is {check['status']}", code="check_not_open")
+    view = checks.get(conn, check_id)
+    if view["balance"] <= 0:
+        raise Conflict("the check is paid", code="check_paid")
+    store = store_settings.current(conn)
+    base = store["guest_base_url"].rstrip("/")
+    return {
+        "amount": view["balance"],
+        "currency": store["currency"],
+        "reference": f"{view['label']} {check_id}",
+        "webhook_url": f"{base}{WEBHOOK_PATH}" if base else "",
+    }
+
+
+def record(
+    conn: WriteConnection, actor: Actor, check_id: str, intent: dict[str, Any]
+) -> dict[str, Any]:
+    """The link the provider made for the check; the bill prints with it as a QR code (on the
+    till's receipt printer, when there is one)."""
+    require(actor, "check.edit")
+    link_id = uuid7()
+    row = {
+        "check_id": check_id,
+        "provider_ref": intent["id"],
+        "amount": intent["amount"],
+        "url": intent["url"],
+        "status": "pending",
+        "payment_id": None,
+        "created_by": actor.id,
+        "created_at": now_iso(),
+    }
+    commit(conn, actor.id, "pay_links", link_id, "create", row)
+    with contextlib.suppress(Conflict):
+        printouts.check_receipt(conn, actor, checks.get(conn, check_id), intent["url"], bill=True)
+    return get(conn, link_id)
+
+
+def get(conn: sqlite3.Connection, link_id: str) -> dict[str, Any]:
+    return dict(existing(conn, "pay_links", link_id, "pay link"))
+
+
+def viewed(conn: sqlite3.Connection, actor: Actor, link_id: str) -> dict[str, Any]:
+    require(actor, "check.edit")
+    return get(conn, link_id)
+
+
+def received(conn: WriteConnection, event: Any) -> dict[str, Any]:
+    """A webhook delivery whose signature was checked: acts once per event id."""
+    if not isinstance(event, dict) or not isinstance(event.get("intent"), dict):
+        raise Invalid("the event has no intent", code="bad_event")
+    event_id, intent = event.get("id"), event["intent"]
+    if not isinstance(event_id, str) or not event_id or not isinstance(intent.get("id"), str):
+        raise Invalid("the event has no id", code="bad_event")
+    if conn.execute("SELECT 1 FROM provider_events WHERE id = ?", (event_id,)).fetchone():
+        return {"received": True, "duplicate": True}
+    row = {
+        "provider_ref": intent["id"],
+        "kind": str(event.get("type", "")),
+        "received_at": now_iso(),
+    }
+    commit(conn, None, "provider_events", event_id, "create", row)
+    if intent.get("status") == "succeeded":
+        paid(conn, intent["id"])
+    return {"received": True, "duplicate": False}
+
+
+def paid(conn: WriteConnection, provider_ref: str) -> dict[str, Any] | None:
+    """The provider says the intent succeeded: its check takes one online payment (once, however
+    often it is said), is settled, and its receipt prints."""
+    link = conn.execute(
+        "SELECT * FROM pay_links WHERE provider_ref = ?", (provider_ref,)
+    ).fetchone()
+    if link is None:
+        return None
+    if link["status"] == "paid":
+        return get(conn, link["id"])
+    payment_id = uuid7()
+    row = {
+        "check_id": link["check_id"],
+        "shift_id": None,
+        "business_day": shifts.today(conn),
+        "method": "online",
+        "amount": link["amount"],
+        "rounding": 0,
+        "tip": 0,
+        "given": 0,
+        "change": 0,
+        "reference": provider_ref,
+        "refunded": 0,
+        "taken_by": SYSTEM.id,
+        "created_at": now_iso(),
+    }
+    commit(conn, SYSTEM.id, "payments", payment_id, "create", row)
+    commit(
+        conn,
+        SYSTEM.id,
+        "pay_links",
+        link["id"],
+        "update",
+        {"status": "paid", "payment_id": payment_id},
+    )
+    if checks.settle(conn, SYSTEM, link["check_id"]):
+        payments.print_receipt(conn, SYSTEM, link["check_id"])
+    return get(conn, link["id"])

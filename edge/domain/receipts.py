@@ -1,0 +1,129 @@
+"""The digital copy of a paid check's receipt, for the guest to keep or share: the printed
+receipt carries a QR code of its link, a page of the box (`ui/receipt`) that reads the receipt
+with `GET /api/receipts/{token}`. The token (32 random bytes, made when the check is paid) is
+the right to read it: no sign-in, nothing else of the store. It sits in the link's fragment, so
+it is never sent in a request line nor kept in an access log; the page sends it in the path of
+its one call.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from fractions import Fraction
+from typing import Any
+
+from edge.domain import checks, pricing
+from edge.domain import store as store_settings
+from service.errors import NotFound
+from service.shapes import CURRENCY, INSTANT, MONEY, array, nullable, shape, text
+
+PAGE = "/ui/receipt/index.html"
+
+RECEIPT_VIEW = shape(
+    "DigitalReceipt",
+    {
+        "store": text(),
+        "label": text("Table 3, Counter #12, 1 of 2 ..."),
+        "paid_at": nullable(INSTANT),
+        "timezone": text("the store's, for the time"),
+        "currency": CURRENCY,
+        "prices_include_tax": {"type": "boolean"},
+        "lines": array(
+            {
+                "type": "object",
+                "properties": {
+                    "quantity": {"type": "integer"},
+                    "name": text(),
+                    "modifiers": array(text()),
+                    "share": text(),
+                    "amount": MONEY,
+                },
+                "required": ["quantity", "name", "modifiers", "share", "amount"],
+                "additionalProperties": False,
+            }
+        ),
+        "discounts": array(
+            {
+                "type": "object",
+                "properties": {"label": text(), "amount": MONEY},
+                "required": ["label", "amount"],
+                "additionalProperties": False,
+            }
+        ),
+        "taxes": array(pricing.TAX_VIEW),
+        "service_charge": MONEY,
+        "total": MONEY,
+        "tenders": array(
+            {
+                "type": "object",
+                "properties": {
+                    "method": text(),
+                    "amount": {**MONEY, "description": "cash: as handed over"},
+                    "tip": MONEY,
+                },
+                "required": ["method", "amount", "tip"],
+                "additionalProperties": False,
+            }
+        ),
+        "change": MONEY,
+    },
+)
+
+
+def link(conn: sqlite3.Connection, check_id: str) -> str | None:
+    """What the printed receipt's QR code opens: the store's guest address (the one its table
+    codes use, reachable from a phone on its Wi-Fi); None when the store has none."""
+    base = store_settings.current(conn)["guest_base_url"]
+    row = conn.execute("SELECT receipt_token FROM checks WHERE id = ?", (check_id,)).fetchone()
+    if not base or row is None or not row["receipt_token"]:
+        return None
+    return f"{base.rstrip('/')}{PAGE}#{row['receipt_token']}"
+
+
+def _share_of(amount: int, share: str) -> int:
+    """The part of a line a split's part pays, as its receipt shows it (the part's total is
+    the box's exact share of the whole; a line's is only what it is about)."""
+    return int(Fraction(amount) * Fraction(share))
+
+
+def digital(conn: sqlite3.Connection, token: str) -> dict[str, Any]:
+    row = conn.execute(
+        "SELECT id FROM checks WHERE receipt_token = ? AND status = 'paid'", (token,)
+    ).fetchone()
+    if row is None:
+        raise NotFound("no such receipt")
+    view = checks.get(conn, row["id"])
+    store = store_settings.current(conn)
+    return {
+        "store": store["name"],
+        "label": view["label"],
+        "paid_at": view["paid_at"],
+        "timezone": store["timezone"],
+        "currency": store["currency"],
+        "prices_include_tax": bool(store["prices_include_tax"]),
+        "lines": [
+            {
+                **{key: line[key] for key in ("quantity", "name", "modifiers", "share")},
+                "amount": _share_of(line["amount"], line["share"]),
+            }
+            for line in view["lines"]
+            if not line["voided"]
+        ],
+        "discounts": [
+            {"label": d["reason"] or "Discount", "amount": d["amount"]}
+            for d in view["discounts"]
+            if d["amount"]
+        ],
+        "taxes": view["taxes"],
+        "service_charge": view["service_charge"],
+        "total": view["total"],
+        "tenders": [
+            {
+                "method": p["method"],
+                "amount": p["given"] if p["method"] == "cash" else p["amount"],
+                "tip": p["tip"],
+            }
+            for p in view["payments"]
+        ],
+        "change": sum(p["change"] for p in view["payments"]),
+    }

@@ -1,0 +1,288 @@
+"""The POS in Chromium against a real edge and a printer emulator: a cashier's whole shift."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from edge.api.app import create_app
+from galley.pay_sandbox import Sandbox
+from printers.emulator import run_in_thread
+from tests.e2e.conftest import PINS, SCREENSHOTS, Console, LiveEdge, browser_page
+from tests.live import serve
+
+CASHIER = "Carla Mendes"
+MANAGER = "Marco Ferreira"
+
+
+def pos_sign_in(page: Page, name: str) -> None:
+    page.goto("/pos/")
+    page.get_by_role("button", name=name).click()
+    page.keyboard.type(PINS[name])
+    page.keyboard.press("Enter")
+    expect(page.locator(".pos-top .who-name")).to_have_text(name)
+
+
+def money(text: str) -> int:
+    """€12.50 -> 1250."""
+    return int(re.sub(r"\D", "", text))
+
+
+def test_a_cashier_rings_up_splits_pays_two_ways_and_the_z_report_shows_the_variance(
+    page: Page, live_edge: LiveEdge
+):
+    with run_in_thread() as emulator, live_edge.client() as owner:
+        receipt = next(p for p in owner.get("/api/printers").json() if p["role"] == "receipt")
+        transport = {"kind": "network", "host": "127.0.0.1", "port": emulator.port}
+        assert (
+            owner.patch(f"/api/printers/{receipt['id']}", json={"transport": transport}).status_code
+            == 200
+        )
+
+        pos_sign_in(page, CASHIER)
+        # The shift opens with a float; the chip says so.
+        page.get_by_role("button", name="Shift F6").click()
+        page.get_by_label("Float").fill("100.00")
+        page.get_by_role("button", name="Open shift").click()
+        expect(page.locator(".shift-chip")).to_contain_text("Shift open")
+
+        # A walk-in: a sea bass with its side (a choice the group requires), found by search,
+        # and two natas from the grid.
+        page.get_by_role("button", name="Sale", exact=True).click()
+        page.get_by_label("Search or scan").fill("sea bass")
+        page.locator('.pos-item[data-item="Grilled sea bass"]').click()
+        dialog = page.locator("dialog.pos-modal")
+        add = dialog.get_by_role("button", name="Add")
+        expect(add).to_be_disabled()  # the side is required
+        dialog.get_by_role("button", name="Sweet potato").click()
+        expect(add).to_be_enabled()
+        add.click()
+        page.get_by_label("Search or scan").fill("")
+        page.get_by_role("tab", name="Desserts").click()
+        nata = page.locator('.pos-item[data-item="Pastel de nata"]')
+        nata.click()
+        nata.click()
+        expect(page.locator(".ticket-line")).to_have_count(2)
+        expect(page.locator(".ticket-line").first).to_contain_text("Sweet potato")
+        page.screenshot(path=str(SCREENSHOTS / "pos-sale.png"))
+
+        # Pay, split in two.
+        page.get_by_role("button", name="Pay F2").click()
+        pay = page.locator("dialog.pos-modal-wide")
+        total = money(pay.locator(".pay-total dd").inner_text())
+        assert total == 1950 + 150 + 2 * 250
+        pay.get_by_role("button", name="2 ways").click()
+        parts = pay.locator(".pay-part")
+        expect(parts).to_have_count(2)
+        first = money(parts.nth(0).locator(".num").inner_text())
+        second = money(parts.nth(1).locator(".num").inner_text())
+        assert first + second == total and abs(first - second) <= 1
+        # Part one in cash: 20.00 given, the change shown.
+        pay.get_by_label("Cash given").fill("20")
+        pay.get_by_role("button", name="Take cash").click()
+        expect(pay.locator(".msg-ok")).to_contain_text("Change")
+        expect(parts.nth(0)).to_be_disabled()
+        # Part two on the card terminal.
+        pay.get_by_label("Terminal reference").fill("AUTH 991204")
+        pay.get_by_role("button", name="Card paid").click()
+        expect(pay.locator(".pay-done-title")).to_have_text("Paid")
+        page.screenshot(path=str(SCREENSHOTS / "pos-paid.png"))
+        pay.get_by_role("button", name="New sale").click()
+
+        # The receipts reach the printer with the parts' totals (the drawer opened for the cash).
+        jobs = emulator.wait_for_jobs(3, timeout=15)
+        assert sum("drawer pulse" in job.text() for job in jobs) == 1
+        texts = [job.text() for job in jobs if "drawer pulse" not in job.text()]
+        amounts = {f"{first / 100:.2f}", f"{second / 100:.2f}"}
+        assert all("TOTAL" in text for text in texts), texts
+        assert {a for a in amounts if any(a in text for text in texts)} == amounts, texts
+        # Each carries a QR code to its digital copy, which a phone opens (here: this browser).
+        links = [job.qr[0] for job in jobs if job.qr]
+        assert len(links) == 2 and all("/ui/receipt/index.html#" in link for link in links)
+        page.goto("/ui/receipt/index.html#" + links[0].split("#", 1)[1])
+        expect(page.locator(".receipt-total")).to_be_visible()
+        shown = {money(page.locator(".receipt-total .num").inner_text())}
+        assert shown <= {first, second}
+        page.screenshot(path=str(SCREENSHOTS / "pos-digital-receipt.png"))
+        page.goto("/pos/")
+        expect(page.locator(".pos-top .who-name")).to_have_text(CASHIER)
+
+        # Close the shift one euro short: the float and part one are expected in the drawer.
+        page.get_by_role("button", name="Shift F6").click()
+        expected = 10_000 + first
+        counted = expected - 100
+        notes = {10_000: counted // 10_000}
+        left = counted % 10_000
+        for coin in (5000, 2000, 1000, 500, 200, 100, 50, 20, 10, 5, 2, 1):
+            notes[coin], left = divmod(left, coin)
+        for value, count in notes.items():
+            if count:
+                page.locator(f'input[name="count-{value}"]').fill(str(count))
+        page.get_by_role("button", name="Close shift").click()
+        result = page.locator(".shift-result")
+        expect(result).to_contain_text("Short")
+        assert money(result.locator(".shift-variance dd").inner_text()) == 100
+        page.screenshot(path=str(SCREENSHOTS / "pos-shift-closed.png"))
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.locator(".signin-sub")).to_have_text("Signed out.")
+
+        # The manager closes the day: the Z report shows the shortfall, and prints.
+        pos_sign_in(page, MANAGER)
+        page.get_by_role("button", name="Shift F6").click()
+        page.get_by_role("button", name="Z report (close the day)").click()
+        report = page.locator('.report[data-kind="z"]')
+        expect(report.locator('[data-row="Over/short"] dd')).to_contain_text("1.00")
+        assert money(report.locator('[data-row="Sales"] dd').inner_text()) == total
+        page.screenshot(path=str(SCREENSHOTS / "pos-z-report.png"))
+        z = emulator.wait_for_jobs(4, timeout=15)[-1].text()
+        assert "Z REPORT" in z and "Over/short" in z
+
+
+def test_a_table_pays_by_qr_and_the_pos_offers_the_rest_when_the_provider_is_down(
+    browser, settings
+):
+    sandbox = Sandbox(secret=b"whsec-e2e")
+    with serve(sandbox.app()) as provider_url:
+        sandbox.base_url = provider_url
+        paying = dataclasses.replace(
+            settings, pay_url=provider_url, pay_webhook_secrets="whsec-e2e", print_workers=False
+        )
+        with serve(create_app(paying)) as url:
+            edge = LiveEdge(url, paying)
+            console = Console()
+            console.allow_refusal(503, "/api/checks/")  # the provider down, on purpose
+            with browser_page(browser, edge, console) as page:
+                pos_sign_in(page, CASHIER)
+                page.get_by_label("Search or scan").fill("prawns")
+                page.locator('.pos-item[data-item="Garlic prawns"]').click()
+                page.get_by_role("button", name="Pay F2").click()
+                pay = page.locator("dialog.pos-modal-wide")
+                pay.get_by_role("button", name="QR bill").click()
+                link = pay.get_by_role("link", name="pay link")
+                expect(link).to_be_visible()
+                # The guest pays on their phone; no webhook reaches this box (its guest address
+                # is not this machine): the POS sees it paid by asking the provider.
+                assert httpx.post(link.get_attribute("href")).json()["status"] == "succeeded"
+                expect(pay.locator(".pay-done-title")).to_have_text("Paid", timeout=10_000)
+                page.screenshot(path=str(SCREENSHOTS / "pos-paid-at-table.png"))
+                pay.get_by_role("button", name="New sale").click()
+                # The provider goes down: the POS says so; cash still works.
+                sandbox.down = True
+                page.get_by_label("Search or scan").fill("prawns")
+                page.locator('.pos-item[data-item="Garlic prawns"]').click()
+                page.get_by_role("button", name="Pay F2").click()
+                qr_bill = pay.get_by_role("button", name="QR bill")
+                qr_bill.click()
+                expect(pay.locator(".pay-online")).to_contain_text("unavailable")
+                expect(qr_bill).to_be_disabled()
+
+
+def test_five_items_and_cash_take_seven_taps_on_a_tablet(browser, live_edge: LiveEdge):
+    with browser_page(
+        browser, live_edge, viewport={"width": 820, "height": 1180}, has_touch=True
+    ) as page:
+        pos_sign_in(page, CASHIER)
+        page.get_by_role("button", name="Shift F6").click()
+        page.get_by_label("Float").fill("50")
+        page.get_by_role("button", name="Open shift").click()
+        expect(page.locator(".shift-chip")).to_contain_text("Shift open")
+        page.get_by_role("button", name="Sale", exact=True).click()
+        page.get_by_role("tab", name="Desserts").click()
+        taps = 0
+        for name in (
+            "Pastel de nata",
+            "Chocolate mousse",
+            "Cheesecake",
+            "Pastel de nata",
+            "Seasonal fruit",
+        ):
+            page.locator(f'.pos-item[data-item="{name}"]').tap()
+            taps += 1
+        page.get_by_role("button", name="Pay F2").tap()
+        page.locator("dialog.pos-modal-wide .pay-quick .btn-primary").tap()
+        taps += 2
+        expect(page.locator(".pay-done-title")).to_have_text("Paid")
+        assert taps < 10
+        page.screenshot(path=str(SCREENSHOTS / "pos-tablet-paid.png"))
+
+
+VIEWPORTS = {"phone": (360, 740), "tablet": (1024, 768), "wall": (1920, 1080)}
+
+
+def test_every_view_fits_a_phone_a_tablet_and_a_wall_screen(page: Page, live_edge: LiveEdge):
+    pos_sign_in(page, CASHIER)
+    page.get_by_role("tab", name="Mains").click()
+    page.locator('.pos-item[data-item="Grilled sea bass"]').click()
+    page.locator("dialog.pos-modal").get_by_role("button", name="Fries").click()
+    page.locator("dialog.pos-modal").get_by_role("button", name="Add").click()
+    for screen, (width, height) in VIEWPORTS.items():
+        page.set_viewport_size({"width": width, "height": height})
+        for view in ("Sale", "Checks", "Orders", "Shift"):
+            page.locator(f'.pos-tab[data-view="{view.lower()}"]').click()
+            expect(page.locator(f'.pos-tab[data-view="{view.lower()}"]')).to_have_attribute(
+                "aria-current", "page"
+            )
+            expect(page.locator(".pos-view :is(.empty, .card, .pos-item)").first).to_be_visible()
+            wide = page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth + 1")
+            page.screenshot(
+                path=str(SCREENSHOTS / f"pos-{screen}-{view.lower()}.png"), full_page=True
+            )
+            assert wide, f"{view} scrolls sideways on a {screen}"
+
+
+def test_a_void_and_a_refund_with_a_managers_pin_at_the_till(
+    page: Page, live_edge: LiveEdge, console: Console
+):
+    # The till asks without a PIN first: the box answers that a manager must approve.
+    console.allow_refusal(403, "/api/order-lines/")
+    console.allow_refusal(403, "/api/payments/")
+    pos_sign_in(page, CASHIER)
+    page.get_by_role("button", name="Shift F6").click()
+    page.get_by_label("Float").fill("50")
+    page.get_by_role("button", name="Open shift").click()
+    expect(page.locator(".shift-chip")).to_contain_text("Shift open")
+    page.get_by_role("button", name="Sale", exact=True).click()
+    page.get_by_role("tab", name="Desserts").click()
+    page.locator('.pos-item[data-item="Cheesecake"]').click()
+    page.locator('.pos-item[data-item="Pastel de nata"]').click()
+    page.get_by_role("button", name="Pay F2").click()
+    pay = page.locator("dialog.pos-modal-wide")
+    expect(pay.locator(".pay-total dd")).to_contain_text("8.50")
+
+    def approve(reason: str, button: str) -> None:
+        dialog = page.locator("dialog.pos-modal").last
+        dialog.get_by_label("Reason").fill(reason)
+        dialog.get_by_role("button", name=button).click()
+        approval = page.locator("dialog.pos-modal").last
+        approval.get_by_role("button", name=MANAGER).click()
+        page.keyboard.type(PINS[MANAGER])
+        page.keyboard.press("Enter")
+
+    pay.get_by_role("button", name="Void Cheesecake").click()
+    approve("sent by mistake", "Void")
+    expect(pay.locator(".pay-total dd")).to_contain_text("2.50")
+    pay.locator(".pay-quick .btn-primary").click()
+    expect(pay.locator(".pay-done-title")).to_have_text("Paid")
+    pay.get_by_role("button", name="Refund…").click()
+    page.locator("dialog.pos-modal").last.get_by_label("Amount").fill("1.00")
+    approve("cold", "Refund")
+    expect(pay.locator(".pay-payment")).to_contain_text("refunded")
+    expect(pay.locator(".pay-payment")).to_contain_text("1.00")
+
+
+def test_a_check_splits_by_items_at_the_till(page: Page, live_edge: LiveEdge):
+    pos_sign_in(page, CASHIER)
+    page.get_by_role("tab", name="Desserts").click()
+    page.locator('.pos-item[data-item="Cheesecake"]').click()
+    page.locator('.pos-item[data-item="Pastel de nata"]').click()
+    page.get_by_role("button", name="Pay F2").click()
+    pay = page.locator("dialog.pos-modal-wide")
+    pay.get_by_role("button", name="By items…").click()
+    page.locator("dialog.pos-modal").last.get_by_role("button", name="Split").click()
+    parts = pay.locator(".pay-part")
+    expect(parts).to_have_count(2)
+    expect(parts.nth(0)).to_contain_text("6.00")
+    expect(parts.nth(1)).to_contain_text("2.50")

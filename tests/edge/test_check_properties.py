@@ -1,0 +1,129 @@
+"""Property tests for what a check comes to: discounts, service charge and splits add up to the
+cent, tax by rate to the tax total, and the parts of a split to the whole, component by
+component."""
+
+from fractions import Fraction
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from edge.domain import check_totals as money
+from edge.domain.pricing import ROUNDINGS
+
+rates = st.sampled_from([0, 600, 1300, 2300])
+check_lines = st.lists(
+    st.builds(
+        lambda n, amount, rate: money.Line(f"l{n}", amount, rate, f"T{rate}"),
+        st.integers(0, 10**6),
+        st.integers(0, 500_000),
+        rates,
+    ),
+    min_size=1,
+    max_size=25,
+    unique_by=lambda line: line.id,
+)
+discount_specs = st.lists(
+    st.tuples(
+        st.sampled_from(["percent", "fixed"]),
+        st.integers(0, 10_000),
+        st.booleans(),
+        st.one_of(st.none(), st.integers(0, 5_000)),
+    ),
+    max_size=4,
+)
+
+
+def _discounts(lines, specs):
+    return [
+        money.Discount(f"d{i}", kind, value, lines[i % len(lines)].id if on_line else None, cap)
+        for i, (kind, value, on_line, cap) in enumerate(specs)
+    ]
+
+
+def _compute(lines, specs, included, rounding, service_bp):
+    return money.compute(
+        lines,
+        _discounts(lines, specs),
+        prices_include_tax=included,
+        rounding=rounding,
+        service_bp=service_bp,
+    )
+
+
+@given(
+    check_lines,
+    discount_specs,
+    st.booleans(),
+    st.sampled_from(ROUNDINGS),
+    st.integers(0, 2_500),
+)
+def test_a_check_adds_up_and_reading_it_again_changes_nothing(
+    lines, specs, included, rounding, service_bp
+):
+    totals = _compute(lines, specs, included, rounding, service_bp)
+    assert totals == _compute(lines, specs, included, rounding, service_bp)
+    assert sum(t.tax for t in totals.taxes) == totals.tax_total
+    assert sum(t.base for t in totals.taxes) == totals.subtotal
+    assert totals.subtotal + totals.tax_total + totals.service_charge == totals.total
+    gross = sum(line.amount for line in lines)
+    assert sum(totals.lines.values()) == gross - totals.discount_total
+    assert all(amount >= 0 for amount in totals.lines.values())
+    assert totals.discount_total == sum(totals.discounts.values())
+
+
+@st.composite
+def splits(draw):
+    lines = draw(check_lines)
+    kind = draw(st.sampled_from(["even", "items", "mixed"]))
+    if kind == "even":
+        return lines, money.even([line.id for line in lines], draw(st.integers(2, 12)))
+    count = draw(st.integers(2, 6))
+    owners = draw(st.lists(st.integers(0, count - 1), min_size=len(lines), max_size=len(lines)))
+    shares = [{} for _ in range(count)]
+    for line, owner in zip(lines, owners, strict=True):
+        if kind == "mixed" and owner == 0:  # shared by every part, as a seat split shares
+            for part in shares:
+                part[line.id] = Fraction(1, count)
+        else:
+            shares[owner][line.id] = Fraction(1)
+    return lines, shares
+
+
+@given(splits(), discount_specs, st.booleans(), st.sampled_from(ROUNDINGS), st.integers(0, 2_500))
+def test_the_parts_of_a_split_sum_exactly_to_the_whole(split, specs, included, rounding, bp):
+    lines, shares = split
+    whole = _compute(lines, specs, included, rounding, bp)
+    parts = money.split(whole, lines, shares, prices_include_tax=included)
+    assert len(parts) == len(shares)
+    assert sum(p.total for p in parts) == whole.total
+    assert sum(p.tax_total for p in parts) == whole.tax_total
+    assert sum(p.subtotal for p in parts) == whole.subtotal
+    assert sum(p.service_charge for p in parts) == whole.service_charge
+    assert sum(p.discount_total for p in parts) == whole.discount_total
+    for i, tax in enumerate(whole.taxes):
+        assert sum(p.taxes[i].tax for p in parts) == tax.tax
+        assert sum(p.taxes[i].base for p in parts) == tax.base
+    for part in parts:
+        assert sum(t.tax for t in part.taxes) == part.tax_total
+        assert part.subtotal + part.tax_total + part.service_charge == part.total
+
+
+@given(check_lines, st.integers(2, 12), st.booleans(), st.sampled_from(ROUNDINGS))
+def test_an_even_split_differs_by_a_cent_at_most(lines, ways, included, rounding):
+    whole = _compute(lines, [], included, rounding, 0)
+    parts = money.split(
+        whole, lines, money.even([line.id for line in lines], ways), prices_include_tax=included
+    )
+    totals = [p.total for p in parts]
+    assert max(totals) - min(totals) <= 1
+    assert totals == sorted(totals, reverse=True)  # the remainder cents go to the first parts
+
+
+@given(st.integers(-(10**9), 10**9), st.lists(st.integers(0, 10**6), min_size=1, max_size=20))
+def test_allocate_shares_out_exactly_and_fairly(total, weights):
+    shares = money.allocate(total, weights)
+    assert sum(shares) == total
+    whole = sum(weights)
+    for share, weight in zip(shares, weights, strict=True):
+        exact = Fraction(total * weight, whole) if whole else Fraction(total, len(weights))
+        assert abs(share - exact) < 1

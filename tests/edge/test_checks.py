@@ -1,0 +1,139 @@
+"""Checks, tenders, shifts and reports over real HTTP on the demo store."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import PINS, sign_in, staff_id
+from tests.edge.menu_helpers import item, menu, table_id
+
+
+async def walk_in(client, who, *names, **extra):
+    menu_json = await menu(client)
+    lines = [{"item_id": item(menu_json, name)["id"], **extra} for name in names]
+    answer = await client.post("/api/orders", json={"kind": "counter", "lines": lines}, headers=who)
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+async def check_of(client, who, order):
+    answer = await client.post("/api/checks", json={"order_id": order["id"]}, headers=who)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+async def open_shift(client, who, float_=10_000):
+    answer = await client.post("/api/shifts", json={"float": float_}, headers=who)
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+async def pay(client, who, check_id, **tender):
+    return await client.post(f"/api/checks/{check_id}/payments", json=tender, headers=who)
+
+
+@pytest.fixture
+async def cashier(client):
+    return await sign_in(client, "cashier", device="till")
+
+
+async def test_a_walk_in_is_paid_in_cash_with_change_and_its_order_closes(client, cashier):
+    order = await walk_in(client, cashier, "Garlic prawns", "Garlic prawns")
+    check = await check_of(client, cashier, order)
+    assert check["total"] == order["total"] and check["balance"] == order["total"]
+    refused = await pay(client, cashier, check["id"], method="cash", given=100_00)
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "no_open_shift"
+    await open_shift(client, cashier)
+    answer = await pay(client, cashier, check["id"], method="cash", given=100_00)
+    assert answer.status_code == 201, answer.text
+    taken = answer.json()
+    assert taken["change"] == 100_00 - order["total"]
+    assert taken["check"]["status"] == "paid" and taken["check"]["balance"] == 0
+    assert taken["receipt_job_id"] is not None
+    closed = (await client.get(f"/api/orders/{order['id']}", headers=cashier)).json()
+    assert closed["status"] == "closed"
+    again = await pay(client, cashier, check["id"], method="card", amount=1, reference="A1")
+    assert again.status_code == 409
+
+
+async def test_a_table_check_rolls_in_every_order_and_splits_evenly_to_the_cent(client, cashier):
+    floor = (await client.get("/api/tables", headers=cashier)).json()
+    table = table_id(floor, "3")
+    prawns = item(await menu(client), "Garlic prawns")["id"]
+    for _ in range(2):
+        body = {"kind": "table", "table_id": table, "lines": [{"item_id": prawns}]}
+        assert (await client.post("/api/orders", json=body, headers=cashier)).status_code == 201
+    check = (await client.post("/api/checks", json={"table_id": table}, headers=cashier)).json()
+    assert len(check["order_ids"]) == 2 and len(check["lines"]) == 2
+    split = await client.post(
+        f"/api/checks/{check['id']}/split", json={"by": "even", "ways": 3}, headers=cashier
+    )
+    assert split.status_code == 200, split.text
+    parts = split.json()["parts"]
+    assert [p["label"] for p in parts] == ["1 of 3", "2 of 3", "3 of 3"]
+    assert sum(p["total"] for p in parts) == check["total"]
+    assert max(p["total"] for p in parts) - min(p["total"] for p in parts) <= 1
+    await open_shift(client, cashier)
+    for part in parts:
+        paid = await pay(
+            client, cashier, part["id"], method="card", amount=part["total"], reference="T-1"
+        )
+        assert paid.status_code == 201, paid.text
+    whole = (await client.get(f"/api/checks/{check['id']}", headers=cashier)).json()
+    assert whole["status"] == "paid" and whole["paid"] == whole["total"]
+
+
+async def test_a_large_discount_needs_a_manager_who_is_recorded(client, cashier):
+    order = await walk_in(client, cashier, "Garlic prawns")
+    check = await check_of(client, cashier, order)
+    path = f"/api/checks/{check['id']}/discounts"
+    small = await client.post(
+        path, json={"kind": "percent", "value": 500, "reason": "regular"}, headers=cashier
+    )
+    assert small.status_code == 201, small.text
+    assert small.json()["discount_total"] > 0
+    big = {"kind": "percent", "value": 5000, "reason": "complaint"}
+    refused = await client.post(path, json=big, headers=cashier)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "approval_required"
+    approval = {"staff_id": await staff_id(client, "manager"), "pin": PINS["manager"]}
+    approved = await client.post(path, json={**big, "approval": approval}, headers=cashier)
+    assert approved.status_code == 201, approved.text
+    events = (
+        await client.get(
+            "/api/audit?entity=check_discounts&limit=5", headers=await sign_in(client, "manager")
+        )
+    ).json()
+    assert events["events"][0]["approver"] == approval["staff_id"]
+
+
+async def test_a_shift_closes_with_a_blind_count_and_the_z_report_closes_the_day(client, cashier):
+    await open_shift(client, cashier, 100_00)
+    current = (await client.get("/api/shifts/current", headers=cashier)).json()["shift"]
+    assert current["expected"] is None
+    order = await walk_in(client, cashier, "Garlic prawns")
+    check = await check_of(client, cashier, order)
+    await pay(client, cashier, check["id"], method="cash", given=check["total"])
+    move = await client.post(
+        "/api/shifts/current/moves",
+        json={"kind": "pay_out", "amount": 500, "reason": "milk"},
+        headers=cashier,
+    )
+    assert move.status_code == 201, move.text
+    closed = await client.post(
+        "/api/shifts/current/close",
+        json={"counted": {"10000": 1, str(check["total"]): 1}},
+        headers=cashier,
+    )
+    assert closed.status_code == 200, closed.text
+    shift = closed.json()
+    assert shift["expected"] == 100_00 + check["total"] - 500
+    assert shift["variance"] == 500
+    manager = await sign_in(client, "manager", device="office")
+    z = await client.post("/api/reports", json={"kind": "z"}, headers=manager)
+    assert z.status_code == 201, z.text
+    data = z.json()["data"]
+    assert data["over_short"] == 500 and data["sales"] == check["total"]
+    assert data["takings"] == check["total"]
+    again = await client.post("/api/reports", json={"kind": "z"}, headers=manager)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "day_closed"

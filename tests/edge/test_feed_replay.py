@@ -1,0 +1,101 @@
+"""The feed's replay is bounded: a client asking from too far back is told to reload (4410 on
+the websocket, 410 when polling), at once; a backlog within the bound, and a client too slow
+for the live queue, are read from the database and never closed for it."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+
+import httpx
+import pytest
+
+from edge.api.app import create_app
+from edge.core.events import Event
+from edge.runtime import realtime
+from tests.conftest import sign_in
+from tests.edge.menu_helpers import item, menu
+from tests.live import feed, serve
+
+LIMIT = 20
+
+
+@pytest.fixture
+def live(settings):
+    with serve(create_app(dataclasses.replace(settings, feed_replay_limit=LIMIT))) as url:
+        yield url
+
+
+async def test_a_replay_from_too_far_back_is_told_to_reload(live):
+    async with httpx.AsyncClient(base_url=live) as client:
+        headers = await sign_in(client, "manager")
+        token = headers["Authorization"].split()[1]
+        last = (await client.get("/healthz")).json()["last_seq"]
+        assert last > LIMIT  # the demo store
+
+        async with feed(live, token, "since=0") as ws:
+            refusal = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            await ws.wait_closed()
+        assert ws.close_code == 4410
+        assert refusal["error"]["code"] == "resync"
+        assert refusal["error"]["last_seq"] == last
+
+        polled = await client.get("/api/events?since=0", headers=headers)
+        assert polled.status_code == 410
+        assert polled.json()["error"]["code"] == "resync"
+        assert polled.json()["error"]["last_seq"] == last
+
+        # within the bound, both replay
+        within = await client.get(f"/api/events?since={last - LIMIT}", headers=headers)
+        assert within.status_code == 200
+        assert within.json()["last_seq"] == last
+
+
+async def test_a_long_backlog_and_a_slow_client_are_read_from_the_database(live, monkeypatch):
+    monkeypatch.setattr(realtime, "QUEUE_LIMIT", 2)  # far fewer than the orders made below
+    async with httpx.AsyncClient(base_url=live) as client:
+        headers = await sign_in(client, "waiter")
+        token = headers["Authorization"].split()[1]
+        cola = item(await menu(client), "Cola")["id"]
+        start = (await client.get("/healthz")).json()["last_seq"]
+
+        async def order() -> int:
+            answer = await client.post(
+                "/api/orders",
+                headers=headers,
+                json={"kind": "counter", "lines": [{"item_id": cola}]},
+            )
+            assert answer.status_code == 201
+            return answer.json()["number"]
+
+        async with feed(live, token, f"topics=orders&since={start}", max_queue=None) as ws:
+            numbers = [await order() for _ in range(8)]  # the client reads none meanwhile
+            got = [json.loads(await asyncio.wait_for(ws.recv(), 10)) for _ in numbers]
+            numbers.append(await order())
+            got.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+            assert ws.close_code is None
+        seqs = [event["seq"] for event in got]
+        assert seqs == sorted(set(seqs)) and seqs[0] > start
+        assert [event["fields"]["number"] for event in got] == numbers
+
+
+async def test_a_subscriber_too_slow_for_its_queue_reads_the_database_instead(monkeypatch):
+    """Its queue is emptied and holds nothing more (None says: read the table) until it has
+    caught up; it is never dropped for it."""
+    monkeypatch.setattr(realtime, "QUEUE_LIMIT", 2)
+    bus = realtime.Bus(asyncio.get_running_loop(), 0)
+    subscription = bus.subscribe({"orders"})
+    assert subscription.behind  # it reads its backlog first
+    subscription.behind = False
+    made = [
+        Event(seq, f"e{seq}", "", "", "orders", "o", "create", {}, 0, None, None, "local")
+        for seq in range(1, 6)
+    ]
+    bus._dispatch(made[:2])
+    assert subscription.queue.qsize() == 2
+    bus._dispatch(made[2:])
+    assert subscription.behind and subscription.ended is None
+    assert subscription.queue.get_nowait() is None and subscription.queue.empty()
+    bus._dispatch([made[-1]._replace(seq=6)])
+    assert subscription.queue.empty()  # behind: nothing queued until it says it caught up

@@ -1,0 +1,148 @@
+"""Pay at table against the sandbox provider on 127.0.0.1: the link, the guest paying, the
+signed webhook (bad signature, stale, replayed, a rotated secret, a duplicate delivery: one
+payment) and polling when no webhook comes; a provider that is down."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+
+import httpx
+import pytest
+
+from edge.api.app import create_app
+from galley.pay_sandbox import Sandbox
+from tests.conftest import count, sign_in
+from tests.edge.test_checks import check_of, walk_in
+from tests.live import serve
+
+SECRET, OLD_SECRET = b"whsec-new", b"whsec-old"
+
+
+@pytest.fixture
+def sandbox():
+    provider = Sandbox(secret=SECRET, deliver=False)
+    with serve(provider.app()) as url:
+        provider.base_url = url
+        yield provider
+
+
+@pytest.fixture
+async def edge(settings, sandbox):
+    paying = dataclasses.replace(
+        settings,
+        print_workers=False,
+        pay_url=sandbox.base_url,
+        pay_webhook_secrets=f"{SECRET.decode()},{OLD_SECRET.decode()}",
+    )
+    application = create_app(paying)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://edge") as http:
+            yield http
+
+
+async def link_for(http, who):
+    check = await check_of(http, who, await walk_in(http, who, "Garlic prawns"))
+    answer = await http.post(f"/api/checks/{check['id']}/pay-link", headers=who)
+    assert answer.status_code == 201, answer.text
+    return check, answer.json()
+
+
+async def webhook(http, sandbox, body, **signing):
+    return await http.post(
+        "/api/pay/webhook", content=body, headers=sandbox.headers(body, **signing)
+    )
+
+
+async def test_the_guest_pays_and_the_box_polls_when_no_webhook_comes(edge, sandbox, settings):
+    who = await sign_in(edge, "waiter")
+    check, link = await link_for(edge, who)
+    assert link["amount"] == check["total"] and link["url"].startswith(sandbox.base_url)
+    waiting = (await edge.get(f"/api/pay-links/{link['id']}", headers=who)).json()
+    assert waiting["status"] == "pending"
+    async with httpx.AsyncClient() as phone:  # the guest's phone opens the link and pays
+        assert (await phone.get(link["url"])).status_code == 200
+        assert (await phone.post(link["url"])).json()["status"] == "succeeded"
+    paid = (await edge.get(f"/api/pay-links/{link['id']}", headers=who)).json()
+    assert paid["status"] == "paid" and paid["payment_id"]
+    view = (await edge.get(f"/api/checks/{check['id']}", headers=who)).json()
+    assert view["status"] == "paid" and [p["method"] for p in view["payments"]] == ["online"]
+    assert view["payments"][0]["shift_id"] is None
+    again = (await edge.get(f"/api/pay-links/{link['id']}", headers=who)).json()
+    assert again == paid and count(settings.database, "payments") == 1
+
+
+async def test_the_webhook_is_signed_fresh_and_acts_once(edge, sandbox, settings):
+    who = await sign_in(edge, "waiter")
+    check, link = await link_for(edge, who)
+    intent = sandbox.intents[link["provider_ref"]]
+    intent["status"] = "succeeded"
+    body = sandbox.event(intent, "evt_1")
+    forged = await edge.post(
+        "/api/pay/webhook", content=body, headers=sandbox.headers(body, secret=b"guess")
+    )
+    assert forged.status_code == 401 and forged.json()["error"]["code"] == "bad_signature"
+    stale = await webhook(edge, sandbox, body, timestamp=int(time.time()) - 301)
+    assert stale.status_code == 401 and stale.json()["error"]["code"] == "stale_webhook"
+    unsigned = await edge.post("/api/pay/webhook", content=body)
+    assert unsigned.status_code == 401 and unsigned.json()["error"]["code"] == "unsigned_webhook"
+    tampered = body.replace(b"succeeded", b"succeeded ")
+    headers = sandbox.headers(body)
+    refused = await edge.post("/api/pay/webhook", content=tampered, headers=headers)
+    assert refused.status_code == 401
+    assert count(settings.database, "payments") == 0
+    # signed with the secret the rotation replaced: still accepted during the overlap
+    first = await webhook(edge, sandbox, body, secret=OLD_SECRET)
+    assert first.status_code == 200 and first.json() == {"received": True, "duplicate": False}
+    replayed = await webhook(edge, sandbox, body)
+    assert replayed.json() == {"received": True, "duplicate": True}
+    other_delivery = await webhook(edge, sandbox, sandbox.event(intent, "evt_2"))
+    assert other_delivery.json() == {"received": True, "duplicate": False}
+    assert count(settings.database, "payments") == 1
+    view = (await edge.get(f"/api/checks/{check['id']}", headers=who)).json()
+    assert view["status"] == "paid" and view["paid"] == check["total"]
+    garbage = await webhook(edge, sandbox, b"not json")
+    assert garbage.status_code == 422
+
+
+async def test_a_provider_that_is_down_is_said_so_and_other_tenders_remain(edge, sandbox, settings):
+    who = await sign_in(edge, "cashier", device="till")
+    check = await check_of(edge, who, await walk_in(edge, who, "Garlic prawns"))
+    sandbox.down = True
+    refused = await edge.post(f"/api/checks/{check['id']}/pay-link", headers=who)
+    assert refused.status_code == 503
+    assert refused.json()["error"]["code"] == "provider_unavailable"
+    assert count(settings.database, "pay_links") == 0
+    assert (await edge.post("/api/shifts", json={"float": 0}, headers=who)).status_code == 201
+    cash = await edge.post(
+        f"/api/checks/{check['id']}/payments", json={"method": "cash"}, headers=who
+    )
+    assert cash.status_code == 201 and cash.json()["check"]["status"] == "paid"
+
+
+async def test_pay_at_table_off_without_a_provider(client):
+    who = await sign_in(client, "waiter")
+    check = await check_of(client, who, await walk_in(client, who, "Garlic prawns"))
+    refused = await client.post(f"/api/checks/{check['id']}/pay-link", headers=who)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "pay_at_table_off"
+    assert json.loads(refused.text)["error"]["message"]
+
+
+async def test_an_online_payment_is_refunded_by_its_provider(edge, sandbox, settings):
+    who = await sign_in(edge, "manager", device="till")
+    check, link = await link_for(edge, who)
+    intent = sandbox.intents[link["provider_ref"]]
+    intent["status"] = "succeeded"
+    assert (await webhook(edge, sandbox, sandbox.event(intent))).status_code == 200
+    payment = (await edge.get(f"/api/checks/{check['id']}", headers=who)).json()["payments"][0]
+    assert (await edge.post("/api/shifts", json={"float": 0}, headers=who)).status_code == 201
+    path = f"/api/payments/{payment['id']}/refund"
+    sandbox.down = True
+    down = await edge.post(path, json={"amount": 200, "reason": "cold"}, headers=who)
+    assert down.status_code == 503 and count(settings.database, "refunds") == 0
+    sandbox.down = False
+    refunded = await edge.post(path, json={"amount": 200, "reason": "cold"}, headers=who)
+    assert refunded.status_code == 201 and refunded.json()["refunded"] == 200
+    assert intent["refunded"] == 200

@@ -1,0 +1,378 @@
+"""The POS's rules, each refusal that matters, the business day across midnight and a change of
+clocks, and no card number anywhere."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+
+import pytest
+from freezegun import freeze_time
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from edge.domain.payments import looks_like_card
+from tests.conftest import BOX, PINS, sign_in, staff_id
+from tests.edge.menu_helpers import item, menu
+from tests.edge.test_checks import check_of, open_shift, pay, walk_in
+
+
+@pytest.fixture
+async def cashier(client):
+    return await sign_in(client, "cashier", device="till")
+
+
+async def approval(client):
+    return {"staff_id": await staff_id(client, "manager"), "pin": PINS["manager"]}
+
+
+def refused(answer, status, code):
+    assert answer.status_code == status, answer.text
+    assert answer.json()["error"]["code"] == code, answer.text
+
+
+async def test_split_by_items_and_by_seat_and_every_refusal(client, cashier):
+    menu_json = await menu(client)
+    prawns, nata = item(menu_json, "Garlic prawns")["id"], item(menu_json, "Pastel de nata")["id"]
+    lines = [
+        {"item_id": prawns, "seat": 1},
+        {"item_id": nata, "seat": 2},
+        {"item_id": nata},  # shared
+    ]
+    body = {"kind": "counter", "lines": lines}
+    order = (await client.post("/api/orders", json=body, headers=cashier)).json()
+    check = await check_of(client, cashier, order)
+    path = f"/api/checks/{check['id']}/split"
+    ids = [line["line_id"] for line in check["lines"]]
+    refused(
+        await client.post(
+            path, json={"by": "items", "parts": [ids[:1], ids[1:2]]}, headers=cashier
+        ),
+        422,
+        "bad_parts",
+    )
+    refused(await client.post(path, json={"by": "even"}, headers=cashier), 422, "missing_field")
+    by_seat = await client.post(path, json={"by": "seat"}, headers=cashier)
+    assert by_seat.status_code == 200, by_seat.text
+    parts = by_seat.json()["parts"]
+    assert [p["label"] for p in parts] == ["Seat 1", "Seat 2"]
+    assert sum(p["total"] for p in parts) == check["total"]
+    part = (await client.get(f"/api/checks/{parts[0]['id']}", headers=cashier)).json()
+    assert {line["share"] for line in part["lines"]} == {"1", "1/2"}
+    refused(await client.post(path, json={"by": "seat"}, headers=cashier), 409, "check_not_open")
+    await open_shift(client, cashier)
+    whole = await pay(client, cashier, check["id"], method="card", reference="X")
+    refused(whole, 409, "check_is_split")
+    # by items: each line in one part
+    order = (await client.post("/api/orders", json=body, headers=cashier)).json()
+    other = await check_of(client, cashier, order)
+    ids = [line["line_id"] for line in other["lines"]]
+    answer = await client.post(
+        f"/api/checks/{other['id']}/split",
+        json={"by": "items", "parts": [ids[:1], ids[1:]]},
+        headers=cashier,
+    )
+    assert answer.status_code == 200, answer.text
+    first, second = answer.json()["parts"]
+    assert first["total"] == item(menu_json, "Garlic prawns")["price"]
+    assert first["total"] + second["total"] == other["total"]
+
+
+async def test_merge_and_move_between_checks(client, cashier):
+    a = await check_of(client, cashier, await walk_in(client, cashier, "Garlic prawns"))
+    b = await check_of(client, cashier, await walk_in(client, cashier, "Pastel de nata"))
+    merged = await client.post(
+        f"/api/checks/{a['id']}/merge", json={"check_id": b["id"]}, headers=cashier
+    )
+    assert merged.status_code == 200, merged.text
+    assert merged.json()["total"] == a["total"] + b["total"]
+    assert (await client.get(f"/api/checks/{b['id']}", headers=cashier)).json()[
+        "status"
+    ] == "merged"
+    c = await check_of(client, cashier, await walk_in(client, cashier, "Espresso"))
+    nata = next(line for line in merged.json()["lines"] if line["name"] == "Pastel de nata")
+    moved = await client.post(
+        f"/api/checks/{a['id']}/move",
+        json={"line_ids": [nata["line_id"]], "to_check_id": c["id"]},
+        headers=cashier,
+    )
+    assert moved.status_code == 200 and moved.json()["total"] == a["total"]
+    refused(
+        await client.post(
+            f"/api/checks/{a['id']}/merge", json={"check_id": b["id"]}, headers=cashier
+        ),
+        409,
+        "check_not_open",
+    )
+    # the nata's order closes only when the check it moved to is paid
+    await open_shift(client, cashier)
+    assert (await pay(client, cashier, a["id"], method="card", reference="R1")).status_code == 201
+    nata_order = (await client.get(f"/api/orders/{nata['order_id']}", headers=cashier)).json()
+    assert nata_order["status"] == "open"
+    assert (await pay(client, cashier, c["id"], method="card", reference="R2")).status_code == 201
+    nata_order = (await client.get(f"/api/orders/{nata['order_id']}", headers=cashier)).json()
+    assert nata_order["status"] == "closed"
+
+
+async def test_several_tenders_cash_rounding_tips_and_no_overpayment(client, cashier):
+    manager = await sign_in(client, "manager", device="office")
+    rules = await client.patch("/api/pos/settings", json={"cash_rounding": 5}, headers=manager)
+    assert rules.status_code == 200 and rules.json()["cash_rounding"] == 5
+    check = await check_of(client, cashier, await walk_in(client, cashier, "Garlic prawns"))
+    total = check["total"]
+    await open_shift(client, cashier)
+    too_much = await pay(
+        client, cashier, check["id"], method="card", amount=total + 1, reference="Z"
+    )
+    refused(too_much, 422, "overpaid")
+    card = await pay(
+        client, cashier, check["id"], method="card", amount=501, tip=200, reference="T9"
+    )
+    assert card.status_code == 201 and card.json()["check"]["balance"] == total - 501
+    short = await pay(client, cashier, check["id"], method="cash", given=1)
+    refused(short, 422, "not_enough_cash")
+    cash = await pay(client, cashier, check["id"], method="cash", given=10_000)
+    assert cash.status_code == 201, cash.text
+    payment = cash.json()["payment"]
+    assert (payment["amount"] + payment["rounding"]) % 5 == 0 and abs(payment["rounding"]) <= 2
+    assert cash.json()["change"] == 10_000 - payment["amount"] - payment["rounding"]
+    view = cash.json()["check"]
+    assert view["status"] == "paid" and view["tips"] == 200 and view["paid"] == total
+
+
+async def test_refunds_go_to_the_tender_with_a_manager(client, cashier):
+    check = await check_of(client, cashier, await walk_in(client, cashier, "Garlic prawns"))
+    await open_shift(client, cashier)
+    paid = (await pay(client, cashier, check["id"], method="card", reference="T1")).json()
+    path = f"/api/payments/{paid['payment']['id']}/refund"
+    refused(
+        await client.post(path, json={"reason": "cold"}, headers=cashier), 403, "approval_required"
+    )
+    body = {"amount": 300, "reason": "cold", "approval": await approval(client)}
+    part = await client.post(path, json=body, headers=cashier)
+    assert part.status_code == 201 and part.json()["refunded"] == 300
+    over = {"amount": check["total"], "reason": "cold", "approval": await approval(client)}
+    refused(await client.post(path, json=over, headers=cashier), 422, "too_much")
+    rest = {"reason": "cold", "approval": await approval(client)}
+    assert (await client.post(path, json=rest, headers=cashier)).json()["refunded"] == check[
+        "total"
+    ]
+    refused(
+        await client.post(
+            path, json={"reason": "x", "approval": await approval(client)}, headers=cashier
+        ),
+        409,
+        "refunded",
+    )
+
+
+async def test_drawer_moves_and_a_no_sale_need_an_open_shift_and_a_manager(client, cashier):
+    move = {"kind": "pay_in", "amount": 1000, "reason": "coins"}
+    refused(
+        await client.post("/api/shifts/current/moves", json=move, headers=cashier),
+        409,
+        "no_open_shift",
+    )
+    await open_shift(client, cashier, 5000)
+    refused(await client.post("/api/shifts", json={"float": 1}, headers=cashier), 409, "shift_open")
+    no_sale = {"kind": "no_sale", "reason": "change"}
+    refused(
+        await client.post("/api/shifts/current/moves", json=no_sale, headers=cashier),
+        403,
+        "approval_required",
+    )
+    approved = {**no_sale, "approval": await approval(client)}
+    assert (
+        await client.post("/api/shifts/current/moves", json=approved, headers=cashier)
+    ).status_code == 201
+    skim = {"kind": "skim", "amount": 10_000, "reason": "safe"}
+    refused(
+        await client.post("/api/shifts/current/moves", json=skim, headers=cashier),
+        409,
+        "not_enough_cash",
+    )
+    for kind, amount in (("pay_in", 1000), ("pay_out", 300), ("skim", 2000)):
+        body = {"kind": kind, "amount": amount, "reason": "r"}
+        assert (
+            await client.post("/api/shifts/current/moves", json=body, headers=cashier)
+        ).status_code == 201
+    closed = await client.post(
+        "/api/shifts/current/close", json={"counted": {"500": 7}}, headers=cashier
+    )
+    shift = closed.json()
+    assert shift["expected"] == 5000 + 1000 - 300 - 2000 and shift["variance"] == 3500 - 3700
+    assert [m["kind"] for m in shift["moves"]] == ["no_sale", "pay_in", "pay_out", "skim"]
+
+
+async def test_promo_codes_follow_their_rules(client, cashier):
+    manager = await sign_in(client, "manager", device="office")
+    promos = {
+        "TENOFF": {"kind": "percent", "value": 5000, "usage_limit": 1, "max_discount": 100},
+        "OLD": {"kind": "fixed", "value": 100, "valid_until": "2020-01-01T00:00:00Z"},
+        "BIG": {"kind": "fixed", "value": 100, "min_spend": 1_000_000},
+        "STACK": {"kind": "fixed", "value": 50, "stackable": True},
+    }
+    for code, promo in promos.items():
+        made = await client.post("/api/promo-codes", json={"code": code, **promo}, headers=manager)
+        assert made.status_code == 201, made.text
+    refused(
+        await client.post(
+            "/api/promo-codes",
+            json={"code": "oldx", "kind": "percent", "value": 20_000},
+            headers=manager,
+        ),
+        422,
+        "invalid",
+    )
+    check = await check_of(client, cashier, await walk_in(client, cashier, "Garlic prawns"))
+    path = f"/api/checks/{check['id']}/discounts"
+    refused(
+        await client.post(path, json={"promo_code": "old"}, headers=cashier), 409, "promo_expired"
+    )
+    refused(
+        await client.post(path, json={"promo_code": "big"}, headers=cashier), 409, "promo_min_spend"
+    )
+    refused(
+        await client.post(path, json={"promo_code": "nope"}, headers=cashier),
+        422,
+        "unknown_promo_code",
+    )
+    ten = await client.post(path, json={"promo_code": "tenoff"}, headers=cashier)
+    assert ten.status_code == 201 and ten.json()["discount_total"] == 100  # capped
+    refused(
+        await client.post(path, json={"promo_code": "stack"}, headers=cashier),
+        409,
+        "promo_not_stackable",
+    )
+    other = await check_of(client, cashier, await walk_in(client, cashier, "Garlic prawns"))
+    used = await client.post(
+        f"/api/checks/{other['id']}/discounts", json={"promo_code": "TENOFF"}, headers=cashier
+    )
+    refused(used, 409, "promo_used_up")
+
+
+async def test_the_business_day_follows_the_store_across_midnight_and_the_clock_change(client):
+    # Lisbon leaves summer time on 2026-10-25 at 02:00 local (01:00 UTC); the day starts 04:00.
+    with freeze_time("2026-10-24 21:30:00", tick=True) as frozen:  # 22:30 local
+        cashier = await sign_in(client, "cashier", device="till")
+        manager = await sign_in(client, "manager", device="office")
+        shift = await open_shift(client, cashier)
+        assert shift["business_day"] == "2026-10-24"
+        check = await check_of(client, cashier, await walk_in(client, cashier, "Garlic prawns"))
+        frozen.move_to("2026-10-25 02:30:00")  # 02:30 local after the change: still the 24th
+        paid = (await pay(client, cashier, check["id"], method="cash", given=check["total"])).json()
+        assert paid["payment"]["business_day"] == "2026-10-24"
+        await client.post("/api/shifts/current/close", json={"counted": {}}, headers=cashier)
+        frozen.move_to("2026-10-25 03:45:00")  # 03:45 local
+        z = (await client.post("/api/reports", json={"kind": "z"}, headers=manager)).json()
+        assert z["business_day"] == "2026-10-24" and z["data"]["sales"] == check["total"]
+        refused(
+            await client.post("/api/shifts", json={"float": 0}, headers=cashier), 409, "day_closed"
+        )
+        frozen.move_to("2026-10-25 04:15:00")  # 04:15 local: the 25th
+        assert (await open_shift(client, cashier))["business_day"] == "2026-10-25"
+        x = (await client.post("/api/reports", json={"kind": "x"}, headers=manager)).json()
+        assert x["business_day"] == "2026-10-25" and x["data"]["sales"] == 0
+        refused(
+            await client.post(
+                "/api/reports", json={"kind": "z", "business_day": "2026-10-24"}, headers=manager
+            ),
+            409,
+            "day_closed",
+        )
+
+
+# A run of 13 to 19 digits, alone or in groups of four, not inside a hexadecimal id.
+_CARD = re.compile(
+    r"(?<![0-9A-Fa-f-])(?:\d{13,19}|\d{4}(?:[ -]\d{4}){2,3}(?:[ -]?\d{1,3})?)(?![0-9A-Fa-f])"
+)
+
+
+def card_numbers(text: str) -> list[str]:
+    return [m.group() for m in _CARD.finditer(text) if looks_like_card(m.group())]
+
+
+async def test_no_card_number_is_stored_in_the_database_the_events_or_the_logs(
+    client, cashier, caplog
+):
+    """Every value of every row of every table (the events' fields, print jobs' bytes and the
+    idempotency keys' answers among them; not an event's clock reading, whose 13-digit
+    milliseconds are no card), and the log, hold no Luhn-valid run of 13 to 19 digits after a
+    cashier tried to type card numbers as the terminal's reference."""
+    caplog.set_level(logging.DEBUG)
+    assert looks_like_card("4111 1111 1111 1111") and not looks_like_card("T-20261206-0042")
+    check = await check_of(client, cashier, await walk_in(client, cashier, "Garlic prawns"))
+    await open_shift(client, cashier)
+    for typed in ("4111111111111111", "ref 5500-0000-0000-0004"):
+        refused(
+            await pay(client, cashier, check["id"], method="card", reference=typed),
+            422,
+            "card_number",
+        )
+    ok = await pay(client, cashier, check["id"], method="card", reference="AUTH 004211 TID 7781")
+    assert ok.status_code == 201
+    conn = sqlite3.connect(BOX["database"])
+    found = []
+    tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    for table in tables:
+        cursor = conn.execute(f"SELECT * FROM {table}")
+        columns = [d[0] for d in cursor.description]
+        for row in cursor:
+            for column, value in zip(columns, row, strict=True):
+                if column == "hlc" or value is None:
+                    continue
+                text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+                found += [(table, column, n) for n in card_numbers(text)]
+    conn.close()
+    found += [("log", "", n) for n in card_numbers(caplog.text)]
+    assert found == []
+
+
+tenders = st.lists(
+    st.tuples(st.sampled_from(["cash", "card"]), st.integers(0, 500), st.integers(0, 2)),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(tenders)
+async def test_the_report_is_the_days_tenders_less_refunds(
+    client, cashier, paid_so_far, tender_list
+):
+    """Each example pays a check in some tenders and refunds some; the X report's takings are
+    always every tender of the day (with rounding and tips) less every refund."""
+    manager = await sign_in(client, "manager", device="office")
+    if (await client.get("/api/shifts/current", headers=cashier)).json()["shift"] is None:
+        await open_shift(client, cashier)
+    check = await check_of(client, cashier, await walk_in(client, cashier, "Garlic prawns"))
+    left = check["total"]
+    for n, (method, tip, refunds) in enumerate(tender_list):
+        last = n == len(tender_list) - 1
+        amount = left if last else max(1, left // 3)
+        body = {"method": method, "amount": amount, "tip": tip}
+        if method == "card":
+            body["reference"] = f"T{n}"
+        taken = (await pay(client, cashier, check["id"], **body)).json()
+        payment = taken["payment"]
+        left -= amount
+        paid_so_far.append(payment["amount"] + payment["rounding"] + payment["tip"])
+        for _ in range(refunds):
+            refund = {"amount": 1, "reason": "r", "approval": await approval(client)}
+            path = f"/api/payments/{payment['id']}/refund"
+            assert (await client.post(path, json=refund, headers=cashier)).status_code == 201
+            paid_so_far.append(-1)
+    x = (await client.post("/api/reports", json={"kind": "x"}, headers=manager)).json()
+    assert x["data"]["takings"] == sum(paid_so_far)
+    tenders_data = x["data"]["tenders"]
+    assert x["data"]["takings"] == sum(
+        t["amount"] + t["tips"] - t["refunds"] for t in tenders_data.values()
+    )
+
+
+@pytest.fixture
+def paid_so_far():
+    return []

@@ -1,0 +1,187 @@
+"""Retention: what the box forgets, and above all what it never does (an event the hub does not
+have yet, the newest event, a print job still to print)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from freezegun import freeze_time
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from edge.core import db, events, identity, retention
+from edge.core.events import ENTITIES
+from edge.core.retention import Keep
+from edge.domain import printer_status
+from edge.runtime.housekeeping import prune
+from edge.runtime.writer import Writer
+from printers.status import PrinterStatus
+from sync.clock import iso
+from tests.conftest import sign_in
+from tests.edge.menu_helpers import item, menu
+
+KEEP = Keep(local_days=14, synced_days=90)
+LOCAL = frozenset(name for name, entity in ENTITIES.items() if entity.owner == "local")
+
+
+def events_of(path: Path) -> dict[int, tuple[str, str]]:
+    conn = db.connect(path, readonly=True)
+    try:
+        return {
+            row[0]: (row[1], row[2]) for row in conn.execute("SELECT seq, entity, at FROM events")
+        }
+    finally:
+        conn.close()
+
+
+def prune_all(path: Path, now: datetime) -> None:
+    conn = db.connect(path)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        while retention.prune_events(conn, now, KEEP) or retention.prune_print_jobs(
+            conn, now, KEEP
+        ):
+            pass
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def enrol(path: Path, pushed: int) -> None:
+    conn = db.connect(path)
+    try:
+        identity.enrol(conn, tenant_id="t", store_id="s", key_id="k", hub_url="http://127.0.0.1:1")
+        identity.pushed(conn, pushed)
+    finally:
+        conn.close()
+
+
+@hypothesis_settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    enrolled=st.booleans(),
+    pushed=st.floats(0, 1),
+    days=st.integers(0, 400),
+)
+def test_nothing_the_hub_does_not_have_is_ever_pruned(
+    settings, tmp_path_factory, enrolled, pushed, days
+):
+    """On the demo store, at any time later and with the hub at any point of the log: every
+    event of a synced entity after the push cursor stays (all of them on a box not enrolled),
+    the newest event stays, and what goes is old enough to."""
+    path = tmp_path_factory.mktemp("prune") / "edge.db"
+    shutil.copy(settings.database, path)
+    before = events_of(path)
+    newest = max(before)
+    cursor = int(newest * pushed)
+    if enrolled:
+        enrol(path, cursor)
+    now = datetime.now(UTC) + timedelta(days=days)
+    prune_all(path, now)
+    after = events_of(path)
+
+    assert newest in after
+    for seq, (entity, at) in before.items():
+        if seq in after:
+            continue
+        if entity in LOCAL:
+            assert at < iso(now - timedelta(days=KEEP.local_days)), (seq, entity)
+        else:
+            assert enrolled and seq <= cursor, (seq, entity, cursor)
+            assert at < iso(now - timedelta(days=KEEP.synced_days)), (seq, entity)
+    if days > KEEP.synced_days:  # everything old enough went
+        assert all(
+            seq == newest or (entity not in LOCAL and (not enrolled or seq > cursor))
+            for seq, (entity, _) in after.items()
+        ), after
+
+
+async def test_old_print_jobs_idempotency_keys_and_events_go_in_batches_through_the_writer(
+    quiet, settings
+):
+    app, client = quiet
+    waiter = await sign_in(client, "waiter")
+    cola = item(await menu(client), "Cola")["id"]
+    answer = await client.post(
+        "/api/orders",
+        headers={**waiter, "Idempotency-Key": "retention-1"},
+        json={"kind": "counter", "lines": [{"item_id": cola}], "send": True},
+    )
+    assert answer.status_code == 201, answer.text
+    box = app.state.box
+    counts = lambda: box.read_now(  # noqa: E731
+        lambda conn: {
+            table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            for table in ("events", "print_jobs", "idempotency_keys")
+        }
+    )
+    start = counts()
+    assert start["print_jobs"] and start["idempotency_keys"]
+
+    # A week on: the keys go; the queued ticket (nobody printed it) and every event stay.
+    gone = await prune(box.write, KEEP, datetime.now(UTC) + timedelta(days=8))
+    assert gone == {"events": 0, "print_jobs": 0, "idempotency_keys": start["idempotency_keys"]}
+
+    # Printed, then a year on: the job goes, and the local events; the synced ones stay (this
+    # box is not enrolled), and so does the newest.
+    await box.write(lambda conn: conn.execute("UPDATE print_jobs SET state = 'printed'"))
+    retention_batch, retention.BATCH = retention.BATCH, 2  # several batches, each its own write
+    try:
+        gone = await prune(box.write, KEEP, datetime.now(UTC) + timedelta(days=365))
+    finally:
+        retention.BATCH = retention_batch
+    left = counts()
+    assert gone["print_jobs"] == start["print_jobs"] and left["print_jobs"] == 0
+    assert gone["events"] > 2 and left["events"] == start["events"] - gone["events"]
+    kept = box.read_now(
+        lambda conn: [row[0] for row in conn.execute("SELECT entity FROM events ORDER BY seq")]
+    )
+    assert set(kept[:-1]) <= set(ENTITIES) - LOCAL
+    free = box.read_now(lambda conn: conn.execute("PRAGMA freelist_count").fetchone()[0])
+    assert free == 0  # given back to the file system
+
+    # The feed cannot replay what went: a client asking from before it is told to reload.
+    forgotten = box.read_now(events.forgotten_upto)
+    assert forgotten > 1
+    manager = await sign_in(client, "manager")
+    refused = await client.get(f"/api/events?since={forgotten - 1}", headers=manager)
+    assert refused.status_code == 410 and refused.json()["error"]["code"] == "resync"
+    assert (await client.get(f"/api/events?since={forgotten}", headers=manager)).status_code == 200
+
+
+def test_a_new_database_gives_free_pages_back(tmp_path):
+    path = tmp_path / "edge.db"
+    identity.prepare(path)
+    conn = db.connect(path, readonly=True)
+    try:
+        assert conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 2  # incremental
+    finally:
+        conn.close()
+
+
+def test_a_printer_status_is_written_only_when_it_changes(settings):
+    """A printer that keeps printing writes no event: a check a minute was 9 % of a busy
+    store's events."""
+    writer = Writer(settings.database, identity.prepare(settings.database).node)
+    written = "SELECT fields FROM events WHERE entity = 'printer_status' AND seq > ? ORDER BY seq"
+    try:
+        printer = writer.run_sync(
+            lambda conn: conn.execute("SELECT id FROM printers").fetchone()[0]
+        )
+        with freeze_time("2026-12-01T12:00:00Z") as clock:
+            writer.run_sync(printer_status.record, printer, PrinterStatus(), "")
+            start = writer.run_sync(events.last_seq)
+            for status in [PrinterStatus(), PrinterStatus(paper_near_end=True)] + [
+                PrinterStatus(paper_near_end=True)
+            ]:
+                clock.tick(timedelta(minutes=5))  # a minute was enough to write it again
+                writer.run_sync(printer_status.record, printer, status, "")
+        rows = writer.run_sync(lambda conn: conn.execute(written, (start,)).fetchall())
+    finally:
+        writer.close()
+    assert [json.loads(row[0]).get("paper_near_end") for row in rows] == [True], rows

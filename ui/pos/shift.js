@@ -1,0 +1,174 @@
+// The till's shift: open it with a float; pay-ins, pay-outs, skims and a no-sale (a manager's);
+// close it with a blind count by denomination, after which what the drawer should have held and
+// the difference show for the first time. Managers make the X and Z reports here.
+
+import { h } from "/ui/lib/element.js";
+import { parseMoney } from "/ui/lib/money.js";
+import { toast, withApproval } from "./dialogs.js";
+
+const NOTES_AND_COINS = [50000, 20000, 10000, 5000, 2000, 1000, 500, 200, 100, 50, 20, 10, 5, 2, 1];
+
+export async function drawShift(root, ctx) {
+  const message = h("p", { class: "msg", role: "alert" });
+  const fail = (err) => {
+    message.className = "msg msg-error";
+    message.textContent = err.message;
+  };
+  const redraw = () => drawShift(root, ctx);
+  let shift;
+  try {
+    shift = (await ctx.api.get("/api/shifts/current")).shift;
+  } catch (err) {
+    root.replaceChildren(message);
+    fail(err);
+    return;
+  }
+  ctx.setShift(shift);
+  const parts = [message];
+  if (!shift) {
+    const float = h("input", { class: "input input-lg", name: "float", inputmode: "decimal", placeholder: "100.00", "aria-label": "Float" });
+    parts.push(h("form", { class: "card card-pad stack shift-open", onsubmit: async (event) => {
+      event.preventDefault();
+      const value = parseMoney(float.value, ctx.store.currency);
+      if (value === null) return fail(new Error("Type the float in the drawer, such as 100.00."));
+      try {
+        await ctx.api.post("/api/shifts", { float: value });
+        toast("Shift open");
+        return redraw();
+      } catch (err) {
+        return fail(err);
+      }
+    } },
+      h("h2", {}, "Open a shift"),
+      h("p", { class: "muted" }, "Count the float in the drawer. No payment is taken on this till until a shift is open."),
+      h("label", { class: "field" }, h("span", {}, "Float"), float),
+      h("button", { type: "submit", class: "btn btn-primary" }, "Open shift")));
+  } else {
+    parts.push(openShift(shift, ctx, fail, redraw));
+  }
+  if (ctx.may("reports.run")) parts.push(reports(ctx, fail));
+  root.replaceChildren(h("div", { class: "shift stack" }, ...parts));
+}
+
+function openShift(shift, ctx, fail, redraw) {
+  const money = ctx.money;
+  const kind = h("select", { class: "select", name: "kind", "aria-label": "Kind" },
+    h("option", { value: "pay_in" }, "Pay-in"), h("option", { value: "pay_out" }, "Pay-out"),
+    h("option", { value: "skim" }, "Skim"));
+  const amount = h("input", { class: "input", name: "amount", inputmode: "decimal", placeholder: "0.00", "aria-label": "Amount" });
+  const reason = h("input", { class: "input", name: "reason", placeholder: "Reason", "aria-label": "Reason" });
+  const counts = NOTES_AND_COINS.map((value) => ({
+    value,
+    input: h("input", { class: "input input-sm", type: "number", min: "0", step: "1", inputmode: "numeric", name: `count-${value}`, "aria-label": `How many ${money(value)}` }),
+  }));
+  const counted = h("strong", { class: "num" }, money(0));
+  const recount = () => {
+    counted.textContent = money(counts.reduce((sum, c) => sum + c.value * (Number(c.input.value) || 0), 0));
+  };
+  for (const c of counts) c.input.addEventListener("input", recount);
+  return h("div", { class: "stack" },
+    h("div", { class: "card card-pad row-between" },
+      h("div", {}, h("h2", {}, "Shift open"),
+        h("p", { class: "muted" }, `Float ${money(shift.float)} · opened by ${shift.opened_by_name || "?"} · ${shift.device}`)),
+      h("button", { type: "button", class: "btn", onclick: () => noSale(ctx, fail, redraw) }, "No sale")),
+    h("form", { class: "card card-pad stack", onsubmit: async (event) => {
+      event.preventDefault();
+      const value = parseMoney(amount.value, ctx.store.currency);
+      if (value === null) return fail(new Error("Type an amount such as 20.00."));
+      try {
+        await ctx.api.post("/api/shifts/current/moves", { kind: kind.value, amount: value, reason: reason.value.trim() });
+        toast("Recorded");
+        return redraw();
+      } catch (err) {
+        return fail(err);
+      }
+    } },
+      h("h3", {}, "Cash in or out"),
+      h("div", { class: "row" }, kind, amount, reason, h("button", { type: "submit", class: "btn" }, "Record")),
+      shift.moves.length ? h("ul", { class: "shift-moves small" }, shift.moves.map((m) =>
+        h("li", {}, `${m.kind.replace("_", "-")} ${m.kind === "no_sale" ? "" : money(m.amount)} · ${m.reason}`))) : null),
+    h("form", { class: "card card-pad stack shift-close", onsubmit: async (event) => {
+      event.preventDefault();
+      const body = {};
+      for (const c of counts) if (Number(c.input.value) > 0) body[String(c.value)] = Math.trunc(Number(c.input.value));
+      try {
+        const closed = await ctx.api.post("/api/shifts/current/close", { counted: body });
+        ctx.setShift(null);
+        showClosed(closed, ctx);
+      } catch (err) {
+        fail(err);
+      }
+    } },
+      h("h3", {}, "Close the shift"),
+      h("p", { class: "muted small" }, "Count the drawer by note and coin. What it should hold shows once the count is in."),
+      h("div", { class: "shift-counts" }, counts.map((c) =>
+        h("label", { class: "shift-count" }, h("span", { class: "num" }, money(c.value)), c.input))),
+      h("div", { class: "row-between" }, h("span", {}, "Counted ", counted),
+        h("button", { type: "submit", class: "btn btn-primary" }, "Close shift"))));
+}
+
+function showClosed(shift, ctx) {
+  const money = ctx.money;
+  const over = shift.variance > 0 ? "over" : shift.variance < 0 ? "short" : "exact";
+  const root = document.querySelector(".shift");
+  root.replaceChildren(h("div", { class: "card card-pad stack shift-result" },
+    h("h2", {}, "Shift closed"),
+    h("dl", { class: "pay-sums" },
+      h("div", {}, h("dt", {}, "Expected in the drawer"), h("dd", { class: "num" }, money(shift.expected))),
+      h("div", {}, h("dt", {}, "Counted"), h("dd", { class: "num" }, money(shift.declared))),
+      h("div", { class: `shift-variance is-${over}` }, h("dt", {}, over === "exact" ? "Difference" : over === "over" ? "Over" : "Short"),
+        h("dd", { class: "num" }, money(shift.variance)))),
+    h("button", { type: "button", class: "btn", onclick: () => drawShift(root.parentElement, ctx) }, "Done")));
+}
+
+async function noSale(ctx, fail, redraw) {
+  try {
+    const answer = await withApproval(ctx.api, (approval) =>
+      ctx.api.post("/api/shifts/current/moves", { kind: "no_sale", reason: "No sale", ...(approval ? { approval } : {}) }),
+    "Opening the drawer without a sale needs a manager.");
+    if (answer) {
+      toast("Drawer open");
+      redraw();
+    }
+  } catch (err) {
+    fail(err);
+  }
+}
+
+function reports(ctx, fail) {
+  const out = h("div", { class: "report-out" });
+  const make = async (kind) => {
+    try {
+      const report = await ctx.api.post("/api/reports", { kind });
+      out.replaceChildren(reportView(report, ctx));
+      toast(`${kind.toUpperCase()} report ${report.print_job_id ? "printing" : "made"}`);
+    } catch (err) {
+      fail(err);
+    }
+  };
+  return h("div", { class: "card card-pad stack" },
+    h("div", { class: "row-between" }, h("h3", {}, "Reports"),
+      h("div", { class: "row" },
+        h("button", { type: "button", class: "btn", onclick: () => make("x") }, "X report"),
+        h("button", { type: "button", class: "btn btn-danger", onclick: () => make("z") }, "Z report (close the day)"))),
+    out);
+}
+
+function reportView(report, ctx) {
+  const money = ctx.money;
+  const d = report.data;
+  const rows = [
+    ["Checks paid", String(d.checks)], ["Sales", money(d.sales)], ["Tax", money(d.tax_total)],
+    ["Discounts", money(d.discounts)], ["Service charge", money(d.service_charge)],
+    ["Cash", money(d.tenders.cash.amount)], ["Card", money(d.tenders.card.amount)],
+    ["Paid at table", money(d.tenders.online.amount)],
+    ["Tips", money(d.tips)], ["Refunds", money(d.refunds)], ["Takings", money(d.takings)],
+    ["Voids", `${d.voids} · ${money(d.voided)}`], ["Opening float", money(d.floats)],
+    ["Expected cash", money(d.expected_cash)], ["Declared cash", money(d.declared_cash)],
+    ["Over/short", money(d.over_short)],
+  ];
+  return h("section", { class: "report", "data-kind": report.kind },
+    h("h3", {}, `${report.kind.toUpperCase()} report · ${report.business_day}`),
+    h("dl", { class: "pay-sums" }, rows.map(([label, value]) =>
+      h("div", { "data-row": label }, h("dt", {}, label), h("dd", { class: "num" }, value)))));
+}
