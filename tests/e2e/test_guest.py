@@ -159,9 +159,12 @@ class Sockets:
 def test_a_phone_whose_socket_dropped_catches_up(browser: Browser, live_edge: LiveEdge):
     open_store(live_edge)
     url = guest_url(live_edge, "6")
+    consoles = Console(), Console()
+    for console in consoles:  # the table is closed at the end: its phones hear 410
+        console.allow_refusal(410, "/api/guest/")
     with (
-        browser_page(browser, live_edge, paired=False, **PHONE) as ana,
-        browser_page(browser, live_edge, paired=False, **PHONE) as rui,
+        browser_page(browser, live_edge, consoles[0], paired=False, **PHONE) as ana,
+        browser_page(browser, live_edge, consoles[1], paired=False, **PHONE) as rui,
     ):
         sockets = Sockets(rui)
         ana.goto(url)
@@ -176,6 +179,12 @@ def test_a_phone_whose_socket_dropped_catches_up(browser: Browser, live_edge: Li
         rui.evaluate("window.dispatchEvent(new Event('online'))")
         expect(rui.get_by_role("button", name="Your order (2) · €20.00")).to_be_visible()
         expect(rui.locator("#conn")).to_have_text("Live")
+        with live_edge.client() as http:  # a waiter closes the table: every phone is told
+            table = next(t for t in http.get("/api/floor").json()["tables"] if t["name"] == "6")
+            closed = http.post(f"/api/table-sessions/{table['session_id']}/close")
+            assert closed.status_code == 200, closed.text
+        for phone in (ana, rui):
+            expect(phone.get_by_text("This table's session has ended")).to_be_visible()
 
 
 def test_a_table_gives_the_daily_pass_before_it_sends(browser: Browser, live_edge: LiveEdge):

@@ -47,6 +47,7 @@ async function scan(fresh = false) {
 function refused(err) {
   if (err.status === 410) {
     if (state.live) state.live.stop();
+    state.table = state.sheet = state.sheetNode = null; // nothing more to draw of this table
     return panel("This table's session has ended", "Thank you for visiting. Starting again opens a new order.",
       h("button", { class: "primary wide", onclick: () => scan(true) }, "Start again"));
   }
@@ -106,10 +107,16 @@ async function follow(since) {
     }),
     onState: (s) => {
       const up = s === "live" || s === "polling";
-      conn.textContent = up ? "Live" : s === "offline" ? "Offline" : "Reconnecting…";
+      conn.textContent = up ? "Live" : s === "offline" ? "Offline" : s === "stopped" ? "" : "Reconnecting…";
       conn.className = up ? "conn" : "conn off";
     },
     onRefused: (err) => { if (err.status === 410 || err.code === "session_closed") refused({ status: 410 }); return false; },
+    onResync: async (err) => { // the session ended (4410), or the feed will not replay that far
+      if (err.code !== "resync") { refused({ status: 410 }); throw err; }
+      const { last_seq: seq } = await api.get("/healthz");
+      await loadTable();
+      return seq;
+    },
   });
   state.live.start();
 }
