@@ -1,4 +1,4 @@
-"""`galley demo | edge serve | edge init | edge pair | edge export | printer emulate`."""
+"""`galley demo | edge serve | init | pair | enrol | export | printer emulate` (and `hub ...`)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parts = parser.add_subparsers(dest="part", required=True)
 
     demo.add_arguments(
-        parts.add_parser("demo", help="the edge and a printer emulator with a demo store")
+        parts.add_parser("demo", help="a demo store's edge, a printer emulator and a hub")
     )
 
     edge = parts.add_parser("edge", help="the store box")
@@ -47,6 +47,14 @@ def main(argv: list[str] | None = None) -> int:
         default=PAIR_CODE_HOURS,
         help=f"how long the code works, 1 to 72 (default {PAIR_CODE_HOURS})",
     )
+    enrol = edge_cmds.add_parser(
+        "enrol",
+        help="bind this box to its store on the hub with a one-time code the owner made there"
+        " (exit 0 enrolled, 2 code refused, 3 hub unreachable)",
+    )
+    EdgeSettings.add_arguments(enrol)
+    enrol.add_argument("--hub", required=True, help="the hub's address, e.g. https://hub.example")
+    enrol.add_argument("--code", required=True, help="the one-time code, e.g. ABCDE-FGHJK")
     export = edge_cmds.add_parser(
         "export", help="one table of the box's database as CSV or JSON (read-only, no secrets)"
     )
@@ -86,11 +94,15 @@ def main(argv: list[str] | None = None) -> int:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     if args.part == "demo":
-        return demo.run(settings, fresh=args.fresh, printer_port=args.printer_port)
+        return demo.run(
+            settings, fresh=args.fresh, printer_port=args.printer_port, hub_port=args.hub_port
+        )
     if args.command == "init":
         return _init(settings, args.store_name, args.owner_name, args.owner_pin)
     if args.command == "pair":
         return _pair(settings, args.name, args.hours)
+    if args.command == "enrol":
+        return _enrol(settings, args.hub, args.code)
     if args.command == "export":
         return _export(settings, args.table, args.format, args.output)
     return _serve(settings)
@@ -141,6 +153,21 @@ def _print_code(settings: EdgeSettings, name: str, hours: int, lead: str) -> Non
     made = pairing_code(settings.database, name=name, hours=hours)
     print(f"{lead} {made['code']} (it works once, for {hours} hour{'s' * (hours > 1)}).")
     print(f"On the device, open http://<this box's address>:{settings.port}/admin/ and enter it.")
+
+
+def _enrol(settings: EdgeSettings, hub_url: str, code: str) -> int:
+    from edge.setup import enrolment
+    from edge.setup.provision import has_store
+
+    if not hub_url.startswith(("http://", "https://")):
+        print(f"galley edge enrol: --hub must be an http(s) address: {hub_url!r}", file=sys.stderr)
+        return enrolment.REFUSED
+    if not has_store(settings.database):
+        print("This box has no store yet: run `galley edge init` first.", file=sys.stderr)
+        return 1
+    outcome = enrolment.enrol_now(settings, hub_url, code)
+    print(outcome.message, file=sys.stdout if outcome.status == enrolment.ENROLLED else sys.stderr)
+    return outcome.status
 
 
 def _serve(settings: EdgeSettings) -> int:

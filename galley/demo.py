@@ -1,5 +1,6 @@
-"""`galley demo`: the edge with a seeded demo store, and a printer emulator that shows what it
-prints, for a newcomer to try everything on one machine.
+"""`galley demo`: the edge with a seeded demo store, a printer emulator that shows what it
+prints, and a hub the store is enrolled with and syncs with (`galley.demo_hub`), for a newcomer
+to try everything on one machine.
 
 The demo listens on every interface by default, because a table's QR code is opened by a phone
 on the same network; so it says loudly that anyone there can sign in with the demo PINs, and
@@ -26,7 +27,7 @@ from edge.core.config import EdgeSettings
 from edge.core.identity import prepare
 from edge.setup import demo
 from edge.setup.provision import has_store, pairing_code, write_once
-from galley import pay_sandbox
+from galley import demo_hub, pay_sandbox
 from printers.decoder import Job
 from printers.emulator import ThreadedEmulator, framed
 
@@ -48,6 +49,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=demo.EMULATOR_PORT,
         help="TCP port of the printer emulator on 127.0.0.1 (default 9100; a free one if taken)",
+    )
+    parser.add_argument(
+        "--hub-port",
+        type=int,
+        default=demo_hub.HUB_PORT,
+        help="TCP port of the demo's hub on 127.0.0.1 (default 8100; a free one if taken)",
     )
 
 
@@ -82,14 +89,25 @@ def network_address(host: str, lan: Callable[[], str] = lan_address) -> str | No
     return None if host == "localhost" else host
 
 
-def run(settings: EdgeSettings, *, fresh: bool, printer_port: int, out: TextIO = sys.stdout) -> int:
-    """Seed or update the demo store, start the emulator, say where everything is, serve."""
+def run(
+    settings: EdgeSettings,
+    *,
+    fresh: bool,
+    printer_port: int,
+    hub_port: int = demo_hub.HUB_PORT,
+    out: TextIO = sys.stdout,
+) -> int:
+    """Seed or update the demo store, start the emulator and the hub, say where everything is,
+    serve."""
     from edge.api.app import create_app
     from edge.runtime import server
 
     if fresh:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{settings.database}{suffix}").unlink(missing_ok=True)
+        for path in (settings.database, settings.data_dir / "hub.db"):
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        settings.device_key.unlink(missing_ok=True)
+        settings.device_key_next.unlink(missing_ok=True)
     emulator = start_emulator(printer_port, out)
     sandbox = contextlib.ExitStack()
     try:
@@ -107,14 +125,15 @@ def run(settings: EdgeSettings, *, fresh: bool, printer_port: int, out: TextIO =
             write_once(settings.database, demo.seed, hashes, guest_base_url, emulator.port)
         pointing = write_once(settings.database, demo.point_at, guest_base_url, emulator.port)
         code = pairing_code(settings.database, hours=CODE_HOURS)["code"]
-        banner = banner_text(settings, address, pointing, emulator.port, code)
-        started = server.run(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            log_level="warning",
-            on_started=lambda: print(banner, file=out, flush=True),
-        )
+        with demo_hub.running(settings, hub_port) as hub:
+            banner = banner_text(settings, address, pointing, emulator.port, code, hub)
+            started = server.run(
+                create_app(settings),
+                host=settings.host,
+                port=settings.port,
+                log_level="warning",
+                on_started=lambda: print(banner, file=out, flush=True),
+            )
     finally:
         sandbox.close()
         emulator.stop()
@@ -155,6 +174,7 @@ def banner_text(
     pointing: demo.Pointing,
     printer_port: int,
     code: str,
+    hub: demo_hub.DemoHub | None = None,
 ) -> str:
     """What runs where, what the QR codes open and why, the pairing code a browser needs
     before anyone signs in on it, and only PINs that still sign in."""
@@ -196,6 +216,16 @@ def banner_text(
     ]
     if pointing.printers_moved:
         lines.append(_row("Moved to this port", ", ".join(pointing.printers_moved)))
+    if hub is not None:
+        lines += [
+            "  Hub (the owners' side; this store syncs with it every few seconds)",
+            _row("Hub", f"{hub.url}/openapi.json"),
+            _row("Owner sign-in", f"{hub.email} / {hub.password}"),
+        ]
+        if hub.store_id:
+            lines.append(_row("This store on the hub", f"{hub.url}/api/stores/{hub.store_id}"))
+        if hub.note:
+            lines.append(_row("", hub.note))
     lines += [
         "  Pair a browser first (staff sign in on paired devices only)",
         _row("Pairing code", f"{code} (works once, for {CODE_HOURS} hours; each start"),

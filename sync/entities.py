@@ -465,6 +465,49 @@ _DECLARED = (
         topic="printers",
         noun="print job",
     ),
+    Entity(
+        name="sync_conflicts",
+        owner="local",
+        fields={
+            "seq": INT,
+            "entity": TEXT,
+            "entity_id": TEXT,
+            "field": TEXT,
+            "edge_value": TEXT,  # JSON text of the value, as the event held it
+            "hub_value": TEXT,
+            "edge_actor": TEXT.or_null,
+            "edge_at": TEXT,
+            "hub_actor": TEXT.or_null,
+            "hub_at": TEXT,
+            "state": TEXT.with_default("open"),
+            "resolved_by": TEXT.or_null,
+            "resolved_at": TEXT.or_null,
+        },
+        # a conflict on a secret field (a PIN) holds its hashes: shown as "***" everywhere
+        secret=frozenset({"edge_value", "hub_value"}),
+        topic="sync",
+        noun="sync conflict",
+    ),
+    Entity(
+        name="sync_rejections",
+        owner="local",
+        fields={
+            "source": TEXT,
+            "seq": INT.or_null,
+            "event_id": TEXT,
+            "entity": TEXT,
+            "entity_id": TEXT,
+            "op": TEXT,
+            "fields": TEXT,  # JSON text of what the event changed
+            "actor": TEXT.or_null,
+            "code": TEXT,
+            "message": TEXT,
+            "created_at": TEXT,
+        },
+        secret=frozenset({"fields"}),  # an event's fields may hold a PIN's hash
+        topic="sync",
+        noun="rejected sync event",
+    ),
     # The POS (edge/domain/checks.py, payments.py, shifts.py, reports.py): the store's rules
     # and promo codes are the hub's; checks, payments, shifts and reports are born at the store.
     Entity(

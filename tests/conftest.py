@@ -14,11 +14,14 @@ import pytest
 from edge.api.app import create_app
 from edge.core import db
 from edge.core.config import EdgeSettings
+from edge.core.events import commit
 from edge.core.identity import prepare
 from edge.domain import devices
 from edge.runtime.writer import Writer
 from edge.setup import demo
-from edge.setup.provision import pairing_code
+from edge.setup.provision import pairing_code, write_once
+from sync.clock import now_iso
+from sync.ids import uuid7
 
 PINS = {role: pin for _, role, pin in demo.STAFF}
 # The database of this test's box (the `settings` fixture's): the sign-in helpers make their
@@ -146,6 +149,21 @@ async def manager(client) -> dict[str, str]:
 @pytest.fixture
 async def waiter(client) -> dict[str, str]:
     return await sign_in(client, "waiter")
+
+
+def open_conflict(database: Path, item_id: str) -> str:
+    """An open sync conflict on a menu item's price, as a merged push leaves one (written at
+    the box's console: a server shows its event with its next write)."""
+
+    def made(conn) -> str:
+        at, conflict_id = now_iso(), uuid7()
+        values = {"seq": 1, "entity": "menu_items", "entity_id": item_id, "field": "price",
+                  "edge_value": "1900", "hub_value": "2000", "edge_actor": None, "edge_at": at,
+                  "hub_actor": "owner@example.com", "hub_at": at}  # fmt: skip
+        commit(conn, None, "sync_conflicts", conflict_id, "create", values)
+        return conflict_id
+
+    return write_once(database, made)
 
 
 def count(path: Path, table: str) -> int:

@@ -67,6 +67,7 @@ class FaultProxy:
         self.scheme = address.scheme or "http"
         self.port = 0
         self.connections: list[Connection] = []
+        self.down = False  # partitioned: every connection is dropped (`partition`, `heal`)
         self._faults: deque[Fault] = deque()
         self._lock = threading.Lock()
         self._ready = threading.Event()
@@ -83,6 +84,26 @@ class FaultProxy:
         """The next connections' faults, in the order they connect."""
         with self._lock:
             self._faults.extend(faults)
+
+    def partition(self) -> None:
+        """Cut the link: open connections close at once, new ones are dropped, until `heal`."""
+        self.down = True
+        self.close_open()
+
+    def heal(self) -> None:
+        self.down = False
+
+    def close_open(self) -> None:
+        """Close the open connections (a client's kept-alive ones): its next request opens a
+        new one, which takes the next fault. Returns once they are closed."""
+        if self._loop is not None:
+            asyncio.run_coroutine_threadsafe(self._cut_open(), self._loop).result(10)
+
+    async def _cut_open(self) -> None:
+        tasks = list(self._open)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def __enter__(self) -> FaultProxy:
         self._thread.start()
@@ -124,7 +145,7 @@ class FaultProxy:
         record = Connection(fault)
         self.connections.append(record)
         try:
-            if fault.drop:
+            if fault.drop or self.down:
                 record.cut = True
                 return
             if fault.delay:

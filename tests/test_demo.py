@@ -28,7 +28,7 @@ import pytest
 from edge.core import db
 from edge.core.config import EdgeSettings
 from edge.core.permissions import Actor
-from edge.domain import staff, store
+from edge.domain import hub_changes, staff, store
 from edge.setup import demo
 from edge.setup.provision import write_once
 from galley import demo as command
@@ -266,6 +266,7 @@ def test_galley_demo_starts_says_where_and_prints_a_sent_order(tmp_path):
         assert re.search(rf"Table QR codes point at +http://127\.0\.0\.1:{port} ", banner)
         assert "owner    Olivia Santos    1111" in banner
         assert "Warning" not in banner and "Traceback" not in banner
+        _in_step_with_its_hub(tmp_path / "demo" / "edge.db", banner)
 
         code = re.search(r"Pairing code +(\w{4}-\w{4}) ", banner)
         assert code, banner
@@ -298,6 +299,24 @@ def test_galley_demo_starts_says_where_and_prints_a_sent_order(tmp_path):
             process.kill() if process.poll() is None else None
             process.stdout.close()
     assert process.returncode == 0
+
+
+def _in_step_with_its_hub(database: Path, banner: str) -> None:
+    """The banner's hub holds the demo store, with the box's digest (it synced at start)."""
+    store = re.search(r"This store on the hub +(http://127\.0\.0\.1:\d+)/api/stores/(\S+)", banner)
+    owner = re.search(r"Owner sign-in +(\S+) / (\S+)", banner)
+    assert store and owner, banner
+    with httpx.Client(base_url=store[1], timeout=10) as hub:
+        signed = hub.post("/api/sessions", json={"email": owner[1], "password": owner[2]})
+        hub.headers["Authorization"] = f"Bearer {signed.json()['token']}"
+        for _ in range(100):
+            with contextlib.closing(db.connect(database, readonly=True)) as conn:
+                ours = hub_changes.digest(conn)
+            theirs = hub.get(f"/api/stores/{store[2]}/digest").json()
+            if theirs["digest"] == ours["digest"]:
+                return
+            time.sleep(0.1)  # the box's first round is under way
+    raise AssertionError(f"the demo store and its hub differ: {ours} {theirs}")
 
 
 def test_a_taken_port_stops_the_demo_with_what_to_do(tmp_path):

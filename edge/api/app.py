@@ -8,6 +8,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Callable
 
+import httpx
 from starlette.applications import Starlette
 from starlette.responses import RedirectResponse
 from starlette.routing import Route
@@ -25,6 +26,7 @@ from edge.api import (
     printing,
     staff,
     store,
+    sync,
     system,
     tables,
     waiter,
@@ -69,20 +71,28 @@ async def home(request):
 
 
 def create_app(
-    settings: EdgeSettings | None = None, *, after_sync: Callable[[], None] | None = None
+    settings: EdgeSettings | None = None,
+    *,
+    after_sync: Callable[[], None] | None = None,
+    hub_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Starlette:
+    """The edge app; `hub_transport` carries the sync service's requests (tests: the hub in
+    process, or a proxy that fails), by default the network."""
     settings = settings or EdgeSettings.load()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         logging.getLogger("uvicorn.access").addFilter(_HIDE_TOKENS)  # once: the same filter
-        box = Box(settings, asyncio.get_running_loop(), after_sync=after_sync)
+        loop = asyncio.get_running_loop()
+        box = Box(settings, loop, after_sync=after_sync, hub_transport=hub_transport)
         app.state.box = box
+        box.sync.start()
         scheduler = automations.start(box)
         try:
             yield
         finally:
             scheduler.shutdown(wait=False)
+            await box.sync.stop()
             box.close()
 
     routes = [
@@ -99,6 +109,7 @@ def create_app(
         *printing.routes,
         *guest.routes,
         *waiter.routes,
+        *sync.routes,
         Route("/", home, methods=["GET"]),
         *pages.routes(),
     ]

@@ -39,6 +39,7 @@ TAGS = {
     "drafts": "floor",
     "draft-lines": "floor",
     "table-sessions": "floor",
+    "sync": "sync",
     "pos": "pos",
     "promo-codes": "pos",
     "checks": "pos",
@@ -62,6 +63,7 @@ TAG_NOTES = {
     " shared cart, send, call the waiter, ask for the bill, and their table's own feed.",
     "floor": "The waiter handheld: tables and their sessions, guests' drafts to check and"
     " confirm, alerts.",
+    "sync": "Where the box stands with the hub; conflicts the hub's values won, rejected events.",
     "system": "Health, this description, and the static pages.",
     "pos": "Checks, splits, discounts, tenders and refunds, shifts and the drawer, X and Z"
     " reports, the POS rules and promo codes.",

@@ -77,6 +77,12 @@ class EdgeSettings(Settings):
         switch,
     )
 
+    sync_seconds: int = setting(
+        3,
+        "GALLEY_SYNC_SECONDS",
+        "Seconds between two rounds of sync with the hub while it answers (1 to 3600).",
+        whole(1, 3600),
+    )
     pay_url: str = setting(
         "",
         "GALLEY_PAY_URL",
@@ -94,3 +100,13 @@ class EdgeSettings(Settings):
     @property
     def database(self) -> Path:
         return self.data_dir / "edge.db"
+
+    @property
+    def device_key(self) -> Path:
+        """The box's Ed25519 private key (mode 0600), made by `galley edge enrol`."""
+        return self.data_dir / "device-key.pem"
+
+    @property
+    def device_key_next(self) -> Path:
+        """A new key enrolling, until the hub takes it (`edge.setup.enrolment`)."""
+        return self.data_dir / "device-key.next.pem"

@@ -283,11 +283,11 @@ def since(conn: sqlite3.Connection, seq: int, upto: int, limit: int = 500) -> li
 # The events the hub gets: the box's own changes of what syncs (see `outbox`). The `+` keeps
 # SQLite off the `events_entity` index, which it would otherwise pick: every event of every
 # synced entity ever, sorted, to find the few after `after`.
-_OUTBOX = (
-    "SELECT * FROM events WHERE seq > ? AND seq <= ? AND origin = 'local'"
+_PUSHED = (
+    "FROM events WHERE seq > ? AND seq <= ? AND origin = 'local'"
     f" AND +entity IN ({', '.join(repr(entity.name) for entity in synced())})"
-    " ORDER BY seq LIMIT ?"
 )
+_OUTBOX = f"SELECT * {_PUSHED} ORDER BY seq LIMIT ?"
 
 
 def outbox(conn: sqlite3.Connection, after: int, upto: int, limit: int) -> list[Event]:
@@ -302,6 +302,12 @@ def outbox(conn: sqlite3.Connection, after: int, upto: int, limit: int) -> list[
     thousand rows at most for a batch of 500."""
     rows = conn.execute(_OUTBOX, (after, upto, limit)).fetchall()
     return [Event.from_row(row) for row in rows]
+
+
+def waiting(conn: sqlite3.Connection, after: int, upto: int) -> int:
+    """How many events the outbox holds after `after` up to `upto`: what the hub has yet to
+    acknowledge."""
+    return conn.execute(f"SELECT COUNT(*) {_PUSHED}", (after, upto)).fetchone()[0]
 
 
 def forgotten_upto(conn: sqlite3.Connection) -> int:

@@ -44,6 +44,7 @@ _MANAGER = _FLOOR | {
     "devices.edit",
     "settings.edit",
     "audit.view",
+    "sync.manage",
 }
 
 PERMISSIONS: dict[str, frozenset[str]] = {

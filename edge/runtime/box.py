@@ -1,4 +1,5 @@
-"""The running store box: database, writer, readers, realtime bus, sign-ins, print workers.
+"""The running store box: database, writer, readers, realtime bus, sign-ins, print workers and
+the sync with the hub.
 
 One `Box` per process. HTTP handlers reach it with `box_of(request)` and do their work through
 `write` (the writer thread) and `read` (a pool of read-only connections off the loop). It keeps
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import anyio.to_thread
+import httpx
 from starlette.requests import HTTPConnection
 
 from edge.core import db, events, identity
@@ -29,6 +31,7 @@ from edge.runtime.guests import Guests
 from edge.runtime.housekeeping import Housekeeping
 from edge.runtime.print_service import PrintService
 from edge.runtime.realtime import Bus
+from edge.runtime.sync_service import SyncService
 from edge.runtime.writer import Writer
 
 log = logging.getLogger(__name__)
@@ -51,6 +54,7 @@ class Box:
         loop: asyncio.AbstractEventLoop,
         *,
         after_sync: Callable[[], None] | None = None,
+        hub_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.settings = settings
         self.path = settings.database
@@ -77,6 +81,9 @@ class Box:
             self.read_now, self.writer.submit, self.bus.listen, threads=settings.print_workers
         )
         self.printing.start()
+        self.sync = SyncService(
+            settings, self.read, self.write, lambda: self.bus.last_seq, transport=hub_transport
+        )
         self.housekeeping = Housekeeping(
             self.write,
             Keep(settings.keep_local_days, settings.keep_synced_days),

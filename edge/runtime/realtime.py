@@ -30,6 +30,7 @@ TOPICS: dict[str, str | None] = {
     "staff": "staff.view",
     "printers": "printers.view",
     "floor": "floor.serve",
+    "sync": "sync.manage",
     "pos": "check.edit",
     "reports": "reports.run",
 }

@@ -1,6 +1,7 @@
 """One JSON error shape everywhere, an OpenAPI entry for every route that says what it answers
 (checked against real answers), every setting documented."""
 
+import asyncio
 import json
 import re
 import sqlite3
@@ -17,7 +18,7 @@ from edge.api.app import create_app
 from edge.api.openapi import TAG_NOTES
 from edge.core.config import EdgeSettings
 from edge.domain import print_queue
-from tests.conftest import BOX, count, credential, device_header, pairing
+from tests.conftest import BOX, count, credential, device_header, open_conflict, pairing
 from tests.edge.guest_helpers import ALWAYS, qr_token_in
 from tests.edge.menu_helpers import item
 from tests.live import feed, serve
@@ -419,6 +420,12 @@ async def call_every_route(http, base, printer_port, database, sandbox):
     await call("retry_print_job", "POST", f"/api/print-jobs/{bill['id']}/retry")
     await call("reprint_print_job", "POST", f"/api/print-jobs/{bill['id']}/reprint")
     await call("open_drawer", "POST", "/api/drawer/open", {"reason": "change for the float"})
+    await call("sync_status", "GET", "/api/sync")
+    kept, seen = [await asyncio.to_thread(open_conflict, BOX["database"], dish) for _ in "ab"]
+    await call("list_conflicts", "GET", "/api/sync/conflicts?state=all")
+    await call("reapply_conflict", "POST", f"/api/sync/conflicts/{kept}/reapply")
+    await call("dismiss_conflict", "POST", f"/api/sync/conflicts/{seen}/dismiss")
+    await call("list_rejections", "GET", "/api/sync/rejections")
     await call("discover_usb", "GET", "/api/printers/discover/usb")
     found = await call(
         "discover_network",

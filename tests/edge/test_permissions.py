@@ -21,7 +21,7 @@ from edge.api.app import create_app
 from edge.core.events import ENTITIES, GUARDED_FIELDS
 from edge.domain import print_queue, printer_status
 from edge.runtime.realtime import TOPICS
-from tests.conftest import BOX, PINS, device_header, pairing, sign_in, signed_in
+from tests.conftest import BOX, PINS, device_header, open_conflict, pairing, sign_in, signed_in
 from tests.edge.guest_helpers import ALWAYS, qr_token_in
 from tests.edge.menu_helpers import item, menu
 from tests.live import feed, serve
@@ -135,6 +135,7 @@ class World:
         bar = {"name": "Bar printer", "role": "kitchen", "stations": ["BAR"], "transport": network}
         self.printer = await self.made("/api/printers", bar)
         self.job = await self.made(f"/api/orders/{self.order}/print-bill")
+        await self.conflict()  # an event on the `sync` topic (published with the next write)
         self.device = await self.paired_device("Bar tablet")
         self.printers_seq = await self.last_seq("printers")  # the Bar printer's, with transport
         await self.setup("POST", "/api/shifts", {"float": 0})  # the owner's till takes payments
@@ -165,6 +166,10 @@ class World:
         answer = await self.http.post("/api/devices/pair", json=pairing(name))
         assert answer.status_code == 201, answer.text
         return answer.json()["device"]["id"]
+
+    async def conflict(self) -> str:
+        """An open sync conflict on the Fish's price, as a merged push leaves one."""
+        return await asyncio.to_thread(open_conflict, BOX["database"], self.dish)
 
     async def fresh_order(self) -> str:
         return await self.made(
@@ -529,6 +534,15 @@ CALLS: dict[str, Call] = {
     ),
     "POST /api/print-jobs/{job_id}/reprint": lambda w, how: w.call(
         "POST", f"/api/print-jobs/{w.job}/reprint"
+    ),
+    "GET /api/sync": lambda w, how: w.call("GET", "/api/sync"),
+    "GET /api/sync/conflicts": lambda w, how: w.call("GET", "/api/sync/conflicts"),
+    "GET /api/sync/rejections": lambda w, how: w.call("GET", "/api/sync/rejections"),
+    "POST /api/sync/conflicts/{conflict_id}/reapply": lambda w, how: _then(
+        w.conflict(), lambda c: w.call("POST", f"/api/sync/conflicts/{c}/reapply")
+    ),
+    "POST /api/sync/conflicts/{conflict_id}/dismiss": lambda w, how: _then(
+        w.conflict(), lambda c: w.call("POST", f"/api/sync/conflicts/{c}/dismiss")
     ),
     "GET /api/pos/settings": lambda w, how: w.call("GET", "/api/pos/settings"),
     "PATCH /api/pos/settings": lambda w, how: w.call(

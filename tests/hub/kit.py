@@ -181,32 +181,57 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@contextlib.contextmanager
-def hub_process(settings: HubSettings, ready_within: float = 30.0) -> Iterator[str]:
-    """`galley hub serve` (real uvicorn, `settings.workers` processes) on a free 127.0.0.1
-    port until the block ends; yields its base URL."""
-    port = free_port()
-    env = {**os.environ, **settings.environ(), "GALLEY_HUB_HOST": "127.0.0.1"}
-    env["GALLEY_HUB_PORT"] = str(port)
-    command = [sys.executable, "-m", "galley.cli", "hub", "serve"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
+class HubProcess:
+    """`galley hub serve` (real uvicorn, `settings.workers` processes) on 127.0.0.1: `port`, or
+    a free one; started, killed (SIGKILL: nothing flushed, nothing shut down) and started again
+    on the same port."""
+
+    def __init__(self, settings: HubSettings, port: int | None = None) -> None:
+        self.settings = settings
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, ready_within: float = 30.0) -> HubProcess:
+        env = {**os.environ, **self.settings.environ(), "GALLEY_HUB_HOST": "127.0.0.1"}
+        env["GALLEY_HUB_PORT"] = str(self.port)
+        command = [sys.executable, "-m", "galley.cli", "hub", "serve"]
+        self.process = process = subprocess.Popen(command, cwd=ROOT, env=env)
         deadline = time.monotonic() + ready_within
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"galley hub serve exited with {process.returncode}")
             with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{url}/healthz", timeout=2.0).status_code == 200:
-                    break
+                if httpx.get(f"{self.url}/healthz", timeout=2.0).status_code == 200:
+                    return self
             if time.monotonic() > deadline:
+                self.stop()
                 raise RuntimeError(f"galley hub serve did not answer in {ready_within} s")
             time.sleep(0.05)  # readiness poll interval, not an assertion
-        yield url
-    finally:
+
+    def kill(self) -> None:
+        """kill -9 every process of the hub (its workers too, when it has several)."""
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(20)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
+
+
+@contextlib.contextmanager
+def hub_process(settings: HubSettings, ready_within: float = 30.0) -> Iterator[str]:
+    """`galley hub serve` on a free 127.0.0.1 port until the block ends; yields its base URL."""
+    hub = HubProcess(settings).start(ready_within)
+    try:
+        yield hub.url
+    finally:
+        hub.stop()

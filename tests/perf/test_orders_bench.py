@@ -6,20 +6,30 @@ throughput and the median run for p99 (every run is printed too, with the server
 request, which tells the edge's cost apart from the machine's pace). `GALLEY_BENCH=full`
 (make bench) runs 10 s phases and asserts the targets; otherwise 2 s phases only prove that the
 benchmark runs.
-Prints one JSON line.
+Prints one JSON line; twice, as it runs alone and again with the box enrolled with a live hub
+(its sync service pushing the orders as they come), to show sync costs order taking nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import math
 import os
 import sqlite3
 import statistics
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from edge.core.config import EdgeSettings
+from edge.setup import enrolment
+from hub.config import HubSettings
+from tests.hub.kit import HubProcess
+from tests.integration.hubs import ServedHub, new_owner, signed_in
 from tests.perf import wrk
 from tests.perf.harness import EdgeServer, copy_demo, plain_items, sign_in
 from tests.perf.serve import cpu_seconds, rss_mb
@@ -55,9 +65,33 @@ def _clean(result: wrk.WrkResult, what: str) -> None:
     )
 
 
-def test_orders_throughput(demo_template: Path, tmp_path: Path) -> None:
+@contextlib.contextmanager
+def _live_hub(tmp_path: Path, data_dir: Path) -> Iterator[None]:
+    """A hub (SQLite, real uvicorn, on the other core with wrk) the box is enrolled with: its
+    sync service pushes the orders every few seconds while they are taken."""
+    settings = HubSettings(database_url=f"sqlite:///{tmp_path / 'hub.db'}")
+    email = new_owner(settings)
+    process = HubProcess(settings).start()
+    assert process.process is not None
+    os.sched_setaffinity(process.process.pid, {1})  # the hub is another machine: not the box's core
+    try:
+        with httpx.Client(base_url=process.url, timeout=30) as http:
+            hub = ServedHub(process.url, http, signed_in(http, email))
+            code = hub.code(hub.store("Bench")["id"])
+        outcome = asyncio.run(enrolment.enrol(EdgeSettings(data_dir=data_dir), process.url, code))
+        assert outcome.enrolled, outcome.message
+        yield
+    finally:
+        process.stop()
+
+
+@pytest.mark.parametrize("sync", [False, True], ids=["alone", "syncing"])
+def test_orders_throughput(demo_template: Path, tmp_path: Path, sync: bool) -> None:
     wrk.wrk_binary()  # fail early, and clearly, without wrk
     data_dir = copy_demo(demo_template, tmp_path / "edge")
+    hub = contextlib.ExitStack()
+    if sync:
+        hub.enter_context(_live_hub(tmp_path, data_dir))
     server = EdgeServer(data_dir, cpu=0).start()
     try:
         token = sign_in(server, "waiter")
@@ -119,14 +153,21 @@ def test_orders_throughput(demo_template: Path, tmp_path: Path) -> None:
             _clean(extra, "orders top-up")
             assert _orders(data_dir) >= RSS_AFTER_ORDERS
         rss = rss_mb(server.pid)
+        sync_status = httpx.get(
+            f"{server.url}/api/sync", headers={"Authorization": f"Bearer {token}"}, timeout=10
+        ).json()
     finally:
         server.stop()
+        hub.close()
 
     ratio = result.per_s / ceiling.per_s
     # Latency: the median run, so one run stalled by the machine decides neither way.
     p99_ms = statistics.median(run.p99_ms for run, *_ in runs)
     report = {
         "bench": "orders",
+        "sync": "live hub" if sync else "off",
+        "sync_state": sync_status["state"],
+        "sync_waiting": sync_status["waiting"],
         "throughput_per_s": round(result.per_s, 1),
         "p50_ms": round(result.p50_ms, 2),
         "p99_ms": round(p99_ms, 2),

@@ -110,6 +110,8 @@ def test_owners_follow_the_design():
             "pin_lockouts",
             "print_jobs",
             "printer_status",
+            "sync_conflicts",
+            "sync_rejections",
             "provider_events",
         },
     }

@@ -1,5 +1,6 @@
 // The manager's page: pair the device (once), sign in, then menu, orders, tables, staff,
-// devices, settings, printers and the audit trail, kept current by the live feed. Banners over
+// devices, settings, printers, sync and the audit trail, kept current by the live feed; the
+// header's sync badge says how the box stands with the hub. Banners over
 // every section say when a printer cannot print and when someone's PIN is locked on every
 // device. A sign-in the box ends (sign-out elsewhere, a new role or PIN, the device revoked)
 // brings back the sign-in screen, saying why.
@@ -10,6 +11,7 @@ import { formatMoney, knowDigits } from "/ui/lib/money.js";
 import { showOverflow } from "/ui/lib/overflow.js";
 import { mountSignIn } from "/ui/lib/pinpad.js";
 import { Device, Session } from "/ui/lib/session.js";
+import { syncBadge } from "/ui/lib/syncbadge.js";
 import { h, toast } from "./dom.js";
 import audit from "./audit.js";
 import devices from "./devices.js";
@@ -19,9 +21,10 @@ import orders from "./orders.js";
 import printers, { watchPrinters } from "./printers.js";
 import settings from "./settings.js";
 import staff from "./staff.js";
+import sync from "./sync.js";
 import tables from "./tables.js";
 
-const SECTIONS = [menu, orders, tables, staff, devices, settings, printers, audit];
+const SECTIONS = [menu, orders, tables, staff, devices, settings, printers, sync, audit];
 // What a section needs (the box's permission names, as `/api/me` lists them): a signed-in
 // role sees the sections it may use, and each section hides the buttons it may not.
 const NEEDS = {
@@ -32,10 +35,11 @@ const NEEDS = {
   devices: "devices.edit",
   settings: "settings.edit",
   printers: "printers.view",
+  sync: "sync.manage",
   audit: "audit.view",
 };
 // What the sections follow live.
-const TOPICS = ["menu", "tables", "staff", "store", "orders"];
+const TOPICS = ["menu", "tables", "staff", "store", "orders", "sync"];
 const CONN_LABEL = {
   connecting: "Connecting…",
   live: "Live",
@@ -68,6 +72,7 @@ function why(err) {
 function stopApp() {
   if (!app) return;
   app.live.stop();
+  app.ctx.sync.stop();
   app.ctx.printers.stop();
   app.ctx.lockouts.stop();
   if (app.current && app.current.destroy) app.current.destroy();
@@ -123,6 +128,7 @@ function mountShell(me, store, since) {
   const printerAlert = h("div", { class: "printer-alert", role: "alert", hidden: true });
   const lockAlert = h("div", { class: "lock-alert", role: "alert", hidden: true });
   const may = (permission) => me.permissions.includes(permission);
+  const badge = syncBadge({ api, timeZone: store.timezone, href: may("sync.manage") ? "#/sync" : null });
   const sections = SECTIONS.filter((section) => may(NEEDS[section.id]));
   const links = sections.map((section) =>
     h("a", { href: `#/${section.id}`, class: "nav-link", "data-section": section.id },
@@ -140,6 +146,7 @@ function mountShell(me, store, since) {
         h("span", { class: "brand-mark", "aria-hidden": "true" }, "G"),
         h("span", { class: "brand-text" }, h("span", { class: "brand-app" }, "Galley"), storeName)),
       h("span", { class: "spacer" }),
+      badge.element,
       conn,
       h("span", { class: "who" },
         h("span", { class: "who-name" }, me.name),
@@ -165,6 +172,7 @@ function mountShell(me, store, since) {
     },
   };
 
+  ctx.sync = badge;
   ctx.printers = watchPrinters(ctx, printerAlert);
   ctx.lockouts = watchLockouts(ctx, lockAlert);
   // The printers topic only exists on a box with printing; an older box refuses it, and then
@@ -189,6 +197,7 @@ function mountShell(me, store, since) {
       }
       ctx.printers.onEvent(event);
       ctx.lockouts.onEvent(event);
+      if (event.entity === "sync_conflicts" || event.entity === "sync_rejections") ctx.sync.refresh();
       if (app && app.current && app.current.onEvent) app.current.onEvent(event);
     },
     onRefused: (error) => {
@@ -245,6 +254,7 @@ const ICONS = {
   devices: "M7 3h10a2 2 0 0 1 2 2v14a2 2 0 0 1-2 2H7a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zM11 18h2",
   settings: "M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6M4 12h2M18 12h2M12 4v2M12 18v2M6.3 6.3l1.4 1.4M16.3 16.3l1.4 1.4M6.3 17.7l1.4-1.4M16.3 7.7l1.4-1.4",
   printers: "M7 9V4h10v5M7 17H5a2 2 0 0 1-2-2v-4a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2v4a2 2 0 0 1-2 2h-2M7 14h10v6H7z",
+  sync: "M4 12a8 8 0 0 1 14-5.3L20 9M20 4v5h-5M20 12a8 8 0 0 1-14 5.3L4 15M4 20v-5h5",
   audit: "M9 5h10M9 12h10M9 19h10M5 5h.01M5 12h.01M5 19h.01",
 };
 

@@ -1,0 +1,110 @@
+"""Applying what the box pulled from the hub, change by change, through `commit(origin="hub")`.
+
+Two kinds of change come down (`sync.envelope.Change`):
+
+- An owner's edit on the hub (`source` hub): created, changed or deleted here as on the hub,
+  the event keeping the hub's id and clock, the row taking the hub's revision.
+- One of this box's own pushed events as the hub applied it (`source` edge): the row takes the
+  hub's revision (which the box's next edit of it is based on) and, where the hub kept its own
+  value against the store's (server wins), that value. The rest is what the box already holds;
+  writing it again would undo a newer edit made here since the push. The store's own rows
+  (orders: owner `edge`) never merge, so their revision is never a base: nothing is written
+  for them, which keeps a backlog's pull from costing the tills a write per order.
+
+A change that cannot be applied here (a row deleted at the store meanwhile, a delete that other
+rows still point at) is kept as a rejection (`sync_inbox`), never dropped, and the next change
+goes on: one bad change must not stall the pull. Each change runs in a savepoint of its own.
+The pull cursor moves in the same transaction (`identity.pulled`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from typing import Any
+
+from edge.core import identity
+from edge.core.events import Op, WriteConnection, commit
+from edge.domain.sync_inbox import record_rejection
+from sync.canonical import store_digest
+from sync.entities import ENTITIES, split_parts, synced
+from sync.envelope import Change
+from sync.errors import BadEvent
+
+
+def apply(conn: WriteConnection, changes: Iterable[Change], cursor: int) -> int:
+    """Apply `changes` in order and move the pull cursor to `cursor`; returns how many were
+    kept as rejections. Changes at or before the cursor already are applied already (a page
+    read twice): skipped, so each is applied once."""
+    refused = 0
+    applied_upto = identity.sync_state(conn).pull_cursor
+    for change in changes:
+        if change.cursor <= applied_upto:
+            continue
+        conn.execute("SAVEPOINT hub_change")
+        mark = len(conn.pending)
+        try:
+            _apply(conn, change)
+        except (sqlite3.IntegrityError, BadEvent, LookupError, ValueError) as error:
+            conn.execute("ROLLBACK TO hub_change")
+            del conn.pending[mark:]
+            code = getattr(error, "code", None) or type(error).__name__
+            record_rejection(
+                conn,
+                "pull",
+                change.seq,
+                change.id,
+                change.entity,
+                change.entity_id,
+                change.op,
+                change.fields,
+                change.actor,
+                str(code),
+                f"this box could not apply the hub's change: {error}",
+            )
+            refused += 1
+        conn.execute("RELEASE hub_change")
+    identity.pulled(conn, max(cursor, applied_upto))
+    return refused
+
+
+def _apply(conn: WriteConnection, change: Change) -> None:
+    entity = ENTITIES.get(change.entity)
+    if entity is None or entity.owner == "local":
+        raise BadEvent(f"{change.entity!r} is no entity this box syncs", code="unknown_entity")
+    own, _parts = split_parts(change.entity, change.fields)
+    found = conn.execute(f"SELECT 1 FROM {entity.name} WHERE id = ?", (change.entity_id,))
+    exists = found.fetchone() is not None
+
+    def write(op: Op, fields: dict[str, Any] | None = None) -> None:
+        hub_event = (change.id, change.hlc)
+        commit(conn, change.actor, entity.name, change.entity_id, op, fields,
+               origin="hub", hub_event=hub_event, hub_rev=change.rev)  # fmt: skip
+
+    if change.source == "edge":
+        if entity.owner == "edge" and not change.kept:
+            return  # an order as the store made it: no merge ever bases on its revision
+        if exists and change.op != "delete":  # else deleted here, or by this very event
+            write("update", {name: value.hub for name, value in change.kept.items()})
+    elif change.op == "delete":
+        if exists:
+            write("delete")
+    elif exists:
+        write("update", own)
+    elif change.op == "create":
+        write("create", entity.complete(own))
+    else:
+        raise LookupError(f"no such {entity.noun} here: deleted at the store meanwhile?")
+
+
+def digest(conn: sqlite3.Connection) -> dict[str, Any]:
+    """The box's digest of its synced rows (`sync.canonical.store_digest`): equal to the hub's
+    for the store when the two hold the same store."""
+    rows = []
+    for entity in synced():
+        for row in conn.execute(f"SELECT * FROM {entity.name}"):
+            fields = dict(row)
+            row_id = fields.pop("id")
+            fields.pop("hub_rev", None)
+            rows.append((entity.name, row_id, fields))
+    return {"digest": store_digest(rows), "rows": len(rows)}

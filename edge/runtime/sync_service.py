@@ -1,0 +1,246 @@
+"""The box's sync with the hub: push what the store did, then pull what the hub has, in a loop.
+
+One asyncio task in the edge process, started with the box and idle until the box is enrolled
+(`galley edge enrol` may run beside a serving box: each round reads `sync_state` again). A round:
+
+1. **Push** the outbox: the box's own events of synced entities after the push cursor, up to the
+   last seq on disk (`Bus.last_seq`: never an event a power cut could still take back), in
+   batches of at most 500, signed. The hub's verdicts go through the writer in one write with
+   the cursor (`sync_inbox.record_push`): conflicts for what it merged, rejections for what it
+   refused; a 409 `gap` moves the cursor back to the hub's. An answer lost on the way (a cut
+   after the hub committed) is harmless: the batch is sent again and acknowledged as it was.
+2. **Pull** the hub's changes after the pull cursor, page by page, and apply them through
+   `commit(origin="hub")` in writes of at most 100 changes, each moving the cursor with it
+   (`hub_changes.apply`), so an order taken meanwhile waits for one small write, not a page.
+
+Then it sleeps `sync_seconds` while the hub answers; when it does not, the wait doubles from
+1 s up to 5 minutes, each wait a random 50-100 % of that (jitter: boxes that lost the same link
+do not come back in step). Nothing here runs on the event loop for long: the outbox is read and
+the batch encoded in a worker thread, answers are parsed in one, writes go to the writer thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import sqlite3
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from edge.core import events, identity
+from edge.core.config import EdgeSettings
+from edge.domain import hub_changes, sync_inbox
+from edge.runtime.hub_client import HubClient, HubRefused, HubUnreachable
+from sync.clock import now_iso
+from sync.envelope import MAX_EVENTS, PushBatch, PushedEvent
+from sync.signing import DeviceKey
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+APPLY_CHUNK = 100  # hub changes applied per write: an order waits for one such write at most
+FIRST_BACKOFF_S, LONGEST_BACKOFF_S = 1.0, 300.0
+Read = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where the box stands with the hub, as `GET /api/sync` tells it (with the counts)."""
+
+    state: str = "not_enrolled"  # not_enrolled, connecting, online, offline, refused
+    last_success: str | None = None
+    last_error: str | None = None
+
+
+class SyncService:
+    def __init__(
+        self,
+        settings: EdgeSettings,
+        read: Read,
+        write: Read,
+        last_seq: Callable[[], int],
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self._read = read
+        self._write = write
+        self._last_seq = last_seq
+        self._transport = transport
+        self.status = Status()
+        self._task: asyncio.Task[None] | None = None
+        self._client: HubClient | None = None
+        self._key_id: str | None = None
+        self._wake = asyncio.Event()
+        self._one_round = asyncio.Lock()  # the loop's round and one a test asks for
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="galley-sync")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    def wake(self) -> None:
+        """Start the next round now (a test, or a manager who wants to see it go)."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        backoff = FIRST_BACKOFF_S
+        while True:
+            try:
+                synced = await self.round()
+            except Exception as error:  # noqa: BLE001 (a bug too must not end sync for good)
+                if not isinstance(error, HubUnreachable | HubRefused):
+                    log.exception("sync round failed")
+                wait = backoff * random.uniform(0.5, 1.0)
+                backoff = min(backoff * 2, LONGEST_BACKOFF_S)
+            else:
+                backoff = FIRST_BACKOFF_S
+                # not enrolled: look again in a second (`galley edge enrol` may run meanwhile)
+                wait = float(self.settings.sync_seconds) if synced is not None else 1.0
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
+            self._wake.clear()
+
+    async def round(self) -> bool | None:
+        """One push then pull; None when the box is not enrolled (nothing to do)."""
+        async with self._one_round:
+            try:
+                return await self._round()
+            except Exception as error:
+                state = "refused" if isinstance(error, HubRefused) else "offline"
+                self.status = replace(
+                    self.status, state=state, last_error=str(error) or repr(error)
+                )
+                log.info("sync: %s", error)
+                raise
+
+    async def _round(self) -> bool | None:
+        state = await self._read(identity.sync_state)
+        client = await self._client_for(state)
+        if client is None:
+            self.status = Status()
+            return None
+        if self.status.state == "not_enrolled":
+            self.status = replace(self.status, state="connecting")
+        assert state.store_id is not None
+        await self._push(client, state.store_id)
+        await self._pull(client)
+        self.status = replace(self.status, state="online", last_success=now_iso(), last_error=None)
+        return True
+
+    async def _client_for(self, state: identity.SyncState) -> HubClient | None:
+        if not state.enrolled or not state.hub_url:
+            return None
+        if self._client is None or self._key_id != state.key_id:
+            key = _load_key(self.settings.device_key)
+            if key is None or key.key_id != state.key_id:
+                raise HubRefused(0, "no_key", "the box's device key is missing: enrol again", {})
+            if self._client is not None:  # enrolled again: a new key, maybe another hub
+                await self._client.close()
+            self._client = HubClient(state.hub_url, key, transport=self._transport)
+            self._key_id = state.key_id
+        return self._client
+
+    async def _push(self, client: HubClient, store_id: str) -> None:
+        while True:
+            batch = await self._read(_next_batch, store_id, self._last_seq())
+            if batch is None:
+                return
+            pushed, body = batch
+            try:
+                result = await client.push(body)
+            except HubRefused as refused:
+                upto = refused.details.get("push_upto")
+                if refused.code == "gap" and isinstance(upto, int):
+                    log.warning("sync: the hub holds up to seq %s; pushing from there", upto)
+                    await self._write(identity.pushed, upto)
+                    continue
+                raise
+            await self._write(sync_inbox.record_push, pushed, result, result.upto)
+            if len(pushed) < MAX_EVENTS:
+                return
+
+    async def _pull(self, client: HubClient) -> None:
+        while True:
+            state = await self._read(identity.sync_state)
+            page = await client.pull(state.pull_cursor, MAX_EVENTS)
+            changes = page.changes
+            for start in range(0, len(changes), APPLY_CHUNK):
+                chunk = changes[start : start + APPLY_CHUNK]
+                cursor = chunk[-1].cursor if start + APPLY_CHUNK < len(changes) else page.cursor
+                await self._write(hub_changes.apply, chunk, cursor)
+            if not changes and page.cursor > state.pull_cursor:
+                await self._write(hub_changes.apply, [], page.cursor)
+            if not page.has_more:
+                return
+
+    async def status_json(self) -> dict[str, Any]:
+        """Where the box stands, with the counts a manager cares about."""
+        state, counts = await self._read(_counts, self._last_seq())
+        return {
+            "enrolled": state.enrolled,
+            "hub_url": state.hub_url,
+            "state": self.status.state if state.enrolled else "not_enrolled",
+            "last_success": self.status.last_success,
+            "last_error": self.status.last_error,
+            **counts,
+        }
+
+
+def _load_key(path: Path) -> DeviceKey | None:
+    return DeviceKey.load(path) if path.exists() else None
+
+
+def _next_batch(
+    conn: sqlite3.Connection, store_id: str, upto: int
+) -> tuple[list[PushedEvent], bytes] | None:
+    """The next batch to push (read in a worker thread): the events and the signed body's
+    bytes; None when the hub has everything on disk."""
+    after = identity.sync_state(conn).push_cursor
+    found = events.outbox(conn, after, upto, MAX_EVENTS)
+    if not found:
+        return None
+    pushed = [_pushed(event) for event in found]
+    return pushed, PushBatch(store_id, after, pushed).to_bytes()
+
+
+def _pushed(event: events.Event) -> PushedEvent:
+    fields = event.fields
+    if event.entity == "staff" and fields.get("pin_hash") == "***":
+        # Events recorded before secrets were masked where shown (not where stored) hold "***"
+        # for a PIN's hash: never send that as a hash (it would lock the person out on the hub
+        # and every box). The field is left out; the hub keeps the hash it has.
+        fields = {k: v for k, v in fields.items() if k != "pin_hash"}
+    return PushedEvent(
+        seq=event.seq,
+        id=event.id,
+        hlc=event.hlc,
+        at=event.at,
+        entity=event.entity,
+        entity_id=event.entity_id,
+        op=event.op,  # type: ignore[arg-type]
+        fields=fields,
+        base_rev=event.base_rev,
+        actor=event.actor,
+        approver=event.approver,
+    )
+
+
+def _counts(conn: sqlite3.Connection, upto: int) -> tuple[identity.SyncState, dict[str, int]]:
+    state = identity.sync_state(conn)
+    waiting = events.waiting(conn, state.push_cursor, upto) if state.enrolled else 0
+    return state, {"waiting": waiting, **sync_inbox.counts(conn)}

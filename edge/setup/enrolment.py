@@ -1,0 +1,100 @@
+"""Enrolling the box with the hub: `galley edge enrol --hub URL --code CODE`.
+
+The box makes its device key (Ed25519) once and keeps it in the data folder, readable by its
+owner only (`sync.signing.DeviceKey.save`: mode 0600, written whole or not at all); the hub binds
+its public half to the store the owner made the one-time code for, and the box keeps what the
+hub answered (tenant, store, key id, the hub's address) in `sync_state`. The running edge's sync
+service picks that up on its next round: enrolling needs no restart.
+
+A key the hub has never accepted is reused by the next try (a hub that was unreachable, a
+mistyped code); once the box is enrolled, enrolling again (a revoked key, another store) makes a
+new key, as the hub refuses a key it knows. The new key replaces the old only once the hub has
+taken it, so a refused code leaves a working enrolment as it was.
+
+Exit codes, a contract with `image/first_boot.py`: 0 enrolled, 2 refused for good (a wrong, used
+or expired code: the message says which), 3 the hub could not be reached (try again later).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+import httpx
+
+from edge.core import db, identity
+from edge.core.config import EdgeSettings
+from edge.runtime.hub_client import HubClient, HubRefused, HubUnreachable
+from edge.setup.provision import write_once
+from sync.envelope import Enrolled, Enrolment
+from sync.signing import DeviceKey
+
+ENROLLED, REFUSED, UNREACHABLE = 0, 2, 3
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int  # ENROLLED, REFUSED or UNREACHABLE
+    message: str
+    enrolled: Enrolled | None = None
+
+
+def _key_for_enrolment(settings: EdgeSettings, state: identity.SyncState) -> DeviceKey:
+    """The key to enrol: the one on disk if the hub never took it, else a new one (kept aside
+    in `device_key_next` until the hub takes it)."""
+    current, following = settings.device_key, settings.device_key_next
+    if current.exists() and not state.enrolled:
+        return DeviceKey.load(current)
+    if following.exists():
+        return DeviceKey.load(following)
+    key = DeviceKey.generate()
+    key.save(following if current.exists() else current)
+    return key
+
+
+async def enrol(
+    settings: EdgeSettings,
+    hub_url: str,
+    code: str,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Outcome:
+    """Enrol this box (which must hold a store) with the hub at `hub_url` using `code`."""
+    identity_ = identity.prepare(settings.database)
+    with contextlib.closing(db.connect(settings.database, readonly=True)) as conn:
+        state = identity.sync_state(conn)
+    key = _key_for_enrolment(settings, state)
+    client = HubClient(hub_url, transport=transport)
+    try:
+        enrolment = Enrolment(code.strip().upper(), key.public_pem(), identity_.node)
+        enrolled = await client.enrol(enrolment)
+    except HubUnreachable as error:
+        return Outcome(UNREACHABLE, f"The hub at {hub_url} cannot be reached ({error}).")
+    except HubRefused as error:
+        return Outcome(REFUSED, f"The hub refused the code: {error.message}")
+    finally:
+        await client.close()
+    if settings.device_key_next.exists():
+        settings.device_key_next.replace(settings.device_key)
+    write_once(
+        settings.database,
+        _bind,
+        enrolled.tenant_id,
+        enrolled.store_id,
+        enrolled.key_id,
+        hub_url.rstrip("/"),
+    )
+    return Outcome(
+        ENROLLED,
+        f"Enrolled with {hub_url} as {enrolled.store_name!r} (key {enrolled.key_id}).",
+        enrolled,
+    )
+
+
+def _bind(conn, tenant_id: str, store_id: str, key_id: str, hub_url: str) -> None:
+    identity.enrol(conn, tenant_id=tenant_id, store_id=store_id, key_id=key_id, hub_url=hub_url)
+
+
+def enrol_now(settings: EdgeSettings, hub_url: str, code: str) -> Outcome:
+    return asyncio.run(enrol(settings, hub_url, code))

@@ -1,0 +1,94 @@
+"""`galley edge enrol --hub URL --code CODE` against a real hub (uvicorn): the key kept with
+mode 0600, the store bound in `sync_state`, and the exit codes image/first_boot.py relies on:
+0 enrolled, 2 a wrong, used or expired code, 3 the hub unreachable."""
+
+import contextlib
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from edge.core import db, identity
+from hub.config import HubSettings
+from sync.signing import DeviceKey
+from tests.hub.kit import ROOT, free_port
+from tests.integration.hubs import served_hub
+
+
+@pytest.fixture(scope="module")
+def hub_db(tmp_path_factory):
+    return tmp_path_factory.mktemp("hub") / "hub.db"
+
+
+@pytest.fixture(scope="module")
+def hub(hub_db):
+    with served_hub(HubSettings(database_url=f"sqlite:///{hub_db}")) as served:
+        yield served
+
+
+def _enrol(settings, hub_url, code):
+    env = {**os.environ, "GALLEY_DATA_DIR": str(settings.data_dir)}
+    return subprocess.run(
+        [sys.executable, "-m", "galley.cli", "edge", "enrol", "--hub", hub_url, "--code", code],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def _state(settings):
+    with contextlib.closing(db.connect(settings.database, readonly=True)) as conn:
+        return identity.sync_state(conn)
+
+
+def test_a_box_enrols_with_a_code_and_keeps_its_key_to_itself(settings, hub):
+    store = hub.store("Café Azul")
+    done = _enrol(settings, hub.url, hub.code(store["id"]))
+    assert done.returncode == 0, done.stderr
+    assert "Café Azul" in done.stdout
+    key = settings.device_key
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    state = _state(settings)
+    assert (state.store_id, state.hub_url) == (store["id"], hub.url)
+    assert state.key_id == DeviceKey.load(key).key_id
+    devices = hub.get(f"/api/stores/{store['id']}/devices")
+    assert [d["key_id"] for d in devices["devices"]] == [state.key_id]
+
+
+def test_a_wrong_or_used_code_is_refused_for_good_and_changes_nothing(settings, hub):
+    store = hub.store()
+    wrong = _enrol(settings, hub.url, "ABCDE-FGHJK")
+    assert wrong.returncode == 2
+    assert "no such enrolment code" in wrong.stderr
+    assert not _state(settings).enrolled
+    kept = DeviceKey.load(settings.device_key).key_id  # made once, reused by the next try
+    code = hub.code(store["id"])
+    assert _enrol(settings, hub.url, code).returncode == 0
+    assert _state(settings).key_id == kept
+    used = _enrol(settings, hub.url, code)  # a used code: the enrolment stays as it was
+    assert used.returncode == 2 and "used already" in used.stderr
+    assert _state(settings).key_id == kept and DeviceKey.load(settings.device_key).key_id == kept
+
+
+def test_an_expired_code_is_refused(settings, hub, hub_db):
+    code = hub.code(hub.store()["id"])
+    with contextlib.closing(sqlite3.connect(hub_db)) as conn, conn:  # 25 hours later
+        conn.execute("UPDATE enrolment_codes SET expires_at = '2000-01-01T00:00:00.000Z'")
+    done = _enrol(settings, hub.url, code)
+    assert done.returncode == 2 and "expired" in done.stderr
+
+
+def test_an_unreachable_hub_is_exit_3_and_a_box_enrolled_again_gets_a_new_key(settings, hub):
+    closed = f"http://127.0.0.1:{free_port()}"
+    done = _enrol(settings, closed, "ABCDE-FGHJK")
+    assert done.returncode == 3 and "cannot be reached" in done.stderr
+    first = hub.store("North")
+    assert _enrol(settings, hub.url, hub.code(first["id"])).returncode == 0
+    old = _state(settings).key_id
+    second = hub.store("South")
+    assert _enrol(settings, hub.url, hub.code(second["id"])).returncode == 0
+    state = _state(settings)
+    assert state.store_id == second["id"] and state.key_id != old
+    assert DeviceKey.load(settings.device_key).key_id == state.key_id
+    assert not settings.device_key_next.exists()

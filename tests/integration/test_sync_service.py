@@ -1,0 +1,221 @@
+"""The box's sync service against a hub in process (ASGI, on SQLite and PostgreSQL): the demo
+store pushed whole, an order, an owner's edit pulled, a field edited on both sides while apart
+(the conflict inbox, apply mine again, dismiss), an event the hub refuses, and the hub out of
+reach. Each ends with the box's digest equal to the hub's."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import httpx
+import pytest
+
+from edge.api.app import create_app
+from edge.core.events import commit
+from edge.domain import hub_changes
+from edge.runtime.hub_client import HubUnreachable
+from edge.setup import enrolment
+from sync.ids import uuid7
+from tests.conftest import sign_in
+from tests.hub.kit import new_code, new_owner, new_store
+
+
+class Switch(httpx.AsyncBaseTransport):
+    """The hub's transport, with a switch that cuts the link."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.down = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            raise httpx.ConnectError("the link is down", request=request)
+        return await self.inner.handle_async_request(request)
+
+
+@pytest.fixture
+async def owner(hub, hub_storage):
+    return await new_owner(hub, hub_storage)
+
+
+@pytest.fixture
+def link(hub_app):
+    return Switch(httpx.ASGITransport(app=hub_app))
+
+
+@pytest.fixture
+async def store(hub, owner):
+    return await new_store(hub, owner, "Café Azul")
+
+
+@pytest.fixture
+async def box(settings, hub, owner, store, link):
+    """The demo box, enrolled with the hub, its sync rounds run by the test (no timer)."""
+    settings = dataclasses.replace(settings, print_workers=False, sync_seconds=3600)
+    code = await new_code(hub, owner, store["id"])
+    outcome = await enrolment.enrol(settings, "http://hub", code, transport=link)
+    assert outcome.status == enrolment.ENROLLED, outcome.message
+    app = create_app(settings, hub_transport=link)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://edge") as client:
+            yield app.state.box, client
+
+
+async def _converged(box, hub, owner, store_id):
+    ours = await box.read(hub_changes.digest)
+    theirs = (await hub.get(f"/api/stores/{store_id}/digest", headers=owner.headers)).json()
+    assert ours == {"digest": theirs["digest"], "rows": theirs["rows"]}
+    return ours
+
+
+def _item(conn):
+    return dict(conn.execute("SELECT id, name, price FROM menu_items ORDER BY id").fetchone())
+
+
+async def _status(client, headers):
+    answer = await client.get("/api/sync", headers=headers)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+async def test_the_store_is_pushed_whole_and_an_order_follows(box, hub, owner, store):
+    box_, client = box
+    manager = await sign_in(client, "manager")
+    assert (await _status(client, manager))["enrolled"]
+    await box_.sync.round()  # (the service's first round may have pushed it all already)
+    rows = await _converged(box_, hub, owner, store["id"])
+    item = await box_.read(_item)
+    order = await client.post(
+        "/api/orders",
+        json={"kind": "counter", "lines": [{"item_id": item["id"], "quantity": 2}]},
+        headers={**manager, "Idempotency-Key": uuid7()},
+    )
+    assert order.status_code == 201, order.text
+    assert (await _status(client, manager))["waiting"] == 1
+    await box_.sync.round()
+    after = await _converged(box_, hub, owner, store["id"])
+    assert after["rows"] == rows["rows"] + 2  # the order and its line
+    status = await _status(client, manager)
+    assert (status["state"], status["waiting"], status["open_conflicts"]) == ("online", 0, 0)
+    assert status["last_success"] is not None
+
+
+async def test_an_owners_edit_reaches_the_box(box, hub, owner, store):
+    box_, _ = box
+    await box_.sync.round()
+    item = await box_.read(_item)
+    edited = await hub.patch(
+        f"/api/stores/{store['id']}/rows/menu_items/{item['id']}",
+        json={"fields": {"price": item["price"] + 100}},
+        headers=owner.headers,
+    )
+    assert edited.status_code == 200, edited.text
+    await box_.sync.round()
+    assert (await box_.read(_item))["price"] == item["price"] + 100
+    last = await box_.read(
+        lambda c: dict(c.execute("SELECT * FROM events ORDER BY seq DESC LIMIT 1").fetchone())
+    )
+    assert (last["origin"], last["entity_id"]) == ("hub", item["id"])
+    await _converged(box_, hub, owner, store["id"])
+
+
+async def test_a_field_changed_on_both_sides_lands_in_the_inbox(box, hub, owner, store, link):
+    box_, client = box
+    manager = await sign_in(client, "manager")
+    await box_.sync.round()
+    item = await box_.read(_item)
+    link.down = True  # apart: the owner and the manager change the same price
+    await hub.patch(
+        f"/api/stores/{store['id']}/rows/menu_items/{item['id']}",
+        json={"fields": {"price": 999}},
+        headers=owner.headers,
+    )
+    mine = await client.patch(
+        f"/api/menu/items/{item['id']}", json={"price": 777, "name": "Burrata!"}, headers=manager
+    )
+    assert mine.status_code == 200, mine.text
+    with pytest.raises(Exception, match="link is down"):
+        await box_.sync.round()
+    assert (await _status(client, manager))["waiting"] == 1
+    link.down = False
+    await box_.sync.round()
+    assert (await box_.read(_item))["price"] == 999  # server wins; the name merged
+    assert (await box_.read(_item))["name"] == "Burrata!"
+    await _converged(box_, hub, owner, store["id"])
+    listed = (await client.get("/api/sync/conflicts", headers=manager)).json()["conflicts"]
+    assert [(c["field"], c["mine"], c["hub"], c["mine_by"], c["hub_by"]) for c in listed] == [
+        ("price", 777, 999, "Marco Ferreira", owner.email)
+    ]
+    assert listed[0]["subject"] == "Burrata!" and listed[0]["can_reapply"]
+    assert (await _status(client, manager))["open_conflicts"] == 1
+    inbox = await hub.get(f"/api/stores/{store['id']}/inbox?status=merged", headers=owner.headers)
+    assert inbox.json()["events"][0]["verdict"]["kept"]["price"]["edge"] == 777
+
+    reapplied = await client.post(
+        f"/api/sync/conflicts/{listed[0]['id']}/reapply",
+        headers={**manager, "Idempotency-Key": uuid7()},
+    )
+    assert reapplied.status_code == 200, reapplied.text
+    assert reapplied.json()["state"] == "reapplied"
+    assert reapplied.json()["resolved_by"] == "Marco Ferreira"
+    await box_.sync.round()
+    row = await hub.get(
+        f"/api/stores/{store['id']}/rows/menu_items/{item['id']}", headers=owner.headers
+    )
+    assert row.json()["fields"]["price"] == 777  # the hub took the store's edit this time
+    await _converged(box_, hub, owner, store["id"])
+    again = await client.post(
+        f"/api/sync/conflicts/{listed[0]['id']}/dismiss",
+        headers={**manager, "Idempotency-Key": uuid7()},
+    )
+    assert again.status_code == 409 and again.json()["error"]["code"] == "conflict_closed"
+    assert (await _status(client, manager))["open_conflicts"] == 0
+    waiter = await sign_in(client, "waiter")
+    refused = await client.get("/api/sync/conflicts", headers=waiter)
+    assert refused.status_code == 403
+
+
+async def test_an_event_the_hub_refuses_is_kept_for_a_manager(box, hub, owner, store):
+    box_, client = box
+    manager = await sign_in(client, "manager")
+
+    def old_pin_event(conn):
+        # A staff member made before secrets were masked where shown: "***" as the hash.
+        values = {"name": "Old Timer", "role": "waiter", "pin_hash": "***", "active": True}
+        commit(conn, "system", "staff", uuid7(), "create", values)
+
+    await box_.write(old_pin_event)
+    await box_.sync.round()
+    rejected = (await client.get("/api/sync/rejections", headers=manager)).json()["rejections"]
+    assert [(r["source"], r["entity"], r["code"]) for r in rejected] == [
+        ("push", "staff", "missing_field")
+    ]
+    assert rejected[0]["fields"]["name"] == "Old Timer"
+    inbox = await hub.get(f"/api/stores/{store['id']}/inbox?status=rejected", headers=owner.headers)
+    (entry,) = inbox.json()["events"]
+    assert "pin_hash" not in entry["event"]["fields"]  # "***" was never sent as a hash
+    status = await _status(client, manager)
+    assert (status["rejected"], status["waiting"]) == (1, 0)
+
+
+async def test_a_hub_out_of_reach_is_offline_and_nothing_is_lost(box, hub, owner, store, link):
+    box_, client = box
+    manager = await sign_in(client, "manager")
+    link.down = True
+    item = await box_.read(_item)
+    for _ in range(3):
+        order = await client.post(
+            "/api/orders",
+            json={"kind": "counter", "lines": [{"item_id": item["id"], "quantity": 1}]},
+            headers={**manager, "Idempotency-Key": uuid7()},
+        )
+        assert order.status_code == 201, order.text
+    with pytest.raises(HubUnreachable):
+        await box_.sync.round()
+    status = await _status(client, manager)
+    assert (status["state"], status["waiting"]) == ("offline", 3)
+    assert "link is down" in status["last_error"]
+    link.down = False
+    await box_.sync.round()
+    await _converged(box_, hub, owner, store["id"])

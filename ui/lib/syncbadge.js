@@ -1,0 +1,68 @@
+// The sync badge in every staff page's header: whether the box is in step with the hub.
+//
+//   Synced            the last round reached the hub; the title says when, and that nothing waits
+//   Offline · 12      the hub cannot be reached: 12 changes wait on the box (nothing is lost;
+//                     the store goes on taking orders)
+//   2 conflicts       the hub's value won on fields changed here too (server wins): a manager
+//                     looks at them in Sync (`href`, given to pages that have that section)
+//   (nothing)         a box not enrolled with a hub works alone: no badge
+//
+// It asks `GET /api/sync` every `every` ms (15 s) and when `refresh()` is called (a sync event
+// on the live feed). Usage: `const badge = syncBadge({ api, timeZone, href }); header.append(
+// badge.element); ... badge.stop()`.
+
+import { h } from "./element.js";
+import { timeIn } from "./time.js";
+
+const LOOK = {
+  online: ["ok", "Synced"],
+  connecting: ["info", "Syncing…"],
+  offline: ["warn", "Offline"],
+  refused: ["danger", "Sync refused"],
+};
+
+export function syncBadge({ api, timeZone = undefined, href = null, every = 15000 }) {
+  const element = h(href ? "a" : "span", { class: "badge sync-badge", hidden: true, role: "status", href });
+  let timer = null;
+  let stopped = false;
+
+  function draw(status) {
+    element.hidden = !status.enrolled;
+    if (!status.enrolled) return;
+    const conflicts = status.open_conflicts;
+    const [kind, label] = conflicts
+      ? ["warn", `${conflicts} conflict${conflicts === 1 ? "" : "s"}`]
+      : LOOK[status.state] || LOOK.connecting;
+    const waiting = status.state !== "online" && status.waiting ? ` · ${status.waiting}` : "";
+    element.className = `badge badge-${kind} sync-badge`;
+    element.dataset.state = status.state;
+    element.textContent = `${label}${waiting}`;
+    const when = status.last_success ? `last synced ${timeIn(status.last_success, timeZone)}` : "not synced yet";
+    const parts = [`Hub: ${when}`, `${status.waiting} change${status.waiting === 1 ? "" : "s"} waiting`];
+    if (conflicts) parts.push(`${conflicts} field${conflicts === 1 ? "" : "s"} where the hub's value won`);
+    if (status.rejected) parts.push(`${status.rejected} refused by the hub`);
+    if (status.state !== "online" && status.last_error) parts.push(status.last_error);
+    element.title = parts.join(" · ");
+    element.setAttribute("aria-label", element.title);
+  }
+
+  async function refresh() {
+    clearTimeout(timer);
+    try {
+      draw(await api.get("/api/sync"));
+    } catch {
+      // The box itself is out of reach: the page's own connection indicator says so.
+    }
+    if (!stopped) timer = setTimeout(refresh, every);
+  }
+
+  refresh();
+  return {
+    element,
+    refresh,
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
