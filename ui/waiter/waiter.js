@@ -10,6 +10,7 @@ import { Live } from "/ui/lib/live.js";
 import { formatMoney, knowDigits } from "/ui/lib/money.js";
 import { mountSignIn } from "/ui/lib/pinpad.js";
 import { Device, Session } from "/ui/lib/session.js";
+import { syncBadge } from "/ui/lib/syncbadge.js";
 
 const root = document.getElementById("app");
 const device = new Device();
@@ -21,6 +22,7 @@ const ui = { me: null, store: null, live: null, tab: "drafts", drafts: [], floor
 
 function ended(err) {
   if (ui.live) ui.live.stop();
+  if (ui.badge) ui.badge.stop();
   ui.live = null;
   session.clear();
   signIn(err && err.message ? err.message : "");
@@ -46,6 +48,7 @@ async function start() {
     ui.store = store;
     ui.menu = menu;
     knowDigits(store.currency, store.currency_digits);
+    ui.badge = syncBadge({ api, timeZone: store.timezone }); // how the box stands with the hub
     await refresh();
     ui.live = new Live({
       api, since: health.last_seq, token: () => session.token, topics: ["floor", "orders", "tables", "store"],
@@ -97,8 +100,9 @@ function render() {
     h("header", { class: "w-top" },
       h("div", {}, h("div", { class: "w-brand" }, "Waiter"), h("div", { class: "w-store" }, `${ui.store.name} · ${ui.me.name}`)),
       h("span", { class: "spacer" }),
+      ui.badge.element,
       h("span", { class: "conn", "data-state": ui.conn || "connecting" }, CONN[ui.conn || "connecting"]),
-      h("button", { class: "btn btn-ghost btn-sm", onclick: async () => { if (ui.live) ui.live.stop(); await session.signOut(api); signIn("Signed out."); } }, "Sign out")),
+      h("button", { class: "btn btn-ghost btn-sm", onclick: async () => { if (ui.live) ui.live.stop(); if (ui.badge) ui.badge.stop(); await session.signOut(api); signIn("Signed out."); } }, "Sign out")),
     offline ? h("div", { class: "w-offline", role: "alert" }, "No connection to the box: what you see may be out of date.") : null,
     ui.store.qr_kill_switch ? h("div", { class: "msg msg-warn", role: "status" }, "QR ordering is paused for the whole store.") : null,
     ui.floor.daily_pass ? h("p", { class: "w-pass" }, "Today's pass for guests: ", h("strong", {}, ui.floor.daily_pass)) : null,
