@@ -17,6 +17,7 @@ from starlette.types import ASGIApp
 from edge.api import (
     devices,
     feed,
+    guest,
     kitchen,
     menu,
     orders,
@@ -29,9 +30,11 @@ from edge.api import (
     sync,
     system,
     tables,
+    waiter,
 )
 from edge.api.openapi import contract
 from edge.core.config import EdgeSettings
+from edge.runtime import automations
 from edge.runtime.box import Box
 from service import http
 
@@ -85,9 +88,11 @@ def create_app(
         box = Box(settings, loop, after_sync=after_sync, hub_transport=hub_transport)
         app.state.box = box
         box.sync.start()
+        scheduler = automations.start(box)
         try:
             yield
         finally:
+            scheduler.shutdown(wait=False)
             await box.sync.stop()
             box.close()
 
@@ -104,6 +109,8 @@ def create_app(
         *store.routes,
         *tables.routes,
         *printing.routes,
+        *guest.routes,
+        *waiter.routes,
         *sync.routes,
         Route("/", home, methods=["GET"]),
         *pages.routes(),

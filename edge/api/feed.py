@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -120,6 +121,10 @@ async def live(websocket: WebSocket):
     except WebSocketDisconnect:
         return
     subscription = box.sign_ins.follow(token, topics)
+
+    def shown(event: Event) -> str:
+        return _text(who, event)
+
     try:
         # still signed in: an end from now on reaches `subscription`
         await box.sign_ins.actor(token)
@@ -129,13 +134,13 @@ async def live(websocket: WebSocket):
             while subscription.ended is None:
                 if subscription.behind:
                     try:
-                        last = await _catch_up(websocket, who, subscription, last)
+                        last = await _catch_up(websocket, shown, subscription, last)
                     except Gone as exc:
                         box.bus.end(subscription, exc)
                     continue
                 event = await subscription.queue.get()
                 if event is not None and event.seq > last:
-                    await websocket.send_text(_text(who, event))
+                    await websocket.send_text(shown(event))
                     last = event.seq
             if subscription.ended is not None:
                 await _refuse(websocket, subscription.ended)
@@ -193,11 +198,15 @@ async def _token(websocket: WebSocket, timer: float, clock: datetime) -> str:
     return token
 
 
-async def _catch_up(websocket: WebSocket, who: Any, subscription: Subscription, last: int) -> int:
-    """Send the subscription's events after `last` from the database, a page at a time, until
-    none is left; then let it follow its queue again (`behind` off, with no await between the
-    last read and that, so no event is published unseen). Returns the last seq sent or
-    skipped. Refuses (410 `resync`) a `last` the bound does not reach."""
+async def _catch_up(
+    websocket: WebSocket, view: Callable[[Event], str], subscription: Subscription, last: int
+) -> int:
+    """Send the subscription's events after `last` from the database (each as the JSON text
+    `view` makes of it), a page at a time, until none is left; then let it follow its queue
+    again (`behind` off, with no await between the last read and that, so no event is
+    published unseen).
+    Returns the last seq sent or skipped. Refuses (410 `resync`) a `last` the bound does not
+    reach."""
     box = box_of(websocket)
     await box.read(_replayable, last, box.bus.last_seq, box.settings.feed_replay_limit)
     while subscription.ended is None:
@@ -206,8 +215,10 @@ async def _catch_up(websocket: WebSocket, who: Any, subscription: Subscription, 
         for past in batch:
             if subscription.ended is not None:
                 return last
-            if topic_of(past) in subscription.topics:
-                await websocket.send_text(_text(who, past))
+            if topic_of(past) in subscription.topics and (
+                subscription.accepts is None or subscription.accepts(past)
+            ):
+                await websocket.send_text(view(past))
             last = past.seq
         if len(batch) < PAGE:
             last = max(last, upto)

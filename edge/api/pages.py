@@ -93,6 +93,7 @@ def routes() -> list[Mount]:
     ui = ui_dir()
     return [
         Mount("/admin", Pages(directory=ui / "admin", html=True), name="admin"),
+        Mount("/waiter", Pages(directory=ui / "waiter", html=True), name="waiter"),
         Mount("/pos", Pages(directory=ui / "pos", html=True), name="pos"),
         Mount("/kds", Pages(directory=ui / "kds", html=True), name="kds"),
         Mount("/ui", Pages(directory=ui), name="ui"),

@@ -28,6 +28,7 @@ _FLOOR = {
     "printers.view",
     "kitchen.view",
     "kitchen.fire",
+    "floor.serve",  # the waiter handheld: drafts, table sessions, guests' alerts
     "check.edit",  # open, split, merge, move, discount within the store's limit
     "payment.take",  # tenders, shifts and the drawer's pay-ins, pay-outs and skims
 }

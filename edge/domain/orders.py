@@ -384,6 +384,14 @@ def _new_lines(
     return rows
 
 
+def price_lines(
+    conn: sqlite3.Connection, lines: Sequence[dict[str, Any]], now: str
+) -> list[dict[str, Any]]:
+    """Requested lines priced from the menu as an order takes them (items, 86s, modifiers and
+    their min/max checked), for a cart that is not an order yet: a guest's draft."""
+    return _new_lines(conn, "", lines, now)
+
+
 def _menu_for_pricing(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
     """Items with their tax rate, each item's modifier groups, and modifiers, by id."""
     items = {

@@ -28,6 +28,7 @@ from edge.core.retention import Keep
 from edge.domain import menu
 from edge.runtime.auth import SignIns
 from edge.runtime.auto_fire import AutoFire
+from edge.runtime.guests import Guests
 from edge.runtime.housekeeping import Housekeeping
 from edge.runtime.print_service import PrintService
 from edge.runtime.realtime import Bus
@@ -76,6 +77,7 @@ class Box:
         self._menu_cache: tuple[int, bytes] | None = None
         self.bus.listen(self._on_events)
         self.sign_ins = SignIns(self.read, self.write, self.bus, settings.session_hours)
+        self.guests = Guests(self.read_now, self.identity.qr_secret, self.bus)
         self.printing = PrintService(
             self.read_now, self.writer.submit, self.bus.listen, threads=settings.print_workers
         )

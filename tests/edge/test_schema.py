@@ -79,9 +79,11 @@ def test_migration_4_rebuilds_tables_keeping_every_row_index_and_reference(tmp_p
     conn = db.connect(path)
     assert db.migrate(conn, target=3) == 3
     # Today's code seeds it, and reads a printer's status from the table migration 7 makes and
-    # fires a sent order into the kitchen's tables: there for the seeding only.
+    # fires a sent order into the kitchen's tables, and the store's daily pass setting of
+    # QR ordering's migration: there for the seeding only.
     conn.execute(STATUS_TABLE)
     conn.executescript(KITCHEN_TABLES)
+    conn.execute("ALTER TABLE store ADD COLUMN daily_pass INTEGER NOT NULL DEFAULT 0")
     for column in PLU_COLUMNS:  # today's demo gives its items PLUs (a later migration's)
         conn.execute(f"ALTER TABLE menu_items ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
     writer = Writer(path, "n1")
@@ -106,6 +108,7 @@ def test_migration_4_rebuilds_tables_keeping_every_row_index_and_reference(tmp_p
     conn.execute("DROP TABLE printer_status")
     for table in ("ticket_items", "tickets", "kitchen_settings", "stations"):
         conn.execute(f"DROP TABLE {table}")
+    conn.execute("ALTER TABLE store DROP COLUMN daily_pass")
     for column in PLU_COLUMNS:
         conn.execute(f"ALTER TABLE menu_items DROP COLUMN {column}")
     before, indexes = _contents(conn), _indexes(conn)

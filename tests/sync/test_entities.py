@@ -101,6 +101,10 @@ def test_owners_follow_the_design():
             "refunds",
             "reports",
             "pay_links",
+            "table_sessions",
+            "session_members",
+            "drafts",
+            "draft_lines",
         },
         "local": {
             "staff_sessions",
