@@ -28,6 +28,7 @@ from edge.core.retention import Keep
 from edge.domain import menu
 from edge.runtime.auth import SignIns
 from edge.runtime.housekeeping import Housekeeping
+from edge.runtime.pacing import Pacing
 from edge.runtime.print_service import PrintService
 from edge.runtime.realtime import Bus
 from edge.runtime.sync_service import SyncService
@@ -80,7 +81,12 @@ class Box:
         )
         self.printing.start()
         self.sync = SyncService(
-            settings, self.read, self.write, lambda: self.bus.last_seq, transport=hub_transport
+            settings,
+            self.read,
+            self.write,
+            lambda: self.bus.last_seq,
+            Pacing(lambda: self.writer.stats.writes, self.writer.backlog),
+            transport=hub_transport,
         )
         self.housekeeping = Housekeeping(
             self.write,

@@ -36,7 +36,7 @@ from hub.config import HubSettings
 from sync.envelope import MAX_EVENTS
 from sync.signing import DeviceKey
 from tests.hub.kit import HubProcess
-from tests.integration.hubs import ServedHub, new_owner, signed_in
+from tests.integration.hubs import ServedHub, first_round_done, new_owner, signed_in
 from tests.perf.harness import EdgeServer, copy_demo
 from tests.proxy import Fault, FaultProxy
 
@@ -100,6 +100,7 @@ async def enrolled_box(
     assert outcome.status == enrolment.ENROLLED, outcome.message
     app = create_app(settings)
     async with app.router.lifespan_context(app):
+        await first_round_done(app.state.box)
         yield app.state.box
 
 
