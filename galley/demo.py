@@ -189,7 +189,12 @@ def banner_text(
         "",
         "  On this machine",
         _row("Admin (menu, tables, staff, settings)", f"{here}/admin/"),
+        _row("Waiter handheld (orders, tables)", f"{here}/waiter/"),
         _row("POS (sales, checks, shifts, X/Z)", f"{here}/pos/"),
+        _row("Kitchen screens (all, Kitchen, Bar)", f"{here}/kds/"),
+        _row("", f"{here}/kds/?station=KITCHEN"),
+        _row("", f"{here}/kds/?station=BAR"),
+        _row("Expo (readiness, fire, served)", f"{here}/kds/?view=expo"),
         _row("API description", f"{here}/openapi.json"),
         _row("Health", f"{here}/healthz"),
     ]
@@ -197,13 +202,15 @@ def banner_text(
         lines += [
             "  On this network (phones, tablets)",
             _row("Admin", f"http://{address}:{settings.port}/admin/"),
+            _row("Waiter handheld", f"http://{address}:{settings.port}/waiter/"),
             _row("POS", f"http://{address}:{settings.port}/pos/"),
+            _row("Kitchen screens", f"http://{address}:{settings.port}/kds/"),
         ]
     lines += _guest_lines(pointing, address)
     if table:
         lines += [
             _row(f"Table {table[0]}'s QR code opens", table[1]),
-            _row("", "(the guest ordering pages are still to come: 'not found' for now)"),
+            _row("", "(a guest's phone on this network orders from it)"),
         ]
     if settings.pay_url:
         lines.append(_row("Pay at table (sandbox provider)", settings.pay_url))

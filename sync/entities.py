@@ -9,10 +9,10 @@ wording); the hub derives what a store may push and how a row is stored.
 Owners:
 
 - `hub`: configuration the hub holds the truth for (store settings, tax rates, menu, areas,
-  tables, staff, printer configuration). A store edits it while offline; the hub merges those
-  edits field by field (`sync.merge`).
-- `edge`: born at the store and append-mostly (orders and their lines). The store's event
-  applies as it is; nothing else edits it.
+  tables, staff, printer configuration, kitchen stations and options). A store edits it
+  while offline; the hub merges those edits field by field (`sync.merge`).
+- `edge`: born at the store and append-mostly (orders and their lines, kitchen tickets). The
+  store's event applies as it is; nothing else edits it.
 - `local`: never leaves the box (sign-ins, paired devices and their pairing codes, wrong PINs,
   print jobs, a printer's live status). Pushing one is refused.
 
@@ -126,6 +126,7 @@ _DECLARED = (
             "qr_kill_switch": _OFF,
             "qr_epoch": INT.with_default(1),
             "guest_base_url": _BLANK,
+            "daily_pass": _OFF,  # guests give the day's pass before their first Send
         },
         topic="store",
         noun="store",
@@ -302,6 +303,144 @@ _DECLARED = (
         },
         topic="orders",
         noun="order line",
+    ),
+    Entity(
+        name="stations",
+        owner="hub",
+        fields={"code": TEXT, "name": TEXT, "position": _POSITION, "active": _ON},
+        topic="kitchen",
+        noun="station",
+    ),
+    Entity(
+        name="kitchen_settings",
+        owner="hub",
+        fields={
+            "hold_courses": _ON,
+            "auto_fire": _OFF,
+            "auto_fire_delay": INT.with_default(0),
+            "warn_minutes": INT.with_default(8),
+            "late_minutes": INT.with_default(15),
+        },
+        topic="kitchen",
+        noun="kitchen settings",
+    ),
+    Entity(
+        name="tickets",
+        owner="edge",
+        fields={
+            "order_id": TEXT,
+            "station": TEXT,
+            "number": INT,
+            "business_day": TEXT,
+            "kind": TEXT,
+            "label": TEXT,
+            "order_number": INT,
+            "note": _BLANK,
+            "state": TEXT.with_default("NEW"),
+            "rush": _OFF,
+            "fired_by": TEXT,
+            "fired_at": TEXT,
+            "started_at": TEXT.or_null,
+            "ready_at": TEXT.or_null,
+            "bumped_at": TEXT.or_null,
+            "served_at": TEXT.or_null,
+            "auto_fire_at": TEXT.or_null,
+        },
+        parts="ticket_items",
+        topic="kitchen",
+        noun="ticket",
+    ),
+    Entity(
+        name="ticket_items",
+        owner="edge",
+        fields={
+            "ticket_id": TEXT,
+            "line_id": TEXT,
+            "station": TEXT,
+            "name": TEXT,
+            "quantity": INT,
+            "modifiers": JSON.with_default([]),
+            "note": _BLANK,
+            "seat": INT.or_null,
+            "course": TEXT,
+            "state": TEXT.with_default("NEW"),
+            "voided": _OFF,
+            "fired_at": TEXT,
+            "ready_at": TEXT.or_null,
+            "bumped_at": TEXT.or_null,
+        },
+        topic="kitchen",
+        noun="ticket item",
+    ),
+    Entity(
+        name="table_sessions",  # a table's QR ordering session, from the first scan to closing
+        owner="edge",
+        fields={
+            "table_id": TEXT,
+            "status": TEXT.with_default("open"),
+            "opened_at": TEXT,
+            "last_activity_at": TEXT,
+            "closed_at": TEXT.or_null,
+            "close_reason": TEXT.or_null,
+            "order_id": TEXT.or_null,
+            "waiter_called_at": TEXT.or_null,
+            "bill_asked_at": TEXT.or_null,
+            "purged_at": TEXT.or_null,
+            "pass_ok_at": TEXT.or_null,
+        },
+        topic="floor",
+        noun="table session",
+    ),
+    Entity(
+        name="session_members",  # a guest's phone in a table session
+        owner="edge",
+        fields={
+            "session_id": TEXT,
+            "nickname": _BLANK,
+            "is_host": _OFF,
+            "joined_at": TEXT,
+        },
+        topic="floor",
+        noun="guest",
+    ),
+    Entity(
+        name="drafts",  # a table's shared cart, until a waiter confirms it (or direct mode)
+        owner="edge",
+        fields={
+            "session_id": TEXT,
+            "status": TEXT.with_default("open"),
+            "created_at": TEXT,
+            "updated_at": TEXT,
+            "submitted_at": TEXT.or_null,
+            "submitted_by": TEXT.or_null,
+            "locked_by": TEXT.or_null,
+            "lock_expires_at": TEXT.or_null,
+            "decided_by": TEXT.or_null,
+            "decided_at": TEXT.or_null,
+            "reject_reason": TEXT.or_null,
+            "order_id": TEXT.or_null,
+        },
+        parts="draft_lines",
+        topic="floor",
+        noun="draft order",
+    ),
+    Entity(
+        name="draft_lines",
+        owner="edge",
+        fields={
+            "draft_id": TEXT,
+            "member_id": TEXT.or_null,
+            "item_id": TEXT,
+            "name": TEXT,
+            "unit_price": INT,
+            "quantity": INT,
+            "modifiers": JSON.with_default([]),
+            "note": _BLANK,
+            "amount": INT,
+            "created_at": TEXT,
+        },
+        topic="floor",
+        noun="draft line",
     ),
     Entity(
         name="staff_sessions",

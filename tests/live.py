@@ -50,13 +50,14 @@ def serve(app, **options: Any) -> Iterator[str]:
 
 @asynccontextmanager
 async def feed(
-    url: str, token: str | None, query: str = "", **options: Any
+    url: str, token: str | None, query: str = "", path: str = "/ws", **options: Any
 ) -> AsyncIterator[ClientConnection]:
     """The websocket feed of the edge at `url` (http://...), its first message the sign-in's
     `token` (none sent when None). `options` go to `websockets.connect`: a client that reads
     only the first of a long backlog gives `max_queue=None`, or it stops reading once 16 wait
-    and its close waits 10 s for an answer it does not read."""
-    address = url.replace("http", "ws", 1) + "/ws" + (f"?{query}" if query else "")
+    and its close waits 10 s for an answer it does not read. `path`: a table guest's feed is
+    `/api/guest/ws` (its `token` a guest token)."""
+    address = url.replace("http", "ws", 1) + path + (f"?{query}" if query else "")
     async with connect(address, **options) as ws:
         if token is not None:
             await ws.send(json.dumps({"type": "auth", "token": token}))

@@ -148,6 +148,11 @@ def test_the_banner_shows_only_pins_that_still_sign_in(settings):
     assert "Anyone on this network with the pairing code can sign in" in banner
     assert "--host 127.0.0.1" in banner
     assert "http://192.0.2.10:8000/admin/" in banner and "http://127.0.0.1:8000/admin/" in banner
+    assert "http://127.0.0.1:8000/kds/?station=BAR" in banner
+    assert re.search(
+        r"Expo \(readiness, fire, served\) +http://127\.0\.0\.1:8000/kds/\?view=expo\n", banner
+    )
+    assert "http://192.0.2.10:8000/kds/" in banner
     assert "http://192.0.2.10:8000/pos/" in banner and "http://127.0.0.1:8000/pos/" in banner
     assert re.search(r"Table 1's QR code opens +http://192\.0\.2\.10:8000/t/\S+\n", banner)
 

@@ -17,6 +17,8 @@ from starlette.types import ASGIApp
 from edge.api import (
     devices,
     feed,
+    guest,
+    kitchen,
     menu,
     orders,
     pages,
@@ -28,9 +30,11 @@ from edge.api import (
     sync,
     system,
     tables,
+    waiter,
 )
 from edge.api.openapi import contract
 from edge.core.config import EdgeSettings
+from edge.runtime import automations
 from edge.runtime.box import Box
 from service import http
 
@@ -84,9 +88,11 @@ def create_app(
         box = Box(settings, loop, after_sync=after_sync, hub_transport=hub_transport)
         app.state.box = box
         box.sync.start()
+        scheduler = automations.start(box)
         try:
             yield
         finally:
+            scheduler.shutdown(wait=False)
             await box.sync.stop()
             box.close()
 
@@ -96,12 +102,15 @@ def create_app(
         *pos.routes,
         *pay_at_table.routes,
         *feed.routes,
+        *kitchen.routes,
         *menu.routes,
         *staff.routes,
         *devices.routes,
         *store.routes,
         *tables.routes,
         *printing.routes,
+        *guest.routes,
+        *waiter.routes,
         *sync.routes,
         Route("/", home, methods=["GET"]),
         *pages.routes(),

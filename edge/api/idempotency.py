@@ -37,6 +37,7 @@ KEY_SCHEMA = {
     "description": "a fresh random key per user action (1..200 printable ASCII characters); "
     "a retry with the same key and request gets the first answer and writes nothing",
 }
+GUEST_PATHS = "/api/guest/"
 _CLAIM = "galley.idempotency"  # where `guarded` leaves the claim for `answer`, in the scope
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -50,7 +51,7 @@ def guarded(handler: Handler) -> Handler:
         key = request.headers.get(HEADER)
         if key is None:
             return await handler(request)
-        device = device_of(await actor(request))
+        device = await _keys_of(request)
         if KEY.fullmatch(key) is None:
             raise GalleyError(
                 f"{HEADER} must be 1 to 200 printable ASCII characters", code="bad_idempotency_key"
@@ -69,6 +70,14 @@ def guarded(handler: Handler) -> Handler:
         return response
 
     return guarded_handler
+
+
+async def _keys_of(request: Request) -> str:
+    """Whose keys a request's are: a table guest's on the guest endpoints (a phone has no paired
+    device), else the staff device's."""
+    if request.url.path.startswith(GUEST_PATHS):
+        return box_of(request).guests.who(request).actor_id
+    return device_of(await actor(request))
 
 
 async def answer(

@@ -16,6 +16,7 @@ TAGS = {
     "healthz": "system",
     "openapi.json": "system",
     "admin": "system",
+    "kds": "system",
     "ui": "system",
     "ws": "feed",
     "menu": "menu",
@@ -33,6 +34,16 @@ TAGS = {
     "drawer": "printing",
     "events": "feed",
     "audit": "feed",
+    "kitchen": "kitchen",
+    "stations": "kitchen",
+    "tickets": "kitchen",
+    "ticket-items": "kitchen",
+    "guest": "guest",
+    "t": "guest",
+    "floor": "floor",
+    "drafts": "floor",
+    "draft-lines": "floor",
+    "table-sessions": "floor",
     "sync": "sync",
     "pos": "pos",
     "promo-codes": "pos",
@@ -52,7 +63,12 @@ TAG_NOTES = {
     "staff": "Paired devices, sign-in with a PIN on one, and the staff list.",
     "store": "The store's settings.",
     "printing": "Printers, the print queue, bills and the cash drawer.",
+    "kitchen": "Stations, tickets on the kitchen's screens and printers, courses, expo.",
     "feed": "What changed: the event feed (websocket and polling) and the audit trail.",
+    "guest": "A table's guests ordering from their phones (the table QR code): scan, join, the"
+    " shared cart, send, call the waiter, ask for the bill, and their table's own feed.",
+    "floor": "The waiter handheld: tables and their sessions, guests' drafts to check and"
+    " confirm, alerts.",
     "sync": "Where the box stands with the hub; conflicts the hub's values won, rejected events.",
     "system": "Health, this description, and the static pages.",
     "pos": "Checks, splits, discounts, tenders and refunds, shifts and the drawer, X and Z"
@@ -67,13 +83,14 @@ REFUSALS = {
     404: "no such thing (or an id in the path that is not an id)",
     409: "the thing is in a state that refuses this",
     410: "`since` is further back than the feed replays (`resync`): reload, then follow from"
-    " `last_seq`",
+    " `last_seq`; or a table's guest session has ended: scan the table's QR code again",
     422: "the request breaks a rule: `field` names the first bad field, `fields` each of them;"
     " or its Idempotency-Key was used for another request (`idempotency_key_reused`)",
     423: "locked out after too many wrong PINs; `retry_after` says for how many seconds",
     429: "too many tries from this address; `retry_after` says for how many seconds",
     503: "the database refused the write, or (pay at table) the payment provider cannot be"
-    " reached; nothing was written",
+    " reached; nothing was written; or (guests) the table takes no QR orders now: `reason` is"
+    " closed (with today's `hours`), table_disabled or paused",
 }
 
 API = Api(
@@ -89,6 +106,12 @@ API = Api(
             "in": "header",
             "name": devices.HEADER,
             "description": "the credential POST /api/devices/pair answers (a paired staff device)",
+        },
+        "guest": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Galley-Guest",
+            "description": "the guest token POST /api/guest/scan answers (a table's guest)",
         },
         "webhook": {
             "type": "apiKey",

@@ -87,13 +87,15 @@ def ui_dir() -> Path:
 
 
 def routes() -> list[Mount]:
-    """The page folders: the manager's pages at /admin, the till's at /pos, and every folder of
-    ui/ (the shared modules in ui/lib, each surface's own files) under /ui. A new surface mounts
-    here."""
+    """The page folders: the manager's pages at /admin, the till's at /pos, the kitchen's
+    screens at /kds, and every folder of ui/ (the shared modules in ui/lib, each surface's own
+    files) under /ui. A new surface mounts here."""
     ui = ui_dir()
     return [
         Mount("/admin", Pages(directory=ui / "admin", html=True), name="admin"),
+        Mount("/waiter", Pages(directory=ui / "waiter", html=True), name="waiter"),
         Mount("/pos", Pages(directory=ui / "pos", html=True), name="pos"),
+        Mount("/kds", Pages(directory=ui / "kds", html=True), name="kds"),
         Mount("/ui", Pages(directory=ui), name="ui"),
     ]
 

@@ -26,6 +26,9 @@ _FLOOR = {
     "menu.availability",
     "tables.view",
     "printers.view",
+    "kitchen.view",
+    "kitchen.fire",
+    "floor.serve",  # the waiter handheld: drafts, table sessions, guests' alerts
     "check.edit",  # open, split, merge, move, discount within the store's limit
     "payment.take",  # tenders, shifts and the drawer's pay-ins, pay-outs and skims
 }
@@ -43,6 +46,8 @@ _MANAGER = _FLOOR | {
     "devices.edit",
     "settings.edit",
     "audit.view",
+    "kitchen.bump",
+    "kitchen.edit",
     "sync.manage",
 }
 
@@ -52,7 +57,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "cashier": frozenset(_FLOOR),
     "waiter": frozenset(_FLOOR),
     "kitchen": frozenset(
-        {"order.view", "menu.view", "menu.availability", "tables.view", "printers.view"}
+        {
+            "order.view",
+            "menu.view",
+            "menu.availability",
+            "tables.view",
+            "printers.view",
+            "kitchen.view",
+            "kitchen.fire",  # expo fires courses and marks orders served
+            "kitchen.bump",  # tickets' states, recall, rush, moving an item
+        }
     ),
 }
 

@@ -35,6 +35,12 @@ SUBJECTS = {
     f" WHERE f.id IN {_IDS}",
     "pin_lockouts": f"SELECT id, name FROM staff WHERE id IN {_IDS}",
     "devices": f"SELECT id, name FROM devices WHERE id IN {_IDS}",
+    "stations": f"SELECT id, name FROM stations WHERE id IN {_IDS}",
+    "tickets": "SELECT id, number AS ticket_number, station, label, order_number FROM tickets"
+    f" WHERE id IN {_IDS}",
+    "ticket_items": "SELECT i.id, i.name, i.quantity, t.number AS ticket_number, i.station,"
+    " t.label FROM ticket_items i JOIN tickets t ON t.id = i.ticket_id"
+    f" WHERE i.id IN {_IDS}",
     "pairing_codes": "SELECT c.id, c.name, d.name AS device FROM pairing_codes c"
     f" LEFT JOIN devices d ON d.id = c.device_id WHERE c.id IN {_IDS}",
     "printers": f"SELECT id, name FROM printers WHERE id IN {_IDS}",

@@ -16,7 +16,7 @@ from typing import Any
 
 from edge.core.events import WriteConnection, cached, commit
 from edge.core.permissions import Actor, require
-from edge.domain import audit, pricing, printouts
+from edge.domain import audit, pricing, tickets
 from edge.domain import store as store_settings
 from edge.domain.rows import existing
 from service import fields as f
@@ -136,7 +136,7 @@ ORDER_LISTED = shape("OrderInList", _ORDER_FIELDS)
 def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
     """A new open order, numbered per business day, with its first lines (maybe none).
 
-    With `send: true` the lines go to the kitchen at once (tickets queued in the same write)."""
+    With `send: true` the lines go to the kitchen at once (fired in the same write)."""
     require(actor, "order.create")
     order = ORDER.clean(values)
     lines = order.pop("lines", [])
@@ -181,7 +181,7 @@ def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[
     commit(conn, actor.id, "orders", order_id, "create", row, parts=lines_rows or None)
     last_numbers[day] = number
     if send_now and lines_rows:
-        printouts.kitchen_tickets(conn, actor, {"id": order_id, **row}, lines_rows, add=False)
+        tickets.fire_sent(conn, actor, {"id": order_id, **row}, lines_rows)
     # The new order as `get` would read it, without reading it back.
     names = {
         "table_name": table["name"] if table is not None else None,
@@ -205,8 +205,9 @@ def add_lines(
 
 
 def send(conn: WriteConnection, actor: Actor, order_id: str) -> dict[str, Any]:
-    """Send the order's pending lines to the kitchen: they become `sent` and each station with
-    a kitchen printer gets a ticket (marked ADD when earlier lines went before)."""
+    """Send the order's pending lines to the kitchen: they become `sent` and the kitchen fires
+    them (`tickets.fire_sent`: a ticket per station, printed and on its screens; later courses
+    held), in this write."""
     require(actor, "order.edit")
     order = _open_order(conn, order_id)
     lines = conn.execute(
@@ -217,8 +218,7 @@ def send(conn: WriteConnection, actor: Actor, order_id: str) -> dict[str, Any]:
         raise Conflict("nothing new to send", code="nothing_to_send")
     for line in pending:
         commit(conn, actor.id, "order_lines", line["id"], "update", {"state": "sent"})
-    add = any(line["state"] == "sent" for line in lines)
-    printouts.kitchen_tickets(conn, actor, order, pending, add=add)
+    tickets.fire_sent(conn, actor, order, pending)
     return get(conn, order_id)
 
 
@@ -254,7 +254,7 @@ def void_line(
     if line["state"] == "voided":
         raise Conflict("the line is already voided", code="already_voided")
     if line["state"] == "sent":
-        printouts.void_chit(conn, actor, order, line, reason)
+        tickets.line_voided(conn, actor, order, line, reason)
     commit(
         conn,
         actor.id,
@@ -382,6 +382,14 @@ def _new_lines(
             }
         )
     return rows
+
+
+def price_lines(
+    conn: sqlite3.Connection, lines: Sequence[dict[str, Any]], now: str
+) -> list[dict[str, Any]]:
+    """Requested lines priced from the menu as an order takes them (items, 86s, modifiers and
+    their min/max checked), for a cart that is not an order yet: a guest's draft."""
+    return _new_lines(conn, "", lines, now)
 
 
 def _menu_for_pricing(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:

@@ -1,8 +1,9 @@
-"""What the store prints, made from its tables: kitchen tickets, void chits, bills, test pages,
-drawer pulses. Each is a neutral `printers.documents` document, rendered to the bytes of the
-printer it is routed to and queued (`print_queue.enqueue`, bytes and document) in the caller's
-write, so the order change and its ticket are one atomic step: a sent order always has its
-ticket queued. The document stays with the job so a reroute can render it for another printer.
+"""What the store prints, made from its tables: kitchen tickets (from `edge.domain.tickets`),
+void chits, bills, test pages, drawer pulses. Each is a neutral `printers.documents` document,
+rendered to the bytes of the printer it is routed to and queued (`print_queue.enqueue`, bytes
+and document) in the caller's write, so the fire and its printed ticket are one atomic step: a
+fired ticket always has its print job queued. The document stays with the job so a reroute
+can render it for another printer.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def local_now(conn: sqlite3.Connection) -> datetime:
     return utcnow().astimezone(ZoneInfo(store["timezone"])).replace(tzinfo=None)
 
 
-def _table_name(conn: sqlite3.Connection, order: Any) -> str:
+def order_label(conn: sqlite3.Connection, order: Any) -> str:
     """Where the order goes, as paper says it: "Table 3", "Terrace 2", "Counter #12"."""
     if order["table_id"] is None:
         return f"Counter #{order['number']}"
@@ -69,7 +70,7 @@ def _kitchen_line(line: Any, mark: doc.Mark | None = None) -> doc.KitchenLine:
     )
 
 
-def _course_order(line: Any) -> tuple[int, str]:
+def course_order(line: Any) -> tuple[int, str]:
     """Sort key putting lines in the order a kitchen sends them out: the menu's courses
     (drinks, starters, mains, desserts), then any other course by name, so every ticket of the
     day lists them alike. Sorting is stable: lines of one course keep the order they came in."""
@@ -103,51 +104,50 @@ def kitchen_printers(conn: sqlite3.Connection) -> dict[str, sqlite3.Row | None]:
     return cached(conn, "printers", build)
 
 
-def kitchen_tickets(
-    conn: WriteConnection, actor: Actor, order: Any, lines: Sequence[Any], *, add: bool
-) -> list[str]:
-    """One ticket per station that has a kitchen printer; lines of other stations are sent
-    (the kitchen screen shows them) but not printed. `add`: the order had sent lines before."""
-    by_station: dict[str, list[Any]] = {}
-    for line in lines:
-        by_station.setdefault(line["station"], []).append(line)
-    printers = kitchen_printers(conn)
-    table = _table_name(conn, order)
-    at = local_now(conn)
-    jobs = []
-    for station, station_lines in by_station.items():
-        printer = printers.get(station)
-        if printer is None:
-            continue
-        ticket = doc.KitchenTicket(
-            station=station,
-            table=table,
-            ticket_no=str(order["number"]),
-            lines=tuple(_kitchen_line(line) for line in sorted(station_lines, key=_course_order)),
-            at=at,
-            order_no=str(order["number"]),
-            staff=actor.name,
-            guests=order["covers"] or None,
-            mark=doc.Mark.ADD if add else None,
-            note=order["note"] or "",
-        )
-        job = _queue(conn, actor, printer, "kitchen_ticket", ticket, ("orders", order["id"]))
-        if job:
-            jobs.append(job)
-    return jobs
+def kitchen_ticket(
+    conn: WriteConnection, actor: Actor, order: Any, ticket: dict[str, Any], items: Sequence[Any]
+) -> str | None:
+    """Print a kitchen ticket (`edge.domain.tickets`) on its station's kitchen printer, if the
+    station has one (its screens show it either way); an ADD ticket says so."""
+    printer = kitchen_printers(conn).get(ticket["station"])
+    if printer is None:
+        return None
+    document = doc.KitchenTicket(
+        station=ticket["station"],
+        table=ticket["label"],
+        ticket_no=str(ticket["number"]),
+        lines=tuple(
+            doc.KitchenLine(
+                qty=item["quantity"],
+                name=item["name"],
+                modifiers=tuple(item["modifiers"]),
+                note=item["note"],
+                seat=str(item["seat"]) if item["seat"] is not None else "",
+                course=item["course"],
+            )
+            for item in sorted(items, key=course_order)
+        ),
+        at=local_now(conn),
+        order_no=str(order["number"]),
+        staff=actor.name,
+        guests=order["covers"] or None,
+        mark=doc.Mark.ADD if ticket["kind"] == "ADD" else None,
+        note=ticket["note"],
+    )
+    return _queue(conn, actor, printer, "kitchen_ticket", document, ("orders", order["id"]))
 
 
 def void_chit(
-    conn: WriteConnection, actor: Actor, order: Any, line: Any, reason: str
+    conn: WriteConnection, actor: Actor, order: Any, line: Any, reason: str, ticket: Any
 ) -> str | None:
-    """Tell the station that cooks `line` (already sent) to stop."""
-    printer = kitchen_printers(conn).get(line["station"])
+    """Tell the station cooking `line` (on `ticket`, fired already) to stop."""
+    printer = kitchen_printers(conn).get(ticket["station"])
     if printer is None:
         return None
     chit = doc.VoidChit(
-        station=line["station"],
-        table=_table_name(conn, order),
-        ticket_no=str(order["number"]),
+        station=ticket["station"],
+        table=ticket["label"],
+        ticket_no=str(ticket["number"]),
         lines=(_kitchen_line(line, doc.Mark.VOID),),
         reason=reason,
         staff=actor.name,
@@ -193,7 +193,7 @@ def enqueue_receipt(
         tenders=tuple(tenders),
         change=change,
         order_no=str(order["number"]),
-        table=_table_name(conn, order) if order["table_id"] else "",
+        table=order_label(conn, order) if order["table_id"] else "",
         staff=actor.name,
         at=local_now(conn),
         copy_label=copy_label,

@@ -28,7 +28,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 QR_MODES = ("draft_first", "direct")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _JSON_FIELDS = ("opening_hours", "holidays")
-_BOOL_FIELDS = ("prices_include_tax", "qr_kill_switch")
+_BOOL_FIELDS = ("prices_include_tax", "qr_kill_switch", "daily_pass")
 
 
 def get(conn: sqlite3.Connection) -> dict[str, Any]:
@@ -320,6 +320,7 @@ SETTINGS = Form(
         "qr_mode": Field("When a guest orders", choice(*QR_MODES)),
         "guest_base_url": Field("Guest base URL", _guest_base_url),
         "qr_kill_switch": Field("Stop all QR ordering now", boolean),
+        "daily_pass": Field("Guests give the daily pass before ordering", boolean),
     },
     required=("name",),
 )

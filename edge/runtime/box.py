@@ -1,5 +1,5 @@
-"""The running store box: database, writer, readers, realtime bus, sign-ins, print workers and
-the sync with the hub.
+"""The running store box: database, writer, readers, realtime bus, sign-ins, print workers,
+the kitchen's auto-fire timer and the sync with the hub.
 
 One `Box` per process. HTTP handlers reach it with `box_of(request)` and do their work through
 `write` (the writer thread) and `read` (a pool of read-only connections off the loop). It keeps
@@ -27,6 +27,8 @@ from edge.core.events import Event, to_json, topic_of
 from edge.core.retention import Keep
 from edge.domain import menu
 from edge.runtime.auth import SignIns
+from edge.runtime.auto_fire import AutoFire
+from edge.runtime.guests import Guests
 from edge.runtime.housekeeping import Housekeeping
 from edge.runtime.pacing import Pacing
 from edge.runtime.print_service import PrintService
@@ -76,10 +78,12 @@ class Box:
         self._menu_cache: tuple[int, bytes] | None = None
         self.bus.listen(self._on_events)
         self.sign_ins = SignIns(self.read, self.write, self.bus, settings.session_hours)
+        self.guests = Guests(self.read_now, self.identity.qr_secret, self.bus)
         self.printing = PrintService(
             self.read_now, self.writer.submit, self.bus.listen, threads=settings.print_workers
         )
         self.printing.start()
+        self.auto_fire = AutoFire(self.read_now, self.write, loop)
         self.sync = SyncService(
             settings,
             self.read,
@@ -131,6 +135,7 @@ class Box:
                 self.menu_seq = event.seq
 
     def close(self) -> None:
+        self.auto_fire.stop()
         self.housekeeping.stop()
         self.printing.stop()
         self.writer.close()

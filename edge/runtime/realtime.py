@@ -29,6 +29,8 @@ TOPICS: dict[str, str | None] = {
     "orders": "order.view",
     "staff": "staff.view",
     "printers": "printers.view",
+    "kitchen": "kitchen.view",
+    "floor": "floor.serve",
     "sync": "sync.manage",
     "pos": "check.edit",
     "reports": "reports.run",
@@ -59,6 +61,8 @@ class Subscription:
     behind: its subscriber reads its backlog first."""
 
     topics: frozenset[str]
+    # Which of its topics' events it gets (None: all): a guest's, its own table's only.
+    accepts: Callable[[Event], bool] | None = None
     queue: asyncio.Queue[Event | None] = field(default_factory=asyncio.Queue)
     behind: bool = True
     ended: GalleyError | None = None
@@ -75,8 +79,10 @@ class Bus:
         """Call `listener(events)` on the loop for every committed transaction."""
         self._listeners.append(listener)
 
-    def subscribe(self, topics: Iterable[str]) -> Subscription:
-        subscription = Subscription(frozenset(topics))
+    def subscribe(
+        self, topics: Iterable[str], accepts: Callable[[Event], bool] | None = None
+    ) -> Subscription:
+        subscription = Subscription(frozenset(topics), accepts)
         self._subscriptions.add(subscription)
         return subscription
 
@@ -105,6 +111,8 @@ class Bus:
                 if subscription.behind:
                     break
                 if topic_of(event) not in subscription.topics:
+                    continue
+                if subscription.accepts is not None and not subscription.accepts(event):
                     continue
                 if subscription.queue.qsize() >= QUEUE_LIMIT:
                     log.info("a subscriber %d events behind reads the events table", QUEUE_LIMIT)

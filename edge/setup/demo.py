@@ -1,6 +1,6 @@
 """A realistic demo store: 5 categories, 34 items with modifier groups, 12 tables in 2 areas,
-one staff member per role. Used by `galley demo`, by tests that want a real-sized store, and by
-the benchmarks.
+one staff member per role, a kitchen and a bar station. Used by `galley demo`, by tests that
+want a real-sized store, and by the benchmarks.
 
 A demo store outlives the address it was seeded at: `point_at` keeps its QR codes and printers
 pointing where the demo runs now, and `pins` tells which demo PINs still sign in.
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from edge.core.events import WriteConnection
 from edge.core.permissions import SYSTEM
-from edge.domain import menu, qrsheet, staff, store, tables
+from edge.domain import menu, qrsheet, staff, stations, store, tables
 from edge.domain import store_printers as printers
 from edge.setup.provision import set_up
 from sync import hashing
@@ -133,6 +133,7 @@ PRINTERS: list[dict[str, Any]] = [
     {"name": "Counter receipt", "role": "receipt", "device": ""},
     {"name": "Kitchen pass", "role": "kitchen", "stations": ["KITCHEN", "BAR"]},
 ]
+STATIONS = [{"code": "KITCHEN", "name": "Kitchen"}, {"code": "BAR", "name": "Bar"}]
 AREAS = {"Dining room": [f"{n}" for n in range(1, 9)], "Terrace": ["T1", "T2", "T3", "T4"]}
 
 
@@ -194,6 +195,8 @@ def seed(
                 SYSTEM,
                 {"area_id": area_id, "name": name, "seats": 2 if name.startswith("T") else 4},
             )
+    for kitchen_station in STATIONS:
+        stations.create_station(conn, SYSTEM, kitchen_station)
     emulator = {"kind": "network", "host": EMULATOR_HOST, "port": printer_port}
     for printer in PRINTERS:
         printers.create(conn, SYSTEM, {**printer, "transport": emulator, "profile": "TM-T20II"})

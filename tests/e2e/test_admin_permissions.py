@@ -9,7 +9,18 @@ from playwright.sync_api import Page, expect
 from tests.e2e.conftest import MANAGER, OWNER, sign_in
 
 pytestmark = pytest.mark.e2e
-SECTIONS = ["Menu", "Orders", "Tables", "Staff", "Devices", "Settings", "Printers", "Sync", "Audit"]
+SECTIONS = [
+    "Menu",
+    "Orders",
+    "Tables",
+    "Staff",
+    "Devices",
+    "Settings",
+    "Kitchen",
+    "Printers",
+    "Sync",
+    "Audit",
+]
 
 
 def test_a_manager_sees_every_section_and_where_the_printers_are(page: Page):

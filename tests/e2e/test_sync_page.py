@@ -19,6 +19,9 @@ from hub.config import HubSettings
 from sync.ids import uuid7
 from tests.conftest import open_conflict
 from tests.e2e.conftest import SCREENSHOTS, LiveEdge, browser_page, sign_in
+from tests.e2e.test_guest import waiter_signs_in
+from tests.e2e.test_kds import open_screen
+from tests.e2e.test_pos import CASHIER, pos_sign_in
 from tests.integration.hubs import ServedHub, served_hub
 from tests.live import serve
 
@@ -101,3 +104,15 @@ def test_the_badge_and_the_conflict_inbox(browser, live_edge: LiveEdge, hub, sto
                 break
             page.wait_for_timeout(100)  # the box syncs every second: wait for its next round
         assert hub.get(row)["fields"]["price"] == 1900
+
+
+def test_every_staff_page_shows_the_badge(browser, live_edge: LiveEdge):
+    """The till, the kitchen screen and the waiter's handheld say how the box stands with the
+    hub, as the admin does."""
+    with browser_page(browser, live_edge) as page:
+        pos_sign_in(page, CASHIER)
+        expect(page.locator(".pos-top .sync-badge")).to_have_text("Synced", timeout=15000)
+        open_screen(page)
+        expect(page.locator(".kds-top .sync-badge")).to_have_text("Synced", timeout=15000)
+        waiter_signs_in(page)
+        expect(page.locator(".w-top .sync-badge")).to_have_text("Synced", timeout=15000)

@@ -19,8 +19,9 @@ from edge.api.openapi import TAG_NOTES
 from edge.core.config import EdgeSettings
 from edge.domain import print_queue
 from tests.conftest import BOX, count, credential, device_header, open_conflict, pairing
+from tests.edge.guest_helpers import ALWAYS, qr_token_in
 from tests.edge.menu_helpers import item
-from tests.live import serve
+from tests.live import feed, serve
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SOMEONE = "01900000-0000-7000-8000-000000000000"  # an id of nothing
@@ -279,6 +280,8 @@ async def call_every_route(http, base, printer_port, database, sandbox):
     await call("openapi", "GET", "/openapi.json")
     await call("home", "GET", "/")
     await call("admin_file", "GET", "/admin/")
+    await call("kds_file", "GET", "/kds/")
+    await call("waiter_file", "GET", "/waiter/")
     await call("pos_file", "GET", "/pos/")
     await call("ui_file", "GET", "/ui/lib/api.js")
     await call("pair_device", "POST", "/api/devices/pair", pairing("Contract till"))
@@ -380,10 +383,8 @@ async def call_every_route(http, base, printer_port, database, sandbox):
     await call("rotate_qr", "POST", f"/api/tables/{table}/rotate-qr")
     await call("rotate_all_qr", "POST", "/api/tables/rotate-qr")
 
-    lines = [
-        {"item_id": prawns, "seat": 1},
-        {"item_id": dish, "modifier_ids": [aioli], "note": "no salt"},
-    ]
+    fish_line = {"item_id": dish, "modifier_ids": [aioli], "note": "no salt"}
+    lines = [{"item_id": prawns, "seat": 1}, fish_line]
     order = await call(
         "create_order",
         "POST",
@@ -402,6 +403,32 @@ async def call_every_route(http, base, printer_port, database, sandbox):
     await call("send_order", "POST", f"/api/orders/{order['id']}/send")
     await call("void_line", "POST", f"/api/order-lines/{second}/void", {"reason": "dropped it"})
     bill = await call("print_bill", "POST", f"/api/orders/{order['id']}/print-bill")
+
+    # The kitchen: the prawns fired when the order was sent (the fish, held, was voided).
+    await call("get_kitchen", "GET", "/api/kitchen")
+    await call("update_kitchen_settings", "PATCH", "/api/kitchen/settings", {"warn_minutes": 9})
+    grill = {"code": "GRILL", "name": "Grill"}
+    station = (await call("create_station", "POST", "/api/stations", grill))["id"]
+    await call("update_station", "PATCH", f"/api/stations/{station}", {"name": "Charcoal"})
+    ticket = (await call("kitchen_board", "GET", "/api/tickets?station=KITCHEN"))["tickets"][0]
+    await call("get_ticket", "GET", f"/api/tickets/{ticket['id']}")
+    await call("rush_ticket", "PATCH", f"/api/tickets/{ticket['id']}", {"rush": True})
+    to_grill = {"station": "GRILL"}
+    moved = await call(
+        "move_item", "POST", f"/api/ticket-items/{ticket['items'][0]['id']}/move", to_grill
+    )
+    started = {"state": "IN_PROGRESS"}
+    item_path = f"/api/ticket-items/{moved['items'][0]['id']}/state"
+    await call("set_item_state", "POST", item_path, started)
+    ready = {"state": "READY"}
+    await call("set_ticket_state", "POST", f"/api/tickets/{moved['id']}/state", ready)
+    await call("order_kitchen", "GET", f"/api/orders/{order['id']}/kitchen")
+    await call("expo", "GET", "/api/kitchen/expo")
+    await call("serve_order", "POST", f"/api/orders/{order['id']}/served")
+    await call("recall_ticket", "POST", f"/api/tickets/{moved['id']}/recall")
+    await call("add_lines", "POST", f"/api/orders/{order['id']}/lines", {"lines": [fish_line]})
+    await call("send_order", "POST", f"/api/orders/{order['id']}/send")  # the fish is held
+    await call("fire_course", "POST", f"/api/orders/{order['id']}/fire", {"course": "MAINS"})
 
     await call("list_printers", "GET", "/api/printers")
     bar = {
@@ -451,6 +478,8 @@ async def call_every_route(http, base, printer_port, database, sandbox):
     await call("rename_device", "PATCH", f"/api/devices/{bar['id']}", {"name": "Bar tablet"})
     await call("revoke_device", "POST", f"/api/devices/{bar['id']}/revoke")
 
+    await guest_and_waiter_routes(http, base, call, owner, prawns)
+    answers["guest_live"] = httpx.Response(200)  # its first message came
     await pos_calls(call, prawns, database, sandbox)
 
     await call("poll", "GET", "/api/events?since=0&limit=50")
@@ -462,6 +491,63 @@ async def call_every_route(http, base, printer_port, database, sandbox):
     answers["live"] = httpx.Response(200)  # the websocket answered: its message is checked
     await call("sign_out", "DELETE", "/api/sessions/current")
     return answers, message
+
+
+async def guest_and_waiter_routes(http, base, call, owner, prawns) -> None:
+    """The table guests' routes (with a guest token) and the waiter's, each once."""
+    await http.patch("/api/store", headers=owner, json={"opening_hours": ALWAYS})
+    qr = qr_token_in(BOX["database"], "B1")
+    await call("guest_page", "GET", f"/t/{qr}", headers={}, follow_redirects=False)
+    assert answers_of_scan(await http.post("/api/guest/scan", json={"token": qr})) == 201
+    scanned = await call("guest_scan", "POST", "/api/guest/scan", {"token": qr}, headers={})
+    guest = {"X-Galley-Guest": scanned["guest_token"]}
+    await call("guest_view", "GET", "/api/guest/table", headers=guest)
+    await call("guest_join", "POST", "/api/guest/join", {"nickname": "Ana"}, headers=guest)
+    cart = await call("add_to_cart", "POST", "/api/guest/cart", {"item_id": prawns}, headers=guest)
+    line = cart["drafts"][-1]["lines"][0]["id"]
+    await call(
+        "change_cart_line", "PATCH", f"/api/guest/cart/{line}", {"quantity": 2}, headers=guest
+    )
+    more = await call(
+        "add_to_cart", "POST", "/api/guest/cart", {"item_id": prawns, "note": "x"}, headers=guest
+    )
+    extra = more["drafts"][-1]["lines"][-1]["id"]
+    await call("remove_cart_line", "DELETE", f"/api/guest/cart/{extra}", headers=guest)
+    await http.patch("/api/store", headers=owner, json={"daily_pass": True})
+    word = (await http.get("/api/floor", headers=owner)).json()["daily_pass"]
+    await call("guest_pass", "POST", "/api/guest/pass", {"word": word}, headers=guest)
+    sent = await call("guest_send", "POST", "/api/guest/send", headers=guest)
+    draft = sent["drafts"][-1]["id"]
+    await call("guest_call_waiter", "POST", "/api/guest/call-waiter", headers=guest)
+    await call("guest_ask_for_bill", "POST", "/api/guest/ask-bill", headers=guest)
+    await call("guest_events", "GET", "/api/guest/events?since=0", headers=guest)
+    async with feed(base, scanned["guest_token"], "since=0", "/api/guest/ws") as ws:
+        json.loads(await ws.recv())
+    answers_live = await call("tables_grid", "GET", "/api/floor")
+    assert answers_live["tables"]
+    await call("drafts_inbox", "GET", "/api/drafts")
+    await call("get_draft", "GET", f"/api/drafts/{draft}")
+    await call("lock_draft", "POST", f"/api/drafts/{draft}/lock")
+    added = await call("add_draft_line", "POST", f"/api/drafts/{draft}/lines", {"item_id": prawns})
+    waiter_line = added["lines"][-1]["id"]
+    await call("change_draft_line", "PATCH", f"/api/draft-lines/{waiter_line}", {"quantity": 3})
+    await call("remove_draft_line", "DELETE", f"/api/draft-lines/{waiter_line}")
+    await call("confirm_draft", "POST", f"/api/drafts/{draft}/confirm")
+    await call("guest_view", "GET", "/api/guest/table", headers=guest)  # with its order
+    await http.post("/api/guest/cart", headers=guest, json={"item_id": prawns})
+    second = (await http.post("/api/guest/send", headers=guest)).json()["drafts"][-1]["id"]
+    await call("reject_draft", "POST", f"/api/drafts/{second}/reject", {"reason": "sold out"})
+    session = sent["session_id"]
+    await call("acknowledge_alerts", "POST", f"/api/table-sessions/{session}/acknowledge")
+    await call("close_table_session", "POST", f"/api/table-sessions/{session}/close")
+    await call("restore_table_session", "POST", f"/api/table-sessions/{session}/restore")
+    table = qr.split(".")[0]
+    await call("table_qr_ordering", "PUT", f"/api/floor/tables/{table}/ordering", {"enabled": True})
+
+
+def answers_of_scan(response: httpx.Response) -> int:
+    assert "guest_token" in response.json(), response.text
+    return response.status_code
 
 
 async def pos_calls(call, prawns, database, sandbox):

@@ -32,6 +32,8 @@ NOT_IDEMPOTENT = {
     "discover_network": "a scan of the network: it writes nothing",
     "pair_device": "no device before it pairs, and its answer holds the device's credential",
     "make_pairing_code": "its answer holds a one-time code the box keeps only hashed",
+    "guest_scan": "no guest before a scan, and a phone that scans again holding its guest token"
+    " stays the same guest",
     "pay_webhook": "the provider's: each delivery acts once by its event id, not a key",
 }
 

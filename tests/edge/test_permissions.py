@@ -22,6 +22,7 @@ from edge.core.events import ENTITIES, GUARDED_FIELDS
 from edge.domain import print_queue, printer_status
 from edge.runtime.realtime import TOPICS
 from tests.conftest import BOX, PINS, device_header, open_conflict, pairing, sign_in, signed_in
+from tests.edge.guest_helpers import ALWAYS, qr_token_in
 from tests.edge.menu_helpers import item, menu
 from tests.live import feed, serve
 
@@ -114,6 +115,7 @@ class World:
         self.owner = await sign_in(self.http, "owner", device="setup")
         self.staff = {m["role"]: m["id"] for m in await self.setup("GET", "/api/staff")}
         self.prawns = item(await menu(self.http), "Garlic prawns")["id"]
+        self.curry = item(await menu(self.http), "Vegan curry")["id"]
         self.rate = await self.made("/api/menu/tax-rates", {"name": "Zero", "rate_bp": 0})
         self.category = await self.made("/api/menu/categories", {"name": "Specials"})
         fish = {"category_id": self.category, "name": "Fish", "price": 1800}
@@ -125,6 +127,10 @@ class World:
         )
         self.area = await self.made("/api/areas", {"name": "Bar"})
         self.table = await self.made("/api/tables", {"area_id": self.area, "name": "B1"})
+        await self.setup("PATCH", "/api/store", {"opening_hours": ALWAYS, "holidays": []})
+        self.qr = qr_token_in(BOX["database"], "B1")
+        self.draft = await self.fresh_draft()
+        self.session = (await self.setup("GET", f"/api/drafts/{self.draft}"))["session_id"]
         self.order = await self.fresh_order()
         network = {"kind": "network", "host": "127.0.0.1", "port": 9}  # never dialled
         bar = {"name": "Bar printer", "role": "kitchen", "stations": ["BAR"], "transport": network}
@@ -132,6 +138,8 @@ class World:
         self.job = await self.made(f"/api/orders/{self.order}/print-bill")
         await self.conflict()  # an event on the `sync` topic (published with the next write)
         self.device = await self.paired_device("Bar tablet")
+        self.station = await self.made("/api/stations", {"code": "PASS", "name": "Pass"})
+        self.ticket = await self.fresh_ticket()
         self.printers_seq = await self.last_seq("printers")  # the Bar printer's, with transport
         await self.setup("POST", "/api/shifts", {"float": 0})  # the owner's till takes payments
         self.check = await self.fresh_check()
@@ -170,6 +178,47 @@ class World:
         return await self.made(
             "/api/orders", {"kind": "counter", "lines": [{"item_id": self.prawns}]}
         )
+
+    async def fresh_ticket(self, state: str = "") -> dict[str, Any]:
+        """The ticket of a counter order sent now (its prawns fire at once), moved on to
+        `state` by the owner when one is given."""
+        body = {"kind": "counter", "send": True, "lines": [{"item_id": self.prawns}]}
+        order = await self.made("/api/orders", body)
+        board = await self.setup("GET", "/api/tickets")
+        ticket = next(t for t in board["tickets"] if t["order_id"] == order)
+        if state:
+            await self.setup("POST", f"/api/tickets/{ticket['id']}/state", {"state": state})
+        return ticket
+
+    async def held_order(self) -> str:
+        """An order sent with a main held behind its starter."""
+        lines = [{"item_id": self.prawns}, {"item_id": self.curry}]
+        return await self.made("/api/orders", {"kind": "counter", "send": True, "lines": lines})
+
+    async def fresh_draft(self) -> str:
+        """The id of a draft a guest just sent, from a table of its own."""
+        name = self.name("G")
+        await self.made("/api/tables", {"area_id": self.area, "name": name})
+        qr = qr_token_in(BOX["database"], name)
+        scanned = await self.http.post("/api/guest/scan", json={"token": qr})
+        assert scanned.status_code == 201, scanned.text
+        guest = {"X-Galley-Guest": scanned.json()["guest_token"]}
+        added = await self.http.post(
+            "/api/guest/cart", headers=guest, json={"item_id": self.prawns}
+        )
+        assert added.status_code == 201, added.text
+        sent = await self.http.post("/api/guest/send", headers=guest)
+        assert sent.status_code == 200, sent.text
+        return sent.json()["drafts"][-1]["id"]
+
+    async def draft_line(self) -> str:
+        draft = await self.fresh_draft()
+        return (await self.setup("GET", f"/api/drafts/{draft}"))["lines"][0]["id"]
+
+    async def closed_session(self) -> str:
+        draft = await self.setup("GET", f"/api/drafts/{await self.fresh_draft()}")
+        await self.setup("POST", f"/api/table-sessions/{draft['session_id']}/close")
+        return draft["session_id"]
 
     async def fresh_check(self) -> str:
         return (await self.setup("POST", "/api/checks", {"order_id": await self.fresh_order()}))[
@@ -221,12 +270,14 @@ class World:
         ids = pick(await self.setup("GET", source))
         return await self.call("PUT", path, {"ids": ids})
 
-    async def websocket(self, query: str, headers: dict[str, str]) -> httpx.Response:
+    async def websocket(
+        self, query: str, headers: dict[str, str], path: str = "/ws"
+    ) -> httpx.Response:
         """The feed opened with `query`, signed in with the token in `headers` (none: an empty
         one), as an answer: 200 and its first event, or the status of the refusal it closes
         with (4000 + status) and its error."""
         token = headers.get("Authorization", "Bearer ").split(" ", 1)[1]
-        async with feed(self.base, token, query, max_queue=None) as ws:
+        async with feed(self.base, token, query, path, max_queue=None) as ws:
             message = json.loads(await ws.recv())
             if "error" in message:
                 await ws.wait_closed()
@@ -254,6 +305,8 @@ CALLS: dict[str, Call] = {
     "GET /openapi.json": lambda w, how: w.call("GET", "/openapi.json"),
     "GET /": lambda w, how: w.call("GET", "/", follow_redirects=False),
     "GET /admin/{path}": lambda w, how: w.call("GET", "/admin/"),
+    "GET /kds/{path}": lambda w, how: w.call("GET", "/kds/"),
+    "GET /waiter/{path}": lambda w, how: w.call("GET", "/waiter/"),
     "GET /pos/{path}": lambda w, how: w.call("GET", "/pos/"),
     "GET /ui/{path}": lambda w, how: w.call("GET", "/ui/lib/api.js"),
     "POST /api/orders": lambda w, how: w.call(
@@ -408,6 +461,70 @@ CALLS: dict[str, Call] = {
     "POST /api/tables/{table_id}/rotate-qr": lambda w, how: w.call(
         "POST", f"/api/tables/{w.table}/rotate-qr"
     ),
+    "GET /t/{token}": lambda w, how: w.call("GET", f"/t/{w.qr}"),
+    "POST /api/guest/scan": lambda w, how: w.call(
+        "POST",
+        "/api/guest/scan",
+        {"token": qr_token_in(BOX["database"], "B1")},  # rotated?
+    ),
+    # Guest routes take a guest token, which no column holds: staff 403, anyone else 401.
+    "GET /api/guest/table": lambda w, how: w.call("GET", "/api/guest/table"),
+    "POST /api/guest/join": lambda w, how: w.call("POST", "/api/guest/join", {"nickname": "Al"}),
+    "POST /api/guest/cart": lambda w, how: w.call("POST", "/api/guest/cart", {"item_id": w.prawns}),
+    "PATCH /api/guest/cart/{line_id}": lambda w, how: _then(
+        w.draft_line(),
+        lambda line: w.call("PATCH", f"/api/guest/cart/{line}", {"quantity": 2}),
+    ),
+    "DELETE /api/guest/cart/{line_id}": lambda w, how: _then(
+        w.draft_line(), lambda line: w.call("DELETE", f"/api/guest/cart/{line}")
+    ),
+    "POST /api/guest/pass": lambda w, how: w.call("POST", "/api/guest/pass", {"word": "x"}),
+    "POST /api/guest/send": lambda w, how: w.call("POST", "/api/guest/send"),
+    "POST /api/guest/call-waiter": lambda w, how: w.call("POST", "/api/guest/call-waiter"),
+    "POST /api/guest/ask-bill": lambda w, how: w.call("POST", "/api/guest/ask-bill"),
+    "GET /api/guest/events": lambda w, how: w.call("GET", "/api/guest/events"),
+    "GET /api/guest/ws": lambda w, how: w.websocket("since=0", w.who, "/api/guest/ws"),
+    "GET /api/floor": lambda w, how: w.call("GET", "/api/floor"),
+    "PUT /api/floor/tables/{table_id}/ordering": lambda w, how: w.call(
+        "PUT", f"/api/floor/tables/{w.table}/ordering", {"enabled": True}
+    ),
+    "GET /api/drafts": lambda w, how: w.call("GET", "/api/drafts"),
+    "GET /api/drafts/{draft_id}": lambda w, how: w.call("GET", f"/api/drafts/{w.draft}"),
+    "POST /api/drafts/{draft_id}/lock": lambda w, how: _then(
+        w.fresh_draft(), lambda draft: w.call("POST", f"/api/drafts/{draft}/lock")
+    ),
+    "POST /api/drafts/{draft_id}/lines": lambda w, how: _then(
+        w.fresh_draft(),
+        lambda draft: w.call("POST", f"/api/drafts/{draft}/lines", {"item_id": w.prawns}),
+    ),
+    "PATCH /api/draft-lines/{line_id}": lambda w, how: _then(
+        w.draft_line(),
+        lambda line: w.call("PATCH", f"/api/draft-lines/{line}", {"quantity": 3}),
+    ),
+    "DELETE /api/draft-lines/{line_id}": lambda w, how: _then(
+        w.draft_line(), lambda line: w.call("DELETE", f"/api/draft-lines/{line}")
+    ),
+    "POST /api/drafts/{draft_id}/confirm": lambda w, how: _then(
+        w.fresh_draft(), lambda draft: w.call("POST", f"/api/drafts/{draft}/confirm")
+    ),
+    "POST /api/drafts/{draft_id}/reject": lambda w, how: _then(
+        w.fresh_draft(),
+        lambda draft: w.call("POST", f"/api/drafts/{draft}/reject", {"reason": "no fish"}),
+    ),
+    "POST /api/table-sessions/{session_id}/close": lambda w, how: _then(
+        w.fresh_draft(),
+        lambda draft: _then(
+            w.setup("GET", f"/api/drafts/{draft}"),
+            lambda d: w.call("POST", f"/api/table-sessions/{d['session_id']}/close"),
+        ),
+    ),
+    "POST /api/table-sessions/{session_id}/restore": lambda w, how: _then(
+        w.closed_session(),
+        lambda session: w.call("POST", f"/api/table-sessions/{session}/restore"),
+    ),
+    "POST /api/table-sessions/{session_id}/acknowledge": lambda w, how: w.call(
+        "POST", f"/api/table-sessions/{w.session}/acknowledge"
+    ),
     "GET /api/printers": lambda w, how: w.call("GET", "/api/printers"),
     "POST /api/printers": lambda w, how: w.call(
         "POST",
@@ -437,6 +554,51 @@ CALLS: dict[str, Call] = {
     ),
     "POST /api/print-jobs/{job_id}/reprint": lambda w, how: w.call(
         "POST", f"/api/print-jobs/{w.job}/reprint"
+    ),
+    "GET /api/kitchen": lambda w, how: w.call("GET", "/api/kitchen"),
+    "PATCH /api/kitchen/settings": lambda w, how: w.call(
+        "PATCH", "/api/kitchen/settings", {"warn_minutes": 9}
+    ),
+    "GET /api/kitchen/expo": lambda w, how: w.call("GET", "/api/kitchen/expo"),
+    "POST /api/stations": lambda w, how: w.call(
+        "POST", "/api/stations", {"code": w.name("S").replace(" ", ""), "name": "Station"}
+    ),
+    "PATCH /api/stations/{station_id}": lambda w, how: w.call(
+        "PATCH", f"/api/stations/{w.station}", {"name": w.name("Pass")}
+    ),
+    "GET /api/tickets": lambda w, how: w.call("GET", "/api/tickets?station=KITCHEN"),
+    "GET /api/tickets/{ticket_id}": lambda w, how: w.call("GET", f"/api/tickets/{w.ticket['id']}"),
+    "PATCH /api/tickets/{ticket_id}": lambda w, how: w.call(
+        "PATCH", f"/api/tickets/{w.ticket['id']}", {"rush": True}
+    ),
+    "POST /api/tickets/{ticket_id}/state": lambda w, how: _then(
+        w.fresh_ticket(),
+        lambda t: w.call("POST", f"/api/tickets/{t['id']}/state", {"state": "BUMPED"}),
+    ),
+    "POST /api/tickets/{ticket_id}/recall": lambda w, how: _then(
+        w.fresh_ticket("BUMPED"), lambda t: w.call("POST", f"/api/tickets/{t['id']}/recall")
+    ),
+    "POST /api/ticket-items/{item_id}/state": lambda w, how: _then(
+        w.fresh_ticket(),
+        lambda t: w.call(
+            "POST", f"/api/ticket-items/{t['items'][0]['id']}/state", {"state": "READY"}
+        ),
+    ),
+    "POST /api/ticket-items/{item_id}/move": lambda w, how: _then(
+        w.fresh_ticket(),
+        lambda t: w.call(
+            "POST", f"/api/ticket-items/{t['items'][0]['id']}/move", {"station": "GRILL"}
+        ),
+    ),
+    "POST /api/orders/{order_id}/fire": lambda w, how: _then(
+        w.held_order(), lambda order: w.call("POST", f"/api/orders/{order}/fire", {})
+    ),
+    "POST /api/orders/{order_id}/served": lambda w, how: _then(
+        w.fresh_ticket("READY"),
+        lambda t: w.call("POST", f"/api/orders/{t['order_id']}/served"),
+    ),
+    "GET /api/orders/{order_id}/kitchen": lambda w, how: w.call(
+        "GET", f"/api/orders/{w.order}/kitchen"
     ),
     "GET /api/sync": lambda w, how: w.call("GET", "/api/sync"),
     "GET /api/sync/conflicts": lambda w, how: w.call("GET", "/api/sync/conflicts"),

@@ -183,7 +183,7 @@ async def test_send_marks_lines_sent_and_adds_void_chits_and_bills(app, client, 
     await client.post(
         f"/api/orders/{order['id']}/lines",
         headers=manager,
-        json={"lines": [{"item_id": item(m, "Pastel de nata")["id"]}]},
+        json={"lines": [{"item_id": item(m, "Padrón peppers")["id"]}]},
     )
     assert (await client.post(f"/api/orders/{order['id']}/send", headers=manager)).is_success
     burrata = next(line for line in sent.json()["lines"] if line["name"] == "Burrata")
@@ -200,7 +200,7 @@ async def test_send_marks_lines_sent_and_adds_void_chits_and_bills(app, client, 
     kitchen, bar, added, chit = [job for job in jobs if job is not receipt]
     assert kitchen.lines[0] == "KITCHEN" and "1x Burrata" in kitchen.lines
     assert bar.lines[0] == "BAR" and "1x Cola" in bar.lines
-    assert "*** ADD ***" in added.lines and "1x Pastel de nata" in added.lines
+    assert "*** ADD ***" in added.lines and "1x Padrón peppers" in added.lines
     assert "*** VOID ***" in chit.lines and "Reason: guest left" in chit.lines
     assert "BILL" in receipt.lines and receipt.lines[0] == "Harbour Kitchen"
     listed = (await client.get("/api/print-jobs?limit=2", headers=manager)).json()
@@ -221,6 +221,8 @@ async def test_the_kitchen_gets_its_lines_by_course_and_the_bill_reads_naturally
     manager = await sign_in(client, "manager", device="pos-1")
     await point_at(client, manager, "Kitchen pass", emulator.port)
     await point_at(client, manager, "Counter receipt", emulator.port)
+    # Every course at once (no coursing), to see them all on one ticket.
+    await client.patch("/api/kitchen/settings", headers=manager, json={"hold_courses": False})
     m = await menu(client)
     floor = (await client.get("/api/tables", headers=manager)).json()
 

@@ -67,6 +67,8 @@ STATUS_TABLE = next(
     for version, _, sql in db.migrations()
     if version == 7
 )
+# The kitchen's tables, which today's code fires a sent order into.
+KITCHEN_TABLES = next(sql for _, name, sql in db.migrations() if name.endswith("_kitchen.sql"))
 
 
 PLU_COLUMNS = ("plu", "barcode")
@@ -76,9 +78,12 @@ def test_migration_4_rebuilds_tables_keeping_every_row_index_and_reference(tmp_p
     path = tmp_path / "edge.db"
     conn = db.connect(path)
     assert db.migrate(conn, target=3) == 3
-    # Today's code seeds it, and reads a printer's status from the table migration 7 makes:
-    # there for the seeding only.
+    # Today's code seeds it, and reads a printer's status from the table migration 7 makes and
+    # fires a sent order into the kitchen's tables, and the store's daily pass setting of
+    # QR ordering's migration: there for the seeding only.
     conn.execute(STATUS_TABLE)
+    conn.executescript(KITCHEN_TABLES)
+    conn.execute("ALTER TABLE store ADD COLUMN daily_pass INTEGER NOT NULL DEFAULT 0")
     for column in PLU_COLUMNS:  # today's demo gives its items PLUs (a later migration's)
         conn.execute(f"ALTER TABLE menu_items ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
     writer = Writer(path, "n1")
@@ -101,6 +106,9 @@ def test_migration_4_rebuilds_tables_keeping_every_row_index_and_reference(tmp_p
     finally:
         writer.close()
     conn.execute("DROP TABLE printer_status")
+    for table in ("ticket_items", "tickets", "kitchen_settings", "stations"):
+        conn.execute(f"DROP TABLE {table}")
+    conn.execute("ALTER TABLE store DROP COLUMN daily_pass")
     for column in PLU_COLUMNS:
         conn.execute(f"ALTER TABLE menu_items DROP COLUMN {column}")
     before, indexes = _contents(conn), _indexes(conn)

@@ -7,6 +7,7 @@ import random
 import shutil
 
 import pytest
+from freezegun import freeze_time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,6 +18,7 @@ from edge.domain import (
     check_splits,
     checks,
     discounts,
+    drafts,
     menu,
     orders,
     pay_at_table,
@@ -25,10 +27,14 @@ from edge.domain import (
     reports,
     shifts,
     staff,
+    stations,
     store,
+    table_sessions,
+    tables,
 )
 from edge.runtime.writer import Writer
 from sync.canonical import canonical_fields, canonical_json, same, store_digest
+from sync.clock import utcnow
 from sync.entities import ENTITIES, split_parts, synced
 from sync.errors import BadEvent
 
@@ -269,7 +275,8 @@ def _replayed(conn):
 @pytest.fixture
 def busy_store(tmp_path, demo_template):
     """The demo store after a service: orders with lines added, sent, voided and taken back;
-    an item 86'd, a price and the opening hours changed, a PIN reset."""
+    an item 86'd, a price and the opening hours changed, a PIN reset, the kitchen's options
+    changed."""
     path = tmp_path / "edge.db"
     shutil.copy(demo_template, path)
     conn = db.connect(path)
@@ -308,6 +315,15 @@ def busy_store(tmp_path, demo_template):
         writer.run_sync(menu.update_item, SYSTEM, plain[3], {"price": 1234, "description": "new"})
         writer.run_sync(store.update, SYSTEM, {"opening_hours": {"mon": [["12:00", "15:00"]]}})
         writer.run_sync(staff.update, SYSTEM, waiter_id, {"pin_hash": staff.hash_pin("9090")})
+        writer.run_sync(stations.update_settings, SYSTEM, {"warn_minutes": 6})
+        with freeze_time("2026-11-23 13:00:00"):  # a guest orders, Monday in the hours above
+            token = tables.qr_token(b"secret", table_id, 1, 1)
+            joined = writer.run_sync(table_sessions.scan, b"secret", {"token": token})[1]
+            guest = table_sessions.guest(conn, b"secret", joined["guest_token"], utcnow())
+            writer.run_sync(table_sessions.join, guest, {"nickname": "Ana"})
+            writer.run_sync(drafts.add_line, guest, {"item_id": plain[0], "quantity": 2})
+            sent = writer.run_sync(drafts.send, guest)
+            writer.run_sync(drafts.confirm, waiter, sent["id"])
         _pos_service(writer, conn, plain)
     finally:
         writer.close()
@@ -353,5 +369,6 @@ def test_a_real_stores_events_rebuild_its_tables_to_the_same_digest(busy_store):
     """Secrets included: the events carry the PIN reset's hash, so that it syncs."""
     tables = _tables(busy_store)
     assert {entity for entity, _, _ in tables} == {entity.name for entity in synced()}
-    assert sum(entity == "order_lines" for entity, _, _ in tables) == 12 + 4  # 4 at the till
+    # 4 at the till, 1 a guest's
+    assert sum(entity == "order_lines" for entity, _, _ in tables) == 12 + 4 + 1
     assert store_digest(_replayed(busy_store)) == store_digest(tables)

@@ -1,6 +1,6 @@
 // The manager's page: pair the device (once), sign in, then menu, orders, tables, staff,
-// devices, settings, printers, sync and the audit trail, kept current by the live feed; the
-// header's sync badge says how the box stands with the hub. Banners over
+// devices, settings, the kitchen, printers, sync and the audit trail, kept current by the live
+// feed; the header's sync badge says how the box stands with the hub. Banners over
 // every section say when a printer cannot print and when someone's PIN is locked on every
 // device. A sign-in the box ends (sign-out elsewhere, a new role or PIN, the device revoked)
 // brings back the sign-in screen, saying why.
@@ -15,6 +15,7 @@ import { syncBadge } from "/ui/lib/syncbadge.js";
 import { h, toast } from "./dom.js";
 import audit from "./audit.js";
 import devices from "./devices.js";
+import kitchen from "./kitchen.js";
 import { watchLockouts } from "./lockouts.js";
 import menu from "./menu.js";
 import orders from "./orders.js";
@@ -24,7 +25,7 @@ import staff from "./staff.js";
 import sync from "./sync.js";
 import tables from "./tables.js";
 
-const SECTIONS = [menu, orders, tables, staff, devices, settings, printers, sync, audit];
+const SECTIONS = [menu, orders, tables, staff, devices, settings, kitchen, printers, sync, audit];
 // What a section needs (the box's permission names, as `/api/me` lists them): a signed-in
 // role sees the sections it may use, and each section hides the buttons it may not.
 const NEEDS = {
@@ -34,12 +35,13 @@ const NEEDS = {
   staff: "staff.view",
   devices: "devices.edit",
   settings: "settings.edit",
+  kitchen: "kitchen.edit",
   printers: "printers.view",
   sync: "sync.manage",
   audit: "audit.view",
 };
 // What the sections follow live.
-const TOPICS = ["menu", "tables", "staff", "store", "orders", "sync"];
+const TOPICS = ["menu", "tables", "staff", "store", "orders", "kitchen", "sync"];
 const CONN_LABEL = {
   connecting: "Connecting…",
   live: "Live",
@@ -256,6 +258,7 @@ const ICONS = {
   printers: "M7 9V4h10v5M7 17H5a2 2 0 0 1-2-2v-4a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2v4a2 2 0 0 1-2 2h-2M7 14h10v6H7z",
   sync: "M4 12a8 8 0 0 1 14-5.3L20 9M20 4v5h-5M20 12a8 8 0 0 1-14 5.3L4 15M4 20v-5h5",
   audit: "M9 5h10M9 12h10M9 19h10M5 5h.01M5 12h.01M5 19h.01",
+  kitchen: "M7 21h10M7 17h10v4H7zM7 17v-3.5A4 4 0 1 1 9.5 6a3 3 0 0 1 5 0A4 4 0 1 1 17 13.5V17",
 };
 
 function icon(name) {

@@ -24,6 +24,7 @@ const GROUPS = [
   ["staff,staff_sessions,pin_failures,pin_lockouts", "Staff and sign-ins"],
   ["devices,pairing_codes", "Devices and pairing"],
   ["store", "Settings"],
+  ["tickets,ticket_items,stations,kitchen_settings", "Kitchen"],
   [PRINTING.join(","), "Printing (printers, status, jobs)"],
 ];
 const ENTITIES = {
@@ -46,6 +47,10 @@ const ENTITIES = {
   printers: "Printers",
   printer_status: "Printers' status",
   print_jobs: "Print jobs",
+  tickets: "Kitchen tickets",
+  ticket_items: "Kitchen tickets' items",
+  stations: "Stations",
+  kitchen_settings: "Kitchen options",
 };
 
 // Why a sign-in ended, as the box records it.
@@ -70,6 +75,8 @@ const HIDDEN = new Set([
   "attempts", "next_attempt_at", "last_error", "status", "order_lines", "subtotal", "tax_total",
   "secret_hash", "device_id", "hour_started_at", "hour_failures", "end_reason", "paired_by",
   "revoked_by", "created_by",
+  "ticket_items", "ticket_id", "line_id", "label", "order_number", "fired_by", "fired_at",
+  "started_at", "ready_at", "bumped_at", "served_at", "auto_fire_at",
 ]);
 const MONEY = new Set(["price", "price_delta", "unit_price", "amount", "total"]);
 const PERCENT = new Set(["rate_bp", "tax_rate_bp"]);
@@ -489,6 +496,37 @@ const DESCRIBE = {
     if (only(f, "state") && f.state === "sent") return { title: `Sent to the kitchen: ${line}`, about };
     if (event.op === "delete") return { title: `Line removed before it was sent: ${line}`, about, said: Object.keys(f) };
     return { title: `Line changed: ${line}`, about };
+  },
+
+  tickets(event, view) {
+    const f = event.fields;
+    const context = event.context;
+    const number = f.number ?? context.ticket_number;
+    const station = f.station || context.station;
+    const ticket = `Ticket #${number ?? "?"}${station ? ` (${words(station)})` : ""}`;
+    const about = [f.label || context.label, (f.order_number ?? context.order_number) ? `order #${f.order_number ?? context.order_number}` : ""].filter(Boolean).join(" · ");
+    if (event.op === "create") {
+      const items = Array.isArray(f.ticket_items) ? f.ticket_items : [];
+      const how = { ADD: "added", COURSE: "course fired", MOVE: "item moved here", FIRE: "fired" }[f.kind] || "fired";
+      return { title: `${ticket} ${how}`, about, extra: [["Items", items.map((i) => `${i.quantity} × ${i.name}`).join(", ")]], said: ["station", "note", "rush", "kind"] };
+    }
+    if (f.state === "READY" && f.bumped_at === null) return { title: `${ticket} recalled`, about, said: ["state"] };
+    if (f.state) return { title: `${ticket} ${{ IN_PROGRESS: "started", READY: "ready", BUMPED: "bumped" }[f.state] || words(f.state)}`, about, said: ["state"] };
+    if ("rush" in f) return { title: f.rush ? `${ticket} rushed` : `${ticket}: rush taken off`, about, tone: f.rush ? "warn" : "", said: ["rush"] };
+    if (f.served_at) return { title: `${ticket} served`, about };
+    if ("auto_fire_at" in f) return { title: f.auto_fire_at ? `${ticket}: next course fires at ${view.time(f.auto_fire_at)}` : `${ticket}: next course fired`, about };
+    return { title: `${ticket} changed`, about };
+  },
+
+  ticket_items(event) {
+    const f = event.fields;
+    const context = event.context;
+    const item = `${context.quantity ?? 1} × ${context.name || "item"}`;
+    const about = [context.ticket_number ? `ticket #${context.ticket_number}` : "", context.label].filter(Boolean).join(" · ");
+    if (f.voided) return { title: `Voided on the screens: ${item}`, about, tone: "danger", said: ["voided"] };
+    if (f.state === "MOVED") return { title: `Moved to another station: ${item}`, about, said: ["state"] };
+    if (f.state) return { title: `${{ IN_PROGRESS: "Started", READY: "Ready", BUMPED: "Bumped" }[f.state] || words(f.state)}: ${item}`, about, said: ["state"] };
+    return { title: `Ticket item changed: ${item}`, about };
   },
 
   printers(event, view) {

@@ -54,17 +54,20 @@ export class Api {
    * @param {() => (string|null)} [options.device]  this device's credential, once paired
    * @param {(err: ApiError) => void} [options.onUnauthorized]  a 401 on a signed-in call
    * @param {string} [options.base]  prefix for paths (default: same origin)
+   * @param {() => object} [options.headers]  more headers for every call (a guest's token)
    */
-  constructor({ token = () => null, device = () => null, onUnauthorized = () => {}, base = "" } = {}) {
+  constructor({ token = () => null, device = () => null, onUnauthorized = () => {}, base = "",
+    headers = () => ({}) } = {}) {
     this.token = token;
     this.device = device;
     this.onUnauthorized = onUnauthorized;
     this.base = base;
+    this.headers = headers;
   }
 
   async raw(method, path, { body, headers = {}, signal } = {}) {
     const token = this.token();
-    const all = { Accept: "application/json", ...headers };
+    const all = { Accept: "application/json", ...this.headers(), ...headers };
     if (token) all.Authorization = `Bearer ${token}`;
     const device = this.device();
     if (device) all["X-Galley-Device"] = device;
@@ -74,7 +77,7 @@ export class Api {
       init.body = JSON.stringify(body);
     }
     const retries = method === "POST" ? RETRY_DELAYS_MS : [];
-    if (method === "POST") all["Idempotency-Key"] = idempotencyKey();
+    if (method === "POST") all["Idempotency-Key"] ||= idempotencyKey();
     let response;
     for (let attempt = 0; !response; attempt += 1) {
       try {

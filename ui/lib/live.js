@@ -8,6 +8,8 @@
 //                           onEvent: (e) => ..., onState: (s) => ... });
 //   live.start();
 //
+// A table guest's feed is `path: "/api/guest/ws", pollPath: "/api/guest/events"`.
+//
 // `onUnauthorized(error)` hears that the sign-in ended (close code 4401, or a 401 while polling),
 // with the box's reason: {code, message, reason}. `onRefused(error)` hears why the edge refused
 // the feed (say {code: "unknown_topic"} from an
@@ -27,7 +29,7 @@ const POLL_AFTER_FAILURES = 2;
 export class Live {
   constructor({ api, token, topics = [], since = 0, onEvent = () => {}, onState = () => {},
     onUnauthorized = () => {}, onRefused = () => false, onResync = reloadPage, pollMs = 3000,
-    path = "/ws" }) {
+    path = "/ws", pollPath = "/api/events" }) {
     this.api = api;
     this.token = token;
     this.topics = topics;
@@ -40,6 +42,7 @@ export class Live {
     this.refused = null;
     this.pollMs = pollMs;
     this.path = path;
+    this.pollPath = pollPath;
     this.state = "stopped";
     this.socket = null;
     this.failures = 0;
@@ -201,7 +204,7 @@ export class Live {
     try {
       const params = new URLSearchParams({ since: String(this.lastSeq) });
       if (this.topics.length) params.set("topics", this.topics.join(","));
-      const page = await this.api.get(`/api/events?${params}`);
+      const page = await this.api.get(`${this.pollPath}?${params}`);
       if (!this.polling) return;
       for (const event of page.events) this.deliver(event);
       this.lastSeq = Math.max(this.lastSeq, page.last_seq);

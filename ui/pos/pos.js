@@ -13,6 +13,7 @@ import { Live } from "/ui/lib/live.js";
 import { formatDelta, formatMoney, knowDigits, minorDigits, toDecimalText } from "/ui/lib/money.js";
 import { mountSignIn } from "/ui/lib/pinpad.js";
 import { Device, Session } from "/ui/lib/session.js";
+import { syncBadge } from "/ui/lib/syncbadge.js";
 import { openModal, toast } from "./dialogs.js";
 import { openPay } from "./pay.js";
 import { drawShift } from "./shift.js";
@@ -48,6 +49,7 @@ function ended(err) {
 function stop() {
   if (!app) return;
   app.live.stop();
+  app.badge.stop();
   document.removeEventListener("keydown", app.onKey);
   app = null;
 }
@@ -94,12 +96,13 @@ function mount(me, store, menu, floor, since) {
   const tabs = h("nav", { class: "pos-tabs", "aria-label": "Till" });
   const view = h("section", { class: "pos-view", id: "pos-view" });
   const ticket = h("aside", { class: "pos-ticket", "aria-label": "Sale" });
+  const badge = syncBadge({ api, timeZone: store.timezone });
   root.replaceChildren(h("div", { class: "pos" },
     h("header", { class: "topbar pos-top" },
       h("div", { class: "brand" }, h("span", { class: "brand-mark", "aria-hidden": "true" }, "G"),
         h("span", { class: "brand-text" }, h("span", { class: "brand-app" }, "Galley POS"), h("span", { class: "brand-store" }, store.name))),
       h("span", { class: "spacer" }),
-      shiftChip, conn,
+      shiftChip, badge.element, conn,
       h("span", { class: "who" }, h("span", { class: "who-name" }, me.name), h("span", { class: "badge badge-accent" }, me.role)),
       h("button", { type: "button", class: "btn btn-ghost btn-sm", onclick: async () => {
         stop();
@@ -430,7 +433,7 @@ function mount(me, store, menu, floor, since) {
     }
   };
   document.addEventListener("keydown", onKey);
-  app = { live, onKey };
+  app = { live, onKey, badge };
   drawPlaces();
   drawTicket();
   show("sale");

@@ -1,0 +1,45 @@
+"""What the box does on its own, on a clock (apscheduler 3, in the box's event loop): close
+table sessions left idle (every minute), and at 03:00 in the store's time zone forget guests'
+nicknames of sessions closed a day before. The work is the domain's (`table_sessions`), done
+through the writer like any write; tests call those functions at moved times (freezegun)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from edge.domain import store, table_sessions
+
+log = logging.getLogger(__name__)
+IDLE_CHECK_SECONDS = 60
+PURGE_AT = 3  # o'clock, in the store's time zone
+
+
+def _timezone(conn: Any) -> str:
+    """The store's time zone (UTC on a box with no store yet: it serves nothing then)."""
+    try:
+        return store.get(conn)["timezone"]
+    except LookupError:
+        return "UTC"
+
+
+def start(box: Any) -> AsyncIOScheduler:
+    """Start the box's scheduled jobs on the running loop; `stop` ends them."""
+    timezone = box.read_now(_timezone)
+    scheduler = AsyncIOScheduler(event_loop=box.bus.loop, timezone=timezone)
+
+    async def close_idle() -> None:
+        closed = await box.write(table_sessions.close_idle)
+        if closed:
+            log.info("closed %d idle table sessions", closed, extra={"sessions": closed})
+
+    async def purge_guests() -> None:
+        purged = await box.write(table_sessions.purge_guests)
+        log.info("forgot the guests of %d sessions", purged, extra={"sessions": purged})
+
+    scheduler.add_job(close_idle, "interval", seconds=IDLE_CHECK_SECONDS, id="close_idle")
+    scheduler.add_job(purge_guests, "cron", hour=PURGE_AT, id="purge_guests")
+    scheduler.start()
+    return scheduler

@@ -1,0 +1,227 @@
+"""The guest's phone page and the waiter handheld in a real Chromium: two phones at one table
+build a shared cart, one sends, the waiter edits and confirms, both phones show the order; the
+same in direct mode; a phone's dropped websocket resumes without missing an update."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, Page, WebSocketRoute, expect
+
+from tests.e2e.conftest import SCREENSHOTS, Console, LiveEdge, browser_page
+from tests.edge.guest_helpers import ALWAYS, qr_token_in
+
+pytestmark = pytest.mark.e2e
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+
+
+def open_store(live_edge: LiveEdge, **settings) -> None:
+    with live_edge.client() as http:
+        changed = http.patch("/api/store", json={"opening_hours": ALWAYS, **settings})
+        assert changed.status_code == 200, changed.text
+
+
+def guest_url(live_edge: LiveEdge, table: str = "3") -> str:
+    return f"/t/{qr_token_in(live_edge.settings.database, table)}"
+
+
+def add(page: Page, dish: str, *, name: str | None = None, choices: tuple[str, ...] = ()) -> None:
+    page.get_by_role("button", name=f"Add {dish}").click()
+    dialog = page.get_by_role("dialog")
+    if name:
+        dialog.get_by_label("Your name").fill(name)
+    for choice in choices:
+        dialog.get_by_label(choice, exact=True).check()
+    dialog.get_by_role("button", name="Add to order").click()
+    expect(dialog).to_be_hidden()
+
+
+def test_the_guest_page_paints_the_menu_and_builds_a_cart(browser: Browser, live_edge: LiveEdge):
+    open_store(live_edge)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    with browser_page(browser, live_edge, paired=False, **PHONE) as phone:
+        phone.goto(guest_url(live_edge))
+        expect(phone.get_by_role("heading", name="Table 3")).to_be_visible()
+        expect(phone.get_by_role("button", name="Add Burrata")).to_be_visible()
+        phone.screenshot(path=SCREENSHOTS / "guest-menu.png")
+        phone.evaluate("document.documentElement.style.fontSize = '200%'")  # large text
+        assert phone.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth + 1")
+        phone.wait_for_timeout(300)
+        phone.screenshot(path=SCREENSHOTS / "guest-large-text.png")
+        phone.evaluate("document.documentElement.style.fontSize = ''")
+        add(phone, "Ribeye steak 300g", name="Ana", choices=("Medium rare", "Fries"))
+        expect(phone.get_by_role("button", name="Your order (1) · €26.50")).to_be_visible()
+        with live_edge.client() as http:  # the kitchen 86s the burrata: it shows at once
+            menu = http.get("/api/menu").json()
+            burrata = next(
+                i for c in menu["categories"] for i in c["items"] if i["name"] == "Burrata"
+            )
+            off = {"available": False}
+            assert http.put(f"/api/menu/items/{burrata['id']}/availability", json=off).is_success
+        expect(phone.get_by_role("button", name="Add Burrata")).to_be_hidden()
+        expect(phone.get_by_text("Sold out")).to_be_visible()
+        phone.get_by_role("button", name="Your order (1)").click()
+        expect(phone.get_by_role("dialog")).to_contain_text("added by Ana")
+        phone.screenshot(path=SCREENSHOTS / "guest-cart.png")
+
+
+def waiter_signs_in(page: Page) -> None:
+    page.goto("/waiter/")
+    page.get_by_role("button", name="Walter Costa").click()
+    page.keyboard.type("4444")
+    page.keyboard.press("Enter")
+    expect(page.locator(".conn")).to_have_attribute("data-state", "live")
+
+
+@pytest.mark.parametrize("mode", ["draft_first", "direct"])
+def test_two_phones_share_a_cart_and_see_the_order_confirmed(
+    browser: Browser, live_edge: LiveEdge, console: Console, mode: str
+):
+    open_store(live_edge, qr_mode=mode)
+    url = guest_url(live_edge, "5")
+    with (
+        browser_page(browser, live_edge, paired=False, **PHONE) as ana,
+        browser_page(browser, live_edge, paired=False, **PHONE) as rui,
+        browser_page(browser, live_edge, console, **PHONE) as waiter,
+    ):
+        ana.goto(url)
+        rui.goto(url)
+        ana.get_by_role("button", name="Add Burrata").click()
+        ana.get_by_role("dialog").get_by_label("Your name").fill("Ana")
+        add(rui, "Garlic prawns", name="Rui")  # meanwhile: Ana's half-filled sheet stays as is
+        expect(ana.get_by_role("dialog").get_by_label("Your name")).to_have_value("Ana")
+        ana.get_by_role("dialog").get_by_role("button", name="Add to order").click()
+        expect(ana.get_by_role("dialog")).to_be_hidden()
+        for phone in (ana, rui):  # each sees the other's line, live
+            expect(phone.get_by_role("button", name="Your order (2) · €20.00")).to_be_visible()
+        add(ana, "Ribeye steak 300g", choices=("Rare", "Fries"))
+        rui.get_by_role("button", name="Your order (3)").click()
+        expect(rui.get_by_role("dialog")).to_contain_text("Rui (host)")
+        expect(rui.get_by_role("dialog")).to_contain_text("added by Ana")
+        rui.get_by_role("button", name="Send order").click()
+        if mode == "draft_first":
+            expect(ana.get_by_text("Sent: waiting for a waiter to confirm.")).to_be_visible()
+            waiter_signs_in(waiter)
+            waiter.get_by_role("button", name="Table 5").click()
+            waiter.get_by_role("button", name="Check this order").click()
+            waiter.get_by_role("button", name="One more Burrata").click()
+            expect(waiter.get_by_role("dialog")).to_contain_text("2× Burrata")
+            waiter.get_by_role("button", name="One less Garlic prawns").click()  # gone
+            expect(waiter.get_by_role("dialog")).not_to_contain_text("1× Garlic prawns")
+            waiter.get_by_text("Change choices").click()
+            waiter.get_by_role("dialog").get_by_label("Medium", exact=True).check()
+            waiter.get_by_role("button", name="Save choices").click()
+            expect(waiter.get_by_role("dialog")).to_contain_text("Medium, Fries")
+            expect(ana.get_by_text("A waiter is checking your order…")).to_be_visible()
+            waiter.screenshot(path=SCREENSHOTS / "waiter-draft.png")
+            waiter.get_by_role("button", name="Confirm and send").click()
+            expect(waiter.get_by_text("No orders waiting.")).to_be_visible()
+        for phone in (ana, rui):
+            expect(phone.get_by_text("Order #1 confirmed · Cooking").first).to_be_visible()
+        ana.screenshot(path=SCREENSHOTS / f"guest-confirmed-{mode}.png")
+        if mode == "direct":
+            waiter_signs_in(waiter)
+        waiter.get_by_role("tab", name="Tables").click()
+        expect(waiter.get_by_role("button", name="Table 5: With the kitchen")).to_be_visible()
+        ana.get_by_role("button", name="Call waiter").click()
+        expect(waiter.get_by_role("tab", name="Tables · 1 calling")).to_be_visible()
+        waiter.screenshot(path=SCREENSHOTS / f"waiter-tables-{mode}.png")
+        with live_edge.client() as http:  # the kitchen makes what was fired: both phones see it
+            for ticket in http.get("/api/tickets").json()["tickets"]:
+                done = {"state": "READY"}
+                assert http.post(f"/api/tickets/{ticket['id']}/state", json=done).is_success
+        for phone in (ana, rui):
+            expect(phone.get_by_text("Order #1 confirmed · Ready").first).to_be_visible()
+
+
+class Sockets:
+    """A page's websockets through Playwright, to drop them as a lost Wi-Fi does: `drop` closes
+    the open ones and refuses new ones until `restore`."""
+
+    def __init__(self, page: Page) -> None:
+        self.open: list[WebSocketRoute] = []
+        self.blocked = False
+        page.context.route_web_socket(re.compile(r"/(api/guest/)?ws\b"), self.handle)
+
+    def handle(self, ws: WebSocketRoute) -> None:
+        if self.blocked:
+            ws.close(code=4999, reason="dropped")
+            return
+        ws.connect_to_server()
+        self.open.append(ws)
+
+    def drop(self) -> None:
+        self.blocked = True
+        for ws in self.open:
+            ws.close(code=4999, reason="dropped")
+        self.open.clear()
+
+    def restore(self) -> None:
+        self.blocked = False
+
+
+def test_a_phone_whose_socket_dropped_catches_up(browser: Browser, live_edge: LiveEdge):
+    open_store(live_edge)
+    url = guest_url(live_edge, "6")
+    consoles = Console(), Console()
+    for console in consoles:  # the table is closed at the end: its phones hear 410
+        console.allow_refusal(410, "/api/guest/")
+    with (
+        browser_page(browser, live_edge, consoles[0], paired=False, **PHONE) as ana,
+        browser_page(browser, live_edge, consoles[1], paired=False, **PHONE) as rui,
+    ):
+        sockets = Sockets(rui)
+        ana.goto(url)
+        rui.goto(url)
+        add(ana, "Burrata", name="Ana")
+        expect(rui.get_by_role("button", name="Your order (1) · €10.50")).to_be_visible()
+        expect(rui.locator("#conn")).to_have_text("Live")
+        sockets.drop()  # its websocket drops, and cannot come back for now
+        expect(rui.locator("#conn")).not_to_have_text("Live")
+        add(ana, "Garlic prawns")
+        sockets.restore()
+        rui.evaluate("window.dispatchEvent(new Event('online'))")
+        expect(rui.get_by_role("button", name="Your order (2) · €20.00")).to_be_visible()
+        expect(rui.locator("#conn")).to_have_text("Live")
+        with live_edge.client() as http:  # a waiter closes the table: every phone is told
+            table = next(t for t in http.get("/api/floor").json()["tables"] if t["name"] == "6")
+            closed = http.post(f"/api/table-sessions/{table['session_id']}/close")
+            assert closed.status_code == 200, closed.text
+        for phone in (ana, rui):
+            expect(phone.get_by_text("This table's session has ended")).to_be_visible()
+
+
+def test_a_table_gives_the_daily_pass_before_it_sends(browser: Browser, live_edge: LiveEdge):
+    open_store(live_edge, daily_pass=True)
+    with live_edge.client() as http:
+        word = http.get("/api/floor").json()["daily_pass"]
+    with browser_page(browser, live_edge, paired=False, **PHONE) as phone:
+        phone.goto(guest_url(live_edge, "7"))
+        add(phone, "Burrata", name="Ana")
+        phone.get_by_role("button", name="Your order (1)").click()
+        dialog = phone.get_by_role("dialog")
+        expect(dialog.get_by_role("button", name="Send order")).to_be_disabled()
+        dialog.get_by_label("Today's pass").fill(word)
+        dialog.get_by_role("button", name="Check the pass").click()
+        dialog.get_by_role("button", name="Send order").click()
+        expect(phone.get_by_text("Sent: waiting for a waiter to confirm.").first).to_be_visible()
+        phone.screenshot(path=SCREENSHOTS / "guest-sent.png")
+
+
+def test_the_handheld_says_when_it_has_lost_the_box(
+    browser: Browser, live_edge: LiveEdge, console: Console
+):
+    console.allow_lost("/api/")
+    with browser_page(browser, live_edge, console, **PHONE) as waiter:
+        sockets = Sockets(waiter)
+        waiter_signs_in(waiter)
+        sockets.drop()  # the handheld walks out of the Wi-Fi: no socket, no answer
+        waiter.context.route("**/api/**", lambda route: route.abort())
+        expect(waiter.get_by_text("No connection to the box")).to_be_visible(timeout=15000)
+        waiter.screenshot(path=SCREENSHOTS / "waiter-offline.png")
+        waiter.context.unroute("**/api/**")
+        sockets.restore()
+        waiter.evaluate("window.dispatchEvent(new Event('online'))")
+        expect(waiter.get_by_text("No connection to the box")).to_be_hidden(timeout=15000)

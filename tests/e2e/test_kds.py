@@ -1,0 +1,266 @@
+"""The kitchen's screens in Chromium: an order sent from the floor shows on the BAR and KITCHEN
+screens, each its own ticket; the bump bar (the keyboard) bumps them; expo sees the order ready
+and marks it served. A screen whose websocket is cut while three orders are sent shows all three
+once it is back, in order, once each. Screenshots at wall-screen and tablet size."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, WebSocketRoute, expect
+
+from tests.e2e.conftest import PINS, SCREENSHOTS, Console, LiveEdge, browser_page, sign_in
+
+pytestmark = pytest.mark.e2e
+
+COOK = "Kim Oliveira"
+WAITER = "Walter Costa"
+WALL = {"width": 1920, "height": 1080}
+TABLET = {"width": 1280, "height": 800}
+
+
+def open_screen(page: Page, search: str = "") -> None:
+    """The KDS at `search` (?station=BAR, ?view=expo), signed in as the cook."""
+    page.goto(f"/kds/{search}")
+    page.get_by_role("button", name=COOK).click()
+    page.keyboard.type(PINS[COOK])
+    page.keyboard.press("Enter")
+    expect(page.locator(".kds-who")).to_have_text(COOK)
+    expect(page.locator(".conn")).to_have_attribute("data-state", "live")
+
+
+def send(http: httpx.Client, *lines: str | dict, table: str = "3") -> dict:
+    """Send an order for `table`: each line an item's name, or {name, choices: [(group,
+    choice)], note, seat}."""
+    menu = http.get("/api/menu").json()
+    items = {i["name"]: i["id"] for c in menu["categories"] for i in c["items"]}
+    choices = {
+        (g["name"], m["name"]): m["id"] for g in menu["modifier_groups"] for m in g["modifiers"]
+    }
+    floor = http.get("/api/tables").json()
+    table_id = next(t["id"] for a in floor for t in a["tables"] if t["name"] == table)
+    body_lines = []
+    for line in lines:
+        spec = {"name": line} if isinstance(line, str) else dict(line)
+        body_line = {"item_id": items[spec.pop("name")]}
+        if "choices" in spec:
+            body_line["modifier_ids"] = [choices[c] for c in spec.pop("choices")]
+        body_lines.append({**body_line, **spec})
+    body = {"kind": "table", "table_id": table_id, "send": True, "lines": body_lines}
+    answer = http.post("/api/orders", json=body)
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+@pytest.fixture
+def screens(browser: Browser, live_edge: LiveEdge) -> Iterator[tuple[Page, Page, Console]]:
+    """A BAR screen and a KITCHEN screen at wall size, each on its own paired device."""
+    bar_console, kitchen_console = Console(), Console()
+    with (
+        browser_page(browser, live_edge, bar_console, viewport=WALL) as bar,
+        browser_page(browser, live_edge, kitchen_console, viewport=WALL) as kitchen,
+    ):
+        open_screen(bar, "?station=BAR")
+        open_screen(kitchen, "?station=KITCHEN")
+        yield bar, kitchen, bar_console
+
+
+def test_each_station_shows_its_ticket_bumped_by_keyboard_and_expo_serves(
+    screens, live_edge: LiveEdge, browser: Browser
+):
+    bar, kitchen, _ = screens
+    with live_edge.client(WAITER) as http:
+        order = send(http, "Cola", "Burrata", "Vegan curry")
+    bar_tile = bar.locator(".tile")
+    kitchen_tile = kitchen.locator(".tile")
+    expect(bar_tile).to_have_count(1)
+    expect(bar_tile.locator(".item-name")).to_have_text(["Cola"])
+    expect(kitchen_tile.locator(".item-name")).to_have_text(["Burrata"])  # the curry is held
+    expect(kitchen_tile.locator(".tile-label")).to_have_text("Table 3")
+    expect(kitchen_tile.locator(".tile-number")).to_have_text(re.compile(r"#\d+"))
+    assert (
+        kitchen_tile.locator(".tile-number").inner_text()
+        == bar_tile.locator(".tile-number").inner_text()
+    )
+    expect(bar.locator(".kds-keys")).to_contain_text("Enter bump")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    kitchen.screenshot(path=SCREENSHOTS / "kds-kitchen-one.png")
+
+    # The bump bar: a digit selects the tile, Enter bumps it.
+    for screen in (bar, kitchen):
+        screen.keyboard.press("1")
+        expect(screen.locator(".tile.is-selected")).to_have_count(1)
+        screen.keyboard.press("Enter")
+        expect(screen.locator(".tile")).to_have_count(0)
+        expect(screen.locator(".kds-empty-title")).to_have_text("All clear")
+    # R recalls the last bumped ticket.
+    kitchen.keyboard.press("r")
+    expect(kitchen.locator(".tile .tile-state")).to_have_text("Ready")
+
+    with browser_page(browser, live_edge, viewport=WALL) as expo:
+        open_screen(expo, "?view=expo")
+        card = expo.locator(f'.expo-card[data-order="{order["id"]}"]')
+        expect(card.locator(".expo-state")).to_have_text("Ready")
+        expect(card.locator('[data-station="BAR"] .expo-station-state')).to_have_text("Ready")
+        expect(card.locator(".expo-held")).to_have_text("Held: Mains")
+        expo.screenshot(path=SCREENSHOTS / "kds-expo.png")
+        card.get_by_role("button", name="Fire Mains").click()
+        expect(kitchen.locator(".tile .item-name")).to_contain_text(["Vegan curry"])
+        expect(card.locator(".expo-state")).to_have_text("Cooking")
+        kitchen.keyboard.press("2")
+        kitchen.keyboard.press("Enter")
+        kitchen.keyboard.press("1")
+        kitchen.keyboard.press("Enter")
+        expect(kitchen.locator(".tile")).to_have_count(0)
+        expect(card.locator(".expo-state")).to_have_text("Ready")
+        card.get_by_role("button", name="Served").click()
+        expect(expo.locator(".kds-empty-title")).to_have_text("All clear")
+
+
+def test_a_screen_cut_off_gets_every_ticket_fired_meanwhile_once_in_order(
+    screens, live_edge: LiveEdge
+):
+    bar, _, console = screens
+    cut = {"on": False}
+    sockets: list[WebSocketRoute] = []
+
+    def through(ws: WebSocketRoute) -> None:
+        if cut["on"]:
+            ws.close(code=4000, reason="cut")  # the box is unreachable
+            return
+        ws.connect_to_server()
+        sockets.append(ws)
+
+    # Route the screen's feed through the test from a fresh load, then cut it.
+    bar.route_web_socket(re.compile(r".*/ws\?.*"), through)
+    bar.route(
+        re.compile(r".*/api/events\?.*"),
+        lambda route: route.abort() if cut["on"] else route.continue_(),
+    )
+    console.allow_lost("/api/events")
+    console.allowed.append(re.compile(r"WebSocket connection to .* failed"))
+    bar.reload()
+    expect(bar.locator(".conn")).to_have_attribute("data-state", "live")
+    with live_edge.client(WAITER) as http:
+        send(http, "Espresso", table="1")
+        expect(bar.locator(".tile")).to_have_count(1)
+        cut["on"] = True
+        for ws in sockets:
+            ws.close(code=4000, reason="cut")
+        expect(bar.locator(".conn")).not_to_have_attribute("data-state", "live")
+        numbers = [send(http, "Cola", table=str(n))["number"] for n in (2, 4, 5)]
+        expect(bar.locator(".tile")).to_have_count(1)  # nothing reached it
+        expect(bar.locator(".kds-offline")).to_be_visible(timeout=15000)  # and it says so
+        bar.screenshot(path=SCREENSHOTS / "kds-offline.png")
+        cut["on"] = False
+    expect(bar.locator(".conn")).to_have_attribute("data-state", "live", timeout=20000)
+    expect(bar.locator(".kds-offline")).to_be_hidden()
+    expect(bar.locator(".tile")).to_have_count(4)
+    expect(bar.locator(".tile-label")).to_have_text(["Table 1", "Table 2", "Table 4", "Table 5"])
+    assert len(numbers) == 3
+    # A reload shows the same board.
+    shown = bar.locator(".tile").evaluate_all("tiles => tiles.map(t => t.dataset.ticket)")
+    bar.reload()
+    expect(bar.locator(".tile")).to_have_count(4)
+    assert bar.locator(".tile").evaluate_all("tiles => tiles.map(t => t.dataset.ticket)") == shown
+
+
+def test_a_full_board_at_wall_and_tablet_size(browser: Browser, live_edge: LiveEdge):
+    with live_edge.client(WAITER) as http:
+        wings = {"name": "Chicken wings", "choices": [("Extras", "Bacon")], "seat": 2}
+        send(http, "Garlic prawns", {"name": "Burrata", "note": "no basil", "seat": 1}, table="1")
+        send(http, "Octopus salad", "Padrón peppers", "Cola", table="2")
+        send(http, {"name": "Soup of the day", "quantity": 2}, "Bread & olives", wings, table="4")
+        send(http, {"name": "Caesar salad", "choices": [("Extras", "Avocado")]}, table="5")
+        send(http, "Burrata", "Soup of the day", table="6")
+        send(http, {"name": "Garlic prawns", "note": "shellfish allergy at the table"}, table="7")
+        send(http, wings, "Padrón peppers", table="8")
+        send(http, "Octopus salad", table="T1")
+        send(http, "Bread & olives", table="T2")
+    for label, viewport in (("wall", WALL), ("tablet", TABLET)):
+        with browser_page(browser, live_edge, viewport=viewport) as page:
+            open_screen(page, "?station=KITCHEN")
+            expect(page.locator(".tile")).to_have_count(8)  # the first page: no scrolling
+            expect(page.locator(".kds-pager")).to_have_text("Page 1 of 2")
+            overflow = page.evaluate(
+                "document.scrollingElement.scrollHeight <= window.innerHeight + 1"
+                " && document.scrollingElement.scrollWidth <= window.innerWidth + 1"
+            )
+            assert overflow, f"the board scrolls at {label} size"
+            page.screenshot(path=SCREENSHOTS / f"kds-{label}.png")
+            page.keyboard.press("ArrowRight")
+            expect(page.locator(".tile")).to_have_count(1)
+
+
+def test_tiles_turn_amber_then_red_at_the_stores_minutes(browser: Browser, live_edge: LiveEdge):
+    with live_edge.client() as http:
+        changed = http.patch("/api/kitchen/settings", json={"warn_minutes": 5, "late_minutes": 10})
+        assert changed.status_code == 200, changed.text
+    with live_edge.client(WAITER) as http:
+        send(http, "Burrata")
+    with browser_page(browser, live_edge, viewport=TABLET) as page:
+        page.clock.install()
+        open_screen(page, "?station=KITCHEN")
+        tile = page.locator(".tile")
+        expect(tile).to_have_attribute("data-age", "fresh")
+        page.clock.fast_forward("05:01")
+        expect(tile).to_have_attribute("data-age", "warn")
+        page.clock.fast_forward("05:00")
+        expect(tile).to_have_attribute("data-age", "late")
+        expect(tile.locator(".tile-age")).to_have_text(re.compile(r"^10:0\d$"))
+        page.screenshot(path=SCREENSHOTS / "kds-late.png")
+
+
+def test_the_audit_says_what_the_kitchen_did(page: Page, live_edge: LiveEdge):
+    with live_edge.client(WAITER) as http:
+        send(http, "Burrata", "Vegan curry")
+    with live_edge.client(COOK) as http:
+        (ticket,) = http.get("/api/tickets?station=KITCHEN").json()["tickets"]
+        http.patch(f"/api/tickets/{ticket['id']}", json={"rush": True})
+        http.post(f"/api/tickets/{ticket['id']}/state", json={"state": "BUMPED"})
+    sign_in(page)
+    page.goto("/admin/#/audit")
+    page.get_by_label("What").select_option(label="Kitchen")
+    with page.expect_response(re.compile(r"/api/audit\?")):
+        page.get_by_role("button", name="Show").click()
+    titles = page.locator("tr.audit-row .audit-title")
+    expect(titles.first).to_have_text("Bumped: 1 × Burrata")  # its item, in the same write
+    expect(titles.nth(1)).to_have_text("Ticket #1 (Kitchen) bumped")
+    expect(page.locator("tr.audit-row", has_text="Ticket #1 (Kitchen) rushed")).to_have_count(1)
+    fired = page.locator("tr.audit-row", has_text="Ticket #1 (Kitchen) fired")
+    expect(fired).to_contain_text("1 × Burrata")
+    expect(fired).to_contain_text("Table 3")
+
+
+def test_a_manager_names_stations_and_sets_the_kitchens_options(
+    page: Page, live_edge: LiveEdge, console: Console
+):
+    console.allow_refusal(422, "/api/kitchen/settings")  # red before amber, refused
+    sign_in(page)
+    page.goto("/admin/#/kitchen")
+    expect(page.locator('tr[data-station="BAR"]')).to_contain_text("Bar")
+    page.get_by_role("button", name="+ Add station").click()
+    page.locator("dialog input[name=name]").fill("Grill")
+    page.locator("dialog input[name=code]").fill("grill")
+    page.get_by_role("dialog").get_by_role("button", name="Save").click()
+    expect(page.locator('tr[data-station="GRILL"]')).to_contain_text("/kds/?station=GRILL")
+    options = page.locator(".kitchen-options")
+    options.get_by_label("A ticket turns amber after").fill("20")
+    options.get_by_label("A ticket turns red after").fill("12")
+    options.get_by_role("button", name="Save").click()
+    expect(options.locator(".field-error")).to_contain_text("20 or more")
+    options.get_by_label("A ticket turns red after").fill("25")
+    options.get_by_role("switch", name=re.compile("Fire the next course")).check()
+    options.get_by_role("button", name="Save").click()
+    expect(page.locator(".toast")).to_have_text("Kitchen options saved")
+    with live_edge.client() as http:
+        settings = http.get("/api/kitchen").json()["settings"]
+    assert (settings["warn_minutes"], settings["late_minutes"], settings["auto_fire"]) == (
+        20,
+        25,
+        True,
+    )
+    page.screenshot(path=SCREENSHOTS / "admin-kitchen.png")

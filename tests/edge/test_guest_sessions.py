@@ -1,0 +1,236 @@
+"""Table sessions: scanning a table's QR code, who may order when, guest tokens, rate limits,
+the automations; on the demo store over real HTTP, time moved with freezegun."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from freezegun import freeze_time
+
+from edge.domain import store, table_sessions
+from tests.conftest import sign_in
+from tests.edge.guest_helpers import Phone, qr_token
+from tests.edge.menu_helpers import item, menu
+
+NOON = "2026-11-20 12:00:00"  # a Friday; the demo store opens 11:00-01:00 on Fridays
+
+
+@pytest.fixture
+async def box_and_client(quiet):
+    app, client = quiet
+    return app.state.box, client
+
+
+async def test_the_first_phone_opens_the_session_the_next_join_it(box_and_client):
+    box, client = box_and_client
+    qr = qr_token(box, "3")
+    with freeze_time(NOON, tick=True):
+        first, second = Phone(client), Phone(client)
+        opened = await first.scan(qr)
+        assert opened.status_code == 201, opened.text
+        joined = await second.scan(qr)
+        assert joined.status_code == 200, joined.text
+        assert joined.json()["session_id"] == opened.json()["session_id"]
+        assert joined.json()["member_id"] != opened.json()["member_id"]
+        again = await first.scan(qr)  # the same phone, holding its token: the same guest
+        assert again.status_code == 200
+        assert again.json()["member_id"] == opened.json()["member_id"]
+
+
+async def test_forged_truncated_rotated_and_other_store_codes_are_refused(box_and_client):
+    box, client = box_and_client
+    owner = await sign_in(client, "owner")
+    qr = qr_token(box, "3")
+    table_id, version, signature = qr.split(".")
+    other_store = table_sessions.tables.qr_token(b"another box's secret", table_id, 1, 1)
+    forged = f"{table_id}.{version}.{'A' * len(signature)}"
+    with freeze_time(NOON, tick=True):
+        for bad in (forged, qr[:-3], f"{table_id}.{version}", other_store, "nonsense"):
+            answer = await Phone(client).scan(bad)
+            assert answer.status_code == 403, (bad, answer.text)
+            assert answer.json()["error"]["code"] == "bad_qr_token"
+        rotated = await client.post(f"/api/tables/{table_id}/rotate-qr", headers=owner)
+        assert rotated.status_code == 200, rotated.text
+        assert (await Phone(client).scan(qr)).status_code == 403
+        assert (await Phone(client).scan(qr_token(box, "3"))).status_code == 201
+
+
+async def test_closed_hours_a_disabled_table_and_the_kill_switch_answer_503(box_and_client):
+    box, client = box_and_client
+    owner, waiter = await sign_in(client, "owner"), await sign_in(client, "waiter")
+    qr = qr_token(box, "4")
+    with freeze_time("2026-11-20 09:00:00", tick=True):  # Friday 09:00 in Lisbon: closed
+        closed = await Phone(client).scan(qr)
+        assert closed.status_code == 503, closed.text
+        error = closed.json()["error"]
+        assert error["reason"] == "closed" and error["hours"] == [["11:00", "01:00"]]
+        assert "11:00-01:00" in error["message"]
+    with freeze_time(NOON, tick=True):
+        table_id = qr.split(".")[0]
+        off = {"enabled": False}
+        assert (
+            await client.put(f"/api/floor/tables/{table_id}/ordering", headers=waiter, json=off)
+        ).status_code == 200
+        disabled = await Phone(client).scan(qr)
+        assert disabled.status_code == 503
+        assert disabled.json()["error"]["reason"] == "table_disabled"
+        on = {"enabled": True}
+        await client.put(f"/api/floor/tables/{table_id}/ordering", headers=waiter, json=on)
+        switched = await client.patch("/api/store", headers=owner, json={"qr_kill_switch": True})
+        assert switched.status_code == 200
+        paused = await Phone(client).scan(qr)
+        assert paused.status_code == 503 and paused.json()["error"]["reason"] == "paused"
+
+
+@pytest.mark.parametrize(
+    ("moment", "is_open"),
+    [
+        ("2026-11-21 00:30:00", True),  # Friday's 11:00-01:00 runs past midnight
+        ("2026-11-21 01:30:00", False),
+        ("2026-11-22 00:30:00", True),  # Saturday's too
+        ("2026-11-23 00:30:00", False),  # Sunday closes at 23:00
+        ("2026-12-25 13:00:00", False),  # Christmas: a holiday with no hours
+    ],
+)
+async def test_opening_hours_across_midnight(box_and_client, moment, is_open):
+    box, client = box_and_client
+    with freeze_time(moment, tick=True):
+        answer = await Phone(client).scan(qr_token(box, "5"))
+    assert (answer.status_code == 201) is is_open, answer.text
+
+
+def test_opening_hours_across_a_daylight_saving_change():
+    """Lisbon leaves summer time at 02:00 on 25 October 2026 (01:00 UTC): a Saturday night
+    period 20:00-02:00 ends at 02:00 on the wall clock, which is 02:00 UTC after the change."""
+    night = {
+        "timezone": "Europe/Lisbon",
+        "opening_hours": {"sat": [["20:00", "02:00"]]},
+        "holidays": [],
+    }
+    at = lambda text: datetime.fromisoformat(text).replace(tzinfo=UTC)  # noqa: E731
+    assert store.is_open(night, at("2026-10-24T19:30"))  # 20:30 summer time
+    assert store.is_open(night, at("2026-10-25T00:30"))  # 01:30 summer time
+    assert store.is_open(night, at("2026-10-25T01:30"))  # 01:30 again, winter time
+    assert not store.is_open(night, at("2026-10-25T02:00"))  # 02:00 winter time
+    assert not store.is_open(night, at("2026-10-24T18:30"))  # 19:30 summer time
+
+
+async def test_an_idle_or_closed_session_is_gone_and_a_new_scan_starts_afresh(box_and_client):
+    box, client = box_and_client
+    waiter = await sign_in(client, "waiter")
+    qr = qr_token(box, "6")
+    with freeze_time(NOON, tick=True) as frozen:
+        phone = Phone(client)
+        first = (await phone.scan(qr)).json()
+        assert (await phone.call("GET", "/api/guest/table")).status_code == 200
+        frozen.tick(timedelta(minutes=table_sessions.IDLE_MINUTES, seconds=60))
+        idle = await phone.call("GET", "/api/guest/table")
+        assert idle.status_code == 410 and idle.json()["error"]["code"] == "session_closed"
+        assert (await phone.scan(qr)).status_code == 410  # holding the old token
+        fresh = await phone.scan(qr, keep=False)
+        assert fresh.status_code == 201 and fresh.json()["session_id"] != first["session_id"]
+
+        session = fresh.json()["session_id"]
+        closed = await client.post(f"/api/table-sessions/{session}/close", headers=waiter)
+        assert closed.status_code == 200, closed.text
+        assert (await phone.call("GET", "/api/guest/table")).status_code == 410
+        restored = await client.post(f"/api/table-sessions/{session}/restore", headers=waiter)
+        assert restored.status_code == 200, restored.text
+        assert (await phone.call("GET", "/api/guest/table")).status_code == 200
+
+
+async def test_a_guest_token_works_only_on_its_own_guest_endpoints(box_and_client):
+    box, client = box_and_client
+    owner = await sign_in(client, "owner")
+    with freeze_time(NOON, tick=True):
+        here, there = Phone(client), Phone(client)
+        await here.scan(qr_token(box, "7"))
+        await there.scan(qr_token(box, "8"))
+        prawns = item(await menu(client), "Garlic prawns")["id"]
+        added = await there.add(prawns)
+        assert added.status_code == 201, added.text
+        their_line = added.json()["drafts"][0]["lines"][0]["id"]
+        # a guest token as a staff sign-in, or in the staff header: not signed in
+        bearer = {"Authorization": f"Bearer {here.token}"}
+        for path in ("/api/orders", "/api/floor", "/api/drafts", "/api/me"):
+            assert (await client.get(path, headers=bearer)).status_code == 401, path
+        # another table's line
+        taken = await here.call("DELETE", f"/api/guest/cart/{their_line}")
+        assert taken.status_code == 403 and taken.json()["error"]["code"] == "not_your_table"
+        changed = await here.call("PATCH", f"/api/guest/cart/{their_line}", {"quantity": 5})
+        assert changed.status_code == 403
+        # a staff sign-in is no guest
+        staff = await client.get("/api/guest/table", headers=owner)
+        assert staff.status_code == 403 and staff.json()["error"]["code"] == "guests_only"
+        # a token signed by another box
+        forged = {"X-Galley-Guest": f"{here.token.split('.')[0]}.AAAAAAAAAAAAAAAAAAAAAAAA"}
+        assert (await client.get("/api/guest/table", headers=forged)).status_code == 401
+
+
+async def test_a_flooding_phone_gets_429_and_staff_calls_stay_fast(box_and_client):
+    box, client = box_and_client
+    waiter = await sign_in(client, "waiter")
+    with freeze_time(NOON, tick=True):
+        phone = Phone(client)
+        await phone.scan(qr_token(box, "2"))
+        answers = [(await phone.call("GET", "/api/guest/table")) for _ in range(100)]
+        refused = [a for a in answers if a.status_code == 429]
+        assert len(refused) >= 100 - 60
+        assert 1 <= int(refused[0].headers["Retry-After"]) <= 10
+        started = datetime.now()
+        staff = await client.get("/api/floor", headers=waiter)
+        assert staff.status_code == 200
+        assert datetime.now() - started < timedelta(milliseconds=250)
+
+
+async def test_idle_and_paid_sessions_close_and_guests_are_forgotten_a_day_later(box_and_client):
+    box, client = box_and_client
+    with freeze_time(NOON, tick=True) as frozen:
+        phone = Phone(client)
+        await phone.scan(qr_token(box, "1"))
+        joined = await phone.call("POST", "/api/guest/join", {"nickname": "Ana"})
+        assert joined.json()["members"][0] == {
+            **joined.json()["members"][0],
+            "nickname": "Ana",
+            "is_host": True,
+        }
+        assert await box.write(table_sessions.close_idle) == 0
+        frozen.tick(timedelta(minutes=table_sessions.IDLE_MINUTES, seconds=60))
+        assert await box.write(table_sessions.close_idle) == 1
+        assert (await phone.call("GET", "/api/guest/table")).status_code == 410
+        frozen.tick(timedelta(hours=23))
+        assert await box.write(table_sessions.purge_guests) == 0
+        frozen.tick(timedelta(hours=1, seconds=60))
+        assert await box.write(table_sessions.purge_guests) == 1
+        names = box.read_now(lambda c: c.execute("SELECT nickname FROM session_members").fetchall())
+        assert [row[0] for row in names] == [""]
+        assert (await phone.call("GET", "/api/guest/table")).status_code == 401
+
+
+async def test_the_daily_pass_turns_at_four_and_a_table_gives_it_once(box_and_client):
+    box, client = box_and_client
+    owner, waiter = await sign_in(client, "owner"), await sign_in(client, "waiter")
+    await client.patch("/api/store", headers=owner, json={"daily_pass": True})
+    prawns = item(await menu(client), "Garlic prawns")["id"]
+    with freeze_time("2026-11-20 03:59:00", tick=True) as frozen:  # Lisbon is on UTC in winter
+        before = (await client.get("/api/floor", headers=waiter)).json()["daily_pass"]
+        frozen.tick(timedelta(minutes=2))
+        word = (await client.get("/api/floor", headers=waiter)).json()["daily_pass"]
+        assert word != before and word.split("-")[1].isdigit()
+        frozen.move_to("2026-11-20 12:00:00")
+        assert (await client.get("/api/floor", headers=waiter)).json()["daily_pass"] == word
+        phone = Phone(client)
+        await phone.scan(qr_token(box, "3"))
+        await phone.add(prawns)
+        assert (await phone.table())["pass_needed"] is True
+        refused = await phone.call("POST", "/api/guest/send")
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "pass_required"
+        wrong = [await phone.call("POST", "/api/guest/pass", {"word": "nope"}) for _ in range(6)]
+        assert [w.status_code for w in wrong] == [422] * 5 + [429]
+        frozen.tick(timedelta(minutes=5, seconds=60))
+        given = await phone.call(
+            "POST", "/api/guest/pass", {"word": word.upper().replace("-", " ")}
+        )
+        assert given.status_code == 200 and given.json()["pass_needed"] is False
+        assert (await phone.call("POST", "/api/guest/send")).status_code == 200

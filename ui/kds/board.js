@@ -1,0 +1,277 @@
+// A station's board: tickets not bumped, rushed first then in fire order, eight to a page, each
+// a tile with its number, table, age (green, then amber and red at the store's thresholds) and
+// its items by course with modifiers, notes and seats; a line voided after firing is struck
+// through and still bumped. A bump bar is a keyboard: digits select a tile, S starts it, Enter
+// bumps it, R recalls the last bumped, the arrows page; the keys are shown at the foot.
+
+import { h } from "/ui/lib/element.js";
+
+const PER_PAGE = 8;
+const RANK = { NEW: 0, IN_PROGRESS: 1, READY: 2, BUMPED: 3 };
+const KIND_LABEL = { ADD: "Add", COURSE: "Fired", MOVE: "Moved" };
+const STATE_LABEL = { NEW: "New", IN_PROGRESS: "Cooking", READY: "Ready" };
+
+function words(code) {
+  return code.charAt(0) + code.slice(1).toLowerCase().replaceAll("_", " ");
+}
+
+function age(iso) {
+  const seconds = Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 1000));
+  return { seconds, text: `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}` };
+}
+
+export function mountBoard(main, ctx) {
+  const tickets = new Map(); // id -> ticket, with `items`
+  let bumped = []; // newest first: what R recalls
+  let page = 0;
+  let selected = -1; // index on the page
+  const canBump = ctx.me.permissions.includes("kitchen.bump");
+
+  const grid = h("section", { class: "kds-grid", "aria-label": "Tickets", "aria-live": "polite" });
+  const status = h("p", { class: "kds-status", role: "status" });
+  const pager = h("span", { class: "kds-pager" });
+  const keys = h("footer", { class: "kds-keys" },
+    key("1–8", "select"), key("S", "start"), key("Enter", "bump"), key("R", "recall"),
+    key("← →", "page"), h("span", { class: "spacer" }), status, pager);
+  main.replaceChildren(grid, keys);
+
+  function key(cap, what) {
+    return h("span", { class: "kds-key" }, h("kbd", {}, cap), " ", what);
+  }
+
+  function mine(ticket) {
+    return !ctx.station || ticket.station === ctx.station;
+  }
+
+  function ordered() {
+    return [...tickets.values()].sort((a, b) =>
+      (b.rush - a.rush) || a.fired_at.localeCompare(b.fired_at) || a.number - b.number
+      || a.station.localeCompare(b.station));
+  }
+
+  function pages() {
+    return Math.max(1, Math.ceil(tickets.size / PER_PAGE));
+  }
+
+  function render() {
+    page = Math.min(page, pages() - 1);
+    const shown = ordered().slice(page * PER_PAGE, (page + 1) * PER_PAGE);
+    if (selected >= shown.length) selected = shown.length - 1;
+    grid.replaceChildren(...shown.map((ticket, index) => tile(ticket, index)));
+    if (!shown.length) {
+      grid.append(h("div", { class: "kds-empty" },
+        h("p", { class: "kds-empty-title" }, "All clear"),
+        h("p", {}, ctx.station ? `No tickets for ${words(ctx.station)}.` : "No tickets.")));
+    }
+    pager.textContent = pages() > 1 ? `Page ${page + 1} of ${pages()}` : "";
+    paintAges();
+  }
+
+  function tile(ticket, index) {
+    const threshold = ctx.settings;
+    const head = h("header", { class: "tile-head" },
+      h("span", { class: "tile-key", "aria-hidden": "true" }, String(index + 1)),
+      h("span", { class: "tile-number" }, `#${ticket.number}`),
+      h("span", { class: "tile-label" }, ticket.label),
+      h("span", { class: "spacer" }),
+      h("span", { class: "tile-age", "data-fired": ticket.fired_at,
+        "data-warn": threshold.warn_minutes, "data-late": threshold.late_minutes }));
+    const tags = h("div", { class: "tile-tags" },
+      ticket.rush ? h("span", { class: "badge badge-danger" }, "Rush") : null,
+      KIND_LABEL[ticket.kind] ? h("span", { class: "badge badge-info" }, KIND_LABEL[ticket.kind]) : null,
+      !ctx.station ? h("span", { class: "badge" }, words(ticket.station)) : null,
+      h("span", { class: `badge tile-state state-${ticket.state.toLowerCase()}` }, STATE_LABEL[ticket.state] || ticket.state),
+      h("span", { class: "tile-order" }, `Order ${ticket.order_number}`));
+    const body = h("ol", { class: "tile-items" });
+    let course = "";
+    for (const item of ticket.items) {
+      if (item.course !== course) {
+        course = item.course;
+        body.append(h("li", { class: "tile-course" }, words(course)));
+      }
+      body.append(itemRow(ticket, item));
+    }
+    const actions = canBump ? h("div", { class: "tile-actions" },
+      ticket.state === "NEW" ? h("button", { type: "button", class: "btn btn-sm", onclick: (e) => { e.stopPropagation(); move(ticket, "IN_PROGRESS"); } }, "Start") : null,
+      RANK[ticket.state] < RANK.READY ? h("button", { type: "button", class: "btn btn-sm", onclick: (e) => { e.stopPropagation(); move(ticket, "READY"); } }, "Ready") : null,
+      h("button", { type: "button", class: "btn btn-sm btn-primary", onclick: (e) => { e.stopPropagation(); move(ticket, "BUMPED"); } }, "Bump")) : null;
+    return h("article", {
+      class: `tile${index === selected ? " is-selected" : ""}${ticket.rush ? " is-rush" : ""}`,
+      "data-ticket": ticket.id, "data-station": ticket.station, "data-number": ticket.number,
+      "aria-label": `Ticket ${ticket.number}, ${ticket.label}`,
+      onclick: () => { selected = index; render(); },
+    }, head, tags, ticket.note ? h("p", { class: "tile-note" }, ticket.note) : null, body, actions);
+  }
+
+  function itemRow(ticket, item) {
+    const done = RANK[item.state] >= RANK.READY;
+    return h("li", {
+      class: `tile-item${item.voided ? " is-voided" : ""}${done ? " is-done" : ""}`,
+      "data-item": item.id,
+      onclick: canBump && !done ? (event) => { event.stopPropagation(); ready(item); } : null,
+    },
+    h("span", { class: "item-qty" }, `${item.quantity}×`),
+    h("span", { class: "item-main" },
+      h("span", { class: "item-name" }, item.name),
+      item.voided ? h("span", { class: "badge badge-danger item-void" }, "Void") : null,
+      item.seat ? h("span", { class: "item-seat" }, `Seat ${item.seat}`) : null,
+      item.modifiers.length ? h("ul", { class: "item-mods" }, item.modifiers.map((m) => h("li", {}, m))) : null,
+      item.note ? h("span", { class: "item-note" }, item.note) : null));
+  }
+
+  function paintAges() {
+    for (const node of grid.querySelectorAll(".tile-age")) {
+      const { seconds, text } = age(node.dataset.fired);
+      node.textContent = text;
+      const tileNode = node.closest(".tile");
+      const late = seconds >= Number(node.dataset.late) * 60;
+      const warn = !late && seconds >= Number(node.dataset.warn) * 60;
+      tileNode.dataset.age = late ? "late" : warn ? "warn" : "fresh";
+    }
+  }
+
+  async function move(ticket, state) {
+    status.textContent = "";
+    try {
+      const changed = await ctx.api.post(`/api/tickets/${ticket.id}/state`, { state });
+      upsert(changed);
+      render();
+    } catch (err) {
+      status.textContent = err.message;
+    }
+  }
+
+  async function ready(item) {
+    status.textContent = "";
+    try {
+      upsert(await ctx.api.post(`/api/ticket-items/${item.id}/state`, { state: "READY" }));
+      render();
+    } catch (err) {
+      status.textContent = err.message;
+    }
+  }
+
+  async function recall() {
+    const last = bumped[0];
+    if (!last) {
+      status.textContent = "Nothing to recall.";
+      return;
+    }
+    status.textContent = "";
+    try {
+      upsert(await ctx.api.post(`/api/tickets/${last.id}/recall`));
+      render();
+    } catch (err) {
+      status.textContent = err.message;
+    }
+  }
+
+  /** A ticket as the box answered or sent it: on the board unless bumped (then recallable). */
+  function upsert(ticket) {
+    if (!mine(ticket)) return;
+    bumped = bumped.filter((t) => t.id !== ticket.id);
+    if (ticket.state === "BUMPED") {
+      tickets.delete(ticket.id);
+      bumped.unshift(ticket);
+      bumped = bumped.slice(0, 20);
+    } else {
+      tickets.set(ticket.id, ticket);
+    }
+  }
+
+  function onEvent(event) {
+    if (event.entity === "tickets") {
+      if (event.op === "create") {
+        const fields = event.fields;
+        const items = (fields.ticket_items || []).filter((item) => item.state !== "MOVED");
+        const ticket = { id: event.entity_id, ...fields, items };
+        delete ticket.ticket_items;
+        if (!mine(ticket) || tickets.has(ticket.id)) return;
+        upsert(ticket);
+        ctx.sound.chime();
+        render();
+        return;
+      }
+      const known = tickets.get(event.entity_id) || bumped.find((t) => t.id === event.entity_id);
+      if (known) {
+        upsert({ ...known, ...event.fields });
+        render();
+      } else if (event.fields.state && event.fields.state !== "BUMPED") {
+        fetchTicket(event.entity_id); // recalled elsewhere
+      }
+    } else if (event.entity === "ticket_items") {
+      for (const ticket of [...tickets.values(), ...bumped]) {
+        const index = ticket.items.findIndex((item) => item.id === event.entity_id);
+        if (index < 0) continue;
+        const item = { ...ticket.items[index], ...event.fields };
+        ticket.items = item.state === "MOVED"
+          ? ticket.items.filter((_, i) => i !== index)
+          : ticket.items.map((old, i) => (i === index ? item : old));
+        render();
+        return;
+      }
+    } else if (event.entity === "kitchen_settings") {
+      render();
+    }
+  }
+
+  async function fetchTicket(id) {
+    try {
+      upsert(await ctx.api.get(`/api/tickets/${id}`));
+      render();
+    } catch {
+      // gone or unreachable: the next reload shows the board as it is
+    }
+  }
+
+  function onKey(event) {
+    if (event.target.closest("input, textarea, select")) return;
+    const shown = ordered().slice(page * PER_PAGE, (page + 1) * PER_PAGE);
+    if (/^[1-8]$/.test(event.key)) {
+      const index = Number(event.key) - 1;
+      if (index < shown.length) selected = index;
+    } else if (event.key === "ArrowRight" || event.key === "ArrowDown" || event.key === "PageDown") {
+      page = Math.min(page + 1, pages() - 1);
+      selected = -1;
+    } else if (event.key === "ArrowLeft" || event.key === "ArrowUp" || event.key === "PageUp") {
+      page = Math.max(page - 1, 0);
+      selected = -1;
+    } else if (event.key === "Enter" && canBump && shown[selected]) {
+      event.preventDefault();
+      move(shown[selected], "BUMPED");
+      return;
+    } else if ((event.key === "s" || event.key === "S") && canBump && shown[selected]) {
+      if (shown[selected].state === "NEW") move(shown[selected], "IN_PROGRESS");
+      return;
+    } else if ((event.key === "r" || event.key === "R") && canBump) {
+      recall();
+      return;
+    } else {
+      return;
+    }
+    event.preventDefault();
+    render();
+  }
+
+  document.addEventListener("keydown", onKey);
+  const ageTimer = setInterval(paintAges, 1000);
+
+  async function load() {
+    const query = ctx.station ? `?station=${encodeURIComponent(ctx.station)}` : "";
+    const board = await ctx.api.get(`/api/tickets${query}`);
+    tickets.clear();
+    for (const ticket of board.tickets) tickets.set(ticket.id, ticket);
+    bumped = board.bumped;
+    render();
+    return board.last_seq;
+  }
+
+  return {
+    load,
+    onEvent,
+    destroy() {
+      document.removeEventListener("keydown", onKey);
+      clearInterval(ageTimer);
+    },
+  };
+}
