@@ -78,7 +78,7 @@ class SyncService:
         """`pacing` (the box's writer's) makes each batch wait while the tills are busy."""
         self.settings = settings
         self._read = read
-        self._write = write
+        self._write_now = write
         self._pacing = pacing
         self._last_seq = last_seq
         self._transport = transport
@@ -163,6 +163,10 @@ class SyncService:
             self._client = HubClient(state.hub_url, key, transport=self._transport)
             self._key_id = state.key_id
         return self._client
+
+    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
+        self._pacing.own_write()
+        return await self._write_now(fn, *args)
 
     async def _push(self, client: HubClient, store_id: str) -> None:
         while True:

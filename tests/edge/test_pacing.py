@@ -52,10 +52,29 @@ async def _turn_takes(pacing: Pacing) -> float:
     return loop.time() - start
 
 
-async def test_a_calm_writer_gives_the_sync_its_turn_after_one_look():
+async def test_a_calm_writer_gives_the_sync_its_turn_after_one_look_then_at_once():
     tills = Tills(per_window=0)
+    pacing = tills.pacing()
     async with _running(tills):
-        assert await _turn_takes(tills.pacing()) < 10 * WINDOW
+        assert await _turn_takes(pacing) < 10 * WINDOW
+        for _ in range(3):  # the sync's own writes between its batches are not the tills'
+            pacing.own_write()
+            tills.writes += 1
+            assert await _turn_takes(pacing) < WINDOW / 2  # no look
+
+
+async def test_a_rush_begun_since_the_last_batch_is_seen_at_once():
+    tills = Tills(per_window=0)
+    pacing = tills.pacing()
+    async with _running(tills):
+        await pacing.turn()
+        tills.per_window = 40
+        await asyncio.sleep(2 * WINDOW)  # the last batch's time, most of it calm
+        turn = asyncio.create_task(pacing.turn())
+        await asyncio.sleep(10 * WINDOW)
+        assert not turn.done()
+        tills.per_window = 0
+        await asyncio.wait_for(turn, 20 * WINDOW)
 
 
 async def test_a_rush_holds_the_sync_back_until_it_ends():
