@@ -82,8 +82,8 @@ def _apply(conn: WriteConnection, change: Change) -> None:
                origin="hub", hub_event=hub_event, hub_rev=change.rev)  # fmt: skip
 
     if change.source == "edge":
-        if entity.owner == "edge" and not change.kept:
-            return  # an order as the store made it: no merge ever bases on its revision
+        if echo(change):
+            return
         if exists and change.op != "delete":  # else deleted here, or by this very event
             write("update", {name: value.hub for name, value in change.kept.items()})
     elif change.op == "delete":
@@ -95,6 +95,18 @@ def _apply(conn: WriteConnection, change: Change) -> None:
         write("create", entity.complete(own))
     else:
         raise LookupError(f"no such {entity.noun} here: deleted at the store meanwhile?")
+
+
+def echo(change: Change) -> bool:
+    """One of the store's own rows (an order) as the hub took it unchanged: nothing to write,
+    as no merge ever bases on its revision. The sync leaves these out before the writer."""
+    entity = ENTITIES.get(change.entity)
+    return (
+        change.source == "edge"
+        and entity is not None
+        and entity.owner == "edge"
+        and not change.kept
+    )
 
 
 def digest(conn: sqlite3.Connection) -> dict[str, Any]:

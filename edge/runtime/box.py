@@ -30,6 +30,7 @@ from edge.runtime.auth import SignIns
 from edge.runtime.auto_fire import AutoFire
 from edge.runtime.guests import Guests
 from edge.runtime.housekeeping import Housekeeping
+from edge.runtime.pacing import Pacing
 from edge.runtime.print_service import PrintService
 from edge.runtime.realtime import Bus
 from edge.runtime.sync_service import SyncService
@@ -84,7 +85,12 @@ class Box:
         self.printing.start()
         self.auto_fire = AutoFire(self.read_now, self.write, loop)
         self.sync = SyncService(
-            settings, self.read, self.write, lambda: self.bus.last_seq, transport=hub_transport
+            settings,
+            self.read,
+            self.write,
+            lambda: self.bus.last_seq,
+            Pacing(lambda: self.writer.stats.writes, self.writer.backlog),
+            transport=hub_transport,
         )
         self.housekeeping = Housekeeping(
             self.write,

@@ -13,6 +13,11 @@ One asyncio task in the edge process, started with the box and idle until the bo
    `commit(origin="hub")` in writes of at most 100 changes, each moving the cursor with it
    (`hub_changes.apply`), so an order taken meanwhile waits for one small write, not a page.
 
+Each batch and each page first waits for a calm moment (`edge.runtime.pacing`): while the
+tills keep the writer busy, the sync holds back (30 s per batch at most), so a rush is not
+slowed by it; the box's own orders coming back in a page are left out before the writer, as
+they change nothing here.
+
 Then it sleeps `sync_seconds` while the hub answers; when it does not, the wait doubles from
 1 s up to 5 minutes, each wait a random 50-100 % of that (jitter: boxes that lost the same link
 do not come back in step). Nothing here runs on the event loop for long: the outbox is read and
@@ -37,6 +42,7 @@ from edge.core import events, identity
 from edge.core.config import EdgeSettings
 from edge.domain import hub_changes, sync_inbox
 from edge.runtime.hub_client import HubClient, HubRefused, HubUnreachable
+from edge.runtime.pacing import Pacing
 from sync.clock import now_iso
 from sync.envelope import MAX_EVENTS, PushBatch, PushedEvent
 from sync.signing import DeviceKey
@@ -65,12 +71,15 @@ class SyncService:
         read: Read,
         write: Read,
         last_seq: Callable[[], int],
+        pacing: Pacing,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        """`pacing` (the box's writer's) makes each batch wait while the tills are busy."""
         self.settings = settings
         self._read = read
-        self._write = write
+        self._write_now = write
+        self._pacing = pacing
         self._last_seq = last_seq
         self._transport = transport
         self.status = Status()
@@ -155,8 +164,13 @@ class SyncService:
             self._key_id = state.key_id
         return self._client
 
+    async def _write(self, fn: Callable[..., T], *args: Any) -> T:
+        self._pacing.own_write()
+        return await self._write_now(fn, *args)
+
     async def _push(self, client: HubClient, store_id: str) -> None:
         while True:
+            await self._pacing.turn()
             batch = await self._read(_next_batch, store_id, self._last_seq())
             if batch is None:
                 return
@@ -176,9 +190,11 @@ class SyncService:
 
     async def _pull(self, client: HubClient) -> None:
         while True:
+            await self._pacing.turn()
             state = await self._read(identity.sync_state)
             page = await client.pull(state.pull_cursor, MAX_EVENTS)
-            changes = page.changes
+            # The box's own orders coming back change nothing here: left out before the writer.
+            changes = [change for change in page.changes if not hub_changes.echo(change)]
             for start in range(0, len(changes), APPLY_CHUNK):
                 chunk = changes[start : start + APPLY_CHUNK]
                 cursor = chunk[-1].cursor if start + APPLY_CHUNK < len(changes) else page.cursor

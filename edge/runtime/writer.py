@@ -102,6 +102,10 @@ class Writer:
         self._thread = threading.Thread(target=self._run, name="galley-writer", daemon=True)
         self._thread.start()
 
+    def backlog(self) -> int:
+        """Writes waiting for the writer thread right now (roughly: for pacing, not counting)."""
+        return self._queue.qsize()
+
     @property
     def alive(self) -> bool:
         return self._thread.is_alive() and self._syncer.is_alive()

@@ -8,6 +8,7 @@ in, and stores with codes for boxes to enrol with.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -69,3 +70,13 @@ def served_hub(settings: HubSettings, tenant: str = "Tenant") -> Iterator[Served
     email = new_owner(settings, tenant)
     with hub_process(settings) as url, httpx.Client(base_url=url, timeout=30) as http:
         yield ServedHub(url, http, signed_in(http, email))
+
+
+async def first_round_done(box: Any, within: float = 10.0) -> None:
+    """Wait for the sync round the box starts with (it paces itself: `edge.runtime.pacing`),
+    so that the rounds a test runs after are the only ones and meet the faults it injects."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while box.sync.status.state in ("not_enrolled", "connecting"):
+        assert loop.time() < deadline, f"no first sync round in {within} s: {box.sync.status}"
+        await asyncio.sleep(0.01)

@@ -36,7 +36,7 @@ from hub.config import HubSettings
 from sync.envelope import MAX_EVENTS
 from sync.signing import DeviceKey
 from tests.hub.kit import HubProcess
-from tests.integration.hubs import ServedHub, new_owner, signed_in
+from tests.integration.hubs import ServedHub, first_round_done, new_owner, signed_in
 from tests.perf.harness import EdgeServer, copy_demo
 from tests.proxy import Fault, FaultProxy
 
@@ -100,6 +100,7 @@ async def enrolled_box(
     assert outcome.status == enrolment.ENROLLED, outcome.message
     app = create_app(settings)
     async with app.router.lifespan_context(app):
+        await first_round_done(app.state.box)
         yield app.state.box
 
 
@@ -180,11 +181,14 @@ async def test_orders_taken_while_partitioned_all_reach_the_hub_once(
     async with enrolled_box(box_settings, served, proxy.url, store["id"]) as box:
         await converged(box, served, store["id"])
         proxy.partition()
+        tickets = await box.read(_count, "tickets")
         await take_orders(box, PARTITIONED_ORDERS)
         with pytest.raises(HubUnreachable):
             await box.sync.round()
         status = await box.sync.status_json()
-        assert status["state"] == "offline" and status["waiting"] == PARTITIONED_ORDERS
+        # Each order waits, and each kitchen ticket its sends fired (an event of its own).
+        fired = await box.read(_count, "tickets") - tickets
+        assert status["state"] == "offline" and status["waiting"] == PARTITIONED_ORDERS + fired
         proxy.heal()
         # Flaky on the way back: a drop, a slow connection, an answer cut half-way.
         proxy.inject(Fault(drop=True), Fault(delay=0.3), Fault(cut_answer_after=40))
@@ -201,13 +205,15 @@ async def test_an_answer_cut_after_the_hub_committed_changes_nothing_twice(
         _settings(demo_template, tmp_path / "box"), served, proxy.url, store["id"]
     ) as box:
         await converged(box, served, store["id"])
+        tickets = await box.read(_count, "tickets")
         await take_orders(box, 40)
+        made = 40 + await box.read(_count, "tickets") - tickets  # the orders and their tickets
         proxy.close_open()
         proxy.inject(Fault(cut_answer_after=0))  # the push: applied, never heard of
         with pytest.raises(HubUnreachable):
             await box.sync.round()
         assert proxy.connections[-1].answered and proxy.connections[-1].cut
-        assert (await box.sync.status_json())["waiting"] == 40  # the box does not know yet
+        assert (await box.sync.status_json())["waiting"] == made  # the box does not know yet
         await converged(box, served, store["id"])
         inbox = served.get(f"/api/stores/{store['id']}/inbox?status=applied&limit=500")
         seqs = [entry["seq"] for entry in inbox["events"]]

@@ -18,6 +18,7 @@ from edge.setup import enrolment
 from sync.ids import uuid7
 from tests.conftest import sign_in
 from tests.hub.kit import new_code, new_owner, new_store
+from tests.integration.hubs import first_round_done
 
 
 class Switch(httpx.AsyncBaseTransport):
@@ -57,6 +58,7 @@ async def box(settings, hub, owner, store, link):
     assert outcome.status == enrolment.ENROLLED, outcome.message
     app = create_app(settings, hub_transport=link)
     async with app.router.lifespan_context(app):
+        await first_round_done(app.state.box)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://edge") as client:
             yield app.state.box, client

@@ -7,7 +7,8 @@ request, which tells the edge's cost apart from the machine's pace). `GALLEY_BEN
 (make bench) runs 10 s phases and asserts the targets; otherwise 2 s phases only prove that the
 benchmark runs.
 Prints one JSON line; twice, as it runs alone and again with the box enrolled with a live hub
-(its sync service pushing the orders as they come), to show sync costs order taking nothing.
+(its sync service pushes between the runs and holds back while orders are taken), to show sync
+costs order taking nothing.
 """
 
 from __future__ import annotations
@@ -54,6 +55,16 @@ def _orders(data_dir: Path) -> int:
     conn = sqlite3.connect(f"file:{data_dir / 'edge.db'}?mode=ro", uri=True)
     try:
         return conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def _pushed(data_dir: Path) -> int:
+    """The box's push cursor: the last seq the hub acknowledged (0: not enrolled)."""
+    conn = sqlite3.connect(f"file:{data_dir / 'edge.db'}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT push_cursor FROM sync_state").fetchone()
+        return int(row[0]) if row else 0
     finally:
         conn.close()
 
@@ -120,6 +131,7 @@ def test_orders_throughput(demo_template: Path, tmp_path: Path, sync: bool) -> N
         # a time, at random (seen sampling every 100 ms, with the server's CPU busy throughout).
         # The server's CPU time per request tells the edge's cost apart from the machine's pace.
         ceilings, runs, cpu_us = [], [], {"ceiling": [], "orders": []}
+        pushed_during: list[int] = []  # seqs the sync pushed while orders were taken
         for _ in range(ROUNDS):
             cpu = cpu_seconds(server.pid)
             ceiling = wrk.run(health_url, health_lua, PHASE_S)
@@ -127,10 +139,12 @@ def test_orders_throughput(demo_template: Path, tmp_path: Path, sync: bool) -> N
             _clean(ceiling, "healthz")
             ceilings.append(ceiling)
             orders_before, before = _orders(data_dir), server.stats()
+            pushed = _pushed(data_dir)
             cpu = cpu_seconds(server.pid)
             run = wrk.run(orders_url, orders_lua, PHASE_S)
             cpu_us["orders"].append((cpu_seconds(server.pid) - cpu) / run.requests * 1e6)
             after = server.stats()
+            pushed_during.append(_pushed(data_dir) - pushed)
             _clean(run, "orders")
             # Every acknowledged order is in the database (some unacknowledged ones may be
             # too: wrk stops with requests in flight).
@@ -168,6 +182,9 @@ def test_orders_throughput(demo_template: Path, tmp_path: Path, sync: bool) -> N
         "sync": "live hub" if sync else "off",
         "sync_state": sync_status["state"],
         "sync_waiting": sync_status["waiting"],
+        # The sync holds back while the tills keep the writer busy (edge.runtime.pacing): what
+        # it pushed during the order runs (a batch in flight as a run starts, at most).
+        "sync_pushed_in_runs": pushed_during,
         "throughput_per_s": round(result.per_s, 1),
         "p50_ms": round(result.p50_ms, 2),
         "p99_ms": round(p99_ms, 2),
