@@ -128,29 +128,40 @@ async def live(websocket: WebSocket):
     try:
         # still signed in: an end from now on reaches `subscription`
         await box.sign_ins.actor(token)
-        async with anyio.create_task_group() as group:
-            group.start_soon(_watch_close, websocket, group.cancel_scope)
-            last = since
-            while subscription.ended is None:
-                if subscription.behind:
-                    try:
-                        last = await _catch_up(websocket, shown, subscription, last)
-                    except Gone as exc:
-                        box.bus.end(subscription, exc)
-                    continue
-                event = await subscription.queue.get()
-                if event is not None and event.seq > last:
-                    await websocket.send_text(shown(event))
-                    last = event.seq
-            if subscription.ended is not None:
-                await _refuse(websocket, subscription.ended)
-            group.cancel_scope.cancel()
+        await stream(websocket, subscription, since, shown)
     except GalleyError as exc:
         await _refuse(websocket, exc)
     except WebSocketDisconnect:
         pass
     finally:
         box.sign_ins.unfollow(token, subscription)
+
+
+async def stream(
+    websocket: WebSocket, subscription: Subscription, since: int, view: Callable[[Event], str]
+) -> None:
+    """Send a signed-in socket its subscription's events after `since`, each as the JSON text
+    `view` makes of it: from the database while it is behind (its backlog, or a slow client),
+    then from its queue; until the client goes or the subscription ends (then why, and the
+    close). Staff sockets and guests' share it."""
+    box = box_of(websocket)
+    async with anyio.create_task_group() as group:
+        group.start_soon(_watch_close, websocket, group.cancel_scope)
+        last = since
+        while subscription.ended is None:
+            if subscription.behind:
+                try:
+                    last = await _catch_up(websocket, view, subscription, last)
+                except Gone as exc:
+                    box.bus.end(subscription, exc)
+                continue
+            event = await subscription.queue.get()
+            if event is not None and event.seq > last:
+                await websocket.send_text(view(event))
+                last = event.seq
+        if subscription.ended is not None:
+            await _refuse(websocket, subscription.ended)
+        group.cancel_scope.cancel()
 
 
 # Each event's JSON text, made once for all its followers (by the event's id, unique to it): a

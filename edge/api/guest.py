@@ -21,7 +21,7 @@ from starlette.responses import RedirectResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from edge.api.feed import AUTH_SECONDS, EVENTS, PAGE, _catch_up, _refuse, _token, _watch_close
+from edge.api.feed import AUTH_SECONDS, EVENTS, PAGE, _refuse, _token, stream
 from edge.api.idempotency import answer
 from edge.api.openapi import contract
 from edge.core import events
@@ -30,7 +30,7 @@ from edge.domain import drafts, guest_table, table_sessions
 from edge.domain.table_sessions import Guest
 from edge.runtime.box import box_of
 from edge.runtime.guests import shown_to_guest
-from service.errors import Forbidden, GalleyError, Gone, Unauthorized
+from service.errors import Forbidden, GalleyError, Unauthorized
 from service.http import body, ok
 from service.query import Query, whole
 from service.shapes import ID, shape, text
@@ -221,23 +221,7 @@ async def guest_live(websocket: WebSocket):
         return
     subscription = box.guests.follow(who.session_id)
     try:
-        async with anyio.create_task_group() as group:
-            group.start_soon(_watch_close, websocket, group.cancel_scope)
-            last = query["since"]
-            while subscription.ended is None:
-                if subscription.behind:  # the backlog, or a slow phone: from the events table
-                    try:
-                        last = await _catch_up(websocket, _guest_text, subscription, last)
-                    except Gone as exc:
-                        box.bus.end(subscription, exc)
-                    continue
-                event = await subscription.queue.get()
-                if event is not None and event.seq > last:
-                    await websocket.send_text(_guest_text(event))
-                    last = event.seq
-            if subscription.ended is not None:
-                await _refuse(websocket, subscription.ended)
-            group.cancel_scope.cancel()
+        await stream(websocket, subscription, query["since"], _guest_text)
     except WebSocketDisconnect:
         pass
     finally:
