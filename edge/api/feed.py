@@ -112,12 +112,12 @@ async def live(websocket: WebSocket):
     await websocket.accept()  # the client may speak from here: its 5 s are counted already
     try:
         query = LIVE.read(websocket)
-        token = await _token(websocket, *deadline)
+        token = await first_token(websocket, *deadline)
         who = await box.sign_ins.actor(token)
         topics = parse_topics(query["topics"], who)
         since = query["since"]
     except GalleyError as exc:
-        return await _refuse(websocket, exc)
+        return await refuse(websocket, exc)
     except WebSocketDisconnect:
         return
     subscription = box.sign_ins.follow(token, topics)
@@ -130,7 +130,7 @@ async def live(websocket: WebSocket):
         await box.sign_ins.actor(token)
         await stream(websocket, subscription, since, shown)
     except GalleyError as exc:
-        await _refuse(websocket, exc)
+        await refuse(websocket, exc)
     except WebSocketDisconnect:
         pass
     finally:
@@ -160,7 +160,7 @@ async def stream(
                 await websocket.send_text(view(event))
                 last = event.seq
         if subscription.ended is not None:
-            await _refuse(websocket, subscription.ended)
+            await refuse(websocket, subscription.ended)
         group.cancel_scope.cancel()
 
 
@@ -185,7 +185,7 @@ def _text(who: Any, event: Event) -> str:
     return text
 
 
-async def _token(websocket: WebSocket, timer: float, clock: datetime) -> str:
+async def first_token(websocket: WebSocket, timer: float, clock: datetime) -> str:
     """The token of the first message, `{"type": "auth", "token": "..."}`, if it came in time:
     before the event loop's `timer` (a client that says nothing) and the wall `clock` when it
     arrived (the one tests move)."""
@@ -251,7 +251,7 @@ def _replayable(conn: Any, since: int, upto: int, limit: int) -> None:
         )
 
 
-async def _refuse(websocket: WebSocket, exc: GalleyError) -> None:
+async def refuse(websocket: WebSocket, exc: GalleyError) -> None:
     """Say why in the JSON error shape, then close with 4000 + the HTTP status and the message
     as the reason (cut to the 123 bytes a close frame holds)."""
     await websocket.send_json(exc.body())

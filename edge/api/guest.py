@@ -21,7 +21,7 @@ from starlette.responses import RedirectResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from edge.api.feed import AUTH_SECONDS, EVENTS, PAGE, _refuse, _token, stream
+from edge.api.feed import AUTH_SECONDS, EVENTS, PAGE, first_token, refuse, stream
 from edge.api.idempotency import answer
 from edge.api.openapi import contract
 from edge.core import events
@@ -212,11 +212,11 @@ async def guest_live(websocket: WebSocket):
     try:
         query = LIVE.read(websocket)
         deadline = utcnow() + timedelta(seconds=AUTH_SECONDS)
-        token = await _token(websocket, anyio.current_time() + AUTH_SECONDS, deadline)
+        token = await first_token(websocket, anyio.current_time() + AUTH_SECONDS, deadline)
         box.guests.count(websocket)
         who = await _guest_or_refuse_staff(box, token)
     except GalleyError as exc:
-        return await _refuse(websocket, exc)
+        return await refuse(websocket, exc)
     except WebSocketDisconnect:
         return
     subscription = box.guests.follow(who.session_id)
