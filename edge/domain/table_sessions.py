@@ -347,23 +347,40 @@ def _close(conn: WriteConnection, actor_id: str, session_id: str, reason: str, s
 
 def close_idle(conn: WriteConnection, now: datetime | None = None) -> int:
     """Close sessions idle past `IDLE_MINUTES`, or paid and idle past `PAID_IDLE_MINUTES`;
-    every phone at the table is told by the event. Answers how many."""
+    every phone at the table is told by the event. Answers how many.
+
+    A paid table's idle time starts at the later of its guests' last move and the payment: a
+    table that sat quietly for half an hour and then paid keeps its session ten minutes more,
+    for the guests still at it."""
     now = now or utcnow()
     stamp = iso(now)
     rows = conn.execute(
-        "SELECT s.id, s.last_activity_at, o.status AS order_status FROM table_sessions s"
-        " LEFT JOIN orders o ON o.id = s.order_id WHERE s.status = 'open'"
+        "SELECT s.id, s.last_activity_at, s.order_id, o.status AS order_status"
+        " FROM table_sessions s LEFT JOIN orders o ON o.id = s.order_id WHERE s.status = 'open'"
     ).fetchall()
     closed = 0
     for row in rows:
-        idle = now - datetime.fromisoformat(row["last_activity_at"])
         paid = row["order_status"] == "closed"
+        since = row["last_activity_at"]
+        if paid:
+            since = max(since, _paid_at(conn, row["order_id"]) or since)
+        idle = now - datetime.fromisoformat(since)
         if idle >= timedelta(minutes=IDLE_MINUTES) or (
             paid and idle >= timedelta(minutes=PAID_IDLE_MINUTES)
         ):
             _close(conn, "system", row["id"], "paid" if paid else "idle", stamp)
             closed += 1
     return closed
+
+
+def _paid_at(conn: sqlite3.Connection, order_id: str) -> str | None:
+    """When the last check holding a line of the order was paid."""
+    return _one(
+        conn,
+        "SELECT MAX(c.paid_at) FROM order_lines l JOIN check_items i ON i.line_id = l.id"
+        " JOIN checks c ON c.id = i.check_id WHERE l.order_id = ?",
+        order_id,
+    )
 
 
 def purge_guests(conn: WriteConnection, now: datetime | None = None) -> int:

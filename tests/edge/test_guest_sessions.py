@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from freezegun import freeze_time
 
-from edge.domain import store, table_sessions
+from edge.core.events import Event
+from edge.core.permissions import Actor
+from edge.domain import checks, payments, shifts, store, table_sessions
 from tests.conftest import sign_in
 from tests.edge.guest_helpers import Phone, qr_token
 from tests.edge.menu_helpers import item, menu
@@ -206,6 +208,47 @@ async def test_idle_and_paid_sessions_close_and_guests_are_forgotten_a_day_later
         names = box.read_now(lambda c: c.execute("SELECT nickname FROM session_members").fetchall())
         assert [row[0] for row in names] == [""]
         assert (await phone.call("GET", "/api/guest/table")).status_code == 401
+
+
+async def test_a_paid_table_idle_ten_minutes_closes_and_every_phone_is_told(box_and_client):
+    """Paid through the POS's own functions (a shift, the order's check, cash): the session
+    closes once idle `PAID_IDLE_MINUTES`, not before, with the reason `paid`."""
+    box, client = box_and_client
+    owner = await sign_in(client, "owner")
+    await client.patch("/api/store", headers=owner, json={"qr_mode": "direct"})
+    prawns = item(await menu(client), "Garlic prawns")["id"]
+    cashier = Actor("c1", "Carla", "cashier", "pos-1")
+    with freeze_time(NOON, tick=True) as frozen:
+        ana, rui = Phone(client), Phone(client)
+        await ana.scan(qr_token(box, "2"))
+        await rui.scan(qr_token(box, "2"))
+        await ana.call("POST", "/api/guest/join", {"nickname": "Ana"})
+        await ana.add(prawns)
+        sent = await ana.call("POST", "/api/guest/send", **{"Idempotency-Key": "send-1"})
+        assert sent.status_code == 200, sent.text
+        order_id = sent.json()["order"]["id"]
+        session_id = (await ana.table())["session_id"]
+        frozen.tick(timedelta(minutes=30))
+        await box.write(shifts.open_shift, cashier, {"float": 0})
+        check = await box.write(checks.open_check, cashier, {"order_id": order_id})
+        await box.write(payments.take, cashier, check["id"], {"method": "cash"})
+        status = box.read_now(lambda c: c.execute("SELECT status FROM orders").fetchone()[0])
+        assert status == "closed"  # paid: what the waiter's grid shows as Paid
+        frozen.tick(timedelta(minutes=table_sessions.PAID_IDLE_MINUTES - 1))
+        assert await box.write(table_sessions.close_idle) == 0  # paid, but not idle long enough
+        frozen.tick(timedelta(minutes=1, seconds=1))
+        assert await box.write(table_sessions.close_idle) == 1
+        last = box.read_now(lambda c: Event.from_row(c.execute(_LAST_SESSION_EVENT).fetchone()))
+        assert last.entity_id == session_id and last.actor == "system"
+        assert last.fields["status"] == "closed" and last.fields["close_reason"] == "paid"
+        assert box.guests.shows(session_id, last)  # in each phone's feed: the page says so
+        for phone in (ana, rui):
+            assert (await phone.call("GET", "/api/guest/table")).status_code == 410
+
+
+_LAST_SESSION_EVENT = (
+    "SELECT * FROM events WHERE entity = 'table_sessions' ORDER BY seq DESC LIMIT 1"
+)
 
 
 async def test_the_daily_pass_turns_at_four_and_a_table_gives_it_once(box_and_client):
