@@ -136,6 +136,32 @@ def test_two_phones_share_a_cart_and_see_the_order_confirmed(
             expect(phone.get_by_text("Order #1 confirmed · Ready").first).to_be_visible()
 
 
+def test_a_live_redraw_never_takes_what_a_guest_is_typing(browser: Browser, live_edge: LiveEdge):
+    """The `two_phones[direct]` flake: a redraw took the add sheet out of the page and put it
+    back, which took the focus from the name field, so the rest of a name went nowhere."""
+    open_store(live_edge)
+    url = guest_url(live_edge, "4")
+    with (
+        browser_page(browser, live_edge, paired=False, **PHONE) as ana,
+        browser_page(browser, live_edge, paired=False, **PHONE) as rui,
+    ):
+        ana.goto(url)
+        rui.goto(url)
+        expect(ana.locator("#conn")).to_have_text("Live")
+        ana.get_by_role("button", name="Add Burrata").click()
+        name = ana.get_by_role("dialog").get_by_label("Your name")
+        name.click()
+        ana.keyboard.type("An")
+        add(rui, "Garlic prawns", name="Rui")  # Ana's page redraws live, under her typing
+        expect(ana.get_by_role("button", name="Your order (1) · €9.50")).to_be_attached()
+        expect(name).to_be_focused()
+        ana.keyboard.type("a")
+        expect(name).to_have_value("Ana")
+        ana.screenshot(path=SCREENSHOTS / "guest-typing-under-redraw.png")
+        ana.get_by_role("dialog").get_by_role("button", name="Add to order").click()
+        expect(ana.get_by_role("button", name="Your order (2) · €20.00")).to_be_visible()
+
+
 class Sockets:
     """A page's websockets through Playwright, to drop them as a lost Wi-Fi does: `drop` closes
     the open ones and refuses new ones until `restore`."""
