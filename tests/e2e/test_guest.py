@@ -75,6 +75,27 @@ def waiter_signs_in(page: Page) -> None:
     expect(page.locator(".conn")).to_have_attribute("data-state", "live")
 
 
+def waiter_adds_a_dish_with_choices(waiter: Page) -> None:
+    """Any dish: its choices within each group's min and max before it can be added."""
+    dialog = waiter.get_by_role("dialog")
+    dialog.get_by_label("Dish to add").select_option(label="Beef burger · €14.50")
+    dialog.get_by_role("button", name="Add", exact=True).click()
+    burger = dialog.get_by_role("form", name="Choices for Beef burger")
+    add_it = burger.get_by_role("button", name="Add Beef burger")
+    expect(add_it).to_be_disabled()  # how cooked and a side: one each, required
+    burger.get_by_label("Well done", exact=True).check()
+    expect(add_it).to_be_disabled()
+    burger.get_by_label("Salad", exact=True).check()
+    expect(add_it).to_be_enabled()
+    for extra in ("Extra cheese", "Bacon", "Fried egg"):  # extras: up to 3
+        burger.get_by_label(extra, exact=True).check()
+    expect(burger.get_by_label("Avocado", exact=True)).to_be_disabled()
+    waiter.screenshot(path=SCREENSHOTS / "waiter-add-dish.png")
+    add_it.click()
+    expect(dialog).to_contain_text("1× Beef burger")
+    expect(dialog).to_contain_text("Well done, Salad, Extra cheese, Bacon, Fried egg")
+
+
 @pytest.mark.parametrize("mode", ["draft_first", "direct"])
 def test_two_phones_share_a_cart_and_see_the_order_confirmed(
     browser: Browser, live_edge: LiveEdge, console: Console, mode: str
@@ -114,6 +135,7 @@ def test_two_phones_share_a_cart_and_see_the_order_confirmed(
             waiter.get_by_role("dialog").get_by_label("Medium", exact=True).check()
             waiter.get_by_role("button", name="Save choices").click()
             expect(waiter.get_by_role("dialog")).to_contain_text("Medium, Fries")
+            waiter_adds_a_dish_with_choices(waiter)
             expect(ana.get_by_text("A waiter is checking your order…")).to_be_visible()
             waiter.screenshot(path=SCREENSHOTS / "waiter-draft.png")
             waiter.get_by_role("button", name="Confirm and send").click()
