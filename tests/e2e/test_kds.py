@@ -264,3 +264,22 @@ def test_a_manager_names_stations_and_sets_the_kitchens_options(
         True,
     )
     page.screenshot(path=SCREENSHOTS / "admin-kitchen.png")
+
+
+def test_a_cook_moves_an_item_to_another_station_and_both_screens_update(screens, live_edge):
+    bar, kitchen, _ = screens
+    with live_edge.client(WAITER) as http:
+        send(http, "Cola", "Burrata", "Padrón peppers")
+    tile = kitchen.locator(".tile")
+    expect(tile.locator(".item-name")).to_have_text(["Burrata", "Padrón peppers"])
+    tile.get_by_role("button", name="Move").click()
+    dialog = kitchen.get_by_role("dialog")
+    dialog.get_by_label("1× Padrón peppers").check()
+    kitchen.screenshot(path=SCREENSHOTS / "kds-move.png")
+    dialog.get_by_role("button", name="To Bar").click()
+    expect(dialog).to_have_count(0)
+    expect(tile.locator(".item-name")).to_have_text(["Burrata"])
+    moved = bar.locator(".tile", has_text="Padrón peppers")
+    expect(moved.locator(".badge-info")).to_have_text("Moved")
+    expect(bar.locator(".tile")).to_have_count(2)
+    bar.screenshot(path=SCREENSHOTS / "kds-moved.png")
