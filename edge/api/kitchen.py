@@ -34,7 +34,9 @@ BOARD = Query(station=Param(code.schema, _station))
 PREP_TIMES = Query(
     **{
         "from": words("first business day, YYYY-MM-DD (default: today's)"),
-        "to": words(f"last business day, inclusive (default: `from`); {prep_times.MAX_DAYS} at most"),
+        "to": words(
+            f"last business day, inclusive (default: `from`); {prep_times.MAX_DAYS} at most"
+        ),
     }
 )
 

@@ -201,7 +201,9 @@ async def test_prep_times_read_the_days_tickets_by_index(quiet, recorder):
     manager = await sign_in(client, "owner")
     recorder.take()
     answer = await client.get(
-        "/api/kitchen/prep-times", params={"from": "2026-11-01", "to": "2026-11-30"}, headers=manager
+        "/api/kitchen/prep-times",
+        params={"from": "2026-11-01", "to": "2026-11-30"},
+        headers=manager,
     )
     assert answer.status_code == 200, answer.text
     (sql,) = [s for s in recorder.take() if "ticket_items" in s]
