@@ -121,7 +121,7 @@ def build(conn: sqlite3.Connection, day: str) -> dict[str, Any]:
     taxes: dict[tuple[int, str], list[int]] = {}
     sales = net = tax_total = discounts = service = 0
     for check in paid:
-        # a check paid before it kept its amounts (migration 0014) is computed as it stands
+        # a check paid before it kept its amounts (migration 0015) is computed as it stands
         kept = (
             json.loads(check["amounts"])
             if check["amounts"]
