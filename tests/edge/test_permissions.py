@@ -333,6 +333,10 @@ CALLS: dict[str, Call] = {
     "POST /api/orders/{order_id}/send": lambda w, how: _then(
         w.fresh_order(), lambda order: w.call("POST", f"/api/orders/{order}/send")
     ),
+    "POST /api/orders/{order_id}/cancel": lambda w, how: _then(
+        w.fresh_order(),
+        lambda order: w.call("POST", f"/api/orders/{order}/cancel", {"reason": "left"}),
+    ),
     "POST /api/orders/{order_id}/print-bill": lambda w, how: w.call(
         "POST", f"/api/orders/{w.order}/print-bill"
     ),
@@ -705,6 +709,9 @@ CALLS: dict[str, Call] = {
         w.fresh_check(), lambda check: w.call("POST", f"/api/checks/{check}/pay-link")
     ),
     "GET /api/pay-links/{link_id}": lambda w, how: w.call("GET", f"/api/pay-links/{w.link}"),
+    "GET /api/pay-links/{link_id}/qr.svg": lambda w, how: w.call(
+        "GET", f"/api/pay-links/{w.link}/qr.svg"
+    ),
     "POST /api/pay/webhook": lambda w, how: _webhook(w),
 }
 
