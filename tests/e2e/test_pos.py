@@ -321,7 +321,7 @@ def test_orders_are_cancelled_from_the_log_a_sent_one_with_a_managers_pin(
     approval.get_by_role("button", name=MANAGER).click()
     page.keyboard.type(PINS[MANAGER])
     page.keyboard.press("Enter")
-    expect(page.locator(".toast")).to_contain_text("cancelled")
+    expect(page.locator(".toast", has_text="cancelled")).to_be_visible()
     expect(page.locator(".pos-log")).to_contain_text("No orders here.")
     page.get_by_role("tab", name="Voided").click()
     expect(page.locator(".pos-order")).to_have_count(1)

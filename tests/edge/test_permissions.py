@@ -340,7 +340,9 @@ CALLS: dict[str, Call] = {
     "POST /api/orders/{order_id}/print-bill": lambda w, how: w.call(
         "POST", f"/api/orders/{w.order}/print-bill"
     ),
-    "POST /api/drawer/open": lambda w, how: w.call("POST", "/api/drawer/open", _approved(w, how)),
+    "POST /api/drawer/open": lambda w, how: _then(
+        w.shift(), lambda _: w.call("POST", "/api/drawer/open", _approved(w, how))
+    ),
     "GET /api/events": lambda w, how: w.call("GET", f"/api/events?since={w.printers_seq - 1}"),
     "GET /ws": lambda w, how: w.websocket(f"since={w.printers_seq - 1}", w.who),
     "GET /api/audit": lambda w, how: w.call("GET", "/api/audit?limit=5"),
