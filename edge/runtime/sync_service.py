@@ -292,5 +292,8 @@ def _pushed(event: events.Event) -> PushedEvent:
 
 def _counts(conn: sqlite3.Connection, upto: int) -> tuple[identity.SyncState, dict[str, int]]:
     state = identity.sync_state(conn)
-    waiting = events.waiting(conn, state.push_cursor, upto) if state.enrolled else 0
+    waiting = 0
+    if state.enrolled:  # an event too large to push waits no more: it is a rejection
+        kept = sync_inbox.too_large_seqs(conn, state.push_cursor)
+        waiting = events.waiting(conn, state.push_cursor, upto) - len(kept)
     return state, {"waiting": waiting, **sync_inbox.counts(conn)}

@@ -17,7 +17,6 @@ from sync.canonical import store_digest
 from sync.entities import ENTITIES, Entity, synced
 from sync.envelope import Change, Kept, PullPage
 
-
 # The store's own rows (orders, tickets: owner `edge`) as the hub took them, unchanged, are not
 # sent back: the box holds them already and no merge ever bases on their revision, so fetching
 # them (most of a backlog's changes) would cost both sides for nothing. What the box needs of
