@@ -149,7 +149,8 @@ def mark_sending(conn: WriteConnection, job_id: str) -> bool:
     event of its own it was a third of a busy store's events, read by nobody."""
     return (
         conn.execute(
-            "UPDATE print_jobs SET state = 'sending' WHERE id = ? AND state IN ('queued', 'sending')",
+            "UPDATE print_jobs SET state = 'sending'"
+            " WHERE id = ? AND state IN ('queued', 'sending')",
             (job_id,),
         ).rowcount
         == 1

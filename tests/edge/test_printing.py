@@ -426,7 +426,10 @@ async def test_a_printed_job_is_two_events_who_printed_what_and_that_it_printed(
         ("update", "printed"),
     ]
     created = json.loads(said[0]["fields"])
-    assert said[0]["actor"] == await staff_id(client, "manager") and created["kind"] == "kitchen_ticket"
+    assert (
+        said[0]["actor"] == await staff_id(client, "manager")
+        and created["kind"] == "kitchen_ticket"
+    )
     assert created["source_entity"] == "orders" and job["state"] == "printed"
 
 

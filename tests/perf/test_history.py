@@ -2,11 +2,11 @@
 
 The year is built through the project's own write path: the writer, in big batches, runs
 `orders.create` (5 lines, sent to the kitchen) and moves each kitchen ticket through its claim
-(`sending`, no event) and printed as the print worker would, one in a hundred failing for good, day after day under
-freezegun; a cashier acts twice, a year and 60 days back (the rare actor). Then retention runs as
-at its defaults, the hub having acknowledged everything (`edge.core.retention`). The built
-database is cached in var/bench/ (keyed by the migrations, this file and the size), so `make
-bench` builds it once.
+(`sending`, no event) and printed as the print worker would, one in a hundred failing for
+good, day after day under freezegun; a cashier acts twice, a year and 60 days back (the rare
+actor). Then retention runs as at its defaults, the hub having acknowledged everything
+(`edge.core.retention`). The built database is cached in var/bench/ (keyed by the migrations,
+this file and the size), so `make bench` builds it once.
 
 Against it and against a fresh demo store, each in a real server (`tests.perf.serve`), the same
 run measures: start-up to `/healthz` with the database dropped from the page cache
