@@ -373,6 +373,14 @@ _DECLARED = (
         noun="ticket item",
     ),
     Entity(
+        name="daily_passes",  # today's pass for guests: read out in the room, never synced
+        owner="local",
+        fields={"business_day": TEXT, "word": TEXT, "made_at": TEXT},
+        secret=frozenset({"word"}),
+        topic="floor",
+        noun="daily pass",
+    ),
+    Entity(
         name="table_sessions",  # a table's QR ordering session, from the first scan to closing
         owner="edge",
         fields={

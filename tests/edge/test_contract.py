@@ -425,6 +425,7 @@ async def call_every_route(http, base, printer_port, database, sandbox):
     await call("order_kitchen", "GET", f"/api/orders/{order['id']}/kitchen")
     await call("expo", "GET", "/api/kitchen/expo")
     await call("serve_order", "POST", f"/api/orders/{order['id']}/served")
+    await call("prep_time_report", "GET", "/api/kitchen/prep-times")
     await call("recall_ticket", "POST", f"/api/tickets/{moved['id']}/recall")
     await call("add_lines", "POST", f"/api/orders/{order['id']}/lines", {"lines": [fish_line]})
     await call("send_order", "POST", f"/api/orders/{order['id']}/send")  # the fish is held

@@ -560,6 +560,7 @@ CALLS: dict[str, Call] = {
         "PATCH", "/api/kitchen/settings", {"warn_minutes": 9}
     ),
     "GET /api/kitchen/expo": lambda w, how: w.call("GET", "/api/kitchen/expo"),
+    "GET /api/kitchen/prep-times": lambda w, how: w.call("GET", "/api/kitchen/prep-times"),
     "POST /api/stations": lambda w, how: w.call(
         "POST", "/api/stations", {"code": w.name("S").replace(" ", ""), "name": "Station"}
     ),

@@ -135,6 +135,8 @@ async def test_every_read_path_is_an_index_lookup(quiet, settings, recorder):
             )
         ),
         ("/api/audit", {"before": 1000, "after": 1}),
+        ("/api/kitchen/prep-times", {"from": day}),
+        ("/api/kitchen/prep-times", {"from": day, "to": day}),
     ]
     # and every other read the app has that takes no id (with no filter)
     asked = {path for path, _ in calls}
@@ -190,3 +192,28 @@ def test_start_up_finds_the_jobs_caught_mid_send_by_index(settings):
     finally:
         conn.close()
     assert "USING INDEX print_jobs_state (state=?)" in plan, plan
+
+
+async def test_prep_times_read_the_days_tickets_by_index(quiet, recorder):
+    """The prep-time report seeks the days' tickets by their (business_day, number, station)
+    key and each one's items by `ticket_items_ticket`: neither table is walked."""
+    app, client = quiet
+    manager = await sign_in(client, "owner")
+    recorder.take()
+    answer = await client.get(
+        "/api/kitchen/prep-times",
+        params={"from": "2026-11-01", "to": "2026-11-30"},
+        headers=manager,
+    )
+    assert answer.status_code == 200, answer.text
+    (sql,) = [s for s in recorder.take() if "ticket_items" in s]
+    conn = _connect(app.state.box.path, readonly=True)
+    try:
+        plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
+    finally:
+        conn.close()
+    assert plan == [
+        # the UNIQUE (business_day, number, station) key's index
+        "SEARCH t USING INDEX sqlite_autoindex_tickets_2 (business_day>? AND business_day<?)",
+        "SEARCH i USING INDEX ticket_items_ticket (ticket_id=?)",
+    ]
