@@ -5,8 +5,8 @@ day. Both are stored as they were made and printed on the report printer.
 
 What a report counts: checks paid that day (a split check through its parts), their taxes by
 rate, discounts and service charge as each check kept them when it was paid (`checks.amounts`:
-a tax rate or a price changed since changes no report); tenders by method with their tips and refunds; lines voided
-on the day's orders; and each shift's float, the cash it should hold and what was counted.
+a tax rate or a price changed since changes no report); tenders by method with their tips and
+refunds; lines voided on the day's orders; and each shift's float, the cash it should hold and what was counted.
 `takings` is what the day's tenders brought in (with cash rounding and tips) less refunds.
 """
 
@@ -121,7 +121,7 @@ def build(conn: sqlite3.Connection, day: str) -> dict[str, Any]:
     taxes: dict[tuple[int, str], list[int]] = {}
     sales = net = tax_total = discounts = service = 0
     for check in paid:
-        # a check paid before it kept its amounts (migration 0015) is computed as it stands
+        # a check paid before it kept its amounts (migration 0016) is computed as it stands
         kept = (
             json.loads(check["amounts"])
             if check["amounts"]
