@@ -628,6 +628,7 @@ _DECLARED = (
             "status": TEXT.with_default("open"),
             "service_bp": INT.or_null,
             "total": INT.with_default(0),
+            "amounts": JSON.or_null,  # what it came to when paid: the reports' figures
             "opened_by": TEXT,
             "created_at": TEXT,
             "paid_at": TEXT.or_null,

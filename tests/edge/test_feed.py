@@ -194,6 +194,7 @@ async def test_audit_finds_or_hides_printing_but_keeps_the_cash_drawer(quiet):
     await box.write(print_queue.mark_sending, job)
     await box.write(print_queue.mark_printed, job)
     await box.write(printer_status.record, kitchen, None, "connect failed")
+    await client.post("/api/shifts", headers=boss, json={"float": 0})
     drawer = await client.post("/api/drawer/open", headers=boss, json={"reason": "float"})
     assert drawer.status_code == 201, drawer.text
     cola = item(await menu(client), "Cola")["id"]

@@ -363,11 +363,11 @@ async def test_no_sale_drawer_needs_a_manager_or_their_approval(app, client, emu
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "approval_required"
     roster = (await client.get("/api/staff/roster", headers=await device_header(client))).json()
     boss = next(s["id"] for s in roster if s["role"] == "manager")
-    approved = await client.post(
-        "/api/drawer/open",
-        headers=cashier,
-        json={"reason": "change", "approval": {"staff_id": boss, "pin": "2222"}},
-    )
+    asked = {"reason": "change", "approval": {"staff_id": boss, "pin": "2222"}}
+    no_shift = await client.post("/api/drawer/open", headers=cashier, json=asked)
+    assert no_shift.status_code == 409 and no_shift.json()["error"]["code"] == "no_open_shift"
+    assert (await client.post("/api/shifts", headers=cashier, json={"float": 0})).status_code == 201
+    approved = await client.post("/api/drawer/open", headers=cashier, json=asked)
     assert approved.status_code == 201, approved.text
     assert approved.json()["kind"] == "drawer" and approved.json()["note"] == "change"
     event = rows(app, "SELECT approver FROM events WHERE entity = 'print_jobs'")
@@ -646,6 +646,7 @@ async def test_reroute_keeps_the_bytes_of_a_job_it_cannot_render_again(app, clie
         network(9),  # never reached
         profile=GENERIC_58MM.name,
     )
+    await client.post("/api/shifts", headers=manager, json={"float": 0})
     drawer = await client.post("/api/drawer/open", headers=manager, json={"reason": "float"})
     bill = await client.post(f"/api/printers/{counter['id']}/test", headers=manager)
     box = app.state.box
@@ -713,6 +714,7 @@ async def test_a_new_profile_leaves_sending_and_printed_jobs_and_jobs_without_a_
 ):
     manager = await sign_in(client, "manager")
     counter = (await printers_by_name(client, manager))["Counter receipt"]
+    await client.post("/api/shifts", headers=manager, json={"float": 0})
     drawer = await client.post("/api/drawer/open", headers=manager, json={"reason": "float"})
     pages = [
         (await client.post(f"/api/printers/{counter['id']}/test", headers=manager)).json()["id"]
