@@ -2,7 +2,7 @@
 delays, cuts (one after the hub committed, before the box read the answer), partitions, kill -9
 of the hub and of the box during a push, batches replayed and out of order, two tenants with two
 stores each, and a box whose clock is an hour off. Every scenario ends with the box's digest
-equal to the hub's and the counts checked; the first ones run on a SQLite and a PostgreSQL hub.
+equal to the hub's and the counts checked; each runs on a SQLite and a PostgreSQL hub.
 
 `GALLEY_BENCH=full` takes 5,000 orders while partitioned (as the issue asks); by default 300,
 to keep the suite fast.
@@ -53,11 +53,6 @@ def hub_settings(request, tmp_path) -> HubSettings:
         return HubSettings(database_url=f"sqlite:///{tmp_path / 'hub.db'}")
     owner_url, app_url = request.getfixturevalue("pg_urls")
     return HubSettings(database_url=app_url, migrate_url=owner_url)
-
-
-@pytest.fixture
-def sqlite_hub_settings(tmp_path) -> HubSettings:
-    return HubSettings(database_url=f"sqlite:///{tmp_path / 'hub.db'}")
 
 
 @contextlib.contextmanager
@@ -263,9 +258,9 @@ async def test_menu_items_edited_on_both_sides_while_apart_land_in_both_inboxes(
 
 
 async def test_batches_replayed_three_times_and_out_of_order_converge(
-    sqlite_hub_settings, tmp_path, demo_template
+    hub_settings, tmp_path, demo_template
 ):
-    with running_hub(sqlite_hub_settings) as (served, process):
+    with running_hub(hub_settings) as (served, process):
         store = served.store("Replayed")
         box_settings = _settings(demo_template, tmp_path / "box")
         outcome = await enrolment.enrol(box_settings, process.url, served.code(store["id"]))
@@ -308,9 +303,9 @@ async def _write_once(settings: EdgeSettings, fn, *args):
     return await asyncio.to_thread(write_once, settings.database, fn, *args)
 
 
-async def test_two_tenants_with_two_stores_each(sqlite_hub_settings, tmp_path, demo_template):
-    with running_hub(sqlite_hub_settings, "North group") as (north, process):
-        email = new_owner(sqlite_hub_settings, "South group")
+async def test_two_tenants_with_two_stores_each(hub_settings, tmp_path, demo_template):
+    with running_hub(hub_settings, "North group") as (north, process):
+        email = new_owner(hub_settings, "South group")
         south = ServedHub(process.url, north.http, signed_in(north.http, email))
         stores = [(tenant, tenant.store(f"Store {n}")) for tenant in (north, south) for n in (1, 2)]
         async with contextlib.AsyncExitStack() as stack:
@@ -331,9 +326,9 @@ async def test_two_tenants_with_two_stores_each(sqlite_hub_settings, tmp_path, d
 
 
 async def test_a_box_whose_clock_is_an_hour_off_signs_with_the_hubs_time(
-    sqlite_hub_settings, tmp_path, demo_template
+    hub_settings, tmp_path, demo_template
 ):
-    with running_hub(sqlite_hub_settings) as (served, process):
+    with running_hub(hub_settings) as (served, process):
         store = served.store("Clock")
         settings = _settings(demo_template, tmp_path / "box")
         with freeze_time(timedelta(hours=1), tick=True):  # the box's clock only: the hub is apart
@@ -343,8 +338,8 @@ async def test_a_box_whose_clock_is_an_hour_off_signs_with_the_hubs_time(
                 assert abs(box.sync._client.clock_offset_s + 3600) < 60
 
 
-async def test_kill_9_of_the_hub_during_a_push(sqlite_hub_settings, tmp_path, demo_template):
-    with running_hub(sqlite_hub_settings) as (served, process):
+async def test_kill_9_of_the_hub_during_a_push(hub_settings, tmp_path, demo_template):
+    with running_hub(hub_settings) as (served, process):
         store = served.store("Hub killed")
         settings = _settings(demo_template, tmp_path / "box")
         async with enrolled_box(settings, served, process.url, store["id"]) as box:
@@ -365,8 +360,8 @@ async def test_kill_9_of_the_hub_during_a_push(sqlite_hub_settings, tmp_path, de
             await converged(box, served, store["id"])
 
 
-async def test_kill_9_of_the_box_during_a_push(sqlite_hub_settings, tmp_path, demo_template):
-    with running_hub(sqlite_hub_settings) as (served, process):
+async def test_kill_9_of_the_box_during_a_push(hub_settings, tmp_path, demo_template):
+    with running_hub(hub_settings) as (served, process):
         store = served.store("Box killed")
         data = tmp_path / "box"
         settings = _settings(demo_template, data)
