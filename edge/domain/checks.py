@@ -427,6 +427,7 @@ def get(conn: sqlite3.Connection, check_id: str) -> dict[str, Any]:
         row = conn.execute("SELECT name FROM tables WHERE id = ?", (check["table_id"],)).fetchone()
         table_name = row["name"] if row else None
     order_ids = sorted({line["order_id"] for line in lines})
+    covers = _covers(conn, lines)
     paid_now = paid(payments)
     return {
         "id": check["id"],
@@ -436,7 +437,7 @@ def get(conn: sqlite3.Connection, check_id: str) -> dict[str, Any]:
         "parent_id": check["parent_id"],
         "label": check["label"] or _label(conn, check, table_name, order_ids),
         "status": check["status"],
-        "covers": _covers(conn, lines),
+        "covers": covers,
         "order_ids": order_ids,
         "lines": [_line_view(line) for line in lines],
         "discounts": [
@@ -459,7 +460,7 @@ def get(conn: sqlite3.Connection, check_id: str) -> dict[str, Any]:
             check
             if check["parent_id"] is None
             else existing(conn, "checks", check["parent_id"], "check"),
-            _covers(conn, lines),
+            covers,
             pos_config.current(conn),
         ),
         "service_charge": now.service_charge,
