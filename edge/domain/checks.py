@@ -332,9 +332,18 @@ def totals(conn: sqlite3.Connection, check: sqlite3.Row) -> money.Totals:
     return whole
 
 
-def _whole(conn: sqlite3.Connection, check: sqlite3.Row) -> tuple[money.Totals, list[money.Line]]:
+def _whole(
+    conn: sqlite3.Connection,
+    check: sqlite3.Row,
+    read: tuple[Sequence[sqlite3.Row], Sequence[sqlite3.Row], int] | None = None,
+) -> tuple[money.Totals, list[money.Line]]:
+    """The check's totals and live lines; `read`: its `lines_of`, `discounts_of` and covers when
+    the caller has them already (`get` shows them too: read once, not twice)."""
     store = store_settings.current(conn)
-    rows = lines_of(conn, check["id"])
+    if read is None:
+        rows = lines_of(conn, check["id"])
+        read = rows, discounts_of(conn, check["id"]), _covers(conn, rows)
+    rows, discount_rows, covers = read
     lines = [
         money.Line(row["id"], row["amount"], row["tax_rate_bp"], row["tax_name"])
         for row in rows
@@ -342,9 +351,9 @@ def _whole(conn: sqlite3.Connection, check: sqlite3.Row) -> tuple[money.Totals, 
     ]
     discounts = [
         money.Discount(d["id"], d["kind"], d["value"], d["line_id"], d["max_discount"])
-        for d in discounts_of(conn, check["id"])
+        for d in discount_rows
     ]
-    service = _service_bp(check, _covers(conn, rows), pos_config.current(conn))
+    service = _service_bp(check, covers, pos_config.current(conn))
     whole = money.compute(
         lines,
         discounts,
@@ -399,7 +408,13 @@ def refreshed_total(conn: WriteConnection, actor: Actor, check: sqlite3.Row) -> 
 
 def get(conn: sqlite3.Connection, check_id: str) -> dict[str, Any]:
     check = existing(conn, "checks", check_id, "check")
-    now = totals(conn, check)
+    lines = lines_of(conn, check_id)
+    discounts = discounts_of(conn, check_id)
+    covers = _covers(conn, lines)
+    if check["parent_id"] is None:
+        now, _ = _whole(conn, check, (lines, discounts, covers))
+    else:
+        now = totals(conn, check)
     parts = conn.execute(
         "SELECT * FROM checks WHERE parent_id = ? ORDER BY position", (check_id,)
     ).fetchall()
@@ -420,14 +435,11 @@ def get(conn: sqlite3.Connection, check_id: str) -> dict[str, Any]:
                 }
             )
     payments = payments_of(conn, [check_id, *(p["id"] for p in parts)])
-    lines = lines_of(conn, check_id)
-    discounts = discounts_of(conn, check_id)
     table_name = None
     if check["table_id"] is not None:
         row = conn.execute("SELECT name FROM tables WHERE id = ?", (check["table_id"],)).fetchone()
         table_name = row["name"] if row else None
     order_ids = sorted({line["order_id"] for line in lines})
-    covers = _covers(conn, lines)
     paid_now = paid(payments)
     return {
         "id": check["id"],
