@@ -48,7 +48,7 @@ lint: $(BIN)/galley
 # runs the edge in its root and boots it in QEMU (minutes; not part of `make test`). As root.
 IMAGE_ARCH ?= amd64
 IMAGE_PACKAGES := mmdebstrap dosfstools mtools fdisk e2fsprogs
-IMAGE_TEST_PACKAGES := qemu-system-x86 ovmf openssh-client
+IMAGE_TEST_PACKAGES := qemu-system-x86 ovmf openssh-client socat
 image-tools:
 	@need="$(IMAGE_PACKAGES) $(if $(filter image-test,$(MAKECMDGOALS)),$(IMAGE_TEST_PACKAGES)) \
 		$(if $(filter arm64,$(IMAGE_ARCH)),qemu-user-static binfmt-support)"; \

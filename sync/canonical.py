@@ -24,11 +24,14 @@ IMPLICIT = frozenset({"id", "hub_rev"})  # every entity has them; neither is a c
 _SYNCED = frozenset(entity.name for entity in synced())
 
 
+_SORTED = orjson.OPT_SORT_KEYS
+
+
 def canonical_json(value: Any) -> bytes:
     """`value` as canonical JSON (UTF-8 bytes). Raises TypeError for a float (NaN included), a
     key that is not a string, or anything that is not JSON."""
     _check_plain(value)
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    return orjson.dumps(value, option=_SORTED)
 
 
 def _check_plain(value: Any) -> None:
@@ -181,9 +184,9 @@ def store_digest(rows: Iterable[tuple[str, str, Mapping[str, Any]]]) -> str:
     for entity, row_id, fields in rows:
         if entity not in _SYNCED:
             raise ValueError(f"{entity!r} rows are not synced: they have no place in the digest")
-        lines.append(
-            ((entity, row_id), canonical_json([entity, row_id, canonical_fields(entity, fields)]))
-        )
+        # canonical_fields checks every value it gives (plain JSON): not walked a second time
+        line = orjson.dumps([entity, row_id, canonical_fields(entity, fields)], option=_SORTED)
+        lines.append(((entity, row_id), line))
     lines.sort(key=lambda line: line[0])
     digest = hashlib.sha256()
     previous = None

@@ -373,6 +373,14 @@ _DECLARED = (
         noun="ticket item",
     ),
     Entity(
+        name="daily_passes",  # today's pass for guests: read out in the room, never synced
+        owner="local",
+        fields={"business_day": TEXT, "word": TEXT, "made_at": TEXT},
+        secret=frozenset({"word"}),
+        topic="floor",
+        noun="daily pass",
+    ),
+    Entity(
         name="table_sessions",  # a table's QR ordering session, from the first scan to closing
         owner="edge",
         fields={
@@ -620,6 +628,7 @@ _DECLARED = (
             "status": TEXT.with_default("open"),
             "service_bp": INT.or_null,
             "total": INT.with_default(0),
+            "amounts": JSON.or_null,  # what it came to when paid: the reports' figures
             "opened_by": TEXT,
             "created_at": TEXT,
             "paid_at": TEXT.or_null,

@@ -28,6 +28,7 @@ from sync.signing import public_key_id
 
 SCHEMA = 1
 MAX_EVENTS = 500  # events in one push, changes in one pull page
+MAX_BODY_BYTES = 16 * 1024 * 1024  # the most the hub reads of one sync request's body
 
 Op = Literal["create", "update", "delete"]
 Status = Literal["applied", "merged", "rejected"]
@@ -254,6 +255,24 @@ class PushBatch(_Body):
             "after": self.after,
             "events": [event.to_json() for event in self.events],
         }
+
+    @classmethod
+    def fitted(
+        cls, store_id: str, after: int, events: list[PushedEvent], max_bytes: int
+    ) -> tuple[Self, bytes]:
+        """The batch of the longest run of `events` from the first whose body stays within
+        `max_bytes` (the first event goes whatever its size), and that body (`to_bytes`'s)."""
+        head = orjson.dumps({"schema": SCHEMA, "store_id": store_id, "after": after, "events": []})
+        parts: list[bytes] = []
+        size = len(head)
+        for event in events:
+            part = orjson.dumps(event.to_json())
+            if parts and size + len(part) + 1 > max_bytes:
+                break
+            parts.append(part)
+            size += len(part) + 1
+        body = head[: -len(b"]}")] + b",".join(parts) + b"]}"
+        return cls(store_id, after, events[: len(parts)]), body
 
     @classmethod
     def from_json(cls, data: Any) -> Self:

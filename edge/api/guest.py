@@ -131,8 +131,7 @@ async def guest_pass(request: Request):
     data = await body(request)
     who = box.guests.who(request)
     box.guests.pass_tries.count(who.session_id, "tries of the pass")
-    secret = box.identity.qr_secret
-    return await answer(request, 200, _viewed(table_sessions.give_pass), who, secret, data)
+    return await answer(request, 200, _viewed(table_sessions.give_pass), who, data)
 
 
 @contract(

@@ -13,13 +13,13 @@ from edge.api.idempotency import answer
 from edge.api.openapi import contract
 from edge.api.writes import action, creator, updater
 from edge.core.permissions import require
-from edge.domain import stations, tickets
+from edge.domain import prep_times, stations, tickets
 from edge.runtime.auth import actor
 from edge.runtime.box import box_of
 from service.errors import GalleyError, Invalid
 from service.fields import Form, code
 from service.http import body, ok
-from service.query import Param, Query
+from service.query import Param, Query, words
 from service.shapes import Shape
 
 
@@ -31,6 +31,14 @@ def _station(name: str, raw: str) -> str:
 
 
 BOARD = Query(station=Param(code.schema, _station))
+PREP_TIMES = Query(
+    **{
+        "from": words("first business day, YYYY-MM-DD (default: today's)"),
+        "to": words(
+            f"last business day, inclusive (default: `from`); {prep_times.MAX_DAYS} at most"
+        ),
+    }
+)
 
 
 @contract(response=stations.KITCHEN_VIEW, refuses={403})
@@ -82,6 +90,15 @@ async def order_kitchen(request: Request):
     return ok(await box_of(request).read(tickets.progress, request.path_params["order_id"]))
 
 
+@contract(query=PREP_TIMES, response=prep_times.REPORT_VIEW, refuses={403, 422})
+async def prep_time_report(request: Request):
+    """Managers: per station and per item, how many were made and how long they took, fired
+    to ready and ready to bumped (median and 90th percentile), over business days."""
+    who = await actor(request)
+    query = PREP_TIMES.read(request)
+    return ok(await box_of(request).read(prep_times.report, who, query["from"], query["to"]))
+
+
 @contract(body=tickets.RUSH, partial=True, response=tickets.TICKET_VIEW, refuses={403})
 async def rush_ticket(request: Request):
     """Rush a ticket, or not: its tile stands out and goes first on its screens."""
@@ -117,6 +134,7 @@ routes = [
     Route("/api/kitchen", get_kitchen, methods=["GET"]),
     Route("/api/kitchen/settings", update_kitchen_settings, methods=["PATCH"]),
     Route("/api/kitchen/expo", expo, methods=["GET"]),
+    Route("/api/kitchen/prep-times", prep_time_report, methods=["GET"]),
     Route(
         "/api/stations",
         creator(stations.create_station, stations.STATION, "Add a station.", refuses={409}),

@@ -10,7 +10,7 @@ from edge.api.openapi import contract
 from edge.api.writes import action
 from edge.core.permissions import require, seen
 from edge.domain import audit as audit_trail
-from edge.domain import orders
+from edge.domain import checks, orders
 from edge.runtime import auth
 from edge.runtime.auth import actor
 from edge.runtime.box import box_of
@@ -104,12 +104,25 @@ async def update_line(request: Request):
 
 @contract(body=auth.APPROVED, response=orders.ORDER_VIEW, refuses={403, 409, 423}, idempotent=True)
 async def void_line(request: Request):
-    """Void a line, with a reason: a manager, or anyone with a manager's PIN as approval."""
+    """Void a line, with a reason: a manager, or anyone with a manager's PIN as approval. A
+    check with a payment on it is settled again: less to pay, or paid with money owed back."""
     who = await actor(request)
     data = auth.APPROVED.clean(await body(request))
     approver = await auth.sign_ins(request).approval(data, who, "order.void_line")
     line_id = request.path_params["line_id"]
-    return await answer(request, 200, orders.void_line, who, line_id, data["reason"], approver)
+    return await answer(request, 200, checks.void_line, who, line_id, data["reason"], approver)
+
+
+@contract(body=auth.APPROVED, response=orders.ORDER_VIEW, refuses={403, 409, 423}, idempotent=True)
+async def cancel_order(request: Request):
+    """Cancel (void) an unpaid order with a reason: its lines are voided and its kitchen tickets
+    print a VOID chit. Once sent to the kitchen, a manager's, or with a manager's PIN as
+    approval; an order with a payment is refunded instead (409 `order_paid`)."""
+    who = await actor(request)
+    data = auth.APPROVED.clean(await body(request))
+    approver = await auth.sign_ins(request).approval(data, who, "order.void_line")
+    order_id = request.path_params["order_id"]
+    return await answer(request, 200, orders.cancel, who, order_id, data["reason"], approver)
 
 
 routes = [
@@ -118,6 +131,7 @@ routes = [
     Route("/api/orders/{order_id:id}", get_order, methods=["GET"]),
     Route("/api/orders/{order_id:id}/events", order_events, methods=["GET"]),
     Route("/api/orders/{order_id:id}/lines", add_lines, methods=["POST"]),
+    Route("/api/orders/{order_id:id}/cancel", cancel_order, methods=["POST"]),
     Route("/api/order-lines/{line_id:id}", update_line, methods=["PATCH"]),
     Route(
         "/api/order-lines/{line_id:id}",

@@ -1,5 +1,6 @@
-"""Pay at table: a check's pay link (the provider's intent, printed as a QR code on the bill),
-its status (the box asks the provider when no webhook came), and the provider's webhook."""
+"""Pay at table: a check's pay link (the provider's intent, printed as a QR code on the bill and
+drawn by the POS for the guest to scan off the screen), its status (the box asks the provider
+when no webhook came), and the provider's webhook."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import json
 import time
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from edge.api.idempotency import answer
 from edge.api.openapi import contract
-from edge.domain import pay_at_table
+from edge.domain import pay_at_table, qrsheet
 from edge.runtime.auth import actor
 from edge.runtime.box import box_of
 from edge.runtime.pay_provider import HttpProvider, PaymentProvider, ProviderDown
@@ -69,6 +71,14 @@ async def pay_link(request: Request):
     return ok(link)
 
 
+@contract(refuses={403})
+async def pay_link_qr(request: Request):
+    """The pay link as a QR code (SVG), for the POS to show the guest."""
+    who = await actor(request)
+    link = await box_of(request).read(pay_at_table.viewed, who, request.path_params["link_id"])
+    return Response(qrsheet.code_svg(link["url"]), media_type="image/svg+xml")
+
+
 @contract(response=pay_at_table.RECEIVED, auth="webhook")
 async def pay_webhook(request: Request):
     """The provider's signed notice (HMAC-SHA256 over the timestamp and the raw body, within
@@ -96,5 +106,6 @@ async def pay_webhook(request: Request):
 routes = [
     Route("/api/checks/{check_id:id}/pay-link", create_pay_link, methods=["POST"]),
     Route("/api/pay-links/{link_id:id}", pay_link, methods=["GET"]),
+    Route("/api/pay-links/{link_id:id}/qr.svg", pay_link_qr, methods=["GET"]),
     Route(pay_at_table.WEBHOOK_PATH, pay_webhook, methods=["POST"]),
 ]

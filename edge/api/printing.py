@@ -16,7 +16,7 @@ from edge.api.idempotency import answer
 from edge.api.openapi import contract
 from edge.api.writes import action
 from edge.core.permissions import require, visible
-from edge.domain import orders, print_queue, printouts
+from edge.domain import orders, print_queue, printouts, shifts
 from edge.domain import store_printers as config
 from edge.runtime import auth
 from edge.runtime.auth import actor
@@ -164,11 +164,12 @@ def _found(printers: Sequence[discovery.UsbPrinter | discovery.NetworkPrinter]) 
     idempotent=True,
 )
 async def open_drawer(request: Request):
-    """Open the cash drawer with no sale, with a reason: a manager, or with a manager's PIN."""
+    """Open the cash drawer with no sale, with a reason: a manager, or with a manager's PIN, on
+    a till with an open shift (409 `no_open_shift`); recorded as the shift's no-sale."""
     who = await actor(request)
     data = auth.APPROVED.clean(await body(request))
     approver = await auth.sign_ins(request).approval(data, who, "drawer.open")
-    return await answer(request, 201, printouts.open_drawer, who, data["reason"], approver)
+    return await answer(request, 201, shifts.no_sale, who, data["reason"], approver)
 
 
 routes = [

@@ -27,7 +27,7 @@ async def tables_grid(request: Request):
     paid), when it was seated and last ordered, unpaid too long, and its guests' alerts."""
     require(await actor(request), "floor.serve")
     box = box_of(request)
-    return ok(await box.read(floor.tables_grid, box.identity.qr_secret))
+    return ok(await box.read(floor.tables_grid))
 
 
 @contract(response=array(drafts.DRAFT_VIEW, "newest first"), refuses={403})

@@ -1,8 +1,8 @@
 """What the box forgets, and when: so that a year of service does not fill its card.
 
-A busy store (750 orders a day) writes about 6,000 events a day, most of them printing churn
-(a job's create, sending, printed) that nobody reads after a week, and the hub keeps the
-history of everything that syncs. So the box keeps:
+A busy store (750 orders a day) writes thousands of events a day, many of them printing (a
+job's create and printed; its claim is no event) that nobody reads after a week, and the hub
+keeps the history of everything that syncs. So the box keeps:
 
 * events of `local` entities (print jobs, printer status, sign-ins, PIN failures, pairing) and
   print jobs themselves, bytes and document included, that are done (printed, or failed and

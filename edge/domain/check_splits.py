@@ -104,6 +104,7 @@ def split(
             "status": "open",
             "service_bp": None,
             "total": 0,
+            "amounts": None,
             "opened_by": actor.id,
             "created_at": stamp,
             "paid_at": None,

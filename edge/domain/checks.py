@@ -10,6 +10,11 @@ was opened (`_roll_in`) whenever it is opened again or paid.
 A split check keeps its lines and discounts; its parts (`parent_id`) each get a share of its
 amounts, and are paid one by one. A check with a payment on it is neither split, merged nor
 moved from: that would change what was paid for.
+
+A check keeps what it came to when it was paid (`amounts`: net, tax by rate, discounts, service),
+so the day's reports stay as they were however the tax rates, prices or rules change later. A
+line voided after a payment settles the check again (`void_line`): what is left to pay shrinks,
+and what was paid beyond the new total is owed back (`due_back`) until a manager refunds it.
 """
 
 from __future__ import annotations
@@ -136,6 +141,11 @@ CHECK_VIEW = shape(
         "paid": MONEY,
         "tips": MONEY,
         "balance": {**MONEY, "description": "what is left to pay"},
+        "due_back": {
+            **MONEY,
+            "description": "paid beyond the total (a line voided after a payment), less what"
+            " was refunded: change owed, a refund for a manager to give",
+        },
         "payments": array(PAYMENT_VIEW),
         "parts": array(PART_VIEW),
         "opened_by": ID,
@@ -168,8 +178,9 @@ CHECK_LISTED = shape(
 
 
 def open_check(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
-    """The open check of a table (`table_id`) or of an order (`order_id`: a table order's is
-    its table's), made when there is none, with every line ordered since."""
+    """The open check of a table (`table_id`) or of an order (`order_id`: an open table order's
+    is its table's), made when there is none, with every line ordered since; a paid order's
+    check as it was paid (to refund it)."""
     require(actor, "check.edit")
     given = OPEN.clean(values)
     table_id, order_id = given.get("table_id"), given.get("order_id")
@@ -178,7 +189,7 @@ def open_check(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> d
     if order_id is not None:
         order = existing(conn, "orders", order_id, "order", "order_id")
         table_id = order["table_id"]
-        if table_id is None:
+        if table_id is None or order["status"] != "open":
             check = _check_of_order(conn, order_id)
             if check is None:
                 if order["status"] != "open":
@@ -217,6 +228,7 @@ def _new_check(
         "status": "open",
         "service_bp": None,
         "total": 0,
+        "amounts": None,
         "opened_by": actor.id,
         "created_at": now_iso(),
         "paid_at": None,
@@ -480,6 +492,7 @@ def get(conn: sqlite3.Connection, check_id: str) -> dict[str, Any]:
         "paid": paid_now,
         "tips": sum(p["tip"] for p in payments),
         "balance": max(0, now.total - paid_now),
+        "due_back": max(0, paid_now - sum(p["refunded"] for p in payments) - now.total),
         "payments": payments,
         "parts": part_views,
         "opened_by": check["opened_by"],
@@ -523,9 +536,12 @@ def list_open(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     listed = []
     for row in rows:
         view = get(conn, row["id"])
+        live = sum(1 for line in view["lines"] if not line["voided"])
+        if view["lines"] and not live and not view["payments"]:
+            continue  # its orders were cancelled: nothing left to pay
         listed.append(
             {key: view[key] for key in CHECK_LISTED.schema["properties"] if key in view}
-            | {"line_count": sum(1 for line in view["lines"] if not line["voided"])}
+            | {"line_count": live}
         )
     return listed
 
@@ -564,8 +580,8 @@ def settle(conn: WriteConnection, actor: Actor, check_id: str) -> bool:
     """After a payment: the check is paid when its payments cover it; a split check when all
     its parts are; then every order whose lines are all on paid checks closes. True if paid."""
     check = existing(conn, "checks", check_id, "check")
-    due = totals(conn, check).total
-    if paid(payments_of(conn, [check_id])) < due:
+    due = totals(conn, check)
+    if paid(payments_of(conn, [check_id])) < due.total:
         return False
     _mark_paid(conn, actor, check_id, due)
     if check["parent_id"] is not None:
@@ -574,7 +590,7 @@ def settle(conn: WriteConnection, actor: Actor, check_id: str) -> bool:
         ).fetchone()
         if open_parts is None:
             parent = existing(conn, "checks", check["parent_id"], "check")
-            _mark_paid(conn, actor, parent["id"], totals(conn, parent).total)
+            _mark_paid(conn, actor, parent["id"], totals(conn, parent))
     order_ids = [
         row["order_id"]
         for row in conn.execute(
@@ -599,11 +615,49 @@ def settle(conn: WriteConnection, actor: Actor, check_id: str) -> bool:
     return True
 
 
-def _mark_paid(conn: WriteConnection, actor: Actor, check_id: str, total: int) -> None:
-    """Paid, with the key of its digital receipt (32 random bytes: the link is the right to
-    read it, so it cannot be guessed)."""
+def amounts(due: money.Totals) -> dict[str, Any]:
+    """What a paid check keeps of its totals: what the reports count."""
+    return {
+        "subtotal": due.subtotal,
+        "tax_total": due.tax_total,
+        "taxes": [t.to_json() for t in due.taxes],
+        "discount_total": due.discount_total,
+        "service_charge": due.service_charge,
+        "total": due.total,
+    }
+
+
+def void_line(
+    conn: WriteConnection, actor: Actor, line_id: str, reason: Any, approver: Actor | None = None
+) -> dict[str, Any]:
+    """Void a line (`orders.void_line`) and settle again each open check holding it that has a
+    payment on it (or is a part of a split one): what is left to pay is recomputed, and a check
+    its payments now cover is paid, what they paid beyond it owed back (`due_back`). Answers
+    the order."""
+    order = orders.void_line(conn, actor, line_id, reason, approver)
+    held = conn.execute(
+        "SELECT DISTINCT c.id FROM check_items i JOIN checks c ON c.id = i.check_id"
+        " WHERE i.line_id = ? AND c.status = 'open' AND (c.parent_id IS NOT NULL"
+        " OR EXISTS (SELECT 1 FROM payments p WHERE p.check_id = c.id)) ORDER BY c.position",
+        (line_id,),
+    ).fetchall()
+    for row in held:
+        settle(conn, actor, row["id"])
+    return orders.get(conn, order["id"])
+
+
+def _mark_paid(conn: WriteConnection, actor: Actor, check_id: str, due: money.Totals) -> None:
+    """Paid, with what it came to then (`amounts`, which the reports add up) and the key of its
+    digital receipt (32 random bytes: the link is the right to read it, so it cannot be
+    guessed)."""
     stamp = now_iso()
-    changes = {"status": "paid", "total": total, "paid_at": stamp, "paid_day": _today(conn)}
+    changes = {
+        "status": "paid",
+        "total": due.total,
+        "amounts": amounts(due),
+        "paid_at": stamp,
+        "paid_day": _today(conn),
+    }
     commit(
         conn,
         actor.id,

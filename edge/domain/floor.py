@@ -69,14 +69,12 @@ ORDER BY a.position, t.position, t.name
 """
 
 
-def tables_grid(
-    conn: sqlite3.Connection, secret: bytes, now: datetime | None = None
-) -> dict[str, Any]:
+def tables_grid(conn: sqlite3.Connection, now: datetime | None = None) -> dict[str, Any]:
     """Every table with its state, timers and alerts, for the waiter's tables grid, and today's
     pass when the store asks guests for it."""
     now = now or utcnow()
     store = store_settings.current(conn)
-    word = table_sessions.daily_pass(secret, store, now) if store["daily_pass"] else None
+    word = table_sessions.daily_pass(conn) if store["daily_pass"] else None
     amber = iso(now - timedelta(minutes=UNPAID_AMBER_MINUTES))
     out = []
     for row in conn.execute(_FLOOR):

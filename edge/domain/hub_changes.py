@@ -99,7 +99,8 @@ def _apply(conn: WriteConnection, change: Change) -> None:
 
 def echo(change: Change) -> bool:
     """One of the store's own rows (an order) as the hub took it unchanged: nothing to write,
-    as no merge ever bases on its revision. The sync leaves these out before the writer."""
+    as no merge ever bases on its revision. The hub's pull leaves these out
+    (`hub.domain.feed.UNMERGED_EDGE`); one that comes all the same changes nothing."""
     entity = ENTITIES.get(change.entity)
     return (
         change.source == "edge"

@@ -267,6 +267,42 @@ def void_line(
     return _retotal(conn, actor, line["order_id"], approver=approved_by)
 
 
+def cancel(
+    conn: WriteConnection, actor: Actor, order_id: str, reason: Any, approver: Actor | None = None
+) -> dict[str, Any]:
+    """Cancel an order nobody has paid for, with a reason: its lines are voided (a sent one's
+    kitchen ticket strikes it through and prints a VOID chit) and the order is `cancelled`.
+    Once a line has gone to the kitchen it is a manager's to do, or with a manager's PIN; an
+    order with a payment on its check is refunded instead."""
+    reason = f.REASON("reason", reason)
+    order = _open_order(conn, order_id)
+    lines = conn.execute(
+        "SELECT * FROM order_lines WHERE order_id = ? AND state != 'voided'"
+        " ORDER BY created_at, id",
+        (order_id,),
+    ).fetchall()
+    sent = any(line["state"] == "sent" for line in lines)
+    approved_by = require(actor, "order.void_line" if sent else "order.edit", approver)
+    if conn.execute(
+        "SELECT 1 FROM payments p JOIN check_items i ON i.check_id = p.check_id"
+        " JOIN order_lines l ON l.id = i.line_id WHERE l.order_id = ? LIMIT 1",
+        (order_id,),
+    ).fetchone():
+        raise Conflict(
+            f"order #{order['number']} has a payment on its check: refund it instead",
+            code="order_paid",
+        )
+    for line in lines:
+        if line["state"] == "sent":
+            tickets.line_voided(conn, actor, order, line, reason)
+        changes = {"state": "voided", "void_reason": reason}
+        commit(conn, actor.id, "order_lines", line["id"], "update", changes, approver=approved_by)
+    totals = _totals(store_settings.current(conn), [])
+    changes = {**totals, "status": "cancelled"}
+    commit(conn, actor.id, "orders", order_id, "update", changes, approver=approved_by)
+    return get(conn, order_id)
+
+
 def close(conn: WriteConnection, actor: Actor, order_id: str) -> None:
     """The order is paid for: its check (every check holding a line of it) is paid."""
     commit(conn, actor.id, "orders", order_id, "update", {"status": "closed"})

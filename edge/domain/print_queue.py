@@ -11,6 +11,11 @@ pulse, which has no document, and for jobs queued before documents were kept). S
                                                                                |
        +------------------- POST /api/print-jobs/{id}/retry ------------------+
 
+- Events: what the audit needs of printing, and no more. A job's create (who printed or
+  reprinted what, a drawer opened and why), each failed attempt, a move to a backup, a restart's
+  resend, a retry, and printed or failed are events. Its claim, `sending`, is not (a third of
+  a busy store's events, read by nobody): `mark_sending` writes it to the row alone, which is
+  all `recover` reads. So a job goes queued -> printed in its events and on the feed.
 - Order: a printer prints its jobs strictly by `seq`; the head job blocks the ones behind it,
   so a kitchen never gets course two before course one.
 - Retry: a failed attempt waits 2 s, doubling to at most 60 s, and tries again, for as long as
@@ -136,12 +141,20 @@ def head(conn: sqlite3.Connection, printer_id: str) -> sqlite3.Row | None:
 
 
 def mark_sending(conn: WriteConnection, job_id: str) -> bool:
-    """Claim the job before its bytes leave; False if it moved or went meanwhile."""
-    row = conn.execute("SELECT state FROM print_jobs WHERE id = ?", (job_id,)).fetchone()
-    if row is None or row["state"] not in ("queued", "sending"):
-        return False
-    commit(conn, None, "print_jobs", job_id, "update", {"state": "sending"})
-    return True
+    """Claim the job before its bytes leave; False if it moved or went meanwhile.
+
+    The claim is the row's `state`, written without an event: it is bookkeeping for `recover`
+    (on disk before the bytes leave, as every write is when the writer answers), not something
+    anyone did. Its outcome, printed or a failed attempt, is the event, a moment later; as an
+    event of its own it was a third of a busy store's events, read by nobody."""
+    return (
+        conn.execute(
+            "UPDATE print_jobs SET state = 'sending'"
+            " WHERE id = ? AND state IN ('queued', 'sending')",
+            (job_id,),
+        ).rowcount
+        == 1
+    )
 
 
 def mark_printed(conn: WriteConnection, job_id: str) -> None:

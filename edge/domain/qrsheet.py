@@ -1,4 +1,5 @@
-"""Printable table QR codes (SVG, drawn with segno): one per table, or an A4 sheet of them.
+"""Printable table QR codes (SVG, drawn with segno): one per table, or an A4 sheet of them; and
+a bare code for a screen (a pay-at-table link the POS shows the guest).
 
 The code holds `<guest base URL>/t/<signed token>`. The guest base URL is a store setting (the
 box's LAN address or a name the store owns), never a `.local` name.
@@ -6,6 +7,7 @@ box's LAN address or a name the store owns), never a `.local` name.
 
 from __future__ import annotations
 
+import io
 from html import escape
 
 import segno
@@ -16,6 +18,14 @@ COLUMNS, ROWS = 3, 4
 
 def guest_url(base_url: str, token: str) -> str:
     return f"{base_url}/t/{token}"
+
+
+def code_svg(url: str) -> str:
+    """`url` as a QR code alone, with its quiet zone, white behind it so that a dark screen
+    does not hide the margin a reader needs."""
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=6, light="#fff", xmldecl=False)
+    return out.getvalue().decode()
 
 
 def table_svg(store_name: str, table_name: str, url: str) -> str:

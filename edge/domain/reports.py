@@ -4,8 +4,10 @@ closes the day, once: a second is refused, and no shift opens nor payment is tak
 day. Both are stored as they were made and printed on the report printer.
 
 What a report counts: checks paid that day (a split check through its parts), their taxes by
-rate, discounts and service charge; tenders by method with their tips and refunds; lines voided
-on the day's orders; and each shift's float, the cash it should hold and what was counted.
+rate, discounts and service charge as each check kept them when it was paid (`checks.amounts`:
+a tax rate or a price changed since changes no report); tenders by method with their tips and
+refunds; lines voided on the day's orders; and each shift's float, the cash it should hold and
+what was counted.
 `takings` is what the day's tenders brought in (with cash rounding and tips) less refunds.
 """
 
@@ -120,16 +122,21 @@ def build(conn: sqlite3.Connection, day: str) -> dict[str, Any]:
     taxes: dict[tuple[int, str], list[int]] = {}
     sales = net = tax_total = discounts = service = 0
     for check in paid:
-        totals = checks.totals(conn, check)
-        sales += totals.total
-        net += totals.subtotal
-        tax_total += totals.tax_total
-        discounts += totals.discount_total
-        service += totals.service_charge
-        for tax in totals.taxes:
-            bucket = taxes.setdefault((tax.rate_bp, tax.name), [0, 0])
-            bucket[0] += tax.base
-            bucket[1] += tax.tax
+        # a check paid before it kept its amounts (migration 0016) is computed as it stands
+        kept = (
+            json.loads(check["amounts"])
+            if check["amounts"]
+            else checks.amounts(checks.totals(conn, check))
+        )
+        sales += kept["total"]
+        net += kept["subtotal"]
+        tax_total += kept["tax_total"]
+        discounts += kept["discount_total"]
+        service += kept["service_charge"]
+        for tax in kept["taxes"]:
+            bucket = taxes.setdefault((tax["rate_bp"], tax["name"]), [0, 0])
+            bucket[0] += tax["base"]
+            bucket[1] += tax["tax"]
     tenders = {m: {"count": 0, "amount": 0, "tips": 0, "refunds": 0} for m in METHODS}
     rounding = 0
     for row in conn.execute(

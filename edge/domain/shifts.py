@@ -172,18 +172,44 @@ def move(
         raise Invalid("Amount must be more than nothing.", field="amount")
     if not no_sale and given["kind"] != "pay_in" and amount > expected_cash(conn, shift["id"]):
         raise Conflict("the drawer does not hold that much", code="not_enough_cash")
+    move_id = _record(conn, actor, shift, given["kind"], amount, given["reason"], approved_by)
+    open_drawer(conn, actor, move_id)
+    return get(conn, shift["id"])
+
+
+def no_sale(
+    conn: WriteConnection, actor: Actor, reason: Any, approver: Actor | None = None
+) -> dict[str, Any]:
+    """Open the drawer with no sale (`/api/drawer/open`): a manager's, or with a manager's PIN,
+    on a till with an open shift, recorded as the shift's no-sale move; answers the drawer's
+    print job (409 `no_printer` when the till has no drawer: nothing is recorded)."""
+    approved_by = require(actor, "drawer.open", approver)
+    reason = f.REASON("reason", reason)
+    shift = require_open(conn, actor)
+    _record(conn, actor, shift, "no_sale", 0, reason, approved_by)
+    return printouts.open_drawer(conn, actor, reason, approver)
+
+
+def _record(
+    conn: WriteConnection,
+    actor: Actor,
+    shift: sqlite3.Row,
+    kind: str,
+    amount: int,
+    reason: str,
+    approved_by: str | None,
+) -> str:
     move_id = uuid7()
     row = {
         "shift_id": shift["id"],
-        "kind": given["kind"],
+        "kind": kind,
         "amount": amount,
-        "reason": given["reason"],
+        "reason": reason,
         "created_by": actor.id,
         "created_at": now_iso(),
     }
     commit(conn, actor.id, "drawer_moves", move_id, "create", row, approver=approved_by)
-    open_drawer(conn, actor, move_id)
-    return get(conn, shift["id"])
+    return move_id
 
 
 def open_drawer(conn: WriteConnection, actor: Actor, reason_id: str) -> None:

@@ -136,6 +136,37 @@ def record_push(
     identity.pushed(conn, upto)
 
 
+TOO_LARGE = "too_large"
+
+
+def record_too_large(conn: WriteConnection, event: PushedEvent, body_limit: int) -> None:
+    """An event no push could carry (the hub reads at most `body_limit` bytes of a request):
+    kept as a rejection for a manager, and left out of every push from now on."""
+    record_rejection(
+        conn,
+        "push",
+        event.seq,
+        event.id,
+        event.entity,
+        event.entity_id,
+        event.op,
+        event.fields,
+        event.actor,
+        TOO_LARGE,
+        f"this event is larger than the hub takes in one request ({body_limit // 2**20} MB):"
+        " it stays on this box only",
+    )
+
+
+def too_large_seqs(conn: sqlite3.Connection, after: int) -> set[int]:
+    """The seqs after `after` of the events kept as too large to push."""
+    found = conn.execute(
+        "SELECT seq FROM sync_rejections WHERE source = 'push' AND code = ? AND seq > ?",
+        (TOO_LARGE, after),
+    )
+    return {row[0] for row in found}
+
+
 def _recorded(conn: sqlite3.Connection, seq: int) -> bool:
     """Whether a verdict on the store's event `seq` is kept already (an answer read twice)."""
     return bool(

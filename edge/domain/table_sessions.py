@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import secrets
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -237,21 +238,41 @@ def touch(conn: WriteConnection, who: Guest, **alerts: str) -> None:
     commit(conn, who.actor_id, "table_sessions", who.session_id, "update", fields)
 
 
-def daily_pass(secret: bytes, store: dict[str, Any], now: datetime) -> str:
-    """Today's pass ("olive-42"): a word and a number made from the box's secret and the day,
-    which turns at `PASS_ROTATES_AT` in the store's time zone. Made, not stored: it changes at
-    04:00 whether or not the box was running then, and every handheld reads the same one."""
+def pass_day(store: dict[str, Any], now: datetime) -> str:
+    """The day a pass is for: the store's date, turning at `PASS_ROTATES_AT` its local time."""
     local = now.astimezone(ZoneInfo(store["timezone"])) - timedelta(hours=PASS_ROTATES_AT)
-    digest = hmac.new(secret, f"pass:{local.date().isoformat()}".encode(), hashlib.sha256)
-    first, second = digest.digest()[:2]
-    return f"{_WORDS[first % len(_WORDS)]}-{second % 90 + 10}"
+    return local.date().isoformat()
 
 
-def give_pass(conn: WriteConnection, who: Guest, secret: bytes, values: dict[str, Any]) -> None:
+def rotate_pass(conn: WriteConnection, now: datetime | None = None) -> bool:
+    """Make today's pass ("olive-42", a random word and number) unless the stored one is
+    today's: the scheduler calls it at 04:00 and at start-up (a box off at 04:00 catches up),
+    and twice is harmless. True when it made a new one."""
+    now = now or utcnow()
+    day = pass_day(store_settings.current(conn), now)
+    row = conn.execute("SELECT id, business_day FROM daily_passes").fetchone()
+    if row is not None and row["business_day"] == day:
+        return False
+    word = f"{secrets.choice(_WORDS)}-{secrets.randbelow(90) + 10}"
+    fields = {"business_day": day, "word": word, "made_at": iso(now)}
+    if row is None:
+        commit(conn, "system", "daily_passes", uuid7(), "create", fields)
+    else:
+        commit(conn, "system", "daily_passes", row["id"], "update", fields)
+    return True
+
+
+def daily_pass(conn: sqlite3.Connection) -> str | None:
+    """The stored pass (None before the first rotation). Between 04:00 and the job's run a
+    moment later, yesterday's still counts."""
+    return _one(conn, "SELECT word FROM daily_passes LIMIT ?", 1)
+
+
+def give_pass(conn: WriteConnection, who: Guest, values: dict[str, Any]) -> None:
     """A guest gives the pass staff read out (once per session, before the first Send)."""
     given = PASS.clean(values)["word"]
-    expected = daily_pass(secret, store_settings.current(conn), utcnow())
-    if _plain(given) != _plain(expected):
+    expected = daily_pass(conn)
+    if expected is None or _plain(given) != _plain(expected):
         raise Invalid(
             "That is not today's pass: ask a member of staff.", code="wrong_pass", field="word"
         )
@@ -347,23 +368,40 @@ def _close(conn: WriteConnection, actor_id: str, session_id: str, reason: str, s
 
 def close_idle(conn: WriteConnection, now: datetime | None = None) -> int:
     """Close sessions idle past `IDLE_MINUTES`, or paid and idle past `PAID_IDLE_MINUTES`;
-    every phone at the table is told by the event. Answers how many."""
+    every phone at the table is told by the event. Answers how many.
+
+    A paid table's idle time starts at the later of its guests' last move and the payment: a
+    table that sat quietly for half an hour and then paid keeps its session ten minutes more,
+    for the guests still at it."""
     now = now or utcnow()
     stamp = iso(now)
     rows = conn.execute(
-        "SELECT s.id, s.last_activity_at, o.status AS order_status FROM table_sessions s"
-        " LEFT JOIN orders o ON o.id = s.order_id WHERE s.status = 'open'"
+        "SELECT s.id, s.last_activity_at, s.order_id, o.status AS order_status"
+        " FROM table_sessions s LEFT JOIN orders o ON o.id = s.order_id WHERE s.status = 'open'"
     ).fetchall()
     closed = 0
     for row in rows:
-        idle = now - datetime.fromisoformat(row["last_activity_at"])
         paid = row["order_status"] == "closed"
+        since = row["last_activity_at"]
+        if paid:
+            since = max(since, _paid_at(conn, row["order_id"]) or since)
+        idle = now - datetime.fromisoformat(since)
         if idle >= timedelta(minutes=IDLE_MINUTES) or (
             paid and idle >= timedelta(minutes=PAID_IDLE_MINUTES)
         ):
             _close(conn, "system", row["id"], "paid" if paid else "idle", stamp)
             closed += 1
     return closed
+
+
+def _paid_at(conn: sqlite3.Connection, order_id: str) -> str | None:
+    """When the last check holding a line of the order was paid."""
+    return _one(
+        conn,
+        "SELECT MAX(c.paid_at) FROM order_lines l JOIN check_items i ON i.line_id = l.id"
+        " JOIN checks c ON c.id = i.check_id WHERE l.order_id = ?",
+        order_id,
+    )
 
 
 def purge_guests(conn: WriteConnection, now: datetime | None = None) -> int:

@@ -1,6 +1,7 @@
 """What the box does on its own, on a clock (apscheduler 3, in the box's event loop): close
-table sessions left idle (every minute), and at 03:00 in the store's time zone forget guests'
-nicknames of sessions closed a day before. The work is the domain's (`table_sessions`), done
+table sessions left idle (every minute), at 03:00 in the store's time zone forget guests'
+nicknames of sessions closed a day before, and at 04:00 (and at start-up, for a box that was
+off then) make today's pass for guests. The work is the domain's (`table_sessions`), done
 through the writer like any write; tests call those functions at moved times (freezegun)."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import logging
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from edge.domain import store, table_sessions
 
@@ -25,6 +27,11 @@ def _timezone(conn: Any) -> str:
         return "UTC"
 
 
+def pass_trigger(timezone: str) -> CronTrigger:
+    """04:00 each day in the store's time zone, daylight saving or not."""
+    return CronTrigger(hour=table_sessions.PASS_ROTATES_AT, timezone=timezone)
+
+
 def start(box: Any) -> AsyncIOScheduler:
     """Start the box's scheduled jobs on the running loop; `stop` ends them."""
     timezone = box.read_now(_timezone)
@@ -39,7 +46,13 @@ def start(box: Any) -> AsyncIOScheduler:
         purged = await box.write(table_sessions.purge_guests)
         log.info("forgot the guests of %d sessions", purged, extra={"sessions": purged})
 
+    async def rotate_pass() -> None:
+        if await box.write(table_sessions.rotate_pass):
+            log.info("made today's pass for guests")
+
     scheduler.add_job(close_idle, "interval", seconds=IDLE_CHECK_SECONDS, id="close_idle")
     scheduler.add_job(purge_guests, "cron", hour=PURGE_AT, id="purge_guests")
+    scheduler.add_job(rotate_pass, pass_trigger(timezone), id="rotate_pass")
+    scheduler.add_job(rotate_pass, id="rotate_pass_at_start")  # now: the stored one may be stale
     scheduler.start()
     return scheduler

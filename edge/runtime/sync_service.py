@@ -15,8 +15,8 @@ One asyncio task in the edge process, started with the box and idle until the bo
 
 Each batch and each page first waits for a calm moment (`edge.runtime.pacing`): while the
 tills keep the writer busy, the sync holds back (30 s per batch at most), so a rush is not
-slowed by it; the box's own orders coming back in a page are left out before the writer, as
-they change nothing here.
+slowed by it. The hub leaves the box's own orders out of the pull (`hub.domain.feed`): they
+would change nothing here.
 
 Then it sleeps `sync_seconds` while the hub answers; when it does not, the wait doubles from
 1 s up to 5 minutes, each wait a random 50-100 % of that (jitter: boxes that lost the same link
@@ -44,12 +44,16 @@ from edge.domain import hub_changes, sync_inbox
 from edge.runtime.hub_client import HubClient, HubRefused, HubUnreachable
 from edge.runtime.pacing import Pacing
 from sync.clock import now_iso
-from sync.envelope import MAX_EVENTS, PushBatch, PushedEvent
+from sync.envelope import MAX_BODY_BYTES, MAX_EVENTS, PushBatch, PushedEvent
 from sync.signing import DeviceKey
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# A push's body stops before 4 MB (the hub reads up to 16 MB): 500 orders fit in far less, so
+# only unusually large events make a batch shorter. One event larger than the cap goes alone;
+# one the hub could never read (over MAX_BODY_BYTES) is kept as a rejection, never retried.
+BATCH_BYTES = 4 * 1024 * 1024
 APPLY_CHUNK = 100  # hub changes applied per write: an order waits for one such write at most
 FIRST_BACKOFF_S, LONGEST_BACKOFF_S = 1.0, 300.0
 Read = Callable[..., Awaitable[Any]]
@@ -88,6 +92,8 @@ class SyncService:
         self._key_id: str | None = None
         self._wake = asyncio.Event()
         self._one_round = asyncio.Lock()  # the loop's round and one a test asks for
+        self.batch_bytes = BATCH_BYTES
+        self.body_limit = MAX_BODY_BYTES
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="galley-sync")
@@ -171,10 +177,15 @@ class SyncService:
     async def _push(self, client: HubClient, store_id: str) -> None:
         while True:
             await self._pacing.turn()
-            batch = await self._read(_next_batch, store_id, self._last_seq())
+            batch = await self._read(
+                _next_batch, store_id, self._last_seq(), self.batch_bytes, self.body_limit
+            )
             if batch is None:
                 return
-            pushed, body = batch
+            if batch.too_large is not None:
+                await self._write(sync_inbox.record_too_large, batch.too_large, self.body_limit)
+                continue
+            pushed, body = batch.events, batch.body
             try:
                 result = await client.push(body)
             except HubRefused as refused:
@@ -185,7 +196,7 @@ class SyncService:
                     continue
                 raise
             await self._write(sync_inbox.record_push, pushed, result, result.upto)
-            if len(pushed) < MAX_EVENTS:
+            if not batch.more:
                 return
 
     async def _pull(self, client: HubClient) -> None:
@@ -193,8 +204,7 @@ class SyncService:
             await self._pacing.turn()
             state = await self._read(identity.sync_state)
             page = await client.pull(state.pull_cursor, MAX_EVENTS)
-            # The box's own orders coming back change nothing here: left out before the writer.
-            changes = [change for change in page.changes if not hub_changes.echo(change)]
+            changes = page.changes
             for start in range(0, len(changes), APPLY_CHUNK):
                 chunk = changes[start : start + APPLY_CHUNK]
                 cursor = chunk[-1].cursor if start + APPLY_CHUNK < len(changes) else page.cursor
@@ -221,17 +231,41 @@ def _load_key(path: Path) -> DeviceKey | None:
     return DeviceKey.load(path) if path.exists() else None
 
 
+@dataclass(frozen=True)
+class Batch:
+    """The next push: its events and body, and whether more wait after it; or an event too
+    large for any push (`too_large`), to be kept as a rejection instead."""
+
+    events: list[PushedEvent]
+    body: bytes
+    more: bool
+    too_large: PushedEvent | None = None
+
+
 def _next_batch(
-    conn: sqlite3.Connection, store_id: str, upto: int
-) -> tuple[list[PushedEvent], bytes] | None:
-    """The next batch to push (read in a worker thread): the events and the signed body's
-    bytes; None when the hub has everything on disk."""
+    conn: sqlite3.Connection,
+    store_id: str,
+    upto: int,
+    max_bytes: int = BATCH_BYTES,
+    body_limit: int = MAX_BODY_BYTES,
+) -> Batch | None:
+    """The next batch to push (read in a worker thread), at most MAX_EVENTS events and
+    `max_bytes` of body (one larger event alone); None when the hub has everything on disk.
+
+    An event kept as too large stays after the push cursor (the cursor is the hub's): it is
+    left out of every batch, whose `after` still is the hub's cursor. The hub takes a batch
+    whose first seq is beyond `after` + 1 (seqs of local events never reach it either)."""
     after = identity.sync_state(conn).push_cursor
     found = events.outbox(conn, after, upto, MAX_EVENTS)
-    if not found:
+    skipped = sync_inbox.too_large_seqs(conn, after)
+    pushed = [_pushed(event) for event in found if event.seq not in skipped]
+    if not pushed:
         return None
-    pushed = [_pushed(event) for event in found]
-    return pushed, PushBatch(store_id, after, pushed).to_bytes()
+    batch, body = PushBatch.fitted(store_id, after, pushed, max_bytes)
+    if len(body) > body_limit:
+        return Batch([], b"", True, too_large=batch.events[0])
+    more = len(found) == MAX_EVENTS or len(batch.events) < len(pushed)
+    return Batch(batch.events, body, more)
 
 
 def _pushed(event: events.Event) -> PushedEvent:
@@ -258,5 +292,8 @@ def _pushed(event: events.Event) -> PushedEvent:
 
 def _counts(conn: sqlite3.Connection, upto: int) -> tuple[identity.SyncState, dict[str, int]]:
     state = identity.sync_state(conn)
-    waiting = events.waiting(conn, state.push_cursor, upto) if state.enrolled else 0
+    waiting = 0
+    if state.enrolled:  # an event too large to push waits no more: it is a rejection
+        kept = sync_inbox.too_large_seqs(conn, state.push_cursor)
+        waiting = events.waiting(conn, state.push_cursor, upto) - len(kept)
     return state, {"waiting": waiting, **sync_inbox.counts(conn)}

@@ -12,9 +12,10 @@ from hub.domain import owners
 from hub.storage import Storage
 from hub.storage.tx import Tx
 from service.tokens import bearer
+from sync.envelope import MAX_BODY_BYTES
 
 T = TypeVar("T")
-SYNC_BODY = 16 * 1024 * 1024  # 500 orders with their lines fit many times over
+SYNC_BODY = MAX_BODY_BYTES  # 500 orders with their lines fit many times over
 
 
 def storage(conn: HTTPConnection) -> Storage:

@@ -14,14 +14,25 @@ from hub.domain.stores import found
 from hub.storage.tx import Row, Tx
 from service.errors import NotFound
 from sync.canonical import store_digest
-from sync.entities import ENTITIES, Entity
+from sync.entities import ENTITIES, Entity, synced
 from sync.envelope import Change, Kept, PullPage
+
+# The store's own rows (orders, tickets: owner `edge`) as the hub took them, unchanged, are not
+# sent back: the box holds them already and no merge ever bases on their revision, so fetching
+# them (most of a backlog's changes) would cost both sides for nothing. What the box needs of
+# its pushes still comes down: the values a merge kept, and hub-owned rows' new revisions.
+UNMERGED_EDGE = tuple(entity.name for entity in synced() if entity.owner == "edge")
 
 
 def pull(tx: Tx, device: Device, cursor: int, limit: int) -> PullPage:
-    """The store's changes after `cursor`, oldest first, at most `limit`."""
-    rows = tx.changes(device.store_id, after=cursor, limit=limit + 1)
+    """The store's changes after `cursor`, oldest first, at most `limit`; the cursor to ask
+    from next passes the changes left out (UNMERGED_EDGE), so a box never reads them."""
+    upto = tx.last_cursor(device.store_id)  # first: every change up to it is committed
+    rows = tx.changes(
+        device.store_id, after=cursor, upto=upto, limit=limit + 1, unmerged_edge=UNMERGED_EDGE
+    )
     page = rows[:limit]
+    more = len(rows) > limit
     changes = [
         Change(
             cursor=row.cursor,
@@ -41,7 +52,7 @@ def pull(tx: Tx, device: Device, cursor: int, limit: int) -> PullPage:
         for row in page
     ]
     return PullPage(
-        cursor=page[-1].cursor if page else cursor, has_more=len(rows) > limit, changes=changes
+        cursor=page[-1].cursor if more else max(cursor, upto), has_more=more, changes=changes
     )
 
 

@@ -458,8 +458,39 @@ class Tx:
             ],
         )
 
-    def changes(self, store_id: str, *, after: int, limit: int) -> list[ChangeRow]:
-        """The store's changes with a cursor above `after`, oldest first."""
+    def last_cursor(self, store_id: str) -> int:
+        """The store's newest change's cursor (0: none). Every change of the store at or below
+        it is committed (the store's changes commit in cursor order: see the locking above)."""
+        found = self._one(
+            "SELECT MAX(cursor) AS last FROM changes WHERE tenant_id = ? AND store_id = ?",
+            (self._who(), store_id),
+        )
+        return int(found["last"] or 0) if found else 0
+
+    def changes(
+        self,
+        store_id: str,
+        *,
+        after: int,
+        limit: int,
+        upto: int | None = None,
+        unmerged_edge: Sequence[str] = (),
+    ) -> list[ChangeRow]:
+        """The store's changes with a cursor above `after` (and at most `upto`), oldest first;
+        those the store pushed of the entities `unmerged_edge` that kept no hub value are left
+        out."""
+        sql = (
+            "SELECT cursor, id, hlc, at, entity, entity_id, op, fields, rev, actor, source,"
+            " seq, kept FROM changes WHERE tenant_id = ? AND store_id = ? AND cursor > ?"
+        )
+        params: list[Any] = [self._who(), store_id, after]
+        if upto is not None:
+            sql += " AND cursor <= ?"
+            params.append(upto)
+        if unmerged_edge:
+            marks = ", ".join("?" * len(unmerged_edge))
+            sql += f" AND NOT (source = 'edge' AND kept = '{{}}' AND entity IN ({marks}))"
+            params.extend(unmerged_edge)
         return [
             ChangeRow(
                 **{
@@ -468,12 +499,7 @@ class Tx:
                     "kept": orjson.loads(record["kept"]),
                 }
             )
-            for record in self._all(
-                "SELECT cursor, id, hlc, at, entity, entity_id, op, fields, rev, actor, source,"
-                " seq, kept FROM changes WHERE tenant_id = ? AND store_id = ? AND cursor > ?"
-                " ORDER BY cursor LIMIT ?",
-                (self._who(), store_id, after, limit),
-            )
+            for record in self._all(sql + " ORDER BY cursor LIMIT ?", [*params, limit])
         ]
 
     def change_authors(

@@ -1,7 +1,9 @@
 """The appliance image, built for amd64 from Debian's packages and this checkout's wheel, then
 used as a technician would: the edge started inside its root with the data on its own mount,
-and the whole disk booted in QEMU (the network restricted to forwards from 127.0.0.1), checked
-over SSH switched on by a file on the boot partition, its watchdog made to fire, its power cut.
+and the whole disk booted in QEMU (the network restricted to forwards on 127.0.0.1), checked
+over SSH switched on by a file on the boot partition. The booted box takes an order while its
+hub is down, enrols with the hub (`galley hub serve` on this machine) once it is up, and the
+order reaches the hub; then its watchdog is made to fire and its power is cut.
 
 Slow (minutes) and root only: `make image-test` runs it (GALLEY_IMAGE_TEST=1), `make test` not.
 GALLEY_IMAGE_REUSE=1 uses a root and disk already built in build/image/ instead of building.
@@ -12,17 +14,23 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from hub.config import HubSettings
 from tests.appliance.notify_socket import Listener, free_port
+from tests.hub.kit import HubProcess
+from tests.integration.hubs import ServedHub, new_owner, signed_in
 
 REPO = Path(__file__).parents[2]
 BUILD = REPO / "build" / "image"
@@ -30,6 +38,9 @@ ROOT = BUILD / "amd64"
 DISK = BUILD / "amd64.img"
 UNITS = ["galley-firstboot", "galley-update-recover", "galley-setup", "galley-edge", "galley-enrol"]
 SETUP = "store_name = Café Azul\nowner_name = Ana Reis\nowner_pin = 2468\nbox_id = azul\n"
+# The hub as the box sees it: an address of QEMU's user network whose connections QEMU hands to
+# `socat`, which connects to the hub on this machine's 127.0.0.1 (see Machine).
+HUB_IN_GUEST = "10.0.2.100:8100"
 
 pytestmark = [
     pytest.mark.image,
@@ -146,12 +157,21 @@ def test_edge_serves_in_the_root_with_its_data_on_the_data_mount(
 
 
 class Machine:
-    """The disk booted by QEMU with UEFI firmware, reached through forwards from 127.0.0.1 only:
-    the guest's network is restricted, nothing leaves this machine. KVM when it works here, else
-    software emulation (this machine's nested KVM fails inside the firmware)."""
+    """The disk booted by QEMU with UEFI firmware, on QEMU's user network (slirp) restricted to
+    forwards on this machine's 127.0.0.1: nothing else gets in or out. KVM when it works here,
+    else software emulation (this machine's nested KVM fails inside the firmware).
 
-    def __init__(self, disk: Path, tmp_path: Path) -> None:
-        self.disk, self.tmp_path = disk, tmp_path
+    In: `hostfwd` listens on 127.0.0.1 here and hands each connection to the box's port 80 (the
+    edge) or 22 (SSH). Out: only to the hub. Unrestricted, slirp connects a guest's connection
+    to its gateway 10.0.2.2 from a socket of this machine to 127.0.0.1 (its "host loopback"),
+    but it then also connects anything else the guest dials to the internet. Restricted, it
+    drops every connection of the guest's but a `guestfwd`'s, and refuses a guestfwd on the
+    gateway's own address, so the hub gets an address of its own on the guest's network
+    (HUB_IN_GUEST): each connection to it starts `socat`, which joins it to a connection to
+    127.0.0.1:`hub_port` here. Both ends on this machine are loopback."""
+
+    def __init__(self, disk: Path, tmp_path: Path, hub_port: int) -> None:
+        self.disk, self.tmp_path, self.hub_port = disk, tmp_path, hub_port
         self.http, self.ssh_port = free_port(), free_port()
         self.key = tmp_path / "key"
         self.console = tmp_path / "console.log"
@@ -164,8 +184,14 @@ class Machine:
         vars_file = self.tmp_path / "OVMF_VARS.fd"
         shutil.copy("/usr/share/OVMF/OVMF_VARS_4M.fd", vars_file)
         forwards = ",".join(
-            f"hostfwd=tcp:127.0.0.1:{port}-:{guest}"
-            for port, guest in ((self.http, 80), (self.ssh_port, 22))
+            [
+                *(
+                    f"hostfwd=tcp:127.0.0.1:{port}-:{guest}"
+                    for port, guest in ((self.http, 80), (self.ssh_port, 22))
+                ),
+                f"guestfwd=tcp:{HUB_IN_GUEST}-cmd:socat -lf {self.tmp_path / 'socat.log'}"
+                f" - TCP:127.0.0.1:{self.hub_port}",
+            ]
         )
         with open(self.errors, "w") as errors:
             self.process = subprocess.Popen(
@@ -242,23 +268,78 @@ def _boot_partition_offset(disk: Path) -> int:
     return table["partitiontable"]["partitions"][0]["start"] * 512
 
 
-def test_disk_boots_in_qemu_survives_a_stuck_edge_and_a_power_cut(
+@contextlib.contextmanager
+def serving(hub: HubProcess, email: str) -> Iterator[ServedHub]:
+    """The hub serving (on the port the box's forward points at) until the block ends, its
+    owner signed in."""
+    hub.start()
+    try:
+        with httpx.Client(base_url=hub.url, timeout=30) as http:
+            yield ServedHub(hub.url, http, signed_in(http, email))
+    finally:
+        hub.stop()
+
+
+def _take_an_order(machine: Machine, pairing_code: str) -> dict[str, Any]:
+    """What the first tablet does, through the box's HTTP API: pair with the code from
+    galley-first-boot.txt, sign in as the owner, add a dish, send an order for it."""
+    with httpx.Client(base_url=f"http://127.0.0.1:{machine.http}", timeout=60) as http:
+        paired = http.post("/api/devices/pair", json={"code": pairing_code, "name": "Tablet"})
+        assert paired.status_code == 201, paired.text
+        http.headers["X-Galley-Device"] = paired.json()["credential"]
+        owner = next(m for m in http.get("/api/staff/roster").json() if m["role"] == "owner")
+        session = http.post("/api/sessions", json={"staff_id": owner["id"], "pin": "2468"})
+        assert session.status_code == 201, session.text
+        http.headers["Authorization"] = f"Bearer {session.json()['token']}"
+        menu = http.get("/api/menu/all").json()
+        category = http.post("/api/menu/categories", json={"name": "Sandes"}).json()["id"]
+        dish = {"category_id": category, "name": "Bifana", "price": 450}
+        made = http.post(
+            "/api/menu/items", json={**dish, "tax_rate_id": menu["tax_rates"][0]["id"]}
+        )
+        assert made.status_code == 201, made.text
+        order = http.post(
+            "/api/orders",
+            json={"kind": "counter", "send": True, "lines": [{"item_id": made.json()["id"]}]},
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert order.status_code == 201, order.text
+        return order.json()
+
+
+# The box's digest of its synced rows (edge.domain.hub_changes.digest), read in the box.
+BOX_DIGEST = (
+    "runuser -u galley -- /opt/galley/current/bin/python -c 'import json;"
+    " from edge.core import db; from edge.domain import hub_changes;"
+    ' print(json.dumps(hub_changes.digest(db.connect("/var/lib/galley/edge.db", readonly=True))))\''
+)
+
+
+def test_disk_boots_in_qemu_enrols_survives_a_stuck_edge_and_a_power_cut(
     rootfs: Path, tmp_path: Path
 ) -> None:
+    # The hub, on SQLite on this machine: the owner makes the store and a code for its box.
+    hub = HubProcess(HubSettings(database_url=f"sqlite:///{tmp_path / 'hub.db'}"))
+    email = new_owner(hub.settings)
+    with serving(hub, email) as served:
+        store = served.store("Café Azul")
+        code = served.code(store["id"])
+
     disk = tmp_path / "card.img"
     shutil.copy(DISK, disk)
     run("truncate", "-s", "+1G", disk)  # a bigger card: first boot grows the data partition
     run("sfdisk", "--relocate", "gpt-bak-std", disk, capture_output=True)
     key = tmp_path / "key"
     run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key)
-    (tmp_path / "galley-setup.txt").write_text(SETUP)
+    setup = f"{SETUP}hub = http://{HUB_IN_GUEST}\ncode = {code}\n"
+    (tmp_path / "galley-setup.txt").write_text(setup)
     shutil.copy(f"{key}.pub", tmp_path / "ssh")  # SSH on, with this key
     image = f"{disk}@@{_boot_partition_offset(disk)}"
     mtools = {**os.environ, "MTOOLS_SKIP_CHECK": "1"}
     for name in ("galley-setup.txt", "ssh"):
         run("mcopy", "-i", image, tmp_path / name, f"::/{name}", env=mtools)
 
-    machine = Machine(disk, tmp_path)
+    machine = Machine(disk, tmp_path, hub.port)
     try:
         took = machine.boot()
         say(f"QEMU ({machine.accel}): power on to GET /healthz 200 in {took:.0f} s")
@@ -268,14 +349,56 @@ def test_disk_boots_in_qemu_survives_a_stuck_edge_and_a_power_cut(
         assert machine.ssh("findmnt -no SOURCE /var/lib/galley") == "/dev/vda3[/galley]"
         states = machine.ssh(f"systemctl is-active {' '.join(UNITS[1:4])} avahi-daemon ssh")
         assert set(states.split()) == {"active"}, states
-        assert "PIN 2468" in machine.ssh("cat /boot/firmware/galley-first-boot.txt")
+        first_boot = machine.ssh("cat /boot/firmware/galley-first-boot.txt")
+        assert "PIN 2468" in first_boot
         data_mb = int(machine.ssh("df -BM --output=size /data | tail -1").rstrip("M"))
         assert data_mb > 1024, data_mb
         for line in machine.ssh("lsblk -rno NAME,LABEL,SIZE,MOUNTPOINTS /dev/vda").splitlines():
             say(f"in the box: {line}")
         say(f"data partition grown to {data_mb} MiB; hostname galley-azul; units active")
-        assert machine.ssh("systemctl show -p WatchdogUSec --value galley-edge") == "30s"
 
+        # The hub is down: the store works alone, and the enrolment waits for the hub.
+        pairing = re.search(r"paired with code (\w{4}-\w{4})", first_boot)
+        assert pairing, first_boot
+        order = _take_an_order(machine, pairing[1])
+        machine.wait_for(
+            "the enrolment to wait for the hub",
+            lambda: "trying again" in machine.ssh("journalctl -u galley-enrol --no-pager"),
+            300,
+        )
+        say(f"no hub: order #{order['number']} taken; the enrolment waits for the hub")
+
+        # The hub is up: the box enrols by itself, and the order taken alone reaches the hub.
+        with serving(hub, email) as served:
+            devices = f"/api/stores/{store['id']}/devices"
+            took = machine.wait_for(
+                "the box's enrolment", lambda: bool(served.get(devices)["devices"]), 600
+            )
+            query = (
+                "sqlite3 /var/lib/galley/edge.db 'SELECT store_id, key_id, hub_url FROM sync_state'"
+            )
+            store_id, key_id, hub_url = machine.ssh(query).split("|")
+            assert (store_id, hub_url) == (store["id"], f"http://{HUB_IN_GUEST}")
+            [device] = served.get(devices)["devices"]
+            assert (device["key_id"], device["revoked_at"]) == (key_id, None)
+            assert "# code: used" in machine.ssh("cat /boot/firmware/galley-setup.txt")
+            say(f"hub up: the box enrolled {took:.0f} s later, key {key_id} bound to the store")
+
+            def in_step() -> bool:
+                theirs = served.digest(store["id"])
+                ours = json.loads(machine.ssh(BOX_DIGEST))
+                return ours == {"digest": theirs["digest"], "rows": theirs["rows"]}
+
+            took = machine.wait_for("the box's rows on the hub", in_step, 300)
+            row = served.get(f"/api/stores/{store['id']}/rows/orders/{order['id']}")
+            assert (row["fields"]["number"], row["fields"]["total"]) == (1, 450)
+            theirs = served.digest(store["id"])
+            say(
+                f"synced {took:.0f} s later: hub and box digests equal ({theirs['rows']} rows),"
+                f" order #{row['fields']['number']} on the hub"
+            )
+
+        assert machine.ssh("systemctl show -p WatchdogUSec --value galley-edge") == "30s"
         # A stuck event loop: stop the edge's process; systemd's watchdog must restart it.
         machine.ssh("kill -STOP $(systemctl show -p MainPID --value galley-edge)")
         took = machine.wait_for(

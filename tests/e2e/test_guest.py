@@ -75,6 +75,27 @@ def waiter_signs_in(page: Page) -> None:
     expect(page.locator(".conn")).to_have_attribute("data-state", "live")
 
 
+def waiter_adds_a_dish_with_choices(waiter: Page) -> None:
+    """Any dish: its choices within each group's min and max before it can be added."""
+    dialog = waiter.get_by_role("dialog")
+    dialog.get_by_label("Dish to add").select_option(label="Beef burger · €14.50")
+    dialog.get_by_role("button", name="Add", exact=True).click()
+    burger = dialog.get_by_role("form", name="Choices for Beef burger")
+    add_it = burger.get_by_role("button", name="Add Beef burger")
+    expect(add_it).to_be_disabled()  # how cooked and a side: one each, required
+    burger.get_by_label("Well done", exact=True).check()
+    expect(add_it).to_be_disabled()
+    burger.get_by_label("Salad", exact=True).check()
+    expect(add_it).to_be_enabled()
+    for extra in ("Extra cheese", "Bacon", "Fried egg"):  # extras: up to 3
+        burger.get_by_label(extra, exact=True).check()
+    expect(burger.get_by_label("Avocado", exact=True)).to_be_disabled()
+    waiter.screenshot(path=SCREENSHOTS / "waiter-add-dish.png")
+    add_it.click()
+    expect(dialog).to_contain_text("1× Beef burger")
+    expect(dialog).to_contain_text("Well done, Salad, Extra cheese, Bacon, Fried egg")
+
+
 @pytest.mark.parametrize("mode", ["draft_first", "direct"])
 def test_two_phones_share_a_cart_and_see_the_order_confirmed(
     browser: Browser, live_edge: LiveEdge, console: Console, mode: str
@@ -114,6 +135,7 @@ def test_two_phones_share_a_cart_and_see_the_order_confirmed(
             waiter.get_by_role("dialog").get_by_label("Medium", exact=True).check()
             waiter.get_by_role("button", name="Save choices").click()
             expect(waiter.get_by_role("dialog")).to_contain_text("Medium, Fries")
+            waiter_adds_a_dish_with_choices(waiter)
             expect(ana.get_by_text("A waiter is checking your order…")).to_be_visible()
             waiter.screenshot(path=SCREENSHOTS / "waiter-draft.png")
             waiter.get_by_role("button", name="Confirm and send").click()
@@ -134,6 +156,32 @@ def test_two_phones_share_a_cart_and_see_the_order_confirmed(
                 assert http.post(f"/api/tickets/{ticket['id']}/state", json=done).is_success
         for phone in (ana, rui):
             expect(phone.get_by_text("Order #1 confirmed · Ready").first).to_be_visible()
+
+
+def test_a_live_redraw_never_takes_what_a_guest_is_typing(browser: Browser, live_edge: LiveEdge):
+    """The `two_phones[direct]` flake: a redraw took the add sheet out of the page and put it
+    back, which took the focus from the name field, so the rest of a name went nowhere."""
+    open_store(live_edge)
+    url = guest_url(live_edge, "4")
+    with (
+        browser_page(browser, live_edge, paired=False, **PHONE) as ana,
+        browser_page(browser, live_edge, paired=False, **PHONE) as rui,
+    ):
+        ana.goto(url)
+        rui.goto(url)
+        expect(ana.locator("#conn")).to_have_text("Live")
+        ana.get_by_role("button", name="Add Burrata").click()
+        name = ana.get_by_role("dialog").get_by_label("Your name")
+        name.click()
+        ana.keyboard.type("An")
+        add(rui, "Garlic prawns", name="Rui")  # Ana's page redraws live, under her typing
+        expect(ana.get_by_role("button", name="Your order (1) · €9.50")).to_be_attached()
+        expect(name).to_be_focused()
+        ana.keyboard.type("a")
+        expect(name).to_have_value("Ana")
+        ana.screenshot(path=SCREENSHOTS / "guest-typing-under-redraw.png")
+        ana.get_by_role("dialog").get_by_role("button", name="Add to order").click()
+        expect(ana.get_by_role("button", name="Your order (2) · €20.00")).to_be_visible()
 
 
 class Sockets:

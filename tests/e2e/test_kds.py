@@ -264,3 +264,48 @@ def test_a_manager_names_stations_and_sets_the_kitchens_options(
         True,
     )
     page.screenshot(path=SCREENSHOTS / "admin-kitchen.png")
+
+
+def test_a_cook_moves_an_item_to_another_station_and_both_screens_update(screens, live_edge):
+    bar, kitchen, _ = screens
+    with live_edge.client(WAITER) as http:
+        send(http, "Cola", "Burrata", "Padrón peppers")
+    tile = kitchen.locator(".tile")
+    expect(tile.locator(".item-name")).to_have_text(["Burrata", "Padrón peppers"])
+    tile.get_by_role("button", name="Move").click()
+    dialog = kitchen.get_by_role("dialog")
+    dialog.get_by_label("1× Padrón peppers").check()
+    kitchen.screenshot(path=SCREENSHOTS / "kds-move.png")
+    dialog.get_by_role("button", name="To Bar").click()
+    expect(dialog).to_have_count(0)
+    expect(tile.locator(".item-name")).to_have_text(["Burrata"])
+    moved = bar.locator(".tile", has_text="Padrón peppers")
+    expect(moved.locator(".badge-info")).to_have_text("Moved")
+    expect(bar.locator(".tile")).to_have_count(2)
+    bar.screenshot(path=SCREENSHOTS / "kds-moved.png")
+
+
+def test_a_manager_reads_prep_times_in_the_kitchen_section(
+    page: Page, live_edge: LiveEdge, console: Console
+):
+    with live_edge.client(WAITER) as http:
+        send(http, "Cola", "Burrata")
+    with live_edge.client(COOK) as http:
+        for ticket in http.get("/api/tickets").json()["tickets"]:
+            done = http.post(f"/api/tickets/{ticket['id']}/state", json={"state": "BUMPED"})
+            assert done.status_code == 200, done.text
+    sign_in(page)
+    page.goto("/admin/#/kitchen")
+    prep = page.locator(".kitchen-prep")
+    expect(prep.locator('tr[data-prep="KITCHEN"]')).to_contain_text("KITCHEN")
+    expect(prep.locator('tr[data-prep="BAR/Cola"]')).to_contain_text("Cola (BAR)")
+    expect(prep.locator('tr[data-prep="BAR"] td').nth(1)).to_have_text("1")
+    prep.get_by_label("From").fill("2020-01-01")
+    prep.get_by_label("To").fill("2020-01-02")
+    prep.get_by_role("button", name="Show").click()
+    expect(prep.locator(".empty")).to_have_text("No tickets on those days.")
+    prep.get_by_label("To").fill("2019-12-31")
+    console.allow_refusal(422, "/api/kitchen/prep-times")
+    prep.get_by_role("button", name="Show").click()
+    expect(prep.locator(".field-error")).to_contain_text("on or after")
+    page.screenshot(path=SCREENSHOTS / "admin-prep-times.png", full_page=True)

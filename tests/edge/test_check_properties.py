@@ -1,14 +1,21 @@
 """Property tests for what a check comes to: discounts, service charge and splits add up to the
 cent, tax by rate to the tax total, and the parts of a split to the whole, component by
-component."""
+component; and a check voided into after a payment settles again with not a cent lost."""
 
+import contextlib
+import dataclasses
+import shutil
 from fractions import Fraction
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from edge.core import db
+from edge.core.permissions import SYSTEM
 from edge.domain import check_totals as money
+from edge.domain import checks, orders, payments, reports, shifts
 from edge.domain.pricing import ROUNDINGS
+from edge.runtime.writer import Writer
 
 rates = st.sampled_from([0, 600, 1300, 2300])
 check_lines = st.lists(
@@ -127,3 +134,68 @@ def test_allocate_shares_out_exactly_and_fairly(total, weights):
     for share, weight in zip(shares, weights, strict=True):
         exact = Fraction(total * weight, whole) if whole else Fraction(total, len(weights))
         assert abs(share - exact) < 1
+
+
+AT_TILL = dataclasses.replace(SYSTEM, device="till")  # an owner at the till's shift
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.integers(0, 5), min_size=2, max_size=6), st.data())
+def test_a_void_on_a_partly_paid_check_settles_it_again_to_the_cent(
+    demo_template, tmp_path_factory, picks, data
+):
+    """A check is paid in part, then lines are voided one by one (until the payment covers
+    it): what is left to pay and what is owed back always make up the new total with what was
+    paid; the rest is paid, or what is owed back refunded, and the day's report then counts the
+    check at its new total, with takings to match."""
+    path = tmp_path_factory.mktemp("void") / "edge.db"
+    shutil.copy(demo_template, path)
+    writer = Writer(path, "n1")
+    with contextlib.closing(db.connect(path)) as conn:
+        try:
+            plain = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT id FROM menu_items WHERE active AND id NOT IN"
+                    " (SELECT item_id FROM item_modifier_groups) ORDER BY name"
+                )
+            ]
+            writer.run_sync(shifts.open_shift, AT_TILL, {"float": 0})
+            lines = [{"item_id": plain[i]} for i in picks]
+            order = writer.run_sync(
+                orders.create, AT_TILL, {"kind": "counter", "lines": lines, "send": True}
+            )
+            check = writer.run_sync(checks.open_check, AT_TILL, {"order_id": order["id"]})
+            method = data.draw(st.sampled_from(["cash", "card"]), label="method")
+            tender = {"method": method, "amount": data.draw(st.integers(1, check["total"] - 1))}
+            if method == "card":
+                tender["reference"] = "T-1"
+            payment = writer.run_sync(payments.take, AT_TILL, check["id"], tender)["payment"]
+            ids = [line["line_id"] for line in check["lines"]]
+            voided = data.draw(st.lists(st.sampled_from(ids), min_size=1, unique=True))
+            for line_id in voided:
+                writer.run_sync(checks.void_line, AT_TILL, line_id, "sent by mistake")
+                view = checks.get(conn, check["id"])
+                assert view["paid"] == payment["amount"]
+                assert view["paid"] - view["due_back"] + view["balance"] == view["total"]
+                assert min(view["balance"], view["due_back"]) == 0
+                if view["status"] == "paid":
+                    assert view["due_back"] == payment["amount"] - view["total"]
+                    assert orders.get(conn, order["id"])["status"] == "closed"
+                    break
+                assert view["balance"] > 0
+            if view["due_back"]:
+                back = {"amount": view["due_back"], "reason": "voided after payment"}
+                writer.run_sync(payments.refund, AT_TILL, payment["id"], back)
+            elif view["balance"]:
+                rest = {"method": "card", "reference": "T-2"}
+                writer.run_sync(payments.take, AT_TILL, check["id"], rest)
+            final = checks.get(conn, check["id"])
+            assert final["status"] == "paid" and final["balance"] == final["due_back"] == 0
+            day = reports.build(conn, final["business_day"])
+            assert day["sales"] == final["total"] == day["takings"]
+            assert sum(t["tax"] for t in day["taxes"]) == day["tax_total"]
+        finally:
+            writer.close()

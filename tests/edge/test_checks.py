@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
 from tests.conftest import PINS, sign_in, staff_id
@@ -137,3 +139,102 @@ async def test_a_shift_closes_with_a_blind_count_and_the_z_report_closes_the_day
     assert data["takings"] == check["total"]
     again = await client.post("/api/reports", json={"kind": "z"}, headers=manager)
     assert again.status_code == 409 and again.json()["error"]["code"] == "day_closed"
+
+
+async def test_the_z_report_counts_each_check_as_it_was_paid(client, cashier):
+    """Paid, then the tax rates, the prices, tax-inclusive pricing and the service rule all
+    change: the Z report shows what the X report showed before."""
+    await open_shift(client, cashier)
+    check = await check_of(client, cashier, await walk_in(client, cashier, "Garlic prawns"))
+    assert (
+        await pay(client, cashier, check["id"], method="card", reference="T-1")
+    ).status_code == 201
+    manager = await sign_in(client, "manager", device="office")
+    x = (await client.post("/api/reports", json={"kind": "x"}, headers=manager)).json()["data"]
+    assert x["sales"] == check["total"] and x["tax_total"] == check["tax_total"]
+    menu_json = await menu(client)
+    store = (await client.get("/api/store", headers=manager)).json()
+    changes = [
+        ("/api/store", {"prices_include_tax": not store["prices_include_tax"]}),
+        ("/api/pos/settings", {"service_bp": 1250, "service_min_covers": 0}),
+        (f"/api/menu/items/{item(menu_json, 'Garlic prawns')['id']}", {"price": 99_00}),
+        *((f"/api/menu/tax-rates/{r['id']}", {"rate_bp": 2500}) for r in menu_json["tax_rates"]),
+    ]
+    for path, change in changes:
+        answer = await client.patch(path, json=change, headers=manager)
+        assert answer.status_code == 200, (path, answer.text)
+    await client.post("/api/shifts/current/close", json={"counted": {"10000": 1}}, headers=cashier)
+    z = await client.post("/api/reports", json={"kind": "z"}, headers=manager)
+    assert z.status_code == 201, z.text
+    kept = ("checks", "sales", "net_sales", "tax_total", "taxes", "discounts", "service_charge")
+    assert {k: z.json()["data"][k] for k in kept} == {k: x[k] for k in kept}
+
+
+async def test_an_unpaid_order_is_cancelled_a_sent_one_with_a_manager_a_paid_one_refunded(
+    client, cashier, settings
+):
+    approval = {"staff_id": await staff_id(client, "manager"), "pin": PINS["manager"]}
+    pending = await walk_in(client, cashier, "Garlic prawns")
+    cancelled = await client.post(
+        f"/api/orders/{pending['id']}/cancel", json={"reason": "walked out"}, headers=cashier
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled" and cancelled.json()["total"] == 0
+    assert {line["state"] for line in cancelled.json()["lines"]} == {"voided"}
+    listed = (await client.get("/api/checks", headers=cashier)).json()
+    assert all(c["line_count"] for c in listed)  # nothing left to pay is not listed
+
+    sent = await walk_in(client, cashier, "Garlic prawns")
+    await client.post(f"/api/orders/{sent['id']}/send", headers=cashier)
+    path = f"/api/orders/{sent['id']}/cancel"
+    refused = await client.post(path, json={"reason": "wrong table"}, headers=cashier)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "approval_required"
+    body = {"reason": "wrong table", "approval": approval}
+    assert (await client.post(path, json=body, headers=cashier)).status_code == 200
+    with sqlite3.connect(settings.database) as conn:
+        struck = conn.execute(
+            "SELECT i.voided FROM ticket_items i JOIN order_lines l ON l.id = i.line_id"
+            " WHERE l.order_id = ?",
+            (sent["id"],),
+        ).fetchall()
+        chits = conn.execute("SELECT COUNT(*) FROM print_jobs WHERE kind = 'void_chit'").fetchone()
+    assert struck == [(1,)] and chits[0] >= 1
+
+    await open_shift(client, cashier)
+    part_paid = await walk_in(client, cashier, "Garlic prawns", "Garlic prawns")
+    check = await check_of(client, cashier, part_paid)
+    await pay(client, cashier, check["id"], method="card", amount=100, reference="T-1")
+    refused = await client.post(f"/api/orders/{part_paid['id']}/cancel", json=body, headers=cashier)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "order_paid"
+    await pay(client, cashier, check["id"], method="card", reference="T-2")
+    refused = await client.post(f"/api/orders/{part_paid['id']}/cancel", json=body, headers=cashier)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "order_closed"
+    # the log's Refund… opens the paid order's check, with its tenders to refund
+    again = await check_of(client, cashier, part_paid)
+    assert again["id"] == check["id"] and again["status"] == "paid"
+
+
+async def test_a_line_voided_after_a_payment_leaves_money_owed_back_until_refunded(client, cashier):
+    approval = {"staff_id": await staff_id(client, "manager"), "pin": PINS["manager"]}
+    await open_shift(client, cashier)
+    order = await walk_in(client, cashier, "Garlic prawns", "Pastel de nata")
+    check = await check_of(client, cashier, order)
+    prawns = next(line for line in check["lines"] if line["name"] == "Garlic prawns")
+    taken = await pay(client, cashier, check["id"], method="cash", amount=prawns["amount"])
+    assert taken.json()["check"]["balance"] == check["total"] - prawns["amount"]
+    voided = await client.post(
+        f"/api/order-lines/{prawns['line_id']}/void",
+        json={"reason": "cold", "approval": approval},
+        headers=cashier,
+    )
+    assert voided.status_code == 200, voided.text
+    assert voided.json()["status"] == "closed"
+    now = (await client.get(f"/api/checks/{check['id']}", headers=cashier)).json()
+    assert now["status"] == "paid" and now["balance"] == 0
+    assert now["due_back"] == prawns["amount"] - now["total"] > 0
+    payment = taken.json()["payment"]["id"]
+    refund = {"amount": now["due_back"], "reason": "voided after payment", "approval": approval}
+    back = await client.post(f"/api/payments/{payment}/refund", json=refund, headers=cashier)
+    assert back.status_code == 201, back.text
+    after = (await client.get(f"/api/checks/{check['id']}", headers=cashier)).json()
+    assert after["due_back"] == 0 and after["paid"] - back.json()["refunded"] == after["total"]

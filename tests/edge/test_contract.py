@@ -394,6 +394,8 @@ async def call_every_route(http, base, printer_port, database, sandbox):
     first, second = (line["id"] for line in order["lines"])
     await call("list_orders", "GET", "/api/orders")
     await call("get_order", "GET", f"/api/orders/{order['id']}")
+    doomed = await call("create_order", "POST", "/api/orders", {"kind": "counter", "lines": lines})
+    await call("cancel_order", "POST", f"/api/orders/{doomed['id']}/cancel", {"reason": "left"})
     await call("order_events", "GET", f"/api/orders/{order['id']}/events")
     more = await call(
         "add_lines", "POST", f"/api/orders/{order['id']}/lines", {"lines": [{"item_id": prawns}]}
@@ -425,6 +427,7 @@ async def call_every_route(http, base, printer_port, database, sandbox):
     await call("order_kitchen", "GET", f"/api/orders/{order['id']}/kitchen")
     await call("expo", "GET", "/api/kitchen/expo")
     await call("serve_order", "POST", f"/api/orders/{order['id']}/served")
+    await call("prep_time_report", "GET", "/api/kitchen/prep-times")
     await call("recall_ticket", "POST", f"/api/tickets/{moved['id']}/recall")
     await call("add_lines", "POST", f"/api/orders/{order['id']}/lines", {"lines": [fish_line]})
     await call("send_order", "POST", f"/api/orders/{order['id']}/send")  # the fish is held
@@ -444,7 +447,6 @@ async def call_every_route(http, base, printer_port, database, sandbox):
     await call("preview_job", "GET", f"/api/print-jobs/{bill['id']}/preview.png")
     await call("retry_print_job", "POST", f"/api/print-jobs/{bill['id']}/retry")
     await call("reprint_print_job", "POST", f"/api/print-jobs/{bill['id']}/reprint")
-    await call("open_drawer", "POST", "/api/drawer/open", {"reason": "change for the float"})
     await call("sync_status", "GET", "/api/sync")
     kept, seen = [await asyncio.to_thread(open_conflict, BOX["database"], dish) for _ in "ab"]
     await call("list_conflicts", "GET", "/api/sync/conflicts?state=all")
@@ -604,9 +606,11 @@ async def pos_calls(call, prawns, database, sandbox):
     await call("refund_payment", "POST", f"/api/payments/{taken['payment']['id']}/refund", refund)
     pay_in = {"kind": "pay_in", "amount": 2000, "reason": "change from the bank"}
     await call("drawer_move", "POST", "/api/shifts/current/moves", pay_in)
+    await call("open_drawer", "POST", "/api/drawer/open", {"reason": "change for the float"})
     await call("close_shift", "POST", "/api/shifts/current/close", {"counted": {"5000": 2}})
     link = await call("create_pay_link", "POST", f"/api/checks/{third['id']}/pay-link")
     await call("pay_link", "GET", f"/api/pay-links/{link['id']}")
+    await call("pay_link_qr", "GET", f"/api/pay-links/{link['id']}/qr.svg")
     intent = {**sandbox.intents[link["provider_ref"]], "status": "succeeded"}
     event = sandbox.event(intent)
     await call(

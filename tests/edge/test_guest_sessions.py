@@ -8,7 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from freezegun import freeze_time
 
-from edge.domain import store, table_sessions
+from edge.core.events import Event
+from edge.core.permissions import Actor
+from edge.domain import checks, payments, shifts, store, table_sessions
+from edge.runtime import automations
 from tests.conftest import sign_in
 from tests.edge.guest_helpers import Phone, qr_token
 from tests.edge.menu_helpers import item, menu
@@ -208,18 +211,66 @@ async def test_idle_and_paid_sessions_close_and_guests_are_forgotten_a_day_later
         assert (await phone.call("GET", "/api/guest/table")).status_code == 401
 
 
+async def test_a_paid_table_idle_ten_minutes_closes_and_every_phone_is_told(box_and_client):
+    """Paid through the POS's own functions (a shift, the order's check, cash): the session
+    closes once idle `PAID_IDLE_MINUTES`, not before, with the reason `paid`."""
+    box, client = box_and_client
+    owner = await sign_in(client, "owner")
+    await client.patch("/api/store", headers=owner, json={"qr_mode": "direct"})
+    prawns = item(await menu(client), "Garlic prawns")["id"]
+    cashier = Actor("c1", "Carla", "cashier", "pos-1")
+    with freeze_time(NOON, tick=True) as frozen:
+        ana, rui = Phone(client), Phone(client)
+        await ana.scan(qr_token(box, "2"))
+        await rui.scan(qr_token(box, "2"))
+        await ana.call("POST", "/api/guest/join", {"nickname": "Ana"})
+        await ana.add(prawns)
+        sent = await ana.call("POST", "/api/guest/send", **{"Idempotency-Key": "send-1"})
+        assert sent.status_code == 200, sent.text
+        order_id = sent.json()["order"]["id"]
+        session_id = (await ana.table())["session_id"]
+        frozen.tick(timedelta(minutes=30))
+        await box.write(shifts.open_shift, cashier, {"float": 0})
+        check = await box.write(checks.open_check, cashier, {"order_id": order_id})
+        await box.write(payments.take, cashier, check["id"], {"method": "cash"})
+        status = box.read_now(lambda c: c.execute("SELECT status FROM orders").fetchone()[0])
+        assert status == "closed"  # paid: what the waiter's grid shows as Paid
+        frozen.tick(timedelta(minutes=table_sessions.PAID_IDLE_MINUTES - 1))
+        assert await box.write(table_sessions.close_idle) == 0  # paid, but not idle long enough
+        frozen.tick(timedelta(minutes=1, seconds=1))
+        assert await box.write(table_sessions.close_idle) == 1
+        last = box.read_now(lambda c: Event.from_row(c.execute(_LAST_SESSION_EVENT).fetchone()))
+        assert last.entity_id == session_id and last.actor == "system"
+        assert last.fields["status"] == "closed" and last.fields["close_reason"] == "paid"
+        assert box.guests.shows(session_id, last)  # in each phone's feed: the page says so
+        for phone in (ana, rui):
+            assert (await phone.call("GET", "/api/guest/table")).status_code == 410
+
+
+_LAST_SESSION_EVENT = (
+    "SELECT * FROM events WHERE entity = 'table_sessions' ORDER BY seq DESC LIMIT 1"
+)
+
+
 async def test_the_daily_pass_turns_at_four_and_a_table_gives_it_once(box_and_client):
     box, client = box_and_client
     owner, waiter = await sign_in(client, "owner"), await sign_in(client, "waiter")
     await client.patch("/api/store", headers=owner, json={"daily_pass": True})
     prawns = item(await menu(client), "Garlic prawns")["id"]
+    rotate = table_sessions.rotate_pass
     with freeze_time("2026-11-20 03:59:00", tick=True) as frozen:  # Lisbon is on UTC in winter
-        before = (await client.get("/api/floor", headers=waiter)).json()["daily_pass"]
+        await box.write(rotate)
+        assert _pass_day(box) == "2026-11-19"
+        assert await box.write(rotate) is False  # the job again: nothing changes
         frozen.tick(timedelta(minutes=2))
+        assert await box.write(rotate) is True
+        assert _pass_day(box) == "2026-11-20"
         word = (await client.get("/api/floor", headers=waiter)).json()["daily_pass"]
-        assert word != before and word.split("-")[1].isdigit()
-        frozen.move_to("2026-11-20 12:00:00")
+        assert word.split("-")[1].isdigit()
+        frozen.move_to("2026-11-21 00:30:00")  # past midnight: still the 20th's pass
+        assert await box.write(rotate) is False
         assert (await client.get("/api/floor", headers=waiter)).json()["daily_pass"] == word
+        frozen.move_to("2026-11-20 12:00:00")
         phone = Phone(client)
         await phone.scan(qr_token(box, "3"))
         await phone.add(prawns)
@@ -234,3 +285,39 @@ async def test_the_daily_pass_turns_at_four_and_a_table_gives_it_once(box_and_cl
         )
         assert given.status_code == 200 and given.json()["pass_needed"] is False
         assert (await phone.call("POST", "/api/guest/send")).status_code == 200
+
+
+def _pass_day(box) -> str:
+    return box.read_now(lambda c: c.execute("SELECT business_day FROM daily_passes").fetchone()[0])
+
+
+async def test_a_box_off_at_four_makes_the_pass_when_it_starts(box_and_client):
+    """The start-up run of the rotation job: the stored pass is of an earlier day."""
+    box, _ = box_and_client
+    with freeze_time("2026-11-20 12:00:00"):
+        await box.write(table_sessions.rotate_pass)
+    with freeze_time("2026-11-22 10:00:00"):  # off through two 04:00s
+        assert await box.write(table_sessions.rotate_pass) is True
+        assert _pass_day(box) == "2026-11-22"
+        words = box.read_now(lambda c: c.execute("SELECT COUNT(*) FROM daily_passes").fetchone())
+        assert words[0] == 1  # one row, changed each day
+
+
+@pytest.mark.parametrize(
+    ("after", "fires_utc", "just_before", "day_before"),
+    [
+        ("2026-03-28 12:00", "2026-03-29 03:00", "2026-03-29 02:59", "2026-03-28"),  # spring on
+        ("2026-10-24 12:00", "2026-10-25 04:00", "2026-10-25 03:59", "2026-10-24"),  # back
+    ],
+)
+def test_the_pass_turns_at_four_local_across_a_daylight_saving_change(
+    after, fires_utc, just_before, day_before
+):
+    lisbon = {"timezone": "Europe/Lisbon"}
+    at = datetime.fromisoformat(after).replace(tzinfo=UTC)
+    fires = automations.pass_trigger("Europe/Lisbon").get_next_fire_time(None, at)
+    assert fires.astimezone(UTC) == datetime.fromisoformat(fires_utc).replace(tzinfo=UTC)
+    assert fires.hour == 4
+    before = datetime.fromisoformat(just_before).replace(tzinfo=UTC)
+    assert table_sessions.pass_day(lisbon, before) == day_before
+    assert table_sessions.pass_day(lisbon, fires) == fires.date().isoformat()

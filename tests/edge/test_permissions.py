@@ -333,10 +333,16 @@ CALLS: dict[str, Call] = {
     "POST /api/orders/{order_id}/send": lambda w, how: _then(
         w.fresh_order(), lambda order: w.call("POST", f"/api/orders/{order}/send")
     ),
+    "POST /api/orders/{order_id}/cancel": lambda w, how: _then(
+        w.fresh_order(),
+        lambda order: w.call("POST", f"/api/orders/{order}/cancel", {"reason": "left"}),
+    ),
     "POST /api/orders/{order_id}/print-bill": lambda w, how: w.call(
         "POST", f"/api/orders/{w.order}/print-bill"
     ),
-    "POST /api/drawer/open": lambda w, how: w.call("POST", "/api/drawer/open", _approved(w, how)),
+    "POST /api/drawer/open": lambda w, how: _then(
+        w.shift(), lambda _: w.call("POST", "/api/drawer/open", _approved(w, how))
+    ),
     "GET /api/events": lambda w, how: w.call("GET", f"/api/events?since={w.printers_seq - 1}"),
     "GET /ws": lambda w, how: w.websocket(f"since={w.printers_seq - 1}", w.who),
     "GET /api/audit": lambda w, how: w.call("GET", "/api/audit?limit=5"),
@@ -560,6 +566,7 @@ CALLS: dict[str, Call] = {
         "PATCH", "/api/kitchen/settings", {"warn_minutes": 9}
     ),
     "GET /api/kitchen/expo": lambda w, how: w.call("GET", "/api/kitchen/expo"),
+    "GET /api/kitchen/prep-times": lambda w, how: w.call("GET", "/api/kitchen/prep-times"),
     "POST /api/stations": lambda w, how: w.call(
         "POST", "/api/stations", {"code": w.name("S").replace(" ", ""), "name": "Station"}
     ),
@@ -704,6 +711,9 @@ CALLS: dict[str, Call] = {
         w.fresh_check(), lambda check: w.call("POST", f"/api/checks/{check}/pay-link")
     ),
     "GET /api/pay-links/{link_id}": lambda w, how: w.call("GET", f"/api/pay-links/{w.link}"),
+    "GET /api/pay-links/{link_id}/qr.svg": lambda w, how: w.call(
+        "GET", f"/api/pay-links/{w.link}/qr.svg"
+    ),
     "POST /api/pay/webhook": lambda w, how: _webhook(w),
 }
 

@@ -25,7 +25,7 @@ from printers import preview
 from printers.decoder import decode
 from printers.emulator import ThreadedEmulator, run_in_thread
 from printers.profiles import GENERIC_58MM, TM_T20II, get_profile
-from tests.conftest import device_header, sign_in
+from tests.conftest import device_header, sign_in, staff_id
 from tests.edge.menu_helpers import item, menu, modifier, table_id
 from tests.edge.test_contract import assert_error_shape
 from tests.live import feed, serve
@@ -363,11 +363,11 @@ async def test_no_sale_drawer_needs_a_manager_or_their_approval(app, client, emu
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "approval_required"
     roster = (await client.get("/api/staff/roster", headers=await device_header(client))).json()
     boss = next(s["id"] for s in roster if s["role"] == "manager")
-    approved = await client.post(
-        "/api/drawer/open",
-        headers=cashier,
-        json={"reason": "change", "approval": {"staff_id": boss, "pin": "2222"}},
-    )
+    asked = {"reason": "change", "approval": {"staff_id": boss, "pin": "2222"}}
+    no_shift = await client.post("/api/drawer/open", headers=cashier, json=asked)
+    assert no_shift.status_code == 409 and no_shift.json()["error"]["code"] == "no_open_shift"
+    assert (await client.post("/api/shifts", headers=cashier, json={"float": 0})).status_code == 201
+    approved = await client.post("/api/drawer/open", headers=cashier, json=asked)
     assert approved.status_code == 201, approved.text
     assert approved.json()["kind"] == "drawer" and approved.json()["note"] == "change"
     event = rows(app, "SELECT approver FROM events WHERE entity = 'print_jobs'")
@@ -384,6 +384,8 @@ async def test_a_job_cut_off_mid_send_is_printed_again_with_a_reprint_banner(set
             await kitchen_order(client, manager, send=True)
         job_id = rows(app, "SELECT id FROM print_jobs")[0]["id"]
         await app.state.box.write(print_queue.mark_sending, job_id)  # then the box dies
+        # the claim is in the row, on disk, and in no event
+        assert rows(app, "SELECT state FROM print_jobs") == [{"state": "sending"}]
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         assert rows(app, "SELECT state, reprint FROM print_jobs") == [
@@ -392,6 +394,43 @@ async def test_a_job_cut_off_mid_send_is_printed_again_with_a_reprint_banner(set
         await drain(app)
     (job,) = emulator.wait_for_jobs(1)
     assert job.lines[0] == "*** REPRINT ***" and "1x Burrata" in job.lines
+    # what the audit says of it: queued, sent again after the restart, printed
+    said = rows(app, "SELECT op, fields FROM events WHERE entity_id = ? ORDER BY seq", job_id)
+    assert [(e["op"], json.loads(e["fields"]).get("state")) for e in said] == [
+        ("create", "queued"),
+        ("update", "queued"),
+        ("update", "printed"),
+    ]
+    assert json.loads(said[1]["fields"])["reprint"] is True
+
+
+async def test_a_printed_job_is_two_events_who_printed_what_and_that_it_printed(
+    app, client, emulator
+):
+    """Printing churn: the worker's claim (`sending`) writes the row, not an event; the feed
+    and the audit have the job's create (who, what, where) and its outcome."""
+    manager = await sign_in(client, "manager")
+    await point_at(client, manager, "Kitchen pass", emulator.port)
+    since = rows(app, "SELECT MAX(seq) AS seq FROM events")[0]["seq"]
+    await kitchen_order(client, manager, send=True)
+    await drain(app)
+    assert len(emulator.wait_for_jobs(1)) == 1
+    (job,) = rows(app, "SELECT id, state FROM print_jobs")
+    said = rows(
+        app,
+        "SELECT op, actor, fields FROM events WHERE entity = 'print_jobs' AND seq > ? ORDER BY seq",
+        since,
+    )
+    assert [(e["op"], json.loads(e["fields"])["state"]) for e in said] == [
+        ("create", "queued"),
+        ("update", "printed"),
+    ]
+    created = json.loads(said[0]["fields"])
+    assert (
+        said[0]["actor"] == await staff_id(client, "manager")
+        and created["kind"] == "kitchen_ticket"
+    )
+    assert created["source_entity"] == "orders" and job["state"] == "printed"
 
 
 async def test_test_page_reprint_and_retry_of_a_failed_job(app, client, emulator, tmp_path):
@@ -607,6 +646,7 @@ async def test_reroute_keeps_the_bytes_of_a_job_it_cannot_render_again(app, clie
         network(9),  # never reached
         profile=GENERIC_58MM.name,
     )
+    await client.post("/api/shifts", headers=manager, json={"float": 0})
     drawer = await client.post("/api/drawer/open", headers=manager, json={"reason": "float"})
     bill = await client.post(f"/api/printers/{counter['id']}/test", headers=manager)
     box = app.state.box
@@ -674,6 +714,7 @@ async def test_a_new_profile_leaves_sending_and_printed_jobs_and_jobs_without_a_
 ):
     manager = await sign_in(client, "manager")
     counter = (await printers_by_name(client, manager))["Counter receipt"]
+    await client.post("/api/shifts", headers=manager, json={"float": 0})
     drawer = await client.post("/api/drawer/open", headers=manager, json={"reason": "float"})
     pages = [
         (await client.post(f"/api/printers/{counter['id']}/test", headers=manager)).json()["id"]

@@ -11,7 +11,7 @@ from hub.config import HubSettings
 from sync.envelope import PullPage, PushResult
 from sync.ids import uuid7
 from sync.signing import DeviceKey
-from tests.hub.kit import ROOT, Box, enrol, hub_process, order_event
+from tests.hub.kit import ROOT, Box, enrol, event, hub_process, item_fields
 
 
 def _create_owner(settings: HubSettings, email: str) -> None:
@@ -44,7 +44,8 @@ async def test_a_served_hub_takes_an_enrolled_boxs_orders(hub_settings, request)
             assert (await enrol(hub, code.json()["code"], key)).status_code == 201
             box = Box(hub, key, store["id"])
             for round_ in range(4):  # several requests: both workers answer some
-                pushed = await box.push([order_event(round_ + 1)], after=round_)
+                item = event(round_ + 1, "menu_items", uuid7(), "create", item_fields())
+                pushed = await box.push([item], after=round_)
                 assert PushResult.from_json(pushed.json()).upto == round_ + 1
             page = PullPage.from_json((await box.pull()).json())
             assert [change.seq for change in page.changes] == [1, 2, 3, 4]

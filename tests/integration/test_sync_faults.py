@@ -297,9 +297,9 @@ def _batches(settings: EdgeSettings, store_id: str) -> list[bytes]:
             batch = _next_batch(conn, store_id, 10**12)
             if batch is None:
                 break
-            bodies.append(batch[1])
-            conn.execute("UPDATE sync_state SET push_cursor = ?", (batch[0][-1].seq,))
-            assert len(batch[0]) <= MAX_EVENTS and batch[0][0].seq > state
+            bodies.append(batch.body)
+            conn.execute("UPDATE sync_state SET push_cursor = ?", (batch.events[-1].seq,))
+            assert len(batch.events) <= MAX_EVENTS and batch.events[0].seq > state
         conn.execute("UPDATE sync_state SET push_cursor = 0")
     return bodies
 

@@ -8,12 +8,16 @@ from __future__ import annotations
 import dataclasses
 
 import httpx
+import orjson
 import pytest
 
 from edge.api.app import create_app
+from edge.core import events, identity
 from edge.core.events import commit
-from edge.domain import hub_changes
+from edge.core.permissions import Actor
+from edge.domain import hub_changes, orders
 from edge.runtime.hub_client import HubUnreachable
+from edge.runtime.sync_service import _pushed
 from edge.setup import enrolment
 from sync.ids import uuid7
 from tests.conftest import sign_in
@@ -27,10 +31,13 @@ class Switch(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
         self.down = False
+        self.bodies: list[int] = []  # the size of each push's body
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self.down:
             raise httpx.ConnectError("the link is down", request=request)
+        if request.url.path == "/sync/v1/push":
+            self.bodies.append(len(request.content))
         return await self.inner.handle_async_request(request)
 
 
@@ -221,3 +228,54 @@ async def test_a_hub_out_of_reach_is_offline_and_nothing_is_lost(box, hub, owner
     link.down = False
     await box_.sync.round()
     await _converged(box_, hub, owner, store["id"])
+
+
+def _huge_orders(conn, count: int, lines: int = orders.MAX_LINES) -> None:
+    """`count` orders of the most lines an order takes, each line with the longest note."""
+    item = conn.execute(
+        "SELECT m.id FROM menu_items m WHERE m.active AND m.available AND NOT EXISTS"
+        " (SELECT 1 FROM item_modifier_groups g WHERE g.item_id = m.id) ORDER BY m.id"
+    ).fetchone()[0]
+    staff = conn.execute("SELECT id, name FROM staff WHERE role = 'manager'").fetchone()
+    actor = Actor(staff["id"], staff["name"], "manager", "till")
+    for _ in range(count):
+        line = {"item_id": item, "note": "n" * 140}
+        orders.create(conn, actor, {"kind": "counter", "lines": [line] * lines})
+
+
+def _outbox_sizes(conn) -> list[int]:
+    found = events.outbox(conn, identity.sync_state(conn).push_cursor, 10**12, 500)
+    return [len(orjson.dumps(_pushed(event).to_json())) for event in found]
+
+
+async def test_a_push_stops_at_its_byte_cap_and_an_event_no_push_can_carry_is_kept(
+    box, hub, owner, store, link
+):
+    box_, client = box
+    manager = await sign_in(client, "manager")
+    await box_.sync.round()
+    await box_.write(_huge_orders, 4)
+    sizes = await box_.read(_outbox_sizes)
+    assert len(sizes) == 4 and min(sizes) > 100_000  # ~4 MB for 40 of them
+    box_.sync.batch_bytes = max(sizes) * 3 // 2  # one huge order in each push
+    link.bodies.clear()
+    await box_.sync.round()
+    assert len(link.bodies) == 4 and max(link.bodies) <= box_.sync.batch_bytes
+    await _converged(box_, hub, owner, store["id"])
+
+    box_.sync.body_limit = min(sizes) // 2  # as if the hub read less than one such order
+    await box_.write(_huge_orders, 1)
+    await box_.write(_huge_orders, 1, 1)  # and a small one after it
+    link.bodies.clear()
+    await box_.sync.round()
+    await box_.sync.round()  # the large one is not tried again
+    assert len(link.bodies) == 1 and link.bodies[0] < box_.sync.body_limit
+    rejected = (await client.get("/api/sync/rejections", headers=manager)).json()["rejections"]
+    assert [(r["source"], r["entity"], r["code"]) for r in rejected] == [
+        ("push", "orders", "too_large")
+    ]
+    assert "larger than the hub takes" in rejected[0]["message"]
+    orders_on_hub = await hub.get(
+        f"/api/stores/{store['id']}/rows/orders?limit=500", headers=owner.headers
+    )
+    assert len(orders_on_hub.json()["rows"]) == 5  # the four, and the small one

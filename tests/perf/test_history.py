@@ -1,12 +1,12 @@
 """Benchmark `history`: a store with a year of service answers as a fresh one does.
 
 The year is built through the project's own write path: the writer, in big batches, runs
-`orders.create` (5 lines, sent to the kitchen) and moves each kitchen ticket through sending and
-printed as the print worker would, one in a hundred failing for good, day after day under
-freezegun; a cashier acts twice, a year and 60 days back (the rare actor). Then retention runs as
-at its defaults, the hub having acknowledged everything (`edge.core.retention`). The built
-database is cached in var/bench/ (keyed by the migrations, this file and the size), so `make
-bench` builds it once.
+`orders.create` (5 lines, sent to the kitchen) and moves each kitchen ticket through its claim
+(`sending`, no event) and printed as the print worker would, one in a hundred failing for
+good, day after day under freezegun; a cashier acts twice, a year and 60 days back (the rare
+actor). Then retention runs as at its defaults, the hub having acknowledged everything
+(`edge.core.retention`). The built database is cached in var/bench/ (keyed by the migrations,
+this file and the size), so `make bench` builds it once.
 
 Against it and against a fresh demo store, each in a real server (`tests.perf.serve`), the same
 run measures: start-up to `/healthz` with the database dropped from the page cache
@@ -52,7 +52,7 @@ CALLS = 200 if FULL else 40
 STARTS = 3
 # What the cached year depends on beside the migrations and its size: change it with `_build`
 # or `_service`.
-BUILD = "2: weekly staff edit and pruning"
+BUILD = "3: a job's claim is no event"
 # Days (from the first) of the order whose history is read and of the rare actor's second
 # act: within what the box keeps of synced events, as is the day read "80 days back".
 RECENT_DAY = max(1, DAYS - 60)
@@ -212,7 +212,7 @@ def _build(template: Path, path: Path) -> dict[str, Any]:
 
 def _service(conn: Any, clock: Any, actor: Actor, lines: list[dict[str, Any]], count: int) -> None:
     """An hour of service: `count` orders sent to the kitchen, a minute apart, each ticket
-    printed as the worker prints it (sending, printed); one in a hundred fails for good."""
+    printed as the worker prints it (claimed, printed); one in a hundred fails for good."""
     for _ in range(count):
         clock.tick(timedelta(seconds=60))
         orders.create(conn, actor, {"kind": "counter", "lines": lines, "send": True})

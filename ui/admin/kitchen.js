@@ -1,6 +1,7 @@
 // Kitchen: the stations menu items are routed to (their names on the screens, which are in use)
 // and the kitchen's options: coursing, auto-fire and its delay, and the minutes after which a
-// ticket's tile turns amber and red. Links to each station's screen and to expo.
+// ticket's tile turns amber and red. Links to each station's screen and to expo. Prep times
+// (managers): per station and item, fired -> ready and ready -> bumped, over business days.
 
 import { act, drawList, field, h, modal, msgBox, switchInput } from "./dom.js";
 
@@ -52,7 +53,13 @@ export default {
     }
 
     function render() {
-      if (body.firstChild !== options) body.replaceChildren(options, stationsCard);
+      if (body.firstChild !== options) {
+        body.replaceChildren(options, stationsCard);
+        if (ctx.may("reports.run")) {
+          body.append(prepCard);
+          act(prepShow, prepMessage, showPrep, { form: prepCard });
+        }
+      }
       drawList(rows, state.kitchen.stations, (s) => s.code, (s) => JSON.stringify(s), stationRow);
       if (!state.edited) drawOptions();
     }
@@ -93,6 +100,51 @@ export default {
           return true;
         },
       });
+    }
+
+    // Empty days ask for the box's business day today (its time zone, not the browser's).
+    const prepFrom = h("input", { class: "input", type: "date", name: "from" });
+    const prepTo = h("input", { class: "input", type: "date", name: "to" });
+    const prepBody = h("div", { class: "prep-times" });
+    const prepMessage = msgBox();
+    const prepShow = h("button", { type: "submit", class: "btn" }, "Show");
+    const prepCard = h("form", { class: "card card-pad stack kitchen-prep", novalidate: true,
+      onsubmit: (event) => { event.preventDefault(); act(prepShow, prepMessage, showPrep, { form: prepCard }); } },
+    h("h2", {}, "Prep times"),
+    h("div", { class: "row" }, field("From", prepFrom), field("To", prepTo), prepShow),
+    prepMessage, prepBody);
+
+    function seconds(value) {
+      if (value === null) return "–";
+      const whole = Math.round(value);
+      return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
+    }
+
+    function prepTable(caption, rows, label) {
+      return h("div", { class: "table-wrap" }, h("table", { class: "table fold-table" },
+        h("caption", { class: "sr-only" }, caption),
+        h("thead", {}, h("tr", {}, h("th", {}, label), h("th", {}, "Items"),
+          h("th", {}, "Cooking, median"), h("th", {}, "Cooking, 9 in 10"),
+          h("th", {}, "At the pass, median"), h("th", {}, "At the pass, 9 in 10"))),
+        h("tbody", {}, rows.map((row) => h("tr", { "data-prep": row.name ? `${row.station}/${row.name}` : row.station },
+          h("td", { "data-label": label }, row.name ? `${row.name} (${row.station})` : row.station),
+          h("td", { "data-label": "Items" }, String(row.items)),
+          h("td", { "data-label": "Cooking, median" }, seconds(row.fired_to_ready.median_s)),
+          h("td", { "data-label": "Cooking, 9 in 10" }, seconds(row.fired_to_ready.p90_s)),
+          h("td", { "data-label": "At the pass, median" }, seconds(row.ready_to_bumped.median_s)),
+          h("td", { "data-label": "At the pass, 9 in 10" }, seconds(row.ready_to_bumped.p90_s)))))));
+    }
+
+    async function showPrep() {
+      const query = new URLSearchParams();
+      if (prepFrom.value) query.set("from", prepFrom.value);
+      if (prepTo.value) query.set("to", prepTo.value);
+      const report = await ctx.api.get(`/api/kitchen/prep-times?${query}`);
+      prepFrom.value = report.from;
+      prepTo.value = report.to;
+      prepBody.replaceChildren(...(report.stations.length
+        ? [prepTable("By station", report.stations, "Station"), prepTable("By item", report.items, "Item")]
+        : [h("p", { class: "empty" }, "No tickets on those days.")]));
     }
 
     function drawOptions() {

@@ -7,6 +7,7 @@ import { h } from "/ui/lib/element.js";
 import { formatMoney } from "/ui/lib/money.js";
 
 const app = document.getElementById("app");
+const view = h("div", { class: "view" }); // the menu and the bar, drawn again on each update
 const conn = document.getElementById("conn");
 const qr = new URLSearchParams(location.hash.slice(1)).get("t") || "";
 const tableKey = `galley.guest.${qr.split(".")[0]}`;
@@ -133,7 +134,7 @@ function render() {
   document.getElementById("store").textContent = table.store_name;
   document.getElementById("table").textContent = `Table ${table.table_name}`;
   const cats = menu.categories.filter((c) => c.items.length);
-  app.replaceChildren(...[
+  view.replaceChildren(...[
     state.error ? h("p", { class: "error", role: "alert" }, state.error) : null,
     statusLine(),
     h("nav", { class: "tabs", "aria-label": "Menu sections" },
@@ -143,13 +144,17 @@ function render() {
       c.items.map(dish))),
     bar(),
   ].flat().filter(Boolean));
-  if (!state.sheet) return;
+  if (view.parentNode !== app) app.replaceChildren(view);
   // A live update draws the order again, but never under a guest's typing, and never the
   // add sheet (its choices and name are the guest's until they add or close).
   const typing = state.sheetNode && state.sheetNode.contains(document.activeElement)
     && document.activeElement.tagName === "INPUT";
-  if (!state.sheetNode || (state.sheetLive && !typing)) state.sheetNode = state.sheet();
-  app.append(state.sheetNode);
+  if (state.sheet && (!state.sheetNode || (state.sheetLive && !typing))) state.sheetNode = state.sheet();
+  // The sheet shown stays in the page across redraws: taken out even for a moment, it loses
+  // the focus, and with it the phone's keyboard and what the guest types next.
+  const shown = state.sheet ? state.sheetNode : null;
+  for (const old of app.querySelectorAll(":scope > .sheet")) if (old !== shown) old.remove();
+  if (shown && shown.parentNode !== app) app.append(shown);
 }
 
 function statusLine() {

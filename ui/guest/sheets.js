@@ -3,12 +3,12 @@
 // note) and the table's order (who is there, every line and who added it, today's pass when
 // the store asks for it, Send, the bill).
 
+import { choicePicker, groupsOf } from "/ui/lib/choices.js";
 import { h } from "/ui/lib/element.js";
-import { formatDelta } from "/ui/lib/money.js";
 
 export function addSheet(g, item) {
   const { state, api, money, sheet, closeSheet, refused } = g;
-  const groups = (item.modifier_group_ids || []).map((id) => state.menu.modifier_groups.find((g) => g.id === id)).filter(Boolean);
+  const picker = choicePicker(groupsOf(item, state.menu), { currency: state.table.currency });
   let quantity = 1;
   const qty = h("output", { "aria-live": "polite" }, "1");
   const step = (d) => { quantity = Math.max(1, Math.min(99, quantity + d)); qty.textContent = String(quantity); };
@@ -17,7 +17,7 @@ export function addSheet(g, item) {
   const problem = h("p", { class: "error", role: "alert", hidden: true });
   const form = h("form", { onsubmit: async (e) => {
     e.preventDefault();
-    const chosen = [...form.querySelectorAll("input[data-mod]:checked")].map((i) => i.value);
+    const chosen = picker.ids();
     try {
       if (name) await api.post("/api/guest/join", { nickname: name.value });
       state.table = await api.post("/api/guest/cart", { item_id: item.id, quantity, modifier_ids: chosen, note: note.value });
@@ -31,11 +31,7 @@ export function addSheet(g, item) {
   problem,
   item.description ? h("p", { class: "hint" }, item.description) : null,
   name ? [h("label", { for: "nick" }, "Your name, so the table sees who ordered what"), name] : null,
-  groups.map((g) => h("fieldset", {},
-    h("legend", {}, g.name, " ", h("small", {}, g.min_choices ? `choose ${g.min_choices === g.max_choices ? g.min_choices : `${g.min_choices}–${g.max_choices}`}` : `up to ${g.max_choices}, optional`)),
-    g.modifiers.map((m) => h("label", { class: "choice" },
-      h("input", { type: g.max_choices === 1 ? "radio" : "checkbox", name: g.id, value: m.id, "data-mod": "", disabled: !m.available }),
-      h("span", {}, m.name, m.available ? "" : " (sold out)"), h("span", {}, formatDelta(m.price_delta, state.table.currency)))))),
+  picker.nodes,
   h("div", { class: "qty" }, h("span", {}, "Quantity"),
     h("button", { type: "button", "aria-label": "One less", onclick: () => step(-1) }, "−"), qty,
     h("button", { type: "button", "aria-label": "One more", onclick: () => step(1) }, "+")),

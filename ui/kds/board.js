@@ -2,7 +2,8 @@
 // a tile with its number, table, age (green, then amber and red at the store's thresholds) and
 // its items by course with modifiers, notes and seats; a line voided after firing is struck
 // through and still bumped. A bump bar is a keyboard: digits select a tile, S starts it, Enter
-// bumps it, R recalls the last bumped, the arrows page; the keys are shown at the foot.
+// bumps it, R recalls the last bumped, the arrows page; the keys are shown at the foot. A tile's
+// Move button sends one of its items to another station (both screens update from the feed).
 
 import { h } from "/ui/lib/element.js";
 
@@ -94,6 +95,9 @@ export function mountBoard(main, ctx) {
     const actions = canBump ? h("div", { class: "tile-actions" },
       ticket.state === "NEW" ? h("button", { type: "button", class: "btn btn-sm", onclick: (e) => { e.stopPropagation(); move(ticket, "IN_PROGRESS"); } }, "Start") : null,
       RANK[ticket.state] < RANK.READY ? h("button", { type: "button", class: "btn btn-sm", onclick: (e) => { e.stopPropagation(); move(ticket, "READY"); } }, "Ready") : null,
+      movable(ticket).length && others(ticket).length
+        ? h("button", { type: "button", class: "btn btn-sm tile-move", onclick: (e) => { e.stopPropagation(); chooseMove(ticket); } }, "Move")
+        : null,
       h("button", { type: "button", class: "btn btn-sm btn-primary", onclick: (e) => { e.stopPropagation(); move(ticket, "BUMPED"); } }, "Bump")) : null;
     return h("article", {
       class: `tile${index === selected ? " is-selected" : ""}${ticket.rush ? " is-rush" : ""}`,
@@ -148,6 +152,57 @@ export function mountBoard(main, ctx) {
       render();
     } catch (err) {
       status.textContent = err.message;
+    }
+  }
+
+  function movable(ticket) {
+    return ticket.items.filter((item) => !item.voided && RANK[item.state] < RANK.BUMPED);
+  }
+
+  function others(ticket) {
+    return ctx.stations.filter((s) => s.code !== ticket.station);
+  }
+
+  /** Pick one of the tile's items and the station it goes to; the box answers the new ticket
+   * there, and its feed strikes the item off this one (on every screen showing it). */
+  function chooseMove(ticket) {
+    const items = movable(ticket);
+    const message = h("p", { class: "msg msg-error", role: "alert", hidden: true });
+    const choices = h("fieldset", { class: "move-items" },
+      h("legend", {}, "Item"),
+      items.map((item, index) => h("label", { class: "move-item" },
+        h("input", { type: "radio", name: "move-item", value: item.id, checked: index === 0 }),
+        h("span", {}, `${item.quantity}× ${item.name}`))));
+    const targets = h("div", { class: "move-stations", role: "group", "aria-label": "To station" },
+      others(ticket).map((station) => h("button", {
+        type: "button", class: "btn btn-primary", "data-station": station.code,
+        onclick: (event) => send(event.currentTarget, station.code),
+      }, `To ${station.name}`)));
+    const dialog = h("dialog", { class: "modal kds-move", "aria-label": `Move an item of ticket ${ticket.number}` },
+      h("div", { class: "modal-form" },
+        h("div", { class: "modal-head" }, h("h2", {}, `Move from #${ticket.number} · ${ticket.label}`)),
+        h("div", { class: "modal-body" }, choices, targets, message),
+        h("div", { class: "modal-foot" },
+          h("button", { type: "button", class: "btn", onclick: () => dialog.close() }, "Cancel"))));
+    dialog.addEventListener("close", () => dialog.remove());
+    document.body.append(dialog);
+    dialog.showModal();
+
+    async function send(button, station) {
+      const picked = choices.querySelector("input:checked");
+      button.disabled = true;
+      message.hidden = true;
+      try {
+        const moved = await ctx.api.post(`/api/ticket-items/${picked.value}/move`, { station });
+        ticket.items = ticket.items.filter((item) => item.id !== picked.value);
+        upsert(moved);
+        render();
+        dialog.close();
+      } catch (err) {
+        message.textContent = err.message;
+        message.hidden = false;
+        button.disabled = false;
+      }
     }
   }
 
@@ -225,7 +280,7 @@ export function mountBoard(main, ctx) {
   }
 
   function onKey(event) {
-    if (event.target.closest("input, textarea, select")) return;
+    if (event.target.closest("input, textarea, select") || document.querySelector("dialog[open]")) return;
     const shown = ordered().slice(page * PER_PAGE, (page + 1) * PER_PAGE);
     if (/^[1-8]$/.test(event.key)) {
       const index = Number(event.key) - 1;

@@ -1,5 +1,6 @@
-// The POS's dialogs: a modal in the house style (ui/lib/style.css), a toast, and a manager's
-// approval on the spot (pick a manager, type their PIN) for what the cashier may not do alone.
+// The POS's dialogs: a modal in the house style (ui/lib/style.css), a toast, a manager's
+// approval on the spot (pick a manager, type their PIN) for what the cashier may not do alone,
+// and a reason asked before a void, a cancel or a refund.
 
 import { h } from "/ui/lib/element.js";
 import { createPinPad } from "/ui/lib/pinpad.js";
@@ -90,5 +91,30 @@ export async function withApproval(api, call, why) {
       padHolder.replaceChildren(h("p", { class: "small" }, `${manager.name}, type your PIN`), pad.element);
       pad.focus();
     }
+  });
+}
+
+/**
+ * Ask a reason, then `send(reason, approval)` (with a manager's PIN when the box wants one);
+ * `onDone(answer)` once it went through. `extra` is more of the form (a refund's amount).
+ */
+export function askReason(api, { title, why, label, extra = null, send, onDone }) {
+  const reason = h("input", { class: "input", name: "reason", maxlength: "140", placeholder: "Reason", "aria-label": "Reason" });
+  const note = h("p", { class: "msg", role: "alert" });
+  const { close } = openModal({
+    title,
+    body: [note, extra, h("label", { class: "field" }, h("span", {}, "Reason"), reason)],
+    actions: [h("button", { type: "button", class: "btn btn-danger-solid", onclick: async () => {
+      try {
+        const answer = await withApproval(api, (approval) => send(reason.value.trim(), approval), why);
+        if (answer) {
+          close();
+          await onDone(answer);
+        }
+      } catch (err) {
+        note.className = "msg msg-error";
+        note.textContent = err.message;
+      }
+    } }, label)],
   });
 }

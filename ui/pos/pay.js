@@ -5,7 +5,7 @@
 
 import { h } from "/ui/lib/element.js";
 import { parseMoney, percentText } from "/ui/lib/money.js";
-import { openModal, toast, withApproval } from "./dialogs.js";
+import { askReason, openModal, toast, withApproval } from "./dialogs.js";
 
 /** The next amounts a guest may hand over for `due`: exact, then round notes above it. */
 export function quickCash(due, digits) {
@@ -67,7 +67,7 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
                 line.modifiers.length ? h("span", { class: "muted small" }, ` · ${line.modifiers.join(", ")}`) : null,
                 line.seat ? h("span", { class: "badge" }, `Seat ${line.seat}`) : null),
               h("span", { class: "pay-line-end" }, h("span", { class: "num" }, money(line.amount)),
-                paid || check.parts.length || check.paid ? null : h("button", {
+                paid || check.parts.length ? null : h("button", {
                   type: "button", class: "btn btn-ghost btn-sm", "aria-label": `Void ${line.name}`,
                   onclick: () => voidLine(line),
                 }, "Void"))))),
@@ -88,7 +88,8 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
                 p.refunded ? h("span", { class: "muted small" }, ` · refunded ${money(p.refunded)}`) : null,
                 h("button", { type: "button", class: "btn btn-ghost btn-sm", onclick: () => refund(p) }, "Refund…")),
               h("dd", { class: "num" }, money(p.amount + p.rounding)))),
-            check.tips ? row("Tips", money(check.tips)) : null),
+            check.tips ? row("Tips", money(check.tips)) : null,
+            check.due_back ? row("Owed back", money(check.due_back), "pay-due-back") : null),
           paid || check.parts.length ? null : h("div", { class: "row pay-tools" },
             h("span", { class: "small muted" }, "Split"),
             [2, 3, 4].map((ways) => h("button", { type: "button", class: "btn btn-sm", onclick: () => split({ by: "even", ways }) }, `${ways} ways`)),
@@ -156,11 +157,13 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
       payAtTable(what));
   }
 
-  // Pay at table: the bill prints with the provider's QR code; the guest pays on their phone and
-  // the box hears it (webhook, or by asking the provider), and this dialog follows.
+  // Pay at table: the provider's QR code shows here (drawn by the box) and prints on the bill;
+  // the guest pays on their phone and the box hears it (webhook, or by asking the provider), and
+  // this dialog follows.
   let polling = null;
   function payAtTable(what) {
-    const status = h("p", { class: "small muted", role: "status" }, "The guest scans the bill's QR code and pays on their phone.");
+    const status = h("p", { class: "small muted", role: "status" }, "The guest scans the QR code, on this screen or the bill, and pays on their phone.");
+    const code = h("div", { class: "pay-qr" });
     const button = h("button", { type: "button", class: "btn", onclick: () => act(async () => {
       try {
         const link = await ctx.api.post(`/api/checks/${what.id}/pay-link`);
@@ -168,6 +171,8 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
           h("a", { href: link.url, target: "_blank", rel: "noopener" }, "pay link"));
         button.disabled = true;
         follow(link.id);
+        const src = URL.createObjectURL(await ctx.api.blob(`/api/pay-links/${link.id}/qr.svg`));
+        code.replaceChildren(h("img", { src, alt: `QR code to pay ${money(link.amount)}`, onload: () => URL.revokeObjectURL(src) }));
       } catch (err) {
         if (err.code === "provider_unavailable") {
           button.disabled = true;
@@ -176,7 +181,7 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
         } else throw err;
       }
     }) }, "QR bill");
-    return h("div", { class: "card card-pad stack pay-online" }, h("h3", {}, "Pay at table"), status, button);
+    return h("div", { class: "card card-pad stack pay-online" }, h("h3", {}, "Pay at table"), status, code, button);
   }
 
   function follow(linkId) {
@@ -201,6 +206,8 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
     return h("div", { class: "pay-done stack" },
       h("p", { class: "pay-done-title" }, "Paid"),
       change ? h("p", { class: "pay-change" }, "Change ", h("strong", { class: "num" }, money(change))) : null,
+      check.due_back ? h("p", { class: "msg msg-warn", role: "alert" }, "A line was voided after it was paid: ",
+        h("strong", { class: "num" }, money(check.due_back)), " is owed back to the guest. A manager refunds it from a tender (Refund…).") : null,
       h("p", { class: "muted" }, "The receipt is printing."),
       h("button", { type: "button", class: "btn btn-primary btn-block", autofocus: true, onclick: () => close() }, "New sale"));
   }
@@ -219,26 +226,9 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
     }
   }
 
-  /** Ask a reason (and a manager's PIN when the box wants one), then `send(reason, approval)`. */
-  function withReason({ title, why, label, extra = null, send }) {
-    const reason = h("input", { class: "input", name: "reason", maxlength: "140", placeholder: "Reason", "aria-label": "Reason" });
-    const note = h("p", { class: "msg", role: "alert" });
-    const { close: closeIt } = openModal({
-      title,
-      body: [note, extra, h("label", { class: "field" }, h("span", {}, "Reason"), reason)],
-      actions: [h("button", { type: "button", class: "btn btn-danger-solid", onclick: async () => {
-        try {
-          const answer = await withApproval(ctx.api, (approval) => send(reason.value.trim(), approval), why);
-          if (answer) {
-            closeIt();
-            await load();
-          }
-        } catch (err) {
-          note.className = "msg msg-error";
-          note.textContent = err.message;
-        }
-      } }, label)],
-    });
+  /** Ask a reason (and a manager's PIN when the box wants one); once done, show the check again. */
+  function withReason(what) {
+    askReason(ctx.api, { ...what, onDone: () => load() });
   }
 
   function voidLine(line) {

@@ -1,9 +1,9 @@
 // The POS, on a counter tablet or a PC: ring up a walk-in or a table from the category and item
 // grid (or the search field, which a barcode scanner types into: an exact PLU or barcode adds
 // the item at once), with the modifier dialog's rules, quantity, seat and note; send it to the
-// kitchen or pay it at once; open checks by table; the order log by status; the shift and its
-// drawer; printer alerts as they happen. Five items and cash take seven taps: five items, Pay,
-// Exact.
+// kitchen or pay it at once; open checks by table; the order log by status (pay, reprint, cancel
+// an unpaid order, refund a paid one); the shift and its drawer; printer alerts as they happen.
+// Five items and cash take seven taps: five items, Pay, Exact.
 //
 // Shortcuts: / search · F2 pay · F4 checks · F6 shift · Esc closes a dialog.
 
@@ -14,7 +14,7 @@ import { formatDelta, formatMoney, knowDigits, minorDigits, toDecimalText } from
 import { mountSignIn } from "/ui/lib/pinpad.js";
 import { Device, Session } from "/ui/lib/session.js";
 import { syncBadge } from "/ui/lib/syncbadge.js";
-import { openModal, toast } from "./dialogs.js";
+import { askReason, openModal, toast } from "./dialogs.js";
 import { openPay } from "./pay.js";
 import { drawShift } from "./shift.js";
 
@@ -376,15 +376,36 @@ function mount(me, store, menu, floor, since) {
           h("button", { type: "button", class: "btn btn-sm", onclick: async () => {
             try { await api.post(`/api/orders/${o.id}/print-bill`); toast("Bill printing"); } catch (err) { toast(err.message, "error"); }
           } }, "Reprint bill"),
-          o.status === "open" ? h("button", { type: "button", class: "btn btn-sm btn-primary", onclick: async () => {
-            try {
-              const check = await api.post("/api/checks", { order_id: o.id });
-              openPay(ctx, check.id, { onDone: () => state.view === "orders" && drawOrders() });
-            } catch (err) { toast(err.message, "error"); }
-          } }, "Pay") : null))) : [h("p", { class: "empty muted" }, "No orders here.")]));
+          o.status === "open" ? h("button", { type: "button", class: "btn btn-sm", onclick: () => cancelOrder(o) }, "Cancel…") : null,
+          o.status === "closed" ? h("button", { type: "button", class: "btn btn-sm", onclick: () => payOrder(o) }, "Refund…") : null,
+          o.status === "open" ? h("button", { type: "button", class: "btn btn-sm btn-primary", onclick: () => payOrder(o) }, "Pay") : null))) : [h("p", { class: "empty muted" }, "No orders here.")]));
     } catch (err) {
       list.replaceChildren(h("p", { class: "msg msg-error" }, err.message));
     }
+  }
+
+  /** The order's check: to pay an open order, or to refund a paid one from its tenders. */
+  async function payOrder(order) {
+    try {
+      const check = await api.post("/api/checks", { order_id: order.id });
+      openPay(ctx, check.id, { onDone: () => state.view === "orders" && drawOrders() });
+    } catch (err) {
+      toast(err.message, "error");
+    }
+  }
+
+  /** Void an unpaid order with a reason; once sent to the kitchen the box wants a manager. */
+  function cancelOrder(order) {
+    askReason(api, {
+      title: `Cancel order #${order.number}`,
+      why: "Cancelling an order the kitchen has needs a manager.",
+      label: "Cancel order",
+      send: (reason, approval) => api.post(`/api/orders/${order.id}/cancel`, approval ? { reason, approval } : { reason }),
+      onDone: () => {
+        toast(`Order #${order.number} cancelled`);
+        if (state.view === "orders") drawOrders();
+      },
+    });
   }
 
   // ---- printers: alerts as they happen ----

@@ -5,6 +5,7 @@
 // banner says when the handheld has lost the box.
 
 import { Api } from "/ui/lib/api.js";
+import { choicePicker, groupsOf } from "/ui/lib/choices.js";
 import { h } from "/ui/lib/element.js";
 import { Live } from "/ui/lib/live.js";
 import { formatMoney, knowDigits } from "/ui/lib/money.js";
@@ -18,7 +19,7 @@ const session = new Session("waiter");
 const api = new Api({ token: () => session.token, device: () => device.credential, onUnauthorized: (err) => ended(err) });
 const STATE_WORDS = { free: "Free", seated: "Seated", ordered: "Order to check", kitchen: "With the kitchen", bill: "Bill asked", paid: "Paid" };
 const CONN = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…", polling: "Live (polling)", offline: "Offline", stopped: "Offline" };
-const ui = { me: null, store: null, live: null, tab: "drafts", drafts: [], floor: null, menu: null, open: null, choicesOpen: null, error: "" };
+const ui = { me: null, store: null, live: null, tab: "drafts", drafts: [], floor: null, menu: null, open: null, choicesOpen: null, dish: null, adding: null, error: "" };
 
 function ended(err) {
   if (ui.live) ui.live.stop();
@@ -145,9 +146,16 @@ function draftSheet(d) {
   const mine = d.status === "in_review" && d.locked_by === ui.me.id;
   const path = `/api/drafts/${d.id}`;
   const reason = h("input", { class: "input", id: "reason", maxlength: "140", placeholder: "Why (the guests see it)" });
-  const dish = h("select", { class: "select", id: "dish", "aria-label": "Dish to add" },
-    ui.menu.categories.flatMap((c) => c.items.filter((i) => i.available && !(i.modifier_group_ids || []).length)
-      .map((i) => h("option", { value: i.id }, `${i.name} · ${money(i.price)}`))));
+  // The dish picked is kept in `ui.dish`: a live redraw (a guest's change) draws the select anew.
+  const dish = h("select", { class: "select", id: "dish", "aria-label": "Dish to add", onchange: (e) => { ui.dish = e.target.value; } },
+    ui.menu.categories.flatMap((c) => c.items.filter((i) => i.available)
+      .map((i) => h("option", { value: i.id, selected: ui.dish === i.id }, `${i.name} · ${money(i.price)}`))));
+  const addDish = () => {
+    const item = itemOf(dish.value);
+    if (!groupsOf(item, ui.menu).length) return act(() => api.post(`${path}/lines`, { item_id: item.id }));
+    ui.adding = { draft: d.id, item_id: item.id, chosen: [] };
+    render();
+  };
   return sheet(`Table ${d.table_name}`,
     h("p", { class: "muted" }, `Sent ${ago(d.submitted_at)}`, d.status === "in_review" && !mine ? ` · ${d.locked_by_name} is checking it` : ""),
     d.lines.map((l) => h("div", { class: "w-line" },
@@ -163,7 +171,8 @@ function draftSheet(d) {
       h("span", { class: "num" }, money(l.amount)))),
     h("p", { class: "row row-between" }, h("strong", {}, "Total"), h("strong", {}, money(d.total))),
     mine ? [
-      h("div", { class: "row" }, dish, h("button", { class: "btn", onclick: () => act(() => api.post(`${path}/lines`, { item_id: dish.value })) }, "Add")),
+      ui.adding && ui.adding.draft === d.id ? adding(path)
+        : h("div", { class: "row" }, dish, h("button", { class: "btn", onclick: addDish }, "Add")),
       h("div", { class: "w-actions" },
         h("button", { class: "btn btn-primary", onclick: () => act(async () => { await api.post(`${path}/confirm`); ui.open = null; }) }, "Confirm and send")),
       h("label", { class: "field", for: "reason" }, "Reject"), reason,
@@ -171,22 +180,38 @@ function draftSheet(d) {
     ] : h("button", { class: "btn btn-primary btn-block", onclick: () => act(() => api.post(`${path}/lock`)) }, "Check this order"));
 }
 
+const itemOf = (id) => ui.menu.categories.flatMap((c) => c.items).find((i) => i.id === id);
+const LOOK = { fieldset: "stack-sm", legend: "small muted", label: "check" };
+
+/** A dish being added with its choices: within each group's min and max, Add waits until every
+ * group has its min. What is ticked lives in `ui.adding`, so a live redraw keeps it. */
+function adding(path) {
+  const item = itemOf(ui.adding.item_id);
+  const picker = choicePicker(groupsOf(item, ui.menu), { currency: ui.store.currency, chosen: ui.adding.chosen, name: "add-", look: LOOK,
+    onChange: (ids) => { ui.adding.chosen = ids; add.disabled = !picker.complete(); } });
+  const add = h("button", { class: "btn btn-primary", type: "submit" }, `Add ${item.name}`);
+  add.disabled = !picker.complete();
+  const form = h("form", { class: "stack-sm", "aria-label": `Choices for ${item.name}`, onsubmit: (e) => {
+    e.preventDefault();
+    const body = { item_id: item.id, modifier_ids: picker.ids() };
+    act(async () => { await api.post(`${path}/lines`, body); ui.adding = null; });
+  } },
+  h("strong", {}, `${item.name} · ${money(item.price)}`), picker.nodes,
+  h("div", { class: "row" }, add, h("button", { class: "btn", type: "button", onclick: () => { ui.adding = null; render(); } }, "Cancel")));
+  return form;
+}
+
 /** A line's choices, to change while checking the draft: each group of its dish, within the
  * group's min and max (the box checks them and prices the line again). */
 function choices(line) {
-  const item = ui.menu.categories.flatMap((c) => c.items).find((i) => i.id === line.item_id);
-  const groups = ((item && item.modifier_group_ids) || []).map((id) => ui.menu.modifier_groups.find((g) => g.id === id)).filter(Boolean);
+  const groups = groupsOf(itemOf(line.item_id), ui.menu);
   if (!groups.length) return null;
-  const chosen = new Set(line.modifiers.map((m) => m.id));
+  const picker = choicePicker(groups, { currency: ui.store.currency, chosen: line.modifiers.map((m) => m.id), name: `${line.id}-`, look: LOOK });
   const form = h("form", { class: "stack-sm", onsubmit: (e) => {
     e.preventDefault();
-    const ids = [...form.querySelectorAll("input:checked")].map((i) => i.value);
-    act(() => api.patch(`/api/draft-lines/${line.id}`, { modifier_ids: ids }));
+    act(() => api.patch(`/api/draft-lines/${line.id}`, { modifier_ids: picker.ids() }));
   } },
-  groups.map((g) => h("fieldset", { class: "stack-sm" }, h("legend", { class: "small muted" }, g.name),
-    g.modifiers.map((m) => h("label", { class: "check" },
-      h("input", { type: g.max_choices === 1 ? "radio" : "checkbox", name: `${line.id}-${g.id}`, value: m.id,
-        checked: chosen.has(m.id), disabled: !m.available }), ` ${m.name}`)))),
+  picker.nodes,
   h("button", { class: "btn btn-sm", type: "submit" }, "Save choices"));
   // A redraw (a guest's or another waiter's change) keeps the choices open that were open.
   return h("details", { open: ui.choicesOpen === line.id, ontoggle: (e) => {
