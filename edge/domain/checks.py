@@ -353,8 +353,8 @@ def _whole(
     the caller has them already (`get` shows them too: read once, not twice)."""
     store = store_settings.current(conn)
     if read is None:
-        rows = lines_of(conn, check["id"])
-        read = rows, discounts_of(conn, check["id"]), _covers(conn, rows)
+        found = lines_of(conn, check["id"])
+        read = found, discounts_of(conn, check["id"]), _covers(conn, found)
     rows, discount_rows, covers = read
     lines = [
         money.Line(row["id"], row["amount"], row["tax_rate_bp"], row["tax_name"])
