@@ -87,6 +87,8 @@ def printable(text: str, codepages: Sequence[str]) -> str:
     folded (``ồ -> o``) or replaced with ``?``. The result has one column per
     character, so layout can measure it with ``len``.
     """
+    if text.isascii() and text.isprintable():
+        return text  # the common case, every code page prints it as it is: skip the scan
     out = []
     for char in unicodedata.normalize("NFC", text):
         if char in "\t\n\r" or unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
@@ -104,6 +106,10 @@ def runs(text: str, codepages: Sequence[str], current: str) -> Iterator[tuple[st
     Stays on ``current`` as long as it can (fewest ``ESC t`` switches), and
     otherwise takes the first of ``codepages`` that holds the character.
     """
+    if text.isascii() and text.isprintable():
+        if text:  # every code page holds printable ASCII: one run on ``current``
+            yield current, text
+        return
     piece: list[str] = []
     for char in text:
         if not can_encode(current, char):

@@ -97,14 +97,14 @@ class Page:
         text = self.text(text)
         for part in layout.wrap(text, self.width) if len(text) > self.width else [text]:
             self._write_encoded(part)
-            self.printer.magic.write_with_encoding(self._codepage, "\n")
+            self._put(self._codepage, "\n")
 
     def columns(self, left: str, right: str, **style) -> None:
         """Print ``left`` and ``right`` on one row, ``right`` flush with the edge."""
         self.style(**style)
         for part in layout.two_columns(self.text(left), self.text(right), self.width):
             self._write_encoded(part)
-            self.printer.magic.write_with_encoding(self._codepage, "\n")
+            self._put(self._codepage, "\n")
 
     def rule(self, char: str = "-", title: str = "") -> None:
         """A horizontal line in normal size; one with a ``title`` is bold and tall."""
@@ -121,8 +121,18 @@ class Page:
 
     def _write_encoded(self, text: str) -> None:
         for codepage, piece in codepages.runs(text, self.profile.codepages, self._codepage):
-            self.printer.magic.write_with_encoding(codepage, piece)
+            self._put(codepage, piece)
             self._codepage = codepage
+
+    def _put(self, codepage: str, text: str) -> None:
+        """``text`` in ``codepage``, after an ``ESC t`` switch if the printer is on another."""
+        if text.isascii():
+            # The bytes escpos would make (ASCII is ASCII in every code page), without its
+            # character-by-character map lookups: only the switch goes through escpos.
+            self.printer.magic.write_with_encoding(codepage, None)
+            self.printer._raw(text.encode("ascii"))
+        else:
+            self.printer.magic.write_with_encoding(codepage, text)
 
     def qr(self, payload: str) -> None:
         """A centred QR code: the printer draws it if it can, else a raster image."""

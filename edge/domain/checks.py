@@ -344,9 +344,18 @@ def totals(conn: sqlite3.Connection, check: sqlite3.Row) -> money.Totals:
     return whole
 
 
-def _whole(conn: sqlite3.Connection, check: sqlite3.Row) -> tuple[money.Totals, list[money.Line]]:
+def _whole(
+    conn: sqlite3.Connection,
+    check: sqlite3.Row,
+    read: tuple[Sequence[sqlite3.Row], Sequence[sqlite3.Row], int] | None = None,
+) -> tuple[money.Totals, list[money.Line]]:
+    """The check's totals and live lines; `read`: its `lines_of`, `discounts_of` and covers when
+    the caller has them already (`get` shows them too: read once, not twice)."""
     store = store_settings.current(conn)
-    rows = lines_of(conn, check["id"])
+    if read is None:
+        found = lines_of(conn, check["id"])
+        read = found, discounts_of(conn, check["id"]), _covers(conn, found)
+    rows, discount_rows, covers = read
     lines = [
         money.Line(row["id"], row["amount"], row["tax_rate_bp"], row["tax_name"])
         for row in rows
@@ -354,9 +363,9 @@ def _whole(conn: sqlite3.Connection, check: sqlite3.Row) -> tuple[money.Totals, 
     ]
     discounts = [
         money.Discount(d["id"], d["kind"], d["value"], d["line_id"], d["max_discount"])
-        for d in discounts_of(conn, check["id"])
+        for d in discount_rows
     ]
-    service = _service_bp(check, _covers(conn, rows), pos_config.current(conn))
+    service = _service_bp(check, covers, pos_config.current(conn))
     whole = money.compute(
         lines,
         discounts,
@@ -411,7 +420,13 @@ def refreshed_total(conn: WriteConnection, actor: Actor, check: sqlite3.Row) -> 
 
 def get(conn: sqlite3.Connection, check_id: str) -> dict[str, Any]:
     check = existing(conn, "checks", check_id, "check")
-    now = totals(conn, check)
+    lines = lines_of(conn, check_id)
+    discounts = discounts_of(conn, check_id)
+    covers = _covers(conn, lines)
+    if check["parent_id"] is None:
+        now, _ = _whole(conn, check, (lines, discounts, covers))
+    else:
+        now = totals(conn, check)
     parts = conn.execute(
         "SELECT * FROM checks WHERE parent_id = ? ORDER BY position", (check_id,)
     ).fetchall()
@@ -432,8 +447,6 @@ def get(conn: sqlite3.Connection, check_id: str) -> dict[str, Any]:
                 }
             )
     payments = payments_of(conn, [check_id, *(p["id"] for p in parts)])
-    lines = lines_of(conn, check_id)
-    discounts = discounts_of(conn, check_id)
     table_name = None
     if check["table_id"] is not None:
         row = conn.execute("SELECT name FROM tables WHERE id = ?", (check["table_id"],)).fetchone()
@@ -448,7 +461,7 @@ def get(conn: sqlite3.Connection, check_id: str) -> dict[str, Any]:
         "parent_id": check["parent_id"],
         "label": check["label"] or _label(conn, check, table_name, order_ids),
         "status": check["status"],
-        "covers": _covers(conn, lines),
+        "covers": covers,
         "order_ids": order_ids,
         "lines": [_line_view(line) for line in lines],
         "discounts": [
@@ -471,7 +484,7 @@ def get(conn: sqlite3.Connection, check_id: str) -> dict[str, Any]:
             check
             if check["parent_id"] is None
             else existing(conn, "checks", check["parent_id"], "check"),
-            _covers(conn, lines),
+            covers,
             pos_config.current(conn),
         ),
         "service_charge": now.service_charge,
