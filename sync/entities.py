@@ -628,12 +628,12 @@ _DECLARED = (
             "status": TEXT.with_default("open"),
             "service_bp": INT.or_null,
             "total": INT.with_default(0),
-            "amounts": JSON.or_null,  # what it came to when paid: the reports' figures
             "opened_by": TEXT,
             "created_at": TEXT,
             "paid_at": TEXT.or_null,
             "paid_day": TEXT.or_null,
             "receipt_token": TEXT.or_null,  # the digital receipt's key: whoever has it reads it
+            "amounts": JSON.or_null,  # what it came to when paid: the reports' figures
         },
         secret=frozenset({"receipt_token"}),
         parts="check_items",
