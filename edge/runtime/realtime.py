@@ -68,6 +68,10 @@ class Subscription:
     ended: GalleyError | None = None
 
 
+def _guest_last(subscription: Subscription) -> bool:
+    return subscription.accepts is not None
+
+
 class Bus:
     def __init__(self, loop: asyncio.AbstractEventLoop, last_seq: int) -> None:
         self.loop = loop
@@ -106,7 +110,10 @@ class Bus:
                 listener(events)
             except Exception:
                 log.exception("event listener failed")
-        for subscription in list(self._subscriptions):
+        # Staff screens first (a guest's subscription filters by its table): each queue's
+        # follower wakes in the order its queue was filled, so a kitchen screen's tickets go out
+        # before the hundreds of guests' phones get their share.
+        for subscription in sorted(self._subscriptions, key=_guest_last):
             for event in events:
                 if subscription.behind:
                     break
