@@ -47,7 +47,6 @@ def box_of(conn: HTTPConnection) -> Box:
 
 # What the public menu's JSON is made of: a commit on these topics makes it stale.
 MENU_TOPICS = frozenset({"menu", "store"})
-READS_END_S = 5.0  # how long `close` waits for reads in flight
 
 
 class Box:
@@ -63,12 +62,6 @@ class Box:
         self.path = settings.database
         self.identity = identity.prepare(self.path)
         self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
-        # Reads in flight, so `close` never closes a connection under a thread using it (SQLite
-        # crashes the process on that), e.g. a worker-thread read its cancelled caller left behind.
-        self._reading = threading.Condition()
-        self._in_flight = 0
-        self._closed = False
         with contextlib.closing(db.connect(self.path, readonly=True)) as conn:
             last = events.last_seq(conn)
         self.bus = Bus(loop, last)
@@ -116,21 +109,11 @@ class Box:
         return self._read(fn, args)
 
     def _read(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
-        with self._reading:
-            if self._closed:
-                raise sqlite3.ProgrammingError("the box is closed")
-            conn = getattr(self._local, "conn", None)
-            if conn is None:
-                conn = db.connect(self.path, readonly=True)
-                self._local.conn = conn
-                self._readers.append(conn)
-            self._in_flight += 1
-        try:
-            return fn(conn, *args)
-        finally:
-            with self._reading:
-                self._in_flight -= 1
-                self._reading.notify_all()
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = db.connect(self.path, readonly=True)
+            self._local.conn = conn
+        return fn(conn, *args)
 
     async def menu_json(self) -> tuple[int, bytes]:
         """The public menu as JSON bytes and the event seq it is current to (its ETag)."""
@@ -152,16 +135,12 @@ class Box:
         self.housekeeping.stop()
         self.printing.stop()
         self.writer.close()
-        with self._reading:
-            self._closed = True
-            if not self._reading.wait_for(lambda: not self._in_flight, READS_END_S):
-                log.warning(
-                    "%d reads still running at close: their connections stay open", self._in_flight
-                )
-                return
-            for conn in self._readers:
-                conn.close()
-            self._readers.clear()
+        # Only this thread's connection is closed here. A worker thread's may still be in use by
+        # a read its cancelled caller left running, and closing it under that read crashes the
+        # process: it closes when its thread lets go of it (the thread ends, or the box goes).
+        mine = getattr(self._local, "conn", None)
+        if mine is not None:
+            mine.close()
 
 
 def _timezone(conn: sqlite3.Connection) -> str:
