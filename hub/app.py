@@ -4,6 +4,7 @@ a load balancer; all state is in the database `GALLEY_HUB_DATABASE_URL` names.""
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -42,6 +43,16 @@ def create_app(settings: HubSettings | None = None) -> Starlette:
     return app
 
 
+# A serving process's transactions run in threads that each wait on the database about ten
+# times a push; each time an answer comes, the thread waits for the interpreter's lock, which
+# a busy thread (the event loop, another transaction) keeps up to the switch interval (5 ms by
+# default). Measured with hub_ingest (200 stores, 2 processes; three back-to-back pairs on a
+# loaded machine): at 0.5 ms the transactions' p99 fell by 10 to 50 % (278 -> 151 ms at best)
+# and the hub's CPU per push did not grow.
+_SWITCH_INTERVAL_S = 0.0005
+
+
 def app_from_environment() -> Starlette:
     """For uvicorn's workers (`--factory`): each process reads the settings again."""
+    sys.setswitchinterval(_SWITCH_INTERVAL_S)
     return create_app(HubSettings.load())
