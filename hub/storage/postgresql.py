@@ -33,7 +33,10 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 _MIGRATION_LOCK = 0x6761_6C6C_6579  # "galley": one migrator at a time on a server
 _VALUES = re.compile(r"VALUES (\((?:\?, )*\?\))")
-_ROWS_PER_STATEMENT = 1000  # 15 columns at most: far below PostgreSQL's 65,535 parameters
+# psycopg keeps the parsed form of a statement of at most 50 parameters only
+# (psycopg._queries.MAX_CACHED_STATEMENT_PARAMS): one of many rows of varying counts, each a
+# new text, cost more to parse each time than its rows did one by one.
+_PARAMETERS = 50
 
 
 @functools.lru_cache(maxsize=256)
@@ -68,12 +71,16 @@ class PostgresTx(Tx):
         return self.cursor.rowcount
 
     def _many(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
-        """Rows inserted by one statement of many rows (per _ROWS_PER_STATEMENT), not one
-        statement per row: executemany cost psycopg about 40 us and PostgreSQL a statement's
-        overhead for each row, most of a small push's time on both sides."""
+        """Rows inserted several to a statement, not one per statement: executemany cost
+        psycopg about 40 us and PostgreSQL a statement's overhead for each row. At most
+        _PARAMETERS to a statement, so that psycopg keeps the statement's parsed form and
+        PostgreSQL prepares it (each count of rows is a statement of its own)."""
         rows = list(params)
-        for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-            chunk = rows[start : start + _ROWS_PER_STATEMENT]
+        if not rows:
+            return
+        per_statement = max(1, _PARAMETERS // len(rows[0]))
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
             self.cursor.execute(
                 _rows_values(sql, len(chunk)), [value for row in chunk for value in row]
             )
