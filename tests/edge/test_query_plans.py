@@ -20,7 +20,7 @@ import pytest
 from starlette.routing import Route
 
 from edge.core import db
-from edge.domain import orders, print_queue, sync_inbox
+from edge.domain import orders, print_queue, store_printers, sync_inbox
 from tests.conftest import device_header, sign_in, staff_id
 from tests.edge.guest_helpers import ALWAYS, qr_token
 from tests.edge.menu_helpers import item, menu
@@ -314,6 +314,31 @@ def test_start_up_finds_the_jobs_caught_mid_send_by_index(settings):
     finally:
         conn.close()
     assert "USING INDEX print_jobs_state (state=?)" in plan, plan
+
+
+def test_a_printers_waiting_jobs_are_read_from_the_jobs_in_hand(settings):
+    """A print worker's next job (at each start, and after each job) and the printers' counts
+    of waiting and failed jobs seek those jobs on their own indexes, never through
+    `print_jobs_printer`, which holds every job the printer kept (a SEARCH, so the rule above
+    would not see it)."""
+    conn = _connect(settings.database, readonly=True)
+    seen: list[str] = []
+    try:
+        printer = conn.execute("SELECT id FROM printers").fetchone()[0]
+        conn.set_trace_callback(seen.append)
+        print_queue.head(conn, printer)
+        store_printers.list_printers(conn)
+        conn.set_trace_callback(None)
+        plans = [
+            " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")) for sql in seen
+        ]
+    finally:
+        conn.close()
+    head, listed = plans
+    assert "USING INDEX print_jobs_waiting (printer_id=?)" in head, head
+    assert "print_jobs_printer" not in listed, listed
+    assert "USING INDEX print_jobs_waiting" in listed, listed
+    assert "USING INDEX print_jobs_state (state=?)" in listed, listed
 
 
 async def test_prep_times_read_the_days_tickets_by_index(quiet, recorder):
