@@ -141,8 +141,8 @@ def head(conn: sqlite3.Connection, printer_id: str) -> sqlite3.Row | None:
     walks every job the printer kept (two weeks of a busy store's: the whole table read from
     the card at each start, and again after each job printed)."""
     return conn.execute(
-        f"SELECT * FROM print_jobs {WAITING} WHERE printer_id = ? AND state IN ('queued', 'sending')"
-        " ORDER BY seq LIMIT 1",
+        f"SELECT * FROM print_jobs {WAITING} WHERE printer_id = ?"
+        " AND state IN ('queued', 'sending') ORDER BY seq LIMIT 1",
         (printer_id,),
     ).fetchone()
 
