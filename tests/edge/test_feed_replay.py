@@ -145,3 +145,32 @@ async def test_a_subscriber_too_slow_for_its_queue_reads_the_database_instead(mo
     bus._dispatch([made[-1]._replace(seq=6)])
     assert subscription.queue.empty()  # behind: nothing queued until it reads the table
 
+
+async def test_the_kitchen_screens_are_served_first_then_staff_then_guests():
+    """Each follower wakes in the order its queue was filled: the kitchen's screens first, then
+    other staff screens, then guests' phones, whatever the order they subscribed in."""
+    bus = realtime.Bus(asyncio.get_running_loop(), 0)
+    followers = {
+        "guest": bus.subscribe({"orders", "kitchen"}, accepts=lambda event: True),
+        "waiter": bus.subscribe({"orders"}),
+        "kitchen": bus.subscribe({"kitchen"}),
+        "pos": bus.subscribe({"orders", "kitchen"}),
+    }
+    woken: list[str] = []
+
+    async def follow(name: str) -> None:
+        await followers[name].queue.get()
+        woken.append(name)
+
+    for subscription in followers.values():
+        subscription.behind = False
+    waiting = [asyncio.create_task(follow(name)) for name in followers]
+    await asyncio.sleep(0)  # each waits on its queue
+    bus._dispatch(
+        [
+            Event(1, "e1", "", "", "orders", "o", "create", {}, 0, None, None, "local"),
+            Event(2, "e2", "", "", "tickets", "t", "create", {}, 0, None, None, "local"),
+        ]
+    )
+    await asyncio.gather(*waiting)
+    assert woken == ["kitchen", "pos", "waiter", "guest"]
