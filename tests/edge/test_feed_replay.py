@@ -174,3 +174,25 @@ async def test_the_kitchen_screens_are_served_first_then_staff_then_guests():
     )
     await asyncio.gather(*waiting)
     assert woken == ["kitchen", "pos", "waiter", "guest"]
+
+
+async def test_later_listeners_hear_of_a_commit_once_its_followers_have_had_their_turn():
+    """Listeners are told first (caches are current for the followers); later listeners (the
+    print workers' wake-up) once the followers woken by the commit have sent it."""
+    bus = realtime.Bus(asyncio.get_running_loop(), 0)
+    told: list[str] = []
+    bus.listen_later(lambda events: told.append("later"))
+    bus.listen(lambda events: told.append("listener"))
+    screen = bus.subscribe({"kitchen"})
+    screen.behind = False
+
+    async def follow() -> None:
+        await screen.queue.get()
+        told.append("screen")
+
+    waiting = asyncio.create_task(follow())
+    await asyncio.sleep(0)  # it waits on its queue
+    bus._dispatch([Event(1, "e1", "", "", "tickets", "t", "create", {}, 0, None, None, "local")])
+    await waiting
+    await asyncio.sleep(0)  # the loop's next callback
+    assert told == ["listener", "screen", "later"]
