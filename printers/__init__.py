@@ -14,8 +14,7 @@ import pickle
 import platform
 import shutil
 import tempfile
-
-import importlib_resources
+from importlib import resources
 
 _PICKLE_DIR = "ESCPOS_CAPABILITIES_PICKLE_DIR"
 
@@ -30,7 +29,7 @@ def _load_escpos_capabilities() -> None:
     escpos's own way."""
     if _PICKLE_DIR in os.environ:
         return
-    source = importlib_resources.files("escpos") / "capabilities.json"
+    source = resources.files("escpos") / "capabilities.json"
     folder = tempfile.mkdtemp(prefix="galley-escpos-")
     try:
         name = os.path.join(folder, f"{platform.python_version()}.capabilities.pickle")
