@@ -19,12 +19,13 @@ and what was paid beyond the new total is owed back (`due_back`) until a manager
 
 from __future__ import annotations
 
-import json
 import secrets
 import sqlite3
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
+
+import orjson
 
 from edge.core.events import WriteConnection, commit
 from edge.core.permissions import Actor, require
@@ -515,7 +516,7 @@ def _line_view(line: sqlite3.Row) -> dict[str, Any]:
         "order_id": line["order_id"],
         "name": line["name"],
         "quantity": line["quantity"],
-        "modifiers": [m["name"] for m in json.loads(line["modifiers"])],
+        "modifiers": [m["name"] for m in orjson.loads(line["modifiers"])],
         "seat": line["seat"],
         "amount": line["amount"],
         "share": str(share),
