@@ -234,14 +234,24 @@ class PrintService:
         return worker
 
     def _on_events(self, batch: list[Event]) -> None:
-        """On the loop: a new printer gets a worker; any print event wakes every worker."""
-        touched = False
+        """On the loop: a new printer gets a worker; a job queued or moved for a printer wakes
+        its worker; any other print event wakes every worker, except what the workers write
+        themselves (a job printed, a printer's status): the worker that wrote it is awake."""
+        wake: set[str] = set()
+        everyone = False
         for event in batch:
             if event.entity == "printers" and event.op == "create":
                 self.worker(event.entity_id)
-            touched = touched or topic_of(event) == "printers"
-        if touched:
-            for worker in list(self.workers.values()):
+            if topic_of(event) != "printers" or event.entity == "printer_status":
+                continue
+            if event.entity == "print_jobs" and event.fields.get("state") == "printed":
+                continue
+            if event.entity == "print_jobs" and "printer_id" in event.fields:
+                wake.add(event.fields["printer_id"])
+            else:
+                everyone = True
+        for printer_id, worker in list(self.workers.items()):
+            if everyone or printer_id in wake:
                 worker.wake.set()
 
     def drain_all(self, rounds: int = 1_000) -> None:
