@@ -22,6 +22,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+import orjson
+
 from printers import documents as doc
 
 __all__ = ["DOCUMENT_TYPES", "DocumentError", "from_json", "to_json"]
@@ -47,11 +49,20 @@ class DocumentError(ValueError):
 
 
 def to_json(document: doc.Document) -> dict[str, Any]:
-    """A JSON-ready dict for ``document`` (``json.dumps`` takes it as it is)."""
+    """A JSON-ready dict for ``document`` (``json.dumps`` takes it as it is).
+
+    orjson walks the dataclasses itself, as ``_encode`` does (tuples as lists, enums as their
+    values, datetimes ISO-8601), a dozen times faster: every ticket and receipt is encoded in
+    the write that queues it. ``_encode`` is left for what orjson refuses (an integer beyond 64
+    bits)."""
     name = type(document).__name__
     if DOCUMENT_TYPES.get(name) is not type(document):
         raise DocumentError(f"{name} is not a printable document")
-    return {"type": name, **_encode(document)}
+    try:
+        fields = orjson.loads(orjson.dumps(document, default=_datetime))
+    except TypeError:
+        fields = _encode(document)
+    return {"type": name, **fields}
 
 
 def from_json(data: Any) -> doc.Document:
@@ -64,6 +75,13 @@ def from_json(data: Any) -> doc.Document:
     if cls is None:
         raise DocumentError(f"unknown document type {name!r}")
     return _decode_dataclass(cls, fields, name)
+
+
+def _datetime(value: Any) -> str:
+    """What orjson does not encode itself: a subclass of datetime (freezegun's, in tests)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _encode(value: Any) -> Any:

@@ -54,14 +54,29 @@ def _charset(codepage: str) -> frozenset[str]:
     return frozenset(c for c in upper_half(codepage) if len(c) == 1)
 
 
+_ASCII = frozenset(chr(code) for code in range(0x20, 0x7F))
+
+
+@lru_cache(maxsize=64)
+def _encodable(codepage: str) -> frozenset[str]:
+    """Every character ``codepage`` holds: printable ASCII and its upper half."""
+    return _ASCII | _charset(codepage)
+
+
+@lru_cache(maxsize=64)
+def _printable_set(codepages: tuple[str, ...]) -> frozenset[str]:
+    """Every character a printer with ``codepages`` prints as it is."""
+    return frozenset().union(*(_encodable(cp) for cp in codepages))
+
+
 def can_encode(codepage: str, char: str) -> bool:
     """True if ``char`` is printable ASCII or sits in the code page's upper half."""
-    return 0x20 <= ord(char) < 0x7F or char in _charset(codepage)
+    return char in _encodable(codepage)
 
 
 def can_print(text: str, codepages: Sequence[str]) -> bool:
     """True if a printer with ``codepages`` prints every character of ``text`` as it is."""
-    return all(any(can_encode(cp, char) for cp in codepages) for char in text)
+    return _printable_set(tuple(codepages)).issuperset(text)
 
 
 def decode_byte(codepage: str, byte: int) -> str:
@@ -87,8 +102,10 @@ def printable(text: str, codepages: Sequence[str]) -> str:
     folded (``ồ -> o``) or replaced with ``?``. The result has one column per
     character, so layout can measure it with ``len``.
     """
-    if text.isascii() and text.isprintable():
-        return text  # the common case, every code page prints it as it is: skip the scan
+    if text.isprintable() and (
+        text.isascii() or (unicodedata.is_normalized("NFC", text) and can_print(text, codepages))
+    ):
+        return text  # the common case, the printer prints it as it is: skip the scan
     out = []
     for char in unicodedata.normalize("NFC", text):
         if char in "\t\n\r" or unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
@@ -106,8 +123,8 @@ def runs(text: str, codepages: Sequence[str], current: str) -> Iterator[tuple[st
     Stays on ``current`` as long as it can (fewest ``ESC t`` switches), and
     otherwise takes the first of ``codepages`` that holds the character.
     """
-    if text.isascii() and text.isprintable():
-        if text:  # every code page holds printable ASCII: one run on ``current``
+    if _encodable(current).issuperset(text):
+        if text:  # ``current`` holds it all (printable ASCII always): one run on it
             yield current, text
         return
     piece: list[str] = []

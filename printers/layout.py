@@ -14,6 +14,8 @@ def wrap(text: str, width: int, indent: str = "") -> list[str]:
     """Wrap ``text`` to ``width``; continuation lines get ``indent``; never drops text."""
     if not text.strip():
         return [""]
+    if len(text) <= width and text[-1] != " " and text.isprintable():
+        return [text]  # what textwrap answers for a line that fits, without its work
     return textwrap.wrap(
         text,
         width=width,

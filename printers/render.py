@@ -16,10 +16,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from functools import singledispatch
+from functools import lru_cache, singledispatch
 from typing import Literal
 
 from escpos.constants import QR_ECLEVEL_M
+from escpos.magicencode import Encoder
 from escpos.printer import Dummy
 
 from printers import codepages, layout
@@ -125,21 +126,24 @@ class Page:
             self._codepage = codepage
 
     def _put(self, codepage: str, text: str) -> None:
-        """``text`` in ``codepage``, after an ``ESC t`` switch if the printer is on another."""
+        """``text`` in ``codepage``, after an ``ESC t`` switch if the printer is on another.
+
+        The bytes escpos would make, without its character-by-character work: only the switch
+        goes through escpos. ASCII is ASCII in every code page; other characters go through
+        escpos's own map of the code page, built once per process (escpos builds it again for
+        every printer object, so for every job: a third of a receipt's rendering)."""
+        self.printer.magic.write_with_encoding(codepage, None)
         if text.isascii():
-            # The bytes escpos would make (ASCII is ASCII in every code page), without its
-            # character-by-character map lookups: only the switch goes through escpos.
-            self.printer.magic.write_with_encoding(codepage, None)
             self.printer._raw(text.encode("ascii"))
         else:
-            self.printer.magic.write_with_encoding(codepage, text)
+            self.printer._raw(text.translate(_byte_map(codepage)).encode("latin-1"))
 
     def qr(self, payload: str) -> None:
         """A centred QR code: the printer draws it if it can, else a raster image."""
         self.style(align="center")
         if self.profile.native_qr:
             self.printer.qr(payload, ec=QR_ECLEVEL_M, size=self.profile.qr_size, native=True)
-            self.printer.magic.write_with_encoding(self._codepage, "\n")
+            self._put(self._codepage, "\n")
         else:
             self.printer.qr(
                 payload,
@@ -157,6 +161,25 @@ class Page:
         else:
             self.printer.print_and_feed(self.profile.feed_lines)
         return self.printer.output
+
+
+@lru_cache(maxsize=64)
+def _byte_map(codepage: str) -> dict[int, int]:
+    """``str.translate`` table of ``codepage``'s upper half: character -> its byte, as escpos's
+    ``Encoder.encode`` maps them (a character the code page lacks becomes ``?``, as there)."""
+    chars = Encoder._get_codepage_char_list(codepage)
+    table = _Unknown((code, code) for code in range(128))
+    table.update(
+        (ord(char), 128 + i) for i, char in enumerate(chars) if len(char) == 1 and ord(char) > 127
+    )
+    return table
+
+
+class _Unknown(dict[int, int]):
+    """A translate table that turns any character it does not hold into ``?``."""
+
+    def __missing__(self, key: int) -> int:
+        return ord("?")
 
 
 def render(document: Document, profile: PrinterProfile) -> bytes:

@@ -57,7 +57,9 @@ def guarded(handler: Handler) -> Handler:
                 f"{HEADER} must be 1 to 200 printable ASCII characters", code="bad_idempotency_key"
             )
         raw = await raw_body(request)
-        claim = Claim(device, key, fingerprint(request.method, request.url.path, raw))
+        # The scope's path is what `request.url.path` says for every route (no "?", "#" or "\\"
+        # in it), without building the URL.
+        claim = Claim(device, key, fingerprint(request.method, request.scope["path"], raw))
         box = box_of(request)
         if box.read_now(find, claim) is not None:  # seen: answer through the writer, on disk
             stored = await box.write(find, claim)
@@ -75,7 +77,7 @@ def guarded(handler: Handler) -> Handler:
 async def _keys_of(request: Request) -> str:
     """Whose keys a request's are: a table guest's on the guest endpoints (a phone has no paired
     device), else the staff device's."""
-    if request.url.path.startswith(GUEST_PATHS):
+    if request.scope["path"].startswith(GUEST_PATHS):
         return box_of(request).guests.who(request).actor_id
     return device_of(await actor(request))
 

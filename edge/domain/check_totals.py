@@ -74,11 +74,30 @@ def _allocate(
     if count == 0:
         return [], 0
     whole = sum(weights)
+    if whole >= 0 and all(type(w) is int for w in weights):
+        return _allocate_whole(total, [int(w) for w in weights] if whole else [1] * count, offset)
     shares = [Fraction(1, count)] * count if whole == 0 else [Fraction(w) / whole for w in weights]
     exact = [total * share for share in shares]
     parts = [int(e.numerator // e.denominator) for e in exact]
     left = total - sum(parts)
     order = sorted(range(count), key=lambda i: (-(exact[i] - parts[i]), (i - offset) % count))
+    for i in order[:left]:
+        parts[i] += 1
+    return parts, left
+
+
+def _allocate_whole(total: int, weights: Sequence[int], offset: int) -> tuple[list[int], int]:
+    """`_allocate` for whole weights (amounts, most of the time) that add up to more than
+    nothing, in integers: each share's fraction of a cent is its remainder over the same
+    denominator, so the order by remainders is the order by fractions, without a Fraction."""
+    count, whole = len(weights), sum(weights)
+    parts, remainders = [], []
+    for w in weights:
+        part, remainder = divmod(total * w, whole)
+        parts.append(part)
+        remainders.append(remainder)
+    left = total - sum(parts)
+    order = sorted(range(count), key=lambda i: (-remainders[i], (i - offset) % count))
     for i in order[:left]:
         parts[i] += 1
     return parts, left

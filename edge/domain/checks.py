@@ -19,12 +19,13 @@ and what was paid beyond the new total is owed back (`due_back`) until a manager
 
 from __future__ import annotations
 
-import json
 import secrets
 import sqlite3
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
+
+import orjson
 
 from edge.core.events import WriteConnection, commit
 from edge.core.permissions import Actor, require
@@ -331,8 +332,13 @@ def _service_bp(check: sqlite3.Row, covers: int, rules: dict[str, Any]) -> int:
     return rules["service_bp"] if covers >= rules["service_min_covers"] else 0
 
 
-def totals(conn: sqlite3.Connection, check: sqlite3.Row) -> money.Totals:
-    """What the check comes to now (a part: its share of its split check's)."""
+def totals(
+    conn: sqlite3.Connection,
+    check: sqlite3.Row,
+    read: tuple[Sequence[sqlite3.Row], Sequence[sqlite3.Row]] | None = None,
+) -> money.Totals:
+    """What the check comes to now (a part: its share of its split check's); `read`: a whole
+    check's `lines_of` and `discounts_of`, when the caller has them already."""
     if check["parent_id"] is not None:
         parent = existing(conn, "checks", check["parent_id"], "check")
         parts = conn.execute(
@@ -340,7 +346,7 @@ def totals(conn: sqlite3.Connection, check: sqlite3.Row) -> money.Totals:
         ).fetchall()
         index = [row["id"] for row in parts].index(check["id"])
         return _split_totals(conn, parent, [row["id"] for row in parts])[index]
-    whole, _ = _whole(conn, check)
+    whole, _ = _whole(conn, check, None if read is None else (*read, _covers(conn, read[0])))
     return whole
 
 
@@ -411,21 +417,23 @@ def paid(payments: Sequence[dict[str, Any]]) -> int:
     return sum(p["amount"] for p in payments)
 
 
-def refreshed_total(conn: WriteConnection, actor: Actor, check: sqlite3.Row) -> int:
-    """What is due on a check about to be paid, once the lines ordered since have joined it."""
+def refreshed_totals(conn: WriteConnection, actor: Actor, check: sqlite3.Row) -> money.Totals:
+    """What a check about to be paid comes to, once the lines ordered since have joined it."""
     if check["parent_id"] is None and check["status"] == "open":
         roll_in(conn, actor, check)
-    return totals(conn, check).total
+    return totals(conn, check)
 
 
-def get(conn: sqlite3.Connection, check_id: str) -> dict[str, Any]:
+def get(conn: sqlite3.Connection, check_id: str, now: money.Totals | None = None) -> dict[str, Any]:
+    """The check as it is; `now`: its totals, when the caller has them from this transaction
+    (a payment: computing them again is a tenth of it)."""
     check = existing(conn, "checks", check_id, "check")
     lines = lines_of(conn, check_id)
     discounts = discounts_of(conn, check_id)
     covers = _covers(conn, lines)
-    if check["parent_id"] is None:
+    if now is None and check["parent_id"] is None:
         now, _ = _whole(conn, check, (lines, discounts, covers))
-    else:
+    elif now is None:
         now = totals(conn, check)
     parts = conn.execute(
         "SELECT * FROM checks WHERE parent_id = ? ORDER BY position", (check_id,)
@@ -508,7 +516,7 @@ def _line_view(line: sqlite3.Row) -> dict[str, Any]:
         "order_id": line["order_id"],
         "name": line["name"],
         "quantity": line["quantity"],
-        "modifiers": [m["name"] for m in json.loads(line["modifiers"])],
+        "modifiers": [m["name"] for m in orjson.loads(line["modifiers"])],
         "seat": line["seat"],
         "amount": line["amount"],
         "share": str(share),
@@ -576,11 +584,14 @@ def set_service(
 # ---- paid -----------------------------------------------------------------------------------
 
 
-def settle(conn: WriteConnection, actor: Actor, check_id: str) -> bool:
+def settle(
+    conn: WriteConnection, actor: Actor, check_id: str, due: money.Totals | None = None
+) -> bool:
     """After a payment: the check is paid when its payments cover it; a split check when all
-    its parts are; then every order whose lines are all on paid checks closes. True if paid."""
+    its parts are; then every order whose lines are all on paid checks closes. True if paid.
+    `due`: what the check comes to, when the caller has it from this transaction."""
     check = existing(conn, "checks", check_id, "check")
-    due = totals(conn, check)
+    due = totals(conn, check) if due is None else due
     if paid(payments_of(conn, [check_id])) < due.total:
         return False
     _mark_paid(conn, actor, check_id, due)

@@ -43,13 +43,12 @@ def add_discount(
     check = checks.changeable(conn, check_id)
     checks.roll_in(conn, actor, check)
     existing_discounts = checks.discounts_of(conn, check_id)
+    lines = checks.lines_of(conn, check_id)
     line_id = given.get("line_id")
-    live = {
-        line["id"]: line for line in checks.lines_of(conn, check_id) if line["state"] != "voided"
-    }
+    live = {line["id"]: line for line in lines if line["state"] != "voided"}
     if line_id is not None and line_id not in live:
         raise Invalid("that line is not on this check", code="unknown_line", field="line_id")
-    now = checks.totals(conn, check)
+    now = checks.totals(conn, check, (lines, existing_discounts))
     approved_by = None
     if "promo_code" in given:
         if {"kind", "value"} & given.keys():

@@ -3,8 +3,10 @@
 A worker reads its printer's head job with a read connection, claims it (`sending`) through the
 writer, sends the bytes with `printers.transports` (explicit timeouts, one connection per job),
 reads DLE EOT status before and after, and records the outcome through the writer
-(`Writer.submit`, from this plain thread). The queue's rules (order, backoff, reroute, failed)
-are in `edge.domain.print_queue`.
+(`Writer.submit`, from this plain thread). A job printed is recorded in the same write that
+claims the next one (`_claim`): one write per job while a queue drains, not two, and the claim
+is still on disk before the next job's bytes leave. The queue's rules (order, backoff, reroute,
+failed) are in `edge.domain.print_queue`.
 
 A worker needs three things of the box, given to `PrintService` as callables: a quick read on
 its own thread, a way to hand the writer a write from a plain thread (a future), and the bus to
@@ -44,11 +46,43 @@ Submit = Callable[..., concurrent.futures.Future[Any]]
 Listen = Callable[[Callable[[list[Event]], None]], None]
 
 
+# What a worker may send now: its printer's row and the job it claimed.
+Claimed = tuple[sqlite3.Row, sqlite3.Row]
+# A job a worker printed and has yet to record: its id and the printer's status after it.
+Printed = tuple[str, PrinterStatus | None]
+
+
 def _printed(
     conn: WriteConnection, job_id: str, printer_id: str, status: PrinterStatus | None
 ) -> None:
     print_queue.mark_printed(conn, job_id)
     printer_status.record(conn, printer_id, status, "")
+
+
+def _due(conn: sqlite3.Connection, printer_id: str) -> Claimed | float | None:
+    """The printer and its head job if that job is due; else seconds until it is, or None when
+    nothing waits (or the printer is disabled)."""
+    printer = _printer_row(conn, printer_id)
+    if printer is None or not printer["enabled"]:
+        return None
+    job = print_queue.head(conn, printer_id)
+    if job is None:
+        return None
+    wait = (parse_iso(job["next_attempt_at"]) - utcnow()).total_seconds()
+    return wait if wait > 0 else (printer, job)
+
+
+def _claim(
+    conn: WriteConnection, printer_id: str, printed: Printed | None
+) -> Claimed | float | None:
+    """In the writer: record the job just `printed`, if any, then claim the printer's head job
+    if it is due (`_due` says what else)."""
+    if printed is not None:
+        _printed(conn, printed[0], printer_id, printed[1])
+    due = _due(conn, printer_id)
+    if isinstance(due, tuple) and not print_queue.mark_sending(conn, due[1]["id"]):
+        return 0.0  # cannot happen: `head` found it waiting in this transaction
+    return due
 
 
 def _failed(
@@ -77,6 +111,7 @@ class PrintWorker:
         self.stopping = False
         self.thread: threading.Thread | None = None
         self.attempts = 0  # jobs tried by this worker, for `PrintService.drain_all`
+        self._printed: Printed | None = None  # recorded with the next claim (`_claim`)
 
     def start(self) -> None:
         self.thread = threading.Thread(
@@ -96,27 +131,32 @@ class PrintWorker:
 
     def drain(self, limit: int = 100_000) -> float | None:
         """Run jobs until none is due; returns seconds until the next one is, None if none
-        waits."""
-        for _ in range(limit):
-            delay = self.run_once()
-            if delay != 0 or self.stopping:
-                return delay
-        return 0
+        waits. Every job it printed is recorded when it returns."""
+        try:
+            for _ in range(limit):
+                delay = self.run_once()
+                if delay != 0 or self.stopping:
+                    return delay
+            return 0
+        finally:
+            if self._printed is not None:  # stopping, or the limit: record the last one alone
+                job_id, status = self._printed
+                self._submit(_printed, job_id, self.printer_id, status).result()
+                self._printed = None
 
     def run_once(self) -> float | None:
-        """Try the head job once if it is due. 0: something happened (call again); seconds
-        until the head job is due; None: nothing waits (or the printer is disabled)."""
-        printer = self._read(_printer_row, self.printer_id)
-        if printer is None or not printer["enabled"]:
-            return None
-        job = self._read(print_queue.head, self.printer_id)
-        if job is None:
-            return None
-        wait = (parse_iso(job["next_attempt_at"]) - utcnow()).total_seconds()
-        if wait > 0:
-            return wait
-        if not self._submit(print_queue.mark_sending, job["id"]).result():
-            return 0
+        """Record the job printed last, and try the head job once if it is due. 0: something
+        happened (call again); seconds until the head job is due; None: nothing waits (or the
+        printer is disabled). A job printed is recorded by the next call (or by `drain`)."""
+        printed, self._printed = self._printed, None
+        # With nothing to record, a read finds whether anything is due (most wake-ups: another
+        # printer's job); the writer claims it only then.
+        due = self._read(_due, self.printer_id) if printed is None else None
+        if printed is not None or isinstance(due, tuple):
+            due = self._submit(_claim, self.printer_id, printed).result()
+        if not isinstance(due, tuple):
+            return due
+        printer, job = due
         self.attempts += 1
         status: PrinterStatus | None = None
         seen: list[PrinterStatus] = []  # what the printer answered, even when it then failed
@@ -134,7 +174,7 @@ class PrintWorker:
                 extra={"job": job["id"], "printer": self.printer_id},
             )
             return 0
-        self._submit(_printed, job["id"], self.printer_id, status).result()
+        self._printed = (job["id"], status)
         return 0
 
     @staticmethod
@@ -194,14 +234,24 @@ class PrintService:
         return worker
 
     def _on_events(self, batch: list[Event]) -> None:
-        """On the loop: a new printer gets a worker; any print event wakes every worker."""
-        touched = False
+        """On the loop: a new printer gets a worker; a job queued or moved for a printer wakes
+        its worker; any other print event wakes every worker, except what the workers write
+        themselves (a job printed, a printer's status): the worker that wrote it is awake."""
+        wake: set[str] = set()
+        everyone = False
         for event in batch:
             if event.entity == "printers" and event.op == "create":
                 self.worker(event.entity_id)
-            touched = touched or topic_of(event) == "printers"
-        if touched:
-            for worker in list(self.workers.values()):
+            if topic_of(event) != "printers" or event.entity == "printer_status":
+                continue
+            if event.entity == "print_jobs" and event.fields.get("state") == "printed":
+                continue
+            if event.entity == "print_jobs" and "printer_id" in event.fields:
+                wake.add(event.fields["printer_id"])
+            else:
+                everyone = True
+        for printer_id, worker in list(self.workers.items()):
+            if everyone or printer_id in wake:
                 worker.wake.set()
 
     def drain_all(self, rounds: int = 1_000) -> None:

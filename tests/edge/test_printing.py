@@ -433,6 +433,24 @@ async def test_a_printed_job_is_two_events_who_printed_what_and_that_it_printed(
     assert created["source_entity"] == "orders" and job["state"] == "printed"
 
 
+async def test_a_queue_drains_in_one_write_per_job_each_claimed_before_it_is_sent(
+    app, client, emulator
+):
+    """A job printed is recorded in the write that claims the next one: three tickets, three
+    claims and a last record, not six writes; every ticket printed, once, in order."""
+    manager = await sign_in(client, "manager")
+    await point_at(client, manager, "Kitchen pass", emulator.port)
+    for name in ("Burrata", "Garlic prawns", "Burrata"):
+        await kitchen_order(client, manager, name, send=True)
+    stats = app.state.box.writer.stats
+    before = stats.writes
+    await drain(app)
+    printed = emulator.wait_for_jobs(3)
+    assert stats.writes - before == 4
+    assert [("Garlic prawns" in " ".join(job.lines)) for job in printed] == [False, True, False]
+    assert rows(app, "SELECT DISTINCT state FROM print_jobs") == [{"state": "printed"}]
+
+
 async def test_test_page_reprint_and_retry_of_a_failed_job(app, client, emulator, tmp_path):
     manager = await sign_in(client, "manager")
     receipt = (await printers_by_name(client, manager))["Counter receipt"]
