@@ -115,9 +115,9 @@ def digest(conn: sqlite3.Connection) -> dict[str, Any]:
     for the store when the two hold the same store."""
     rows = []
     for entity in synced():
-        for row in conn.execute(f"SELECT * FROM {entity.name}"):
-            fields = dict(row)
-            row_id = fields.pop("id")
-            fields.pop("hub_rev", None)
-            rows.append((entity.name, row_id, fields))
+        names = tuple(entity.fields)
+        cursor = conn.cursor()
+        cursor.row_factory = None  # plain tuples: the rows are many
+        for row_id, *values in cursor.execute(f"SELECT id, {', '.join(names)} FROM {entity.name}"):
+            rows.append((entity.name, row_id, dict(zip(names, values, strict=True))))
     return {"digest": store_digest(rows), "rows": len(rows)}
