@@ -6,7 +6,7 @@ written in one of its many spellings. `canonical_fields` brings fields to the pr
 (SQLite's 0/1 become false/true, JSON text becomes the value it holds) and checks them against
 their entity's declaration: the hub uses it to validate a pushed event, the edge to write one.
 `store_digest` hashes a store's synced rows: the edge from its tables, the hub from its copy
-(which it keeps as canonical JSON: `stored_line`); equal digests mean the two have converged.
+(which it keeps as canonical JSON: `stored_digest`); equal digests mean the two have converged.
 """
 
 from __future__ import annotations
@@ -180,7 +180,7 @@ def store_digest(rows: Iterable[tuple[str, str, Mapping[str, Any]]]) -> str:
 
     Each row is written as `canonical_json([entity, id, canonical fields])`, one per line,
     sorted by (entity, id). Secret fields count: they sync. The fields come as the edge's
-    tables or the protocol hold them (`row_line`). Raises ValueError for a row of a local
+    tables or the protocol hold them (`_row_line`). Raises ValueError for a row of a local
     entity or the same row twice (either is a bug in the caller's query)."""
     return ordered_digest(sorted(rows, key=_by_key))
 
@@ -189,16 +189,16 @@ def ordered_digest(rows: Iterable[tuple[str, str, Mapping[str, Any]]]) -> str:
     """`store_digest` of rows that come in (entity, id) order, each hashed as it comes: a
     store's hundred thousand rows are never held at once. Raises ValueError for a row out of
     that order too."""
-    return _digest(rows, row_line)
+    return _digest(rows, _row_line)
 
 
 def stored_digest(rows: Iterable[tuple[str, str, str]]) -> str:
     """`store_digest` of rows whose fields are kept as canonical JSON already (the hub's copy):
-    each `(entity, id, canonical_json(fields))`, read as it is (`stored_line`)."""
-    return _digest(sorted(rows, key=_by_key), stored_line)
+    each `(entity, id, canonical_json(fields))`, read as it is."""
+    return _digest(sorted(rows, key=_by_key), _stored_line)
 
 
-def row_line(entity: str, row_id: str, fields: Mapping[str, Any]) -> bytes:
+def _row_line(entity: str, row_id: str, fields: Mapping[str, Any]) -> bytes:
     """A row's line of the digest: `canonical_json([entity, id, fields])`, its fields brought to
     the protocol's form (a bool's 0/1 as false/true, JSON text as the value it holds; `id` and
     `hub_rev` left out). The rows are the store's, checked when they were written: only their
@@ -216,18 +216,10 @@ def row_line(entity: str, row_id: str, fields: Mapping[str, Any]) -> bytes:
     return orjson.dumps([entity, row_id, values], option=_SORTED)
 
 
-def stored_line(entity: str, row_id: str, fields_json: str) -> bytes:
-    """A row's line of the digest from its fields kept as canonical JSON: what `row_line` gives
-    for them, without parsing them again."""
-    return (
-        b"["
-        + orjson.dumps(entity)
-        + b","
-        + orjson.dumps(row_id)
-        + b","
-        + fields_json.encode()
-        + b"]"
-    )
+def _stored_line(entity: str, row_id: str, fields_json: str) -> bytes:
+    """A row's line of the digest from its fields kept as canonical JSON: what `_row_line`
+    gives for them, without parsing them again."""
+    return b"[%b,%b,%b]" % (orjson.dumps(entity), orjson.dumps(row_id), fields_json.encode())
 
 
 def _digest(rows: Iterable[tuple[str, str, Any]], line: Callable[[str, str, Any], bytes]) -> str:
