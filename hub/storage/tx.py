@@ -367,7 +367,7 @@ class Tx:
                     self._who(),
                     row.rev,
                     orjson.dumps(row.fields, option=orjson.OPT_SORT_KEYS).decode(),
-                    orjson.dumps({k: list(v) for k, v in row.field_revs.items()}).decode(),
+                    _revs_json(row.field_revs),
                     row.deleted,
                 )
                 for row in rows
@@ -554,6 +554,13 @@ class Tx:
             sql += " AND id < ?"
             params.append(after)
         return self._all(sql + " ORDER BY id DESC LIMIT ?", [*params, limit])
+
+
+def _revs_json(revs: dict[str, FieldRev]) -> str:
+    """A row's field revisions as stored; most rows (the store's own) have none."""
+    if not revs:
+        return "{}"
+    return orjson.dumps({name: list(rev) for name, rev in revs.items()}).decode()
 
 
 def _row(record: dict[str, Any]) -> Row:
