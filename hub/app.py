@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import sys
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -45,6 +46,15 @@ def create_app(settings: HubSettings | None = None) -> Starlette:
     return app
 
 
+# A serving process's transactions run in threads that each wait on the database about ten
+# times a push; each time an answer comes, the thread waits for the interpreter's lock, which
+# a busy thread (the event loop, another transaction) keeps up to the switch interval (5 ms by
+# default). Measured with hub_ingest (200 stores, 2 processes; three back-to-back pairs on a
+# loaded machine): at 0.5 ms the transactions' p99 fell by 10 to 50 % (278 -> 151 ms at best)
+# and the hub's CPU per push did not grow.
+_SWITCH_INTERVAL_S = 0.0005
+
+
 def app_from_environment() -> Starlette:
     """For uvicorn's workers (`--factory`): each process reads the settings again.
 
@@ -54,4 +64,5 @@ def app_from_environment() -> Starlette:
     What is loaded by now lives as long as the process: frozen, never walked again."""
     gc.freeze()
     gc.set_threshold(GC_THRESHOLD, 10, 10)
+    sys.setswitchinterval(_SWITCH_INTERVAL_S)
     return create_app(HubSettings.load())

@@ -213,15 +213,20 @@ async def _catch_up(
     websocket: WebSocket, view: Callable[[Event], str], subscription: Subscription, last: int
 ) -> int:
     """Send the subscription's events after `last` from the database (each as the JSON text
-    `view` makes of it), a page at a time, until none is left; then let it follow its queue
-    again (`behind` off, with no await between the last read and that, so no event is
-    published unseen).
+    `view` makes of it), a page at a time, up to the last one published when it began; what is
+    published after that goes into its queue meanwhile (`behind` off, with no await between that
+    and reading the bus's `last_seq`, so nothing is missed), and the stream skips what the
+    queue holds of what was read here. One pass: it chased the events published while it read,
+    and under a steady stream of commits (one every 10 ms or so) screens and phones read the
+    table again and again for seconds (kds_latency: tickets 100-250 ms late for as long).
+    If the queue overflows meanwhile, the bus puts `behind` on again: the stream comes back.
     Returns the last seq sent or skipped. Refuses (410 `resync`) a `last` the bound does not
     reach."""
     box = box_of(websocket)
     await box.read(_replayable, last, box.bus.last_seq, box.settings.feed_replay_limit)
-    while subscription.ended is None:
-        upto = box.bus.last_seq
+    subscription.behind = False
+    upto = box.bus.last_seq
+    while last < upto and subscription.ended is None:
         batch = await box.read(events.since, last, upto, PAGE)
         for past in batch:
             if subscription.ended is not None:
@@ -232,10 +237,7 @@ async def _catch_up(
                 await websocket.send_text(view(past))
             last = past.seq
         if len(batch) < PAGE:
-            last = max(last, upto)
-            if last >= box.bus.last_seq:
-                subscription.behind = False
-                return last
+            last = upto
     return last
 
 

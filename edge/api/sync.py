@@ -25,7 +25,10 @@ STATUS = shape(
         "last_error": nullable(text("why the last round failed")),
         "waiting": {**COUNT, "description": "events the hub has yet to acknowledge"},
         "open_conflicts": COUNT,
-        "rejected": COUNT,
+        "rejected": {
+            **COUNT,
+            "description": "events refused, as many as their list shows (500 at most)",
+        },
     },
 )
 CONFLICTS = Query(state=one_of("open", "reapplied", "dismissed", "all"))

@@ -130,12 +130,19 @@ def enqueue(
 
 # --- the worker's side -------------------------------------------------------------------
 
+# A printer's waiting jobs, as `print_jobs_waiting` holds them (WHERE state IN ('queued',
+# 'sending')): only the work in hand, never the jobs done.
+WAITING = "INDEXED BY print_jobs_waiting"
+
 
 def head(conn: sqlite3.Connection, printer_id: str) -> sqlite3.Row | None:
-    """The job the printer must print next (due or not): the oldest waiting one."""
+    """The job the printer must print next (due or not): the oldest waiting one, on the partial
+    index of waiting jobs. SQLite picks `print_jobs_printer` for this WHERE unless told, and
+    walks every job the printer kept (two weeks of a busy store's: the whole table read from
+    the card at each start, and again after each job printed)."""
     return conn.execute(
-        "SELECT * FROM print_jobs WHERE printer_id = ? AND state IN ('queued', 'sending')"
-        " ORDER BY seq LIMIT 1",
+        f"SELECT * FROM print_jobs {WAITING} WHERE printer_id = ?"
+        " AND state IN ('queued', 'sending') ORDER BY seq LIMIT 1",
         (printer_id,),
     ).fetchone()
 
@@ -217,7 +224,7 @@ def reroute(conn: WriteConnection, from_id: str, to_id: str) -> int:
     now = now_iso()
     source, target = _profile_of(conn, from_id), _profile_of(conn, to_id)
     moved = conn.execute(
-        "SELECT id, rerouted_from, document FROM print_jobs WHERE printer_id = ?"
+        f"SELECT id, rerouted_from, document FROM print_jobs {WAITING} WHERE printer_id = ?"
         " AND state IN ('queued', 'sending') ORDER BY seq",
         (from_id,),
     ).fetchall()

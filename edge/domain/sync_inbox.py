@@ -207,9 +207,18 @@ def record_rejection(
 # ---- read and resolved by managers -----------------------------------------------------------
 
 
+# The most conflicts or rejections a list answers, newest first.
+LISTED = 500
+
+
 def counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """The open conflicts (on `sync_conflicts_state`: what is in hand), and the rejections as
+    many as their list shows (`LISTED` at most): they are kept for good, and the badge of every
+    staff page reads this, so it never counts a list that only grows."""
     conflicts = conn.execute("SELECT COUNT(*) FROM sync_conflicts WHERE state = 'open'")
-    rejected = conn.execute("SELECT COUNT(*) FROM sync_rejections")
+    rejected = conn.execute(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM sync_rejections LIMIT ?)", (LISTED,)
+    )
     return {"open_conflicts": conflicts.fetchone()[0], "rejected": rejected.fetchone()[0]}
 
 
@@ -226,7 +235,7 @@ def conflicts(conn: sqlite3.Connection, actor: Actor, state: str | None) -> dict
     require(actor, "sync.manage")
     where, args = ("", ()) if state == "all" else ("WHERE c.state = ?", (state or "open",))
     rows = conn.execute(
-        f"{_CONFLICTS} {where} ORDER BY c.seq DESC, c.field LIMIT 500", args
+        f"{_CONFLICTS} {where} ORDER BY c.seq DESC, c.field LIMIT ?", (*args, LISTED)
     ).fetchall()
     return {"conflicts": [_conflict_view(conn, row) for row in rows]}
 
@@ -275,7 +284,8 @@ def rejections(conn: sqlite3.Connection, actor: Actor) -> dict[str, Any]:
     require(actor, "sync.manage")
     rows = conn.execute(
         "SELECT r.*, s.name AS by_name FROM sync_rejections r"
-        " LEFT JOIN staff s ON s.id = r.actor ORDER BY r.created_at DESC, r.id DESC LIMIT 500"
+        " LEFT JOIN staff s ON s.id = r.actor ORDER BY r.created_at DESC, r.id DESC LIMIT ?",
+        (LISTED,),
     ).fetchall()
     return {
         "rejections": [

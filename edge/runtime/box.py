@@ -78,7 +78,7 @@ class Box:
         self.sign_ins = SignIns(self.read, self.write, self.bus, settings.session_hours)
         self.guests = Guests(self.read_now, self.identity.qr_secret, self.bus)
         self.printing = PrintService(
-            self.read_now, self.writer.submit, self.bus.listen, threads=settings.print_workers
+            self.read_now, self.writer.submit, self.bus.listen_later, threads=settings.print_workers
         )
         self.printing.start()
         self.auto_fire = AutoFire(self.read_now, self.write, loop)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -31,12 +32,27 @@ from sync.clock import now_iso
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _MIGRATION_LOCK = 0x6761_6C6C_6579  # "galley": one migrator at a time on a server
+_VALUES = re.compile(r"VALUES (\((?:\?, )*\?\))")
+# psycopg keeps the parsed form of a statement of at most 50 parameters only
+# (psycopg._queries.MAX_CACHED_STATEMENT_PARAMS): one of many rows of varying counts, each a
+# new text, cost more to parse each time than its rows did one by one.
+_PARAMETERS = 50
 
 
 @functools.lru_cache(maxsize=256)
 def _placeholders(sql: str) -> str:
     """`?` (the SQL both backends share) as psycopg's `%s`."""
     return sql.replace("?", "%s")
+
+
+@functools.lru_cache(maxsize=256)
+def _rows_values(sql: str, count: int) -> str:
+    """An `INSERT ... VALUES (?, ...)` of one row as one statement of `count` rows."""
+    found = _VALUES.search(sql)
+    if found is None:
+        raise ValueError(f"not an INSERT of one row: {sql}")
+    rows = ", ".join([found.group(1)] * count)
+    return _placeholders(f"{sql[: found.start()]}VALUES {rows}{sql[found.end() :]}")
 
 
 class PostgresTx(Tx):
@@ -55,9 +71,19 @@ class PostgresTx(Tx):
         return self.cursor.rowcount
 
     def _many(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
+        """Rows inserted several to a statement, not one per statement: executemany cost
+        psycopg about 40 us and PostgreSQL a statement's overhead for each row. At most
+        _PARAMETERS to a statement, so that psycopg keeps the statement's parsed form and
+        PostgreSQL prepares it (each count of rows is a statement of its own)."""
         rows = list(params)
-        if rows:
-            self.cursor.executemany(_placeholders(sql), rows)
+        if not rows:
+            return
+        per_statement = max(1, _PARAMETERS // len(rows[0]))
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            self.cursor.execute(
+                _rows_values(sql, len(chunk)), [value for row in chunk for value in row]
+            )
 
     def _set(self, name: str, value: str) -> None:
         self.cursor.execute("SELECT set_config(%s, %s, true)", (name, value))

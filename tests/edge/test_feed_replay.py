@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import threading
 
 import httpx
 import pytest
 
 from edge.api.app import create_app
+from edge.core import events
 from edge.core.events import Event
 from edge.runtime import realtime
 from tests.conftest import sign_in
@@ -80,9 +82,52 @@ async def test_a_long_backlog_and_a_slow_client_are_read_from_the_database(live,
         assert [event["fields"]["number"] for event in got] == numbers
 
 
+async def test_a_backlog_is_read_once_and_what_comes_meanwhile_follows_from_the_queue(
+    live, monkeypatch
+):
+    """Orders sent while a socket reads its backlog reach it from its queue, once and in order:
+    it does not read the table again for them (chasing a steady stream of orders kept screens
+    reading the table for seconds)."""
+    reads: list[int] = []
+    reading, go = threading.Event(), threading.Event()
+    since = events.since
+
+    def held(conn, seq, upto, limit=500):
+        reads.append(seq)
+        found = since(conn, seq, upto, limit)
+        reading.set()
+        assert go.wait(10)  # the orders below are published meanwhile
+        return found
+
+    async with httpx.AsyncClient(base_url=live) as client:
+        headers = await sign_in(client, "waiter")
+        token = headers["Authorization"].split()[1]
+        cola = item(await menu(client), "Cola")["id"]
+        start = (await client.get("/healthz")).json()["last_seq"]
+
+        async def order() -> int:
+            answer = await client.post(
+                "/api/orders",
+                headers=headers,
+                json={"kind": "counter", "lines": [{"item_id": cola}]},
+            )
+            assert answer.status_code == 201
+            return answer.json()["number"]
+
+        numbers = [await order() for _ in range(2)]  # the backlog
+        monkeypatch.setattr(events, "since", held)
+        async with feed(live, token, f"topics=orders&since={start}", max_queue=None) as ws:
+            assert await asyncio.to_thread(reading.wait, 10)
+            numbers += [await order() for _ in range(3)]  # answered once published
+            go.set()
+            got = [json.loads(await asyncio.wait_for(ws.recv(), 10)) for _ in numbers]
+    assert len(reads) == 1
+    assert [event["fields"]["number"] for event in got] == numbers
+
+
 async def test_a_subscriber_too_slow_for_its_queue_reads_the_database_instead(monkeypatch):
-    """Its queue is emptied and holds nothing more (None says: read the table) until it has
-    caught up; it is never dropped for it."""
+    """Its queue is emptied and holds nothing more (None says: read the table) until it starts
+    reading the table; it is never dropped for it."""
     monkeypatch.setattr(realtime, "QUEUE_LIMIT", 2)
     bus = realtime.Bus(asyncio.get_running_loop(), 0)
     subscription = bus.subscribe({"orders"})
@@ -98,4 +143,56 @@ async def test_a_subscriber_too_slow_for_its_queue_reads_the_database_instead(mo
     assert subscription.behind and subscription.ended is None
     assert subscription.queue.get_nowait() is None and subscription.queue.empty()
     bus._dispatch([made[-1]._replace(seq=6)])
-    assert subscription.queue.empty()  # behind: nothing queued until it says it caught up
+    assert subscription.queue.empty()  # behind: nothing queued until it reads the table
+
+
+async def test_the_kitchen_screens_are_served_first_then_staff_then_guests():
+    """Each follower wakes in the order its queue was filled: the kitchen's screens first, then
+    other staff screens, then guests' phones, whatever the order they subscribed in."""
+    bus = realtime.Bus(asyncio.get_running_loop(), 0)
+    followers = {
+        "guest": bus.subscribe({"orders", "kitchen"}, accepts=lambda event: True),
+        "waiter": bus.subscribe({"orders"}),
+        "kitchen": bus.subscribe({"kitchen"}),
+        "pos": bus.subscribe({"orders", "kitchen"}),
+    }
+    woken: list[str] = []
+
+    async def follow(name: str) -> None:
+        await followers[name].queue.get()
+        woken.append(name)
+
+    for subscription in followers.values():
+        subscription.behind = False
+    waiting = [asyncio.create_task(follow(name)) for name in followers]
+    await asyncio.sleep(0)  # each waits on its queue
+    bus._dispatch(
+        [
+            Event(1, "e1", "", "", "orders", "o", "create", {}, 0, None, None, "local"),
+            Event(2, "e2", "", "", "tickets", "t", "create", {}, 0, None, None, "local"),
+        ]
+    )
+    await asyncio.gather(*waiting)
+    assert woken == ["kitchen", "pos", "waiter", "guest"]
+
+
+async def test_later_listeners_hear_of_a_commit_once_its_followers_have_had_their_turn():
+    """Listeners are told first (caches are current for the followers); later listeners (the
+    print workers' wake-up) once the followers woken by the commit have sent it."""
+    bus = realtime.Bus(asyncio.get_running_loop(), 0)
+    told: list[str] = []
+    bus.listen_later(lambda events: told.append("later"))
+    bus.listen(lambda events: told.append("listener"))
+    screen = bus.subscribe({"kitchen"})
+    screen.behind = False
+
+    async def follow() -> None:
+        await screen.queue.get()
+        told.append("screen")
+
+    waiting = asyncio.create_task(follow())
+    await asyncio.sleep(0)  # it waits on its queue
+    bus._dispatch([Event(1, "e1", "", "", "tickets", "t", "create", {}, 0, None, None, "local")])
+    await waiting
+    await asyncio.sleep(0)  # the loop's next callback
+    assert told == ["listener", "screen", "later"]

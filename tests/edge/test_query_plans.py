@@ -20,7 +20,7 @@ import pytest
 from starlette.routing import Route
 
 from edge.core import db
-from edge.domain import orders, print_queue
+from edge.domain import orders, print_queue, store_printers, sync_inbox
 from tests.conftest import device_header, sign_in, staff_id
 from tests.edge.guest_helpers import ALWAYS, qr_token
 from tests.edge.menu_helpers import item, menu
@@ -47,6 +47,8 @@ BIG = (
     "drafts",
     "draft_lines",
     "idempotency_keys",
+    "sync_conflicts",
+    "sync_rejections",
 )
 # Partial indexes that hold only what a service has in hand, never its history: walking one
 # costs the work open now, whatever the store's age.
@@ -108,6 +110,22 @@ def walks(conn: sqlite3.Connection, sql: str, *, unfiltered: bool) -> list[str]:
         if not (unfiltered and ordered and "LIMIT" in sql):
             bad.append(f"{step}  <-  {sql}")
     return bad
+
+
+# A query value that filters nothing: the page is every row, newest first.
+EVERYTHING = {"state": "all"}  # the conflict inbox, every state
+
+
+def _unfiltered(query: dict[str, Any]) -> bool:
+    return not query or query == EVERYTHING
+
+
+# GET routes that read nothing of the store's history.
+UNCHECKED = {
+    "/",  # the pages' entry: a redirect
+    "/openapi.json",  # the API's description, built from the code
+    "/api/printers/discover/usb",  # looks for printers on the USB bus
+}
 
 
 def combinations(**choices: list[Any]) -> Iterator[dict[str, Any]]:
@@ -193,6 +211,27 @@ async def test_every_read_path_is_an_index_lookup(recorder, quiet, settings):
         ("/api/kitchen/prep-times", {"from": day}),
         ("/api/kitchen/prep-times", {"from": day, "to": day}),
     ]
+    # a table guest's draft, sent to the waiters, and a pay link for the open check
+    await client.patch("/api/store", headers=manager, json={"opening_hours": ALWAYS})
+    qr = qr_token(app.state.box, "3")
+    scanned = await client.post("/api/guest/scan", json={"token": qr})
+    guest = {"X-Galley-Guest": scanned.json()["guest_token"]}
+    added = await client.post("/api/guest/cart", headers=guest, json={"item_id": cola})
+    assert added.status_code < 300, added.text
+    sent = await client.post("/api/guest/send", headers={**guest, "Idempotency-Key": "plans-2"})
+    assert sent.status_code == 200, sent.text
+    (draft,) = (await client.get("/api/drafts", headers=manager)).json()
+    link = await client.post(f"/api/checks/{check}/pay-link", headers=manager)
+    assert link.status_code == 201, link.text
+    table = reader.execute("SELECT id FROM tables WHERE name = '3'").fetchone()[0]
+    calls += [
+        (f"/api/drafts/{draft['id']}", {}),
+        (f"/api/print-jobs/{jobs[0]['id']}/preview.png", {}),
+        (f"/api/tables/{table}/qr.svg", {}),
+        (f"/api/pay-links/{link.json()['id']}", {}),
+        (f"/api/pay-links/{link.json()['id']}/qr.svg", {}),
+        (f"/t/{qr}", {}),
+    ]
     # and every other read the app has that takes no id (with no filter)
     asked = {path for path, _ in calls}
     for route in app.routes:
@@ -202,31 +241,42 @@ async def test_every_read_path_is_an_index_lookup(recorder, quiet, settings):
             and route.path.startswith("/api/")
             and "{" not in route.path
             and route.path not in asked
-            and "discover" not in route.path  # looks for printers on the network
+            and route.path not in UNCHECKED
             and not route.path.startswith("/api/guest/")  # a guest's, below
         ):
             calls.append((route.path, {}))
     recorder.take()
     for path, query in calls:
         answer = await client.get(path, params=query, headers={**paired, **manager})
-        assert answer.status_code == 200 or (not query and answer.status_code in (404, 409)), (
+        # 307: a table's QR link sends the phone on to the guest page
+        assert answer.status_code in (200, 307) or (
+            not query and answer.status_code in (404, 409)
+        ), (
             path,
             query,
             answer.text,
         )
         statements = recorder.take()
         for sql in statements:
-            bad.extend(walks(reader, sql, unfiltered=not query))
-    # and a table guest's, with the guest token a scan answers
-    await client.patch("/api/store", headers=manager, json={"opening_hours": ALWAYS})
-    scanned = await client.post("/api/guest/scan", json={"token": qr_token(app.state.box, "3")})
-    guest = {"X-Galley-Guest": scanned.json()["guest_token"]}
-    recorder.take()
-    for path, query in (("/api/guest/table", {}), ("/api/guest/events", {"since": 0})):
+            bad.extend(walks(reader, sql, unfiltered=_unfiltered(query)))
+    # and the table guest's reads, with the guest token the scan answered
+    guest_calls = [("/api/guest/table", {}), ("/api/guest/events", {"since": 0})]
+    for path, query in guest_calls:
         answer = await client.get(path, params=query, headers=guest)
         assert answer.status_code == 200, (path, answer.text)
         for sql in recorder.take():
-            bad.extend(walks(reader, sql, unfiltered=not query))
+            bad.extend(walks(reader, sql, unfiltered=_unfiltered(query)))
+    # every read of the API was asked here: a read added later is held to the rule at once
+    called = [path for path, _ in [*calls, *guest_calls]]
+    missed = [
+        route.path
+        for route in app.routes
+        if isinstance(route, Route)
+        and "GET" in (route.methods or ())
+        and route.path not in UNCHECKED
+        and not any(route.path_regex.match(path) for path in called)
+    ]
+    assert not missed, f"reads the plan test does not call: {missed}"
     reader.close()
     assert not bad, "\n".join(bad)
 
@@ -266,6 +316,31 @@ def test_start_up_finds_the_jobs_caught_mid_send_by_index(settings):
     assert "USING INDEX print_jobs_state (state=?)" in plan, plan
 
 
+def test_a_printers_waiting_jobs_are_read_from_the_jobs_in_hand(settings):
+    """A print worker's next job (at each start, and after each job) and the printers' counts
+    of waiting and failed jobs seek those jobs on their own indexes, never through
+    `print_jobs_printer`, which holds every job the printer kept (a SEARCH, so the rule above
+    would not see it)."""
+    conn = _connect(settings.database, readonly=True)
+    seen: list[str] = []
+    try:
+        printer = conn.execute("SELECT id FROM printers").fetchone()[0]
+        conn.set_trace_callback(seen.append)
+        print_queue.head(conn, printer)
+        store_printers.list_printers(conn)
+        conn.set_trace_callback(None)
+        plans = [
+            " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}")) for sql in seen
+        ]
+    finally:
+        conn.close()
+    head, listed = plans
+    assert "USING INDEX print_jobs_waiting (printer_id=?)" in head, head
+    assert "print_jobs_printer" not in listed, listed
+    assert "USING INDEX print_jobs_waiting" in listed, listed
+    assert "USING INDEX print_jobs_state (state=?)" in listed, listed
+
+
 async def test_prep_times_read_the_days_tickets_by_index(quiet, recorder):
     """The prep-time report seeks the days' tickets by their (business_day, number, station)
     key and each one's items by `ticket_items_ticket`: neither table is walked."""
@@ -289,3 +364,22 @@ async def test_prep_times_read_the_days_tickets_by_index(quiet, recorder):
         "SEARCH t USING INDEX sqlite_autoindex_tickets_2 (business_day>? AND business_day<?)",
         "SEARCH i USING INDEX ticket_items_ticket (ticket_id=?)",
     ]
+
+
+def test_the_sync_service_finds_a_verdict_kept_by_index(settings):
+    """Each push's answer asks whether a verdict on an event is kept already, and which events
+    are kept as too large to push: lookups by seq, never a walk of the inbox."""
+    conn = _connect(settings.database, readonly=True)
+    seen: list[str] = []
+    conn.set_trace_callback(seen.append)
+    try:
+        sync_inbox._recorded(conn, 1)
+        sync_inbox.too_large_seqs(conn, 0)
+        plans = [
+            step
+            for sql in seen
+            for step in (row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+        ]
+    finally:
+        conn.close()
+    assert len(seen) == 3 and not any(step.startswith("SCAN") for step in plans), plans
