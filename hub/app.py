@@ -4,6 +4,7 @@ a load balancer; all state is in the database `GALLEY_HUB_DATABASE_URL` names.""
 from __future__ import annotations
 
 import contextlib
+import gc
 import sys
 from collections.abc import AsyncIterator
 
@@ -14,6 +15,8 @@ from hub.config import HubSettings
 from hub.storage import open_storage
 from service import http
 from service.attempts import Attempts
+
+GC_THRESHOLD = 20_000  # new objects between two collections of the youngest generation
 
 
 def create_app(settings: HubSettings | None = None) -> Starlette:
@@ -53,6 +56,13 @@ _SWITCH_INTERVAL_S = 0.0005
 
 
 def app_from_environment() -> Starlette:
-    """For uvicorn's workers (`--factory`): each process reads the settings again."""
+    """For uvicorn's workers (`--factory`): each process reads the settings again.
+
+    A worker is a process of the hub's own, so it sets its garbage collector: a push of 500
+    events makes some 25,000 objects that live as long as its transaction, which the default
+    threshold (700) had the collector walk again and again (15-20 % of a push's CPU, measured).
+    What is loaded by now lives as long as the process: frozen, never walked again."""
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, 10, 10)
     sys.setswitchinterval(_SWITCH_INTERVAL_S)
     return create_app(HubSettings.load())

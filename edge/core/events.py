@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import sqlite3
 from collections.abc import Callable
 from typing import Any, Literal, NamedTuple, TypeVar
@@ -99,7 +98,7 @@ class Event(NamedTuple):
     @classmethod
     def from_row(cls, row: sqlite3.Row | dict[str, Any]) -> Event:
         data = dict(row)
-        data["fields"] = json.loads(data["fields"])
+        data["fields"] = orjson.loads(data["fields"])  # as `to_json` wrote them
         return cls(**data)
 
     def to_json(self) -> dict[str, Any]:

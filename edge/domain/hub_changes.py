@@ -20,13 +20,13 @@ The pull cursor moves in the same transaction (`identity.pulled`).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from edge.core import identity
 from edge.core.events import Op, WriteConnection, commit
 from edge.domain.sync_inbox import record_rejection
-from sync.canonical import store_digest
+from sync.canonical import ordered_digest
 from sync.entities import ENTITIES, split_parts, synced
 from sync.envelope import Change
 from sync.errors import BadEvent
@@ -112,12 +112,19 @@ def echo(change: Change) -> bool:
 
 def digest(conn: sqlite3.Connection) -> dict[str, Any]:
     """The box's digest of its synced rows (`sync.canonical.store_digest`): equal to the hub's
-    for the store when the two hold the same store."""
-    rows = []
-    for entity in synced():
-        for row in conn.execute(f"SELECT * FROM {entity.name}"):
-            fields = dict(row)
-            row_id = fields.pop("id")
-            fields.pop("hub_rev", None)
-            rows.append((entity.name, row_id, fields))
-    return {"digest": store_digest(rows), "rows": len(rows)}
+    for the store when the two hold the same store. The rows are read in the digest's order
+    (entity, then id: SQLite orders text as Python does) and hashed one at a time."""
+    count = 0
+
+    def rows() -> Iterator[tuple[str, str, dict[str, Any]]]:
+        nonlocal count
+        for entity in sorted(synced(), key=lambda entity: entity.name):
+            names = tuple(entity.fields)
+            cursor = conn.cursor()
+            cursor.row_factory = None  # plain tuples: the rows are many
+            sql = f"SELECT id, {', '.join(names)} FROM {entity.name} ORDER BY id"
+            for row_id, *values in cursor.execute(sql):
+                count += 1
+                yield entity.name, row_id, dict(zip(names, values, strict=True))
+
+    return {"digest": ordered_digest(rows()), "rows": count}

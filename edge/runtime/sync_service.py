@@ -175,29 +175,49 @@ class SyncService:
         return await self._write_now(fn, *args)
 
     async def _push(self, client: HubClient, store_id: str) -> None:
-        while True:
-            await self._pacing.turn()
-            batch = await self._read(
-                _next_batch, store_id, self._last_seq(), self.batch_bytes, self.body_limit
-            )
-            if batch is None:
-                return
-            if batch.too_large is not None:
-                await self._write(sync_inbox.record_too_large, batch.too_large, self.body_limit)
-                continue
-            pushed, body = batch.events, batch.body
-            try:
-                result = await client.push(body)
-            except HubRefused as refused:
-                upto = refused.details.get("push_upto")
-                if refused.code == "gap" and isinstance(upto, int):
-                    log.warning("sync: the hub holds up to seq %s; pushing from there", upto)
-                    await self._write(identity.pushed, upto)
+        """Batch after batch, the box working while the hub does: as one batch is sent and
+        applied, the next is read and encoded, and the one before's verdicts are written."""
+        batch = await self._next(store_id, None)
+        recording: asyncio.Future[None] | None = None
+        try:
+            while batch is not None:
+                await self._pacing.turn()
+                if batch.too_large is not None:
+                    await _finished(recording)
+                    recording = None
+                    await self._write(sync_inbox.record_too_large, batch.too_large, self.body_limit)
+                    batch = await self._next(store_id, None)
                     continue
-                raise
-            await self._write(sync_inbox.record_push, pushed, result, result.upto)
-            if not batch.more:
-                return
+                # The next batch starts where the hub's cursor is once it took this one.
+                following = self._next(store_id, batch.events[-1].seq) if batch.more else _none()
+                answer, after = await asyncio.gather(
+                    client.push(batch.body), following, return_exceptions=True
+                )
+                await _finished(recording)
+                recording = None
+                if isinstance(answer, HubRefused):
+                    upto = answer.details.get("push_upto")
+                    if answer.code == "gap" and isinstance(upto, int):
+                        log.warning("sync: the hub holds up to seq %s; pushing from there", upto)
+                        await self._write(identity.pushed, upto)
+                        batch = await self._next(store_id, None)
+                        continue
+                if isinstance(answer, BaseException):
+                    raise answer
+                if isinstance(after, BaseException):
+                    raise after
+                recording = asyncio.ensure_future(
+                    self._write(sync_inbox.record_push, batch.events, answer, answer.upto)
+                )
+                batch = after
+        finally:
+            await _finished(recording)
+
+    async def _next(self, store_id: str, after: int | None) -> Batch | None:
+        """The next batch after `after` (None: after the push cursor), up to what is on disk."""
+        return await self._read(
+            _next_batch, store_id, self._last_seq(), self.batch_bytes, self.body_limit, after
+        )
 
     async def _pull(self, client: HubClient) -> None:
         while True:
@@ -242,20 +262,33 @@ class Batch:
     too_large: PushedEvent | None = None
 
 
+async def _none() -> None:
+    return None
+
+
+async def _finished(recording: asyncio.Future[None] | None) -> None:
+    """Wait for a write begun before (None: none is), its error raised here."""
+    if recording is not None:
+        await recording
+
+
 def _next_batch(
     conn: sqlite3.Connection,
     store_id: str,
     upto: int,
     max_bytes: int = BATCH_BYTES,
     body_limit: int = MAX_BODY_BYTES,
+    after: int | None = None,
 ) -> Batch | None:
     """The next batch to push (read in a worker thread), at most MAX_EVENTS events and
-    `max_bytes` of body (one larger event alone); None when the hub has everything on disk.
+    `max_bytes` of body (one larger event alone), of the events after `after` (None: after the
+    push cursor); None when the hub has everything on disk.
 
     An event kept as too large stays after the push cursor (the cursor is the hub's): it is
     left out of every batch, whose `after` still is the hub's cursor. The hub takes a batch
     whose first seq is beyond `after` + 1 (seqs of local events never reach it either)."""
-    after = identity.sync_state(conn).push_cursor
+    if after is None:
+        after = identity.sync_state(conn).push_cursor
     found = events.outbox(conn, after, upto, MAX_EVENTS)
     skipped = sync_inbox.too_large_seqs(conn, after)
     pushed = [_pushed(event) for event in found if event.seq not in skipped]

@@ -13,7 +13,7 @@ from hub.domain.devices import Device
 from hub.domain.stores import found
 from hub.storage.tx import Row, Tx
 from service.errors import NotFound
-from sync.canonical import store_digest
+from sync.canonical import stored_digest
 from sync.entities import ENTITIES, Entity, synced
 from sync.envelope import Change, Kept, PullPage
 
@@ -113,8 +113,8 @@ def inbox(
 
 
 def digest(tx: Tx, store_id: str) -> dict[str, Any]:
-    """The store's digest as the hub holds it (`sync.canonical.store_digest`): equal to the
+    """The store's digest as the hub holds it (`sync.canonical.stored_digest`): equal to the
     box's, the two hold the same store."""
     store = found(tx, store_id)
     live = list(tx.live_rows(store["id"]))
-    return {"store_id": store["id"], "digest": store_digest(live), "rows": len(live)}
+    return {"store_id": store["id"], "digest": stored_digest(live), "rows": len(live)}

@@ -340,17 +340,20 @@ class Tx:
             params.append(limit)
         return [_row(record) for record in self._all(sql, params)]
 
-    def live_rows(self, store_id: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
-        """(entity, id, fields) of every live row of the store: what its digest covers."""
+    def live_rows(self, store_id: str) -> Iterator[tuple[str, str, str]]:
+        """(entity, id, fields as canonical JSON) of every live row of the store: what its
+        digest covers."""
         for record in self._all(
             "SELECT entity, id, fields FROM rows"
             " WHERE tenant_id = ? AND store_id = ? AND NOT deleted",
             (self._who(), store_id),
         ):
-            yield record["entity"], record["id"], orjson.loads(record["fields"])
+            yield record["entity"], record["id"], record["fields"]
 
     def put_rows(self, store_id: str, rows: Iterable[Row]) -> None:
-        """Insert or replace rows of the store."""
+        """Insert or replace rows of the store; their fields (in the protocol's form) kept as
+        canonical JSON (`sync.canonical.canonical_json`: sorted keys), so the store's digest
+        reads them as they are (`live_rows`)."""
         self._many(
             "INSERT INTO rows (store_id, entity, id, tenant_id, rev, fields, field_revs, deleted)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (store_id, entity, id) DO UPDATE SET"
@@ -363,8 +366,8 @@ class Tx:
                     row.id,
                     self._who(),
                     row.rev,
-                    orjson.dumps(row.fields).decode(),
-                    orjson.dumps({k: list(v) for k, v in row.field_revs.items()}).decode(),
+                    orjson.dumps(row.fields, option=orjson.OPT_SORT_KEYS).decode(),
+                    _revs_json(row.field_revs),
                     row.deleted,
                 )
                 for row in rows
@@ -551,6 +554,13 @@ class Tx:
             sql += " AND id < ?"
             params.append(after)
         return self._all(sql + " ORDER BY id DESC LIMIT ?", [*params, limit])
+
+
+def _revs_json(revs: dict[str, FieldRev]) -> str:
+    """A row's field revisions as stored; most rows (the store's own) have none."""
+    if not revs:
+        return "{}"
+    return orjson.dumps({name: list(rev) for name, rev in revs.items()}).decode()
 
 
 def _row(record: dict[str, Any]) -> Row:

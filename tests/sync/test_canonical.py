@@ -33,7 +33,14 @@ from edge.domain import (
     tables,
 )
 from edge.runtime.writer import Writer
-from sync.canonical import canonical_fields, canonical_json, same, store_digest
+from sync.canonical import (
+    canonical_fields,
+    canonical_json,
+    ordered_digest,
+    same,
+    store_digest,
+    stored_digest,
+)
 from sync.clock import utcnow
 from sync.entities import ENTITIES, split_parts, synced
 from sync.errors import BadEvent
@@ -228,6 +235,18 @@ def test_the_digest_changes_with_any_one_field_or_id(change, data):
 def test_secrets_count_in_the_digest():
     changed = [*ROWS[:3], ("staff", "s1", {**ROWS[3][2], "pin_hash": "h2"})]
     assert store_digest(changed) != store_digest(ROWS)
+
+
+def test_rows_in_order_are_hashed_as_they_come_and_out_of_order_refused():
+    ordered = sorted(ROWS, key=lambda row: (row[0], row[1]))
+    assert ordered_digest(iter(ordered)) == store_digest(ROWS)
+    with pytest.raises(ValueError, match="comes after"):
+        ordered_digest(reversed(ordered))
+
+
+def test_rows_kept_as_canonical_json_hash_as_the_rows_themselves():
+    stored = [(e, i, canonical_json(canonical_fields(e, f)).decode()) for e, i, f in ROWS]
+    assert stored_digest(stored) == store_digest(ROWS)
 
 
 def test_a_local_row_or_the_same_row_twice_is_a_bug_of_the_caller():
