@@ -67,9 +67,13 @@ def canonical_fields(entity: str, fields: Mapping[str, Any]) -> dict[str, Any]:
     `id` and `hub_rev` dropped, part rows (an order's lines) brought to form one by one.
 
     Raises BadEvent: `unknown_entity`, `local_entity`, `unknown_field`, `bad_value`."""
-    declared = _synced_entity(entity)
-    in_form = _IN_FORM[entity]
-    out: dict[str, Any] = {}
+    return _in_form(_synced_entity(entity), fields, {})
+
+
+def _in_form(declared: Entity, fields: Mapping[str, Any], out: dict[str, Any]) -> dict[str, Any]:
+    """`canonical_fields` of `fields`, each added to `out` (a part row's starts with its id: the
+    row is made once, not copied to add it)."""
+    in_form = _IN_FORM[declared.name]
     for name, value in fields.items():
         if type(value) is in_form.get(name):
             out[name] = value
@@ -169,9 +173,10 @@ def _part_rows(entity: Entity, rows: Any) -> list[dict[str, Any]]:
         )
     out = []
     for row in rows:
-        if type(row.get("id")) is not str:
+        row_id = row.get("id")
+        if type(row_id) is not str:
             raise BadEvent(f"each new {part.noun} needs its id", code="missing_field")
-        out.append({"id": row["id"], **canonical_fields(part.name, row)})
+        out.append(_in_form(part, row, {"id": row_id}))
     return out
 
 
