@@ -66,6 +66,11 @@ class SqliteStorage:
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA busy_timeout = 5000")
+        # A push of 500 events dirties a few MB of pages: within SQLite's default cache (2 MB)
+        # they spilled to the WAL mid-transaction, each spill a wait. 64 MB holds a push whole
+        # (measured in sync_reconcile's hub, per push: 87 -> 73 ms in the transaction, its CPU
+        # unchanged at about 70 ms).
+        conn.execute("PRAGMA cache_size = -65536")
         return conn
 
     def migrate(self) -> int:
