@@ -18,16 +18,6 @@ the committed transactions, so a batch never survives without the ones before it
 visible to reads a moment before it is on disk: the feed serves only published events
 (`Bus.last_seq`), and whatever acts on a read through the writer (a print worker claiming a
 job) hears back only once a later commit, and so this one, is on disk.
-
-Checkpoints (copying the WAL's pages into the database file, with two fsyncs) run in a thread
-of their own, the checkpointer, at most once a second after a commit, not in the writer's
-COMMIT: SQLite's automatic checkpoint ran there every 1,000 pages (every second or so at 20
-orders a second), and the batch that set it off heard back, and its events reached the
-screens, only once the checkpoint was done. They are passive: they never wait for, nor hold
-up, the writer or a reader. SQLite's own stays on the writer, at 10,000 pages, for a writer
-that never lets the checkpointer finish (a passive checkpoint copies what was committed when it
-began; the WAL starts again from its beginning only once all of it is copied), and then has
-little left to copy.
 """
 
 from __future__ import annotations
@@ -73,12 +63,9 @@ class WriterStats:
     writes: int = 0
     failed_writes: int = 0
     reruns: int = 0  # batches run again, each write in a savepoint, after a half-done write
-    checkpoints: int = 0  # passive checkpoints by the checkpointer thread
 
 
 _STOP = object()
-CHECKPOINT_EVERY_S = 1.0  # the checkpointer's rhythm while commits come
-BACKSTOP_PAGES = 10_000  # SQLite's automatic checkpoint on the writer, past this many pages
 
 
 class Writer:
@@ -104,19 +91,12 @@ class Writer:
         self._closed = False
         self._conn = db.connect(self.path, factory=WriteConnection)
         self._conn.execute("PRAGMA synchronous = NORMAL")  # the syncer makes commits durable
-        self._conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
         last = self._conn.execute("SELECT hlc FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         self._wal = _Wal(self.path + "-wal")
         self._wal.sync()  # what an earlier run left in the OS's cache is on disk from now on
         self._conn.clock = HybridClock(node, Timestamp.parse(last[0]) if last else None)
         self._conn.pending = []
         self._conn.cache = {}
-        self._synced = threading.Event()  # set by the syncer: something new is on disk
-        self._stopping = threading.Event()
-        self._checkpointer = threading.Thread(
-            target=self._checkpoint_run, name="galley-checkpointer", daemon=True
-        )
-        self._checkpointer.start()
         self._syncer = threading.Thread(target=self._sync_run, name="galley-syncer", daemon=True)
         self._syncer.start()
         self._thread = threading.Thread(target=self._run, name="galley-writer", daemon=True)
@@ -162,9 +142,6 @@ class Writer:
         if self._syncer.is_alive():
             self._committed.put(_STOP)
             self._syncer.join()
-        self._stopping.set()
-        self._synced.set()
-        self._checkpointer.join()
         self._conn.close()
         self._wal.close()
 
@@ -255,27 +232,6 @@ class Writer:
         self.stats.syncs += 1
         if self.after_sync:
             self.after_sync()
-        self._synced.set()
-
-    def _checkpoint_run(self) -> None:
-        """The checkpointer: a passive checkpoint after a commit is on disk, at most once every
-        `CHECKPOINT_EVERY_S`. A failed one is logged; the next one does its work."""
-        conn = db.connect(self.path)
-        try:
-            while True:
-                self._synced.wait()
-                if self._stopping.is_set():
-                    return
-                self._synced.clear()
-                try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                    self.stats.checkpoints += 1
-                except sqlite3.Error:
-                    log.exception("a checkpoint failed; the next one copies what it left")
-                if self._stopping.wait(CHECKPOINT_EVERY_S):
-                    return
-        finally:
-            conn.close()
 
     @staticmethod
     def _apply(conn: WriteConnection, job: _Job) -> bool:

@@ -389,29 +389,3 @@ def test_submit_from_a_plain_thread_settles_once_durable(store_path):
 
 def _refuse(conn):
     raise Invalid("no")
-
-
-def test_the_writer_leaves_checkpoints_to_the_checkpointer(store_path):
-    """A commit past SQLite's checkpoint threshold (1,000 pages) is not copied into the
-    database file in its COMMIT, so its callers never wait for a checkpoint; the checkpointer
-    copies it once it is on disk."""
-    pages = 2_000
-    at_sync: list[int] = []
-    writer = Writer(store_path, "n1", after_sync=lambda: at_sync.append(size(store_path)))
-    try:
-        before = size(store_path)
-        writer.run_sync(fill, pages * 4096)
-        assert at_sync == [before]
-        wait_until(lambda: writer.stats.checkpoints >= 1)
-        assert size(store_path) > before + pages * 4096
-    finally:
-        writer.close()
-
-
-def fill(conn, length: int) -> None:
-    conn.execute("CREATE TABLE filler (data BLOB)")
-    conn.execute("INSERT INTO filler VALUES (zeroblob(?))", (length,))
-
-
-def size(path: Path) -> int:
-    return path.stat().st_size
