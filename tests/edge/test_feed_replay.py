@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 import json
 import threading
+from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
@@ -27,6 +28,26 @@ LIMIT = 20
 def live(settings):
     with serve(create_app(dataclasses.replace(settings, feed_replay_limit=LIMIT))) as url:
         yield url
+
+
+async def _waiter_ordering(
+    client: httpx.AsyncClient,
+) -> tuple[str, int, Callable[[], Awaitable[int]]]:
+    """A signed-in waiter's token, the feed's last seq, and a call that sends a counter order of
+    one Cola and returns its number."""
+    headers = await sign_in(client, "waiter")
+    token = headers["Authorization"].split()[1]
+    cola = item(await menu(client), "Cola")["id"]
+    start = (await client.get("/healthz")).json()["last_seq"]
+
+    async def order() -> int:
+        answer = await client.post(
+            "/api/orders", headers=headers, json={"kind": "counter", "lines": [{"item_id": cola}]}
+        )
+        assert answer.status_code == 201
+        return answer.json()["number"]
+
+    return token, start, order
 
 
 async def test_a_replay_from_too_far_back_is_told_to_reload(live):
@@ -57,19 +78,7 @@ async def test_a_replay_from_too_far_back_is_told_to_reload(live):
 async def test_a_long_backlog_and_a_slow_client_are_read_from_the_database(live, monkeypatch):
     monkeypatch.setattr(realtime, "QUEUE_LIMIT", 2)  # far fewer than the orders made below
     async with httpx.AsyncClient(base_url=live) as client:
-        headers = await sign_in(client, "waiter")
-        token = headers["Authorization"].split()[1]
-        cola = item(await menu(client), "Cola")["id"]
-        start = (await client.get("/healthz")).json()["last_seq"]
-
-        async def order() -> int:
-            answer = await client.post(
-                "/api/orders",
-                headers=headers,
-                json={"kind": "counter", "lines": [{"item_id": cola}]},
-            )
-            assert answer.status_code == 201
-            return answer.json()["number"]
+        token, start, order = await _waiter_ordering(client)
 
         async with feed(live, token, f"topics=orders&since={start}", max_queue=None) as ws:
             numbers = [await order() for _ in range(8)]  # the client reads none meanwhile
@@ -100,19 +109,7 @@ async def test_a_backlog_is_read_once_and_what_comes_meanwhile_follows_from_the_
         return found
 
     async with httpx.AsyncClient(base_url=live) as client:
-        headers = await sign_in(client, "waiter")
-        token = headers["Authorization"].split()[1]
-        cola = item(await menu(client), "Cola")["id"]
-        start = (await client.get("/healthz")).json()["last_seq"]
-
-        async def order() -> int:
-            answer = await client.post(
-                "/api/orders",
-                headers=headers,
-                json={"kind": "counter", "lines": [{"item_id": cola}]},
-            )
-            assert answer.status_code == 201
-            return answer.json()["number"]
+        token, start, order = await _waiter_ordering(client)
 
         numbers = [await order() for _ in range(2)]  # the backlog
         monkeypatch.setattr(events, "since", held)
