@@ -10,8 +10,8 @@ signed before, as a box does before it sends).
 Then the same stores push back to back, with no pause, for the hub's ceiling on this machine.
 
 The 200 boxes share one process here, where each would have its own: so they speak HTTP/1.1
-over plain asyncio streams (`_Line`), not httpx, whose pool spent about 2.5 ms of CPU per push
-(as much as the hub's own work), and the clock ran on that instead of the hub.
+over plain asyncio streams (`harness.Line`), not httpx, whose pool spent about 2.5 ms of CPU per
+push (as much as the hub's own work), and the clock ran on that instead of the hub.
 `GALLEY_BENCH=full` (make bench) runs 200 stores for 40 s and asserts the target (p99 under
 500 ms); otherwise 20 stores for 6 s prove the benchmark runs. Prints one JSON line.
 """
@@ -25,7 +25,6 @@ import random
 import statistics
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -39,6 +38,7 @@ from sync.envelope import PushBatch
 from sync.signing import DeviceKey, sign
 from tests import pg
 from tests.hub.kit import PASSWORD, enrol, hub_process, order_event
+from tests.perf.harness import Line
 
 pytestmark = pytest.mark.perf
 
@@ -52,42 +52,11 @@ MAX_P99_MS = 500.0
 PUSH = "/sync/v1/push"
 
 
-class _Line:
-    """One box's keep-alive HTTP/1.1 connection to the hub, as little client as asyncio allows."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    @classmethod
-    async def open(cls, url: str) -> _Line:
-        parts = urlsplit(url)
-        return cls(*await asyncio.open_connection(parts.hostname, parts.port))
-
-    async def post(self, target: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
-        """The answer's status and body."""
-        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-        self.writer.write(
-            f"POST {target} HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n{head}\r\n".encode()
-            + body
-        )
-        status = int((await self.reader.readline()).split()[1])
-        length = 0
-        while (line := await self.reader.readline()) != b"\r\n":
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        return status, await self.reader.readexactly(length)
-
-    def close(self) -> None:
-        self.writer.close()
-
-
 @dataclass
 class _Box:
     key: DeviceKey
     store_id: str
-    line: _Line
+    line: Line
 
 
 async def _boxes(hub: httpx.AsyncClient, email: str) -> list[_Box]:
@@ -99,7 +68,7 @@ async def _boxes(hub: httpx.AsyncClient, email: str) -> list[_Box]:
         code = await hub.post(f"/api/stores/{store['id']}/enrolment-codes", headers=headers)
         key = DeviceKey.generate()
         assert (await enrol(hub, code.json()["code"], key)).status_code == 201
-        boxes.append(_Box(key, store["id"], await _Line.open(str(hub.base_url))))
+        boxes.append(_Box(key, store["id"], await Line.open(str(hub.base_url))))
     return boxes
 
 
@@ -113,7 +82,7 @@ async def _store(box: _Box, rounds: int, first_seq: int, pace: bool, took: list[
         body = PushBatch(box.store_id, seq, events).to_bytes()
         headers = sign(box.key, "POST", PUSH, body)
         started = time.perf_counter()
-        status, answer = await box.line.post(PUSH, headers, body)
+        status, answer = await box.line.post(PUSH, body, headers)
         took.append(time.perf_counter() - started)
         assert status == 200, answer
         verdicts = orjson.loads(answer)["verdicts"]
