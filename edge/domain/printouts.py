@@ -104,6 +104,15 @@ def kitchen_printers(conn: sqlite3.Connection) -> dict[str, sqlite3.Row | None]:
     return cached(conn, "printers", build)
 
 
+def receipt_printer(conn: sqlite3.Connection, device: str) -> sqlite3.Row | None:
+    """The device's receipt printer (`store_printers.receipt_printer`), cached on the writer
+    until printers change: a cash payment asks twice (the drawer, the receipt)."""
+    known: dict[str, sqlite3.Row | None] = cached(conn, "receipt_printers", dict)
+    if device not in known:
+        known[device] = config.receipt_printer(conn, device)
+    return known[device]
+
+
 def kitchen_ticket(
     conn: WriteConnection, actor: Actor, order: Any, ticket: dict[str, Any], items: Sequence[Any]
 ) -> str | None:
@@ -167,7 +176,7 @@ def enqueue_receipt(
 ) -> str:
     """The bill (no tenders) or, called by payments, the receipt of a paid order."""
     order = existing(conn, "orders", order_id, "order")
-    printer = config.receipt_printer(conn, device)
+    printer = receipt_printer(conn, device)
     if printer is None:
         raise Conflict("no receipt printer is set up", code="no_printer")
     store = store_settings.current(conn)
@@ -213,7 +222,7 @@ def check_receipt(
     """The receipt of a check (`edge.domain.checks.get`): its lines (a share of a line when
     split), discounts and service charge, taxes, tenders, tips and change; `qr`: the link to
     its digital copy; a `bill` (not paid yet): `qr` is its pay link."""
-    printer = config.receipt_printer(conn, actor.device)
+    printer = receipt_printer(conn, actor.device)
     if printer is None:
         raise Conflict("no receipt printer is set up", code="no_printer")
     store = store_settings.current(conn)
@@ -309,7 +318,7 @@ def _drawer_job(
     note: str = "",
     approver: str | None = None,
 ) -> str | None:
-    printer = config.receipt_printer(conn, device)
+    printer = receipt_printer(conn, device)
     if printer is None:
         raise Conflict("no receipt printer with a cash drawer is set up", code="no_printer")
     try:
