@@ -8,7 +8,9 @@ write and stores its answer in one transaction. The helpers of `edge.api.writes`
 `guarded` checks the key before the handler runs: a request seen before is answered from the
 store at once (`Idempotent-Replayed: true`), without running the handler again, so a retried
 void asks for no manager's PIN twice. The answer still comes through the writer, so it is sent
-only once the first request's write is on disk.
+only once the first request's write is on disk. A key the box has not stored (`Seen`, in
+memory) is not looked up: its request runs, and `recorded` looks it up again in the write (a
+retry that overtakes the first request's write finds it there).
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ def guarded(handler: Handler) -> Handler:
         # in it), without building the URL.
         claim = Claim(device, key, fingerprint(request.method, request.scope["path"], raw))
         box = box_of(request)
-        if box.read_now(find, claim) is not None:  # seen: answer through the writer, on disk
+        if claim in box.keys:  # stored perhaps: answered through the writer, on disk
             stored = await box.write(find, claim)
             if stored is not None:
                 return _response(stored)
@@ -95,7 +97,7 @@ async def answer(
     claim = request.scope.pop(_CLAIM, None)
     if claim is None:
         return ok(view(await box.write(fn, *args)), status)
-    return _response(await box.write(recorded, claim, status, view, fn, *args))
+    return _response(await box.write(recorded, box.keys, claim, status, view, fn, *args))
 
 
 def _response(answer: Answer) -> Response:

@@ -24,6 +24,7 @@ from starlette.requests import HTTPConnection
 from edge.core import db, events, identity
 from edge.core.config import EdgeSettings
 from edge.core.events import Event, to_json, topic_of
+from edge.core.idempotency import Seen
 from edge.core.retention import Keep
 from edge.domain import menu
 from edge.runtime.auth import SignIns
@@ -64,6 +65,7 @@ class Box:
         self._local = threading.local()
         with contextlib.closing(db.connect(self.path, readonly=True)) as conn:
             last = events.last_seq(conn)
+            self.keys = Seen.load(conn)  # the Idempotency-Keys stored (`edge.api.idempotency`)
         self.bus = Bus(loop, last)
         self.writer = Writer(
             self.path,

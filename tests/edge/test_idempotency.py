@@ -14,7 +14,7 @@ from starlette.routing import Match, Route
 from edge.api.app import create_app
 from edge.api.idempotency import HEADER, KEY_SCHEMA, REPLAYED
 from edge.core import db
-from edge.core.idempotency import KEY, Claim, find, recorded
+from edge.core.idempotency import KEY, Claim, Seen, find, recorded
 from edge.core.permissions import SYSTEM
 from edge.domain import orders
 from edge.runtime.writer import Writer
@@ -220,16 +220,62 @@ def test_a_key_and_its_write_are_one_transaction(settings):
 
     try:
         with pytest.raises(RuntimeError):
-            writer.run_sync(recorded, claim, 201, broken_view, orders.create, SYSTEM, order)
+            writer.run_sync(recorded, Seen(), claim, 201, broken_view, orders.create, SYSTEM, order)
         nobody = Claim(None, "k", "f" * 64)  # device is NOT NULL: the key cannot be stored
         with pytest.raises(StorageError):
-            writer.run_sync(recorded, nobody, 201, dict, orders.create, SYSTEM, order)
+            writer.run_sync(recorded, Seen(), nobody, 201, dict, orders.create, SYSTEM, order)
         assert (count(path, "orders"), count(path, "events")) == before
         assert count(path, "idempotency_keys") == 0
-        writer.run_sync(recorded, claim, 201, dict, orders.create, SYSTEM, order)
+        seen = Seen()
+        writer.run_sync(recorded, seen, claim, 201, dict, orders.create, SYSTEM, order)
         assert count(path, "orders") == before[0] + 1 and count(path, "idempotency_keys") == 1
+        assert claim in seen
     finally:
         writer.close()
+
+
+def test_the_keys_in_memory_are_every_key_stored(settings):
+    """A key `Seen` does not hold is fresh (its request runs without a look-up): so it holds
+    every key in the table, those stored before a restart included, and forgets a key only a
+    day after retention deletes it."""
+    path = settings.database
+    writer = Writer(path, "test-node")
+    first, second = Claim("POS 1", "k", "f" * 64), Claim("POS 2", "k", "f" * 64)
+    try:
+        seen, order = Seen(), {"kind": "counter"}
+        writer.run_sync(recorded, seen, first, 201, dict, orders.create, SYSTEM, order)
+        assert first in seen and second not in seen
+    finally:
+        writer.close()
+    with contextlib.closing(db.connect(path, readonly=True)) as conn:
+        again = Seen.load(conn)  # the box restarted
+    assert first in again and second not in again
+    again._stored[hash(("POS 0", "old"))] = 0.0  # stored long ago: it goes as another comes
+    again._stored.move_to_end(hash(("POS 0", "old")), last=False)
+    again.add(second)
+    assert second in again and first in again and Claim("POS 0", "old", "") not in again
+
+
+async def test_a_fresh_key_is_not_looked_up_before_its_request(app, client, waiter):
+    """Only a key the box has stored is read before the handler runs: a fresh one's request
+    reads the table once, in its write."""
+    order = await espresso_order(client)
+    traced: list[str] = []
+    box = app.state.box
+    await box.write(lambda conn: conn.set_trace_callback(traced.append))
+    box.read_now(lambda conn: conn.set_trace_callback(traced.append))  # the loop's reads
+    try:
+        headers = keyed(waiter)
+        await client.post("/api/orders", headers=headers, json=order)
+        looked_up = [sql for sql in traced if "FROM idempotency_keys" in sql]
+        assert len(looked_up) == 1  # in `recorded`, in the write
+        traced.clear()
+        again = await client.post("/api/orders", headers=headers, json=order)
+        assert again.headers[REPLAYED] == "true"
+        assert len([sql for sql in traced if "FROM idempotency_keys" in sql]) == 1  # `find`
+    finally:
+        await box.write(lambda conn: conn.set_trace_callback(None))
+        box.read_now(lambda conn: conn.set_trace_callback(None))
 
 
 def test_a_key_is_found_by_its_index(settings):
