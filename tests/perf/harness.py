@@ -37,9 +37,10 @@ def copy_demo(template: Path, data_dir: Path) -> Path:
 
 class Line:
     """One keep-alive HTTP/1.1 connection over plain asyncio streams, as little client as
-    asyncio allows (some 0.6 ms of CPU a request, where httpx's pool spent 2.5-5.5 ms). The
-    benchmarks run many clients in one process on the server's two cores: an expensive client
-    slows the server and is counted in every latency. `headers` go with every request."""
+    asyncio allows (about 0.2 ms of CPU a request in the checkout benchmark, where httpx's pool
+    spent 2.5-5.5 ms). The benchmarks run many clients in one process on the server's two
+    cores: an expensive client slows the server and is counted in every latency. `headers` go
+    with every request."""
 
     def __init__(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: str

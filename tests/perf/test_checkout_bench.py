@@ -8,7 +8,7 @@ second, the p99 of each step and of a whole checkout, `p99_ms` (the slowest step
 under 30 ms) and the ratio against the trivial endpoint's ceiling (`/healthz`) measured in the
 same run by the same client at the same concurrency. The tills share this process and the
 machine's two cores with the server, so they speak HTTP/1.1 over plain asyncio streams
-(`harness.Line`, about 0.6 ms of CPU a request) rather than httpx (2.5-5.5 ms a request, as
+(`harness.Line`, about 0.2 ms of CPU a request) rather than httpx (2.5-5.5 ms a request, as
 much as the box's own work, counted in every step's latency). The steps and the ceiling use the
 same client: the ceiling is still the client's as much as the box's, and the ratio is what
 compares.
