@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from edge.core import db
-from edge.core.events import commit
+from edge.core.events import cached, commit
 from edge.core.identity import prepare
 from edge.runtime.writer import Writer
 from service.errors import Invalid, StorageError
@@ -61,6 +61,29 @@ async def test_group_commit_beats_one_fsync_per_order_on_a_slow_disk(store_path)
         f"group commit: {writes / elapsed:.0f} writes/s, {per_sync:.1f} writes per fsync,"
         f" {writes / writer.stats.commits:.1f} per transaction"
     )
+
+
+def test_a_cached_family_is_dropped_by_its_own_tables_only(store_path):
+    """The writer keeps the store's settings across changes of other tables, on the same topic
+    too (a promo code is on the store topic), and reads them again after a change of the store
+    table itself."""
+    writer = Writer(store_path, "n1")
+    built: list[int] = []
+
+    def settings(conn) -> int:
+        return cached(conn, "store", lambda: built.append(len(built)) or len(built))
+
+    promo = {"code": "TEN", "kind": "percent", "value": 1000}
+    try:
+        assert writer.run_sync(settings) == 1
+        writer.run_sync(make_area, area_id(1), "Terrace")
+        writer.run_sync(lambda conn: commit(conn, "test", "promo_codes", "p1", "create", promo))
+        assert writer.run_sync(settings) == 1 and built == [0]
+        store = {"name": "Cafe"}
+        writer.run_sync(lambda conn: commit(conn, "test", "store", "s1", "create", store))
+        assert writer.run_sync(settings) == 2
+    finally:
+        writer.close()
 
 
 async def test_one_failing_write_does_not_sink_the_others_in_its_transaction(store_path):
