@@ -257,11 +257,13 @@ async def test_a_caller_hears_back_once_the_wal_is_on_disk_and_the_writer_goes_o
         first = asyncio.ensure_future(writer.run(make_area, area_id(1), "one"))
         await asyncio.to_thread(flushing.wait, 10)
         second = asyncio.ensure_future(writer.run(make_area, area_id(2), "two"))
-        # The writer committed the second write while the first was still with the disk ...
+        # The writer committed the second write while the first was still with the disk, and
+        # the second syncer flushed it without waiting for the first ...
         count = "SELECT COUNT(*) FROM areas"
         await asyncio.to_thread(wait_until, lambda: reader.execute(count).fetchone()[0] == 2)
-        assert writer.stats.commits == 2 and writer.stats.syncs == 1
-        # ... and neither caller has heard back.
+        await asyncio.to_thread(wait_until, lambda: writer.stats.syncs == 2)
+        assert writer.stats.commits == 2
+        # ... and neither caller has heard back while both flushes are with the (slow) disk.
         await asyncio.sleep(0)
         assert not first.done() and not second.done()
         release.set()
@@ -412,3 +414,27 @@ def test_submit_from_a_plain_thread_settles_once_durable(store_path):
 
 def _refuse(conn):
     raise Invalid("no")
+
+
+async def test_a_commit_landing_during_a_flush_waits_for_its_own_flush_only(store_path):
+    """The first flush is slow; the second write, committed meanwhile, is flushed by the other
+    syncer, which covers the first write too (it began after that commit): both callers hear
+    back while the first flush is still with the disk."""
+    flushing, release = threading.Event(), threading.Event()
+
+    def first_flush_slow() -> None:
+        if not flushing.is_set():
+            flushing.set()
+            release.wait(10)
+
+    writer = Writer(store_path, "n1", after_sync=first_flush_slow)
+    try:
+        first = asyncio.ensure_future(writer.run(make_area, area_id(1), "one"))
+        await asyncio.to_thread(flushing.wait, 10)
+        second = await writer.run(make_area, area_id(2), "two")
+        assert second == area_id(2) and not release.is_set()
+        assert await first == area_id(1)
+    finally:
+        release.set()
+        writer.close()
+    assert writer.stats.syncs == 2
