@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import operator
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -202,6 +202,31 @@ def stored_digest(rows: Iterable[tuple[str, str, str]]) -> str:
     """`store_digest` of rows whose fields are kept as canonical JSON already (the hub's copy):
     each `(entity, id, canonical_json(fields))`, read as it is."""
     return _digest(sorted(rows, key=_by_key), _stored_line)
+
+
+def kept_rows(
+    rows: Iterable[tuple[str, str, str]], tickets_before: str | None
+) -> Iterator[tuple[str, str, str]]:
+    """The hub's rows of a store (fields as canonical JSON) without the kitchen tickets fired
+    before `tickets_before` and their items: what a box that pruned its old tickets leaves out
+    of its digest (`edge.domain.hub_changes.digest`), so that the two digests compare what
+    both hold. All of them when `tickets_before` is None."""
+    if tickets_before is None:
+        yield from rows
+        return
+    held = list(rows)
+    gone = {
+        row_id
+        for entity, row_id, fields in held
+        if entity == "tickets" and orjson.loads(fields)["fired_at"] < tickets_before
+    }
+    for row in held:
+        entity, row_id, fields = row
+        if entity == "tickets" and row_id in gone:
+            continue
+        if entity == "ticket_items" and gone and orjson.loads(fields)["ticket_id"] in gone:
+            continue
+        yield row
 
 
 def _row_line(entity: str, row_id: str, fields: Mapping[str, Any]) -> bytes:
