@@ -39,6 +39,10 @@ from sync.clock import iso
 from sync.entities import ENTITIES
 
 BATCH = 200
+# Tickets per batch: each goes with its items (5 in a typical order), about as many rows as a
+# batch of events (measured on a year's store under load: 200 tickets took 9 ms of CPU, 40 took
+# 2-3 ms).
+TICKETS_BATCH = 40
 IDEMPOTENCY_DAYS = 7
 # Print jobs that are done: their bytes have gone to the printer, or nobody will retry them.
 DONE = ("printed", "failed")
@@ -110,16 +114,16 @@ _TICKETS_GONE = (
 
 
 def prune_tickets(conn: sqlite3.Connection, now: datetime, keep: Keep) -> int:
-    """Delete up to `BATCH` kitchen tickets, their items with them, that were bumped more than
-    `keep.synced_days` ago (or fired then and never bumped) and that the hub has whole: every
-    event of the ticket and of its items acknowledged. A box not enrolled keeps them all. The
-    cutoff is kept (`tickets_forgotten_before`): the store's digest leaves out every ticket
-    fired before it, on both sides."""
+    """Delete up to `TICKETS_BATCH` kitchen tickets, their items with them, that were bumped
+    more than `keep.synced_days` ago (or fired then and never bumped) and that the hub has
+    whole: every event of the ticket and of its items acknowledged. A box not enrolled keeps
+    them all. The cutoff is kept (`tickets_forgotten_before`): the store's digest leaves out
+    every ticket fired before it, on both sides."""
     state = identity.sync_state(conn)
     if not state.enrolled:
         return 0
     cutoff = iso(now - timedelta(days=keep.synced_days))
-    params = {"cutoff": cutoff, "acknowledged": state.push_cursor, "limit": BATCH}
+    params = {"cutoff": cutoff, "acknowledged": state.push_cursor, "limit": TICKETS_BATCH}
     for sql in _TICKETS_GONE:
         doomed = conn.execute(sql, params).fetchall()
         if doomed:
