@@ -31,6 +31,7 @@ from websockets.asyncio.client import ClientConnection
 from printers.emulator import run_in_thread
 from tests.live import feed
 from tests.perf.harness import EdgeServer, copy_demo, plain_items, sign_in
+from tests.perf.serve import cpu_seconds
 
 pytestmark = pytest.mark.perf
 
@@ -108,7 +109,10 @@ async def _run(server: EdgeServer) -> dict:
         guests.start()
         try:
             assert await asyncio.to_thread(ready.wait, 60), "the guests' sockets never opened"
+            loop_tid = (await http.get("/_bench/stats")).json()["loop_tid"]
+            cpu = (cpu_seconds(server.pid, loop_tid), cpu_seconds(server.pid))
             await _measure(http, server.url, kitchen, last, drink, starter, arrivals, sent)
+            cpu = (cpu_seconds(server.pid, loop_tid) - cpu[0], cpu_seconds(server.pid) - cpu[1])
         finally:
             stop.set()
             await asyncio.to_thread(guests.join, 30)
@@ -133,6 +137,11 @@ async def _run(server: EdgeServer) -> dict:
         "p50_ms": round(percentile(latencies, 0.5), 2) if latencies else None,
         "p99_ms": round(percentile(latencies, 0.99), 2) if latencies else None,
         "lost": expected - len(latencies),
+        # the server's CPU a sent order (connecting the screens included): its event loop's,
+        # and the whole process's (the writer, the print workers); steadier than wall clock
+        # figures on a shared machine
+        "loop_cpu_ms_per_order": round(cpu[0] * 1000 / len(sent), 2),
+        "cpu_ms_per_order": round(cpu[1] * 1000 / len(sent), 2),
         "p99_ceiling_ms": MAX_P99_MS,
         "p99_ratio": round(percentile(latencies, 0.99) / MAX_P99_MS, 2) if latencies else None,
     }
