@@ -298,6 +298,8 @@ def _new_each(defaults: dict[str, Any]) -> tuple[tuple[str, type], ...]:
     return found
 
 
+# The defaults of these entities and of their parts are part of the stored format of their
+# creates: tests/edge/test_orders.py pins them (a change needs the stored events rewritten).
 _PACKED = {
     "orders": _packing("orders", "order_id", ("created_at",)),
     "tickets": _packing("tickets", "ticket_id", ("station", "fired_at")),

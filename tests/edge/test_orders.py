@@ -6,6 +6,7 @@ import pytest
 from freezegun import freeze_time
 
 from edge.core import db, events
+from sync.entities import ENTITIES, REQUIRED
 from tests.conftest import count, device_header, sign_in
 from tests.edge.menu_helpers import item, menu, modifier, table_id
 
@@ -379,3 +380,31 @@ async def test_an_orders_and_its_tickets_creates_are_stored_lean_and_read_back_w
                 assert fields == kept, kind
     finally:
         conn.close()
+
+
+# The defaults a lean create leaves out of its stored JSON (`edge.core.events._packed`), as
+# they were when the first lean events were written: reading one back puts these in.
+STORED_DEFAULTS = {
+    "orders": {"table_id": None, "status": "open", "covers": 0, "note": "", "subtotal": 0,
+               "tax_total": 0, "total": 0, "taxes": []},
+    "order_lines": {"modifiers": [], "seat": None, "note": "", "state": "pending",
+                    "void_reason": None},
+    "tickets": {"note": "", "state": "NEW", "rush": False, "started_at": None,
+                "ready_at": None, "bumped_at": None, "served_at": None, "auto_fire_at": None},
+    "ticket_items": {"modifiers": [], "note": "", "seat": None, "state": "NEW",
+                     "voided": False, "ready_at": None, "bumped_at": None},
+}  # fmt: skip
+
+
+def test_the_defaults_a_lean_create_leaves_out_stay_as_stored():
+    """Changing one of these defaults would change what every stored create already on a box
+    reads back as: the events must be rewritten with the old default first (a migration)."""
+    declared = {
+        entity: {
+            name: kind.default
+            for name, kind in ENTITIES[entity].fields.items()
+            if kind.default is not REQUIRED
+        }
+        for entity in STORED_DEFAULTS
+    }
+    assert declared == STORED_DEFAULTS, "stored lean events read back with these defaults"
