@@ -21,6 +21,7 @@ from edge.domain import orders, printer_status, tickets
 from edge.runtime.housekeeping import prune
 from edge.runtime.writer import Writer
 from printers.status import PrinterStatus
+from service.errors import Conflict
 from sync.clock import iso
 from tests.conftest import sign_in
 from tests.edge.menu_helpers import item, menu
@@ -297,3 +298,48 @@ def test_a_kitchen_ticket_leaves_only_old_and_whole_on_the_hub(settings, tmp_pat
                 )
                 assert (ticket not in kept) == may_go, (day, cursor, ticket)
             assert before == (cutoff if len(kept) < len(made) else None)
+
+
+def test_a_course_held_past_what_the_kitchen_keeps_is_never_fired_twice(settings, tmp_path):
+    """An order left open: its starters fired on day 0 and its mains held. Once the box has
+    forgotten the starters' ticket (91 days on, the hub having it), firing the order's next
+    course must not take the starters for held and cook them again."""
+    path = tmp_path / "held.db"
+    shutil.copy(settings.database, path)
+    writer = Writer(path, identity.prepare(path).node)
+    start = datetime(2026, 1, 5, 12, tzinfo=UTC)
+    try:
+        waiter, cook = writer.run_sync(
+            lambda conn: [
+                Actor(*conn.execute(
+                    "SELECT id, name, role FROM staff WHERE role = ? LIMIT 1", (role,)
+                ).fetchone())
+                for role in ("waiter", "kitchen")
+            ]
+        )  # fmt: skip
+        ids = writer.run_sync(
+            lambda conn: dict(conn.execute("SELECT name, id FROM menu_items").fetchall())
+        )
+        lines = [{"item_id": ids["Garlic prawns"]}, {"item_id": ids["Vegan curry"]}]
+        with freeze_time(start):
+            order = writer.run_sync(
+                orders.create, waiter, {"kind": "counter", "lines": lines, "send": True}
+            )
+        fired = writer.run_sync(
+            lambda conn: conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
+        )
+        assert fired == 1  # the starters; the mains are held
+        later = start + timedelta(days=91)
+        enrol(path, writer.run_sync(events.last_seq))
+        prune_all(path, later)
+        with freeze_time(later):
+            try:
+                writer.run_sync(tickets.fire_course, cook, order["id"], {})
+            except Conflict as refused:
+                assert refused.code == "nothing_to_fire"
+        items = writer.run_sync(
+            lambda conn: [row[0] for row in conn.execute("SELECT name FROM ticket_items")]
+        )
+    finally:
+        writer.close()
+    assert "Garlic prawns" not in items
