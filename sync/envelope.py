@@ -14,6 +14,7 @@ too: a field this version does not know is a field it would silently drop.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +42,9 @@ _AT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")  # sync.clock.iso's 
 _KEY_ID = re.compile(r"[0-9a-f]{16}")
 
 
+_key_set = functools.cache(frozenset)  # a record's keys, as a set made once
+
+
 class _Reader:
     """One JSON object's fields, each read as the type it must be; every complaint names the
     place in the body."""
@@ -48,11 +52,11 @@ class _Reader:
     def __init__(self, data: Any, where: str, keys: tuple[str, ...]) -> None:
         if type(data) is not dict:
             raise BadEnvelope(f"{where or 'the body'} should be an object")
-        missing = [key for key in keys if key not in data]
-        if missing:
-            raise BadEnvelope(f"{self._at(where, missing[0])} is missing")
-        unknown = sorted(set(data) - set(keys))
-        if unknown:
+        if data.keys() != _key_set(keys):  # one comparison for the records that are right
+            missing = [key for key in keys if key not in data]
+            if missing:
+                raise BadEnvelope(f"{self._at(where, missing[0])} is missing")
+            unknown = sorted(set(data) - set(keys))
             raise BadEnvelope(f"{self._at(where, unknown[0])} is not a field of this record")
         self.data = data
         self.where = where
