@@ -252,7 +252,7 @@ def _row_line(entity: str, row_id: str, fields: Mapping[str, Any]) -> bytes:
 def _stored_line(entity: str, row_id: str, fields_json: str) -> bytes:
     """A row's line of the digest from its fields kept as canonical JSON: what `_row_line`
     gives for them, without parsing them again."""
-    return b"[%b,%b,%b]" % (orjson.dumps(entity), orjson.dumps(row_id), fields_json.encode())
+    return b"[%b,%b,%b]" % (_ENTITY_JSON[entity], orjson.dumps(row_id), fields_json.encode())
 
 
 def _digest(rows: Iterable[tuple[str, str, Any]], line: Callable[[str, str, Any], bytes]) -> str:
@@ -270,12 +270,12 @@ def _digest(rows: Iterable[tuple[str, str, Any]], line: Callable[[str, str, Any]
                 raise ValueError(f"{entity} {row_id} is listed twice")
             raise ValueError(f"{entity} {row_id} comes after {previous[0]} {previous[1]}")
         previous = key
-        digest.update(line(entity, row_id, fields))
-        digest.update(b"\n")
+        digest.update(line(entity, row_id, fields) + b"\n")
     return digest.hexdigest()
 
 
 _by_key = operator.itemgetter(0, 1)
+_ENTITY_JSON = {name: orjson.dumps(name) for name in _SYNCED}
 # Per synced entity, its bool fields and its JSON fields: those whose form a table may hold
 # otherwise (0/1, JSON text).
 _DIGEST_FORM = {
