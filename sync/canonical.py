@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import operator
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -204,6 +204,31 @@ def stored_digest(rows: Iterable[tuple[str, str, str]]) -> str:
     return _digest(sorted(rows, key=_by_key), _stored_line)
 
 
+def kept_rows(
+    rows: Iterable[tuple[str, str, str]], tickets_before: str | None
+) -> Iterator[tuple[str, str, str]]:
+    """The hub's rows of a store (fields as canonical JSON) without the kitchen tickets fired
+    before `tickets_before` and their items: what a box that pruned its old tickets leaves out
+    of its digest (`edge.domain.hub_changes.digest`), so that the two digests compare what
+    both hold. All of them when `tickets_before` is None."""
+    if tickets_before is None:
+        yield from rows
+        return
+    held = list(rows)
+    gone = {
+        row_id
+        for entity, row_id, fields in held
+        if entity == "tickets" and orjson.loads(fields)["fired_at"] < tickets_before
+    }
+    for row in held:
+        entity, row_id, fields = row
+        if entity == "tickets" and row_id in gone:
+            continue
+        if entity == "ticket_items" and gone and orjson.loads(fields)["ticket_id"] in gone:
+            continue
+        yield row
+
+
 def _row_line(entity: str, row_id: str, fields: Mapping[str, Any]) -> bytes:
     """A row's line of the digest: `canonical_json([entity, id, fields])`, its fields brought to
     the protocol's form (a bool's 0/1 as false/true, JSON text as the value it holds; `id` and
@@ -227,7 +252,7 @@ def _row_line(entity: str, row_id: str, fields: Mapping[str, Any]) -> bytes:
 def _stored_line(entity: str, row_id: str, fields_json: str) -> bytes:
     """A row's line of the digest from its fields kept as canonical JSON: what `_row_line`
     gives for them, without parsing them again."""
-    return b"[%b,%b,%b]" % (orjson.dumps(entity), orjson.dumps(row_id), fields_json.encode())
+    return b"[%b,%b,%b]" % (_ENTITY_JSON[entity], orjson.dumps(row_id), fields_json.encode())
 
 
 def _digest(rows: Iterable[tuple[str, str, Any]], line: Callable[[str, str, Any], bytes]) -> str:
@@ -245,12 +270,12 @@ def _digest(rows: Iterable[tuple[str, str, Any]], line: Callable[[str, str, Any]
                 raise ValueError(f"{entity} {row_id} is listed twice")
             raise ValueError(f"{entity} {row_id} comes after {previous[0]} {previous[1]}")
         previous = key
-        digest.update(line(entity, row_id, fields))
-        digest.update(b"\n")
+        digest.update(line(entity, row_id, fields) + b"\n")
     return digest.hexdigest()
 
 
 _by_key = operator.itemgetter(0, 1)
+_ENTITY_JSON = {name: orjson.dumps(name) for name in _SYNCED}
 # Per synced entity, its bool fields and its JSON fields: those whose form a table may hold
 # otherwise (0/1, JSON text).
 _DIGEST_FORM = {

@@ -12,11 +12,14 @@ from typing import Any
 import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 
+from edge.runtime.server import WS_DEFLATE, WebSocketProtocol
+
 
 @contextmanager
 def serve(app, **options: Any) -> Iterator[str]:
     """Run `app` on a free 127.0.0.1 port until the block ends; yields its base URL. `options`
-    go to uvicorn.Config (a log level, a log config)."""
+    go to uvicorn.Config (a log level, a log config). Websockets as the box serves them
+    (`edge.runtime.server`): its protocol, which writes ready frames, and no compression."""
     config = uvicorn.Config(
         app,
         **{
@@ -24,7 +27,8 @@ def serve(app, **options: Any) -> Iterator[str]:
             "port": 0,
             "log_level": "warning",
             "lifespan": "on",
-            "ws": "websockets-sansio",
+            "ws": WebSocketProtocol,
+            "ws_per_message_deflate": WS_DEFLATE,
             **options,
         },
     )

@@ -11,6 +11,7 @@ import anyio
 import orjson
 from starlette.requests import Request
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from edge.api.openapi import contract
@@ -22,6 +23,7 @@ from edge.runtime.auth import actor
 from edge.runtime.box import box_of
 from edge.runtime.realtime import TOPICS as FOLLOWED
 from edge.runtime.realtime import Subscription, parse_topics
+from edge.runtime.server import text_message
 from service.errors import GalleyError, Gone, Unauthorized
 from service.http import ok
 from service.query import Query, instant, one_of, some_of, whole, words
@@ -122,8 +124,8 @@ async def live(websocket: WebSocket):
         return
     subscription = box.sign_ins.follow(token, topics)
 
-    def shown(event: Event) -> str:
-        return _text(who, event)
+    def shown(event: Event) -> Message:
+        return _message(who, event)
 
     try:
         # still signed in: an end from now on reaches `subscription`
@@ -138,12 +140,12 @@ async def live(websocket: WebSocket):
 
 
 async def stream(
-    websocket: WebSocket, subscription: Subscription, since: int, view: Callable[[Event], str]
+    websocket: WebSocket, subscription: Subscription, since: int, view: Callable[[Event], Message]
 ) -> None:
-    """Send a signed-in socket its subscription's events after `since`, each as the JSON text
-    `view` makes of it: from the database while it is behind (its backlog, or a slow client),
-    then from its queue; until the client goes or the subscription ends (then why, and the
-    close). Staff sockets and guests' share it."""
+    """Send a signed-in socket its subscription's events after `since`, each as the message of
+    JSON text `view` makes of it (`edge.runtime.server.text_message`): from the database while
+    it is behind (its backlog, or a slow client), then from its queue; until the client goes or
+    the subscription ends (then why, and the close). Staff sockets and guests' share it."""
     box = box_of(websocket)
     async with anyio.create_task_group() as group:
         group.start_soon(_watch_close, websocket, group.cancel_scope)
@@ -157,32 +159,32 @@ async def stream(
                 continue
             event = await subscription.queue.get()
             if event is not None and event.seq > last:
-                await websocket.send_text(view(event))
+                await websocket.send(view(event))
                 last = event.seq
         if subscription.ended is not None:
             await refuse(websocket, subscription.ended)
         group.cancel_scope.cancel()
 
 
-# Each event's JSON text, made once for all its followers (by the event's id, unique to it): a
-# send reaches every kitchen screen and, with the guests' phones, hundreds of sockets; encoding
-# it for each took most of the feed's time (kds_latency's p99, measured). Dropped wholesale when
-# full: by then every follower has long had those events.
-_TEXTS: dict[str, str] = {}
-_TEXTS_KEPT = 2_048
+# Each event's message (its JSON text and websocket frame), made once for all its followers (by
+# the event's id, unique to it): a send reaches every kitchen screen and, with the guests'
+# phones, hundreds of sockets; encoding it for each took most of the feed's time (kds_latency's
+# p99, measured). Dropped wholesale when full: by then every follower has long had those events.
+_MESSAGES: dict[str, Message] = {}
+_MESSAGES_KEPT = 2_048
 
 
-def _text(who: Any, event: Event) -> str:
-    """`event` as `who` may see it, as JSON text; shared by every follower unless its entity
-    has fields some roles may not see (a printer's address)."""
+def _message(who: Any, event: Event) -> Message:
+    """`event` as `who` may see it, as a message of JSON text; shared by every follower unless
+    its entity has fields some roles may not see (a printer's address)."""
     if event.entity in GUARDED_FIELDS:
-        return to_json(seen(who, event.to_json()))
-    text = _TEXTS.get(event.id)
-    if text is None:
-        if len(_TEXTS) >= _TEXTS_KEPT:
-            _TEXTS.clear()
-        text = _TEXTS[event.id] = to_json(event.to_json())
-    return text
+        return text_message(to_json(seen(who, event.to_json())))
+    message = _MESSAGES.get(event.id)
+    if message is None:
+        if len(_MESSAGES) >= _MESSAGES_KEPT:
+            _MESSAGES.clear()
+        message = _MESSAGES[event.id] = text_message(to_json(event.to_json()))
+    return message
 
 
 async def first_token(websocket: WebSocket, timer: float, clock: datetime) -> str:
@@ -210,9 +212,9 @@ async def first_token(websocket: WebSocket, timer: float, clock: datetime) -> st
 
 
 async def _catch_up(
-    websocket: WebSocket, view: Callable[[Event], str], subscription: Subscription, last: int
+    websocket: WebSocket, view: Callable[[Event], Message], subscription: Subscription, last: int
 ) -> int:
-    """Send the subscription's events after `last` from the database (each as the JSON text
+    """Send the subscription's events after `last` from the database (each as the message
     `view` makes of it), a page at a time, up to the last one published when it began; what is
     published after that goes into its queue meanwhile (`behind` off, with no await between that
     and reading the bus's `last_seq`, so nothing is missed), and the stream skips what the
@@ -234,7 +236,7 @@ async def _catch_up(
             if topic_of(past) in subscription.topics and (
                 subscription.accepts is None or subscription.accepts(past)
             ):
-                await websocket.send_text(view(past))
+                await websocket.send(view(past))
             last = past.seq
         if len(batch) < PAGE:
             last = upto

@@ -19,6 +19,7 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from edge.api.feed import AUTH_SECONDS, EVENTS, PAGE, first_token, refuse, stream
@@ -30,6 +31,7 @@ from edge.domain import drafts, guest_table, table_sessions
 from edge.domain.table_sessions import Guest
 from edge.runtime.box import box_of
 from edge.runtime.guests import shown_to_guest
+from edge.runtime.server import text_message
 from service.errors import Forbidden, GalleyError, Unauthorized
 from service.http import body, ok
 from service.query import Query, whole
@@ -220,15 +222,15 @@ async def guest_live(websocket: WebSocket):
         return
     subscription = box.guests.follow(who.session_id)
     try:
-        await stream(websocket, subscription, query["since"], _guest_text)
+        await stream(websocket, subscription, query["since"], _guest_message)
     except WebSocketDisconnect:
         pass
     finally:
         box.bus.unsubscribe(subscription)
 
 
-def _guest_text(event: Event) -> str:
-    return to_json(shown_to_guest(event))
+def _guest_message(event: Event) -> Message:
+    return text_message(to_json(shown_to_guest(event)))
 
 
 async def _guest_or_refuse_staff(box: Any, token: str) -> Guest:

@@ -10,6 +10,11 @@ keeps the history of everything that syncs. So the box keeps:
 * events of entities that sync (`edge` and `hub` owned: orders, menu, staff ...):
   `keep_synced_days`, and only once the hub has acknowledged them (`sync_state.push_cursor`).
   A box that is not enrolled has sent nothing, so it keeps every one of them, for the day it is;
+* kitchen tickets (their items with them) that left the kitchen `keep_synced_days` ago (bumped
+  then, or fired then and never bumped: a kitchen that works from printed tickets bumps none),
+  once the hub has acknowledged every event of them; the hub keeps them. The store's digest
+  (`edge.domain.hub_changes.digest`) leaves out the tickets fired before the last such cutoff
+  (`tickets_forgotten_before`), and the hub's does too when the box names it;
 * idempotency keys: 7 days (a retry comes within seconds; a week covers a tablet left off).
 
 Never the newest event: `seq` is SQLite's rowid, max + 1, and must never go back. The newest
@@ -34,6 +39,10 @@ from sync.clock import iso
 from sync.entities import ENTITIES
 
 BATCH = 200
+# Tickets per batch: each goes with its items (5 in a typical order), about as many rows as a
+# batch of events (measured on a year's store under load: 200 tickets took 9 ms of CPU, 40 took
+# 2-3 ms).
+TICKETS_BATCH = 40
 IDEMPOTENCY_DAYS = 7
 # Print jobs that are done: their bytes have gone to the printer, or nobody will retry them.
 DONE = ("printed", "failed")
@@ -84,6 +93,56 @@ def _last_before(conn: sqlite3.Connection, moment: datetime) -> int:
         "SELECT seq FROM events WHERE at < ? ORDER BY at DESC, seq DESC LIMIT 1", (iso(moment),)
     ).fetchone()
     return row[0] if row else 0
+
+
+# A ticket may go once the hub has every event of it and of its items (none after the push
+# cursor), looked up on `events_entity`; the oldest first on `tickets_bumped` / `tickets_open`.
+_ACKNOWLEDGED = (
+    "NOT EXISTS (SELECT 1 FROM events e WHERE e.entity = 'tickets' AND e.entity_id = t.id"
+    " AND e.seq > :acknowledged) AND NOT EXISTS (SELECT 1 FROM ticket_items i JOIN events e"
+    " ON e.entity = 'ticket_items' AND e.entity_id = i.id WHERE i.ticket_id = t.id"
+    " AND e.seq > :acknowledged)"
+)
+_TICKETS_GONE = (
+    "SELECT id FROM tickets t WHERE state = 'BUMPED' AND bumped_at < :cutoff AND "
+    + _ACKNOWLEDGED
+    + " ORDER BY bumped_at LIMIT :limit",
+    "SELECT id FROM tickets t WHERE state != 'BUMPED' AND fired_at < :cutoff AND "
+    + _ACKNOWLEDGED
+    + " ORDER BY fired_at LIMIT :limit",
+)
+
+
+def prune_tickets(conn: sqlite3.Connection, now: datetime, keep: Keep) -> int:
+    """Delete up to `TICKETS_BATCH` kitchen tickets, their items with them, that were bumped
+    more than `keep.synced_days` ago (or fired then and never bumped) and that the hub has
+    whole: every event of the ticket and of its items acknowledged. A box not enrolled keeps
+    them all. The cutoff is kept (`tickets_forgotten_before`): the store's digest leaves out
+    every ticket fired before it, on both sides."""
+    state = identity.sync_state(conn)
+    if not state.enrolled:
+        return 0
+    cutoff = iso(now - timedelta(days=keep.synced_days))
+    params = {"cutoff": cutoff, "acknowledged": state.push_cursor, "limit": TICKETS_BATCH}
+    for sql in _TICKETS_GONE:
+        doomed = conn.execute(sql, params).fetchall()
+        if doomed:
+            conn.executemany("DELETE FROM ticket_items WHERE ticket_id = ?", doomed)
+            conn.executemany("DELETE FROM tickets WHERE id = ?", doomed)
+            conn.execute(
+                "INSERT INTO box (name, value) VALUES ('tickets_forgotten_before', ?)"
+                " ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)",
+                (cutoff,),
+            )
+            return len(doomed)
+    return 0
+
+
+def tickets_forgotten_before(conn: sqlite3.Connection) -> str | None:
+    """The instant before which the box may have pruned kitchen tickets (`prune_tickets`; None:
+    it has pruned none): the store's digest leaves out the tickets fired before it."""
+    row = conn.execute("SELECT value FROM box WHERE name = 'tickets_forgotten_before'").fetchone()
+    return row[0] if row else None
 
 
 def prune_print_jobs(conn: sqlite3.Connection, now: datetime, keep: Keep) -> int:

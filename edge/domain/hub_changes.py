@@ -23,7 +23,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from edge.core import identity
+from edge.core import identity, retention
 from edge.core.events import Op, WriteConnection, commit
 from edge.domain.sync_inbox import record_rejection
 from sync.canonical import ordered_digest
@@ -112,9 +112,18 @@ def echo(change: Change) -> bool:
 
 def digest(conn: sqlite3.Connection) -> dict[str, Any]:
     """The box's digest of its synced rows (`sync.canonical.store_digest`): equal to the hub's
-    for the store when the two hold the same store. The rows are read in the digest's order
-    (entity, then id: SQLite orders text as Python does) and hashed one at a time."""
+    for the store when the two hold the same store, the hub asked with the same
+    `tickets_before` (the kitchen tickets fired before it are left out on both sides: the box
+    may have pruned them, `edge.core.retention.prune_tickets`). The rows are read in the
+    digest's order (entity, then id: SQLite orders text as Python does) and hashed one at a
+    time."""
     count = 0
+    before = retention.tickets_forgotten_before(conn)
+    kept = {  # what the box may have pruned, as `sync.canonical.kept_rows` leaves it out
+        "tickets": " WHERE fired_at >= :before",
+        "ticket_items": " WHERE NOT EXISTS (SELECT 1 FROM tickets t WHERE t.id = ticket_id"
+        " AND t.fired_at < :before)",
+    }
 
     def rows() -> Iterator[tuple[str, str, dict[str, Any]]]:
         nonlocal count
@@ -122,9 +131,10 @@ def digest(conn: sqlite3.Connection) -> dict[str, Any]:
             names = tuple(entity.fields)
             cursor = conn.cursor()
             cursor.row_factory = None  # plain tuples: the rows are many
-            sql = f"SELECT id, {', '.join(names)} FROM {entity.name} ORDER BY id"
-            for row_id, *values in cursor.execute(sql):
+            where = kept.get(entity.name, "") if before else ""
+            sql = f"SELECT id, {', '.join(names)} FROM {entity.name}{where} ORDER BY id"
+            for row_id, *values in cursor.execute(sql, {"before": before}):
                 count += 1
                 yield entity.name, row_id, dict(zip(names, values, strict=True))
 
-    return {"digest": ordered_digest(rows()), "rows": count}
+    return {"digest": ordered_digest(rows()), "rows": count, "tickets_before": before}

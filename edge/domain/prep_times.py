@@ -13,7 +13,8 @@ straight from NEW has a ready time equal to its bump: all its time counts as coo
 The rows are found through the tickets' `(business_day, number, station)` key and each
 ticket's items through `ticket_items_ticket`: a day's report reads a day's rows, never the
 whole history. At 3,000 items a day, a month is under 100,000 short rows; the range is capped
-at `MAX_DAYS`.
+at `MAX_DAYS`. The box keeps a ticket `keep_synced_days` (90 by default) after it left the
+kitchen (`edge.core.retention.prune_tickets`): older days are the hub's, and read empty here.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
+from edge.core import retention
 from edge.core.events import WriteConnection, commit
 from edge.core.permissions import Actor, require
 from edge.domain import printouts
@@ -276,13 +277,15 @@ def _fired_courses(conn: sqlite3.Connection, order_id: str) -> set[str]:
 
 
 def _held(conn: sqlite3.Connection, order_id: str) -> list[sqlite3.Row]:
-    """The order's lines sent but not fired (held courses), in the order they were taken."""
+    """The order's lines sent but not fired (held courses), in the order they were taken. A
+    line taken before the box forgot its old tickets (`retention.prune_tickets`) is none: its
+    ticket may be gone, and firing it again would cook it twice."""
     return conn.execute(
         "SELECT l.* FROM order_lines l WHERE l.order_id = ? AND l.state = 'sent'"
-        " AND NOT EXISTS (SELECT 1 FROM ticket_items i"
+        " AND l.created_at >= ? AND NOT EXISTS (SELECT 1 FROM ticket_items i"
         " WHERE i.line_id = l.id AND i.state != 'MOVED')"  # the live items' index
         " ORDER BY l.created_at, l.id",
-        (order_id,),
+        (order_id, retention.tickets_forgotten_before(conn) or ""),
     ).fetchall()
 
 

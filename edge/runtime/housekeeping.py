@@ -35,6 +35,7 @@ async def prune(write: Write, keep: Keep, now: datetime | None = None) -> dict[s
     moment = now or utcnow()
     steps: dict[str, Callable[..., Any]] = {
         "events": lambda conn: retention.prune_events(conn, moment, keep),
+        "tickets": lambda conn: retention.prune_tickets(conn, moment, keep),
         "print_jobs": lambda conn: retention.prune_print_jobs(conn, moment, keep),
         "idempotency_keys": lambda conn: retention.prune_idempotency_keys(conn, moment),
     }

@@ -24,7 +24,7 @@ from typing import Any, TextIO
 from sqlite_utils import Database
 
 from edge.core import db
-from edge.core.events import ENTITIES, shown
+from edge.core.events import ENTITIES, shown, stored_fields, to_json
 
 EXPORTABLE = frozenset(ENTITIES) | {"events"}
 
@@ -62,9 +62,10 @@ def reading(path: Path, table: str) -> Iterator[tuple[list[str], Iterator[dict[s
 
 def _masked_event(row: dict[str, Any]) -> dict[str, Any]:
     """An event row as it may leave the box: the secrets in its fields masked."""
-    fields = json.loads(row["fields"])
+    fields = stored_fields(row["entity"], row["entity_id"], row["op"], row["fields"])
     masked = shown(row["entity"], fields)
-    return row if masked is fields else {**row, "fields": json.dumps(masked)}
+    # whole (an order's create is stored without its defaults: `events.stored_fields`)
+    return {**row, "fields": to_json(fields) if masked is fields else json.dumps(masked)}
 
 
 def write(columns: list[str], rows: Iterator[dict[str, Any]], fmt: str, out: TextIO) -> int:

@@ -11,7 +11,7 @@ from hub.domain import feed, refusals, stores
 from hub.storage.tx import Tx
 from service import fields as f
 from service.http import body, ok
-from service.query import Query, one_of, whole, words
+from service.query import Query, instant, one_of, whole, words
 
 STORE = f.Form({"name": f.text(80)}, required=("name",))
 INBOX = Query(
@@ -80,11 +80,21 @@ async def inbox(request: Request):
     return ok({"events": entries})
 
 
-@contract()
+DIGEST = Query(
+    tickets_before=instant(
+        "the box's `tickets_before`: the kitchen tickets fired before it are left out (the box"
+        " may have pruned them)"
+    )
+)
+
+
+@contract(query=DIGEST)
 async def digest(request: Request):
     """The digest of the store's synced rows on the hub (sync.canonical.store_digest): the
-    same as the box's when the two hold the same store."""
-    return ok(await as_owner(request, feed.digest, request.path_params["store_id"]))
+    same as the box's when the two hold the same store, asked with the box's `tickets_before`."""
+    q = DIGEST.read(request)
+    store_id = request.path_params["store_id"]
+    return ok(await as_owner(request, feed.digest, store_id, q["tickets_before"]))
 
 
 @contract(query=REFUSALS)

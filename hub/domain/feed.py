@@ -13,7 +13,7 @@ from hub.domain.devices import Device
 from hub.domain.stores import found
 from hub.storage.tx import Row, Tx
 from service.errors import NotFound
-from sync.canonical import stored_digest
+from sync.canonical import kept_rows, stored_digest
 from sync.entities import ENTITIES, Entity, synced
 from sync.envelope import Change, Kept, PullPage
 
@@ -112,9 +112,16 @@ def inbox(
     return out
 
 
-def digest(tx: Tx, store_id: str) -> dict[str, Any]:
+def digest(tx: Tx, store_id: str, tickets_before: str | None = None) -> dict[str, Any]:
     """The store's digest as the hub holds it (`sync.canonical.stored_digest`): equal to the
-    box's, the two hold the same store."""
+    box's, the two hold the same store. `tickets_before` is the box's (it may have pruned the
+    kitchen tickets fired before it; the hub keeps them): those are left out, as the box leaves
+    them out of its own (`sync.canonical.kept_rows`)."""
     store = found(tx, store_id)
-    live = list(tx.live_rows(store["id"]))
-    return {"store_id": store["id"], "digest": stored_digest(live), "rows": len(live)}
+    live = list(kept_rows(tx.live_rows(store["id"]), tickets_before))
+    return {
+        "store_id": store["id"],
+        "digest": stored_digest(live),
+        "rows": len(live),
+        "tickets_before": tickets_before,
+    }

@@ -81,6 +81,8 @@ class _Batch:
         )
         self.touched: dict[tuple[str, str], Row] = {}
         self.cursors = iter(tx.next_cursors(len(events)))
+        # the hub's clock readings of the changes, each after every event of the batch
+        self.readings = iter(CLOCK.observe_all([Timestamp.parse(e.hlc) for e in events]))
         self.changes: list[ChangeRow] = []
         self.inbox: list[InboxEntry] = []
         self.at = now_iso()
@@ -178,7 +180,7 @@ class _Batch:
             ChangeRow(
                 cursor=cursor,
                 id=uuid7(),
-                hlc=str(CLOCK.observe(Timestamp.parse(event.hlc))),
+                hlc=str(next(self.readings)),
                 at=self.at,
                 entity=event.entity,
                 entity_id=event.entity_id,

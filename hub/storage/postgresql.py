@@ -55,6 +55,11 @@ class PostgresTx(Tx):
         self.cursor.execute(_placeholders(sql), params)
         return self.cursor.fetchall()
 
+    def _tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.cursor.connection.cursor() as cursor:
+            cursor.execute(_placeholders(sql), params)
+            return cursor.fetchall()
+
     def _run(self, sql: str, params: Sequence[Any] = ()) -> int:
         self.cursor.execute(_placeholders(sql), params)
         return self.cursor.rowcount

@@ -36,6 +36,11 @@ class SqliteTx(Tx):
     def _all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         return self.conn.execute(sql, params).fetchall()
 
+    def _tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        cursor = self.conn.cursor()
+        cursor.row_factory = None
+        return cursor.execute(sql, params).fetchall()
+
     def _run(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self.conn.execute(sql, params).rowcount
 

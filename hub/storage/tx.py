@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -39,10 +39,10 @@ class Row:
     deleted: bool = False
 
 
-@dataclass(frozen=True)
-class ChangeRow:
+class ChangeRow(NamedTuple):
     """One entry of a store's change feed, as stored (`sync.envelope.Change` without `kept`
-    parsed)."""
+    parsed). A named tuple, as InboxEntry: a push makes one of each per event, and a frozen
+    dataclass took three times as long to make (9.6 against 3.0 us for this one, measured)."""
 
     cursor: int
     id: str
@@ -59,8 +59,7 @@ class ChangeRow:
     kept: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class InboxEntry:
+class InboxEntry(NamedTuple):
     seq: int
     event_id: str
     status: str
@@ -80,6 +79,11 @@ class Tx:
     # ---- what a backend supplies --------------------------------------------------------
 
     def _all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def _tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """`_all` as plain tuples, for the queries that read many rows (a dict per row cost
+        the hub's digest a quarter of its CPU)."""
         raise NotImplementedError
 
     def _run(self, sql: str, params: Sequence[Any] = ()) -> int:
@@ -343,12 +347,11 @@ class Tx:
     def live_rows(self, store_id: str) -> Iterator[tuple[str, str, str]]:
         """(entity, id, fields as canonical JSON) of every live row of the store: what its
         digest covers."""
-        for record in self._all(
+        yield from self._tuples(
             "SELECT entity, id, fields FROM rows"
             " WHERE tenant_id = ? AND store_id = ? AND NOT deleted",
             (self._who(), store_id),
-        ):
-            yield record["entity"], record["id"], record["fields"]
+        )
 
     def put_rows(self, store_id: str, rows: Iterable[Row]) -> None:
         """Insert or replace rows of the store; their fields (in the protocol's form) kept as

@@ -15,11 +15,13 @@ from hypothesis import strategies as st
 
 from edge.core import db, events, identity, retention
 from edge.core.events import ENTITIES
+from edge.core.permissions import Actor
 from edge.core.retention import Keep
-from edge.domain import printer_status
+from edge.domain import orders, printer_status, tickets
 from edge.runtime.housekeeping import prune
 from edge.runtime.writer import Writer
 from printers.status import PrinterStatus
+from service.errors import Conflict
 from sync.clock import iso
 from tests.conftest import sign_in
 from tests.edge.menu_helpers import item, menu
@@ -42,8 +44,10 @@ def prune_all(path: Path, now: datetime) -> None:
     conn = db.connect(path)
     try:
         conn.execute("BEGIN IMMEDIATE")
-        while retention.prune_events(conn, now, KEEP) or retention.prune_print_jobs(
-            conn, now, KEEP
+        while (
+            retention.prune_events(conn, now, KEEP)
+            or retention.prune_tickets(conn, now, KEEP)
+            or retention.prune_print_jobs(conn, now, KEEP)
         ):
             pass
         conn.execute("COMMIT")
@@ -125,7 +129,12 @@ async def test_old_print_jobs_idempotency_keys_and_events_go_in_batches_through_
 
     # A week on: the keys go; the queued ticket (nobody printed it) and every event stay.
     gone = await prune(box.write, KEEP, datetime.now(UTC) + timedelta(days=8))
-    assert gone == {"events": 0, "print_jobs": 0, "idempotency_keys": start["idempotency_keys"]}
+    assert gone == {
+        "events": 0,
+        "tickets": 0,
+        "print_jobs": 0,
+        "idempotency_keys": start["idempotency_keys"],
+    }
 
     # Printed, then a year on: the job goes, and the local events; the synced ones stay (this
     # box is not enrolled), and so does the newest.
@@ -185,3 +194,152 @@ def test_a_printer_status_is_written_only_when_it_changes(settings):
     finally:
         writer.close()
     assert [json.loads(row[0]).get("paper_near_end") for row in rows] == [True], rows
+
+
+def ticket_box(path: Path) -> tuple[dict[str, tuple[str, str | None]], datetime]:
+    """A box with kitchen tickets of three orders: one fired and bumped on day 0, one fired on
+    day 0 and never bumped, one fired on day 50 and bumped on day 95. Answers each ticket's
+    (fired_at, bumped_at) and day 0."""
+    writer = Writer(path, identity.prepare(path).node)
+    start = datetime(2026, 1, 5, 12, tzinfo=UTC)
+    try:
+        waiter, cook = writer.run_sync(
+            lambda conn: [
+                Actor(row[0], row[1], row[2])
+                for role in ("waiter", "kitchen")
+                for row in conn.execute(
+                    "SELECT id, name, role FROM staff WHERE role = ? LIMIT 1", (role,)
+                )
+            ]
+        )
+        cola = writer.run_sync(
+            lambda conn: conn.execute("SELECT id FROM menu_items WHERE name = 'Cola'").fetchone()[0]
+        )
+        order = {"kind": "counter", "lines": [{"item_id": cola}, {"item_id": cola}], "send": True}
+
+        def ticket_of(conn, made):
+            return conn.execute(
+                "SELECT id FROM tickets WHERE order_id = ?", (made["id"],)
+            ).fetchone()[0]
+
+        with freeze_time(start) as clock:
+            first = writer.run_sync(
+                lambda conn: ticket_of(conn, orders.create(conn, waiter, order))
+            )
+            writer.run_sync(tickets.set_ticket_state, cook, first, {"state": "BUMPED"})
+            writer.run_sync(orders.create, waiter, order)
+            clock.move_to(start + timedelta(days=50))
+            third = writer.run_sync(
+                lambda conn: ticket_of(conn, orders.create(conn, waiter, order))
+            )
+            clock.move_to(start + timedelta(days=95))
+            writer.run_sync(tickets.set_ticket_state, cook, third, {"state": "BUMPED"})
+        made = writer.run_sync(
+            lambda conn: {
+                row[0]: (row[1], row[2])
+                for row in conn.execute("SELECT id, fired_at, bumped_at FROM tickets")
+            }
+        )
+    finally:
+        writer.close()
+    return made, start
+
+
+def ticket_events(path: Path) -> dict[str, int]:
+    """The newest seq of each ticket's events and its items'."""
+    conn = db.connect(path, readonly=True)
+    try:
+        return dict(
+            conn.execute(
+                "SELECT t.id, MAX(e.seq) FROM tickets t JOIN events e ON (e.entity = 'tickets'"
+                " AND e.entity_id = t.id) OR (e.entity = 'ticket_items' AND e.entity_id IN"
+                " (SELECT id FROM ticket_items WHERE ticket_id = t.id)) GROUP BY t.id"
+            ).fetchall()
+        )
+    finally:
+        conn.close()
+
+
+def test_a_kitchen_ticket_leaves_only_old_and_whole_on_the_hub(settings, tmp_path):
+    """With the hub at every point of the log and at any day after: a ticket goes only from
+    an enrolled box, bumped (or, never bumped, fired) `synced_days` before, every event of it
+    and of its items acknowledged; its items go with it; the digest leaves out the tickets
+    fired before the cutoff."""
+    template = tmp_path / "tickets.db"
+    shutil.copy(settings.database, template)
+    made, start = ticket_box(template)
+    newest = ticket_events(template)
+    assert len(made) == 3
+    for day in (60, 91, 140, 186):
+        now = start + timedelta(days=day)
+        cutoff = iso(now - timedelta(days=KEEP.synced_days))
+        for cursor in (None, *sorted(newest.values()), max(newest.values()) + 10):
+            path = tmp_path / f"prune-{day}-{cursor}.db"
+            shutil.copy(template, path)
+            if cursor is not None:
+                enrol(path, cursor)
+            prune_all(path, now)
+            conn = db.connect(path, readonly=True)
+            try:
+                kept = {row[0] for row in conn.execute("SELECT id FROM tickets")}
+                orphans = conn.execute(
+                    "SELECT COUNT(*) FROM ticket_items WHERE ticket_id NOT IN"
+                    " (SELECT id FROM tickets)"
+                ).fetchone()[0]
+                before = retention.tickets_forgotten_before(conn)
+            finally:
+                conn.close()
+            assert orphans == 0
+            for ticket, (fired_at, bumped_at) in made.items():
+                may_go = (
+                    cursor is not None
+                    and newest[ticket] <= cursor
+                    and (bumped_at or fired_at) < cutoff
+                )
+                assert (ticket not in kept) == may_go, (day, cursor, ticket)
+            assert before == (cutoff if len(kept) < len(made) else None)
+
+
+def test_a_course_held_past_what_the_kitchen_keeps_is_never_fired_twice(settings, tmp_path):
+    """An order left open: its starters fired on day 0 and its mains held. Once the box has
+    forgotten the starters' ticket (91 days on, the hub having it), firing the order's next
+    course must not take the starters for held and cook them again."""
+    path = tmp_path / "held.db"
+    shutil.copy(settings.database, path)
+    writer = Writer(path, identity.prepare(path).node)
+    start = datetime(2026, 1, 5, 12, tzinfo=UTC)
+    try:
+        waiter, cook = writer.run_sync(
+            lambda conn: [
+                Actor(*conn.execute(
+                    "SELECT id, name, role FROM staff WHERE role = ? LIMIT 1", (role,)
+                ).fetchone())
+                for role in ("waiter", "kitchen")
+            ]
+        )  # fmt: skip
+        ids = writer.run_sync(
+            lambda conn: dict(conn.execute("SELECT name, id FROM menu_items").fetchall())
+        )
+        lines = [{"item_id": ids["Garlic prawns"]}, {"item_id": ids["Vegan curry"]}]
+        with freeze_time(start):
+            order = writer.run_sync(
+                orders.create, waiter, {"kind": "counter", "lines": lines, "send": True}
+            )
+        fired = writer.run_sync(
+            lambda conn: conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
+        )
+        assert fired == 1  # the starters; the mains are held
+        later = start + timedelta(days=91)
+        enrol(path, writer.run_sync(events.last_seq))
+        prune_all(path, later)
+        with freeze_time(later):
+            try:
+                writer.run_sync(tickets.fire_course, cook, order["id"], {})
+            except Conflict as refused:
+                assert refused.code == "nothing_to_fire"
+        items = writer.run_sync(
+            lambda conn: [row[0] for row in conn.execute("SELECT name FROM ticket_items")]
+        )
+    finally:
+        writer.close()
+    assert "Garlic prawns" not in items

@@ -240,4 +240,9 @@ async def test_the_digest_is_that_of_the_rows_the_store_pushed(hub, owner, store
             ("menu_items", item.entity_id, ENTITIES["menu_items"].complete(item.fields)),
         ]
     )
-    assert answer.json() == {"store_id": store["id"], "digest": expected, "rows": 4}
+    assert answer.json() == {
+        "store_id": store["id"],
+        "digest": expected,
+        "rows": 4,
+        "tickets_before": None,
+    }

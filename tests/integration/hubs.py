@@ -44,8 +44,11 @@ class ServedHub:
         assert answer.status_code == 200, answer.text
         return answer.json()
 
-    def digest(self, store_id: str) -> dict[str, Any]:
-        return self.get(f"/api/stores/{store_id}/digest")
+    def digest(self, store_id: str, tickets_before: str | None = None) -> dict[str, Any]:
+        """The hub's digest of the store, asked as a box that pruned tickets fired before
+        `tickets_before` asks it."""
+        query = f"?tickets_before={tickets_before}" if tickets_before else ""
+        return self.get(f"/api/stores/{store_id}/digest{query}")
 
 
 def new_owner(settings: HubSettings, tenant: str = "Tenant") -> str:

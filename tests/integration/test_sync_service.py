@@ -6,6 +6,7 @@ reach. Each ends with the box's digest equal to the hub's."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import orjson
@@ -15,14 +16,19 @@ from edge.api.app import create_app
 from edge.core import events, identity
 from edge.core.events import commit
 from edge.core.permissions import Actor
+from edge.core.retention import Keep
 from edge.domain import hub_changes, orders
+from edge.runtime.housekeeping import prune
 from edge.runtime.hub_client import HubUnreachable
 from edge.runtime.sync_service import _pushed
 from edge.setup import enrolment
+from sync.clock import iso
 from sync.ids import uuid7
 from tests.conftest import sign_in
 from tests.hub.kit import new_code, new_owner, new_store
 from tests.integration.hubs import first_round_done
+
+KEEP = Keep(local_days=14, synced_days=90)
 
 
 class Switch(httpx.AsyncBaseTransport):
@@ -73,8 +79,10 @@ async def box(settings, hub, owner, store, link):
 
 async def _converged(box, hub, owner, store_id):
     ours = await box.read(hub_changes.digest)
-    theirs = (await hub.get(f"/api/stores/{store_id}/digest", headers=owner.headers)).json()
-    assert ours == {"digest": theirs["digest"], "rows": theirs["rows"]}
+    asked = {"tickets_before": ours["tickets_before"]} if ours["tickets_before"] else {}
+    path = f"/api/stores/{store_id}/digest"
+    theirs = (await hub.get(path, params=asked, headers=owner.headers)).json()
+    assert ours == {key: theirs[key] for key in ("digest", "rows", "tickets_before")}
     return ours
 
 
@@ -108,6 +116,35 @@ async def test_the_store_is_pushed_whole_and_an_order_follows(box, hub, owner, s
     status = await _status(client, manager)
     assert (status["state"], status["waiting"], status["open_conflicts"]) == ("online", 0, 0)
     assert status["last_success"] is not None
+
+
+async def test_old_kitchen_tickets_leave_the_box_once_the_hub_has_them(box, hub, owner, store):
+    """A ticket 90 days old goes from the box once pushed (never before), the hub keeps it,
+    and the two digests still agree: both leave out the tickets fired before the box's
+    cutoff."""
+    box_, client = box
+    manager = await sign_in(client, "manager")
+    item = await box_.read(_item)
+    order = await client.post(
+        "/api/orders",
+        json={"kind": "counter", "lines": [{"item_id": item["id"]}], "send": True},
+        headers={**manager, "Idempotency-Key": uuid7()},
+    )
+    assert order.status_code == 201, order.text
+    tickets = lambda conn: conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]  # noqa: E731
+    later = datetime.now(UTC) + timedelta(days=KEEP.synced_days + 1)
+    # Not pushed yet: nothing goes.
+    assert await prune(box_.write, KEEP, later) and await box_.read(tickets) == 1
+    await box_.sync.round()
+    before = await _converged(box_, hub, owner, store["id"])
+    assert before["tickets_before"] is None
+    gone = await prune(box_.write, KEEP, later)
+    assert gone["tickets"] == 1 and await box_.read(tickets) == 0
+    after = await _converged(box_, hub, owner, store["id"])
+    assert after["tickets_before"] == iso(later - timedelta(days=KEEP.synced_days))
+    assert after["rows"] == before["rows"] - 2  # the ticket and its item, still on the hub
+    on_hub = (await hub.get(f"/api/stores/{store['id']}/digest", headers=owner.headers)).json()
+    assert on_hub["rows"] == before["rows"]
 
 
 async def test_an_owners_edit_reaches_the_box(box, hub, owner, store):

@@ -33,9 +33,11 @@ def rss_mb(pid: int | str = "self") -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
-def cpu_seconds(pid: int | str = "self") -> float:
-    """User + system CPU time a process has used, from /proc (Linux)."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+def cpu_seconds(pid: int | str = "self", tid: int | None = None) -> float:
+    """User + system CPU time a process (or one of its threads: `tid`, a native thread id) has
+    used, from /proc (Linux)."""
+    path = f"/proc/{pid}/stat" if tid is None else f"/proc/{pid}/task/{tid}/stat"
+    with open(path, encoding="ascii") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()  # after "pid (comm)"
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 

@@ -53,7 +53,7 @@ CALLS = 200 if FULL else 40
 STARTS = 3
 # What the cached year depends on beside the migrations and its size: change it with `_build`
 # or `_service`.
-BUILD = "3: a job's claim is no event"
+BUILD = "4: old kitchen tickets pruned"
 # Days (from the first) of the order whose history is read and of the rare actor's second
 # act: within what the box keeps of synced events, as is the day read "80 days back".
 RECENT_DAY = max(1, DAYS - 60)
@@ -248,6 +248,7 @@ def _prune(conn: Any) -> None:
     now = datetime.now(UTC)  # frozen: the end of that day
     while (
         retention.prune_events(conn, now, KEEP)
+        or retention.prune_tickets(conn, now, KEEP)
         or retention.prune_print_jobs(conn, now, KEEP)
         or retention.prune_idempotency_keys(conn, now)
     ):

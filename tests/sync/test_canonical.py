@@ -36,6 +36,7 @@ from edge.runtime.writer import Writer
 from sync.canonical import (
     canonical_fields,
     canonical_json,
+    kept_rows,
     ordered_digest,
     same,
     store_digest,
@@ -201,6 +202,19 @@ def test_the_digest_is_sha256_of_each_canonical_row_on_its_line_in_order():
 @given(st.permutations(ROWS))
 def test_the_digest_does_not_depend_on_the_order_rows_come_in(rows):
     assert store_digest(rows) == store_digest(ROWS)
+
+
+def test_the_hubs_rows_leave_out_the_tickets_fired_before_the_boxs_cutoff_and_their_items():
+    old, new = "2026-01-01T12:00:00.000Z", "2026-03-01T12:00:00.000Z"
+    rows = [
+        ("tickets", "t1", canonical_json({"fired_at": old}).decode()),
+        ("tickets", "t2", canonical_json({"fired_at": new}).decode()),
+        ("ticket_items", "i1", canonical_json({"ticket_id": "t1"}).decode()),
+        ("ticket_items", "i2", canonical_json({"ticket_id": "t2"}).decode()),
+        ("tax_rates", "r1", canonical_json({"name": "IVA"}).decode()),
+    ]
+    assert list(kept_rows(rows, None)) == rows
+    assert [row[1] for row in kept_rows(rows, "2026-02-01T00:00:00.000Z")] == ["t2", "i2", "r1"]
 
 
 def test_the_digest_reads_sqlite_rows_and_protocol_rows_alike():

@@ -82,6 +82,18 @@ def test_hlc_never_goes_backwards_and_absorbs_remote_clocks():
         assert Timestamp.parse(str(d)) == d
 
 
+def test_hlc_observes_events_received_together_each_after_all_of_them():
+    with freeze_time("2031-01-01 12:00:00"):
+        clock = HybridClock("hub")
+        now = clock.tick()
+        remote = [Timestamp(now.ms + 5000, 2, "box"), Timestamp(now.ms + 9000, 0, "box")]
+        readings = clock.observe_all(remote)
+        assert len(readings) == 2 and readings[0] < readings[1]
+        assert readings[0] > max(remote)
+        assert clock.tick() > readings[1]  # the clock counts on after the last one
+        assert clock.observe_all([]) == []
+
+
 def test_hlc_resumes_after_the_last_stored_reading():
     with freeze_time("2031-01-01 12:00:00"):
         last = Timestamp(int(utcnow().timestamp() * 1000) + 5000, 3, "edge1")
