@@ -26,7 +26,7 @@ from typing import Any
 from edge.core import identity, retention
 from edge.core.events import Op, WriteConnection, commit
 from edge.domain.sync_inbox import record_rejection
-from sync.canonical import ordered_digest
+from sync.canonical import columns_digest
 from sync.entities import ENTITIES, split_parts, synced
 from sync.envelope import Change
 from sync.errors import BadEvent
@@ -117,7 +117,6 @@ def digest(conn: sqlite3.Connection) -> dict[str, Any]:
     may have pruned them, `edge.core.retention.prune_tickets`). The rows are read in the
     digest's order (entity, then id: SQLite orders text as Python does) and hashed one at a
     time."""
-    count = 0
     before = retention.tickets_forgotten_before(conn)
     kept = {  # what the box may have pruned, as `sync.canonical.kept_rows` leaves it out
         "tickets": " WHERE fired_at >= :before",
@@ -125,16 +124,14 @@ def digest(conn: sqlite3.Connection) -> dict[str, Any]:
         " AND t.fired_at < :before)",
     }
 
-    def rows() -> Iterator[tuple[str, str, dict[str, Any]]]:
-        nonlocal count
+    def tables() -> Iterator[tuple[str, tuple[str, ...], sqlite3.Cursor]]:
         for entity in sorted(synced(), key=lambda entity: entity.name):
             names = tuple(entity.fields)
             cursor = conn.cursor()
             cursor.row_factory = None  # plain tuples: the rows are many
             where = kept.get(entity.name, "") if before else ""
-            sql = f"SELECT id, {', '.join(names)} FROM {entity.name}{where} ORDER BY id"
-            for row_id, *values in cursor.execute(sql, {"before": before}):
-                count += 1
-                yield entity.name, row_id, dict(zip(names, values, strict=True))
+            sql = f"SELECT {', '.join(names)}, id FROM {entity.name}{where} ORDER BY id"
+            yield entity.name, names, cursor.execute(sql, {"before": before})
 
-    return {"digest": ordered_digest(rows()), "rows": count, "tickets_before": before}
+    found, count = columns_digest(tables())
+    return {"digest": found, "rows": count, "tickets_before": before}

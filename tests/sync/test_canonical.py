@@ -36,6 +36,7 @@ from edge.runtime.writer import Writer
 from sync.canonical import (
     canonical_fields,
     canonical_json,
+    columns_digest,
     kept_rows,
     ordered_digest,
     same,
@@ -256,6 +257,30 @@ def test_rows_in_order_are_hashed_as_they_come_and_out_of_order_refused():
     assert ordered_digest(iter(ordered)) == store_digest(ROWS)
     with pytest.raises(ValueError, match="comes after"):
         ordered_digest(reversed(ordered))
+
+
+def test_rows_read_as_columns_hash_as_the_rows_themselves():
+    """As a box's tables hold them: bools as 0/1, JSON as text, the id last."""
+
+    def as_stored(entity, fields):
+        kinds = ENTITIES[entity].fields
+        return {
+            name: int(value) if kinds[name].name == "bool" else
+            json.dumps(value) if kinds[name].name == "json" else value
+            for name, value in fields.items()
+        }  # fmt: skip
+
+    ordered = sorted(ROWS, key=lambda row: (row[0], row[1]))
+    tables = {}
+    for entity, row_id, fields in ordered:
+        names, rows = tables.setdefault(entity, (tuple(fields), []))
+        rows.append((*as_stored(entity, fields).values(), row_id))
+    listed = [(entity, names, rows) for entity, (names, rows) in tables.items()]
+    assert columns_digest(listed) == (store_digest(ROWS), len(ROWS))
+    with pytest.raises(ValueError, match="comes after"):
+        columns_digest([(entity, names, reversed(rows)) for entity, names, rows in listed])
+    with pytest.raises(ValueError, match="not synced"):
+        columns_digest([("sync_state", ("name",), [("x", "r1")])])
 
 
 def test_rows_kept_as_canonical_json_hash_as_the_rows_themselves():
