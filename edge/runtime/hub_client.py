@@ -78,12 +78,7 @@ class HubClient:
 
     async def push(self, body: bytes) -> PushResult:
         """A PushBatch's bytes, signed. A 409 `gap` is a HubRefused with `push_upto`."""
-        return await push_result(await self.push_sent(body))
-
-    async def push_sent(self, body: bytes) -> httpx.Response:
-        """`push`, its answer not read yet (`push_result`): the sync sends its next batch
-        while the verdicts of this one are read."""
-        return await self._send("POST", PUSH, body)
+        return await _read(PushResult.from_bytes, await self._send("POST", PUSH, body))
 
     async def pull(self, cursor: int, limit: int) -> PullPage:
         target = f"{PULL}?cursor={cursor}&limit={limit}"
@@ -121,11 +116,6 @@ def _refusal(answer: httpx.Response) -> HubRefused:
         error = {"code": "http_error", "message": answer.text[:200]}
     code, message = str(error.pop("code", "")), str(error.pop("message", ""))
     return HubRefused(answer.status_code, code, message, error)
-
-
-async def push_result(answer: httpx.Response) -> PushResult:
-    """The verdicts of a push the hub took (`HubClient.push_sent`)."""
-    return await _read(PushResult.from_bytes, answer)
 
 
 async def _read(parse: Callable[[bytes], T], answer: httpx.Response) -> T:

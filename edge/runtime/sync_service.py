@@ -41,7 +41,7 @@ import httpx
 from edge.core import events, identity
 from edge.core.config import EdgeSettings
 from edge.domain import hub_changes, sync_inbox
-from edge.runtime.hub_client import HubClient, HubRefused, HubUnreachable, push_result
+from edge.runtime.hub_client import HubClient, HubRefused, HubUnreachable
 from edge.runtime.pacing import Pacing
 from sync.clock import now_iso
 from sync.envelope import MAX_BODY_BYTES, MAX_EVENTS, PushBatch, PushedEvent
@@ -176,8 +176,7 @@ class SyncService:
 
     async def _push(self, client: HubClient, store_id: str) -> None:
         """Batch after batch, the box working while the hub does: as one batch is sent and
-        applied, the next is read and encoded, and the one before's verdicts are read and written
-        (the next batch goes as soon as the hub answers, before its verdicts are read)."""
+        applied, the next is read and encoded, and the one before's verdicts are written."""
         batch = await self._next(store_id, None)
         recording: asyncio.Future[None] | None = None
         try:
@@ -192,7 +191,7 @@ class SyncService:
                 # The next batch starts where the hub's cursor is once it took this one.
                 following = self._next(store_id, batch.events[-1].seq) if batch.more else _none()
                 answer, after = await asyncio.gather(
-                    client.push_sent(batch.body), following, return_exceptions=True
+                    client.push(batch.body), following, return_exceptions=True
                 )
                 await _finished(recording)
                 recording = None
@@ -207,16 +206,12 @@ class SyncService:
                     raise answer
                 if isinstance(after, BaseException):
                     raise after
-                # Its verdicts are read and written while the next batch goes: the hub
-                # need not wait for the box to read 500 of them.
-                recording = asyncio.ensure_future(self._record(batch.events, answer))
+                recording = asyncio.ensure_future(
+                    self._write(sync_inbox.record_push, batch.events, answer, answer.upto)
+                )
                 batch = after
         finally:
             await _finished(recording)
-
-    async def _record(self, pushed: list[PushedEvent], answer: httpx.Response) -> None:
-        result = await push_result(answer)
-        await self._write(sync_inbox.record_push, pushed, result, result.upto)
 
     async def _next(self, store_id: str, after: int | None) -> Batch | None:
         """The next batch after `after` (None: after the push cursor), up to what is on disk."""
