@@ -13,6 +13,9 @@ much as the box's own work, counted in every step's latency). The steps and the 
 same client: the ceiling is still the client's as much as the box's, and the ratio is what
 compares.
 
+Also the box's CPU per checkout split by thread (the event loop, the writer with SQLite, the
+rest: syncers and print workers), read from /proc.
+
 Small in CI; `GALLEY_BENCH=full` runs 100 checkouts per till and asserts the target.
 """
 
@@ -148,16 +151,27 @@ def test_checkout_throughput(demo_template: Path, tmp_path: Path) -> None:
                         ).status_code
                         == 200
                     )
+                threads = http.get("/_bench/stats").json()
+            tids = {"loop": threads["loop_tid"], "writer": threads["writer_tid"]}
             items = plain_items(server.url)[:5]
             times: dict[str, list[float]] = {step: [] for step in (*STEPS, "checkout")}
 
-            async def run() -> tuple[float, float, float, float]:
+            def cpu_now() -> dict[str, float]:
+                return {
+                    "all": cpu_seconds(server.pid),
+                    **{name: cpu_seconds(server.pid, tid) for name, tid in tids.items()},
+                }
+
+            async def run() -> tuple[float, float, dict[str, float], float]:
                 ceiling = await _ceiling(server.url, CEILING_S)
-                begin, cpu = time.perf_counter(), cpu_seconds(server.pid)
+                begin, cpu = time.perf_counter(), cpu_now()
                 client = time.thread_time()  # the tills' loop (the emulator has its own thread)
                 await asyncio.gather(*(_till(server.url, token, items, times) for token in tokens))
                 client_ms = (time.thread_time() - client) * 1000 / (TILLS * CHECKOUTS)
-                cpu_ms = (cpu_seconds(server.pid) - cpu) * 1000 / (TILLS * CHECKOUTS)
+                cpu_ms = {
+                    name: (seconds - cpu[name]) * 1000 / (TILLS * CHECKOUTS)
+                    for name, seconds in cpu_now().items()
+                }
                 per_s = TILLS * CHECKOUTS / (time.perf_counter() - begin)
                 return ceiling, per_s, cpu_ms, client_ms
 
@@ -180,7 +194,14 @@ def test_checkout_throughput(demo_template: Path, tmp_path: Path) -> None:
         "ceiling_per_s": round(ceiling, 1),
         "ratio": round(per_s * len(STEPS) / ceiling, 3),  # calls per second against the ceiling
         # the box's own cost: its CPU time per checkout (all four calls, receipt and pulse)
-        "server_cpu_ms_per_checkout": round(cpu_ms, 2),
+        "server_cpu_ms_per_checkout": round(cpu_ms["all"], 2),
+        # of which the event loop's thread and the writer's (SQLite included); the rest is the
+        # syncers' and the print workers'
+        "server_cpu_ms_split": {
+            "loop": round(cpu_ms["loop"], 2),
+            "writer": round(cpu_ms["writer"], 2),
+            "other": round(cpu_ms["all"] - cpu_ms["loop"] - cpu_ms["writer"], 2),
+        },
         "client_cpu_ms_per_checkout": round(client_ms, 2),
         "load_average": round(os.getloadavg()[0], 2),  # the machine's 1-minute load as the run ends
         "target_p99_ms": MAX_P99_MS,
