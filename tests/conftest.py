@@ -40,6 +40,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.fixture
+def fast_path_only(request: pytest.FixtureRequest) -> None:
+    """For a test that counts what one run of a write does: `--writes-twice` runs each twice."""
+    if request.config.getoption("--writes-twice"):
+        pytest.skip("--writes-twice sends every batch down the rerun path")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--writes-twice"):
         first_run = Writer._apply

@@ -256,7 +256,7 @@ def test_the_keys_in_memory_are_every_key_stored(settings):
     assert second in again and first in again and Claim("POS 0", "old", "") not in again
 
 
-async def test_a_fresh_key_is_not_looked_up_before_its_request(app, client, waiter):
+async def test_a_fresh_key_is_not_looked_up_before_its_request(app, client, waiter, fast_path_only):
     """Only a key the box has stored is read before the handler runs: a fresh one's request
     reads the table once, in its write."""
     order = await espresso_order(client)

@@ -63,7 +63,7 @@ async def test_group_commit_beats_one_fsync_per_order_on_a_slow_disk(store_path)
     )
 
 
-def test_a_cached_family_is_dropped_by_its_own_tables_only(store_path):
+def test_a_cached_family_is_dropped_by_its_own_tables_only(store_path, fast_path_only):
     """The writer keeps the store's settings across changes of other tables, on the same topic
     too (a promo code is on the store topic), and reads them again after a change of the store
     table itself."""
@@ -132,12 +132,6 @@ def counting(runs: list[str]):
         return make_area(conn, area_id(n), name)
 
     return counted
-
-
-@pytest.fixture
-def fast_path_only(request):
-    if request.config.getoption("--writes-twice"):
-        pytest.skip("--writes-twice sends every batch down the rerun path")
 
 
 def test_a_write_refused_before_it_changes_anything_costs_the_batch_nothing(
