@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,7 +39,7 @@ import orjson
 from edge.core.permissions import Actor
 from edge.core.retention import IDEMPOTENCY_DAYS
 from service.errors import Invalid
-from sync.clock import now_iso
+from sync.clock import now_iso, utcnow
 
 # 1..200 printable ASCII characters; none at either end is a space (HTTP strips those).
 KEY = re.compile(r"[!-~](?:[ -~]{0,198}[!-~])?")
@@ -108,7 +107,7 @@ class Seen:
         return hash((claim.device, claim.key)) in self._stored
 
     def add(self, claim: Claim) -> None:
-        now, stored = time.time(), self._stored
+        now, stored = utcnow().timestamp(), self._stored
         name = hash((claim.device, claim.key))
         stored[name] = now
         stored.move_to_end(name)
