@@ -246,3 +246,14 @@ async def test_the_digest_is_that_of_the_rows_the_store_pushed(hub, owner, store
         "rows": 4,
         "tickets_before": None,
     }
+
+
+async def test_a_digest_asked_with_a_malformed_tickets_before_is_refused(hub, owner, store):
+    answer = await hub.get(
+        f"/api/stores/{store['id']}/digest",
+        params={"tickets_before": "yesterday"},
+        headers=owner.headers,
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["content-type"].startswith("application/json")
+    assert "tickets_before" in answer.text
