@@ -36,7 +36,7 @@ test: $(BIN)/galley system
 
 bench: $(BIN)/galley system
 	GALLEY_BENCH=full $(BIN)/pytest tests/perf -s -q
-	GALLEY_FUZZ_EXAMPLES=100 $(BIN)/pytest tests/edge/test_fuzz.py -q
+	GALLEY_FUZZ_EXAMPLES=100 $(BIN)/pytest tests/edge/test_fuzz.py tests/hub/test_fuzz.py -q
 
 lint: $(BIN)/galley
 	$(BIN)/ruff check .

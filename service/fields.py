@@ -39,17 +39,25 @@ def accepts(schema: dict[str, Any]) -> Callable[[Callable[[str, Any], Any]], Rul
     return describe
 
 
-def text(limit: int, *, blank: bool = False) -> Rule:
-    schema: dict[str, Any] = {"type": "string", "maxLength": limit}
-    if not blank:
-        schema["pattern"] = r"\S"
+# Control characters (but tab, line feed and carriage return) have no place in anything staff or
+# an owner type, and PostgreSQL's text cannot hold NUL at all: no text rule lets one in.
+_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+_HAS_CONTROL = re.compile(f"[{_CONTROL}]")
 
-    @accepts(schema)
+
+def text(limit: int, *, blank: bool = False) -> Rule:
+    # one pattern (JSON Schema has one per schema): no control character, and unless `blank`,
+    # something that is not white space
+    pattern = f"^[^{_CONTROL}]*$" if blank else f"^[^{_CONTROL}]*[^{_CONTROL}\\s][^{_CONTROL}]*$"
+
+    @accepts({"type": "string", "maxLength": limit, "pattern": pattern})
     def rule(name: str, value: Any) -> str:
         if not isinstance(value, str):
             raise Invalid(f"{name} must be text.", field=name)
         if not blank and not value.strip():
             raise Invalid(f"{name} can't be empty.", field=name)
+        if _HAS_CONTROL.search(value):
+            raise Invalid(f"{name} can't hold control characters.", field=name)
         if len(value) > limit:
             raise Invalid(f"{name} can be at most {limit} characters long.", field=name)
         return value.strip()

@@ -91,8 +91,8 @@ class _Reader:
 
     def text(self, key: str) -> str:
         value = self.data[key]
-        if type(value) is not str or not value:
-            raise self.wrong(key, "text")
+        if type(value) is not str or not value or "\x00" in value:
+            raise self.wrong(key, "text (without NUL characters, which no database keeps)")
         return value
 
     def text_or_none(self, key: str) -> str | None:

@@ -50,8 +50,28 @@ async def _audited(
         raise
 
 
+# sync.envelope.Enrolment, schema 1: every body this describes is one the hub reads (an Ed25519
+# public key in PEM form is 44 bytes of DER in base64, the first 12 always the same)
+ENROLMENT = {
+    "type": "object",
+    "description": "sync.envelope.Enrolment (schema 1)",
+    "required": ["schema", "code", "public_key_pem", "node"],
+    "additionalProperties": False,
+    "properties": {
+        "schema": {"const": 1},
+        "code": {"type": "string", "pattern": r"^[^\x00]+$"},
+        "public_key_pem": {
+            "type": "string",
+            "pattern": r"^-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA[A-Za-z0-9+/]{42}"
+            r"[AEIMQUYcgkosw048]=\n-----END PUBLIC KEY-----\n?$",
+        },
+        "node": {"type": "string", "pattern": r"^[^\x00]+$"},
+    },
+}
+
+
 @contract(
-    body={"type": "object", "description": "sync.envelope.Enrolment (schema 1)"},
+    body=ENROLMENT,
     status=201,
     public=True,
     refuses={404, 410, 429},

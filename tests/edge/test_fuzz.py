@@ -9,60 +9,28 @@ the session every other request is made with, and the websockets (the feed and a
 which the fuzzer cannot speak.
 The fuzzer's device is paired as any other (a code from the console, then `/api/devices/pair`),
 and pairing, open to anyone, answers 429 after 10 tries from one address: documented, expected.
-`GALLEY_FUZZ_EXAMPLES` sets the examples per operation (`make bench` runs more); the cases are
-the same each run unless `GALLEY_FUZZ_SEED` picks others.
+How many cases, and which: tests/fuzz.py.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import schemathesis
-from schemathesis.config import SchemathesisConfig
 
 from edge.api.app import create_app
 from edge.api.openapi import API
 from edge.core.config import EdgeSettings
 from tests.conftest import credential, pairing, sign_in_body, signed_in
+from tests.fuzz import fuzzed
 from tests.live import serve
 
-EXAMPLES = int(os.environ.get("GALLEY_FUZZ_EXAMPLES", "25"))
-SEED = os.environ.get("GALLEY_FUZZ_SEED")
 NOT_FUZZED = ["discover_network", "sign_out", "live", "guest_live"]
 SPEC = API.describe(create_app(EdgeSettings(print_workers=False)).routes)  # what /openapi.json says
-CONFIG = {
-    "generation": {"max-examples": EXAMPLES, "database": "none", "deterministic": SEED is None},
-    "phases": {"stateful": {"enabled": False}},
-    # A request the schema allows may still break a rule no schema can say (an id in the body
-    # that names nothing, a table name already taken): a documented 422. Never a 400 or a 5xx.
-    "checks": {
-        "positive_data_acceptance": {
-            "expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]
-        }
-    },
-    "suppress-health-check": ["too_slow", "filter_too_much", "data_too_large"],
-    **({"seed": int(SEED)} if SEED else {}),
-}
-schema = schemathesis.openapi.from_dict(SPEC, config=SchemathesisConfig.from_dict(CONFIG))
-
-
-@schema.auth(refresh_interval=None)
-class OwnerSession:
-    """The owner's bearer token and the paired device's credential, which `box` signs in and
-    pairs for; schemathesis puts them on every case but those that test missing or wrong ones."""
-
-    headers: dict[str, str] = {}
-
-    def get(self, case, context):
-        return self.headers
-
-    def set(self, case, headers, context):
-        case.headers = {**(case.headers or {}), **headers}
+schema, OWNER = fuzzed(SPEC)  # OWNER: the owner's bearer token and the device's credential
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +48,7 @@ def box(tmp_path_factory, demo_template) -> Iterator[str]:
         signed = httpx.post(
             f"{base}/api/sessions", headers=paired, json=sign_in_body(roster, "owner")
         )
-        OwnerSession.headers = {**paired, **signed_in(signed)}
+        OWNER.update({**paired, **signed_in(signed)})
         yield base
 
 

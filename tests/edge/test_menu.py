@@ -274,6 +274,22 @@ async def test_every_problem_of_an_item_is_said_at_once_in_the_forms_words(
     assert count(settings.database, "events") == before
 
 
+async def test_text_with_a_control_character_is_refused(client, settings, manager):
+    """A NUL (which the hub's PostgreSQL cannot keep) or an escape in a name never gets in."""
+    m = await menu(client)
+    before = count(settings.database, "events")
+    body = {"category_id": m["categories"][0]["id"], "tax_rate_id": m["tax_rates"][0]["id"]}
+    for name in ("Soup\u0000", "Soup\u001b[2J"):
+        response = await client.post(
+            "/api/menu/items", headers=manager, json={**body, "name": name, "price": 500}
+        )
+        assert response.status_code == 422
+        assert response.json()["error"]["fields"] == {
+            "name": "Name can't hold control characters."
+        }
+    assert count(settings.database, "events") == before
+
+
 async def test_at_least_above_at_most_is_a_422_on_at_most(client, settings, manager):
     before = count(settings.database, "events")
     made = await client.post(

@@ -39,7 +39,7 @@ from sync.signing import DeviceKey, sign
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery"
-_HASH = hashing.hash_secret(PASSWORD)  # scrypt is slow on purpose: once per test session
+PASSWORD_HASH = hashing.hash_secret(PASSWORD)  # scrypt is slow on purpose: once per test session
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Owner:
 async def new_owner(hub: httpx.AsyncClient, storage: Any, tenant: str = "Tenant") -> Owner:
     """A new tenant and its owner (as `galley hub create-owner` makes them), signed in."""
     email = f"owner-{uuid7()}@example.com"
-    made = await storage.run(owners.sign_up, tenant, email, _HASH)
+    made = await storage.run(owners.sign_up, tenant, email, PASSWORD_HASH)
     answer = await hub.post("/api/sessions", json={"email": email, "password": PASSWORD})
     assert answer.status_code == 201, answer.text
     return Owner(made["tenant_id"], email, {"Authorization": f"Bearer {answer.json()['token']}"})

@@ -1,12 +1,14 @@
 """Every refusal of a sync request, with its status, and its row in the refusal audit."""
 
 import dataclasses
+import re
 from datetime import timedelta
 
 import orjson
 import pytest
 from freezegun import freeze_time
 
+from hub.api.sync import ENROLMENT
 from hub.app import create_app
 from sync.clock import utcnow
 from sync.signing import DeviceKey, sign
@@ -148,3 +150,19 @@ async def test_bad_bodies_are_400s_in_the_error_shape(hub, box):
     _refused(await box.send("POST", "/sync/v1/push", future), 400, "schema_unsupported")
     _refused(await box.send("GET", "/sync/v1/pull?cursor=-1"), 400, "bad_query")
     _refused(await hub.post("/sync/v1/enrol", content=b"[]"), 400, "bad_envelope")
+
+
+async def test_nul_characters_are_refused_before_any_database_sees_them(hub, owner):
+    """PostgreSQL's text cannot hold NUL: a body carrying one is refused as such, never a 503
+    from the database, on both backends."""
+    name = await hub.post("/api/stores", json={"name": "Bar\u0000"}, headers=owner.headers)
+    assert name.status_code == 422 and name.json()["error"]["field"] == "name"
+    body = {"schema": 1, "code": "A\u0000", "public_key_pem": DeviceKey.generate().public_pem()}
+    _refused(await hub.post("/sync/v1/enrol", json={**body, "node": "box"}), 400, "bad_envelope")
+    assert (await hub.get("/api/stores", headers=owner.headers)).json()["stores"] == []
+
+
+def test_the_enrolment_body_is_described_as_the_hub_reads_it():
+    """Every key a box makes matches the documented pattern of `public_key_pem`."""
+    pattern = re.compile(ENROLMENT["properties"]["public_key_pem"]["pattern"])
+    assert all(pattern.search(DeviceKey.generate().public_pem()) for _ in range(200))

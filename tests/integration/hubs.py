@@ -20,7 +20,7 @@ from hub.config import HubSettings
 from hub.domain import owners
 from hub.storage import open_storage
 from sync.ids import uuid7
-from tests.hub.kit import _HASH, PASSWORD, hub_process
+from tests.hub.kit import PASSWORD, PASSWORD_HASH, hub_process
 
 
 @dataclass
@@ -56,7 +56,7 @@ def new_owner(settings: HubSettings, tenant: str = "Tenant") -> str:
     email = f"owner-{uuid7()}@example.com"
     storage = open_storage(settings)
     try:
-        storage.run_sync(owners.sign_up, tenant, email, _HASH)
+        storage.run_sync(owners.sign_up, tenant, email, PASSWORD_HASH)
     finally:
         storage.close()
     return email

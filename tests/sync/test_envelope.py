@@ -261,6 +261,7 @@ def test_a_malformed_pull_page_is_refused(changes, cursor, words):
 def test_a_malformed_enrolment_is_refused():
     good = Enrolment("ABCD", DeviceKey.generate().public_pem(), "box-1").to_json()
     _refused(Enrolment, {**good, "code": ""}, "code should be text")
+    _refused(Enrolment, {**good, "node": "box\u0000"}, "node should be text (without NUL")
     _refused(
         Enrolment, {**good, "public_key_pem": "-----BEGIN PUBLIC KEY-----"}, "Ed25519 public key"
     )
@@ -281,7 +282,9 @@ JSON_VALUES = st.recursive(
     max_leaves=8,
 )
 IDS = st.uuids(version=4).map(str)
-TEXTS = st.text(min_size=1, max_size=20)
+TEXTS = st.text(
+    st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), min_size=1, max_size=20
+)
 HLCS = st.builds(
     lambda ms, counter, node: str(Timestamp(ms, counter, node)),
     st.integers(10**12, 10**13 - 1),
