@@ -82,8 +82,19 @@ def instant(description: str) -> Param:
 
 
 def words(description: str) -> Param:
-    """Free text (an id, a date, a list of topics); an empty value counts as absent."""
-    return Param({"type": "string", "description": description}, lambda name, raw: raw or None)
+    """Free text (an id, a date, a list of topics) without control characters, which no query
+    needs and PostgreSQL's text cannot hold (NUL); an empty value counts as absent."""
+
+    def read(name: str, raw: str) -> str | None:
+        if _CONTROL.search(raw):
+            raise GalleyError(f"{name} can't hold control characters", code="bad_query")
+        return raw or None
+
+    schema = {"type": "string", "pattern": r"^[^\x00-\x1f\x7f]*$", "description": description}
+    return Param(schema, read)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class Query:

@@ -284,9 +284,7 @@ async def test_text_with_a_control_character_is_refused(client, settings, manage
             "/api/menu/items", headers=manager, json={**body, "name": name, "price": 500}
         )
         assert response.status_code == 422
-        assert response.json()["error"]["fields"] == {
-            "name": "Name can't hold control characters."
-        }
+        assert response.json()["error"]["fields"] == {"name": "Name can't hold control characters."}
     assert count(settings.database, "events") == before
 
 

@@ -160,6 +160,8 @@ async def test_nul_characters_are_refused_before_any_database_sees_them(hub, own
     body = {"schema": 1, "code": "A\u0000", "public_key_pem": DeviceKey.generate().public_pem()}
     _refused(await hub.post("/sync/v1/enrol", json={**body, "node": "box"}), 400, "bad_envelope")
     assert (await hub.get("/api/stores", headers=owner.headers)).json()["stores"] == []
+    after = await hub.get("/api/refusals?after=%00", headers=owner.headers)
+    _refused(after, 400, "bad_query")
 
 
 def test_the_enrolment_body_is_described_as_the_hub_reads_it():
