@@ -77,14 +77,18 @@ def _in_form(declared: Entity, fields: Mapping[str, Any], out: dict[str, Any]) -
     for name, value in fields.items():
         if type(value) in in_form.get(name, _NOTHING):
             out[name] = value
+        elif name in IMPLICIT:  # no entity declares either, nor calls its parts so
             continue
-        kind = declared.fields.get(name)
-        if kind is not None:
-            out[name] = _normal(declared, name, kind, value)
-        elif name == declared.parts:
-            out[name] = _part_rows(declared, value)
-        elif name not in IMPLICIT:
-            raise BadEvent(f"{_a(declared.noun)} has no field {name!r}", code="unknown_field")
+        elif value == [] and name in _EMPTY_LIST[declared.name]:  # a line's modifiers, mostly
+            out[name] = []
+        else:
+            kind = declared.fields.get(name)
+            if kind is not None:
+                out[name] = _normal(declared, name, kind, value)
+            elif name == declared.parts:
+                out[name] = _part_rows(declared, value)
+            else:
+                raise BadEvent(f"{_a(declared.noun)} has no field {name!r}", code="unknown_field")
     return out
 
 
@@ -99,6 +103,14 @@ _IN_FORM = {
         name: frozenset(_PYTHON_TYPES.get(kind.name, ()) + ((type(None),) if kind.nullable else ()))
         for name, kind in entity.fields.items()
     }
+    for entity in synced()
+}
+
+
+# Per entity, its JSON fields: an empty list is in form as it is for each of them (most lines
+# have no modifiers), without a check of what it holds.
+_EMPTY_LIST = {
+    entity.name: frozenset(name for name, kind in entity.fields.items() if kind.name == "json")
     for entity in synced()
 }
 
