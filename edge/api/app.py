@@ -7,12 +7,13 @@ import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 from starlette.applications import Starlette
 from starlette.responses import RedirectResponse
-from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Lifespan
 
 from edge.api import (
     devices,
@@ -33,6 +34,7 @@ from edge.api import (
     waiter,
 )
 from edge.api.openapi import contract
+from edge.api.routing import IndexedRouter
 from edge.core.config import EdgeSettings
 from edge.runtime import automations
 from edge.runtime.box import Box
@@ -41,7 +43,14 @@ from service import http
 
 class EdgeApp(Starlette):
     """The app with the security headers put on outside Starlette's error middleware, which
-    answers a 500 past any middleware given to it the usual way."""
+    answers a 500 past any middleware given to it the usual way, and its routes found through
+    an index (`IndexedRouter`)."""
+
+    def __init__(
+        self, routes: list[BaseRoute], lifespan: Lifespan[Starlette], **options: Any
+    ) -> None:
+        super().__init__(routes=routes, lifespan=lifespan, **options)
+        self.router = IndexedRouter(routes, lifespan=lifespan)
 
     def build_middleware_stack(self) -> ASGIApp:
         return pages.SecurityHeaders(super().build_middleware_stack())

@@ -63,6 +63,7 @@ SIGNED_IN = shape(
 PAIRING_TRIES, PAIRING_WINDOW_S = 10, 600
 
 Read = Callable[..., Awaitable[Any]]
+_ACTOR = "galley.actor"  # where `actor` keeps the request's staff member, in the scope
 
 
 def sign_ins(conn: HTTPConnection) -> SignIns:
@@ -70,8 +71,13 @@ def sign_ins(conn: HTTPConnection) -> SignIns:
 
 
 async def actor(conn: HTTPConnection) -> Actor:
-    """The staff member signed in with the request's bearer token, or a 401 that says why."""
-    return await sign_ins(conn).actor(bearer(conn))
+    """The staff member signed in with the request's bearer token, or a 401 that says why.
+    Found once per request and kept in its scope: a keyed POST asks twice (whose keys, then the
+    handler), and each asking hashed the token again."""
+    who = conn.scope.get(_ACTOR)
+    if who is None:
+        who = conn.scope[_ACTOR] = await sign_ins(conn).actor(bearer(conn))
+    return who
 
 
 async def paired_device(conn: HTTPConnection) -> dict[str, str]:
