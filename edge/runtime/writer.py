@@ -42,7 +42,6 @@ import logging
 import os
 import queue
 import sqlite3
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -121,7 +120,6 @@ class Writer:
         last = self._conn.execute("SELECT hlc FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         self._wal = _Wal(self.path + "-wal")
         self._wal.sync()  # what an earlier run left in the OS's cache is on disk from now on
-        self._wal_index = _WalIndex(self.path + "-shm")
         self._conn.clock = HybridClock(node, Timestamp.parse(last[0]) if last else None)
         self._conn.pending = []
         self._conn.cache = {}
@@ -178,7 +176,6 @@ class Writer:
             syncer.join()
         self._conn.close()
         self._wal.close()
-        self._wal_index.close()
 
     def _run(self) -> None:
         while True:
@@ -197,7 +194,7 @@ class Writer:
                     break
                 batch.append(job)
             self._commit(batch)
-            if self._wal_index.pages() >= CHECKPOINT_PAGES:
+            if self._wal.holds(CHECKPOINT_PAGES):
                 self._checkpoint()
             if stop:
                 return
@@ -366,19 +363,42 @@ class _Wal:
 
     def sync(self) -> None:
         with self._lock:
-            try:
-                inode = os.stat(self.path).st_ino
-            except FileNotFoundError:
+            if not self._open():
                 return  # no WAL yet, so nothing in it to flush
-            if inode != self._inode:
-                self._close()
-                self._fd = os.open(self.path, os.O_RDONLY)
-                self._inode = os.fstat(self._fd).st_ino
             fd = os.dup(self._fd)
         try:
             os.fdatasync(fd)
         finally:
             os.close(fd)
+
+    def holds(self, pages: int) -> bool:
+        """Whether the WAL holds `pages` pages (frames) or more since it last started again from
+        its beginning: what SQLite's own checkpoint looks at (its wal-index's mxFrame, which
+        CPython's sqlite3 does not tell; a descriptor of ours on the -shm file would drop
+        SQLite's locks there when closed). It does if the frame at that position carries the
+        salts of the WAL's header: a frame left from an earlier round carries older ones
+        (https://www.sqlite.org/fileformat2.html#walformat)."""
+        with self._lock:
+            if not self._open():
+                return False
+            header = os.pread(self._fd, 32, 0)
+            if len(header) < 32:
+                return False
+            frame_size = 24 + int.from_bytes(header[8:12], "big")
+            frame = os.pread(self._fd, 24, 32 + (pages - 1) * frame_size)
+        return frame[8:16] == header[16:24]
+
+    def _open(self) -> bool:
+        """Open the WAL, again if another file took its place; False if there is none."""
+        try:
+            inode = os.stat(self.path).st_ino
+        except FileNotFoundError:
+            return False
+        if inode != self._inode:
+            self._close()
+            self._fd = os.open(self.path, os.O_RDONLY)
+            self._inode = os.fstat(self._fd).st_ino
+        return True
 
     def close(self) -> None:
         with self._lock:
@@ -388,22 +408,6 @@ class _Wal:
         if self._fd >= 0:
             os.close(self._fd)
         self._fd, self._inode = -1, -1
-
-
-class _WalIndex:
-    """How many pages the WAL holds, as SQLite's wal-index says (the `mxFrame` of the -shm
-    file's header, https://www.sqlite.org/walformat.html): what SQLite's own checkpoint looks
-    at, which CPython's sqlite3 does not tell. The writer's connection keeps the file (SQLite
-    removes neither it nor the WAL while a connection is open)."""
-
-    def __init__(self, path: str) -> None:
-        self._fd = os.open(path, os.O_RDONLY)
-
-    def pages(self) -> int:
-        return int.from_bytes(os.pread(self._fd, 4, 16), sys.byteorder)
-
-    def close(self) -> None:
-        os.close(self._fd)
 
 
 def _answer(jobs: list[_Job]) -> None:
