@@ -432,3 +432,26 @@ async def test_a_commit_landing_during_a_flush_waits_for_its_own_flush_only(stor
         release.set()
         writer.close()
     assert writer.stats.syncs == 2
+
+
+def test_the_writer_checkpoints_once_the_wal_holds_1000_pages_after_the_commit(store_path):
+    """SQLite's own checkpoint would run in the COMMIT of the batch that takes the WAL past
+    1,000 pages, so that batch's callers would hear back only once the WAL is copied into the
+    database file; the writer runs it itself, after the batch went to the syncers. Below
+    1,000 pages nothing is copied."""
+    writer = Writer(store_path, "n1")
+    try:
+        before = store_path.stat().st_size
+        writer.run_sync(make_area, area_id(1), "one")
+        assert writer.stats.checkpoints == 0
+        writer.run_sync(fill, 2_000 * 4096)
+        writer.run_sync(make_area, area_id(2), "two")  # the writer is past its checkpoint
+        assert writer.stats.checkpoints == 1
+        assert store_path.stat().st_size > before + 2_000 * 4096
+    finally:
+        writer.close()
+
+
+def fill(conn, length: int) -> None:
+    conn.execute("CREATE TABLE filler (data BLOB)")
+    conn.execute("INSERT INTO filler VALUES (zeroblob(?))", (length,))
