@@ -523,7 +523,9 @@ def get(
 
 
 def _line_view(line: sqlite3.Row) -> dict[str, Any]:
-    share = Fraction(line["share_num"], line["share_den"])
+    num, den = line["share_num"], line["share_den"]
+    # A whole line, as nearly all are, without a Fraction (3 us each, a check shows every line)
+    share = str(num) if den == 1 else str(Fraction(num, den))
     return {
         "line_id": line["id"],
         "order_id": line["order_id"],
@@ -532,7 +534,7 @@ def _line_view(line: sqlite3.Row) -> dict[str, Any]:
         "modifiers": [m["name"] for m in orjson.loads(line["modifiers"])],
         "seat": line["seat"],
         "amount": line["amount"],
-        "share": str(share),
+        "share": share,
         "voided": line["state"] == "voided",
     }
 
