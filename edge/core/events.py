@@ -76,6 +76,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "menu": tuple(entity.name for entity in ENTITIES.values() if entity.topic == "menu"),
     "printers": ("printers",),
     "receipt_printers": ("printers",),
+    "printer_rows": ("printers",),
     "kitchen": ("kitchen_settings",),
     "pos": ("pos_settings",),
 }
