@@ -76,6 +76,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "menu": tuple(entity.name for entity in ENTITIES.values() if entity.topic == "menu"),
     "printers": ("printers",),
     "receipt_printers": ("printers",),
+    "printer_rows": ("printers",),
     "kitchen": ("kitchen_settings",),
     "pos": ("pos_settings",),
 }
@@ -199,7 +200,8 @@ def commit(
         conn.execute(_insert_sql(entity, ("id", *row)), [entity_id, *_stored_all(row)])
         rev = 0
     else:
-        found = conn.execute(f"SELECT * FROM {entity} WHERE id = ?", (entity_id,)).fetchone()
+        compared = None if op == "delete" else tuple(fields)
+        found = conn.execute(_select_sql(entity, compared), (entity_id,)).fetchone()
         if found is None:
             raise LookupError(f"{entity} {entity_id} does not exist")
         rev = found["hub_rev"]
@@ -403,6 +405,15 @@ def _stored_all(*rows: dict[str, Any]) -> list[Any]:
     """`_stored` of every value of the rows, in order, inline: it runs for every column of every
     row written."""
     return [to_json(v) if type(v) in _AS_JSON else v for row in rows for v in row.values()]
+
+
+@functools.lru_cache(maxsize=512)
+def _select_sql(table: str, columns: tuple[str, ...] | None) -> str:
+    """The row an update compares with: its revision and the columns it may change, not the
+    whole row (a print job's is its bytes and its document, read for nothing by every job
+    printed); a delete records the whole row (`columns` None)."""
+    read = "*" if columns is None else ", ".join(("hub_rev", *columns))
+    return f"SELECT {read} FROM {table} WHERE id = ?"
 
 
 @functools.lru_cache(maxsize=256)

@@ -142,8 +142,9 @@ def recorded(
 ) -> Answer:
     """The write `fn(conn, *args)` under `claim`, run in the writer: the stored answer if the key
     is known, else the write, its answer (`view` of its result) stored beside it (and its key
-    in `seen`)."""
-    known = find(conn, claim)
+    in `seen`). A key `seen` does not hold is not stored (it holds every key stored, and the
+    writer that stores them is this thread): no look-up, as for nearly every request."""
+    known = find(conn, claim) if claim in seen else None
     if known is not None:
         return known
     body = orjson.dumps(view(fn(conn, *args)))

@@ -316,6 +316,16 @@ def discounts_of(conn: sqlite3.Connection, check_id: str) -> list[sqlite3.Row]:
     ).fetchall()
 
 
+# A whole check's lines (`lines_of`), discounts (`discounts_of`) and covers: what its totals and
+# `get` read of it, read once by a write that needs them twice.
+Contents = tuple[Sequence[sqlite3.Row], Sequence[sqlite3.Row], int]
+
+
+def contents(conn: sqlite3.Connection, check_id: str) -> Contents:
+    lines = lines_of(conn, check_id)
+    return lines, discounts_of(conn, check_id), _covers(conn, lines)
+
+
 def _covers(conn: sqlite3.Connection, lines: Sequence[sqlite3.Row]) -> int:
     ids = sorted({line["order_id"] for line in lines})
     if not ids:
@@ -333,12 +343,10 @@ def _service_bp(check: sqlite3.Row, covers: int, rules: dict[str, Any]) -> int:
 
 
 def totals(
-    conn: sqlite3.Connection,
-    check: sqlite3.Row,
-    read: tuple[Sequence[sqlite3.Row], Sequence[sqlite3.Row]] | None = None,
+    conn: sqlite3.Connection, check: sqlite3.Row, read: Contents | None = None
 ) -> money.Totals:
     """What the check comes to now (a part: its share of its split check's); `read`: a whole
-    check's `lines_of` and `discounts_of`, when the caller has them already."""
+    check's `contents`, when the caller has them already."""
     if check["parent_id"] is not None:
         parent = existing(conn, "checks", check["parent_id"], "check")
         parts = conn.execute(
@@ -346,22 +354,17 @@ def totals(
         ).fetchall()
         index = [row["id"] for row in parts].index(check["id"])
         return _split_totals(conn, parent, [row["id"] for row in parts])[index]
-    whole, _ = _whole(conn, check, None if read is None else (*read, _covers(conn, read[0])))
+    whole, _ = _whole(conn, check, read)
     return whole
 
 
 def _whole(
-    conn: sqlite3.Connection,
-    check: sqlite3.Row,
-    read: tuple[Sequence[sqlite3.Row], Sequence[sqlite3.Row], int] | None = None,
+    conn: sqlite3.Connection, check: sqlite3.Row, read: Contents | None = None
 ) -> tuple[money.Totals, list[money.Line]]:
-    """The check's totals and live lines; `read`: its `lines_of`, `discounts_of` and covers when
-    the caller has them already (`get` shows them too: read once, not twice)."""
+    """The check's totals and live lines; `read`: its `contents` when the caller has them
+    already (`get` shows them too: read once, not twice)."""
     store = store_settings.current(conn)
-    if read is None:
-        found = lines_of(conn, check["id"])
-        read = found, discounts_of(conn, check["id"]), _covers(conn, found)
-    rows, discount_rows, covers = read
+    rows, discount_rows, covers = contents(conn, check["id"]) if read is None else read
     lines = [
         money.Line(row["id"], row["amount"], row["tax_rate_bp"], row["tax_name"])
         for row in rows
@@ -417,20 +420,30 @@ def paid(payments: Sequence[dict[str, Any]]) -> int:
     return sum(p["amount"] for p in payments)
 
 
-def refreshed_totals(conn: WriteConnection, actor: Actor, check: sqlite3.Row) -> money.Totals:
-    """What a check about to be paid comes to, once the lines ordered since have joined it."""
-    if check["parent_id"] is None and check["status"] == "open":
+def refreshed_totals(
+    conn: WriteConnection, actor: Actor, check: sqlite3.Row
+) -> tuple[money.Totals, Contents | None]:
+    """What a check about to be paid comes to, once the lines ordered since have joined it, and
+    what was read of it to know (a whole check's `contents`, for its `get`; a part: None)."""
+    if check["parent_id"] is not None:
+        return totals(conn, check), None
+    if check["status"] == "open":
         roll_in(conn, actor, check)
-    return totals(conn, check)
+    read = contents(conn, check["id"])
+    return totals(conn, check, read), read
 
 
-def get(conn: sqlite3.Connection, check_id: str, now: money.Totals | None = None) -> dict[str, Any]:
-    """The check as it is; `now`: its totals, when the caller has them from this transaction
-    (a payment: computing them again is a tenth of it)."""
+def get(
+    conn: sqlite3.Connection,
+    check_id: str,
+    now: money.Totals | None = None,
+    read: Contents | None = None,
+) -> dict[str, Any]:
+    """The check as it is; `now`: its totals, and `read`: its `contents`, when the caller has
+    them from this transaction and they still stand (a payment: computing them again is a
+    tenth of it)."""
     check = existing(conn, "checks", check_id, "check")
-    lines = lines_of(conn, check_id)
-    discounts = discounts_of(conn, check_id)
-    covers = _covers(conn, lines)
+    lines, discounts, covers = contents(conn, check_id) if read is None else read
     if now is None and check["parent_id"] is None:
         now, _ = _whole(conn, check, (lines, discounts, covers))
     elif now is None:
@@ -510,7 +523,9 @@ def get(conn: sqlite3.Connection, check_id: str, now: money.Totals | None = None
 
 
 def _line_view(line: sqlite3.Row) -> dict[str, Any]:
-    share = Fraction(line["share_num"], line["share_den"])
+    num, den = line["share_num"], line["share_den"]
+    # A whole line, as nearly all are, without a Fraction (3 us each, a check shows every line)
+    share = str(num) if den == 1 else str(Fraction(num, den))
     return {
         "line_id": line["id"],
         "order_id": line["order_id"],
@@ -519,7 +534,7 @@ def _line_view(line: sqlite3.Row) -> dict[str, Any]:
         "modifiers": [m["name"] for m in orjson.loads(line["modifiers"])],
         "seat": line["seat"],
         "amount": line["amount"],
-        "share": str(share),
+        "share": share,
         "voided": line["state"] == "voided",
     }
 

@@ -42,13 +42,12 @@ def add_discount(
     given = DISCOUNT.clean(values)
     check = checks.changeable(conn, check_id)
     checks.roll_in(conn, actor, check)
-    existing_discounts = checks.discounts_of(conn, check_id)
-    lines = checks.lines_of(conn, check_id)
+    lines, existing_discounts, covers = checks.contents(conn, check_id)
     line_id = given.get("line_id")
     live = {line["id"]: line for line in lines if line["state"] != "voided"}
     if line_id is not None and line_id not in live:
         raise Invalid("that line is not on this check", code="unknown_line", field="line_id")
-    now = checks.totals(conn, check, (lines, existing_discounts))
+    now = checks.totals(conn, check, (lines, existing_discounts, covers))
     approved_by = None
     if "promo_code" in given:
         if {"kind", "value"} & given.keys():
@@ -93,7 +92,8 @@ def add_discount(
         },
         approver=approved_by,
     )
-    return checks.get(conn, check_id)
+    # The new discount changes the check's discounts, not its lines nor its covers.
+    return checks.get(conn, check_id, read=(lines, checks.discounts_of(conn, check_id), covers))
 
 
 def _promo_rows(conn: sqlite3.Connection, check_id: str) -> list[sqlite3.Row]:

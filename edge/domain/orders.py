@@ -181,7 +181,7 @@ def create(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[
     commit(conn, actor.id, "orders", order_id, "create", row, parts=lines_rows or None)
     last_numbers[day] = number
     if send_now and lines_rows:
-        tickets.fire_sent(conn, actor, {"id": order_id, **row}, lines_rows)
+        tickets.fire_sent(conn, actor, {"id": order_id, **row}, lines_rows, new=True)
     # The new order as `get` would read it, without reading it back.
     names = {
         "table_name": table["name"] if table is not None else None,

@@ -89,7 +89,7 @@ def take(
         raise Conflict("the check is split: pay its parts", code="check_is_split")
     if check["status"] != "open":
         raise Conflict(f"the check is {check['status']}", code="check_not_open")
-    due = checks.refreshed_totals(conn, actor, check)
+    due, read = checks.refreshed_totals(conn, actor, check)
     balance = due.total - checks.paid(checks.payments_of(conn, [check_id]))
     if balance <= 0:
         raise Conflict("the check is paid", code="check_paid")
@@ -147,9 +147,10 @@ def take(
     commit(conn, actor.id, "payments", payment_id, "create", row)
     if given["method"] == "cash":
         shifts.open_drawer(conn, actor, payment_id)
-    # Neither the tender nor the drawer changes what the check comes to: `due` stands.
+    # Neither the tender nor the drawer changes what the check comes to, nor its lines,
+    # discounts and covers: `due` and `read` stand.
     settled = checks.settle(conn, actor, check_id, due)
-    view = checks.get(conn, check_id, due)  # printing the receipt changes nothing it shows
+    view = checks.get(conn, check_id, due, read)  # printing the receipt changes nothing it shows
     return {
         "payment": {"id": payment_id, **row, "hub_rev": 0},
         "change": change,

@@ -47,7 +47,7 @@ import sqlite3
 from datetime import timedelta
 from typing import Any
 
-from edge.core.events import GUARDED_FIELDS, WriteConnection, commit
+from edge.core.events import GUARDED_FIELDS, WriteConnection, cached, commit
 from edge.core.permissions import Actor, require
 from edge.domain.rows import existing
 from printers import codec
@@ -98,7 +98,10 @@ def enqueue(
         ).fetchone()
         if found is not None:
             return None
-    seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM print_jobs").fetchone()[0]
+    # The last seq given, kept on the writer's connection (jobs are made here only): three
+    # jobs a checkout each read it.
+    last = cached(conn, "print_job_seq", lambda: [_last_seq(conn)])
+    seq = last[0] = last[0] + 1
     now = now_iso()
     job_id = uuid7()
     commit(
@@ -126,6 +129,10 @@ def enqueue(
         approver=approver,
     )
     return job_id
+
+
+def _last_seq(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT COALESCE(MAX(seq), 0) FROM print_jobs").fetchone()[0]
 
 
 # --- the worker's side -------------------------------------------------------------------

@@ -50,9 +50,13 @@ def record(
     """The printer's status as the worker last saw it (`None`: it did not answer), written
     only when it changed: a printer that keeps printing writes no event (a check a minute
     made 9 % of a busy store's events). `checked_at` is when it last changed."""
-    if conn.execute("SELECT 1 FROM printers WHERE id = ?", (printer_id,)).fetchone() is None:
+    found = conn.execute(
+        "SELECT s.* FROM printers p LEFT JOIN printer_status s ON s.id = p.id WHERE p.id = ?",
+        (printer_id,),
+    ).fetchone()
+    if found is None:  # the printer is gone
         return
-    row = conn.execute("SELECT * FROM printer_status WHERE id = ?", (printer_id,)).fetchone()
+    row = None if found["id"] is None else found
     now = utcnow()
     fields: dict[str, Any] = {"error": error}
     if status is not None:

@@ -141,16 +141,20 @@ def course_rank(course: str) -> tuple[int, str]:
     return printouts.course_order({"course": course})
 
 
-def fire_sent(conn: WriteConnection, actor: Actor, order: Any, lines: Sequence[Any]) -> None:
+def fire_sent(
+    conn: WriteConnection, actor: Actor, order: Any, lines: Sequence[Any], *, new: bool = False
+) -> None:
     """The kitchen's part of an order's send (`orders.create` / `orders.send`), in its write:
-    fire what coursing lets go now, hold the rest (their lines stay `sent`, with no item)."""
+    fire what coursing lets go now, hold the rest (their lines stay `sent`, with no item). A
+    `new` order, made in this write, has fired nothing and holds no other line: not read."""
     now_lines: list[Any] = list(lines)
-    fired = _fired_courses(conn, order["id"])
+    fired = set() if new else _fired_courses(conn, order["id"])
     if kitchen_config.current_settings(conn)["hold_courses"]:
         food = [course_rank(c) for c in fired if c != DRINKS]
         top = max(food) if food else None
         sending = {line["id"] for line in lines}
-        held_before = [line for line in _held(conn, order["id"]) if line["id"] not in sending]
+        held = [] if new else _held(conn, order["id"])
+        held_before = [line for line in held if line["id"] not in sending]
         now_lines = [
             line
             for line in lines

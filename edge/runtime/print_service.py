@@ -26,7 +26,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from edge.core.events import Event, WriteConnection, topic_of
+from edge.core.events import Event, WriteConnection, cached, topic_of
 from edge.domain import print_queue, printer_status
 from edge.domain.printouts import profile
 from printers.errors import PrinterError, PrinterNotFound, PrinterNotReady, PrinterUnsupported
@@ -200,7 +200,14 @@ class PrintWorker:
 
 
 def _printer_row(conn: sqlite3.Connection, printer_id: str) -> sqlite3.Row | None:
-    return conn.execute("SELECT * FROM printers WHERE id = ?", (printer_id,)).fetchone()
+    """The printer's row, kept on the writer's connection until printers change: every claim
+    of a job reads it."""
+    rows: dict[str, sqlite3.Row | None] = cached(conn, "printer_rows", dict)
+    if printer_id not in rows:
+        rows[printer_id] = conn.execute(
+            "SELECT * FROM printers WHERE id = ?", (printer_id,)
+        ).fetchone()
+    return rows[printer_id]
 
 
 class PrintService:
