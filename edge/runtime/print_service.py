@@ -2,7 +2,8 @@
 
 A worker reads its printer's head job with a read connection, claims it (`sending`) through the
 writer, sends the bytes with `printers.transports` (explicit timeouts, one connection per job),
-reads DLE EOT status before and after, and records the outcome through the writer
+reads DLE EOT status before (unless the job before it in this drain just found the printer
+ready) and after, and records the outcome through the writer
 (`Writer.submit`, from this plain thread). A job printed is recorded in the same write that
 claims the next one (`_claim`): one write per job while a queue drains, not two, and the claim
 is still on disk before the next job's bytes leave. The queue's rules (order, backoff, reroute,
@@ -112,6 +113,9 @@ class PrintWorker:
         self.thread: threading.Thread | None = None
         self.attempts = 0  # jobs tried by this worker, for `PrintService.drain_all`
         self._printed: Printed | None = None  # recorded with the next claim (`_claim`)
+        # The transport whose status, read after the job just printed in this drain, said it
+        # can print: the next job to it skips the status read before (see `_deliver`).
+        self._ready: str | None = None
 
     def start(self) -> None:
         self.thread = threading.Thread(
@@ -139,6 +143,7 @@ class PrintWorker:
                     return delay
             return 0
         finally:
+            self._ready = None  # a later drain asks the printer again before its first job
             if self._printed is not None:  # stopping, or the limit: record the last one alone
                 job_id, status = self._printed
                 self._submit(_printed, job_id, self.printer_id, status).result()
@@ -162,7 +167,9 @@ class PrintWorker:
         seen: list[PrinterStatus] = []  # what the printer answered, even when it then failed
         try:
             data = print_queue.printable(job, profile(printer["profile"]))
-            status = self._deliver(json.loads(printer["transport"]), data, seen)
+            ready = self._ready == printer["transport"]
+            self._ready = None
+            status = self._deliver(json.loads(printer["transport"]), data, seen, ready=ready)
         except PrinterError as error:
             status = seen[-1] if seen else None
             outcome = self._submit(_failed, job["id"], self.printer_id, status, error).result()
@@ -175,19 +182,25 @@ class PrintWorker:
             )
             return 0
         self._printed = (job["id"], status)
+        self._ready = printer["transport"] if status is not None else None
         return 0
 
     @staticmethod
     def _deliver(
-        settings: dict[str, Any], data: bytes, seen: list[PrinterStatus]
+        settings: dict[str, Any], data: bytes, seen: list[PrinterStatus], *, ready: bool = False
     ) -> PrinterStatus | None:
-        """Send `data`; the printer's status afterwards. Raises PrinterError only."""
+        """Send `data`; the printer's status afterwards. Raises PrinterError only.
+
+        The status read before the job keeps a job out of the buffer of a printer that cannot
+        print. `ready`: the status read after the previous job of this drain, a few
+        milliseconds ago, said it can print; that read stands for this one (a burst of jobs
+        asks the printer once per job, not twice)."""
         try:
             transport = transport_from_config(settings)
         except (ValueError, KeyError) as exc:
             raise PrinterNotFound(f"bad printer settings: {exc}") from exc
         with transport:
-            before = transport.read_status()
+            before = None if ready else transport.read_status()
             if before is not None:
                 seen.append(before)
                 before.raise_for_status()  # do not fill the buffer of a printer out of paper

@@ -25,6 +25,7 @@ from printers import preview
 from printers.decoder import decode
 from printers.emulator import ThreadedEmulator, run_in_thread
 from printers.profiles import GENERIC_58MM, TM_T20II, get_profile
+from printers.transports import STATUS_QUESTIONS
 from tests.conftest import device_header, sign_in, staff_id
 from tests.edge.menu_helpers import item, menu, modifier, table_id
 from tests.edge.test_contract import assert_error_shape
@@ -341,6 +342,24 @@ async def test_a_table_with_a_code_for_a_name_is_a_table_on_paper(app, client, e
     await drain(app)
     (ticket,) = emulator.wait_for_jobs(1)
     assert ticket.lines[:2] == ["KITCHEN", "Table T1"]
+
+
+async def test_a_burst_asks_the_printer_once_per_job_and_a_new_drain_asks_before_again(
+    app, client, emulator
+):
+    """Within one drain the status read after a job stands for the read before the next one
+    (the printer said it can print a moment ago); a later drain asks before its first job."""
+    manager = await sign_in(client, "manager")
+    await point_at(client, manager, "Kitchen pass", emulator.port)
+    for name in ("Burrata", "Garlic prawns"):
+        await kitchen_order(client, manager, name, send=True)
+    await drain(app)
+    await kitchen_order(client, manager, "Burrata", send=True)
+    await drain(app)
+    printed = emulator.wait_for_jobs(3)
+    asked_first = [bytes(job.raw).startswith(STATUS_QUESTIONS) for job in printed]
+    assert asked_first == [True, False, True]
+    assert all(bytes(job.raw).endswith(STATUS_QUESTIONS) for job in printed)
 
 
 async def test_drawer_pulse_once_per_cash_tender(app, client, emulator):

@@ -55,6 +55,11 @@ async def bench_stats(request: Request) -> JSONResponse:
             # native thread ids, to split the process's CPU time by thread in /proc
             "writer_tid": request.app.state.box.writer._thread.native_id,
             "loop_tid": threading.get_native_id(),
+            "print_tids": [
+                worker.thread.native_id
+                for worker in request.app.state.box.printing.workers.values()
+                if worker.thread is not None
+            ],
         }
     )
 

@@ -14,7 +14,7 @@ same client: the ceiling is still the client's as much as the box's, and the rat
 compares.
 
 Also the box's CPU per checkout split by thread (the event loop, the writer with SQLite, the
-rest: syncers and print workers), read from /proc.
+rest: syncers and print workers; the print workers' threads also on their own), read from /proc.
 
 Small in CI; `GALLEY_BENCH=full` runs 100 checkouts per till and asserts the target.
 """
@@ -160,6 +160,7 @@ def test_checkout_throughput(demo_template: Path, tmp_path: Path) -> None:
                 return {
                     "all": cpu_seconds(server.pid),
                     **{name: cpu_seconds(server.pid, tid) for name, tid in tids.items()},
+                    "print": sum(cpu_seconds(server.pid, tid) for tid in threads["print_tids"]),
                 }
 
             async def run() -> tuple[float, float, dict[str, float], float]:
@@ -202,6 +203,8 @@ def test_checkout_throughput(demo_template: Path, tmp_path: Path) -> None:
             "writer": round(cpu_ms["writer"], 2),
             "other": round(cpu_ms["all"] - cpu_ms["loop"] - cpu_ms["writer"], 2),
         },
+        # of "other", the print workers' threads (the rest is the syncers')
+        "print_workers_cpu_ms_per_checkout": round(cpu_ms["print"], 2),
         "client_cpu_ms_per_checkout": round(client_ms, 2),
         "load_average": round(os.getloadavg()[0], 2),  # the machine's 1-minute load as the run ends
         "target_p99_ms": MAX_P99_MS,

@@ -79,6 +79,56 @@ def test_silent_printer_gives_unknown_status():
             assert transport.read_status() is None
 
 
+class AnsweringPrinter:
+    """A network printer on a thread that answers the DLE EOT questions it knows (`answers`,
+    by n) and records each chunk it received."""
+
+    def __init__(self, answers: dict[int, int]) -> None:
+        self.answers = answers
+        self.chunks: list[bytes] = []
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(1)
+        self.thread = threading.Thread(target=self._serve)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        conn, _ = self.server.accept()
+        with conn:
+            while chunk := conn.recv(1024):
+                self.chunks.append(chunk)
+                for n in chunk.split(b"\x10\x04")[1:]:
+                    if n[0] in self.answers:
+                        conn.sendall(bytes([self.answers[n[0]]]))
+
+    def __enter__(self) -> AnsweringPrinter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.thread.join(5)
+        self.server.close()
+
+
+def test_status_questions_go_in_one_write():
+    with (
+        AnsweringPrinter({1: 0x12, 2: 0x12, 4: 0x7E}) as printer,
+        NetworkTransport(*printer.server.getsockname(), status_timeout=2.0) as transport,
+    ):
+        status = transport.read_status()
+    assert status == PrinterStatus(paper_near_end=True, paper_out=True)
+    assert printer.chunks == [b"\x10\x04\x01\x10\x04\x02\x10\x04\x04"]
+
+
+def test_printer_answering_two_questions_of_three_is_asked_again_one_at_a_time():
+    # no answer to DLE EOT 2: the paper sensor's "near end" must not be read as a cover open
+    with (
+        AnsweringPrinter({1: 0x12, 4: 0x1E}) as printer,
+        NetworkTransport(*printer.server.getsockname(), status_timeout=0.05) as transport,
+    ):
+        status = transport.read_status()
+    assert status == PrinterStatus(paper_near_end=True)
+
+
 def test_unresolvable_host_is_not_found(monkeypatch):
     def no_dns(*args, **kwargs):
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
@@ -230,6 +280,14 @@ def test_usb_status_over_in_endpoint(monkeypatch):
     status = UsbTransport(0x04B8, 0x0E15).read_status()
     assert status is not None and status.paper_out and not status.online
     assert device.written == b"\x10\x04\x01\x10\x04\x02\x10\x04\x04"
+
+
+def test_usb_answers_in_one_transfer_are_all_read(monkeypatch):
+    device = FakeDevice()
+    device.read = lambda endpoint, size, timeout: bytearray([0x1A, 0x32, 0x7E])  # type: ignore[method-assign]
+    patch_find(monkeypatch, device)
+    status = UsbTransport(0x04B8, 0x0E15).read_status()
+    assert status is not None and status.paper_out and not status.online
 
 
 def test_usb_no_answer_is_unknown_status(monkeypatch):
