@@ -116,7 +116,8 @@ class _Batch:
         return row
 
     def _put(self, row: Row) -> None:
-        self.rows[(row.entity, row.id)] = self.touched[(row.entity, row.id)] = row
+        key = (row.entity, row.id)
+        self.rows[key] = self.touched[key] = row
 
     def _take(self, entity: Entity, event: PushedEvent, fields: dict[str, Any]) -> Verdict:
         """An edge-owned row: the store's event applies as it is."""
