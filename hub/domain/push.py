@@ -116,7 +116,8 @@ class _Batch:
         return row
 
     def _put(self, row: Row) -> None:
-        self.rows[(row.entity, row.id)] = self.touched[(row.entity, row.id)] = row
+        key = (row.entity, row.id)
+        self.rows[key] = self.touched[key] = row
 
     def _take(self, entity: Entity, event: PushedEvent, fields: dict[str, Any]) -> Verdict:
         """An edge-owned row: the store's event applies as it is."""
@@ -125,11 +126,14 @@ class _Batch:
             values = entity.complete(own)
         else:
             values = {**self._live(entity, event).fields, **own}
-        made = [(part, i, ENTITIES[part].complete(given)) for part, i, given in parts]
+        # every part completed before anything is put: a part that cannot be made rejects the
+        # whole event, which then changes nothing
+        made = [Row(part, i, 0, ENTITIES[part].complete(given)) for part, i, given in parts]
         cursor = next(self.cursors)
         self._put(Row(entity.name, event.entity_id, cursor, values, deleted=event.op == "delete"))
-        for part, part_id, part_values in made:
-            self._put(Row(part, part_id, cursor, part_values))
+        for row in made:
+            row.rev = cursor
+            self._put(row)
         self._change(event, cursor, fields, {})
         return Verdict(event.seq, event.id, "applied", cursor)
 
@@ -177,19 +181,19 @@ class _Batch:
         self, event: PushedEvent, cursor: int, fields: dict[str, Any], kept: dict[str, Kept]
     ) -> None:
         self.changes.append(
-            ChangeRow(
-                cursor=cursor,
-                id=uuid7(),
-                hlc=str(next(self.readings)),
-                at=self.at,
-                entity=event.entity,
-                entity_id=event.entity_id,
-                op=event.op,
-                fields=fields,
-                rev=cursor,
-                actor=event.actor,
-                source="edge",
-                seq=event.seq,
-                kept={name: value.to_json() for name, value in kept.items()},
+            ChangeRow(  # by position: a named tuple made by keyword takes a slower path
+                cursor,
+                uuid7(),
+                str(next(self.readings)),
+                self.at,
+                event.entity,
+                event.entity_id,
+                event.op,
+                fields,
+                cursor,
+                event.actor,
+                "edge",
+                event.seq,
+                {name: value.to_json() for name, value in kept.items()} if kept else {},
             )
         )
