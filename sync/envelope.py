@@ -15,6 +15,7 @@ too: a field this version does not know is a field it would silently drop.
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -91,7 +92,7 @@ class _Reader:
 
     def text(self, key: str) -> str:
         value = self.data[key]
-        if type(value) is not str or not value or "\x00" in value:
+        if not _is_text(value):
             raise self.wrong(key, "text (without NUL characters, which no database keeps)")
         return value
 
@@ -106,10 +107,8 @@ class _Reader:
 
     def at(self, key: str) -> str:
         value = self.matching(key, _AT, "a UTC time like 2026-01-02T03:04:05.678Z")
-        try:
-            datetime.fromisoformat(value[:-1])
-        except ValueError:
-            raise self.wrong(key, "a time that exists") from None
+        if not _exists(value):
+            raise self.wrong(key, "a time that exists")
         return value
 
     def uuid(self, key: str) -> str:
@@ -151,6 +150,19 @@ class _Reader:
         if index is None:
             return place
         return f"{place}[{index}]" if isinstance(index, int) else f"{place}.{index}"
+
+
+def _is_text(value: Any) -> bool:
+    return type(value) is str and value != "" and "\x00" not in value
+
+
+def _exists(at: str) -> bool:
+    """Whether a time of `_AT`'s form is one the calendar has (no 31 April)."""
+    try:
+        datetime.fromisoformat(at[:-1])
+    except ValueError:
+        return False
+    return True
 
 
 def _body(data: Any, keys: tuple[str, ...]) -> _Reader:
@@ -233,6 +245,33 @@ class PushedEvent:
 
     @classmethod
     def from_json(cls, data: Any, where: str = "event") -> Self:
+        """An event that is right, as nearly all are, is read in one pass of plain checks; any
+        other is read again field by field, for the error that names what is wrong (the reader's
+        method per field made reading an event cost 45.9K instructions against 32.6K: callgrind,
+        the sync_reconcile benchmark's pushed events)."""
+        if type(data) is dict and data.keys() == _PUSHED_EVENT_KEY_SET:
+            values = _pushed_event_values(data)
+            seq, id, hlc, at, entity, entity_id, op, fields, base_rev, actor, approver = values
+            if (
+                type(seq) is int
+                and seq >= 1
+                and is_uuid(id)
+                and type(hlc) is str
+                and _HLC.fullmatch(hlc)
+                and type(at) is str
+                and _AT.fullmatch(at)
+                and _exists(at)
+                and _is_text(entity)
+                and _is_text(entity_id)
+                and type(op) is str
+                and op in _OPS
+                and type(fields) is dict
+                and type(base_rev) is int
+                and base_rev >= 0
+                and (actor is None or _is_text(actor))
+                and (approver is None or _is_text(approver))
+            ):
+                return cls(*values)
         read = _Reader(data, where, _PUSHED_EVENT_KEYS)
         return cls(
             seq=read.whole("seq", 1),
@@ -250,6 +289,8 @@ class PushedEvent:
 
 
 _PUSHED_EVENT_KEYS = tuple(PushedEvent.__dataclass_fields__)
+_PUSHED_EVENT_KEY_SET = _key_set(_PUSHED_EVENT_KEYS)
+_pushed_event_values = operator.itemgetter(*_PUSHED_EVENT_KEYS)
 
 
 @dataclass(frozen=True)
