@@ -357,6 +357,7 @@ class Tx:
         """Insert or replace rows of the store; their fields (in the protocol's form) kept as
         canonical JSON (`sync.canonical.canonical_json`: sorted keys), so the store's digest
         reads them as they are (`live_rows`)."""
+        who = self._who()
         self._many(
             "INSERT INTO rows (store_id, entity, id, tenant_id, rev, fields, field_revs, deleted)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (store_id, entity, id) DO UPDATE SET"
@@ -367,7 +368,7 @@ class Tx:
                     store_id,
                     row.entity,
                     row.id,
-                    self._who(),
+                    who,
                     row.rev,
                     orjson.dumps(row.fields, option=orjson.OPT_SORT_KEYS).decode(),
                     _revs_json(row.field_revs),
@@ -392,6 +393,7 @@ class Tx:
         return {r["seq"]: orjson.loads(r["verdict"]) for r in records if r["seq"] in wanted}
 
     def add_inbox(self, store_id: str, entries: Iterable[InboxEntry]) -> None:
+        who = self._who()
         self._many(
             "INSERT INTO inbox (store_id, seq, tenant_id, event_id, status, event, verdict, at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -399,7 +401,7 @@ class Tx:
                 (
                     store_id,
                     entry.seq,
-                    self._who(),
+                    who,
                     entry.event_id,
                     entry.status,
                     orjson.dumps(entry.event).decode(),
@@ -438,6 +440,7 @@ class Tx:
     # ---- changes -------------------------------------------------------------------------------
 
     def add_changes(self, store_id: str, changes: Iterable[ChangeRow]) -> None:
+        who = self._who()
         self._many(
             "INSERT INTO changes (cursor, tenant_id, store_id, id, hlc, at, entity, entity_id,"
             " op, fields, rev, actor, source, seq, kept)"
@@ -445,7 +448,7 @@ class Tx:
             [
                 (
                     change.cursor,
-                    self._who(),
+                    who,
                     store_id,
                     change.id,
                     change.hlc,
