@@ -199,7 +199,7 @@ def _shown(value: Any) -> str:
 
 def _part_rows(entity: Entity, rows: Any) -> list[dict[str, Any]]:
     part = ENTITIES[entity.parts or ""]
-    if type(rows) is not list or not all(type(row) is dict for row in rows):
+    if type(rows) is not list or not _ONLY_DICTS.issuperset(map(type, rows)):
         raise BadEvent(
             f"{_a(entity.noun)}'s new {part.noun}s should be a list of rows", code="bad_value"
         )
@@ -338,6 +338,7 @@ def _digest(rows: Iterable[tuple[str, str, Any]], line: Callable[[str, str, Any]
 
 
 _by_key = operator.itemgetter(0, 1)
+_ONLY_DICTS = frozenset({dict})  # a part row's type: checked for all at once, no generator
 _NO_FORM: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 _ENTITY_JSON = {name: orjson.dumps(name) for name in _SYNCED}
 # Per synced entity, its bool fields and its JSON fields: those whose form a table may hold
