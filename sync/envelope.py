@@ -137,7 +137,8 @@ class _Reader:
             raise self.wrong(key, "a list")
         if len(value) > MAX_EVENTS:
             raise self.wrong(key, f"a list of at most {MAX_EVENTS}")
-        records = [read(item, self.place(key, index)) for index, item in enumerate(value)]
+        place = self.place(key)  # each item's place made from it in one step: one per event
+        records = [read(item, f"{place}[{index}]") for index, item in enumerate(value)]
         numbers = [getattr(record, order) for record in records]
         for before, after in zip(numbers, numbers[1:], strict=False):
             if after <= before:
