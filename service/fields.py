@@ -40,15 +40,16 @@ def accepts(schema: dict[str, Any]) -> Callable[[Callable[[str, Any], Any]], Rul
 
 
 # Control characters (but tab, line feed and carriage return) have no place in anything staff or
-# an owner type, and PostgreSQL's text cannot hold NUL at all: no text rule lets one in.
-_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
-_HAS_CONTROL = re.compile(f"[{_CONTROL}]")
+# an owner type, nor in a query, and PostgreSQL's text cannot hold NUL at all: no text rule, and
+# no query text (`service.query.words`), lets one in. CONTROL: a regex character class's inside.
+CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+HAS_CONTROL = re.compile(f"[{CONTROL}]")
 
 
 def text(limit: int, *, blank: bool = False) -> Rule:
     # one pattern (JSON Schema has one per schema): no control character, and unless `blank`,
     # something that is not white space
-    pattern = f"^[^{_CONTROL}]*$" if blank else f"^[^{_CONTROL}]*[^{_CONTROL}\\s][^{_CONTROL}]*$"
+    pattern = f"^[^{CONTROL}]*$" if blank else f"^[^{CONTROL}]*[^{CONTROL}\\s][^{CONTROL}]*$"
 
     @accepts({"type": "string", "maxLength": limit, "pattern": pattern})
     def rule(name: str, value: Any) -> str:
@@ -56,7 +57,7 @@ def text(limit: int, *, blank: bool = False) -> Rule:
             raise Invalid(f"{name} must be text.", field=name)
         if not blank and not value.strip():
             raise Invalid(f"{name} can't be empty.", field=name)
-        if _HAS_CONTROL.search(value):
+        if HAS_CONTROL.search(value):
             raise Invalid(f"{name} can't hold control characters.", field=name)
         if len(value) > limit:
             raise Invalid(f"{name} can be at most {limit} characters long.", field=name)

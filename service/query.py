@@ -12,6 +12,7 @@ from typing import Any
 from starlette.requests import HTTPConnection
 
 from service.errors import GalleyError
+from service.fields import CONTROL, HAS_CONTROL
 from sync.clock import iso
 
 
@@ -86,15 +87,12 @@ def words(description: str) -> Param:
     needs and PostgreSQL's text cannot hold (NUL); an empty value counts as absent."""
 
     def read(name: str, raw: str) -> str | None:
-        if _CONTROL.search(raw):
+        if HAS_CONTROL.search(raw):
             raise GalleyError(f"{name} can't hold control characters", code="bad_query")
         return raw or None
 
-    schema = {"type": "string", "pattern": r"^[^\x00-\x1f\x7f]*$", "description": description}
+    schema = {"type": "string", "pattern": f"^[^{CONTROL}]*$", "description": description}
     return Param(schema, read)
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class Query:
