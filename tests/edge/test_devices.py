@@ -12,6 +12,7 @@ from edge.core.permissions import SYSTEM
 from edge.domain import devices, lockouts
 from edge.setup.provision import pairing_code
 from service.tokens import token_hash
+from tests.clock import advance
 from tests.conftest import PINS, count, device_header, pairing, sign_in, staff_id
 from tests.edge.menu_helpers import item, menu
 
@@ -116,7 +117,7 @@ async def test_a_managers_code_expires_in_ten_minutes(client, settings, manager)
         expires = datetime.fromisoformat(code["expires_at"].replace("Z", "+00:00"))
         assert timedelta(minutes=10) <= expires - made_at < timedelta(minutes=10, seconds=30)
         assert len(code["code"]) == 9 and code["code"][4] == "-"
-        frozen.tick(timedelta(minutes=10, seconds=1))
+        advance(frozen, timedelta(minutes=10, seconds=1))
         late = await client.post("/api/devices/pair", json={"code": code["code"]})
         assert late.status_code == 422
         assert late.json()["error"]["message"] == (
@@ -133,7 +134,7 @@ async def test_pairing_tries_are_limited_per_address(client, settings):
         assert refused.status_code == 429
         assert refused.json()["error"]["code"] == "too_many_attempts"
         assert 1 <= int(refused.headers["Retry-After"]) <= 600
-        frozen.tick(timedelta(minutes=10, seconds=1))
+        advance(frozen, timedelta(minutes=10, seconds=1))
         assert (
             await client.post("/api/devices/pair", json=pairing("Real tablet"))
         ).status_code == 201
@@ -227,7 +228,7 @@ async def test_attempts_during_a_lockout_extend_it_and_a_right_pin_after_clears_
             waits.append(int(during.headers["Retry-After"]))
         assert [w > limit for w, limit in zip(waits, (30, 60, 120), strict=True)] == [True] * 3
         assert waits[-1] <= 240
-        frozen.tick(timedelta(seconds=300))
+        advance(frozen, timedelta(seconds=300))
         assert (await pin(client, "waiter", PINS["waiter"])).status_code == 201
         # cleared: four wrong in a row are four 401s again
         assert [(await pin(client, "waiter", "9999")).status_code for _ in range(4)] == [401] * 4
@@ -266,7 +267,7 @@ async def test_guessing_on_several_devices_locks_the_account_and_alerts_managers
             for _ in range(5):
                 await pin(client, "cashier", "0000", till)
         assert (await pin(client, "cashier", PINS["cashier"], "Back office")).status_code == 423
-        frozen.tick(timedelta(hours=1, minutes=5))
+        advance(frozen, timedelta(hours=1, minutes=5))
         assert (await pin(client, "cashier", PINS["cashier"], "Back office")).status_code == 201
 
 

@@ -14,6 +14,7 @@ from freezegun import freeze_time
 
 from edge.api.app import create_app
 from edge.domain import drafts
+from tests.clock import advance
 from tests.conftest import sign_in
 from tests.edge.guest_helpers import Phone, open_all_day, qr_token, qr_token_in
 from tests.edge.menu_helpers import item, menu, modifier
@@ -114,8 +115,7 @@ async def test_the_draft_goes_through_each_state_and_refuses_the_others(table):
     assert stolen.status_code == 409 and "Walter Costa" in stolen.json()["error"]["message"]
 
     # the waiter walks away: the lock lapses, guests may change it again
-    # (a ticking clock's tick starts from the frozen moment: margin for a slow machine)
-    frozen.tick(timedelta(seconds=drafts.LOCK_SECONDS + 60))
+    advance(frozen, timedelta(seconds=drafts.LOCK_SECONDS + 60))
     lapsed = await second.add(prawns)
     assert lapsed.status_code == 201, lapsed.text
     assert lapsed.json()["drafts"][-1]["status"] == "updated"

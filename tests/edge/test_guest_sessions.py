@@ -12,6 +12,7 @@ from edge.core.events import Event
 from edge.core.permissions import Actor
 from edge.domain import checks, payments, shifts, store, table_sessions
 from edge.runtime import automations
+from tests.clock import advance
 from tests.conftest import sign_in
 from tests.edge.guest_helpers import Phone, qr_token
 from tests.edge.menu_helpers import item, menu
@@ -127,7 +128,7 @@ async def test_an_idle_or_closed_session_is_gone_and_a_new_scan_starts_afresh(bo
         phone = Phone(client)
         first = (await phone.scan(qr)).json()
         assert (await phone.call("GET", "/api/guest/table")).status_code == 200
-        frozen.tick(timedelta(minutes=table_sessions.IDLE_MINUTES, seconds=60))
+        advance(frozen, timedelta(minutes=table_sessions.IDLE_MINUTES, seconds=60))
         idle = await phone.call("GET", "/api/guest/table")
         assert idle.status_code == 410 and idle.json()["error"]["code"] == "session_closed"
         assert (await phone.scan(qr)).status_code == 410  # holding the old token
@@ -199,12 +200,12 @@ async def test_idle_and_paid_sessions_close_and_guests_are_forgotten_a_day_later
             "is_host": True,
         }
         assert await box.write(table_sessions.close_idle) == 0
-        frozen.tick(timedelta(minutes=table_sessions.IDLE_MINUTES, seconds=60))
+        advance(frozen, timedelta(minutes=table_sessions.IDLE_MINUTES, seconds=60))
         assert await box.write(table_sessions.close_idle) == 1
         assert (await phone.call("GET", "/api/guest/table")).status_code == 410
-        frozen.tick(timedelta(hours=23))
+        advance(frozen, timedelta(hours=23))
         assert await box.write(table_sessions.purge_guests) == 0
-        frozen.tick(timedelta(hours=1, seconds=60))
+        advance(frozen, timedelta(hours=1, seconds=60))
         assert await box.write(table_sessions.purge_guests) == 1
         names = box.read_now(lambda c: c.execute("SELECT nickname FROM session_members").fetchall())
         assert [row[0] for row in names] == [""]
@@ -229,15 +230,15 @@ async def test_a_paid_table_idle_ten_minutes_closes_and_every_phone_is_told(box_
         assert sent.status_code == 200, sent.text
         order_id = sent.json()["order"]["id"]
         session_id = (await ana.table())["session_id"]
-        frozen.tick(timedelta(minutes=30))
+        advance(frozen, timedelta(minutes=30))
         await box.write(shifts.open_shift, cashier, {"float": 0})
         check = await box.write(checks.open_check, cashier, {"order_id": order_id})
         await box.write(payments.take, cashier, check["id"], {"method": "cash"})
         status = box.read_now(lambda c: c.execute("SELECT status FROM orders").fetchone()[0])
         assert status == "closed"  # paid: what the waiter's grid shows as Paid
-        frozen.tick(timedelta(minutes=table_sessions.PAID_IDLE_MINUTES - 1))
+        advance(frozen, timedelta(minutes=table_sessions.PAID_IDLE_MINUTES - 1))
         assert await box.write(table_sessions.close_idle) == 0  # paid, but not idle long enough
-        frozen.tick(timedelta(minutes=1, seconds=1))
+        advance(frozen, timedelta(minutes=1, seconds=1))
         assert await box.write(table_sessions.close_idle) == 1
         last = box.read_now(lambda c: Event.from_row(c.execute(_LAST_SESSION_EVENT).fetchone()))
         assert last.entity_id == session_id and last.actor == "system"
@@ -262,7 +263,7 @@ async def test_the_daily_pass_turns_at_four_and_a_table_gives_it_once(box_and_cl
         await box.write(rotate)
         assert _pass_day(box) == "2026-11-19"
         assert await box.write(rotate) is False  # the job again: nothing changes
-        frozen.tick(timedelta(minutes=2))
+        advance(frozen, timedelta(minutes=2))
         assert await box.write(rotate) is True
         assert _pass_day(box) == "2026-11-20"
         word = (await client.get("/api/floor", headers=waiter)).json()["daily_pass"]
@@ -279,7 +280,7 @@ async def test_the_daily_pass_turns_at_four_and_a_table_gives_it_once(box_and_cl
         assert refused.status_code == 403 and refused.json()["error"]["code"] == "pass_required"
         wrong = [await phone.call("POST", "/api/guest/pass", {"word": "nope"}) for _ in range(6)]
         assert [w.status_code for w in wrong] == [422] * 5 + [429]
-        frozen.tick(timedelta(minutes=5, seconds=60))
+        advance(frozen, timedelta(minutes=5, seconds=60))
         given = await phone.call(
             "POST", "/api/guest/pass", {"word": word.upper().replace("-", " ")}
         )

@@ -16,6 +16,7 @@ from edge.core.config import EdgeSettings
 from edge.core.events import commit
 from edge.domain import print_queue
 from printers.decoder import decode
+from tests.clock import advance
 from tests.conftest import sign_in
 from tests.edge.test_contract import assert_error_shape
 from tests.edge.test_printing import add_printer, drain, printers_by_name, rows
@@ -95,7 +96,7 @@ async def test_a_file_printer_saved_before_the_rule_fails_its_jobs_and_writes_no
             assert test.status_code == 201
             for _ in range(print_queue.REROUTE_AFTER):
                 await drain(app)
-                frozen.tick(61)
+                advance(frozen, 61)
         assert refused.contents() == files
     (job,) = rows(app, "SELECT state, last_error FROM print_jobs")
     assert job["state"] == "failed"

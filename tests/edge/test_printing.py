@@ -26,6 +26,7 @@ from printers.decoder import decode
 from printers.emulator import ThreadedEmulator, run_in_thread
 from printers.profiles import GENERIC_58MM, TM_T20II, get_profile
 from printers.transports import STATUS_QUESTIONS
+from tests.clock import advance
 from tests.conftest import device_header, sign_in, staff_id
 from tests.edge.menu_helpers import item, menu, modifier, table_id
 from tests.edge.test_contract import assert_error_shape
@@ -110,7 +111,7 @@ async def test_printer_off_for_ten_minutes_then_back_prints_everything_in_order(
             numbers.append(order["number"])
             await drain(app)
         for _ in range(10):  # ten minutes of retries, each after its backoff
-            frozen.tick(60)
+            advance(frozen, 60)
             await drain(app)
         jobs = rows(app, "SELECT * FROM print_jobs ORDER BY seq")
         assert [j["state"] for j in jobs] == ["queued"] * 6
@@ -118,7 +119,7 @@ async def test_printer_off_for_ten_minutes_then_back_prints_everything_in_order(
         status = (await printers_by_name(client, manager))["Kitchen pass"]
         assert status["online"] is False and status["waiting"] == 6
         emulator.set_offline(False)
-        frozen.tick(61)
+        advance(frozen, 61)
         await drain(app)
     printed = emulator.wait_for_jobs(6)
     assert len(printed) == 6 and not emulator.discarded
@@ -484,7 +485,7 @@ async def test_test_page_reprint_and_retry_of_a_failed_job(app, client, emulator
         assert test.status_code == 201 and test.json()["kind"] == "test_page"
         for _ in range(print_queue.REROUTE_AFTER):
             await drain(app)
-            frozen.tick(61)
+            advance(frozen, 61)
     failed = (await client.get("/api/print-jobs?state=failed", headers=manager)).json()
     assert [j["id"] for j in failed] == [test.json()["id"]]
     assert "PrinterNotFound" in failed[0]["last_error"]

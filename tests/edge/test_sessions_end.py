@@ -13,6 +13,7 @@ from freezegun import freeze_time
 from websockets.exceptions import ConnectionClosed
 
 from edge.api.app import create_app
+from tests.clock import advance
 from tests.conftest import device_header, sign_in, staff_id
 from tests.edge.menu_helpers import item, menu
 from tests.live import feed, serve
@@ -133,13 +134,13 @@ async def test_a_socket_that_says_nothing_or_too_late_is_closed(settings):
         async with httpx.AsyncClient(base_url=url) as http:
             token = (await sign_in(http, "waiter"))["Authorization"].split()[1]
         async with feed(url, None) as silent:
-            frozen.tick(timedelta(seconds=6))
+            advance(frozen, timedelta(seconds=6))
             await silent.ping()  # wakes the server's loop; the deadline has passed
             refusal = await received(silent)
         assert silent.close_code == 4401
         assert refusal[0]["error"]["code"] == "sign_in_required"
         async with feed(url, None) as late:
-            frozen.tick(timedelta(seconds=6))
+            advance(frozen, timedelta(seconds=6))
             await late.send(json.dumps({"type": "auth", "token": token}))
             refusal = await received(late)
         assert late.close_code == 4401
@@ -218,7 +219,7 @@ async def test_an_open_socket_closes_when_its_sign_in_expires(settings):
                 boss = await sign_in(http, "manager", device="Office")
                 assert (await http.post("/api/orders", headers=boss, json=order)).status_code == 201
                 assert json.loads(await asyncio.wait_for(ws.recv(), 10))["entity"] == "orders"
-                frozen.tick(timedelta(hours=settings.session_hours, seconds=1))
+                advance(frozen, timedelta(hours=settings.session_hours, seconds=1))
                 await ws.ping()  # wakes the server's loop: the sign-in's timer is due
                 boss = await sign_in(http, "manager", device="Office")
                 assert (await http.post("/api/orders", headers=boss, json=order)).status_code == 201

@@ -10,6 +10,7 @@ from edge.api.app import create_app
 from edge.domain import lockouts, staff
 from service.errors import Invalid
 from sync import hashing
+from tests.clock import advance
 from tests.conftest import PINS, count, device_header, sign_in, staff_id
 
 
@@ -99,7 +100,7 @@ async def test_five_wrong_pins_lock_out_with_backoff_that_survives_a_restart(set
                 )
                 assert seventh.status_code == 423
                 assert 61 <= int(seventh.headers["Retry-After"]) <= 120
-                frozen.tick(timedelta(seconds=121))
+                advance(frozen, timedelta(seconds=121))
                 assert (await attempt(client, "waiter", PINS["waiter"])).status_code == 201
                 # A good sign-in starts the count again.
                 again = [(await attempt(client, "waiter", "9999")).status_code for _ in range(4)]
@@ -147,7 +148,7 @@ async def test_sessions_expire(client, settings):
     with freeze_time("2026-11-21 12:00:00", tick=True) as frozen:
         headers = await sign_in(client, "waiter")
         assert (await client.get("/api/me", headers=headers)).status_code == 200
-        frozen.tick(timedelta(hours=settings.session_hours, seconds=1))
+        advance(frozen, timedelta(hours=settings.session_hours, seconds=1))
         assert (await client.get("/api/me", headers=headers)).status_code == 401
 
 

@@ -11,6 +11,7 @@ from edge.api.app import create_app
 from edge.core import db
 from edge.core.permissions import SYSTEM
 from edge.domain import tickets
+from tests.clock import advance
 from tests.conftest import count, sign_in
 from tests.edge.menu_helpers import item, menu, modifier, table_id
 
@@ -139,13 +140,13 @@ async def test_states_per_ticket_and_item_with_prep_times(client, waiter):
         await order(client, waiter, "Burrata", "Padrón peppers")
         (ticket,) = (await board(client, cook, "KITCHEN"))["tickets"]
         first, second = ticket["items"]
-        clock.tick(60)
+        advance(clock, 60)
         answer = await client.post(
             f"/api/ticket-items/{first['id']}/state", headers=cook, json={"state": "READY"}
         )
         assert answer.status_code == 200, answer.text
         assert answer.json()["state"] == "IN_PROGRESS"
-        clock.tick(60)
+        advance(clock, 60)
         answer = await client.post(
             f"/api/ticket-items/{second['id']}/state", headers=cook, json={"state": "READY"}
         )
@@ -154,7 +155,7 @@ async def test_states_per_ticket_and_item_with_prep_times(client, waiter):
             f"/api/tickets/{ticket['id']}/state", headers=cook, json={"state": "IN_PROGRESS"}
         )
         assert back.status_code == 409 and back.json()["error"]["code"] == "state_backwards"
-        clock.tick(30)
+        advance(clock, 30)
         bumped = await client.post(
             f"/api/tickets/{ticket['id']}/state", headers=cook, json={"state": "BUMPED"}
         )
@@ -245,9 +246,9 @@ async def test_auto_fire_next_course_when_the_previous_is_bumped(client, waiter,
         )
         assert (await board(client, cook, "KITCHEN"))["tickets"] == []
         assert not box.read_now(tickets.due)
-        clock.tick(119)
+        advance(clock, 119)
         assert await box.write(tickets.fire_due, SYSTEM) == 0
-        clock.tick(2)
+        advance(clock, 2)
         assert box.read_now(tickets.due)
         assert await box.write(tickets.fire_due, SYSTEM) == 1
     (dessert,) = (await board(client, cook, "KITCHEN"))["tickets"]
