@@ -315,3 +315,24 @@ def test_rows_are_read_by_their_key_however_many_the_store_holds(storage):
         return len(found), tx._all(count)[0]["n"] - before
 
     assert storage.run_sync(fetched) == (2, 2)
+
+
+def test_a_row_of_a_store_names_the_store_s_tenant(storage):
+    """On PostgreSQL one foreign key holds a store's rows, inbox entries and changes to their
+    store and its tenant together: a tenant cannot write into another tenant's store."""
+    if storage.dialect != "postgresql":
+        pytest.skip("PostgreSQL's foreign key on (store, tenant)")
+    tenant_id, _ = _tenant(storage)
+    _, other_store = _tenant(storage)
+    with pytest.raises(GalleyError):
+        _as(storage, tenant_id, Tx.put_rows, other_store, [Row("orders", uuid7(), 1, {})])
+    with pytest.raises(GalleyError):
+        _as(
+            storage,
+            tenant_id,
+            Tx.add_inbox,
+            other_store,
+            [InboxEntry(1, uuid7(), "applied", {}, {}, AT)],
+        )
+    with pytest.raises(GalleyError):
+        _as(storage, tenant_id, Tx.add_changes, other_store, [_change(10**12, uuid7())])
