@@ -23,7 +23,7 @@ ALTER TABLE changes
 
 -- The pushed event an inbox entry keeps (some 2 kB: just over the size PostgreSQL compresses a
 -- row at) and the fields of rows and changes, compressed with lz4 rather than pglz: a fraction
--- of the CPU (pglz was near a tenth of the database's in a push), a little more disk.
+-- of the CPU (pglz was near a tenth of the database's in a push), about the same disk.
 ALTER TABLE inbox ALTER COLUMN event SET COMPRESSION lz4;
 ALTER TABLE rows ALTER COLUMN fields SET COMPRESSION lz4;
 ALTER TABLE changes ALTER COLUMN fields SET COMPRESSION lz4;
