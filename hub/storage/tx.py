@@ -309,26 +309,31 @@ class Tx:
         self, store_id: str, keys: Iterable[tuple[str, str]]
     ) -> dict[tuple[str, str], Row]:
         """The store's rows (deleted ones too) with any of the (entity, id) `keys`, by (entity,
-        id). One query per entity (and per _CHUNK ids): each reads its rows by primary key,
-        however many rows the store holds."""
+        id), each read by its primary key, however many rows the store holds."""
         by_entity: dict[str, set[str]] = {}
         for entity, row_id in keys:
             by_entity.setdefault(entity, set()).add(row_id)
         found: dict[tuple[str, str], Row] = {}
+        for record in self._records_by_key(store_id, by_entity):
+            row = _row(record)
+            found[(row.entity, row.id)] = row
+        return found
+
+    def _records_by_key(
+        self, store_id: str, by_entity: dict[str, set[str]]
+    ) -> Iterator[dict[str, Any]]:
+        """The records of `rows_by_id`: one query per entity (and per _CHUNK ids)."""
         for entity, ids in sorted(by_entity.items()):
             wanted = sorted(ids)
             for start in range(0, len(wanted), _CHUNK):
                 chunk = wanted[start : start + _CHUNK]
                 marks = ", ".join("?" * len(chunk))
-                for record in self._all(
+                yield from self._all(
                     "SELECT entity, id, rev, fields, field_revs, deleted FROM rows"
                     " WHERE tenant_id = ? AND store_id = ? AND entity = ?"
                     f" AND id IN ({marks})",
                     (self._who(), store_id, entity, *chunk),
-                ):
-                    row = _row(record)
-                    found[(row.entity, row.id)] = row
-        return found
+                )
 
     def entity_rows(
         self, store_id: str, entity: str, *, after: str = "", limit: int | None = None
