@@ -232,12 +232,13 @@ class Writer:
         """Ask the checkpointer once the WAL holds CHECKPOINT_PAGES, and again every ASK_STEP
         pages while it has not started again from its beginning (commits landed during the
         copy); copy it here once it holds WAIT_PAGES."""
-        if not self._wal.holds(CHECKPOINT_PAGES):
+        reached = self._wal.reaches((CHECKPOINT_PAGES, self._ask_at, WAIT_PAGES))
+        if reached == 0:
             self._ask_at = CHECKPOINT_PAGES
-        elif self._wal.holds(WAIT_PAGES):
+        elif reached == 3:
             if self._checkpoint(self._conn):
                 self.stats.waited_checkpoints += 1
-        elif not self._checkpointing.is_set() and self._wal.holds(self._ask_at):
+        elif reached == 2 and not self._checkpointing.is_set():
             self._checkpointing.set()
             self._checkpoints.put(None)
             self._ask_at += ASK_STEP
@@ -425,22 +426,25 @@ class _Wal:
         finally:
             os.close(fd)
 
-    def holds(self, pages: int) -> bool:
-        """Whether the WAL holds `pages` pages (frames) or more since it last started again from
-        its beginning: what SQLite's own checkpoint looks at (its wal-index's mxFrame, which
-        CPython's sqlite3 does not tell; a descriptor of ours on the -shm file would drop
-        SQLite's locks there when closed). It does if the frame at that position carries the
-        salts of the WAL's header: a frame left from an earlier round carries older ones
-        (https://www.sqlite.org/fileformat2.html#walformat)."""
+    def reaches(self, lengths: tuple[int, ...]) -> int:
+        """How many of `lengths` (ascending, in pages) the WAL holds since it last started again
+        from its beginning: what SQLite's own checkpoint looks at (its wal-index's mxFrame,
+        which CPython's sqlite3 does not tell; a descriptor of ours on the -shm file would drop
+        SQLite's locks there when closed). It holds a length if the frame at that position
+        carries the salts of the WAL's header: a frame left from an earlier round carries older
+        ones (https://www.sqlite.org/fileformat2.html#walformat). One header read for all."""
         with self._lock:
             if not self._open():
-                return False
+                return 0
             header = os.pread(self._fd, 32, 0)
             if len(header) < 32:
-                return False
+                return 0
             frame_size = 24 + int.from_bytes(header[8:12], "big")
-            frame = os.pread(self._fd, 24, 32 + (pages - 1) * frame_size)
-        return frame[8:16] == header[16:24]
+            for held, pages in enumerate(lengths):
+                frame = os.pread(self._fd, 24, 32 + (pages - 1) * frame_size)
+                if frame[8:16] != header[16:24]:
+                    return held
+        return len(lengths)
 
     def _open(self) -> bool:
         """Open the WAL, again if another file took its place; False if there is none."""
