@@ -24,14 +24,25 @@ visible to reads a moment before it is on disk: the feed serves only published e
 (`Bus.last_seq`), and whatever acts on a read through the writer (a print worker claiming a
 job) hears back only once a later commit, and so this one, is on disk.
 
-Checkpoints (copying the WAL's pages into the database file, then an fsync of it) run in the
-writer thread once the WAL holds 1,000 pages, as SQLite's own would, but after the batch that
-filled it went to the syncers: SQLite runs its own in that batch's COMMIT, so its callers heard
-back only once the copy was done too. The next batch still waits for the checkpoint, as it
-did. A checkpoint in a thread of its own, beside the writer, was tried twice: once a second
-(reverted: the orders benchmark's p99 rose), and started by the writer at 1,000 pages (the
-WAL's flushes waited longer beside its fsyncs: 786 against 643 ms in 500 orders, one run at
-load 7). SQLite's own stays on, at 10,000 pages, should the writer's ever fail.
+Checkpoints (copying the WAL's pages into the database file, then an fsync of it) run beside
+the writer, in a checkpointer thread on a connection of its own, once the WAL holds 1,000
+pages: no write waits for them. SQLite's own ran in the COMMIT of the batch that filled the WAL
+(its callers heard back only once the copy was done), and the writer's own, after that batch,
+held the next one: on a year-old store the copy touches more pages all over a big file
+(pointer-map pages) and it took about three times as long (the database file's fsync, mostly),
+long enough to hold up that next order (history benchmark: 22 to 26 orders in 1,000 waited for
+one). A passive checkpoint copies what was committed when it began, and the WAL starts again
+from its beginning only once all of it is copied: commits landing meanwhile leave some, so the
+writer asks again once the WAL has grown by 250 pages (a small copy; asking after every commit,
+under writes that never pause, ran six checkpoints a round, each with two fsyncs). Should the
+WAL reach 2,000 pages all the same (writes that never let the checkpointer finish), the writer
+copies what is left itself, nothing being committed meanwhile, so that the WAL starts again. A
+checkpointer was tried twice before: once a second (reverted: the orders benchmark's p99 rose),
+and started by the writer at 1,000 pages, as now (the WAL's flushes waited longer beside its
+fsyncs: 786 against 643 ms in 500 orders, one run at load 7). Measured again here, in three A/B
+pairs of 3,000 orders a store, the WAL's fdatasync was no slower beside it (its p99 on either
+store 8.1 to 13.5 ms with the writer's own checkpoint, 5.5 to 11.9 with the checkpointer).
+SQLite's own stays on, at 10,000 pages, should both fail.
 """
 
 from __future__ import annotations
@@ -78,13 +89,16 @@ class WriterStats:
     writes: int = 0
     failed_writes: int = 0
     reruns: int = 0  # batches run again, each write in a savepoint, after a half-done write
-    checkpoints: int = 0  # the writer's own, once the WAL holds CHECKPOINT_PAGES
+    checkpoints: int = 0  # by the checkpointer, once the WAL holds CHECKPOINT_PAGES
+    waited_checkpoints: int = 0  # by the writer itself, once it holds WAIT_PAGES
 
 
 _STOP = object()
 SYNCERS = 2  # fdatasyncs in flight at most
 CHECKPOINT_PAGES = 1_000  # the WAL's length that calls for a checkpoint (SQLite's default)
-BACKSTOP_PAGES = 10_000  # SQLite's own checkpoint, in a COMMIT, should the writer's fail
+WAIT_PAGES = 2_000  # ... that the writer checkpoints itself, the checkpointer's never complete
+ASK_STEP = 250  # the WAL's growth between two asks, while it has not started again
+BACKSTOP_PAGES = 10_000  # SQLite's own checkpoint, in a COMMIT, should ours fail
 
 
 class Writer:
@@ -130,6 +144,19 @@ class Writer:
         ]
         for syncer in self._syncers:
             syncer.start()
+        self._checkpoints: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._checkpointing = threading.Event()  # one asked for and not done yet
+        self._ask_at = CHECKPOINT_PAGES  # the WAL's length at which to ask next
+        # Opened here, before any write: a connection still opening (its pragmas waiting for a
+        # write) holds off the WAL's new start.
+        checkpoint_conn = db.connect(self.path)
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint_run,
+            args=(checkpoint_conn,),
+            name="galley-checkpointer",
+            daemon=True,
+        )
+        self._checkpointer.start()
         self._thread = threading.Thread(target=self._run, name="galley-writer", daemon=True)
         self._thread.start()
 
@@ -175,6 +202,8 @@ class Writer:
             self._sync_state.notify_all()
         for syncer in self._syncers:
             syncer.join()
+        self._checkpoints.put(_STOP)
+        self._checkpointer.join()
         self._conn.close()
         self._wal.close()
 
@@ -195,10 +224,24 @@ class Writer:
                     break
                 batch.append(job)
             self._commit(batch)
-            if self._wal.holds(CHECKPOINT_PAGES):
-                self._checkpoint()
+            self._maybe_checkpoint()
             if stop:
                 return
+
+    def _maybe_checkpoint(self) -> None:
+        """Ask the checkpointer once the WAL holds CHECKPOINT_PAGES, and again every ASK_STEP
+        pages while it has not started again from its beginning (commits landed during the
+        copy); copy it here once it holds WAIT_PAGES."""
+        reached = self._wal.reaches((CHECKPOINT_PAGES, self._ask_at, WAIT_PAGES))
+        if reached == 0:
+            self._ask_at = CHECKPOINT_PAGES
+        elif reached == 3:
+            if self._checkpoint(self._conn):
+                self.stats.waited_checkpoints += 1
+        elif reached == 2 and not self._checkpointing.is_set():
+            self._checkpointing.set()
+            self._checkpoints.put(None)
+            self._ask_at += ASK_STEP
 
     def _commit(self, batch: list[_Job]) -> None:
         conn = self._conn
@@ -233,15 +276,26 @@ class Writer:
             self._unanswered.append((self._committed_n, batch))
             self._sync_state.notify()
 
-    def _checkpoint(self) -> None:
-        """Copy the WAL into the database file, passive (readers are not waited for: the WAL
-        starts again from its beginning once a later checkpoint has copied all of it)."""
+    def _checkpoint_run(self, conn: sqlite3.Connection) -> None:
+        """The checkpointer: a checkpoint each time the writer asks, on a connection of its own."""
         try:
-            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            while self._checkpoints.get() is not _STOP:
+                if self._checkpoint(conn):
+                    self.stats.checkpoints += 1
+                self._checkpointing.clear()
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _checkpoint(conn: sqlite3.Connection) -> bool:
+        """Copy the WAL into the database file, passive (readers and the writer are not waited
+        for: the WAL starts again from its beginning once a checkpoint has copied all of it)."""
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         except sqlite3.Error:
             log.exception("a checkpoint failed; the next one copies what it left")
-        else:
-            self.stats.checkpoints += 1
+            return False
+        return True
 
     def _sync_run(self) -> None:
         """A syncer: one fsync for whatever was committed and is not being flushed yet, then the
@@ -372,22 +426,25 @@ class _Wal:
         finally:
             os.close(fd)
 
-    def holds(self, pages: int) -> bool:
-        """Whether the WAL holds `pages` pages (frames) or more since it last started again from
-        its beginning: what SQLite's own checkpoint looks at (its wal-index's mxFrame, which
-        CPython's sqlite3 does not tell; a descriptor of ours on the -shm file would drop
-        SQLite's locks there when closed). It does if the frame at that position carries the
-        salts of the WAL's header: a frame left from an earlier round carries older ones
-        (https://www.sqlite.org/fileformat2.html#walformat)."""
+    def reaches(self, lengths: tuple[int, ...]) -> int:
+        """How many of `lengths` (ascending, in pages) the WAL holds since it last started again
+        from its beginning: what SQLite's own checkpoint looks at (its wal-index's mxFrame,
+        which CPython's sqlite3 does not tell; a descriptor of ours on the -shm file would drop
+        SQLite's locks there when closed). It holds a length if the frame at that position
+        carries the salts of the WAL's header: a frame left from an earlier round carries older
+        ones (https://www.sqlite.org/fileformat2.html#walformat). One header read for all."""
         with self._lock:
             if not self._open():
-                return False
+                return 0
             header = os.pread(self._fd, 32, 0)
             if len(header) < 32:
-                return False
+                return 0
             frame_size = 24 + int.from_bytes(header[8:12], "big")
-            frame = os.pread(self._fd, 24, 32 + (pages - 1) * frame_size)
-        return frame[8:16] == header[16:24]
+            for held, pages in enumerate(lengths):
+                frame = os.pread(self._fd, 24, 32 + (pages - 1) * frame_size)
+                if frame[8:16] != header[16:24]:
+                    return held
+        return len(lengths)
 
     def _open(self) -> bool:
         """Open the WAL, again if another file took its place; False if there is none."""

@@ -434,20 +434,49 @@ async def test_a_commit_landing_during_a_flush_waits_for_its_own_flush_only(stor
     assert writer.stats.syncs == 2
 
 
-def test_the_writer_checkpoints_once_the_wal_holds_1000_pages_after_the_commit(store_path):
-    """SQLite's own checkpoint would run in the COMMIT of the batch that takes the WAL past
-    1,000 pages, so that batch's callers would hear back only once the WAL is copied into the
-    database file; the writer runs it itself, after the batch went to the syncers. Below
-    1,000 pages nothing is copied."""
+def test_the_checkpointer_copies_the_wal_beside_the_writer_once_it_holds_1000_pages(
+    store_path, monkeypatch
+):
+    """Once the WAL holds 1,000 pages, the checkpointer copies it into the database file on a
+    connection of its own: no write waits for it (SQLite's own checkpoint would run in the
+    COMMIT of the batch that took the WAL past 1,000 pages, and the writer's own held the next
+    batch). Below 1,000 pages nothing is copied."""
+    copying, release = threading.Event(), threading.Event()
+    checkpoint = Writer._checkpoint
+
+    def held(conn):
+        if threading.current_thread().name == "galley-checkpointer":
+            copying.set()
+            release.wait(10)
+        return checkpoint(conn)
+
+    monkeypatch.setattr(Writer, "_checkpoint", staticmethod(held))
     writer = Writer(store_path, "n1")
     try:
         before = store_path.stat().st_size
         writer.run_sync(make_area, area_id(1), "one")
-        assert writer.stats.checkpoints == 0
+        assert not copying.is_set()
+        writer.run_sync(fill, 1_200 * 4096)
+        assert copying.wait(10)
+        writer.run_sync(make_area, area_id(2), "two")  # while the checkpoint is held
+        assert not release.is_set()
+    finally:
+        release.set()
+        writer.close()
+    assert (writer.stats.checkpoints, writer.stats.waited_checkpoints) == (1, 0)
+    assert store_path.stat().st_size > before + 1_200 * 4096
+
+
+def test_the_writer_checkpoints_itself_once_the_wal_holds_2000_pages(store_path):
+    """Commits that land while the checkpointer copies keep the WAL from starting again from its
+    beginning; should it reach 2,000 pages, the writer copies it itself, with nothing committed
+    meanwhile, so that all of it is copied and the WAL starts again."""
+    writer = Writer(store_path, "n1")
+    try:
         writer.run_sync(fill, 2_000 * 4096)
-        writer.run_sync(make_area, area_id(2), "two")  # the writer is past its checkpoint
-        assert writer.stats.checkpoints == 1
-        assert store_path.stat().st_size > before + 2_000 * 4096
+        writer.run_sync(make_area, area_id(1), "one")  # the writer is past its checkpoint
+        assert writer.stats.waited_checkpoints == 1
+        assert writer._wal.reaches((1_000,)) == 0  # started again from its beginning
     finally:
         writer.close()
 
