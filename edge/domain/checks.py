@@ -309,7 +309,8 @@ def lines_of(conn: sqlite3.Connection, check_id: str) -> list[sqlite3.Row]:
 
 def discounts_of(conn: sqlite3.Connection, check_id: str) -> list[sqlite3.Row]:
     return conn.execute(
-        "SELECT d.*, p.code AS promo_code, p.max_discount FROM check_discounts d"
+        "SELECT d.*, p.code AS promo_code, p.max_discount, p.stackable AS stackable_ok"
+        " FROM check_discounts d"
         " LEFT JOIN promo_codes p ON p.id = d.promo_code_id WHERE d.check_id = ?"
         " ORDER BY d.created_at, d.id",
         (check_id,),
@@ -600,14 +601,21 @@ def set_service(
 
 
 def settle(
-    conn: WriteConnection, actor: Actor, check_id: str, due: money.Totals | None = None
+    conn: WriteConnection,
+    actor: Actor,
+    check_id: str,
+    due: money.Totals | None = None,
+    paid_now: int | None = None,
 ) -> bool:
     """After a payment: the check is paid when its payments cover it; a split check when all
     its parts are; then every order whose lines are all on paid checks closes. True if paid.
-    `due`: what the check comes to, when the caller has it from this transaction."""
+    `due`: what the check comes to, and `paid_now` what its payments do (`paid`), when the
+    caller has them from this transaction."""
     check = existing(conn, "checks", check_id, "check")
     due = totals(conn, check) if due is None else due
-    if paid(payments_of(conn, [check_id])) < due.total:
+    if paid_now is None:
+        paid_now = paid(payments_of(conn, [check_id]))
+    if paid_now < due.total:
         return False
     _mark_paid(conn, actor, check_id, due)
     if check["parent_id"] is not None:
@@ -626,19 +634,20 @@ def settle(
         )
     ]
     for order_id in order_ids:
-        unpaid = conn.execute(
-            "SELECT 1 FROM order_lines l JOIN check_items i ON i.line_id = l.id"
-            " JOIN checks c ON c.id = i.check_id WHERE l.order_id = ? AND l.state != 'voided'"
-            " AND c.status IN ('open') LIMIT 1",
-            (order_id,),
-        ).fetchone()
-        unchecked = conn.execute(
-            f"SELECT 1 FROM order_lines l WHERE l.order_id = ?{_UNCHECKED} LIMIT 1", (order_id,)
-        ).fetchone()
-        order = existing(conn, "orders", order_id, "order")
-        if unpaid is None and unchecked is None and order["status"] == "open":
+        if conn.execute(_CLOSABLE, (order_id,)).fetchone() is not None:
             orders.close(conn, actor, order_id)
     return True
+
+
+# An open order none of whose live lines is on an open check or on no check at all: paid for,
+# so it closes. One statement, not three (the two checks and the order's status).
+_CLOSABLE = (
+    "SELECT 1 FROM orders o WHERE o.id = ?1 AND o.status = 'open'"
+    " AND NOT EXISTS (SELECT 1 FROM order_lines l JOIN check_items i ON i.line_id = l.id"
+    " JOIN checks c ON c.id = i.check_id WHERE l.order_id = ?1 AND l.state != 'voided'"
+    " AND c.status = 'open')"
+    f" AND NOT EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = ?1{_UNCHECKED})"
+)
 
 
 def amounts(due: money.Totals) -> dict[str, Any]:
