@@ -77,6 +77,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "printers": ("printers",),
     "receipt_printers": ("printers",),
     "printer_rows": ("printers",),
+    "printer_status": ("printers", "printer_status"),
     "kitchen": ("kitchen_settings",),
     "pos": ("pos_settings",),
 }
