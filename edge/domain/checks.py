@@ -197,12 +197,14 @@ def open_check(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> d
                     raise Conflict(
                         f"order #{order['number']} is {order['status']}", code="order_closed"
                     )
-                check_id = _new_check(conn, actor, None, _live_lines(conn, order_id))
-            else:
-                check_id = check["id"]
-                if check["status"] == "open":
-                    roll_in(conn, actor, check)
-            return get(conn, check_id)
+                line_ids = _live_lines(conn, order_id)
+                check_id = _new_check(conn, actor, None, line_ids)
+                # A new check holds lines of this order only, and no discount yet.
+                covers = order["covers"] if line_ids else 0
+                return get(conn, check_id, read=(lines_of(conn, check_id), [], covers))
+            if check["status"] == "open":
+                roll_in(conn, actor, check)
+            return get(conn, check["id"])
     assert table_id is not None
     table = existing(conn, "tables", table_id, "table", "table_id")
     check = conn.execute(
