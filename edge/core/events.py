@@ -80,6 +80,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "printer_status": ("printers", "printer_status"),
     "kitchen": ("kitchen_settings",),
     "pos": ("pos_settings",),
+    "z_reports": ("reports",),
 }
 _DROPS = {
     entity: tuple(family for family, tables in FAMILIES.items() if entity in tables)
