@@ -451,9 +451,15 @@ def get(
         now, _ = _whole(conn, check, (lines, discounts, covers))
     elif now is None:
         now = totals(conn, check)
-    parts = conn.execute(
-        "SELECT * FROM checks WHERE parent_id = ? ORDER BY position", (check_id,)
-    ).fetchall()
+    # Only `check_splits.split` makes parts, and marks their check split in the same write;
+    # a split check never opens again: an open one has none (as the checkout's two have not).
+    parts = (
+        []
+        if check["status"] == "open"
+        else conn.execute(
+            "SELECT * FROM checks WHERE parent_id = ? ORDER BY position", (check_id,)
+        ).fetchall()
+    )
     part_views = []
     if parts:
         for part, part_totals in zip(
