@@ -197,11 +197,9 @@ def open_check(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> d
                     raise Conflict(
                         f"order #{order['number']} is {order['status']}", code="order_closed"
                     )
-                line_ids = _live_lines(conn, order_id)
-                check_id = _new_check(conn, actor, None, line_ids)
-                # A new check holds lines of this order only, and no discount yet.
-                covers = order["covers"] if line_ids else 0
-                return get(conn, check_id, read=(lines_of(conn, check_id), [], covers))
+                check_id = _new_check(conn, actor, None, _live_lines(conn, order_id))
+                lines = lines_of(conn, check_id)
+                return get(conn, check_id, read=(lines, [], _covers(lines)))  # no discount yet
             if check["status"] == "open":
                 roll_in(conn, actor, check)
             return get(conn, check["id"])
@@ -301,10 +299,14 @@ def _check_of_order(conn: sqlite3.Connection, order_id: str) -> sqlite3.Row | No
 
 
 def lines_of(conn: sqlite3.Connection, check_id: str) -> list[sqlite3.Row]:
+    """The check's lines, each with its share and its order's number and covers (what the
+    check's label and service charge need: read with the lines, not in statements of their
+    own)."""
     return conn.execute(
-        "SELECT i.share_num, i.share_den, l.* FROM check_items i"
-        " JOIN order_lines l ON l.id = i.line_id WHERE i.check_id = ?"
-        " ORDER BY l.created_at, l.id",
+        "SELECT i.share_num, i.share_den, l.*, o.number AS order_number,"
+        " o.covers AS order_covers FROM check_items i"
+        " JOIN order_lines l ON l.id = i.line_id JOIN orders o ON o.id = l.order_id"
+        " WHERE i.check_id = ? ORDER BY l.created_at, l.id",
         (check_id,),
     ).fetchall()
 
@@ -326,17 +328,12 @@ Contents = tuple[Sequence[sqlite3.Row], Sequence[sqlite3.Row], int]
 
 def contents(conn: sqlite3.Connection, check_id: str) -> Contents:
     lines = lines_of(conn, check_id)
-    return lines, discounts_of(conn, check_id), _covers(conn, lines)
+    return lines, discounts_of(conn, check_id), _covers(lines)
 
 
-def _covers(conn: sqlite3.Connection, lines: Sequence[sqlite3.Row]) -> int:
-    ids = sorted({line["order_id"] for line in lines})
-    if not ids:
-        return 0
-    marks = ", ".join("?" * len(ids))
-    return conn.execute(
-        f"SELECT COALESCE(SUM(covers), 0) FROM orders WHERE id IN ({marks})", ids
-    ).fetchone()[0]
+def _covers(lines: Sequence[sqlite3.Row]) -> int:
+    """The party: the covers of every order the check holds a line of (`lines_of`)."""
+    return sum({line["order_id"]: line["order_covers"] for line in lines}.values())
 
 
 def _service_bp(check: sqlite3.Row, covers: int, rules: dict[str, Any]) -> int:
@@ -489,7 +486,7 @@ def get(
         "table_id": check["table_id"],
         "table_name": table_name,
         "parent_id": check["parent_id"],
-        "label": check["label"] or _label(conn, check, table_name, order_ids),
+        "label": check["label"] or _label(table_name, lines),
         "status": check["status"],
         "covers": covers,
         "order_ids": order_ids,
@@ -548,14 +545,13 @@ def _line_view(line: sqlite3.Row) -> dict[str, Any]:
     }
 
 
-def _label(
-    conn: sqlite3.Connection, check: sqlite3.Row, table_name: str | None, order_ids: list[str]
-) -> str:
+def _label(table_name: str | None, lines: Sequence[sqlite3.Row]) -> str:
+    """A table's name, else a walk-in's first order's number (`lines_of`)."""
     if table_name is not None:
         return table_name
-    if order_ids:
-        row = conn.execute("SELECT number FROM orders WHERE id = ?", (order_ids[0],)).fetchone()
-        return f"Counter #{row['number']}"
+    if lines:
+        first = min(lines, key=lambda line: line["order_id"])
+        return f"Counter #{first['order_number']}"
     return "Counter"
 
 
