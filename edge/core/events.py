@@ -81,6 +81,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "kitchen": ("kitchen_settings",),
     "pos": ("pos_settings",),
     "z_reports": ("reports",),
+    "shifts": ("shifts",),
 }
 _DROPS = {
     entity: tuple(family for family, tables in FAMILIES.items() if entity in tables)

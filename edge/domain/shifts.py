@@ -99,9 +99,14 @@ CURRENT_VIEW = shape("CurrentShift", {"shift": nullable(SHIFT_VIEW)})
 
 
 def current(conn: sqlite3.Connection, device: str) -> sqlite3.Row | None:
-    return conn.execute(
-        "SELECT * FROM shifts WHERE device = ? AND status = 'open'", (device,)
-    ).fetchone()
+    """The till's open shift; kept on the writer by till until a shift changes (every payment
+    asks)."""
+    open_by_till: dict[str, sqlite3.Row | None] = cached(conn, "shifts", dict)
+    if device not in open_by_till:
+        open_by_till[device] = conn.execute(
+            "SELECT * FROM shifts WHERE device = ? AND status = 'open'", (device,)
+        ).fetchone()
+    return open_by_till[device]
 
 
 def day_closed(conn: sqlite3.Connection, day: str) -> bool:
