@@ -77,8 +77,11 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "printers": ("printers",),
     "receipt_printers": ("printers",),
     "printer_rows": ("printers",),
+    "printer_status": ("printers", "printer_status"),
     "kitchen": ("kitchen_settings",),
     "pos": ("pos_settings",),
+    "z_reports": ("reports",),
+    "shifts": ("shifts",),
 }
 _DROPS = {
     entity: tuple(family for family, tables in FAMILIES.items() if entity in tables)

@@ -198,11 +198,11 @@ def open_check(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> d
                         f"order #{order['number']} is {order['status']}", code="order_closed"
                     )
                 check_id = _new_check(conn, actor, None, _live_lines(conn, order_id))
-            else:
-                check_id = check["id"]
-                if check["status"] == "open":
-                    roll_in(conn, actor, check)
-            return get(conn, check_id)
+                lines = lines_of(conn, check_id)
+                return get(conn, check_id, read=(lines, [], _covers(lines)))  # no discount yet
+            if check["status"] == "open":
+                roll_in(conn, actor, check)
+            return get(conn, check["id"])
     assert table_id is not None
     table = existing(conn, "tables", table_id, "table", "table_id")
     check = conn.execute(
@@ -299,17 +299,22 @@ def _check_of_order(conn: sqlite3.Connection, order_id: str) -> sqlite3.Row | No
 
 
 def lines_of(conn: sqlite3.Connection, check_id: str) -> list[sqlite3.Row]:
+    """The check's lines, each with its share and its order's number and covers (what the
+    check's label and service charge need: read with the lines, not in statements of their
+    own)."""
     return conn.execute(
-        "SELECT i.share_num, i.share_den, l.* FROM check_items i"
-        " JOIN order_lines l ON l.id = i.line_id WHERE i.check_id = ?"
-        " ORDER BY l.created_at, l.id",
+        "SELECT i.share_num, i.share_den, l.*, o.number AS order_number,"
+        " o.covers AS order_covers FROM check_items i"
+        " JOIN order_lines l ON l.id = i.line_id JOIN orders o ON o.id = l.order_id"
+        " WHERE i.check_id = ? ORDER BY l.created_at, l.id",
         (check_id,),
     ).fetchall()
 
 
 def discounts_of(conn: sqlite3.Connection, check_id: str) -> list[sqlite3.Row]:
     return conn.execute(
-        "SELECT d.*, p.code AS promo_code, p.max_discount FROM check_discounts d"
+        "SELECT d.*, p.code AS promo_code, p.max_discount, p.stackable AS stackable_ok"
+        " FROM check_discounts d"
         " LEFT JOIN promo_codes p ON p.id = d.promo_code_id WHERE d.check_id = ?"
         " ORDER BY d.created_at, d.id",
         (check_id,),
@@ -323,17 +328,12 @@ Contents = tuple[Sequence[sqlite3.Row], Sequence[sqlite3.Row], int]
 
 def contents(conn: sqlite3.Connection, check_id: str) -> Contents:
     lines = lines_of(conn, check_id)
-    return lines, discounts_of(conn, check_id), _covers(conn, lines)
+    return lines, discounts_of(conn, check_id), _covers(lines)
 
 
-def _covers(conn: sqlite3.Connection, lines: Sequence[sqlite3.Row]) -> int:
-    ids = sorted({line["order_id"] for line in lines})
-    if not ids:
-        return 0
-    marks = ", ".join("?" * len(ids))
-    return conn.execute(
-        f"SELECT COALESCE(SUM(covers), 0) FROM orders WHERE id IN ({marks})", ids
-    ).fetchone()[0]
+def _covers(lines: Sequence[sqlite3.Row]) -> int:
+    """The party: the covers of every order the check holds a line of (`lines_of`)."""
+    return sum({line["order_id"]: line["order_covers"] for line in lines}.values())
 
 
 def _service_bp(check: sqlite3.Row, covers: int, rules: dict[str, Any]) -> int:
@@ -448,9 +448,15 @@ def get(
         now, _ = _whole(conn, check, (lines, discounts, covers))
     elif now is None:
         now = totals(conn, check)
-    parts = conn.execute(
-        "SELECT * FROM checks WHERE parent_id = ? ORDER BY position", (check_id,)
-    ).fetchall()
+    # Only `check_splits.split` makes parts, and marks their check split in the same write;
+    # a split check never opens again: an open one has none (as the checkout's two have not).
+    parts = (
+        []
+        if check["status"] == "open"
+        else conn.execute(
+            "SELECT * FROM checks WHERE parent_id = ? ORDER BY position", (check_id,)
+        ).fetchall()
+    )
     part_views = []
     if parts:
         for part, part_totals in zip(
@@ -480,7 +486,7 @@ def get(
         "table_id": check["table_id"],
         "table_name": table_name,
         "parent_id": check["parent_id"],
-        "label": check["label"] or _label(conn, check, table_name, order_ids),
+        "label": check["label"] or _label(table_name, lines),
         "status": check["status"],
         "covers": covers,
         "order_ids": order_ids,
@@ -539,14 +545,13 @@ def _line_view(line: sqlite3.Row) -> dict[str, Any]:
     }
 
 
-def _label(
-    conn: sqlite3.Connection, check: sqlite3.Row, table_name: str | None, order_ids: list[str]
-) -> str:
+def _label(table_name: str | None, lines: Sequence[sqlite3.Row]) -> str:
+    """A table's name, else a walk-in's first order's number (`lines_of`)."""
     if table_name is not None:
         return table_name
-    if order_ids:
-        row = conn.execute("SELECT number FROM orders WHERE id = ?", (order_ids[0],)).fetchone()
-        return f"Counter #{row['number']}"
+    if lines:
+        first = min(lines, key=lambda line: line["order_id"])
+        return f"Counter #{first['order_number']}"
     return "Counter"
 
 
@@ -600,14 +605,21 @@ def set_service(
 
 
 def settle(
-    conn: WriteConnection, actor: Actor, check_id: str, due: money.Totals | None = None
+    conn: WriteConnection,
+    actor: Actor,
+    check_id: str,
+    due: money.Totals | None = None,
+    paid_now: int | None = None,
 ) -> bool:
     """After a payment: the check is paid when its payments cover it; a split check when all
     its parts are; then every order whose lines are all on paid checks closes. True if paid.
-    `due`: what the check comes to, when the caller has it from this transaction."""
+    `due`: what the check comes to, and `paid_now` what its payments do (`paid`), when the
+    caller has them from this transaction."""
     check = existing(conn, "checks", check_id, "check")
     due = totals(conn, check) if due is None else due
-    if paid(payments_of(conn, [check_id])) < due.total:
+    if paid_now is None:
+        paid_now = paid(payments_of(conn, [check_id]))
+    if paid_now < due.total:
         return False
     _mark_paid(conn, actor, check_id, due)
     if check["parent_id"] is not None:
@@ -626,19 +638,20 @@ def settle(
         )
     ]
     for order_id in order_ids:
-        unpaid = conn.execute(
-            "SELECT 1 FROM order_lines l JOIN check_items i ON i.line_id = l.id"
-            " JOIN checks c ON c.id = i.check_id WHERE l.order_id = ? AND l.state != 'voided'"
-            " AND c.status IN ('open') LIMIT 1",
-            (order_id,),
-        ).fetchone()
-        unchecked = conn.execute(
-            f"SELECT 1 FROM order_lines l WHERE l.order_id = ?{_UNCHECKED} LIMIT 1", (order_id,)
-        ).fetchone()
-        order = existing(conn, "orders", order_id, "order")
-        if unpaid is None and unchecked is None and order["status"] == "open":
+        if conn.execute(_CLOSABLE, (order_id,)).fetchone() is not None:
             orders.close(conn, actor, order_id)
     return True
+
+
+# An open order none of whose live lines is on an open check or on no check at all: paid for,
+# so it closes. One statement, not three (the two checks and the order's status).
+_CLOSABLE = (
+    "SELECT 1 FROM orders o WHERE o.id = ?1 AND o.status = 'open'"
+    " AND NOT EXISTS (SELECT 1 FROM order_lines l JOIN check_items i ON i.line_id = l.id"
+    " JOIN checks c ON c.id = i.check_id WHERE l.order_id = ?1 AND l.state != 'voided'"
+    " AND c.status = 'open')"
+    f" AND NOT EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = ?1{_UNCHECKED})"
+)
 
 
 def amounts(due: money.Totals) -> dict[str, Any]:

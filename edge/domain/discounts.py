@@ -53,14 +53,14 @@ def add_discount(
         if {"kind", "value"} & given.keys():
             raise Invalid("a promo code sets its own discount", field="promo_code")
         promo = pos_config.find_promo(conn, given["promo_code"])
-        _promo_applies(promo, now, existing_discounts, _promo_rows(conn, check_id))
+        _promo_applies(promo, now, existing_discounts)
         row = {"kind": promo["kind"], "value": promo["value"], "promo_code_id": promo["id"]}
         reason = given.get("reason") or f"promo {promo['code']}"
         line_id = None
     else:
         if not {"kind", "value"} <= given.keys():
             raise Invalid("a discount needs kind and value", code="missing_field", field="kind")
-        if any(d["promo_code_id"] and not d["stackable_ok"] for d in _promo_rows(conn, check_id)):
+        if any(d["promo_code_id"] and not d["stackable_ok"] for d in existing_discounts):
             raise Conflict("the check's promo code does not stack", code="promo_not_stackable")
         target = live[line_id]["amount"] if line_id else now.goods + now.discount_total
         limit = pos_config.current(conn)["discount_limit_bp"]
@@ -96,22 +96,14 @@ def add_discount(
     return checks.get(conn, check_id, read=(lines, checks.discounts_of(conn, check_id), covers))
 
 
-def _promo_rows(conn: sqlite3.Connection, check_id: str) -> list[sqlite3.Row]:
-    return conn.execute(
-        "SELECT d.promo_code_id, p.stackable AS stackable_ok FROM check_discounts d"
-        " JOIN promo_codes p ON p.id = d.promo_code_id WHERE d.check_id = ?",
-        (check_id,),
-    ).fetchall()
-
-
 def _promo_applies(
     promo: dict[str, Any],
     now: money.Totals,
     on_check: Sequence[sqlite3.Row],
-    promos_on: Sequence[sqlite3.Row],
 ) -> None:
     """A promo code is refused when inactive, out of its dates, used up, short of its minimum
-    spend, or beside another discount unless both stack."""
+    spend, or beside another discount unless both stack (`on_check`: the check's discounts,
+    each with its promo code's `stackable_ok`, as `checks.discounts_of` reads them)."""
     stamp = now_iso()
     if not promo["active"]:
         raise Conflict(f"{promo['code']} is not active", code="promo_inactive")
@@ -125,6 +117,7 @@ def _promo_applies(
         raise Conflict(f"{promo['code']} needs a larger check", code="promo_min_spend")
     if any(d["promo_code_id"] == promo["id"] for d in on_check):
         raise Conflict(f"{promo['code']} is on the check already", code="promo_twice")
+    promos_on = [d for d in on_check if d["promo_code_id"]]
     if on_check and not (promo["stackable"] and all(d["stackable_ok"] for d in promos_on)):
         raise Conflict(
             f"{promo['code']} does not stack with other discounts", code="promo_not_stackable"

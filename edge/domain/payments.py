@@ -90,7 +90,8 @@ def take(
     if check["status"] != "open":
         raise Conflict(f"the check is {check['status']}", code="check_not_open")
     due, read = checks.refreshed_totals(conn, actor, check)
-    balance = due.total - checks.paid(checks.payments_of(conn, [check_id]))
+    paid_before = checks.paid(checks.payments_of(conn, [check_id]))
+    balance = due.total - paid_before
     if balance <= 0:
         raise Conflict("the check is paid", code="check_paid")
     tip = given.get("tip", 0)
@@ -149,7 +150,7 @@ def take(
         shifts.open_drawer(conn, actor, payment_id)
     # Neither the tender nor the drawer changes what the check comes to, nor its lines,
     # discounts and covers: `due` and `read` stand.
-    settled = checks.settle(conn, actor, check_id, due)
+    settled = checks.settle(conn, actor, check_id, due, paid_before + amount)
     view = checks.get(conn, check_id, due, read)  # printing the receipt changes nothing it shows
     return {
         "payment": {"id": payment_id, **row, "hub_rev": 0},

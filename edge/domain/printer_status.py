@@ -10,9 +10,10 @@ worker never read has no row: it reads as "not checked yet".
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
-from edge.core.events import WriteConnection, commit
+from edge.core.events import WriteConnection, cached, commit
 from printers.status import PrinterStatus
 from service.shapes import FLAG, INSTANT, nullable, text
 from sync.clock import iso, utcnow
@@ -50,10 +51,14 @@ def record(
     """The printer's status as the worker last saw it (`None`: it did not answer), written
     only when it changed: a printer that keeps printing writes no event (a check a minute
     made 9 % of a busy store's events). `checked_at` is when it last changed."""
-    found = conn.execute(
-        "SELECT s.* FROM printers p LEFT JOIN printer_status s ON s.id = p.id WHERE p.id = ?",
-        (printer_id,),
-    ).fetchone()
+    # Kept on the writer until a printer or its status changes: every job printed asks.
+    known: dict[str, sqlite3.Row | None] = cached(conn, "printer_status", dict)
+    if printer_id not in known:
+        known[printer_id] = conn.execute(
+            "SELECT s.* FROM printers p LEFT JOIN printer_status s ON s.id = p.id WHERE p.id = ?",
+            (printer_id,),
+        ).fetchone()
+    found = known[printer_id]
     if found is None:  # the printer is gone
         return
     row = None if found["id"] is None else found

@@ -15,7 +15,7 @@ import json
 import sqlite3
 from typing import Any
 
-from edge.core.events import WriteConnection, commit
+from edge.core.events import WriteConnection, cached, commit
 from edge.core.permissions import Actor, require
 from edge.domain import printouts
 from edge.domain import store as store_settings
@@ -99,18 +99,28 @@ CURRENT_VIEW = shape("CurrentShift", {"shift": nullable(SHIFT_VIEW)})
 
 
 def current(conn: sqlite3.Connection, device: str) -> sqlite3.Row | None:
-    return conn.execute(
-        "SELECT * FROM shifts WHERE device = ? AND status = 'open'", (device,)
-    ).fetchone()
+    """The till's open shift; kept on the writer by till until a shift changes (every payment
+    asks)."""
+    open_by_till: dict[str, sqlite3.Row | None] = cached(conn, "shifts", dict)
+    if device not in open_by_till:
+        open_by_till[device] = conn.execute(
+            "SELECT * FROM shifts WHERE device = ? AND status = 'open'", (device,)
+        ).fetchone()
+    return open_by_till[device]
 
 
 def day_closed(conn: sqlite3.Connection, day: str) -> bool:
-    return (
-        conn.execute(
-            "SELECT 1 FROM reports WHERE kind = 'z' AND business_day = ?", (day,)
-        ).fetchone()
-        is not None
-    )
+    """Whether the day's Z report is done: kept on the writer until a report is made (every
+    payment asks)."""
+    closed: dict[str, bool] = cached(conn, "z_reports", dict)
+    if day not in closed:
+        closed[day] = (
+            conn.execute(
+                "SELECT 1 FROM reports WHERE kind = 'z' AND business_day = ?", (day,)
+            ).fetchone()
+            is not None
+        )
+    return closed[day]
 
 
 def today(conn: sqlite3.Connection) -> str:

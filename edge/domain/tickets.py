@@ -28,7 +28,7 @@ from datetime import timedelta
 from typing import Any
 
 from edge.core import retention
-from edge.core.events import WriteConnection, commit
+from edge.core.events import WriteConnection, cached, commit
 from edge.core.permissions import Actor, require
 from edge.domain import printouts
 from edge.domain import stations as kitchen_config
@@ -263,10 +263,15 @@ def _item(ticket_id: str, line: Any, stamp: str) -> dict[str, Any]:
 
 
 def _next_number(conn: sqlite3.Connection, day: str) -> int:
-    row = conn.execute(
-        "SELECT COALESCE(MAX(number), 0) + 1 FROM tickets WHERE business_day = ?", (day,)
-    ).fetchone()
-    return row[0]
+    """The day's next ticket number; the last one given kept on the writer, as the orders'
+    are (a write that fails drops it: the next one reads it again)."""
+    last = cached(conn, "ticket_numbers", dict)  # business day -> last number given
+    if day not in last:
+        last[day] = conn.execute(
+            "SELECT COALESCE(MAX(number), 0) FROM tickets WHERE business_day = ?", (day,)
+        ).fetchone()[0]
+    last[day] += 1
+    return last[day]
 
 
 def _fired_courses(conn: sqlite3.Connection, order_id: str) -> set[str]:

@@ -59,6 +59,25 @@ async def test_a_walk_in_is_paid_in_cash_with_change_and_its_order_closes(client
     assert again.status_code == 409
 
 
+async def test_a_new_walk_in_check_reads_as_it_is_read_again(client, cashier):
+    """Its party takes the service charge by covers; opening it answers what reading it does."""
+    manager = await sign_in(client, "manager", device="office")
+    rule = {"service_bp": 1000, "service_min_covers": 4}
+    assert (await client.patch("/api/pos/settings", json=rule, headers=manager)).status_code == 200
+    menu_json = await menu(client)
+    body = {
+        "kind": "counter",
+        "covers": 4,
+        "lines": [{"item_id": item(menu_json, "Garlic prawns")["id"]}],
+    }
+    order = (await client.post("/api/orders", json=body, headers=cashier)).json()
+    opened = await check_of(client, cashier, order)
+    assert opened["covers"] == 4 and opened["service_charge"] > 0
+    read = await client.get(f"/api/checks/{opened['id']}", headers=cashier)
+    assert read.json() == opened
+    assert await check_of(client, cashier, order) == opened
+
+
 async def test_a_table_check_rolls_in_every_order_and_splits_evenly_to_the_cent(client, cashier):
     floor = (await client.get("/api/tables", headers=cashier)).json()
     table = table_id(floor, "3")
