@@ -7,8 +7,9 @@ answering JSON, the one error shape and the handlers that answer it, ids in path
 (query parameters, declared once), `fields` (the rules that check a request's body, as forms),
 `shapes` (the JSON Schema of answers), `openapi` (a handler's contract and /openapi.json made
 from it), `settings` (settings read from flags, `GALLEY_*` variables and defaults, each
-documented), `tokens` (bearer tokens: made, read, kept as their hash) and `attempts` (how often
-one client address may try something).
+documented), `tokens` (bearer tokens: made, read, kept as their hash), `attempts` (how often
+one client address may try something) and `checkpoints` (SQLite's WAL copied into the database
+file beside the writes, for the box's writer and the hub on SQLite).
 
 Each app keeps its own routes, domain and settings fields; what the two must agree on as a
 protocol (the entities, hashing a PIN) is in `sync`, not here.

@@ -25,7 +25,7 @@ visible to reads a moment before it is on disk: the feed serves only published e
 job) hears back only once a later commit, and so this one, is on disk.
 
 Checkpoints (copying the WAL's pages into the database file, then an fsync of it) run beside
-the writer, in a checkpointer thread on a connection of its own, once the WAL holds 1,000
+the writer, in a checkpointer thread on a connection of its own (`service.checkpoints`), once the WAL holds 1,000
 pages: no write waits for them. SQLite's own ran in the COMMIT of the batch that filled the WAL
 (its callers heard back only once the copy was done), and the writer's own, after that batch,
 held the next one: on a year-old store the copy touches more pages all over a big file
@@ -62,6 +62,7 @@ from typing import Any, TypeVar
 
 from edge.core import db
 from edge.core.events import Event, WriteConnection
+from service import checkpoints
 from service.errors import GalleyError, NotFound, StorageError
 from sync.clock import HybridClock, Timestamp
 
@@ -89,7 +90,6 @@ class WriterStats:
     writes: int = 0
     failed_writes: int = 0
     reruns: int = 0  # batches run again, each write in a savepoint, after a half-done write
-    checkpoints: int = 0  # by the checkpointer, once the WAL holds CHECKPOINT_PAGES
     waited_checkpoints: int = 0  # by the writer itself, once it holds WAIT_PAGES
 
 
@@ -144,19 +144,10 @@ class Writer:
         ]
         for syncer in self._syncers:
             syncer.start()
-        self._checkpoints: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._checkpointing = threading.Event()  # one asked for and not done yet
         self._ask_at = CHECKPOINT_PAGES  # the WAL's length at which to ask next
-        # Opened here, before any write: a connection still opening (its pragmas waiting for a
-        # write) holds off the WAL's new start.
-        checkpoint_conn = db.connect(self.path)
-        self._checkpointer = threading.Thread(
-            target=self._checkpoint_run,
-            args=(checkpoint_conn,),
-            name="galley-checkpointer",
-            daemon=True,
+        self.checkpointer = checkpoints.Checkpointer(
+            lambda: db.connect(self.path), "galley-checkpointer"
         )
-        self._checkpointer.start()
         self._thread = threading.Thread(target=self._run, name="galley-writer", daemon=True)
         self._thread.start()
 
@@ -202,8 +193,7 @@ class Writer:
             self._sync_state.notify_all()
         for syncer in self._syncers:
             syncer.join()
-        self._checkpoints.put(_STOP)
-        self._checkpointer.join()
+        self.checkpointer.close()
         self._conn.close()
         self._wal.close()
 
@@ -236,11 +226,9 @@ class Writer:
         if reached == 0:
             self._ask_at = CHECKPOINT_PAGES
         elif reached == 3:
-            if self._checkpoint(self._conn):
+            if checkpoints.checkpoint(self._conn):
                 self.stats.waited_checkpoints += 1
-        elif reached == 2 and not self._checkpointing.is_set():
-            self._checkpointing.set()
-            self._checkpoints.put(None)
+        elif reached == 2 and self.checkpointer.ask():
             self._ask_at += ASK_STEP
 
     def _commit(self, batch: list[_Job]) -> None:
@@ -275,27 +263,6 @@ class Writer:
             self._committed_n += 1
             self._unanswered.append((self._committed_n, batch))
             self._sync_state.notify()
-
-    def _checkpoint_run(self, conn: sqlite3.Connection) -> None:
-        """The checkpointer: a checkpoint each time the writer asks, on a connection of its own."""
-        try:
-            while self._checkpoints.get() is not _STOP:
-                if self._checkpoint(conn):
-                    self.stats.checkpoints += 1
-                self._checkpointing.clear()
-        finally:
-            conn.close()
-
-    @staticmethod
-    def _checkpoint(conn: sqlite3.Connection) -> bool:
-        """Copy the WAL into the database file, passive (readers and the writer are not waited
-        for: the WAL starts again from its beginning once a checkpoint has copied all of it)."""
-        try:
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        except sqlite3.Error:
-            log.exception("a checkpoint failed; the next one copies what it left")
-            return False
-        return True
 
     def _sync_run(self) -> None:
         """A syncer: one fsync for whatever was committed and is not being flushed yet, then the

@@ -15,6 +15,7 @@ from edge.core import db
 from edge.core.events import cached, commit
 from edge.core.identity import prepare
 from edge.runtime.writer import Writer
+from service import checkpoints
 from service.errors import Invalid, StorageError
 
 SLOW_FSYNC_S = 0.010  # one fsync on a Pi's SD card
@@ -442,7 +443,7 @@ def test_the_checkpointer_copies_the_wal_beside_the_writer_once_it_holds_1000_pa
     COMMIT of the batch that took the WAL past 1,000 pages, and the writer's own held the next
     batch). Below 1,000 pages nothing is copied."""
     copying, release = threading.Event(), threading.Event()
-    checkpoint = Writer._checkpoint
+    checkpoint = checkpoints.checkpoint
 
     def held(conn):
         if threading.current_thread().name == "galley-checkpointer":
@@ -450,7 +451,7 @@ def test_the_checkpointer_copies_the_wal_beside_the_writer_once_it_holds_1000_pa
             release.wait(10)
         return checkpoint(conn)
 
-    monkeypatch.setattr(Writer, "_checkpoint", staticmethod(held))
+    monkeypatch.setattr(checkpoints, "checkpoint", held)
     writer = Writer(store_path, "n1")
     try:
         before = store_path.stat().st_size
@@ -463,7 +464,7 @@ def test_the_checkpointer_copies_the_wal_beside_the_writer_once_it_holds_1000_pa
     finally:
         release.set()
         writer.close()
-    assert (writer.stats.checkpoints, writer.stats.waited_checkpoints) == (1, 0)
+    assert (writer.checkpointer.checkpoints, writer.stats.waited_checkpoints) == (1, 0)
     assert store_path.stat().st_size > before + 1_200 * 4096
 
 
