@@ -25,24 +25,24 @@ visible to reads a moment before it is on disk: the feed serves only published e
 job) hears back only once a later commit, and so this one, is on disk.
 
 Checkpoints (copying the WAL's pages into the database file, then an fsync of it) run beside
-the writer, in a checkpointer thread on a connection of its own (`service.checkpoints`), once the WAL holds 1,000
-pages: no write waits for them. SQLite's own ran in the COMMIT of the batch that filled the WAL
-(its callers heard back only once the copy was done), and the writer's own, after that batch,
-held the next one: on a year-old store the copy touches more pages all over a big file
-(pointer-map pages) and it took about three times as long (the database file's fsync, mostly),
-long enough to hold up that next order (history benchmark: 22 to 26 orders in 1,000 waited for
-one). A passive checkpoint copies what was committed when it began, and the WAL starts again
-from its beginning only once all of it is copied: commits landing meanwhile leave some, so the
-writer asks again once the WAL has grown by 250 pages (a small copy; asking after every commit,
-under writes that never pause, ran six checkpoints a round, each with two fsyncs). Should the
-WAL reach 2,000 pages all the same (writes that never let the checkpointer finish), the writer
-copies what is left itself, nothing being committed meanwhile, so that the WAL starts again. A
-checkpointer was tried twice before: once a second (reverted: the orders benchmark's p99 rose),
-and started by the writer at 1,000 pages, as now (the WAL's flushes waited longer beside its
-fsyncs: 786 against 643 ms in 500 orders, one run at load 7). Measured again here, in three A/B
-pairs of 3,000 orders a store, the WAL's fdatasync was no slower beside it (its p99 on either
-store 8.1 to 13.5 ms with the writer's own checkpoint, 5.5 to 11.9 with the checkpointer).
-SQLite's own stays on, at 10,000 pages, should both fail.
+the writer, in a checkpointer thread on a connection of its own (`service.checkpoints`), once
+the WAL holds 1,000 pages: no write waits for them. SQLite's own ran in the COMMIT of the batch
+that filled the WAL (its callers heard back only once the copy was done), and the writer's own,
+after that batch, held the next one: on a year-old store the copy touches more pages all over a
+big file (pointer-map pages) and it took about three times as long (the database file's fsync,
+mostly), long enough to hold up that next order (history benchmark: 22 to 26 orders in 1,000
+waited for one). A passive checkpoint copies what was committed when it began, and the WAL
+starts again from its beginning only once all of it is copied: commits landing meanwhile leave
+some, so the writer asks again once the WAL has grown by 250 pages (a small copy; asking after
+every commit, under writes that never pause, ran six checkpoints a round, each with two
+fsyncs). Should the WAL reach 2,000 pages all the same (writes that never let the checkpointer
+finish), the writer copies what is left itself, nothing being committed meanwhile, so that the
+WAL starts again. A checkpointer was tried twice before: once a second (reverted: the orders
+benchmark's p99 rose), and started by the writer at 1,000 pages, as now (the WAL's flushes
+waited longer beside its fsyncs: 786 against 643 ms in 500 orders, one run at load 7). Measured
+again here, in three A/B pairs of 3,000 orders a store, the WAL's fdatasync was no slower
+beside it (its p99 on either store 8.1 to 13.5 ms with the writer's own checkpoint, 5.5 to 11.9
+with the checkpointer). SQLite's own stays on, at 10,000 pages, should both fail.
 """
 
 from __future__ import annotations
