@@ -9,6 +9,7 @@ import pytest
 
 from hub.config import HubSettings
 from hub.storage import open_storage
+from hub.storage.sqlite import CHECKPOINT_ROWS, SqliteStorage
 from hub.storage.tx import ChangeRow, InboxEntry, Row, Tx
 from service.errors import GalleyError
 from sync.ids import uuid7
@@ -294,3 +295,25 @@ def test_the_hub_refuses_to_serve_as_a_role_that_passes_row_level_security(pg_ur
     owner_url, _ = pg_urls  # the test server's superuser, who made the tables
     with pytest.raises(RuntimeError, match="galley_hub_app"):
         open_storage(HubSettings(database_url=owner_url, pool_size=1))
+
+
+# ---- SQLite: checkpoints beside the transactions ----------------------------------------------
+
+
+def test_sqlite_checkpoints_beside_the_transactions_once_enough_rows_changed(tmp_path):
+    """A transaction that changed CHECKPOINT_ROWS rows since the last checkpoint has the WAL
+    copied into the database file by the checkpointer, after it answered; fewer ask for none
+    (SQLite's own waits for BACKSTOP_PAGES)."""
+    storage = SqliteStorage(tmp_path / "hub.db")
+    try:
+        storage.migrate()
+        tenant_id, store_id = _tenant(storage)
+        assert storage._checkpointing is None
+        before = (tmp_path / "hub.db").stat().st_size
+        rows = [Row("menu_items", uuid7(), 1, {"name": "x" * 200}) for _ in range(CHECKPOINT_ROWS)]
+        _as(storage, tenant_id, Tx.put_rows, store_id, rows)
+        assert storage._checkpointing is not None
+        storage._checkpointing.result()
+        assert (tmp_path / "hub.db").stat().st_size > before + CHECKPOINT_ROWS * 200
+    finally:
+        storage.close()
