@@ -11,7 +11,9 @@ transaction waits for them. SQLite's own ran in the COMMIT of the push that fill
 so the box heard back, and sent its next batch, only once the copy was done too. A passive
 checkpoint copies what was committed when it began; the WAL starts again from its beginning
 once all of it is copied, which a commit landing meanwhile puts off to a later checkpoint.
-SQLite's own stays on, at BACKSTOP_PAGES, should the checkpointer never get to the end.
+Should commits keep landing during the copies (pushes with no pause between them), SQLite's
+own, at BACKSTOP_PAGES, copies what is left in a COMMIT as it did before, rather than let the
+WAL grow (at 10,000 pages, one such COMMIT took 85 ms).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CHECKPOINT_ROWS = 1_000  # rows changed since the checkpointer was last asked that call for one
-BACKSTOP_PAGES = 10_000  # the WAL's length at which SQLite copies it itself, in a COMMIT
+BACKSTOP_PAGES = 2_000  # the WAL's length at which SQLite copies it itself, in a COMMIT
 
 
 def _as_dict(cursor: sqlite3.Cursor, values: tuple[Any, ...]) -> dict[str, Any]:
