@@ -41,22 +41,23 @@ class Checkpointer:
     def __init__(self, connect: Callable[[], sqlite3.Connection], name: str) -> None:
         self.checkpoints = 0  # done, for stats and tests
         self._asked: queue.SimpleQueue[bool] = queue.SimpleQueue()
-        self._busy = threading.Event()  # asked for and not done yet
+        self._idle = threading.Event()  # none asked for and not done yet
+        self._idle.set()
         conn = connect()
         self._thread = threading.Thread(target=self._run, args=(conn,), name=name, daemon=True)
         self._thread.start()
 
-    @property
-    def busy(self) -> bool:
-        return self._busy.is_set()
-
     def ask(self) -> bool:
         """Ask for a checkpoint; False, and nothing asked, while one is under way."""
-        if self._busy.is_set():
+        if not self._idle.is_set():
             return False
-        self._busy.set()
+        self._idle.clear()
         self._asked.put(True)
         return True
+
+    def wait(self, timeout: float) -> bool:
+        """Wait until no checkpoint is under way; False if one still was after `timeout`."""
+        return self._idle.wait(timeout)
 
     def close(self) -> None:
         """Let the checkpoint under way finish, then stop and close the connection."""
@@ -68,6 +69,6 @@ class Checkpointer:
             while self._asked.get():
                 if checkpoint(conn):
                     self.checkpoints += 1
-                self._busy.clear()
+                self._idle.set()
         finally:
             conn.close()

@@ -9,6 +9,7 @@ import pytest
 
 from hub.config import HubSettings
 from hub.storage import open_storage
+from hub.storage.sqlite import CHECKPOINT_ROWS, SqliteStorage
 from hub.storage.tx import ChangeRow, InboxEntry, Row, Tx
 from service.errors import GalleyError
 from sync.ids import uuid7
@@ -336,3 +337,25 @@ def test_a_row_of_a_store_names_the_store_s_tenant(storage):
         )
     with pytest.raises(GalleyError):
         _as(storage, tenant_id, Tx.add_changes, other_store, [_change(10**12, uuid7())])
+
+
+# ---- SQLite: checkpoints beside the transactions ----------------------------------------------
+
+
+def test_sqlite_checkpoints_beside_the_transactions_once_enough_rows_changed(tmp_path):
+    """A transaction that changed CHECKPOINT_ROWS rows since the last checkpoint has the WAL
+    copied into the database file by the checkpointer, after it answered; fewer ask for none
+    (SQLite's own waits for BACKSTOP_PAGES)."""
+    storage = SqliteStorage(tmp_path / "hub.db")
+    try:
+        storage.migrate()
+        tenant_id, store_id = _tenant(storage)
+        assert storage.checkpointer.checkpoints == 0
+        before = (tmp_path / "hub.db").stat().st_size
+        rows = [Row("menu_items", uuid7(), 1, {"name": "x" * 200}) for _ in range(CHECKPOINT_ROWS)]
+        _as(storage, tenant_id, Tx.put_rows, store_id, rows)
+        assert storage.checkpointer.wait(10)
+        assert storage.checkpointer.checkpoints == 1
+        assert (tmp_path / "hub.db").stat().st_size > before + CHECKPOINT_ROWS * 200
+    finally:
+        storage.close()

@@ -234,6 +234,11 @@ def test_at_most_500_events_in_a_batch():
             ["kept.price.hub_at"],
         ),
         ([{**VERDICTS[0], "rev": 0}], ["verdicts[0].rev should be a whole number of at least 1"]),
+        # an applied one, as nearly all are, is read by plain checks first: each still refused
+        ([{**VERDICTS[0], "rev": True}], ["verdicts[0].rev should be a whole number"]),
+        ([{**VERDICTS[0], "seq": 0}], ["verdicts[0].seq should be a whole number of at least 1"]),
+        ([{**VERDICTS[0], "event_id": "e-1"}], ["verdicts[0].event_id should be a UUID"]),
+        ([{**VERDICTS[0], "kept": []}], ["verdicts[0].kept should be an object"]),
         ([VERDICTS[1], VERDICTS[0]], ["verdicts should be sorted by seq"]),
     ],
 )
