@@ -146,3 +146,20 @@ async def test_an_online_payment_is_refunded_by_its_provider(edge, sandbox, sett
     refunded = await edge.post(path, json={"amount": 200, "reason": "cold"}, headers=who)
     assert refunded.status_code == 201 and refunded.json()["refunded"] == 200
     assert intent["refunded"] == 200
+
+
+async def test_a_webhook_with_a_strange_signature_or_a_huge_body_is_refused_not_read(
+    edge, sandbox, settings
+):
+    """The webhook answers anyone on the network: a signature that is no ASCII is a bad one (not
+    a 500), and a body over the box's limit is refused before it is read whole."""
+    body = sandbox.event(
+        {"id": "pi_1", "amount": 1, "currency": "EUR", "status": "x"} | {"reference": ""}
+    )
+    headers = sandbox.headers(body) | {"Galley-Pay-Signature": "é".encode("latin-1")}
+    strange = await edge.post("/api/pay/webhook", content=body, headers=headers)
+    assert strange.status_code == 401 and strange.json()["error"]["code"] == "bad_signature"
+    huge = b" " * (1024 * 1024) + body
+    refused = await webhook(edge, sandbox, huge)
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "too_large"
+    assert count(settings.database, "provider_events") == 0
