@@ -210,6 +210,12 @@ def make(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[st
     day = given.get("business_day") or shifts.today(conn)
     kind = given["kind"]
     if kind == "z":
+        if day > shifts.today(conn):  # it would close a day before it starts: no shift, no sale
+            raise Invalid(
+                "Business day is still to come: a Z report closes today or a day before.",
+                code="future_day",
+                field="business_day",
+            )
         if shifts.day_closed(conn, day):
             raise Conflict(f"the business day {day} is closed already", code="day_closed")
         if conn.execute(

@@ -283,6 +283,31 @@ async def test_the_business_day_follows_the_store_across_midnight_and_the_clock_
         )
 
 
+async def test_a_z_report_for_a_day_still_to_come_is_refused_and_closes_nothing(client):
+    """A manager who picks tomorrow by mistake would close it before it starts: no shift would
+    open and nothing could be sold on it."""
+    with freeze_time("2026-12-07 12:00:00", tick=True):
+        manager = await sign_in(client, "manager", device="office")
+        tomorrow = {"kind": "z", "business_day": "2026-12-08"}
+        refused(
+            await client.post("/api/reports", json=tomorrow, headers=manager), 422, "future_day"
+        )
+        x = await client.post("/api/reports", json={**tomorrow, "kind": "x"}, headers=manager)
+        assert x.status_code == 201  # an X report resets nothing
+    with freeze_time("2026-12-08 12:00:00", tick=True):
+        cashier = await sign_in(client, "cashier", device="till")
+        assert (await open_shift(client, cashier))["business_day"] == "2026-12-08"
+
+
+async def test_a_promo_date_out_of_the_calendar_in_utc_is_refused_not_a_500(client):
+    manager = await sign_in(client, "manager", device="office")
+    for moment in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
+        body = {"code": "EDGE", "kind": "fixed", "value": 100, "valid_from": moment}
+        answer = await client.post("/api/promo-codes", json=body, headers=manager)
+        refused(answer, 422, "invalid")
+        assert answer.json()["error"]["field"] == "valid_from"
+
+
 # A run of 13 to 19 digits, alone or in groups of four, not inside a hexadecimal id.
 _CARD = re.compile(
     r"(?<![0-9A-Fa-f-])(?:\d{13,19}|\d{4}(?:[ -]\d{4}){2,3}(?:[ -]?\d{1,3})?)(?![0-9A-Fa-f])"
