@@ -308,6 +308,42 @@ async def test_a_promo_date_out_of_the_calendar_in_utc_is_refused_not_a_500(clie
         assert answer.json()["error"]["field"] == "valid_from"
 
 
+async def test_a_check_or_a_part_with_nothing_to_pay_is_settled_by_a_tender_of_nothing(
+    client, cashier
+):
+    """A comped check, and the parts of a one-cent check split three ways, could never be paid:
+    their orders stayed open and the checks on the list for good."""
+    manager = await sign_in(client, "manager", device="office")
+    await open_shift(client, cashier)
+    order = await walk_in(client, cashier, "Garlic prawns")
+    comped = await check_of(client, cashier, order)
+    comp = {"kind": "percent", "value": 10_000, "reason": "birthday"}
+    path = f"/api/checks/{comped['id']}/discounts"
+    assert (await client.post(path, json=comp, headers=manager)).json()["total"] == 0
+    refused(await pay(client, cashier, comped["id"], method="cash", amount=1), 422, "overpaid")
+    taken = await pay(client, cashier, comped["id"], method="cash")
+    assert taken.status_code == 201, taken.text
+    assert taken.json()["payment"]["amount"] == 0 and taken.json()["change"] == 0
+    assert taken.json()["check"]["status"] == "paid"
+    assert (await client.get(f"/api/orders/{order['id']}", headers=cashier)).json()[
+        "status"
+    ] == "closed"
+    refused(await pay(client, cashier, comped["id"], method="cash"), 409, "check_not_open")
+
+    cent = await check_of(client, cashier, await walk_in(client, cashier, "Garlic prawns"))
+    almost = {"kind": "fixed", "value": cent["total"] - 1, "reason": "regular"}
+    await client.post(f"/api/checks/{cent['id']}/discounts", json=almost, headers=manager)
+    split = await client.post(
+        f"/api/checks/{cent['id']}/split", json={"by": "even", "ways": 3}, headers=cashier
+    )
+    assert [p["total"] for p in split.json()["parts"]] == [1, 0, 0]
+    for part in split.json()["parts"]:
+        answer = await pay(client, cashier, part["id"], method="card", reference="T-9")
+        assert answer.status_code == 201, answer.text
+    whole = (await client.get(f"/api/checks/{cent['id']}", headers=cashier)).json()
+    assert whole["status"] == "paid" and whole["paid"] == 1
+
+
 # A run of 13 to 19 digits, alone or in groups of four, not inside a hexadecimal id.
 _CARD = re.compile(
     r"(?<![0-9A-Fa-f-])(?:\d{13,19}|\d{4}(?:[ -]\d{4}){2,3}(?:[ -]?\d{1,3})?)(?![0-9A-Fa-f])"
