@@ -344,6 +344,34 @@ async def test_a_check_or_a_part_with_nothing_to_pay_is_settled_by_a_tender_of_n
     assert whole["status"] == "paid" and whole["paid"] == 1
 
 
+async def test_discounts_within_the_limit_one_by_one_still_need_a_manager_beyond_it(
+    client, cashier
+):
+    """The store's limit (10 %) was judged on each discount alone: a cashier gave nine 10 %
+    discounts in a row, 61 % off, and then an amount of 10 % of the first total, with no
+    manager."""
+    check = await check_of(client, cashier, await walk_in(client, cashier, "Garlic prawns"))
+    path = f"/api/checks/{check['id']}/discounts"
+    ten = {"kind": "percent", "value": 1000, "reason": "regular"}
+    first = await client.post(path, json=ten, headers=cashier)
+    assert first.status_code == 201 and first.json()["discount_total"] == 95
+    refused(await client.post(path, json=ten, headers=cashier), 403, "approval_required")
+    lines = first.json()["lines"]
+    a_line = {"kind": "fixed", "value": 50, "line_id": lines[0]["line_id"], "reason": "cold"}
+    refused(await client.post(path, json=a_line, headers=cashier), 403, "approval_required")
+    approved = await client.post(
+        path, json={**ten, "approval": await approval(client)}, headers=cashier
+    )
+    assert approved.status_code == 201 and approved.json()["discount_total"] == 95 + 86
+    refused(
+        await client.post(path, json={"kind": "fixed", "value": 1}, headers=cashier),
+        403,
+        "approval_required",
+    )
+    view = (await client.get(f"/api/checks/{check['id']}", headers=cashier)).json()
+    assert len(view["discounts"]) == 2
+
+
 # A run of 13 to 19 digits, alone or in groups of four, not inside a hexadecimal id.
 _CARD = re.compile(
     r"(?<![0-9A-Fa-f-])(?:\d{13,19}|\d{4}(?:[ -]\d{4}){2,3}(?:[ -]?\d{1,3})?)(?![0-9A-Fa-f])"
