@@ -4,6 +4,7 @@ payment) and polling when no webhook comes; a provider that is down."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import time
@@ -163,3 +164,31 @@ async def test_a_webhook_with_a_strange_signature_or_a_huge_body_is_refused_not_
     refused = await webhook(edge, sandbox, huge)
     assert refused.status_code == 400 and refused.json()["error"]["code"] == "too_large"
     assert count(settings.database, "provider_events") == 0
+
+
+async def test_refunds_side_by_side_ask_the_provider_once_each_that_is_recorded(
+    edge, sandbox, settings
+):
+    """Two taps on Refund, or a till's retry with the same key while the first is still out,
+    each asked the provider: it paid back four times what the box recorded."""
+    who = await sign_in(edge, "manager", device="till")
+    check, link = await link_for(edge, who)
+    intent = sandbox.intents[link["provider_ref"]]
+    intent["status"] = "succeeded"
+    assert (await webhook(edge, sandbox, sandbox.event(intent))).status_code == 200
+    payment = (await edge.get(f"/api/checks/{check['id']}", headers=who)).json()["payments"][0]
+    assert (await edge.post("/api/shifts", json={"float": 0}, headers=who)).status_code == 201
+    path = f"/api/payments/{payment['id']}/refund"
+    keyed = {**who, "Idempotency-Key": "refund-1"}
+    retries = await asyncio.gather(
+        *(edge.post(path, json={"amount": 100, "reason": "cold"}, headers=keyed) for _ in range(3))
+    )
+    assert [r.status_code for r in retries] == [201] * 3
+    assert len({r.text for r in retries}) == 1
+    assert intent["refunded"] == 100
+    taps = await asyncio.gather(
+        *(edge.post(path, json={"reason": "wrong table"}, headers=who) for _ in range(3))
+    )
+    assert sorted(r.status_code for r in taps) == [201, 409, 409]
+    assert intent["refunded"] == payment["amount"]
+    assert count(settings.database, "refunds") == 2
