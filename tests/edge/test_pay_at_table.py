@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import sqlite3
 import time
 
 import httpx
@@ -192,3 +193,53 @@ async def test_refunds_side_by_side_ask_the_provider_once_each_that_is_recorded(
     assert sorted(r.status_code for r in taps) == [201, 409, 409]
     assert intent["refunded"] == payment["amount"]
     assert count(settings.database, "refunds") == 2
+
+
+async def test_a_guest_who_pays_a_check_paid_meanwhile_is_owed_back_and_its_receipt_stands(
+    edge, sandbox, settings
+):
+    """The guest paid on the phone after the cashier took cash: the check was marked paid again,
+    with a new receipt key (the printed receipt's QR code led nowhere) and a second receipt. And
+    a check split or merged away after its QR bill printed took the guest's payment on a check
+    no one paid any more, its parts (or the check its lines went to) still asking for it all."""
+    who = await sign_in(edge, "cashier", device="till")
+    assert (await edge.post("/api/shifts", json={"float": 0}, headers=who)).status_code == 201
+    check, link = await link_for(edge, who)
+    cash = await edge.post(
+        f"/api/checks/{check['id']}/payments", json={"method": "cash"}, headers=who
+    )
+    assert cash.status_code == 201 and cash.json()["check"]["status"] == "paid"
+    conn = sqlite3.connect(settings.database)
+    paid_as = conn.execute(
+        "SELECT paid_at, receipt_token FROM checks WHERE id = ?", (check["id"],)
+    ).fetchone()
+    receipts = count(settings.database, "print_jobs")
+    intent = sandbox.intents[link["provider_ref"]]
+    intent["status"] = "succeeded"
+    assert (await webhook(edge, sandbox, sandbox.event(intent))).status_code == 200
+    view = (await edge.get(f"/api/checks/{check['id']}", headers=who)).json()
+    assert [p["method"] for p in view["payments"]] == ["cash", "online"]
+    assert view["status"] == "paid" and view["due_back"] == check["total"]
+    assert (
+        conn.execute(
+            "SELECT paid_at, receipt_token FROM checks WHERE id = ?", (check["id"],)
+        ).fetchone()
+        == paid_as
+    )
+    assert count(settings.database, "print_jobs") == receipts
+    assert (await edge.get(f"/api/receipts/{paid_as[1]}")).status_code == 200
+
+    waiting, _ = await link_for(edge, who)
+    split = await edge.post(
+        f"/api/checks/{waiting['id']}/split", json={"by": "even", "ways": 2}, headers=who
+    )
+    assert split.status_code == 409 and split.json()["error"]["code"] == "pay_link_pending"
+    other = await check_of(edge, who, await walk_in(edge, who, "Garlic prawns"))
+    merged = await edge.post(
+        f"/api/checks/{other['id']}/merge", json={"check_id": waiting["id"]}, headers=who
+    )
+    assert merged.status_code == 409 and merged.json()["error"]["code"] == "pay_link_pending"
+    into = await edge.post(
+        f"/api/checks/{waiting['id']}/merge", json={"check_id": other["id"]}, headers=who
+    )
+    assert into.status_code == 200  # its lines join it: the guest's payment still lands
