@@ -226,6 +226,7 @@ async def test_a_guest_who_pays_a_check_paid_meanwhile_is_owed_back_and_its_rece
         ).fetchone()
         == paid_as
     )
+    conn.close()
     assert count(settings.database, "print_jobs") == receipts
     assert (await edge.get(f"/api/receipts/{paid_as[1]}")).status_code == 200
 
