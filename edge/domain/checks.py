@@ -193,12 +193,19 @@ def open_check(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> d
         table_id = order["table_id"]
         if table_id is None or order["status"] != "open":
             check = _check_of_order(conn, order_id)
-            if check is None:
+            # a walk-in's lines ordered after its check was split or paid are on no check:
+            # they get one of their own, else nothing could ever pay for them
+            later = (
+                _live_lines(conn, order_id)
+                if check is not None and check["status"] != "open" and order["status"] == "open"
+                else []
+            )
+            if check is None or later:
                 if order["status"] != "open":
                     raise Conflict(
                         f"order #{order['number']} is {order['status']}", code="order_closed"
                     )
-                check_id = _new_check(conn, actor, None, _live_lines(conn, order_id))
+                check_id = _new_check(conn, actor, None, later or _live_lines(conn, order_id))
                 lines = lines_of(conn, check_id)
                 return get(conn, check_id, read=(lines, [], _covers(lines)))  # no discount yet
             if check["status"] == "open":

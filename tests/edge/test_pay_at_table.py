@@ -244,3 +244,14 @@ async def test_a_guest_who_pays_a_check_paid_meanwhile_is_owed_back_and_its_rece
         f"/api/checks/{waiting['id']}/merge", json={"check_id": other["id"]}, headers=who
     )
     assert into.status_code == 200  # its lines join it: the guest's payment still lands
+
+
+async def test_no_qr_bill_on_a_closed_business_day(edge, sandbox, settings):
+    """A tender at the till is refused once the Z report is done; a QR bill let the guest pay
+    into a day whose report was already made."""
+    who = await sign_in(edge, "manager", device="office")
+    check = await check_of(edge, who, await walk_in(edge, who, "Garlic prawns"))
+    assert (await edge.post("/api/reports", json={"kind": "z"}, headers=who)).status_code == 201
+    refused = await edge.post(f"/api/checks/{check['id']}/pay-link", headers=who)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "day_closed"
+    assert count(settings.database, "pay_links") == 0 and not sandbox.intents

@@ -372,6 +372,38 @@ async def test_discounts_within_the_limit_one_by_one_still_need_a_manager_beyond
     assert len(view["discounts"]) == 2
 
 
+async def test_a_line_ordered_after_a_walk_in_check_is_split_gets_a_check_of_its_own(
+    client, cashier
+):
+    """It was on no check, and opening the order's check answered the split one: nothing could
+    pay for it, and the order stayed open for good."""
+    await open_shift(client, cashier)
+    order = await walk_in(client, cashier, "Garlic prawns", "Burrata")
+    check = await check_of(client, cashier, order)
+    split = await client.post(
+        f"/api/checks/{check['id']}/split", json={"by": "even", "ways": 2}, headers=cashier
+    )
+    nata = item(await menu(client), "Pastel de nata")
+    added = await client.post(
+        f"/api/orders/{order['id']}/lines",
+        json={"lines": [{"item_id": nata["id"]}]},
+        headers=cashier,
+    )
+    assert added.status_code == 201, added.text
+    later = await check_of(client, cashier, order)
+    assert later["id"] != check["id"] and later["status"] == "open"
+    assert [line["name"] for line in later["lines"]] == ["Pastel de nata"]
+    assert later["total"] == nata["price"]
+    for part in split.json()["parts"]:
+        assert (await pay(client, cashier, part["id"], method="cash")).status_code == 201
+    still = (await client.get(f"/api/orders/{order['id']}", headers=cashier)).json()
+    assert still["status"] == "open"
+    assert (await pay(client, cashier, later["id"], method="cash")).status_code == 201
+    closed = (await client.get(f"/api/orders/{order['id']}", headers=cashier)).json()
+    assert closed["status"] == "closed"
+    assert (await check_of(client, cashier, order))["id"] == later["id"]  # as it was paid
+
+
 # A run of 13 to 19 digits, alone or in groups of four, not inside a hexadecimal id.
 _CARD = re.compile(
     r"(?<![0-9A-Fa-f-])(?:\d{13,19}|\d{4}(?:[ -]\d{4}){2,3}(?:[ -]?\d{1,3})?)(?![0-9A-Fa-f])"
