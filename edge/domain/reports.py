@@ -218,8 +218,9 @@ def make(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[st
             )
         if shifts.day_closed(conn, day):
             raise Conflict(f"the business day {day} is closed already", code="day_closed")
+        # a shift left open since a day before takes this day's payments into its drawer too
         if conn.execute(
-            "SELECT 1 FROM shifts WHERE business_day = ? AND status = 'open'", (day,)
+            "SELECT 1 FROM shifts WHERE status = 'open' AND business_day <= ?", (day,)
         ).fetchone():
             raise Conflict("close every shift of the day first", code="shifts_open")
     report_id = uuid7()

@@ -404,6 +404,28 @@ async def test_a_line_ordered_after_a_walk_in_check_is_split_gets_a_check_of_its
     assert (await check_of(client, cashier, order))["id"] == later["id"]  # as it was paid
 
 
+async def test_no_z_report_while_a_shift_left_open_since_the_day_before_takes_its_cash(client):
+    """The till's shift of the 7th, never closed, took cash on the 8th: the Z report of the 8th
+    was made without it (no shift open, it said) and the day then closed on a drawer still
+    open."""
+    with freeze_time("2026-12-07 20:00:00", tick=True) as frozen:
+        cashier = await sign_in(client, "cashier", device="till")
+        await open_shift(client, cashier)
+        frozen.move_to("2026-12-08 05:00:00")  # the 8th's business day, from 04:00
+        cashier = await sign_in(client, "cashier", device="till")
+        manager = await sign_in(client, "manager", device="office")
+        check = await check_of(client, cashier, await walk_in(client, cashier, "Burrata"))
+        taken = (await pay(client, cashier, check["id"], method="cash")).json()
+        assert taken["payment"]["business_day"] == "2026-12-08"
+        z = await client.post("/api/reports", json={"kind": "z"}, headers=manager)
+        refused(z, 409, "shifts_open")
+        counted = {"counted": {"10000": 1, "1050": 1}}
+        closed = await client.post("/api/shifts/current/close", json=counted, headers=cashier)
+        assert closed.status_code == 200 and closed.json()["variance"] == 0
+        z = await client.post("/api/reports", json={"kind": "z"}, headers=manager)
+        assert z.status_code == 201 and z.json()["data"]["tenders"]["cash"]["amount"] == 1050
+
+
 # A run of 13 to 19 digits, alone or in groups of four, not inside a hexadecimal id.
 _CARD = re.compile(
     r"(?<![0-9A-Fa-f-])(?:\d{13,19}|\d{4}(?:[ -]\d{4}){2,3}(?:[ -]?\d{1,3})?)(?![0-9A-Fa-f])"
