@@ -40,6 +40,8 @@ def verify(
         stamp = int(timestamp)
     except ValueError:
         raise Unauthorized("the webhook's timestamp is no number", code="bad_signature") from None
+    if not signature.isascii():  # an HMAC in hex is ASCII; compare_digest refuses anything else
+        raise Unauthorized("the webhook's signature does not match", code="bad_signature")
     if abs(now - stamp) > TOLERANCE_S:
         raise Unauthorized("the webhook is too old or from the future", code="stale_webhook")
     matched = False

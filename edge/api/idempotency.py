@@ -100,6 +100,21 @@ async def answer(
     return _response(await box.write(recorded, box.keys, claim, status, view, fn, *args))
 
 
+async def answered_meanwhile(request: Request) -> Response | None:
+    """The stored answer to the request's key when another request with it was answered since
+    `guarded` looked (they ran side by side): for a handler that calls out before it writes,
+    to ask again once it holds its lock, so that a retry does not call out twice."""
+    claim = request.scope.get(_CLAIM)
+    box = box_of(request)
+    if claim is None or claim not in box.keys:
+        return None
+    stored = await box.write(find, claim)
+    if stored is None:
+        return None
+    del request.scope[_CLAIM]
+    return _response(stored)
+
+
 def _response(answer: Answer) -> Response:
     headers = {REPLAYED: "true"} if answer.replayed else None
     return Response(answer.body, answer.status, headers, media_type="application/json")

@@ -3,13 +3,14 @@ shifts and the drawer, X and Z reports, and the POS rules and promo codes."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.routing import Route
 
-from edge.api.idempotency import answer
+from edge.api.idempotency import answer, answered_meanwhile
 from edge.api.openapi import contract
 from edge.api.pay_at_table import provider
 from edge.api.writes import creator, updater
@@ -172,10 +173,23 @@ async def refund_payment(request: Request):
     data = REFUND.clean(await body(request))
     approver = await auth.sign_ins(request).approval(data, who, "payment.refund")
     payment_id = request.path_params["payment_id"]
-    plan = await box_of(request).read(payments.planned, who, payment_id, data, approver)
-    if plan["method"] == "online":
-        await provider(request).refund(plan["reference"], plan["amount"])
-    return await answer(request, 201, payments.refund, who, payment_id, data, approver)
+    # One refund at a time, from its plan to its record: two side by side (a double tap, a
+    # retry with the same key) each asked the provider, which paid back twice what the box
+    # recorded once.
+    async with _refunding(request):
+        if (replayed := await answered_meanwhile(request)) is not None:
+            return replayed
+        plan = await box_of(request).read(payments.planned, who, payment_id, data, approver)
+        if plan["method"] == "online":
+            await provider(request).refund(plan["reference"], plan["amount"])
+        return await answer(request, 201, payments.refund, who, payment_id, data, approver)
+
+
+def _refunding(request: Request) -> asyncio.Lock:
+    state = request.app.state
+    if getattr(state, "refunding", None) is None:
+        state.refunding = asyncio.Lock()
+    return state.refunding
 
 
 # ---- shifts ---------------------------------------------------------------------------------

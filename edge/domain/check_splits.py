@@ -57,6 +57,7 @@ def split(
     require(actor, "check.edit")
     given = SPLIT.clean(values)
     check = checks.changeable(conn, check_id)
+    checks.no_pay_link(conn, check_id)
     checks.roll_in(conn, actor, check)
     live = [line for line in checks.lines_of(conn, check_id) if line["state"] != "voided"]
     if not live:
@@ -127,6 +128,7 @@ def merge(
         raise Invalid("a check cannot be merged with itself", field="check_id")
     check = checks.changeable(conn, check_id, unpaid=False)
     other = checks.changeable(conn, other_id)
+    checks.no_pay_link(conn, other_id)
     checks.roll_in(conn, actor, other)
     for row in conn.execute(
         "SELECT id FROM check_items WHERE check_id = ?", (other_id,)

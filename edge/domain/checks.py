@@ -9,7 +9,8 @@ was opened (`_roll_in`) whenever it is opened again or paid.
 
 A split check keeps its lines and discounts; its parts (`parent_id`) each get a share of its
 amounts, and are paid one by one. A check with a payment on it is neither split, merged nor
-moved from: that would change what was paid for.
+moved from: that would change what was paid for; nor is one a pay link waits on (the guest
+may be paying it at the table) split or merged away (`no_pay_link`).
 
 A check keeps what it came to when it was paid (`amounts`: net, tax by rate, discounts, service),
 so the day's reports stay as they were however the tax rates, prices or rules change later. A
@@ -192,12 +193,19 @@ def open_check(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> d
         table_id = order["table_id"]
         if table_id is None or order["status"] != "open":
             check = _check_of_order(conn, order_id)
-            if check is None:
+            # a walk-in's lines ordered after its check was split or paid are on no check:
+            # they get one of their own, else nothing could ever pay for them
+            later = (
+                _live_lines(conn, order_id)
+                if check is not None and check["status"] != "open" and order["status"] == "open"
+                else []
+            )
+            if check is None or later:
                 if order["status"] != "open":
                     raise Conflict(
                         f"order #{order['number']} is {order['status']}", code="order_closed"
                     )
-                check_id = _new_check(conn, actor, None, _live_lines(conn, order_id))
+                check_id = _new_check(conn, actor, None, later or _live_lines(conn, order_id))
                 lines = lines_of(conn, check_id)
                 return get(conn, check_id, read=(lines, [], _covers(lines)))  # no discount yet
             if check["status"] == "open":
@@ -590,6 +598,19 @@ def changeable(conn: sqlite3.Connection, check_id: str, *, unpaid: bool = True) 
     return check
 
 
+def no_pay_link(conn: sqlite3.Connection, check_id: str) -> None:
+    """Refuse to change what a pay link waiting for the guest pays for into something else (a
+    split check, one merged away): the payment would land on a check no one pays any more."""
+    if conn.execute(
+        "SELECT 1 FROM pay_links WHERE check_id = ? AND status = 'pending'", (check_id,)
+    ).fetchone():
+        raise Conflict(
+            "the guest may be paying this check at the table (its QR bill waits): take a tender"
+            " for it, or wait",
+            code="pay_link_pending",
+        )
+
+
 def set_service(
     conn: WriteConnection, actor: Actor, check_id: str, values: dict[str, Any]
 ) -> dict[str, Any]:
@@ -616,6 +637,8 @@ def settle(
     `due`: what the check comes to, and `paid_now` what its payments do (`paid`), when the
     caller has them from this transaction."""
     check = existing(conn, "checks", check_id, "check")
+    if check["status"] != "open":  # paid already (a guest paid at the table after a tender):
+        return False  # what it was paid with and its receipt's link stand, the rest is due back
     due = totals(conn, check) if due is None else due
     if paid_now is None:
         paid_now = paid(payments_of(conn, [check_id]))

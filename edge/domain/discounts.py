@@ -1,6 +1,7 @@
 """Discounts on a check or one of its lines: a percent or an amount with a reason (a manager's,
-or with a manager's PIN, above the store's limit), or a promo code with its rules (dates,
-minimum spend, cap, usage limit, one per check unless every one on it stacks)."""
+or with a manager's PIN, above the store's limit: each one, and all of a check's but its promo
+codes together, so that small ones given one by one do not pass it), or a promo code with its
+rules (dates, minimum spend, cap, usage limit, one per check unless every one on it stacks)."""
 
 from __future__ import annotations
 
@@ -70,6 +71,9 @@ def add_discount(
             large = given["value"] > limit
         else:
             large = given["value"] * 10_000 > limit * target
+        if not large:  # given one by one, discounts add up: the limit is the check's too
+            read = (lines, existing_discounts, covers)
+            large = _over_limit(conn, check, read, given, line_id, limit)
         reason = given.get("reason", "")
         if large:
             approved_by = require(actor, "discount.large", approver)
@@ -94,6 +98,34 @@ def add_discount(
     )
     # The new discount changes the check's discounts, not its lines nor its covers.
     return checks.get(conn, check_id, read=(lines, checks.discounts_of(conn, check_id), covers))
+
+
+def _over_limit(
+    conn: sqlite3.Connection,
+    check: sqlite3.Row,
+    read: checks.Contents,
+    given: dict[str, Any],
+    line_id: str | None,
+    limit_bp: int,
+) -> bool:
+    """Whether the check's discounts but its promo codes (which keep their own rules), `given`
+    added, take off more than `limit_bp` of its live lines; each rounds to the cent, so by up to
+    half a cent each beyond it is within."""
+    lines, on_check, covers = read
+    proposed: dict[str, Any] = {
+        "id": "",
+        "kind": given["kind"],
+        "value": given["value"],
+        "line_id": line_id,
+        "max_discount": None,
+        "promo_code_id": None,
+    }
+    rows: list[Any] = [*on_check, proposed]  # read as `checks.discounts_of`'s rows are
+    manual = [d for d in rows if not d["promo_code_id"]]
+    after = checks.totals(conn, check, (lines, rows, covers))
+    off = sum(after.discounts[d["id"]] for d in manual)
+    base = sum(line["amount"] for line in lines if line["state"] != "voided")
+    return 2 * off * 10_000 > 2 * limit_bp * base + len(manual) * 10_000
 
 
 def _promo_applies(

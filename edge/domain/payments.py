@@ -8,6 +8,8 @@ it (`checks.settle`): its receipt prints and its orders close.
 - Card: on an external terminal; the box records the amount, any tip and the terminal's
   reference, and never card data: a reference that looks like a card number is refused.
 - More than the balance is taken only as change or a tip.
+- A check with nothing to pay (comped, free items, a part of a one-cent split) takes a tender of
+  nothing, which settles it (any tip apart).
 
 A refund goes back to the tender it refunds, up to what that tender took, with a reason and a
 manager (or a manager's PIN), on a till with an open shift.
@@ -91,9 +93,9 @@ def take(
         raise Conflict(f"the check is {check['status']}", code="check_not_open")
     due, read = checks.refreshed_totals(conn, actor, check)
     paid_before = checks.paid(checks.payments_of(conn, [check_id]))
-    balance = due.total - paid_before
-    if balance <= 0:
-        raise Conflict("the check is paid", code="check_paid")
+    # An open check with nothing left to pay (comped, free items, a part of a cent's split)
+    # takes a tender of nothing, which settles it: it could never be paid otherwise.
+    balance = max(0, due.total - paid_before)
     tip = given.get("tip", 0)
     amount = given.get("amount", balance)
     if amount > balance:
@@ -102,7 +104,7 @@ def take(
             code="overpaid",
             field="amount",
         )
-    if amount <= 0:
+    if amount <= 0 and balance:
         raise Invalid("Amount must be more than nothing.", field="amount")
     rounding = cash_given = change = 0
     reference = ""

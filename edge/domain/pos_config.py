@@ -60,7 +60,7 @@ def _instant(name: str, value: Any) -> str:
     """A moment with its offset (2026-12-24T18:00:00+01:00), kept in UTC."""
     try:
         moment = parse_iso(value) if isinstance(value, str) else None
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: in UTC before year 1 or after 9999
         moment = None
     if moment is None or not isinstance(value, str) or "T" not in value:
         raise Invalid(f"{name} must be a date and time such as 2026-12-24T18:00:00Z.", field=name)

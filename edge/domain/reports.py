@@ -210,10 +210,17 @@ def make(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[st
     day = given.get("business_day") or shifts.today(conn)
     kind = given["kind"]
     if kind == "z":
+        if day > shifts.today(conn):  # it would close a day before it starts: no shift, no sale
+            raise Invalid(
+                "Business day is still to come: a Z report closes today or a day before.",
+                code="future_day",
+                field="business_day",
+            )
         if shifts.day_closed(conn, day):
             raise Conflict(f"the business day {day} is closed already", code="day_closed")
+        # a shift left open since a day before takes this day's payments into its drawer too
         if conn.execute(
-            "SELECT 1 FROM shifts WHERE business_day = ? AND status = 'open'", (day,)
+            "SELECT 1 FROM shifts WHERE status = 'open' AND business_day <= ?", (day,)
         ).fetchone():
             raise Conflict("close every shift of the day first", code="shifts_open")
     report_id = uuid7()

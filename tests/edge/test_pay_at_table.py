@@ -4,8 +4,10 @@ payment) and polling when no webhook comes; a provider that is down."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
+import sqlite3
 import time
 
 import httpx
@@ -146,3 +148,110 @@ async def test_an_online_payment_is_refunded_by_its_provider(edge, sandbox, sett
     refunded = await edge.post(path, json={"amount": 200, "reason": "cold"}, headers=who)
     assert refunded.status_code == 201 and refunded.json()["refunded"] == 200
     assert intent["refunded"] == 200
+
+
+async def test_a_webhook_with_a_strange_signature_or_a_huge_body_is_refused_not_read(
+    edge, sandbox, settings
+):
+    """The webhook answers anyone on the network: a signature that is no ASCII is a bad one (not
+    a 500), and a body over the box's limit is refused before it is read whole."""
+    body = sandbox.event(
+        {"id": "pi_1", "amount": 1, "currency": "EUR", "status": "x"} | {"reference": ""}
+    )
+    headers = sandbox.headers(body) | {"Galley-Pay-Signature": "é".encode("latin-1")}
+    strange = await edge.post("/api/pay/webhook", content=body, headers=headers)
+    assert strange.status_code == 401 and strange.json()["error"]["code"] == "bad_signature"
+    huge = b" " * (1024 * 1024) + body
+    refused = await webhook(edge, sandbox, huge)
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "too_large"
+    assert count(settings.database, "provider_events") == 0
+
+
+async def test_refunds_side_by_side_ask_the_provider_once_each_that_is_recorded(
+    edge, sandbox, settings
+):
+    """Two taps on Refund, or a till's retry with the same key while the first is still out,
+    each asked the provider: it paid back four times what the box recorded."""
+    who = await sign_in(edge, "manager", device="till")
+    check, link = await link_for(edge, who)
+    intent = sandbox.intents[link["provider_ref"]]
+    intent["status"] = "succeeded"
+    assert (await webhook(edge, sandbox, sandbox.event(intent))).status_code == 200
+    payment = (await edge.get(f"/api/checks/{check['id']}", headers=who)).json()["payments"][0]
+    assert (await edge.post("/api/shifts", json={"float": 0}, headers=who)).status_code == 201
+    path = f"/api/payments/{payment['id']}/refund"
+    keyed = {**who, "Idempotency-Key": "refund-1"}
+    retries = await asyncio.gather(
+        *(edge.post(path, json={"amount": 100, "reason": "cold"}, headers=keyed) for _ in range(3))
+    )
+    assert [r.status_code for r in retries] == [201] * 3
+    assert len({r.text for r in retries}) == 1
+    assert intent["refunded"] == 100
+    taps = await asyncio.gather(
+        *(edge.post(path, json={"reason": "wrong table"}, headers=who) for _ in range(3))
+    )
+    assert sorted(r.status_code for r in taps) == [201, 409, 409]
+    assert intent["refunded"] == payment["amount"]
+    assert count(settings.database, "refunds") == 2
+
+
+async def test_a_guest_who_pays_a_check_paid_meanwhile_is_owed_back_and_its_receipt_stands(
+    edge, sandbox, settings
+):
+    """The guest paid on the phone after the cashier took cash: the check was marked paid again,
+    with a new receipt key (the printed receipt's QR code led nowhere) and a second receipt. And
+    a check split or merged away after its QR bill printed took the guest's payment on a check
+    no one paid any more, its parts (or the check its lines went to) still asking for it all."""
+    who = await sign_in(edge, "cashier", device="till")
+    assert (await edge.post("/api/shifts", json={"float": 0}, headers=who)).status_code == 201
+    check, link = await link_for(edge, who)
+    cash = await edge.post(
+        f"/api/checks/{check['id']}/payments", json={"method": "cash"}, headers=who
+    )
+    assert cash.status_code == 201 and cash.json()["check"]["status"] == "paid"
+    conn = sqlite3.connect(settings.database)
+    paid_as = conn.execute(
+        "SELECT paid_at, receipt_token FROM checks WHERE id = ?", (check["id"],)
+    ).fetchone()
+    receipts = count(settings.database, "print_jobs")
+    intent = sandbox.intents[link["provider_ref"]]
+    intent["status"] = "succeeded"
+    assert (await webhook(edge, sandbox, sandbox.event(intent))).status_code == 200
+    view = (await edge.get(f"/api/checks/{check['id']}", headers=who)).json()
+    assert [p["method"] for p in view["payments"]] == ["cash", "online"]
+    assert view["status"] == "paid" and view["due_back"] == check["total"]
+    assert (
+        conn.execute(
+            "SELECT paid_at, receipt_token FROM checks WHERE id = ?", (check["id"],)
+        ).fetchone()
+        == paid_as
+    )
+    conn.close()
+    assert count(settings.database, "print_jobs") == receipts
+    assert (await edge.get(f"/api/receipts/{paid_as[1]}")).status_code == 200
+
+    waiting, _ = await link_for(edge, who)
+    split = await edge.post(
+        f"/api/checks/{waiting['id']}/split", json={"by": "even", "ways": 2}, headers=who
+    )
+    assert split.status_code == 409 and split.json()["error"]["code"] == "pay_link_pending"
+    other = await check_of(edge, who, await walk_in(edge, who, "Garlic prawns"))
+    merged = await edge.post(
+        f"/api/checks/{other['id']}/merge", json={"check_id": waiting["id"]}, headers=who
+    )
+    assert merged.status_code == 409 and merged.json()["error"]["code"] == "pay_link_pending"
+    into = await edge.post(
+        f"/api/checks/{waiting['id']}/merge", json={"check_id": other["id"]}, headers=who
+    )
+    assert into.status_code == 200  # its lines join it: the guest's payment still lands
+
+
+async def test_no_qr_bill_on_a_closed_business_day(edge, sandbox, settings):
+    """A tender at the till is refused once the Z report is done; a QR bill let the guest pay
+    into a day whose report was already made."""
+    who = await sign_in(edge, "manager", device="office")
+    check = await check_of(edge, who, await walk_in(edge, who, "Garlic prawns"))
+    assert (await edge.post("/api/reports", json={"kind": "z"}, headers=who)).status_code == 201
+    refused = await edge.post(f"/api/checks/{check['id']}/pay-link", headers=who)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "day_closed"
+    assert count(settings.database, "pay_links") == 0 and not sandbox.intents

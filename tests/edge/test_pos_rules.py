@@ -283,6 +283,149 @@ async def test_the_business_day_follows_the_store_across_midnight_and_the_clock_
         )
 
 
+async def test_a_z_report_for_a_day_still_to_come_is_refused_and_closes_nothing(client):
+    """A manager who picks tomorrow by mistake would close it before it starts: no shift would
+    open and nothing could be sold on it."""
+    with freeze_time("2026-12-07 12:00:00", tick=True):
+        manager = await sign_in(client, "manager", device="office")
+        tomorrow = {"kind": "z", "business_day": "2026-12-08"}
+        refused(
+            await client.post("/api/reports", json=tomorrow, headers=manager), 422, "future_day"
+        )
+        x = await client.post("/api/reports", json={**tomorrow, "kind": "x"}, headers=manager)
+        assert x.status_code == 201  # an X report resets nothing
+    with freeze_time("2026-12-08 12:00:00", tick=True):
+        cashier = await sign_in(client, "cashier", device="till")
+        assert (await open_shift(client, cashier))["business_day"] == "2026-12-08"
+
+
+async def test_a_promo_date_out_of_the_calendar_in_utc_is_refused_not_a_500(client):
+    manager = await sign_in(client, "manager", device="office")
+    for moment in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
+        body = {"code": "EDGE", "kind": "fixed", "value": 100, "valid_from": moment}
+        answer = await client.post("/api/promo-codes", json=body, headers=manager)
+        refused(answer, 422, "invalid")
+        assert answer.json()["error"]["field"] == "valid_from"
+
+
+async def test_a_check_or_a_part_with_nothing_to_pay_is_settled_by_a_tender_of_nothing(
+    client, cashier
+):
+    """A comped check, and the parts of a one-cent check split three ways, could never be paid:
+    their orders stayed open and the checks on the list for good."""
+    manager = await sign_in(client, "manager", device="office")
+    await open_shift(client, cashier)
+    order = await walk_in(client, cashier, "Garlic prawns")
+    comped = await check_of(client, cashier, order)
+    comp = {"kind": "percent", "value": 10_000, "reason": "birthday"}
+    path = f"/api/checks/{comped['id']}/discounts"
+    assert (await client.post(path, json=comp, headers=manager)).json()["total"] == 0
+    refused(await pay(client, cashier, comped["id"], method="cash", amount=1), 422, "overpaid")
+    taken = await pay(client, cashier, comped["id"], method="cash")
+    assert taken.status_code == 201, taken.text
+    assert taken.json()["payment"]["amount"] == 0 and taken.json()["change"] == 0
+    assert taken.json()["check"]["status"] == "paid"
+    assert (await client.get(f"/api/orders/{order['id']}", headers=cashier)).json()[
+        "status"
+    ] == "closed"
+    refused(await pay(client, cashier, comped["id"], method="cash"), 409, "check_not_open")
+
+    cent = await check_of(client, cashier, await walk_in(client, cashier, "Garlic prawns"))
+    almost = {"kind": "fixed", "value": cent["total"] - 1, "reason": "regular"}
+    await client.post(f"/api/checks/{cent['id']}/discounts", json=almost, headers=manager)
+    split = await client.post(
+        f"/api/checks/{cent['id']}/split", json={"by": "even", "ways": 3}, headers=cashier
+    )
+    assert [p["total"] for p in split.json()["parts"]] == [1, 0, 0]
+    for part in split.json()["parts"]:
+        answer = await pay(client, cashier, part["id"], method="card", reference="T-9")
+        assert answer.status_code == 201, answer.text
+    whole = (await client.get(f"/api/checks/{cent['id']}", headers=cashier)).json()
+    assert whole["status"] == "paid" and whole["paid"] == 1
+
+
+async def test_discounts_within_the_limit_one_by_one_still_need_a_manager_beyond_it(
+    client, cashier
+):
+    """The store's limit (10 %) was judged on each discount alone: a cashier gave nine 10 %
+    discounts in a row, 61 % off, and then an amount of 10 % of the first total, with no
+    manager."""
+    check = await check_of(client, cashier, await walk_in(client, cashier, "Garlic prawns"))
+    path = f"/api/checks/{check['id']}/discounts"
+    ten = {"kind": "percent", "value": 1000, "reason": "regular"}
+    first = await client.post(path, json=ten, headers=cashier)
+    assert first.status_code == 201 and first.json()["discount_total"] == 95
+    refused(await client.post(path, json=ten, headers=cashier), 403, "approval_required")
+    lines = first.json()["lines"]
+    a_line = {"kind": "fixed", "value": 50, "line_id": lines[0]["line_id"], "reason": "cold"}
+    refused(await client.post(path, json=a_line, headers=cashier), 403, "approval_required")
+    approved = await client.post(
+        path, json={**ten, "approval": await approval(client)}, headers=cashier
+    )
+    assert approved.status_code == 201 and approved.json()["discount_total"] == 95 + 86
+    refused(
+        await client.post(path, json={"kind": "fixed", "value": 1}, headers=cashier),
+        403,
+        "approval_required",
+    )
+    view = (await client.get(f"/api/checks/{check['id']}", headers=cashier)).json()
+    assert len(view["discounts"]) == 2
+
+
+async def test_a_line_ordered_after_a_walk_in_check_is_split_gets_a_check_of_its_own(
+    client, cashier
+):
+    """It was on no check, and opening the order's check answered the split one: nothing could
+    pay for it, and the order stayed open for good."""
+    await open_shift(client, cashier)
+    order = await walk_in(client, cashier, "Garlic prawns", "Burrata")
+    check = await check_of(client, cashier, order)
+    split = await client.post(
+        f"/api/checks/{check['id']}/split", json={"by": "even", "ways": 2}, headers=cashier
+    )
+    nata = item(await menu(client), "Pastel de nata")
+    added = await client.post(
+        f"/api/orders/{order['id']}/lines",
+        json={"lines": [{"item_id": nata["id"]}]},
+        headers=cashier,
+    )
+    assert added.status_code == 201, added.text
+    later = await check_of(client, cashier, order)
+    assert later["id"] != check["id"] and later["status"] == "open"
+    assert [line["name"] for line in later["lines"]] == ["Pastel de nata"]
+    assert later["total"] == nata["price"]
+    for part in split.json()["parts"]:
+        assert (await pay(client, cashier, part["id"], method="cash")).status_code == 201
+    still = (await client.get(f"/api/orders/{order['id']}", headers=cashier)).json()
+    assert still["status"] == "open"
+    assert (await pay(client, cashier, later["id"], method="cash")).status_code == 201
+    closed = (await client.get(f"/api/orders/{order['id']}", headers=cashier)).json()
+    assert closed["status"] == "closed"
+    assert (await check_of(client, cashier, order))["id"] == later["id"]  # as it was paid
+
+
+async def test_no_z_report_while_a_shift_left_open_since_the_day_before_takes_its_cash(client):
+    """The till's shift of the 7th, never closed, took cash on the 8th: the Z report of the 8th
+    was made without it (no shift open, it said) and the day then closed on a drawer still
+    open."""
+    with freeze_time("2026-12-07 20:00:00", tick=True) as frozen:
+        cashier = await sign_in(client, "cashier", device="till")
+        await open_shift(client, cashier)
+        frozen.move_to("2026-12-08 05:00:00")  # the 8th's business day, from 04:00
+        cashier = await sign_in(client, "cashier", device="till")
+        manager = await sign_in(client, "manager", device="office")
+        check = await check_of(client, cashier, await walk_in(client, cashier, "Burrata"))
+        taken = (await pay(client, cashier, check["id"], method="cash")).json()
+        assert taken["payment"]["business_day"] == "2026-12-08"
+        z = await client.post("/api/reports", json={"kind": "z"}, headers=manager)
+        refused(z, 409, "shifts_open")
+        counted = {"counted": {"10000": 1, "1050": 1}}
+        closed = await client.post("/api/shifts/current/close", json=counted, headers=cashier)
+        assert closed.status_code == 200 and closed.json()["variance"] == 0
+        z = await client.post("/api/reports", json={"kind": "z"}, headers=manager)
+        assert z.status_code == 201 and z.json()["data"]["tenders"]["cash"]["amount"] == 1050
+
+
 # A run of 13 to 19 digits, alone or in groups of four, not inside a hexadecimal id.
 _CARD = re.compile(
     r"(?<![0-9A-Fa-f-])(?:\d{13,19}|\d{4}(?:[ -]\d{4}){2,3}(?:[ -]?\d{1,3})?)(?![0-9A-Fa-f])"
