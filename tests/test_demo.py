@@ -306,6 +306,24 @@ def test_galley_demo_starts_says_where_and_prints_a_sent_order(tmp_path):
     assert process.returncode == 0
 
 
+def test_a_demo_stopped_with_sigterm_stops_its_hub_too(tmp_path):
+    """As systemd or `kill` stop it: the hub it started does not outlive it."""
+    process = run_demo(tmp_path, "--port", str(_free_port()), "--printer-port", "0")
+    try:
+        banner = "\n".join(Output(process).until(r"Only this machine can open the demo"))
+        hub = re.search(r"Hub +http://127\.0\.0\.1:(\d+)/", banner)
+        assert hub, banner
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+    finally:
+        process.kill() if process.poll() is None else None
+    assert process.returncode == 0
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{hub[1]}/healthz", timeout=5)
+    # closed last: a hub left running would hold the pipe, and closing it would wait for ever
+    process.stdout.close()
+
+
 def _in_step_with_its_hub(database: Path, banner: str) -> None:
     """The banner's hub holds the demo store, with the box's digest (it synced at start)."""
     store = re.search(r"This store on the hub +(http://127\.0\.0\.1:\d+)/api/stores/(\S+)", banner)

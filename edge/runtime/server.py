@@ -7,7 +7,9 @@ the same core under load (a Pi has four, but the tills, screens and printers sha
 from __future__ import annotations
 
 import gc
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -113,6 +115,10 @@ def run(app: Starlette, *, on_started: Callable[[], None] | None = None, **optio
     options.setdefault("ws", WebSocketProtocol)
     options.setdefault("proxy_headers", PROXY_HEADERS)
     server = _Server(uvicorn.Config(app, **options), on_started)
+    # uvicorn stops gracefully on SIGTERM, then raises it again: by default that ends the
+    # process at once, and its callers' clean-ups (the demo's hub process) would not run
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _exit) if main else None
     try:
         server.run()
     except KeyboardInterrupt:
@@ -121,4 +127,12 @@ def run(app: Starlette, *, on_started: Callable[[], None] | None = None, **optio
         if server.started:
             raise
         # uvicorn exits when it cannot start (it logged why): the caller says what to do
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
     return server.started
+
+
+def _exit(signum: int, frame: Any) -> None:
+    """SIGTERM, raised again by uvicorn once it stopped: leave through the callers' clean-ups."""
+    raise SystemExit(0)
