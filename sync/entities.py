@@ -668,6 +668,7 @@ _DECLARED = (
             "promo_code_id": TEXT.or_null,
             "created_by": TEXT,
             "created_at": TEXT,
+            "cap": INT.or_null,  # a manager's percent: at most what it came to when approved
         },
         topic="pos",
         noun="discount",

@@ -321,7 +321,8 @@ def lines_of(conn: sqlite3.Connection, check_id: str) -> list[sqlite3.Row]:
 
 def discounts_of(conn: sqlite3.Connection, check_id: str) -> list[sqlite3.Row]:
     return conn.execute(
-        "SELECT d.*, p.code AS promo_code, p.max_discount, p.stackable AS stackable_ok"
+        "SELECT d.*, p.code AS promo_code, COALESCE(d.cap, p.max_discount) AS max_discount,"
+        " p.stackable AS stackable_ok"
         " FROM check_discounts d"
         " LEFT JOIN promo_codes p ON p.id = d.promo_code_id WHERE d.check_id = ?"
         " ORDER BY d.created_at, d.id",

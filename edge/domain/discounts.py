@@ -1,7 +1,10 @@
 """Discounts on a check or one of its lines: a percent or an amount with a reason (a manager's,
 or with a manager's PIN, above the store's limit: each one, and all of a check's but its promo
 codes together, so that small ones given one by one do not pass it), or a promo code with its
-rules (dates, minimum spend, cap, usage limit, one per check unless every one on it stacks)."""
+rules (dates, minimum spend, cap, usage limit, one per check unless every one on it stacks).
+
+A percent a manager approved takes off at most what it came to then (`cap`): lines that join
+its check later (a merge, a move, the table's next order) pay their price."""
 
 from __future__ import annotations
 
@@ -75,11 +78,14 @@ def add_discount(
             read = (lines, existing_discounts, covers)
             large = _over_limit(conn, check, read, given, line_id, limit)
         reason = given.get("reason", "")
+        row = {"kind": given["kind"], "value": given["value"], "promo_code_id": None}
         if large:
             approved_by = require(actor, "discount.large", approver)
             if not reason:
                 raise Invalid("a discount above the limit needs a reason", field="reason")
-        row = {"kind": given["kind"], "value": given["value"], "promo_code_id": None}
+            if given["kind"] == "percent":  # approved for what it takes off now, no more
+                with_it = [*existing_discounts, _proposed(given, line_id)]
+                row["cap"] = checks.totals(conn, check, (lines, with_it, covers)).discounts[""]
     commit(
         conn,
         actor.id,
@@ -112,7 +118,17 @@ def _over_limit(
     added, take off more than `limit_bp` of its live lines; each rounds to the cent, so by up to
     half a cent each beyond it is within."""
     lines, on_check, covers = read
-    proposed: dict[str, Any] = {
+    rows: list[Any] = [*on_check, _proposed(given, line_id)]
+    manual = [d for d in rows if not d["promo_code_id"]]
+    after = checks.totals(conn, check, (lines, rows, covers))
+    off = sum(after.discounts[d["id"]] for d in manual)
+    base = sum(line["amount"] for line in lines if line["state"] != "voided")
+    return 2 * off * 10_000 > 2 * limit_bp * base + len(manual) * 10_000
+
+
+def _proposed(given: dict[str, Any], line_id: str | None) -> dict[str, Any]:
+    """A discount about to be given, as `checks.discounts_of` reads one (its id: "")."""
+    return {
         "id": "",
         "kind": given["kind"],
         "value": given["value"],
@@ -120,12 +136,6 @@ def _over_limit(
         "max_discount": None,
         "promo_code_id": None,
     }
-    rows: list[Any] = [*on_check, proposed]  # read as `checks.discounts_of`'s rows are
-    manual = [d for d in rows if not d["promo_code_id"]]
-    after = checks.totals(conn, check, (lines, rows, covers))
-    off = sum(after.discounts[d["id"]] for d in manual)
-    base = sum(line["amount"] for line in lines if line["state"] != "voided")
-    return 2 * off * 10_000 > 2 * limit_bp * base + len(manual) * 10_000
 
 
 def _promo_applies(

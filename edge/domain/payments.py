@@ -12,7 +12,7 @@ it (`checks.settle`): its receipt prints and its orders close.
   nothing, which settles it (any tip apart).
 
 A refund goes back to the tender it refunds, up to what that tender took, with a reason and a
-manager (or a manager's PIN), on a till with an open shift.
+manager (or a manager's PIN), on a till with an open shift; in cash, up to what the drawer holds.
 """
 
 from __future__ import annotations
@@ -204,6 +204,11 @@ def _refundable(
             f"Amount must be from 1 to {refundable}, what is left of the tender.",
             code="too_much",
             field="amount",
+        )
+    if payment["method"] == "cash" and amount > shifts.expected_cash(conn, shift["id"]):
+        raise Conflict(  # as a pay-out is: the drawer cannot give what it does not hold
+            "the drawer does not hold that much: pay in first, or refund from another till",
+            code="not_enough_cash",
         )
     return shift, payment, amount
 

@@ -167,6 +167,22 @@ async def test_refunds_go_to_the_tender_with_a_manager(client, cashier):
     )
 
 
+async def test_a_cash_refund_takes_no_more_than_the_drawer_holds(client, cashier):
+    """A cash refund left the drawer's expected cash below nothing (-950 in the probe), where a
+    pay-out or a skim beyond the drawer is refused."""
+    check = await check_of(client, cashier, await walk_in(client, cashier, "Garlic prawns"))
+    await open_shift(client, cashier, 0)
+    paid = (await pay(client, cashier, check["id"], method="cash")).json()
+    skim = {"kind": "skim", "amount": check["total"] - 100, "reason": "to the safe"}
+    moved = await client.post("/api/shifts/current/moves", json=skim, headers=cashier)
+    assert moved.status_code == 201, moved.text
+    path = f"/api/payments/{paid['payment']['id']}/refund"
+    whole = {"reason": "cold", "approval": await approval(client)}
+    refused(await client.post(path, json=whole, headers=cashier), 409, "not_enough_cash")
+    part = await client.post(path, json={**whole, "amount": 100}, headers=cashier)
+    assert part.status_code == 201 and part.json()["refunded"] == 100, part.text
+
+
 async def test_drawer_moves_and_a_no_sale_need_an_open_shift_and_a_manager(client, cashier):
     move = {"kind": "pay_in", "amount": 1000, "reason": "coins"}
     refused(
@@ -370,6 +386,41 @@ async def test_discounts_within_the_limit_one_by_one_still_need_a_manager_beyond
     )
     view = (await client.get(f"/api/checks/{check['id']}", headers=cashier)).json()
     assert len(view["discounts"]) == 2
+
+
+async def test_a_managers_comp_covers_what_it_was_approved_for_not_what_joins_it_later(
+    client, cashier
+):
+    """A manager comped a check 100 %; the cashier then merged a bigger check into it and moved
+    a line onto it, and all of it was free. An approved percent now takes off at most what it
+    came to when approved (a percent within the limit still follows its check)."""
+    comped = await check_of(client, cashier, await walk_in(client, cashier, "Garlic prawns"))
+    comp = {"kind": "percent", "value": 10_000, "reason": "waited an hour"}
+    given = await client.post(
+        f"/api/checks/{comped['id']}/discounts",
+        json={**comp, "approval": await approval(client)},
+        headers=cashier,
+    )
+    assert given.status_code == 201 and given.json()["total"] == 0, given.text
+    other = await check_of(
+        client, cashier, await walk_in(client, cashier, "Burrata", "Pastel de nata")
+    )
+    merged = await client.post(
+        f"/api/checks/{comped['id']}/merge", json={"check_id": other["id"]}, headers=cashier
+    )
+    assert merged.status_code == 200, merged.text
+    assert merged.json()["discount_total"] == given.json()["discount_total"]
+    assert merged.json()["total"] == other["total"]
+    espresso = await check_of(client, cashier, await walk_in(client, cashier, "Espresso"))
+    moved = await client.post(
+        f"/api/checks/{espresso['id']}/move",
+        json={"line_ids": [espresso["lines"][0]["line_id"]], "to_check_id": comped["id"]},
+        headers=cashier,
+    )
+    assert moved.status_code == 200, moved.text
+    after = (await client.get(f"/api/checks/{comped['id']}", headers=cashier)).json()
+    assert after["total"] == other["total"] + espresso["total"]
+    assert after["discount_total"] == given.json()["discount_total"]
 
 
 async def test_a_line_ordered_after_a_walk_in_check_is_split_gets_a_check_of_its_own(
