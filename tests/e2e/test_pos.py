@@ -231,6 +231,12 @@ def test_every_view_fits_a_phone_a_tablet_and_a_wall_screen(page: Page, live_edg
         "Only owners, managers, cashiers and waiters can sign in here."
     )
     pos_sign_in(page, CASHIER)
+    # With a shift open, the chip says more (its float): still one line on a phone.
+    page.get_by_role("button", name="Shift F6").click()
+    page.get_by_label("Float").fill("150.00")
+    page.get_by_role("button", name="Open shift").click()
+    expect(page.locator(".shift-chip")).to_contain_text("Shift open")
+    page.locator('.pos-tab[data-view="sale"]').click()
     page.get_by_role("tab", name="Mains").click()
     page.locator('.pos-item[data-item="Grilled sea bass"]').click()
     page.locator("dialog.pos-modal").get_by_role("button", name="Fries").click()
