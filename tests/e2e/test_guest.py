@@ -15,6 +15,11 @@ from tests.edge.guest_helpers import ALWAYS, qr_token_in
 pytestmark = pytest.mark.e2e
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+# The targets matching the selector that a fingertip would miss: under 40 px either way.
+SMALL_TARGETS = """(selector) => [...document.querySelectorAll(selector)].filter((el) => {
+  const r = el.getBoundingClientRect();
+  return r.width > 0 && (r.width < 40 || r.height < 40);
+}).map((el) => `${(el.getAttribute("aria-label") || el.textContent).trim()}`)"""
 
 
 def open_store(live_edge: LiveEdge, **settings) -> None:
@@ -138,6 +143,11 @@ def test_two_phones_share_a_cart_and_see_the_order_confirmed(
             waiter_adds_a_dish_with_choices(waiter)
             expect(ana.get_by_text("A waiter is checking your order…")).to_be_visible()
             waiter.screenshot(path=SCREENSHOTS / "waiter-draft.png")
+            assert waiter.evaluate(SMALL_TARGETS, "[role=dialog] :is(button, summary)") == []
+            # The top bar keeps to the store and the waiter, two short lines; tabs to one line.
+            assert waiter.locator(".w-top").bounding_box()["height"] <= 64
+            for tab in waiter.get_by_role("tab").all():
+                assert tab.bounding_box()["height"] < 56, f"{tab.text_content()} wraps"
             waiter.get_by_role("button", name="Confirm and send").click()
             expect(waiter.get_by_text("No orders waiting.")).to_be_visible()
         for phone in (ana, rui):
@@ -273,3 +283,14 @@ def test_the_handheld_says_when_it_has_lost_the_box(
         sockets.restore()
         waiter.evaluate("window.dispatchEvent(new Event('online'))")
         expect(waiter.get_by_text("No connection to the box")).to_be_hidden(timeout=15000)
+
+
+def test_a_code_that_no_longer_works_says_so_without_an_empty_badge(
+    browser: Browser, live_edge: LiveEdge, console: Console
+):
+    console.allow_refusal(403, "/api/guest/scan")
+    with browser_page(browser, live_edge, console, paired=False, **PHONE) as phone:
+        phone.goto("/t/not-a-table-code")
+        expect(phone.get_by_text("This code does not work any more")).to_be_visible()
+        expect(phone.locator("#conn")).to_be_hidden()  # no live feed: no grey pill saying nothing
+        phone.screenshot(path=SCREENSHOTS / "guest-bad-code.png")

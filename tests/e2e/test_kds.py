@@ -20,6 +20,15 @@ COOK = "Kim Oliveira"
 WAITER = "Walter Costa"
 WALL = {"width": 1920, "height": 1080}
 TABLET = {"width": 1280, "height": 800}
+TEN_INCH = {"width": 1024, "height": 768}
+# Each `inner` of each `outer` that sticks out of its outer box (on any side).
+INSIDE = """([outer, inner]) => [...document.querySelectorAll(outer)].flatMap((box) => {
+  const edge = box.getBoundingClientRect();
+  return [...box.querySelectorAll(inner)].filter((el) => {
+    const r = el.getBoundingClientRect();
+    return r.left < edge.left - 1 || r.right > edge.right + 1 || r.bottom > edge.bottom + 1;
+  }).map((el) => el.textContent);
+})"""
 
 
 def open_screen(page: Page, search: str = "") -> None:
@@ -180,8 +189,8 @@ def test_a_full_board_at_wall_and_tablet_size(browser: Browser, live_edge: LiveE
         send(http, wings, "Padrón peppers", table="8")
         send(http, "Octopus salad", table="T1")
         send(http, "Bread & olives", table="T2")
-    for label, viewport in (("wall", WALL), ("tablet", TABLET)):
-        with browser_page(browser, live_edge, viewport=viewport) as page:
+    for label, viewport in (("wall", WALL), ("tablet", TABLET), ("10-inch", TEN_INCH)):
+        with browser_page(browser, live_edge, viewport=viewport, has_touch=True) as page:
             open_screen(page, "?station=KITCHEN")
             expect(page.locator(".tile")).to_have_count(8)  # the first page: no scrolling
             expect(page.locator(".kds-pager")).to_have_text("Page 1 of 2")
@@ -190,9 +199,30 @@ def test_a_full_board_at_wall_and_tablet_size(browser: Browser, live_edge: LiveE
                 " && document.scrollingElement.scrollWidth <= window.innerWidth + 1"
             )
             assert overflow, f"the board scrolls at {label} size"
+            assert page.evaluate(INSIDE, [".tile", ".tile-actions .btn"]) == [], (
+                f"a tile's buttons (Bump last) stick out of it at {label} size"
+            )
             page.screenshot(path=SCREENSHOTS / f"kds-{label}.png")
             page.keyboard.press("ArrowRight")
             expect(page.locator(".tile")).to_have_count(1)
+            page.goto("/kds/?view=expo")
+            expect(page.locator(".expo-card").first).to_be_visible()
+            assert page.evaluate(INSIDE, [".expo-card", ".btn"]) == [], (
+                f"expo's cards are cut short of their buttons at {label} size"
+            )
+            page.screenshot(path=SCREENSHOTS / f"kds-expo-{label}.png")
+    phone = {"width": 390, "height": 844}
+    with browser_page(browser, live_edge, viewport=phone, has_touch=True, is_mobile=True) as page:
+        open_screen(page, "?station=KITCHEN")
+        for control in (page.get_by_role("link", name="Bar"), page.locator(".kds-top .btn").last):
+            seen = control.evaluate(
+                """(el) => { const r = el.getBoundingClientRect();
+                  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+                  return r.right <= innerWidth && !!hit && el.contains(hit); }"""
+            )
+            assert seen, "a station or the sign-out is out of sight on a phone"
+        assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth + 1")
+        page.screenshot(path=SCREENSHOTS / "kds-phone.png")
 
 
 def test_tiles_turn_amber_then_red_at_the_stores_minutes(browser: Browser, live_edge: LiveEdge):
@@ -297,9 +327,19 @@ def test_a_manager_reads_prep_times_in_the_kitchen_section(
     sign_in(page)
     page.goto("/admin/#/kitchen")
     prep = page.locator(".kitchen-prep")
-    expect(prep.locator('tr[data-prep="KITCHEN"]')).to_contain_text("KITCHEN")
-    expect(prep.locator('tr[data-prep="BAR/Cola"]')).to_contain_text("Cola (BAR)")
+    # Stations by the names their screens show, not the codes on menu items.
+    expect(prep.locator('tr[data-prep="KITCHEN"] td').first).to_have_text("Kitchen")
+    expect(prep.locator('tr[data-prep="BAR/Cola"]')).to_contain_text("Cola (Bar)")
     expect(prep.locator('tr[data-prep="BAR"] td').nth(1)).to_have_text("1")
+    # The stations and prep times scroll inside their cards, never the page, on a phone and a
+    # tablet.
+    for width, height in ((390, 844), (1024, 768)):
+        page.set_viewport_size({"width": width, "height": height})
+        expect(prep.locator('tr[data-prep="BAR/Cola"]')).to_be_visible()
+        assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth + 1"), (
+            f"the kitchen section scrolls sideways at {width} px"
+        )
+    page.set_viewport_size({"width": 1280, "height": 860})
     prep.get_by_label("From").fill("2020-01-01")
     prep.get_by_label("To").fill("2020-01-02")
     prep.get_by_role("button", name="Show").click()

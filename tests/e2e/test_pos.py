@@ -226,7 +226,17 @@ VIEWPORTS = {"phone": (360, 740), "tablet": (1024, 768), "wall": (1920, 1080)}
 
 
 def test_every_view_fits_a_phone_a_tablet_and_a_wall_screen(page: Page, live_edge: LiveEdge):
+    page.goto("/pos/")  # the kitchen's Kim is on the roster, not on the tiles: said in words
+    expect(page.locator(".signin-foot")).to_have_text(
+        "Only owners, managers, cashiers and waiters can sign in here."
+    )
     pos_sign_in(page, CASHIER)
+    # With a shift open, the chip says more (its float): still one line on a phone.
+    page.get_by_role("button", name="Shift F6").click()
+    page.get_by_label("Float").fill("150.00")
+    page.get_by_role("button", name="Open shift").click()
+    expect(page.locator(".shift-chip")).to_contain_text("Shift open")
+    page.locator('.pos-tab[data-view="sale"]').click()
     page.get_by_role("tab", name="Mains").click()
     page.locator('.pos-item[data-item="Grilled sea bass"]').click()
     page.locator("dialog.pos-modal").get_by_role("button", name="Fries").click()
@@ -244,6 +254,12 @@ def test_every_view_fits_a_phone_a_tablet_and_a_wall_screen(page: Page, live_edg
                 path=str(SCREENSHOTS / f"pos-{screen}-{view.lower()}.png"), full_page=True
             )
             assert wide, f"{view} scrolls sideways on a {screen}"
+            # The top bar keeps to one line, the four tabs to one row, the shift chip is a
+            # finger's size.
+            assert page.locator(".pos-top").bounding_box()["height"] < 70, f"top bar on a {screen}"
+            tops = {round(t.bounding_box()["y"]) for t in page.locator(".pos-tab").all()}
+            assert len(tops) == 1, f"the tabs wrap on a {screen}"
+            assert page.locator(".shift-chip").bounding_box()["height"] >= 40
 
 
 def test_a_void_and_a_refund_with_a_managers_pin_at_the_till(

@@ -74,6 +74,12 @@ def test_the_badge_and_the_conflict_inbox(browser, live_edge: LiveEdge, hub, sto
         sign_in(page)
         badge = page.locator(".topbar .sync-badge")
         expect(badge).to_have_text("Synced", timeout=15000)
+        # A finger's 44 px around the small pill: 8 px above and below it still open Sync.
+        assert badge.evaluate(
+            """(el) => { const r = el.getBoundingClientRect(); const x = r.left + r.width / 2;
+              const hit = (y) => el.contains(document.elementFromPoint(x, y));
+              return hit(r.top - 8) && hit(r.bottom + 8); }"""
+        ), "the sync badge is too small a target"
         open_conflict(database, burrata)
         page.get_by_role("link", name="Sync").first.click()
         expect(page.get_by_role("heading", name="Conflicts")).to_be_visible()

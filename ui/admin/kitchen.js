@@ -3,6 +3,7 @@
 // ticket's tile turns amber and red. Links to each station's screen and to expo. Prep times
 // (managers): per station and item, fired -> ready and ready -> bumped, over business days.
 
+import { showOverflow } from "/ui/lib/overflow.js";
 import { act, drawList, field, h, modal, msgBox, switchInput } from "./dom.js";
 
 const CHANGES = new Set(["stations", "kitchen_settings", "menu_items"]);
@@ -33,10 +34,10 @@ export default {
     const stationsCard = h("section", { class: "card" },
       h("div", { class: "card-head" }, h("h2", {}, "Stations"),
         h("button", { type: "button", class: "btn btn-primary btn-sm", onclick: () => edit(null) }, "+ Add station")),
-      h("div", { class: "table-wrap" }, h("table", { class: "table fold-table kitchen-stations" },
+      showOverflow(h("div", { class: "table-wrap" }, h("table", { class: "table fold-table kitchen-stations" },
         h("thead", {}, h("tr", {}, h("th", {}, "Station"), h("th", {}, "Code on menu items"), h("th", {}, "Screen"),
           h("th", { class: "sr-th" }, h("span", { class: "sr-only" }, "Actions")))),
-        rows)));
+        rows))));
     const options = h("form", { class: "card card-pad stack kitchen-options", novalidate: true });
     // Live changes redraw the options only while nobody is editing them.
     options.addEventListener("input", () => { state.edited = true; });
@@ -120,19 +121,25 @@ export default {
       return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
     }
 
+    // A station by the name its screen shows, not the code menu items carry.
+    function stationName(code) {
+      const station = state.kitchen.stations.find((s) => s.code === code);
+      return station ? station.name : code;
+    }
+
     function prepTable(caption, rows, label) {
-      return h("div", { class: "table-wrap" }, h("table", { class: "table fold-table" },
+      return showOverflow(h("div", { class: "table-wrap" }, h("table", { class: "table" },
         h("caption", { class: "sr-only" }, caption),
         h("thead", {}, h("tr", {}, h("th", {}, label), h("th", {}, "Items"),
           h("th", {}, "Cooking, median"), h("th", {}, "Cooking, 9 in 10"),
           h("th", {}, "At the pass, median"), h("th", {}, "At the pass, 9 in 10"))),
         h("tbody", {}, rows.map((row) => h("tr", { "data-prep": row.name ? `${row.station}/${row.name}` : row.station },
-          h("td", { "data-label": label }, row.name ? `${row.name} (${row.station})` : row.station),
+          h("td", { "data-label": label }, row.name ? `${row.name} (${stationName(row.station)})` : stationName(row.station)),
           h("td", { "data-label": "Items" }, String(row.items)),
           h("td", { "data-label": "Cooking, median" }, seconds(row.fired_to_ready.median_s)),
           h("td", { "data-label": "Cooking, 9 in 10" }, seconds(row.fired_to_ready.p90_s)),
           h("td", { "data-label": "At the pass, median" }, seconds(row.ready_to_bumped.median_s)),
-          h("td", { "data-label": "At the pass, 9 in 10" }, seconds(row.ready_to_bumped.p90_s)))))));
+          h("td", { "data-label": "At the pass, 9 in 10" }, seconds(row.ready_to_bumped.p90_s))))))));
     }
 
     async function showPrep() {

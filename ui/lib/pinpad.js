@@ -13,6 +13,11 @@ import { showPairing } from "/ui/lib/pairing.js";
 const MIN_DIGITS = 4;
 const MAX_DIGITS = 8;
 
+// "owners, managers and cashiers"
+function list(words) {
+  return words.length < 2 ? words.join("") : `${words.slice(0, -1).join(", ")} and ${words.at(-1)}`;
+}
+
 function initials(name) {
   return name.split(/\s+/).filter(Boolean).slice(0, 2).map((part) => part[0].toUpperCase()).join("");
 }
@@ -218,7 +223,7 @@ export function mountSignIn(root, { api, session, device, roles = [], title = "S
     }
     card.append(tiles);
     if (roles.length && roster.length > allowed.length) {
-      card.append(h("p", { class: "signin-foot" }, `Only ${roles.join(" and ")}s can sign in here.`));
+      card.append(h("p", { class: "signin-foot" }, `Only ${list(roles.map((role) => `${role}s`))} can sign in here.`));
     }
     tiles.querySelector("button").focus();
   }

@@ -103,7 +103,7 @@ function mount(me, store, menu, floor, since) {
         h("span", { class: "brand-text" }, h("span", { class: "brand-app" }, "Galley POS"), h("span", { class: "brand-store" }, store.name))),
       h("span", { class: "spacer" }),
       shiftChip, badge.element, conn,
-      h("span", { class: "who" }, h("span", { class: "who-name" }, me.name), h("span", { class: "badge badge-accent" }, me.role)),
+      h("span", { class: "who" }, h("span", { class: "who-name" }, me.name), h("span", { class: "badge badge-accent who-role" }, me.role)),
       h("button", { type: "button", class: "btn btn-ghost btn-sm", onclick: async () => {
         stop();
         await session.signOut(api);
@@ -119,7 +119,7 @@ function mount(me, store, menu, floor, since) {
     digits: minorDigits(store.currency),
     decimal: (minor) => toDecimalText(minor, store.currency),
     setShift(shift) {
-      shiftChip.textContent = shift ? `Shift open · float ${ctx.money(shift.float)}` : "No shift open";
+      shiftChip.replaceChildren(...(shift ? ["Shift open", h("span", { class: "shift-float" }, ` · float ${ctx.money(shift.float)}`)] : ["No shift open"]));
       shiftChip.classList.toggle("badge-ok", Boolean(shift));
       shiftChip.classList.toggle("badge-warn", !shift);
     },

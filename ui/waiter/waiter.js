@@ -99,7 +99,9 @@ function render() {
   const offline = ui.conn === "offline";
   root.replaceChildren(...[
     h("header", { class: "w-top" },
-      h("div", {}, h("div", { class: "w-brand" }, "Waiter"), h("div", { class: "w-store" }, `${ui.store.name} · ${ui.me.name}`)),
+      h("div", { class: "brand" }, h("span", { class: "brand-mark", "aria-hidden": "true" }, "G"),
+        h("span", { class: "brand-text" }, h("span", { class: "brand-app" }, "Galley waiter"),
+          h("span", { class: "brand-store" }, ui.store.name, h("span", { class: "w-who" }, ui.me.name)))),
       h("span", { class: "spacer" }),
       ui.badge.element,
       h("span", { class: "conn", "data-state": ui.conn || "connecting" }, CONN[ui.conn || "connecting"]),
