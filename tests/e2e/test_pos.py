@@ -125,6 +125,11 @@ def test_a_cashier_rings_up_splits_pays_two_ways_and_the_z_report_shows_the_vari
             if count:
                 page.locator(f'input[name="count-{value}"]').fill(str(count))
         page.get_by_role("button", name="Close shift").click()
+        confirm = page.get_by_role("dialog", name="Close the shift?")
+        expect(confirm).to_contain_text("The count is final")
+        assert money(re.search(r"You counted (\S+)\.", confirm.inner_text())[1]) == counted
+        page.screenshot(path=str(SCREENSHOTS / "pos-shift-close-confirm.png"))
+        confirm.get_by_role("button", name="Yes, close it").click()
         result = page.locator(".shift-result")
         expect(result).to_contain_text("Short")
         assert money(result.locator(".shift-variance dd").inner_text()) == 100

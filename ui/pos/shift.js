@@ -4,7 +4,7 @@
 
 import { h } from "/ui/lib/element.js";
 import { parseMoney } from "/ui/lib/money.js";
-import { toast, withApproval } from "./dialogs.js";
+import { openModal, toast, withApproval } from "./dialogs.js";
 
 const NOTES_AND_COINS = [50000, 20000, 10000, 5000, 2000, 1000, 500, 200, 100, 50, 20, 10, 5, 2, 1];
 
@@ -87,17 +87,31 @@ function openShift(shift, ctx, fail, redraw) {
       h("div", { class: "row" }, kind, amount, reason, h("button", { type: "submit", class: "btn" }, "Record")),
       shift.moves.length ? h("ul", { class: "shift-moves small" }, shift.moves.map((m) =>
         h("li", {}, `${m.kind.replace("_", "-")} ${m.kind === "no_sale" ? "" : money(m.amount)} · ${m.reason}`))) : null),
-    h("form", { class: "card card-pad stack shift-close", onsubmit: async (event) => {
+    h("form", { class: "card card-pad stack shift-close", onsubmit: (event) => {
       event.preventDefault();
       const body = {};
       for (const c of counts) if (Number(c.input.value) > 0) body[String(c.value)] = Math.trunc(Number(c.input.value));
-      try {
-        const closed = await ctx.api.post("/api/shifts/current/close", { counted: body });
-        ctx.setShift(null);
-        showClosed(closed, ctx);
-      } catch (err) {
-        fail(err);
-      }
+      // The count is final (a closed shift is not reopened): one tap too early must not record
+      // an empty drawer, so the cashier says yes to what was counted first.
+      const { close } = openModal({
+        title: "Close the shift?",
+        body: h("p", {}, Object.keys(body).length
+          ? `You counted ${counted.textContent}. The count is final: a closed shift is not reopened.`
+          : "Nothing is counted: the drawer will be recorded as empty. The count is final."),
+        actions: [
+          h("button", { type: "button", class: "btn", onclick: () => close() }, "Keep counting"),
+          h("button", { type: "button", class: "btn btn-primary", onclick: async () => {
+            close();
+            try {
+              const closed = await ctx.api.post("/api/shifts/current/close", { counted: body });
+              ctx.setShift(null);
+              showClosed(closed, ctx);
+            } catch (err) {
+              fail(err);
+            }
+          } }, "Yes, close it"),
+        ],
+      });
     } },
       h("h3", {}, "Close the shift"),
       h("p", { class: "muted small" }, "Count the drawer by note and coin. What it should hold shows once the count is in."),
