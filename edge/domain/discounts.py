@@ -84,7 +84,7 @@ def add_discount(
             if not reason:
                 raise Invalid("a discount above the limit needs a reason", field="reason")
             if given["kind"] == "percent":  # approved for what it takes off now, no more
-                with_it = [*existing_discounts, _proposed(given, line_id)]
+                with_it: list[Any] = [*existing_discounts, _proposed(given, line_id)]
                 row["cap"] = checks.totals(conn, check, (lines, with_it, covers)).discounts[""]
     commit(
         conn,
