@@ -1,7 +1,8 @@
 """The waiter's tables grid: every table with the state of its QR session (free, seated, an
 order to check, with the kitchen, bill asked, paid), its timers and its guests' alerts, and
-today's pass when the store asks guests for one. Reads only: the changes are in
-`table_sessions`."""
+today's pass when the store asks guests for one. A table with no session but an open order
+that staff took there (at the POS, say) is not free: it shows that order, seated or with the
+kitchen, since it was taken. Reads only: the changes are in `table_sessions`."""
 
 from __future__ import annotations
 
@@ -76,20 +77,40 @@ def tables_grid(conn: sqlite3.Connection, now: datetime | None = None) -> dict[s
     store = store_settings.current(conn)
     word = table_sessions.daily_pass(conn) if store["daily_pass"] else None
     amber = iso(now - timedelta(minutes=UNPAID_AMBER_MINUTES))
+    staff_orders = _staff_orders(conn)
     out = []
     for row in conn.execute(_FLOOR):
         data = dict(row)
         sent, status = data.pop("sent_lines"), data.pop("order_status")
+        if data["session_id"] is None and (order := staff_orders.get(data["id"])) is not None:
+            data["order_id"], data["order_number"], data["seated_at"] = order[:3]
+            data["last_order_at"], sent, status = order[3], order[4], "open"
         data["state"] = _state(conn, data, status, sent)
         data["enabled"] = bool(data["enabled"])
-        open_unpaid = data["session_id"] is not None and status != "closed"
+        taken = data["session_id"] is not None or data["order_id"] is not None
+        open_unpaid = taken and status != "closed"
         data["unpaid_too_long"] = open_unpaid and data["seated_at"] < amber
         out.append(data)
     return {"tables": out, "now": iso(now), "daily_pass": word}
 
 
+def _staff_orders(conn: sqlite3.Connection) -> dict[str, tuple[Any, ...]]:
+    """Each table's oldest open order (its id, number, when it was taken, its last line's time
+    and its lines sent), read from the open orders alone (a few, on their partial index)."""
+    found: dict[str, tuple[Any, ...]] = {}
+    for row in conn.execute(
+        "SELECT o.table_id, o.id, o.number, o.created_at,"
+        " (SELECT MAX(l.created_at) FROM order_lines l WHERE l.order_id = o.id),"
+        " (SELECT COUNT(*) FROM order_lines l WHERE l.order_id = o.id AND l.state = 'sent')"
+        " FROM orders o WHERE o.status = 'open' AND o.table_id IS NOT NULL"
+        " ORDER BY o.created_at DESC"
+    ):
+        found[row[0]] = tuple(row)[1:]
+    return found
+
+
 def _state(conn: sqlite3.Connection, table: dict[str, Any], status: str | None, sent: int) -> str:
-    if table["session_id"] is None:
+    if table["order_id"] is None and table["session_id"] is None:
         return "free"
     if status == "closed":
         return "paid"

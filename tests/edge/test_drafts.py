@@ -191,6 +191,29 @@ async def test_call_waiter_and_bill_alerts_reach_the_tables_grid(table):
     assert three["state"] == "seated" and three["waiter_called_at"] is None
 
 
+async def test_a_table_with_an_order_taken_by_staff_is_not_free_on_the_grid(table):
+    """An order taken at the POS for a table (no QR session there) showed it "Free" to the
+    waiters, who would seat new guests at it."""
+    client, _, _, waiter, _ = table
+    grid = (await client.get("/api/floor", headers=waiter)).json()["tables"]
+    five = next(t for t in grid if t["name"] == "5")
+    assert five["state"] == "free" and five["order_id"] is None
+    prawns = item(await _menu(client), "Garlic prawns")["id"]
+    body = {"kind": "table", "table_id": five["id"], "lines": [{"item_id": prawns}]}
+    taken = await client.post("/api/orders", headers=waiter, json=body)
+    assert taken.status_code == 201, taken.text
+    grid = (await client.get("/api/floor", headers=waiter)).json()["tables"]
+    five = next(t for t in grid if t["name"] == "5")
+    assert five["state"] == "seated" and five["session_id"] is None
+    assert (five["order_id"], five["order_number"]) == (taken.json()["id"], taken.json()["number"])
+    assert five["seated_at"] == taken.json()["created_at"] and not five["unpaid_too_long"]
+    sent = await client.post(f"/api/orders/{five['order_id']}/send", headers=waiter)
+    assert sent.status_code == 200, sent.text
+    grid = (await client.get("/api/floor", headers=waiter)).json()["tables"]
+    assert next(t for t in grid if t["name"] == "5")["state"] == "kitchen"
+    assert next(t for t in grid if t["name"] == "4")["state"] == "free"
+
+
 async def test_a_guest_polls_only_its_own_tables_events(table):
     client, first, _, waiter, _ = table
     app_box = client._transport.app.state.box  # noqa: SLF001
