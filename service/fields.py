@@ -41,8 +41,11 @@ def accepts(schema: dict[str, Any]) -> Callable[[Callable[[str, Any], Any]], Rul
 
 # Control characters (but tab, line feed and carriage return) have no place in anything staff or
 # an owner type, nor in a query, and PostgreSQL's text cannot hold NUL at all: no text rule, and
-# no query text (`service.query.words`), lets one in. CONTROL: a regex character class's inside.
-CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+# no query text (`service.query.words`), lets one in. Nor do the text-direction overrides and
+# isolates (U+202A-202E, U+2066-2069), which make a name or a reason read otherwise than it is
+# (Arabic and Hebrew need none of them). CONTROL: a regex character class's inside, read alike
+# by Python and by JSON Schema's patterns.
+CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069"
 HAS_CONTROL = re.compile(f"[{CONTROL}]")
 
 

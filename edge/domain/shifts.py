@@ -177,6 +177,8 @@ def move(
     no_sale = given["kind"] == "no_sale"
     approved_by = require(actor, "drawer.open", approver) if no_sale else None
     shift = require_open(conn, actor)
+    if no_sale and "amount" in given:
+        raise Invalid("A no-sale moves no money: record a pay-in or a pay-out.", field="amount")
     amount = 0 if no_sale else given.get("amount", 0)
     if not no_sale and amount <= 0:
         raise Invalid("Amount must be more than nothing.", field="amount")

@@ -275,11 +275,12 @@ async def test_every_problem_of_an_item_is_said_at_once_in_the_forms_words(
 
 
 async def test_text_with_a_control_character_is_refused(client, settings, manager):
-    """A NUL (which the hub's PostgreSQL cannot keep) or an escape in a name never gets in."""
+    """A NUL (which the hub's PostgreSQL cannot keep), an escape or a text-direction override
+    (which makes a name read otherwise than it is) never gets in."""
     m = await menu(client)
     before = count(settings.database, "events")
     body = {"category_id": m["categories"][0]["id"], "tax_rate_id": m["tax_rates"][0]["id"]}
-    for name in ("Soup\u0000", "Soup\u001b[2J"):
+    for name in ("Soup\u0000", "Soup\u001b[2J", "Soup \u202epuos"):
         response = await client.post(
             "/api/menu/items", headers=manager, json={**body, "name": name, "price": 500}
         )

@@ -199,6 +199,12 @@ async def test_drawer_moves_and_a_no_sale_need_an_open_shift_and_a_manager(clien
         "approval_required",
     )
     approved = {**no_sale, "approval": await approval(client)}
+    with_money = {**approved, "amount": 500}  # was taken, and the amount silently dropped
+    refused(
+        await client.post("/api/shifts/current/moves", json=with_money, headers=cashier),
+        422,
+        "invalid",
+    )
     assert (
         await client.post("/api/shifts/current/moves", json=approved, headers=cashier)
     ).status_code == 201
