@@ -574,8 +574,8 @@ def list_open(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     for row in rows:
         view = get(conn, row["id"])
         live = sum(1 for line in view["lines"] if not line["voided"])
-        if view["lines"] and not live and not view["payments"]:
-            continue  # its orders were cancelled: nothing left to pay
+        if not live and not view["payments"]:
+            continue  # its orders were cancelled, or its lines moved away: nothing to pay
         listed.append(
             {key: view[key] for key in CHECK_LISTED.schema["properties"] if key in view}
             | {"line_count": live}

@@ -115,6 +115,23 @@ async def test_merge_and_move_between_checks(client, cashier):
     assert nata_order["status"] == "closed"
 
 
+async def test_a_check_whose_lines_all_moved_away_is_no_longer_listed(client, cashier):
+    """It stayed among the open checks with nothing on it to pay."""
+    kept = await check_of(client, cashier, await walk_in(client, cashier, "Garlic prawns"))
+    emptied = await check_of(client, cashier, await walk_in(client, cashier, "Espresso"))
+    moved = await client.post(
+        f"/api/checks/{emptied['id']}/move",
+        json={
+            "line_ids": [line["line_id"] for line in emptied["lines"]],
+            "to_check_id": kept["id"],
+        },
+        headers=cashier,
+    )
+    assert moved.status_code == 200 and moved.json()["lines"] == []
+    listed = {row["id"] for row in (await client.get("/api/checks", headers=cashier)).json()}
+    assert kept["id"] in listed and emptied["id"] not in listed
+
+
 async def test_several_tenders_cash_rounding_tips_and_no_overpayment(client, cashier):
     manager = await sign_in(client, "manager", device="office")
     rules = await client.patch("/api/pos/settings", json={"cash_rounding": 5}, headers=manager)
