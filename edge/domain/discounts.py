@@ -74,18 +74,19 @@ def add_discount(
             large = given["value"] > limit
         else:
             large = given["value"] * 10_000 > limit * target
-        if not large:  # given one by one, discounts add up: the limit is the check's too
-            read = (lines, existing_discounts, covers)
-            large = _over_limit(conn, check, read, given, line_id, limit)
+        # what the check comes to with it: given one by one, discounts add up, so the limit is
+        # the check's too; and a manager approves a percent for what it takes off now, no more
+        with_it: list[Any] = [*existing_discounts, _proposed(given, line_id)]
+        after = checks.totals(conn, check, (lines, with_it, covers))
+        large = large or _over_limit(lines, with_it, after, limit)
         reason = given.get("reason", "")
         row = {"kind": given["kind"], "value": given["value"], "promo_code_id": None}
         if large:
             approved_by = require(actor, "discount.large", approver)
             if not reason:
                 raise Invalid("a discount above the limit needs a reason", field="reason")
-            if given["kind"] == "percent":  # approved for what it takes off now, no more
-                with_it: list[Any] = [*existing_discounts, _proposed(given, line_id)]
-                row["cap"] = checks.totals(conn, check, (lines, with_it, covers)).discounts[""]
+            if given["kind"] == "percent":
+                row["cap"] = after.discounts[""]
     commit(
         conn,
         actor.id,
@@ -107,20 +108,12 @@ def add_discount(
 
 
 def _over_limit(
-    conn: sqlite3.Connection,
-    check: sqlite3.Row,
-    read: checks.Contents,
-    given: dict[str, Any],
-    line_id: str | None,
-    limit_bp: int,
+    lines: Sequence[sqlite3.Row], discounts: list[Any], after: money.Totals, limit_bp: int
 ) -> bool:
-    """Whether the check's discounts but its promo codes (which keep their own rules), `given`
-    added, take off more than `limit_bp` of its live lines; each rounds to the cent, so by up to
-    half a cent each beyond it is within."""
-    lines, on_check, covers = read
-    rows: list[Any] = [*on_check, _proposed(given, line_id)]
-    manual = [d for d in rows if not d["promo_code_id"]]
-    after = checks.totals(conn, check, (lines, rows, covers))
+    """Whether the check's discounts but its promo codes (which keep their own rules) take off
+    more than `limit_bp` of its live lines, `after` being its totals with them; each rounds to
+    the cent, so by up to half a cent each beyond it is within."""
+    manual = [d for d in discounts if not d["promo_code_id"]]
     off = sum(after.discounts[d["id"]] for d in manual)
     base = sum(line["amount"] for line in lines if line["state"] != "voided")
     return 2 * off * 10_000 > 2 * limit_bp * base + len(manual) * 10_000

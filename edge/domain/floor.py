@@ -83,8 +83,13 @@ def tables_grid(conn: sqlite3.Connection, now: datetime | None = None) -> dict[s
         data = dict(row)
         sent, status = data.pop("sent_lines"), data.pop("order_status")
         if data["session_id"] is None and (order := staff_orders.get(data["id"])) is not None:
-            data["order_id"], data["order_number"], data["seated_at"] = order[:3]
-            data["last_order_at"], sent, status = order[3], order[4], "open"
+            data.update(
+                order_id=order["id"],
+                order_number=order["number"],
+                seated_at=order["created_at"],
+                last_order_at=order["last_order_at"],
+            )
+            sent, status = order["sent_lines"], "open"
         data["state"] = _state(conn, data, status, sent)
         data["enabled"] = bool(data["enabled"])
         taken = data["session_id"] is not None or data["order_id"] is not None
@@ -94,18 +99,20 @@ def tables_grid(conn: sqlite3.Connection, now: datetime | None = None) -> dict[s
     return {"tables": out, "now": iso(now), "daily_pass": word}
 
 
-def _staff_orders(conn: sqlite3.Connection) -> dict[str, tuple[Any, ...]]:
-    """Each table's oldest open order (its id, number, when it was taken, its last line's time
-    and its lines sent), read from the open orders alone (a few, on their partial index)."""
-    found: dict[str, tuple[Any, ...]] = {}
+def _staff_orders(conn: sqlite3.Connection) -> dict[str, sqlite3.Row]:
+    """Each table's oldest open order (when it was taken, its last line's time, its lines
+    sent), read from the open orders alone (a few, on their partial index)."""
+    found: dict[str, sqlite3.Row] = {}
     for row in conn.execute(
         "SELECT o.table_id, o.id, o.number, o.created_at,"
-        " (SELECT MAX(l.created_at) FROM order_lines l WHERE l.order_id = o.id),"
+        " (SELECT MAX(l.created_at) FROM order_lines l WHERE l.order_id = o.id)"
+        " AS last_order_at,"
         " (SELECT COUNT(*) FROM order_lines l WHERE l.order_id = o.id AND l.state = 'sent')"
+        " AS sent_lines"
         " FROM orders o WHERE o.status = 'open' AND o.table_id IS NOT NULL"
-        " ORDER BY o.created_at DESC"
+        " ORDER BY o.created_at"
     ):
-        found[row[0]] = tuple(row)[1:]
+        found.setdefault(row["table_id"], row)
     return found
 
 

@@ -132,15 +132,21 @@ async def test_pay_at_table_off_without_a_provider(client):
     assert json.loads(refused.text)["error"]["message"]
 
 
-async def test_an_online_payment_is_refunded_by_its_provider(edge, sandbox, settings):
-    who = await sign_in(edge, "manager", device="till")
+async def paid_online(edge, sandbox, who):
+    """A check paid at the table (the provider's webhook in), a shift open on `who`'s till: the
+    provider's intent, the payment, and the path that refunds it."""
     check, link = await link_for(edge, who)
     intent = sandbox.intents[link["provider_ref"]]
     intent["status"] = "succeeded"
     assert (await webhook(edge, sandbox, sandbox.event(intent))).status_code == 200
     payment = (await edge.get(f"/api/checks/{check['id']}", headers=who)).json()["payments"][0]
     assert (await edge.post("/api/shifts", json={"float": 0}, headers=who)).status_code == 201
-    path = f"/api/payments/{payment['id']}/refund"
+    return intent, payment, f"/api/payments/{payment['id']}/refund"
+
+
+async def test_an_online_payment_is_refunded_by_its_provider(edge, sandbox, settings):
+    who = await sign_in(edge, "manager", device="till")
+    intent, payment, path = await paid_online(edge, sandbox, who)
     sandbox.down = True
     down = await edge.post(path, json={"amount": 200, "reason": "cold"}, headers=who)
     assert down.status_code == 503 and count(settings.database, "refunds") == 0
@@ -173,13 +179,7 @@ async def test_refunds_side_by_side_ask_the_provider_once_each_that_is_recorded(
     """Two taps on Refund, or a till's retry with the same key while the first is still out,
     each asked the provider: it paid back four times what the box recorded."""
     who = await sign_in(edge, "manager", device="till")
-    check, link = await link_for(edge, who)
-    intent = sandbox.intents[link["provider_ref"]]
-    intent["status"] = "succeeded"
-    assert (await webhook(edge, sandbox, sandbox.event(intent))).status_code == 200
-    payment = (await edge.get(f"/api/checks/{check['id']}", headers=who)).json()["payments"][0]
-    assert (await edge.post("/api/shifts", json={"float": 0}, headers=who)).status_code == 201
-    path = f"/api/payments/{payment['id']}/refund"
+    intent, payment, path = await paid_online(edge, sandbox, who)
     keyed = {**who, "Idempotency-Key": "refund-1"}
     retries = await asyncio.gather(
         *(edge.post(path, json={"amount": 100, "reason": "cold"}, headers=keyed) for _ in range(3))
