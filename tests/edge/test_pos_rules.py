@@ -222,6 +222,8 @@ async def test_drawer_moves_and_a_no_sale_need_an_open_shift_and_a_manager(clien
         422,
         "invalid",
     )
+    shift = (await client.get("/api/shifts/current", headers=cashier)).json()["shift"]
+    assert shift["moves"] == []  # nothing recorded
     assert (
         await client.post("/api/shifts/current/moves", json=approved, headers=cashier)
     ).status_code == 201
