@@ -43,6 +43,7 @@ def create_app(settings: HubSettings | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.attempts = Attempts(settings.attempts_per_minute, 60.0)
+    app.state.pushes = sync.Pushes()
     return app
 
 

@@ -5,10 +5,13 @@ One asyncio task in the edge process, started with the box and idle until the bo
 
 1. **Push** the outbox: the box's own events of synced entities after the push cursor, up to the
    last seq on disk (`Bus.last_seq`: never an event a power cut could still take back), in
-   batches of at most 500, signed. The hub's verdicts go through the writer in one write with
-   the cursor (`sync_inbox.record_push`): conflicts for what it merged, rejections for what it
-   refused; a 409 `gap` moves the cursor back to the hub's. An answer lost on the way (a cut
-   after the hub committed) is harmless: the batch is sent again and acknowledged as it was.
+   batches of at most 500, signed, two on their way at once (the hub applies one while the next
+   waits there: measured, the hub stood idle 1.4 of 7.4 s of sync_reconcile between batches,
+   0.15 s with two). The hub's verdicts go through the writer in one write with the cursor
+   (`sync_inbox.record_push`), in the batches' order: conflicts for what it merged, rejections
+   for what it refused; a 409 `gap` moves the cursor back to the hub's. An answer lost on the
+   way (a cut after the hub committed) is harmless: the batch is sent again and acknowledged
+   as it was.
 2. **Pull** the hub's changes after the pull cursor, page by page, and apply them through
    `commit(origin="hub")` in writes of at most 100 changes, each moving the cursor with it
    (`hub_changes.apply`), so an order taken meanwhile waits for one small write, not a page.
@@ -31,6 +34,7 @@ import contextlib
 import logging
 import random
 import sqlite3
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -44,7 +48,7 @@ from edge.domain import hub_changes, sync_inbox
 from edge.runtime.hub_client import HubClient, HubRefused, HubUnreachable
 from edge.runtime.pacing import Pacing
 from sync.clock import now_iso
-from sync.envelope import MAX_BODY_BYTES, MAX_EVENTS, PushBatch, PushedEvent
+from sync.envelope import MAX_BODY_BYTES, MAX_EVENTS, PushBatch, PushedEvent, PushResult
 from sync.signing import DeviceKey
 
 log = logging.getLogger(__name__)
@@ -54,6 +58,9 @@ T = TypeVar("T")
 # only unusually large events make a batch shorter. One event larger than the cap goes alone;
 # one the hub could never read (over MAX_BODY_BYTES) is kept as a rejection, never retried.
 BATCH_BYTES = 4 * 1024 * 1024
+# Pushes on their way to the hub at once: two keep it busy (one applied while the next waits
+# there); more would only queue at the hub.
+IN_FLIGHT = 2
 APPLY_CHUNK = 100  # hub changes applied per write: an order waits for one such write at most
 FIRST_BACKOFF_S, LONGEST_BACKOFF_S = 1.0, 300.0
 Read = Callable[..., Awaitable[Any]]
@@ -175,42 +182,53 @@ class SyncService:
         return await self._write_now(fn, *args)
 
     async def _push(self, client: HubClient, store_id: str) -> None:
-        """Batch after batch, the box working while the hub does: as one batch is sent and
-        applied, the next is read and encoded, and the one before's verdicts are written."""
-        batch = await self._next(store_id, None)
+        """Batch after batch, IN_FLIGHT of them on their way at once: while the hub applies one,
+        the next is already there (it waits its turn at the hub, not a round trip), the one
+        after is read and encoded, and the verdicts of the one before are written. Answers are
+        taken in order; the first that is no success ends the batches still on their way, their
+        answers unread (whatever of them the hub applied, it acknowledges when they come again:
+        from the push cursor, which only answers read in order move)."""
+        sent: deque[tuple[Batch, asyncio.Future[PushResult]]] = deque()
         recording: asyncio.Future[None] | None = None
+        batch = await self._next(store_id, None)
         try:
-            while batch is not None:
-                await self._pacing.turn()
-                if batch.too_large is not None:
-                    await _finished(recording)
-                    recording = None
-                    await self._write(sync_inbox.record_too_large, batch.too_large, self.body_limit)
-                    batch = await self._next(store_id, None)
-                    continue
-                # The next batch starts where the hub's cursor is once it took this one.
-                following = self._next(store_id, batch.events[-1].seq) if batch.more else _none()
-                answer, after = await asyncio.gather(
-                    client.push(batch.body), following, return_exceptions=True
-                )
-                await _finished(recording)
-                recording = None
-                if isinstance(answer, HubRefused):
-                    upto = answer.details.get("push_upto")
-                    if answer.code == "gap" and isinstance(upto, int):
-                        log.warning("sync: the hub holds up to seq %s; pushing from there", upto)
-                        await self._write(identity.pushed, upto)
+            while batch is not None or sent:
+                if batch is not None and len(sent) < IN_FLIGHT:
+                    if batch.too_large is None:
+                        await self._pacing.turn()
+                        sent.append((batch, asyncio.ensure_future(client.push(batch.body))))
+                        # the next batch starts where the hub's cursor is once it took this one
+                        after = batch.events[-1].seq
+                        batch = await self._next(store_id, after) if batch.more else None
+                        continue
+                    if not sent:  # kept as a rejection once every batch before it is answered
+                        await _finished(recording)
+                        recording = None
+                        await self._write(
+                            sync_inbox.record_too_large, batch.too_large, self.body_limit
+                        )
                         batch = await self._next(store_id, None)
                         continue
-                if isinstance(answer, BaseException):
-                    raise answer
-                if isinstance(after, BaseException):
-                    raise after
+                pushed, answer = sent.popleft()
+                try:
+                    result = await answer
+                except HubRefused as refused:
+                    upto = refused.details.get("push_upto")
+                    if refused.code != "gap" or not isinstance(upto, int):
+                        raise
+                    await _stopped(sent)
+                    await _finished(recording)
+                    recording = None
+                    log.warning("sync: the hub holds up to seq %s; pushing from there", upto)
+                    await self._write(identity.pushed, upto)
+                    batch = await self._next(store_id, None)
+                    continue
+                await _finished(recording)
                 recording = asyncio.ensure_future(
-                    self._write(sync_inbox.record_push, batch.events, answer, answer.upto)
+                    self._write(sync_inbox.record_push, pushed.events, result, result.upto)
                 )
-                batch = after
         finally:
+            await _stopped(sent)
             await _finished(recording)
 
     async def _next(self, store_id: str, after: int | None) -> Batch | None:
@@ -262,8 +280,12 @@ class Batch:
     too_large: PushedEvent | None = None
 
 
-async def _none() -> None:
-    return None
+async def _stopped(sent: deque[tuple[Batch, asyncio.Future[PushResult]]]) -> None:
+    """Stop the pushes still on their way, their answers unread."""
+    for _, answer in sent:
+        answer.cancel()
+    await asyncio.gather(*(answer for _, answer in sent), return_exceptions=True)
+    sent.clear()
 
 
 async def _finished(recording: asyncio.Future[None] | None) -> None:

@@ -3,11 +3,20 @@
 Every refusal of a security check (unsigned, bad signature, stale, unknown or revoked key,
 replayed nonce, a key of another store, an unknown, used or expired code) is recorded in the
 refusal audit, in a transaction of its own, before it is answered.
+
+A box keeps two pushes on their way (`edge.runtime.sync_service`): while the hub applies one
+batch, the next is already here, so the hub never waits a round trip between them. Should the
+later one reach the database first, it finds a gap; it then waits for the pushes of its key
+whose first bytes this process had before its own (`Pushes`), and tries once more, rather than
+be refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import contextlib
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,7 +27,7 @@ from hub.api.openapi import contract
 from hub.domain import devices, feed, push, refusals
 from hub.domain.devices import SignedRequest
 from hub.storage.tx import Tx
-from service.errors import GalleyError
+from service.errors import Conflict, GalleyError
 from service.http import client_address, ok, raw_body
 from service.query import Query, whole
 from sync.envelope import MAX_EVENTS, Enrolment, PushBatch
@@ -27,6 +36,50 @@ from sync.errors import BadEnvelope
 PULL = Query(cursor=whole(0, high=2**62), limit=whole(MAX_EVENTS, 1, MAX_EVENTS))
 # Refusals that are no security matter (a malformed body, a gap): answered, not audited.
 _NOT_AUDITED = {"bad_envelope", "schema_unsupported", "gap", "too_large", "bad_query"}
+# How long a push that found a gap waits for the pushes of its key taken in before it: as long
+# as a batch of 500 orders takes on a slow hub, many times over.
+EARLIER_PUSHES_S = 10.0
+
+
+class Pushes:
+    """The pushes this process is taking in or applying, by the key their signature names
+    (checked later, in the transaction): a push counts from its first byte to its answer."""
+
+    def __init__(self) -> None:
+        self.waiting = 0  # pushes waiting for earlier ones now, for stats and tests
+        self._taken_in = itertools.count()
+        self._running: dict[str | None, dict[int, asyncio.Event]] = {}
+
+    def running(self, key_id: str | None) -> int:
+        return len(self._running.get(key_id, ()))
+
+    @contextlib.asynccontextmanager
+    async def taking(self, key_id: str | None) -> AsyncIterator[Callable[[], Awaitable[bool]]]:
+        """Count a push until the block ends; yields what waits for those of the same key taken
+        in before it (False at once if there were none: a gap then is a real one)."""
+        number, done = next(self._taken_in), asyncio.Event()
+        running = self._running.setdefault(key_id, {})
+        running[number] = done
+
+        async def earlier() -> bool:
+            waits = [event.wait() for n, event in running.items() if n < number]
+            if not waits:
+                return False
+            self.waiting += 1
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.gather(*waits), EARLIER_PUSHES_S)
+            finally:
+                self.waiting -= 1
+            return True
+
+        try:
+            yield earlier
+        finally:
+            done.set()
+            del running[number]
+            if not running:
+                del self._running[key_id]
 
 
 def _envelope(read: Callable[[bytes], object], body: bytes) -> object:
@@ -106,15 +159,22 @@ async def push_batch(request: Request):
     """A store's events after its push cursor, in seq order: each applied exactly once, in one
     transaction, and answered with a verdict (PushResult). A batch that starts beyond the hub's
     cursor is a 409 `gap` carrying `push_upto`."""
-    signed = SignedRequest(
-        request.headers, "POST", target(request), await raw_body(request, SYNC_BODY)
-    )
+    key_id = devices.named_key(request.headers)
+    async with request.app.state.pushes.taking(key_id) as earlier:
+        body = await raw_body(request, SYNC_BODY)
+        signed = SignedRequest(request.headers, "POST", target(request), body)
 
-    async def work() -> Response:
-        result = await storage(request).run(_push, signed)
-        return ok(result.to_json())
+        async def work() -> Response:
+            try:
+                result = await storage(request).run(_push, signed)
+            except Conflict as gap:
+                # its transaction wrote nothing (its nonce neither): it may run again
+                if gap.code != "gap" or not await earlier():
+                    raise
+                result = await storage(request).run(_push, signed)
+            return ok(result.to_json())
 
-    return await _audited(request, work(), key_id=signed.key_id())
+        return await _audited(request, work(), key_id=key_id)
 
 
 def _pull(tx: Tx, signed: SignedRequest, cursor: int, limit: int):

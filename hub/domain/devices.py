@@ -37,11 +37,15 @@ class SignedRequest:
     body: bytes
 
     def key_id(self) -> str | None:
-        """The key the request names, if it names one in the right form."""
-        try:
-            return signed_key_id(self.headers)
-        except BadSignature:
-            return None
+        return named_key(self.headers)
+
+
+def named_key(headers: Mapping[str, str]) -> str | None:
+    """The key a request's headers name, if they name one in the right form."""
+    try:
+        return signed_key_id(headers)
+    except BadSignature:
+        return None
 
 
 def enrol(tx: Tx, enrolment: Enrolment) -> Enrolled:

@@ -9,6 +9,7 @@ import pytest
 from sync.canonical import store_digest
 from sync.envelope import PullPage, PushResult
 from sync.ids import uuid7
+from sync.signing import sign
 from tests.hub.kit import (
     enrolled_box,
     event,
@@ -91,6 +92,69 @@ async def test_a_gap_is_refused_with_the_hubs_cursor_and_out_of_order_batches_co
     assert (await _pushed(box, early, after=0)).upto == 2
     assert (await _pushed(box, late, after=2)).upto == 4
     assert await _count(hub, owner, store["id"], "orders") == 4
+
+
+async def _until(condition) -> None:
+    """Let the hub's tasks run until `condition()` holds (a bound, not a measure of time)."""
+
+    async def turns() -> None:
+        while not condition():
+            await asyncio.sleep(0)
+
+    await asyncio.wait_for(turns(), 10)
+
+
+async def test_a_batch_that_overtakes_the_one_before_it_waits_for_it(hub_app, hub, owner, box):
+    """A box keeps two pushes on their way. The second, whole, reaches the database while the
+    first is still coming in: it waits for the first, rather than be refused as a gap."""
+    early, late = [order_event(1), order_event(2)], [order_event(3), order_event(4)]
+    body, path = box.batch(early, after=0), "/sync/v1/push"
+    arrived = asyncio.Event()
+
+    async def slowly():
+        yield body[:10]
+        await arrived.wait()
+        yield body[10:]
+
+    pushes = hub_app.state.pushes
+    headers = sign(box.key, "POST", path, body)
+    first = asyncio.create_task(hub.post(path, content=slowly(), headers=headers))
+    await _until(lambda: pushes.running(box.key.key_id) == 1)
+    second = asyncio.create_task(box.push(late, after=2))
+    await _until(lambda: pushes.waiting == 1)  # it found the gap, and waits
+    arrived.set()
+    answers = [await first, await second]
+    assert [answer.status_code for answer in answers] == [200, 200], [a.text for a in answers]
+    results = [PushResult.from_json(answer.json()) for answer in answers]
+    assert [r.upto for r in results] == [2, 4]
+    assert [v.status for r in results for v in r.verdicts] == ["applied"] * 4
+    assert pushes.running(box.key.key_id) == 0 and pushes.waiting == 0
+
+
+async def test_a_gap_no_push_of_the_box_can_fill_is_refused_once_they_are_answered(
+    hub_app, hub, owner, box
+):
+    """The push before the gap is refused (it is another store's): the one after it waits for
+    that answer, then is refused as a gap, and nothing applies."""
+    body, path = box.batch([order_event(1)], after=0, store_id=uuid7()), "/sync/v1/push"
+    arrived = asyncio.Event()
+
+    async def slowly():
+        yield body[:10]
+        await arrived.wait()
+        yield body[10:]
+
+    pushes = hub_app.state.pushes
+    headers = sign(box.key, "POST", path, body)
+    first = asyncio.create_task(hub.post(path, content=slowly(), headers=headers))
+    await _until(lambda: pushes.running(box.key.key_id) == 1)
+    second = asyncio.create_task(box.push([order_event(2)], after=1))
+    await _until(lambda: pushes.waiting == 1)
+    arrived.set()
+    assert (await first).status_code == 403
+    gap = await second
+    assert gap.status_code == 409 and gap.json()["error"]["push_upto"] == 0, gap.text
+    assert await _count(hub, owner, box.store_id, "orders") == 0
 
 
 async def test_two_pushes_of_one_batch_at_once_apply_it_once(hub, owner, store, box):

@@ -316,3 +316,23 @@ async def test_a_push_stops_at_its_byte_cap_and_an_event_no_push_can_carry_is_ke
         f"/api/stores/{store['id']}/rows/orders?limit=500", headers=owner.headers
     )
     assert len(orders_on_hub.json()["rows"]) == 5  # the four, and the small one
+
+
+async def test_a_box_ahead_of_the_hub_pushes_again_from_the_hubs_cursor(
+    box, hub, owner, store, link
+):
+    """The hub has fewer of the box's events than the box believes (say, it was restored from
+    an older backup): the pushes on their way hear `gap`, and the box pushes again from the
+    hub's cursor, and ends with the hub holding what it holds."""
+    box_, client = box
+    await box_.sync.round()
+    hub_has = (await box_.read(identity.sync_state)).push_cursor
+    await box_.write(_huge_orders, 1_100, 1)  # an event each: three pushes
+    await box_.write(identity.pushed, hub_has + 300)
+    link.bodies.clear()
+    await box_.sync.round()
+    # refused: the first push, and the second if it was on its way by then; then the three
+    # from the hub's cursor
+    assert len(link.bodies) - 3 in (1, 2)
+    assert (await box_.read(identity.sync_state)).push_cursor == await box_.read(events.last_seq)
+    await _converged(box_, hub, owner, store["id"])
