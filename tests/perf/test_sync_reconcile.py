@@ -2,9 +2,9 @@
 hub (`galley hub serve`, real uvicorn): seconds until the box's digest equals the hub's, and the
 events per second that took; then, on the same database, raw batched inserts of the rows the hub
 wrote for them (its copy of each row, its inbox entry and its change-feed entry for each event,
-500 events' worth per transaction) into tables keyed and indexed as the hub's, as the ceiling,
-and the ratio. The events counted are those the box pushed, and the hub's inbox must hold exactly
-as many.
+500 events' worth per transaction) into tables keyed and indexed as the hub's, as the ceiling
+(the median of three runs), and the ratio. The events counted are those the box pushed, and
+the hub's inbox must hold exactly as many.
 
 One JSON line per backend (SQLite, PostgreSQL). `GALLEY_BENCH=full` (make bench) takes 20,000
 orders and asserts the targets (under 20 s, ratio at least 0.3); otherwise 500 orders prove the
@@ -19,7 +19,9 @@ import json
 import os
 import re
 import sqlite3
+import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,7 @@ ORDERS = 20_000 if FULL else 500
 MAX_SECONDS = 20.0
 MIN_RATIO = 0.3
 BATCH_EVENTS = 500
+CEILING_RUNS = 3
 
 
 def _offline_orders(conn, count: int) -> None:
@@ -148,20 +151,24 @@ def _ceiling_sqlite(path: Path, store_id: str, events_count: int) -> float:
             f" ({', '.join('?' * len(TABLES))}) ORDER BY type DESC",
             tuple(TABLES),
         ).fetchall()
-        for table, sql in schema:  # the table, then its indexes, each named bench_...
-            conn.execute(re.sub(rf"\b({table}\w*)", r"bench_\1", sql))
-        started = time.perf_counter()
-        for part in _chunks(copies, events_count):
-            conn.execute("BEGIN IMMEDIATE")
-            for table, rows in part.items():
-                conn.executemany(_insert(table, "?"), rows)
-            conn.execute("COMMIT")
-        seconds = time.perf_counter() - started
-        for table in TABLES:
-            conn.execute(f"DROP TABLE bench_{table}")
+
+        def once() -> float:
+            for table, sql in schema:  # the table, then its indexes, each named bench_...
+                conn.execute(re.sub(rf"\b({table}\w*)", r"bench_\1", sql))
+            started = time.perf_counter()
+            for part in _chunks(copies, events_count):
+                conn.execute("BEGIN IMMEDIATE")
+                for table, rows in part.items():
+                    conn.executemany(_insert(table, "?"), rows)
+                conn.execute("COMMIT")
+            seconds = time.perf_counter() - started
+            for table in TABLES:
+                conn.execute(f"DROP TABLE bench_{table}")
+            return seconds
+
+        return _median_rate(once, events_count)
     finally:
         conn.close()
-    return events_count / seconds
 
 
 def _ceiling_postgresql(owner_url: str, store_id: str, events_count: int) -> float:
@@ -172,20 +179,33 @@ def _ceiling_postgresql(owner_url: str, store_id: str, events_count: int) -> flo
             return conn.execute(sql, (arg,)).fetchall()
 
         copies = _copies(fetch, store_id)
-        for table in TABLES:
-            conn.execute(f"CREATE TABLE bench_{table} (LIKE {table} INCLUDING ALL)")
-        conn.commit()
-        started = time.perf_counter()
-        with conn.cursor() as cursor:
-            for part in _chunks(copies, events_count):
-                for table, rows in part.items():
-                    cursor.executemany(_insert(table, "%s"), rows)
-                conn.commit()
-        seconds = time.perf_counter() - started
-        for table in TABLES:
-            conn.execute(f"DROP TABLE bench_{table}")
-        conn.commit()
-    return events_count / seconds
+
+        def once() -> float:
+            for table in TABLES:
+                conn.execute(f"CREATE TABLE bench_{table} (LIKE {table} INCLUDING ALL)")
+            conn.commit()
+            started = time.perf_counter()
+            with conn.cursor() as cursor:
+                for part in _chunks(copies, events_count):
+                    for table, rows in part.items():
+                        cursor.executemany(_insert(table, "%s"), rows)
+                    conn.commit()
+            seconds = time.perf_counter() - started
+            for table in TABLES:
+                conn.execute(f"DROP TABLE bench_{table}")
+            conn.commit()
+            return seconds
+
+        return _median_rate(once, events_count)
+
+
+def _median_rate(once: Callable[[], float], events_count: int) -> float:
+    """Events per second of the median of CEILING_RUNS runs of `once` (each its seconds). One
+    run was a poor measure: the first of three was the slowest each of the four times this was
+    looked at (two on SQLite, two on PostgreSQL; 22,141 against 29,791 and 25,070 events/s on
+    SQLite, for one), and single runs on SQLite ranged from 17,500 to 28,500 events/s on one
+    machine within an hour."""
+    return events_count / statistics.median(once() for _ in range(CEILING_RUNS))
 
 
 def _bench(backend: str, settings: HubSettings, owner_url: str | None, tmp: Path, template: Path):
