@@ -104,22 +104,28 @@ async def _until(condition) -> None:
     await asyncio.wait_for(turns(), 10)
 
 
-async def test_a_batch_that_overtakes_the_one_before_it_waits_for_it(hub_app, hub, owner, box):
-    """A box keeps two pushes on their way. The second, whole, reaches the database while the
-    first is still coming in: it waits for the first, rather than be refused as a gap."""
-    early, late = [order_event(1), order_event(2)], [order_event(3), order_event(4)]
-    body, path = box.batch(early, after=0), "/sync/v1/push"
-    arrived = asyncio.Event()
+async def _coming_in(hub_app, hub, box, body: bytes) -> tuple[asyncio.Task, asyncio.Event]:
+    """A push of `body` whose first bytes the hub has, the rest held back until the event is
+    set; once the hub counts it as under way."""
+    arrived, path = asyncio.Event(), "/sync/v1/push"
 
     async def slowly():
         yield body[:10]
         await arrived.wait()
         yield body[10:]
 
-    pushes = hub_app.state.pushes
     headers = sign(box.key, "POST", path, body)
-    first = asyncio.create_task(hub.post(path, content=slowly(), headers=headers))
-    await _until(lambda: pushes.running(box.key.key_id) == 1)
+    pushed = asyncio.create_task(hub.post(path, content=slowly(), headers=headers))
+    await _until(lambda: hub_app.state.pushes.running(box.key.key_id) == 1)
+    return pushed, arrived
+
+
+async def test_a_batch_that_overtakes_the_one_before_it_waits_for_it(hub_app, hub, owner, box):
+    """A box keeps two pushes on their way. The second, whole, reaches the database while the
+    first is still coming in: it waits for the first, rather than be refused as a gap."""
+    pushes = hub_app.state.pushes
+    early, late = [order_event(1), order_event(2)], [order_event(3), order_event(4)]
+    first, arrived = await _coming_in(hub_app, hub, box, box.batch(early, after=0))
     second = asyncio.create_task(box.push(late, after=2))
     await _until(lambda: pushes.waiting == 1)  # it found the gap, and waits
     arrived.set()
@@ -136,20 +142,10 @@ async def test_a_gap_no_push_of_the_box_can_fill_is_refused_once_they_are_answer
 ):
     """The push before the gap is refused (it is another store's): the one after it waits for
     that answer, then is refused as a gap, and nothing applies."""
-    body, path = box.batch([order_event(1)], after=0, store_id=uuid7()), "/sync/v1/push"
-    arrived = asyncio.Event()
-
-    async def slowly():
-        yield body[:10]
-        await arrived.wait()
-        yield body[10:]
-
-    pushes = hub_app.state.pushes
-    headers = sign(box.key, "POST", path, body)
-    first = asyncio.create_task(hub.post(path, content=slowly(), headers=headers))
-    await _until(lambda: pushes.running(box.key.key_id) == 1)
+    body = box.batch([order_event(1)], after=0, store_id=uuid7())
+    first, arrived = await _coming_in(hub_app, hub, box, body)
     second = asyncio.create_task(box.push([order_event(2)], after=1))
-    await _until(lambda: pushes.waiting == 1)
+    await _until(lambda: hub_app.state.pushes.waiting == 1)
     arrived.set()
     assert (await first).status_code == 403
     gap = await second
