@@ -12,7 +12,15 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
-from tests.e2e.conftest import PINS, SCREENSHOTS, Console, LiveEdge, browser_page, sign_in
+from tests.e2e.conftest import (
+    MANAGER,
+    PINS,
+    SCREENSHOTS,
+    Console,
+    LiveEdge,
+    browser_page,
+    sign_in,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -41,16 +49,14 @@ def open_screen(page: Page, search: str = "") -> None:
     expect(page.locator(".conn")).to_have_attribute("data-state", "live")
 
 
-def send(http: httpx.Client, *lines: str | dict, table: str = "3") -> dict:
-    """Send an order for `table`: each line an item's name, or {name, choices: [(group,
-    choice)], note, seat}."""
+def send(http: httpx.Client, *lines: str | dict, table: str | None = "3") -> dict:
+    """Send an order for `table` (None: at the counter): each line an item's name, or {name,
+    choices: [(group, choice)], note, seat}."""
     menu = http.get("/api/menu").json()
     items = {i["name"]: i["id"] for c in menu["categories"] for i in c["items"]}
     choices = {
         (g["name"], m["name"]): m["id"] for g in menu["modifier_groups"] for m in g["modifiers"]
     }
-    floor = http.get("/api/tables").json()
-    table_id = next(t["id"] for a in floor for t in a["tables"] if t["name"] == table)
     body_lines = []
     for line in lines:
         spec = {"name": line} if isinstance(line, str) else dict(line)
@@ -58,7 +64,11 @@ def send(http: httpx.Client, *lines: str | dict, table: str = "3") -> dict:
         if "choices" in spec:
             body_line["modifier_ids"] = [choices[c] for c in spec.pop("choices")]
         body_lines.append({**body_line, **spec})
-    body = {"kind": "table", "table_id": table_id, "send": True, "lines": body_lines}
+    body: dict = {"kind": "counter", "send": True, "lines": body_lines}
+    if table is not None:
+        floor = http.get("/api/tables").json()
+        table_id = next(t["id"] for a in floor for t in a["tables"] if t["name"] == table)
+        body.update(kind="table", table_id=table_id)
     answer = http.post("/api/orders", json=body)
     assert answer.status_code == 201, answer.text
     return answer.json()
@@ -89,6 +99,7 @@ def test_each_station_shows_its_ticket_bumped_by_keyboard_and_expo_serves(
     expect(bar_tile.locator(".item-name")).to_have_text(["Cola"])
     expect(kitchen_tile.locator(".item-name")).to_have_text(["Burrata"])  # the curry is held
     expect(kitchen_tile.locator(".tile-label")).to_have_text("Table 3")
+    expect(kitchen_tile.locator(".tile-order")).to_have_text(f"Order {order['number']}")
     expect(kitchen_tile.locator(".tile-number")).to_have_text(re.compile(r"#\d+"))
     assert (
         kitchen_tile.locator(".tile-number").inner_text()
@@ -127,6 +138,17 @@ def test_each_station_shows_its_ticket_bumped_by_keyboard_and_expo_serves(
         expect(card.locator(".expo-state")).to_have_text("Ready")
         card.get_by_role("button", name="Served").click()
         expect(expo.locator(".kds-empty-title")).to_have_text("All clear")
+
+
+def test_a_counter_orders_tile_names_its_number_once(screens, live_edge: LiveEdge):
+    bar, _, _ = screens
+    with live_edge.client(MANAGER) as http:
+        order = send(http, "Cola", table=None)
+    tile = bar.locator(".tile")
+    expect(tile.locator(".tile-label")).to_have_text(f"Counter #{order['number']}")
+    expect(tile.locator(".tile-order")).to_have_count(0)  # not "Order 12" again
+    SCREENSHOTS.mkdir(exist_ok=True)
+    bar.screenshot(path=SCREENSHOTS / "kds-counter-tile.png")
 
 
 def test_a_screen_cut_off_gets_every_ticket_fired_meanwhile_once_in_order(

@@ -230,6 +230,17 @@ def test_five_items_and_cash_take_seven_taps_on_a_tablet(browser, live_edge: Liv
 VIEWPORTS = {"phone": (360, 740), "tablet": (1024, 768), "wall": (1920, 1080)}
 
 
+# Whether the search field's placeholder fits in it, measured in the field's own font.
+HINT_FITS = """() => {
+  const field = document.querySelector(".pos-search");
+  const style = getComputedStyle(field);
+  const pen = document.createElement("canvas").getContext("2d");
+  pen.font = style.font;
+  const room = field.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return pen.measureText(field.placeholder).width <= room;
+}"""
+
+
 def test_every_view_fits_a_phone_a_tablet_and_a_wall_screen(page: Page, live_edge: LiveEdge):
     page.goto("/pos/")  # the kitchen's Kim is on the roster, not on the tiles: said in words
     expect(page.locator(".signin-foot")).to_have_text(
@@ -265,6 +276,8 @@ def test_every_view_fits_a_phone_a_tablet_and_a_wall_screen(page: Page, live_edg
             tops = {round(t.bounding_box()["y"]) for t in page.locator(".pos-tab").all()}
             assert len(tops) == 1, f"the tabs wrap on a {screen}"
             assert page.locator(".shift-chip").bounding_box()["height"] >= 40
+            if view == "Sale":
+                assert page.evaluate(HINT_FITS), f"the search field's hint is cut on a {screen}"
 
 
 def test_a_void_and_a_refund_with_a_managers_pin_at_the_till(

@@ -82,7 +82,9 @@ export function mountBoard(main, ctx) {
       KIND_LABEL[ticket.kind] ? h("span", { class: "badge badge-info" }, KIND_LABEL[ticket.kind]) : null,
       !ctx.station ? h("span", { class: "badge" }, words(ticket.station)) : null,
       h("span", { class: `badge tile-state state-${ticket.state.toLowerCase()}` }, STATE_LABEL[ticket.state] || ticket.state),
-      h("span", { class: "tile-order" }, `Order ${ticket.order_number}`));
+      // a counter order's label says its number already ("Counter #12")
+      ticket.label.endsWith(`#${ticket.order_number}`)
+        ? null : h("span", { class: "tile-order" }, `Order ${ticket.order_number}`));
     const body = h("ol", { class: "tile-items" });
     let course = "";
     for (const item of ticket.items) {

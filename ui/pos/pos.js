@@ -142,7 +142,12 @@ function mount(me, store, menu, floor, since) {
   }
 
   // ---- the sale: grid, search, modifiers ----
-  const search = h("input", { class: "input pos-search", type: "search", name: "search", placeholder: "Search or scan · PLU, barcode, name  ( / )", "aria-label": "Search or scan", autocomplete: "off" });
+  const search = h("input", { class: "input pos-search", type: "search", name: "search", "aria-label": "Search or scan", autocomplete: "off" });
+  // the whole hint where it fits: a phone's field showed only part of it
+  const roomy = matchMedia("(min-width: 700px)");
+  const hint = () => { search.placeholder = roomy.matches ? "Search or scan · PLU, barcode, name  ( / )" : "Search or scan"; };
+  hint();
+  roomy.addEventListener("change", hint);
   search.addEventListener("input", () => drawGrid());
   search.addEventListener("keydown", (event) => {
     if (event.key !== "Enter") return;
