@@ -52,8 +52,7 @@ def due(conn: sqlite3.Connection, actor: Actor, check_id: str) -> dict[str, Any]
     check = existing(conn, "checks", check_id, "check")
     if check["status"] != "open":
         raise Conflict(f"the check is {check['status']}", code="check_not_open")
-    if shifts.day_closed(conn, shifts.today(conn)):  # as a tender at the till is
-        raise Conflict("The business day is closed (its Z report is done).", code="day_closed")
+    shifts.require_day_open(conn)  # as a tender at the till is
     view = checks.get(conn, check_id)
     if view["balance"] <= 0:
         raise Conflict("the check is paid", code="check_paid")

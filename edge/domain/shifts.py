@@ -127,6 +127,15 @@ def today(conn: sqlite3.Connection) -> str:
     return store_settings.business_day(store_settings.current(conn), utcnow())
 
 
+def require_day_open(conn: sqlite3.Connection) -> str:
+    """Today's business day, or a 409 `day_closed` once its Z report is done: no money moves on
+    a closed day, at the till or at the table."""
+    day = today(conn)
+    if day_closed(conn, day):
+        raise Conflict("The business day is closed (its Z report is done).", code="day_closed")
+    return day
+
+
 def require_open(conn: sqlite3.Connection, actor: Actor) -> sqlite3.Row:
     """The open shift of the actor's till, or a 409 that says why nothing can be taken."""
     shift = current(conn, actor.device)
@@ -135,8 +144,7 @@ def require_open(conn: sqlite3.Connection, actor: Actor) -> sqlite3.Row:
             f"No shift is open on {actor.device or 'this till'}: open one with its float first.",
             code="no_open_shift",
         )
-    if day_closed(conn, today(conn)):
-        raise Conflict("The business day is closed (its Z report is done).", code="day_closed")
+    require_day_open(conn)
     return shift
 
 
@@ -145,9 +153,7 @@ def open_shift(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> d
     given = OPEN.clean(values)
     if current(conn, actor.device) is not None:
         raise Conflict(f"a shift is open on {actor.device} already", code="shift_open")
-    day = today(conn)
-    if day_closed(conn, day):
-        raise Conflict("The business day is closed (its Z report is done).", code="day_closed")
+    day = require_day_open(conn)
     shift_id = uuid7()
     row = {
         "device": actor.device,
