@@ -143,7 +143,13 @@ def _pair(settings: EdgeSettings, name: str, hours: int) -> int:
     if not has_store(settings.database):
         print("This box has no store yet: run `galley edge init` first.", file=sys.stderr)
         return 1
-    _print_code(settings, name, hours, f"Pair {name or 'a device'} with code")
+    from service.errors import Invalid
+
+    try:
+        _print_code(settings, name, hours, f"Pair {name or 'a device'} with code")
+    except Invalid as refused:  # a name another device in use has
+        print(f"galley edge pair: {refused.message}", file=sys.stderr)
+        return 1
     return 0
 
 

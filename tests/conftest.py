@@ -101,8 +101,27 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:
 
 def pairing(name: str, database: Path | None = None) -> dict[str, Any]:
     """The body of `POST /api/devices/pair` for a device called `name`, with a fresh code made
-    at the box's console (`galley edge pair`) in `database` (by default: this test's box)."""
-    return {"code": pairing_code(database or BOX["database"])["code"], "name": name}
+    at the box's console (`galley edge pair`) in `database` (by default: this test's box). A
+    name another device in use has gets a number ("Till 2"): the box refuses two tills of one
+    name (tests/edge/test_devices.py)."""
+    database = database or BOX["database"]
+    return {"code": pairing_code(database)["code"], "name": _free_name(database, name)}
+
+
+def _free_name(database: Path, name: str) -> str:
+    conn = db.connect(database, readonly=True)
+    try:
+        taken = {
+            row[0].lower()
+            for row in conn.execute("SELECT name FROM devices WHERE revoked_at IS NULL")
+        }
+    finally:
+        conn.close()
+    number, free = 1, name
+    while free.lower() in taken:
+        number += 1
+        free = f"{name} {number}"
+    return free
 
 
 def credential(answer: httpx.Response) -> dict[str, str]:

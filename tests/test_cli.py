@@ -16,8 +16,10 @@ from sqlite_utils.utils import decode_base64_values
 
 from edge.core import db
 from edge.core.config import EdgeSettings
+from edge.domain import devices
 from edge.setup import demo
 from edge.setup import export as export_module
+from edge.setup.provision import pairing_code, write_once
 from galley.cli import main
 from service.settings import SettingError
 from tests.conftest import count
@@ -89,6 +91,18 @@ def test_edge_pair_prints_a_fresh_code_that_pairs_once(settings, capsys):
         main([*args, "--hours", "0"])
     assert refused.value.code == 2
     assert main(["edge", "pair", "--data-dir", str(settings.data_dir / "empty")]) == 1
+
+
+def test_edge_pair_refuses_the_name_of_a_device_in_use(settings, capsys):
+    code = pairing_code(settings.database)["code"]
+    write_once(settings.database, devices.pair, {"code": code, "name": "Bar tablet"}, "hash")
+    codes = count(settings.database, "pairing_codes")
+    args = ["edge", "pair", "--data-dir", str(settings.data_dir), "--name", "bar TABLET"]
+    assert main(args) == 1
+    assert capsys.readouterr().err.startswith(
+        "galley edge pair: Another device in use is called Bar tablet."
+    )
+    assert count(settings.database, "pairing_codes") == codes
 
 
 @pytest.mark.parametrize(

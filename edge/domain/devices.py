@@ -8,6 +8,11 @@ credential, shown to it once, which it keeps and sends as `X-Galley-Device` to r
 and sign in. The box keeps only the sha256 of the credential and of each code, so a copy of the
 database pairs nothing. A code works once and for minutes. Revoking a device ends every sign-in
 made on it at once (its sockets close with the reason).
+
+A device's name is its till: a shift and its cash drawer belong to the name
+(`edge.domain.shifts.current`). No two devices in use share one (pairing and renaming refuse
+it, whatever the case), or both would take money into one drawer; a new tablet given the name
+of one unpaired carries on that till's open shift.
 """
 
 from __future__ import annotations
@@ -105,6 +110,8 @@ def make_code(
     as `PAIRING_CODE` says. The box's console makes codes as SYSTEM, for hours."""
     require(actor, "devices.edit")
     name = NEW_CODE.clean(values).get("name", "")
+    if name:
+        _name_free(conn, name)
     now = utcnow()
     row = {
         "name": name,
@@ -141,6 +148,7 @@ def pair(conn: WriteConnection, values: dict[str, Any], credential_hash: str) ->
     name = values.get("name") or code["name"]
     if not name:
         raise Invalid(f"{NAME.label} is missing.", code="missing_field", field="name")
+    _name_free(conn, name)
     device_id, now = uuid7(), now_iso()
     device = {
         "name": name,
@@ -195,7 +203,26 @@ def list_devices(conn: sqlite3.Connection, actor: Actor) -> list[dict[str, Any]]
 def rename(conn: WriteConnection, actor: Actor, device_id: str, values: dict[str, Any]) -> None:
     require(actor, "devices.edit")
     existing(conn, "devices", device_id, "device")
-    commit(conn, actor.id, "devices", device_id, "update", CHANGE.clean(values, partial=True))
+    changed = CHANGE.clean(values, partial=True)
+    if "name" in changed:
+        _name_free(conn, changed["name"], but=device_id)
+    commit(conn, actor.id, "devices", device_id, "update", changed)
+
+
+def _name_free(conn: sqlite3.Connection, name: str, but: str = "") -> None:
+    """Refuse `name` if a device in use (other than `but`) has it, in any case: it names a till
+    and its drawer."""
+    taken = conn.execute(
+        "SELECT name FROM devices WHERE revoked_at IS NULL AND id != ? AND lower(name) = lower(?)",
+        (but, name),
+    ).fetchone()
+    if taken is not None:
+        raise Invalid(
+            f"Another device in use is called {taken['name']}. Each name is one till with its own"
+            " cash drawer: pick another name, or unpair that device first.",
+            code="device_name_taken",
+            field="name",
+        )
 
 
 def revoke(conn: WriteConnection, actor: Actor, device_id: str) -> dict[str, Any]:

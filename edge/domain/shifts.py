@@ -100,7 +100,7 @@ CURRENT_VIEW = shape("CurrentShift", {"shift": nullable(SHIFT_VIEW)})
 
 def current(conn: sqlite3.Connection, device: str) -> sqlite3.Row | None:
     """The till's open shift; kept on the writer by till until a shift changes (every payment
-    asks)."""
+    asks). A till is a device's name, which no other device in use has (`devices.pair`)."""
     open_by_till: dict[str, sqlite3.Row | None] = cached(conn, "shifts", dict)
     if device not in open_by_till:
         open_by_till[device] = conn.execute(

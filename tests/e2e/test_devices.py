@@ -127,3 +127,31 @@ def test_managers_see_a_pin_locked_everywhere_and_unlock_it(page: Page, live_edg
     alert.get_by_role("button", name=f"Unlock {cashier}").click()
     expect(alert).to_be_hidden()
     expect(page.locator(f'tr[data-staff="{cashier}"] .lock-badge')).to_have_count(0)
+
+
+def test_a_tablet_named_as_a_device_in_use_is_told_so_and_pairs_under_another_name(
+    browser: Browser, live_edge: LiveEdge
+):
+    """A device's name is its till and cash drawer: the box refuses a second device of one name,
+    and the pairing screen says which name, on the name's field."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    with httpx.Client(base_url=live_edge.url) as http:
+        live_edge.pair(http, "Bar tablet")
+    code = live_edge.pairing("unused")["code"]
+    taken = Console()
+    taken.allow_refusal(422, "/api/devices/pair")
+    with browser_page(browser, live_edge, taken, paired=False, **TABLET) as tablet:
+        tablet.goto("/admin/")
+        tablet.get_by_label("Pairing code").fill(code)
+        name = tablet.get_by_label("Name this device")
+        name.fill("bar tablet")
+        tablet.get_by_role("button", name="Pair this device").click()
+        expect(tablet.locator(".pair-form .pin-message")).to_contain_text(
+            "Another device in use is called Bar tablet"
+        )
+        expect(name).to_have_attribute("aria-invalid", "true")
+        expect(name).to_be_focused()
+        tablet.screenshot(path=SCREENSHOTS / "devices-name-taken-tablet.png")
+        name.fill("Bar tablet 2")
+        tablet.get_by_role("button", name="Pair this device").click()
+        expect(tablet.get_by_role("button", name=OWNER)).to_be_visible()  # the roster: paired

@@ -11,9 +11,19 @@ from edge.core.events import commit
 from edge.core.permissions import SYSTEM
 from edge.domain import devices, lockouts
 from edge.setup.provision import pairing_code
+from service.errors import Invalid
 from service.tokens import token_hash
 from tests.clock import advance
-from tests.conftest import PINS, count, device_header, pairing, sign_in, staff_id
+from tests.conftest import (
+    PINS,
+    count,
+    device_header,
+    pairing,
+    sign_in,
+    sign_in_body,
+    signed_in,
+    staff_id,
+)
 from tests.edge.menu_helpers import item, menu
 
 NOBODY = "01900000-0000-7000-8000-000000000000"
@@ -189,6 +199,75 @@ async def test_managers_list_rename_and_revoke_devices(client, settings, manager
         ("update", "Marco Ferreira"),
         ("update", "Marco Ferreira"),
     ]
+
+
+# ---- a device's name is its till ---------------------------------------------------------
+
+
+async def device_ids(client, manager):
+    return {d["name"]: d["id"] for d in (await client.get("/api/devices", headers=manager)).json()}
+
+
+async def pair_as(client, settings, name):
+    """Pair a device called exactly `name` (the `pairing` helper numbers a name in use)."""
+    return await client.post(
+        "/api/devices/pair", json={"code": pairing_code_for(settings), "name": name}
+    )
+
+
+async def test_no_two_devices_in_use_share_a_name_in_any_case(client, settings, manager):
+    """A shift and its cash drawer belong to a device's name: two tablets of one name would take
+    money into one drawer."""
+    code = pairing_code_for(settings, name="bar")  # made while no device had the name
+    assert (await pair_as(client, settings, "Bar")).status_code == 201
+    for name in ("Bar", "bar", "BAR", None):  # None: the code's own name
+        body = {"code": code} if name is None else {"code": code, "name": name}
+        refused = await client.post("/api/devices/pair", json=body)
+        assert refused.status_code == 422, refused.text
+        error = refused.json()["error"]
+        assert (error["code"], error["field"]) == ("device_name_taken", "name")
+        assert error["message"].startswith("Another device in use is called Bar.")
+    assert count(settings.database, "devices") == 2  # the manager's and Bar
+    terrace = await client.post("/api/devices/pair", json={"code": code, "name": "Terrace"})
+    assert terrace.status_code == 201  # the code was not spent by the refusals
+
+    made = await client.post("/api/devices/pairing-codes", headers=manager, json={"name": "bar"})
+    assert made.status_code == 422 and made.json()["error"]["code"] == "device_name_taken"
+    with pytest.raises(Invalid, match="Another device in use is called Bar"):
+        pairing_code_for(settings, name="BAR")  # nor at the box's console
+
+    listed = await device_ids(client, manager)
+    taken = await client.patch(
+        f"/api/devices/{listed['Terrace']}", headers=manager, json={"name": "bar "}
+    )
+    assert taken.status_code == 422 and taken.json()["error"]["code"] == "device_name_taken"
+    own = await client.patch(f"/api/devices/{listed['Bar']}", headers=manager, json={"name": "BAR"})
+    assert own.status_code == 200  # its own name, in another case
+    names = {d["name"] for d in (await client.get("/api/devices", headers=manager)).json()}
+    assert names == {"test", "BAR", "Terrace"}
+
+
+async def test_a_new_tablet_given_an_unpaired_ones_name_carries_on_its_open_shift(
+    client, settings, manager
+):
+    cashier = await sign_in(client, "cashier", device="Bar")
+    opened = await client.post("/api/shifts", json={"float": 10_000}, headers=cashier)
+    assert opened.status_code == 201, opened.text
+    listed = await device_ids(client, manager)
+    assert (await pair_as(client, settings, "Bar")).status_code == 422  # the old one is in use
+    revoked = await client.post(f"/api/devices/{listed['Bar']}/revoke", headers=manager)
+    assert revoked.status_code == 200
+
+    replacement = await pair_as(client, settings, "Bar")
+    assert replacement.status_code == 201, replacement.text
+    paired = {devices.HEADER: replacement.json()["credential"]}
+    roster = (await client.get("/api/staff/roster", headers=paired)).json()
+    again = signed_in(
+        await client.post("/api/sessions", headers=paired, json=sign_in_body(roster, "cashier"))
+    )
+    current = (await client.get("/api/shifts/current", headers={**paired, **again})).json()
+    assert current["shift"]["id"] == opened.json()["id"]
+    assert current["shift"]["float"] == 10_000
 
 
 async def test_a_sign_in_from_before_devices_were_paired_lets_nobody_in(app, client):
