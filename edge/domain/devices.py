@@ -209,20 +209,37 @@ def rename(conn: WriteConnection, actor: Actor, device_id: str, values: dict[str
     commit(conn, actor.id, "devices", device_id, "update", changed)
 
 
+def require_own_name(conn: sqlite3.Connection, actor: Actor) -> None:
+    """Refuse to open a till on the actor's device while another device in use has its name too
+    (both paired before names were kept apart): both would take money into one drawer."""
+    if _holder(conn, actor.device, but=actor.device_id) is not None:
+        raise Conflict(
+            f"Another device in use is also called {actor.device}: rename one of them (admin page,"
+            " Devices) so that each till keeps its own cash drawer.",
+            code="device_name_shared",
+        )
+
+
 def _name_free(conn: sqlite3.Connection, name: str, but: str = "") -> None:
     """Refuse `name` if a device in use (other than `but`) has it, in any case: it names a till
     and its drawer."""
-    taken = conn.execute(
-        "SELECT name FROM devices WHERE revoked_at IS NULL AND id != ? AND lower(name) = lower(?)",
-        (but, name),
-    ).fetchone()
+    taken = _holder(conn, name, but)
     if taken is not None:
         raise Invalid(
-            f"Another device in use is called {taken['name']}. Each name is one till with its own"
+            f"Another device in use is called {taken}. Each name is one till with its own"
             " cash drawer: pick another name, or unpair that device first.",
             code="device_name_taken",
             field="name",
         )
+
+
+def _holder(conn: sqlite3.Connection, name: str, but: str) -> str | None:
+    """The name as another device in use (not `but`) has it, in any case; None if none has."""
+    found = conn.execute(
+        "SELECT name FROM devices WHERE revoked_at IS NULL AND id != ? AND lower(name) = lower(?)",
+        (but, name),
+    ).fetchone()
+    return None if found is None else str(found["name"])
 
 
 def revoke(conn: WriteConnection, actor: Actor, device_id: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from edge.core.events import WriteConnection, cached, commit
 from edge.core.permissions import Actor, require
-from edge.domain import printouts
+from edge.domain import devices, printouts
 from edge.domain import store as store_settings
 from edge.domain.rows import existing
 from service import fields as f
@@ -153,6 +153,7 @@ def open_shift(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> d
     given = OPEN.clean(values)
     if current(conn, actor.device) is not None:
         raise Conflict(f"a shift is open on {actor.device} already", code="shift_open")
+    devices.require_own_name(conn, actor)
     day = require_day_open(conn)
     shift_id = uuid7()
     row = {

@@ -270,6 +270,31 @@ async def test_a_new_tablet_given_an_unpaired_ones_name_carries_on_its_open_shif
     assert current["shift"]["float"] == 10_000
 
 
+async def test_two_devices_named_alike_before_the_rule_open_no_till_until_one_is_renamed(
+    app, client, manager
+):
+    """A box upgraded with two devices in use of one name: neither opens a shift on that shared
+    drawer until a manager renames one."""
+    cashier = await sign_in(client, "cashier", device="Bar")
+    await sign_in(client, "waiter", device="Terrace")
+    ids = await device_ids(client, manager)
+    await app.state.box.write(  # as pairing let it be before
+        lambda conn: commit(conn, SYSTEM.id, "devices", ids["Terrace"], "update", {"name": "bar"})
+    )
+    refused = await client.post("/api/shifts", json={"float": 10_000}, headers=cashier)
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "device_name_shared"
+    assert error["message"].startswith("Another device in use is also called Bar: rename one")
+    assert (await client.get("/api/shifts/current", headers=cashier)).json()["shift"] is None
+    renamed = await client.patch(
+        f"/api/devices/{ids['Terrace']}", headers=manager, json={"name": "Terrace"}
+    )
+    assert renamed.status_code == 200
+    opened = await client.post("/api/shifts", json={"float": 10_000}, headers=cashier)
+    assert opened.status_code == 201 and opened.json()["device"] == "Bar"
+
+
 async def test_a_sign_in_from_before_devices_were_paired_lets_nobody_in(app, client):
     """Tokens made by a box before this upgrade carry no device: they are refused."""
     token = "from-an-older-box"
