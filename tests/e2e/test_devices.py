@@ -155,3 +155,25 @@ def test_a_tablet_named_as_a_device_in_use_is_told_so_and_pairs_under_another_na
         name.fill("Bar tablet 2")
         tablet.get_by_role("button", name="Pair this device").click()
         expect(tablet.get_by_role("button", name=OWNER)).to_be_visible()  # the roster: paired
+
+
+def test_renaming_a_device_to_a_name_in_use_is_refused_on_the_name_field(
+    page: Page, live_edge: LiveEdge, console: Console
+):
+    console.allow_refusal(422, "/api/devices/")
+    with httpx.Client(base_url=live_edge.url) as http:
+        live_edge.pair(http, "Bar tablet")
+        live_edge.pair(http, "Terrace phone")
+    sign_in(page)
+    page.get_by_role("link", name="Devices").click()
+    page.locator('tr[data-device="Terrace phone"]').get_by_role("button", name="Rename").click()
+    dialog = page.locator("dialog.modal")
+    name = dialog.get_by_label("Device name")
+    name.fill("BAR TABLET")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_contain_text("Another device in use is called Bar tablet")
+    expect(name).to_have_attribute("aria-invalid", "true")
+    page.screenshot(path=SCREENSHOTS / "devices-rename-taken-desktop.png")
+    name.fill("Terrace")
+    dialog.get_by_role("button", name="Save").click()
+    expect(page.locator('tr[data-device="Terrace"]')).to_be_visible()
