@@ -112,13 +112,13 @@ def _free_name(database: Path, name: str) -> str:
     conn = db.connect(database, readonly=True)
     try:
         taken = {
-            row[0].lower()
+            row[0].casefold()
             for row in conn.execute("SELECT name FROM devices WHERE revoked_at IS NULL")
         }
     finally:
         conn.close()
     number, free = 1, name
-    while free.lower() in taken:
+    while free.casefold() in taken:
         number += 1
         free = f"{name} {number}"
     return free

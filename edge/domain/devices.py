@@ -235,11 +235,11 @@ def _name_free(conn: sqlite3.Connection, name: str, but: str = "") -> None:
 
 def _holder(conn: sqlite3.Connection, name: str, but: str) -> str | None:
     """The name as another device in use (not `but`) has it, in any case; None if none has."""
-    found = conn.execute(
-        "SELECT name FROM devices WHERE revoked_at IS NULL AND id != ? AND lower(name) = lower(?)",
-        (but, name),
-    ).fetchone()
-    return None if found is None else str(found["name"])
+    wanted = name.casefold()  # SQLite's lower() knows ASCII only: "ÉTÉ" and "été" are one
+    for row in conn.execute("SELECT id, name FROM devices WHERE revoked_at IS NULL"):
+        if row["id"] != but and row["name"].casefold() == wanted:
+            return str(row["name"])
+    return None
 
 
 def revoke(conn: WriteConnection, actor: Actor, device_id: str) -> dict[str, Any]:

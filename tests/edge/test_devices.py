@@ -245,6 +245,12 @@ async def test_no_two_devices_in_use_share_a_name_in_any_case(client, settings, 
     assert own.status_code == 200  # its own name, in another case
     names = {d["name"] for d in (await client.get("/api/devices", headers=manager)).json()}
     assert names == {"test", "BAR", "Terrace"}
+    accented = await client.patch(
+        f"/api/devices/{listed['Terrace']}", headers=manager, json={"name": "Été"}
+    )
+    assert accented.status_code == 200
+    refused = await pair_as(client, settings, "ÉTÉ")  # any case, beyond ASCII too
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "device_name_taken"
 
 
 async def test_a_new_tablet_given_an_unpaired_ones_name_carries_on_its_open_shift(
