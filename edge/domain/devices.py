@@ -202,10 +202,18 @@ def list_devices(conn: sqlite3.Connection, actor: Actor) -> list[dict[str, Any]]
 
 def rename(conn: WriteConnection, actor: Actor, device_id: str, values: dict[str, Any]) -> None:
     require(actor, "devices.edit")
-    existing(conn, "devices", device_id, "device")
+    row = existing(conn, "devices", device_id, "device")
     changed = CHANGE.clean(values, partial=True)
-    if "name" in changed:
+    if changed.get("name", row["name"]) != row["name"]:
         _name_free(conn, changed["name"], but=device_id)
+        if conn.execute(
+            "SELECT 1 FROM shifts WHERE device = ? AND status = 'open'", (row["name"],)
+        ).fetchone():
+            raise Conflict(
+                f"{row['name']} has a shift open: close it (count its drawer) before renaming the"
+                " device, or the shift would be left without its till.",
+                code="shift_open",
+            )
     commit(conn, actor.id, "devices", device_id, "update", changed)
 
 

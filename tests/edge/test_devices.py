@@ -276,6 +276,29 @@ async def test_a_new_tablet_given_an_unpaired_ones_name_carries_on_its_open_shif
     assert current["shift"]["float"] == 10_000
 
 
+async def test_a_device_with_a_shift_open_is_renamed_only_once_the_shift_is_closed(client, manager):
+    """A shift belongs to its till's name: renamed under it, the drawer would be left open with
+    no device to close it, and the day's Z report refused for it."""
+    cashier = await sign_in(client, "cashier", device="Bar")
+    opened = await client.post("/api/shifts", json={"float": 10_000}, headers=cashier)
+    assert opened.status_code == 201, opened.text
+    bar = (await device_ids(client, manager))["Bar"]
+    for name in ("Front bar", "BAR"):
+        refused = await client.patch(f"/api/devices/{bar}", headers=manager, json={"name": name})
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"]["code"] == "shift_open"
+        assert refused.json()["error"]["message"].startswith("Bar has a shift open: close it")
+    same = await client.patch(f"/api/devices/{bar}", headers=manager, json={"name": "Bar"})
+    assert same.status_code == 200  # no change of name
+    closed = await client.post(
+        "/api/shifts/current/close", json={"counted": {"10000": 1}}, headers=cashier
+    )
+    assert closed.status_code == 200, closed.text
+    renamed = await client.patch(f"/api/devices/{bar}", headers=manager, json={"name": "Front bar"})
+    assert renamed.status_code == 200
+    assert "Front bar" in await device_ids(client, manager)
+
+
 async def test_two_devices_named_alike_before_the_rule_open_no_till_until_one_is_renamed(
     app, client, manager
 ):
