@@ -9,10 +9,8 @@ and sign in. The box keeps only the sha256 of the credential and of each code, s
 database pairs nothing. A code works once and for minutes. Revoking a device ends every sign-in
 made on it at once (its sockets close with the reason).
 
-A device's name is its till: a shift and its cash drawer belong to the name
-(`edge.domain.shifts.current`). No two devices in use share one (pairing and renaming refuse
-it, whatever the case), or both would take money into one drawer; a new tablet given the name
-of one unpaired carries on that till's open shift.
+A device's name is its till (`edge.domain.tills`): pairing and renaming refuse a name another
+device in use has, and a device whose till has a shift open keeps its name until it closes.
 """
 
 from __future__ import annotations
@@ -25,6 +23,7 @@ from typing import Any
 
 from edge.core.events import WriteConnection, commit
 from edge.core.permissions import Actor, require
+from edge.domain import shifts, tills
 from edge.domain.rows import existing
 from edge.domain.staff import end_sessions
 from service import fields as f
@@ -206,9 +205,7 @@ def rename(conn: WriteConnection, actor: Actor, device_id: str, values: dict[str
     changed = CHANGE.clean(values, partial=True)
     if changed.get("name", row["name"]) != row["name"]:
         _name_free(conn, changed["name"], but=device_id)
-        if conn.execute(
-            "SELECT 1 FROM shifts WHERE device = ? AND status = 'open'", (row["name"],)
-        ).fetchone():
+        if shifts.current(conn, row["name"]) is not None:
             raise Conflict(
                 f"{row['name']} has a shift open: close it (count its drawer) before renaming the"
                 " device, or the shift would be left without its till.",
@@ -217,21 +214,10 @@ def rename(conn: WriteConnection, actor: Actor, device_id: str, values: dict[str
     commit(conn, actor.id, "devices", device_id, "update", changed)
 
 
-def require_own_name(conn: sqlite3.Connection, actor: Actor) -> None:
-    """Refuse to open a till on the actor's device while another device in use has its name too
-    (both paired before names were kept apart): both would take money into one drawer."""
-    if _holder(conn, actor.device, but=actor.device_id) is not None:
-        raise Conflict(
-            f"Another device in use is also called {actor.device}: rename one of them (admin page,"
-            " Devices) so that each till keeps its own cash drawer.",
-            code="device_name_shared",
-        )
-
-
 def _name_free(conn: sqlite3.Connection, name: str, but: str = "") -> None:
     """Refuse `name` if a device in use (other than `but`) has it, in any case: it names a till
     and its drawer."""
-    taken = _holder(conn, name, but)
+    taken = tills.named_alike(conn, name, but)
     if taken is not None:
         raise Invalid(
             f"Another device in use is called {taken}. Each name is one till with its own"
@@ -239,15 +225,6 @@ def _name_free(conn: sqlite3.Connection, name: str, but: str = "") -> None:
             code="device_name_taken",
             field="name",
         )
-
-
-def _holder(conn: sqlite3.Connection, name: str, but: str) -> str | None:
-    """The name as another device in use (not `but`) has it, in any case; None if none has."""
-    wanted = name.casefold()  # SQLite's lower() knows ASCII only: "ÉTÉ" and "été" are one
-    for row in conn.execute("SELECT id, name FROM devices WHERE revoked_at IS NULL"):
-        if row["id"] != but and row["name"].casefold() == wanted:
-            return str(row["name"])
-    return None
 
 
 def revoke(conn: WriteConnection, actor: Actor, device_id: str) -> dict[str, Any]:

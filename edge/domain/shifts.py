@@ -17,7 +17,7 @@ from typing import Any
 
 from edge.core.events import WriteConnection, cached, commit
 from edge.core.permissions import Actor, require
-from edge.domain import devices, printouts
+from edge.domain import printouts, tills
 from edge.domain import store as store_settings
 from edge.domain.rows import existing
 from service import fields as f
@@ -100,7 +100,7 @@ CURRENT_VIEW = shape("CurrentShift", {"shift": nullable(SHIFT_VIEW)})
 
 def current(conn: sqlite3.Connection, device: str) -> sqlite3.Row | None:
     """The till's open shift; kept on the writer by till until a shift changes (every payment
-    asks). A till is a device's name, which no other device in use has (`devices.pair`)."""
+    asks). A till is a device's name, which no other device in use has (`tills`)."""
     open_by_till: dict[str, sqlite3.Row | None] = cached(conn, "shifts", dict)
     if device not in open_by_till:
         open_by_till[device] = conn.execute(
@@ -153,7 +153,13 @@ def open_shift(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> d
     given = OPEN.clean(values)
     if current(conn, actor.device) is not None:
         raise Conflict(f"a shift is open on {actor.device} already", code="shift_open")
-    devices.require_own_name(conn, actor)
+    if tills.named_alike(conn, actor.device, but=actor.device_id) is not None:
+        # both paired before names were kept apart: both would take money into one drawer
+        raise Conflict(
+            f"Another device in use is also called {actor.device}: rename one of them (admin page,"
+            " Devices) so that each till keeps its own cash drawer.",
+            code="device_name_shared",
+        )
     day = require_day_open(conn)
     shift_id = uuid7()
     row = {

@@ -231,8 +231,10 @@ async def test_no_two_devices_in_use_share_a_name_in_any_case(client, settings, 
     terrace = await client.post("/api/devices/pair", json={"code": code, "name": "Terrace"})
     assert terrace.status_code == 201  # the code was not spent by the refusals
 
+    codes = count(settings.database, "pairing_codes")
     made = await client.post("/api/devices/pairing-codes", headers=manager, json={"name": "bar"})
     assert made.status_code == 422 and made.json()["error"]["code"] == "device_name_taken"
+    assert count(settings.database, "pairing_codes") == codes  # no code made
     with pytest.raises(Invalid, match="Another device in use is called Bar"):
         pairing_code_for(settings, name="BAR")  # nor at the box's console
 
@@ -288,6 +290,7 @@ async def test_a_device_with_a_shift_open_is_renamed_only_once_the_shift_is_clos
         assert refused.status_code == 409, refused.text
         assert refused.json()["error"]["code"] == "shift_open"
         assert refused.json()["error"]["message"].startswith("Bar has a shift open: close it")
+    assert set(await device_ids(client, manager)) == {"test", "Bar"}  # renamed neither way
     same = await client.patch(f"/api/devices/{bar}", headers=manager, json={"name": "Bar"})
     assert same.status_code == 200  # no change of name
     closed = await client.post(
