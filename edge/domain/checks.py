@@ -425,8 +425,17 @@ def payments_of(conn: sqlite3.Connection, check_ids: Sequence[str]) -> list[dict
 
 
 def paid(payments: Sequence[dict[str, Any]]) -> int:
-    """What payments count towards a check: their amounts (cash rounding and tips apart)."""
+    """What payments paid of a check: their amounts (cash rounding and tips apart)."""
     return sum(p["amount"] for p in payments)
+
+
+def counted(payments: Sequence[dict[str, Any]]) -> int:
+    """What payments count towards a check still to be paid: their amounts less what was given
+    back of them. A tender refunded on an open check (the wrong card, the guest pays cash
+    instead) pays nothing of it any more: counted as paid, the check closed with that money
+    back in the guest's hand. (An open check's tenders have no cash rounding: only the one
+    that pays the rest rounds, and it closes the check.)"""
+    return sum(max(0, p["amount"] - p["refunded"]) for p in payments)
 
 
 def refreshed_totals(
@@ -471,15 +480,15 @@ def get(
         for part, part_totals in zip(
             parts, _split_totals(conn, check, [p["id"] for p in parts]), strict=True
         ):
-            part_paid = paid(payments_of(conn, [part["id"]]))
+            part_payments = payments_of(conn, [part["id"]])
             part_views.append(
                 {
                     "id": part["id"],
                     "label": part["label"],
                     "status": part["status"],
                     "total": part_totals.total,
-                    "paid": part_paid,
-                    "balance": max(0, part_totals.total - part_paid),
+                    "paid": paid(part_payments),
+                    "balance": _balance(part, part_totals.total, part_payments),
                 }
             )
     payments = payments_of(conn, [check_id, *(p["id"] for p in parts)])
@@ -527,7 +536,11 @@ def get(
         "total": now.total,
         "paid": paid_now,
         "tips": sum(p["tip"] for p in payments),
-        "balance": max(0, now.total - paid_now),
+        "balance": (
+            sum(part["balance"] for part in part_views)
+            if check["status"] == "split"
+            else _balance(check, now.total, payments)
+        ),
         "due_back": max(0, paid_now - sum(p["refunded"] for p in payments) - now.total),
         "payments": payments,
         "parts": part_views,
@@ -535,6 +548,12 @@ def get(
         "created_at": check["created_at"],
         "paid_at": check["paid_at"],
     }
+
+
+def _balance(check: sqlite3.Row, total: int, payments: Sequence[dict[str, Any]]) -> int:
+    """What is left to pay of a check (or a part): nothing once it is paid (a refund then gives
+    money back, it asks for none), else its total less what its tenders count (`counted`)."""
+    return 0 if check["status"] == "paid" else max(0, total - counted(payments))
 
 
 def _line_view(line: sqlite3.Row) -> dict[str, Any]:
@@ -635,14 +654,14 @@ def settle(
 ) -> bool:
     """After a payment: the check is paid when its payments cover it; a split check when all
     its parts are; then every order whose lines are all on paid checks closes. True if paid.
-    `due`: what the check comes to, and `paid_now` what its payments do (`paid`), when the
+    `due`: what the check comes to, and `paid_now` what its payments count (`counted`), when the
     caller has them from this transaction."""
     check = existing(conn, "checks", check_id, "check")
     if check["status"] != "open":  # paid already (a guest paid at the table after a tender):
         return False  # what it was paid with and its receipt's link stand, the rest is due back
     due = totals(conn, check) if due is None else due
     if paid_now is None:
-        paid_now = paid(payments_of(conn, [check_id]))
+        paid_now = counted(payments_of(conn, [check_id]))
     if paid_now < due.total:
         return False
     _mark_paid(conn, actor, check_id, due)

@@ -92,7 +92,7 @@ def take(
     if check["status"] != "open":
         raise Conflict(f"the check is {check['status']}", code="check_not_open")
     due, read = checks.refreshed_totals(conn, actor, check)
-    paid_before = checks.paid(checks.payments_of(conn, [check_id]))
+    paid_before = checks.counted(checks.payments_of(conn, [check_id]))
     # An open check with nothing left to pay (comped, free items, a part of a cent's split)
     # takes a tender of nothing, which settles it: it could never be paid otherwise.
     balance = max(0, due.total - paid_before)

@@ -184,6 +184,40 @@ async def test_refunds_go_to_the_tender_with_a_manager(client, cashier):
     )
 
 
+async def test_a_tender_refunded_on_an_open_check_is_owed_again(client, cashier):
+    """A card tender on an open check refunded (the wrong card) still counted as paid: the
+    check took the rest in cash and closed as paid in full with the card's money given back
+    (1600 due, 600 kept in the probe). A split check's part is paid the same way."""
+    order = await walk_in(client, cashier, "Garlic prawns", "Garlic prawns")
+    check = await check_of(client, cashier, order)
+    await open_shift(client, cashier)
+    card = {"method": "card", "reference": "T1", "amount": 1000}
+    taken = (await pay(client, cashier, check["id"], **card)).json()["payment"]
+    back = {"reason": "wrong card", "approval": await approval(client)}
+    path = f"/api/payments/{taken['id']}/refund"
+    assert (await client.post(path, json=back, headers=cashier)).status_code == 201
+    view = (await client.get(f"/api/checks/{check['id']}", headers=cashier)).json()
+    assert view["status"] == "open" and view["balance"] == check["total"]
+    cash = (await pay(client, cashier, check["id"], method="cash")).json()
+    assert cash["payment"]["amount"] == check["total"] and cash["check"]["status"] == "paid"
+    assert cash["check"]["balance"] == cash["check"]["due_back"] == 0
+
+    split = await check_of(client, cashier, await walk_in(client, cashier, "Garlic prawns"))
+    path = f"/api/checks/{split['id']}/split"
+    part = (await client.post(path, json={"by": "even", "ways": 2}, headers=cashier)).json()
+    part = part["parts"][0]
+    half = {"method": "card", "reference": "T2", "amount": part["total"] - 1}
+    taken = (await pay(client, cashier, part["id"], **half)).json()["payment"]
+    back = {"reason": "wrong card", "approval": await approval(client)}
+    path = f"/api/payments/{taken['id']}/refund"
+    assert (await client.post(path, json=back, headers=cashier)).status_code == 201
+    one_cent = await pay(client, cashier, part["id"], method="card", reference="T3", amount=1)
+    assert one_cent.json()["check"]["status"] == "open", one_cent.text
+    whole = (await client.get(f"/api/checks/{split['id']}", headers=cashier)).json()
+    assert whole["parts"][0]["balance"] == part["total"] - 1
+    assert whole["balance"] == split["total"] - 1
+
+
 async def test_a_cash_refund_takes_no_more_than_the_drawer_holds(client, cashier):
     """A cash refund left the drawer's expected cash below nothing (-950 in the probe), where a
     pay-out or a skim beyond the drawer is refused."""
