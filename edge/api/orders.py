@@ -95,7 +95,8 @@ async def add_lines(request: Request):
 
 @contract(body=orders.LINE_CHANGE, partial=True, response=orders.ORDER_VIEW, refuses={403, 409})
 async def update_line(request: Request):
-    """Change quantity, seat or note of a line not yet sent to the kitchen."""
+    """Change quantity, seat or note of a line not yet sent to the kitchen, nor on a check with
+    a payment on it (409 `check_has_payments`: void it)."""
     who = await actor(request)
     data = await body(request)
     line_id = request.path_params["line_id"]
@@ -137,7 +138,7 @@ routes = [
         "/api/order-lines/{line_id:id}",
         action(
             orders.remove_line,
-            "Remove a line not yet sent to the kitchen.",
+            "Remove a line not yet sent to the kitchen, nor on a check with a payment on it.",
             "line_id",
             response=orders.ORDER_VIEW,
             refuses={409},

@@ -538,4 +538,19 @@ def _pending_line(conn: sqlite3.Connection, line_id: str) -> sqlite3.Row:
     _open_order(conn, line["order_id"])
     if line["state"] != "pending":
         raise Conflict("the line has gone to the kitchen; void it instead", code="line_sent")
+    if conn.execute(_PAID_FOR, (line_id,)).fetchone():
+        # a payment was taken for what the line came to: changed under it, a paid part of a
+        # split check kept its old share and the other parts paid the new one, so the check
+        # closed paid in full with the difference never paid. A void settles the check again.
+        raise Conflict(
+            "the line's check has a payment on it: void the line instead",
+            code="check_has_payments",
+        )
     return line
+
+
+# A line on a check that is paid or has a payment on it (a part of a split check included).
+_PAID_FOR = (
+    "SELECT 1 FROM check_items i JOIN checks c ON c.id = i.check_id WHERE i.line_id = ?"
+    " AND (c.status = 'paid' OR EXISTS (SELECT 1 FROM payments p WHERE p.check_id = c.id))"
+)

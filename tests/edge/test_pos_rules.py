@@ -218,6 +218,37 @@ async def test_a_tender_refunded_on_an_open_check_is_owed_again(client, cashier)
     assert whole["balance"] == split["total"] - 1
 
 
+async def test_a_line_not_sent_is_not_changed_under_a_payment(client, cashier):
+    """A line not yet sent could change after a part of its split check was paid: its quantity
+    raised to 999, the paid part kept its old share (800) while the other part paid half the
+    new total, and the check closed paid in full at 949,700 with 475,650 taken. Changing or
+    taking back such a line is refused and writes nothing; a void (which settles again) stays."""
+    menu_json = await menu(client)
+    lines = [{"item_id": item(menu_json, "Garlic prawns")["id"]}]
+    body = {"kind": "counter", "lines": lines, "send": False}
+    order = (await client.post("/api/orders", json=body, headers=cashier)).json()
+    check = await check_of(client, cashier, order)
+    await open_shift(client, cashier)
+    path = f"/api/checks/{check['id']}/split"
+    parts = (await client.post(path, json={"by": "even", "ways": 2}, headers=cashier)).json()
+    await pay(client, cashier, parts["parts"][0]["id"], method="card", reference="T1")
+    line = f"/api/order-lines/{order['lines'][0]['id']}"
+    before = await client.get(f"/api/orders/{order['id']}/events", headers=cashier)
+    refused(
+        await client.patch(line, json={"quantity": 999}, headers=cashier),
+        409,
+        "check_has_payments",
+    )
+    refused(await client.delete(line, headers=cashier), 409, "check_has_payments")
+    after = await client.get(f"/api/orders/{order['id']}/events", headers=cashier)
+    assert after.json() == before.json()
+    now = (await client.get(f"/api/checks/{check['id']}", headers=cashier)).json()
+    assert now["total"] == check["total"] and now["balance"] == parts["parts"][1]["total"]
+    void = {"reason": "wrong dish", "approval": await approval(client)}
+    voided = await client.post(f"{line}/void", json=void, headers=cashier)
+    assert voided.status_code == 200, voided.text
+
+
 async def test_a_cash_refund_takes_no_more_than_the_drawer_holds(client, cashier):
     """A cash refund left the drawer's expected cash below nothing (-950 in the probe), where a
     pay-out or a skim beyond the drawer is refused."""
