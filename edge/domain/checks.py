@@ -715,8 +715,17 @@ def void_line(
     """Void a line (`orders.void_line`) and settle again each open check holding it that has a
     payment on it (or is a part of a split one): what is left to pay is recomputed, and a check
     its payments now cover is paid, what they paid beyond it owed back (`due_back`). Answers
-    the order."""
+    the order. A paid check holding it (a paid part of a split check, or a check the order's
+    other lines were moved from) keeps what it comes to now, as one paid after the void would:
+    the reports count the line no more, and what it paid beyond that is owed back."""
     order = orders.void_line(conn, actor, line_id, reason, approver)
+    for check in conn.execute(
+        "SELECT DISTINCT c.* FROM check_items i JOIN checks c ON c.id = i.check_id"
+        " WHERE i.line_id = ? AND c.status = 'paid'",
+        (line_id,),
+    ).fetchall():
+        due = totals(conn, check)
+        commit(conn, actor.id, "checks", check["id"], "update", _kept(due))
     held = conn.execute(
         "SELECT DISTINCT c.id FROM check_items i JOIN checks c ON c.id = i.check_id"
         " WHERE i.line_id = ? AND c.status = 'open' AND (c.parent_id IS NOT NULL"
@@ -728,18 +737,16 @@ def void_line(
     return orders.get(conn, order["id"])
 
 
+def _kept(due: money.Totals) -> dict[str, Any]:
+    """What a paid check keeps of what it comes to: its total, and the `amounts` reports add."""
+    return {"total": due.total, "amounts": amounts(due)}
+
+
 def _mark_paid(conn: WriteConnection, actor: Actor, check_id: str, due: money.Totals) -> None:
     """Paid, with what it came to then (`amounts`, which the reports add up) and the key of its
     digital receipt (32 random bytes: the link is the right to read it, so it cannot be
     guessed)."""
-    stamp = now_iso()
-    changes = {
-        "status": "paid",
-        "total": due.total,
-        "amounts": amounts(due),
-        "paid_at": stamp,
-        "paid_day": _today(conn),
-    }
+    changes = {"status": "paid", **_kept(due), "paid_at": now_iso(), "paid_day": _today(conn)}
     commit(
         conn,
         actor.id,

@@ -249,6 +249,49 @@ async def test_a_line_not_sent_is_not_changed_under_a_payment(client, cashier):
     assert voided.status_code == 200, voided.text
 
 
+async def test_a_line_voided_after_a_part_was_paid_leaves_the_report_at_the_new_total(
+    client, cashier
+):
+    """A line voided after one part of an even split was paid: the paid part kept what it
+    came to before (800 of 1600), so the day's report counted 1125 of sales (and their tax) for
+    a check of 650, and still did once the 475 owed back was refunded (takings 650). The paid
+    part now keeps its share of the new total, as a check paid after the void would."""
+    order = await walk_in(client, cashier, "Garlic prawns", "Padrón peppers")
+    check = await check_of(client, cashier, order)
+    await open_shift(client, cashier)
+    path = f"/api/checks/{check['id']}/split"
+    first, second = (
+        await client.post(path, json={"by": "even", "ways": 2}, headers=cashier)
+    ).json()["parts"]
+    paid = (await pay(client, cashier, first["id"], method="card", reference="T1")).json()
+    prawns = next(line for line in check["lines"] if line["name"] == "Garlic prawns")
+    void = {"reason": "never served", "approval": await approval(client)}
+    voided = await client.post(
+        f"/api/order-lines/{prawns['line_id']}/void", json=void, headers=cashier
+    )
+    assert voided.status_code == 200, voided.text
+    rest = (await pay(client, cashier, second["id"], method="card", reference="T2")).json()
+    whole = (await client.get(f"/api/checks/{check['id']}", headers=cashier)).json()
+    assert whole["status"] == "paid" and whole["total"] == check["total"] - prawns["amount"]
+    assert (
+        whole["due_back"]
+        == paid["payment"]["amount"] + rest["payment"]["amount"] - (whole["total"])
+    )
+    back = {
+        "amount": whole["due_back"],
+        "reason": "never served",
+        "approval": await approval(client),
+    }
+    refund = await client.post(
+        f"/api/payments/{paid['payment']['id']}/refund", json=back, headers=cashier
+    )
+    assert refund.status_code == 201, refund.text
+    manager = await sign_in(client, "manager")
+    day = (await client.post("/api/reports", json={"kind": "x"}, headers=manager)).json()["data"]
+    assert day["sales"] == whole["total"] == day["takings"]
+    assert day["tax_total"] == whole["tax_total"]
+
+
 async def test_a_cash_refund_takes_no_more_than_the_drawer_holds(client, cashier):
     """A cash refund left the drawer's expected cash below nothing (-950 in the probe), where a
     pay-out or a skim beyond the drawer is refused."""
