@@ -202,9 +202,16 @@ def build(conn: sqlite3.Connection, day: str) -> dict[str, Any]:
     }
 
 
+_PAYING_AT_TABLE = (
+    "SELECT 1 FROM pay_links l JOIN checks c ON c.id = l.check_id"
+    " WHERE l.status = 'pending' AND c.status = 'open'"
+)
+
+
 def make(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[str, Any]:
     """An X report (any time), or the Z report that closes the business day (once, with every
-    shift of the day closed); stored, and printed when a printer is set up."""
+    shift of the day closed and, for today, no QR bill waiting on an open check); stored, and
+    printed when a printer is set up."""
     require(actor, "reports.run")
     given = MAKE.clean(values)
     day = given.get("business_day") or shifts.today(conn)
@@ -223,6 +230,14 @@ def make(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[st
             "SELECT 1 FROM shifts WHERE status = 'open' AND business_day <= ?", (day,)
         ).fetchone():
             raise Conflict("close every shift of the day first", code="shifts_open")
+        # a guest paying a QR bill after the Z dates the payment to the day it closed, which no
+        # Z then counts: the day closes once no open check waits on one
+        if day == shifts.today(conn) and conn.execute(_PAYING_AT_TABLE).fetchone():
+            raise Conflict(
+                "a guest may be paying a check at the table (its QR bill waits): take a tender"
+                " for it first",
+                code="pay_link_pending",
+            )
     report_id = uuid7()
     row = {
         "kind": kind,

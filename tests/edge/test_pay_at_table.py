@@ -255,3 +255,25 @@ async def test_no_qr_bill_on_a_closed_business_day(edge, sandbox, settings):
     refused = await edge.post(f"/api/checks/{check['id']}/pay-link", headers=who)
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "day_closed"
     assert count(settings.database, "pay_links") == 0 and not sandbox.intents
+
+
+async def test_no_z_report_while_a_guest_may_be_paying_at_the_table(edge, sandbox, settings):
+    """A QR bill paid after the Z report took its payment into the closed day: the Z said 0,
+    an X of that day after it 950, and no Z ever counted it. The Z waits until no open check
+    has a link waiting (a tender at the till settles it), and writes nothing meanwhile."""
+    who = await sign_in(edge, "cashier", device="till")
+    check, link = await link_for(edge, who)
+    manager = await sign_in(edge, "manager")
+    refused = await edge.post("/api/reports", json={"kind": "z"}, headers=manager)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"]["code"] == "pay_link_pending"
+    assert count(settings.database, "reports") == 0
+    assert (await edge.post("/api/shifts", json={"float": 0}, headers=who)).status_code == 201
+    cash = await edge.post(
+        f"/api/checks/{check['id']}/payments", json={"method": "cash"}, headers=who
+    )
+    assert cash.status_code == 201, cash.text
+    close = await edge.post("/api/shifts/current/close", json={"counted": {}}, headers=who)
+    assert close.status_code == 200, close.text
+    z = await edge.post("/api/reports", json={"kind": "z"}, headers=manager)
+    assert z.status_code == 201, z.text
