@@ -153,6 +153,7 @@ def move(
     if target_id == check_id:
         raise Invalid("the lines are on that check already", field="to_check_id")
     checks.changeable(conn, check_id)
+    checks.no_pay_link(conn, check_id)
     checks.changeable(conn, target_id, unpaid=False)
     if not given["line_ids"]:
         raise Invalid("line_ids must not be empty", field="line_ids")

@@ -10,7 +10,7 @@ was opened (`_roll_in`) whenever it is opened again or paid.
 A split check keeps its lines and discounts; its parts (`parent_id`) each get a share of its
 amounts, and are paid one by one. A check with a payment on it is neither split, merged nor
 moved from: that would change what was paid for; nor is one a pay link waits on (the guest
-may be paying it at the table) split or merged away (`no_pay_link`).
+may be paying it at the table) split, merged away or emptied by a move (`no_pay_link`).
 
 A check keeps what it came to when it was paid (`amounts`: net, tax by rate, discounts, service),
 so the day's reports stay as they were however the tax rates, prices or rules change later. A
@@ -620,7 +620,8 @@ def changeable(conn: sqlite3.Connection, check_id: str, *, unpaid: bool = True) 
 
 def no_pay_link(conn: sqlite3.Connection, check_id: str) -> None:
     """Refuse to change what a pay link waiting for the guest pays for into something else (a
-    split check, one merged away): the payment would land on a check no one pays any more."""
+    split check, one merged away, lines moved off it): the payment would land on a check no one
+    pays any more, or one with less on it than the guest pays."""
     if conn.execute(
         "SELECT 1 FROM pay_links WHERE check_id = ? AND status = 'pending'", (check_id,)
     ).fetchone():

@@ -240,6 +240,19 @@ async def test_a_guest_who_pays_a_check_paid_meanwhile_is_owed_back_and_its_rece
         f"/api/checks/{other['id']}/merge", json={"check_id": waiting["id"]}, headers=who
     )
     assert merged.status_code == 409 and merged.json()["error"]["code"] == "pay_link_pending"
+    # moved away, its lines left the guest paying a check with nothing on it, and the other
+    # check asked for them again
+    moved = await edge.post(
+        f"/api/checks/{waiting['id']}/move",
+        json={
+            "line_ids": [line["line_id"] for line in waiting["lines"]],
+            "to_check_id": other["id"],
+        },
+        headers=who,
+    )
+    assert moved.status_code == 409 and moved.json()["error"]["code"] == "pay_link_pending"
+    now = (await edge.get(f"/api/checks/{waiting['id']}", headers=who)).json()
+    assert now["lines"] == waiting["lines"] and now["total"] == waiting["total"]
     into = await edge.post(
         f"/api/checks/{waiting['id']}/merge", json={"check_id": other["id"]}, headers=who
     )
