@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from starlette.requests import HTTPConnection
@@ -65,6 +65,23 @@ def some_of(choices: Collection[str], description: str) -> Param:
         return raw.split(",")
 
     return Param({"type": "string", "pattern": pattern, "description": description}, read)
+
+
+def day(description: str) -> Param:
+    """A calendar day, YYYY-MM-DD; an empty value counts as absent. One that is no day (a typo,
+    the 30th of February) is refused: read as text, it found nothing and said so with a 200."""
+
+    def read(name: str, raw: str) -> str | None:
+        if not raw:
+            return None
+        try:
+            if len(raw) == 10:
+                return date.fromisoformat(raw).isoformat()
+        except ValueError:
+            pass
+        raise GalleyError(f"{name} must be a day such as 2026-12-24", code="bad_query")
+
+    return Param({"type": "string", "format": "date", "description": description}, read)
 
 
 def instant(description: str) -> Param:

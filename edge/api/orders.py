@@ -15,12 +15,12 @@ from edge.runtime import auth
 from edge.runtime.auth import actor
 from edge.runtime.box import box_of
 from service.http import body, ok
-from service.query import Query, one_of, whole, words
+from service.query import Query, day, one_of, whole
 from service.shapes import array, shape
 
 LIST = Query(
     status=one_of(*orders.STATUSES),
-    day=words("business day, YYYY-MM-DD"),
+    day=day("business day"),
     limit=whole(100, 1, 1000),
 )
 

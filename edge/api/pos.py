@@ -30,10 +30,10 @@ from edge.runtime.auth import actor
 from edge.runtime.box import box_of
 from service import fields as f
 from service.http import body, ok
-from service.query import Query, words
+from service.query import Query, day
 from service.shapes import array
 
-REPORTS = Query(day=words("business day, YYYY-MM-DD"))
+REPORTS = Query(day=day("business day"))
 
 
 def _approved(form: f.Form) -> f.Form:
@@ -248,8 +248,8 @@ async def make_report(request: Request):
 async def list_reports(request: Request):
     """The reports of a business day, or the last 50."""
     require(await actor(request), "reports.run")
-    day = REPORTS.read(request)["day"]
-    return ok(await box_of(request).read(reports.list_reports, day))
+    wanted = REPORTS.read(request)["day"]
+    return ok(await box_of(request).read(reports.list_reports, wanted))
 
 
 @contract(response=receipts.RECEIPT_VIEW, public=True)

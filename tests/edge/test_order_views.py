@@ -60,6 +60,12 @@ async def test_a_days_orders_newest_first_with_table_opener_and_live_line_count(
     assert (
         await client.get("/api/orders?day=2026-11-21&status=closed", headers=manager)
     ).json() == []
+    # A day that is no day was read as text, found nothing and answered 200 [].
+    for wrong in ("2026-02-30", "21-11-2026", "today", "2026-11-2"):
+        for path in ("/api/orders", "/api/reports"):
+            refused = await client.get(f"{path}?day={wrong}", headers=manager)
+            assert refused.status_code == 400, (path, wrong, refused.text)
+            assert refused.json()["error"]["code"] == "bad_query"
     # One order reads the same names and count as the list shows.
     one = (await client.get(f"/api/orders/{late['id']}", headers=manager)).json()
     assert {k: one[k] for k in ("table_name", "opened_by_name", "line_count")} == {
