@@ -81,7 +81,8 @@ def day(description: str) -> Param:
             pass
         raise GalleyError(f"{name} must be a day such as 2026-12-24", code="bad_query")
 
-    return Param({"type": "string", "format": "date", "description": description}, read)
+    schema = {"anyOf": [{"format": "date"}, {"maxLength": 0}], "description": description}
+    return Param({"type": "string", **schema}, read)
 
 
 def instant(description: str) -> Param:
