@@ -11,7 +11,7 @@ from typing import Any
 from edge.core.events import WriteConnection, commit
 from edge.core.permissions import Actor, require
 from edge.domain import check_totals as money
-from edge.domain import checks
+from edge.domain import checks, discounts
 from service import fields as f
 from service.errors import Conflict, Invalid
 from sync.clock import now_iso
@@ -130,6 +130,7 @@ def merge(
     other = checks.changeable(conn, other_id)
     checks.no_pay_link(conn, other_id)
     checks.roll_in(conn, actor, other)
+    off_before = discounts.manual_off(conn, [check_id, other_id])
     for row in conn.execute(
         "SELECT id FROM check_items WHERE check_id = ?", (other_id,)
     ).fetchall():
@@ -140,6 +141,7 @@ def merge(
         commit(conn, actor.id, "check_discounts", row["id"], "update", {"check_id": check_id})
     commit(conn, actor.id, "checks", other_id, "update", {"status": "merged"})
     checks.roll_in(conn, actor, check)
+    discounts.require_within_limit(conn, actor, [check_id], off_before)
     return checks.get(conn, check_id)
 
 
@@ -157,6 +159,7 @@ def move(
     checks.changeable(conn, target_id, unpaid=False)
     if not given["line_ids"]:
         raise Invalid("line_ids must not be empty", field="line_ids")
+    off_before = discounts.manual_off(conn, [target_id, check_id])
     for line_id in given["line_ids"]:
         item = conn.execute(
             "SELECT id FROM check_items WHERE check_id = ? AND line_id = ?", (check_id, line_id)
@@ -168,4 +171,5 @@ def move(
             "SELECT id FROM check_discounts WHERE check_id = ? AND line_id = ?", (check_id, line_id)
         ).fetchall():
             commit(conn, actor.id, "check_discounts", row["id"], "update", {"check_id": target_id})
+    discounts.require_within_limit(conn, actor, [target_id, check_id], off_before)
     return checks.get(conn, check_id)

@@ -107,6 +107,33 @@ def add_discount(
     return checks.get(conn, check_id, read=(lines, checks.discounts_of(conn, check_id), covers))
 
 
+def manual_off(conn: sqlite3.Connection, check_ids: Sequence[str]) -> int:
+    """What the checks' discounts but their promo codes take off now, together."""
+    return sum(_manual(conn, check_id)[2] for check_id in check_ids)
+
+
+def require_within_limit(
+    conn: sqlite3.Connection, actor: Actor, check_ids: Sequence[str], off_before: int
+) -> None:
+    """After a merge or a move between `check_ids` (the one that took the lines first): two
+    checks' discounts, each within the limit on its own check, take off together what no one
+    approved (10% and 10% merged took 19% off both checks' lines). Above the limit, taking off
+    more than they did apart (`off_before`: their `manual_off`) needs a manager."""
+    (lines, on_check, _), now, _ = _manual(conn, check_ids[0])
+    if manual_off(conn, check_ids) > off_before and _over_limit(
+        lines, list(on_check), now, pos_config.current(conn)["discount_limit_bp"]
+    ):
+        require(actor, "discount.large")
+
+
+def _manual(conn: sqlite3.Connection, check_id: str) -> tuple[checks.Contents, money.Totals, int]:
+    """The check's contents and totals, and what its discounts but its promo codes take off."""
+    check = existing(conn, "checks", check_id, "check")
+    read = checks.contents(conn, check_id)
+    now = checks.totals(conn, check, read)
+    return read, now, sum(now.discounts[d["id"]] for d in read[1] if not d["promo_code_id"])
+
+
 def _over_limit(
     lines: Sequence[sqlite3.Row], discounts: list[Any], after: money.Totals, limit_bp: int
 ) -> bool:

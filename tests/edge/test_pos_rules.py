@@ -292,6 +292,52 @@ async def test_a_line_voided_after_a_part_was_paid_leaves_the_report_at_the_new_
     assert day["tax_total"] == whole["tax_total"]
 
 
+async def test_two_checks_discounts_merged_or_moved_stay_within_the_limit(client, cashier):
+    """A cashier gave two checks 10% each (the limit) and merged them: both discounts then
+    took 10% off every line, 608 off 3200 (19%) that no manager approved; a line moved with
+    its own 10% to a check with 10% took 19% off. A merge or a move that makes the discounts
+    take off more than they did apart, above the limit, is a manager's, and a refused one
+    writes nothing."""
+
+    async def discounted(*names, line=False):
+        check = await check_of(client, cashier, await walk_in(client, cashier, *names))
+        ten = {"kind": "percent", "value": 1000, "reason": "regulars"}
+        if line:
+            ten["line_id"] = check["lines"][0]["line_id"]
+        given = await client.post(f"/api/checks/{check['id']}/discounts", json=ten, headers=cashier)
+        assert given.status_code == 201, given.text
+        return given.json()
+
+    first = await discounted("Garlic prawns", "Padrón peppers")
+    second = await discounted("Garlic prawns", "Padrón peppers")
+    third = await discounted("Garlic prawns", "Padrón peppers", line=True)
+    merge = f"/api/checks/{first['id']}/merge"
+    refused(
+        await client.post(merge, json={"check_id": second["id"]}, headers=cashier),
+        403,
+        "approval_required",
+    )
+    moved = {"line_ids": [third["lines"][0]["line_id"]], "to_check_id": first["id"]}
+    refused(
+        await client.post(f"/api/checks/{third['id']}/move", json=moved, headers=cashier),
+        403,
+        "approval_required",
+    )
+    for check in (first, second, third):
+        now = (await client.get(f"/api/checks/{check['id']}", headers=cashier)).json()
+        assert now["status"] == "open" and now["total"] == check["total"]
+        assert now["lines"] == check["lines"] and now["discounts"] == check["discounts"]
+    manager = await sign_in(client, "manager")
+    both = await client.post(merge, json={"check_id": second["id"]}, headers=manager)
+    assert both.status_code == 200, both.text
+    # a check with no discount merges into one with a line's discount: nothing takes more off
+    plain = await check_of(client, cashier, await walk_in(client, cashier, "Garlic prawns"))
+    joined = await client.post(
+        f"/api/checks/{third['id']}/merge", json={"check_id": plain["id"]}, headers=cashier
+    )
+    assert joined.status_code == 200, joined.text
+
+
 async def test_a_cash_refund_takes_no_more_than_the_drawer_holds(client, cashier):
     """A cash refund left the drawer's expected cash below nothing (-950 in the probe), where a
     pay-out or a skim beyond the drawer is refused."""
