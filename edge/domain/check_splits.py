@@ -141,7 +141,7 @@ def merge(
         commit(conn, actor.id, "check_discounts", row["id"], "update", {"check_id": check_id})
     commit(conn, actor.id, "checks", other_id, "update", {"status": "merged"})
     checks.roll_in(conn, actor, check)
-    discounts.require_within_limit(conn, actor, [check_id], off_before)
+    discounts.require_combinable(conn, actor, [check_id], off_before)
     return checks.get(conn, check_id)
 
 
@@ -171,5 +171,5 @@ def move(
             "SELECT id FROM check_discounts WHERE check_id = ? AND line_id = ?", (check_id, line_id)
         ).fetchall():
             commit(conn, actor.id, "check_discounts", row["id"], "update", {"check_id": target_id})
-    discounts.require_within_limit(conn, actor, [target_id, check_id], off_before)
+    discounts.require_combinable(conn, actor, [target_id, check_id], off_before)
     return checks.get(conn, check_id)

@@ -112,14 +112,24 @@ def manual_off(conn: sqlite3.Connection, check_ids: Sequence[str]) -> int:
     return sum(_manual(conn, check_id)[2] for check_id in check_ids)
 
 
-def require_within_limit(
+def require_combinable(
     conn: sqlite3.Connection, actor: Actor, check_ids: Sequence[str], off_before: int
 ) -> None:
-    """After a merge or a move between `check_ids` (the one that took the lines first): two
-    checks' discounts, each within the limit on its own check, take off together what no one
-    approved (10% and 10% merged took 19% off both checks' lines). Above the limit, taking off
-    more than they did apart (`off_before`: their `manual_off`) needs a manager."""
+    """After a merge or a move between `check_ids` (the one that took the lines first), the
+    discounts now together keep the rules each was given under on its own check: a promo code
+    that does not stack is alone, none is on twice (409); and two checks' discounts, each
+    within the limit, do not take off together what no one approved (10% and 10% merged took
+    19% off both checks' lines): above the limit, taking off more than they did apart
+    (`off_before`: their `manual_off`) needs a manager."""
     (lines, on_check, _), now, _ = _manual(conn, check_ids[0])
+    promos = [d["promo_code_id"] for d in on_check if d["promo_code_id"]]
+    if len(set(promos)) < len(promos):
+        raise Conflict("a promo code would be on the check twice", code="promo_twice")
+    if len(on_check) > 1 and any(d["promo_code_id"] and not d["stackable_ok"] for d in on_check):
+        raise Conflict(
+            "a promo code on these checks does not stack with other discounts",
+            code="promo_not_stackable",
+        )
     if manual_off(conn, check_ids) > off_before and _over_limit(
         lines, list(on_check), now, pos_config.current(conn)["discount_limit_bp"]
     ):

@@ -295,9 +295,10 @@ async def test_a_line_voided_after_a_part_was_paid_leaves_the_report_at_the_new_
 async def test_two_checks_discounts_merged_or_moved_stay_within_the_limit(client, cashier):
     """A cashier gave two checks 10% each (the limit) and merged them: both discounts then
     took 10% off every line, 608 off 3200 (19%) that no manager approved; a line moved with
-    its own 10% to a check with 10% took 19% off. A merge or a move that makes the discounts
-    take off more than they did apart, above the limit, is a manager's, and a refused one
-    writes nothing."""
+    its own 10% to a check with 10% took 19% off; a promo code that does not stack ended up
+    beside other discounts. A merge or a move that makes the discounts take off more than they
+    did apart, above the limit, is a manager's; one that breaks a promo code's rules is
+    refused; a refused one writes nothing."""
 
     async def discounted(*names, line=False):
         check = await check_of(client, cashier, await walk_in(client, cashier, *names))
@@ -336,6 +337,36 @@ async def test_two_checks_discounts_merged_or_moved_stay_within_the_limit(client
         f"/api/checks/{third['id']}/merge", json={"check_id": plain["id"]}, headers=cashier
     )
     assert joined.status_code == 200, joined.text
+    # a promo code that does not stack stayed beside the other check's discount, and one code
+    # twice, once merged: 1760 off 3200 where the promo alone took half
+    half = {"code": "HALF", "kind": "percent", "value": 5000}
+    assert (await client.post("/api/promo-codes", json=half, headers=manager)).status_code == 201
+    promo = await check_of(client, cashier, await walk_in(client, cashier, "Garlic prawns"))
+    path = f"/api/checks/{promo['id']}/discounts"
+    coded = await client.post(path, json={"promo_code": "HALF"}, headers=cashier)
+    assert coded.status_code == 201, coded.text
+    other = await discounted("Garlic prawns")
+    refused(
+        await client.post(
+            f"/api/checks/{promo['id']}/merge", json={"check_id": other["id"]}, headers=manager
+        ),
+        409,
+        "promo_not_stackable",
+    )
+    again = await check_of(client, cashier, await walk_in(client, cashier, "Garlic prawns"))
+    path = f"/api/checks/{again['id']}/discounts"
+    assert (
+        await client.post(path, json={"promo_code": "HALF"}, headers=cashier)
+    ).status_code == 201
+    refused(
+        await client.post(
+            f"/api/checks/{promo['id']}/merge", json={"check_id": again["id"]}, headers=manager
+        ),
+        409,
+        "promo_twice",
+    )
+    now = (await client.get(f"/api/checks/{promo['id']}", headers=cashier)).json()
+    assert now["discounts"] == coded.json()["discounts"] and now["lines"] == promo["lines"]
 
 
 async def test_a_cash_refund_takes_no_more_than_the_drawer_holds(client, cashier):
