@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sqlite3
 from typing import Any
 
@@ -40,11 +41,14 @@ MOVE = f.Form(
 )
 
 
+_DENOMINATION = re.compile(r"[1-9][0-9]{0,7}")
+
+
 @f.accepts(
     {
         "type": "object",
         "additionalProperties": {"type": "integer", "minimum": 0, "maximum": 100_000},
-        "propertyNames": {"pattern": "^[1-9][0-9]{0,7}$"},
+        "propertyNames": {"pattern": f"^{_DENOMINATION.pattern}$"},
         "description": 'denomination in minor units -> how many: {"2000": 3, "50": 4}',
     }
 )
@@ -53,7 +57,9 @@ def _counted(name: str, value: Any) -> dict[str, int]:
         raise Invalid(f"{name} must map each denomination to how many.", field=name)
     counted = {}
     for key, count in value.items():
-        if not (isinstance(key, str) and key.isdigit() and key[0] != "0" and len(key) <= 8):
+        # ASCII digits, as the schema says: str.isdigit() also took "²" (int() then failed: a
+        # 500) and "١٠" (a count under a key no one reads back as 10)
+        if not (isinstance(key, str) and _DENOMINATION.fullmatch(key)):
             raise Invalid(f"{name}: {key!r} is no denomination in cents.", field=name)
         if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= 100_000:
             raise Invalid(f"{name}: the count of {key} must be a whole number.", field=name)

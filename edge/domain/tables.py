@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import sqlite3
 from collections.abc import Mapping
 from typing import Any
@@ -128,10 +129,15 @@ def qr_token(secret: bytes, table_id: str, qr_version: int, qr_epoch: int) -> st
     return f"{table_id}.{qr_version}.{_signature(secret, table_id, qr_version, qr_epoch)}"
 
 
+_VERSION = re.compile(r"[0-9]{1,18}")
+
+
 def check_qr_token(conn: sqlite3.Connection, secret: bytes, token: str) -> dict[str, Any]:
     """The table a guest's token names, if the signature and the versions are current."""
     parts = token.split(".") if isinstance(token, str) else []
-    if len(parts) != 3 or not is_uuid(parts[0]) or not parts[1].isdigit():
+    # ASCII digits only: str.isdigit() also takes "²" and "١", which int() then refused (a 500
+    # to anyone on the Wi-Fi)
+    if len(parts) != 3 or not is_uuid(parts[0]) or not _VERSION.fullmatch(parts[1]):
         raise Forbidden("this QR code is not valid", code="bad_qr_token")
     table_id, version = parts[0], int(parts[1])
     epoch = conn.execute("SELECT qr_epoch FROM store").fetchone()["qr_epoch"]

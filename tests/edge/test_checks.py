@@ -141,6 +141,13 @@ async def test_a_shift_closes_with_a_blind_count_and_the_z_report_closes_the_day
         headers=cashier,
     )
     assert move.status_code == 201, move.text
+    # denominations in digits beyond ASCII: "²" was a 500, "١٠" a count kept as 10 cents
+    for odd in ("²", "١٠"):
+        refused = await client.post(
+            "/api/shifts/current/close", json={"counted": {odd: 1}}, headers=cashier
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"]["field"] == "counted"
     closed = await client.post(
         "/api/shifts/current/close",
         json={"counted": {"10000": 1, str(check["total"]): 1}},
