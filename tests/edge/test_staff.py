@@ -181,6 +181,11 @@ async def test_a_manager_may_not_create_an_owner_or_use_a_bad_pin(client, manage
         "/api/staff", headers=manager, json={"name": "Al", "role": "waiter", "pin": "12"}
     )
     assert bad_pin.status_code == 422 and bad_pin.json()["error"]["field"] == "pin"
+    # a newline after the digits, or digits no keypad has, made a PIN no one could type
+    for untypeable in ("1234\n", "١٢٣٤"):
+        body = {"name": "Al", "role": "waiter", "pin": untypeable}
+        odd = await client.post("/api/staff", headers=manager, json=body)
+        assert odd.status_code == 422 and odd.json()["error"]["field"] == "pin", odd.text
     bad_role = await client.post(
         "/api/staff", headers=manager, json={"name": "Al", "role": "chef", "pin": "1234"}
     )
