@@ -26,7 +26,9 @@ from sync.ids import uuid7
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 QR_MODES = ("draft_first", "direct")
-_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# ASCII digits, whole (`fullmatch`): "05:00\n" and "0٥:00" passed `^...\d$`, and a day that
+# starts at a time `time.fromisoformat` refuses made every order a 500
+_HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 _JSON_FIELDS = ("opening_hours", "holidays")
 _BOOL_FIELDS = ("prices_include_tax", "qr_kill_switch", "daily_pass")
 
@@ -178,12 +180,12 @@ def _currency(name: str, value: Any) -> str:
     return value
 
 
-_HHMM_SCHEMA = {"type": "string", "pattern": _HHMM.pattern}
+_HHMM_SCHEMA = {"type": "string", "pattern": f"^{_HHMM.pattern}$"}
 
 
 @accepts(_HHMM_SCHEMA)
 def _day_starts(name: str, value: Any) -> str:
-    if not (isinstance(value, str) and _HHMM.match(value)):
+    if not (isinstance(value, str) and _HHMM.fullmatch(value)):
         raise Invalid(f"{name} must be a time such as 05:00.", field=name)
     return value
 
@@ -203,7 +205,7 @@ def _periods(name: str, value: Any) -> list[list[str]]:
         if (
             not isinstance(period, list | tuple)
             or len(period) != 2
-            or not all(isinstance(p, str) and _HHMM.match(p) for p in period)
+            or not all(isinstance(p, str) and _HHMM.fullmatch(p) for p in period)
         ):
             raise Invalid(f"{name}: each period needs an opening and a closing time.", field=name)
         if period[0] == period[1]:

@@ -87,6 +87,11 @@ async def test_manager_changes_settings(client, manager):
         ({"guest_base_url": "http://[10.0.0.5"}, "invalid"),  # urlsplit raises on it
         ({"opening_hours": {"mon": [["9:00", "17:00"]]}}, "invalid"),
         ({"opening_hours": {"funday": []}}, "invalid"),
+        # `$` let a newline after the time in, and `\d` other digits: stored, the day's start
+        # then made every order a 500 (time.fromisoformat refuses them)
+        ({"business_day_starts": "05:00\n"}, "invalid"),
+        ({"business_day_starts": "0٥:00"}, "invalid"),
+        ({"opening_hours": {"mon": [["11:00\n", "17:00"]]}}, "invalid"),
         ({"holidays": [{"date": "2026-13-45"}]}, "invalid"),
         ({"qr_kill_switch": "yes"}, "invalid"),
         ({"qr_mode": "sometimes"}, "invalid"),
