@@ -152,6 +152,33 @@ async def test_bad_bodies_are_400s_in_the_error_shape(hub, box):
     _refused(await hub.post("/sync/v1/enrol", content=b"[]"), 400, "bad_envelope")
 
 
+async def test_numbers_no_database_holds_are_400s_and_write_nothing(hub, owner, store, box):
+    """JSON's numbers have no bound, a database's integers do: a seq or a revision past 2**63 - 1
+    is refused as malformed, never the database's error (a 500 on SQLite, a 503 on
+    PostgreSQL)."""
+    for changed in ({"seq": 2**63}, {"seq": 2**64 - 1}, {"base_rev": 2**63}):
+        pushed = dataclasses.replace(order_event(1), **changed)
+        _refused(await box.push([pushed], after=0), 400, "bad_envelope")
+    stores = (await hub.get(f"/api/stores/{store['id']}", headers=owner.headers)).json()
+    assert stores["push_upto"] == 0
+    inbox = await hub.get(f"/api/stores/{store['id']}/inbox", headers=owner.headers)
+    assert inbox.json()["events"] == []
+
+
+async def test_an_order_line_id_with_a_nul_is_rejected_not_a_database_error(hub, owner, box):
+    """PostgreSQL's text cannot hold NUL: a line's id (a row's id on the hub) with one is the
+    event's rejection, as a bad value, on both backends; the order is not half made."""
+    order = order_event(1)
+    order.fields["order_lines"][0]["id"] = "line\u0000"
+    answer = await box.push([order], after=0)
+    assert answer.status_code == 200, answer.text
+    [verdict] = answer.json()["verdicts"]
+    assert verdict["status"] == "rejected" and verdict["reason"]["code"] == "bad_value"
+    for entity in ("orders", "order_lines"):
+        listed = await hub.get(f"/api/stores/{box.store_id}/rows/{entity}", headers=owner.headers)
+        assert listed.json()["rows"] == []
+
+
 async def test_nul_characters_are_refused_before_any_database_sees_them(hub, owner):
     """PostgreSQL's text cannot hold NUL: a body carrying one is refused as such, never a 503
     from the database, on both backends."""
