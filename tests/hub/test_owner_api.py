@@ -119,6 +119,27 @@ async def test_unknown_paths_and_methods_answer_in_the_error_shape(hub):
     _error(await hub.put("/api/stores"), 405, "method_not_allowed")
 
 
+async def test_ids_in_paths_no_database_holds_are_not_found(hub, owner):
+    """A store's id is a UUID the hub made; a row's or a key's is any text but NUL, which
+    PostgreSQL's text cannot hold: anything else names nothing (404), never the database's
+    refusal (a 503 on PostgreSQL), on both backends."""
+    store = await new_store(hub, owner)
+    box = await enrolled_box(hub, owner, store["id"])
+    base = f"/api/stores/{store['id']}"
+    for method, path in [
+        ("GET", "/api/stores/%00"),
+        ("GET", "/api/stores/not-a-store"),
+        ("POST", "/api/stores/%00/enrolment-codes"),
+        ("GET", f"/api/stores/{'a' * 5000}/inbox"),
+        ("POST", f"{base}/devices/%00/revoke"),
+        ("GET", f"{base}/rows/menu_items/%00"),
+        ("PATCH", f"{base}/rows/menu_items/a%00b"),
+    ]:
+        _error(await hub.request(method, path, headers=owner.headers), 404, "not_found")
+    devices = (await hub.get(f"{base}/devices", headers=owner.headers)).json()["devices"]
+    assert [d["key_id"] for d in devices] == [box.key.key_id] and not devices[0]["revoked_at"]
+
+
 async def test_health_and_the_api_description(hub, hub_app):
     health = await hub.get("/healthz")
     assert health.status_code == 200 and health.json()["status"] == "ok"
@@ -126,7 +147,7 @@ async def test_health_and_the_api_description(hub, hub_app):
     routes = [r for r in hub_app.routes if isinstance(r, Route)]
     for route in routes:
         for method in route.methods - {"HEAD"}:
-            operation = spec["paths"][route.path][method.lower()]
+            operation = spec["paths"][route.path_format][method.lower()]
             assert operation["summary"] and operation["operationId"] == route.name
             answers = operation["responses"]
             refusals = [answer for status, answer in answers.items() if status >= "4"]
