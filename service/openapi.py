@@ -237,6 +237,8 @@ class Api:
             statuses.add(400)
         if terms.security is not None:
             statuses.add(401)
+            if self.security[terms.security].get("scheme") == "bearer":
+                statuses.add(400)  # a token in the URL (`?token=`): refused, not read (tokens)
         if route.param_convertors:
             statuses.add(404)
         if method in self.unavailable:

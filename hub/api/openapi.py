@@ -41,7 +41,8 @@ API = Api(
         "system": "Health and this description.",
     },
     refusals={
-        400: "malformed: a body that is not what the route takes, or a bad query parameter",
+        400: "malformed: a body that is not what the route takes, a bad query parameter, or a"
+        " token in the URL (`?token=`: send it as `Authorization: Bearer`)",
         401: "not signed in (or the sign-in ended); a sync request unsigned, stale, or signed by"
         " an unknown key",
         403: "a revoked key, a key of another store, or a row the hub does not edit",

@@ -140,6 +140,23 @@ async def test_ids_in_paths_no_database_holds_are_not_found(hub, owner):
     assert [d["key_id"] for d in devices] == [box.key.key_id] and not devices[0]["revoked_at"]
 
 
+async def test_a_token_in_the_url_is_a_documented_400_on_every_owner_route(hub, owner):
+    """`?token=` is refused before anything is read (service.tokens.bearer), on every route an
+    owner signs in to, so each of them says it may answer 400."""
+    spec = (await hub.get("/openapi.json")).json()
+    owners_routes = [
+        (path, operation)
+        for path, operations in spec["paths"].items()
+        for operation in operations.values()
+        if operation.get("security") == [{"owner": []}]
+    ]
+    assert len(owners_routes) > 10
+    for path, operation in owners_routes:
+        assert "400" in operation["responses"], path
+    answer = await hub.get(f"/api/stores?token={owner.headers['Authorization'][7:]}")
+    _error(answer, 400, "token_in_url")
+
+
 async def test_health_and_the_api_description(hub, hub_app):
     health = await hub.get("/healthz")
     assert health.status_code == 200 and health.json()["status"] == "ok"
