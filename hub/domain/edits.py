@@ -24,6 +24,7 @@ from service.errors import Forbidden, Invalid, NotFound
 from sync.canonical import canonical_fields, same
 from sync.clock import now_iso
 from sync.entities import Entity
+from sync.envelope import MAX_WHOLE
 from sync.errors import BadEvent
 from sync.ids import uuid7
 from sync.merge import HUB, revise
@@ -50,9 +51,19 @@ def _checked(entity: Entity, fields: Mapping[str, Any], key: str) -> dict[str, A
     if "id" in fields or "hub_rev" in fields:
         raise Invalid("a row's id and revision are not edited", code="unknown_field", field=key)
     try:
-        return canonical_fields(entity.name, fields)
+        values = canonical_fields(entity.name, fields)
     except BadEvent as error:
         raise Invalid(error.message, code=error.code, field=key) from None
+    # JSON's numbers have no bound; a box's SQLite integer has: a box could not apply a larger
+    # one it pulled, and its pull would stop there
+    for name, value in values.items():
+        if type(value) is int and not -MAX_WHOLE - 1 <= value <= MAX_WHOLE:
+            raise Invalid(
+                f"{entity.noun} {name} should be a whole number from -2**63 to 2**63 - 1",
+                code="bad_value",
+                field=key,
+            )
+    return values
 
 
 class _Edit:
