@@ -127,7 +127,7 @@ ENROLMENT = {
     body=ENROLMENT,
     status=201,
     public=True,
-    refuses={404, 410, 429},
+    refuses={404, 409, 410, 429},
 )
 async def enrol(request: Request):
     """Bind a box's public key to the store an enrolment code was made for (one use, before it

@@ -124,8 +124,11 @@ async def test_an_unknown_used_or_expired_code_is_refused_and_audited(hub, owner
 
 
 async def test_a_key_enrols_once(hub, owner, store, box):
-    again = await enrol(hub, await new_code(hub, owner, store["id"]), box.key)
-    _refused(again, 409, "key_enrolled")
+    code = await new_code(hub, owner, store["id"])
+    _refused(await enrol(hub, code, box.key), 409, "key_enrolled")
+    spec = (await hub.get("/openapi.json")).json()
+    assert "409" in spec["paths"]["/sync/v1/enrol"]["post"]["responses"]  # as it answers
+    assert (await enrol(hub, code, DeviceKey.generate())).status_code == 201  # code not used up
 
 
 async def test_enrolment_is_rate_limited_per_address(hub_settings):
