@@ -1,10 +1,14 @@
 """The owner's JSON API over real HTTP: sign-in, stores, codes, rows and edits, the one error
 shape, /openapi.json and /healthz."""
 
+from datetime import timedelta
+
 import pytest
+from freezegun import freeze_time
 from starlette.routing import Route
 
 from service.openapi import terms_of
+from sync.clock import utcnow
 from sync.ids import uuid7
 from tests.hub.kit import PASSWORD, enrolled_box, event, item_fields, new_owner, new_store
 
@@ -37,6 +41,14 @@ async def test_sign_in_and_out(hub, owner):
     assert (await hub.delete("/api/sessions/current", headers=headers)).status_code == 200
     _error(await hub.get("/api/stores", headers=headers), 401, "signed_out")
     assert (await hub.get("/api/stores", headers=owner.headers)).status_code == 200
+
+
+async def test_a_sign_in_ends_when_it_expires(hub, hub_app, owner):
+    hours = hub_app.state.settings.session_hours
+    assert (await hub.get("/api/stores", headers=owner.headers)).status_code == 200
+    with freeze_time(utcnow() + timedelta(hours=hours, seconds=1), real_asyncio=True):
+        _error(await hub.get("/api/stores", headers=owner.headers), 401, "signed_out")
+        _error(await hub.delete("/api/sessions/current", headers=owner.headers), 401, "signed_out")
 
 
 async def test_stores_and_codes(hub, owner):
