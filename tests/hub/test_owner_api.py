@@ -135,8 +135,10 @@ async def test_rows_are_listed_read_created_and_edited(hub, owner):
     assert item["fields"]["price"] == 250 and item["rev"] == edited.json()["rev"]
 
 
-async def test_unknown_paths_and_methods_answer_in_the_error_shape(hub):
+async def test_unknown_paths_and_methods_answer_in_the_error_shape(hub, owner):
     _error(await hub.get("/nowhere"), 404, "not_found")
+    slashed = await hub.get("/api/stores/", headers={**owner.headers, "Host": "elsewhere.example"})
+    _error(slashed, 404, "not_found")  # not a redirect to the Host named
     _error(await hub.put("/api/stores"), 405, "method_not_allowed")
 
 
