@@ -29,6 +29,10 @@ from sync.errors import BadEvent
 from sync.ids import uuid7
 from sync.merge import HUB, revise
 
+# A store's settings are one row, made by its box: the hub edits it and never makes another,
+# which the box would take as a second row of its `store` table (and then read either one).
+ONE_ROW = frozenset({"store"})
+
 
 def _editable(name: str) -> Entity:
     entity = synced_entity(name)
@@ -143,6 +147,10 @@ def create(
     """A new row of a hub-owned entity in one store (a table, a menu item ...), its id made
     here; fields not given take their defaults, as at the store."""
     declared = _editable(entity)
+    if declared.name in ONE_ROW:
+        raise Forbidden(
+            f"a store has one {declared.noun} row, its box's: edit that one", code="one_row"
+        )
     values = _checked(declared, fields, "fields")
     try:
         complete = declared.complete(values)

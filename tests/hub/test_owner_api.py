@@ -124,6 +124,8 @@ async def test_rows_are_listed_read_created_and_edited(hub, owner):
     )  # fmt: skip  (no box's SQLite holds it: its pull would stop)
     await refused("POST", f"{base}/tables", {"fields": {"area_id": uuid7(), "name": "T",
                   "seats": 2**64 - 1}}, 422, "bad_value")  # fmt: skip
+    await refused("POST", f"{base}/store", {"fields": {"name": "Another"}}, 403, "one_row")
+    assert (await hub.get(f"{base}/store", headers=owner.headers)).json()["rows"] == []
     await refused("GET", f"{base}/print_jobs", None, 404, "unknown_entity")
     await refused("PATCH", f"{base}/menu_items/{uuid7()}", {"fields": {"price": 1}}, 404,
                   "unknown_row")  # fmt: skip
