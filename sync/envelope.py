@@ -34,6 +34,7 @@ MAX_BODY_BYTES = 16 * 1024 * 1024  # the most the hub reads of one sync request'
 # The largest whole number a seq, a revision or a cursor may be: what SQLite's INTEGER and
 # PostgreSQL's bigint hold (a larger one, which JSON allows, would be the database's error)
 MAX_WHOLE = 2**63 - 1
+MAX_NODE = 64  # characters of a box's node name (edge.core.identity makes 12), shown to owners
 
 Op = Literal["create", "update", "delete"]
 Status = Literal["applied", "merged", "rejected"]
@@ -589,7 +590,10 @@ class Enrolment(_Body):
             public_key_id(pem)
         except ValueError:
             raise read.wrong("public_key_pem", "an Ed25519 public key in PEM form") from None
-        return cls(code=read.text("code"), public_key_pem=pem, node=read.text("node"))
+        node = read.text("node")
+        if len(node) > MAX_NODE:
+            raise read.wrong("node", f"text of at most {MAX_NODE} characters")
+        return cls(code=read.text("code"), public_key_pem=pem, node=node)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from freezegun import freeze_time
 from hub.api.sync import ENROLMENT
 from hub.app import create_app
 from sync.clock import utcnow
+from sync.envelope import MAX_NODE
 from sync.signing import DeviceKey, sign
 from tests.hub.kit import (
     Box,
@@ -129,6 +130,18 @@ async def test_a_key_enrols_once(hub, owner, store, box):
     spec = (await hub.get("/openapi.json")).json()
     assert "409" in spec["paths"]["/sync/v1/enrol"]["post"]["responses"]  # as it answers
     assert (await enrol(hub, code, DeviceKey.generate())).status_code == 201  # code not used up
+
+
+async def test_an_enrolment_is_small_and_its_node_name_short(hub, owner, store):
+    """Anyone may send an enrolment: it is not read past the owner API's body size, and the
+    node name an owner is shown is at most MAX_NODE characters; neither uses the code up."""
+    code, key = await new_code(hub, owner, store["id"]), DeviceKey.generate()
+    body = {"schema": 1, "code": code, "public_key_pem": key.public_pem()}
+    long = await hub.post("/sync/v1/enrol", json={**body, "node": "n" * (MAX_NODE + 1)})
+    _refused(long, 400, "bad_envelope")
+    huge = await hub.post("/sync/v1/enrol", json={**body, "node": "n" * 300_000})
+    _refused(huge, 400, "too_large")
+    assert (await hub.post("/sync/v1/enrol", json={**body, "node": "box-1"})).status_code == 201
 
 
 async def test_enrolment_is_rate_limited_per_address(hub_settings):
