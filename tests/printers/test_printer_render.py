@@ -320,3 +320,14 @@ def test_profiles_from_settings():
         get_profile("TM-UNKNOWN")
     with pytest.raises(ValueError):
         get_profile("TM-T20II", codepages=["CP9999"])
+
+
+@pytest.mark.parametrize("profile", PROFILES.values(), ids=PROFILES.keys())
+def test_a_right_column_longer_than_the_paper_wraps_within_it(profile):
+    """The table and staff row of a receipt, a report's values: a staff name of 60 letters
+    ran past the paper's edge, for the printer to break wherever it ran out."""
+    name = "Wolfeschlegelsteinhausenbergerdorffwelchevoralternwarengewissenhaft"
+    receipt = replace(sample_receipt(), staff=name)
+    job = decode(render(receipt, profile), escpos_profile=profile.escpos_profile)
+    assert all(len(line) <= profile.columns for line in job.lines)
+    assert name in "".join(line.strip() for line in job.lines)
