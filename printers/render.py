@@ -308,6 +308,8 @@ def _receipt(doc: Receipt, page: Page) -> None:
     for tax in doc.taxes:
         page.columns(_tax_label(tax), money(tax.amount))
     page.columns("TOTAL", money(doc.total), bold=True, size="tall")
+    if doc.rounding:
+        page.columns("Cash rounding", money(doc.rounding))
     for tender in doc.tenders:
         page.columns(tender.method, money(tender.amount))
     if doc.change:

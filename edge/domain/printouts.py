@@ -247,10 +247,10 @@ def check_receipt(
             doc.Adjustment(f"Service {check['service_bp'] / 100:g}%", check["service_charge"])
         )
     payments = check["payments"]
-    tenders = [  # cash as handed over, the change below it
+    tenders = [  # cash as handed over, the change below it; a card as charged, its tip with it
         doc.Tender("Cash", p["given"])
         if p["method"] == "cash"
-        else doc.Tender("Card" if p["method"] == "card" else "Paid online", p["amount"])
+        else doc.Tender("Card" if p["method"] == "card" else "Paid online", p["amount"] + p["tip"])
         for p in payments
     ]
     if any(p["tip"] for p in payments):
@@ -268,6 +268,7 @@ def check_receipt(
         adjustments=tuple(adjustments),
         tenders=tuple(tenders),
         change=sum(p["change"] for p in payments),
+        rounding=sum(p["rounding"] for p in payments),
         table=check["label"],
         staff=actor.name,
         at=local_now(conn),

@@ -29,6 +29,7 @@ from printers.transports import STATUS_QUESTIONS
 from tests.clock import advance
 from tests.conftest import device_header, sign_in, staff_id
 from tests.edge.menu_helpers import item, menu, modifier, table_id
+from tests.edge.test_checks import check_of, open_shift, pay, walk_in
 from tests.edge.test_contract import assert_error_shape
 from tests.live import feed, serve
 from tests.printer_devices import pty
@@ -375,6 +376,43 @@ async def test_drawer_pulse_once_per_cash_tender(app, client, emulator):
     printed = emulator.wait_for_jobs(1)
     assert [job.drawer_pulses for job in printed] == [[2]]
     assert len(rows(app, "SELECT id FROM print_jobs WHERE kind = 'drawer'")) == 1
+
+
+def printed_amounts(job) -> dict[str, int]:
+    """The receipt's labelled amounts in cents ("Cash  €1,000.00" -> {"Cash": 100000})."""
+    found = {}
+    for line in job.lines:
+        label, _, amount = line.rpartition(" ")
+        if amount.lstrip("-").startswith("€"):
+            found[label.strip()] = int(amount.replace("€", "").replace(",", "").replace(".", ""))
+    return found
+
+
+async def test_a_paid_receipt_adds_up_with_cash_rounding_and_a_card_tip(app, client, emulator):
+    """The card tender was printed without its tip (but the tip under it) and the cash rounding
+    not at all: the tenders on paper did not add up to the total, tips and change."""
+    manager = await sign_in(client, "manager", device="till")
+    await client.patch("/api/pos/settings", json={"cash_rounding": 5}, headers=manager)
+    await point_at(client, manager, "Counter receipt", emulator.port)
+    order = await walk_in(client, manager, "Garlic prawns", "Espresso", "Burrata")
+    check = await check_of(client, manager, order)
+    await open_shift(client, manager)
+    card = await pay(client, manager, check["id"], method="card", amount=501, tip=123, reference="T")
+    assert card.status_code == 201, card.text
+    cash = await pay(client, manager, check["id"], method="cash", given=10_000, tip=7)
+    assert cash.status_code == 201, cash.text
+    view = cash.json()["check"]
+    rounding = cash.json()["payment"]["rounding"]
+    assert rounding != 0 and view["status"] == "paid"
+    await drain(app)
+    (receipt,) = [job for job in emulator.wait_for_jobs(2) if job.cuts]
+    paper = printed_amounts(receipt)
+    assert paper["TOTAL"] == view["total"]
+    assert paper["Card"] == 501 + 123  # what the card was charged
+    assert (paper["Cash"], paper["Change"]) == (10_000, cash.json()["change"])
+    assert (paper["Tip"], paper["Cash rounding"]) == (view["tips"], rounding)
+    tendered = paper["Card"] + paper["Cash"]
+    assert tendered == paper["TOTAL"] + paper["Cash rounding"] + paper["Tip"] + paper["Change"]
 
 
 async def test_no_sale_drawer_needs_a_manager_or_their_approval(app, client, emulator):
