@@ -415,6 +415,50 @@ async def test_a_paid_receipt_adds_up_with_cash_rounding_and_a_card_tip(app, cli
     assert tendered == paper["TOTAL"] + paper["Cash rounding"] + paper["Tip"] + paper["Change"]
 
 
+async def test_an_orders_bill_asks_for_what_its_check_comes_to(app, client, emulator):
+    """The bill printed from an order (the POS's "Reprint bill") was the order on its own: no
+    discount, no service charge, taxes before the discount, not the table's other order. The
+    guest read a total the POS would not take. It is the bill of the check it is paid on, and
+    once paid, its receipt."""
+    manager = await sign_in(client, "manager", device="till")
+    await client.patch("/api/pos/settings", json={"service_bp": 1000}, headers=manager)
+    await point_at(client, manager, "Counter receipt", emulator.port)
+    m = await menu(client)
+    table = table_id((await client.get("/api/tables", headers=manager)).json(), "3")
+    orders = []
+    for name in ("Garlic prawns", "Espresso"):
+        body = {"kind": "table", "table_id": table, "lines": [{"item_id": item(m, name)["id"]}]}
+        made = await client.post("/api/orders", headers=manager, json=body)
+        assert made.status_code == 201, made.text
+        orders.append(made.json())
+    check = await check_of(client, manager, orders[0])
+    discount = {"kind": "percent", "value": 500, "reason": "Regular"}
+    added = await client.post(f"/api/checks/{check['id']}/discounts", headers=manager, json=discount)
+    assert added.status_code == 201, added.text
+    check = (await client.get(f"/api/checks/{check['id']}", headers=manager)).json()
+    assert check["service_charge"] and check["discount_total"]
+    bill = await client.post(f"/api/orders/{orders[1]['id']}/print-bill", headers=manager)
+    assert bill.status_code == 201, bill.text
+    await drain(app)
+    (printed,) = emulator.wait_for_jobs(1)
+    assert "BILL" in printed.lines and any(x.startswith("Table 3 ") for x in printed.lines)
+    paper = printed_amounts(printed)
+    assert paper["TOTAL"] == check["total"]
+    assert (paper["Regular"], paper["Service 10%"]) == (-check["discount_total"], check["service_charge"])
+    taxes = {label: amount for label, amount in paper.items() if label.startswith("incl.")}
+    assert taxes == {f"incl. {t['name']}": t["tax"] for t in check["taxes"]}
+    assert "1x Garlic prawns" in printed.text() and "1x Espresso" in printed.text()
+
+    await open_shift(client, manager)
+    paid = await pay(client, manager, check["id"], method="card", reference="R")
+    assert paid.status_code == 201, paid.text
+    again = await client.post(f"/api/orders/{orders[0]['id']}/print-bill", headers=manager)
+    assert again.status_code == 201, again.text
+    await drain(app)
+    receipt = emulator.wait_for_jobs(3)[-1]  # the payment's receipt, then this one
+    assert "BILL" not in receipt.lines and printed_amounts(receipt)["Card"] == check["total"]
+
+
 async def test_no_sale_drawer_needs_a_manager_or_their_approval(app, client, emulator):
     cashier = await sign_in(client, "cashier")
     refused = await client.post("/api/drawer/open", headers=cashier, json={"reason": "change"})
