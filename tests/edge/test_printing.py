@@ -397,7 +397,9 @@ async def test_a_paid_receipt_adds_up_with_cash_rounding_and_a_card_tip(app, cli
     order = await walk_in(client, manager, "Garlic prawns", "Espresso", "Burrata")
     check = await check_of(client, manager, order)
     await open_shift(client, manager)
-    card = await pay(client, manager, check["id"], method="card", amount=501, tip=123, reference="T")
+    card = await pay(
+        client, manager, check["id"], method="card", amount=501, tip=123, reference="T"
+    )
     assert card.status_code == 201, card.text
     cash = await pay(client, manager, check["id"], method="cash", given=10_000, tip=7)
     assert cash.status_code == 201, cash.text
@@ -433,7 +435,9 @@ async def test_an_orders_bill_asks_for_what_its_check_comes_to(app, client, emul
         orders.append(made.json())
     check = await check_of(client, manager, orders[0])
     discount = {"kind": "percent", "value": 500, "reason": "Regular"}
-    added = await client.post(f"/api/checks/{check['id']}/discounts", headers=manager, json=discount)
+    added = await client.post(
+        f"/api/checks/{check['id']}/discounts", headers=manager, json=discount
+    )
     assert added.status_code == 201, added.text
     check = (await client.get(f"/api/checks/{check['id']}", headers=manager)).json()
     assert check["service_charge"] and check["discount_total"]
@@ -444,7 +448,10 @@ async def test_an_orders_bill_asks_for_what_its_check_comes_to(app, client, emul
     assert "BILL" in printed.lines and any(x.startswith("Table 3 ") for x in printed.lines)
     paper = printed_amounts(printed)
     assert paper["TOTAL"] == check["total"]
-    assert (paper["Regular"], paper["Service 10%"]) == (-check["discount_total"], check["service_charge"])
+    assert (paper["Regular"], paper["Service 10%"]) == (
+        -check["discount_total"],
+        check["service_charge"],
+    )
     taxes = {label: amount for label, amount in paper.items() if label.startswith("incl.")}
     assert taxes == {f"incl. {t['name']}": t["tax"] for t in check["taxes"]}
     assert "1x Garlic prawns" in printed.text() and "1x Espresso" in printed.text()
