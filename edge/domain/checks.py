@@ -188,9 +188,10 @@ def open_check(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> d
     table_id, order_id = given.get("table_id"), given.get("order_id")
     if (table_id is None) == (order_id is None):
         raise Invalid("give a table_id or an order_id", code="missing_field", field="table_id")
-    if order_id is not None:
-        return of_order(conn, actor, order_id)
-    return _of_table(conn, actor, table_id)
+    if table_id is not None:
+        return _of_table(conn, actor, table_id)
+    assert order_id is not None  # one of the two, as checked above
+    return of_order(conn, actor, order_id)
 
 
 def of_order(conn: WriteConnection, actor: Actor, order_id: str) -> dict[str, Any]:
