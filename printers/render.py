@@ -150,14 +150,15 @@ class Page:
     def qr(self, payload: str) -> None:
         """A centred QR code: the printer draws it if it can, else a raster image."""
         self.style(align="center")
+        size = qr_module_dots(payload, self.profile)
         if self.profile.native_qr:
-            self.printer.qr(payload, ec=QR_ECLEVEL_M, size=self.profile.qr_size, native=True)
+            self.printer.qr(payload, ec=QR_ECLEVEL_M, size=size, native=True)
             self._put(self._codepage, "\n")
         else:
             self.printer.qr(
                 payload,
                 ec=QR_ECLEVEL_M,
-                size=self.profile.qr_size,
+                size=size,
                 native=False,
                 image_arguments={"center": True, "impl": "bitImageRaster"},
             )
@@ -170,6 +171,27 @@ class Page:
         else:
             self.printer.print_and_feed(self.profile.feed_lines)
         return _taken(self.printer)
+
+
+# Bytes a QR code of each version (1 to 40) holds at error correction level M (ISO/IEC 18004,
+# byte mode): a payload's version, and so its width, without making the code (segno takes 5 ms).
+QR_BYTES_M = (
+    14, 26, 42, 62, 84, 106, 122, 152, 180, 213, 251, 287, 331, 362, 412, 450, 504, 560, 624, 666,
+    711, 779, 857, 911, 997, 1059, 1125, 1190, 1264, 1370, 1452, 1538, 1628, 1722, 1809, 1911,
+    1989, 2099, 2213, 2331,
+)  # fmt: skip
+
+
+def qr_module_dots(payload: str, profile: PrinterProfile) -> int:
+    """Dots a side of each module of ``payload``'s QR code: the profile's size, or less for a
+    code that would not fit across the paper at it (a payment provider's link of 400
+    characters on a 58 mm printer: python-escpos refused the image, and a printer drawing the
+    code itself prints nothing of a code wider than its paper). Measured with a module of quiet
+    zone each side, as python-escpos draws its image; the paper's margins add to it."""
+    size = len(payload.encode("utf-8"))
+    version = next((v for v, held in enumerate(QR_BYTES_M, start=1) if size <= held), 40)
+    width = 17 + 4 * version + 2
+    return max(1, min(profile.qr_size, profile.dots // width))
 
 
 @lru_cache(maxsize=64)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import re
 from dataclasses import replace
 
 import pytest
@@ -331,3 +333,53 @@ def test_a_right_column_longer_than_the_paper_wraps_within_it(profile):
     job = decode(render(receipt, profile), escpos_profile=profile.escpos_profile)
     assert all(len(line) <= profile.columns for line in job.lines)
     assert name in "".join(line.strip() for line in job.lines)
+
+
+def printed_codes(data: bytes, profile) -> list[tuple[int, str]]:
+    """Each QR code of a job as a printer puts it on paper, with its width in dots, read back
+    by a real QR reader (zxing-cpp): a native one drawn from its ``GS ( k`` commands (module
+    size, error correction, data) as the printer draws it, a raster one from its image."""
+    import segno
+    import zxingcpp
+    from PIL import Image, ImageOps
+
+    pictures = []
+    if profile.native_qr:
+        commands = {}  # GS ( k pL pH cn fn ...: fn -> what follows it
+        for match in re.finditer(rb"\x1d\(k", data):
+            size = data[match.end()] + 256 * data[match.end() + 1]
+            body = data[match.end() + 2 : match.end() + 2 + size]
+            commands[body[1:2]] = body[2:]
+        module = commands[b"C"][0]
+        level = {48: "l", 49: "m", 50: "q", 51: "h"}[commands[b"E"][0]]
+        payload = commands[b"P"][1:].decode()  # after m
+        code = segno.make(payload, error=level, boost_error=False, micro=False)
+        width = code.symbol_size(scale=module, border=0)[0]
+        buffer = io.BytesIO()
+        code.save(buffer, kind="png", scale=module, border=4)  # the paper's white around it
+        pictures.append((width, Image.open(buffer)))
+    else:
+        for kind, raster in decode(data, escpos_profile=profile.escpos_profile).events:
+            if kind == "image":
+                dots = Image.frombytes("1", (raster.width, raster.height), raster.bits)
+                paper = ImageOps.expand(ImageOps.invert(dots.convert("L")), 16, fill=255)
+                pictures.append((raster.width, paper))
+    found = []
+    for width, picture in pictures:
+        codes = zxingcpp.read_barcodes(picture.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)
+        found += [(width, code.text) for code in codes]
+    return found
+
+
+@pytest.mark.parametrize("length", [40, 400, 1000])
+@pytest.mark.parametrize("profile", PROFILES.values(), ids=PROFILES.keys())
+def test_a_long_link_still_prints_as_a_code_within_the_paper(profile, length):
+    """A payment provider's link runs to hundreds of characters. At the profile's module size
+    the code of 400 was wider than a 58 mm printer's paper (python-escpos refused the image,
+    failing the write that printed the bill) and the code of 1000 wider than 80 mm paper (a
+    printer drawing it itself prints nothing then): modules are made smaller to fit."""
+    url = "https://checkout.pay.example/c/pay/cs_live_"
+    url += "x" * (length - len(url))
+    data = render(TableQrTent(table="3", url=url), profile)
+    [(width, text)] = printed_codes(data, profile)
+    assert text == url and width <= profile.dots
