@@ -108,7 +108,8 @@ class Receipt:
     """A customer receipt: the first ``header`` line is the store name, printed large.
 
     ``rounding``: what paying in cash rounded the total by (to the smallest coin), printed
-    below it so that the tenders add up: ``total + rounding + tips + change``.
+    below it so that the tenders add up: ``total + rounding + tips + change``. ``balance``: what
+    is left to pay, on the bill of a check paid in part (what its pay link's code asks for).
 
     ``lines`` stay in the order they were ordered, not grouped by course as in the kitchen:
     the guest checks the bill against what they asked for, round by round, and headings would
@@ -125,6 +126,7 @@ class Receipt:
     tenders: tuple[Tender, ...] = ()
     change: int = 0
     rounding: int = 0
+    balance: int = 0
     order_no: str = ""
     table: str = ""
     staff: str = ""

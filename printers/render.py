@@ -336,6 +336,8 @@ def _receipt(doc: Receipt, page: Page) -> None:
         page.columns(tender.method, money(tender.amount))
     if doc.change:
         page.columns("Change", money(doc.change))
+    if doc.balance:
+        page.columns("Balance due", money(doc.balance), bold=True, size="tall")
     if doc.qr_payload:
         page.rule()
         page.line(doc.qr_caption, align="center")

@@ -232,6 +232,7 @@ def check_receipt(
         tenders=tuple(tenders),
         change=sum(p["change"] for p in payments),
         rounding=sum(p["rounding"] for p in payments),
+        balance=check["balance"] if bill and payments else 0,
         table=_check_label(check),
         staff=actor.name,
         at=local_now(conn),
