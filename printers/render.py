@@ -93,12 +93,17 @@ class Page:
             self.printer.set(align=align)
             self._align = align
 
-    def line(self, text: str = "", **style) -> None:
-        """Print one line, wrapped to the width of its style."""
+    def line(self, text: str = "", indent: str = "", **style) -> None:
+        """Print one line, wrapped to the width of its style; its next lines start with
+        ``indent`` (a note's under its "!", not at the edge where an item's line starts)."""
         self.style(**style)
         text = self.text(text)
-        for part in layout.wrap(text, self.width) if len(text) > self.width else [text]:
+        for part in layout.wrap(text, self.width, indent) if len(text) > self.width else [text]:
             self._write_line(part)
+
+    def detail(self, mark: str, text: str, **style) -> None:
+        """A line under an item ("   + oat milk", "   ! no nuts"), wrapped under its text."""
+        self.line(f"   {mark} {text}", indent=" " * (len(mark) + 4), **style)
 
     def columns(self, left: str, right: str, **style) -> None:
         """Print ``left`` and ``right`` on one row, ``right`` flush with the edge."""
@@ -322,7 +327,7 @@ def _receipt(doc: Receipt, page: Page) -> None:
     for item in doc.lines:
         page.columns(f"{item.qty}x {item.name}", money(item.amount))
         for modifier in item.modifiers:
-            page.line(f"   + {modifier}")
+            page.detail("+", modifier)
     page.rule()
     page.columns("Subtotal", money(doc.subtotal))
     for adjustment in doc.adjustments:
@@ -367,11 +372,11 @@ def _kitchen_line(page: Page, item: KitchenLine) -> None:
     mark = f"{item.mark} " if item.mark else ""
     page.line(f"{mark}{item.qty}x {item.name}", bold=True, size="tall")
     if item.seat:
-        page.line(f"   seat {item.seat}")
+        page.detail("seat", item.seat)
     for modifier in item.modifiers:
-        page.line(f"   + {modifier}", bold=True)
+        page.detail("+", modifier, bold=True)
     if item.note:
-        page.line(f"   ! {item.note}", bold=True)
+        page.detail("!", item.note, bold=True)
 
 
 @_draw.register
@@ -393,14 +398,14 @@ def _kitchen_ticket(doc: KitchenTicket, page: Page) -> None:
     _by_course(page, doc.lines, _kitchen_line)
     if doc.note:
         page.rule()
-        page.line(f"! {doc.note}", bold=True)
+        page.line(f"! {doc.note}", indent="  ", bold=True)
     page.rule()
 
 
 def _void_line(page: Page, item: KitchenLine) -> None:
     page.line(f"VOID {item.qty}x {item.name}", bold=True, size="tall")
     for modifier in item.modifiers:
-        page.line(f"   + {modifier}")
+        page.detail("+", modifier)
 
 
 @_draw.register

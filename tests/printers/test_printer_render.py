@@ -383,3 +383,22 @@ def test_a_long_link_still_prints_as_a_code_within_the_paper(profile, length):
     data = render(TableQrTent(table="3", url=url), profile)
     [(width, text)] = printed_codes(data, profile)
     assert text == url and width <= profile.dots
+
+
+@pytest.mark.parametrize("profile", PROFILES.values(), ids=PROFILES.keys())
+def test_a_long_note_or_modifier_wraps_under_itself_not_like_an_item(profile):
+    """A wrapped note went on at the paper's edge, where items start: "2x sauce on the side"
+    from a guest's note read as another item to cook."""
+    note = "allergy: peanuts and sesame; well done, no salt at all, 2x sauce on the side please"
+    modifier = "no onion, extra pickles, gluten free bun and a side of mayonnaise"
+    line = KitchenLine(1, "Burger", (modifier,), note)
+    ticket = replace(sample_ticket(), lines=(line,), note=note)
+    job = decode(render(ticket, profile), escpos_profile=profile.escpos_profile)
+    start = job.lines.index("1x Burger")
+    under = job.lines[start + 1 : job.lines.index("-" * profile.columns, start)]
+    assert under[0].startswith("   + ") and len(under) >= 4
+    assert all(x.startswith(("   + ", "   ! ", "     ")) for x in under)
+    assert [x for x in under if x.startswith("   ! ")]
+    (first,) = [i for i, x in enumerate(job.lines) if x.startswith("! allergy")]
+    assert job.lines[first + 1].startswith("  ") and job.lines[first + 1].strip()
+    assert not any(x.lstrip() == x and x[:1].isdigit() for x in job.lines[start + 1 :])
