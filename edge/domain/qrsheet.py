@@ -114,6 +114,9 @@ def _line(text: str, cx: float, y: float, room: float, size: int, paint: str) ->
     characters, a table's 20) ran past its card, over the next card's and off the paper. One
     that may not fit is set smaller, down to `MIN_FONT`, and then made exactly `room` wide
     (`textLength`: the browser fits it, whatever the font's letters measure)."""
+    # Control characters are no XML (one made the whole sheet a file no browser opens): the
+    # hub takes any text for a name, and the box shows what it sends.
+    text = " ".join("".join(char if char.isprintable() else " " for char in text).split())
     ems = sum(1.0 if east_asian_width(char) in "WF" else AVERAGE_EM for char in text)
     attrs = ""
     if ems * size > room * 0.9:  # the estimate's margin: some letters are wider than most
