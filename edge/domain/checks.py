@@ -220,6 +220,16 @@ def of_order(conn: WriteConnection, actor: Actor, order_id: str) -> dict[str, An
     return _of_table(conn, actor, order["table_id"])
 
 
+def bill_of(conn: WriteConnection, actor: Actor, order_id: str) -> dict[str, Any]:
+    """The check an order's bill shows: the split check its lines are on (its parts are paid,
+    the whole is what it comes to), else the check it is paid on (`of_order`, which for a table
+    would open a new, empty one beside a split check)."""
+    held = _check_of_order(conn, order_id)
+    if held is not None and held["status"] == "split":
+        return get(conn, held["id"])
+    return of_order(conn, actor, order_id)
+
+
 def _of_table(conn: WriteConnection, actor: Actor, table_id: str) -> dict[str, Any]:
     table = existing(conn, "tables", table_id, "table", "table_id")
     check = conn.execute(

@@ -261,11 +261,11 @@ def print_bill(conn: WriteConnection, actor: Actor, order_id: str) -> dict[str, 
     """The bill for the guest, on the receipt printer of the caller's device: floor staff and
     managers, who present bills (not the kitchen, which may see orders).
 
-    It is the bill of the check the order is paid on (`checks.of_order`, opened as the POS
+    It is the bill of the check the order is paid on (`checks.bill_of`, opened as the POS
     would): the table's other orders, discounts and service charge with it, so that the paper
     asks for what the POS will take; a paid one's receipt, with its tenders, once it is paid."""
     require(actor, "order.bill")
-    check = checks.of_order(conn, actor, order_id)
+    check = checks.bill_of(conn, actor, order_id)
     paid = check["status"] == "paid"
     link = receipts.link(conn, check["id"]) if paid else None
     job_id = check_receipt(conn, actor, check, link, bill=not paid)

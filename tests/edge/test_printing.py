@@ -466,6 +466,31 @@ async def test_an_orders_bill_asks_for_what_its_check_comes_to(app, client, emul
     assert "BILL" not in receipt.lines and printed_amounts(receipt)["Card"] == check["total"]
 
 
+async def test_the_bill_of_a_split_table_check_is_the_whole_check(app, client, emulator):
+    """A table's check split in parts: the order's bill opened a new, empty check beside it and
+    printed TOTAL 0.00. It is the split check's: its lines and what it comes to."""
+    manager = await sign_in(client, "manager", device="till")
+    await point_at(client, manager, "Counter receipt", emulator.port)
+    m = await menu(client)
+    table = table_id((await client.get("/api/tables", headers=manager)).json(), "3")
+    lines = [{"item_id": item(m, name)["id"]} for name in ("Garlic prawns", "Espresso")]
+    body = {"kind": "table", "table_id": table, "lines": lines}
+    order = (await client.post("/api/orders", headers=manager, json=body)).json()
+    check = await check_of(client, manager, order)
+    split = {"by": "even", "ways": 2}
+    assert (
+        await client.post(f"/api/checks/{check['id']}/split", headers=manager, json=split)
+    ).is_success
+    checks_before = rows(app, "SELECT id FROM checks")
+    bill = await client.post(f"/api/orders/{order['id']}/print-bill", headers=manager)
+    assert bill.status_code == 201, bill.text
+    await drain(app)
+    (printed,) = emulator.wait_for_jobs(1)
+    assert printed_amounts(printed)["TOTAL"] == check["total"] > 0
+    assert "1x Garlic prawns" in printed.text() and "1x Espresso" in printed.text()
+    assert rows(app, "SELECT id FROM checks") == checks_before
+
+
 async def test_no_sale_drawer_needs_a_manager_or_their_approval(app, client, emulator):
     cashier = await sign_in(client, "cashier")
     refused = await client.post("/api/drawer/open", headers=cashier, json={"reason": "change"})
