@@ -415,6 +415,12 @@ async def test_a_paid_receipt_adds_up_with_cash_rounding_and_a_card_tip(app, cli
     assert (paper["Tip"], paper["Cash rounding"]) == (view["tips"], rounding)
     tendered = paper["Card"] + paper["Cash"]
     assert tendered == paper["TOTAL"] + paper["Cash rounding"] + paper["Tip"] + paper["Change"]
+    # The digital copy the receipt's code opens says the same (it lacked the rounding).
+    digital = (await client.get(f"/api/receipts/{receipt.qr[0].rpartition('#')[2]}")).json()
+    card_tender, cash_tender = digital["tenders"]
+    assert (digital["total"], digital["change"]) == (paper["TOTAL"], paper["Change"])
+    assert (digital["rounding"], cash_tender["amount"]) == (paper["Cash rounding"], paper["Cash"])
+    assert card_tender["amount"] + card_tender["tip"] == paper["Card"]
 
 
 async def test_an_orders_bill_asks_for_what_its_check_comes_to(app, client, emulator):
