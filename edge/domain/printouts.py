@@ -29,7 +29,7 @@ from printers.profiles import PrinterProfile, get_profile
 from printers.render import drawer_pulse, render
 from service import fields as f
 from service.errors import Conflict
-from sync.clock import utcnow
+from sync.clock import parse_iso, utcnow
 
 
 @functools.lru_cache(maxsize=16)
@@ -37,10 +37,11 @@ def profile(name: str) -> PrinterProfile:
     return get_profile(name)
 
 
-def local_now(conn: sqlite3.Connection) -> datetime:
-    """Now in the store's time zone, as paper prints it."""
+def local_now(conn: sqlite3.Connection, at: str | None = None) -> datetime:
+    """Now (or the instant `at`, ISO-8601) in the store's time zone, as paper prints it."""
     store = store_settings.current(conn)
-    return utcnow().astimezone(ZoneInfo(store["timezone"])).replace(tzinfo=None)
+    moment = parse_iso(at) if at else utcnow()
+    return moment.astimezone(ZoneInfo(store["timezone"])).replace(tzinfo=None)
 
 
 def order_label(conn: sqlite3.Connection, order: Any) -> str:
@@ -235,7 +236,7 @@ def check_receipt(
         balance=check["balance"] if bill and payments else 0,
         table=_check_label(check),
         staff=actor.name,
-        at=local_now(conn),
+        at=local_now(conn, check["paid_at"]),  # a paid check's receipt printed again: its sale
         qr_payload=qr,
         qr_caption="Scan to pay at the table" if bill else "Your digital receipt",
         copy_label="BILL" if bill else "",

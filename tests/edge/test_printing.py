@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -462,14 +464,22 @@ async def test_an_orders_bill_asks_for_what_its_check_comes_to(app, client, emul
     assert taxes == {f"incl. {t['name']}": t["tax"] for t in check["taxes"]}
     assert "1x Garlic prawns" in printed.text() and "1x Espresso" in printed.text()
 
-    await open_shift(client, manager)
-    paid = await pay(client, manager, check["id"], method="card", reference="R")
-    assert paid.status_code == 201, paid.text
-    again = await client.post(f"/api/orders/{orders[0]['id']}/print-bill", headers=manager)
-    assert again.status_code == 201, again.text
-    await drain(app)
-    receipt = emulator.wait_for_jobs(3)[-1]  # the payment's receipt, then this one
+    with freeze_time(datetime.now(UTC), tick=True) as frozen:
+        await open_shift(client, manager)
+        paid = await pay(client, manager, check["id"], method="card", reference="R")
+        assert paid.status_code == 201, paid.text
+        advance(frozen, timedelta(days=1))  # the guest comes back for a copy
+        manager = await sign_in(client, "manager", device="till")
+        again = await client.post(f"/api/orders/{orders[0]['id']}/print-bill", headers=manager)
+        assert again.status_code == 201, again.text
+        await drain(app)
+    first, receipt = emulator.wait_for_jobs(3)[1:]  # the payment's receipt, then this one
     assert "BILL" not in receipt.lines and printed_amounts(receipt)["Card"] == check["total"]
+
+    def printed_at(job) -> list[str]:
+        return re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d", job.text())
+
+    assert printed_at(receipt) == printed_at(first) != []  # the sale's time, not the copy's
 
 
 async def test_the_bill_of_a_split_table_check_is_the_whole_check(app, client, emulator):
