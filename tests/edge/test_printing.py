@@ -507,6 +507,37 @@ async def test_the_bill_of_a_split_table_check_is_the_whole_check(app, client, e
     assert rows(app, "SELECT id FROM checks") == checks_before
 
 
+async def test_the_x_reports_tenders_add_up_to_its_takings(app, client, emulator):
+    """The report listed "Cash rounding" among the tenders as a row of its own, though the cash
+    tenders' amount holds it already: the rows added up to the takings plus the rounding."""
+    manager = await sign_in(client, "manager", device="till")
+    await client.patch("/api/pos/settings", json={"cash_rounding": 5}, headers=manager)
+    await point_at(client, manager, "Counter receipt", emulator.port)
+    check = await check_of(client, manager, await walk_in(client, manager, "Garlic prawns"))
+    await open_shift(client, manager)
+    card = {"method": "card", "amount": 501, "tip": 100, "reference": "X"}
+    assert (await pay(client, manager, check["id"], **card)).status_code == 201
+    cash = await pay(client, manager, check["id"], method="cash", given=5_000)
+    assert cash.status_code == 201 and cash.json()["payment"]["rounding"] != 0
+    refund = {"amount": 100, "reason": "cold"}
+    payment = cash.json()["payment"]["id"]
+    refunded = await client.post(f"/api/payments/{payment}/refund", json=refund, headers=manager)
+    assert refunded.status_code == 201, refunded.text
+    report = await client.post("/api/reports", json={"kind": "x"}, headers=manager)
+    assert report.status_code == 201, report.text
+    await drain(app)
+    (printed,) = [job for job in emulator.wait_for_jobs(3) if "X REPORT" in job.lines]
+    tenders = printed.lines[printed.lines.index("Tenders") + 1 :]
+    tenders = tenders[: tenders.index("-" * 48)]
+
+    def cents(line: str) -> int:
+        return int(line.rpartition(" ")[2].replace(",", "").replace(".", ""))
+
+    takings = cents(tenders.pop())
+    assert takings == report.json()["data"]["takings"]
+    assert sum(cents(row) for row in tenders if not row.startswith("incl.")) == takings
+
+
 async def test_no_sale_drawer_needs_a_manager_or_their_approval(app, client, emulator):
     cashier = await sign_in(client, "cashier")
     refused = await client.post("/api/drawer/open", headers=cashier, json={"reason": "change"})
