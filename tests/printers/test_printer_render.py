@@ -333,6 +333,10 @@ def test_a_right_column_longer_than_the_paper_wraps_within_it(profile):
     job = decode(render(receipt, profile), escpos_profile=profile.escpos_profile)
     assert all(len(line) <= profile.columns for line in job.lines)
     assert name in "".join(line.strip() for line in job.lines)
+    counter = replace(receipt, table="")  # a walk-in's: no blank line where a table would be
+    job = decode(render(counter, profile), escpos_profile=profile.escpos_profile)
+    start = next(i for i, line in enumerate(job.lines) if line.strip().startswith(name[:8]))
+    assert job.lines[start - 1].startswith("Order 42")
 
 
 def printed_codes(data: bytes, profile) -> list[tuple[int, str]]:
