@@ -155,7 +155,7 @@ class Page:
     def qr(self, payload: str) -> None:
         """A centred QR code: the printer draws it if it can, else a raster image."""
         self.style(align="center")
-        size = qr_module_dots(payload, self.profile)
+        size = _qr_module_dots(payload, self.profile)
         if self.profile.native_qr:
             self.printer.qr(payload, ec=QR_ECLEVEL_M, size=size, native=True)
             self._put(self._codepage, "\n")
@@ -187,7 +187,7 @@ QR_BYTES_M = (
 )  # fmt: skip
 
 
-def qr_module_dots(payload: str, profile: PrinterProfile) -> int:
+def _qr_module_dots(payload: str, profile: PrinterProfile) -> int:
     """Dots a side of each module of ``payload``'s QR code: the profile's size, or less for a
     code that would not fit across the paper at it (a payment provider's link of 400
     characters on a 58 mm printer: python-escpos refused the image, and a printer drawing the
