@@ -41,6 +41,9 @@ def create_app(settings: HubSettings | None = None) -> Starlette:
         lifespan=lifespan,
         exception_handlers=http.HANDLERS,
     )
+    # `/api/stores/` is a 404 in the error shape, not a redirect to `/api/stores` on whatever
+    # host the request's Host header names
+    app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.attempts = Attempts(settings.attempts_per_minute, 60.0)
     app.state.pushes = sync.Pushes()

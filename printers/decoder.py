@@ -55,6 +55,17 @@ class PrintedLine:
     align: str = "left"
 
 
+@dataclass(frozen=True)
+class Raster:
+    """A raster image as it is printed (``GS v 0``): ``width`` x ``height`` dots in rows of
+    ``width // 8`` bytes, a set bit a black dot. Kept, not only measured, so that a preview
+    shows a QR code a printer without native QR prints as an image, for a reader to scan."""
+
+    width: int
+    height: int
+    bits: bytes
+
+
 @dataclass
 class Job:
     """Everything one connection sent, decoded."""
@@ -95,7 +106,7 @@ class Job:
             elif kind == "drawer":
                 out.append(f"[drawer pulse pin {value}]")
             elif kind == "image":
-                out.append(f"[image {value[0]}x{value[1]}]")
+                out.append(f"[image {value.width}x{value.height}]")
         return "\n".join(out)
 
 
@@ -363,7 +374,7 @@ class Decoder:
             end = i + 8 + width_bytes * height
             self._need(buf, end)
             self.job.images.append((width_bytes * 8, height))
-            self._event("image", (width_bytes * 8, height))
+            self._event("image", Raster(width_bytes * 8, height, bytes(buf[i + 8 : end])))
             return end
         if cmd == "8":  # GS 8 L p1 p2 p3 p4 ...: large graphics
             self._need(buf, i + 7)

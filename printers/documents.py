@@ -107,6 +107,10 @@ class Tender:
 class Receipt:
     """A customer receipt: the first ``header`` line is the store name, printed large.
 
+    ``rounding``: what paying in cash rounded the total by (to the smallest coin), printed
+    below it so that the tenders add up: ``total + rounding + tips + change``. ``balance``: what
+    is left to pay, on the bill of a check paid in part (what its pay link's code asks for).
+
     ``lines`` stay in the order they were ordered, not grouped by course as in the kitchen:
     the guest checks the bill against what they asked for, round by round, and headings would
     only make the paper longer.
@@ -121,6 +125,8 @@ class Receipt:
     adjustments: tuple[Adjustment, ...] = ()
     tenders: tuple[Tender, ...] = ()
     change: int = 0
+    rounding: int = 0
+    balance: int = 0
     order_no: str = ""
     table: str = ""
     staff: str = ""

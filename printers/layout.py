@@ -46,8 +46,9 @@ def two_columns(left: str, right: str, width: int, indent: str = "  ") -> list[s
     if not right:
         return wrap(left, width, indent)
     room = width - len(right) - 1
-    if room < 4:
-        return [*wrap(left, width, indent), right.rjust(width)]
+    if room < 4:  # a long right side (a staff name, a report's value) on lines of its own
+        lines = wrap(left, width, indent) if left.strip() else []
+        return [*lines, *(part.rjust(width) for part in wrap(right, width))]
     lines = wrap(left, room, indent)
     lines[-1] = lines[-1].ljust(room) + " " + right
     return [line.rstrip() if i < len(lines) - 1 else line for i, line in enumerate(lines)]

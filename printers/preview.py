@@ -18,7 +18,7 @@ import io
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from printers.decoder import Job, PrintedLine
+from printers.decoder import Job, PrintedLine, Raster
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -28,7 +28,8 @@ LINE_HEIGHT = 16
 MARGIN = 12
 FONT_SIZE = 12  # a monospace font 12 px high advances about 7 px: one cell
 INK, FAINT, PAPER = 0, 150, 255
-MARKERS = {"cut": "- - - - - cut - - - - -", "drawer": "[cash drawer]", "image": "[image]"}
+DOTS_PER_COLUMN = 12  # a column of font A is 12 dots of the printer's raster
+MARKERS = {"cut": "- - - - - cut - - - - -", "drawer": "[cash drawer]"}
 MONO_FONTS = {
     False: (
         "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
@@ -65,6 +66,19 @@ def _qr_image(payload: str, scale: int) -> Image:
     segno.make(payload, error="m").save(buffer, kind="png", scale=3 * scale, border=2)
     buffer.seek(0)
     return PILImage.open(buffer).convert("L")
+
+
+def _raster_image(raster: Raster, scale: int) -> Image:
+    """The image as the printer prints it, as wide on the picture's paper as on the printer's
+    (a QR code a 58 mm printer prints as an image scans from the picture as from the paper)."""
+    from PIL import Image as PILImage
+    from PIL import ImageOps
+
+    dots = PILImage.frombytes("1", (raster.width, raster.height), raster.bits)
+    ink = ImageOps.invert(dots.convert("L"))  # a set bit is black on paper, white in mode "1"
+    pixels = CHAR_WIDTH * scale / DOTS_PER_COLUMN
+    size = (round(raster.width * pixels), round(raster.height * pixels))
+    return ink.resize(size, PILImage.Resampling.NEAREST)
 
 
 def _rows(line: PrintedLine, columns: int) -> list[str]:
@@ -111,6 +125,8 @@ def preview_png(job: Job, columns: int, *, scale: int = 1) -> bytes:
                 pieces.append((_strip(row, value, scale), value.align))
         elif kind == "qr":
             pieces.append((_qr_image(value, scale), "center"))
+        elif kind == "image":
+            pieces.append((_raster_image(value, scale), "center"))
         elif kind in MARKERS:
             marker = PrintedLine(MARKERS[kind])
             pieces.append((_strip(marker.text, marker, scale).point(_faint), "center"))

@@ -52,6 +52,14 @@ class PrinterProfile:
             raise ValueError("columns must be at least 16")
 
     @cached_property
+    def dots(self) -> int:
+        """Dots across the printable width (what an image or a QR code may take): python-escpos's
+        media width for the model, else 12 dots a column of font A."""
+        media = get_escpos_profile(self.escpos_profile).profile_data.get("media", {})
+        pixels = media.get("width", {}).get("pixels")
+        return pixels if isinstance(pixels, int) else 12 * self.columns
+
+    @cached_property
     def codepage_slots(self) -> dict[str, int]:
         """``ESC t n`` number of every code page this profile uses."""
         slots = get_escpos_profile(self.escpos_profile).get_code_pages()

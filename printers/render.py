@@ -93,12 +93,17 @@ class Page:
             self.printer.set(align=align)
             self._align = align
 
-    def line(self, text: str = "", **style) -> None:
-        """Print one line, wrapped to the width of its style."""
+    def line(self, text: str = "", indent: str = "", **style) -> None:
+        """Print one line, wrapped to the width of its style; its next lines start with
+        ``indent`` (a note's under its "!", not at the edge where an item's line starts)."""
         self.style(**style)
         text = self.text(text)
-        for part in layout.wrap(text, self.width) if len(text) > self.width else [text]:
+        for part in layout.wrap(text, self.width, indent) if len(text) > self.width else [text]:
             self._write_line(part)
+
+    def detail(self, mark: str, text: str, **style) -> None:
+        """A line under an item ("   + oat milk", "   ! no nuts"), wrapped under its text."""
+        self.line(f"   {mark} {text}", indent=" " * (len(mark) + 4), **style)
 
     def columns(self, left: str, right: str, **style) -> None:
         """Print ``left`` and ``right`` on one row, ``right`` flush with the edge."""
@@ -150,14 +155,15 @@ class Page:
     def qr(self, payload: str) -> None:
         """A centred QR code: the printer draws it if it can, else a raster image."""
         self.style(align="center")
+        size = _qr_module_dots(payload, self.profile)
         if self.profile.native_qr:
-            self.printer.qr(payload, ec=QR_ECLEVEL_M, size=self.profile.qr_size, native=True)
+            self.printer.qr(payload, ec=QR_ECLEVEL_M, size=size, native=True)
             self._put(self._codepage, "\n")
         else:
             self.printer.qr(
                 payload,
                 ec=QR_ECLEVEL_M,
-                size=self.profile.qr_size,
+                size=size,
                 native=False,
                 image_arguments={"center": True, "impl": "bitImageRaster"},
             )
@@ -170,6 +176,27 @@ class Page:
         else:
             self.printer.print_and_feed(self.profile.feed_lines)
         return _taken(self.printer)
+
+
+# Bytes a QR code of each version (1 to 40) holds at error correction level M (ISO/IEC 18004,
+# byte mode): a payload's version, and so its width, without making the code (segno takes 5 ms).
+QR_BYTES_M = (
+    14, 26, 42, 62, 84, 106, 122, 152, 180, 213, 251, 287, 331, 362, 412, 450, 504, 560, 624, 666,
+    711, 779, 857, 911, 997, 1059, 1125, 1190, 1264, 1370, 1452, 1538, 1628, 1722, 1809, 1911,
+    1989, 2099, 2213, 2331,
+)  # fmt: skip
+
+
+def _qr_module_dots(payload: str, profile: PrinterProfile) -> int:
+    """Dots a side of each module of ``payload``'s QR code: the profile's size, or less for a
+    code that would not fit across the paper at it (a payment provider's link of 400
+    characters on a 58 mm printer: python-escpos refused the image, and a printer drawing the
+    code itself prints nothing of a code wider than its paper). Measured with a module of quiet
+    zone each side, as python-escpos draws its image; the paper's margins add to it."""
+    size = len(payload.encode("utf-8"))
+    version = next((v for v, held in enumerate(QR_BYTES_M, start=1) if size <= held), 40)
+    width = 17 + 4 * version + 2
+    return max(1, min(profile.qr_size, profile.dots // width))
 
 
 @lru_cache(maxsize=64)
@@ -300,7 +327,7 @@ def _receipt(doc: Receipt, page: Page) -> None:
     for item in doc.lines:
         page.columns(f"{item.qty}x {item.name}", money(item.amount))
         for modifier in item.modifiers:
-            page.line(f"   + {modifier}")
+            page.detail("+", modifier)
     page.rule()
     page.columns("Subtotal", money(doc.subtotal))
     for adjustment in doc.adjustments:
@@ -308,10 +335,14 @@ def _receipt(doc: Receipt, page: Page) -> None:
     for tax in doc.taxes:
         page.columns(_tax_label(tax), money(tax.amount))
     page.columns("TOTAL", money(doc.total), bold=True, size="tall")
+    if doc.rounding:
+        page.columns("Cash rounding", money(doc.rounding))
     for tender in doc.tenders:
         page.columns(tender.method, money(tender.amount))
     if doc.change:
         page.columns("Change", money(doc.change))
+    if doc.balance:
+        page.columns("Balance due", money(doc.balance), bold=True, size="tall")
     if doc.qr_payload:
         page.rule()
         page.line(doc.qr_caption, align="center")
@@ -341,11 +372,11 @@ def _kitchen_line(page: Page, item: KitchenLine) -> None:
     mark = f"{item.mark} " if item.mark else ""
     page.line(f"{mark}{item.qty}x {item.name}", bold=True, size="tall")
     if item.seat:
-        page.line(f"   seat {item.seat}")
+        page.detail("seat", item.seat)
     for modifier in item.modifiers:
-        page.line(f"   + {modifier}", bold=True)
+        page.detail("+", modifier, bold=True)
     if item.note:
-        page.line(f"   ! {item.note}", bold=True)
+        page.detail("!", item.note, bold=True)
 
 
 @_draw.register
@@ -367,14 +398,14 @@ def _kitchen_ticket(doc: KitchenTicket, page: Page) -> None:
     _by_course(page, doc.lines, _kitchen_line)
     if doc.note:
         page.rule()
-        page.line(f"! {doc.note}", bold=True)
+        page.line(f"! {doc.note}", indent="  ", bold=True)
     page.rule()
 
 
 def _void_line(page: Page, item: KitchenLine) -> None:
     page.line(f"VOID {item.qty}x {item.name}", bold=True, size="tall")
     for modifier in item.modifiers:
-        page.line(f"   + {modifier}")
+        page.detail("+", modifier)
 
 
 @_draw.register

@@ -179,4 +179,19 @@ class IdConvertor(Convertor[str]):
         return value
 
 
+class TextConvertor(Convertor[str]):
+    """`{name:text}` in a route's path: an id the app did not make (a box's row, a key), any
+    text but a NUL, which PostgreSQL's text cannot hold: the router answers 404 for one, where
+    the database would have refused the query (a 503)."""
+
+    regex = "[^/\x00]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
 register_url_convertor("id", IdConvertor())
+register_url_convertor("text", TextConvertor())

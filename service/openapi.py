@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from service.fields import Form
-from service.http import ERROR_VIEW, IdConvertor
+from service.http import ERROR_VIEW, IdConvertor, TextConvertor
 from service.query import Query
 from service.shapes import ID, Shape
 
@@ -31,6 +31,7 @@ H = TypeVar("H", bound=Callable[..., Any])
 _SENTENCE = re.compile(r"(?<=[.?!])\s")
 # Routes that answer with a file rather than JSON, by the extension their path ends in.
 FILE_TYPES = {".png": "image/png", ".svg": "image/svg+xml"}
+TEXT = {"type": "string", "pattern": "^[^\\x00]+$"}  # a `{name:text}` path parameter
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,8 @@ class Api:
             statuses.add(400)
         if terms.security is not None:
             statuses.add(401)
+            if self.security[terms.security].get("scheme") == "bearer":
+                statuses.add(400)  # a token in the URL (`?token=`): refused, not read (tokens)
         if route.param_convertors:
             statuses.add(404)
         if method in self.unavailable:
@@ -288,5 +291,11 @@ class _Components:
 
 def _path_param(name: str, route: BaseRoute) -> dict[str, Any]:
     convertor = getattr(route, "param_convertors", {}).get(name)
-    schema = ID if isinstance(convertor, IdConvertor) else {"type": "string"}
+    schema = (
+        ID
+        if isinstance(convertor, IdConvertor)
+        else TEXT
+        if isinstance(convertor, TextConvertor)
+        else {"type": "string"}
+    )
     return {"name": name, "in": "path", "required": True, "schema": schema}

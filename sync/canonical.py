@@ -208,6 +208,8 @@ def _part_rows(entity: Entity, rows: Any) -> list[dict[str, Any]]:
         row_id = row.get("id")
         if type(row_id) is not str:
             raise BadEvent(f"each new {part.noun} needs its id", code="missing_field")
+        if not row_id or "\x00" in row_id:  # PostgreSQL's text holds no NUL: its id column
+            raise BadEvent(f"{_a(part.noun)}'s id should be text, without NUL", code="bad_value")
         out.append(_in_form(part, row, {"id": row_id}))
     return out
 

@@ -31,6 +31,10 @@ from sync.signing import public_key_id
 SCHEMA = 1
 MAX_EVENTS = 500  # events in one push, changes in one pull page
 MAX_BODY_BYTES = 16 * 1024 * 1024  # the most the hub reads of one sync request's body
+# The largest whole number a seq, a revision or a cursor may be: what SQLite's INTEGER and
+# PostgreSQL's bigint hold (a larger one, which JSON allows, would be the database's error)
+MAX_WHOLE = 2**63 - 1
+MAX_NODE = 64  # characters of a box's node name (edge.core.identity makes 12), shown to owners
 
 Op = Literal["create", "update", "delete"]
 Status = Literal["applied", "merged", "rejected"]
@@ -77,8 +81,8 @@ class _Reader:
 
     def whole(self, key: str, minimum: int = 0) -> int:
         value = self.data[key]
-        if type(value) is not int or value < minimum:
-            raise self.wrong(key, f"a whole number of at least {minimum}")
+        if type(value) is not int or not minimum <= value <= MAX_WHOLE:
+            raise self.wrong(key, f"a whole number of at least {minimum} and at most 2**63 - 1")
         return value
 
     def whole_or_none(self, key: str) -> int | None:
@@ -255,7 +259,7 @@ class PushedEvent:
             seq, id, hlc, at, entity, entity_id, op, fields, base_rev, actor, approver = values
             if (
                 type(seq) is int
-                and seq >= 1
+                and 1 <= seq <= MAX_WHOLE
                 and is_uuid(id)
                 and type(hlc) is str
                 and _HLC.fullmatch(hlc)
@@ -268,7 +272,7 @@ class PushedEvent:
                 and op in _OPS
                 and type(fields) is dict
                 and type(base_rev) is int
-                and base_rev >= 0
+                and 0 <= base_rev <= MAX_WHOLE
                 and (actor is None or _is_text(actor))
                 and (approver is None or _is_text(approver))
             ):
@@ -408,9 +412,9 @@ class Verdict:
             if (
                 status == "applied"
                 and type(seq) is int
-                and seq >= 1
+                and 1 <= seq <= MAX_WHOLE
                 and is_uuid(event_id)
-                and (rev is None or (type(rev) is int and rev >= 1))
+                and (rev is None or (type(rev) is int and 1 <= rev <= MAX_WHOLE))
                 and type(kept) is dict
                 and not kept
                 and reason is None
@@ -586,7 +590,10 @@ class Enrolment(_Body):
             public_key_id(pem)
         except ValueError:
             raise read.wrong("public_key_pem", "an Ed25519 public key in PEM form") from None
-        return cls(code=read.text("code"), public_key_pem=pem, node=read.text("node"))
+        node = read.text("node")
+        if len(node) > MAX_NODE:
+            raise read.wrong("node", f"text of at most {MAX_NODE} characters")
+        return cls(code=read.text("code"), public_key_pem=pem, node=node)
 
 
 @dataclass(frozen=True)

@@ -75,8 +75,8 @@ TAG_NOTES = {
     " reports, the POS rules and promo codes.",
 }
 REFUSALS = {
-    400: "malformed: a body that is not a JSON object (or none), a bad query parameter or a bad"
-    " Idempotency-Key",
+    400: "malformed: a body that is not a JSON object (or none), a bad query parameter, a bad"
+    " Idempotency-Key, or a token in the URL (`?token=`: send it as `Authorization: Bearer`)",
     401: "not signed in, a sign-in that has ended (`reason` says why), a device that is not"
     " paired, or a wrong PIN",
     403: "the staff member's role may not do this",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -96,11 +98,11 @@ def _codes(conn: Any, secret: bytes) -> tuple[dict[str, Any], list[tuple[str, st
 
 
 def _svg(svg: str, filename: str) -> Response:
-    return Response(
-        svg,
-        media_type="image/svg+xml",
-        headers={"Content-Disposition": f'inline; filename="{filename}"'},
-    )
+    """The file, named for a download. A header is Latin-1: a table's name in any script goes
+    in `filename*` (RFC 6266), with a plain ASCII stand-in for the clients that lack it."""
+    plain = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
+    named = f"inline; filename=\"{plain}\"; filename*=UTF-8''{quote(filename)}"
+    return Response(svg, media_type="image/svg+xml", headers={"Content-Disposition": named})
 
 
 routes = [

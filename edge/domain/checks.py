@@ -188,30 +188,49 @@ def open_check(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> d
     table_id, order_id = given.get("table_id"), given.get("order_id")
     if (table_id is None) == (order_id is None):
         raise Invalid("give a table_id or an order_id", code="missing_field", field="table_id")
-    if order_id is not None:
-        order = existing(conn, "orders", order_id, "order", "order_id")
-        table_id = order["table_id"]
-        if table_id is None or order["status"] != "open":
-            check = _check_of_order(conn, order_id)
-            # a walk-in's lines ordered after its check was split or paid are on no check:
-            # they get one of their own, else nothing could ever pay for them
-            later = (
-                _live_lines(conn, order_id)
-                if check is not None and check["status"] != "open" and order["status"] == "open"
-                else []
-            )
-            if check is None or later:
-                if order["status"] != "open":
-                    raise Conflict(
-                        f"order #{order['number']} is {order['status']}", code="order_closed"
-                    )
-                check_id = _new_check(conn, actor, None, later or _live_lines(conn, order_id))
-                lines = lines_of(conn, check_id)
-                return get(conn, check_id, read=(lines, [], _covers(lines)))  # no discount yet
-            if check["status"] == "open":
-                roll_in(conn, actor, check)
-            return get(conn, check["id"])
-    assert table_id is not None
+    if table_id is not None:
+        return _of_table(conn, actor, table_id)
+    assert order_id is not None  # one of the two, as checked above
+    return of_order(conn, actor, order_id)
+
+
+def of_order(conn: WriteConnection, actor: Actor, order_id: str) -> dict[str, Any]:
+    """The check an order is paid on (`open_check`), for whoever may ask for its bill."""
+    order = existing(conn, "orders", order_id, "order", "order_id")
+    if order["table_id"] is None or order["status"] != "open":
+        check = _check_of_order(conn, order_id)
+        # a walk-in's lines ordered after its check was split or paid are on no check:
+        # they get one of their own, else nothing could ever pay for them
+        later = (
+            _live_lines(conn, order_id)
+            if check is not None and check["status"] != "open" and order["status"] == "open"
+            else []
+        )
+        if check is None or later:
+            if order["status"] != "open":
+                raise Conflict(
+                    f"order #{order['number']} is {order['status']}", code="order_closed"
+                )
+            check_id = _new_check(conn, actor, None, later or _live_lines(conn, order_id))
+            lines = lines_of(conn, check_id)
+            return get(conn, check_id, read=(lines, [], _covers(lines)))  # no discount yet
+        if check["status"] == "open":
+            roll_in(conn, actor, check)
+        return get(conn, check["id"])
+    return _of_table(conn, actor, order["table_id"])
+
+
+def bill_of(conn: WriteConnection, actor: Actor, order_id: str) -> dict[str, Any]:
+    """The check an order's bill shows: the split check its lines are on (its parts are paid,
+    the whole is what it comes to), else the check it is paid on (`of_order`, which for a table
+    would open a new, empty one beside a split check)."""
+    held = _check_of_order(conn, order_id)
+    if held is not None and held["status"] == "split":
+        return get(conn, held["id"])
+    return of_order(conn, actor, order_id)
+
+
+def _of_table(conn: WriteConnection, actor: Actor, table_id: str) -> dict[str, Any]:
     table = existing(conn, "tables", table_id, "table", "table_id")
     check = conn.execute(
         "SELECT * FROM checks WHERE table_id = ? AND status = 'open' AND parent_id IS NULL",

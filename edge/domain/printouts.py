@@ -11,14 +11,14 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from edge.core.events import WriteConnection, cached
 from edge.core.permissions import Actor, require, visible
-from edge.domain import print_queue
+from edge.domain import checks, print_queue, receipts
 from edge.domain import store as store_settings
 from edge.domain import store_printers as config
 from edge.domain.menu import COURSES
@@ -29,7 +29,7 @@ from printers.profiles import PrinterProfile, get_profile
 from printers.render import drawer_pulse, render
 from service import fields as f
 from service.errors import Conflict
-from sync.clock import utcnow
+from sync.clock import parse_iso, utcnow
 
 
 @functools.lru_cache(maxsize=16)
@@ -37,10 +37,11 @@ def profile(name: str) -> PrinterProfile:
     return get_profile(name)
 
 
-def local_now(conn: sqlite3.Connection) -> datetime:
-    """Now in the store's time zone, as paper prints it."""
+def local_now(conn: sqlite3.Connection, at: str | None = None) -> datetime:
+    """Now (or the instant `at`, ISO-8601) in the store's time zone, as paper prints it."""
     store = store_settings.current(conn)
-    return utcnow().astimezone(ZoneInfo(store["timezone"])).replace(tzinfo=None)
+    moment = parse_iso(at) if at else utcnow()
+    return moment.astimezone(ZoneInfo(store["timezone"])).replace(tzinfo=None)
 
 
 def order_label(conn: sqlite3.Connection, order: Any) -> str:
@@ -165,51 +166,14 @@ def void_chit(
     return _queue(conn, actor, printer, "void_chit", chit, ("order_lines", line["id"]))
 
 
-def enqueue_receipt(
-    conn: WriteConnection,
-    actor: Actor,
-    order_id: str,
-    device: str,
-    tenders: Iterable[doc.Tender] = (),
-    change: int = 0,
-    copy_label: str = "",
-) -> str:
-    """The bill (no tenders) or, called by payments, the receipt of a paid order."""
-    order = existing(conn, "orders", order_id, "order")
-    printer = receipt_printer(conn, device)
-    if printer is None:
-        raise Conflict("no receipt printer is set up", code="no_printer")
-    store = store_settings.current(conn)
-    lines = conn.execute(
-        "SELECT * FROM order_lines WHERE order_id = ? AND state != 'voided'"
-        " ORDER BY created_at, id",
-        (order_id,),
-    ).fetchall()
-    included = bool(store["prices_include_tax"])
-    receipt = doc.Receipt(
-        currency=order["currency"],
-        header=(store["name"],),
-        lines=tuple(
-            doc.ReceiptLine(line["quantity"], line["name"], line["amount"], _modifiers(line))
-            for line in lines
-        ),
-        subtotal=order["subtotal"] if not included else order["total"],
-        total=order["total"],
-        taxes=tuple(
-            doc.TaxLine(t["name"], t["rate_bp"], t["tax"], included)
-            for t in json.loads(order["taxes"])
-        ),
-        tenders=tuple(tenders),
-        change=change,
-        order_no=str(order["number"]),
-        table=order_label(conn, order) if order["table_id"] else "",
-        staff=actor.name,
-        at=local_now(conn),
-        copy_label=copy_label,
-    )
-    job = _queue(conn, actor, printer, "receipt", receipt, ("orders", order_id))
-    assert job is not None
-    return job
+def _check_label(check: dict[str, Any]) -> str:
+    """Whose check, as paper says it: its table as a ticket names it ("Table 3", not "3"), a
+    part of it after it ("Table 3, Seat 1"); a walk-in's as the POS does ("Counter #12")."""
+    table = check["table_name"]
+    if table is None:
+        return check["label"]
+    label = doc.table_label(table)
+    return label if check["label"] == table else f"{label}, {check['label']}"
 
 
 def check_receipt(
@@ -247,10 +211,10 @@ def check_receipt(
             doc.Adjustment(f"Service {check['service_bp'] / 100:g}%", check["service_charge"])
         )
     payments = check["payments"]
-    tenders = [  # cash as handed over, the change below it
+    tenders = [  # cash as handed over, the change below it; a card as charged, its tip with it
         doc.Tender("Cash", p["given"])
         if p["method"] == "cash"
-        else doc.Tender("Card" if p["method"] == "card" else "Paid online", p["amount"])
+        else doc.Tender("Card" if p["method"] == "card" else "Paid online", p["amount"] + p["tip"])
         for p in payments
     ]
     if any(p["tip"] for p in payments):
@@ -268,9 +232,11 @@ def check_receipt(
         adjustments=tuple(adjustments),
         tenders=tuple(tenders),
         change=sum(p["change"] for p in payments),
-        table=check["label"],
+        rounding=sum(p["rounding"] for p in payments),
+        balance=check["balance"] if bill and payments else 0,
+        table=_check_label(check),
         staff=actor.name,
-        at=local_now(conn),
+        at=local_now(conn, check["paid_at"]),  # a paid check's receipt printed again: its sale
         qr_payload=qr,
         qr_caption="Scan to pay at the table" if bill else "Your digital receipt",
         copy_label="BILL" if bill else "",
@@ -294,9 +260,16 @@ def print_report(
 
 def print_bill(conn: WriteConnection, actor: Actor, order_id: str) -> dict[str, Any]:
     """The bill for the guest, on the receipt printer of the caller's device: floor staff and
-    managers, who present bills (not the kitchen, which may see orders)."""
+    managers, who present bills (not the kitchen, which may see orders).
+
+    It is the bill of the check the order is paid on (`checks.bill_of`, opened as the POS
+    would): the table's other orders, discounts and service charge with it, so that the paper
+    asks for what the POS will take; a paid one's receipt, with its tenders, once it is paid."""
     require(actor, "order.bill")
-    job_id = enqueue_receipt(conn, actor, order_id, actor.device, copy_label="BILL")
+    check = checks.bill_of(conn, actor, order_id)
+    paid = check["status"] == "paid"
+    link = receipts.link(conn, check["id"]) if paid else None
+    job_id = check_receipt(conn, actor, check, link, bill=not paid)
     return visible(actor, "print_jobs", print_queue.get(conn, job_id))
 
 

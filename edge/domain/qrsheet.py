@@ -9,11 +9,20 @@ from __future__ import annotations
 
 import io
 from html import escape
+from unicodedata import east_asian_width
 
 import segno
 
+from printers.documents import table_label
+
 A4 = (794, 1123)  # CSS pixels at 96 dpi
 COLUMNS, ROWS = 3, 4
+FONT = 'font-family="Helvetica, Arial, sans-serif" text-anchor="middle"'
+BOLD = 'font-weight="700" fill="#111"'
+TEXT_MARGIN = 12  # pixels kept clear of the card's cut line on each side
+AVERAGE_EM = 0.6  # a letter's average width in Helvetica, as a share of the font's size (a
+# wide character, CJK or emoji, takes a whole em)
+MIN_FONT = 10
 
 
 def guest_url(base_url: str, token: str) -> str:
@@ -90,14 +99,30 @@ def _card(store_name: str, table_name: str, url: str, x: int, y: int, w: int, h:
         + code.svg_inline(scale=scale)
         + "</g>"
     )
-    cx = x + w / 2
-    font = 'font-family="Helvetica, Arial, sans-serif" text-anchor="middle"'
+    cx, room = x + w / 2, w - 2 * TEXT_MARGIN
     return (
-        f'<text x="{cx:.1f}" y="{y + 32}" {font} font-size="13" fill="#555">'
-        f"{escape(store_name)}</text>"
+        _line(store_name, cx, y + 32, room, 13, 'fill="#555"')
         + inner
-        + f'<text x="{cx:.1f}" y="{y + 48 + size + 30:.1f}" {font} font-size="24"'
-        f' font-weight="700" fill="#111">Table {escape(table_name)}</text>'
-        + f'<text x="{cx:.1f}" y="{y + 48 + size + 50:.1f}" {font} font-size="12" fill="#555">'
+        + _line(table_label(table_name), cx, y + 48 + size + 30, room, 24, BOLD)
+        + f'<text x="{cx:.1f}" y="{y + 48 + size + 50:.1f}" {FONT} font-size="12" fill="#555">'
         "Scan to see the menu and order</text>"
+    )
+
+
+def _line(text: str, cx: float, y: float, room: float, size: int, paint: str) -> str:
+    """`text` centred on `cx`, kept within `room` pixels: a long name (a store's takes 80
+    characters, a table's 20) ran past its card, over the next card's and off the paper. One
+    that may not fit is set smaller, down to `MIN_FONT`, and then made exactly `room` wide
+    (`textLength`: the browser fits it, whatever the font's letters measure)."""
+    # Control characters are no XML (one made the whole sheet a file no browser opens): the
+    # hub takes any text for a name, and the box shows what it sends.
+    text = " ".join("".join(char if char.isprintable() else " " for char in text).split())
+    ems = sum(1.0 if east_asian_width(char) in "WF" else AVERAGE_EM for char in text)
+    attrs = ""
+    if ems * size > room * 0.9:  # the estimate's margin: some letters are wider than most
+        size = max(MIN_FONT, min(size, int(room / ems)))
+        attrs = f' textLength="{room:.0f}" lengthAdjust="spacingAndGlyphs"'
+    return (
+        f'<text x="{cx:.1f}" y="{y:.1f}" {FONT} font-size="{size}" {paint}{attrs}>'
+        f"{escape(text)}</text>"
     )

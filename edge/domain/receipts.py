@@ -66,6 +66,7 @@ RECEIPT_VIEW = shape(
             }
         ),
         "change": MONEY,
+        "rounding": {"type": "integer", "description": "cash rounded to the smallest coin"},
     },
 )
 
@@ -126,4 +127,5 @@ def digital(conn: sqlite3.Connection, token: str) -> dict[str, Any]:
             for p in view["payments"]
         ],
         "change": sum(p["change"] for p in view["payments"]),
+        "rounding": sum(p["rounding"] for p in view["payments"]),
     }

@@ -292,7 +292,8 @@ def document(conn: sqlite3.Connection, report: dict[str, Any]) -> doc.Report:
                     (f"{m.capitalize()} ({t['count']})", money(t["amount"]))
                     for m, t in data["tenders"].items()
                 ),
-                ("Cash rounding", money(data["rounding"])),
+                # in the cash tenders' amount already: marked so, lest a reader add it again
+                ("incl. cash rounding", money(data["rounding"])),
                 ("Tips", money(data["tips"])),
                 ("Refunds", money(-data["refunds"])),
                 ("Takings", money(data["takings"])),

@@ -41,12 +41,14 @@ API = Api(
         "system": "Health and this description.",
     },
     refusals={
-        400: "malformed: a body that is not what the route takes, or a bad query parameter",
+        400: "malformed: a body that is not what the route takes, a bad query parameter, or a"
+        " token in the URL (`?token=`: send it as `Authorization: Bearer`)",
         401: "not signed in (or the sign-in ended); a sync request unsigned, stale, or signed by"
         " an unknown key",
         403: "a revoked key, a key of another store, or a row the hub does not edit",
         404: "no such thing for this tenant (another tenant's thing is none of theirs)",
-        409: "a replayed nonce, a gap in a store's pushes (`push_upto` says where to resume)",
+        409: "a replayed nonce, a gap in a store's pushes (`push_upto` says where to resume), a"
+        " key enrolled already",
         410: "an enrolment code used or expired",
         422: "the request breaks a rule: `field` names the bad field",
         429: "too many tries from this address; `retry_after` says for how many seconds",

@@ -109,9 +109,9 @@ async def edit_many(request: Request):
 
 
 routes = [
-    Route("/api/stores/{store_id}/rows/{entity}", list_rows, methods=["GET"]),
-    Route("/api/stores/{store_id}/rows/{entity}", create_row, methods=["POST"]),
-    Route("/api/stores/{store_id}/rows/{entity}/{row_id}", get_row, methods=["GET"]),
-    Route("/api/stores/{store_id}/rows/{entity}/{row_id}", edit_row, methods=["PATCH"]),
+    Route("/api/stores/{store_id:id}/rows/{entity}", list_rows, methods=["GET"]),
+    Route("/api/stores/{store_id:id}/rows/{entity}", create_row, methods=["POST"]),
+    Route("/api/stores/{store_id:id}/rows/{entity}/{row_id:text}", get_row, methods=["GET"]),
+    Route("/api/stores/{store_id:id}/rows/{entity}/{row_id:text}", edit_row, methods=["PATCH"]),
     Route("/api/rows/{entity}", edit_many, methods=["PATCH"]),
 ]

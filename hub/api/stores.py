@@ -109,11 +109,13 @@ async def list_refusals(request: Request):
 routes = [
     Route("/api/stores", list_stores, methods=["GET"]),
     Route("/api/stores", create_store, methods=["POST"]),
-    Route("/api/stores/{store_id}", get_store, methods=["GET"]),
-    Route("/api/stores/{store_id}/enrolment-codes", create_code, methods=["POST"]),
-    Route("/api/stores/{store_id}/devices", list_devices, methods=["GET"]),
-    Route("/api/stores/{store_id}/devices/{key_id}/revoke", revoke_device, methods=["POST"]),
-    Route("/api/stores/{store_id}/inbox", inbox, methods=["GET"]),
-    Route("/api/stores/{store_id}/digest", digest, methods=["GET"]),
+    Route("/api/stores/{store_id:id}", get_store, methods=["GET"]),
+    Route("/api/stores/{store_id:id}/enrolment-codes", create_code, methods=["POST"]),
+    Route("/api/stores/{store_id:id}/devices", list_devices, methods=["GET"]),
+    Route(
+        "/api/stores/{store_id:id}/devices/{key_id:text}/revoke", revoke_device, methods=["POST"]
+    ),
+    Route("/api/stores/{store_id:id}/inbox", inbox, methods=["GET"]),
+    Route("/api/stores/{store_id:id}/digest", digest, methods=["GET"]),
     Route("/api/refusals", list_refusals, methods=["GET"]),
 ]

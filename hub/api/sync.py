@@ -30,7 +30,7 @@ from hub.storage.tx import Tx
 from service.errors import Conflict, GalleyError
 from service.http import client_address, ok, raw_body
 from service.query import Query, whole
-from sync.envelope import MAX_EVENTS, Enrolment, PushBatch
+from sync.envelope import MAX_EVENTS, MAX_NODE, Enrolment, PushBatch
 from sync.errors import BadEnvelope
 
 PULL = Query(cursor=whole(0, high=2**62), limit=whole(MAX_EVENTS, 1, MAX_EVENTS))
@@ -118,7 +118,7 @@ ENROLMENT = {
             "pattern": r"^-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA[A-Za-z0-9+/]{42}"
             r"[AEIMQUYcgkosw048]=\n-----END PUBLIC KEY-----\n?$",
         },
-        "node": {"type": "string", "pattern": r"^[^\x00]+$"},
+        "node": {"type": "string", "pattern": r"^[^\x00]+$", "maxLength": MAX_NODE},
     },
 }
 
@@ -127,13 +127,14 @@ ENROLMENT = {
     body=ENROLMENT,
     status=201,
     public=True,
-    refuses={404, 410, 429},
+    refuses={404, 409, 410, 429},
 )
 async def enrol(request: Request):
     """Bind a box's public key to the store an enrolment code was made for (one use, before it
     expires): answers the tenant, the store and the key's id."""
     request.app.state.attempts.count(client_address(request))
-    enrolment = _envelope(Enrolment.from_bytes, await raw_body(request, SYNC_BODY))
+    # a few hundred bytes: anyone may send one, so it is not read up to a push's size
+    enrolment = _envelope(Enrolment.from_bytes, await raw_body(request))
     assert isinstance(enrolment, Enrolment)
 
     async def work() -> Response:

@@ -24,9 +24,14 @@ from service.errors import Forbidden, Invalid, NotFound
 from sync.canonical import canonical_fields, same
 from sync.clock import now_iso
 from sync.entities import Entity
+from sync.envelope import MAX_WHOLE
 from sync.errors import BadEvent
 from sync.ids import uuid7
 from sync.merge import HUB, revise
+
+# A store's settings are one row, made by its box: the hub edits it and never makes another,
+# which the box would take as a second row of its `store` table (and then read either one).
+ONE_ROW = frozenset({"store"})
 
 
 def _editable(name: str) -> Entity:
@@ -50,9 +55,19 @@ def _checked(entity: Entity, fields: Mapping[str, Any], key: str) -> dict[str, A
     if "id" in fields or "hub_rev" in fields:
         raise Invalid("a row's id and revision are not edited", code="unknown_field", field=key)
     try:
-        return canonical_fields(entity.name, fields)
+        values = canonical_fields(entity.name, fields)
     except BadEvent as error:
         raise Invalid(error.message, code=error.code, field=key) from None
+    # JSON's numbers have no bound; a box's SQLite integer has: a box could not apply a larger
+    # one it pulled, and its pull would stop there
+    for name, value in values.items():
+        if type(value) is int and not -MAX_WHOLE - 1 <= value <= MAX_WHOLE:
+            raise Invalid(
+                f"{entity.noun} {name} should be a whole number from -2**63 to 2**63 - 1",
+                code="bad_value",
+                field=key,
+            )
+    return values
 
 
 class _Edit:
@@ -132,6 +147,10 @@ def create(
     """A new row of a hub-owned entity in one store (a table, a menu item ...), its id made
     here; fields not given take their defaults, as at the store."""
     declared = _editable(entity)
+    if declared.name in ONE_ROW:
+        raise Forbidden(
+            f"a store has one {declared.noun} row, its box's: edit that one", code="one_row"
+        )
     values = _checked(declared, fields, "fields")
     try:
         complete = declared.complete(values)

@@ -18,20 +18,27 @@ the database grows neither with its size nor with the store's data.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from hub.domain.devices import Device, check_store
 from hub.storage.tx import ChangeRow, InboxEntry, Row, Tx
 from service.errors import Conflict
 from sync.canonical import canonical_fields
-from sync.clock import HybridClock, Timestamp, now_iso
+from sync.clock import HybridClock, Timestamp, now_iso, now_ms
 from sync.entities import ENTITIES, Entity, split_parts
 from sync.envelope import Kept, PushBatch, PushedEvent, PushResult, Status, Verdict
 from sync.errors import BadEvent
 from sync.ids import uuid7
 from sync.merge import Merge, check_delete, merge, revise
+from sync.signing import WINDOW_S
 
 CLOCK = HybridClock("hub")
+# How far ahead of the hub's wall clock a box's reading may take the hub's clock: as far as a
+# signed request may be. The hub's clock stamps every tenant's changes, so a box whose clock is
+# years ahead (set wrong, or lying) must not move it there: its own events keep their readings,
+# and the hub's readings for them are as late as this allows.
+AHEAD_MS = WINDOW_S * 1000
 
 
 def push(tx: Tx, device: Device, batch: PushBatch) -> PushResult:
@@ -62,6 +69,13 @@ def push(tx: Tx, device: Device, batch: PushBatch) -> PushResult:
     return PushResult(upto=upto, verdicts=verdicts)
 
 
+def _bounded(readings: Iterable[str]) -> list[Timestamp]:
+    """The box's clock readings, each at most AHEAD_MS ahead of the hub's wall clock."""
+    latest = now_ms() + AHEAD_MS
+    stamps = [Timestamp.parse(reading) for reading in readings]
+    return [s if s.ms <= latest else Timestamp(latest, s.counter, s.node) for s in stamps]
+
+
 def _reads_row(event: PushedEvent) -> bool:
     """Whether applying `event` reads the hub's copy of its row: every event but the create of
     an edge-owned row, which is made as the store made it (as are the part rows an event
@@ -82,7 +96,7 @@ class _Batch:
         self.touched: dict[tuple[str, str], Row] = {}
         self.cursors = iter(tx.next_cursors(len(events)))
         # the hub's clock readings of the changes, each after every event of the batch
-        self.readings = iter(CLOCK.observe_all([Timestamp.parse(e.hlc) for e in events]))
+        self.readings = iter(CLOCK.observe_all(_bounded(e.hlc for e in events)))
         self.changes: list[ChangeRow] = []
         self.inbox: list[InboxEntry] = []
         self.at = now_iso()

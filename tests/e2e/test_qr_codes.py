@@ -162,3 +162,35 @@ def test_print_qr_sheet_prints_one_a4_page_per_twelve_cards(
     assert sorted(name for names in printed for name in names) == sorted(in_use(floor))
     page.evaluate("dispatchEvent(new Event('afterprint'))")  # the dialog closed
     expect(page.locator(".print-pages")).to_have_count(0)
+
+
+def test_long_names_stay_on_their_cards_and_the_codes_still_scan(
+    page: Page, live_edge: LiveEdge, owner, floor
+):
+    """A store's name (80 characters allowed) and a table's (20) ran past their card, over the
+    next card's name and off the paper. Each line of text is measured in Chromium: within its
+    own card; and every code still scans to its table."""
+    store = "Restaurante La Casa de las Abuelas del Puerto Viejo, Marisqueria y Cafe"
+    assert owner.patch("/api/store", json={"name": store}).status_code == 200
+    long_names = ["Terrace by the sea 1", "WWWWWWWWWWWWWWWWWWWW", "北京烤鸭北京烤鸭北京烤鸭"]
+    for table, name in zip(floor, long_names, strict=False):
+        renamed = owner.patch(f"/api/tables/{table['id']}", json={"name": name})
+        assert renamed.status_code == 200, renamed.text
+    signed_in_files(page, live_edge)
+    page.set_viewport_size({"width": 794, "height": 2 * 1123})
+    png = open_svg(page, "/api/tables/qr-sheet.svg", "qr-sheet-long-names.png")
+    boxes = page.evaluate(
+        """() => [...document.querySelectorAll('text')].map(t => {
+            const b = t.getBBox(); return [t.textContent, b.x, b.x + b.width]; })"""
+    )
+    cell = 794 // 3
+    for text, left, right in boxes:
+        column = int(((left + right) / 2) // cell)
+        assert column * cell <= left and right <= (column + 1) * cell, (text, left, right)
+    assert sorted(scanned_tables(live_edge, png)) == sorted(
+        long_names[i] if i < len(long_names) else t["name"]
+        for i, t in enumerate(floor)
+        if t["enabled"]
+    )
+    shown = [text for text, *_ in boxes]
+    assert shown.count(store) == len(in_use(floor)) and "Terrace by the sea 1" in shown

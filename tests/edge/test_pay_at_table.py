@@ -15,6 +15,7 @@ import pytest
 
 from edge.api.app import create_app
 from galley.pay_sandbox import Sandbox
+from printers.decoder import decode
 from tests.conftest import count, sign_in
 from tests.edge.test_checks import check_of, walk_in
 from tests.live import serve
@@ -290,3 +291,28 @@ async def test_no_z_report_while_a_guest_may_be_paying_at_the_table(edge, sandbo
     assert close.status_code == 200, close.text
     z = await edge.post("/api/reports", json={"kind": "z"}, headers=manager)
     assert z.status_code == 201, z.text
+
+
+async def test_the_qr_bill_of_a_check_paid_in_part_says_what_its_code_asks_for(
+    edge, sandbox, settings
+):
+    """A check paid in part by card, the rest on the phone: its bill printed the total and the
+    card, not what the code asks the guest for, so the paper and the phone disagreed. It says
+    the balance due; the code it prints is the link, read back from the bytes."""
+    who = await sign_in(edge, "cashier", device="till")
+    assert (await edge.post("/api/shifts", json={"float": 0}, headers=who)).status_code == 201
+    check = await check_of(edge, who, await walk_in(edge, who, "Garlic prawns", "Espresso"))
+    card = {"method": "card", "amount": 500, "reference": "T1"}
+    paid = await edge.post(f"/api/checks/{check['id']}/payments", json=card, headers=who)
+    assert paid.status_code == 201, paid.text
+    answer = await edge.post(f"/api/checks/{check['id']}/pay-link", headers=who)
+    assert answer.status_code == 201, answer.text
+    link = answer.json()
+    assert link["amount"] == check["total"] - 500
+    conn = sqlite3.connect(settings.database)
+    (payload,) = conn.execute("SELECT payload FROM print_jobs WHERE kind = 'receipt'").fetchone()
+    conn.close()
+    bill = decode(payload)
+    assert bill.qr == [link["url"]] and "BILL" in bill.lines
+    (due,) = [line for line in bill.lines if line.startswith("Balance due")]
+    assert due.endswith(f" €{link['amount'] // 100}.{link['amount'] % 100:02d}")

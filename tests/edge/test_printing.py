@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -29,6 +31,7 @@ from printers.transports import STATUS_QUESTIONS
 from tests.clock import advance
 from tests.conftest import device_header, sign_in, staff_id
 from tests.edge.menu_helpers import item, menu, modifier, table_id
+from tests.edge.test_checks import check_of, open_shift, pay, walk_in
 from tests.edge.test_contract import assert_error_shape
 from tests.live import feed, serve
 from tests.printer_devices import pty
@@ -375,6 +378,164 @@ async def test_drawer_pulse_once_per_cash_tender(app, client, emulator):
     printed = emulator.wait_for_jobs(1)
     assert [job.drawer_pulses for job in printed] == [[2]]
     assert len(rows(app, "SELECT id FROM print_jobs WHERE kind = 'drawer'")) == 1
+
+
+def printed_amounts(job) -> dict[str, int]:
+    """The receipt's labelled amounts in cents ("Cash  €1,000.00" -> {"Cash": 100000})."""
+    found = {}
+    for line in job.lines:
+        label, _, amount = line.rpartition(" ")
+        if amount.lstrip("-").startswith("€"):
+            found[label.strip()] = int(amount.replace("€", "").replace(",", "").replace(".", ""))
+    return found
+
+
+async def test_a_paid_receipt_adds_up_with_cash_rounding_and_a_card_tip(app, client, emulator):
+    """The card tender was printed without its tip (but the tip under it) and the cash rounding
+    not at all: the tenders on paper did not add up to the total, tips and change."""
+    manager = await sign_in(client, "manager", device="till")
+    await client.patch("/api/pos/settings", json={"cash_rounding": 5}, headers=manager)
+    await point_at(client, manager, "Counter receipt", emulator.port)
+    order = await walk_in(client, manager, "Garlic prawns", "Espresso", "Burrata")
+    check = await check_of(client, manager, order)
+    await open_shift(client, manager)
+    card = await pay(
+        client, manager, check["id"], method="card", amount=501, tip=123, reference="T"
+    )
+    assert card.status_code == 201, card.text
+    cash = await pay(client, manager, check["id"], method="cash", given=10_000, tip=7)
+    assert cash.status_code == 201, cash.text
+    view = cash.json()["check"]
+    rounding = cash.json()["payment"]["rounding"]
+    assert rounding != 0 and view["status"] == "paid"
+    await drain(app)
+    (receipt,) = [job for job in emulator.wait_for_jobs(2) if job.cuts]
+    paper = printed_amounts(receipt)
+    assert paper["TOTAL"] == view["total"]
+    assert paper["Card"] == 501 + 123  # what the card was charged
+    assert (paper["Cash"], paper["Change"]) == (10_000, cash.json()["change"])
+    assert (paper["Tip"], paper["Cash rounding"]) == (view["tips"], rounding)
+    tendered = paper["Card"] + paper["Cash"]
+    assert tendered == paper["TOTAL"] + paper["Cash rounding"] + paper["Tip"] + paper["Change"]
+    # The digital copy the receipt's code opens says the same (it lacked the rounding).
+    digital = (await client.get(f"/api/receipts/{receipt.qr[0].rpartition('#')[2]}")).json()
+    card_tender, cash_tender = digital["tenders"]
+    assert (digital["total"], digital["change"]) == (paper["TOTAL"], paper["Change"])
+    assert (digital["rounding"], cash_tender["amount"]) == (paper["Cash rounding"], paper["Cash"])
+    assert card_tender["amount"] + card_tender["tip"] == paper["Card"]
+
+
+async def test_an_orders_bill_asks_for_what_its_check_comes_to(app, client, emulator):
+    """The bill printed from an order (the POS's "Reprint bill") was the order on its own: no
+    discount, no service charge, taxes before the discount, not the table's other order. The
+    guest read a total the POS would not take. It is the bill of the check it is paid on, and
+    once paid, its receipt."""
+    manager = await sign_in(client, "manager", device="till")
+    await client.patch("/api/pos/settings", json={"service_bp": 1000}, headers=manager)
+    await point_at(client, manager, "Counter receipt", emulator.port)
+    m = await menu(client)
+    table = table_id((await client.get("/api/tables", headers=manager)).json(), "3")
+    orders = []
+    for name in ("Garlic prawns", "Espresso"):
+        body = {"kind": "table", "table_id": table, "lines": [{"item_id": item(m, name)["id"]}]}
+        made = await client.post("/api/orders", headers=manager, json=body)
+        assert made.status_code == 201, made.text
+        orders.append(made.json())
+    check = await check_of(client, manager, orders[0])
+    discount = {"kind": "percent", "value": 500, "reason": "Regular"}
+    added = await client.post(
+        f"/api/checks/{check['id']}/discounts", headers=manager, json=discount
+    )
+    assert added.status_code == 201, added.text
+    check = (await client.get(f"/api/checks/{check['id']}", headers=manager)).json()
+    assert check["service_charge"] and check["discount_total"]
+    bill = await client.post(f"/api/orders/{orders[1]['id']}/print-bill", headers=manager)
+    assert bill.status_code == 201, bill.text
+    await drain(app)
+    (printed,) = emulator.wait_for_jobs(1)
+    assert "BILL" in printed.lines and any(x.startswith("Table 3 ") for x in printed.lines)
+    paper = printed_amounts(printed)
+    assert paper["TOTAL"] == check["total"]
+    assert (paper["Regular"], paper["Service 10%"]) == (
+        -check["discount_total"],
+        check["service_charge"],
+    )
+    taxes = {label: amount for label, amount in paper.items() if label.startswith("incl.")}
+    assert taxes == {f"incl. {t['name']}": t["tax"] for t in check["taxes"]}
+    assert "1x Garlic prawns" in printed.text() and "1x Espresso" in printed.text()
+
+    with freeze_time(datetime.now(UTC), tick=True) as frozen:
+        await open_shift(client, manager)
+        paid = await pay(client, manager, check["id"], method="card", reference="R")
+        assert paid.status_code == 201, paid.text
+        advance(frozen, timedelta(days=1))  # the guest comes back for a copy
+        manager = await sign_in(client, "manager", device="till")
+        again = await client.post(f"/api/orders/{orders[0]['id']}/print-bill", headers=manager)
+        assert again.status_code == 201, again.text
+        await drain(app)
+    first, receipt = emulator.wait_for_jobs(3)[1:]  # the payment's receipt, then this one
+    assert "BILL" not in receipt.lines and printed_amounts(receipt)["Card"] == check["total"]
+
+    def printed_at(job) -> list[str]:
+        return re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d", job.text())
+
+    assert printed_at(receipt) == printed_at(first) != []  # the sale's time, not the copy's
+
+
+async def test_the_bill_of_a_split_table_check_is_the_whole_check(app, client, emulator):
+    """A table's check split in parts: the order's bill opened a new, empty check beside it and
+    printed TOTAL 0.00. It is the split check's: its lines and what it comes to."""
+    manager = await sign_in(client, "manager", device="till")
+    await point_at(client, manager, "Counter receipt", emulator.port)
+    m = await menu(client)
+    table = table_id((await client.get("/api/tables", headers=manager)).json(), "3")
+    lines = [{"item_id": item(m, name)["id"]} for name in ("Garlic prawns", "Espresso")]
+    body = {"kind": "table", "table_id": table, "lines": lines}
+    order = (await client.post("/api/orders", headers=manager, json=body)).json()
+    check = await check_of(client, manager, order)
+    split = {"by": "even", "ways": 2}
+    assert (
+        await client.post(f"/api/checks/{check['id']}/split", headers=manager, json=split)
+    ).is_success
+    checks_before = rows(app, "SELECT id FROM checks")
+    bill = await client.post(f"/api/orders/{order['id']}/print-bill", headers=manager)
+    assert bill.status_code == 201, bill.text
+    await drain(app)
+    (printed,) = emulator.wait_for_jobs(1)
+    assert printed_amounts(printed)["TOTAL"] == check["total"] > 0
+    assert "1x Garlic prawns" in printed.text() and "1x Espresso" in printed.text()
+    assert rows(app, "SELECT id FROM checks") == checks_before
+
+
+async def test_the_x_reports_tenders_add_up_to_its_takings(app, client, emulator):
+    """The report listed "Cash rounding" among the tenders as a row of its own, though the cash
+    tenders' amount holds it already: the rows added up to the takings plus the rounding."""
+    manager = await sign_in(client, "manager", device="till")
+    await client.patch("/api/pos/settings", json={"cash_rounding": 5}, headers=manager)
+    await point_at(client, manager, "Counter receipt", emulator.port)
+    check = await check_of(client, manager, await walk_in(client, manager, "Garlic prawns"))
+    await open_shift(client, manager)
+    card = {"method": "card", "amount": 501, "tip": 100, "reference": "X"}
+    assert (await pay(client, manager, check["id"], **card)).status_code == 201
+    cash = await pay(client, manager, check["id"], method="cash", given=5_000)
+    assert cash.status_code == 201 and cash.json()["payment"]["rounding"] != 0
+    refund = {"amount": 100, "reason": "cold"}
+    payment = cash.json()["payment"]["id"]
+    refunded = await client.post(f"/api/payments/{payment}/refund", json=refund, headers=manager)
+    assert refunded.status_code == 201, refunded.text
+    report = await client.post("/api/reports", json={"kind": "x"}, headers=manager)
+    assert report.status_code == 201, report.text
+    await drain(app)
+    (printed,) = [job for job in emulator.wait_for_jobs(3) if "X REPORT" in job.lines]
+    tenders = printed.lines[printed.lines.index("Tenders") + 1 :]
+    tenders = tenders[: tenders.index("-" * 48)]
+
+    def cents(line: str) -> int:
+        return int(line.rpartition(" ")[2].replace(",", "").replace(".", ""))
+
+    takings = cents(tenders.pop())
+    assert takings == report.json()["data"]["takings"]
+    assert sum(cents(row) for row in tenders if not row.startswith("incl.")) == takings
 
 
 async def test_no_sale_drawer_needs_a_manager_or_their_approval(app, client, emulator):

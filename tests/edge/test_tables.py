@@ -6,6 +6,7 @@ from edge.core import db
 from edge.domain import tables
 from tests.conftest import count
 from tests.edge.menu_helpers import table_id
+from tests.edge.test_hub_changes import _from_hub
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -71,6 +72,40 @@ async def test_one_table_qr_points_at_the_guest_base_url(client, manager):
     card = ET.fromstring(svg.text)  # well-formed: browsers refuse a redefined attribute
     assert "Table 3" in [t.text for t in card.iter(f"{SVG}text")]
     assert len(list(card.iter(f"{SVG}path"))) == 1  # tests/e2e/test_qr_codes.py scans it
+
+
+async def test_names_from_the_hub_with_control_characters_keep_the_sheet_svg(app, client, manager):
+    """The hub takes any text for a table's or the store's name; the box refuses control
+    characters, but applies what the hub sends. One (a vertical tab pasted from a spreadsheet)
+    made the sheet XML no browser opens: none of its codes could be printed or scanned."""
+    floor = (await client.get("/api/tables", headers=manager)).json()
+    t3 = table_id(floor, "3")
+
+    def from_hub(conn):
+        _from_hub(conn, "tables", t3, "update", {"name": "Patio\x0b3\x1b"}, 7)
+        store = conn.execute("SELECT id FROM store").fetchone()[0]
+        _from_hub(conn, "store", store, "update", {"name": "Harbour\x00 Kitchen"}, 7)
+
+    await app.state.box.write(from_hub)
+    for path in ("/api/tables/qr-sheet.svg", f"/api/tables/{t3}/qr.svg"):
+        svg = await client.get(path, headers=manager)
+        assert svg.status_code == 200, svg.text
+        texts = [t.text for t in ET.fromstring(svg.text).iter(f"{SVG}text")]
+        assert "Patio 3" in texts and "Harbour Kitchen" in texts
+
+
+async def test_a_table_card_downloads_whatever_the_tables_name(client, manager):
+    """A table's card is a file named after the table; a name outside Latin-1 ("北京 1") made
+    the header that names the file fail: a 500 instead of the card."""
+    floor = (await client.get("/api/tables", headers=manager)).json()
+    t3 = table_id(floor, "3")
+    renamed = await client.patch(f"/api/tables/{t3}", headers=manager, json={"name": '北京 "1"'})
+    assert renamed.status_code == 200, renamed.text
+    svg = await client.get(f"/api/tables/{t3}/qr.svg", headers=manager)
+    assert svg.status_code == 200, svg.text
+    named = "filename*=UTF-8''table-%E5%8C%97%E4%BA%AC%20%221%22.svg"
+    assert svg.headers["content-disposition"] == f'inline; filename="table-____1_.svg"; {named}'
+    assert '北京 "1"' in [t.text for t in ET.fromstring(svg.text).iter(f"{SVG}text")]
 
 
 async def test_no_sheet_without_a_guest_base_url(client, manager):

@@ -1,10 +1,14 @@
 """The owner's JSON API over real HTTP: sign-in, stores, codes, rows and edits, the one error
 shape, /openapi.json and /healthz."""
 
+from datetime import timedelta
+
 import pytest
+from freezegun import freeze_time
 from starlette.routing import Route
 
 from service.openapi import terms_of
+from sync.clock import utcnow
 from sync.ids import uuid7
 from tests.hub.kit import PASSWORD, enrolled_box, event, item_fields, new_owner, new_store
 
@@ -37,6 +41,14 @@ async def test_sign_in_and_out(hub, owner):
     assert (await hub.delete("/api/sessions/current", headers=headers)).status_code == 200
     _error(await hub.get("/api/stores", headers=headers), 401, "signed_out")
     assert (await hub.get("/api/stores", headers=owner.headers)).status_code == 200
+
+
+async def test_a_sign_in_ends_when_it_expires(hub, hub_app, owner):
+    hours = hub_app.state.settings.session_hours
+    assert (await hub.get("/api/stores", headers=owner.headers)).status_code == 200
+    with freeze_time(utcnow() + timedelta(hours=hours, seconds=1), real_asyncio=True):
+        _error(await hub.get("/api/stores", headers=owner.headers), 401, "signed_out")
+        _error(await hub.delete("/api/sessions/current", headers=owner.headers), 401, "signed_out")
 
 
 async def test_stores_and_codes(hub, owner):
@@ -107,16 +119,67 @@ async def test_rows_are_listed_read_created_and_edited(hub, owner):
                   "secret_field")  # fmt: skip
     await refused("PATCH", f"{base}/orders/{uuid7()}", {"fields": {"note": "x"}}, 403,
                   "store_owned")  # fmt: skip
+    await refused(
+        "PATCH", f"{base}/menu_items/{items[0]}", {"fields": {"price": 2**63}}, 422, "bad_value"
+    )  # fmt: skip  (no box's SQLite holds it: its pull would stop)
+    await refused("POST", f"{base}/tables", {"fields": {"area_id": uuid7(), "name": "T",
+                  "seats": 2**64 - 1}}, 422, "bad_value")  # fmt: skip
+    await refused("POST", f"{base}/store", {"fields": {"name": "Another"}}, 403, "one_row")
+    assert (await hub.get(f"{base}/store", headers=owner.headers)).json()["rows"] == []
     await refused("GET", f"{base}/print_jobs", None, 404, "unknown_entity")
     await refused("PATCH", f"{base}/menu_items/{uuid7()}", {"fields": {"price": 1}}, 404,
                   "unknown_row")  # fmt: skip
     await refused("POST", f"{base}/tables", {"fields": {"name": "T"}}, 422, "missing_field")
     await refused("GET", f"{base}/menu_items?limit=0", None, 400, "bad_query")
+    tables = (await hub.get(f"{base}/tables", headers=owner.headers)).json()["rows"]
+    assert [table["fields"]["name"] for table in tables] == ["T9"]  # refused: none written
+    item = (await hub.get(f"{base}/menu_items/{items[0]}", headers=owner.headers)).json()
+    assert item["fields"]["price"] == 250 and item["rev"] == edited.json()["rev"]
 
 
-async def test_unknown_paths_and_methods_answer_in_the_error_shape(hub):
+async def test_unknown_paths_and_methods_answer_in_the_error_shape(hub, owner):
     _error(await hub.get("/nowhere"), 404, "not_found")
+    slashed = await hub.get("/api/stores/", headers={**owner.headers, "Host": "elsewhere.example"})
+    _error(slashed, 404, "not_found")  # not a redirect to the Host named
     _error(await hub.put("/api/stores"), 405, "method_not_allowed")
+
+
+async def test_ids_in_paths_no_database_holds_are_not_found(hub, owner):
+    """A store's id is a UUID the hub made; a row's or a key's is any text but NUL, which
+    PostgreSQL's text cannot hold: anything else names nothing (404), never the database's
+    refusal (a 503 on PostgreSQL), on both backends."""
+    store = await new_store(hub, owner)
+    box = await enrolled_box(hub, owner, store["id"])
+    base = f"/api/stores/{store['id']}"
+    for method, path in [
+        ("GET", "/api/stores/%00"),
+        ("GET", "/api/stores/not-a-store"),
+        ("POST", "/api/stores/%00/enrolment-codes"),
+        ("GET", f"/api/stores/{'a' * 5000}/inbox"),
+        ("POST", f"{base}/devices/%00/revoke"),
+        ("GET", f"{base}/rows/menu_items/%00"),
+        ("PATCH", f"{base}/rows/menu_items/a%00b"),
+    ]:
+        _error(await hub.request(method, path, headers=owner.headers), 404, "not_found")
+    devices = (await hub.get(f"{base}/devices", headers=owner.headers)).json()["devices"]
+    assert [d["key_id"] for d in devices] == [box.key.key_id] and not devices[0]["revoked_at"]
+
+
+async def test_a_token_in_the_url_is_a_documented_400_on_every_owner_route(hub, owner):
+    """`?token=` is refused before anything is read (service.tokens.bearer), on every route an
+    owner signs in to, so each of them says it may answer 400."""
+    spec = (await hub.get("/openapi.json")).json()
+    owners_routes = [
+        (path, operation)
+        for path, operations in spec["paths"].items()
+        for operation in operations.values()
+        if operation.get("security") == [{"owner": []}]
+    ]
+    assert len(owners_routes) > 10
+    for path, operation in owners_routes:
+        assert "400" in operation["responses"], path
+    answer = await hub.get(f"/api/stores?token={owner.headers['Authorization'][7:]}")
+    _error(answer, 400, "token_in_url")
 
 
 async def test_health_and_the_api_description(hub, hub_app):
@@ -126,7 +189,7 @@ async def test_health_and_the_api_description(hub, hub_app):
     routes = [r for r in hub_app.routes if isinstance(r, Route)]
     for route in routes:
         for method in route.methods - {"HEAD"}:
-            operation = spec["paths"][route.path][method.lower()]
+            operation = spec["paths"][route.path_format][method.lower()]
             assert operation["summary"] and operation["operationId"] == route.name
             answers = operation["responses"]
             refusals = [answer for status, answer in answers.items() if status >= "4"]

@@ -11,6 +11,7 @@ from freezegun import freeze_time
 from hub.api.sync import ENROLMENT
 from hub.app import create_app
 from sync.clock import utcnow
+from sync.envelope import MAX_NODE
 from sync.signing import DeviceKey, sign
 from tests.hub.kit import (
     Box,
@@ -124,8 +125,23 @@ async def test_an_unknown_used_or_expired_code_is_refused_and_audited(hub, owner
 
 
 async def test_a_key_enrols_once(hub, owner, store, box):
-    again = await enrol(hub, await new_code(hub, owner, store["id"]), box.key)
-    _refused(again, 409, "key_enrolled")
+    code = await new_code(hub, owner, store["id"])
+    _refused(await enrol(hub, code, box.key), 409, "key_enrolled")
+    spec = (await hub.get("/openapi.json")).json()
+    assert "409" in spec["paths"]["/sync/v1/enrol"]["post"]["responses"]  # as it answers
+    assert (await enrol(hub, code, DeviceKey.generate())).status_code == 201  # code not used up
+
+
+async def test_an_enrolment_is_small_and_its_node_name_short(hub, owner, store):
+    """Anyone may send an enrolment: it is not read past the owner API's body size, and the
+    node name an owner is shown is at most MAX_NODE characters; neither uses the code up."""
+    code, key = await new_code(hub, owner, store["id"]), DeviceKey.generate()
+    body = {"schema": 1, "code": code, "public_key_pem": key.public_pem()}
+    long = await hub.post("/sync/v1/enrol", json={**body, "node": "n" * (MAX_NODE + 1)})
+    _refused(long, 400, "bad_envelope")
+    huge = await hub.post("/sync/v1/enrol", json={**body, "node": "n" * 300_000})
+    _refused(huge, 400, "too_large")
+    assert (await hub.post("/sync/v1/enrol", json={**body, "node": "box-1"})).status_code == 201
 
 
 async def test_enrolment_is_rate_limited_per_address(hub_settings):
@@ -150,6 +166,33 @@ async def test_bad_bodies_are_400s_in_the_error_shape(hub, box):
     _refused(await box.send("POST", "/sync/v1/push", future), 400, "schema_unsupported")
     _refused(await box.send("GET", "/sync/v1/pull?cursor=-1"), 400, "bad_query")
     _refused(await hub.post("/sync/v1/enrol", content=b"[]"), 400, "bad_envelope")
+
+
+async def test_numbers_no_database_holds_are_400s_and_write_nothing(hub, owner, store, box):
+    """JSON's numbers have no bound, a database's integers do: a seq or a revision past 2**63 - 1
+    is refused as malformed, never the database's error (a 500 on SQLite, a 503 on
+    PostgreSQL)."""
+    for changed in ({"seq": 2**63}, {"seq": 2**64 - 1}, {"base_rev": 2**63}):
+        pushed = dataclasses.replace(order_event(1), **changed)
+        _refused(await box.push([pushed], after=0), 400, "bad_envelope")
+    stores = (await hub.get(f"/api/stores/{store['id']}", headers=owner.headers)).json()
+    assert stores["push_upto"] == 0
+    inbox = await hub.get(f"/api/stores/{store['id']}/inbox", headers=owner.headers)
+    assert inbox.json()["events"] == []
+
+
+async def test_an_order_line_id_with_a_nul_is_rejected_not_a_database_error(hub, owner, box):
+    """PostgreSQL's text cannot hold NUL: a line's id (a row's id on the hub) with one is the
+    event's rejection, as a bad value, on both backends; the order is not half made."""
+    order = order_event(1)
+    order.fields["order_lines"][0]["id"] = "line\u0000"
+    answer = await box.push([order], after=0)
+    assert answer.status_code == 200, answer.text
+    [verdict] = answer.json()["verdicts"]
+    assert verdict["status"] == "rejected" and verdict["reason"]["code"] == "bad_value"
+    for entity in ("orders", "order_lines"):
+        listed = await hub.get(f"/api/stores/{box.store_id}/rows/{entity}", headers=owner.headers)
+        assert listed.json()["rows"] == []
 
 
 async def test_nul_characters_are_refused_before_any_database_sees_them(hub, owner):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import re
 from dataclasses import replace
 
 import pytest
@@ -320,3 +322,87 @@ def test_profiles_from_settings():
         get_profile("TM-UNKNOWN")
     with pytest.raises(ValueError):
         get_profile("TM-T20II", codepages=["CP9999"])
+
+
+@pytest.mark.parametrize("profile", PROFILES.values(), ids=PROFILES.keys())
+def test_a_right_column_longer_than_the_paper_wraps_within_it(profile):
+    """The table and staff row of a receipt, a report's values: a staff name of 60 letters
+    ran past the paper's edge, for the printer to break wherever it ran out."""
+    name = "Wolfeschlegelsteinhausenbergerdorffwelchevoralternwarengewissenhaft"
+    receipt = replace(sample_receipt(), staff=name)
+    job = decode(render(receipt, profile), escpos_profile=profile.escpos_profile)
+    assert all(len(line) <= profile.columns for line in job.lines)
+    assert name in "".join(line.strip() for line in job.lines)
+    counter = replace(receipt, table="")  # a walk-in's: no blank line where a table would be
+    job = decode(render(counter, profile), escpos_profile=profile.escpos_profile)
+    start = next(i for i, line in enumerate(job.lines) if line.strip().startswith(name[:8]))
+    assert job.lines[start - 1].startswith("Order 42")
+
+
+def printed_codes(data: bytes, profile) -> list[tuple[int, str]]:
+    """Each QR code of a job as a printer puts it on paper, with its width in dots, read back
+    by a real QR reader (zxing-cpp): a native one drawn from its ``GS ( k`` commands (module
+    size, error correction, data) as the printer draws it, a raster one from its image."""
+    import segno
+    import zxingcpp
+    from PIL import Image, ImageOps
+
+    pictures = []
+    if profile.native_qr:
+        commands = {}  # GS ( k pL pH cn fn ...: fn -> what follows it
+        for match in re.finditer(rb"\x1d\(k", data):
+            size = data[match.end()] + 256 * data[match.end() + 1]
+            body = data[match.end() + 2 : match.end() + 2 + size]
+            commands[body[1:2]] = body[2:]
+        module = commands[b"C"][0]
+        level = {48: "l", 49: "m", 50: "q", 51: "h"}[commands[b"E"][0]]
+        payload = commands[b"P"][1:].decode()  # after m
+        code = segno.make(payload, error=level, boost_error=False, micro=False)
+        width = code.symbol_size(scale=module, border=0)[0]
+        buffer = io.BytesIO()
+        code.save(buffer, kind="png", scale=module, border=4)  # the paper's white around it
+        pictures.append((width, Image.open(buffer)))
+    else:
+        for kind, raster in decode(data, escpos_profile=profile.escpos_profile).events:
+            if kind == "image":
+                dots = Image.frombytes("1", (raster.width, raster.height), raster.bits)
+                paper = ImageOps.expand(ImageOps.invert(dots.convert("L")), 16, fill=255)
+                pictures.append((raster.width, paper))
+    found = []
+    for width, picture in pictures:
+        codes = zxingcpp.read_barcodes(picture.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)
+        found += [(width, code.text) for code in codes]
+    return found
+
+
+@pytest.mark.parametrize("length", [40, 400, 1000])
+@pytest.mark.parametrize("profile", PROFILES.values(), ids=PROFILES.keys())
+def test_a_long_link_still_prints_as_a_code_within_the_paper(profile, length):
+    """A payment provider's link runs to hundreds of characters. At the profile's module size
+    the code of 400 was wider than a 58 mm printer's paper (python-escpos refused the image,
+    failing the write that printed the bill) and the code of 1000 wider than 80 mm paper (a
+    printer drawing it itself prints nothing then): modules are made smaller to fit."""
+    url = "https://checkout.pay.example/c/pay/cs_live_"
+    url += "x" * (length - len(url))
+    data = render(TableQrTent(table="3", url=url), profile)
+    [(width, text)] = printed_codes(data, profile)
+    assert text == url and width <= profile.dots
+
+
+@pytest.mark.parametrize("profile", PROFILES.values(), ids=PROFILES.keys())
+def test_a_long_note_or_modifier_wraps_under_itself_not_like_an_item(profile):
+    """A wrapped note went on at the paper's edge, where items start: "2x sauce on the side"
+    from a guest's note read as another item to cook."""
+    note = "allergy: peanuts and sesame; well done, no salt at all, 2x sauce on the side please"
+    modifier = "no onion, extra pickles, gluten free bun and a side of mayonnaise"
+    line = KitchenLine(1, "Burger", (modifier,), note)
+    ticket = replace(sample_ticket(), lines=(line,), note=note)
+    job = decode(render(ticket, profile), escpos_profile=profile.escpos_profile)
+    start = job.lines.index("1x Burger")
+    under = job.lines[start + 1 : job.lines.index("-" * profile.columns, start)]
+    assert under[0].startswith("   + ") and len(under) >= 4
+    assert all(x.startswith(("   + ", "   ! ", "     ")) for x in under)
+    assert [x for x in under if x.startswith("   ! ")]
+    (first,) = [i for i, x in enumerate(job.lines) if x.startswith("! allergy")]
+    assert job.lines[first + 1].startswith("  ") and job.lines[first + 1].strip()
+    assert not any(x.lstrip() == x and x[:1].isdigit() for x in job.lines[start + 1 :])

@@ -174,6 +174,7 @@ def _without(body, key):
         (_batch(surplus=1), ["surplus is not a field"]),
         (_batch(events=[_event(0)]), ["events[0].seq should be a whole number of at least 1"]),
         (_batch(events=[_event(11.0)]), ["events[0].seq should be a whole number"]),
+        (_batch(events=[_event(2**63)]), ["events[0].seq should be", "at most 2**63 - 1"]),
         (_batch(events=[_event(11, id="e-1")]), ["events[0].id should be a UUID"]),
         (_batch(events=[_event(11, hlc="yesterday")]), ["events[0].hlc should be a hybrid clock"]),
         (
