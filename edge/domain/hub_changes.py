@@ -25,7 +25,10 @@ from typing import Any
 
 from edge.core import identity, retention
 from edge.core.events import Op, WriteConnection, commit
+from edge.domain import store
 from edge.domain.sync_inbox import record_rejection
+from service.errors import Invalid
+from service.fields import Form
 from sync.canonical import columns_digest
 from sync.entities import ENTITIES, split_parts, synced
 from sync.envelope import Change
@@ -68,11 +71,36 @@ def apply(conn: WriteConnection, changes: Iterable[Change], cursor: int) -> int:
     return refused
 
 
+# The store's settings that every order, payment and report reads, by the box's own rules: a
+# value from the hub the box cannot read ("05:00\n" as the day's start, a time zone it does not
+# know, a rounding it has not) made every order a 500 until someone changed it back. Refused,
+# it is kept as a rejection and the box goes on with what it had.
+_READ_BY_EVERY_ORDER = Form(
+    {
+        name: store.SETTINGS.fields[name]
+        for name in (
+            "timezone",
+            "currency",
+            "business_day_starts",
+            "tax_rounding",
+            "opening_hours",
+            "holidays",
+        )
+    }
+)
+
+
 def _apply(conn: WriteConnection, change: Change) -> None:
     entity = ENTITIES.get(change.entity)
     if entity is None or entity.owner == "local":
         raise BadEvent(f"{change.entity!r} is no entity this box syncs", code="unknown_entity")
     own, _parts = split_parts(change.entity, change.fields)
+    if change.entity == "store" and change.source == "hub":
+        read = _READ_BY_EVERY_ORDER
+        try:  # checked only: the hub's values are written as they are (the digests agree)
+            read.clean({name: value for name, value in own.items() if name in read.fields})
+        except Invalid as error:
+            raise BadEvent(error.message, code="invalid_setting") from None
     found = conn.execute(f"SELECT 1 FROM {entity.name} WHERE id = ?", (change.entity_id,))
     exists = found.fetchone() is not None
 

@@ -8,10 +8,10 @@ import pytest
 from edge.core import db, events
 from edge.core.events import commit
 from edge.core.permissions import SYSTEM
-from edge.domain import menu
+from edge.domain import hub_changes, menu, store
 from edge.runtime.writer import Writer
-from sync.clock import Timestamp, now_ms
-from sync.envelope import MAX_EVENTS
+from sync.clock import Timestamp, now_ms, utcnow
+from sync.envelope import MAX_EVENTS, Change
 from sync.ids import uuid7
 
 
@@ -126,3 +126,52 @@ def test_the_outbox_is_the_boxs_own_changes_of_what_syncs(writer, conn):
     )
     assert "USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)" in plan, plan  # from `after` on
     assert "TEMP B-TREE" not in plan, plan
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"business_day_starts": "05:00\n"},
+        {"timezone": "Europe/Lisboa"},
+        {"tax_rounding": "sideways"},
+        {"opening_hours": {"mon": [["11:00", "11:00"]]}},
+    ],
+)
+def test_a_store_setting_from_the_hub_the_box_cannot_read_is_kept_as_a_rejection(
+    writer, conn, setting
+):
+    """The hub takes any text for the store's settings: "05:00\n" as the day's start came down,
+    was applied, and every order after it was a 500 (so was a time zone the box does not
+    know). Such a change is kept as a rejection for a manager; the box goes on with what it
+    had, and the next change is applied."""
+    store_id, before = conn.execute("SELECT id, business_day_starts FROM store").fetchone()
+    item = _item(conn)
+
+    def change(cursor, entity, entity_id, fields):
+        return Change(
+            cursor=cursor,
+            id=uuid7(),
+            hlc=str(Timestamp(now_ms(), 0, "hub")),
+            at="2026-12-07T18:00:00Z",
+            entity=entity,
+            entity_id=entity_id,
+            op="update",
+            fields=fields,
+            rev=50 + cursor,
+            actor=None,
+            source="hub",
+            seq=None,
+        )
+
+    pulled = [
+        change(1, "store", store_id, setting),
+        change(2, "menu_items", item["id"], {"price": 4}),
+    ]
+    assert writer.run_sync(hub_changes.apply, pulled, 2) == 1
+    assert conn.execute("SELECT business_day_starts FROM store").fetchone()[0] == before
+    assert conn.execute("SELECT * FROM store").fetchone()["hub_rev"] != 51
+    refused = conn.execute("SELECT entity, code FROM sync_rejections").fetchall()
+    assert [tuple(row) for row in refused] == [("store", "invalid_setting")]
+    assert _item(conn)["price"] == 4
+    # what every order asks first, and what "05:00\n" made fail
+    assert store.business_day(store.get(conn), utcnow())
