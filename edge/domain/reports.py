@@ -204,9 +204,14 @@ def build(conn: sqlite3.Connection, day: str) -> dict[str, Any]:
 
 # An open check with a QR bill waiting; from the open checks (an index holds them), not from
 # every pay link the box ever made.
+# An open check whose QR bill waits, and which still has something on it: one whose lines were
+# all voided (the guest walked out; the manager voided or cancelled what they had) keeps no one
+# from closing the day, else it could not close until the next began.
 _PAYING_AT_TABLE = (
     "SELECT 1 FROM checks c WHERE c.status = 'open' AND EXISTS"
-    " (SELECT 1 FROM pay_links l WHERE l.check_id = c.id AND l.status = 'pending')"
+    " (SELECT 1 FROM pay_links l WHERE l.check_id = c.id AND l.status = 'pending') AND EXISTS"
+    " (SELECT 1 FROM check_items i JOIN order_lines o ON o.id = i.line_id"
+    " WHERE i.check_id = c.id AND o.state != 'voided')"
 )
 
 
@@ -237,7 +242,7 @@ def make(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[st
         if day == shifts.today(conn) and conn.execute(_PAYING_AT_TABLE).fetchone():
             raise Conflict(
                 "a guest may be paying a check at the table (its QR bill waits): take a tender"
-                " for it first",
+                " for it, or void its lines if the guest left, first",
                 code="pay_link_pending",
             )
     report_id = uuid7()

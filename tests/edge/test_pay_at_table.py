@@ -293,6 +293,26 @@ async def test_no_z_report_while_a_guest_may_be_paying_at_the_table(edge, sandbo
     assert z.status_code == 201, z.text
 
 
+async def test_a_guest_who_walked_out_from_a_qr_bill_lets_the_day_close_once_voided(
+    edge, sandbox, settings
+):
+    """A QR bill no guest will pay (they left): the manager voids its lines, the check comes
+    to nothing and closes, and the Z goes; the refusal says how."""
+    who = await sign_in(edge, "cashier", device="till")
+    check, _link = await link_for(edge, who)
+    manager = await sign_in(edge, "manager")
+    refused = await edge.post("/api/reports", json={"kind": "z"}, headers=manager)
+    assert refused.status_code == 409 and "void" in refused.json()["error"]["message"]
+    for line in check["lines"]:
+        void = {"reason": "walked out"}
+        answer = await edge.post(
+            f"/api/order-lines/{line['line_id']}/void", json=void, headers=manager
+        )
+        assert answer.status_code == 200, answer.text
+    z = await edge.post("/api/reports", json={"kind": "z"}, headers=manager)
+    assert z.status_code == 201, z.text
+
+
 async def test_the_qr_bill_of_a_check_paid_in_part_says_what_its_code_asks_for(
     edge, sandbox, settings
 ):
