@@ -46,6 +46,7 @@ def create_app(settings: HubSettings | None = None) -> Starlette:
     app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.attempts = Attempts(settings.attempts_per_minute, 60.0)
+    app.state.refused = Attempts(sync.REFUSALS_PER_MINUTE, 60.0)
     app.state.pushes = sync.Pushes()
     return app
 

@@ -2,7 +2,8 @@
 
 Every refusal of a security check (unsigned, bad signature, stale, unknown or revoked key,
 replayed nonce, a key of another store, an unknown, used or expired code) is recorded in the
-refusal audit, in a transaction of its own, before it is answered.
+refusal audit, in a transaction of its own, before it is answered; but no more than
+REFUSALS_PER_MINUTE of one address a minute (those after are answered alike, unrecorded).
 
 A box keeps two pushes on their way (`edge.runtime.sync_service`): while the hub applies one
 batch, the next is already here, so the hub never waits a round trip between them. Should the
@@ -36,6 +37,11 @@ from sync.errors import BadEnvelope
 PULL = Query(cursor=whole(0, high=2**62), limit=whole(MAX_EVENTS, 1, MAX_EVENTS))
 # Refusals that are no security matter (a malformed body, a gap): answered, not audited.
 _NOT_AUDITED = {"bad_envelope", "schema_unsupported", "gap", "too_large", "bad_query"}
+# Refused requests recorded for one client address in a minute (in each process): each costs
+# the hub a row of the refusal audit, and the sync routes are open to anyone, so beyond this an
+# address's refusals are answered as ever but not recorded, and cannot fill the database (a box
+# refused for good retries with a backoff, far below it).
+REFUSALS_PER_MINUTE = 60
 # How long a push that found a gap waits for the pushes of its key taken in before it: as long
 # as a batch of 500 orders takes on a slow hub, many times over.
 EARLIER_PUSHES_S = 10.0
@@ -95,11 +101,10 @@ async def _audited(
     try:
         return await work
     except GalleyError as refusal:
-        if refusal.code not in _NOT_AUDITED:
+        address = client_address(request)
+        if refusal.code not in _NOT_AUDITED and not request.app.state.refused.wait(address):
             where = f"{request.method} {request.url.path}"
-            await storage(request).run(
-                refusals.record, refusal, where, client_address(request), key_id, code
-            )
+            await storage(request).run(refusals.record, refusal, where, address, key_id, code)
         raise
 
 

@@ -8,7 +8,7 @@ import orjson
 import pytest
 from freezegun import freeze_time
 
-from hub.api.sync import ENROLMENT
+from hub.api.sync import ENROLMENT, REFUSALS_PER_MINUTE
 from hub.app import create_app
 from sync.clock import utcnow
 from sync.envelope import MAX_NODE
@@ -158,6 +158,25 @@ async def test_enrolment_is_rate_limited_per_address(hub_settings):
             assert 0 < int(limited.headers["Retry-After"]) <= 60
             with freeze_time(utcnow() + timedelta(seconds=61), real_asyncio=True):
                 _refused(await enrol(hub, "WRONG-CODE1", DeviceKey.generate()), 404, "unknown_code")
+
+
+async def test_refusals_recorded_per_address_are_limited(hub, owner, store, box):
+    """Anyone may call the sync routes and each refusal recorded costs the hub a row: an address
+    refused REFUSALS_PER_MINUTE times in a minute is refused alike but not recorded until the
+    minute ends, then recorded again."""
+    body = box.batch([order_event(1)], after=0)
+    forged = sign(box.key, "POST", "/sync/v1/push", b"another body")
+
+    async def refused(times):
+        for _ in range(times):
+            answer = await hub.post("/sync/v1/push", content=body, headers=forged)
+            _refused(answer, 401, "bad_signature")
+
+    await refused(REFUSALS_PER_MINUTE + 5)
+    assert len(await _refusals(hub, owner)) == REFUSALS_PER_MINUTE
+    with freeze_time(utcnow() + timedelta(seconds=61), real_asyncio=True):
+        await refused(1)
+    assert len(await _refusals(hub, owner)) == REFUSALS_PER_MINUTE + 1
 
 
 async def test_bad_bodies_are_400s_in_the_error_shape(hub, box):
