@@ -12,9 +12,11 @@ Two kinds of change come down (`sync.envelope.Change`):
   for them, which keeps a backlog's pull from costing the tills a write per order.
 
 A change that cannot be applied here (a row deleted at the store meanwhile, a delete that other
-rows still point at) is kept as a rejection (`sync_inbox`), never dropped, and the next change
-goes on: one bad change must not stall the pull. Each change runs in a savepoint of its own.
-The pull cursor moves in the same transaction (`identity.pulled`).
+rows still point at, a value the box's own rules for that field refuse: a time zone that does
+not exist would stop every order) is kept as a rejection (`sync_inbox`), never dropped, the box
+keeps its value, and the next change goes on: one bad change must not stall the pull. Each
+change runs in a savepoint of its own. The pull cursor moves in the same transaction
+(`identity.pulled`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ from typing import Any
 
 from edge.core import identity, retention
 from edge.core.events import Op, WriteConnection, commit
+from edge.domain import menu, pos_config, staff, stations, store, store_printers, tables
 from edge.domain.sync_inbox import record_rejection
+from service.errors import Invalid
+from service.fields import Form
 from sync.canonical import columns_digest
 from sync.entities import ENTITIES, split_parts, synced
 from sync.envelope import Change
@@ -45,7 +50,14 @@ def apply(conn: WriteConnection, changes: Iterable[Change], cursor: int) -> int:
         mark = len(conn.pending)
         try:
             _apply(conn, change)
-        except (sqlite3.IntegrityError, BadEvent, LookupError, ValueError) as error:
+        except (
+            sqlite3.IntegrityError,
+            BadEvent,
+            Invalid,
+            LookupError,
+            ValueError,
+            OverflowError,  # a number past SQLite's 64 bits
+        ) as error:
             conn.execute("ROLLBACK TO hub_change")
             del conn.pending[mark:]
             code = getattr(error, "code", None) or type(error).__name__
@@ -77,6 +89,8 @@ def _apply(conn: WriteConnection, change: Change) -> None:
     exists = found.fetchone() is not None
 
     def write(op: Op, fields: dict[str, Any] | None = None) -> None:
+        if fields:
+            _check(conn, entity.name, change.entity_id, fields)
         hub_event = (change.id, change.hlc)
         commit(conn, change.actor, entity.name, change.entity_id, op, fields,
                origin="hub", hub_event=hub_event, hub_rev=change.rev)  # fmt: skip
@@ -95,6 +109,38 @@ def _apply(conn: WriteConnection, change: Change) -> None:
         write("create", entity.complete(own))
     else:
         raise LookupError(f"no such {entity.noun} here: deleted at the store meanwhile?")
+
+
+# The box's own rules for the columns of each hub-owned entity, as staff editing it here meet
+# them: a value they refuse here is refused from the hub too.
+RULES: dict[str, Form] = {
+    "store": store.SETTINGS,
+    "tax_rates": menu.TAX_RATE,
+    "menu_categories": menu.CATEGORY,
+    "menu_items": menu.ITEM,
+    "modifier_groups": menu.GROUP,
+    "modifiers": menu.MODIFIER,
+    "areas": tables.AREA,
+    "tables": tables.TABLE,
+    "staff": staff.MEMBER,
+    "printers": store_printers.PRINTER,
+    "stations": stations.STATION,
+    "kitchen_settings": stations.SETTINGS,
+    "pos_settings": pos_config.SETTINGS,
+    "promo_codes": pos_config.PROMO,
+}
+
+
+def _check(conn: WriteConnection, entity: str, entity_id: str, fields: dict[str, Any]) -> None:
+    """Refuse (`Invalid`) values the box's rules for `entity` refuse; the rules across fields
+    read the row as it is here. Fields no form holds (a reference, a QR epoch) are the
+    protocol's kinds alone."""
+    form = RULES.get(entity)
+    checked = {name: value for name, value in fields.items() if form and name in form.rules}
+    if form is None or not checked:
+        return
+    row = conn.execute(f"SELECT * FROM {entity} WHERE id = ?", (entity_id,)).fetchone()
+    form.clean(checked, partial=True, current=dict(row) if row else None)
 
 
 def echo(change: Change) -> bool:
