@@ -27,10 +27,9 @@ from typing import Any
 
 from edge.core import identity, retention
 from edge.core.events import Op, WriteConnection, commit
-from edge.domain import menu, pos_config, staff, stations, store, store_printers, tables
 from edge.domain.sync_inbox import record_rejection
+from service import config_fields
 from service.errors import Invalid
-from service.fields import Form
 from sync.canonical import columns_digest
 from sync.entities import ENTITIES, split_parts, synced
 from sync.envelope import Change
@@ -111,36 +110,13 @@ def _apply(conn: WriteConnection, change: Change) -> None:
         raise LookupError(f"no such {entity.noun} here: deleted at the store meanwhile?")
 
 
-# The box's own rules for the columns of each hub-owned entity, as staff editing it here meet
-# them: a value they refuse here is refused from the hub too.
-RULES: dict[str, Form] = {
-    "store": store.SETTINGS,
-    "tax_rates": menu.TAX_RATE,
-    "menu_categories": menu.CATEGORY,
-    "menu_items": menu.ITEM,
-    "modifier_groups": menu.GROUP,
-    "modifiers": menu.MODIFIER,
-    "areas": tables.AREA,
-    "tables": tables.TABLE,
-    "staff": staff.MEMBER,
-    "printers": store_printers.PRINTER,
-    "stations": stations.STATION,
-    "kitchen_settings": stations.SETTINGS,
-    "pos_settings": pos_config.SETTINGS,
-    "promo_codes": pos_config.PROMO,
-}
-
-
 def _check(conn: WriteConnection, entity: str, entity_id: str, fields: dict[str, Any]) -> None:
-    """Refuse (`Invalid`) values the box's rules for `entity` refuse; the rules across fields
-    read the row as it is here. Fields no form holds (a reference, a QR epoch) are the
-    protocol's kinds alone."""
-    form = RULES.get(entity)
-    checked = {name: value for name, value in fields.items() if form and name in form.rules}
-    if form is None or not checked:
-        return
-    row = conn.execute(f"SELECT * FROM {entity} WHERE id = ?", (entity_id,)).fetchone()
-    form.clean(checked, partial=True, current=dict(row) if row else None)
+    """Refuse (`Invalid`) a value the box's own rules for that field refuse
+    (`service.config_fields`, as a manager's edit here meets them); the rules across fields
+    (at least, at most) read the rest of the row as it is here."""
+    if entity in config_fields.FORMS:
+        row = conn.execute(f"SELECT * FROM {entity} WHERE id = ?", (entity_id,)).fetchone()
+        config_fields.check(entity, fields, dict(row) if row else None)
 
 
 def echo(change: Change) -> bool:
