@@ -1,6 +1,6 @@
 """An owner's change pulled from the hub meets the box's own rules for its fields: a value the
-box refuses when staff type it (a time zone that does not exist, a role nobody has, at least 3
-of at most 1, a number past 64 bits) is kept as a rejection a manager sees, the box keeps its
+box refuses when staff type it (a time zone that does not exist, a blank name, a choice of at
+most 51, a number past 64 bits) is kept as a rejection a manager sees, the box keeps its
 value, the pull goes on with the next change, and the store still takes orders."""
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ BAD = [
     ("store", {"tax_rounding": "bogus"}),
     ("store", {"opening_hours": {"mon": "all day"}}),
     ("store", {"guest_base_url": "http://box.local:8000"}),
-    ("staff", {"role": "chef"}),
-    ("modifier_groups", {"min_choices": 3, "max_choices": 1}),
+    ("staff", {"name": "   "}),
+    ("modifier_groups", {"max_choices": 51}),
     ("tables", {"qr_version": 2**63}),  # no rule of its own: SQLite's 64 bits refuse it
 ]
 
@@ -80,7 +80,7 @@ async def test_a_pulled_value_the_box_refuses_is_a_rejection_and_the_pull_goes_o
         ("pull", change.entity, change.entity_id) for change in changes
     )
     messages = " ".join(r["message"] for r in listed)
-    assert "Mars/Olympus" in messages and "At most must be 3 or more" in messages
+    assert "Mars/Olympus" in messages and "At most can be at most 50" in messages
 
     order = await client.post(
         "/api/orders",
