@@ -20,7 +20,7 @@ async def get_store(request: Request):
     return ok(await box_of(request).read(store.shown))
 
 
-@contract(body=store.SETTINGS, partial=True, response=store.STORE_CHANGED, refuses={403})
+@contract(body=store.STORE, partial=True, response=store.STORE_CHANGED, refuses={403})
 async def update_store(request: Request):
     """Change settings: name, timezone, currency, taxes, hours, holidays, QR switches, guest URL.
     Answers the settings and the `seq` of the event written (null when nothing changed)."""

@@ -15,8 +15,6 @@ from typing import Any
 from edge.core.events import GUARDED_FIELDS
 from service.errors import Forbidden
 
-ROLES = ("owner", "manager", "cashier", "waiter", "kitchen")
-
 _FLOOR = {
     "order.create",
     "order.edit",

@@ -10,6 +10,7 @@ from typing import Any
 from edge.domain import drafts, table_sessions, tickets
 from edge.domain import store as store_settings
 from edge.domain.table_sessions import Guest
+from service.config_fields import QR_MODES
 from service.shapes import FLAG, ID, array, enum, nullable, shape, text
 
 ORDER_VIEW = shape(
@@ -31,7 +32,7 @@ VIEW = shape(
         "table_name": text(),
         "store_name": text(),
         "currency": text(),
-        "qr_mode": enum(store_settings.QR_MODES),
+        "qr_mode": enum(QR_MODES),
         "waiter_called": FLAG,
         "bill_asked": FLAG,
         "pass_needed": {**FLAG, "description": "give today's pass before sending"},

@@ -12,9 +12,11 @@ Two kinds of change come down (`sync.envelope.Change`):
   for them, which keeps a backlog's pull from costing the tills a write per order.
 
 A change that cannot be applied here (a row deleted at the store meanwhile, a delete that other
-rows still point at) is kept as a rejection (`sync_inbox`), never dropped, and the next change
-goes on: one bad change must not stall the pull. Each change runs in a savepoint of its own.
-The pull cursor moves in the same transaction (`identity.pulled`).
+rows still point at, a value the box's own rules for that field refuse: a time zone that does
+not exist would stop every order) is kept as a rejection (`sync_inbox`), never dropped, the box
+keeps its value, and the next change goes on: one bad change must not stall the pull. Each
+change runs in a savepoint of its own. The pull cursor moves in the same transaction
+(`identity.pulled`).
 """
 
 from __future__ import annotations
@@ -25,10 +27,9 @@ from typing import Any
 
 from edge.core import identity, retention
 from edge.core.events import Op, WriteConnection, commit
-from edge.domain import store
 from edge.domain.sync_inbox import record_rejection
+from service import config_fields
 from service.errors import Invalid
-from service.fields import Form
 from sync.canonical import columns_digest
 from sync.entities import ENTITIES, split_parts, synced
 from sync.envelope import Change
@@ -48,7 +49,14 @@ def apply(conn: WriteConnection, changes: Iterable[Change], cursor: int) -> int:
         mark = len(conn.pending)
         try:
             _apply(conn, change)
-        except (sqlite3.IntegrityError, BadEvent, LookupError, ValueError) as error:
+        except (
+            sqlite3.IntegrityError,
+            BadEvent,
+            Invalid,
+            LookupError,
+            ValueError,
+            OverflowError,  # a number past SQLite's 64 bits
+        ) as error:
             conn.execute("ROLLBACK TO hub_change")
             del conn.pending[mark:]
             code = getattr(error, "code", None) or type(error).__name__
@@ -71,40 +79,17 @@ def apply(conn: WriteConnection, changes: Iterable[Change], cursor: int) -> int:
     return refused
 
 
-# The store's settings that every order, payment and report reads, by the box's own rules: a
-# value from the hub the box cannot read ("05:00\n" as the day's start, a time zone it does not
-# know, a rounding it has not) made every order a 500 until someone changed it back. Refused,
-# it is kept as a rejection and the box goes on with what it had.
-_READ_BY_EVERY_ORDER = Form(
-    {
-        name: store.SETTINGS.fields[name]
-        for name in (
-            "timezone",
-            "currency",
-            "business_day_starts",
-            "tax_rounding",
-            "opening_hours",
-            "holidays",
-        )
-    }
-)
-
-
 def _apply(conn: WriteConnection, change: Change) -> None:
     entity = ENTITIES.get(change.entity)
     if entity is None or entity.owner == "local":
         raise BadEvent(f"{change.entity!r} is no entity this box syncs", code="unknown_entity")
     own, _parts = split_parts(change.entity, change.fields)
-    if change.entity == "store" and change.source == "hub":
-        read = _READ_BY_EVERY_ORDER
-        try:  # checked only: the hub's values are written as they are (the digests agree)
-            read.clean({name: value for name, value in own.items() if name in read.fields})
-        except Invalid as error:
-            raise BadEvent(error.message, code="invalid_setting") from None
     found = conn.execute(f"SELECT 1 FROM {entity.name} WHERE id = ?", (change.entity_id,))
     exists = found.fetchone() is not None
 
     def write(op: Op, fields: dict[str, Any] | None = None) -> None:
+        if fields:
+            _check(conn, entity.name, change.entity_id, fields)
         hub_event = (change.id, change.hlc)
         commit(conn, change.actor, entity.name, change.entity_id, op, fields,
                origin="hub", hub_event=hub_event, hub_rev=change.rev)  # fmt: skip
@@ -123,6 +108,15 @@ def _apply(conn: WriteConnection, change: Change) -> None:
         write("create", entity.complete(own))
     else:
         raise LookupError(f"no such {entity.noun} here: deleted at the store meanwhile?")
+
+
+def _check(conn: WriteConnection, entity: str, entity_id: str, fields: dict[str, Any]) -> None:
+    """Refuse (`Invalid`) a value the box's own rules for that field refuse
+    (`service.config_fields`, as a manager's edit here meets them); the rules across fields
+    (at least, at most) read the rest of the row as it is here."""
+    if entity in config_fields.FORMS:
+        row = conn.execute(f"SELECT * FROM {entity} WHERE id = ?", (entity_id,)).fetchone()
+        config_fields.check(entity, fields, dict(row) if row else None)
 
 
 def echo(change: Change) -> bool:

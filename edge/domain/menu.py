@@ -15,6 +15,8 @@ from edge.core.permissions import Actor, require
 from edge.domain.positions import arrange, next_position
 from edge.domain.rows import existing
 from service import fields as f
+from service.config_fields import CATEGORY, GROUP, MODIFIER, TAX_RATE
+from service.config_fields import ITEM as ITEM_COLUMNS
 from service.errors import Invalid
 from service.shapes import ID, array, described, shape
 from sync.ids import uuid7
@@ -24,55 +26,10 @@ COURSES = ("DRINKS", "STARTERS", "MAINS", "DESSERTS")
 MAX_MODIFIERS = 100  # in one group
 
 
-# Each field with the label the admin page's form shows beside it.
-TAX_RATE = f.Form(
-    {
-        "name": f.Field("Name", f.text(40)),
-        "rate_bp": f.Field("Rate", f.basis_points),
-        "position": f.integer(0),
-    },
-    required=("name", "rate_bp"),
-)
-CATEGORY = f.Form(
-    {"name": f.Field("Name", f.text(60)), "position": f.integer(0), "active": f.boolean},
-    required=("name",),
-)
+# A menu item as a request sends it: its columns, and the modifier groups it offers.
 ITEM = f.Form(
-    {
-        "name": f.Field("Name", f.text(80)),
-        "description": f.Field("Description", f.text(300, blank=True)),
-        "price": f.Field("Price", f.amount(100_000_000)),
-        "tax_rate_id": f.Field("Tax rate", f.identifier),
-        "station": f.Field("Station", f.code),
-        "course": f.Field("Course", f.code),
-        "category_id": f.Field("Category", f.identifier),
-        "active": f.Field("On the menu", f.boolean),
-        "modifier_group_ids": f.Field("Modifier groups", f.distinct_ids),
-        "position": f.integer(0),
-        "available": f.boolean,
-        "plu": f.Field("PLU", f.text(20, blank=True)),  # the till's short code
-        "barcode": f.Field("Barcode", f.text(32, blank=True)),
-    },
-    required=("category_id", "name", "price", "tax_rate_id"),
-)
-MODIFIER = f.Form(
-    {
-        "name": f.Field("Name", f.text(60)),
-        "price_delta": f.Field("Price change", f.amount(100_000_000, signed=True)),
-        "position": f.integer(0),
-        "available": f.boolean,
-    },
-    required=("name",),
-)
-GROUP = f.Form(
-    {
-        "name": f.Field("Name", f.text(60)),
-        "min_choices": f.Field("At least", f.integer(0, 50)),
-        "max_choices": f.Field("At most", f.integer(1, 50)),
-        "position": f.integer(0),
-    },
-    required=("name",),
-    checks=(f.ordered("min_choices", "max_choices"),),
+    {**ITEM_COLUMNS.fields, "modifier_group_ids": f.Field("Modifier groups", f.distinct_ids)},
+    required=ITEM_COLUMNS.required,
 )
 # A new group may come with its first modifiers (no two of the same name).
 NEW_GROUP = f.Form(

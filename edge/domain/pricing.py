@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from service.config_fields import ROUNDINGS
 from service.shapes import COUNT, MONEY, shape, text
-
-ROUNDINGS = ("half_up", "half_even", "down")
 
 # Named tuples, not frozen dataclasses: every order makes one per line, and a frozen
 # dataclass costs about 1 us to build (measured), four times a named tuple.

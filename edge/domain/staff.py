@@ -18,9 +18,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from edge.core.events import WriteConnection, commit
-from edge.core.permissions import ROLES, Actor, require
+from edge.core.permissions import Actor, require
 from edge.domain import lockouts
 from service import fields as f
+from service.config_fields import MEMBER, ROLES
 from service.errors import Conflict, Invalid, NotFound, Unauthorized
 from service.shapes import COUNT, ID, INSTANT, described, nullable, shape
 from sync import hashing
@@ -44,14 +45,6 @@ def pin_format(name: str, pin: Any) -> str:
     return pin
 
 
-# What is stored of a member, each field with the label the admin page's form shows beside it.
-MEMBER = f.Form(
-    {
-        "name": f.Field("Name", f.text(60)),
-        "role": f.Field("Role", f.choice(*ROLES)),
-        "active": f.Field("Active", f.boolean),
-    }
-)
 PIN = f.Field("PIN", pin_format)
 # What a manager sends; the API turns `pin` into `pin_hash` (slow, off the loop) for the domain.
 NEW_MEMBER = f.Form(

@@ -16,30 +16,12 @@ from edge.core.events import WriteConnection, cached, commit
 from edge.core.permissions import Actor, require
 from edge.domain.positions import next_position
 from edge.domain.rows import existing
-from service import fields as f
+from service.config_fields import KITCHEN as SETTINGS
+from service.config_fields import STATION
 from service.errors import Conflict
 from service.shapes import ID, array, described, nullable, shape
 from sync.ids import uuid7
 
-STATION = f.Form(
-    {
-        "code": f.Field("Code", f.code),
-        "name": f.Field("Name", f.text(40)),
-        "position": f.integer(0),
-        "active": f.Field("In use", f.boolean),
-    },
-    required=("code", "name"),
-)
-SETTINGS = f.Form(
-    {
-        "hold_courses": f.Field("Hold later courses", f.boolean),
-        "auto_fire": f.Field("Fire the next course when one is bumped", f.boolean),
-        "auto_fire_delay": f.Field("Delay before it fires (seconds)", f.integer(0, 3600)),
-        "warn_minutes": f.Field("Tile turns amber after (minutes)", f.integer(1, 240)),
-        "late_minutes": f.Field("Tile turns red after (minutes)", f.integer(1, 240)),
-    },
-    checks=(f.ordered("warn_minutes", "late_minutes"),),
-)
 DEFAULTS = {
     "hold_courses": True,
     "auto_fire": False,

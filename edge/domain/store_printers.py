@@ -25,74 +25,34 @@ from edge.core.permissions import Actor, require
 from edge.domain import print_queue, printer_status
 from edge.domain.rows import existing
 from printers.devices import DeviceRefused
-from printers.profiles import PROFILES, get_profile
+from printers.profiles import get_profile
 from printers.transports import transport_from_config
+from service import config_fields
 from service import fields as f
 from service.errors import Invalid
 from service.shapes import COUNT, HUB_REV, ID, INSTANT, described, shape
 from sync.clock import now_iso
 from sync.ids import uuid7
 
-ROLES = ("receipt", "kitchen", "report")
 
-
-@f.accepts({"type": "array", "items": f.code.schema, "maxItems": 20})
-def _stations(key: str, value: Any) -> list[str]:
-    if not isinstance(value, list) or len(value) > 20:
-        raise Invalid(f"{key} must be a list of station codes", field=key)
-    return sorted({f.code(key, station) for station in value})
-
-
-@f.accepts(
-    {
-        "type": "object",
-        "properties": {"kind": {"type": "string", "enum": ["network", "usb", "serial", "file"]}},
-        "required": ["kind"],
-        "description": "network {host, port?}, usb {vendor_id, product_id}, serial {url,"
-        " baudrate?} or file {path}; each may add timeout options. A path (file, or a serial"
-        " url that is one) must be a printer's device, such as /dev/usb/lp0 or /dev/ttyUSB0",
-    }
-)
+@f.accepts(config_fields.transport.schema)
 def _transport(key: str, value: Any) -> dict[str, Any]:
-    """Settings the print worker can use; a path must be a printer's device now, so a manager
-    cannot make a printer of `edge.db` (`printers.devices`; the worker checks again)."""
-    if not isinstance(value, dict):
-        raise Invalid(f"{key} must be an object such as {{kind, host, port}}", field=key)
+    """Settings the print worker can use (`service.config_fields.transport`), and a path that
+    is a printer's device now, so a manager cannot make a printer of `edge.db`
+    (`printers.devices`; the worker checks again, as a printer the hub sets up meets only the
+    first)."""
+    config_fields.transport(key, value)
     try:
-        transport = transport_from_config(value)  # without I/O: checks kind and options
-    except (ValueError, KeyError, TypeError) as exc:  # TypeError: a kind that is no string
-        raise Invalid(f"{key}: {exc}", code="bad_transport", field=key) from exc
-    try:
-        transport.check()
+        transport_from_config(value).check()
     except DeviceRefused as exc:
         setting = "path" if value["kind"] == "file" else "url"
         raise Invalid(str(exc), code="not_a_printer_device", field=f"{key}.{setting}") from exc
     return value
 
 
-@f.accepts({"type": "string", "enum": list(PROFILES), "description": "the paper and features"})
-def _profile(key: str, value: Any) -> str:
-    if not isinstance(value, str):
-        raise Invalid(f"{key} must be a profile name", field=key)
-    try:
-        get_profile(value)
-    except ValueError as exc:
-        raise Invalid(str(exc), code="unknown_profile", field=key) from exc
-    return value
-
-
 PRINTER = f.Form(
-    {
-        "name": f.text(60),
-        "role": f.choice(*ROLES),
-        "stations": _stations,
-        "device": f.text(60, blank=True),
-        "transport": _transport,
-        "profile": _profile,
-        "backup_printer_id": f.optional(f.identifier),
-        "enabled": f.boolean,
-    },
-    required=("name", "role", "transport"),
+    {**config_fields.PRINTER.fields, "transport": _transport},
+    required=config_fields.PRINTER.required,
 )
 
 # What `get` answers: the settings and the status the print worker last read.

@@ -20,22 +20,11 @@ from edge.core.permissions import Actor, require
 from edge.domain.positions import arrange, next_position
 from edge.domain.rows import existing
 from service import fields as f
+from service.config_fields import AREA, TABLE
 from service.errors import Forbidden, Invalid
 from service.shapes import ID, array, described, shape
 from sync.ids import is_uuid, uuid7
 
-# Each field with the label the admin page's form shows beside it.
-AREA = f.Form({"name": f.Field("Name", f.text(40)), "position": f.integer(0)}, required=("name",))
-TABLE = f.Form(
-    {
-        "name": f.Field("Name", f.text(20)),
-        "seats": f.Field("Seats", f.integer(1, 100)),  # a table nobody can sit at is a typo
-        "area_id": f.Field("Area", f.identifier),
-        "enabled": f.Field("In use", f.boolean),
-        "position": f.integer(0),
-    },
-    required=("area_id", "name"),
-)
 QR_VERSION = {"type": "integer", "minimum": 1, "description": "bumped to void printed QR codes"}
 
 # What `floor` answers: areas with their tables, in order.

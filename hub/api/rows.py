@@ -20,16 +20,10 @@ from service.query import Query, whole, words
 MOST_STORES = 200
 
 
-def _values(*, at_least: int) -> f.Rule:
+def _values(*, at_least: int, description: str) -> f.Rule:
     """An object of field: value, as sync.entities declares them (checked by the domain)."""
 
-    @f.accepts(
-        {
-            "type": "object",
-            "minProperties": at_least,
-            "description": "field: value, as sync.entities declares them",
-        }
-    )
+    @f.accepts({"type": "object", "minProperties": at_least, "description": description})
     def rule(name: str, value: Any) -> dict[str, Any]:
         if not isinstance(value, dict) or len(value) < at_least:
             raise Invalid(f"{name} must be an object of at least {at_least} field.", field=name)
@@ -46,9 +40,17 @@ def _stores(name: str, value: Any) -> list[str]:
     return ids
 
 
-FIELDS = f.Form({"fields": _values(at_least=1)}, required=("fields",))
+_MATCH = _values(at_least=0, description="field: value, as sync.entities declares them")
+# An owner's values meet the rules the box checks a manager's with (`edits`).
+_FIELDS = _values(
+    at_least=1,
+    description="field: value, as sync.entities declares them; each value meets the rules the"
+    " store's box checks that field with (service.config_fields: a time zone that exists, a"
+    " role staff have ...), else 422 naming fields.<field>",
+)
+FIELDS = f.Form({"fields": _FIELDS}, required=("fields",))
 EDIT_MANY = f.Form(
-    {"stores": _stores, "match": _values(at_least=0), "fields": _values(at_least=1)},
+    {"stores": _stores, "match": _MATCH, "fields": _FIELDS},
     required=("stores", "fields"),
 )
 PAGE = Query(after=words("the last row id seen"), limit=whole(100, 1, 500))

@@ -9,6 +9,11 @@ rows by what they hold rather than by id: "menu items named Espresso in stores A
 250". `match` is a set of field values (compared as the protocol writes them); each store answers
 with the rows it matched and changed, none if none matched. One transaction, every store locked
 first (in id order): all stores change, or none.
+
+Values meet the rules the box meets a manager's edit with (`service.config_fields`: a time zone
+that exists, a role staff can have, at least no more than at most ...), and are kept as the box
+keeps them (trimmed, codes in capitals): a value the box would refuse is refused here, before
+any box takes it, and none is written. A rule across fields reads the rest of each row changed.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from hub.domain.feed import shown, synced_entity
 from hub.domain.owners import Owner
 from hub.domain.push import CLOCK
 from hub.storage.tx import ChangeRow, Row, Tx
+from service import config_fields
 from service.errors import Forbidden, Invalid, NotFound
 from sync.canonical import canonical_fields, same
 from sync.clock import now_iso
@@ -42,6 +48,22 @@ def _editable(name: str) -> Entity:
             code="store_owned",
         )
     return entity
+
+
+def _ruled(entity: Entity, fields: dict[str, Any], row: Row) -> dict[str, Any]:
+    """`fields` as the box's rules for them keep them (`service.config_fields.check`), or a
+    422 naming the first bad one (`fields.<name>`)."""
+    try:
+        return config_fields.check(entity.name, fields, row.fields)
+    except Invalid as error:
+        named = {f"fields.{name}": why for name, why in error.details.get("fields", {}).items()}
+        first = error.details.get("field")
+        raise Invalid(
+            error.message,
+            code=error.code,
+            field=f"fields.{first}" if first else "fields",
+            fields=named,
+        ) from None
 
 
 def _checked(entity: Entity, fields: Mapping[str, Any], key: str) -> dict[str, Any]:
@@ -84,6 +106,7 @@ class _Edit:
     def write(
         self, store_id: str, entity: Entity, row: Row, fields: dict[str, Any], op: str
     ) -> Row:
+        fields = _ruled(entity, fields, row)
         changed = {
             name: value
             for name, value in fields.items()

@@ -171,7 +171,7 @@ def test_a_store_setting_from_the_hub_the_box_cannot_read_is_kept_as_a_rejection
     assert conn.execute("SELECT business_day_starts FROM store").fetchone()[0] == before
     assert conn.execute("SELECT * FROM store").fetchone()["hub_rev"] != 51
     refused = conn.execute("SELECT entity, code FROM sync_rejections").fetchall()
-    assert [tuple(row) for row in refused] == [("store", "invalid_setting")]
+    assert [tuple(row) for row in refused] == [("store", "invalid")]
     assert _item(conn)["price"] == 4
     # what every order asks first, and what "05:00\n" made fail
     assert store.business_day(store.get(conn), utcnow())

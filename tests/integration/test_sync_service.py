@@ -1,7 +1,7 @@
 """The box's sync service against a hub in process (ASGI, on SQLite and PostgreSQL): the demo
-store pushed whole, an order, an owner's edit pulled, a field edited on both sides while apart
-(the conflict inbox, apply mine again, dismiss), an event the hub refuses, and the hub out of
-reach. Each ends with the box's digest equal to the hub's."""
+store pushed whole, an order, an owner's edit pulled, an owner's bad value refused, a field
+edited on both sides while apart (the conflict inbox, apply mine again, dismiss), an event the
+hub refuses, and the hub out of reach. Each ends with the box's digest equal to the hub's."""
 
 from __future__ import annotations
 
@@ -163,6 +163,34 @@ async def test_an_owners_edit_reaches_the_box(box, hub, owner, store):
         lambda c: dict(c.execute("SELECT * FROM events ORDER BY seq DESC LIMIT 1").fetchone())
     )
     assert (last["origin"], last["entity_id"]) == ("hub", item["id"])
+    await _converged(box_, hub, owner, store["id"])
+
+
+async def test_an_owners_bad_value_never_stops_the_store(box, hub, owner, store):
+    """An owner sets the store's time zone to one that does not exist: the hub refuses it (once
+    a box applied it, every order was a 404 "No time zone found"), the box pulls nothing of it,
+    and the store takes orders."""
+    box_, client = box
+    manager = await sign_in(client, "manager")
+    await box_.sync.round()
+    store_id = await box_.read(lambda c: c.execute("SELECT id FROM store").fetchone()[0])
+    edited = await hub.patch(
+        f"/api/stores/{store['id']}/rows/store/{store_id}",
+        json={"fields": {"timezone": "Mars/Olympus"}},
+        headers=owner.headers,
+    )
+    assert edited.status_code == 422, edited.text
+    assert edited.json()["error"]["field"] == "fields.timezone"
+    await box_.sync.round()
+    item = await box_.read(_item)
+    order = await client.post(
+        "/api/orders",
+        json={"kind": "counter", "lines": [{"item_id": item["id"], "quantity": 1}]},
+        headers={**manager, "Idempotency-Key": uuid7()},
+    )
+    assert order.status_code == 201, order.text
+    assert (await _status(client, manager))["rejected"] == 0
+    await box_.sync.round()
     await _converged(box_, hub, owner, store["id"])
 
 

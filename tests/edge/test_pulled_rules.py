@@ -1,0 +1,100 @@
+"""An owner's change pulled from the hub meets the box's own rules for its fields: a value the
+box refuses when staff type it (a time zone that does not exist, a blank name, a choice of at
+most 51, a number past 64 bits) is kept as a rejection a manager sees, the box keeps its
+value, the pull goes on with the next change, and the store still takes orders."""
+
+from __future__ import annotations
+
+import pytest
+
+from edge.core import identity
+from edge.domain import hub_changes
+from sync.clock import Timestamp, now_iso, now_ms
+from sync.envelope import Change
+from sync.ids import uuid7
+
+
+def _change(cursor: int, entity: str, entity_id: str, fields: dict) -> Change:
+    return Change(
+        cursor=cursor,
+        id=uuid7(),
+        hlc=str(Timestamp(now_ms(), 0, "hub")),
+        at=now_iso(),
+        entity=entity,
+        entity_id=entity_id,
+        op="update",
+        fields=fields,
+        rev=cursor,
+        actor="owner@example.com",
+        source="hub",
+        seq=None,
+    )
+
+
+def _ids(conn) -> dict[str, str]:
+    one = lambda table: conn.execute(f"SELECT id FROM {table} ORDER BY id").fetchone()[0]  # noqa: E731
+    return {table: one(table) for table in ("store", "staff", "modifier_groups", "tables")}
+
+
+def _kept(conn) -> dict:
+    store = conn.execute("SELECT timezone, business_day_starts, tax_rounding FROM store").fetchone()
+    return dict(store)
+
+
+# (entity, fields): each a value the box refuses when staff type it
+BAD = [
+    ("store", {"timezone": "Mars/Olympus"}),
+    ("store", {"business_day_starts": "99:99"}),
+    ("store", {"tax_rounding": "bogus"}),
+    ("store", {"opening_hours": {"mon": "all day"}}),
+    ("store", {"guest_base_url": "http://box.local:8000"}),
+    ("staff", {"name": "   "}),
+    ("modifier_groups", {"max_choices": 51}),
+    ("tables", {"qr_version": 2**63}),  # no rule of its own: SQLite's 64 bits refuse it
+]
+
+
+async def test_a_pulled_value_the_box_refuses_is_a_rejection_and_the_pull_goes_on(
+    app, client, manager
+):
+    box = app.state.box
+    ids = await box.read(_ids)
+    before = await box.read(_kept)
+    item = await box.read(lambda c: dict(c.execute("SELECT id, price FROM menu_items").fetchone()))
+    changes = [
+        _change(cursor, entity, ids[entity], fields)
+        for cursor, (entity, fields) in enumerate(BAD, 1)
+    ]
+    good = _change(len(BAD) + 1, "menu_items", item["id"], {"price": item["price"] + 100})
+    refused = await box.write(hub_changes.apply, [*changes, good], good.cursor)
+
+    assert refused == len(BAD)
+    assert await box.read(_kept) == before  # the box keeps its values
+    price = await box.read(
+        lambda c: c.execute("SELECT price FROM menu_items WHERE id = ?", (item["id"],)).fetchone()
+    )
+    assert price[0] == item["price"] + 100  # the next change applied
+    assert (await box.read(identity.sync_state)).pull_cursor == good.cursor
+    listed = (await client.get("/api/sync/rejections", headers=manager)).json()["rejections"]
+    assert sorted((r["source"], r["entity"], r["entity_id"]) for r in listed) == sorted(
+        ("pull", change.entity, change.entity_id) for change in changes
+    )
+    messages = " ".join(r["message"] for r in listed)
+    assert "Mars/Olympus" in messages and "At most can be at most 50" in messages
+
+    order = await client.post(
+        "/api/orders",
+        json={"kind": "counter", "lines": [{"item_id": item["id"], "quantity": 1}]},
+        headers={**manager, "Idempotency-Key": uuid7()},
+    )
+    assert order.status_code == 201, order.text
+
+
+@pytest.mark.parametrize(("entity", "fields"), BAD)
+async def test_each_refused_value_alone_leaves_the_row_as_it_was(app, entity, fields):
+    box = app.state.box
+    row_id = (await box.read(_ids))[entity]
+    read = lambda c: dict(c.execute(f"SELECT * FROM {entity} WHERE id = ?", (row_id,)).fetchone())  # noqa: E731
+    before = await box.read(read)
+    assert await box.write(hub_changes.apply, [_change(1, entity, row_id, fields)], 1) == 1
+    assert await box.read(read) == before
