@@ -3,7 +3,6 @@ shifts and the drawer, X and Z reports, and the POS rules and promo codes."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -175,21 +174,15 @@ async def refund_payment(request: Request):
     payment_id = request.path_params["payment_id"]
     # One refund at a time, from its plan to its record: two side by side (a double tap, a
     # retry with the same key) each asked the provider, which paid back twice what the box
-    # recorded once.
-    async with _refunding(request):
+    # recorded once; and a shift closed while the provider paid back left the refund without
+    # the open shift its record needs, given back and never recorded.
+    async with box_of(request).refunds:
         if (replayed := await answered_meanwhile(request)) is not None:
             return replayed
         plan = await box_of(request).read(payments.planned, who, payment_id, data, approver)
         if plan["method"] == "online":
             await provider(request).refund(plan["reference"], plan["amount"])
         return await answer(request, 201, payments.refund, who, payment_id, data, approver)
-
-
-def _refunding(request: Request) -> asyncio.Lock:
-    state = request.app.state
-    if getattr(state, "refunding", None) is None:
-        state.refunding = asyncio.Lock()
-    return state.refunding
 
 
 # ---- shifts ---------------------------------------------------------------------------------
@@ -226,9 +219,11 @@ async def drawer_move(request: Request):
 @contract(body=shifts.CLOSE, response=shifts.SHIFT_VIEW, refuses={403, 409}, idempotent=True)
 async def close_shift(request: Request):
     """Close this till's shift with the cash counted by denomination; the answer shows what was
-    expected and the difference."""
+    expected and the difference. Waits for a refund on its way to its provider (Box.refunds)."""
     who = await actor(request)
-    return await answer(request, 200, shifts.close, who, await body(request))
+    data = await body(request)
+    async with box_of(request).refunds:
+        return await answer(request, 200, shifts.close, who, data)
 
 
 # ---- reports --------------------------------------------------------------------------------

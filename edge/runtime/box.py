@@ -76,6 +76,9 @@ class Box:
         )
         self.menu_seq = last
         self._menu_cache: tuple[int, bytes] | None = None
+        # One refund at a time from its plan to its record, and no shift closed meanwhile: a
+        # provider's refund is money gone, which the box must then record (`edge.api.pos`).
+        self.refunds = asyncio.Lock()
         self.bus.listen(self._on_events)
         self.sign_ins = SignIns(self.read, self.write, self.bus, settings.session_hours)
         self.guests = Guests(self.read_now, self.identity.qr_secret, self.bus)

@@ -8,7 +8,9 @@ import asyncio
 import dataclasses
 import json
 import sqlite3
+import threading
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -23,10 +25,32 @@ from tests.live import serve
 SECRET, OLD_SECRET = b"whsec-new", b"whsec-old"
 
 
+class RefundGate:
+    """In front of the provider: a refund asked of it waits while `open` is clear (it is set
+    unless a test clears it); `asked` is set once one has come."""
+
+    def __init__(self) -> None:
+        self.open, self.asked = threading.Event(), threading.Event()
+        self.open.set()
+        self.app: Any = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["path"].endswith("/refund"):
+            self.asked.set()
+            await asyncio.to_thread(self.open.wait, 30)
+        await self.app(scope, receive, send)
+
+
 @pytest.fixture
-def sandbox():
+def refund_gate():
+    return RefundGate()
+
+
+@pytest.fixture
+def sandbox(refund_gate):
     provider = Sandbox(secret=SECRET, deliver=False)
-    with serve(provider.app()) as url:
+    refund_gate.app = provider.app()
+    with serve(refund_gate) as url:
         provider.base_url = url
         yield provider
 
@@ -194,6 +218,33 @@ async def test_refunds_side_by_side_ask_the_provider_once_each_that_is_recorded(
     assert sorted(r.status_code for r in taps) == [201, 409, 409]
     assert intent["refunded"] == payment["amount"]
     assert count(settings.database, "refunds") == 2
+
+
+async def test_a_shift_closes_only_once_a_refund_its_provider_is_paying_back_is_recorded(
+    edge, sandbox, refund_gate, settings
+):
+    """The till's shift closed while the provider paid a refund back: the refund's record then
+    found no open shift and was refused, the money given back and never recorded. The close
+    waits for the refund's record, then closes."""
+    who = await sign_in(edge, "manager", device="till")
+    intent, _payment, path = await paid_online(edge, sandbox, who)
+    refund_gate.open.clear()
+    refund = asyncio.ensure_future(
+        edge.post(path, json={"amount": 300, "reason": "cold"}, headers=who)
+    )
+    assert await asyncio.to_thread(refund_gate.asked.wait, 10)
+    close = asyncio.ensure_future(
+        edge.post("/api/shifts/current/close", json={"counted": {}}, headers=who)
+    )
+    # the close, which needs nothing of the provider, is not done while the refund is out
+    # (without the wait, it was done well within this)
+    done, _ = await asyncio.wait({close}, timeout=1.0)
+    assert not done
+    refund_gate.open.set()
+    refunded, closed = await refund, await close
+    assert refunded.status_code == 201, refunded.text
+    assert closed.status_code == 200, closed.text
+    assert intent["refunded"] == 300 and count(settings.database, "refunds") == 1
 
 
 async def test_a_guest_who_pays_a_check_paid_meanwhile_is_owed_back_and_its_receipt_stands(
