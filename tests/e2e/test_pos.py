@@ -15,6 +15,7 @@ from edge.api.app import create_app
 from galley.pay_sandbox import Sandbox
 from printers.emulator import run_in_thread
 from tests.e2e.conftest import PINS, SCREENSHOTS, Console, LiveEdge, browser_page
+from tests.e2e.test_layout import REACHABLE, SIZES
 from tests.live import serve
 
 CASHIER = "Carla Mendes"
@@ -278,6 +279,28 @@ def test_every_view_fits_a_phone_a_tablet_and_a_wall_screen(page: Page, live_edg
             assert page.locator(".shift-chip").bounding_box()["height"] >= 40
             if view == "Sale":
                 assert page.evaluate(HINT_FITS), f"the search field's hint is cut on a {screen}"
+
+
+def test_a_touch_tills_chips_take_a_fingertip_and_a_cut_off_strip_says_so(
+    browser, live_edge: LiveEdge
+):
+    """The categories and the order log's filters are tapped all day on a counter tablet: 44
+    px, as every other target on a touch screen (they were 40). On a phone the categories run
+    past the edge: the strip fades there, as the admin's strips do, so "Drinks" is not lost."""
+    touch = {"has_touch": True, "is_mobile": True}
+    for width, height in ((1024, 768), (390, 844)):
+        with browser_page(
+            browser, live_edge, viewport={"width": width, "height": height}, **touch
+        ) as till:
+            pos_sign_in(till, CASHIER)
+            expect(till.locator(".pos-chip").first).to_be_visible()
+            till.screenshot(path=str(SCREENSHOTS / f"pos-touch-{width}.png"))
+            for view in ("sale", "orders"):
+                till.locator(f'.pos-tab[data-view="{view}"]').tap()
+                expect(till.locator(".pos-chip").first).to_be_visible()
+                sizes = till.evaluate(SIZES, ".pos-chip, .pos-tab, .pos-item, .pos-top .btn")
+                assert [s for s in sizes if s["height"] < 44] == [], (width, view)
+                assert till.evaluate(REACHABLE, ".pos-chip") == [], (width, view)
 
 
 def test_a_void_and_a_refund_with_a_managers_pin_at_the_till(

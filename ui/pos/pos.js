@@ -11,6 +11,7 @@ import { Api } from "/ui/lib/api.js";
 import { h } from "/ui/lib/element.js";
 import { Live } from "/ui/lib/live.js";
 import { formatDelta, formatMoney, knowDigits, minorDigits, toDecimalText } from "/ui/lib/money.js";
+import { showOverflow } from "/ui/lib/overflow.js";
 import { mountSignIn } from "/ui/lib/pinpad.js";
 import { Device, Session } from "/ui/lib/session.js";
 import { syncBadge } from "/ui/lib/syncbadge.js";
@@ -163,7 +164,7 @@ function mount(me, store, menu, floor, since) {
     } else toast(`Nothing is called or coded ${search.value}`, "error");
   });
   const grid = h("div", { class: "pos-grid", role: "list" });
-  const chips = h("div", { class: "pos-categories", role: "tablist", "aria-label": "Categories" });
+  const chips = showOverflow(h("div", { class: "pos-categories", role: "tablist", "aria-label": "Categories" }));
 
   function matches() {
     const text = search.value.trim().toLowerCase();
@@ -360,10 +361,10 @@ function mount(me, store, menu, floor, since) {
   // ---- the order log ----
   async function drawOrders() {
     const list = h("div", { class: "pos-log" });
-    const filters = h("div", { class: "pos-categories", role: "tablist" }, LOG.map((s) => h("button", {
+    const filters = showOverflow(h("div", { class: "pos-categories", role: "tablist" }, LOG.map((s) => h("button", {
       type: "button", role: "tab", class: "pos-chip", "aria-selected": String(state.log === s.id),
       onclick: () => { state.log = s.id; drawOrders(); },
-    }, s.title)));
+    }, s.title))));
     view.replaceChildren(h("div", { class: "stack" }, filters, list));
     const status = state.log === "sent" ? "open" : state.log;
     try {
