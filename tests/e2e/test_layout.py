@@ -224,6 +224,21 @@ def test_touch_screens_get_fingertip_targets_and_a_mouse_keeps_the_compact_page(
                 tablet.screenshot(path=SCREENSHOTS / "touch-tablet-menu.png")
 
 
+def test_a_phones_section_strip_takes_a_fingertip(browser: Browser, live_edge: LiveEdge):
+    """On a 390 px phone the sections' strip squeezed "Staff" and "Sync" to 35 px wide."""
+    phone = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+    with browser_page(browser, live_edge, **phone) as page:
+        page.goto("/admin/")
+        page.get_by_role("button", name=MANAGER).click()
+        for digit in PINS[MANAGER]:
+            page.get_by_role("button", name=digit, exact=True).click()
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator(".item-row").first).to_be_visible()
+        small = [s for s in page.evaluate(SIZES, ".nav-link") if min(s["width"], s["height"]) < 44]
+        assert not small, small
+        assert page.evaluate(REACHABLE, ".nav-link") == []
+
+
 def test_the_tags_under_an_item_say_what_they_are(page: Page):
     sign_in(page)
     page.locator(".cat-btn", has_text="Coffee & tea").click()
