@@ -303,6 +303,36 @@ def test_a_touch_tills_chips_take_a_fingertip_and_a_cut_off_strip_says_so(
                 assert till.evaluate(REACHABLE, ".pos-chip") == [], (width, view)
 
 
+def test_a_partys_forty_line_check_leaves_its_total_and_the_cash_in_reach(
+    browser, live_edge: LiveEdge
+):
+    """Forty lines on one check: on an upright tablet the cashier had to scroll past every line
+    to see the total and reach the cash; the lines now scroll in their own box."""
+    with live_edge.client() as http:
+        menu = http.get("/api/menu").json()
+        plain = [i for c in menu["categories"] for i in c["items"] if not i["modifier_group_ids"]]
+        floor = http.get("/api/tables").json()
+        table = next(t for a in floor for t in a["tables"] if t["name"] == "1")
+        lines = [{"item_id": plain[n % len(plain)]["id"]} for n in range(40)]
+        order = {"kind": "table", "table_id": table["id"], "lines": lines, "send": True}
+        assert http.post("/api/orders", json=order).status_code == 201
+    for width, height in ((820, 1180), (1920, 1080)):
+        viewport = {"width": width, "height": height}
+        with browser_page(browser, live_edge, viewport=viewport, has_touch=True) as till:
+            pos_sign_in(till, CASHIER)
+            till.locator('.pos-tab[data-view="checks"]').click()
+            till.locator(".pos-table", has_text=re.compile(r"^1$")).click()
+            pay = till.locator("dialog.pos-modal-wide")
+            expect(pay.locator(".pay-lines li")).to_have_count(40)
+            till.screenshot(path=str(SCREENSHOTS / f"pos-pay-forty-lines-{width}.png"))
+            for part in (".pay-total", ".pay-tools", ".pay-due", ".pay-quick .btn-primary"):
+                box = pay.locator(part).bounding_box()
+                assert box and box["y"] + box["height"] <= height, f"{part} out of sight at {width}"
+            last = pay.locator(".pay-lines li").last
+            last.scroll_into_view_if_needed()
+            expect(last).to_be_in_viewport()
+
+
 def test_a_void_and_a_refund_with_a_managers_pin_at_the_till(
     page: Page, live_edge: LiveEdge, console: Console
 ):
