@@ -149,6 +149,10 @@ def test_a_counter_orders_tile_names_its_number_once(screens, live_edge: LiveEdg
     expect(tile.locator(".tile-order")).to_have_count(0)  # not "Order 12" again
     SCREENSHOTS.mkdir(exist_ok=True)
     bar.screenshot(path=SCREENSHOTS / "kds-counter-tile.png")
+    bar.goto("/kds/?view=expo")  # expo's card too: "Counter #12", not "#12 Counter #12"
+    expect(bar.locator(".expo-head")).to_have_text(
+        re.compile(rf"^Counter #{order['number']}\s*Cooking$")
+    )
 
 
 def test_a_screen_cut_off_gets_every_ticket_fired_meanwhile_once_in_order(

@@ -18,6 +18,11 @@ function words(code) {
   return code.charAt(0) + code.slice(1).toLowerCase().replaceAll("_", " ");
 }
 
+/** Whether a ticket's or an order's label says its number already ("Counter #12"). */
+export function saysNumber(label, number) {
+  return label.endsWith(`#${number}`);
+}
+
 function age(iso) {
   const seconds = Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 1000));
   return { seconds, text: `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}` };
@@ -89,8 +94,7 @@ export function mountBoard(main, ctx) {
       KIND_LABEL[ticket.kind] ? h("span", { class: "badge badge-info" }, KIND_LABEL[ticket.kind]) : null,
       !ctx.station ? h("span", { class: "badge" }, words(ticket.station)) : null,
       h("span", { class: `badge tile-state state-${ticket.state.toLowerCase()}` }, STATE_LABEL[ticket.state] || ticket.state),
-      // a counter order's label says its number already ("Counter #12")
-      ticket.label.endsWith(`#${ticket.order_number}`)
+      saysNumber(ticket.label, ticket.order_number)
         ? null : h("span", { class: "tile-order" }, `Order ${ticket.order_number}`));
     const body = h("ol", { class: "tile-items", "data-ticket": ticket.id });
     const more = h("button", {
