@@ -72,6 +72,31 @@ def test_the_guest_page_paints_the_menu_and_builds_a_cart(browser: Browser, live
         phone.screenshot(path=SCREENSHOTS / "guest-cart.png")
 
 
+def test_the_guest_pages_bar_lines_up_with_the_menu_on_a_tablet(
+    browser: Browser, live_edge: LiveEdge
+):
+    """On a tablet at the table the menu is a centred column; the bar above it kept the store's
+    and the table's names at the screen's left edge, 90 px off the column (and "Live" at the
+    far right), and the buttons at the foot stuck out of it by 16 px each side."""
+    open_store(live_edge)
+    for width, height in ((390, 844), (820, 1180), (1920, 1080)):
+        viewport = {"width": width, "height": height}
+        with browser_page(browser, live_edge, paired=False, viewport=viewport) as tablet:
+            tablet.goto(guest_url(live_edge))
+            expect(tablet.get_by_role("heading", name="Table 3")).to_be_visible()
+            table = tablet.locator("#table").bounding_box()
+            live = tablet.locator("#conn").bounding_box()
+            column = tablet.locator("section.cat").first.bounding_box()
+            assert table and live and column
+            assert abs(table["x"] - column["x"]) <= 1, f"the table's name is off at {width}"
+            right = column["x"] + column["width"]
+            assert abs(live["x"] + live["width"] - right) <= 1, f"Live is off at {width}"
+            foot = tablet.locator(".bar .row").bounding_box()
+            assert foot and abs(foot["x"] - column["x"]) <= 1, f"the foot is off at {width}"
+            assert abs(foot["width"] - column["width"]) <= 1, f"the foot is off at {width}"
+            tablet.screenshot(path=SCREENSHOTS / f"guest-bar-{width}.png")
+
+
 def waiter_signs_in(page: Page) -> None:
     page.goto("/waiter/")
     page.get_by_role("button", name="Walter Costa").click()
