@@ -239,6 +239,56 @@ def test_a_phones_section_strip_takes_a_fingertip(browser: Browser, live_edge: L
         assert page.evaluate(REACHABLE, ".nav-link") == []
 
 
+# What keeps a top bar from fitting: the page wider than the screen (a phone or tablet then
+# zooms out), the brand's mark covered, Sign out past the edge or under something else.
+BAR_FITS = """() => {
+  const problems = [];
+  if (document.scrollingElement.scrollWidth > innerWidth + 1 || innerWidth !== screen.width) {
+    problems.push(`the page is ${document.scrollingElement.scrollWidth} px wide`);
+  }
+  const seen = (el) => {
+    const r = el.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    return r.right <= innerWidth && !!hit && el.contains(hit);
+  };
+  const mark = document.querySelector(".topbar .brand-mark");
+  const out = [...document.querySelectorAll(".topbar button")]
+    .find((b) => /Sign out/.test(b.textContent));
+  if (!seen(mark)) problems.push("the brand's mark is covered");
+  if (!out || !seen(out)) problems.push("Sign out is out of sight");
+  return problems;
+}"""
+STORE_NAME = "The Harbour Kitchen & Oyster Bar at Cais do Sodré, Lisbon Riverside"
+LONG_NAME = "Maria da Conceição Albuquerque de Vasconcelos e Sá Pereira"
+
+
+def test_a_long_store_name_and_a_long_staff_name_keep_the_top_bar_on_the_screen(
+    browser: Browser, live_edge: LiveEdge
+):
+    """A store's name may run to 80 characters and a person's to 60: on a tablet the admin's
+    and the till's top bars made the page 888 and 996 px wide (the tablet zoomed out), covered
+    the brand and pushed Sign out off the screen. Both names now give way."""
+    with live_edge.client() as http:
+        assert http.patch("/api/store", json={"name": STORE_NAME}).is_success
+        member = {"name": LONG_NAME, "role": "manager", "pin": "9191"}
+        assert http.post("/api/staff", json=member).status_code == 201
+    problems = []
+    for width, height in ((820, 1180), (1024, 768), (1280, 860)):
+        screen = {"width": width, "height": height}
+        tablet = {"viewport": screen, "screen": screen, "has_touch": True, "is_mobile": True}
+        for path in ("/admin/", "/pos/"):
+            with browser_page(browser, live_edge, **tablet) as page:
+                page.goto(path)
+                page.get_by_role("button", name=LONG_NAME).click()
+                for digit in "9191":
+                    page.get_by_role("button", name=digit, exact=True).click()
+                page.get_by_role("button", name="Sign in").click()
+                expect(page.locator(".topbar .who-name")).to_have_text(LONG_NAME)
+                page.screenshot(path=SCREENSHOTS / f"long-names-{path.strip('/')}-{width}.png")
+                problems += [f"{path} at {width}: {p}" for p in page.evaluate(BAR_FITS)]
+    assert not problems, problems
+
+
 def test_the_tags_under_an_item_say_what_they_are(page: Page):
     sign_in(page)
     page.locator(".cat-btn", has_text="Coffee & tea").click()
