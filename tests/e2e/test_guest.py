@@ -84,6 +84,7 @@ def test_the_guest_pages_bar_lines_up_with_the_menu_on_a_tablet(
         with browser_page(browser, live_edge, paired=False, viewport=viewport) as tablet:
             tablet.goto(guest_url(live_edge))
             expect(tablet.get_by_role("heading", name="Table 3")).to_be_visible()
+            expect(tablet.locator("#conn")).to_have_text("Live")  # empty (hidden) until then
             table = tablet.locator("#table").bounding_box()
             live = tablet.locator("#conn").bounding_box()
             column = tablet.locator("section.cat").first.bounding_box()
