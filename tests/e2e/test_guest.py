@@ -106,6 +106,32 @@ def waiter_signs_in(page: Page) -> None:
     expect(page.locator(".conn")).to_have_attribute("data-state", "live")
 
 
+# The signed-in waiter's name in the handheld's top bar: whole, inside the line that clips it.
+WHO_SHOWN = """() => {
+  const who = document.querySelector(".w-who");
+  const box = who.getBoundingClientRect();
+  const line = who.closest(".brand-store").getBoundingClientRect();
+  return box.width > 0 && box.left >= line.left - 1 && box.right <= line.right + 1
+    && box.right <= innerWidth && who.scrollWidth <= who.clientWidth + 1;
+}"""
+
+
+def test_a_long_store_name_leaves_the_waiters_name_in_the_handhelds_bar(
+    browser: Browser, live_edge: LiveEdge
+):
+    """On a tablet the bar reads "store · waiter" on one line: a long store name ran it out to
+    an ellipsis and took the waiter's name with it. The store's name gives way instead."""
+    store = "The Harbour Kitchen & Oyster Bar at Cais do Sodré, Lisbon Riverside"
+    open_store(live_edge, name=store)
+    for width, height in ((820, 1180), (390, 844)):
+        viewport = {"width": width, "height": height}
+        with browser_page(browser, live_edge, viewport=viewport, has_touch=True) as handheld:
+            waiter_signs_in(handheld)
+            expect(handheld.locator(".w-who")).to_have_text("Walter Costa")
+            handheld.screenshot(path=SCREENSHOTS / f"waiter-long-store-{width}.png")
+            assert handheld.evaluate(WHO_SHOWN), f"the waiter's name is cut at {width}"
+
+
 def waiter_adds_a_dish_with_choices(waiter: Page) -> None:
     """Any dish: its choices within each group's min and max before it can be added."""
     dialog = waiter.get_by_role("dialog")
