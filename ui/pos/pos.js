@@ -164,6 +164,7 @@ function mount(me, store, menu, floor, since) {
     } else toast(`Nothing is called or coded ${search.value}`, "error");
   });
   const grid = h("div", { class: "pos-grid", role: "list" });
+  const nothing = h("p", { class: "empty muted", hidden: true }); // an empty menu, category or search
   const chips = showOverflow(h("div", { class: "pos-categories", role: "tablist", "aria-label": "Categories" }));
 
   function matches() {
@@ -180,13 +181,18 @@ function mount(me, store, menu, floor, since) {
       type: "button", role: "tab", class: "pos-chip", "aria-selected": String(c.id === state.category),
       onclick: () => { state.category = c.id; search.value = ""; drawSale(); },
     }, c.name)));
-    view.replaceChildren(h("div", { class: "pos-sale" }, search, chips, grid,
+    view.replaceChildren(h("div", { class: "pos-sale" }, search, chips, grid, nothing,
       h("p", { class: "small muted pos-keys" }, "Shortcuts: / search · F2 pay · F4 checks · F6 shift · Esc close")));
     drawGrid();
   }
 
   function drawGrid() {
-    grid.replaceChildren(...matches().map((item) => h("button", {
+    const found = matches();
+    nothing.hidden = found.length > 0;
+    nothing.textContent = search.value.trim() ? `Nothing on the menu matches “${search.value.trim()}”.`
+      : state.menu.categories.length ? "Nothing on sale in this category."
+        : "No items on the menu yet. A manager adds them on the admin page, under Menu.";
+    grid.replaceChildren(...found.map((item) => h("button", {
       type: "button", role: "listitem", class: "pos-item", disabled: !item.available,
       "data-item": item.name, onclick: () => choose(item),
     },
@@ -334,8 +340,10 @@ function mount(me, store, menu, floor, since) {
   // ---- checks by table ----
   async function drawChecks() {
     const list = h("div", { class: "pos-checks" });
-    const tables = h("div", { class: "pos-tables" }, state.floor.flatMap((area) => area.tables.filter((t) => t.enabled).map((t) =>
-      h("button", { type: "button", class: "pos-table", onclick: () => openTable(t.id) }, t.name))));
+    const inUse = state.floor.flatMap((area) => area.tables.filter((t) => t.enabled));
+    const tables = inUse.length ? h("div", { class: "pos-tables" }, inUse.map((t) =>
+      h("button", { type: "button", class: "pos-table", onclick: () => openTable(t.id) }, t.name)))
+      : h("p", { class: "empty muted" }, "No tables in use. A manager adds them on the admin page, under Tables.");
     view.replaceChildren(h("div", { class: "stack" }, h("h2", {}, "Open checks"), list, h("h3", {}, "A table's check"), tables));
     try {
       const checks = await api.get("/api/checks");

@@ -119,6 +119,9 @@ function render() {
   ].filter(Boolean));
 }
 
+// A new store's floor: said, not left blank (the manager adds tables on the admin page).
+const NO_TABLES = "No tables yet. A manager adds them on the admin page, under Tables.";
+
 function tab(id, label) {
   return h("button", { role: "tab", "aria-selected": String(ui.tab === id), onclick: () => { ui.tab = id; render(); } }, label);
 }
@@ -224,6 +227,7 @@ function choices(line) {
 }
 
 function tablesGrid() {
+  if (!ui.floor.tables.length) return h("p", { class: "empty muted" }, NO_TABLES);
   return h("div", { class: "w-grid" }, ui.floor.tables.map((t) => h("button", {
     class: "w-table", "data-state": t.state, "data-amber": String(t.unpaid_too_long), "data-enabled": String(t.enabled),
     "aria-label": `Table ${t.name}: ${STATE_WORDS[t.state]}`, onclick: () => { ui.open = { kind: "table", table: t.id }; render(); } },
