@@ -68,3 +68,12 @@ def test_the_handhelds_tables_say_there_are_none_yet(browser: Browser, live_edge
             "No tables yet. A manager adds them on the admin page, under Tables."
         )
         handheld.screenshot(path=SCREENSHOTS / "new-store-waiter-tables.png")
+
+
+def test_the_kitchen_section_says_there_are_no_stations_yet(page: Page):
+    signed_in(page, "/admin/")
+    page.goto("/admin/#/kitchen")
+    expect(page.locator(".card", has_text="Stations").locator(".empty")).to_have_text(
+        "No stations yet. Add one for each kitchen screen: the kitchen, the bar, the pastry."
+    )
+    page.screenshot(path=SCREENSHOTS / "new-store-admin-kitchen.png")
