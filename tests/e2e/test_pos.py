@@ -9,7 +9,7 @@ import re
 import httpx
 import zxingcpp
 from PIL import Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from edge.api.app import create_app
 from galley.pay_sandbox import Sandbox
@@ -303,27 +303,42 @@ def test_a_touch_tills_chips_take_a_fingertip_and_a_cut_off_strip_says_so(
                 assert till.evaluate(REACHABLE, ".pos-chip") == [], (width, view)
 
 
-def test_a_partys_forty_line_check_leaves_its_total_and_the_cash_in_reach(
-    browser, live_edge: LiveEdge
-):
-    """Forty lines on one check: on an upright tablet the cashier had to scroll past every line
-    to see the total and reach the cash; the lines now scroll in their own box."""
+def party_at_table_1(live_edge: LiveEdge, price: int | None = None) -> None:
+    """Forty lines sent for table 1 (a party), of dishes without choices; each `price` (minor
+    units) when given, as a dearer menu's would be."""
     with live_edge.client() as http:
         menu = http.get("/api/menu").json()
         plain = [i for c in menu["categories"] for i in c["items"] if not i["modifier_group_ids"]]
+        if price is not None:
+            for item in plain:
+                assert http.patch(f"/api/menu/items/{item['id']}", json={"price": price}).is_success
         floor = http.get("/api/tables").json()
         table = next(t for a in floor for t in a["tables"] if t["name"] == "1")
         lines = [{"item_id": plain[n % len(plain)]["id"]} for n in range(40)]
         order = {"kind": "table", "table_id": table["id"], "lines": lines, "send": True}
         assert http.post("/api/orders", json=order).status_code == 201
+
+
+def pay_table_1(till: Page) -> Locator:
+    """The pay dialog of table 1's check, opened from the till's Checks view."""
+    pos_sign_in(till, CASHIER)
+    till.locator('.pos-tab[data-view="checks"]').click()
+    till.locator(".pos-table", has_text=re.compile(r"^1$")).click()
+    pay = till.locator("dialog.pos-modal-wide")
+    expect(pay.locator(".pay-lines li")).to_have_count(40)
+    return pay
+
+
+def test_a_partys_forty_line_check_leaves_its_total_and_the_cash_in_reach(
+    browser, live_edge: LiveEdge
+):
+    """Forty lines on one check: on an upright tablet the cashier had to scroll past every line
+    to see the total and reach the cash; the lines now scroll in their own box."""
+    party_at_table_1(live_edge)
     for width, height in ((820, 1180), (1920, 1080)):
         viewport = {"width": width, "height": height}
         with browser_page(browser, live_edge, viewport=viewport, has_touch=True) as till:
-            pos_sign_in(till, CASHIER)
-            till.locator('.pos-tab[data-view="checks"]').click()
-            till.locator(".pos-table", has_text=re.compile(r"^1$")).click()
-            pay = till.locator("dialog.pos-modal-wide")
-            expect(pay.locator(".pay-lines li")).to_have_count(40)
+            pay = pay_table_1(till)
             till.screenshot(path=str(SCREENSHOTS / f"pos-pay-forty-lines-{width}.png"))
             for part in (".pay-total", ".pay-tools", ".pay-due", ".pay-quick .btn-primary"):
                 box = pay.locator(part).bounding_box()
@@ -331,6 +346,25 @@ def test_a_partys_forty_line_check_leaves_its_total_and_the_cash_in_reach(
             last = pay.locator(".pay-lines li").last
             last.scroll_into_view_if_needed()
             expect(last).to_be_in_viewport()
+
+
+def test_the_quick_cash_buttons_show_their_amounts_whole_on_a_phone(browser, live_edge: LiveEdge):
+    """A party's bill of four figures on a phone: "Exact €5,000.00" was wider than its half of
+    the row and was cut at both ends ("act €5,000.")."""
+    party_at_table_1(live_edge, price=12500)
+    for width, height in ((360, 740), (390, 844), (820, 1180)):
+        viewport = {"width": width, "height": height}
+        phone = {"viewport": viewport, "has_touch": True, "is_mobile": True}
+        with browser_page(browser, live_edge, **phone) as till:
+            pay = pay_table_1(till)
+            expect(pay.locator(".pay-quick .btn-primary")).to_have_text("Exact €5,000.00")
+            pay.locator(".pay-quick").scroll_into_view_if_needed()
+            till.screenshot(path=str(SCREENSHOTS / f"pos-pay-quick-{width}.png"))
+            cut = pay.locator(".pay-quick .btn").evaluate_all(
+                "(all) => all.filter((b) => b.scrollWidth > b.clientWidth + 1)"
+                ".map((b) => b.textContent)"
+            )
+            assert cut == [], f"cut at {width}: {cut}"
 
 
 def test_a_void_and_a_refund_with_a_managers_pin_at_the_till(
