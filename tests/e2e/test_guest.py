@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
-from tests.e2e.conftest import SCREENSHOTS, Console, LiveEdge, browser_page
+from tests.e2e.conftest import FAINT_TEXT, SCREENSHOTS, Console, LiveEdge, browser_page
 from tests.edge.guest_helpers import ALWAYS, qr_token_in
 
 pytestmark = pytest.mark.e2e
@@ -104,6 +104,17 @@ def waiter_signs_in(page: Page) -> None:
     page.keyboard.type("4444")
     page.keyboard.press("Enter")
     expect(page.locator(".conn")).to_have_attribute("data-state", "live")
+
+
+def test_every_word_on_the_guest_page_reads_against_what_is_behind_it(
+    browser: Browser, live_edge: LiveEdge
+):
+    """The "Live" pill in the green bar was white on a lighter green, 4.3:1 at 13 px."""
+    open_store(live_edge)
+    with browser_page(browser, live_edge, paired=False, **PHONE) as phone:
+        phone.goto(guest_url(live_edge))
+        expect(phone.locator("#conn")).to_have_text("Live")
+        assert phone.evaluate(FAINT_TEXT) == []
 
 
 # The signed-in waiter's name in the handheld's top bar: whole, inside the line that clips it.

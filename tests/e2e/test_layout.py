@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from printers.emulator import ThreadedEmulator, run_in_thread
 from tests.e2e.conftest import (
+    COLOURS,
     MANAGER,
     PINS,
     SCREENSHOTS,
@@ -303,10 +304,12 @@ def test_the_tags_under_an_item_say_what_they_are(page: Page):
 
 # The focused element's ring (the box-shadow that reaches furthest) against what lies around it
 # (the first ancestor with a background): the contrast ratio of WCAG 2 (1.4.11 asks 3:1).
-FOCUS_RING = """() => {
+FOCUS_RING = (
+    "() => {"
+    + COLOURS
+    + """
   const el = document.activeElement;
   if (el === document.body) return null;
-  const rgba = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
   const rings = getComputedStyle(el).boxShadow.split(/,(?![^(]*\\))/).map((shadow) => {
     const colour = shadow.match(/rgba?\\([^)]*\\)/);
     const sizes = shadow.replace(/rgba?\\([^)]*\\)/, "").match(/-?[\\d.]+px/g) || [];
@@ -314,23 +317,10 @@ FOCUS_RING = """() => {
   }).filter((ring) => ring.colour).sort((a, b) => b.spread - a.spread);
   const name = `${el.className || el.tagName} ${(el.textContent || "").trim().slice(0, 20)}`;
   if (!rings.length) return { name, ratio: 0 };
-  let back = [255, 255, 255];
-  for (let node = el.parentElement; node; node = node.parentElement) {
-    const [r, g, b, a = 1] = rgba(getComputedStyle(node).backgroundColor);
-    if (a > 0) { back = [r, g, b]; break; }
-  }
-  const [r, g, b, a = 1] = rings[0].colour;
-  const ring = [r, g, b].map((c, i) => c * a + back[i] * (1 - a));
-  const light = (rgb) => {
-    const [x, y, z] = rgb.map((c) => {
-      const v = c / 255;
-      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
-    });
-    return 0.2126 * x + 0.7152 * y + 0.0722 * z;
-  };
-  const [hi, lo] = [light(ring), light(back)].sort((p, q) => q - p);
-  return { name, ratio: (hi + 0.05) / (lo + 0.05) };
+  const back = backdrop(el.parentElement);
+  return { name, ratio: ratio(over(rings[0].colour, back), back) };
 }"""
+)
 
 
 def test_the_keyboards_focus_ring_stands_out_on_every_page(browser: Browser, live_edge: LiveEdge):
