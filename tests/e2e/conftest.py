@@ -45,6 +45,60 @@ OWNER = "Olivia Santos"
 
 pytestmark = pytest.mark.e2e
 
+# Colours in scripts run in the page (put at the start of a function's body): `rgba` parses a
+# computed colour, `over` lays one on an rgb backdrop, `backdrop(el)` is what lies behind `el`
+# (its own and its ancestors' backgrounds over white) and `ratio` is WCAG 2's contrast ratio.
+COLOURS = """
+  const rgba = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
+  const over = ([r, g, b, a = 1], back) => [r, g, b].map((c, i) => c * a + back[i] * (1 - a));
+  const backdrop = (el) => {
+    const layers = [];
+    for (let node = el; node; node = node.parentElement) {
+      const [r, g, b, a = 1] = rgba(getComputedStyle(node).backgroundColor);
+      if (a > 0) layers.push([r, g, b, a]);
+      if (a >= 1) break;
+    }
+    return layers.reverse().reduce((back, colour) => over(colour, back), [255, 255, 255]);
+  };
+  const light = (rgb) => {
+    const [x, y, z] = rgb.map((c) => {
+      const v = c / 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * x + 0.7152 * y + 0.0722 * z;
+  };
+  const ratio = (one, two) => {
+    const [hi, lo] = [light(one), light(two)].sort((p, q) => q - p);
+    return (hi + 0.05) / (lo + 0.05);
+  };
+"""
+# Every text on the page that reads below WCAG 2's 4.5:1 (3:1 if large) against what is behind
+# it; hidden, faded (opacity) and disabled text is left out.
+FAINT_TEXT = (
+    "() => {"
+    + COLOURS
+    + """
+  const faint = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const words = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!words || !el.getClientRects().length || el.closest(":disabled")) continue;
+    const style = getComputedStyle(el);
+    let shown = style.visibility !== "hidden";
+    for (let node = el; node && shown; node = node.parentElement) {
+      shown = parseFloat(getComputedStyle(node).opacity) >= 1;
+    }
+    if (!shown) continue;
+    const back = backdrop(el);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && parseInt(style.fontWeight, 10) >= 700);
+    const seen = ratio(over(rgba(style.color), back), back);
+    const text = el.textContent.trim().slice(0, 30);
+    if (seen < (large ? 3 : 4.5)) faint.push(`${text}: ${seen.toFixed(2)}:1`);
+  }
+  return faint;
+}"""
+)
+
 
 @dataclass
 class LiveEdge:

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
-from tests.e2e.conftest import SCREENSHOTS, Console, LiveEdge, browser_page
+from tests.e2e.conftest import FAINT_TEXT, SCREENSHOTS, Console, LiveEdge, browser_page
 from tests.edge.guest_helpers import ALWAYS, qr_token_in
 
 pytestmark = pytest.mark.e2e
@@ -72,12 +72,75 @@ def test_the_guest_page_paints_the_menu_and_builds_a_cart(browser: Browser, live
         phone.screenshot(path=SCREENSHOTS / "guest-cart.png")
 
 
+def test_the_guest_pages_bar_lines_up_with_the_menu_on_a_tablet(
+    browser: Browser, live_edge: LiveEdge
+):
+    """On a tablet at the table the menu is a centred column; the bar above it kept the store's
+    and the table's names at the screen's left edge, 90 px off the column (and "Live" at the
+    far right), and the buttons at the foot stuck out of it by 16 px each side."""
+    open_store(live_edge)
+    for width, height in ((390, 844), (820, 1180), (1920, 1080)):
+        viewport = {"width": width, "height": height}
+        with browser_page(browser, live_edge, paired=False, viewport=viewport) as tablet:
+            tablet.goto(guest_url(live_edge))
+            expect(tablet.get_by_role("heading", name="Table 3")).to_be_visible()
+            expect(tablet.locator("#conn")).to_have_text("Live")  # empty (hidden) until then
+            table = tablet.locator("#table").bounding_box()
+            live = tablet.locator("#conn").bounding_box()
+            column = tablet.locator("section.cat").first.bounding_box()
+            assert table and live and column
+            assert abs(table["x"] - column["x"]) <= 1, f"the table's name is off at {width}"
+            right = column["x"] + column["width"]
+            assert abs(live["x"] + live["width"] - right) <= 1, f"Live is off at {width}"
+            foot = tablet.locator(".bar .row").bounding_box()
+            assert foot and abs(foot["x"] - column["x"]) <= 1, f"the foot is off at {width}"
+            assert abs(foot["width"] - column["width"]) <= 1, f"the foot is off at {width}"
+            tablet.screenshot(path=SCREENSHOTS / f"guest-bar-{width}.png")
+
+
 def waiter_signs_in(page: Page) -> None:
     page.goto("/waiter/")
     page.get_by_role("button", name="Walter Costa").click()
     page.keyboard.type("4444")
     page.keyboard.press("Enter")
     expect(page.locator(".conn")).to_have_attribute("data-state", "live")
+
+
+def test_every_word_on_the_guest_page_reads_against_what_is_behind_it(
+    browser: Browser, live_edge: LiveEdge
+):
+    """The "Live" pill in the green bar was white on a lighter green, 4.3:1 at 13 px."""
+    open_store(live_edge)
+    with browser_page(browser, live_edge, paired=False, **PHONE) as phone:
+        phone.goto(guest_url(live_edge))
+        expect(phone.locator("#conn")).to_have_text("Live")
+        assert phone.evaluate(FAINT_TEXT) == []
+
+
+# The signed-in waiter's name in the handheld's top bar: whole, inside the line that clips it.
+WHO_SHOWN = """() => {
+  const who = document.querySelector(".w-who");
+  const box = who.getBoundingClientRect();
+  const line = who.closest(".brand-store").getBoundingClientRect();
+  return box.width > 0 && box.left >= line.left - 1 && box.right <= line.right + 1
+    && box.right <= innerWidth && who.scrollWidth <= who.clientWidth + 1;
+}"""
+
+
+def test_a_long_store_name_leaves_the_waiters_name_in_the_handhelds_bar(
+    browser: Browser, live_edge: LiveEdge
+):
+    """On a tablet the bar reads "store · waiter" on one line: a long store name ran it out to
+    an ellipsis and took the waiter's name with it. The store's name gives way instead."""
+    store = "The Harbour Kitchen & Oyster Bar at Cais do Sodré, Lisbon Riverside"
+    open_store(live_edge, name=store)
+    for width, height in ((820, 1180), (390, 844)):
+        viewport = {"width": width, "height": height}
+        with browser_page(browser, live_edge, viewport=viewport, has_touch=True) as handheld:
+            waiter_signs_in(handheld)
+            expect(handheld.locator(".w-who")).to_have_text("Walter Costa")
+            handheld.screenshot(path=SCREENSHOTS / f"waiter-long-store-{width}.png")
+            assert handheld.evaluate(WHO_SHOWN), f"the waiter's name is cut at {width}"
 
 
 def waiter_adds_a_dish_with_choices(waiter: Page) -> None:

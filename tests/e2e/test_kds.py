@@ -149,6 +149,10 @@ def test_a_counter_orders_tile_names_its_number_once(screens, live_edge: LiveEdg
     expect(tile.locator(".tile-order")).to_have_count(0)  # not "Order 12" again
     SCREENSHOTS.mkdir(exist_ok=True)
     bar.screenshot(path=SCREENSHOTS / "kds-counter-tile.png")
+    bar.goto("/kds/?view=expo")  # expo's card too: "Counter #12", not "#12 Counter #12"
+    expect(bar.locator(".expo-head")).to_have_text(
+        re.compile(rf"^Counter #{order['number']}\s*Cooking$")
+    )
 
 
 def test_a_screen_cut_off_gets_every_ticket_fired_meanwhile_once_in_order(
@@ -245,6 +249,75 @@ def test_a_full_board_at_wall_and_tablet_size(browser: Browser, live_edge: LiveE
             assert seen, "a station or the sign-out is out of sight on a phone"
         assert page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth + 1")
         page.screenshot(path=SCREENSHOTS / "kds-phone.png")
+
+
+# The items of each tile whose foot lies below what the tile's list shows.
+OUT_OF_SIGHT = """() => [...document.querySelectorAll(".tile-items")].map((list) => {
+  const bottom = list.getBoundingClientRect().bottom + 1;
+  return [...list.querySelectorAll(".tile-item")]
+    .filter((item) => item.getBoundingClientRect().bottom > bottom).length;
+})"""
+# What a tile cuts short: its table's name (an ellipsis), a button's word, a button too small.
+CUT_SHORT = """() => [...document.querySelectorAll(".tile-label, .tile-actions .btn")]
+  .filter((el) => el.scrollWidth > el.clientWidth + 1 || el.getBoundingClientRect().width < 44)
+  .map((el) => `${el.textContent} (${Math.round(el.getBoundingClientRect().width)} px)`)"""
+DISHES = ("Garlic prawns", "Padrón peppers", "Burrata", "Octopus salad", "Soup of the day")
+
+
+def test_a_ticket_longer_than_its_tile_says_how_many_items_are_out_of_sight(
+    browser: Browser, live_edge: LiveEdge
+):
+    """A party of eight's starters: more lines than a tile holds on the wall screen. The tile
+    says how many are below its edge, tapping that scrolls them into view, and a redraw (another
+    ticket fired) keeps the list where the cook left it."""
+    party = [{"name": DISHES[n % 5], "seat": n % 8 + 1} for n in range(18)]
+    with (
+        live_edge.client(WAITER) as http,
+        browser_page(browser, live_edge, viewport=WALL, has_touch=True) as page,
+    ):
+        send(http, *party, table="1")
+        open_screen(page, "?station=KITCHEN")
+        tile = page.locator(".tile")
+        expect(tile.locator(".tile-item")).to_have_count(18)
+        (hidden,) = page.evaluate(OUT_OF_SIGHT)
+        assert hidden > 0, "the ticket fits its tile: the test needs a longer one"
+        more = tile.locator(".tile-more")
+        expect(more).to_have_text(f"+{hidden} more ↓")
+        page.screenshot(path=SCREENSHOTS / "kds-long-ticket.png")
+        more.click()
+        expect(more).not_to_have_text(f"+{hidden} more ↓")
+        tile.locator(".tile-item").last.scroll_into_view_if_needed()
+        expect(more).to_be_hidden()
+        assert page.evaluate(OUT_OF_SIGHT) == [0]
+        send(http, "Burrata", table="2")
+        expect(page.locator(".tile")).to_have_count(2)
+        assert page.evaluate(OUT_OF_SIGHT) == [0, 0], "the redraw scrolled the long ticket back"
+        expect(tile.first.locator(".tile-more")).to_be_hidden()
+
+
+def test_an_upright_tablet_shows_each_tiles_table_and_buttons_whole(
+    browser: Browser, live_edge: LiveEdge
+):
+    """At 820 x 1180 (a tablet held upright) four tiles to a row left each 190 px: "#1 Tabl…"
+    and a Bump button wider than its word. The table's name is never cut, however long."""
+    with live_edge.client(MANAGER) as http:
+        area = http.get("/api/tables").json()[0]["id"]
+        long = http.post(
+            "/api/tables", json={"area_id": area, "name": "Garden pergola 12", "seats": 8}
+        )
+        assert long.status_code == 201, long.text
+        for table in ("1", "2", "3", "4", "5", "6", "Garden pergola 12"):
+            send(http, "Burrata", "Soup of the day", table=table)
+    upright = {"width": 820, "height": 1180}
+    with browser_page(browser, live_edge, viewport=upright, has_touch=True) as page:
+        open_screen(page, "?station=KITCHEN")
+        expect(page.locator(".tile")).to_have_count(7)
+        expect(page.locator(".tile-label").last).to_have_text("Garden pergola 12")
+        page.screenshot(path=SCREENSHOTS / "kds-upright-tablet.png")
+        assert page.evaluate(CUT_SHORT) == []
+        assert page.evaluate("document.scrollingElement.scrollHeight <= window.innerHeight + 1"), (
+            "the board scrolls on an upright tablet"
+        )
 
 
 def test_tiles_turn_amber_then_red_at_the_stores_minutes(browser: Browser, live_edge: LiveEdge):

@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from printers.emulator import ThreadedEmulator, run_in_thread
 from tests.e2e.conftest import (
+    COLOURS,
     MANAGER,
     PINS,
     SCREENSHOTS,
@@ -21,6 +22,7 @@ from tests.e2e.conftest import (
     sign_in,
     unplugged_printer,
 )
+from tests.edge.guest_helpers import ALWAYS, qr_token_in
 
 pytestmark = pytest.mark.e2e
 
@@ -223,6 +225,71 @@ def test_touch_screens_get_fingertip_targets_and_a_mouse_keeps_the_compact_page(
                 tablet.screenshot(path=SCREENSHOTS / "touch-tablet-menu.png")
 
 
+def test_a_phones_section_strip_takes_a_fingertip(browser: Browser, live_edge: LiveEdge):
+    """On a 390 px phone the sections' strip squeezed "Staff" and "Sync" to 35 px wide."""
+    phone = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+    with browser_page(browser, live_edge, **phone) as page:
+        page.goto("/admin/")
+        page.get_by_role("button", name=MANAGER).click()
+        for digit in PINS[MANAGER]:
+            page.get_by_role("button", name=digit, exact=True).click()
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator(".item-row").first).to_be_visible()
+        small = [s for s in page.evaluate(SIZES, ".nav-link") if min(s["width"], s["height"]) < 44]
+        assert not small, small
+        assert page.evaluate(REACHABLE, ".nav-link") == []
+
+
+# What keeps a top bar from fitting: the page wider than the screen (a phone or tablet then
+# zooms out), the brand's mark covered, Sign out past the edge or under something else.
+BAR_FITS = """() => {
+  const problems = [];
+  if (document.scrollingElement.scrollWidth > innerWidth + 1 || innerWidth !== screen.width) {
+    problems.push(`the page is ${document.scrollingElement.scrollWidth} px wide`);
+  }
+  const seen = (el) => {
+    const r = el.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    return r.right <= innerWidth && !!hit && el.contains(hit);
+  };
+  const mark = document.querySelector(".topbar .brand-mark");
+  const out = [...document.querySelectorAll(".topbar button")]
+    .find((b) => /Sign out/.test(b.textContent));
+  if (!seen(mark)) problems.push("the brand's mark is covered");
+  if (!out || !seen(out)) problems.push("Sign out is out of sight");
+  return problems;
+}"""
+STORE_NAME = "The Harbour Kitchen & Oyster Bar at Cais do Sodré, Lisbon Riverside"
+LONG_NAME = "Maria da Conceição Albuquerque de Vasconcelos e Sá Pereira"
+
+
+def test_a_long_store_name_and_a_long_staff_name_keep_the_top_bar_on_the_screen(
+    browser: Browser, live_edge: LiveEdge
+):
+    """A store's name may run to 80 characters and a person's to 60: on a tablet the admin's
+    and the till's top bars made the page 888 and 996 px wide (the tablet zoomed out), covered
+    the brand and pushed Sign out off the screen. Both names now give way."""
+    with live_edge.client() as http:
+        assert http.patch("/api/store", json={"name": STORE_NAME}).is_success
+        member = {"name": LONG_NAME, "role": "manager", "pin": "9191"}
+        assert http.post("/api/staff", json=member).status_code == 201
+    problems = []
+    for width, height in ((820, 1180), (1024, 768), (1280, 860)):
+        screen = {"width": width, "height": height}
+        tablet = {"viewport": screen, "screen": screen, "has_touch": True, "is_mobile": True}
+        for path in ("/admin/", "/pos/"):
+            with browser_page(browser, live_edge, **tablet) as page:
+                page.goto(path)
+                page.get_by_role("button", name=LONG_NAME).click()
+                for digit in "9191":
+                    page.get_by_role("button", name=digit, exact=True).click()
+                page.get_by_role("button", name="Sign in").click()
+                expect(page.locator(".topbar .who-name")).to_have_text(LONG_NAME)
+                page.screenshot(path=SCREENSHOTS / f"long-names-{path.strip('/')}-{width}.png")
+                problems += [f"{path} at {width}: {p}" for p in page.evaluate(BAR_FITS)]
+    assert not problems, problems
+
+
 def test_the_tags_under_an_item_say_what_they_are(page: Page):
     sign_in(page)
     page.locator(".cat-btn", has_text="Coffee & tea").click()
@@ -233,3 +300,44 @@ def test_the_tags_under_an_item_say_what_they_are(page: Page):
     expect(latte.locator(".item-meta")).to_match_aria_snapshot(
         '- text: "Station: Bar Course: Desserts 2 modifier groups"'
     )
+
+
+# The focused element's ring (the box-shadow that reaches furthest) against what lies around it
+# (the first ancestor with a background): the contrast ratio of WCAG 2 (1.4.11 asks 3:1).
+FOCUS_RING = (
+    "() => {"
+    + COLOURS
+    + """
+  const el = document.activeElement;
+  if (el === document.body) return null;
+  const rings = getComputedStyle(el).boxShadow.split(/,(?![^(]*\\))/).map((shadow) => {
+    const colour = shadow.match(/rgba?\\([^)]*\\)/);
+    const sizes = shadow.replace(/rgba?\\([^)]*\\)/, "").match(/-?[\\d.]+px/g) || [];
+    return { colour: colour ? rgba(colour[0]) : null, spread: parseFloat(sizes[3] || "0") };
+  }).filter((ring) => ring.colour).sort((a, b) => b.spread - a.spread);
+  const name = `${el.className || el.tagName} ${(el.textContent || "").trim().slice(0, 20)}`;
+  if (!rings.length) return { name, ratio: 0 };
+  const back = backdrop(el.parentElement);
+  return { name, ratio: ratio(over(rings[0].colour, back), back) };
+}"""
+)
+
+
+def test_the_keyboards_focus_ring_stands_out_on_every_page(browser: Browser, live_edge: LiveEdge):
+    """A manager at a laptop, a cashier with a keyboard, a guest who tabs: the ring round what
+    has the focus was a pale green (35 % of the accent), 1.7:1 on the page; it must be 3:1."""
+    with live_edge.client() as http:
+        assert http.patch("/api/store", json={"opening_hours": ALWAYS}).is_success
+    guest = f"/t/{qr_token_in(live_edge.settings.database, '3')}"
+    faint = []
+    for path in ("/admin/", "/pos/", "/waiter/", "/kds/", guest):
+        with browser_page(browser, live_edge, paired=path != guest) as page:
+            page.goto(path)
+            expect(page.locator(".staff-tile, .dish").first).to_be_visible()
+            for _ in range(3):
+                page.keyboard.press("Tab")
+                ring = page.evaluate(FOCUS_RING)
+                if ring and ring["ratio"] < 3:
+                    faint.append(f"{path[:8]} {ring['name']}: {ring['ratio']:.2f}:1")
+            page.screenshot(path=SCREENSHOTS / f"focus-{path.strip('/')[:5].replace('/', '-')}.png")
+    assert not faint, faint

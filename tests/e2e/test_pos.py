@@ -9,12 +9,13 @@ import re
 import httpx
 import zxingcpp
 from PIL import Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from edge.api.app import create_app
 from galley.pay_sandbox import Sandbox
 from printers.emulator import run_in_thread
 from tests.e2e.conftest import PINS, SCREENSHOTS, Console, LiveEdge, browser_page
+from tests.e2e.test_layout import REACHABLE, SIZES
 from tests.live import serve
 
 CASHIER = "Carla Mendes"
@@ -278,6 +279,92 @@ def test_every_view_fits_a_phone_a_tablet_and_a_wall_screen(page: Page, live_edg
             assert page.locator(".shift-chip").bounding_box()["height"] >= 40
             if view == "Sale":
                 assert page.evaluate(HINT_FITS), f"the search field's hint is cut on a {screen}"
+
+
+def test_a_touch_tills_chips_take_a_fingertip_and_a_cut_off_strip_says_so(
+    browser, live_edge: LiveEdge
+):
+    """The categories and the order log's filters are tapped all day on a counter tablet: 44
+    px, as every other target on a touch screen (they were 40). On a phone the categories run
+    past the edge: the strip fades there, as the admin's strips do, so "Drinks" is not lost."""
+    touch = {"has_touch": True, "is_mobile": True}
+    for width, height in ((1024, 768), (390, 844)):
+        with browser_page(
+            browser, live_edge, viewport={"width": width, "height": height}, **touch
+        ) as till:
+            pos_sign_in(till, CASHIER)
+            expect(till.locator(".pos-chip").first).to_be_visible()
+            till.screenshot(path=str(SCREENSHOTS / f"pos-touch-{width}.png"))
+            for view in ("sale", "orders"):
+                till.locator(f'.pos-tab[data-view="{view}"]').tap()
+                expect(till.locator(".pos-chip").first).to_be_visible()
+                sizes = till.evaluate(SIZES, ".pos-chip, .pos-tab, .pos-item, .pos-top .btn")
+                assert [s for s in sizes if s["height"] < 44] == [], (width, view)
+                assert till.evaluate(REACHABLE, ".pos-chip") == [], (width, view)
+
+
+def party_at_table_1(live_edge: LiveEdge, price: int | None = None) -> None:
+    """Forty lines sent for table 1 (a party), of dishes without choices; each `price` (minor
+    units) when given, as a dearer menu's would be."""
+    with live_edge.client() as http:
+        menu = http.get("/api/menu").json()
+        plain = [i for c in menu["categories"] for i in c["items"] if not i["modifier_group_ids"]]
+        if price is not None:
+            for item in plain:
+                assert http.patch(f"/api/menu/items/{item['id']}", json={"price": price}).is_success
+        floor = http.get("/api/tables").json()
+        table = next(t for a in floor for t in a["tables"] if t["name"] == "1")
+        lines = [{"item_id": plain[n % len(plain)]["id"]} for n in range(40)]
+        order = {"kind": "table", "table_id": table["id"], "lines": lines, "send": True}
+        assert http.post("/api/orders", json=order).status_code == 201
+
+
+def pay_table_1(till: Page) -> Locator:
+    """The pay dialog of table 1's check, opened from the till's Checks view."""
+    pos_sign_in(till, CASHIER)
+    till.locator('.pos-tab[data-view="checks"]').click()
+    till.locator(".pos-table", has_text=re.compile(r"^1$")).click()
+    pay = till.locator("dialog.pos-modal-wide")
+    expect(pay.locator(".pay-lines li")).to_have_count(40)
+    return pay
+
+
+def test_a_partys_forty_line_check_leaves_its_total_and_the_cash_in_reach(
+    browser, live_edge: LiveEdge
+):
+    """Forty lines on one check: on an upright tablet the cashier had to scroll past every line
+    to see the total and reach the cash; the lines now scroll in their own box."""
+    party_at_table_1(live_edge)
+    for width, height in ((820, 1180), (1920, 1080)):
+        viewport = {"width": width, "height": height}
+        with browser_page(browser, live_edge, viewport=viewport, has_touch=True) as till:
+            pay = pay_table_1(till)
+            till.screenshot(path=str(SCREENSHOTS / f"pos-pay-forty-lines-{width}.png"))
+            for part in (".pay-total", ".pay-tools", ".pay-due", ".pay-quick .btn-primary"):
+                box = pay.locator(part).bounding_box()
+                assert box and box["y"] + box["height"] <= height, f"{part} out of sight at {width}"
+            last = pay.locator(".pay-lines li").last
+            last.scroll_into_view_if_needed()
+            expect(last).to_be_in_viewport()
+
+
+def test_the_quick_cash_buttons_show_their_amounts_whole_on_a_phone(browser, live_edge: LiveEdge):
+    """A party's bill of four figures on a phone: "Exact €5,000.00" was wider than its half of
+    the row and was cut at both ends ("act €5,000.")."""
+    party_at_table_1(live_edge, price=12500)
+    for width, height in ((360, 740), (390, 844), (820, 1180)):
+        viewport = {"width": width, "height": height}
+        phone = {"viewport": viewport, "has_touch": True, "is_mobile": True}
+        with browser_page(browser, live_edge, **phone) as till:
+            pay = pay_table_1(till)
+            expect(pay.locator(".pay-quick .btn-primary")).to_have_text("Exact €5,000.00")
+            pay.locator(".pay-quick").scroll_into_view_if_needed()
+            till.screenshot(path=str(SCREENSHOTS / f"pos-pay-quick-{width}.png"))
+            cut = pay.locator(".pay-quick .btn").evaluate_all(
+                "(all) => all.filter((b) => b.scrollWidth > b.clientWidth + 1)"
+                ".map((b) => b.textContent)"
+            )
+            assert cut == [], f"cut at {width}: {cut}"
 
 
 def test_a_void_and_a_refund_with_a_managers_pin_at_the_till(

@@ -31,13 +31,15 @@ export default {
       body);
 
     const rows = h("tbody", {});
+    const noStations = h("p", { class: "empty", hidden: true },
+      "No stations yet. Add one for each kitchen screen: the kitchen, the bar, the pastry.");
     const stationsCard = h("section", { class: "card" },
       h("div", { class: "card-head" }, h("h2", {}, "Stations"),
         h("button", { type: "button", class: "btn btn-primary btn-sm", onclick: () => edit(null) }, "+ Add station")),
       showOverflow(h("div", { class: "table-wrap" }, h("table", { class: "table fold-table kitchen-stations" },
         h("thead", {}, h("tr", {}, h("th", {}, "Station"), h("th", {}, "Code on menu items"), h("th", {}, "Screen"),
           h("th", { class: "sr-th" }, h("span", { class: "sr-only" }, "Actions")))),
-        rows))));
+        rows))), noStations);
     const options = h("form", { class: "card card-pad stack kitchen-options", novalidate: true });
     // Live changes redraw the options only while nobody is editing them.
     options.addEventListener("input", () => { state.edited = true; });
@@ -62,6 +64,7 @@ export default {
         }
       }
       drawList(rows, state.kitchen.stations, (s) => s.code, (s) => JSON.stringify(s), stationRow);
+      noStations.hidden = state.kitchen.stations.length > 0;
       if (!state.edited) drawOptions();
     }
 

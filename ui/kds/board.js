@@ -4,6 +4,8 @@
 // through and still bumped. A bump bar is a keyboard: digits select a tile, S starts it, Enter
 // bumps it, R recalls the last bumped, the arrows page; the keys are shown at the foot. A tile's
 // Move button sends one of its items to another station (both screens update from the feed).
+// A ticket longer than its tile scrolls inside it, and the tile says how many of its items are
+// out of sight ("+12 more"), so that no cook bumps a ticket having seen only its first lines.
 
 import { h } from "/ui/lib/element.js";
 
@@ -16,6 +18,11 @@ function words(code) {
   return code.charAt(0) + code.slice(1).toLowerCase().replaceAll("_", " ");
 }
 
+/** Whether a ticket's or an order's label says its number already ("Counter #12"). */
+export function saysNumber(label, number) {
+  return label.endsWith(`#${number}`);
+}
+
 function age(iso) {
   const seconds = Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 1000));
   return { seconds, text: `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}` };
@@ -26,6 +33,7 @@ export function mountBoard(main, ctx) {
   let bumped = []; // newest first: what R recalls
   let page = 0;
   let selected = -1; // index on the page
+  const scrolled = new Map(); // ticket id -> how far its items were scrolled: kept over redraws
   const canBump = ctx.me.permissions.includes("kitchen.bump");
 
   const grid = h("section", { class: "kds-grid", "aria-label": "Tickets", "aria-live": "polite" });
@@ -59,6 +67,10 @@ export function mountBoard(main, ctx) {
     const shown = ordered().slice(page * PER_PAGE, (page + 1) * PER_PAGE);
     if (selected >= shown.length) selected = shown.length - 1;
     grid.replaceChildren(...shown.map((ticket, index) => tile(ticket, index)));
+    for (const list of grid.querySelectorAll(".tile-items")) {
+      list.scrollTop = scrolled.get(list.dataset.ticket) || 0;
+    }
+    countHidden();
     if (!shown.length) {
       grid.append(h("div", { class: "kds-empty" },
         h("p", { class: "kds-empty-title" }, "All clear"),
@@ -82,10 +94,17 @@ export function mountBoard(main, ctx) {
       KIND_LABEL[ticket.kind] ? h("span", { class: "badge badge-info" }, KIND_LABEL[ticket.kind]) : null,
       !ctx.station ? h("span", { class: "badge" }, words(ticket.station)) : null,
       h("span", { class: `badge tile-state state-${ticket.state.toLowerCase()}` }, STATE_LABEL[ticket.state] || ticket.state),
-      // a counter order's label says its number already ("Counter #12")
-      ticket.label.endsWith(`#${ticket.order_number}`)
+      saysNumber(ticket.label, ticket.order_number)
         ? null : h("span", { class: "tile-order" }, `Order ${ticket.order_number}`));
-    const body = h("ol", { class: "tile-items" });
+    const body = h("ol", { class: "tile-items", "data-ticket": ticket.id });
+    const more = h("button", {
+      type: "button", class: "tile-more", hidden: true,
+      onclick: (event) => { event.stopPropagation(); body.scrollBy({ top: body.clientHeight * 0.8 }); },
+    });
+    body.addEventListener("scroll", () => {
+      scrolled.set(ticket.id, body.scrollTop);
+      countHidden();
+    }, { passive: true });
     let course = "";
     for (const item of ticket.items) {
       if (item.course !== course) {
@@ -106,7 +125,22 @@ export function mountBoard(main, ctx) {
       "data-ticket": ticket.id, "data-station": ticket.station, "data-number": ticket.number,
       "aria-label": `Ticket ${ticket.number}, ${ticket.label}`,
       onclick: () => { selected = index; render(); },
-    }, head, tags, ticket.note ? h("p", { class: "tile-note" }, ticket.note) : null, body, actions);
+    }, head, tags, ticket.note ? h("p", { class: "tile-note" }, ticket.note) : null, body, more, actions);
+  }
+
+  /** Each tile's "+N more": its items whose foot is below what its list shows. Counted again
+   * once the line is shown, as it takes its height from the list. */
+  function countHidden() {
+    for (const list of grid.querySelectorAll(".tile-items")) {
+      const hidden = () => {
+        const bottom = list.getBoundingClientRect().bottom + 1;
+        return [...list.querySelectorAll(".tile-item")]
+          .filter((item) => item.getBoundingClientRect().bottom > bottom).length;
+      };
+      const more = list.nextElementSibling;
+      more.hidden = hidden() === 0;
+      more.textContent = `+${hidden()} more ↓`;
+    }
   }
 
   function itemRow(ticket, item) {
@@ -311,6 +345,8 @@ export function mountBoard(main, ctx) {
   }
 
   document.addEventListener("keydown", onKey);
+  const resized = new ResizeObserver(countHidden);
+  resized.observe(grid);
   const ageTimer = setInterval(paintAges, 1000);
 
   async function load() {
@@ -328,6 +364,7 @@ export function mountBoard(main, ctx) {
     onEvent,
     destroy() {
       document.removeEventListener("keydown", onKey);
+      resized.disconnect();
       clearInterval(ageTimer);
     },
   };

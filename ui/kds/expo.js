@@ -3,6 +3,7 @@
 // once all its stations are ready. Read again from the box after each kitchen event.
 
 import { h } from "/ui/lib/element.js";
+import { saysNumber } from "./board.js";
 
 const LABEL = { cooking: "Cooking", ready: "Ready", served: "Served" };
 
@@ -29,7 +30,7 @@ export function mountExpo(main, ctx) {
     const stations = Object.entries(order.stations);
     return h("article", { class: `expo-card is-${order.state}`, "data-order": order.order_id },
       h("header", { class: "expo-head" },
-        h("span", { class: "tile-number" }, `#${order.number}`),
+        saysNumber(order.label, order.number) ? null : h("span", { class: "tile-number" }, `#${order.number}`),
         h("span", { class: "tile-label" }, order.label),
         h("span", { class: "spacer" }),
         h("span", { class: `badge expo-state state-${order.state}` }, LABEL[order.state])),

@@ -11,6 +11,7 @@ import { Api } from "/ui/lib/api.js";
 import { h } from "/ui/lib/element.js";
 import { Live } from "/ui/lib/live.js";
 import { formatDelta, formatMoney, knowDigits, minorDigits, toDecimalText } from "/ui/lib/money.js";
+import { showOverflow } from "/ui/lib/overflow.js";
 import { mountSignIn } from "/ui/lib/pinpad.js";
 import { Device, Session } from "/ui/lib/session.js";
 import { syncBadge } from "/ui/lib/syncbadge.js";
@@ -163,7 +164,8 @@ function mount(me, store, menu, floor, since) {
     } else toast(`Nothing is called or coded ${search.value}`, "error");
   });
   const grid = h("div", { class: "pos-grid", role: "list" });
-  const chips = h("div", { class: "pos-categories", role: "tablist", "aria-label": "Categories" });
+  const nothing = h("p", { class: "empty muted", hidden: true }); // an empty menu, category or search
+  const chips = showOverflow(h("div", { class: "pos-categories", role: "tablist", "aria-label": "Categories" }));
 
   function matches() {
     const text = search.value.trim().toLowerCase();
@@ -179,13 +181,18 @@ function mount(me, store, menu, floor, since) {
       type: "button", role: "tab", class: "pos-chip", "aria-selected": String(c.id === state.category),
       onclick: () => { state.category = c.id; search.value = ""; drawSale(); },
     }, c.name)));
-    view.replaceChildren(h("div", { class: "pos-sale" }, search, chips, grid,
+    view.replaceChildren(h("div", { class: "pos-sale" }, search, chips, grid, nothing,
       h("p", { class: "small muted pos-keys" }, "Shortcuts: / search · F2 pay · F4 checks · F6 shift · Esc close")));
     drawGrid();
   }
 
   function drawGrid() {
-    grid.replaceChildren(...matches().map((item) => h("button", {
+    const found = matches();
+    nothing.hidden = found.length > 0;
+    nothing.textContent = search.value.trim() ? `Nothing on the menu matches “${search.value.trim()}”.`
+      : state.menu.categories.length ? "Nothing on sale in this category."
+        : "No items on the menu yet. A manager adds them on the admin page, under Menu.";
+    grid.replaceChildren(...found.map((item) => h("button", {
       type: "button", role: "listitem", class: "pos-item", disabled: !item.available,
       "data-item": item.name, onclick: () => choose(item),
     },
@@ -333,8 +340,10 @@ function mount(me, store, menu, floor, since) {
   // ---- checks by table ----
   async function drawChecks() {
     const list = h("div", { class: "pos-checks" });
-    const tables = h("div", { class: "pos-tables" }, state.floor.flatMap((area) => area.tables.filter((t) => t.enabled).map((t) =>
-      h("button", { type: "button", class: "pos-table", onclick: () => openTable(t.id) }, t.name))));
+    const inUse = state.floor.flatMap((area) => area.tables.filter((t) => t.enabled));
+    const tables = inUse.length ? h("div", { class: "pos-tables" }, inUse.map((t) =>
+      h("button", { type: "button", class: "pos-table", onclick: () => openTable(t.id) }, t.name)))
+      : h("p", { class: "empty muted" }, "No tables in use. A manager adds them on the admin page, under Tables.");
     view.replaceChildren(h("div", { class: "stack" }, h("h2", {}, "Open checks"), list, h("h3", {}, "A table's check"), tables));
     try {
       const checks = await api.get("/api/checks");
@@ -360,10 +369,10 @@ function mount(me, store, menu, floor, since) {
   // ---- the order log ----
   async function drawOrders() {
     const list = h("div", { class: "pos-log" });
-    const filters = h("div", { class: "pos-categories", role: "tablist" }, LOG.map((s) => h("button", {
+    const filters = showOverflow(h("div", { class: "pos-categories", role: "tablist" }, LOG.map((s) => h("button", {
       type: "button", role: "tab", class: "pos-chip", "aria-selected": String(state.log === s.id),
       onclick: () => { state.log = s.id; drawOrders(); },
-    }, s.title)));
+    }, s.title))));
     view.replaceChildren(h("div", { class: "stack" }, filters, list));
     const status = state.log === "sent" ? "open" : state.log;
     try {

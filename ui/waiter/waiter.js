@@ -101,7 +101,8 @@ function render() {
     h("header", { class: "w-top" },
       h("div", { class: "brand" }, h("span", { class: "brand-mark", "aria-hidden": "true" }, "G"),
         h("span", { class: "brand-text" }, h("span", { class: "brand-app" }, "Galley waiter"),
-          h("span", { class: "brand-store" }, ui.store.name, h("span", { class: "w-who" }, ui.me.name)))),
+          h("span", { class: "brand-store" }, h("span", { class: "w-store" }, ui.store.name),
+            h("span", { class: "w-who" }, ui.me.name)))),
       h("span", { class: "spacer" }),
       ui.badge.element,
       h("span", { class: "conn", "data-state": ui.conn || "connecting" }, CONN[ui.conn || "connecting"]),
@@ -117,6 +118,9 @@ function render() {
     ui.open ? (ui.open.kind === "draft" ? draftSheet(ui.open.draft) : tableSheet(ui.open.table)) : null,
   ].filter(Boolean));
 }
+
+// A new store's floor: said, not left blank (the manager adds tables on the admin page).
+const NO_TABLES = "No tables yet. A manager adds them on the admin page, under Tables.";
 
 function tab(id, label) {
   return h("button", { role: "tab", "aria-selected": String(ui.tab === id), onclick: () => { ui.tab = id; render(); } }, label);
@@ -223,6 +227,7 @@ function choices(line) {
 }
 
 function tablesGrid() {
+  if (!ui.floor.tables.length) return h("p", { class: "empty muted" }, NO_TABLES);
   return h("div", { class: "w-grid" }, ui.floor.tables.map((t) => h("button", {
     class: "w-table", "data-state": t.state, "data-amber": String(t.unpaid_too_long), "data-enabled": String(t.enabled),
     "aria-label": `Table ${t.name}: ${STATE_WORDS[t.state]}`, onclick: () => { ui.open = { kind: "table", table: t.id }; render(); } },
