@@ -34,6 +34,7 @@ from edge.domain import check_totals as money
 from edge.domain import orders, pos_config, pricing
 from edge.domain import store as store_settings
 from edge.domain.rows import existing
+from printers.documents import table_label
 from service import fields as f
 from service.errors import Conflict, Invalid
 from service.shapes import (
@@ -593,9 +594,10 @@ def _line_view(line: sqlite3.Row) -> dict[str, Any]:
 
 
 def _label(table_name: str | None, lines: Sequence[sqlite3.Row]) -> str:
-    """A table's name, else a walk-in's first order's number (`lines_of`)."""
+    """A table's as tickets and paper name it ("Table 3", "Terrace 2"), else a walk-in's first
+    order's number (`lines_of`)."""
     if table_name is not None:
-        return table_name
+        return table_label(table_name)
     if lines:
         first = min(lines, key=lambda line: line["order_id"])
         return f"Counter #{first['order_number']}"

@@ -173,7 +173,7 @@ def _check_label(check: dict[str, Any]) -> str:
     if table is None:
         return check["label"]
     label = doc.table_label(table)
-    return label if check["label"] == table else f"{label}, {check['label']}"
+    return label if check["label"] in (table, label) else f"{label}, {check['label']}"
 
 
 def check_receipt(

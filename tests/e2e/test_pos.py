@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import re
+import sqlite3
 
 import httpx
 import zxingcpp
@@ -31,8 +33,9 @@ def pos_sign_in(page: Page, name: str) -> None:
 
 
 def money(text: str) -> int:
-    """€12.50 -> 1250."""
-    return int(re.sub(r"\D", "", text))
+    """€12.50 -> 1250, -€0.02 -> -2."""
+    value = int(re.sub(r"\D", "", text))
+    return -value if re.search("[-\u2212]", text) else value
 
 
 def test_a_cashier_rings_up_splits_pays_two_ways_and_the_z_report_shows_the_variance(
@@ -133,7 +136,7 @@ def test_a_cashier_rings_up_splits_pays_two_ways_and_the_z_report_shows_the_vari
         confirm.get_by_role("button", name="Yes, close it").click()
         result = page.locator(".shift-result")
         expect(result).to_contain_text("Short")
-        assert money(result.locator(".shift-variance dd").inner_text()) == 100
+        assert money(result.locator(".shift-variance dd").inner_text()) == -100  # short by €1
         page.screenshot(path=str(SCREENSHOTS / "pos-shift-closed.png"))
         page.get_by_role("button", name="Sign out").click()
         expect(page.locator(".signin-sub")).to_have_text("Signed out.")
@@ -148,6 +151,49 @@ def test_a_cashier_rings_up_splits_pays_two_ways_and_the_z_report_shows_the_vari
         page.screenshot(path=str(SCREENSHOTS / "pos-z-report.png"))
         z = emulator.wait_for_jobs(4, timeout=15)[-1].text()
         assert "Z REPORT" in z and "Over/short" in z
+
+
+def test_a_digital_receipt_paid_in_cash_says_its_rounding_and_adds_up(
+    page: Page, live_edge: LiveEdge
+):
+    """A store that rounds cash to 5 cents: the digital receipt, as the paper one, says the
+    rounding, so that its tenders come to its total and rounding plus change (it said neither
+    and did not add up)."""
+    with live_edge.client() as owner:
+        assert owner.patch("/api/pos/settings", json={"cash_rounding": 5}).status_code == 200
+        menu = owner.get("/api/menu").json()
+        prawns = next(
+            i for c in menu["categories"] for i in c["items"] if i["name"] == "Garlic prawns"
+        )
+        order = owner.post(
+            "/api/orders", json={"kind": "counter", "lines": [{"item_id": prawns["id"]}]}
+        )
+        check = owner.post("/api/checks", json={"order_id": order.json()["id"]}).json()
+        assert owner.post("/api/shifts", json={"float": 0}).status_code == 201
+        card = {
+            "method": "card",
+            "amount": check["total"] - 7,
+            "reference": "T1",
+        }  # 7 left: 5 in cash
+        assert owner.post(f"/api/checks/{check['id']}/payments", json=card).status_code == 201
+        cash = owner.post(
+            f"/api/checks/{check['id']}/payments", json={"method": "cash", "given": 1000}
+        )
+        assert cash.status_code == 201, cash.text
+        rounding = cash.json()["payment"]["rounding"]
+        assert rounding == -2
+    with contextlib.closing(sqlite3.connect(live_edge.settings.database)) as conn:
+        (token,) = conn.execute(
+            "SELECT receipt_token FROM checks WHERE id = ?", (check["id"],)
+        ).fetchone()
+    page.goto(f"/ui/receipt/index.html#{token}")
+    rows = {
+        row.locator("span").first.inner_text(): money(row.locator(".num").inner_text())
+        for row in page.locator(".receipt-sums .receipt-row").all()
+    }
+    assert rows["Cash rounding"] == rounding
+    page.screenshot(path=str(SCREENSHOTS / "receipt-cash-rounding.png"))
+    assert rows["Card"] + rows["Cash"] == rows["Total"] + rows["Cash rounding"] + rows["Change"]
 
 
 def test_a_table_pays_by_qr_and_the_pos_offers_the_rest_when_the_provider_is_down(

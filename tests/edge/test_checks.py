@@ -87,6 +87,7 @@ async def test_a_table_check_rolls_in_every_order_and_splits_evenly_to_the_cent(
         assert (await client.post("/api/orders", json=body, headers=cashier)).status_code == 201
     check = (await client.post("/api/checks", json={"table_id": table}, headers=cashier)).json()
     assert len(check["order_ids"]) == 2 and len(check["lines"]) == 2
+    assert check["label"] == "Table 3"  # as tickets and paper say it (the POS showed "3")
     split = await client.post(
         f"/api/checks/{check['id']}/split", json={"by": "even", "ways": 3}, headers=cashier
     )

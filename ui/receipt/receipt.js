@@ -30,6 +30,7 @@ function draw(receipt) {
       receipt.taxes.map((t) => row(included ? `incl. ${t.name}` : t.name, money(t.tax))),
       receipt.service_charge ? row("Service", money(receipt.service_charge)) : null,
       row("Total", money(receipt.total), "receipt-total"),
+      receipt.rounding ? row("Cash rounding", money(receipt.rounding)) : null,
       receipt.tenders.map((t) => row({ cash: "Cash", card: "Card" }[t.method] || "Paid online", money(t.amount))),
       receipt.tenders.some((t) => t.tip) ? row("Tip", money(receipt.tenders.reduce((s, t) => s + t.tip, 0))) : null,
       receipt.change ? row("Change", money(receipt.change)) : null),
