@@ -182,10 +182,13 @@ def check_receipt(
     check: dict[str, Any],
     qr: str | None = None,
     bill: bool = False,
+    copy: bool = False,
 ) -> str:
     """The receipt of a check (`edge.domain.checks.get`): its lines (a share of a line when
     split), discounts and service charge, taxes, tenders, tips and change; `qr`: the link to
-    its digital copy; a `bill` (not paid yet): `qr` is its pay link."""
+    its digital copy; a `bill` (not paid yet): `qr` is its pay link; a `copy`: a paid check's
+    receipt printed again, marked so (one sale, one original: a copy is no second proof of
+    purchase). A receipt names who took the check's last tender; a bill, who printed it."""
     printer = receipt_printer(conn, actor.device)
     if printer is None:
         raise Conflict("no receipt printer is set up", code="no_printer")
@@ -235,15 +238,24 @@ def check_receipt(
         rounding=sum(p["rounding"] for p in payments),
         balance=check["balance"] if bill and payments else 0,
         table=_check_label(check),
-        staff=actor.name,
+        staff=actor.name if bill else _taken_by(conn, payments) or actor.name,
         at=local_now(conn, check["paid_at"]),  # a paid check's receipt printed again: its sale
         qr_payload=qr,
         qr_caption="Scan to pay at the table" if bill else "Your digital receipt",
-        copy_label="BILL" if bill else "",
+        copy_label="BILL" if bill else "COPY" if copy else "",
     )
     job = _queue(conn, actor, printer, "receipt", receipt, ("checks", check["id"]))
     assert job is not None
     return job
+
+
+def _taken_by(conn: sqlite3.Connection, payments: list[dict[str, Any]]) -> str | None:
+    """The name of who took the last of `payments` (None: none was taken)."""
+    if not payments:
+        return None
+    row = conn.execute("SELECT name FROM staff WHERE id = ?", (payments[-1]["taken_by"],))
+    found = row.fetchone()
+    return found["name"] if found else None
 
 
 def print_report(
@@ -269,7 +281,7 @@ def print_bill(conn: WriteConnection, actor: Actor, order_id: str) -> dict[str, 
     check = checks.bill_of(conn, actor, order_id)
     paid = check["status"] == "paid"
     link = receipts.link(conn, check["id"]) if paid else None
-    job_id = check_receipt(conn, actor, check, link, bill=not paid)
+    job_id = check_receipt(conn, actor, check, link, bill=not paid, copy=paid)
     return visible(actor, "print_jobs", print_queue.get(conn, job_id))
 
 

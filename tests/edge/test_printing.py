@@ -482,6 +482,30 @@ async def test_an_orders_bill_asks_for_what_its_check_comes_to(app, client, emul
     assert printed_at(receipt) == printed_at(first) != []  # the sale's time, not the copy's
 
 
+async def test_a_receipt_printed_again_is_a_copy_that_names_who_took_the_payment(
+    app, client, emulator
+):
+    """A paid check's receipt printed again (the guest asks for one the next morning) read as a
+    second original, under the name of whoever printed it: it says COPY, and who took the
+    payment."""
+    manager = await sign_in(client, "manager", device="till")
+    await point_at(client, manager, "Counter receipt", emulator.port)
+    cashier = await sign_in(client, "cashier", device="till")
+    order = await walk_in(client, cashier, "Garlic prawns")
+    check = await check_of(client, cashier, order)
+    await open_shift(client, cashier)
+    paid = await pay(client, cashier, check["id"], method="card", reference="R")
+    assert paid.status_code == 201, paid.text
+    again = await client.post(f"/api/orders/{order['id']}/print-bill", headers=manager)
+    assert again.status_code == 201, again.text
+    await drain(app)
+    original, copy = emulator.wait_for_jobs(2)
+    names = {m["role"]: m["name"] for m in (await client.get("/api/staff", headers=manager)).json()}
+    assert "COPY" not in original.lines and "COPY" in copy.lines
+    for receipt in (original, copy):
+        assert names["cashier"] in receipt.text() and names["manager"] not in receipt.text()
+
+
 async def test_the_bill_of_a_split_table_check_is_the_whole_check(app, client, emulator):
     """A table's check split in parts: the order's bill opened a new, empty check beside it and
     printed TOTAL 0.00. It is the split check's: its lines and what it comes to."""
