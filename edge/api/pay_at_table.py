@@ -41,12 +41,15 @@ def provider(request: Request) -> PaymentProvider:
 )
 async def create_pay_link(request: Request):
     """A link for the guest to pay what is left of the check on their phone (print it on the
-    bill as a QR code). 503 `provider_unavailable` when the provider cannot be reached: take
-    another tender."""
+    bill as a QR code); the one waiting already while it asks for that (one at a time: 409
+    `pay_link_pending` while one asks for another amount). 503 `provider_unavailable` when
+    the provider cannot be reached: take another tender."""
     who = await actor(request)
     check_id = request.path_params["check_id"]
     box = box_of(request)
     wanted = await box.read(pay_at_table.due, who, check_id)
+    if "waiting" in wanted:
+        return await answer(request, 201, pay_at_table.again, who, wanted["waiting"])
     intent = await provider(request).create_intent(**wanted)
     made = {"id": intent.id, "amount": intent.amount, "url": intent.url}
     return await answer(request, 201, pay_at_table.record, who, check_id, made)

@@ -17,6 +17,7 @@ from edge.core.permissions import SYSTEM, Actor, require
 from edge.domain import checks, payments, printouts, shifts
 from edge.domain import store as store_settings
 from edge.domain.rows import existing
+from printers.money import format_amount
 from service.errors import Conflict, Invalid
 from service.shapes import ID, INSTANT, MONEY, enum, nullable, shape, text
 from sync.clock import now_iso
@@ -47,7 +48,13 @@ RECEIVED = shape(
 
 def due(conn: sqlite3.Connection, actor: Actor, check_id: str) -> dict[str, Any]:
     """What a link would ask the guest for: the check's balance (read before the provider is
-    called, outside the writer), its currency and the address the webhook comes to."""
+    called, outside the writer), its currency and the address the webhook comes to; or
+    `{"waiting": id}`, the link that asks for it already.
+
+    A check has one link waiting at a time: a second, paid too, charged the guest twice. The
+    one waiting is answered again while it asks for what is left; once the check owes more or
+    less (an order rolled in, a tender at the till), a new one waits until the guest paid it
+    or a tender at the till settled the check (409 `pay_link_pending`)."""
     require(actor, "check.edit")
     check = existing(conn, "checks", check_id, "check")
     if check["status"] != "open":
@@ -57,6 +64,14 @@ def due(conn: sqlite3.Connection, actor: Actor, check_id: str) -> dict[str, Any]
     if view["balance"] <= 0:
         raise Conflict("the check is paid", code="check_paid")
     store = store_settings.current(conn)
+    if (link := _waiting(conn, check_id)) is not None:
+        if link["amount"] != view["balance"]:
+            raise Conflict(
+                f"a QR bill for {format_amount(link['amount'], store['currency'])} waits on this"
+                " check: the guest pays it first, or take a tender at the till",
+                code="pay_link_pending",
+            )
+        return {"waiting": link["id"]}
     base = store["guest_base_url"].rstrip("/")
     return {
         "amount": view["balance"],
@@ -72,6 +87,8 @@ def record(
     """The link the provider made for the check; the bill prints with it as a QR code (on the
     till's receipt printer, when there is one)."""
     require(actor, "check.edit")
+    if (link := _waiting(conn, check_id)) is not None:  # made meanwhile: that one is the link
+        return again(conn, actor, link["id"])
     link_id = uuid7()
     row = {
         "check_id": check_id,
@@ -87,6 +104,22 @@ def record(
     with contextlib.suppress(Conflict):
         printouts.check_receipt(conn, actor, checks.get(conn, check_id), intent["url"], bill=True)
     return get(conn, link_id)
+
+
+def again(conn: WriteConnection, actor: Actor, link_id: str) -> dict[str, Any]:
+    """The link waiting on its check, its bill printed again with it."""
+    require(actor, "check.edit")
+    link = get(conn, link_id)
+    with contextlib.suppress(Conflict):
+        check = checks.get(conn, link["check_id"])
+        printouts.check_receipt(conn, actor, check, link["url"], bill=True)
+    return link
+
+
+def _waiting(conn: sqlite3.Connection, check_id: str) -> sqlite3.Row | None:
+    return conn.execute(
+        "SELECT id, amount FROM pay_links WHERE check_id = ? AND status = 'pending'", (check_id,)
+    ).fetchone()
 
 
 def get(conn: sqlite3.Connection, link_id: str) -> dict[str, Any]:

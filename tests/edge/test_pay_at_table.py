@@ -344,6 +344,30 @@ async def test_no_z_report_while_a_guest_may_be_paying_at_the_table(edge, sandbo
     assert z.status_code == 201, z.text
 
 
+async def test_a_check_has_one_qr_bill_waiting_at_a_time(edge, sandbox, settings):
+    """A second link for a check, both paid, charged the guest twice. Asked again (a lost
+    bill, taps side by side), the link waiting is the answer, its bill printed again; once the
+    check owes another amount, no new one is made while it waits."""
+    who = await sign_in(edge, "cashier", device="till")
+    check = await check_of(edge, who, await walk_in(edge, who, "Garlic prawns"))
+    path = f"/api/checks/{check['id']}/pay-link"
+    taps = await asyncio.gather(*(edge.post(path, headers=who) for _ in range(3)))
+    assert [t.status_code for t in taps] == [201] * 3, [t.text for t in taps]
+    assert len({t.json()["id"] for t in taps}) == 1
+    lost = await edge.post(path, headers=who)  # the bill lost: the same link
+    assert lost.status_code == 201 and lost.json()["id"] == taps[0].json()["id"]
+    assert count(settings.database, "pay_links") == 1
+    assert (await edge.post("/api/shifts", json={"float": 0}, headers=who)).status_code == 201
+    card = {"method": "card", "amount": 100, "reference": "T1"}
+    assert (
+        await edge.post(f"/api/checks/{check['id']}/payments", json=card, headers=who)
+    ).status_code == 201
+    refused = await edge.post(path, headers=who)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"]["code"] == "pay_link_pending"
+    assert count(settings.database, "pay_links") == 1
+
+
 async def test_a_guest_who_walked_out_from_a_qr_bill_lets_the_day_close_once_voided(
     edge, sandbox, settings
 ):
