@@ -7,15 +7,18 @@ owner's edit with them before it reaches any box.
 
 Each entity's form holds its columns only, each with the label the admin page shows beside it
 (`service.fields.Form`); what a request alone sends (a menu item's modifier groups, a new
-staff member's PIN) and what reads the box's own database or devices (a name already taken, a
-printer's device path) stay with the box's domain modules. A reference to another row (a
-category's id) is checked where the row is written (the box's foreign keys).
+staff member's PIN) and what reads the box's own devices (a printer's device path) stay with
+the box's domain modules. A name or code no two rows of a store share (`UNIQUE`) is declared
+here too: each app reads the store's other rows (the box its own, the hub its copy of them)
+and asks the declaration whether a value is taken. A reference to another row (a category's
+id) is checked where the row is written (the box's foreign keys).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -444,6 +447,86 @@ FORMS: dict[str, f.Form] = {
     "kitchen_settings": KITCHEN,
     "pos_settings": POS,
     "promo_codes": PROMO,
+}
+
+
+# Values no two rows of one store share (`UNIQUE`): staff and guests tell tables, stations and
+# promo codes apart by them, and a box holding two "BAR" stations or two "SUMMER" codes reads
+# either one. The box checks a manager's edit and a pulled change against its own rows
+# (`edge.domain.duplicates`), the hub an owner's edit against the store's rows it holds.
+def _exact(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class Unique:
+    """`field` holds a value no other row of the entity in the store holds (no other row of
+    the same `within`, when given: a modifier's group), values compared as `compare` keeps
+    them (exact, or as a person tells names apart: `service.fields.same`). `active`: a flag
+    only rows that have it set hold their value by (a staff member who left frees their name).
+    `message` (its `{value}`) and `code` are the refusal's, as the box's pages show it."""
+
+    field: str
+    code: str
+    message: str
+    within: str | None = None
+    compare: Callable[[Any], Any] = _exact
+    active: str | None = None
+
+    @property
+    def reads(self) -> frozenset[str]:
+        """The fields a change of which may make a duplicate: another change makes none."""
+        return frozenset(name for name in (self.field, self.within, self.active) if name)
+
+    def holds(self, row: Mapping[str, Any]) -> bool:
+        """Whether `row` holds a value of `field` no other row may hold."""
+        return row.get(self.field) is not None and (
+            self.active is None or bool(row.get(self.active, True))
+        )
+
+    def taken(self, row: Mapping[str, Any], others: Iterable[Mapping[str, Any]]) -> bool:
+        """Whether `row`, as it would be stored, holds the value one of `others` (the entity's
+        other rows in the store) holds."""
+        if not self.holds(row):
+            return False
+        value = self.compare(row[self.field])
+        return any(
+            self.holds(other)
+            and (self.within is None or other.get(self.within) == row.get(self.within))
+            and self.compare(other[self.field]) == value
+            for other in others
+        )
+
+    def refusal(self, row: Mapping[str, Any]) -> Invalid:
+        """The refusal of `row`, whose value is taken."""
+        message = self.message.format(value=row[self.field])
+        return Invalid(message, code=self.code, field=self.field)
+
+
+UNIQUE: dict[str, Unique] = {
+    # staff and guests name a table by it
+    "tables": Unique("name", "duplicate_name", "There is already a table {value}."),
+    # the sign-in screen shows names only
+    "staff": Unique(
+        "name",
+        "duplicate_name",
+        "Another active staff member is called {value}: add a surname or an initial, as the"
+        " sign-in screen shows names only.",
+        compare=f.same,
+        active="active",
+    ),
+    # a waiter could not tell which one a guest meant, nor the kitchen which one was rung up
+    "modifiers": Unique(
+        "name",
+        "duplicate_name",
+        "This group already has a choice called {value}.",
+        within="group_id",
+        compare=f.same,
+    ),
+    # menu items and printers name a station by its code
+    "stations": Unique("code", "station_exists", "there is a station {value} already"),
+    # what a guest types or the cashier scans
+    "promo_codes": Unique("code", "duplicate_code", "there is already a promo code {value}"),
 }
 
 

@@ -13,10 +13,10 @@ Two kinds of change come down (`sync.envelope.Change`):
 
 A change that cannot be applied here (a row deleted at the store meanwhile, a delete that other
 rows still point at, a value the box's own rules for that field refuse: a time zone that does
-not exist would stop every order) is kept as a rejection (`sync_inbox`), never dropped, the box
-keeps its value, and the next change goes on: one bad change must not stall the pull. Each
-change runs in a savepoint of its own. The pull cursor moves in the same transaction
-(`identity.pulled`).
+not exist would stop every order; a name or code another row here holds) is kept as a
+rejection (`sync_inbox`), never dropped, the box keeps its value, and the next change goes on:
+one bad change must not stall the pull. Each change runs in a savepoint of its own. The pull
+cursor moves in the same transaction (`identity.pulled`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from typing import Any
 
 from edge.core import identity, retention
 from edge.core.events import Op, WriteConnection, commit
+from edge.domain.duplicates import duplicate
 from edge.domain.sync_inbox import record_rejection
 from service import config_fields
 from service.errors import Invalid
@@ -113,10 +114,18 @@ def _apply(conn: WriteConnection, change: Change) -> None:
 def _check(conn: WriteConnection, entity: str, entity_id: str, fields: dict[str, Any]) -> None:
     """Refuse (`Invalid`) a value the box's own rules for that field refuse
     (`service.config_fields`, as a manager's edit here meets them); the rules across fields
-    (at least, at most) read the rest of the row as it is here."""
-    if entity in config_fields.FORMS:
-        row = conn.execute(f"SELECT * FROM {entity} WHERE id = ?", (entity_id,)).fetchone()
-        config_fields.check(entity, fields, dict(row) if row else None)
+    (at least, at most) read the rest of the row as it is here, and a name or code another row
+    here holds is refused as a manager's is (two tables "3": staff would read either one)."""
+    if entity not in config_fields.FORMS:
+        return
+    found = conn.execute(f"SELECT * FROM {entity} WHERE id = ?", (entity_id,)).fetchone()
+    row = dict(found) if found else None
+    cleaned = config_fields.check(entity, fields, row)
+    rule = config_fields.UNIQUE.get(entity)
+    if rule and not rule.reads.isdisjoint(cleaned):
+        taken = duplicate(conn, entity, {**(row or {}), **cleaned}, entity_id)
+        if taken:
+            raise taken
 
 
 def echo(change: Change) -> bool:

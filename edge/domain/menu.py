@@ -7,17 +7,16 @@ and rate when it is made, so a later price change never rewrites a bill.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
 from typing import Any
 
 from edge.core.events import WriteConnection, commit
 from edge.core.permissions import Actor, require
+from edge.domain.duplicates import unique
 from edge.domain.positions import arrange, next_position
 from edge.domain.rows import existing
 from service import fields as f
 from service.config_fields import CATEGORY, GROUP, MODIFIER, TAX_RATE
 from service.config_fields import ITEM as ITEM_COLUMNS
-from service.errors import Invalid
 from service.shapes import ID, array, described, shape
 from sync.ids import uuid7
 
@@ -209,7 +208,7 @@ def update_group(conn: WriteConnection, actor: Actor, group_id: str, values: dic
 def create_modifier(conn: WriteConnection, actor: Actor, group_id: str, values: dict[str, Any]):
     require(actor, "menu.edit")
     _exists(conn, "modifier_groups", group_id)
-    row = MODIFIER.clean(values, checks=(_unique_choice(conn, group_id),))
+    row = MODIFIER.clean(values, checks=(unique(conn, "modifiers", group_id=group_id),))
     row.setdefault("position", next_position(conn, "modifiers", "group_id = ?", (group_id,)))
     return _create(conn, actor, "modifiers", {"group_id": group_id, **row})
 
@@ -217,8 +216,8 @@ def create_modifier(conn: WriteConnection, actor: Actor, group_id: str, values: 
 def update_modifier(conn: WriteConnection, actor: Actor, modifier_id: str, values: dict[str, Any]):
     require(actor, "menu.availability" if set(values) == {"available"} else "menu.edit")
     current = _exists(conn, "modifiers", modifier_id)
-    unique = _unique_choice(conn, current["group_id"], modifier_id)
-    row = MODIFIER.clean(values, partial=True, checks=(unique,))
+    choice = unique(conn, "modifiers", modifier_id, group_id=current["group_id"])
+    row = MODIFIER.clean(values, partial=True, checks=(choice,))
     commit(conn, actor.id, "modifiers", modifier_id, "update", row)
 
 
@@ -331,23 +330,3 @@ def _check_item_refs(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
         _exists(conn, "menu_categories", row["category_id"], "category_id")
     if "tax_rate_id" in row:
         _exists(conn, "tax_rates", row["tax_rate_id"], "tax_rate_id")
-
-
-def _unique_choice(
-    conn: sqlite3.Connection, group_id: str, modifier_id: str | None = None
-) -> f.Check:
-    """No two choices of a group share a name: a waiter could not tell which one a guest meant,
-    nor the kitchen which one was rung up."""
-
-    def check(values: Mapping[str, Any], labels: Mapping[str, str]) -> dict[str, Invalid]:
-        if "name" not in values:
-            return {}
-        rows = conn.execute(
-            "SELECT name FROM modifiers WHERE group_id = ? AND id IS NOT ?", (group_id, modifier_id)
-        )
-        if not any(f.same(row["name"]) == f.same(values["name"]) for row in rows):
-            return {}
-        message = f"This group already has a choice called {values['name']}."
-        return {"name": Invalid(message, code="duplicate_name")}
-
-    return check

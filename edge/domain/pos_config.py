@@ -13,6 +13,7 @@ from typing import Any
 
 from edge.core.events import WriteConnection, cached, commit
 from edge.core.permissions import Actor, require
+from edge.domain.duplicates import duplicate
 from edge.domain.rows import existing
 from service.config_fields import POS as SETTINGS
 from service.config_fields import PROMO, promo_code
@@ -82,8 +83,9 @@ def update_promo(
 
 
 def _unique_code(conn: sqlite3.Connection, code: str) -> None:
-    if conn.execute("SELECT 1 FROM promo_codes WHERE code = ?", (code,)).fetchone():
-        raise Conflict(f"there is already a promo code {code}", code="duplicate_code")
+    taken = duplicate(conn, "promo_codes", {"code": code})
+    if taken:
+        raise Conflict(taken.message, code=taken.code)
 
 
 _PROMOS = (

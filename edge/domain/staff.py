@@ -20,6 +20,7 @@ from typing import Any
 from edge.core.events import WriteConnection, commit
 from edge.core.permissions import Actor, require
 from edge.domain import lockouts
+from edge.domain.duplicates import unique
 from service import fields as f
 from service.config_fields import MEMBER, ROLES
 from service.errors import Conflict, Invalid, NotFound, Unauthorized
@@ -119,7 +120,7 @@ def get(conn: sqlite3.Connection, staff_id: str) -> dict[str, Any]:
 def check_new(conn: sqlite3.Connection, values: dict[str, Any]) -> dict[str, Any]:
     """A new member as a manager sends it, checked whole before the (slow) PIN is hashed, so a
     name already taken and a bad PIN are said together; `create` checks the name again."""
-    return NEW_MEMBER.clean(values, checks=(_one_active_name(conn),))
+    return NEW_MEMBER.clean(values, checks=(unique(conn, "staff"),))
 
 
 def check_change(conn: sqlite3.Connection, staff_id: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -132,7 +133,7 @@ def check_change(conn: sqlite3.Connection, staff_id: str, values: dict[str, Any]
 
 def create(conn: WriteConnection, actor: Actor, name: str, role: str, pin_hash: str) -> str:
     _check_role_change(actor, role)
-    row = MEMBER.clean({"name": name, "role": role}, checks=(_one_active_name(conn),))
+    row = MEMBER.clean({"name": name, "role": role}, checks=(unique(conn, "staff"),))
     staff_id = uuid7()
     commit(
         conn, actor.id, "staff", staff_id, "create", {**row, "pin_hash": pin_hash, "active": True}
@@ -275,31 +276,13 @@ def session_actor(conn: sqlite3.Connection, token_hash: str) -> tuple[Actor, dat
     return actor, expires_at
 
 
-def _one_active_name(conn: sqlite3.Connection, staff_id: str | None = None) -> f.Check:
-    """Two active members never share a name: the sign-in screen shows names only."""
-
-    def check(values: Mapping[str, Any], labels: Mapping[str, str]) -> dict[str, Invalid]:
-        if "name" not in values or not values.get("active", True):
-            return {}
-        rows = conn.execute("SELECT name FROM staff WHERE active = 1 AND id IS NOT ?", (staff_id,))
-        if not any(f.same(row["name"]) == f.same(values["name"]) for row in rows):
-            return {}
-        message = (
-            f"Another active staff member is called {values['name']}: add a surname or an"
-            " initial, as the sign-in screen shows names only."
-        )
-        return {"name": Invalid(message, code="duplicate_name")}
-
-    return check
-
-
 def _name_checks(
     conn: sqlite3.Connection, staff_id: str, changes: Mapping[str, Any]
 ) -> tuple[f.Check, ...]:
     """A change that renames or reactivates someone is checked against the active names; any
     other change is not (it leaves the names as they are)."""
     if "name" in changes or changes.get("active") is True:
-        return (_one_active_name(conn, staff_id),)
+        return (unique(conn, "staff", staff_id),)
     return ()
 
 

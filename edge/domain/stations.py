@@ -14,6 +14,7 @@ from typing import Any
 
 from edge.core.events import WriteConnection, cached, commit
 from edge.core.permissions import Actor, require
+from edge.domain.duplicates import duplicate
 from edge.domain.positions import next_position
 from edge.domain.rows import existing
 from service.config_fields import KITCHEN as SETTINGS
@@ -66,8 +67,9 @@ def update_station(
 
 
 def _check_free(conn: sqlite3.Connection, code: str) -> None:
-    if conn.execute("SELECT 1 FROM stations WHERE code = ?", (code,)).fetchone():
-        raise Conflict(f"there is a station {code} already", code="station_exists", field="code")
+    taken = duplicate(conn, "stations", {"code": code})
+    if taken:
+        raise Conflict(taken.message, code=taken.code, field="code")
 
 
 def settings(conn: sqlite3.Connection) -> dict[str, Any]:

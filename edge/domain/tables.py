@@ -12,16 +12,15 @@ import hashlib
 import hmac
 import re
 import sqlite3
-from collections.abc import Mapping
 from typing import Any
 
 from edge.core.events import WriteConnection, commit
 from edge.core.permissions import Actor, require
+from edge.domain.duplicates import unique
 from edge.domain.positions import arrange, next_position
 from edge.domain.rows import existing
-from service import fields as f
 from service.config_fields import AREA, TABLE
-from service.errors import Forbidden, Invalid
+from service.errors import Forbidden
 from service.shapes import ID, array, described, shape
 from sync.ids import is_uuid, uuid7
 
@@ -49,7 +48,7 @@ def update_area(conn: WriteConnection, actor: Actor, area_id: str, values: dict[
 
 def create_table(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> str:
     require(actor, "tables.edit")
-    row = TABLE.clean(values, checks=(_unique_name(conn),))
+    row = TABLE.clean(values, checks=(unique(conn, "tables"),))
     _get(conn, "areas", row["area_id"], field="area_id")
     row.setdefault("position", next_position(conn, "tables", "area_id = ?", (row["area_id"],)))
     table_id = uuid7()
@@ -61,7 +60,7 @@ def update_table(conn: WriteConnection, actor: Actor, table_id: str, values: dic
     """Rename, move, resize, enable or disable a table (a disabled table takes no QR orders)."""
     require(actor, "tables.edit")
     current = _get(conn, "tables", table_id)
-    row = TABLE.clean(values, partial=True, checks=(_unique_name(conn, table_id),))
+    row = TABLE.clean(values, partial=True, checks=(unique(conn, "tables", table_id),))
     if row.get("area_id", current["area_id"]) != current["area_id"]:
         _get(conn, "areas", row["area_id"], field="area_id")
         if "position" not in row:  # it goes to the end of its new area
@@ -151,20 +150,3 @@ def _get(
     conn: sqlite3.Connection, table: str, row_id: str, *, field: str | None = None
 ) -> sqlite3.Row:
     return existing(conn, table, row_id, "area" if table == "areas" else "table", field)
-
-
-def _unique_name(conn: sqlite3.Connection, table_id: str | None = None) -> f.Check:
-    """Table names are unique in the store: staff and guests name a table by it."""
-
-    def check(values: Mapping[str, Any], labels: Mapping[str, str]) -> dict[str, Invalid]:
-        name = values.get("name")
-        if (
-            name is None
-            or not conn.execute(
-                "SELECT 1 FROM tables WHERE name = ? AND id IS NOT ?", (name, table_id)
-            ).fetchone()
-        ):
-            return {}
-        return {"name": Invalid(f"There is already a table {name}.", code="duplicate_name")}
-
-    return check

@@ -13,7 +13,9 @@ first (in id order): all stores change, or none.
 Values meet the rules the box meets a manager's edit with (`service.config_fields`: a time zone
 that exists, a role staff can have, at least no more than at most ...), and are kept as the box
 keeps them (trimmed, codes in capitals): a value the box would refuse is refused here, before
-any box takes it, and none is written. A rule across fields reads the rest of each row changed.
+any box takes it, and none is written. A rule across fields reads the rest of each row changed;
+a name or code no two rows of a store share (a table's name, a station's code: the box refuses
+a duplicate too) reads the store's other rows of the entity.
 """
 
 from __future__ import annotations
@@ -66,6 +68,21 @@ def _ruled(entity: Entity, fields: dict[str, Any], row: Row) -> dict[str, Any]:
         ) from None
 
 
+def _unique(tx: Tx, store_id: str, entity: Entity, row: Row, changed: Mapping[str, Any]) -> None:
+    """A 422 when `changed` gives `row` a name or code another row of the store holds
+    (`service.config_fields.UNIQUE`), as its box refuses a manager's: the store's rows of the
+    entity as this transaction left them (an edit of many rows sees the ones it changed)."""
+    rule = config_fields.UNIQUE.get(entity.name)
+    if rule is None or rule.reads.isdisjoint(changed):
+        return
+    after = {**row.fields, **changed}
+    others = (other.fields for other in tx.entity_rows(store_id, entity.name) if other.id != row.id)
+    if rule.taken(after, others):
+        refused = rule.refusal(after)
+        key = f"fields.{rule.field}"
+        raise Invalid(refused.message, code=refused.code, field=key, fields={key: refused.message})
+
+
 def _checked(entity: Entity, fields: Mapping[str, Any], key: str) -> dict[str, Any]:
     """`fields` in the protocol's form; a field that is not the entity's, a wrong value, or
     a secret (set at the store) is a 422 naming it."""
@@ -114,6 +131,7 @@ class _Edit:
         }
         if not changed:
             return row
+        _unique(self.tx, store_id, entity, row, changed)
         [cursor] = self.tx.next_cursors(1)
         done = Row(
             entity.name,

@@ -14,7 +14,7 @@ from sync.envelope import Change
 from sync.ids import uuid7
 
 
-def _change(cursor: int, entity: str, entity_id: str, fields: dict) -> Change:
+def _change(cursor: int, entity: str, entity_id: str, fields: dict, op: str = "update") -> Change:
     return Change(
         cursor=cursor,
         id=uuid7(),
@@ -22,7 +22,7 @@ def _change(cursor: int, entity: str, entity_id: str, fields: dict) -> Change:
         at=now_iso(),
         entity=entity,
         entity_id=entity_id,
-        op="update",
+        op=op,
         fields=fields,
         rev=cursor,
         actor="owner@example.com",
@@ -98,3 +98,69 @@ async def test_each_refused_value_alone_leaves_the_row_as_it_was(app, entity, fi
     before = await box.read(read)
     assert await box.write(hub_changes.apply, [_change(1, entity, row_id, fields)], 1) == 1
     assert await box.read(read) == before
+
+
+def _pairs(conn) -> dict[str, list[dict]]:
+    """Two rows of each entity whose name or code is unique in the store (two choices of one
+    group, two active staff members)."""
+    queries = {
+        "tables": "SELECT * FROM tables",
+        "staff": "SELECT * FROM staff WHERE active = 1",
+        "modifiers": "SELECT * FROM modifiers WHERE group_id = (SELECT group_id FROM modifiers"
+        " GROUP BY group_id HAVING COUNT(*) > 1 ORDER BY group_id LIMIT 1)",
+        "stations": "SELECT * FROM stations",
+    }
+    return {
+        entity: [dict(row) for row in conn.execute(f"{sql} ORDER BY id LIMIT 2")]
+        for entity, sql in queries.items()
+    }
+
+
+async def test_a_pulled_name_or_code_another_row_holds_is_a_rejection(app, client, manager):
+    """An owner's edit that gives a row a name or code another row of the store holds (two
+    tables "1", a second active Ana) is kept as a rejection, as a manager's is refused here:
+    the box keeps its rows as they were and the pull goes on."""
+    box = app.state.box
+    pairs = await box.read(_pairs)
+    # the other row's value, as a manager would be refused it here (names of people and
+    # choices as a person reads them: the same in capitals)
+    taken = {
+        "tables": lambda row: {"name": row["name"]},
+        "staff": lambda row: {"name": row["name"].upper()},
+        "modifiers": lambda row: {"name": f" {row['name'].upper()}"},
+        "stations": lambda row: {"code": row["code"].lower()},
+    }
+    changes = [
+        _change(cursor, entity, second["id"], taken[entity](first))
+        for cursor, (entity, (first, second)) in enumerate(pairs.items(), 1)
+    ]
+    first_table = pairs["tables"][0]
+    changes.append(
+        _change(
+            len(changes) + 1,
+            "tables",
+            uuid7(),
+            {"area_id": first_table["area_id"], "name": first_table["name"]},
+            op="create",
+        )
+    )
+    free = _change(len(changes) + 1, "tables", first_table["id"], {"name": "Patio 99"})
+    count = lambda c: c.execute("SELECT COUNT(*) FROM tables").fetchone()[0]  # noqa: E731
+    tables = await box.read(count)
+    refused = await box.write(hub_changes.apply, [*changes, free], free.cursor)
+
+    assert refused == len(changes)
+    after = await box.read(_pairs)
+    assert after["tables"][0]["name"] == "Patio 99"  # the next change applied
+    after["tables"][0].update(name=first_table["name"], hub_rev=first_table["hub_rev"])
+    assert after == pairs  # the box keeps its rows
+    assert await box.read(count) == tables  # and made none
+    assert (await box.read(identity.sync_state)).pull_cursor == free.cursor
+    listed = (await client.get("/api/sync/rejections", headers=manager)).json()["rejections"]
+    assert sorted((r["entity"], r["code"]) for r in listed) == [
+        ("modifiers", "duplicate_name"),
+        ("staff", "duplicate_name"),
+        ("stations", "station_exists"),
+        ("tables", "duplicate_name"),
+        ("tables", "duplicate_name"),
+    ]

@@ -162,3 +162,108 @@ def test_each_hub_owned_entity_has_its_rules_and_they_name_its_columns():
     assert hub_owned - FORMS.keys() == {"item_modifier_groups"}
     for name, form in FORMS.items():
         assert form.rules.keys() <= ENTITIES[name].fields.keys(), name
+
+
+async def _named(hub, owner):
+    """A store whose box pushed rows whose names or codes are unique in it: their ids by key,
+    and its group and area."""
+    store = await new_store(hub, owner)
+    box = await enrolled_box(hub, owner, store["id"])
+    group, area = uuid7(), uuid7()
+    member = {"role": "waiter", "pin_hash": "scrypt$secret"}
+    rows = {
+        "t1": ("tables", {"area_id": area, "name": "1"}),
+        "t2": ("tables", {"area_id": area, "name": "2"}),
+        "ana": ("staff", {**member, "name": "Ana"}),
+        "bo": ("staff", {**member, "name": "Bo"}),
+        "left": ("staff", {**member, "name": "ana", "active": False}),  # left: frees her name
+        "oat": ("modifiers", {"group_id": group, "name": "Oat milk"}),
+        "soy": ("modifiers", {"group_id": group, "name": "Soy milk"}),
+        "bar": ("stations", {"code": "BAR", "name": "Bar"}),
+        "grill": ("stations", {"code": "GRILL", "name": "Grill"}),
+        "summer": ("promo_codes", {"code": "SUMMER", "kind": "fixed", "value": 500}),
+        "winter": ("promo_codes", {"code": "WINTER", "kind": "fixed", "value": 500}),
+    }
+    ids = {key: uuid7() for key in rows}
+    events = [
+        event(seq, entity, ids[key], "create", fields)
+        for seq, (key, (entity, fields)) in enumerate(rows.items(), 1)
+    ]
+    assert (await box.push(events, after=0)).status_code == 200
+    return store, box, {key: (rows[key][0], ids[key]) for key in rows}, group, area
+
+
+async def test_a_name_or_code_another_row_of_the_store_holds_is_a_422(hub, owner):
+    """As the box refuses a manager's: two tables "1", two stations BAR, two promo codes
+    SUMMER in one store, and the box would read either one. Nothing is written."""
+    store, box, rows, group, area = await _named(hub, owner)
+    base = f"/api/stores/{store['id']}/rows"
+    feed = (await box.pull()).json()["changes"]
+
+    # (a row by its key, or an entity to add one to; fields; the field named; the code)
+    refused = [
+        ("t2", {"name": "1"}, "name", "duplicate_name"),
+        ("tables", {"area_id": area, "name": "1"}, "name", "duplicate_name"),
+        ("bo", {"name": " ANA "}, "name", "duplicate_name"),  # as a person reads it
+        ("left", {"active": True}, "name", "duplicate_name"),  # back, and Ana is there
+        ("soy", {"name": "oat  MILK"}, "name", "duplicate_name"),
+        ("modifiers", {"group_id": group, "name": "Oat milk"}, "name", "duplicate_name"),
+        ("grill", {"code": "bar"}, "code", "station_exists"),
+        ("stations", {"code": "BAR", "name": "Bar 2"}, "code", "station_exists"),
+        ("winter", {"code": " summer"}, "code", "duplicate_code"),
+        ("promo_codes", {"code": "SUMMER", "kind": "fixed", "value": 1}, "code", "duplicate_code"),
+    ]
+    for target, fields, field, code in refused:
+        entity = rows[target][0] if target in rows else target
+        before = (await hub.get(f"{base}/{entity}", headers=owner.headers)).json()
+        if target in rows:
+            path = f"{base}/{entity}/{rows[target][1]}"
+            answer = await hub.patch(path, json={"fields": fields}, headers=owner.headers)
+        else:
+            answer = await hub.post(
+                f"{base}/{entity}", json={"fields": fields}, headers=owner.headers
+            )
+        assert _refusal(answer, field)["code"] == code, (target, fields)
+        assert (await hub.get(f"{base}/{entity}", headers=owner.headers)).json() == before
+    # the same name given to each table of the store: the second one's is taken
+    answer = await hub.patch(
+        "/api/rows/tables",
+        json={"stores": [store["id"]], "match": {}, "fields": {"name": "9"}},
+        headers=owner.headers,
+    )
+    assert _refusal(answer, "name")["message"] == "There is already a table 9."
+    listed = (await hub.get(f"{base}/tables", headers=owner.headers)).json()["rows"]
+    assert sorted(row["fields"]["name"] for row in listed) == ["1", "2"]
+    assert (await box.pull()).json()["changes"] == feed  # nothing for the box to take
+
+
+async def test_a_name_held_elsewhere_or_by_no_one_is_free(hub, owner):
+    """Unique in the store, among active staff, within a modifier's group: the same name in
+    another store, another group or of someone who left is no duplicate."""
+    store, _box, rows, _group, area = await _named(hub, owner)
+    other, _other_box, _rows, _group, _area = await _named(hub, owner)
+    base = f"/api/stores/{store['id']}/rows"
+    for entity, fields in [
+        ("tables", {"area_id": area, "name": "3"}),
+        ("modifiers", {"group_id": uuid7(), "name": "Oat milk"}),
+        ("stations", {"code": "PASS", "name": "Pass"}),
+    ]:
+        made = await hub.post(f"{base}/{entity}", json={"fields": fields}, headers=owner.headers)
+        assert made.status_code == 201, made.text
+    for key, fields in [("left", {"name": "Bo"}), ("t1", {"name": "1", "seats": 6})]:
+        entity, row_id = rows[key]
+        edited = await hub.patch(
+            f"{base}/{entity}/{row_id}", json={"fields": fields}, headers=owner.headers
+        )
+        assert edited.status_code == 200, edited.text
+    both = await hub.patch(  # table 2 of each store becomes 4: one in each store
+        "/api/rows/tables",
+        json={
+            "stores": [store["id"], other["id"]],
+            "match": {"name": "2"},
+            "fields": {"name": "4"},
+        },
+        headers=owner.headers,
+    )
+    assert both.status_code == 200, both.text
+    assert [len(answer["rows"]) for answer in both.json()["stores"]] == [1, 1]
