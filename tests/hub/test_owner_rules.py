@@ -5,7 +5,7 @@ the box to pull. On SQLite and PostgreSQL."""
 
 import pytest
 
-from service.config_fields import FORMS
+from service.config_fields import FORMS, UNIQUE
 from sync.entities import ENTITIES
 from sync.ids import uuid7
 from tests.hub.kit import enrolled_box, event, new_owner, new_store
@@ -162,6 +162,8 @@ def test_each_hub_owned_entity_has_its_rules_and_they_name_its_columns():
     assert hub_owned - FORMS.keys() == {"item_modifier_groups"}
     for name, form in FORMS.items():
         assert form.rules.keys() <= ENTITIES[name].fields.keys(), name
+    for name, rule in UNIQUE.items():  # each app reads these columns of the store's rows
+        assert ENTITIES[name].owner == "hub" and rule.reads <= ENTITIES[name].fields.keys(), name
 
 
 async def _named(hub, owner):
