@@ -49,7 +49,8 @@ RECALLABLE = 20  # the last bumped tickets of a station that may come back
 # Open tickets a board answers. A kitchen that works from printed tickets bumps none, so its
 # open tickets are every ticket of the days retention keeps (90 days: 27,000 at 300 orders a
 # day, 60 MB a board): the board answers the first of them as the screen shows them (rushed
-# first, then oldest fire first), a dozen pages of eight; the rest come up as those are bumped.
+# first, then oldest fire first), a dozen pages of eight; the rest come up when the screen reads
+# its board again (a reload, a reconnect).
 BOARD_MOST = 100
 _RANK = {state: rank for rank, state in enumerate(STATES)}
 _STAMP = {"IN_PROGRESS": "started_at", "READY": "ready_at", "BUMPED": "bumped_at"}
