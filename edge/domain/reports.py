@@ -202,6 +202,11 @@ def build(conn: sqlite3.Connection, day: str) -> dict[str, Any]:
     }
 
 
+# A shift open since the day or before, from the open shifts (`shifts_open` holds them): on
+# `shifts_day` (`business_day <= ?`) it walked every shift of every day before, a year of them.
+_SHIFT_OPEN_UPTO = "SELECT 1 FROM shifts WHERE status = 'open' AND +business_day <= ?"
+
+
 # An open check with a QR bill waiting; from the open checks (an index holds them), not from
 # every pay link the box ever made.
 # An open check whose QR bill waits, and which still has something on it: one whose lines were
@@ -233,9 +238,7 @@ def make(conn: WriteConnection, actor: Actor, values: dict[str, Any]) -> dict[st
         if shifts.day_closed(conn, day):
             raise Conflict(f"the business day {day} is closed already", code="day_closed")
         # a shift left open since a day before takes this day's payments into its drawer too
-        if conn.execute(
-            "SELECT 1 FROM shifts WHERE status = 'open' AND business_day <= ?", (day,)
-        ).fetchone():
+        if conn.execute(_SHIFT_OPEN_UPTO, (day,)).fetchone():
             raise Conflict("close every shift of the day first", code="shifts_open")
         # a guest paying a QR bill after the Z dates the payment to the day it closed, which no
         # Z then counts: the day closes once no open check waits on one

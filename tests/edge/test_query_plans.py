@@ -20,7 +20,7 @@ import pytest
 from starlette.routing import Route
 
 from edge.core import db
-from edge.domain import orders, print_queue, store_printers, sync_inbox
+from edge.domain import orders, print_queue, reports, store_printers, sync_inbox
 from tests.conftest import device_header, sign_in, staff_id
 from tests.edge.guest_helpers import ALWAYS, qr_token
 from tests.edge.menu_helpers import item, menu
@@ -383,3 +383,20 @@ def test_the_sync_service_finds_a_verdict_kept_by_index(settings):
     finally:
         conn.close()
     assert len(seen) == 3 and not any(step.startswith("SCAN") for step in plans), plans
+
+
+def test_a_z_report_looks_for_a_shift_left_open_among_the_open_ones(settings):
+    """Before a Z, "is a shift of the day, or of one before, still open?" walks the open shifts
+    (`shifts_open`), not every shift of every day before it on `shifts_day` (a year of them
+    on a busy box, more with more tills)."""
+    conn = _connect(settings.database, readonly=True)
+    try:
+        plan = [
+            row[3]
+            for row in conn.execute(
+                f"EXPLAIN QUERY PLAN {reports._SHIFT_OPEN_UPTO}", ("2026-12-07",)
+            )
+        ]
+    finally:
+        conn.close()
+    assert plan == ["SCAN shifts USING INDEX shifts_open"], plan

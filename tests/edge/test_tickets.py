@@ -211,6 +211,23 @@ async def test_only_the_last_20_bumped_come_back(client, waiter):
     assert old.status_code == 409 and old.json()["error"]["code"] == "too_old_to_recall"
 
 
+async def test_a_board_answers_its_first_open_tickets_not_every_one(
+    client, waiter, settings, monkeypatch
+):
+    """A kitchen that works from printed tickets bumps none: a year on, its board held every
+    ticket of 90 days (27,000, 60 MB). It answers the first `BOARD_MOST` as the screen shows
+    them: rushed first, then the oldest fire first."""
+    monkeypatch.setattr(tickets, "BOARD_MOST", 2)
+    cook = await sign_in(client, "kitchen", device="kds")
+    for _ in range(3):
+        await order(client, waiter, "Espresso")
+    first, _, last = [r["id"] for r in rows(settings, "SELECT id FROM tickets ORDER BY number")]
+    await client.patch(f"/api/tickets/{last}", headers=cook, json={"rush": True})
+    for station in ("BAR", None):
+        shown = (await board(client, cook, station))["tickets"]
+        assert [t["id"] for t in shown] == [last, first]
+
+
 async def test_a_void_after_firing_strikes_the_item_and_prints_a_chit(client, waiter, settings):
     manager = await sign_in(client, "manager")
     sent = await order(client, waiter, "Burrata", "Beef burger")
