@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from printers.decoder import Job, PrintedLine, Raster
+from printers.profiles import DOTS_PER_COLUMN
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -28,7 +29,6 @@ LINE_HEIGHT = 16
 MARGIN = 12
 FONT_SIZE = 12  # a monospace font 12 px high advances about 7 px: one cell
 INK, FAINT, PAPER = 0, 150, 255
-DOTS_PER_COLUMN = 12  # a column of font A is 12 dots of the printer's raster
 MARKERS = {"cut": "- - - - - cut - - - - -", "drawer": "[cash drawer]"}
 MONO_FONTS = {
     False: (

@@ -19,6 +19,8 @@ from escpos.capabilities import get_profile as get_escpos_profile
 
 from printers.codepages import python_codec
 
+DOTS_PER_COLUMN = 12  # a column of font A is 12 dots of the printer's raster
+
 
 @dataclass(frozen=True)
 class PrinterProfile:
@@ -54,10 +56,10 @@ class PrinterProfile:
     @cached_property
     def dots(self) -> int:
         """Dots across the printable width (what an image or a QR code may take): python-escpos's
-        media width for the model, else 12 dots a column of font A."""
+        media width for the model, else `DOTS_PER_COLUMN` a column of font A."""
         media = get_escpos_profile(self.escpos_profile).profile_data.get("media", {})
         pixels = media.get("width", {}).get("pixels")
-        return pixels if isinstance(pixels, int) else 12 * self.columns
+        return pixels if isinstance(pixels, int) else DOTS_PER_COLUMN * self.columns
 
     @cached_property
     def codepage_slots(self) -> dict[str, int]:

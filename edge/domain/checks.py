@@ -639,13 +639,19 @@ def changeable(conn: sqlite3.Connection, check_id: str, *, unpaid: bool = True) 
     return check
 
 
+def waiting_link(conn: sqlite3.Connection, check_id: str) -> sqlite3.Row | None:
+    """The check's pay link waiting for the guest (its id and amount), if one does: a check has
+    one at a time (`edge.domain.pay_at_table`)."""
+    return conn.execute(
+        "SELECT id, amount FROM pay_links WHERE check_id = ? AND status = 'pending'", (check_id,)
+    ).fetchone()
+
+
 def no_pay_link(conn: sqlite3.Connection, check_id: str) -> None:
     """Refuse to change what a pay link waiting for the guest pays for into something else (a
     split check, one merged away, lines moved off it): the payment would land on a check no one
     pays any more, or one with less on it than the guest pays."""
-    if conn.execute(
-        "SELECT 1 FROM pay_links WHERE check_id = ? AND status = 'pending'", (check_id,)
-    ).fetchone():
+    if waiting_link(conn, check_id) is not None:
         raise Conflict(
             "the guest may be paying this check at the table (its QR bill waits): take a tender"
             " for it, or wait",

@@ -64,7 +64,7 @@ def due(conn: sqlite3.Connection, actor: Actor, check_id: str) -> dict[str, Any]
     if view["balance"] <= 0:
         raise Conflict("the check is paid", code="check_paid")
     store = store_settings.current(conn)
-    if (link := _waiting(conn, check_id)) is not None:
+    if (link := checks.waiting_link(conn, check_id)) is not None:
         if link["amount"] != view["balance"]:
             raise Conflict(
                 f"a QR bill for {format_amount(link['amount'], store['currency'])} waits on this"
@@ -87,7 +87,8 @@ def record(
     """The link the provider made for the check; the bill prints with it as a QR code (on the
     till's receipt printer, when there is one)."""
     require(actor, "check.edit")
-    if (link := _waiting(conn, check_id)) is not None:  # made meanwhile: that one is the link
+    # one made meanwhile (taps side by side, each asked the provider) is the link
+    if (link := checks.waiting_link(conn, check_id)) is not None:
         return again(conn, actor, link["id"])
     link_id = uuid7()
     row = {
@@ -114,12 +115,6 @@ def again(conn: WriteConnection, actor: Actor, link_id: str) -> dict[str, Any]:
         check = checks.get(conn, link["check_id"])
         printouts.check_receipt(conn, actor, check, link["url"], bill=True)
     return link
-
-
-def _waiting(conn: sqlite3.Connection, check_id: str) -> sqlite3.Row | None:
-    return conn.execute(
-        "SELECT id, amount FROM pay_links WHERE check_id = ? AND status = 'pending'", (check_id,)
-    ).fetchone()
 
 
 def get(conn: sqlite3.Connection, link_id: str) -> dict[str, Any]:

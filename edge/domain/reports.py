@@ -207,9 +207,8 @@ def build(conn: sqlite3.Connection, day: str) -> dict[str, Any]:
 _SHIFT_OPEN_UPTO = "SELECT 1 FROM shifts WHERE status = 'open' AND +business_day <= ?"
 
 
-# An open check with a QR bill waiting; from the open checks (an index holds them), not from
-# every pay link the box ever made.
-# An open check whose QR bill waits, and which still has something on it: one whose lines were
+# An open check whose QR bill waits, read from the open checks (an index holds them), not from
+# every pay link the box ever made; and which still has something on it: one whose lines were
 # all voided (the guest walked out; the manager voided or cancelled what they had) keeps no one
 # from closing the day, else it could not close until the next began.
 _PAYING_AT_TABLE = (
