@@ -187,6 +187,7 @@ def test_a_digital_receipt_paid_in_cash_says_its_rounding_and_adds_up(
             "SELECT receipt_token FROM checks WHERE id = ?", (check["id"],)
         ).fetchone()
     page.goto(f"/ui/receipt/index.html#{token}")
+    expect(page.locator(".receipt-total")).to_be_visible()  # drawn once the box answered
     rows = {
         row.locator("span").first.inner_text(): money(row.locator(".num").inner_text())
         for row in page.locator(".receipt-sums .receipt-row").all()
