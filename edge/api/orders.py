@@ -16,7 +16,7 @@ from edge.runtime.auth import actor
 from edge.runtime.box import box_of
 from service.http import body, ok
 from service.query import Query, day, one_of, whole
-from service.shapes import array, shape
+from service.shapes import COUNT, FLAG, array, shape
 
 LIST = Query(
     status=one_of(*orders.STATUSES),
@@ -63,7 +63,18 @@ async def get_order(request: Request):
 
 ORDER_HISTORY = shape(
     "OrderHistory",
-    {"events": array(audit_trail.AUDIT_VIEW, "oldest first, the order's and its lines'")},
+    {
+        "events": array(audit_trail.AUDIT_VIEW, "oldest first, the order's and its lines'"),
+        "forgotten": {
+            **FLAG,
+            "description": "the box has forgotten the start of it (the hub has it all)",
+        },
+        "kept_days": {
+            **COUNT,
+            "description": "days the box keeps what syncs once the hub has it"
+            " (GALLEY_KEEP_SYNCED_DAYS)",
+        },
+    },
 )
 
 
@@ -74,8 +85,14 @@ async def order_events(request: Request):
     who = await actor(request)
     require(who, "order.view")
     box = box_of(request)
-    rows = await box.read(orders.history, request.path_params["order_id"], box.bus.last_seq)
-    return ok({"events": [seen(who, row) for row in rows]})
+    found = await box.read(orders.history, request.path_params["order_id"], box.bus.last_seq)
+    return ok(
+        {
+            "events": [seen(who, row) for row in found["events"]],
+            "forgotten": found["forgotten"],
+            "kept_days": box.settings.keep_synced_days,
+        }
+    )
 
 
 @contract(

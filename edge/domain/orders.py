@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from edge.core import events
 from edge.core.events import WriteConnection, cached, commit
 from edge.core.permissions import Actor, require
 from edge.domain import audit, pricing, tickets
@@ -336,10 +337,14 @@ def get(conn: sqlite3.Connection, order_id: str) -> dict[str, Any]:
     return order
 
 
-def history(conn: sqlite3.Connection, order_id: str, upto: int) -> list[dict[str, Any]]:
-    """What happened to the order and its lines, oldest first, up to event `upto`."""
+def history(conn: sqlite3.Connection, order_id: str, upto: int) -> dict[str, Any]:
+    """What happened to the order and its lines, oldest first, up to event `upto`, and whether
+    the box has forgotten the start of it (`forgotten`): retention deleted its create
+    (`edge.core.retention`), which every order has."""
     existing(conn, "orders", order_id, "order")
-    return audit.of_order(conn, order_id, upto)
+    found = audit.of_order(conn, order_id, upto)
+    created = any(e["entity"] == "orders" and e["op"] == "create" for e in found)
+    return {"events": found, "forgotten": not created and events.forgotten_upto(conn) > 0}
 
 
 def list_orders(

@@ -155,8 +155,10 @@ export default {
       if (!id) return;
       let order;
       let events;
+      let forgotten;
+      let keptDays;
       try {
-        [order, { events }] = await Promise.all([
+        [order, { events, forgotten, kept_days: keptDays }] = await Promise.all([
           ctx.api.get(`/api/orders/${id}`),
           ctx.api.get(`/api/orders/${id}/events`),
         ]);
@@ -176,7 +178,7 @@ export default {
         who: who(event),
         approver: event.approver ? event.approver_name || "a manager" : null,
       }));
-      detail.replaceChildren(drawOrder(order, { timeZone: zone(), history }));
+      detail.replaceChildren(drawOrder(order, { timeZone: zone(), history, keptDays: forgotten ? keptDays : null }));
     }
 
     /** Does this event change the order that is open? Its own, or one of its lines'. */

@@ -4,8 +4,10 @@
 // is given and asks the edge nothing; history entries come already worded (the admin words them
 // as its audit does).
 //
-//   drawOrder(order, { timeZone, history: [{ at, who, approver, title, about, tone, pairs }] })
+//   drawOrder(order, { timeZone, history: [{ at, who, approver, title, about, tone, pairs }], keptDays })
 //
+// `keptDays`: the box has forgotten the start of the order's history (it keeps that many days of
+// it once the hub has it), so the history says so rather than that nothing happened.
 // `order` is the edge's order (GET /api/orders/{id}); amounts are in its own currency.
 
 import { h, tag } from "/ui/lib/element.js";
@@ -34,7 +36,7 @@ export function statusBadge(order) {
   return h("span", { class: `badge order-status ${status.kind}` }, status.label);
 }
 
-export function drawOrder(order, { timeZone, history = null } = {}) {
+export function drawOrder(order, { timeZone, history = null, keptDays = null } = {}) {
   const money = (minor) => formatMoney(minor, order.currency);
   const facts = [
     orderPlace(order),
@@ -52,7 +54,7 @@ export function drawOrder(order, { timeZone, history = null } = {}) {
       ? h("ul", { class: "order-lines", "aria-label": "Lines" }, order.lines.map((line) => lineItem(line, order.currency)))
       : h("p", { class: "empty" }, "No lines yet."),
     totals(order, money),
-    history ? historyList(history, timeZone) : null);
+    history ? historyList(history, timeZone, keptDays) : null);
 }
 
 function lineItem(line, currency) {
@@ -90,9 +92,14 @@ function totals(order, money) {
     row("Total", money(order.total), "is-total"));
 }
 
-function historyList(entries, timeZone) {
+function historyList(entries, timeZone, keptDays) {
+  const forgotten = keptDays === null ? null
+    : h("p", { class: "muted small history-forgotten" },
+      `This box keeps an order's history for ${keptDays} days: this order's began earlier.`
+        + ` The hub's audit has all of it.`);
   return h("section", { class: "order-history", "aria-label": "History" },
     h("h3", {}, "History"),
+    forgotten,
     entries.length
       ? h("ol", { class: "history-list" }, entries.map((entry) =>
         h("li", { class: `history-entry${entry.tone ? ` is-${entry.tone}` : ""}`, "data-seq": entry.seq },
@@ -105,5 +112,5 @@ function historyList(entries, timeZone) {
               : null,
             h("div", { class: "history-who" }, entry.who,
               entry.approver ? h("span", { class: "approver" }, ` · approved by ${entry.approver}`) : null)))))
-      : h("p", { class: "muted small" }, "Nothing yet."));
+      : forgotten ? null : h("p", { class: "muted small" }, "Nothing yet."));
 }
