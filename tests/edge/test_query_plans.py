@@ -20,7 +20,7 @@ import pytest
 from starlette.routing import Route
 
 from edge.core import db
-from edge.domain import orders, print_queue, reports, store_printers, sync_inbox
+from edge.domain import floor, orders, print_queue, reports, store_printers, sync_inbox, tickets
 from tests.conftest import device_header, sign_in, staff_id
 from tests.edge.guest_helpers import ALWAYS, qr_token
 from tests.edge.menu_helpers import item, menu
@@ -400,3 +400,42 @@ def test_a_z_report_looks_for_a_shift_left_open_among_the_open_ones(settings):
     finally:
         conn.close()
     assert plan == ["SCAN shifts USING INDEX shifts_open"], plan
+
+
+def _plans(database, run) -> dict[str, str]:
+    """The plan of each statement `run(conn)` runs (by its text), its steps joined."""
+    conn = _connect(database, readonly=True)
+    seen: list[str] = []
+    try:
+        conn.set_trace_callback(seen.append)
+        run(conn)
+        conn.set_trace_callback(None)
+        return {
+            sql: " | ".join(row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+            for sql in seen
+            if sql.lstrip().upper().startswith("SELECT")
+        }
+    finally:
+        conn.close()
+
+
+def test_the_floor_reads_the_open_table_orders_not_every_open_order(settings):
+    """The waiter's tables grid asks for each table's open order among the open orders of a
+    table (`orders_status_table`), never every open order on `orders_status` (a SEARCH, so the
+    rule above would not see it): counter orders left open (a kitchen that bumps none, a till
+    that closes none) are a year of them."""
+    plans = _plans(settings.database, floor.tables_grid)
+    (staff_orders,) = [plan for sql, plan in plans.items() if "o.table_id IS NOT NULL" in sql]
+    assert "USING INDEX orders_status_table (status=? AND table_id>?)" in staff_orders, plans
+
+
+@pytest.mark.parametrize("station", [None, "BAR"])
+def test_the_kitchen_board_seeks_its_first_tickets_in_the_boards_order(settings, station):
+    """A kitchen screen's first 100 open tickets (rushed first, then by fire) are read in that
+    order from `tickets_board` (of one station: `tickets_board_station`), not sorted from
+    every open ticket: in a kitchen that bumps none, those are 90 days of tickets."""
+    plans = _plans(settings.database, lambda conn: tickets.board(conn, station, 0))
+    (board,) = [plan for sql, plan in plans.items() if "state != 'BUMPED'" in sql]
+    assert "USE TEMP B-TREE" not in board, board
+    index = "tickets_board_station (station=?)" if station else "tickets_board"
+    assert f"USING INDEX {index}" in board, board
