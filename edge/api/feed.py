@@ -65,6 +65,13 @@ AUDIT_PAGE = shape(
     {
         "events": array(audit_trail.AUDIT_VIEW, "newest first"),
         "next_before": nullable({"type": "integer", "description": "`before` of the next page"}),
+        "forgotten": {
+            **FLAG,
+            "description": "the box has forgotten older history (the hub has it): an empty page"
+            " of days further back than `kept_days` is no sign that nothing happened",
+        },
+        "kept_days": audit_trail.KEPT_DAYS,
+        "kept_local_days": audit_trail.KEPT_LOCAL_DAYS,
     },
 )
 
@@ -285,24 +292,30 @@ async def audit(request: Request):
     box = box_of(request)
     # Only published events: the page catches up from the newest seq it shows.
     before = min(query["before"], box.bus.last_seq + 1)
-    rows = await box.read(
-        lambda conn: audit_trail.read(
-            conn,
-            entities=query["entity"],
-            entity_id=query["entity_id"],
-            actor=query["actor"],
-            start=query["from"],
-            end=query["to"],
-            hide_printing=query["hide"] == "printing",
-            before=before,
-            after=query["after"],
-            limit=query["limit"],
+    rows, forgotten = await box.read(
+        lambda conn: (
+            audit_trail.read(
+                conn,
+                entities=query["entity"],
+                entity_id=query["entity_id"],
+                actor=query["actor"],
+                start=query["from"],
+                end=query["to"],
+                hide_printing=query["hide"] == "printing",
+                before=before,
+                after=query["after"],
+                limit=query["limit"],
+            ),
+            events.forgotten_upto(conn) > 0,
         )
     )
     return ok(
         {
             "events": [seen(who, row) for row in rows],
             "next_before": rows[-1]["seq"] if rows else None,
+            "forgotten": forgotten,
+            "kept_days": box.settings.keep_synced_days,
+            "kept_local_days": box.settings.keep_local_days,
         }
     )
 

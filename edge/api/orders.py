@@ -16,7 +16,7 @@ from edge.runtime.auth import actor
 from edge.runtime.box import box_of
 from service.http import body, ok
 from service.query import Query, day, one_of, whole
-from service.shapes import COUNT, FLAG, array, shape
+from service.shapes import FLAG, array, shape
 
 LIST = Query(
     status=one_of(*orders.STATUSES),
@@ -69,11 +69,7 @@ ORDER_HISTORY = shape(
             **FLAG,
             "description": "the box has forgotten the start of it (the hub has it all)",
         },
-        "kept_days": {
-            **COUNT,
-            "description": "days the box keeps what syncs once the hub has it"
-            " (GALLEY_KEEP_SYNCED_DAYS)",
-        },
+        "kept_days": audit_trail.KEPT_DAYS,
     },
 )
 

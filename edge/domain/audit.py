@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from edge.core import events
-from service.shapes import nullable, shape, text
+from service.shapes import COUNT, nullable, shape, text
 
 # What each kind of row is about, by the id of the row: columns become its `context`.
 _IDS = "(SELECT value FROM json_each(:ids))"
@@ -92,6 +92,16 @@ AUDIT_VIEW = shape(
         },
     },
 )
+# How long the box keeps history (`edge.core.retention`), for a page to say where older is.
+KEPT_DAYS = {
+    **COUNT,
+    "description": "days the box keeps the history of what syncs once the hub has it"
+    " (GALLEY_KEEP_SYNCED_DAYS): the hub's audit has older",
+}
+KEPT_LOCAL_DAYS = {
+    **COUNT,
+    "description": "days the box keeps printing and sign-ins (GALLEY_KEEP_LOCAL_DAYS)",
+}
 # Fields that hold the id of a named thing, and the table that names it.
 REFERENCES = {
     "printer_id": "printers",

@@ -15,6 +15,7 @@ import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from edge.api.app import create_app
+from edge.core import db, events, identity, retention
 from edge.core.config import EdgeSettings
 from edge.setup import demo
 from tests.conftest import credential, pairing, sign_in_body, signed_in
@@ -253,6 +255,21 @@ def sign_in(page: Page, name: str = MANAGER, pin: str | None = None) -> None:
     page.keyboard.press("Enter")
     expect(page.locator(".topbar .who-name")).to_have_text(name)
     expect(page.locator(".conn")).to_have_attribute("data-state", "live")
+
+
+def forget_history(settings: EdgeSettings, days: int = 91) -> None:
+    """Retention as the nightly job runs it `days` on, at the box's settings, once the box is
+    enrolled with a hub (at a closed port) that has every event: the box forgets its history."""
+    conn = db.connect(settings.database)
+    try:
+        identity.enrol(conn, tenant_id="t", store_id="s", key_id="k", hub_url="http://127.0.0.1:9")
+        identity.pushed(conn, events.last_seq(conn))
+        later = datetime.now(UTC) + timedelta(days=days)
+        keep = retention.Keep(settings.keep_local_days, settings.keep_synced_days)
+        while retention.prune_events(conn, later, keep):
+            pass
+    finally:
+        conn.close()
 
 
 def unplugged_printer(http: httpx.Client, name: str = "Bar tickets") -> str:

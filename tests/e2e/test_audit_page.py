@@ -12,7 +12,14 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import MANAGER, PINS, LiveEdge, sign_in, unplugged_printer
+from tests.e2e.conftest import (
+    MANAGER,
+    PINS,
+    LiveEdge,
+    forget_history,
+    sign_in,
+    unplugged_printer,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -297,3 +304,20 @@ def test_a_store_day_starts_at_its_first_instant_across_clock_changes(
     while start.astimezone(tz).date().isoformat() < day:  # offsets are whole quarter hours
         start += timedelta(minutes=15)
     assert datetime.fromisoformat(got.replace("Z", "+00:00")) == start
+
+
+def test_history_the_box_forgot_is_said_to_be_the_hubs(page: Page, live_edge: LiveEdge):
+    """An enrolled box forgets what the hub has after `GALLEY_KEEP_SYNCED_DAYS` (printing and
+    sign-ins after `GALLEY_KEEP_LOCAL_DAYS`): a day it forgot reads as such, not as a day when
+    nothing happened, and the end of the list says how long the box keeps history."""
+    forget_history(live_edge.settings)
+    kept = (
+        "This box keeps 90 days of history (14 of printing and sign-ins);"
+        " the hub's audit has older history."
+    )
+    sign_in(page)
+    page.goto("/admin/#/audit")
+    expect(page.locator(".audit-count")).to_contain_text(kept)
+    long_ago = (datetime.now(UTC).date() - timedelta(days=120)).isoformat()
+    show(page, "Everything", long_ago, long_ago)
+    expect(page.locator(".audit-list")).to_have_text(f"Nothing matches these filters. {kept}")

@@ -5,14 +5,12 @@ the day's list filters by status and day. Screenshots at a phone, a tablet and a
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from edge.core import db, events, identity, retention
-from tests.e2e.conftest import MANAGER, PINS, SCREENSHOTS, LiveEdge, sign_in
+from tests.e2e.conftest import MANAGER, PINS, SCREENSHOTS, LiveEdge, forget_history, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -175,16 +173,7 @@ def test_an_order_whose_history_the_box_forgot_says_how_long_it_keeps_history(
     written once the hub has them: the order's history says so, not "Nothing yet."."""
     with live_edge.client("Walter Costa") as waiter:
         order = take_order(waiter)
-    conn = db.connect(live_edge.settings.database)
-    try:  # retention as the nightly job runs it, 91 days on, the hub having every event
-        identity.enrol(conn, tenant_id="t", store_id="s", key_id="k", hub_url="http://127.0.0.1:9")
-        identity.pushed(conn, events.last_seq(conn))
-        later = datetime.now(UTC) + timedelta(days=91)
-        keep = retention.Keep(live_edge.settings.keep_local_days, 90)
-        while retention.prune_events(conn, later, keep):
-            pass
-    finally:
-        conn.close()
+    forget_history(live_edge.settings)
     sign_in(page)
     page.get_by_role("link", name="Orders").click()
     page.locator(f'.order-item[data-number="{order["number"]}"]').get_by_role("button").click()

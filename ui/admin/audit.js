@@ -706,7 +706,7 @@ export default {
     // continues.
     const state = {
       before: null, top: 0, staff: new Map(), filters: null, done: false, day: null,
-      timer: null, busy: false, again: false,
+      timer: null, busy: false, again: false, kept: "",
     };
     const view = viewFor(ctx);
     const { zone } = view;
@@ -842,6 +842,10 @@ export default {
       for (const [key, value] of Object.entries(filtersNow)) if (value) params.set(key, value);
       const result = await ctx.api.get(`/api/audit?${params}`);
       const events = result.events.map((event) => ({ ...event, fields: event.fields || {}, context: event.context || {} }));
+      // The box forgets history the hub has (edge/core/retention.py): say how long it keeps it.
+      state.kept = result.forgotten
+        ? `This box keeps ${result.kept_days} days of history (${result.kept_local_days} of printing and sign-ins); the hub's audit has older history.`
+        : "";
       return { events, next: result.next_before };
     }
 
@@ -855,7 +859,7 @@ export default {
         showZone();
       }
       show(events);
-      if (fresh && !events.length) list.replaceChildren(h("p", { class: "empty" }, "Nothing matches these filters."));
+      if (fresh && !events.length) list.replaceChildren(h("p", { class: "empty" }, `Nothing matches these filters. ${state.kept}`.trim()));
       state.before = next;
       state.done = events.length < PAGE;
       more.hidden = state.done;
@@ -895,8 +899,7 @@ export default {
     function count() {
       const shown = list.querySelectorAll("tr[data-seq]").length;
       const hidden = state.filters.hide === "printing" ? " Printing is hidden: choose Printing or Everything under What to see it." : "";
-      // The box forgets old history once the hub has it (edge/core/retention.py).
-      const older = state.done ? " Older history is on the hub: the box keeps the last weeks of it." : "";
+      const older = state.done && state.kept ? ` ${state.kept}` : "";
       countLine.textContent = shown ? `${shown} event${shown > 1 ? "s" : ""} shown${state.done ? " — that is all the box keeps" : ""}.${older}${hidden}` : hidden.trim();
     }
 
