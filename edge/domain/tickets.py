@@ -138,7 +138,10 @@ EXPO_ORDER = shape(
 )
 EXPO_VIEW = shape(
     "Expo",
-    {"orders": array(EXPO_ORDER, "not served yet, oldest first"), "last_seq": COUNT},
+    {
+        "orders": array(EXPO_ORDER, f"not served yet, oldest first; {BOARD_MOST} at most"),
+        "last_seq": COUNT,
+    },
 )
 
 
@@ -661,16 +664,19 @@ def _readiness(tickets: Sequence[sqlite3.Row]) -> str:
 
 
 def expo(conn: sqlite3.Connection, last_seq: int) -> dict[str, Any]:
-    """Every order with a ticket not served (or a course held), oldest fire first: what expo
-    watches."""
+    """The first `BOARD_MOST` orders with a ticket not served (or a course held), oldest fire
+    first: what expo watches. The rest come up as these are served (a kitchen that serves none
+    would have the whole day's orders read one by one at each load)."""
     rows = conn.execute(
         "SELECT t.order_id, MIN(t.fired_at) AS fired_at, t.label, t.order_number"
         " FROM tickets t JOIN orders o ON o.id = t.order_id"
         " WHERE o.status = 'open' AND t.business_day = (SELECT MAX(business_day) FROM tickets)"
         " GROUP BY t.order_id ORDER BY fired_at"
     ).fetchall()
-    orders = []
+    orders: list[dict[str, Any]] = []
     for row in rows:
+        if len(orders) == BOARD_MOST:
+            break
         found = kitchen_progress(conn, row["order_id"])
         assert found is not None
         if found["state"] == "served" and not found["held"]:

@@ -228,6 +228,24 @@ async def test_a_board_answers_its_first_open_tickets_not_every_one(
         assert [t["id"] for t in shown] == [last, first]
 
 
+async def test_expo_answers_its_first_orders_not_every_one(client, waiter, monkeypatch):
+    """Expo listed every open order fired on the last day with tickets, each read ticket by
+    ticket: a year-old store whose kitchen serves none (printed tickets, counter orders no till
+    closes) answered 750 orders a load. Like a board, it answers the first `BOARD_MOST` orders
+    still to be served, the oldest fire first; one served already is not among them."""
+    monkeypatch.setattr(tickets, "BOARD_MOST", 2)
+    expo_staff = await sign_in(client, "kitchen", device="expo")
+    sent = [(await order(client, waiter, "Cola"))["id"] for _ in range(4)]
+    bar = (await board(client, expo_staff, "BAR"))["tickets"][0]
+    await client.post(
+        f"/api/tickets/{bar['id']}/state", headers=expo_staff, json={"state": "READY"}
+    )
+    served = await client.post(f"/api/orders/{sent[0]}/served", headers=expo_staff)
+    assert served.json()["state"] == "served"
+    shown = (await client.get("/api/kitchen/expo", headers=expo_staff)).json()["orders"]
+    assert [o["order_id"] for o in shown] == sent[1:3]
+
+
 async def test_a_void_after_firing_strikes_the_item_and_prints_a_chit(client, waiter, settings):
     manager = await sign_in(client, "manager")
     sent = await order(client, waiter, "Burrata", "Beef burger")
