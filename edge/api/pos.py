@@ -160,14 +160,15 @@ async def take_payment(request: Request):
 @contract(
     body=REFUND,
     status=201,
-    response=checks.PAYMENT_VIEW,
+    response=payments.REFUNDED,
     refuses={403, 409, 423, 503},
     idempotent=True,
 )
 async def refund_payment(request: Request):
     """Give back all (no amount) or part of a tender, with a reason: a manager's, or with a
     manager's PIN. Needs an open shift on this till. A tender paid at the table is refunded by
-    its provider (503 when it cannot be reached: nothing is recorded)."""
+    its provider (503 when it cannot be reached: nothing is recorded). Its slip prints on the
+    till's receipt printer."""
     who = await actor(request)
     data = REFUND.clean(await body(request))
     approver = await auth.sign_ins(request).approval(data, who, "payment.refund")

@@ -149,6 +149,9 @@ class World:
         await self.setup("POST", "/api/reports", {"kind": "x"})
         paid = await self.payment()
         self.receipt = _receipt_token(self.database, paid)
+        back = {"amount": 1, "reason": "cold"}
+        refunded = await self.setup("POST", f"/api/payments/{paid}/refund", back)
+        self.refund = refunded["refund"]["id"]
         link = await self.setup("POST", f"/api/checks/{await self.fresh_check()}/pay-link")
         self.link = link["id"]
         self.column = column
@@ -339,6 +342,9 @@ CALLS: dict[str, Call] = {
     ),
     "POST /api/orders/{order_id}/print-bill": lambda w, how: w.call(
         "POST", f"/api/orders/{w.order}/print-bill"
+    ),
+    "POST /api/refunds/{refund_id}/print-slip": lambda w, how: w.call(
+        "POST", f"/api/refunds/{w.refund}/print-slip"
     ),
     "POST /api/drawer/open": lambda w, how: _then(
         w.shift(), lambda _: w.call("POST", "/api/drawer/open", _approved(w, how))
