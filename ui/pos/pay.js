@@ -7,6 +7,9 @@ import { h } from "/ui/lib/element.js";
 import { parseMoney, percentText } from "/ui/lib/money.js";
 import { askReason, openModal, toast, withApproval } from "./dialogs.js";
 
+/** A tender as the POS and paper name it. */
+const TENDERS = { cash: "Cash", card: "Card", online: "Paid online" };
+
 /** The next amounts a guest may hand over for `due`: exact, then round notes above it. */
 export function quickCash(due, digits) {
   const unit = 10 ** digits;
@@ -84,10 +87,14 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
             check.service_charge ? row(`Service ${percentText(check.service_bp)}%`, money(check.service_charge)) : null,
             row("Total", money(check.total), "pay-total"),
             check.payments.map((p) => h("div", { class: "pay-payment" },
-              h("dt", {}, { cash: "Cash", card: "Card", online: "Paid online" }[p.method],
+              h("dt", {}, TENDERS[p.method],
                 p.refunded ? h("span", { class: "muted small" }, ` · refunded ${money(p.refunded)}`) : null,
                 h("button", { type: "button", class: "btn btn-ghost btn-sm", onclick: () => refund(p) }, "Refund…")),
               h("dd", { class: "num" }, money(p.amount + p.rounding)))),
+            check.refunds.map((r) => h("div", { class: "pay-refund" },
+              h("dt", {}, `Refund · ${TENDERS[r.method]}`,
+                h("button", { type: "button", class: "btn btn-ghost btn-sm", onclick: () => printSlip(r) }, "Print slip")),
+              h("dd", { class: "num" }, `−${money(r.amount)}`))),
             check.tips ? row("Tips", money(check.tips)) : null,
             check.due_back ? row("Owed back", money(check.due_back), "pay-due-back") : null),
           paid || check.parts.length ? null : h("div", { class: "row pay-tools" },
@@ -240,10 +247,12 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
     });
   }
 
+  /** Refund a tender; its slip prints at once on this till's receipt printer, as a receipt
+   * does once paid, and the check lists the refund with Print slip for a copy. */
   function refund(payment) {
     const amount = h("input", { class: "input", name: "refund_amount", inputmode: "decimal",
       value: ctx.decimal(payment.amount + payment.rounding + payment.tip - payment.refunded), "aria-label": "Amount" });
-    withReason({
+    askReason(ctx.api, {
       title: "Refund",
       why: "A refund needs a manager.",
       label: "Refund",
@@ -253,6 +262,19 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
         const body = { reason, ...(value ? { amount: value } : {}), ...(approval ? { approval } : {}) };
         return ctx.api.post(`/api/payments/${payment.id}/refund`, body);
       },
+      onDone: async (answer) => {
+        await load();
+        message.className = "msg msg-ok";
+        message.textContent = `Refunded ${money(answer.refund.amount)} · ${answer.slip_job_id
+          ? "the refund slip is printing." : "no receipt printer here: no slip printed."}`;
+      },
+    });
+  }
+
+  function printSlip(refunded) {
+    act(async () => {
+      await ctx.api.post(`/api/refunds/${refunded.id}/print-slip`);
+      toast("Refund slip printing (copy)");
     });
   }
 
