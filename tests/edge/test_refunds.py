@@ -13,7 +13,14 @@ from edge.core.config import EdgeSettings
 from tests.conftest import PINS, sign_in, staff_id
 from tests.edge.menu_helpers import item, menu, table_id
 from tests.edge.test_checks import check_of, open_shift, pay, walk_in
-from tests.edge.test_printing import drain, emulator, point_at, printed_amounts, printers_by_name
+from tests.edge.test_printing import (
+    drain,
+    emulator,
+    paid_by_card_and_cash,
+    point_at,
+    printed_amounts,
+    printers_by_name,
+)
 
 __all__ = ["emulator"]  # the fixture, used by name
 
@@ -146,17 +153,10 @@ async def test_a_paid_checks_receipt_and_digital_receipt_show_its_refunds_and_wh
     were taken: after a refund they said the guest paid what they no longer had. Each refund is
     a line of its own, and what was paid in the end below them, so paper and page add up."""
     manager = await sign_in(client, "manager", device="till")
-    await client.patch("/api/pos/settings", json={"cash_rounding": 5}, headers=manager)
-    await point_at(client, manager, "Counter receipt", emulator.port)
-    order = await walk_in(client, manager, "Garlic prawns", "Espresso", "Burrata")
-    check = await check_of(client, manager, order)
-    await open_shift(client, manager)
-    card = {"method": "card", "amount": 501, "tip": 123, "reference": "T"}
-    card = await pay(client, manager, check["id"], **card)
-    cash = await pay(client, manager, check["id"], method="cash", given=10_000)
-    assert cash.status_code == 201 and cash.json()["check"]["status"] == "paid", cash.text
+    order, card, cash = await paid_by_card_and_cash(client, manager, emulator)
+    assert cash["check"]["status"] == "paid"
     for taken, amount in ((card, 200), (cash, 350)):
-        path = f"/api/payments/{taken.json()['payment']['id']}/refund"
+        path = f"/api/payments/{taken['payment']['id']}/refund"
         back = await client.post(path, json={"amount": amount, "reason": "late"}, headers=manager)
         assert back.status_code == 201, back.text
     again = await client.post(f"/api/orders/{order['id']}/print-bill", headers=manager)
