@@ -24,7 +24,7 @@ from edge.runtime.sync_service import _pushed
 from edge.setup import enrolment
 from sync.clock import iso
 from sync.ids import uuid7
-from tests.conftest import sign_in
+from tests.conftest import PINS, sign_in
 from tests.hub.kit import new_code, new_owner, new_store
 from tests.integration.hubs import first_round_done
 
@@ -363,4 +363,31 @@ async def test_a_box_ahead_of_the_hub_pushes_again_from_the_hubs_cursor(
     # from the hub's cursor
     assert len(link.bodies) - 3 in (1, 2)
     assert (await box_.read(identity.sync_state)).push_cursor == await box_.read(events.last_seq)
+    await _converged(box_, hub, owner, store["id"])
+
+
+async def test_a_refund_reaches_the_hub_with_who_approved_it(box, hub, owner, store):
+    """A refund keeps who approved it (for its slip, printed again after its event is
+    forgotten): the field syncs as the rest of the refund does."""
+    box_, client = box
+    cashier = await sign_in(client, "cashier")
+    manager = await sign_in(client, "manager")
+    item = await box_.read(_item)
+    made = {"kind": "counter", "lines": [{"item_id": item["id"]}]}
+    order = (await client.post("/api/orders", json=made, headers=cashier)).json()
+    check = await client.post("/api/checks", json={"order_id": order["id"]}, headers=cashier)
+    assert (await client.post("/api/shifts", json={"float": 0}, headers=cashier)).is_success
+    card = {"method": "card", "reference": "T1"}
+    paid = await client.post(
+        f"/api/checks/{check.json()['id']}/payments", json=card, headers=cashier
+    )
+    assert paid.status_code == 201, paid.text
+    roster = (await client.get("/api/staff", headers=manager)).json()
+    boss = next(m for m in roster if m["role"] == "manager")
+    back = {"reason": "cold", "approval": {"staff_id": boss["id"], "pin": PINS["manager"]}}
+    path = f"/api/payments/{paid.json()['payment']['id']}/refund"
+    refunded = await client.post(path, json=back, headers=cashier)
+    assert refunded.status_code == 201, refunded.text
+    assert refunded.json()["refund"]["approved_by"] == boss["id"]
+    await box_.sync.round()
     await _converged(box_, hub, owner, store["id"])
