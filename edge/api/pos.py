@@ -41,6 +41,7 @@ def _approved(form: f.Form) -> f.Form:
 
 
 DISCOUNT = _approved(discounts.DISCOUNT)
+SERVICE = _approved(checks.SERVICE)
 REFUND = _approved(payments.REFUND)
 MOVE = _approved(shifts.MOVE)
 
@@ -95,13 +96,15 @@ async def get_check(request: Request):
     return ok(await box_of(request).read(checks.get, request.path_params["check_id"]))
 
 
-@contract(body=checks.SERVICE, partial=True, response=checks.CHECK_VIEW, refuses={403, 409})
+@contract(body=SERVICE, partial=True, response=checks.CHECK_VIEW, refuses={403, 409})
 async def update_check(request: Request):
-    """The check's own service charge (null: the store's rule)."""
+    """The check's own service charge (null: the store's rule): a manager's, or with a
+    manager's PIN as approval."""
     who = await actor(request)
-    data = await body(request)
+    data = SERVICE.clean(await body(request), partial=True)
+    approver = await auth.sign_ins(request).approval(data, who, "discount.large")
     check_id = request.path_params["check_id"]
-    return ok(await box_of(request).write(checks.set_service, who, check_id, data))
+    return ok(await box_of(request).write(checks.set_service, who, check_id, data, approver))
 
 
 def _check_action(fn: Callable[..., Any], form: f.Form, doc: str, status: int = 200):

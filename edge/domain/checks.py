@@ -701,13 +701,19 @@ def no_pay_link(conn: sqlite3.Connection, check_id: str) -> None:
 
 
 def set_service(
-    conn: WriteConnection, actor: Actor, check_id: str, values: dict[str, Any]
+    conn: WriteConnection,
+    actor: Actor,
+    check_id: str,
+    values: dict[str, Any],
+    approver: Actor | None = None,
 ) -> dict[str, Any]:
-    """The check's own service charge (null: the store's rule)."""
+    """The check's own service charge (null: the store's rule). A manager's, or approved with a
+    manager's PIN: taking it off is a discount, putting more on charges the guest more."""
     require(actor, "check.edit")
     given = SERVICE.clean(values, partial=True)
+    approved_by = require(actor, "discount.large", approver)
     changeable(conn, check_id)
-    commit(conn, actor.id, "checks", check_id, "update", given)
+    commit(conn, actor.id, "checks", check_id, "update", given, approver=approved_by)
     return get(conn, check_id)
 
 

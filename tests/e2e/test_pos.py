@@ -491,6 +491,38 @@ def test_a_void_and_a_refund_with_a_managers_pin_at_the_till_and_the_refunds_sli
     page.screenshot(path=str(SCREENSHOTS / "receipt-refunded-wall.png"))
 
 
+def test_a_checks_service_charge_changes_at_the_till_with_a_managers_pin(
+    page: Page, live_edge: LiveEdge, console: Console
+):
+    console.allow_refusal(403, "/api/checks/")  # asked without a PIN first: a manager's change
+    pos_sign_in(page, CASHIER)
+    page.get_by_role("tab", name="Desserts").click()
+    page.locator('.pos-item[data-item="Cheesecake"]').click()
+    page.locator('.pos-item[data-item="Pastel de nata"]').click()
+    page.get_by_role("button", name="Pay F2").click()
+    pay = page.locator("dialog.pos-modal-wide")
+    expect(pay.locator(".pay-total dd")).to_contain_text("8.50")
+
+    def service(percent: str) -> None:
+        pay.get_by_role("button", name="Service…").click()
+        dialog = page.locator("dialog.pos-modal").last
+        dialog.get_by_label("Percent of the check").fill(percent)
+        page.screenshot(path=str(SCREENSHOTS / "pos-service-charge.png"))
+        dialog.get_by_role("button", name="Apply").click()
+        approval = page.locator("dialog.pos-modal").last
+        expect(approval).to_contain_text("needs a manager")
+        approval.get_by_role("button", name=MANAGER).click()
+        page.keyboard.type(PINS[MANAGER])
+        page.keyboard.press("Enter")
+
+    service("10")
+    expect(pay.locator(".pay-total dd")).to_contain_text("9.35")
+    expect(pay.locator(".pay-sums")).to_contain_text("Service 10%")
+    service("0")
+    expect(pay.locator(".pay-total dd")).to_contain_text("8.50")
+    expect(pay.locator(".pay-sums")).not_to_contain_text("Service")
+
+
 def test_a_check_splits_by_items_at_the_till(page: Page, live_edge: LiveEdge):
     pos_sign_in(page, CASHIER)
     page.get_by_role("tab", name="Desserts").click()

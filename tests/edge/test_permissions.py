@@ -642,7 +642,9 @@ CALLS: dict[str, Call] = {
     "GET /api/checks/{check_id}": lambda w, how: w.call("GET", f"/api/checks/{w.check}"),
     "PATCH /api/checks/{check_id}": lambda w, how: _then(
         w.fresh_check(),
-        lambda check: w.call("PATCH", f"/api/checks/{check}", {"service_bp": 1000}),
+        lambda check: w.call(
+            "PATCH", f"/api/checks/{check}", {"service_bp": 1000, **_approval(w, how)}
+        ),
     ),
     "POST /api/checks/{check_id}/split": lambda w, how: _then(
         w.fresh_check(),
@@ -764,10 +766,14 @@ async def _then(first: Awaitable[Any], then: Callable[[Any], Awaitable[httpx.Res
 
 def _approved(w: World, how: str, reason: str = "change for the float") -> dict[str, Any]:
     """A manager's action's body, with the manager's PIN as approval unless `how` is "plain"."""
-    body: dict[str, Any] = {"reason": reason}
-    if how != "plain":
-        body["approval"] = {"staff_id": w.staff["manager"], "pin": PINS["manager"]}
-    return body
+    return {"reason": reason, **_approval(w, how)}
+
+
+def _approval(w: World, how: str) -> dict[str, Any]:
+    """The manager's PIN as approval, unless `how` is "plain"."""
+    if how == "plain":
+        return {}
+    return {"approval": {"staff_id": w.staff["manager"], "pin": PINS["manager"]}}
 
 
 async def _target(w: World, how: str) -> str:

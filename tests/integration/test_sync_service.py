@@ -19,7 +19,7 @@ from edge.core.permissions import Actor
 from edge.core.retention import Keep
 from edge.domain import hub_changes, orders
 from edge.runtime.housekeeping import prune
-from edge.runtime.hub_client import HubUnreachable
+from edge.runtime.hub_client import HubRefused, HubUnreachable
 from edge.runtime.sync_service import _pushed
 from edge.setup import enrolment
 from sync.clock import iso
@@ -289,10 +289,27 @@ async def test_a_hub_out_of_reach_is_offline_and_nothing_is_lost(box, hub, owner
         await box_.sync.round()
     status = await _status(client, manager)
     assert (status["state"], status["waiting"]) == ("offline", 3)
-    assert "link is down" in status["last_error"]
+    assert "link is down" in status["last_error"]  # for the technician; the manager reads:
+    assert status["problem"].startswith("The hub does not answer")
+    assert "changes wait here" in status["problem"]
     link.down = False
     await box_.sync.round()
     await _converged(box_, hub, owner, store["id"])
+    assert (await _status(client, manager))["problem"] is None
+
+
+async def test_a_revoked_key_tells_the_manager_to_enrol_the_box_again(box, hub, owner, store):
+    box_, client = box
+    manager = await sign_in(client, "manager")
+    devices = f"/api/stores/{store['id']}/devices"
+    (device,) = (await hub.get(devices, headers=owner.headers)).json()["devices"]
+    revoked = await hub.post(f"{devices}/{device['key_id']}/revoke", headers=owner.headers)
+    assert revoked.status_code == 200, revoked.text
+    with pytest.raises(HubRefused):
+        await box_.sync.round()
+    status = await _status(client, manager)
+    assert status["state"] == "refused" and "revoked" in status["last_error"]
+    assert "enrol the box again with a new code" in status["problem"]
 
 
 def _huge_orders(conn, count: int, lines: int = orders.MAX_LINES) -> None:

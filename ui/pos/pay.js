@@ -102,7 +102,8 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
             [2, 3, 4].map((ways) => h("button", { type: "button", class: "btn btn-sm", onclick: () => split({ by: "even", ways }) }, `${ways} ways`)),
             h("button", { type: "button", class: "btn btn-sm", onclick: () => split({ by: "seat" }) }, "By seat"),
             h("button", { type: "button", class: "btn btn-sm", onclick: () => splitByItems() }, "By items…"),
-            h("button", { type: "button", class: "btn btn-sm", onclick: () => discount() }, "Discount…"))),
+            h("button", { type: "button", class: "btn btn-sm", onclick: () => discount() }, "Discount…"),
+            h("button", { type: "button", class: "btn btn-sm", onclick: () => service() }, "Service…"))),
         h("section", { class: "pay-tender" },
           check.parts.length ? partsList() : null,
           paid ? done() : target ? tender(target) : null)));
@@ -356,6 +357,42 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
           note.textContent = err.message;
         }
       } }, "Apply")],
+    });
+  }
+
+  function service() {
+    const percent = h("input", { class: "input", name: "service", inputmode: "decimal", value: percentText(check.service_bp), autocomplete: "off" });
+    const note = h("p", { class: "msg", role: "alert" });
+    const change = async (service_bp) => {
+      try {
+        const answer = await withApproval(ctx.api, (approval) =>
+          ctx.api.patch(`/api/checks/${check.id}`, approval ? { service_bp, approval } : { service_bp }),
+        "Changing a check's service charge needs a manager.");
+        if (answer) {
+          closeService();
+          await load();
+        }
+      } catch (err) {
+        note.className = "msg msg-error";
+        note.textContent = err.message;
+      }
+    };
+    const { close: closeService } = openModal({
+      title: "Service charge",
+      body: [note,
+        h("label", { class: "field" }, h("span", {}, "Percent of the check"), percent),
+        h("p", { class: "small muted" }, "0 takes it off. A manager approves any change.")],
+      actions: [
+        h("button", { type: "button", class: "btn", onclick: () => change(null) }, "Store's rule"),
+        h("button", { type: "button", class: "btn btn-primary", onclick: () => {
+          const number = Math.round(Number(percent.value.trim().replace(",", ".")) * 100);
+          if (!percent.value.trim() || !Number.isFinite(number) || number < 0 || number > 10_000) {
+            note.className = "msg msg-error";
+            note.textContent = "Type a percent from 0 to 100.";
+            return;
+          }
+          change(number);
+        } }, "Apply")],
     });
   }
 
