@@ -273,6 +273,35 @@ async def test_an_event_the_hub_refuses_is_kept_for_a_manager(box, hub, owner, s
     assert (status["rejected"], status["waiting"]) == (1, 0)
 
 
+async def test_a_table_made_on_both_sides_while_apart_ends_alike_on_both(
+    box, hub, owner, store, link
+):
+    """The store and the owner each add a table "12" while the link is down: the hub's stands,
+    the store's becomes "12 (2)" (a conflict the manager sees), and the hub and the box end
+    with the same store, nothing refused."""
+    box_, client = box
+    manager = await sign_in(client, "manager")
+    area = await box_.read(lambda c: c.execute("SELECT id FROM areas ORDER BY id").fetchone()[0])
+    link.down = True
+    body = {"name": "12", "seats": 2, "area_id": area}
+    assert (await client.post("/api/tables", json=body, headers=manager)).status_code == 201
+    rows = f"/api/stores/{store['id']}/rows/tables"
+    fields = {"fields": {"name": "12", "seats": 4, "area_id": area}}
+    assert (await hub.post(rows, json=fields, headers=owner.headers)).status_code == 201
+    link.down = False
+    await box_.sync.round()  # the store's table up, the hub's down: the store's moves aside
+    await box_.sync.round()  # and that goes up
+    await _converged(box_, hub, owner, store["id"])
+    named = await box_.read(
+        lambda c: sorted((r["name"], r["seats"]) for r in c.execute("SELECT * FROM tables"))
+    )
+    assert ("12", 4) in named and ("12 (2)", 2) in named
+    (conflict,) = (await client.get("/api/sync/conflicts", headers=manager)).json()["conflicts"]
+    assert (conflict["mine"], conflict["hub"], conflict["hub_by"]) == ("12", "12 (2)", owner.email)
+    status = await _status(client, manager)
+    assert (status["rejected"], status["waiting"], status["open_conflicts"]) == (0, 0, 1)
+
+
 async def test_a_hub_out_of_reach_is_offline_and_nothing_is_lost(box, hub, owner, store, link):
     box_, client = box
     manager = await sign_in(client, "manager")
