@@ -50,7 +50,7 @@ def show(page: Page, what: str | None = None, start: str = "", end: str = "") ->
     """Choose filters and press Show; waits for the answer to be drawn."""
     if what is not None:
         page.get_by_label("What").select_option(label=what)
-    page.get_by_label("From").fill(start)
+    page.get_by_label("From", exact=True).fill(start)
     page.get_by_label("To (inclusive)").fill(end)
     with page.expect_response(re.compile(r"/api/audit\?")):
         page.get_by_role("button", name="Show").click()
