@@ -96,7 +96,8 @@ async def prep_time_report(request: Request):
     to ready and ready to bumped (median and 90th percentile), over business days."""
     who = await actor(request)
     query = PREP_TIMES.read(request)
-    return ok(await box_of(request).read(prep_times.report, who, query["from"], query["to"]))
+    box = box_of(request)
+    return ok(await box.read(prep_times.report, who, query["from"], query["to"], box.prep_days))
 
 
 @contract(body=tickets.RUSH, partial=True, response=tickets.TICKET_VIEW, refuses={403})

@@ -26,7 +26,7 @@ from edge.core.config import EdgeSettings
 from edge.core.events import Event, to_json, topic_of
 from edge.core.idempotency import Seen
 from edge.core.retention import Keep
-from edge.domain import menu
+from edge.domain import menu, prep_times
 from edge.runtime.auth import SignIns
 from edge.runtime.auto_fire import AutoFire
 from edge.runtime.guests import Guests
@@ -76,6 +76,7 @@ class Box:
         )
         self.menu_seq = last
         self._menu_cache: tuple[int, bytes] | None = None
+        self.prep_days = prep_times.Days()  # the prep-time report's past days, read once
         # One refund at a time from its plan to its record, and no shift closed meanwhile: a
         # provider's refund is money gone, which the box must then record (`edge.api.pos`).
         self.refunds = asyncio.Lock()
@@ -134,6 +135,7 @@ class Box:
         for event in batch:
             if topic_of(event) in MENU_TOPICS:
                 self.menu_seq = event.seq
+            self.prep_days.changed(event.entity, event.entity_id)
 
     def close(self) -> None:
         self.auto_fire.stop()

@@ -4,8 +4,10 @@ business days asked, from the times the tickets recorded (moved items once, void
 from __future__ import annotations
 
 from freezegun import freeze_time
+from hypothesis import given
+from hypothesis import strategies as st
 
-from edge.domain.prep_times import summary
+from edge.domain.prep_times import summary, summary_of_runs
 from tests.conftest import sign_in
 from tests.edge.test_tickets import board, order
 
@@ -91,3 +93,32 @@ def test_summary_median_and_nearest_rank_p90():
     assert summary([5.0]) == {"count": 1, "median_s": 5.0, "p90_s": 5.0}
     assert summary(range(1, 11)) == {"count": 10, "median_s": 5.5, "p90_s": 9}
     assert summary([30.0, 10.0, 20.0]) == {"count": 3, "median_s": 20.0, "p90_s": 30.0}
+
+
+async def test_a_past_days_report_follows_a_change_to_its_tickets(client, waiter, manager):
+    """A past day is read once and kept (`prep_times.Days`): a ticket of it moved on later (a
+    kitchen bumping yesterday's board in the morning) is in the next report, not the day as it
+    was first read."""
+    cook = await sign_in(client, "kitchen", device="kds")
+    with freeze_time("2026-11-20 12:00:00", tick=False) as clock:
+        sent = await order(client, waiter, "Burrata")
+        day = sent["business_day"]
+        (ticket,) = (await board(client, cook, "KITCHEN"))["tickets"]
+        clock.move_to("2026-11-21 12:00:00")  # the next day: the 20th is kept once read
+        before = (await client.get(REPORT, headers=manager, params={"from": day})).json()
+        assert before["stations"][0]["fired_to_ready"]["count"] == 0
+        clock.move_to("2026-11-21 12:05:00")
+        (item,) = ticket["items"]
+        await _post(client, cook, f"/api/ticket-items/{item['id']}/state", {"state": "READY"})
+        after = (await client.get(REPORT, headers=manager, params={"from": day})).json()
+    (kitchen,) = after["stations"]
+    assert kitchen["fired_to_ready"] == {"count": 1, "median_s": 86700.0, "p90_s": 86700.0}
+
+
+@given(st.lists(st.lists(st.integers(0, 10**7), max_size=40), max_size=12))
+def test_ranks_across_days_are_those_of_the_days_together(days):
+    """A report over days finds its median and 90th percentile across each day's sorted spans
+    without sorting them together: the same as of all of them in one run."""
+    runs = [sorted(day) for day in days]
+    together = sorted(value for day in days for value in day)
+    assert summary_of_runs(runs) == summary_of_runs([together])
