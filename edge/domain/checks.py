@@ -170,6 +170,7 @@ CHECK_LISTED = shape(
             "total",
             "paid",
             "balance",
+            "due_back",
             "created_at",
         )
     }
@@ -604,15 +605,30 @@ def _label(table_name: str | None, lines: Sequence[sqlite3.Row]) -> str:
     return "Counter"
 
 
+# Checks (a part: its split check) a QR bill was paid on late, that payment not refunded in
+# full (`returned` then): owed back, so listed with the open ones until a manager refunds it (a
+# few a year, read from the late links' own index).
+_OWED_LATE = (
+    "SELECT DISTINCT w.id, w.created_at FROM pay_links l"
+    " JOIN payments p ON p.id = l.payment_id JOIN checks c ON c.id = l.check_id"
+    " JOIN checks w ON w.id = COALESCE(c.parent_id, c.id)"
+    " WHERE l.status = 'late' AND p.refunded < p.amount"
+)
+
+
 def list_open(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Open and split checks (not their parts), oldest first."""
+    """Open and split checks (not their parts), and paid ones a QR bill was paid on late with
+    that money still owed back (`edge.domain.pay_at_table`), oldest first."""
     rows = conn.execute(
-        "SELECT id FROM checks WHERE status IN ('open', 'split') AND parent_id IS NULL"
-        " ORDER BY created_at, id"
+        "SELECT id, created_at FROM checks WHERE status IN ('open', 'split')"
+        " AND parent_id IS NULL"
     ).fetchall()
+    found = {row["id"]: row["created_at"] for row in rows}
+    for row in conn.execute(_OWED_LATE):
+        found.setdefault(row["id"], row["created_at"])
     listed = []
-    for row in rows:
-        view = get(conn, row["id"])
+    for check_id in sorted(found, key=lambda i: (found[i], i)):
+        view = get(conn, check_id)
         live = sum(1 for line in view["lines"] if not line["voided"])
         if not live and not view["payments"]:
             continue  # its orders were cancelled, or its lines moved away: nothing to pay
@@ -693,6 +709,10 @@ def settle(
     if paid_now < due.total:
         return False
     _mark_paid(conn, actor, check_id, due)
+    if (link := waiting_link(conn, check_id)) is not None:
+        # settled at the till while the guest's QR bill waited: the bill is withdrawn (the
+        # provider is told next, `edge.api.pay_at_table.withdraw`), a capture after it is late
+        commit(conn, actor.id, "pay_links", link["id"], "update", {"status": "cancelling"})
     if check["parent_id"] is not None:
         open_parts = conn.execute(
             "SELECT 1 FROM checks WHERE parent_id = ? AND status != 'paid'", (check["parent_id"],)

@@ -206,7 +206,7 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
     return h("div", { class: "pay-done stack" },
       h("p", { class: "pay-done-title" }, "Paid"),
       change ? h("p", { class: "pay-change" }, "Change ", h("strong", { class: "num" }, money(change))) : null,
-      check.due_back ? h("p", { class: "msg msg-warn", role: "alert" }, "A line was voided after it was paid: ",
+      check.due_back ? h("p", { class: "msg msg-warn", role: "alert" }, "Paid beyond its total (a line voided after it was paid, or a QR bill paid after the till took the check): ",
         h("strong", { class: "num" }, money(check.due_back)), " is owed back to the guest. A manager refunds it from a tender (Refund…).") : null,
       h("p", { class: "muted" }, "The receipt is printing."),
       h("button", { type: "button", class: "btn btn-primary btn-block", autofocus: true, onclick: () => close() }, "New sale"));
