@@ -494,3 +494,61 @@ def test_orders_are_cancelled_from_the_log_a_sent_one_with_a_managers_pin(
     page.get_by_role("tab", name="Voided").click()
     expect(page.locator(".pos-order")).to_have_count(1)
     page.screenshot(path=str(SCREENSHOTS / "pos-order-log-voided.png"))
+
+
+def test_a_qr_bill_paid_after_the_till_took_the_check_shows_owed_back_on_the_pos_and_in_the_audit(
+    browser, settings
+):
+    """The guest paid the QR bill as the cashier took cash: the POS listed no check and said
+    nothing, the money sat on a paid check. The check is listed as owed back, its dialog says
+    why, and the audit names it, on a phone and on a wall screen."""
+    sandbox = Sandbox(secret=b"whsec-e2e", deliver=False)
+    with serve(sandbox.app()) as provider_url:
+        sandbox.base_url = provider_url
+        paying = dataclasses.replace(
+            settings, pay_url=provider_url, pay_webhook_secrets="whsec-e2e", print_workers=False
+        )
+        with serve(create_app(paying)) as url:
+            edge = LiveEdge(url, paying)
+            with edge.client(MANAGER) as http:
+                menu = http.get("/api/menu/all").json()
+                prawns = next(
+                    i["id"] for c in menu["categories"] for i in c["items"]
+                    if i["name"] == "Garlic prawns"
+                )
+                order = http.post(
+                    "/api/orders", json={"kind": "counter", "lines": [{"item_id": prawns}]}
+                ).json()
+                check = http.post("/api/checks", json={"order_id": order["id"]}).json()
+                link = http.post(f"/api/checks/{check['id']}/pay-link").json()
+                assert http.post("/api/shifts", json={"float": 0}).status_code == 201
+                cash = http.post(f"/api/checks/{check['id']}/payments", json={"method": "cash"})
+                assert cash.status_code == 201
+                intent = sandbox.intents[link["provider_ref"]]
+                intent["status"] = "succeeded"  # the guest paid in the same second
+                body = sandbox.event(intent)
+                hook = http.post("/api/pay/webhook", content=body, headers=sandbox.headers(body))
+                assert hook.status_code == 200
+            owed = f"Owed back €{link['amount'] // 100}.{link['amount'] % 100:02d}"
+            for size, (width, height) in (("phone", (390, 844)), ("wall", (1920, 1080))):
+                viewport = {"width": width, "height": height}
+                with browser_page(browser, edge, viewport=viewport) as page:
+                    pos_sign_in(page, MANAGER)
+                    page.locator('.pos-tab[data-view="checks"]').click()
+                    listed = page.locator(".pos-check", has_text=check["label"])
+                    expect(listed.locator(".pos-owed")).to_have_text(owed)
+                    page.screenshot(path=str(SCREENSHOTS / f"pos-owed-back-{size}.png"))
+                    listed.click()
+                    pay = page.locator("dialog.pos-modal-wide")
+                    expect(pay.get_by_role("alert")).to_contain_text("QR bill paid after")
+                    page.screenshot(path=str(SCREENSHOTS / f"pos-owed-back-dialog-{size}.png"))
+                    page.goto("/admin/#/audit")
+                    page.get_by_role("button", name=MANAGER).click()
+                    page.keyboard.type(PINS[MANAGER])
+                    page.keyboard.press("Enter")
+                    page.get_by_label("What").select_option(label="QR bills (pay at table)")
+                    page.get_by_role("button", name="Show").click()
+                    row = page.locator("tr.audit-row", has_text="QR bill paid after its check")
+                    expect(row).to_have_count(1)
+                    expect(row).to_contain_text("Refund the online payment")
+                    page.screenshot(path=str(SCREENSHOTS / f"audit-late-qr-bill-{size}.png"))

@@ -206,8 +206,9 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
     return h("div", { class: "pay-done stack" },
       h("p", { class: "pay-done-title" }, "Paid"),
       change ? h("p", { class: "pay-change" }, "Change ", h("strong", { class: "num" }, money(change))) : null,
-      check.due_back ? h("p", { class: "msg msg-warn", role: "alert" }, "Paid beyond its total (a line voided after it was paid, or a QR bill paid after the till took the check): ",
-        h("strong", { class: "num" }, money(check.due_back)), " is owed back to the guest. A manager refunds it from a tender (Refund…).") : null,
+      // one span: the message box lays its children out in a row
+      check.due_back ? h("p", { class: "msg msg-warn", role: "alert" }, h("span", {}, h("strong", { class: "num" }, money(check.due_back)),
+        " is owed back to the guest: paid beyond the total (a line voided after it was paid, or a QR bill paid after the till took the check). A manager refunds it from a tender (Refund…).")) : null,
       h("p", { class: "muted" }, "The receipt is printing."),
       h("button", { type: "button", class: "btn btn-primary btn-block", autofocus: true, onclick: () => close() }, "New sale"));
   }
