@@ -74,6 +74,12 @@ CHECK_LINE = shape(
         "seat": nullable(COUNT),
         "amount": {**MONEY, "description": "the whole line, as ordered"},
         "share": text("the part of the line this check pays: 1, or 1/2 ..."),
+        "charged": {
+            **MONEY,
+            "description": "what this check charges for the line before discounts, as its"
+            " receipt prints it: the whole line, or a split part's share to the cent (a part's"
+            " lines add up to its subtotal); nothing once voided",
+        },
         "voided": {"type": "boolean"},
     },
 )
@@ -487,6 +493,17 @@ def get(
         now, _ = _whole(conn, check, (lines, discounts, covers))
     elif now is None:
         now = totals(conn, check)
+    charged = {line["id"]: line["amount"] for line in lines if line["state"] != "voided"}
+    if check["parent_id"] is not None:
+        # a part's discounts are its split check's, each its share of them (`now.discounts`)
+        discounts = discounts_of(conn, check["parent_id"])
+        held = [
+            (line["id"], line["amount"], Fraction(line["share_num"], line["share_den"]))
+            for line in lines
+            if line["state"] != "voided"
+        ]
+        store = store_settings.current(conn)
+        charged = money.charged(now, held, prices_include_tax=store["prices_include_tax"])
     # Only `check_splits.split` makes parts, and marks their check split in the same write;
     # a split check never opens again: an open one has none (as the checkout's two have not).
     parts = (
@@ -529,7 +546,7 @@ def get(
         "status": check["status"],
         "covers": covers,
         "order_ids": order_ids,
-        "lines": [_line_view(line) for line in lines],
+        "lines": [_line_view(line, charged.get(line["id"], 0)) for line in lines],
         "discounts": [
             {
                 "id": d["id"],
@@ -577,7 +594,7 @@ def _balance(check: sqlite3.Row, total: int, payments: Sequence[dict[str, Any]])
     return 0 if check["status"] == "paid" else max(0, total - counted(payments))
 
 
-def _line_view(line: sqlite3.Row) -> dict[str, Any]:
+def _line_view(line: sqlite3.Row, charged: int) -> dict[str, Any]:
     num, den = line["share_num"], line["share_den"]
     # A whole line, as nearly all are, without a Fraction (3 us each, a check shows every line)
     share = str(num) if den == 1 else str(Fraction(num, den))
@@ -590,6 +607,7 @@ def _line_view(line: sqlite3.Row) -> dict[str, Any]:
         "seat": line["seat"],
         "amount": line["amount"],
         "share": share,
+        "charged": charged,
         "voided": line["state"] == "voided",
     }
 

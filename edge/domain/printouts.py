@@ -198,12 +198,10 @@ def check_receipt(
     for line in check["lines"]:
         if line["voided"]:
             continue
-        num, _, den = line["share"].partition("/")
-        amount, name = line["amount"], line["name"]
-        if den:
-            amount = line["amount"] * int(num) // int(den)
-            name = f"{name} ({line['share']})"
-        lines.append(doc.ReceiptLine(line["quantity"], name, amount, tuple(line["modifiers"])))
+        name = line["name"] if line["share"] == "1" else f"{line['name']} ({line['share']})"
+        lines.append(
+            doc.ReceiptLine(line["quantity"], name, line["charged"], tuple(line["modifiers"]))
+        )
     adjustments = [
         doc.Adjustment(d["reason"] or "Discount", -d["amount"])
         for d in check["discounts"]
