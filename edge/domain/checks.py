@@ -12,6 +12,10 @@ amounts, and are paid one by one. A check with a payment on it is neither split,
 moved from: that would change what was paid for; nor is one a pay link waits on (the guest
 may be paying it at the table) split, merged away or emptied by a move (`no_pay_link`).
 
+A split check keeps the rules it was split under (its service charge in `service_bp`, the tax
+rules in `rules`), so that its parts, paid one by one while a manager may change the store's,
+stay shares of the same whole, and what one was paid never changes (`split_rules`).
+
 A check keeps what it came to when it was paid (`amounts`: net, tax by rate, discounts, service),
 so the day's reports stay as they were however the tax rates, prices or rules change later. A
 line voided after a payment settles the check again (`void_line`): what is left to pay shrinks,
@@ -146,6 +150,11 @@ CHECK_VIEW = shape(
         "discount_total": MONEY,
         "service_bp": COUNT,
         "service_charge": MONEY,
+        "prices_include_tax": {
+            "type": "boolean",
+            "description": "the tax rule its amounts follow: the store's, or the one a split"
+            " check was split under",
+        },
         "total": {**MONEY, "description": "what is due"},
         "paid": MONEY,
         "tips": MONEY,
@@ -265,6 +274,7 @@ def _new_check(
         "service_bp": None,
         "total": 0,
         "amounts": None,
+        "rules": None,
         "opened_by": actor.id,
         "created_at": now_iso(),
         "paid_at": None,
@@ -378,6 +388,27 @@ def _service_bp(check: sqlite3.Row, covers: int, rules: dict[str, Any]) -> int:
     return rules["service_bp"] if covers >= rules["service_min_covers"] else 0
 
 
+def tax_rules(conn: sqlite3.Connection, check: sqlite3.Row) -> dict[str, Any]:
+    """Whether prices include tax, and the tax rounding, that a check (a part: its split
+    check) is computed under: the ones it was split under, else the store's."""
+    parent = check["parent_id"]
+    whole = check if parent is None else existing(conn, "checks", parent, "check")
+    if whole["rules"]:
+        return orjson.loads(whole["rules"])
+    store = store_settings.current(conn)
+    return {key: store[key] for key in ("prices_include_tax", "tax_rounding")}
+
+
+def split_rules(
+    conn: sqlite3.Connection, check: sqlite3.Row, lines: Sequence[sqlite3.Row]
+) -> dict[str, Any]:
+    """What a check being split (its `lines_of`) keeps of the rules (`tax_rules`, and its
+    service charge as its own): a manager who changes the store's while its parts are paid
+    changes none of them."""
+    service = _service_bp(check, _covers(lines), pos_config.current(conn))
+    return {"service_bp": service, "rules": tax_rules(conn, check)}
+
+
 def totals(
     conn: sqlite3.Connection, check: sqlite3.Row, read: Contents | None = None
 ) -> money.Totals:
@@ -399,7 +430,7 @@ def _whole(
 ) -> tuple[money.Totals, list[money.Line]]:
     """The check's totals and live lines; `read`: its `contents` when the caller has them
     already (`get` shows them too: read once, not twice)."""
-    store = store_settings.current(conn)
+    rules = tax_rules(conn, check)
     rows, discount_rows, covers = contents(conn, check["id"]) if read is None else read
     lines = [
         money.Line(row["id"], row["amount"], row["tax_rate_bp"], row["tax_name"])
@@ -414,8 +445,8 @@ def _whole(
     whole = money.compute(
         lines,
         discounts,
-        prices_include_tax=store["prices_include_tax"],
-        rounding=store["tax_rounding"],
+        prices_include_tax=rules["prices_include_tax"],
+        rounding=rules["tax_rounding"],
         service_bp=service,
     )
     return whole, lines
@@ -436,8 +467,8 @@ def _split_totals(
                 )
             }
         )
-    store = store_settings.current(conn)
-    return money.split(whole, lines, shares, prices_include_tax=store["prices_include_tax"])
+    included = tax_rules(conn, parent)["prices_include_tax"]
+    return money.split(whole, lines, shares, prices_include_tax=included)
 
 
 def payments_of(conn: sqlite3.Connection, check_ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -493,6 +524,7 @@ def get(
         now, _ = _whole(conn, check, (lines, discounts, covers))
     elif now is None:
         now = totals(conn, check)
+    included = bool(tax_rules(conn, check)["prices_include_tax"])
     charged = {line["id"]: line["amount"] for line in lines if line["state"] != "voided"}
     if check["parent_id"] is not None:
         # a part's discounts are its split check's, each its share of them (`now.discounts`)
@@ -502,8 +534,7 @@ def get(
             for line in lines
             if line["state"] != "voided"
         ]
-        store = store_settings.current(conn)
-        charged = money.charged(now, held, prices_include_tax=store["prices_include_tax"])
+        charged = money.charged(now, held, prices_include_tax=included)
     # Only `check_splits.split` makes parts, and marks their check split in the same write;
     # a split check never opens again: an open one has none (as the checkout's two have not).
     parts = (
@@ -571,6 +602,7 @@ def get(
             pos_config.current(conn),
         ),
         "service_charge": now.service_charge,
+        "prices_include_tax": included,
         "total": now.total,
         "paid": paid_now,
         "tips": sum(p["tip"] for p in payments),

@@ -193,7 +193,7 @@ def check_receipt(
     if printer is None:
         raise Conflict("no receipt printer is set up", code="no_printer")
     store = store_settings.current(conn)
-    included = bool(store["prices_include_tax"])
+    included = check["prices_include_tax"]  # a split check's: the rule it was split under
     lines = []
     for line in check["lines"]:
         if line["voided"]:

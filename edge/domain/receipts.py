@@ -94,7 +94,7 @@ def digital(conn: sqlite3.Connection, token: str) -> dict[str, Any]:
         "paid_at": view["paid_at"],
         "timezone": store["timezone"],
         "currency": store["currency"],
-        "prices_include_tax": bool(store["prices_include_tax"]),
+        "prices_include_tax": view["prices_include_tax"],
         "lines": [
             {
                 **{key: line[key] for key in ("quantity", "name", "modifiers", "share")},

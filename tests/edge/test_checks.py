@@ -324,3 +324,57 @@ async def test_a_split_parts_receipt_adds_up_with_its_share_of_the_discount(
         discount_total -= discount
     assert lines_total == sum(line["amount"] for line in whole["lines"])
     assert discount_total == whole["discount_total"]
+
+
+async def test_a_split_check_keeps_the_rules_it_was_split_under_while_its_parts_are_paid(
+    client, settings
+):
+    """A manager changed the service charge (and the tax rules, a tax rate, the cash coin)
+    while a split check was partly paid: the paid part then showed another total than it was
+    paid, the parts left asked for their share of the new whole, and the whole closed paid with
+    its tenders adding up to neither the old total nor the new. The parts keep the rules the
+    check was split under; the cash coin is the till's at each tender (kept apart, as ever)."""
+    manager = await sign_in(client, "manager", device="till")
+    rules = {"service_bp": 1000, "service_min_covers": 0, "cash_rounding": 1}
+    assert (await client.patch("/api/pos/settings", json=rules, headers=manager)).status_code == 200
+    order = await walk_in(client, manager, "Garlic prawns", "Espresso", "Pastel de nata")
+    check = await check_of(client, manager, order)
+    split = await client.post(
+        f"/api/checks/{check['id']}/split", json={"by": "even", "ways": 3}, headers=manager
+    )
+    assert split.status_code == 200, split.text
+    before = split.json()
+    assert before["service_charge"] > 0
+    await open_shift(client, manager)
+    first = before["parts"][0]
+    assert (await pay(client, manager, first["id"], method="card", reference="T-1")).status_code == 201
+
+    changes = {"service_bp": 1250, "cash_rounding": 5}
+    assert (await client.patch("/api/pos/settings", json=changes, headers=manager)).status_code == 200
+    store = {"prices_include_tax": False, "tax_rounding": "down"}
+    assert (await client.patch("/api/store", json=store, headers=manager)).status_code == 200
+    rates = (await client.get("/api/menu/all", headers=manager)).json()["tax_rates"]
+    for rate in rates:
+        bumped = {"rate_bp": rate["rate_bp"] + 100}
+        answer = await client.patch(f"/api/menu/tax-rates/{rate['id']}", json=bumped, headers=manager)
+        assert answer.status_code == 200, answer.text
+
+    now = (await client.get(f"/api/checks/{check['id']}", headers=manager)).json()
+    keys = ("total", "subtotal", "tax_total", "taxes", "service_bp", "service_charge")
+    assert {k: now[k] for k in keys} == {k: before[k] for k in keys}
+    assert now["parts"][0] == {**first, "status": "paid", "paid": first["total"], "balance": 0}
+    assert [p["total"] for p in now["parts"]] == [p["total"] for p in before["parts"]]
+    for part in now["parts"][1:]:
+        paid = await pay(client, manager, part["id"], method="cash")
+        assert paid.status_code == 201, paid.text
+        assert paid.json()["payment"]["amount"] == part["total"]
+        # the coin is the till's now: rounded to 5 cents (half up), kept apart from the amount
+        assert paid.json()["payment"]["rounding"] == (part["total"] + 2) // 5 * 5 - part["total"]
+    whole = (await client.get(f"/api/checks/{check['id']}", headers=manager)).json()
+    assert whole["status"] == "paid" and whole["total"] == before["total"]
+    assert sum(p["amount"] for p in whole["payments"]) == whole["total"]
+    assert whole["due_back"] == whole["balance"] == 0
+    day = (
+        await client.post("/api/reports", json={"kind": "x"}, headers=manager)
+    ).json()["data"]
+    assert day["sales"] == whole["total"] and day["service_charge"] == whole["service_charge"]

@@ -72,7 +72,7 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
                   onclick: () => voidLine(line),
                 }, "Void"))))),
           h("dl", { class: "pay-sums" },
-            ctx.store.prices_include_tax ? null : row("Subtotal", money(check.subtotal)),
+            check.prices_include_tax ? null : row("Subtotal", money(check.subtotal)),
             check.discounts.map((d) => h("div", { class: "pay-discount" },
               h("dt", {}, d.promo_code ? `Promo ${d.promo_code}` : (d.reason || "Discount"),
                 paid ? null : h("button", { type: "button", class: "btn btn-ghost btn-sm", "aria-label": "Remove discount", onclick: () => act(async () => {
@@ -80,7 +80,7 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
                   await load();
                 }) }, "✕")),
               h("dd", { class: "num" }, `−${money(d.amount)}`))),
-            check.taxes.map((t) => row(ctx.store.prices_include_tax ? `incl. ${t.name}` : t.name, money(t.tax))),
+            check.taxes.map((t) => row(check.prices_include_tax ? `incl. ${t.name}` : t.name, money(t.tax))),
             check.service_charge ? row(`Service ${percentText(check.service_bp)}%`, money(check.service_charge)) : null,
             row("Total", money(check.total), "pay-total"),
             check.payments.map((p) => h("div", { class: "pay-payment" },
