@@ -670,8 +670,7 @@ def list_open(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """Open and split checks (not their parts), and paid ones a QR bill was paid on late with
     that money still owed back (`edge.domain.pay_at_table`), oldest first."""
     rows = conn.execute(
-        "SELECT id, created_at FROM checks WHERE status IN ('open', 'split')"
-        " AND parent_id IS NULL"
+        "SELECT id, created_at FROM checks WHERE status IN ('open', 'split') AND parent_id IS NULL"
     ).fetchall()
     found = {row["id"]: row["created_at"] for row in rows}
     for row in conn.execute(_OWED_LATE):

@@ -513,7 +513,9 @@ def test_a_qr_bill_paid_after_the_till_took_the_check_shows_owed_back_on_the_pos
             with edge.client(MANAGER) as http:
                 menu = http.get("/api/menu/all").json()
                 prawns = next(
-                    i["id"] for c in menu["categories"] for i in c["items"]
+                    i["id"]
+                    for c in menu["categories"]
+                    for i in c["items"]
                     if i["name"] == "Garlic prawns"
                 )
                 order = http.post(

@@ -12,12 +12,21 @@ from hypothesis import strategies as st
 
 from edge.core import db
 from edge.core.permissions import SYSTEM
+from edge.domain import (
+    check_splits,
+    checks,
+    discounts,
+    orders,
+    payments,
+    pos_config,
+    reports,
+    shifts,
+)
 from edge.domain import check_totals as money
-from edge.domain import check_splits, checks, discounts, orders, payments, pos_config, reports, shifts
 from edge.domain import store as store_settings
 from edge.domain.pricing import ROUNDINGS
-from service.errors import Conflict, Invalid
 from edge.runtime.writer import Writer
+from service.errors import Conflict, Invalid
 
 rates = st.sampled_from([0, 600, 1300, 2300])
 check_lines = st.lists(
@@ -264,7 +273,10 @@ def _split_check(data, writer, conn):
         given = {"kind": kind, "value": value, "reason": "regular"}
         with contextlib.suppress(Conflict, Invalid):  # a promo that does not stack, ...
             writer.run_sync(
-                discounts.add_discount, AT_TILL, check["id"], given | ({"line_id": line} if line else {})
+                discounts.add_discount,
+                AT_TILL,
+                check["id"],
+                given | ({"line_id": line} if line else {}),
             )
     seats = {line["seat"] for line in check["lines"] if line["seat"] is not None}
     by = data.draw(st.sampled_from(["even", "items", *(["seat"] if len(seats) > 1 else [])]))

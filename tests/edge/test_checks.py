@@ -286,7 +286,9 @@ async def test_a_split_parts_receipt_adds_up_with_its_share_of_the_discount(
     discount makes the total, and the parts' lines and discounts make the whole's."""
     manager = await sign_in(client, "manager", device="till")
     check = await check_of(
-        client, manager, await walk_in(client, manager, "Garlic prawns", "Espresso", "Pastel de nata")
+        client,
+        manager,
+        await walk_in(client, manager, "Garlic prawns", "Espresso", "Pastel de nata"),
     )
     off = {"kind": "percent", "value": 1000, "reason": "regular"}
     answer = await client.post(f"/api/checks/{check['id']}/discounts", json=off, headers=manager)
@@ -347,16 +349,22 @@ async def test_a_split_check_keeps_the_rules_it_was_split_under_while_its_parts_
     assert before["service_charge"] > 0
     await open_shift(client, manager)
     first = before["parts"][0]
-    assert (await pay(client, manager, first["id"], method="card", reference="T-1")).status_code == 201
+    assert (
+        await pay(client, manager, first["id"], method="card", reference="T-1")
+    ).status_code == 201
 
     changes = {"service_bp": 1250, "cash_rounding": 5}
-    assert (await client.patch("/api/pos/settings", json=changes, headers=manager)).status_code == 200
+    assert (
+        await client.patch("/api/pos/settings", json=changes, headers=manager)
+    ).status_code == 200
     store = {"prices_include_tax": False, "tax_rounding": "down"}
     assert (await client.patch("/api/store", json=store, headers=manager)).status_code == 200
     rates = (await client.get("/api/menu/all", headers=manager)).json()["tax_rates"]
     for rate in rates:
         bumped = {"rate_bp": rate["rate_bp"] + 100}
-        answer = await client.patch(f"/api/menu/tax-rates/{rate['id']}", json=bumped, headers=manager)
+        answer = await client.patch(
+            f"/api/menu/tax-rates/{rate['id']}", json=bumped, headers=manager
+        )
         assert answer.status_code == 200, answer.text
 
     now = (await client.get(f"/api/checks/{check['id']}", headers=manager)).json()
@@ -374,7 +382,5 @@ async def test_a_split_check_keeps_the_rules_it_was_split_under_while_its_parts_
     assert whole["status"] == "paid" and whole["total"] == before["total"]
     assert sum(p["amount"] for p in whole["payments"]) == whole["total"]
     assert whole["due_back"] == whole["balance"] == 0
-    day = (
-        await client.post("/api/reports", json={"kind": "x"}, headers=manager)
-    ).json()["data"]
+    day = (await client.post("/api/reports", json={"kind": "x"}, headers=manager)).json()["data"]
     assert day["sales"] == whole["total"] and day["service_charge"] == whole["service_charge"]

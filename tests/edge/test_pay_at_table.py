@@ -461,7 +461,9 @@ async def test_a_tender_at_the_till_cancels_the_qr_bill_and_a_capture_after_it_i
     )
     assert back.status_code == 201, back.text
     assert intent["refunded"] == link["amount"]
-    assert (await edge.get(f"/api/pay-links/{link['id']}", headers=who)).json()["status"] == "returned"
+    assert (await edge.get(f"/api/pay-links/{link['id']}", headers=who)).json()[
+        "status"
+    ] == "returned"
     listed = (await edge.get("/api/checks", headers=who)).json()
     assert check["id"] not in [c["id"] for c in listed]
 
@@ -489,9 +491,7 @@ async def test_a_capture_after_the_z_is_counted_on_the_next_day_not_the_closed_o
     (day,) = conn.execute("SELECT business_day FROM payments").fetchone()
     conn.close()
     assert day > closed
-    x = await edge.post(
-        "/api/reports", json={"kind": "x", "business_day": closed}, headers=who
-    )
+    x = await edge.post("/api/reports", json={"kind": "x", "business_day": closed}, headers=who)
     assert x.json()["data"] == z.json()["data"]
     listed = {c["id"]: c for c in (await edge.get("/api/checks", headers=who)).json()}
     assert listed[check["id"]]["due_back"] == link["amount"]
