@@ -197,53 +197,60 @@ def test_a_digital_receipt_paid_in_cash_says_its_rounding_and_adds_up(
     assert rows["Card"] + rows["Cash"] == rows["Total"] + rows["Cash rounding"] + rows["Change"]
 
 
-def test_a_table_pays_by_qr_and_the_pos_offers_the_rest_when_the_provider_is_down(
-    browser, settings
-):
-    sandbox = Sandbox(secret=b"whsec-e2e")
+@contextlib.contextmanager
+def paying_edge(settings, **options):
+    """A sandbox payment provider and a live edge that pays through it (its webhooks signed
+    with the e2e secret), each on a free 127.0.0.1 port."""
+    sandbox = Sandbox(secret=b"whsec-e2e", **options)
     with serve(sandbox.app()) as provider_url:
         sandbox.base_url = provider_url
         paying = dataclasses.replace(
             settings, pay_url=provider_url, pay_webhook_secrets="whsec-e2e", print_workers=False
         )
         with serve(create_app(paying)) as url:
-            edge = LiveEdge(url, paying)
-            console = Console()
-            console.allow_refusal(503, "/api/checks/")  # the provider down, on purpose
-            with browser_page(browser, edge, console) as page:
-                pos_sign_in(page, CASHIER)
-                page.get_by_label("Search or scan").fill("prawns")
-                page.locator('.pos-item[data-item="Garlic prawns"]').click()
-                page.get_by_role("button", name="Pay F2").click()
-                pay = page.locator("dialog.pos-modal-wide")
-                pay.get_by_role("button", name="QR bill").click()
-                link = pay.get_by_role("link", name="pay link")
-                expect(link).to_be_visible()
-                # The till draws the code itself: a QR reader finds the pay link in it.
-                code = pay.locator(".pay-qr img")
-                expect(code).to_be_visible()
-                page.wait_for_function(
-                    "document.querySelector('.pay-qr img').naturalWidth > 0", timeout=5_000
-                )
-                page.screenshot(path=str(SCREENSHOTS / "pos-pay-qr.png"))
-                shot = Image.open(io.BytesIO(code.screenshot())).convert("L")
-                found = zxingcpp.read_barcodes(shot, formats=zxingcpp.BarcodeFormat.QRCode)
-                assert [c.text for c in found] == [link.get_attribute("href")]
-                # The guest pays on their phone; no webhook reaches this box (its guest address
-                # is not this machine): the POS sees it paid by asking the provider.
-                assert httpx.post(link.get_attribute("href")).json()["status"] == "succeeded"
-                expect(pay.locator(".pay-done-title")).to_have_text("Paid", timeout=10_000)
-                page.screenshot(path=str(SCREENSHOTS / "pos-paid-at-table.png"))
-                pay.get_by_role("button", name="New sale").click()
-                # The provider goes down: the POS says so; cash still works.
-                sandbox.down = True
-                page.get_by_label("Search or scan").fill("prawns")
-                page.locator('.pos-item[data-item="Garlic prawns"]').click()
-                page.get_by_role("button", name="Pay F2").click()
-                qr_bill = pay.get_by_role("button", name="QR bill")
-                qr_bill.click()
-                expect(pay.locator(".pay-online")).to_contain_text("unavailable")
-                expect(qr_bill).to_be_disabled()
+            yield sandbox, LiveEdge(url, paying)
+
+
+def test_a_table_pays_by_qr_and_the_pos_offers_the_rest_when_the_provider_is_down(
+    browser, settings
+):
+    with paying_edge(settings) as (sandbox, edge):
+        console = Console()
+        console.allow_refusal(503, "/api/checks/")  # the provider down, on purpose
+        with browser_page(browser, edge, console) as page:
+            pos_sign_in(page, CASHIER)
+            page.get_by_label("Search or scan").fill("prawns")
+            page.locator('.pos-item[data-item="Garlic prawns"]').click()
+            page.get_by_role("button", name="Pay F2").click()
+            pay = page.locator("dialog.pos-modal-wide")
+            pay.get_by_role("button", name="QR bill").click()
+            link = pay.get_by_role("link", name="pay link")
+            expect(link).to_be_visible()
+            # The till draws the code itself: a QR reader finds the pay link in it.
+            code = pay.locator(".pay-qr img")
+            expect(code).to_be_visible()
+            page.wait_for_function(
+                "document.querySelector('.pay-qr img').naturalWidth > 0", timeout=5_000
+            )
+            page.screenshot(path=str(SCREENSHOTS / "pos-pay-qr.png"))
+            shot = Image.open(io.BytesIO(code.screenshot())).convert("L")
+            found = zxingcpp.read_barcodes(shot, formats=zxingcpp.BarcodeFormat.QRCode)
+            assert [c.text for c in found] == [link.get_attribute("href")]
+            # The guest pays on their phone; no webhook reaches this box (its guest address
+            # is not this machine): the POS sees it paid by asking the provider.
+            assert httpx.post(link.get_attribute("href")).json()["status"] == "succeeded"
+            expect(pay.locator(".pay-done-title")).to_have_text("Paid", timeout=10_000)
+            page.screenshot(path=str(SCREENSHOTS / "pos-paid-at-table.png"))
+            pay.get_by_role("button", name="New sale").click()
+            # The provider goes down: the POS says so; cash still works.
+            sandbox.down = True
+            page.get_by_label("Search or scan").fill("prawns")
+            page.locator('.pos-item[data-item="Garlic prawns"]').click()
+            page.get_by_role("button", name="Pay F2").click()
+            qr_bill = pay.get_by_role("button", name="QR bill")
+            qr_bill.click()
+            expect(pay.locator(".pay-online")).to_contain_text("unavailable")
+            expect(qr_bill).to_be_disabled()
 
 
 def test_five_items_and_cash_take_seven_taps_on_a_tablet(browser, live_edge: LiveEdge):
@@ -502,55 +509,48 @@ def test_a_qr_bill_paid_after_the_till_took_the_check_shows_owed_back_on_the_pos
     """The guest paid the QR bill as the cashier took cash: the POS listed no check and said
     nothing, the money sat on a paid check. The check is listed as owed back, its dialog says
     why, and the audit names it, on a phone and on a wall screen."""
-    sandbox = Sandbox(secret=b"whsec-e2e", deliver=False)
-    with serve(sandbox.app()) as provider_url:
-        sandbox.base_url = provider_url
-        paying = dataclasses.replace(
-            settings, pay_url=provider_url, pay_webhook_secrets="whsec-e2e", print_workers=False
-        )
-        with serve(create_app(paying)) as url:
-            edge = LiveEdge(url, paying)
-            with edge.client(MANAGER) as http:
-                menu = http.get("/api/menu/all").json()
-                prawns = next(
-                    i["id"]
-                    for c in menu["categories"]
-                    for i in c["items"]
-                    if i["name"] == "Garlic prawns"
-                )
-                order = http.post(
-                    "/api/orders", json={"kind": "counter", "lines": [{"item_id": prawns}]}
-                ).json()
-                check = http.post("/api/checks", json={"order_id": order["id"]}).json()
-                link = http.post(f"/api/checks/{check['id']}/pay-link").json()
-                assert http.post("/api/shifts", json={"float": 0}).status_code == 201
-                cash = http.post(f"/api/checks/{check['id']}/payments", json={"method": "cash"})
-                assert cash.status_code == 201
-                intent = sandbox.intents[link["provider_ref"]]
-                intent["status"] = "succeeded"  # the guest paid in the same second
-                body = sandbox.event(intent)
-                hook = http.post("/api/pay/webhook", content=body, headers=sandbox.headers(body))
-                assert hook.status_code == 200
-            owed = f"Owed back €{link['amount'] // 100}.{link['amount'] % 100:02d}"
-            for size, (width, height) in (("phone", (390, 844)), ("wall", (1920, 1080))):
-                viewport = {"width": width, "height": height}
-                with browser_page(browser, edge, viewport=viewport) as page:
-                    pos_sign_in(page, MANAGER)
-                    page.locator('.pos-tab[data-view="checks"]').click()
-                    listed = page.locator(".pos-check", has_text=check["label"])
-                    expect(listed.locator(".pos-owed")).to_have_text(owed)
-                    page.screenshot(path=str(SCREENSHOTS / f"pos-owed-back-{size}.png"))
-                    listed.click()
-                    pay = page.locator("dialog.pos-modal-wide")
-                    expect(pay.get_by_role("alert")).to_contain_text("QR bill paid after")
-                    page.screenshot(path=str(SCREENSHOTS / f"pos-owed-back-dialog-{size}.png"))
-                    page.goto("/admin/#/audit")
-                    page.get_by_role("button", name=MANAGER).click()
-                    page.keyboard.type(PINS[MANAGER])
-                    page.keyboard.press("Enter")
-                    page.get_by_label("What").select_option(label="QR bills (pay at table)")
-                    page.get_by_role("button", name="Show").click()
-                    row = page.locator("tr.audit-row", has_text="QR bill paid after its check")
-                    expect(row).to_have_count(1)
-                    expect(row).to_contain_text("Refund the online payment")
-                    page.screenshot(path=str(SCREENSHOTS / f"audit-late-qr-bill-{size}.png"))
+    with paying_edge(settings, deliver=False) as (sandbox, edge):
+        with edge.client(MANAGER) as http:
+            menu = http.get("/api/menu/all").json()
+            prawns = next(
+                i["id"]
+                for c in menu["categories"]
+                for i in c["items"]
+                if i["name"] == "Garlic prawns"
+            )
+            order = http.post(
+                "/api/orders", json={"kind": "counter", "lines": [{"item_id": prawns}]}
+            ).json()
+            check = http.post("/api/checks", json={"order_id": order["id"]}).json()
+            link = http.post(f"/api/checks/{check['id']}/pay-link").json()
+            assert http.post("/api/shifts", json={"float": 0}).status_code == 201
+            cash = http.post(f"/api/checks/{check['id']}/payments", json={"method": "cash"})
+            assert cash.status_code == 201
+            intent = sandbox.intents[link["provider_ref"]]
+            intent["status"] = "succeeded"  # the guest paid in the same second
+            body = sandbox.event(intent)
+            hook = http.post("/api/pay/webhook", content=body, headers=sandbox.headers(body))
+            assert hook.status_code == 200
+        owed = f"Owed back €{link['amount'] // 100}.{link['amount'] % 100:02d}"
+        for size, (width, height) in (("phone", (390, 844)), ("wall", (1920, 1080))):
+            viewport = {"width": width, "height": height}
+            with browser_page(browser, edge, viewport=viewport) as page:
+                pos_sign_in(page, MANAGER)
+                page.locator('.pos-tab[data-view="checks"]').click()
+                listed = page.locator(".pos-check", has_text=check["label"])
+                expect(listed.locator(".pos-owed")).to_have_text(owed)
+                page.screenshot(path=str(SCREENSHOTS / f"pos-owed-back-{size}.png"))
+                listed.click()
+                pay = page.locator("dialog.pos-modal-wide")
+                expect(pay.get_by_role("alert")).to_contain_text("QR bill paid after")
+                page.screenshot(path=str(SCREENSHOTS / f"pos-owed-back-dialog-{size}.png"))
+                page.goto("/admin/#/audit")
+                page.get_by_role("button", name=MANAGER).click()
+                page.keyboard.type(PINS[MANAGER])
+                page.keyboard.press("Enter")
+                page.get_by_label("What").select_option(label="QR bills (pay at table)")
+                page.get_by_role("button", name="Show").click()
+                row = page.locator("tr.audit-row", has_text="QR bill paid after its check")
+                expect(row).to_have_count(1)
+                expect(row).to_contain_text("Refund the online payment")
+                page.screenshot(path=str(SCREENSHOTS / f"audit-late-qr-bill-{size}.png"))

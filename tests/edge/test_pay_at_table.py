@@ -77,6 +77,18 @@ async def link_for(http, who):
     return check, answer.json()
 
 
+async def paid_at_till(edge, who):
+    """A check paid in cash on `who`'s till (a shift opened for it) while its QR bill waited:
+    the check and its link."""
+    assert (await edge.post("/api/shifts", json={"float": 0}, headers=who)).status_code == 201
+    check, link = await link_for(edge, who)
+    cash = await edge.post(
+        f"/api/checks/{check['id']}/payments", json={"method": "cash"}, headers=who
+    )
+    assert cash.status_code == 201 and cash.json()["check"]["status"] == "paid"
+    return check, link
+
+
 async def webhook(http, sandbox, body, **signing):
     return await http.post(
         "/api/pay/webhook", content=body, headers=sandbox.headers(body, **signing)
@@ -255,12 +267,7 @@ async def test_a_guest_who_pays_a_check_paid_meanwhile_is_owed_back_and_its_rece
     a check split or merged away after its QR bill printed took the guest's payment on a check
     no one paid any more, its parts (or the check its lines went to) still asking for it all."""
     who = await sign_in(edge, "cashier", device="till")
-    assert (await edge.post("/api/shifts", json={"float": 0}, headers=who)).status_code == 201
-    check, link = await link_for(edge, who)
-    cash = await edge.post(
-        f"/api/checks/{check['id']}/payments", json={"method": "cash"}, headers=who
-    )
-    assert cash.status_code == 201 and cash.json()["check"]["status"] == "paid"
+    check, link = await paid_at_till(edge, who)
     conn = sqlite3.connect(settings.database)
     paid_as = conn.execute(
         "SELECT paid_at, receipt_token FROM checks WHERE id = ?", (check["id"],)
@@ -423,12 +430,7 @@ async def test_a_tender_at_the_till_cancels_the_qr_bill_and_a_capture_after_it_i
     the same second) is recorded, once however often it is said, owed back, listed on the POS
     and in the audit until a manager refunds it through the provider."""
     who = await sign_in(edge, "manager", device="till")
-    assert (await edge.post("/api/shifts", json={"float": 0}, headers=who)).status_code == 201
-    check, link = await link_for(edge, who)
-    cash = await edge.post(
-        f"/api/checks/{check['id']}/payments", json={"method": "cash"}, headers=who
-    )
-    assert cash.status_code == 201 and cash.json()["check"]["status"] == "paid"
+    check, link = await paid_at_till(edge, who)
     now = (await edge.get(f"/api/pay-links/{link['id']}", headers=who)).json()
     assert now["status"] == "cancelled"
     intent = sandbox.intents[link["provider_ref"]]
