@@ -47,6 +47,7 @@ def create_app(settings: HubSettings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.attempts = Attempts(settings.attempts_per_minute, 60.0)
     app.state.refused = Attempts(sync.REFUSALS_PER_MINUTE, 60.0)
+    app.state.failed_sign_ins = Attempts(owners.FAILED_SIGN_INS, owners.FAILED_WINDOW_S)
     app.state.pushes = sync.Pushes()
     return app
 

@@ -32,6 +32,7 @@ DOCUMENT_TYPES: dict[str, type] = {
     cls.__name__: cls
     for cls in (
         doc.Receipt,
+        doc.RefundSlip,
         doc.KitchenTicket,
         doc.VoidChit,
         doc.Report,

@@ -27,6 +27,7 @@ __all__ = [
     "Mark",
     "Receipt",
     "ReceiptLine",
+    "RefundSlip",
     "Report",
     "ReportRow",
     "ReportSection",
@@ -110,6 +111,9 @@ class Receipt:
     ``rounding``: what paying in cash rounded the total by (to the smallest coin), printed
     below it so that the tenders add up: ``total + rounding + tips + change``. ``balance``: what
     is left to pay, on the bill of a check paid in part (what its pay link's code asks for).
+    ``refunds``: what was given back of the tenders (each a ``Tender`` named "Refund, Card",
+    its amount as given back), and ``net_paid`` what the guest paid in the end: the tenders
+    less the change and the refunds, printed below them when there are refunds.
 
     ``lines`` stay in the order they were ordered, not grouped by course as in the kitchen:
     the guest checks the bill against what they asked for, round by round, and headings would
@@ -127,6 +131,8 @@ class Receipt:
     change: int = 0
     rounding: int = 0
     balance: int = 0
+    refunds: tuple[Tender, ...] = ()
+    net_paid: int = 0
     order_no: str = ""
     table: str = ""
     staff: str = ""
@@ -134,6 +140,28 @@ class Receipt:
     qr_payload: str | None = None
     qr_caption: str = "Your digital receipt"
     footer: tuple[str, ...] = ()
+    copy_label: str = ""
+
+
+@dataclass(frozen=True)
+class RefundSlip:
+    """Money given back of one tender: the guest's proof of it, and the drawer's. Headed as a
+    receipt is (``header``, ``copy_label``, ``order_no``, ``at``, ``table``); ``tender`` is how
+    it was paid ("Card"), ``reference`` the card terminal's, ``amount`` what was given back.
+    ``signature``: a line for the guest to sign that they had the cash."""
+
+    currency: str
+    header: tuple[str, ...]
+    tender: str
+    amount: int
+    reason: str
+    refunded_by: str
+    approved_by: str = ""
+    reference: str = ""
+    signature: bool = False
+    order_no: str = ""
+    table: str = ""
+    at: datetime | None = None
     copy_label: str = ""
 
 
@@ -264,4 +292,4 @@ class TestPage:
     lines: tuple[str, ...] = field(default=())
 
 
-Document = Receipt | KitchenTicket | VoidChit | Report | TableQrTent | TestPage
+Document = Receipt | RefundSlip | KitchenTicket | VoidChit | Report | TableQrTent | TestPage

@@ -30,6 +30,7 @@ from printers.documents import (
     KitchenLine,
     KitchenTicket,
     Receipt,
+    RefundSlip,
     Report,
     TableQrTent,
     TaxLine,
@@ -307,23 +308,37 @@ def _tax_label(tax: TaxLine) -> str:
     return f"incl. {label}" if tax.included else label
 
 
-@_draw.register
-def _receipt(doc: Receipt, page: Page) -> None:
-    def money(minor: int) -> str:
-        return page.money(minor, doc.currency)
-
+def _head(
+    page: Page,
+    doc: Receipt | RefundSlip,
+    banner: str = "",
+    staff: str = "",
+) -> None:
+    """The top of a receipt or a refund slip: the store (its name large), what the paper is
+    (``banner``: REFUND), COPY when printed again, then the order and when, the table and who
+    took it, between rules."""
     if doc.header:
         page.line(doc.header[0], align="center", bold=True, size="big")
         for text in doc.header[1:]:
             page.line(text, align="center")
+    if banner:
+        page.line(banner, align="center", bold=True, size="big")
     if doc.copy_label:
         page.line(doc.copy_label, align="center", bold=True, size="tall")
     page.rule()
     if doc.order_no or doc.at:
         page.columns(f"Order {doc.order_no}" if doc.order_no else "", _when(doc.at))
-    if doc.table or doc.staff:
-        page.columns(doc.table, doc.staff)
+    if doc.table or staff:
+        page.columns(doc.table, staff)
     page.rule()
+
+
+@_draw.register
+def _receipt(doc: Receipt, page: Page) -> None:
+    def money(minor: int) -> str:
+        return page.money(minor, doc.currency)
+
+    _head(page, doc, staff=doc.staff)
     for item in doc.lines:
         page.columns(f"{item.qty}x {item.name}", money(item.amount))
         for modifier in item.modifiers:
@@ -341,6 +356,10 @@ def _receipt(doc: Receipt, page: Page) -> None:
         page.columns(tender.method, money(tender.amount))
     if doc.change:
         page.columns("Change", money(doc.change))
+    for refund in doc.refunds:
+        page.columns(refund.method, money(-refund.amount))
+    if doc.refunds:
+        page.columns("Net paid", money(doc.net_paid), bold=True)
     if doc.balance:
         page.columns("Balance due", money(doc.balance), bold=True, size="tall")
     if doc.qr_payload:
@@ -351,6 +370,25 @@ def _receipt(doc: Receipt, page: Page) -> None:
         page.rule()
         for text in doc.footer:
             page.line(text, align="center")
+
+
+@_draw.register
+def _refund_slip(doc: RefundSlip, page: Page) -> None:
+    _head(page, doc, banner="REFUND")
+    page.columns("Refund to", doc.tender)
+    if doc.reference:
+        page.columns("Terminal ref", doc.reference)
+    page.columns("Amount refunded", page.money(doc.amount, doc.currency), bold=True, size="tall")
+    page.line(f"Reason: {doc.reason}", indent="  ")
+    page.columns("Refunded by", doc.refunded_by)
+    if doc.approved_by:
+        page.columns("Approved by", doc.approved_by)
+    if doc.signature:
+        page.rule()
+        page.line("Guest's signature")
+        page.line()
+        page.line()
+        page.rule("_")
 
 
 def _by_course(

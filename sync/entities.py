@@ -741,6 +741,7 @@ _DECLARED = (
             "reason": TEXT,
             "created_by": TEXT,
             "created_at": TEXT,
+            "approved_by": TEXT.or_null,
         },
         topic="pos",
         noun="refund",

@@ -50,6 +50,7 @@ TAGS = {
     "checks": "pos",
     "check-discounts": "pos",
     "payments": "pos",
+    "refunds": "pos",
     "shifts": "pos",
     "reports": "pos",
     "receipts": "pos",

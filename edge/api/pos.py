@@ -41,6 +41,7 @@ def _approved(form: f.Form) -> f.Form:
 
 
 DISCOUNT = _approved(discounts.DISCOUNT)
+SERVICE = _approved(checks.SERVICE)
 REFUND = _approved(payments.REFUND)
 MOVE = _approved(shifts.MOVE)
 
@@ -95,13 +96,15 @@ async def get_check(request: Request):
     return ok(await box_of(request).read(checks.get, request.path_params["check_id"]))
 
 
-@contract(body=checks.SERVICE, partial=True, response=checks.CHECK_VIEW, refuses={403, 409})
+@contract(body=SERVICE, partial=True, response=checks.CHECK_VIEW, refuses={403, 409})
 async def update_check(request: Request):
-    """The check's own service charge (null: the store's rule)."""
+    """The check's own service charge (null: the store's rule): a manager's, or with a
+    manager's PIN as approval."""
     who = await actor(request)
-    data = await body(request)
+    data = SERVICE.clean(await body(request), partial=True)
+    approver = await auth.sign_ins(request).approval(data, who, "discount.large")
     check_id = request.path_params["check_id"]
-    return ok(await box_of(request).write(checks.set_service, who, check_id, data))
+    return ok(await box_of(request).write(checks.set_service, who, check_id, data, approver))
 
 
 def _check_action(fn: Callable[..., Any], form: f.Form, doc: str, status: int = 200):
@@ -160,14 +163,15 @@ async def take_payment(request: Request):
 @contract(
     body=REFUND,
     status=201,
-    response=checks.PAYMENT_VIEW,
+    response=payments.REFUNDED,
     refuses={403, 409, 423, 503},
     idempotent=True,
 )
 async def refund_payment(request: Request):
     """Give back all (no amount) or part of a tender, with a reason: a manager's, or with a
     manager's PIN. Needs an open shift on this till. A tender paid at the table is refunded by
-    its provider (503 when it cannot be reached: nothing is recorded)."""
+    its provider (503 when it cannot be reached: nothing is recorded). Its slip prints on the
+    till's receipt printer."""
     who = await actor(request)
     data = REFUND.clean(await body(request))
     approver = await auth.sign_ins(request).approval(data, who, "payment.refund")

@@ -241,5 +241,18 @@ routes = [
         ),
         methods=["POST"],
     ),
+    Route(
+        "/api/refunds/{refund_id:id}/print-slip",
+        action(
+            printouts.print_refund_slip,
+            "Queue a refund's slip again, as a COPY, on the receipt printer of the caller's"
+            " device; returns the job.",
+            "refund_id",
+            201,
+            response=print_queue.JOB_VIEW,
+            refuses={409},
+        ),
+        methods=["POST"],
+    ),
     Route("/api/drawer/open", open_drawer, methods=["POST"]),
 ]

@@ -22,7 +22,8 @@ STATUS = shape(
         "hub_url": nullable(text("the hub the box is enrolled with")),
         "state": enum(("not_enrolled", "connecting", "online", "offline", "refused")),
         "last_success": nullable(INSTANT),
-        "last_error": nullable(text("why the last round failed")),
+        "last_error": nullable(text("why the last round failed, as the hub or the link said")),
+        "problem": nullable(text("what that means to a manager, and what to do")),
         "waiting": {**COUNT, "description": "events the hub has yet to acknowledge"},
         "open_conflicts": COUNT,
         "rejected": {

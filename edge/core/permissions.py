@@ -32,7 +32,8 @@ _FLOOR = {
 }
 _MANAGER = _FLOOR | {
     "order.void_line",
-    "discount.large",  # above the store's limit, or a promo code's usage limit aside
+    # above the store's limit, a promo code's usage limit aside, a check's own service charge
+    "discount.large",
     "payment.refund",
     "reports.run",
     "printers.edit",

@@ -119,6 +119,24 @@ PAYMENT_VIEW = shape(
         "hub_rev": HUB_REV,
     },
 )
+REFUND_VIEW = shape(
+    "Refund",
+    {
+        "id": ID,
+        "payment_id": ID,
+        "shift_id": ID,
+        "business_day": DAY,
+        "method": enum(("cash", "card", "online")),
+        "amount": {**MONEY, "description": "given back of the tender"},
+        "reason": text(),
+        "created_by": ID,
+        "created_at": INSTANT,
+        "approved_by": nullable(
+            {**ID, "description": "the manager who approved it (null: an older refund)"}
+        ),
+        "hub_rev": HUB_REV,
+    },
+)
 PART_VIEW = shape(
     "CheckPart",
     {
@@ -156,7 +174,11 @@ CHECK_VIEW = shape(
             " check was split under",
         },
         "total": {**MONEY, "description": "what is due"},
-        "paid": MONEY,
+        "paid": {
+            **MONEY,
+            "description": "what its tenders paid of it (cash rounding and tips apart), refunds"
+            " not taken off: `refunds` lists them",
+        },
         "tips": MONEY,
         "balance": {**MONEY, "description": "what is left to pay"},
         "due_back": {
@@ -165,6 +187,7 @@ CHECK_VIEW = shape(
             " was refunded: change owed, a refund for a manager to give",
         },
         "payments": array(PAYMENT_VIEW),
+        "refunds": array(REFUND_VIEW, "given back of its tenders, oldest first"),
         "parts": array(PART_VIEW),
         "opened_by": ID,
         "created_at": INSTANT,
@@ -482,6 +505,23 @@ def payments_of(conn: sqlite3.Connection, check_ids: Sequence[str]) -> list[dict
     ]
 
 
+def refunds_of(
+    conn: sqlite3.Connection, payments: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """What was given back of `payments` (`payments_of`), oldest first."""
+    refunded = [p["id"] for p in payments if p["refunded"]]
+    if not refunded:  # nearly every check: no statement
+        return []
+    marks = ", ".join("?" * len(refunded))
+    return [
+        dict(row)
+        for row in conn.execute(
+            f"SELECT * FROM refunds WHERE payment_id IN ({marks}) ORDER BY created_at, id",
+            refunded,
+        )
+    ]
+
+
 def paid(payments: Sequence[dict[str, Any]]) -> int:
     """What payments paid of a check: their amounts (cash rounding and tips apart)."""
     return sum(p["amount"] for p in payments)
@@ -613,6 +653,7 @@ def get(
         ),
         "due_back": max(0, paid_now - sum(p["refunded"] for p in payments) - now.total),
         "payments": payments,
+        "refunds": refunds_of(conn, payments),
         "parts": part_views,
         "opened_by": check["opened_by"],
         "created_at": check["created_at"],
@@ -725,13 +766,19 @@ def no_pay_link(conn: sqlite3.Connection, check_id: str) -> None:
 
 
 def set_service(
-    conn: WriteConnection, actor: Actor, check_id: str, values: dict[str, Any]
+    conn: WriteConnection,
+    actor: Actor,
+    check_id: str,
+    values: dict[str, Any],
+    approver: Actor | None = None,
 ) -> dict[str, Any]:
-    """The check's own service charge (null: the store's rule)."""
+    """The check's own service charge (null: the store's rule). A manager's, or approved with a
+    manager's PIN: taking it off is a discount, putting more on charges the guest more."""
     require(actor, "check.edit")
     given = SERVICE.clean(values, partial=True)
+    approved_by = require(actor, "discount.large", approver)
     changeable(conn, check_id)
-    commit(conn, actor.id, "checks", check_id, "update", given)
+    commit(conn, actor.id, "checks", check_id, "update", given, approver=approved_by)
     return get(conn, check_id)
 
 

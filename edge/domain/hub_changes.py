@@ -13,10 +13,11 @@ Two kinds of change come down (`sync.envelope.Change`):
 
 A change that cannot be applied here (a row deleted at the store meanwhile, a delete that other
 rows still point at, a value the box's own rules for that field refuse: a time zone that does
-not exist would stop every order; a name or code another row here holds) is kept as a
-rejection (`sync_inbox`), never dropped, the box keeps its value, and the next change goes on:
-one bad change must not stall the pull. Each change runs in a savepoint of its own. The pull
-cursor moves in the same transaction (`identity.pulled`).
+not exist would stop every order) is kept as a rejection (`sync_inbox`), never dropped, the box
+keeps its value, and the next change goes on: one bad change must not stall the pull. A name
+or code another row here holds is no such value: the store's row moves aside (`_move_aside`).
+Each change runs in a savepoint of its own. The pull cursor moves in the same transaction
+(`identity.pulled`).
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import orjson
+
 from edge.core import identity, retention
 from edge.core.events import Op, WriteConnection, commit
-from edge.domain.duplicates import duplicate
+from edge.domain.duplicates import aside, holders
 from edge.domain.sync_inbox import record_rejection
 from service import config_fields
 from service.errors import Invalid
@@ -35,6 +38,7 @@ from sync.canonical import columns_digest
 from sync.entities import ENTITIES, split_parts, synced
 from sync.envelope import Change
 from sync.errors import BadEvent
+from sync.ids import uuid7
 
 
 def apply(conn: WriteConnection, changes: Iterable[Change], cursor: int) -> int:
@@ -90,7 +94,7 @@ def _apply(conn: WriteConnection, change: Change) -> None:
 
     def write(op: Op, fields: dict[str, Any] | None = None) -> None:
         if fields:
-            _check(conn, entity.name, change.entity_id, fields)
+            _check(conn, change, entity.name, fields)
         hub_event = (change.id, change.hlc)
         commit(conn, change.actor, entity.name, change.entity_id, op, fields,
                origin="hub", hub_event=hub_event, hub_rev=change.rev)  # fmt: skip
@@ -111,21 +115,49 @@ def _apply(conn: WriteConnection, change: Change) -> None:
         raise LookupError(f"no such {entity.noun} here: deleted at the store meanwhile?")
 
 
-def _check(conn: WriteConnection, entity: str, entity_id: str, fields: dict[str, Any]) -> None:
+def _check(conn: WriteConnection, change: Change, entity: str, fields: dict[str, Any]) -> None:
     """Refuse (`Invalid`) a value the box's own rules for that field refuse
     (`service.config_fields`, as a manager's edit here meets them); the rules across fields
-    (at least, at most) read the rest of the row as it is here, and a name or code another row
-    here holds is refused as a manager's is (two tables "3": staff would read either one)."""
+    (at least, at most) read the rest of the row as it is here. A name or code another row
+    here holds (`UNIQUE`) stands all the same: that row moves aside (`_move_aside`)."""
     if entity not in config_fields.FORMS:
         return
+    entity_id = change.entity_id
     found = conn.execute(f"SELECT * FROM {entity} WHERE id = ?", (entity_id,)).fetchone()
     row = dict(found) if found else None
     cleaned = config_fields.check(entity, fields, row)
     rule = config_fields.UNIQUE.get(entity)
     if rule and not rule.reads.isdisjoint(cleaned):
-        taken = duplicate(conn, entity, {**(row or {}), **cleaned}, entity_id)
-        if taken:
-            raise taken
+        for holder in holders(conn, entity, {**(row or {}), **cleaned}, entity_id):
+            _move_aside(conn, change, entity, holder)
+
+
+def _move_aside(conn: WriteConnection, change: Change, entity: str, holder_id: str) -> None:
+    """The hub's change gives a row a name or code this store's row `holder_id` holds: the hub
+    refuses an owner such an edit, so the store made its row while apart from the hub (a table
+    "12" on each side). The hub's value stands, as any does: the store's row takes another
+    (`duplicates.aside`: "12 (2)") as an edit of the store's own, which syncs, so the hub ends
+    with what the box holds; the manager finds it in the conflict inbox (the store's value and
+    what it is now, the hub's change's author and time). Refusing the hub's change instead
+    left the two sides apart for good: the box never made the hub's row."""
+    field = config_fields.UNIQUE[entity].field
+    holder = dict(conn.execute(f"SELECT * FROM {entity} WHERE id = ?", (holder_id,)).fetchone())
+    value = aside(conn, entity, holder)
+    event = commit(conn, None, entity, holder_id, "update", {field: value})
+    assert event is not None  # the value changed
+    conflict = {
+        "seq": event.seq,
+        "entity": entity,
+        "entity_id": holder_id,
+        "field": field,
+        "edge_value": orjson.dumps(holder[field]).decode(),
+        "hub_value": orjson.dumps(value).decode(),
+        "edge_actor": None,
+        "edge_at": event.at,
+        "hub_actor": change.actor,
+        "hub_at": change.at,
+    }
+    commit(conn, None, "sync_conflicts", uuid7(), "create", conflict)
 
 
 def echo(change: Change) -> bool:

@@ -13,6 +13,7 @@ it (`checks.settle`): its receipt prints and its orders close.
 
 A refund goes back to the tender it refunds, up to what that tender took, with a reason and a
 manager (or a manager's PIN), on a till with an open shift; in cash, up to what the drawer holds.
+Its slip prints at once on the till's receipt printer, as a paid check's receipt does.
 """
 
 from __future__ import annotations
@@ -53,6 +54,15 @@ TAKEN = shape(
         "check": checks.CHECK_VIEW,
         "receipt_job_id": nullable({**ID, "description": "the receipt, once the check is paid"}),
     },
+)
+REFUNDED = shape(
+    "PaymentRefunded",
+    {
+        **checks.PAYMENT_VIEW.schema["properties"],
+        "refund": checks.REFUND_VIEW,
+        "slip_job_id": nullable({**ID, "description": "its slip (null: no receipt printer)"}),
+    },
+    description="the tender refunded, the refund and its slip",
 )
 
 _DIGITS = re.compile(r"\d(?:[ -]?\d){12,18}")
@@ -235,6 +245,7 @@ def refund(
         "reason": given["reason"],
         "created_by": actor.id,
         "created_at": now_iso(),
+        "approved_by": approved_by or actor.id,  # a manager's own refund is theirs to approve
     }
     commit(conn, actor.id, "refunds", refund_id, "create", row, approver=approved_by)
     commit(
@@ -255,8 +266,17 @@ def refund(
             "SELECT id FROM pay_links WHERE status = 'late' AND payment_id = ?", (payment_id,)
         ).fetchall():
             commit(conn, actor.id, "pay_links", link["id"], "update", {"status": "returned"})
-    return get(conn, payment_id)
+    return {
+        **dict(existing(conn, "payments", payment_id, "payment")),
+        "refund": {"id": refund_id, **row, "hub_rev": 0},
+        "slip_job_id": print_slip(conn, actor, refund_id),
+    }
 
 
-def get(conn: sqlite3.Connection, payment_id: str) -> dict[str, Any]:
-    return dict(existing(conn, "payments", payment_id, "payment"))
+def print_slip(conn: WriteConnection, actor: Actor, refund_id: str) -> str | None:
+    """The refund's slip, at once, as a paid check's receipt prints (`print_receipt`), on the
+    till's receipt printer (a till with none: None, the refund stands)."""
+    try:
+        return printouts.refund_slip(conn, actor, refund_id)
+    except Conflict:
+        return None

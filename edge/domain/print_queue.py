@@ -63,7 +63,16 @@ from sync.ids import uuid7
 
 log = logging.getLogger(__name__)
 
-KINDS = ("kitchen_ticket", "void_chit", "receipt", "report", "test_page", "drawer", "other")
+KINDS = (
+    "kitchen_ticket",
+    "void_chit",
+    "receipt",
+    "refund_slip",
+    "report",
+    "test_page",
+    "drawer",
+    "other",
+)
 STATES = ("queued", "sending", "printed", "failed")
 REROUTE_AFTER = 3
 BACKOFF_FIRST_S = 2

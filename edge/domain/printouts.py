@@ -166,6 +166,10 @@ def void_chit(
     return _queue(conn, actor, printer, "void_chit", chit, ("order_lines", line["id"]))
 
 
+# A tender as paper names it.
+TENDERS = {"cash": "Cash", "card": "Card", "online": "Paid online"}
+
+
 def _check_label(check: dict[str, Any]) -> str:
     """Whose check, as paper says it: its table as a ticket names it ("Table 3", not "3"), a
     part of it after it ("Table 3, Seat 1"); a walk-in's as the POS does ("Counter #12")."""
@@ -215,7 +219,7 @@ def check_receipt(
     tenders = [  # cash as handed over, the change below it; a card as charged, its tip with it
         doc.Tender("Cash", p["given"])
         if p["method"] == "cash"
-        else doc.Tender("Card" if p["method"] == "card" else "Paid online", p["amount"] + p["tip"])
+        else doc.Tender(TENDERS[p["method"]], p["amount"] + p["tip"])
         for p in payments
     ]
     if any(p["tip"] for p in payments):
@@ -235,6 +239,10 @@ def check_receipt(
         change=sum(p["change"] for p in payments),
         rounding=sum(p["rounding"] for p in payments),
         balance=check["balance"] if bill and payments else 0,
+        refunds=tuple(
+            doc.Tender(f"Refund, {TENDERS[r['method']]}", r["amount"]) for r in check["refunds"]
+        ),
+        net_paid=receipts.net_paid(check),
         table=_check_label(check),
         staff=actor.name if bill else _taken_by(conn, payments) or actor.name,
         at=local_now(conn, check["paid_at"]),  # a paid check's receipt printed again: its sale
@@ -249,11 +257,56 @@ def check_receipt(
 
 def _taken_by(conn: sqlite3.Connection, payments: list[dict[str, Any]]) -> str | None:
     """The name of who took the last of `payments` (None: none was taken)."""
-    if not payments:
-        return None
-    row = conn.execute("SELECT name FROM staff WHERE id = ?", (payments[-1]["taken_by"],))
-    found = row.fetchone()
+    return _name(conn, payments[-1]["taken_by"]) if payments else None
+
+
+def _name(conn: sqlite3.Connection, staff_id: str | None) -> str | None:
+    found = conn.execute("SELECT name FROM staff WHERE id = ?", (staff_id,)).fetchone()
     return found["name"] if found else None
+
+
+def refund_slip(conn: WriteConnection, actor: Actor, refund_id: str, copy: bool = False) -> str:
+    """The slip of a refund (`payments.refund`), on the till's receipt printer: headed as the
+    check's receipt is, the tender it went back to (a card's terminal reference, which the
+    terminal's own refund is matched by; the box keeps no card digits), the amount, the reason,
+    who refunded and who approved, when; a cash one with a line for the guest to sign. A
+    `copy` says so, as a receipt printed again does."""
+    printer = receipt_printer(conn, actor.device)
+    if printer is None:
+        raise Conflict("no receipt printer is set up", code="no_printer")
+    refund = existing(conn, "refunds", refund_id, "refund")
+    payment = existing(conn, "payments", refund["payment_id"], "payment")
+    check = checks.get(conn, payment["check_id"])
+    numbers = conn.execute(
+        "SELECT number FROM orders WHERE id IN (SELECT value FROM json_each(?)) ORDER BY number",
+        (json.dumps(check["order_ids"]),),
+    )
+    store = store_settings.current(conn)
+    slip = doc.RefundSlip(
+        currency=store["currency"],
+        header=(store["name"],),
+        tender=TENDERS[payment["method"]],
+        amount=refund["amount"],
+        reason=refund["reason"],
+        refunded_by=_name(conn, refund["created_by"]) or "",
+        approved_by=_name(conn, refund["approved_by"]) or "",
+        reference=payment["reference"] if payment["method"] == "card" else "",
+        signature=payment["method"] == "cash",
+        order_no=", ".join(f"#{row['number']}" for row in numbers),
+        table=_check_label(check),
+        at=local_now(conn, refund["created_at"]),
+        copy_label="COPY" if copy else "",
+    )
+    job = _queue(conn, actor, printer, "refund_slip", slip, ("refunds", refund_id))
+    assert job is not None
+    return job
+
+
+def print_refund_slip(conn: WriteConnection, actor: Actor, refund_id: str) -> dict[str, Any]:
+    """A refund's slip again (the POS's Print slip): a COPY, for whoever presents bills."""
+    require(actor, "order.bill")
+    job_id = refund_slip(conn, actor, refund_id, copy=True)
+    return visible(actor, "print_jobs", print_queue.get(conn, job_id))
 
 
 def print_report(

@@ -66,6 +66,19 @@ RECEIPT_VIEW = shape(
         ),
         "change": MONEY,
         "rounding": {"type": "integer", "description": "cash rounded to the smallest coin"},
+        "refunds": array(
+            {
+                "type": "object",
+                "properties": {"method": text(), "amount": MONEY},
+                "required": ["method", "amount"],
+                "additionalProperties": False,
+            },
+            "given back of the tenders, oldest first",
+        ),
+        "net_paid": {
+            **MONEY,
+            "description": "what the guest paid in the end: the tenders less change and refunds",
+        },
     },
 )
 
@@ -78,6 +91,14 @@ def link(conn: sqlite3.Connection, check_id: str) -> str | None:
     if not base or row is None or not row["receipt_token"]:
         return None
     return f"{base.rstrip('/')}{PAGE}#{row['receipt_token']}"
+
+
+def net_paid(check: dict[str, Any]) -> int:
+    """What the guest paid in the end for a check (`checks.get`): its tenders, with their cash
+    rounding and tips, less what was given back of them. The receipt prints it below the
+    refunds, and the digital receipt shows it, so that both add up after a refund."""
+    taken = sum(p["amount"] + p["rounding"] + p["tip"] for p in check["payments"])
+    return taken - sum(r["amount"] for r in check["refunds"])
 
 
 def digital(conn: sqlite3.Connection, token: str) -> dict[str, Any]:
@@ -121,4 +142,6 @@ def digital(conn: sqlite3.Connection, token: str) -> dict[str, Any]:
         ],
         "change": sum(p["change"] for p in view["payments"]),
         "rounding": sum(p["rounding"] for p in view["payments"]),
+        "refunds": [{"method": r["method"], "amount": r["amount"]} for r in view["refunds"]],
+        "net_paid": net_paid(view),
     }

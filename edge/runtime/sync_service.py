@@ -72,7 +72,8 @@ class Status:
 
     state: str = "not_enrolled"  # not_enrolled, connecting, online, offline, refused
     last_success: str | None = None
-    last_error: str | None = None
+    last_error: str | None = None  # as the hub or the link said it: for the technician
+    problem: str | None = None  # what it means to a manager, and what to do (`problem`)
 
 
 class SyncService:
@@ -145,7 +146,10 @@ class SyncService:
             except Exception as error:
                 state = "refused" if isinstance(error, HubRefused) else "offline"
                 self.status = replace(
-                    self.status, state=state, last_error=str(error) or repr(error)
+                    self.status,
+                    state=state,
+                    last_error=str(error) or repr(error),
+                    problem=problem(error),
                 )
                 log.info("sync: %s", error)
                 raise
@@ -161,7 +165,9 @@ class SyncService:
         assert state.store_id is not None
         await self._push(client, state.store_id)
         await self._pull(client)
-        self.status = replace(self.status, state="online", last_success=now_iso(), last_error=None)
+        self.status = replace(
+            self.status, state="online", last_success=now_iso(), last_error=None, problem=None
+        )
         return True
 
     async def _client_for(self, state: identity.SyncState) -> HubClient | None:
@@ -261,8 +267,43 @@ class SyncService:
             "state": self.status.state if state.enrolled else "not_enrolled",
             "last_success": self.status.last_success,
             "last_error": self.status.last_error,
+            "problem": self.status.problem,
             **counts,
         }
+
+
+# What a manager is told of a round the hub refused, by the refusal's code: the box's key is no
+# longer good (revoked, unknown, another store's, lost here), its clock is off, or it speaks
+# another version of the protocol. Any other refusal is the technician's.
+_REENROL = (
+    "The hub no longer accepts this box's key. Ask your technician to enrol the box again"
+    " with a new code from the hub."
+)
+_REFUSED = {
+    "revoked": _REENROL,
+    "unknown_key": _REENROL,
+    "wrong_store": _REENROL,
+    "no_key": _REENROL,
+    "stale": "The box's clock is more than 5 minutes off the hub's: set the box's date and"
+    " time, or ask your technician.",
+    "schema_unsupported": "The hub runs another version of Galley than this box: ask your"
+    " technician to update the box.",
+}
+_STORE_GOES_ON = "The store works as ever: its changes wait here and go up once the hub takes them."
+
+
+def problem(error: Exception) -> str:
+    """A failed round as a manager reads it on the Sync page: what is wrong, what to do, and
+    that nothing is lost meanwhile (`last_error` keeps what the hub or the link said)."""
+    if isinstance(error, HubRefused):
+        what = _REFUSED.get(
+            error.code, f"The hub refused the box's changes ({error.code}): tell your technician."
+        )
+    elif isinstance(error, HubUnreachable):
+        what = "The hub does not answer: the internet may be down, or the hub."
+    else:
+        what = "Sync stopped on an error of the box's: tell your technician."
+    return f"{what} {_STORE_GOES_ON}"
 
 
 def _load_key(path: Path) -> DeviceKey | None:

@@ -12,7 +12,7 @@ from hub.api.http import as_owner, storage
 from hub.api.openapi import contract
 from hub.domain import owners
 from service import fields as f
-from service.errors import Invalid, Unauthorized
+from service.errors import Invalid, TooMany, Unauthorized
 from service.http import body, client_address, ok
 from service.tokens import bearer
 
@@ -26,6 +26,12 @@ def _password(name: str, value: Any) -> str:
 
 
 SIGN_IN = f.Form({"email": f.text(200), "password": _password}, required=("email", "password"))
+# Wrong passwords one account may be given in FAILED_WINDOW_S, from any address (each address
+# is limited besides): beyond them every sign-in to it, right or wrong, is a 429 until the
+# oldest leaves the window, so a guesser with many addresses gets no more tries. Its owner's
+# sessions already signed in go on. Counted in each process, as addresses are.
+FAILED_SIGN_INS = 20
+FAILED_WINDOW_S = 15 * 60
 
 
 @contract(body=SIGN_IN, status=201, public=True, refuses={401, 429})
@@ -33,8 +39,15 @@ async def sign_in(request: Request):
     """Sign in with email and password: a bearer token for the owner API, shown this once."""
     request.app.state.attempts.count(client_address(request))
     values = SIGN_IN.clean(await body(request))
+    account, failures = values["email"].strip().lower(), request.app.state.failed_sign_ins
+    wait = failures.blocked(account)
+    if wait:
+        raise TooMany(
+            f"too many wrong passwords for this account; try again in {wait} s", retry_after=wait
+        )
     stored = await storage(request).run(owners.password_hash_of, values["email"])
     if not await anyio.to_thread.run_sync(owners.password_matches, values["password"], stored):
+        failures.wait(account)
         raise Unauthorized("wrong email or password", code="wrong_credentials")
     hours = request.app.state.settings.session_hours
     return ok(await storage(request).run(owners.start_session, values["email"], hours), 201)

@@ -32,6 +32,22 @@ def pos_sign_in(page: Page, name: str) -> None:
     expect(page.locator(".pos-top .who-name")).to_have_text(name)
 
 
+def print_receipts_on(owner: httpx.Client, port: int) -> None:
+    """The demo's receipt printer pointed at a printer emulator on `port`."""
+    receipt = next(p for p in owner.get("/api/printers").json() if p["role"] == "receipt")
+    transport = {"kind": "network", "host": "127.0.0.1", "port": port}
+    moved = owner.patch(f"/api/printers/{receipt['id']}", json={"transport": transport})
+    assert moved.status_code == 200, moved.text
+
+
+def open_shift(page: Page, float_: str) -> None:
+    """Open the till's shift with `float_` (as typed); the chip says so."""
+    page.get_by_role("button", name="Shift F6").click()
+    page.get_by_label("Float").fill(float_)
+    page.get_by_role("button", name="Open shift").click()
+    expect(page.locator(".shift-chip")).to_contain_text("Shift open")
+
+
 def money(text: str) -> int:
     """€12.50 -> 1250, -€0.02 -> -2."""
     value = int(re.sub(r"\D", "", text))
@@ -42,19 +58,11 @@ def test_a_cashier_rings_up_splits_pays_two_ways_and_the_z_report_shows_the_vari
     page: Page, live_edge: LiveEdge
 ):
     with run_in_thread() as emulator, live_edge.client() as owner:
-        receipt = next(p for p in owner.get("/api/printers").json() if p["role"] == "receipt")
-        transport = {"kind": "network", "host": "127.0.0.1", "port": emulator.port}
-        assert (
-            owner.patch(f"/api/printers/{receipt['id']}", json={"transport": transport}).status_code
-            == 200
-        )
+        print_receipts_on(owner, emulator.port)
 
         pos_sign_in(page, CASHIER)
-        # The shift opens with a float; the chip says so.
-        page.get_by_role("button", name="Shift F6").click()
-        page.get_by_label("Float").fill("100.00")
-        page.get_by_role("button", name="Open shift").click()
-        expect(page.locator(".shift-chip")).to_contain_text("Shift open")
+        # The shift opens with a float.
+        open_shift(page, "100.00")
 
         # A walk-in: a sea bass with its side (a choice the group requires), found by search,
         # and two natas from the grid.
@@ -258,10 +266,7 @@ def test_five_items_and_cash_take_seven_taps_on_a_tablet(browser, live_edge: Liv
         browser, live_edge, viewport={"width": 820, "height": 1180}, has_touch=True
     ) as page:
         pos_sign_in(page, CASHIER)
-        page.get_by_role("button", name="Shift F6").click()
-        page.get_by_label("Float").fill("50")
-        page.get_by_role("button", name="Open shift").click()
-        expect(page.locator(".shift-chip")).to_contain_text("Shift open")
+        open_shift(page, "50")
         page.get_by_role("button", name="Sale", exact=True).click()
         page.get_by_role("tab", name="Desserts").click()
         taps = 0
@@ -303,10 +308,7 @@ def test_every_view_fits_a_phone_a_tablet_and_a_wall_screen(page: Page, live_edg
     )
     pos_sign_in(page, CASHIER)
     # With a shift open, the chip says more (its float): still one line on a phone.
-    page.get_by_role("button", name="Shift F6").click()
-    page.get_by_label("Float").fill("150.00")
-    page.get_by_role("button", name="Open shift").click()
-    expect(page.locator(".shift-chip")).to_contain_text("Shift open")
+    open_shift(page, "150.00")
     page.locator('.pos-tab[data-view="sale"]').click()
     page.get_by_role("tab", name="Mains").click()
     page.locator('.pos-item[data-item="Grilled sea bass"]').click()
@@ -421,18 +423,86 @@ def test_the_quick_cash_buttons_show_their_amounts_whole_on_a_phone(browser, liv
             assert cut == [], f"cut at {width}: {cut}"
 
 
-def test_a_void_and_a_refund_with_a_managers_pin_at_the_till(
+def test_a_void_and_a_refund_with_a_managers_pin_at_the_till_and_the_refunds_slip(
     page: Page, live_edge: LiveEdge, console: Console
 ):
+    """A cashier voids a line and refunds part of a cash sale, each with the manager's PIN. The
+    refund's slip prints at once on the till's printer (as the receipt did once paid); the
+    check lists the refund with Print slip, which prints a COPY; the guest's digital receipt
+    shows the refund and the net."""
     # The till asks without a PIN first: the box answers that a manager must approve.
     console.allow_refusal(403, "/api/order-lines/")
     console.allow_refusal(403, "/api/payments/")
+    with run_in_thread() as emulator, live_edge.client() as owner:
+        print_receipts_on(owner, emulator.port)
+        page.set_viewport_size({"width": 1920, "height": 1080})
+        pos_sign_in(page, CASHIER)
+        open_shift(page, "50")
+        page.get_by_role("button", name="Sale", exact=True).click()
+        page.get_by_role("tab", name="Desserts").click()
+        page.locator('.pos-item[data-item="Cheesecake"]').click()
+        page.locator('.pos-item[data-item="Pastel de nata"]').click()
+        page.get_by_role("button", name="Pay F2").click()
+        pay = page.locator("dialog.pos-modal-wide")
+        expect(pay.locator(".pay-total dd")).to_contain_text("8.50")
+
+        def approve(reason: str, button: str) -> None:
+            dialog = page.locator("dialog.pos-modal").last
+            dialog.get_by_label("Reason").fill(reason)
+            dialog.get_by_role("button", name=button).click()
+            approval = page.locator("dialog.pos-modal").last
+            approval.get_by_role("button", name=MANAGER).click()
+            page.keyboard.type(PINS[MANAGER])
+            page.keyboard.press("Enter")
+
+        pay.get_by_role("button", name="Void Cheesecake").click()
+        approve("sent by mistake", "Void")
+        expect(pay.locator(".pay-total dd")).to_contain_text("2.50")
+        pay.locator(".pay-quick .btn-primary").click()
+        expect(pay.locator(".pay-done-title")).to_have_text("Paid")
+        pay.get_by_role("button", name="Refund…").click()
+        page.locator("dialog.pos-modal").last.get_by_label("Amount").fill("1.00")
+        approve("cold coffee", "Refund")
+        expect(pay.locator(".pay-payment")).to_contain_text("refunded €1.00")
+        expect(pay.locator(".msg-ok")).to_have_text("Refunded €1.00 · the refund slip is printing.")
+        refund = pay.locator(".pay-refund")
+        expect(refund).to_contain_text("Refund · Cash")
+        assert money(refund.locator("dd").inner_text()) == -100
+        page.screenshot(path=str(SCREENSHOTS / "pos-refund-wall.png"))
+        page.set_viewport_size({"width": 390, "height": 844})
+        refund.scroll_into_view_if_needed()
+        page.screenshot(path=str(SCREENSHOTS / "pos-refund-phone.png"))
+
+        # the receipt, the drawer for the cash, the slip and the drawer for the cash refund
+        slip = next(job for job in emulator.wait_for_jobs(4, timeout=15) if "REFUND" in job.lines)
+        assert "COPY" not in slip.lines and "Reason: cold coffee" in slip.lines
+        assert CASHIER in slip.text() and MANAGER in slip.text()
+        assert "Guest's signature" in slip.lines
+        refund.get_by_role("button", name="Print slip").click()
+        expect(page.locator(".toast", has_text="Refund slip printing (copy)")).to_be_visible()
+        copy = emulator.wait_for_jobs(5, timeout=15)[-1]
+        assert "COPY" in copy.lines and "REFUND" in copy.lines
+
+    with contextlib.closing(sqlite3.connect(live_edge.settings.database)) as conn:
+        (token,) = conn.execute("SELECT receipt_token FROM checks WHERE status = 'paid'").fetchone()
+    page.goto(f"/ui/receipt/index.html#{token}")
+    expect(page.locator(".receipt-net")).to_be_visible()  # drawn once the box answered
+    rows = {
+        row.locator("span").first.inner_text(): money(row.locator(".num").inner_text())
+        for row in page.locator(".receipt-sums .receipt-row").all()
+    }
+    assert rows["Refund, Cash"] == -100
+    assert rows["Net paid"] == rows["Total"] - 100 == 250 - 100
+    page.screenshot(path=str(SCREENSHOTS / "receipt-refunded-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.screenshot(path=str(SCREENSHOTS / "receipt-refunded-wall.png"))
+
+
+def test_a_checks_service_charge_changes_at_the_till_with_a_managers_pin(
+    page: Page, live_edge: LiveEdge, console: Console
+):
+    console.allow_refusal(403, "/api/checks/")  # asked without a PIN first: a manager's change
     pos_sign_in(page, CASHIER)
-    page.get_by_role("button", name="Shift F6").click()
-    page.get_by_label("Float").fill("50")
-    page.get_by_role("button", name="Open shift").click()
-    expect(page.locator(".shift-chip")).to_contain_text("Shift open")
-    page.get_by_role("button", name="Sale", exact=True).click()
     page.get_by_role("tab", name="Desserts").click()
     page.locator('.pos-item[data-item="Cheesecake"]').click()
     page.locator('.pos-item[data-item="Pastel de nata"]').click()
@@ -440,25 +510,24 @@ def test_a_void_and_a_refund_with_a_managers_pin_at_the_till(
     pay = page.locator("dialog.pos-modal-wide")
     expect(pay.locator(".pay-total dd")).to_contain_text("8.50")
 
-    def approve(reason: str, button: str) -> None:
+    def service(percent: str) -> None:
+        pay.get_by_role("button", name="Service…").click()
         dialog = page.locator("dialog.pos-modal").last
-        dialog.get_by_label("Reason").fill(reason)
-        dialog.get_by_role("button", name=button).click()
+        dialog.get_by_label("Percent of the check").fill(percent)
+        page.screenshot(path=str(SCREENSHOTS / "pos-service-charge.png"))
+        dialog.get_by_role("button", name="Apply").click()
         approval = page.locator("dialog.pos-modal").last
+        expect(approval).to_contain_text("needs a manager")
         approval.get_by_role("button", name=MANAGER).click()
         page.keyboard.type(PINS[MANAGER])
         page.keyboard.press("Enter")
 
-    pay.get_by_role("button", name="Void Cheesecake").click()
-    approve("sent by mistake", "Void")
-    expect(pay.locator(".pay-total dd")).to_contain_text("2.50")
-    pay.locator(".pay-quick .btn-primary").click()
-    expect(pay.locator(".pay-done-title")).to_have_text("Paid")
-    pay.get_by_role("button", name="Refund…").click()
-    page.locator("dialog.pos-modal").last.get_by_label("Amount").fill("1.00")
-    approve("cold", "Refund")
-    expect(pay.locator(".pay-payment")).to_contain_text("refunded")
-    expect(pay.locator(".pay-payment")).to_contain_text("1.00")
+    service("10")
+    expect(pay.locator(".pay-total dd")).to_contain_text("9.35")
+    expect(pay.locator(".pay-sums")).to_contain_text("Service 10%")
+    service("0")
+    expect(pay.locator(".pay-total dd")).to_contain_text("8.50")
+    expect(pay.locator(".pay-sums")).not_to_contain_text("Service")
 
 
 def test_a_check_splits_by_items_at_the_till(page: Page, live_edge: LiveEdge):

@@ -122,3 +122,24 @@ def test_every_staff_page_shows_the_badge(browser, live_edge: LiveEdge):
         expect(page.locator(".kds-top .sync-badge")).to_have_text("Synced", timeout=15000)
         waiter_signs_in(page)
         expect(page.locator(".w-top .sync-badge")).to_have_text("Synced", timeout=15000)
+
+
+def test_a_revoked_box_tells_the_manager_what_to_do(browser, live_edge: LiveEdge, hub, store):
+    """The hub's own words ("403 revoked: ...") are for the technician, one tap away; the
+    manager reads what it means and what to do."""
+    devices = f"/api/stores/{store['id']}/devices"
+    (device,) = hub.get(devices)["devices"]
+    revoked = hub.http.post(f"{devices}/{device['key_id']}/revoke", headers=hub.headers)
+    assert revoked.status_code == 200, revoked.text
+    with browser_page(browser, live_edge, viewport={"width": 390, "height": 844}) as page:
+        sign_in(page)
+        expect(page.locator(".topbar .sync-badge")).to_contain_text("Sync refused", timeout=15000)
+        page.get_by_role("link", name="Sync").first.click()
+        problem = page.locator(".sync-problem")
+        expect(problem).to_contain_text("enrol the box again with a new code from the hub")
+        expect(problem).to_contain_text("The store works as ever")
+        detail = problem.locator("details")
+        expect(detail.locator("code")).not_to_be_visible()
+        detail.locator("summary").click()
+        expect(detail.locator("code")).to_contain_text("revoked")
+        page.screenshot(path=SCREENSHOTS / "sync-revoked-phone.png", full_page=True)

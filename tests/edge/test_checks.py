@@ -130,6 +130,43 @@ async def test_a_large_discount_needs_a_manager_who_is_recorded(client, cashier)
     assert events["events"][0]["approver"] == approval["staff_id"]
 
 
+async def test_a_checks_service_charge_is_changed_only_with_a_manager(client, cashier):
+    """Taking it off is a discount, putting more on charges the guest more: a cashier alone
+    changes nothing; with a manager's PIN it changes, the manager recorded as approver."""
+    manager = await sign_in(client, "manager", device="office")
+    rule = {"service_bp": 1000, "service_min_covers": 0}
+    assert (await client.patch("/api/pos/settings", json=rule, headers=manager)).status_code == 200
+    order = await walk_in(client, cashier, "Garlic prawns")
+    check = await check_of(client, cashier, order)
+    assert check["service_charge"] > 0
+    path = f"/api/checks/{check['id']}"
+    for bp in (0, 10_000):
+        refused = await client.patch(path, json={"service_bp": bp}, headers=cashier)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["error"]["code"] == "approval_required"
+    assert (await client.get(path, headers=cashier)).json() == check
+    audit = "/api/audit?entity=checks&limit=5"
+    assert all(
+        e["entity_id"] != check["id"] or e["op"] != "update"
+        for e in (await client.get(audit, headers=manager)).json()["events"]
+    )
+    approval = {"staff_id": await staff_id(client, "manager"), "pin": PINS["manager"]}
+    changed = await client.patch(
+        path, json={"service_bp": 0, "approval": approval}, headers=cashier
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["service_charge"] == 0
+    assert changed.json()["total"] == check["total"] - check["service_charge"]
+    [event] = [
+        e
+        for e in (await client.get(audit, headers=manager)).json()["events"]
+        if e["entity_id"] == check["id"] and e["op"] == "update"
+    ]
+    assert event["approver"] == approval["staff_id"] and event["actor"] != approval["staff_id"]
+    own = await client.patch(path, json={"service_bp": None}, headers=manager)
+    assert own.status_code == 200 and own.json()["total"] == check["total"]
+
+
 async def test_a_shift_closes_with_a_blind_count_and_the_z_report_closes_the_day(client, cashier):
     await open_shift(client, cashier, 100_00)
     current = (await client.get("/api/shifts/current", headers=cashier)).json()["shift"]

@@ -603,7 +603,10 @@ async def pos_calls(call, prawns, database, sandbox):
     conn.close()
     await call("digital_receipt", "GET", f"/api/receipts/{token}", headers={})
     refund = {"amount": 100, "reason": "cold soup"}
-    await call("refund_payment", "POST", f"/api/payments/{taken['payment']['id']}/refund", refund)
+    refunded = await call(
+        "refund_payment", "POST", f"/api/payments/{taken['payment']['id']}/refund", refund
+    )
+    await call("print_refund_slip", "POST", f"/api/refunds/{refunded['refund']['id']}/print-slip")
     pay_in = {"kind": "pay_in", "amount": 2000, "reason": "change from the bank"}
     await call("drawer_move", "POST", "/api/shifts/current/moves", pay_in)
     await call("open_drawer", "POST", "/api/drawer/open", {"reason": "change for the float"})

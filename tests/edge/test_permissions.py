@@ -149,6 +149,9 @@ class World:
         await self.setup("POST", "/api/reports", {"kind": "x"})
         paid = await self.payment()
         self.receipt = _receipt_token(self.database, paid)
+        back = {"amount": 1, "reason": "cold"}
+        refunded = await self.setup("POST", f"/api/payments/{paid}/refund", back)
+        self.refund = refunded["refund"]["id"]
         link = await self.setup("POST", f"/api/checks/{await self.fresh_check()}/pay-link")
         self.link = link["id"]
         self.column = column
@@ -339,6 +342,9 @@ CALLS: dict[str, Call] = {
     ),
     "POST /api/orders/{order_id}/print-bill": lambda w, how: w.call(
         "POST", f"/api/orders/{w.order}/print-bill"
+    ),
+    "POST /api/refunds/{refund_id}/print-slip": lambda w, how: w.call(
+        "POST", f"/api/refunds/{w.refund}/print-slip"
     ),
     "POST /api/drawer/open": lambda w, how: _then(
         w.shift(), lambda _: w.call("POST", "/api/drawer/open", _approved(w, how))
@@ -636,7 +642,9 @@ CALLS: dict[str, Call] = {
     "GET /api/checks/{check_id}": lambda w, how: w.call("GET", f"/api/checks/{w.check}"),
     "PATCH /api/checks/{check_id}": lambda w, how: _then(
         w.fresh_check(),
-        lambda check: w.call("PATCH", f"/api/checks/{check}", {"service_bp": 1000}),
+        lambda check: w.call(
+            "PATCH", f"/api/checks/{check}", {"service_bp": 1000, **_approval(w, how)}
+        ),
     ),
     "POST /api/checks/{check_id}/split": lambda w, how: _then(
         w.fresh_check(),
@@ -758,10 +766,14 @@ async def _then(first: Awaitable[Any], then: Callable[[Any], Awaitable[httpx.Res
 
 def _approved(w: World, how: str, reason: str = "change for the float") -> dict[str, Any]:
     """A manager's action's body, with the manager's PIN as approval unless `how` is "plain"."""
-    body: dict[str, Any] = {"reason": reason}
-    if how != "plain":
-        body["approval"] = {"staff_id": w.staff["manager"], "pin": PINS["manager"]}
-    return body
+    return {"reason": reason, **_approval(w, how)}
+
+
+def _approval(w: World, how: str) -> dict[str, Any]:
+    """The manager's PIN as approval, unless `how` is "plain"."""
+    if how == "plain":
+        return {}
+    return {"approval": {"staff_id": w.staff["manager"], "pin": PINS["manager"]}}
 
 
 async def _target(w: World, how: str) -> str:

@@ -390,10 +390,10 @@ def printed_amounts(job) -> dict[str, int]:
     return found
 
 
-async def test_a_paid_receipt_adds_up_with_cash_rounding_and_a_card_tip(app, client, emulator):
-    """The card tender was printed without its tip (but the tip under it) and the cash rounding
-    not at all: the tenders on paper did not add up to the total, tips and change."""
-    manager = await sign_in(client, "manager", device="till")
+async def paid_by_card_and_cash(client, manager, emulator) -> tuple[dict, dict, dict]:
+    """A walk-in's order and the two tenders that paid its check, its receipt printed on
+    `emulator`: 501 and a tip of 123 by card, the rest from 100.00 in cash with a tip of 7, at a
+    store that rounds cash to 5 cents."""
     await client.patch("/api/pos/settings", json={"cash_rounding": 5}, headers=manager)
     await point_at(client, manager, "Counter receipt", emulator.port)
     order = await walk_in(client, manager, "Garlic prawns", "Espresso", "Burrata")
@@ -405,15 +405,23 @@ async def test_a_paid_receipt_adds_up_with_cash_rounding_and_a_card_tip(app, cli
     assert card.status_code == 201, card.text
     cash = await pay(client, manager, check["id"], method="cash", given=10_000, tip=7)
     assert cash.status_code == 201, cash.text
-    view = cash.json()["check"]
-    rounding = cash.json()["payment"]["rounding"]
+    return order, card.json(), cash.json()
+
+
+async def test_a_paid_receipt_adds_up_with_cash_rounding_and_a_card_tip(app, client, emulator):
+    """The card tender was printed without its tip (but the tip under it) and the cash rounding
+    not at all: the tenders on paper did not add up to the total, tips and change."""
+    manager = await sign_in(client, "manager", device="till")
+    _, _, cash = await paid_by_card_and_cash(client, manager, emulator)
+    view = cash["check"]
+    rounding = cash["payment"]["rounding"]
     assert rounding != 0 and view["status"] == "paid"
     await drain(app)
     (receipt,) = [job for job in emulator.wait_for_jobs(2) if job.cuts]
     paper = printed_amounts(receipt)
     assert paper["TOTAL"] == view["total"]
     assert paper["Card"] == 501 + 123  # what the card was charged
-    assert (paper["Cash"], paper["Change"]) == (10_000, cash.json()["change"])
+    assert (paper["Cash"], paper["Change"]) == (10_000, cash["change"])
     assert (paper["Tip"], paper["Cash rounding"]) == (view["tips"], rounding)
     tendered = paper["Card"] + paper["Cash"]
     assert tendered == paper["TOTAL"] + paper["Cash rounding"] + paper["Tip"] + paper["Change"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge.core import identity
+from edge.core import events, identity
 from edge.domain import hub_changes
 from sync.clock import Timestamp, now_iso, now_ms
 from sync.envelope import Change
@@ -100,6 +100,10 @@ async def test_each_refused_value_alone_leaves_the_row_as_it_was(app, entity, fi
     assert await box.read(read) == before
 
 
+def _outbox(conn) -> list[int]:
+    return [e.seq for e in events.outbox(conn, 0, events.last_seq(conn), 10_000)]
+
+
 def _pairs(conn) -> dict[str, list[dict]]:
     """Two rows of each entity whose name or code is unique in the store (two choices of one
     group, two active staff members)."""
@@ -116,10 +120,16 @@ def _pairs(conn) -> dict[str, list[dict]]:
     }
 
 
-async def test_a_pulled_name_or_code_another_row_holds_is_a_rejection(app, client, manager):
-    """An owner's edit that gives a row a name or code another row of the store holds (two
-    tables "1", a second active Ana) is kept as a rejection, as a manager's is refused here:
-    the box keeps its rows as they were and the pull goes on."""
+async def test_a_pulled_name_or_code_another_row_holds_stands_and_the_stores_row_moves_aside(
+    app, client, manager
+):
+    """The hub refuses an owner's edit that gives a row a name or code another row of the
+    store holds; one still arrives when the store made that row while it was apart from the
+    hub (two tables "1", a second active Ana). The hub's value stands, as any does (server
+    wins): the store's row that holds it takes the same with 2 after it, as an edit of the
+    store's own that syncs (so the hub ends with what the box holds), and the manager finds
+    it in the conflict inbox. Nothing is refused: a refused change never reached the box, and
+    the two sides never held the same store again."""
     box = app.state.box
     pairs = await box.read(_pairs)
     # the other row's value, as a manager would be refused it here (names of people and
@@ -134,33 +144,60 @@ async def test_a_pulled_name_or_code_another_row_holds_is_a_rejection(app, clien
         _change(cursor, entity, second["id"], taken[entity](first))
         for cursor, (entity, (first, second)) in enumerate(pairs.items(), 1)
     ]
-    first_table = pairs["tables"][0]
-    changes.append(
-        _change(
-            len(changes) + 1,
-            "tables",
-            uuid7(),
-            {"area_id": first_table["area_id"], "name": first_table["name"]},
-            op="create",
-        )
-    )
-    free = _change(len(changes) + 1, "tables", first_table["id"], {"name": "Patio 99"})
-    count = lambda c: c.execute("SELECT COUNT(*) FROM tables").fetchone()[0]  # noqa: E731
-    tables = await box.read(count)
-    refused = await box.write(hub_changes.apply, [*changes, free], free.cursor)
+    pushed_before = await box.read(_outbox)
+    assert await box.write(hub_changes.apply, changes, len(changes)) == 0
 
-    assert refused == len(changes)
     after = await box.read(_pairs)
-    assert after["tables"][0]["name"] == "Patio 99"  # the next change applied
-    after["tables"][0].update(name=first_table["name"], hub_rev=first_table["hub_rev"])
-    assert after == pairs  # the box keeps its rows
-    assert await box.read(count) == tables  # and made none
-    assert (await box.read(identity.sync_state)).pull_cursor == free.cursor
-    listed = (await client.get("/api/sync/rejections", headers=manager)).json()["rejections"]
-    assert sorted((r["entity"], r["code"]) for r in listed) == [
-        ("modifiers", "duplicate_name"),
-        ("staff", "duplicate_name"),
-        ("stations", "station_exists"),
-        ("tables", "duplicate_name"),
-        ("tables", "duplicate_name"),
+    aside = {"tables": " (2)", "staff": " (2)", "modifiers": " (2)", "stations": "2"}
+    for entity, (first, second) in pairs.items():
+        field = "code" if entity == "stations" else "name"
+        moved, hubs = after[entity]
+        assert (moved["id"], hubs["id"]) == (first["id"], second["id"])
+        assert moved[field] == first[field] + aside[entity], entity
+        assert hubs[field].strip().upper() == first[field].upper(), entity
+    renames = await box.read(_outbox)
+    assert len(renames) == len(pushed_before) + len(pairs)  # the store's edits, to the hub
+    listed = (await client.get("/api/sync/conflicts", headers=manager)).json()["conflicts"]
+    assert sorted((c["entity"], c["entity_id"], c["mine"], c["hub"]) for c in listed) == sorted(
+        (entity, first["id"], first[f], first[f] + aside[entity])
+        for entity, (first, _) in pairs.items()
+        for f in ["code" if entity == "stations" else "name"]
+    )
+    assert all(c["hub_by"] == "owner@example.com" for c in listed)
+    assert (await client.get("/api/sync/rejections", headers=manager)).json()["rejections"] == []
+    # "Apply mine again" is refused as a manager's own edit is: the hub's row holds it
+    table = next(c for c in listed if c["entity"] == "tables")
+    again = await client.post(f"/api/sync/conflicts/{table['id']}/reapply", headers=manager)
+    assert again.status_code == 422 and again.json()["error"]["code"] == "duplicate_name"
+
+
+async def test_a_pulled_new_row_takes_its_name_from_the_stores_newest_too(app, client, manager):
+    """A table the owner added on the hub while the store added one of the same name: the
+    hub's is made, the store's is "12 (2)"; one named so already makes it "12 (3)"; a name as
+    long as a table's may be gives up its end for the suffix."""
+    box = app.state.box
+    area = await box.read(lambda c: c.execute("SELECT id FROM areas ORDER BY id").fetchone()[0])
+    longest = "Terrace by the olive"  # 20 characters: a table's name may have no more
+    for name in ("12", "12 (2)", longest):
+        body = {"name": name, "seats": 2, "area_id": area}
+        assert (await client.post("/api/tables", json=body, headers=manager)).status_code == 201
+    made = [
+        _change(n, "tables", uuid7(), {"area_id": area, "name": name, "seats": 4}, "create")
+        for n, name in enumerate(("12", longest), 1)
     ]
+    assert await box.write(hub_changes.apply, made, 2) == 0
+    names = await box.read(
+        lambda c: {
+            r["name"]: r["id"] in {change.entity_id for change in made}
+            for r in c.execute(
+                "SELECT id, name FROM tables WHERE name LIKE '12%' OR name LIKE 'Terrace%'"
+            )  # fmt: skip
+        }
+    )
+    assert names == {
+        "12": True,
+        "12 (2)": False,
+        "12 (3)": False,
+        longest: True,
+        "Terrace by the o (2)": False,
+    }

@@ -4,16 +4,19 @@ import dataclasses
 import re
 from datetime import timedelta
 
+import httpx
 import orjson
 import pytest
 from freezegun import freeze_time
 
+from hub.api.owners import FAILED_SIGN_INS, FAILED_WINDOW_S
 from hub.api.sync import ENROLMENT, REFUSALS_PER_MINUTE
 from hub.app import create_app
 from sync.clock import utcnow
 from sync.envelope import MAX_NODE
 from sync.signing import DeviceKey, sign
 from tests.hub.kit import (
+    PASSWORD,
     Box,
     enrol,
     enrolled_box,
@@ -146,7 +149,6 @@ async def test_an_enrolment_is_small_and_its_node_name_short(hub, owner, store):
 
 async def test_enrolment_is_rate_limited_per_address(hub_settings):
     app = create_app(dataclasses.replace(hub_settings, attempts_per_minute=3))
-    import httpx
 
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -158,6 +160,34 @@ async def test_enrolment_is_rate_limited_per_address(hub_settings):
             assert 0 < int(limited.headers["Retry-After"]) <= 60
             with freeze_time(utcnow() + timedelta(seconds=61), real_asyncio=True):
                 _refused(await enrol(hub, "WRONG-CODE1", DeviceKey.generate()), 404, "unknown_code")
+
+
+async def test_an_accounts_wrong_passwords_are_limited_from_every_address(hub_app, owner):
+    """A guesser spread over many addresses (each within its own limit) gets FAILED_SIGN_INS
+    wrong passwords at one account, then a 429 even for the right one, until the oldest leaves
+    the window; the same email in capitals is the same account; another account, and the
+    owner's session already signed in, go on."""
+
+    def client(n: int) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=hub_app, client=(f"127.0.{n // 250}.{n % 250}", 9))
+        return httpx.AsyncClient(transport=transport, base_url="http://hub")
+
+    async def sign_in(n: int, email: str, password: str) -> httpx.Response:
+        async with client(n) as hub:
+            return await hub.post("/api/sessions", json={"email": email, "password": password})
+
+    for n in range(FAILED_SIGN_INS):
+        email = owner.email.upper() if n % 2 else owner.email
+        _refused(await sign_in(n, email, "guess"), 401, "wrong_credentials")
+    limited = await sign_in(FAILED_SIGN_INS, owner.email, PASSWORD)
+    _refused(limited, 429, "too_many_attempts")
+    assert 0 < int(limited.headers["Retry-After"]) <= FAILED_WINDOW_S
+    other = await sign_in(FAILED_SIGN_INS + 1, "someone-else@example.com", "guess")
+    _refused(other, 401, "wrong_credentials")
+    async with client(0) as hub:
+        assert (await hub.get("/api/stores", headers=owner.headers)).status_code == 200
+    with freeze_time(utcnow() + timedelta(seconds=FAILED_WINDOW_S + 1), real_asyncio=True):
+        assert (await sign_in(FAILED_SIGN_INS + 2, owner.email, PASSWORD)).status_code == 201
 
 
 async def test_refusals_recorded_per_address_are_limited(hub, owner, store, box):

@@ -19,12 +19,12 @@ from edge.core.permissions import Actor
 from edge.core.retention import Keep
 from edge.domain import hub_changes, orders
 from edge.runtime.housekeeping import prune
-from edge.runtime.hub_client import HubUnreachable
+from edge.runtime.hub_client import HubRefused, HubUnreachable
 from edge.runtime.sync_service import _pushed
 from edge.setup import enrolment
 from sync.clock import iso
 from sync.ids import uuid7
-from tests.conftest import sign_in
+from tests.conftest import PINS, sign_in
 from tests.hub.kit import new_code, new_owner, new_store
 from tests.integration.hubs import first_round_done
 
@@ -273,6 +273,76 @@ async def test_an_event_the_hub_refuses_is_kept_for_a_manager(box, hub, owner, s
     assert (status["rejected"], status["waiting"]) == (1, 0)
 
 
+async def test_a_table_made_on_both_sides_while_apart_ends_alike_on_both(
+    box, hub, owner, store, link
+):
+    """The store and the owner each add a table "12" while the link is down: the hub's stands,
+    the store's becomes "12 (2)" (a conflict the manager sees), and the hub and the box end
+    with the same store, nothing refused."""
+    box_, client = box
+    manager = await sign_in(client, "manager")
+    area = await box_.read(lambda c: c.execute("SELECT id FROM areas ORDER BY id").fetchone()[0])
+    link.down = True
+    body = {"name": "12", "seats": 2, "area_id": area}
+    assert (await client.post("/api/tables", json=body, headers=manager)).status_code == 201
+    rows = f"/api/stores/{store['id']}/rows/tables"
+    fields = {"fields": {"name": "12", "seats": 4, "area_id": area}}
+    assert (await hub.post(rows, json=fields, headers=owner.headers)).status_code == 201
+    link.down = False
+    await box_.sync.round()  # the store's table up, the hub's down: the store's moves aside
+    await box_.sync.round()  # and that goes up
+    await _converged(box_, hub, owner, store["id"])
+    named = await box_.read(
+        lambda c: sorted((r["name"], r["seats"]) for r in c.execute("SELECT * FROM tables"))
+    )
+    assert ("12", 4) in named and ("12 (2)", 2) in named
+    (conflict,) = (await client.get("/api/sync/conflicts", headers=manager)).json()["conflicts"]
+    assert (conflict["mine"], conflict["hub"], conflict["hub_by"]) == ("12", "12 (2)", owner.email)
+    status = await _status(client, manager)
+    assert (status["rejected"], status["waiting"], status["open_conflicts"]) == (0, 0, 1)
+
+
+def _two_group_item(conn) -> list[dict]:
+    """The modifier group links of an item that has two."""
+    rows = conn.execute(
+        "SELECT * FROM item_modifier_groups WHERE item_id = (SELECT item_id FROM"
+        " item_modifier_groups GROUP BY item_id HAVING COUNT(*) > 1 ORDER BY item_id LIMIT 1)"
+        " ORDER BY position"
+    )
+    return [dict(row) for row in rows]
+
+
+async def test_a_row_the_store_removed_while_the_hub_changed_it_comes_back(
+    box, hub, owner, store, link
+):
+    """A manager takes a modifier group off a dish while the link is down, and the owner moves
+    that same group up on the hub meanwhile: the hub refuses the store's removal (it would
+    throw the owner's change away unseen, server wins) and the box puts the row back, with
+    the owner's change on top. Before, the box lacked for good a row the hub kept."""
+    box_, client = box
+    manager = await sign_in(client, "manager")
+    kept, dropped = await box_.read(_two_group_item)
+    link.down = True
+    path = f"/api/menu/items/{kept['item_id']}"
+    taken_off = await client.patch(
+        path, json={"modifier_group_ids": [kept["group_id"]]}, headers=manager
+    )
+    assert taken_off.status_code == 200, taken_off.text
+    moved = await hub.patch(
+        f"/api/stores/{store['id']}/rows/item_modifier_groups/{dropped['id']}",
+        json={"fields": {"position": 5}},
+        headers=owner.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    link.down = False
+    await box_.sync.round()
+    await _converged(box_, hub, owner, store["id"])
+    back = await box_.read(_two_group_item)
+    assert [(r["id"], r["position"]) for r in back] == [(kept["id"], 0), (dropped["id"], 5)]
+    (refused,) = (await client.get("/api/sync/rejections", headers=manager)).json()["rejections"]
+    assert (refused["op"], refused["code"]) == ("delete", "changed_on_hub")
+
+
 async def test_a_hub_out_of_reach_is_offline_and_nothing_is_lost(box, hub, owner, store, link):
     box_, client = box
     manager = await sign_in(client, "manager")
@@ -289,10 +359,27 @@ async def test_a_hub_out_of_reach_is_offline_and_nothing_is_lost(box, hub, owner
         await box_.sync.round()
     status = await _status(client, manager)
     assert (status["state"], status["waiting"]) == ("offline", 3)
-    assert "link is down" in status["last_error"]
+    assert "link is down" in status["last_error"]  # for the technician; the manager reads:
+    assert status["problem"].startswith("The hub does not answer")
+    assert "changes wait here" in status["problem"]
     link.down = False
     await box_.sync.round()
     await _converged(box_, hub, owner, store["id"])
+    assert (await _status(client, manager))["problem"] is None
+
+
+async def test_a_revoked_key_tells_the_manager_to_enrol_the_box_again(box, hub, owner, store):
+    box_, client = box
+    manager = await sign_in(client, "manager")
+    devices = f"/api/stores/{store['id']}/devices"
+    (device,) = (await hub.get(devices, headers=owner.headers)).json()["devices"]
+    revoked = await hub.post(f"{devices}/{device['key_id']}/revoke", headers=owner.headers)
+    assert revoked.status_code == 200, revoked.text
+    with pytest.raises(HubRefused):
+        await box_.sync.round()
+    status = await _status(client, manager)
+    assert status["state"] == "refused" and "revoked" in status["last_error"]
+    assert "enrol the box again with a new code" in status["problem"]
 
 
 def _huge_orders(conn, count: int, lines: int = orders.MAX_LINES) -> None:
@@ -363,4 +450,31 @@ async def test_a_box_ahead_of_the_hub_pushes_again_from_the_hubs_cursor(
     # from the hub's cursor
     assert len(link.bodies) - 3 in (1, 2)
     assert (await box_.read(identity.sync_state)).push_cursor == await box_.read(events.last_seq)
+    await _converged(box_, hub, owner, store["id"])
+
+
+async def test_a_refund_reaches_the_hub_with_who_approved_it(box, hub, owner, store):
+    """A refund keeps who approved it (for its slip, printed again after its event is
+    forgotten): the field syncs as the rest of the refund does."""
+    box_, client = box
+    cashier = await sign_in(client, "cashier")
+    manager = await sign_in(client, "manager")
+    item = await box_.read(_item)
+    made = {"kind": "counter", "lines": [{"item_id": item["id"]}]}
+    order = (await client.post("/api/orders", json=made, headers=cashier)).json()
+    check = await client.post("/api/checks", json={"order_id": order["id"]}, headers=cashier)
+    assert (await client.post("/api/shifts", json={"float": 0}, headers=cashier)).is_success
+    card = {"method": "card", "reference": "T1"}
+    paid = await client.post(
+        f"/api/checks/{check.json()['id']}/payments", json=card, headers=cashier
+    )
+    assert paid.status_code == 201, paid.text
+    roster = (await client.get("/api/staff", headers=manager)).json()
+    boss = next(m for m in roster if m["role"] == "manager")
+    back = {"reason": "cold", "approval": {"staff_id": boss["id"], "pin": PINS["manager"]}}
+    path = f"/api/payments/{paid.json()['payment']['id']}/refund"
+    refunded = await client.post(path, json=back, headers=cashier)
+    assert refunded.status_code == 201, refunded.text
+    assert refunded.json()["refund"]["approved_by"] == boss["id"]
+    await box_.sync.round()
     await _converged(box_, hub, owner, store["id"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from printers.documents import (
@@ -11,6 +12,7 @@ from printers.documents import (
     Mark,
     Receipt,
     ReceiptLine,
+    RefundSlip,
     ReportRow,
     ReportSection,
     ShiftReport,
@@ -103,6 +105,26 @@ def sample_documents() -> dict[str, object]:
     return {
         "receipt": sample_receipt(),
         "receipt_idr": sample_receipt_idr(),
+        # Paid in cash, part of it given back: the refund under the tenders, then the net.
+        "receipt_refunded": replace(
+            sample_receipt(),
+            refunds=(Tender("Refund, Cash", 650),),
+            net_paid=2790 - 650,
+            copy_label="COPY",
+        ),
+        "refund_slip": RefundSlip(
+            currency="EUR",
+            header=("Café Müller",),
+            tender="Cash",
+            amount=650,
+            reason="Français ç tarte never came: the guest waited forty minutes and left",
+            refunded_by="Señor Ñandú",
+            approved_by="Müller",
+            signature=True,
+            order_no="#42",
+            table="Table T5",
+            at=AT,
+        ),
         "kitchen_ticket": sample_ticket(),
         "kitchen_ticket_reprint": KitchenTicket(
             station="Bar",

@@ -78,7 +78,10 @@ export default {
       summary.replaceChildren(...[
         h("p", {}, h("span", { class: `badge ${kind}`, "data-sync-state": status.state }, text)),
         facts.length ? h("dl", { class: "sync-facts" }, facts) : null,
-        status.last_error && status.state !== "online" ? h("p", { class: "muted small" }, status.last_error) : null,
+        status.problem && status.state !== "online" ? h("div", { class: "msg msg-warn sync-problem", role: "status" },
+          h("span", {}, status.problem),
+          status.last_error ? h("details", { class: "sync-detail small" },
+            h("summary", {}, "What the hub said"), h("code", {}, status.last_error)) : null) : null,
       ].filter(Boolean));
     }
 

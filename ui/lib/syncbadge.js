@@ -41,7 +41,7 @@ export function syncBadge({ api, timeZone = undefined, href = null, every = 1500
     const parts = [`Hub: ${when}`, `${status.waiting} change${status.waiting === 1 ? "" : "s"} waiting`];
     if (conflicts) parts.push(`${conflicts} field${conflicts === 1 ? "" : "s"} where the hub's value won`);
     if (status.rejected) parts.push(`${status.rejected} refused by the hub`);
-    if (status.state !== "online" && status.last_error) parts.push(status.last_error);
+    if (status.state !== "online" && status.problem) parts.push(status.problem);
     element.title = parts.join(" · ");
     element.setAttribute("aria-label", element.title);
   }

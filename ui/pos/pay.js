@@ -7,6 +7,9 @@ import { h } from "/ui/lib/element.js";
 import { parseMoney, percentText } from "/ui/lib/money.js";
 import { askReason, openModal, toast, withApproval } from "./dialogs.js";
 
+/** A tender as the POS and paper name it. */
+const TENDERS = { cash: "Cash", card: "Card", online: "Paid online" };
+
 /** The next amounts a guest may hand over for `due`: exact, then round notes above it. */
 export function quickCash(due, digits) {
   const unit = 10 ** digits;
@@ -84,10 +87,14 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
             check.service_charge ? row(`Service ${percentText(check.service_bp)}%`, money(check.service_charge)) : null,
             row("Total", money(check.total), "pay-total"),
             check.payments.map((p) => h("div", { class: "pay-payment" },
-              h("dt", {}, { cash: "Cash", card: "Card", online: "Paid online" }[p.method],
+              h("dt", {}, TENDERS[p.method],
                 p.refunded ? h("span", { class: "muted small" }, ` · refunded ${money(p.refunded)}`) : null,
                 h("button", { type: "button", class: "btn btn-ghost btn-sm", onclick: () => refund(p) }, "Refund…")),
               h("dd", { class: "num" }, money(p.amount + p.rounding)))),
+            check.refunds.map((r) => h("div", { class: "pay-refund" },
+              h("dt", {}, `Refund · ${TENDERS[r.method]}`,
+                h("button", { type: "button", class: "btn btn-ghost btn-sm", onclick: () => printSlip(r) }, "Print slip")),
+              h("dd", { class: "num" }, `−${money(r.amount)}`))),
             check.tips ? row("Tips", money(check.tips)) : null,
             check.due_back ? row("Owed back", money(check.due_back), "pay-due-back") : null),
           paid || check.parts.length ? null : h("div", { class: "row pay-tools" },
@@ -95,7 +102,8 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
             [2, 3, 4].map((ways) => h("button", { type: "button", class: "btn btn-sm", onclick: () => split({ by: "even", ways }) }, `${ways} ways`)),
             h("button", { type: "button", class: "btn btn-sm", onclick: () => split({ by: "seat" }) }, "By seat"),
             h("button", { type: "button", class: "btn btn-sm", onclick: () => splitByItems() }, "By items…"),
-            h("button", { type: "button", class: "btn btn-sm", onclick: () => discount() }, "Discount…"))),
+            h("button", { type: "button", class: "btn btn-sm", onclick: () => discount() }, "Discount…"),
+            h("button", { type: "button", class: "btn btn-sm", onclick: () => service() }, "Service…"))),
         h("section", { class: "pay-tender" },
           check.parts.length ? partsList() : null,
           paid ? done() : target ? tender(target) : null)));
@@ -241,10 +249,12 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
     });
   }
 
+  /** Refund a tender; its slip prints at once on this till's receipt printer, as a receipt
+   * does once paid, and the check lists the refund with Print slip for a copy. */
   function refund(payment) {
     const amount = h("input", { class: "input", name: "refund_amount", inputmode: "decimal",
       value: ctx.decimal(payment.amount + payment.rounding + payment.tip - payment.refunded), "aria-label": "Amount" });
-    withReason({
+    askReason(ctx.api, {
       title: "Refund",
       why: "A refund needs a manager.",
       label: "Refund",
@@ -254,6 +264,19 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
         const body = { reason, ...(value ? { amount: value } : {}), ...(approval ? { approval } : {}) };
         return ctx.api.post(`/api/payments/${payment.id}/refund`, body);
       },
+      onDone: async (answer) => {
+        await load();
+        message.className = "msg msg-ok";
+        message.textContent = `Refunded ${money(answer.refund.amount)} · ${answer.slip_job_id
+          ? "the refund slip is printing." : "no receipt printer here: no slip printed."}`;
+      },
+    });
+  }
+
+  function printSlip(refunded) {
+    act(async () => {
+      await ctx.api.post(`/api/refunds/${refunded.id}/print-slip`);
+      toast("Refund slip printing (copy)");
     });
   }
 
@@ -335,6 +358,42 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
           note.textContent = err.message;
         }
       } }, "Apply")],
+    });
+  }
+
+  function service() {
+    const percent = h("input", { class: "input", name: "service", inputmode: "decimal", value: percentText(check.service_bp), autocomplete: "off" });
+    const note = h("p", { class: "msg", role: "alert" });
+    const change = async (service_bp) => {
+      try {
+        const answer = await withApproval(ctx.api, (approval) =>
+          ctx.api.patch(`/api/checks/${check.id}`, approval ? { service_bp, approval } : { service_bp }),
+        "Changing a check's service charge needs a manager.");
+        if (answer) {
+          closeService();
+          await load();
+        }
+      } catch (err) {
+        note.className = "msg msg-error";
+        note.textContent = err.message;
+      }
+    };
+    const { close: closeService } = openModal({
+      title: "Service charge",
+      body: [note,
+        h("label", { class: "field" }, h("span", {}, "Percent of the check"), percent),
+        h("p", { class: "small muted" }, "0 takes it off. A manager approves any change.")],
+      actions: [
+        h("button", { type: "button", class: "btn", onclick: () => change(null) }, "Store's rule"),
+        h("button", { type: "button", class: "btn btn-primary", onclick: () => {
+          const number = Math.round(Number(percent.value.trim().replace(",", ".")) * 100);
+          if (!percent.value.trim() || !Number.isFinite(number) || number < 0 || number > 10_000) {
+            note.className = "msg msg-error";
+            note.textContent = "Type a percent from 0 to 100.";
+            return;
+          }
+          change(number);
+        } }, "Apply")],
     });
   }
 

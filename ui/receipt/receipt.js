@@ -14,6 +14,8 @@ function row(label, value, cls = "") {
   return h("div", { class: `receipt-row ${cls}`.trim() }, h("span", {}, label), h("span", { class: "num" }, value));
 }
 
+const TENDERS = { cash: "Cash", card: "Card", online: "Paid online" };
+
 function draw(receipt) {
   const money = (minor) => formatMoney(minor, receipt.currency);
   const included = receipt.prices_include_tax;
@@ -31,9 +33,12 @@ function draw(receipt) {
       receipt.service_charge ? row("Service", money(receipt.service_charge)) : null,
       row("Total", money(receipt.total), "receipt-total"),
       receipt.rounding ? row("Cash rounding", money(receipt.rounding)) : null,
-      receipt.tenders.map((t) => row({ cash: "Cash", card: "Card" }[t.method] || "Paid online", money(t.amount))),
+      receipt.tenders.map((t) => row(TENDERS[t.method], money(t.amount))),
       receipt.tenders.some((t) => t.tip) ? row("Tip", money(receipt.tenders.reduce((s, t) => s + t.tip, 0))) : null,
-      receipt.change ? row("Change", money(receipt.change)) : null),
+      receipt.change ? row("Change", money(receipt.change)) : null,
+      // refunds made since it was paid, each a row, then what was paid in the end
+      receipt.refunds.map((r) => row(`Refund, ${TENDERS[r.method]}`, `−${money(r.amount)}`)),
+      receipt.refunds.length ? row("Net paid", money(receipt.net_paid), "receipt-net") : null),
     h("p", { class: "small muted receipt-foot" }, "Thank you. Keep this page's link to see your receipt again.")));
 }
 
