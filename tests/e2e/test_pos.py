@@ -48,6 +48,17 @@ def open_shift(page: Page, float_: str) -> None:
     expect(page.locator(".shift-chip")).to_contain_text("Shift open")
 
 
+def desserts_to_pay(page: Page) -> Locator:
+    """A cheesecake and a pastel de nata rung up (€8.50) and the pay dialog open for them."""
+    page.get_by_role("tab", name="Desserts").click()
+    page.locator('.pos-item[data-item="Cheesecake"]').click()
+    page.locator('.pos-item[data-item="Pastel de nata"]').click()
+    page.get_by_role("button", name="Pay F2").click()
+    pay = page.locator("dialog.pos-modal-wide")
+    expect(pay.locator(".pay-total dd")).to_contain_text("8.50")
+    return pay
+
+
 def money(text: str) -> int:
     """€12.50 -> 1250, -€0.02 -> -2."""
     value = int(re.sub(r"\D", "", text))
@@ -439,12 +450,7 @@ def test_a_void_and_a_refund_with_a_managers_pin_at_the_till_and_the_refunds_sli
         pos_sign_in(page, CASHIER)
         open_shift(page, "50")
         page.get_by_role("button", name="Sale", exact=True).click()
-        page.get_by_role("tab", name="Desserts").click()
-        page.locator('.pos-item[data-item="Cheesecake"]').click()
-        page.locator('.pos-item[data-item="Pastel de nata"]').click()
-        page.get_by_role("button", name="Pay F2").click()
-        pay = page.locator("dialog.pos-modal-wide")
-        expect(pay.locator(".pay-total dd")).to_contain_text("8.50")
+        pay = desserts_to_pay(page)
 
         def approve(reason: str, button: str) -> None:
             dialog = page.locator("dialog.pos-modal").last
@@ -503,12 +509,7 @@ def test_a_checks_service_charge_changes_at_the_till_with_a_managers_pin(
 ):
     console.allow_refusal(403, "/api/checks/")  # asked without a PIN first: a manager's change
     pos_sign_in(page, CASHIER)
-    page.get_by_role("tab", name="Desserts").click()
-    page.locator('.pos-item[data-item="Cheesecake"]').click()
-    page.locator('.pos-item[data-item="Pastel de nata"]').click()
-    page.get_by_role("button", name="Pay F2").click()
-    pay = page.locator("dialog.pos-modal-wide")
-    expect(pay.locator(".pay-total dd")).to_contain_text("8.50")
+    pay = desserts_to_pay(page)
 
     def service(percent: str) -> None:
         pay.get_by_role("button", name="Service…").click()
@@ -532,11 +533,7 @@ def test_a_checks_service_charge_changes_at_the_till_with_a_managers_pin(
 
 def test_a_check_splits_by_items_at_the_till(page: Page, live_edge: LiveEdge):
     pos_sign_in(page, CASHIER)
-    page.get_by_role("tab", name="Desserts").click()
-    page.locator('.pos-item[data-item="Cheesecake"]').click()
-    page.locator('.pos-item[data-item="Pastel de nata"]').click()
-    page.get_by_role("button", name="Pay F2").click()
-    pay = page.locator("dialog.pos-modal-wide")
+    pay = desserts_to_pay(page)
     pay.get_by_role("button", name="By items…").click()
     page.locator("dialog.pos-modal").last.get_by_role("button", name="Split").click()
     parts = pay.locator(".pay-part")
