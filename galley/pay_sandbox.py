@@ -2,7 +2,9 @@
 demo, speaking as a hosted payment page does. The box creates an intent (`POST /intents`
 {amount, currency, reference, webhook_url}) and shows the guest its `url`; the guest opens it
 and pays (`POST /pay/{id}`, or the page's button); the provider then calls the box's webhook,
-signed (`service.webhooks`), and answers `GET /intents/{id}` for a box that polls. `down`
+signed (`service.webhooks`), and answers `GET /intents/{id}` for a box that polls. An intent
+not paid yet may be cancelled (`POST /intents/{id}/cancel`: the bill was paid at the till): its
+page then says so and takes no payment; one paid already is not (409). `down`
 makes it refuse everything (503), as a provider behind a dead internet line would look.
 """
 
@@ -40,6 +42,7 @@ class Sandbox:
             routes=[
                 Route("/intents", self.create, methods=["POST"]),
                 Route("/intents/{intent_id}", self.status, methods=["GET"]),
+                Route("/intents/{intent_id}/cancel", self.cancel, methods=["POST"]),
                 Route("/intents/{intent_id}/refund", self.refund, methods=["POST"]),
                 Route("/pay/{intent_id}", self.page, methods=["GET"]),
                 Route("/pay/{intent_id}", self.pay, methods=["POST"]),
@@ -72,6 +75,15 @@ class Sandbox:
         intent = self.intents.get(request.path_params["intent_id"])
         return JSONResponse(intent) if intent else JSONResponse({"error": "no such intent"}, 404)
 
+    async def cancel(self, request: Request) -> Response:
+        if (refused := self._unavailable()) is not None:
+            return refused
+        intent = self.intents[request.path_params["intent_id"]]
+        if intent["status"] == "succeeded":
+            return JSONResponse({"error": "the intent succeeded already"}, 409)
+        intent["status"] = "canceled"
+        return JSONResponse(intent)
+
     async def refund(self, request: Request) -> Response:
         if (refused := self._unavailable()) is not None:
             return refused
@@ -81,6 +93,11 @@ class Sandbox:
 
     async def page(self, request: Request) -> Response:
         intent = self.intents[request.path_params["intent_id"]]
+        if intent["status"] == "canceled":
+            return HTMLResponse(
+                "<!doctype html><title>Paid</title><h1>This bill is paid</h1>"
+                "<p>It was paid at the till: there is nothing to pay here.</p>"
+            )
         return HTMLResponse(
             f"<!doctype html><title>Pay</title><h1>Pay {intent['amount']} {intent['currency']}"
             f"</h1><form method=post><button>Pay</button></form><p>{intent['status']}</p>"
@@ -90,6 +107,8 @@ class Sandbox:
         """The guest pays: the intent succeeds and the box hears of it (unless `deliver` is
         off)."""
         intent = self.intents[request.path_params["intent_id"]]
+        if intent["status"] == "canceled":
+            return JSONResponse({"error": "the bill is paid at the till"}, 409)
         intent["status"] = "succeeded"
         if self.deliver and intent["webhook_url"]:
             await self.send(intent)

@@ -7,6 +7,7 @@ from starlette.routing import Route
 
 from edge.api.idempotency import answer
 from edge.api.openapi import contract
+from edge.api.pay_at_table import then_withdraw
 from edge.api.writes import action
 from edge.core.permissions import require, seen
 from edge.domain import audit as audit_trail
@@ -124,7 +125,8 @@ async def void_line(request: Request):
     data = auth.APPROVED.clean(await body(request))
     approver = await auth.sign_ins(request).approval(data, who, "order.void_line")
     line_id = request.path_params["line_id"]
-    return await answer(request, 200, checks.void_line, who, line_id, data["reason"], approver)
+    voided = await answer(request, 200, checks.void_line, who, line_id, data["reason"], approver)
+    return then_withdraw(request, voided)
 
 
 @contract(body=auth.APPROVED, response=orders.ORDER_VIEW, refuses={403, 409, 423}, idempotent=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -18,7 +19,7 @@ from edge.runtime.auth import actor
 from edge.runtime.box import box_of
 from edge.runtime.pay_provider import HttpProvider, PaymentProvider, ProviderDown
 from service import webhooks
-from service.errors import Conflict, Invalid
+from service.errors import Conflict, GalleyError, Invalid
 from service.http import ok, raw_body
 
 
@@ -31,6 +32,35 @@ def provider(request: Request) -> PaymentProvider:
             raise Conflict("pay at table is not set up on this box", code="pay_at_table_off")
         state.pay_provider = HttpProvider(url)
     return state.pay_provider
+
+
+def then_withdraw(request: Request, response: Response) -> Response:
+    """`response` (a tender's, a void's: either may settle a check at the till), after which the
+    provider is told of the QR bills so settled first: in the background, so that a provider
+    behind a dead line never holds the till's answer up."""
+    if box_of(request).settings.pay_url or getattr(request.app.state, "pay_provider", None):
+        response.background = BackgroundTask(withdraw, request)
+    return response
+
+
+async def withdraw(request: Request) -> None:
+    """Cancel at the provider each link a tender at the till settled first (`cancelling`): its
+    page then says the bill is paid. One the guest paid meanwhile (the provider will not cancel
+    it) is recorded as late; one the provider cannot be told of now is told after the next
+    tender, and a capture for it is late anyway."""
+    box = box_of(request)
+    for ref in await box.read(pay_at_table.withdrawing):
+        try:
+            await provider(request).cancel(ref)
+        except GalleyError:
+            try:
+                intent = await provider(request).status(ref)
+            except GalleyError:
+                continue
+            if intent.status == "succeeded":
+                await box.write(pay_at_table.paid, ref)
+            continue
+        await box.write(pay_at_table.withdrawn, ref)
 
 
 @contract(
@@ -57,12 +87,13 @@ async def create_pay_link(request: Request):
 
 @contract(response=pay_at_table.PAY_LINK_VIEW, refuses={403})
 async def pay_link(request: Request):
-    """A pay link and whether it is paid: while it waits, the box asks the provider (a webhook
-    lost on the way changes nothing then). A provider that cannot be reached leaves it waiting."""
+    """A pay link and whether it is paid: while it waits, or is being withdrawn (its check paid
+    at the till), the box asks the provider (a webhook lost on the way changes nothing then). A
+    provider that cannot be reached leaves it as it is."""
     who = await actor(request)
     box = box_of(request)
     link = await box.read(pay_at_table.viewed, who, request.path_params["link_id"])
-    if link["status"] == "pending":
+    if link["status"] in ("pending", "cancelling"):
         try:
             intent = await provider(request).status(link["provider_ref"])
         except (ProviderDown, Conflict):

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from edge.api.idempotency import answer, answered_meanwhile
 from edge.api.openapi import contract
-from edge.api.pay_at_table import provider
+from edge.api.pay_at_table import provider, then_withdraw
 from edge.api.writes import creator, updater
 from edge.core.permissions import require
 from edge.domain import (
@@ -157,7 +157,7 @@ async def take_payment(request: Request):
     who = await actor(request)
     data = await body(request)
     check_id = request.path_params["check_id"]
-    return await answer(request, 201, payments.take, who, check_id, data)
+    return then_withdraw(request, await answer(request, 201, payments.take, who, check_id, data))
 
 
 @contract(

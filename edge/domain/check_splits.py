@@ -59,10 +59,12 @@ def split(
     check = checks.changeable(conn, check_id)
     checks.no_pay_link(conn, check_id)
     checks.roll_in(conn, actor, check)
-    live = [line for line in checks.lines_of(conn, check_id) if line["state"] != "voided"]
+    held = checks.lines_of(conn, check_id)
+    live = [line for line in held if line["state"] != "voided"]
     if not live:
         raise Conflict("the check has nothing on it to split", code="nothing_to_split")
     ids = [line["id"] for line in live]
+    kept = checks.split_rules(conn, check, held)
     by = given["by"]
     if by == "even":
         if "ways" not in given:
@@ -106,6 +108,7 @@ def split(
             "service_bp": None,
             "total": 0,
             "amounts": None,
+            "rules": None,
             "opened_by": actor.id,
             "created_at": stamp,
             "paid_at": None,
@@ -114,7 +117,7 @@ def split(
         }
         items = [checks.item_row(part_id, line_id, share) for line_id, share in part.items()]
         commit(conn, actor.id, "checks", part_id, "create", row, parts=items)
-    commit(conn, actor.id, "checks", check_id, "update", {"status": "split"})
+    commit(conn, actor.id, "checks", check_id, "update", {"status": "split", **kept})
     return checks.get(conn, check_id)
 
 

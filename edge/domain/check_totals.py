@@ -198,6 +198,7 @@ def split(
             paid[p] += amounts[p]
             service[p] += part_service[p]
     discount = allocate(whole.discount_total, paid)
+    ids = list(whole.discounts)
     return [
         Totals(
             subtotal=sum(t.base for t in taxes[p]),
@@ -206,11 +207,27 @@ def split(
             discount_total=discount[p],
             service_charge=service[p],
             total=paid[p],
-            discounts={},
+            # its share of each discount, to the cent: they add up to its discount_total
+            discounts=dict(
+                zip(ids, allocate(discount[p], [whole.discounts[i] for i in ids]), strict=True)
+            ),
             lines={},
         )
         for p in range(count)
     ]
+
+
+def charged(
+    part: Totals, held: Sequence[tuple[str, int, Fraction]], *, prices_include_tax: bool
+) -> dict[str, int]:
+    """What a part's receipt prints for each line it holds (`held`: line id, the line's amount,
+    the part's share of it): its goods before discounts, the subtotal its receipt prints, shared
+    out in proportion to each share of a price, so that its lines add up to that subtotal to
+    the cent (a third of each line rounded down did not, nor did the parts' lines add up to
+    the check's)."""
+    gross = part.subtotal + part.discount_total + (part.tax_total if prices_include_tax else 0)
+    weights = [amount * share for _, amount, share in held]
+    return dict(zip([i for i, _, _ in held], allocate(gross, weights), strict=True))
 
 
 def even(line_ids: Sequence[str], ways: int) -> list[dict[str, Fraction]]:

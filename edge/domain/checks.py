@@ -12,6 +12,10 @@ amounts, and are paid one by one. A check with a payment on it is neither split,
 moved from: that would change what was paid for; nor is one a pay link waits on (the guest
 may be paying it at the table) split, merged away or emptied by a move (`no_pay_link`).
 
+A split check keeps the rules it was split under (its service charge in `service_bp`, the tax
+rules in `rules`), so that its parts, paid one by one while a manager may change the store's,
+stay shares of the same whole, and what one was paid never changes (`split_rules`).
+
 A check keeps what it came to when it was paid (`amounts`: net, tax by rate, discounts, service),
 so the day's reports stay as they were however the tax rates, prices or rules change later. A
 line voided after a payment settles the check again (`void_line`): what is left to pay shrinks,
@@ -74,6 +78,12 @@ CHECK_LINE = shape(
         "seat": nullable(COUNT),
         "amount": {**MONEY, "description": "the whole line, as ordered"},
         "share": text("the part of the line this check pays: 1, or 1/2 ..."),
+        "charged": {
+            **MONEY,
+            "description": "what this check charges for the line before discounts, as its"
+            " receipt prints it: the whole line, or a split part's share to the cent (a part's"
+            " lines add up to its subtotal); nothing once voided",
+        },
         "voided": {"type": "boolean"},
     },
 )
@@ -158,6 +168,11 @@ CHECK_VIEW = shape(
         "discount_total": MONEY,
         "service_bp": COUNT,
         "service_charge": MONEY,
+        "prices_include_tax": {
+            "type": "boolean",
+            "description": "the tax rule its amounts follow: the store's, or the one a split"
+            " check was split under",
+        },
         "total": {**MONEY, "description": "what is due"},
         "paid": {
             **MONEY,
@@ -193,6 +208,7 @@ CHECK_LISTED = shape(
             "total",
             "paid",
             "balance",
+            "due_back",
             "created_at",
         )
     }
@@ -281,6 +297,7 @@ def _new_check(
         "service_bp": None,
         "total": 0,
         "amounts": None,
+        "rules": None,
         "opened_by": actor.id,
         "created_at": now_iso(),
         "paid_at": None,
@@ -394,6 +411,27 @@ def _service_bp(check: sqlite3.Row, covers: int, rules: dict[str, Any]) -> int:
     return rules["service_bp"] if covers >= rules["service_min_covers"] else 0
 
 
+def tax_rules(conn: sqlite3.Connection, check: sqlite3.Row) -> dict[str, Any]:
+    """Whether prices include tax, and the tax rounding, that a check (a part: its split
+    check) is computed under: the ones it was split under, else the store's."""
+    parent = check["parent_id"]
+    whole = check if parent is None else existing(conn, "checks", parent, "check")
+    if whole["rules"]:
+        return orjson.loads(whole["rules"])
+    store = store_settings.current(conn)
+    return {key: store[key] for key in ("prices_include_tax", "tax_rounding")}
+
+
+def split_rules(
+    conn: sqlite3.Connection, check: sqlite3.Row, lines: Sequence[sqlite3.Row]
+) -> dict[str, Any]:
+    """What a check being split (its `lines_of`) keeps of the rules (`tax_rules`, and its
+    service charge as its own): a manager who changes the store's while its parts are paid
+    changes none of them."""
+    service = _service_bp(check, _covers(lines), pos_config.current(conn))
+    return {"service_bp": service, "rules": tax_rules(conn, check)}
+
+
 def totals(
     conn: sqlite3.Connection, check: sqlite3.Row, read: Contents | None = None
 ) -> money.Totals:
@@ -415,7 +453,7 @@ def _whole(
 ) -> tuple[money.Totals, list[money.Line]]:
     """The check's totals and live lines; `read`: its `contents` when the caller has them
     already (`get` shows them too: read once, not twice)."""
-    store = store_settings.current(conn)
+    rules = tax_rules(conn, check)
     rows, discount_rows, covers = contents(conn, check["id"]) if read is None else read
     lines = [
         money.Line(row["id"], row["amount"], row["tax_rate_bp"], row["tax_name"])
@@ -430,8 +468,8 @@ def _whole(
     whole = money.compute(
         lines,
         discounts,
-        prices_include_tax=store["prices_include_tax"],
-        rounding=store["tax_rounding"],
+        prices_include_tax=rules["prices_include_tax"],
+        rounding=rules["tax_rounding"],
         service_bp=service,
     )
     return whole, lines
@@ -452,8 +490,8 @@ def _split_totals(
                 )
             }
         )
-    store = store_settings.current(conn)
-    return money.split(whole, lines, shares, prices_include_tax=store["prices_include_tax"])
+    included = tax_rules(conn, parent)["prices_include_tax"]
+    return money.split(whole, lines, shares, prices_include_tax=included)
 
 
 def payments_of(conn: sqlite3.Connection, check_ids: Sequence[str]) -> list[dict[str, Any]]:
@@ -526,6 +564,17 @@ def get(
         now, _ = _whole(conn, check, (lines, discounts, covers))
     elif now is None:
         now = totals(conn, check)
+    included = bool(tax_rules(conn, check)["prices_include_tax"])
+    charged = {line["id"]: line["amount"] for line in lines if line["state"] != "voided"}
+    if check["parent_id"] is not None:
+        # a part's discounts are its split check's, each its share of them (`now.discounts`)
+        discounts = discounts_of(conn, check["parent_id"])
+        held = [
+            (line["id"], line["amount"], Fraction(line["share_num"], line["share_den"]))
+            for line in lines
+            if line["state"] != "voided"
+        ]
+        charged = money.charged(now, held, prices_include_tax=included)
     # Only `check_splits.split` makes parts, and marks their check split in the same write;
     # a split check never opens again: an open one has none (as the checkout's two have not).
     parts = (
@@ -568,7 +617,7 @@ def get(
         "status": check["status"],
         "covers": covers,
         "order_ids": order_ids,
-        "lines": [_line_view(line) for line in lines],
+        "lines": [_line_view(line, charged.get(line["id"], 0)) for line in lines],
         "discounts": [
             {
                 "id": d["id"],
@@ -593,6 +642,7 @@ def get(
             pos_config.current(conn),
         ),
         "service_charge": now.service_charge,
+        "prices_include_tax": included,
         "total": now.total,
         "paid": paid_now,
         "tips": sum(p["tip"] for p in payments),
@@ -617,7 +667,7 @@ def _balance(check: sqlite3.Row, total: int, payments: Sequence[dict[str, Any]])
     return 0 if check["status"] == "paid" else max(0, total - counted(payments))
 
 
-def _line_view(line: sqlite3.Row) -> dict[str, Any]:
+def _line_view(line: sqlite3.Row, charged: int) -> dict[str, Any]:
     num, den = line["share_num"], line["share_den"]
     # A whole line, as nearly all are, without a Fraction (3 us each, a check shows every line)
     share = str(num) if den == 1 else str(Fraction(num, den))
@@ -630,6 +680,7 @@ def _line_view(line: sqlite3.Row) -> dict[str, Any]:
         "seat": line["seat"],
         "amount": line["amount"],
         "share": share,
+        "charged": charged,
         "voided": line["state"] == "voided",
     }
 
@@ -645,15 +696,29 @@ def _label(table_name: str | None, lines: Sequence[sqlite3.Row]) -> str:
     return "Counter"
 
 
+# Checks (a part: its split check) a QR bill was paid on late, that payment not refunded in
+# full (`returned` then): owed back, so listed with the open ones until a manager refunds it (a
+# few a year, read from the late links' own index).
+_OWED_LATE = (
+    "SELECT DISTINCT w.id, w.created_at FROM pay_links l"
+    " JOIN payments p ON p.id = l.payment_id JOIN checks c ON c.id = l.check_id"
+    " JOIN checks w ON w.id = COALESCE(c.parent_id, c.id)"
+    " WHERE l.status = 'late' AND p.refunded < p.amount"
+)
+
+
 def list_open(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Open and split checks (not their parts), oldest first."""
+    """Open and split checks (not their parts), and paid ones a QR bill was paid on late with
+    that money still owed back (`edge.domain.pay_at_table`), oldest first."""
     rows = conn.execute(
-        "SELECT id FROM checks WHERE status IN ('open', 'split') AND parent_id IS NULL"
-        " ORDER BY created_at, id"
+        "SELECT id, created_at FROM checks WHERE status IN ('open', 'split') AND parent_id IS NULL"
     ).fetchall()
+    found = {row["id"]: row["created_at"] for row in rows}
+    for row in conn.execute(_OWED_LATE):
+        found.setdefault(row["id"], row["created_at"])
     listed = []
-    for row in rows:
-        view = get(conn, row["id"])
+    for check_id in sorted(found, key=lambda i: (found[i], i)):
+        view = get(conn, check_id)
         live = sum(1 for line in view["lines"] if not line["voided"])
         if not live and not view["payments"]:
             continue  # its orders were cancelled, or its lines moved away: nothing to pay
@@ -740,6 +805,10 @@ def settle(
     if paid_now < due.total:
         return False
     _mark_paid(conn, actor, check_id, due)
+    if (link := waiting_link(conn, check_id)) is not None:
+        # settled at the till while the guest's QR bill waited: the bill is withdrawn (the
+        # provider is told next, `edge.api.pay_at_table.withdraw`), a capture after it is late
+        commit(conn, actor.id, "pay_links", link["id"], "update", {"status": "cancelling"})
     if check["parent_id"] is not None:
         open_parts = conn.execute(
             "SELECT 1 FROM checks WHERE parent_id = ? AND status != 'paid'", (check["parent_id"],)

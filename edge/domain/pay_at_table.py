@@ -4,6 +4,15 @@ on the bill; the provider tells the box by a signed webhook (`service.webhooks`)
 asks it (polling, when no webhook came). Either way the check takes one online payment: each
 webhook delivery acts once (its event id is kept, `provider_events`), and a link is paid once.
 No card data reaches the box.
+
+A tender at the till that settles the check first withdraws its link (`cancelling`, then
+`cancelled` once the provider is told: its page says the bill is paid and takes no payment).
+A capture that comes all the same (the guest paid in the same second; the provider could not
+be told; the guest paid after the day's Z) is never refused nor lost, nor counted as a sale:
+the box cannot stop money the provider took, so it records it (`late`) on its check, dated to
+the first business day still open, and owes it back; the POS lists the check until a manager
+refunds it through the provider (`returned`; a refund needs a person: the guest may have meant
+to pay).
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ PAY_LINK_VIEW = shape(
         "provider_ref": text("the provider's intent"),
         "amount": MONEY,
         "url": text("what the guest opens: the bill's QR code"),
-        "status": enum(("pending", "paid")),
+        "status": enum(("pending", "paid", "cancelling", "cancelled", "late", "returned")),
         "payment_id": nullable(ID),
         "created_by": ID,
         "created_at": INSTANT,
@@ -148,19 +157,24 @@ def received(conn: WriteConnection, event: Any) -> dict[str, Any]:
 
 def paid(conn: WriteConnection, provider_ref: str) -> dict[str, Any] | None:
     """The provider says the intent succeeded: its check takes one online payment (once, however
-    often it is said), is settled, and its receipt prints."""
+    often it is said), is settled, and its receipt prints; or, late (its link withdrawn, its
+    check settled otherwise, or the day closed), the payment is recorded on its check in the
+    first open day and owed back, the check as it was."""
     link = conn.execute(
         "SELECT * FROM pay_links WHERE provider_ref = ?", (provider_ref,)
     ).fetchone()
     if link is None:
         return None
-    if link["status"] == "paid":
+    if link["status"] in ("paid", "late", "returned"):
         return get(conn, link["id"])
+    day = shifts.open_day(conn)
+    check = existing(conn, "checks", link["check_id"], "check")
+    late = link["status"] != "pending" or check["status"] != "open" or day != shifts.today(conn)
     payment_id = uuid7()
     row = {
         "check_id": link["check_id"],
         "shift_id": None,
-        "business_day": shifts.today(conn),
+        "business_day": day,
         "method": "online",
         "amount": link["amount"],
         "rounding": 0,
@@ -179,8 +193,23 @@ def paid(conn: WriteConnection, provider_ref: str) -> dict[str, Any] | None:
         "pay_links",
         link["id"],
         "update",
-        {"status": "paid", "payment_id": payment_id},
+        {"status": "late" if late else "paid", "payment_id": payment_id},
     )
-    if checks.settle(conn, SYSTEM, link["check_id"]):
+    if not late and checks.settle(conn, SYSTEM, link["check_id"]):
         payments.print_receipt(conn, SYSTEM, link["check_id"])
     return get(conn, link["id"])
+
+
+def withdrawing(conn: sqlite3.Connection) -> list[str]:
+    """The intents of links settled at the till that the provider is still to be told of."""
+    rows = conn.execute("SELECT provider_ref FROM pay_links WHERE status = 'cancelling'")
+    return [row["provider_ref"] for row in rows]
+
+
+def withdrawn(conn: WriteConnection, provider_ref: str) -> None:
+    """The provider cancelled the intent: its page takes no payment any more."""
+    link = conn.execute(
+        "SELECT id, status FROM pay_links WHERE provider_ref = ?", (provider_ref,)
+    ).fetchone()
+    if link is not None and link["status"] == "cancelling":
+        commit(conn, SYSTEM.id, "pay_links", link["id"], "update", {"status": "cancelled"})

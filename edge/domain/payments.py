@@ -259,6 +259,13 @@ def refund(
     )
     if payment["method"] == "cash":
         shifts.open_drawer(conn, actor, refund_id)
+    elif payment["refunded"] + amount >= payment["amount"]:
+        # a QR bill paid after its check was settled, given back: no longer owed (the POS
+        # lists the late ones, `checks.list_open`)
+        for link in conn.execute(
+            "SELECT id FROM pay_links WHERE status = 'late' AND payment_id = ?", (payment_id,)
+        ).fetchall():
+            commit(conn, actor.id, "pay_links", link["id"], "update", {"status": "returned"})
     return {
         **dict(existing(conn, "payments", payment_id, "payment")),
         "refund": {"id": refund_id, **row, "hub_rev": 0},

@@ -197,17 +197,15 @@ def check_receipt(
     if printer is None:
         raise Conflict("no receipt printer is set up", code="no_printer")
     store = store_settings.current(conn)
-    included = bool(store["prices_include_tax"])
+    included = check["prices_include_tax"]  # a split check's: the rule it was split under
     lines = []
     for line in check["lines"]:
         if line["voided"]:
             continue
-        num, _, den = line["share"].partition("/")
-        amount, name = line["amount"], line["name"]
-        if den:
-            amount = line["amount"] * int(num) // int(den)
-            name = f"{name} ({line['share']})"
-        lines.append(doc.ReceiptLine(line["quantity"], name, amount, tuple(line["modifiers"])))
+        name = line["name"] if line["share"] == "1" else f"{line['name']} ({line['share']})"
+        lines.append(
+            doc.ReceiptLine(line["quantity"], name, line["charged"], tuple(line["modifiers"]))
+        )
     adjustments = [
         doc.Adjustment(d["reason"] or "Discount", -d["amount"])
         for d in check["discounts"]

@@ -9,7 +9,6 @@ its one call.
 from __future__ import annotations
 
 import sqlite3
-from fractions import Fraction
 from typing import Any
 
 from edge.domain import checks, pricing
@@ -102,12 +101,6 @@ def net_paid(check: dict[str, Any]) -> int:
     return taken - sum(r["amount"] for r in check["refunds"])
 
 
-def _share_of(amount: int, share: str) -> int:
-    """The part of a line a split's part pays, as its receipt shows it (the part's total is
-    the box's exact share of the whole; a line's is only what it is about)."""
-    return int(Fraction(amount) * Fraction(share))
-
-
 def digital(conn: sqlite3.Connection, token: str) -> dict[str, Any]:
     row = conn.execute(
         "SELECT id FROM checks WHERE receipt_token = ? AND status = 'paid'", (token,)
@@ -122,11 +115,11 @@ def digital(conn: sqlite3.Connection, token: str) -> dict[str, Any]:
         "paid_at": view["paid_at"],
         "timezone": store["timezone"],
         "currency": store["currency"],
-        "prices_include_tax": bool(store["prices_include_tax"]),
+        "prices_include_tax": view["prices_include_tax"],
         "lines": [
             {
                 **{key: line[key] for key in ("quantity", "name", "modifiers", "share")},
-                "amount": _share_of(line["amount"], line["share"]),
+                "amount": line["charged"],  # a part's share, as the paper prints it
             }
             for line in view["lines"]
             if not line["voided"]

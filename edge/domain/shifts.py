@@ -14,6 +14,7 @@ import contextlib
 import json
 import re
 import sqlite3
+from datetime import date, timedelta
 from typing import Any
 
 from edge.core.events import WriteConnection, cached, commit
@@ -140,6 +141,15 @@ def require_day_open(conn: sqlite3.Connection) -> str:
     if day_closed(conn, day):
         raise Conflict("The business day is closed (its Z report is done).", code="day_closed")
     return day
+
+
+def open_day(conn: sqlite3.Connection) -> str:
+    """The business day money that cannot be refused is dated to: today, or once today's Z is
+    done, the next day (whose Z counts it; none is made before the day begins)."""
+    day = today(conn)
+    if not day_closed(conn, day):
+        return day
+    return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
 
 
 def require_open(conn: sqlite3.Connection, actor: Actor) -> sqlite3.Row:

@@ -26,6 +26,7 @@ from edge.core.permissions import Actor, require
 from edge.domain import menu, staff, store, store_printers, tables
 from service.errors import Conflict, NotFound
 from service.shapes import COUNT, ID, INSTANT, array, enum, nullable, shape, text
+from sync.canonical import IMPLICIT
 from sync.clock import now_iso
 from sync.entities import ENTITIES
 from sync.envelope import PushedEvent, PushResult
@@ -133,7 +134,28 @@ def record_push(
                 reason.code if reason else "rejected",
                 reason.message if reason else "the hub refused it",
             )
+            if event.op == "delete" and reason is not None and reason.code == "changed_on_hub":
+                _restore(conn, event)
     identity.pushed(conn, upto)
+
+
+def _restore(conn: WriteConnection, event: PushedEvent) -> None:
+    """The hub refused the store's delete of a row someone changed on the hub since the store
+    saw it (server wins: the delete would throw their change away unseen). The row comes back
+    here as the delete found it, at the revision the store had seen, as a change from the hub
+    (it is the hub's refusal; never pushed back), and the pull that follows brings the hub's
+    change on top of it: without it the box lacked for good a row the hub keeps. A row that
+    cannot come back (a link made again since, under its own id) stays refused, listed."""
+    row = {name: value for name, value in event.fields.items() if name not in IMPLICIT}
+    conn.execute("SAVEPOINT restore")
+    mark = len(conn.pending)
+    try:
+        commit(conn, None, event.entity, event.entity_id, "create", row, origin="hub",
+               hub_event=(uuid7(), event.hlc), hub_rev=event.base_rev)  # fmt: skip
+    except sqlite3.IntegrityError:
+        conn.execute("ROLLBACK TO restore")
+        del conn.pending[mark:]
+    conn.execute("RELEASE restore")
 
 
 TOO_LARGE = "too_large"

@@ -1,6 +1,7 @@
 """The payment provider pay at table goes through, behind one small interface: create an intent
 for an amount (the provider answers the link the guest opens), read its status (the box polls
-when no webhook came), refund it. `HttpProvider` speaks to one over HTTP with short timeouts,
+when no webhook came), cancel it (paid at the till meanwhile: refused once it succeeded),
+refund it. `HttpProvider` speaks to one over HTTP with short timeouts,
 off the writer: a provider behind a dead internet line answers `ProviderDown` within seconds,
 and the POS offers the other tenders.
 """
@@ -26,7 +27,7 @@ class ProviderDown(GalleyError):
 class Intent:
     id: str
     url: str
-    status: str  # pending, succeeded, failed
+    status: str  # pending, succeeded, failed, canceled
     amount: int
 
 
@@ -36,6 +37,8 @@ class PaymentProvider(Protocol):
     ) -> Intent: ...
 
     async def status(self, intent_id: str) -> Intent: ...
+
+    async def cancel(self, intent_id: str) -> None: ...
 
     async def refund(self, intent_id: str, amount: int) -> None: ...
 
@@ -71,6 +74,9 @@ class HttpProvider:
 
     async def status(self, intent_id: str) -> Intent:
         return _intent(await self._call("GET", f"/intents/{intent_id}"))
+
+    async def cancel(self, intent_id: str) -> None:
+        await self._call("POST", f"/intents/{intent_id}/cancel")
 
     async def refund(self, intent_id: str, amount: int) -> None:
         await self._call("POST", f"/intents/{intent_id}/refund", {"amount": amount})

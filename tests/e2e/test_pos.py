@@ -48,6 +48,17 @@ def open_shift(page: Page, float_: str) -> None:
     expect(page.locator(".shift-chip")).to_contain_text("Shift open")
 
 
+def desserts_to_pay(page: Page) -> Locator:
+    """A cheesecake and a pastel de nata rung up (€8.50) and the pay dialog open for them."""
+    page.get_by_role("tab", name="Desserts").click()
+    page.locator('.pos-item[data-item="Cheesecake"]').click()
+    page.locator('.pos-item[data-item="Pastel de nata"]').click()
+    page.get_by_role("button", name="Pay F2").click()
+    pay = page.locator("dialog.pos-modal-wide")
+    expect(pay.locator(".pay-total dd")).to_contain_text("8.50")
+    return pay
+
+
 def money(text: str) -> int:
     """€12.50 -> 1250, -€0.02 -> -2."""
     value = int(re.sub(r"\D", "", text))
@@ -205,53 +216,60 @@ def test_a_digital_receipt_paid_in_cash_says_its_rounding_and_adds_up(
     assert rows["Card"] + rows["Cash"] == rows["Total"] + rows["Cash rounding"] + rows["Change"]
 
 
-def test_a_table_pays_by_qr_and_the_pos_offers_the_rest_when_the_provider_is_down(
-    browser, settings
-):
-    sandbox = Sandbox(secret=b"whsec-e2e")
+@contextlib.contextmanager
+def paying_edge(settings, **options):
+    """A sandbox payment provider and a live edge that pays through it (its webhooks signed
+    with the e2e secret), each on a free 127.0.0.1 port."""
+    sandbox = Sandbox(secret=b"whsec-e2e", **options)
     with serve(sandbox.app()) as provider_url:
         sandbox.base_url = provider_url
         paying = dataclasses.replace(
             settings, pay_url=provider_url, pay_webhook_secrets="whsec-e2e", print_workers=False
         )
         with serve(create_app(paying)) as url:
-            edge = LiveEdge(url, paying)
-            console = Console()
-            console.allow_refusal(503, "/api/checks/")  # the provider down, on purpose
-            with browser_page(browser, edge, console) as page:
-                pos_sign_in(page, CASHIER)
-                page.get_by_label("Search or scan").fill("prawns")
-                page.locator('.pos-item[data-item="Garlic prawns"]').click()
-                page.get_by_role("button", name="Pay F2").click()
-                pay = page.locator("dialog.pos-modal-wide")
-                pay.get_by_role("button", name="QR bill").click()
-                link = pay.get_by_role("link", name="pay link")
-                expect(link).to_be_visible()
-                # The till draws the code itself: a QR reader finds the pay link in it.
-                code = pay.locator(".pay-qr img")
-                expect(code).to_be_visible()
-                page.wait_for_function(
-                    "document.querySelector('.pay-qr img').naturalWidth > 0", timeout=5_000
-                )
-                page.screenshot(path=str(SCREENSHOTS / "pos-pay-qr.png"))
-                shot = Image.open(io.BytesIO(code.screenshot())).convert("L")
-                found = zxingcpp.read_barcodes(shot, formats=zxingcpp.BarcodeFormat.QRCode)
-                assert [c.text for c in found] == [link.get_attribute("href")]
-                # The guest pays on their phone; no webhook reaches this box (its guest address
-                # is not this machine): the POS sees it paid by asking the provider.
-                assert httpx.post(link.get_attribute("href")).json()["status"] == "succeeded"
-                expect(pay.locator(".pay-done-title")).to_have_text("Paid", timeout=10_000)
-                page.screenshot(path=str(SCREENSHOTS / "pos-paid-at-table.png"))
-                pay.get_by_role("button", name="New sale").click()
-                # The provider goes down: the POS says so; cash still works.
-                sandbox.down = True
-                page.get_by_label("Search or scan").fill("prawns")
-                page.locator('.pos-item[data-item="Garlic prawns"]').click()
-                page.get_by_role("button", name="Pay F2").click()
-                qr_bill = pay.get_by_role("button", name="QR bill")
-                qr_bill.click()
-                expect(pay.locator(".pay-online")).to_contain_text("unavailable")
-                expect(qr_bill).to_be_disabled()
+            yield sandbox, LiveEdge(url, paying)
+
+
+def test_a_table_pays_by_qr_and_the_pos_offers_the_rest_when_the_provider_is_down(
+    browser, settings
+):
+    with paying_edge(settings) as (sandbox, edge):
+        console = Console()
+        console.allow_refusal(503, "/api/checks/")  # the provider down, on purpose
+        with browser_page(browser, edge, console) as page:
+            pos_sign_in(page, CASHIER)
+            page.get_by_label("Search or scan").fill("prawns")
+            page.locator('.pos-item[data-item="Garlic prawns"]').click()
+            page.get_by_role("button", name="Pay F2").click()
+            pay = page.locator("dialog.pos-modal-wide")
+            pay.get_by_role("button", name="QR bill").click()
+            link = pay.get_by_role("link", name="pay link")
+            expect(link).to_be_visible()
+            # The till draws the code itself: a QR reader finds the pay link in it.
+            code = pay.locator(".pay-qr img")
+            expect(code).to_be_visible()
+            page.wait_for_function(
+                "document.querySelector('.pay-qr img').naturalWidth > 0", timeout=5_000
+            )
+            page.screenshot(path=str(SCREENSHOTS / "pos-pay-qr.png"))
+            shot = Image.open(io.BytesIO(code.screenshot())).convert("L")
+            found = zxingcpp.read_barcodes(shot, formats=zxingcpp.BarcodeFormat.QRCode)
+            assert [c.text for c in found] == [link.get_attribute("href")]
+            # The guest pays on their phone; no webhook reaches this box (its guest address
+            # is not this machine): the POS sees it paid by asking the provider.
+            assert httpx.post(link.get_attribute("href")).json()["status"] == "succeeded"
+            expect(pay.locator(".pay-done-title")).to_have_text("Paid", timeout=10_000)
+            page.screenshot(path=str(SCREENSHOTS / "pos-paid-at-table.png"))
+            pay.get_by_role("button", name="New sale").click()
+            # The provider goes down: the POS says so; cash still works.
+            sandbox.down = True
+            page.get_by_label("Search or scan").fill("prawns")
+            page.locator('.pos-item[data-item="Garlic prawns"]').click()
+            page.get_by_role("button", name="Pay F2").click()
+            qr_bill = pay.get_by_role("button", name="QR bill")
+            qr_bill.click()
+            expect(pay.locator(".pay-online")).to_contain_text("unavailable")
+            expect(qr_bill).to_be_disabled()
 
 
 def test_five_items_and_cash_take_seven_taps_on_a_tablet(browser, live_edge: LiveEdge):
@@ -432,12 +450,7 @@ def test_a_void_and_a_refund_with_a_managers_pin_at_the_till_and_the_refunds_sli
         pos_sign_in(page, CASHIER)
         open_shift(page, "50")
         page.get_by_role("button", name="Sale", exact=True).click()
-        page.get_by_role("tab", name="Desserts").click()
-        page.locator('.pos-item[data-item="Cheesecake"]').click()
-        page.locator('.pos-item[data-item="Pastel de nata"]').click()
-        page.get_by_role("button", name="Pay F2").click()
-        pay = page.locator("dialog.pos-modal-wide")
-        expect(pay.locator(".pay-total dd")).to_contain_text("8.50")
+        pay = desserts_to_pay(page)
 
         def approve(reason: str, button: str) -> None:
             dialog = page.locator("dialog.pos-modal").last
@@ -496,12 +509,7 @@ def test_a_checks_service_charge_changes_at_the_till_with_a_managers_pin(
 ):
     console.allow_refusal(403, "/api/checks/")  # asked without a PIN first: a manager's change
     pos_sign_in(page, CASHIER)
-    page.get_by_role("tab", name="Desserts").click()
-    page.locator('.pos-item[data-item="Cheesecake"]').click()
-    page.locator('.pos-item[data-item="Pastel de nata"]').click()
-    page.get_by_role("button", name="Pay F2").click()
-    pay = page.locator("dialog.pos-modal-wide")
-    expect(pay.locator(".pay-total dd")).to_contain_text("8.50")
+    pay = desserts_to_pay(page)
 
     def service(percent: str) -> None:
         pay.get_by_role("button", name="Service…").click()
@@ -525,11 +533,7 @@ def test_a_checks_service_charge_changes_at_the_till_with_a_managers_pin(
 
 def test_a_check_splits_by_items_at_the_till(page: Page, live_edge: LiveEdge):
     pos_sign_in(page, CASHIER)
-    page.get_by_role("tab", name="Desserts").click()
-    page.locator('.pos-item[data-item="Cheesecake"]').click()
-    page.locator('.pos-item[data-item="Pastel de nata"]').click()
-    page.get_by_role("button", name="Pay F2").click()
-    pay = page.locator("dialog.pos-modal-wide")
+    pay = desserts_to_pay(page)
     pay.get_by_role("button", name="By items…").click()
     page.locator("dialog.pos-modal").last.get_by_role("button", name="Split").click()
     parts = pay.locator(".pay-part")
@@ -563,3 +567,56 @@ def test_orders_are_cancelled_from_the_log_a_sent_one_with_a_managers_pin(
     page.get_by_role("tab", name="Voided").click()
     expect(page.locator(".pos-order")).to_have_count(1)
     page.screenshot(path=str(SCREENSHOTS / "pos-order-log-voided.png"))
+
+
+def test_a_qr_bill_paid_after_the_till_took_the_check_shows_owed_back_on_the_pos_and_in_the_audit(
+    browser, settings
+):
+    """The guest paid the QR bill as the cashier took cash: the POS listed no check and said
+    nothing, the money sat on a paid check. The check is listed as owed back, its dialog says
+    why, and the audit names it, on a phone and on a wall screen."""
+    with paying_edge(settings, deliver=False) as (sandbox, edge):
+        with edge.client(MANAGER) as http:
+            menu = http.get("/api/menu/all").json()
+            prawns = next(
+                i["id"]
+                for c in menu["categories"]
+                for i in c["items"]
+                if i["name"] == "Garlic prawns"
+            )
+            order = http.post(
+                "/api/orders", json={"kind": "counter", "lines": [{"item_id": prawns}]}
+            ).json()
+            check = http.post("/api/checks", json={"order_id": order["id"]}).json()
+            link = http.post(f"/api/checks/{check['id']}/pay-link").json()
+            assert http.post("/api/shifts", json={"float": 0}).status_code == 201
+            cash = http.post(f"/api/checks/{check['id']}/payments", json={"method": "cash"})
+            assert cash.status_code == 201
+            intent = sandbox.intents[link["provider_ref"]]
+            intent["status"] = "succeeded"  # the guest paid in the same second
+            body = sandbox.event(intent)
+            hook = http.post("/api/pay/webhook", content=body, headers=sandbox.headers(body))
+            assert hook.status_code == 200
+        owed = f"Owed back €{link['amount'] // 100}.{link['amount'] % 100:02d}"
+        for size, (width, height) in (("phone", (390, 844)), ("wall", (1920, 1080))):
+            viewport = {"width": width, "height": height}
+            with browser_page(browser, edge, viewport=viewport) as page:
+                pos_sign_in(page, MANAGER)
+                page.locator('.pos-tab[data-view="checks"]').click()
+                listed = page.locator(".pos-check", has_text=check["label"])
+                expect(listed.locator(".pos-owed")).to_have_text(owed)
+                page.screenshot(path=str(SCREENSHOTS / f"pos-owed-back-{size}.png"))
+                listed.click()
+                pay = page.locator("dialog.pos-modal-wide")
+                expect(pay.get_by_role("alert")).to_contain_text("QR bill paid after")
+                page.screenshot(path=str(SCREENSHOTS / f"pos-owed-back-dialog-{size}.png"))
+                page.goto("/admin/#/audit")
+                page.get_by_role("button", name=MANAGER).click()
+                page.keyboard.type(PINS[MANAGER])
+                page.keyboard.press("Enter")
+                page.get_by_label("What").select_option(label="QR bills (pay at table)")
+                page.get_by_role("button", name="Show").click()
+                row = page.locator("tr.audit-row", has_text="QR bill paid after its check")
+                expect(row).to_have_count(1)
+                expect(row).to_contain_text("Refund the online payment")
+                page.screenshot(path=str(SCREENSHOTS / f"audit-late-qr-bill-{size}.png"))

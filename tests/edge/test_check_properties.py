@@ -12,10 +12,21 @@ from hypothesis import strategies as st
 
 from edge.core import db
 from edge.core.permissions import SYSTEM
+from edge.domain import (
+    check_splits,
+    checks,
+    discounts,
+    orders,
+    payments,
+    pos_config,
+    reports,
+    shifts,
+)
 from edge.domain import check_totals as money
-from edge.domain import checks, orders, payments, reports, shifts
+from edge.domain import store as store_settings
 from edge.domain.pricing import ROUNDINGS
 from edge.runtime.writer import Writer
+from service.errors import Conflict, Invalid
 
 rates = st.sampled_from([0, 600, 1300, 2300])
 check_lines = st.lists(
@@ -199,3 +210,151 @@ def test_a_void_on_a_partly_paid_check_settles_it_again_to_the_cent(
             assert sum(t["tax"] for t in day["taxes"]) == day["tax_total"]
         finally:
             writer.close()
+
+
+def _rules(data, writer):
+    """The store's tax rules and the POS's service charge and cash rounding, drawn."""
+    included = data.draw(st.booleans(), label="prices_include_tax")
+    rounding = data.draw(st.sampled_from(ROUNDINGS), label="tax_rounding")
+    writer.run_sync(
+        store_settings.update, AT_TILL, {"prices_include_tax": included, "tax_rounding": rounding}
+    )
+    pos = {
+        "service_bp": data.draw(st.integers(0, 2_500), label="service_bp"),
+        "service_min_covers": data.draw(st.integers(0, 4), label="service_min_covers"),
+        "cash_rounding": data.draw(st.sampled_from([1, 5, 10, 50]), label="cash_rounding"),
+    }
+    writer.run_sync(pos_config.update, AT_TILL, pos)
+
+
+def _split_check(data, writer, conn):
+    """A walk-in with drawn lines (seats, quantities), discounts and covers, split by a drawn
+    way; answers the split check."""
+    plain = [
+        row[0]
+        for row in conn.execute(
+            "SELECT id FROM menu_items WHERE active AND id NOT IN"
+            " (SELECT item_id FROM item_modifier_groups) ORDER BY name"
+        )
+    ]
+    picks = data.draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, len(plain) - 1), st.integers(1, 3), st.sampled_from([None, 1, 2, 3])
+            ),
+            min_size=1,
+            max_size=8,
+        ),
+        label="lines",
+    )
+    lines = [
+        {"item_id": plain[i], "quantity": q, **({"seat": seat} if seat else {})}
+        for i, q, seat in picks
+    ]
+    covers = data.draw(st.integers(0, 6), label="covers")
+    order = writer.run_sync(
+        orders.create,
+        AT_TILL,
+        {"kind": "counter", "covers": covers, "lines": lines, "send": True},
+    )
+    check = writer.run_sync(checks.open_check, AT_TILL, {"order_id": order["id"]})
+    ids = [line["line_id"] for line in check["lines"]]
+    for kind, value, line in data.draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["percent", "fixed"]),
+                st.integers(1, 5_000),
+                st.one_of(st.none(), st.sampled_from(ids)),
+            ),
+            max_size=3,
+        ),
+        label="discounts",
+    ):
+        given = {"kind": kind, "value": value, "reason": "regular"}
+        with contextlib.suppress(Conflict, Invalid):  # a promo that does not stack, ...
+            writer.run_sync(
+                discounts.add_discount,
+                AT_TILL,
+                check["id"],
+                given | ({"line_id": line} if line else {}),
+            )
+    seats = {line["seat"] for line in check["lines"] if line["seat"] is not None}
+    by = data.draw(st.sampled_from(["even", "items", *(["seat"] if len(seats) > 1 else [])]))
+    if by == "even":
+        how: dict = {"ways": data.draw(st.integers(2, 7), label="ways")}
+    elif by == "items":
+        owners = data.draw(st.permutations(range(len(ids))), label="order")
+        cut = data.draw(st.integers(1, len(ids) - 1), label="cut") if len(ids) > 1 else 0
+        if not cut:
+            how = {"ways": 2}
+            by = "even"
+        else:
+            chosen = [ids[i] for i in owners]
+            how = {"parts": [chosen[:cut], chosen[cut:]]}
+    else:
+        how = {}
+    return writer.run_sync(check_splits.split, AT_TILL, check["id"], {"by": by, **how})
+
+
+def _pay_parts(data, writer, conn, split):
+    """Each part paid in cash or by card; the rules drawn again (as a manager may change them)
+    after any of them."""
+    for part in split["parts"]:
+        if data.draw(st.booleans(), label="rules change"):
+            _rules(data, writer)
+        tender = {"method": data.draw(st.sampled_from(["cash", "card"]), label="method")}
+        if tender["method"] == "card":
+            tender["reference"] = "T-1"
+        writer.run_sync(payments.take, AT_TILL, part["id"], tender)
+    return checks.get(conn, split["id"])
+
+
+def _new_box(demo_template, tmp_path_factory):
+    path = tmp_path_factory.mktemp("split") / "edge.db"
+    shutil.copy(demo_template, path)
+    return Writer(path, "n1"), db.connect(path)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.data())
+def test_a_split_check_is_paid_part_by_part_to_the_cent(demo_template, tmp_path_factory, data):
+    """A walk-in with seats, quantities, discounts and covers, under drawn tax rules, service
+    charge and cash rounding, split evenly, by seat or by items, each part paid in cash or by
+    card while the rules may change between them: the parts add up to the whole as it was
+    split, the tenders pay it exactly (cash rounding kept apart), and the day's report counts
+    the check at its total, tax by rate as the whole's."""
+    writer, conn = _new_box(demo_template, tmp_path_factory)
+    try:
+        _rules(data, writer)
+        writer.run_sync(shifts.open_shift, AT_TILL, {"float": 0})
+        split = _split_check(data, writer, conn)
+        assert sum(part["total"] for part in split["parts"]) == split["total"]
+        assert split["balance"] == split["total"]
+        final = _pay_parts(data, writer, conn, split)
+        assert final["status"] == "paid" and final["balance"] == final["due_back"] == 0
+        assert sum(p["amount"] for p in final["payments"]) == final["total"] == split["total"]
+        assert [p["total"] for p in final["parts"]] == [p["total"] for p in split["parts"]]
+        day = reports.build(conn, final["business_day"])
+        rounding = sum(p["rounding"] for p in final["payments"])
+        assert day["sales"] == final["total"] and day["takings"] == final["total"] + rounding
+        assert day["tax_total"] == final["tax_total"]
+        assert day["taxes"] == sorted(final["taxes"], key=lambda t: (t["rate_bp"], t["name"]))
+        assert day["service_charge"] == final["service_charge"]
+        assert day["discounts"] == final["discount_total"]
+        # each part's receipt adds up: its lines to its subtotal, less its share of the
+        # discounts to its total; and the parts' lines to the whole's
+        charged = 0
+        for part in final["parts"]:
+            view = checks.get(conn, part["id"])
+            included = view["prices_include_tax"]
+            lines = sum(line["charged"] for line in view["lines"])
+            goods = view["total"] - view["service_charge"] - (0 if included else view["tax_total"])
+            assert lines - view["discount_total"] == goods
+            assert sum(d["amount"] for d in view["discounts"]) == view["discount_total"]
+            charged += lines
+        assert charged == sum(line["amount"] for line in final["lines"] if not line["voided"])
+    finally:
+        writer.close()
+        conn.close()

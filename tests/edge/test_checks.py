@@ -6,6 +6,7 @@ import sqlite3
 
 import pytest
 
+from printers.decoder import decode
 from tests.conftest import PINS, sign_in, staff_id
 from tests.edge.menu_helpers import item, menu, table_id
 
@@ -302,3 +303,121 @@ async def test_a_line_voided_after_a_payment_leaves_money_owed_back_until_refund
     assert back.status_code == 201, back.text
     after = (await client.get(f"/api/checks/{check['id']}", headers=cashier)).json()
     assert after["due_back"] == 0 and after["paid"] - back.json()["refunded"] == after["total"]
+
+
+def _cents(text: str) -> int:
+    """The amount a receipt line ends with: "TOTAL   €3.96" -> 396, "-€0.44" -> -44."""
+    amount = text.rsplit(" ", 1)[-1]
+    value = int(amount.replace("€", "").replace(".", "").replace("-", "").replace("\u2212", ""))
+    return -value if amount.startswith(("-", "\u2212")) else value
+
+
+async def test_a_split_parts_receipt_adds_up_with_its_share_of_the_discount(
+    client, cashier, settings
+):
+    """A check with a 10% discount split three ways: each part's receipt printed its lines'
+    thirds rounded down (€4.39 of lines under a €4.40 subtotal), no discount at all and a total
+    of €3.96: the paper did not add up, and the three parts' lines came to 3 cents less than
+    the check's. Each part now shows its share of every line and of the discount to the cent,
+    on the paper and in the digital receipt: lines make the subtotal, the subtotal less the
+    discount makes the total, and the parts' lines and discounts make the whole's."""
+    manager = await sign_in(client, "manager", device="till")
+    check = await check_of(
+        client,
+        manager,
+        await walk_in(client, manager, "Garlic prawns", "Espresso", "Pastel de nata"),
+    )
+    off = {"kind": "percent", "value": 1000, "reason": "regular"}
+    answer = await client.post(f"/api/checks/{check['id']}/discounts", json=off, headers=manager)
+    assert answer.status_code == 201, answer.text
+    whole = answer.json()
+    split = await client.post(
+        f"/api/checks/{check['id']}/split", json={"by": "even", "ways": 3}, headers=manager
+    )
+    assert split.status_code == 200, split.text
+    await open_shift(client, manager)
+    lines_total = discount_total = 0
+    for part in split.json()["parts"]:
+        paid = await pay(client, manager, part["id"], method="card", reference="T-1")
+        assert paid.status_code == 201, paid.text
+        view = paid.json()["check"]
+        assert sum(d["amount"] for d in view["discounts"]) == view["discount_total"] > 0
+        conn = sqlite3.connect(settings.database)
+        (payload,) = conn.execute(
+            "SELECT payload FROM print_jobs WHERE id = ?", (paid.json()["receipt_job_id"],)
+        ).fetchone()
+        (token,) = conn.execute(
+            "SELECT receipt_token FROM checks WHERE id = ?", (part["id"],)
+        ).fetchone()
+        conn.close()
+        printed = decode(payload).lines
+        items = [_cents(line) for line in printed if line.startswith("1x ")]
+        (subtotal,) = [_cents(line) for line in printed if line.startswith("Subtotal")]
+        (discount,) = [_cents(line) for line in printed if line.startswith("regular")]
+        (total,) = [_cents(line) for line in printed if line.startswith("TOTAL")]
+        assert sum(items) == subtotal and subtotal + discount == total == view["total"]
+        digital = (await client.get(f"/api/receipts/{token}")).json()
+        assert [line["amount"] for line in digital["lines"]] == items
+        assert [d["amount"] for d in digital["discounts"]] == [-discount]
+        lines_total += sum(items)
+        discount_total -= discount
+    assert lines_total == sum(line["amount"] for line in whole["lines"])
+    assert discount_total == whole["discount_total"]
+
+
+async def test_a_split_check_keeps_the_rules_it_was_split_under_while_its_parts_are_paid(
+    client, settings
+):
+    """A manager changed the service charge (and the tax rules, a tax rate, the cash coin)
+    while a split check was partly paid: the paid part then showed another total than it was
+    paid, the parts left asked for their share of the new whole, and the whole closed paid with
+    its tenders adding up to neither the old total nor the new. The parts keep the rules the
+    check was split under; the cash coin is the till's at each tender (kept apart, as ever)."""
+    manager = await sign_in(client, "manager", device="till")
+    rules = {"service_bp": 1000, "service_min_covers": 0, "cash_rounding": 1}
+    assert (await client.patch("/api/pos/settings", json=rules, headers=manager)).status_code == 200
+    order = await walk_in(client, manager, "Garlic prawns", "Espresso", "Pastel de nata")
+    check = await check_of(client, manager, order)
+    split = await client.post(
+        f"/api/checks/{check['id']}/split", json={"by": "even", "ways": 3}, headers=manager
+    )
+    assert split.status_code == 200, split.text
+    before = split.json()
+    assert before["service_charge"] > 0
+    await open_shift(client, manager)
+    first = before["parts"][0]
+    assert (
+        await pay(client, manager, first["id"], method="card", reference="T-1")
+    ).status_code == 201
+
+    changes = {"service_bp": 1250, "cash_rounding": 5}
+    assert (
+        await client.patch("/api/pos/settings", json=changes, headers=manager)
+    ).status_code == 200
+    store = {"prices_include_tax": False, "tax_rounding": "down"}
+    assert (await client.patch("/api/store", json=store, headers=manager)).status_code == 200
+    rates = (await client.get("/api/menu/all", headers=manager)).json()["tax_rates"]
+    for rate in rates:
+        bumped = {"rate_bp": rate["rate_bp"] + 100}
+        answer = await client.patch(
+            f"/api/menu/tax-rates/{rate['id']}", json=bumped, headers=manager
+        )
+        assert answer.status_code == 200, answer.text
+
+    now = (await client.get(f"/api/checks/{check['id']}", headers=manager)).json()
+    keys = ("total", "subtotal", "tax_total", "taxes", "service_bp", "service_charge")
+    assert {k: now[k] for k in keys} == {k: before[k] for k in keys}
+    assert now["parts"][0] == {**first, "status": "paid", "paid": first["total"], "balance": 0}
+    assert [p["total"] for p in now["parts"]] == [p["total"] for p in before["parts"]]
+    for part in now["parts"][1:]:
+        paid = await pay(client, manager, part["id"], method="cash")
+        assert paid.status_code == 201, paid.text
+        assert paid.json()["payment"]["amount"] == part["total"]
+        # the coin is the till's now: rounded to 5 cents (half up), kept apart from the amount
+        assert paid.json()["payment"]["rounding"] == (part["total"] + 2) // 5 * 5 - part["total"]
+    whole = (await client.get(f"/api/checks/{check['id']}", headers=manager)).json()
+    assert whole["status"] == "paid" and whole["total"] == before["total"]
+    assert sum(p["amount"] for p in whole["payments"]) == whole["total"]
+    assert whole["due_back"] == whole["balance"] == 0
+    day = (await client.post("/api/reports", json={"kind": "x"}, headers=manager)).json()["data"]
+    assert day["sales"] == whole["total"] and day["service_charge"] == whole["service_charge"]

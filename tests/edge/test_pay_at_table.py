@@ -77,6 +77,18 @@ async def link_for(http, who):
     return check, answer.json()
 
 
+async def paid_at_till(edge, who):
+    """A check paid in cash on `who`'s till (a shift opened for it) while its QR bill waited:
+    the check and its link."""
+    assert (await edge.post("/api/shifts", json={"float": 0}, headers=who)).status_code == 201
+    check, link = await link_for(edge, who)
+    cash = await edge.post(
+        f"/api/checks/{check['id']}/payments", json={"method": "cash"}, headers=who
+    )
+    assert cash.status_code == 201 and cash.json()["check"]["status"] == "paid"
+    return check, link
+
+
 async def webhook(http, sandbox, body, **signing):
     return await http.post(
         "/api/pay/webhook", content=body, headers=sandbox.headers(body, **signing)
@@ -255,12 +267,7 @@ async def test_a_guest_who_pays_a_check_paid_meanwhile_is_owed_back_and_its_rece
     a check split or merged away after its QR bill printed took the guest's payment on a check
     no one paid any more, its parts (or the check its lines went to) still asking for it all."""
     who = await sign_in(edge, "cashier", device="till")
-    assert (await edge.post("/api/shifts", json={"float": 0}, headers=who)).status_code == 201
-    check, link = await link_for(edge, who)
-    cash = await edge.post(
-        f"/api/checks/{check['id']}/payments", json={"method": "cash"}, headers=who
-    )
-    assert cash.status_code == 201 and cash.json()["check"]["status"] == "paid"
+    check, link = await paid_at_till(edge, who)
     conn = sqlite3.connect(settings.database)
     paid_as = conn.execute(
         "SELECT paid_at, receipt_token FROM checks WHERE id = ?", (check["id"],)
@@ -411,3 +418,120 @@ async def test_the_qr_bill_of_a_check_paid_in_part_says_what_its_code_asks_for(
     assert bill.qr == [link["url"]] and "BILL" in bill.lines
     (due,) = [line for line in bill.lines if line.startswith("Balance due")]
     assert due.endswith(f" €{link['amount'] // 100}.{link['amount'] % 100:02d}")
+
+
+async def test_a_tender_at_the_till_cancels_the_qr_bill_and_a_capture_after_it_is_owed_back(
+    edge, sandbox, settings
+):
+    """The cashier took cash while the guest's QR bill waited: the link stayed open, so the
+    guest could still pay it (their page said nothing of the till), and their payment landed
+    on the paid check with no one told. Now the tender cancels the link, the provider's page
+    says the bill is paid and takes no payment; a capture that still comes (the guest paid in
+    the same second) is recorded, once however often it is said, owed back, listed on the POS
+    and in the audit until a manager refunds it through the provider."""
+    who = await sign_in(edge, "manager", device="till")
+    check, link = await paid_at_till(edge, who)
+    now = (await edge.get(f"/api/pay-links/{link['id']}", headers=who)).json()
+    assert now["status"] == "cancelled"
+    intent = sandbox.intents[link["provider_ref"]]
+    assert intent["status"] == "canceled"
+    async with httpx.AsyncClient() as phone:
+        page = await phone.get(link["url"])
+        assert "paid" in page.text.lower() and "<button" not in page.text
+        assert (await phone.post(link["url"])).status_code == 409
+    assert count(settings.database, "payments") == 1
+    listed = (await edge.get("/api/checks", headers=who)).json()
+    assert check["id"] not in [c["id"] for c in listed]
+
+    intent["status"] = "succeeded"  # the guest paid as the cashier took the cash
+    for _ in range(2):
+        answer = await webhook(edge, sandbox, sandbox.event(intent))
+        assert answer.status_code == 200
+    assert (await edge.get(f"/api/pay-links/{link['id']}", headers=who)).json()["status"] == "late"
+    view = (await edge.get(f"/api/checks/{check['id']}", headers=who)).json()
+    assert [p["method"] for p in view["payments"]] == ["cash", "online"]
+    assert view["status"] == "paid" and view["due_back"] == link["amount"]
+    assert count(settings.database, "payments") == 2
+    listed = {c["id"]: c for c in (await edge.get("/api/checks", headers=who)).json()}
+    assert listed[check["id"]]["due_back"] == link["amount"]
+    audit = (await edge.get("/api/audit?entity=pay_links", headers=who)).json()
+    assert any(row["fields"].get("status") == "late" for row in audit["events"])
+
+    online = view["payments"][1]
+    back = await edge.post(
+        f"/api/payments/{online['id']}/refund", json={"reason": "paid twice"}, headers=who
+    )
+    assert back.status_code == 201, back.text
+    assert intent["refunded"] == link["amount"]
+    assert (await edge.get(f"/api/pay-links/{link['id']}", headers=who)).json()[
+        "status"
+    ] == "returned"
+    listed = (await edge.get("/api/checks", headers=who)).json()
+    assert check["id"] not in [c["id"] for c in listed]
+
+
+async def test_a_capture_after_the_z_is_counted_on_the_next_day_not_the_closed_one(
+    edge, sandbox, settings
+):
+    """The guest walked out from a QR bill, the manager voided the lines and made the Z; the
+    guest then paid on the phone after all. The payment was dated to the closed day, which no
+    Z ever counts again. It is dated to the next day (the first one still open), its check
+    shows it owed back, and the closed day's report stands."""
+    who = await sign_in(edge, "manager", device="till")
+    check, link = await link_for(edge, who)
+    for line in check["lines"]:
+        void = {"reason": "walked out"}
+        answer = await edge.post(f"/api/order-lines/{line['line_id']}/void", json=void, headers=who)
+        assert answer.status_code == 200, answer.text
+    z = await edge.post("/api/reports", json={"kind": "z"}, headers=who)
+    assert z.status_code == 201, z.text
+    closed = z.json()["business_day"]
+    intent = sandbox.intents[link["provider_ref"]]
+    intent["status"] = "succeeded"
+    assert (await webhook(edge, sandbox, sandbox.event(intent))).status_code == 200
+    conn = sqlite3.connect(settings.database)
+    (day,) = conn.execute("SELECT business_day FROM payments").fetchone()
+    conn.close()
+    assert day > closed
+    x = await edge.post("/api/reports", json={"kind": "x", "business_day": closed}, headers=who)
+    assert x.json()["data"] == z.json()["data"]
+    listed = {c["id"]: c for c in (await edge.get("/api/checks", headers=who)).json()}
+    assert listed[check["id"]]["due_back"] == link["amount"]
+    assert (await edge.get(f"/api/pay-links/{link['id']}", headers=who)).json()["status"] == "late"
+
+
+async def test_a_qr_bill_paid_as_the_till_took_the_tender_is_found_and_owed_back(
+    edge, sandbox, settings
+):
+    """The guest paid (no webhook came) just before the cashier's tender: the provider will not
+    cancel the intent, so the box asks it and records the late capture there and then; and a
+    provider that cannot be reached at the tender is told after the next one."""
+    who = await sign_in(edge, "manager", device="till")
+    assert (await edge.post("/api/shifts", json={"float": 0}, headers=who)).status_code == 201
+    check, link = await link_for(edge, who)
+    sandbox.intents[link["provider_ref"]]["status"] = "succeeded"
+    cash = await edge.post(
+        f"/api/checks/{check['id']}/payments", json={"method": "cash"}, headers=who
+    )
+    assert cash.status_code == 201
+    assert (await edge.get(f"/api/pay-links/{link['id']}", headers=who)).json()["status"] == "late"
+    view = (await edge.get(f"/api/checks/{check['id']}", headers=who)).json()
+    assert view["due_back"] == link["amount"] and count(settings.database, "payments") == 2
+
+    other, waiting = await link_for(edge, who)
+    sandbox.down = True
+    cash = await edge.post(
+        f"/api/checks/{other['id']}/payments", json={"method": "cash"}, headers=who
+    )
+    assert cash.status_code == 201 and cash.json()["check"]["status"] == "paid"
+    now = (await edge.get(f"/api/pay-links/{waiting['id']}", headers=who)).json()
+    assert now["status"] == "cancelling"
+    assert sandbox.intents[waiting["provider_ref"]]["status"] == "pending"
+    sandbox.down = False
+    third = await check_of(edge, who, await walk_in(edge, who, "Garlic prawns"))
+    assert (
+        await edge.post(f"/api/checks/{third['id']}/payments", json={"method": "cash"}, headers=who)
+    ).status_code == 201
+    assert sandbox.intents[waiting["provider_ref"]]["status"] == "canceled"
+    now = (await edge.get(f"/api/pay-links/{waiting['id']}", headers=who)).json()
+    assert now["status"] == "cancelled"

@@ -52,7 +52,10 @@ BIG = (
 )
 # Partial indexes that hold only what a service has in hand, never its history: walking one
 # costs the work open now, whatever the store's age.
-IN_HAND = {"tickets_open"}  # tickets not bumped yet: the kitchen's board
+IN_HAND = {
+    "tickets_open",  # tickets not bumped yet: the kitchen's board
+    "pay_links_late",  # QR bills paid after their check was settled, until given back
+}
 _NAMED = re.compile(
     rf"\b(?:FROM|JOIN)\s+({'|'.join(BIG)})\b(?:\s+(?:AS\s+)?(?!ON\b|WHERE\b|LEFT\b|JOIN\b|ORDER\b|INDEXED\b)(\w+))?",
     re.I,

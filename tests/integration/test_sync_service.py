@@ -302,6 +302,47 @@ async def test_a_table_made_on_both_sides_while_apart_ends_alike_on_both(
     assert (status["rejected"], status["waiting"], status["open_conflicts"]) == (0, 0, 1)
 
 
+def _two_group_item(conn) -> list[dict]:
+    """The modifier group links of an item that has two."""
+    rows = conn.execute(
+        "SELECT * FROM item_modifier_groups WHERE item_id = (SELECT item_id FROM"
+        " item_modifier_groups GROUP BY item_id HAVING COUNT(*) > 1 ORDER BY item_id LIMIT 1)"
+        " ORDER BY position"
+    )
+    return [dict(row) for row in rows]
+
+
+async def test_a_row_the_store_removed_while_the_hub_changed_it_comes_back(
+    box, hub, owner, store, link
+):
+    """A manager takes a modifier group off a dish while the link is down, and the owner moves
+    that same group up on the hub meanwhile: the hub refuses the store's removal (it would
+    throw the owner's change away unseen, server wins) and the box puts the row back, with
+    the owner's change on top. Before, the box lacked for good a row the hub kept."""
+    box_, client = box
+    manager = await sign_in(client, "manager")
+    kept, dropped = await box_.read(_two_group_item)
+    link.down = True
+    path = f"/api/menu/items/{kept['item_id']}"
+    taken_off = await client.patch(
+        path, json={"modifier_group_ids": [kept["group_id"]]}, headers=manager
+    )
+    assert taken_off.status_code == 200, taken_off.text
+    moved = await hub.patch(
+        f"/api/stores/{store['id']}/rows/item_modifier_groups/{dropped['id']}",
+        json={"fields": {"position": 5}},
+        headers=owner.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    link.down = False
+    await box_.sync.round()
+    await _converged(box_, hub, owner, store["id"])
+    back = await box_.read(_two_group_item)
+    assert [(r["id"], r["position"]) for r in back] == [(kept["id"], 0), (dropped["id"], 5)]
+    (refused,) = (await client.get("/api/sync/rejections", headers=manager)).json()["rejections"]
+    assert (refused["op"], refused["code"]) == ("delete", "changed_on_hub")
+
+
 async def test_a_hub_out_of_reach_is_offline_and_nothing_is_lost(box, hub, owner, store, link):
     box_, client = box
     manager = await sign_in(client, "manager")

@@ -51,6 +51,7 @@ const ENTITIES = {
   ticket_items: "Kitchen tickets' items",
   stations: "Stations",
   kitchen_settings: "Kitchen options",
+  pay_links: "QR bills (pay at table)",
 };
 
 // Why a sign-in ended, as the box records it.
@@ -266,6 +267,28 @@ function shortReason(error) {
 }
 
 const DESCRIBE = {
+  // A QR bill's life: a late one (paid after its check was settled at the till, or after the
+  // day's Z) is money owed back to the guest, which a manager refunds from the check on the POS.
+  pay_links(event) {
+    const f = event.fields;
+    if (event.op === "create") return { title: "QR bill made", said: ["status"] };
+    const said = ["status", "payment_id"];
+    switch (f.status) {
+      case "paid": return { title: "QR bill paid by the guest", said };
+      case "cancelling": return { title: "QR bill withdrawn: its check was paid at the till", about: "The payment provider is being told", said };
+      case "cancelled": return { title: "QR bill withdrawn at the payment provider", about: "The guest's page says it is paid and takes no payment", said };
+      case "late": return {
+        title: "QR bill paid after its check was settled: owed back",
+        about: "The guest paid on the phone after the till took the check (or after the day's Z)",
+        tone: "danger",
+        said,
+        extra: [["What to do", "Refund the online payment from the check on the POS (Checks)"]],
+      };
+      case "returned": return { title: "Late QR bill payment given back to the guest", said };
+      default: return null;
+    }
+  },
+
   store(event) {
     const f = event.fields;
     if (event.op === "create") return { title: "Store set up", about: f.name };

@@ -75,7 +75,7 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
                   onclick: () => voidLine(line),
                 }, "Void"))))),
           h("dl", { class: "pay-sums" },
-            ctx.store.prices_include_tax ? null : row("Subtotal", money(check.subtotal)),
+            check.prices_include_tax ? null : row("Subtotal", money(check.subtotal)),
             check.discounts.map((d) => h("div", { class: "pay-discount" },
               h("dt", {}, d.promo_code ? `Promo ${d.promo_code}` : (d.reason || "Discount"),
                 paid ? null : h("button", { type: "button", class: "btn btn-ghost btn-sm", "aria-label": "Remove discount", onclick: () => act(async () => {
@@ -83,7 +83,7 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
                   await load();
                 }) }, "✕")),
               h("dd", { class: "num" }, `−${money(d.amount)}`))),
-            check.taxes.map((t) => row(ctx.store.prices_include_tax ? `incl. ${t.name}` : t.name, money(t.tax))),
+            check.taxes.map((t) => row(check.prices_include_tax ? `incl. ${t.name}` : t.name, money(t.tax))),
             check.service_charge ? row(`Service ${percentText(check.service_bp)}%`, money(check.service_charge)) : null,
             row("Total", money(check.total), "pay-total"),
             check.payments.map((p) => h("div", { class: "pay-payment" },
@@ -214,8 +214,9 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
     return h("div", { class: "pay-done stack" },
       h("p", { class: "pay-done-title" }, "Paid"),
       change ? h("p", { class: "pay-change" }, "Change ", h("strong", { class: "num" }, money(change))) : null,
-      check.due_back ? h("p", { class: "msg msg-warn", role: "alert" }, "A line was voided after it was paid: ",
-        h("strong", { class: "num" }, money(check.due_back)), " is owed back to the guest. A manager refunds it from a tender (Refund…).") : null,
+      // one span: the message box lays its children out in a row
+      check.due_back ? h("p", { class: "msg msg-warn", role: "alert" }, h("span", {}, h("strong", { class: "num" }, money(check.due_back)),
+        " is owed back to the guest: paid beyond the total (a line voided after it was paid, or a QR bill paid after the till took the check). A manager refunds it from a tender (Refund…).")) : null,
       h("p", { class: "muted" }, "The receipt is printing."),
       h("button", { type: "button", class: "btn btn-primary btn-block", autofocus: true, onclick: () => close() }, "New sale"));
   }

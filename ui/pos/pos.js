@@ -350,7 +350,9 @@ function mount(me, store, menu, floor, since) {
       list.replaceChildren(...(checks.length ? checks.map((c) => h("button", { type: "button", class: "card pos-check", onclick: () => openPay(ctx, c.id, { onDone: () => state.view === "checks" && drawChecks() }) },
         h("span", { class: "pos-check-label" }, c.label),
         h("span", { class: "muted small" }, `${c.line_count} lines${c.status === "split" ? " · split" : ""}`),
-        h("span", { class: "num" }, ctx.money(c.balance)))) : [h("p", { class: "empty muted" }, "No open checks.")]));
+        c.due_back
+          ? h("span", { class: "num pos-owed" }, `Owed back ${ctx.money(c.due_back)}`)
+          : h("span", { class: "num" }, ctx.money(c.balance)))) : [h("p", { class: "empty muted" }, "No open checks.")]));
     } catch (err) {
       list.replaceChildren(h("p", { class: "msg msg-error" }, err.message));
     }
