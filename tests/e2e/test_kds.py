@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -337,6 +338,37 @@ def test_tiles_turn_amber_then_red_at_the_stores_minutes(browser: Browser, live_
         expect(tile).to_have_attribute("data-age", "late")
         expect(tile.locator(".tile-age")).to_have_text(re.compile(r"^10:0\d$"))
         page.screenshot(path=SCREENSHOTS / "kds-late.png")
+
+
+ONE_LINE = "e => e.getBoundingClientRect().height < 2 * parseFloat(getComputedStyle(e).fontSize)"
+
+
+def test_a_ticket_fired_days_ago_says_its_age_in_days(
+    browser: Browser, live_edge: LiveEdge
+):
+    """A kitchen working from printed tickets bumps none: a year on, its board shows tickets
+    fired up to 90 days ago. Their age read "129600:05" (minutes), which pushed "Counter #600"
+    onto three lines of an upright tablet's tile; it reads in days, in hours and minutes past
+    an hour, no longer than "10:05", on one line, and the label keeps its line."""
+    with live_edge.client(WAITER) as http:
+        send(http, "Burrata", table=None)
+    upright = {"width": 820, "height": 1180}
+    with browser_page(browser, live_edge, viewport=upright, has_touch=True) as page:
+        page.clock.install()
+        open_screen(page, "?station=KITCHEN")
+        age = page.locator(".tile-age")
+        expect(age).to_have_text(re.compile(r"^0:0\d$"))
+        page.clock.fast_forward("01:05:00")
+        expect(age).to_have_text("1h05")
+        fired = datetime.fromtimestamp(page.evaluate("Date.now()") / 1000, UTC) - timedelta(
+            minutes=65
+        )
+        page.clock.set_system_time(fired + timedelta(days=90, hours=3, seconds=30))
+        page.clock.fast_forward(1000)
+        expect(age).to_have_text("90d")
+        page.screenshot(path=SCREENSHOTS / "kds-ticket-days-old.png")
+        for part in (".tile-age", ".tile-label"):  # each on one line
+            assert page.locator(part).evaluate(ONE_LINE), part
 
 
 def test_the_audit_says_what_the_kitchen_did(page: Page, live_edge: LiveEdge):

@@ -23,9 +23,15 @@ export function saysNumber(label, number) {
   return label.endsWith(`#${number}`);
 }
 
+// A ticket's age, as short as "10:05": minutes and seconds in its first hour, then hours and
+// minutes ("1h05"), then days ("90d"). A kitchen that bumps none has tickets of 90 days on its
+// board: "129600:05" took the tile's head.
 function age(iso) {
   const seconds = Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 1000));
-  return { seconds, text: `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}` };
+  const two = (n) => String(n).padStart(2, "0");
+  const [minutes, hours, days] = [Math.floor(seconds / 60), Math.floor(seconds / 3600), Math.floor(seconds / 86400)];
+  const text = days ? `${days}d` : hours ? `${hours}h${two(minutes % 60)}` : `${minutes}:${two(seconds % 60)}`;
+  return { seconds, text };
 }
 
 export function mountBoard(main, ctx) {
