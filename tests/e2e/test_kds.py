@@ -343,9 +343,7 @@ def test_tiles_turn_amber_then_red_at_the_stores_minutes(browser: Browser, live_
 ONE_LINE = "e => e.getBoundingClientRect().height < 2 * parseFloat(getComputedStyle(e).fontSize)"
 
 
-def test_a_ticket_fired_days_ago_says_its_age_in_days(
-    browser: Browser, live_edge: LiveEdge
-):
+def test_a_ticket_fired_days_ago_says_its_age_in_days(browser: Browser, live_edge: LiveEdge):
     """A kitchen working from printed tickets bumps none: a year on, its board shows tickets
     fired up to 90 days ago. Their age read "129600:05" (minutes), which pushed "Counter #600"
     onto three lines of an upright tablet's tile; it reads in days, in hours and minutes past
