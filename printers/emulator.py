@@ -23,9 +23,9 @@ In an async test::
 In a sync test, ``with run_in_thread(port=0) as emulator:`` runs the same
 server on its own event loop thread. From the command line:
 ``galley printer emulate --port 9100 [--host H] [--profile P] [--png-dir DIR] [--paper-out]
-[--offline] [--slow-ms N] [--cut-after N]``. ``--profile`` takes the edge's profile names (``generic-58mm``) or
-any python-escpos one (``POS-5890``); it sets the code pages the emulator decodes with and the
-columns its PNG previews are drawn at.
+[--offline] [--slow-ms N] [--cut-after N]``. ``--profile`` takes the edge's profile names
+(``generic-58mm``) or any python-escpos one (``POS-5890``); it sets the code pages the emulator
+decodes with and the columns its PNG previews are drawn at.
 """
 
 from __future__ import annotations
