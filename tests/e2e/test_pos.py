@@ -623,3 +623,71 @@ def test_a_qr_bill_paid_after_the_till_took_the_check_shows_owed_back_on_the_pos
                 expect(row).to_have_count(1)
                 expect(row).to_contain_text("Refund the online payment")
                 page.screenshot(path=str(SCREENSHOTS / f"audit-late-qr-bill-{size}.png"))
+
+
+LONG_MANAGER = "Maria da Conceição Albuquerque Vasconcelos de Sá"
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+
+
+def refunded_sale(live_edge: LiveEdge, refunds: int) -> dict:
+    """A counter sale of a €123,456.00 dish, less a discount with a long reason, paid by card
+    (the owner's) and refunded `refunds` times; its order, as the POS's order log lists it."""
+    with live_edge.client() as owner:
+        menu = owner.get("/api/menu/all").json()
+        prawns = next(
+            i for c in menu["categories"] for i in c["items"] if i["name"] == "Garlic prawns"
+        )
+        assert owner.patch(f"/api/menu/items/{prawns['id']}", json={"price": 12345600}).is_success
+        order = owner.post(
+            "/api/orders", json={"kind": "counter", "lines": [{"item_id": prawns["id"]}]}
+        ).json()
+        check = owner.post("/api/checks", json={"order_id": order["id"]}).json()
+        off = {"kind": "fixed", "value": 1234750, "reason": "Regulars' birthday, friends of Évora"}
+        assert owner.post(f"/api/checks/{check['id']}/discounts", json=off).is_success
+        assert owner.post("/api/shifts", json={"float": 0}).status_code == 201
+        due = owner.get(f"/api/checks/{check['id']}").json()["total"]
+        card = {"method": "card", "amount": due, "reference": "AUTH 99887766"}
+        paid = owner.post(f"/api/checks/{check['id']}/payments", json=card)
+        assert paid.status_code == 201, paid.text
+        for n in range(refunds):
+            back = {"amount": 123400 + n, "reason": f"refund {n + 1}"}
+            refunded = owner.post(f"/api/payments/{paid.json()['payment']['id']}/refund", json=back)
+            assert refunded.is_success, refunded.text
+    return order
+
+
+def open_from_the_log(till: Page, order: dict) -> Locator:
+    """The pay dialog of a paid order, opened from the POS's order log (to refund it)."""
+    till.locator('.pos-tab[data-view="orders"]').click()
+    till.get_by_role("tab", name="Paid").click()
+    listed = till.locator(".pos-order", has_text=f"#{order['number']} ")
+    listed.get_by_role("button", name="Refund…").click()
+    return till.locator("dialog.pos-modal-wide")
+
+
+# The texts in `selector` that run over more than one line (a Range has a box per line).
+BROKEN = """(selector) => [...document.querySelectorAll(selector)].filter((el) => {
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size > 1;
+}).map((el) => el.textContent)"""
+
+
+def test_a_refunds_and_a_discounts_amounts_keep_their_minus_sign_on_a_phone(
+    browser, live_edge: LiveEdge
+):
+    """Six refunds and a discount on a phone: each amount broke after its minus sign, the "−"
+    on one line and "€1,234.00" under it, as the digital receipt's did."""
+    order = refunded_sale(live_edge, refunds=6)
+    with browser_page(browser, live_edge, **PHONE) as till:
+        pos_sign_in(till, CASHIER)
+        pay = open_from_the_log(till, order)
+        expect(pay.locator(".pay-refund")).to_have_count(6)
+        pay.locator(".pay-refund").last.scroll_into_view_if_needed()
+        till.screenshot(path=str(SCREENSHOTS / "pos-refunds-phone.png"))
+        assert till.evaluate(BROKEN, "dialog .pay-sums dd") == []
+        # and each stays inside the check
+        right = pay.locator(".pay-check").bounding_box()
+        for amount in pay.locator(".pay-sums dd").all():
+            box = amount.bounding_box()
+            assert box["x"] + box["width"] <= right["x"] + right["width"], amount.inner_text()
