@@ -691,3 +691,22 @@ def test_a_refunds_and_a_discounts_amounts_keep_their_minus_sign_on_a_phone(
         for amount in pay.locator(".pay-sums dd").all():
             box = amount.bounding_box()
             assert box["x"] + box["width"] <= right["x"] + right["width"], amount.inner_text()
+
+
+def test_a_check_paid_earlier_and_opened_to_refund_says_nothing_of_a_receipt_printing(
+    browser, live_edge: LiveEdge
+):
+    """A check paid an hour ago, opened from the order log to refund it (or from Checks when
+    owed back), said "The receipt is printing." (nothing printed) over a "New sale" button."""
+    order = refunded_sale(live_edge, refunds=1)
+    viewport = {"width": 1920, "height": 1080}
+    with browser_page(browser, live_edge, viewport=viewport) as till:
+        pos_sign_in(till, CASHIER)
+        pay = open_from_the_log(till, order)
+        expect(pay.locator(".pay-done-title")).to_have_text("Paid")
+        expect(pay.locator(".pay-done")).not_to_contain_text("printing")
+        done = pay.locator(".pay-done .btn-primary")
+        expect(done).to_have_text("Done")
+        till.screenshot(path=str(SCREENSHOTS / "pos-paid-earlier-wall.png"))
+        done.click()
+        expect(pay).to_have_count(0)

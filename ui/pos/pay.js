@@ -201,6 +201,7 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
         if (link.status === "paid") {
           clearInterval(polling);
           change = null;
+          paidHere = true;
           await load(check.id);
         }
       } catch {
@@ -217,16 +218,20 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
       // one span: the message box lays its children out in a row
       check.due_back ? h("p", { class: "msg msg-warn", role: "alert" }, h("span", {}, h("strong", { class: "num" }, money(check.due_back)),
         " is owed back to the guest: paid beyond the total (a line voided after it was paid, or a QR bill paid after the till took the check). A manager refunds it from a tender (Refund…).")) : null,
-      h("p", { class: "muted" }, "The receipt is printing."),
-      h("button", { type: "button", class: "btn btn-primary btn-block", autofocus: true, onclick: () => close() }, "New sale"));
+      // a check paid before this dialog opened (to refund it) printed its receipt back then
+      paidHere ? h("p", { class: "muted" }, "The receipt is printing.") : null,
+      h("button", { type: "button", class: "btn btn-primary btn-block", autofocus: true, onclick: () => close() },
+        paidHere ? "New sale" : "Done"));
   }
 
   let change = null;
+  let paidHere = false; // a tender taken here (or the QR bill it showed) paid it: its receipt prints
 
   async function pay(what, tender) {
     const taken = await ctx.api.post(`/api/checks/${what.id}/payments`, tender);
     change = taken.payment.method === "cash" ? taken.change : null;
     if (taken.change) toast(`Change ${money(taken.change)}`);
+    paidHere = true;
     await load(check.id);
     if (check.status !== "paid" && taken.change) {
       // a part paid in cash: say the change before the next part
