@@ -710,3 +710,32 @@ def test_a_check_paid_earlier_and_opened_to_refund_says_nothing_of_a_receipt_pri
         till.screenshot(path=str(SCREENSHOTS / "pos-paid-earlier-wall.png"))
         done.click()
         expect(pay).to_have_count(0)
+
+
+def test_a_managers_long_name_stays_inside_the_approval_on_a_phone(browser, live_edge: LiveEdge):
+    """A manager called "Maria da Conceição Albuquerque Vasconcelos de Sá": her button ran out
+    of the approval dialog on a phone, her name cut at "Vas" and the dialog scrolling sideways."""
+    with live_edge.client() as owner:
+        member = {"name": LONG_MANAGER, "role": "manager", "pin": "4826"}
+        assert owner.post("/api/staff", json=member).status_code == 201
+    console = Console()
+    console.allow_refusal(403, "/api/order-lines/")  # asked without a PIN first: a manager's
+    with browser_page(browser, live_edge, console, **PHONE) as till:
+        pos_sign_in(till, CASHIER)
+        till.get_by_role("tab", name="Desserts").click()
+        till.locator('.pos-item[data-item="Cheesecake"]').click()
+        till.locator(".btn-pay").click()
+        till.locator("dialog.pos-modal-wide").get_by_role("button", name="Void Cheesecake").click()
+        reason = till.locator("dialog.pos-modal").last
+        reason.get_by_label("Reason").fill("rang up twice")
+        reason.get_by_role("button", name="Void").click()
+        approval = till.get_by_role("dialog", name="A manager's approval")
+        long_name = approval.get_by_role("button", name=LONG_MANAGER)
+        expect(long_name).to_be_visible()
+        till.screenshot(path=str(SCREENSHOTS / "pos-approval-long-name-phone.png"))
+        body = approval.locator(".modal-body")
+        assert body.evaluate("(el) => el.scrollWidth <= el.clientWidth"), "scrolls sideways"
+        inside = body.bounding_box()
+        for button in approval.locator(".pos-approvers .btn").all():
+            box = button.bounding_box()
+            assert box["x"] + box["width"] <= inside["x"] + inside["width"], button.inner_text()
