@@ -739,3 +739,32 @@ def test_a_managers_long_name_stays_inside_the_approval_on_a_phone(browser, live
         for button in approval.locator(".pos-approvers .btn").all():
             box = button.bounding_box()
             assert box["x"] + box["width"] <= inside["x"] + inside["width"], button.inner_text()
+
+
+def test_the_pay_dialogs_forms_open_on_the_field_to_type(browser, live_edge: LiveEdge):
+    """Refund…, Service…, Discount… and Void opened with the focus on their ✕: a cashier at a
+    till with a keyboard typed "5" into nothing and had to click the field first."""
+    order = refunded_sale(live_edge, refunds=0)
+    viewport = {"width": 1920, "height": 1080}
+    with browser_page(browser, live_edge, viewport=viewport) as till:
+        pos_sign_in(till, CASHIER)
+        pay = open_from_the_log(till, order)
+        pay.get_by_role("button", name="Refund…").click()
+        refund = till.get_by_role("dialog", name="Refund")
+        expect(refund.get_by_label("Amount")).to_be_focused()
+        till.keyboard.type("1.00")  # over the whole amount it opens with
+        expect(refund.get_by_label("Amount")).to_have_value("1.00")
+        till.keyboard.press("Escape")
+        pay.get_by_role("button", name="Done").click()
+        till.locator('.pos-tab[data-view="sale"]').click()
+        till.get_by_role("tab", name="Desserts").click()
+        till.locator('.pos-item[data-item="Cheesecake"]').click()
+        till.get_by_role("button", name="Pay F2").click()
+        for button, dialog, field in (
+            ("Service…", "Service charge", "Percent of the check"),
+            ("Discount…", "Discount", "Value"),
+            ("Void Cheesecake", "Void 1× Cheesecake", "Reason"),
+        ):
+            pay.get_by_role("button", name=button).click()
+            expect(till.get_by_role("dialog", name=dialog).get_by_label(field)).to_be_focused()
+            till.keyboard.press("Escape")

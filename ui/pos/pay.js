@@ -7,6 +7,9 @@ import { h } from "/ui/lib/element.js";
 import { parseMoney, percentText } from "/ui/lib/money.js";
 import { askReason, openModal, toast, withApproval } from "./dialogs.js";
 
+/** A field that opens filled (a refund's whole amount) is typed over, not after. */
+const selectAll = (event) => event.target.select();
+
 /** A tender as the POS and paper name it. */
 const TENDERS = { cash: "Cash", card: "Card", online: "Paid online" };
 
@@ -257,7 +260,7 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
   /** Refund a tender; its slip prints at once on this till's receipt printer, as a receipt
    * does once paid, and the check lists the refund with Print slip for a copy. */
   function refund(payment) {
-    const amount = h("input", { class: "input", name: "refund_amount", inputmode: "decimal",
+    const amount = h("input", { class: "input", name: "refund_amount", inputmode: "decimal", autofocus: true, onfocus: selectAll,
       value: ctx.decimal(payment.amount + payment.rounding + payment.tip - payment.refunded), "aria-label": "Amount" });
     askReason(ctx.api, {
       title: "Refund",
@@ -324,7 +327,7 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
   function discount() {
     const kind = h("select", { class: "select", name: "kind" },
       h("option", { value: "percent" }, "Percent"), h("option", { value: "fixed" }, "Amount"));
-    const value = h("input", { class: "input", name: "value", inputmode: "decimal", placeholder: "10" });
+    const value = h("input", { class: "input", name: "value", inputmode: "decimal", placeholder: "10", autofocus: true });
     const reason = h("input", { class: "input", name: "reason", placeholder: "Reason" });
     const promo = h("input", { class: "input", name: "promo", placeholder: "Promo code", autocomplete: "off" });
     const note = h("p", { class: "msg", role: "alert" });
@@ -367,7 +370,7 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
   }
 
   function service() {
-    const percent = h("input", { class: "input", name: "service", inputmode: "decimal", value: percentText(check.service_bp), autocomplete: "off" });
+    const percent = h("input", { class: "input", name: "service", inputmode: "decimal", value: percentText(check.service_bp), autocomplete: "off", autofocus: true, onfocus: selectAll });
     const note = h("p", { class: "msg", role: "alert" });
     const change = async (service_bp) => {
       try {
