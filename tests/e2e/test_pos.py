@@ -556,7 +556,7 @@ def test_orders_are_cancelled_from_the_log_a_sent_one_with_a_managers_pin(
     page.locator('.pos-tab[data-view="orders"]').click()
     page.get_by_role("tab", name="Sent").click()
     order = page.locator(".pos-order").first
-    expect(order).to_contain_text("1 lines")
+    expect(order).to_contain_text("1 line ·")
     order.get_by_role("button", name="Cancel…").click()
     dialog = page.locator("dialog.pos-modal").last
     dialog.get_by_label("Reason").fill("guest left")
@@ -768,3 +768,39 @@ def test_the_pay_dialogs_forms_open_on_the_field_to_type(browser, live_edge: Liv
             pay.get_by_role("button", name=button).click()
             expect(till.get_by_role("dialog", name=dialog).get_by_label(field)).to_be_focused()
             till.keyboard.press("Escape")
+
+
+def one_line_check(live_edge: LiveEdge) -> dict:
+    """An open counter check of one Burrata, as the POS's Checks view lists it."""
+    with live_edge.client() as owner:
+        menu = owner.get("/api/menu/all").json()
+        burrata = next(i for c in menu["categories"] for i in c["items"] if i["name"] == "Burrata")
+        order = owner.post(
+            "/api/orders", json={"kind": "counter", "lines": [{"item_id": burrata["id"]}]}
+        ).json()
+        return owner.post("/api/checks", json={"order_id": order["id"]}).json()
+
+
+def test_a_check_of_one_line_says_one_line(page: Page, live_edge: LiveEdge):
+    """The Checks view and the order log said "1 lines"."""
+    check = one_line_check(live_edge)
+    pos_sign_in(page, CASHIER)
+    page.locator('.pos-tab[data-view="checks"]').click()
+    expect(page.locator(".pos-check", has_text=check["label"])).to_contain_text("1 line")
+    expect(page.locator(".pos-check", has_text=check["label"])).not_to_contain_text("1 lines")
+    page.locator('.pos-tab[data-view="orders"]').click()
+    expect(page.locator(".pos-order").first).to_contain_text("1 line ·")
+
+
+def test_a_checks_amount_keeps_to_the_right_on_a_phone(browser, live_edge: LiveEdge):
+    """On a phone a check's amount goes under its label: it stood in the middle of the row (at
+    the end of the label's column), under nothing, where the eye does not look for it."""
+    check = one_line_check(live_edge)
+    with browser_page(browser, live_edge, **PHONE) as till:
+        pos_sign_in(till, CASHIER)
+        till.locator('.pos-tab[data-view="checks"]').click()
+        row = till.locator(".pos-check", has_text=check["label"])
+        expect(row.locator(".num")).to_have_text("€10.50")
+        till.screenshot(path=str(SCREENSHOTS / "pos-checks-phone.png"))
+        lines, amount = row.locator(".muted").bounding_box(), row.locator(".num").bounding_box()
+        assert abs((lines["x"] + lines["width"]) - (amount["x"] + amount["width"])) <= 1
