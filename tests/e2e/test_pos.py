@@ -804,3 +804,50 @@ def test_a_checks_amount_keeps_to_the_right_on_a_phone(browser, live_edge: LiveE
         till.screenshot(path=str(SCREENSHOTS / "pos-checks-phone.png"))
         lines, amount = row.locator(".muted").bounding_box(), row.locator(".num").bounding_box()
         assert abs((lines["x"] + lines["width"]) - (amount["x"] + amount["width"])) <= 1
+
+
+# Where the texts `words` stand in `label` (an element): each one's left and right edges.
+EDGES = """(label, words) => words.map((word) => {
+  const walker = document.createTreeWalker(label, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const at = node.data.indexOf(word);
+    if (at < 0) continue;
+    const range = document.createRange();
+    range.setStart(node, at);
+    range.setEnd(node, at + word.length);
+    const box = range.getBoundingClientRect();
+    return [box.left, box.right];
+  }
+  return null;
+})"""
+
+
+def test_a_parts_receipt_keeps_an_arabic_dishs_share_after_its_name(browser, live_edge: LiveEdge):
+    """A dish named in Arabic on a part's digital receipt read "1× (1/2) برياني دجاج": the
+    bidi algorithm took the share into the name's right-to-left run and drew it before."""
+    biryani = "برياني دجاج"
+    with live_edge.client() as owner:
+        menu = owner.get("/api/menu/all").json()
+        burrata = next(i for c in menu["categories"] for i in c["items"] if i["name"] == "Burrata")
+        renamed = owner.patch(f"/api/menu/items/{burrata['id']}", json={"name": biryani})
+        assert renamed.is_success
+        order = owner.post(
+            "/api/orders", json={"kind": "counter", "lines": [{"item_id": burrata["id"]}]}
+        ).json()
+        check = owner.post("/api/checks", json={"order_id": order["id"]}).json()
+        split = owner.post(f"/api/checks/{check['id']}/split", json={"by": "even", "ways": 2})
+        part = split.json()["parts"][0]
+        assert owner.post("/api/shifts", json={"float": 0}).status_code == 201
+        cash = {"method": "cash", "given": part["balance"]}
+        assert owner.post(f"/api/checks/{part['id']}/payments", json=cash).status_code == 201
+    with contextlib.closing(sqlite3.connect(live_edge.settings.database)) as conn:
+        (token,) = conn.execute(
+            "SELECT receipt_token FROM checks WHERE id = ?", (part["id"],)
+        ).fetchone()
+    with browser_page(browser, live_edge, **PHONE) as phone:
+        phone.goto(f"/ui/receipt/index.html#{token}")
+        line = phone.locator(".receipt-line .receipt-row > span").first
+        expect(line).to_contain_text(biryani)
+        phone.screenshot(path=str(SCREENSHOTS / "receipt-arabic-dish-phone.png"))
+        times, name, share = line.evaluate(EDGES, ["1×", biryani, "(1/2)"])
+        assert times[1] <= name[0] + 1 and name[1] <= share[0] + 1, (times, name, share)

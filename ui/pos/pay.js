@@ -69,7 +69,7 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
             h("span", { class: `badge ${paid ? "badge-ok" : "badge-accent"}` }, paid ? "Paid" : check.status === "split" ? "Split" : "Open")),
           h("ul", { class: "pay-lines" }, check.lines.filter((l) => !l.voided).map((line) =>
             h("li", {},
-              h("span", {}, `${line.quantity}× ${line.name}`,
+              h("span", {}, `${line.quantity}× `, h("bdi", {}, line.name),
                 line.modifiers.length ? h("span", { class: "muted small" }, ` · ${line.modifiers.join(", ")}`) : null,
                 line.seat ? h("span", { class: "badge" }, `Seat ${line.seat}`) : null),
               h("span", { class: "pay-line-end" }, h("span", { class: "num" }, money(line.amount)),
