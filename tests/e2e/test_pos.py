@@ -851,3 +851,20 @@ def test_a_parts_receipt_keeps_an_arabic_dishs_share_after_its_name(browser, liv
         phone.screenshot(path=str(SCREENSHOTS / "receipt-arabic-dish-phone.png"))
         times, name, share = line.evaluate(EDGES, ["1×", biryani, "(1/2)"])
         assert times[1] <= name[0] + 1 and name[1] <= share[0] + 1, (times, name, share)
+
+
+def test_a_discounts_remove_button_takes_a_fingertip_on_a_phone(browser, live_edge: LiveEdge):
+    """The ✕ that takes a discount off a check was 38 px wide on a touch screen, under the
+    44 px every other target there has, and beside the amount."""
+    check = one_line_check(live_edge)
+    with live_edge.client() as owner:
+        off = {"kind": "fixed", "value": 100, "reason": "Wine corked"}
+        assert owner.post(f"/api/checks/{check['id']}/discounts", json=off).is_success
+    with browser_page(browser, live_edge, **PHONE) as till:
+        pos_sign_in(till, CASHIER)
+        till.locator('.pos-tab[data-view="checks"]').click()
+        till.locator(".pos-check", has_text=check["label"]).click()
+        pay = till.locator("dialog.pos-modal-wide")
+        expect(pay.get_by_role("button", name="Remove discount")).to_be_visible()
+        sizes = till.evaluate(SIZES, "dialog .pay-sums .btn")
+        assert [s for s in sizes if s["width"] < 44 or s["height"] < 44] == []
