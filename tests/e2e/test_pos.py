@@ -868,3 +868,18 @@ def test_a_discounts_remove_button_takes_a_fingertip_on_a_phone(browser, live_ed
         expect(pay.get_by_role("button", name="Remove discount")).to_be_visible()
         sizes = till.evaluate(SIZES, "dialog .pay-sums .btn")
         assert [s for s in sizes if s["width"] < 44 or s["height"] < 44] == []
+
+
+def test_each_refund_on_the_pos_says_when_and_why(browser, live_edge: LiveEdge):
+    """Six refunds on a check read six times "Refund · Card": which slip to print again was a
+    guess. Each says its time and its reason, as its slip does."""
+    order = refunded_sale(live_edge, refunds=2)
+    with browser_page(browser, live_edge, viewport={"width": 820, "height": 1180}) as till:
+        pos_sign_in(till, CASHIER)
+        pay = open_from_the_log(till, order)
+        refunds = pay.locator(".pay-refund")
+        expect(refunds).to_have_count(2)
+        for n in (0, 1):
+            expect(refunds.nth(n).locator("dt")).to_contain_text(f"refund {n + 1}")
+            expect(refunds.nth(n).locator("dt")).to_contain_text(re.compile(r"\d{1,2}:\d{2}"))
+        till.screenshot(path=str(SCREENSHOTS / "pos-refunds-when-and-why-tablet.png"))

@@ -5,6 +5,7 @@
 
 import { h } from "/ui/lib/element.js";
 import { parseMoney, percentText } from "/ui/lib/money.js";
+import { timeIn } from "/ui/lib/time.js";
 import { askReason, openModal, toast, withApproval } from "./dialogs.js";
 
 /** A field that opens filled (a refund's whole amount) is typed over, not after. */
@@ -96,6 +97,7 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
               h("dd", { class: "num" }, money(p.amount + p.rounding)))),
             check.refunds.map((r) => h("div", { class: "pay-refund" },
               h("dt", {}, `Refund · ${TENDERS[r.method]}`,
+                h("span", { class: "muted small" }, ` · ${timeIn(r.created_at, ctx.store.timezone)} · ${r.reason}`),
                 h("button", { type: "button", class: "btn btn-ghost btn-sm", onclick: () => printSlip(r) }, "Print slip")),
               h("dd", { class: "num" }, `−${money(r.amount)}`))),
             check.tips ? row("Tips", money(check.tips)) : null,
