@@ -7,7 +7,10 @@ misbehave the ways real printers do:
 - ``offline``: stops listening, so connects are refused (a printer switched off);
 - ``paper_out``: answers status "paper end" and prints nothing;
 - ``cover_open``: answers status "cover open" and prints nothing;
-- ``slow_ms``: waits that long after each chunk it reads (a busy printer).
+- ``slow_ms``: waits that long after each chunk it reads (a busy printer);
+- ``cut_after``: drops the next connection that reaches that many bytes, once (a cable pulled
+  or a printer switched off mid-job); it prints what it got, as a real printer prints what
+  reached it, and forgets the setting.
 
 In an async test::
 
@@ -20,9 +23,9 @@ In an async test::
 In a sync test, ``with run_in_thread(port=0) as emulator:`` runs the same
 server on its own event loop thread. From the command line:
 ``galley printer emulate --port 9100 [--host H] [--profile P] [--png-dir DIR] [--paper-out]
-[--offline] [--slow-ms N]``. ``--profile`` takes the edge's profile names (``generic-58mm``) or
-any python-escpos one (``POS-5890``); it sets the code pages the emulator decodes with and the
-columns its PNG previews are drawn at.
+[--offline] [--slow-ms N] [--cut-after N]``. ``--profile`` takes the edge's profile names
+(``generic-58mm``) or any python-escpos one (``POS-5890``); it sets the code pages the emulator
+decodes with and the columns its PNG previews are drawn at.
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ class Emulator:
         cover_open: bool = False,
         offline: bool = False,
         slow_ms: int = 0,
+        cut_after: int | None = None,
         chunk_size: int = 256,
         on_job: Callable[[Job], None] | None = None,
     ) -> None:
@@ -82,6 +86,7 @@ class Emulator:
         self.paper_near_end = paper_near_end
         self.cover_open = cover_open
         self.slow_ms = slow_ms
+        self.cut_after = cut_after
         self.chunk_size = chunk_size
         self.on_job = on_job
         self.jobs: list[Job] = []
@@ -187,6 +192,7 @@ class Emulator:
         job = Job(peer=f"{peer[0]}:{peer[1]}" if peer else "")
         decoder = Decoder(job, status=self.status, escpos_profile=self.escpos_profile)
         first = last = 0.0
+        received = 0
         try:
             while True:
                 data = await reader.read(self.chunk_size)
@@ -194,6 +200,13 @@ class Emulator:
                     break
                 last = time.monotonic()
                 first = first or last
+                cut = self.cut_after
+                if cut is not None and received + len(data) >= cut:
+                    self.cut_after = None  # once: the job sent again goes through
+                    decoder.feed(data[: max(0, cut - received)])
+                    writer.transport.abort()  # a reset: the sender's next write or read fails
+                    break
+                received += len(data)
                 if self.slow_ms:
                     await self._pause(self.slow_ms / 1000)
                 reply = decoder.feed(data)
@@ -257,7 +270,9 @@ class ThreadedEmulator:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 
-    _FORWARDED = frozenset({"paper_out", "paper_near_end", "cover_open", "slow_ms", "on_job"})
+    _FORWARDED = frozenset(
+        {"paper_out", "paper_near_end", "cover_open", "slow_ms", "cut_after", "on_job"}
+    )
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.emulator, name)
@@ -383,6 +398,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--paper-out", action="store_true", help="report paper end, print nothing")
     parser.add_argument("--offline", action="store_true", help="refuse connections")
     parser.add_argument("--slow-ms", type=int, default=0, help="delay after each chunk read")
+    parser.add_argument(
+        "--cut-after",
+        type=int,
+        metavar="N",
+        help="drop the first job that reaches N bytes there, once, printing what came",
+    )
     parser.add_argument("--png-dir", type=Path, help="also save a PNG preview of each job here")
     return parser
 
@@ -398,6 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "paper_out": args.paper_out,
         "offline": args.offline,
         "slow_ms": args.slow_ms,
+        "cut_after": args.cut_after,
         "on_job": lambda job: _print_job(job, args.png_dir, args.profile.columns, count),
     }
     with contextlib.suppress(KeyboardInterrupt):

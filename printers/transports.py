@@ -4,13 +4,14 @@ Every transport has the same three methods, explicit timeouts on every wait
 (python-escpos waits forever on USB and 60 s on the network by default) and
 raises only ``printers.errors``. Constructors do no I/O, so building a
 transport from settings never fails because a printer is off; the first
-``send`` or ``read_status`` opens the connection, and any failure drops it so
+``open``, ``send`` or ``read_status`` opens the connection, and any failure drops it so
 the next call starts clean.
 
 A transport is used by one worker thread at a time. The print worker does::
 
     with transport_from_config(settings) as t:
-        t.send(job_bytes)
+        t.open()                   # fails: not a byte of the job reached the printer
+        t.send(job_bytes)          # fails: some of it may have, and printed
         status = t.read_status()   # None when the printer cannot answer
 
 ``read_status`` returns ``None`` when the device gave no answer within
@@ -59,6 +60,8 @@ class Transport(Protocol):
     """What the print worker needs from any connection to a printer."""
 
     def check(self) -> None: ...
+
+    def open(self) -> None: ...
 
     def send(self, data: bytes) -> None: ...
 
@@ -192,6 +195,10 @@ class NetworkTransport(_Base):
             self._drop()
             raise PrinterOffline(f"{self}: {action} failed: {exc}") from exc
 
+    def open(self) -> None:
+        """Connect, sending nothing."""
+        self._connection()
+
     def _connection(self) -> socket.socket:
         if self._sock is None:
             with self._translate("connect"):
@@ -305,6 +312,10 @@ class UsbTransport(_Base):
         if device is None:
             raise PrinterNotFound(f"{self}: no such USB device")
         return device
+
+    def open(self) -> None:
+        """Claim the device, sending nothing."""
+        self._open()
 
     def _open(self) -> Any:
         if self._device is not None:
@@ -470,6 +481,10 @@ class SerialTransport(_Base):
         if self.device is not None:
             devices.resolve(self.device)
 
+    def open(self) -> None:
+        """Open the port, sending nothing."""
+        self._open()
+
     def _open(self) -> Any:
         if self.port is None:
             try:
@@ -538,13 +553,15 @@ class FileTransport(_Base):
     Writes are non-blocking with a deadline: the kernel's ``usblp`` driver otherwise blocks a
     writer forever while the printer is off or out of paper. A device that is not there
     (unplugged) or a path that is no printer's device is ``PrinterNotFound``: nothing is ever
-    created or written but a printer's character device.
+    created or written but a printer's character device. Each ``send`` closes the device
+    after it; ``open`` (or the ``send`` itself) opens it.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 10.0) -> None:
         self.path = os.fspath(path)
         self.timeout = timeout
         self.status_timeout = 0.0
+        self._fd: int | None = None
 
     def __repr__(self) -> str:
         return f"FileTransport({self.path!r})"
@@ -553,8 +570,13 @@ class FileTransport(_Base):
         """The path must be a printer's device (``devices.resolve``)."""
         devices.resolve(self.path)
 
-    def send(self, data: bytes) -> None:
-        """Write ``data`` to the device within ``timeout``."""
+    def open(self) -> None:
+        """Open the device (a serial port set to pass the bytes as they are), sending nothing."""
+        self._device()
+
+    def _device(self) -> int:
+        if self._fd is not None:
+            return self._fd
         try:
             fd = devices.open_printer(self.path, os.O_WRONLY | os.O_NONBLOCK)
         except devices.DeviceRefused as exc:
@@ -565,14 +587,24 @@ class FileTransport(_Base):
             raise PrinterNotFound(f"{self}: permission denied") from exc
         except OSError as exc:
             raise PrinterOffline(f"{self}: cannot open: {exc}") from exc
+        self._fd = fd
         try:
             if os.isatty(fd):
                 self._verbatim(fd)
+        except PrinterError:
+            self.close()
+            raise
+        return fd
+
+    def send(self, data: bytes) -> None:
+        """Write ``data`` to the device within ``timeout``, then close it."""
+        fd = self._device()
+        try:
             self._write_all(fd, data)
             with contextlib.suppress(OSError):  # not every device supports fsync
                 os.fsync(fd)
         finally:
-            os.close(fd)
+            self.close()
 
     def _verbatim(self, fd: int) -> None:
         """A serial port or pseudo-terminal turns each ``\\n`` into ``\\r\\n`` by default
@@ -609,7 +641,10 @@ class FileTransport(_Base):
         return None
 
     def close(self) -> None:
-        """Nothing to close: every ``send`` opens and closes the device."""
+        """Close the device if ``open`` left it open."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
 
 
 # --- from settings ---------------------------------------------------------

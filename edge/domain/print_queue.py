@@ -31,9 +31,13 @@ pulse, which has no document, and for jobs queued before documents were kept). S
 - Failed: only a configuration problem (no such device or host, feature the profile lacks)
   that repeated `REROUTE_AFTER` times with no backup to go to. A failed job is not dropped: it
   is listed with its error for a manager, who fixes the printer and retries it.
-- Delivery is at least once: raw TCP 9100 has no acknowledgement, so a job found `sending` when
-  the box starts (a crash mid-send) is sent again, marked `reprint` so the cook sees a REPRINT
-  banner instead of a second identical ticket. Drawer pulses are resent without a banner.
+- Delivery is at least once: raw TCP 9100 has no acknowledgement, so a job that may have
+  printed, whole or in part, is sent again marked `reprint`, so the cook sees a REPRINT banner
+  instead of a second identical ticket: one found `sending` when the box starts (a crash
+  mid-send, `recover`), and one whose attempt failed once its bytes began to leave (the
+  connection dropped, paper ran out or the cover opened during it: `mark_failed` with
+  `maybe_printed`). An attempt that failed before any byte left (refused, paper out before it)
+  leaves the job as it was. Drawer pulses are resent without a banner.
   The banner is not stored: it is rendered for whichever printer sends the job (`printable`).
 - Preview: `preview` draws a job's bytes, banner included, as a PNG (decoded as its printer
   would, with `printers.decoder` and `printers.preview`), for the admin page.
@@ -193,27 +197,30 @@ def mark_printed(conn: WriteConnection, job_id: str) -> None:
 
 
 def mark_failed(
-    conn: WriteConnection, job_id: str, error: str, *, not_ready: bool, config_error: bool
+    conn: WriteConnection,
+    job_id: str,
+    error: str,
+    *,
+    not_ready: bool,
+    config_error: bool,
+    maybe_printed: bool,
 ) -> str:
-    """Record a failed attempt; returns what happened: `retry`, `rerouted` or `failed`."""
+    """Record a failed attempt; returns what happened: `retry`, `rerouted` or `failed`.
+    `maybe_printed`: the job's bytes had begun to leave, so it goes again as a reprint."""
     job = conn.execute("SELECT * FROM print_jobs WHERE id = ?", (job_id,)).fetchone()
     if job is None:
         return "retry"
     attempts = job["attempts"] + 1
     now = utcnow()
-    commit(
-        conn,
-        None,
-        "print_jobs",
-        job_id,
-        "update",
-        {
-            "state": "queued",
-            "attempts": attempts,
-            "last_error": error[:500],
-            "next_attempt_at": iso(now + timedelta(seconds=backoff(attempts))),
-        },
-    )
+    changes: dict[str, Any] = {
+        "state": "queued",
+        "attempts": attempts,
+        "last_error": error[:500],
+        "next_attempt_at": iso(now + timedelta(seconds=backoff(attempts))),
+    }
+    if maybe_printed and not job["reprint"] and _has_banner(job["kind"]):
+        changes["reprint"] = True
+    commit(conn, None, "print_jobs", job_id, "update", changes)
     if not_ready or attempts >= REROUTE_AFTER:
         backup = _backup_of(conn, job["printer_id"])
         if backup is not None:
@@ -313,7 +320,7 @@ def printable(job: sqlite3.Row | dict[str, Any], profile: PrinterProfile) -> byt
     """The bytes that go to the printer: the job's, after a REPRINT banner when it is a
     reprint (a drawer pulse has no banner)."""
     data = bytes(job["payload"])
-    if job["reprint"] and job["kind"] != "drawer":
+    if job["reprint"] and _has_banner(job["kind"]):
         data = reprint_banner(profile) + data
     return data
 
@@ -329,9 +336,14 @@ def recover(conn: WriteConnection) -> int:
             "print_jobs",
             row["id"],
             "update",
-            {"state": "queued", "reprint": row["kind"] != "drawer"},
+            {"state": "queued", "reprint": _has_banner(row["kind"])},
         )
     return len(rows)
+
+
+def _has_banner(kind: str) -> bool:
+    """A drawer pulse prints nothing: sent again, it goes as it was, with no banner."""
+    return kind != "drawer"
 
 
 # --- what people do ------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 A worker reads its printer's head job with a read connection, claims it (`sending`) through the
 writer, sends the bytes with `printers.transports` (explicit timeouts, one connection per job),
 reads DLE EOT status before (unless the job before it in this drain just found the printer
-ready) and after, and records the outcome through the writer
+ready) and after, and records the outcome through the writer (a failure once the job's bytes
+began to leave sends it again under a REPRINT banner: the printer may have printed some of it)
 (`Writer.submit`, from this plain thread). A job printed is recorded in the same write that
 claims the next one (`_claim`): one write per job while a queue drains, not two, and the claim
 is still on disk before the next job's bytes leave. The queue's rules (order, backoff, reroute,
@@ -25,6 +26,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from edge.core.events import Event, WriteConnection, cached, topic_of
@@ -51,6 +53,15 @@ Listen = Callable[[Callable[[list[Event]], None]], None]
 Claimed = tuple[sqlite3.Row, sqlite3.Row]
 # A job a worker printed and has yet to record: its id and the printer's status after it.
 Printed = tuple[str, PrinterStatus | None]
+
+
+@dataclass
+class Attempt:
+    """What one try at a job learnt before it failed: the printer's last answer, and whether
+    the job's bytes had begun to leave (then the printer may have printed some or all of it)."""
+
+    status: PrinterStatus | None = None
+    sent: bool = False
 
 
 def _printed(
@@ -87,12 +98,11 @@ def _claim(
 
 
 def _failed(
-    conn: WriteConnection,
-    job_id: str,
-    printer_id: str,
-    status: PrinterStatus | None,
-    error: PrinterError,
+    conn: WriteConnection, job_id: str, printer_id: str, attempt: Attempt, error: PrinterError
 ) -> str:
+    # The printer's answer says why it refused; any other failure came after it answered, if
+    # it did (the connection dropped mid-job, a write timed out): for now it is not there.
+    status = attempt.status if isinstance(error, PrinterNotReady) else None
     printer_status.record(conn, printer_id, status, str(error) or type(error).__name__)
     return print_queue.mark_failed(
         conn,
@@ -100,6 +110,7 @@ def _failed(
         f"{type(error).__name__}: {error}",
         not_ready=isinstance(error, PrinterNotReady),
         config_error=isinstance(error, (PrinterNotFound, PrinterUnsupported)),
+        maybe_printed=attempt.sent,
     )
 
 
@@ -163,16 +174,14 @@ class PrintWorker:
             return due
         printer, job = due
         self.attempts += 1
-        status: PrinterStatus | None = None
-        seen: list[PrinterStatus] = []  # what the printer answered, even when it then failed
+        attempt = Attempt()
         try:
             data = print_queue.printable(job, profile(printer["profile"]))
             ready = self._ready == printer["transport"]
             self._ready = None
-            status = self._deliver(json.loads(printer["transport"]), data, seen, ready=ready)
+            status = self._deliver(json.loads(printer["transport"]), data, attempt, ready=ready)
         except PrinterError as error:
-            status = seen[-1] if seen else None
-            outcome = self._submit(_failed, job["id"], self.printer_id, status, error).result()
+            outcome = self._submit(_failed, job["id"], self.printer_id, attempt, error).result()
             log.warning(
                 "print job %s not printed (%s): %s",
                 job["id"],
@@ -187,9 +196,10 @@ class PrintWorker:
 
     @staticmethod
     def _deliver(
-        settings: dict[str, Any], data: bytes, seen: list[PrinterStatus], *, ready: bool = False
+        settings: dict[str, Any], data: bytes, attempt: Attempt, *, ready: bool = False
     ) -> PrinterStatus | None:
-        """Send `data`; the printer's status afterwards. Raises PrinterError only.
+        """Send `data`; the printer's status afterwards. Raises PrinterError only, having noted
+        in `attempt` what the printer answered and whether the job's bytes began to leave.
 
         The status read before the job keeps a job out of the buffer of a printer that cannot
         print. `ready`: the status read after the previous job of this drain, a few
@@ -200,15 +210,19 @@ class PrintWorker:
         except (ValueError, KeyError) as exc:
             raise PrinterNotFound(f"bad printer settings: {exc}") from exc
         with transport:
+            transport.open()  # refused, no such device: not a byte of the job left
             before = None if ready else transport.read_status()
             if before is not None:
-                seen.append(before)
+                attempt.status = before
                 before.raise_for_status()  # do not fill the buffer of a printer out of paper
+            # From here the printer may get some or all of the job, whatever fails: a dropped
+            # connection, a write that timed out, paper out or the cover opened during it.
+            attempt.sent = True
             transport.send(data)
             after = transport.read_status()
             if after is not None:
-                seen.append(after)
-                after.raise_for_status()  # paper ran out during the job: it did not print
+                attempt.status = after
+                after.raise_for_status()  # not printed whole: send it again
             return after
 
 

@@ -553,7 +553,7 @@ def test_orders_are_cancelled_from_the_log_a_sent_one_with_a_managers_pin(
     page.locator('.pos-tab[data-view="orders"]').click()
     page.get_by_role("tab", name="Sent").click()
     order = page.locator(".pos-order").first
-    expect(order).to_contain_text("1 lines")
+    expect(order).to_contain_text("1 line ·")
     order.get_by_role("button", name="Cancel…").click()
     dialog = page.locator("dialog.pos-modal").last
     dialog.get_by_label("Reason").fill("guest left")
@@ -620,3 +620,263 @@ def test_a_qr_bill_paid_after_the_till_took_the_check_shows_owed_back_on_the_pos
                 expect(row).to_have_count(1)
                 expect(row).to_contain_text("Refund the online payment")
                 page.screenshot(path=str(SCREENSHOTS / f"audit-late-qr-bill-{size}.png"))
+
+
+LONG_MANAGER = "Maria da Conceição Albuquerque Vasconcelos de Sá"
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+
+
+def refunded_sale(live_edge: LiveEdge, refunds: int) -> dict:
+    """A counter sale of a €123,456.00 dish, less a discount with a long reason, paid by card
+    (the owner's) and refunded `refunds` times; its order, as the POS's order log lists it."""
+    with live_edge.client() as owner:
+        menu = owner.get("/api/menu/all").json()
+        prawns = next(
+            i for c in menu["categories"] for i in c["items"] if i["name"] == "Garlic prawns"
+        )
+        assert owner.patch(f"/api/menu/items/{prawns['id']}", json={"price": 12345600}).is_success
+        order = owner.post(
+            "/api/orders", json={"kind": "counter", "lines": [{"item_id": prawns["id"]}]}
+        ).json()
+        check = owner.post("/api/checks", json={"order_id": order["id"]}).json()
+        off = {"kind": "fixed", "value": 1234750, "reason": "Regulars' birthday, friends of Évora"}
+        assert owner.post(f"/api/checks/{check['id']}/discounts", json=off).is_success
+        assert owner.post("/api/shifts", json={"float": 0}).status_code == 201
+        due = owner.get(f"/api/checks/{check['id']}").json()["total"]
+        card = {"method": "card", "amount": due, "reference": "AUTH 99887766"}
+        paid = owner.post(f"/api/checks/{check['id']}/payments", json=card)
+        assert paid.status_code == 201, paid.text
+        for n in range(refunds):
+            back = {"amount": 123400 + n, "reason": f"refund {n + 1}"}
+            refunded = owner.post(f"/api/payments/{paid.json()['payment']['id']}/refund", json=back)
+            assert refunded.is_success, refunded.text
+    return order
+
+
+def open_from_the_log(till: Page, order: dict) -> Locator:
+    """The pay dialog of a paid order, opened from the POS's order log (to refund it)."""
+    till.locator('.pos-tab[data-view="orders"]').click()
+    till.get_by_role("tab", name="Paid").click()
+    listed = till.locator(".pos-order", has_text=f"#{order['number']} ")
+    listed.get_by_role("button", name="Refund…").click()
+    return till.locator("dialog.pos-modal-wide")
+
+
+# The texts in `selector` that run over more than one line (a Range has a box per line).
+BROKEN = """(selector) => [...document.querySelectorAll(selector)].filter((el) => {
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size > 1;
+}).map((el) => el.textContent)"""
+
+
+def test_a_refunds_and_a_discounts_amounts_keep_their_minus_sign_on_a_phone(
+    browser, live_edge: LiveEdge
+):
+    """Six refunds and a discount on a phone: each amount broke after its minus sign, the "−"
+    on one line and "€1,234.00" under it, as the digital receipt's did."""
+    order = refunded_sale(live_edge, refunds=6)
+    with browser_page(browser, live_edge, **PHONE) as till:
+        pos_sign_in(till, CASHIER)
+        pay = open_from_the_log(till, order)
+        expect(pay.locator(".pay-refund")).to_have_count(6)
+        pay.locator(".pay-refund").last.scroll_into_view_if_needed()
+        till.screenshot(path=str(SCREENSHOTS / "pos-refunds-phone.png"))
+        assert till.evaluate(BROKEN, "dialog .pay-sums dd") == []
+        # and each stays inside the check
+        right = pay.locator(".pay-check").bounding_box()
+        for amount in pay.locator(".pay-sums dd").all():
+            box = amount.bounding_box()
+            assert box["x"] + box["width"] <= right["x"] + right["width"], amount.inner_text()
+
+
+def test_a_check_paid_earlier_and_opened_to_refund_says_nothing_of_a_receipt_printing(
+    browser, live_edge: LiveEdge
+):
+    """A check paid an hour ago, opened from the order log to refund it (or from Checks when
+    owed back), said "The receipt is printing." (nothing printed) over a "New sale" button."""
+    order = refunded_sale(live_edge, refunds=1)
+    viewport = {"width": 1920, "height": 1080}
+    with browser_page(browser, live_edge, viewport=viewport) as till:
+        pos_sign_in(till, CASHIER)
+        pay = open_from_the_log(till, order)
+        expect(pay.locator(".pay-done-title")).to_have_text("Paid")
+        expect(pay.locator(".pay-done")).not_to_contain_text("printing")
+        done = pay.locator(".pay-done .btn-primary")
+        expect(done).to_have_text("Done")
+        till.screenshot(path=str(SCREENSHOTS / "pos-paid-earlier-wall.png"))
+        done.click()
+        expect(pay).to_have_count(0)
+
+
+def test_a_managers_long_name_stays_inside_the_approval_on_a_phone(browser, live_edge: LiveEdge):
+    """A manager called "Maria da Conceição Albuquerque Vasconcelos de Sá": her button ran out
+    of the approval dialog on a phone, her name cut at "Vas" and the dialog scrolling sideways."""
+    with live_edge.client() as owner:
+        member = {"name": LONG_MANAGER, "role": "manager", "pin": "4826"}
+        assert owner.post("/api/staff", json=member).status_code == 201
+    console = Console()
+    console.allow_refusal(403, "/api/order-lines/")  # asked without a PIN first: a manager's
+    with browser_page(browser, live_edge, console, **PHONE) as till:
+        pos_sign_in(till, CASHIER)
+        till.get_by_role("tab", name="Desserts").click()
+        till.locator('.pos-item[data-item="Cheesecake"]').click()
+        till.locator(".btn-pay").click()
+        till.locator("dialog.pos-modal-wide").get_by_role("button", name="Void Cheesecake").click()
+        reason = till.locator("dialog.pos-modal").last
+        reason.get_by_label("Reason").fill("rang up twice")
+        reason.get_by_role("button", name="Void").click()
+        approval = till.get_by_role("dialog", name="A manager's approval")
+        long_name = approval.get_by_role("button", name=LONG_MANAGER)
+        expect(long_name).to_be_visible()
+        till.screenshot(path=str(SCREENSHOTS / "pos-approval-long-name-phone.png"))
+        body = approval.locator(".modal-body")
+        assert body.evaluate("(el) => el.scrollWidth <= el.clientWidth"), "scrolls sideways"
+        inside = body.bounding_box()
+        for button in approval.locator(".pos-approvers .btn").all():
+            box = button.bounding_box()
+            assert box["x"] + box["width"] <= inside["x"] + inside["width"], button.inner_text()
+
+
+def test_the_pay_dialogs_forms_open_on_the_field_to_type(browser, live_edge: LiveEdge):
+    """Refund…, Service…, Discount… and Void opened with the focus on their ✕: a cashier at a
+    till with a keyboard typed "5" into nothing and had to click the field first."""
+    order = refunded_sale(live_edge, refunds=0)
+    viewport = {"width": 1920, "height": 1080}
+    with browser_page(browser, live_edge, viewport=viewport) as till:
+        pos_sign_in(till, CASHIER)
+        pay = open_from_the_log(till, order)
+        pay.get_by_role("button", name="Refund…").click()
+        refund = till.get_by_role("dialog", name="Refund")
+        expect(refund.get_by_label("Amount")).to_be_focused()
+        till.keyboard.type("1.00")  # over the whole amount it opens with
+        expect(refund.get_by_label("Amount")).to_have_value("1.00")
+        till.keyboard.press("Escape")
+        pay.get_by_role("button", name="Done").click()
+        till.locator('.pos-tab[data-view="sale"]').click()
+        till.get_by_role("tab", name="Desserts").click()
+        till.locator('.pos-item[data-item="Cheesecake"]').click()
+        till.get_by_role("button", name="Pay F2").click()
+        for button, dialog, field in (
+            ("Service…", "Service charge", "Percent of the check"),
+            ("Discount…", "Discount", "Value"),
+            ("Void Cheesecake", "Void 1× Cheesecake", "Reason"),
+        ):
+            pay.get_by_role("button", name=button).click()
+            expect(till.get_by_role("dialog", name=dialog).get_by_label(field)).to_be_focused()
+            till.keyboard.press("Escape")
+
+
+def one_line_check(live_edge: LiveEdge) -> dict:
+    """An open counter check of one Burrata, as the POS's Checks view lists it."""
+    with live_edge.client() as owner:
+        menu = owner.get("/api/menu/all").json()
+        burrata = next(i for c in menu["categories"] for i in c["items"] if i["name"] == "Burrata")
+        order = owner.post(
+            "/api/orders", json={"kind": "counter", "lines": [{"item_id": burrata["id"]}]}
+        ).json()
+        return owner.post("/api/checks", json={"order_id": order["id"]}).json()
+
+
+def test_a_check_of_one_line_says_one_line(page: Page, live_edge: LiveEdge):
+    """The Checks view and the order log said "1 lines"."""
+    check = one_line_check(live_edge)
+    pos_sign_in(page, CASHIER)
+    page.locator('.pos-tab[data-view="checks"]').click()
+    expect(page.locator(".pos-check", has_text=check["label"])).to_contain_text("1 line")
+    expect(page.locator(".pos-check", has_text=check["label"])).not_to_contain_text("1 lines")
+    page.locator('.pos-tab[data-view="orders"]').click()
+    expect(page.locator(".pos-order").first).to_contain_text("1 line ·")
+
+
+def test_a_checks_amount_keeps_to_the_right_on_a_phone(browser, live_edge: LiveEdge):
+    """On a phone a check's amount goes under its label: it stood in the middle of the row (at
+    the end of the label's column), under nothing, where the eye does not look for it."""
+    check = one_line_check(live_edge)
+    with browser_page(browser, live_edge, **PHONE) as till:
+        pos_sign_in(till, CASHIER)
+        till.locator('.pos-tab[data-view="checks"]').click()
+        row = till.locator(".pos-check", has_text=check["label"])
+        expect(row.locator(".num")).to_have_text("€10.50")
+        till.screenshot(path=str(SCREENSHOTS / "pos-checks-phone.png"))
+        lines, amount = row.locator(".muted").bounding_box(), row.locator(".num").bounding_box()
+        assert abs((lines["x"] + lines["width"]) - (amount["x"] + amount["width"])) <= 1
+
+
+# Where the texts `words` stand in `label` (an element): each one's left and right edges.
+EDGES = """(label, words) => words.map((word) => {
+  const walker = document.createTreeWalker(label, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const at = node.data.indexOf(word);
+    if (at < 0) continue;
+    const range = document.createRange();
+    range.setStart(node, at);
+    range.setEnd(node, at + word.length);
+    const box = range.getBoundingClientRect();
+    return [box.left, box.right];
+  }
+  return null;
+})"""
+
+
+def test_a_parts_receipt_keeps_an_arabic_dishs_share_after_its_name(browser, live_edge: LiveEdge):
+    """A dish named in Arabic on a part's digital receipt read "1× (1/2) برياني دجاج": the
+    bidi algorithm took the share into the name's right-to-left run and drew it before."""
+    biryani = "برياني دجاج"
+    with live_edge.client() as owner:
+        menu = owner.get("/api/menu/all").json()
+        burrata = next(i for c in menu["categories"] for i in c["items"] if i["name"] == "Burrata")
+        renamed = owner.patch(f"/api/menu/items/{burrata['id']}", json={"name": biryani})
+        assert renamed.is_success
+        order = owner.post(
+            "/api/orders", json={"kind": "counter", "lines": [{"item_id": burrata["id"]}]}
+        ).json()
+        check = owner.post("/api/checks", json={"order_id": order["id"]}).json()
+        split = owner.post(f"/api/checks/{check['id']}/split", json={"by": "even", "ways": 2})
+        part = split.json()["parts"][0]
+        assert owner.post("/api/shifts", json={"float": 0}).status_code == 201
+        cash = {"method": "cash", "given": part["balance"]}
+        assert owner.post(f"/api/checks/{part['id']}/payments", json=cash).status_code == 201
+    with contextlib.closing(sqlite3.connect(live_edge.settings.database)) as conn:
+        (token,) = conn.execute(
+            "SELECT receipt_token FROM checks WHERE id = ?", (part["id"],)
+        ).fetchone()
+    with browser_page(browser, live_edge, **PHONE) as phone:
+        phone.goto(f"/ui/receipt/index.html#{token}")
+        line = phone.locator(".receipt-line .receipt-row > span").first
+        expect(line).to_contain_text(biryani)
+        phone.screenshot(path=str(SCREENSHOTS / "receipt-arabic-dish-phone.png"))
+        times, name, share = line.evaluate(EDGES, ["1×", biryani, "(1/2)"])
+        assert times[1] <= name[0] + 1 and name[1] <= share[0] + 1, (times, name, share)
+
+
+def test_a_discounts_remove_button_takes_a_fingertip_on_a_phone(browser, live_edge: LiveEdge):
+    """The ✕ that takes a discount off a check was 38 px wide on a touch screen, under the
+    44 px every other target there has, and beside the amount."""
+    check = one_line_check(live_edge)
+    with live_edge.client() as owner:
+        off = {"kind": "fixed", "value": 100, "reason": "Wine corked"}
+        assert owner.post(f"/api/checks/{check['id']}/discounts", json=off).is_success
+    with browser_page(browser, live_edge, **PHONE) as till:
+        pos_sign_in(till, CASHIER)
+        till.locator('.pos-tab[data-view="checks"]').click()
+        till.locator(".pos-check", has_text=check["label"]).click()
+        pay = till.locator("dialog.pos-modal-wide")
+        expect(pay.get_by_role("button", name="Remove discount")).to_be_visible()
+        sizes = till.evaluate(SIZES, "dialog .pay-sums .btn")
+        assert [s for s in sizes if s["width"] < 44 or s["height"] < 44] == []
+
+
+def test_each_refund_on_the_pos_says_when_and_why(browser, live_edge: LiveEdge):
+    """Six refunds on a check read six times "Refund · Card": which slip to print again was a
+    guess. Each says its time and its reason, as its slip does."""
+    order = refunded_sale(live_edge, refunds=2)
+    with browser_page(browser, live_edge, viewport={"width": 820, "height": 1180}) as till:
+        pos_sign_in(till, CASHIER)
+        pay = open_from_the_log(till, order)
+        refunds = pay.locator(".pay-refund")
+        expect(refunds).to_have_count(2)
+        for n in (0, 1):
+            expect(refunds.nth(n).locator("dt")).to_contain_text(f"refund {n + 1}")
+            expect(refunds.nth(n).locator("dt")).to_contain_text(re.compile(r"\d{1,2}:\d{2}"))
+        till.screenshot(path=str(SCREENSHOTS / "pos-refunds-when-and-why-tablet.png"))

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
 from printers.emulator import run_in_thread
-from tests.e2e.conftest import Console, LiveEdge, sign_in
+from printers.transports import STATUS_QUESTIONS
+from tests.e2e.conftest import SCREENSHOTS, Console, LiveEdge, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -38,6 +40,15 @@ def add_printer(page: Page, port: int) -> None:
     dialog.locator('input[name="port"]').fill(str(port))
     dialog.get_by_role("button", name="Add printer").click()
     expect(dialog).to_have_count(0)
+
+
+def kitchen_pass_on(http: httpx.Client, port: int) -> str:
+    """Point the demo's Kitchen pass at the printer on `port`; its id."""
+    kitchen = next(p for p in http.get("/api/printers").json() if p["name"] == "Kitchen pass")
+    transport = {"kind": "network", "host": "127.0.0.1", "port": port}
+    changed = http.patch(f"/api/printers/{kitchen['id']}", json={"transport": transport})
+    assert changed.status_code == 200, changed.text
+    return kitchen["id"]
 
 
 def test_add_network_printer_test_print_offline_and_retry(page: Page, live_edge: LiveEdge):
@@ -146,11 +157,8 @@ def test_filters_and_refusals_inline(page: Page, live_edge: LiveEdge, console: C
 
 def test_preview_shows_the_job_as_its_printer_prints_it(page: Page, live_edge: LiveEdge):
     with run_in_thread() as emulator, live_edge.client() as http:
-        kitchen = next(p for p in http.get("/api/printers").json() if p["name"] == "Kitchen pass")
-        transport = {"kind": "network", "host": "127.0.0.1", "port": emulator.port}
-        changed = http.patch(f"/api/printers/{kitchen['id']}", json={"transport": transport})
-        assert changed.status_code == 200, changed.text
-        assert http.post(f"/api/printers/{kitchen['id']}/test").status_code == 201
+        kitchen = kitchen_pass_on(http, emulator.port)
+        assert http.post(f"/api/printers/{kitchen}/test").status_code == 201
         emulator.wait_for_jobs(1, timeout=10)
 
         sign_in(page)
@@ -178,13 +186,9 @@ def test_preview_shows_the_job_as_its_printer_prints_it(page: Page, live_edge: L
 def test_each_job_has_one_status_true_to_its_state_and_tries(page: Page, live_edge: LiveEdge):
     with run_in_thread() as emulator, live_edge.client() as http:
         emulator.set_offline(True)
-        kitchen = next(p for p in http.get("/api/printers").json() if p["name"] == "Kitchen pass")
-        transport = {"kind": "network", "host": "127.0.0.1", "port": emulator.port}
-        assert http.patch(
-            f"/api/printers/{kitchen['id']}", json={"transport": transport}
-        ).is_success
-        first = http.post(f"/api/printers/{kitchen['id']}/test").json()
-        second = http.post(f"/api/printers/{kitchen['id']}/test").json()
+        kitchen = kitchen_pass_on(http, emulator.port)
+        first = http.post(f"/api/printers/{kitchen}/test").json()
+        second = http.post(f"/api/printers/{kitchen}/test").json()
 
         sign_in(page)
         page.goto("/admin/#/printers")
@@ -209,3 +213,51 @@ def test_each_job_has_one_status_true_to_its_state_and_tries(page: Page, live_ed
         for row in (retrying, behind):
             expect(row.locator(".badge.job-state")).to_have_count(1)
             assert "Waiting" not in row.inner_text() and "tried yet" not in row.inner_text()
+
+
+def test_a_job_the_printer_got_part_of_reads_as_a_reprint_in_the_jobs_and_the_audit(
+    page: Page, live_edge: LiveEdge
+):
+    """The printer drops the connection halfway through a test page and prints what it got; the
+    worker sends the page again under a REPRINT banner. The jobs list says it printed after a
+    failed try, as a reprint; the audit says why the first try failed and that the next one
+    went under the banner."""
+    with (
+        run_in_thread(cut_after=len(STATUS_QUESTIONS) + 60) as emulator,
+        live_edge.client() as http,
+    ):
+        kitchen = kitchen_pass_on(http, emulator.port)
+        job = http.post(f"/api/printers/{kitchen}/test").json()
+        cut, again = emulator.wait_for_jobs(2, timeout=10)  # the retry, 2 s after the cut
+    assert cut.lines[0] == "TEST PAGE" and again.lines[:2] == ["*** REPRINT ***", "TEST PAGE"]
+
+    SCREENSHOTS.mkdir(exist_ok=True)
+    sign_in(page)
+    page.goto("/admin/#/printers")
+    row = page.locator(f'.jobs-table tr[data-job="{job["id"]}"]')
+    expect(row.locator(".job-state")).to_have_text("Printed", timeout=10000)
+    expect(row.locator(".job-when")).to_have_text(re.compile(r"after 1 failed try$"))
+    reprint = row.locator(".job-what .badge")
+    expect(reprint).to_have_text("Reprint")
+    expect(reprint).to_have_attribute("title", re.compile("may have printed before"))
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.screenshot(path=SCREENSHOTS / "desktop-printers-cut-job.png")
+
+    page.get_by_role("link", name="Audit").click()
+    page.get_by_label("What").select_option(label="Printing (printers, status, jobs)")
+    with page.expect_response(re.compile(r"/api/audit\?")):
+        page.get_by_role("button", name="Show").click()
+    failed = page.locator("tr.audit-row", has_text=re.compile(r"Print failed \(attempt 1\)"))
+    expect(failed).to_contain_text("Cannot reach the printer")
+    expect(failed).to_contain_text(
+        "Under a REPRINT banner: the printer may have printed some of it"
+    )
+    assert "Reprint" not in failed.inner_text().replace("REPRINT", "")  # no raw "Reprint: yes"
+    page.screenshot(path=SCREENSHOTS / "desktop-audit-cut-job.png")
+    page.set_viewport_size({"width": 390, "height": 844})
+    failed.scroll_into_view_if_needed()
+    page.screenshot(path=SCREENSHOTS / "phone-audit-cut-job.png")
+    page.goto("/admin/#/printers")
+    expect(row.locator(".job-state")).to_have_text("Printed", timeout=10000)
+    row.scroll_into_view_if_needed()
+    page.screenshot(path=SCREENSHOTS / "phone-printers-cut-job.png")

@@ -617,6 +617,89 @@ async def test_a_job_cut_off_mid_send_is_printed_again_with_a_reprint_banner(set
     assert json.loads(said[1]["fields"])["reprint"] is True
 
 
+async def test_a_job_the_printer_got_part_of_goes_again_under_a_reprint_banner(
+    app, client, emulator
+):
+    """The printer drops the connection once it has part of the ticket (a cable pulled, a
+    printer switched off mid-job): it printed what it got, so the ticket goes again under a
+    REPRINT banner, not as a second identical ticket the kitchen would read as a new order."""
+    manager = await sign_in(client, "manager")
+    await point_at(client, manager, "Kitchen pass", emulator.port)
+    cut_at = len(STATUS_QUESTIONS) + 60  # asked its status, then 60 bytes of the ticket
+    emulator.cut_after = cut_at
+    with freeze_time("2026-11-21 12:00:00", tick=True) as frozen:
+        await kitchen_order(client, manager, send=True)
+        await drain(app)
+        (job,) = rows(app, "SELECT * FROM print_jobs")
+        assert (job["state"], job["attempts"], job["reprint"]) == ("queued", 1, 1)
+        assert job["last_error"].startswith("PrinterOffline")
+        # It said it could print, then went away mid-job: for now it is offline, not "online".
+        kitchen = (await printers_by_name(client, manager))["Kitchen pass"]
+        assert kitchen["online"] is False and kitchen["error"]
+        advance(frozen, print_queue.backoff(1) + 1)
+        await drain(app)
+    cut, again = emulator.wait_for_jobs(2)
+    assert bytes(cut.raw) == (STATUS_QUESTIONS + bytes(job["payload"]))[:cut_at]
+    assert cut.lines[0] == "KITCHEN" and "1x Burrata" not in cut.lines
+    assert again.lines[:2] == ["*** REPRINT ***", "KITCHEN"] and "1x Burrata" in again.lines
+    said = rows(app, "SELECT fields FROM events WHERE entity_id = ? ORDER BY seq", job["id"])
+    assert [json.loads(e["fields"]).get("reprint") for e in said] == [False, True, None]
+
+
+async def test_a_drawer_pulse_cut_off_goes_again_with_no_banner(app, client, emulator):
+    manager = await sign_in(client, "manager")
+    await point_at(client, manager, "Counter receipt", emulator.port)
+    emulator.cut_after = len(STATUS_QUESTIONS) + 1
+    cashier = Actor("c1", "Carla", "cashier", "pos-1")
+    with freeze_time("2026-11-21 12:00:00", tick=True) as frozen:
+        await app.state.box.write(printouts.open_drawer_for_tender, cashier, "tender-1", "pos-1")
+        await drain(app)
+        assert rows(app, "SELECT attempts, reprint FROM print_jobs") == [
+            {"attempts": 1, "reprint": 0}
+        ]
+        advance(frozen, print_queue.backoff(1) + 1)
+        await drain(app)
+    (pulse,) = emulator.wait_for_jobs(1)
+    assert pulse.drawer_pulses == [2] and not pulse.lines
+
+
+async def test_a_job_refused_before_any_byte_left_goes_again_without_a_banner(
+    app, client, emulator
+):
+    """Paper out before the job, or a printer that refuses the connection (off since the job
+    before it in the same drain printed): nothing of the job reached it, so it is no reprint."""
+    manager = await sign_in(client, "manager")
+    kitchen = await point_at(client, manager, "Kitchen pass", emulator.port)
+    worker = app.state.box.printing.worker(kitchen["id"])
+    with freeze_time("2026-11-21 12:00:00", tick=True) as frozen:
+        emulator.paper_out = True
+        await kitchen_order(client, manager, "Burrata", send=True)
+        await drain(app)
+        assert rows(app, "SELECT attempts, reprint FROM print_jobs") == [
+            {"attempts": 1, "reprint": 0}
+        ]
+        emulator.paper_out = False
+        advance(frozen, print_queue.backoff(1) + 1)
+        await kitchen_order(client, manager, "Garlic prawns", send=True)
+        assert await asyncio.to_thread(worker.run_once) == 0  # prints the first: it can print
+        emulator.set_offline(True)
+        assert await asyncio.to_thread(worker.run_once) == 0  # the second: refused
+        states = rows(
+            app, "SELECT state, attempts, reprint, last_error FROM print_jobs ORDER BY seq"
+        )
+        assert [(j["state"], j["attempts"], j["reprint"]) for j in states] == [
+            ("printed", 1, 0),
+            ("queued", 1, 0),
+        ]
+        assert states[1]["last_error"].startswith("PrinterOffline")
+        emulator.set_offline(False)
+        advance(frozen, print_queue.backoff(1) + 1)
+        await drain(app)
+    burrata, prawns = emulator.wait_for_jobs(2)
+    assert burrata.lines[0] == prawns.lines[0] == "KITCHEN" and not emulator.discarded
+    assert "1x Garlic prawns" in prawns.lines
+
+
 async def test_a_printed_job_is_two_events_who_printed_what_and_that_it_printed(
     app, client, emulator
 ):

@@ -21,7 +21,7 @@ from printers.errors import PaperOut, PrinterOffline
 from printers.preview import preview_png
 from printers.profiles import GENERIC_58MM, TM_T20II, TM_T88V
 from printers.render import drawer_pulse, render
-from printers.transports import NetworkTransport, SerialTransport
+from printers.transports import STATUS_QUESTIONS, NetworkTransport, SerialTransport
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -135,6 +135,22 @@ async def test_slow_printer_still_prints_but_status_can_time_out():
         await emulator.stop()
 
 
+async def test_a_connection_cut_after_n_bytes_prints_what_the_printer_got_once(emulator):
+    """`cut_after`: the printer (or the network to it) drops the connection once it has 150
+    bytes, as a cable pulled mid-job; it prints what it got, as a real printer prints what
+    reached it. The next connection goes through whole."""
+    data = render(sample_ticket(), TM_T20II)
+    emulator.cut_after = 150
+    with pytest.raises(PrinterOffline):
+        await asyncio.to_thread(deliver, emulator.port, data)
+    [cut] = await emulator.wait_for_jobs(1)
+    assert bytes(cut.raw) == data[:150] and cut.printed and cut.lines
+    assert "2x Burger" not in cut.lines and emulator.cut_after is None
+    await asyncio.to_thread(deliver, emulator.port, data)
+    [_, whole] = await emulator.wait_for_jobs(2)
+    assert bytes(whole.raw) == data + STATUS_QUESTIONS and "2x Burger" in whole.lines
+
+
 def test_sync_tests_use_a_threaded_emulator():
     with run_in_thread() as emulator:
         deliver(emulator.port, render(sample_ticket(), TM_T20II))
@@ -213,6 +229,7 @@ def test_a_qr_reader_scans_the_preview_of_every_printed_code(profile, name, scal
 def test_cli_options():
     args = build_parser().parse_args(
         ["--port", "9101", "--host", "0.0.0.0", "--paper-out", "--slow-ms", "5"]
+        + ["--cut-after", "200"]
     )
     assert (args.port, args.host, args.paper_out, args.offline, args.slow_ms) == (
         9101,
@@ -221,6 +238,7 @@ def test_cli_options():
         False,
         5,
     )
+    assert args.cut_after == 200 and build_parser().parse_args([]).cut_after is None
 
 
 def _read_line(process: subprocess.Popen, deadline: float) -> str:

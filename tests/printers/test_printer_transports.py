@@ -208,6 +208,20 @@ def test_device_file_gets_the_exact_bytes():
         assert transport.read_status() is None
 
 
+def test_open_reaches_the_device_and_sends_nothing():
+    """The worker opens first: what fails there failed before a byte of the job left."""
+    with pty() as device:
+        transport = FileTransport(device.path)
+        transport.open()
+        transport.close()
+        transport.open()
+        transport.send(b"\x1b@job\n")
+        assert device.read_all() == b"\x1b@job\n"
+        device.unplug()
+        with pytest.raises(PrinterNotFound):
+            FileTransport(device.path).open()
+
+
 def test_unplugged_device_is_not_found():
     with pty() as device:
         device.unplug()

@@ -629,11 +629,15 @@ const DESCRIBE = {
       // edge sends the one it repeats.
       const error = f.last_error || context.last_error;
       const reason = shortReason(error);
+      const why = f.last_error ? [["Why", plainError(f.last_error)]] : []; // said once, when it changes
+      // It failed once its bytes began to leave: part of it may be on paper already.
+      const reprint = f.reprint === true ? [["Next try", "Under a REPRINT banner: the printer may have printed some of it"]] : [];
       return {
         title: `Print failed (attempt ${f.attempts})${retry}${reason ? ` — ${reason}` : ""}`,
         about,
         tone: "danger",
-        extra: f.last_error ? [["Why", plainError(f.last_error)]] : [], // said once, when it changes
+        extra: [...why, ...reprint],
+        said: ["reprint"],
       };
     }
     if (f.reprint === true && f.state === "queued") return { title: "Sent again after a restart, marked REPRINT", about, said: ["reprint"] };

@@ -4,7 +4,7 @@
 // follows the `orders` topic); the list and the open order are read again after a burst.
 
 import { formatMoney } from "/ui/lib/money.js";
-import { drawOrder, orderPlace, statusBadge } from "/ui/lib/order.js";
+import { drawOrder, lineCount, orderPlace, statusBadge } from "/ui/lib/order.js";
 import { addDays, businessDayIn, longDay, timeIn } from "/ui/lib/time.js";
 import { describeEvent, who } from "./audit.js";
 import { act, drawList, h, msgBox, say } from "./dom.js";
@@ -121,8 +121,7 @@ export default {
     }
 
     function orderRow(order) {
-      const lines = `${order.line_count} line${order.line_count === 1 ? "" : "s"}`;
-      const meta = [timeIn(order.created_at, zone()), order.opened_by_name, lines].filter(Boolean).join(" · ");
+      const meta = [timeIn(order.created_at, zone()), order.opened_by_name, lineCount(order.line_count)].filter(Boolean).join(" · ");
       return h("li", { class: `order-item is-${order.status}`, "data-order": order.id, "data-number": String(order.number) },
         h("button", { type: "button", class: "order-row", onclick: () => openOrder(order.id),
           "aria-label": `Order ${order.number}, ${orderPlace(order)}, ${meta}, ${formatMoney(order.total, order.currency)}, ${order.status}` },

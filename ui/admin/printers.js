@@ -522,7 +522,7 @@ export default {
         h("td", { "data-label": "When", class: "nowrap job-time" }, timeIn(job.created_at, ctx.store.timezone)),
         h("td", { "data-label": "Job", class: "job-cell" },
           h("div", { class: "job-what" }, kindLabel(job.kind),
-            job.reprint ? h("span", { class: "badge badge-info" }, "Reprint") : null,
+            job.reprint ? h("span", { class: "badge badge-info", title: "Printed under a REPRINT banner: it may have printed before" }, "Reprint") : null,
             job.rerouted_from ? h("span", { class: "badge badge-warn" }, `From ${nameOf(job.rerouted_from)}`) : null),
           h("div", { class: "muted small" }, job.printer_name || nameOf(job.printer_id))),
         h("td", { "data-label": "State", class: "job-state-cell" },

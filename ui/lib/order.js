@@ -31,6 +31,11 @@ export function orderPlace(order) {
   return "Counter";
 }
 
+/** "1 line", "3 lines". */
+export function lineCount(count) {
+  return `${count} line${count === 1 ? "" : "s"}`;
+}
+
 export function statusBadge(order) {
   const status = ORDER_STATUS[order.status] || { label: order.status, kind: "" };
   return h("span", { class: `badge order-status ${status.kind}` }, status.label);

@@ -99,7 +99,8 @@ export async function withApproval(api, call, why) {
  * `onDone(answer)` once it went through. `extra` is more of the form (a refund's amount).
  */
 export function askReason(api, { title, why, label, extra = null, send, onDone }) {
-  const reason = h("input", { class: "input", name: "reason", maxlength: "140", placeholder: "Reason", "aria-label": "Reason" });
+  // the dialog opens on what is typed first: the reason, or the extra's field (autofocus)
+  const reason = h("input", { class: "input", name: "reason", maxlength: "140", placeholder: "Reason", "aria-label": "Reason", autofocus: !extra });
   const note = h("p", { class: "msg", role: "alert" });
   const { close } = openModal({
     title,

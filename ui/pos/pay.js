@@ -5,7 +5,11 @@
 
 import { h } from "/ui/lib/element.js";
 import { parseMoney, percentText } from "/ui/lib/money.js";
+import { timeIn } from "/ui/lib/time.js";
 import { askReason, openModal, toast, withApproval } from "./dialogs.js";
+
+/** A field that opens filled (a refund's whole amount) is typed over, not after. */
+const selectAll = (event) => event.target.select();
 
 /** A tender as the POS and paper name it. */
 const TENDERS = { cash: "Cash", card: "Card", online: "Paid online" };
@@ -66,7 +70,7 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
             h("span", { class: `badge ${paid ? "badge-ok" : "badge-accent"}` }, paid ? "Paid" : check.status === "split" ? "Split" : "Open")),
           h("ul", { class: "pay-lines" }, check.lines.filter((l) => !l.voided).map((line) =>
             h("li", {},
-              h("span", {}, `${line.quantity}× ${line.name}`,
+              h("span", {}, `${line.quantity}× `, h("bdi", {}, line.name),
                 line.modifiers.length ? h("span", { class: "muted small" }, ` · ${line.modifiers.join(", ")}`) : null,
                 line.seat ? h("span", { class: "badge" }, `Seat ${line.seat}`) : null),
               h("span", { class: "pay-line-end" }, h("span", { class: "num" }, money(line.amount)),
@@ -93,6 +97,7 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
               h("dd", { class: "num" }, money(p.amount + p.rounding)))),
             check.refunds.map((r) => h("div", { class: "pay-refund" },
               h("dt", {}, `Refund · ${TENDERS[r.method]}`,
+                h("span", { class: "muted small" }, ` · ${timeIn(r.created_at, ctx.store.timezone)} · ${r.reason}`),
                 h("button", { type: "button", class: "btn btn-ghost btn-sm", onclick: () => printSlip(r) }, "Print slip")),
               h("dd", { class: "num" }, `−${money(r.amount)}`))),
             check.tips ? row("Tips", money(check.tips)) : null,
@@ -201,6 +206,7 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
         if (link.status === "paid") {
           clearInterval(polling);
           change = null;
+          paidHere = true;
           await load(check.id);
         }
       } catch {
@@ -217,16 +223,20 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
       // one span: the message box lays its children out in a row
       check.due_back ? h("p", { class: "msg msg-warn", role: "alert" }, h("span", {}, h("strong", { class: "num" }, money(check.due_back)),
         " is owed back to the guest: paid beyond the total (a line voided after it was paid, or a QR bill paid after the till took the check). A manager refunds it from a tender (Refund…).")) : null,
-      h("p", { class: "muted" }, "The receipt is printing."),
-      h("button", { type: "button", class: "btn btn-primary btn-block", autofocus: true, onclick: () => close() }, "New sale"));
+      // a check paid before this dialog opened (to refund it) printed its receipt back then
+      paidHere ? h("p", { class: "muted" }, "The receipt is printing.") : null,
+      h("button", { type: "button", class: "btn btn-primary btn-block", autofocus: true, onclick: () => close() },
+        paidHere ? "New sale" : "Done"));
   }
 
   let change = null;
+  let paidHere = false; // a tender taken here (or the QR bill it showed) paid it: its receipt prints
 
   async function pay(what, tender) {
     const taken = await ctx.api.post(`/api/checks/${what.id}/payments`, tender);
     change = taken.payment.method === "cash" ? taken.change : null;
     if (taken.change) toast(`Change ${money(taken.change)}`);
+    paidHere = true;
     await load(check.id);
     if (check.status !== "paid" && taken.change) {
       // a part paid in cash: say the change before the next part
@@ -252,7 +262,7 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
   /** Refund a tender; its slip prints at once on this till's receipt printer, as a receipt
    * does once paid, and the check lists the refund with Print slip for a copy. */
   function refund(payment) {
-    const amount = h("input", { class: "input", name: "refund_amount", inputmode: "decimal",
+    const amount = h("input", { class: "input", name: "refund_amount", inputmode: "decimal", autofocus: true, onfocus: selectAll,
       value: ctx.decimal(payment.amount + payment.rounding + payment.tip - payment.refunded), "aria-label": "Amount" });
     askReason(ctx.api, {
       title: "Refund",
@@ -319,7 +329,7 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
   function discount() {
     const kind = h("select", { class: "select", name: "kind" },
       h("option", { value: "percent" }, "Percent"), h("option", { value: "fixed" }, "Amount"));
-    const value = h("input", { class: "input", name: "value", inputmode: "decimal", placeholder: "10" });
+    const value = h("input", { class: "input", name: "value", inputmode: "decimal", placeholder: "10", autofocus: true });
     const reason = h("input", { class: "input", name: "reason", placeholder: "Reason" });
     const promo = h("input", { class: "input", name: "promo", placeholder: "Promo code", autocomplete: "off" });
     const note = h("p", { class: "msg", role: "alert" });
@@ -362,7 +372,7 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
   }
 
   function service() {
-    const percent = h("input", { class: "input", name: "service", inputmode: "decimal", value: percentText(check.service_bp), autocomplete: "off" });
+    const percent = h("input", { class: "input", name: "service", inputmode: "decimal", value: percentText(check.service_bp), autocomplete: "off", autofocus: true, onfocus: selectAll });
     const note = h("p", { class: "msg", role: "alert" });
     const change = async (service_bp) => {
       try {

@@ -12,6 +12,7 @@ import { h } from "/ui/lib/element.js";
 import { Live } from "/ui/lib/live.js";
 import { formatDelta, formatMoney, knowDigits, minorDigits, toDecimalText } from "/ui/lib/money.js";
 import { showOverflow } from "/ui/lib/overflow.js";
+import { lineCount } from "/ui/lib/order.js";
 import { mountSignIn } from "/ui/lib/pinpad.js";
 import { Device, Session } from "/ui/lib/session.js";
 import { syncBadge } from "/ui/lib/syncbadge.js";
@@ -349,7 +350,7 @@ function mount(me, store, menu, floor, since) {
       const checks = await api.get("/api/checks");
       list.replaceChildren(...(checks.length ? checks.map((c) => h("button", { type: "button", class: "card pos-check", onclick: () => openPay(ctx, c.id, { onDone: () => state.view === "checks" && drawChecks() }) },
         h("span", { class: "pos-check-label" }, c.label),
-        h("span", { class: "muted small" }, `${c.line_count} lines${c.status === "split" ? " · split" : ""}`),
+        h("span", { class: "muted small" }, `${lineCount(c.line_count)}${c.status === "split" ? " · split" : ""}`),
         c.due_back
           ? h("span", { class: "num pos-owed" }, `Owed back ${ctx.money(c.due_back)}`)
           : h("span", { class: "num" }, ctx.money(c.balance)))) : [h("p", { class: "empty muted" }, "No open checks.")]));
@@ -386,7 +387,7 @@ function mount(me, store, menu, floor, since) {
       }
       list.replaceChildren(...(orders.length ? orders.map((o) => h("div", { class: "card pos-order" },
         h("span", { class: "pos-check-label" }, `#${o.number} ${o.table_name || "Counter"}`),
-        h("span", { class: "muted small" }, `${o.line_count} lines · ${o.opened_by_name || ""}`),
+        h("span", { class: "muted small" }, `${lineCount(o.line_count)} · ${o.opened_by_name || ""}`),
         h("span", { class: "num" }, ctx.money(o.total)),
         h("span", { class: "row" },
           h("button", { type: "button", class: "btn btn-sm", onclick: async () => {

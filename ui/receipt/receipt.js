@@ -25,7 +25,8 @@ function draw(receipt) {
       h("h1", {}, receipt.store),
       h("p", { class: "muted" }, receipt.label, receipt.paid_at ? ` · ${dateTimeIn(receipt.paid_at, receipt.timezone)}` : "")),
     h("div", { class: "receipt-lines" }, receipt.lines.map((line) => h("div", { class: "receipt-line" },
-      row(`${line.quantity}× ${line.name}${line.share === "1" ? "" : ` (${line.share})`}`, money(line.amount)),
+      // the name apart (bdi): an Arabic one took the share into its run and drew it first
+      row([`${line.quantity}× `, h("bdi", {}, line.name), line.share === "1" ? "" : ` (${line.share})`], money(line.amount)),
       line.modifiers.length ? h("p", { class: "small muted" }, line.modifiers.join(", ")) : null))),
     h("div", { class: "receipt-sums" },
       receipt.discounts.map((d) => row(d.label, `−${money(d.amount)}`)),
