@@ -168,8 +168,8 @@ class Days:
         pruned = retention.tickets_forgotten_before(conn) or ""
         for n in range((last - first).days + 1):
             day = (first + timedelta(days=n)).isoformat()
-            with self._lock:
-                kept = self._days.get(day)
+            with self._lock:  # a day retention pruned since it was kept is read afresh too
+                kept = self._days.get(day) if day > pruned[:10] else None
             if kept is None:
                 kept = _tallies(conn, day, day)
                 with self._lock:
