@@ -361,7 +361,12 @@ async def test_audit_names_the_printer_and_the_error_of_the_moment(quiet):
     for _ in range(3):  # the same error each time; the third attempt moves the job
         await app.state.box.write(
             lambda conn: print_queue.mark_failed(
-                conn, job, "connect failed: refused", not_ready=False, config_error=False
+                conn,
+                job,
+                "connect failed: refused",
+                not_ready=False,
+                config_error=False,
+                maybe_printed=False,
             )
         )
 

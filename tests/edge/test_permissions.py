@@ -961,7 +961,7 @@ async def test_only_who_may_edit_printers_sees_where_they_are(quiet):
     )
     await box.write(
         lambda conn: print_queue.mark_failed(
-            conn, job["id"], error, not_ready=False, config_error=False
+            conn, job["id"], error, not_ready=False, config_error=False, maybe_printed=False
         )
     )
 
