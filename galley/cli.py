@@ -158,7 +158,8 @@ def _print_code(settings: EdgeSettings, name: str, hours: int, lead: str) -> Non
 
     made = pairing_code(settings.database, name=name, hours=hours)
     print(f"{lead} {made['code']} (it works once, for {hours} hour{'s' * (hours > 1)}).")
-    print(f"On the device, open http://<this box's address>:{settings.port}/admin/ and enter it.")
+    port = "" if settings.port == 80 else f":{settings.port}"
+    print(f"On the device, open http://<this box's address>{port}/admin/ and enter it.")
 
 
 def _enrol(settings: EdgeSettings, hub_url: str, code: str) -> int:
