@@ -10,8 +10,7 @@ from psycopg import sql
 
 from hub.config import HubSettings
 from hub.migrations import latest
-from hub.storage import open_storage
-from hub.storage import postgresql
+from hub.storage import open_storage, postgresql
 from hub.storage.sqlite import CHECKPOINT_ROWS, SqliteStorage
 from hub.storage.tx import ChangeRow, InboxEntry, Row, Tx
 from service.errors import GalleyError
