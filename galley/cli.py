@@ -84,15 +84,25 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.part == "hub":
         return hub_cli.main(args)
+    command = "demo" if args.part == "demo" else f"edge {args.command}"
     try:
         settings = _settings(args, demo.DEFAULTS if args.part == "demo" else {})
     except SettingError as exc:
-        command = "demo" if args.part == "demo" else f"edge {args.command}"
         print(f"galley {command}: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if args.part == "demo" or args.command != "export":  # export reads, never makes, the folder
+        try:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            print(
+                f"galley {command}: the data folder {settings.data_dir} (--data-dir,"
+                f" GALLEY_DATA_DIR) cannot be used: {exc.strerror}",
+                file=sys.stderr,
+            )
+            return 1
     if args.part == "demo":
         return demo.run(
             settings, fresh=args.fresh, printer_port=args.printer_port, hub_port=args.hub_port
@@ -158,7 +168,8 @@ def _print_code(settings: EdgeSettings, name: str, hours: int, lead: str) -> Non
 
     made = pairing_code(settings.database, name=name, hours=hours)
     print(f"{lead} {made['code']} (it works once, for {hours} hour{'s' * (hours > 1)}).")
-    print(f"On the device, open http://<this box's address>:{settings.port}/admin/ and enter it.")
+    port = "" if settings.port == 80 else f":{settings.port}"
+    print(f"On the device, open http://<this box's address>{port}/admin/ and enter it.")
 
 
 def _enrol(settings: EdgeSettings, hub_url: str, code: str) -> int:

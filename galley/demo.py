@@ -208,10 +208,9 @@ def banner_text(
         ]
     lines += _guest_lines(pointing, address)
     if table:
-        lines += [
-            _row(f"Table {table[0]}'s QR code opens", table[1]),
-            _row("", "(a guest's phone on this network orders from it)"),
-        ]
+        lines.append(_row(f"Table {table[0]}'s QR code opens", table[1]))
+        if address:
+            lines.append(_row("", "(a guest's phone on this network orders from it)"))
     if settings.pay_url:
         lines.append(_row("Pay at table (sandbox provider)", settings.pay_url))
     lines += [

@@ -42,14 +42,20 @@ def main(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if args.command == "serve":
-        return serve(settings)
-    if args.command == "migrate":
-        from hub.storage import migrate
+    import psycopg
 
-        print(f"The hub's database is at schema version {migrate(settings)}.")
-        return 0
-    return create_owner(settings, args.tenant, args.email, args.password)
+    try:
+        if args.command == "serve":
+            return serve(settings)
+        if args.command == "migrate":
+            from hub.storage import migrate
+
+            print(f"The hub's database is at schema version {migrate(settings)}.")
+            return 0
+        return create_owner(settings, args.tenant, args.email, args.password)
+    except (psycopg.Error, RuntimeError) as exc:  # a server not there, a right missing, a schema
+        print(f"galley hub {args.command}: {str(exc).strip()}", file=sys.stderr)
+        return 1
 
 
 def create_owner(settings: HubSettings, tenant: str, email: str, password: str | None) -> int:

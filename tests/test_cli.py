@@ -73,6 +73,19 @@ def test_serve_refuses_a_box_without_a_store(tmp_path, capsys):
     assert "galley edge init" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", [["init", "--store-name", "A", "--owner-name", "B"], ["serve"]])
+def test_a_data_folder_that_cannot_be_made_is_said_in_a_sentence(tmp_path, capsys, command):
+    """README, Setting up a store's box: GALLEY_DATA_DIR a folder the box's user cannot make
+    or write is named with why, not a traceback."""
+    (tmp_path / "a-file").write_text("")
+    data = tmp_path / "a-file" / "galley"
+    assert main(["edge", *command, "--data-dir", str(data)]) == 1
+    assert capsys.readouterr().err == (
+        f"galley edge {command[0]}: the data folder {data} (--data-dir, GALLEY_DATA_DIR)"
+        " cannot be used: Not a directory\n"
+    )
+
+
 def test_edge_pair_prints_a_fresh_code_that_pairs_once(settings, capsys):
     args = ["edge", "pair", "--data-dir", str(settings.data_dir), "--name", "Bar tablet"]
     assert main([*args, "--hours", "3"]) == 0

@@ -156,6 +156,16 @@ def test_the_banner_shows_only_pins_that_still_sign_in(settings):
     assert "http://192.0.2.10:8000/pos/" in banner and "http://127.0.0.1:8000/pos/" in banner
     assert re.search(r"Table 1's QR code opens +http://192\.0\.2\.10:8000/t/\S+\n", banner)
 
+    assert "(a guest's phone on this network orders from it)" in banner
+
+
+def test_a_demo_kept_to_this_machine_never_says_a_phone_orders_from_its_table_url(settings):
+    pointing = demo.Pointing("http://127.0.0.1:8000")
+    banner = command.banner_text(settings, None, pointing, 9100, "7KQM-3XWP")
+    assert re.search(r"Table 1's QR code opens +http://\S+/t/\S+\n", banner)
+    assert "phone on this network" not in banner
+    assert "Only this machine can open the demo: phones cannot open the QR codes." in banner
+
 
 # --- the demo's printer shows what it prints ------------------------------------------------
 

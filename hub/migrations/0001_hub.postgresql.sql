@@ -19,10 +19,14 @@ CREATE TABLE changes (
 CREATE INDEX changes_feed ON changes (store_id, cursor);
 
 -- The role the hub's processes act as: it owns nothing, so row-level security holds it. An
--- operator grants it to the login role the hub connects with (README, "Hub on PostgreSQL").
+-- operator makes it once per server, so that the tables' owner needs no right to make roles,
+-- and grants it to the login role the hub connects with (README, "Hub on PostgreSQL"); it is
+-- made here only where it is missing (a superuser migrating, as the tests do).
 DO $$
 BEGIN
-    CREATE ROLE galley_hub_app NOLOGIN;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'galley_hub_app') THEN
+        CREATE ROLE galley_hub_app NOLOGIN;
+    END IF;
 EXCEPTION WHEN duplicate_object OR unique_violation THEN
     NULL;  -- another database of this server made it first
 END

@@ -124,3 +124,28 @@ def test_without_hub_and_code_the_box_works_alone(box: Box, tmp_path: Path, monk
     calls = _stand_in(tmp_path, monkeypatch)
     assert enrol(box, sleep=pytest.fail) == 0
     assert not calls.exists()
+
+
+def _unit_environment(name: str) -> dict[str, str]:
+    unit = Path(__file__).parents[2] / "systemd" / name
+    pairs = (
+        word.partition("=")
+        for line in unit.read_text().splitlines()
+        if line.startswith("Environment=")
+        for word in line.removeprefix("Environment=").split()
+    )
+    return {key: value for key, _, value in pairs}
+
+
+def test_the_first_boot_report_names_the_address_the_edge_serves_at(
+    box: Box, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """galley-setup.service runs `galley edge init` with the edge unit's settings, so the
+    pairing instructions it writes name the port galley-edge.service listens on (80)."""
+    edge = _unit_environment("galley-edge.service")
+    assert edge["GALLEY_EDGE_PORT"] == "80"
+    for key, value in _unit_environment("galley-setup.service").items():
+        monkeypatch.setenv(key, value)
+    assert set_up_store(box) == 0
+    report = (box.boot / "galley-first-boot.txt").read_text()
+    assert "open http://<this box's address>/admin/ and enter it" in report

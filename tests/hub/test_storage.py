@@ -6,14 +6,17 @@ import threading
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from hub.config import HubSettings
-from hub.storage import open_storage
+from hub.migrations import latest
+from hub.storage import open_storage, postgresql
 from hub.storage.sqlite import CHECKPOINT_ROWS, SqliteStorage
 from hub.storage.tx import ChangeRow, InboxEntry, Row, Tx
 from service.errors import GalleyError
 from sync.ids import uuid7
 from sync.merge import FieldRev
+from tests import pg
 
 AT = "2026-01-02T03:04:05.000Z"
 
@@ -359,3 +362,19 @@ def test_sqlite_checkpoints_beside_the_transactions_once_enough_rows_changed(tmp
         assert (tmp_path / "hub.db").stat().st_size > before + CHECKPOINT_ROWS * 200
     finally:
         storage.close()
+
+
+def test_the_tables_owner_migrates_without_the_right_to_make_roles(pg_urls):
+    """README, Hub on PostgreSQL: the tables' owner is a plain role; galley_hub_app is made
+    once per server (here by the session's first migration, as an operator's would be)."""
+    server_url, _ = pg_urls  # the test server's superuser
+    name = f"galley_owner_{uuid7().replace('-', '')[-12:]}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(*[sql.Identifier(name)] * 2))
+    try:
+        assert postgresql.migrate(pg.with_database(server_url, name, user=name)) == latest()
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+            admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(name)))
