@@ -46,8 +46,14 @@ def two_columns(left: str, right: str, width: int, indent: str = "  ") -> list[s
     if not right:
         return wrap(left, width, indent)
     room = width - len(right) - 1
-    if room < 4:  # a long right side (a staff name, a report's value) on lines of its own
+    if room < width // 2:
+        # A right side that takes most of the line (a staff name, a terminal's reference): the
+        # label whole across the paper, not wrapped into the sliver left of it ("Refunded" /
+        # "by"), and the right side beside its end if it fits there, else under it.
         lines = wrap(left, width, indent) if left.strip() else []
+        if lines and len(lines[-1]) + 1 + len(right) <= width:
+            lines[-1] = lines[-1].ljust(room) + " " + right
+            return lines
         return [*lines, *(part.rjust(width) for part in wrap(right, width))]
     lines = wrap(left, room, indent)
     lines[-1] = lines[-1].ljust(room) + " " + right

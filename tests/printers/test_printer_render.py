@@ -406,3 +406,20 @@ def test_a_long_note_or_modifier_wraps_under_itself_not_like_an_item(profile):
     (first,) = [i for i, x in enumerate(job.lines) if x.startswith("! allergy")]
     assert job.lines[first + 1].startswith("  ") and job.lines[first + 1].strip()
     assert not any(x.lstrip() == x and x[:1].isdigit() for x in job.lines[start + 1 :])
+
+
+@pytest.mark.parametrize("profile", PROFILES.values(), ids=PROFILES.keys())
+def test_a_label_beside_a_long_name_is_kept_whole_not_cut_into_slivers(profile):
+    """Beside a long staff name, the table's name was wrapped into what room the name left:
+    "Terrace" / "Upstairs" / "12, Seat" / "3  Maria-José..." on 80 mm paper, and
+    "Refunded" / "by  Maria-José..." on a refund slip. A label beside a right side that takes
+    most of the line goes whole on its own line, the right side flush right under it."""
+    staff = "Maria-José Fernández de la Cruz"
+    table = "Terrace Upstairs 12, Seat 3"
+    receipt = replace(sample_receipt(), table=table, staff=staff)
+    slip = replace(sample_documents()["refund_slip"], table=table, refunded_by=staff)
+    for document, label in ((receipt, table), (slip, "Refunded by")):
+        lines = decode(render(document, profile), escpos_profile=profile.escpos_profile).lines
+        assert all(len(line) <= profile.columns for line in lines)
+        assert any(line.startswith(label) for line in lines), lines
+        assert any(line.endswith(staff) for line in lines), lines
