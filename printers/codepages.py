@@ -86,8 +86,21 @@ def decode_byte(codepage: str, byte: int) -> str:
     return upper_half(codepage)[byte - 0x80] or REPLACEMENT
 
 
+# Typographic punctuation (what a phone's keyboard types for ' " -) that no code page of a
+# receipt printer holds and that has no decomposition: its plain ASCII form.
+PUNCTUATION = str.maketrans(
+    {
+        **dict.fromkeys("\u2018\u2019\u201a\u201b", "'"),
+        **dict.fromkeys("\u201c\u201d\u201e\u201f", '"'),
+    }
+    | dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-")
+)
+
+
 def _fold(char: str, codepages: Sequence[str]) -> str:
-    """Best printable stand-in: the character without accents, else ``?``."""
+    """Best printable stand-in: the character without accents, plain punctuation for curly
+    quotes and dashes, else ``?``."""
+    char = char.translate(PUNCTUATION)
     base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
     if base and can_print(base, codepages):
         return base

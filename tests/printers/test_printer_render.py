@@ -149,6 +149,17 @@ def test_unprintable_characters_are_replaced_not_raised(text, printed, profile):
     assert printed in job.lines
 
 
+@pytest.mark.parametrize("profile", PROFILES.values(), ids=PROFILES.keys())
+def test_curly_quotes_and_dashes_print_never_as_question_marks(profile):
+    """A phone's keyboard types curly quotes and dashes: a refund's reason, a discount's, an
+    item's name read "Chef?s ?special? ? 2-3 pcs" on paper. Where no code page holds one it is
+    printed plain; the 80 mm printers' Greek code page holds the single quotes."""
+    text = "Chef\u2019s \u201cspecial\u201d \u2014 2\u20133 pcs\u2026"
+    job = decode(render(TestPage(lines=(text,)), profile), escpos_profile=profile.escpos_profile)
+    (line,) = [line for line in job.lines if line.startswith("Chef")]
+    assert line.replace("\u2019", "'") == 'Chef\'s "special" - 2-3 pcs...'
+
+
 def test_why_we_drive_magic_encode_ourselves():
     """Upstream's automatic mode sends Han text as GB18030 with no code page select."""
     from escpos.printer import Dummy
