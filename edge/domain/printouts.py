@@ -243,6 +243,7 @@ def check_receipt(
             doc.Tender(f"Refund, {TENDERS[r['method']]}", r["amount"]) for r in check["refunds"]
         ),
         net_paid=receipts.net_paid(check),
+        order_no=_order_numbers(conn, check),
         table=_check_label(check),
         staff=actor.name if bill else _taken_by(conn, payments) or actor.name,
         at=local_now(conn, check["paid_at"]),  # a paid check's receipt printed again: its sale
@@ -253,6 +254,16 @@ def check_receipt(
     job = _queue(conn, actor, printer, "receipt", receipt, ("checks", check["id"]))
     assert job is not None
     return job
+
+
+def _order_numbers(conn: sqlite3.Connection, check: dict[str, Any]) -> str:
+    """The check's orders as the POS names them ("#12, #14"), for a receipt and its refunds'
+    slips to say alike."""
+    numbers = conn.execute(
+        "SELECT number FROM orders WHERE id IN (SELECT value FROM json_each(?)) ORDER BY number",
+        (json.dumps(check["order_ids"]),),
+    )
+    return ", ".join(f"#{row['number']}" for row in numbers)
 
 
 def _taken_by(conn: sqlite3.Connection, payments: list[dict[str, Any]]) -> str | None:
@@ -277,10 +288,6 @@ def refund_slip(conn: WriteConnection, actor: Actor, refund_id: str, copy: bool 
     refund = existing(conn, "refunds", refund_id, "refund")
     payment = existing(conn, "payments", refund["payment_id"], "payment")
     check = checks.get(conn, payment["check_id"])
-    numbers = conn.execute(
-        "SELECT number FROM orders WHERE id IN (SELECT value FROM json_each(?)) ORDER BY number",
-        (json.dumps(check["order_ids"]),),
-    )
     store = store_settings.current(conn)
     slip = doc.RefundSlip(
         currency=store["currency"],
@@ -292,7 +299,7 @@ def refund_slip(conn: WriteConnection, actor: Actor, refund_id: str, copy: bool 
         approved_by=_name(conn, refund["approved_by"]) or "",
         reference=payment["reference"] if payment["method"] == "card" else "",
         signature=payment["method"] == "cash",
-        order_no=", ".join(f"#{row['number']}" for row in numbers),
+        order_no=_order_numbers(conn, check),
         table=_check_label(check),
         at=local_now(conn, refund["created_at"]),
         copy_label="COPY" if copy else "",

@@ -226,3 +226,29 @@ async def test_a_refund_counts_in_the_x_and_z_reports_and_in_the_drawers_expecte
     z = (await client.post("/api/reports", json={"kind": "z"}, headers=manager)).json()["data"]
     assert (z["refunds"], z["takings"], z["expected_cash"]) == (350, total - 350, expected)
     assert z["declared_cash"] == expected and z["over_short"] == 0
+
+
+async def test_a_receipt_names_its_orders_as_their_refund_slips_do(app, client, emulator):
+    """A refund slip said "Order #1", the receipt it was given back from said no order at all
+    (only "1 of 5" for a walk-in's part): the guest and the drawer could not match the two. A
+    receipt names its check's orders as the slip does, in the POS's words ("Order #1")."""
+    manager = await sign_in(client, "manager", device="till")
+    await point_at(client, manager, "Counter receipt", emulator.port)
+    order = await walk_in(client, manager, "Garlic prawns", "Espresso")
+    check = await check_of(client, manager, order)
+    split = await client.post(
+        f"/api/checks/{check['id']}/split", json={"by": "even", "ways": 2}, headers=manager
+    )
+    assert split.status_code == 200, split.text
+    await open_shift(client, manager)
+    part = split.json()["parts"][0]
+    paid = await pay(client, manager, part["id"], method="card", reference="T1")
+    assert paid.status_code == 201, paid.text
+    path = f"/api/payments/{paid.json()['payment']['id']}/refund"
+    back = await client.post(path, json={"amount": 100, "reason": "cold"}, headers=manager)
+    assert back.status_code == 201, back.text
+    await drain(app)
+    receipt, slip = emulator.wait_for_jobs(2)
+    said = f"Order #{order['number']}"
+    assert [line for line in slip.lines if line.startswith(said)], slip.text()
+    assert [line for line in receipt.lines if line.startswith(said)], receipt.text()
