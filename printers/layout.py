@@ -46,10 +46,11 @@ def two_columns(left: str, right: str, width: int, indent: str = "  ") -> list[s
     if not right:
         return wrap(left, width, indent)
     room = width - len(right) - 1
-    if room < width // 2:
-        # A right side that takes most of the line (a staff name, a terminal's reference): the
-        # label whole across the paper, not wrapped into the sliver left of it ("Refunded" /
-        # "by"), and the right side beside its end if it fits there, else under it.
+    if room < width // 2 or max(map(len, left.split()), default=0) > room - len(indent):
+        # A right side that takes most of the line (a staff name, a terminal's reference), or a
+        # word longer than the room it leaves: the label across the paper, not wrapped into
+        # the sliver left of it ("Refunded" / "by", "Käsespätzlepfanneng" / "ericht"), and the
+        # right side beside its end if it fits there, else under it.
         lines = wrap(left, width, indent) if left.strip() else []
         if lines and len(lines[-1]) + 1 + len(right) <= width:
             lines[-1] = lines[-1].ljust(room) + " " + right

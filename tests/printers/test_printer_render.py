@@ -434,3 +434,16 @@ def test_a_label_beside_a_long_name_is_kept_whole_not_cut_into_slivers(profile):
         assert all(len(line) <= profile.columns for line in lines)
         assert any(line.startswith(label) for line in lines), lines
         assert any(line.endswith(staff) for line in lines), lines
+
+
+@pytest.mark.parametrize("profile", PROFILES.values(), ids=PROFILES.keys())
+def test_a_long_word_beside_an_amount_is_not_cut_where_it_fits_on_a_line(profile):
+    """A word longer than the room an amount of six digits leaves (a German dish on 58 mm paper)
+    was cut in two: "1x Käsespätzlepfanneng" / "  ericht  €1,234.56", though the whole line
+    held it. The name wraps across the paper, the amount beside its end (or under it)."""
+    word = ("Käsespätzlepfannengericht" * 3)[: profile.columns - 6]
+    receipt = replace(sample_receipt(), lines=(ReceiptLine(1, f"{word} mit Röstzwiebeln", 123456),))
+    lines = decode(render(receipt, profile), escpos_profile=profile.escpos_profile).lines
+    assert all(len(line) <= profile.columns for line in lines)
+    assert f"1x {word}" in lines, lines
+    assert any(line.endswith("€1,234.56") for line in lines), lines
