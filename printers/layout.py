@@ -46,7 +46,9 @@ def two_columns(left: str, right: str, width: int, indent: str = "  ") -> list[s
     if not right:
         return wrap(left, width, indent)
     room = width - len(right) - 1
-    if room < width // 2 or max(map(len, left.split()), default=0) > room - len(indent):
+    if room < width // 2 or (
+        len(left) > room and max(map(len, left.split()), default=0) > room - len(indent)
+    ):
         # A right side that takes most of the line (a staff name, a terminal's reference), or a
         # word longer than the room it leaves: the label across the paper, not wrapped into
         # the sliver left of it ("Refunded" / "by", "Käsespätzlepfanneng" / "ericht"), and the
