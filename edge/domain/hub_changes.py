@@ -121,7 +121,8 @@ def _check(conn: WriteConnection, change: Change, entity: str, fields: dict[str,
     (at least, at most) read the rest of the row as it is here. A name or code another row
     here holds (`UNIQUE`) stands all the same: that row moves aside (`_move_aside`); a row
     another row here is already (`SAME_ROW`: a dish's modifier group) stands too: that row
-    gives way (`_give_way`)."""
+    gives way (`_give_way`). A change that breaks a rule across fields only with the store's
+    unanswered edit of the row takes that field back as the hub keeps it (`_giving_way`)."""
     entity_id = change.entity_id
     found = conn.execute(f"SELECT * FROM {entity} WHERE id = ?", (entity_id,)).fetchone()
     row = dict(found) if found else None
@@ -129,11 +130,48 @@ def _check(conn: WriteConnection, change: Change, entity: str, fields: dict[str,
         _give_way(conn, entity, {**(row or {}), **fields}, entity_id)
     if entity not in config_fields.FORMS:
         return
-    cleaned = config_fields.check(entity, fields, row)
+    try:
+        cleaned = config_fields.check(entity, fields, row)
+    except Invalid:
+        if row is None:
+            raise
+        fields.update(_giving_way(conn, entity, fields, row))
+        cleaned = config_fields.check(entity, fields, row)
     rule = config_fields.UNIQUE.get(entity)
     if rule and not rule.reads.isdisjoint(cleaned):
         for holder in holders(conn, entity, {**(row or {}), **cleaned}, entity_id):
             _move_aside(conn, change, entity, holder)
+
+
+def _giving_way(
+    conn: WriteConnection, entity: str, fields: dict[str, Any], row: dict[str, Any]
+) -> dict[str, Any]:
+    """The hub's change keeps the rules alone and breaks one across fields (at least / at most)
+    only with an edit of the store's that the hub has yet to answer: the hub keeps its own row
+    to the rule (`hub.domain.push._within_rules`), the store's field keeping the value it had
+    before that edit. The box does the same now, with the hub's change, rather than refuse it
+    (which kept the owner's change from the box for good): the store's edited field that
+    breaks the rule, as it was before the store's edits the hub has yet to answer. None
+    found: {} (the change is refused, as before)."""
+    before: dict[str, Any] = {}
+    mine: dict[str, Any] = {}
+    found = conn.execute(
+        "SELECT fields, origin, base_rev FROM events WHERE entity = ? AND entity_id = ?"
+        " ORDER BY seq",
+        (entity, row["id"]),
+    )
+    for event in found:
+        pending = event["origin"] == "local" and event["base_rev"] >= row["hub_rev"]
+        (mine if pending else before).update(orjson.loads(event["fields"]))
+    for name in mine:
+        if name in before and name not in fields:
+            undone = {name: before[name]}
+            try:
+                config_fields.check(entity, {**fields, **undone}, row)
+            except Invalid:
+                continue
+            return undone
+    return {}
 
 
 def _move_aside(conn: WriteConnection, change: Change, entity: str, holder_id: str) -> None:

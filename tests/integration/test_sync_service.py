@@ -328,6 +328,41 @@ async def test_a_group_put_on_a_dish_on_both_sides_while_apart_ends_alike(
     assert (await client.get("/api/sync/rejections", headers=manager)).json()["rejections"] == []
 
 
+async def test_two_fields_of_one_rule_changed_one_on_each_side_end_alike(
+    box, hub, owner, store, link
+):
+    """While apart, a manager raises a modifier group's "at least" from 1 to 3 and the owner
+    lowers its "at most" from 3 to 1: each edit keeps at least <= at most, the two merged
+    field by field do not. The owner's rule stands (server wins): "at least" keeps the hub's
+    1, listed as a conflict with the manager's 3, and both sides end with 1 of at most 1.
+    Before, the hub took 3 of at most 1, the box refused the owner's change, and the two
+    stayed apart for good."""
+    box_, client = box
+    manager = await sign_in(client, "manager")
+    group_id = await box_.read(
+        lambda c: c.execute("SELECT id FROM modifier_groups ORDER BY id").fetchone()[0]
+    )
+    path = f"/api/menu/modifier-groups/{group_id}"
+    before = {"min_choices": 1, "max_choices": 3}
+    assert (await client.patch(path, json=before, headers=manager)).status_code == 200
+    await box_.sync.round()
+    link.down = True
+    mine = await client.patch(path, json={"min_choices": 3}, headers=manager)
+    assert mine.status_code == 200, mine.text
+    await _owner_edits(hub, owner, store["id"], "modifier_groups", group_id, {"max_choices": 1})
+    link.down = False
+    await box_.sync.round()
+    await _converged(box_, hub, owner, store["id"])
+    group = await box_.read(
+        lambda c: c.execute("SELECT * FROM modifier_groups WHERE id = ?", (group_id,)).fetchone()
+    )
+    assert (group["min_choices"], group["max_choices"]) == (1, 1)
+    assert (await client.get("/api/sync/rejections", headers=manager)).json()["rejections"] == []
+    (conflict,) = (await client.get("/api/sync/conflicts", headers=manager)).json()["conflicts"]
+    assert (conflict["field"], conflict["mine"], conflict["hub"]) == ("min_choices", 3, 1)
+    assert conflict["hub_by"] == owner.email
+
+
 async def test_a_hub_out_of_reach_is_offline_and_nothing_is_lost(box, hub, owner, store, link):
     box_, client = box
     manager = await sign_in(client, "manager")
