@@ -119,17 +119,59 @@ def _check(conn: WriteConnection, change: Change, entity: str, fields: dict[str,
     """Refuse (`Invalid`) a value the box's own rules for that field refuse
     (`service.config_fields`, as a manager's edit here meets them); the rules across fields
     (at least, at most) read the rest of the row as it is here. A name or code another row
-    here holds (`UNIQUE`) stands all the same: that row moves aside (`_move_aside`)."""
-    if entity not in config_fields.FORMS:
-        return
+    here holds (`UNIQUE`) stands all the same: that row moves aside (`_move_aside`); a row
+    another row here is already (`SAME_ROW`: a dish's modifier group) stands too: that row
+    gives way (`_give_way`). A change that breaks a rule across fields only with the store's
+    unanswered edit of the row takes that field back as the hub keeps it (`_giving_way`)."""
     entity_id = change.entity_id
     found = conn.execute(f"SELECT * FROM {entity} WHERE id = ?", (entity_id,)).fetchone()
     row = dict(found) if found else None
-    cleaned = config_fields.check(entity, fields, row)
+    if entity in SAME_ROW:
+        _give_way(conn, entity, {**(row or {}), **fields}, entity_id)
+    if entity not in config_fields.FORMS:
+        return
+    try:
+        cleaned = config_fields.check(entity, fields, row)
+    except Invalid:
+        if row is None:
+            raise
+        fields.update(_giving_way(conn, entity, fields, row))
+        cleaned = config_fields.check(entity, fields, row)
     rule = config_fields.UNIQUE.get(entity)
     if rule and not rule.reads.isdisjoint(cleaned):
         for holder in holders(conn, entity, {**(row or {}), **cleaned}, entity_id):
             _move_aside(conn, change, entity, holder)
+
+
+def _giving_way(
+    conn: WriteConnection, entity: str, fields: dict[str, Any], row: dict[str, Any]
+) -> dict[str, Any]:
+    """The hub's change keeps the rules alone and breaks one across fields (at least / at most)
+    only with an edit of the store's that the hub has yet to answer: the hub keeps its own row
+    to the rule (`hub.domain.push._within_rules`), the store's field keeping the value it had
+    before that edit. The box does the same now, with the hub's change, rather than refuse it
+    (which kept the owner's change from the box for good): the store's edited field that
+    breaks the rule, as it was before the store's edits the hub has yet to answer. None
+    found: {} (the change is refused, as before)."""
+    before: dict[str, Any] = {}
+    mine: dict[str, Any] = {}
+    found = conn.execute(
+        "SELECT fields, origin, base_rev FROM events WHERE entity = ? AND entity_id = ?"
+        " ORDER BY seq",
+        (entity, row["id"]),
+    )
+    for event in found:
+        pending = event["origin"] == "local" and event["base_rev"] >= row["hub_rev"]
+        (mine if pending else before).update(orjson.loads(event["fields"]))
+    for name in mine:
+        if name in before and name not in fields:
+            undone = {name: before[name]}
+            try:
+                config_fields.check(entity, {**fields, **undone}, row)
+            except Invalid:
+                continue
+            return undone
+    return {}
 
 
 def _move_aside(conn: WriteConnection, change: Change, entity: str, holder_id: str) -> None:
@@ -158,6 +200,30 @@ def _move_aside(conn: WriteConnection, change: Change, entity: str, holder_id: s
         "hub_at": change.at,
     }
     commit(conn, None, "sync_conflicts", uuid7(), "create", conflict)
+
+
+# What makes two rows one and the same (the box's UNIQUE of several columns): a dish holds a
+# modifier group once.
+SAME_ROW = {"item_modifier_groups": ("item_id", "group_id")}
+
+
+def _give_way(conn: WriteConnection, entity: str, row: dict[str, Any], row_id: str) -> None:
+    """The hub's change makes a row that this store's other row is already (a modifier group
+    put on a dish on both sides while apart): two ids for one thing, which no name can tell
+    apart as `_move_aside` does. The hub's stands, as any value of the hub's does, and the
+    store's is deleted as an edit of the store's own, which syncs, so the hub drops its copy
+    too. Nothing of the manager's is lost: the dish has the group either way (at the owner's
+    position). Refusing the hub's row instead left the hub with both for good."""
+    same = SAME_ROW[entity]
+    if any(row.get(column) is None for column in same):
+        return
+    where = " AND ".join(f"{column} = ?" for column in same)
+    found = conn.execute(
+        f"SELECT id FROM {entity} WHERE {where} AND id != ?",
+        (*(row[column] for column in same), row_id),
+    )
+    for (holder_id,) in found.fetchall():
+        commit(conn, None, entity, holder_id, "delete")
 
 
 def echo(change: Change) -> bool:

@@ -23,7 +23,8 @@ from typing import Any
 
 from hub.domain.devices import Device, check_store
 from hub.storage.tx import ChangeRow, InboxEntry, Row, Tx
-from service.errors import Conflict
+from service import config_fields
+from service.errors import Conflict, Invalid
 from sync.canonical import canonical_fields
 from sync.clock import HybridClock, Timestamp, now_iso, now_ms
 from sync.entities import ENTITIES, Entity, split_parts
@@ -169,6 +170,7 @@ class _Batch:
                 outcome = Merge()
             else:
                 outcome = merge(row.fields, row.field_revs, fields, event.base_rev, source)
+            outcome = _within_rules(entity.name, row.fields, outcome)
         cursor = next(self.cursors)
         values = {**row.fields, **outcome.apply}
         revs = revise(row.field_revs, outcome.apply, cursor, source)
@@ -183,7 +185,7 @@ class _Batch:
         """Both values of each field where the hub's stood, and who set the hub's, when."""
         if not outcome.kept:
             return {}
-        revs = {name: row.field_revs[name].rev for name in outcome.kept}
+        revs = {name: _blamed(row, name, self.store_id) for name in outcome.kept}
         authors = self.tx.change_authors(self.store_id, revs.values())
         kept = {}
         for name, (edge, hub) in outcome.kept.items():
@@ -211,3 +213,39 @@ class _Batch:
                 {name: value.to_json() for name, value in kept.items()} if kept else {},
             )
         )
+
+
+def _within_rules(entity: str, current: dict[str, Any], outcome: Merge) -> Merge:
+    """Server wins across fields too. A store's edit and an owner's of two fields of one rule
+    (the store raised a modifier group's "at least" to 3, the owner lowered its "at most" to
+    1) each keep the rule and break it together. The hub's row keeps it (its own edits are
+    checked against it), so the store's field that breaks it keeps the hub's value, kept as a
+    field both changed would be, and the rest of the edit applies; if no one field does, the
+    hub's value stands for all of them. Before, the hub took the row that breaks the rule, the
+    box refused the owner's change, and the two stayed apart for good."""
+    if _keeps_rules(entity, outcome.apply, current):
+        return outcome
+    for name, value in outcome.apply.items():
+        rest = {other: v for other, v in outcome.apply.items() if other != name}
+        if _keeps_rules(entity, rest, current):
+            return Merge(rest, {**outcome.kept, name: (value, current.get(name))})
+    given = {name: (value, current.get(name)) for name, value in outcome.apply.items()}
+    return Merge({}, {**outcome.kept, **given})
+
+
+def _keeps_rules(entity: str, fields: dict[str, Any], current: dict[str, Any]) -> bool:
+    try:
+        config_fields.check(entity, fields, current)
+    except Invalid:
+        return False
+    return True
+
+
+def _blamed(row: Row, name: str, source: str) -> int:
+    """The revision of the hub's change that `name` kept its value against: that field's, or,
+    for a field kept by a rule across fields (`_within_rules`), the newest change of the row
+    someone other than the store made."""
+    rev = row.field_revs.get(name)
+    if rev is not None and rev.source != source:
+        return rev.rev
+    return max((r.rev for r in row.field_revs.values() if r.source != source), default=row.rev)

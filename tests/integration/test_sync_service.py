@@ -5,14 +5,11 @@ hub refuses, and the hub out of reach. Each ends with the box's digest equal to 
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import orjson
 import pytest
 
-from edge.api.app import create_app
 from edge.core import events, identity
 from edge.core.events import commit
 from edge.core.permissions import Actor
@@ -21,60 +18,18 @@ from edge.domain import hub_changes, orders
 from edge.runtime.housekeeping import prune
 from edge.runtime.hub_client import HubRefused, HubUnreachable
 from edge.runtime.sync_service import _pushed
-from edge.setup import enrolment
 from sync.clock import iso
 from sync.ids import uuid7
 from tests.conftest import PINS, sign_in
-from tests.hub.kit import new_code, new_owner, new_store
-from tests.integration.hubs import first_round_done
 
 KEEP = Keep(local_days=14, synced_days=90)
 
 
-class Switch(httpx.AsyncBaseTransport):
-    """The hub's transport, with a switch that cuts the link."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.down = False
-        self.bodies: list[int] = []  # the size of each push's body
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self.down:
-            raise httpx.ConnectError("the link is down", request=request)
-        if request.url.path == "/sync/v1/push":
-            self.bodies.append(len(request.content))
-        return await self.inner.handle_async_request(request)
-
-
-@pytest.fixture
-async def owner(hub, hub_storage):
-    return await new_owner(hub, hub_storage)
-
-
-@pytest.fixture
-def link(hub_app):
-    return Switch(httpx.ASGITransport(app=hub_app))
-
-
-@pytest.fixture
-async def store(hub, owner):
-    return await new_store(hub, owner, "Café Azul")
-
-
-@pytest.fixture
-async def box(settings, hub, owner, store, link):
-    """The demo box, enrolled with the hub, its sync rounds run by the test (no timer)."""
-    settings = dataclasses.replace(settings, print_workers=False, sync_seconds=3600)
-    code = await new_code(hub, owner, store["id"])
-    outcome = await enrolment.enrol(settings, "http://hub", code, transport=link)
-    assert outcome.status == enrolment.ENROLLED, outcome.message
-    app = create_app(settings, hub_transport=link)
-    async with app.router.lifespan_context(app):
-        await first_round_done(app.state.box)
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://edge") as client:
-            yield app.state.box, client
+async def _owner_edits(hub, owner, store_id: str, entity: str, row_id: str, fields) -> None:
+    """The owner changes `fields` of one row on the hub."""
+    path = f"/api/stores/{store_id}/rows/{entity}/{row_id}"
+    edited = await hub.patch(path, json={"fields": fields}, headers=owner.headers)
+    assert edited.status_code == 200, edited.text
 
 
 async def _converged(box, hub, owner, store_id):
@@ -151,12 +106,9 @@ async def test_an_owners_edit_reaches_the_box(box, hub, owner, store):
     box_, _ = box
     await box_.sync.round()
     item = await box_.read(_item)
-    edited = await hub.patch(
-        f"/api/stores/{store['id']}/rows/menu_items/{item['id']}",
-        json={"fields": {"price": item["price"] + 100}},
-        headers=owner.headers,
+    await _owner_edits(
+        hub, owner, store["id"], "menu_items", item["id"], {"price": item["price"] + 100}
     )
-    assert edited.status_code == 200, edited.text
     await box_.sync.round()
     assert (await box_.read(_item))["price"] == item["price"] + 100
     last = await box_.read(
@@ -312,6 +264,13 @@ def _two_group_item(conn) -> list[dict]:
     return [dict(row) for row in rows]
 
 
+async def _set_groups(client, manager, item_id: str, group_ids: list[str]) -> None:
+    """A manager sets the modifier groups of a dish (those it had and lacks now are deleted)."""
+    body = {"modifier_group_ids": group_ids}
+    done = await client.patch(f"/api/menu/items/{item_id}", json=body, headers=manager)
+    assert done.status_code == 200, done.text
+
+
 async def test_a_row_the_store_removed_while_the_hub_changed_it_comes_back(
     box, hub, owner, store, link
 ):
@@ -323,17 +282,10 @@ async def test_a_row_the_store_removed_while_the_hub_changed_it_comes_back(
     manager = await sign_in(client, "manager")
     kept, dropped = await box_.read(_two_group_item)
     link.down = True
-    path = f"/api/menu/items/{kept['item_id']}"
-    taken_off = await client.patch(
-        path, json={"modifier_group_ids": [kept["group_id"]]}, headers=manager
+    await _set_groups(client, manager, kept["item_id"], [kept["group_id"]])
+    await _owner_edits(
+        hub, owner, store["id"], "item_modifier_groups", dropped["id"], {"position": 5}
     )
-    assert taken_off.status_code == 200, taken_off.text
-    moved = await hub.patch(
-        f"/api/stores/{store['id']}/rows/item_modifier_groups/{dropped['id']}",
-        json={"fields": {"position": 5}},
-        headers=owner.headers,
-    )
-    assert moved.status_code == 200, moved.text
     link.down = False
     await box_.sync.round()
     await _converged(box_, hub, owner, store["id"])
@@ -341,6 +293,74 @@ async def test_a_row_the_store_removed_while_the_hub_changed_it_comes_back(
     assert [(r["id"], r["position"]) for r in back] == [(kept["id"], 0), (dropped["id"], 5)]
     (refused,) = (await client.get("/api/sync/rejections", headers=manager)).json()["rejections"]
     assert (refused["op"], refused["code"]) == ("delete", "changed_on_hub")
+
+
+async def test_a_group_put_on_a_dish_on_both_sides_while_apart_ends_alike(
+    box, hub, owner, store, link
+):
+    """A manager puts a modifier group on a dish while the link is down, and the owner puts the
+    same group on the same dish on the hub meanwhile: two rows for one link. The hub's stands
+    and the store's gives way (deleted here, which syncs): one link on both sides, with the
+    owner's position, nothing refused. Before, the box refused the hub's row (UNIQUE
+    constraint failed) and the hub kept both for good."""
+    box_, client = box
+    manager = await sign_in(client, "manager")
+    kept, dropped = await box_.read(_two_group_item)
+    link.down = True
+    await _set_groups(client, manager, kept["item_id"], [kept["group_id"]])
+    link.down = False
+    await box_.sync.round()  # the dish has one group on both sides
+    link.down = True
+    await _set_groups(client, manager, kept["item_id"], [kept["group_id"], dropped["group_id"]])
+    rows = f"/api/stores/{store['id']}/rows/item_modifier_groups"
+    fields = {"item_id": kept["item_id"], "group_id": dropped["group_id"], "position": 7}
+    made = await hub.post(rows, json={"fields": fields}, headers=owner.headers)
+    assert made.status_code == 201, made.text
+    link.down = False
+    await box_.sync.round()  # the store's link up, the hub's down: the store's gives way
+    await box_.sync.round()  # and that goes up
+    await _converged(box_, hub, owner, store["id"])
+    links = await box_.read(_two_group_item)
+    assert [(r["id"], r["position"]) for r in links] == [
+        (kept["id"], 0),
+        (made.json()["id"], 7),
+    ]
+    assert (await client.get("/api/sync/rejections", headers=manager)).json()["rejections"] == []
+
+
+async def test_two_fields_of_one_rule_changed_one_on_each_side_end_alike(
+    box, hub, owner, store, link
+):
+    """While apart, a manager raises a modifier group's "at least" from 1 to 3 and the owner
+    lowers its "at most" from 3 to 1: each edit keeps at least <= at most, the two merged
+    field by field do not. The owner's rule stands (server wins): "at least" keeps the hub's
+    1, listed as a conflict with the manager's 3, and both sides end with 1 of at most 1.
+    Before, the hub took 3 of at most 1, the box refused the owner's change, and the two
+    stayed apart for good."""
+    box_, client = box
+    manager = await sign_in(client, "manager")
+    group_id = await box_.read(
+        lambda c: c.execute("SELECT id FROM modifier_groups ORDER BY id").fetchone()[0]
+    )
+    path = f"/api/menu/modifier-groups/{group_id}"
+    before = {"min_choices": 1, "max_choices": 3}
+    assert (await client.patch(path, json=before, headers=manager)).status_code == 200
+    await box_.sync.round()
+    link.down = True
+    mine = await client.patch(path, json={"min_choices": 3}, headers=manager)
+    assert mine.status_code == 200, mine.text
+    await _owner_edits(hub, owner, store["id"], "modifier_groups", group_id, {"max_choices": 1})
+    link.down = False
+    await box_.sync.round()
+    await _converged(box_, hub, owner, store["id"])
+    group = await box_.read(
+        lambda c: c.execute("SELECT * FROM modifier_groups WHERE id = ?", (group_id,)).fetchone()
+    )
+    assert (group["min_choices"], group["max_choices"]) == (1, 1)
+    assert (await client.get("/api/sync/rejections", headers=manager)).json()["rejections"] == []
+    (conflict,) = (await client.get("/api/sync/conflicts", headers=manager)).json()["conflicts"]
+    assert (conflict["field"], conflict["mine"], conflict["hub"]) == ("min_choices", 3, 1)
+    assert conflict["hub_by"] == owner.email
 
 
 async def test_a_hub_out_of_reach_is_offline_and_nothing_is_lost(box, hub, owner, store, link):
