@@ -14,7 +14,9 @@ may be paying it at the table) split, merged away or emptied by a move (`no_pay_
 
 A split check keeps the rules it was split under (its service charge in `service_bp`, the tax
 rules in `rules`), so that its parts, paid one by one while a manager may change the store's,
-stay shares of the same whole, and what one was paid never changes (`split_rules`).
+stay shares of the same whole, and what one was paid never changes (`kept_rules`); a check
+paid whole keeps those it was paid under, so that read again (its receipt printed again, its
+digital copy) it comes to what it was paid.
 
 A check keeps what it came to when it was paid (`amounts`: net, tax by rate, discounts, service),
 so the day's reports stay as they were however the tax rates, prices or rules change later. A
@@ -422,12 +424,12 @@ def tax_rules(conn: sqlite3.Connection, check: sqlite3.Row) -> dict[str, Any]:
     return {key: store[key] for key in ("prices_include_tax", "tax_rounding")}
 
 
-def split_rules(
+def kept_rules(
     conn: sqlite3.Connection, check: sqlite3.Row, lines: Sequence[sqlite3.Row]
 ) -> dict[str, Any]:
-    """What a check being split (its `lines_of`) keeps of the rules (`tax_rules`, and its
-    service charge as its own): a manager who changes the store's while its parts are paid
-    changes none of them."""
+    """What a check being split or paid (its `lines_of`) keeps of the rules (`tax_rules`, and
+    its service charge as its own): a manager who changes the store's while its parts are
+    paid, or once it is paid, changes none of them."""
     service = _service_bp(check, _covers(lines), pos_config.current(conn))
     return {"service_bp": service, "rules": tax_rules(conn, check)}
 
@@ -891,6 +893,9 @@ def _mark_paid(conn: WriteConnection, actor: Actor, check_id: str, due: money.To
     digital receipt (32 random bytes: the link is the right to read it, so it cannot be
     guessed)."""
     changes = {"status": "paid", **_kept(due), "paid_at": now_iso(), "paid_day": _today(conn)}
+    check = existing(conn, "checks", check_id, "check")
+    if check["parent_id"] is None and check["rules"] is None:  # a split one kept them already
+        changes |= kept_rules(conn, check, lines_of(conn, check_id))
     commit(
         conn,
         actor.id,

@@ -365,6 +365,51 @@ async def test_a_split_parts_receipt_adds_up_with_its_share_of_the_discount(
     assert discount_total == whole["discount_total"]
 
 
+async def test_a_paid_check_keeps_the_rules_it_was_paid_under(client, cashier, settings):
+    """A manager who changed the store's service charge or tax rules after a check was paid
+    changed it under that check: read again, its receipt printed again and its digital copy
+    came to another total than it was paid (and a service charge lowered showed money owed
+    back that no one owed). A paid check keeps the rules it was paid under, as a split one
+    keeps those it was split under."""
+    manager = await sign_in(client, "manager", device="office")
+    rule = {"service_bp": 1000, "service_min_covers": 0}
+    assert (await client.patch("/api/pos/settings", json=rule, headers=manager)).status_code == 200
+    order = await walk_in(client, cashier, "Garlic prawns")
+    check = await check_of(client, cashier, order)
+    await open_shift(client, cashier)
+    paid = await pay(client, cashier, check["id"], method="card", reference="T-1")
+    assert paid.status_code == 201 and paid.json()["check"]["status"] == "paid", paid.text
+    was = paid.json()["check"]
+    assert was["service_charge"] > 0
+    rule = {"service_bp": 0}
+    assert (await client.patch("/api/pos/settings", json=rule, headers=manager)).status_code == 200
+    store = {"prices_include_tax": False}
+    assert (await client.patch("/api/store", json=store, headers=manager)).status_code == 200
+    now = (await client.get(f"/api/checks/{check['id']}", headers=cashier)).json()
+    assert (now["total"], now["service_charge"], now["due_back"]) == (
+        was["total"],
+        was["service_charge"],
+        0,
+    )
+    assert now["taxes"] == was["taxes"] and now["prices_include_tax"] == was["prices_include_tax"]
+    conn = sqlite3.connect(settings.database)
+    (token,) = conn.execute(
+        "SELECT receipt_token FROM checks WHERE id = ?", (check["id"],)
+    ).fetchone()
+    conn.close()
+    digital = (await client.get(f"/api/receipts/{token}")).json()
+    assert digital["total"] == was["total"] and digital["net_paid"] == was["total"]
+    again = await client.post(f"/api/orders/{order['id']}/print-bill", headers=cashier)
+    assert again.status_code == 201, again.text
+    conn = sqlite3.connect(settings.database)
+    (payload,) = conn.execute(
+        "SELECT payload FROM print_jobs WHERE id = ?", (again.json()["id"],)
+    ).fetchone()
+    conn.close()
+    (total,) = [_cents(line) for line in decode(payload).lines if line.startswith("TOTAL")]
+    assert total == was["total"]
+
+
 async def test_a_split_check_keeps_the_rules_it_was_split_under_while_its_parts_are_paid(
     client, settings
 ):
