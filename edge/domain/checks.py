@@ -37,7 +37,7 @@ import orjson
 from edge.core.events import WriteConnection, commit
 from edge.core.permissions import Actor, require
 from edge.domain import check_totals as money
-from edge.domain import orders, pos_config, pricing
+from edge.domain import orders, pos_config, pricing, shifts
 from edge.domain import store as store_settings
 from edge.domain.rows import existing
 from printers.documents import table_label
@@ -863,13 +863,21 @@ def void_line(
     its payments now cover is paid, what they paid beyond it owed back (`due_back`). Answers
     the order. A paid check holding it (a paid part of a split check, or a check the order's
     other lines were moved from) keeps what it comes to now, as one paid after the void would:
-    the reports count the line no more, and what it paid beyond that is owed back."""
-    order = orders.void_line(conn, actor, line_id, reason, approver)
-    for check in conn.execute(
+    the reports count the line no more, and what it paid beyond that is owed back; unless it
+    was paid on a day whose Z is done, which would rewrite that day's figures: refused
+    (`day_closed`), the money is refunded instead, today."""
+    held_paid = conn.execute(
         "SELECT DISTINCT c.* FROM check_items i JOIN checks c ON c.id = i.check_id"
         " WHERE i.line_id = ? AND c.status = 'paid'",
         (line_id,),
-    ).fetchall():
+    ).fetchall()
+    if any(shifts.day_closed(conn, check["paid_day"]) for check in held_paid):
+        raise Conflict(
+            "the line is on a check paid on a day whose Z report is done: refund it instead",
+            code="day_closed",
+        )
+    order = orders.void_line(conn, actor, line_id, reason, approver)
+    for check in held_paid:
         due = totals(conn, check)
         commit(conn, actor.id, "checks", check["id"], "update", _kept(due))
     held = conn.execute(

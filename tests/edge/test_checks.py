@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 
 import pytest
+from freezegun import freeze_time
 
 from printers.decoder import decode
+from tests.clock import advance
 from tests.conftest import PINS, sign_in, staff_id
 from tests.edge.menu_helpers import item, menu, table_id
 
@@ -277,6 +280,49 @@ async def test_an_unpaid_order_is_cancelled_a_sent_one_with_a_manager_a_paid_one
     # the log's Refund… opens the paid order's check, with its tenders to refund
     again = await check_of(client, cashier, part_paid)
     assert again["id"] == check["id"] and again["status"] == "paid"
+
+
+async def test_a_line_on_a_check_paid_on_a_closed_day_is_refunded_not_voided(client):
+    """A table's check split in two, one part paid, the day's Z made (the other part still
+    open, its order with it); the next day a manager voided a line the paid part shared: the
+    paid part's figures, counted by the closed day, were rewritten (the closed day's sales and
+    tax fell below what its Z said, an X of that day no longer matched it). A line held by a
+    check paid on a closed day is refused a void (409 `day_closed`): a refund gives the money
+    back, today."""
+    with freeze_time("2026-12-02 12:00:00", tick=True) as clock:
+        manager = await sign_in(client, "manager", device="till")
+        order = await walk_in(client, manager, "Garlic prawns", "Pastel de nata")
+        check = await check_of(client, manager, order)
+        split = await client.post(
+            f"/api/checks/{check['id']}/split", json={"by": "even", "ways": 2}, headers=manager
+        )
+        assert split.status_code == 200, split.text
+        first = split.json()["parts"][0]
+        await open_shift(client, manager)
+        paid = await pay(client, manager, first["id"], method="card", reference="T-1")
+        assert paid.status_code == 201, paid.text
+        close = {"counted": {"10000": 1}}
+        assert (
+            await client.post("/api/shifts/current/close", json=close, headers=manager)
+        ).status_code == 200
+        z = await client.post("/api/reports", json={"kind": "z"}, headers=manager)
+        assert z.status_code == 201, z.text
+        advance(clock, timedelta(days=1))
+        manager = await sign_in(client, "manager", device="till")
+        line = check["lines"][0]["line_id"]
+        void = await client.post(
+            f"/api/order-lines/{line}/void", json={"reason": "cold"}, headers=manager
+        )
+        assert void.status_code == 409, void.text
+        assert void.json()["error"]["code"] == "day_closed"
+        x = await client.post(
+            "/api/reports",
+            json={"kind": "x", "business_day": z.json()["business_day"]},
+            headers=manager,
+        )
+        assert x.json()["data"] == z.json()["data"]
+        now = (await client.get(f"/api/orders/{order['id']}", headers=manager)).json()
+        assert all(line["state"] != "voided" for line in now["lines"])
 
 
 async def test_a_line_voided_after_a_payment_leaves_money_owed_back_until_refunded(client, cashier):
