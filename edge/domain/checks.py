@@ -862,13 +862,15 @@ def void_line(
     payment on it (or is a part of a split one): what is left to pay is recomputed, and a check
     its payments now cover is paid, what they paid beyond it owed back (`due_back`). Answers
     the order. A paid check holding it (a paid part of a split check, or a check the order's
-    other lines were moved from) keeps what it comes to now, as one paid after the void would:
+    other lines were moved from), and each paid part of a split check holding it (an amount off
+    shares out anew over the parts), keeps what it comes to now, as one paid after the void would:
     the reports count the line no more, and what it paid beyond that is owed back; unless it
     was paid on a day whose Z is done, which would rewrite that day's figures: refused
     (`day_closed`), the money is refunded instead, today."""
     held_paid = conn.execute(
-        "SELECT DISTINCT c.* FROM check_items i JOIN checks c ON c.id = i.check_id"
-        " WHERE i.line_id = ? AND c.status = 'paid'",
+        "SELECT c.* FROM checks c WHERE c.status = 'paid' AND (c.id IN (SELECT check_id"
+        " FROM check_items WHERE line_id = ?1) OR c.parent_id IN (SELECT check_id"
+        " FROM check_items WHERE line_id = ?1))",
         (line_id,),
     ).fetchall()
     if any(shifts.day_closed(conn, check["paid_day"]) for check in held_paid):

@@ -325,6 +325,40 @@ async def test_a_line_on_a_check_paid_on_a_closed_day_is_refunded_not_voided(cli
         assert all(line["state"] != "voided" for line in now["lines"])
 
 
+async def test_a_void_on_one_part_of_a_split_check_keeps_the_paid_parts_as_they_now_read(client):
+    """A check with an amount off split by items, one part paid; a line of the other part
+    voided: the discount shares out anew over the parts, so the paid part read less than it was
+    paid (owed back the difference), but the day's report still counted it at what it was paid:
+    the report's sales were not its checks'. Every paid part of the check keeps what it reads
+    now, as one holding the voided line does."""
+    manager = await sign_in(client, "manager", device="till")
+    order = await walk_in(client, manager, "Garlic prawns", "Espresso", "Pastel de nata")
+    check = await check_of(client, manager, order)
+    off = {"kind": "fixed", "value": 300, "reason": "regular"}
+    assert (
+        await client.post(f"/api/checks/{check['id']}/discounts", json=off, headers=manager)
+    ).status_code == 201
+    ids = [line["line_id"] for line in check["lines"]]
+    split = await client.post(
+        f"/api/checks/{check['id']}/split",
+        json={"by": "items", "parts": [ids[:1], ids[1:]]},
+        headers=manager,
+    )
+    assert split.status_code == 200, split.text
+    first = split.json()["parts"][0]
+    await open_shift(client, manager)
+    paid = await pay(client, manager, first["id"], method="card", reference="T-1")
+    assert paid.status_code == 201, paid.text
+    void = await client.post(
+        f"/api/order-lines/{ids[2]}/void", json={"reason": "cold"}, headers=manager
+    )
+    assert void.status_code == 200, void.text
+    now = (await client.get(f"/api/checks/{first['id']}", headers=manager)).json()
+    assert now["status"] == "paid" and now["due_back"] == now["paid"] - now["total"]
+    x = (await client.post("/api/reports", json={"kind": "x"}, headers=manager)).json()
+    assert x["data"]["sales"] == now["total"]
+
+
 async def test_a_line_voided_after_a_payment_leaves_money_owed_back_until_refunded(client, cashier):
     approval = {"staff_id": await staff_id(client, "manager"), "pin": PINS["manager"]}
     await open_shift(client, cashier)
