@@ -638,7 +638,7 @@ _DECLARED = (
             "paid_day": TEXT.or_null,
             "receipt_token": TEXT.or_null,  # the digital receipt's key: whoever has it reads it
             "amounts": JSON.or_null,  # what it came to when paid: the reports' figures
-            "rules": JSON.or_null,  # the tax rules a split check was split under
+            "rules": JSON.or_null,  # the tax rules a check was split (or paid whole) under
         },
         secret=frozenset({"receipt_token"}),
         parts="check_items",

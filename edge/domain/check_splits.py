@@ -64,7 +64,7 @@ def split(
     if not live:
         raise Conflict("the check has nothing on it to split", code="nothing_to_split")
     ids = [line["id"] for line in live]
-    kept = checks.split_rules(conn, check, held)
+    kept = checks.kept_rules(conn, check, held)
     by = given["by"]
     if by == "even":
         if "ways" not in given:

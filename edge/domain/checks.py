@@ -14,7 +14,9 @@ may be paying it at the table) split, merged away or emptied by a move (`no_pay_
 
 A split check keeps the rules it was split under (its service charge in `service_bp`, the tax
 rules in `rules`), so that its parts, paid one by one while a manager may change the store's,
-stay shares of the same whole, and what one was paid never changes (`split_rules`).
+stay shares of the same whole, and what one was paid never changes (`kept_rules`); a check
+paid whole keeps those it was paid under, so that read again (its receipt printed again, its
+digital copy) it comes to what it was paid.
 
 A check keeps what it came to when it was paid (`amounts`: net, tax by rate, discounts, service),
 so the day's reports stay as they were however the tax rates, prices or rules change later. A
@@ -35,7 +37,7 @@ import orjson
 from edge.core.events import WriteConnection, commit
 from edge.core.permissions import Actor, require
 from edge.domain import check_totals as money
-from edge.domain import orders, pos_config, pricing
+from edge.domain import orders, pos_config, pricing, shifts
 from edge.domain import store as store_settings
 from edge.domain.rows import existing
 from printers.documents import table_label
@@ -422,12 +424,12 @@ def tax_rules(conn: sqlite3.Connection, check: sqlite3.Row) -> dict[str, Any]:
     return {key: store[key] for key in ("prices_include_tax", "tax_rounding")}
 
 
-def split_rules(
+def kept_rules(
     conn: sqlite3.Connection, check: sqlite3.Row, lines: Sequence[sqlite3.Row]
 ) -> dict[str, Any]:
-    """What a check being split (its `lines_of`) keeps of the rules (`tax_rules`, and its
-    service charge as its own): a manager who changes the store's while its parts are paid
-    changes none of them."""
+    """What a check being split or paid (its `lines_of`) keeps of the rules (`tax_rules`, and
+    its service charge as its own): a manager who changes the store's while its parts are
+    paid, or once it is paid, changes none of them."""
     service = _service_bp(check, _covers(lines), pos_config.current(conn))
     return {"service_bp": service, "rules": tax_rules(conn, check)}
 
@@ -860,14 +862,24 @@ def void_line(
     payment on it (or is a part of a split one): what is left to pay is recomputed, and a check
     its payments now cover is paid, what they paid beyond it owed back (`due_back`). Answers
     the order. A paid check holding it (a paid part of a split check, or a check the order's
-    other lines were moved from) keeps what it comes to now, as one paid after the void would:
-    the reports count the line no more, and what it paid beyond that is owed back."""
-    order = orders.void_line(conn, actor, line_id, reason, approver)
-    for check in conn.execute(
-        "SELECT DISTINCT c.* FROM check_items i JOIN checks c ON c.id = i.check_id"
-        " WHERE i.line_id = ? AND c.status = 'paid'",
+    other lines were moved from), and each paid part of a split check holding it (an amount off
+    shares out anew over the parts), keeps what it comes to now, as one paid after the void would:
+    the reports count the line no more, and what it paid beyond that is owed back; unless it
+    was paid on a day whose Z is done, which would rewrite that day's figures: refused
+    (`day_closed`), the money is refunded instead, today."""
+    held_paid = conn.execute(
+        "SELECT c.* FROM checks c WHERE c.status = 'paid' AND (c.id IN (SELECT check_id"
+        " FROM check_items WHERE line_id = ?1) OR c.parent_id IN (SELECT check_id"
+        " FROM check_items WHERE line_id = ?1))",
         (line_id,),
-    ).fetchall():
+    ).fetchall()
+    if any(shifts.day_closed(conn, check["paid_day"]) for check in held_paid):
+        raise Conflict(
+            "the line is on a check paid on a day whose Z report is done: refund it instead",
+            code="day_closed",
+        )
+    order = orders.void_line(conn, actor, line_id, reason, approver)
+    for check in held_paid:
         due = totals(conn, check)
         commit(conn, actor.id, "checks", check["id"], "update", _kept(due))
     held = conn.execute(
@@ -891,6 +903,9 @@ def _mark_paid(conn: WriteConnection, actor: Actor, check_id: str, due: money.To
     digital receipt (32 random bytes: the link is the right to read it, so it cannot be
     guessed)."""
     changes = {"status": "paid", **_kept(due), "paid_at": now_iso(), "paid_day": _today(conn)}
+    check = existing(conn, "checks", check_id, "check")
+    if check["parent_id"] is None and check["rules"] is None:  # a split one kept them already
+        changes |= kept_rules(conn, check, lines_of(conn, check_id))
     commit(
         conn,
         actor.id,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 
 import pytest
+from freezegun import freeze_time
 
 from printers.decoder import decode
+from tests.clock import advance
 from tests.conftest import PINS, sign_in, staff_id
 from tests.edge.menu_helpers import item, menu, table_id
 
@@ -279,6 +282,83 @@ async def test_an_unpaid_order_is_cancelled_a_sent_one_with_a_manager_a_paid_one
     assert again["id"] == check["id"] and again["status"] == "paid"
 
 
+async def test_a_line_on_a_check_paid_on_a_closed_day_is_refunded_not_voided(client):
+    """A table's check split in two, one part paid, the day's Z made (the other part still
+    open, its order with it); the next day a manager voided a line the paid part shared: the
+    paid part's figures, counted by the closed day, were rewritten (the closed day's sales and
+    tax fell below what its Z said, an X of that day no longer matched it). A line held by a
+    check paid on a closed day is refused a void (409 `day_closed`): a refund gives the money
+    back, today."""
+    with freeze_time("2026-12-02 12:00:00", tick=True) as clock:
+        manager = await sign_in(client, "manager", device="till")
+        order = await walk_in(client, manager, "Garlic prawns", "Pastel de nata")
+        check = await check_of(client, manager, order)
+        split = await client.post(
+            f"/api/checks/{check['id']}/split", json={"by": "even", "ways": 2}, headers=manager
+        )
+        assert split.status_code == 200, split.text
+        first = split.json()["parts"][0]
+        await open_shift(client, manager)
+        paid = await pay(client, manager, first["id"], method="card", reference="T-1")
+        assert paid.status_code == 201, paid.text
+        close = {"counted": {"10000": 1}}
+        assert (
+            await client.post("/api/shifts/current/close", json=close, headers=manager)
+        ).status_code == 200
+        z = await client.post("/api/reports", json={"kind": "z"}, headers=manager)
+        assert z.status_code == 201, z.text
+        advance(clock, timedelta(days=1))
+        manager = await sign_in(client, "manager", device="till")
+        line = check["lines"][0]["line_id"]
+        void = await client.post(
+            f"/api/order-lines/{line}/void", json={"reason": "cold"}, headers=manager
+        )
+        assert void.status_code == 409, void.text
+        assert void.json()["error"]["code"] == "day_closed"
+        x = await client.post(
+            "/api/reports",
+            json={"kind": "x", "business_day": z.json()["business_day"]},
+            headers=manager,
+        )
+        assert x.json()["data"] == z.json()["data"]
+        now = (await client.get(f"/api/orders/{order['id']}", headers=manager)).json()
+        assert all(line["state"] != "voided" for line in now["lines"])
+
+
+async def test_a_void_on_one_part_of_a_split_check_keeps_the_paid_parts_as_they_now_read(client):
+    """A check with an amount off split by items, one part paid; a line of the other part
+    voided: the discount shares out anew over the parts, so the paid part read less than it was
+    paid (owed back the difference), but the day's report still counted it at what it was paid:
+    the report's sales were not its checks'. Every paid part of the check keeps what it reads
+    now, as one holding the voided line does."""
+    manager = await sign_in(client, "manager", device="till")
+    order = await walk_in(client, manager, "Garlic prawns", "Espresso", "Pastel de nata")
+    check = await check_of(client, manager, order)
+    off = {"kind": "fixed", "value": 300, "reason": "regular"}
+    assert (
+        await client.post(f"/api/checks/{check['id']}/discounts", json=off, headers=manager)
+    ).status_code == 201
+    ids = [line["line_id"] for line in check["lines"]]
+    split = await client.post(
+        f"/api/checks/{check['id']}/split",
+        json={"by": "items", "parts": [ids[:1], ids[1:]]},
+        headers=manager,
+    )
+    assert split.status_code == 200, split.text
+    first = split.json()["parts"][0]
+    await open_shift(client, manager)
+    paid = await pay(client, manager, first["id"], method="card", reference="T-1")
+    assert paid.status_code == 201, paid.text
+    void = await client.post(
+        f"/api/order-lines/{ids[2]}/void", json={"reason": "cold"}, headers=manager
+    )
+    assert void.status_code == 200, void.text
+    now = (await client.get(f"/api/checks/{first['id']}", headers=manager)).json()
+    assert now["status"] == "paid" and now["due_back"] == now["paid"] - now["total"]
+    x = (await client.post("/api/reports", json={"kind": "x"}, headers=manager)).json()
+    assert x["data"]["sales"] == now["total"]
+
+
 async def test_a_line_voided_after_a_payment_leaves_money_owed_back_until_refunded(client, cashier):
     approval = {"staff_id": await staff_id(client, "manager"), "pin": PINS["manager"]}
     await open_shift(client, cashier)
@@ -363,6 +443,51 @@ async def test_a_split_parts_receipt_adds_up_with_its_share_of_the_discount(
         discount_total -= discount
     assert lines_total == sum(line["amount"] for line in whole["lines"])
     assert discount_total == whole["discount_total"]
+
+
+async def test_a_paid_check_keeps_the_rules_it_was_paid_under(client, cashier, settings):
+    """A manager who changed the store's service charge or tax rules after a check was paid
+    changed it under that check: read again, its receipt printed again and its digital copy
+    came to another total than it was paid (and a service charge lowered showed money owed
+    back that no one owed). A paid check keeps the rules it was paid under, as a split one
+    keeps those it was split under."""
+    manager = await sign_in(client, "manager", device="office")
+    rule = {"service_bp": 1000, "service_min_covers": 0}
+    assert (await client.patch("/api/pos/settings", json=rule, headers=manager)).status_code == 200
+    order = await walk_in(client, cashier, "Garlic prawns")
+    check = await check_of(client, cashier, order)
+    await open_shift(client, cashier)
+    paid = await pay(client, cashier, check["id"], method="card", reference="T-1")
+    assert paid.status_code == 201 and paid.json()["check"]["status"] == "paid", paid.text
+    was = paid.json()["check"]
+    assert was["service_charge"] > 0
+    rule = {"service_bp": 0}
+    assert (await client.patch("/api/pos/settings", json=rule, headers=manager)).status_code == 200
+    store = {"prices_include_tax": False}
+    assert (await client.patch("/api/store", json=store, headers=manager)).status_code == 200
+    now = (await client.get(f"/api/checks/{check['id']}", headers=cashier)).json()
+    assert (now["total"], now["service_charge"], now["due_back"]) == (
+        was["total"],
+        was["service_charge"],
+        0,
+    )
+    assert now["taxes"] == was["taxes"] and now["prices_include_tax"] == was["prices_include_tax"]
+    conn = sqlite3.connect(settings.database)
+    (token,) = conn.execute(
+        "SELECT receipt_token FROM checks WHERE id = ?", (check["id"],)
+    ).fetchone()
+    conn.close()
+    digital = (await client.get(f"/api/receipts/{token}")).json()
+    assert digital["total"] == was["total"] and digital["net_paid"] == was["total"]
+    again = await client.post(f"/api/orders/{order['id']}/print-bill", headers=cashier)
+    assert again.status_code == 201, again.text
+    conn = sqlite3.connect(settings.database)
+    (payload,) = conn.execute(
+        "SELECT payload FROM print_jobs WHERE id = ?", (again.json()["id"],)
+    ).fetchone()
+    conn.close()
+    (total,) = [_cents(line) for line in decode(payload).lines if line.startswith("TOTAL")]
+    assert total == was["total"]
 
 
 async def test_a_split_check_keeps_the_rules_it_was_split_under_while_its_parts_are_paid(
