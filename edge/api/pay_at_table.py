@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
@@ -53,14 +54,22 @@ async def withdraw(request: Request) -> None:
         try:
             await provider(request).cancel(ref)
         except GalleyError:
-            try:
-                intent = await provider(request).status(ref)
-            except GalleyError:
-                continue
-            if intent.status == "succeeded":
-                await box.write(pay_at_table.paid, ref)
+            await _paid_meanwhile(request, ref)
             continue
         await box.write(pay_at_table.withdrawn, ref)
+
+
+async def _paid_meanwhile(request: Request, ref: str) -> dict[str, Any] | None:
+    """Ask the provider whether the guest paid the intent `ref` (its webhook lost on the way,
+    or the provider would not cancel it): if so it is recorded, and the link as it then is is
+    answered; None when not paid, or when the provider cannot be reached."""
+    try:
+        intent = await provider(request).status(ref)
+    except (ProviderDown, Conflict):
+        return None
+    if intent.status != "succeeded":
+        return None
+    return await box_of(request).write(pay_at_table.paid, ref)
 
 
 @contract(
@@ -91,17 +100,9 @@ async def pay_link(request: Request):
     at the till), the box asks the provider (a webhook lost on the way changes nothing then). A
     provider that cannot be reached leaves it as it is."""
     who = await actor(request)
-    box = box_of(request)
-    link = await box.read(pay_at_table.viewed, who, request.path_params["link_id"])
+    link = await box_of(request).read(pay_at_table.viewed, who, request.path_params["link_id"])
     if link["status"] in ("pending", "cancelling"):
-        try:
-            intent = await provider(request).status(link["provider_ref"])
-        except (ProviderDown, Conflict):
-            return ok(link)
-        if intent.status == "succeeded":
-            settled = await box.write(pay_at_table.paid, link["provider_ref"])
-            if settled is not None:
-                link = settled
+        link = await _paid_meanwhile(request, link["provider_ref"]) or link
     return ok(link)
 
 

@@ -12,10 +12,11 @@ where it is stored.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Literal, NamedTuple, TypeVar
 
 import orjson
@@ -158,6 +159,23 @@ EVENT_FIELDS = {
     "origin": enum(("local", "hub")),
 }
 EVENT_VIEW = shape("Event", EVENT_FIELDS)
+
+
+@contextlib.contextmanager
+def step(conn: WriteConnection) -> Iterator[None]:
+    """The block's writes as one step of the caller's transaction: an exception undoes them and
+    their events (`conn.pending`), and goes on to the caller, whose other writes stand (one
+    hub change refused among those applied, a row that cannot come back)."""
+    conn.execute("SAVEPOINT step")
+    mark = len(conn.pending)
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK TO step")
+        del conn.pending[mark:]
+        raise
+    finally:
+        conn.execute("RELEASE step")
 
 
 def commit(

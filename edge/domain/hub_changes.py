@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 
 from edge.core import identity, retention
-from edge.core.events import Op, WriteConnection, commit
+from edge.core.events import Op, WriteConnection, commit, step
 from edge.domain.duplicates import aside, holders
 from edge.domain.sync_inbox import record_rejection
 from service import config_fields
@@ -50,10 +50,9 @@ def apply(conn: WriteConnection, changes: Iterable[Change], cursor: int) -> int:
     for change in changes:
         if change.cursor <= applied_upto:
             continue
-        conn.execute("SAVEPOINT hub_change")
-        mark = len(conn.pending)
         try:
-            _apply(conn, change)
+            with step(conn):
+                _apply(conn, change)
         except (
             sqlite3.IntegrityError,
             BadEvent,
@@ -62,8 +61,6 @@ def apply(conn: WriteConnection, changes: Iterable[Change], cursor: int) -> int:
             ValueError,
             OverflowError,  # a number past SQLite's 64 bits
         ) as error:
-            conn.execute("ROLLBACK TO hub_change")
-            del conn.pending[mark:]
             code = getattr(error, "code", None) or type(error).__name__
             record_rejection(
                 conn,
@@ -79,7 +76,6 @@ def apply(conn: WriteConnection, changes: Iterable[Change], cursor: int) -> int:
                 f"this box could not apply the hub's change: {error}",
             )
             refused += 1
-        conn.execute("RELEASE hub_change")
     identity.pulled(conn, max(cursor, applied_upto))
     return refused
 

@@ -14,6 +14,7 @@ they move (`edge.core.identity.pushed`), so a verdict is recorded exactly once.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -147,15 +148,9 @@ def _restore(conn: WriteConnection, event: PushedEvent) -> None:
     change on top of it: without it the box lacked for good a row the hub keeps. A row that
     cannot come back (a link made again since, under its own id) stays refused, listed."""
     row = {name: value for name, value in event.fields.items() if name not in IMPLICIT}
-    conn.execute("SAVEPOINT restore")
-    mark = len(conn.pending)
-    try:
+    with contextlib.suppress(sqlite3.IntegrityError), events.step(conn):
         commit(conn, None, event.entity, event.entity_id, "create", row, origin="hub",
                hub_event=(uuid7(), event.hlc), hub_rev=event.base_rev)  # fmt: skip
-    except sqlite3.IntegrityError:
-        conn.execute("ROLLBACK TO restore")
-        del conn.pending[mark:]
-    conn.execute("RELEASE restore")
 
 
 TOO_LARGE = "too_large"
