@@ -474,3 +474,67 @@ def test_a_manager_reads_prep_times_in_the_kitchen_section(
     prep.get_by_role("button", name="Show").click()
     expect(prep.locator(".field-error")).to_contain_text("on or after")
     page.screenshot(path=SCREENSHOTS / "admin-prep-times.png", full_page=True)
+
+
+def test_the_bump_bar_reaches_every_action_of_a_tile(screens, live_edge: LiveEdge):
+    """A bump bar is a keyboard with no mouse: an item marked done, a ticket ready, an item
+    moved to another station and a long ticket's hidden lines are all reached by keys, and the
+    keys are shown at the foot."""
+    bar, kitchen, _ = screens
+    with live_edge.client(WAITER) as http:
+        send(http, "Burrata", "Garlic prawns", table="1")
+        send(http, "Octopus salad", table="2")
+    tiles = kitchen.locator(".tile")
+    expect(tiles).to_have_count(2)
+    for words in ("↑ ↓ item", "Space done", "D ready", "M move"):
+        expect(kitchen.locator(".kds-keys")).to_contain_text(words)
+    keys = kitchen.keyboard
+    keys.press("1")
+    keys.press("ArrowDown")
+    current = tiles.first.locator(".tile-item.is-current .item-name")
+    expect(current).to_have_text("Burrata")
+    keys.press("ArrowDown")
+    expect(current).to_have_text("Garlic prawns")
+    keys.press(" ")
+    expect(tiles.first.locator(".tile-item.is-done .item-name")).to_have_text(["Garlic prawns"])
+    expect(current).to_have_text("Garlic prawns")  # the cursor stays over the redraw
+    keys.press("ArrowUp")
+    keys.press("m")
+    dialog = kitchen.get_by_role("dialog")
+    expect(dialog.locator("input:checked")).to_have_accessible_name("1× Burrata")
+    dialog.get_by_role("button", name="To Bar").focus()  # Tab, Tab: the bar's button
+    keys.press("Enter")
+    expect(dialog).to_have_count(0)
+    expect(bar.locator(".tile .item-name")).to_have_text(["Burrata"])
+    expect(tiles.first.locator(".item-name")).to_have_text(["Garlic prawns"])
+    keys.press("2")
+    keys.press("d")
+    expect(tiles.nth(1).locator(".tile-state")).to_have_text("Ready")
+    keys.press("Enter")
+    expect(tiles).to_have_count(1)
+    kitchen.screenshot(path=SCREENSHOTS / "kds-bump-bar.png")
+
+
+def test_a_key_on_a_focused_button_presses_that_button_and_focus_stays(
+    screens, live_edge: LiveEdge
+):
+    """Tab to a tile's button and press Enter: that button acts (Enter bumped the tile picked
+    with a digit instead, a ticket the cook had not finished), and a ticket arriving meanwhile
+    leaves the focus where it was."""
+    _, kitchen, _ = screens
+    with live_edge.client(WAITER) as http:
+        send(http, "Burrata", table="1")
+        send(http, "Octopus salad", table="2")
+        tiles = kitchen.locator(".tile")
+        expect(tiles).to_have_count(2)
+        kitchen.keyboard.press("2")
+        expect(tiles.nth(1)).to_have_class(re.compile("is-selected"))
+        tiles.first.get_by_role("button", name="Start").focus()
+        kitchen.keyboard.press("Enter")
+        expect(tiles.first.locator(".tile-state")).to_have_text("Cooking")
+        expect(tiles).to_have_count(2)
+        bump = tiles.nth(1).get_by_role("button", name="Bump")
+        bump.focus()
+        send(http, "Burrata", table="4")
+        expect(tiles).to_have_count(3)
+        expect(bump).to_be_focused()

@@ -1,8 +1,11 @@
 // A station's board: tickets not bumped, rushed first then in fire order, eight to a page, each
 // a tile with its number, table, age (green, then amber and red at the store's thresholds) and
 // its items by course with modifiers, notes and seats; a line voided after firing is struck
-// through and still bumped. A bump bar is a keyboard: digits select a tile, S starts it, Enter
-// bumps it, R recalls the last bumped, the arrows page; the keys are shown at the foot. A tile's
+// through and still bumped. A bump bar is a keyboard with no mouse, so every action has its key,
+// shown at the foot: digits select a tile, up and down walk its items (a long ticket scrolls to
+// the one picked), Space marks that item done, S starts the tile, D makes it ready, M moves the
+// item to another station, Enter bumps, R recalls the last bumped, left and right page. A key on
+// a focused button (Tab) presses that button, and a redraw keeps the focus where it was. A tile's
 // Move button sends one of its items to another station (both screens update from the feed).
 // A ticket longer than its tile scrolls inside it, and the tile says how many of its items are
 // out of sight ("+12 more"), so that no cook bumps a ticket having seen only its first lines.
@@ -39,6 +42,7 @@ export function mountBoard(main, ctx) {
   let bumped = []; // newest first: what R recalls
   let page = 0;
   let selected = -1; // index on the page
+  let current = null; // the id of the item the cursor is on, in the selected tile
   const scrolled = new Map(); // ticket id -> how far its items were scrolled: kept over redraws
   const canBump = ctx.me.permissions.includes("kitchen.bump");
 
@@ -46,8 +50,8 @@ export function mountBoard(main, ctx) {
   const status = h("p", { class: "kds-status", role: "status" });
   const pager = h("span", { class: "kds-pager" });
   const keys = h("footer", { class: "kds-keys" },
-    key("1–8", "select"), key("S", "start"), key("Enter", "bump"), key("R", "recall"),
-    key("← →", "page"), h("span", { class: "spacer" }), status, pager);
+    key("1–8", "select"), key("↑ ↓", "item"), key("Space", "done"), key("S", "start"),
+    key("D", "ready"), key("M", "move"), key("Enter", "bump"), key("R", "recall"), key("← →", "page"), h("span", { class: "spacer" }), status, pager);
   main.replaceChildren(grid, keys);
 
   function key(cap, what) {
@@ -72,9 +76,17 @@ export function mountBoard(main, ctx) {
     page = Math.min(page, pages() - 1);
     const shown = ordered().slice(page * PER_PAGE, (page + 1) * PER_PAGE);
     if (selected >= shown.length) selected = shown.length - 1;
+    const focused = grid.contains(document.activeElement) ? document.activeElement : null;
+    const refocus = focused && { ticket: focused.closest(".tile").dataset.ticket, label: focused.textContent };
     grid.replaceChildren(...shown.map((ticket, index) => tile(ticket, index)));
     for (const list of grid.querySelectorAll(".tile-items")) {
       list.scrollTop = scrolled.get(list.dataset.ticket) || 0;
+    }
+    grid.querySelector(".tile-item.is-current")?.scrollIntoView({ block: "nearest" });
+    if (refocus) {
+      const again = grid.querySelector(`.tile[data-ticket="${refocus.ticket}"]`);
+      const buttons = again ? [...again.querySelectorAll("button:not([hidden])")] : [];
+      (buttons.find((b) => b.textContent === refocus.label) || buttons.at(-1))?.focus();
     }
     countHidden();
     if (!shown.length) {
@@ -152,7 +164,7 @@ export function mountBoard(main, ctx) {
   function itemRow(ticket, item) {
     const done = RANK[item.state] >= RANK.READY;
     return h("li", {
-      class: `tile-item${item.voided ? " is-voided" : ""}${done ? " is-done" : ""}`,
+      class: `tile-item${item.voided ? " is-voided" : ""}${done ? " is-done" : ""}${item.id === current ? " is-current" : ""}`,
       "data-item": item.id,
       onclick: canBump && !done ? (event) => { event.stopPropagation(); ready(item); } : null,
     },
@@ -207,13 +219,14 @@ export function mountBoard(main, ctx) {
 
   /** Pick one of the tile's items and the station it goes to; the box answers the new ticket
    * there, and its feed strikes the item off this one (on every screen showing it). */
-  function chooseMove(ticket) {
+  function chooseMove(ticket, itemId = null) {
     const items = movable(ticket);
+    const checked = items.some((item) => item.id === itemId) ? itemId : items[0].id;
     const message = h("p", { class: "msg msg-error", role: "alert", hidden: true });
     const choices = h("fieldset", { class: "move-items" },
       h("legend", {}, "Item"),
-      items.map((item, index) => h("label", { class: "move-item" },
-        h("input", { type: "radio", name: "move-item", value: item.id, checked: index === 0 }),
+      items.map((item) => h("label", { class: "move-item" },
+        h("input", { type: "radio", name: "move-item", value: item.id, checked: item.id === checked }),
         h("span", {}, `${item.quantity}× ${item.name}`))));
     const targets = h("div", { class: "move-stations", role: "group", "aria-label": "To station" },
       others(ticket).map((station) => h("button", {
@@ -323,26 +336,40 @@ export function mountBoard(main, ctx) {
 
   function onKey(event) {
     if (event.target.closest("input, textarea, select") || document.querySelector("dialog[open]")) return;
+    // Enter or Space on a button or a link the cook tabbed to presses that, not the bump bar's key
+    if ((event.key === "Enter" || event.key === " ") && event.target.closest("button, a")) return;
     const shown = ordered().slice(page * PER_PAGE, (page + 1) * PER_PAGE);
-    if (/^[1-8]$/.test(event.key)) {
-      const index = Number(event.key) - 1;
-      if (index < shown.length) selected = index;
-    } else if (event.key === "ArrowRight" || event.key === "ArrowDown" || event.key === "PageDown") {
-      page = Math.min(page + 1, pages() - 1);
-      selected = -1;
-    } else if (event.key === "ArrowLeft" || event.key === "ArrowUp" || event.key === "PageUp") {
-      page = Math.max(page - 1, 0);
-      selected = -1;
-    } else if (event.key === "Enter" && canBump && shown[selected]) {
-      event.preventDefault();
-      move(shown[selected], "BUMPED");
-      return;
-    } else if ((event.key === "s" || event.key === "S") && canBump && shown[selected]) {
-      if (shown[selected].state === "NEW") move(shown[selected], "IN_PROGRESS");
-      return;
-    } else if ((event.key === "r" || event.key === "R") && canBump) {
+    const ticket = shown[selected];
+    const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+    if (/^[1-8]$/.test(key)) {
+      const index = Number(key) - 1;
+      if (index < shown.length) [selected, current] = [index, null];
+    } else if (key === "ArrowDown" || key === "ArrowUp") {
+      if (!shown.length) return;
+      if (!ticket) [selected, current] = [0, null];
+      const items = shown[selected].items;
+      const at = items.findIndex((item) => item.id === current);
+      const next = at < 0 ? 0 : Math.min(Math.max(at + (key === "ArrowDown" ? 1 : -1), 0), items.length - 1);
+      current = items[next] ? items[next].id : null;
+    } else if (["ArrowRight", "PageDown", "ArrowLeft", "PageUp"].includes(key)) {
+      const step = key === "ArrowRight" || key === "PageDown" ? 1 : -1;
+      page = Math.min(Math.max(page + step, 0), pages() - 1);
+      [selected, current] = [-1, null];
+    } else if (key === "r" && canBump) {
       recall();
+    } else if (!canBump || !ticket) {
       return;
+    } else if (key === "Enter") {
+      move(ticket, "BUMPED");
+    } else if (key === "s") {
+      if (ticket.state === "NEW") move(ticket, "IN_PROGRESS");
+    } else if (key === "d") {
+      if (RANK[ticket.state] < RANK.READY) move(ticket, "READY");
+    } else if (key === " ") {
+      const item = ticket.items.find((it) => it.id === current);
+      if (item && !item.voided && RANK[item.state] < RANK.READY) ready(item);
+    } else if (key === "m") {
+      if (movable(ticket).length && others(ticket).length) chooseMove(ticket, current);
     } else {
       return;
     }
