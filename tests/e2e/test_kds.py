@@ -538,3 +538,36 @@ def test_a_key_on_a_focused_button_presses_that_button_and_focus_stays(
         send(http, "Burrata", table="4")
         expect(tiles).to_have_count(3)
         expect(bump).to_be_focused()
+
+
+def test_expo_by_the_bump_bar_alone(screens, live_edge: LiveEdge, browser: Browser):
+    """Expo on a wall screen with a bump bar: the arrows pick an order, F fires its next course
+    and Enter marks it served, shown at the foot; the pick stays on its order as the list is
+    read again after each kitchen event."""
+    _, kitchen, _ = screens
+    with live_edge.client(WAITER) as http:
+        first = send(http, "Burrata", "Vegan curry", table="1")
+        second = send(http, "Octopus salad", table="2")
+    with browser_page(browser, live_edge, viewport=WALL) as expo:
+        open_screen(expo, "?view=expo")
+        expect(expo.locator(".expo-card")).to_have_count(2)
+        for words in ("↑ ↓ order", "F fire", "Enter served"):
+            expect(expo.locator(".kds-keys")).to_contain_text(words)
+        picked = expo.locator(".expo-card.is-selected")
+        keys = expo.keyboard
+        keys.press("ArrowDown")
+        expect(picked).to_have_attribute("data-order", first["id"])
+        keys.press("f")
+        expect(kitchen.locator(".tile .item-name")).to_contain_text(["Vegan curry"])
+        expect(picked.locator(".expo-held")).to_have_count(0)
+        expect(picked).to_have_attribute("data-order", first["id"])
+        keys.press("ArrowDown")
+        expect(picked).to_have_attribute("data-order", second["id"])
+        with live_edge.client(COOK) as cook:
+            for ticket in cook.get("/api/tickets").json()["tickets"]:
+                if ticket["order_id"] == second["id"]:
+                    cook.post(f"/api/tickets/{ticket['id']}/state", json={"state": "READY"})
+        expect(picked.locator(".expo-state")).to_have_text("Ready")
+        expo.screenshot(path=SCREENSHOTS / "kds-expo-keys.png")
+        keys.press("Enter")
+        expect(expo.locator(".expo-card")).to_have_count(1)

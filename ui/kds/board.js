@@ -11,6 +11,7 @@
 // out of sight ("+12 more"), so that no cook bumps a ticket having seen only its first lines.
 
 import { h } from "/ui/lib/element.js";
+import { forControls, keepingFocus, keyCap as key } from "./keys.js";
 
 const PER_PAGE = 8;
 const RANK = { NEW: 0, IN_PROGRESS: 1, READY: 2, BUMPED: 3 };
@@ -54,10 +55,6 @@ export function mountBoard(main, ctx) {
     key("D", "ready"), key("M", "move"), key("Enter", "bump"), key("R", "recall"), key("← →", "page"), h("span", { class: "spacer" }), status, pager);
   main.replaceChildren(grid, keys);
 
-  function key(cap, what) {
-    return h("span", { class: "kds-key" }, h("kbd", {}, cap), " ", what);
-  }
-
   function mine(ticket) {
     return !ctx.station || ticket.station === ctx.station;
   }
@@ -76,18 +73,11 @@ export function mountBoard(main, ctx) {
     page = Math.min(page, pages() - 1);
     const shown = ordered().slice(page * PER_PAGE, (page + 1) * PER_PAGE);
     if (selected >= shown.length) selected = shown.length - 1;
-    const focused = grid.contains(document.activeElement) ? document.activeElement : null;
-    const refocus = focused && { ticket: focused.closest(".tile").dataset.ticket, label: focused.textContent };
-    grid.replaceChildren(...shown.map((ticket, index) => tile(ticket, index)));
+    keepingFocus(grid, () => grid.replaceChildren(...shown.map((ticket, index) => tile(ticket, index))));
     for (const list of grid.querySelectorAll(".tile-items")) {
       list.scrollTop = scrolled.get(list.dataset.ticket) || 0;
     }
     grid.querySelector(".tile-item.is-current")?.scrollIntoView({ block: "nearest" });
-    if (refocus) {
-      const again = grid.querySelector(`.tile[data-ticket="${refocus.ticket}"]`);
-      const buttons = again ? [...again.querySelectorAll("button:not([hidden])")] : [];
-      (buttons.find((b) => b.textContent === refocus.label) || buttons.at(-1))?.focus();
-    }
     countHidden();
     if (!shown.length) {
       grid.append(h("div", { class: "kds-empty" },
@@ -335,9 +325,7 @@ export function mountBoard(main, ctx) {
   }
 
   function onKey(event) {
-    if (event.target.closest("input, textarea, select") || document.querySelector("dialog[open]")) return;
-    // Enter or Space on a button or a link the cook tabbed to presses that, not the bump bar's key
-    if ((event.key === "Enter" || event.key === " ") && event.target.closest("button, a")) return;
+    if (forControls(event)) return;
     const shown = ordered().slice(page * PER_PAGE, (page + 1) * PER_PAGE);
     const ticket = shown[selected];
     const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
