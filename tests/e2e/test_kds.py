@@ -571,3 +571,22 @@ def test_expo_by_the_bump_bar_alone(screens, live_edge: LiveEdge, browser: Brows
         expo.screenshot(path=SCREENSHOTS / "kds-expo-keys.png")
         keys.press("Enter")
         expect(expo.locator(".expo-card")).to_have_count(1)
+
+
+def test_a_line_voided_after_firing_is_struck_and_the_cook_told(screens, live_edge: LiveEdge):
+    """A struck line in one tile of eight goes unseen: the screen says which item of which
+    ticket was voided, at its foot, as well as striking it through."""
+    _, kitchen, _ = screens
+    with live_edge.client(WAITER) as http:
+        order = send(http, "Burrata", "Garlic prawns", table="1")
+    tile = kitchen.locator(".tile")
+    expect(tile.locator(".item-name")).to_have_text(["Burrata", "Garlic prawns"])
+    burrata = next(line for line in order["lines"] if line["name"] == "Burrata")
+    with live_edge.client(MANAGER) as http:
+        voided = http.post(f"/api/order-lines/{burrata['id']}/void", json={"reason": "changed"})
+        assert voided.status_code == 200, voided.text
+    expect(tile.locator(".tile-item.is-voided .item-name")).to_have_text("Burrata")
+    expect(kitchen.locator(".kds-status")).to_have_text(
+        f"Voided: 1× Burrata of #{order['number']} Table 1"
+    )
+    kitchen.screenshot(path=SCREENSHOTS / "kds-voided.png")

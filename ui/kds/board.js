@@ -1,7 +1,7 @@
 // A station's board: tickets not bumped, rushed first then in fire order, eight to a page, each
 // a tile with its number, table, age (green, then amber and red at the store's thresholds) and
 // its items by course with modifiers, notes and seats; a line voided after firing is struck
-// through and still bumped. A bump bar is a keyboard with no mouse, so every action has its key,
+// through and still bumped, and the foot says which (with a chime). A bump bar is a keyboard with no mouse, so every action has its key,
 // shown at the foot: digits select a tile, up and down walk its items (a long ticket scrolls to
 // the one picked), Space marks that item done, S starts the tile, D makes it ready, M moves the
 // item to another station, Enter bumps, R recalls the last bumped, left and right page. A key on
@@ -304,6 +304,12 @@ export function mountBoard(main, ctx) {
         const index = ticket.items.findIndex((item) => item.id === event.entity_id);
         if (index < 0) continue;
         const item = { ...ticket.items[index], ...event.fields };
+        if (item.voided && !ticket.items[index].voided) {
+          // struck through in one tile of eight goes unseen: say it at the foot, and chime
+          const which = saysNumber(ticket.label, ticket.number) ? ticket.label : `#${ticket.number} ${ticket.label}`;
+          status.textContent = `Voided: ${item.quantity}× ${item.name} of ${which}`;
+          ctx.sound.chime();
+        }
         ticket.items = item.state === "MOVED"
           ? ticket.items.filter((_, i) => i !== index)
           : ticket.items.map((old, i) => (i === index ? item : old));
