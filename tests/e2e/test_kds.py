@@ -152,7 +152,7 @@ def test_a_counter_orders_tile_names_its_number_once(screens, live_edge: LiveEdg
     bar.screenshot(path=SCREENSHOTS / "kds-counter-tile.png")
     bar.goto("/kds/?view=expo")  # expo's card too: "Counter #12", not "#12 Counter #12"
     expect(bar.locator(".expo-head")).to_have_text(
-        re.compile(rf"^Counter #{order['number']}\s*Cooking$")
+        re.compile(rf"^Counter #{order['number']}\s*Cooking\s*0:\d\d$")
     )
 
 
@@ -590,3 +590,27 @@ def test_a_line_voided_after_firing_is_struck_and_the_cook_told(screens, live_ed
         f"Voided: 1× Burrata of #{order['number']} Table 1"
     )
     kitchen.screenshot(path=SCREENSHOTS / "kds-voided.png")
+
+
+def test_expo_says_how_long_each_order_has_waited_in_the_boards_colours(
+    browser: Browser, live_edge: LiveEdge
+):
+    """Expo lists the orders oldest first but said nothing of their age: which table has waited
+    too long showed only on the cooks' screens."""
+    with live_edge.client() as http:
+        changed = http.patch("/api/kitchen/settings", json={"warn_minutes": 5, "late_minutes": 10})
+        assert changed.status_code == 200, changed.text
+    with live_edge.client(WAITER) as http:
+        send(http, "Burrata")
+    with browser_page(browser, live_edge, viewport=TEN_INCH) as page:
+        page.clock.install()
+        open_screen(page, "?view=expo")
+        card = page.locator(".expo-card")
+        expect(card.locator(".tile-age")).to_have_text(re.compile(r"^0:0\d$"))
+        expect(card).to_have_attribute("data-age", "fresh")
+        page.clock.fast_forward("05:01")
+        expect(card).to_have_attribute("data-age", "warn")
+        page.clock.fast_forward("05:00")
+        expect(card).to_have_attribute("data-age", "late")
+        expect(card.locator(".tile-age")).to_have_text(re.compile(r"^10:0\d$"))
+        page.screenshot(path=SCREENSHOTS / "kds-expo-late.png")

@@ -11,6 +11,7 @@
 // out of sight ("+12 more"), so that no cook bumps a ticket having seen only its first lines.
 
 import { h } from "/ui/lib/element.js";
+import { ageOf, paintAges } from "./age.js";
 import { forControls, keepingFocus, keyCap as key } from "./keys.js";
 
 const PER_PAGE = 8;
@@ -27,17 +28,6 @@ export function saysNumber(label, number) {
   return label.endsWith(`#${number}`);
 }
 
-// A ticket's age, as short as "10:05": minutes and seconds in its first hour, then hours and
-// minutes ("1h05"), then days ("90d"). A kitchen that bumps none has tickets of 90 days on its
-// board: "129600:05" took the tile's head.
-function age(iso) {
-  const seconds = Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 1000));
-  const two = (n) => String(n).padStart(2, "0");
-  const [minutes, hours, days] = [Math.floor(seconds / 60), Math.floor(seconds / 3600), Math.floor(seconds / 86400)];
-  const text = days ? `${days}d` : hours ? `${hours}h${two(minutes % 60)}` : `${minutes}:${two(seconds % 60)}`;
-  return { seconds, text };
-}
-
 export function mountBoard(main, ctx) {
   const tickets = new Map(); // id -> ticket, with `items`
   let bumped = []; // newest first: what R recalls
@@ -52,7 +42,8 @@ export function mountBoard(main, ctx) {
   const pager = h("span", { class: "kds-pager" });
   const keys = h("footer", { class: "kds-keys" },
     key("1–8", "select"), key("↑ ↓", "item"), key("Space", "done"), key("S", "start"),
-    key("D", "ready"), key("M", "move"), key("Enter", "bump"), key("R", "recall"), key("← →", "page"), h("span", { class: "spacer" }), status, pager);
+    key("D", "ready"), key("M", "move"), key("Enter", "bump"), key("R", "recall"), key("← →", "page"),
+    h("span", { class: "spacer" }), status, pager);
   main.replaceChildren(grid, keys);
 
   function mine(ticket) {
@@ -85,18 +76,16 @@ export function mountBoard(main, ctx) {
         h("p", {}, ctx.station ? `No tickets for ${words(ctx.station)}.` : "No tickets.")));
     }
     pager.textContent = pages() > 1 ? `Page ${page + 1} of ${pages()}` : "";
-    paintAges();
+    paintAges(grid);
   }
 
   function tile(ticket, index) {
-    const threshold = ctx.settings;
     const head = h("header", { class: "tile-head" },
       h("span", { class: "tile-key", "aria-hidden": "true" }, String(index + 1)),
       h("span", { class: "tile-number" }, `#${ticket.number}`),
       h("span", { class: "tile-label" }, ticket.label),
       h("span", { class: "spacer" }),
-      h("span", { class: "tile-age", "data-fired": ticket.fired_at,
-        "data-warn": threshold.warn_minutes, "data-late": threshold.late_minutes }));
+      ageOf(ticket.fired_at, ctx.settings));
     const tags = h("div", { class: "tile-tags" },
       ticket.rush ? h("span", { class: "badge badge-danger" }, "Rush") : null,
       KIND_LABEL[ticket.kind] ? h("span", { class: "badge badge-info" }, KIND_LABEL[ticket.kind]) : null,
@@ -165,17 +154,6 @@ export function mountBoard(main, ctx) {
       item.seat ? h("span", { class: "item-seat" }, `Seat ${item.seat}`) : null,
       item.modifiers.length ? h("ul", { class: "item-mods" }, item.modifiers.map((m) => h("li", {}, m))) : null,
       item.note ? h("span", { class: "item-note" }, item.note) : null));
-  }
-
-  function paintAges() {
-    for (const node of grid.querySelectorAll(".tile-age")) {
-      const { seconds, text } = age(node.dataset.fired);
-      node.textContent = text;
-      const tileNode = node.closest(".tile");
-      const late = seconds >= Number(node.dataset.late) * 60;
-      const warn = !late && seconds >= Number(node.dataset.warn) * 60;
-      tileNode.dataset.age = late ? "late" : warn ? "warn" : "fresh";
-    }
   }
 
   async function move(ticket, state) {
@@ -374,7 +352,7 @@ export function mountBoard(main, ctx) {
   document.addEventListener("keydown", onKey);
   const resized = new ResizeObserver(countHidden);
   resized.observe(grid);
-  const ageTimer = setInterval(paintAges, 1000);
+  const ageTimer = setInterval(() => paintAges(grid), 1000);
 
   async function load() {
     const query = ctx.station ? `?station=${encodeURIComponent(ctx.station)}` : "";

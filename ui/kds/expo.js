@@ -1,10 +1,11 @@
-// Expo: every order with food not served yet, oldest fire first, with each station's state
-// (cooking, ready, served), the courses still held (a button fires the next one) and Served
-// once all its stations are ready. Read again from the box after each kitchen event. A bump bar
+// Expo: every order with food not served yet, oldest fire first, with how long it has waited
+// (in the board's colours), each station's state (cooking, ready, served), the courses still
+// held (a button fires the next one) and Served once all its stations are ready. Read again from the box after each kitchen event. A bump bar
 // (a keyboard) picks an order with the arrows, fires its next course with F and serves it with
 // Enter; the pick stays on its order as the list is read again.
 
 import { h } from "/ui/lib/element.js";
+import { ageOf, paintAges } from "./age.js";
 import { saysNumber } from "./board.js";
 import { forControls, keepingFocus, keyCap } from "./keys.js";
 
@@ -22,6 +23,7 @@ export function mountExpo(main, ctx) {
     keyCap("↑ ↓", "order"), mayFire ? [keyCap("F", "fire"), keyCap("Enter", "served")] : null,
     h("span", { class: "spacer" }), status));
   let timer = null;
+  const ageTimer = setInterval(() => paintAges(list), 1000);
   let orders = [];
   let picked = null; // the order id the bump bar is on
 
@@ -32,6 +34,7 @@ export function mountExpo(main, ctx) {
         h("p", { class: "kds-empty-title" }, "All clear"), h("p", {}, "Nothing waits to be served.")));
     }
     list.querySelector(".expo-card.is-selected")?.scrollIntoView({ block: "nearest" });
+    paintAges(list);
   }
 
   function card(order) {
@@ -44,8 +47,9 @@ export function mountExpo(main, ctx) {
       h("header", { class: "expo-head" },
         saysNumber(order.label, order.number) ? null : h("span", { class: "tile-number" }, `#${order.number}`),
         h("span", { class: "tile-label" }, order.label),
+        h("span", { class: `badge expo-state state-${order.state}` }, LABEL[order.state]),
         h("span", { class: "spacer" }),
-        h("span", { class: `badge expo-state state-${order.state}` }, LABEL[order.state])),
+        ageOf(order.fired_at, ctx.settings)),
       h("ul", { class: "expo-stations" }, stations.map(([station, state]) =>
         h("li", { class: `expo-station state-${state}`, "data-station": station },
           h("span", {}, words(station)), h("span", { class: "expo-station-state" }, LABEL[state])))),
@@ -112,6 +116,7 @@ export function mountExpo(main, ctx) {
     },
     destroy() {
       clearTimeout(timer);
+      clearInterval(ageTimer);
       document.removeEventListener("keydown", onKey);
     },
   };
