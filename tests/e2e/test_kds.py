@@ -614,3 +614,35 @@ def test_expo_says_how_long_each_order_has_waited_in_the_boards_colours(
         expect(card).to_have_attribute("data-age", "late")
         expect(card.locator(".tile-age")).to_have_text(re.compile(r"^10:0\d$"))
         page.screenshot(path=SCREENSHOTS / "kds-expo-late.png")
+
+
+# Each note's font size against its dish's (or, for the ticket's note, the first dish's).
+NOTE_SIZES = """() => [...document.querySelectorAll(".item-note, .tile-note")].map((note) => {
+  const tile = note.closest(".tile");
+  const dish = (note.closest(".tile-item") || tile).querySelector(".item-name");
+  const size = (el) => parseFloat(getComputedStyle(el).fontSize);
+  return [note.textContent, size(note), size(dish)];
+})"""
+
+
+def test_an_allergy_note_reads_as_large_as_its_dish(browser: Browser, live_edge: LiveEdge):
+    """Notes are where the floor writes allergies: they read at 85 % of the dish's size (13.6 px
+    on a 10-inch tablet), the smallest words of the tile after its tags."""
+    with live_edge.client(WAITER) as http:
+        menu = http.get("/api/menu").json()
+        burrata = next(i["id"] for c in menu["categories"] for i in c["items"] if i["name"] == "Burrata")
+        floor = http.get("/api/tables").json()
+        table = next(t["id"] for a in floor for t in a["tables"] if t["name"] == "3")
+        sent = http.post("/api/orders", json={
+            "kind": "table", "table_id": table, "send": True, "note": "nut allergy at the table",
+            "lines": [{"item_id": burrata, "note": "ALLERGY: sesame"}],
+        })
+        assert sent.status_code == 201, sent.text
+    for viewport in (WALL, TEN_INCH):
+        with browser_page(browser, live_edge, viewport=viewport) as page:
+            open_screen(page, "?station=KITCHEN")
+            expect(page.locator(".item-note")).to_have_text("ALLERGY: sesame")
+            expect(page.locator(".tile-note")).to_have_text("nut allergy at the table")
+            for text, note, dish in page.evaluate(NOTE_SIZES):
+                assert note >= dish, f"{text!r} at {note} px under its dish's {dish} px"
+            page.screenshot(path=SCREENSHOTS / f"kds-allergy-{viewport['width']}.png")
