@@ -447,3 +447,25 @@ def test_a_long_word_beside_an_amount_is_not_cut_where_it_fits_on_a_line(profile
     assert all(len(line) <= profile.columns for line in lines)
     assert f"1x {word}" in lines, lines
     assert any(line.endswith("€1,234.56") for line in lines), lines
+
+
+@pytest.mark.parametrize("profile", PROFILES.values(), ids=PROFILES.keys())
+def test_a_right_to_left_name_is_drawn_not_printed_as_question_marks(profile):
+    """No code page of these printers holds Arabic or Hebrew letters: a dish named "شوربة
+    العدس" printed "2x ????? ?????" on the kitchen's ticket, which no cook can cook from. Such a
+    line is drawn instead, shaped and right to left, within the paper's width."""
+    ticket = replace(
+        sample_ticket(),
+        lines=(
+            KitchenLine(2, "شوربة العدس", note="بدون كمون", course="STARTERS"),
+            KitchenLine(1, "סלט ירקות", course="STARTERS"),
+        ),
+    )
+    job = decode(render(ticket, profile), escpos_profile=profile.escpos_profile)
+    assert not [line for line in job.lines if "?" in line], job.lines
+    drawn = [value for kind, value in job.events if kind == "image"]
+    assert len(drawn) == 3  # the two dishes and the note
+    for raster in drawn:
+        assert raster.width <= profile.dots
+        assert any(raster.bits), "a blank image"
+    assert job.text().index("STARTERS") < job.text().index("[image")  # in their place
