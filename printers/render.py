@@ -24,7 +24,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import lru_cache, singledispatch
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from escpos.capabilities import get_profile as get_escpos_profile
 from escpos.constants import QR_ECLEVEL_M
@@ -47,9 +47,6 @@ from printers.documents import (
 from printers.errors import PrinterUnsupported
 from printers.money import format_money
 from printers.profiles import PrinterProfile
-
-if TYPE_CHECKING:
-    from PIL.Image import Image
 
 Align = Literal["left", "center", "right"]
 Size = Literal["normal", "tall", "big"]
@@ -134,7 +131,7 @@ class Page:
         for part in _wrap_drawn(text, font, width):
             room = width - int(font.getlength(part, direction="ltr"))
             x = {"left": 0, "center": room // 2, "right": room}[self._align]
-            image: Image = Image.new("1", (width, DRAWN_SIZE[self._size] * 6 // 5), 1)
+            image = Image.new("1", (width, DRAWN_SIZE[self._size] * 6 // 5), 1)
             # left to right as the ticket's other lines: "2x" and a note's "!" before the name
             ImageDraw.Draw(image).text((max(x, 0), 0), part, font=font, fill=0, direction="ltr")
             self.printer.image(image, impl="bitImageRaster", center=False)

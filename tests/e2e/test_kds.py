@@ -50,9 +50,9 @@ def open_screen(page: Page, search: str = "") -> None:
     expect(page.locator(".conn")).to_have_attribute("data-state", "live")
 
 
-def send(http: httpx.Client, *lines: str | dict, table: str | None = "3") -> dict:
-    """Send an order for `table` (None: at the counter): each line an item's name, or {name,
-    choices: [(group, choice)], note, seat}."""
+def send(http: httpx.Client, *lines: str | dict, table: str | None = "3", note: str = "") -> dict:
+    """Send an order for `table` (None: at the counter), with the order's `note`: each line an
+    item's name, or {name, choices: [(group, choice)], note, seat}."""
     menu = http.get("/api/menu").json()
     items = {i["name"]: i["id"] for c in menu["categories"] for i in c["items"]}
     choices = {
@@ -65,7 +65,7 @@ def send(http: httpx.Client, *lines: str | dict, table: str | None = "3") -> dic
         if "choices" in spec:
             body_line["modifier_ids"] = [choices[c] for c in spec.pop("choices")]
         body_lines.append({**body_line, **spec})
-    body: dict = {"kind": "counter", "send": True, "lines": body_lines}
+    body: dict = {"kind": "counter", "send": True, "lines": body_lines, "note": note}
     if table is not None:
         floor = http.get("/api/tables").json()
         table_id = next(t["id"] for a in floor for t in a["tables"] if t["name"] == table)
@@ -629,15 +629,7 @@ def test_an_allergy_note_reads_as_large_as_its_dish(browser: Browser, live_edge:
     """Notes are where the floor writes allergies: they read at 85 % of the dish's size (13.6 px
     on a 10-inch tablet), the smallest words of the tile after its tags."""
     with live_edge.client(WAITER) as http:
-        menu = http.get("/api/menu").json()
-        burrata = next(i["id"] for c in menu["categories"] for i in c["items"] if i["name"] == "Burrata")
-        floor = http.get("/api/tables").json()
-        table = next(t["id"] for a in floor for t in a["tables"] if t["name"] == "3")
-        sent = http.post("/api/orders", json={
-            "kind": "table", "table_id": table, "send": True, "note": "nut allergy at the table",
-            "lines": [{"item_id": burrata, "note": "ALLERGY: sesame"}],
-        })
-        assert sent.status_code == 201, sent.text
+        send(http, {"name": "Burrata", "note": "ALLERGY: sesame"}, note="nut allergy at the table")
     for viewport in (WALL, TEN_INCH):
         with browser_page(browser, live_edge, viewport=viewport) as page:
             open_screen(page, "?station=KITCHEN")
