@@ -321,23 +321,35 @@ def test_an_upright_tablet_shows_each_tiles_table_and_buttons_whole(
         )
 
 
-def test_tiles_turn_amber_then_red_at_the_stores_minutes(browser: Browser, live_edge: LiveEdge):
+@pytest.mark.parametrize(
+    ("search", "card", "viewport", "shot"),
+    [
+        ("?station=KITCHEN", ".tile", TABLET, "kds-late"),
+        ("?view=expo", ".expo-card", TEN_INCH, "kds-expo-late"),
+    ],
+)
+def test_tiles_and_expo_cards_turn_amber_then_red_at_the_stores_minutes(
+    browser: Browser, live_edge: LiveEdge, search: str, card: str, viewport: dict, shot: str
+):
+    """Expo lists the orders oldest first, and said nothing of their age: which table had
+    waited too long showed only on the cooks' screens. Its cards say it as the tiles do."""
     with live_edge.client() as http:
         changed = http.patch("/api/kitchen/settings", json={"warn_minutes": 5, "late_minutes": 10})
         assert changed.status_code == 200, changed.text
     with live_edge.client(WAITER) as http:
         send(http, "Burrata")
-    with browser_page(browser, live_edge, viewport=TABLET) as page:
+    with browser_page(browser, live_edge, viewport=viewport) as page:
         page.clock.install()
-        open_screen(page, "?station=KITCHEN")
-        tile = page.locator(".tile")
+        open_screen(page, search)
+        tile = page.locator(card)
+        expect(tile.locator(".tile-age")).to_have_text(re.compile(r"^0:0\d$"))
         expect(tile).to_have_attribute("data-age", "fresh")
         page.clock.fast_forward("05:01")
         expect(tile).to_have_attribute("data-age", "warn")
         page.clock.fast_forward("05:00")
         expect(tile).to_have_attribute("data-age", "late")
         expect(tile.locator(".tile-age")).to_have_text(re.compile(r"^10:0\d$"))
-        page.screenshot(path=SCREENSHOTS / "kds-late.png")
+        page.screenshot(path=SCREENSHOTS / f"{shot}.png")
 
 
 ONE_LINE = "e => e.getBoundingClientRect().height < 2 * parseFloat(getComputedStyle(e).fontSize)"
@@ -590,30 +602,6 @@ def test_a_line_voided_after_firing_is_struck_and_the_cook_told(screens, live_ed
         f"Voided: 1× Burrata of #{order['number']} Table 1"
     )
     kitchen.screenshot(path=SCREENSHOTS / "kds-voided.png")
-
-
-def test_expo_says_how_long_each_order_has_waited_in_the_boards_colours(
-    browser: Browser, live_edge: LiveEdge
-):
-    """Expo lists the orders oldest first but said nothing of their age: which table has waited
-    too long showed only on the cooks' screens."""
-    with live_edge.client() as http:
-        changed = http.patch("/api/kitchen/settings", json={"warn_minutes": 5, "late_minutes": 10})
-        assert changed.status_code == 200, changed.text
-    with live_edge.client(WAITER) as http:
-        send(http, "Burrata")
-    with browser_page(browser, live_edge, viewport=TEN_INCH) as page:
-        page.clock.install()
-        open_screen(page, "?view=expo")
-        card = page.locator(".expo-card")
-        expect(card.locator(".tile-age")).to_have_text(re.compile(r"^0:0\d$"))
-        expect(card).to_have_attribute("data-age", "fresh")
-        page.clock.fast_forward("05:01")
-        expect(card).to_have_attribute("data-age", "warn")
-        page.clock.fast_forward("05:00")
-        expect(card).to_have_attribute("data-age", "late")
-        expect(card.locator(".tile-age")).to_have_text(re.compile(r"^10:0\d$"))
-        page.screenshot(path=SCREENSHOTS / "kds-expo-late.png")
 
 
 # Each note's font size against its dish's (or, for the ticket's note, the first dish's).
