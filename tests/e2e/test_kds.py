@@ -545,6 +545,9 @@ def test_a_key_on_a_focused_button_presses_that_button_and_focus_stays(
         kitchen.keyboard.press("Enter")
         expect(tiles.first.locator(".tile-state")).to_have_text("Cooking")
         expect(tiles).to_have_count(2)
+        # Start is gone: the focus goes to none of the tile's other buttons (on Bump, a second
+        # Enter would bump a ticket just started)
+        assert kitchen.evaluate("document.activeElement.closest('.tile')") is None
         bump = tiles.nth(1).get_by_role("button", name="Bump")
         bump.focus()
         send(http, "Burrata", table="4")

@@ -17,8 +17,9 @@ export function forControls(event) {
 
 /** Draws `container` again with `draw()`; the focus, when a button of one of its cards (an
  * `article` with a `data-ticket` or `data-order`) had it, goes back to that card's button of the
- * same words, or its last one when that is gone. A redraw replaces the nodes, and the focus fell
- * to the page. */
+ * same words. A redraw replaces the nodes, and the focus fell to the page. A button gone (Start,
+ * once started) leaves the focus on the page, not on a neighbour: on Bump, a second Enter would
+ * bump the ticket. */
 export function keepingFocus(container, draw) {
   const focused = container.contains(document.activeElement) ? document.activeElement : null;
   const card = focused && focused.closest("article");
@@ -27,5 +28,5 @@ export function keepingFocus(container, draw) {
   if (!id || !id[1]) return;
   const again = container.querySelector(`article[${id[0]}="${id[1]}"]`);
   const buttons = again ? [...again.querySelectorAll("button:not([hidden]):not(:disabled)")] : [];
-  (buttons.find((b) => b.textContent === focused.textContent) || buttons.at(-1))?.focus();
+  buttons.find((b) => b.textContent === focused.textContent)?.focus();
 }
