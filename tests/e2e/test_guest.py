@@ -364,3 +364,77 @@ def test_a_code_that_no_longer_works_says_so_without_an_empty_badge(
         expect(phone.get_by_text("This code does not work any more")).to_be_visible()
         expect(phone.locator("#conn")).to_be_hidden()  # no live feed: no grey pill saying nothing
         phone.screenshot(path=SCREENSHOTS / "guest-bad-code.png")
+
+
+def test_a_phone_that_cannot_reach_the_box_at_first_says_so_and_tries_again(
+    browser: Browser, live_edge: LiveEdge, console: Console
+):
+    """A phone just joined to the Wi-Fi, its first call lost: the page said "Loading the menu…"
+    for ever, with nothing to tap but reload."""
+    open_store(live_edge)
+    console.allow_lost("/api/guest/scan")
+    with browser_page(browser, live_edge, console, paired=False, **PHONE) as phone:
+        phone.context.route("**/api/guest/scan", lambda route: route.abort())
+        phone.goto(guest_url(live_edge))
+        expect(phone.get_by_text("Your phone cannot reach the restaurant")).to_be_visible()
+        phone.screenshot(path=SCREENSHOTS / "guest-offline-at-scan.png")
+        phone.context.unroute("**/api/guest/scan")
+        phone.get_by_role("button", name="Try again").click()
+        expect(phone.get_by_role("button", name="Add Burrata")).to_be_visible()
+        expect(phone.get_by_text("cannot reach the restaurant")).to_be_hidden()
+
+
+def test_a_missing_choice_is_said_where_the_guest_is_looking(
+    browser: Browser, live_edge: LiveEdge
+):
+    """Add to order without a required choice: the box's refusal ("choose 1 to 1 from How
+    cooked") went to the top of the sheet, scrolled out of a phone's view; nothing seemed to
+    happen. The page says which choice is missing, beside the button, before asking the box."""
+    open_store(live_edge)
+    with browser_page(browser, live_edge, paired=False, **PHONE) as phone:
+        phone.goto(guest_url(live_edge))
+        phone.get_by_role("button", name="Add Ribeye steak 300g").click()
+        dialog = phone.get_by_role("dialog")
+        dialog.get_by_label("Your name").fill("Ana")
+        dialog.get_by_label("Fries", exact=True).check()
+        dialog.get_by_role("button", name="Add to order").click()
+        problem = dialog.get_by_role("alert")
+        expect(problem).to_have_text("Please choose one under “How cooked”.")
+        expect(problem).to_be_in_viewport()
+        phone.screenshot(path=SCREENSHOTS / "guest-missing-choice.png")
+        dialog.get_by_label("Medium", exact=True).check()
+        dialog.get_by_role("button", name="Add to order").click()
+        expect(dialog).to_be_hidden()
+        expect(phone.get_by_role("button", name="Your order (1) · €26.50")).to_be_visible()
+
+
+def test_a_dish_sold_out_in_the_cart_is_marked_and_send_says_what_to_do(
+    browser: Browser, live_edge: LiveEdge, console: Console
+):
+    """The kitchen 86s a dish in the cart: the cart line says so, and Send says to take it out
+    (it went to the waiter before, who could only reject it)."""
+    open_store(live_edge)
+    console.allow_refusal(409, "/api/guest/send")
+    with browser_page(browser, live_edge, console, paired=False, **PHONE) as phone:
+        phone.goto(guest_url(live_edge))
+        add(phone, "Burrata", name="Ana")
+        add(phone, "Garlic prawns")
+        with live_edge.client() as http:
+            menu = http.get("/api/menu").json()
+            burrata = next(
+                i for c in menu["categories"] for i in c["items"] if i["name"] == "Burrata"
+            )
+            off = {"available": False}
+            assert http.put(f"/api/menu/items/{burrata['id']}/availability", json=off).is_success
+        expect(phone.get_by_text("Sold out")).to_be_visible()
+        phone.get_by_role("button", name="Your order (2)").click()
+        dialog = phone.get_by_role("dialog")
+        expect(dialog.locator(".line", has_text="Burrata")).to_contain_text("Sold out")
+        dialog.get_by_role("button", name="Send order").click()
+        expect(dialog.get_by_role("alert")).to_have_text(
+            "Burrata is sold out: take it out of the order, then send it again."
+        )
+        phone.screenshot(path=SCREENSHOTS / "guest-sold-out-in-cart.png")
+        dialog.get_by_role("button", name="One less Burrata").click()
+        dialog.get_by_role("button", name="Send order").click()
+        expect(phone.get_by_text("Sent: waiting for a waiter to confirm.").first).to_be_visible()

@@ -22,6 +22,9 @@ const money = (minor) => formatMoney(minor, state.table ? state.table.currency :
 
 // What the table's own events are about; any other is the menu's.
 const TABLE_ENTITIES = ["table_sessions", "session_members", "drafts", "draft_lines", "orders", "order_lines", "tickets"];
+// A call that got no answer: in the guest's words, with what to do.
+const UNREACHABLE = "Your phone cannot reach the restaurant right now. Check that it is on the restaurant's Wi-Fi, then try again.";
+const said = (err) => (err.status ? err.message : UNREACHABLE);
 const REASONS = {
   closed: "We are closed right now.",
   table_disabled: "This table is not taking orders from phones right now.",
@@ -39,6 +42,7 @@ async function scan(fresh = false) {
     const joined = await api.post("/api/guest/scan", { token: qr, ...(token ? { guest_token: token } : {}) });
     token = joined.guest_token;
     kept.set(token);
+    state.error = "";
     await start();
   } catch (err) {
     refused(err);
@@ -61,12 +65,15 @@ function refused(err) {
     return panel("This code does not work any more", "Please ask a member of staff for help.");
   }
   if (err.status === 429) return showError("Too many taps at once: please try again in a moment.");
-  return showError(err.message);
+  return showError(said(err));
 }
 
 function showError(message) {
   state.error = message;
-  render();
+  if (state.menu && state.table) return render();
+  // Nothing drawn yet (the first calls went unanswered): said, with a way to try again.
+  return panel("The menu did not load", message,
+    h("button", { class: "primary wide", onclick: () => { panel("One moment", "Loading the menu…"); scan(); } }, "Try again"));
 }
 
 async function loadMenu() {
@@ -221,6 +228,8 @@ function sheet(title, ...body) {
     ...body));
 }
 
+const SOLD_OUT = ["item_unavailable", "modifier_unavailable"];
+
 async function send() {
   state.sendKey ||= idempotencyKey(); // the same key until the box answers: never two orders
   try {
@@ -230,7 +239,9 @@ async function send() {
     render();
   } catch (err) {
     if (err.status && err.status !== 0) state.sendKey = null;
-    if (err.status === 410 || err.status === 503) refused(err); else showError(err.message);
+    if (err.status === 410 || err.status === 503) refused(err);
+    else if (SOLD_OUT.includes(err.code)) showError(`${err.message}: take it out of the order, then send it again.`);
+    else showError(said(err));
   }
 }
 
@@ -240,11 +251,11 @@ async function act(path, method = "POST", body) {
     state.error = "";
     render();
   } catch (err) {
-    if (err.status === 410 || err.status === 503) refused(err); else showError(err.message);
+    if (err.status === 410 || err.status === 503) refused(err); else showError(said(err));
   }
 }
 
 // What sheets.js draws with.
-const page = { state, api, money, sheet, closeSheet, render, refused, statusLine, send, act, cart };
+const page = { state, api, money, sheet, closeSheet, render, refused, said, statusLine, send, act, cart };
 
 scan();
