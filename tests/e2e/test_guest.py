@@ -438,3 +438,42 @@ def test_a_dish_sold_out_in_the_cart_is_marked_and_send_says_what_to_do(
         dialog.get_by_role("button", name="One less Burrata").click()
         dialog.get_by_role("button", name="Send order").click()
         expect(phone.get_by_text("Sent: waiting for a waiter to confirm.").first).to_be_visible()
+
+
+# Where the first and the last letters of an element's text stand, from its left edge.
+ENDS = """(el) => {
+  const text = el.firstChild;
+  const at = (i) => { const r = document.createRange(); r.setStart(text, i); r.setEnd(text, i + 1);
+    return r.getBoundingClientRect(); };
+  const box = el.getBoundingClientRect();
+  const first = at(0), last = at(text.length - 1);
+  return { first: [first.left - box.left, first.right - box.left], last: [last.left - box.left, last.right - box.left] };
+}"""
+
+
+def test_an_arabic_dish_reads_right_to_left(browser: Browser, live_edge: LiveEdge):
+    """An Arabic menu on the English page: "شاورما دجاج 250g" showed as "250 شاورما دجاج g", its
+    weight torn in two, as a left-to-right line lays out an Arabic name that holds a number.
+    Names and notes take their own direction: the name begins at the right, "250g" whole at its
+    left end, on the menu, in the add sheet and in the cart."""
+    open_store(live_edge)
+    name = "شاورما دجاج 250g"
+    with live_edge.client() as http:
+        tax = http.get("/api/menu/all").json()["tax_rates"][0]["id"]
+        grill = http.post("/api/menu/categories", json={"name": "المشويات"}).json()
+        dish = {"name": name, "description": "مع الثوم والمخلل", "price": 950, "tax_rate_id": tax}
+        dish |= {"station": "KITCHEN", "course": "MAIN", "category_id": grill["id"]}
+        assert http.post("/api/menu/items", json=dish).status_code == 201
+    with browser_page(browser, live_edge, paired=False, **PHONE) as phone:
+        phone.goto(guest_url(live_edge))
+        title = phone.locator("article.dish h3", has_text="شاورما")
+        expect(title).to_be_visible()
+        title.scroll_into_view_if_needed()
+        phone.screenshot(path=SCREENSHOTS / "guest-arabic-menu.png")
+        add(phone, name, name="Ana")
+        phone.get_by_role("button", name="Your order (1)").click()
+        line = phone.get_by_role("dialog").locator(".line strong", has_text="شاورما")
+        for shown in (title, line):
+            ends = shown.evaluate(ENDS)
+            assert ends["first"][0] > ends["last"][1], f"{name} is not read right to left: {ends}"
+        phone.screenshot(path=SCREENSHOTS / "guest-arabic-cart.png")

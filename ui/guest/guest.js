@@ -145,9 +145,9 @@ function render() {
     state.error ? h("p", { class: "error", role: "alert" }, state.error) : null,
     statusLine(),
     h("nav", { class: "tabs", "aria-label": "Menu sections" },
-      cats.map((c) => h("a", { href: `#cat-${c.id}` }, c.name))),
+      cats.map((c) => h("a", { href: `#cat-${c.id}`, dir: "auto" }, c.name))),
     cats.map((c) => h("section", { class: "cat", id: `cat-${c.id}`, "aria-labelledby": `h-${c.id}` },
-      h("h2", { id: `h-${c.id}` }, c.name),
+      h("h2", { id: `h-${c.id}`, dir: "auto" }, c.name),
       c.items.map(dish))),
     bar(),
   ].flat().filter(Boolean));
@@ -183,7 +183,7 @@ function statusLine() {
 function dish(item) {
   const out = !item.available;
   return h("article", { class: `dish${out ? " out" : ""}` },
-    h("div", {}, h("h3", {}, item.name), item.description ? h("p", {}, item.description) : null,
+    h("div", {}, h("h3", { dir: "auto" }, item.name), item.description ? h("p", { dir: "auto" }, item.description) : null,
       h("p", { class: "price" }, money(item.price))),
     out ? h("span", { class: "out-badge" }, "Sold out")
       : h("button", { class: "primary", "aria-label": `Add ${item.name}`, onclick: () => openSheet("addSheet", item) }, "Add"));
@@ -223,7 +223,7 @@ function sheet(title, ...body) {
   return h("div", { class: "sheet", onclick: (e) => { if (e.target === e.currentTarget) closeSheet(); },
     onkeydown: (e) => { if (e.key === "Escape") closeSheet(); } },
   h("div", { role: "dialog", "aria-modal": "true", "aria-label": title },
-    h("header", {}, h("h2", {}, title), h("button", { "aria-label": "Close", onclick: closeSheet }, "✕")),
+    h("header", {}, h("h2", { dir: "auto" }, title), h("button", { "aria-label": "Close", onclick: closeSheet }, "✕")),
     state.error ? h("p", { class: "error", role: "alert" }, state.error) : null,
     ...body));
 }

@@ -34,7 +34,7 @@ export function addSheet(g, item) {
       say(said(err));
     }
   } },
-  item.description ? h("p", { class: "hint" }, item.description) : null,
+  item.description ? h("p", { class: "hint", dir: "auto" }, item.description) : null,
   name ? [h("label", { for: "nick" }, "Your name, so the table sees who ordered what"), name] : null,
   picker.nodes,
   h("div", { class: "qty" }, h("span", {}, "Quantity"),
@@ -76,9 +76,9 @@ function cartLine(g, line) {
     ? act(`/api/guest/cart/${line.id}`, "DELETE")
     : act(`/api/guest/cart/${line.id}`, "PATCH", { quantity }));
   return h("div", { class: "line" },
-    h("div", {}, h("strong", {}, `${line.quantity}× ${line.name}`),
+    h("div", {}, h("strong", { dir: "auto" }, `${line.quantity}× ${line.name}`),
       dish && !dish.available ? h("small", { class: "out-badge" }, "Sold out: take it out to send the order") : null,
-      mods ? h("small", {}, mods) : null, line.note ? h("small", {}, `“${line.note}”`) : null,
+      mods ? h("small", { dir: "auto" }, mods) : null, line.note ? h("small", { dir: "auto" }, `“${line.note}”`) : null,
       h("small", {}, line.added_by ? `added by ${line.added_by}` : "added by your waiter"),
       h("div", { class: "qty" },
         h("button", { "aria-label": `One less ${line.name}`, onclick: () => change(line.quantity - 1) }, "−"),
