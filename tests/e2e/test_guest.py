@@ -477,3 +477,32 @@ def test_an_arabic_dish_reads_right_to_left(browser: Browser, live_edge: LiveEdg
             ends = shown.evaluate(ENDS)
             assert ends["first"][0] > ends["last"][1], f"{name} is not read right to left: {ends}"
         phone.screenshot(path=SCREENSHOTS / "guest-arabic-cart.png")
+
+
+def test_a_double_tap_on_confirm_sends_once_and_says_nothing_wrong(
+    browser: Browser, live_edge: LiveEdge, console: Console
+):
+    """A waiter's double tap on Confirm and send: the second tap was refused by the box, and the
+    handheld showed "cannot confirm it: the order is confirmed" in red on every screen after,
+    as if the order had failed. One tap acts; a second one while it is on its way is ignored."""
+    open_store(live_edge)
+    with (
+        browser_page(browser, live_edge, paired=False, **PHONE) as ana,
+        browser_page(browser, live_edge, console, **PHONE) as waiter,
+    ):
+        ana.goto(guest_url(live_edge, "5"))
+        add(ana, "Burrata", name="Ana")
+        ana.get_by_role("button", name="Your order (1)").click()
+        ana.get_by_role("button", name="Send order").click()
+        waiter_signs_in(waiter)
+        waiter.get_by_role("button", name="Table 5").click()
+        waiter.get_by_role("button", name="Check this order").click()
+        waiter.get_by_role("button", name="Confirm and send").dblclick()
+        expect(waiter.get_by_text("No orders waiting.")).to_be_visible()
+        expect(ana.get_by_text("Order #1 confirmed").first).to_be_visible()
+        waiter.get_by_role("tab", name="Tables").click()
+        expect(waiter.get_by_role("button", name="Table 5: With the kitchen")).to_be_visible()
+        expect(waiter.get_by_role("alert")).to_have_count(0)
+        with live_edge.client() as http:
+            orders = [o for o in http.get("/api/orders").json() if o["table_name"] == "5"]
+        assert len(orders) == 1

@@ -80,7 +80,12 @@ async function refresh() {
   render();
 }
 
+// One action at a time: a second tap while the first is on its way (a double tap on Confirm)
+// is ignored, not sent to the box to be refused.
+let acting = false;
 async function act(fn) {
+  if (acting) return;
+  acting = true;
   try {
     ui.error = "";
     await fn();
@@ -88,6 +93,8 @@ async function act(fn) {
   } catch (err) {
     ui.error = err.message;
     render();
+  } finally {
+    acting = false;
   }
 }
 
