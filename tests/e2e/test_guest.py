@@ -506,3 +506,32 @@ def test_a_double_tap_on_confirm_sends_once_and_says_nothing_wrong(
         with live_edge.client() as http:
             orders = [o for o in http.get("/api/orders").json() if o["table_name"] == "5"]
         assert len(orders) == 1
+
+
+def test_send_while_ordering_is_paused_keeps_the_cart_and_says_what_to_do(
+    browser: Browser, live_edge: LiveEdge, console: Console
+):
+    """The manager pauses QR ordering while a table's cart is full: Send turned the whole page
+    into "Sorry", the cart and the table's order gone from the phone with nothing to tap. The
+    cart stays, saying ordering is paused and that the order is kept; resumed, Send sends it."""
+    open_store(live_edge)
+    console.allow_refusal(503, "/api/guest/send")
+    with browser_page(browser, live_edge, console, paired=False, **PHONE) as phone:
+        phone.goto(guest_url(live_edge))
+        add(phone, "Burrata", name="Ana")
+        with live_edge.client() as http:
+            assert http.patch("/api/store", json={"qr_kill_switch": True}).is_success
+        phone.get_by_role("button", name="Your order (1)").click()
+        dialog = phone.get_by_role("dialog")
+        dialog.get_by_role("button", name="Send order").click()
+        expect(dialog.get_by_role("alert")).to_have_text(
+            "Ordering from phones is paused right now. Your order is kept here:"
+            " send it again later, or ask a member of staff."
+        )
+        expect(dialog).to_contain_text("1× Burrata")
+        phone.screenshot(path=SCREENSHOTS / "guest-send-paused.png")
+        with live_edge.client() as http:
+            assert http.patch("/api/store", json={"qr_kill_switch": False}).is_success
+        dialog.get_by_role("button", name="Send order").click()
+        expect(phone.get_by_text("Sent: waiting for a waiter to confirm.").first).to_be_visible()
+        expect(dialog.get_by_role("alert")).to_have_count(0)

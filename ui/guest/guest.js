@@ -56,16 +56,20 @@ function refused(err) {
     return panel("This table's session has ended", "Thank you for visiting. Starting again opens a new order.",
       h("button", { class: "primary wide", onclick: () => scan(true) }, "Start again"));
   }
-  if (err.status === 503) {
-    const hours = err.details.hours && err.details.hours.length
-      ? ` Today we are open ${err.details.hours.map(([a, b]) => `${a}–${b}`).join(", ")}.` : "";
-    return panel("Sorry", `${REASONS[err.details.reason] || err.message}${hours} Please ask a member of staff.`);
-  }
+  if (err.status === 503) return panel("Sorry", `${notOrdering(err)} Please ask a member of staff.`);
   if (err.status === 403 || err.status === 401) {
     return panel("This code does not work any more", "Please ask a member of staff for help.");
   }
   if (err.status === 429) return showError("Too many taps at once: please try again in a moment.");
   return showError(said(err));
+}
+
+/** Why the table takes no orders now (a 503): closed (with today's hours), the table or the
+ * whole store paused. */
+function notOrdering(err) {
+  const hours = err.details.hours && err.details.hours.length
+    ? ` Today we are open ${err.details.hours.map(([a, b]) => `${a}–${b}`).join(", ")}.` : "";
+  return `${REASONS[err.details.reason] || err.message}${hours}`;
 }
 
 function showError(message) {
@@ -239,7 +243,8 @@ async function send() {
     render();
   } catch (err) {
     if (err.status && err.status !== 0) state.sendKey = null;
-    if (err.status === 410 || err.status === 503) refused(err);
+    if (err.status === 410) refused(err);
+    else if (err.status === 503) showError(`${notOrdering(err)} Your order is kept here: send it again later, or ask a member of staff.`);
     else if (SOLD_OUT.includes(err.code)) showError(`${err.message}: take it out of the order, then send it again.`);
     else showError(said(err));
   }
