@@ -535,3 +535,20 @@ def test_send_while_ordering_is_paused_keeps_the_cart_and_says_what_to_do(
         dialog.get_by_role("button", name="Send order").click()
         expect(phone.get_by_text("Sent: waiting for a waiter to confirm.").first).to_be_visible()
         expect(dialog.get_by_role("alert")).to_have_count(0)
+
+
+def test_a_section_tab_keeps_the_table_in_the_address(browser: Browser, live_edge: LiveEdge):
+    """A section tab put "#cat-…" in the address in place of the table's code: reloaded (or
+    brought back by a phone that had put the tab to sleep), the page said "Scan the code on
+    your table", the cart out of reach; Back did not bring it back. A tab scrolls to its
+    section and leaves the address as it is."""
+    open_store(live_edge)
+    with browser_page(browser, live_edge, paired=False, **PHONE) as phone:
+        phone.goto(guest_url(live_edge))
+        add(phone, "Burrata", name="Ana")
+        address = phone.url
+        phone.get_by_role("link", name="Desserts").click()
+        expect(phone.get_by_role("heading", name="Desserts")).to_be_in_viewport()
+        assert phone.url == address
+        phone.reload()
+        expect(phone.get_by_role("button", name="Your order (1) · €10.50")).to_be_visible()

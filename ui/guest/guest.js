@@ -149,7 +149,7 @@ function render() {
     state.error ? h("p", { class: "error", role: "alert" }, state.error) : null,
     statusLine(),
     h("nav", { class: "tabs", "aria-label": "Menu sections" },
-      cats.map((c) => h("a", { href: `#cat-${c.id}`, dir: "auto" }, c.name))),
+      cats.map((c) => h("a", { href: `#cat-${c.id}`, dir: "auto", onclick: toSection }, c.name))),
     cats.map((c) => h("section", { class: "cat", id: `cat-${c.id}`, "aria-labelledby": `h-${c.id}` },
       h("h2", { id: `h-${c.id}`, dir: "auto" }, c.name),
       c.items.map(dish))),
@@ -166,6 +166,13 @@ function render() {
   const shown = state.sheet ? state.sheetNode : null;
   for (const old of app.querySelectorAll(":scope > .sheet")) if (old !== shown) old.remove();
   if (shown && shown.parentNode !== app) app.append(shown);
+}
+
+/** A section tab scrolls to its section; the address keeps the table's code (`#t=`), which a
+ * reload, or a phone waking the page, needs. */
+function toSection(event) {
+  event.preventDefault();
+  document.getElementById(event.currentTarget.getAttribute("href").slice(1)).scrollIntoView();
 }
 
 function statusLine() {
