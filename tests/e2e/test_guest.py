@@ -384,9 +384,7 @@ def test_a_phone_that_cannot_reach_the_box_at_first_says_so_and_tries_again(
         expect(phone.get_by_text("cannot reach the restaurant")).to_be_hidden()
 
 
-def test_a_missing_choice_is_said_where_the_guest_is_looking(
-    browser: Browser, live_edge: LiveEdge
-):
+def test_a_missing_choice_is_said_where_the_guest_is_looking(browser: Browser, live_edge: LiveEdge):
     """Add to order without a required choice: the box's refusal ("choose 1 to 1 from How
     cooked") went to the top of the sheet, scrolled out of a phone's view; nothing seemed to
     happen. The page says which choice is missing, beside the button, before asking the box."""
@@ -446,8 +444,8 @@ ENDS = """(el) => {
   const at = (i) => { const r = document.createRange(); r.setStart(text, i); r.setEnd(text, i + 1);
     return r.getBoundingClientRect(); };
   const box = el.getBoundingClientRect();
-  const first = at(0), last = at(text.length - 1);
-  return { first: [first.left - box.left, first.right - box.left], last: [last.left - box.left, last.right - box.left] };
+  const from = (r) => [r.left - box.left, r.right - box.left];
+  return { first: from(at(0)), last: from(at(text.length - 1)) };
 }"""
 
 

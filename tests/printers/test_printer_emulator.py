@@ -274,10 +274,11 @@ def test_every_printed_code_has_its_quiet_zone(profile, name):
     payload = getattr(document, QR_SAMPLES[name])
     job = decode(render(document, profile), escpos_profile=profile.escpos_profile)
     with Image.open(io.BytesIO(preview_png(job, profile.columns, scale=2))) as picture:
-        (code,) = zxingcpp.read_barcodes(picture.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)
-        corners = code.position
-        xs = [p.x for p in (corners.top_left, corners.top_right, corners.bottom_left, corners.bottom_right)]
-        ys = [p.y for p in (corners.top_left, corners.top_right, corners.bottom_left, corners.bottom_right)]
+        found = zxingcpp.read_barcodes(picture.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)
+        (code,) = found
+        at = code.position
+        corners = (at.top_left, at.top_right, at.bottom_left, at.bottom_right)
+        xs, ys = [p.x for p in corners], [p.y for p in corners]
         modules = segno.make(payload, error="m").symbol_size(border=0)[0]
         module = (max(xs) - min(xs) + 1) / modules
         blank = _blank_around(picture, (min(xs), min(ys), max(xs), max(ys)), module)
