@@ -550,3 +550,27 @@ def test_a_section_tab_keeps_the_table_in_the_address(browser: Browser, live_edg
         assert phone.url == address
         phone.reload()
         expect(phone.get_by_role("button", name="Your order (1) · €10.50")).to_be_visible()
+
+
+def test_a_sold_out_dish_says_so_at_full_strength(browser: Browser, live_edge: LiveEdge):
+    """A sold-out dish's card is faded, and its "Sold out" with it: red at 60 %, 3.0:1 on
+    white, where a guest reads it to know why there is no Add. The words stay at full
+    strength (4.5:1 and more); the dish's name and price fade."""
+    open_store(live_edge)
+    with live_edge.client() as http:
+        menu = http.get("/api/menu").json()
+        burrata = next(i for c in menu["categories"] for i in c["items"] if i["name"] == "Burrata")
+        off = {"available": False}
+        assert http.put(f"/api/menu/items/{burrata['id']}/availability", json=off).is_success
+    with browser_page(browser, live_edge, paired=False, **PHONE) as phone:
+        phone.goto(guest_url(live_edge))
+        badge = phone.locator("article.dish", has_text="Burrata").get_by_text("Sold out")
+        expect(badge).to_be_visible()
+        faded = badge.evaluate(
+            "(el) => { const out = [];"
+            " for (let n = el; n; n = n.parentElement) {"
+            "   const o = parseFloat(getComputedStyle(n).opacity); if (o < 1) out.push(o); }"
+            " return out; }"
+        )
+        assert faded == [], f"Sold out is faded: {faded}"
+        assert phone.evaluate(FAINT_TEXT) == []
