@@ -453,7 +453,7 @@ def test_an_arabic_dish_reads_right_to_left(browser: Browser, live_edge: LiveEdg
     """An Arabic menu on the English page: "شاورما دجاج 250g" showed as "250 شاورما دجاج g", its
     weight torn in two, as a left-to-right line lays out an Arabic name that holds a number.
     Names and notes take their own direction: the name begins at the right, "250g" whole at its
-    left end, on the menu, in the add sheet and in the cart."""
+    left end, on the menu, in the add sheet and in the cart, and on the waiter's handheld."""
     open_store(live_edge)
     name = "شاورما دجاج 250g"
     with live_edge.client() as http:
@@ -462,7 +462,10 @@ def test_an_arabic_dish_reads_right_to_left(browser: Browser, live_edge: LiveEdg
         dish = {"name": name, "description": "مع الثوم والمخلل", "price": 950, "tax_rate_id": tax}
         dish |= {"station": "KITCHEN", "course": "MAIN", "category_id": grill["id"]}
         assert http.post("/api/menu/items", json=dish).status_code == 201
-    with browser_page(browser, live_edge, paired=False, **PHONE) as phone:
+    with (
+        browser_page(browser, live_edge, paired=False, **PHONE) as phone,
+        browser_page(browser, live_edge, **PHONE) as waiter,
+    ):
         phone.goto(guest_url(live_edge))
         title = phone.locator("article.dish h3", has_text="شاورما")
         expect(title).to_be_visible()
@@ -475,6 +478,14 @@ def test_an_arabic_dish_reads_right_to_left(browser: Browser, live_edge: LiveEdg
             ends = shown.evaluate(ENDS)
             assert ends["first"][0] > ends["last"][1], f"{name} is not read right to left: {ends}"
         phone.screenshot(path=SCREENSHOTS / "guest-arabic-cart.png")
+        phone.get_by_role("button", name="Send order").click()
+        waiter_signs_in(waiter)
+        waiter.get_by_role("button", name="Table 3").click()
+        line = waiter.get_by_role("dialog").locator(".w-line strong", has_text="شاورما")
+        expect(line).to_be_visible()
+        ends = line.evaluate(ENDS)
+        assert ends["first"][0] > ends["last"][1], f"{name} on the handheld: {ends}"
+        waiter.screenshot(path=SCREENSHOTS / "waiter-arabic-draft.png")
 
 
 def test_a_double_tap_on_confirm_sends_once_and_says_nothing_wrong(

@@ -137,7 +137,7 @@ function draftsList() {
   if (!ui.drafts.length) return h("p", { class: "empty muted" }, "No orders waiting. New ones appear here.");
   return ui.drafts.map((d) => h("button", { class: "w-draft", onclick: () => { ui.open = { kind: "draft", draft: d }; render(); } },
     h("h2", {}, `Table ${d.table_name}`, badge(d.status)),
-    h("span", {}, d.lines.map((l) => `${l.quantity}× ${l.name}`).join(", ")),
+    h("span", { dir: "auto" }, d.lines.map((l) => `${l.quantity}× ${l.name}`).join(", ")),
     h("span", { class: "muted" }, `Sent ${ago(d.submitted_at)} · ${money(d.total)}`)));
 }
 
@@ -172,9 +172,9 @@ function draftSheet(d) {
   return sheet(`Table ${d.table_name}`,
     h("p", { class: "muted" }, `Sent ${ago(d.submitted_at)}`, d.status === "in_review" && !mine ? ` · ${d.locked_by_name} is checking it` : ""),
     d.lines.map((l) => h("div", { class: "w-line" },
-      h("div", {}, h("strong", {}, `${l.quantity}× ${l.name}`),
-        l.modifiers.length ? h("div", { class: "muted small" }, l.modifiers.map((m) => m.name).join(", ")) : null,
-        l.note ? h("div", { class: "small" }, `“${l.note}”`) : null,
+      h("div", {}, h("strong", { dir: "auto" }, `${l.quantity}× ${l.name}`),
+        l.modifiers.length ? h("div", { class: "muted small", dir: "auto" }, l.modifiers.map((m) => m.name).join(", ")) : null,
+        l.note ? h("div", { class: "small", dir: "auto" }, `“${l.note}”`) : null,
         h("div", { class: "muted small" }, l.added_by ? `by ${l.added_by}` : "added by staff"),
         mine ? h("div", { class: "row" },
           h("button", { class: "btn btn-sm", "aria-label": `One less ${l.name}`, onclick: () => act(() => (l.quantity > 1 ? api.patch(`/api/draft-lines/${l.id}`, { quantity: l.quantity - 1 }) : api.delete(`/api/draft-lines/${l.id}`))) }, "−"),
