@@ -585,3 +585,41 @@ def test_a_sold_out_dish_says_so_at_full_strength(browser: Browser, live_edge: L
         )
         assert faded == [], f"Sold out is faded: {faded}"
         assert phone.evaluate(FAINT_TEXT) == []
+
+
+def test_a_refusal_stays_with_the_draft_it_was_about(
+    browser: Browser, live_edge: LiveEdge, console: Console
+):
+    """A draft the waiter could not confirm (its burrata sold out since it was sent) said so in
+    red, and went on saying it on the inbox, the tables grid and every table opened after,
+    until some other action worked. The refusal is said on its draft; closed, it is gone."""
+    open_store(live_edge)
+    console.allow_refusal(409, "/api/drafts/")
+    with (
+        browser_page(browser, live_edge, paired=False, **PHONE) as ana,
+        browser_page(browser, live_edge, console, **PHONE) as waiter,
+    ):
+        ana.goto(guest_url(live_edge, "5"))
+        add(ana, "Burrata", name="Ana")
+        ana.get_by_role("button", name="Your order (1)").click()
+        ana.get_by_role("button", name="Send order").click()
+        expect(ana.get_by_text("Sent: waiting for a waiter to confirm.").first).to_be_visible()
+        with live_edge.client() as http:
+            menu = http.get("/api/menu").json()
+            burrata = next(
+                i for c in menu["categories"] for i in c["items"] if i["name"] == "Burrata"
+            )
+            off = {"available": False}
+            assert http.put(f"/api/menu/items/{burrata['id']}/availability", json=off).is_success
+        waiter_signs_in(waiter)
+        waiter.get_by_role("button", name="Table 5").click()
+        waiter.get_by_role("button", name="Check this order").click()
+        waiter.get_by_role("button", name="Confirm and send").click()
+        dialog = waiter.get_by_role("dialog")
+        expect(dialog.get_by_role("alert")).to_have_text("Burrata is sold out")
+        dialog.get_by_role("button", name="Close").click()
+        expect(waiter.get_by_role("alert")).to_have_count(0)
+        waiter.get_by_role("tab", name="Tables").click()
+        waiter.get_by_role("button", name="Table 2: Free").click()
+        expect(waiter.get_by_role("dialog")).to_contain_text("Free")
+        expect(waiter.get_by_role("alert")).to_have_count(0)

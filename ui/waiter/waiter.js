@@ -130,12 +130,12 @@ function render() {
 const NO_TABLES = "No tables yet. A manager adds them on the admin page, under Tables.";
 
 function tab(id, label) {
-  return h("button", { role: "tab", "aria-selected": String(ui.tab === id), onclick: () => { ui.tab = id; render(); } }, label);
+  return h("button", { role: "tab", "aria-selected": String(ui.tab === id), onclick: () => { ui.tab = id; show(null); } }, label);
 }
 
 function draftsList() {
   if (!ui.drafts.length) return h("p", { class: "empty muted" }, "No orders waiting. New ones appear here.");
-  return ui.drafts.map((d) => h("button", { class: "w-draft", onclick: () => { ui.open = { kind: "draft", draft: d }; render(); } },
+  return ui.drafts.map((d) => h("button", { class: "w-draft", onclick: () => show({ kind: "draft", draft: d }) },
     h("h2", {}, `Table ${d.table_name}`, badge(d.status)),
     h("span", { dir: "auto" }, d.lines.map((l) => `${l.quantity}× ${l.name}`).join(", ")),
     h("span", { class: "muted" }, `Sent ${ago(d.submitted_at)} · ${money(d.total)}`)));
@@ -147,10 +147,17 @@ function badge(status) {
   return h("span", { class: `badge ${kind}` }, text);
 }
 
+/** A draft's or a table's sheet opened, or none: a refusal said about the last one goes. */
+function show(open) {
+  ui.open = open;
+  ui.error = "";
+  render();
+}
+
 function sheet(title, ...body) {
-  return h("div", { class: "w-sheet", onclick: (e) => { if (e.target === e.currentTarget) { ui.open = null; render(); } } },
+  return h("div", { class: "w-sheet", onclick: (e) => { if (e.target === e.currentTarget) show(null); } },
     h("div", { role: "dialog", "aria-modal": "true", "aria-label": title },
-      h("header", {}, h("h2", {}, title), h("button", { class: "btn btn-sm", "aria-label": "Close", onclick: () => { ui.open = null; render(); } }, "Close")),
+      h("header", {}, h("h2", {}, title), h("button", { class: "btn btn-sm", "aria-label": "Close", onclick: () => show(null) }, "Close")),
       ui.error ? h("p", { class: "msg msg-error", role: "alert" }, ui.error) : null,
       ...body));
 }
@@ -237,7 +244,7 @@ function tablesGrid() {
   if (!ui.floor.tables.length) return h("p", { class: "empty muted" }, NO_TABLES);
   return h("div", { class: "w-grid" }, ui.floor.tables.map((t) => h("button", {
     class: "w-table", "data-state": t.state, "data-amber": String(t.unpaid_too_long), "data-enabled": String(t.enabled),
-    "aria-label": `Table ${t.name}: ${STATE_WORDS[t.state]}`, onclick: () => { ui.open = { kind: "table", table: t.id }; render(); } },
+    "aria-label": `Table ${t.name}: ${STATE_WORDS[t.state]}`, onclick: () => show({ kind: "table", table: t.id }) },
   h("strong", {}, t.name),
   h("span", {}, STATE_WORDS[t.state]),
   t.seated_at ? h("small", {}, `Seated ${minutes(t.seated_at)} min`) : null,
