@@ -43,6 +43,30 @@ def add(page: Page, dish: str, *, name: str | None = None, choices: tuple[str, .
     expect(dialog).to_be_hidden()
 
 
+def sold_out(live_edge: LiveEdge, dish: str) -> None:
+    """The kitchen 86s `dish`."""
+    with live_edge.client() as http:
+        menu = http.get("/api/menu").json()
+        item = next(i for c in menu["categories"] for i in c["items"] if i["name"] == dish)
+        off = {"available": False}
+        assert http.put(f"/api/menu/items/{item['id']}/availability", json=off).is_success
+
+
+def ana_sends_a_burrata(live_edge: LiveEdge, ana: Page) -> None:
+    """Ana, at table 5, sends a burrata to the waiters."""
+    ana.goto(guest_url(live_edge, "5"))
+    add(ana, "Burrata", name="Ana")
+    ana.get_by_role("button", name="Your order (1)").click()
+    ana.get_by_role("button", name="Send order").click()
+    expect(ana.get_by_text("Sent: waiting for a waiter to confirm.").first).to_be_visible()
+
+
+def waiter_checks_table_5(waiter: Page) -> None:
+    waiter_signs_in(waiter)
+    waiter.get_by_role("button", name="Table 5").click()
+    waiter.get_by_role("button", name="Check this order").click()
+
+
 def test_the_guest_page_paints_the_menu_and_builds_a_cart(browser: Browser, live_edge: LiveEdge):
     open_store(live_edge)
     SCREENSHOTS.mkdir(exist_ok=True)
@@ -417,13 +441,7 @@ def test_a_dish_sold_out_in_the_cart_is_marked_and_send_says_what_to_do(
         phone.goto(guest_url(live_edge))
         add(phone, "Burrata", name="Ana")
         add(phone, "Garlic prawns")
-        with live_edge.client() as http:
-            menu = http.get("/api/menu").json()
-            burrata = next(
-                i for c in menu["categories"] for i in c["items"] if i["name"] == "Burrata"
-            )
-            off = {"available": False}
-            assert http.put(f"/api/menu/items/{burrata['id']}/availability", json=off).is_success
+        sold_out(live_edge, "Burrata")
         expect(phone.get_by_text("Sold out")).to_be_visible()
         phone.get_by_role("button", name="Your order (2)").click()
         dialog = phone.get_by_role("dialog")
@@ -499,13 +517,8 @@ def test_a_double_tap_on_confirm_sends_once_and_says_nothing_wrong(
         browser_page(browser, live_edge, paired=False, **PHONE) as ana,
         browser_page(browser, live_edge, console, **PHONE) as waiter,
     ):
-        ana.goto(guest_url(live_edge, "5"))
-        add(ana, "Burrata", name="Ana")
-        ana.get_by_role("button", name="Your order (1)").click()
-        ana.get_by_role("button", name="Send order").click()
-        waiter_signs_in(waiter)
-        waiter.get_by_role("button", name="Table 5").click()
-        waiter.get_by_role("button", name="Check this order").click()
+        ana_sends_a_burrata(live_edge, ana)
+        waiter_checks_table_5(waiter)
         waiter.get_by_role("button", name="Confirm and send").dblclick()
         expect(waiter.get_by_text("No orders waiting.")).to_be_visible()
         expect(ana.get_by_text("Order #1 confirmed").first).to_be_visible()
@@ -568,11 +581,7 @@ def test_a_sold_out_dish_says_so_at_full_strength(browser: Browser, live_edge: L
     white, where a guest reads it to know why there is no Add. The words stay at full
     strength (4.5:1 and more); the dish's name and price fade."""
     open_store(live_edge)
-    with live_edge.client() as http:
-        menu = http.get("/api/menu").json()
-        burrata = next(i for c in menu["categories"] for i in c["items"] if i["name"] == "Burrata")
-        off = {"available": False}
-        assert http.put(f"/api/menu/items/{burrata['id']}/availability", json=off).is_success
+    sold_out(live_edge, "Burrata")
     with browser_page(browser, live_edge, paired=False, **PHONE) as phone:
         phone.goto(guest_url(live_edge))
         badge = phone.locator("article.dish", has_text="Burrata").get_by_text("Sold out")
@@ -599,21 +608,9 @@ def test_a_refusal_stays_with_the_draft_it_was_about(
         browser_page(browser, live_edge, paired=False, **PHONE) as ana,
         browser_page(browser, live_edge, console, **PHONE) as waiter,
     ):
-        ana.goto(guest_url(live_edge, "5"))
-        add(ana, "Burrata", name="Ana")
-        ana.get_by_role("button", name="Your order (1)").click()
-        ana.get_by_role("button", name="Send order").click()
-        expect(ana.get_by_text("Sent: waiting for a waiter to confirm.").first).to_be_visible()
-        with live_edge.client() as http:
-            menu = http.get("/api/menu").json()
-            burrata = next(
-                i for c in menu["categories"] for i in c["items"] if i["name"] == "Burrata"
-            )
-            off = {"available": False}
-            assert http.put(f"/api/menu/items/{burrata['id']}/availability", json=off).is_success
-        waiter_signs_in(waiter)
-        waiter.get_by_role("button", name="Table 5").click()
-        waiter.get_by_role("button", name="Check this order").click()
+        ana_sends_a_burrata(live_edge, ana)
+        sold_out(live_edge, "Burrata")
+        waiter_checks_table_5(waiter)
         waiter.get_by_role("button", name="Confirm and send").click()
         dialog = waiter.get_by_role("dialog")
         expect(dialog.get_by_role("alert")).to_have_text("Burrata is sold out")
