@@ -63,7 +63,9 @@ def _qr_image(payload: str, scale: int) -> Image:
     from PIL import Image as PILImage
 
     buffer = io.BytesIO()
-    segno.make(payload, error="m").save(buffer, kind="png", scale=3 * scale, border=2)
+    # no margin of its own: a printer drawing the code adds none (the blank lines around it are
+    # the job's)
+    segno.make(payload, error="m").save(buffer, kind="png", scale=3 * scale, border=0)
     buffer.seek(0)
     return PILImage.open(buffer).convert("L")
 

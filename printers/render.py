@@ -189,10 +189,14 @@ class Page:
             self.printer._raw(text.translate(_byte_map(codepage)).encode("latin-1"))
 
     def qr(self, payload: str) -> None:
-        """A centred QR code: the printer draws it if it can, else a raster image."""
+        """A centred QR code: the printer draws it if it can, else a raster image. A printer
+        drawing the code adds no quiet zone (the line before came within a module of its top):
+        a blank line above and below it (1/6 inch, 4 modules and more) is that zone; the
+        raster image's lines come with blank paper of their own."""
         self.style(align="center")
         size = _qr_module_dots(payload, self.profile)
         if self.profile.native_qr:
+            self._put(self._codepage, "\n")
             self.printer.qr(payload, ec=QR_ECLEVEL_M, size=size, native=True)
             self._put(self._codepage, "\n")
         else:

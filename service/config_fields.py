@@ -176,7 +176,7 @@ def _guest_base_url(name: str, value: Any) -> str:
         host = None
     if host is None or parts.scheme not in ("http", "https"):
         raise Invalid(f"{name} must be an http:// or https:// address {example}.", field=name)
-    if host.endswith(".local"):
+    if host.rstrip(".").endswith(".local"):  # "box.local." is the same name, fully qualified
         raise Invalid(
             f"{name} can't be a .local name: many phones cannot open those. Use the box's LAN"
             f" address ({example.removeprefix('such as ')}) or a name the store owns.",

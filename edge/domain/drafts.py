@@ -226,6 +226,9 @@ def send(conn: WriteConnection, who: Guest) -> dict[str, Any]:
     if _effective(draft, now) != "open":
         raise _state_error(draft, "send it again")
     stamp = iso(now)
+    # A dish sold out since it went in the cart is refused now, to the guests who can take it
+    # out, not later to the waiter confirming it (or the kitchen's order, in direct mode).
+    orders.price_lines(conn, _requested(conn, draft["id"]), stamp)
     fields = {"status": "submitted", "submitted_at": stamp, "submitted_by": who.member_id}
     commit(conn, who.actor_id, "drafts", draft["id"], "update", {**fields, "updated_at": stamp})
     table_sessions.touch(conn, who)
@@ -358,15 +361,7 @@ def _fire(conn: WriteConnection, actor: Actor, draft_id: str, now: datetime) -> 
     """Put the draft's lines on the table's order and send them to the kitchen."""
     draft = existing(conn, "drafts", draft_id, "draft")
     session = existing(conn, "table_sessions", draft["session_id"], "table session")
-    lines = [
-        {
-            "item_id": line["item_id"],
-            "quantity": line["quantity"],
-            "modifier_ids": [m["id"] for m in json.loads(line["modifiers"])],
-            "note": line["note"],
-        }
-        for line in _lines(conn, draft_id)
-    ]
+    lines = _requested(conn, draft_id)
     if not lines:
         raise Conflict("the order has no lines", code="nothing_to_send")
     order = conn.execute(
@@ -389,6 +384,19 @@ def _fire(conn: WriteConnection, actor: Actor, draft_id: str, now: datetime) -> 
         "update",
         {**fields, "order_id": order_id, "lock_expires_at": None},
     )
+
+
+def _requested(conn: sqlite3.Connection, draft_id: str) -> list[dict[str, Any]]:
+    """The draft's lines as an order takes them."""
+    return [
+        {
+            "item_id": line["item_id"],
+            "quantity": line["quantity"],
+            "modifier_ids": [m["id"] for m in json.loads(line["modifiers"])],
+            "note": line["note"],
+        }
+        for line in _lines(conn, draft_id)
+    ]
 
 
 # ---- reads ---------------------------------------------------------------------------------

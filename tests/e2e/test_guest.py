@@ -43,6 +43,30 @@ def add(page: Page, dish: str, *, name: str | None = None, choices: tuple[str, .
     expect(dialog).to_be_hidden()
 
 
+def sold_out(live_edge: LiveEdge, dish: str) -> None:
+    """The kitchen 86s `dish`."""
+    with live_edge.client() as http:
+        menu = http.get("/api/menu").json()
+        item = next(i for c in menu["categories"] for i in c["items"] if i["name"] == dish)
+        off = {"available": False}
+        assert http.put(f"/api/menu/items/{item['id']}/availability", json=off).is_success
+
+
+def ana_sends_a_burrata(live_edge: LiveEdge, ana: Page) -> None:
+    """Ana, at table 5, sends a burrata to the waiters."""
+    ana.goto(guest_url(live_edge, "5"))
+    add(ana, "Burrata", name="Ana")
+    ana.get_by_role("button", name="Your order (1)").click()
+    ana.get_by_role("button", name="Send order").click()
+    expect(ana.get_by_text("Sent: waiting for a waiter to confirm.").first).to_be_visible()
+
+
+def waiter_checks_table_5(waiter: Page) -> None:
+    waiter_signs_in(waiter)
+    waiter.get_by_role("button", name="Table 5").click()
+    waiter.get_by_role("button", name="Check this order").click()
+
+
 def test_the_guest_page_paints_the_menu_and_builds_a_cart(browser: Browser, live_edge: LiveEdge):
     open_store(live_edge)
     SCREENSHOTS.mkdir(exist_ok=True)
@@ -364,3 +388,235 @@ def test_a_code_that_no_longer_works_says_so_without_an_empty_badge(
         expect(phone.get_by_text("This code does not work any more")).to_be_visible()
         expect(phone.locator("#conn")).to_be_hidden()  # no live feed: no grey pill saying nothing
         phone.screenshot(path=SCREENSHOTS / "guest-bad-code.png")
+
+
+def test_a_phone_that_cannot_reach_the_box_at_first_says_so_and_tries_again(
+    browser: Browser, live_edge: LiveEdge, console: Console
+):
+    """A phone just joined to the Wi-Fi, its first call lost: the page said "Loading the menu…"
+    for ever, with nothing to tap but reload."""
+    open_store(live_edge)
+    console.allow_lost("/api/guest/scan")
+    with browser_page(browser, live_edge, console, paired=False, **PHONE) as phone:
+        phone.context.route("**/api/guest/scan", lambda route: route.abort())
+        phone.goto(guest_url(live_edge))
+        expect(phone.get_by_text("Your phone cannot reach the restaurant")).to_be_visible()
+        phone.screenshot(path=SCREENSHOTS / "guest-offline-at-scan.png")
+        phone.context.unroute("**/api/guest/scan")
+        phone.get_by_role("button", name="Try again").click()
+        expect(phone.get_by_role("button", name="Add Burrata")).to_be_visible()
+        expect(phone.get_by_text("cannot reach the restaurant")).to_be_hidden()
+
+
+def test_a_missing_choice_is_said_where_the_guest_is_looking(browser: Browser, live_edge: LiveEdge):
+    """Add to order without a required choice: the box's refusal ("choose 1 to 1 from How
+    cooked") went to the top of the sheet, scrolled out of a phone's view; nothing seemed to
+    happen. The page says which choice is missing, beside the button, before asking the box."""
+    open_store(live_edge)
+    with browser_page(browser, live_edge, paired=False, **PHONE) as phone:
+        phone.goto(guest_url(live_edge))
+        phone.get_by_role("button", name="Add Ribeye steak 300g").click()
+        dialog = phone.get_by_role("dialog")
+        dialog.get_by_label("Your name").fill("Ana")
+        dialog.get_by_label("Fries", exact=True).check()
+        dialog.get_by_role("button", name="Add to order").click()
+        problem = dialog.get_by_role("alert")
+        expect(problem).to_have_text("Please choose one under “How cooked”.")
+        expect(problem).to_be_in_viewport()
+        phone.screenshot(path=SCREENSHOTS / "guest-missing-choice.png")
+        dialog.get_by_label("Medium", exact=True).check()
+        dialog.get_by_role("button", name="Add to order").click()
+        expect(dialog).to_be_hidden()
+        expect(phone.get_by_role("button", name="Your order (1) · €26.50")).to_be_visible()
+
+
+def test_a_dish_sold_out_in_the_cart_is_marked_and_send_says_what_to_do(
+    browser: Browser, live_edge: LiveEdge, console: Console
+):
+    """The kitchen 86s a dish in the cart: the cart line says so, and Send says to take it out
+    (it went to the waiter before, who could only reject it)."""
+    open_store(live_edge)
+    console.allow_refusal(409, "/api/guest/send")
+    with browser_page(browser, live_edge, console, paired=False, **PHONE) as phone:
+        phone.goto(guest_url(live_edge))
+        add(phone, "Burrata", name="Ana")
+        add(phone, "Garlic prawns")
+        sold_out(live_edge, "Burrata")
+        expect(phone.get_by_text("Sold out")).to_be_visible()
+        phone.get_by_role("button", name="Your order (2)").click()
+        dialog = phone.get_by_role("dialog")
+        expect(dialog.locator(".line", has_text="Burrata")).to_contain_text("Sold out")
+        dialog.get_by_role("button", name="Send order").click()
+        expect(dialog.get_by_role("alert")).to_have_text(
+            "Burrata is sold out: take it out of the order, then send it again."
+        )
+        phone.screenshot(path=SCREENSHOTS / "guest-sold-out-in-cart.png")
+        dialog.get_by_role("button", name="One less Burrata").click()
+        dialog.get_by_role("button", name="Send order").click()
+        expect(phone.get_by_text("Sent: waiting for a waiter to confirm.").first).to_be_visible()
+
+
+# Where the first and the last letters of an element's text stand, from its left edge.
+ENDS = """(el) => {
+  const text = el.firstChild;
+  const at = (i) => { const r = document.createRange(); r.setStart(text, i); r.setEnd(text, i + 1);
+    return r.getBoundingClientRect(); };
+  const box = el.getBoundingClientRect();
+  const from = (r) => [r.left - box.left, r.right - box.left];
+  return { first: from(at(0)), last: from(at(text.length - 1)) };
+}"""
+
+
+def test_an_arabic_dish_reads_right_to_left(browser: Browser, live_edge: LiveEdge):
+    """An Arabic menu on the English page: "شاورما دجاج 250g" showed as "250 شاورما دجاج g", its
+    weight torn in two, as a left-to-right line lays out an Arabic name that holds a number.
+    Names and notes take their own direction: the name begins at the right, "250g" whole at its
+    left end, on the menu, in the add sheet and in the cart, and on the waiter's handheld."""
+    open_store(live_edge)
+    name = "شاورما دجاج 250g"
+    with live_edge.client() as http:
+        tax = http.get("/api/menu/all").json()["tax_rates"][0]["id"]
+        grill = http.post("/api/menu/categories", json={"name": "المشويات"}).json()
+        dish = {"name": name, "description": "مع الثوم والمخلل", "price": 950, "tax_rate_id": tax}
+        dish |= {"station": "KITCHEN", "course": "MAIN", "category_id": grill["id"]}
+        assert http.post("/api/menu/items", json=dish).status_code == 201
+    with (
+        browser_page(browser, live_edge, paired=False, **PHONE) as phone,
+        browser_page(browser, live_edge, **PHONE) as waiter,
+    ):
+        phone.goto(guest_url(live_edge))
+        title = phone.locator("article.dish h3", has_text="شاورما")
+        expect(title).to_be_visible()
+        title.scroll_into_view_if_needed()
+        phone.screenshot(path=SCREENSHOTS / "guest-arabic-menu.png")
+        add(phone, name, name="Ana")
+        phone.get_by_role("button", name="Your order (1)").click()
+        line = phone.get_by_role("dialog").locator(".line strong", has_text="شاورما")
+        for shown in (title, line):
+            ends = shown.evaluate(ENDS)
+            assert ends["first"][0] > ends["last"][1], f"{name} is not read right to left: {ends}"
+        phone.screenshot(path=SCREENSHOTS / "guest-arabic-cart.png")
+        phone.get_by_role("button", name="Send order").click()
+        waiter_signs_in(waiter)
+        waiter.get_by_role("button", name="Table 3").click()
+        line = waiter.get_by_role("dialog").locator(".w-line strong", has_text="شاورما")
+        expect(line).to_be_visible()
+        ends = line.evaluate(ENDS)
+        assert ends["first"][0] > ends["last"][1], f"{name} on the handheld: {ends}"
+        waiter.screenshot(path=SCREENSHOTS / "waiter-arabic-draft.png")
+
+
+def test_a_double_tap_on_confirm_sends_once_and_says_nothing_wrong(
+    browser: Browser, live_edge: LiveEdge, console: Console
+):
+    """A waiter's double tap on Confirm and send: the second tap was refused by the box, and the
+    handheld showed "cannot confirm it: the order is confirmed" in red on every screen after,
+    as if the order had failed. One tap acts; a second one while it is on its way is ignored."""
+    open_store(live_edge)
+    with (
+        browser_page(browser, live_edge, paired=False, **PHONE) as ana,
+        browser_page(browser, live_edge, console, **PHONE) as waiter,
+    ):
+        ana_sends_a_burrata(live_edge, ana)
+        waiter_checks_table_5(waiter)
+        waiter.get_by_role("button", name="Confirm and send").dblclick()
+        expect(waiter.get_by_text("No orders waiting.")).to_be_visible()
+        expect(ana.get_by_text("Order #1 confirmed").first).to_be_visible()
+        waiter.get_by_role("tab", name="Tables").click()
+        expect(waiter.get_by_role("button", name="Table 5: With the kitchen")).to_be_visible()
+        expect(waiter.get_by_role("alert")).to_have_count(0)
+        with live_edge.client() as http:
+            orders = [o for o in http.get("/api/orders").json() if o["table_name"] == "5"]
+        assert len(orders) == 1
+
+
+def test_send_while_ordering_is_paused_keeps_the_cart_and_says_what_to_do(
+    browser: Browser, live_edge: LiveEdge, console: Console
+):
+    """The manager pauses QR ordering while a table's cart is full: Send turned the whole page
+    into "Sorry", the cart and the table's order gone from the phone with nothing to tap. The
+    cart stays, saying ordering is paused and that the order is kept; resumed, Send sends it."""
+    open_store(live_edge)
+    console.allow_refusal(503, "/api/guest/send")
+    with browser_page(browser, live_edge, console, paired=False, **PHONE) as phone:
+        phone.goto(guest_url(live_edge))
+        add(phone, "Burrata", name="Ana")
+        with live_edge.client() as http:
+            assert http.patch("/api/store", json={"qr_kill_switch": True}).is_success
+        phone.get_by_role("button", name="Your order (1)").click()
+        dialog = phone.get_by_role("dialog")
+        dialog.get_by_role("button", name="Send order").click()
+        expect(dialog.get_by_role("alert")).to_have_text(
+            "Ordering from phones is paused right now. Your order is kept here:"
+            " send it again later, or ask a member of staff."
+        )
+        expect(dialog).to_contain_text("1× Burrata")
+        phone.screenshot(path=SCREENSHOTS / "guest-send-paused.png")
+        with live_edge.client() as http:
+            assert http.patch("/api/store", json={"qr_kill_switch": False}).is_success
+        dialog.get_by_role("button", name="Send order").click()
+        expect(phone.get_by_text("Sent: waiting for a waiter to confirm.").first).to_be_visible()
+        expect(dialog.get_by_role("alert")).to_have_count(0)
+
+
+def test_a_section_tab_keeps_the_table_in_the_address(browser: Browser, live_edge: LiveEdge):
+    """A section tab put "#cat-…" in the address in place of the table's code: reloaded (or
+    brought back by a phone that had put the tab to sleep), the page said "Scan the code on
+    your table", the cart out of reach; Back did not bring it back. A tab scrolls to its
+    section and leaves the address as it is."""
+    open_store(live_edge)
+    with browser_page(browser, live_edge, paired=False, **PHONE) as phone:
+        phone.goto(guest_url(live_edge))
+        add(phone, "Burrata", name="Ana")
+        address = phone.url
+        phone.get_by_role("link", name="Desserts").click()
+        expect(phone.get_by_role("heading", name="Desserts")).to_be_in_viewport()
+        assert phone.url == address
+        phone.reload()
+        expect(phone.get_by_role("button", name="Your order (1) · €10.50")).to_be_visible()
+
+
+def test_a_sold_out_dish_says_so_at_full_strength(browser: Browser, live_edge: LiveEdge):
+    """A sold-out dish's card is faded, and its "Sold out" with it: red at 60 %, 3.0:1 on
+    white, where a guest reads it to know why there is no Add. The words stay at full
+    strength (4.5:1 and more); the dish's name and price fade."""
+    open_store(live_edge)
+    sold_out(live_edge, "Burrata")
+    with browser_page(browser, live_edge, paired=False, **PHONE) as phone:
+        phone.goto(guest_url(live_edge))
+        badge = phone.locator("article.dish", has_text="Burrata").get_by_text("Sold out")
+        expect(badge).to_be_visible()
+        faded = badge.evaluate(
+            "(el) => { const out = [];"
+            " for (let n = el; n; n = n.parentElement) {"
+            "   const o = parseFloat(getComputedStyle(n).opacity); if (o < 1) out.push(o); }"
+            " return out; }"
+        )
+        assert faded == [], f"Sold out is faded: {faded}"
+        assert phone.evaluate(FAINT_TEXT) == []
+
+
+def test_a_refusal_stays_with_the_draft_it_was_about(
+    browser: Browser, live_edge: LiveEdge, console: Console
+):
+    """A draft the waiter could not confirm (its burrata sold out since it was sent) said so in
+    red, and went on saying it on the inbox, the tables grid and every table opened after,
+    until some other action worked. The refusal is said on its draft; closed, it is gone."""
+    open_store(live_edge)
+    console.allow_refusal(409, "/api/drafts/")
+    with (
+        browser_page(browser, live_edge, paired=False, **PHONE) as ana,
+        browser_page(browser, live_edge, console, **PHONE) as waiter,
+    ):
+        ana_sends_a_burrata(live_edge, ana)
+        sold_out(live_edge, "Burrata")
+        waiter_checks_table_5(waiter)
+        waiter.get_by_role("button", name="Confirm and send").click()
+        dialog = waiter.get_by_role("dialog")
+        expect(dialog.get_by_role("alert")).to_have_text("Burrata is sold out")
+        dialog.get_by_role("button", name="Close").click()
+        expect(waiter.get_by_role("alert")).to_have_count(0)
+        waiter.get_by_role("tab", name="Tables").click()
+        waiter.get_by_role("button", name="Table 2: Free").click()
+        expect(waiter.get_by_role("dialog")).to_contain_text("Free")
+        expect(waiter.get_by_role("alert")).to_have_count(0)

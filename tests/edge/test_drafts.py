@@ -86,6 +86,28 @@ async def test_a_sold_out_dish_is_refused(table):
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "item_unavailable"
 
 
+async def test_a_dish_sold_out_while_in_the_cart_is_not_sent(table):
+    """The kitchen 86s a dish a table has in its cart: Send went through, and the waiter (or,
+    direct, the kitchen's order) met the refusal later, the guests none the wiser. Send says
+    which dish, and the cart stays open to take it out."""
+    client, first, _, waiter, _ = table
+    food = await _menu(client)
+    prawns, burrata = item(food, "Garlic prawns")["id"], item(food, "Burrata")["id"]
+    await first.add(prawns)
+    await first.add(burrata)
+    off = await client.put(
+        f"/api/menu/items/{burrata}/availability", headers=waiter, json={"available": False}
+    )
+    assert off.status_code == 200
+    refused = await first.call("POST", "/api/guest/send")
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert (error["code"], error["item_id"]) == ("item_unavailable", burrata)
+    assert "Burrata" in error["message"]
+    assert (await first.table())["drafts"][-1]["status"] == "open"
+    assert (await client.get("/api/drafts", headers=waiter)).json() == []
+
+
 async def test_the_draft_goes_through_each_state_and_refuses_the_others(table):
     client, first, second, waiter, frozen = table
     other = await sign_in(client, "manager")

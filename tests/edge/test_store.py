@@ -83,6 +83,9 @@ async def test_manager_changes_settings(client, manager):
         ({"timezone": "Mars/Olympus"}, "invalid"),
         ({"currency": "euro"}, "invalid"),
         ({"guest_base_url": "http://galley.local:8000"}, "mdns_name"),
+        # the same name, fully qualified: a phone resolves it by mDNS all the same
+        ({"guest_base_url": "http://galley.local.:8000"}, "mdns_name"),
+        ({"guest_base_url": "http://GALLEY.LOCAL"}, "mdns_name"),
         ({"guest_base_url": "ftp://10.0.0.5"}, "invalid"),
         ({"guest_base_url": "http://[10.0.0.5"}, "invalid"),  # urlsplit raises on it
         ({"opening_hours": {"mon": [["9:00", "17:00"]]}}, "invalid"),

@@ -226,6 +226,66 @@ def test_a_qr_reader_scans_the_preview_of_every_printed_code(profile, name, scal
     assert [code.text for code in codes] == [payload]
 
 
+# Blank paper each side of a printed code, in modules: the symbol's own specification asks for
+# 4, and a printer drawing the code itself adds none ("the user must secure the quiet zone").
+QUIET_ZONE = 4
+
+
+def _blank_around(picture, box, module: float) -> dict[str, float]:
+    """Modules of blank paper from the code's edges (`box`: left, top, right, bottom) to the
+    nearest ink or the paper's end, on each side."""
+    left, top, right, bottom = box
+    ink = picture.convert("L").point(lambda v: 255 if v < 128 else 0)
+    width, height = picture.size
+    sides = {
+        "above": (left, 0, right + 1, top),
+        "below": (left, bottom + 1, right + 1, height),
+        "left": (0, top, left, bottom + 1),
+        "right": (right + 1, top, width, bottom + 1),
+    }
+    blank = {}
+    for side, area in sides.items():
+        found = ink.crop(area).getbbox()  # the ink in that strip, if any
+        if found is None:
+            gap = area[3] - area[1] if side in ("above", "below") else area[2] - area[0]
+        else:
+            gap = {
+                "above": area[3] - area[1] - found[3],
+                "below": found[1],
+                "left": area[2] - area[0] - found[2],
+                "right": found[0],
+            }[side]
+        blank[side] = gap / module
+    return blank
+
+
+@pytest.mark.parametrize("profile", [TM_T20II, TM_T88V, GENERIC_58MM], ids=lambda p: p.name)
+@pytest.mark.parametrize("name", ["receipt", "table_qr_tent"])
+def test_every_printed_code_has_its_quiet_zone(profile, name):
+    """A printed code needs 4 modules of blank paper around it. A printer that draws the code
+    itself (GS ( k) adds none, and the line printed before it came within a module of its top;
+    a phone's reader cannot tell where such a code begins. The preview draws a printer's code
+    as the printer does, without a margin of its own, and shows the paper around it."""
+    import segno
+    import zxingcpp
+    from PIL import Image
+
+    document = sample_documents()[name]
+    payload = getattr(document, QR_SAMPLES[name])
+    job = decode(render(document, profile), escpos_profile=profile.escpos_profile)
+    with Image.open(io.BytesIO(preview_png(job, profile.columns, scale=2))) as picture:
+        found = zxingcpp.read_barcodes(picture.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)
+        (code,) = found
+        at = code.position
+        corners = (at.top_left, at.top_right, at.bottom_left, at.bottom_right)
+        xs, ys = [p.x for p in corners], [p.y for p in corners]
+        modules = segno.make(payload, error="m").symbol_size(border=0)[0]
+        module = (max(xs) - min(xs) + 1) / modules
+        blank = _blank_around(picture, (min(xs), min(ys), max(xs), max(ys)), module)
+    assert code.text == payload
+    assert all(gap >= QUIET_ZONE for gap in blank.values()), blank
+
+
 def test_cli_options():
     args = build_parser().parse_args(
         ["--port", "9101", "--host", "0.0.0.0", "--paper-out", "--slow-ms", "5"]

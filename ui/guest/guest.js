@@ -22,6 +22,9 @@ const money = (minor) => formatMoney(minor, state.table ? state.table.currency :
 
 // What the table's own events are about; any other is the menu's.
 const TABLE_ENTITIES = ["table_sessions", "session_members", "drafts", "draft_lines", "orders", "order_lines", "tickets"];
+// A call that got no answer: in the guest's words, with what to do.
+const UNREACHABLE = "Your phone cannot reach the restaurant right now. Check that it is on the restaurant's Wi-Fi, then try again.";
+const said = (err) => (err.status ? err.message : UNREACHABLE);
 const REASONS = {
   closed: "We are closed right now.",
   table_disabled: "This table is not taking orders from phones right now.",
@@ -39,6 +42,7 @@ async function scan(fresh = false) {
     const joined = await api.post("/api/guest/scan", { token: qr, ...(token ? { guest_token: token } : {}) });
     token = joined.guest_token;
     kept.set(token);
+    state.error = "";
     await start();
   } catch (err) {
     refused(err);
@@ -52,21 +56,28 @@ function refused(err) {
     return panel("This table's session has ended", "Thank you for visiting. Starting again opens a new order.",
       h("button", { class: "primary wide", onclick: () => scan(true) }, "Start again"));
   }
-  if (err.status === 503) {
-    const hours = err.details.hours && err.details.hours.length
-      ? ` Today we are open ${err.details.hours.map(([a, b]) => `${a}–${b}`).join(", ")}.` : "";
-    return panel("Sorry", `${REASONS[err.details.reason] || err.message}${hours} Please ask a member of staff.`);
-  }
+  if (err.status === 503) return panel("Sorry", `${notOrdering(err)} Please ask a member of staff.`);
   if (err.status === 403 || err.status === 401) {
     return panel("This code does not work any more", "Please ask a member of staff for help.");
   }
   if (err.status === 429) return showError("Too many taps at once: please try again in a moment.");
-  return showError(err.message);
+  return showError(said(err));
+}
+
+/** Why the table takes no orders now (a 503): closed (with today's hours), the table or the
+ * whole store paused. */
+function notOrdering(err) {
+  const hours = err.details.hours && err.details.hours.length
+    ? ` Today we are open ${err.details.hours.map(([a, b]) => `${a}–${b}`).join(", ")}.` : "";
+  return `${REASONS[err.details.reason] || err.message}${hours}`;
 }
 
 function showError(message) {
   state.error = message;
-  render();
+  if (state.menu && state.table) return render();
+  // Nothing drawn yet (the first calls went unanswered): said, with a way to try again.
+  return panel("The menu did not load", message,
+    h("button", { class: "primary wide", onclick: () => { panel("One moment", "Loading the menu…"); scan(); } }, "Try again"));
 }
 
 async function loadMenu() {
@@ -138,9 +149,9 @@ function render() {
     state.error ? h("p", { class: "error", role: "alert" }, state.error) : null,
     statusLine(),
     h("nav", { class: "tabs", "aria-label": "Menu sections" },
-      cats.map((c) => h("a", { href: `#cat-${c.id}` }, c.name))),
+      cats.map((c) => h("a", { href: `#cat-${c.id}`, dir: "auto", onclick: toSection }, c.name))),
     cats.map((c) => h("section", { class: "cat", id: `cat-${c.id}`, "aria-labelledby": `h-${c.id}` },
-      h("h2", { id: `h-${c.id}` }, c.name),
+      h("h2", { id: `h-${c.id}`, dir: "auto" }, c.name),
       c.items.map(dish))),
     bar(),
   ].flat().filter(Boolean));
@@ -155,6 +166,13 @@ function render() {
   const shown = state.sheet ? state.sheetNode : null;
   for (const old of app.querySelectorAll(":scope > .sheet")) if (old !== shown) old.remove();
   if (shown && shown.parentNode !== app) app.append(shown);
+}
+
+/** A section tab scrolls to its section; the address keeps the table's code (`#t=`), which a
+ * reload, or a phone waking the page, needs. */
+function toSection(event) {
+  event.preventDefault();
+  document.getElementById(event.currentTarget.getAttribute("href").slice(1)).scrollIntoView();
 }
 
 function statusLine() {
@@ -176,7 +194,7 @@ function statusLine() {
 function dish(item) {
   const out = !item.available;
   return h("article", { class: `dish${out ? " out" : ""}` },
-    h("div", {}, h("h3", {}, item.name), item.description ? h("p", {}, item.description) : null,
+    h("div", {}, h("h3", { dir: "auto" }, item.name), item.description ? h("p", { dir: "auto" }, item.description) : null,
       h("p", { class: "price" }, money(item.price))),
     out ? h("span", { class: "out-badge" }, "Sold out")
       : h("button", { class: "primary", "aria-label": `Add ${item.name}`, onclick: () => openSheet("addSheet", item) }, "Add"));
@@ -216,10 +234,12 @@ function sheet(title, ...body) {
   return h("div", { class: "sheet", onclick: (e) => { if (e.target === e.currentTarget) closeSheet(); },
     onkeydown: (e) => { if (e.key === "Escape") closeSheet(); } },
   h("div", { role: "dialog", "aria-modal": "true", "aria-label": title },
-    h("header", {}, h("h2", {}, title), h("button", { "aria-label": "Close", onclick: closeSheet }, "✕")),
+    h("header", {}, h("h2", { dir: "auto" }, title), h("button", { "aria-label": "Close", onclick: closeSheet }, "✕")),
     state.error ? h("p", { class: "error", role: "alert" }, state.error) : null,
     ...body));
 }
+
+const SOLD_OUT = ["item_unavailable", "modifier_unavailable"];
 
 async function send() {
   state.sendKey ||= idempotencyKey(); // the same key until the box answers: never two orders
@@ -230,7 +250,10 @@ async function send() {
     render();
   } catch (err) {
     if (err.status && err.status !== 0) state.sendKey = null;
-    if (err.status === 410 || err.status === 503) refused(err); else showError(err.message);
+    if (err.status === 410) refused(err);
+    else if (err.status === 503) showError(`${notOrdering(err)} Your order is kept here: send it again later, or ask a member of staff.`);
+    else if (SOLD_OUT.includes(err.code)) showError(`${err.message}: take it out of the order, then send it again.`);
+    else showError(said(err));
   }
 }
 
@@ -240,11 +263,11 @@ async function act(path, method = "POST", body) {
     state.error = "";
     render();
   } catch (err) {
-    if (err.status === 410 || err.status === 503) refused(err); else showError(err.message);
+    if (err.status === 410 || err.status === 503) refused(err); else showError(said(err));
   }
 }
 
 // What sheets.js draws with.
-const page = { state, api, money, sheet, closeSheet, render, refused, statusLine, send, act, cart };
+const page = { state, api, money, sheet, closeSheet, render, refused, said, statusLine, send, act, cart };
 
 scan();

@@ -7,7 +7,7 @@ import { choicePicker, groupsOf } from "/ui/lib/choices.js";
 import { h } from "/ui/lib/element.js";
 
 export function addSheet(g, item) {
-  const { state, api, money, sheet, closeSheet, refused } = g;
+  const { state, api, money, sheet, closeSheet, refused, said } = g;
   const picker = choicePicker(groupsOf(item, state.menu), { currency: state.table.currency });
   let quantity = 1;
   const qty = h("output", { "aria-live": "polite" }, "1");
@@ -15,8 +15,15 @@ export function addSheet(g, item) {
   const name = state.table.nickname ? null : h("input", { id: "nick", autocomplete: "nickname", maxlength: "24", required: true });
   const note = h("input", { id: "note", maxlength: "140", placeholder: "Allergies, no onions…" });
   const problem = h("p", { class: "error", role: "alert", hidden: true });
+  const say = (text) => { // beside the button the guest tapped: what was chosen stays
+    problem.textContent = text;
+    problem.hidden = false;
+    problem.scrollIntoView({ block: "nearest" });
+  };
   const form = h("form", { onsubmit: async (e) => {
     e.preventDefault();
+    const short = picker.missing();
+    if (short) return say(`Please choose ${short.min_choices === 1 ? "one" : short.min_choices} under “${short.name}”.`);
     const chosen = picker.ids();
     try {
       if (name) await api.post("/api/guest/join", { nickname: name.value });
@@ -24,18 +31,17 @@ export function addSheet(g, item) {
       closeSheet();
     } catch (err) {
       if (err.status === 410 || err.status === 503) return refused(err);
-      problem.textContent = err.message; // said in place: what was chosen stays
-      problem.hidden = false;
+      say(said(err));
     }
   } },
-  problem,
-  item.description ? h("p", { class: "hint" }, item.description) : null,
+  item.description ? h("p", { class: "hint", dir: "auto" }, item.description) : null,
   name ? [h("label", { for: "nick" }, "Your name, so the table sees who ordered what"), name] : null,
   picker.nodes,
   h("div", { class: "qty" }, h("span", {}, "Quantity"),
     h("button", { type: "button", "aria-label": "One less", onclick: () => step(-1) }, "−"), qty,
     h("button", { type: "button", "aria-label": "One more", onclick: () => step(1) }, "+")),
   h("label", { for: "note" }, "Note for the kitchen"), note,
+  problem,
   h("p", {}, " "),
   h("button", { class: "primary wide", type: "submit" }, "Add to order"));
   return sheet(item.name, h("p", { class: "price" }, money(item.price)), form);
@@ -63,14 +69,16 @@ export function cartSheet(g) {
 }
 
 function cartLine(g, line) {
-  const { money, act } = g;
+  const { state, money, act } = g;
+  const dish = state.menu.categories.flatMap((c) => c.items).find((i) => i.id === line.item_id);
   const mods = line.modifiers.map((m) => m.name).join(", ");
   const change = (quantity) => (quantity < 1
     ? act(`/api/guest/cart/${line.id}`, "DELETE")
     : act(`/api/guest/cart/${line.id}`, "PATCH", { quantity }));
   return h("div", { class: "line" },
-    h("div", {}, h("strong", {}, `${line.quantity}× ${line.name}`),
-      mods ? h("small", {}, mods) : null, line.note ? h("small", {}, `“${line.note}”`) : null,
+    h("div", {}, h("strong", { dir: "auto" }, `${line.quantity}× ${line.name}`),
+      dish && !dish.available ? h("small", { class: "out-badge" }, "Sold out: take it out to send the order") : null,
+      mods ? h("small", { dir: "auto" }, mods) : null, line.note ? h("small", { dir: "auto" }, `“${line.note}”`) : null,
       h("small", {}, line.added_by ? `added by ${line.added_by}` : "added by your waiter"),
       h("div", { class: "qty" },
         h("button", { "aria-label": `One less ${line.name}`, onclick: () => change(line.quantity - 1) }, "−"),

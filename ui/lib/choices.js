@@ -5,7 +5,7 @@
 // the round trip.
 //
 //   const picker = choicePicker(groups, { currency, chosen: ids, name: "line-1-", onChange })
-//   form.append(...picker.nodes); picker.ids(); picker.complete()
+//   form.append(...picker.nodes); picker.ids(); picker.complete(); picker.missing()
 
 import { h } from "/ui/lib/element.js";
 import { formatDelta } from "/ui/lib/money.js";
@@ -41,5 +41,6 @@ export function choicePicker(groups, { currency, chosen = [], name = "", look = 
   groups.forEach(limit);
   const ids = () => groups.flatMap((g) => inputs.get(g.id).filter((i) => i.checked).map((i) => i.value));
   const complete = () => groups.every((g) => picked(g) >= g.min_choices && picked(g) <= g.max_choices);
-  return { nodes, ids, complete };
+  const missing = () => groups.find((g) => picked(g) < g.min_choices) || null; // the first group short of its min
+  return { nodes, ids, complete, missing };
 }

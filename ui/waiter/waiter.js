@@ -80,7 +80,12 @@ async function refresh() {
   render();
 }
 
+// One action at a time: a second tap while the first is on its way (a double tap on Confirm)
+// is ignored, not sent to the box to be refused.
+let acting = false;
 async function act(fn) {
+  if (acting) return;
+  acting = true;
   try {
     ui.error = "";
     await fn();
@@ -88,6 +93,8 @@ async function act(fn) {
   } catch (err) {
     ui.error = err.message;
     render();
+  } finally {
+    acting = false;
   }
 }
 
@@ -123,14 +130,14 @@ function render() {
 const NO_TABLES = "No tables yet. A manager adds them on the admin page, under Tables.";
 
 function tab(id, label) {
-  return h("button", { role: "tab", "aria-selected": String(ui.tab === id), onclick: () => { ui.tab = id; render(); } }, label);
+  return h("button", { role: "tab", "aria-selected": String(ui.tab === id), onclick: () => { ui.tab = id; show(null); } }, label);
 }
 
 function draftsList() {
   if (!ui.drafts.length) return h("p", { class: "empty muted" }, "No orders waiting. New ones appear here.");
-  return ui.drafts.map((d) => h("button", { class: "w-draft", onclick: () => { ui.open = { kind: "draft", draft: d }; render(); } },
+  return ui.drafts.map((d) => h("button", { class: "w-draft", onclick: () => show({ kind: "draft", draft: d }) },
     h("h2", {}, `Table ${d.table_name}`, badge(d.status)),
-    h("span", {}, d.lines.map((l) => `${l.quantity}× ${l.name}`).join(", ")),
+    h("span", { dir: "auto" }, d.lines.map((l) => `${l.quantity}× ${l.name}`).join(", ")),
     h("span", { class: "muted" }, `Sent ${ago(d.submitted_at)} · ${money(d.total)}`)));
 }
 
@@ -140,10 +147,17 @@ function badge(status) {
   return h("span", { class: `badge ${kind}` }, text);
 }
 
+/** A draft's or a table's sheet opened, or none: a refusal said about the last one goes. */
+function show(open) {
+  ui.open = open;
+  ui.error = "";
+  render();
+}
+
 function sheet(title, ...body) {
-  return h("div", { class: "w-sheet", onclick: (e) => { if (e.target === e.currentTarget) { ui.open = null; render(); } } },
+  return h("div", { class: "w-sheet", onclick: (e) => { if (e.target === e.currentTarget) show(null); } },
     h("div", { role: "dialog", "aria-modal": "true", "aria-label": title },
-      h("header", {}, h("h2", {}, title), h("button", { class: "btn btn-sm", "aria-label": "Close", onclick: () => { ui.open = null; render(); } }, "Close")),
+      h("header", {}, h("h2", {}, title), h("button", { class: "btn btn-sm", "aria-label": "Close", onclick: () => show(null) }, "Close")),
       ui.error ? h("p", { class: "msg msg-error", role: "alert" }, ui.error) : null,
       ...body));
 }
@@ -165,9 +179,9 @@ function draftSheet(d) {
   return sheet(`Table ${d.table_name}`,
     h("p", { class: "muted" }, `Sent ${ago(d.submitted_at)}`, d.status === "in_review" && !mine ? ` · ${d.locked_by_name} is checking it` : ""),
     d.lines.map((l) => h("div", { class: "w-line" },
-      h("div", {}, h("strong", {}, `${l.quantity}× ${l.name}`),
-        l.modifiers.length ? h("div", { class: "muted small" }, l.modifiers.map((m) => m.name).join(", ")) : null,
-        l.note ? h("div", { class: "small" }, `“${l.note}”`) : null,
+      h("div", {}, h("strong", { dir: "auto" }, `${l.quantity}× ${l.name}`),
+        l.modifiers.length ? h("div", { class: "muted small", dir: "auto" }, l.modifiers.map((m) => m.name).join(", ")) : null,
+        l.note ? h("div", { class: "small", dir: "auto" }, `“${l.note}”`) : null,
         h("div", { class: "muted small" }, l.added_by ? `by ${l.added_by}` : "added by staff"),
         mine ? h("div", { class: "row" },
           h("button", { class: "btn btn-sm", "aria-label": `One less ${l.name}`, onclick: () => act(() => (l.quantity > 1 ? api.patch(`/api/draft-lines/${l.id}`, { quantity: l.quantity - 1 }) : api.delete(`/api/draft-lines/${l.id}`))) }, "−"),
@@ -230,7 +244,7 @@ function tablesGrid() {
   if (!ui.floor.tables.length) return h("p", { class: "empty muted" }, NO_TABLES);
   return h("div", { class: "w-grid" }, ui.floor.tables.map((t) => h("button", {
     class: "w-table", "data-state": t.state, "data-amber": String(t.unpaid_too_long), "data-enabled": String(t.enabled),
-    "aria-label": `Table ${t.name}: ${STATE_WORDS[t.state]}`, onclick: () => { ui.open = { kind: "table", table: t.id }; render(); } },
+    "aria-label": `Table ${t.name}: ${STATE_WORDS[t.state]}`, onclick: () => show({ kind: "table", table: t.id }) },
   h("strong", {}, t.name),
   h("span", {}, STATE_WORDS[t.state]),
   t.seated_at ? h("small", {}, `Seated ${minutes(t.seated_at)} min`) : null,
