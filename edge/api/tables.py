@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -14,11 +13,11 @@ from edge.api.idempotency import answer
 from edge.api.openapi import contract
 from edge.api.writes import arranger, creator, updater
 from edge.core.permissions import require
-from edge.domain import qrsheet, store, tables
+from edge.domain import print_queue, printouts, qrsheet, tables
 from edge.runtime.auth import actor
 from edge.runtime.box import box_of
-from service.errors import Conflict, NotFound
-from service.http import ok
+from service.errors import NotFound
+from service.http import body, ok
 from service.shapes import ID, array, shape
 
 QR_ROTATED = shape("QrVersion", {"id": ID, "qr_version": tables.QR_VERSION})
@@ -61,7 +60,7 @@ async def table_qr(request: Request):
     """One table's QR card as SVG."""
     require(await actor(request), "tables.edit")
     box = box_of(request)
-    settings, codes = await box.read(_codes, box.identity.qr_secret)
+    settings, codes = await box.read(qrsheet.codes, box.identity.qr_secret)
     table_id = request.path_params["table_id"]
     found = [c for c in codes if c[0] == table_id]
     if not found:
@@ -76,25 +75,28 @@ async def qr_sheet(request: Request):
     """Every enabled table's QR card on A4 pages, as SVG, ready to print and cut."""
     require(await actor(request), "tables.edit")
     box = box_of(request)
-    settings, codes = await box.read(_codes, box.identity.qr_secret)
+    settings, codes = await box.read(qrsheet.codes, box.identity.qr_secret)
     cards = [(name, url) for _, name, url, enabled in codes if enabled]
     return _svg(qrsheet.sheet_svg(settings["name"], cards), "table-qr-codes.svg")
 
 
-def _codes(conn: Any, secret: bytes) -> tuple[dict[str, Any], list[tuple[str, str, str, bool]]]:
-    settings = store.get(conn)
-    if not settings["guest_base_url"]:
-        raise Conflict(
-            "set the guest base URL (Settings) first: the codes must point at this box",
-            code="guest_base_url_missing",
-        )
-    codes = []
-    for area in tables.floor(conn):
-        for table in area["tables"]:
-            token = tables.qr_token(secret, table["id"], table["qr_version"], settings["qr_epoch"])
-            url = qrsheet.guest_url(settings["guest_base_url"], token)
-            codes.append((table["id"], table["name"], url, table["enabled"]))
-    return settings, codes
+@contract(
+    body=printouts.TABLE_CARDS,
+    status=201,
+    response=array(print_queue.JOB_VIEW),
+    refuses={403, 409},
+    idempotent=True,
+)
+async def print_cards(request: Request):
+    """Queue tables' QR cards on the printer, one job each: the tables `table_ids` names, else
+    every table in use; returns the jobs."""
+    who = await actor(request)
+    data = await body(request)
+    box = box_of(request)
+    printer_id = request.path_params["printer_id"]
+    return await answer(
+        request, 201, printouts.table_cards, who, box.identity.qr_secret, printer_id, data
+    )
 
 
 def _svg(svg: str, filename: str) -> Response:
@@ -150,4 +152,5 @@ routes = [
     ),
     Route("/api/tables/{table_id:id}/qr.svg", table_qr, methods=["GET"]),
     Route("/api/tables/{table_id:id}/rotate-qr", rotate_qr, methods=["POST"]),
+    Route("/api/printers/{printer_id:id}/table-cards", print_cards, methods=["POST"]),
 ]

@@ -74,6 +74,7 @@ KINDS = (
     "refund_slip",
     "report",
     "test_page",
+    "table_card",
     "drawer",
     "other",
 )
@@ -342,8 +343,9 @@ def recover(conn: WriteConnection) -> int:
 
 
 def _has_banner(kind: str) -> bool:
-    """A drawer pulse prints nothing: sent again, it goes as it was, with no banner."""
-    return kind != "drawer"
+    """A drawer pulse prints nothing, and a table's QR card goes on a table, where a second one
+    does no harm: sent again, each goes as it was, with no banner."""
+    return kind not in ("drawer", "table_card")
 
 
 # --- what people do ------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from edge.core.events import WriteConnection, cached
 from edge.core.permissions import Actor, require, visible
-from edge.domain import checks, print_queue, receipts
+from edge.domain import checks, print_queue, qrsheet, receipts
 from edge.domain import store as store_settings
 from edge.domain import store_printers as config
 from edge.domain.menu import COURSES
@@ -28,7 +28,7 @@ from printers.errors import PrinterUnsupported
 from printers.profiles import PrinterProfile, get_profile
 from printers.render import drawer_pulse, render
 from service import fields as f
-from service.errors import Conflict
+from service.errors import Conflict, NotFound
 from sync.clock import parse_iso, utcnow
 
 
@@ -350,6 +350,38 @@ def test_page(conn: WriteConnection, actor: Actor, printer_id: str) -> dict[str,
     job_id = _queue(conn, actor, printer, "test_page", page, ("printers", printer_id))
     assert job_id is not None
     return print_queue.get(conn, job_id)
+
+
+TABLE_CARDS = f.Form({"table_ids": f.distinct_ids})
+
+
+def table_cards(
+    conn: WriteConnection, actor: Actor, secret: bytes, printer_id: str, data: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Tables' QR cards on a printer (the Tables page's Print on a printer), one job each: the
+    tables `table_ids` names (a card printed again after its code was replaced), else every
+    table in use. Each card holds the table's guest link, as the QR sheet does (`qrsheet`)."""
+    require(actor, "tables.edit")
+    wanted = TABLE_CARDS.clean(data).get("table_ids")
+    printer = existing(conn, "printers", printer_id, "printer")
+    settings, codes = qrsheet.codes(conn, secret)
+    if wanted is None:
+        chosen = [code for code in codes if code[3]]
+    else:
+        by_id = {code[0]: code for code in codes}
+        unknown = [table_id for table_id in wanted if table_id not in by_id]
+        if unknown:
+            raise NotFound("no such table", id=unknown[0])
+        chosen = [by_id[table_id] for table_id in wanted]
+    if not chosen:
+        raise Conflict("no table is in use: there is no card to print", code="no_tables")
+    jobs = []
+    for table_id, name, url, _ in chosen:
+        card = doc.TableQrTent(table=doc.table_label(name), url=url, store=settings["name"])
+        job_id = _queue(conn, actor, printer, "table_card", card, ("tables", table_id))
+        assert job_id is not None
+        jobs.append(print_queue.get(conn, job_id))
+    return jobs
 
 
 def _drawer_job(

@@ -8,12 +8,16 @@ box's LAN address or a name the store owns), never a `.local` name.
 from __future__ import annotations
 
 import io
+import sqlite3
 from html import escape
+from typing import Any
 from unicodedata import east_asian_width
 
 import segno
 
+from edge.domain import store, tables
 from printers.documents import table_label
+from service.errors import Conflict
 
 A4 = (794, 1123)  # CSS pixels at 96 dpi
 COLUMNS, ROWS = 3, 4
@@ -27,6 +31,27 @@ MIN_FONT = 10
 
 def guest_url(base_url: str, token: str) -> str:
     return f"{base_url}/t/{token}"
+
+
+def codes(
+    conn: sqlite3.Connection, secret: bytes
+) -> tuple[dict[str, Any], list[tuple[str, str, str, bool]]]:
+    """The store's settings, and each table's (id, name, guest URL, in use) in floor order:
+    what every printed code holds (the QR sheet, a table's card, a card on a printer). A 409
+    until the guest base URL is set: a code must point at this box."""
+    settings = store.get(conn)
+    if not settings["guest_base_url"]:
+        raise Conflict(
+            "set the guest base URL (Settings) first: the codes must point at this box",
+            code="guest_base_url_missing",
+        )
+    found = []
+    for area in tables.floor(conn):
+        for table in area["tables"]:
+            token = tables.qr_token(secret, table["id"], table["qr_version"], settings["qr_epoch"])
+            url = guest_url(settings["guest_base_url"], token)
+            found.append((table["id"], table["name"], url, table["enabled"]))
+    return settings, found
 
 
 def code_svg(url: str) -> str:

@@ -557,6 +557,9 @@ CALLS: dict[str, Call] = {
     "POST /api/printers/{printer_id}/test": lambda w, how: w.call(
         "POST", f"/api/printers/{w.printer}/test"
     ),
+    "POST /api/printers/{printer_id}/table-cards": lambda w, how: w.call(
+        "POST", f"/api/printers/{w.printer}/table-cards", {"table_ids": [w.table]}
+    ),
     "GET /api/print-jobs": lambda w, how: w.call("GET", "/api/print-jobs"),
     "GET /api/print-jobs/{job_id}/preview.png": lambda w, how: w.call(
         "GET", f"/api/print-jobs/{w.job}/preview.png"

@@ -7,6 +7,7 @@ they run (`PrintService.drain_all`) and moves time with freezegun instead of sle
 from __future__ import annotations
 
 import asyncio
+import io
 import dataclasses
 import json
 import re
@@ -1091,3 +1092,116 @@ async def test_a_printer_running_out_of_paper_reaches_the_pos_on_the_printers_to
     alert = next(e for e in seen if e["entity"] == "printer_status")
     assert alert["entity_id"] == kitchen["id"] and alert["op"] == "create"  # first read
     assert alert["fields"]["paper_out"] is True and alert["fields"]["online"] is False
+
+
+async def test_table_cards_print_each_tables_code_which_a_phone_scans_into_its_table(
+    app, client, emulator
+):
+    """The Tables page prints the tables' QR cards on a receipt printer: one card a table in
+    use, each headed by the store and the table, whose code (read back from the paper by a QR
+    reader) opens that table's session on a guest's phone."""
+    import zxingcpp
+    from PIL import Image
+
+    from tests.edge.guest_helpers import Phone
+
+    manager = await sign_in(client, "manager")
+    printer = await point_at(client, manager, "Counter receipt", emulator.port)
+    floor = (await client.get("/api/tables", headers=manager)).json()
+    in_use = [t["name"] for area in floor for t in area["tables"] if t["enabled"]]
+    await client.patch(
+        f"/api/tables/{table_id(floor, 'T4')}", headers=manager, json={"enabled": False}
+    )
+    printed = await client.post(
+        f"/api/printers/{printer['id']}/table-cards", headers=manager, json={}
+    )
+    assert printed.status_code == 201, printed.text
+    assert {job["kind"] for job in printed.json()} == {"table_card"}
+    await drain(app)
+    cards = emulator.wait_for_jobs(len(in_use) - 1)
+    store = (await client.get("/api/store", headers=manager)).json()
+    headings = [card.lines[:2] for card in cards]
+    assert [store["name"], "Table 3"] in headings and [store["name"], "Table T4"] not in headings
+    three = next(card for card in cards if card.lines[1] == "Table 3")
+    on_paper = preview.preview_png(three, TM_T20II.columns, scale=2)
+    with Image.open(io.BytesIO(on_paper)) as picture:
+        (code,) = zxingcpp.read_barcodes(picture.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)
+    assert code.text == three.qr[0] and code.text.startswith(f"{store['guest_base_url']}/t/")
+    with freeze_time("2026-11-20 12:00:00", tick=True):  # a Friday, the store open
+        phone = Phone(client)
+        scanned = await phone.scan(code.text.rsplit("/t/", 1)[1])
+        assert scanned.status_code == 201, scanned.text
+        seated = await phone.table()
+    assert seated["table_name"] == "3", seated
+
+    # a card again, after the table's code was replaced: that table's alone
+    t3 = table_id(floor, "3")
+    await client.post(f"/api/tables/{t3}/rotate-qr", headers=manager)
+    again = await client.post(
+        f"/api/printers/{printer['id']}/table-cards", headers=manager, json={"table_ids": [t3]}
+    )
+    assert again.status_code == 201 and len(again.json()) == 1
+    await drain(app)
+    fresh = emulator.wait_for_jobs(len(in_use))[-1]
+    assert fresh.lines[1] == "Table 3" and fresh.qr != three.qr
+
+
+async def test_a_table_card_cut_off_goes_again_with_no_reprint_banner(app, client, emulator):
+    """A second card on a table does no harm: one sent again after a cut prints as it was, not
+    under a REPRINT banner that would stand on the table."""
+    manager = await sign_in(client, "manager")
+    printer = await point_at(client, manager, "Counter receipt", emulator.port)
+    floor = (await client.get("/api/tables", headers=manager)).json()
+    emulator.cut_after = len(STATUS_QUESTIONS) + 40
+    with freeze_time("2026-11-21 12:00:00", tick=True) as frozen:
+        printed = await client.post(
+            f"/api/printers/{printer['id']}/table-cards",
+            headers=manager,
+            json={"table_ids": [table_id(floor, "3")]},
+        )
+        assert printed.status_code == 201, printed.text
+        await drain(app)
+        emulator.cut_after = None
+        advance(frozen, print_queue.backoff(1) + 1)
+        await drain(app)
+    assert rows(app, "SELECT state, reprint FROM print_jobs WHERE kind = 'table_card'") == [
+        {"state": "printed", "reprint": 0}
+    ]
+    card = emulator.wait_for_jobs(2)[-1]
+    assert "REPRINT" not in " ".join(card.lines) and card.lines[1] == "Table 3"
+
+
+async def test_table_card_refusals_write_nothing(app, client):
+    waiter = await sign_in(client, "waiter")
+    manager = await sign_in(client, "manager")
+    printer = (await printers_by_name(client, manager))["Counter receipt"]
+    floor = (await client.get("/api/tables", headers=manager)).json()
+    path = f"/api/printers/{printer['id']}/table-cards"
+
+    def jobs() -> int:
+        return rows(app, "SELECT COUNT(*) AS n FROM events WHERE entity = 'print_jobs'")[0]["n"]
+
+    before = jobs()
+    refusals = [
+        (waiter, path, {}, 403, "forbidden"),
+        (manager, f"/api/printers/{UNKNOWN}/table-cards", {}, 404, "not_found"),
+        (manager, path, {"table_ids": [UNKNOWN]}, 404, "not_found"),
+        (manager, path, {"table_ids": "all"}, 422, "invalid"),
+        (manager, path, {"tables": []}, 422, "unknown_field"),
+    ]
+    for headers, where, sent, status, code in refusals:
+        refused = await client.post(where, headers=headers, json=sent)
+        assert refused.status_code == status, (sent, refused.text)
+        assert_error_shape(refused)
+        assert refused.json()["error"]["code"] == code, refused.text
+    await client.patch("/api/store", headers=manager, json={"guest_base_url": ""})
+    no_url = await client.post(path, headers=manager, json={})
+    assert no_url.status_code == 409
+    assert no_url.json()["error"]["code"] == "guest_base_url_missing"
+    await client.patch("/api/store", headers=manager, json={"guest_base_url": "http://127.0.0.1"})
+    for area in floor:
+        for table in area["tables"]:
+            await client.patch(f"/api/tables/{table['id']}", headers=manager, json={"enabled": False})
+    none_in_use = await client.post(path, headers=manager, json={})
+    assert none_in_use.status_code == 409 and none_in_use.json()["error"]["code"] == "no_tables"
+    assert jobs() == before
