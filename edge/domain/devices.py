@@ -241,5 +241,5 @@ def revoke(conn: WriteConnection, actor: Actor, device_id: str) -> dict[str, Any
     if not row["revoked_at"]:
         fields = {"revoked_at": now_iso(), "revoked_by": actor.id}
         commit(conn, actor.id, "devices", device_id, "update", fields)
-        end_sessions(conn, actor, "device_revoked", device_id=device_id)
+        end_sessions(conn, actor.id, "device_revoked", device_id=device_id)
     return {"id": device_id, "revoked": True}

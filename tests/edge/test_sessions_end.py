@@ -13,6 +13,11 @@ from freezegun import freeze_time
 from websockets.exceptions import ConnectionClosed
 
 from edge.api.app import create_app
+from edge.domain import hub_changes
+from sync import hashing
+from sync.clock import Timestamp, now_iso, now_ms
+from sync.envelope import Change
+from sync.ids import uuid7
 from tests.clock import advance
 from tests.conftest import device_header, sign_in, staff_id
 from tests.edge.menu_helpers import item, menu
@@ -226,3 +231,46 @@ async def test_an_open_socket_closes_when_its_sign_in_expires(settings):
                 after = await received(ws)
     assert ws.close_code == 4401
     assert after == [{"error": after[0]["error"] | {"reason": "expired"}}], after
+
+
+def _pulled(entity_id: str, fields: dict) -> Change:
+    """An owner's edit of a staff member on the hub, as the box pulls it."""
+    return Change(
+        cursor=1, id=uuid7(), hlc=str(Timestamp(now_ms(), 0, "hub")), at=now_iso(),
+        entity="staff", entity_id=entity_id, op="update", fields=fields, rev=1,
+        actor="owner@example.com", source="hub", seq=None,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"active": False}, "deactivated"),
+        ({"role": "waiter"}, "role_changed"),
+        ({"pin_hash": hashing.hash_secret("8642")}, "pin_changed"),
+    ],
+)
+async def test_an_owners_change_on_the_hub_ends_the_sign_in_as_a_managers_here(
+    settings, fields, reason
+):
+    """A manager deactivated, made a waiter or given a new PIN by the owner on the hub: once
+    the box pulls it, their sign-in ends as it does when a manager does it at the store, their
+    open socket (on the staff topic, a manager's only) closed at once with why."""
+    app = create_app(settings)
+    with serve(app) as live:
+        box = app.state.box
+        async with httpx.AsyncClient(base_url=live) as http:
+            manager = await sign_in(http, "manager", device="Office")
+            token = manager["Authorization"].split()[1]
+            whose = await staff_id(http, "manager")
+            since = (await http.get("/healthz")).json()["last_seq"]
+            async with feed(live, token, f"topics=staff&since={since}") as ws:
+                change = _pulled(whose, fields)
+                pull = box.write(hub_changes.apply, [change], change.cursor)
+                await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(pull, box.bus.loop))
+                after = await received(ws)
+            assert ws.close_code == 4401
+            assert after[-1]["error"]["reason"] == reason
+            refused = await http.get("/api/me", headers=manager)
+            assert refused.status_code == 401
+            assert refused.json()["error"]["reason"] == reason
