@@ -36,7 +36,7 @@ from edge.domain import devices, lockouts, staff
 from edge.runtime.realtime import Bus, Subscription
 from service import fields as f
 from service.attempts import Attempts
-from service.errors import Unauthorized
+from service.errors import Forbidden, Unauthorized
 from service.shapes import shape, text
 from service.tokens import bearer, fresh_token, token_hash
 from sync import hashing
@@ -163,14 +163,19 @@ class SignIns:
         """The approving manager in `body["approval"]` (a body APPROVED has cleaned), if any, for
         `permission`; their PIN counts on the device `asking` is signed in on. Someone no
         approval would help (a cook voiding a line) is refused before any PIN is checked: their
-        device is no place to try a manager's PIN."""
+        device is no place to try a manager's PIN. A wrong PIN, or one of nobody who may sign in,
+        is a 403 with its code (`wrong_pin`, `unknown_staff`): the asking sign-in stands."""
         given = body.pop("approval", None)
         if given is None:
             return None
         if not (asking.can(permission) or may_ask(asking, permission)):
             require(asking, permission)  # refuses
         device = {"id": asking.device_id, "name": asking.device}
-        approver = await self.check_pin(given["staff_id"], given["pin"], device)
+        try:
+            approver = await self.check_pin(given["staff_id"], given["pin"], device)
+        except Unauthorized as refused:  # a 401 is the asking sign-in's end to every page
+            message = f"the approval was refused: {refused.message}"
+            raise Forbidden(message, code=refused.code) from None
         await self._write(staff.approve, approver.id, device["id"])
         return approver
 

@@ -569,6 +569,34 @@ def test_orders_are_cancelled_from_the_log_a_sent_one_with_a_managers_pin(
     page.screenshot(path=str(SCREENSHOTS / "pos-order-log-voided.png"))
 
 
+def test_a_managers_mistyped_pin_keeps_the_cashier_signed_in_and_asks_again(
+    page: Page, live_edge: LiveEdge, console: Console
+):
+    """A manager mistyping their PIN on the cashier's approval signed the cashier out: the box
+    answered 401, which every page takes for the end of its own sign-in. The pad says the PIN
+    was wrong, the cashier stays, and the right PIN then goes through."""
+    console.allow_refusal(403, "/api/orders/")  # asked without a PIN, then with a wrong one
+    pos_sign_in(page, CASHIER)
+    page.get_by_role("tab", name="Desserts").click()
+    page.locator('.pos-item[data-item="Cheesecake"]').click()
+    page.get_by_role("button", name="Send", exact=True).click()
+    page.locator('.pos-tab[data-view="orders"]').click()
+    page.get_by_role("tab", name="Sent").click()
+    page.locator(".pos-order").first.get_by_role("button", name="Cancel…").click()
+    dialog = page.locator("dialog.pos-modal").last
+    dialog.get_by_label("Reason").fill("guest left")
+    dialog.get_by_role("button", name="Cancel order").click()
+    approval = page.get_by_role("dialog", name="A manager's approval")
+    approval.get_by_role("button", name=MANAGER).click()
+    page.keyboard.type("9999")
+    page.keyboard.press("Enter")
+    expect(approval).to_contain_text("wrong PIN")
+    expect(page.locator(".pos-top .who-name")).to_have_text(CASHIER)
+    page.keyboard.type(PINS[MANAGER])
+    page.keyboard.press("Enter")
+    expect(page.locator(".toast", has_text="cancelled")).to_be_visible()
+
+
 def test_a_qr_bill_paid_after_the_till_took_the_check_shows_owed_back_on_the_pos_and_in_the_audit(
     browser, settings
 ):

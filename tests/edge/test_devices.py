@@ -429,14 +429,31 @@ async def test_approvals_count_wrong_pins_on_the_asking_device(client, settings)
         body = {"reason": "change", "approval": {"staff_id": manager, "pin": typed}}
         return await client.post("/api/drawer/open", headers=till, json=body)
 
-    assert [(await drawer("0000")).status_code for _ in range(5)] == [401, 401, 401, 401, 423]
+    # 403, not 401: a 401 is the end of the cashier's own sign-in, which every page signs out on
+    assert [(await drawer("0000")).status_code for _ in range(5)] == [403, 403, 403, 403, 423]
+    assert (await drawer("0000")).json()["error"]["code"] == "locked_out"
     assert (await drawer(PINS["manager"])).status_code == 423  # locked on this till
+    assert (await client.get("/api/me", headers=till)).status_code == 200
     office = await client.post(
         "/api/sessions",
         headers=await device_header(client, "Office"),
         json={"staff_id": manager, "pin": PINS["manager"]},
     )
     assert office.status_code == 201
+
+
+async def test_an_approval_by_a_deactivated_manager_is_refused_and_the_cashier_stays(client):
+    """A manager deactivated since (their PIN still known to the till) approves nothing: 403
+    `unknown_staff`, no drawer opens, and the cashier's own sign-in stands."""
+    boss = await sign_in(client, "owner", device="Office")
+    till = await sign_in(client, "cashier", device="Till 1")
+    manager = await staff_id(client, "manager")
+    gone = await client.patch(f"/api/staff/{manager}", headers=boss, json={"active": False})
+    assert gone.status_code == 200, gone.text
+    body = {"reason": "change", "approval": {"staff_id": manager, "pin": PINS["manager"]}}
+    refused = await client.post("/api/drawer/open", headers=till, json=body)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "unknown_staff"
+    assert (await client.get("/api/me", headers=till)).status_code == 200
 
 
 async def test_a_right_approval_clears_that_devices_count(client):
