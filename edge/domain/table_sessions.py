@@ -118,7 +118,9 @@ def _member_of(secret: bytes, token: Any) -> str | None:
     if not isinstance(token, str) or token.count(".") != 1:
         return None
     member_id, signature = token.split(".")
-    if not is_uuid(member_id) or not hmac.compare_digest(_signature(secret, member_id), signature):
+    # as bytes: compare_digest refuses a str with a letter beyond ASCII (a 500 to any phone)
+    expected = _signature(secret, member_id).encode()
+    if not is_uuid(member_id) or not hmac.compare_digest(expected, signature.encode()):
         return None
     return member_id
 

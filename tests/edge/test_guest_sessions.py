@@ -52,6 +52,8 @@ async def test_forged_truncated_rotated_and_other_store_codes_are_refused(box_an
     with freeze_time(NOON, tick=True):
         # a version of digits beyond ASCII ("²") passed str.isdigit() and int() failed: a 500
         odd = [f"{table_id}.{digits}.{signature}" for digits in ("²", "١")]
+        # a signature with a letter beyond ASCII: hmac.compare_digest refuses such a str (a 500)
+        odd.append(f"{table_id}.{version}.é{signature[1:]}")
         for bad in (forged, qr[:-3], f"{table_id}.{version}", other_store, "nonsense", *odd):
             answer = await Phone(client).scan(bad)
             assert answer.status_code == 403, (bad, answer.text)
@@ -172,6 +174,16 @@ async def test_a_guest_token_works_only_on_its_own_guest_endpoints(box_and_clien
         # a token signed by another box
         forged = {"X-Galley-Guest": f"{here.token.split('.')[0]}.AAAAAAAAAAAAAAAAAAAAAAAA"}
         assert (await client.get("/api/guest/table", headers=forged)).status_code == 401
+        # a signature with a letter beyond ASCII (a header is Latin-1), held or sent: not a 500
+        member, signature = here.token.split(".")
+        odd = f"{member}.\xe9{signature[1:]}"
+        header = {"X-Galley-Guest": odd.encode("latin-1")}
+        sent = await client.get("/api/guest/table", headers=header)
+        assert sent.status_code == 401, sent.text
+        held = await client.post(
+            "/api/guest/scan", json={"token": qr_token(box, "7"), "guest_token": odd}
+        )
+        assert held.status_code == 401, held.text
 
 
 async def test_a_flooding_phone_gets_429_and_staff_calls_stay_fast(box_and_client):
