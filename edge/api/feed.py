@@ -85,7 +85,7 @@ async def poll(request: Request):
     topics = parse_topics(query["topics"], who)
     since, limit = query["since"], query["limit"]
     box = box_of(request)
-    await box.read(_replayable, since, box.bus.last_seq, box.settings.feed_replay_limit)
+    await box.read(replayable, since, box.bus.last_seq, box.settings.feed_replay_limit)
     batch = await box.read(events.since, since, box.bus.last_seq, limit)
     last = batch[-1].seq if batch else since
     return ok(
@@ -232,7 +232,7 @@ async def _catch_up(
     Returns the last seq sent or skipped. Refuses (410 `resync`) a `last` the bound does not
     reach."""
     box = box_of(websocket)
-    await box.read(_replayable, last, box.bus.last_seq, box.settings.feed_replay_limit)
+    await box.read(replayable, last, box.bus.last_seq, box.settings.feed_replay_limit)
     subscription.behind = False
     upto = box.bus.last_seq
     while last < upto and subscription.ended is None:
@@ -250,7 +250,7 @@ async def _catch_up(
     return last
 
 
-def _replayable(conn: Any, since: int, upto: int, limit: int) -> None:
+def replayable(conn: Any, since: int, upto: int, limit: int) -> None:
     """Refuse a replay from `since` that is more than `limit` events behind `upto`, or reaches
     back past the events the box keeps (retention prunes the oldest)."""
     if upto - since > limit or since < events.forgotten_upto(conn):

@@ -22,7 +22,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from edge.api.feed import AUTH_SECONDS, EVENTS, PAGE, first_token, refuse, stream
+from edge.api.feed import AUTH_SECONDS, EVENTS, PAGE, first_token, refuse, replayable, stream
 from edge.api.idempotency import answer
 from edge.api.openapi import contract
 from edge.core import events
@@ -192,11 +192,13 @@ async def guest_ask_for_bill(request: Request):
 @contract(query=POLL, response=EVENTS, auth=GUEST, refuses={410, 429})
 async def guest_events(request: Request):
     """The table's own events after `since` (and the menu's, without fields: a cue to fetch
-    it again), for a phone whose websocket dropped."""
+    it again), for a phone whose websocket dropped. A `since` too far back is a 410 `resync`,
+    as on the websocket."""
     box = box_of(request)
     who = box.guests.who(request)
     query = POLL.read(request)
     since, limit = query["since"], query["limit"]
+    await box.read(replayable, since, box.bus.last_seq, box.settings.feed_replay_limit)
     batch: list[Event] = await box.read(events.since, since, box.bus.last_seq, limit)
     shown = [shown_to_guest(e) for e in batch if box.guests.shows(who.session_id, e)]
     last = batch[-1].seq if batch else since
