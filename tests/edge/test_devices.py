@@ -135,6 +135,28 @@ async def test_a_managers_code_expires_in_ten_minutes(client, settings, manager)
         )
 
 
+@pytest.mark.parametrize("change", [{"active": False}, {"role": "waiter"}])
+async def test_a_code_made_by_a_manager_since_deactivated_or_demoted_pairs_nothing(
+    client, manager, change
+):
+    """A manager's code outlived the manager: deactivated or made a waiter, their unused code
+    still paired a device. It is refused as a spent one; the box's console's and another
+    manager's codes still pair."""
+    code = (await client.post("/api/devices/pairing-codes", headers=manager, json={})).json()
+    owner = await sign_in(client, "owner", device="Office")
+    changed = await client.patch(
+        f"/api/staff/{await staff_id(client, 'manager')}", headers=owner, json=change
+    )
+    assert changed.status_code == 200, changed.text
+    refused = await client.post("/api/devices/pair", json={"code": code["code"], "name": "Bar"})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["code"] == "spent_pairing_code"
+    assert (await client.post("/api/devices/pair", json=pairing("Bar"))).status_code == 201
+    owners = (await client.post("/api/devices/pairing-codes", headers=owner, json={})).json()
+    again = await client.post("/api/devices/pair", json={"code": owners["code"], "name": "Deck"})
+    assert again.status_code == 201, again.text
+
+
 async def test_pairing_tries_are_limited_per_address(client, settings):
     with freeze_time("2026-11-21 12:00:00", tick=True) as frozen:
         for _ in range(10):
