@@ -128,11 +128,11 @@ async def guest_join(request: Request):
 )
 async def guest_pass(request: Request):
     """Give today's pass (when the store asks for one), once per session before the first
-    Send. A table may try 5 times in 5 minutes (429 after)."""
+    Send. A table, and a phone, may try 5 times in 5 minutes (429 after)."""
     box = box_of(request)
     data = await body(request)
     who = box.guests.who(request)
-    box.guests.pass_tries.count(who.session_id, "tries of the pass")
+    box.guests.count_pass_try(request, who)
     return await answer(request, 200, _viewed(table_sessions.give_pass), who, data)
 
 

@@ -302,6 +302,27 @@ async def test_the_daily_pass_turns_at_four_and_a_table_gives_it_once(box_and_cl
         assert (await phone.call("POST", "/api/guest/send")).status_code == 200
 
 
+async def test_a_phone_holding_several_tables_codes_gets_no_more_tries_of_the_pass(
+    box_and_client,
+):
+    """The pass is one word of 38 and a number of 90 (3,420), the same at every table; its 5
+    tries in 5 minutes were counted per table only, so a phone on the Wi-Fi holding photos of
+    20 tables' codes tried 100 passes in 5 minutes (all of them in under 3 hours). They are
+    counted per phone too: its sixth, at another table, is a 429."""
+    box, client = box_and_client
+    owner = await sign_in(client, "owner")
+    await client.patch("/api/store", headers=owner, json={"daily_pass": True})
+    with freeze_time(NOON, tick=True):
+        await box.write(table_sessions.rotate_pass)
+        here, there = Phone(client), Phone(client)
+        await here.scan(qr_token(box, "3"))
+        await there.scan(qr_token(box, "4"))
+        tries = [await here.call("POST", "/api/guest/pass", {"word": "nope-1"}) for _ in range(5)]
+        assert [t.status_code for t in tries] == [422] * 5
+        another = await there.call("POST", "/api/guest/pass", {"word": "nope-2"})
+        assert another.status_code == 429, another.text
+
+
 def _pass_day(box) -> str:
     return box.read_now(lambda c: c.execute("SELECT business_day FROM daily_passes").fetchone()[0])
 
