@@ -251,12 +251,21 @@ async def _catch_up(
 
 
 def replayable(conn: Any, since: int, upto: int, limit: int) -> None:
-    """Refuse a replay from `since` that is more than `limit` events behind `upto`, or reaches
-    back past the events the box keeps (retention prunes the oldest)."""
+    """Refuse a replay from `since` that is more than `limit` events behind `upto`, reaches
+    back past the events the box keeps (retention prunes the oldest), or starts ahead of
+    `upto`: a seq this box never reached (a client of another database: the box restored
+    from a backup) would skip every event up to it."""
     if upto - since > limit or since < events.forgotten_upto(conn):
         raise Gone(
             f"too far back: more than {limit} events, or older than the box keeps; reload and"
             " follow from the current seq",
+            code="resync",
+            last_seq=upto,
+        )
+    if since > upto:
+        raise Gone(
+            f"event {since} is ahead of this box's last ({upto}); reload and follow from the"
+            " current seq",
             code="resync",
             last_seq=upto,
         )
