@@ -798,10 +798,16 @@ def _allowed(response: httpx.Response) -> str | None:
 
 
 def _refused(response: httpx.Response, status: int, code: str | None = None) -> str | None:
+    """Why `response` is not a refusal with `status` (and `code`) in the error shape, if not."""
     if response.status_code != status:
         return f"answered {response.status_code} (not {status}): {response.text[:200]}"
-    if code and response.json()["error"]["code"] != code:
-        return f"refused with {response.json()['error']['code']}, not {code}"
+    try:
+        error = response.json()["error"]
+        assert isinstance(error["code"], str) and isinstance(error["message"], str)
+    except (ValueError, KeyError, TypeError, AssertionError):
+        return f"refused without the error shape: {response.text[:200]}"
+    if code and error["code"] != code:
+        return f"refused with {error['code']}, not {code}"
     return None
 
 
