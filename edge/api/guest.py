@@ -64,14 +64,15 @@ async def guest_page(request: Request):
     body=table_sessions.SCAN,
     response=SCANNED,
     public=True,
-    refuses={403, 410, 429, 503},
+    refuses={403, 409, 410, 429, 503},
     also={201: SCANNED},
 )
 async def guest_scan(request: Request):
     """A phone scanned a table's QR code: 201 with a new session, 200 joining the open one
     (`guest_token`: the token this phone already holds, to stay the same guest). 403: a
     forged, truncated, rotated or other store's code; 503: closed (with today's hours),
-    table disabled, or QR ordering paused; 410: the held token's session has ended."""
+    table disabled, or QR ordering paused; 410: the held token's session has ended; 409
+    `table_full`: 100 phones are at the table already."""
     box = box_of(request)
     box.guests.count(request)
     data = await body(request)

@@ -64,6 +64,29 @@ async def test_forged_truncated_rotated_and_other_store_codes_are_refused(box_an
         assert (await Phone(client).scan(qr_token(box, "3"))).status_code == 201
 
 
+async def test_a_table_takes_a_hundred_phones_and_no_flood_of_made_up_guests(box_and_client):
+    """Each scan without a held token made one more guest at the table, an event the box keeps
+    and syncs: a phone on the Wi-Fi with a photo of the code made 6 a second all evening, at
+    every table it had a photo of. A session takes 100 phones (far more than any table seats);
+    the next is told to ask staff, and a phone already at the table still rejoins."""
+    box, client = box_and_client
+    qr = qr_token(box, "3")
+    with freeze_time(NOON, tick=True) as frozen:
+        first = Phone(client)
+        assert (await first.scan(qr)).status_code == 201
+        for n in range(1, table_sessions.MEMBERS_MAX):
+            if n % 50 == 0:  # the address's 60 calls in 10 s
+                advance(frozen, timedelta(seconds=11))
+            assert (await Phone(client).scan(qr)).status_code == 200
+        advance(frozen, timedelta(seconds=11))
+        full = await Phone(client).scan(qr)
+        assert full.status_code == 409, full.text
+        assert full.json()["error"]["code"] == "table_full"
+        assert (await first.scan(qr)).status_code == 200  # holding its token: the same guest
+    members = box.read_now(lambda c: c.execute("SELECT COUNT(*) FROM session_members").fetchone())
+    assert members[0] == table_sessions.MEMBERS_MAX
+
+
 async def test_closed_hours_a_disabled_table_and_the_kill_switch_answer_503(box_and_client):
     box, client = box_and_client
     owner, waiter = await sign_in(client, "owner"), await sign_in(client, "waiter")
