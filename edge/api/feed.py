@@ -122,14 +122,14 @@ async def live(websocket: WebSocket):
     try:
         query = LIVE.read(websocket)
         token = await first_token(websocket, *deadline)
-        who = await box.sign_ins.actor(token)
+        who, expires_at = await box.sign_ins.session(token)
         topics = parse_topics(query["topics"], who)
         since = query["since"]
     except GalleyError as exc:
         return await refuse(websocket, exc)
     except WebSocketDisconnect:
         return
-    subscription = box.sign_ins.follow(token, topics)
+    subscription = box.sign_ins.follow(token, topics, expires_at)
 
     def shown(event: Event) -> Message:
         return _message(who, event)

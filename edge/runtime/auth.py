@@ -103,6 +103,10 @@ class SignIns:
     async def actor(self, token: str | None) -> Actor:
         """The staff member a bearer token belongs to; cached until it expires or changes. A
         token whose sign-in ended is told why (`staff.ended`)."""
+        return (await self.session(token))[0]
+
+    async def session(self, token: str | None) -> tuple[Actor, datetime]:
+        """`actor`, and when the sign-in expires."""
         if not token:
             raise Unauthorized("sign in first", code="sign_in_required")
         key = token_hash(token)
@@ -112,11 +116,10 @@ class SignIns:
             cached = await self._read(staff.session_actor, key)
             if changed == self._changed:  # not ended while it was being read
                 self._sessions[key] = cached
-        who, expires_at = cached
-        if expires_at <= utcnow():
+        if cached[1] <= utcnow():
             self._sessions.pop(key, None)
             raise staff.ended("expired")
-        return who
+        return cached
 
     async def device(self, credential: str | None) -> dict[str, str]:
         """The paired device ({id, name}) that holds `credential`, or a 401."""
@@ -179,19 +182,19 @@ class SignIns:
         await self._write(staff.approve, approver.id, device["id"])
         return approver
 
-    def follow(self, token: str, topics: frozenset[str]) -> Subscription:
-        """Subscribe a websocket of the sign-in `token` (signed in: `actor` just answered for
-        it) to `topics`: when the sign-in ends, the subscription ends with the reason (see
-        `_on_events`), and when it expires, at that moment (a timer on the loop)."""
+    def follow(self, token: str, topics: frozenset[str], expires_at: datetime) -> Subscription:
+        """Subscribe a websocket of the sign-in `token` (signed in: `session` just answered for
+        it, with `expires_at`) to `topics`: when the sign-in ends, the subscription ends with
+        the reason (see `_on_events`), and when it expires, at that moment (a timer on the
+        loop). The expiry comes from the caller, not the cache: a change published while
+        `session` read it keeps it out of the cache, and the socket had no timer."""
         key = token_hash(token)
         subscription = self._bus.subscribe(topics)
         self._sockets.setdefault(key, set()).add(subscription)
-        cached = self._sessions.get(key)
-        if cached is not None:
-            left = (cached[1] - utcnow()).total_seconds()
-            self._expiries[subscription] = self._bus.loop.call_later(
-                max(left, 0), self._expire, key, subscription
-            )
+        left = (expires_at - utcnow()).total_seconds()
+        self._expiries[subscription] = self._bus.loop.call_later(
+            max(left, 0), self._expire, key, subscription
+        )
         return subscription
 
     def unfollow(self, token: str, subscription: Subscription) -> None:

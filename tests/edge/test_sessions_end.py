@@ -7,13 +7,16 @@ import logging
 from collections.abc import Iterator
 from datetime import timedelta
 
+import anyio
+import anyio.to_thread
 import httpx
 import pytest
 from freezegun import freeze_time
 from websockets.exceptions import ConnectionClosed
 
 from edge.api.app import create_app
-from edge.domain import hub_changes
+from edge.core.permissions import SYSTEM
+from edge.domain import hub_changes, staff
 from sync import hashing
 from sync.clock import Timestamp, now_iso, now_ms
 from sync.envelope import Change
@@ -274,3 +277,55 @@ async def test_an_owners_change_on_the_hub_ends_the_sign_in_as_a_managers_here(
             refused = await http.get("/api/me", headers=manager)
             assert refused.status_code == 401
             assert refused.json()["error"]["reason"] == reason
+
+
+async def test_a_socket_signed_in_while_someone_is_renamed_still_ends_when_it_expires(settings):
+    """A socket's sign-in is read once, off the loop; a staff or device change published in
+    the meantime (any sign-in anywhere records its device's) kept it out of the cache, and the
+    socket then followed with no expiry timer: open, and fed, for as long as the screen stayed
+    on. Its expiry is set from that very read."""
+    app = create_app(settings)
+    with (
+        freeze_time("2026-11-21 12:00:00", tick=True) as frozen,
+        serve(app, loop="asyncio") as url,
+    ):
+        box = app.state.box
+
+        def on_the_box(coroutine):  # run on the server's loop, from this test's
+            return asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, box.bus.loop))
+
+        async def until(done) -> None:  # on the server's loop: no time passes
+            while not done():
+                await asyncio.sleep(0)
+
+        async with httpx.AsyncClient(base_url=url) as http:
+            token = (await sign_in(http, "waiter", device="Phone"))["Authorization"].split()[1]
+            cook = await staff_id(http, "kitchen")
+        limiter = await on_the_box(current_limiter())
+        taken = [object() for _ in range(int(limiter.available_tokens))]
+        seen = box.bus.last_seq
+
+        async def threads(take: bool) -> None:  # the box's worker threads, all taken or not
+            for holder in taken:
+                if take:
+                    await limiter.acquire_on_behalf_of(holder)
+                else:
+                    limiter.release_on_behalf_of(holder)
+
+        await on_the_box(threads(take=True))
+        async with feed(url, token, "topics=store&since=0") as ws:
+            # the socket's read of its sign-in waits for a thread; meanwhile a cook is renamed
+            await on_the_box(until(lambda: limiter.statistics().tasks_waiting))
+            await on_the_box(box.write(staff.update, SYSTEM, cook, {"name": "Kim O."}))
+            await on_the_box(until(lambda: box.bus.last_seq > seen))
+            await on_the_box(threads(take=False))
+            assert json.loads(await asyncio.wait_for(ws.recv(), 10))["entity"] == "store"
+            advance(frozen, timedelta(hours=settings.session_hours, seconds=1))
+            await ws.ping()  # wakes the server's loop: the sign-in's timer is due
+            after = await received(ws)
+    assert ws.close_code == 4401
+    assert after[-1]["error"]["reason"] == "expired"
+
+
+async def current_limiter() -> anyio.CapacityLimiter:
+    return anyio.to_thread.current_default_thread_limiter()
