@@ -85,7 +85,7 @@ async def poll(request: Request):
     topics = parse_topics(query["topics"], who)
     since, limit = query["since"], query["limit"]
     box = box_of(request)
-    await box.read(_replayable, since, box.bus.last_seq, box.settings.feed_replay_limit)
+    await box.read(replayable, since, box.bus.last_seq, box.settings.feed_replay_limit)
     batch = await box.read(events.since, since, box.bus.last_seq, limit)
     last = batch[-1].seq if batch else since
     return ok(
@@ -122,14 +122,14 @@ async def live(websocket: WebSocket):
     try:
         query = LIVE.read(websocket)
         token = await first_token(websocket, *deadline)
-        who = await box.sign_ins.actor(token)
+        who, expires_at = await box.sign_ins.session(token)
         topics = parse_topics(query["topics"], who)
         since = query["since"]
     except GalleyError as exc:
         return await refuse(websocket, exc)
     except WebSocketDisconnect:
         return
-    subscription = box.sign_ins.follow(token, topics)
+    subscription = box.sign_ins.follow(token, topics, expires_at)
 
     def shown(event: Event) -> Message:
         return _message(who, event)
@@ -232,7 +232,7 @@ async def _catch_up(
     Returns the last seq sent or skipped. Refuses (410 `resync`) a `last` the bound does not
     reach."""
     box = box_of(websocket)
-    await box.read(_replayable, last, box.bus.last_seq, box.settings.feed_replay_limit)
+    await box.read(replayable, last, box.bus.last_seq, box.settings.feed_replay_limit)
     subscription.behind = False
     upto = box.bus.last_seq
     while last < upto and subscription.ended is None:
@@ -250,13 +250,22 @@ async def _catch_up(
     return last
 
 
-def _replayable(conn: Any, since: int, upto: int, limit: int) -> None:
-    """Refuse a replay from `since` that is more than `limit` events behind `upto`, or reaches
-    back past the events the box keeps (retention prunes the oldest)."""
+def replayable(conn: Any, since: int, upto: int, limit: int) -> None:
+    """Refuse a replay from `since` that is more than `limit` events behind `upto`, reaches
+    back past the events the box keeps (retention prunes the oldest), or starts ahead of
+    `upto`: a seq this box never reached (a client of another database: the box restored
+    from a backup) would skip every event up to it."""
     if upto - since > limit or since < events.forgotten_upto(conn):
         raise Gone(
             f"too far back: more than {limit} events, or older than the box keeps; reload and"
             " follow from the current seq",
+            code="resync",
+            last_seq=upto,
+        )
+    if since > upto:
+        raise Gone(
+            f"event {since} is ahead of this box's last ({upto}); reload and follow from the"
+            " current seq",
             code="resync",
             last_seq=upto,
         )

@@ -22,7 +22,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from edge.api.feed import AUTH_SECONDS, EVENTS, PAGE, first_token, refuse, stream
+from edge.api.feed import AUTH_SECONDS, EVENTS, PAGE, first_token, refuse, replayable, stream
 from edge.api.idempotency import answer
 from edge.api.openapi import contract
 from edge.core import events
@@ -64,14 +64,15 @@ async def guest_page(request: Request):
     body=table_sessions.SCAN,
     response=SCANNED,
     public=True,
-    refuses={403, 410, 429, 503},
+    refuses={403, 409, 410, 429, 503},
     also={201: SCANNED},
 )
 async def guest_scan(request: Request):
     """A phone scanned a table's QR code: 201 with a new session, 200 joining the open one
     (`guest_token`: the token this phone already holds, to stay the same guest). 403: a
     forged, truncated, rotated or other store's code; 503: closed (with today's hours),
-    table disabled, or QR ordering paused; 410: the held token's session has ended."""
+    table disabled, or QR ordering paused; 410: the held token's session has ended; 409
+    `table_full`: 100 phones are at the table already."""
     box = box_of(request)
     box.guests.count(request)
     data = await body(request)
@@ -128,11 +129,11 @@ async def guest_join(request: Request):
 )
 async def guest_pass(request: Request):
     """Give today's pass (when the store asks for one), once per session before the first
-    Send. A table may try 5 times in 5 minutes (429 after)."""
+    Send. A table, and a phone, may try 5 times in 5 minutes (429 after)."""
     box = box_of(request)
     data = await body(request)
     who = box.guests.who(request)
-    box.guests.pass_tries.count(who.session_id, "tries of the pass")
+    box.guests.count_pass_try(request, who)
     return await answer(request, 200, _viewed(table_sessions.give_pass), who, data)
 
 
@@ -192,11 +193,13 @@ async def guest_ask_for_bill(request: Request):
 @contract(query=POLL, response=EVENTS, auth=GUEST, refuses={410, 429})
 async def guest_events(request: Request):
     """The table's own events after `since` (and the menu's, without fields: a cue to fetch
-    it again), for a phone whose websocket dropped."""
+    it again), for a phone whose websocket dropped. A `since` too far back is a 410 `resync`,
+    as on the websocket."""
     box = box_of(request)
     who = box.guests.who(request)
     query = POLL.read(request)
     since, limit = query["since"], query["limit"]
+    await box.read(replayable, since, box.bus.last_seq, box.settings.feed_replay_limit)
     batch: list[Event] = await box.read(events.since, since, box.bus.last_seq, limit)
     shown = [shown_to_guest(e) for e in batch if box.guests.shows(who.session_id, e)]
     last = batch[-1].seq if batch else since

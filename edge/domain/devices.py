@@ -22,7 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from edge.core.events import WriteConnection, commit
-from edge.core.permissions import Actor, require
+from edge.core.permissions import SYSTEM, Actor, require
 from edge.domain import shifts, tills
 from edge.domain.rows import existing
 from edge.domain.staff import end_sessions
@@ -144,6 +144,13 @@ def pair(conn: WriteConnection, values: dict[str, Any], credential_hash: str) ->
             code="spent_pairing_code",
             field="code",
         )
+    if not _may_pair(conn, code["created_by"]):
+        raise Invalid(
+            f"{label} was made by someone who may no longer pair devices: ask a manager for a"
+            " new one.",
+            code="spent_pairing_code",
+            field="code",
+        )
     name = values.get("name") or code["name"]
     if not name:
         raise Invalid(f"{NAME.label} is missing.", code="missing_field", field="name")
@@ -159,6 +166,16 @@ def pair(conn: WriteConnection, values: dict[str, Any], credential_hash: str) ->
     used = {"used_at": now, "device_id": device_id}
     commit(conn, code["created_by"], "pairing_codes", code["id"], "update", used)
     return {"id": device_id, "name": name}
+
+
+def _may_pair(conn: sqlite3.Connection, staff_id: str) -> bool:
+    """Whether whoever made a code may still pair devices: the box's console, or a staff
+    member still active in a role that may (a manager deactivated or made a waiter since
+    left their unused codes pairing devices)."""
+    if staff_id == SYSTEM.id:
+        return True
+    row = conn.execute("SELECT role, active FROM staff WHERE id = ?", (staff_id,)).fetchone()
+    return bool(row and row["active"] and Actor(staff_id, "", row["role"]).can("devices.edit"))
 
 
 def by_credential(conn: sqlite3.Connection, credential: str | None) -> dict[str, Any]:
@@ -241,5 +258,5 @@ def revoke(conn: WriteConnection, actor: Actor, device_id: str) -> dict[str, Any
     if not row["revoked_at"]:
         fields = {"revoked_at": now_iso(), "revoked_by": actor.id}
         commit(conn, actor.id, "devices", device_id, "update", fields)
-        end_sessions(conn, actor, "device_revoked", device_id=device_id)
+        end_sessions(conn, actor.id, "device_revoked", device_id=device_id)
     return {"id": device_id, "revoked": True}

@@ -30,6 +30,7 @@ import orjson
 
 from edge.core import identity, retention
 from edge.core.events import Op, WriteConnection, commit, step
+from edge.domain import staff
 from edge.domain.duplicates import aside, holders
 from edge.domain.sync_inbox import record_rejection
 from service import config_fields
@@ -92,8 +93,10 @@ def _apply(conn: WriteConnection, change: Change) -> None:
         if fields:
             _check(conn, change, entity.name, fields)
         hub_event = (change.id, change.hlc)
-        commit(conn, change.actor, entity.name, change.entity_id, op, fields,
-               origin="hub", hub_event=hub_event, hub_rev=change.rev)  # fmt: skip
+        event = commit(conn, change.actor, entity.name, change.entity_id, op, fields,
+                       origin="hub", hub_event=hub_event, hub_rev=change.rev)  # fmt: skip
+        if event is not None and entity.name == "staff" and op == "update":
+            staff.changed(conn, change.actor, change.entity_id, event.fields)
 
     if change.source == "edge":
         if echo(change):

@@ -129,7 +129,7 @@ def clear_pair(conn: WriteConnection, staff_id: str, device_id: str) -> None:
         commit(conn, staff_id, "pin_failures", row["id"], "update", fields)
 
 
-def clear(conn: WriteConnection, actor_id: str, staff_id: str) -> None:
+def clear(conn: WriteConnection, actor_id: str | None, staff_id: str) -> None:
     """A manager unlocked `staff_id`, or their PIN changed: every count and lock of theirs ends."""
     rows = conn.execute(
         "SELECT id FROM pin_failures WHERE staff_id = ? AND (failures > 0 OR hour_failures > 0)",

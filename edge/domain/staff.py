@@ -154,15 +154,25 @@ def update(conn: WriteConnection, actor: Actor, staff_id: str, changes: dict[str
         raise Conflict("you cannot deactivate yourself", code="self_deactivate")
     if "pin_hash" in changes:
         fields["pin_hash"] = changes["pin_hash"]
-    commit(conn, actor.id, "staff", staff_id, "update", fields)
-    if fields.get("active") is False:
-        end_sessions(conn, actor, "deactivated", staff_id=staff_id)
+    event = commit(conn, actor.id, "staff", staff_id, "update", fields)
+    if event is not None:
+        changed(conn, actor.id, staff_id, event.fields)
+
+
+def changed(
+    conn: WriteConnection, actor_id: str | None, staff_id: str, fields: Mapping[str, Any]
+) -> None:
+    """`fields` of `staff_id` changed, here or by an owner on the hub (pulled): deactivating
+    them, a new PIN or a new role ends their sign-ins, their open sockets closed with why, and
+    a new PIN ends their lockouts."""
+    if "active" in fields and not fields["active"]:
+        end_sessions(conn, actor_id, "deactivated", staff_id=staff_id)
     elif "pin_hash" in fields:
-        end_sessions(conn, actor, "pin_changed", staff_id=staff_id)
+        end_sessions(conn, actor_id, "pin_changed", staff_id=staff_id)
     elif "role" in fields:
-        end_sessions(conn, actor, "role_changed", staff_id=staff_id)
+        end_sessions(conn, actor_id, "role_changed", staff_id=staff_id)
     if "pin_hash" in fields:
-        lockouts.clear(conn, actor.id, staff_id)
+        lockouts.clear(conn, actor_id, staff_id)
 
 
 def unlock(conn: WriteConnection, actor: Actor, staff_id: str) -> dict[str, Any]:
@@ -224,7 +234,7 @@ ENDED = {
 
 def end_sessions(
     conn: WriteConnection,
-    actor: Actor,
+    actor_id: str | None,
     reason: str,
     *,
     staff_id: str | None = None,
@@ -237,7 +247,7 @@ def end_sessions(
     ).fetchall()
     ended = {"ended_at": now_iso(), "end_reason": reason}
     for row in rows:
-        commit(conn, actor.id, "staff_sessions", row["id"], "update", ended)
+        commit(conn, actor_id, "staff_sessions", row["id"], "update", ended)
 
 
 def ended(reason: str) -> Unauthorized:

@@ -34,6 +34,9 @@ from sync.ids import is_uuid, uuid7
 IDLE_MINUTES = 90  # an open session nobody touched for this long is over
 PAID_IDLE_MINUTES = 10  # ... or this long once its order is paid
 PURGE_HOURS = 24  # guests' nicknames are forgotten this long after their session closed
+# Phones a session takes, far more than any table seats: each scan without a held token is one
+# more guest, a row and an event that syncs, and a photo of the code must not make them all night.
+MEMBERS_MAX = 100
 
 JOIN = f.Form({"nickname": f.Field("Your name", f.text(24))}, required=("nickname",))
 SCAN = f.Form({"token": f.text(200), "guest_token": f.optional(f.text(200))}, required=("token",))
@@ -118,7 +121,9 @@ def _member_of(secret: bytes, token: Any) -> str | None:
     if not isinstance(token, str) or token.count(".") != 1:
         return None
     member_id, signature = token.split(".")
-    if not is_uuid(member_id) or not hmac.compare_digest(_signature(secret, member_id), signature):
+    # as bytes: compare_digest refuses a str with a letter beyond ASCII (a 500 to any phone)
+    expected = _signature(secret, member_id).encode()
+    if not is_uuid(member_id) or not hmac.compare_digest(expected, signature.encode()):
         return None
     return member_id
 
@@ -158,7 +163,8 @@ def scan(
     guest token it already holds for that session stays the same member. Refused: a code that is
     forged, truncated, of another store or rotated (403); outside opening hours, a disabled
     table, the kill switch on (503, with the reason); the token held for a session that ended
-    (410: the phone scans again without it for a fresh start)."""
+    (410: the phone scans again without it for a fresh start); a new phone at a table that has
+    `MEMBERS_MAX` (409 `table_full`)."""
     values = SCAN.clean(values)
     now = now or utcnow()
     table = tables.check_qr_token(conn, secret, values["token"])
@@ -189,10 +195,23 @@ def scan(
         )
     else:
         session_id = session["id"]
+        _room_for_one_more(conn, session_id)
     member_id = uuid7()
     member = {"session_id": session_id, "nickname": "", "is_host": False, "joined_at": stamp}
     commit(conn, f"guest:{member_id}", "session_members", member_id, "create", member)
     return created, _joined(secret, member_id, session_id)
+
+
+def _room_for_one_more(conn: sqlite3.Connection, session_id: str) -> None:
+    found = conn.execute(
+        "SELECT COUNT(*) FROM session_members WHERE session_id = ?", (session_id,)
+    ).fetchone()
+    if found[0] >= MEMBERS_MAX:
+        raise Conflict(
+            f"this table already has {MEMBERS_MAX} phones on its order; please ask a member of"
+            " staff",
+            code="table_full",
+        )
 
 
 def _joined(secret: bytes, member_id: str, session_id: str) -> dict[str, Any]:

@@ -129,10 +129,11 @@ def check_qr_token(conn: sqlite3.Connection, secret: bytes, token: str) -> dict[
         raise Forbidden("this QR code is not valid", code="bad_qr_token")
     table_id, version = parts[0], int(parts[1])
     epoch = conn.execute("SELECT qr_epoch FROM store").fetchone()["qr_epoch"]
-    expected = _signature(secret, table_id, version, epoch)
+    # as bytes: compare_digest refuses a str with a letter beyond ASCII (a 500 to any phone)
+    expected = _signature(secret, table_id, version, epoch).encode()
     table = conn.execute("SELECT * FROM tables WHERE id = ?", (table_id,)).fetchone()
     if (
-        not hmac.compare_digest(expected, parts[2])
+        not hmac.compare_digest(expected, parts[2].encode())
         or table is None
         or table["qr_version"] != version
     ):

@@ -36,7 +36,7 @@ from edge.domain import devices, lockouts, staff
 from edge.runtime.realtime import Bus, Subscription
 from service import fields as f
 from service.attempts import Attempts
-from service.errors import Unauthorized
+from service.errors import Forbidden, Unauthorized
 from service.shapes import shape, text
 from service.tokens import bearer, fresh_token, token_hash
 from sync import hashing
@@ -103,6 +103,10 @@ class SignIns:
     async def actor(self, token: str | None) -> Actor:
         """The staff member a bearer token belongs to; cached until it expires or changes. A
         token whose sign-in ended is told why (`staff.ended`)."""
+        return (await self.session(token))[0]
+
+    async def session(self, token: str | None) -> tuple[Actor, datetime]:
+        """`actor`, and when the sign-in expires."""
         if not token:
             raise Unauthorized("sign in first", code="sign_in_required")
         key = token_hash(token)
@@ -112,11 +116,10 @@ class SignIns:
             cached = await self._read(staff.session_actor, key)
             if changed == self._changed:  # not ended while it was being read
                 self._sessions[key] = cached
-        who, expires_at = cached
-        if expires_at <= utcnow():
+        if cached[1] <= utcnow():
             self._sessions.pop(key, None)
             raise staff.ended("expired")
-        return who
+        return cached
 
     async def device(self, credential: str | None) -> dict[str, str]:
         """The paired device ({id, name}) that holds `credential`, or a 401."""
@@ -163,30 +166,35 @@ class SignIns:
         """The approving manager in `body["approval"]` (a body APPROVED has cleaned), if any, for
         `permission`; their PIN counts on the device `asking` is signed in on. Someone no
         approval would help (a cook voiding a line) is refused before any PIN is checked: their
-        device is no place to try a manager's PIN."""
+        device is no place to try a manager's PIN. A wrong PIN, or one of nobody who may sign in,
+        is a 403 with its code (`wrong_pin`, `unknown_staff`): the asking sign-in stands."""
         given = body.pop("approval", None)
         if given is None:
             return None
         if not (asking.can(permission) or may_ask(asking, permission)):
             require(asking, permission)  # refuses
         device = {"id": asking.device_id, "name": asking.device}
-        approver = await self.check_pin(given["staff_id"], given["pin"], device)
+        try:
+            approver = await self.check_pin(given["staff_id"], given["pin"], device)
+        except Unauthorized as refused:  # a 401 is the asking sign-in's end to every page
+            message = f"the approval was refused: {refused.message}"
+            raise Forbidden(message, code=refused.code) from None
         await self._write(staff.approve, approver.id, device["id"])
         return approver
 
-    def follow(self, token: str, topics: frozenset[str]) -> Subscription:
-        """Subscribe a websocket of the sign-in `token` (signed in: `actor` just answered for
-        it) to `topics`: when the sign-in ends, the subscription ends with the reason (see
-        `_on_events`), and when it expires, at that moment (a timer on the loop)."""
+    def follow(self, token: str, topics: frozenset[str], expires_at: datetime) -> Subscription:
+        """Subscribe a websocket of the sign-in `token` (signed in: `session` just answered for
+        it, with `expires_at`) to `topics`: when the sign-in ends, the subscription ends with
+        the reason (see `_on_events`), and when it expires, at that moment (a timer on the
+        loop). The expiry comes from the caller, not the cache: a change published while
+        `session` read it keeps it out of the cache, and the socket had no timer."""
         key = token_hash(token)
         subscription = self._bus.subscribe(topics)
         self._sockets.setdefault(key, set()).add(subscription)
-        cached = self._sessions.get(key)
-        if cached is not None:
-            left = (cached[1] - utcnow()).total_seconds()
-            self._expiries[subscription] = self._bus.loop.call_later(
-                max(left, 0), self._expire, key, subscription
-            )
+        left = (expires_at - utcnow()).total_seconds()
+        self._expiries[subscription] = self._bus.loop.call_later(
+            max(left, 0), self._expire, key, subscription
+        )
         return subscription
 
     def unfollow(self, token: str, subscription: Subscription) -> None:

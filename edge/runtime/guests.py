@@ -30,7 +30,7 @@ HEADER = "X-Galley-Guest"
 WINDOW_S = 10
 ADDRESS_CALLS = 60  # one phone: a page load and a busy minute of ordering fit easily
 SESSION_CALLS = 150  # a table of phones together
-PASS_TRIES, PASS_WINDOW_S = 5, 300  # wrong daily passes a table may try
+PASS_TRIES, PASS_WINDOW_S = 5, 300  # daily passes a table, and a phone, may try
 _SCOPE = "galley.guest"  # where a request's guest is kept once known
 _REMEMBERED = 100_000  # ids whose session is known, before the oldest are forgotten
 
@@ -66,6 +66,13 @@ class Guests:
             self.count(conn)
             known = conn.scope[_SCOPE] = self.resolve(token)
         return known
+
+    def count_pass_try(self, conn: HTTPConnection, who: Guest) -> None:
+        """Count a try of the daily pass, per table session and per client address, or refuse
+        it (429): the pass is the same at every table, so a phone holding several tables'
+        codes gets no more tries than one table."""
+        self.pass_tries.count(who.session_id, "tries of the pass")
+        self.pass_tries.count(client_address(conn), "tries of the pass")
 
     def resolve(self, token: str | None) -> Guest:
         who = self._read_now(table_sessions.guest, self._secret, token, utcnow())

@@ -135,6 +135,28 @@ async def test_a_managers_code_expires_in_ten_minutes(client, settings, manager)
         )
 
 
+@pytest.mark.parametrize("change", [{"active": False}, {"role": "waiter"}])
+async def test_a_code_made_by_a_manager_since_deactivated_or_demoted_pairs_nothing(
+    client, manager, change
+):
+    """A manager's code outlived the manager: deactivated or made a waiter, their unused code
+    still paired a device. It is refused as a spent one; the box's console's and another
+    manager's codes still pair."""
+    code = (await client.post("/api/devices/pairing-codes", headers=manager, json={})).json()
+    owner = await sign_in(client, "owner", device="Office")
+    changed = await client.patch(
+        f"/api/staff/{await staff_id(client, 'manager')}", headers=owner, json=change
+    )
+    assert changed.status_code == 200, changed.text
+    refused = await client.post("/api/devices/pair", json={"code": code["code"], "name": "Bar"})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["code"] == "spent_pairing_code"
+    assert (await client.post("/api/devices/pair", json=pairing("Bar"))).status_code == 201
+    owners = (await client.post("/api/devices/pairing-codes", headers=owner, json={})).json()
+    again = await client.post("/api/devices/pair", json={"code": owners["code"], "name": "Deck"})
+    assert again.status_code == 201, again.text
+
+
 async def test_pairing_tries_are_limited_per_address(client, settings):
     with freeze_time("2026-11-21 12:00:00", tick=True) as frozen:
         for _ in range(10):
@@ -429,14 +451,31 @@ async def test_approvals_count_wrong_pins_on_the_asking_device(client, settings)
         body = {"reason": "change", "approval": {"staff_id": manager, "pin": typed}}
         return await client.post("/api/drawer/open", headers=till, json=body)
 
-    assert [(await drawer("0000")).status_code for _ in range(5)] == [401, 401, 401, 401, 423]
+    # 403, not 401: a 401 is the end of the cashier's own sign-in, which every page signs out on
+    assert [(await drawer("0000")).status_code for _ in range(5)] == [403, 403, 403, 403, 423]
+    assert (await drawer("0000")).json()["error"]["code"] == "locked_out"
     assert (await drawer(PINS["manager"])).status_code == 423  # locked on this till
+    assert (await client.get("/api/me", headers=till)).status_code == 200
     office = await client.post(
         "/api/sessions",
         headers=await device_header(client, "Office"),
         json={"staff_id": manager, "pin": PINS["manager"]},
     )
     assert office.status_code == 201
+
+
+async def test_an_approval_by_a_deactivated_manager_is_refused_and_the_cashier_stays(client):
+    """A manager deactivated since (their PIN still known to the till) approves nothing: 403
+    `unknown_staff`, no drawer opens, and the cashier's own sign-in stands."""
+    boss = await sign_in(client, "owner", device="Office")
+    till = await sign_in(client, "cashier", device="Till 1")
+    manager = await staff_id(client, "manager")
+    gone = await client.patch(f"/api/staff/{manager}", headers=boss, json={"active": False})
+    assert gone.status_code == 200, gone.text
+    body = {"reason": "change", "approval": {"staff_id": manager, "pin": PINS["manager"]}}
+    refused = await client.post("/api/drawer/open", headers=till, json=body)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "unknown_staff"
+    assert (await client.get("/api/me", headers=till)).status_code == 200
 
 
 async def test_a_right_approval_clears_that_devices_count(client):

@@ -17,7 +17,8 @@ from edge.api.app import create_app
 from edge.core import events
 from edge.core.events import Event
 from edge.runtime import realtime
-from tests.conftest import sign_in
+from tests.conftest import BOX, sign_in
+from tests.edge.guest_helpers import open_all_day, qr_token_in
 from tests.edge.menu_helpers import item, menu
 from tests.live import feed, serve
 
@@ -73,6 +74,52 @@ async def test_a_replay_from_too_far_back_is_told_to_reload(live):
         within = await client.get(f"/api/events?since={last - LIMIT}", headers=headers)
         assert within.status_code == 200
         assert within.json()["last_seq"] == last
+
+
+async def test_a_since_the_box_never_reached_is_told_to_reload(live):
+    """A screen that kept its last seq from another database (the box restored from a backup,
+    or set up again) asked from ahead of the box: the feed answered nothing and said it was
+    live, and every event up to that seq was skipped, a kitchen screen showing no new ticket
+    for hours. It is told to reload, as one asking from too far back is."""
+    async with httpx.AsyncClient(base_url=live) as client:
+        token, last, order = await _waiter_ordering(client)
+        headers = {"Authorization": f"Bearer {token}"}
+        ahead = last + 500
+
+        async with feed(live, token, f"since={ahead}") as ws:
+            refusal = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            await ws.wait_closed()
+        assert ws.close_code == 4410
+        assert refusal["error"]["code"] == "resync" and refusal["error"]["last_seq"] == last
+
+        polled = await client.get(f"/api/events?since={ahead}", headers=headers)
+        assert polled.status_code == 410 and polled.json()["error"] == refusal["error"]
+        at_the_end = await client.get(f"/api/events?since={last}", headers=headers)
+        assert at_the_end.status_code == 200 and at_the_end.json()["events"] == []
+
+
+async def test_a_guests_replay_from_too_far_back_is_told_to_reload_when_polling_too(live):
+    """A phone polling the guest feed from 0 was served the box's whole history, page by page
+    (each page's events looked up one by one on the event loop to find its table's), where its
+    websocket is told to reload: both are now."""
+    async with httpx.AsyncClient(base_url=live) as client:
+        await open_all_day(client, await sign_in(client, "owner"))
+        qr = qr_token_in(BOX["database"], "1")
+        guest = (await client.post("/api/guest/scan", json={"token": qr})).json()["guest_token"]
+        last = (await client.get("/healthz")).json()["last_seq"]
+        assert last > LIMIT
+
+        async with feed(live, guest, "since=0", "/api/guest/ws") as ws:
+            refusal = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            await ws.wait_closed()
+        assert ws.close_code == 4410 and refusal["error"]["code"] == "resync"
+
+        headers = {"X-Galley-Guest": guest}
+        polled = await client.get("/api/guest/events?since=0", headers=headers)
+        assert polled.status_code == 410, polled.text
+        assert polled.json()["error"] == refusal["error"]
+        within = await client.get(f"/api/guest/events?since={last - LIMIT}", headers=headers)
+        assert within.status_code == 200 and within.json()["last_seq"] == last
 
 
 async def test_a_long_backlog_and_a_slow_client_are_read_from_the_database(live, monkeypatch):

@@ -52,6 +52,8 @@ async def test_forged_truncated_rotated_and_other_store_codes_are_refused(box_an
     with freeze_time(NOON, tick=True):
         # a version of digits beyond ASCII ("²") passed str.isdigit() and int() failed: a 500
         odd = [f"{table_id}.{digits}.{signature}" for digits in ("²", "١")]
+        # a signature with a letter beyond ASCII: hmac.compare_digest refuses such a str (a 500)
+        odd.append(f"{table_id}.{version}.é{signature[1:]}")
         for bad in (forged, qr[:-3], f"{table_id}.{version}", other_store, "nonsense", *odd):
             answer = await Phone(client).scan(bad)
             assert answer.status_code == 403, (bad, answer.text)
@@ -60,6 +62,29 @@ async def test_forged_truncated_rotated_and_other_store_codes_are_refused(box_an
         assert rotated.status_code == 200, rotated.text
         assert (await Phone(client).scan(qr)).status_code == 403
         assert (await Phone(client).scan(qr_token(box, "3"))).status_code == 201
+
+
+async def test_a_table_takes_a_hundred_phones_and_no_flood_of_made_up_guests(box_and_client):
+    """Each scan without a held token made one more guest at the table, an event the box keeps
+    and syncs: a phone on the Wi-Fi with a photo of the code made 6 a second all evening, at
+    every table it had a photo of. A session takes 100 phones (far more than any table seats);
+    the next is told to ask staff, and a phone already at the table still rejoins."""
+    box, client = box_and_client
+    qr = qr_token(box, "3")
+    with freeze_time(NOON, tick=True) as frozen:
+        first = Phone(client)
+        assert (await first.scan(qr)).status_code == 201
+        for n in range(1, table_sessions.MEMBERS_MAX):
+            if n % 50 == 0:  # the address's 60 calls in 10 s
+                advance(frozen, timedelta(seconds=11))
+            assert (await Phone(client).scan(qr)).status_code == 200
+        advance(frozen, timedelta(seconds=11))
+        full = await Phone(client).scan(qr)
+        assert full.status_code == 409, full.text
+        assert full.json()["error"]["code"] == "table_full"
+        assert (await first.scan(qr)).status_code == 200  # holding its token: the same guest
+    members = box.read_now(lambda c: c.execute("SELECT COUNT(*) FROM session_members").fetchone())
+    assert members[0] == table_sessions.MEMBERS_MAX
 
 
 async def test_closed_hours_a_disabled_table_and_the_kill_switch_answer_503(box_and_client):
@@ -172,6 +197,16 @@ async def test_a_guest_token_works_only_on_its_own_guest_endpoints(box_and_clien
         # a token signed by another box
         forged = {"X-Galley-Guest": f"{here.token.split('.')[0]}.AAAAAAAAAAAAAAAAAAAAAAAA"}
         assert (await client.get("/api/guest/table", headers=forged)).status_code == 401
+        # a signature with a letter beyond ASCII (a header is Latin-1), held or sent: not a 500
+        member, signature = here.token.split(".")
+        odd = f"{member}.\xe9{signature[1:]}"
+        header = {"X-Galley-Guest": odd.encode("latin-1")}
+        sent = await client.get("/api/guest/table", headers=header)
+        assert sent.status_code == 401, sent.text
+        held = await client.post(
+            "/api/guest/scan", json={"token": qr_token(box, "7"), "guest_token": odd}
+        )
+        assert held.status_code == 401, held.text
 
 
 async def test_a_flooding_phone_gets_429_and_staff_calls_stay_fast(box_and_client):
@@ -288,6 +323,27 @@ async def test_the_daily_pass_turns_at_four_and_a_table_gives_it_once(box_and_cl
         )
         assert given.status_code == 200 and given.json()["pass_needed"] is False
         assert (await phone.call("POST", "/api/guest/send")).status_code == 200
+
+
+async def test_a_phone_holding_several_tables_codes_gets_no_more_tries_of_the_pass(
+    box_and_client,
+):
+    """The pass is one word of 38 and a number of 90 (3,420), the same at every table; its 5
+    tries in 5 minutes were counted per table only, so a phone on the Wi-Fi holding photos of
+    20 tables' codes tried 100 passes in 5 minutes (all of them in under 3 hours). They are
+    counted per phone too: its sixth, at another table, is a 429."""
+    box, client = box_and_client
+    owner = await sign_in(client, "owner")
+    await client.patch("/api/store", headers=owner, json={"daily_pass": True})
+    with freeze_time(NOON, tick=True):
+        await box.write(table_sessions.rotate_pass)
+        here, there = Phone(client), Phone(client)
+        await here.scan(qr_token(box, "3"))
+        await there.scan(qr_token(box, "4"))
+        tries = [await here.call("POST", "/api/guest/pass", {"word": "nope-1"}) for _ in range(5)]
+        assert [t.status_code for t in tries] == [422] * 5
+        another = await there.call("POST", "/api/guest/pass", {"word": "nope-2"})
+        assert another.status_code == 429, another.text
 
 
 def _pass_day(box) -> str:

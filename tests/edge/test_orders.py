@@ -166,7 +166,7 @@ async def test_a_waiter_voids_with_a_managers_pin_recorded_as_approver(client, s
         headers=waiter,
         json={"reason": "wrong drink", "approval": {"staff_id": manager_id, "pin": "0000"}},
     )
-    assert wrong.status_code == 401
+    assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "wrong_pin"
     not_a_manager = await client.post(
         f"/api/order-lines/{line}/void",
         headers=waiter,

@@ -29,6 +29,7 @@ from tests.live import feed, serve
 README = Path(__file__).resolve().parents[2] / "README.md"
 ROLES = ("owner", "manager", "cashier", "waiter", "kitchen")
 PAIRED, UNPAIRED = "guest (paired device)", "guest (unpaired)"
+TABLE_GUEST = "a table's guest"  # a guest token: the guest routes', walked apart (no column)
 COLUMNS = (*ROLES, PAIRED, UNPAIRED)
 CELLS = {"yes", "no", "approval", "not owners", "86 only", "masked"}
 # Keys only those who may edit printers see, wherever they are shown.
@@ -160,6 +161,12 @@ class World:
             self.who |= await device_header(self.http, column)
         elif column == PAIRED:
             self.who = await device_header(self.http, column)
+        elif column == TABLE_GUEST:  # its token in its own header and as a sign-in's
+            await self.made("/api/tables", {"area_id": self.area, "name": "Guests' own"})
+            qr = qr_token_in(BOX["database"], "Guests' own")
+            token = (await self.http.post("/api/guest/scan", json={"token": qr})).json()
+            token = token["guest_token"]
+            self.who = {"X-Galley-Guest": token, "Authorization": f"Bearer {token}"}
 
     async def last_seq(self, *entities: str) -> int:
         """The seq of the newest event of these entities (tables), from the owner's audit: the
@@ -794,10 +801,16 @@ def _allowed(response: httpx.Response) -> str | None:
 
 
 def _refused(response: httpx.Response, status: int, code: str | None = None) -> str | None:
+    """Why `response` is not a refusal with `status` (and `code`) in the error shape, if not."""
     if response.status_code != status:
         return f"answered {response.status_code} (not {status}): {response.text[:200]}"
-    if code and response.json()["error"]["code"] != code:
-        return f"refused with {response.json()['error']['code']}, not {code}"
+    try:
+        error = response.json()["error"]
+        assert isinstance(error["code"], str) and isinstance(error["message"], str)
+    except (ValueError, KeyError, TypeError, AssertionError):
+        return f"refused without the error shape: {response.text[:200]}"
+    if code and error["code"] != code:
+        return f"refused with {error['code']}, not {code}"
     return None
 
 
@@ -860,6 +873,21 @@ async def test_every_route_answers_each_role_as_the_readme_says(world):
         problems = [p for p in await check(world, CALLS[key], row[world.column], refusal) if p]
         if problems:
             wrong[key] = f"{row[world.column]}: {'; '.join(problems)}"
+    assert wrong == {}
+
+
+@pytest.mark.parametrize("world", [TABLE_GUEST], indirect=True)
+async def test_a_table_guests_token_reaches_no_more_than_no_token_does(world):
+    """A guest token, sent in the guest header and as a bearer token, on every route but the
+    guest ones (`tests/edge/test_guest_sessions.py`): each answers as it does an unpaired
+    guest, a 401 where the README says no."""
+    wrong = {}
+    for key, row in readme_table("route").items():
+        if key.split()[1].startswith("/api/guest/") and key != "POST /api/guest/scan":
+            continue
+        problems = [p for p in await check(world, CALLS[key], row[UNPAIRED], 401) if p]
+        if problems:
+            wrong[key] = f"{row[UNPAIRED]}: {'; '.join(problems)}"
     assert wrong == {}
 
 

@@ -7,12 +7,20 @@ import logging
 from collections.abc import Iterator
 from datetime import timedelta
 
+import anyio
+import anyio.to_thread
 import httpx
 import pytest
 from freezegun import freeze_time
 from websockets.exceptions import ConnectionClosed
 
 from edge.api.app import create_app
+from edge.core.permissions import SYSTEM
+from edge.domain import hub_changes, staff
+from sync import hashing
+from sync.clock import Timestamp, now_iso, now_ms
+from sync.envelope import Change
+from sync.ids import uuid7
 from tests.clock import advance
 from tests.conftest import device_header, sign_in, staff_id
 from tests.edge.menu_helpers import item, menu
@@ -226,3 +234,98 @@ async def test_an_open_socket_closes_when_its_sign_in_expires(settings):
                 after = await received(ws)
     assert ws.close_code == 4401
     assert after == [{"error": after[0]["error"] | {"reason": "expired"}}], after
+
+
+def _pulled(entity_id: str, fields: dict) -> Change:
+    """An owner's edit of a staff member on the hub, as the box pulls it."""
+    return Change(
+        cursor=1, id=uuid7(), hlc=str(Timestamp(now_ms(), 0, "hub")), at=now_iso(),
+        entity="staff", entity_id=entity_id, op="update", fields=fields, rev=1,
+        actor="owner@example.com", source="hub", seq=None,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"active": False}, "deactivated"),
+        ({"role": "waiter"}, "role_changed"),
+        ({"pin_hash": hashing.hash_secret("8642")}, "pin_changed"),
+    ],
+)
+async def test_an_owners_change_on_the_hub_ends_the_sign_in_as_a_managers_here(
+    settings, fields, reason
+):
+    """A manager deactivated, made a waiter or given a new PIN by the owner on the hub: once
+    the box pulls it, their sign-in ends as it does when a manager does it at the store, their
+    open socket (on the staff topic, a manager's only) closed at once with why."""
+    app = create_app(settings)
+    with serve(app) as live:
+        box = app.state.box
+        async with httpx.AsyncClient(base_url=live) as http:
+            manager = await sign_in(http, "manager", device="Office")
+            token = manager["Authorization"].split()[1]
+            whose = await staff_id(http, "manager")
+            since = (await http.get("/healthz")).json()["last_seq"]
+            async with feed(live, token, f"topics=staff&since={since}") as ws:
+                change = _pulled(whose, fields)
+                pull = box.write(hub_changes.apply, [change], change.cursor)
+                await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(pull, box.bus.loop))
+                after = await received(ws)
+            assert ws.close_code == 4401
+            assert after[-1]["error"]["reason"] == reason
+            refused = await http.get("/api/me", headers=manager)
+            assert refused.status_code == 401
+            assert refused.json()["error"]["reason"] == reason
+
+
+async def test_a_socket_signed_in_while_someone_is_renamed_still_ends_when_it_expires(settings):
+    """A socket's sign-in is read once, off the loop; a staff or device change published in
+    the meantime (any sign-in anywhere records its device's) kept it out of the cache, and the
+    socket then followed with no expiry timer: open, and fed, for as long as the screen stayed
+    on. Its expiry is set from that very read."""
+    app = create_app(settings)
+    with (
+        freeze_time("2026-11-21 12:00:00", tick=True) as frozen,
+        serve(app, loop="asyncio") as url,
+    ):
+        box = app.state.box
+
+        def on_the_box(coroutine):  # run on the server's loop, from this test's
+            return asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, box.bus.loop))
+
+        async def until(done) -> None:  # on the server's loop: no time passes
+            while not done():
+                await asyncio.sleep(0)
+
+        async with httpx.AsyncClient(base_url=url) as http:
+            token = (await sign_in(http, "waiter", device="Phone"))["Authorization"].split()[1]
+            cook = await staff_id(http, "kitchen")
+        limiter = await on_the_box(current_limiter())
+        taken = [object() for _ in range(int(limiter.available_tokens))]
+        seen = box.bus.last_seq
+
+        async def threads(take: bool) -> None:  # the box's worker threads, all taken or not
+            for holder in taken:
+                if take:
+                    await limiter.acquire_on_behalf_of(holder)
+                else:
+                    limiter.release_on_behalf_of(holder)
+
+        await on_the_box(threads(take=True))
+        async with feed(url, token, "topics=store&since=0") as ws:
+            # the socket's read of its sign-in waits for a thread; meanwhile a cook is renamed
+            await on_the_box(until(lambda: limiter.statistics().tasks_waiting))
+            await on_the_box(box.write(staff.update, SYSTEM, cook, {"name": "Kim O."}))
+            await on_the_box(until(lambda: box.bus.last_seq > seen))
+            await on_the_box(threads(take=False))
+            assert json.loads(await asyncio.wait_for(ws.recv(), 10))["entity"] == "store"
+            advance(frozen, timedelta(hours=settings.session_hours, seconds=1))
+            await ws.ping()  # wakes the server's loop: the sign-in's timer is due
+            after = await received(ws)
+    assert ws.close_code == 4401
+    assert after[-1]["error"]["reason"] == "expired"
+
+
+async def current_limiter() -> anyio.CapacityLimiter:
+    return anyio.to_thread.current_default_thread_limiter()
