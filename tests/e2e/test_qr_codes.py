@@ -24,7 +24,11 @@ from playwright.sync_api import Page, expect
 
 from edge.core import db
 from edge.domain import tables
+from printers.emulator import run_in_thread
+from printers.preview import preview_png
+from printers.profiles import get_profile
 from tests.e2e.conftest import SCREENSHOTS, LiveEdge, sign_in
+from tests.e2e.test_pos import print_receipts_on
 
 pytestmark = pytest.mark.e2e
 
@@ -162,6 +166,43 @@ def test_print_qr_sheet_prints_one_a4_page_per_twelve_cards(
     assert sorted(name for names in printed for name in names) == sorted(in_use(floor))
     page.evaluate("dispatchEvent(new Event('afterprint'))")  # the dialog closed
     expect(page.locator(".print-pages")).to_have_count(0)
+
+
+def test_print_on_a_printer_sends_a_card_a_table_whose_code_scans_to_it(
+    page: Page, live_edge: LiveEdge, owner, floor
+):
+    """The Tables page's Print on a printer: the cards of every table in use on the receipt
+    printer (a printer emulator), each read back from its paper by the QR reader to its table;
+    then one table's card alone, as after its code was replaced."""
+    receipt = next(p for p in owner.get("/api/printers").json() if p["role"] == "receipt")
+    columns = get_profile(receipt["profile"]).columns
+    with run_in_thread() as emulator:
+        print_receipts_on(owner, emulator.port)
+        sign_in(page)
+        page.get_by_role("link", name="Tables").click()
+        page.get_by_role("button", name="Print on a printer").click()
+        dialog = page.locator("dialog.modal")
+        expect(dialog.get_by_label("Printer")).to_have_value(receipt["id"])
+        every = f"Every table in use ({len(in_use(floor))})"
+        expect(dialog.get_by_label("Tables").locator("option:checked")).to_have_text(every)
+        page.screenshot(path=SCREENSHOTS / "qr-cards-dialog.png")
+        dialog.get_by_role("button", name="Print").click()
+        sent = f"{len(in_use(floor))} QR cards sent to {receipt['name']}"
+        expect(page.locator(".toast", has_text=sent)).to_be_visible()
+        cards = emulator.wait_for_jobs(len(in_use(floor)), timeout=30)
+        scanned = []
+        for card in cards:
+            picture = Image.open(io.BytesIO(preview_png(card, columns, scale=2)))
+            scanned += scanned_tables(live_edge, picture)
+        assert sorted(scanned) == sorted(in_use(floor))
+
+        page.get_by_role("button", name="Print on a printer").click()
+        dialog.get_by_label("Tables").select_option(label="Terrace: table T1")
+        dialog.get_by_role("button", name="Print").click()
+        expect(page.locator(".toast", has_text=f"1 QR card sent to {receipt['name']}")).to_be_visible()
+        (again,) = emulator.wait_for_jobs(len(cards) + 1, timeout=30)[len(cards) :]
+        picture = Image.open(io.BytesIO(preview_png(again, columns, scale=2)))
+        assert scanned_tables(live_edge, picture) == ["T1"]
 
 
 def test_long_names_stay_on_their_cards_and_the_codes_still_scan(

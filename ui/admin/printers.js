@@ -33,17 +33,14 @@ const JOB_STATES = {
   printed: "Printed",
   failed: "Failed",
 };
-const JOB_KINDS = {
-  test: "Test page",
-  receipt: "Receipt",
-  bill: "Bill",
-  kitchen: "Kitchen ticket",
+const JOB_KINDS = {  // edge.domain.print_queue.KINDS
   kitchen_ticket: "Kitchen ticket",
   void_chit: "Void chit",
-  test_page: "Test page",
-  drawer_pulse: "Cash drawer",
-  ticket: "Kitchen ticket",
+  receipt: "Receipt",
+  refund_slip: "Refund slip",
   report: "Report",
+  test_page: "Test page",
+  table_card: "Table QR card",
   drawer: "Cash drawer",
   other: "Print job",
 };

@@ -1,4 +1,4 @@
-// Tables: areas and their tables, QR codes to download or print, and rotating codes that
+// Tables: areas and their tables, QR codes to download or print (on paper or a printer), and rotating codes that
 // have leaked (a rotated code stops working at once).
 
 import { arrangeDialog } from "./arrange.js";
@@ -31,6 +31,7 @@ export default {
 
     const sheetButton = h("button", { type: "button", class: "btn", onclick: () => sheet("download", sheetButton) }, "Download QR sheet");
     const printButton = h("button", { type: "button", class: "btn", onclick: () => sheet("print", printButton) }, "Print QR sheet");
+    const cardsButton = h("button", { type: "button", class: "btn", onclick: () => act(cardsButton, qrMsg, printCards).then(linkToSettings) }, "Print on a printer");
     const rotateAll = h("button", { type: "button", class: "btn btn-danger", onclick: () => confirmAction({
       title: "Replace every QR code?",
       text: "Every printed table QR code in the store stops working at once. Print and put out the new sheet straight after.",
@@ -52,8 +53,8 @@ export default {
           h("div", { class: "row-between" },
             h("div", { class: "head-title" },
               h("h2", {}, "QR codes"),
-              h("span", { class: "head-sub" }, "One card per table in use, on A4 pages ready to cut. Guests scan it to order.")),
-            h("div", { class: "toolbar" }, sheetButton, printButton, rotateAll)),
+              h("span", { class: "head-sub" }, "One card per table in use, on A4 pages ready to cut or on a receipt printer. Guests scan it to order.")),
+            h("div", { class: "toolbar" }, sheetButton, printButton, cardsButton, rotateAll)),
           qrMsg)),
       body);
 
@@ -64,6 +65,38 @@ export default {
         else saveBlob(blob, "table-qr-codes.svg");
       });
       linkToSettings();
+    }
+
+    /** Cards on a receipt printer, one a table (every table in use, or the one picked: a card
+     * again after its code was replaced). */
+    async function printCards() {
+      const printers = (await ctx.api.get("/api/printers")).filter((p) => p.enabled);
+      if (!printers.length) {
+        say(qrMsg, "No printer is set up yet: add one under Printers first.");
+        qrMsg.append(" ", h("a", { href: "#/printers" }, "Open printers"));
+        return;
+      }
+      const inUse = state.areas.flatMap((a) => a.tables.filter((t) => t.enabled));
+      const receipt = printers.find((p) => p.role === "receipt") || printers[0];
+      modal({
+        title: "Print QR cards",
+        submitLabel: "Print",
+        body: [
+          field("Printer", h("select", { class: "select", name: "printer" },
+            printers.map((p) => h("option", { value: p.id, selected: p === receipt }, p.name)))),
+          field("Tables", h("select", { class: "select", name: "tables" },
+            h("option", { value: "" }, `Every table in use (${inUse.length})`),
+            state.areas.flatMap((a) => a.tables.map((t) => h("option", { value: t.id }, `${a.name}: table ${t.name}`)))),
+          "One card per table, to stand on it: guests scan it to order."),
+        ],
+        async onSubmit(form) {
+          const printer = printers.find((p) => p.id === form.elements.printer.value);
+          const table = form.elements.tables.value;
+          const jobs = await ctx.api.post(`/api/printers/${printer.id}/table-cards`, table ? { table_ids: [table] } : {});
+          ctx.toast(`${jobs.length} QR card${jobs.length === 1 ? "" : "s"} sent to ${printer.name}`);
+          return true;
+        },
+      });
     }
 
     function linkToSettings() {
