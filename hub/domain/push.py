@@ -24,8 +24,8 @@ from typing import Any
 from hub.domain.devices import Device, check_store
 from hub.storage.tx import ChangeRow, InboxEntry, Row, Tx
 from service import config_fields
-from service.errors import Conflict, Invalid
-from sync.canonical import canonical_fields
+from service.errors import Conflict, GalleyError, Invalid
+from sync.canonical import MAX_DEPTH, canonical_fields, nests_within
 from sync.clock import HybridClock, Timestamp, now_iso, now_ms
 from sync.entities import ENTITIES, Entity, split_parts
 from sync.envelope import Kept, PushBatch, PushedEvent, PushResult, Status, Verdict
@@ -40,6 +40,11 @@ CLOCK = HybridClock("hub")
 # years ahead (set wrong, or lying) must not move it there: its own events keep their readings,
 # and the hub's readings for them are as late as this allows.
 AHEAD_MS = WINDOW_S * 1000
+# How deep a refused event's fields may nest to be kept whole in the inbox (a value nested past
+# MAX_DEPTH in an order's line is refused, and kept): far below the 254 levels orjson writes,
+# with room for the inbox's answer around it. A batch with a refused event nested deeper is
+# malformed.
+KEPT_DEPTH = 2 * MAX_DEPTH
 
 
 def push(tx: Tx, device: Device, batch: PushBatch) -> PushResult:
@@ -111,6 +116,12 @@ class _Batch:
             else:
                 verdict = self._merge(entity, event, fields)
         except BadEvent as error:
+            if not nests_within(event.fields, KEPT_DEPTH):
+                raise GalleyError(
+                    f"event {event.seq}'s fields nest more than {KEPT_DEPTH} levels deep: the"
+                    " hub cannot keep it",
+                    code="bad_envelope",
+                ) from None
             verdict = Verdict(event.seq, event.id, "rejected", None, reason=error.reason)
         self.inbox.append(
             InboxEntry(

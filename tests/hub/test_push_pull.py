@@ -317,3 +317,49 @@ async def test_a_digest_asked_with_a_malformed_tickets_before_is_refused(hub, ow
     assert answer.status_code == 400, answer.text
     assert answer.headers["content-type"].startswith("application/json")
     assert "tickets_before" in answer.text
+
+
+def _nested(levels):
+    """A JSON list nested `levels` deep: more than orjson writes (254), less than it reads."""
+    return b"[" * levels + b"]" * levels
+
+
+async def test_a_value_nested_deeper_than_any_record_needs_is_refused_not_a_500(
+    hub, owner, store, box
+):
+    """The hub reads JSON nested up to 1024 levels and writes it up to 254: a pushed value (an
+    order line's modifiers) nested deeper than MAX_DEPTH is its event's rejection while the
+    rest apply; a refused event nested deeper than the inbox keeps makes the batch malformed, and
+    an owner's such value is a 422. Never a 500, nothing half written."""
+    order = order_event(1)
+    order.fields["order_lines"][0]["modifiers"] = "DEEP"
+    body = box.batch([order, order_event(2)], after=0).replace(b'"DEEP"', _nested(40))
+    answer = await box.send("POST", "/sync/v1/push", body)
+    assert answer.status_code == 200, answer.text
+    verdicts = PushResult.from_json(answer.json()).verdicts
+    assert [(v.status, v.reason and v.reason.code) for v in verdicts] == [
+        ("rejected", "bad_value"),
+        ("applied", None),
+    ]
+    assert await _count(hub, owner, store["id"], "orders") == 1
+
+    unknown = event(3, "menu_items", uuid7(), "create", {"colour": "DEEP"})
+    body = box.batch([unknown, order_event(4)], after=2).replace(b'"DEEP"', _nested(300))
+    refused = await box.send("POST", "/sync/v1/push", body)
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"]["code"] == "bad_envelope"
+    inbox = await hub.get(f"/api/stores/{store['id']}/inbox", headers=owner.headers)
+    assert [entry["seq"] for entry in inbox.json()["events"]] == [1, 2]
+    assert (await hub.get(f"/api/stores/{store['id']}", headers=owner.headers)).json()[
+        "push_upto"
+    ] == 2
+
+    printer = b'{"fields": {"name": "Bar", "role": "receipt", "created_at": "2026-01-02T03:04:05.678Z", "stations": DEEP}}'
+    made = await hub.post(
+        f"/api/stores/{store['id']}/rows/printers",
+        content=printer.replace(b"DEEP", _nested(300)),
+        headers=owner.headers,
+    )
+    assert made.status_code == 422, made.text
+    assert made.json()["error"]["code"] == "bad_value"
+    assert await _count(hub, owner, store["id"], "printers") == 0
