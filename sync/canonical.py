@@ -213,6 +213,10 @@ def _a(noun: str) -> str:
 
 
 def _shown(value: Any) -> str:
+    """A refused value in a few words: a list or an object by its kind (its repr, nested as deep
+    as JSON allows, would go past Python's recursion limit)."""
+    if type(value) is list or type(value) is dict:
+        return "a list" if type(value) is list else "an object"
     text = "null" if value is None else repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 

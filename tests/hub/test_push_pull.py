@@ -363,3 +363,27 @@ async def test_a_value_nested_deeper_than_any_record_needs_is_refused_not_a_500(
     assert made.status_code == 422, made.text
     assert made.json()["error"]["code"] == "bad_value"
     assert await _count(hub, owner, store["id"], "printers") == 0
+
+
+async def test_a_list_nested_deep_where_text_belongs_is_a_bad_value_not_a_500(
+    hub, owner, store, box
+):
+    """A refusal says what the value was, shortened: a list nested 1000 deep (which JSON
+    parsers read) given as a name, by a box or an owner, is refused, never a 500."""
+    item = uuid7()
+    made = event(1, "menu_items", item, "create", item_fields())
+    bad = event(2, "menu_items", item, "update", {"name": "DEEP"}, base_rev=1)
+    body = box.batch([made, bad], after=0).replace(b'"DEEP"', _nested(1000))
+    answer = await box.send("POST", "/sync/v1/push", body)
+    assert answer.status_code == 400, answer.text  # the inbox could not keep it whole
+    assert answer.json()["error"]["code"] == "bad_envelope"
+    assert await _count(hub, owner, store["id"], "menu_items") == 0
+
+    assert (await box.push([made], after=0)).status_code == 200
+    edit = b'{"fields": {"name": DEEP}}'.replace(b"DEEP", _nested(1000))
+    row = f"/api/stores/{store['id']}/rows/menu_items/{item}"
+    refused = await hub.patch(row, content=edit, headers=owner.headers)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["code"] == "bad_value"
+    assert "should be text, not a list" in refused.json()["error"]["message"]
+    assert (await hub.get(row, headers=owner.headers)).json()["fields"]["name"] == "Espresso"
