@@ -4,9 +4,11 @@ paging, and owners' edits reaching the pull."""
 
 import asyncio
 
+import orjson
 import pytest
 
 from sync.canonical import store_digest
+from sync.clock import now_iso
 from sync.envelope import PullPage, PushResult
 from sync.ids import uuid7
 from sync.signing import sign
@@ -354,10 +356,10 @@ async def test_a_value_nested_deeper_than_any_record_needs_is_refused_not_a_500(
         "push_upto"
     ] == 2
 
-    printer = b'{"fields": {"name": "Bar", "role": "receipt", "created_at": "2026-01-02T03:04:05.678Z", "stations": DEEP}}'
+    printer = {"name": "Bar", "role": "receipt", "created_at": now_iso(), "stations": "DEEP"}
     made = await hub.post(
         f"/api/stores/{store['id']}/rows/printers",
-        content=printer.replace(b"DEEP", _nested(300)),
+        content=orjson.dumps({"fields": printer}).replace(b'"DEEP"', _nested(300)),
         headers=owner.headers,
     )
     assert made.status_code == 422, made.text
