@@ -107,7 +107,7 @@ def _in_form(declared: Entity, fields: Mapping[str, Any], out: dict[str, Any]) -
             types = in_form[name]
         except KeyError:
             raise BadEvent(
-                f"{_a(declared.noun)} has no field {name!r}", code="unknown_field"
+                f"{_a(declared.noun)} has no field {name!r}", code="unknown_field", field=name
             ) from None
         if type(value) in types:
             continue
@@ -193,10 +193,14 @@ def _normal(entity: Entity, name: str, kind: Kind, value: Any) -> Any:
             try:
                 _check_plain(parsed, MAX_DEPTH)
             except TypeError as error:
-                raise BadEvent(f"{entity.noun} {name}: {error}", code="bad_value") from None
+                raise BadEvent(
+                    f"{entity.noun} {name}: {error}", code="bad_value", field=name
+                ) from None
             return parsed
     raise BadEvent(
-        f"{entity.noun} {name} should be {_WORDS[kind_name]}, not {_shown(value)}", code="bad_value"
+        f"{entity.noun} {name} should be {_WORDS[kind_name]}, not {_shown(value)}",
+        code="bad_value",
+        field=name,
     )
 
 

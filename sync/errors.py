@@ -54,3 +54,7 @@ class BadSignature(SyncError):
 
 class BadEvent(SyncError):
     code = "bad_event"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.field = field  # the field it is about, when it is about one

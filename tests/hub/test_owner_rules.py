@@ -40,6 +40,11 @@ REFUSED = [
     ("pos_settings", {"cash_rounding": 0}, "cash_rounding"),
     ("promo_codes", {"kind": "percent", "value": 20_000}, "value"),
     ("promo_codes", {"valid_until": "someday"}, "valid_until"),
+    # a value of the wrong kind, and a field the entity does not have, are named too
+    ("menu_items", {"price": "250"}, "price"),
+    ("tables", {"seats": None}, "seats"),
+    ("store", {"holidays": "not json"}, "holidays"),
+    ("menu_items", {"name": "Tea", "colour": "red"}, "colour"),
 ]
 
 
@@ -123,6 +128,9 @@ async def test_a_created_row_meets_the_rules_too(hub, owner):
         headers=owner.headers,
     )
     _refusal(answer, "seats")
+    unnamed = await hub.post(f"{base}/tables", json={"fields": {"area_id": uuid7()}},
+                             headers=owner.headers)  # fmt: skip
+    _refusal(unnamed, "name")
     listed = (await hub.get(f"{base}/tables", headers=owner.headers)).json()["rows"]
     assert [row["fields"]["name"] for row in listed] == ["T1"]
     assert (await box.pull()).json()["changes"] == feed
