@@ -40,6 +40,10 @@ from sync.merge import HUB, revise
 # A store's settings are one row, made by its box: the hub edits it and never makes another,
 # which the box would take as a second row of its `store` table (and then read either one).
 ONE_ROW = frozenset({"store"})
+# The kitchen's and the POS's settings are one row too, which a box makes on a manager's first
+# change and then reads as the first row it finds: the hub makes it for a store that has none,
+# and then edits it.
+AT_MOST_ONE = frozenset({"kitchen_settings", "pos_settings"})
 
 
 def _editable(name: str) -> Entity:
@@ -206,6 +210,10 @@ def create(
     except BadEvent as error:
         raise _named(error, "fields") from None
     run = _Edit(tx, owner, [store_id])
+    if declared.name in AT_MOST_ONE and tx.entity_rows(store_id, declared.name, limit=1):
+        raise Forbidden(
+            f"the store has its {declared.noun} row already: edit that one", code="one_row"
+        )
     return shown(
         run.write(store_id, declared, Row(declared.name, uuid7(), 0, {}), complete, "create")
     )
