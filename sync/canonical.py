@@ -197,10 +197,9 @@ def _normal(entity: Entity, name: str, kind: Kind, value: Any) -> Any:
                     f"{entity.noun} {name}: {error}", code="bad_value", field=name
                 ) from None
             return parsed
+    shown = "" if name in entity.secret else f", not {_shown(value)}"  # a reason is shown
     raise BadEvent(
-        f"{entity.noun} {name} should be {_WORDS[kind_name]}, not {_shown(value)}",
-        code="bad_value",
-        field=name,
+        f"{entity.noun} {name} should be {_WORDS[kind_name]}{shown}", code="bad_value", field=name
     )
 
 

@@ -389,3 +389,19 @@ async def test_a_list_nested_deep_where_text_belongs_is_a_bad_value_not_a_500(
     assert refused.json()["error"]["code"] == "bad_value"
     assert "should be text, not a list" in refused.json()["error"]["message"]
     assert (await hub.get(row, headers=owner.headers)).json()["fields"]["name"] == "Espresso"
+
+
+async def test_a_secret_of_the_wrong_kind_is_refused_without_quoting_it(hub, owner, store, box):
+    """A PIN sent as a number where its hash belongs is refused; the reason, which the box and
+    the owner's inbox show, says what is wrong without quoting the secret."""
+    staff = event(
+        1, "staff", uuid7(), "create", {"name": "Ana", "role": "waiter", "pin_hash": 482913}
+    )
+    answer = await box.push([staff], after=0)
+    assert answer.status_code == 200, answer.text
+    [verdict] = answer.json()["verdicts"]
+    assert verdict["status"] == "rejected" and verdict["reason"]["code"] == "bad_value"
+    assert "pin_hash should be text" in verdict["reason"]["message"]
+    inbox = await hub.get(f"/api/stores/{store['id']}/inbox", headers=owner.headers)
+    assert inbox.status_code == 200 and inbox.json()["events"]
+    assert "482913" not in answer.text and "482913" not in inbox.text
