@@ -64,7 +64,7 @@ def push(tx: Tx, device: Device, batch: PushBatch) -> PushResult:
     verdicts = []
     for event in batch.events:
         if event.seq in seen:
-            verdicts.append(Verdict.from_json(seen[event.seq]))
+            verdicts.append(_again(seen[event.seq], event))
         else:
             verdicts.append(batch_run.apply(event))
     with tx.together():
@@ -73,6 +73,20 @@ def push(tx: Tx, device: Device, batch: PushBatch) -> PushResult:
             upto = batch.events[-1].seq
             tx.set_push_upto(store["id"], upto)
     return PushResult(upto=upto, verdicts=verdicts)
+
+
+def _again(stored: dict[str, Any], event: PushedEvent) -> Verdict:
+    """The verdict of a seq the hub has: the one it gave, when this is the same event sent
+    again; a rejection for another event under that seq (a box restored from an older copy,
+    whose new events reuse the seqs of those it lost), which the hub neither takes nor
+    acknowledges as one it took. Not kept in the inbox (the seq is the first event's)."""
+    if stored["event_id"] == event.id:
+        return Verdict.from_json(stored)
+    taken = BadEvent(
+        f"the hub has another event as this store's seq {event.seq}: this one is not applied",
+        code="seq_taken",
+    )
+    return Verdict(event.seq, event.id, "rejected", None, reason=taken.reason)
 
 
 def _bounded(readings: Iterable[str]) -> list[Timestamp]:

@@ -405,3 +405,25 @@ async def test_a_secret_of_the_wrong_kind_is_refused_without_quoting_it(hub, own
     inbox = await hub.get(f"/api/stores/{store['id']}/inbox", headers=owner.headers)
     assert inbox.status_code == 200 and inbox.json()["events"]
     assert "482913" not in answer.text and "482913" not in inbox.text
+
+
+async def test_another_event_under_a_seq_the_hub_has_is_rejected_not_acknowledged(
+    hub, owner, store, box
+):
+    """A batch sent again is acknowledged with the verdicts the hub gave; but another event
+    under a seq the hub has (a box restored from an older copy, whose new orders reuse the
+    seqs of those it lost) is no retry: it is rejected (`seq_taken`), so the box keeps it
+    listed, where the hub acknowledged it with the first event's verdict and it was lost."""
+    first = order_event(1)
+    applied = await _pushed(box, [first], after=0)
+    other = order_event(1)
+    result = await _pushed(box, [other, order_event(2)], after=0)
+    assert [(v.status, v.reason and v.reason.code) for v in result.verdicts] == [
+        ("rejected", "seq_taken"),
+        ("applied", None),
+    ]
+    assert result.verdicts[0].event_id == other.id
+    assert await _count(hub, owner, store["id"], "orders") == 2
+    orders = await hub.get(f"/api/stores/{store['id']}/rows/orders", headers=owner.headers)
+    assert other.entity_id not in orders.text
+    assert (await _pushed(box, [first], after=0)).verdicts == applied.verdicts
