@@ -40,6 +40,10 @@ CLOCK = HybridClock("hub")
 # years ahead (set wrong, or lying) must not move it there: its own events keep their readings,
 # and the hub's readings for them are as late as this allows.
 AHEAD_MS = WINDOW_S * 1000
+# A reading's counter counts events within one millisecond, written in four hex digits: a box's
+# reading beyond them counts as the most they hold, so that a box cannot carry every tenant's
+# readings past them either (a counter of 40 digits made each of theirs 40 digits long).
+MOST_COUNTER = 0xFFFF
 # How deep a refused event's fields may nest to be kept whole in the inbox (a value nested past
 # MAX_DEPTH in an order's line is refused, and kept): far below the 254 levels orjson writes,
 # with room for the inbox's answer around it. A batch with a refused event nested deeper is
@@ -90,10 +94,16 @@ def _again(stored: dict[str, Any], event: PushedEvent) -> Verdict:
 
 
 def _bounded(readings: Iterable[str]) -> list[Timestamp]:
-    """The box's clock readings, each at most AHEAD_MS ahead of the hub's wall clock."""
+    """The box's clock readings, each at most AHEAD_MS ahead of the hub's wall clock and with a
+    counter of at most MOST_COUNTER."""
     latest = now_ms() + AHEAD_MS
     stamps = [Timestamp.parse(reading) for reading in readings]
-    return [s if s.ms <= latest else Timestamp(latest, s.counter, s.node) for s in stamps]
+    return [
+        s
+        if s.ms <= latest and s.counter <= MOST_COUNTER
+        else Timestamp(min(s.ms, latest), min(s.counter, MOST_COUNTER), s.node)
+        for s in stamps
+    ]
 
 
 def _reads_row(event: PushedEvent) -> bool:
