@@ -28,7 +28,7 @@ def add_commands(parts: argparse._SubParsersAction) -> None:  # type: ignore[typ
     owner.add_argument("--tenant", required=True, help="the tenant's name (a restaurant group)")
     owner.add_argument("--email", required=True, help="the owner signs in with it")
     owner.add_argument(
-        "--password", help="at least 10 characters; asked for (or made and shown) if omitted"
+        "--password", help="10 to 200 characters; asked for (or made and shown) if omitted"
     )
 
 

@@ -45,7 +45,8 @@ _HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 def _timezone(name: str, value: Any) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+    # OSError: a key that names a folder of zones (Europe), or longer than a file name may be
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError) as exc:
         raise Invalid(
             f"{name}: there is no zone {value!r}; pick one such as Europe/Lisbon.", field=name
         ) from exc

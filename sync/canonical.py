@@ -26,31 +26,51 @@ _SYNCED = frozenset(entity.name for entity in synced())
 
 
 _SORTED = orjson.OPT_SORT_KEYS
+# Levels of lists and objects one field's JSON value may nest (a line's modifiers nest 2, a
+# store's opening hours 3). orjson reads 1024 levels but writes 254, and the hub writes a value
+# inside an event, a page of changes, an inbox entry: one nested deeper than this could be read
+# and then never be written or sent (a 500 on every push or pull that carried it).
+MAX_DEPTH = 32
+_WRITTEN = 254  # the most levels orjson writes
 
 
 def canonical_json(value: Any) -> bytes:
     """`value` as canonical JSON (UTF-8 bytes). Raises TypeError for a float (NaN included), a
     key that is not a string, or anything that is not JSON."""
-    _check_plain(value)
+    _check_plain(value, _WRITTEN)
     return orjson.dumps(value, option=_SORTED)
 
 
-def _check_plain(value: Any) -> None:
+def _check_plain(value: Any, room: int) -> None:
+    """Raises TypeError for what canonical JSON does not hold, or lists and objects nested
+    deeper than `room` levels."""
     kind = type(value)
     if kind is str or kind is int or kind is bool or value is None:
         return
+    if (kind is list or kind is tuple or kind is dict) and room == 0:
+        raise TypeError(f"lists and objects nest too deep (at most {MAX_DEPTH} levels in a field)")
     if kind is list or kind is tuple:
         for item in value:
-            _check_plain(item)
+            _check_plain(item, room - 1)
     elif kind is dict:
         for key, item in value.items():
             if type(key) is not str:
                 raise TypeError(f"a JSON key must be a string, not {key!r}")
-            _check_plain(item)
+            _check_plain(item, room - 1)
     elif kind is float:
         raise TypeError(f"{value!r} is a float: the protocol holds whole numbers only")
     else:
         raise TypeError(f"{kind.__name__} is not JSON")
+
+
+def nests_within(value: Any, levels: int) -> bool:
+    """Whether `value`'s lists and objects nest at most `levels` deep, whatever else it holds
+    (a refused event's fields, kept whole)."""
+    kind = type(value)
+    if kind is not list and kind is not dict:
+        return True
+    items = value.values() if kind is dict else value
+    return levels > 0 and all(nests_within(item, levels - 1) for item in items)
 
 
 def same(a: Any, b: Any) -> bool:
@@ -87,7 +107,7 @@ def _in_form(declared: Entity, fields: Mapping[str, Any], out: dict[str, Any]) -
             types = in_form[name]
         except KeyError:
             raise BadEvent(
-                f"{_a(declared.noun)} has no field {name!r}", code="unknown_field"
+                f"{_a(declared.noun)} has no field {name!r}", code="unknown_field", field=name
             ) from None
         if type(value) in types:
             continue
@@ -171,12 +191,15 @@ def _normal(entity: Entity, name: str, kind: Kind, value: Any) -> Any:
                 parsed = None
         if type(parsed) is list or type(parsed) is dict:
             try:
-                _check_plain(parsed)
+                _check_plain(parsed, MAX_DEPTH)
             except TypeError as error:
-                raise BadEvent(f"{entity.noun} {name}: {error}", code="bad_value") from None
+                raise BadEvent(
+                    f"{entity.noun} {name}: {error}", code="bad_value", field=name
+                ) from None
             return parsed
+    shown = "" if name in entity.secret else f", not {_shown(value)}"  # a reason is shown
     raise BadEvent(
-        f"{entity.noun} {name} should be {_WORDS[kind_name]}, not {_shown(value)}", code="bad_value"
+        f"{entity.noun} {name} should be {_WORDS[kind_name]}{shown}", code="bad_value", field=name
     )
 
 
@@ -193,6 +216,10 @@ def _a(noun: str) -> str:
 
 
 def _shown(value: Any) -> str:
+    """A refused value in a few words: a list or an object by its kind (its repr, nested as deep
+    as JSON allows, would go past Python's recursion limit)."""
+    if type(value) is list or type(value) is dict:
+        return "a list" if type(value) is list else "an object"
     text = "null" if value is None else repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 

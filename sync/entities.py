@@ -96,7 +96,7 @@ class Entity:
             if name in fields:
                 row[name] = fields[name]
             elif kind.default is REQUIRED:
-                raise BadEvent(f"a new {self.noun} needs {name}", code="missing_field")
+                raise BadEvent(f"a new {self.noun} needs {name}", code="missing_field", field=name)
             else:
                 row[name] = copy.deepcopy(kind.default) if kind.name == "json" else kind.default
         return row

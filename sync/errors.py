@@ -8,7 +8,8 @@
     └── BadEvent               one pushed event the hub refuses while it applies the others: its
                                verdict is `rejected` with this reason (`unknown_entity`,
                                `local_entity`, `unknown_field`, `bad_value`, `missing_field`,
-                               `changed_on_hub`)
+                               `unknown_row`, `changed_on_hub`, `seq_taken`), and the field
+                               it is about when it is about one (`field`)
 
 A reason is data as well as an exception, because a rejected event keeps it in its verdict.
 """
@@ -54,3 +55,7 @@ class BadSignature(SyncError):
 
 class BadEvent(SyncError):
     code = "bad_event"
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.field = field  # the field it is about, when it is about one

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import anyio.to_thread
 from starlette.requests import Request
 from starlette.routing import Route
@@ -11,21 +9,11 @@ from starlette.routing import Route
 from hub.api.http import as_owner, storage
 from hub.api.openapi import contract
 from hub.domain import owners
-from service import fields as f
-from service.errors import Invalid, TooMany, Unauthorized
+from hub.domain.owners import SIGN_IN
+from service.errors import TooMany, Unauthorized
 from service.http import body, client_address, ok
 from service.tokens import bearer
 
-
-@f.accepts({"type": "string", "minLength": 1, "maxLength": 200})
-def _password(name: str, value: Any) -> str:
-    """A password as typed: spaces are part of it."""
-    if not isinstance(value, str) or not 1 <= len(value) <= 200:
-        raise Invalid(f"{name} must be text of 1 to 200 characters.", field=name)
-    return value
-
-
-SIGN_IN = f.Form({"email": f.text(200), "password": _password}, required=("email", "password"))
 # Wrong passwords one account may be given in FAILED_WINDOW_S, from any address (each address
 # is limited besides): beyond them every sign-in to it, right or wrong, is a 429 until the
 # oldest leaves the window, so a guesser with many addresses gets no more tries. Its owner's

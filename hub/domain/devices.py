@@ -63,12 +63,18 @@ def enrol(tx: Tx, enrolment: Enrolment) -> Enrolled:
         raise Gone("this enrolment code has expired; ask the owner for a new one",
                    code="code_expired")  # fmt: skip
     key_id = public_key_id(enrolment.public_key_pem)
+    enrolled = Conflict("this key is enrolled already; a box makes a new key to enrol again",
+                        code="key_enrolled")  # fmt: skip
     if tx.device(key_id) is not None:
-        raise Conflict("this key is enrolled already; a box makes a new key to enrol again",
-                       code="key_enrolled")  # fmt: skip
+        raise enrolled
     if not tx.use_code(code_hash(enrolment.code), iso(now), key_id):
         raise Gone("this enrolment code was used already", code="code_used")
-    tx.add_device(key_id, code["store_id"], enrolment.public_key_pem, enrolment.node, iso(now))
+    # the same key may be enrolling with another code at this moment: the one that commits first
+    # has it, and this transaction (its code's use too) rolls back
+    if not tx.add_device(
+        key_id, code["store_id"], enrolment.public_key_pem, enrolment.node, iso(now)
+    ):
+        raise enrolled
     store = tx.store(code["store_id"])
     assert store is not None  # a code's store is the tenant's: the foreign key says so
     return Enrolled(

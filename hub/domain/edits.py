@@ -40,6 +40,10 @@ from sync.merge import HUB, revise
 # A store's settings are one row, made by its box: the hub edits it and never makes another,
 # which the box would take as a second row of its `store` table (and then read either one).
 ONE_ROW = frozenset({"store"})
+# The kitchen's and the POS's settings are one row too, which a box makes on a manager's first
+# change and then reads as the first row it finds: the hub makes it for a store that has none,
+# and then edits it.
+AT_MOST_ONE = frozenset({"kitchen_settings", "pos_settings"})
 
 
 def _editable(name: str) -> Entity:
@@ -83,6 +87,14 @@ def _unique(tx: Tx, store_id: str, entity: Entity, row: Row, changed: Mapping[st
         raise Invalid(refused.message, code=refused.code, field=key, fields={key: refused.message})
 
 
+def _named(error: BadEvent, key: str) -> Invalid:
+    """A value the protocol refuses, as a 422 naming its field (`fields.price`)."""
+    if error.field is None:
+        return Invalid(error.message, code=error.code, field=key)
+    named = f"{key}.{error.field}"
+    return Invalid(error.message, code=error.code, field=named, fields={named: error.message})
+
+
 def _checked(entity: Entity, fields: Mapping[str, Any], key: str) -> dict[str, Any]:
     """`fields` in the protocol's form; a field that is not the entity's, a wrong value, or
     a secret (set at the store) is a 422 naming it."""
@@ -96,7 +108,7 @@ def _checked(entity: Entity, fields: Mapping[str, Any], key: str) -> dict[str, A
     try:
         values = canonical_fields(entity.name, fields)
     except BadEvent as error:
-        raise Invalid(error.message, code=error.code, field=key) from None
+        raise _named(error, key) from None
     # JSON's numbers have no bound; a box's SQLite integer has: a box could not apply a larger
     # one it pulled, and its pull would stop there
     for name, value in values.items():
@@ -196,8 +208,12 @@ def create(
     try:
         complete = declared.complete(values)
     except BadEvent as error:
-        raise Invalid(error.message, code=error.code, field="fields") from None
+        raise _named(error, "fields") from None
     run = _Edit(tx, owner, [store_id])
+    if declared.name in AT_MOST_ONE and tx.entity_rows(store_id, declared.name, limit=1):
+        raise Forbidden(
+            f"the store has its {declared.noun} row already: edit that one", code="one_row"
+        )
     return shown(
         run.write(store_id, declared, Row(declared.name, uuid7(), 0, {}), complete, "create")
     )

@@ -14,13 +14,26 @@ from datetime import timedelta
 from typing import Any
 
 from hub.storage.tx import Tx
+from service import fields as f
 from service.errors import Conflict, Invalid, Unauthorized
 from service.tokens import fresh_token, token_hash
 from sync import hashing
 from sync.clock import iso, parse_iso, utcnow
 from sync.ids import uuid7
 
-MIN_PASSWORD = 10
+MIN_PASSWORD = 10  # for a new owner; signing in takes any the owner was made with
+MAX_PASSWORD = 200
+
+
+@f.accepts({"type": "string", "minLength": 1, "maxLength": MAX_PASSWORD})
+def _password(name: str, value: Any) -> str:
+    """A password as typed: spaces are part of it."""
+    if not isinstance(value, str) or not 1 <= len(value) <= MAX_PASSWORD:
+        raise Invalid(f"{name} must be text of 1 to {MAX_PASSWORD} characters.", field=name)
+    return value
+
+
+SIGN_IN = f.Form({"email": f.text(200), "password": _password}, required=("email", "password"))
 _DECOY = hashing.hash_secret(fresh_token())  # checked against when no owner has the email
 
 
@@ -39,9 +52,11 @@ class Owner:
 
 
 def check_sign_up(tenant_name: str, email: str, password: str) -> None:
+    """A new owner's: what signing in takes (SIGN_IN), and a password long enough."""
     if not tenant_name.strip():
         raise Invalid("a tenant needs a name", field="tenant")
-    if "@" not in email.strip("@") or len(email) > 200:
+    SIGN_IN.clean({"email": email, "password": password})
+    if "@" not in email.strip("@"):
         raise Invalid("an owner signs in with an email address", field="email")
     if len(password) < MIN_PASSWORD:
         raise Invalid(f"a password has at least {MIN_PASSWORD} characters", field="password")

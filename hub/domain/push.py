@@ -24,8 +24,8 @@ from typing import Any
 from hub.domain.devices import Device, check_store
 from hub.storage.tx import ChangeRow, InboxEntry, Row, Tx
 from service import config_fields
-from service.errors import Conflict, Invalid
-from sync.canonical import canonical_fields
+from service.errors import Conflict, GalleyError, Invalid
+from sync.canonical import MAX_DEPTH, canonical_fields, nests_within
 from sync.clock import HybridClock, Timestamp, now_iso, now_ms
 from sync.entities import ENTITIES, Entity, split_parts
 from sync.envelope import Kept, PushBatch, PushedEvent, PushResult, Status, Verdict
@@ -40,6 +40,15 @@ CLOCK = HybridClock("hub")
 # years ahead (set wrong, or lying) must not move it there: its own events keep their readings,
 # and the hub's readings for them are as late as this allows.
 AHEAD_MS = WINDOW_S * 1000
+# A reading's counter counts events within one millisecond, written in four hex digits: a box's
+# reading beyond them counts as the most they hold, so that a box cannot carry every tenant's
+# readings past them either (a counter of 40 digits made each of theirs 40 digits long).
+MOST_COUNTER = 0xFFFF
+# How deep a refused event's fields may nest to be kept whole in the inbox (a value nested past
+# MAX_DEPTH in an order's line is refused, and kept): far below the 254 levels orjson writes,
+# with room for the inbox's answer around it. A batch with a refused event nested deeper is
+# malformed.
+KEPT_DEPTH = 2 * MAX_DEPTH
 
 
 def push(tx: Tx, device: Device, batch: PushBatch) -> PushResult:
@@ -59,7 +68,7 @@ def push(tx: Tx, device: Device, batch: PushBatch) -> PushResult:
     verdicts = []
     for event in batch.events:
         if event.seq in seen:
-            verdicts.append(Verdict.from_json(seen[event.seq]))
+            verdicts.append(_again(seen[event.seq], event))
         else:
             verdicts.append(batch_run.apply(event))
     with tx.together():
@@ -70,11 +79,31 @@ def push(tx: Tx, device: Device, batch: PushBatch) -> PushResult:
     return PushResult(upto=upto, verdicts=verdicts)
 
 
+def _again(stored: dict[str, Any], event: PushedEvent) -> Verdict:
+    """The verdict of a seq the hub has: the one it gave, when this is the same event sent
+    again; a rejection for another event under that seq (a box restored from an older copy,
+    whose new events reuse the seqs of those it lost), which the hub neither takes nor
+    acknowledges as one it took. Not kept in the inbox (the seq is the first event's)."""
+    if stored["event_id"] == event.id:
+        return Verdict.from_json(stored)
+    taken = BadEvent(
+        f"the hub has another event as this store's seq {event.seq}: this one is not applied",
+        code="seq_taken",
+    )
+    return Verdict(event.seq, event.id, "rejected", None, reason=taken.reason)
+
+
 def _bounded(readings: Iterable[str]) -> list[Timestamp]:
-    """The box's clock readings, each at most AHEAD_MS ahead of the hub's wall clock."""
+    """The box's clock readings, each at most AHEAD_MS ahead of the hub's wall clock and with a
+    counter of at most MOST_COUNTER."""
     latest = now_ms() + AHEAD_MS
     stamps = [Timestamp.parse(reading) for reading in readings]
-    return [s if s.ms <= latest else Timestamp(latest, s.counter, s.node) for s in stamps]
+    return [
+        s
+        if s.ms <= latest and s.counter <= MOST_COUNTER
+        else Timestamp(min(s.ms, latest), min(s.counter, MOST_COUNTER), s.node)
+        for s in stamps
+    ]
 
 
 def _reads_row(event: PushedEvent) -> bool:
@@ -111,6 +140,12 @@ class _Batch:
             else:
                 verdict = self._merge(entity, event, fields)
         except BadEvent as error:
+            if not nests_within(event.fields, KEPT_DEPTH):
+                raise GalleyError(
+                    f"event {event.seq}'s fields nest more than {KEPT_DEPTH} levels deep: the"
+                    " hub cannot keep it",
+                    code="bad_envelope",
+                ) from None
             verdict = Verdict(event.seq, event.id, "rejected", None, reason=error.reason)
         self.inbox.append(
             InboxEntry(

@@ -255,11 +255,16 @@ class Tx:
 
     def add_device(
         self, key_id: str, store_id: str, public_key_pem: str, node: str, at: str
-    ) -> None:
-        self._run(
-            "INSERT INTO devices (key_id, tenant_id, store_id, public_key_pem, node, enrolled_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (key_id, self._who(), store_id, public_key_pem, node, at),
+    ) -> bool:
+        """False if the key is enrolled already (by a transaction that committed meanwhile)."""
+        return (
+            self._run(
+                "INSERT INTO devices"
+                " (key_id, tenant_id, store_id, public_key_pem, node, enrolled_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key_id) DO NOTHING",
+                (key_id, self._who(), store_id, public_key_pem, node, at),
+            )
+            == 1
         )
 
     def device(self, key_id: str) -> dict[str, Any] | None:

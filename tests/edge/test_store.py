@@ -82,6 +82,7 @@ async def test_manager_changes_settings(client, manager):
     [
         ({"timezone": "Mars/Olympus"}, "invalid"),
         ({"currency": "euro"}, "invalid"),
+        ({"timezone": "Europe"}, "invalid"),  # a folder of zones: zoneinfo's OSError was a 500
         ({"guest_base_url": "http://galley.local:8000"}, "mdns_name"),
         # the same name, fully qualified: a phone resolves it by mDNS all the same
         ({"guest_base_url": "http://galley.local.:8000"}, "mdns_name"),

@@ -7,6 +7,7 @@ import pytest
 from freezegun import freeze_time
 from starlette.routing import Route
 
+from galley.cli import main
 from service.openapi import terms_of
 from sync.clock import utcnow
 from sync.ids import uuid7
@@ -41,6 +42,30 @@ async def test_sign_in_and_out(hub, owner):
     assert (await hub.delete("/api/sessions/current", headers=headers)).status_code == 200
     _error(await hub.get("/api/stores", headers=headers), 401, "signed_out")
     assert (await hub.get("/api/stores", headers=owner.headers)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "why"),
+    [
+        ("{email}", "p" * 201, "Password must be text of 1 to 200 characters."),
+        ("ana\u202e{email}", "correct horse battery", "Email can't hold control characters."),
+    ],
+)
+async def test_create_owner_refuses_what_sign_in_would_refuse(
+    hub, hub_settings, capsys, email, password, why
+):
+    """`galley hub create-owner` makes only owners who can sign in: a password or an email the
+    sign-in refuses (too long, a control character in it) is refused there, and no account is
+    made."""
+    address = f"{uuid7()}@example.com"
+    args = ["hub", "create-owner", "--database-url", hub_settings.database_url]
+    typed = email.format(email=address)
+    assert main([*args, "--tenant", "Azul", "--email", typed, "--password", password]) == 2
+    assert capsys.readouterr().err.strip() == why
+    longest = "p" * 200
+    assert main([*args, "--tenant", "Azul", "--email", address, "--password", longest]) == 0
+    signed = await hub.post("/api/sessions", json={"email": address, "password": longest})
+    assert signed.status_code == 201, signed.text
 
 
 async def test_a_sign_in_ends_when_it_expires(hub, hub_app, owner):

@@ -22,6 +22,8 @@ GROUP = {"name": "Milk", "min_choices": 1, "max_choices": 2}
 # (entity, fields, the field the refusal names)
 REFUSED = [
     ("store", {"timezone": "Mars/Olympus"}, "timezone"),
+    ("store", {"timezone": "Europe"}, "timezone"),  # a folder of zones, not one
+    ("store", {"timezone": "x" * 300}, "timezone"),  # longer than a file name may be
     ("store", {"business_day_starts": "99:99"}, "business_day_starts"),
     ("store", {"tax_rounding": "bogus"}, "tax_rounding"),
     ("store", {"currency": "XYZ"}, "currency"),
@@ -40,6 +42,11 @@ REFUSED = [
     ("pos_settings", {"cash_rounding": 0}, "cash_rounding"),
     ("promo_codes", {"kind": "percent", "value": 20_000}, "value"),
     ("promo_codes", {"valid_until": "someday"}, "valid_until"),
+    # a value of the wrong kind, and a field the entity does not have, are named too
+    ("menu_items", {"price": "250"}, "price"),
+    ("tables", {"seats": None}, "seats"),
+    ("store", {"holidays": "not json"}, "holidays"),
+    ("menu_items", {"name": "Tea", "colour": "red"}, "colour"),
 ]
 
 
@@ -123,9 +130,37 @@ async def test_a_created_row_meets_the_rules_too(hub, owner):
         headers=owner.headers,
     )
     _refusal(answer, "seats")
+    unnamed = await hub.post(f"{base}/tables", json={"fields": {"area_id": uuid7()}},
+                             headers=owner.headers)  # fmt: skip
+    _refusal(unnamed, "name")
     listed = (await hub.get(f"{base}/tables", headers=owner.headers)).json()["rows"]
     assert [row["fields"]["name"] for row in listed] == ["T1"]
     assert (await box.pull()).json()["changes"] == feed
+
+
+async def test_a_store_has_one_row_of_the_kitchens_and_the_pos_settings(hub, owner):
+    """The box keeps the kitchen's and the POS's settings in one row each (made by a manager's
+    first change) and reads the first it finds: the hub makes that row for a store that has
+    none, and refuses a second (403 `one_row`: edit that one) rather than send the box two."""
+    settings = {"kitchen_settings": {"warn_minutes": 5}, "pos_settings": {"cash_rounding": 5}}
+    store, box, _ids = await _store(hub, owner)
+    base = f"/api/stores/{store['id']}/rows"
+    feed = (await box.pull()).json()["changes"]
+    for entity, fields in settings.items():
+        answer = await hub.post(f"{base}/{entity}", json={"fields": fields}, headers=owner.headers)
+        assert answer.status_code == 403, answer.text
+        assert answer.json()["error"]["code"] == "one_row"
+        listed = await hub.get(f"{base}/{entity}", headers=owner.headers)
+        assert len(listed.json()["rows"]) == 1
+    assert (await box.pull()).json()["changes"] == feed
+
+    fresh = await new_store(hub, owner, "Fresh")
+    for entity, fields in settings.items():
+        path = f"/api/stores/{fresh['id']}/rows/{entity}"
+        made = await hub.post(path, json={"fields": fields}, headers=owner.headers)
+        assert made.status_code == 201, made.text
+        again = await hub.post(path, json={"fields": fields}, headers=owner.headers)
+        assert again.status_code == 403, again.text
 
 
 async def test_an_edit_of_many_stores_is_refused_whole_when_one_row_breaks_a_rule(hub, owner):

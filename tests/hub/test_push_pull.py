@@ -4,9 +4,11 @@ paging, and owners' edits reaching the pull."""
 
 import asyncio
 
+import orjson
 import pytest
 
 from sync.canonical import store_digest
+from sync.clock import now_iso
 from sync.envelope import PullPage, PushResult
 from sync.ids import uuid7
 from sync.signing import sign
@@ -317,3 +319,111 @@ async def test_a_digest_asked_with_a_malformed_tickets_before_is_refused(hub, ow
     assert answer.status_code == 400, answer.text
     assert answer.headers["content-type"].startswith("application/json")
     assert "tickets_before" in answer.text
+
+
+def _nested(levels):
+    """A JSON list nested `levels` deep: more than orjson writes (254), less than it reads."""
+    return b"[" * levels + b"]" * levels
+
+
+async def test_a_value_nested_deeper_than_any_record_needs_is_refused_not_a_500(
+    hub, owner, store, box
+):
+    """The hub reads JSON nested up to 1024 levels and writes it up to 254: a pushed value (an
+    order line's modifiers) nested deeper than MAX_DEPTH is its event's rejection while the
+    rest apply; a refused event nested deeper than the inbox keeps makes the batch malformed, and
+    an owner's such value is a 422. Never a 500, nothing half written."""
+    order = order_event(1)
+    order.fields["order_lines"][0]["modifiers"] = "DEEP"
+    body = box.batch([order, order_event(2)], after=0).replace(b'"DEEP"', _nested(40))
+    answer = await box.send("POST", "/sync/v1/push", body)
+    assert answer.status_code == 200, answer.text
+    verdicts = PushResult.from_json(answer.json()).verdicts
+    assert [(v.status, v.reason and v.reason.code) for v in verdicts] == [
+        ("rejected", "bad_value"),
+        ("applied", None),
+    ]
+    assert await _count(hub, owner, store["id"], "orders") == 1
+
+    unknown = event(3, "menu_items", uuid7(), "create", {"colour": "DEEP"})
+    body = box.batch([unknown, order_event(4)], after=2).replace(b'"DEEP"', _nested(300))
+    refused = await box.send("POST", "/sync/v1/push", body)
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"]["code"] == "bad_envelope"
+    inbox = await hub.get(f"/api/stores/{store['id']}/inbox", headers=owner.headers)
+    assert [entry["seq"] for entry in inbox.json()["events"]] == [1, 2]
+    assert (await hub.get(f"/api/stores/{store['id']}", headers=owner.headers)).json()[
+        "push_upto"
+    ] == 2
+
+    printer = {"name": "Bar", "role": "receipt", "created_at": now_iso(), "stations": "DEEP"}
+    made = await hub.post(
+        f"/api/stores/{store['id']}/rows/printers",
+        content=orjson.dumps({"fields": printer}).replace(b'"DEEP"', _nested(300)),
+        headers=owner.headers,
+    )
+    assert made.status_code == 422, made.text
+    assert made.json()["error"]["code"] == "bad_value"
+    assert await _count(hub, owner, store["id"], "printers") == 0
+
+
+async def test_a_list_nested_deep_where_text_belongs_is_a_bad_value_not_a_500(
+    hub, owner, store, box
+):
+    """A refusal says what the value was, shortened: a list nested 1000 deep (which JSON
+    parsers read) given as a name, by a box or an owner, is refused, never a 500."""
+    item = uuid7()
+    made = event(1, "menu_items", item, "create", item_fields())
+    bad = event(2, "menu_items", item, "update", {"name": "DEEP"}, base_rev=1)
+    body = box.batch([made, bad], after=0).replace(b'"DEEP"', _nested(1000))
+    answer = await box.send("POST", "/sync/v1/push", body)
+    assert answer.status_code == 400, answer.text  # the inbox could not keep it whole
+    assert answer.json()["error"]["code"] == "bad_envelope"
+    assert await _count(hub, owner, store["id"], "menu_items") == 0
+
+    assert (await box.push([made], after=0)).status_code == 200
+    edit = b'{"fields": {"name": DEEP}}'.replace(b"DEEP", _nested(1000))
+    row = f"/api/stores/{store['id']}/rows/menu_items/{item}"
+    refused = await hub.patch(row, content=edit, headers=owner.headers)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["code"] == "bad_value"
+    assert "should be text, not a list" in refused.json()["error"]["message"]
+    assert (await hub.get(row, headers=owner.headers)).json()["fields"]["name"] == "Espresso"
+
+
+async def test_a_secret_of_the_wrong_kind_is_refused_without_quoting_it(hub, owner, store, box):
+    """A PIN sent as a number where its hash belongs is refused; the reason, which the box and
+    the owner's inbox show, says what is wrong without quoting the secret."""
+    staff = event(
+        1, "staff", uuid7(), "create", {"name": "Ana", "role": "waiter", "pin_hash": 482913}
+    )
+    answer = await box.push([staff], after=0)
+    assert answer.status_code == 200, answer.text
+    [verdict] = answer.json()["verdicts"]
+    assert verdict["status"] == "rejected" and verdict["reason"]["code"] == "bad_value"
+    assert "pin_hash should be text" in verdict["reason"]["message"]
+    inbox = await hub.get(f"/api/stores/{store['id']}/inbox", headers=owner.headers)
+    assert inbox.status_code == 200 and inbox.json()["events"]
+    assert "482913" not in answer.text and "482913" not in inbox.text
+
+
+async def test_another_event_under_a_seq_the_hub_has_is_rejected_not_acknowledged(
+    hub, owner, store, box
+):
+    """A batch sent again is acknowledged with the verdicts the hub gave; but another event
+    under a seq the hub has (a box restored from an older copy, whose new orders reuse the
+    seqs of those it lost) is no retry: it is rejected (`seq_taken`), so the box keeps it
+    listed, where the hub acknowledged it with the first event's verdict and it was lost."""
+    first = order_event(1)
+    applied = await _pushed(box, [first], after=0)
+    other = order_event(1)
+    result = await _pushed(box, [other, order_event(2)], after=0)
+    assert [(v.status, v.reason and v.reason.code) for v in result.verdicts] == [
+        ("rejected", "seq_taken"),
+        ("applied", None),
+    ]
+    assert result.verdicts[0].event_id == other.id
+    assert await _count(hub, owner, store["id"], "orders") == 2
+    orders = await hub.get(f"/api/stores/{store['id']}/rows/orders", headers=owner.headers)
+    assert other.entity_id not in orders.text
+    assert (await _pushed(box, [first], after=0)).verdicts == applied.verdicts

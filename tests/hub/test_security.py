@@ -1,5 +1,6 @@
 """Every refusal of a sync request, with its status, and its row in the refusal audit."""
 
+import asyncio
 import dataclasses
 import re
 from datetime import timedelta
@@ -133,6 +134,22 @@ async def test_a_key_enrols_once(hub, owner, store, box):
     spec = (await hub.get("/openapi.json")).json()
     assert "409" in spec["paths"]["/sync/v1/enrol"]["post"]["responses"]  # as it answers
     assert (await enrol(hub, code, DeviceKey.generate())).status_code == 201  # code not used up
+
+
+async def test_a_key_enrolled_with_several_codes_at_once_is_enrolled_once(hub, owner, store):
+    """A box that sends its key with two codes at once (a retry, a second technician) is
+    enrolled by one; each other is the 409 of a key enrolled already, never the database's
+    error (a 503 on PostgreSQL), and its code stays unused."""
+    for _ in range(5):
+        key = DeviceKey.generate()
+        codes = [await new_code(hub, owner, store["id"]) for _ in range(4)]
+        answers = await asyncio.gather(*(enrol(hub, code, key) for code in codes))
+        statuses = sorted(answer.status_code for answer in answers)
+        assert statuses == [201, 409, 409, 409], [answer.text for answer in answers]
+        for code, answer in zip(codes, answers, strict=True):
+            if answer.status_code == 409:
+                assert answer.json()["error"]["code"] == "key_enrolled"
+                assert (await enrol(hub, code, DeviceKey.generate())).status_code == 201
 
 
 async def test_an_enrolment_is_small_and_its_node_name_short(hub, owner, store):

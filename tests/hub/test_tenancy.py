@@ -76,12 +76,13 @@ async def test_another_tenants_ids_are_not_found_and_never_listed(hub, hub_app, 
 
 
 async def test_a_box_clock_far_ahead_moves_no_other_tenants_readings(hub, hub_storage):
-    """The hub's clock stamps every tenant's changes: a box whose readings are years ahead (a
-    clock set wrong, or a box that lies) has its events taken, but moves the hub's clock no
-    further than a signed request may be ahead, so B's changes keep readings near the time."""
+    """The hub's clock stamps every tenant's changes: a box whose readings are years ahead, with
+    a counter of 40 digits (a clock set wrong, or a box that lies), has its events taken, but
+    moves the hub's clock no further than a signed request may be ahead, and its counter no
+    further than four digits hold, so B's changes keep readings near the time."""
     a = await new_owner(hub, hub_storage, "A")
     a_box = await enrolled_box(hub, a, (await new_store(hub, a))["id"])
-    far = dataclasses.replace(order_event(1), hlc="9" * 40 + "-0000-box1")
+    far = dataclasses.replace(order_event(1), hlc="9" * 40 + "-" + "f" * 40 + "-box1")
     answer = await a_box.push([far], after=0)
     assert answer.status_code == 200 and answer.json()["verdicts"][0]["status"] == "applied"
 
@@ -99,3 +100,5 @@ async def test_a_box_clock_far_ahead_moves_no_other_tenants_readings(hub, hub_st
     changes = (await b_box.pull()).json()["changes"]
     latest = now_ms() + WINDOW_S * 1000
     assert len(changes) == 2 and all(Timestamp.parse(c["hlc"]).ms <= latest for c in changes)
+    # nor its counter (40 hex digits) past the text form's four: B's are not 40 digits long
+    assert all(Timestamp.parse(c["hlc"]).counter < 0x20000 for c in changes), changes

@@ -34,6 +34,7 @@ from edge.domain import (
 )
 from edge.runtime.writer import Writer
 from sync.canonical import (
+    MAX_DEPTH,
     canonical_fields,
     canonical_json,
     columns_digest,
@@ -164,6 +165,16 @@ def test_fields_that_do_not_fit_their_entity_are_refused_with_a_reason(entity, f
     assert refused.value.code == code
     assert words in refused.value.message
     assert refused.value.reason.to_json() == {"code": code, "message": refused.value.message}
+
+
+def test_a_json_value_nests_at_most_max_depth_levels():
+    """orjson reads 1024 levels and writes 254: a value the hub could read and never write (nor
+    send, wrapped in a page of changes) is refused as the value it is."""
+    deepest = "[" * MAX_DEPTH + "]" * MAX_DEPTH
+    assert canonical_fields("store", {"holidays": deepest})["holidays"] == json.loads(deepest)
+    with pytest.raises(BadEvent, match=f"at most {MAX_DEPTH} levels") as refused:
+        canonical_fields("store", {"holidays": f"[{deepest}]"})
+    assert refused.value.code == "bad_value"
 
 
 def test_null_where_the_column_allows_it():
