@@ -199,7 +199,9 @@ def test_print_on_a_printer_sends_a_card_a_table_whose_code_scans_to_it(
         page.get_by_role("button", name="Print on a printer").click()
         dialog.get_by_label("Tables").select_option(label="Terrace: table T1")
         dialog.get_by_role("button", name="Print").click()
-        expect(page.locator(".toast", has_text=f"1 QR card sent to {receipt['name']}")).to_be_visible()
+        expect(
+            page.locator(".toast", has_text=f"1 QR card sent to {receipt['name']}")
+        ).to_be_visible()
         (again,) = emulator.wait_for_jobs(len(cards) + 1, timeout=30)[len(cards) :]
         picture = Image.open(io.BytesIO(preview_png(again, columns, scale=2)))
         assert scanned_tables(live_edge, picture) == ["T1"]

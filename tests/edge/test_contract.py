@@ -443,7 +443,9 @@ async def call_every_route(http, base, printer_port, database, sandbox):
     printer = (await call("create_printer", "POST", "/api/printers", bar))["id"]
     await call("update_printer", "PATCH", f"/api/printers/{printer}", {"profile": "generic-58mm"})
     await call("print_test_page", "POST", f"/api/printers/{printer}/test")
-    await call("print_cards", "POST", f"/api/printers/{printer}/table-cards", {"table_ids": [table]})
+    await call(
+        "print_cards", "POST", f"/api/printers/{printer}/table-cards", {"table_ids": [table]}
+    )
     await call("list_jobs", "GET", "/api/print-jobs")
     await call("preview_job", "GET", f"/api/print-jobs/{bill['id']}/preview.png")
     await call("retry_print_job", "POST", f"/api/print-jobs/{bill['id']}/retry")

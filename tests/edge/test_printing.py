@@ -7,8 +7,8 @@ they run (`PrintService.drain_all`) and moves time with freezegun instead of sle
 from __future__ import annotations
 
 import asyncio
-import io
 import dataclasses
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -1125,7 +1125,9 @@ async def test_table_cards_print_each_tables_code_which_a_phone_scans_into_its_t
     three = next(card for card in cards if card.lines[1] == "Table 3")
     on_paper = preview.preview_png(three, TM_T20II.columns, scale=2)
     with Image.open(io.BytesIO(on_paper)) as picture:
-        (code,) = zxingcpp.read_barcodes(picture.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)
+        (code,) = zxingcpp.read_barcodes(
+            picture.convert("L"), formats=zxingcpp.BarcodeFormat.QRCode
+        )
     assert code.text == three.qr[0] and code.text.startswith(f"{store['guest_base_url']}/t/")
     with freeze_time("2026-11-20 12:00:00", tick=True):  # a Friday, the store open
         phone = Phone(client)
@@ -1201,7 +1203,9 @@ async def test_table_card_refusals_write_nothing(app, client):
     await client.patch("/api/store", headers=manager, json={"guest_base_url": "http://127.0.0.1"})
     for area in floor:
         for table in area["tables"]:
-            await client.patch(f"/api/tables/{table['id']}", headers=manager, json={"enabled": False})
+            await client.patch(
+                f"/api/tables/{table['id']}", headers=manager, json={"enabled": False}
+            )
     none_in_use = await client.post(path, headers=manager, json={})
     assert none_in_use.status_code == 409 and none_in_use.json()["error"]["code"] == "no_tables"
     assert jobs() == before
