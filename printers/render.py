@@ -352,6 +352,8 @@ def _receipt(doc: Receipt, page: Page) -> None:
     page.columns("TOTAL", money(doc.total), bold=True, size="tall")
     if doc.rounding:
         page.columns("Cash rounding", money(doc.rounding))
+    if doc.tip:
+        page.columns("Tip", money(doc.tip))
     for tender in doc.tenders:
         page.columns(tender.method, money(tender.amount))
     if doc.change:

@@ -57,13 +57,18 @@ RECEIPT_VIEW = shape(
                 "type": "object",
                 "properties": {
                     "method": text(),
-                    "amount": {**MONEY, "description": "cash: as handed over"},
-                    "tip": MONEY,
+                    "amount": {
+                        **MONEY,
+                        "description": "as it took the money: cash as handed over, a card as"
+                        " charged (its tip in it)",
+                    },
                 },
-                "required": ["method", "amount", "tip"],
+                "required": ["method", "amount"],
                 "additionalProperties": False,
-            }
+            },
+            "below the total, rounding and tip, as the paper prints them",
         ),
+        "tip": {**MONEY, "description": "the tenders' tips"},
         "change": MONEY,
         "rounding": {"type": "integer", "description": "cash rounded to the smallest coin"},
         "refunds": array(
@@ -91,6 +96,12 @@ def link(conn: sqlite3.Connection, check_id: str) -> str | None:
     if not base or row is None or not row["receipt_token"]:
         return None
     return f"{base.rstrip('/')}{PAGE}#{row['receipt_token']}"
+
+
+def tendered(payment: dict[str, Any]) -> int:
+    """What a tender took, as the receipt (paper and digital) lists it below the total, rounding
+    and tip: cash as handed over (its change under it), a card as charged, its tip in it."""
+    return payment["given"] if payment["method"] == "cash" else payment["amount"] + payment["tip"]
 
 
 def net_paid(check: dict[str, Any]) -> int:
@@ -132,14 +143,8 @@ def digital(conn: sqlite3.Connection, token: str) -> dict[str, Any]:
         "taxes": view["taxes"],
         "service_charge": view["service_charge"],
         "total": view["total"],
-        "tenders": [
-            {
-                "method": p["method"],
-                "amount": p["given"] if p["method"] == "cash" else p["amount"],
-                "tip": p["tip"],
-            }
-            for p in view["payments"]
-        ],
+        "tenders": [{"method": p["method"], "amount": tendered(p)} for p in view["payments"]],
+        "tip": view["tips"],
         "change": sum(p["change"] for p in view["payments"]),
         "rounding": sum(p["rounding"] for p in view["payments"]),
         "refunds": [{"method": r["method"], "amount": r["amount"]} for r in view["refunds"]],

@@ -430,7 +430,7 @@ async def test_a_paid_receipt_adds_up_with_cash_rounding_and_a_card_tip(app, cli
     card_tender, cash_tender = digital["tenders"]
     assert (digital["total"], digital["change"]) == (paper["TOTAL"], paper["Change"])
     assert (digital["rounding"], cash_tender["amount"]) == (paper["Cash rounding"], paper["Cash"])
-    assert card_tender["amount"] + card_tender["tip"] == paper["Card"]
+    assert (card_tender["amount"], digital["tip"]) == (paper["Card"], paper["Tip"])
 
 
 async def test_an_orders_bill_asks_for_what_its_check_comes_to(app, client, emulator):
