@@ -343,3 +343,58 @@ def test_a_course_held_past_what_the_kitchen_keeps_is_never_fired_twice(settings
     finally:
         writer.close()
     assert "Garlic prawns" not in items
+
+
+def test_an_old_orders_kitchen_says_its_tickets_are_no_longer_kept_not_cooking(settings, tmp_path):
+    """An order fired, cooked and served 91 days ago, its tickets forgotten by the box (the hub
+    has them): `GET /api/orders/{id}/kitchen` said it was cooking. It says what the box knows:
+    nothing any more (no state, `forgotten`), as the order's history does; an order with
+    nothing fired yet has no state either, and one in the kitchen is as its tickets say."""
+    path = tmp_path / "served.db"
+    shutil.copy(settings.database, path)
+    writer = Writer(path, identity.prepare(path).node)
+    start = datetime(2026, 1, 5, 12, tzinfo=UTC)
+    try:
+        waiter, cook = writer.run_sync(
+            lambda conn: [
+                Actor(*conn.execute(
+                    "SELECT id, name, role FROM staff WHERE role = ? LIMIT 1", (role,)
+                ).fetchone())
+                for role in ("waiter", "kitchen")
+            ]
+        )  # fmt: skip
+        ids = writer.run_sync(
+            lambda conn: dict(conn.execute("SELECT name, id FROM menu_items").fetchall())
+        )
+        lines = [{"item_id": ids["Garlic prawns"]}]
+        with freeze_time(start):
+            order = writer.run_sync(
+                orders.create, waiter, {"kind": "counter", "lines": lines, "send": True}
+            )
+            cooking = writer.run_sync(tickets.progress, order["id"])
+            (ticket,) = writer.run_sync(
+                lambda conn: [row[0] for row in conn.execute("SELECT id FROM tickets")]
+            )
+            writer.run_sync(tickets.set_ticket_state, cook, ticket, {"state": "READY"})
+            served = writer.run_sync(tickets.serve_order, cook, order["id"])
+            waiting = writer.run_sync(
+                orders.create, waiter, {"kind": "counter", "lines": lines, "send": False}
+            )
+            unfired = writer.run_sync(tickets.progress, waiting["id"])
+        later = start + timedelta(days=91)
+        enrol(path, writer.run_sync(events.last_seq))
+        prune_all(path, later)
+        with freeze_time(later):
+            forgotten = writer.run_sync(tickets.progress, order["id"])
+    finally:
+        writer.close()
+    assert (cooking["state"], cooking["forgotten"]) == ("cooking", False)
+    assert (served["state"], served["forgotten"]) == ("served", False)
+    assert (unfired["state"], unfired["forgotten"]) == (None, False)
+    assert forgotten == {
+        "order_id": order["id"],
+        "state": None,
+        "stations": {},
+        "held": [],
+        "forgotten": True,
+    }
