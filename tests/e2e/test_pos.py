@@ -504,9 +504,7 @@ def test_a_void_and_a_refund_with_a_managers_pin_at_the_till_and_the_refunds_sli
     page.screenshot(path=str(SCREENSHOTS / "receipt-refunded-wall.png"))
 
 
-def test_a_tip_reads_the_same_on_paper_and_on_the_digital_receipt(
-    page: Page, live_edge: LiveEdge
-):
+def test_a_tip_reads_the_same_on_paper_and_on_the_digital_receipt(page: Page, live_edge: LiveEdge):
     """A card tender with a tip: the paper printed the card at what it was charged (the tip in
     it) and a Tip row under it, the digital receipt the card without its tip and the same Tip
     row: one said the guest paid 1.23 more than the other. Both now read, row for row, the
