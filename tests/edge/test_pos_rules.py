@@ -668,7 +668,8 @@ async def test_a_line_ordered_after_a_walk_in_check_is_split_gets_a_check_of_its
 async def test_no_z_report_while_a_shift_left_open_since_the_day_before_takes_its_cash(client):
     """The till's shift of the 7th, never closed, took cash on the 8th: the Z report of the 8th
     was made without it (no shift open, it said) and the day then closed on a drawer still
-    open."""
+    open. The 8th's Z waits for every shift up to it to close, and the 7th's takes none of the
+    8th's money."""
     with freeze_time("2026-12-07 20:00:00", tick=True) as frozen:
         cashier = await sign_in(client, "cashier", device="till")
         await open_shift(client, cashier)
@@ -676,15 +677,24 @@ async def test_no_z_report_while_a_shift_left_open_since_the_day_before_takes_it
         cashier = await sign_in(client, "cashier", device="till")
         manager = await sign_in(client, "manager", device="office")
         check = await check_of(client, cashier, await walk_in(client, cashier, "Burrata"))
+        # the 7th's shift takes none of the 8th's money (shift_day_over)
+        refused(await pay(client, cashier, check["id"], method="cash"), 409, "shift_day_over")
+        z = await client.post("/api/reports", json={"kind": "z"}, headers=manager)
+        refused(z, 409, "shifts_open")
+        counted = {"counted": {"10000": 1}}
+        closed = await client.post("/api/shifts/current/close", json=counted, headers=cashier)
+        assert closed.status_code == 200 and closed.json()["variance"] == 0
+        await open_shift(client, cashier, 0)
         taken = (await pay(client, cashier, check["id"], method="cash")).json()
         assert taken["payment"]["business_day"] == "2026-12-08"
         z = await client.post("/api/reports", json={"kind": "z"}, headers=manager)
         refused(z, 409, "shifts_open")
-        counted = {"counted": {"10000": 1, "1050": 1}}
+        counted = {"counted": {"1050": 1}}
         closed = await client.post("/api/shifts/current/close", json=counted, headers=cashier)
         assert closed.status_code == 200 and closed.json()["variance"] == 0
         z = await client.post("/api/reports", json={"kind": "z"}, headers=manager)
         assert z.status_code == 201 and z.json()["data"]["tenders"]["cash"]["amount"] == 1050
+        assert z.json()["data"]["expected_cash"] == 1050
 
 
 # A run of 13 to 19 digits, alone or in groups of four, not inside a hexadecimal id.
@@ -859,3 +869,41 @@ async def test_a_check_a_void_settles_after_the_z_is_paid_on_the_next_day(client
         after = {"kind": "x", "business_day": "2026-12-08"}
         next_day = (await client.post("/api/reports", json=after, headers=manager)).json()["data"]
         assert (next_day["checks"], next_day["sales"]) == (1, paid["total"])
+
+
+async def test_a_shift_of_a_day_gone_by_takes_no_more_money_and_each_z_counts_its_own_cash(
+    client,
+):
+    """The till's shift of the 7th, left open past the start of the 8th, took the 8th's cash:
+    the 7th's Z counted that cash in its drawer (expected cash 10.50 more than its cash
+    tenders) and the 8th's Z counted it in its tenders with no drawer holding it, so neither
+    day's cash agreed with its tenders. A shift belongs to its day: once the next begins it
+    takes no money (409 `shift_day_over`) until it is counted and today's is opened."""
+    with freeze_time("2026-12-07 20:00:00", tick=True) as frozen:
+        cashier = await sign_in(client, "cashier", device="till")
+        manager = await sign_in(client, "manager", device="office")
+        await open_shift(client, cashier, 0)
+        first = await check_of(client, cashier, await walk_in(client, cashier, "Burrata"))
+        assert (await pay(client, cashier, first["id"], method="cash")).status_code == 201
+        frozen.move_to("2026-12-08 05:00:00")  # the 8th's business day, from 04:00
+        cashier = await sign_in(client, "cashier", device="till")
+        manager = await sign_in(client, "manager", device="office")
+        second = await check_of(client, cashier, await walk_in(client, cashier, "Burrata"))
+        refused(await pay(client, cashier, second["id"], method="cash"), 409, "shift_day_over")
+        counted = {"counted": {"1": first["total"]}}
+        closed = await client.post("/api/shifts/current/close", json=counted, headers=cashier)
+        assert closed.status_code == 200 and closed.json()["variance"] == 0, closed.text
+        await open_shift(client, cashier, 0)
+        taken = await pay(client, cashier, second["id"], method="cash")
+        assert taken.json()["payment"]["business_day"] == "2026-12-08"
+        counted = {"counted": {"1": second["total"]}}
+        closed = await client.post("/api/shifts/current/close", json=counted, headers=cashier)
+        assert closed.json()["variance"] == 0, closed.text
+        for day, check in (("2026-12-07", first), ("2026-12-08", second)):
+            z = await client.post(
+                "/api/reports", json={"kind": "z", "business_day": day}, headers=manager
+            )
+            assert z.status_code == 201, z.text
+            data = z.json()["data"]
+            assert data["tenders"]["cash"]["amount"] == check["total"]
+            assert data["expected_cash"] == data["declared_cash"] == check["total"]
