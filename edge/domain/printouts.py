@@ -237,6 +237,7 @@ def check_receipt(
             doc.Tender(f"Refund, {TENDERS[r['method']]}", r["amount"]) for r in check["refunds"]
         ),
         net_paid=receipts.net_paid(check),
+        due_back=check["due_back"],
         order_no=_order_numbers(conn, check),
         table=_check_label(check),
         staff=actor.name if bill else _taken_by(conn, payments) or actor.name,

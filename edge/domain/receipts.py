@@ -84,6 +84,11 @@ RECEIPT_VIEW = shape(
             **MONEY,
             "description": "what the guest paid in the end: the tenders less change and refunds",
         },
+        "due_back": {
+            **MONEY,
+            "description": "paid beyond the total (a line voided after a payment) and not yet"
+            " refunded: owed to the guest",
+        },
     },
 )
 
@@ -149,4 +154,5 @@ def digital(conn: sqlite3.Connection, token: str) -> dict[str, Any]:
         "rounding": sum(p["rounding"] for p in view["payments"]),
         "refunds": [{"method": r["method"], "amount": r["amount"]} for r in view["refunds"]],
         "net_paid": net_paid(view),
+        "due_back": view["due_back"],
     }

@@ -40,7 +40,9 @@ function draw(receipt) {
       receipt.change ? row("Change", money(receipt.change)) : null,
       // refunds made since it was paid, each a row, then what was paid in the end
       receipt.refunds.map((r) => row(`Refund, ${TENDERS[r.method]}`, `−${money(r.amount)}`)),
-      receipt.refunds.length ? row("Net paid", money(receipt.net_paid), "receipt-net") : null),
+      receipt.refunds.length ? row("Net paid", money(receipt.net_paid), "receipt-net") : null,
+      // paid beyond the total and not refunded yet, as on paper
+      receipt.due_back ? row("Owed back", money(receipt.due_back), "receipt-net") : null),
     h("p", { class: "small muted receipt-foot" }, "Thank you. Keep this page's link to see your receipt again.")));
 }
 
