@@ -108,8 +108,14 @@ class Tender:
 class Receipt:
     """A customer receipt: the first ``header`` line is the store name, printed large.
 
-    ``rounding``: what paying in cash rounded the total by (to the smallest coin), printed
-    below it so that the tenders add up: ``total + rounding + tips + change``. ``balance``: what
+    ``rounding``: what paying in cash rounded the total by (to the smallest coin), and ``tip``
+    what the guest tipped, printed below it and above the tenders, each tender as it took the
+    money (a card as charged, its tip in it; cash as handed over), so that what was due and
+    tipped above adds up to what was handed over below: ``total + rounding + tip = tenders -
+    change``. The digital receipt says it the same way, row for row. ``due_back``: what was paid
+    beyond the total (a line voided after a payment) and not yet refunded, printed below the
+    tenders, so that they still add up: ``total + rounding + tip + due_back = tenders - change``
+    (less the refunds). ``balance``: what
     is left to pay, on the bill of a check paid in part (what its pay link's code asks for).
     ``refunds``: what was given back of the tenders (each a ``Tender`` named "Refund, Card",
     its amount as given back), and ``net_paid`` what the guest paid in the end: the tenders
@@ -130,9 +136,11 @@ class Receipt:
     tenders: tuple[Tender, ...] = ()
     change: int = 0
     rounding: int = 0
+    tip: int = 0
     balance: int = 0
     refunds: tuple[Tender, ...] = ()
     net_paid: int = 0
+    due_back: int = 0
     order_no: str = ""
     table: str = ""
     staff: str = ""

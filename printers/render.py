@@ -422,6 +422,8 @@ def _receipt(doc: Receipt, page: Page) -> None:
     page.columns("TOTAL", money(doc.total), bold=True, size="tall")
     if doc.rounding:
         page.columns("Cash rounding", money(doc.rounding))
+    if doc.tip:
+        page.columns("Tip", money(doc.tip))
     for tender in doc.tenders:
         page.columns(tender.method, money(tender.amount))
     if doc.change:
@@ -430,6 +432,8 @@ def _receipt(doc: Receipt, page: Page) -> None:
         page.columns(refund.method, money(-refund.amount))
     if doc.refunds:
         page.columns("Net paid", money(doc.net_paid), bold=True)
+    if doc.due_back:
+        page.columns("Owed back", money(doc.due_back), bold=True)
     if doc.balance:
         page.columns("Balance due", money(doc.balance), bold=True, size="tall")
     if doc.qr_payload:

@@ -304,6 +304,7 @@ _DECLARED = (
             "state": TEXT.with_default("pending"),
             "void_reason": TEXT.or_null,
             "created_at": TEXT,
+            "void_day": TEXT.or_null,  # the business day it was voided on (reports count it)
         },
         topic="orders",
         noun="order line",

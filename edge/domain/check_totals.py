@@ -53,6 +53,7 @@ class Totals(NamedTuple):
     total: int
     discounts: dict[str, int]  # discount id -> what it took off
     lines: dict[str, int]  # line id -> its amount after discounts
+    off: dict[str, dict[str, int]]  # discount id -> line id -> what it took off that line
 
     @property
     def goods(self) -> int:
@@ -113,22 +114,27 @@ def compute(
 ) -> Totals:
     amounts = {line.id: line.amount for line in lines}
     taken: dict[str, int] = {}
+    took: dict[str, dict[str, int]] = {}
     for discount in discounts:  # a line's own discounts first, in the order they were given
         if discount.line_id is not None:
             if discount.line_id not in amounts:
                 taken[discount.id] = 0
+                took[discount.id] = {}
                 continue
             off = _off(discount, amounts[discount.line_id], rounding)
             amounts[discount.line_id] -= off
             taken[discount.id] = off
+            took[discount.id] = {discount.line_id: off}
     for discount in discounts:  # then the check's, spread over what is left of each line
         if discount.line_id is None:
             left = sum(amounts.values())
             off = _off(discount, left, rounding)
             ids = list(amounts)
-            for line_id, share in zip(ids, allocate(off, [amounts[i] for i in ids]), strict=True):
+            shares = allocate(off, [amounts[i] for i in ids])
+            for line_id, share in zip(ids, shares, strict=True):
                 amounts[line_id] -= share
             taken[discount.id] = off
+            took[discount.id] = dict(zip(ids, shares, strict=True))
     goods = pricing.totals(
         [pricing.PricedLine(amounts[line.id], line.rate_bp, line.tax_name) for line in lines],
         prices_include_tax=prices_include_tax,
@@ -144,6 +150,7 @@ def compute(
         total=goods.total + service,
         discounts=taken,
         lines=amounts,
+        off=took,
     )
 
 
@@ -197,21 +204,26 @@ def split(
             )
             paid[p] += amounts[p]
             service[p] += part_service[p]
-    discount = allocate(whole.discount_total, paid)
-    ids = list(whole.discounts)
+    # each discount shared by what it took off the lines each part holds (a part holding only
+    # comped lines takes their comp, not a share of it by what it pays, which is nothing)
+    off = {
+        i: allocate(
+            whole.discounts[i],
+            [sum(took * part.get(j, 0) for j, took in by_line.items()) for part in shares],
+        )
+        for i, by_line in whole.off.items()
+    }
     return [
         Totals(
             subtotal=sum(t.base for t in taxes[p]),
             tax_total=sum(t.tax for t in taxes[p]),
             taxes=tuple(taxes[p]),
-            discount_total=discount[p],
+            discount_total=sum(amounts[p] for amounts in off.values()),
             service_charge=service[p],
             total=paid[p],
-            # its share of each discount, to the cent: they add up to its discount_total
-            discounts=dict(
-                zip(ids, allocate(discount[p], [whole.discounts[i] for i in ids]), strict=True)
-            ),
+            discounts={i: amounts[p] for i, amounts in off.items()},
             lines={},
+            off={},
         )
         for p in range(count)
     ]

@@ -899,10 +899,16 @@ def _kept(due: money.Totals) -> dict[str, Any]:
 
 
 def _mark_paid(conn: WriteConnection, actor: Actor, check_id: str, due: money.Totals) -> None:
-    """Paid, with what it came to then (`amounts`, which the reports add up) and the key of its
-    digital receipt (32 random bytes: the link is the right to read it, so it cannot be
-    guessed)."""
-    changes = {"status": "paid", **_kept(due), "paid_at": now_iso(), "paid_day": _today(conn)}
+    """Paid, with what it came to then (`amounts`, which the reports add up) on the day whose
+    report counts it (`shifts.open_day`: a void that settles it after today's Z, the next day's)
+    and the key of its digital receipt (32 random bytes: the link is the right to read it, so
+    it cannot be guessed)."""
+    changes = {
+        "status": "paid",
+        **_kept(due),
+        "paid_at": now_iso(),
+        "paid_day": shifts.open_day(conn),
+    }
     check = existing(conn, "checks", check_id, "check")
     if check["parent_id"] is None and check["rules"] is None:  # a split one kept them already
         changes |= kept_rules(conn, check, lines_of(conn, check_id))

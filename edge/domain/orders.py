@@ -17,7 +17,7 @@ from typing import Any
 from edge.core import events
 from edge.core.events import WriteConnection, cached, commit
 from edge.core.permissions import Actor, require
-from edge.domain import audit, pricing, tickets
+from edge.domain import audit, pricing, shifts, tickets
 from edge.domain import store as store_settings
 from edge.domain.rows import existing
 from service import fields as f
@@ -102,6 +102,7 @@ LINE_VIEW = shape(
         "created_at": INSTANT,
         "state": enum(LINE_STATES),
         "void_reason": nullable(f.REASON.schema),
+        "void_day": nullable({**DAY, "description": "the business day it was voided on"}),
         "hub_rev": HUB_REV,
     },
 )
@@ -262,7 +263,7 @@ def void_line(
         "order_lines",
         line_id,
         "update",
-        {"state": "voided", "void_reason": reason},
+        _voided(conn, reason),
         approver=approved_by,
     )
     return _retotal(conn, actor, line["order_id"], approver=approved_by)
@@ -296,12 +297,18 @@ def cancel(
     for line in lines:
         if line["state"] == "sent":
             tickets.line_voided(conn, actor, order, line, reason)
-        changes = {"state": "voided", "void_reason": reason}
+        changes = _voided(conn, reason)
         commit(conn, actor.id, "order_lines", line["id"], "update", changes, approver=approved_by)
     totals = _totals(store_settings.current(conn), [])
     changes = {**totals, "status": "cancelled"}
     commit(conn, actor.id, "orders", order_id, "update", changes, approver=approved_by)
     return get(conn, order_id)
+
+
+def _voided(conn: sqlite3.Connection, reason: str) -> dict[str, Any]:
+    """A line's void, dated to the business day it is made on (the day's reports count it):
+    after today's Z, the next day's, as money that cannot be refused is (`shifts.open_day`)."""
+    return {"state": "voided", "void_reason": reason, "void_day": shifts.open_day(conn)}
 
 
 def close(conn: WriteConnection, actor: Actor, order_id: str) -> None:
@@ -419,6 +426,7 @@ def _new_lines(
                 "created_at": now,
                 "state": state,
                 "void_reason": None,
+                "void_day": None,
                 "hub_rev": 0,
             }
         )

@@ -216,14 +216,7 @@ def check_receipt(
             doc.Adjustment(f"Service {check['service_bp'] / 100:g}%", check["service_charge"])
         )
     payments = check["payments"]
-    tenders = [  # cash as handed over, the change below it; a card as charged, its tip with it
-        doc.Tender("Cash", p["given"])
-        if p["method"] == "cash"
-        else doc.Tender(TENDERS[p["method"]], p["amount"] + p["tip"])
-        for p in payments
-    ]
-    if any(p["tip"] for p in payments):
-        tenders.append(doc.Tender("Tip", sum(p["tip"] for p in payments)))
+    tenders = [doc.Tender(TENDERS[p["method"]], receipts.tendered(p)) for p in payments]
     goods = check["total"] - check["service_charge"]
     receipt = doc.Receipt(
         currency=store["currency"],
@@ -238,11 +231,13 @@ def check_receipt(
         tenders=tuple(tenders),
         change=sum(p["change"] for p in payments),
         rounding=sum(p["rounding"] for p in payments),
+        tip=sum(p["tip"] for p in payments),
         balance=check["balance"] if bill and payments else 0,
         refunds=tuple(
             doc.Tender(f"Refund, {TENDERS[r['method']]}", r["amount"]) for r in check["refunds"]
         ),
         net_paid=receipts.net_paid(check),
+        due_back=check["due_back"],
         order_no=_order_numbers(conn, check),
         table=_check_label(check),
         staff=actor.name if bill else _taken_by(conn, payments) or actor.name,

@@ -57,13 +57,18 @@ RECEIPT_VIEW = shape(
                 "type": "object",
                 "properties": {
                     "method": text(),
-                    "amount": {**MONEY, "description": "cash: as handed over"},
-                    "tip": MONEY,
+                    "amount": {
+                        **MONEY,
+                        "description": "as it took the money: cash as handed over, a card as"
+                        " charged (its tip in it)",
+                    },
                 },
-                "required": ["method", "amount", "tip"],
+                "required": ["method", "amount"],
                 "additionalProperties": False,
-            }
+            },
+            "below the total, rounding and tip, as the paper prints them",
         ),
+        "tip": {**MONEY, "description": "the tenders' tips"},
         "change": MONEY,
         "rounding": {"type": "integer", "description": "cash rounded to the smallest coin"},
         "refunds": array(
@@ -79,6 +84,11 @@ RECEIPT_VIEW = shape(
             **MONEY,
             "description": "what the guest paid in the end: the tenders less change and refunds",
         },
+        "due_back": {
+            **MONEY,
+            "description": "paid beyond the total (a line voided after a payment) and not yet"
+            " refunded: owed to the guest",
+        },
     },
 )
 
@@ -91,6 +101,12 @@ def link(conn: sqlite3.Connection, check_id: str) -> str | None:
     if not base or row is None or not row["receipt_token"]:
         return None
     return f"{base.rstrip('/')}{PAGE}#{row['receipt_token']}"
+
+
+def tendered(payment: dict[str, Any]) -> int:
+    """What a tender took, as the receipt (paper and digital) lists it below the total, rounding
+    and tip: cash as handed over (its change under it), a card as charged, its tip in it."""
+    return payment["given"] if payment["method"] == "cash" else payment["amount"] + payment["tip"]
 
 
 def net_paid(check: dict[str, Any]) -> int:
@@ -132,16 +148,11 @@ def digital(conn: sqlite3.Connection, token: str) -> dict[str, Any]:
         "taxes": view["taxes"],
         "service_charge": view["service_charge"],
         "total": view["total"],
-        "tenders": [
-            {
-                "method": p["method"],
-                "amount": p["given"] if p["method"] == "cash" else p["amount"],
-                "tip": p["tip"],
-            }
-            for p in view["payments"]
-        ],
+        "tenders": [{"method": p["method"], "amount": tendered(p)} for p in view["payments"]],
+        "tip": view["tips"],
         "change": sum(p["change"] for p in view["payments"]),
         "rounding": sum(p["rounding"] for p in view["payments"]),
         "refunds": [{"method": r["method"], "amount": r["amount"]} for r in view["refunds"]],
         "net_paid": net_paid(view),
+        "due_back": view["due_back"],
     }

@@ -6,8 +6,9 @@ day. Both are stored as they were made and printed on the report printer.
 What a report counts: checks paid that day (a split check through its parts), their taxes by
 rate, discounts and service charge as each check kept them when it was paid (`checks.amounts`:
 a tax rate or a price changed since changes no report); tenders by method with their tips and
-refunds; lines voided on the day's orders; and each shift's float, the cash it should hold and
-what was counted.
+refunds; lines voided that day (whatever day their order was of); and each shift's float, the
+cash it should hold and what was counted. A Z is final: whatever happens after it counts on the
+day it happens (`shifts.open_day`), so an X of a closed day says what its Z said.
 `takings` is what the day's tenders brought in (with cash rounding and tips) less refunds.
 """
 
@@ -153,10 +154,8 @@ def build(conn: sqlite3.Connection, day: str) -> dict[str, Any]:
         (day,),
     ):
         tenders[row["method"]]["refunds"] = row["amount"]
-    voids = conn.execute(
-        "SELECT COUNT(*), COALESCE(SUM(l.amount), 0) FROM order_lines l"
-        " JOIN orders o ON o.id = l.order_id WHERE o.business_day = ? AND l.state = 'voided'",
-        (day,),
+    voids = conn.execute(  # on the day each was made: a later one changes no closed day
+        "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM order_lines WHERE void_day = ?", (day,)
     ).fetchone()
     drawer = {"floats": 0, "pay_ins": 0, "pay_outs": 0, "skims": 0}
     expected = declared = over_short = open_shifts = 0

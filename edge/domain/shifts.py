@@ -153,14 +153,23 @@ def open_day(conn: sqlite3.Connection) -> str:
 
 
 def require_open(conn: sqlite3.Connection, actor: Actor) -> sqlite3.Row:
-    """The open shift of the actor's till, or a 409 that says why nothing can be taken."""
+    """The open shift of the actor's till, or a 409 that says why nothing can be taken. A shift
+    belongs to its business day: once the next has begun it takes no money (its drawer would
+    hold cash the next day's Z counts in its tenders, and its own day's Z in its drawer) until
+    it is counted and today's is opened."""
     shift = current(conn, actor.device)
     if shift is None:
         raise Conflict(
             f"No shift is open on {actor.device or 'this till'}: open one with its float first.",
             code="no_open_shift",
         )
-    require_day_open(conn)
+    day = require_day_open(conn)
+    if shift["business_day"] != day:
+        raise Conflict(
+            f"The shift on {actor.device or 'this till'} is of {shift['business_day']}: close it"
+            " (count the drawer), then open today's.",
+            code="shift_day_over",
+        )
     return shift
 
 

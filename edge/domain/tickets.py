@@ -114,23 +114,38 @@ BOARD_VIEW = shape(
         "last_seq": {**COUNT, "description": "follow the feed's kitchen topic since it"},
     },
 )
+_PROGRESS = {
+    "order_id": ID,
+    "state": enum(("cooking", "ready", "served")),
+    "stations": {
+        "type": "object",
+        "additionalProperties": enum(("cooking", "ready", "served")),
+        "description": "each station with a ticket for the order",
+    },
+    "held": array(f.code.schema, "courses not fired yet"),
+}
 PROGRESS_VIEW = shape(
     "KitchenProgress",
     {
-        "order_id": ID,
-        "state": enum(("cooking", "ready", "served")),
-        "stations": {
-            "type": "object",
-            "additionalProperties": enum(("cooking", "ready", "served")),
-            "description": "each station with a ticket for the order",
+        **_PROGRESS,
+        "state": nullable(
+            {
+                **_PROGRESS["state"],
+                "description": "null: the box holds no ticket of the order (nothing fired yet,"
+                " or its tickets are no longer kept: `forgotten`)",
+            }
+        ),
+        "forgotten": {
+            "type": "boolean",
+            "description": "lines of it went to the kitchen longer ago than the box keeps"
+            " tickets (the hub has them): what became of them is not known here",
         },
-        "held": array(f.code.schema, "courses not fired yet"),
     },
 )
 EXPO_ORDER = shape(
     "ExpoOrder",
     {
-        **PROGRESS_VIEW.schema["properties"],
+        **_PROGRESS,
         "label": text(),
         "number": {"type": "integer", "minimum": 1},
         "fired_at": INSTANT,
@@ -618,13 +633,30 @@ def board(conn: sqlite3.Connection, station: str | None, last_seq: int) -> dict[
 
 
 def progress(conn: sqlite3.Connection, order_id: str) -> dict[str, Any]:
-    """An order's kitchen progress: each station's, the order's, and the courses held."""
+    """An order's kitchen progress: each station's, the order's, and the courses held; no state
+    while the box holds none of its tickets, and whether it forgot some (`_forgotten`)."""
     existing(conn, "orders", order_id, "order")
     found = kitchen_progress(conn, order_id)
     if found is None:
         held = sorted({line["course"] for line in _held(conn, order_id)}, key=course_rank)
-        return {"order_id": order_id, "state": "cooking", "stations": {}, "held": held}
-    return found
+        found = {"order_id": order_id, "state": None, "stations": {}, "held": held}
+    return {**found, "forgotten": _forgotten(conn, order_id)}
+
+
+def _forgotten(conn: sqlite3.Connection, order_id: str) -> bool:
+    """Whether lines of the order were sent before the box forgot its old tickets
+    (`retention.prune_tickets`) and their tickets are gone: cooked, served or not, no one here
+    can say."""
+    cutoff = retention.tickets_forgotten_before(conn)
+    return cutoff is not None and (
+        conn.execute(
+            "SELECT 1 FROM order_lines l WHERE l.order_id = ? AND l.state = 'sent'"
+            " AND l.created_at < ? AND NOT EXISTS (SELECT 1 FROM ticket_items i"
+            " WHERE i.line_id = l.id AND i.state != 'MOVED') LIMIT 1",
+            (order_id, cutoff),
+        ).fetchone()
+        is not None
+    )
 
 
 def kitchen_progress(conn: sqlite3.Connection, order_id: str) -> dict[str, Any] | None:

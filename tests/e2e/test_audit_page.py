@@ -131,6 +131,7 @@ def test_rows_read_like_a_managers_log_in_the_stores_time(page: Page, live_edge:
     void = audit_row(page, "Line voided: 2 × House red wine")
     expect(void).to_contain_text(f"order #{number} · Table 5")
     expect(void).to_contain_text("guest changed mind")
+    expect(void).to_contain_text("In the report of")  # the day its void counts on
     expect(void.locator(".audit-who")).to_have_text("Walter Costa")
     expect(void.locator(".approver")).to_have_text(f"approved by {MANAGER}")
     drawer = audit_row(page, "Cash drawer opened (no sale)")

@@ -504,6 +504,49 @@ def test_a_void_and_a_refund_with_a_managers_pin_at_the_till_and_the_refunds_sli
     page.screenshot(path=str(SCREENSHOTS / "receipt-refunded-wall.png"))
 
 
+def test_a_tip_reads_the_same_on_paper_and_on_the_digital_receipt(page: Page, live_edge: LiveEdge):
+    """A card tender with a tip: the paper printed the card at what it was charged (the tip in
+    it) and a Tip row under it, the digital receipt the card without its tip and the same Tip
+    row: one said the guest paid 1.23 more than the other. Both now read, row for row, the
+    total, the tip, then each tender as it was charged (the card with its tip, the cash as
+    handed over) and the change: what was due and tipped above, what was handed over below."""
+    with run_in_thread() as emulator, live_edge.client() as owner:
+        print_receipts_on(owner, emulator.port)
+        menu = owner.get("/api/menu").json()
+        dishes = [i for c in menu["categories"] for i in c["items"] if i["name"] == "Burrata"]
+        order = owner.post(
+            "/api/orders", json={"kind": "counter", "lines": [{"item_id": dishes[0]["id"]}]}
+        )
+        check = owner.post("/api/checks", json={"order_id": order.json()["id"]}).json()
+        assert owner.post("/api/shifts", json={"float": 0}).status_code == 201
+        card = {"method": "card", "amount": 501, "tip": 123, "reference": "T1"}
+        assert owner.post(f"/api/checks/{check['id']}/payments", json=card).status_code == 201
+        cash = {"method": "cash", "given": 10_000}
+        paid = owner.post(f"/api/checks/{check['id']}/payments", json=cash)
+        assert paid.status_code == 201, paid.text
+        (receipt,) = [job for job in emulator.wait_for_jobs(2, timeout=15) if job.cuts]
+    lines = receipt.lines[next(i for i, line in enumerate(receipt.lines) if "TOTAL" in line) :]
+    paper = []
+    for line in lines:
+        label, _, amount = line.rpartition(" ")
+        if "€" in amount:
+            paper.append((label.strip().capitalize(), money(amount)))
+    assert paper == [
+        ("Total", check["total"]),
+        ("Tip", 123),
+        ("Card", 501 + 123),
+        ("Cash", 10_000),
+        ("Change", paid.json()["change"]),
+    ], receipt.text()
+    page.goto(f"/ui/receipt/index.html#{receipt.qr[0].rpartition('#')[2]}")
+    expect(page.locator(".receipt-total")).to_be_visible()  # drawn once the box answered
+    shown = [
+        (row.locator("span").first.inner_text(), money(row.locator(".num").inner_text()))
+        for row in page.locator(".receipt-sums .receipt-row").all()
+    ]
+    assert shown[shown.index(paper[0]) :] == paper
+
+
 def test_a_checks_service_charge_changes_at_the_till_with_a_managers_pin(
     page: Page, live_edge: LiveEdge, console: Console
 ):

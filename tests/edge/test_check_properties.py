@@ -121,9 +121,14 @@ def test_the_parts_of_a_split_sum_exactly_to_the_whole(split, specs, included, r
     for i, tax in enumerate(whole.taxes):
         assert sum(p.taxes[i].tax for p in parts) == tax.tax
         assert sum(p.taxes[i].base for p in parts) == tax.base
-    for part in parts:
+    for part, held in zip(parts, shares, strict=True):
         assert sum(t.tax for t in part.taxes) == part.tax_total
         assert part.subtotal + part.tax_total + part.service_charge == part.total
+        # each discount it shares is what that discount took off the lines it holds, to the cent
+        assert part.discount_total == sum(part.discounts.values())
+        for i, by_line in whole.off.items():
+            exact = sum(took * held.get(line, 0) for line, took in by_line.items())
+            assert abs(part.discounts[i] - exact) < 1
 
 
 @given(check_lines, st.integers(2, 12), st.booleans(), st.sampled_from(ROUNDINGS))

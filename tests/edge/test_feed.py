@@ -272,7 +272,9 @@ async def test_audit_rows_name_orders_lines_tables_and_references(quiet):
     assert table_row["fields"] == {"enabled": False}
     assert retotal["entity"] == "orders" and retotal["op"] == "update"
     assert retotal["context"] == {"order_number": number, "order_kind": "table", "table": "4"}
+    day = void["fields"].pop("void_day")  # the business day it was voided on (the reports')
     assert void["fields"] == {"state": "voided", "void_reason": "spilled"}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", day)
     assert void["context"] == {
         "name": "Cola",
         "quantity": 2,

@@ -388,7 +388,7 @@ STORED_DEFAULTS = {
     "orders": {"table_id": None, "status": "open", "covers": 0, "note": "", "subtotal": 0,
                "tax_total": 0, "total": 0, "taxes": []},
     "order_lines": {"modifiers": [], "seat": None, "note": "", "state": "pending",
-                    "void_reason": None},
+                    "void_reason": None, "void_day": None},
     "tickets": {"note": "", "state": "NEW", "rush": False, "started_at": None,
                 "ready_at": None, "bumped_at": None, "served_at": None, "auto_fire_at": None},
     "ticket_items": {"modifiers": [], "note": "", "seat": None, "state": "NEW",

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from edge.domain.payments import looks_like_card
 from tests.conftest import BOX, PINS, sign_in, staff_id
-from tests.edge.menu_helpers import item, menu
+from tests.edge.menu_helpers import item, menu, table_id
 from tests.edge.test_checks import check_of, open_shift, pay, walk_in
 
 
@@ -668,7 +668,8 @@ async def test_a_line_ordered_after_a_walk_in_check_is_split_gets_a_check_of_its
 async def test_no_z_report_while_a_shift_left_open_since_the_day_before_takes_its_cash(client):
     """The till's shift of the 7th, never closed, took cash on the 8th: the Z report of the 8th
     was made without it (no shift open, it said) and the day then closed on a drawer still
-    open."""
+    open. The 8th's Z waits for every shift up to it to close, and the 7th's takes none of the
+    8th's money."""
     with freeze_time("2026-12-07 20:00:00", tick=True) as frozen:
         cashier = await sign_in(client, "cashier", device="till")
         await open_shift(client, cashier)
@@ -676,15 +677,24 @@ async def test_no_z_report_while_a_shift_left_open_since_the_day_before_takes_it
         cashier = await sign_in(client, "cashier", device="till")
         manager = await sign_in(client, "manager", device="office")
         check = await check_of(client, cashier, await walk_in(client, cashier, "Burrata"))
+        # the 7th's shift takes none of the 8th's money (shift_day_over)
+        refused(await pay(client, cashier, check["id"], method="cash"), 409, "shift_day_over")
+        z = await client.post("/api/reports", json={"kind": "z"}, headers=manager)
+        refused(z, 409, "shifts_open")
+        counted = {"counted": {"10000": 1}}
+        closed = await client.post("/api/shifts/current/close", json=counted, headers=cashier)
+        assert closed.status_code == 200 and closed.json()["variance"] == 0
+        await open_shift(client, cashier, 0)
         taken = (await pay(client, cashier, check["id"], method="cash")).json()
         assert taken["payment"]["business_day"] == "2026-12-08"
         z = await client.post("/api/reports", json={"kind": "z"}, headers=manager)
         refused(z, 409, "shifts_open")
-        counted = {"counted": {"10000": 1, "1050": 1}}
+        counted = {"counted": {"1050": 1}}
         closed = await client.post("/api/shifts/current/close", json=counted, headers=cashier)
         assert closed.status_code == 200 and closed.json()["variance"] == 0
         z = await client.post("/api/reports", json={"kind": "z"}, headers=manager)
         assert z.status_code == 201 and z.json()["data"]["tenders"]["cash"]["amount"] == 1050
+        assert z.json()["data"]["expected_cash"] == 1050
 
 
 # A run of 13 to 19 digits, alone or in groups of four, not inside a hexadecimal id.
@@ -780,3 +790,120 @@ async def test_the_report_is_the_days_tenders_less_refunds(
 @pytest.fixture
 def paid_so_far():
     return []
+
+
+async def test_a_void_after_the_z_counts_on_the_day_it_was_made_not_the_closed_one(client):
+    """A table's order left open over the Z: a line of it voided later that night, and another
+    the next day, were counted in the closed day's voids (by the order's day), so an X of that
+    day no longer said what its Z did. A void counts on the day it is made; one made after
+    today's Z, on the next day (as a late QR payment is), which no Z has closed yet."""
+    with freeze_time("2026-12-07 20:00:00", tick=True) as frozen:
+        manager = await sign_in(client, "manager", device="till")
+        m = await menu(client)
+        tables = (await client.get("/api/tables", headers=manager)).json()
+        names = ("Garlic prawns", "Espresso", "Burrata")
+        body = {
+            "kind": "table",
+            "table_id": table_id(tables, "3"),
+            "lines": [{"item_id": item(m, name)["id"]} for name in names],
+        }
+        order = (await client.post("/api/orders", json=body, headers=manager)).json()
+        first, second, third = (line["id"] for line in order["lines"])
+        void = {"reason": "cold"}
+        assert (
+            await client.post(f"/api/order-lines/{first}/void", json=void, headers=manager)
+        ).status_code == 200
+        z = await client.post("/api/reports", json={"kind": "z"}, headers=manager)
+        assert z.status_code == 201, z.text
+        closed = z.json()["data"]
+        assert (closed["voids"], closed["voided"]) == (1, order["lines"][0]["amount"])
+        frozen.move_to("2026-12-07 22:30:00")  # the same night, after the Z
+        assert (
+            await client.post(f"/api/order-lines/{second}/void", json=void, headers=manager)
+        ).status_code == 200
+        frozen.move_to("2026-12-08 12:00:00")  # the next day
+        manager = await sign_in(client, "manager", device="till")
+        assert (
+            await client.post(f"/api/order-lines/{third}/void", json=void, headers=manager)
+        ).status_code == 200
+        again = {"kind": "x", "business_day": "2026-12-07"}
+        x = await client.post("/api/reports", json=again, headers=manager)
+        assert x.json()["data"] == closed
+        today = (await client.post("/api/reports", json={"kind": "x"}, headers=manager)).json()
+        assert today["business_day"] == "2026-12-08"
+        voided = order["lines"][1]["amount"] + order["lines"][2]["amount"]
+        assert (today["data"]["voids"], today["data"]["voided"]) == (2, voided)
+
+
+async def test_a_check_a_void_settles_after_the_z_is_paid_on_the_next_day(client):
+    """A walk-in's check paid in part, the day's Z made, then the unpaid line voided that night:
+    the void settled the check, which was marked paid on the closed day (its sales and tax went
+    into a day whose Z was done). It is paid on the next day, which no Z has closed yet."""
+    with freeze_time("2026-12-07 20:00:00", tick=True) as frozen:
+        manager = await sign_in(client, "manager", device="till")
+        check = await check_of(
+            client, manager, await walk_in(client, manager, "Garlic prawns", "Espresso")
+        )
+        prawns, espresso = check["lines"]
+        await open_shift(client, manager)
+        part = await pay(
+            client, manager, check["id"], method="card", amount=prawns["amount"], reference="T"
+        )
+        assert part.status_code == 201 and part.json()["check"]["status"] == "open", part.text
+        closing = await client.post(
+            "/api/shifts/current/close", json={"counted": {"10000": 1}}, headers=manager
+        )
+        assert closing.status_code == 200, closing.text
+        z = await client.post("/api/reports", json={"kind": "z"}, headers=manager)
+        assert z.status_code == 201, z.text
+        frozen.move_to("2026-12-07 22:30:00")
+        void = await client.post(
+            f"/api/order-lines/{espresso['line_id']}/void", json={"reason": "cold"}, headers=manager
+        )
+        assert void.status_code == 200, void.text
+        paid = (await client.get(f"/api/checks/{check['id']}", headers=manager)).json()
+        assert paid["status"] == "paid"
+        again = {"kind": "x", "business_day": "2026-12-07"}
+        x = await client.post("/api/reports", json=again, headers=manager)
+        assert x.json()["data"] == z.json()["data"]
+        after = {"kind": "x", "business_day": "2026-12-08"}
+        next_day = (await client.post("/api/reports", json=after, headers=manager)).json()["data"]
+        assert (next_day["checks"], next_day["sales"]) == (1, paid["total"])
+
+
+async def test_a_shift_of_a_day_gone_by_takes_no_more_money_and_each_z_counts_its_own_cash(
+    client,
+):
+    """The till's shift of the 7th, left open past the start of the 8th, took the 8th's cash:
+    the 7th's Z counted that cash in its drawer (expected cash 10.50 more than its cash
+    tenders) and the 8th's Z counted it in its tenders with no drawer holding it, so neither
+    day's cash agreed with its tenders. A shift belongs to its day: once the next begins it
+    takes no money (409 `shift_day_over`) until it is counted and today's is opened."""
+    with freeze_time("2026-12-07 20:00:00", tick=True) as frozen:
+        cashier = await sign_in(client, "cashier", device="till")
+        manager = await sign_in(client, "manager", device="office")
+        await open_shift(client, cashier, 0)
+        first = await check_of(client, cashier, await walk_in(client, cashier, "Burrata"))
+        assert (await pay(client, cashier, first["id"], method="cash")).status_code == 201
+        frozen.move_to("2026-12-08 05:00:00")  # the 8th's business day, from 04:00
+        cashier = await sign_in(client, "cashier", device="till")
+        manager = await sign_in(client, "manager", device="office")
+        second = await check_of(client, cashier, await walk_in(client, cashier, "Burrata"))
+        refused(await pay(client, cashier, second["id"], method="cash"), 409, "shift_day_over")
+        counted = {"counted": {"1": first["total"]}}
+        closed = await client.post("/api/shifts/current/close", json=counted, headers=cashier)
+        assert closed.status_code == 200 and closed.json()["variance"] == 0, closed.text
+        await open_shift(client, cashier, 0)
+        taken = await pay(client, cashier, second["id"], method="cash")
+        assert taken.json()["payment"]["business_day"] == "2026-12-08"
+        counted = {"counted": {"1": second["total"]}}
+        closed = await client.post("/api/shifts/current/close", json=counted, headers=cashier)
+        assert closed.json()["variance"] == 0, closed.text
+        for day, check in (("2026-12-07", first), ("2026-12-08", second)):
+            z = await client.post(
+                "/api/reports", json={"kind": "z", "business_day": day}, headers=manager
+            )
+            assert z.status_code == 201, z.text
+            data = z.json()["data"]
+            assert data["tenders"]["cash"]["amount"] == check["total"]
+            assert data["expected_cash"] == data["declared_cash"] == check["total"]

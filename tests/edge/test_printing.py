@@ -431,7 +431,7 @@ async def test_a_paid_receipt_adds_up_with_cash_rounding_and_a_card_tip(app, cli
     card_tender, cash_tender = digital["tenders"]
     assert (digital["total"], digital["change"]) == (paper["TOTAL"], paper["Change"])
     assert (digital["rounding"], cash_tender["amount"]) == (paper["Cash rounding"], paper["Cash"])
-    assert card_tender["amount"] + card_tender["tip"] == paper["Card"]
+    assert (card_tender["amount"], digital["tip"]) == (paper["Card"], paper["Tip"])
 
 
 async def test_an_orders_bill_asks_for_what_its_check_comes_to(app, client, emulator):
@@ -538,6 +538,53 @@ async def test_the_bill_of_a_split_table_check_is_the_whole_check(app, client, e
     assert printed_amounts(printed)["TOTAL"] == check["total"] > 0
     assert "1x Garlic prawns" in printed.text() and "1x Espresso" in printed.text()
     assert rows(app, "SELECT id FROM checks") == checks_before
+
+
+async def test_a_comped_check_split_by_items_shows_each_part_its_own_lines(app, client, emulator):
+    """A check comped in full (100 % off) split by items: each part took an even share of the
+    comp whatever it held, and its lines were printed at that share (a 1.20 espresso alone on
+    its part read 10.60, the prawns and the burrata, 20.00, 10.60 between them). A part
+    holding whole lines shows each at its price, and the comp of exactly those lines: on the
+    POS, on paper and in the digital receipt, lines make the subtotal, less the comp the total,
+    and the parts' lines and comps make the check's."""
+    manager = await sign_in(client, "manager", device="till")
+    await point_at(client, manager, "Counter receipt", emulator.port)
+    check = await check_of(
+        client, manager, await walk_in(client, manager, "Garlic prawns", "Espresso", "Burrata")
+    )
+    comp = {"kind": "percent", "value": 10_000, "reason": "birthday"}
+    answer = await client.post(f"/api/checks/{check['id']}/discounts", json=comp, headers=manager)
+    assert answer.status_code == 201 and answer.json()["total"] == 0, answer.text
+    price = {line["line_id"]: line["amount"] for line in check["lines"]}
+    ids = list(price)
+    held = [ids[1:2], [ids[0], ids[2]]]
+    split = await client.post(
+        f"/api/checks/{check['id']}/split", json={"by": "items", "parts": held}, headers=manager
+    )
+    assert split.status_code == 200, split.text
+    await open_shift(client, manager)
+    views = []
+    for part in split.json()["parts"]:
+        paid = await pay(client, manager, part["id"], method="card", reference="T-1")
+        assert paid.status_code == 201, paid.text
+        views.append(paid.json()["check"])
+    await drain(app)
+    receipts = [job for job in emulator.wait_for_jobs(2) if job.cuts]
+    assert len(receipts) == 2
+    for view, lines, receipt in zip(views, held, receipts, strict=True):
+        prices = [price[i] for i in lines]
+        assert [line["charged"] for line in view["lines"]] == prices  # the POS's
+        assert view["discount_total"] == sum(prices) and view["total"] == 0
+        assert [d["amount"] for d in view["discounts"]] == [sum(prices)]
+        paper = printed_amounts(receipt)
+        items = [amount for label, amount in paper.items() if label.startswith("1x ")]
+        assert items == prices, receipt.text()
+        assert paper["Subtotal"] == sum(prices) == -paper["birthday"]
+        assert paper["TOTAL"] == 0
+        digital = (await client.get(f"/api/receipts/{receipt.qr[0].rpartition('#')[2]}")).json()
+        assert [line["amount"] for line in digital["lines"]] == prices
+        assert [d["amount"] for d in digital["discounts"]] == [sum(prices)]
+        assert digital["total"] == 0
 
 
 async def test_the_x_reports_tenders_add_up_to_its_takings(app, client, emulator):

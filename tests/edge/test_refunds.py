@@ -252,3 +252,36 @@ async def test_a_receipt_names_its_orders_as_their_refund_slips_do(app, client, 
     said = f"Order #{order['number']}"
     assert [line for line in slip.lines if line.startswith(said)], slip.text()
     assert [line for line in receipt.lines if line.startswith(said)], receipt.text()
+
+
+async def test_a_receipt_of_a_check_paid_beyond_its_total_says_what_is_owed_back(
+    app, client, emulator
+):
+    """A walk-in paid in part (its prawns), then the prawns voided: the check was settled with
+    more paid than it came to, and its receipt, printed for the guest, read a total of 3.00
+    under a card of 9.50 with nothing to say where the rest went (the POS said "Owed back"),
+    as did the digital receipt. Both say what is owed back, below the tenders, until it is
+    refunded: the total, tip and what is owed back come to what the tenders took."""
+    manager = await sign_in(client, "manager", device="till")
+    await point_at(client, manager, "Counter receipt", emulator.port)
+    order = await walk_in(client, manager, "Garlic prawns", "Espresso")
+    check = await check_of(client, manager, order)
+    prawns = next(line for line in check["lines"] if line["name"] == "Garlic prawns")
+    await open_shift(client, manager)
+    card = {"method": "card", "amount": prawns["amount"], "tip": 40, "reference": "T1"}
+    assert (await pay(client, manager, check["id"], **card)).status_code == 201
+    voided = await client.post(
+        f"/api/order-lines/{prawns['line_id']}/void", json={"reason": "cold"}, headers=manager
+    )
+    assert voided.status_code == 200, voided.text
+    view = (await client.get(f"/api/checks/{check['id']}", headers=manager)).json()
+    assert view["status"] == "paid" and view["due_back"] > 0
+    printed = await client.post(f"/api/orders/{order['id']}/print-bill", headers=manager)
+    assert printed.status_code == 201, printed.text
+    await drain(app)
+    (receipt,) = [job for job in emulator.wait_for_jobs(1) if job.cuts]
+    paper = printed_amounts(receipt)
+    assert paper["Owed back"] == view["due_back"], receipt.text()
+    assert paper["TOTAL"] + paper["Tip"] + paper["Owed back"] == paper["Card"]
+    digital = (await client.get(f"/api/receipts/{receipt.qr[0].rpartition('#')[2]}")).json()
+    assert digital["due_back"] == paper["Owed back"]

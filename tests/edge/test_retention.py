@@ -300,26 +300,31 @@ def test_a_kitchen_ticket_leaves_only_old_and_whole_on_the_hub(settings, tmp_pat
             assert before == (cutoff if len(kept) < len(made) else None)
 
 
+def _copy_of(settings, path: Path) -> tuple[Path, Writer]:
+    """A copy of the demo store at `path`, and a writer on it."""
+    shutil.copy(settings.database, path)
+    return path, Writer(path, identity.prepare(path).node)
+
+
+def _kitchen_staff_and_menu(conn) -> tuple[Actor, Actor, dict[str, str]]:
+    """A waiter and a cook of the demo store, and its menu's item ids by name."""
+    waiter, cook = (
+        Actor(*conn.execute(
+            "SELECT id, name, role FROM staff WHERE role = ? LIMIT 1", (role,)
+        ).fetchone())
+        for role in ("waiter", "kitchen")
+    )  # fmt: skip
+    return waiter, cook, dict(conn.execute("SELECT name, id FROM menu_items").fetchall())
+
+
 def test_a_course_held_past_what_the_kitchen_keeps_is_never_fired_twice(settings, tmp_path):
     """An order left open: its starters fired on day 0 and its mains held. Once the box has
     forgotten the starters' ticket (91 days on, the hub having it), firing the order's next
     course must not take the starters for held and cook them again."""
-    path = tmp_path / "held.db"
-    shutil.copy(settings.database, path)
-    writer = Writer(path, identity.prepare(path).node)
+    path, writer = _copy_of(settings, tmp_path / "held.db")
     start = datetime(2026, 1, 5, 12, tzinfo=UTC)
     try:
-        waiter, cook = writer.run_sync(
-            lambda conn: [
-                Actor(*conn.execute(
-                    "SELECT id, name, role FROM staff WHERE role = ? LIMIT 1", (role,)
-                ).fetchone())
-                for role in ("waiter", "kitchen")
-            ]
-        )  # fmt: skip
-        ids = writer.run_sync(
-            lambda conn: dict(conn.execute("SELECT name, id FROM menu_items").fetchall())
-        )
+        waiter, cook, ids = writer.run_sync(_kitchen_staff_and_menu)
         lines = [{"item_id": ids["Garlic prawns"]}, {"item_id": ids["Vegan curry"]}]
         with freeze_time(start):
             order = writer.run_sync(
@@ -343,3 +348,46 @@ def test_a_course_held_past_what_the_kitchen_keeps_is_never_fired_twice(settings
     finally:
         writer.close()
     assert "Garlic prawns" not in items
+
+
+def test_an_old_orders_kitchen_says_its_tickets_are_no_longer_kept_not_cooking(settings, tmp_path):
+    """An order fired, cooked and served 91 days ago, its tickets forgotten by the box (the hub
+    has them): `GET /api/orders/{id}/kitchen` said it was cooking. It says what the box knows:
+    nothing any more (no state, `forgotten`), as the order's history does; an order with
+    nothing fired yet has no state either, and one in the kitchen is as its tickets say."""
+    path, writer = _copy_of(settings, tmp_path / "served.db")
+    start = datetime(2026, 1, 5, 12, tzinfo=UTC)
+    try:
+        waiter, cook, ids = writer.run_sync(_kitchen_staff_and_menu)
+        lines = [{"item_id": ids["Garlic prawns"]}]
+        with freeze_time(start):
+            order = writer.run_sync(
+                orders.create, waiter, {"kind": "counter", "lines": lines, "send": True}
+            )
+            cooking = writer.run_sync(tickets.progress, order["id"])
+            (ticket,) = writer.run_sync(
+                lambda conn: [row[0] for row in conn.execute("SELECT id FROM tickets")]
+            )
+            writer.run_sync(tickets.set_ticket_state, cook, ticket, {"state": "READY"})
+            served = writer.run_sync(tickets.serve_order, cook, order["id"])
+            waiting = writer.run_sync(
+                orders.create, waiter, {"kind": "counter", "lines": lines, "send": False}
+            )
+            unfired = writer.run_sync(tickets.progress, waiting["id"])
+        later = start + timedelta(days=91)
+        enrol(path, writer.run_sync(events.last_seq))
+        prune_all(path, later)
+        with freeze_time(later):
+            forgotten = writer.run_sync(tickets.progress, order["id"])
+    finally:
+        writer.close()
+    assert (cooking["state"], cooking["forgotten"]) == ("cooking", False)
+    assert (served["state"], served["forgotten"]) == ("served", False)
+    assert (unfired["state"], unfired["forgotten"]) == (None, False)
+    assert forgotten == {
+        "order_id": order["id"],
+        "state": None,
+        "stations": {},
+        "held": [],
+        "forgotten": True,
+    }

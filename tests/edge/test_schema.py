@@ -86,6 +86,7 @@ def test_migration_4_rebuilds_tables_keeping_every_row_index_and_reference(tmp_p
     conn.execute("ALTER TABLE store ADD COLUMN daily_pass INTEGER NOT NULL DEFAULT 0")
     for column in PLU_COLUMNS:  # today's demo gives its items PLUs (a later migration's)
         conn.execute(f"ALTER TABLE menu_items ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+    conn.execute("ALTER TABLE order_lines ADD COLUMN void_day TEXT")  # a void's day (0023)
     writer = Writer(path, "n1")
     try:
         writer.run_sync(demo.seed, demo.pin_hashes(), "http://192.0.2.10:8000")
@@ -111,6 +112,7 @@ def test_migration_4_rebuilds_tables_keeping_every_row_index_and_reference(tmp_p
     conn.execute("ALTER TABLE store DROP COLUMN daily_pass")
     for column in PLU_COLUMNS:
         conn.execute(f"ALTER TABLE menu_items DROP COLUMN {column}")
+    conn.execute("ALTER TABLE order_lines DROP COLUMN void_day")
     before, indexes = _contents(conn), _indexes(conn)
     assert before["print_jobs"] and before["order_lines"] and before["printers"]
 

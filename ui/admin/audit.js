@@ -133,6 +133,7 @@ const LABELS = {
   quantity: "Quantity",
   modifiers: "Choices",
   void_reason: "Reason",
+  void_day: "In the report of",
   taxes: "Taxes",
   stations: "Stations",
   transport: "Connection",

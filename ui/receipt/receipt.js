@@ -34,12 +34,15 @@ function draw(receipt) {
       receipt.service_charge ? row("Service", money(receipt.service_charge)) : null,
       row("Total", money(receipt.total), "receipt-total"),
       receipt.rounding ? row("Cash rounding", money(receipt.rounding)) : null,
+      // what was due and tipped above, what was handed over below (a card as charged), as on paper
+      receipt.tip ? row("Tip", money(receipt.tip)) : null,
       receipt.tenders.map((t) => row(TENDERS[t.method], money(t.amount))),
-      receipt.tenders.some((t) => t.tip) ? row("Tip", money(receipt.tenders.reduce((s, t) => s + t.tip, 0))) : null,
       receipt.change ? row("Change", money(receipt.change)) : null,
       // refunds made since it was paid, each a row, then what was paid in the end
       receipt.refunds.map((r) => row(`Refund, ${TENDERS[r.method]}`, `−${money(r.amount)}`)),
-      receipt.refunds.length ? row("Net paid", money(receipt.net_paid), "receipt-net") : null),
+      receipt.refunds.length ? row("Net paid", money(receipt.net_paid), "receipt-net") : null,
+      // paid beyond the total and not refunded yet, as on paper
+      receipt.due_back ? row("Owed back", money(receipt.due_back), "receipt-net") : null),
     h("p", { class: "small muted receipt-foot" }, "Thank you. Keep this page's link to see your receipt again.")));
 }
 
