@@ -49,7 +49,8 @@ _HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 def _timezone(name: str, value: Any) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+    # OSError: zoneinfo opens a file by the name, and "Europe" is a folder, a long name too long
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError) as exc:
         raise Invalid(
             f"{name}: there is no zone {value!r}; pick one such as Europe/Lisbon.", field=name
         ) from exc
@@ -59,7 +60,7 @@ def _timezone(name: str, value: Any) -> str:
 @f.accepts({"type": "string", "enum": list(CURRENCIES)})
 def _currency(name: str, value: Any) -> str:
     """One of the currencies paper and pages know the digits of."""
-    if value not in CURRENCIES:
+    if not isinstance(value, str) or value not in CURRENCIES:  # a dict or a list: no key
         raise Invalid(f"{name} must be an ISO 4217 code such as EUR.", field=name)
     return value
 

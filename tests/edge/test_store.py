@@ -82,6 +82,13 @@ async def test_manager_changes_settings(client, manager):
     [
         ({"timezone": "Mars/Olympus"}, "invalid"),
         ({"currency": "euro"}, "invalid"),
+        # a folder of zones, a name longer than a file's may be, and a value that is no text
+        # were a 500 (zoneinfo opens a file by the name; a dict is no key of the currencies)
+        ({"timezone": "Europe"}, "invalid"),
+        ({"timezone": "Europe/" + "x" * 300}, "invalid"),
+        ({"timezone": ["Europe/Lisbon"]}, "invalid"),
+        ({"currency": {"code": "EUR"}}, "invalid"),
+        ({"currency": ["EUR"]}, "invalid"),
         ({"guest_base_url": "http://galley.local:8000"}, "mdns_name"),
         ({"guest_base_url": "ftp://10.0.0.5"}, "invalid"),
         ({"guest_base_url": "http://[10.0.0.5"}, "invalid"),  # urlsplit raises on it

@@ -22,6 +22,7 @@ GROUP = {"name": "Milk", "min_choices": 1, "max_choices": 2}
 # (entity, fields, the field the refusal names)
 REFUSED = [
     ("store", {"timezone": "Mars/Olympus"}, "timezone"),
+    ("store", {"timezone": "Europe"}, "timezone"),  # a folder of zones: was a 500
     ("store", {"business_day_starts": "99:99"}, "business_day_starts"),
     ("store", {"tax_rounding": "bogus"}, "tax_rounding"),
     ("store", {"currency": "XYZ"}, "currency"),
