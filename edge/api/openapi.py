@@ -80,7 +80,8 @@ REFUSALS = {
     " Idempotency-Key, or a token in the URL (`?token=`: send it as `Authorization: Bearer`)",
     401: "not signed in, a sign-in that has ended (`reason` says why), a device that is not"
     " paired, or a wrong PIN",
-    403: "the staff member's role may not do this",
+    403: "the staff member's role may not do this; or (guests) a staff sign-in on a table"
+    " guest's route (`guests_only`), or another table's line",
     404: "no such thing (or an id in the path that is not an id)",
     409: "the thing is in a state that refuses this",
     410: "`since` is further back than the feed replays (`resync`): reload, then follow from"

@@ -230,6 +230,20 @@ async def test_every_route_that_needs_a_sign_in_says_so(app, client):
         assert (response.status_code == 401) == needs_sign_in, (method, url, response.text)
 
 
+async def test_a_staff_sign_in_on_a_guests_route_is_a_refusal_it_describes(app, client, manager):
+    """A guest's route called with a staff member's token is a 403 (`guests_only`): each says
+    so, as a fuzzer signed in as staff reads it (it found them answering an undocumented 403)."""
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    for route, method, path in operations(app):
+        operation = paths[path][method.lower()]
+        if operation.get("security") != [{"guest": []}]:
+            continue
+        url = path.format(**{name: SOMEONE for name in route.param_convertors})
+        response = await client.request(method, url, headers=manager, json={})
+        assert response.status_code == 403, (method, url, response.text)
+        assert "403" in operation["responses"], (method, path)
+
+
 async def test_every_answer_matches_its_description(quiet_settings, emulator, pay_sandbox):
     """A real call of every route on the demo store, over real HTTP, signed in as the owner:
     each answers its documented success status with a body its documented schema accepts."""
