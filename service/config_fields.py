@@ -38,7 +38,8 @@ QR_MODES = ("draft_first", "direct")
 # A row's place among its siblings (a category's items, an area's tables): a list far shorter than
 # this. Any integer was taken, and the next row's (the last one's + 1, in SQL) past the largest
 # one SQLite holds became a float.
-POSITION = f.integer(0, 100_000)
+LAST_POSITION = 100_000
+POSITION = f.integer(0, LAST_POSITION)
 # ASCII digits, whole (`fullmatch`): "05:00\n" and "0٥:00" passed `^...\d$`, and a day that
 # starts at a time `time.fromisoformat` refuses made every order a 500
 _HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
