@@ -306,8 +306,9 @@ def _stations(key: str, value: Any) -> list[str]:
         "properties": {"kind": {"type": "string", "enum": ["network", "usb", "serial", "file"]}},
         "required": ["kind"],
         "description": "network {host, port?}, usb {vendor_id, product_id}, serial {url,"
-        " baudrate?} or file {path}; each may add timeout options. A path (file, or a serial"
-        " url that is one) must be a printer's device, such as /dev/usb/lp0 or /dev/ttyUSB0",
+        " baudrate?} or file {path}; each may add timeout options (seconds, at most 300). A path"
+        " (file, or a serial url that is one) must be a printer's device, such as /dev/usb/lp0 or"
+        " /dev/ttyUSB0",
     }
 )
 def transport(key: str, value: Any) -> dict[str, Any]:
