@@ -86,6 +86,7 @@ REFUSALS = {
     409: "the thing is in a state that refuses this",
     410: "`since` is further back than the feed replays (`resync`): reload, then follow from"
     " `last_seq`; or a table's guest session has ended: scan the table's QR code again",
+    415: "a body sent as another Content-Type than application/json",
     422: "the request breaks a rule: `field` names the first bad field, `fields` each of them;"
     " or its Idempotency-Key was used for another request (`idempotency_key_reused`)",
     423: "locked out after too many wrong PINs; `retry_after` says for how many seconds",
