@@ -649,6 +649,7 @@ class FileTransport(_Base):
 
 # --- from settings ---------------------------------------------------------
 
+MOST_TIMEOUT_S = 300
 _KINDS: dict[str, Callable[..., Any]] = {
     "network": NetworkTransport,
     "usb": UsbTransport,
@@ -657,9 +658,25 @@ _KINDS: dict[str, Callable[..., Any]] = {
 }
 
 
-def _int(value: Any) -> int:
-    """USB ids come from settings as ints or strings like ``"0x04b8"``."""
-    return value if isinstance(value, int) else int(str(value), 0)
+def _usb_id(options: dict[str, Any], name: str) -> int:
+    """A USB id (16 bits) from settings, an int or a string like ``"0x04b8"``."""
+    if name not in options:
+        raise ValueError("a usb printer needs vendor_id and product_id")
+    value = options[name]
+    number = value if type(value) is int else int(str(value), 0)
+    if not 0 <= number <= 0xFFFF:
+        raise ValueError(f"{name} must be from 0 to 0xffff, got {value!r}")
+    return number
+
+
+def _check_timeouts(options: Mapping[str, Any]) -> None:
+    """Each ``*timeout`` option is seconds, up to ``MOST_TIMEOUT_S``: a wrong one (text, NaN,
+    negative) was taken and failed every job at the printer's worker."""
+    for name, value in options.items():
+        if name.endswith("timeout") and not (
+            type(value) in (int, float) and 0 < value <= MOST_TIMEOUT_S
+        ):
+            raise ValueError(f"{name} must be seconds, more than 0 and at most {MOST_TIMEOUT_S}")
 
 
 def transport_from_config(config: Mapping[str, Any]) -> Transport:
@@ -677,8 +694,9 @@ def transport_from_config(config: Mapping[str, Any]) -> Transport:
     if kind not in _KINDS:
         raise ValueError(f"printer transport kind must be one of {sorted(_KINDS)}, got {kind!r}")
     if kind == "usb":
-        options["vendor_id"] = _int(options["vendor_id"])
-        options["product_id"] = _int(options["product_id"])
+        options["vendor_id"] = _usb_id(options, "vendor_id")
+        options["product_id"] = _usb_id(options, "product_id")
+    _check_timeouts(options)
     try:
         return _KINDS[kind](**options)
     except TypeError as exc:

@@ -35,6 +35,11 @@ ROLES = ("owner", "manager", "cashier", "waiter", "kitchen")  # of staff
 ROUNDINGS = ("half_up", "half_even", "down")  # of tax: edge.domain.pricing
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 QR_MODES = ("draft_first", "direct")
+# A row's place among its siblings (a category's items, an area's tables): a list far shorter than
+# this. Any integer was taken, and the next row's (the last one's + 1, in SQL) past the largest
+# one SQLite holds became a float.
+LAST_POSITION = 100_000
+POSITION = f.integer(0, LAST_POSITION)
 # ASCII digits, whole (`fullmatch`): "05:00\n" and "0٥:00" passed `^...\d$`, and a day that
 # starts at a time `time.fromisoformat` refuses made every order a 500
 _HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
@@ -56,7 +61,7 @@ def _timezone(name: str, value: Any) -> str:
 @f.accepts({"type": "string", "enum": list(CURRENCIES)})
 def _currency(name: str, value: Any) -> str:
     """One of the currencies paper and pages know the digits of."""
-    if value not in CURRENCIES:
+    if not isinstance(value, str) or value not in CURRENCIES:  # a dict or a list: no key
         raise Invalid(f"{name} must be an ISO 4217 code such as EUR.", field=name)
     return value
 
@@ -214,12 +219,12 @@ TAX_RATE = f.Form(
     {
         "name": f.Field("Name", f.text(40)),
         "rate_bp": f.Field("Rate", f.basis_points),
-        "position": f.integer(0),
+        "position": POSITION,
     },
     required=("name", "rate_bp"),
 )
 CATEGORY = f.Form(
-    {"name": f.Field("Name", f.text(60)), "position": f.integer(0), "active": f.boolean},
+    {"name": f.Field("Name", f.text(60)), "position": POSITION, "active": f.boolean},
     required=("name",),
 )
 ITEM = f.Form(
@@ -232,7 +237,7 @@ ITEM = f.Form(
         "course": f.Field("Course", f.code),
         "category_id": f.Field("Category", f.identifier),
         "active": f.Field("On the menu", f.boolean),
-        "position": f.integer(0),
+        "position": POSITION,
         "available": f.boolean,
         "plu": f.Field("PLU", f.text(20, blank=True)),  # the till's short code
         "barcode": f.Field("Barcode", f.text(32, blank=True)),
@@ -243,7 +248,7 @@ MODIFIER = f.Form(
     {
         "name": f.Field("Name", f.text(60)),
         "price_delta": f.Field("Price change", f.amount(100_000_000, signed=True)),
-        "position": f.integer(0),
+        "position": POSITION,
         "available": f.boolean,
     },
     required=("name",),
@@ -253,7 +258,7 @@ GROUP = f.Form(
         "name": f.Field("Name", f.text(60)),
         "min_choices": f.Field("At least", f.integer(0, 50)),
         "max_choices": f.Field("At most", f.integer(1, 50)),
-        "position": f.integer(0),
+        "position": POSITION,
     },
     required=("name",),
     checks=(f.ordered("min_choices", "max_choices"),),
@@ -261,14 +266,14 @@ GROUP = f.Form(
 
 
 # The floor (edge.domain.tables).
-AREA = f.Form({"name": f.Field("Name", f.text(40)), "position": f.integer(0)}, required=("name",))
+AREA = f.Form({"name": f.Field("Name", f.text(40)), "position": POSITION}, required=("name",))
 TABLE = f.Form(
     {
         "name": f.Field("Name", f.text(20)),
         "seats": f.Field("Seats", f.integer(1, 100)),  # a table nobody can sit at is a typo
         "area_id": f.Field("Area", f.identifier),
         "enabled": f.Field("In use", f.boolean),
-        "position": f.integer(0),
+        "position": POSITION,
     },
     required=("area_id", "name"),
 )
@@ -301,8 +306,9 @@ def _stations(key: str, value: Any) -> list[str]:
         "properties": {"kind": {"type": "string", "enum": ["network", "usb", "serial", "file"]}},
         "required": ["kind"],
         "description": "network {host, port?}, usb {vendor_id, product_id}, serial {url,"
-        " baudrate?} or file {path}; each may add timeout options. A path (file, or a serial"
-        " url that is one) must be a printer's device, such as /dev/usb/lp0 or /dev/ttyUSB0",
+        " baudrate?} or file {path}; each may add timeout options (seconds, at most 300). A path"
+        " (file, or a serial url that is one) must be a printer's device, such as /dev/usb/lp0 or"
+        " /dev/ttyUSB0",
     }
 )
 def transport(key: str, value: Any) -> dict[str, Any]:
@@ -348,7 +354,7 @@ STATION = f.Form(
     {
         "code": f.Field("Code", f.code),
         "name": f.Field("Name", f.text(40)),
-        "position": f.integer(0),
+        "position": POSITION,
         "active": f.Field("In use", f.boolean),
     },
     required=("code", "name"),

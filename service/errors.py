@@ -8,6 +8,7 @@
     ├── NotFound                404  (on the hub: also another tenant's thing)
     ├── Conflict                409  the thing is in a state that refuses this
     ├── Gone                    410  an enrolment code used or expired
+    ├── UnsupportedMediaType    415  a body sent as another type than JSON
     ├── Locked                  423  too many wrong PINs; `retry_after` seconds
     ├── TooMany                 429  too many attempts from one address; `retry_after` seconds
     └── StorageError            503  the database refused a write; nothing was half-written
@@ -71,6 +72,11 @@ class Conflict(GalleyError):
 class Gone(GalleyError):
     status = 410
     code = "gone"
+
+
+class UnsupportedMediaType(GalleyError):
+    status = 415
+    code = "unsupported_media_type"
 
 
 class Locked(GalleyError):

@@ -73,10 +73,21 @@ def text(limit: int, *, blank: bool = False) -> Rule:
 INT64 = (-(2**63), 2**63 - 1)
 
 
+def whole(value: Any) -> int | None:
+    """`value` as a whole number, or None. JSON has one kind of number, and JSON Schema's
+    "integer" takes 1250.0 as 1250 (JSON parsers read it as a float): so do the rules."""
+    if type(value) is int:
+        return value
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return None
+
+
 def integer(low: int = INT64[0], high: int = INT64[1]) -> Rule:
     @accepts({"type": "integer", "minimum": low, "maximum": high})
-    def rule(name: str, value: Any) -> int:
-        if not isinstance(value, int) or isinstance(value, bool):
+    def rule(name: str, given: Any) -> int:
+        value = whole(given)
+        if value is None:
             raise Invalid(f"{name} must be a whole number.", field=name)
         if value < low:
             raise Invalid(
@@ -96,8 +107,9 @@ def amount(limit: int, *, signed: bool = False) -> Rule:
     low = -limit if signed else 0
 
     @accepts({"type": "integer", "minimum": low, "maximum": limit})
-    def rule(name: str, value: Any) -> int:
-        if not isinstance(value, int) or isinstance(value, bool):
+    def rule(name: str, given: Any) -> int:
+        value = whole(given)
+        if value is None:
             raise Invalid(
                 f"{name} must be a whole number of cents, such as 1250 for 12.50.", field=name
             )
@@ -111,9 +123,10 @@ def amount(limit: int, *, signed: bool = False) -> Rule:
 
 
 @accepts({"type": "integer", "minimum": 0, "maximum": 10_000})
-def basis_points(name: str, value: Any) -> int:
+def basis_points(name: str, given: Any) -> int:
     """A percentage in hundredths of a percent: 1350 is 13.5 %."""
-    if not isinstance(value, int) or isinstance(value, bool):
+    value = whole(given)
+    if value is None:
         raise Invalid(f"{name} must be a whole number of basis points (1350 = 13.5%).", field=name)
     if not 0 <= value <= 10_000:
         raise Invalid(f"{name} must be from 0% to 100%.", field=name)

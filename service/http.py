@@ -14,7 +14,7 @@ from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 
-from service.errors import GalleyError
+from service.errors import GalleyError, UnsupportedMediaType
 from service.shapes import Shape, closed
 from sync.ids import UUID_TEXT
 
@@ -23,7 +23,9 @@ MAX_BODY = 256 * 1024
 
 
 async def body(request: Request, limit: int = MAX_BODY) -> dict[str, Any]:
-    """The request's JSON object; anything else is a 400 before any work is done."""
+    """The request's JSON object; anything else is a 400 (a 415 sent as another type than
+    JSON) before any work is done."""
+    sent_as_json(request)
     raw = await raw_body(request, limit)
     if not raw:  # only handlers that take a body read one: a change of nothing is `{}`
         raise GalleyError("the request needs a JSON object as its body", code="missing_body")
@@ -34,6 +36,20 @@ async def body(request: Request, limit: int = MAX_BODY) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise GalleyError("the body must be a JSON object", code="malformed_json")
     return data
+
+
+def sent_as_json(request: Request) -> None:
+    """A body whose Content-Type is not JSON (`application/json`, with or without a charset, or
+    a `+json` type) is a 415; one without a Content-Type is read as JSON. Text and forms were
+    read as JSON too, and a page of another site may post those without asking the browser."""
+    media = request.headers.get("content-type")
+    if media is None:
+        return
+    kind = media.split(";", 1)[0].strip().lower()
+    if kind != "application/json" and not (
+        kind.startswith("application/") and kind.endswith("+json")
+    ):
+        raise UnsupportedMediaType(f"the body must be sent as application/json, not {kind}")
 
 
 async def raw_body(request: Request, limit: int = MAX_BODY) -> bytes:

@@ -233,6 +233,8 @@ class Api:
         statuses = set(terms.refuses)
         if terms.body is not None or terms.idempotent:
             statuses |= {400, 422}  # 400 not a JSON object or a bad key; 422 a broken rule
+        if terms.body is not None:
+            statuses.add(415)  # a body sent as another type than JSON
         if terms.query is not None:
             statuses.add(400)
         if terms.security is not None:

@@ -25,12 +25,15 @@ class Param:
     default: Any = None
 
 
+# ASCII digits: `int` also reads "١٠" (Arabic digits), "1_0" and " 10 " as 10
+_WHOLE = re.compile(r"-?[0-9]{1,19}")
+
+
 def whole(default: int, low: int = 0, high: int = 10**12) -> Param:
     def read(name: str, raw: str) -> int:
-        try:
-            value = int(raw)
-        except ValueError as exc:
-            raise GalleyError(f"{name} must be a whole number", code="bad_query") from exc
+        if _WHOLE.fullmatch(raw) is None:
+            raise GalleyError(f"{name} must be a whole number", code="bad_query")
+        value = int(raw)
         if not low <= value <= high:
             raise GalleyError(f"{name} must be in {low}..{high}", code="bad_query")
         return value
@@ -120,8 +123,8 @@ class Query:
         self.params = params
 
     def read(self, conn: HTTPConnection) -> dict[str, Any]:
-        """Every declared parameter, its default when absent; a bad value, or a parameter it
-        does not take (a typo that would silently filter nothing), is a 400."""
+        """Every declared parameter, its default when absent; a bad value, a parameter it does
+        not take (a typo that would silently filter nothing) or one given twice is a 400."""
         given = conn.query_params
         if not given.keys() <= self.params.keys():
             names = sorted(set(given) - self.params.keys())
@@ -129,6 +132,11 @@ class Query:
             raise GalleyError(
                 f"unknown query parameter: {unknown}; this takes {', '.join(self.params)}",
                 code="bad_query",
+            )
+        twice = sorted({name for name, _ in given.multi_items() if len(given.getlist(name)) > 1})
+        if twice:  # which one would count? the last, silently
+            raise GalleyError(
+                f"a query parameter given more than once: {', '.join(twice)}", code="bad_query"
             )
         out = {}
         for name, param in self.params.items():

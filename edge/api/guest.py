@@ -10,9 +10,9 @@ retried after a dropped connection returns the first answer and makes no second 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import anyio
@@ -39,6 +39,16 @@ from service.shapes import ID, shape, text
 from sync.clock import utcnow
 
 GUEST = "guest"
+H = TypeVar("H", bound=Callable[..., Any])
+
+
+def for_guests(*, refuses: Collection[int] = (), **terms: Any) -> Callable[[H], H]:
+    """`contract` for a route of a table's guests: it needs a guest token, and refuses one
+    whose session has ended (410), a phone that calls too often (429) and a staff sign-in
+    (403, `guests_only`)."""
+    return contract(auth=GUEST, refuses={403, 410, 429, *refuses}, **terms)
+
+
 SCANNED = shape(
     "Scanned",
     {
@@ -91,7 +101,7 @@ def _viewed(fn: Callable[..., Any]) -> Callable[..., dict[str, Any]]:
     return write
 
 
-@contract(response=guest_table.VIEW, auth=GUEST, refuses={410, 429})
+@for_guests(response=guest_table.VIEW)
 async def guest_view(request: Request):
     """The table as this phone shows it: who is there, the shared cart, what was sent."""
     box = box_of(request)
@@ -108,11 +118,9 @@ async def _guest_write(
     return await answer(request, status, _viewed(fn), who, *args, *extra)
 
 
-@contract(
+@for_guests(
     body=table_sessions.JOIN,
     response=guest_table.VIEW,
-    auth=GUEST,
-    refuses={410, 429},
     idempotent=True,
 )
 async def guest_join(request: Request):
@@ -120,11 +128,9 @@ async def guest_join(request: Request):
     return await _guest_write(request, 200, table_sessions.join, form=True)
 
 
-@contract(
+@for_guests(
     body=table_sessions.PASS,
     response=guest_table.VIEW,
-    auth=GUEST,
-    refuses={410, 429},
     idempotent=True,
 )
 async def guest_pass(request: Request):
@@ -137,12 +143,11 @@ async def guest_pass(request: Request):
     return await answer(request, 200, _viewed(table_sessions.give_pass), who, data)
 
 
-@contract(
+@for_guests(
     body=drafts.LINE,
     status=201,
     response=guest_table.VIEW,
-    auth=GUEST,
-    refuses={409, 410, 429},
+    refuses={409},
     idempotent=True,
 )
 async def add_to_cart(request: Request):
@@ -151,12 +156,11 @@ async def add_to_cart(request: Request):
     return await _guest_write(request, 201, drafts.add_line, form=True)
 
 
-@contract(
+@for_guests(
     body=drafts.LINE_CHANGE,
     partial=True,
     response=guest_table.VIEW,
-    auth=GUEST,
-    refuses={403, 409, 410, 429},
+    refuses={409},
 )
 async def change_cart_line(request: Request):
     """Change a cart line's quantity or note (not while a waiter checks the order: 409)."""
@@ -165,32 +169,32 @@ async def change_cart_line(request: Request):
     )
 
 
-@contract(response=guest_table.VIEW, auth=GUEST, refuses={403, 409, 410, 429})
+@for_guests(response=guest_table.VIEW, refuses={409})
 async def remove_cart_line(request: Request):
     """Take a line out of the cart (not while a waiter checks the order: 409)."""
     return await _guest_write(request, 200, drafts.remove_line, request.path_params["line_id"])
 
 
-@contract(response=guest_table.VIEW, auth=GUEST, refuses={409, 410, 429, 503}, idempotent=True)
+@for_guests(response=guest_table.VIEW, refuses={409, 503}, idempotent=True)
 async def guest_send(request: Request):
     """Send the cart: to the waiters (draft-first) or straight to the kitchen (direct). Send
     the same Idempotency-Key when retrying: the order is never made twice."""
     return await _guest_write(request, 200, drafts.send)
 
 
-@contract(response=guest_table.VIEW, auth=GUEST, refuses={410, 429}, idempotent=True)
+@for_guests(response=guest_table.VIEW, idempotent=True)
 async def guest_call_waiter(request: Request):
     """Call a waiter to the table: an alert on the waiter screens."""
     return await _guest_write(request, 200, table_sessions.call_waiter)
 
 
-@contract(response=guest_table.VIEW, auth=GUEST, refuses={410, 429}, idempotent=True)
+@for_guests(response=guest_table.VIEW, idempotent=True)
 async def guest_ask_for_bill(request: Request):
     """Ask for the bill: an alert on the waiter screens."""
     return await _guest_write(request, 200, table_sessions.ask_for_bill)
 
 
-@contract(query=POLL, response=EVENTS, auth=GUEST, refuses={410, 429})
+@for_guests(query=POLL, response=EVENTS)
 async def guest_events(request: Request):
     """The table's own events after `since` (and the menu's, without fields: a cue to fetch
     it again), for a phone whose websocket dropped. A `since` too far back is a 410 `resync`,
@@ -206,7 +210,7 @@ async def guest_events(request: Request):
     return ok({"events": shown, "last_seq": last, "has_more": len(batch) == limit})
 
 
-@contract(query=LIVE, response=EVENT_VIEW, auth=GUEST, refuses={410, 429})
+@for_guests(query=LIVE, response=EVENT_VIEW)
 async def guest_live(websocket: WebSocket):
     """Websocket `/api/guest/ws?since=SEQ`: the table's own events after SEQ, then live ones,
     never another table's nor staff events. The first message is `{"type": "auth", "token":

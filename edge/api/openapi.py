@@ -80,11 +80,13 @@ REFUSALS = {
     " Idempotency-Key, or a token in the URL (`?token=`: send it as `Authorization: Bearer`)",
     401: "not signed in, a sign-in that has ended (`reason` says why), a device that is not"
     " paired, or a wrong PIN",
-    403: "the staff member's role may not do this",
+    403: "the staff member's role may not do this; or (guests) a staff sign-in on a table"
+    " guest's route (`guests_only`), or another table's line",
     404: "no such thing (or an id in the path that is not an id)",
     409: "the thing is in a state that refuses this",
     410: "`since` is further back than the feed replays (`resync`): reload, then follow from"
     " `last_seq`; or a table's guest session has ended: scan the table's QR code again",
+    415: "a body sent as another Content-Type than application/json",
     422: "the request breaks a rule: `field` names the first bad field, `fields` each of them;"
     " or its Idempotency-Key was used for another request (`idempotency_key_reused`)",
     423: "locked out after too many wrong PINs; `retry_after` says for how many seconds",

@@ -8,15 +8,17 @@ from typing import Any
 
 from edge.core.events import WriteConnection, commit
 from service import fields as f
+from service.config_fields import LAST_POSITION
 from service.errors import Conflict
 
 ORDER = f.Form({"ids": f.distinct_ids}, required=("ids",))
 
 
 def next_position(conn: Any, table: str, where: str = "1", args: tuple[Any, ...] = ()) -> int:
-    """The position after the last of the rows of `table` that match `where`."""
+    """The position after the last of the rows of `table` that match `where`; a row added after
+    one at the last position there is (`LAST_POSITION`) shares it, until they are arranged."""
     row = conn.execute(f"SELECT COALESCE(MAX(position), -1) + 1 FROM {table} WHERE {where}", args)
-    return row.fetchone()[0]
+    return min(row.fetchone()[0], LAST_POSITION)
 
 
 def arrange(

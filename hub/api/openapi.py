@@ -50,6 +50,7 @@ API = Api(
         409: "a replayed nonce, a gap in a store's pushes (`push_upto` says where to resume), a"
         " key enrolled already",
         410: "an enrolment code used or expired",
+        415: "a body sent as another Content-Type than application/json",
         422: "the request breaks a rule: `field` names the bad field",
         429: "too many tries from this address; `retry_after` says for how many seconds",
         503: "the database did not answer; nothing was written",

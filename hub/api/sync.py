@@ -29,7 +29,7 @@ from hub.domain import devices, feed, push, refusals
 from hub.domain.devices import SignedRequest
 from hub.storage.tx import Tx
 from service.errors import Conflict, GalleyError
-from service.http import client_address, ok, raw_body
+from service.http import client_address, ok, raw_body, sent_as_json
 from service.query import Query, whole
 from sync.envelope import MAX_EVENTS, MAX_NODE, Enrolment, PushBatch
 from sync.errors import BadEnvelope
@@ -138,6 +138,7 @@ async def enrol(request: Request):
     """Bind a box's public key to the store an enrolment code was made for (one use, before it
     expires): answers the tenant, the store and the key's id."""
     request.app.state.attempts.count(client_address(request))
+    sent_as_json(request)
     # a few hundred bytes: anyone may send one, so it is not read up to a push's size
     enrolment = _envelope(Enrolment.from_bytes, await raw_body(request))
     assert isinstance(enrolment, Enrolment)
@@ -165,6 +166,7 @@ async def push_batch(request: Request):
     """A store's events after its push cursor, in seq order: each applied exactly once, in one
     transaction, and answered with a verdict (PushResult). A batch that starts beyond the hub's
     cursor is a 409 `gap` carrying `push_upto`."""
+    sent_as_json(request)
     key_id = devices.named_key(request.headers)
     async with request.app.state.pushes.taking(key_id) as earlier:
         body = await raw_body(request, SYNC_BODY)

@@ -114,6 +114,33 @@ async def test_a_body_is_required_where_one_is_described(app, client, settings, 
     assert (await client.patch("/api/store", headers=manager, json={})).status_code == 200
 
 
+async def test_a_body_sent_as_another_type_than_json_is_a_415(app, client, settings, manager):
+    """JSON sent as text or as a form was taken as JSON (a page of another site may post those
+    without asking first); every route that takes a body says it takes JSON alone, and writes
+    nothing. Without a Content-Type the body is read as JSON."""
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    before = count(settings.database, "events")
+    headers = {**manager, **await device_header(client)}
+    for _, method, path in operations(app):
+        operation = paths[path][method.lower()]
+        if "requestBody" not in operation:
+            continue
+        url = re.sub(r"\{\w+\}", SOMEONE, path)
+        for media in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data"):
+            response = await client.request(
+                method, url, headers={**headers, "Content-Type": media}, content=b"{}"
+            )
+            assert_error_shape(response)
+            assert response.status_code == 415, (method, url, media, response.text)
+            assert response.json()["error"]["code"] == "unsupported_media_type"
+        assert "415" in operation["responses"], (method, path)
+    assert count(settings.database, "events") == before
+    for media in ("application/json", "application/json; charset=utf-8", "Application/JSON", None):
+        typed = {**manager, **({"Content-Type": media} if media else {})}
+        response = await client.patch("/api/store", headers=typed, content=b"{}")
+        assert response.status_code == 200, (media, response.text)
+
+
 async def test_an_empty_or_loose_entity_list_is_refused_as_its_pattern_says(client, manager):
     spec = (await client.get("/openapi.json")).json()
     params = spec["paths"]["/api/audit"]["get"]["parameters"]
@@ -193,7 +220,7 @@ async def test_openapi_says_what_each_route_takes_and_answers(client):
     line = body["properties"]["lines"]["items"]
     assert line["required"] == ["item_id"]
     assert line["properties"]["quantity"] == {"type": "integer", "minimum": 1, "maximum": 999}
-    assert set(order["responses"]) == {"201", "400", "401", "403", "409", "422", "503"}
+    assert set(order["responses"]) == {"201", "400", "401", "403", "409", "415", "422", "503"}
     created = order["responses"]["201"]["content"]["application/json"]["schema"]
     assert created == {"$ref": "#/components/schemas/Order"}
     lines = spec["components"]["schemas"]["Order"]["properties"]["lines"]
@@ -228,6 +255,20 @@ async def test_every_route_that_needs_a_sign_in_says_so(app, client):
         needs_sign_in = "security" in paths[path][method.lower()]
         response = await client.request(method, url, json=None if method == "GET" else {})
         assert (response.status_code == 401) == needs_sign_in, (method, url, response.text)
+
+
+async def test_a_staff_sign_in_on_a_guests_route_is_a_refusal_it_describes(app, client, manager):
+    """A guest's route called with a staff member's token is a 403 (`guests_only`): each says
+    so, as a fuzzer signed in as staff reads it (it found them answering an undocumented 403)."""
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    for route, method, path in operations(app):
+        operation = paths[path][method.lower()]
+        if operation.get("security") != [{"guest": []}]:
+            continue
+        url = path.format(**{name: SOMEONE for name in route.param_convertors})
+        response = await client.request(method, url, headers=manager, json={})
+        assert response.status_code == 403, (method, url, response.text)
+        assert "403" in operation["responses"], (method, path)
 
 
 async def test_every_answer_matches_its_description(quiet_settings, emulator, pay_sandbox):

@@ -376,3 +376,44 @@ async def test_a_choice_may_lower_the_price(client, manager):
         if m["name"] == "No cheese"
     )
     assert added["price_delta"] == -50
+
+
+async def test_a_position_is_a_place_in_a_list_not_any_number(client, settings, manager):
+    """A position near the largest integer was taken, and the next row's (the last one's + 1)
+    became a float: the menu showed `9.223372036854776e+18` where it promises an integer."""
+    m = await menu(client)
+    category = m["categories"][0]
+    before = count(settings.database, "events")
+    body = {"category_id": category["id"], "tax_rate_id": m["tax_rates"][0]["id"], "price": 500}
+    response = await client.post(
+        "/api/menu/items", headers=manager, json={**body, "name": "Far", "position": 2**63 - 1}
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"] == {"position": "Position can be at most 100000."}
+    assert count(settings.database, "events") == before
+    far = {**body, "name": "Far", "position": 100_000}
+    assert (await client.post("/api/menu/items", headers=manager, json=far)).status_code == 201
+    await client.post("/api/menu/items", headers=manager, json={**body, "name": "Next"})
+    shown = next(c for c in (await menu(client))["categories"] if c["id"] == category["id"])
+    # the next one shares the last place (the description promises at most 100,000)
+    assert [i["position"] for i in shown["items"]][-2:] == [100_000, 100_000]
+
+
+async def test_a_whole_number_written_with_a_decimal_point_is_that_number(
+    client, settings, manager
+):
+    """JSON has one kind of number, and the description's "integer" takes 1250.0 as 1250 (a
+    fuzzer's such request was refused as "must be a whole number"); 12.5 is still refused."""
+    m = await menu(client)
+    first = m["categories"][0]["items"][0]
+    changed = await client.patch(
+        f"/api/menu/items/{first['id']}", headers=manager, json={"price": 1250.0, "position": 3.0}
+    )
+    assert changed.status_code == 200, changed.text
+    shown = item(await menu(client), first["name"])
+    assert shown["price"] == 1250 and type(shown["price"]) is int and shown["position"] == 3
+    before = count(settings.database, "events")
+    for wrong in ({"price": 12.5}, {"position": 0.5}, {"price": 1e300}):
+        refused = await client.patch(f"/api/menu/items/{first['id']}", headers=manager, json=wrong)
+        assert refused.status_code == 422, (wrong, refused.text)
+    assert count(settings.database, "events") == before

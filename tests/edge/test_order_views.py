@@ -127,6 +127,18 @@ async def test_history_refusals_are_json(client, waiter):
     assert anonymous.status_code == 401 and "error" in anonymous.json()
 
 
+async def test_a_query_parameter_given_twice_or_in_other_digits_is_a_400(client, manager):
+    """`?status=open&status=closed` filtered by the last one alone, and `?limit=١٠` (Arabic
+    digits) or `?limit=1_0` were read as 10: each is refused as the others are."""
+    for query in ("status=open&status=closed", "limit=1&limit=2", "limit=١٠", "limit=1_0"):
+        refused = await client.get(f"/api/orders?{query}", headers=manager)
+        assert refused.status_code == 400, (query, refused.text)
+        assert refused.json()["error"]["code"] == "bad_query"
+    assert (
+        await client.get("/api/orders?limit=10&status=open", headers=manager)
+    ).status_code == 200
+
+
 class Planned:
     """A connection that records the query plan of every statement it runs (on a real SQLite
     connection), so a test can read how each read finds its rows."""

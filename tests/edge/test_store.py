@@ -82,7 +82,13 @@ async def test_manager_changes_settings(client, manager):
     [
         ({"timezone": "Mars/Olympus"}, "invalid"),
         ({"currency": "euro"}, "invalid"),
-        ({"timezone": "Europe"}, "invalid"),  # a folder of zones: zoneinfo's OSError was a 500
+        # a folder of zones, a name longer than a file's may be, and a value that is no text
+        # were a 500 (zoneinfo opens a file by the name; a dict is no key of the currencies)
+        ({"timezone": "Europe"}, "invalid"),
+        ({"timezone": "Europe/" + "x" * 300}, "invalid"),
+        ({"timezone": ["Europe/Lisbon"]}, "invalid"),
+        ({"currency": {"code": "EUR"}}, "invalid"),
+        ({"currency": ["EUR"]}, "invalid"),
         ({"guest_base_url": "http://galley.local:8000"}, "mdns_name"),
         # the same name, fully qualified: a phone resolves it by mDNS all the same
         ({"guest_base_url": "http://galley.local.:8000"}, "mdns_name"),

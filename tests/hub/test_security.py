@@ -234,6 +234,31 @@ async def test_bad_bodies_are_400s_in_the_error_shape(hub, box):
     _refused(await hub.post("/sync/v1/enrol", content=b"[]"), 400, "bad_envelope")
 
 
+async def test_a_body_sent_as_another_type_than_json_is_a_415(hub, owner, box):
+    """As on the owners' routes: a batch or an enrolment sent as text or a form is refused
+    before it is read, and the batch is not applied."""
+    batch = box.batch([order_event(1)], 0)
+    for media in ("text/plain", "application/x-www-form-urlencoded"):
+        headers = {**sign(box.key, "POST", "/sync/v1/push", batch), "Content-Type": media}
+        _refused(
+            await hub.post("/sync/v1/push", content=batch, headers=headers),
+            415,
+            "unsupported_media_type",
+        )
+        typed = {"Content-Type": media}
+        _refused(
+            await hub.post("/sync/v1/enrol", content=b"{}", headers=typed),
+            415,
+            "unsupported_media_type",
+        )
+        _refused(
+            await hub.post("/api/stores", content=b"{}", headers={**owner.headers, **typed}),
+            415,
+            "unsupported_media_type",
+        )
+    assert (await box.push([order_event(1)], 0)).status_code == 200  # seq 1 was not taken
+
+
 async def test_numbers_no_database_holds_are_400s_and_write_nothing(hub, owner, store, box):
     """JSON's numbers have no bound, a database's integers do: a seq or a revision past 2**63 - 1
     is refused as malformed, never the database's error (a 500 on SQLite, a 503 on

@@ -363,11 +363,28 @@ def test_transport_from_config():
 
 @pytest.mark.parametrize(
     "config",
-    [{"kind": "bluetooth"}, {}, {"kind": "network", "host": "h", "colour": "red"}],
+    [
+        {"kind": "bluetooth"},
+        {},
+        {"kind": "network", "host": "h", "colour": "red"},
+        # taken, each failed every job at the printer's worker, or named no device there is
+        {"kind": "network", "host": "h", "timeout": "a"},
+        {"kind": "network", "host": "h", "connect_timeout": float("nan")},
+        {"kind": "file", "path": "/dev/usb/lp0", "timeout": -1},
+        {"kind": "serial", "url": "/dev/ttyUSB0", "status_timeout": True},
+        {"kind": "usb", "vendor_id": 2**70, "product_id": 1},
+        {"kind": "usb", "vendor_id": 1, "product_id": -1},
+    ],
 )
 def test_bad_config_is_a_value_error(config):
     with pytest.raises(ValueError):
         transport_from_config(config)
+
+
+def test_a_usb_printer_without_its_ids_says_which_it_needs():
+    """It was a KeyError, shown to a manager as "Transport: 'vendor_id'"."""
+    with pytest.raises(ValueError, match="a usb printer needs vendor_id and product_id"):
+        transport_from_config({"kind": "usb", "product_id": 1})
 
 
 def test_errors_form_one_tree():
