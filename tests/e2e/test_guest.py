@@ -457,14 +457,22 @@ def test_a_dish_sold_out_in_the_cart_is_marked_and_send_says_what_to_do(
 
 
 # Where the first and the last letters of an element's text stand, from its left edge.
-ENDS = """(el) => {
+ENDS = """([selector, words]) => {
+  const el = [...document.querySelectorAll(selector)].find((e) => e.textContent.includes(words));
+  const box = el && el.getBoundingClientRect();
+  if (!box || !box.width) return null;  // not laid out yet, or swapped by a live redraw
   const text = el.firstChild;
   const at = (i) => { const r = document.createRange(); r.setStart(text, i); r.setEnd(text, i + 1);
     return r.getBoundingClientRect(); };
-  const box = el.getBoundingClientRect();
   const from = (r) => [r.left - box.left, r.right - box.left];
   return { first: from(at(0)), last: from(at(text.length - 1)) };
 }"""
+
+
+def ends(page: Page, selector: str, words: str) -> dict:
+    """Where the first and the last letter of the element `selector` finds with `words` in it
+    lie across it, once it is laid out: a live redraw may swap the element while it is read."""
+    return page.wait_for_function(ENDS, arg=[selector, words]).json_value()
 
 
 def test_an_arabic_dish_reads_right_to_left(browser: Browser, live_edge: LiveEdge):
@@ -488,21 +496,23 @@ def test_an_arabic_dish_reads_right_to_left(browser: Browser, live_edge: LiveEdg
         title = phone.locator("article.dish h3", has_text="شاورما")
         expect(title).to_be_visible()
         title.scroll_into_view_if_needed()
+        read = ends(phone, "article.dish h3", "شاورما")
+        assert read["first"][0] > read["last"][1], f"{name} on the menu: {read}"
         phone.screenshot(path=SCREENSHOTS / "guest-arabic-menu.png")
         add(phone, name, name="Ana")
         phone.get_by_role("button", name="Your order (1)").click()
         line = phone.get_by_role("dialog").locator(".line strong", has_text="شاورما")
-        for shown in (title, line):
-            ends = shown.evaluate(ENDS)
-            assert ends["first"][0] > ends["last"][1], f"{name} is not read right to left: {ends}"
+        expect(line).to_be_visible()
+        read = ends(phone, "[role=dialog] .line strong", "شاورما")
+        assert read["first"][0] > read["last"][1], f"{name} in the cart: {read}"
         phone.screenshot(path=SCREENSHOTS / "guest-arabic-cart.png")
         phone.get_by_role("button", name="Send order").click()
         waiter_signs_in(waiter)
         waiter.get_by_role("button", name="Table 3").click()
         line = waiter.get_by_role("dialog").locator(".w-line strong", has_text="شاورما")
         expect(line).to_be_visible()
-        ends = line.evaluate(ENDS)
-        assert ends["first"][0] > ends["last"][1], f"{name} on the handheld: {ends}"
+        read = ends(waiter, "[role=dialog] .w-line strong", "شاورما")
+        assert read["first"][0] > read["last"][1], f"{name} on the handheld: {read}"
         waiter.screenshot(path=SCREENSHOTS / "waiter-arabic-draft.png")
 
 
