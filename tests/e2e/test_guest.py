@@ -469,10 +469,11 @@ ENDS = """([selector, words]) => {
 }"""
 
 
-def ends(page: Page, selector: str, words: str) -> dict:
-    """Where the first and the last letter of the element `selector` finds with `words` in it
-    lie across it, once it is laid out: a live redraw may swap the element while it is read."""
-    return page.wait_for_function(ENDS, arg=[selector, words]).json_value()
+def assert_right_to_left(page: Page, selector: str, words: str, where: str) -> None:
+    """The element `selector` finds with `words` in it begins at the right: its first letter lies
+    right of its last. Read once it is laid out (a live redraw may swap it while it is read)."""
+    read = page.wait_for_function(ENDS, arg=[selector, words]).json_value()
+    assert read["first"][0] > read["last"][1], f"{words} {where} is not right to left: {read}"
 
 
 def test_an_arabic_dish_reads_right_to_left(browser: Browser, live_edge: LiveEdge):
@@ -496,23 +497,16 @@ def test_an_arabic_dish_reads_right_to_left(browser: Browser, live_edge: LiveEdg
         title = phone.locator("article.dish h3", has_text="شاورما")
         expect(title).to_be_visible()
         title.scroll_into_view_if_needed()
-        read = ends(phone, "article.dish h3", "شاورما")
-        assert read["first"][0] > read["last"][1], f"{name} on the menu: {read}"
+        assert_right_to_left(phone, "article.dish h3", name, "on the menu")
         phone.screenshot(path=SCREENSHOTS / "guest-arabic-menu.png")
         add(phone, name, name="Ana")
         phone.get_by_role("button", name="Your order (1)").click()
-        line = phone.get_by_role("dialog").locator(".line strong", has_text="شاورما")
-        expect(line).to_be_visible()
-        read = ends(phone, "[role=dialog] .line strong", "شاورما")
-        assert read["first"][0] > read["last"][1], f"{name} in the cart: {read}"
+        assert_right_to_left(phone, "[role=dialog] .line strong", name, "in the cart")
         phone.screenshot(path=SCREENSHOTS / "guest-arabic-cart.png")
         phone.get_by_role("button", name="Send order").click()
         waiter_signs_in(waiter)
         waiter.get_by_role("button", name="Table 3").click()
-        line = waiter.get_by_role("dialog").locator(".w-line strong", has_text="شاورما")
-        expect(line).to_be_visible()
-        read = ends(waiter, "[role=dialog] .w-line strong", "شاورما")
-        assert read["first"][0] > read["last"][1], f"{name} on the handheld: {read}"
+        assert_right_to_left(waiter, "[role=dialog] .w-line strong", name, "on the handheld")
         waiter.screenshot(path=SCREENSHOTS / "waiter-arabic-draft.png")
 
 
