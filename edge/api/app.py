@@ -59,9 +59,10 @@ class EdgeApp(Starlette):
 class HideTokens(logging.Filter):
     """Uvicorn's access log prints each request's path with its query string: a client that
     puts a token in a URL (refused, see `service.tokens.bearer`) would still leave it in the
-    log, so its value is masked there."""
+    log, so its value is masked there; so are the tokens a guest's link holds in its path (a
+    digital receipt's, which shows the check to whoever has it, and a table code's)."""
 
-    _TOKEN = re.compile(r"(?<=[?&]token=)[^&\s\"]+")
+    _TOKEN = re.compile(r"(?:(?<=[?&]token=)|(?<=^/api/receipts/)|(?<=^/t/))[^&?\s\"]+")
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):

@@ -167,6 +167,10 @@ async def test_a_token_in_the_url_is_refused(client, waiter):
     assert (await client.get("/api/me", headers=waiter)).status_code == 200
 
 
+RECEIPT_TOKEN = "rcpt-" + "a1b2c3" * 7
+TABLE_TOKEN = "tbl-" + "d4e5f6" * 7
+
+
 async def test_no_token_or_credential_reaches_the_servers_log(settings):
     """Uvicorn's access log at INFO and our own loggers, captured whole, through a sign-in,
     a websocket, a poll, a URL with a token in it (refused) and a sign-out."""
@@ -197,6 +201,9 @@ async def test_no_token_or_credential_reaches_the_servers_log(settings):
                     assert json.loads(await asyncio.wait_for(ws.recv(), 10))["entity"] == "store"
                 assert (await http.get("/api/events?since=0", headers=waiter)).status_code == 200
                 assert (await http.get(f"/api/me?token={token}")).status_code == 400
+                # a digital receipt's and a table's token stand in their paths: a guest's link
+                assert (await http.get(f"/api/receipts/{RECEIPT_TOKEN}")).status_code == 404
+                assert (await http.get(f"/t/{TABLE_TOKEN}")).status_code == 307
                 assert (
                     await http.delete("/api/sessions/current", headers=waiter)
                 ).status_code == 200
@@ -207,7 +214,8 @@ async def test_no_token_or_credential_reaches_the_servers_log(settings):
     logged = "\n".join(dict.fromkeys(captured))
     assert '"GET /api/events?since=0 HTTP/1.1" 200' in logged  # the access log was on
     assert "/ws?topics=store&since=0" in logged
-    for secret in (token, *paired.values()):
+    assert '"GET /api/receipts/*** HTTP/1.1" 404' in logged
+    for secret in (token, *paired.values(), RECEIPT_TOKEN, TABLE_TOKEN):
         assert secret not in logged
 
 
