@@ -138,7 +138,7 @@ routes = [
     Route("/api/kitchen/prep-times", prep_time_report, methods=["GET"]),
     Route(
         "/api/stations",
-        creator(stations.create_station, stations.STATION, "Add a station.", refuses={409}),
+        creator(stations.create_station, stations.STATION, "Add a station."),
         methods=["POST"],
     ),
     Route(
@@ -148,7 +148,6 @@ routes = [
             stations.STATION,
             "Rename a station, change its code or take it out of use.",
             "station_id",
-            refuses={409},
         ),
         methods=["PATCH"],
     ),

@@ -264,7 +264,7 @@ routes = [
     Route("/api/promo-codes", list_promo_codes, methods=["GET"]),
     Route(
         "/api/promo-codes",
-        creator(pos_config.create_promo, pos_config.PROMO, "Add a promo code.", refuses={409}),
+        creator(pos_config.create_promo, pos_config.PROMO, "Add a promo code."),
         methods=["POST"],
     ),
     Route(
@@ -274,7 +274,6 @@ routes = [
             pos_config.PROMO,
             "Change a promo code.",
             "promo_id",
-            refuses={409},
         ),
         methods=["PATCH"],
     ),

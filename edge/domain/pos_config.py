@@ -17,7 +17,7 @@ from edge.domain.duplicates import duplicate
 from edge.domain.rows import existing
 from service.config_fields import POS as SETTINGS
 from service.config_fields import PROMO, promo_code
-from service.errors import Conflict, Invalid
+from service.errors import Invalid
 from service.shapes import FLAG, HUB_REV, ID, described, shape
 from sync.entities import ENTITIES
 from sync.ids import uuid7
@@ -85,7 +85,7 @@ def update_promo(
 def _unique_code(conn: sqlite3.Connection, code: str) -> None:
     taken = duplicate(conn, "promo_codes", {"code": code})
     if taken:
-        raise Conflict(taken.message, code=taken.code)
+        raise taken
 
 
 _PROMOS = (

@@ -19,7 +19,6 @@ from edge.domain.positions import next_position
 from edge.domain.rows import existing
 from service.config_fields import KITCHEN as SETTINGS
 from service.config_fields import STATION
-from service.errors import Conflict
 from service.shapes import ID, array, described, nullable, shape
 from sync.ids import uuid7
 
@@ -69,7 +68,7 @@ def update_station(
 def _check_free(conn: sqlite3.Connection, code: str) -> None:
     taken = duplicate(conn, "stations", {"code": code})
     if taken:
-        raise Conflict(taken.message, code=taken.code, field="code")
+        raise taken
 
 
 def settings(conn: sqlite3.Connection) -> dict[str, Any]:

@@ -451,6 +451,12 @@ async def test_promo_codes_follow_their_rules(client, cashier):
         422,
         "invalid",
     )
+    # a code taken, as a person types it: refused as a table's name taken is (422, the field)
+    taken = await client.post(
+        "/api/promo-codes", json={"code": " tenoff", "kind": "fixed", "value": 1}, headers=manager
+    )
+    refused(taken, 422, "duplicate_code")
+    assert taken.json()["error"]["field"] == "code"
     check = await check_of(client, cashier, await walk_in(client, cashier, "Garlic prawns"))
     path = f"/api/checks/{check['id']}/discounts"
     refused(

@@ -352,7 +352,9 @@ async def test_stations_are_configured_by_managers(client, manager, waiter):
     )
     assert made.status_code == 201, made.text
     twice = await client.post("/api/stations", headers=manager, json={"code": "GRILL", "name": "G"})
-    assert twice.status_code == 409 and twice.json()["error"]["code"] == "station_exists"
+    # refused as a table's name taken is, and as the hub refuses an owner's (422, the field)
+    assert twice.status_code == 422 and twice.json()["error"]["code"] == "station_exists"
+    assert twice.json()["error"]["field"] == "code"
     refused = await client.post("/api/stations", headers=waiter, json={"code": "X", "name": "X"})
     assert refused.status_code == 403
     kitchen = (await client.get("/api/kitchen", headers=waiter)).json()
