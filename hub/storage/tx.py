@@ -354,6 +354,20 @@ class Tx:
             params.append(limit)
         return [_row(record) for record in self._all(sql, params)]
 
+    def row_naming(self, store_id: str, row_id: str) -> tuple[str, str] | None:
+        """(entity, id) of one live row of the store whose fields hold `row_id` as a value
+        (a table's `area_id`, an order line's `item_id`, an id in a JSON field), or None.
+        Ids are UUIDs: no other value reads as one. It reads every live row of the store, so
+        it is for an owner's rare removal, never for a push."""
+        quoted = orjson.dumps(row_id).decode()
+        pattern = quoted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        found = self._one(
+            "SELECT entity, id FROM rows WHERE tenant_id = ? AND store_id = ? AND NOT deleted"
+            " AND fields LIKE ? ESCAPE '\\' LIMIT 1",
+            (self._who(), store_id, f"%{pattern}%"),
+        )
+        return (found["entity"], found["id"]) if found else None
+
     def live_rows(self, store_id: str) -> Iterator[tuple[str, str, str]]:
         """(entity, id, fields as canonical JSON) of every live row of the store: what its
         digest covers."""

@@ -100,12 +100,13 @@ async def test_stores_and_codes(hub, owner):
 async def test_rows_are_listed_read_created_and_edited(hub, owner):
     store = await new_store(hub, owner)
     box = await enrolled_box(hub, owner, store["id"])
-    staff_id, items = uuid7(), sorted(uuid7() for _ in range(3))
+    staff_id, area, items = uuid7(), uuid7(), sorted(uuid7() for _ in range(3))
     events = [
         event(1, "staff", staff_id, "create",
               {"name": "Ana", "role": "manager", "pin_hash": "scrypt$secret"}),
         *[event(n + 2, "menu_items", i, "create", item_fields(f"Item {n}")) for n, i in
           enumerate(items)],
+        event(5, "areas", area, "create", {"name": "Terrace"}),
     ]  # fmt: skip
     assert (await box.push(events, after=0)).status_code == 200
     base = f"/api/stores/{store['id']}/rows"
@@ -119,7 +120,7 @@ async def test_rows_are_listed_read_created_and_edited(hub, owner):
     assert "scrypt$secret" not in inbox.text
 
     made = await hub.post(
-        f"{base}/tables", json={"fields": {"area_id": uuid7(), "name": "T9"}}, headers=owner.headers
+        f"{base}/tables", json={"fields": {"area_id": area, "name": "T9"}}, headers=owner.headers
     )
     assert made.status_code == 201 and made.json()["fields"]["seats"] == 4  # its default
     edited = await hub.patch(

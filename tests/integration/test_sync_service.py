@@ -328,6 +328,32 @@ async def test_a_group_put_on_a_dish_on_both_sides_while_apart_ends_alike(
     assert (await client.get("/api/sync/rejections", headers=manager)).json()["rejections"] == []
 
 
+async def test_what_an_owner_removes_on_the_hub_leaves_the_box(box, hub, owner, store):
+    """The owner takes a modifier group off a dish and removes a table no order names: the
+    box deletes both on its next pull, and the two sides end alike, nothing refused."""
+    box_, client = box
+    manager = await sign_in(client, "manager")
+    await box_.sync.round()
+    _kept, dropped = await box_.read(_two_group_item)
+    rows = f"/api/stores/{store['id']}/rows"
+    area = await box_.read(lambda c: c.execute("SELECT id FROM areas ORDER BY id").fetchone()[0])
+    made = await hub.post(
+        f"{rows}/tables", json={"fields": {"name": "99", "area_id": area}}, headers=owner.headers
+    )
+    await box_.sync.round()
+    gone = [("item_modifier_groups", dropped["id"]), ("tables", made.json()["id"])]
+    for entity, row_id in gone:
+        removed = await hub.delete(f"{rows}/{entity}/{row_id}", headers=owner.headers)
+        assert removed.status_code == 200, removed.text
+    await box_.sync.round()
+    left = await box_.read(
+        lambda c: [c.execute(f"SELECT id FROM {t} WHERE id = ?", (i,)).fetchall() for t, i in gone]
+    )
+    assert left == [[], []]
+    await _converged(box_, hub, owner, store["id"])
+    assert (await client.get("/api/sync/rejections", headers=manager)).json()["rejections"] == []
+
+
 async def test_two_fields_of_one_rule_changed_one_on_each_side_end_alike(
     box, hub, owner, store, link
 ):
