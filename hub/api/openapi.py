@@ -26,6 +26,7 @@ API = Api(
     tags={
         "sync": "sync",
         "sessions": "owners",
+        "owners": "owners",
         "stores": "stores",
         "refusals": "stores",
         "rows": "rows",
@@ -34,7 +35,7 @@ API = Api(
     },
     tag_notes={
         "sync": "What a store's box calls: enrol once, then push and pull, signed.",
-        "owners": "An owner signs in and out.",
+        "owners": "An owner signs in and out, and changes their password.",
         "stores": "The tenant's stores, their enrolment codes and boxes, what each pushed, and"
         " the sync requests refused.",
         "rows": "Each store's synced rows: read them; edit hub-owned ones, in one store or many;"

@@ -186,6 +186,20 @@ class Tx:
             (at, self._who(), token_hash),
         )
 
+    def set_password(self, owner_id: str, password_hash: str) -> None:
+        self._run(
+            "UPDATE owners SET password_hash = ? WHERE tenant_id = ? AND id = ?",
+            (password_hash, self._who(), owner_id),
+        )
+
+    def end_other_sessions(self, owner_id: str, kept_hash: str, at: str) -> int:
+        """End every open session of the owner but the one `kept_hash` is; how many ended."""
+        return self._run(
+            "UPDATE owner_sessions SET ended_at = ? WHERE tenant_id = ? AND owner_id = ?"
+            " AND token_hash != ? AND ended_at IS NULL",
+            (at, self._who(), owner_id, kept_hash),
+        )
+
     # ---- stores ------------------------------------------------------------------------------
 
     def add_store(self, store_id: str, name: str, at: str) -> None:

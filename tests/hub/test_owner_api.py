@@ -8,6 +8,7 @@ from freezegun import freeze_time
 from starlette.routing import Route
 
 from galley.cli import main
+from hub.api.owners import FAILED_SIGN_INS
 from service.openapi import terms_of
 from sync.clock import utcnow
 from sync.ids import uuid7
@@ -66,6 +67,52 @@ async def test_create_owner_refuses_what_sign_in_would_refuse(
     assert main([*args, "--tenant", "Azul", "--email", address, "--password", longest]) == 0
     signed = await hub.post("/api/sessions", json={"email": address, "password": longest})
     assert signed.status_code == 201, signed.text
+
+
+async def test_a_password_change_ends_every_other_sign_in(hub, owner):
+    """An owner whose password leaked changes it, and a sign-in someone else made with it (a
+    stolen token) ends at once; this one goes on. Before, there was no way to change it:
+    the thief's token lasted its 12 hours and the password forever."""
+    path = "/api/owners/current/password"
+    stolen = await hub.post("/api/sessions", json={"email": owner.email, "password": PASSWORD})
+    thief = {"Authorization": f"Bearer {stolen.json()['token']}"}
+    new = "a much longer passphrase"
+    for body, status, code, field in [
+        ({"current_password": "guess", "new_password": new}, 422, "wrong_password",
+         "current_password"),
+        ({"current_password": PASSWORD, "new_password": "short"}, 422, "invalid", "new_password"),
+        ({"current_password": PASSWORD}, 422, "missing_field", "new_password"),
+    ]:  # fmt: skip
+        refused = await hub.post(path, json=body, headers=owner.headers)
+        assert _error(refused, status, code)["field"] == field
+    assert (await hub.get("/api/stores", headers=thief)).status_code == 200  # nothing changed
+    _error(await hub.post(path, json={"current_password": PASSWORD, "new_password": new}), 401,
+           "signed_out")  # fmt: skip
+
+    changed = await hub.post(
+        path, json={"current_password": PASSWORD, "new_password": new}, headers=owner.headers
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json() == {"changed": True, "signed_out": 1}
+    _error(await hub.get("/api/stores", headers=thief), 401, "signed_out")
+    assert (await hub.get("/api/stores", headers=owner.headers)).status_code == 200
+    old = await hub.post("/api/sessions", json={"email": owner.email, "password": PASSWORD})
+    _error(old, 401, "wrong_credentials")
+    again = await hub.post("/api/sessions", json={"email": owner.email, "password": new})
+    assert again.status_code == 201, again.text
+
+
+async def test_a_stolen_sign_in_cannot_guess_the_password_past_the_accounts_limit(hub, owner):
+    """Wrong current passwords count with the account's wrong sign-ins (FAILED_SIGN_INS in
+    FAILED_WINDOW_S): a stolen token is no way round the limit to learn the password."""
+    path = "/api/owners/current/password"
+    guess = {"current_password": "guess", "new_password": "a much longer passphrase"}
+    for _ in range(FAILED_SIGN_INS):
+        _error(await hub.post(path, json=guess, headers=owner.headers), 422, "wrong_password")
+    right = {**guess, "current_password": PASSWORD}
+    _error(await hub.post(path, json=right, headers=owner.headers), 429, "too_many_attempts")
+    signing_in = await hub.post("/api/sessions", json={"email": owner.email, "password": PASSWORD})
+    _error(signing_in, 429, "too_many_attempts")
 
 
 async def test_a_sign_in_ends_when_it_expires(hub, hub_app, owner):
