@@ -55,6 +55,21 @@ async def create_code(request: Request):
 
 
 @contract()
+async def list_codes(request: Request):
+    """The store's enrolment codes, newest first: `status` open, used (`used_by`: the key) or
+    expired; never a code itself."""
+    found = await as_owner(request, stores.codes, request.path_params["store_id"])
+    return ok({"codes": found})
+
+
+@contract()
+async def cancel_codes(request: Request):
+    """End every open enrolment code of the store now (one may have leaked): a box that tries
+    one is refused as for an expired code (410)."""
+    return ok(await as_owner(request, stores.cancel_codes, request.path_params["store_id"]))
+
+
+@contract()
 async def list_devices(request: Request):
     """The boxes enrolled for this store, revoked ones too."""
     found = await as_owner(request, stores.devices, request.path_params["store_id"])
@@ -111,6 +126,8 @@ routes = [
     Route("/api/stores", create_store, methods=["POST"]),
     Route("/api/stores/{store_id:id}", get_store, methods=["GET"]),
     Route("/api/stores/{store_id:id}/enrolment-codes", create_code, methods=["POST"]),
+    Route("/api/stores/{store_id:id}/enrolment-codes", list_codes, methods=["GET"]),
+    Route("/api/stores/{store_id:id}/enrolment-codes", cancel_codes, methods=["DELETE"]),
     Route("/api/stores/{store_id:id}/devices", list_devices, methods=["GET"]),
     Route(
         "/api/stores/{store_id:id}/devices/{key_id:text}/revoke", revoke_device, methods=["POST"]

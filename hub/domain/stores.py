@@ -52,6 +52,22 @@ def new_code(tx: Tx, store_id: str, hours: int) -> dict[str, Any]:
     return {"code": code, "store_id": store["id"], "expires_at": expires_at}
 
 
+def codes(tx: Tx, store_id: str) -> list[dict[str, Any]]:
+    """The store's codes, each open, used or expired; none shown again."""
+    now = iso(utcnow())
+    listed = tx.codes(found(tx, store_id)["id"])
+    for code in listed:
+        code["status"] = (
+            "used" if code["used_at"] else "expired" if code["expires_at"] <= now else "open"
+        )
+    return listed
+
+
+def cancel_codes(tx: Tx, store_id: str) -> dict[str, int]:
+    """End the store's open codes now (one may have leaked): they enrol nothing from here."""
+    return {"cancelled": tx.end_open_codes(found(tx, store_id)["id"], iso(utcnow()))}
+
+
 def devices(tx: Tx, store_id: str) -> list[dict[str, Any]]:
     return tx.devices(found(tx, store_id)["id"])
 

@@ -256,6 +256,23 @@ class Tx:
             code_hash,
         )
 
+    def codes(self, store_id: str) -> list[dict[str, Any]]:
+        """The store's enrolment codes, newest first: when made, until when, used when and by
+        which key; never the code or its hash."""
+        return self._all(
+            "SELECT created_at, expires_at, used_at, used_by FROM enrolment_codes"
+            " WHERE tenant_id = ? AND store_id = ? ORDER BY created_at DESC",
+            (self._who(), store_id),
+        )
+
+    def end_open_codes(self, store_id: str, at: str) -> int:
+        """Let the store's unused codes still valid at `at` expire then; how many."""
+        return self._run(
+            "UPDATE enrolment_codes SET expires_at = ? WHERE tenant_id = ? AND store_id = ?"
+            " AND used_at IS NULL AND expires_at > ?",
+            (at, self._who(), store_id, at),
+        )
+
     def use_code(self, code_hash: str, at: str, key_id: str) -> bool:
         """False if it was used meanwhile."""
         return (
