@@ -30,6 +30,7 @@ API = Api(
         "stores": "stores",
         "refusals": "stores",
         "rows": "rows",
+        "reports": "reports",
         "healthz": "system",
         "openapi.json": "system",
     },
@@ -40,6 +41,8 @@ API = Api(
         " the sync requests refused.",
         "rows": "Each store's synced rows: read them; edit hub-owned ones, in one store or many;"
         " remove one.",
+        "reports": "Each store's business days as its box's Z report closed them, and the"
+        " stores together.",
         "system": "Health and this description.",
     },
     refusals={
