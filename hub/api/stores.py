@@ -45,6 +45,15 @@ async def get_store(request: Request):
     return ok(await as_owner(request, stores.found, request.path_params["store_id"]))
 
 
+@contract(body=STORE)
+async def rename_store(request: Request):
+    """A new name for the store on the hub (a typo mended); the name its box prints is the
+    `store` row's (`PATCH .../rows/store/{row_id}`)."""
+    values = STORE.clean(await body(request))
+    store_id = request.path_params["store_id"]
+    return ok(await as_owner(request, stores.rename, store_id, values["name"]))
+
+
 @contract(status=201)
 async def create_code(request: Request):
     """A one-time code that enrols one box for this store (`galley edge enrol`); shown once,
@@ -125,6 +134,7 @@ routes = [
     Route("/api/stores", list_stores, methods=["GET"]),
     Route("/api/stores", create_store, methods=["POST"]),
     Route("/api/stores/{store_id:id}", get_store, methods=["GET"]),
+    Route("/api/stores/{store_id:id}", rename_store, methods=["PATCH"]),
     Route("/api/stores/{store_id:id}/enrolment-codes", create_code, methods=["POST"]),
     Route("/api/stores/{store_id:id}/enrolment-codes", list_codes, methods=["GET"]),
     Route("/api/stores/{store_id:id}/enrolment-codes", cancel_codes, methods=["DELETE"]),

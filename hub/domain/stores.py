@@ -27,6 +27,13 @@ def new_store(tx: Tx, name: str) -> dict[str, Any]:
     return found(tx, store_id)
 
 
+def rename(tx: Tx, store_id: str, name: str) -> dict[str, Any]:
+    """The hub's name of the store (its box's own `store` row is a row the owner edits)."""
+    if not tx.rename_store(store_id, name):
+        raise NotFound("no such store", code="unknown_store")
+    return found(tx, store_id)
+
+
 def found(tx: Tx, store_id: str) -> dict[str, Any]:
     """The tenant's store, or 404 (another tenant's store is no store of theirs)."""
     store = tx.store(store_id)

@@ -215,6 +215,16 @@ class Tx:
             (self._who(),),
         )
 
+    def rename_store(self, store_id: str, name: str) -> bool:
+        """False if the tenant has no such store."""
+        return (
+            self._run(
+                "UPDATE stores SET name = ? WHERE tenant_id = ? AND id = ?",
+                (name, self._who(), store_id),
+            )
+            == 1
+        )
+
     def store(self, store_id: str) -> dict[str, Any] | None:
         return self._one(
             "SELECT id, name, push_upto, created_at FROM stores WHERE tenant_id = ? AND id = ?",

@@ -144,6 +144,21 @@ async def test_stores_and_codes(hub, owner):
     _error(await hub.get(f"/api/stores/{uuid7()}", headers=owner.headers), 404, "unknown_store")
 
 
+async def test_a_store_is_renamed(hub, owner):
+    """A store named with a typo ("Nroth") was named so for good: the hub had no way to
+    change it. Its name changes; a blank one is a 422 and changes nothing."""
+    store = await new_store(hub, owner, "Nroth")
+    path = f"/api/stores/{store['id']}"
+    renamed = await hub.patch(path, json={"name": " North "}, headers=owner.headers)
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json() == {**store, "name": "North"}
+    _error(await hub.patch(path, json={"name": "  "}, headers=owner.headers), 422, "invalid")
+    _error(await hub.patch(path, json={}, headers=owner.headers), 422, "missing_field")
+    assert (await hub.get(path, headers=owner.headers)).json()["name"] == "North"
+    elsewhere = await hub.patch(f"/api/stores/{uuid7()}", json={"name": "X"}, headers=owner.headers)
+    _error(elsewhere, 404, "unknown_store")
+
+
 async def test_rows_are_listed_read_created_and_edited(hub, owner):
     store = await new_store(hub, owner)
     box = await enrolled_box(hub, owner, store["id"])
