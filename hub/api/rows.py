@@ -99,7 +99,8 @@ async def delete_row(request: Request):
     """Remove one hub-owned row (a table made by mistake, a modifier group taken off a dish);
     the box deletes it on its next pull. 409 `in_use` while another row of the store names it
     (an area's tables, a dish's order lines): switch it off instead (`active`/`enabled`
-    false). Staff and printers are switched off, never removed (403 `not_removable`)."""
+    false). Staff, printers and stations are switched off, never removed (403
+    `not_removable`)."""
     p = request.path_params
     return ok(await by_owner(request, edits.remove, p["store_id"], p["entity"], p["row_id"]))
 

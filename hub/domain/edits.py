@@ -53,9 +53,11 @@ REFERS = {
     "tables": {"area_id": "areas"},
     "printers": {"backup_printer_id": "printers"},
 }
-# Rows the box's own rows, which never leave it, name (sign-ins, paired devices, print jobs):
-# the hub cannot see whether a box could delete one, so they are switched off (this field).
-SWITCHED_OFF = {"staff": "active", "printers": "enabled"}
+# Rows that are switched off (this field), never removed: staff and printers are named by the
+# box's own rows, which never leave it (sign-ins, paired devices, print jobs), so the hub cannot
+# see whether a box could delete one; a station is named by its code (a dish's, a printer's,
+# an order line's), which no foreign key holds.
+SWITCHED_OFF = {"staff": "active", "printers": "enabled", "stations": "active"}
 
 
 def _editable(name: str) -> Entity:

@@ -92,7 +92,8 @@ async def test_a_row_the_stores_rows_name_is_kept_and_said_why(hub, owner):
 async def test_what_an_owner_cannot_remove_is_a_403(hub, owner):
     store = await new_store(hub, owner)
     box = await enrolled_box(hub, owner, store["id"])
-    ids = {name: uuid7() for name in ("store", "staff", "printers", "orders", "pos_settings")}
+    kinds = ("store", "staff", "printers", "orders", "pos_settings", "stations")
+    ids = {name: uuid7() for name in kinds}
     pushed = [
         event(1, "store", ids["store"], "create", {"name": "Azul"}),
         event(
@@ -116,6 +117,7 @@ async def test_what_an_owner_cannot_remove_is_a_403(hub, owner):
         ),  # fmt: skip
         order_event(4, ids["orders"]),
         event(5, "pos_settings", ids["pos_settings"], "create", {}),
+        event(6, "stations", ids["stations"], "create", {"code": "BAR", "name": "Bar"}),
     ]
     assert (await box.push(pushed, after=0)).status_code == 200
     feed = (await box.pull()).json()["changes"]
@@ -125,6 +127,7 @@ async def test_what_an_owner_cannot_remove_is_a_403(hub, owner):
         ("pos_settings", "one_row", "edit"),
         ("staff", "not_removable", "active"),
         ("printers", "not_removable", "enabled"),
+        ("stations", "not_removable", "active"),  # dishes and printers name it by its code
         ("orders", "store_owned", "store"),
     ]:
         answer = await hub.delete(f"{base}/{entity}/{ids[entity]}", headers=owner.headers)
