@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 
-from hub.api import owners, rows, stores, sync, system
+from hub.api import owners, reports, rows, stores, sync, system
 from hub.config import HubSettings
 from hub.storage import open_storage
 from service import http
@@ -37,6 +37,7 @@ def create_app(settings: HubSettings | None = None) -> Starlette:
             *owners.routes,
             *stores.routes,
             *rows.routes,
+            *reports.routes,
         ],
         lifespan=lifespan,
         exception_handlers=http.HANDLERS,

@@ -26,18 +26,23 @@ API = Api(
     tags={
         "sync": "sync",
         "sessions": "owners",
+        "owners": "owners",
         "stores": "stores",
         "refusals": "stores",
         "rows": "rows",
+        "reports": "reports",
         "healthz": "system",
         "openapi.json": "system",
     },
     tag_notes={
         "sync": "What a store's box calls: enrol once, then push and pull, signed.",
-        "owners": "An owner signs in and out.",
+        "owners": "An owner signs in and out, and changes their password.",
         "stores": "The tenant's stores, their enrolment codes and boxes, what each pushed, and"
         " the sync requests refused.",
-        "rows": "Each store's synced rows: read them; edit hub-owned ones, in one store or many.",
+        "rows": "Each store's synced rows: read them; edit hub-owned ones, in one store or many;"
+        " remove one.",
+        "reports": "Each store's business days as its box's Z report closed them, and the"
+        " stores together.",
         "system": "Health and this description.",
     },
     refusals={
@@ -45,10 +50,10 @@ API = Api(
         " token in the URL (`?token=`: send it as `Authorization: Bearer`)",
         401: "not signed in (or the sign-in ended); a sync request unsigned, stale, or signed by"
         " an unknown key",
-        403: "a revoked key, a key of another store, or a row the hub does not edit",
+        403: "a revoked key, a key of another store, or a row the hub does not edit or remove",
         404: "no such thing for this tenant (another tenant's thing is none of theirs)",
         409: "a replayed nonce, a gap in a store's pushes (`push_upto` says where to resume), a"
-        " key enrolled already",
+        " key enrolled already, a row another row of the store names (`in_use`)",
         410: "an enrolment code used or expired",
         415: "a body sent as another Content-Type than application/json",
         422: "the request breaks a rule: `field` names the bad field",

@@ -94,6 +94,17 @@ async def create_row(request: Request):
     return ok(row, 201)
 
 
+@contract(refuses={403, 409})
+async def delete_row(request: Request):
+    """Remove one hub-owned row (a table made by mistake, a modifier group taken off a dish);
+    the box deletes it on its next pull. 409 `in_use` while another row of the store names it
+    (an area's tables, a dish's order lines): switch it off instead (`active`/`enabled`
+    false). Staff, printers and stations are switched off, never removed (403
+    `not_removable`)."""
+    p = request.path_params
+    return ok(await by_owner(request, edits.remove, p["store_id"], p["entity"], p["row_id"]))
+
+
 @contract(body=EDIT_MANY, refuses={403})
 async def edit_many(request: Request):
     """The same change in several stores: the rows of `entity` whose fields equal `match`
@@ -115,5 +126,6 @@ routes = [
     Route("/api/stores/{store_id:id}/rows/{entity}", create_row, methods=["POST"]),
     Route("/api/stores/{store_id:id}/rows/{entity}/{row_id:text}", get_row, methods=["GET"]),
     Route("/api/stores/{store_id:id}/rows/{entity}/{row_id:text}", edit_row, methods=["PATCH"]),
+    Route("/api/stores/{store_id:id}/rows/{entity}/{row_id:text}", delete_row, methods=["DELETE"]),
     Route("/api/rows/{entity}", edit_many, methods=["PATCH"]),
 ]

@@ -45,6 +45,15 @@ async def get_store(request: Request):
     return ok(await as_owner(request, stores.found, request.path_params["store_id"]))
 
 
+@contract(body=STORE)
+async def rename_store(request: Request):
+    """A new name for the store on the hub (a typo mended); the name its box prints is the
+    `store` row's (`PATCH .../rows/store/{row_id}`)."""
+    values = STORE.clean(await body(request))
+    store_id = request.path_params["store_id"]
+    return ok(await as_owner(request, stores.rename, store_id, values["name"]))
+
+
 @contract(status=201)
 async def create_code(request: Request):
     """A one-time code that enrols one box for this store (`galley edge enrol`); shown once,
@@ -52,6 +61,21 @@ async def create_code(request: Request):
     hours = request.app.state.settings.code_hours
     code = await as_owner(request, stores.new_code, request.path_params["store_id"], hours)
     return ok(code, 201)
+
+
+@contract()
+async def list_codes(request: Request):
+    """The store's enrolment codes, newest first: `status` open, used (`used_by`: the key) or
+    expired; never a code itself."""
+    found = await as_owner(request, stores.codes, request.path_params["store_id"])
+    return ok({"codes": found})
+
+
+@contract()
+async def cancel_codes(request: Request):
+    """End every open enrolment code of the store now (one may have leaked): a box that tries
+    one is refused as for an expired code (410)."""
+    return ok(await as_owner(request, stores.cancel_codes, request.path_params["store_id"]))
 
 
 @contract()
@@ -110,7 +134,10 @@ routes = [
     Route("/api/stores", list_stores, methods=["GET"]),
     Route("/api/stores", create_store, methods=["POST"]),
     Route("/api/stores/{store_id:id}", get_store, methods=["GET"]),
+    Route("/api/stores/{store_id:id}", rename_store, methods=["PATCH"]),
     Route("/api/stores/{store_id:id}/enrolment-codes", create_code, methods=["POST"]),
+    Route("/api/stores/{store_id:id}/enrolment-codes", list_codes, methods=["GET"]),
+    Route("/api/stores/{store_id:id}/enrolment-codes", cancel_codes, methods=["DELETE"]),
     Route("/api/stores/{store_id:id}/devices", list_devices, methods=["GET"]),
     Route(
         "/api/stores/{store_id:id}/devices/{key_id:text}/revoke", revoke_device, methods=["POST"]

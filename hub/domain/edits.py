@@ -28,10 +28,10 @@ from hub.domain.owners import Owner
 from hub.domain.push import CLOCK
 from hub.storage.tx import ChangeRow, Row, Tx
 from service import config_fields
-from service.errors import Forbidden, Invalid, NotFound
+from service.errors import Conflict, Forbidden, Invalid, NotFound
 from sync.canonical import canonical_fields, same
 from sync.clock import now_iso
-from sync.entities import Entity
+from sync.entities import ENTITIES, Entity
 from sync.envelope import MAX_WHOLE
 from sync.errors import BadEvent
 from sync.ids import uuid7
@@ -44,6 +44,20 @@ ONE_ROW = frozenset({"store"})
 # change and then reads as the first row it finds: the hub makes it for a store that has none,
 # and then edits it.
 AT_MOST_ONE = frozenset({"kitchen_settings", "pos_settings"})
+# The fields that name another row of the store (the box's foreign keys): a value that names
+# no live row of that entity there is refused, as the box's pull would refuse the change.
+REFERS = {
+    "menu_items": {"category_id": "menu_categories", "tax_rate_id": "tax_rates"},
+    "modifiers": {"group_id": "modifier_groups"},
+    "item_modifier_groups": {"item_id": "menu_items", "group_id": "modifier_groups"},
+    "tables": {"area_id": "areas"},
+    "printers": {"backup_printer_id": "printers"},
+}
+# Rows that are switched off (this field), never removed: staff and printers are named by the
+# box's own rows, which never leave it (sign-ins, paired devices, print jobs), so the hub cannot
+# see whether a box could delete one; a station is named by its code (a dish's, a printer's,
+# an order line's), which no foreign key holds.
+SWITCHED_OFF = {"staff": "active", "printers": "enabled", "stations": "active"}
 
 
 def _editable(name: str) -> Entity:
@@ -85,6 +99,19 @@ def _unique(tx: Tx, store_id: str, entity: Entity, row: Row, changed: Mapping[st
         refused = rule.refusal(after)
         key = f"fields.{rule.field}"
         raise Invalid(refused.message, code=refused.code, field=key, fields={key: refused.message})
+
+
+def _referred(tx: Tx, store_id: str, entity: Entity, changed: Mapping[str, Any]) -> None:
+    """A 422 when `changed` names a row the store does not have (`REFERS`)."""
+    for name, target in REFERS.get(entity.name, {}).items():
+        value = changed.get(name)
+        if value is None:
+            continue
+        found = tx.rows_by_id(store_id, [(target, value)]).get((target, value))
+        if found is None or found.deleted:
+            key = f"fields.{name}"
+            why = f"this store has no {ENTITIES[target].noun} {value}"
+            raise Invalid(why, code="unknown_reference", field=key, fields={key: why})
 
 
 def _named(error: BadEvent, key: str) -> Invalid:
@@ -144,6 +171,15 @@ class _Edit:
         if not changed:
             return row
         _unique(self.tx, store_id, entity, row, changed)
+        _referred(self.tx, store_id, entity, changed)
+        return self._change(store_id, entity, row, changed, op)
+
+    def remove(self, store_id: str, entity: Entity, row: Row) -> Row:
+        return self._change(store_id, entity, row, {}, "delete")
+
+    def _change(
+        self, store_id: str, entity: Entity, row: Row, changed: dict[str, Any], op: str
+    ) -> Row:
         [cursor] = self.tx.next_cursors(1)
         done = Row(
             entity.name,
@@ -151,6 +187,7 @@ class _Edit:
             cursor,
             {**row.fields, **changed},
             revise(row.field_revs, changed, cursor, HUB),
+            deleted=op == "delete",
         )
         self.tx.put_rows(store_id, [done])
         self.tx.add_changes(
@@ -217,6 +254,34 @@ def create(
     return shown(
         run.write(store_id, declared, Row(declared.name, uuid7(), 0, {}), complete, "create")
     )
+
+
+def remove(tx: Tx, owner: Owner, store_id: str, entity: str, row_id: str) -> dict[str, Any]:
+    """Delete one row of one store, as the box then does on its pull. Kept (409 `in_use`)
+    while another live row of the store names it: the box keeps such a row too (its foreign
+    keys), and the owner switches it off instead, or removes what names it first."""
+    declared = _editable(entity)
+    if declared.name in ONE_ROW | AT_MOST_ONE:
+        raise Forbidden(f"a store keeps its {declared.noun} row: edit that one", code="one_row")
+    if declared.name in SWITCHED_OFF:
+        raise Forbidden(
+            f"a {declared.noun} stays, named by the box's own records: set"
+            f" {SWITCHED_OFF[declared.name]} to false instead",
+            code="not_removable",
+        )
+    run = _Edit(tx, owner, [store_id])
+    row = _live(tx, store_id, declared, row_id)
+    naming = tx.row_naming(store_id, row.id)
+    if naming is not None:
+        switch = next((name for name in ("active", "enabled") if name in declared.fields), None)
+        instead = f"; set {switch} to false to take it off" if switch else ""
+        raise Conflict(
+            f"the {declared.noun} is in use: {ENTITIES[naming[0]].noun} {naming[1]} names"
+            f" it{instead}",
+            code="in_use",
+        )
+    run.remove(store_id, declared, row)
+    return {"entity": declared.name, "id": row.id, "deleted": True}
 
 
 def edit_many(

@@ -33,7 +33,20 @@ def _password(name: str, value: Any) -> str:
     return value
 
 
+@f.accepts({"type": "string", "minLength": MIN_PASSWORD, "maxLength": MAX_PASSWORD})
+def _new_password(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not MIN_PASSWORD <= len(value) <= MAX_PASSWORD:
+        raise Invalid(
+            f"{name} must be text of {MIN_PASSWORD} to {MAX_PASSWORD} characters.", field=name
+        )
+    return value
+
+
 SIGN_IN = f.Form({"email": f.text(200), "password": _password}, required=("email", "password"))
+NEW_PASSWORD = f.Form(
+    {"current_password": _password, "new_password": _new_password},
+    required=("current_password", "new_password"),
+)
 _DECOY = hashing.hash_secret(fresh_token())  # checked against when no owner has the email
 
 
@@ -107,6 +120,19 @@ def signed_in(tx: Tx, token: str | None) -> Owner:
     if owner is None:
         raise Unauthorized("this sign-in has ended; sign in again", code="signed_out")
     return Owner(owner["id"], owner["tenant_id"], owner["email"])
+
+
+def own_password(tx: Tx, owner: Owner) -> tuple[str, str | None]:
+    """The signed-in owner's email and password hash."""
+    return owner.email, password_hash_of(tx, owner.email)
+
+
+def change_password(tx: Tx, owner: Owner, token: str, password_hash: str) -> dict[str, Any]:
+    """The owner's new password (its current one checked); every other sign-in of theirs
+    ends, a stolen token's too; this one goes on."""
+    tx.set_password(owner.id, password_hash)
+    ended = tx.end_other_sessions(owner.id, token_hash(token), iso(utcnow()))
+    return {"changed": True, "signed_out": ended}
 
 
 def sign_out(tx: Tx, token: str) -> None:

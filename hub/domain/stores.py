@@ -27,6 +27,13 @@ def new_store(tx: Tx, name: str) -> dict[str, Any]:
     return found(tx, store_id)
 
 
+def rename(tx: Tx, store_id: str, name: str) -> dict[str, Any]:
+    """The hub's name of the store (its box's own `store` row is a row the owner edits)."""
+    if not tx.rename_store(store_id, name):
+        raise NotFound("no such store", code="unknown_store")
+    return found(tx, store_id)
+
+
 def found(tx: Tx, store_id: str) -> dict[str, Any]:
     """The tenant's store, or 404 (another tenant's store is no store of theirs)."""
     store = tx.store(store_id)
@@ -50,6 +57,22 @@ def new_code(tx: Tx, store_id: str, hours: int) -> dict[str, Any]:
     expires_at = iso(now + timedelta(hours=hours))
     tx.add_code(code_hash(code), store["id"], iso(now), expires_at)
     return {"code": code, "store_id": store["id"], "expires_at": expires_at}
+
+
+def codes(tx: Tx, store_id: str) -> list[dict[str, Any]]:
+    """The store's codes, each open, used or expired; none shown again."""
+    now = iso(utcnow())
+    listed = tx.codes(found(tx, store_id)["id"])
+    for code in listed:
+        code["status"] = (
+            "used" if code["used_at"] else "expired" if code["expires_at"] <= now else "open"
+        )
+    return listed
+
+
+def cancel_codes(tx: Tx, store_id: str) -> dict[str, int]:
+    """End the store's open codes now (one may have leaked): they enrol nothing from here."""
+    return {"cancelled": tx.end_open_codes(found(tx, store_id)["id"], iso(utcnow()))}
 
 
 def devices(tx: Tx, store_id: str) -> list[dict[str, Any]]:

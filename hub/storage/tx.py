@@ -186,6 +186,20 @@ class Tx:
             (at, self._who(), token_hash),
         )
 
+    def set_password(self, owner_id: str, password_hash: str) -> None:
+        self._run(
+            "UPDATE owners SET password_hash = ? WHERE tenant_id = ? AND id = ?",
+            (password_hash, self._who(), owner_id),
+        )
+
+    def end_other_sessions(self, owner_id: str, kept_hash: str, at: str) -> int:
+        """End every open session of the owner but the one `kept_hash` is; how many ended."""
+        return self._run(
+            "UPDATE owner_sessions SET ended_at = ? WHERE tenant_id = ? AND owner_id = ?"
+            " AND token_hash != ? AND ended_at IS NULL",
+            (at, self._who(), owner_id, kept_hash),
+        )
+
     # ---- stores ------------------------------------------------------------------------------
 
     def add_store(self, store_id: str, name: str, at: str) -> None:
@@ -199,6 +213,16 @@ class Tx:
             "SELECT id, name, push_upto, created_at FROM stores WHERE tenant_id = ?"
             " ORDER BY name, id",
             (self._who(),),
+        )
+
+    def rename_store(self, store_id: str, name: str) -> bool:
+        """False if the tenant has no such store."""
+        return (
+            self._run(
+                "UPDATE stores SET name = ? WHERE tenant_id = ? AND id = ?",
+                (name, self._who(), store_id),
+            )
+            == 1
         )
 
     def store(self, store_id: str) -> dict[str, Any] | None:
@@ -240,6 +264,23 @@ class Tx:
             "SELECT tenant_id, store_id, expires_at, used_at FROM enrolment_codes"
             " WHERE code_hash = ?",
             code_hash,
+        )
+
+    def codes(self, store_id: str) -> list[dict[str, Any]]:
+        """The store's enrolment codes, newest first: when made, until when, used when and by
+        which key; never the code or its hash."""
+        return self._all(
+            "SELECT created_at, expires_at, used_at, used_by FROM enrolment_codes"
+            " WHERE tenant_id = ? AND store_id = ? ORDER BY created_at DESC",
+            (self._who(), store_id),
+        )
+
+    def end_open_codes(self, store_id: str, at: str) -> int:
+        """Let the store's unused codes still valid at `at` expire then; how many."""
+        return self._run(
+            "UPDATE enrolment_codes SET expires_at = ? WHERE tenant_id = ? AND store_id = ?"
+            " AND used_at IS NULL AND expires_at > ?",
+            (at, self._who(), store_id, at),
         )
 
     def use_code(self, code_hash: str, at: str, key_id: str) -> bool:
@@ -353,6 +394,20 @@ class Tx:
             sql += " LIMIT ?"
             params.append(limit)
         return [_row(record) for record in self._all(sql, params)]
+
+    def row_naming(self, store_id: str, row_id: str) -> tuple[str, str] | None:
+        """(entity, id) of one live row of the store whose fields hold `row_id` as a value
+        (a table's `area_id`, an order line's `item_id`, an id in a JSON field), or None.
+        Ids are UUIDs: no other value reads as one. It reads every live row of the store, so
+        it is for an owner's rare removal, never for a push."""
+        quoted = orjson.dumps(row_id).decode()
+        pattern = quoted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        found = self._one(
+            "SELECT entity, id FROM rows WHERE tenant_id = ? AND store_id = ? AND NOT deleted"
+            " AND fields LIKE ? ESCAPE '\\' LIMIT 1",
+            (self._who(), store_id, f"%{pattern}%"),
+        )
+        return (found["entity"], found["id"]) if found else None
 
     def live_rows(self, store_id: str) -> Iterator[tuple[str, str, str]]:
         """(entity, id, fields as canonical JSON) of every live row of the store: what its

@@ -8,6 +8,7 @@ from freezegun import freeze_time
 from starlette.routing import Route
 
 from galley.cli import main
+from hub.api.owners import FAILED_SIGN_INS
 from service.openapi import terms_of
 from sync.clock import utcnow
 from sync.ids import uuid7
@@ -68,6 +69,52 @@ async def test_create_owner_refuses_what_sign_in_would_refuse(
     assert signed.status_code == 201, signed.text
 
 
+async def test_a_password_change_ends_every_other_sign_in(hub, owner):
+    """An owner whose password leaked changes it, and a sign-in someone else made with it (a
+    stolen token) ends at once; this one goes on. Before, there was no way to change it:
+    the thief's token lasted its 12 hours and the password forever."""
+    path = "/api/owners/current/password"
+    stolen = await hub.post("/api/sessions", json={"email": owner.email, "password": PASSWORD})
+    thief = {"Authorization": f"Bearer {stolen.json()['token']}"}
+    new = "a much longer passphrase"
+    for body, status, code, field in [
+        ({"current_password": "guess", "new_password": new}, 422, "wrong_password",
+         "current_password"),
+        ({"current_password": PASSWORD, "new_password": "short"}, 422, "invalid", "new_password"),
+        ({"current_password": PASSWORD}, 422, "missing_field", "new_password"),
+    ]:  # fmt: skip
+        refused = await hub.post(path, json=body, headers=owner.headers)
+        assert _error(refused, status, code)["field"] == field
+    assert (await hub.get("/api/stores", headers=thief)).status_code == 200  # nothing changed
+    _error(await hub.post(path, json={"current_password": PASSWORD, "new_password": new}), 401,
+           "signed_out")  # fmt: skip
+
+    changed = await hub.post(
+        path, json={"current_password": PASSWORD, "new_password": new}, headers=owner.headers
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json() == {"changed": True, "signed_out": 1}
+    _error(await hub.get("/api/stores", headers=thief), 401, "signed_out")
+    assert (await hub.get("/api/stores", headers=owner.headers)).status_code == 200
+    old = await hub.post("/api/sessions", json={"email": owner.email, "password": PASSWORD})
+    _error(old, 401, "wrong_credentials")
+    again = await hub.post("/api/sessions", json={"email": owner.email, "password": new})
+    assert again.status_code == 201, again.text
+
+
+async def test_a_stolen_sign_in_cannot_guess_the_password_past_the_accounts_limit(hub, owner):
+    """Wrong current passwords count with the account's wrong sign-ins (FAILED_SIGN_INS in
+    FAILED_WINDOW_S): a stolen token is no way round the limit to learn the password."""
+    path = "/api/owners/current/password"
+    guess = {"current_password": "guess", "new_password": "a much longer passphrase"}
+    for _ in range(FAILED_SIGN_INS):
+        _error(await hub.post(path, json=guess, headers=owner.headers), 422, "wrong_password")
+    right = {**guess, "current_password": PASSWORD}
+    _error(await hub.post(path, json=right, headers=owner.headers), 429, "too_many_attempts")
+    signing_in = await hub.post("/api/sessions", json={"email": owner.email, "password": PASSWORD})
+    _error(signing_in, 429, "too_many_attempts")
+
+
 async def test_a_sign_in_ends_when_it_expires(hub, hub_app, owner):
     hours = hub_app.state.settings.session_hours
     assert (await hub.get("/api/stores", headers=owner.headers)).status_code == 200
@@ -97,15 +144,31 @@ async def test_stores_and_codes(hub, owner):
     _error(await hub.get(f"/api/stores/{uuid7()}", headers=owner.headers), 404, "unknown_store")
 
 
+async def test_a_store_is_renamed(hub, owner):
+    """A store named with a typo ("Nroth") was named so for good: the hub had no way to
+    change it. Its name changes; a blank one is a 422 and changes nothing."""
+    store = await new_store(hub, owner, "Nroth")
+    path = f"/api/stores/{store['id']}"
+    renamed = await hub.patch(path, json={"name": " North "}, headers=owner.headers)
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json() == {**store, "name": "North"}
+    _error(await hub.patch(path, json={"name": "  "}, headers=owner.headers), 422, "invalid")
+    _error(await hub.patch(path, json={}, headers=owner.headers), 422, "missing_field")
+    assert (await hub.get(path, headers=owner.headers)).json()["name"] == "North"
+    elsewhere = await hub.patch(f"/api/stores/{uuid7()}", json={"name": "X"}, headers=owner.headers)
+    _error(elsewhere, 404, "unknown_store")
+
+
 async def test_rows_are_listed_read_created_and_edited(hub, owner):
     store = await new_store(hub, owner)
     box = await enrolled_box(hub, owner, store["id"])
-    staff_id, items = uuid7(), sorted(uuid7() for _ in range(3))
+    staff_id, area, items = uuid7(), uuid7(), sorted(uuid7() for _ in range(3))
     events = [
         event(1, "staff", staff_id, "create",
               {"name": "Ana", "role": "manager", "pin_hash": "scrypt$secret"}),
         *[event(n + 2, "menu_items", i, "create", item_fields(f"Item {n}")) for n, i in
           enumerate(items)],
+        event(5, "areas", area, "create", {"name": "Terrace"}),
     ]  # fmt: skip
     assert (await box.push(events, after=0)).status_code == 200
     base = f"/api/stores/{store['id']}/rows"
@@ -119,7 +182,7 @@ async def test_rows_are_listed_read_created_and_edited(hub, owner):
     assert "scrypt$secret" not in inbox.text
 
     made = await hub.post(
-        f"{base}/tables", json={"fields": {"area_id": uuid7(), "name": "T9"}}, headers=owner.headers
+        f"{base}/tables", json={"fields": {"area_id": area, "name": "T9"}}, headers=owner.headers
     )
     assert made.status_code == 201 and made.json()["fields"]["seats"] == 4  # its default
     edited = await hub.patch(

@@ -209,6 +209,8 @@ async def _named(hub, owner):
     group, area = uuid7(), uuid7()
     member = {"role": "waiter", "pin_hash": "scrypt$secret"}
     rows = {
+        "area": ("areas", {"name": "Terrace"}),
+        "group": ("modifier_groups", GROUP),
         "t1": ("tables", {"area_id": area, "name": "1"}),
         "t2": ("tables", {"area_id": area, "name": "2"}),
         "ana": ("staff", {**member, "name": "Ana"}),
@@ -221,7 +223,7 @@ async def _named(hub, owner):
         "summer": ("promo_codes", {"code": "SUMMER", "kind": "fixed", "value": 500}),
         "winter": ("promo_codes", {"code": "WINTER", "kind": "fixed", "value": 500}),
     }
-    ids = {key: uuid7() for key in rows}
+    ids = {**{key: uuid7() for key in rows}, "area": area, "group": group}
     events = [
         event(seq, entity, ids[key], "create", fields)
         for seq, (key, (entity, fields)) in enumerate(rows.items(), 1)
@@ -280,9 +282,13 @@ async def test_a_name_held_elsewhere_or_by_no_one_is_free(hub, owner):
     store, _box, rows, _group, area = await _named(hub, owner)
     other, _other_box, _rows, _group, _area = await _named(hub, owner)
     base = f"/api/stores/{store['id']}/rows"
+    syrups = await hub.post(
+        f"{base}/modifier_groups", json={"fields": {**GROUP, "name": "Syrups"}},
+        headers=owner.headers,
+    )  # fmt: skip
     for entity, fields in [
         ("tables", {"area_id": area, "name": "3"}),
-        ("modifiers", {"group_id": uuid7(), "name": "Oat milk"}),
+        ("modifiers", {"group_id": syrups.json()["id"], "name": "Oat milk"}),
         ("stations", {"code": "PASS", "name": "Pass"}),
     ]:
         made = await hub.post(f"{base}/{entity}", json={"fields": fields}, headers=owner.headers)

@@ -128,6 +128,43 @@ async def test_an_unknown_used_or_expired_code_is_refused_and_audited(hub, owner
     assert code not in (await hub.get("/api/refusals", headers=owner.headers)).text
 
 
+async def test_an_owner_lists_the_stores_codes_unseen_and_cancels_the_open_ones(hub, owner, store):
+    """A code sent to a technician by mail may leak: the owner sees which codes of the store
+    are open, used (by which key) or expired, never a code itself, and cancels the open ones,
+    which then enrol nothing (410 `code_expired`). Before, a code made could only wait out its
+    24 hours."""
+    path = f"/api/stores/{store['id']}/enrolment-codes"
+    used = await new_code(hub, owner, store["id"])
+    key = DeviceKey.generate()
+    assert (await enrol(hub, used, key)).status_code == 201
+    late = await new_code(hub, owner, store["id"])
+    with freeze_time(utcnow() + timedelta(hours=25), real_asyncio=True):
+        signed = await hub.post("/api/sessions", json={"email": owner.email, "password": PASSWORD})
+        owner = dataclasses.replace(
+            owner, headers={"Authorization": f"Bearer {signed.json()['token']}"}
+        )
+        leaked = await new_code(hub, owner, store["id"])
+        listed = await hub.get(path, headers=owner.headers)
+        assert listed.status_code == 200, listed.text
+        codes = listed.json()["codes"]
+        assert (codes[0]["status"], codes[0]["used_by"]) == ("open", None)  # newest first
+        assert sorted((c["status"], c["used_by"] or "") for c in codes[1:]) == [
+            ("expired", ""),
+            ("used", key.key_id),
+        ]
+        for code in (used, late, leaked):
+            assert code not in listed.text and code.replace("-", "") not in listed.text
+        cancelled = await hub.delete(path, headers=owner.headers)
+        assert cancelled.status_code == 200, cancelled.text
+        assert cancelled.json() == {"cancelled": 1}
+        _refused(await enrol(hub, leaked, DeviceKey.generate()), 410, "code_expired")
+        after = (await hub.get(path, headers=owner.headers)).json()["codes"]
+        assert sorted(c["status"] for c in after) == ["expired", "expired", "used"]
+        assert (await hub.delete(path, headers=owner.headers)).json() == {"cancelled": 0}
+    devices = (await hub.get(f"/api/stores/{store['id']}/devices", headers=owner.headers)).json()
+    assert [d["key_id"] for d in devices["devices"]] == [key.key_id]
+
+
 async def test_a_key_enrols_once(hub, owner, store, box):
     code = await new_code(hub, owner, store["id"])
     _refused(await enrol(hub, code, box.key), 409, "key_enrolled")

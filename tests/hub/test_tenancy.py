@@ -14,6 +14,7 @@ from tests.hub.kit import enrolled_box, event, item_fields, new_owner, new_store
 
 # A body each route with a body takes when the ids are the caller's own.
 BODIES = {
+    ("PATCH", "/api/stores/{store_id}"): {"name": "Mine now"},
     ("POST", "/api/stores/{store_id}/rows/{entity}"): {"fields": item_fields()},
     ("PATCH", "/api/stores/{store_id}/rows/{entity}/{row_id}"): {"fields": {"price": 1}},
     ("PATCH", "/api/rows/{entity}"): {"stores": "STORE", "fields": {"price": 1}},

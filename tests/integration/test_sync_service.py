@@ -328,6 +328,32 @@ async def test_a_group_put_on_a_dish_on_both_sides_while_apart_ends_alike(
     assert (await client.get("/api/sync/rejections", headers=manager)).json()["rejections"] == []
 
 
+async def test_what_an_owner_removes_on_the_hub_leaves_the_box(box, hub, owner, store):
+    """The owner takes a modifier group off a dish and removes a table no order names: the
+    box deletes both on its next pull, and the two sides end alike, nothing refused."""
+    box_, client = box
+    manager = await sign_in(client, "manager")
+    await box_.sync.round()
+    _kept, dropped = await box_.read(_two_group_item)
+    rows = f"/api/stores/{store['id']}/rows"
+    area = await box_.read(lambda c: c.execute("SELECT id FROM areas ORDER BY id").fetchone()[0])
+    made = await hub.post(
+        f"{rows}/tables", json={"fields": {"name": "99", "area_id": area}}, headers=owner.headers
+    )
+    await box_.sync.round()
+    gone = [("item_modifier_groups", dropped["id"]), ("tables", made.json()["id"])]
+    for entity, row_id in gone:
+        removed = await hub.delete(f"{rows}/{entity}/{row_id}", headers=owner.headers)
+        assert removed.status_code == 200, removed.text
+    await box_.sync.round()
+    left = await box_.read(
+        lambda c: [c.execute(f"SELECT id FROM {t} WHERE id = ?", (i,)).fetchall() for t, i in gone]
+    )
+    assert left == [[], []]
+    await _converged(box_, hub, owner, store["id"])
+    assert (await client.get("/api/sync/rejections", headers=manager)).json()["rejections"] == []
+
+
 async def test_two_fields_of_one_rule_changed_one_on_each_side_end_alike(
     box, hub, owner, store, link
 ):
@@ -498,3 +524,47 @@ async def test_a_refund_reaches_the_hub_with_who_approved_it(box, hub, owner, st
     assert refunded.json()["refund"]["approved_by"] == boss["id"]
     await box_.sync.round()
     await _converged(box_, hub, owner, store["id"])
+
+
+async def test_the_owners_report_is_the_boxs_own_z_report(box, hub, owner, store):
+    """A day of the store (a sale paid by card with a tip, a voided line) closed with its Z
+    report: the hub's report across stores shows that day with the box's own figures, in the
+    store's own business day, and the stores' total in its currency."""
+    box_, client = box
+    cashier = await sign_in(client, "cashier")
+    manager = await sign_in(client, "manager")
+    item = await box_.read(_item)
+    made = {"kind": "counter", "lines": [{"item_id": item["id"], "quantity": 2}]}
+    order = (await client.post("/api/orders", json=made, headers=cashier)).json()
+    extra = {"lines": [{"item_id": item["id"]}]}
+    more = await client.post(f"/api/orders/{order['id']}/lines", json=extra, headers=cashier)
+    assert more.status_code == 201, more.text
+    voided = await client.post(
+        f"/api/order-lines/{more.json()['lines'][-1]['id']}/void",
+        json={"reason": "wrong dish"},
+        headers=manager,
+    )
+    assert voided.status_code == 200, voided.text
+    check = await client.post("/api/checks", json={"order_id": order["id"]}, headers=cashier)
+    assert (await client.post("/api/shifts", json={"float": 0}, headers=cashier)).is_success
+    card = {"method": "card", "reference": "T1", "tip": 150}
+    paid = await client.post(
+        f"/api/checks/{check.json()['id']}/payments", json=card, headers=cashier
+    )
+    assert paid.status_code == 201, paid.text
+    closed = await client.post("/api/shifts/current/close", json={"counted": {}}, headers=cashier)
+    assert closed.status_code == 200, closed.text
+    z = await client.post("/api/reports", json={"kind": "z"}, headers=manager)
+    assert z.status_code == 201, z.text
+    await box_.sync.round()
+
+    day = z.json()["business_day"]
+    answer = await hub.get(f"/api/reports?from={day}", headers=owner.headers)
+    assert answer.status_code == 200, answer.text
+    (ours,) = answer.json()["stores"]
+    figures = {k: v for k, v in z.json()["data"].items() if type(v) is int}
+    assert ours["days"] == [{"business_day": day, **figures}]
+    assert (figures["tips"], figures["voids"]) == (150, 1)
+    (together,) = answer.json()["totals"]
+    currency = await box_.read(lambda c: c.execute("SELECT currency FROM store").fetchone()[0])
+    assert together == {"currency": currency, "stores": 1, **figures}
