@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import lru_cache, singledispatch
-from typing import Literal
+from typing import Any, Literal
 
 from escpos.capabilities import get_profile as get_escpos_profile
 from escpos.constants import QR_ECLEVEL_M
@@ -123,13 +123,17 @@ class Page:
         drawn ends where the text rows' amounts end), its weight and size."""
         return {"width": self.profile.text_dots, "bold": self._bold, "size": self._size}
 
-    def _draw(self, pictures: list | None) -> bool:
-        """``pictures`` printed one under the other as raster images; False, with nothing
-        sent, for None (no fonts to draw with)."""
+    def _draw(self, pictures: Sequence[Any] | None) -> bool:
+        """``pictures`` printed one under the other as raster images (``GS v 0``, their bytes
+        as they are: python-escpos's ``image`` converted each again, a millisecond a line);
+        False, with nothing sent, for None (no fonts to draw with)."""
         if pictures is None:
             return False
         for picture in pictures:
-            self.printer.image(picture, impl="bitImageRaster", center=False)
+            size = ((picture.width + 7) // 8).to_bytes(2, "little") + picture.height.to_bytes(
+                2, "little"
+            )
+            self.printer._raw(b"\x1dv0\x00" + size + picture.tobytes())
         return True
 
     def detail(self, mark: str, text: str, **style) -> None:
