@@ -23,6 +23,7 @@ than question marks) and the page prints text as before.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -78,7 +79,7 @@ def _length_in(font: Font, text: str) -> float:
 def wanted(text: str, codepages_held: Sequence[str]) -> bool:
     """True if ``text`` is better drawn than printed: it has right-to-left letters, or
     characters the printer's code pages lack that a font has."""
-    right_to_left = any(unicodedata.bidirectional(char) in ("R", "AL") for char in text)
+    right_to_left = any(map(_right_to_left, text))
     lost = codepages.lost(text, codepages_held)
     if not (right_to_left or lost):
         return False  # the common case ("Café crème"): the fonts are not even loaded
@@ -172,16 +173,65 @@ def _chars(path: str) -> frozenset[int]:
 
 
 def _runs(text: str, fonts: Sequence[Font]) -> list[tuple[str, Font]]:
-    """``text`` in runs of one font each; a character no font has is left out."""
+    """``text`` in runs of one font each, in the order they stand from the left; a character
+    no font has is left out, and a right-to-left letter goes to a font libraqm lays out."""
     runs: list[tuple[str, Font]] = []
     for char in text:
-        if runs and ord(char) in runs[-1][1].chars:
+        refused = bool(runs) and _right_to_left(char) and not runs[-1][1].direction
+        if runs and not refused and ord(char) in runs[-1][1].chars:
             runs[-1] = (runs[-1][0] + char, runs[-1][1])
             continue
-        font = next((font for font in fonts if ord(char) in font.chars), None)
+        font = next(
+            (
+                font
+                for font in fonts
+                if ord(char) in font.chars and (font.direction or not _right_to_left(char))
+            ),
+            None,
+        )
         if font is not None:
             runs.append((char, font))
+    if len(runs) > 1 and any(map(_right_to_left, text)):
+        return _in_line_order(runs)
     return runs
+
+
+def _right_to_left(char: str) -> bool:
+    return unicodedata.bidirectional(char) in ("R", "AL")
+
+
+def _in_line_order(runs: list[tuple[str, Font]]) -> list[tuple[str, Font]]:
+    """Runs of several fonts with right-to-left words among them, word by word in the order
+    they stand from the left: a stretch from a right-to-left word to the last such word or
+    number before a left-to-right word is turned around, as the Unicode bidirectional algorithm
+    places it in a left-to-right line ("2x שניצל 🐔 עוף" stands "2x עוף 🐔 שניצל"). libraqm
+    does that within one font; across fonts it is done here, word by word."""
+    words = [(word, font) for text, font in runs for word in re.split(r"(\s+)", text) if word]
+    sides = [_side(word) for word, _ in words]
+    placed: list[tuple[str, Font]] = []
+    i = 0
+    while i < len(words):
+        end = i
+        if sides[i] == "R":
+            for k in range(i + 1, len(words)):
+                if sides[k] == "L":
+                    break
+                if sides[k] in ("R", "digits"):
+                    end = k
+        placed.extend(reversed(words[i : end + 1]))
+        i = end + 1
+    return placed
+
+
+def _side(word: str) -> str:
+    """Which way ``word`` reads: its first letter's ("R" or "L"), or "digits" or "none"."""
+    for char in word:
+        side = unicodedata.bidirectional(char)
+        if side in ("R", "AL"):
+            return "R"
+        if side == "L":
+            return "L"
+    return "digits" if any(char.isdigit() for char in word) else "none"
 
 
 def _length(text: str, fonts: Sequence[Font]) -> float:

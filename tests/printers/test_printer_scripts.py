@@ -279,3 +279,21 @@ def test_the_preview_shows_an_image_where_the_printer_prints_it():
         middle = (left + right) / 2
         expected = {"left": MARGIN, "center": picture.width / 2, "right": picture.width - MARGIN}
         assert abs({"left": left, "center": middle, "right": right}[at] - expected[at]) <= 1, at
+
+
+@pytest.mark.parametrize("profile", PROFILES.values(), ids=PROFILES.keys())
+def test_an_emoji_between_hebrew_words_keeps_the_words_in_reading_order(profile):
+    """A line in two fonts was drawn run after run from the left: "שניצל 🐔 עוף" (schnitzel,
+    chicken) read "עוף 🐔 שניצל" to a Hebrew reader. The runs of a right-to-left stretch stand
+    right to left, as the Unicode bidirectional algorithm places them."""
+    dish = ReceiptLine(2, "שניצל 🐔 עוף", 4800)
+    document = replace(receipt("hebrew"), lines=(dish,), table="", staff="")
+    row = next(p for p in drawings(printed(document, profile)) if p.getbbox()[0] <= 2)
+    expected = drawn(
+        [
+            ("2x " + "עוף"[::-1], DEJAVU, False),
+            (" 🐔 ", EMOJI, False),
+            ("שניצל"[::-1], DEJAVU, False),
+        ]
+    )
+    assert alike(row.crop((0, 0, expected.width + 4, row.height)), expected)
