@@ -173,27 +173,25 @@ def _chars(path: str) -> frozenset[int]:
 
 
 def _runs(text: str, fonts: Sequence[Font]) -> list[tuple[str, Font]]:
-    """``text`` in runs of one font each, in the order they stand from the left; a character
-    no font has is left out, and a right-to-left letter goes to a font libraqm lays out."""
+    """``text`` in runs of one font each, in the order they stand from the left. A letter or
+    digit goes to the first font that has it (Latin and digits in DejaVu Sans, beside Chinese
+    or an emoji too), a space, a mark or punctuation stays in the run it is in where it can;
+    a right-to-left letter goes to a font libraqm lays out; a character no font takes is left
+    out."""
     runs: list[tuple[str, Font]] = []
     for char in text:
-        refused = bool(runs) and _right_to_left(char) and not runs[-1][1].direction
-        if runs and not refused and ord(char) in runs[-1][1].chars:
+        font = next((font for font in fonts if _takes(font, char)), None)
+        if runs and (font is runs[-1][1] or (not char.isalnum() and _takes(runs[-1][1], char))):
             runs[-1] = (runs[-1][0] + char, runs[-1][1])
-            continue
-        font = next(
-            (
-                font
-                for font in fonts
-                if ord(char) in font.chars and (font.direction or not _right_to_left(char))
-            ),
-            None,
-        )
-        if font is not None:
+        elif font is not None:
             runs.append((char, font))
     if len(runs) > 1 and any(map(_right_to_left, text)):
         return _in_line_order(runs)
     return runs
+
+
+def _takes(font: Font, char: str) -> bool:
+    return ord(char) in font.chars and bool(font.direction or not _right_to_left(char))
 
 
 def _right_to_left(char: str) -> bool:
