@@ -4,13 +4,14 @@ No code page of these printers holds Hebrew, Arabic, Chinese, Japanese, Korean o
 would print as ``?``. Those that hold some Hebrew or Arabic print it in the order it is sent,
 unjoined, and the Kanji modes of some models differ from model to model and hold no Korean nor
 emoji. A raster image (``GS v 0``) prints the same on every ESC/POS printer, so a line with
-such characters is drawn: Pillow lays it out with libraqm (shaped, in reading order) and the
-page sends it as an image. An image costs bytes (a drawn row of an 80 mm receipt is 1.9 KB, its
-text 49 bytes), so what the code pages hold stays text.
+such characters is drawn: Pillow lays it out (with libraqm where letters join or read right
+to left: shaped, in reading order) and the page sends it as an image. An image costs bytes (a
+drawn row of an 80 mm receipt is 1.9 KB, its text 49 bytes), so what the code pages hold
+stays text.
 
-Each character is drawn in the first of ``FONTS`` that has it, and a run of characters stays
-in one font while it has them (the digits and spaces go with the words around them). A
-character none has is left out, never drawn as an empty box:
+Each letter or digit is drawn in the first of ``FONTS`` that has it; a space, a mark or
+punctuation stays with the run it is in. A character none has is left out, never drawn as an
+empty box:
 
 - DejaVu Sans: Latin, Greek, Cyrillic, Arabic, Hebrew and some symbols (☕);
 - WenQuanYi Micro Hei: Chinese, Japanese and Korean in one file of 5 MB (Noto Sans CJK takes
@@ -71,8 +72,8 @@ class Font:
 
 @lru_cache(maxsize=4096)
 def _length_in(font: Font, text: str) -> float:
-    """Dots ``text`` takes in ``font``: libraqm lays it out for each measure (0.2 ms in the CJK
-    font), and a row measures its words several times, a menu's names on every receipt."""
+    """Dots ``text`` takes in ``font``, laid out anew for each measure: a row measures its
+    words several times, and a menu's names come again on every receipt."""
     return float(font.face.getlength(text, direction=font.direction))
 
 
