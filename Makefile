@@ -15,14 +15,17 @@ $(BIN)/galley: pyproject.toml
 	touch $@
 
 # Debian packages the tests need: Chromium for the browser tests, wrk for the benchmarks,
-# PostgreSQL for the hub's tests (they start a throwaway server when none answers), DejaVu Sans
-# and FriBiDi for kitchen tickets in Arabic or Hebrew (printers/render.py, as on the appliance).
+# PostgreSQL for the hub's tests (they start a throwaway server when none answers), the fonts
+# and FriBiDi that draw what no code page holds on paper: Hebrew, Arabic, Chinese, Japanese,
+# Korean, emoji (printers/drawing.py, as on the appliance).
 system:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
+	[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || missing="$$missing fonts-wqy-microhei"; \
+	[ -f /usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf ] || missing="$$missing fonts-symbola"; \
 	ls /usr/lib/*/libfribidi.so.0 >/dev/null 2>&1 || missing="$$missing libfribidi0"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \

@@ -97,14 +97,20 @@ PUNCTUATION = str.maketrans(
 )
 
 
+# Characters with no stand-in that are left out rather than printed as ``?``: an emoji or
+# another symbol (a "?" says nothing more of it), a mark of one (an emoji's variation selector,
+# a skin tone), a lone accent, or one newer than Python's Unicode tables (most are emoji).
+LEFT_OUT = frozenset(("So", "Sk", "Mn", "Me", "Cn"))
+
+
 def _fold(char: str, codepages: Sequence[str]) -> str:
     """Best printable stand-in: the character without accents, plain punctuation for curly
-    quotes and dashes, else ``?``."""
+    quotes and dashes, nothing for a symbol, else ``?``."""
     char = char.translate(PUNCTUATION)
     base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
     if base and can_print(base, codepages):
         return base
-    return REPLACEMENT
+    return "" if unicodedata.category(char) in LEFT_OUT else REPLACEMENT
 
 
 def printable(text: str, codepages: Sequence[str]) -> str:
@@ -112,22 +118,41 @@ def printable(text: str, codepages: Sequence[str]) -> str:
 
     Control characters (including ESC, which could otherwise smuggle commands in
     from a menu item name) become spaces; characters no code page holds are
-    folded (``ồ -> o``) or replaced with ``?``. The result has one column per
-    character, so layout can measure it with ``len``.
+    folded (``ồ -> o``), left out (an emoji) or replaced with ``?``. The result has
+    one column per character, so layout can measure it with ``len``.
     """
     if text.isprintable() and (
         text.isascii() or (unicodedata.is_normalized("NFC", text) and can_print(text, codepages))
     ):
         return text  # the common case, the printer prints it as it is: skip the scan
-    out = []
-    for char in unicodedata.normalize("NFC", text):
-        if char in "\t\n\r" or unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
-            out.append(" " if char in "\t\n\r" else "")
-        elif can_print(char, codepages):
-            out.append(char)
-        else:
-            out.append(_fold(char, codepages))
-    return "".join(out)
+    return "".join(
+        char if can_print(char, codepages) else _fold(char, codepages) for char in plain(text)
+    )
+
+
+def plain(text: str) -> str:
+    """``text`` composed (NFC), on one line: control characters (ESC among them, which could
+    smuggle commands in from a menu item's name) as spaces or left out."""
+    return "".join(
+        " "
+        if char in "\t\n\r"
+        else ""
+        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp")
+        else char
+        for char in unicodedata.normalize("NFC", text)
+    )
+
+
+def lost(text: str, codepages: Sequence[str]) -> set[str]:
+    """The characters of ``text`` a printer with ``codepages`` prints as ``?`` or leaves out:
+    no code page holds them, nor a plain stand-in."""
+    if can_print(text, codepages):
+        return set()
+    return {
+        char
+        for char in set(plain(text))
+        if not can_print(char, codepages) and _fold(char, codepages) in (REPLACEMENT, "")
+    }
 
 
 def runs(text: str, codepages: Sequence[str], current: str) -> Iterator[tuple[str, str]]:

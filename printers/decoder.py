@@ -59,11 +59,14 @@ class PrintedLine:
 class Raster:
     """A raster image as it is printed (``GS v 0``): ``width`` x ``height`` dots in rows of
     ``width // 8`` bytes, a set bit a black dot. Kept, not only measured, so that a preview
-    shows a QR code a printer without native QR prints as an image, for a reader to scan."""
+    shows a QR code a printer without native QR prints as an image, for a reader to scan.
+    ``align``: the justification (``ESC a``) it was sent under, which places an image narrower
+    than the paper."""
 
     width: int
     height: int
     bits: bytes
+    align: str = "left"
 
 
 @dataclass
@@ -374,7 +377,8 @@ class Decoder:
             end = i + 8 + width_bytes * height
             self._need(buf, end)
             self.job.images.append((width_bytes * 8, height))
-            self._event("image", Raster(width_bytes * 8, height, bytes(buf[i + 8 : end])))
+            bits = bytes(buf[i + 8 : end])
+            self._event("image", Raster(width_bytes * 8, height, bits, self.align))
             return end
         if cmd == "8":  # GS 8 L p1 p2 p3 p4 ...: large graphics
             self._need(buf, i + 7)

@@ -128,7 +128,7 @@ def preview_png(job: Job, columns: int, *, scale: int = 1) -> bytes:
         elif kind == "qr":
             pieces.append((_qr_image(value, scale), "center"))
         elif kind == "image":
-            pieces.append((_raster_image(value, scale), "center"))
+            pieces.append((_raster_image(value, scale), value.align))
         elif kind in MARKERS:
             marker = PrintedLine(MARKERS[kind])
             pieces.append((_strip(marker.text, marker, scale).point(_faint), "center"))

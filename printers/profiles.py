@@ -62,6 +62,12 @@ class PrinterProfile:
         return pixels if isinstance(pixels, int) else DOTS_PER_COLUMN * self.columns
 
     @cached_property
+    def text_dots(self) -> int:
+        """Dots the text's columns take: a drawn line's width, so that an amount drawn ends
+        where the text rows' amounts end (504 of a TM-T88V's 512)."""
+        return min(self.dots, DOTS_PER_COLUMN * self.columns)
+
+    @cached_property
     def codepage_slots(self) -> dict[str, int]:
         """``ESC t n`` number of every code page this profile uses."""
         slots = get_escpos_profile(self.escpos_profile).get_code_pages()

@@ -10,17 +10,15 @@ Every job starts with ``ESC @`` (forget the previous job's modes) and
 ``ESC t n`` (the profile's first code page), and ends with a cut, or a feed to
 the tear bar on printers without a cutter.
 
-A line with right-to-left letters (Arabic, Hebrew) is drawn, not printed: no
-code page of these printers holds them (each would print as ``?``), and those
-that hold some print them in the order they are sent, unjoined. Pillow lays
-the line out with libraqm (shaped, in reading order) in DejaVu Sans, and it
-goes out as a raster image; where either is missing it prints as before.
+A line, or a row of two columns, with what no code page holds (Hebrew, Arabic,
+Chinese, Japanese, Korean, emoji) is drawn, not printed: it goes out as raster
+images (see ``printers.drawing``), an amount beside it still in the amounts'
+column. Every other line stays text.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import lru_cache, singledispatch
@@ -31,7 +29,7 @@ from escpos.constants import QR_ECLEVEL_M
 from escpos.magicencode import Encoder
 from escpos.printer import Dummy
 
-from printers import codepages, layout
+from printers import codepages, drawing, layout
 from printers.documents import (
     Document,
     KitchenLine,
@@ -52,14 +50,6 @@ Align = Literal["left", "center", "right"]
 Size = Literal["normal", "tall", "big"]
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
-
-# Lines with right-to-left letters are drawn in these, at these sizes in dots: a character of
-# the printer's font A is 24 dots high, twice that in "tall" and "big".
-DRAWN_FONTS = {
-    False: "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    True: "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-}
-DRAWN_SIZE = {"normal": 22, "tall": 40, "big": 40}
 
 SAMPLE_TEXT = (
     "Café crème €5",
@@ -113,28 +103,37 @@ class Page:
         """Print one line, wrapped to the width of its style; its next lines start with
         ``indent`` (a note's under its "!", not at the edge where an item's line starts)."""
         self.style(**style)
-        if _right_to_left(text) and self._draw(text):
+        if self._drawn(text) and self._draw(
+            drawing.line(text, align=self._align, indent=indent, **self._drawing)
+        ):
             return
         text = self.text(text)
         for part in layout.wrap(text, self.width, indent) if len(text) > self.width else [text]:
             self._write_line(part)
 
-    def _draw(self, text: str) -> bool:
-        """``text`` as raster images, one a line of the paper's width (wrapped at spaces), in
-        the current alignment; False, with nothing sent, without the font or libraqm."""
-        font = _drawn_font(self._bold, DRAWN_SIZE[self._size])
-        if font is None:
-            return False
-        from PIL import Image, ImageDraw
+    def _drawn(self, *texts: str) -> bool:
+        """True if one of ``texts`` is to be drawn (an ASCII one never is: most are)."""
+        return any(
+            not text.isascii() and drawing.wanted(text, self.profile.codepages) for text in texts
+        )
 
-        width = self.profile.dots
-        for part in _wrap_drawn(text, font, width):
-            room = width - int(font.getlength(part, direction="ltr"))
-            x = {"left": 0, "center": room // 2, "right": room}[self._align]
-            image = Image.new("1", (width, DRAWN_SIZE[self._size] * 6 // 5), 1)
-            # left to right as the ticket's other lines: "2x" and a note's "!" before the name
-            ImageDraw.Draw(image).text((max(x, 0), 0), part, font=font, fill=0, direction="ltr")
-            self.printer.image(image, impl="bitImageRaster", center=False)
+    @property
+    def _drawing(self) -> dict:
+        """How ``drawing`` draws in the current style: the text's width in dots (an amount
+        drawn ends where the text rows' amounts end), its weight and size."""
+        return {"width": self.profile.text_dots, "bold": self._bold, "size": self._size}
+
+    def _draw(self, pictures: Sequence[Any] | None) -> bool:
+        """``pictures`` printed one under the other as raster images (``GS v 0``, their bytes
+        as they are: python-escpos's ``image`` converted each again, a millisecond a line);
+        False, with nothing sent, for None (no fonts to draw with)."""
+        if pictures is None:
+            return False
+        for picture in pictures:
+            size = ((picture.width + 7) // 8).to_bytes(2, "little") + picture.height.to_bytes(
+                2, "little"
+            )
+            self.printer._raw(b"\x1dv0\x00" + size + picture.tobytes())
         return True
 
     def detail(self, mark: str, text: str, **style) -> None:
@@ -144,6 +143,8 @@ class Page:
     def columns(self, left: str, right: str, **style) -> None:
         """Print ``left`` and ``right`` on one row, ``right`` flush with the edge."""
         self.style(**style)
+        if self._drawn(left, right) and self._draw(drawing.columns(left, right, **self._drawing)):
+            return
         for part in layout.two_columns(self.text(left), self.text(right), self.width):
             self._write_line(part)
 
@@ -216,37 +217,6 @@ class Page:
         else:
             self.printer.print_and_feed(self.profile.feed_lines)
         return _taken(self.printer)
-
-
-def _right_to_left(text: str) -> bool:
-    return any(unicodedata.bidirectional(char) in ("R", "AL") for char in text)
-
-
-@lru_cache(maxsize=8)
-def _drawn_font(bold: bool, size: int) -> Any:
-    """DejaVu Sans at ``size`` laid out by libraqm, or None when either is missing (an
-    unshaped Arabic line reads backwards, worse than question marks)."""
-    from PIL import ImageFont, features
-
-    if not features.check("raqm"):
-        return None
-    try:
-        return ImageFont.truetype(DRAWN_FONTS[bold], size, layout_engine=ImageFont.Layout.RAQM)
-    except OSError:
-        return None
-
-
-def _wrap_drawn(text: str, font: Any, width: int) -> list[str]:
-    """``text`` in lines no wider than ``width`` dots, broken at spaces (a word wider than
-    the paper keeps its line, and is cut at its edge)."""
-    lines: list[str] = []
-    for word in text.split(" "):
-        wider = f"{lines[-1]} {word}" if lines else word
-        if lines and font.getlength(wider, direction="ltr") <= width:
-            lines[-1] = wider
-        else:
-            lines.append(word)
-    return lines
 
 
 # Bytes a QR code of each version (1 to 40) holds at error correction level M (ISO/IEC 18004,

@@ -434,6 +434,32 @@ async def test_a_paid_receipt_adds_up_with_cash_rounding_and_a_card_tip(app, cli
     assert (card_tender["amount"], digital["tip"]) == (paper["Card"], paper["Tip"])
 
 
+async def test_a_receipt_for_a_dish_named_in_hebrew_or_japanese_has_no_question_marks(
+    app, client, emulator
+):
+    """A store in Tel Aviv or Tokyo printed "1x ?????? ????" on its receipts for each dish: only
+    kitchen tickets drew what no code page holds. The dish's row is drawn, an image of the text
+    rows' width (its amount at their right edge); the rows the code page holds stay text."""
+    manager = await sign_in(client, "manager", device="till")
+    await point_at(client, manager, "Counter receipt", emulator.port)
+    names = {"Garlic prawns": "שרימפס בשום 🦐", "Espresso": "エスプレッソ"}
+    menu_json = await menu(client)
+    for name, renamed in names.items():
+        path = f"/api/menu/items/{item(menu_json, name)['id']}"
+        assert (await client.patch(path, headers=manager, json={"name": renamed})).is_success
+    check = await check_of(client, manager, await walk_in(client, manager, *names.values()))
+    await open_shift(client, manager)
+    paid = await pay(
+        client, manager, check["id"], method="card", amount=check["balance"], reference="T"
+    )
+    assert paid.status_code == 201, paid.text
+    await drain(app)
+    (receipt,) = [job for job in emulator.wait_for_jobs(1) if job.cuts]
+    assert not [line for line in receipt.lines if "?" in line], receipt.lines
+    assert "Subtotal" in receipt.text() and "TOTAL" in receipt.text()
+    assert receipt.images[:2] == [(TM_T20II.text_dots, receipt.images[0][1])] * 2
+
+
 async def test_an_orders_bill_asks_for_what_its_check_comes_to(app, client, emulator):
     """The bill printed from an order (the POS's "Reprint bill") was the order on its own: no
     discount, no service charge, taxes before the discount, not the table's other order. The

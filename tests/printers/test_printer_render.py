@@ -134,9 +134,7 @@ def test_generic_printer_switches_code_page_only_for_the_euro():
 @pytest.mark.parametrize(
     ("text", "printed"),
     [
-        ("Pizza 🍕", "Pizza ?"),
-        ("拉面 ramen", "?? ramen"),
-        ("ラーメン", "????"),
+        ("Pizza \U0001fae8", "Pizza"),  # an emoji no font has (see test_printer_scripts)
         ("Phở bò", "Pho bò"),  # ở folded (no code page has it), ò kept
         ("Ｔａｂｌｅ", "Table"),  # full-width letters fold to ASCII
         ("zero\u200bwidth", "zerowidth"),
@@ -170,10 +168,10 @@ def test_why_we_drive_magic_encode_ourselves():
 
 
 def test_no_gb18030_bytes_for_chinese_text():
-    """python-escpos's MagicEncode would send GB18030 here; we must not."""
+    """python-escpos's MagicEncode would send GB18030 here; we must not: it is drawn."""
     data = render(TestPage(lines=("拉面",)), TM_T20II)
     assert "拉面".encode("gb18030") not in data
-    assert b"??\n" in data
+    assert len(decode(data).images) == 1
 
 
 @settings(max_examples=200, deadline=None)
