@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     enrol = edge_cmds.add_parser(
         "enrol",
         help="bind this box to its store on the hub with a one-time code the owner made there"
-        " (exit 0 enrolled, 2 code refused, 3 hub unreachable)",
+        " (exit 0 enrolled, 2 code refused, 3 hub unreachable, 4 not a hub's address)",
     )
     EdgeSettings.add_arguments(enrol)
     enrol.add_argument("--hub", required=True, help="the hub's address, e.g. https://hub.example")
@@ -177,8 +177,9 @@ def _enrol(settings: EdgeSettings, hub_url: str, code: str) -> int:
     from edge.setup.provision import has_store
 
     if not hub_url.startswith(("http://", "https://")):
-        print(f"galley edge enrol: --hub must be an http(s) address: {hub_url!r}", file=sys.stderr)
-        return enrolment.REFUSED
+        outcome = enrolment.not_a_hub(hub_url, "a hub's address starts with https:// or http://")
+        print(outcome.message, file=sys.stderr)
+        return outcome.status
     if not has_store(settings.database):
         print("This box has no store yet: run `galley edge init` first.", file=sys.stderr)
         return 1

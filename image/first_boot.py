@@ -16,7 +16,8 @@ code) to the journal and to /boot/firmware/galley-first-boot.txt; the PIN is str
 setup file. `enrol` (galley-enrol.service, once the network is up): runs `galley edge enrol`
 until the hub answers: exit 0 enrolled, 2 refused for good (a wrong, used or expired code: the
 file says so and it stops), 3 hub unreachable (waits 30 s, then twice as long each time up to an
-hour, and tries again; the store takes orders meanwhile). A used code is struck from the file.
+hour, and tries again; the store takes orders meanwhile), 4 not a hub's address (the `hub` line
+is struck, saying so, and it stops; the code stays). A used code is struck from the file.
 Standard library only: it runs with Debian's python3, as root, and runs `galley` as the galley
 user so that every file it makes is the edge's.
 """
@@ -39,7 +40,7 @@ DATA = Path("/var/lib/galley")
 RELEASE_BIN = "/opt/galley/current/bin"
 SETUP_FILE = "galley-setup.txt"
 REPORT_FILE = "galley-first-boot.txt"
-ENROLLED, REFUSED, UNREACHABLE = 0, 2, 3
+ENROLLED, REFUSED, UNREACHABLE, NOT_A_HUB = 0, 2, 3, 4
 FIRST_WAIT_S, LONGEST_WAIT_S = 30.0, 3600.0
 
 
@@ -132,6 +133,11 @@ def enrol(box: Box, sleep: Callable[[float], None] = time.sleep) -> int:
         if done.returncode == REFUSED:
             box.strike("code", "refused by the hub (wrong, used or expired): ask for a new one")
             print("The hub refused the code; the box works on its own.", file=sys.stderr)
+            return 0
+        if done.returncode == NOT_A_HUB:
+            box.strike("hub", f"{setup['hub']} is not a Galley hub: check the hub's address")
+            print("No hub at that address (check the hub's address); the code is kept and the"
+                  " box works on its own.", file=sys.stderr)  # fmt: skip
             return 0
         why = "unreachable" if done.returncode == UNREACHABLE else f"exit {done.returncode}"
         print(f"Enrolment not done ({why}); trying again in {wait:.0f} s.", flush=True)

@@ -12,7 +12,9 @@ new key, as the hub refuses a key it knows. The new key replaces the old only on
 taken it, so a refused code leaves a working enrolment as it was.
 
 Exit codes, a contract with `image/first_boot.py`: 0 enrolled, 2 refused for good (a wrong, used
-or expired code: the message says which), 3 the hub could not be reached (try again later).
+or expired code: the message says which), 3 the hub could not be reached (try again later), 4
+the address is not a Galley hub's (not http(s), or what answered there refused in words no hub
+uses: a proxy's or a website's 404): the code may be good, the address is what to fix.
 """
 
 from __future__ import annotations
@@ -30,12 +32,14 @@ from edge.setup.provision import write_once
 from sync.envelope import Enrolled, Enrolment
 from sync.signing import DeviceKey
 
-ENROLLED, REFUSED, UNREACHABLE = 0, 2, 3
+ENROLLED, REFUSED, UNREACHABLE, NOT_A_HUB = 0, 2, 3, 4
+# The hub's refusals of an enrolment (hub/domain/devices.py): only these are the code's fault.
+CODE_REFUSALS = {"unknown_code", "code_used", "code_expired", "key_enrolled"}
 
 
 @dataclass(frozen=True)
 class Outcome:
-    status: int  # ENROLLED, REFUSED or UNREACHABLE
+    status: int  # ENROLLED, REFUSED, UNREACHABLE or NOT_A_HUB
     message: str
     enrolled: Enrolled | None = None
 
@@ -72,6 +76,8 @@ async def enrol(
     except HubUnreachable as error:
         return Outcome(UNREACHABLE, f"The hub at {hub_url} cannot be reached ({error}).")
     except HubRefused as error:
+        if error.code not in CODE_REFUSALS:
+            return not_a_hub(hub_url, f"it answered {error.status} {error.message[:80]!r}")
         return Outcome(REFUSED, f"The hub refused the code: {error.message}")
     finally:
         await client.close()
@@ -90,6 +96,10 @@ async def enrol(
         f"Enrolled with {hub_url} as {enrolled.store_name!r} (key {enrolled.key_id}).",
         enrolled,
     )
+
+
+def not_a_hub(hub_url: str, why: str) -> Outcome:
+    return Outcome(NOT_A_HUB, f"{hub_url} is not a Galley hub ({why}): check the hub's address.")
 
 
 def _bind(conn, tenant_id: str, store_id: str, key_id: str, hub_url: str) -> None:

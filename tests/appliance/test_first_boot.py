@@ -119,6 +119,23 @@ def test_a_refused_code_stops_enrolment_for_good(
     assert len(calls.read_text().splitlines()) == 1
 
 
+
+def test_a_wrong_hub_address_keeps_the_code_and_says_so(
+    box: Box, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """Exit 4: what answered at `hub` is not a Galley hub. The code is good: it stays; the
+    address is what the technician must fix, so the file says so and the box stops trying."""
+    box.setup_file.write_text(SETUP)
+    calls = _stand_in(tmp_path, monkeypatch, 4)
+    assert enrol(box, sleep=pytest.fail) == 0
+    assert len(calls.read_text().splitlines()) == 1
+    setup = box.setup_file.read_text()
+    assert "code = ABCDE-FGHJK" in setup
+    assert "# hub: https://hub.galley.test is not a Galley hub" in setup
+    assert "check the hub's address" in capsys.readouterr().err
+    assert enrol(box, sleep=pytest.fail) == 0  # the next boot: no hub, no call
+    assert len(calls.read_text().splitlines()) == 1
+
 def test_without_hub_and_code_the_box_works_alone(box: Box, tmp_path: Path, monkeypatch) -> None:
     box.setup_file.write_text("store_name = Azul\nhub = https://hub.galley.test\n")
     calls = _stand_in(tmp_path, monkeypatch)

@@ -12,10 +12,13 @@ import sys
 import pytest
 
 from edge.core import db, identity
+from starlette.responses import HTMLResponse
+
 from hub.config import HubSettings
 from sync.signing import DeviceKey
 from tests.hub.kit import ROOT, free_port
 from tests.integration.hubs import served_hub
+from tests.live import serve
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +95,22 @@ def test_an_unreachable_hub_is_exit_3_and_a_box_enrolled_again_gets_a_new_key(se
     assert state.store_id == second["id"] and state.key_id != old
     assert DeviceKey.load(settings.device_key).key_id == state.key_id
     assert not settings.device_key_next.exists()
+
+
+async def _web_page(scope, receive, send):
+    """A web server that is not a hub (a proxy's or a website's 404 page)."""
+    if scope["type"] == "http":
+        page = HTMLResponse("<html><h1>404 Not Found</h1><hr>nginx</html>", status_code=404)
+        await page(scope, receive, send)
+
+
+@pytest.mark.parametrize("address", ["website", "hub.galley.test", "ftp://127.0.0.1/"])
+def test_an_address_that_is_not_a_hub_is_exit_4_not_a_refused_code(settings, address):
+    """A mistyped `hub` must not pass for a refused code (exit 2): first boot would strike a
+    good code from the setup file and send the technician for a new one."""
+    with serve(_web_page) as website:
+        done = _enrol(settings, website if address == "website" else address, "ABCDE-FGHJK")
+    assert done.returncode == 4, (done.returncode, done.stderr)
+    assert "not a Galley hub" in done.stderr and "check the hub's address" in done.stderr
+    assert "refused the code" not in done.stderr
+    assert not _state(settings).enrolled
