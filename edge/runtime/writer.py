@@ -156,6 +156,11 @@ class Writer:
         return self._queue.qsize()
 
     @property
+    def clock(self) -> HybridClock:
+        """The hybrid clock that stamps every event."""
+        return self._conn.clock
+
+    @property
     def alive(self) -> bool:
         return self._thread.is_alive() and all(syncer.is_alive() for syncer in self._syncers)
 

@@ -119,7 +119,6 @@ def test_a_refused_code_stops_enrolment_for_good(
     assert len(calls.read_text().splitlines()) == 1
 
 
-
 def test_a_wrong_hub_address_keeps_the_code_and_says_so(
     box: Box, tmp_path: Path, monkeypatch, capsys
 ) -> None:
@@ -135,6 +134,7 @@ def test_a_wrong_hub_address_keeps_the_code_and_says_so(
     assert "check the hub's address" in capsys.readouterr().err
     assert enrol(box, sleep=pytest.fail) == 0  # the next boot: no hub, no call
     assert len(calls.read_text().splitlines()) == 1
+
 
 def test_without_hub_and_code_the_box_works_alone(box: Box, tmp_path: Path, monkeypatch) -> None:
     box.setup_file.write_text("store_name = Azul\nhub = https://hub.galley.test\n")

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 
+import httpx
 import pytest
 from freezegun import freeze_time
 
+from edge.api.app import create_app
 from edge.core.config import EdgeSettings
 from printers.emulator import run_in_thread
 from tests.clock import advance
@@ -23,9 +25,7 @@ def settings(settings: EdgeSettings) -> EdgeSettings:
     return dataclasses.replace(settings, print_workers=False)
 
 
-async def test_a_ticket_waiting_to_retry_prints_when_the_clock_jumps_back_hours(
-    app, client
-):
+async def test_a_ticket_waiting_to_retry_prints_when_the_clock_jumps_back_hours(app, client):
     """The printer was off for the first try; then the clock went back three hours (NTP
     correcting a box that started ahead). The retry was due 2 s later: it must not wait three
     hours while the kitchen never sees the order."""
@@ -45,3 +45,48 @@ async def test_a_ticket_waiting_to_retry_prints_when_the_clock_jumps_back_hours(
         (job,) = rows(app, "SELECT * FROM print_jobs")
         assert job["state"] == "printed"
         assert len(emulator.wait_for_jobs(1)) == 1
+
+
+async def _clock(client, headers) -> tuple[dict, dict]:
+    health = (await client.get("/healthz")).json()["clock"]
+    sync = (await client.get("/api/sync", headers=headers)).json()["clock"]
+    return health, sync
+
+
+async def test_the_box_says_when_its_clock_went_back_behind_what_it_recorded(app, client):
+    """The clock went back an hour behind the orders the box took (started from a saved time
+    older than its last orders, set back by hand): its health and the pages' sync badge say
+    so, until the clock is past them again."""
+    with freeze_time("2027-03-01 12:00:00", tick=True) as frozen:
+        manager = await sign_in(client, "manager")
+        await kitchen_order(client, manager)
+        health, sync = await _clock(client, manager)
+        assert health == sync == {"trusted": True, "problem": None, "message": None}
+        frozen.move_to("2027-03-01 11:00:00")
+        health, sync = await _clock(client, manager)
+        assert health == sync
+        assert (health["trusted"], health["problem"]) == (False, "behind")
+        assert "behind what it recorded" in health["message"]
+        frozen.move_to("2027-03-01 12:05:00")
+        health, _ = await _clock(client, manager)
+        assert health["trusted"] is True
+
+
+async def test_a_clock_not_yet_set_by_ntp_is_not_trusted(settings, tmp_path):
+    """On the appliance systemd-timesyncd marks the clock synchronized once NTP answered
+    (/run/systemd/timesync/synchronized); until then the box runs on the time it last saved."""
+    flag = tmp_path / "timesync" / "synchronized"
+    flag.parent.mkdir()
+    box = dataclasses.replace(settings, clock_sync_file=flag)
+    application = create_app(box)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://edge") as http:
+            manager = await sign_in(http, "manager")
+            health, sync = await _clock(http, manager)
+            assert health == sync
+            assert (health["trusted"], health["problem"]) == (False, "not_synchronized")
+            assert "not been set" in health["message"]
+            flag.touch()
+            health, _ = await _clock(http, manager)
+            assert health == {"trusted": True, "problem": None, "message": None}

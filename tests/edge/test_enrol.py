@@ -10,10 +10,9 @@ import subprocess
 import sys
 
 import pytest
-
-from edge.core import db, identity
 from starlette.responses import HTMLResponse
 
+from edge.core import db, identity
 from hub.config import HubSettings
 from sync.signing import DeviceKey
 from tests.hub.kit import ROOT, free_port
