@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 import sys
 from pathlib import Path
@@ -49,6 +50,44 @@ def test_store_is_set_up_from_the_setup_file_once(box: Box) -> None:
     assert "code = ABCDE-FGHJK" in setup  # the rest stays for enrolment
     assert set_up_store(box) == 0  # every boot: the store is there, nothing changes
     assert _store(box) == ("Café Azul", [("Ana Reis", "owner")])
+
+
+def _code(text: str) -> str:
+    """The last pairing code in a first-boot report."""
+    return re.findall(r"\b[A-Z0-9]{4}-[A-Z0-9]{4}\b", text)[-1]
+
+
+def test_each_boot_before_a_device_is_paired_writes_a_new_code_for_the_first_one(
+    box: Box,
+) -> None:
+    """The code `edge init` made works for 24 hours, and a box without the `ssh` file has no
+    console to make another: a technician who came back the next day was locked out."""
+    box.setup_file.write_text(SETUP)
+    assert set_up_store(box) == 0
+    first = (box.boot / "galley-first-boot.txt").read_text()
+    assert set_up_store(box) == 0  # the next boot, nobody paired yet
+    again = (box.boot / "galley-first-boot.txt").read_text()
+    assert "PIN 2468" in again  # what the first boot said stays
+    assert "No device is paired yet" in again and _code(again) != _code(first)
+    assert set_up_store(box) == 0  # one more boot: the report keeps one new code, the last
+    last = (box.boot / "galley-first-boot.txt").read_text()
+    assert last.count("No device is paired yet") == 1 and _code(last) != _code(again)
+    with contextlib.closing(sqlite3.connect(box.data / "edge.db")) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM pairing_codes").fetchone()[0] == 3
+
+
+def test_once_a_device_is_paired_a_boot_makes_no_code(box: Box) -> None:
+    assert set_up_store(box) == 0
+    with contextlib.closing(sqlite3.connect(box.data / "edge.db")) as conn, conn:
+        conn.execute(
+            "INSERT INTO devices (id, name, secret_hash, paired_by, paired_at)"
+            " VALUES ('d1', 'Counter', 'x', 'system', '2026-01-01T00:00:00.000Z')"
+        )
+    report = (box.boot / "galley-first-boot.txt").read_text()
+    assert set_up_store(box) == 0
+    assert (box.boot / "galley-first-boot.txt").read_text() == report
+    with contextlib.closing(sqlite3.connect(box.data / "edge.db")) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM pairing_codes").fetchone()[0] == 1
 
 
 def test_without_a_setup_file_the_store_gets_defaults_and_a_random_pin(box: Box) -> None:
