@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -44,17 +45,17 @@ class Outcome:
     enrolled: Enrolled | None = None
 
 
-def _key_for_enrolment(settings: EdgeSettings, state: identity.SyncState) -> DeviceKey:
-    """The key to enrol: the one on disk if the hub never took it, else a new one (kept aside
-    in `device_key_next` until the hub takes it)."""
+def _key_for_enrolment(settings: EdgeSettings, state: identity.SyncState) -> tuple[DeviceKey, Path]:
+    """The key to enrol and its file: the one on disk if the hub never took it, else a new one
+    (kept aside in `device_key_next` until the hub takes it)."""
     current, following = settings.device_key, settings.device_key_next
     if current.exists() and not state.enrolled:
-        return DeviceKey.load(current)
+        return DeviceKey.load(current), current
     if following.exists():
-        return DeviceKey.load(following)
-    key = DeviceKey.generate()
-    key.save(following if current.exists() else current)
-    return key
+        return DeviceKey.load(following), following
+    key, path = DeviceKey.generate(), following if current.exists() else current
+    key.save(path)
+    return key, path
 
 
 async def enrol(
@@ -64,15 +65,26 @@ async def enrol(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Outcome:
-    """Enrol this box (which must hold a store) with the hub at `hub_url` using `code`."""
+    """Enrol this box (which must hold a store) with the hub at `hub_url` using `code`.
+
+    A key the hub says it knows though the box never heard so (the answer of a try was lost:
+    a power cut, a cut link) is no use to enrol with again: the box drops it and tries once
+    more, at once, with a new one."""
     identity_ = identity.prepare(settings.database)
     with contextlib.closing(db.connect(settings.database, readonly=True)) as conn:
         state = identity.sync_state(conn)
-    key = _key_for_enrolment(settings, state)
     client = HubClient(hub_url, transport=transport)
     try:
-        enrolment = Enrolment(code.strip().upper(), key.public_pem(), identity_.node)
-        enrolled = await client.enrol(enrolment)
+        for attempt in (1, 2):
+            key, path = _key_for_enrolment(settings, state)
+            enrolment = Enrolment(code.strip().upper(), key.public_pem(), identity_.node)
+            try:
+                enrolled = await client.enrol(enrolment)
+                break
+            except HubRefused as error:
+                if error.code != "key_enrolled" or attempt == 2:
+                    raise
+                path.unlink()
     except HubUnreachable as error:
         return Outcome(UNREACHABLE, f"The hub at {hub_url} cannot be reached ({error}).")
     except HubRefused as error:

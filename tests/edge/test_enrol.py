@@ -9,11 +9,13 @@ import stat
 import subprocess
 import sys
 
+import httpx
 import pytest
 from starlette.responses import HTMLResponse
 
 from edge.core import db, identity
 from hub.config import HubSettings
+from sync.envelope import Enrolment
 from sync.signing import DeviceKey
 from tests.hub.kit import ROOT, free_port
 from tests.integration.hubs import served_hub
@@ -113,3 +115,50 @@ def test_an_address_that_is_not_a_hub_is_exit_4_not_a_refused_code(settings, add
     assert "not a Galley hub" in done.stderr and "check the hub's address" in done.stderr
     assert "refused the code" not in done.stderr
     assert not _state(settings).enrolled
+
+
+@pytest.fixture
+def own_hub(tmp_path):
+    """A hub of this test's own: the module's has counted its address's enrolment tries."""
+    with served_hub(HubSettings(database_url=f"sqlite:///{tmp_path / 'hub.db'}")) as served:
+        yield served
+
+
+def _enrolled_but_never_told(settings, hub, code: str) -> str:
+    """What the box's first try did when its answer never came back (a power cut, a link cut
+    just after the hub committed): the hub bound the box's key to the store, the box recorded
+    nothing. The key's id."""
+    node = identity.prepare(settings.database).node
+    key = DeviceKey.generate()
+    key.save(settings.device_key)
+    body = Enrolment(code, key.public_pem(), node).to_bytes()
+    answer = httpx.post(f"{hub.url}/sync/v1/enrol", content=body, timeout=10,
+                        headers={"Content-Type": "application/json"})  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    assert not _state(settings).enrolled
+    return key.key_id
+
+
+def test_an_enrolment_whose_answer_was_lost_completes_when_tried_again(settings, own_hub):
+    """The same code again: it was refused as used (exit 2), and first boot struck it."""
+    hub = own_hub
+    store = hub.store("Lost answer")
+    code = hub.code(store["id"])
+    key_id = _enrolled_but_never_told(settings, hub, code)
+    done = _enrol(settings, hub.url, code)
+    assert done.returncode == 0, done.stderr
+    state = _state(settings)
+    assert (state.store_id, state.key_id) == (store["id"], key_id)
+
+
+def test_a_box_whose_enrolment_answer_was_lost_enrols_with_a_new_code(settings, own_hub):
+    """A new code: the hub knew the box's key ("enrolled already") and the box, which did not
+    know, kept sending it: refused for good, whatever code the owner made."""
+    hub = own_hub
+    store = hub.store("Lost answer, new code")
+    lost = _enrolled_but_never_told(settings, hub, hub.code(store["id"]))
+    done = _enrol(settings, hub.url, hub.code(store["id"]))
+    assert done.returncode == 0, done.stderr
+    state = _state(settings)
+    assert state.store_id == store["id"] and state.key_id != lost
+    assert DeviceKey.load(settings.device_key).key_id == state.key_id
