@@ -133,14 +133,20 @@ def _settings(args: argparse.Namespace, defaults: dict[str, Any]) -> EdgeSetting
 
 
 def _init(settings: EdgeSettings, store_name: str, owner_name: str, pin: str | None) -> int:
-    from edge.domain.staff import hash_pin
+    from edge.domain.staff import hash_pin, pin_format
     from edge.setup.provision import has_store, set_up, write_once
+    from service.errors import Invalid
 
     if has_store(settings.database):
         print(f"{settings.database} already holds a store; nothing changed.", file=sys.stderr)
         return 1
     pin = pin or f"{secrets.randbelow(10**6):06d}"
-    write_once(settings.database, set_up, store_name, owner_name, hash_pin(pin))
+    try:
+        pin_format("PIN", pin)
+        write_once(settings.database, set_up, store_name, owner_name, hash_pin(pin))
+    except Invalid as refused:  # a name too long, a PIN of 2 digits: nothing is set up
+        print(f"galley edge init: {refused.message}", file=sys.stderr)
+        return 2
     print(f"Store {store_name!r} is set up in {settings.database}.")
     print(f"Sign in as {owner_name} with PIN {pin} (change it on the admin page),")
     _print_code(settings, "", INIT_CODE_HOURS, "on the first device, once paired with code")

@@ -118,6 +118,11 @@ def set_up_store(box: Box) -> int:
     done = box.galley(*args)
     print(done.stdout + done.stderr, end="", flush=True)
     if done.returncode != 0:
+        (box.boot / REPORT_FILE).write_text(
+            f"The store could not be set up: {done.stderr.strip()}\n\nCorrect {SETUP_FILE} on"
+            " this card (a laptop shows it on the drive GALLEY-BOOT), then start the box again.\n",
+            encoding="utf-8",
+        )
         return done.returncode
     (box.boot / REPORT_FILE).write_text(
         "Galley box set up. Change the owner's PIN on the admin page once signed in.\n\n"

@@ -98,11 +98,18 @@ def test_without_a_setup_file_the_store_gets_defaults_and_a_random_pin(box: Box)
     assert pin.isdigit() and len(pin) == 6
 
 
-def test_a_setup_file_galley_refuses_leaves_no_store(box: Box) -> None:
+def test_a_setup_file_galley_refuses_leaves_no_store_and_says_why_on_the_card(box: Box) -> None:
+    """The technician reads the card, not the journal: a box without SSH said nothing."""
     box.setup_file.write_text("owner_pin = 12\n")
     assert set_up_store(box) != 0
     assert not box.has_store()
-    assert not (box.boot / "galley-first-boot.txt").exists()
+    report = (box.boot / "galley-first-boot.txt").read_text()
+    assert "The store could not be set up" in report and "PIN must be 4 to 8 digits" in report
+    assert "Traceback" not in report and "galley-setup.txt" in report
+    box.setup_file.write_text("owner_pin = 2468\n")  # corrected, the box started again
+    assert set_up_store(box) == 0
+    report = (box.boot / "galley-first-boot.txt").read_text()
+    assert "PIN 2468" in report and "could not be set up" not in report
 
 
 def _stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *exits: int) -> Path:
