@@ -13,10 +13,13 @@ from freezegun import freeze_time
 
 from edge.api.app import create_app
 from edge.core.config import EdgeSettings
+from edge.core.permissions import SYSTEM
+from edge.domain import tickets
 from printers.emulator import run_in_thread
 from tests.clock import advance
 from tests.conftest import sign_in
 from tests.edge.test_printing import drain, kitchen_order, point_at, rows
+from tests.edge.test_tickets import board, order
 
 
 @pytest.fixture
@@ -45,6 +48,31 @@ async def test_a_ticket_waiting_to_retry_prints_when_the_clock_jumps_back_hours(
         (job,) = rows(app, "SELECT * FROM print_jobs")
         assert job["state"] == "printed"
         assert len(emulator.wait_for_jobs(1)) == 1
+
+
+async def test_a_course_due_to_fire_fires_when_the_clock_jumps_back_hours(app, client):
+    """Auto-fire with a 2-minute delay: the mains were bumped, then the clock went back three
+    hours. The dessert must not wait those three hours."""
+    box = app.state.box
+    box.auto_fire.stop()  # the test does what its timer does, at the times it chooses
+    with freeze_time("2027-03-01 20:00:00", tick=True) as frozen:
+        cook = await sign_in(client, "kitchen", device="kds")
+        manager = await sign_in(client, "manager")
+        waiter = await sign_in(client, "waiter")
+        kitchen = {"auto_fire": True, "auto_fire_delay": 120}
+        changed = await client.patch("/api/kitchen/settings", headers=manager, json=kitchen)
+        assert changed.is_success, changed.text
+        await order(client, waiter, "Beef burger", "Cheesecake")
+        (mains,) = (await board(client, cook, "KITCHEN"))["tickets"]
+        bumped = {"state": "BUMPED"}
+        await client.post(f"/api/tickets/{mains['id']}/state", headers=cook, json=bumped)
+        assert not box.read_now(tickets.due)
+        frozen.move_to("2027-03-01 17:00:00")
+        advance(frozen, 1)
+        assert box.read_now(tickets.due)
+        assert await box.write(tickets.fire_due, SYSTEM) == 1
+        (dessert,) = (await board(client, cook, "KITCHEN"))["tickets"]
+    assert dessert["items"][0]["name"] == "Cheesecake"
 
 
 async def _clock(client, headers) -> tuple[dict, dict]:
