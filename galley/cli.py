@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     enrol = edge_cmds.add_parser(
         "enrol",
         help="bind this box to its store on the hub with a one-time code the owner made there"
-        " (exit 0 enrolled, 2 code refused, 3 hub unreachable)",
+        " (exit 0 enrolled, 2 code refused, 3 hub unreachable, 4 not a hub's address)",
     )
     EdgeSettings.add_arguments(enrol)
     enrol.add_argument("--hub", required=True, help="the hub's address, e.g. https://hub.example")
@@ -133,14 +133,20 @@ def _settings(args: argparse.Namespace, defaults: dict[str, Any]) -> EdgeSetting
 
 
 def _init(settings: EdgeSettings, store_name: str, owner_name: str, pin: str | None) -> int:
-    from edge.domain.staff import hash_pin
+    from edge.domain.staff import hash_pin, pin_format
     from edge.setup.provision import has_store, set_up, write_once
+    from service.errors import Invalid
 
     if has_store(settings.database):
         print(f"{settings.database} already holds a store; nothing changed.", file=sys.stderr)
         return 1
     pin = pin or f"{secrets.randbelow(10**6):06d}"
-    write_once(settings.database, set_up, store_name, owner_name, hash_pin(pin))
+    try:
+        pin_format("PIN", pin)
+        write_once(settings.database, set_up, store_name, owner_name, hash_pin(pin))
+    except Invalid as refused:  # a name too long, a PIN of 2 digits: nothing is set up
+        print(f"galley edge init: {refused.message}", file=sys.stderr)
+        return 2
     print(f"Store {store_name!r} is set up in {settings.database}.")
     print(f"Sign in as {owner_name} with PIN {pin} (change it on the admin page),")
     _print_code(settings, "", INIT_CODE_HOURS, "on the first device, once paired with code")
@@ -177,8 +183,9 @@ def _enrol(settings: EdgeSettings, hub_url: str, code: str) -> int:
     from edge.setup.provision import has_store
 
     if not hub_url.startswith(("http://", "https://")):
-        print(f"galley edge enrol: --hub must be an http(s) address: {hub_url!r}", file=sys.stderr)
-        return enrolment.REFUSED
+        outcome = enrolment.not_a_hub(hub_url, "a hub's address starts with https:// or http://")
+        print(outcome.message, file=sys.stderr)
+        return outcome.status
     if not has_store(settings.database):
         print("This box has no store yet: run `galley edge init` first.", file=sys.stderr)
         return 1

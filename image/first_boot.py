@@ -13,10 +13,12 @@ partition is FAT, readable everywhere); every line is `key = value`, `#` starts 
 `store` (galley-setup.service, every boot, before the edge): when the box holds no store, runs
 `galley edge init` with those names and writes what it printed (the owner's PIN, a first pairing
 code) to the journal and to /boot/firmware/galley-first-boot.txt; the PIN is struck from the
-setup file. `enrol` (galley-enrol.service, once the network is up): runs `galley edge enrol`
+setup file. Until a device is paired, each boot adds a new code for the first one (24 hours) to
+that report. `enrol` (galley-enrol.service, once the network is up): runs `galley edge enrol`
 until the hub answers: exit 0 enrolled, 2 refused for good (a wrong, used or expired code: the
 file says so and it stops), 3 hub unreachable (waits 30 s, then twice as long each time up to an
-hour, and tries again; the store takes orders meanwhile). A used code is struck from the file.
+hour, and tries again; the store takes orders meanwhile), 4 not a hub's address (the `hub` line
+is struck, saying so, and it stops; the code stays). A used code is struck from the file.
 Standard library only: it runs with Debian's python3, as root, and runs `galley` as the galley
 user so that every file it makes is the edge's.
 """
@@ -39,7 +41,8 @@ DATA = Path("/var/lib/galley")
 RELEASE_BIN = "/opt/galley/current/bin"
 SETUP_FILE = "galley-setup.txt"
 REPORT_FILE = "galley-first-boot.txt"
-ENROLLED, REFUSED, UNREACHABLE = 0, 2, 3
+NEW_CODE = "\nNo device is paired yet: a new code for the first device"
+ENROLLED, REFUSED, UNREACHABLE, NOT_A_HUB = 0, 2, 3, 4
 FIRST_WAIT_S, LONGEST_WAIT_S = 30.0, 3600.0
 
 
@@ -73,6 +76,15 @@ class Box:
         finally:
             conn.close()
 
+    def has_device(self) -> bool:
+        """Whether a staff device is paired with the store (and not revoked)."""
+        conn = sqlite3.connect(f"file:{self.data / 'edge.db'}?mode=ro", uri=True)
+        try:
+            query = "SELECT 1 FROM devices WHERE revoked_at IS NULL LIMIT 1"
+            return conn.execute(query).fetchone() is not None
+        finally:
+            conn.close()
+
     def galley(self, *args: str) -> subprocess.CompletedProcess[str]:
         """`galley ARGS` as the edge's user, on its data folder."""
         path = f"{os.environ.get('PATH', '')}:{RELEASE_BIN}"
@@ -97,7 +109,7 @@ class Box:
 
 def set_up_store(box: Box) -> int:
     if box.has_store():
-        return 0
+        return pair_first_device(box)
     setup = box.setup()
     args = ["edge", "init", "--store-name", setup.get("store_name") or "My store"]
     args += ["--owner-name", setup.get("owner_name") or "Owner"]
@@ -106,6 +118,11 @@ def set_up_store(box: Box) -> int:
     done = box.galley(*args)
     print(done.stdout + done.stderr, end="", flush=True)
     if done.returncode != 0:
+        (box.boot / REPORT_FILE).write_text(
+            f"The store could not be set up: {done.stderr.strip()}\n\nCorrect {SETUP_FILE} on"
+            " this card (a laptop shows it on the drive GALLEY-BOOT), then start the box again.\n",
+            encoding="utf-8",
+        )
         return done.returncode
     (box.boot / REPORT_FILE).write_text(
         "Galley box set up. Change the owner's PIN on the admin page once signed in.\n\n"
@@ -114,6 +131,23 @@ def set_up_store(box: Box) -> int:
     )
     if "owner_pin" in setup:
         box.strike("owner_pin", "used to set up the store, then removed from this file")
+    return 0
+
+
+def pair_first_device(box: Box) -> int:
+    """A store no device is paired with yet gets a new code for the first one at each boot: the
+    one `edge init` made works for 24 hours, and a box without the `ssh` file has no console to
+    make another. The report keeps what the first boot wrote and the latest code."""
+    if box.has_device():
+        return 0
+    done = box.galley("edge", "pair", "--hours", "24")
+    print(done.stdout + done.stderr, end="", flush=True)
+    if done.returncode != 0:
+        return done.returncode
+    report = box.boot / REPORT_FILE
+    kept = report.read_text(encoding="utf-8").split(NEW_CODE)[0] if report.exists() else ""
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    report.write_text(f"{kept}{NEW_CODE} (this boot, {stamp}):\n{done.stdout}", encoding="utf-8")
     return 0
 
 
@@ -132,6 +166,11 @@ def enrol(box: Box, sleep: Callable[[float], None] = time.sleep) -> int:
         if done.returncode == REFUSED:
             box.strike("code", "refused by the hub (wrong, used or expired): ask for a new one")
             print("The hub refused the code; the box works on its own.", file=sys.stderr)
+            return 0
+        if done.returncode == NOT_A_HUB:
+            box.strike("hub", f"{setup['hub']} is not a Galley hub: check the hub's address")
+            print("No hub at that address (check the hub's address); the code is kept and the"
+                  " box works on its own.", file=sys.stderr)  # fmt: skip
             return 0
         why = "unreachable" if done.returncode == UNREACHABLE else f"exit {done.returncode}"
         print(f"Enrolment not done ({why}); trying again in {wait:.0f} s.", flush=True)

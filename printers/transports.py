@@ -29,6 +29,7 @@ import contextlib
 import errno
 import logging
 import os
+import re
 import select
 import socket
 import termios
@@ -458,6 +459,12 @@ class SerialTransport(_Base):
                 f"serial url must be a device such as /dev/ttyUSB0, socket://HOST:PORT or"
                 f" rfc2217://HOST:PORT, not {scheme}://"
             )
+        if type(baudrate) is not int or baudrate not in serial.SerialBase.BAUDRATES:
+            # 0 hangs the line up: every job "printed", and the printer got nothing
+            raise ValueError(
+                "baudrate must be one of a serial port's rates (9600, 19200, 38400, 57600,"
+                f" 115200, ...): the printer's self-test page says which, got {baudrate!r}"
+            )
         self.url = url
         self.device = url if scheme is None else None
         self.settings = {
@@ -659,14 +666,27 @@ _KINDS: dict[str, Callable[..., Any]] = {
 
 
 def _usb_id(options: dict[str, Any], name: str) -> int:
-    """A USB id (16 bits) from settings, an int or a string like ``"0x04b8"``."""
+    """A USB id (16 bits) from settings: a number, or text in hexadecimal as lsusb shows it
+    (``"04b8"``, ``"0x04b8"``). Text read as a Python literal refused Star's ``"0519"`` and took
+    Bixolon's ``"1504"`` for decimal, another device."""
     if name not in options:
         raise ValueError("a usb printer needs vendor_id and product_id")
     value = options[name]
-    number = value if type(value) is int else int(str(value), 0)
+    if type(value) is int:
+        number = value
+    elif isinstance(value, str) and _HEX_ID.fullmatch(value.strip()):
+        number = int(value.strip(), 16)
+    else:
+        raise ValueError(
+            f"{name} must be 4 hexadecimal digits as lsusb shows them (04b8 in ID 04b8:0e15),"
+            f" got {value!r}"
+        )
     if not 0 <= number <= 0xFFFF:
         raise ValueError(f"{name} must be from 0 to 0xffff, got {value!r}")
     return number
+
+
+_HEX_ID = re.compile(r"(0[xX])?[0-9a-fA-F]{1,4}")
 
 
 def _check_timeouts(options: Mapping[str, Any]) -> None:

@@ -359,11 +359,14 @@ STATION = f.Form(
     },
     required=("code", "name"),
 )
+AUTO_FIRE_MOST_S = 3600  # the longest auto-fire delay
 KITCHEN = f.Form(
     {
         "hold_courses": f.Field("Hold later courses", f.boolean),
         "auto_fire": f.Field("Fire the next course when one is bumped", f.boolean),
-        "auto_fire_delay": f.Field("Delay before it fires (seconds)", f.integer(0, 3600)),
+        "auto_fire_delay": f.Field(
+            "Delay before it fires (seconds)", f.integer(0, AUTO_FIRE_MOST_S)
+        ),
         "warn_minutes": f.Field("Tile turns amber after (minutes)", f.integer(1, 240)),
         "late_minutes": f.Field("Tile turns red after (minutes)", f.integer(1, 240)),
     },

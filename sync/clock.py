@@ -75,6 +75,11 @@ class HybridClock:
         self._counter = last.counter if last else 0
         self._lock = threading.Lock()
 
+    @property
+    def latest_ms(self) -> int:
+        """The latest wall time this clock read or was told: it never goes back behind it."""
+        return self._ms
+
     def tick(self) -> Timestamp:
         """A reading for a local event."""
         with self._lock:

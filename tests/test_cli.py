@@ -68,6 +68,28 @@ def test_edge_init_makes_a_pin_when_none_is_given(tmp_path, capsys):
     assert pin.isdigit() and len(pin) == 6
 
 
+@pytest.mark.parametrize(
+    ("names", "says"),
+    [
+        (["--owner-pin", "12"], "PIN must be 4 to 8 digits"),
+        (["--store-name", ""], "Store name can't be empty"),
+        (["--owner-name", "x" * 200], "at most 60 characters"),
+    ],
+)
+def test_edge_init_refuses_a_bad_name_or_pin_in_a_sentence_and_sets_up_nothing(
+    tmp_path, capsys, names, says
+):
+    """It was a Python traceback, and the first boot wrote nothing for the technician."""
+    base = {"--store-name": "A", "--owner-name": "B"}
+    base.update(dict(zip(names[::2], names[1::2], strict=True)))
+    args = ["edge", "init", "--data-dir", str(tmp_path), *(x for kv in base.items() for x in kv)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("galley edge init: ") and says in err and "Traceback" not in err
+    conn = db.connect(tmp_path / "edge.db", readonly=True)
+    assert conn.execute("SELECT COUNT(*) FROM store").fetchone()[0] == 0
+
+
 def test_serve_refuses_a_box_without_a_store(tmp_path, capsys):
     assert main(["edge", "serve", "--data-dir", str(tmp_path)]) == 1
     assert "galley edge init" in capsys.readouterr().err

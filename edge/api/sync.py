@@ -11,6 +11,7 @@ from edge.api.writes import action
 from edge.domain import sync_inbox
 from edge.runtime.auth import actor
 from edge.runtime.box import box_of
+from edge.runtime.box_clock import CLOCK
 from service.http import ok
 from service.query import Query, one_of
 from service.shapes import COUNT, FLAG, INSTANT, enum, nullable, shape, text
@@ -30,6 +31,7 @@ STATUS = shape(
             **COUNT,
             "description": "events refused, as many as their list shows (500 at most)",
         },
+        "clock": CLOCK,
     },
 )
 CONFLICTS = Query(state=one_of("open", "reapplied", "dismissed", "all"))
@@ -38,9 +40,11 @@ CONFLICTS = Query(state=one_of("open", "reapplied", "dismissed", "all"))
 @contract(response=STATUS)
 async def sync_status(request: Request):
     """Where the box stands with the hub, for the badge on every staff page: online or
-    offline, the last successful sync, events waiting, open conflicts and rejected events."""
+    offline, the last successful sync, events waiting, open conflicts and rejected events, and
+    whether the box's clock may be trusted."""
     await actor(request)
-    return ok(await box_of(request).sync.status_json())
+    box = box_of(request)
+    return ok({**await box.sync.status_json(), "clock": box.clock()})
 
 
 @contract(query=CONFLICTS, response=sync_inbox.CONFLICTS, refuses={403})

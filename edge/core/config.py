@@ -96,6 +96,13 @@ class EdgeSettings(Settings):
         " the one it replaced while a rotation overlaps.",
         some_text_or_none,
     )
+    clock_sync_file: Path = setting(
+        Path("/run/systemd/timesync/synchronized"),
+        "GALLEY_CLOCK_SYNC_FILE",
+        "The file systemd-timesyncd makes once NTP has set the clock: until it is there (and its"
+        " folder is), the box says its clock is not trusted (`/healthz`, `/api/sync`).",
+        folder,
+    )
 
     @property
     def database(self) -> Path:

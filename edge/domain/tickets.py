@@ -35,6 +35,7 @@ from edge.domain import stations as kitchen_config
 from edge.domain import store as store_settings
 from edge.domain.menu import COURSES
 from edge.domain.rows import existing
+from service import config_fields
 from service import fields as f
 from service.errors import Conflict, Invalid
 from service.shapes import COUNT, DAY, FLAG, ID, INSTANT, array, enum, nullable, shape, text
@@ -555,21 +556,27 @@ def _fire_next(conn: WriteConnection, actor: Actor, order_id: str) -> None:
     _fire(conn, actor, order, [line for line in held if line["course"] == course], "COURSE")
 
 
+# Due now, or further ahead than the longest delay: the clock went back (a box without a clock
+# battery, set right by NTP), and the course must not wait those hours.
+_DUE = "auto_fire_at <= ? OR auto_fire_at > ?"
+
+
+def _due_bounds() -> tuple[str, str]:
+    now = utcnow()
+    return iso(now), iso(now + timedelta(seconds=config_fields.AUTO_FIRE_MOST_S))
+
+
 def due(conn: sqlite3.Connection) -> bool:
-    """Whether an auto-fire is due: what the box's timer asks every second (an index seek)."""
+    """Whether an auto-fire is due: what the box's timer asks every second (index seeks)."""
     return (
-        conn.execute(
-            "SELECT 1 FROM tickets WHERE auto_fire_at <= ? LIMIT 1", (iso(utcnow()),)
-        ).fetchone()
+        conn.execute(f"SELECT 1 FROM tickets WHERE {_DUE} LIMIT 1", _due_bounds()).fetchone()
         is not None
     )
 
 
 def fire_due(conn: WriteConnection, actor: Actor) -> int:
     """Fire the courses whose auto-fire time has come; how many orders fired."""
-    rows = conn.execute(
-        "SELECT id, order_id FROM tickets WHERE auto_fire_at <= ?", (iso(utcnow()),)
-    ).fetchall()
+    rows = conn.execute(f"SELECT id, order_id FROM tickets WHERE {_DUE}", _due_bounds()).fetchall()
     for row in rows:
         commit(conn, actor.id, "tickets", row["id"], "update", {"auto_fire_at": None})
         _fire_next(conn, actor, row["order_id"])

@@ -27,6 +27,7 @@ from edge.core.events import Event, to_json, topic_of
 from edge.core.idempotency import Seen
 from edge.core.retention import Keep
 from edge.domain import menu, prep_times
+from edge.runtime import box_clock
 from edge.runtime.auth import SignIns
 from edge.runtime.auto_fire import AutoFire
 from edge.runtime.guests import Guests
@@ -102,6 +103,11 @@ class Box:
             self.read_now(_timezone),
         )
         self.housekeeping.start()
+
+    def clock(self) -> dict[str, Any]:
+        """Whether the box may trust its clock (`edge.runtime.box_clock`)."""
+        recorded = self.writer.clock.latest_ms
+        return box_clock.reading(self.settings.clock_sync_file, recorded, self.sync.hub_offset_s)
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         return await self.writer.run_on(self.bus.loop, fn, *args)

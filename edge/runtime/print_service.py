@@ -81,7 +81,9 @@ def _due(conn: sqlite3.Connection, printer_id: str) -> Claimed | float | None:
     if job is None:
         return None
     wait = (parse_iso(job["next_attempt_at"]) - utcnow()).total_seconds()
-    return wait if wait > 0 else (printer, job)
+    # Longer than any backoff: the clock went back (a box without a clock battery, set right by
+    # NTP), and the kitchen must not wait those hours for its ticket.
+    return wait if 0 < wait <= print_queue.BACKOFF_MAX_S else (printer, job)
 
 
 def _claim(

@@ -258,6 +258,11 @@ class SyncService:
             if not page.has_more:
                 return
 
+    @property
+    def hub_offset_s(self) -> float:
+        """The hub's clock minus the box's, once a stale refusal told it (else 0)."""
+        return self._client.clock_offset_s if self._client is not None else 0.0
+
     async def status_json(self) -> dict[str, Any]:
         """Where the box stands, with the counts a manager cares about."""
         state, counts = await self._read(_counts, self._last_seq())

@@ -156,6 +156,11 @@ class Writer:
         return self._queue.qsize()
 
     @property
+    def clock(self) -> HybridClock:
+        """The hybrid clock that stamps every event."""
+        return self._conn.clock
+
+    @property
     def alive(self) -> bool:
         return self._thread.is_alive() and all(syncer.is_alive() for syncer in self._syncers)
 
@@ -254,7 +259,7 @@ class Writer:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             for job in batch:
-                job.error, job.events = StorageError(f"the write was not saved: {exc}"), []
+                job.error, job.events = _not_saved(exc), []
             self.stats.failed_writes += len(batch)
         else:
             self.stats.commits += 1
@@ -330,6 +335,8 @@ class Writer:
     def _apply_in_savepoint(conn: WriteConnection, job: _Job) -> None:
         conn.execute("SAVEPOINT job")
         exc = _run(conn, job)
+        if exc is not None and not conn.in_transaction:
+            raise exc  # SQLite rolled the whole transaction back (a full disk): the batch fails
         if exc is not None:
             conn.execute("ROLLBACK TO job")
         conn.execute("RELEASE job")
@@ -366,8 +373,18 @@ def _translate(exc: BaseException) -> BaseException:
         return StorageError(f"the write breaks a database rule: {exc}", code="constraint")
     if isinstance(exc, sqlite3.Error):
         log.exception("write failed", exc_info=exc)
-        return StorageError(f"the write was not saved: {exc}")
+        return _not_saved(exc)
     return exc
+
+
+def _not_saved(exc: sqlite3.Error) -> StorageError:
+    if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return StorageError(
+            "The box's storage is full: this was not saved. Try again once a technician has"
+            " made room on the box (df -h /data).",
+            code="disk_full",
+        )
+    return StorageError(f"the write was not saved: {exc}")
 
 
 class _Wal:

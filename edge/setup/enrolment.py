@@ -12,7 +12,9 @@ new key, as the hub refuses a key it knows. The new key replaces the old only on
 taken it, so a refused code leaves a working enrolment as it was.
 
 Exit codes, a contract with `image/first_boot.py`: 0 enrolled, 2 refused for good (a wrong, used
-or expired code: the message says which), 3 the hub could not be reached (try again later).
+or expired code: the message says which), 3 the hub could not be reached (try again later), 4
+the address is not a Galley hub's (not http(s), or what answered there refused in words no hub
+uses: a proxy's or a website's 404): the code may be good, the address is what to fix.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
@@ -30,27 +33,29 @@ from edge.setup.provision import write_once
 from sync.envelope import Enrolled, Enrolment
 from sync.signing import DeviceKey
 
-ENROLLED, REFUSED, UNREACHABLE = 0, 2, 3
+ENROLLED, REFUSED, UNREACHABLE, NOT_A_HUB = 0, 2, 3, 4
+# The hub's refusals of an enrolment (hub/domain/devices.py): only these are the code's fault.
+CODE_REFUSALS = {"unknown_code", "code_used", "code_expired", "key_enrolled"}
 
 
 @dataclass(frozen=True)
 class Outcome:
-    status: int  # ENROLLED, REFUSED or UNREACHABLE
+    status: int  # ENROLLED, REFUSED, UNREACHABLE or NOT_A_HUB
     message: str
     enrolled: Enrolled | None = None
 
 
-def _key_for_enrolment(settings: EdgeSettings, state: identity.SyncState) -> DeviceKey:
-    """The key to enrol: the one on disk if the hub never took it, else a new one (kept aside
-    in `device_key_next` until the hub takes it)."""
+def _key_for_enrolment(settings: EdgeSettings, state: identity.SyncState) -> tuple[DeviceKey, Path]:
+    """The key to enrol and its file: the one on disk if the hub never took it, else a new one
+    (kept aside in `device_key_next` until the hub takes it)."""
     current, following = settings.device_key, settings.device_key_next
     if current.exists() and not state.enrolled:
-        return DeviceKey.load(current)
+        return DeviceKey.load(current), current
     if following.exists():
-        return DeviceKey.load(following)
-    key = DeviceKey.generate()
-    key.save(following if current.exists() else current)
-    return key
+        return DeviceKey.load(following), following
+    key, path = DeviceKey.generate(), following if current.exists() else current
+    key.save(path)
+    return key, path
 
 
 async def enrol(
@@ -60,18 +65,31 @@ async def enrol(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Outcome:
-    """Enrol this box (which must hold a store) with the hub at `hub_url` using `code`."""
+    """Enrol this box (which must hold a store) with the hub at `hub_url` using `code`.
+
+    A key the hub says it knows though the box never heard so (the answer of a try was lost:
+    a power cut, a cut link) is no use to enrol with again: the box drops it and tries once
+    more, at once, with a new one."""
     identity_ = identity.prepare(settings.database)
     with contextlib.closing(db.connect(settings.database, readonly=True)) as conn:
         state = identity.sync_state(conn)
-    key = _key_for_enrolment(settings, state)
     client = HubClient(hub_url, transport=transport)
     try:
-        enrolment = Enrolment(code.strip().upper(), key.public_pem(), identity_.node)
-        enrolled = await client.enrol(enrolment)
+        for attempt in (1, 2):
+            key, path = _key_for_enrolment(settings, state)
+            enrolment = Enrolment(code.strip().upper(), key.public_pem(), identity_.node)
+            try:
+                enrolled = await client.enrol(enrolment)
+                break
+            except HubRefused as error:
+                if error.code != "key_enrolled" or attempt == 2:
+                    raise
+                path.unlink()
     except HubUnreachable as error:
         return Outcome(UNREACHABLE, f"The hub at {hub_url} cannot be reached ({error}).")
     except HubRefused as error:
+        if error.code not in CODE_REFUSALS:
+            return not_a_hub(hub_url, f"it answered {error.status} {error.message[:80]!r}")
         return Outcome(REFUSED, f"The hub refused the code: {error.message}")
     finally:
         await client.close()
@@ -90,6 +108,10 @@ async def enrol(
         f"Enrolled with {hub_url} as {enrolled.store_name!r} (key {enrolled.key_id}).",
         enrolled,
     )
+
+
+def not_a_hub(hub_url: str, why: str) -> Outcome:
+    return Outcome(NOT_A_HUB, f"{hub_url} is not a Galley hub ({why}): check the hub's address.")
 
 
 def _bind(conn, tenant_id: str, store_id: str, key_id: str, hub_url: str) -> None:

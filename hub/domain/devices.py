@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from hub.domain.stores import code_hash
 from hub.storage.tx import Tx
@@ -49,12 +50,16 @@ def named_key(headers: Mapping[str, str]) -> str | None:
 
 
 def enrol(tx: Tx, enrolment: Enrolment) -> Enrolled:
-    """Bind the box's key to the store the code was made for, using the code up."""
+    """Bind the box's key to the store the code was made for, using the code up. The same key
+    with its used code again is answered as the first time: its answer was lost."""
     code = tx.code(code_hash(enrolment.code))
     if code is None:
         raise NotFound("no such enrolment code; check it, or ask the owner for a new one",
                        code="unknown_code")  # fmt: skip
     tx.become(code["tenant_id"])
+    key_id = public_key_id(enrolment.public_key_pem)
+    if code["used_at"] and code["used_by"] == key_id and _bound(tx, key_id, code["store_id"]):
+        return _enrolled(tx, code, key_id)  # the box asks again: it never heard the answer
     if code["used_at"]:
         raise Gone("this enrolment code was used already; ask the owner for a new one",
                    code="code_used")  # fmt: skip
@@ -62,7 +67,6 @@ def enrol(tx: Tx, enrolment: Enrolment) -> Enrolled:
     if parse_iso(code["expires_at"]) <= now:
         raise Gone("this enrolment code has expired; ask the owner for a new one",
                    code="code_expired")  # fmt: skip
-    key_id = public_key_id(enrolment.public_key_pem)
     enrolled = Conflict("this key is enrolled already; a box makes a new key to enrol again",
                         code="key_enrolled")  # fmt: skip
     if tx.device(key_id) is not None:
@@ -75,6 +79,15 @@ def enrol(tx: Tx, enrolment: Enrolment) -> Enrolled:
         key_id, code["store_id"], enrolment.public_key_pem, enrolment.node, iso(now)
     ):
         raise enrolled
+    return _enrolled(tx, code, key_id)
+
+
+def _bound(tx: Tx, key_id: str, store_id: str) -> bool:
+    device = tx.device(key_id)
+    return device is not None and device["store_id"] == store_id and not device["revoked_at"]
+
+
+def _enrolled(tx: Tx, code: dict[str, Any], key_id: str) -> Enrolled:
     store = tx.store(code["store_id"])
     assert store is not None  # a code's store is the tenant's: the foreign key says so
     return Enrolled(

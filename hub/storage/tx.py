@@ -261,7 +261,7 @@ class Tx:
 
     def code(self, code_hash: str) -> dict[str, Any] | None:
         return self._find(
-            "SELECT tenant_id, store_id, expires_at, used_at FROM enrolment_codes"
+            "SELECT tenant_id, store_id, expires_at, used_at, used_by FROM enrolment_codes"
             " WHERE code_hash = ?",
             code_hash,
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 import sys
 from pathlib import Path
@@ -51,6 +52,44 @@ def test_store_is_set_up_from_the_setup_file_once(box: Box) -> None:
     assert _store(box) == ("Café Azul", [("Ana Reis", "owner")])
 
 
+def _code(text: str) -> str:
+    """The last pairing code in a first-boot report."""
+    return re.findall(r"\b[A-Z0-9]{4}-[A-Z0-9]{4}\b", text)[-1]
+
+
+def test_each_boot_before_a_device_is_paired_writes_a_new_code_for_the_first_one(
+    box: Box,
+) -> None:
+    """The code `edge init` made works for 24 hours, and a box without the `ssh` file has no
+    console to make another: a technician who came back the next day was locked out."""
+    box.setup_file.write_text(SETUP)
+    assert set_up_store(box) == 0
+    first = (box.boot / "galley-first-boot.txt").read_text()
+    assert set_up_store(box) == 0  # the next boot, nobody paired yet
+    again = (box.boot / "galley-first-boot.txt").read_text()
+    assert "PIN 2468" in again  # what the first boot said stays
+    assert "No device is paired yet" in again and _code(again) != _code(first)
+    assert set_up_store(box) == 0  # one more boot: the report keeps one new code, the last
+    last = (box.boot / "galley-first-boot.txt").read_text()
+    assert last.count("No device is paired yet") == 1 and _code(last) != _code(again)
+    with contextlib.closing(sqlite3.connect(box.data / "edge.db")) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM pairing_codes").fetchone()[0] == 3
+
+
+def test_once_a_device_is_paired_a_boot_makes_no_code(box: Box) -> None:
+    assert set_up_store(box) == 0
+    with contextlib.closing(sqlite3.connect(box.data / "edge.db")) as conn, conn:
+        conn.execute(
+            "INSERT INTO devices (id, name, secret_hash, paired_by, paired_at)"
+            " VALUES ('d1', 'Counter', 'x', 'system', '2026-01-01T00:00:00.000Z')"
+        )
+    report = (box.boot / "galley-first-boot.txt").read_text()
+    assert set_up_store(box) == 0
+    assert (box.boot / "galley-first-boot.txt").read_text() == report
+    with contextlib.closing(sqlite3.connect(box.data / "edge.db")) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM pairing_codes").fetchone()[0] == 1
+
+
 def test_without_a_setup_file_the_store_gets_defaults_and_a_random_pin(box: Box) -> None:
     assert set_up_store(box) == 0
     assert _store(box) == ("My store", [("Owner", "owner")])
@@ -59,11 +98,18 @@ def test_without_a_setup_file_the_store_gets_defaults_and_a_random_pin(box: Box)
     assert pin.isdigit() and len(pin) == 6
 
 
-def test_a_setup_file_galley_refuses_leaves_no_store(box: Box) -> None:
+def test_a_setup_file_galley_refuses_leaves_no_store_and_says_why_on_the_card(box: Box) -> None:
+    """The technician reads the card, not the journal: a box without SSH said nothing."""
     box.setup_file.write_text("owner_pin = 12\n")
     assert set_up_store(box) != 0
     assert not box.has_store()
-    assert not (box.boot / "galley-first-boot.txt").exists()
+    report = (box.boot / "galley-first-boot.txt").read_text()
+    assert "The store could not be set up" in report and "PIN must be 4 to 8 digits" in report
+    assert "Traceback" not in report and "galley-setup.txt" in report
+    box.setup_file.write_text("owner_pin = 2468\n")  # corrected, the box started again
+    assert set_up_store(box) == 0
+    report = (box.boot / "galley-first-boot.txt").read_text()
+    assert "PIN 2468" in report and "could not be set up" not in report
 
 
 def _stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *exits: int) -> Path:
@@ -116,6 +162,23 @@ def test_a_refused_code_stops_enrolment_for_good(
     assert "# code: refused by the hub" in box.setup_file.read_text()
     assert "works on its own" in capsys.readouterr().err
     assert enrol(box, sleep=pytest.fail) == 0  # the next boot: no code, no call
+    assert len(calls.read_text().splitlines()) == 1
+
+
+def test_a_wrong_hub_address_keeps_the_code_and_says_so(
+    box: Box, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """Exit 4: what answered at `hub` is not a Galley hub. The code is good: it stays; the
+    address is what the technician must fix, so the file says so and the box stops trying."""
+    box.setup_file.write_text(SETUP)
+    calls = _stand_in(tmp_path, monkeypatch, 4)
+    assert enrol(box, sleep=pytest.fail) == 0
+    assert len(calls.read_text().splitlines()) == 1
+    setup = box.setup_file.read_text()
+    assert "code = ABCDE-FGHJK" in setup
+    assert "# hub: https://hub.galley.test is not a Galley hub" in setup
+    assert "check the hub's address" in capsys.readouterr().err
+    assert enrol(box, sleep=pytest.fail) == 0  # the next boot: no hub, no call
     assert len(calls.read_text().splitlines()) == 1
 
 

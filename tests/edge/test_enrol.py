@@ -9,13 +9,17 @@ import stat
 import subprocess
 import sys
 
+import httpx
 import pytest
+from starlette.responses import HTMLResponse
 
 from edge.core import db, identity
 from hub.config import HubSettings
+from sync.envelope import Enrolment
 from sync.signing import DeviceKey
 from tests.hub.kit import ROOT, free_port
 from tests.integration.hubs import served_hub
+from tests.live import serve
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +96,69 @@ def test_an_unreachable_hub_is_exit_3_and_a_box_enrolled_again_gets_a_new_key(se
     assert state.store_id == second["id"] and state.key_id != old
     assert DeviceKey.load(settings.device_key).key_id == state.key_id
     assert not settings.device_key_next.exists()
+
+
+async def _web_page(scope, receive, send):
+    """A web server that is not a hub (a proxy's or a website's 404 page)."""
+    if scope["type"] == "http":
+        page = HTMLResponse("<html><h1>404 Not Found</h1><hr>nginx</html>", status_code=404)
+        await page(scope, receive, send)
+
+
+@pytest.mark.parametrize("address", ["website", "hub.galley.test", "ftp://127.0.0.1/"])
+def test_an_address_that_is_not_a_hub_is_exit_4_not_a_refused_code(settings, address):
+    """A mistyped `hub` must not pass for a refused code (exit 2): first boot would strike a
+    good code from the setup file and send the technician for a new one."""
+    with serve(_web_page) as website:
+        done = _enrol(settings, website if address == "website" else address, "ABCDE-FGHJK")
+    assert done.returncode == 4, (done.returncode, done.stderr)
+    assert "not a Galley hub" in done.stderr and "check the hub's address" in done.stderr
+    assert "refused the code" not in done.stderr
+    assert not _state(settings).enrolled
+
+
+@pytest.fixture
+def own_hub(tmp_path):
+    """A hub of this test's own: the module's has counted its address's enrolment tries."""
+    with served_hub(HubSettings(database_url=f"sqlite:///{tmp_path / 'hub.db'}")) as served:
+        yield served
+
+
+def _enrolled_but_never_told(settings, hub, code: str) -> str:
+    """What the box's first try did when its answer never came back (a power cut, a link cut
+    just after the hub committed): the hub bound the box's key to the store, the box recorded
+    nothing. The key's id."""
+    node = identity.prepare(settings.database).node
+    key = DeviceKey.generate()
+    key.save(settings.device_key)
+    body = Enrolment(code, key.public_pem(), node).to_bytes()
+    answer = httpx.post(f"{hub.url}/sync/v1/enrol", content=body, timeout=10,
+                        headers={"Content-Type": "application/json"})  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    assert not _state(settings).enrolled
+    return key.key_id
+
+
+def test_an_enrolment_whose_answer_was_lost_completes_when_tried_again(settings, own_hub):
+    """The same code again: it was refused as used (exit 2), and first boot struck it."""
+    hub = own_hub
+    store = hub.store("Lost answer")
+    code = hub.code(store["id"])
+    key_id = _enrolled_but_never_told(settings, hub, code)
+    done = _enrol(settings, hub.url, code)
+    assert done.returncode == 0, done.stderr
+    state = _state(settings)
+    assert (state.store_id, state.key_id) == (store["id"], key_id)
+
+
+def test_a_box_whose_enrolment_answer_was_lost_enrols_with_a_new_code(settings, own_hub):
+    """A new code: the hub knew the box's key ("enrolled already") and the box, which did not
+    know, kept sending it: refused for good, whatever code the owner made."""
+    hub = own_hub
+    store = hub.store("Lost answer, new code")
+    lost = _enrolled_but_never_told(settings, hub, hub.code(store["id"]))
+    done = _enrol(settings, hub.url, hub.code(store["id"]))
+    assert done.returncode == 0, done.stderr
+    state = _state(settings)
+    assert state.store_id == store["id"] and state.key_id != lost
+    assert DeviceKey.load(settings.device_key).key_id == state.key_id

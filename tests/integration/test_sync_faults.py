@@ -336,6 +336,9 @@ async def test_a_box_whose_clock_is_an_hour_off_signs_with_the_hubs_time(
                 await take_orders(box, 20)
                 await converged(box, served, store["id"])
                 assert abs(box.sync._client.clock_offset_s + 3600) < 60
+                clock = box.clock()  # and says so on the Sync page and in its health
+                assert (clock["trusted"], clock["problem"]) == (False, "off_hub")
+                assert "60 minutes ahead of the hub's" in clock["message"]
 
 
 async def test_kill_9_of_the_hub_during_a_push(hub_settings, tmp_path, demo_template):

@@ -387,6 +387,35 @@ def test_a_usb_printer_without_its_ids_says_which_it_needs():
         transport_from_config({"kind": "usb", "product_id": 1})
 
 
+@pytest.mark.parametrize(
+    ("vendor", "product", "ids"),
+    [
+        ("04b8", "0e15", (0x04B8, 0x0E15)),  # as lsusb shows them: "ID 04b8:0e15 Seiko Epson"
+        ("0519", "0003", (0x0519, 0x0003)),  # Star: a leading zero, refused as a Python literal
+        ("1504", "0006", (0x1504, 0x0006)),  # Bixolon: read as decimal 1504 it was another device
+        ("0x04B8", "0X0E15", (0x04B8, 0x0E15)),
+        (0x04B8, 3605, (0x04B8, 0x0E15)),  # numbers are numbers
+    ],
+)
+def test_usb_ids_written_as_text_are_hexadecimal_as_lsusb_shows_them(vendor, product, ids):
+    usb_t = transport_from_config({"kind": "usb", "vendor_id": vendor, "product_id": product})
+    assert (usb_t.vendor_id, usb_t.product_id) == ids
+
+
+@pytest.mark.parametrize("value", ["04bz", "", "0x", True, 4.5, None])
+def test_a_usb_id_that_is_no_id_says_how_to_write_one(value):
+    """It said "invalid literal for int() with base 0: '04bz'"."""
+    with pytest.raises(ValueError, match=r"vendor_id must be 4 hexadecimal digits as lsusb"):
+        transport_from_config({"kind": "usb", "vendor_id": value, "product_id": 1})
+
+
+@pytest.mark.parametrize("baudrate", [0, -9600, "9600", 9600.0, True, 12345678])
+def test_a_baud_rate_no_serial_port_runs_at_is_refused(baudrate):
+    """0 hangs the line up (B0): the test page was "printed" and the printer got nothing."""
+    with pytest.raises(ValueError, match="baudrate must be one of"):
+        transport_from_config({"kind": "serial", "url": "/dev/ttyUSB0", "baudrate": baudrate})
+
+
 def test_errors_form_one_tree():
     for error in (PrinterNotFound, PrinterOffline, PrinterTimeout):
         assert issubclass(error, PrinterError)
