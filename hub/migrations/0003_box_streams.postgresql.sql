@@ -23,7 +23,9 @@ UPDATE inbox SET node = COALESCE(
     (SELECT st.node FROM streams st WHERE st.store_id = inbox.store_id), '');
 ALTER TABLE inbox ALTER COLUMN node SET NOT NULL;
 ALTER TABLE inbox DROP CONSTRAINT inbox_pkey;
-ALTER TABLE inbox ADD PRIMARY KEY (store_id, node, seq);
+-- seq before node: the owner's inbox lists a store's events by seq (an index range, as before);
+-- a box's own seqs are read as a range of them too, with the few other boxes' filtered out.
+ALTER TABLE inbox ADD PRIMARY KEY (store_id, seq, node);
 
 ALTER TABLE stores FORCE ROW LEVEL SECURITY;
 ALTER TABLE devices FORCE ROW LEVEL SECURITY;

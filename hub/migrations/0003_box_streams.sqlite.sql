@@ -1,6 +1,8 @@
 -- A store's events pushed before: the stream of the store's first box (the node of its first
--- enrolled key; a box enrolled again kept its node). The inbox is keyed by stream: made again,
--- as SQLite changes no primary key in place.
+-- enrolled key; a box enrolled again kept its node). The inbox is keyed by seq and node (seq
+-- first: the owner's inbox lists a store's events by seq, an index range as before; a box's own
+-- seqs are a range of it too, the few other boxes' filtered out): made again, as SQLite changes
+-- no primary key in place.
 INSERT INTO streams (store_id, node, tenant_id, push_upto)
 SELECT s.id, d.node, s.tenant_id, s.push_upto FROM stores s JOIN devices d ON d.key_id = (
     SELECT first.key_id FROM devices first WHERE first.store_id = s.id
@@ -22,7 +24,7 @@ CREATE TABLE inbox_streams (
     event TEXT NOT NULL,
     verdict TEXT NOT NULL,
     at TEXT NOT NULL,
-    PRIMARY KEY (store_id, node, seq)
+    PRIMARY KEY (store_id, seq, node)
 );
 INSERT INTO inbox_streams (store_id, node, seq, tenant_id, event_id, status, event, verdict, at)
 SELECT i.store_id, COALESCE(st.node, ''), i.seq, i.tenant_id, i.event_id, i.status, i.event,

@@ -222,6 +222,36 @@ def test_inbox_keeps_each_seq_once_with_its_verdict(storage):
         _as(storage, tenant_id, Tx.add_inbox, store_id, "box-1", entries[:1])
 
 
+def test_a_stores_inbox_is_listed_and_looked_up_along_its_primary_key(tmp_path):
+    """The owner's inbox pages by seq over every box of the store, and a push looks up its box's
+    seqs: both walk a range of the primary key (store, seq, node), neither sorts nor reads the
+    store's whole inbox (EXPLAIN QUERY PLAN of the statements as they ran)."""
+    storage = SqliteStorage(tmp_path / "hub.db")
+    try:
+        storage.migrate()
+        tenant_id, store_id = _tenant(storage)
+        ran: list[str] = []
+
+        def plans(tx: Tx) -> list[str]:
+            tx.become(tenant_id)
+            conn = tx.conn  # type: ignore[attr-defined]
+            conn.set_trace_callback(ran.append)
+            tx.inbox(store_id, after=10, limit=100)
+            tx.inbox(store_id, after=10, limit=100, node="box-1")
+            tx.verdicts(store_id, "box-1", [11, 12, 500])
+            conn.set_trace_callback(None)
+            return [
+                " / ".join(row["detail"] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+                for sql in ran
+            ]
+
+        for plan in storage.run_sync(plans):
+            assert plan.startswith("SEARCH inbox USING INDEX"), plan
+            assert "(store_id=? AND seq>" in plan and "TEMP B-TREE" not in plan, plan
+    finally:
+        storage.close()
+
+
 def test_cursors_increase_and_changes_page_in_order(storage):
     tenant_id, store_id = _tenant(storage)
     other, other_store = _tenant(storage)
