@@ -293,6 +293,9 @@ _REFUSED = {
     " time, or ask your technician.",
     "schema_unsupported": "The hub runs another version of Galley than this box: ask your"
     " technician to update the box.",
+    "restored": "This box runs on an older copy of the store than the hub holds (restored from"
+    " a backup, or a copy of its card): the hub holds changes this box lost, and takes none of"
+    " this box's new ones in their place. Tell your technician.",
 }
 _STORE_GOES_ON = "The store works as ever: its changes wait here and go up once the hub takes them."
 

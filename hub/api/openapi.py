@@ -52,7 +52,8 @@ API = Api(
         " an unknown key",
         403: "a revoked key, a key of another store, or a row the hub does not edit or remove",
         404: "no such thing for this tenant (another tenant's thing is none of theirs)",
-        409: "a replayed nonce, a gap in a store's pushes (`push_upto` says where to resume), a"
+        409: "a replayed nonce, a gap in a box's pushes (`push_upto` says where to resume), a"
+        " box restored from an older copy (`restored`: another event under a seq the hub has), a"
         " key enrolled already, a row another row of the store names (`in_use`)",
         410: "an enrolment code used or expired",
         415: "a body sent as another Content-Type than application/json",

@@ -18,6 +18,7 @@ INBOX = Query(
     after=whole(0, high=2**62),
     limit=whole(100, 1, 500),
     status=one_of("applied", "merged", "rejected"),
+    node=words("one box's events only: its node (each box numbers its events itself)"),
 )
 REFUSALS = Query(after=words("the last refusal's id seen"), limit=whole(100, 1, 500))
 
@@ -96,10 +97,12 @@ async def revoke_device(request: Request):
 @contract(query=INBOX)
 async def inbox(request: Request):
     """Every event the store pushed, from seq `after` on, with the hub's verdict (applied,
-    merged: which fields kept the hub's value, rejected: why); secrets masked."""
+    merged: which fields kept the hub's value, rejected: why) and the node of the box that
+    pushed it (`node`: that box's only); secrets masked."""
     q = INBOX.read(request)
+    store_id = request.path_params["store_id"]
     entries = await as_owner(
-        request, feed.inbox, request.path_params["store_id"], q["after"], q["limit"], q["status"]
+        request, feed.inbox, store_id, q["after"], q["limit"], q["status"], q["node"] or None
     )
     return ok({"events": entries})
 

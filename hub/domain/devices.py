@@ -26,6 +26,7 @@ class Device:
     key_id: str
     tenant_id: str
     store_id: str
+    node: str  # the box's own name, made at its first boot: its events' stream (hub.domain.push)
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def authenticate(tx: Tx, request: SignedRequest) -> Device:
         key_id, signed.nonce, signed.timestamp, int(now.timestamp()) - 2 * WINDOW_S
     ):
         raise Conflict("this request was sent before (its nonce is spent)", code="replayed")
-    return Device(key_id, found["tenant_id"], found["store_id"])
+    return Device(key_id, found["tenant_id"], found["store_id"], found["node"])
 
 
 def check_store(device: Device, store_id: str) -> None:

@@ -21,6 +21,10 @@ from sync.envelope import Change, Kept, PullPage
 # sent back: the box holds them already and no merge ever bases on their revision, so fetching
 # them (most of a backlog's changes) would cost both sides for nothing. What the box needs of
 # its pushes still comes down: the values a merge kept, and hub-owned rows' new revisions.
+# Another box's of the store (a box replaced, or two at once) are not sent either: each box
+# keeps the orders it took; what another box changed of the store's configuration (its menu,
+# staff, tables ...) comes down as an owner's edit does, so a box made anew gets the store's
+# setup on its first pull.
 UNMERGED_EDGE = tuple(entity.name for entity in synced() if entity.owner == "edge")
 
 
@@ -45,8 +49,8 @@ def pull(tx: Tx, device: Device, cursor: int, limit: int) -> PullPage:
             fields=row.fields,
             rev=row.rev,
             actor=row.actor,
-            source="hub" if row.source == "hub" else "edge",
-            seq=row.seq,
+            source="edge" if row.source == device.node else "hub",  # this box's, or not
+            seq=row.seq if row.source == device.node else None,
             kept={name: Kept(**kept) for name, kept in row.kept.items()},
         )
         for row in page
@@ -93,13 +97,16 @@ def row(tx: Tx, store_id: str, entity: str, row_id: str) -> dict[str, Any]:
 
 
 def inbox(
-    tx: Tx, store_id: str, after: int, limit: int, status: str | None
+    tx: Tx, store_id: str, after: int, limit: int, status: str | None, node: str | None = None
 ) -> list[dict[str, Any]]:
-    """The store's pushed events from `after` on, each with the hub's verdict; secrets masked
-    (in the event and in the values a merge kept)."""
-    entries = tx.inbox(found(tx, store_id)["id"], after=after, limit=limit, status=status)
+    """The store's pushed events from `after` on, each with the hub's verdict and the node of
+    the box that pushed it (each box numbers its own: `node` pages through one box's); secrets
+    masked (in the event and in the values a merge kept)."""
+    entries = tx.inbox(
+        found(tx, store_id)["id"], after=after, limit=limit, status=status, node=node
+    )
     out = []
-    for entry in entries:
+    for node_, entry in entries:
         entity = ENTITIES.get(entry.event["entity"])
         event, verdict = dict(entry.event), dict(entry.verdict)
         if entity is not None and entity.secret:
@@ -108,7 +115,9 @@ def inbox(
                 name: {**kept, "edge": "***", "hub": "***"} if name in entity.secret else kept
                 for name, kept in verdict["kept"].items()
             }
-        out.append({"seq": entry.seq, "at": entry.at, "event": event, "verdict": verdict})
+        out.append(
+            {"node": node_, "seq": entry.seq, "at": entry.at, "event": event, "verdict": verdict}
+        )
     return out
 
 

@@ -1,9 +1,18 @@
 """A store's pushed batch, applied: each event once, in seq order, in one transaction.
 
+A box numbers its events itself (`seq`, gapless), so each box is a stream of its own: the
+store's and the node the box enrolled with (made at its first boot, with its database). A box
+enrolled again with a new key keeps its node, and its stream; a box made anew for the store (a
+dead card replaced), whose seqs start at 1 again, and a second box of the store each have their
+own, and their events are taken as the first box's are.
+
 Under the store's row lock (a retry racing its original waits, then finds its events done):
-an event the inbox holds already answers its stored verdict (a duplicate is an
-acknowledgement); a batch that starts beyond the store's push cursor is refused whole (a gap:
-the box resends from the hub's cursor); every other event is checked against its entity's
+an event the stream holds already answers its stored verdict (a duplicate is an
+acknowledgement); a batch that starts beyond the stream's push cursor is refused whole (a gap:
+the box resends from the hub's cursor); so is a batch with another event under a seq the stream
+holds (`restored`: the box runs on an older copy of its database, whose new events reuse the
+seqs of those it lost; the hub takes none of them for the events it has, and the box keeps
+them waiting and says so); every other event is checked against its entity's
 declaration and applied. An order (edge-owned) applies as the store made it; a hub-owned row
 merges field by field (`sync.merge`: the hub's value stands where someone else changed the field
 since the store's base). An event that cannot apply is rejected with its reason and changes
@@ -54,43 +63,49 @@ KEPT_DEPTH = 2 * MAX_DEPTH
 def push(tx: Tx, device: Device, batch: PushBatch) -> PushResult:
     check_store(device, batch.store_id)
     [store] = tx.lock_stores([batch.store_id])
-    upto = store["push_upto"]
+    upto = tx.push_upto(store["id"], device.node)
     if batch.after > upto:
         raise Conflict(
-            f"this batch starts after seq {batch.after}, but the hub holds this store's events"
+            f"this batch starts after seq {batch.after}, but the hub holds this box's events"
             f" up to {upto}: send again from there",
             code="gap",
             push_upto=upto,
         )
-    seen = tx.verdicts(store["id"], [event.seq for event in batch.events])
+    seen = tx.verdicts(store["id"], device.node, [event.seq for event in batch.events])
+    _check_same(seen, batch.events, upto)
     fresh = [event for event in batch.events if event.seq not in seen]
-    batch_run = _Batch(tx, store["id"], fresh)
+    batch_run = _Batch(tx, store["id"], device.node, fresh)
     verdicts = []
     for event in batch.events:
         if event.seq in seen:
-            verdicts.append(_again(seen[event.seq], event))
+            verdicts.append(Verdict.from_json(seen[event.seq]))
         else:
             verdicts.append(batch_run.apply(event))
     with tx.together():
         batch_run.write()
         if batch.events and batch.events[-1].seq > upto:
             upto = batch.events[-1].seq
-            tx.set_push_upto(store["id"], upto)
+            tx.set_push_upto(store["id"], device.node, upto)
     return PushResult(upto=upto, verdicts=verdicts)
 
 
-def _again(stored: dict[str, Any], event: PushedEvent) -> Verdict:
-    """The verdict of a seq the hub has: the one it gave, when this is the same event sent
-    again; a rejection for another event under that seq (a box restored from an older copy,
-    whose new events reuse the seqs of those it lost), which the hub neither takes nor
-    acknowledges as one it took. Not kept in the inbox (the seq is the first event's)."""
-    if stored["event_id"] == event.id:
-        return Verdict.from_json(stored)
-    taken = BadEvent(
-        f"the hub has another event as this store's seq {event.seq}: this one is not applied",
-        code="seq_taken",
-    )
-    return Verdict(event.seq, event.id, "rejected", None, reason=taken.reason)
+def _check_same(seen: dict[int, dict[str, Any]], events: list[PushedEvent], upto: int) -> None:
+    """Refuse a batch with another event under a seq the box's stream holds: the box runs on an
+    older copy of its database (restored from a backup, or a copy of its card), whose new events
+    reuse the seqs of those it lost. None of them is the event the hub took under its seq, and
+    none may be taken in its place: the box keeps them, and is told (409 `restored`)."""
+    for event in events:
+        stored = seen.get(event.seq)
+        if stored is not None and stored["event_id"] != event.id:
+            raise Conflict(
+                f"the hub holds another event as this box's seq {event.seq} (and this box's"
+                f" events up to {upto}): this box runs on an older copy of its database, whose"
+                " new events reuse the seqs of those it lost. None is taken; they wait on the"
+                " box (README, Replacing a box)",
+                code="restored",
+                seq=event.seq,
+                push_upto=upto,
+            )
 
 
 def _bounded(readings: Iterable[str]) -> list[Timestamp]:
@@ -117,9 +132,10 @@ def _reads_row(event: PushedEvent) -> bool:
 class _Batch:
     """The fresh events of one batch, applied to the store's rows in memory, then written."""
 
-    def __init__(self, tx: Tx, store_id: str, events: list[PushedEvent]) -> None:
+    def __init__(self, tx: Tx, store_id: str, node: str, events: list[PushedEvent]) -> None:
         self.tx = tx
         self.store_id = store_id
+        self.node = node
         self.rows = tx.rows_by_id(
             store_id, ((e.entity, e.entity_id) for e in events if _reads_row(e))
         )
@@ -157,7 +173,7 @@ class _Batch:
     def write(self) -> None:
         self.tx.put_rows(self.store_id, self.touched.values())
         self.tx.add_changes(self.store_id, self.changes)
-        self.tx.add_inbox(self.store_id, self.inbox)
+        self.tx.add_inbox(self.store_id, self.node, self.inbox)
 
     def _live(self, entity: Entity, event: PushedEvent) -> Row:
         row = self.rows.get((entity.name, event.entity_id))
@@ -243,7 +259,7 @@ class _Batch:
                 fields,
                 cursor,
                 event.actor,
-                "edge",
+                self.node,  # the box's: its own pull knows it as its own, the others' not
                 event.seq,
                 {name: value.to_json() for name, value in kept.items()} if kept else {},
             )

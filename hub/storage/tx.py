@@ -244,10 +244,27 @@ class Tx:
             (self._who(), *ids),
         )
 
-    def set_push_upto(self, store_id: str, upto: int) -> None:
+    def push_upto(self, store_id: str, node: str) -> int:
+        """The last seq of the box `node`'s stream of the store that the hub holds (0: none)."""
+        found = self._one(
+            "SELECT push_upto FROM streams WHERE tenant_id = ? AND store_id = ? AND node = ?",
+            (self._who(), store_id, node),
+        )
+        return int(found["push_upto"]) if found else 0
+
+    def set_push_upto(self, store_id: str, node: str, upto: int) -> None:
+        """The box `node`'s stream of the store holds up to `upto`; so does the store's cursor
+        (how far the box that pushed last has come)."""
+        who = self._who()
+        self._run(
+            "INSERT INTO streams (store_id, node, tenant_id, push_upto)"
+            " SELECT id, ?, tenant_id, ? FROM stores WHERE tenant_id = ? AND id = ?"
+            " ON CONFLICT (store_id, node) DO UPDATE SET push_upto = excluded.push_upto",
+            (node, upto, who, store_id),
+        )
         self._run(
             "UPDATE stores SET push_upto = ? WHERE tenant_id = ? AND id = ?",
-            (upto, self._who(), store_id),
+            (upto, who, store_id),
         )
 
     # ---- enrolment codes and devices -----------------------------------------------------
@@ -445,26 +462,28 @@ class Tx:
 
     # ---- inbox ---------------------------------------------------------------------------------
 
-    def verdicts(self, store_id: str, seqs: Sequence[int]) -> dict[int, dict[str, Any]]:
-        """The stored verdicts of those of `seqs` (sorted) the store pushed before."""
+    def verdicts(self, store_id: str, node: str, seqs: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """The stored verdicts of those of `seqs` (sorted) the box `node` pushed before."""
         if not seqs:
             return {}
         records = self._all(
-            "SELECT seq, verdict FROM inbox"
-            " WHERE tenant_id = ? AND store_id = ? AND seq >= ? AND seq <= ?",
-            (self._who(), store_id, seqs[0], seqs[-1]),
+            "SELECT seq, verdict FROM inbox WHERE tenant_id = ? AND store_id = ? AND node = ?"
+            " AND seq >= ? AND seq <= ?",
+            (self._who(), store_id, node, seqs[0], seqs[-1]),
         )
         wanted = set(seqs)
         return {r["seq"]: orjson.loads(r["verdict"]) for r in records if r["seq"] in wanted}
 
-    def add_inbox(self, store_id: str, entries: Iterable[InboxEntry]) -> None:
+    def add_inbox(self, store_id: str, node: str, entries: Iterable[InboxEntry]) -> None:
         who = self._who()
         self._many(
-            "INSERT INTO inbox (store_id, seq, tenant_id, event_id, status, event, verdict, at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO inbox"
+            " (store_id, node, seq, tenant_id, event_id, status, event, verdict, at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     store_id,
+                    node,
                     entry.seq,
                     who,
                     entry.event_id,
@@ -478,26 +497,40 @@ class Tx:
         )
 
     def inbox(
-        self, store_id: str, *, after: int, limit: int, status: str | None = None
-    ) -> list[InboxEntry]:
+        self,
+        store_id: str,
+        *,
+        after: int,
+        limit: int,
+        status: str | None = None,
+        node: str | None = None,
+    ) -> list[tuple[str, InboxEntry]]:
+        """The store's pushed events after seq `after`, each with its box's node, by seq (and
+        node: each box numbers its own); those of one box if `node` is given."""
         sql = (
-            "SELECT seq, event_id, status, event, verdict, at FROM inbox"
+            "SELECT node, seq, event_id, status, event, verdict, at FROM inbox"
             " WHERE tenant_id = ? AND store_id = ? AND seq > ?"
         )
         params: list[Any] = [self._who(), store_id, after]
         if status is not None:
             sql += " AND status = ?"
             params.append(status)
-        sql += " ORDER BY seq LIMIT ?"
+        if node is not None:
+            sql += " AND node = ?"
+            params.append(node)
+        sql += " ORDER BY seq, node LIMIT ?"
         params.append(limit)
         return [
-            InboxEntry(
-                seq=r["seq"],
-                event_id=r["event_id"],
-                status=r["status"],
-                event=orjson.loads(r["event"]),
-                verdict=orjson.loads(r["verdict"]),
-                at=r["at"],
+            (
+                r["node"],
+                InboxEntry(
+                    seq=r["seq"],
+                    event_id=r["event_id"],
+                    status=r["status"],
+                    event=orjson.loads(r["event"]),
+                    verdict=orjson.loads(r["verdict"]),
+                    at=r["at"],
+                ),
             )
             for r in self._all(sql, params)
         ]
@@ -551,8 +584,8 @@ class Tx:
         unmerged_edge: Sequence[str] = (),
     ) -> list[ChangeRow]:
         """The store's changes with a cursor above `after` (and at most `upto`), oldest first;
-        those the store pushed of the entities `unmerged_edge` that kept no hub value are left
-        out."""
+        those a box pushed (source: the box's node) of the entities `unmerged_edge` that kept
+        no hub value are left out."""
         sql = (
             "SELECT cursor, id, hlc, at, entity, entity_id, op, fields, rev, actor, source,"
             " seq, kept FROM changes WHERE tenant_id = ? AND store_id = ? AND cursor > ?"
@@ -563,7 +596,7 @@ class Tx:
             params.append(upto)
         if unmerged_edge:
             marks = ", ".join("?" * len(unmerged_edge))
-            sql += f" AND NOT (source = 'edge' AND kept = '{{}}' AND entity IN ({marks}))"
+            sql += f" AND NOT (source <> 'hub' AND kept = '{{}}' AND entity IN ({marks}))"
             params.extend(unmerged_edge)
         return [
             ChangeRow(

@@ -101,8 +101,10 @@ class Box:
         return await self.send("GET", target)
 
 
-async def enrol(hub: httpx.AsyncClient, code: str, key: DeviceKey) -> httpx.Response:
-    body = {"schema": 1, "code": code, "public_key_pem": key.public_pem(), "node": "box-1"}
+async def enrol(
+    hub: httpx.AsyncClient, code: str, key: DeviceKey, node: str = "box-1"
+) -> httpx.Response:
+    body = {"schema": 1, "code": code, "public_key_pem": key.public_pem(), "node": node}
     return await hub.post("/sync/v1/enrol", content=orjson.dumps(body))
 
 

@@ -11,11 +11,14 @@ from sync.canonical import store_digest
 from sync.clock import now_iso
 from sync.envelope import PullPage, PushResult
 from sync.ids import uuid7
-from sync.signing import sign
+from sync.signing import DeviceKey, sign
 from tests.hub.kit import (
+    Box,
+    enrol,
     enrolled_box,
     event,
     item_fields,
+    new_code,
     new_owner,
     new_store,
     order_event,
@@ -407,23 +410,44 @@ async def test_a_secret_of_the_wrong_kind_is_refused_without_quoting_it(hub, own
     assert "482913" not in answer.text and "482913" not in inbox.text
 
 
-async def test_another_event_under_a_seq_the_hub_has_is_rejected_not_acknowledged(
+async def test_another_event_under_a_seq_the_hub_has_refuses_the_batch_as_restored(
     hub, owner, store, box
 ):
     """A batch sent again is acknowledged with the verdicts the hub gave; but another event
-    under a seq the hub has (a box restored from an older copy, whose new orders reuse the
-    seqs of those it lost) is no retry: it is rejected (`seq_taken`), so the box keeps it
-    listed, where the hub acknowledged it with the first event's verdict and it was lost."""
+    under a seq the box's stream holds (a box restored from an older copy, whose new orders
+    reuse the seqs of those it lost) is no retry: the batch is refused whole (`restored`), so
+    the box keeps every event of it waiting, where a per-event rejection moved it past them."""
     first = order_event(1)
     applied = await _pushed(box, [first], after=0)
     other = order_event(1)
-    result = await _pushed(box, [other, order_event(2)], after=0)
-    assert [(v.status, v.reason and v.reason.code) for v in result.verdicts] == [
-        ("rejected", "seq_taken"),
-        ("applied", None),
-    ]
-    assert result.verdicts[0].event_id == other.id
-    assert await _count(hub, owner, store["id"], "orders") == 2
-    orders = await hub.get(f"/api/stores/{store['id']}/rows/orders", headers=owner.headers)
-    assert other.entity_id not in orders.text
+    answer = await box.push([other, order_event(2)], after=0)
+    assert answer.status_code == 409, answer.text
+    error = answer.json()["error"]
+    assert (error["code"], error["seq"], error["push_upto"]) == ("restored", 1, 1)
+    assert await _count(hub, owner, store["id"], "orders") == 1
     assert (await _pushed(box, [first], after=0)).verdicts == applied.verdicts
+
+
+async def test_each_box_of_a_store_is_a_stream_of_its_own(hub, owner, store, box):
+    """A box made anew for the store (or a second one) numbers its events from 1 again: its
+    seqs are its own, taken once each, beside the first box's; a box enrolled again with a new
+    key (the same node) goes on with its own stream."""
+    await _pushed(box, [order_event(1), order_event(2)], after=0)
+    key = DeviceKey.generate()
+    enrolled = await enrol(hub, await new_code(hub, owner, store["id"]), key, node="box-2")
+    assert enrolled.status_code == 201, enrolled.text
+    second = Box(hub, key, store["id"])
+    result = await _pushed(second, [order_event(1)], after=0)
+    assert [v.status for v in result.verdicts] == ["applied"] and result.upto == 1
+    gap = await second.push([order_event(3)], after=2)  # its own cursor, not the first box's
+    assert gap.status_code == 409 and gap.json()["error"]["push_upto"] == 1, gap.text
+    again = await enrolled_box(hub, owner, store["id"])  # node "box-1", as the first box's
+    assert (await _pushed(again, [order_event(3)], after=2)).upto == 3
+    assert await _count(hub, owner, store["id"], "orders") == 4
+    inbox = await hub.get(f"/api/stores/{store['id']}/inbox", headers=owner.headers)
+    assert [(e["node"], e["seq"]) for e in inbox.json()["events"]] == [
+        ("box-1", 1),
+        ("box-2", 1),
+        ("box-1", 2),
+        ("box-1", 3),
+    ]

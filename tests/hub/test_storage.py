@@ -85,9 +85,14 @@ def test_stores_lock_and_push_cursor(storage):
     assert _as(storage, tenant_id, Tx.store, other_store) is None
     locked = _as(storage, tenant_id, Tx.lock_stores, [other_store, store_id, store_id])
     assert [s["id"] for s in locked] == [store_id]
-    _as(storage, tenant_id, Tx.set_push_upto, store_id, 42)
-    _as(storage, other, Tx.set_push_upto, store_id, 99)  # not B's store: nothing
-    assert _as(storage, tenant_id, Tx.store, store_id)["push_upto"] == 42
+    _as(storage, tenant_id, Tx.set_push_upto, store_id, "box-1", 42)
+    _as(storage, other, Tx.set_push_upto, store_id, "box-1", 99)  # not B's store: nothing
+    _as(storage, tenant_id, Tx.set_push_upto, store_id, "box-2", 7)  # each box its own
+    assert _as(storage, tenant_id, Tx.push_upto, store_id, "box-1") == 42
+    assert _as(storage, tenant_id, Tx.push_upto, store_id, "box-2") == 7
+    assert _as(storage, tenant_id, Tx.push_upto, store_id, "box-3") == 0
+    assert _as(storage, other, Tx.push_upto, store_id, "box-1") == 0
+    assert _as(storage, tenant_id, Tx.store, store_id)["push_upto"] == 7  # who pushed last
 
 
 def test_a_locked_store_waits_for_the_transaction_that_holds_it(storage):
@@ -100,7 +105,7 @@ def test_a_locked_store_waits_for_the_transaction_that_holds_it(storage):
         holding.set()
         order.append("first")
         threading.Event().wait(0.2)  # a lock held: the second waits (no assertion on time)
-        tx.set_push_upto(store_id, 1)
+        tx.set_push_upto(store_id, "box-1", 1)
         order.append("first done")
 
     def second(tx: Tx):
@@ -196,18 +201,55 @@ def test_inbox_keeps_each_seq_once_with_its_verdict(storage):
         InboxEntry(seq, uuid7(), status, {"seq": seq}, {"status": status}, AT)
         for seq, status in ((1, "applied"), (3, "rejected"), (4, "merged"))
     ]
-    _as(storage, tenant_id, Tx.add_inbox, store_id, entries)
-    verdicts = _as(storage, tenant_id, Tx.verdicts, store_id, [2, 3, 4, 5])
+    _as(storage, tenant_id, Tx.add_inbox, store_id, "box-1", entries)
+    other = InboxEntry(3, uuid7(), "applied", {"seq": 3}, {"status": "applied"}, AT)
+    _as(storage, tenant_id, Tx.add_inbox, store_id, "box-2", [other])  # another box's seq 3
+    verdicts = _as(storage, tenant_id, Tx.verdicts, store_id, "box-1", [2, 3, 4, 5])
     assert verdicts == {3: {"status": "rejected"}, 4: {"status": "merged"}}
-    assert _as(storage, tenant_id, Tx.verdicts, store_id, []) == {}
+    assert _as(storage, tenant_id, Tx.verdicts, store_id, "box-1", []) == {}
+    assert _as(storage, tenant_id, Tx.verdicts, store_id, "box-2", [3]) == {
+        3: {"status": "applied"}
+    }
     listed = _as(storage, tenant_id, lambda tx: tx.inbox(store_id, after=1, limit=10))
-    assert [e.seq for e in listed] == [3, 4] and listed[0] == entries[1]
+    assert listed == [("box-1", entries[1]), ("box-2", other), ("box-1", entries[2])]
     rejected = _as(
         storage, tenant_id, lambda tx: tx.inbox(store_id, after=0, limit=9, status="rejected")
     )
-    assert [e.seq for e in rejected] == [3]
+    assert [e.seq for _, e in rejected] == [3]
+    one_box = _as(storage, tenant_id, lambda tx: tx.inbox(store_id, after=0, limit=9, node="box-2"))
+    assert one_box == [("box-2", other)]
     with pytest.raises(GalleyError):  # the primary key is the exactly-once
-        _as(storage, tenant_id, Tx.add_inbox, store_id, entries[:1])
+        _as(storage, tenant_id, Tx.add_inbox, store_id, "box-1", entries[:1])
+
+
+def test_a_stores_inbox_is_listed_and_looked_up_along_its_primary_key(tmp_path):
+    """The owner's inbox pages by seq over every box of the store, and a push looks up its box's
+    seqs: both walk a range of the primary key (store, seq, node), neither sorts nor reads the
+    store's whole inbox (EXPLAIN QUERY PLAN of the statements as they ran)."""
+    storage = SqliteStorage(tmp_path / "hub.db")
+    try:
+        storage.migrate()
+        tenant_id, store_id = _tenant(storage)
+        ran: list[str] = []
+
+        def plans(tx: Tx) -> list[str]:
+            tx.become(tenant_id)
+            conn = tx.conn  # type: ignore[attr-defined]
+            conn.set_trace_callback(ran.append)
+            tx.inbox(store_id, after=10, limit=100)
+            tx.inbox(store_id, after=10, limit=100, node="box-1")
+            tx.verdicts(store_id, "box-1", [11, 12, 500])
+            conn.set_trace_callback(None)
+            return [
+                " / ".join(row["detail"] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+                for sql in ran
+            ]
+
+        for plan in storage.run_sync(plans):
+            assert plan.startswith("SEARCH inbox USING INDEX"), plan
+            assert "(store_id=? AND seq>" in plan and "TEMP B-TREE" not in plan, plan
+    finally:
+        storage.close()
 
 
 def test_cursors_increase_and_changes_page_in_order(storage):
@@ -253,7 +295,7 @@ def test_a_transaction_that_fails_writes_nothing(storage):
 
     def half(tx: Tx):
         tx.become(tenant_id)
-        tx.set_push_upto(store_id, 7)
+        tx.set_push_upto(store_id, "box-1", 7)
         raise GalleyError("changed my mind")
 
     with pytest.raises(GalleyError):
@@ -336,6 +378,7 @@ def test_a_row_of_a_store_names_the_store_s_tenant(storage):
             tenant_id,
             Tx.add_inbox,
             other_store,
+            "box-1",
             [InboxEntry(1, uuid7(), "applied", {}, {}, AT)],
         )
     with pytest.raises(GalleyError):

@@ -57,10 +57,10 @@ def hub_settings(request, tmp_path) -> HubSettings:
 
 @contextlib.contextmanager
 def running_hub(
-    settings: HubSettings, tenant: str = "Tenant"
+    settings: HubSettings, tenant: str = "Tenant", port: int | None = None
 ) -> Iterator[tuple[ServedHub, HubProcess]]:
     email = new_owner(settings, tenant)
-    process = HubProcess(settings).start()
+    process = HubProcess(settings, port).start()
     try:
         with httpx.Client(base_url=process.url, timeout=30) as http:
             yield ServedHub(process.url, http, signed_in(http, email)), process

@@ -100,7 +100,7 @@ def _events(database: Path) -> int:
 
 TABLES = {
     "rows": "store_id, entity, id, tenant_id, rev, fields, field_revs, deleted",
-    "inbox": "store_id, seq, tenant_id, event_id, status, event, verdict, at",
+    "inbox": "store_id, node, seq, tenant_id, event_id, status, event, verdict, at",
     "changes": "cursor, tenant_id, store_id, id, hlc, at, entity, entity_id, op, fields, rev,"
     " actor, source, seq, kept",
 }
