@@ -624,3 +624,61 @@ def test_a_refusal_stays_with_the_draft_it_was_about(
         waiter.get_by_role("button", name="Table 2: Free").click()
         expect(waiter.get_by_role("dialog")).to_contain_text("Free")
         expect(waiter.get_by_role("alert")).to_have_count(0)
+
+
+# Measured on the element as it is when the script runs (a live redraw may swap it): whether
+# the words of the element `selector` picks run onto a second line, or out of it.
+WRAPPED = """(selector) => {
+  const el = document.querySelector(selector);
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  const [first, ...rest] = range.getClientRects();
+  return rest.some((r) => r.top >= first.bottom - 1) || el.scrollWidth > el.clientWidth + 1;
+}"""
+# Whether any of its words stand outside the element.
+RUNS_OUT = """(selector) => {
+  const el = document.querySelector(selector);
+  const box = el.getBoundingClientRect();
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  return [...range.getClientRects()].some((r) => r.left < box.left || r.right > box.right)
+    || el.scrollWidth > el.clientWidth + 1;
+}"""
+HEIGHTS = "(selector) => [...document.querySelectorAll(selector)].map((el) => el.offsetHeight)"
+LONG_DISH = "Slow-roasted Alentejo black pork cheeks with migas & greens"  # 60 characters
+
+
+def renamed(live_edge: LiveEdge, dish: str, **changes) -> None:
+    with live_edge.client() as http:
+        menu = http.get("/api/menu").json()
+        item = next(i for c in menu["categories"] for i in c["items"] if i["name"] == dish)
+        changed = http.patch(f"/api/menu/items/{item['id']}", json=changes)
+        assert changed.is_success, changed.text
+
+
+def test_the_order_button_at_the_foot_keeps_to_one_line_on_a_phone(
+    browser: Browser, live_edge: LiveEdge
+):
+    """On a 390 px phone "Your order (2) · €22.00" broke over two lines, the button taller than
+    "Call waiter" beside it. The total now goes under the count only when a bill of a million
+    leaves no room, and never out of the button."""
+    open_store(live_edge)
+    with browser_page(browser, live_edge, paired=False, **PHONE) as phone:
+        phone.goto(guest_url(live_edge))
+        add(phone, "Burrata", name="Ana")
+        add(phone, "Octopus salad")
+        order = phone.get_by_role("button", name="Your order (2) · €22.00")
+        expect(order).to_be_visible()
+        phone.screenshot(path=SCREENSHOTS / "guest-foot.png")
+        assert not phone.evaluate(WRAPPED, ".bar .row > :first-child"), "the order button wraps"
+        heights = phone.evaluate(HEIGHTS, ".bar .row > button")
+        assert len(set(heights)) == 1, f"the foot's buttons are {heights} px tall"
+        renamed(live_edge, "Octopus salad", name=LONG_DISH, price=100_000_000)  # the most
+        add(phone, LONG_DISH)
+        big = re.compile(r"Your order \(3\) · €1,\d{3},\d{3}\.\d\d$")
+        expect(phone.get_by_role("button", name=big)).to_be_visible()
+        assert not phone.evaluate(RUNS_OUT, ".bar .row > :first-child"), "the total runs out"
+        heights = phone.evaluate(HEIGHTS, ".bar .row > button")
+        assert len(set(heights)) == 1, f"the foot's buttons are {heights} px tall"
+        phone.screenshot(path=SCREENSHOTS / "guest-foot-big-total.png")
+        assert phone.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth + 1")

@@ -203,9 +203,12 @@ function dish(item) {
 function bar() {
   const open = cart();
   const count = open ? open.lines.reduce((n, l) => n + l.quantity, 0) : 0;
+  // The count and the total apart, each on one line: the total goes under the count only
+  // when the two do not fit side by side (a 360 px phone, a big bill).
+  const said = count ? `Your order (${count}) · ${money(open.total)}` : "Your order";
   return h("div", { class: "bar" }, h("div", { class: "row" },
-    h("button", { class: "primary", onclick: () => openSheet("cartSheet") },
-      count ? `Your order (${count}) · ${money(open.total)}` : "Your order"),
+    h("button", { class: "primary order", "aria-label": said, onclick: () => openSheet("cartSheet") },
+      h("span", {}, count ? `Your order (${count})` : "Your order"), count ? h("span", {}, money(open.total)) : null),
     h("button", { onclick: () => act("/api/guest/call-waiter"), disabled: state.table.waiter_called },
       state.table.waiter_called ? "Waiter called" : "Call waiter")));
 }
