@@ -534,15 +534,22 @@ def test_a_double_tap_on_confirm_sends_once_and_says_nothing_wrong(
         assert len(orders) == 1
 
 
+def deaf(ws: WebSocketRoute) -> None:
+    """A websocket that reaches the box but hears nothing from it."""
+    ws.connect_to_server().on_message(lambda message: None)
+
+
 def test_send_while_ordering_is_paused_keeps_the_cart_and_says_what_to_do(
     browser: Browser, live_edge: LiveEdge, console: Console
 ):
     """The manager pauses QR ordering while a table's cart is full: Send turned the whole page
     into "Sorry", the cart and the table's order gone from the phone with nothing to tap. The
-    cart stays, saying ordering is paused and that the order is kept; resumed, Send sends it."""
+    cart stays, saying ordering is paused and that the order is kept; resumed, Send sends it.
+    (Here the pause reaches the phone only at Send: its feed hears nothing from the box.)"""
     open_store(live_edge)
     console.allow_refusal(503, "/api/guest/send")
     with browser_page(browser, live_edge, console, paired=False, **PHONE) as phone:
+        phone.context.route_web_socket(re.compile(r"/api/guest/ws\b"), deaf)
         phone.goto(guest_url(live_edge))
         add(phone, "Burrata", name="Ana")
         with live_edge.client() as http:
@@ -682,3 +689,43 @@ def test_the_order_button_at_the_foot_keeps_to_one_line_on_a_phone(
         assert len(set(heights)) == 1, f"the foot's buttons are {heights} px tall"
         phone.screenshot(path=SCREENSHOTS / "guest-foot-big-total.png")
         assert phone.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth + 1")
+
+
+def pause_ordering(live_edge: LiveEdge, paused: bool = True) -> None:
+    with live_edge.client() as http:
+        assert http.patch("/api/store", json={"qr_kill_switch": paused}).is_success
+
+
+PAUSED = "Ordering from phones is paused right now."
+
+
+def test_a_pause_shows_on_opening_the_menu_with_the_cart_kept(
+    browser: Browser, live_edge: LiveEdge, console: Console
+):
+    """With ordering paused by the kill switch a guest saw nothing of it until Send, and a
+    guest who opened the page again (a reload, the phone waking it) got "Sorry" in place of the
+    menu and the cart they had filled. The pause is said above the menu as it opens, the cart
+    kept and Send held; it shows and goes live, as the manager flips the switch."""
+    open_store(live_edge)
+    console.allow_refusal(503, "/api/guest/scan")
+    with browser_page(browser, live_edge, console, paired=False, **PHONE) as phone:
+        phone.goto(guest_url(live_edge))
+        add(phone, "Burrata", name="Ana")
+        pause_ordering(live_edge)
+        notice = phone.get_by_role("status").filter(has_text=PAUSED)
+        expect(notice).to_be_visible()  # live, with no tap
+        phone.reload()
+        expect(notice).to_be_visible()
+        expect(notice).to_contain_text("Your order is kept here")
+        expect(phone.get_by_role("button", name="Add Burrata")).to_be_visible()
+        phone.screenshot(path=SCREENSHOTS / "guest-paused.png")
+        phone.get_by_role("button", name="Your order (1) · €10.50").click()
+        dialog = phone.get_by_role("dialog")
+        expect(dialog).to_contain_text("1× Burrata")
+        expect(dialog.get_by_role("button", name="Send order")).to_be_disabled()
+        expect(dialog.get_by_text(PAUSED)).to_be_visible()
+        pause_ordering(live_edge, False)
+        expect(dialog.get_by_role("button", name="Send order")).to_be_enabled()
+        expect(phone.get_by_text(PAUSED)).to_have_count(0)
+        dialog.get_by_role("button", name="Send order").click()
+        expect(phone.get_by_text("Sent: waiting for a waiter to confirm.").first).to_be_visible()

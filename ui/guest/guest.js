@@ -39,13 +39,23 @@ async function scan(fresh = false) {
   if (!qr) return panel("Scan the code on your table", "Open this page by scanning the QR code on your table.");
   if (fresh) { token = null; kept.set(null); }
   try {
-    const joined = await api.post("/api/guest/scan", { token: qr, ...(token ? { guest_token: token } : {}) });
-    token = joined.guest_token;
-    kept.set(token);
+    await join();
     state.error = "";
     await start();
   } catch (err) {
     refused(err);
+  }
+}
+
+async function join() {
+  try {
+    const joined = await api.post("/api/guest/scan", { token: qr, ...(token ? { guest_token: token } : {}) });
+    token = joined.guest_token;
+    kept.set(token);
+  } catch (err) {
+    // A phone already at the table opens on its menu and the cart it filled when the table
+    // takes no orders now: the table's view says why (`not_ordering`), and Send waits.
+    if (err.status !== 503 || !token) throw err;
   }
 }
 
@@ -56,7 +66,7 @@ function refused(err) {
     return panel("This table's session has ended", "Thank you for visiting. Starting again opens a new order.",
       h("button", { class: "primary wide", onclick: () => scan(true) }, "Start again"));
   }
-  if (err.status === 503) return panel("Sorry", `${notOrdering(err)} Please ask a member of staff.`);
+  if (err.status === 503) return panel("Sorry", `${notOrdering({ ...err.details, message: err.message })} Please ask a member of staff.`);
   if (err.status === 403 || err.status === 401) {
     return panel("This code does not work any more", "Please ask a member of staff for help.");
   }
@@ -64,12 +74,21 @@ function refused(err) {
   return showError(said(err));
 }
 
-/** Why the table takes no orders now (a 503): closed (with today's hours), the table or the
- * whole store paused. */
-function notOrdering(err) {
-  const hours = err.details.hours && err.details.hours.length
-    ? ` Today we are open ${err.details.hours.map(([a, b]) => `${a}–${b}`).join(", ")}.` : "";
-  return `${REASONS[err.details.reason] || err.message}${hours}`;
+/** Why the table takes no orders now (a 503's details, or the table's `not_ordering`):
+ * closed (with today's hours), the table or the whole store paused. */
+function notOrdering({ reason, hours, message }) {
+  const open = hours && hours.length ? ` Today we are open ${hours.map(([a, b]) => `${a}–${b}`).join(", ")}.` : "";
+  return `${REASONS[reason] || message}${open}`;
+}
+
+/** Said above the menu and in the cart while the table takes no orders: Send waits. */
+function notOrderingLine() {
+  const why = state.table.not_ordering;
+  if (!why) return null;
+  const open = cart();
+  const next = open && open.lines.length ? "Your order is kept here: send it when ordering is back, or ask a member of staff."
+    : "Please ask a member of staff.";
+  return h("p", { class: "status wait", role: "status" }, `${notOrdering(why)} ${next}`);
 }
 
 function showError(message) {
@@ -147,6 +166,7 @@ function render() {
   const cats = menu.categories.filter((c) => c.items.length);
   view.replaceChildren(...[
     state.error ? h("p", { class: "error", role: "alert" }, state.error) : null,
+    notOrderingLine(),
     statusLine(),
     h("nav", { class: "tabs", "aria-label": "Menu sections" },
       cats.map((c) => h("a", { href: `#cat-${c.id}`, dir: "auto", onclick: toSection }, c.name))),
@@ -254,7 +274,7 @@ async function send() {
   } catch (err) {
     if (err.status && err.status !== 0) state.sendKey = null;
     if (err.status === 410) refused(err);
-    else if (err.status === 503) showError(`${notOrdering(err)} Your order is kept here: send it again later, or ask a member of staff.`);
+    else if (err.status === 503) showError(`${notOrdering({ ...err.details, message: err.message })} Your order is kept here: send it again later, or ask a member of staff.`);
     else if (SOLD_OUT.includes(err.code)) showError(`${err.message}: take it out of the order, then send it again.`);
     else showError(said(err));
   }
@@ -271,6 +291,6 @@ async function act(path, method = "POST", body) {
 }
 
 // What sheets.js draws with.
-const page = { state, api, money, sheet, closeSheet, render, refused, said, statusLine, send, act, cart };
+const page = { state, api, money, sheet, closeSheet, render, refused, said, statusLine, notOrderingLine, send, act, cart };
 
 scan();
