@@ -16,7 +16,14 @@ from playwright.sync_api import Locator, Page, expect
 from edge.api.app import create_app
 from galley.pay_sandbox import Sandbox
 from printers.emulator import run_in_thread
-from tests.e2e.conftest import PINS, SCREENSHOTS, Console, LiveEdge, browser_page
+from tests.e2e.conftest import (
+    PINS,
+    SCREENSHOTS,
+    Console,
+    LiveEdge,
+    browser_page,
+    unplugged_printer,
+)
 from tests.e2e.test_layout import REACHABLE, SIZES
 from tests.live import serve
 
@@ -368,6 +375,50 @@ def test_a_touch_tills_chips_take_a_fingertip_and_a_cut_off_strip_says_so(
                 sizes = till.evaluate(SIZES, ".pos-chip, .pos-tab, .pos-item, .pos-top .btn")
                 assert [s for s in sizes if s["height"] < 44] == [], (width, view)
                 assert till.evaluate(REACHABLE, ".pos-chip") == [], (width, view)
+
+
+def test_a_printer_problem_leaves_pay_on_the_screen(browser, live_edge: LiveEdge):
+    """A printer went offline: the red banner under the top bar pushed the sale down by its
+    height, and Send and Pay sat half under the bottom edge of a counter tablet lying down and
+    of a wall-sized till, out of reach until the cashier scrolled."""
+    with live_edge.client() as http:
+        unplugged_printer(http)
+    for width, height in ((1024, 768), (1920, 1080)):
+        viewport = {"width": width, "height": height}
+        with browser_page(browser, live_edge, viewport=viewport, has_touch=True) as till:
+            pos_sign_in(till, CASHIER)
+            expect(till.locator(".printer-alert")).to_contain_text("Bar tickets")
+            till.locator(".pos-item").first.click()
+            till.screenshot(path=str(SCREENSHOTS / f"pos-printer-problem-{width}.png"))
+            for button in ("Send", "Pay F2"):
+                box = till.get_by_role("button", name=button, exact=True).bounding_box()
+                assert box and box["y"] + box["height"] <= height, f"{button} cut at {width}"
+
+
+def test_a_dear_dishs_tile_keeps_its_number_inside(browser, live_edge: LiveEdge):
+    """A dish at €1,000,000.00 (the most a price may be): its tile's number ("#104") ran out
+    of the tile's right edge, over the next tile, on a phone, a tablet and a wall screen."""
+    with live_edge.client() as http:
+        menu = http.get("/api/menu").json()
+        dish = next(i for c in menu["categories"] for i in c["items"] if i["name"] == "Burrata")
+        dear = {"price": 100_000_000}
+        assert http.patch(f"/api/menu/items/{dish['id']}", json=dear).is_success
+    for width, height in ((390, 844), (820, 1180), (1920, 1080)):
+        viewport = {"width": width, "height": height}
+        with browser_page(browser, live_edge, viewport=viewport) as till:
+            pos_sign_in(till, CASHIER)
+            tile = till.locator('.pos-item[data-item="Burrata"]')
+            expect(tile).to_contain_text("€1,000,000.00")
+            outside = tile.evaluate(
+                """(tile) => {
+                  const box = tile.getBoundingClientRect();
+                  return [...tile.querySelectorAll("*")].filter((el) => {
+                    const r = el.getBoundingClientRect();
+                    return r.left < box.left || r.right > box.right;
+                  }).map((el) => el.textContent);
+                }"""
+            )
+            assert outside == [], f"{outside} out of the tile at {width}"
 
 
 def party_at_table_1(live_edge: LiveEdge, price: int | None = None) -> None:
