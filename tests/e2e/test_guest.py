@@ -559,7 +559,7 @@ def test_send_while_ordering_is_paused_keeps_the_cart_and_says_what_to_do(
         dialog.get_by_role("button", name="Send order").click()
         expect(dialog.get_by_role("alert")).to_have_text(
             "Ordering from phones is paused right now. Your order is kept here:"
-            " send it again later, or ask a member of staff."
+            " send it later, or ask a member of staff."
         )
         expect(dialog).to_contain_text("1× Burrata")
         phone.screenshot(path=SCREENSHOTS / "guest-send-paused.png")
@@ -729,3 +729,56 @@ def test_a_pause_shows_on_opening_the_menu_with_the_cart_kept(
         expect(phone.get_by_text(PAUSED)).to_have_count(0)
         dialog.get_by_role("button", name="Send order").click()
         expect(phone.get_by_text("Sent: waiting for a waiter to confirm.").first).to_be_visible()
+
+
+FOCUSED = "() => document.activeElement.closest('[role=dialog]') ? 'sheet' : (document.activeElement.getAttribute('aria-label') || document.activeElement.tagName)"
+
+
+def test_the_handhelds_sheet_works_from_a_keyboard(browser: Browser, live_edge: LiveEdge):
+    """A waiter with a keyboard (a tablet's cover, a screen reader's keys) opened a table's sheet
+    with Enter: the focus was lost to the page's top, Escape did nothing and Tab walked the
+    page behind the sheet. The focus goes into the sheet, Escape closes it, and the focus is
+    back on the table it was opened from."""
+    open_store(live_edge)
+    with browser_page(browser, live_edge, viewport={"width": 820, "height": 1180}) as tablet:
+        waiter_signs_in(tablet)
+        tablet.get_by_role("tab", name="Tables").click()
+        table = tablet.get_by_role("button", name="Table 3: Free")
+        table.focus()
+        tablet.keyboard.press("Enter")
+        expect(tablet.get_by_role("dialog", name="Table 3")).to_be_visible()
+        assert tablet.evaluate(FOCUSED) == "sheet"
+        for _ in range(12):  # Tab keeps to the sheet
+            tablet.keyboard.press("Tab")
+            assert tablet.evaluate(FOCUSED) == "sheet"
+        tablet.keyboard.press("Escape")
+        expect(tablet.get_by_role("dialog")).to_have_count(0)
+        assert tablet.evaluate(FOCUSED) == "Table 3: Free"
+
+
+def test_the_guests_sheets_work_from_a_keyboard(browser: Browser, live_edge: LiveEdge):
+    """A guest with a keyboard (a screen reader's keys) opened a dish's sheet with Enter: Tab
+    walked out of it to the menu behind, and once Escape closed it the focus was lost to the
+    page's top, far from the dish. Tab keeps to the sheet, and the focus comes back to the dish's
+    Add (and to the order button, from the order's sheet)."""
+    open_store(live_edge)
+    with browser_page(browser, live_edge, paired=False, viewport={"width": 820, "height": 1180}) as tab:
+        tab.goto(guest_url(live_edge))
+        tab.get_by_role("button", name="Add Burrata").focus()
+        tab.keyboard.press("Enter")
+        expect(tab.get_by_role("dialog", name="Burrata")).to_be_visible()
+        assert tab.evaluate(FOCUSED) == "sheet"
+        for _ in range(12):
+            tab.keyboard.press("Tab")
+            assert tab.evaluate(FOCUSED) == "sheet"
+        tab.keyboard.press("Shift+Tab")
+        assert tab.evaluate(FOCUSED) == "sheet"
+        tab.keyboard.press("Escape")
+        expect(tab.get_by_role("dialog")).to_have_count(0)
+        assert tab.evaluate(FOCUSED) == "Add Burrata"
+        tab.get_by_role("button", name="Your order").focus()
+        tab.keyboard.press("Enter")
+        expect(tab.get_by_role("dialog", name="Your table's order")).to_be_visible()
+        tab.keyboard.press("Escape")
+        expect(tab.get_by_role("dialog")).to_have_count(0)
+        assert tab.evaluate(FOCUSED) == "Your order"

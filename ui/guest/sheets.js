@@ -6,6 +6,8 @@
 import { choicePicker, groupsOf } from "/ui/lib/choices.js";
 import { h } from "/ui/lib/element.js";
 
+export { focusBack, focusIn, focusKey, sheetKeys } from "/ui/lib/sheet.js";
+
 export function addSheet(g, item) {
   const { state, api, money, sheet, closeSheet, refused, said } = g;
   const picker = choicePicker(groupsOf(item, state.menu), { currency: state.table.currency });

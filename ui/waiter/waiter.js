@@ -11,6 +11,7 @@ import { Live } from "/ui/lib/live.js";
 import { formatMoney, knowDigits } from "/ui/lib/money.js";
 import { mountSignIn } from "/ui/lib/pinpad.js";
 import { Device, Session } from "/ui/lib/session.js";
+import { focusBack, focusIn, focusKey, sheetKeys } from "/ui/lib/sheet.js";
 import { syncBadge } from "/ui/lib/syncbadge.js";
 
 const root = document.getElementById("app");
@@ -19,7 +20,7 @@ const session = new Session("waiter");
 const api = new Api({ token: () => session.token, device: () => device.credential, onUnauthorized: (err) => ended(err) });
 const STATE_WORDS = { free: "Free", seated: "Seated", ordered: "Order to check", kitchen: "With the kitchen", bill: "Bill asked", paid: "Paid" };
 const CONN = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…", polling: "Live (polling)", offline: "Offline", stopped: "Offline" };
-const ui = { me: null, store: null, live: null, tab: "drafts", drafts: [], floor: null, menu: null, open: null, choicesOpen: null, dish: null, adding: null, error: "" };
+const ui = { me: null, store: null, live: null, tab: "drafts", drafts: [], floor: null, menu: null, open: null, opener: null, choicesOpen: null, dish: null, adding: null, error: "" };
 
 function ended(err) {
   if (ui.live) ui.live.stop();
@@ -102,6 +103,7 @@ async function act(fn) {
 
 function render() {
   if (!ui.floor) return;
+  const focused = focusKey() || ui.opener; // found again once drawn anew
   const alerts = ui.floor.tables.filter((t) => t.waiter_called_at || t.bill_asked_at).length;
   const offline = ui.conn === "offline";
   root.replaceChildren(...[
@@ -124,18 +126,22 @@ function render() {
       ui.tab === "drafts" ? draftsList() : tablesGrid()),
     ui.open ? (ui.open.kind === "draft" ? draftSheet(ui.open.draft) : tableSheet(ui.open.table)) : null,
   ].filter(Boolean));
+  const open = root.querySelector(".w-sheet");
+  if (open) return focusIn(open);
+  focusBack(root, focused);
+  ui.opener = null;
 }
 
 // A new store's floor: said, not left blank (the manager adds tables on the admin page).
 const NO_TABLES = "No tables yet. A manager adds them on the admin page, under Tables.";
 
 function tab(id, label) {
-  return h("button", { role: "tab", "aria-selected": String(ui.tab === id), onclick: () => { ui.tab = id; show(null); } }, label);
+  return h("button", { role: "tab", "aria-selected": String(ui.tab === id), "data-focus": `tab-${id}`, onclick: () => { ui.tab = id; show(null); } }, label);
 }
 
 function draftsList() {
   if (!ui.drafts.length) return h("p", { class: "empty muted" }, "No orders waiting. New ones appear here.");
-  return ui.drafts.map((d) => h("button", { class: "w-draft", onclick: () => show({ kind: "draft", draft: d }) },
+  return ui.drafts.map((d) => h("button", { class: "w-draft", "data-focus": `draft-${d.id}`, onclick: () => show({ kind: "draft", draft: d }) },
     h("h2", {}, `Table ${d.table_name}`, badge(d.status)),
     h("span", { dir: "auto" }, d.lines.map((l) => `${l.quantity}× ${l.name}`).join(", ")),
     h("span", { class: "muted" }, `Sent ${ago(d.submitted_at)} · ${money(d.total)}`)));
@@ -147,15 +153,17 @@ function badge(status) {
   return h("span", { class: `badge ${kind}` }, text);
 }
 
-/** A draft's or a table's sheet opened, or none: a refusal said about the last one goes. */
+/** A draft's or a table's sheet opened, or none: a refusal said about the last one goes; the
+ * focus goes back to what opened it. */
 function show(open) {
+  if (!open && ui.open) ui.opener = ui.open.kind === "draft" ? `draft-${ui.open.draft.id}` : `table-${ui.open.table}`;
   ui.open = open;
   ui.error = "";
   render();
 }
 
 function sheet(title, ...body) {
-  return h("div", { class: "w-sheet", onclick: (e) => { if (e.target === e.currentTarget) show(null); } },
+  return h("div", { class: "w-sheet", onclick: (e) => { if (e.target === e.currentTarget) show(null); }, onkeydown: sheetKeys(() => show(null)) },
     h("div", { role: "dialog", "aria-modal": "true", "aria-label": title },
       h("header", {}, h("h2", {}, title), h("button", { class: "btn btn-sm", "aria-label": "Close", onclick: () => show(null) }, "Close")),
       ui.error ? h("p", { class: "msg msg-error", role: "alert" }, ui.error) : null,
@@ -244,7 +252,7 @@ function tablesGrid() {
   if (!ui.floor.tables.length) return h("p", { class: "empty muted" }, NO_TABLES);
   return h("div", { class: "w-grid" }, ui.floor.tables.map((t) => h("button", {
     class: "w-table", "data-state": t.state, "data-amber": String(t.unpaid_too_long), "data-enabled": String(t.enabled),
-    "aria-label": `Table ${t.name}: ${STATE_WORDS[t.state]}`, onclick: () => show({ kind: "table", table: t.id }) },
+    "aria-label": `Table ${t.name}: ${STATE_WORDS[t.state]}`, "data-focus": `table-${t.id}`, onclick: () => show({ kind: "table", table: t.id }) },
   h("strong", {}, t.name),
   h("span", {}, STATE_WORDS[t.state]),
   t.seated_at ? h("small", {}, `Seated ${minutes(t.seated_at)} min`) : null,
