@@ -189,11 +189,11 @@ def test_a_screen_cut_off_gets_every_ticket_fired_meanwhile_once_in_order(
         expect(bar.locator(".conn")).not_to_have_attribute("data-state", "live")
         numbers = [send(http, "Cola", table=str(n))["number"] for n in (2, 4, 5)]
         expect(bar.locator(".tile")).to_have_count(1)  # nothing reached it
-        expect(bar.locator(".kds-offline")).to_be_visible(timeout=15000)  # and it says so
+        expect(bar.locator(".lost-box")).to_be_visible(timeout=15000)  # and it says so
         bar.screenshot(path=SCREENSHOTS / "kds-offline.png")
         cut["on"] = False
     expect(bar.locator(".conn")).to_have_attribute("data-state", "live", timeout=20000)
-    expect(bar.locator(".kds-offline")).to_be_hidden()
+    expect(bar.locator(".lost-box")).to_be_hidden()
     expect(bar.locator(".tile")).to_have_count(4)
     expect(bar.locator(".tile-label")).to_have_text(["Table 1", "Table 2", "Table 4", "Table 5"])
     assert len(numbers) == 3

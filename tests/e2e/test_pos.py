@@ -24,6 +24,7 @@ from tests.e2e.conftest import (
     browser_page,
     unplugged_printer,
 )
+from tests.e2e.test_guest import Sockets
 from tests.e2e.test_layout import REACHABLE, SIZES
 from tests.live import serve
 
@@ -393,6 +394,26 @@ def test_a_printer_problem_leaves_pay_on_the_screen(browser, live_edge: LiveEdge
             for button in ("Send", "Pay F2"):
                 box = till.get_by_role("button", name=button, exact=True).bounding_box()
                 assert box and box["y"] + box["height"] <= height, f"{button} cut at {width}"
+
+
+def test_the_till_says_when_it_has_lost_the_box(browser, live_edge: LiveEdge, console: Console):
+    """The box unreachable (the tablet off the Wi-Fi): the kitchen screen and the handheld say
+    so in a red band, the till only turned its "Live" pill to "Offline" (on a phone, a dot),
+    and a cashier kept ringing up sales that could not be sent or paid."""
+    console.allow_lost("/api/")
+    with browser_page(browser, live_edge, console, viewport={"width": 1024, "height": 768}) as till:
+        sockets = Sockets(till)
+        pos_sign_in(till, CASHIER)
+        lost = till.get_by_role("alert").filter(has_text="No connection to the box")
+        expect(lost).to_be_hidden()
+        sockets.drop()
+        till.context.route("**/api/**", lambda route: route.abort())
+        expect(lost).to_be_visible(timeout=15000)
+        till.screenshot(path=str(SCREENSHOTS / "pos-offline.png"))
+        till.context.unroute("**/api/**")
+        sockets.restore()
+        till.evaluate("window.dispatchEvent(new Event('online'))")
+        expect(lost).to_be_hidden(timeout=15000)
 
 
 def test_a_dear_dishs_tile_keeps_its_number_inside(browser, live_edge: LiveEdge):

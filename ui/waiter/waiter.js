@@ -116,7 +116,7 @@ function render() {
       ui.badge.element,
       h("span", { class: "conn", "data-state": ui.conn || "connecting" }, CONN[ui.conn || "connecting"]),
       h("button", { class: "btn btn-ghost btn-sm", onclick: async () => { if (ui.live) ui.live.stop(); if (ui.badge) ui.badge.stop(); await session.signOut(api); signIn("Signed out."); } }, "Sign out")),
-    offline ? h("div", { class: "w-offline", role: "alert" }, "No connection to the box: what you see may be out of date.") : null,
+    offline ? h("div", { class: "lost-box", role: "alert" }, "No connection to the box: what you see may be out of date.") : null,
     ui.store.qr_kill_switch ? h("div", { class: "msg msg-warn", role: "status" }, "QR ordering is paused for the whole store.") : null,
     ui.floor.daily_pass ? h("p", { class: "w-pass" }, "Today's pass for guests: ", h("strong", {}, ui.floor.daily_pass)) : null,
     h("nav", { class: "w-tabs", role: "tablist" },
