@@ -416,6 +416,41 @@ def test_the_till_says_when_it_has_lost_the_box(browser, live_edge: LiveEdge, co
         expect(lost).to_be_hidden(timeout=15000)
 
 
+# The words of an element that stand outside its box (less its border and padding).
+OUTSIDE = """(tile) => {
+  const style = getComputedStyle(tile);
+  const box = tile.getBoundingClientRect();
+  const left = box.left + parseFloat(style.borderLeftWidth) + parseFloat(style.paddingLeft);
+  const right = box.right - parseFloat(style.borderRightWidth) - parseFloat(style.paddingRight);
+  const range = document.createRange();
+  range.selectNodeContents(tile);
+  return [...range.getClientRects()].filter((r) => r.left < left - 0.5 || r.right > right + 0.5)
+    .map((r) => `${Math.round(r.left)}-${Math.round(r.right)} in ${Math.round(left)}-${Math.round(right)}`);
+}"""
+
+
+def test_a_long_table_name_stays_inside_its_button_on_the_checks_view(
+    browser, live_edge: LiveEdge
+):
+    """A table named "Terrace fountain 12" (20 letters, the most a name may have): on the
+    till's Checks view "fountain" ran over its button's edges, the button having almost no
+    padding."""
+    with live_edge.client() as http:
+        floor = http.get("/api/tables").json()
+        five = next(t for a in floor for t in a["tables"] if t["name"] == "5")
+        renamed = http.patch(f"/api/tables/{five['id']}", json={"name": "Terrace fountain 12"})
+        assert renamed.status_code == 200, renamed.text
+    for width, height in ((390, 844), (820, 1180)):
+        with browser_page(browser, live_edge, viewport={"width": width, "height": height}) as till:
+            pos_sign_in(till, CASHIER)
+            till.locator('.pos-tab[data-view="checks"]').click()
+            table = till.locator(".pos-table", has_text="Terrace fountain 12")
+            expect(table).to_be_visible()
+            outside = table.evaluate(OUTSIDE)
+            till.screenshot(path=str(SCREENSHOTS / f"pos-long-table-{width}.png"))
+            assert outside == [], f"the name runs out of its button at {width}: {outside}"
+
+
 def test_a_dear_dishs_tile_keeps_its_number_inside(browser, live_edge: LiveEdge):
     """A dish at €1,000,000.00 (the most a price may be): its tile's number ("#104") ran out
     of the tile's right edge, over the next tile, on a phone, a tablet and a wall screen."""
@@ -430,15 +465,7 @@ def test_a_dear_dishs_tile_keeps_its_number_inside(browser, live_edge: LiveEdge)
             pos_sign_in(till, CASHIER)
             tile = till.locator('.pos-item[data-item="Burrata"]')
             expect(tile).to_contain_text("€1,000,000.00")
-            outside = tile.evaluate(
-                """(tile) => {
-                  const box = tile.getBoundingClientRect();
-                  return [...tile.querySelectorAll("*")].filter((el) => {
-                    const r = el.getBoundingClientRect();
-                    return r.left < box.left || r.right > box.right;
-                  }).map((el) => el.textContent);
-                }"""
-            )
+            outside = tile.evaluate(OUTSIDE)
             assert outside == [], f"{outside} out of the tile at {width}"
 
 
