@@ -731,7 +731,11 @@ def test_a_pause_shows_on_opening_the_menu_with_the_cart_kept(
         expect(phone.get_by_text("Sent: waiting for a waiter to confirm.").first).to_be_visible()
 
 
-FOCUSED = "() => document.activeElement.closest('[role=dialog]') ? 'sheet' : (document.activeElement.getAttribute('aria-label') || document.activeElement.tagName)"
+# Where the focus is: "sheet" inside an open sheet, else the focused control's name.
+FOCUSED = """() => {
+  const at = document.activeElement;
+  return at.closest("[role=dialog]") ? "sheet" : at.getAttribute("aria-label") || at.tagName;
+}"""
 
 
 def test_the_handhelds_sheet_works_from_a_keyboard(browser: Browser, live_edge: LiveEdge):
@@ -762,7 +766,9 @@ def test_the_guests_sheets_work_from_a_keyboard(browser: Browser, live_edge: Liv
     page's top, far from the dish. Tab keeps to the sheet, and the focus comes back to the dish's
     Add (and to the order button, from the order's sheet)."""
     open_store(live_edge)
-    with browser_page(browser, live_edge, paired=False, viewport={"width": 820, "height": 1180}) as tab:
+    with browser_page(
+        browser, live_edge, paired=False, viewport={"width": 820, "height": 1180}
+    ) as tab:
         tab.goto(guest_url(live_edge))
         tab.get_by_role("button", name="Add Burrata").focus()
         tab.keyboard.press("Enter")

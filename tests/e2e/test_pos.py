@@ -424,14 +424,13 @@ OUTSIDE = """(tile) => {
   const right = box.right - parseFloat(style.borderRightWidth) - parseFloat(style.paddingRight);
   const range = document.createRange();
   range.selectNodeContents(tile);
+  const round = (r) => `${Math.round(r.left)}-${Math.round(r.right)}`;
   return [...range.getClientRects()].filter((r) => r.left < left - 0.5 || r.right > right + 0.5)
-    .map((r) => `${Math.round(r.left)}-${Math.round(r.right)} in ${Math.round(left)}-${Math.round(right)}`);
+    .map((r) => `${round(r)} in ${round({ left, right })}`);
 }"""
 
 
-def test_a_long_table_name_stays_inside_its_button_on_the_checks_view(
-    browser, live_edge: LiveEdge
-):
+def test_a_long_table_name_stays_inside_its_button_on_the_checks_view(browser, live_edge: LiveEdge):
     """A table named "Terrace fountain 12" (20 letters, the most a name may have): on the
     till's Checks view "fountain" ran over its button's edges, the button having almost no
     padding."""

@@ -138,7 +138,9 @@ async def test_a_phone_at_the_table_sees_why_it_cannot_send_and_hears_of_a_pause
         off = {"enabled": False}
         await client.put(f"/api/floor/tables/{table_id}/ordering", headers=waiter, json=off)
         assert (await phone.table())["not_ordering"]["reason"] == "table_disabled"
-        await client.put(f"/api/floor/tables/{table_id}/ordering", headers=waiter, json={"enabled": True})
+        await client.put(
+            f"/api/floor/tables/{table_id}/ordering", headers=waiter, json={"enabled": True}
+        )
         evenings = {day: [["19:00", "23:00"]] for day in store.WEEKDAYS}
         await client.patch("/api/store", headers=owner, json={"opening_hours": evenings})
         closed = (await phone.table())["not_ordering"]
