@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
@@ -788,3 +789,28 @@ def test_the_guests_sheets_work_from_a_keyboard(browser: Browser, live_edge: Liv
         tab.keyboard.press("Escape")
         expect(tab.get_by_role("dialog")).to_have_count(0)
         assert tab.evaluate(FOCUSED) == "Your order"
+
+
+def test_a_live_update_keeps_the_waiters_reason_and_focus(browser: Browser, live_edge: LiveEdge):
+    """A waiter checking table 5's order types why it is rejected; a guest at table 3 calls a
+    waiter meanwhile: the handheld drew itself again, the half-typed reason was gone and the
+    focus with it. The reason stays, and so does the focus, to type on."""
+    open_store(live_edge)
+    with (
+        browser_page(browser, live_edge, paired=False, **PHONE) as ana,
+        browser_page(browser, live_edge, viewport={"width": 820, "height": 1180}) as waiter,
+    ):
+        ana_sends_a_burrata(live_edge, ana)
+        waiter_checks_table_5(waiter)
+        reason = waiter.get_by_label("Reject")
+        reason.click()
+        waiter.keyboard.type("Kitchen clo")
+        with httpx.Client(base_url=live_edge.url) as phone:
+            scanned = phone.post(
+                "/api/guest/scan", json={"token": qr_token_in(live_edge.settings.database, "3")}
+            )
+            guest = {"X-Galley-Guest": scanned.json()["guest_token"]}
+            assert phone.post("/api/guest/call-waiter", headers=guest).is_success
+        expect(waiter.get_by_role("tab", name="Tables · 1 calling")).to_be_visible()
+        waiter.keyboard.type("sed")
+        expect(waiter.get_by_label("Reject")).to_have_value("Kitchen closed")

@@ -50,5 +50,7 @@ export function focusBack(root, key) {
   const at = document.activeElement;
   if (!key || (at && at !== document.body)) return;
   const back = root.querySelector(`[data-focus="${CSS.escape(key)}"]`);
-  if (back) back.focus();
+  if (!back) return;
+  back.focus();
+  if (back.type === "text") back.setSelectionRange(back.value.length, back.value.length); // type on
 }

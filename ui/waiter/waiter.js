@@ -20,7 +20,7 @@ const session = new Session("waiter");
 const api = new Api({ token: () => session.token, device: () => device.credential, onUnauthorized: (err) => ended(err) });
 const STATE_WORDS = { free: "Free", seated: "Seated", ordered: "Order to check", kitchen: "With the kitchen", bill: "Bill asked", paid: "Paid" };
 const CONN = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…", polling: "Live (polling)", offline: "Offline", stopped: "Offline" };
-const ui = { me: null, store: null, live: null, tab: "drafts", drafts: [], floor: null, menu: null, open: null, opener: null, choicesOpen: null, dish: null, adding: null, error: "" };
+const ui = { me: null, store: null, live: null, tab: "drafts", drafts: [], floor: null, menu: null, open: null, opener: null, reason: "", choicesOpen: null, dish: null, adding: null, error: "" };
 
 function ended(err) {
   if (ui.live) ui.live.stop();
@@ -104,6 +104,7 @@ async function act(fn) {
 function render() {
   if (!ui.floor) return;
   const focused = focusKey() || ui.opener; // found again once drawn anew
+  if (!ui.open) ui.reason = ""; // a sheet closed (rejected, confirmed): its reason goes with it
   const alerts = ui.floor.tables.filter((t) => t.waiter_called_at || t.bill_asked_at).length;
   const offline = ui.conn === "offline";
   root.replaceChildren(...[
@@ -127,8 +128,8 @@ function render() {
     ui.open ? (ui.open.kind === "draft" ? draftSheet(ui.open.draft) : tableSheet(ui.open.table)) : null,
   ].filter(Boolean));
   const open = root.querySelector(".w-sheet");
-  if (open) return focusIn(open);
   focusBack(root, focused);
+  if (open) return focusIn(open);
   ui.opener = null;
 }
 
@@ -158,6 +159,7 @@ function badge(status) {
 function show(open) {
   if (!open && ui.open) ui.opener = ui.open.kind === "draft" ? `draft-${ui.open.draft.id}` : `table-${ui.open.table}`;
   ui.open = open;
+  ui.reason = "";
   ui.error = "";
   render();
 }
@@ -173,7 +175,10 @@ function sheet(title, ...body) {
 function draftSheet(d) {
   const mine = d.status === "in_review" && d.locked_by === ui.me.id;
   const path = `/api/drafts/${d.id}`;
-  const reason = h("input", { class: "input", id: "reason", maxlength: "140", placeholder: "Why (the guests see it)" });
+  // What the waiter types is kept in `ui.reason`, as the dish picked: a live redraw (any
+  // table's change) draws the field anew.
+  const reason = h("input", { class: "input", id: "reason", maxlength: "140", placeholder: "Why (the guests see it)",
+    value: ui.reason, "data-focus": "reason", oninput: (e) => { ui.reason = e.target.value; } });
   // The dish picked is kept in `ui.dish`: a live redraw (a guest's change) draws the select anew.
   const dish = h("select", { class: "select", id: "dish", "aria-label": "Dish to add", onchange: (e) => { ui.dish = e.target.value; } },
     ui.menu.categories.flatMap((c) => c.items.filter((i) => i.available)
