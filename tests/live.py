@@ -4,6 +4,8 @@ feed signed in as the pages sign it in."""
 from __future__ import annotations
 
 import json
+import os
+import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -24,7 +26,7 @@ def serve(app, **options: Any) -> Iterator[str]:
         app,
         **{
             "host": "127.0.0.1",
-            "port": 0,
+            "port": _free_port(),
             "log_level": "warning",
             "lifespan": "on",
             "ws": WebSocketProtocol,
@@ -50,6 +52,23 @@ def serve(app, **options: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def _free_port() -> int:
+    """0 (any free port), or the first free one of `GALLEY_TEST_PORTS` ("19400-19499"): a
+    machine shared by several runs gives each its own range."""
+    given = os.environ.get("GALLEY_TEST_PORTS")
+    if not given:
+        return 0
+    first, last = (int(p) for p in given.split("-"))
+    for port in range(first, last + 1):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in GALLEY_TEST_PORTS={given}")
 
 
 @asynccontextmanager

@@ -1,6 +1,7 @@
 """What a guest's phone shows of its table: the session, who is at the table, the shared cart
 and what was sent, and how far the order is (sent, confirmed with its number, rejected with the
-waiter's reason; cooking, ready and served as the kitchen's tickets say, `tickets.readiness`)."""
+waiter's reason; cooking, ready and served as the kitchen's tickets say, `tickets.readiness`),
+and why the table takes no orders from phones now, if it does not."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from typing import Any
 
 from edge.domain import drafts, table_sessions, tickets
 from edge.domain import store as store_settings
-from edge.domain.table_sessions import Guest
+from edge.domain.table_sessions import Guest, NotOrdering
 from service.config_fields import QR_MODES
 from service.shapes import FLAG, ID, array, enum, nullable, shape, text
+from sync.clock import utcnow
 
 ORDER_VIEW = shape(
     "GuestOrder",
@@ -21,6 +23,13 @@ ORDER_VIEW = shape(
         "status": text("open, closed (paid) or cancelled"),
         "total": {"type": "integer"},
         "progress": nullable(enum(("cooking", "ready", "served"))),
+    },
+)
+NOT_ORDERING = shape(
+    "GuestNotOrdering",
+    {
+        "reason": enum(table_sessions.NOT_ORDERING_REASONS),
+        "hours": array(array(text("HH:MM"), "[open, close]"), "today's, when closed"),
     },
 )
 VIEW = shape(
@@ -39,6 +48,11 @@ VIEW = shape(
         "members": array(table_sessions.MEMBER_VIEW),
         "drafts": array(drafts.DRAFT_VIEW, "oldest first; the last may be the open cart"),
         "order": nullable(ORDER_VIEW),
+        "not_ordering": {
+            **nullable(NOT_ORDERING),
+            "description": "why Send is refused now (the page says so from the start); null"
+            " when the table takes orders from phones",
+        },
     },
 )
 
@@ -72,4 +86,14 @@ def view(conn: sqlite3.Connection, who: Guest) -> dict[str, Any]:
         "members": table_sessions.members(conn, who.session_id),
         "drafts": drafts.of_session(conn, who.session_id),
         "order": order,
+        "not_ordering": _not_ordering(conn, session["table_id"]),
     }
+
+
+def _not_ordering(conn: sqlite3.Connection, table_id: str) -> dict[str, Any] | None:
+    table = conn.execute("SELECT * FROM tables WHERE id = ?", (table_id,)).fetchone()
+    try:
+        table_sessions.ordering_allowed(conn, table, utcnow())
+    except NotOrdering as refused:
+        return {"reason": refused.details["reason"], "hours": refused.details.get("hours", [])}
+    return None

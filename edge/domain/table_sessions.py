@@ -85,6 +85,10 @@ _WORDS = (
 )
 
 
+# Why a table takes no orders from phones now: the kill switch, the table taken off, closed.
+NOT_ORDERING_REASONS = ("paused", "table_disabled", "closed")
+
+
 class NotOrdering(GalleyError):
     """503: the table takes no QR orders now (closed, disabled, or the kill switch is on)."""
 

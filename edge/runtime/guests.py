@@ -80,16 +80,17 @@ class Guests:
         return who
 
     def follow(self, session_id: str) -> Subscription:
-        """A subscription to the session's own events (and the menu's, to see 86s live)."""
-        topics = ("floor", "orders", "kitchen", "menu")
+        """A subscription to the session's own events (and the menu's, to see 86s live, and
+        the store's, to see ordering paused or opening hours changed)."""
+        topics = ("floor", "orders", "kitchen", "menu", "store")
         return self._bus.subscribe(topics, accepts=lambda event: self.shows(session_id, event))
 
     def shows(self, session_id: str, event: Event) -> bool:
         """Whether a guest of `session_id` is shown `event`: its own session's (its table's
-        order, lines and kitchen tickets too), or the menu's."""
-        topic = topic_of(event)
-        if topic == "menu":
+        order, lines and kitchen tickets too), the menu's or the store settings'."""
+        if _cue(event):
             return True
+        topic = topic_of(event)
         return topic in ("floor", "orders", "kitchen") and self._session(event) == session_id
 
     def _session(self, event: Event) -> str | None:
@@ -121,10 +122,16 @@ class Guests:
 
 
 def shown_to_guest(event: Event) -> dict[str, Any]:
-    """An event as a guest's feed sends it: its session's whole, the menu's without fields (a
-    cue to fetch the menu again, which answers 304 when nothing a guest sees changed)."""
+    """An event as a guest's feed sends it: its session's whole, the menu's and the store
+    settings' without fields (a cue to fetch the menu again, which answers 304 when nothing a
+    guest sees changed, and the table, which says whether it takes orders)."""
     data = event.to_json()
-    if topic_of(event) == "menu":
+    if _cue(event):
         data["fields"] = {}
         data["actor"] = data["approver"] = None
     return data
+
+
+def _cue(event: Event) -> bool:
+    """Whether `event` goes to every guest, as a cue without its fields."""
+    return topic_of(event) == "menu" or event.entity == "store"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
@@ -534,15 +535,22 @@ def test_a_double_tap_on_confirm_sends_once_and_says_nothing_wrong(
         assert len(orders) == 1
 
 
+def deaf(ws: WebSocketRoute) -> None:
+    """A websocket that reaches the box but hears nothing from it."""
+    ws.connect_to_server().on_message(lambda message: None)
+
+
 def test_send_while_ordering_is_paused_keeps_the_cart_and_says_what_to_do(
     browser: Browser, live_edge: LiveEdge, console: Console
 ):
     """The manager pauses QR ordering while a table's cart is full: Send turned the whole page
     into "Sorry", the cart and the table's order gone from the phone with nothing to tap. The
-    cart stays, saying ordering is paused and that the order is kept; resumed, Send sends it."""
+    cart stays, saying ordering is paused and that the order is kept; resumed, Send sends it.
+    (Here the pause reaches the phone only at Send: its feed hears nothing from the box.)"""
     open_store(live_edge)
     console.allow_refusal(503, "/api/guest/send")
     with browser_page(browser, live_edge, console, paired=False, **PHONE) as phone:
+        phone.context.route_web_socket(re.compile(r"/api/guest/ws\b"), deaf)
         phone.goto(guest_url(live_edge))
         add(phone, "Burrata", name="Ana")
         with live_edge.client() as http:
@@ -552,7 +560,7 @@ def test_send_while_ordering_is_paused_keeps_the_cart_and_says_what_to_do(
         dialog.get_by_role("button", name="Send order").click()
         expect(dialog.get_by_role("alert")).to_have_text(
             "Ordering from phones is paused right now. Your order is kept here:"
-            " send it again later, or ask a member of staff."
+            " send it later, or ask a member of staff."
         )
         expect(dialog).to_contain_text("1× Burrata")
         phone.screenshot(path=SCREENSHOTS / "guest-send-paused.png")
@@ -624,3 +632,185 @@ def test_a_refusal_stays_with_the_draft_it_was_about(
         waiter.get_by_role("button", name="Table 2: Free").click()
         expect(waiter.get_by_role("dialog")).to_contain_text("Free")
         expect(waiter.get_by_role("alert")).to_have_count(0)
+
+
+# Measured on the element as it is when the script runs (a live redraw may swap it): whether
+# the words of the element `selector` picks run onto a second line, or out of it.
+WRAPPED = """(selector) => {
+  const el = document.querySelector(selector);
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  const [first, ...rest] = range.getClientRects();
+  return rest.some((r) => r.top >= first.bottom - 1) || el.scrollWidth > el.clientWidth + 1;
+}"""
+# Whether any of its words stand outside the element.
+RUNS_OUT = """(selector) => {
+  const el = document.querySelector(selector);
+  const box = el.getBoundingClientRect();
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  return [...range.getClientRects()].some((r) => r.left < box.left || r.right > box.right)
+    || el.scrollWidth > el.clientWidth + 1;
+}"""
+HEIGHTS = "(selector) => [...document.querySelectorAll(selector)].map((el) => el.offsetHeight)"
+LONG_DISH = "Slow-roasted Alentejo black pork cheeks with migas & greens"  # 60 characters
+
+
+def renamed(live_edge: LiveEdge, dish: str, **changes) -> None:
+    with live_edge.client() as http:
+        menu = http.get("/api/menu").json()
+        item = next(i for c in menu["categories"] for i in c["items"] if i["name"] == dish)
+        changed = http.patch(f"/api/menu/items/{item['id']}", json=changes)
+        assert changed.is_success, changed.text
+
+
+def test_the_order_button_at_the_foot_keeps_to_one_line_on_a_phone(
+    browser: Browser, live_edge: LiveEdge
+):
+    """On a 390 px phone "Your order (2) · €22.00" broke over two lines, the button taller than
+    "Call waiter" beside it. The total now goes under the count only when a bill of a million
+    leaves no room, and never out of the button."""
+    open_store(live_edge)
+    with browser_page(browser, live_edge, paired=False, **PHONE) as phone:
+        phone.goto(guest_url(live_edge))
+        add(phone, "Burrata", name="Ana")
+        add(phone, "Octopus salad")
+        order = phone.get_by_role("button", name="Your order (2) · €22.00")
+        expect(order).to_be_visible()
+        phone.screenshot(path=SCREENSHOTS / "guest-foot.png")
+        assert not phone.evaluate(WRAPPED, ".bar .row > :first-child"), "the order button wraps"
+        heights = phone.evaluate(HEIGHTS, ".bar .row > button")
+        assert len(set(heights)) == 1, f"the foot's buttons are {heights} px tall"
+        renamed(live_edge, "Octopus salad", name=LONG_DISH, price=100_000_000)  # the most
+        add(phone, LONG_DISH)
+        big = re.compile(r"Your order \(3\) · €1,\d{3},\d{3}\.\d\d$")
+        expect(phone.get_by_role("button", name=big)).to_be_visible()
+        assert not phone.evaluate(RUNS_OUT, ".bar .row > :first-child"), "the total runs out"
+        heights = phone.evaluate(HEIGHTS, ".bar .row > button")
+        assert len(set(heights)) == 1, f"the foot's buttons are {heights} px tall"
+        phone.screenshot(path=SCREENSHOTS / "guest-foot-big-total.png")
+        assert phone.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth + 1")
+
+
+def pause_ordering(live_edge: LiveEdge, paused: bool = True) -> None:
+    with live_edge.client() as http:
+        assert http.patch("/api/store", json={"qr_kill_switch": paused}).is_success
+
+
+PAUSED = "Ordering from phones is paused right now."
+
+
+def test_a_pause_shows_on_opening_the_menu_with_the_cart_kept(
+    browser: Browser, live_edge: LiveEdge, console: Console
+):
+    """With ordering paused by the kill switch a guest saw nothing of it until Send, and a
+    guest who opened the page again (a reload, the phone waking it) got "Sorry" in place of the
+    menu and the cart they had filled. The pause is said above the menu as it opens, the cart
+    kept and Send held; it shows and goes live, as the manager flips the switch."""
+    open_store(live_edge)
+    console.allow_refusal(503, "/api/guest/scan")
+    with browser_page(browser, live_edge, console, paired=False, **PHONE) as phone:
+        phone.goto(guest_url(live_edge))
+        add(phone, "Burrata", name="Ana")
+        pause_ordering(live_edge)
+        notice = phone.get_by_role("status").filter(has_text=PAUSED)
+        expect(notice).to_be_visible()  # live, with no tap
+        phone.reload()
+        expect(notice).to_be_visible()
+        expect(notice).to_contain_text("Your order is kept here")
+        expect(phone.get_by_role("button", name="Add Burrata")).to_be_visible()
+        phone.screenshot(path=SCREENSHOTS / "guest-paused.png")
+        phone.get_by_role("button", name="Your order (1) · €10.50").click()
+        dialog = phone.get_by_role("dialog")
+        expect(dialog).to_contain_text("1× Burrata")
+        expect(dialog.get_by_role("button", name="Send order")).to_be_disabled()
+        expect(dialog.get_by_text(PAUSED)).to_be_visible()
+        pause_ordering(live_edge, False)
+        expect(dialog.get_by_role("button", name="Send order")).to_be_enabled()
+        expect(phone.get_by_text(PAUSED)).to_have_count(0)
+        dialog.get_by_role("button", name="Send order").click()
+        expect(phone.get_by_text("Sent: waiting for a waiter to confirm.").first).to_be_visible()
+
+
+# Where the focus is: "sheet" inside an open sheet, else the focused control's name.
+FOCUSED = """() => {
+  const at = document.activeElement;
+  return at.closest("[role=dialog]") ? "sheet" : at.getAttribute("aria-label") || at.tagName;
+}"""
+
+
+def test_the_handhelds_sheet_works_from_a_keyboard(browser: Browser, live_edge: LiveEdge):
+    """A waiter with a keyboard (a tablet's cover, a screen reader's keys) opened a table's sheet
+    with Enter: the focus was lost to the page's top, Escape did nothing and Tab walked the
+    page behind the sheet. The focus goes into the sheet, Escape closes it, and the focus is
+    back on the table it was opened from."""
+    open_store(live_edge)
+    with browser_page(browser, live_edge, viewport={"width": 820, "height": 1180}) as tablet:
+        waiter_signs_in(tablet)
+        tablet.get_by_role("tab", name="Tables").click()
+        table = tablet.get_by_role("button", name="Table 3: Free")
+        table.focus()
+        tablet.keyboard.press("Enter")
+        expect(tablet.get_by_role("dialog", name="Table 3")).to_be_visible()
+        assert tablet.evaluate(FOCUSED) == "sheet"
+        for _ in range(12):  # Tab keeps to the sheet
+            tablet.keyboard.press("Tab")
+            assert tablet.evaluate(FOCUSED) == "sheet"
+        tablet.keyboard.press("Escape")
+        expect(tablet.get_by_role("dialog")).to_have_count(0)
+        assert tablet.evaluate(FOCUSED) == "Table 3: Free"
+
+
+def test_the_guests_sheets_work_from_a_keyboard(browser: Browser, live_edge: LiveEdge):
+    """A guest with a keyboard (a screen reader's keys) opened a dish's sheet with Enter: Tab
+    walked out of it to the menu behind, and once Escape closed it the focus was lost to the
+    page's top, far from the dish. Tab keeps to the sheet, and the focus comes back to the dish's
+    Add (and to the order button, from the order's sheet)."""
+    open_store(live_edge)
+    with browser_page(
+        browser, live_edge, paired=False, viewport={"width": 820, "height": 1180}
+    ) as tab:
+        tab.goto(guest_url(live_edge))
+        tab.get_by_role("button", name="Add Burrata").focus()
+        tab.keyboard.press("Enter")
+        expect(tab.get_by_role("dialog", name="Burrata")).to_be_visible()
+        assert tab.evaluate(FOCUSED) == "sheet"
+        for _ in range(12):
+            tab.keyboard.press("Tab")
+            assert tab.evaluate(FOCUSED) == "sheet"
+        tab.keyboard.press("Shift+Tab")
+        assert tab.evaluate(FOCUSED) == "sheet"
+        tab.keyboard.press("Escape")
+        expect(tab.get_by_role("dialog")).to_have_count(0)
+        assert tab.evaluate(FOCUSED) == "Add Burrata"
+        tab.get_by_role("button", name="Your order").focus()
+        tab.keyboard.press("Enter")
+        expect(tab.get_by_role("dialog", name="Your table's order")).to_be_visible()
+        tab.keyboard.press("Escape")
+        expect(tab.get_by_role("dialog")).to_have_count(0)
+        assert tab.evaluate(FOCUSED) == "Your order"
+
+
+def test_a_live_update_keeps_the_waiters_reason_and_focus(browser: Browser, live_edge: LiveEdge):
+    """A waiter checking table 5's order types why it is rejected; a guest at table 3 calls a
+    waiter meanwhile: the handheld drew itself again, the half-typed reason was gone and the
+    focus with it. The reason stays, and so does the focus, to type on."""
+    open_store(live_edge)
+    with (
+        browser_page(browser, live_edge, paired=False, **PHONE) as ana,
+        browser_page(browser, live_edge, viewport={"width": 820, "height": 1180}) as waiter,
+    ):
+        ana_sends_a_burrata(live_edge, ana)
+        waiter_checks_table_5(waiter)
+        reason = waiter.get_by_label("Reject")
+        reason.click()
+        waiter.keyboard.type("Kitchen clo")
+        with httpx.Client(base_url=live_edge.url) as phone:
+            scanned = phone.post(
+                "/api/guest/scan", json={"token": qr_token_in(live_edge.settings.database, "3")}
+            )
+            guest = {"X-Galley-Guest": scanned.json()["guest_token"]}
+            assert phone.post("/api/guest/call-waiter", headers=guest).is_success
+        expect(waiter.get_by_role("tab", name="Tables · 1 calling")).to_be_visible()
+        waiter.keyboard.type("sed")
+        expect(waiter.get_by_label("Reject")).to_have_value("Kitchen closed")

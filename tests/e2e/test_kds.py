@@ -189,11 +189,11 @@ def test_a_screen_cut_off_gets_every_ticket_fired_meanwhile_once_in_order(
         expect(bar.locator(".conn")).not_to_have_attribute("data-state", "live")
         numbers = [send(http, "Cola", table=str(n))["number"] for n in (2, 4, 5)]
         expect(bar.locator(".tile")).to_have_count(1)  # nothing reached it
-        expect(bar.locator(".kds-offline")).to_be_visible(timeout=15000)  # and it says so
+        expect(bar.locator(".lost-box")).to_be_visible(timeout=15000)  # and it says so
         bar.screenshot(path=SCREENSHOTS / "kds-offline.png")
         cut["on"] = False
     expect(bar.locator(".conn")).to_have_attribute("data-state", "live", timeout=20000)
-    expect(bar.locator(".kds-offline")).to_be_hidden()
+    expect(bar.locator(".lost-box")).to_be_hidden()
     expect(bar.locator(".tile")).to_have_count(4)
     expect(bar.locator(".tile-label")).to_have_text(["Table 1", "Table 2", "Table 4", "Table 5"])
     assert len(numbers) == 3
@@ -629,3 +629,31 @@ def test_an_allergy_note_reads_as_large_as_its_dish(browser: Browser, live_edge:
             for text, note, dish in page.evaluate(NOTE_SIZES):
                 assert note >= dish, f"{text!r} at {note} px under its dish's {dish} px"
             page.screenshot(path=SCREENSHOTS / f"kds-allergy-{viewport['width']}.png")
+
+
+def test_expos_buttons_sit_at_the_foot_of_each_card_in_a_row(browser: Browser, live_edge: LiveEdge):
+    """Two orders side by side on expo, one with a course held (a taller card): the shorter
+    card's Served button floated halfway down its card over a blank white band."""
+    with live_edge.client(MANAGER) as http:
+        send(http, "Burrata", table="3")
+        send(
+            http,
+            "Cola",
+            "Burrata",
+            {
+                "name": "Ribeye steak 300g",
+                "choices": [("How cooked", "Medium rare"), ("Side", "Fries")],
+            },
+            table=None,
+        )
+    with browser_page(browser, live_edge, viewport={"width": 820, "height": 1180}) as page:
+        open_screen(page, "?view=expo")
+        expect(page.locator(".expo-held")).to_have_count(1)
+        gaps = page.evaluate(
+            """() => [...document.querySelectorAll(".expo-card")].map((card) => {
+              const foot = card.querySelector(".tile-actions").getBoundingClientRect();
+              return Math.round(card.getBoundingClientRect().bottom - card.clientTop - foot.bottom);
+            })"""
+        )
+        page.screenshot(path=SCREENSHOTS / "kds-expo-row.png")
+        assert gaps == [0, 0], f"blank below the buttons: {gaps} px"

@@ -115,7 +115,8 @@ REACHABLE = """(selector) => {
 
 # Every target a finger may need on the admin page, with its smallest allowed size.
 TARGETS = (
-    ".btn, .seg-btn, .cat-btn, .nav-link, [role=switch], .input, .select, .pin-key, .staff-tile"
+    ".btn, .seg-btn, .cat-btn, .nav-link, [role=switch], .input, .select, .pin-key, .staff-tile,"
+    " main a[href]"
 )
 SIZES = """(selector) => [...document.querySelectorAll(selector)]
   .filter((el) => el.getClientRects().length && getComputedStyle(el).visibility !== "hidden")
@@ -214,6 +215,10 @@ def test_touch_screens_get_fingertip_targets_and_a_mouse_keeps_the_compact_page(
             ("printers", ".printer-card"),
             ("tables", ".table-tile"),
             ("orders", ".orders-list-card"),
+            ("kitchen", "tr[data-station]"),
+            ("settings", ".hours-row"),
+            ("sync", ".card"),
+            ("audit", ".audit-table tr[data-seq]"),
         ):
             tablet.goto(f"/admin/#/{section}")
             expect(tablet.locator(ready).first).to_be_visible()

@@ -16,7 +16,15 @@ from playwright.sync_api import Locator, Page, expect
 from edge.api.app import create_app
 from galley.pay_sandbox import Sandbox
 from printers.emulator import run_in_thread
-from tests.e2e.conftest import PINS, SCREENSHOTS, Console, LiveEdge, browser_page
+from tests.e2e.conftest import (
+    PINS,
+    SCREENSHOTS,
+    Console,
+    LiveEdge,
+    browser_page,
+    unplugged_printer,
+)
+from tests.e2e.test_guest import Sockets
 from tests.e2e.test_layout import REACHABLE, SIZES
 from tests.live import serve
 
@@ -368,6 +376,96 @@ def test_a_touch_tills_chips_take_a_fingertip_and_a_cut_off_strip_says_so(
                 sizes = till.evaluate(SIZES, ".pos-chip, .pos-tab, .pos-item, .pos-top .btn")
                 assert [s for s in sizes if s["height"] < 44] == [], (width, view)
                 assert till.evaluate(REACHABLE, ".pos-chip") == [], (width, view)
+
+
+def test_a_printer_problem_leaves_pay_on_the_screen(browser, live_edge: LiveEdge):
+    """A printer went offline: the red banner under the top bar pushed the sale down by its
+    height, and Send and Pay sat half under the bottom edge of a counter tablet lying down and
+    of a wall-sized till, out of reach until the cashier scrolled."""
+    with live_edge.client() as http:
+        unplugged_printer(http)
+    for width, height in ((1024, 768), (1920, 1080)):
+        viewport = {"width": width, "height": height}
+        with browser_page(browser, live_edge, viewport=viewport, has_touch=True) as till:
+            pos_sign_in(till, CASHIER)
+            expect(till.locator(".printer-alert")).to_contain_text("Bar tickets")
+            till.locator(".pos-item").first.click()
+            till.screenshot(path=str(SCREENSHOTS / f"pos-printer-problem-{width}.png"))
+            for button in ("Send", "Pay F2"):
+                box = till.get_by_role("button", name=button, exact=True).bounding_box()
+                assert box and box["y"] + box["height"] <= height, f"{button} cut at {width}"
+
+
+def test_the_till_says_when_it_has_lost_the_box(browser, live_edge: LiveEdge, console: Console):
+    """The box unreachable (the tablet off the Wi-Fi): the kitchen screen and the handheld say
+    so in a red band, the till only turned its "Live" pill to "Offline" (on a phone, a dot),
+    and a cashier kept ringing up sales that could not be sent or paid."""
+    console.allow_lost("/api/")
+    with browser_page(browser, live_edge, console, viewport={"width": 1024, "height": 768}) as till:
+        sockets = Sockets(till)
+        pos_sign_in(till, CASHIER)
+        lost = till.get_by_role("alert").filter(has_text="No connection to the box")
+        expect(lost).to_be_hidden()
+        sockets.drop()
+        till.context.route("**/api/**", lambda route: route.abort())
+        expect(lost).to_be_visible(timeout=15000)
+        till.screenshot(path=str(SCREENSHOTS / "pos-offline.png"))
+        till.context.unroute("**/api/**")
+        sockets.restore()
+        till.evaluate("window.dispatchEvent(new Event('online'))")
+        expect(lost).to_be_hidden(timeout=15000)
+
+
+# The words of an element that stand outside its box (less its border and padding).
+OUTSIDE = """(tile) => {
+  const style = getComputedStyle(tile);
+  const box = tile.getBoundingClientRect();
+  const left = box.left + parseFloat(style.borderLeftWidth) + parseFloat(style.paddingLeft);
+  const right = box.right - parseFloat(style.borderRightWidth) - parseFloat(style.paddingRight);
+  const range = document.createRange();
+  range.selectNodeContents(tile);
+  const round = (r) => `${Math.round(r.left)}-${Math.round(r.right)}`;
+  return [...range.getClientRects()].filter((r) => r.left < left - 0.5 || r.right > right + 0.5)
+    .map((r) => `${round(r)} in ${round({ left, right })}`);
+}"""
+
+
+def test_a_long_table_name_stays_inside_its_button_on_the_checks_view(browser, live_edge: LiveEdge):
+    """A table named "Terrace fountain 12" (20 letters, the most a name may have): on the
+    till's Checks view "fountain" ran over its button's edges, the button having almost no
+    padding."""
+    with live_edge.client() as http:
+        floor = http.get("/api/tables").json()
+        five = next(t for a in floor for t in a["tables"] if t["name"] == "5")
+        renamed = http.patch(f"/api/tables/{five['id']}", json={"name": "Terrace fountain 12"})
+        assert renamed.status_code == 200, renamed.text
+    for width, height in ((390, 844), (820, 1180)):
+        with browser_page(browser, live_edge, viewport={"width": width, "height": height}) as till:
+            pos_sign_in(till, CASHIER)
+            till.locator('.pos-tab[data-view="checks"]').click()
+            table = till.locator(".pos-table", has_text="Terrace fountain 12")
+            expect(table).to_be_visible()
+            outside = table.evaluate(OUTSIDE)
+            till.screenshot(path=str(SCREENSHOTS / f"pos-long-table-{width}.png"))
+            assert outside == [], f"the name runs out of its button at {width}: {outside}"
+
+
+def test_a_dear_dishs_tile_keeps_its_number_inside(browser, live_edge: LiveEdge):
+    """A dish at €1,000,000.00 (the most a price may be): its tile's number ("#104") ran out
+    of the tile's right edge, over the next tile, on a phone, a tablet and a wall screen."""
+    with live_edge.client() as http:
+        menu = http.get("/api/menu").json()
+        dish = next(i for c in menu["categories"] for i in c["items"] if i["name"] == "Burrata")
+        dear = {"price": 100_000_000}
+        assert http.patch(f"/api/menu/items/{dish['id']}", json=dear).is_success
+    for width, height in ((390, 844), (820, 1180), (1920, 1080)):
+        viewport = {"width": width, "height": height}
+        with browser_page(browser, live_edge, viewport=viewport) as till:
+            pos_sign_in(till, CASHIER)
+            tile = till.locator('.pos-item[data-item="Burrata"]')
+            expect(tile).to_contain_text("€1,000,000.00")
+            outside = tile.evaluate(OUTSIDE)
+            assert outside == [], f"{outside} out of the tile at {width}"
 
 
 def party_at_table_1(live_edge: LiveEdge, price: int | None = None) -> None:

@@ -264,8 +264,10 @@ async def test_a_guest_polls_only_its_own_tables_events(table):
         "orders",
         "order_lines",
         "tickets",
+        "store",  # a cue without fields: ordering paused, hours changed
         *MENU,
     }
+    assert all(not e["fields"] for e in polled["events"] if e["entity"] == "store")
     fired = {e["fields"]["order_id"] for e in polled["events"] if e["entity"] == "tickets"}
     assert fired == {order_id}  # its own order's kitchen tickets, no other's
 

@@ -114,6 +114,39 @@ async def test_closed_hours_a_disabled_table_and_the_kill_switch_answer_503(box_
         assert paused.status_code == 503 and paused.json()["error"]["reason"] == "paused"
 
 
+async def test_a_phone_at_the_table_sees_why_it_cannot_send_and_hears_of_a_pause(box_and_client):
+    """A phone holding its token saw the kill switch only when Send was refused: its table's
+    view said nothing, and its feed carried no cue of the store's change. The view says why
+    the table takes no orders now (with today's hours when closed), and the feed carries the
+    store's change without its fields, a cue to read the table again."""
+    box, client = box_and_client
+    owner, waiter = await sign_in(client, "owner"), await sign_in(client, "waiter")
+    qr = qr_token(box, "4")
+    with freeze_time(NOON, tick=True):
+        phone = Phone(client)
+        assert (await phone.scan(qr)).status_code == 201
+        assert (await phone.table())["not_ordering"] is None
+        since = (await client.get("/healthz")).json()["last_seq"]
+        switched = await client.patch("/api/store", headers=owner, json={"qr_kill_switch": True})
+        assert switched.status_code == 200
+        assert (await phone.table())["not_ordering"] == {"reason": "paused", "hours": []}
+        polled = (await phone.call("GET", f"/api/guest/events?since={since}")).json()
+        cue = [e for e in polled["events"] if e["entity"] == "store"]
+        assert len(cue) == 1 and cue[0]["fields"] == {} and cue[0]["actor"] is None
+        await client.patch("/api/store", headers=owner, json={"qr_kill_switch": False})
+        table_id = qr.split(".")[0]
+        off = {"enabled": False}
+        await client.put(f"/api/floor/tables/{table_id}/ordering", headers=waiter, json=off)
+        assert (await phone.table())["not_ordering"]["reason"] == "table_disabled"
+        await client.put(
+            f"/api/floor/tables/{table_id}/ordering", headers=waiter, json={"enabled": True}
+        )
+        evenings = {day: [["19:00", "23:00"]] for day in store.WEEKDAYS}
+        await client.patch("/api/store", headers=owner, json={"opening_hours": evenings})
+        closed = (await phone.table())["not_ordering"]
+        assert closed == {"reason": "closed", "hours": [["19:00", "23:00"]]}
+
+
 @pytest.mark.parametrize(
     ("moment", "is_open"),
     [

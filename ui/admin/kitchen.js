@@ -75,7 +75,7 @@ export default {
         h("td", { "data-label": "Station" }, h("strong", {}, station.name),
           station.id ? null : h("span", { class: "muted small" }, " (not named yet)")),
         h("td", { "data-label": "Code on menu items" }, h("code", {}, station.code)),
-        h("td", { "data-label": "Screen" }, h("a", { href: screen, target: "_blank", rel: "noopener" }, screen)),
+        h("td", { "data-label": "Screen" }, h("a", { class: "screen-link", href: screen, target: "_blank", rel: "noopener" }, screen)),
         h("td", { class: "actions-cell" }, h("div", { class: "row row-end" },
           h("button", { type: "button", class: "btn btn-sm", onclick: () => edit(station) },
             station.id ? "Edit" : "Name it"),

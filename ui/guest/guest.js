@@ -25,6 +25,8 @@ const TABLE_ENTITIES = ["table_sessions", "session_members", "drafts", "draft_li
 // A call that got no answer: in the guest's words, with what to do.
 const UNREACHABLE = "Your phone cannot reach the restaurant right now. Check that it is on the restaurant's Wi-Fi, then try again.";
 const said = (err) => (err.status ? err.message : UNREACHABLE);
+const KEPT = "Your order is kept here: send it later, or ask a member of staff.";
+const ASK = "Please ask a member of staff.";
 const REASONS = {
   closed: "We are closed right now.",
   table_disabled: "This table is not taking orders from phones right now.",
@@ -39,13 +41,21 @@ async function scan(fresh = false) {
   if (!qr) return panel("Scan the code on your table", "Open this page by scanning the QR code on your table.");
   if (fresh) { token = null; kept.set(null); }
   try {
-    const joined = await api.post("/api/guest/scan", { token: qr, ...(token ? { guest_token: token } : {}) });
-    token = joined.guest_token;
-    kept.set(token);
+    await join();
     state.error = "";
     await start();
   } catch (err) {
     refused(err);
+  }
+}
+
+async function join() {
+  try {
+    const joined = await api.post("/api/guest/scan", { token: qr, ...(token ? { guest_token: token } : {}) });
+    token = joined.guest_token;
+    kept.set(token);
+  } catch (err) { // not ordering: a phone at the table sees its cart
+    if (err.status !== 503 || !token) throw err;
   }
 }
 
@@ -56,7 +66,7 @@ function refused(err) {
     return panel("This table's session has ended", "Thank you for visiting. Starting again opens a new order.",
       h("button", { class: "primary wide", onclick: () => scan(true) }, "Start again"));
   }
-  if (err.status === 503) return panel("Sorry", `${notOrdering(err)} Please ask a member of staff.`);
+  if (err.status === 503) return panel("Sorry", `${notOrdering(err.details)} ${ASK}`);
   if (err.status === 403 || err.status === 401) {
     return panel("This code does not work any more", "Please ask a member of staff for help.");
   }
@@ -64,12 +74,15 @@ function refused(err) {
   return showError(said(err));
 }
 
-/** Why the table takes no orders now (a 503): closed (with today's hours), the table or the
- * whole store paused. */
-function notOrdering(err) {
-  const hours = err.details.hours && err.details.hours.length
-    ? ` Today we are open ${err.details.hours.map(([a, b]) => `${a}–${b}`).join(", ")}.` : "";
-  return `${REASONS[err.details.reason] || err.message}${hours}`;
+/** Why the table takes no orders (a 503's or the view's `not_ordering`). */
+function notOrdering({ reason, hours }) {
+  const open = hours?.length ? ` Today we are open ${hours.map(([a, b]) => `${a}–${b}`).join(", ")}.` : "";
+  return REASONS[reason] + open;
+}
+
+function notOrderingLine() {
+  const why = state.table.not_ordering, open = cart();
+  return why && h("p", { class: "status wait", role: "status" }, `${notOrdering(why)} ${open && open.lines.length ? KEPT : ASK}`);
 }
 
 function showError(message) {
@@ -145,8 +158,10 @@ function render() {
   document.getElementById("store").textContent = table.store_name;
   document.getElementById("table").textContent = `Table ${table.table_name}`;
   const cats = menu.categories.filter((c) => c.items.length);
+  const focused = built && (built.focusKey() || state.opener); // kept over the redraw
   view.replaceChildren(...[
     state.error ? h("p", { class: "error", role: "alert" }, state.error) : null,
+    notOrderingLine(),
     statusLine(),
     h("nav", { class: "tabs", "aria-label": "Menu sections" },
       cats.map((c) => h("a", { href: `#cat-${c.id}`, dir: "auto", onclick: toSection }, c.name))),
@@ -166,6 +181,10 @@ function render() {
   const shown = state.sheet ? state.sheetNode : null;
   for (const old of app.querySelectorAll(":scope > .sheet")) if (old !== shown) old.remove();
   if (shown && shown.parentNode !== app) app.append(shown);
+  if (focused && !shown) {
+    built.focusBack(app, focused);
+    state.opener = null;
+  }
 }
 
 /** A section tab scrolls to its section; the address keeps the table's code (`#t=`), which a
@@ -197,32 +216,34 @@ function dish(item) {
     h("div", {}, h("h3", { dir: "auto" }, item.name), item.description ? h("p", { dir: "auto" }, item.description) : null,
       h("p", { class: "price" }, money(item.price))),
     out ? h("span", { class: "out-badge" }, "Sold out")
-      : h("button", { class: "primary", "aria-label": `Add ${item.name}`, onclick: () => openSheet("addSheet", item) }, "Add"));
+      : h("button", { class: "primary", "aria-label": `Add ${item.name}`, "data-focus": `add-${item.id}`, onclick: () => openSheet("addSheet", item) }, "Add"));
 }
 
 function bar() {
   const open = cart();
   const count = open ? open.lines.reduce((n, l) => n + l.quantity, 0) : 0;
+  const said = count ? `Your order (${count}) · ${money(open.total)}` : "Your order";
   return h("div", { class: "bar" }, h("div", { class: "row" },
-    h("button", { class: "primary", onclick: () => openSheet("cartSheet") },
-      count ? `Your order (${count}) · ${money(open.total)}` : "Your order"),
+    h("button", { class: "primary order", "aria-label": said, "data-focus": "order", onclick: () => openSheet("cartSheet") },
+      h("span", {}, count ? `Your order (${count})` : "Your order"), count ? h("span", {}, money(open.total)) : null),
     h("button", { onclick: () => act("/api/guest/call-waiter"), disabled: state.table.waiter_called },
       state.table.waiter_called ? "Waiter called" : "Call waiter")));
 }
 
-// The add and cart sheets are not needed to paint the menu: loaded after it (`sheets.js`).
+// The add and cart sheets (and their keys) are not needed to paint the menu: loaded after it.
 let sheets = null;
-const loadSheets = () => (sheets ||= import("/ui/guest/sheets.js"));
+let built = null;
+const loadSheets = () => (sheets ||= import("/ui/guest/sheets.js").then((m) => (built = m)));
 
 async function openSheet(name, ...args) {
-  const built = await loadSheets();
+  await loadSheets();
+  state.opener = built.focusKey(); // focused again at close
   state.sheet = () => built[name](page, ...args);
   state.sheetNode = null;
   state.sheetLive = name === "cartSheet";
   state.error = "";
   render();
-  const first = app.querySelector(".sheet input, .sheet button");
-  if (first) first.focus();
+  built.focusIn(state.sheetNode);
 }
 
 function closeSheet() {
@@ -232,7 +253,7 @@ function closeSheet() {
 
 function sheet(title, ...body) {
   return h("div", { class: "sheet", onclick: (e) => { if (e.target === e.currentTarget) closeSheet(); },
-    onkeydown: (e) => { if (e.key === "Escape") closeSheet(); } },
+    onkeydown: built.sheetKeys(closeSheet) },
   h("div", { role: "dialog", "aria-modal": "true", "aria-label": title },
     h("header", {}, h("h2", { dir: "auto" }, title), h("button", { "aria-label": "Close", onclick: closeSheet }, "✕")),
     state.error ? h("p", { class: "error", role: "alert" }, state.error) : null,
@@ -251,7 +272,7 @@ async function send() {
   } catch (err) {
     if (err.status && err.status !== 0) state.sendKey = null;
     if (err.status === 410) refused(err);
-    else if (err.status === 503) showError(`${notOrdering(err)} Your order is kept here: send it again later, or ask a member of staff.`);
+    else if (err.status === 503) showError(`${notOrdering(err.details)} ${KEPT}`);
     else if (SOLD_OUT.includes(err.code)) showError(`${err.message}: take it out of the order, then send it again.`);
     else showError(said(err));
   }
@@ -268,6 +289,6 @@ async function act(path, method = "POST", body) {
 }
 
 // What sheets.js draws with.
-const page = { state, api, money, sheet, closeSheet, render, refused, said, statusLine, send, act, cart };
+const page = { state, api, money, sheet, closeSheet, render, refused, said, statusLine, notOrderingLine, send, act, cart };
 
 scan();

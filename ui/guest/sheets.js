@@ -6,6 +6,8 @@
 import { choicePicker, groupsOf } from "/ui/lib/choices.js";
 import { h } from "/ui/lib/element.js";
 
+export { focusBack, focusIn, focusKey, sheetKeys } from "/ui/lib/sheet.js";
+
 export function addSheet(g, item) {
   const { state, api, money, sheet, closeSheet, refused, said } = g;
   const picker = choicePicker(groupsOf(item, state.menu), { currency: state.table.currency });
@@ -48,18 +50,19 @@ export function addSheet(g, item) {
 }
 
 export function cartSheet(g) {
-  const { state, money, sheet, statusLine, send, act, cart } = g;
+  const { state, money, sheet, statusLine, notOrderingLine, send, act, cart } = g;
   const open = cart();
   const { table } = state;
   return sheet("Your table's order",
     table.members.length ? h("div", { class: "members", "aria-label": "At this table" },
       table.members.map((m) => h("span", {}, m.nickname + (m.is_host ? " (host)" : "")))) : null,
+    notOrderingLine(),
     statusLine(),
     open && open.lines.length ? open.lines.map((line) => cartLine(g, line)) : h("p", { class: "note" }, "Nothing in the cart yet."),
     open && open.lines.length ? [
       h("p", { class: "line" }, h("strong", {}, "Total"), h("strong", {}, money(open.total))),
       table.pass_needed && open.status === "open" ? passForm(g) : null,
-      h("button", { class: "primary wide", disabled: open.status !== "open" || table.pass_needed, onclick: send },
+      h("button", { class: "primary wide", disabled: open.status !== "open" || table.pass_needed || table.not_ordering, onclick: send },
         open.status === "open" ? "Send order" : "Sent"),
     ] : null,
     table.order ? h("p", { class: "hint" }, `Order #${table.order.number} so far: ${money(table.order.total)}`) : null,

@@ -82,7 +82,7 @@ function link(label, search, current) {
 
 function mountShell(me, kitchen) {
   const conn = h("span", { class: "conn", "data-state": "connecting" }, CONN_LABEL.connecting);
-  const offline = h("div", { class: "kds-offline", role: "alert", hidden: true },
+  const offline = h("div", { class: "lost-box", role: "alert", hidden: true },
     "Can't reach the box: showing what it last sent. New tickets appear as soon as it answers.");
   const clock = h("time", { class: "kds-clock" });
   const tick = () => { clock.textContent = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); };

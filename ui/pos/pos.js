@@ -95,6 +95,8 @@ function mount(me, store, menu, floor, since) {
   const conn = h("span", { class: "conn", "data-state": "connecting" }, CONN_LABEL.connecting);
   const shiftChip = h("button", { type: "button", class: "badge shift-chip", onclick: () => show("shift") }, "Shift…");
   const printerAlert = h("div", { class: "printer-alert", role: "alert", hidden: true });
+  const lost = h("div", { class: "lost-box", role: "alert", hidden: true },
+    "No connection to the box: what you see may be out of date, and sales can't be sent or paid until it answers.");
   const tabs = h("nav", { class: "pos-tabs", "aria-label": "Till" });
   const view = h("section", { class: "pos-view", id: "pos-view" });
   const ticket = h("aside", { class: "pos-ticket", "aria-label": "Sale" });
@@ -111,7 +113,7 @@ function mount(me, store, menu, floor, since) {
         await session.signOut(api);
         showSignIn("Signed out.");
       } }, "Sign out")),
-    printerAlert,
+    lost, printerAlert,
     h("div", { class: "pos-body" }, h("div", { class: "pos-main" }, tabs, view), ticket)));
 
   const ctx = {
@@ -440,7 +442,11 @@ function mount(me, store, menu, floor, since) {
 
   const live = new Live({
     api, token: () => session.token, topics: TOPICS, since,
-    onState: (s) => { conn.dataset.state = s; conn.textContent = CONN_LABEL[s] || s; },
+    onState: (s) => {
+      conn.dataset.state = s;
+      conn.textContent = CONN_LABEL[s] || s;
+      lost.hidden = s !== "offline";
+    },
     onEvent: async (event) => {
       if (["printers", "printer_status", "print_jobs"].includes(event.entity)) checkPrinters();
       if (event.entity.startsWith("menu") || event.entity.startsWith("modifier")) {

@@ -11,6 +11,7 @@ import { Live } from "/ui/lib/live.js";
 import { formatMoney, knowDigits } from "/ui/lib/money.js";
 import { mountSignIn } from "/ui/lib/pinpad.js";
 import { Device, Session } from "/ui/lib/session.js";
+import { focusBack, focusIn, focusKey, sheetKeys } from "/ui/lib/sheet.js";
 import { syncBadge } from "/ui/lib/syncbadge.js";
 
 const root = document.getElementById("app");
@@ -19,7 +20,7 @@ const session = new Session("waiter");
 const api = new Api({ token: () => session.token, device: () => device.credential, onUnauthorized: (err) => ended(err) });
 const STATE_WORDS = { free: "Free", seated: "Seated", ordered: "Order to check", kitchen: "With the kitchen", bill: "Bill asked", paid: "Paid" };
 const CONN = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…", polling: "Live (polling)", offline: "Offline", stopped: "Offline" };
-const ui = { me: null, store: null, live: null, tab: "drafts", drafts: [], floor: null, menu: null, open: null, choicesOpen: null, dish: null, adding: null, error: "" };
+const ui = { me: null, store: null, live: null, tab: "drafts", drafts: [], floor: null, menu: null, open: null, opener: null, reason: "", choicesOpen: null, dish: null, adding: null, error: "" };
 
 function ended(err) {
   if (ui.live) ui.live.stop();
@@ -102,6 +103,8 @@ async function act(fn) {
 
 function render() {
   if (!ui.floor) return;
+  const focused = focusKey() || ui.opener; // found again once drawn anew
+  if (!ui.open) ui.reason = ""; // a sheet closed (rejected, confirmed): its reason goes with it
   const alerts = ui.floor.tables.filter((t) => t.waiter_called_at || t.bill_asked_at).length;
   const offline = ui.conn === "offline";
   root.replaceChildren(...[
@@ -114,7 +117,7 @@ function render() {
       ui.badge.element,
       h("span", { class: "conn", "data-state": ui.conn || "connecting" }, CONN[ui.conn || "connecting"]),
       h("button", { class: "btn btn-ghost btn-sm", onclick: async () => { if (ui.live) ui.live.stop(); if (ui.badge) ui.badge.stop(); await session.signOut(api); signIn("Signed out."); } }, "Sign out")),
-    offline ? h("div", { class: "w-offline", role: "alert" }, "No connection to the box: what you see may be out of date.") : null,
+    offline ? h("div", { class: "lost-box", role: "alert" }, "No connection to the box: what you see may be out of date.") : null,
     ui.store.qr_kill_switch ? h("div", { class: "msg msg-warn", role: "status" }, "QR ordering is paused for the whole store.") : null,
     ui.floor.daily_pass ? h("p", { class: "w-pass" }, "Today's pass for guests: ", h("strong", {}, ui.floor.daily_pass)) : null,
     h("nav", { class: "w-tabs", role: "tablist" },
@@ -124,18 +127,22 @@ function render() {
       ui.tab === "drafts" ? draftsList() : tablesGrid()),
     ui.open ? (ui.open.kind === "draft" ? draftSheet(ui.open.draft) : tableSheet(ui.open.table)) : null,
   ].filter(Boolean));
+  const open = root.querySelector(".w-sheet");
+  focusBack(root, focused);
+  if (open) return focusIn(open);
+  ui.opener = null;
 }
 
 // A new store's floor: said, not left blank (the manager adds tables on the admin page).
 const NO_TABLES = "No tables yet. A manager adds them on the admin page, under Tables.";
 
 function tab(id, label) {
-  return h("button", { role: "tab", "aria-selected": String(ui.tab === id), onclick: () => { ui.tab = id; show(null); } }, label);
+  return h("button", { role: "tab", "aria-selected": String(ui.tab === id), "data-focus": `tab-${id}`, onclick: () => { ui.tab = id; show(null); } }, label);
 }
 
 function draftsList() {
   if (!ui.drafts.length) return h("p", { class: "empty muted" }, "No orders waiting. New ones appear here.");
-  return ui.drafts.map((d) => h("button", { class: "w-draft", onclick: () => show({ kind: "draft", draft: d }) },
+  return ui.drafts.map((d) => h("button", { class: "w-draft", "data-focus": `draft-${d.id}`, onclick: () => show({ kind: "draft", draft: d }) },
     h("h2", {}, `Table ${d.table_name}`, badge(d.status)),
     h("span", { dir: "auto" }, d.lines.map((l) => `${l.quantity}× ${l.name}`).join(", ")),
     h("span", { class: "muted" }, `Sent ${ago(d.submitted_at)} · ${money(d.total)}`)));
@@ -147,15 +154,18 @@ function badge(status) {
   return h("span", { class: `badge ${kind}` }, text);
 }
 
-/** A draft's or a table's sheet opened, or none: a refusal said about the last one goes. */
+/** A draft's or a table's sheet opened, or none: a refusal said about the last one goes; the
+ * focus goes back to what opened it. */
 function show(open) {
+  if (!open && ui.open) ui.opener = ui.open.kind === "draft" ? `draft-${ui.open.draft.id}` : `table-${ui.open.table}`;
   ui.open = open;
+  ui.reason = "";
   ui.error = "";
   render();
 }
 
 function sheet(title, ...body) {
-  return h("div", { class: "w-sheet", onclick: (e) => { if (e.target === e.currentTarget) show(null); } },
+  return h("div", { class: "w-sheet", onclick: (e) => { if (e.target === e.currentTarget) show(null); }, onkeydown: sheetKeys(() => show(null)) },
     h("div", { role: "dialog", "aria-modal": "true", "aria-label": title },
       h("header", {}, h("h2", {}, title), h("button", { class: "btn btn-sm", "aria-label": "Close", onclick: () => show(null) }, "Close")),
       ui.error ? h("p", { class: "msg msg-error", role: "alert" }, ui.error) : null,
@@ -165,7 +175,10 @@ function sheet(title, ...body) {
 function draftSheet(d) {
   const mine = d.status === "in_review" && d.locked_by === ui.me.id;
   const path = `/api/drafts/${d.id}`;
-  const reason = h("input", { class: "input", id: "reason", maxlength: "140", placeholder: "Why (the guests see it)" });
+  // What the waiter types is kept in `ui.reason`, as the dish picked: a live redraw (any
+  // table's change) draws the field anew.
+  const reason = h("input", { class: "input", id: "reason", maxlength: "140", placeholder: "Why (the guests see it)",
+    value: ui.reason, "data-focus": "reason", oninput: (e) => { ui.reason = e.target.value; } });
   // The dish picked is kept in `ui.dish`: a live redraw (a guest's change) draws the select anew.
   const dish = h("select", { class: "select", id: "dish", "aria-label": "Dish to add", onchange: (e) => { ui.dish = e.target.value; } },
     ui.menu.categories.flatMap((c) => c.items.filter((i) => i.available)
@@ -244,7 +257,7 @@ function tablesGrid() {
   if (!ui.floor.tables.length) return h("p", { class: "empty muted" }, NO_TABLES);
   return h("div", { class: "w-grid" }, ui.floor.tables.map((t) => h("button", {
     class: "w-table", "data-state": t.state, "data-amber": String(t.unpaid_too_long), "data-enabled": String(t.enabled),
-    "aria-label": `Table ${t.name}: ${STATE_WORDS[t.state]}`, onclick: () => show({ kind: "table", table: t.id }) },
+    "aria-label": `Table ${t.name}: ${STATE_WORDS[t.state]}`, "data-focus": `table-${t.id}`, onclick: () => show({ kind: "table", table: t.id }) },
   h("strong", {}, t.name),
   h("span", {}, STATE_WORDS[t.state]),
   t.seated_at ? h("small", {}, `Seated ${minutes(t.seated_at)} min`) : null,
