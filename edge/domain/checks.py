@@ -857,11 +857,11 @@ def amounts(due: money.Totals) -> dict[str, Any]:
 
 def void_line(
     conn: WriteConnection, actor: Actor, line_id: str, reason: Any, approver: Actor | None = None
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], list[str]]:
     """Void a line (`orders.void_line`) and settle again each open check holding it that has a
     payment on it (or is a part of a split one): what is left to pay is recomputed, and a check
     its payments now cover is paid, what they paid beyond it owed back (`due_back`). Answers
-    the order. A paid check holding it (a paid part of a split check, or a check the order's
+    the order and the checks the void paid (`payments.void_line` prints their receipts). A paid check holding it (a paid part of a split check, or a check the order's
     other lines were moved from), and each paid part of a split check holding it (an amount off
     shares out anew over the parts), keeps what it comes to now, as one paid after the void would:
     the reports count the line no more, and what it paid beyond that is owed back; unless it
@@ -888,9 +888,8 @@ def void_line(
         " OR EXISTS (SELECT 1 FROM payments p WHERE p.check_id = c.id)) ORDER BY c.position",
         (line_id,),
     ).fetchall()
-    for row in held:
-        settle(conn, actor, row["id"])
-    return orders.get(conn, order["id"])
+    settled = [row["id"] for row in held if settle(conn, actor, row["id"])]
+    return orders.get(conn, order["id"]), settled
 
 
 def _kept(due: money.Totals) -> dict[str, Any]:

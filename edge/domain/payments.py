@@ -185,6 +185,20 @@ def print_receipt(
         return None
 
 
+def void_line(
+    conn: WriteConnection, actor: Actor, line_id: str, reason: Any, approver: Actor | None = None
+) -> dict[str, Any]:
+    """Void a line (`checks.void_line`); a check the void leaves paid (its tenders now cover
+    it) prints its receipt on the till's receipt printer, as the tender that settles a check
+    does: the guest paid, and gets the proof of it, with what is owed back. A part of a split
+    check that took no tender (nothing was paid on it) prints none. Answers the order."""
+    order, settled = checks.void_line(conn, actor, line_id, reason, approver)
+    for check_id in settled:
+        if checks.payments_of(conn, [check_id]):
+            print_receipt(conn, actor, check_id)
+    return order
+
+
 def planned(
     conn: sqlite3.Connection,
     actor: Actor,
