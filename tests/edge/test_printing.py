@@ -22,8 +22,10 @@ from edge.api.app import create_app
 from edge.core import db
 from edge.core.config import EdgeSettings
 from edge.core.events import commit, digest
+from edge.core.retention import Keep
 from edge.core.permissions import Actor
 from edge.domain import print_queue, printouts
+from edge.runtime.housekeeping import prune
 from printers import preview
 from printers.decoder import decode
 from printers.emulator import ThreadedEmulator, run_in_thread
@@ -649,6 +651,51 @@ async def test_the_x_reports_tenders_add_up_to_its_takings(app, client, emulator
     takings = cents(tenders.pop())
     assert takings == report.json()["data"]["takings"]
     assert sum(cents(row) for row in tenders if not row.startswith("incl.")) == takings
+
+
+async def test_a_z_report_is_printed_again_after_its_print_job_is_gone(app, client, emulator):
+    """A Z report's print job is forgotten after two weeks (what the box keeps of printing),
+    while the report stays in GET /api/reports: its job's Reprint then answered 404, and no
+    other way printed it, though the accountant asks for last month's Z on paper. A manager
+    prints any report again from the report itself, under a REPRINT banner, as it was made:
+    its figures and the time it was made."""
+    manager = await sign_in(client, "manager", device="till")
+    await point_at(client, manager, "Counter receipt", emulator.port)
+    await open_shift(client, manager, 0)
+    check = await check_of(client, manager, await walk_in(client, manager, "Garlic prawns"))
+    assert (
+        await pay(client, manager, check["id"], method="card", reference="Z1")
+    ).status_code == 201
+    closed = await client.post("/api/shifts/current/close", json={"counted": {}}, headers=manager)
+    assert closed.status_code == 200, closed.text
+    made = await client.post("/api/reports", json={"kind": "z"}, headers=manager)
+    assert made.status_code == 201, made.text
+    z = made.json()
+    await drain(app)
+    first = [job for job in emulator.wait_for_jobs(2) if "Z REPORT" in job.lines]
+    assert len(first) == 1
+    later = datetime.now(UTC) + timedelta(days=30)
+    await prune(app.state.box.write, Keep(local_days=14, synced_days=90), later)
+    gone = await client.post(f"/api/print-jobs/{z['print_job_id']}/reprint", headers=manager)
+    assert gone.status_code == 404
+    (listed,) = (await client.get("/api/reports", headers=manager)).json()
+    again = await client.post(f"/api/reports/{listed['id']}/print", headers=manager)
+    assert again.status_code == 201, again.text
+    assert again.json()["kind"] == "report" and again.json()["reprint"] is True
+    await drain(app)
+    reprinted = emulator.wait_for_jobs(3)[2]
+    assert reprinted.lines[0] == "*** REPRINT ***" and "Z REPORT" in reprinted.lines
+    assert (
+        reprinted.lines[reprinted.lines.index("Z REPORT") :]
+        == first[0].lines[first[0].lines.index("Z REPORT") :]
+    )
+    cashier = await sign_in(client, "cashier", device="till")
+    refused = await client.post(f"/api/reports/{listed['id']}/print", headers=cashier)
+    assert refused.status_code == 403
+    assert_error_shape(refused)
+    unknown = await client.post(f"/api/reports/{UNKNOWN}/print", headers=manager)
+    assert unknown.status_code == 404
+    assert_error_shape(unknown)
 
 
 async def test_no_sale_drawer_needs_a_manager_or_their_approval(app, client, emulator):
