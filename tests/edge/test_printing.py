@@ -774,6 +774,46 @@ async def test_a_job_the_printer_got_part_of_goes_again_under_a_reprint_banner(
     assert [json.loads(e["fields"]).get("reprint") for e in said] == [False, True, None]
 
 
+async def test_a_job_the_paper_ran_out_in_is_not_printed_though_the_printer_said_nothing(
+    app, client, emulator
+):
+    """The paper runs out mid-ticket: the printer stops, its buffer fills, and the status asked
+    after the job waits behind the ticket's rest, unanswered. "No answer" was taken for
+    "printed": the ticket was marked printed with its end never on paper, and the printer read
+    online. A printer that answered before the job and then not after it, in as long as a write
+    may take, has not printed it: the job goes again under a REPRINT banner, held while the
+    printer then says paper out, and prints once the paper is back."""
+    manager = await sign_in(client, "manager")
+    kitchen = (await printers_by_name(client, manager))["Kitchen pass"]
+    quick = {**network(emulator.port), "status_timeout": 0.2, "timeout": 0.5}
+    pointed = await client.patch(
+        f"/api/printers/{kitchen['id']}", json={"transport": quick}, headers=manager
+    )
+    assert pointed.status_code == 200, pointed.text
+    emulator.paper_ends_after = len(STATUS_QUESTIONS) + 60  # its status, 60 bytes of the job
+    with freeze_time("2026-11-21 12:00:00", tick=True) as frozen:
+        await kitchen_order(client, manager, send=True)
+        await drain(app)
+        (job,) = rows(app, "SELECT * FROM print_jobs")
+        assert (job["state"], job["attempts"], job["reprint"]) == ("queued", 1, 1)
+        assert job["last_error"].startswith("PrinterTimeout")
+        kitchen = (await printers_by_name(client, manager))["Kitchen pass"]
+        assert kitchen["online"] is False and kitchen["error"]
+        advance(frozen, print_queue.backoff(1) + 1)
+        await drain(app)  # the printer now says paper out: the job waits
+        (job,) = rows(app, "SELECT * FROM print_jobs")
+        assert (job["state"], job["attempts"]) == ("queued", 2)
+        assert (await printers_by_name(client, manager))["Kitchen pass"]["paper_out"] is True
+        emulator.paper_out = False  # paper back in
+        advance(frozen, print_queue.backoff(2) + 1)
+        await drain(app)
+    assert rows(app, "SELECT state FROM print_jobs") == [{"state": "printed"}]
+    (stopped,) = emulator.discarded
+    assert "1x Burrata" not in stopped.lines
+    (again,) = emulator.wait_for_jobs(2)
+    assert again.lines[:2] == ["*** REPRINT ***", "KITCHEN"] and "1x Burrata" in again.lines
+
+
 async def test_a_drawer_pulse_cut_off_goes_again_with_no_banner(app, client, emulator):
     manager = await sign_in(client, "manager")
     await point_at(client, manager, "Counter receipt", emulator.port)
