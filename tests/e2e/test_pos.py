@@ -216,6 +216,40 @@ def test_a_digital_receipt_paid_in_cash_says_its_rounding_and_adds_up(
     assert rows["Card"] + rows["Cash"] == rows["Total"] + rows["Cash rounding"] + rows["Change"]
 
 
+def test_a_digital_receipt_reads_amounts_in_the_digits_the_box_keeps_them_in(
+    page: Page, live_edge: LiveEdge
+):
+    """A store in forints (kept in fillér, 2 digits, as ISO has it) or Iraqi dinars (3): the
+    digital receipt read the amounts with the browser's own digits for the currency (0 for
+    both), so a HUF 12.50 total said "HUF 1,250", and an IQD 12.500 one "IQD 12,500". It reads
+    them in the box's digits, as the POS and the paper do."""
+    for currency, digits in (("HUF", 2), ("IQD", 3)):
+        with live_edge.client() as owner:
+            assert owner.patch("/api/store", json={"currency": currency}).status_code == 200
+            menu = owner.get("/api/menu").json()
+            prawns = next(
+                i for c in menu["categories"] for i in c["items"] if i["name"] == "Garlic prawns"
+            )
+            order = owner.post(
+                "/api/orders", json={"kind": "counter", "lines": [{"item_id": prawns["id"]}]}
+            )
+            check = owner.post("/api/checks", json={"order_id": order.json()["id"]}).json()
+            if owner.get("/api/shifts/current").json()["shift"] is None:
+                assert owner.post("/api/shifts", json={"float": 0}).status_code == 201
+            card = {"method": "card", "reference": "T1"}
+            paid = owner.post(f"/api/checks/{check['id']}/payments", json=card)
+            assert paid.status_code == 201, paid.text
+        with contextlib.closing(sqlite3.connect(live_edge.settings.database)) as conn:
+            (token,) = conn.execute(
+                "SELECT receipt_token FROM checks WHERE id = ?", (check["id"],)
+            ).fetchone()
+        page.goto(f"/ui/receipt/index.html#{token}")
+        page.reload()  # the second receipt: a new fragment alone loads nothing
+        total = page.locator(".receipt-total .num")
+        units, fraction = divmod(check["total"], 10**digits)
+        expect(total).to_contain_text(f"{units:,}.{fraction:0{digits}d}")
+
+
 @contextlib.contextmanager
 def paying_edge(settings, **options):
     """A sandbox payment provider and a live edge that pays through it (its webhooks signed
