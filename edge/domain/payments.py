@@ -122,8 +122,8 @@ def take(
         if "reference" in given:
             raise Invalid("cash has no terminal reference", field="reference")
         step = pos_config.current(conn)["cash_rounding"]
-        if amount == balance and step > 1:
-            rounding = pricing.divide(amount, step, "half_up") * step - amount
+        if amount == balance:
+            rounding = pricing.cash_due(amount, step) - amount
         owed = amount + rounding + tip
         cash_given = given.get("given", owed)
         if cash_given < owed:

@@ -468,6 +468,31 @@ def test_the_quick_cash_buttons_show_their_amounts_whole_on_a_phone(browser, liv
             assert cut == [], f"cut at {width}: {cut}"
 
 
+def test_exact_cash_in_a_store_that_rounds_cash_pays_the_rounded_amount(
+    page: Page, live_edge: LiveEdge, console: Console
+):
+    """A Swedish store takes cash in whole kronor: a bill of 8.50 kr is 9 kr in cash. "Exact"
+    offered 8.50 kr, and the box, asking 9 kr, refused it ("Cash given is less than is owed"):
+    the seven-tap cash sale failed on every bill that rounds up. Exact is what the box takes
+    in cash, and the notes above it follow."""
+    with live_edge.client() as owner:
+        assert owner.patch("/api/store", json={"currency": "SEK"}).status_code == 200
+        rounding = owner.patch("/api/pos/settings", json={"cash_rounding": 100})
+        assert rounding.status_code == 200, rounding.text
+    pos_sign_in(page, CASHIER)
+    open_shift(page, "100.00")
+    page.get_by_role("button", name="Sale", exact=True).click()
+    pay = desserts_to_pay(page)
+    exact = pay.locator(".pay-quick .btn-primary")
+    expect(exact).to_have_text("Exact SEK 9.00")
+    expect(pay.locator(".pay-quick .btn").nth(1)).to_have_text("SEK 10.00")
+    exact.click()
+    expect(pay.locator(".pay-done-title")).to_have_text("Paid")
+    with contextlib.closing(sqlite3.connect(live_edge.settings.database)) as conn:
+        cash = conn.execute("SELECT given, rounding, change FROM payments").fetchall()
+    assert cash == [(900, 50, 0)]
+
+
 def test_a_void_and_a_refund_with_a_managers_pin_at_the_till_and_the_refunds_slip(
     page: Page, live_edge: LiveEdge, console: Console
 ):

@@ -144,7 +144,7 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
         h("strong", { class: "num" }, money(balance))),
       h("div", { class: "card card-pad stack" },
         h("h3", {}, "Cash"),
-        h("div", { class: "pay-quick" }, quickCash(balance, digits).map((value, i) =>
+        h("div", { class: "pay-quick" }, quickCash(what.cash_balance, digits).map((value, i) =>
           h("button", { type: "button", class: `btn${i === 0 ? " btn-primary" : ""}`, "data-cash": String(value), onclick: () => cash(value) },
             i === 0 ? `Exact ${money(value)}` : money(value)))),
         h("form", { class: "row", onsubmit: (event) => {
