@@ -25,7 +25,9 @@ from typing import Any
 from edge.core.events import WriteConnection, commit
 from edge.core.permissions import Actor, require
 from edge.domain import checks, pos_config, pricing, printouts, receipts, shifts
+from edge.domain import store as store_settings
 from edge.domain.rows import existing
+from printers.money import format_amount
 from service import fields as f
 from service.errors import Conflict, Invalid
 from service.shapes import ID, MONEY, nullable, shape
@@ -224,8 +226,10 @@ def _refundable(
     if refundable <= 0:
         raise Conflict("the payment is refunded in full already", code="refunded")
     if not 0 < amount <= refundable:
+        currency = store_settings.current(conn)["currency"]
+        least, most = format_amount(1, currency), format_amount(refundable, currency)
         raise Invalid(
-            f"Amount must be from 1 to {refundable}, what is left of the tender.",
+            f"Amount must be from {least} to {most}, what is left of the tender.",
             code="too_much",
             field="amount",
         )
