@@ -493,6 +493,36 @@ def test_exact_cash_in_a_store_that_rounds_cash_pays_the_rounded_amount(
     assert cash == [(900, 50, 0)]
 
 
+def test_a_drawer_is_counted_in_the_notes_and_coins_of_the_stores_currency(
+    page: Page, live_edge: LiveEdge
+):
+    """The close's blind count offered the euro's notes and coins whatever the store's money:
+    an American till had no quarter to count (its declared cash came out short by every
+    quarter in the drawer), a Kuwaiti one no quarter-dinar note, and a Hungarian one none of
+    the forint notes from 1,000 to 20,000. Each store counts in its own currency's."""
+    pos_sign_in(page, CASHIER)
+    for currency, counts, declared in (
+        ("USD", {"$0.25": 4, "$100.00": 1}, 10_100),
+        ("KWD", {"KWD 0.250": 2, "KWD 20.000": 1}, 20_500),
+        ("HUF", {"HUF 20,000.00": 1, "HUF 1,000.00": 3}, 2_300_000),
+    ):
+        with live_edge.client() as owner:
+            assert owner.patch("/api/store", json={"currency": currency}).status_code == 200
+        page.reload()  # the till reads the store's currency as it starts
+        open_shift(page, "0")
+        for label, count in counts.items():
+            page.get_by_label(f"How many {label}", exact=True).fill(str(count))
+        page.locator(".shift-close").screenshot(path=str(SCREENSHOTS / f"pos-count-{currency}.png"))
+        page.get_by_role("button", name="Close shift").click()
+        page.get_by_role("button", name="Yes, close it").click()
+        expect(page.locator(".shift-result")).to_be_visible()
+        with contextlib.closing(sqlite3.connect(live_edge.settings.database)) as conn:
+            (counted,) = conn.execute(
+                "SELECT declared FROM shifts ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+        assert counted == declared, currency
+
+
 def test_a_void_and_a_refund_with_a_managers_pin_at_the_till_and_the_refunds_slip(
     page: Page, live_edge: LiveEdge, console: Console
 ):

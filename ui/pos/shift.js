@@ -6,7 +6,35 @@ import { h } from "/ui/lib/element.js";
 import { parseMoney } from "/ui/lib/money.js";
 import { openModal, toast, withApproval } from "./dialogs.js";
 
-const NOTES_AND_COINS = [50000, 20000, 10000, 5000, 2000, 1000, 500, 200, 100, 50, 20, 10, 5, 2, 1];
+// The notes and coins a drawer is counted in, in minor units, largest first: the currency's
+// own where listed (a quarter in dollars, a quarter dinar), else the euro's series in the
+// currency's digits.
+const EURO_SERIES = [50000, 20000, 10000, 5000, 2000, 1000, 500, 200, 100, 50, 20, 10, 5, 2, 1];
+const NOTES_AND_COINS = {
+  USD: [10000, 5000, 2000, 1000, 500, 200, 100, 25, 10, 5, 1],
+  CAD: [10000, 5000, 2000, 1000, 500, 200, 100, 25, 10, 5],
+  AUD: [10000, 5000, 2000, 1000, 500, 200, 100, 50, 20, 10, 5],
+  NZD: [10000, 5000, 2000, 1000, 500, 200, 100, 50, 20, 10],
+  GBP: [5000, 2000, 1000, 500, 200, 100, 50, 20, 10, 5, 2, 1],
+  CHF: [100000, 20000, 10000, 5000, 2000, 1000, 500, 200, 100, 50, 20, 10, 5],
+  SEK: [100000, 50000, 20000, 10000, 5000, 2000, 1000, 500, 200, 100],
+  NOK: [100000, 50000, 20000, 10000, 5000, 2000, 1000, 500, 100],
+  DKK: [100000, 50000, 20000, 10000, 5000, 2000, 1000, 500, 200, 100, 50],
+  HUF: [2000000, 1000000, 500000, 200000, 100000, 50000, 20000, 10000, 5000, 2000, 1000, 500],
+  JPY: [10000, 5000, 2000, 1000, 500, 100, 50, 10, 5, 1],
+  KRW: [50000, 10000, 5000, 1000, 500, 100, 50, 10],
+  ISK: [10000, 5000, 2000, 1000, 500, 100, 50, 10, 5, 1],
+  BHD: [20000, 10000, 5000, 1000, 500, 100, 50, 25, 10, 5],
+  KWD: [20000, 10000, 5000, 1000, 500, 250, 100, 50, 20, 10, 5],
+  JOD: [50000, 20000, 10000, 5000, 1000, 500, 250, 100, 50, 10],
+  TND: [50000, 20000, 10000, 5000, 2000, 1000, 500, 200, 100, 50, 20, 10],
+};
+
+function notesAndCoins(currency, digits) {
+  if (NOTES_AND_COINS[currency]) return NOTES_AND_COINS[currency];
+  const scaled = EURO_SERIES.map((value) => value * 10 ** digits / 100);
+  return scaled.filter((value) => Number.isInteger(value));
+}
 
 export async function drawShift(root, ctx) {
   const message = h("p", { class: "msg", role: "alert" });
@@ -57,7 +85,7 @@ function openShift(shift, ctx, fail, redraw) {
     h("option", { value: "skim" }, "Skim"));
   const amount = h("input", { class: "input", name: "amount", inputmode: "decimal", placeholder: "0.00", "aria-label": "Amount" });
   const reason = h("input", { class: "input", name: "reason", placeholder: "Reason", "aria-label": "Reason" });
-  const counts = NOTES_AND_COINS.map((value) => ({
+  const counts = notesAndCoins(ctx.store.currency, ctx.digits).map((value) => ({
     value,
     input: h("input", { class: "input input-sm", type: "number", min: "0", step: "1", inputmode: "numeric", name: `count-${value}`, "aria-label": `How many ${money(value)}` }),
   }));
