@@ -28,7 +28,19 @@ from printers import documents as doc
 from printers.money import format_amount
 from service import fields as f
 from service.errors import Conflict, Invalid
-from service.shapes import COUNT, DAY, HUB_REV, ID, INSTANT, MONEY, array, enum, nullable, shape
+from service.shapes import (
+    COUNT,
+    CURRENCY,
+    DAY,
+    HUB_REV,
+    ID,
+    INSTANT,
+    MONEY,
+    array,
+    enum,
+    nullable,
+    shape,
+)
 from sync.clock import now_iso
 from sync.ids import uuid7
 
@@ -96,7 +108,13 @@ REPORT_DATA = shape(
         "declared_cash": _SIGNED,
         "over_short": {**_SIGNED, "description": "declared less expected, of closed shifts"},
         "open_shifts": COUNT,
+        "currency": {
+            **CURRENCY,
+            "description": "the money its amounts are in (a report made before this was kept"
+            " has none: the store's)",
+        },
     },
+    optional=("currency",),
 )
 REPORT_VIEW = shape(
     "Report",
@@ -177,6 +195,7 @@ def build(conn: sqlite3.Connection, day: str) -> dict[str, Any]:
     tips = sum(t["tips"] for t in tenders.values())
     refunds = sum(t["refunds"] for t in tenders.values())
     return {
+        "currency": store_settings.current(conn)["currency"],
         "checks": len(paid),
         "sales": sales,
         "net_sales": net,
@@ -267,9 +286,10 @@ def document(conn: sqlite3.Connection, report: dict[str, Any]) -> doc.Report:
     """The report as paper shows it."""
     store = store_settings.current(conn)
     data = report["data"]
+    currency = data.get("currency", store["currency"])  # as it was made, whatever the store's now
 
     def money(minor: int) -> str:
-        return format_amount(minor, store["currency"])
+        return format_amount(minor, currency)
 
     def rows(*pairs: tuple[str, str]) -> tuple[doc.ReportRow, ...]:
         return tuple(doc.ReportRow(label, value) for label, value in pairs)

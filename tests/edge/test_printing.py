@@ -698,6 +698,34 @@ async def test_a_z_report_is_printed_again_after_its_print_job_is_gone(app, clie
     assert_error_shape(unknown)
 
 
+async def test_a_report_printed_again_reads_in_the_money_it_was_made_in(app, client, emulator):
+    """A store that changes its money (Croatia's kuna to the euro; here the euro to the yen)
+    printed a report made before in the new money's digits: a day of €9.50 read 950."""
+    manager = await sign_in(client, "manager", device="till")
+    await point_at(client, manager, "Counter receipt", emulator.port)
+    await open_shift(client, manager, 0)
+    check = await check_of(client, manager, await walk_in(client, manager, "Garlic prawns"))
+    assert (
+        await pay(client, manager, check["id"], method="card", reference="X1")
+    ).status_code == 201
+    made = await client.post("/api/reports", json={"kind": "x"}, headers=manager)
+    assert made.status_code == 201, made.text
+    assert made.json()["data"]["currency"] == "EUR"
+    changed = await client.patch("/api/store", json={"currency": "JPY"}, headers=manager)
+    assert changed.status_code == 200, changed.text
+    again = await client.post(f"/api/reports/{made.json()['id']}/print", headers=manager)
+    assert again.status_code == 201, again.text
+    await drain(app)
+    first, reprinted = [job for job in emulator.wait_for_jobs(3) if "X REPORT" in job.lines]
+    (sales,) = [line for line in reprinted.lines if line.startswith("Sales ")]
+    total = check["total"]
+    assert sales.endswith(f" {total // 100}.{total % 100:02d}"), sales
+    assert (
+        first.lines[first.lines.index("X REPORT") :]
+        == reprinted.lines[reprinted.lines.index("X REPORT") :]
+    )
+
+
 async def test_no_sale_drawer_needs_a_manager_or_their_approval(app, client, emulator):
     cashier = await sign_in(client, "cashier")
     refused = await client.post("/api/drawer/open", headers=cashier, json={"reason": "change"})
