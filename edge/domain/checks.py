@@ -872,11 +872,12 @@ def void_line(
     """Void a line (`orders.void_line`) and settle again each open check holding it that has a
     payment on it (or is a part of a split one): what is left to pay is recomputed, and a check
     its payments now cover is paid, what they paid beyond it owed back (`due_back`). Answers
-    the order and the checks the void paid (`payments.void_line` prints their receipts). A paid check holding it (a paid part of a split check, or a check the order's
-    other lines were moved from), and each paid part of a split check holding it (an amount off
-    shares out anew over the parts), keeps what it comes to now, as one paid after the void would:
-    the reports count the line no more, and what it paid beyond that is owed back; unless it
-    was paid on a day whose Z is done, which would rewrite that day's figures: refused
+    the order and the checks the void paid (`payments.void_line` prints their receipts). A
+    paid check holding it (a paid part of a split check, or a check the order's other lines
+    were moved from), and each paid part of a split check holding it (an amount off shares out
+    anew over the parts), keeps what it comes to now, as one paid after the void would: the
+    reports count the line no more, and what it paid beyond that is owed back; unless it was
+    paid on a day whose Z is done, which would rewrite that day's figures: refused
     (`day_closed`), the money is refunded instead, today."""
     held_paid = conn.execute(
         "SELECT c.* FROM checks c WHERE c.status = 'paid' AND (c.id IN (SELECT check_id"

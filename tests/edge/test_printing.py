@@ -22,8 +22,8 @@ from edge.api.app import create_app
 from edge.core import db
 from edge.core.config import EdgeSettings
 from edge.core.events import commit, digest
-from edge.core.retention import Keep
 from edge.core.permissions import Actor
+from edge.core.retention import Keep
 from edge.domain import print_queue, printouts
 from edge.runtime.housekeeping import prune
 from printers import preview
