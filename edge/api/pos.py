@@ -12,7 +12,8 @@ from starlette.routing import Route
 from edge.api.idempotency import answer, answered_meanwhile
 from edge.api.openapi import contract
 from edge.api.pay_at_table import provider, then_withdraw
-from edge.api.writes import action, creator, updater
+from edge.api.printing import prints
+from edge.api.writes import creator, updater
 from edge.core.permissions import require
 from edge.domain import (
     check_splits,
@@ -20,7 +21,6 @@ from edge.domain import (
     discounts,
     payments,
     pos_config,
-    print_queue,
     receipts,
     reports,
     shifts,
@@ -323,15 +323,12 @@ routes = [
     Route("/api/reports", list_reports, methods=["GET"]),
     Route(
         "/api/reports/{report_id:id}/print",
-        action(
+        prints(
             reports.reprint_report,
             "Print a report again as it was made (its figures and time), under a REPRINT"
             " banner, on the report printer (else the caller's receipt printer); returns the"
             " job. Any day's, long after its first print job is forgotten.",
             "report_id",
-            201,
-            response=print_queue.JOB_VIEW,
-            refuses={409},
         ),
         methods=["POST"],
     ),

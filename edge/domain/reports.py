@@ -28,19 +28,7 @@ from printers import documents as doc
 from printers.money import format_amount
 from service import fields as f
 from service.errors import Conflict, Invalid
-from service.shapes import (
-    COUNT,
-    CURRENCY,
-    DAY,
-    HUB_REV,
-    ID,
-    INSTANT,
-    MONEY,
-    array,
-    enum,
-    nullable,
-    shape,
-)
+from service.shapes import COUNT, DAY, HUB_REV, ID, INSTANT, MONEY, array, enum, nullable, shape
 from sync.clock import now_iso
 from sync.ids import uuid7
 
@@ -109,7 +97,7 @@ REPORT_DATA = shape(
         "over_short": {**_SIGNED, "description": "declared less expected, of closed shifts"},
         "open_shifts": COUNT,
         "currency": {
-            **CURRENCY,
+            **store_settings.STORE_VIEW.schema["properties"]["currency"],
             "description": "the money its amounts are in (a report made before this was kept"
             " has none: the store's)",
         },

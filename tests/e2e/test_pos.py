@@ -172,6 +172,15 @@ def test_a_cashier_rings_up_splits_pays_two_ways_and_the_z_report_shows_the_vari
         assert "Z REPORT" in z and "Over/short" in z
 
 
+def receipt_token(live_edge: LiveEdge, check_id: str) -> str:
+    """The key of a paid check's digital receipt, which its printed QR code carries."""
+    with contextlib.closing(sqlite3.connect(live_edge.settings.database)) as conn:
+        (token,) = conn.execute(
+            "SELECT receipt_token FROM checks WHERE id = ?", (check_id,)
+        ).fetchone()
+    return token
+
+
 def test_a_digital_receipt_paid_in_cash_says_its_rounding_and_adds_up(
     page: Page, live_edge: LiveEdge
 ):
@@ -201,11 +210,7 @@ def test_a_digital_receipt_paid_in_cash_says_its_rounding_and_adds_up(
         assert cash.status_code == 201, cash.text
         rounding = cash.json()["payment"]["rounding"]
         assert rounding == -2
-    with contextlib.closing(sqlite3.connect(live_edge.settings.database)) as conn:
-        (token,) = conn.execute(
-            "SELECT receipt_token FROM checks WHERE id = ?", (check["id"],)
-        ).fetchone()
-    page.goto(f"/ui/receipt/index.html#{token}")
+    page.goto(f"/ui/receipt/index.html#{receipt_token(live_edge, check['id'])}")
     expect(page.locator(".receipt-total")).to_be_visible()  # drawn once the box answered
     rows = {
         row.locator("span").first.inner_text(): money(row.locator(".num").inner_text())
@@ -224,26 +229,14 @@ def test_a_digital_receipt_reads_amounts_in_the_digits_the_box_keeps_them_in(
     both), so a HUF 12.50 total said "HUF 1,250", and an IQD 12.500 one "IQD 12,500". It reads
     them in the box's digits, as the POS and the paper do."""
     for currency, digits in (("HUF", 2), ("IQD", 3)):
-        with live_edge.client() as owner:
+        with live_edge.client() as owner:  # a till of its own each time
             assert owner.patch("/api/store", json={"currency": currency}).status_code == 200
-            menu = owner.get("/api/menu").json()
-            prawns = next(
-                i for c in menu["categories"] for i in c["items"] if i["name"] == "Garlic prawns"
-            )
-            order = owner.post(
-                "/api/orders", json={"kind": "counter", "lines": [{"item_id": prawns["id"]}]}
-            )
-            check = owner.post("/api/checks", json={"order_id": order.json()["id"]}).json()
-            if owner.get("/api/shifts/current").json()["shift"] is None:
-                assert owner.post("/api/shifts", json={"float": 0}).status_code == 201
+            assert owner.post("/api/shifts", json={"float": 0}).status_code == 201
+            check = one_line_check(live_edge)
             card = {"method": "card", "reference": "T1"}
             paid = owner.post(f"/api/checks/{check['id']}/payments", json=card)
             assert paid.status_code == 201, paid.text
-        with contextlib.closing(sqlite3.connect(live_edge.settings.database)) as conn:
-            (token,) = conn.execute(
-                "SELECT receipt_token FROM checks WHERE id = ?", (check["id"],)
-            ).fetchone()
-        page.goto(f"/ui/receipt/index.html#{token}")
+        page.goto(f"/ui/receipt/index.html#{receipt_token(live_edge, check['id'])}")
         page.reload()  # the second receipt: a new fragment alone loads nothing
         total = page.locator(".receipt-total .num")
         units, fraction = divmod(check["total"], 10**digits)
@@ -992,10 +985,7 @@ def test_a_parts_receipt_keeps_an_arabic_dishs_share_after_its_name(browser, liv
         assert owner.post("/api/shifts", json={"float": 0}).status_code == 201
         cash = {"method": "cash", "given": part["balance"]}
         assert owner.post(f"/api/checks/{part['id']}/payments", json=cash).status_code == 201
-    with contextlib.closing(sqlite3.connect(live_edge.settings.database)) as conn:
-        (token,) = conn.execute(
-            "SELECT receipt_token FROM checks WHERE id = ?", (part["id"],)
-        ).fetchone()
+    token = receipt_token(live_edge, part["id"])
     with browser_page(browser, live_edge, **PHONE) as phone:
         phone.goto(f"/ui/receipt/index.html#{token}")
         line = phone.locator(".receipt-line .receipt-row > span").first

@@ -653,6 +653,17 @@ async def test_the_x_reports_tenders_add_up_to_its_takings(app, client, emulator
     assert sum(cents(row) for row in tenders if not row.startswith("incl.")) == takings
 
 
+async def a_card_sale(client, manager, emulator) -> dict:
+    """The manager's till prints on `emulator`, opens its shift and sells garlic prawns by
+    card: the paid check."""
+    await point_at(client, manager, "Counter receipt", emulator.port)
+    await open_shift(client, manager, 0)
+    check = await check_of(client, manager, await walk_in(client, manager, "Garlic prawns"))
+    paid = await pay(client, manager, check["id"], method="card", reference="T1")
+    assert paid.status_code == 201, paid.text
+    return paid.json()["check"]
+
+
 async def test_a_z_report_is_printed_again_after_its_print_job_is_gone(app, client, emulator):
     """A Z report's print job is forgotten after two weeks (what the box keeps of printing),
     while the report stays in GET /api/reports: its job's Reprint then answered 404, and no
@@ -660,12 +671,7 @@ async def test_a_z_report_is_printed_again_after_its_print_job_is_gone(app, clie
     prints any report again from the report itself, under a REPRINT banner, as it was made:
     its figures and the time it was made."""
     manager = await sign_in(client, "manager", device="till")
-    await point_at(client, manager, "Counter receipt", emulator.port)
-    await open_shift(client, manager, 0)
-    check = await check_of(client, manager, await walk_in(client, manager, "Garlic prawns"))
-    assert (
-        await pay(client, manager, check["id"], method="card", reference="Z1")
-    ).status_code == 201
+    await a_card_sale(client, manager, emulator)
     closed = await client.post("/api/shifts/current/close", json={"counted": {}}, headers=manager)
     assert closed.status_code == 200, closed.text
     made = await client.post("/api/reports", json={"kind": "z"}, headers=manager)
@@ -702,12 +708,7 @@ async def test_a_report_printed_again_reads_in_the_money_it_was_made_in(app, cli
     """A store that changes its money (Croatia's kuna to the euro; here the euro to the yen)
     printed a report made before in the new money's digits: a day of €9.50 read 950."""
     manager = await sign_in(client, "manager", device="till")
-    await point_at(client, manager, "Counter receipt", emulator.port)
-    await open_shift(client, manager, 0)
-    check = await check_of(client, manager, await walk_in(client, manager, "Garlic prawns"))
-    assert (
-        await pay(client, manager, check["id"], method="card", reference="X1")
-    ).status_code == 201
+    check = await a_card_sale(client, manager, emulator)
     made = await client.post("/api/reports", json={"kind": "x"}, headers=manager)
     assert made.status_code == 201, made.text
     assert made.json()["data"]["currency"] == "EUR"
@@ -773,6 +774,20 @@ async def test_a_job_cut_off_mid_send_is_printed_again_with_a_reprint_banner(set
     assert json.loads(said[1]["fields"])["reprint"] is True
 
 
+async def failed_once_it_began(app, client, manager, error: str) -> dict:
+    """A kitchen ticket sent, and its first attempt failed (`error`) once its bytes began to
+    leave: it waits to go again under a REPRINT banner, and its printer, which said it could
+    print before the job, reads offline for now, not "online". The job's row."""
+    await kitchen_order(client, manager, send=True)
+    await drain(app)
+    (job,) = rows(app, "SELECT * FROM print_jobs")
+    assert (job["state"], job["attempts"], job["reprint"]) == ("queued", 1, 1)
+    assert job["last_error"].startswith(error)
+    kitchen = (await printers_by_name(client, manager))["Kitchen pass"]
+    assert kitchen["online"] is False and kitchen["error"]
+    return job
+
+
 async def test_a_job_the_printer_got_part_of_goes_again_under_a_reprint_banner(
     app, client, emulator
 ):
@@ -784,14 +799,7 @@ async def test_a_job_the_printer_got_part_of_goes_again_under_a_reprint_banner(
     cut_at = len(STATUS_QUESTIONS) + 60  # asked its status, then 60 bytes of the ticket
     emulator.cut_after = cut_at
     with freeze_time("2026-11-21 12:00:00", tick=True) as frozen:
-        await kitchen_order(client, manager, send=True)
-        await drain(app)
-        (job,) = rows(app, "SELECT * FROM print_jobs")
-        assert (job["state"], job["attempts"], job["reprint"]) == ("queued", 1, 1)
-        assert job["last_error"].startswith("PrinterOffline")
-        # It said it could print, then went away mid-job: for now it is offline, not "online".
-        kitchen = (await printers_by_name(client, manager))["Kitchen pass"]
-        assert kitchen["online"] is False and kitchen["error"]
+        job = await failed_once_it_began(app, client, manager, "PrinterOffline")
         advance(frozen, print_queue.backoff(1) + 1)
         await drain(app)
     cut, again = emulator.wait_for_jobs(2)
@@ -820,13 +828,7 @@ async def test_a_job_the_paper_ran_out_in_is_not_printed_though_the_printer_said
     assert pointed.status_code == 200, pointed.text
     emulator.paper_ends_after = len(STATUS_QUESTIONS) + 60  # its status, 60 bytes of the job
     with freeze_time("2026-11-21 12:00:00", tick=True) as frozen:
-        await kitchen_order(client, manager, send=True)
-        await drain(app)
-        (job,) = rows(app, "SELECT * FROM print_jobs")
-        assert (job["state"], job["attempts"], job["reprint"]) == ("queued", 1, 1)
-        assert job["last_error"].startswith("PrinterTimeout")
-        kitchen = (await printers_by_name(client, manager))["Kitchen pass"]
-        assert kitchen["online"] is False and kitchen["error"]
+        await failed_once_it_began(app, client, manager, "PrinterTimeout")
         advance(frozen, print_queue.backoff(1) + 1)
         await drain(app)  # the printer now says paper out: the job waits
         (job,) = rows(app, "SELECT * FROM print_jobs")
