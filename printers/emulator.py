@@ -213,7 +213,7 @@ class Emulator:
                     break
                 ends = self.paper_ends_after
                 if ends is not None and received + len(data) >= ends:
-                    self.paper_ends_after = None  # once: the paper put back, it prints again
+                    self.paper_ends_after = None  # once: with paper put back, it prints again
                     decoder.feed(data[: max(0, ends - received)])
                     self.paper_out = True
                     while await reader.read(self.chunk_size):

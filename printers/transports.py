@@ -59,13 +59,13 @@ STATUS_QUESTIONS = b"".join(status_codes.query(n) for n in STATUS_QUERIES)
 class Transport(Protocol):
     """What the print worker needs from any connection to a printer."""
 
+    timeout: float  # seconds a write may take
+
     def check(self) -> None: ...
 
     def open(self) -> None: ...
 
     def send(self, data: bytes) -> None: ...
-
-    timeout: float
 
     def read_status(self, wait: float | None = None) -> PrinterStatus | None: ...
 
