@@ -516,6 +516,25 @@ def test_a_drawer_is_counted_in_the_notes_and_coins_of_the_stores_currency(
         assert counted == declared, currency
 
 
+def test_the_tills_examples_of_an_amount_are_in_the_stores_money(page: Page, live_edge: LiveEdge):
+    """A yen till asked for the float "such as 100.00" (its placeholder too), and refused that
+    very amount: a yen has no decimals. The examples follow the store's money: 100 in yen,
+    100.000 in dinars, 100.00 in euros."""
+    pos_sign_in(page, CASHIER)
+    for currency, example in (("JPY", "100"), ("KWD", "100.000")):
+        with live_edge.client() as owner:
+            assert owner.patch("/api/store", json={"currency": currency}).status_code == 200
+        page.reload()  # the till reads the store's currency as it starts
+        page.get_by_role("button", name="Shift F6").click()
+        float_ = page.get_by_label("Float")
+        expect(float_).to_have_attribute("placeholder", example)
+        float_.fill("1.2345")
+        page.get_by_role("button", name="Open shift").click()
+        expect(page.locator(".shift .msg-error")).to_have_text(
+            f"Type the float in the drawer, such as {example}."
+        )
+
+
 def test_a_void_and_a_refund_with_a_managers_pin_at_the_till_and_the_refunds_slip(
     page: Page, live_edge: LiveEdge, console: Console
 ):

@@ -54,11 +54,11 @@ export async function drawShift(root, ctx) {
   ctx.setShift(shift);
   const parts = [message];
   if (!shift) {
-    const float = h("input", { class: "input input-lg", name: "float", inputmode: "decimal", placeholder: "100.00", "aria-label": "Float" });
+    const float = h("input", { class: "input input-lg", name: "float", inputmode: "decimal", placeholder: ctx.example(100), "aria-label": "Float" });
     parts.push(h("form", { class: "card card-pad stack shift-open", onsubmit: async (event) => {
       event.preventDefault();
       const value = parseMoney(float.value, ctx.store.currency);
-      if (value === null) return fail(new Error("Type the float in the drawer, such as 100.00."));
+      if (value === null) return fail(new Error(`Type the float in the drawer, such as ${ctx.example(100)}.`));
       try {
         await ctx.api.post("/api/shifts", { float: value });
         toast("Shift open");
@@ -83,7 +83,7 @@ function openShift(shift, ctx, fail, redraw) {
   const kind = h("select", { class: "select", name: "kind", "aria-label": "Kind" },
     h("option", { value: "pay_in" }, "Pay-in"), h("option", { value: "pay_out" }, "Pay-out"),
     h("option", { value: "skim" }, "Skim"));
-  const amount = h("input", { class: "input", name: "amount", inputmode: "decimal", placeholder: "0.00", "aria-label": "Amount" });
+  const amount = h("input", { class: "input", name: "amount", inputmode: "decimal", placeholder: ctx.example(0), "aria-label": "Amount" });
   const reason = h("input", { class: "input", name: "reason", placeholder: "Reason", "aria-label": "Reason" });
   const counts = notesAndCoins(ctx.store.currency, ctx.digits).map((value) => ({
     value,
@@ -102,7 +102,7 @@ function openShift(shift, ctx, fail, redraw) {
     h("form", { class: "card card-pad stack", onsubmit: async (event) => {
       event.preventDefault();
       const value = parseMoney(amount.value, ctx.store.currency);
-      if (value === null) return fail(new Error("Type an amount such as 20.00."));
+      if (value === null) return fail(new Error(`Type an amount such as ${ctx.example(20)}.`));
       try {
         await ctx.api.post("/api/shifts/current/moves", { kind: kind.value, amount: value, reason: reason.value.trim() });
         toast("Recorded");
