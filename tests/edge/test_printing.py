@@ -436,39 +436,6 @@ async def test_a_paid_receipt_adds_up_with_cash_rounding_and_a_card_tip(app, cli
     assert (card_tender["amount"], digital["tip"]) == (paper["Card"], paper["Tip"])
 
 
-async def test_a_check_a_void_settles_prints_its_receipt_as_a_tender_would(app, client, emulator):
-    """A check paid in part, then left owing nothing by a void (the guest paid for the prawns,
-    the tart they did not want was voided), was paid with no receipt at all: the guest who paid
-    had no proof of it, where the tender that settles a check prints one. The void that settles
-    it prints the receipt on the voiding till's printer: what the check now comes to, the
-    tender, and what is owed back."""
-    manager = await sign_in(client, "manager", device="till")
-    await point_at(client, manager, "Counter receipt", emulator.port)
-    await open_shift(client, manager)
-    order = await walk_in(client, manager, "Garlic prawns", "Pastel de nata")
-    check = await check_of(client, manager, order)
-    prawns, tart = sorted(check["lines"], key=lambda line: line["name"] != "Garlic prawns")
-    taken = await pay(
-        client, manager, check["id"], method="card", amount=prawns["amount"] + 1, reference="T1"
-    )
-    assert taken.status_code == 201 and taken.json()["receipt_job_id"] is None
-    voided = await client.post(
-        f"/api/order-lines/{tart['line_id']}/void", json={"reason": "not wanted"}, headers=manager
-    )
-    assert voided.status_code == 200, voided.text
-    now = (await client.get(f"/api/checks/{check['id']}", headers=manager)).json()
-    assert now["status"] == "paid" and now["due_back"] == 1
-    jobs = rows(app, "SELECT kind, source_id FROM print_jobs WHERE kind = 'receipt'")
-    assert jobs == [{"kind": "receipt", "source_id": check["id"]}]
-    await drain(app)
-    (receipt,) = emulator.wait_for_jobs(1)
-    paper = printed_amounts(receipt)
-    assert (paper["TOTAL"], paper["Card"]) == (now["total"], prawns["amount"] + 1)
-    assert paper["Owed back"] == 1 and "Pastel de nata" not in receipt.text()
-    digital = (await client.get(f"/api/receipts/{receipt.qr[0].rpartition('#')[2]}")).json()
-    assert digital["total"] == now["total"]
-
-
 async def test_an_orders_bill_asks_for_what_its_check_comes_to(app, client, emulator):
     """The bill printed from an order (the POS's "Reprint bill") was the order on its own: no
     discount, no service charge, taxes before the discount, not the table's other order. The
@@ -524,6 +491,39 @@ async def test_an_orders_bill_asks_for_what_its_check_comes_to(app, client, emul
         return re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d", job.text())
 
     assert printed_at(receipt) == printed_at(first) != []  # the sale's time, not the copy's
+
+
+async def test_a_check_a_void_settles_prints_its_receipt_as_a_tender_would(app, client, emulator):
+    """A check paid in part, then left owing nothing by a void (the guest paid for the prawns,
+    the tart they did not want was voided), was paid with no receipt at all: the guest who paid
+    had no proof of it, where the tender that settles a check prints one. The void that settles
+    it prints the receipt on the voiding till's printer: what the check now comes to, the
+    tender, and what is owed back."""
+    manager = await sign_in(client, "manager", device="till")
+    await point_at(client, manager, "Counter receipt", emulator.port)
+    await open_shift(client, manager)
+    order = await walk_in(client, manager, "Garlic prawns", "Pastel de nata")
+    check = await check_of(client, manager, order)
+    prawns, tart = sorted(check["lines"], key=lambda line: line["name"] != "Garlic prawns")
+    taken = await pay(
+        client, manager, check["id"], method="card", amount=prawns["amount"] + 1, reference="T1"
+    )
+    assert taken.status_code == 201 and taken.json()["receipt_job_id"] is None
+    voided = await client.post(
+        f"/api/order-lines/{tart['line_id']}/void", json={"reason": "not wanted"}, headers=manager
+    )
+    assert voided.status_code == 200, voided.text
+    now = (await client.get(f"/api/checks/{check['id']}", headers=manager)).json()
+    assert now["status"] == "paid" and now["due_back"] == 1
+    jobs = rows(app, "SELECT kind, source_id FROM print_jobs WHERE kind = 'receipt'")
+    assert jobs == [{"kind": "receipt", "source_id": check["id"]}]
+    await drain(app)
+    (receipt,) = emulator.wait_for_jobs(1)
+    paper = printed_amounts(receipt)
+    assert (paper["TOTAL"], paper["Card"]) == (now["total"], prawns["amount"] + 1)
+    assert paper["Owed back"] == 1 and "Pastel de nata" not in receipt.text()
+    digital = (await client.get(f"/api/receipts/{receipt.qr[0].rpartition('#')[2]}")).json()
+    assert digital["total"] == now["total"]
 
 
 async def test_a_receipt_printed_again_is_a_copy_that_names_who_took_the_payment(
