@@ -10,7 +10,10 @@ misbehave the ways real printers do:
 - ``slow_ms``: waits that long after each chunk it reads (a busy printer);
 - ``cut_after``: drops the next connection that reaches that many bytes, once (a cable pulled
   or a printer switched off mid-job); it prints what it got, as a real printer prints what
-  reached it, and forgets the setting.
+  reached it, and forgets the setting;
+- ``paper_ends_after``: the paper runs out once a connection has brought that many bytes, once:
+  it prints what came before, says "paper end" from then on and, its buffer full, takes the
+  rest of that connection without answering (a status asked after the job goes unanswered).
 
 In an async test::
 
@@ -76,6 +79,7 @@ class Emulator:
         offline: bool = False,
         slow_ms: int = 0,
         cut_after: int | None = None,
+        paper_ends_after: int | None = None,
         chunk_size: int = 256,
         on_job: Callable[[Job], None] | None = None,
     ) -> None:
@@ -87,6 +91,7 @@ class Emulator:
         self.cover_open = cover_open
         self.slow_ms = slow_ms
         self.cut_after = cut_after
+        self.paper_ends_after = paper_ends_after
         self.chunk_size = chunk_size
         self.on_job = on_job
         self.jobs: list[Job] = []
@@ -206,6 +211,14 @@ class Emulator:
                     decoder.feed(data[: max(0, cut - received)])
                     writer.transport.abort()  # a reset: the sender's next write or read fails
                     break
+                ends = self.paper_ends_after
+                if ends is not None and received + len(data) >= ends:
+                    self.paper_ends_after = None  # once: with paper put back, it prints again
+                    decoder.feed(data[: max(0, ends - received)])
+                    self.paper_out = True
+                    while await reader.read(self.chunk_size):
+                        pass  # its buffer full, the status asked after the job never answered
+                    break
                 received += len(data)
                 if self.slow_ms:
                     await self._pause(self.slow_ms / 1000)
@@ -271,7 +284,15 @@ class ThreadedEmulator:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 
     _FORWARDED = frozenset(
-        {"paper_out", "paper_near_end", "cover_open", "slow_ms", "cut_after", "on_job"}
+        {
+            "paper_out",
+            "paper_near_end",
+            "cover_open",
+            "slow_ms",
+            "cut_after",
+            "paper_ends_after",
+            "on_job",
+        }
     )
 
     def __getattr__(self, name: str) -> Any:

@@ -60,13 +60,15 @@ STATUS_QUESTIONS = b"".join(status_codes.query(n) for n in STATUS_QUERIES)
 class Transport(Protocol):
     """What the print worker needs from any connection to a printer."""
 
+    timeout: float  # seconds a write may take
+
     def check(self) -> None: ...
 
     def open(self) -> None: ...
 
     def send(self, data: bytes) -> None: ...
 
-    def read_status(self) -> PrinterStatus | None: ...
+    def read_status(self, wait: float | None = None) -> PrinterStatus | None: ...
 
     def close(self) -> None: ...
 
@@ -102,9 +104,10 @@ class _Base:
     def _read_byte(self, deadline: float) -> int | None:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def _status_byte(self) -> int | None:
-        """The next status-shaped byte within ``status_timeout``; other bytes are skipped."""
-        deadline = time.monotonic() + self.status_timeout
+    def _status_byte(self, wait: float | None = None) -> int | None:
+        """The next status-shaped byte within ``wait`` (else ``status_timeout``) seconds; other
+        bytes are skipped."""
+        deadline = time.monotonic() + (self.status_timeout if wait is None else wait)
         while True:
             value = self._read_byte(deadline)
             if value is None or status_codes.is_status_byte(value):
@@ -116,8 +119,9 @@ class _Base:
         self._write(status_codes.query(n))
         return self._status_byte()
 
-    def read_status(self) -> PrinterStatus | None:
-        """Ask DLE EOT 1, 2 and 4; ``None`` if the printer does not answer at all.
+    def read_status(self, wait: float | None = None) -> PrinterStatus | None:
+        """Ask DLE EOT 1, 2 and 4; ``None`` if the printer does not answer at all within
+        ``wait`` seconds (else ``status_timeout``).
 
         The three questions go in one write and their answers are read as they come, in the
         order asked: one round trip to the printer instead of three (each wait costs the worker
@@ -125,7 +129,7 @@ class _Base:
         leaves which one it left out unknown: those two are asked again one at a time.
         """
         self._write(STATUS_QUESTIONS)
-        printer = self._status_byte()
+        printer = self._status_byte(wait)
         if printer is None:
             return None
         more: list[int | None] = []
@@ -408,12 +412,12 @@ class UsbTransport(_Base):
         self._unread = bytes(chunk[1:])
         return chunk[0]
 
-    def read_status(self) -> PrinterStatus | None:
+    def read_status(self, wait: float | None = None) -> PrinterStatus | None:
         """Status over the IN endpoint; ``None`` for devices without one."""
         self._open()
         if self._in is None:
             return None
-        return super().read_status()
+        return super().read_status(wait)
 
     def close(self) -> None:
         """Release the interface and hand the device back to the kernel driver."""
@@ -643,7 +647,7 @@ class FileTransport(_Base):
                 raise PrinterOffline(f"{self}: write failed: {exc}") from exc
             view = view[written:]
 
-    def read_status(self) -> PrinterStatus | None:
+    def read_status(self, wait: float | None = None) -> PrinterStatus | None:
         """Always ``None``: a device file written this way cannot answer queries."""
         return None
 

@@ -11,7 +11,7 @@ from edge.api.pay_at_table import then_withdraw
 from edge.api.writes import action
 from edge.core.permissions import require, seen
 from edge.domain import audit as audit_trail
-from edge.domain import checks, orders
+from edge.domain import orders, payments
 from edge.runtime import auth
 from edge.runtime.auth import actor
 from edge.runtime.box import box_of
@@ -125,7 +125,7 @@ async def void_line(request: Request):
     data = auth.APPROVED.clean(await body(request))
     approver = await auth.sign_ins(request).approval(data, who, "order.void_line")
     line_id = request.path_params["line_id"]
-    voided = await answer(request, 200, checks.void_line, who, line_id, data["reason"], approver)
+    voided = await answer(request, 200, payments.void_line, who, line_id, data["reason"], approver)
     return then_withdraw(request, voided)
 
 

@@ -12,6 +12,7 @@ from starlette.routing import Route
 from edge.api.idempotency import answer, answered_meanwhile
 from edge.api.openapi import contract
 from edge.api.pay_at_table import provider, then_withdraw
+from edge.api.printing import prints
 from edge.api.writes import creator, updater
 from edge.core.permissions import require
 from edge.domain import (
@@ -319,5 +320,16 @@ routes = [
     Route("/api/shifts/current/close", close_shift, methods=["POST"]),
     Route("/api/reports", make_report, methods=["POST"]),
     Route("/api/reports", list_reports, methods=["GET"]),
+    Route(
+        "/api/reports/{report_id:id}/print",
+        prints(
+            reports.reprint_report,
+            "Print a report again as it was made (its figures and time), under a REPRINT"
+            " banner, on the report printer (else the caller's receipt printer); returns the"
+            " job. Any day's, long after its first print job is forgotten.",
+            "report_id",
+        ),
+        methods=["POST"],
+    ),
     Route("/api/receipts/{token}", digital_receipt, methods=["GET"]),
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from edge.api.idempotency import answer
 from edge.api.openapi import contract
-from edge.api.writes import action
+from edge.api.writes import Handler, action
 from edge.core.permissions import require, visible
 from edge.domain import orders, print_queue, printouts, shifts
 from edge.domain import store_printers as config
@@ -35,6 +35,12 @@ JOBS = Query(
     limit=whole(100, 1, 1000),
 )
 PREVIEW = Query(scale=whole(1, 1, 3))
+
+
+def prints(fn: Callable[..., Any], doc: str, param: str) -> Handler:
+    """An action on one thing that queues a print job of it and answers the job (201), or a
+    409 when it cannot (no printer for it)."""
+    return action(fn, doc, param, 201, response=print_queue.JOB_VIEW, refuses={409})
 
 
 @f.accepts({"type": "string", "description": "an IPv4 network such as 192.168.1.0/24"})
@@ -206,13 +212,10 @@ routes = [
     ),
     Route(
         "/api/print-jobs/{job_id:id}/reprint",
-        action(
+        prints(
             print_queue.reprint,
             "The job's bytes again, as a new job under a REPRINT banner.",
             "job_id",
-            201,
-            response=print_queue.JOB_VIEW,
-            refuses={409},
         ),
         methods=["POST"],
         name="reprint_print_job",
@@ -231,26 +234,20 @@ routes = [
     ),
     Route(
         "/api/orders/{order_id:id}/print-bill",
-        action(
+        prints(
             printouts.print_bill,
             "Queue the bill on the receipt printer of the caller's device; returns the job.",
             "order_id",
-            201,
-            response=print_queue.JOB_VIEW,
-            refuses={409},
         ),
         methods=["POST"],
     ),
     Route(
         "/api/refunds/{refund_id:id}/print-slip",
-        action(
+        prints(
             printouts.print_refund_slip,
             "Queue a refund's slip again, as a COPY, on the receipt printer of the caller's"
             " device; returns the job.",
             "refund_id",
-            201,
-            response=print_queue.JOB_VIEW,
-            refuses={409},
         ),
         methods=["POST"],
     ),

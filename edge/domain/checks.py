@@ -139,6 +139,10 @@ REFUND_VIEW = shape(
         "hub_rev": HUB_REV,
     },
 )
+CASH_BALANCE = {
+    **MONEY,
+    "description": "the balance as cash pays it: rounded to the store's smallest coin",
+}
 PART_VIEW = shape(
     "CheckPart",
     {
@@ -148,6 +152,7 @@ PART_VIEW = shape(
         "total": MONEY,
         "paid": MONEY,
         "balance": MONEY,
+        "cash_balance": CASH_BALANCE,
     },
 )
 CHECK_VIEW = shape(
@@ -183,6 +188,7 @@ CHECK_VIEW = shape(
         },
         "tips": MONEY,
         "balance": {**MONEY, "description": "what is left to pay"},
+        "cash_balance": CASH_BALANCE,
         "due_back": {
             **MONEY,
             "description": "paid beyond the total (a line voided after a payment), less what"
@@ -586,12 +592,14 @@ def get(
             "SELECT * FROM checks WHERE parent_id = ? ORDER BY position", (check_id,)
         ).fetchall()
     )
+    rules = pos_config.current(conn)
     part_views = []
     if parts:
         for part, part_totals in zip(
             parts, _split_totals(conn, check, [p["id"] for p in parts]), strict=True
         ):
             part_payments = payments_of(conn, [part["id"]])
+            left = _balance(part, part_totals.total, part_payments)
             part_views.append(
                 {
                     "id": part["id"],
@@ -599,7 +607,8 @@ def get(
                     "status": part["status"],
                     "total": part_totals.total,
                     "paid": paid(part_payments),
-                    "balance": _balance(part, part_totals.total, part_payments),
+                    "balance": left,
+                    "cash_balance": pricing.cash_due(left, rules["cash_rounding"]),
                 }
             )
     payments = payments_of(conn, [check_id, *(p["id"] for p in parts)])
@@ -609,6 +618,11 @@ def get(
         table_name = row["name"] if row else None
     order_ids = sorted({line["order_id"] for line in lines})
     paid_now = paid(payments)
+    balance = (
+        sum(part["balance"] for part in part_views)
+        if check["status"] == "split"
+        else _balance(check, now.total, payments)
+    )
     return {
         "id": check["id"],
         "business_day": check["business_day"],
@@ -641,18 +655,15 @@ def get(
             if check["parent_id"] is None
             else existing(conn, "checks", check["parent_id"], "check"),
             covers,
-            pos_config.current(conn),
+            rules,
         ),
         "service_charge": now.service_charge,
         "prices_include_tax": included,
         "total": now.total,
         "paid": paid_now,
         "tips": sum(p["tip"] for p in payments),
-        "balance": (
-            sum(part["balance"] for part in part_views)
-            if check["status"] == "split"
-            else _balance(check, now.total, payments)
-        ),
+        "balance": balance,
+        "cash_balance": pricing.cash_due(balance, rules["cash_rounding"]),
         "due_back": max(0, paid_now - sum(p["refunded"] for p in payments) - now.total),
         "payments": payments,
         "refunds": refunds_of(conn, payments),
@@ -857,15 +868,16 @@ def amounts(due: money.Totals) -> dict[str, Any]:
 
 def void_line(
     conn: WriteConnection, actor: Actor, line_id: str, reason: Any, approver: Actor | None = None
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], list[str]]:
     """Void a line (`orders.void_line`) and settle again each open check holding it that has a
     payment on it (or is a part of a split one): what is left to pay is recomputed, and a check
     its payments now cover is paid, what they paid beyond it owed back (`due_back`). Answers
-    the order. A paid check holding it (a paid part of a split check, or a check the order's
-    other lines were moved from), and each paid part of a split check holding it (an amount off
-    shares out anew over the parts), keeps what it comes to now, as one paid after the void would:
-    the reports count the line no more, and what it paid beyond that is owed back; unless it
-    was paid on a day whose Z is done, which would rewrite that day's figures: refused
+    the order and the checks the void paid (`payments.void_line` prints their receipts). A
+    paid check holding it (a paid part of a split check, or a check the order's other lines
+    were moved from), and each paid part of a split check holding it (an amount off shares out
+    anew over the parts), keeps what it comes to now, as one paid after the void would: the
+    reports count the line no more, and what it paid beyond that is owed back; unless it was
+    paid on a day whose Z is done, which would rewrite that day's figures: refused
     (`day_closed`), the money is refunded instead, today."""
     held_paid = conn.execute(
         "SELECT c.* FROM checks c WHERE c.status = 'paid' AND (c.id IN (SELECT check_id"
@@ -888,9 +900,8 @@ def void_line(
         " OR EXISTS (SELECT 1 FROM payments p WHERE p.check_id = c.id)) ORDER BY c.position",
         (line_id,),
     ).fetchall()
-    for row in held:
-        settle(conn, actor, row["id"])
-    return orders.get(conn, order["id"])
+    settled = [row["id"] for row in held if settle(conn, actor, row["id"])]
+    return orders.get(conn, order["id"]), settled
 
 
 def _kept(due: money.Totals) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any
 from edge.domain import drafts, table_sessions, tickets
 from edge.domain import store as store_settings
 from edge.domain.table_sessions import Guest, NotOrdering
+from printers.money import currency_decimals
 from service.config_fields import QR_MODES
 from service.shapes import FLAG, ID, array, enum, nullable, shape, text
 from sync.clock import utcnow
@@ -41,6 +42,12 @@ VIEW = shape(
         "table_name": text(),
         "store_name": text(),
         "currency": text(),
+        "currency_digits": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 3,
+            "description": "the digits amounts are kept in (a browser's idea may differ)",
+        },
         "qr_mode": enum(QR_MODES),
         "waiter_called": FLAG,
         "bill_asked": FLAG,
@@ -79,6 +86,7 @@ def view(conn: sqlite3.Connection, who: Guest) -> dict[str, Any]:
         "table_name": session["table_name"],
         "store_name": store["name"],
         "currency": store["currency"],
+        "currency_digits": currency_decimals(store["currency"]),
         "qr_mode": store["qr_mode"],
         "waiter_called": session["waiter_called_at"] is not None,
         "bill_asked": session["bill_asked_at"] is not None,

@@ -25,7 +25,9 @@ from typing import Any
 from edge.core.events import WriteConnection, commit
 from edge.core.permissions import Actor, require
 from edge.domain import checks, pos_config, pricing, printouts, receipts, shifts
+from edge.domain import store as store_settings
 from edge.domain.rows import existing
+from printers.money import format_amount
 from service import fields as f
 from service.errors import Conflict, Invalid
 from service.shapes import ID, MONEY, nullable, shape
@@ -122,8 +124,8 @@ def take(
         if "reference" in given:
             raise Invalid("cash has no terminal reference", field="reference")
         step = pos_config.current(conn)["cash_rounding"]
-        if amount == balance and step > 1:
-            rounding = pricing.divide(amount, step, "half_up") * step - amount
+        if amount == balance:
+            rounding = pricing.cash_due(amount, step) - amount
         owed = amount + rounding + tip
         cash_given = given.get("given", owed)
         if cash_given < owed:
@@ -185,6 +187,20 @@ def print_receipt(
         return None
 
 
+def void_line(
+    conn: WriteConnection, actor: Actor, line_id: str, reason: Any, approver: Actor | None = None
+) -> dict[str, Any]:
+    """Void a line (`checks.void_line`); a check the void leaves paid (its tenders now cover
+    it) prints its receipt on the till's receipt printer, as the tender that settles a check
+    does: the guest paid, and gets the proof of it, with what is owed back. A part of a split
+    check that took no tender (nothing was paid on it) prints none. Answers the order."""
+    order, settled = checks.void_line(conn, actor, line_id, reason, approver)
+    for check_id in settled:
+        if checks.payments_of(conn, [check_id]):
+            print_receipt(conn, actor, check_id)
+    return order
+
+
 def planned(
     conn: sqlite3.Connection,
     actor: Actor,
@@ -210,8 +226,10 @@ def _refundable(
     if refundable <= 0:
         raise Conflict("the payment is refunded in full already", code="refunded")
     if not 0 < amount <= refundable:
+        currency = store_settings.current(conn)["currency"]
+        least, most = format_amount(1, currency), format_amount(refundable, currency)
         raise Invalid(
-            f"Amount must be from 1 to {refundable}, what is left of the tender.",
+            f"Amount must be from {least} to {most}, what is left of the tender.",
             code="too_much",
             field="amount",
         )

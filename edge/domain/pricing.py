@@ -70,6 +70,12 @@ def divide(numerator: int, denominator: int, rounding: str) -> int:
     return quotient
 
 
+def cash_due(amount: int, step: int) -> int:
+    """What `amount` comes to in cash, where the smallest coin is `step` minor units (the
+    store's `cash_rounding`; 1: none): rounded to it, half up (SEK 8.50 is 9 kr in cash)."""
+    return divide(amount, step, "half_up") * step if step > 1 else amount
+
+
 def totals(lines: Iterable[PricedLine], *, prices_include_tax: bool, rounding: str) -> Totals:
     by_rate: dict[tuple[int, str], int] = {}
     for line in lines:

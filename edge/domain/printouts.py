@@ -86,10 +86,18 @@ def _queue(
     kind: str,
     document: doc.Document,
     source: tuple[str, str],
+    reprint: bool = False,
 ) -> str | None:
     payload = render(document, profile(printer["profile"]))
     return print_queue.enqueue(
-        conn, actor.id, printer["id"], kind, payload, document=document, source=source
+        conn,
+        actor.id,
+        printer["id"],
+        kind,
+        payload,
+        document=document,
+        source=source,
+        reprint=reprint,
     )
 
 
@@ -312,13 +320,18 @@ def print_refund_slip(conn: WriteConnection, actor: Actor, refund_id: str) -> di
 
 
 def print_report(
-    conn: WriteConnection, actor: Actor, report: doc.Report, source: tuple[str, str]
+    conn: WriteConnection,
+    actor: Actor,
+    report: doc.Report,
+    source: tuple[str, str],
+    reprint: bool = False,
 ) -> str:
-    """An X, Z or shift report on the report printer (else the till's receipt printer)."""
+    """An X, Z or shift report on the report printer (else the till's receipt printer); a
+    `reprint` (a report printed again) under a REPRINT banner."""
     printer = config.report_printer(conn, actor.device)
     if printer is None:
         raise Conflict("no report or receipt printer is set up", code="no_printer")
-    job = _queue(conn, actor, printer, "report", report, source)
+    job = _queue(conn, actor, printer, "report", report, source, reprint)
     assert job is not None
     return job
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from edge.domain import checks, pricing
 from edge.domain import store as store_settings
+from printers.money import currency_decimals
 from service.errors import NotFound
 from service.shapes import CURRENCY, INSTANT, MONEY, array, nullable, shape, text
 
@@ -26,6 +27,13 @@ RECEIPT_VIEW = shape(
         "paid_at": nullable(INSTANT),
         "timezone": text("the store's, for the time"),
         "currency": CURRENCY,
+        "currency_digits": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 3,
+            "description": "the digits the amounts are kept in (a browser's own idea of the"
+            " currency may differ: HUF 0, 2 here)",
+        },
         "prices_include_tax": {"type": "boolean"},
         "lines": array(
             {
@@ -131,6 +139,7 @@ def digital(conn: sqlite3.Connection, token: str) -> dict[str, Any]:
         "paid_at": view["paid_at"],
         "timezone": store["timezone"],
         "currency": store["currency"],
+        "currency_digits": currency_decimals(store["currency"]),
         "prices_include_tax": view["prices_include_tax"],
         "lines": [
             {

@@ -20,9 +20,10 @@ from datetime import date
 from typing import Any
 
 from edge.core.events import WriteConnection, commit
-from edge.core.permissions import Actor, require
-from edge.domain import checks, printouts, shifts
+from edge.core.permissions import Actor, require, visible
+from edge.domain import checks, print_queue, printouts, shifts
 from edge.domain import store as store_settings
+from edge.domain.rows import existing
 from printers import documents as doc
 from printers.money import format_amount
 from service import fields as f
@@ -95,7 +96,13 @@ REPORT_DATA = shape(
         "declared_cash": _SIGNED,
         "over_short": {**_SIGNED, "description": "declared less expected, of closed shifts"},
         "open_shifts": COUNT,
+        "currency": {
+            **store_settings.STORE_VIEW.schema["properties"]["currency"],
+            "description": "the money its amounts are in (a report made before this was kept"
+            " has none: the store's)",
+        },
     },
+    optional=("currency",),
 )
 REPORT_VIEW = shape(
     "Report",
@@ -176,6 +183,7 @@ def build(conn: sqlite3.Connection, day: str) -> dict[str, Any]:
     tips = sum(t["tips"] for t in tenders.values())
     refunds = sum(t["refunds"] for t in tenders.values())
     return {
+        "currency": store_settings.current(conn)["currency"],
         "checks": len(paid),
         "sales": sales,
         "net_sales": net,
@@ -266,9 +274,10 @@ def document(conn: sqlite3.Connection, report: dict[str, Any]) -> doc.Report:
     """The report as paper shows it."""
     store = store_settings.current(conn)
     data = report["data"]
+    currency = data.get("currency", store["currency"])  # as it was made, whatever the store's now
 
     def money(minor: int) -> str:
-        return format_amount(minor, store["currency"])
+        return format_amount(minor, currency)
 
     def rows(*pairs: tuple[str, str]) -> tuple[doc.ReportRow, ...]:
         return tuple(doc.ReportRow(label, value) for label, value in pairs)
@@ -326,9 +335,23 @@ def document(conn: sqlite3.Connection, report: dict[str, Any]) -> doc.Report:
     return kind(
         header=(store["name"], f"Business day {report['business_day']}"),
         sections=tuple(sections),
-        at=printouts.local_now(conn),
+        at=printouts.local_now(conn, report["created_at"]),  # printed again: when it was made
         footer=("Day closed",) if report["kind"] == "z" else ("Nothing reset",),
     )
+
+
+def reprint_report(conn: WriteConnection, actor: Actor, report_id: str) -> dict[str, Any]:
+    """A report printed again, as it was made (its figures, the time it was made), under a
+    REPRINT banner: from the report, which the box keeps, not from its print job, which goes
+    with the rest of printing after `GALLEY_KEEP_LOCAL_DAYS` (a month-old Z for the
+    accountant)."""
+    require(actor, "reports.run")
+    row = existing(conn, "reports", report_id, "report")
+    report = {**dict(row), "data": json.loads(row["data"])}
+    job_id = printouts.print_report(
+        conn, actor, document(conn, report), ("reports", report_id), reprint=True
+    )
+    return visible(actor, "print_jobs", print_queue.get(conn, job_id))
 
 
 def list_reports(conn: sqlite3.Connection, day: str | None = None) -> list[dict[str, Any]]:

@@ -3,7 +3,8 @@
 A worker reads its printer's head job with a read connection, claims it (`sending`) through the
 writer, sends the bytes with `printers.transports` (explicit timeouts, one connection per job),
 reads DLE EOT status before (unless the job before it in this drain just found the printer
-ready) and after, and records the outcome through the writer (a failure once the job's bytes
+ready) and after (a printer that answers status and is silent after the job did not print it
+whole), and records the outcome through the writer (a failure once the job's bytes
 began to leave sends it again under a REPRINT banner: the printer may have printed some of it)
 (`Writer.submit`, from this plain thread). A job printed is recorded in the same write that
 claims the next one (`_claim`): one write per job while a queue drains, not two, and the claim
@@ -32,7 +33,13 @@ from typing import Any
 from edge.core.events import Event, WriteConnection, cached, topic_of
 from edge.domain import print_queue, printer_status
 from edge.domain.printouts import profile
-from printers.errors import PrinterError, PrinterNotFound, PrinterNotReady, PrinterUnsupported
+from printers.errors import (
+    PrinterError,
+    PrinterNotFound,
+    PrinterNotReady,
+    PrinterTimeout,
+    PrinterUnsupported,
+)
 from printers.status import PrinterStatus
 from printers.transports import transport_from_config
 from sync.clock import parse_iso, utcnow
@@ -221,7 +228,17 @@ class PrintWorker:
             # connection, a write that timed out, paper out or the cover opened during it.
             attempt.sent = True
             transport.send(data)
-            after = transport.read_status()
+            # A printer that answers status and is silent after the job has stopped in it (the
+            # paper ran out: its buffer is full, the question waits behind the job's rest) or
+            # is still printing a long one: it has as long as a write may take to answer, and
+            # silent then, the job is not printed. Only a printer that never answers (a
+            # one-way cable) prints on trust.
+            answers = ready or before is not None
+            after = transport.read_status(wait=transport.timeout if answers else None)
+            if after is None and answers:
+                raise PrinterTimeout(
+                    f"{transport!r}: no status within {transport.timeout:g} s after the job"
+                )
             if after is not None:
                 attempt.status = after
                 after.raise_for_status()  # not printed whole: send it again

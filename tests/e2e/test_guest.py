@@ -97,6 +97,22 @@ def test_the_guest_page_paints_the_menu_and_builds_a_cart(browser: Browser, live
         phone.screenshot(path=SCREENSHOTS / "guest-cart.png")
 
 
+def test_a_guests_prices_read_in_the_digits_the_box_keeps_them_in(
+    browser: Browser, live_edge: LiveEdge
+):
+    """In a store in forints (kept in fillér, 2 digits), the guest's phone read the menu's
+    prices with the browser's own digits for HUF (0): a HUF 9.50 dish said "HUF 950"."""
+    open_store(live_edge, currency="HUF")
+    with live_edge.client() as http:
+        menu = http.get("/api/menu").json()
+    burrata = next(i for c in menu["categories"] for i in c["items"] if i["name"] == "Burrata")
+    units, fraction = divmod(burrata["price"], 100)
+    with browser_page(browser, live_edge, paired=False, **PHONE) as phone:
+        phone.goto(guest_url(live_edge))
+        card = phone.locator(".dish", has=phone.get_by_role("button", name="Add Burrata"))
+        expect(card.locator(".price")).to_have_text(re.compile(rf"{units:,}\.{fraction:02d}"))
+
+
 def test_the_guest_pages_bar_lines_up_with_the_menu_on_a_tablet(
     browser: Browser, live_edge: LiveEdge
 ):

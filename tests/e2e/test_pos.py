@@ -180,6 +180,15 @@ def test_a_cashier_rings_up_splits_pays_two_ways_and_the_z_report_shows_the_vari
         assert "Z REPORT" in z and "Over/short" in z
 
 
+def receipt_token(live_edge: LiveEdge, check_id: str) -> str:
+    """The key of a paid check's digital receipt, which its printed QR code carries."""
+    with contextlib.closing(sqlite3.connect(live_edge.settings.database)) as conn:
+        (token,) = conn.execute(
+            "SELECT receipt_token FROM checks WHERE id = ?", (check_id,)
+        ).fetchone()
+    return token
+
+
 def test_a_digital_receipt_paid_in_cash_says_its_rounding_and_adds_up(
     page: Page, live_edge: LiveEdge
 ):
@@ -209,11 +218,7 @@ def test_a_digital_receipt_paid_in_cash_says_its_rounding_and_adds_up(
         assert cash.status_code == 201, cash.text
         rounding = cash.json()["payment"]["rounding"]
         assert rounding == -2
-    with contextlib.closing(sqlite3.connect(live_edge.settings.database)) as conn:
-        (token,) = conn.execute(
-            "SELECT receipt_token FROM checks WHERE id = ?", (check["id"],)
-        ).fetchone()
-    page.goto(f"/ui/receipt/index.html#{token}")
+    page.goto(f"/ui/receipt/index.html#{receipt_token(live_edge, check['id'])}")
     expect(page.locator(".receipt-total")).to_be_visible()  # drawn once the box answered
     rows = {
         row.locator("span").first.inner_text(): money(row.locator(".num").inner_text())
@@ -222,6 +227,28 @@ def test_a_digital_receipt_paid_in_cash_says_its_rounding_and_adds_up(
     assert rows["Cash rounding"] == rounding
     page.screenshot(path=str(SCREENSHOTS / "receipt-cash-rounding.png"))
     assert rows["Card"] + rows["Cash"] == rows["Total"] + rows["Cash rounding"] + rows["Change"]
+
+
+def test_a_digital_receipt_reads_amounts_in_the_digits_the_box_keeps_them_in(
+    page: Page, live_edge: LiveEdge
+):
+    """A store in forints (kept in fillér, 2 digits, as ISO has it) or Iraqi dinars (3): the
+    digital receipt read the amounts with the browser's own digits for the currency (0 for
+    both), so a HUF 12.50 total said "HUF 1,250", and an IQD 12.500 one "IQD 12,500". It reads
+    them in the box's digits, as the POS and the paper do."""
+    for currency, digits in (("HUF", 2), ("IQD", 3)):
+        with live_edge.client() as owner:  # a till of its own each time
+            assert owner.patch("/api/store", json={"currency": currency}).status_code == 200
+            assert owner.post("/api/shifts", json={"float": 0}).status_code == 201
+            check = one_line_check(live_edge)
+            card = {"method": "card", "reference": "T1"}
+            paid = owner.post(f"/api/checks/{check['id']}/payments", json=card)
+            assert paid.status_code == 201, paid.text
+        page.goto(f"/ui/receipt/index.html#{receipt_token(live_edge, check['id'])}")
+        page.reload()  # the second receipt: a new fragment alone loads nothing
+        total = page.locator(".receipt-total .num")
+        units, fraction = divmod(check["total"], 10**digits)
+        expect(total).to_contain_text(f"{units:,}.{fraction:0{digits}d}")
 
 
 @contextlib.contextmanager
@@ -530,6 +557,80 @@ def test_the_quick_cash_buttons_show_their_amounts_whole_on_a_phone(browser, liv
                 ".map((b) => b.textContent)"
             )
             assert cut == [], f"cut at {width}: {cut}"
+
+
+def test_exact_cash_in_a_store_that_rounds_cash_pays_the_rounded_amount(
+    page: Page, live_edge: LiveEdge, console: Console
+):
+    """A Swedish store takes cash in whole kronor: a bill of 8.50 kr is 9 kr in cash. "Exact"
+    offered 8.50 kr, and the box, asking 9 kr, refused it ("Cash given is less than is owed"):
+    the seven-tap cash sale failed on every bill that rounds up. Exact is what the box takes
+    in cash, and the notes above it follow."""
+    with live_edge.client() as owner:
+        assert owner.patch("/api/store", json={"currency": "SEK"}).status_code == 200
+        rounding = owner.patch("/api/pos/settings", json={"cash_rounding": 100})
+        assert rounding.status_code == 200, rounding.text
+    pos_sign_in(page, CASHIER)
+    open_shift(page, "100.00")
+    page.get_by_role("button", name="Sale", exact=True).click()
+    pay = desserts_to_pay(page)
+    exact = pay.locator(".pay-quick .btn-primary")
+    expect(exact).to_have_text("Exact SEK 9.00")
+    expect(pay.locator(".pay-quick .btn").nth(1)).to_have_text("SEK 10.00")
+    exact.click()
+    expect(pay.locator(".pay-done-title")).to_have_text("Paid")
+    with contextlib.closing(sqlite3.connect(live_edge.settings.database)) as conn:
+        cash = conn.execute("SELECT given, rounding, change FROM payments").fetchall()
+    assert cash == [(900, 50, 0)]
+
+
+def test_a_drawer_is_counted_in_the_notes_and_coins_of_the_stores_currency(
+    page: Page, live_edge: LiveEdge
+):
+    """The close's blind count offered the euro's notes and coins whatever the store's money:
+    an American till had no quarter to count (its declared cash came out short by every
+    quarter in the drawer), a Kuwaiti one no quarter-dinar note, and a Hungarian one none of
+    the forint notes from 1,000 to 20,000. Each store counts in its own currency's."""
+    pos_sign_in(page, CASHIER)
+    for currency, counts, declared in (
+        ("USD", {"$0.25": 4, "$100.00": 1}, 10_100),
+        ("KWD", {"KWD 0.250": 2, "KWD 20.000": 1}, 20_500),
+        ("HUF", {"HUF 20,000.00": 1, "HUF 1,000.00": 3}, 2_300_000),
+    ):
+        with live_edge.client() as owner:
+            assert owner.patch("/api/store", json={"currency": currency}).status_code == 200
+        page.reload()  # the till reads the store's currency as it starts
+        open_shift(page, "0")
+        for label, count in counts.items():
+            page.get_by_label(f"How many {label}", exact=True).fill(str(count))
+        page.locator(".shift-close").screenshot(path=str(SCREENSHOTS / f"pos-count-{currency}.png"))
+        page.get_by_role("button", name="Close shift").click()
+        page.get_by_role("button", name="Yes, close it").click()
+        expect(page.locator(".shift-result")).to_be_visible()
+        with contextlib.closing(sqlite3.connect(live_edge.settings.database)) as conn:
+            (counted,) = conn.execute(
+                "SELECT declared FROM shifts ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+        assert counted == declared, currency
+
+
+def test_the_tills_examples_of_an_amount_are_in_the_stores_money(page: Page, live_edge: LiveEdge):
+    """A yen till asked for the float "such as 100.00" (its placeholder too), and refused that
+    very amount: a yen has no decimals. The examples follow the store's money: 100 in yen,
+    100.000 in dinars, 100.00 in euros."""
+    pos_sign_in(page, CASHIER)
+    for currency, example in (("JPY", "100"), ("KWD", "100.000")):
+        with live_edge.client() as owner:
+            assert owner.patch("/api/store", json={"currency": currency}).status_code == 200
+        page.reload()  # the till reads the store's currency as it starts
+        page.get_by_role("button", name="Shift F6").click()
+        float_ = page.get_by_label("Float")
+        expect(float_).to_have_attribute("placeholder", example)
+        float_.fill("1.2345")
+        page.get_by_role("button", name="Open shift").click()
+        expect(page.locator(".shift .msg-error")).to_have_text(
+            f"Type the float in the drawer, such as {example}."
+        )
 
 
 def test_a_void_and_a_refund_with_a_managers_pin_at_the_till_and_the_refunds_slip(
@@ -1001,10 +1102,7 @@ def test_a_parts_receipt_keeps_an_arabic_dishs_share_after_its_name(browser, liv
         assert owner.post("/api/shifts", json={"float": 0}).status_code == 201
         cash = {"method": "cash", "given": part["balance"]}
         assert owner.post(f"/api/checks/{part['id']}/payments", json=cash).status_code == 201
-    with contextlib.closing(sqlite3.connect(live_edge.settings.database)) as conn:
-        (token,) = conn.execute(
-            "SELECT receipt_token FROM checks WHERE id = ?", (part["id"],)
-        ).fetchone()
+    token = receipt_token(live_edge, part["id"])
     with browser_page(browser, live_edge, **PHONE) as phone:
         phone.goto(f"/ui/receipt/index.html#{token}")
         line = phone.locator(".receipt-line .receipt-row > span").first

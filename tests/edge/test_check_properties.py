@@ -192,7 +192,7 @@ def test_a_void_on_a_partly_paid_check_settles_it_again_to_the_cent(
             ids = [line["line_id"] for line in check["lines"]]
             voided = data.draw(st.lists(st.sampled_from(ids), min_size=1, unique=True))
             for line_id in voided:
-                writer.run_sync(checks.void_line, AT_TILL, line_id, "sent by mistake")
+                writer.run_sync(payments.void_line, AT_TILL, line_id, "sent by mistake")
                 view = checks.get(conn, check["id"])
                 assert view["paid"] == payment["amount"]
                 assert view["paid"] - view["due_back"] + view["balance"] == view["total"]

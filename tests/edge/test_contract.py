@@ -663,8 +663,9 @@ async def pos_calls(call, prawns, database, sandbox):
     await call(
         "pay_webhook", "POST", "/api/pay/webhook", content=event, headers=sandbox.headers(event)
     )
-    await call("make_report", "POST", "/api/reports", {"kind": "x"})
+    report = await call("make_report", "POST", "/api/reports", {"kind": "x"})
     await call("list_reports", "GET", "/api/reports")
+    await call("reprint_report", "POST", f"/api/reports/{report['id']}/print")
 
 
 def test_every_setting_is_documented_in_the_readme():

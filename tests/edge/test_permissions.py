@@ -147,7 +147,7 @@ class World:
         self.promo = await self.made(
             "/api/promo-codes", {"code": "WELCOME", "kind": "fixed", "value": 100}
         )
-        await self.setup("POST", "/api/reports", {"kind": "x"})
+        self.report = (await self.setup("POST", "/api/reports", {"kind": "x"}))["id"]
         paid = await self.payment()
         self.receipt = _receipt_token(self.database, paid)
         back = {"amount": 1, "reason": "cold"}
@@ -724,6 +724,9 @@ CALLS: dict[str, Call] = {
     ),
     "POST /api/reports": lambda w, how: w.call("POST", "/api/reports", {"kind": "x"}),
     "GET /api/reports": lambda w, how: w.call("GET", "/api/reports"),
+    "POST /api/reports/{report_id}/print": lambda w, how: w.call(
+        "POST", f"/api/reports/{w.report}/print"
+    ),
     "GET /api/receipts/{token}": lambda w, how: w.call("GET", f"/api/receipts/{w.receipt}"),
     "POST /api/checks/{check_id}/pay-link": lambda w, how: _then(
         w.fresh_check(), lambda check: w.call("POST", f"/api/checks/{check}/pay-link")

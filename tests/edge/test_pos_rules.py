@@ -170,7 +170,13 @@ async def test_refunds_go_to_the_tender_with_a_manager(client, cashier):
     part = await client.post(path, json=body, headers=cashier)
     assert part.status_code == 201 and part.json()["refunded"] == 300
     over = {"amount": check["total"], "reason": "cold", "approval": await approval(client)}
-    refused(await client.post(path, json=over, headers=cashier), 422, "too_much")
+    too_much = await client.post(path, json=over, headers=cashier)
+    refused(too_much, 422, "too_much")
+    # in the money the POS shows, not in cents: "from 1 to 650" read as 650 euros
+    left = check["total"] - 300
+    assert too_much.json()["error"]["message"] == (
+        f"Amount must be from 0.01 to {left // 100}.{left % 100:02d}, what is left of the tender."
+    )
     rest = {"reason": "cold", "approval": await approval(client)}
     assert (await client.post(path, json=rest, headers=cashier)).json()["refunded"] == check[
         "total"

@@ -23,7 +23,9 @@ from edge.core import db
 from edge.core.config import EdgeSettings
 from edge.core.events import commit, digest
 from edge.core.permissions import Actor
+from edge.core.retention import Keep
 from edge.domain import print_queue, printouts
+from edge.runtime.housekeeping import prune
 from printers import preview
 from printers.decoder import decode
 from printers.emulator import ThreadedEmulator, run_in_thread
@@ -517,6 +519,39 @@ async def test_an_orders_bill_asks_for_what_its_check_comes_to(app, client, emul
     assert printed_at(receipt) == printed_at(first) != []  # the sale's time, not the copy's
 
 
+async def test_a_check_a_void_settles_prints_its_receipt_as_a_tender_would(app, client, emulator):
+    """A check paid in part, then left owing nothing by a void (the guest paid for the prawns,
+    the tart they did not want was voided), was paid with no receipt at all: the guest who paid
+    had no proof of it, where the tender that settles a check prints one. The void that settles
+    it prints the receipt on the voiding till's printer: what the check now comes to, the
+    tender, and what is owed back."""
+    manager = await sign_in(client, "manager", device="till")
+    await point_at(client, manager, "Counter receipt", emulator.port)
+    await open_shift(client, manager)
+    order = await walk_in(client, manager, "Garlic prawns", "Pastel de nata")
+    check = await check_of(client, manager, order)
+    prawns, tart = sorted(check["lines"], key=lambda line: line["name"] != "Garlic prawns")
+    taken = await pay(
+        client, manager, check["id"], method="card", amount=prawns["amount"] + 1, reference="T1"
+    )
+    assert taken.status_code == 201 and taken.json()["receipt_job_id"] is None
+    voided = await client.post(
+        f"/api/order-lines/{tart['line_id']}/void", json={"reason": "not wanted"}, headers=manager
+    )
+    assert voided.status_code == 200, voided.text
+    now = (await client.get(f"/api/checks/{check['id']}", headers=manager)).json()
+    assert now["status"] == "paid" and now["due_back"] == 1
+    jobs = rows(app, "SELECT kind, source_id FROM print_jobs WHERE kind = 'receipt'")
+    assert jobs == [{"kind": "receipt", "source_id": check["id"]}]
+    await drain(app)
+    (receipt,) = emulator.wait_for_jobs(1)
+    paper = printed_amounts(receipt)
+    assert (paper["TOTAL"], paper["Card"]) == (now["total"], prawns["amount"] + 1)
+    assert paper["Owed back"] == 1 and "Pastel de nata" not in receipt.text()
+    digital = (await client.get(f"/api/receipts/{receipt.qr[0].rpartition('#')[2]}")).json()
+    assert digital["total"] == now["total"]
+
+
 async def test_a_receipt_printed_again_is_a_copy_that_names_who_took_the_payment(
     app, client, emulator
 ):
@@ -644,6 +679,80 @@ async def test_the_x_reports_tenders_add_up_to_its_takings(app, client, emulator
     assert sum(cents(row) for row in tenders if not row.startswith("incl.")) == takings
 
 
+async def a_card_sale(client, manager, emulator) -> dict:
+    """The manager's till prints on `emulator`, opens its shift and sells garlic prawns by
+    card: the paid check."""
+    await point_at(client, manager, "Counter receipt", emulator.port)
+    await open_shift(client, manager, 0)
+    check = await check_of(client, manager, await walk_in(client, manager, "Garlic prawns"))
+    paid = await pay(client, manager, check["id"], method="card", reference="T1")
+    assert paid.status_code == 201, paid.text
+    return paid.json()["check"]
+
+
+async def test_a_z_report_is_printed_again_after_its_print_job_is_gone(app, client, emulator):
+    """A Z report's print job is forgotten after two weeks (what the box keeps of printing),
+    while the report stays in GET /api/reports: its job's Reprint then answered 404, and no
+    other way printed it, though the accountant asks for last month's Z on paper. A manager
+    prints any report again from the report itself, under a REPRINT banner, as it was made:
+    its figures and the time it was made."""
+    manager = await sign_in(client, "manager", device="till")
+    await a_card_sale(client, manager, emulator)
+    closed = await client.post("/api/shifts/current/close", json={"counted": {}}, headers=manager)
+    assert closed.status_code == 200, closed.text
+    made = await client.post("/api/reports", json={"kind": "z"}, headers=manager)
+    assert made.status_code == 201, made.text
+    z = made.json()
+    await drain(app)
+    first = [job for job in emulator.wait_for_jobs(2) if "Z REPORT" in job.lines]
+    assert len(first) == 1
+    later = datetime.now(UTC) + timedelta(days=30)
+    await prune(app.state.box.write, Keep(local_days=14, synced_days=90), later)
+    gone = await client.post(f"/api/print-jobs/{z['print_job_id']}/reprint", headers=manager)
+    assert gone.status_code == 404
+    (listed,) = (await client.get("/api/reports", headers=manager)).json()
+    again = await client.post(f"/api/reports/{listed['id']}/print", headers=manager)
+    assert again.status_code == 201, again.text
+    assert again.json()["kind"] == "report" and again.json()["reprint"] is True
+    await drain(app)
+    reprinted = emulator.wait_for_jobs(3)[2]
+    assert reprinted.lines[0] == "*** REPRINT ***" and "Z REPORT" in reprinted.lines
+    assert (
+        reprinted.lines[reprinted.lines.index("Z REPORT") :]
+        == first[0].lines[first[0].lines.index("Z REPORT") :]
+    )
+    cashier = await sign_in(client, "cashier", device="till")
+    refused = await client.post(f"/api/reports/{listed['id']}/print", headers=cashier)
+    assert refused.status_code == 403
+    assert_error_shape(refused)
+    unknown = await client.post(f"/api/reports/{UNKNOWN}/print", headers=manager)
+    assert unknown.status_code == 404
+    assert_error_shape(unknown)
+
+
+async def test_a_report_printed_again_reads_in_the_money_it_was_made_in(app, client, emulator):
+    """A store that changes its money (Croatia's kuna to the euro; here the euro to the yen)
+    printed a report made before in the new money's digits: a day of €9.50 read 950."""
+    manager = await sign_in(client, "manager", device="till")
+    check = await a_card_sale(client, manager, emulator)
+    made = await client.post("/api/reports", json={"kind": "x"}, headers=manager)
+    assert made.status_code == 201, made.text
+    assert made.json()["data"]["currency"] == "EUR"
+    changed = await client.patch("/api/store", json={"currency": "JPY"}, headers=manager)
+    assert changed.status_code == 200, changed.text
+    again = await client.post(f"/api/reports/{made.json()['id']}/print", headers=manager)
+    assert again.status_code == 201, again.text
+    await drain(app)
+    first, reprinted = [job for job in emulator.wait_for_jobs(3) if "X REPORT" in job.lines]
+    (sales,) = [line for line in reprinted.lines if line.startswith("Sales ")]
+    total = check["total"]
+    assert sales.endswith(f" {total // 100}.{total % 100:02d}"), sales
+    assert (
+        first.lines[first.lines.index("X REPORT") :]
+        == reprinted.lines[reprinted.lines.index("X REPORT") :]
+    )
+
+
 async def test_no_sale_drawer_needs_a_manager_or_their_approval(app, client, emulator):
     cashier = await sign_in(client, "cashier")
     refused = await client.post("/api/drawer/open", headers=cashier, json={"reason": "change"})
@@ -691,6 +800,20 @@ async def test_a_job_cut_off_mid_send_is_printed_again_with_a_reprint_banner(set
     assert json.loads(said[1]["fields"])["reprint"] is True
 
 
+async def failed_once_it_began(app, client, manager, error: str) -> dict:
+    """A kitchen ticket sent, and its first attempt failed (`error`) once its bytes began to
+    leave: it waits to go again under a REPRINT banner, and its printer, which said it could
+    print before the job, reads offline for now, not "online". The job's row."""
+    await kitchen_order(client, manager, send=True)
+    await drain(app)
+    (job,) = rows(app, "SELECT * FROM print_jobs")
+    assert (job["state"], job["attempts"], job["reprint"]) == ("queued", 1, 1)
+    assert job["last_error"].startswith(error)
+    kitchen = (await printers_by_name(client, manager))["Kitchen pass"]
+    assert kitchen["online"] is False and kitchen["error"]
+    return job
+
+
 async def test_a_job_the_printer_got_part_of_goes_again_under_a_reprint_banner(
     app, client, emulator
 ):
@@ -702,14 +825,7 @@ async def test_a_job_the_printer_got_part_of_goes_again_under_a_reprint_banner(
     cut_at = len(STATUS_QUESTIONS) + 60  # asked its status, then 60 bytes of the ticket
     emulator.cut_after = cut_at
     with freeze_time("2026-11-21 12:00:00", tick=True) as frozen:
-        await kitchen_order(client, manager, send=True)
-        await drain(app)
-        (job,) = rows(app, "SELECT * FROM print_jobs")
-        assert (job["state"], job["attempts"], job["reprint"]) == ("queued", 1, 1)
-        assert job["last_error"].startswith("PrinterOffline")
-        # It said it could print, then went away mid-job: for now it is offline, not "online".
-        kitchen = (await printers_by_name(client, manager))["Kitchen pass"]
-        assert kitchen["online"] is False and kitchen["error"]
+        job = await failed_once_it_began(app, client, manager, "PrinterOffline")
         advance(frozen, print_queue.backoff(1) + 1)
         await drain(app)
     cut, again = emulator.wait_for_jobs(2)
@@ -718,6 +834,40 @@ async def test_a_job_the_printer_got_part_of_goes_again_under_a_reprint_banner(
     assert again.lines[:2] == ["*** REPRINT ***", "KITCHEN"] and "1x Burrata" in again.lines
     said = rows(app, "SELECT fields FROM events WHERE entity_id = ? ORDER BY seq", job["id"])
     assert [json.loads(e["fields"]).get("reprint") for e in said] == [False, True, None]
+
+
+async def test_a_job_the_paper_ran_out_in_is_not_printed_though_the_printer_said_nothing(
+    app, client, emulator
+):
+    """The paper runs out mid-ticket: the printer stops, its buffer fills, and the status asked
+    after the job waits behind the ticket's rest, unanswered. "No answer" was taken for
+    "printed": the ticket was marked printed with its end never on paper, and the printer read
+    online. A printer that answered before the job and then not after it, in as long as a write
+    may take, has not printed it: the job goes again under a REPRINT banner, held while the
+    printer then says paper out, and prints once the paper is back."""
+    manager = await sign_in(client, "manager")
+    kitchen = (await printers_by_name(client, manager))["Kitchen pass"]
+    quick = {**network(emulator.port), "status_timeout": 0.2, "timeout": 0.5}
+    pointed = await client.patch(
+        f"/api/printers/{kitchen['id']}", json={"transport": quick}, headers=manager
+    )
+    assert pointed.status_code == 200, pointed.text
+    emulator.paper_ends_after = len(STATUS_QUESTIONS) + 60  # its status, 60 bytes of the job
+    with freeze_time("2026-11-21 12:00:00", tick=True) as frozen:
+        await failed_once_it_began(app, client, manager, "PrinterTimeout")
+        advance(frozen, print_queue.backoff(1) + 1)
+        await drain(app)  # the printer now says paper out: the job waits
+        (job,) = rows(app, "SELECT * FROM print_jobs")
+        assert (job["state"], job["attempts"]) == ("queued", 2)
+        assert (await printers_by_name(client, manager))["Kitchen pass"]["paper_out"] is True
+        emulator.paper_out = False  # paper back in
+        advance(frozen, print_queue.backoff(2) + 1)
+        await drain(app)
+    assert rows(app, "SELECT state FROM print_jobs") == [{"state": "printed"}]
+    (stopped,) = emulator.discarded
+    assert "1x Burrata" not in stopped.lines
+    (again,) = emulator.wait_for_jobs(2)
+    assert again.lines[:2] == ["*** REPRINT ***", "KITCHEN"] and "1x Burrata" in again.lines
 
 
 async def test_a_drawer_pulse_cut_off_goes_again_with_no_banner(app, client, emulator):

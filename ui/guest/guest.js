@@ -4,7 +4,7 @@
 
 import { Api, idempotencyKey } from "/ui/lib/api.js";
 import { h } from "/ui/lib/element.js";
-import { formatMoney } from "/ui/lib/money.js";
+import { formatMoney, knowDigits } from "/ui/lib/money.js";
 
 const app = document.getElementById("app");
 const view = h("div", { class: "view" }); // the menu and the bar, drawn again on each update
@@ -18,7 +18,12 @@ const kept = {
 let token = kept.get();
 const api = new Api({ headers: () => (token ? { "X-Galley-Guest": token } : {}) });
 const state = { menu: null, table: null, cartOpen: false, sheet: null, live: null, sendKey: null, error: "" };
-const money = (minor) => formatMoney(minor, state.table ? state.table.currency : "EUR");
+// In the digits the box keeps amounts in, which a browser's own idea of the currency may
+// not be (HUF: 0 in the browser, 2 on the box).
+const money = (minor) => {
+  if (state.table) knowDigits(state.table.currency, state.table.currency_digits);
+  return formatMoney(minor, state.table ? state.table.currency : "EUR");
+};
 
 // What the table's own events are about; any other is the menu's.
 const TABLE_ENTITIES = ["table_sessions", "session_members", "drafts", "draft_lines", "orders", "order_lines", "tickets"];

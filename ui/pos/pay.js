@@ -144,20 +144,20 @@ export function openPay(ctx, checkId, { onDone = () => {} } = {}) {
         h("strong", { class: "num" }, money(balance))),
       h("div", { class: "card card-pad stack" },
         h("h3", {}, "Cash"),
-        h("div", { class: "pay-quick" }, quickCash(balance, digits).map((value, i) =>
+        h("div", { class: "pay-quick" }, quickCash(what.cash_balance, digits).map((value, i) =>
           h("button", { type: "button", class: `btn${i === 0 ? " btn-primary" : ""}`, "data-cash": String(value), onclick: () => cash(value) },
             i === 0 ? `Exact ${money(value)}` : money(value)))),
         h("form", { class: "row", onsubmit: (event) => {
           event.preventDefault();
           const value = parseMoney(given.value, ctx.store.currency);
-          if (value === null) return fail(new Error("Type the cash given, such as 20.00."));
+          if (value === null) return fail(new Error(`Type the cash given, such as ${ctx.example(20)}.`));
           return cash(value);
         } }, given, h("button", { type: "submit", class: "btn" }, "Take cash"))),
       h("form", { class: "card card-pad stack", onsubmit: (event) => {
         event.preventDefault();
         const value = parseMoney(amount.value, ctx.store.currency);
         const extra = tip.value.trim() ? parseMoney(tip.value, ctx.store.currency) : 0;
-        if (value === null || extra === null) return fail(new Error("Type amounts such as 12.50."));
+        if (value === null || extra === null) return fail(new Error(`Type amounts such as ${ctx.example(12)}.`));
         return act(() => pay(what, { method: "card", amount: value, tip: extra, reference: reference.value.trim() }));
       } },
         h("h3", {}, "Card terminal"),

@@ -122,6 +122,8 @@ function mount(me, store, menu, floor, since) {
     money: (minor) => formatMoney(minor, store.currency),
     digits: minorDigits(store.currency),
     decimal: (minor) => toDecimalText(minor, store.currency),
+    // An amount of `major` units as a person types it, for examples: 20.00, 20 in yen.
+    example: (major) => toDecimalText(major * 10 ** ctx.digits, store.currency),
     setShift(shift) {
       shiftChip.replaceChildren(...(shift ? ["Shift open", h("span", { class: "shift-float" }, ` · float ${ctx.money(shift.float)}`)] : ["No shift open"]));
       shiftChip.classList.toggle("badge-ok", Boolean(shift));

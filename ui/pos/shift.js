@@ -6,7 +6,35 @@ import { h } from "/ui/lib/element.js";
 import { parseMoney } from "/ui/lib/money.js";
 import { openModal, toast, withApproval } from "./dialogs.js";
 
-const NOTES_AND_COINS = [50000, 20000, 10000, 5000, 2000, 1000, 500, 200, 100, 50, 20, 10, 5, 2, 1];
+// The notes and coins a drawer is counted in, in minor units, largest first: the currency's
+// own where listed (a quarter in dollars, a quarter dinar), else the euro's series in the
+// currency's digits.
+const EURO_SERIES = [50000, 20000, 10000, 5000, 2000, 1000, 500, 200, 100, 50, 20, 10, 5, 2, 1];
+const NOTES_AND_COINS = {
+  USD: [10000, 5000, 2000, 1000, 500, 200, 100, 25, 10, 5, 1],
+  CAD: [10000, 5000, 2000, 1000, 500, 200, 100, 25, 10, 5],
+  AUD: [10000, 5000, 2000, 1000, 500, 200, 100, 50, 20, 10, 5],
+  NZD: [10000, 5000, 2000, 1000, 500, 200, 100, 50, 20, 10],
+  GBP: [5000, 2000, 1000, 500, 200, 100, 50, 20, 10, 5, 2, 1],
+  CHF: [100000, 20000, 10000, 5000, 2000, 1000, 500, 200, 100, 50, 20, 10, 5],
+  SEK: [100000, 50000, 20000, 10000, 5000, 2000, 1000, 500, 200, 100],
+  NOK: [100000, 50000, 20000, 10000, 5000, 2000, 1000, 500, 100],
+  DKK: [100000, 50000, 20000, 10000, 5000, 2000, 1000, 500, 200, 100, 50],
+  HUF: [2000000, 1000000, 500000, 200000, 100000, 50000, 20000, 10000, 5000, 2000, 1000, 500],
+  JPY: [10000, 5000, 2000, 1000, 500, 100, 50, 10, 5, 1],
+  KRW: [50000, 10000, 5000, 1000, 500, 100, 50, 10],
+  ISK: [10000, 5000, 2000, 1000, 500, 100, 50, 10, 5, 1],
+  BHD: [20000, 10000, 5000, 1000, 500, 100, 50, 25, 10, 5],
+  KWD: [20000, 10000, 5000, 1000, 500, 250, 100, 50, 20, 10, 5],
+  JOD: [50000, 20000, 10000, 5000, 1000, 500, 250, 100, 50, 10],
+  TND: [50000, 20000, 10000, 5000, 2000, 1000, 500, 200, 100, 50, 20, 10],
+};
+
+function notesAndCoins(currency, digits) {
+  if (NOTES_AND_COINS[currency]) return NOTES_AND_COINS[currency];
+  const scaled = EURO_SERIES.map((value) => value * 10 ** digits / 100);
+  return scaled.filter((value) => Number.isInteger(value));
+}
 
 export async function drawShift(root, ctx) {
   const message = h("p", { class: "msg", role: "alert" });
@@ -26,11 +54,11 @@ export async function drawShift(root, ctx) {
   ctx.setShift(shift);
   const parts = [message];
   if (!shift) {
-    const float = h("input", { class: "input input-lg", name: "float", inputmode: "decimal", placeholder: "100.00", "aria-label": "Float" });
+    const float = h("input", { class: "input input-lg", name: "float", inputmode: "decimal", placeholder: ctx.example(100), "aria-label": "Float" });
     parts.push(h("form", { class: "card card-pad stack shift-open", onsubmit: async (event) => {
       event.preventDefault();
       const value = parseMoney(float.value, ctx.store.currency);
-      if (value === null) return fail(new Error("Type the float in the drawer, such as 100.00."));
+      if (value === null) return fail(new Error(`Type the float in the drawer, such as ${ctx.example(100)}.`));
       try {
         await ctx.api.post("/api/shifts", { float: value });
         toast("Shift open");
@@ -55,9 +83,9 @@ function openShift(shift, ctx, fail, redraw) {
   const kind = h("select", { class: "select", name: "kind", "aria-label": "Kind" },
     h("option", { value: "pay_in" }, "Pay-in"), h("option", { value: "pay_out" }, "Pay-out"),
     h("option", { value: "skim" }, "Skim"));
-  const amount = h("input", { class: "input", name: "amount", inputmode: "decimal", placeholder: "0.00", "aria-label": "Amount" });
+  const amount = h("input", { class: "input", name: "amount", inputmode: "decimal", placeholder: ctx.example(0), "aria-label": "Amount" });
   const reason = h("input", { class: "input", name: "reason", placeholder: "Reason", "aria-label": "Reason" });
-  const counts = NOTES_AND_COINS.map((value) => ({
+  const counts = notesAndCoins(ctx.store.currency, ctx.digits).map((value) => ({
     value,
     input: h("input", { class: "input input-sm", type: "number", min: "0", step: "1", inputmode: "numeric", name: `count-${value}`, "aria-label": `How many ${money(value)}` }),
   }));
@@ -74,7 +102,7 @@ function openShift(shift, ctx, fail, redraw) {
     h("form", { class: "card card-pad stack", onsubmit: async (event) => {
       event.preventDefault();
       const value = parseMoney(amount.value, ctx.store.currency);
-      if (value === null) return fail(new Error("Type an amount such as 20.00."));
+      if (value === null) return fail(new Error(`Type an amount such as ${ctx.example(20)}.`));
       try {
         await ctx.api.post("/api/shifts/current/moves", { kind: kind.value, amount: value, reason: reason.value.trim() });
         toast("Recorded");

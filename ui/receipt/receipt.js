@@ -4,7 +4,7 @@
 
 import { Api } from "/ui/lib/api.js";
 import { h } from "/ui/lib/element.js";
-import { formatMoney } from "/ui/lib/money.js";
+import { formatMoney, knowDigits } from "/ui/lib/money.js";
 import { dateTimeIn } from "/ui/lib/time.js";
 
 const root = document.getElementById("app");
@@ -17,6 +17,7 @@ function row(label, value, cls = "") {
 const TENDERS = { cash: "Cash", card: "Card", online: "Paid online" };
 
 function draw(receipt) {
+  knowDigits(receipt.currency, receipt.currency_digits);
   const money = (minor) => formatMoney(minor, receipt.currency);
   const included = receipt.prices_include_tax;
   document.title = `Receipt · ${receipt.store}`;
