@@ -2,7 +2,8 @@
 // modifier groups. Reloads itself when the live feed reports a menu change from any device.
 
 import { tag } from "/ui/lib/element.js";
-import { formatDelta, minorDigits, parseMoney, percentText, toDecimalText } from "/ui/lib/money.js";
+import { formatDelta, minorDigits, percentText } from "/ui/lib/money.js";
+import { parseMoney, toDecimalText } from "/ui/lib/typed-money.js";
 import { showOverflow } from "/ui/lib/overflow.js";
 import { arrangeDialog } from "./arrange.js";
 import { act, ask, drawList, field, h, modal, msgBox, say, switchInput, wholeOf } from "./dom.js";

@@ -4,7 +4,8 @@
 // part. Every amount comes from the box; the page only shows it.
 
 import { h } from "/ui/lib/element.js";
-import { parseMoney, percentText } from "/ui/lib/money.js";
+import { percentText } from "/ui/lib/money.js";
+import { parseMoney } from "/ui/lib/typed-money.js";
 import { timeIn } from "/ui/lib/time.js";
 import { askReason, openModal, toast, withApproval } from "./dialogs.js";
 

@@ -10,7 +10,8 @@
 import { Api } from "/ui/lib/api.js";
 import { h } from "/ui/lib/element.js";
 import { Live } from "/ui/lib/live.js";
-import { formatDelta, formatMoney, knowDigits, minorDigits, toDecimalText } from "/ui/lib/money.js";
+import { formatDelta, formatMoney, knowDigits, minorDigits } from "/ui/lib/money.js";
+import { toDecimalText } from "/ui/lib/typed-money.js";
 import { showOverflow } from "/ui/lib/overflow.js";
 import { lineCount } from "/ui/lib/order.js";
 import { mountSignIn } from "/ui/lib/pinpad.js";

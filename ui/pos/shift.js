@@ -3,7 +3,7 @@
 // the difference show for the first time. Managers make the X and Z reports here.
 
 import { h } from "/ui/lib/element.js";
-import { parseMoney } from "/ui/lib/money.js";
+import { parseMoney } from "/ui/lib/typed-money.js";
 import { openModal, toast, withApproval } from "./dialogs.js";
 
 // The notes and coins a drawer is counted in, in minor units, largest first: the currency's
