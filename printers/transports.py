@@ -463,6 +463,8 @@ class SerialTransport(_Base):
                 f"serial url must be a device such as /dev/ttyUSB0, socket://HOST:PORT or"
                 f" rfc2217://HOST:PORT, not {scheme}://"
             )
+        if type(baudrate) is str and baudrate.isascii() and baudrate.isdigit():
+            baudrate = int(baudrate)  # as a printer saved before rates were checked may hold it
         if type(baudrate) is not int or baudrate not in serial.SerialBase.BAUDRATES:
             # 0 hangs the line up: every job "printed", and the printer got nothing
             raise ValueError(

@@ -409,11 +409,18 @@ def test_a_usb_id_that_is_no_id_says_how_to_write_one(value):
         transport_from_config({"kind": "usb", "vendor_id": value, "product_id": 1})
 
 
-@pytest.mark.parametrize("baudrate", [0, -9600, "9600", 9600.0, True, 12345678])
+@pytest.mark.parametrize("baudrate", [0, -9600, "0", "٩٦٠٠", "9600 baud", 9600.0, True, 12345678])
 def test_a_baud_rate_no_serial_port_runs_at_is_refused(baudrate):
     """0 hangs the line up (B0): the test page was "printed" and the printer got nothing."""
     with pytest.raises(ValueError, match="baudrate must be one of"):
         transport_from_config({"kind": "serial", "url": "/dev/ttyUSB0", "baudrate": baudrate})
+
+
+def test_a_baud_rate_written_as_text_is_taken():
+    """A printer saved before rates were checked, with its rate as text, as the hub's JSON may
+    hold it: pyserial took "38400", and so do we, rather than stop its jobs."""
+    serial_t = transport_from_config({"kind": "serial", "url": "/dev/ttyUSB0", "baudrate": "38400"})
+    assert serial_t.settings["baudrate"] == 38400
 
 
 def test_errors_form_one_tree():
