@@ -178,6 +178,13 @@ def test_a_cashier_rings_up_splits_pays_two_ways_and_the_z_report_shows_the_vari
         page.screenshot(path=str(SCREENSHOTS / "pos-z-report.png"))
         z = emulator.wait_for_jobs(4, timeout=15)[-1].text()
         assert "Z REPORT" in z and "Over/short" in z
+        # It stands first among the earlier reports, and prints again from there as it was made.
+        made = page.locator(".report-row").first
+        expect(made).to_contain_text("Z ·")
+        made.get_by_role("button", name=re.compile(r"^Print the Z report of .* again$")).click()
+        again = emulator.wait_for_jobs(5, timeout=15)[-1].text()
+        assert "REPRINT" in again and "Z REPORT" in again and "Over/short" in again, again
+        page.screenshot(path=str(SCREENSHOTS / "pos-reports.png"))
 
 
 def receipt_token(live_edge: LiveEdge, check_id: str) -> str:

@@ -3,6 +3,7 @@
 // the difference show for the first time. Managers make the X and Z reports here.
 
 import { h } from "/ui/lib/element.js";
+import { longDay, timeIn } from "/ui/lib/time.js";
 import { parseMoney } from "/ui/lib/typed-money.js";
 import { openModal, toast, withApproval } from "./dialogs.js";
 
@@ -179,21 +180,55 @@ async function noSale(ctx, fail, redraw) {
 
 function reports(ctx, fail) {
   const out = h("div", { class: "report-out" });
+  const earlier = h("ul", { class: "report-list", "aria-label": "Earlier reports" });
+  const list = async () => {
+    try {
+      const made = await ctx.api.get("/api/reports");
+      earlier.replaceChildren(...(made.length ? made.map((report) => reportRow(report, ctx, fail))
+        : [h("li", { class: "muted" }, "No report made yet.")]));
+    } catch (err) {
+      fail(err);
+    }
+  };
   const make = async (kind) => {
     try {
       const report = await ctx.api.post("/api/reports", { kind });
       out.replaceChildren(reportView(report, ctx));
       toast(`${kind.toUpperCase()} report ${report.print_job_id ? "printing" : "made"}`);
+      list();
     } catch (err) {
       fail(err);
     }
   };
+  list();
   return h("div", { class: "card card-pad stack" },
     h("div", { class: "row-between" }, h("h3", {}, "Reports"),
       h("div", { class: "row" },
         h("button", { type: "button", class: "btn", onclick: () => make("x") }, "X report"),
         h("button", { type: "button", class: "btn btn-danger", onclick: () => make("z") }, "Z report (close the day)"))),
-    out);
+    out,
+    h("h4", {}, "Earlier reports"),
+    h("p", { class: "muted" }, "The last 50, newest first: each prints again as it was made, under a REPRINT banner."),
+    earlier);
+}
+
+// One report made before, with what it says at a glance and a way to print it again.
+function reportRow(report, ctx, fail) {
+  const again = async () => {
+    try {
+      await ctx.api.post(`/api/reports/${report.id}/print`);
+      toast(`${report.kind.toUpperCase()} report of ${longDay(report.business_day)} printing again`);
+    } catch (err) {
+      fail(err);
+    }
+  };
+  const kind = report.kind.toUpperCase();
+  return h("li", { class: "report-row", "data-kind": report.kind },
+    h("span", {}, h("strong", {}, `${kind} · ${longDay(report.business_day)}`),
+      h("span", { class: "muted" }, ` made ${timeIn(report.created_at, ctx.store.timezone)} · sales `),
+      h("span", { class: "num" }, ctx.money(report.data.sales))),
+    h("button", { type: "button", class: "btn btn-sm", onclick: again,
+      "aria-label": `Print the ${kind} report of ${longDay(report.business_day)} again` }, "Print again"));
 }
 
 function reportView(report, ctx) {
