@@ -1,18 +1,40 @@
 """The one clock, and the hybrid logical clock that orders events across edge and hub.
 
 All code takes wall time from `utcnow()` so that tests can move it with freezegun.
+
+A box whose clock is wrong and cannot be set (a Raspberry Pi has no clock battery, and a store
+offline gets no NTP) runs on a time a manager confirmed: `shift` moves every reading here by an
+offset from the system clock, so that every part of the process (business days, the hybrid
+clock, sign-in expiry, print retries) follows at once (`edge.domain.box_time`). The hub never
+shifts its clock.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
+
+
+_offset_ms = 0  # what `shift` set: every reading is this far from the system clock
+
+
+def shift(offset_ms: int) -> None:
+    """Run this process's clock `offset_ms` ahead of the system clock (0: on the system clock)."""
+    global _offset_ms
+    _offset_ms = offset_ms
+
+
+def shifted_ms() -> int:
+    """The offset `shift` set."""
+    return _offset_ms
 
 
 def utcnow() -> datetime:
     """Current time as an aware UTC datetime."""
+    if _offset_ms:
+        return datetime.now(UTC) + timedelta(milliseconds=_offset_ms)
     return datetime.now(UTC)
 
 
@@ -28,7 +50,7 @@ def now_iso() -> str:
     """`iso(utcnow())` at half the cost: the text up to the second is made once a second.
     Every write stamps its event with it; use it for any "now" that is stored."""
     global _second
-    whole, micros = divmod(round(time.time() * 1_000_000), 1_000_000)  # as datetime rounds
+    whole, micros = divmod(round(time.time() * 1_000_000) + _offset_ms * 1000, 1_000_000)
     second, text = _second
     if whole != second:
         text = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
@@ -42,7 +64,7 @@ def parse_iso(text: str) -> datetime:
 
 def now_ms() -> int:
     """Wall milliseconds (time.time is 10x cheaper than datetime.now, and freezegun moves both)."""
-    return int(time.time() * 1000)
+    return int(time.time() * 1000) + _offset_ms
 
 
 class Timestamp(NamedTuple):

@@ -26,7 +26,8 @@ from edge.core.config import EdgeSettings
 from edge.core.events import Event, to_json, topic_of
 from edge.core.idempotency import Seen
 from edge.core.retention import Keep
-from edge.domain import menu, prep_times
+from edge.core.permissions import Actor
+from edge.domain import box_time, menu, prep_times
 from edge.runtime import box_clock
 from edge.runtime.auth import SignIns
 from edge.runtime.auto_fire import AutoFire
@@ -37,6 +38,7 @@ from edge.runtime.print_service import PrintService
 from edge.runtime.realtime import Bus
 from edge.runtime.sync_service import SyncService
 from edge.runtime.writer import Writer
+from sync.clock import shift, shifted_ms
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -67,6 +69,7 @@ class Box:
         with contextlib.closing(db.connect(self.path, readonly=True)) as conn:
             last = events.last_seq(conn)
             self.keys = Seen.load(conn)  # the Idempotency-Keys stored (`edge.api.idempotency`)
+            given = box_time.offset_ms(conn)  # the time a manager gave it, until NTP sets it
         self.bus = Bus(loop, last)
         self.writer = Writer(
             self.path,
@@ -97,6 +100,10 @@ class Box:
             Pacing(lambda: self.writer.stats.writes, self.writer.backlog),
             transport=hub_transport,
         )
+        if given and settings.clock_sync_file.exists():
+            self.writer.run_sync(box_time.dropped)  # NTP set the clock while the box was off
+        else:
+            shift(given)
         self.housekeeping = Housekeeping(
             self.write,
             Keep(settings.keep_local_days, settings.keep_synced_days),
@@ -104,10 +111,29 @@ class Box:
         )
         self.housekeeping.start()
 
-    def clock(self) -> dict[str, Any]:
-        """Whether the box may trust its clock (`edge.runtime.box_clock`)."""
+    async def clock(self) -> dict[str, Any]:
+        """Whether the box may trust its clock (`edge.runtime.box_clock`). Once NTP has set the
+        system clock, the time a manager gave it is dropped: the box is on its own again."""
+        ntp_set = self.settings.clock_sync_file.exists()
+        if ntp_set and shifted_ms():
+            self._shift(0)
+            await self.write(box_time.dropped)
         recorded = self.writer.clock.latest_ms
-        return box_clock.reading(self.settings.clock_sync_file, recorded, self.sync.hub_offset_s)
+        return box_clock.reading(
+            self.settings.clock_sync_file, recorded, self.sync.hub_offset_s, bool(shifted_ms())
+        )
+
+    async def set_time(self, who: Actor, data: dict[str, Any]) -> dict[str, Any]:
+        """Run the box on the time a manager's device reads (`edge.domain.box_time`)."""
+        ntp_set = self.settings.clock_sync_file.exists()
+        self._shift(await self.write(box_time.set_time, who, data, ntp_set))
+        return await self.clock()
+
+    def _shift(self, offset_ms: int) -> None:
+        """Every reading of the process's clock `offset_ms` from the system clock; the hub's
+        clock, as it told it, is that much less ahead of the box's."""
+        self.sync.clock_moved(offset_ms - shifted_ms())
+        shift(offset_ms)
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         return await self.writer.run_on(self.bus.loop, fn, *args)
@@ -144,6 +170,7 @@ class Box:
             self.prep_days.changed(event.entity, event.entity_id)
 
     def close(self) -> None:
+        shift(0)  # the process's clock is the box's: the next box reads its own offset
         self.auto_fire.stop()
         self.housekeeping.stop()
         self.printing.stop()
