@@ -70,12 +70,12 @@ def dropped(conn: WriteConnection) -> None:
 
 
 def _record(conn: WriteConnection, actor_id: str, offset: int) -> int:
-    system = now_ms() - shifted_ms()
-    was = offset_ms(conn)
+    """The offset, and the box's time before and after it."""
+    now = now_ms()
     fields = {
         "offset_ms": offset,
-        "read_at": iso(_at(system + was)),
-        "set_to": iso(_at(system + offset)),
+        "read_at": iso(_at(now)),
+        "set_to": iso(_at(now - shifted_ms() + offset)),
     }
     exists = conn.execute("SELECT 1 FROM box_time WHERE id = ?", (_ROW,)).fetchone()
     commit(conn, actor_id, "box_time", _ROW, "update" if exists else "create", fields)

@@ -25,8 +25,8 @@ from edge.core import db, events, identity
 from edge.core.config import EdgeSettings
 from edge.core.events import Event, to_json, topic_of
 from edge.core.idempotency import Seen
-from edge.core.retention import Keep
 from edge.core.permissions import Actor
+from edge.core.retention import Keep
 from edge.domain import box_time, menu, prep_times
 from edge.runtime import box_clock
 from edge.runtime.auth import SignIns
@@ -100,10 +100,11 @@ class Box:
             Pacing(lambda: self.writer.stats.writes, self.writer.backlog),
             transport=hub_transport,
         )
+        self._given = 0  # the offset a manager gave the box's clock (`edge.domain.box_time`)
         if given and settings.clock_sync_file.exists():
             self.writer.run_sync(box_time.dropped)  # NTP set the clock while the box was off
         else:
-            shift(given)
+            self._shift(given)
         self.housekeeping = Housekeeping(
             self.write,
             Keep(settings.keep_local_days, settings.keep_synced_days),
@@ -113,14 +114,14 @@ class Box:
 
     async def clock(self) -> dict[str, Any]:
         """Whether the box may trust its clock (`edge.runtime.box_clock`). Once NTP has set the
-        system clock, the time a manager gave it is dropped: the box is on its own again."""
-        ntp_set = self.settings.clock_sync_file.exists()
-        if ntp_set and shifted_ms():
+        system clock (its flag file, or the clock stepped: `sync.clock`), the time a manager
+        gave the box is dropped for good: it is on its own clock again."""
+        if self._given and (self.settings.clock_sync_file.exists() or not shifted_ms()):
             self._shift(0)
             await self.write(box_time.dropped)
         recorded = self.writer.clock.latest_ms
         return box_clock.reading(
-            self.settings.clock_sync_file, recorded, self.sync.hub_offset_s, bool(shifted_ms())
+            self.settings.clock_sync_file, recorded, self.sync.hub_offset_s, bool(self._given)
         )
 
     async def set_time(self, who: Actor, data: dict[str, Any]) -> dict[str, Any]:
@@ -134,6 +135,7 @@ class Box:
         clock, as it told it, is that much less ahead of the box's."""
         self.sync.clock_moved(offset_ms - shifted_ms())
         shift(offset_ms)
+        self._given = offset_ms
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         return await self.writer.run_on(self.bus.loop, fn, *args)

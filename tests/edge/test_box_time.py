@@ -169,3 +169,23 @@ async def test_once_ntp_set_the_clock_no_one_sets_it_by_hand(client, flag):
     manager = await sign_in(client, "manager")
     refused = await _set(client, manager, "2030-01-01T00:00:00Z")
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "clock_set_by_ntp"
+
+
+async def test_when_ntp_sets_the_clock_the_box_time_goes_on_without_a_jump(app, client, flag):
+    """NTP steps the system clock forward to the right time and only then makes its flag file:
+    an order taken between the two is dated by the right time, not by the stepped clock plus
+    the manager's offset (hours ahead), and the box's recorded time has not run ahead: it does
+    not say afterwards that its clock is behind."""
+    with freeze_time(LAST_SAVED, tick=True) as frozen:
+        manager = await sign_in(client, "manager")
+        assert (await _set(client, manager, MORNING)).status_code == 200
+        frozen.move_to("2027-01-12 09:40:00")  # NTP steps the clock; no flag yet
+        order = await walk_in(client, manager, "Garlic prawns")
+        assert order["created_at"][:16] == "2027-01-12T09:40"
+        flag.touch()
+        clock = await _clock(client)
+        assert (clock["trusted"], clock["problem"], clock["set_by_hand"]) == (True, None, False)
+        assert clock["now"][:16] == "2027-01-12T09:40"
+        flag.unlink()  # whatever timesyncd says later, the box is on its own clock again
+        clock = await _clock(client)
+        assert (clock["problem"], clock["set_by_hand"]) == ("not_synchronized", False)
