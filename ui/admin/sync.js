@@ -99,8 +99,9 @@ export default {
         load();
       }) }, "Use this device’s time");
       return h("div", { class: "msg msg-warn sync-clock", role: "alert" },
-        h("p", {}, h("strong", {}, clockSentence(clock, ctx.store.timezone)), " ", clock.message),
-        h("p", {}, use), message);
+        h("div", { class: "stack-sm" },
+          h("p", {}, h("strong", {}, clockSentence(clock, ctx.store.timezone)), " ", clock.message),
+          h("p", {}, use), message));
     }
 
     function drawConflicts(conflicts) {

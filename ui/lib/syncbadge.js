@@ -6,10 +6,11 @@
 //   2 conflicts       the hub's value won on fields changed here too (server wins): a manager
 //                     looks at them in Sync (`href`, given to pages that have that section)
 //   (nothing)         a box not enrolled with a hub works alone: no badge
-//   Box clock Mon 23:30 · here Tue 09:02
+//   Clock wrong: Mon 23:30
 //                     the box's clock is not trusted (NTP has not set it since a power cut):
-//                     it dates orders and money by it; a manager gives it this device's time
-//                     in Sync. Shown first, enrolled or not.
+//                     it dates orders and money by it; the title puts this device's time beside
+//                     it, and a manager gives the box this device's time in Sync. Shown first,
+//                     enrolled or not.
 //
 // It asks `GET /api/sync` every `every` ms (15 s) and when `refresh()` is called (a sync event
 // on the live feed). Usage: `const badge = syncBadge({ api, timeZone, href }); header.append(
@@ -36,7 +37,7 @@ export function syncBadge({ api, timeZone = undefined, href = null, every = 1500
       element.hidden = false;
       element.className = "badge badge-danger sync-badge";
       element.dataset.state = "clock";
-      element.textContent = `Box clock ${dayTimeIn(clock.now, timeZone)} · here ${dayTimeIn(new Date().toISOString(), timeZone)}`;
+      element.textContent = `Clock wrong: ${dayTimeIn(clock.now, timeZone)}`;
       element.title = `${clockSentence(clock, timeZone)} ${clock.message}`;
       element.setAttribute("aria-label", element.title);
       return;
