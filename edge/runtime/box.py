@@ -100,17 +100,17 @@ class Box:
             Pacing(lambda: self.writer.stats.writes, self.writer.backlog),
             transport=hub_transport,
         )
-        self._given = 0  # the offset a manager gave the box's clock (`edge.domain.box_time`)
-        if given and settings.clock_sync_file.exists():
-            self.writer.run_sync(box_time.dropped)  # NTP set the clock while the box was off
-        else:
-            self._shift(given)
         self.housekeeping = Housekeeping(
             self.write,
             Keep(settings.keep_local_days, settings.keep_synced_days),
             self.read_now(_timezone),
         )
         self.housekeeping.start()
+        self._given = 0  # the offset a manager gave the box's clock (`edge.domain.box_time`)
+        if given and settings.clock_sync_file.exists():
+            self.writer.run_sync(box_time.dropped)  # NTP set the clock while the box was off
+        elif given:
+            self._shift(given)
 
     async def clock(self) -> dict[str, Any]:
         """Whether the box may trust its clock (`edge.runtime.box_clock`). Once NTP has set the
@@ -132,10 +132,12 @@ class Box:
 
     def _shift(self, offset_ms: int) -> None:
         """Every reading of the process's clock `offset_ms` from the system clock; the hub's
-        clock, as it told it, is that much less ahead of the box's."""
+        clock, as it told it, is that much less ahead of the box's, and the night (the nightly
+        work) comes at another system time."""
         self.sync.clock_moved(offset_ms - shifted_ms())
         shift(offset_ms)
         self._given = offset_ms
+        self.housekeeping.clock_moved()
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         return await self.writer.run_on(self.bus.loop, fn, *args)

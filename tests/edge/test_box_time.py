@@ -6,6 +6,7 @@ answers. Real box, real SQLite, the wall clock moved with freezegun."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC
 from pathlib import Path
 
 import httpx
@@ -189,3 +190,15 @@ async def test_when_ntp_sets_the_clock_the_box_time_goes_on_without_a_jump(app, 
         flag.unlink()  # whatever timesyncd says later, the box is on its own clock again
         clock = await _clock(client)
         assert (clock["problem"], clock["set_by_hand"]) == ("not_synchronized", False)
+
+
+async def test_the_nightly_work_runs_at_night_on_the_time_given(app, client):
+    """The history is pruned at 04:30 in the store, off the busy hours: on the box's clock,
+    not on a system clock ten hours behind it (which would prune at 14:30, mid-service)."""
+    box = app.state.box
+    with freeze_time("2027-01-11 17:00:00", tick=True):
+        manager = await sign_in(client, "manager")
+        assert (await _set(client, manager, "2027-01-12T03:00:00Z")).status_code == 200
+        nightly = box.housekeeping.scheduler.get_job("prune-nightly").next_run_time
+    # 04:30 on the box's clock (Lisbon is on UTC in January), 10 hours earlier on the system's
+    assert nightly.astimezone(UTC).strftime("%Y-%m-%d %H:%M") == "2027-01-11 18:30"
