@@ -386,7 +386,7 @@ POS = f.Form(
 
 
 @f.accepts({"type": "string", "format": "date-time"})
-def _instant(name: str, value: Any) -> str:
+def instant(name: str, value: Any) -> str:
     """A moment with its offset (2026-12-24T18:00:00+01:00), kept in UTC."""
     try:
         moment = parse_iso(value) if isinstance(value, str) else None
@@ -426,8 +426,8 @@ PROMO = f.Form(
         "code": f.Field("Code", promo_code),
         "kind": f.Field("Kind", f.choice("percent", "fixed")),
         "value": f.Field("Value", f.integer(0, 100_000_000)),
-        "valid_from": f.Field("Valid from", f.optional(_instant)),
-        "valid_until": f.Field("Valid until", f.optional(_instant)),
+        "valid_from": f.Field("Valid from", f.optional(instant)),
+        "valid_until": f.Field("Valid until", f.optional(instant)),
         "min_spend": f.Field("Minimum spend", f.amount(100_000_000)),
         "max_discount": f.Field("Maximum discount", f.optional(f.amount(100_000_000))),
         "usage_limit": f.Field("Usage limit", f.optional(f.integer(1, 1_000_000))),

@@ -1,6 +1,14 @@
 """The one clock, and the hybrid logical clock that orders events across edge and hub.
 
 All code takes wall time from `utcnow()` so that tests can move it with freezegun.
+
+A box whose clock is wrong and cannot be set (a Raspberry Pi has no clock battery, and a store
+offline gets no NTP) runs on a time a manager confirmed: `shift` moves every reading here by an
+offset from the system clock, so that every part of the process (business days, the hybrid
+clock, sign-in expiry, print retries) follows at once (`edge.domain.box_time`). The hub never
+shifts its clock. The offset is for the system clock as it was: once that steps (NTP set it; it
+moves apart from the monotonic clock, which nothing sets), the offset is dropped at the first
+reading after, so that nothing is dated by the stepped clock plus the offset, hours ahead.
 """
 
 from __future__ import annotations
@@ -10,9 +18,43 @@ import time
 from datetime import UTC, datetime
 from typing import NamedTuple
 
+STEP_S = 2.0  # the system clock moved this far from the monotonic clock: it was set
+_offset_ms = 0  # what `shift` set: every reading is this far from the system clock
+_apart_s = 0.0  # the system clock minus the monotonic clock when it did
+
+
+def shift(offset_ms: int) -> None:
+    """Run this process's clock `offset_ms` ahead of the system clock (0: on the system clock)
+    until that is set."""
+    global _offset_ms, _apart_s
+    _apart_s = time.time() - _monotonic()
+    _offset_ms = offset_ms
+
+
+def shifted_ms() -> int:
+    """The offset `shift` set, or 0 once the system clock was set since."""
+    return _offset_ms and _offset_at(time.time())
+
+
+def _monotonic() -> float:
+    # clock_gettime, not time.monotonic: freezegun moves that one with the wall clock, so a test
+    # that moves the wall clock steps it as NTP would
+    return time.clock_gettime(time.CLOCK_MONOTONIC)
+
+
+def _offset_at(wall: float) -> int:
+    """The offset at system time `wall`: none once the system clock stepped since `shift`."""
+    global _offset_ms
+    if abs(wall - _monotonic() - _apart_s) > STEP_S:
+        _offset_ms = 0
+    return _offset_ms
+
 
 def utcnow() -> datetime:
     """Current time as an aware UTC datetime."""
+    if _offset_ms:
+        wall = time.time()
+        return datetime.fromtimestamp(wall + _offset_at(wall) / 1000, UTC)
     return datetime.now(UTC)
 
 
@@ -28,7 +70,10 @@ def now_iso() -> str:
     """`iso(utcnow())` at half the cost: the text up to the second is made once a second.
     Every write stamps its event with it; use it for any "now" that is stored."""
     global _second
-    whole, micros = divmod(round(time.time() * 1_000_000), 1_000_000)  # as datetime rounds
+    micros = round(time.time() * 1_000_000)  # as datetime rounds
+    if _offset_ms:
+        micros += _offset_at(micros / 1_000_000) * 1000
+    whole, micros = divmod(micros, 1_000_000)
     second, text = _second
     if whole != second:
         text = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
@@ -42,7 +87,8 @@ def parse_iso(text: str) -> datetime:
 
 def now_ms() -> int:
     """Wall milliseconds (time.time is 10x cheaper than datetime.now, and freezegun moves both)."""
-    return int(time.time() * 1000)
+    wall = time.time()
+    return int(wall * 1000) + _offset_at(wall) if _offset_ms else int(wall * 1000)
 
 
 class Timestamp(NamedTuple):

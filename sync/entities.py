@@ -14,7 +14,8 @@ Owners:
 - `edge`: born at the store and append-mostly (orders and their lines, kitchen tickets). The
   store's event applies as it is; nothing else edits it.
 - `local`: never leaves the box (sign-ins, paired devices and their pairing codes, wrong PINs,
-  print jobs, a printer's live status). Pushing one is refused.
+  print jobs, a printer's live status, the time a manager gave the box). Pushing one is
+  refused.
 
 Every entity has two implicit fields, `id` (a UUIDv7 made where the row is made) and `hub_rev`
 (the hub revision the row was last based on), declared nowhere and never canonical.
@@ -568,6 +569,13 @@ _DECLARED = (
         secret=frozenset({"edge_value", "hub_value"}),
         topic="sync",
         noun="sync conflict",
+    ),
+    Entity(
+        name="box_time",  # the time a manager gave a box whose clock NTP has not set
+        owner="local",
+        fields={"offset_ms": INT, "read_at": TEXT, "set_to": TEXT},
+        topic="sync",
+        noun="box time",
     ),
     Entity(
         name="sync_rejections",

@@ -5,7 +5,6 @@ when no webhook came), and the provider's webhook."""
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from starlette.background import BackgroundTask
@@ -22,6 +21,7 @@ from edge.runtime.pay_provider import HttpProvider, PaymentProvider, ProviderDow
 from service import webhooks
 from service.errors import Conflict, GalleyError, Invalid
 from service.http import ok, raw_body
+from sync.clock import now_ms
 
 
 def provider(request: Request) -> PaymentProvider:
@@ -129,7 +129,7 @@ async def pay_webhook(request: Request):
         request.headers.get(webhooks.TIMESTAMP),
         request.headers.get(webhooks.SIGNATURE),
         raw,
-        time.time(),
+        now_ms() / 1000,  # the box's clock, as every part of it reads it (`sync.clock`)
     )
     try:
         event = json.loads(raw)

@@ -8,11 +8,11 @@ from starlette.routing import Route
 
 from edge.api.openapi import contract
 from edge.api.writes import action
-from edge.domain import sync_inbox
+from edge.domain import box_time, sync_inbox
 from edge.runtime.auth import actor
 from edge.runtime.box import box_of
 from edge.runtime.box_clock import CLOCK
-from service.http import ok
+from service.http import body, ok
 from service.query import Query, one_of
 from service.shapes import COUNT, FLAG, INSTANT, enum, nullable, shape, text
 
@@ -44,7 +44,17 @@ async def sync_status(request: Request):
     whether the box's clock may be trusted."""
     await actor(request)
     box = box_of(request)
-    return ok({**await box.sync.status_json(), "clock": box.clock()})
+    return ok({**await box.sync.status_json(), "clock": await box.clock()})
+
+
+@contract(body=box_time.FORM, response=CLOCK, refuses={403, 409, 422})
+async def set_box_time(request: Request):
+    """Run the box on this device's time (managers), when its clock is not trusted and NTP has
+    not set it: every time it records follows at once, until NTP sets the clock. Refused when
+    NTP has (409), more than a year from the box's clock (422) or behind what the box recorded
+    (409)."""
+    who = await actor(request)
+    return ok(await box_of(request).set_time(who, await body(request)))
 
 
 @contract(query=CONFLICTS, response=sync_inbox.CONFLICTS, refuses={403})
@@ -64,6 +74,7 @@ async def list_rejections(request: Request):
 
 routes = [
     Route("/api/sync", sync_status, methods=["GET"]),
+    Route("/api/sync/clock", set_box_time, methods=["POST"]),
     Route("/api/sync/conflicts", list_conflicts, methods=["GET"]),
     Route("/api/sync/rejections", list_rejections, methods=["GET"]),
     Route(

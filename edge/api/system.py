@@ -32,7 +32,7 @@ async def healthz(request: Request):
         {
             "status": "ok" if alive else "writer_down",
             "last_seq": box.bus.last_seq,
-            "clock": box.clock(),
+            "clock": await box.clock(),
         },
         200 if alive else 503,
     )

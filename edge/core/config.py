@@ -100,7 +100,9 @@ class EdgeSettings(Settings):
         Path("/run/systemd/timesync/synchronized"),
         "GALLEY_CLOCK_SYNC_FILE",
         "The file systemd-timesyncd makes once NTP has set the clock: until it is there (and its"
-        " folder is), the box says its clock is not trusted (`/healthz`, `/api/sync`).",
+        " folder is), the box says its clock is not trusted (`/healthz`, `/api/sync`) and a"
+        " manager may give it their device's time (`POST /api/sync/clock`), which it drops once"
+        " the file is there.",
         folder,
     )
 

@@ -25,8 +25,9 @@ from edge.core import db, events, identity
 from edge.core.config import EdgeSettings
 from edge.core.events import Event, to_json, topic_of
 from edge.core.idempotency import Seen
+from edge.core.permissions import Actor
 from edge.core.retention import Keep
-from edge.domain import menu, prep_times
+from edge.domain import box_time, menu, prep_times
 from edge.runtime import box_clock
 from edge.runtime.auth import SignIns
 from edge.runtime.auto_fire import AutoFire
@@ -37,6 +38,7 @@ from edge.runtime.print_service import PrintService
 from edge.runtime.realtime import Bus
 from edge.runtime.sync_service import SyncService
 from edge.runtime.writer import Writer
+from sync.clock import shift, shifted_ms
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -67,6 +69,7 @@ class Box:
         with contextlib.closing(db.connect(self.path, readonly=True)) as conn:
             last = events.last_seq(conn)
             self.keys = Seen.load(conn)  # the Idempotency-Keys stored (`edge.api.idempotency`)
+            given = box_time.offset_ms(conn)  # the time a manager gave it, until NTP sets it
         self.bus = Bus(loop, last)
         self.writer = Writer(
             self.path,
@@ -103,11 +106,38 @@ class Box:
             self.read_now(_timezone),
         )
         self.housekeeping.start()
+        self._given = 0  # the offset a manager gave the box's clock (`edge.domain.box_time`)
+        if given and settings.clock_sync_file.exists():
+            self.writer.run_sync(box_time.dropped)  # NTP set the clock while the box was off
+        elif given:
+            self._shift(given)
 
-    def clock(self) -> dict[str, Any]:
-        """Whether the box may trust its clock (`edge.runtime.box_clock`)."""
+    async def clock(self) -> dict[str, Any]:
+        """Whether the box may trust its clock (`edge.runtime.box_clock`). Once NTP has set the
+        system clock (its flag file, or the clock stepped: `sync.clock`), the time a manager
+        gave the box is dropped for good: it is on its own clock again."""
+        if self._given and (self.settings.clock_sync_file.exists() or not shifted_ms()):
+            self._shift(0)
+            await self.write(box_time.dropped)
         recorded = self.writer.clock.latest_ms
-        return box_clock.reading(self.settings.clock_sync_file, recorded, self.sync.hub_offset_s)
+        return box_clock.reading(
+            self.settings.clock_sync_file, recorded, self.sync.hub_offset_s, bool(self._given)
+        )
+
+    async def set_time(self, who: Actor, data: dict[str, Any]) -> dict[str, Any]:
+        """Run the box on the time a manager's device reads (`edge.domain.box_time`)."""
+        ntp_set = self.settings.clock_sync_file.exists()
+        self._shift(await self.write(box_time.set_time, who, data, ntp_set))
+        return await self.clock()
+
+    def _shift(self, offset_ms: int) -> None:
+        """Every reading of the process's clock `offset_ms` from the system clock; the hub's
+        clock, as it told it, is that much less ahead of the box's, and the night (the nightly
+        work) comes at another system time."""
+        self.sync.clock_moved(offset_ms - shifted_ms())
+        shift(offset_ms)
+        self._given = offset_ms
+        self.housekeeping.clock_moved()
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         return await self.writer.run_on(self.bus.loop, fn, *args)
@@ -144,6 +174,7 @@ class Box:
             self.prep_days.changed(event.entity, event.entity_id)
 
     def close(self) -> None:
+        shift(0)  # the process's clock is the box's: the next box reads its own offset
         self.auto_fire.stop()
         self.housekeeping.stop()
         self.printing.stop()

@@ -13,7 +13,9 @@ not yet set, and says which, most certain first:
                            which never goes back), by more than 5 minutes: it went back
     not_synchronized       timesyncd runs (the flag's folder is there) but NTP has not answered
 
-and trusts it otherwise (a machine without timesyncd, such as a laptop running the demo).
+and trusts it otherwise (a machine without timesyncd, such as a laptop running the demo), or
+once a manager gave it their device's time (`edge.domain.box_time`), which it runs on until NTP
+sets the clock. It says what time it reads (`now`), for the pages to show beside their own.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from service.shapes import FLAG, enum, nullable, shape, text
-from sync.clock import now_ms
+from service.shapes import FLAG, INSTANT, enum, nullable, shape, text
+from sync.clock import iso, now_ms, utcnow
 
 # The hub's signature window: a box's clock off by less is in step with the hub, and the hub's
 # readings the box pulls may be as far ahead of its own (another box's clock absorbed).
@@ -35,17 +37,30 @@ CLOCK = shape(
         "trusted": {**FLAG, "description": "false: times and business days may be wrong"},
         "problem": nullable(enum(("off_hub", "behind", "not_synchronized"))),
         "message": nullable(text("what is wrong with the box's clock and what to do, in words")),
+        "now": {**INSTANT, "description": "the box's time, as it dates what it records"},
+        "set_by_hand": {**FLAG, "description": "the box runs on a time a manager gave it"},
     },
 )
 _SET_IT = (
-    " Until the box reaches the internet (NTP, UDP port 123) to set it, check the date and time"
-    " on tickets and reports."
+    " Until the box reaches the internet (NTP, UDP port 123) to set it, a manager can give it"
+    " their device's time on the admin page (Sync); meanwhile check the date and time on tickets"
+    " and reports."
 )
 
 
-def reading(sync_file: Path, recorded_ms: int, hub_offset_s: float) -> dict[str, Any]:
+def reading(
+    sync_file: Path, recorded_ms: int, hub_offset_s: float, by_hand: bool
+) -> dict[str, Any]:
     """The box's clock as `CLOCK` describes it. `recorded_ms`: the latest time the box recorded
-    (its hybrid clock's); `hub_offset_s`: the hub's clock minus the box's, once the hub said."""
+    (its hybrid clock's); `hub_offset_s`: the hub's clock minus the box's, once the hub said;
+    `by_hand`: the box runs on a time a manager gave it."""
+    judged = _judged(sync_file, recorded_ms, hub_offset_s, by_hand)
+    return {**judged, "now": iso(utcnow()), "set_by_hand": by_hand}
+
+
+def _judged(
+    sync_file: Path, recorded_ms: int, hub_offset_s: float, by_hand: bool
+) -> dict[str, Any]:
     if sync_file.exists():
         return _trusted()
     if abs(hub_offset_s) > OFF_S:
@@ -61,6 +76,12 @@ def reading(sync_file: Path, recorded_ms: int, hub_offset_s: float) -> dict[str,
             f" ({recorded}): it went back, as a box without a clock battery does after a power"
             " cut.",
         )
+    if by_hand:
+        return {
+            **_trusted(),
+            "message": "The box runs on the time a manager gave it, until it reaches the"
+            " internet (NTP) to set its clock.",
+        }
     if sync_file.parent.is_dir():
         return _untrusted(
             "not_synchronized",

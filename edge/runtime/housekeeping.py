@@ -4,7 +4,8 @@ batches through the writer, a few milliseconds each, with other writes let in be
 It runs a minute after start-up (a box that was off for a while catches up) and every night at
 04:30 in the store's time zone, when restaurants are shut and before the business day starts,
 as an APScheduler job on the event loop. A run that fails is logged and tried again next time:
-nothing in it is urgent.
+nothing in it is urgent. APScheduler reads the system clock; the night is the box's
+(`sync.clock`, which a manager may have set apart from it: `BoxCron`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from apscheduler.triggers.date import DateTrigger
 
 from edge.core import retention
 from edge.core.retention import Keep
-from sync.clock import utcnow
+from sync.clock import shifted_ms, utcnow
 
 log = logging.getLogger(__name__)
 Write = Callable[..., Awaitable[Any]]
@@ -49,6 +50,20 @@ async def prune(write: Write, keep: Keep, now: datetime | None = None) -> dict[s
     return gone
 
 
+class BoxCron(CronTrigger):
+    """A cron trigger on the box's clock, which may run apart from the system clock that
+    APScheduler reads (`sync.clock.shift`): its times are found on the box's clock and given
+    back on the system's."""
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        apart = timedelta(milliseconds=shifted_ms())
+        before = previous_fire_time + apart if previous_fire_time else None
+        fire = super().get_next_fire_time(before, now + apart)
+        return fire - apart if fire else None
+
+
 class Housekeeping:
     """The scheduled runs of `prune` for one box."""
 
@@ -60,8 +75,13 @@ class Housekeeping:
     def start(self) -> None:
         soon = utcnow() + timedelta(seconds=AFTER_START_S)
         self.scheduler.add_job(self.run, DateTrigger(soon, timezone=UTC), id="prune-after-start")
-        self.scheduler.add_job(self.run, CronTrigger(**NIGHTLY), id="prune-nightly")
+        self.scheduler.add_job(self.run, BoxCron(**NIGHTLY), id="prune-nightly")
         self.scheduler.start()
+
+    def clock_moved(self) -> None:
+        """The box's clock moved apart from the system's: the night is found again."""
+        if self.scheduler.running:
+            self.scheduler.reschedule_job("prune-nightly", trigger=BoxCron(**NIGHTLY))
 
     async def run(self) -> None:
         try:

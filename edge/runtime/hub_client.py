@@ -16,7 +16,6 @@ own, and tries once more; the offset is kept for later requests.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,7 +25,7 @@ import anyio.to_thread
 import httpx
 import orjson
 
-from sync.clock import utcnow
+from sync.clock import now_ms, utcnow
 from sync.envelope import Enrolled, Enrolment, PullPage, PushResult
 from sync.errors import BadEnvelope
 from sync.signing import DeviceKey, sign
@@ -102,7 +101,7 @@ class HubClient:
             refused = _refusal(answer)
             if refused.code == "stale" and attempt == 1 and "hub_time" in refused.details:
                 # Our clock is off: sign with the hub's from now on (a new nonce, too).
-                self.clock_offset_s = refused.details["hub_time"] - time.time()
+                self.clock_offset_s = refused.details["hub_time"] - now_ms() / 1000
                 log.warning("the box's clock is %.0f s off the hub's", self.clock_offset_s)
                 continue
             raise refused

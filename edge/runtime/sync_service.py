@@ -263,6 +263,12 @@ class SyncService:
         """The hub's clock minus the box's, once a stale refusal told it (else 0)."""
         return self._client.clock_offset_s if self._client is not None else 0.0
 
+    def clock_moved(self, by_ms: int) -> None:
+        """The box's clock moved `by_ms` (a manager gave it the time): the hub's, as it told
+        it, is that much less ahead."""
+        if self._client is not None:
+            self._client.clock_offset_s -= by_ms / 1000
+
     async def status_json(self) -> dict[str, Any]:
         """Where the box stands, with the counts a manager cares about."""
         state, counts = await self._read(_counts, self._last_seq())

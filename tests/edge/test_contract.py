@@ -5,7 +5,7 @@ import asyncio
 import json
 import re
 import sqlite3
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -18,6 +18,7 @@ from edge.api.app import create_app
 from edge.api.openapi import TAG_NOTES
 from edge.core.config import EdgeSettings
 from edge.domain import print_queue
+from sync.clock import iso, utcnow
 from tests.conftest import BOX, count, credential, device_header, open_conflict, pairing
 from tests.edge.guest_helpers import ALWAYS, qr_token_in
 from tests.edge.menu_helpers import item
@@ -492,6 +493,9 @@ async def call_every_route(http, base, printer_port, database, sandbox):
     await call("retry_print_job", "POST", f"/api/print-jobs/{bill['id']}/retry")
     await call("reprint_print_job", "POST", f"/api/print-jobs/{bill['id']}/reprint")
     await call("sync_status", "GET", "/api/sync")
+    await call(
+        "set_box_time", "POST", "/api/sync/clock", {"time": iso(utcnow() + timedelta(seconds=1))}
+    )
     kept, seen = [await asyncio.to_thread(open_conflict, BOX["database"], dish) for _ in "ab"]
     await call("list_conflicts", "GET", "/api/sync/conflicts?state=all")
     await call("reapply_conflict", "POST", f"/api/sync/conflicts/{kept}/reapply")

@@ -10,6 +10,7 @@ import itertools
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from edge.api.app import create_app
 from edge.core.events import ENTITIES, GUARDED_FIELDS
 from edge.domain import print_queue, printer_status
 from edge.runtime.realtime import TOPICS
+from sync.clock import iso, utcnow
 from tests.conftest import BOX, PINS, device_header, open_conflict, pairing, sign_in, signed_in
 from tests.edge.guest_helpers import ALWAYS, qr_token_in
 from tests.edge.menu_helpers import item, menu
@@ -624,6 +626,9 @@ CALLS: dict[str, Call] = {
         "GET", f"/api/orders/{w.order}/kitchen"
     ),
     "GET /api/sync": lambda w, how: w.call("GET", "/api/sync"),
+    "POST /api/sync/clock": lambda w, how: w.call(
+        "POST", "/api/sync/clock", {"time": iso(utcnow() + timedelta(seconds=1))}
+    ),
     "GET /api/sync/conflicts": lambda w, how: w.call("GET", "/api/sync/conflicts"),
     "GET /api/sync/rejections": lambda w, how: w.call("GET", "/api/sync/rejections"),
     "POST /api/sync/conflicts/{conflict_id}/reapply": lambda w, how: _then(

@@ -336,7 +336,7 @@ async def test_a_box_whose_clock_is_an_hour_off_signs_with_the_hubs_time(
                 await take_orders(box, 20)
                 await converged(box, served, store["id"])
                 assert abs(box.sync._client.clock_offset_s + 3600) < 60
-                clock = box.clock()  # and says so on the Sync page and in its health
+                clock = await box.clock()  # and says so on the Sync page and in its health
                 assert (clock["trusted"], clock["problem"]) == (False, "off_hub")
                 assert "60 minutes ahead of the hub's" in clock["message"]
 

@@ -22,7 +22,7 @@ import orders from "./orders.js";
 import printers, { watchPrinters } from "./printers.js";
 import settings from "./settings.js";
 import staff from "./staff.js";
-import sync from "./sync.js";
+import sync, { CHANGES as SYNC_CHANGES } from "./sync.js";
 import tables from "./tables.js";
 
 const SECTIONS = [menu, orders, tables, staff, devices, settings, kitchen, printers, sync, audit];
@@ -199,7 +199,7 @@ function mountShell(me, store, since) {
       }
       ctx.printers.onEvent(event);
       ctx.lockouts.onEvent(event);
-      if (event.entity === "sync_conflicts" || event.entity === "sync_rejections") ctx.sync.refresh();
+      if (SYNC_CHANGES.has(event.entity)) ctx.sync.refresh(); // the badge: conflicts, the box's clock
       if (app && app.current && app.current.onEvent) app.current.onEvent(event);
     },
     onRefused: (error) => {

@@ -6,10 +6,11 @@
 // (which the hub takes on the next sync), "Dismiss" leaves the hub's. Refused events are kept
 // whole with the hub's reason.
 
+import { clockSentence } from "/ui/lib/syncbadge.js";
 import { dateTimeIn } from "/ui/lib/time.js";
 import { act, confirmAction, h, msgBox } from "./dom.js";
 
-const CHANGES = new Set(["sync_conflicts", "sync_rejections"]);
+export const CHANGES = new Set(["sync_conflicts", "sync_rejections", "box_time"]);
 const MONEY_FIELDS = new Set(["price", "price_delta", "unit_price", "amount", "total"]);
 const STATES = {
   online: ["badge-ok", "In step with the hub"],
@@ -76,6 +77,7 @@ export default {
         fact("Refused", String(status.rejected)),
       ] : [];
       summary.replaceChildren(...[
+        clockNotice(status.clock),
         h("p", {}, h("span", { class: `badge ${kind}`, "data-sync-state": status.state }, text)),
         facts.length ? h("dl", { class: "sync-facts" }, facts) : null,
         status.problem && status.state !== "online" ? h("div", { class: "msg msg-warn sync-problem", role: "status" },
@@ -83,6 +85,23 @@ export default {
           status.last_error ? h("details", { class: "sync-detail small" },
             h("summary", {}, "What the hub said"), h("code", {}, status.last_error)) : null) : null,
       ].filter(Boolean));
+    }
+
+    /** The box's clock when it is not trusted, with both times and a manager's way out:
+     * the box then runs on this device's time until NTP sets its clock. */
+    function clockNotice(clock) {
+      if (clock.trusted) {
+        return clock.set_by_hand ? h("p", { class: "msg msg-info sync-clock", role: "status" }, clock.message) : null;
+      }
+      const message = msgBox();
+      const use = h("button", { type: "button", class: "btn btn-primary btn-sm", onclick: () => act(use, message, async () => {
+        await ctx.api.post("/api/sync/clock", { time: new Date().toISOString() });
+        load();
+      }) }, "Use this device’s time");
+      return h("div", { class: "msg msg-warn sync-clock", role: "alert" },
+        h("div", { class: "stack-sm" },
+          h("p", {}, h("strong", {}, clockSentence(clock, ctx.store.timezone)), " ", clock.message),
+          h("p", {}, use), message));
     }
 
     function drawConflicts(conflicts) {

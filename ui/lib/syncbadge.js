@@ -6,13 +6,18 @@
 //   2 conflicts       the hub's value won on fields changed here too (server wins): a manager
 //                     looks at them in Sync (`href`, given to pages that have that section)
 //   (nothing)         a box not enrolled with a hub works alone: no badge
+//   Clock wrong: Mon 23:30
+//                     the box's clock is not trusted (NTP has not set it since a power cut):
+//                     it dates orders and money by it; the title puts this device's time beside
+//                     it, and a manager gives the box this device's time in Sync. Shown first,
+//                     enrolled or not.
 //
 // It asks `GET /api/sync` every `every` ms (15 s) and when `refresh()` is called (a sync event
 // on the live feed). Usage: `const badge = syncBadge({ api, timeZone, href }); header.append(
 // badge.element); ... badge.stop()`.
 
 import { h } from "./element.js";
-import { timeIn } from "./time.js";
+import { dayTimeIn, timeIn } from "./time.js";
 
 const LOOK = {
   online: ["ok", "Synced"],
@@ -27,7 +32,18 @@ export function syncBadge({ api, timeZone = undefined, href = null, every = 1500
   let stopped = false;
 
   function draw(status) {
+    const clock = status.clock;
+    if (clock && !clock.trusted) {
+      element.hidden = false;
+      element.className = "badge badge-danger sync-badge";
+      element.dataset.state = "clock";
+      element.textContent = `Clock wrong: ${dayTimeIn(clock.now, timeZone)}`;
+      element.title = `${clockSentence(clock, timeZone)} ${clock.message}`;
+      element.setAttribute("aria-label", element.title);
+      return;
+    }
     element.hidden = !status.enrolled;
+    element.dataset.state = status.state;
     if (!status.enrolled) return;
     const conflicts = status.open_conflicts;
     const [kind, label] = conflicts
@@ -35,7 +51,6 @@ export function syncBadge({ api, timeZone = undefined, href = null, every = 1500
       : LOOK[status.state] || LOOK.connecting;
     const waiting = status.state !== "online" && status.waiting ? ` · ${status.waiting}` : "";
     element.className = `badge badge-${kind} sync-badge`;
-    element.dataset.state = status.state;
     element.textContent = `${label}${waiting}`;
     const when = status.last_success ? `last synced ${timeIn(status.last_success, timeZone)}` : "not synced yet";
     const parts = [`Hub: ${when}`, `${status.waiting} change${status.waiting === 1 ? "" : "s"} waiting`];
@@ -65,4 +80,11 @@ export function syncBadge({ api, timeZone = undefined, href = null, every = 1500
       clearTimeout(timer);
     },
   };
+}
+
+/** The box's time beside this device's, in words: "The box's clock reads Mon 23:30; this
+ * device reads Tue 09:02." */
+export function clockSentence(clock, timeZone) {
+  const here = new Date().toISOString();
+  return `The box’s clock reads ${dayTimeIn(clock.now, timeZone)}; this device reads ${dayTimeIn(here, timeZone)}.`;
 }

@@ -37,6 +37,11 @@ export function timeIn(iso, timeZone) {
   return formatWhenIn(iso, timeZone, TIME);
 }
 
+/** The day of the week and the time of `iso`, on the store's clock: "Mon 14:25". */
+export function dayTimeIn(iso, timeZone) {
+  return formatWhenIn(iso, timeZone, { weekday: "short", ...TIME });
+}
+
 /** `iso` with its date, on the store's clock: "12 Mar 2026, 14:25". */
 export function dateTimeIn(iso, timeZone) {
   return formatWhenIn(iso, timeZone, DATE_TIME);
