@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     enrol = edge_cmds.add_parser(
         "enrol",
-        help="bind this box to its store on the hub with a one-time code the owner made there"
+        help="bind this box to its store on the hub with a one-time code the owner made there;"
+        " a box with no store (a replacement) takes the store's setup from the hub"
         " (exit 0 enrolled, 2 code refused, 3 hub unreachable, 4 not a hub's address)",
     )
     EdgeSettings.add_arguments(enrol)
@@ -180,15 +181,11 @@ def _print_code(settings: EdgeSettings, name: str, hours: int, lead: str) -> Non
 
 def _enrol(settings: EdgeSettings, hub_url: str, code: str) -> int:
     from edge.setup import enrolment
-    from edge.setup.provision import has_store
 
     if not hub_url.startswith(("http://", "https://")):
         outcome = enrolment.not_a_hub(hub_url, "a hub's address starts with https:// or http://")
         print(outcome.message, file=sys.stderr)
         return outcome.status
-    if not has_store(settings.database):
-        print("This box has no store yet: run `galley edge init` first.", file=sys.stderr)
-        return 1
     outcome = enrolment.enrol_now(settings, hub_url, code)
     print(outcome.message, file=sys.stdout if outcome.status == enrolment.ENROLLED else sys.stderr)
     return outcome.status
@@ -199,13 +196,13 @@ def _serve(settings: EdgeSettings) -> int:
     from edge.runtime import server
     from edge.setup.provision import has_store
 
-    if not has_store(settings.database):
+    if not has_store(settings.database):  # served all the same: /healthz says what it waits for
         print(
-            "This box has no store yet: run `galley edge init --store-name NAME "
-            "--owner-name NAME` first.",
+            "This box has no store yet: it opens once it has one, from the hub (`galley edge"
+            " enrol --hub URL --code CODE`, replacing a store's box) or set up here (`galley edge"
+            " init --store-name NAME --owner-name NAME`, a new store).",
             file=sys.stderr,
         )
-        return 1
     started = server.run(
         create_app(settings),
         host=settings.host,
