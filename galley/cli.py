@@ -158,7 +158,11 @@ def _pair(settings: EdgeSettings, name: str, hours: int) -> int:
     from edge.setup.provision import has_store
 
     if not has_store(settings.database):
-        print("This box has no store yet: run `galley edge init` first.", file=sys.stderr)
+        print(
+            "This box has no store yet: set one up (`galley edge init`), or wait until it has"
+            " come from the hub (`galley edge enrol`; /healthz says when).",
+            file=sys.stderr,
+        )
         return 1
     from service.errors import Invalid
 
@@ -194,15 +198,16 @@ def _enrol(settings: EdgeSettings, hub_url: str, code: str) -> int:
 def _serve(settings: EdgeSettings) -> int:
     from edge.api.app import create_app
     from edge.runtime import server
-    from edge.setup.provision import has_store
+    from edge.setup.provision import enrolled, has_store
 
-    if not has_store(settings.database):  # served all the same: /healthz says what it waits for
+    if not has_store(settings.database) and not enrolled(settings.database):
         print(
-            "This box has no store yet: it opens once it has one, from the hub (`galley edge"
-            " enrol --hub URL --code CODE`, replacing a store's box) or set up here (`galley edge"
-            " init --store-name NAME --owner-name NAME`, a new store).",
+            "This box has no store yet: set up a new store (`galley edge init --store-name NAME"
+            " --owner-name NAME`), or take a store's from the hub, replacing its box (`galley"
+            " edge enrol --hub URL --code CODE`).",
             file=sys.stderr,
         )
+        return 1
     started = server.run(
         create_app(settings),
         host=settings.host,

@@ -222,6 +222,13 @@ def enrol(box: Box, sleep: Callable[[float], None] = time.sleep) -> int:
             return 0
         why = "unreachable" if done.returncode == UNREACHABLE else f"exit {done.returncode}"
         print(f"Enrolment not done ({why}); trying again in {wait:.0f} s.", flush=True)
+        if is_replacement(box) and not box.has_store():  # it cannot trade: say so on the card
+            stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+            (box.boot / REPORT_FILE).write_text(
+                f"{REPLACEMENT}\nThe hub at {setup['hub']} cannot be reached yet ({stamp}):"
+                f" the box tries again in {wait:.0f} s, by itself. Check its network.\n",
+                encoding="utf-8",
+            )
         sleep(wait)
         wait = min(wait * 2, LONGEST_WAIT_S)
 

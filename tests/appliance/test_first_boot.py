@@ -251,3 +251,16 @@ def test_a_replacement_box_started_again_before_its_store_came_stays_one(box: Bo
     box.strike("hub", "https://hub.galley.test is not a Galley hub")
     assert set_up_store(box) == 0
     assert not box.has_store()
+
+
+def test_a_replacement_box_says_on_the_card_that_the_hub_cannot_be_reached(
+    box: Box, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It cannot trade before its store has come: the technician reads why on the card."""
+    box.setup_file.write_text(REPLACEMENT)
+    assert set_up_store(box) == 0
+    _stand_in(tmp_path, monkeypatch, 3, 2)
+    assert enrol(box, sleep=lambda _seconds: None) == 0
+    report = (box.boot / "galley-first-boot.txt").read_text()
+    assert "The hub at https://hub.galley.test cannot be reached yet" in report
+    assert "tries again in 30 s" in report

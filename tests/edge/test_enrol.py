@@ -4,6 +4,7 @@ mode 0600, the store bound in `sync_state`, and the exit codes image/first_boot.
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import sqlite3
 import stat
@@ -18,6 +19,7 @@ from edge.api.app import create_app
 from edge.core import db, identity
 from edge.core.config import EdgeSettings
 from edge.runtime.hub_client import HubUnreachable
+from edge.setup.provision import write_once
 from hub.config import HubSettings
 from sync.envelope import Enrolment
 from sync.signing import DeviceKey
@@ -215,3 +217,21 @@ async def test_a_box_enrolled_with_no_store_waits_for_the_hub_and_says_why(tmp_p
         setup = (await client.get("/healthz")).json()["setup"]
         assert setup["state"] == "waiting_for_hub"
         assert "holds no settings for this store" in setup["message"]
+
+
+async def test_a_box_restarted_half_way_through_its_first_pull_opens_once_it_is_done(settings, hub):
+    """The store row came in the first pull's first write, the menu and staff not yet: the box
+    stays closed until a whole pull is done, restarted or not."""
+    store = hub.store("Café Azul")
+    assert _enrol(settings, hub.url, hub.code(store["id"])).returncode == 0
+    write_once(settings.database, identity.await_setup)  # as a replacement box's enrolment
+    app = create_app(dataclasses.replace(settings, print_workers=False, sync_seconds=3600))
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://edge") as client,
+    ):
+        assert (await client.get("/api/staff/roster")).status_code == 503
+        await app.state.box.sync.round()
+        assert (await client.get("/healthz")).json()["setup"] == {"state": "ready", "message": None}
+        assert (await client.get("/api/staff/roster")).status_code != 503
