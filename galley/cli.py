@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     enrol = edge_cmds.add_parser(
         "enrol",
-        help="bind this box to its store on the hub with a one-time code the owner made there"
+        help="bind this box to its store on the hub with a one-time code the owner made there;"
+        " a box with no store (a replacement) takes the store's setup from the hub"
         " (exit 0 enrolled, 2 code refused, 3 hub unreachable, 4 not a hub's address)",
     )
     EdgeSettings.add_arguments(enrol)
@@ -157,7 +158,11 @@ def _pair(settings: EdgeSettings, name: str, hours: int) -> int:
     from edge.setup.provision import has_store
 
     if not has_store(settings.database):
-        print("This box has no store yet: run `galley edge init` first.", file=sys.stderr)
+        print(
+            "This box has no store yet: set one up (`galley edge init`), or wait until it has"
+            " come from the hub (`galley edge enrol`; /healthz says when).",
+            file=sys.stderr,
+        )
         return 1
     from service.errors import Invalid
 
@@ -180,15 +185,11 @@ def _print_code(settings: EdgeSettings, name: str, hours: int, lead: str) -> Non
 
 def _enrol(settings: EdgeSettings, hub_url: str, code: str) -> int:
     from edge.setup import enrolment
-    from edge.setup.provision import has_store
 
     if not hub_url.startswith(("http://", "https://")):
         outcome = enrolment.not_a_hub(hub_url, "a hub's address starts with https:// or http://")
         print(outcome.message, file=sys.stderr)
         return outcome.status
-    if not has_store(settings.database):
-        print("This box has no store yet: run `galley edge init` first.", file=sys.stderr)
-        return 1
     outcome = enrolment.enrol_now(settings, hub_url, code)
     print(outcome.message, file=sys.stdout if outcome.status == enrolment.ENROLLED else sys.stderr)
     return outcome.status
@@ -197,12 +198,13 @@ def _enrol(settings: EdgeSettings, hub_url: str, code: str) -> int:
 def _serve(settings: EdgeSettings) -> int:
     from edge.api.app import create_app
     from edge.runtime import server
-    from edge.setup.provision import has_store
+    from edge.setup.provision import enrolled, has_store
 
-    if not has_store(settings.database):
+    if not has_store(settings.database) and not enrolled(settings.database):
         print(
-            "This box has no store yet: run `galley edge init --store-name NAME "
-            "--owner-name NAME` first.",
+            "This box has no store yet: set up a new store (`galley edge init --store-name NAME"
+            " --owner-name NAME`), or take a store's from the hub, replacing its box (`galley"
+            " edge enrol --hub URL --code CODE`).",
             file=sys.stderr,
         )
         return 1

@@ -10,17 +10,24 @@ partition is FAT, readable everywhere); every line is `key = value`, `#` starts 
     hub = https://hub.example   the hub to enrol with, and the one-time code the owner made
     code = ABCDE-FGHJK          there for this store; without both the box works alone
 
+A box that replaces a store's box (its card died) gets only `hub` and `code` (a new code for
+that store): no store_name, owner_name or owner_pin. It makes no store of its own: enrolled, it
+takes the store's setup from the hub (settings, menu, staff and their PINs, tables, printers)
+and opens for trade once that has come.
+
 `store` (galley-setup.service, every boot, before the edge): when the box holds no store, runs
 `galley edge init` with those names and writes what it printed (the owner's PIN, a first pairing
 code) to the journal and to /boot/firmware/galley-first-boot.txt; the PIN is struck from the
 setup file. Until a device is paired, each boot adds a new code for the first one (24 hours) to
-that report. `enrol` (galley-enrol.service, once the network is up): runs `galley edge enrol`
-until the hub answers: exit 0 enrolled, 2 refused for good (a wrong, used or expired code: the
-file says so and it stops), 3 hub unreachable (waits 30 s, then twice as long each time up to an
-hour, and tries again; the store takes orders meanwhile), 4 not a hub's address (the `hub` line
-is struck, saying so, and it stops; the code stays). A used code is struck from the file.
-Standard library only: it runs with Debian's python3, as root, and runs `galley` as the galley
-user so that every file it makes is the edge's.
+that report (a replacement box: once its setup has come from the hub). `enrol`
+(galley-enrol.service, once the network is up): runs `galley edge enrol` until the hub
+answers: exit 0 enrolled (a replacement box then waits up to 10 minutes for its store's setup
+and writes a code for its first device to the report), 2 refused for good (a wrong, used or
+expired code: the file says so and it stops), 3 hub unreachable (waits 30 s, then twice as
+long each time up to an hour, and tries again; the store takes orders meanwhile), 4 not a
+hub's address (the `hub` line is struck, saying so, and it stops; the code stays). A used code
+is struck from the file. Standard library only: it runs with Debian's python3, as root, and runs
+`galley` as the galley user so that every file it makes is the edge's.
 """
 
 from __future__ import annotations
@@ -44,6 +51,12 @@ REPORT_FILE = "galley-first-boot.txt"
 NEW_CODE = "\nNo device is paired yet: a new code for the first device"
 ENROLLED, REFUSED, UNREACHABLE, NOT_A_HUB = 0, 2, 3, 4
 FIRST_WAIT_S, LONGEST_WAIT_S = 30.0, 3600.0
+STORE_LOOK_S, STORE_LOOKS = 5.0, 120  # a replacement box waits up to 10 minutes for its store
+REPLACEMENT = (
+    "Galley box replacing a store's box: it takes the store's setup (settings, menu, staff and"
+    " their PINs, tables, printers) from the hub once enrolled, and opens for trade then.\n"
+    "A code to pair the first device follows here once the setup has come.\n"
+)
 
 
 class Box:
@@ -53,12 +66,16 @@ class Box:
         self.user = user
         self.setup_file = boot / SETUP_FILE
 
+    def setup_text(self) -> str:
+        """The setup file as written (empty when there is none)."""
+        if not self.setup_file.exists():
+            return ""
+        return self.setup_file.read_text(encoding="utf-8-sig")
+
     def setup(self) -> dict[str, str]:
         """The setup file's keys and values (none when there is no file)."""
-        if not self.setup_file.exists():
-            return {}
         values = {}
-        for line in self.setup_file.read_text(encoding="utf-8-sig").splitlines():
+        for line in self.setup_text().splitlines():
             key, sep, value = line.split("#", 1)[0].partition("=")
             if sep and key.strip():
                 values[key.strip().lower()] = value.strip()
@@ -111,6 +128,10 @@ def set_up_store(box: Box) -> int:
     if box.has_store():
         return pair_first_device(box)
     setup = box.setup()
+    if is_replacement(box):
+        (box.boot / REPORT_FILE).write_text(REPLACEMENT, encoding="utf-8")
+        print(REPLACEMENT, end="", flush=True)
+        return 0
     args = ["edge", "init", "--store-name", setup.get("store_name") or "My store"]
     args += ["--owner-name", setup.get("owner_name") or "Owner"]
     if setup.get("owner_pin"):
@@ -132,6 +153,27 @@ def set_up_store(box: Box) -> int:
     if "owner_pin" in setup:
         box.strike("owner_pin", "used to set up the store, then removed from this file")
     return 0
+
+
+def is_replacement(box: Box) -> bool:
+    """Whether the box replaces a store's box, whose setup it takes from the hub: its setup
+    file names the hub and a code and no store of its own (no store_name, owner_name or
+    owner_pin). A `hub` or `code` line struck since (used, refused, a wrong address) still
+    says so: a box started again before its store came must not become a new store."""
+    setup = box.setup()
+    if any(key in setup for key in ("store_name", "owner_name", "owner_pin")):
+        return False
+    struck = {key for key in ("hub", "code") if f"\n# {key}: " in f"\n{box.setup_text()}"}
+    return bool(("hub" in setup or "hub" in struck) and ("code" in setup or "code" in struck))
+
+
+def wait_for_store(box: Box, sleep: Callable[[float], None]) -> bool:
+    """Whether the store's setup came from the hub (the edge's first pull, once enrolled)."""
+    for _ in range(STORE_LOOKS):
+        if box.has_store():
+            return True
+        sleep(STORE_LOOK_S)
+    return box.has_store()
 
 
 def pair_first_device(box: Box) -> int:
@@ -162,6 +204,12 @@ def enrol(box: Box, sleep: Callable[[float], None] = time.sleep) -> int:
         print(done.stdout + done.stderr, end="", flush=True)
         if done.returncode == ENROLLED:
             box.strike("code", "used: the box is enrolled with the hub")
+            if box.has_store() or not is_replacement(box):
+                return 0
+            if wait_for_store(box, sleep):  # a replacement box: a code for its first device
+                return pair_first_device(box)
+            print("The store's setup has not come from the hub yet: the box waits for it (see"
+                  " http://<this box's address>/healthz).", file=sys.stderr)  # fmt: skip
             return 0
         if done.returncode == REFUSED:
             box.strike("code", "refused by the hub (wrong, used or expired): ask for a new one")
@@ -174,6 +222,13 @@ def enrol(box: Box, sleep: Callable[[float], None] = time.sleep) -> int:
             return 0
         why = "unreachable" if done.returncode == UNREACHABLE else f"exit {done.returncode}"
         print(f"Enrolment not done ({why}); trying again in {wait:.0f} s.", flush=True)
+        if is_replacement(box) and not box.has_store():  # it cannot trade: say so on the card
+            stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+            (box.boot / REPORT_FILE).write_text(
+                f"{REPLACEMENT}\nThe hub at {setup['hub']} cannot be reached yet ({stamp}):"
+                f" the box tries again in {wait:.0f} s, by itself. Check its network.\n",
+                encoding="utf-8",
+            )
         sleep(wait)
         wait = min(wait * 2, LONGEST_WAIT_S)
 

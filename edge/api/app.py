@@ -35,6 +35,7 @@ from edge.api import (
 )
 from edge.api.openapi import contract
 from edge.api.routing import IndexedRouter
+from edge.api.setup_gate import WaitingForHub
 from edge.core.config import EdgeSettings
 from edge.runtime import automations
 from edge.runtime.box import Box
@@ -53,7 +54,7 @@ class EdgeApp(Starlette):
         self.router = IndexedRouter(routes, lifespan=lifespan)
 
     def build_middleware_stack(self) -> ASGIApp:
-        return pages.SecurityHeaders(super().build_middleware_stack())
+        return pages.SecurityHeaders(WaitingForHub(super().build_middleware_stack()))
 
 
 class HideTokens(logging.Filter):
@@ -98,11 +99,16 @@ def create_app(
         box = Box(settings, loop, after_sync=after_sync, hub_transport=hub_transport)
         app.state.box = box
         box.sync.start()
-        scheduler = automations.start(box)
+        # The store's clock work runs in its time zone: a box waiting for its store's setup
+        # from the hub starts it once that has come.
+        scheduling = loop.create_task(automations.start_when_set_up(box))
         try:
             yield
         finally:
-            scheduler.shutdown(wait=False)
+            scheduling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                scheduler = await scheduling
+                scheduler.shutdown(wait=False)
             await box.sync.stop()
             box.close()
 

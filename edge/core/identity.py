@@ -95,3 +95,31 @@ def pushed(conn: sqlite3.Connection, seq: int) -> None:
 def pulled(conn: sqlite3.Connection, cursor: int) -> None:
     """The hub's change at `cursor` is applied: call it in the write that applied it."""
     conn.execute("UPDATE sync_state SET pull_cursor = ?", (cursor,))
+
+
+# A box enrolled while it held no store (a replacement) takes the store's setup from the hub: it
+# waits, closed to trade, until its first whole pull brought the store row. The mark is kept in
+# `box` so that a box restarted half-way through that pull still waits for the rest.
+_AWAITING_SETUP = "awaiting_setup"
+
+
+def awaiting_setup(conn: sqlite3.Connection) -> bool:
+    """Whether the box waits for its store's setup from the hub (it holds no store yet, or its
+    first pull has yet to finish)."""
+    if conn.execute("SELECT 1 FROM store").fetchone() is None:
+        return True
+    marked = conn.execute("SELECT 1 FROM box WHERE name = ?", (_AWAITING_SETUP,))
+    return marked.fetchone() is not None
+
+
+def await_setup(conn: sqlite3.Connection) -> None:
+    """The box, enrolled without a store of its own, takes the store's from the hub."""
+    conn.execute("INSERT OR IGNORE INTO box VALUES (?, ?)", (_AWAITING_SETUP, now_iso()))
+
+
+def setup_arrived(conn: sqlite3.Connection) -> bool:
+    """Call once a pull has brought everything the hub had: the wait ends if the store came."""
+    if conn.execute("SELECT 1 FROM store").fetchone() is None:
+        return False
+    conn.execute("DELETE FROM box WHERE name = ?", (_AWAITING_SETUP,))
+    return True

@@ -56,3 +56,10 @@ def start(box: Any) -> AsyncIOScheduler:
     scheduler.add_job(rotate_pass, id="rotate_pass_at_start")  # now: the stored one may be stale
     scheduler.start()
     return scheduler
+
+
+async def start_when_set_up(box: Any) -> AsyncIOScheduler:
+    """`start` once the box has its store: at once, or for a replacement box once its store's
+    setup came from the hub (in the store's time zone, not UTC)."""
+    await box.sync.set_up.wait()
+    return start(box)

@@ -100,6 +100,9 @@ class Box:
             Pacing(lambda: self.writer.stats.writes, self.writer.backlog),
             transport=hub_transport,
         )
+        self.sync.awaiting_setup = self.read_now(identity.awaiting_setup)
+        if not self.sync.awaiting_setup:
+            self.sync.set_up.set()
         self.housekeeping = Housekeeping(
             self.write,
             Keep(settings.keep_local_days, settings.keep_synced_days),

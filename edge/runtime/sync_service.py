@@ -95,6 +95,10 @@ class SyncService:
         self._last_seq = last_seq
         self._transport = transport
         self.status = Status()
+        # Set by the box: it holds no store yet and takes the store's setup from the hub
+        # (`identity.awaiting_setup`): closed to trade until a whole pull brought it.
+        self.awaiting_setup = False
+        self.set_up = asyncio.Event()  # set once the box has its store (at once for most)
         self._task: asyncio.Task[None] | None = None
         self._client: HubClient | None = None
         self._key_id: str | None = None
@@ -165,6 +169,9 @@ class SyncService:
         assert state.store_id is not None
         await self._push(client, state.store_id)
         await self._pull(client)
+        if self.awaiting_setup and await self._write(identity.setup_arrived):
+            self.awaiting_setup = False
+            self.set_up.set()
         self.status = replace(
             self.status, state="online", last_success=now_iso(), last_error=None, problem=None
         )
@@ -257,6 +264,31 @@ class SyncService:
                 await self._write(hub_changes.apply, [], page.cursor)
             if not page.has_more:
                 return
+
+    def setup(self) -> dict[str, Any]:
+        """Whether the box trades, or what it waits for: a replacement box waits for its
+        store's setup from the hub, and says why it has not come."""
+        if not self.awaiting_setup:
+            return {"state": "ready", "message": None}
+        if self.status.state == "not_enrolled":
+            why = (
+                "This box holds no store yet. Enrol it with the hub (`galley edge enrol --hub URL"
+                " --code CODE`) to take a store's setup from there, or set up a new store"
+                " (`galley edge init`)."
+            )
+        elif self.status.state in ("offline", "refused"):
+            why = (
+                "Waiting for the store's setup from the hub, which has not answered: "
+                f"{self.status.last_error}. The box tries again by itself."
+            )
+        elif self.status.state == "online":
+            why = (
+                "The hub holds no settings for this store yet (no box of it has synced): set"
+                " this box up as a new store instead."
+            )
+        else:
+            why = "Waiting for the store's setup from the hub."
+        return {"state": "waiting_for_hub", "message": why}
 
     @property
     def hub_offset_s(self) -> float:

@@ -29,7 +29,7 @@ import httpx
 from edge.core import db, identity
 from edge.core.config import EdgeSettings
 from edge.runtime.hub_client import HubClient, HubRefused, HubUnreachable
-from edge.setup.provision import write_once
+from edge.setup.provision import is_set_up, write_once
 from sync.envelope import Enrolled, Enrolment
 from sync.signing import DeviceKey
 
@@ -65,7 +65,9 @@ async def enrol(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Outcome:
-    """Enrol this box (which must hold a store) with the hub at `hub_url` using `code`.
+    """Enrol this box with the hub at `hub_url` using `code`. A box that holds no store (a
+    replacement for a dead one) waits for the store's setup from the hub
+    (`identity.await_setup`): it makes no store, tax rate or owner of its own.
 
     A key the hub says it knows though the box never heard so (the answer of a try was lost:
     a power cut, a cut link) is no use to enrol with again: the box drops it and tries once
@@ -95,7 +97,7 @@ async def enrol(
         await client.close()
     if settings.device_key_next.exists():
         settings.device_key_next.replace(settings.device_key)
-    write_once(
+    from_hub = write_once(
         settings.database,
         _bind,
         enrolled.tenant_id,
@@ -103,19 +105,28 @@ async def enrol(
         enrolled.key_id,
         hub_url.rstrip("/"),
     )
-    return Outcome(
-        ENROLLED,
-        f"Enrolled with {hub_url} as {enrolled.store_name!r} (key {enrolled.key_id}).",
-        enrolled,
-    )
+    message = f"Enrolled with {hub_url} as {enrolled.store_name!r} (key {enrolled.key_id})."
+    if from_hub:
+        message += (
+            " The box holds no store of its own: it takes this store's setup (settings, menu,"
+            " staff and their PINs, tables, printers) from the hub on its first sync, and opens"
+            " for trade once it has it."
+        )
+    return Outcome(ENROLLED, message, enrolled)
 
 
 def not_a_hub(hub_url: str, why: str) -> Outcome:
     return Outcome(NOT_A_HUB, f"{hub_url} is not a Galley hub ({why}): check the hub's address.")
 
 
-def _bind(conn, tenant_id: str, store_id: str, key_id: str, hub_url: str) -> None:
+def _bind(conn, tenant_id: str, store_id: str, key_id: str, hub_url: str) -> bool:
+    """Bind the box to the store; True when it holds no store of its own and so takes the
+    store's setup from the hub (a replacement box)."""
     identity.enrol(conn, tenant_id=tenant_id, store_id=store_id, key_id=key_id, hub_url=hub_url)
+    if is_set_up(conn):
+        return False
+    identity.await_setup(conn)
+    return True
 
 
 def enrol_now(settings: EdgeSettings, hub_url: str, code: str) -> Outcome:

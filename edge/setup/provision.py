@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from edge.core import db
+from edge.core import db, identity
 from edge.core.events import WriteConnection
 from edge.core.identity import prepare
 from edge.core.permissions import SYSTEM
@@ -29,6 +29,13 @@ def has_store(path: Path) -> bool:
     prepare(path)
     with contextlib.closing(db.connect(path, readonly=True)) as conn:
         return is_set_up(conn)
+
+
+def enrolled(path: Path) -> bool:
+    """Whether the box at `path` is enrolled with a hub (a replacement box is, with no store:
+    it serves, closed, until the store's setup has come from the hub)."""
+    with contextlib.closing(db.connect(path, readonly=True)) as conn:
+        return identity.sync_state(conn).enrolled
 
 
 def write_once(path: Path, fn: Callable[..., T], *args: Any) -> T:

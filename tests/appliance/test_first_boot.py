@@ -9,12 +9,14 @@ import contextlib
 import os
 import re
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from image.first_boot import Box, enrol, set_up_store
+from tests.hub.kit import ROOT
 
 SETUP = """\
 # Written by the technician
@@ -212,3 +214,53 @@ def test_the_first_boot_report_names_the_address_the_edge_serves_at(
     assert set_up_store(box) == 0
     report = (box.boot / "galley-first-boot.txt").read_text()
     assert "open http://<this box's address>/admin/ and enter it" in report
+
+
+REPLACEMENT = "hub = https://hub.galley.test\ncode = ABCDE-FGHJK\n"
+
+
+def test_a_replacement_box_makes_no_store_of_its_own_and_pairs_once_the_hubs_came(
+    box: Box, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the hub and a code: the box replaces a store's box. Before, it was set up as a new
+    store ("My store", an owner with a random PIN), which went up to the hub beside the
+    store's own settings, owner and tax rate."""
+    box.setup_file.write_text(REPLACEMENT)
+    assert set_up_store(box) == 0
+    assert not box.has_store()
+    assert "takes the store's setup" in (box.boot / "galley-first-boot.txt").read_text()
+    calls = _stand_in(tmp_path, monkeypatch, 0, 0)  # enrolled; then the pairing code
+
+    def pulled(_seconds: float) -> None:  # the edge's first pull brings the store
+        init = ["edge", "init", "--data-dir", str(box.data), "--store-name", "Azul",
+                "--owner-name", "Ana"]  # fmt: skip
+        subprocess.run([sys.executable, "-m", "galley.cli", *init], check=True, cwd=ROOT)
+
+    assert enrol(box, sleep=pulled) == 0
+    assert calls.read_text().splitlines()[1] == f"{box.data} edge pair --hours 24"
+    report = (box.boot / "galley-first-boot.txt").read_text()
+    assert "takes the store's setup" in report and "No device is paired yet" in report
+
+
+def test_a_replacement_box_started_again_before_its_store_came_stays_one(box: Box) -> None:
+    """Its code struck once used (or refused, or the hub's address): still no store of its
+    own, whatever boot it is."""
+    box.setup_file.write_text(REPLACEMENT)
+    box.strike("code", "used: the box is enrolled with the hub")
+    assert set_up_store(box) == 0
+    box.strike("hub", "https://hub.galley.test is not a Galley hub")
+    assert set_up_store(box) == 0
+    assert not box.has_store()
+
+
+def test_a_replacement_box_says_on_the_card_that_the_hub_cannot_be_reached(
+    box: Box, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It cannot trade before its store has come: the technician reads why on the card."""
+    box.setup_file.write_text(REPLACEMENT)
+    assert set_up_store(box) == 0
+    _stand_in(tmp_path, monkeypatch, 3, 2)
+    assert enrol(box, sleep=lambda _seconds: None) == 0
+    report = (box.boot / "galley-first-boot.txt").read_text()
+    assert "The hub at https://hub.galley.test cannot be reached yet" in report
+    assert "tries again in 30 s" in report

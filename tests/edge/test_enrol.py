@@ -2,7 +2,9 @@
 mode 0600, the store bound in `sync_state`, and the exit codes image/first_boot.py relies on:
 0 enrolled, 2 a wrong, used or expired code, 3 the hub unreachable."""
 
+import asyncio
 import contextlib
+import dataclasses
 import os
 import sqlite3
 import stat
@@ -13,7 +15,11 @@ import httpx
 import pytest
 from starlette.responses import HTMLResponse
 
+from edge.api.app import create_app
 from edge.core import db, identity
+from edge.core.config import EdgeSettings
+from edge.runtime.hub_client import HubUnreachable
+from edge.setup.provision import write_once
 from hub.config import HubSettings
 from sync.envelope import Enrolment
 from sync.signing import DeviceKey
@@ -162,3 +168,70 @@ def test_a_box_whose_enrolment_answer_was_lost_enrols_with_a_new_code(settings, 
     state = _state(settings)
     assert state.store_id == store["id"] and state.key_id != lost
     assert DeviceKey.load(settings.device_key).key_id == state.key_id
+
+
+class Link(httpx.AsyncBaseTransport):
+    """The network to the hub, with a switch that cuts it."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.down = True
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.down:
+            raise httpx.ConnectError("the link is down", request=request)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_a_box_enrolled_with_no_store_waits_for_the_hub_and_says_why(tmp_path, hub):
+    """A replacement box: enrolled on an empty card (before, `edge enrol` refused it: run
+    `edge init` first, which made it a new store). Until the store's setup has come it opens
+    nothing, and says what it waits for: the hub not answering, or a hub that holds no
+    settings for the store."""
+    settings = EdgeSettings(data_dir=tmp_path / "box", print_workers=False, sync_seconds=3600)
+    store = hub.store("Café Azul")
+    done = await asyncio.to_thread(_enrol, settings, hub.url, hub.code(store["id"]))
+    assert done.returncode == 0, done.stderr
+    assert "takes this store's setup" in done.stdout
+    link = Link()
+    app = create_app(settings, hub_transport=link)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://edge") as client,
+    ):
+        with pytest.raises(HubUnreachable):
+            await app.state.box.sync.round()
+        setup = (await client.get("/healthz")).json()["setup"]
+        assert setup["state"] == "waiting_for_hub" and "has not answered" in setup["message"]
+        refused = await client.get("/api/staff/roster")
+        assert refused.status_code == 503, refused.text
+        assert refused.json()["error"]["code"] == "waiting_for_hub"
+        page = await client.get("/admin/")
+        assert page.status_code == 503 and "has not answered" in page.text
+        link.down = False
+        await app.state.box.sync.round()
+        setup = (await client.get("/healthz")).json()["setup"]
+        assert setup["state"] == "waiting_for_hub"
+        assert "holds no settings for this store" in setup["message"]
+
+
+async def test_a_box_restarted_half_way_through_its_first_pull_opens_once_it_is_done(settings, hub):
+    """The store row came in the first pull's first write, the menu and staff not yet: the box
+    stays closed until a whole pull is done, restarted or not."""
+    store = hub.store("Café Azul")
+    assert _enrol(settings, hub.url, hub.code(store["id"])).returncode == 0
+    write_once(settings.database, identity.await_setup)  # as a replacement box's enrolment
+    app = create_app(dataclasses.replace(settings, print_workers=False, sync_seconds=3600))
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://edge") as client,
+    ):
+        assert (await client.get("/api/staff/roster")).status_code == 503
+        await app.state.box.sync.round()
+        assert (await client.get("/healthz")).json()["setup"] == {"state": "ready", "message": None}
+        assert (await client.get("/api/staff/roster")).status_code != 503

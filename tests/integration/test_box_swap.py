@@ -6,22 +6,28 @@ for what the hub holds."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from edge.api.app import create_app
 from edge.core.config import EdgeSettings
-from edge.domain import sync_inbox
+from edge.core.permissions import SYSTEM
+from edge.domain import store, sync_inbox
 from edge.runtime.box import Box
 from edge.runtime.hub_client import HubRefused
 from edge.setup import enrolment
 from edge.setup.provision import set_up, write_once
+from galley import cli
 from hub.config import HubSettings
 from sync import hashing
+from sync.entities import synced
+from tests.conftest import PINS, credential, pairing, signed_in
 from tests.integration.hubs import ServedHub, first_round_done
 from tests.integration.test_sync_faults import (
     _hub_count,
@@ -34,6 +40,7 @@ from tests.integration.test_sync_faults import (
 __all__ = ["hub_settings"]  # the fixture: a hub on SQLite, and on PostgreSQL
 
 PORTS = iter(range(19110, 19200))  # this suite's hubs listen on 127.0.0.1, in its own range
+REPLACEMENT_PORTS = iter(range(19800, 19850))
 
 
 @pytest.fixture
@@ -81,6 +88,84 @@ def _restore(copy: Path, database: Path) -> None:
     for suffix in ("-wal", "-shm"):
         database.with_name(database.name + suffix).unlink(missing_ok=True)
     copy.replace(database)
+
+
+def _store_rows(conn) -> list[dict]:
+    return [dict(row) for row in conn.execute("SELECT * FROM store")]
+
+
+def _setup(conn) -> dict[str, list[dict]]:
+    """The store's setup as the box holds it: every row of every entity the hub owns."""
+    return {
+        entity.name: [dict(row) for row in conn.execute(f"SELECT * FROM {entity.name} ORDER BY id")]
+        for entity in synced()
+        if entity.owner == "hub"
+    }
+
+
+# What the store's manager set on the old box, which a box set up anew made up again.
+TRADED = {
+    "timezone": "Europe/Lisbon",
+    "currency": "EUR",
+    "opening_hours": {"mon": [["08:00", "23:00"]], "sat": [["10:00", "14:00"]]},
+    "guest_base_url": "http://192.0.2.44:8080",
+}
+
+
+@pytest.fixture
+def sqlite_hub(tmp_path) -> Iterator[ServedHub]:
+    settings = HubSettings(database_url=f"sqlite:///{tmp_path / 'hub.db'}")
+    with running_hub(settings, port=next(REPLACEMENT_PORTS)) as (hub, _):
+        yield hub
+
+
+async def test_a_box_set_up_from_the_hub_is_that_store_and_trades_at_once(
+    sqlite_hub, tmp_path, demo_template
+):
+    """The technician's replacement: an empty card, `galley edge enrol` with the hub and a
+    code, and nothing else. Before, the box had to be set up as a new store first (`edge
+    init`): its own store row, "No tax" and owner went up beside the old box's, and the box
+    went by its own settings (time zone, currency, hours, guest address all to set again)."""
+    served = sqlite_hub
+    store_id = served.store("Café Azul")["id"]
+    async with running(_settings(demo_template, tmp_path / "old"), served, store_id) as old:
+        await old.write(store.update, SYSTEM, TRADED)
+        await take_orders(old, 10)
+        await _synced(old)
+        before = await old.read(_store_rows)
+        setup = await old.read(_setup)
+        staff_before = _hub_count(served, store_id, "staff")
+        taxes_before = _hub_count(served, store_id, "tax_rates")
+    new = EdgeSettings(data_dir=tmp_path / "new", print_workers=False, sync_seconds=3600)
+    enrol = ["edge", "enrol", "--data-dir", str(new.data_dir), "--hub", served.url]
+    assert await asyncio.to_thread(cli.main, [*enrol, "--code", served.code(store_id)]) == 0
+    app = create_app(new)
+    async with app.router.lifespan_context(app):
+        box = app.state.box
+        await first_round_done(box)
+        await _synced(box)
+        assert await box.read(_store_rows) == before
+        assert await box.read(_setup) == setup
+        assert _hub_count(served, store_id, "store") == 1
+        assert _hub_count(served, store_id, "staff") == staff_before
+        assert _hub_count(served, store_id, "tax_rates") == taxes_before
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://edge"
+        ) as client:
+            device = credential(
+                await client.post("/api/devices/pair", json=pairing("Till", new.database))
+            )
+            roster = (await client.get("/api/staff/roster", headers=device)).json()
+            manager = next(member for member in roster if member["role"] == "manager")
+            answer = await client.post(
+                "/api/sessions",
+                headers=device,
+                json={"staff_id": manager["id"], "pin": PINS["manager"]},
+            )
+            signed_in(answer)
+        await take_orders(box, 5)
+        await _synced(box)
+    assert _hub_count(served, store_id, "orders") == 15
 
 
 def _counts(conn) -> dict[str, int]:
