@@ -38,18 +38,22 @@ run: $(BIN)/galley
 
 # The tests that run the apps in process (no browser, no benchmark, no kill -9) go beside the
 # rerun-path pass, which runs tests/edge again with every write run twice, the first rolled back
-# (`--writes-twice`). One after the other, the passes kept two cores less than half busy and took
-# 22.5 minutes (measured); every other test runs first, alone.
+# (`--writes-twice`), followed by the integration tests (a real hub and boxes over real HTTP).
+# One after the other, the passes kept two cores less than half busy and took 22.5 minutes
+# (measured); the browser, benchmark, crash, appliance and CLI tests run first, alone.
 IN_PROCESS = tests/edge tests/hub tests/sync tests/printers
+BESIDE = tests/integration
 
 test: $(BIN)/galley system
-	$(BIN)/pytest $(IN_PROCESS:%=--ignore=%)
+	$(BIN)/pytest $(IN_PROCESS:%=--ignore=%) $(BESIDE:%=--ignore=%)
 	@log=$$(mktemp); \
-	$(BIN)/pytest -q -p no:cacheprovider --writes-twice tests/edge > $$log 2>&1 & twice=$$!; \
+	( $(BIN)/pytest -q -p no:cacheprovider --writes-twice tests/edge; twice=$$?; \
+	  $(BIN)/pytest -q -p no:cacheprovider $(BESIDE); exit $$(( twice || $$? )) ) > $$log 2>&1 & \
+	beside=$$!; \
 	$(BIN)/pytest $(IN_PROCESS); rest=$$?; \
-	wait $$twice; again=$$?; \
-	echo "--- the rerun pass (--writes-twice tests/edge):"; cat $$log; rm -f $$log; \
-	exit $$(( rest || again ))
+	wait $$beside; again=$$?; \
+	echo "--- the rerun pass (--writes-twice tests/edge), then $(BESIDE):"; cat $$log; \
+	rm -f $$log; exit $$(( rest || again ))
 
 bench: $(BIN)/galley system
 	GALLEY_BENCH=full $(BIN)/pytest tests/perf -s -q
