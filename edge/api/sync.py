@@ -3,9 +3,12 @@ inbox and rejected events."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.routing import Route
 
+from edge.api.idempotency import answer
 from edge.api.openapi import contract
 from edge.api.writes import action
 from edge.domain import box_time, sync_inbox
@@ -47,14 +50,28 @@ async def sync_status(request: Request):
     return ok({**await box.sync.status_json(), "clock": await box.clock()})
 
 
-@contract(body=box_time.FORM, response=CLOCK, refuses={403, 409, 422})
+@contract(body=box_time.FORM, response=box_time.GIVEN, refuses={403, 409, 422}, idempotent=True)
 async def set_box_time(request: Request):
     """Run the box on this device's time (managers), when its clock is not trusted and NTP has
-    not set it: every time it records follows at once, until NTP sets the clock. Refused when
-    NTP has (409), more than a year from the box's clock (422) or behind what the box recorded
-    (409)."""
+    not set it: every time it records follows at once, until NTP sets the clock (`clock` of
+    `/api/sync` says so). Refused when NTP has (409), more than a year from the box's clock
+    (422) or behind what the box recorded (409). A retry with the page's key gets the first
+    answer: sent again as it was, its time would be behind what the box recorded since."""
     who = await actor(request)
-    return ok(await box_of(request).set_time(who, await body(request)))
+    box = box_of(request)
+    given: list[int] = []
+
+    def offset(recorded: dict[str, Any]) -> dict[str, Any]:
+        given.append(recorded["offset_ms"])
+        return recorded
+
+    data = await body(request)
+    answered = await answer(
+        request, 200, box_time.set_time, who, data, box.clock_set_by_ntp(), view=offset
+    )
+    if given:  # recorded now, not answered from an earlier request with the key
+        box.run_on(given[-1])
+    return answered
 
 
 @contract(query=CONFLICTS, response=sync_inbox.CONFLICTS, refuses={403})

@@ -22,9 +22,18 @@ from edge.core.permissions import Actor, require
 from service import fields as f
 from service.config_fields import instant
 from service.errors import Conflict, Invalid
+from service.shapes import INSTANT, shape
 from sync.clock import iso, now_ms, parse_iso, shifted_ms
 
 FORM = f.Form({"time": f.Field("This device's time", instant)}, required=("time",))
+GIVEN = shape(
+    "BoxTimeGiven",
+    {
+        "offset_ms": {"type": "integer", "description": "the box's time minus its system clock's"},
+        "read_at": {**INSTANT, "description": "the box's time before"},
+        "set_to": {**INSTANT, "description": "the box's time after"},
+    },
+)
 FARTHEST_MS = 366 * 24 * 3600 * 1000  # from the system clock: a year, and a leap day
 _ROW = "box"
 
@@ -35,9 +44,12 @@ def offset_ms(conn: sqlite3.Connection) -> int:
     return row[0] if row else 0
 
 
-def set_time(conn: WriteConnection, actor: Actor, data: dict[str, object], ntp_set: bool) -> int:
-    """Run the box on the time a manager's device reads (`data["time"]`); the new offset.
-    `ntp_set`: NTP has set the system clock, which then needs no hand."""
+def set_time(
+    conn: WriteConnection, actor: Actor, data: dict[str, object], ntp_set: bool
+) -> dict[str, object]:
+    """Run the box on the time a manager's device reads (`data["time"]`): the new offset, and
+    the box's time before and after it (GIVEN). `ntp_set`: NTP has set the system clock, which
+    then needs no hand."""
     require(actor, "sync.manage")
     wanted = _ms(parse_iso(FORM.clean(data)["time"]))
     if ntp_set:
@@ -69,7 +81,7 @@ def dropped(conn: WriteConnection) -> None:
     _record(conn, "system", 0)
 
 
-def _record(conn: WriteConnection, actor_id: str, offset: int) -> int:
+def _record(conn: WriteConnection, actor_id: str, offset: int) -> dict[str, object]:
     """The offset, and the box's time before and after it."""
     now = now_ms()
     fields = {
@@ -79,7 +91,7 @@ def _record(conn: WriteConnection, actor_id: str, offset: int) -> int:
     }
     exists = conn.execute("SELECT 1 FROM box_time WHERE id = ?", (_ROW,)).fetchone()
     commit(conn, actor_id, "box_time", _ROW, "update" if exists else "create", fields)
-    return offset
+    return fields
 
 
 def _ms(moment: datetime) -> int:

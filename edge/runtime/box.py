@@ -25,7 +25,6 @@ from edge.core import db, events, identity
 from edge.core.config import EdgeSettings
 from edge.core.events import Event, to_json, topic_of
 from edge.core.idempotency import Seen
-from edge.core.permissions import Actor
 from edge.core.retention import Keep
 from edge.domain import box_time, menu, prep_times
 from edge.runtime import box_clock
@@ -113,28 +112,27 @@ class Box:
         if given and settings.clock_sync_file.exists():
             self.writer.run_sync(box_time.dropped)  # NTP set the clock while the box was off
         elif given:
-            self._shift(given)
+            self.run_on(given)
 
     async def clock(self) -> dict[str, Any]:
         """Whether the box may trust its clock (`edge.runtime.box_clock`). Once NTP has set the
         system clock (its flag file, or the clock stepped: `sync.clock`), the time a manager
         gave the box is dropped for good: it is on its own clock again."""
         if self._given and (self.settings.clock_sync_file.exists() or not shifted_ms()):
-            self._shift(0)
+            self.run_on(0)
             await self.write(box_time.dropped)
         recorded = self.writer.clock.latest_ms
         return box_clock.reading(
             self.settings.clock_sync_file, recorded, self.sync.hub_offset_s, bool(self._given)
         )
 
-    async def set_time(self, who: Actor, data: dict[str, Any]) -> dict[str, Any]:
-        """Run the box on the time a manager's device reads (`edge.domain.box_time`)."""
-        ntp_set = self.settings.clock_sync_file.exists()
-        self._shift(await self.write(box_time.set_time, who, data, ntp_set))
-        return await self.clock()
+    def clock_set_by_ntp(self) -> bool:
+        """Whether NTP has set the system clock (timesyncd's flag file): then no one sets it."""
+        return self.settings.clock_sync_file.exists()
 
-    def _shift(self, offset_ms: int) -> None:
-        """Every reading of the process's clock `offset_ms` from the system clock; the hub's
+    def run_on(self, offset_ms: int) -> None:
+        """Every reading of the process's clock `offset_ms` from the system clock (as a manager
+        gave it, `edge.domain.box_time`, or 0 once NTP set the clock); the hub's
         clock, as it told it, is that much less ahead of the box's, and the night (the nightly
         work) comes at another system time."""
         self.sync.clock_moved(offset_ms - shifted_ms())
