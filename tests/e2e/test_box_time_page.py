@@ -41,6 +41,13 @@ def test_a_manager_gives_the_box_this_devices_time(browser, live_edge: LiveEdge)
         badge = till.locator(".pos-top .sync-badge")
         expect(badge).to_contain_text("Clock wrong")
         assert "this device reads" in (badge.get_attribute("title") or "")
+        # beside "No shift open" and the badge, the store's and the cashier's names still read:
+        # they cut down to "Harb…" and "C…"
+        for name in (".pos-top .brand-store", ".pos-top .who-name"):
+            shown = till.locator(name).evaluate(
+                "(el) => el.getBoundingClientRect().width / parseFloat(getComputedStyle(el).fontSize)"
+            )
+            assert shown >= 5, f"{name} is {shown:.1f} em wide"
         till.screenshot(path=SCREENSHOTS / "box-clock-pos-tablet.png")
     with browser_page(browser, live_edge) as page:
         sign_in(page)

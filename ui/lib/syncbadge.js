@@ -37,7 +37,7 @@ export function syncBadge({ api, timeZone = undefined, href = null, every = 1500
       element.hidden = false;
       element.className = "badge badge-danger sync-badge";
       element.dataset.state = "clock";
-      element.textContent = `Clock wrong: ${dayTimeIn(clock.now, timeZone)}`;
+      element.replaceChildren("Clock wrong", h("span", { class: "sync-badge-when" }, `: ${dayTimeIn(clock.now, timeZone)}`));
       element.title = `${clockSentence(clock, timeZone)} ${clock.message}`;
       element.setAttribute("aria-label", element.title);
       return;
