@@ -45,7 +45,8 @@ def test_a_manager_gives_the_box_this_devices_time(browser, live_edge: LiveEdge)
         # they cut down to "Harb…" and "C…"
         for name in (".pos-top .brand-store", ".pos-top .who-name"):
             shown = till.locator(name).evaluate(
-                "(el) => el.getBoundingClientRect().width / parseFloat(getComputedStyle(el).fontSize)"
+                "(el) => el.getBoundingClientRect().width"
+                " / parseFloat(getComputedStyle(el).fontSize)"
             )
             assert shown >= 5, f"{name} is {shown:.1f} em wide"
         till.screenshot(path=SCREENSHOTS / "box-clock-pos-tablet.png")
