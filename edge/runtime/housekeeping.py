@@ -75,13 +75,18 @@ class Housekeeping:
     def start(self) -> None:
         soon = utcnow() + timedelta(seconds=AFTER_START_S)
         self.scheduler.add_job(self.run, DateTrigger(soon, timezone=UTC), id="prune-after-start")
-        self.scheduler.add_job(self.run, BoxCron(**NIGHTLY), id="prune-nightly")
+        self.scheduler.add_job(self.run, self._nightly(), id="prune-nightly")
         self.scheduler.start()
 
     def clock_moved(self) -> None:
         """The box's clock moved apart from the system's: the night is found again."""
         if self.scheduler.running:
-            self.scheduler.reschedule_job("prune-nightly", trigger=BoxCron(**NIGHTLY))
+            self.scheduler.reschedule_job("prune-nightly", trigger=self._nightly())
+
+    def _nightly(self) -> BoxCron:
+        """04:30 in the store's zone: a trigger made without one takes the system's (UTC on
+        the appliance), which put a Tokyo store's night at 13:30, mid-service."""
+        return BoxCron(**NIGHTLY, timezone=self.scheduler.timezone)
 
     async def run(self) -> None:
         try:

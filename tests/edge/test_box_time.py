@@ -209,3 +209,24 @@ async def test_the_nightly_work_runs_at_night_on_the_time_given(app, client):
         nightly = box.housekeeping.scheduler.get_job("prune-nightly").next_run_time
     # 04:30 on the box's clock (Lisbon is on UTC in January), 10 hours earlier on the system's
     assert nightly.astimezone(UTC).strftime("%Y-%m-%d %H:%M") == "2027-01-11 18:30"
+
+
+async def test_the_nightly_work_runs_at_night_in_the_stores_time_zone(settings):
+    """04:30 is the store's: a Tokyo store's box on a system running on UTC (as the appliance
+    and this machine do) prunes at 19:30 UTC. The nightly trigger took the system's zone: 04:30
+    UTC, 13:30 in Tokyo, mid-service."""
+    with freeze_time("2027-01-11 12:00:00", tick=True):
+        application = create_app(settings)
+        async with application.router.lifespan_context(application):
+            transport = httpx.ASGITransport(app=application)
+            async with httpx.AsyncClient(transport=transport, base_url="http://edge") as http:
+                manager = await sign_in(http, "manager")
+                moved = await http.patch(
+                    "/api/store", json={"timezone": "Asia/Tokyo"}, headers=manager
+                )
+                assert moved.status_code == 200, moved.text
+        application = create_app(settings)  # the box started again in Tokyo's time
+        async with application.router.lifespan_context(application):
+            scheduler = application.state.box.housekeeping.scheduler
+            nightly = scheduler.get_job("prune-nightly").next_run_time
+    assert nightly.astimezone(UTC).strftime("%Y-%m-%d %H:%M") == "2027-01-11 19:30"
